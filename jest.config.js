@@ -1,0 +1,43 @@
+// Test tiers are chosen by file suffix (see STYLE.md §11):
+//   *.unit.spec.ts  pure logic, no I/O
+//   *.int.spec.ts   real NATS and Postgres (from libs/testing)
+//   *.e2e.spec.ts   the running stack, under e2e/
+const fs = require('node:fs');
+const path = require('node:path');
+
+const swc = JSON.parse(fs.readFileSync(path.join(__dirname, '.swcrc'), 'utf8'));
+delete swc.$schema;
+
+const moduleNameMapper = {};
+for (const lib of fs.readdirSync(path.join(__dirname, 'libs'))) {
+  moduleNameMapper[`^@baton/${lib}$`] = `<rootDir>/libs/${lib}/src/index.ts`;
+}
+
+const common = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['@swc/jest', swc] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper,
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/fixtures/'],
+};
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/*.unit.spec.ts'] },
+    {
+      ...common,
+      displayName: 'int',
+      testMatch: ['<rootDir>/{libs,services,tools}/**/*.int.spec.ts'],
+      globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
+      testTimeout: 60000,
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/e2e/**/*.e2e.spec.ts'],
+      globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
+      testTimeout: 120000,
+    },
+  ],
+};

@@ -1,0 +1,5 @@
+export * from './errors';
+export * from './subjects';
+export * from './envelope';
+export * from './messages';
+export * from './agent-registry.messages';

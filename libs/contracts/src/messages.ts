@@ -1,0 +1,188 @@
+import { z } from 'zod';
+import { ActorSchema } from './envelope';
+import { BatonError, ValidationError } from './errors';
+import type { ServiceName } from './subjects';
+import { Subjects } from './subjects';
+
+/** Largest request body any Baton service accepts (bytes). Larger ones get PAYLOAD_TOO_LARGE. */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/**
+ * A command or query as it travels on the wire: plain JSON, no framework envelope, so an
+ * agent with nothing but a NATS client can send it.
+ *
+ * ```json
+ * { "commandId": "c-1", "schemaVersion": 1, "data": { ... } }
+ * ```
+ */
+export const CommandEnvelopeSchema = z.strictObject({
+  commandId: z.string().min(1).max(200),
+  schemaVersion: z.number().int().positive().optional(),
+  correlationId: z.string().min(1).max(200).optional(),
+  causationId: z.string().min(1).max(200).optional(),
+  actor: ActorSchema.optional(),
+  data: z.unknown(),
+});
+
+export const QueryEnvelopeSchema = z.strictObject({
+  schemaVersion: z.number().int().positive().optional(),
+  data: z.unknown(),
+});
+
+export interface CommandEnvelope<T = unknown> {
+  readonly commandId: string;
+  readonly schemaVersion: number;
+  readonly correlationId?: string;
+  readonly causationId?: string;
+  readonly actor?: z.infer<typeof ActorSchema>;
+  readonly data: T;
+}
+
+export interface QueryEnvelope<T = unknown> {
+  readonly schemaVersion: number;
+  readonly data: T;
+}
+
+/**
+ * One command or query: its subject, the schema of each version of its `data`, upcasters
+ * from old versions to the latest, and the schema of its reply data.
+ */
+export interface MessageDefinition<TData = unknown, TReply = unknown> {
+  readonly kind: 'command' | 'query';
+  readonly service: ServiceName;
+  readonly name: string;
+  readonly subject: string;
+  readonly latestVersion: number;
+  readonly versions: Readonly<Record<number, z.ZodType>>;
+  /** `upcasters[v]` turns version v data into version v + 1 data. */
+  readonly upcasters: Readonly<Record<number, (data: unknown) => unknown>>;
+  readonly reply: z.ZodType;
+  /** Phantom fields carrying the data and reply types; never set. */
+  readonly __data?: TData;
+  readonly __reply?: TReply;
+}
+
+export type DataOf<D> = D extends MessageDefinition<infer T, unknown> ? T : never;
+export type ReplyOf<D> = D extends MessageDefinition<unknown, infer R> ? R : never;
+
+interface DefineOptions<S extends z.ZodType, R extends z.ZodType> {
+  readonly service: ServiceName;
+  /** dash-case name, the last subject token: `register-agent`. */
+  readonly name: string;
+  /** Schema of the latest version of `data`. */
+  readonly schema: S;
+  readonly reply: R;
+  /** Older versions: schema plus an upcaster to the next version. */
+  readonly older?: Readonly<Record<number, { schema: z.ZodType; upcast: (data: unknown) => unknown }>>;
+}
+
+function define<S extends z.ZodType, R extends z.ZodType>(
+  kind: 'command' | 'query',
+  opts: DefineOptions<S, R>,
+): MessageDefinition<z.infer<S>, z.infer<R>> {
+  const olderVersions = Object.keys(opts.older ?? {}).map(Number);
+  const latestVersion = olderVersions.length === 0 ? 1 : Math.max(...olderVersions) + 1;
+  const versions: Record<number, z.ZodType> = { [latestVersion]: opts.schema };
+  const upcasters: Record<number, (data: unknown) => unknown> = {};
+  for (const [v, o] of Object.entries(opts.older ?? {})) {
+    versions[Number(v)] = o.schema;
+    upcasters[Number(v)] = o.upcast;
+  }
+  const subject = kind === 'command' ? Subjects.command(opts.service, opts.name) : Subjects.query(opts.service, opts.name);
+  return { kind, service: opts.service, name: opts.name, subject, latestVersion, versions, upcasters, reply: opts.reply };
+}
+
+/** Declares a command: `baton.cmd.<service>.<name>`. */
+export function defineCommand<S extends z.ZodType, R extends z.ZodType>(opts: DefineOptions<S, R>) {
+  return define('command', opts);
+}
+
+/** Declares a query: `baton.qry.<service>.<name>`. */
+export function defineQuery<S extends z.ZodType, R extends z.ZodType>(opts: DefineOptions<S, R>) {
+  return define('query', opts);
+}
+
+function zodIssues(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
+}
+
+function describeIssues(prefix: string, issues: { path: string; message: string }[]): string {
+  return `${prefix}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`;
+}
+
+/** Decodes bytes to JSON with the size and syntax checks every boundary needs. */
+export function decodeJson(raw: Uint8Array | string, maxBytes = MAX_MESSAGE_BYTES): unknown {
+  const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.byteLength;
+  if (size > maxBytes) {
+    throw new BatonError('PAYLOAD_TOO_LARGE', `message is ${size} bytes; the limit is ${maxBytes} bytes`, { size, limit: maxBytes });
+  }
+  const text = typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
+  if (text.trim() === '') throw new BatonError('INVALID_JSON', 'message body is empty; send a JSON object');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new BatonError('INVALID_JSON', `message body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function parseData(def: MessageDefinition, version: number, data: unknown): unknown {
+  const schema = def.versions[version];
+  if (!schema) {
+    const known = Object.keys(def.versions).join(', ');
+    throw new BatonError(
+      'UNKNOWN_SCHEMA_VERSION',
+      `${def.subject} has no schema version ${version}; known versions: ${known}`,
+      { schemaVersion: version, known: Object.keys(def.versions).map(Number) },
+    );
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    const issues = zodIssues(parsed.error);
+    throw new ValidationError(describeIssues(`invalid ${def.subject} data`, issues), { issues });
+  }
+  let value: unknown = parsed.data;
+  for (let v = version; v < def.latestVersion; v++) {
+    const up = def.upcasters[v];
+    if (!up) throw new BatonError('INTERNAL', `no upcaster from version ${v} of ${def.subject}`);
+    value = up(value);
+  }
+  return value;
+}
+
+/**
+ * Validates a raw command against its definition: size, JSON, envelope, schema version,
+ * then `data`; old versions are upcast to the latest. Throws a BatonError with a code.
+ */
+export function parseCommand<D extends MessageDefinition>(def: D, raw: Uint8Array | string): CommandEnvelope<DataOf<D>> {
+  const json = decodeJson(raw);
+  const env = CommandEnvelopeSchema.safeParse(json);
+  if (!env.success) {
+    const issues = zodIssues(env.error);
+    throw new ValidationError(describeIssues(`invalid ${def.subject} command envelope`, issues), { issues });
+  }
+  const version = env.data.schemaVersion ?? def.latestVersion;
+  const data = parseData(def, version, env.data.data) as DataOf<D>;
+  const out: CommandEnvelope<DataOf<D>> = { ...env.data, schemaVersion: def.latestVersion, data };
+  return out;
+}
+
+/** Validates a raw query like {@link parseCommand}, without the command id. */
+export function parseQuery<D extends MessageDefinition>(def: D, raw: Uint8Array | string): QueryEnvelope<DataOf<D>> {
+  const json = decodeJson(raw);
+  const env = QueryEnvelopeSchema.safeParse(json);
+  if (!env.success) {
+    const issues = zodIssues(env.error);
+    throw new ValidationError(describeIssues(`invalid ${def.subject} query envelope`, issues), { issues });
+  }
+  const version = env.data.schemaVersion ?? def.latestVersion;
+  return { schemaVersion: def.latestVersion, data: parseData(def, version, env.data.data) as DataOf<D> };
+}
+
+/** Validates a reply's data before it is sent, so a service never answers with a shape it did not declare. */
+export function parseReplyData<D extends MessageDefinition>(def: D, data: unknown): ReplyOf<D> {
+  const parsed = def.reply.safeParse(data);
+  if (!parsed.success) {
+    throw new BatonError('INTERNAL', `reply to ${def.subject} does not match its schema`, { issues: zodIssues(parsed.error) });
+  }
+  return parsed.data as ReplyOf<D>;
+}

@@ -1,0 +1,51 @@
+/** The services that own subjects. */
+export const ServiceNames = [
+  'scheduler',
+  'agent-registry',
+  'handoff-validator',
+  'escalation',
+  'metrics',
+  'notifier',
+  'gateway',
+] as const;
+export type ServiceName = (typeof ServiceNames)[number];
+
+const TOKEN = /^[a-z0-9][a-z0-9-]*$/;
+
+function token(kind: string, value: string): string {
+  if (!TOKEN.test(value)) {
+    throw new Error(`invalid ${kind} subject token "${value}": use lower-case letters, digits and dashes`);
+  }
+  return value;
+}
+
+/**
+ * Subject names (ARCHITECTURE.md, "Subjects"). Build them here, never by string concatenation elsewhere.
+ *
+ * @example Subjects.command('agent-registry', 'register-agent') // 'baton.cmd.agent-registry.register-agent'
+ */
+export const Subjects = {
+  command: (service: ServiceName, command: string): string => `baton.cmd.${service}.${token('command', command)}`,
+  query: (service: ServiceName, query: string): string => `baton.qry.${service}.${token('query', query)}`,
+  /** `baton.evt.<aggregate>.<event>`, e.g. `baton.evt.agent.registered`. */
+  event: (aggregate: string, event: string): string => `baton.evt.${token('aggregate', aggregate)}.${token('event', event)}`,
+  allEvents: 'baton.evt.>',
+  agentInbox: (agentId: string): string => `baton.agent.${agentId}.inbox`,
+  agentHeartbeat: (agentId: string): string => `baton.agent.${agentId}.heartbeat`,
+  agentProgress: (agentId: string): string => `baton.agent.${agentId}.progress`,
+  /** Queue group shared by all replicas of a service. */
+  queueGroup: (service: ServiceName): string => `baton-${service}`,
+} as const;
+
+/** JetStream stream that holds every domain event published by the relays. */
+export const EVENTS_STREAM = 'BATON_EVENTS';
+/** JetStream stream that holds poison messages moved aside by consumers. */
+export const DEAD_LETTER_STREAM = 'BATON_DLQ';
+export const deadLetterSubject = (consumer: string): string => `baton.dlq.${consumer}`;
+
+/** `PascalCase` event type to the dash-case subject token: `AgentRegistered` → `registered` for aggregate `agent`. */
+export function eventSubjectFor(aggregate: string, eventType: string): string {
+  const dashed = eventType.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+  const prefix = `${aggregate}-`;
+  return Subjects.event(aggregate, dashed.startsWith(prefix) ? dashed.slice(prefix.length) : dashed);
+}

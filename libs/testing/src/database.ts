@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { Pool } from 'pg';
+import { env } from './infra';
+
+export interface TestDatabase {
+  /** Connection URL of the fresh database. */
+  readonly url: string;
+  readonly name: string;
+  /** A pool on the fresh database (closed by `drop`). */
+  readonly pool: Pool;
+  /** Closes the pool and drops the database. */
+  drop(): Promise<void>;
+}
+
+/** URL of the server the harness resolved (set by the global setup). */
+export function testDatabaseUrl(): string {
+  const url = env('TEST_DATABASE_URL');
+  if (!url) throw new Error('TEST_DATABASE_URL is not set: run integration tests through jest (the int/e2e projects run the harness global setup)');
+  return url;
+}
+
+export function testNatsUrl(): string {
+  const url = env('TEST_NATS_URL');
+  if (!url) throw new Error('TEST_NATS_URL is not set: run integration tests through jest (the int/e2e projects run the harness global setup)');
+  return url;
+}
+
+/**
+ * Creates an empty database for one test file, so files never see each other's rows.
+ *
+ * @example
+ * let db: TestDatabase;
+ * beforeAll(async () => { db = await createTestDatabase('event_store'); });
+ * afterAll(() => db.drop());
+ */
+export async function createTestDatabase(label = 't'): Promise<TestDatabase> {
+  const base = new URL(testDatabaseUrl());
+  const name = `baton_t_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase().slice(0, 30)}_${randomBytes(4).toString('hex')}`;
+  const admin = new Pool({ connectionString: base.toString(), max: 1 });
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(base.toString());
+  url.pathname = `/${name}`;
+  const pool = new Pool({ connectionString: url.toString(), max: 10 });
+  let dropped = false;
+  return {
+    url: url.toString(),
+    name,
+    pool,
+    async drop() {
+      if (dropped) return;
+      dropped = true;
+      await pool.end();
+      const a = new Pool({ connectionString: base.toString(), max: 1 });
+      try {
+        await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } finally {
+        await a.end();
+      }
+    },
+  };
+}

@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# Local infrastructure for Baton on a machine without a container engine.
+#
+#   scripts/infra.sh up       install what is missing, start NATS (JetStream) and
+#                             PostgreSQL on 127.0.0.1, create the role and database,
+#                             wait until both answer. Idempotent: servers that already
+#                             answer are reused, and `up` twice is fine.
+#   scripts/infra.sh down     stop what `up` started (servers it reused are left alone)
+#   scripts/infra.sh status   say what answers, and where
+#   scripts/infra.sh env      print the connection settings as shell exports
+#
+# Settings (environment; blank means unset):
+#   BATON_NATS_PORT (4222), BATON_NATS_MONITOR_PORT (8222), BATON_PG_PORT (5432),
+#   BATON_PG_USER (baton), BATON_PG_PASSWORD (baton), BATON_PG_DB (baton),
+#   BATON_NATS_VERSION (v2.12.15: built with `go install` when no suitable server is found),
+#   BATON_TOOLS_DIR (~/.cache/baton/bin), BATON_STATE_DIR (<repo>/.baton),
+#   BATON_NATS_SYNC (JetStream sync_interval; unset keeps the server default, `always`
+#   is the production setting).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE_DIR="${BATON_STATE_DIR:-$ROOT/.baton}"
+TOOLS_DIR="${BATON_TOOLS_DIR:-$HOME/.cache/baton/bin}"
+NATS_PORT="${BATON_NATS_PORT:-4222}"
+NATS_MON_PORT="${BATON_NATS_MONITOR_PORT:-8222}"
+NATS_VERSION="${BATON_NATS_VERSION:-v2.12.15}"
+PG_PORT="${BATON_PG_PORT:-5432}"
+PG_USER="${BATON_PG_USER:-baton}"
+PG_PASSWORD="${BATON_PG_PASSWORD:-baton}"
+PG_DB="${BATON_PG_DB:-baton}"
+PG_VERSION=15
+
+log() { printf '[infra] %s\n' "$*" >&2; }
+die() { printf '[infra] error: %s\n' "$*" >&2; exit 1; }
+
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@";
+  elif [ "$(id -un)" = postgres ]; then "$@";
+  elif command -v sudo >/dev/null 2>&1; then sudo -n -u postgres "$@";
+  else die "need root, sudo or the postgres user to manage PostgreSQL (or start it yourself and set BATON_PG_PORT)"; fi
+}
+
+apt_install() {
+  if [ "$(id -u)" != 0 ]; then die "missing $*; install with: sudo apt-get install -y $*"; fi
+  if [ ! -f "$STATE_DIR/.apt-updated" ]; then
+    log "apt-get update"
+    apt-get update -qq >/dev/null
+    mkdir -p "$STATE_DIR" && touch "$STATE_DIR/.apt-updated"
+  fi
+  log "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# ---------- NATS ----------
+nats_healthy() {
+  curl -fsS -m 2 "http://127.0.0.1:${NATS_MON_PORT}/healthz?js-enabled-only=true" >/dev/null 2>&1
+}
+
+nats_version_ok() { # $1 = binary; JetStream features we use need 2.10+
+  local v
+  v="$("$1" --version 2>/dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n1)" || return 1
+  [ -n "$v" ] || return 1
+  local major minor
+  major="${v%%.*}"; minor="$(echo "$v" | cut -d. -f2)"
+  [ "$major" -gt 2 ] || { [ "$major" -eq 2 ] && [ "$minor" -ge 10 ]; }
+}
+
+find_nats_server() {
+  local c
+  for c in "${BATON_NATS_SERVER:-}" "$TOOLS_DIR/nats-server" "$(go env GOPATH 2>/dev/null)/bin/nats-server" "$(command -v nats-server 2>/dev/null || true)"; do
+    [ -n "$c" ] && [ -x "$c" ] && nats_version_ok "$c" && { echo "$c"; return 0; }
+  done
+  return 1
+}
+
+ensure_nats_binary() {
+  local bin
+  if bin="$(find_nats_server)"; then echo "$bin"; return 0; fi
+  if command -v go >/dev/null 2>&1; then
+    log "building nats-server ${NATS_VERSION} with go install (about a minute, once) into $TOOLS_DIR"
+    mkdir -p "$TOOLS_DIR"
+    GOBIN="$TOOLS_DIR" GOFLAGS=-mod=mod go install "github.com/nats-io/nats-server/v2@${NATS_VERSION}" >&2
+    echo "$TOOLS_DIR/nats-server"; return 0
+  fi
+  log "Go is not installed; falling back to Debian's nats-server (2.9.x lacks some JetStream features)"
+  command -v curl >/dev/null 2>&1 || apt_install curl
+  apt_install nats-server
+  command -v nats-server
+}
+
+nats_up() {
+  command -v curl >/dev/null 2>&1 || apt_install curl
+  if nats_healthy; then log "NATS already answering on 127.0.0.1:${NATS_PORT} (reused)"; return 0; fi
+  local bin conf
+  bin="$(ensure_nats_binary)"
+  mkdir -p "$STATE_DIR/nats/jetstream"
+  conf="$STATE_DIR/nats/nats.conf"
+  {
+    echo "listen: 127.0.0.1:${NATS_PORT}"
+    echo "http: 127.0.0.1:${NATS_MON_PORT}"
+    echo "max_payload: 8MB"
+    echo "jetstream {"
+    echo "  store_dir: \"$STATE_DIR/nats/jetstream\""
+    [ -n "${BATON_NATS_SYNC:-}" ] && echo "  sync_interval: ${BATON_NATS_SYNC}"
+    echo "}"
+  } >"$conf"
+  log "starting $("$bin" --version) on 127.0.0.1:${NATS_PORT}"
+  nohup "$bin" -c "$conf" >"$STATE_DIR/nats/nats.log" 2>&1 &
+  echo $! >"$STATE_DIR/nats/nats.pid"
+  local i
+  for i in $(seq 1 100); do
+    nats_healthy && { log "NATS ready"; return 0; }
+    kill -0 "$(cat "$STATE_DIR/nats/nats.pid")" 2>/dev/null || { tail -n 20 "$STATE_DIR/nats/nats.log" >&2; die "nats-server exited during start (log above)"; }
+    sleep 0.1
+  done
+  die "NATS did not answer within 10 s; see $STATE_DIR/nats/nats.log"
+}
+
+nats_down() {
+  local pidf="$STATE_DIR/nats/nats.pid"
+  if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
+    kill "$(cat "$pidf")"; rm -f "$pidf"; log "NATS stopped"
+  else
+    log "no NATS started by this script is running"
+  fi
+}
+
+# ---------- PostgreSQL ----------
+pg_answers() { pg_isready -q -h 127.0.0.1 -p "$PG_PORT" >/dev/null 2>&1; }
+
+pg_up() {
+  command -v pg_isready >/dev/null 2>&1 || apt_install postgresql-client
+  if ! pg_answers; then
+    if ! command -v pg_ctlcluster >/dev/null 2>&1 || [ ! -d "/usr/lib/postgresql/${PG_VERSION}" ]; then
+      apt_install "postgresql-${PG_VERSION}" || apt_install postgresql
+    fi
+    local ver
+    ver="$(ls /usr/lib/postgresql | sort -n | tail -n1)"
+    if ! pg_lsclusters -h | awk '{print $1"/"$2}' | grep -qx "${ver}/main"; then
+      log "creating cluster ${ver}/main"
+      pg_createcluster "$ver" main --port "$PG_PORT" >/dev/null
+    fi
+    # Settings for a developer machine and CI: enough connections for parallel test files.
+    local confd="/etc/postgresql/${ver}/main/conf.d"
+    if [ -d "$confd" ] && [ ! -f "$confd/baton.conf" ]; then
+      printf "listen_addresses = '127.0.0.1'\nport = %s\nmax_connections = 300\nshared_buffers = 256MB\n" "$PG_PORT" >"$confd/baton.conf"
+    fi
+    log "starting PostgreSQL ${ver}/main on 127.0.0.1:${PG_PORT}"
+    pg_ctlcluster "$ver" main start
+    mkdir -p "$STATE_DIR" && echo "${ver}" >"$STATE_DIR/pg.started"
+    local i
+    for i in $(seq 1 100); do pg_answers && break; sleep 0.1; done
+    pg_answers || die "PostgreSQL did not answer within 10 s; see /var/log/postgresql/"
+  else
+    log "PostgreSQL already answering on 127.0.0.1:${PG_PORT} (reused)"
+  fi
+  # Role and database (idempotent). CREATEDB lets the test harness make a database per test file.
+  if PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d "$PG_DB" -Atqc 'select 1' >/dev/null 2>&1; then
+    return 0
+  fi
+  log "creating role ${PG_USER} and database ${PG_DB}"
+  as_postgres psql -p "$PG_PORT" -v ON_ERROR_STOP=1 -qAt >/dev/null <<SQL
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${PG_USER}') THEN
+    CREATE ROLE ${PG_USER} LOGIN CREATEDB PASSWORD '${PG_PASSWORD}';
+  ELSE
+    ALTER ROLE ${PG_USER} LOGIN CREATEDB PASSWORD '${PG_PASSWORD}';
+  END IF;
+END \$\$;
+SELECT 'CREATE DATABASE ${PG_DB} OWNER ${PG_USER}' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '${PG_DB}')\gexec
+SQL
+  PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d "$PG_DB" -Atqc 'select 1' >/dev/null \
+    || die "cannot log in as ${PG_USER} to ${PG_DB} on 127.0.0.1:${PG_PORT}"
+}
+
+pg_down() {
+  if [ -f "$STATE_DIR/pg.started" ]; then
+    pg_ctlcluster "$(cat "$STATE_DIR/pg.started")" main stop && rm -f "$STATE_DIR/pg.started" && log "PostgreSQL stopped"
+  else
+    log "PostgreSQL was not started by this script; left running"
+  fi
+}
+
+print_env() {
+  echo "export DATABASE_URL=postgres://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${PG_PORT}/${PG_DB}"
+  echo "export NATS_URL=nats://127.0.0.1:${NATS_PORT}"
+}
+
+status() {
+  local rc=0
+  if nats_healthy; then echo "nats:     up   nats://127.0.0.1:${NATS_PORT} (monitor http://127.0.0.1:${NATS_MON_PORT})";
+  else echo "nats:     down (expected on 127.0.0.1:${NATS_PORT}; run: npm run infra:up)"; rc=1; fi
+  if pg_answers; then echo "postgres: up   postgres://${PG_USER}@127.0.0.1:${PG_PORT}/${PG_DB}";
+  else echo "postgres: down (expected on 127.0.0.1:${PG_PORT}; run: npm run infra:up)"; rc=1; fi
+  return $rc
+}
+
+case "${1:-}" in
+  up) pg_up; nats_up; status >&2 ;;
+  down) nats_down; pg_down ;;
+  status) status ;;
+  env) print_env ;;
+  *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+esac

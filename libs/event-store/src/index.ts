@@ -1,1 +1,15 @@
 export * from './port';
+export * from './errors';
+export {
+  prepareAppend,
+  parseExpectedRevision,
+  expectedRevisionText,
+  satisfiesExpected,
+  isUuid,
+  findNonJson,
+  type PreparedAppend,
+  type PreparedEvent,
+} from './append-validation';
+export { canonicalJson, eventHash, type HashedEventFields } from './hash-chain';
+export { createPostgresEventStore, PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store';
+export type { EventStoreDatabase } from './postgres/event-store.tables';

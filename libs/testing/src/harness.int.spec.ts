@@ -27,7 +27,10 @@ describe('test harness', () => {
       expect(info.limits).toBeDefined();
       const subject = `test.${uniqueId('h')}`;
       const got: string[] = [];
-      const sub = nc.subscribe(subject, { callback: (_e, m) => got.push(m.string()) });
+      const sub = nc.subscribe(subject, { callback: (_e, m) => {
+        got.push(m.string());
+      },
+    });
       nc.publish(subject, 'ping');
       await waitFor(() => got.length === 1, { what: 'message' });
       expect(got).toEqual(['ping']);

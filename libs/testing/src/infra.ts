@@ -82,7 +82,7 @@ export async function resolveInfra(): Promise<TestInfra> {
     try {
       execFileSync('bash', [path.join(repoRoot(), 'scripts', 'infra.sh'), 'up'], { stdio: ['ignore', 'inherit', 'inherit'] });
     } catch (err) {
-      throw new Error(`scripts/infra.sh up failed (${(err as Error).message}); run it by hand to see why`);
+      throw new Error(`scripts/infra.sh up failed (${(err as Error).message}); run it by hand to see why`, { cause: err });
     }
     up = await bothUp(databaseUrl, natsUrl);
     if (up.pg && up.nats) return { databaseUrl, natsUrl, source: 'infra-script' };

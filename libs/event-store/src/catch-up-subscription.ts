@@ -1,0 +1,126 @@
+import { comparePositions, type Position, type RecordedEvent } from '@baton/contracts';
+import type { EventFilter, SubscribeOptions, Subscription } from './port';
+
+/** One page read by a catch-up subscription. */
+export interface CatchUpPage {
+  readonly events: readonly RecordedEvent[];
+  /**
+   * Positions with `commit` at or above this may still appear (Postgres: the oldest
+   * running transaction id). Undefined when the source has no such notion.
+   */
+  readonly horizon?: number;
+}
+
+/** What a catch-up subscription needs from its store. */
+export interface CatchUpSource {
+  /** Events strictly after `after`, in global order, at most `limit`, matching `filter`. */
+  readPage(after: Position, limit: number, filter: EventFilter | undefined): Promise<CatchUpPage>;
+  /** The exclusive checkpoint that means "only events committed from now on". */
+  endPosition(): Promise<Position>;
+  /** Registers a wake-up callback (called with the notified commit); resolves once it is active. */
+  listen(wake: (commit: number) => void): Promise<void>;
+  unlisten(wake: (commit: number) => void): void;
+  /** Slow safety-net poll while live, in ms. */
+  readonly pollIntervalMs: number;
+}
+
+/**
+ * A pull-based catch-up subscription: reads pages after its checkpoint until a short page,
+ * then waits for a wake-up (notification, safety-net poll, or a short back-off while a
+ * notified commit is still hidden behind an older open transaction) and reads again.
+ * History and live use the same read from the same checkpoint, so the switch-over can
+ * neither skip nor repeat an event.
+ */
+export class CatchUpSubscription implements Subscription {
+  private current: Position | undefined;
+  private live = false;
+  private stopped = false;
+  private dirty = false;
+  private maxNotified = 0;
+  private wakeUp: (() => void) | undefined;
+  private readonly done: Promise<void>;
+  private readonly onWake = (commit: number): void => {
+    if (commit > this.maxNotified) this.maxNotified = commit;
+    this.dirty = true;
+    this.wakeUp?.();
+  };
+
+  constructor(
+    private readonly source: CatchUpSource,
+    private readonly options: SubscribeOptions,
+    private readonly onStopped?: () => void,
+  ) {
+    this.done = this.run();
+  }
+
+  get position(): Position | undefined {
+    return this.current;
+  }
+
+  get isLive(): boolean {
+    return this.live;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeUp?.();
+    await this.done;
+  }
+
+  private async run(): Promise<void> {
+    const { options, source } = this;
+    const batch = options.batchSize ?? 500;
+    let backoffMs = 1;
+    try {
+      // Listen before the first read, so nothing committed during catch-up goes unnoticed.
+      await source.listen(this.onWake);
+      let checkpoint: Position =
+        options.from === 'start' ? { commit: 0, prepare: 0 } : options.from === 'end' ? await source.endPosition() : options.from;
+      while (!this.stopped) {
+        this.dirty = false;
+        const page = await source.readPage(checkpoint, batch, options.filter);
+        for (const event of page.events) {
+          if (this.stopped) return;
+          if (comparePositions(event.position, checkpoint) <= 0) continue;
+          await options.onEvent(event);
+          checkpoint = event.position;
+          this.current = event.position;
+        }
+        if (page.events.length >= batch) continue;
+        if (!this.live) {
+          this.live = true;
+          options.onCaughtUp?.(this.current);
+        }
+        if (this.dirty || this.stopped) continue;
+        // A commit we were told about is not readable yet: an older transaction is still
+        // open. Retry soon (it may not be an append, so no notification will come).
+        const hidden = page.horizon !== undefined && this.maxNotified >= page.horizon;
+        if (page.events.length > 0) backoffMs = 1;
+        await this.sleep(hidden ? backoffMs : source.pollIntervalMs);
+        if (hidden) backoffMs = Math.min(backoffMs * 2, 50);
+      }
+    } catch (err) {
+      if (!this.stopped) {
+        this.stopped = true;
+        options.onError?.(err);
+      }
+    } finally {
+      source.unlisten(this.onWake);
+      this.onStopped?.();
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = undefined;
+        done();
+      };
+    });
+  }
+}

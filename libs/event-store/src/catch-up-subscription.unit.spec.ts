@@ -1,0 +1,117 @@
+import { comparePositions, type Position, type RecordedEvent } from '@baton/contracts';
+import { waitFor } from '@baton/testing';
+import { CatchUpSubscription, type CatchUpSource } from './catch-up-subscription';
+
+/** An in-memory log: events become readable once "committed" below the horizon. */
+class MemorySource implements CatchUpSource {
+  readonly pollIntervalMs = 10_000;
+  events: RecordedEvent[] = [];
+  horizon = Number.MAX_SAFE_INTEGER;
+  private readonly wakes = new Set<(c: number) => void>();
+
+  add(commit: number, prepare: number, type = 'T', notify = true): void {
+    this.events.push({
+      eventId: `${commit}/${prepare}`,
+      type,
+      schemaVersion: 1,
+      streamId: 's-1',
+      revision: this.events.length,
+      position: { commit, prepare },
+      data: {},
+      metadata: { occurredAt: '2026-01-01T00:00:00Z' },
+      prevHash: '',
+      hash: '',
+    });
+    this.events.sort((a, b) => comparePositions(a.position, b.position));
+    if (notify) for (const w of this.wakes) w(commit);
+  }
+
+  async readPage(after: Position, limit: number) {
+    const events = this.events.filter((e) => comparePositions(e.position, after) > 0 && e.position.commit < this.horizon).slice(0, limit);
+    return { events, horizon: this.horizon };
+  }
+
+  async endPosition(): Promise<Position> {
+    return { commit: this.horizon - 1, prepare: Number.MAX_SAFE_INTEGER };
+  }
+
+  async listen(wake: (c: number) => void): Promise<void> {
+    this.wakes.add(wake);
+  }
+
+  unlisten(wake: (c: number) => void): void {
+    this.wakes.delete(wake);
+  }
+
+  get listeners(): number {
+    return this.wakes.size;
+  }
+}
+
+describe('CatchUpSubscription', () => {
+  it('delivers history in batches, then live, each event once and in order', async () => {
+    const src = new MemorySource();
+    for (let i = 1; i <= 7; i++) src.add(i, i);
+    const got: string[] = [];
+    let caughtUp: Position | undefined;
+    const sub = new CatchUpSubscription(src, { from: 'start', batchSize: 3, onEvent: (e) => void got.push(e.eventId), onCaughtUp: (p) => (caughtUp = p) });
+    await waitFor(() => sub.isLive);
+    expect(got).toHaveLength(7);
+    expect(caughtUp).toEqual({ commit: 7, prepare: 7 });
+    src.add(8, 8);
+    await waitFor(() => got.length === 8);
+    await sub.stop();
+    expect(src.listeners).toBe(0);
+    expect(got).toEqual(['1/1', '2/2', '3/3', '4/4', '5/5', '6/6', '7/7', '8/8']);
+  });
+
+  it('retries soon when a notified commit is hidden behind an open transaction', async () => {
+    const src = new MemorySource();
+    const got: string[] = [];
+    const sub = new CatchUpSubscription(src, { from: 'start', onEvent: (e) => void got.push(e.eventId) });
+    await waitFor(() => sub.isLive);
+    src.horizon = 5; // transaction 5 is still open
+    src.add(6, 1); // commits and notifies, but is not readable yet
+    src.add(5, 2, 'T', false); // the open transaction commits with no notification
+    src.horizon = Number.MAX_SAFE_INTEGER;
+    await waitFor(() => got.length === 2, { timeoutMs: 2000 });
+    await sub.stop();
+    expect(got).toEqual(['5/2', '6/1']);
+  });
+
+  it("starts from a checkpoint or from 'end'", async () => {
+    const src = new MemorySource();
+    src.add(1, 1);
+    src.add(2, 2);
+    src.horizon = 3;
+    const fromCheckpoint: string[] = [];
+    const fromEnd: string[] = [];
+    const a = new CatchUpSubscription(src, { from: { commit: 1, prepare: 1 }, onEvent: (e) => void fromCheckpoint.push(e.eventId) });
+    const b = new CatchUpSubscription(src, { from: 'end', onEvent: (e) => void fromEnd.push(e.eventId) });
+    await waitFor(() => a.isLive && b.isLive);
+    src.horizon = 10;
+    src.add(3, 3);
+    await waitFor(() => fromCheckpoint.length === 2 && fromEnd.length === 1);
+    await Promise.all([a.stop(), b.stop()]);
+    expect(fromCheckpoint).toEqual(['2/2', '3/3']);
+    expect(fromEnd).toEqual(['3/3']);
+  });
+
+  it('stops on a handler error and reports it', async () => {
+    const src = new MemorySource();
+    src.add(1, 1);
+    src.add(2, 2);
+    const errors: unknown[] = [];
+    const sub = new CatchUpSubscription(src, {
+      from: 'start',
+      onEvent: () => {
+        throw new Error('boom');
+      },
+      onError: (e) => errors.push(e),
+    });
+    await waitFor(() => errors.length === 1);
+    await sub.stop();
+    expect(sub.position).toBeUndefined();
+    expect(src.listeners).toBe(0);
+  });
+});

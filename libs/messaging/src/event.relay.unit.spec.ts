@@ -1,0 +1,141 @@
+import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
+import type { Position, RecordedEvent } from '@baton/contracts';
+import type { EventStore, SubscribeOptions, Subscription } from '@baton/event-store';
+import { waitFor } from '@baton/testing';
+import { EventRelay } from './event.relay';
+import type { CheckpointStore } from './checkpoint.store';
+import { makeRecordedEvent } from './testing/jetstream-test.helpers';
+
+const quietLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** Delivers the given events, one at a time, to the subscription (like the real catch-up subscription). */
+function fakeStore(events: RecordedEvent[]): EventStore & { froms: SubscribeOptions['from'][] } {
+  const froms: SubscribeOptions['from'][] = [];
+  const subscribe = (options: SubscribeOptions): Subscription => {
+    froms.push(options.from);
+    let stopped = false;
+    let position: Position | undefined;
+    const after = options.from === 'start' || options.from === 'end' ? undefined : options.from;
+    const run = (async () => {
+      for (const e of events) {
+        if (stopped) return;
+        if (after && (e.position.commit < after.commit || (e.position.commit === after.commit && e.position.prepare <= after.prepare))) continue;
+        try {
+          await options.onEvent(e);
+        } catch (err) {
+          options.onError?.(err);
+          return;
+        }
+        position = e.position;
+      }
+      options.onCaughtUp?.(position);
+    })();
+    return {
+      get position() {
+        return position;
+      },
+      isLive: false,
+      async stop() {
+        stopped = true;
+        await run;
+      },
+    };
+  };
+  const unused = () => Promise.reject(new Error('not used by the relay'));
+  return {
+    froms,
+    subscribe,
+    append: unused,
+    readStream: unused,
+    readAll: unused,
+    verifyStream: unused,
+    listStreams: () => ({ [Symbol.asyncIterator]: () => ({ next: unused }) }),
+    close: () => Promise.resolve(),
+  };
+}
+
+function fakeJetStream(failFirst = 0): JetStreamClient & { published: string[] } {
+  const published: string[] = [];
+  const seen = new Set<string>();
+  let failures = failFirst;
+  const js = {
+    published,
+    publish: async (_subject: string, _data: unknown, opts?: { msgID?: string }): Promise<PubAck> => {
+      if (failures > 0) {
+        failures--;
+        throw new Error('no responders');
+      }
+      const id = opts?.msgID ?? '';
+      const duplicate = seen.has(id);
+      seen.add(id);
+      if (!duplicate) published.push(id);
+      return { stream: 'S', seq: published.length, duplicate, domain: '' } as PubAck;
+    },
+  };
+  return js as unknown as JetStreamClient & { published: string[] };
+}
+
+function memoryCheckpoints(initial?: Position): CheckpointStore & { saves: Position[] } {
+  const saves: Position[] = [];
+  let current = initial;
+  return {
+    saves,
+    load: () => Promise.resolve(current),
+    save: (_name, p) => {
+      saves.push(p);
+      current = p;
+      return Promise.resolve();
+    },
+  };
+}
+
+const events = (n: number) => Array.from({ length: n }, (_, i) => makeRecordedEvent('thing-1', i));
+
+describe('EventRelay (unit)', () => {
+  it('saves the checkpoint every N events and once more on stop, never per event', async () => {
+    const all = events(10);
+    const checkpoints = memoryCheckpoints();
+    const js = fakeJetStream();
+    const relay = new EventRelay({ name: 'r', store: fakeStore(all), js, checkpoints, checkpointEvery: 4, checkpointIntervalMs: 3_600_000, logger: quietLogger });
+    await relay.start();
+    await waitFor(() => relay.lag().published === 10, { what: 'all events' });
+    await relay.stop();
+    expect(js.published).toEqual(all.map((e) => e.eventId));
+    expect(checkpoints.saves).toEqual([all[3]!.position, all[7]!.position, all[9]!.position]);
+  });
+
+  it('resumes after the stored checkpoint', async () => {
+    const all = events(6);
+    const store = fakeStore(all);
+    const js = fakeJetStream();
+    const relay = new EventRelay({ name: 'r', store, js, checkpoints: memoryCheckpoints(all[3]!.position), checkpointIntervalMs: 3_600_000, logger: quietLogger });
+    await relay.start();
+    await waitFor(() => relay.lag().published === 2, { what: 'the two events after the checkpoint' });
+    await relay.stop();
+    expect(store.froms).toEqual([all[3]!.position]);
+    expect(js.published).toEqual([all[4]!.eventId, all[5]!.eventId]);
+  });
+
+  it('retries a failed publish instead of skipping the event or advancing the checkpoint', async () => {
+    const all = events(3);
+    const checkpoints = memoryCheckpoints();
+    const js = fakeJetStream(3);
+    const relay = new EventRelay({ name: 'r', store: fakeStore(all), js, checkpoints, retryMinMs: 1, retryMaxMs: 2, checkpointIntervalMs: 3_600_000, logger: quietLogger });
+    await relay.start();
+    await waitFor(() => relay.lag().published === 3, { what: 'all events despite failures' });
+    await relay.stop();
+    expect(js.published).toEqual(all.map((e) => e.eventId));
+    expect(checkpoints.saves).toEqual([all[2]!.position]);
+  });
+
+  it('counts republished events JetStream reports as duplicates', async () => {
+    const all = events(2);
+    const js = fakeJetStream();
+    await js.publish('x', '', { msgID: all[0]!.eventId });
+    const relay = new EventRelay({ name: 'r', store: fakeStore(all), js, checkpoints: memoryCheckpoints(), checkpointIntervalMs: 3_600_000, logger: quietLogger });
+    await relay.start();
+    await waitFor(() => relay.lag().published === 2, { what: 'both events' });
+    await relay.stop();
+    expect(relay.lag()).toMatchObject({ published: 2, duplicates: 1, running: false });
+  });
+});

@@ -1,0 +1,28 @@
+/**
+ * `@baton/messaging`: NATS connections, request/reply for Nest handlers with plain JSON on
+ * the wire, the Baton client, trace propagation in NATS headers, JetStream streams,
+ * publisher, durable consumers with dead-lettering and inbox dedupe, and the event relay.
+ */
+export { connectNats, type ConnectNatsOptions, type ManagedNatsConnection } from './nats-connection';
+export { NatsModule, NATS_CONNECTION, MANAGED_NATS_CONNECTION } from './nats.module';
+export type { MessagingLogger } from './messaging.logger';
+export { ensureTracePropagation, injectTraceHeaders, extractTraceContext, traceIdOf, setStoredTraceHeaders } from './trace-context';
+export { BatonRpcContext } from './rpc.context';
+export { CommandHandler, QueryHandler, BATON_MESSAGE_DEFINITION } from './rpc.decorators';
+export { BatonRpcExceptionFilter, rpcErrorReply, type RpcErrorScope } from './rpc-exception.filter';
+export { BatonRpcTransport, type BatonRpcTransportOptions } from './baton-rpc.transport';
+export { BatonClient, type BatonClientOptions, type CommandOptions, type QueryOptions, type RawRequestOptions } from './baton.client';
+export { ensureEventStreams, type EnsureEventStreamsOptions, type EventStreamsInfo } from './event-streams';
+export { publishEvent, eventHeaders, subjectOfEvent, EventHeaders, type PublishEventOptions } from './event.publisher';
+export {
+  consumeDurable,
+  decodeRecordedEvent,
+  DeadLetterHeaders,
+  type ConsumeDurableOptions,
+  type Delivery,
+  type DurableConsumer,
+  type DurableConsumerStats,
+} from './durable-consumer';
+export { PostgresInboxStore, sqlIdentifier, type InboxStore, type PostgresInboxStoreOptions, type Queryable } from './inbox.store';
+export { PostgresCheckpointStore, type CheckpointStore, type PostgresCheckpointStoreOptions } from './checkpoint.store';
+export { EventRelay, type EventRelayOptions, type RelayLag } from './event.relay';

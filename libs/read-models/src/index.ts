@@ -1,0 +1,17 @@
+export { createKysely, type CreateKyselyOptions } from './kysely';
+export {
+  migrateSchema,
+  ensureSchema,
+  assertSchemaName,
+  MigrationFailedError,
+  type Migration,
+  type MigrateSchemaOptions,
+  type MigrateSchemaResult,
+} from './migrations';
+export {
+  ProjectionRunner,
+  type ProjectionRunnerOptions,
+  type ProjectionLag,
+  type ProjectionState,
+} from './projection-runner';
+export { isAfterCheckpoint, matchesFilter, ageMs, laterOf, positionFromColumns, type ProjectionFilter } from './projection-checkpoint';

@@ -1,0 +1,64 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import { Pool } from 'pg';
+
+/** Options of {@link createKysely}: either a connection string (the Kysely owns its pool) or a pool you own. */
+export type CreateKyselyOptions =
+  | { readonly connectionString: string; readonly pool?: undefined; readonly maxConnections?: number; readonly applicationName?: string }
+  | { readonly pool: Pool; readonly connectionString?: undefined };
+
+/**
+ * A pool wrapper whose `end()` does nothing, so destroying a Kysely built on a borrowed
+ * pool leaves the caller's pool open (the caller ends it).
+ */
+function borrowed(pool: Pool): Pool {
+  return new Proxy(pool, {
+    get(target, prop) {
+      if (prop === 'end') return async () => undefined;
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/**
+ * Creates a Kysely instance on PostgreSQL. Use one per process and share it.
+ *
+ * With `connectionString` the instance owns its pool and `db.destroy()` closes it (calling
+ * `destroy` twice is harmless). With `pool` the caller keeps ownership: `db.destroy()`
+ * releases Kysely but leaves the pool open.
+ * Column types are pg's defaults (`int8` comes back as a string; cast or convert where needed).
+ *
+ * @example
+ * const db = createKysely<AgentRegistryDatabase>({ connectionString: process.env.DATABASE_URL! });
+ * try { await db.selectFrom('agent_registry.agents').selectAll().execute(); } finally { await db.destroy(); }
+ */
+export function createKysely<DB>(options: CreateKyselyOptions): Kysely<DB> {
+  let pool: Pool;
+  if (options.pool) {
+    pool = borrowed(options.pool);
+  } else {
+    const owned = new Pool({
+      connectionString: options.connectionString,
+      max: options.maxConnections ?? 10,
+      application_name: options.applicationName ?? 'baton',
+    });
+    // An idle client that loses its connection emits 'error' on the pool; without a
+    // listener that would crash the process. The next query reconnects.
+    owned.on('error', () => undefined);
+    let ended = false;
+    pool = new Proxy(owned, {
+      get(target, prop) {
+        if (prop === 'end') {
+          return async () => {
+            if (ended) return;
+            ended = true;
+            await target.end();
+          };
+        }
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  }
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+}

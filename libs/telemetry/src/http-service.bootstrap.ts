@@ -1,0 +1,111 @@
+import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { Logger } from 'pino';
+import { envInt, envString, type EnvSource } from './env';
+import { createLogger } from './logger';
+import { PinoNestLogger } from './nest-logger';
+
+/** HTTP server settings every service reads from its environment. */
+export interface HttpServerEnv {
+  /** `HTTP_PORT` (0 picks a free port). */
+  readonly port: number;
+  /** `HTTP_HOST`, default `0.0.0.0` so container probes reach it. */
+  readonly host: string;
+  /** `SHUTDOWN_TIMEOUT_MS`, default 10000: after a signal, exit 1 if closing takes longer. */
+  readonly shutdownTimeoutMs: number;
+}
+
+/**
+ * Reads `HTTP_PORT`, `HTTP_HOST` and `SHUTDOWN_TIMEOUT_MS`; call it from `main.ts` with the
+ * service's own default port.
+ *
+ * @example
+ * const server = readHttpServerEnv(3101); // { port: 3101, host: '0.0.0.0', shutdownTimeoutMs: 10000 }
+ */
+export function readHttpServerEnv(defaultPort: number, source?: EnvSource): HttpServerEnv {
+  const opts = source ? { source } : {};
+  return {
+    port: envInt('HTTP_PORT', defaultPort, { ...opts, min: 0, max: 65535 }),
+    host: envString('HTTP_HOST', '0.0.0.0', opts),
+    shutdownTimeoutMs: envInt('SHUTDOWN_TIMEOUT_MS', 10_000, { ...opts, min: 0 }),
+  };
+}
+
+/** What {@link startHttpService} needs. */
+export interface StartHttpServiceOptions {
+  /** The root module, already configured by the composition root. */
+  readonly module: Type<unknown> | DynamicModule;
+  readonly server: HttpServerEnv;
+  readonly logger: Logger;
+}
+
+/**
+ * Creates the Nest HTTP app with pino logging, listens, and closes it on SIGTERM/SIGINT:
+ * readiness turns 503, Nest shutdown hooks run, the server stops, the process exits 0
+ * (or 1 if closing outlasts `shutdownTimeoutMs`).
+ *
+ * @example
+ * runMain('scheduler', async (logger) => {
+ *   await startHttpService({ module: AppModule.forRoot(config), server: readHttpServerEnv(3101), logger });
+ * });
+ */
+export async function startHttpService(options: StartHttpServiceOptions): Promise<INestApplication> {
+  const { logger, server } = options;
+  const app = await NestFactory.create(options.module, {
+    logger: new PinoNestLogger(logger),
+    // Let start-up errors reach runMain (logged, exit 1) instead of process.abort().
+    abortOnError: false,
+  });
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs: server.shutdownTimeoutMs }, 'shutdown timed out; exiting');
+      process.exit(1);
+    }, server.shutdownTimeoutMs);
+    timer.unref();
+    app.close().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+  await app.listen(server.port, server.host);
+  const address = app.getHttpServer().address();
+  logger.info({ host: server.host, port: typeof address === 'object' && address ? address.port : server.port }, 'listening');
+  return app;
+}
+
+/**
+ * Runs a service's `main`: creates its logger (a bad `LOG_LEVEL` is reported on stderr),
+ * logs any start-up error (for example an {@link EnvError}) as fatal and exits 1, and does
+ * the same for uncaught errors later on.
+ *
+ * @example
+ * runMain('scheduler', async (logger) => { ... });
+ */
+export function runMain(service: string, main: (logger: Logger) => Promise<unknown>): void {
+  let logger: Logger;
+  try {
+    logger = createLogger({ service });
+  } catch (err) {
+    process.stderr.write(`${service}: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+  const die = (msg: string) => (err: unknown) => {
+    logger.fatal({ err }, `${msg}: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', die('uncaught exception'));
+  process.on('unhandledRejection', die('unhandled rejection'));
+  main(logger).catch(die('start-up failed'));
+}

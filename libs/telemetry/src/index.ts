@@ -1,0 +1,46 @@
+/**
+ * @baton/telemetry: what every composition root needs before it wires adapters —
+ * typed env getters, the pino logger (with trace ids), health and metrics endpoints,
+ * and the HTTP bootstrap with graceful shutdown. Uses only `@opentelemetry/api`; the
+ * OpenTelemetry SDK is started by the process (`--require`), not by this library.
+ */
+export { EnvError, envBool, envInt, envString, envUrl, rawEnv } from './env';
+export type { EnvIntOptions, EnvOptions, EnvSource, EnvUrlOptions } from './env';
+export { activeTraceFields, createLogger } from './logger';
+export type { CreateLoggerOptions, Logger } from './logger';
+export { PinoNestLogger } from './nest-logger';
+export {
+  DEFAULT_READINESS_TIMEOUT_MS,
+  assertUniqueCheckNames,
+  checkReadiness,
+} from './health/readiness';
+export type {
+  CheckReadinessOptions,
+  ReadinessCheck,
+  ReadinessCheckResult,
+  ReadinessReport,
+} from './health/readiness';
+export { tcpReadinessCheck } from './health/tcp-readiness.check';
+export { HEALTH_OPTIONS } from './health/health.tokens';
+export type { HealthModuleOptions } from './health/health.tokens';
+export { HealthModule } from './health/health.module';
+export type { HealthModuleAsyncOptions } from './health/health.module';
+export { HealthController } from './health/health.controller';
+export type { LivenessBody, ReadinessBody } from './health/health.controller';
+export { HealthService, SHUTDOWN_CHECK_NAME } from './health/health.service';
+export {
+  METRIC_PREFIX,
+  PROMETHEUS_CONTENT_TYPE,
+  renderProcessMetrics,
+  sampleProcess,
+  startEventLoopMonitor,
+} from './metrics/process-metrics';
+export type { ProcessSample, ServiceInfo } from './metrics/process-metrics';
+export { ProcessMetricsModule } from './metrics/process-metrics.module';
+export { ProcessMetricsController, SERVICE_INFO } from './metrics/process-metrics.controller';
+export { readHttpServerEnv, runMain, startHttpService } from './http-service.bootstrap';
+export type { HttpServerEnv, StartHttpServiceOptions } from './http-service.bootstrap';
+export { LOCAL_DATABASE_URL, LOCAL_NATS_URL, readInfraEnv } from './health/infra-readiness';
+export type { InfraEnv, InfraNeeds } from './health/infra-readiness';
+export { OpsEndpointsModule } from './ops-endpoints.module';
+export type { OpsEndpointsOptions } from './ops-endpoints.module';

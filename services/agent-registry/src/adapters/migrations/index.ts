@@ -1,0 +1,7 @@
+import type { Migration } from '@baton/read-models';
+import * as createAgents from './2026_11_22_0001_create_agents';
+
+/** Every migration of schema `agent_registry`, by name (imported statically; no directory scanning). */
+export const agentRegistryMigrations: Readonly<Record<string, Migration>> = {
+  '2026_11_22_0001_create_agents': createAgents,
+};

@@ -1,0 +1,13 @@
+// Composition root of the scheduler: reads env once, wires the app, serves HTTP
+// (health and metrics) on HTTP_PORT (default 3101) and shuts down cleanly on SIGTERM/SIGINT.
+import 'reflect-metadata';
+import { readHttpServerEnv, readInfraEnv, runMain, startHttpService } from '@baton/telemetry';
+import packageJson from '../package.json';
+import { AppModule } from './app.module';
+
+runMain('scheduler', async (logger) => {
+  const server = readHttpServerEnv(3101);
+  const infra = readInfraEnv({ nats: true, postgres: true });
+  const module = AppModule.forRoot({ version: packageJson.version, readinessChecks: infra.readinessChecks });
+  await startHttpService({ module, server, logger });
+});

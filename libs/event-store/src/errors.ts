@@ -26,3 +26,15 @@ export class EventStoreUnavailableError extends BatonError {
     this.name = 'EventStoreUnavailableError';
   }
 }
+
+/** A stored event does not match its hash: the store was altered behind Baton's back. */
+export class EventIntegrityError extends BatonError {
+  constructor(
+    readonly streamId: string,
+    readonly revision: number,
+    reason: string,
+  ) {
+    super('INTERNAL', `stream ${streamId} revision ${revision} failed its integrity check: ${reason}`, { streamId, revision, reason });
+    this.name = 'EventIntegrityError';
+  }
+}

@@ -13,3 +13,5 @@ export {
 export { canonicalJson, eventHash, type HashedEventFields } from './hash-chain';
 export { createPostgresEventStore, PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store';
 export type { EventStoreDatabase } from './postgres/event-store.tables';
+export { createKurrentEventStore, KurrentEventStore, type KurrentEventStoreOptions } from './kurrent/kurrent-event-store';
+export { commandEventId } from './kurrent/deterministic-id';

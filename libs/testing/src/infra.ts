@@ -63,8 +63,8 @@ async function bothUp(databaseUrl: string, natsUrl: string): Promise<{ pg: boole
 /**
  * Preflight: finds a real Postgres and a real NATS (with JetStream), in this order:
  * `TEST_DATABASE_URL`/`TEST_NATS_URL` (or `DATABASE_URL`/`NATS_URL`); local servers on the
- * default ports; `scripts/infra.sh up` (installs and starts them); Testcontainers when a
- * container engine is present. Throws an error naming what is missing and how to fix it.
+ * default ports; Testcontainers when a container engine is present; otherwise
+ * `scripts/infra.sh up` (installs and starts local servers). Throws an error naming what is missing and how to fix it.
  */
 export async function resolveInfra(): Promise<TestInfra> {
   const givenDb = env('TEST_DATABASE_URL') ?? env('DATABASE_URL');
@@ -75,7 +75,10 @@ export async function resolveInfra(): Promise<TestInfra> {
   if (up.pg && up.nats) return { databaseUrl, natsUrl, source: givenDb || givenNats ? 'env' : 'local' };
 
   if (!givenDb && !givenNats && env('BATON_TEST_NO_START') === undefined) {
-    if (dockerAvailable() && env('BATON_TEST_USE_CONTAINERS') !== undefined) {
+    // A container engine is present: start throw-away servers with Testcontainers, unless
+    // BATON_TEST_NO_CONTAINERS is set (then fall through to the local infra script).
+    if (dockerAvailable() && env('BATON_TEST_NO_CONTAINERS') === undefined) {
+      process.stderr.write('[testing] container engine found; starting Postgres and NATS with Testcontainers\n');
       return startContainers();
     }
     process.stderr.write('[testing] Postgres or NATS not answering; running scripts/infra.sh up\n');

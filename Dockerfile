@@ -6,7 +6,7 @@
 # so the image keeps dev dependencies: swc is the runtime compiler.
 ARG NODE_IMAGE=node:24.21.0-slim
 
-# Only the manifests, so `npm ci` is cached until a package.json or the lock file changes.
+# Only the manifests, so the install is cached until a package.json or the lock file changes.
 FROM ${NODE_IMAGE} AS manifests
 WORKDIR /src
 COPY . .
@@ -19,7 +19,7 @@ WORKDIR /app
 ENV npm_config_update_notifier=false
 COPY --from=manifests /out/ ./
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --no-audit --no-fund \
+    npm install --no-audit --no-fund \
  && rm -rf node_modules/.cache
 
 FROM ${NODE_IMAGE} AS runtime

@@ -1,0 +1,260 @@
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { didYouMean } from './did-you-mean.util';
+import { compileWorkflow, type Path, type Reporter } from './workflow.compiler';
+import { WorkflowDefinitionError, type WorkflowDiagnostic } from './workflow.errors';
+import type { WorkflowDefinition } from './workflow.model';
+import { KNOWN_KEYS, RawWorkflowBody, STAGE_KEYS } from './workflow.schema';
+import { z } from 'zod';
+
+/** Options for {@link parseWorkflow}. */
+export interface ParseWorkflowOptions {
+  /** Name used in error locations (`feature.yml:42:7`). Defaults to `workflow.yml`. */
+  readonly file?: string;
+}
+
+/** Result of {@link parseWorkflow}. */
+export type ParseWorkflowResult =
+  | { readonly ok: true; readonly workflow: WorkflowDefinition }
+  | { readonly ok: false; readonly errors: readonly WorkflowDiagnostic[] };
+
+const WrappedBody = z.strictObject({ workflow: RawWorkflowBody });
+
+/**
+ * Parses and validates a workflow written in YAML, in either shape the seeds use (`workflow:` with
+ * `stages:`, or root-level `name`/`steps:`), into the normalized {@link WorkflowDefinition}.
+ * Never throws for bad input: every problem comes back as a located diagnostic, sorted by position.
+ *
+ * @example
+ * const r = parseWorkflow(text, { file: 'feature.yml' });
+ * if (!r.ok) console.error(r.errors.map(formatDiagnostic).join('\n'));
+ */
+export function parseWorkflow(text: string, options: ParseWorkflowOptions = {}): ParseWorkflowResult {
+  const file = options.file ?? 'workflow.yml';
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const errors: WorkflowDiagnostic[] = [];
+  const at = (offset: number, path: Path, message: string): void => {
+    const pos = lineCounter.linePos(offset);
+    errors.push({ file, line: pos.line, column: pos.col, message, path });
+  };
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) at(e.pos[0], [], `YAML syntax error: ${e.message.split(' at line ')[0]}`);
+    return { ok: false, errors: sortDiagnostics(errors) };
+  }
+  const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    at(doc.contents?.range?.[0] ?? 0, [], 'a workflow file must be a mapping with "workflow:" or "name:" and "steps:"');
+    return { ok: false, errors };
+  }
+  const report: Reporter = (path, message, target = 'value', offset) => at(locate(doc, path, target, offset), path, message);
+  const wrapped = 'workflow' in raw;
+  const body = stripExtensions(raw);
+  const parsed = (wrapped ? WrappedBody : RawWorkflowBody).safeParse(body, { reportInput: true });
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) reportIssue(issue, [], body, report);
+    return { ok: false, errors: sortDiagnostics(errors) };
+  }
+  const basePath: Path = wrapped ? ['workflow'] : [];
+  const bodyValue = (wrapped ? (parsed.data as { workflow: unknown }).workflow : parsed.data) as z.infer<typeof RawWorkflowBody>;
+  const workflow = compileWorkflow(bodyValue, basePath, { file, report, stageSource: (path) => ({ line: lineCounter.linePos(locate(doc, path, 'value', undefined)).line }) });
+  if (errors.length > 0 || workflow === null) return { ok: false, errors: sortDiagnostics(errors) };
+  return { ok: true, workflow };
+}
+
+/**
+ * Like {@link parseWorkflow}, but returns the definition or throws a {@link WorkflowDefinitionError}
+ * (code VALIDATION_FAILED) whose message lists every error as `file:line:col: message`.
+ */
+export function parseWorkflowOrThrow(text: string, options: ParseWorkflowOptions = {}): WorkflowDefinition {
+  const result = parseWorkflow(text, options);
+  if (!result.ok) throw new WorkflowDefinitionError(result.errors);
+  return result.workflow;
+}
+
+function sortDiagnostics(list: WorkflowDiagnostic[]): WorkflowDiagnostic[] {
+  const seen = new Set<string>();
+  return list
+    .filter((d) => {
+      const key = `${d.line}:${d.column}:${d.message}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort((a, b) => a.line - b.line || a.column - b.column);
+}
+
+/** Drops `x-…` keys (allowed everywhere) except inside free-form `params` and `metadata`. */
+function stripExtensions(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripExtensions);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (k.startsWith('x-')) continue;
+    out[k] = k === 'params' || k === 'metadata' ? v : stripExtensions(v);
+  }
+  return out;
+}
+
+/** Offset of the node at `path` (its key when `target` is 'key'), falling back to the deepest existing parent. */
+function locate(doc: Document, path: Path, target: 'key' | 'value', offset: number | undefined): number {
+  let node: unknown = doc.contents;
+  let pos = (doc.contents as Node | null)?.range?.[0] ?? 0;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i];
+    const last = i === path.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) return pos;
+      const keyNode = pair.key as Node;
+      if (last && target === 'key') return keyNode.range?.[0] ?? pos;
+      const valueNode = pair.value as Node | null;
+      pos = valueNode?.range?.[0] ?? keyNode.range?.[0] ?? pos;
+      node = valueNode;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      const item = node.items[seg] as Node | undefined;
+      if (!item) return pos;
+      pos = item.range?.[0] ?? pos;
+      node = item;
+    } else {
+      return pos;
+    }
+  }
+  if (offset !== undefined && isScalar(node)) {
+    const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
+    const block = node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED';
+    return block ? pos : pos + (quoted ? 1 : 0) + offset;
+  }
+  return pos;
+}
+
+// ---------------------------------------------------------------------------------------------
+// zod issues → diagnostics
+// ---------------------------------------------------------------------------------------------
+
+type Issue = z.core.$ZodIssue;
+
+const STAGE_LISTS = new Set(['stages', 'steps', 'then']);
+const BRANCH_LISTS = new Set(['parallel_agents', 'parallel']);
+
+/** `stage "design": ` (or the empty string outside any stage) and the field path inside it. */
+export function describePath(root: unknown, path: Path): { prefix: string; field: string } {
+  let node: unknown = root;
+  let prefix = '';
+  let fieldStart = 0;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i] as string | number;
+    const parent = path[i - 1];
+    node = node !== null && typeof node === 'object' ? (node as Record<string | number, unknown>)[seg] : undefined;
+    if (typeof seg === 'number' && typeof parent === 'string' && STAGE_LISTS.has(parent)) {
+      const s = (node ?? {}) as Record<string, unknown>;
+      const name = [s['stage'], s['id'], s['action']].find((v) => typeof v === 'string');
+      prefix = typeof name === 'string' ? `stage "${name}": ` : `${parent}[${seg}]: `;
+      fieldStart = i + 1;
+    }
+  }
+  const field = path
+    .slice(fieldStart)
+    .map((seg, j) => (typeof seg === 'number' ? `[${seg}]` : j === 0 ? seg : `.${seg}`))
+    .join('');
+  return { prefix, field: prefix === '' && path[0] === 'workflow' ? field.replace(/^workflow\.?/, '') : field };
+}
+
+function knownKeysAt(path: Path): readonly string[] {
+  const last = path[path.length - 1];
+  const parent = path[path.length - 2];
+  if (path.length === 0) return KNOWN_KEYS.root;
+  if (path.length === 1 && last === 'workflow') return KNOWN_KEYS.body;
+  if (typeof last === 'number' && typeof parent === 'string') {
+    if (STAGE_LISTS.has(parent)) return STAGE_KEYS;
+    if (BRANCH_LISTS.has(parent)) return KNOWN_KEYS.branch;
+    if (parent === 'on_failure') return KNOWN_KEYS.failureStep;
+  }
+  switch (last) {
+    case 'trigger':
+      return KNOWN_KEYS.trigger;
+    case 'error_handling':
+      return KNOWN_KEYS.errorHandling;
+    case 'retry':
+      return KNOWN_KEYS.retry;
+    case 'loop':
+      return KNOWN_KEYS.loop;
+    case 'notify':
+      return KNOWN_KEYS.notify;
+    case 'agent':
+      return KNOWN_KEYS.agent;
+    case 'sync_point':
+      return KNOWN_KEYS.syncPoint;
+    default:
+      return [];
+  }
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `the string "${value}"`;
+  return `${typeof value} ${String(value)}`;
+}
+
+const EXPECTED: Readonly<Record<string, string>> = {
+  string: 'a string',
+  number: 'a number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a mapping',
+  record: 'a mapping',
+  int: 'a whole number',
+};
+
+function reportIssue(issue: Issue, base: Path, root: unknown, report: Reporter): void {
+  const path: Path = [...base, ...(issue.path as (string | number)[])];
+  const { prefix, field } = describePath(root, path);
+  const subject = field === '' ? '' : `"${field}" `;
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const where = field === '' ? '' : ` in "${field}"`;
+      for (const key of issue.keys) report([...path, key], `${prefix}unknown key "${key}"${where}${didYouMean(key, knownKeysAt(path))}`, 'key');
+      return;
+    }
+    case 'invalid_type': {
+      const input = (issue as { input?: unknown }).input;
+      if (input === undefined) {
+        const parentPath = path.slice(0, -1);
+        const { prefix: p, field: f } = describePath(root, parentPath);
+        report(parentPath, `${p}missing required key "${String(path[path.length - 1])}"${f === '' ? '' : ` in "${f}"`}`);
+        return;
+      }
+      report(path, `${prefix}${subject}must be ${EXPECTED[issue.expected] ?? issue.expected} (got ${typeName(input)})`);
+      return;
+    }
+    case 'invalid_union': {
+      const branches = issue.errors.filter((errs) => !errs.every((e) => e.code === 'invalid_type' && e.path.length === 0));
+      if (branches.length === 1) {
+        for (const e of branches[0] ?? []) reportIssue(e, path, root, report);
+        return;
+      }
+      const expected = [...new Set(issue.errors.flatMap((errs) => errs.map((e) => (e.code === 'invalid_type' ? (EXPECTED[e.expected] ?? e.expected) : null))).filter((x): x is string => x !== null))];
+      const input = (issue as { input?: unknown }).input;
+      const branchHint = branches[0]?.[0];
+      if (expected.length > 0 && branchHint === undefined) {
+        report(path, `${prefix}${subject}must be ${expected.join(' or ')} (got ${typeName(input)})`);
+        return;
+      }
+      if (branchHint !== undefined) {
+        reportIssue(branchHint, path, root, report);
+        return;
+      }
+      report(path, `${prefix}${subject}${issue.message}`);
+      return;
+    }
+    case 'invalid_value': {
+      const input = (issue as { input?: unknown }).input;
+      const values = issue.values.map((v) => String(v));
+      report(path, `${prefix}${subject}must be one of ${values.join(', ')} (got ${typeName(input)})${typeof input === 'string' ? didYouMean(input, values) : ''}`);
+      return;
+    }
+    default:
+      report(path, `${prefix}${subject}${issue.message}`);
+  }
+}

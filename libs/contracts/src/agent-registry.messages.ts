@@ -2,16 +2,22 @@ import { z } from 'zod';
 import { defineCommand, defineQuery } from './messages';
 
 const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'use letters, digits, dot, dash or underscore (1-128 chars)');
+const Name = z.string().min(1).max(200);
+const Role = z.string().min(1).max(100);
+const Capabilities = z.array(z.string().min(1).max(100)).max(100);
+const Model = z.string().min(1).max(200);
+const MaxConcurrency = z.number().int().min(1).max(1000);
+const Peers = z.array(Id).max(100);
 
 /** Data of the `RegisterAgent` command, version 1. */
 export const RegisterAgentV1 = z.strictObject({
   agentId: Id,
-  name: z.string().min(1).max(200).optional(),
-  role: z.string().min(1).max(100),
-  capabilities: z.array(z.string().min(1).max(100)).max(100).default([]),
-  model: z.string().min(1).max(200).optional(),
-  maxConcurrency: z.number().int().min(1).max(1000).default(1),
-  peers: z.array(Id).max(100).default([]),
+  name: Name.optional(),
+  role: Role,
+  capabilities: Capabilities.default([]),
+  model: Model.optional(),
+  maxConcurrency: MaxConcurrency.default(1),
+  peers: Peers.default([]),
   lead: Id.optional(),
 });
 export type RegisterAgentData = z.infer<typeof RegisterAgentV1>;
@@ -28,6 +34,109 @@ export const RegisterAgent = defineCommand({
   reply: RegisterAgentReply,
 });
 
+/**
+ * The agent state machine (000 seed, "AGENT STATE MACHINE"):
+ * IDLE → ANALYZING → EXECUTING ⇄ BLOCKED, EXECUTING → HANDOFF → IDLE.
+ * `ERROR` is what an agent reports when it cannot go on; it may be entered from any state and
+ * left only to IDLE. Any state may go back to IDLE on reset (`reset: true`, or after the agent
+ * was offline).
+ */
+export const AgentWorkState = z.enum(['IDLE', 'ANALYZING', 'EXECUTING', 'BLOCKED', 'HANDOFF', 'ERROR']);
+export type AgentWorkState = z.infer<typeof AgentWorkState>;
+
+/** Availability derived by the registry: offline > error > busy > available. */
+export const AgentStatus = z.enum(['available', 'busy', 'error', 'offline']);
+export type AgentStatus = z.infer<typeof AgentStatus>;
+
+/** Reply of every agent command: the agent and the revision of its stream after the command. */
+export const AgentCommandReply = RegisterAgentReply;
+export type AgentCommandReply = z.infer<typeof AgentCommandReply>;
+
+/**
+ * Data of the `UpdateAgent` command, version 1: only the fields given change. `null` clears an
+ * optional field (name, model, lead). Sending the current values appends nothing.
+ */
+export const UpdateAgentV1 = z.strictObject({
+  agentId: Id,
+  name: Name.nullable().optional(),
+  role: Role.optional(),
+  capabilities: Capabilities.optional(),
+  model: Model.nullable().optional(),
+  maxConcurrency: MaxConcurrency.optional(),
+  peers: Peers.optional(),
+  lead: Id.nullable().optional(),
+});
+export type UpdateAgentData = z.infer<typeof UpdateAgentV1>;
+
+export const UpdateAgent = defineCommand({
+  service: 'agent-registry',
+  name: 'update-agent',
+  schema: UpdateAgentV1,
+  reply: AgentCommandReply,
+});
+
+/** Data of the `RemoveAgent` command, version 1. */
+export const RemoveAgentV1 = z.strictObject({ agentId: Id });
+export type RemoveAgentData = z.infer<typeof RemoveAgentV1>;
+
+export const RemoveAgent = defineCommand({
+  service: 'agent-registry',
+  name: 'remove-agent',
+  schema: RemoveAgentV1,
+  reply: AgentCommandReply,
+});
+
+/**
+ * Data of the `ReportAgentState` command, version 1: the agent moves to `state`. An illegal
+ * move is refused with ILLEGAL_TRANSITION (details: agentId, from, to, allowed). `reset: true`
+ * allows any state → IDLE.
+ */
+export const ReportAgentStateV1 = z.strictObject({
+  agentId: Id,
+  state: AgentWorkState,
+  taskId: z.string().min(1).max(200).optional(),
+  reset: z.boolean().optional(),
+});
+export type ReportAgentStateData = z.infer<typeof ReportAgentStateV1>;
+
+export const ReportAgentState = defineCommand({
+  service: 'agent-registry',
+  name: 'report-agent-state',
+  schema: ReportAgentStateV1,
+  reply: AgentCommandReply,
+});
+
+/** Data of the `ReloadAgents` command: re-reads the service's `AGENTS_FILE` (no path from the wire). */
+export const ReloadAgentsV1 = z.strictObject({});
+
+/** What a sync of agents.yaml did, by agent id. */
+export const ReloadAgentsReply = z.object({
+  file: z.string(),
+  registered: z.array(z.string()),
+  updated: z.array(z.string()),
+  removed: z.array(z.string()),
+  unchanged: z.array(z.string()),
+});
+export type ReloadAgentsReply = z.infer<typeof ReloadAgentsReply>;
+
+export const ReloadAgents = defineCommand({
+  service: 'agent-registry',
+  name: 'reload-agents',
+  schema: ReloadAgentsV1,
+  reply: ReloadAgentsReply,
+});
+
+/** Performance figures of one agent, from the task events it took part in. */
+export const AgentPerformance = z.object({
+  tasksCompleted: z.number().int().nonnegative(),
+  tasksFailed: z.number().int().nonnegative(),
+  /** Mean of `durationMs` of completed tasks; null before the first completion. */
+  meanCompletionMs: z.number().nonnegative().nullable(),
+  /** failed / (completed + failed); 0 before the first outcome. */
+  errorRate: z.number().min(0).max(1),
+});
+export type AgentPerformance = z.infer<typeof AgentPerformance>;
+
 export const AgentView = z.object({
   agentId: z.string(),
   name: z.string().nullable(),
@@ -37,25 +146,112 @@ export const AgentView = z.object({
   maxConcurrency: z.number().int(),
   peers: z.array(z.string()),
   lead: z.string().nullable(),
-  status: z.enum(['available', 'busy', 'error', 'offline']),
+  status: AgentStatus,
   registeredAt: z.string(),
   revision: z.number().int(),
 });
 export type AgentView = z.infer<typeof AgentView>;
 
+/** An agent as `get-agent` and `list-agents` return it: the profile and status, plus state, load, heartbeat and performance. */
+export const AgentDetailView = AgentView.extend({
+  /** Where the agent is in its state machine. */
+  state: AgentWorkState,
+  /** Active tasks (assigned and not yet completed, failed, released or cancelled). */
+  load: z.number().int().nonnegative(),
+  /** Last heartbeat received; null when none since registration. */
+  lastHeartbeatAt: z.string().nullable(),
+  performance: AgentPerformance,
+});
+export type AgentDetailView = z.infer<typeof AgentDetailView>;
+
 export const GetAgent = defineQuery({
   service: 'agent-registry',
   name: 'get-agent',
   schema: z.strictObject({ agentId: Id }),
-  reply: AgentView,
+  reply: AgentDetailView,
 });
 
-/** Events of the `agent-<id>` stream. */
+/** Filters of `list-agents`; all given filters must match. */
+export const ListAgentsV1 = z.strictObject({
+  status: AgentStatus.optional(),
+  role: Role.optional(),
+  capability: z.string().min(1).max(100).optional(),
+});
+export type ListAgentsData = z.infer<typeof ListAgentsV1>;
+
+export const ListAgentsReply = z.object({ agents: z.array(AgentDetailView) });
+
+export const ListAgents = defineQuery({
+  service: 'agent-registry',
+  name: 'list-agents',
+  schema: ListAgentsV1,
+  reply: ListAgentsReply,
+});
+
+/** Events of the `agent-<id>` stream, relayed to `eventSubjectFor('agent', type)`. */
 export const AgentRegisteredV1 = RegisterAgentV1.required({ capabilities: true, maxConcurrency: true, peers: true }).extend({
   registeredAt: z.string(),
 });
 export type AgentRegisteredData = z.infer<typeof AgentRegisteredV1>;
 
-export type AgentEvent = { readonly type: 'AgentRegistered'; readonly data: AgentRegisteredData };
+/** `baton.evt.agent.updated`: the fields that changed, with their new values (`null` = cleared). */
+export const AgentUpdatedV1 = z.object({
+  agentId: Id,
+  changes: z.object({
+    name: Name.nullable().optional(),
+    role: Role.optional(),
+    capabilities: Capabilities.optional(),
+    model: Model.nullable().optional(),
+    maxConcurrency: MaxConcurrency.optional(),
+    peers: Peers.optional(),
+    lead: Id.nullable().optional(),
+  }),
+  updatedAt: z.string(),
+});
+export type AgentUpdatedData = z.infer<typeof AgentUpdatedV1>;
+
+/** `baton.evt.agent.removed`. */
+export const AgentRemovedV1 = z.object({ agentId: Id, removedAt: z.string() });
+export type AgentRemovedData = z.infer<typeof AgentRemovedV1>;
+
+/** `baton.evt.agent.state-changed`. */
+export const AgentStateChangedV1 = z.object({
+  agentId: Id,
+  from: AgentWorkState,
+  to: AgentWorkState,
+  taskId: z.string().min(1).max(200).optional(),
+  at: z.string(),
+});
+export type AgentStateChangedData = z.infer<typeof AgentStateChangedV1>;
+
+/**
+ * `baton.evt.agent.went-offline`: no heartbeat for the configured window. `lastHeartbeatAt` is
+ * the last sign of life (the registration time when the agent never sent a heartbeat).
+ * The scheduler releases the agent's tasks to other capable agents when it sees this.
+ */
+export const AgentWentOfflineV1 = z.object({ agentId: Id, lastHeartbeatAt: z.string(), at: z.string() });
+export type AgentWentOfflineData = z.infer<typeof AgentWentOfflineV1>;
+
+/** `baton.evt.agent.came-online`: a heartbeat from an agent that was offline. */
+export const AgentCameOnlineV1 = z.object({ agentId: Id, at: z.string() });
+export type AgentCameOnlineData = z.infer<typeof AgentCameOnlineV1>;
+
+export type AgentEvent =
+  | { readonly type: 'AgentRegistered'; readonly data: AgentRegisteredData }
+  | { readonly type: 'AgentUpdated'; readonly data: AgentUpdatedData }
+  | { readonly type: 'AgentRemoved'; readonly data: AgentRemovedData }
+  | { readonly type: 'AgentStateChanged'; readonly data: AgentStateChangedData }
+  | { readonly type: 'AgentWentOffline'; readonly data: AgentWentOfflineData }
+  | { readonly type: 'AgentCameOnline'; readonly data: AgentCameOnlineData };
+
+/** Schemas (version 1) by event type, for consumers that validate what they receive. */
+export const AgentEventSchemas = {
+  AgentRegistered: AgentRegisteredV1,
+  AgentUpdated: AgentUpdatedV1,
+  AgentRemoved: AgentRemovedV1,
+  AgentStateChanged: AgentStateChangedV1,
+  AgentWentOffline: AgentWentOfflineV1,
+  AgentCameOnline: AgentCameOnlineV1,
+} as const satisfies { readonly [K in AgentEvent['type']]: z.ZodType };
 
 export const agentStreamId = (agentId: string): string => `agent-${agentId}`;

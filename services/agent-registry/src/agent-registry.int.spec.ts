@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { DeliverPolicy, jetstream, type JsMsg } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { agentStreamId, EVENTS_STREAM, GetAgent, RegisterAgent, Subjects, type RegisterAgentData } from '@baton/contracts';
 import { createPostgresEventStore } from '@baton/event-store';
@@ -17,6 +17,8 @@ describe('agent-registry (real NATS + Postgres, in-process Nest app)', () => {
   let client: BatonClient;
   // Wall-clock start of this file, only to start reading JetStream from here.
   const startedAt = new Date(Date.now() - 1000);
+  // This file's own task-events consumer (the NATS server is shared with other test files).
+  const taskEvents = { durable: uniqueId('agent-registry-task-load-test'), deliverPolicy: 'new' as const };
 
   beforeAll(async () => {
     tdb = await createTestDatabase('agent_registry');
@@ -27,14 +29,16 @@ describe('agent-registry (real NATS + Postgres, in-process Nest app)', () => {
       httpHost: '127.0.0.1',
       logger: false,
       clock: { now: () => NOW },
+      taskEvents,
     });
     nc = await connect({ servers: testNatsUrl() });
     client = new BatonClient(nc, { timeoutMs: 10_000 });
   });
 
   afterAll(async () => {
-    await nc?.close();
     await registry?.close();
+    if (nc) await (await jetstreamManager(nc)).consumers.delete(EVENTS_STREAM, taskEvents.durable).catch(() => undefined);
+    await nc?.close();
     await tdb?.drop();
   });
 
@@ -109,6 +113,10 @@ describe('agent-registry (real NATS + Postgres, in-process Nest app)', () => {
       status: 'available',
       registeredAt: NOW.toISOString(),
       revision: 0,
+      state: 'IDLE',
+      load: 0,
+      lastHeartbeatAt: null,
+      performance: { tasksCompleted: 0, tasksFailed: 0, meanCompletionMs: null, errorRate: 0 },
     });
   });
 
@@ -202,7 +210,7 @@ describe('agent-registry (real NATS + Postgres, in-process Nest app)', () => {
     expect(before.n).toBeGreaterThanOrEqual(agents.length);
 
     // Damage the read model, then drop and rebuild it from the store.
-    await sql`UPDATE agent_registry.agents SET status = 'offline', capabilities = '{}'`.execute(registry.db);
+    await sql`UPDATE agent_registry.agents SET online = false, state = 'ERROR', capabilities = '{}'`.execute(registry.db);
     expect((await checksum()).md5).not.toBe(before.md5);
     await registry.projection.rebuild();
     await registry.projection.waitUntilCaughtUp(checkpoint ? { until: checkpoint } : {});
@@ -264,6 +272,7 @@ describe('agent-registry (real NATS + Postgres, in-process Nest app)', () => {
       httpHost: '127.0.0.1',
       logger: false,
       clock: { now: () => NOW },
+      taskEvents,
     });
     await registry.projection.waitUntilCaughtUp({ until: appended.position });
     expect(await client.query(GetAgent, { agentId: offline.agentId })).toMatchObject({ agentId: offline.agentId, revision: 0 });

@@ -1,4 +1,5 @@
 import { BatonError } from '@baton/contracts';
+import { envInt, rawEnv } from '@baton/telemetry';
 
 /** Everything the agent-registry reads from its environment, read once at start-up. */
 export interface AgentRegistryConfig {
@@ -7,9 +8,14 @@ export interface AgentRegistryConfig {
   readonly natsUrl: string;
   /** HTTP port of `/health/live` and `/health/ready`; 0 picks a free port. */
   readonly httpPort: number;
+  /** An agent with no heartbeat for this long is marked offline (`HEARTBEAT_WINDOW_MS`). */
+  readonly heartbeatWindowMs: number;
+  /** agents.yaml to load at start and on reload (`AGENTS_FILE`); none when unset. */
+  readonly agentsFile?: string;
 }
 
 export const DEFAULT_HTTP_PORT = 3102;
+export const DEFAULT_HEARTBEAT_WINDOW_MS = 30_000;
 
 /** A missing or malformed environment variable; the message names it. Code VALIDATION_FAILED. */
 export class ConfigError extends BatonError {
@@ -66,6 +72,15 @@ function natsUrls(env: Env, name: string, example: string): string {
   return v;
 }
 
+/** Integer variables through the shared getter, with its message, as a ConfigError (VALIDATION_FAILED). */
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  try {
+    return envInt(name, fallback, { source: env, min, max });
+  } catch (err) {
+    throw new ConfigError(name, (err as Error).message.replace(`${name} is invalid: `, ''));
+  }
+}
+
 function port(env: Env, name: string, fallback: number): number {
   const v = optional(env, name);
   if (v === undefined) return fallback;
@@ -84,5 +99,7 @@ export function readConfig(env: Env): AgentRegistryConfig {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://baton:baton@127.0.0.1:5432/baton'),
     natsUrl: natsUrls(env, 'NATS_URL', 'nats://127.0.0.1:4222'),
     httpPort: port(env, 'HTTP_PORT', DEFAULT_HTTP_PORT),
+    heartbeatWindowMs: integer(env, 'HEARTBEAT_WINDOW_MS', DEFAULT_HEARTBEAT_WINDOW_MS, 100, 24 * 3600 * 1000),
+    ...(rawEnv('AGENTS_FILE', env) !== undefined ? { agentsFile: rawEnv('AGENTS_FILE', env) as string } : {}),
   };
 }

@@ -1,11 +1,24 @@
-import { DEFAULT_HTTP_PORT, readConfig } from './config';
+import { DEFAULT_HEARTBEAT_WINDOW_MS, DEFAULT_HTTP_PORT, readConfig } from './config';
 
 const good = { DATABASE_URL: 'postgres://baton:baton@127.0.0.1:5432/baton', NATS_URL: 'nats://127.0.0.1:4222' };
 
 describe('readConfig', () => {
   it('reads the variables, with the default HTTP port', () => {
-    expect(readConfig(good)).toEqual({ databaseUrl: good.DATABASE_URL, natsUrl: good.NATS_URL, httpPort: DEFAULT_HTTP_PORT });
+    expect(readConfig(good)).toEqual({
+      databaseUrl: good.DATABASE_URL,
+      natsUrl: good.NATS_URL,
+      httpPort: DEFAULT_HTTP_PORT,
+      heartbeatWindowMs: DEFAULT_HEARTBEAT_WINDOW_MS,
+    });
     expect(readConfig({ ...good, HTTP_PORT: ' 8080 ' }).httpPort).toBe(8080);
+  });
+
+  it('reads the heartbeat window and the agents file', () => {
+    expect(readConfig({ ...good, HEARTBEAT_WINDOW_MS: '1000', AGENTS_FILE: ' /etc/baton/agents.yaml ' })).toMatchObject({
+      heartbeatWindowMs: 1000,
+      agentsFile: '/etc/baton/agents.yaml',
+    });
+    expect(readConfig({ ...good, AGENTS_FILE: '  ' })).not.toHaveProperty('agentsFile');
   });
 
   it('treats blank as unset', () => {
@@ -21,6 +34,8 @@ describe('readConfig', () => {
     [{ NATS_URL: 'nats://a:4222,http://b' }, /^NATS_URL: "http:\/\/b" must use nats:\/\//],
     [{ HTTP_PORT: 'eighty' }, /^HTTP_PORT: must be a port number/],
     [{ HTTP_PORT: '70000' }, /^HTTP_PORT: must be a port number/],
+    [{ HEARTBEAT_WINDOW_MS: 'soon' }, /^HEARTBEAT_WINDOW_MS: expected an integer from 100 to 86400000, got "soon"/],
+    [{ HEARTBEAT_WINDOW_MS: '5' }, /^HEARTBEAT_WINDOW_MS: expected an integer from 100/],
   ])('stops on %p with a message naming the variable', (override, message) => {
     const env = { ...good, ...override };
     expect(() => readConfig(env)).toThrow(message);

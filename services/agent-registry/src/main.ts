@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { startAgentRegistry } from './adapters/agent-registry.app';
 import { readConfig } from './config';
 
-/** Composition root: reads the environment once, starts the service, stops it on SIGTERM/SIGINT. */
+/** Composition root: reads the environment once, starts the service, reloads AGENTS_FILE on SIGHUP, stops it on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   const log = new Logger('agent-registry');
   let config;
@@ -29,6 +29,14 @@ async function main(): Promise<void> {
       },
     );
   };
+  // SIGHUP re-reads AGENTS_FILE with no restart (like the reload-agents command).
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    registry.reloadAgents().then(
+      (r) => log.log(`SIGHUP: ${r.file}: registered ${r.registered.length}, updated ${r.updated.length}, removed ${r.removed.length}, unchanged ${r.unchanged.length}`),
+      (err: unknown) => log.error(`SIGHUP: reload failed: ${(err as Error).message}`),
+    );
+  });
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
 }

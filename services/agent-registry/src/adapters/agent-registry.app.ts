@@ -1,11 +1,15 @@
-import type { INestApplication, LoggerService } from '@nestjs/common';
+import { Logger, type INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { createPostgresEventStore, type PostgresEventStore } from '@baton/event-store';
+import { eventSubjectFor, EVENTS_STREAM, ValidationError, type ReloadAgentsReply } from '@baton/contracts';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import {
   BatonRpcTransport,
   connectNats,
+  consumeDurable,
+  PostgresInboxStore,
+  type DurableConsumer,
   ensureEventStreams,
   EventRelay,
   PostgresCheckpointStore,
@@ -15,20 +19,31 @@ import {
 import { Pool } from 'pg';
 import { createKysely, migrateSchema, ProjectionRunner } from '@baton/read-models';
 import type { Kysely } from 'kysely';
-import { AGENTS_PROJECTION, AGENTS_PROJECTION_FILTER, applyAgentEvent, resetAgents } from '../app/agent.projection';
+import { AgentCommandHandler } from '../app/agent-command.handler';
+import { AGENTS_PROJECTION, AGENTS_PROJECTION_FILTER, agentProjection, resetAgents } from '../app/agent.projection';
+import { AgentsFileSync } from '../app/agents-file.sync';
+import { HeartbeatMonitor } from '../app/heartbeat.monitor';
 import type { Clock, IdSource } from '../app/ports';
-import type { AgentRegistryConfig } from '../config';
+import { applyTaskEvent, LOAD_TASK_EVENT_TYPES } from '../app/task-events.projector';
+import { DEFAULT_HEARTBEAT_WINDOW_MS, type AgentRegistryConfig } from '../config';
 import { AgentRegistryModule } from './agent-registry.module';
 import { AGENT_REGISTRY_SCHEMA, type AgentRegistryDatabase } from './agents.table';
 import { randomIds, systemClock } from './clock';
+import { subscribeHeartbeats } from './heartbeat.subscriber';
 import { agentRegistryMigrations } from './migrations';
 
 /** The relay's checkpoint table, next to the service's read models. */
 export const RELAY_CHECKPOINTS_TABLE = `${AGENT_REGISTRY_SCHEMA}.relay_checkpoints`;
+/** The task-events consumer's inbox (event ids already applied), next to the tables it changes. */
+export const CONSUMER_INBOX_TABLE = `${AGENT_REGISTRY_SCHEMA}.consumer_inbox`;
+/** Durable JetStream consumer of the task events that drive load and performance. */
+export const TASK_EVENTS_DURABLE = 'agent-registry-task-load';
 
 const silentLogger: MessagingLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
-export interface StartAgentRegistryOptions extends AgentRegistryConfig {
+export interface StartAgentRegistryOptions extends Omit<AgentRegistryConfig, 'heartbeatWindowMs'> {
+  /** An agent with no heartbeat for this long goes offline. Default {@link DEFAULT_HEARTBEAT_WINDOW_MS}. */
+  readonly heartbeatWindowMs?: number;
   /** Default: the system clock. */
   readonly clock?: Clock;
   /** Default: random UUIDs. */
@@ -37,6 +52,13 @@ export interface StartAgentRegistryOptions extends AgentRegistryConfig {
   readonly logger?: LoggerService | false;
   /** Interface to bind HTTP to. Default all interfaces. */
   readonly httpHost?: string;
+  /** How often due heartbeat timers are looked for. Default 250 ms. */
+  readonly timerPollIntervalMs?: number;
+  /**
+   * The durable consumer of task events. Default `{ durable: TASK_EVENTS_DURABLE, deliverPolicy: 'all' }`;
+   * tests sharing one NATS server give each app its own name and start at new events.
+   */
+  readonly taskEvents?: { readonly durable?: string; readonly deliverPolicy?: 'all' | 'new' };
 }
 
 /** A running agent-registry and the adapters it owns; `close()` stops everything in reverse order. */
@@ -48,6 +70,14 @@ export interface AgentRegistryApp {
   readonly nats: ManagedNatsConnection;
   /** Publishes the agent events of the store to JetStream (`baton.evt.agent.*`). */
   readonly relay: EventRelay;
+  /** Runs agent commands in-process (the NATS controller, the agents file sync and the timers use it). */
+  readonly commands: AgentCommandHandler;
+  /** Heartbeats and durable heartbeat timers. */
+  readonly heartbeats: HeartbeatMonitor;
+  /** Consumer of `baton.evt.task.*` for load and performance. */
+  readonly taskEvents: DurableConsumer;
+  /** Re-reads `agentsFile` and syncs the registry to it (VALIDATION_FAILED when none is configured or it is invalid). */
+  reloadAgents(): Promise<ReloadAgentsReply>;
   /** Base URL of the HTTP server, e.g. `http://127.0.0.1:3102`. */
   readonly httpUrl: string;
   close(): Promise<void>;
@@ -55,8 +85,10 @@ export interface AgentRegistryApp {
 
 /**
  * Builds and starts the agent-registry: Postgres event store, read-model migrations, the agents
- * projection, the NATS connection, the relay of agent events to JetStream, and the Nest app with
- * its NATS transport and HTTP health routes.
+ * projection, the NATS connection, the relay of agent events to JetStream, the agents file
+ * sync (when `agentsFile` is set), the task-events consumer (load and performance), the
+ * heartbeat subscription and timer poller, and the Nest app with its NATS transport and HTTP
+ * health routes.
  * `main.ts` calls it with the environment's config; integration tests call it with a test database.
  * If a step fails, what was already started is closed before the error is rethrown.
  *
@@ -67,6 +99,7 @@ export interface AgentRegistryApp {
 export async function startAgentRegistry(options: StartAgentRegistryOptions): Promise<AgentRegistryApp> {
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? randomIds;
+  const heartbeatWindowMs = options.heartbeatWindowMs ?? DEFAULT_HEARTBEAT_WINDOW_MS;
   const cleanups: (() => Promise<void>)[] = [];
   const closeAll = async (): Promise<void> => {
     const errors: unknown[] = [];
@@ -99,7 +132,7 @@ export async function startAgentRegistry(options: StartAgentRegistryOptions): Pr
       db,
       store,
       filter: AGENTS_PROJECTION_FILTER,
-      apply: applyAgentEvent,
+      apply: agentProjection({ heartbeatWindowMs }),
       reset: resetAgents,
       now: () => clock.now(),
     });
@@ -125,7 +158,47 @@ export async function startAgentRegistry(options: StartAgentRegistryOptions): Pr
     await relay.start();
     cleanups.push(() => relay.stop());
 
-    const app = await NestFactory.create(AgentRegistryModule.register({ store, db, projection, relay, nc: nats.nc, clock, ids }), {
+    const commands = new AgentCommandHandler(store, clock, ids);
+    const fileSync = new AgentsFileSync(commands, db, clock);
+    const reloadAgents = (): Promise<ReloadAgentsReply> => {
+      if (options.agentsFile === undefined) {
+        return Promise.reject(new ValidationError('no agents file is configured (set AGENTS_FILE)', { variable: 'AGENTS_FILE' }));
+      }
+      return fileSync.syncFile(options.agentsFile);
+    };
+    if (options.agentsFile !== undefined) await reloadAgents();
+
+    const log = options.logger === false ? silentLogger : options.logger ? options.logger : new Logger('agent-registry');
+    const inbox = new PostgresInboxStore(pool, { table: CONSUMER_INBOX_TABLE });
+    await inbox.ensureSchema();
+    const durable = options.taskEvents?.durable ?? TASK_EVENTS_DURABLE;
+    const taskEvents = await consumeDurable({
+      js: jetstream(nats.nc),
+      jsm: await jetstreamManager(nats.nc),
+      stream: EVENTS_STREAM,
+      durable,
+      filterSubjects: LOAD_TASK_EVENT_TYPES.map((type) => eventSubjectFor('task', type)),
+      inbox,
+      deliverPolicy: options.taskEvents?.deliverPolicy ?? 'all',
+      // The effect and the inbox row commit together: a redelivered event changes nothing.
+      handler: async (event) => {
+        await inbox.runOnce(durable, event.eventId, (trx) => applyTaskEvent(trx, event));
+      },
+      ...messagingLogger,
+    });
+    cleanups.push(() => taskEvents.stop());
+
+    const heartbeats = new HeartbeatMonitor(db, commands, clock, {
+      windowMs: heartbeatWindowMs,
+      ...(options.timerPollIntervalMs !== undefined ? { pollIntervalMs: options.timerPollIntervalMs } : {}),
+      logger: log,
+    });
+    heartbeats.start();
+    cleanups.push(() => heartbeats.stop());
+    const stopHeartbeats = subscribeHeartbeats(nats.nc, heartbeats);
+    cleanups.push(stopHeartbeats);
+
+    const app = await NestFactory.create(AgentRegistryModule.register({ store, db, projection, relay, nc: nats.nc, clock, ids, commands, reloadAgents }), {
       logger: options.logger ?? undefined,
       abortOnError: false,
     });
@@ -145,7 +218,20 @@ export async function startAgentRegistry(options: StartAgentRegistryOptions): Pr
     const address = app.getHttpServer().address() as { port: number };
     const host = options.httpHost && options.httpHost !== '0.0.0.0' ? options.httpHost : '127.0.0.1';
 
-    return { app, store, db, projection, nats, relay, httpUrl: `http://${host}:${address.port}`, close: closeAll };
+    return {
+      app,
+      store,
+      db,
+      projection,
+      nats,
+      relay,
+      commands,
+      heartbeats,
+      taskEvents,
+      reloadAgents,
+      httpUrl: `http://${host}:${address.port}`,
+      close: closeAll,
+    };
   } catch (err) {
     await closeAll().catch(() => undefined);
     throw err;

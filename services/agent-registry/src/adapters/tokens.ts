@@ -5,3 +5,6 @@ export const AGENTS_PROJECTION_RUNNER = Symbol.for('baton.agent-registry.AgentsP
 export const CLOCK = Symbol.for('baton.agent-registry.Clock');
 export const ID_SOURCE = Symbol.for('baton.agent-registry.IdSource');
 export const EVENT_RELAY = Symbol.for('baton.agent-registry.EventRelay');
+export const AGENT_COMMANDS = Symbol.for('baton.agent-registry.AgentCommandHandler');
+/** `() => Promise<ReloadAgentsReply>`: re-reads AGENTS_FILE (throws VALIDATION_FAILED when none is configured). */
+export const RELOAD_AGENTS = Symbol.for('baton.agent-registry.ReloadAgents');

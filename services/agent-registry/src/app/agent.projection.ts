@@ -1,8 +1,9 @@
 import { BatonError, type RecordedEvent } from '@baton/contracts';
-import type { Transaction } from 'kysely';
-import { deleteAllAgents, upsertAgent } from '../adapters/agent.queries';
-import type { AgentRegistryDatabase } from '../adapters/agents.table';
-import { toAgentEvent } from '../domain';
+import type { Transaction, Updateable } from 'kysely';
+import { deleteAgent, deleteAllAgents, patchAgent, upsertAgent } from '../adapters/agent.queries';
+import type { AgentRegistryDatabase, AgentsTable } from '../adapters/agents.table';
+import { armOnRegistration, disarmOnRemoval } from '../adapters/heartbeat-timers.queries';
+import { toAgentEvent, type AgentUpdatedData } from '../domain';
 
 /** Name of the agents projection (its checkpoint row in `agent_registry.projection_checkpoints`). */
 export const AGENTS_PROJECTION = 'agents';
@@ -18,33 +19,72 @@ function occurredAt(event: RecordedEvent): Date {
   return t;
 }
 
-/** Applies one agent event to `agent_registry.agents` (called by the projection runner inside its transaction). */
-export async function applyAgentEvent(trx: Transaction<AgentRegistryDatabase>, recorded: RecordedEvent): Promise<void> {
-  const event = toAgentEvent(recorded);
-  switch (event.type) {
-    case 'AgentRegistered': {
-      const d = event.data;
-      await upsertAgent(trx, {
-        agent_id: d.agentId,
-        name: d.name ?? null,
-        role: d.role,
-        capabilities: [...d.capabilities],
-        model: d.model ?? null,
-        max_concurrency: d.maxConcurrency,
-        peers: [...d.peers],
-        lead: d.lead ?? null,
-        status: 'available',
-        registered_at: new Date(d.registeredAt),
-        revision: recorded.revision,
-        updated_at: occurredAt(recorded),
-      });
-      return;
+function profilePatch(changes: AgentUpdatedData['changes']): Updateable<AgentsTable> {
+  return {
+    ...(changes.name !== undefined ? { name: changes.name } : {}),
+    ...(changes.role !== undefined ? { role: changes.role } : {}),
+    ...(changes.capabilities !== undefined ? { capabilities: [...changes.capabilities] } : {}),
+    ...(changes.model !== undefined ? { model: changes.model } : {}),
+    ...(changes.maxConcurrency !== undefined ? { max_concurrency: changes.maxConcurrency } : {}),
+    ...(changes.peers !== undefined ? { peers: [...changes.peers] } : {}),
+    ...(changes.lead !== undefined ? { lead: changes.lead } : {}),
+  };
+}
+
+/**
+ * The apply function of the agents projection: one agent event to `agent_registry.agents`
+ * (called by the projection runner inside its transaction). Registration and removal also
+ * arm and disarm the agent's durable heartbeat timer (`windowMs` after registration), in the
+ * same transaction; the timer table is not reset by a rebuild, and replaying is harmless.
+ */
+export function agentProjection(options: { readonly heartbeatWindowMs: number }) {
+  return async function applyAgentEvent(trx: Transaction<AgentRegistryDatabase>, recorded: RecordedEvent): Promise<void> {
+    const event = toAgentEvent(recorded);
+    const at = { revision: recorded.revision, occurredAt: occurredAt(recorded) };
+    switch (event.type) {
+      case 'AgentRegistered': {
+        const d = event.data;
+        await upsertAgent(trx, {
+          agent_id: d.agentId,
+          name: d.name ?? null,
+          role: d.role,
+          capabilities: [...d.capabilities],
+          model: d.model ?? null,
+          max_concurrency: d.maxConcurrency,
+          peers: [...d.peers],
+          lead: d.lead ?? null,
+          state: 'IDLE',
+          state_task_id: null,
+          online: true,
+          registered_at: new Date(d.registeredAt),
+          revision: at.revision,
+          updated_at: at.occurredAt,
+        });
+        await armOnRegistration(trx, d.agentId, new Date(d.registeredAt), options.heartbeatWindowMs);
+        return;
+      }
+      case 'AgentUpdated':
+        await patchAgent(trx, event.data.agentId, profilePatch(event.data.changes), at);
+        return;
+      case 'AgentRemoved':
+        await deleteAgent(trx, event.data.agentId);
+        await disarmOnRemoval(trx, event.data.agentId);
+        return;
+      case 'AgentStateChanged':
+        await patchAgent(trx, event.data.agentId, { state: event.data.to, state_task_id: event.data.taskId ?? null }, at);
+        return;
+      case 'AgentWentOffline':
+        await patchAgent(trx, event.data.agentId, { online: false }, at);
+        return;
+      case 'AgentCameOnline':
+        await patchAgent(trx, event.data.agentId, { online: true }, at);
+        return;
+      default: {
+        const unhandled: never = event;
+        throw new BatonError('INTERNAL', `agents projection does not handle ${String((unhandled as { type: unknown }).type)}`);
+      }
     }
-    default: {
-      const unhandled: never = event.type;
-      throw new BatonError('INTERNAL', `agents projection does not handle ${String(unhandled)}`);
-    }
-  }
+  };
 }
 
 /** Empties the agents read model before a rebuild. */

@@ -1,4 +1,4 @@
-import { ConflictError, ValidationError } from '@baton/contracts';
+import { ConflictError, IllegalTransitionError, NotFoundError, ValidationError, type AgentWorkState } from '@baton/contracts';
 
 /** RegisterAgent for an id that is already registered (by another command). Code CONFLICT. */
 export class AgentAlreadyRegisteredError extends ConflictError {
@@ -13,5 +13,26 @@ export class InvalidAgentError extends ValidationError {
   constructor(message: string, details?: unknown) {
     super(message, details);
     this.name = 'InvalidAgentError';
+  }
+}
+
+/** A command for an agent that is not registered (never, or removed). Code NOT_FOUND. */
+export class AgentNotFoundError extends NotFoundError {
+  constructor(readonly agentId: string) {
+    super('agent', agentId);
+    this.name = 'AgentNotFoundError';
+  }
+}
+
+/** A state report the state machine does not allow. Code ILLEGAL_TRANSITION; details name from, to and the allowed targets. */
+export class IllegalAgentTransitionError extends IllegalTransitionError {
+  constructor(
+    readonly agentId: string,
+    readonly from: AgentWorkState,
+    readonly to: AgentWorkState,
+    allowed: readonly AgentWorkState[],
+  ) {
+    super(`agent ${agentId} cannot go from ${from} to ${to} (allowed: ${allowed.join(', ')})`, { agentId, from, to, allowed });
+    this.name = 'IllegalAgentTransitionError';
   }
 }

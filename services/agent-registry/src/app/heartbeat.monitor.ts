@@ -1,0 +1,177 @@
+import { AgentHeartbeat, decodeJson, errorCodeOf, ValidationError, type Actor } from '@baton/contracts';
+import type { MessagingLogger } from '@baton/messaging';
+import type { Kysely } from 'kysely';
+import type { AgentRegistryDatabase, HeartbeatTimerRow } from '../adapters/agents.table';
+import {
+  lockDueTimers,
+  lockTimer,
+  recordHeartbeatAt,
+  setOffline,
+  settleTimer,
+  tryTimerLease,
+} from '../adapters/heartbeat-timers.queries';
+import type { AgentCommandHandler } from './agent-command.handler';
+import type { Clock } from './ports';
+
+const ACTOR: Actor = { kind: 'service', id: 'agent-registry' };
+
+export interface HeartbeatMonitorOptions {
+  /** An agent with no heartbeat for this long goes offline. */
+  readonly windowMs: number;
+  /** How often due timers are looked for. Default 250 ms. */
+  readonly pollIntervalMs?: number;
+  /** Timers fired per poll at most. Default 100. */
+  readonly batchSize?: number;
+  readonly logger: MessagingLogger;
+}
+
+/** What a heartbeat did. */
+export type HeartbeatOutcome = 'unknown-agent' | 'online' | 'came-online';
+
+/**
+ * Liveness of agents, from heartbeats and durable timers (no event per heartbeat):
+ * - a heartbeat stores `last_heartbeat_at` and moves the agent's timer to now + window; when
+ *   the agent was offline it also sends RecordHeartbeat, which appends AgentCameOnline;
+ * - a poller, every `pollIntervalMs`, takes the advisory lock (one replica fires at a time),
+ *   locks the due timer rows (`FOR UPDATE SKIP LOCKED`) and sends MarkAgentOffline for each,
+ *   which appends AgentWentOffline if the agent is still stale by the injected clock. Timers
+ *   that fell due while the service was down fire on the first poll after start.
+ */
+export class HeartbeatMonitor {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private polling: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly db: Kysely<AgentRegistryDatabase>,
+    private readonly handler: AgentCommandHandler,
+    private readonly clock: Clock,
+    private readonly options: HeartbeatMonitorOptions,
+  ) {}
+
+  /** Starts the timer poller; the first poll runs at once (timers that fell due while down). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  /** Stops polling and waits for the poll and heartbeats in hand. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.polling;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  /**
+   * Handles one message from `baton.agent.<id>.heartbeat`: an invalid body, or one naming
+   * another agent than its subject, is logged and dropped (returns undefined); never throws.
+   */
+  async onMessage(subject: string, body: Uint8Array): Promise<HeartbeatOutcome | undefined> {
+    const task = this.handleMessage(subject, body);
+    this.inFlight.add(task);
+    try {
+      return await task;
+    } finally {
+      this.inFlight.delete(task);
+    }
+  }
+
+  private async handleMessage(subject: string, body: Uint8Array): Promise<HeartbeatOutcome | undefined> {
+    try {
+      const parsed = AgentHeartbeat.safeParse(decodeJson(body));
+      if (!parsed.success) {
+        throw new ValidationError(`heartbeat does not match its schema: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+      }
+      const fromSubject = subject.split('.')[2];
+      if (parsed.data.agentId !== fromSubject) {
+        throw new ValidationError(`heartbeat on ${subject} names agent ${parsed.data.agentId}`);
+      }
+      return await this.recordHeartbeat(parsed.data.agentId);
+    } catch (err) {
+      this.options.logger.warn(`dropped heartbeat on ${subject}: ${errorCodeOf(err) ?? 'INTERNAL'} ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** Stores a heartbeat of `agentId` received now; brings the agent back online if it was offline. */
+  async recordHeartbeat(agentId: string): Promise<HeartbeatOutcome> {
+    const now = this.clock.now();
+    const row = await this.db.transaction().execute(async (trx) => {
+      const current = await lockTimer(trx, agentId);
+      if (!current?.registered) return undefined;
+      await recordHeartbeatAt(trx, agentId, now, this.options.windowMs);
+      return current;
+    });
+    if (!row) return 'unknown-agent';
+    if (!row.offline) return 'online';
+    await this.handler.execute(agentId, (metadata) => ({ type: 'RecordHeartbeat', data: { agentId }, metadata }), {
+      commandId: `heartbeat:${agentId}:${now.toISOString()}`,
+      actor: ACTOR,
+    });
+    await setOffline(this.db, agentId, false);
+    return 'came-online';
+  }
+
+  /** Fires the timers due by the injected clock; returns how many it looked at (0 when another replica holds the lock). */
+  async fireDueTimers(): Promise<number> {
+    const now = this.clock.now();
+    return this.db.transaction().execute(async (trx) => {
+      if (!(await tryTimerLease(trx))) return 0;
+      const due = await lockDueTimers(trx, now, this.options.batchSize ?? 100);
+      for (const row of due) {
+        try {
+          await this.fire(row);
+        } catch (err) {
+          // The row stays due and is retried on the next poll.
+          this.options.logger.error(`heartbeat timer of ${row.agent_id} failed: ${errorCodeOf(err) ?? 'INTERNAL'} ${(err as Error).message}`);
+          continue;
+        }
+        await this.settle(trx, row);
+      }
+      return due.length;
+    });
+  }
+
+  private async fire(row: HeartbeatTimerRow): Promise<void> {
+    const agentId = row.agent_id;
+    const lastHeartbeatAt = row.last_heartbeat_at?.toISOString() ?? null;
+    await this.handler.execute(
+      agentId,
+      (metadata) => ({ type: 'MarkAgentOffline', data: { agentId, lastHeartbeatAt, windowMs: this.options.windowMs }, metadata }),
+      // Same timer, same id: a replica that fires it again after a crash appends nothing.
+      { commandId: `heartbeat-timeout:${agentId}:${row.offline_due_at?.toISOString() ?? 'none'}`, actor: ACTOR },
+    );
+  }
+
+  /** What the timer row becomes after firing, from the agent's state in the store. */
+  private async settle(trx: Parameters<typeof settleTimer>[0], row: HeartbeatTimerRow): Promise<void> {
+    const { state } = await this.handler.load(row.agent_id);
+    if (state.status !== 'registered') {
+      await settleTimer(trx, row.agent_id, { registered: false, offline: false, offline_due_at: null });
+    } else if (!state.online) {
+      await settleTimer(trx, row.agent_id, { registered: true, offline: true, offline_due_at: null });
+    } else {
+      // Not stale after all (e.g. the window grew): re-arm from the last sign of life.
+      const last = Math.max(row.last_heartbeat_at?.getTime() ?? 0, Date.parse(state.lastSeenAt));
+      await settleTimer(trx, row.agent_id, { registered: true, offline: false, offline_due_at: new Date(last + this.options.windowMs) });
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      this.polling = this.fireDueTimers()
+        .then(() => undefined)
+        .catch((err: unknown) => this.options.logger.error(`heartbeat timer poll failed: ${(err as Error).message}`))
+        .finally(() => {
+          this.polling = undefined;
+          this.schedule(this.options.pollIntervalMs ?? 250);
+        });
+    }, delayMs);
+    this.timer.unref();
+  }
+}

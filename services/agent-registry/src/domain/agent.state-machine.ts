@@ -1,0 +1,19 @@
+import type { AgentWorkState } from '@baton/contracts';
+
+/**
+ * Legal moves of the agent state machine (000 seed): IDLE → ANALYZING → EXECUTING ⇄ BLOCKED,
+ * EXECUTING → HANDOFF → IDLE; any state → ERROR (the agent reports it cannot go on), and
+ * ERROR → IDLE. Any state → IDLE is also legal on reset (see `decide`).
+ */
+export const AGENT_TRANSITIONS: Readonly<Record<AgentWorkState, readonly AgentWorkState[]>> = Object.freeze({
+  IDLE: ['ANALYZING', 'ERROR'],
+  ANALYZING: ['EXECUTING', 'ERROR'],
+  EXECUTING: ['BLOCKED', 'HANDOFF', 'ERROR'],
+  BLOCKED: ['EXECUTING', 'ERROR'],
+  HANDOFF: ['IDLE', 'ERROR'],
+  ERROR: ['IDLE'],
+});
+
+export function isLegalTransition(from: AgentWorkState, to: AgentWorkState): boolean {
+  return AGENT_TRANSITIONS[from].includes(to);
+}

@@ -4,3 +4,4 @@ export * from './envelope';
 export * from './messages';
 export * from './agent-registry.messages';
 export * from './task.events';
+export * from './scheduler.messages';

@@ -1,22 +1,29 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { OpsEndpointsModule, type ReadinessCheck } from '@baton/telemetry';
+import type { TaskService } from './app/task.service';
+import { SchedulerNatsController } from './adapters/scheduler.nats-controller';
+import { TASK_SERVICE } from './adapters/tokens';
 
-/** What the composition root (main.ts) hands the scheduler. */
-export interface SchedulerConfig {
+/** What the composition root hands the scheduler's Nest module. */
+export interface SchedulerModuleConfig {
   readonly version: string;
   /** Dependencies that must answer before /health/ready says 200. */
   readonly readinessChecks: readonly ReadinessCheck[];
+  /** The task engine's use cases; when given, the NATS controller serves them. */
+  readonly tasks?: TaskService;
 }
 
-/** Root module of the scheduler: workflow definitions, runs, tasks, queues, assignment, timers and triggers. */
+/** Root module of the scheduler: ops endpoints (/health/live, /health/ready, /metrics) and the task engine's NATS controller. */
 @Module({})
 export class AppModule {
-  static forRoot(config: SchedulerConfig): DynamicModule {
+  static forRoot(config: SchedulerModuleConfig): DynamicModule {
     return {
       module: AppModule,
       imports: [
         OpsEndpointsModule.forRoot({ service: 'scheduler', version: config.version, readinessChecks: config.readinessChecks }),
       ],
+      controllers: config.tasks ? [SchedulerNatsController] : [],
+      providers: config.tasks ? [{ provide: TASK_SERVICE, useValue: config.tasks }] : [],
     };
   }
 }

@@ -1,0 +1,200 @@
+import { z } from 'zod';
+import { defineCommand, defineQuery } from './messages';
+import { TaskCreatedV1, TaskFailedV1, TaskPriority, TaskRequirement } from './task.events';
+
+/**
+ * Commands and queries of the scheduler's task engine (`baton.cmd.scheduler.*`,
+ * `baton.qry.scheduler.*`), and the scheduler's additive extensions of the task events.
+ * Everything is plain JSON, so an agent with nothing but a NATS client can call them.
+ *
+ * Agent reports (accept, progress, blocked, unblocked, complete, fail) carry the `leaseEpoch`
+ * the agent got with its assignment; a stale epoch, or an agent that does not hold the task,
+ * gets STALE_LEASE and changes nothing.
+ */
+const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'use letters, digits, dot, dash or underscore (1-128 chars)');
+const Epoch = z.number().int().positive();
+
+/** How a retryable failure waits before the next attempt: `base * n` (linear) or `base * 2^(n-1)` (exponential), capped. */
+export const RetryBackoff = z.strictObject({
+  kind: z.enum(['linear', 'exponential']).default('exponential'),
+  baseMs: z.number().int().min(0).max(86_400_000).default(1000),
+  maxMs: z.number().int().min(0).max(86_400_000).default(60_000),
+});
+export type RetryBackoff = z.infer<typeof RetryBackoff>;
+
+export const DEFAULT_MAX_ATTEMPTS = 3;
+
+/**
+ * `TaskCreated` as the scheduler writes it: the contract's fields plus its retry policy.
+ * Consumers that parse with `TaskCreatedV1` simply drop the extra fields.
+ */
+export const TaskCreatedSchedulingV1 = TaskCreatedV1.extend({
+  maxAttempts: z.number().int().min(1).max(100).default(DEFAULT_MAX_ATTEMPTS),
+  retry: RetryBackoff.default({ kind: 'exponential', baseMs: 1000, maxMs: 60_000 }),
+});
+export type TaskCreatedSchedulingData = z.infer<typeof TaskCreatedSchedulingV1>;
+
+/** `TaskFailed` as the scheduler writes it: plus `retryAt`, when a further attempt is queued (not before that time). */
+export const TaskFailedSchedulingV1 = TaskFailedV1.extend({
+  retryAt: z.string().nullable().default(null),
+});
+export type TaskFailedSchedulingData = z.infer<typeof TaskFailedSchedulingV1>;
+
+export const SubmitTaskV1 = z.strictObject({
+  /** Idempotent by id: submitting the same id again (another command id) is a CONFLICT. Generated when absent. */
+  taskId: Id.optional(),
+  action: z.string().min(1).max(200),
+  requirement: TaskRequirement.default({ capabilities: [] }),
+  priority: TaskPriority.default('P1'),
+  inputs: z.record(z.string(), z.unknown()).default({}),
+  runId: Id.optional(),
+  stageId: Id.optional(),
+  maxAttempts: z.number().int().min(1).max(100).optional(),
+  retry: RetryBackoff.optional(),
+  timeoutMs: z.number().int().positive().max(7 * 86_400_000).optional(),
+  slaDueAt: z.iso.datetime().optional(),
+});
+export type SubmitTaskData = z.infer<typeof SubmitTaskV1>;
+
+export const SubmitTask = defineCommand({
+  service: 'scheduler',
+  name: 'submit-task',
+  schema: SubmitTaskV1,
+  reply: z.object({ taskId: z.string() }),
+});
+
+/** Reply of every agent report: where the task stands after the command. */
+export const TaskCommandReply = z.object({
+  taskId: z.string(),
+  status: z.string(),
+  leaseEpoch: z.number().int().nonnegative(),
+  revision: z.number().int().nonnegative(),
+});
+export type TaskCommandReply = z.infer<typeof TaskCommandReply>;
+
+const AgentReport = z.strictObject({ taskId: Id, agentId: Id, leaseEpoch: Epoch });
+
+export const AcceptTask = defineCommand({ service: 'scheduler', name: 'accept-task', schema: AgentReport, reply: TaskCommandReply });
+
+export const ReportProgress = defineCommand({
+  service: 'scheduler',
+  name: 'report-progress',
+  schema: AgentReport.extend({
+    percent: z.number().min(0).max(100),
+    message: z.string().max(2000).optional(),
+    tokensUsed: z.number().int().nonnegative().optional(),
+  }),
+  reply: TaskCommandReply,
+});
+
+export const ReportBlocked = defineCommand({
+  service: 'scheduler',
+  name: 'report-blocked',
+  schema: AgentReport.extend({ reason: z.string().min(1).max(2000) }),
+  reply: TaskCommandReply,
+});
+
+export const ReportUnblocked = defineCommand({ service: 'scheduler', name: 'report-unblocked', schema: AgentReport, reply: TaskCommandReply });
+
+export const CompleteTask = defineCommand({
+  service: 'scheduler',
+  name: 'complete-task',
+  schema: AgentReport.extend({ outputs: z.record(z.string(), z.unknown()).default({}) }),
+  reply: TaskCommandReply,
+});
+
+export const FailTask = defineCommand({
+  service: 'scheduler',
+  name: 'fail-task',
+  schema: AgentReport.extend({
+    error: z.strictObject({ message: z.string().min(1).max(4000), code: z.string().min(1).max(100).optional() }),
+    /** Whether another attempt may help. Default false. */
+    retryable: z.boolean().default(false),
+  }),
+  reply: TaskCommandReply,
+});
+
+export const CancelTask = defineCommand({
+  service: 'scheduler',
+  name: 'cancel-task',
+  schema: z.strictObject({ taskId: Id, reason: z.string().min(1).max(2000).default('cancelled') }),
+  reply: TaskCommandReply,
+});
+
+/** What an agent gets from a successful claim (the same shape as an inbox assignment). */
+export const ClaimTaskReply = z.object({
+  kind: z.literal('task.assigned'),
+  taskId: z.string(),
+  runId: z.string().nullable(),
+  stageId: z.string().nullable(),
+  action: z.string(),
+  inputs: z.record(z.string(), z.unknown()),
+  priority: TaskPriority,
+  leaseEpoch: z.number().int().positive(),
+  attempt: z.number().int().min(1),
+  assignedAt: z.string(),
+});
+
+/**
+ * Pull-style claim. With `taskId`, that task; without, the first task of the queue the agent
+ * can take. Two agents claiming the same task: exactly one wins, the other gets CONFLICT.
+ * NOT_FOUND when there is nothing to claim.
+ */
+export const ClaimTask = defineCommand({
+  service: 'scheduler',
+  name: 'claim-task',
+  schema: z.strictObject({ agentId: Id, taskId: Id.optional() }),
+  reply: ClaimTaskReply,
+});
+
+export const TaskStatus = z.enum(['queued', 'assigned', 'accepted', 'blocked', 'completed', 'failed', 'cancelled']);
+export type TaskStatus = z.infer<typeof TaskStatus>;
+
+export const TaskView = z.object({
+  taskId: z.string(),
+  runId: z.string().nullable(),
+  stageId: z.string().nullable(),
+  action: z.string(),
+  requirement: TaskRequirement,
+  priority: TaskPriority,
+  inputs: z.record(z.string(), z.unknown()),
+  status: TaskStatus,
+  agentId: z.string().nullable(),
+  leaseEpoch: z.number().int().nonnegative(),
+  attempt: z.number().int().min(1),
+  maxAttempts: z.number().int().min(1),
+  notBefore: z.string().nullable(),
+  percent: z.number().nullable(),
+  progressMessage: z.string().nullable(),
+  tokensUsed: z.number().int().nullable(),
+  blockedReason: z.string().nullable(),
+  outputs: z.record(z.string(), z.unknown()).nullable(),
+  error: z.object({ message: z.string(), code: z.string().nullable() }).nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  revision: z.number().int().nonnegative(),
+});
+export type TaskView = z.infer<typeof TaskView>;
+
+export const GetTask = defineQuery({ service: 'scheduler', name: 'get-task', schema: z.strictObject({ taskId: Id }), reply: TaskView });
+
+export const ListTasks = defineQuery({
+  service: 'scheduler',
+  name: 'list-tasks',
+  schema: z.strictObject({
+    status: TaskStatus.optional(),
+    agentId: Id.optional(),
+    runId: Id.optional(),
+    limit: z.number().int().min(1).max(1000).default(100),
+  }),
+  reply: z.object({ tasks: z.array(TaskView) }),
+});
+
+/** JetStream stream holding agent inboxes (`baton.agent.*.inbox`); assignments wait there for offline agents. */
+export const AGENT_INBOX_STREAM = 'BATON_AGENT_INBOX';
+export const AGENT_INBOX_SUBJECTS = 'baton.agent.*.inbox';
+
+/** Durable consumer name of an agent's inbox (JetStream names allow no dots). */
+export function agentInboxConsumer(agentId: string): string {
+  return `agent-${agentId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}

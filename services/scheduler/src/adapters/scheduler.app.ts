@@ -1,0 +1,263 @@
+import { Logger, type INestApplication, type LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { MicroserviceOptions } from '@nestjs/microservices';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { EVENTS_STREAM } from '@baton/contracts';
+import { createPostgresEventStore, type EventStore, type PostgresEventStore } from '@baton/event-store';
+import {
+  BatonRpcTransport,
+  connectNats,
+  consumeDurable,
+  ensureEventStreams,
+  EventRelay,
+  PostgresCheckpointStore,
+  PostgresInboxStore,
+  type DurableConsumer,
+  type ManagedNatsConnection,
+  type MessagingLogger,
+} from '@baton/messaging';
+import { createKysely, migrateSchema, ProjectionRunner } from '@baton/read-models';
+import type { ReadinessCheck } from '@baton/telemetry';
+import { sql, type Kysely } from 'kysely';
+import { Pool } from 'pg';
+import type { Clock, IdSource } from '../app/ports';
+import { TaskCommandHandler } from '../app/task-command.handler';
+import { resetTasks, taskProjection, TASKS_PROJECTION, TASKS_PROJECTION_FILTER } from '../app/task.projection';
+import { DEFAULT_TASK_DEFAULTS, TaskService } from '../app/task.service';
+import { AppModule } from '../app.module';
+import type { SchedulerConfig } from '../config';
+import type { QueuePolicy } from '../domain';
+import { AgentInboxPublisher, ensureAgentInboxStream } from './agent-inbox.publisher';
+import { applyAgentEvent } from './agent-events.consumer';
+import { randomIds, systemClock } from './clock';
+import { dispatchPass } from './dispatcher';
+import { schedulerMigrations } from './migrations';
+import { PostgresLease } from './postgres-lease';
+import { SCHEDULER_SCHEMA, type SchedulerDatabase } from './scheduler.tables';
+import { timerPass } from './timer-poller';
+import { WakeLoop } from './wake-loop';
+
+/** Every agent-registry event: `baton.evt.agent.<event>`. */
+const AGENT_EVENTS_SUBJECT = 'baton.evt.agent.>';
+
+const silentLogger: MessagingLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
+export interface StartSchedulerOptions extends Omit<SchedulerConfig, 'httpHost'> {
+  readonly httpHost?: string;
+  /** Default: the system clock. */
+  readonly clock?: Clock;
+  /** Default: random UUIDs. */
+  readonly ids?: IdSource;
+  /** Nest logger; `false` silences it (tests). */
+  readonly logger?: LoggerService | false;
+  /** Reported by /metrics. Default 0.0.0. */
+  readonly version?: string;
+}
+
+/** A running scheduler and the adapters it owns; `close()` stops everything in reverse order. */
+export interface SchedulerApp {
+  readonly app: INestApplication;
+  readonly store: PostgresEventStore;
+  readonly db: Kysely<SchedulerDatabase>;
+  readonly projection: ProjectionRunner<SchedulerDatabase>;
+  readonly nats: ManagedNatsConnection;
+  readonly lease: PostgresLease;
+  /** Base URL of the HTTP server, e.g. `http://127.0.0.1:3101`. */
+  readonly httpUrl: string;
+  /** Runs a dispatch pass soon (tests; the service wakes itself on new tasks and completions). */
+  wakeDispatcher(): void;
+  close(): Promise<void>;
+}
+
+/** Wraps the store so every event the projection applied (committed) calls `after`. */
+function notifyingStore(store: EventStore, after: (type: string) => void): EventStore {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'subscribe') {
+        return (options: Parameters<EventStore['subscribe']>[0]) =>
+          target.subscribe({
+            ...options,
+            onEvent: async (event) => {
+              await options.onEvent(event);
+              after(event.type);
+            },
+          });
+      }
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/**
+ * Builds and starts the scheduler's task engine: Postgres event store, `scheduler` migrations,
+ * the tasks projection (queue + durable timers), the agents read model fed from
+ * `baton.evt.agent.*` (durable consumer with inbox dedupe), the NATS transport for
+ * `baton.cmd.scheduler.*`/`baton.qry.scheduler.*`, and, while this replica holds the
+ * `dispatcher` lease: the relay of task events to `baton.evt.task.*`, the agent inbox publisher
+ * (`baton.agent.<id>.inbox`), the dispatcher and the timer poller. `main.ts` calls it with the
+ * environment's config; integration tests with a test database. If a step fails, what was
+ * already started is closed before the error is rethrown.
+ *
+ * @example
+ * const scheduler = await startScheduler({ ...readSchedulerConfig(), logger: false });
+ * await scheduler.close();
+ */
+export async function startScheduler(options: StartSchedulerOptions): Promise<SchedulerApp> {
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? randomIds;
+  const logger: MessagingLogger = options.logger === false ? silentLogger : (options.logger ?? new Logger('scheduler'));
+  const nestLogger = options.logger === false ? false : (options.logger ?? undefined);
+  const cleanups: (() => Promise<void>)[] = [];
+  const closeAll = async (): Promise<void> => {
+    const errors: unknown[] = [];
+    for (const c of cleanups.splice(0).reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length > 0) throw new AggregateError(errors, 'scheduler did not close cleanly');
+  };
+
+  try {
+    const pool = new Pool({ connectionString: options.databaseUrl, max: 20, application_name: 'scheduler' });
+    pool.on('error', () => undefined);
+    cleanups.push(() => pool.end());
+
+    const store = await createPostgresEventStore({ pool });
+    cleanups.push(() => store.close());
+
+    const db = createKysely<SchedulerDatabase>({ pool });
+    cleanups.push(() => db.destroy());
+    await migrateSchema(db as Kysely<unknown>, { schema: SCHEDULER_SCHEMA, migrations: schedulerMigrations });
+    const checkpoints = new PostgresCheckpointStore(pool, { table: `${SCHEDULER_SCHEMA}.relay_checkpoints` });
+    await checkpoints.ensureSchema();
+    const inbox = new PostgresInboxStore(pool, { table: `${SCHEDULER_SCHEMA}.consumer_inbox` });
+    await inbox.ensureSchema();
+
+    const handler = new TaskCommandHandler(store, clock, ids);
+    const policy: QueuePolicy = { agingIntervalMs: options.agingIntervalMs };
+    const isLeader = () => lease.isHeld();
+    const dispatcher = new WakeLoop(
+      'dispatcher',
+      () => dispatchPass({ db, handler, projection, clock, ids, batchSize: options.dispatchBatchSize, isLeader, logger }),
+      options.dispatchPollMs,
+      logger,
+    );
+    const timers = new WakeLoop(
+      'timers',
+      () => timerPass({ db, handler, clock, ids, isLeader, wakeDispatcher: () => dispatcher.wake(), logger }),
+      options.timerPollMs,
+      logger,
+    );
+
+    const projection = new ProjectionRunner<SchedulerDatabase>({
+      name: TASKS_PROJECTION,
+      schema: SCHEDULER_SCHEMA,
+      db,
+      store: notifyingStore(store, (type) => {
+        if (type !== 'TaskProgressReported' && type !== 'TaskAccepted') dispatcher.wake();
+        if (type === 'TaskAssigned' || type === 'TaskFailed') timers.wake();
+      }),
+      filter: TASKS_PROJECTION_FILTER,
+      apply: taskProjection(policy),
+      reset: resetTasks,
+      now: () => clock.now(),
+      onError: (err) => logger.error(`tasks projection failed: ${(err as Error).message}`),
+    });
+    await projection.start();
+    cleanups.push(() => projection.stop());
+
+    const nats = await connectNats({ url: options.natsUrl, name: 'scheduler', logger });
+    cleanups.push(() => nats.drain());
+    const jsm = await jetstreamManager(nats.nc);
+    const js = jetstream(nats.nc);
+    await ensureEventStreams(jsm);
+    await ensureAgentInboxStream(jsm);
+
+    const holder = `scheduler-${ids.newId()}`;
+    const lease: PostgresLease = new PostgresLease({
+      db,
+      name: 'dispatcher',
+      holder,
+      ttlMs: options.leaseTtlMs,
+      logger,
+      onAcquired: async () => {
+        relay = new EventRelay({ name: 'relay-scheduler', store, js, checkpoints, filter: TASKS_PROJECTION_FILTER, now: () => clock.now().getTime(), logger });
+        await relay.start();
+        inboxPublisher = new AgentInboxPublisher({ name: 'scheduler-agent-inbox', store, js, checkpoints, logger });
+        await inboxPublisher.start();
+        dispatcher.start();
+        timers.start();
+      },
+      onLost: async () => {
+        await Promise.allSettled([dispatcher.stop(), timers.stop(), relay?.stop(), inboxPublisher?.stop()]);
+        relay = undefined;
+        inboxPublisher = undefined;
+      },
+    });
+    let relay: EventRelay | undefined;
+    let inboxPublisher: AgentInboxPublisher | undefined;
+    await lease.start();
+    cleanups.push(() => lease.stop());
+
+    const agentConsumer: DurableConsumer = await consumeDurable({
+      js,
+      jsm,
+      stream: EVENTS_STREAM,
+      durable: `${options.consumerName}-agents`,
+      filterSubject: AGENT_EVENTS_SUBJECT,
+      inbox,
+      deliverPolicy: options.agentEventsFrom,
+      backoffMs: [200, 1000, 5000],
+      logger,
+      handler: async (event) => {
+        const change = await applyAgentEvent(db, event);
+        if (change) dispatcher.wake();
+      },
+    });
+    cleanups.push(() => agentConsumer.stop());
+
+    const tasks = new TaskService(handler, db, clock, DEFAULT_TASK_DEFAULTS);
+    const readinessChecks: ReadinessCheck[] = [
+      { name: 'nats', check: async () => void (await nats.nc.rtt()) },
+      { name: 'postgres', check: async () => void (await sql`SELECT 1`.execute(db)) },
+      {
+        name: 'projection:tasks',
+        check: () => {
+          if (!projection.isLive) throw new Error(`tasks projection is ${projection.state}`);
+        },
+      },
+    ];
+    const app = await NestFactory.create(AppModule.forRoot({ version: options.version ?? '0.0.0', readinessChecks, tasks }), {
+      logger: nestLogger,
+      abortOnError: false,
+    });
+    cleanups.push(() => app.close());
+    app.connectMicroservice<MicroserviceOptions>(
+      { strategy: new BatonRpcTransport({ service: 'scheduler', connection: nats.nc, logger }) },
+      { inheritAppConfig: true },
+    );
+    await app.startAllMicroservices();
+    await app.listen(options.httpPort, options.httpHost ?? '0.0.0.0');
+    const address = app.getHttpServer().address() as { port: number };
+    const host = options.httpHost && options.httpHost !== '0.0.0.0' ? options.httpHost : '127.0.0.1';
+
+    return {
+      app,
+      store,
+      db,
+      projection,
+      nats,
+      lease,
+      httpUrl: `http://${host}:${address.port}`,
+      wakeDispatcher: () => dispatcher.wake(),
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,146 @@
+import type { TaskView } from '@baton/contracts';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { AgentCandidate, QueueEntry } from '../domain';
+import type { SchedulerDatabase, TaskRow } from './scheduler.tables';
+
+type Db = Kysely<SchedulerDatabase> | Transaction<SchedulerDatabase>;
+
+const HELD = ['assigned', 'accepted', 'blocked'] as const;
+
+export async function findTask(db: Db, taskId: string): Promise<TaskRow | undefined> {
+  return db.selectFrom('scheduler.tasks').selectAll().where('task_id', '=', taskId).executeTakeFirst();
+}
+
+export async function listTasks(
+  db: Db,
+  filter: { status?: TaskRow['status']; agentId?: string; runId?: string; limit: number },
+): Promise<TaskRow[]> {
+  let q = db.selectFrom('scheduler.tasks').selectAll();
+  if (filter.status) q = q.where('status', '=', filter.status);
+  if (filter.agentId) q = q.where('agent_id', '=', filter.agentId);
+  if (filter.runId) q = q.where('run_id', '=', filter.runId);
+  return q.orderBy('created_at').orderBy('task_id').limit(filter.limit).execute();
+}
+
+/** The reply shape of GetTask/ListTasks. */
+export function toTaskView(row: TaskRow): TaskView {
+  return {
+    taskId: row.task_id,
+    runId: row.run_id,
+    stageId: row.stage_id,
+    action: row.action,
+    requirement: { ...row.requirement, capabilities: row.requirement.capabilities ?? [] },
+    priority: row.priority,
+    inputs: row.inputs,
+    status: row.status,
+    agentId: row.agent_id,
+    leaseEpoch: row.lease_epoch,
+    attempt: row.attempt,
+    maxAttempts: row.max_attempts,
+    notBefore: row.not_before ? row.not_before.toISOString() : null,
+    percent: row.percent,
+    progressMessage: row.progress_message,
+    tokensUsed: row.tokens_used,
+    blockedReason: row.blocked_reason,
+    outputs: row.outputs,
+    error: row.error,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    revision: row.revision,
+  };
+}
+
+export type QueuedTask = QueueEntry & { readonly requirement: TaskRow['requirement'] };
+
+/**
+ * The head of the queue at `now`: waiting tasks whose back-off is over, in the order the queue
+ * rule serves them (`queue_key`, then id; the key is computed by the domain's `queueKeyMs`).
+ */
+export async function queueHead(db: Db, now: Date, limit: number): Promise<QueuedTask[]> {
+  const rows = await db
+    .selectFrom('scheduler.tasks')
+    .select(['task_id', 'priority', 'created_at', 'requeued', 'not_before', 'requirement'])
+    .where('status', '=', 'queued')
+    .where((eb) => eb.or([eb('not_before', 'is', null), eb('not_before', '<=', now)]))
+    .orderBy('queue_key')
+    .orderBy('task_id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({
+    taskId: r.task_id,
+    priority: r.priority,
+    createdAt: r.created_at.toISOString(),
+    requeued: r.requeued,
+    notBefore: r.not_before ? r.not_before.toISOString() : null,
+    requirement: { ...r.requirement, capabilities: r.requirement.capabilities ?? [] },
+  }));
+}
+
+/** Agents with their current load (tasks held), for the assignment rule. Only available ones unless `all`. */
+export async function agentCandidates(db: Db, options: { agentId?: string } = {}): Promise<AgentCandidate[]> {
+  let q = db
+    .selectFrom('scheduler.agents as a')
+    .leftJoin('scheduler.agent_assignments as aa', 'aa.agent_id', 'a.agent_id')
+    .select((eb) => [
+      'a.agent_id',
+      'a.role',
+      'a.capabilities',
+      'a.max_concurrency',
+      'a.online',
+      'a.removed',
+      'aa.last_assigned_at',
+      eb
+        .selectFrom('scheduler.tasks as t')
+        .select(sql<number>`count(*)::int`.as('n'))
+        .whereRef('t.agent_id', '=', 'a.agent_id')
+        .where('t.status', 'in', HELD)
+        .as('load'),
+    ]);
+  q = options.agentId === undefined ? q.where('a.online', '=', true).where('a.removed', '=', false) : q.where('a.agent_id', '=', options.agentId);
+  const rows = await q.execute();
+  return rows.map((r) => ({
+    agentId: r.agent_id,
+    role: r.role,
+    capabilities: r.capabilities,
+    maxConcurrency: r.max_concurrency,
+    available: r.online && !r.removed,
+    load: Number(r.load ?? 0),
+    lastAssignedAt: r.last_assigned_at ? r.last_assigned_at.toISOString() : null,
+  }));
+}
+
+/** Tasks held by agents that are offline or removed: to be released back to the queue. */
+export async function tasksHeldByUnavailableAgents(db: Db, limit: number): Promise<{ taskId: string; agentId: string; leaseEpoch: number }[]> {
+  const rows = await db
+    .selectFrom('scheduler.tasks as t')
+    .innerJoin('scheduler.agents as a', 'a.agent_id', 't.agent_id')
+    .select(['t.task_id', 't.agent_id', 't.lease_epoch'])
+    .where('t.status', 'in', HELD)
+    .where((eb) => eb.or([eb('a.online', '=', false), eb('a.removed', '=', true)]))
+    .orderBy('t.task_id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ taskId: r.task_id, agentId: r.agent_id ?? '', leaseEpoch: r.lease_epoch }));
+}
+
+export interface DueTimer {
+  readonly timerId: string;
+  readonly kind: 'task-timeout' | 'retry-due';
+  readonly taskId: string;
+  readonly leaseEpoch: number;
+  readonly dueAt: Date;
+}
+
+export async function dueTimers(db: Db, now: Date, limit: number): Promise<DueTimer[]> {
+  const rows = await db.selectFrom('scheduler.timers').selectAll().where('due_at', '<=', now).orderBy('due_at').limit(limit).execute();
+  return rows.map((r) => ({ timerId: r.timer_id, kind: r.kind, taskId: r.task_id, leaseEpoch: r.lease_epoch, dueAt: r.due_at }));
+}
+
+export async function nextTimerDue(db: Db): Promise<Date | undefined> {
+  const row = await db.selectFrom('scheduler.timers').select((eb) => eb.fn.min('due_at').as('next')).executeTakeFirst();
+  return row?.next ? new Date(row.next as Date) : undefined;
+}
+
+export async function deleteTimer(db: Db, timerId: string): Promise<void> {
+  await db.deleteFrom('scheduler.timers').where('timer_id', '=', timerId).execute();
+}

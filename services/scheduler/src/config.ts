@@ -1,0 +1,62 @@
+import { envInt, envString, envUrl, LOCAL_DATABASE_URL, LOCAL_NATS_URL, type EnvSource } from '@baton/telemetry';
+import { BatonError } from '@baton/contracts';
+
+/** Everything the scheduler reads from its environment, read once at start-up. */
+export interface SchedulerConfig {
+  /** `DATABASE_URL`: PostgreSQL holding the event store and the `scheduler` read models. */
+  readonly databaseUrl: string;
+  /** `NATS_URL`. */
+  readonly natsUrl: string;
+  /** `HTTP_PORT` (default 3101) of `/health/live`, `/health/ready`, `/metrics`; 0 picks a free port. */
+  readonly httpPort: number;
+  /** `HTTP_HOST`, default all interfaces. */
+  readonly httpHost: string;
+  /** `SCHEDULER_AGING_INTERVAL_MS` (default 60000): waiting this long counts as one priority level. */
+  readonly agingIntervalMs: number;
+  /** `SCHEDULER_LEASE_TTL_MS` (default 10000): how long the dispatcher lease lasts without renewal. */
+  readonly leaseTtlMs: number;
+  /** `SCHEDULER_DISPATCH_POLL_MS` (default 2000): the dispatcher's safety-net poll when nothing wakes it. */
+  readonly dispatchPollMs: number;
+  /** `SCHEDULER_TIMER_POLL_MS` (default 1000): the timer poller's longest sleep. */
+  readonly timerPollMs: number;
+  /** `SCHEDULER_DISPATCH_BATCH` (default 200): waiting tasks considered per dispatch pass. */
+  readonly dispatchBatchSize: number;
+  /** `SCHEDULER_CONSUMER_NAME` (default `scheduler`): prefix of its durable JetStream consumers. */
+  readonly consumerName: string;
+  /** `SCHEDULER_AGENT_EVENTS_FROM` (`all` or `new`, default `all`): where a new agent-events consumer starts. */
+  readonly agentEventsFrom: 'all' | 'new';
+}
+
+export const DEFAULT_HTTP_PORT = 3101;
+
+/**
+ * Reads and checks the configuration with the telemetry env getters (blank means unset; a bad
+ * value throws an error naming the variable).
+ *
+ * @example
+ * const config = readSchedulerConfig(); // from process.env
+ */
+export function readSchedulerConfig(source: EnvSource = process.env): SchedulerConfig {
+  const opts = { source };
+  const from = envString('SCHEDULER_AGENT_EVENTS_FROM', 'all', opts);
+  if (from !== 'all' && from !== 'new') {
+    throw new BatonError('VALIDATION_FAILED', `SCHEDULER_AGENT_EVENTS_FROM is invalid: expected all or new, got "${from}"`);
+  }
+  const consumerName = envString('SCHEDULER_CONSUMER_NAME', 'scheduler', opts);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(consumerName)) {
+    throw new BatonError('VALIDATION_FAILED', `SCHEDULER_CONSUMER_NAME is invalid: use letters, digits, dash or underscore`);
+  }
+  return {
+    databaseUrl: envUrl('DATABASE_URL', LOCAL_DATABASE_URL, { ...opts, protocols: ['postgres', 'postgresql'] }),
+    natsUrl: envString('NATS_URL', LOCAL_NATS_URL, opts),
+    httpPort: envInt('HTTP_PORT', DEFAULT_HTTP_PORT, { ...opts, min: 0, max: 65535 }),
+    httpHost: envString('HTTP_HOST', '0.0.0.0', opts),
+    agingIntervalMs: envInt('SCHEDULER_AGING_INTERVAL_MS', 60_000, { ...opts, min: 1 }),
+    leaseTtlMs: envInt('SCHEDULER_LEASE_TTL_MS', 10_000, { ...opts, min: 100 }),
+    dispatchPollMs: envInt('SCHEDULER_DISPATCH_POLL_MS', 2000, { ...opts, min: 10 }),
+    timerPollMs: envInt('SCHEDULER_TIMER_POLL_MS', 1000, { ...opts, min: 10 }),
+    dispatchBatchSize: envInt('SCHEDULER_DISPATCH_BATCH', 200, { ...opts, min: 1, max: 10_000 }),
+    consumerName,
+    agentEventsFrom: from,
+  };
+}

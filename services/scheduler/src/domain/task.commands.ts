@@ -1,0 +1,77 @@
+import type { RetryBackoff, TaskPriority, TaskRequirement } from '@baton/contracts';
+
+/** Stamped by the adapter: the idempotency key and the time from the injected clock. */
+export interface CommandMetadata {
+  readonly commandId: string;
+  /** ISO-8601, from the injected clock. */
+  readonly now: string;
+}
+
+/** What the task engine knows about an agent when it claims (from the agents read model). */
+export interface AgentProfile {
+  readonly agentId: string;
+  readonly role: string;
+  readonly capabilities: readonly string[];
+}
+
+interface Cmd<T extends string, D> {
+  readonly type: T;
+  readonly data: D;
+  readonly metadata: CommandMetadata;
+}
+
+interface Report {
+  readonly taskId: string;
+  readonly agentId: string;
+  readonly leaseEpoch: number;
+}
+
+export type CreateTask = Cmd<
+  'CreateTask',
+  {
+    readonly taskId: string;
+    readonly runId: string | null;
+    readonly stageId: string | null;
+    readonly action: string;
+    readonly requirement: TaskRequirement;
+    readonly priority: TaskPriority;
+    readonly inputs: Readonly<Record<string, unknown>>;
+    readonly maxAttempts: number;
+    readonly retry: RetryBackoff;
+    readonly timeoutMs: number | null;
+    readonly slaDueAt: string | null;
+  }
+>;
+/** The dispatcher gives a waiting task to an agent. */
+export type AssignTask = Cmd<'AssignTask', { readonly taskId: string; readonly agentId: string }>;
+/** An agent takes a waiting task itself (pull). */
+export type ClaimTask = Cmd<'ClaimTask', { readonly taskId: string; readonly agent: AgentProfile }>;
+export type AcceptTask = Cmd<'AcceptTask', Report>;
+export type ReportProgress = Cmd<
+  'ReportProgress',
+  Report & { readonly percent: number; readonly message: string | null; readonly tokensUsed: number | null }
+>;
+export type ReportBlocked = Cmd<'ReportBlocked', Report & { readonly reason: string }>;
+export type ReportUnblocked = Cmd<'ReportUnblocked', Report>;
+export type CompleteTask = Cmd<'CompleteTask', Report & { readonly outputs: Readonly<Record<string, unknown>> }>;
+export type FailTask = Cmd<
+  'FailTask',
+  Report & { readonly error: { readonly message: string; readonly code: string | null }; readonly retryable: boolean }
+>;
+/** The scheduler takes a task back from its holder (agent offline, timed out). A stale epoch is a no-op. */
+export type ReleaseTask = Cmd<'ReleaseTask', Report & { readonly reason: 'agent_offline' | 'timed_out' | 'released' | 'rejected' }>;
+export type CancelTask = Cmd<'CancelTask', { readonly taskId: string; readonly reason: string }>;
+
+/** Every command of the task aggregate. */
+export type TaskCommand =
+  | CreateTask
+  | AssignTask
+  | ClaimTask
+  | AcceptTask
+  | ReportProgress
+  | ReportBlocked
+  | ReportUnblocked
+  | CompleteTask
+  | FailTask
+  | ReleaseTask
+  | CancelTask;

@@ -1,0 +1,294 @@
+import { BatonError } from '@baton/contracts';
+import type {
+  AcceptTask,
+  AssignTask,
+  CancelTask,
+  ClaimTask,
+  CompleteTask,
+  CreateTask,
+  FailTask,
+  ReleaseTask,
+  ReportBlocked,
+  ReportProgress,
+  ReportUnblocked,
+  TaskCommand,
+} from './task.commands';
+import {
+  RequirementNotMetError,
+  TaskAlreadyExistsError,
+  TaskLeaseStaleError,
+  TaskNotFoundError,
+  TaskNotWaitingError,
+  TaskTransitionError,
+} from './task.errors';
+import type { TaskEvent } from './task.events';
+import { initialTaskState, isHeld, isTerminal, type Task, type TaskState } from './task.state';
+import { matchesRequirement } from './task-queue';
+import { retryDelayMs } from './retry-backoff';
+
+function existing(state: TaskState, taskId: string): Task {
+  if (!state.exists) throw new TaskNotFoundError(taskId);
+  return state;
+}
+
+/** The holder check every agent report goes through: the same agent and the current epoch, or STALE_LEASE. */
+function holderOf(state: TaskState, report: { taskId: string; agentId: string; leaseEpoch: number }): Task {
+  const task = existing(state, report.taskId);
+  if (task.agentId !== report.agentId || task.leaseEpoch !== report.leaseEpoch) {
+    throw new TaskLeaseStaleError(task.taskId, report.agentId, report.leaseEpoch, task.agentId, task.leaseEpoch);
+  }
+  return task;
+}
+
+function create(command: CreateTask, state: TaskState): TaskEvent[] {
+  const { data, metadata } = command;
+  if (state.exists) throw new TaskAlreadyExistsError(data.taskId);
+  return [
+    {
+      type: 'TaskCreated',
+      data: {
+        taskId: data.taskId,
+        runId: data.runId,
+        stageId: data.stageId,
+        action: data.action,
+        requirement: { ...data.requirement, capabilities: [...new Set(data.requirement.capabilities)] },
+        priority: data.priority,
+        inputs: { ...data.inputs },
+        attempt: 1,
+        slaDueAt: data.slaDueAt,
+        timeoutMs: data.timeoutMs,
+        createdAt: metadata.now,
+        maxAttempts: data.maxAttempts,
+        retry: data.retry,
+      },
+    },
+  ];
+}
+
+function waiting(task: Task, now: string): void {
+  if (task.status !== 'queued') throw new TaskNotWaitingError(task.taskId, task.status);
+  if (task.notBefore !== null && Date.parse(task.notBefore) > Date.parse(now)) {
+    throw new TaskNotWaitingError(task.taskId, task.status, `it backs off until ${task.notBefore}`);
+  }
+}
+
+function assignedEvent(task: Task, agentId: string, now: string): TaskEvent {
+  return {
+    type: 'TaskAssigned',
+    data: { taskId: task.taskId, agentId, leaseEpoch: task.leaseEpoch + 1, assignedAt: now, previousAgentId: task.previousAgentId },
+  };
+}
+
+function assign(command: AssignTask, state: TaskState): TaskEvent[] {
+  const task = existing(state, command.data.taskId);
+  waiting(task, command.metadata.now);
+  return [assignedEvent(task, command.data.agentId, command.metadata.now)];
+}
+
+function claim(command: ClaimTask, state: TaskState): TaskEvent[] {
+  const task = existing(state, command.data.taskId);
+  waiting(task, command.metadata.now);
+  if (!matchesRequirement(command.data.agent, task.requirement)) throw new RequirementNotMetError(task.taskId, command.data.agent.agentId);
+  return [assignedEvent(task, command.data.agent.agentId, command.metadata.now)];
+}
+
+function accept(command: AcceptTask, state: TaskState): TaskEvent[] {
+  const task = holderOf(state, command.data);
+  if (task.status === 'accepted' || task.status === 'blocked') return [];
+  if (task.status !== 'assigned') throw new TaskTransitionError(task.taskId, 'AcceptTask', task.status);
+  const { taskId, agentId, leaseEpoch } = command.data;
+  return [{ type: 'TaskAccepted', data: { taskId, agentId, leaseEpoch, acceptedAt: command.metadata.now } }];
+}
+
+function progress(command: ReportProgress, state: TaskState): TaskEvent[] {
+  const task = holderOf(state, command.data);
+  if (!isHeld(task.status)) throw new TaskTransitionError(task.taskId, 'ReportProgress', task.status);
+  const { taskId, agentId, leaseEpoch, percent, message, tokensUsed } = command.data;
+  return [{ type: 'TaskProgressReported', data: { taskId, agentId, leaseEpoch, percent, message, tokensUsed, reportedAt: command.metadata.now } }];
+}
+
+function blocked(command: ReportBlocked, state: TaskState): TaskEvent[] {
+  const task = holderOf(state, command.data);
+  if (task.status === 'blocked') return [];
+  if (!isHeld(task.status)) throw new TaskTransitionError(task.taskId, 'ReportBlocked', task.status);
+  const { taskId, agentId, leaseEpoch, reason } = command.data;
+  return [{ type: 'TaskBlocked', data: { taskId, agentId, leaseEpoch, reason, blockedAt: command.metadata.now } }];
+}
+
+function unblocked(command: ReportUnblocked, state: TaskState): TaskEvent[] {
+  const task = holderOf(state, command.data);
+  if (task.status === 'assigned' || task.status === 'accepted') return [];
+  if (task.status !== 'blocked') throw new TaskTransitionError(task.taskId, 'ReportUnblocked', task.status);
+  const { taskId, agentId, leaseEpoch } = command.data;
+  return [{ type: 'TaskUnblocked', data: { taskId, agentId, leaseEpoch, unblockedAt: command.metadata.now } }];
+}
+
+function complete(command: CompleteTask, state: TaskState): TaskEvent[] {
+  const task = holderOf(state, command.data);
+  // Completing twice (a retried report, another command id): the first completion stands.
+  if (task.status === 'completed') return [];
+  if (!isHeld(task.status)) throw new TaskTransitionError(task.taskId, 'CompleteTask', task.status);
+  const { taskId, agentId, leaseEpoch, outputs } = command.data;
+  const now = command.metadata.now;
+  const durationMs = Math.max(0, Date.parse(now) - Date.parse(task.assignedAt ?? now));
+  return [{ type: 'TaskCompleted', data: { taskId, agentId, leaseEpoch, outputs: { ...outputs }, completedAt: now, durationMs } }];
+}
+
+function failEvent(task: Task, agentId: string | null, error: { message: string; code: string | null }, retryable: boolean, now: string): TaskEvent {
+  const retry = retryable && task.attempt < task.maxAttempts;
+  const retryAt = retry ? new Date(Date.parse(now) + retryDelayMs(task.retry, task.attempt)).toISOString() : null;
+  return {
+    type: 'TaskFailed',
+    data: { taskId: task.taskId, agentId, leaseEpoch: task.leaseEpoch, error, final: !retry, failedAt: now, retryAt },
+  };
+}
+
+function fail(command: FailTask, state: TaskState): TaskEvent[] {
+  const task = holderOf(state, command.data);
+  if (!isHeld(task.status)) throw new TaskTransitionError(task.taskId, 'FailTask', task.status);
+  return [failEvent(task, command.data.agentId, command.data.error, command.data.retryable, command.metadata.now)];
+}
+
+function release(command: ReleaseTask, state: TaskState): TaskEvent[] {
+  const task = existing(state, command.data.taskId);
+  const { taskId, agentId, leaseEpoch, reason } = command.data;
+  // The scheduler releases what it saw; if the task has moved on since, there is nothing to do.
+  if (!isHeld(task.status) || task.agentId !== agentId || task.leaseEpoch !== leaseEpoch) return [];
+  const now = command.metadata.now;
+  const released: TaskEvent = { type: 'TaskReleased', data: { taskId, agentId, leaseEpoch, reason, releasedAt: now } };
+  if (reason === 'timed_out' && task.attempt >= task.maxAttempts) {
+    const afterRelease = evolve(task, released);
+    return [released, failEvent(existing(afterRelease, taskId), null, { message: `attempt ${task.attempt} timed out`, code: 'TIMEOUT' }, false, now)];
+  }
+  return [released];
+}
+
+function cancel(command: CancelTask, state: TaskState): TaskEvent[] {
+  const task = existing(state, command.data.taskId);
+  if (task.status === 'cancelled') return [];
+  if (isTerminal(task.status)) throw new TaskTransitionError(task.taskId, 'CancelTask', task.status);
+  return [{ type: 'TaskCancelled', data: { taskId: task.taskId, reason: command.data.reason, cancelledAt: command.metadata.now } }];
+}
+
+/**
+ * The task aggregate's decisions: the events a command produces from the current state, or a
+ * domain error (NOT_FOUND, CONFLICT, STALE_LEASE, ILLEGAL_TRANSITION, FORBIDDEN). An empty
+ * list means "already so" (idempotent). Pure: time comes in on the command.
+ */
+export function decide(command: TaskCommand, state: TaskState): TaskEvent[] {
+  switch (command.type) {
+    case 'CreateTask':
+      return create(command, state);
+    case 'AssignTask':
+      return assign(command, state);
+    case 'ClaimTask':
+      return claim(command, state);
+    case 'AcceptTask':
+      return accept(command, state);
+    case 'ReportProgress':
+      return progress(command, state);
+    case 'ReportBlocked':
+      return blocked(command, state);
+    case 'ReportUnblocked':
+      return unblocked(command, state);
+    case 'CompleteTask':
+      return complete(command, state);
+    case 'FailTask':
+      return fail(command, state);
+    case 'ReleaseTask':
+      return release(command, state);
+    case 'CancelTask':
+      return cancel(command, state);
+    default: {
+      const unhandled: never = command;
+      throw new BatonError('INTERNAL', `unhandled task command ${String((unhandled as { type: unknown }).type)}`);
+    }
+  }
+}
+
+function requireTask(state: TaskState, type: string): Task {
+  if (!state.exists) throw new BatonError('INTERNAL', `${type} before TaskCreated`);
+  return state;
+}
+
+/** The next state after one event. Pure. */
+export function evolve(state: TaskState, event: TaskEvent): TaskState {
+  switch (event.type) {
+    case 'TaskCreated': {
+      const d = event.data;
+      return {
+        exists: true,
+        taskId: d.taskId,
+        runId: d.runId,
+        stageId: d.stageId,
+        action: d.action,
+        requirement: d.requirement,
+        priority: d.priority,
+        inputs: d.inputs,
+        maxAttempts: d.maxAttempts,
+        retry: d.retry,
+        timeoutMs: d.timeoutMs,
+        slaDueAt: d.slaDueAt,
+        createdAt: d.createdAt,
+        status: 'queued',
+        attempt: d.attempt,
+        leaseEpoch: 0,
+        agentId: null,
+        previousAgentId: null,
+        assignedAt: null,
+        notBefore: null,
+        requeued: false,
+      };
+    }
+    case 'TaskAssigned': {
+      const t = requireTask(state, event.type);
+      return { ...t, status: 'assigned', agentId: event.data.agentId, leaseEpoch: event.data.leaseEpoch, assignedAt: event.data.assignedAt, notBefore: null };
+    }
+    case 'TaskAccepted':
+      return { ...requireTask(state, event.type), status: 'accepted' };
+    case 'TaskProgressReported':
+      return requireTask(state, event.type);
+    case 'TaskBlocked':
+      return { ...requireTask(state, event.type), status: 'blocked' };
+    case 'TaskUnblocked':
+      return { ...requireTask(state, event.type), status: 'accepted' };
+    case 'TaskCompleted':
+      return { ...requireTask(state, event.type), status: 'completed' };
+    case 'TaskFailed': {
+      const t = requireTask(state, event.type);
+      if (event.data.final) return { ...t, status: 'failed', agentId: event.data.agentId ?? t.agentId };
+      return {
+        ...t,
+        status: 'queued',
+        attempt: t.attempt + 1,
+        agentId: null,
+        previousAgentId: event.data.agentId ?? t.agentId,
+        notBefore: event.data.retryAt,
+        requeued: false,
+      };
+    }
+    case 'TaskReleased': {
+      const t = requireTask(state, event.type);
+      return {
+        ...t,
+        status: 'queued',
+        attempt: event.data.reason === 'timed_out' ? Math.min(t.attempt + 1, t.maxAttempts) : t.attempt,
+        agentId: null,
+        previousAgentId: event.data.agentId,
+        notBefore: null,
+        requeued: true,
+      };
+    }
+    case 'TaskCancelled':
+      return { ...requireTask(state, event.type), status: 'cancelled' };
+    default: {
+      const unhandled: never = event;
+      throw new BatonError('INTERNAL', `unhandled task event ${String((unhandled as { type: unknown }).type)}`);
+    }
+  }
+}
+
+/** Folds a stream's events from the initial state. */
+export function fold(events: readonly TaskEvent[]): TaskState {
+  return events.reduce(evolve, initialTaskState);
+}

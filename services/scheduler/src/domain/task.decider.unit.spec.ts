@@ -1,0 +1,290 @@
+import type { TaskCommand } from './task.commands';
+import { decide, evolve, fold } from './task.decider';
+import type { TaskEvent } from './task.events';
+import { toTaskEvent } from './task.events';
+import type { Task } from './task.state';
+
+const T0 = '2026-11-22T09:00:00.000Z';
+const at = (ms: number): string => new Date(Date.parse(T0) + ms).toISOString();
+let seq = 0;
+const meta = (now = T0) => ({ commandId: `cmd-${++seq}`, now });
+
+const created = (over: Partial<Extract<TaskEvent, { type: 'TaskCreated' }>['data']> = {}): TaskEvent => ({
+  type: 'TaskCreated',
+  data: {
+    taskId: 'task-1',
+    runId: null,
+    stageId: null,
+    action: 'implement',
+    requirement: { capabilities: ['node'] },
+    priority: 'P1',
+    inputs: {},
+    attempt: 1,
+    slaDueAt: null,
+    timeoutMs: null,
+    createdAt: T0,
+    maxAttempts: 3,
+    retry: { kind: 'exponential', baseMs: 1000, maxMs: 60_000 },
+    ...over,
+  },
+});
+const assigned = (agentId: string, leaseEpoch: number, assignedAt = T0, previousAgentId: string | null = null): TaskEvent => ({
+  type: 'TaskAssigned',
+  data: { taskId: 'task-1', agentId, leaseEpoch, assignedAt, previousAgentId },
+});
+const released = (agentId: string, leaseEpoch: number, reason: 'agent_offline' | 'timed_out' = 'agent_offline', releasedAt = T0): TaskEvent => ({
+  type: 'TaskReleased',
+  data: { taskId: 'task-1', agentId, leaseEpoch, reason, releasedAt },
+});
+
+/** given past events, when a command, then these events (or this error). */
+function given(events: TaskEvent[]) {
+  const state = fold(events);
+  return {
+    when: (command: TaskCommand) => ({
+      then: (expected: TaskEvent[]) => expect(decide(command, state)).toEqual(expected),
+      thenThrows: (match: Record<string, unknown>) => expect(() => decide(command, state)).toThrow(expect.objectContaining(match)),
+    }),
+  };
+}
+
+const report = (agentId: string, leaseEpoch: number) => ({ taskId: 'task-1', agentId, leaseEpoch });
+const profile = (agentId: string, capabilities = ['node']) => ({ agentId, role: 'backend', capabilities });
+
+describe('task decider', () => {
+  describe('CreateTask', () => {
+    it('creates a queued task with attempt 1 and the time from the command', () => {
+      given([])
+        .when({
+          type: 'CreateTask',
+          data: {
+            taskId: 'task-1',
+            runId: 'run-1',
+            stageId: 'build',
+            action: 'implement',
+            requirement: { role: 'backend', capabilities: ['node', 'node'] },
+            priority: 'P0',
+            inputs: { spec: 'x' },
+            maxAttempts: 2,
+            retry: { kind: 'linear', baseMs: 500, maxMs: 5000 },
+            timeoutMs: 30_000,
+            slaDueAt: null,
+          },
+          metadata: meta(),
+        })
+        .then([
+          created({
+            runId: 'run-1',
+            stageId: 'build',
+            requirement: { role: 'backend', capabilities: ['node'] },
+            priority: 'P0',
+            inputs: { spec: 'x' },
+            maxAttempts: 2,
+            retry: { kind: 'linear', baseMs: 500, maxMs: 5000 },
+            timeoutMs: 30_000,
+          }),
+        ]);
+    });
+
+    it('refuses an id that exists with CONFLICT', () => {
+      const data = (fold([created()]) as Task);
+      given([created()])
+        .when({ type: 'CreateTask', data: { ...data, requirement: data.requirement, inputs: {} }, metadata: meta() })
+        .thenThrows({ code: 'CONFLICT' });
+    });
+  });
+
+  describe('lease epochs', () => {
+    it('AssignTask gives lease epoch previous + 1', () => {
+      given([created()]).when({ type: 'AssignTask', data: { taskId: 'task-1', agentId: 'a1' }, metadata: meta() }).then([assigned('a1', 1)]);
+      given([created(), assigned('a1', 1), released('a1', 1)])
+        .when({ type: 'AssignTask', data: { taskId: 'task-1', agentId: 'a2' }, metadata: meta(at(5)) })
+        .then([assigned('a2', 2, at(5), 'a1')]);
+    });
+
+    it('refuses to assign a task that is already held with CONFLICT', () => {
+      given([created(), assigned('a1', 1)]).when({ type: 'AssignTask', data: { taskId: 'task-1', agentId: 'a2' }, metadata: meta() }).thenThrows({ code: 'CONFLICT' });
+    });
+
+    it('refuses any report with a stale epoch or from a non-holder with STALE_LEASE', () => {
+      const history = [created(), assigned('a1', 1), released('a1', 1), assigned('a2', 2)];
+      given(history).when({ type: 'AcceptTask', data: report('a1', 1), metadata: meta() }).thenThrows({ code: 'STALE_LEASE' });
+      given(history).when({ type: 'CompleteTask', data: { ...report('a1', 1), outputs: {} }, metadata: meta() }).thenThrows({ code: 'STALE_LEASE' });
+      given(history).when({ type: 'CompleteTask', data: { ...report('a1', 2), outputs: {} }, metadata: meta() }).thenThrows({ code: 'STALE_LEASE' });
+      given(history).when({ type: 'AcceptTask', data: report('a2', 1), metadata: meta() }).thenThrows({ code: 'STALE_LEASE' });
+      given(history)
+        .when({ type: 'ReportProgress', data: { ...report('a1', 1), percent: 50, message: null, tokensUsed: null }, metadata: meta() })
+        .thenThrows({ code: 'STALE_LEASE' });
+      given(history).when({ type: 'AcceptTask', data: report('a2', 2), metadata: meta() }).then([
+        { type: 'TaskAccepted', data: { taskId: 'task-1', agentId: 'a2', leaseEpoch: 2, acceptedAt: T0 } },
+      ]);
+    });
+
+    it('refuses reports on a task nobody holds with STALE_LEASE and on an unknown task with NOT_FOUND', () => {
+      given([created()]).when({ type: 'AcceptTask', data: report('a1', 1), metadata: meta() }).thenThrows({ code: 'STALE_LEASE' });
+      given([]).when({ type: 'AcceptTask', data: report('a1', 1), metadata: meta() }).thenThrows({ code: 'NOT_FOUND' });
+    });
+  });
+
+  describe('agent reports', () => {
+    const held = [created(), assigned('a1', 1)];
+
+    it('accepts, reports progress with tokens, blocks and unblocks', () => {
+      given(held)
+        .when({ type: 'ReportProgress', data: { ...report('a1', 1), percent: 40, message: 'half way', tokensUsed: 1200 }, metadata: meta(at(1000)) })
+        .then([
+          {
+            type: 'TaskProgressReported',
+            data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, percent: 40, message: 'half way', tokensUsed: 1200, reportedAt: at(1000) },
+          },
+        ]);
+      given(held).when({ type: 'ReportBlocked', data: { ...report('a1', 1), reason: 'waiting on API key' }, metadata: meta() }).then([
+        { type: 'TaskBlocked', data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, reason: 'waiting on API key', blockedAt: T0 } },
+      ]);
+      const blocked: TaskEvent = { type: 'TaskBlocked', data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, reason: 'x', blockedAt: T0 } };
+      given([...held, blocked]).when({ type: 'ReportUnblocked', data: report('a1', 1), metadata: meta() }).then([
+        { type: 'TaskUnblocked', data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, unblockedAt: T0 } },
+      ]);
+      given([...held, blocked]).when({ type: 'ReportBlocked', data: { ...report('a1', 1), reason: 'again' }, metadata: meta() }).then([]);
+      given(held).when({ type: 'ReportUnblocked', data: report('a1', 1), metadata: meta() }).then([]);
+    });
+
+    it('completes once; completing again is idempotent and appends no second TaskCompleted', () => {
+      const completed: TaskEvent = {
+        type: 'TaskCompleted',
+        data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, outputs: { pr: 7 }, completedAt: at(90_000), durationMs: 90_000 },
+      };
+      given(held).when({ type: 'CompleteTask', data: { ...report('a1', 1), outputs: { pr: 7 } }, metadata: meta(at(90_000)) }).then([completed]);
+      given([...held, completed]).when({ type: 'CompleteTask', data: { ...report('a1', 1), outputs: { pr: 8 } }, metadata: meta() }).then([]);
+      given([...held, completed]).when({ type: 'CompleteTask', data: { ...report('a2', 1), outputs: {} }, metadata: meta() }).thenThrows({ code: 'STALE_LEASE' });
+      given([...held, completed])
+        .when({ type: 'FailTask', data: { ...report('a1', 1), error: { message: 'x', code: null }, retryable: false }, metadata: meta() })
+        .thenThrows({ code: 'ILLEGAL_TRANSITION' });
+    });
+
+    it('a final failure (not retryable) ends the task', () => {
+      given(held)
+        .when({ type: 'FailTask', data: { ...report('a1', 1), error: { message: 'boom', code: 'E1' }, retryable: false }, metadata: meta(at(10)) })
+        .then([
+          {
+            type: 'TaskFailed',
+            data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, error: { message: 'boom', code: 'E1' }, final: true, failedAt: at(10), retryAt: null },
+          },
+        ]);
+    });
+  });
+
+  describe('retries with back-off', () => {
+    const fail = (agentId: string, epoch: number, now: string): TaskCommand => ({
+      type: 'FailTask',
+      data: { ...report(agentId, epoch), error: { message: 'flaky', code: null }, retryable: true },
+      metadata: meta(now),
+    });
+
+    it('a retryable failure below max attempts goes back to the queue not before now + back-off', () => {
+      const history = [created(), assigned('a1', 1)];
+      const events = decide(fail('a1', 1, at(0)), fold(history));
+      expect(events).toEqual([
+        {
+          type: 'TaskFailed',
+          data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, error: { message: 'flaky', code: null }, final: false, failedAt: T0, retryAt: at(1000) },
+        },
+      ]);
+      const state = fold([...history, ...events]) as Task;
+      expect(state).toMatchObject({ status: 'queued', attempt: 2, agentId: null, notBefore: at(1000) });
+      // Not assignable before the back-off ends (the injected clock moves, nothing sleeps).
+      expect(() => decide({ type: 'AssignTask', data: { taskId: 'task-1', agentId: 'a2' }, metadata: meta(at(999)) }, state)).toThrow(
+        expect.objectContaining({ code: 'CONFLICT' }),
+      );
+      expect(decide({ type: 'AssignTask', data: { taskId: 'task-1', agentId: 'a2' }, metadata: meta(at(1000)) }, state)).toEqual([
+        assigned('a2', 2, at(1000), 'a1'),
+      ]);
+    });
+
+    it('the second retry waits twice as long (exponential); the last attempt fails for good', () => {
+      let events: TaskEvent[] = [created(), assigned('a1', 1)];
+      events = [...events, ...decide(fail('a1', 1, at(0)), fold(events))];
+      events = [...events, ...decide({ type: 'AssignTask', data: { taskId: 'task-1', agentId: 'a1' }, metadata: meta(at(1000)) }, fold(events))];
+      const second = decide(fail('a1', 2, at(1500)), fold(events));
+      expect(second[0]).toMatchObject({ type: 'TaskFailed', data: { final: false, retryAt: at(3500) } });
+      events = [...events, ...second];
+      events = [...events, ...decide({ type: 'AssignTask', data: { taskId: 'task-1', agentId: 'a1' }, metadata: meta(at(3500)) }, fold(events))];
+      expect(fold(events)).toMatchObject({ attempt: 3, leaseEpoch: 3 });
+      expect(decide(fail('a1', 3, at(4000)), fold(events))[0]).toMatchObject({ type: 'TaskFailed', data: { final: true, retryAt: null } });
+    });
+  });
+
+  describe('ReleaseTask', () => {
+    it('releases the holder (agent offline) back to the queue, ahead of its priority', () => {
+      const history = [created(), assigned('a1', 1)];
+      given(history)
+        .when({ type: 'ReleaseTask', data: { ...report('a1', 1), reason: 'agent_offline' }, metadata: meta() })
+        .then([released('a1', 1)]);
+      expect(fold([...history, released('a1', 1)])).toMatchObject({ status: 'queued', agentId: null, requeued: true, previousAgentId: 'a1' });
+    });
+
+    it('is a no-op when the epoch moved on or the task is finished', () => {
+      given([created(), assigned('a1', 1), released('a1', 1), assigned('a2', 2)])
+        .when({ type: 'ReleaseTask', data: { ...report('a1', 1), reason: 'agent_offline' }, metadata: meta() })
+        .then([]);
+      given([created()]).when({ type: 'ReleaseTask', data: { ...report('a1', 1), reason: 'timed_out' }, metadata: meta() }).then([]);
+    });
+
+    it('a time-out on the last attempt fails the task for good', () => {
+      given([created({ maxAttempts: 1 }), assigned('a1', 1)])
+        .when({ type: 'ReleaseTask', data: { ...report('a1', 1), reason: 'timed_out' }, metadata: meta() })
+        .then([
+          released('a1', 1, 'timed_out'),
+          {
+            type: 'TaskFailed',
+            data: { taskId: 'task-1', agentId: null, leaseEpoch: 1, error: { message: 'attempt 1 timed out', code: 'TIMEOUT' }, final: true, failedAt: T0, retryAt: null },
+          },
+        ]);
+    });
+  });
+
+  describe('ClaimTask', () => {
+    it('two agents claiming the same task: exactly one wins, the other gets CONFLICT', () => {
+      const queued = fold([created()]);
+      const first = decide({ type: 'ClaimTask', data: { taskId: 'task-1', agent: profile('a1') }, metadata: meta() }, queued);
+      expect(first).toEqual([assigned('a1', 1)]);
+      // The loser re-decides on the state after the winner's append (the store's expected revision forces the re-read).
+      const afterWin = first.reduce(evolve, queued);
+      expect(() => decide({ type: 'ClaimTask', data: { taskId: 'task-1', agent: profile('a2') }, metadata: meta() }, afterWin)).toThrow(
+        expect.objectContaining({ code: 'CONFLICT' }),
+      );
+    });
+
+    it('refuses an agent that does not meet the requirement with FORBIDDEN', () => {
+      given([created()]).when({ type: 'ClaimTask', data: { taskId: 'task-1', agent: profile('a1', ['python']) }, metadata: meta() }).thenThrows({ code: 'FORBIDDEN' });
+    });
+  });
+
+  describe('CancelTask', () => {
+    it('cancels a live task once; a finished task cannot be cancelled', () => {
+      given([created()]).when({ type: 'CancelTask', data: { taskId: 'task-1', reason: 'run aborted' }, metadata: meta() }).then([
+        { type: 'TaskCancelled', data: { taskId: 'task-1', reason: 'run aborted', cancelledAt: T0 } },
+      ]);
+      const cancelled: TaskEvent = { type: 'TaskCancelled', data: { taskId: 'task-1', reason: 'x', cancelledAt: T0 } };
+      given([created(), cancelled]).when({ type: 'CancelTask', data: { taskId: 'task-1', reason: 'again' }, metadata: meta() }).then([]);
+      given([created(), { type: 'TaskFailed', data: { taskId: 'task-1', agentId: null, leaseEpoch: 0, error: { message: 'x', code: null }, final: true, failedAt: T0, retryAt: null } }])
+        .when({ type: 'CancelTask', data: { taskId: 'task-1', reason: 'late' }, metadata: meta() })
+        .thenThrows({ code: 'ILLEGAL_TRANSITION' });
+    });
+  });
+
+  describe('toTaskEvent (reading stored events)', () => {
+    it('reads a stored TaskCreated v1 written without the scheduling fields, with their defaults', () => {
+      const stored = { type: 'TaskCreated', schemaVersion: 1, data: { taskId: 't', runId: null, stageId: null, action: 'a', requirement: {}, priority: 'P2', createdAt: T0 } };
+      expect(toTaskEvent(stored)).toEqual({
+        type: 'TaskCreated',
+        data: expect.objectContaining({ attempt: 1, maxAttempts: 3, retry: { kind: 'exponential', baseMs: 1000, maxMs: 60_000 }, requirement: { capabilities: [] } }),
+      });
+    });
+
+    it('refuses unknown types and versions with UNKNOWN_SCHEMA_VERSION', () => {
+      expect(() => toTaskEvent({ type: 'TaskExploded', schemaVersion: 1, data: {} })).toThrow(expect.objectContaining({ code: 'UNKNOWN_SCHEMA_VERSION' }));
+      expect(() => toTaskEvent({ type: 'TaskCreated', schemaVersion: 9, data: {} })).toThrow(expect.objectContaining({ code: 'UNKNOWN_SCHEMA_VERSION' }));
+    });
+  });
+});

@@ -1,0 +1,371 @@
+import { randomUUID } from 'node:crypto';
+import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  CancelTask,
+  CompleteTask,
+  EVENTS_STREAM,
+  FailTask,
+  GetTask,
+  ListTasks,
+  SubmitTask,
+  taskStreamId,
+  type AgentInboxAssignment,
+  type SubmitTaskData,
+  type TaskView,
+} from '@baton/contracts';
+import { BatonClient } from '@baton/messaging';
+import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { startScheduler, type SchedulerApp } from './adapters/scheduler.app';
+import { FakeAgentRegistry } from './testing/agent-events';
+import { RawNatsAgent } from './testing/raw-nats-agent';
+
+describe('scheduler task engine (real NATS + Postgres, in-process)', () => {
+  let tdb: TestDatabase;
+  let scheduler: SchedulerApp;
+  let nc: NatsConnection;
+  let client: BatonClient;
+  let registry: FakeAgentRegistry;
+  const agents: RawNatsAgent[] = [];
+  // Wall-clock start of this file, only to start reading JetStream from here.
+  const startedAt = new Date(Date.now() - 1000);
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase('scheduler');
+    scheduler = await startScheduler({
+      databaseUrl: tdb.url,
+      natsUrl: testNatsUrl(),
+      httpPort: 0,
+      httpHost: '127.0.0.1',
+      logger: false,
+      agingIntervalMs: 60_000,
+      leaseTtlMs: 3000,
+      dispatchPollMs: 1000,
+      timerPollMs: 500,
+      dispatchBatchSize: 200,
+      consumerName: uniqueId('sched'),
+      agentEventsFrom: 'new',
+    });
+    nc = await connect({ servers: testNatsUrl() });
+    client = new BatonClient(nc, { timeoutMs: 10_000 });
+    registry = new FakeAgentRegistry(jetstream(nc));
+    await waitFor(() => scheduler.lease.isHeld(), { what: 'the dispatcher lease' });
+  });
+
+  afterAll(async () => {
+    for (const a of agents) await a.close();
+    await nc?.close();
+    await scheduler?.close();
+    await tdb?.drop();
+  });
+
+  const submit = (data: Partial<SubmitTaskData> & { requirement: SubmitTaskData['requirement'] }) =>
+    client.command(SubmitTask, { action: 'implement', priority: 'P1', inputs: {}, ...data }, { commandId: randomUUID() });
+
+  const task = (taskId: string) => client.query(GetTask, { taskId });
+
+  const taskWhere = (taskId: string, ok: (t: TaskView) => boolean, what: string, timeoutMs = 15_000) =>
+    waitFor(
+      async () => {
+        const t = await task(taskId);
+        return ok(t) ? t : undefined;
+      },
+      { what: `task ${taskId} ${what}`, timeoutMs },
+    );
+
+  async function agentKnown(agentId: string, online = true): Promise<void> {
+    await waitFor(
+      async () => {
+        const row = await scheduler.db.selectFrom('scheduler.agents').select('online').where('agent_id', '=', agentId).executeTakeFirst();
+        return row?.online === online;
+      },
+      { what: `agent ${agentId} ${online ? 'online' : 'offline'} in the scheduler` },
+    );
+  }
+
+  async function registerAgent(capabilities: string[], maxConcurrency = 1, role = 'backend'): Promise<string> {
+    const agentId = uniqueId('agent');
+    await registry.register(agentId, { role, capabilities, maxConcurrency });
+    await agentKnown(agentId);
+    return agentId;
+  }
+
+  async function rawAgent(agentId: string, capabilities: string[]): Promise<RawNatsAgent> {
+    const a = await RawNatsAgent.connect({ url: testNatsUrl(), agentId, role: 'backend', capabilities, retryForMs: 20_000 });
+    agents.push(a);
+    return a;
+  }
+
+  const eventTypes = async (taskId: string) => (await scheduler.store.readStream(taskStreamId(taskId))).map((e) => e.type);
+
+  it('answers /health/live and /health/ready', async () => {
+    expect((await fetch(`${scheduler.httpUrl}/health/live`)).status).toBe(200);
+    await waitFor(async () => (await fetch(`${scheduler.httpUrl}/health/ready`)).status === 200, { what: 'ready' });
+  });
+
+  it('assigns a P0 submitted behind 50 queued P2 tasks first', async () => {
+    const cap = uniqueId('cap');
+    const p2 = [];
+    for (let i = 0; i < 50; i++) p2.push((await submit({ requirement: { capabilities: [cap] }, priority: 'P2' })).taskId);
+    const { taskId: p0 } = await submit({ requirement: { capabilities: [cap] }, priority: 'P0' });
+    await taskWhere(p0, (t) => t.status === 'queued', 'queued');
+    await taskWhere(p2[49]!, (t) => t.status === 'queued', 'queued');
+
+    const agentId = await registerAgent([cap], 1);
+    const assigned = await taskWhere(p0, (t) => t.status === 'assigned', 'assigned');
+    expect(assigned.agentId).toBe(agentId);
+    expect(assigned.leaseEpoch).toBe(1);
+    const held = await client.query(ListTasks, { agentId, limit: 100 });
+    expect(held.tasks.map((t) => t.taskId)).toEqual([p0]);
+  });
+
+  it('matches capabilities and prefers the least loaded agent', async () => {
+    const cap = uniqueId('cap');
+    const rare = uniqueId('rare');
+    const generalist = await registerAgent([cap, rare], 3);
+    const specialist = await registerAgent([cap], 3);
+
+    const { taskId: needsRare } = await submit({ requirement: { capabilities: [cap, rare] } });
+    expect((await taskWhere(needsRare, (t) => t.status === 'assigned', 'assigned')).agentId).toBe(generalist);
+
+    // The generalist now holds one task; the next common task goes to the idle specialist.
+    const { taskId: common } = await submit({ requirement: { capabilities: [cap] } });
+    expect((await taskWhere(common, (t) => t.status === 'assigned', 'assigned')).agentId).toBe(specialist);
+    const { taskId: common2 } = await submit({ requirement: { capabilities: [cap] }, priority: 'P0' });
+    const third = await taskWhere(common2, (t) => t.status === 'assigned', 'assigned');
+    expect([generalist, specialist]).toContain(third.agentId);
+  });
+
+  it('never gives an agent more than its max concurrency', async () => {
+    const cap = uniqueId('cap');
+    const agentId = await registerAgent([cap], 2);
+    const ids = [];
+    for (let i = 0; i < 5; i++) ids.push((await submit({ requirement: { capabilities: [cap] } })).taskId);
+    await waitFor(async () => (await client.query(ListTasks, { agentId, limit: 10 })).tasks.length === 2, { what: 'two assigned' });
+    // Another task and a wake-up make the dispatcher look again; still two.
+    const { taskId: extra } = await submit({ requirement: { capabilities: [cap] } });
+    await taskWhere(extra, (t) => t.status === 'queued', 'queued');
+    scheduler.wakeDispatcher();
+    await scheduler.projection.waitUntilCaughtUp();
+    const views = await Promise.all([...ids, extra].map(task));
+    expect(views.filter((v) => v.status === 'assigned')).toHaveLength(2);
+    expect(views.filter((v) => v.status === 'queued')).toHaveLength(4);
+  });
+
+  it('a raw-NATS agent gets its assignment from its inbox, accepts, reports progress, blocks, unblocks and completes', async () => {
+    const cap = uniqueId('cap');
+    const agentId = await registerAgent([cap], 1);
+    const agent = await rawAgent(agentId, [cap]);
+    agent.startHeartbeat();
+    const received: AgentInboxAssignment[] = [];
+    await agent.consumeInbox(async (a) => {
+      received.push(a);
+      await agent.accept(a);
+      await agent.progress(a, 50, 'half way', 1200);
+      await agent.blocked(a, 'waiting for a review');
+      await agent.unblocked(a);
+      await agent.complete(a, { pr: 'https://example.test/pr/1' });
+    });
+
+    const { taskId } = await submit({ requirement: { capabilities: [cap] }, action: 'write-code', inputs: { spec: 'S-1' }, runId: 'run-1', stageId: 'build' });
+    const done = await taskWhere(taskId, (t) => t.status === 'completed', 'completed');
+    expect(received).toEqual([
+      {
+        kind: 'task.assigned',
+        taskId,
+        runId: 'run-1',
+        stageId: 'build',
+        action: 'write-code',
+        inputs: { spec: 'S-1' },
+        priority: 'P1',
+        leaseEpoch: 1,
+        attempt: 1,
+        assignedAt: expect.any(String),
+      },
+    ]);
+    expect(done).toMatchObject({ agentId, outputs: { pr: 'https://example.test/pr/1' }, tokensUsed: 1200, progressMessage: 'half way', percent: 100 });
+    expect(await eventTypes(taskId)).toEqual([
+      'TaskCreated',
+      'TaskAssigned',
+      'TaskAccepted',
+      'TaskProgressReported',
+      'TaskBlocked',
+      'TaskUnblocked',
+      'TaskCompleted',
+    ]);
+    // The relay published the task's events to JetStream from the store (msgID = event id).
+    const completed = (await scheduler.store.readStream(taskStreamId(taskId))).find((e) => e.type === 'TaskCompleted')!;
+    const consumer = await jetstream(nc).consumers.get(EVENTS_STREAM, {
+      filter_subjects: ['baton.evt.task.completed'],
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: startedAt.toISOString(),
+    });
+    try {
+      const msg = await waitFor(
+        async () => {
+          const m = await consumer.next({ expires: 1000 });
+          return m && m.headers?.get('Nats-Msg-Id') === completed.eventId ? m : undefined;
+        },
+        { what: 'TaskCompleted on baton.evt.task.completed' },
+      );
+      expect(msg.json<{ type: string; data: { taskId: string } }>()).toMatchObject({ type: 'TaskCompleted', data: { taskId } });
+    } finally {
+      await consumer.delete();
+    }
+    // Completing again is idempotent: no second TaskCompleted.
+    const again = await client.command(CompleteTask, { taskId, agentId, leaseEpoch: 1, outputs: {} }, { commandId: randomUUID() });
+    expect(again).toMatchObject({ status: 'completed', leaseEpoch: 1 });
+    expect((await eventTypes(taskId)).filter((t) => t === 'TaskCompleted')).toHaveLength(1);
+  });
+
+  it('an agent that was offline when the task was assigned receives it when it connects', async () => {
+    const cap = uniqueId('cap');
+    const agentId = await registerAgent([cap], 1);
+    const { taskId } = await submit({ requirement: { capabilities: [cap] } });
+    await taskWhere(taskId, (t) => t.status === 'assigned' && t.agentId === agentId, 'assigned');
+
+    const agent = await rawAgent(agentId, [cap]);
+    const got = new Promise<AgentInboxAssignment>((resolve) => {
+      void agent.consumeInbox(async (a) => resolve(a));
+    });
+    const assignment = await got;
+    expect(assignment).toMatchObject({ taskId, leaseEpoch: 1 });
+    await agent.accept(assignment);
+    await agent.complete(assignment, { ok: true });
+    await taskWhere(taskId, (t) => t.status === 'completed', 'completed');
+  });
+
+  it('two agents claiming one task: exactly one wins, the other gets CONFLICT', async () => {
+    // Pull only: give up the dispatcher lease so nothing is pushed meanwhile.
+    await scheduler.lease.stop();
+    try {
+      const role = uniqueId('claimer');
+      const a1 = await registerAgent([], 1, role);
+      const a2 = await registerAgent([], 1, role);
+      const { taskId } = await submit({ requirement: { role, capabilities: [] } });
+      await taskWhere(taskId, (t) => t.status === 'queued', 'queued');
+      const [r1, r2] = await Promise.allSettled([
+        (await rawAgent(a1, [])).claim(taskId),
+        (await rawAgent(a2, [])).claim(taskId),
+      ]);
+      const results = [r1, r2];
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const lost = results.filter((r) => r.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(lost).toHaveLength(1);
+      expect((lost[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'CONFLICT' });
+      expect((won[0] as PromiseFulfilledResult<AgentInboxAssignment>).value).toMatchObject({ taskId, leaseEpoch: 1 });
+      expect((await eventTypes(taskId)).filter((t) => t === 'TaskAssigned')).toHaveLength(1);
+    } finally {
+      await scheduler.lease.start();
+    }
+  });
+
+  it('reassigns the task of an agent that went offline mid-task; the presumed-dead agent is refused with STALE_LEASE', async () => {
+    const cap = uniqueId('cap');
+    const first = await registerAgent([cap], 1);
+    const { taskId } = await submit({ requirement: { capabilities: [cap] } });
+    await taskWhere(taskId, (t) => t.status === 'assigned' && t.agentId === first, 'assigned to the first agent');
+    const dead = await rawAgent(first, [cap]);
+    await dead.accept({ taskId, leaseEpoch: 1 });
+    await dead.progress({ taskId, leaseEpoch: 1 }, 30, 'started', 100);
+
+    // A second capable agent with a raw-NATS worker that completes what it gets.
+    const second = await registerAgent([cap], 1);
+    const worker = await rawAgent(second, [cap]);
+    await worker.consumeInbox(async (a) => {
+      await worker.accept(a);
+      await worker.complete(a, { by: second });
+    });
+
+    await registry.wentOffline(first);
+    const done = await taskWhere(taskId, (t) => t.status === 'completed', 'completed by the second agent');
+    expect(done).toMatchObject({ agentId: second, leaseEpoch: 2, outputs: { by: second } });
+    const stream = await scheduler.store.readStream(taskStreamId(taskId));
+    expect(stream.find((e) => e.type === 'TaskReleased')?.data).toMatchObject({ agentId: first, leaseEpoch: 1, reason: 'agent_offline' });
+    expect(stream.filter((e) => e.type === 'TaskAssigned').map((e) => e.data)).toMatchObject([
+      { agentId: first, leaseEpoch: 1 },
+      { agentId: second, leaseEpoch: 2, previousAgentId: first },
+    ]);
+
+    // The first agent comes back and reports as if nothing happened.
+    await registry.cameOnline(first);
+    await expect(dead.complete({ taskId, leaseEpoch: 1 }, { late: true })).rejects.toMatchObject({ code: 'STALE_LEASE' });
+    await expect(dead.progress({ taskId, leaseEpoch: 1 }, 90, 'still here', 500)).rejects.toMatchObject({ code: 'STALE_LEASE' });
+    expect((await eventTypes(taskId)).filter((t) => t === 'TaskCompleted')).toHaveLength(1);
+    expect((await task(taskId)).outputs).toEqual({ by: second });
+  });
+
+  it('retries a retryable failure after its back-off, then completes', async () => {
+    const cap = uniqueId('cap');
+    const agentId = await registerAgent([cap], 1);
+    const { taskId } = await submit({ requirement: { capabilities: [cap] }, maxAttempts: 3, retry: { kind: 'linear', baseMs: 400, maxMs: 400 } });
+    await taskWhere(taskId, (t) => t.status === 'assigned', 'assigned');
+    await client.command(FailTask, { taskId, agentId, leaseEpoch: 1, error: { message: 'rate limited', code: 'E_RATE' }, retryable: true }, { commandId: randomUUID() });
+
+    const retried = await taskWhere(taskId, (t) => t.status === 'assigned' && t.leaseEpoch === 2, 'assigned again');
+    expect(retried).toMatchObject({ attempt: 2, agentId });
+    const stream = await scheduler.store.readStream(taskStreamId(taskId));
+    const failed = stream.find((e) => e.type === 'TaskFailed')!.data as { failedAt: string; retryAt: string; final: boolean };
+    const reassigned = stream.filter((e) => e.type === 'TaskAssigned')[1]!.data as { assignedAt: string };
+    expect(failed.final).toBe(false);
+    expect(Date.parse(failed.retryAt) - Date.parse(failed.failedAt)).toBe(400);
+    expect(Date.parse(reassigned.assignedAt)).toBeGreaterThanOrEqual(Date.parse(failed.retryAt));
+
+    await client.command(CompleteTask, { taskId, agentId, leaseEpoch: 2, outputs: { attempt: 2 } }, { commandId: randomUUID() });
+    await taskWhere(taskId, (t) => t.status === 'completed', 'completed');
+  });
+
+  it('releases a task whose attempt timed out (durable timer) and gives it out again', async () => {
+    const cap = uniqueId('cap');
+    const agentId = await registerAgent([cap], 1);
+    const { taskId } = await submit({ requirement: { capabilities: [cap] }, timeoutMs: 300, maxAttempts: 2 });
+    await taskWhere(taskId, (t) => t.status === 'assigned' && t.leaseEpoch === 1, 'assigned');
+    const again = await taskWhere(taskId, (t) => t.status === 'assigned' && t.leaseEpoch === 2, 'assigned again after the time-out');
+    expect(again).toMatchObject({ agentId, attempt: 2 });
+    const stream = await scheduler.store.readStream(taskStreamId(taskId));
+    expect(stream.find((e) => e.type === 'TaskReleased')?.data).toMatchObject({ reason: 'timed_out', leaseEpoch: 1 });
+    // The second attempt is the last one: its time-out fails the task for good.
+    const failed = await taskWhere(taskId, (t) => t.status === 'failed', 'failed');
+    expect(failed.error).toEqual({ message: 'attempt 2 timed out', code: 'TIMEOUT' });
+  });
+
+  it('lists tasks by run, claims the first task an agent can take, and cancels', async () => {
+    await scheduler.lease.stop();
+    try {
+      const role = uniqueId('puller');
+      const runId = uniqueId('run');
+      const agentId = await registerAgent([], 1, role);
+      const { taskId: low } = await submit({ requirement: { role, capabilities: [] }, priority: 'P2', runId, stageId: 's1' });
+      const { taskId: high } = await submit({ requirement: { role, capabilities: [] }, priority: 'P0', runId, stageId: 's2' });
+      await taskWhere(high, (t) => t.status === 'queued', 'queued');
+      const listed = await client.query(ListTasks, { runId, limit: 10 });
+      expect(listed.tasks.map((t) => t.taskId).sort()).toEqual([low, high].sort());
+
+      const claimed = await (await rawAgent(agentId, [])).claim();
+      expect(claimed).toMatchObject({ taskId: high, runId, stageId: 's2', leaseEpoch: 1 });
+
+      const cancelled = await client.command(CancelTask, { taskId: high, reason: 'run aborted' }, { commandId: randomUUID() });
+      expect(cancelled).toMatchObject({ taskId: high, status: 'cancelled' });
+      await expect(
+        client.command(CompleteTask, { taskId: high, agentId, leaseEpoch: 1, outputs: {} }, { commandId: randomUUID() }),
+      ).rejects.toMatchObject({ code: 'ILLEGAL_TRANSITION' });
+      await taskWhere(high, (t) => t.status === 'cancelled', 'cancelled');
+      expect((await client.query(ListTasks, { runId, status: 'queued', limit: 10 })).tasks.map((t) => t.taskId)).toEqual([low]);
+    } finally {
+      await scheduler.lease.start();
+    }
+  });
+
+  it('refuses bad commands with a code and changes nothing', async () => {
+    await expect(client.command(SubmitTask, { action: '', requirement: { capabilities: [] }, priority: 'P1', inputs: {} }, { commandId: randomUUID() })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+    await expect(client.query(GetTask, { taskId: uniqueId('nope') })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const commandId = randomUUID();
+    const first = await client.command(SubmitTask, { action: 'x', requirement: { capabilities: [uniqueId('c')] }, priority: 'P2', inputs: {} }, { commandId });
+    const second = await client.command(SubmitTask, { action: 'x', requirement: { capabilities: [uniqueId('c')] }, priority: 'P2', inputs: {} }, { commandId });
+    expect(second).toEqual(first);
+    expect(await eventTypes(first.taskId)).toEqual(['TaskCreated']);
+  });
+});

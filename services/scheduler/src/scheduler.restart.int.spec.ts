@@ -1,0 +1,159 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { GetTask, ListTasks, SubmitTask, errorCodeOf, taskStreamId } from '@baton/contracts';
+import { createPostgresEventStore, type PostgresEventStore } from '@baton/event-store';
+import { BatonClient } from '@baton/messaging';
+import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { FakeAgentRegistry } from './testing/agent-events';
+import { RawNatsAgent } from './testing/raw-nats-agent';
+
+const REPO_ROOT = path.resolve(__dirname, '../../..');
+const MAIN = path.join(REPO_ROOT, 'services/scheduler/src/main.ts');
+
+interface Child {
+  readonly proc: ChildProcess;
+  readonly stderr: string[];
+  readonly exited: Promise<number | null>;
+}
+
+function startSchedulerProcess(env: Record<string, string>): Child {
+  const proc = spawn(process.execPath, ['-r', '@swc-node/register', MAIN], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NODE_OPTIONS: '', SWC_NODE_PROJECT: path.join(REPO_ROOT, 'tsconfig.json'), ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const stderr: string[] = [];
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => stderr.push(d));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  return { proc, stderr, exited };
+}
+
+describe('scheduler killed with SIGKILL mid-work and restarted (child process)', () => {
+  let tdb: TestDatabase;
+  let store: PostgresEventStore;
+  let nc: NatsConnection;
+  let client: BatonClient;
+  let child: Child | undefined;
+  const agents: RawNatsAgent[] = [];
+  const env = (): Record<string, string> => ({
+    DATABASE_URL: tdb.url,
+    NATS_URL: testNatsUrl(),
+    HTTP_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    SCHEDULER_LEASE_TTL_MS: '1500',
+    SCHEDULER_DISPATCH_POLL_MS: '500',
+    SCHEDULER_TIMER_POLL_MS: '500',
+    SCHEDULER_CONSUMER_NAME: consumerName,
+    SCHEDULER_AGENT_EVENTS_FROM: 'new',
+  });
+  const consumerName = uniqueId('sched-restart');
+
+  async function up(): Promise<Child> {
+    const c = startSchedulerProcess(env());
+    // Up when it answers a query (NOT_FOUND for a task that does not exist).
+    await waitFor(
+      async () => {
+        if (c.proc.exitCode !== null) throw new Error(`scheduler exited ${c.proc.exitCode}: ${c.stderr.join('')}`);
+        try {
+          await client.query(GetTask, { taskId: 'probe' }, { timeoutMs: 1000 });
+          return false;
+        } catch (err) {
+          return errorCodeOf(err) === 'NOT_FOUND';
+        }
+      },
+      { timeoutMs: 60_000, what: 'the scheduler process to answer' },
+    );
+    return c;
+  }
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase('scheduler_restart');
+    store = await createPostgresEventStore({ connectionString: tdb.url });
+    nc = await connect({ servers: testNatsUrl() });
+    client = new BatonClient(nc, { timeoutMs: 5000 });
+  });
+
+  afterAll(async () => {
+    for (const a of agents) await a.close();
+    if (child && child.proc.exitCode === null) {
+      child.proc.kill('SIGTERM');
+      await child.exited;
+    }
+    await nc?.close();
+    await store?.close();
+    await tdb?.drop();
+  });
+
+  it('finishes every submitted task exactly once: none lost, none completed twice', async () => {
+    child = await up();
+    const cap = uniqueId('cap');
+    const registry = new FakeAgentRegistry(jetstream(nc));
+    const completedBy = new Map<string, number>();
+    for (let i = 0; i < 3; i++) {
+      const agentId = uniqueId('worker');
+      await registry.register(agentId, { role: 'backend', capabilities: [cap], maxConcurrency: 3 });
+      const agent = await RawNatsAgent.connect({ url: testNatsUrl(), agentId, role: 'backend', capabilities: [cap], retryForMs: 60_000 });
+      agents.push(agent);
+      await agent.consumeInbox(async (a) => {
+        try {
+          await agent.accept(a);
+          await agent.progress(a, 50, 'working', 10);
+          await agent.complete(a, { by: agentId });
+          completedBy.set(a.taskId, (completedBy.get(a.taskId) ?? 0) + 1);
+        } catch (err) {
+          // An assignment that was taken back meanwhile is simply dropped.
+          if (errorCodeOf(err) !== 'STALE_LEASE') throw err;
+        }
+      });
+    }
+
+    // A task whose agent never answers: its time-out timer is durable and fires even across the kill.
+    const silentCap = uniqueId('silent');
+    await registry.register(uniqueId('silent-agent'), { role: 'backend', capabilities: [silentCap], maxConcurrency: 1 });
+    const { taskId: timesOut } = await client.command(
+      SubmitTask,
+      { action: 'never-done', requirement: { capabilities: [silentCap] }, priority: 'P0', inputs: {}, timeoutMs: 1500, maxAttempts: 1 },
+      { commandId: randomUUID() },
+    );
+    await waitFor(async () => (await client.query(GetTask, { taskId: timesOut })).status === 'assigned', { what: 'the silent task assigned' });
+
+    const submitted: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const { taskId } = await client.command(SubmitTask, { action: 'work', requirement: { capabilities: [cap] }, priority: i % 3 === 0 ? 'P0' : 'P2', inputs: { i } }, { commandId: randomUUID() });
+      submitted.push(taskId);
+    }
+    // Kill it hard as soon as work is under way.
+    await waitFor(() => completedBy.size >= 1, { timeoutMs: 30_000, what: 'the first completion' });
+    child.proc.kill('SIGKILL');
+    await child.exited;
+    // Mid-work: tasks were still queued or in hand when it died.
+    expect(completedBy.size).toBeLessThan(submitted.length);
+
+    child = await up();
+    for (let i = 0; i < 10; i++) {
+      const { taskId } = await client.command(SubmitTask, { action: 'work', requirement: { capabilities: [cap] }, priority: 'P1', inputs: { after: i } }, { commandId: randomUUID() });
+      submitted.push(taskId);
+    }
+
+    await waitFor(
+      async () => (await client.query(ListTasks, { status: 'completed', limit: 1000 })).tasks.length === submitted.length,
+      { timeoutMs: 90_000, intervalMs: 200, what: `all ${submitted.length} tasks completed` },
+    );
+    const timedOut = await waitFor(
+      async () => {
+        const t = await client.query(GetTask, { taskId: timesOut });
+        return t.status === 'failed' ? t : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the silent task to time out' },
+    );
+    expect(timedOut.error).toEqual({ message: 'attempt 1 timed out', code: 'TIMEOUT' });
+    for (const taskId of submitted) {
+      const types = (await store.readStream(taskStreamId(taskId))).map((e) => e.type);
+      expect({ taskId, completed: types.filter((t) => t === 'TaskCompleted').length }).toEqual({ taskId, completed: 1 });
+    }
+  }, 180_000);
+});

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { ValidationError, type EventMetadata, type NewEvent } from '@baton/contracts';
 import type { AppendOptions, EventFilter, ExpectedRevision } from './port';
+import { uuidV7 } from './uuid-v7';
 
 /** An event after port validation: id assigned and lower-cased, schema version defaulted. */
 export interface PreparedEvent {
@@ -112,7 +112,7 @@ export function validateStreamId(streamId: unknown): string {
  * Validates an append at the port, before anything is written: stream id, at least one
  * event, each with a type, plain-JSON data and metadata carrying `occurredAt`, optional
  * UUID event ids (unique within the batch), schema version, expected revision, command id.
- * Assigns missing event ids. Throws ValidationError naming the first problem.
+ * Assigns missing event ids (time-ordered UUID v7). Throws ValidationError naming the first problem.
  */
 export function prepareAppend(streamId: unknown, events: unknown, options: AppendOptions | undefined): PreparedAppend {
   const sid = validateStreamId(streamId);
@@ -149,7 +149,7 @@ export function prepareAppend(streamId: unknown, events: unknown, options: Appen
     const badMeta = findNonJson(md, `${at}.metadata`);
     if (badMeta) throw new ValidationError(`${at}.metadata is not JSON-serializable at ${badMeta}`, { field: `${at}.metadata` });
     let eventId: string;
-    if (e.eventId === undefined) eventId = randomUUID();
+    if (e.eventId === undefined) eventId = uuidV7();
     else if (isUuid(e.eventId)) eventId = e.eventId.toLowerCase();
     else throw new ValidationError(`${at}.eventId must be a UUID`, { field: `${at}.eventId` });
     if (ids.has(eventId)) throw new ValidationError(`${at}.eventId ${eventId} appears twice in the batch`, { field: `${at}.eventId` });

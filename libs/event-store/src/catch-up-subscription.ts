@@ -1,6 +1,13 @@
 import { comparePositions, type Position, type RecordedEvent } from '@baton/contracts';
 import type { EventFilter, SubscribeOptions, Subscription } from './port';
 
+/**
+ * Longest pause between re-reads while a notified commit is hidden behind an older open
+ * transaction: bounds the extra delivery delay once that transaction ends (it may not be
+ * an append, so no notification announces its end). One cheap indexed read per pause.
+ */
+const HIDDEN_RETRY_MAX_MS = 5;
+
 /** One page read by a catch-up subscription. */
 export interface CatchUpPage {
   readonly events: readonly RecordedEvent[];
@@ -39,7 +46,11 @@ export class CatchUpSubscription implements Subscription {
   private maxNotified = 0;
   private wakeUp: (() => void) | undefined;
   private readonly done: Promise<void>;
+  /** Horizon of the last short page: every commit below it had been read already. */
+  private readHorizon = 0;
   private readonly onWake = (commit: number): void => {
+    // Our own process wakes us directly and again through NOTIFY; the second is stale.
+    if (commit < this.readHorizon) return;
     if (commit > this.maxNotified) this.maxNotified = commit;
     this.dirty = true;
     this.wakeUp?.();
@@ -87,6 +98,7 @@ export class CatchUpSubscription implements Subscription {
           this.current = event.position;
         }
         if (page.events.length >= batch) continue;
+        if (page.horizon !== undefined) this.readHorizon = page.horizon;
         if (!this.live) {
           this.live = true;
           options.onCaughtUp?.(this.current);
@@ -97,7 +109,7 @@ export class CatchUpSubscription implements Subscription {
         const hidden = page.horizon !== undefined && this.maxNotified >= page.horizon;
         if (page.events.length > 0) backoffMs = 1;
         await this.sleep(hidden ? backoffMs : source.pollIntervalMs);
-        if (hidden) backoffMs = Math.min(backoffMs * 2, 50);
+        if (hidden) backoffMs = Math.min(backoffMs * 2, HIDDEN_RETRY_MAX_MS);
       }
     } catch (err) {
       if (!this.stopped) {

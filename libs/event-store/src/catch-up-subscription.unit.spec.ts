@@ -6,7 +6,12 @@ import { CatchUpSubscription, type CatchUpSource } from './catch-up-subscription
 class MemorySource implements CatchUpSource {
   readonly pollIntervalMs = 10_000;
   events: RecordedEvent[] = [];
-  horizon = Number.MAX_SAFE_INTEGER;
+  /** Oldest open transaction, if any; else everything added so far is readable. */
+  open: number | undefined;
+
+  get horizon(): number {
+    return this.open ?? Math.max(0, ...this.events.map((e) => e.position.commit)) + 1;
+  }
   private readonly wakes = new Set<(c: number) => void>();
 
   add(commit: number, prepare: number, type = 'T', notify = true): void {
@@ -37,6 +42,10 @@ class MemorySource implements CatchUpSource {
 
   async listen(wake: (c: number) => void): Promise<void> {
     this.wakes.add(wake);
+  }
+
+  wakeAll(commit: number): void {
+    for (const w of this.wakes) w(commit);
   }
 
   unlisten(wake: (c: number) => void): void {
@@ -70,10 +79,10 @@ describe('CatchUpSubscription', () => {
     const got: string[] = [];
     const sub = new CatchUpSubscription(src, { from: 'start', onEvent: (e) => void got.push(e.eventId) });
     await waitFor(() => sub.isLive);
-    src.horizon = 5; // transaction 5 is still open
+    src.open = 5; // transaction 5 is still open
     src.add(6, 1); // commits and notifies, but is not readable yet
     src.add(5, 2, 'T', false); // the open transaction commits with no notification
-    src.horizon = Number.MAX_SAFE_INTEGER;
+    src.open = undefined;
     await waitFor(() => got.length === 2, { timeoutMs: 2000 });
     await sub.stop();
     expect(got).toEqual(['5/2', '6/1']);
@@ -83,18 +92,41 @@ describe('CatchUpSubscription', () => {
     const src = new MemorySource();
     src.add(1, 1);
     src.add(2, 2);
-    src.horizon = 3;
     const fromCheckpoint: string[] = [];
     const fromEnd: string[] = [];
     const a = new CatchUpSubscription(src, { from: { commit: 1, prepare: 1 }, onEvent: (e) => void fromCheckpoint.push(e.eventId) });
     const b = new CatchUpSubscription(src, { from: 'end', onEvent: (e) => void fromEnd.push(e.eventId) });
     await waitFor(() => a.isLive && b.isLive);
-    src.horizon = 10;
     src.add(3, 3);
     await waitFor(() => fromCheckpoint.length === 2 && fromEnd.length === 1);
     await Promise.all([a.stop(), b.stop()]);
     expect(fromCheckpoint).toEqual(['2/2', '3/3']);
     expect(fromEnd).toEqual(['3/3']);
+  });
+
+  it('ignores a wake-up for a commit it has already read', async () => {
+    const src = new MemorySource();
+    src.add(1, 1);
+    let reads = 0;
+    const readPage = src.readPage.bind(src);
+    src.readPage = async (after, limit) => {
+      reads++;
+      return readPage(after, limit);
+    };
+    const got: string[] = [];
+    const sub = new CatchUpSubscription(src, { from: 'start', onEvent: (e) => void got.push(e.eventId) });
+    await waitFor(() => sub.isLive);
+    const before = reads;
+    src.add(2, 1);
+    await waitFor(() => got.length === 2);
+    const afterFirst = reads;
+    (src as unknown as { wakeAll(c: number): void }).wakeAll(2); // the same commit, notified again
+    src.add(3, 1);
+    await waitFor(() => got.length === 3);
+    await sub.stop();
+    expect(afterFirst - before).toBe(1);
+    expect(reads - afterFirst).toBe(1);
+    expect(got).toEqual(['1/1', '2/1', '3/1']);
   });
 
   it('stops on a handler error and reports it', async () => {

@@ -35,7 +35,10 @@ export interface AppendResult {
 
 export interface ReadStreamOptions {
   readonly direction?: 'forwards' | 'backwards';
-  /** First revision to read (inclusive). Default: start when forwards, end when backwards. */
+  /**
+   * First revision to read (inclusive). Default: start when forwards, end when backwards.
+   * Forwards from `'end'` and backwards from `'start'` read nothing.
+   */
   readonly fromRevision?: number | 'start' | 'end';
   readonly maxCount?: number;
 }
@@ -43,6 +46,7 @@ export interface ReadStreamOptions {
 export interface ReadAllOptions {
   /** Exclusive: events strictly after this position. Default: the start. */
   readonly after?: Position;
+  /** At most this many events (default 1000 in both adapters); page with `after`. */
   readonly maxCount?: number;
   readonly filter?: EventFilter;
 }

@@ -23,7 +23,6 @@ const server = resolveServer();
 
 if (server.kind === 'none') {
   describe('EventStore contract: kurrent', () => {
-    // eslint-disable-next-line no-console
     console.log(`[event-store] KurrentDB contract suite not run: ${server.reason}`);
     it('is not run because no KurrentDB server is reachable', () => {
       expect(server.reason).toMatch(/^no KurrentDB server/);

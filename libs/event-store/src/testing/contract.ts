@@ -421,7 +421,7 @@ export function runEventStoreContract(name: string, factory: () => Promise<Contr
           await Promise.all(work);
           await Promise.all(held);
           const total = expected.size + heldEvents;
-          await waitFor(() => c.events.length >= total, { what: `${total} events`, timeoutMs: 60_000 });
+          await waitFor(() => c.events.length >= total, { what: `${total} events (got ${c.events.length})`, timeoutMs: 30_000 });
           expect(c.errors).toEqual([]);
           expect(c.events).toHaveLength(total);
           const ids = new Set(c.events.map((e) => e.eventId));

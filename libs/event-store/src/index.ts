@@ -15,3 +15,4 @@ export { createPostgresEventStore, PostgresEventStore, type PostgresEventStoreOp
 export type { EventStoreDatabase } from './postgres/event-store.tables';
 export { createKurrentEventStore, KurrentEventStore, type KurrentEventStoreOptions } from './kurrent/kurrent-event-store';
 export { commandEventId } from './kurrent/deterministic-id';
+export { eventStoreSelectionFromEnv, openEventStore, type EventStoreKind, type EventStoreSelection } from './open-event-store';

@@ -1,5 +1,6 @@
 import { BatonError } from '@baton/contracts';
 import { envInt, rawEnv } from '@baton/telemetry';
+import { eventStoreSelectionFromEnv, type EventStoreSelection } from '@baton/event-store';
 
 /** Everything the agent-registry reads from its environment, read once at start-up. */
 export interface AgentRegistryConfig {
@@ -12,6 +13,8 @@ export interface AgentRegistryConfig {
   readonly heartbeatWindowMs: number;
   /** agents.yaml to load at start and on reload (`AGENTS_FILE`); none when unset. */
   readonly agentsFile?: string;
+  /** Which event store adapter (`BATON_EVENT_STORE`, `EVENTSTORE_URL`); Postgres when unset. */
+  readonly eventStore?: EventStoreSelection;
 }
 
 export const DEFAULT_HTTP_PORT = 3102;
@@ -94,6 +97,15 @@ function port(env: Env, name: string, fallback: number): number {
  * @example
  * const config = readConfig(process.env);
  */
+function eventStoreSelection(env: Env): EventStoreSelection {
+  try {
+    return eventStoreSelectionFromEnv(env);
+  } catch (err) {
+    const variable = ((err as BatonError).details as { variable?: string } | undefined)?.variable ?? 'BATON_EVENT_STORE';
+    throw new ConfigError(variable, (err as Error).message.replace(`${variable}: `, ''));
+  }
+}
+
 export function readConfig(env: Env): AgentRegistryConfig {
   return {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], 'postgres://baton:baton@127.0.0.1:5432/baton'),
@@ -101,5 +113,6 @@ export function readConfig(env: Env): AgentRegistryConfig {
     httpPort: port(env, 'HTTP_PORT', DEFAULT_HTTP_PORT),
     heartbeatWindowMs: integer(env, 'HEARTBEAT_WINDOW_MS', DEFAULT_HEARTBEAT_WINDOW_MS, 100, 24 * 3600 * 1000),
     ...(rawEnv('AGENTS_FILE', env) !== undefined ? { agentsFile: rawEnv('AGENTS_FILE', env) as string } : {}),
+    eventStore: eventStoreSelection(env),
   };
 }

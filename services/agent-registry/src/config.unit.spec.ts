@@ -9,6 +9,7 @@ describe('readConfig', () => {
       natsUrl: good.NATS_URL,
       httpPort: DEFAULT_HTTP_PORT,
       heartbeatWindowMs: DEFAULT_HEARTBEAT_WINDOW_MS,
+      eventStore: { kind: 'postgres' },
     });
     expect(readConfig({ ...good, HTTP_PORT: ' 8080 ' }).httpPort).toBe(8080);
   });
@@ -19,6 +20,13 @@ describe('readConfig', () => {
       agentsFile: '/etc/baton/agents.yaml',
     });
     expect(readConfig({ ...good, AGENTS_FILE: '  ' })).not.toHaveProperty('agentsFile');
+  });
+
+  it('selects the KurrentDB event store when configured', () => {
+    expect(readConfig({ ...good, BATON_EVENT_STORE: 'kurrentdb', EVENTSTORE_URL: 'kurrentdb://kurrentdb:2113?tls=false' }).eventStore).toEqual({
+      kind: 'kurrentdb',
+      kurrentUrl: 'kurrentdb://kurrentdb:2113?tls=false',
+    });
   });
 
   it('treats blank as unset', () => {
@@ -36,6 +44,8 @@ describe('readConfig', () => {
     [{ HTTP_PORT: '70000' }, /^HTTP_PORT: must be a port number/],
     [{ HEARTBEAT_WINDOW_MS: 'soon' }, /^HEARTBEAT_WINDOW_MS: expected an integer from 100 to 86400000, got "soon"/],
     [{ HEARTBEAT_WINDOW_MS: '5' }, /^HEARTBEAT_WINDOW_MS: expected an integer from 100/],
+    [{ BATON_EVENT_STORE: 'mongo' }, /^BATON_EVENT_STORE: must be "postgres" or "kurrentdb"/],
+    [{ BATON_EVENT_STORE: 'kurrentdb' }, /^EVENTSTORE_URL: is required when BATON_EVENT_STORE=kurrentdb/],
   ])('stops on %p with a message naming the variable', (override, message) => {
     const env = { ...good, ...override };
     expect(() => readConfig(env)).toThrow(message);

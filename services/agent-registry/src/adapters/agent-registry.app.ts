@@ -1,7 +1,7 @@
 import { Logger, type INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
-import { createPostgresEventStore, type PostgresEventStore } from '@baton/event-store';
+import { openEventStore, type EventStore } from '@baton/event-store';
 import { eventSubjectFor, EVENTS_STREAM, ValidationError, type ReloadAgentsReply } from '@baton/contracts';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import {
@@ -64,7 +64,7 @@ export interface StartAgentRegistryOptions extends Omit<AgentRegistryConfig, 'he
 /** A running agent-registry and the adapters it owns; `close()` stops everything in reverse order. */
 export interface AgentRegistryApp {
   readonly app: INestApplication;
-  readonly store: PostgresEventStore;
+  readonly store: EventStore;
   readonly db: Kysely<AgentRegistryDatabase>;
   readonly projection: ProjectionRunner<AgentRegistryDatabase>;
   readonly nats: ManagedNatsConnection;
@@ -119,7 +119,7 @@ export async function startAgentRegistry(options: StartAgentRegistryOptions): Pr
     pool.on('error', () => undefined);
     cleanups.push(() => pool.end());
 
-    const store = await createPostgresEventStore({ pool });
+    const store = await openEventStore(options.eventStore ?? { kind: 'postgres' }, { pool });
     cleanups.push(() => store.close());
 
     const db = createKysely<AgentRegistryDatabase>({ pool });

@@ -23,6 +23,8 @@ const common = {
 };
 
 module.exports = {
+  // JEST_VERBOSE=1 lists every test by name (the test command does this for int and e2e).
+  verbose: process.env.JEST_VERBOSE === '1',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/*.unit.spec.ts'] },
     {

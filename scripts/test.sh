@@ -25,10 +25,10 @@ step "unit tests"
 npm run -s test:unit
 
 step "integration tests (real NATS and PostgreSQL)"
-npm run -s test:int
+JEST_VERBOSE=1 npm run -s test:int
 
 step "end-to-end tests"
-npm run -s test:e2e
+JEST_VERBOSE=1 npm run -s test:e2e
 
 if [ -x scripts/helm-check.sh ]; then
   step "deployment checks (helm chart, docker-compose)"

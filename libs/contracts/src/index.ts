@@ -5,3 +5,4 @@ export * from './messages';
 export * from './agent-registry.messages';
 export * from './task.events';
 export * from './scheduler.messages';
+export * from './workflow.messages';

@@ -1,8 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { OpsEndpointsModule, type ReadinessCheck } from '@baton/telemetry';
+import type { RunService } from './app/run.service';
 import type { TaskService } from './app/task.service';
 import { SchedulerNatsController } from './adapters/scheduler.nats-controller';
-import { TASK_SERVICE } from './adapters/tokens';
+import { WorkflowNatsController } from './adapters/workflow.nats-controller';
+import { RUN_SERVICE, TASK_SERVICE } from './adapters/tokens';
 
 /** What the composition root hands the scheduler's Nest module. */
 export interface SchedulerModuleConfig {
@@ -11,6 +13,8 @@ export interface SchedulerModuleConfig {
   readonly readinessChecks: readonly ReadinessCheck[];
   /** The task engine's use cases; when given, the NATS controller serves them. */
   readonly tasks?: TaskService;
+  /** Workflow definitions and runs; when given, the workflow NATS controller serves them. */
+  readonly runs?: RunService;
 }
 
 /** Root module of the scheduler: ops endpoints (/health/live, /health/ready, /metrics) and the task engine's NATS controller. */
@@ -22,8 +26,11 @@ export class AppModule {
       imports: [
         OpsEndpointsModule.forRoot({ service: 'scheduler', version: config.version, readinessChecks: config.readinessChecks }),
       ],
-      controllers: config.tasks ? [SchedulerNatsController] : [],
-      providers: config.tasks ? [{ provide: TASK_SERVICE, useValue: config.tasks }] : [],
+      controllers: [...(config.tasks ? [SchedulerNatsController] : []), ...(config.runs ? [WorkflowNatsController] : [])],
+      providers: [
+        ...(config.tasks ? [{ provide: TASK_SERVICE, useValue: config.tasks }] : []),
+        ...(config.runs ? [{ provide: RUN_SERVICE, useValue: config.runs }] : []),
+      ],
     };
   }
 }

@@ -1,4 +1,4 @@
-import { envInt, envString, envUrl, LOCAL_DATABASE_URL, LOCAL_NATS_URL, type EnvSource } from '@baton/telemetry';
+import { envInt, envString, envUrl, rawEnv, LOCAL_DATABASE_URL, LOCAL_NATS_URL, type EnvSource } from '@baton/telemetry';
 import { BatonError } from '@baton/contracts';
 
 /** Everything the scheduler reads from its environment, read once at start-up. */
@@ -25,6 +25,8 @@ export interface SchedulerConfig {
   readonly consumerName: string;
   /** `SCHEDULER_AGENT_EVENTS_FROM` (`all` or `new`, default `all`): where a new agent-events consumer starts. */
   readonly agentEventsFrom: 'all' | 'new';
+  /** `WORKFLOWS_DIR` (optional): every `*.yml`/`*.yaml` there is registered at start (idempotent by content hash). */
+  readonly workflowsDir?: string;
 }
 
 export const DEFAULT_HTTP_PORT = 3101;
@@ -46,6 +48,7 @@ export function readSchedulerConfig(source: EnvSource = process.env): SchedulerC
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(consumerName)) {
     throw new BatonError('VALIDATION_FAILED', `SCHEDULER_CONSUMER_NAME is invalid: use letters, digits, dash or underscore`);
   }
+  const workflowsDir = rawEnv('WORKFLOWS_DIR', source);
   return {
     databaseUrl: envUrl('DATABASE_URL', LOCAL_DATABASE_URL, { ...opts, protocols: ['postgres', 'postgresql'] }),
     natsUrl: envString('NATS_URL', LOCAL_NATS_URL, opts),
@@ -58,5 +61,6 @@ export function readSchedulerConfig(source: EnvSource = process.env): SchedulerC
     dispatchBatchSize: envInt('SCHEDULER_DISPATCH_BATCH', 200, { ...opts, min: 1, max: 10_000 }),
     consumerName,
     agentEventsFrom: from,
+    ...(workflowsDir === undefined ? {} : { workflowsDir }),
   };
 }

@@ -16,6 +16,12 @@ describe('scheduler config', () => {
     expect(c).toMatchObject({ httpPort: 0, leaseTtlMs: 3000, agingIntervalMs: 60_000, agentEventsFrom: 'new' });
   });
 
+  it('reads WORKFLOWS_DIR only when set and not blank', () => {
+    expect(readSchedulerConfig({}).workflowsDir).toBeUndefined();
+    expect(readSchedulerConfig({ WORKFLOWS_DIR: ' ' }).workflowsDir).toBeUndefined();
+    expect(readSchedulerConfig({ WORKFLOWS_DIR: '/etc/baton/workflows' }).workflowsDir).toBe('/etc/baton/workflows');
+  });
+
   it('stops on a bad value, naming the variable', () => {
     expect(() => readSchedulerConfig({ HTTP_PORT: 'eighty' })).toThrow(/HTTP_PORT/);
     expect(() => readSchedulerConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);

@@ -21,7 +21,14 @@ import type { ReadinessCheck } from '@baton/telemetry';
 import { sql, type Kysely } from 'kysely';
 import { Pool } from 'pg';
 import type { Clock, IdSource } from '../app/ports';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { RunCommandHandler } from '../app/run-command.handler';
+import { RUN_MANAGER, RUN_MANAGER_FILTER, runManager } from '../app/run.manager';
+import { RunService } from '../app/run.service';
 import { TaskCommandHandler } from '../app/task-command.handler';
+import { WorkflowDefinitions } from '../app/workflow-definitions';
+import { resetWorkflows, WORKFLOWS_PROJECTION, WORKFLOWS_PROJECTION_FILTER, workflowsProjection } from '../app/workflows.projection';
 import { resetTasks, taskProjection, TASKS_PROJECTION, TASKS_PROJECTION_FILTER } from '../app/task.projection';
 import { DEFAULT_TASK_DEFAULTS, TaskService } from '../app/task.service';
 import { AppModule } from '../app.module';
@@ -34,6 +41,7 @@ import { dispatchPass } from './dispatcher';
 import { schedulerMigrations } from './migrations';
 import { PostgresLease } from './postgres-lease';
 import { SCHEDULER_SCHEMA, type SchedulerDatabase } from './scheduler.tables';
+import { runTimerPass } from './run-timer-poller';
 import { timerPass } from './timer-poller';
 import { WakeLoop } from './wake-loop';
 
@@ -60,6 +68,9 @@ export interface SchedulerApp {
   readonly store: PostgresEventStore;
   readonly db: Kysely<SchedulerDatabase>;
   readonly projection: ProjectionRunner<SchedulerDatabase>;
+  /** Workflow definitions, runs and cron timers read model. */
+  readonly workflowsProjection: ProjectionRunner<SchedulerDatabase>;
+  readonly runs: RunService;
   readonly nats: ManagedNatsConnection;
   readonly lease: PostgresLease;
   /** Base URL of the HTTP server, e.g. `http://127.0.0.1:3101`. */
@@ -170,6 +181,48 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
     await projection.start();
     cleanups.push(() => projection.stop());
 
+    const definitions = new WorkflowDefinitions(store, clock, ids);
+    const runHandler = new RunCommandHandler(store, definitions, clock, ids);
+    const runService = new RunService(definitions, runHandler, db);
+    const runTimers = new WakeLoop(
+      'run-timers',
+      () => runTimerPass({ db, runs: runHandler, runService, definitions, clock, isLeader, logger }),
+      options.timerPollMs,
+      logger,
+    );
+    const workflows = new ProjectionRunner<SchedulerDatabase>({
+      name: WORKFLOWS_PROJECTION,
+      schema: SCHEDULER_SCHEMA,
+      db,
+      store: notifyingStore(store, (type) => {
+        if (type === 'WorkflowVersionRegistered') runTimers.wake();
+      }),
+      filter: WORKFLOWS_PROJECTION_FILTER,
+      apply: workflowsProjection(() => clock.now()),
+      reset: resetWorkflows,
+      now: () => clock.now(),
+      onError: (err) => logger.error(`workflows projection failed: ${(err as Error).message}`),
+    });
+    await workflows.start();
+    cleanups.push(() => workflows.stop());
+    // The run process manager: run decisions → task commands, task outcomes → run commands. Lease holder only.
+    const manager = new ProjectionRunner<SchedulerDatabase>({
+      name: RUN_MANAGER,
+      schema: SCHEDULER_SCHEMA,
+      db,
+      store: notifyingStore(store, (type) => {
+        if (type === 'StageStarted') runTimers.wake();
+      }),
+      filter: RUN_MANAGER_FILTER,
+      apply: runManager({ runs: runHandler, tasks: handler }),
+      // Effects are idempotent by command id; a rebuild only recreates the SLA timers.
+      reset: async (trx) => void (await trx.deleteFrom('scheduler.run_timers').where('kind', '=', 'stage-sla').execute()),
+      now: () => clock.now(),
+      retryDelayMs: 250,
+      onError: (err) => logger.error(`run manager failed: ${(err as Error).message}`),
+    });
+    if (options.workflowsDir !== undefined) await registerWorkflowsDir(definitions, options.workflowsDir, logger);
+
     const nats = await connectNats({ url: options.natsUrl, name: 'scheduler', logger });
     cleanups.push(() => nats.drain());
     const jsm = await jetstreamManager(nats.nc);
@@ -187,18 +240,24 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       onAcquired: async () => {
         relay = new EventRelay({ name: 'relay-scheduler', store, js, checkpoints, filter: TASKS_PROJECTION_FILTER, now: () => clock.now().getTime(), logger });
         await relay.start();
+        runRelay = new EventRelay({ name: 'relay-scheduler-runs', store, js, checkpoints, filter: WORKFLOWS_PROJECTION_FILTER, now: () => clock.now().getTime(), logger });
+        await runRelay.start();
         inboxPublisher = new AgentInboxPublisher({ name: 'scheduler-agent-inbox', store, js, checkpoints, logger });
         await inboxPublisher.start();
+        await manager.start();
         dispatcher.start();
         timers.start();
+        runTimers.start();
       },
       onLost: async () => {
-        await Promise.allSettled([dispatcher.stop(), timers.stop(), relay?.stop(), inboxPublisher?.stop()]);
+        await Promise.allSettled([dispatcher.stop(), timers.stop(), runTimers.stop(), manager.stop(), relay?.stop(), runRelay?.stop(), inboxPublisher?.stop()]);
         relay = undefined;
+        runRelay = undefined;
         inboxPublisher = undefined;
       },
     });
     let relay: EventRelay | undefined;
+    let runRelay: EventRelay | undefined;
     let inboxPublisher: AgentInboxPublisher | undefined;
     await lease.start();
     cleanups.push(() => lease.stop());
@@ -225,13 +284,19 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       { name: 'nats', check: async () => void (await nats.nc.rtt()) },
       { name: 'postgres', check: async () => void (await sql`SELECT 1`.execute(db)) },
       {
+        name: 'projection:workflows',
+        check: () => {
+          if (!workflows.isLive) throw new Error(`workflows projection is ${workflows.state}`);
+        },
+      },
+      {
         name: 'projection:tasks',
         check: () => {
           if (!projection.isLive) throw new Error(`tasks projection is ${projection.state}`);
         },
       },
     ];
-    const app = await NestFactory.create(AppModule.forRoot({ version: options.version ?? '0.0.0', readinessChecks, tasks }), {
+    const app = await NestFactory.create(AppModule.forRoot({ version: options.version ?? '0.0.0', readinessChecks, tasks, runs: runService }), {
       logger: nestLogger,
       abortOnError: false,
     });
@@ -250,6 +315,8 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       store,
       db,
       projection,
+      workflowsProjection: workflows,
+      runs: runService,
       nats,
       lease,
       httpUrl: `http://${host}:${address.port}`,
@@ -259,5 +326,17 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
   } catch (err) {
     await closeAll().catch(() => undefined);
     throw err;
+  }
+}
+
+/**
+ * Registers every `*.yml` / `*.yaml` of `dir` (sorted by name). Idempotent by content hash, so a
+ * restart registers nothing new; an invalid file or a version conflict stops start-up.
+ */
+async function registerWorkflowsDir(definitions: WorkflowDefinitions, dir: string, logger: MessagingLogger): Promise<void> {
+  const files = (await readdir(dir)).filter((f) => /\.ya?ml$/i.test(f)).sort();
+  for (const file of files) {
+    const r = await definitions.register(await readFile(path.join(dir, file), 'utf8'), file);
+    logger.log(`workflow ${r.workflowId}@${r.version} from ${file}: ${r.created ? 'registered' : 'already registered'}`);
   }
 }

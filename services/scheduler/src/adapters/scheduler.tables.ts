@@ -71,7 +71,47 @@ export interface LeasesTable {
   expires_at: Date;
 }
 
+/** `scheduler.workflow_definitions`: every registered workflow version (from `workflow-*` streams). */
+export interface WorkflowDefinitionsTable {
+  workflow_id: string;
+  version: string;
+  hash: string;
+  name: string;
+  description: string | null;
+  trigger_kind: 'manual' | 'work_item' | 'schedule';
+  item_types: string[];
+  cron: string | null;
+  yaml: string;
+  registered_at: Date;
+}
+
+/** `scheduler.runs`: one row per workflow run (from `run-*` streams), for list-runs. */
+export interface RunsTable {
+  run_id: string;
+  workflow_id: string;
+  version: string;
+  state: 'running' | 'paused' | 'success' | 'failure' | 'cancelled';
+  started_at: Date;
+  ended_at: Date | null;
+  revision: number;
+}
+
+/** `scheduler.run_timers`: durable stage SLA deadlines and cron triggers, fired under the lease. */
+export interface RunTimersTable {
+  timer_id: string;
+  kind: 'stage-sla' | 'cron';
+  workflow_id: string;
+  run_id: string | null;
+  stage_id: string | null;
+  iteration: number | null;
+  cron: string | null;
+  due_at: Date;
+}
+
 export type TaskRow = Selectable<TasksTable>;
+export type WorkflowDefinitionRow = Selectable<WorkflowDefinitionsTable>;
+export type RunRow = Selectable<RunsTable>;
+export type RunTimerRow = Selectable<RunTimersTable>;
 export type NewTaskRow = Insertable<TasksTable>;
 export type AgentRow = Selectable<AgentsTable>;
 
@@ -82,4 +122,7 @@ export interface SchedulerDatabase {
   'scheduler.agent_assignments': AgentAssignmentsTable;
   'scheduler.timers': TimersTable;
   'scheduler.leases': LeasesTable;
+  'scheduler.workflow_definitions': WorkflowDefinitionsTable;
+  'scheduler.runs': RunsTable;
+  'scheduler.run_timers': RunTimersTable;
 }

@@ -5,3 +5,5 @@ export * from './task.errors';
 export * from './task.decider';
 export * from './task-queue';
 export * from './retry-backoff';
+export * from './run';
+export * from './work-item.routing';

@@ -1,0 +1,263 @@
+import { z } from 'zod';
+import { defineCommand, defineQuery } from './messages';
+import { TaskPriority } from './task.events';
+
+/**
+ * Workflow definitions and workflow runs, owned by the scheduler (`baton.cmd.scheduler.*`,
+ * `baton.qry.scheduler.*`). Plain JSON, like every Baton message.
+ *
+ * - Definitions live in `workflow-<workflowId>` streams (`WorkflowVersionRegistered`).
+ * - Runs live in `run-<runId>` streams (`RunStarted`, `StageStarted`, `StageCompleted`, …) and are
+ *   relayed to `baton.evt.run.<event>`.
+ * - `get-run` answers in the WorkflowResult shape of the orchestrator seed (003), plus a few
+ *   additive fields (`state`, `version`, `steps[].attempts`, …).
+ */
+const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'use letters, digits, dot, dash or underscore (1-128 chars)');
+const WorkflowId = z.string().min(1).max(200);
+const Version = z.string().min(1).max(100);
+
+// ---------------------------------------------------------------------------------------------
+// Definitions
+// ---------------------------------------------------------------------------------------------
+
+/** One located problem in a workflow file (`file:line:col: message`). */
+export const WorkflowDiagnosticView = z.object({
+  file: z.string(),
+  line: z.number().int(),
+  column: z.number().int(),
+  message: z.string(),
+  /** `file:line:col: message`, ready to print. */
+  text: z.string(),
+});
+export type WorkflowDiagnosticView = z.infer<typeof WorkflowDiagnosticView>;
+
+/**
+ * Registers (publishes) a workflow version. Idempotent by content: the same YAML (same hash)
+ * again replies with the existing registration. Invalid YAML → VALIDATION_FAILED with
+ * `details.errors: WorkflowDiagnosticView[]`; a version already registered with different
+ * content → CONFLICT.
+ */
+export const RegisterWorkflow = defineCommand({
+  service: 'scheduler',
+  name: 'register-workflow',
+  schema: z.strictObject({
+    yaml: z.string().min(1).max(512 * 1024),
+    /** File name used in error locations. Default `workflow.yml`. */
+    file: z.string().min(1).max(500).optional(),
+  }),
+  reply: z.object({ workflowId: z.string(), version: z.string(), hash: z.string(), created: z.boolean() }),
+});
+
+/** Checks a workflow without registering it. Never fails for bad YAML: `ok: false` with the errors. */
+export const ValidateWorkflow = defineCommand({
+  service: 'scheduler',
+  name: 'validate-workflow',
+  schema: z.strictObject({ yaml: z.string().min(1).max(512 * 1024), file: z.string().min(1).max(500).optional() }),
+  reply: z.object({
+    ok: z.boolean(),
+    errors: z.array(WorkflowDiagnosticView),
+    workflowId: z.string().nullable(),
+    version: z.string().nullable(),
+    hash: z.string().nullable(),
+  }),
+});
+
+export const WorkflowSummary = z.object({
+  workflowId: z.string(),
+  name: z.string(),
+  /** Latest version (semver precedence). */
+  version: z.string(),
+  versions: z.array(z.string()),
+  hash: z.string(),
+  trigger: z.string(),
+  description: z.string().nullable(),
+  registeredAt: z.string(),
+});
+export type WorkflowSummary = z.infer<typeof WorkflowSummary>;
+
+export const ListWorkflows = defineQuery({
+  service: 'scheduler',
+  name: 'list-workflows',
+  schema: z.strictObject({}),
+  reply: z.object({ workflows: z.array(WorkflowSummary) }),
+});
+
+export const GetWorkflow = defineQuery({
+  service: 'scheduler',
+  name: 'get-workflow',
+  schema: z.strictObject({ workflowId: WorkflowId, version: Version.optional() }),
+  reply: z.object({
+    workflowId: z.string(),
+    name: z.string(),
+    version: z.string(),
+    hash: z.string(),
+    yaml: z.string(),
+    registeredAt: z.string(),
+    versions: z.array(z.string()),
+    stages: z.array(z.string()),
+  }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Runs
+// ---------------------------------------------------------------------------------------------
+
+export const RunState = z.enum(['running', 'paused', 'success', 'failure', 'cancelled']);
+export type RunState = z.infer<typeof RunState>;
+
+/** Starts a run of the latest (or the pinned) version. Idempotent by `runId` when given (generated otherwise). */
+export const StartRun = defineCommand({
+  service: 'scheduler',
+  name: 'start-run',
+  schema: z.strictObject({
+    workflowId: WorkflowId,
+    version: Version.optional(),
+    params: z.record(z.string(), z.unknown()).default({}),
+    priority: TaskPriority.default('P1'),
+    runId: Id.optional(),
+    correlationId: z.string().min(1).max(200).optional(),
+  }),
+  reply: z.object({ runId: z.string(), workflowId: z.string(), version: z.string() }),
+});
+
+const RunControl = z.strictObject({ runId: Id, reason: z.string().min(1).max(2000).optional() });
+const RunControlReply = z.object({ runId: z.string(), status: RunState });
+
+/** Cancels a run and its open tasks. A finished run → ILLEGAL_TRANSITION. */
+export const CancelRun = defineCommand({ service: 'scheduler', name: 'cancel-run', schema: RunControl, reply: RunControlReply });
+/** Stops a run from starting new stages; running tasks go on. */
+export const PauseRun = defineCommand({ service: 'scheduler', name: 'pause-run', schema: RunControl, reply: RunControlReply });
+/** Lets a paused run start the stages that became ready while it was paused. */
+export const ResumeRun = defineCommand({ service: 'scheduler', name: 'resume-run', schema: RunControl, reply: RunControlReply });
+
+/**
+ * Submits a work item (a bug, an incident, a feature request). It is routed to a workflow by
+ * `type`: first the routing rules (examples/workflows/routing.yml, the 001 quick-reference
+ * table), then workflows whose `trigger` lists the type. `workflowId`/`runId` are null when no
+ * workflow takes the type. Idempotent by `itemId` (the run id is derived from it).
+ */
+export const SubmitWorkItem = defineCommand({
+  service: 'scheduler',
+  name: 'submit-work-item',
+  schema: z.strictObject({
+    itemId: Id,
+    type: z.string().min(1).max(100),
+    title: z.string().max(500).optional(),
+    priority: TaskPriority.optional(),
+    payload: z.record(z.string(), z.unknown()).default({}),
+  }),
+  reply: z.object({ itemId: z.string(), workflowId: z.string().nullable(), runId: z.string().nullable() }),
+});
+
+export const StepStatus = z.enum(['success', 'failure', 'skipped', 'running', 'pending']);
+export type StepStatus = z.infer<typeof StepStatus>;
+
+/** One step (stage) of a run, WorkflowResult-style. */
+export const WorkflowStepView = z.object({
+  stepId: z.string(),
+  /** The agent that did it (several, comma-separated, for parallel branches), else the selector (`role:architect`). */
+  agent: z.string(),
+  status: StepStatus,
+  output: z.unknown(),
+  error: z.string().optional(),
+  /** Extension: how many times the stage ran in this run (loops). */
+  runs: z.number().int().nonnegative(),
+  /** Extension: the outcome that chose the next stage, if any. */
+  outcome: z.string().nullable(),
+  taskIds: z.array(z.string()),
+});
+export type WorkflowStepView = z.infer<typeof WorkflowStepView>;
+
+/** The WorkflowResult of seed 003, plus `runId`, `version` and `state` (which also tells `paused`/`cancelled`). */
+export const WorkflowResultView = z.object({
+  workflowId: z.string(),
+  runId: z.string(),
+  version: z.string(),
+  status: z.enum(['success', 'failure', 'running']),
+  state: RunState,
+  startTime: z.string(),
+  endTime: z.string().optional(),
+  duration: z.number().int().nonnegative().optional(),
+  steps: z.array(WorkflowStepView),
+  metrics: z.object({
+    totalSteps: z.number().int().nonnegative(),
+    successfulSteps: z.number().int().nonnegative(),
+    failedSteps: z.number().int().nonnegative(),
+    skippedSteps: z.number().int().nonnegative(),
+  }),
+  params: z.record(z.string(), z.unknown()),
+  priority: TaskPriority,
+  error: z.string().optional(),
+});
+export type WorkflowResultView = z.infer<typeof WorkflowResultView>;
+
+export const GetRun = defineQuery({ service: 'scheduler', name: 'get-run', schema: z.strictObject({ runId: Id }), reply: WorkflowResultView });
+
+export const RunSummary = z.object({
+  runId: z.string(),
+  workflowId: z.string(),
+  version: z.string(),
+  state: RunState,
+  status: z.enum(['success', 'failure', 'running']),
+  startTime: z.string(),
+  endTime: z.string().nullable(),
+});
+export type RunSummary = z.infer<typeof RunSummary>;
+
+export const ListRuns = defineQuery({
+  service: 'scheduler',
+  name: 'list-runs',
+  schema: z.strictObject({
+    workflowId: WorkflowId.optional(),
+    state: RunState.optional(),
+    limit: z.number().int().min(1).max(1000).default(100),
+  }),
+  reply: z.object({ runs: z.array(RunSummary) }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Events other services consume
+// ---------------------------------------------------------------------------------------------
+
+export const workflowStreamId = (workflowId: string): string => `workflow-${workflowId}`;
+export const runStreamId = (runId: string): string => `run-${runId}`;
+
+export const WorkflowVersionRegisteredV1 = z.object({
+  workflowId: z.string(),
+  version: z.string(),
+  hash: z.string(),
+  yaml: z.string(),
+  registeredAt: z.string(),
+});
+
+/**
+ * A stage ran past its `sla` (relayed as `baton.evt.run.stage-sla-breached`). The run goes on;
+ * escalation decides what to do about it.
+ */
+export const StageSlaBreachedV1 = z.object({
+  runId: z.string(),
+  workflowId: z.string(),
+  stageId: z.string(),
+  iteration: z.number().int().min(1),
+  slaMs: z.number().int().positive(),
+  startedAt: z.string(),
+  breachedAt: z.string(),
+});
+
+/** Event types of the `run-<runId>` stream. */
+export const RunEventTypes = [
+  'RunStarted',
+  'StageStarted',
+  'StageTaskFinished',
+  'StageCompleted',
+  'StageFailed',
+  'StageSkipped',
+  'StageSlaBreached',
+  'FailureStepsStarted',
+  'RunCompleted',
+  'RunFailed',
+  'RunCancelled',
+  'RunPaused',
+  'RunResumed',
+] as const;
+export type RunEventType = (typeof RunEventTypes)[number];

@@ -1,0 +1,95 @@
+import { Controller, Inject } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import {
+  CancelRun,
+  GetRun,
+  GetWorkflow,
+  ListRuns,
+  ListWorkflows,
+  PauseRun,
+  RegisterWorkflow,
+  ResumeRun,
+  StartRun,
+  SubmitWorkItem,
+  ValidateWorkflow,
+  type CommandEnvelope,
+  type DataOf,
+  type QueryEnvelope,
+  type ReplyOf,
+} from '@baton/contracts';
+import { CommandHandler, QueryHandler } from '@baton/messaging';
+import { RunService } from '../app/run.service';
+import { RUN_SERVICE } from './tokens';
+
+type Cmd<D> = CommandEnvelope<DataOf<D>>;
+type Qry<D> = QueryEnvelope<DataOf<D>>;
+
+/** Workflow definitions and runs: `baton.cmd.scheduler.{register-workflow, validate-workflow, start-run, cancel-run, pause-run, resume-run, submit-work-item}` and `baton.qry.scheduler.{list-workflows, get-workflow, get-run, list-runs}`. */
+@Controller()
+export class WorkflowNatsController {
+  constructor(@Inject(RUN_SERVICE) private readonly runs: RunService) {}
+
+  @CommandHandler(RegisterWorkflow)
+  async register(@Payload() cmd: Cmd<typeof RegisterWorkflow>): Promise<ReplyOf<typeof RegisterWorkflow>> {
+    const r = await this.runs.register(cmd.data.yaml, cmd.data.file, cmd.commandId);
+    return { workflowId: r.workflowId, version: r.version, hash: r.hash, created: r.created };
+  }
+
+  @CommandHandler(ValidateWorkflow)
+  validate(@Payload() cmd: Cmd<typeof ValidateWorkflow>): ReplyOf<typeof ValidateWorkflow> {
+    return this.runs.validate(cmd.data.yaml, cmd.data.file);
+  }
+
+  @CommandHandler(StartRun)
+  start(@Payload() cmd: Cmd<typeof StartRun>): Promise<ReplyOf<typeof StartRun>> {
+    const d = cmd.data;
+    return this.runs.startRun(
+      { workflowId: d.workflowId, ...(d.version ? { version: d.version } : {}), params: d.params, priority: d.priority, ...(d.runId ? { runId: d.runId } : {}) },
+      cmd.commandId,
+    );
+  }
+
+  @CommandHandler(CancelRun)
+  cancel(@Payload() cmd: Cmd<typeof CancelRun>): Promise<ReplyOf<typeof CancelRun>> {
+    return this.runs.control('CancelRun', cmd);
+  }
+
+  @CommandHandler(PauseRun)
+  pause(@Payload() cmd: Cmd<typeof PauseRun>): Promise<ReplyOf<typeof PauseRun>> {
+    return this.runs.control('PauseRun', cmd);
+  }
+
+  @CommandHandler(ResumeRun)
+  resume(@Payload() cmd: Cmd<typeof ResumeRun>): Promise<ReplyOf<typeof ResumeRun>> {
+    return this.runs.control('ResumeRun', cmd);
+  }
+
+  @CommandHandler(SubmitWorkItem)
+  submitWorkItem(@Payload() cmd: Cmd<typeof SubmitWorkItem>): Promise<ReplyOf<typeof SubmitWorkItem>> {
+    const d = cmd.data;
+    return this.runs.submitWorkItem(
+      { itemId: d.itemId, type: d.type, payload: d.payload, ...(d.title === undefined ? {} : { title: d.title }), ...(d.priority === undefined ? {} : { priority: d.priority }) },
+      cmd.commandId,
+    );
+  }
+
+  @QueryHandler(ListWorkflows)
+  listWorkflows(): Promise<ReplyOf<typeof ListWorkflows>> {
+    return this.runs.listWorkflows();
+  }
+
+  @QueryHandler(GetWorkflow)
+  getWorkflow(@Payload() q: Qry<typeof GetWorkflow>): Promise<ReplyOf<typeof GetWorkflow>> {
+    return this.runs.getWorkflow(q.data.workflowId, q.data.version);
+  }
+
+  @QueryHandler(GetRun)
+  getRun(@Payload() q: Qry<typeof GetRun>): Promise<ReplyOf<typeof GetRun>> {
+    return this.runs.getRun(q.data.runId);
+  }
+
+  @QueryHandler(ListRuns)
+  listRuns(@Payload() q: Qry<typeof ListRuns>): Promise<ReplyOf<typeof ListRuns>> {
+    return this.runs.listRuns({ limit: q.data.limit, ...(q.data.workflowId ? { workflowId: q.data.workflowId } : {}), ...(q.data.state ? { state: q.data.state } : {}) });
+  }
+}

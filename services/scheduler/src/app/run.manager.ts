@@ -1,0 +1,177 @@
+import { errorCodeOf, type RecordedEvent } from '@baton/contracts';
+import type { Transaction } from 'kysely';
+import type { SchedulerDatabase } from '../adapters/scheduler.tables';
+import { toRunEvent, toTaskEvent, type RunEvent, type StageTaskSpec } from '../domain';
+import type { RunCommandHandler } from './run-command.handler';
+import type { TaskCommandHandler } from './task-command.handler';
+
+/** Name of the run process manager's checkpoint (in `scheduler.projection_checkpoints`). */
+export const RUN_MANAGER = 'run-manager';
+
+/** The run process manager reads run events (to create and cancel tasks) and task events (to feed results back). */
+export const RUN_MANAGER_FILTER = { categories: ['run', 'task'] } as const;
+
+type Trx = Transaction<SchedulerDatabase>;
+
+/** Codes that mean "the task is already past this": cancelling a finished task, for example. */
+const ALREADY_SETTLED = new Set(['ILLEGAL_TRANSITION', 'CONFLICT']);
+
+/**
+ * The run process manager, applied by a ProjectionRunner (checkpoint `run-manager`) on the lease
+ * holder. It turns run decisions into task-engine commands and task outcomes into run commands:
+ *
+ * - `StageStarted` / `FailureStepsStarted` → `CreateTask` for each task (command id
+ *   `run-<id>:stage-<sid>:iter-<n>:task-<key>`, task id derived from the same parts), plus the
+ *   stage's SLA timer row (in the checkpoint's transaction);
+ * - `RunCancelled` / `RunFailed` → `CancelTask` for the open tasks, and its timers removed;
+ * - `TaskCompleted`, final `TaskFailed`, `TaskCancelled` of a run's task → `RecordTaskResult`
+ *   on the run (command id `task-result:<taskId>`).
+ *
+ * Every effect is idempotent by its command id, so a crash between an effect and the checkpoint
+ * only replays effects that then append nothing.
+ */
+export function runManager(deps: { runs: RunCommandHandler; tasks: TaskCommandHandler }): (trx: Trx, recorded: RecordedEvent) => Promise<void> {
+  return async (trx, recorded) => {
+    if (recorded.streamId.startsWith('run-')) await onRunEvent(trx, deps, toRunEvent(recorded), recorded);
+    else if (recorded.streamId.startsWith('task-')) await onTaskEvent(deps, recorded);
+  };
+}
+
+async function createTasks(deps: { tasks: TaskCommandHandler }, runId: string, stageId: string, iteration: number, specs: readonly StageTaskSpec[], causationId: string): Promise<void> {
+  for (const t of specs) {
+    await deps.tasks.execute(
+      t.taskId,
+      (metadata) => ({
+        type: 'CreateTask',
+        data: {
+          taskId: t.taskId,
+          runId,
+          stageId,
+          action: t.action,
+          requirement: t.requirement,
+          priority: t.priority,
+          inputs: t.inputs,
+          maxAttempts: t.maxAttempts,
+          retry: t.retry,
+          timeoutMs: t.timeoutMs,
+          slaDueAt: null,
+        },
+        metadata,
+      }),
+      { commandId: `run-${runId}:stage-${stageId}:iter-${iteration}:task-${t.key}`, correlationId: runId, causationId, actor: { kind: 'service', id: 'scheduler' } },
+    );
+  }
+}
+
+async function cancelTasks(deps: { tasks: TaskCommandHandler }, runId: string, taskIds: readonly string[], reason: string, causationId: string): Promise<void> {
+  for (const taskId of taskIds) {
+    try {
+      await deps.tasks.execute(taskId, (metadata) => ({ type: 'CancelTask', data: { taskId, reason }, metadata }), {
+        commandId: `run-${runId}:cancel:${taskId}`,
+        correlationId: runId,
+        causationId,
+        actor: { kind: 'service', id: 'scheduler' },
+      });
+    } catch (err) {
+      const code = errorCodeOf(err);
+      if (code === undefined || !ALREADY_SETTLED.has(code)) throw err;
+    }
+  }
+}
+
+async function onRunEvent(trx: Trx, deps: { runs: RunCommandHandler; tasks: TaskCommandHandler }, event: RunEvent, recorded: RecordedEvent): Promise<void> {
+  switch (event.type) {
+    case 'StageStarted': {
+      const d = event.data;
+      await createTasks(deps, d.runId, d.stageId, d.iteration, d.tasks, recorded.eventId);
+      if (d.slaDueAt !== null && d.tasks.length > 0) {
+        const run = await deps.runs.load(d.runId);
+        await trx
+          .insertInto('scheduler.run_timers')
+          .values({
+            timer_id: `sla:${d.runId}:${d.stageId}:${d.iteration}`,
+            kind: 'stage-sla',
+            workflow_id: run.state.exists ? run.state.workflowId : '',
+            run_id: d.runId,
+            stage_id: d.stageId,
+            iteration: d.iteration,
+            cron: null,
+            due_at: new Date(d.slaDueAt),
+          })
+          .onConflict((oc) => oc.column('timer_id').doNothing())
+          .execute();
+      }
+      return;
+    }
+    case 'FailureStepsStarted':
+      await createTasks(deps, event.data.runId, 'on_failure', 1, event.data.tasks, recorded.eventId);
+      return;
+    case 'RunCancelled':
+    case 'RunFailed': {
+      const reason = event.type === 'RunCancelled' ? `run cancelled: ${event.data.reason}` : `run failed: ${event.data.error}`;
+      await cancelTasks(deps, event.data.runId, event.data.openTaskIds, reason, recorded.eventId);
+      await trx.deleteFrom('scheduler.run_timers').where('run_id', '=', event.data.runId).execute();
+      return;
+    }
+    case 'RunCompleted':
+      await trx.deleteFrom('scheduler.run_timers').where('run_id', '=', event.data.runId).execute();
+      return;
+    case 'StageCompleted':
+    case 'StageFailed':
+    case 'StageSkipped':
+      await trx.deleteFrom('scheduler.run_timers').where('run_id', '=', event.data.runId).where('stage_id', '=', event.data.stageId).execute();
+      return;
+    case 'RunStarted':
+    case 'StageTaskFinished':
+    case 'StageSlaBreached':
+    case 'RunPaused':
+    case 'RunResumed':
+      return;
+    default: {
+      const unreachable: never = event;
+      return unreachable;
+    }
+  }
+}
+
+async function onTaskEvent(deps: { runs: RunCommandHandler; tasks: TaskCommandHandler }, recorded: RecordedEvent): Promise<void> {
+  const event = toTaskEvent(recorded);
+  let result: { status: 'succeeded' | 'failed'; agentId: string | null; outputs: Readonly<Record<string, unknown>>; error: string | null };
+  switch (event.type) {
+    case 'TaskCompleted':
+      result = { status: 'succeeded', agentId: event.data.agentId, outputs: event.data.outputs, error: null };
+      break;
+    case 'TaskFailed':
+      if (!event.data.final) return;
+      result = { status: 'failed', agentId: event.data.agentId, outputs: {}, error: event.data.error.message };
+      break;
+    case 'TaskCancelled':
+      result = { status: 'failed', agentId: null, outputs: {}, error: `cancelled: ${event.data.reason}` };
+      break;
+    case 'TaskCreated':
+    case 'TaskAssigned':
+    case 'TaskAccepted':
+    case 'TaskProgressReported':
+    case 'TaskBlocked':
+    case 'TaskUnblocked':
+    case 'TaskReleased':
+      return;
+    default: {
+      const unreachable: never = event;
+      return unreachable;
+    }
+  }
+  const { state } = await deps.tasks.load(event.data.taskId);
+  if (!state.exists || state.runId === null) return;
+  const runId = state.runId;
+  const taskId = event.data.taskId;
+  try {
+    await deps.runs.execute(runId, (metadata) => ({ type: 'RecordTaskResult', data: { taskId, ...result }, metadata }), {
+      commandId: `task-result:${taskId}`,
+      causationId: recorded.eventId,
+    });
+  } catch (err) {
+    // A task that names a run this scheduler never started (submitted by hand with a runId).
+    if (errorCodeOf(err) !== 'NOT_FOUND') throw err;
+  }
+}

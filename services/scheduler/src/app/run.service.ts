@@ -1,0 +1,231 @@
+import {
+  ConflictError,
+  NotFoundError,
+  ValidationError,
+  type CommandEnvelope,
+  type RunState as RunStateName,
+  type RunSummary,
+  type StepStatus,
+  type TaskPriority,
+  type WorkflowDiagnosticView,
+  type WorkflowResultView,
+  type WorkflowStepView,
+  type WorkflowSummary,
+} from '@baton/contracts';
+import { compareVersions, parseWorkflow, resolveParams, type StageStatus, type WorkflowDefinition } from '@baton/workflow-dsl';
+import type { Kysely } from 'kysely';
+import type { SchedulerDatabase } from '../adapters/scheduler.tables';
+import { routeWorkItem, type ExistingRun, type RunCommand } from '../domain';
+import type { CommandMetadata } from '../domain';
+import type { RunCommandHandler } from './run-command.handler';
+import { diagnosticView, shortDigest, type RegisteredWorkflow, type WorkflowDefinitions } from './workflow-definitions';
+
+function resultStatus(state: RunStateName): 'success' | 'failure' | 'running' {
+  return state === 'success' ? 'success' : state === 'failure' || state === 'cancelled' ? 'failure' : 'running';
+}
+
+function stepStatus(s: StageStatus): StepStatus {
+  switch (s) {
+    case 'succeeded':
+      return 'success';
+    case 'failed':
+      return 'failure';
+    case 'skipped':
+      return 'skipped';
+    case 'running':
+      return 'running';
+    case 'pending':
+    case 'waiting':
+      return 'pending';
+    default: {
+      const unreachable: never = s;
+      return unreachable;
+    }
+  }
+}
+
+/** Builds the WorkflowResult (seed 003) of a run from its state and pinned definition. */
+export function toWorkflowResult(def: WorkflowDefinition, run: ExistingRun): WorkflowResultView {
+  const steps: WorkflowStepView[] = def.stageOrder.map((stageId) => {
+    const r = run.stages[stageId];
+    const stage = def.stages[stageId];
+    const tasks = Object.values(r?.tasks ?? {});
+    const agents = [...new Set(tasks.map((t) => t.agentId ?? t.spec.agent))];
+    const selector = stage?.agent === null || stage?.agent === undefined ? 'orchestrator' : stage.agent.value;
+    const error = r?.error ?? r?.skipReason ?? undefined;
+    return {
+      stepId: stageId,
+      agent: agents.length > 0 ? agents.join(',') : selector,
+      status: stepStatus(r?.status ?? 'pending'),
+      output: r?.outputs ?? null,
+      ...(error === undefined || error === null ? {} : { error }),
+      runs: r?.runs ?? 0,
+      outcome: r?.outcome ?? null,
+      taskIds: tasks.map((t) => t.spec.taskId),
+    };
+  });
+  const count = (st: StepStatus) => steps.filter((s) => s.status === st).length;
+  const start = Date.parse(run.startedAt);
+  return {
+    workflowId: run.workflowId,
+    runId: run.runId,
+    version: run.version,
+    status: resultStatus(run.status),
+    state: run.status,
+    startTime: run.startedAt,
+    ...(run.endedAt === null ? {} : { endTime: run.endedAt, duration: Math.max(0, Date.parse(run.endedAt) - start) }),
+    steps,
+    metrics: { totalSteps: steps.length, successfulSteps: count('success'), failedSteps: count('failure'), skippedSteps: count('skipped') },
+    params: { ...run.params },
+    priority: run.priority,
+    ...(run.error === null ? {} : { error: run.error }),
+  };
+}
+
+/** Options of {@link RunService.startRun}. */
+export interface StartRunInput {
+  readonly workflowId: string;
+  readonly version?: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly priority: TaskPriority;
+  readonly runId?: string;
+  readonly trigger?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Workflow and run use cases behind the NATS controller: register/validate definitions, start,
+ * cancel, pause and resume runs, route work items, and the run/definition queries.
+ */
+export class RunService {
+  constructor(
+    private readonly definitions: WorkflowDefinitions,
+    private readonly runs: RunCommandHandler,
+    private readonly db: Kysely<SchedulerDatabase>,
+  ) {}
+
+  register(yaml: string, file: string | undefined, causationId?: string): Promise<RegisteredWorkflow> {
+    return this.definitions.register(yaml, file, causationId);
+  }
+
+  validate(yaml: string, file?: string): { ok: boolean; errors: WorkflowDiagnosticView[]; workflowId: string | null; version: string | null; hash: string | null } {
+    const r = parseWorkflow(yaml, { file: file ?? 'workflow.yml' });
+    if (!r.ok) return { ok: false, errors: r.errors.map(diagnosticView), workflowId: null, version: null, hash: null };
+    return { ok: true, errors: [], workflowId: r.workflow.id, version: r.workflow.version, hash: r.workflow.hash };
+  }
+
+  /** Starts a run; idempotent by run id (the same id for another workflow is a CONFLICT). */
+  async startRun(input: StartRunInput, commandId: string): Promise<{ runId: string; workflowId: string; version: string }> {
+    const { def } = await this.definitions.load(input.workflowId, input.version);
+    const params = resolveParams(def, input.params);
+    if (!params.ok) throw new ValidationError(`invalid params for workflow ${def.id}: ${params.errors.join('; ')}`, { errors: params.errors });
+    const runId = input.runId ?? `run-${shortDigest(commandId)}`;
+    const r = await this.runs.execute(
+      runId,
+      (metadata: CommandMetadata): RunCommand => ({ type: 'StartRun', data: { runId, params: params.params, priority: input.priority, trigger: input.trigger ?? {} }, metadata }),
+      { commandId },
+      def,
+    );
+    if (!r.state.exists) throw new NotFoundError('run', runId);
+    if (r.state.workflowId !== def.id) throw new ConflictError(`run ${runId} already exists for workflow ${r.state.workflowId}`, { runId });
+    return { runId, workflowId: r.state.workflowId, version: r.state.version };
+  }
+
+  async control(kind: 'CancelRun' | 'PauseRun' | 'ResumeRun', cmd: CommandEnvelope<{ runId: string; reason?: string }>): Promise<{ runId: string; status: RunStateName }> {
+    const { runId, reason } = cmd.data;
+    const r = await this.runs.execute(
+      runId,
+      (metadata): RunCommand => {
+        switch (kind) {
+          case 'CancelRun':
+            return { type: 'CancelRun', data: { reason: reason ?? 'cancelled' }, metadata };
+          case 'PauseRun':
+            return { type: 'PauseRun', data: { reason: reason ?? null }, metadata };
+          case 'ResumeRun':
+            return { type: 'ResumeRun', data: {}, metadata };
+          default: {
+            const unreachable: never = kind;
+            return unreachable;
+          }
+        }
+      },
+      { commandId: cmd.commandId, ...(cmd.actor ? { actor: cmd.actor } : {}) },
+    );
+    if (!r.state.exists) throw new NotFoundError('run', runId);
+    return { runId, status: r.state.status };
+  }
+
+  /** Routes a work item by type and starts the workflow (run id derived from the item id). */
+  async submitWorkItem(
+    item: { itemId: string; type: string; title?: string; priority?: TaskPriority; payload: Readonly<Record<string, unknown>> },
+    commandId: string,
+  ): Promise<{ itemId: string; workflowId: string | null; runId: string | null }> {
+    const rows = await this.db.selectFrom('scheduler.workflow_definitions').select(['workflow_id', 'version', 'item_types']).execute();
+    const latest = new Map<string, { version: string; itemTypes: string[] }>();
+    for (const r of rows) {
+      const cur = latest.get(r.workflow_id);
+      if (cur === undefined || compareVersions(r.version, cur.version) >= 0) latest.set(r.workflow_id, { version: r.version, itemTypes: r.item_types });
+    }
+    const workflowId = routeWorkItem(item.type, [...latest].map(([id, v]) => ({ workflowId: id, itemTypes: v.itemTypes })));
+    if (workflowId === null) return { itemId: item.itemId, workflowId: null, runId: null };
+    const rawParams = item.payload['params'];
+    const params = typeof rawParams === 'object' && rawParams !== null && !Array.isArray(rawParams) ? (rawParams as Record<string, unknown>) : {};
+    const trigger = { ...item.payload, itemId: item.itemId, type: item.type, ...(item.title === undefined ? {} : { title: item.title }) };
+    const started = await this.startRun(
+      { workflowId, params, priority: item.priority ?? 'P1', runId: `wi-${shortDigest(item.itemId)}`, trigger },
+      `work-item:${item.itemId}:${commandId}`,
+    );
+    return { itemId: item.itemId, workflowId: started.workflowId, runId: started.runId };
+  }
+
+  async getRun(runId: string): Promise<WorkflowResultView> {
+    const { state } = await this.runs.load(runId);
+    if (!state.exists) throw new NotFoundError('run', runId);
+    const def = await this.definitions.pinned(state.workflowId, state.version, state.hash);
+    return toWorkflowResult(def, state);
+  }
+
+  async listRuns(filter: { workflowId?: string; state?: RunStateName; limit: number }): Promise<{ runs: RunSummary[] }> {
+    let q = this.db.selectFrom('scheduler.runs').selectAll();
+    if (filter.workflowId !== undefined) q = q.where('workflow_id', '=', filter.workflowId);
+    if (filter.state !== undefined) q = q.where('state', '=', filter.state);
+    const rows = await q.orderBy('started_at', 'desc').orderBy('run_id').limit(filter.limit).execute();
+    return {
+      runs: rows.map((r) => ({
+        runId: r.run_id,
+        workflowId: r.workflow_id,
+        version: r.version,
+        state: r.state,
+        status: resultStatus(r.state),
+        startTime: r.started_at.toISOString(),
+        endTime: r.ended_at === null ? null : r.ended_at.toISOString(),
+      })),
+    };
+  }
+
+  async listWorkflows(): Promise<{ workflows: WorkflowSummary[] }> {
+    const rows = await this.db.selectFrom('scheduler.workflow_definitions').selectAll().orderBy('workflow_id').orderBy('registered_at').execute();
+    const byId = new Map<string, typeof rows>();
+    for (const r of rows) byId.set(r.workflow_id, [...(byId.get(r.workflow_id) ?? []), r]);
+    const workflows: WorkflowSummary[] = [];
+    for (const [workflowId, versions] of byId) {
+      const latest = versions.reduce((best, v) => (compareVersions(v.version, best.version) >= 0 ? v : best));
+      workflows.push({
+        workflowId,
+        name: latest.name,
+        version: latest.version,
+        versions: versions.map((v) => v.version),
+        hash: latest.hash,
+        trigger: latest.trigger_kind,
+        description: latest.description,
+        registeredAt: latest.registered_at.toISOString(),
+      });
+    }
+    return { workflows };
+  }
+
+  async getWorkflow(workflowId: string, version?: string) {
+    const { def, stored } = await this.definitions.load(workflowId, version);
+    const versions = (await this.definitions.versions(workflowId)).map((v) => v.version);
+    return { workflowId: def.id, name: def.name, version: def.version, hash: def.hash, yaml: stored.yaml, registeredAt: stored.registeredAt, versions, stages: [...def.stageOrder] };
+  }
+}

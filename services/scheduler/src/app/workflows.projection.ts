@@ -1,0 +1,121 @@
+import { BatonError, WorkflowVersionRegisteredV1, type RecordedEvent } from '@baton/contracts';
+import { compareVersions, nextRunAfter, parseWorkflow } from '@baton/workflow-dsl';
+import type { Transaction } from 'kysely';
+import type { SchedulerDatabase } from '../adapters/scheduler.tables';
+import { toRunEvent } from '../domain';
+
+/** Name of the workflows projection (definitions, runs, cron timers). */
+export const WORKFLOWS_PROJECTION = 'workflows';
+export const WORKFLOWS_PROJECTION_FILTER = { categories: ['workflow', 'run'] } as const;
+
+type Trx = Transaction<SchedulerDatabase>;
+
+/** Timer id of a workflow's cron trigger (one per workflow: its latest version's schedule). */
+export const cronTimerId = (workflowId: string): string => `cron:${workflowId}`;
+
+/**
+ * Applies `workflow-*` and `run-*` events to `scheduler.workflow_definitions` and
+ * `scheduler.runs`, and keeps one durable cron timer per scheduled workflow (the latest
+ * version's `trigger.schedule`; next run from `nextRunAfter(trigger, now)`). A registration
+ * that keeps the same cron keeps the pending due time, so re-registering never adds a tick.
+ */
+export function workflowsProjection(now: () => Date): (trx: Trx, recorded: RecordedEvent) => Promise<void> {
+  return async (trx, recorded) => {
+    if (recorded.type === 'WorkflowVersionRegistered') {
+      const d = WorkflowVersionRegisteredV1.parse(recorded.data);
+      const parsed = parseWorkflow(d.yaml, { file: `${d.workflowId}.yml` });
+      if (!parsed.ok) throw new BatonError('INTERNAL', `stored workflow ${d.workflowId}@${d.version} does not parse`);
+      const def = parsed.workflow;
+      const trigger = def.trigger;
+      await trx
+        .insertInto('scheduler.workflow_definitions')
+        .values({
+          workflow_id: d.workflowId,
+          version: d.version,
+          hash: d.hash,
+          name: def.name,
+          description: def.description,
+          trigger_kind: trigger.kind,
+          item_types: JSON.stringify(trigger.kind === 'work_item' ? trigger.itemTypes : []) as never,
+          cron: trigger.kind === 'schedule' ? trigger.cron : null,
+          yaml: d.yaml,
+          registered_at: new Date(d.registeredAt),
+        })
+        .onConflict((oc) => oc.columns(['workflow_id', 'version']).doNothing())
+        .execute();
+      const versions = await trx.selectFrom('scheduler.workflow_definitions').select('version').where('workflow_id', '=', d.workflowId).execute();
+      const latest = versions.every((v) => compareVersions(d.version, v.version) >= 0);
+      if (!latest) return;
+      const timerId = cronTimerId(d.workflowId);
+      const next = nextRunAfter(trigger, now());
+      if (trigger.kind !== 'schedule' || next === null) {
+        await trx.deleteFrom('scheduler.run_timers').where('timer_id', '=', timerId).execute();
+        return;
+      }
+      const existing = await trx.selectFrom('scheduler.run_timers').select('cron').where('timer_id', '=', timerId).executeTakeFirst();
+      if (existing?.cron === trigger.cron) return;
+      await trx
+        .insertInto('scheduler.run_timers')
+        .values({ timer_id: timerId, kind: 'cron', workflow_id: d.workflowId, run_id: null, stage_id: null, iteration: null, cron: trigger.cron, due_at: next })
+        .onConflict((oc) => oc.column('timer_id').doUpdateSet({ cron: trigger.cron, due_at: next }))
+        .execute();
+      return;
+    }
+    if (!recorded.streamId.startsWith('run-')) return;
+    const event = toRunEvent(recorded);
+    const at = (iso: string) => new Date(iso);
+    const update = (runId: string, set: { state: 'running' | 'paused' | 'success' | 'failure' | 'cancelled'; ended_at?: Date }) =>
+      trx.updateTable('scheduler.runs').set({ ...set, revision: recorded.revision }).where('run_id', '=', runId).execute();
+    switch (event.type) {
+      case 'RunStarted':
+        await trx
+          .insertInto('scheduler.runs')
+          .values({
+            run_id: event.data.runId,
+            workflow_id: event.data.workflowId,
+            version: event.data.version,
+            state: 'running',
+            started_at: at(event.data.startedAt),
+            ended_at: null,
+            revision: recorded.revision,
+          })
+          .onConflict((oc) => oc.column('run_id').doNothing())
+          .execute();
+        return;
+      case 'RunCompleted':
+        await update(event.data.runId, { state: 'success', ended_at: at(event.data.completedAt) });
+        return;
+      case 'RunFailed':
+        await update(event.data.runId, { state: 'failure', ended_at: at(event.data.failedAt) });
+        return;
+      case 'RunCancelled':
+        await update(event.data.runId, { state: 'cancelled', ended_at: at(event.data.cancelledAt) });
+        return;
+      case 'RunPaused':
+        await update(event.data.runId, { state: 'paused' });
+        return;
+      case 'RunResumed':
+        await update(event.data.runId, { state: 'running' });
+        return;
+      case 'StageStarted':
+      case 'StageTaskFinished':
+      case 'StageCompleted':
+      case 'StageFailed':
+      case 'StageSkipped':
+      case 'StageSlaBreached':
+      case 'FailureStepsStarted':
+        return;
+      default: {
+        const unreachable: never = event;
+        return unreachable;
+      }
+    }
+  };
+}
+
+/** Empties the workflows read models before a rebuild (cron timers are recreated from the definitions). */
+export async function resetWorkflows(trx: Trx): Promise<void> {
+  await trx.deleteFrom('scheduler.runs').execute();
+  await trx.deleteFrom('scheduler.workflow_definitions').execute();
+  await trx.deleteFrom('scheduler.run_timers').where('kind', '=', 'cron').execute();
+}

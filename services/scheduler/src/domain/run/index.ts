@@ -1,0 +1,3 @@
+export * from './run.events';
+export * from './run.state';
+export * from './run.decider';

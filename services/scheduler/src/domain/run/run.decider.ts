@@ -1,0 +1,432 @@
+import { BatonError, IllegalTransitionError, NotFoundError, type RetryBackoff, type TaskPriority, type TaskRequirement } from '@baton/contracts';
+import {
+  branchSyncState,
+  conditionContext,
+  effectiveRetry,
+  initialStages,
+  nextStages,
+  shouldSkip,
+  stageTasks,
+  type AgentRef,
+  type FailureStep,
+  type RetryPolicy,
+  type SkipDecision,
+  type StageDefinition,
+  type WorkflowDefinition,
+} from '@baton/workflow-dsl';
+import type { CommandMetadata } from '../task.commands';
+import type { FailureNotification, NextPlan, RunEvent, StageTaskSpec } from './run.events';
+import { evolveRun, FAILURE_STEPS_STAGE, isOpen, openTaskIds, runResults, type ExistingRun, type RunState } from './run.state';
+
+interface Cmd<T extends string, D> {
+  readonly type: T;
+  readonly data: D;
+  readonly metadata: CommandMetadata;
+}
+
+export type StartRunCommand = Cmd<
+  'StartRun',
+  {
+    readonly runId: string;
+    readonly params: Readonly<Record<string, unknown>>;
+    readonly priority: TaskPriority;
+    readonly trigger: Readonly<Record<string, unknown>>;
+  }
+>;
+/** A task of the run finished for good (TaskCompleted, TaskFailed with `final`, TaskCancelled). */
+export type RecordTaskResultCommand = Cmd<
+  'RecordTaskResult',
+  {
+    readonly taskId: string;
+    readonly status: 'succeeded' | 'failed';
+    readonly agentId: string | null;
+    readonly outputs: Readonly<Record<string, unknown>>;
+    readonly error: string | null;
+  }
+>;
+export type CancelRunCommand = Cmd<'CancelRun', { readonly reason: string }>;
+export type PauseRunCommand = Cmd<'PauseRun', { readonly reason: string | null }>;
+export type ResumeRunCommand = Cmd<'ResumeRun', Record<string, never>>;
+/** The durable SLA timer of a stage iteration fired. */
+export type BreachSlaCommand = Cmd<'BreachSla', { readonly stageId: string; readonly iteration: number }>;
+
+export type RunCommand = StartRunCommand | RecordTaskResultCommand | CancelRunCommand | PauseRunCommand | ResumeRunCommand | BreachSlaCommand;
+
+/** What decide needs besides the command and the state: the pinned definition and the task id rule. */
+export interface RunDeciderContext {
+  readonly def: WorkflowDefinition;
+  /** Deterministic id of the task `key` of a stage iteration, so a repeated decision creates the same task. */
+  readonly taskId: (runId: string, stageId: string, iteration: number, key: string) => string;
+}
+
+/** Default attempts of a stage task without a `retry` policy. */
+const DEFAULT_MAX_ATTEMPTS = 1;
+
+/**
+ * Maps a stage's agent selector to a task requirement: `id` → agentId, `role` → role,
+ * `capability` → capabilities, `auto_select_by_component` → the capability named by the
+ * `component` param (or the triggering work item's `component`). `orchestrator` → null (the
+ * control plane does the step itself; it completes at once).
+ */
+export function requirementFor(
+  agent: AgentRef | null,
+  params: Readonly<Record<string, unknown>>,
+  trigger: Readonly<Record<string, unknown>>,
+): { readonly ok: true; readonly requirement: TaskRequirement | null } | { readonly ok: false; readonly error: string } {
+  if (agent === null) return { ok: true, requirement: null };
+  switch (agent.kind) {
+    case 'id':
+      return { ok: true, requirement: { agentId: agent.value, capabilities: [] } };
+    case 'role':
+      return { ok: true, requirement: { role: agent.value, capabilities: [] } };
+    case 'capability':
+      return { ok: true, requirement: { capabilities: [agent.value] } };
+    case 'auto_select_by_component': {
+      const component = params['component'] ?? trigger['component'];
+      if (typeof component !== 'string' || component === '') {
+        return { ok: false, error: 'agent "auto_select_by_component" needs a "component" param or work item field' };
+      }
+      return { ok: true, requirement: { capabilities: [component] } };
+    }
+    case 'orchestrator':
+      return { ok: true, requirement: null };
+    default: {
+      const unreachable: never = agent.kind;
+      return unreachable;
+    }
+  }
+}
+
+function agentLabel(agent: AgentRef | null): string {
+  if (agent === null) return 'orchestrator';
+  return agent.kind === 'id' || agent.kind === 'auto_select_by_component' || agent.kind === 'orchestrator' ? agent.value : `${agent.kind}:${agent.value}`;
+}
+
+function backoffOf(policy: RetryPolicy | null): { maxAttempts: number; retry: RetryBackoff } {
+  if (policy === null) return { maxAttempts: DEFAULT_MAX_ATTEMPTS, retry: { kind: 'exponential', baseMs: 1000, maxMs: 60_000 } };
+  // The task engine knows linear and exponential; "fixed" is linear capped at its first delay.
+  const kind = policy.backoff === 'exponential' ? 'exponential' : 'linear';
+  const maxMs = policy.backoff === 'fixed' ? policy.initialDelayMs : policy.maxDelayMs;
+  return { maxAttempts: policy.maxAttempts, retry: { kind, baseMs: policy.initialDelayMs, maxMs } };
+}
+
+/**
+ * The outcome that keys an outcome-keyed `next`, read from the stage's task outputs:
+ * 1. `outputs.outcome` when it is a string;
+ * 2. else the first declared output of the stage (e.g. `severity_classification`) whose value is
+ *    a string naming a key of the `next` map;
+ * 3. else, for a `next` map, any string output value naming one of its keys.
+ * Null when none applies (a sequential `next` needs no outcome).
+ */
+export function outcomeOf(stage: StageDefinition, outputs: Readonly<Record<string, unknown>>): string | null {
+  const direct = outputs['outcome'];
+  if (typeof direct === 'string') return direct;
+  if (stage.next.kind !== 'by_outcome') return null;
+  const keys = new Set(Object.keys(stage.next.targets));
+  for (const name of stage.outputs ?? []) {
+    const v = outputs[name];
+    if (typeof v === 'string' && keys.has(v)) return v;
+  }
+  for (const v of Object.values(outputs)) if (typeof v === 'string' && keys.has(v)) return v;
+  return null;
+}
+
+/** Builds a run's events while evolving a working copy, so later decisions see earlier ones. */
+class Plan {
+  readonly events: RunEvent[] = [];
+  constructor(
+    public state: ExistingRun,
+    readonly ctx: RunDeciderContext,
+    readonly now: string,
+  ) {}
+
+  emit(event: RunEvent): void {
+    this.events.push(event);
+    this.state = evolveRun(this.state, event) as ExistingRun;
+  }
+
+  /** Run params with the workflow's defaults under them (conditions see the same). */
+  get params(): Readonly<Record<string, unknown>> {
+    const defaults = Object.fromEntries(Object.entries(this.ctx.def.params).filter(([, p]) => p.default !== undefined).map(([k, p]) => [k, p.default]));
+    return { ...defaults, ...this.state.params };
+  }
+
+  get runId(): string {
+    return this.state.runId;
+  }
+
+  stage(id: string): StageDefinition {
+    const s = this.ctx.def.stages[id];
+    if (s === undefined) throw new BatonError('INTERNAL', `workflow ${this.ctx.def.id} has no stage ${id}`);
+    return s;
+  }
+
+  /** Starts (or skips) a stage that became ready; paused runs defer it (evolve records that). */
+  startStage(stageId: string): void {
+    // A failing run (on_failure steps under way) starts nothing new.
+    if (this.state.status !== 'running' || this.state.failure !== null) return;
+    const current = this.state.stages[stageId];
+    if (current?.status === 'running') return;
+    const stage = this.stage(stageId);
+    let skip: SkipDecision;
+    try {
+      skip = shouldSkip(stage, conditionContext(this.ctx.def, runResults(this.state), this.state.params, this.state.trigger));
+    } catch (err) {
+      this.failStage(stageId, (current?.iteration ?? 0) + 1, `condition could not be evaluated: ${(err as Error).message}`);
+      return;
+    }
+    if (skip.skip) {
+      const provisional = evolveRun(this.state, { type: 'StageSkipped', data: { runId: this.runId, stageId, reason: skip.reason, next: { ready: [], waiting: [] }, skippedAt: this.now } }) as ExistingRun;
+      const next = nextStages(this.ctx.def, stageId, undefined, runResults(provisional));
+      this.emit({ type: 'StageSkipped', data: { runId: this.runId, stageId, reason: skip.reason, next: { ready: next.ready, waiting: next.waiting }, skippedAt: this.now } });
+      this.follow(next.ready);
+      return;
+    }
+    const iteration = (current?.iteration ?? 0) + 1;
+    const specs: StageTaskSpec[] = [];
+    const policy = backoffOf(effectiveRetry(this.ctx.def, stage));
+    const upstream = Object.fromEntries(Object.values(this.state.stages).filter((s) => s.status === 'succeeded').map((s) => [s.stageId, s.outputs]));
+    for (const t of stageTasks(stage)) {
+      const req = requirementFor(t.agent, this.params, this.state.trigger);
+      if (!req.ok) {
+        this.failStage(stageId, iteration, `task ${t.id}: ${req.error}`);
+        return;
+      }
+      if (req.requirement === null) continue;
+      const branch = stage.branches.find((b) => b.id === t.id);
+      specs.push({
+        key: t.id,
+        taskId: this.ctx.taskId(this.runId, stageId, iteration, t.id),
+        action: t.action,
+        requirement: req.requirement,
+        priority: this.state.priority,
+        agent: agentLabel(t.agent),
+        timeoutMs: branch?.timeoutMs ?? stage.timeoutMs,
+        maxAttempts: policy.maxAttempts,
+        retry: policy.retry,
+        inputs: {
+          workflowId: this.ctx.def.id,
+          runId: this.runId,
+          stageId,
+          iteration,
+          params: this.state.params,
+          stageParams: branch?.params ?? stage.params,
+          artifacts: branch?.inputs ?? stage.inputs,
+          tickets: branch?.tickets ?? null,
+          trigger: this.state.trigger,
+          upstream,
+          // Recorded for the agent, not enforced yet: approvals and quality gates are a later step.
+          qualityGate: stage.qualityGate,
+          approvers: stage.approvers,
+          requiresApproval: stage.requiresApproval,
+        },
+      });
+    }
+    const slaDueAt = stage.slaMs === null ? null : new Date(Date.parse(this.now) + stage.slaMs).toISOString();
+    this.emit({ type: 'StageStarted', data: { runId: this.runId, stageId, iteration, tasks: specs, slaMs: stage.slaMs, slaDueAt, startedAt: this.now } });
+    // A stage with no agent task (orchestrator actions, e.g. `notify_stakeholders`) is done by the control plane at once.
+    if (specs.length === 0) this.completeStage(stageId);
+  }
+
+  follow(ready: readonly string[]): void {
+    for (const id of ready) this.startStage(id);
+  }
+
+  completeStage(stageId: string): void {
+    const stage = this.stage(stageId);
+    const record = this.state.stages[stageId];
+    if (record === undefined) return;
+    const own = record.tasks[stageId];
+    const outputs: Record<string, unknown> = {};
+    for (const [key, t] of Object.entries(record.tasks)) if (key !== stageId && t.status === 'succeeded') Object.assign(outputs, t.outputs);
+    if (own !== undefined) Object.assign(outputs, own.outputs);
+    const outcome = outcomeOf(stage, outputs);
+    const base = { runId: this.runId, stageId, iteration: record.iteration, outcome, outputs, completedAt: this.now };
+    const provisional = evolveRun(this.state, { type: 'StageCompleted', data: { ...base, next: { ready: [], waiting: [] } } }) as ExistingRun;
+    const next = nextStages(this.ctx.def, stageId, outcome ?? undefined, runResults(provisional));
+    const plan: NextPlan = { ready: next.ready, waiting: next.waiting };
+    this.emit({ type: 'StageCompleted', data: { ...base, next: plan } });
+    if (next.unmatchedOutcome !== null) {
+      this.failRun(stageId, `stage ${stageId} reported outcome "${next.unmatchedOutcome}", which its next map does not name`);
+      return;
+    }
+    if (next.loopExhausted !== null && next.loopExhausted.continueWith === null) {
+      this.failRun(stageId, `stage ${stageId} went back to ${next.loopExhausted.backTo} ${next.loopExhausted.maxIterations} times (loop bound reached)`);
+      return;
+    }
+    this.follow(plan.ready);
+  }
+
+  /**
+   * A stage failed for good. If its `next` map names a `failed` outcome, the run goes there;
+   * otherwise the run fails (after its `on_failure` steps).
+   */
+  failStage(stageId: string, iteration: number, error: string): void {
+    const stage = this.stage(stageId);
+    const routed = stage.next.kind === 'by_outcome' && stage.next.targets['failed'] !== undefined;
+    let plan: NextPlan = { ready: [], waiting: [] };
+    if (routed) {
+      const provisional = evolveRun(this.state, { type: 'StageFailed', data: { runId: this.runId, stageId, iteration, error, next: plan, failedAt: this.now } }) as ExistingRun;
+      const next = nextStages(this.ctx.def, stageId, 'failed', runResults(provisional));
+      plan = { ready: next.ready, waiting: next.waiting };
+    }
+    this.emit({ type: 'StageFailed', data: { runId: this.runId, stageId, iteration, error, next: plan, failedAt: this.now } });
+    if (routed) this.follow(plan.ready);
+    else this.failRun(stageId, `stage ${stageId} failed: ${error}`);
+  }
+
+  /** Runs the `on_failure` tasks first (stage's own list, else the workflow's); then RunFailed. */
+  failRun(stageId: string | null, reason: string): void {
+    if (!isOpen(this.state) || this.state.failure !== null) return;
+    const stage = stageId === null ? undefined : this.ctx.def.stages[stageId];
+    const steps: readonly FailureStep[] = stage !== undefined && stage.onFailure.length > 0 ? stage.onFailure : this.ctx.def.errorHandling.onFailure;
+    const tasks: StageTaskSpec[] = [];
+    const notifications: FailureNotification[] = [];
+    steps.forEach((step, i) => {
+      if (step.kind === 'notify') {
+        notifications.push({ channel: step.channel, target: step.target, message: step.message });
+        return;
+      }
+      const req = requirementFor(step.agent, this.params, this.state.trigger);
+      if (!req.ok || req.requirement === null) return;
+      const key = `on_failure_${i + 1}`;
+      tasks.push({
+        key,
+        taskId: this.ctx.taskId(this.runId, FAILURE_STEPS_STAGE, 1, key),
+        action: step.action,
+        requirement: req.requirement,
+        priority: this.state.priority,
+        agent: agentLabel(step.agent),
+        timeoutMs: null,
+        maxAttempts: 1,
+        retry: { kind: 'exponential', baseMs: 1000, maxMs: 60_000 },
+        inputs: { workflowId: this.ctx.def.id, runId: this.runId, stageId, reason, params: this.state.params, trigger: this.state.trigger },
+      });
+    });
+    if (tasks.length > 0 || notifications.length > 0) {
+      this.emit({ type: 'FailureStepsStarted', data: { runId: this.runId, stageId, reason, tasks, notifications, startedAt: this.now } });
+    }
+    if (tasks.length === 0) this.emit({ type: 'RunFailed', data: { runId: this.runId, stageId, error: reason, openTaskIds: openTaskIds(this.state), failedAt: this.now } });
+  }
+
+  /** Completes the run when nothing runs or waits to start any more. */
+  settle(): void {
+    if (!isOpen(this.state)) return;
+    const f = this.state.failure;
+    if (f !== null) {
+      if (Object.values(f.tasks).every((s) => s !== 'running')) {
+        this.emit({ type: 'RunFailed', data: { runId: this.runId, stageId: f.stageId, error: f.reason, openTaskIds: openTaskIds(this.state), failedAt: this.now } });
+      }
+      return;
+    }
+    const running = Object.values(this.state.stages).some((s) => s.status === 'running');
+    if (running || this.state.deferred.length > 0) return;
+    this.emit({ type: 'RunCompleted', data: { runId: this.runId, completedAt: this.now } });
+  }
+}
+
+function existing(state: RunState): ExistingRun {
+  if (!state.exists) throw new NotFoundError('run', 'unknown');
+  return state;
+}
+
+function open(state: RunState, what: string): ExistingRun {
+  const s = existing(state);
+  if (s.status !== 'running' && s.status !== 'paused') throw new IllegalTransitionError(`run ${s.runId} is ${s.status}; it cannot ${what}`, { runId: s.runId, status: s.status });
+  return s;
+}
+
+/**
+ * The run aggregate: decides the events of one command against the run's state and its pinned
+ * workflow definition. Pure. Stage graph rules come from `@baton/workflow-dsl` (initialStages,
+ * nextStages, shouldSkip, stageTasks, branchSyncState); see docs/workflows.md "Runtime".
+ *
+ * Approvals (`approvers`, `requires_approval`) and `quality_gate` are passed to the agent in the
+ * task inputs and recorded, but NOT enforced here yet: a stage completes when its tasks do.
+ */
+export function decideRun(command: RunCommand, state: RunState, ctx: RunDeciderContext): RunEvent[] {
+  const now = command.metadata.now;
+  switch (command.type) {
+    case 'StartRun': {
+      if (state.exists) return [];
+      const d = command.data;
+      const started: RunEvent = {
+        type: 'RunStarted',
+        data: { runId: d.runId, workflowId: ctx.def.id, version: ctx.def.version, hash: ctx.def.hash, params: d.params, priority: d.priority, trigger: d.trigger, startedAt: now },
+      };
+      const plan = new Plan(evolveRun(state, started) as ExistingRun, ctx, now);
+      plan.events.push(started);
+      plan.follow(initialStages(ctx.def));
+      plan.settle();
+      return plan.events;
+    }
+    case 'RecordTaskResult': {
+      const s = existing(state);
+      if (!isOpen(s)) return [];
+      const d = command.data;
+      const where = s.taskIndex[d.taskId];
+      if (where === undefined) return [];
+      const plan = new Plan(s, ctx, now);
+      const finished: RunEvent = {
+        type: 'StageTaskFinished',
+        data: { runId: s.runId, stageId: where.stageId, iteration: where.iteration, key: where.key, taskId: d.taskId, status: d.status, agentId: d.agentId, outputs: d.outputs, error: d.error, finishedAt: now },
+      };
+      if (where.stageId === FAILURE_STEPS_STAGE) {
+        if (s.failure?.tasks[d.taskId] !== 'running') return [];
+        plan.emit(finished);
+        plan.settle();
+        return plan.events;
+      }
+      const record = s.stages[where.stageId];
+      if (record === undefined || record.status !== 'running' || record.iteration !== where.iteration || record.tasks[where.key]?.status !== 'running') return [];
+      plan.emit(finished);
+      const after = plan.state.stages[where.stageId];
+      const stage = plan.stage(where.stageId);
+      const taskResults = Object.fromEntries(Object.entries(after?.tasks ?? {}).map(([k, t]) => [k, { status: t.status, outputs: t.outputs }]));
+      // Orchestrator parts of a stage (no task) count as done.
+      for (const t of stageTasks(stage)) if (!(t.id in taskResults)) taskResults[t.id] = { status: 'succeeded', outputs: {} };
+      const sync = branchSyncState(stage, taskResults);
+      if (sync === 'succeeded') plan.completeStage(where.stageId);
+      else if (sync === 'failed') {
+        const errors = Object.values(after?.tasks ?? {}).filter((t) => t.status === 'failed').map((t) => `${t.spec.key}: ${t.error ?? 'failed'}`);
+        plan.failStage(where.stageId, where.iteration, errors.join('; '));
+      }
+      plan.settle();
+      return plan.events;
+    }
+    case 'CancelRun': {
+      const s = open(state, 'be cancelled');
+      return [{ type: 'RunCancelled', data: { runId: s.runId, reason: command.data.reason, openTaskIds: openTaskIds(s), cancelledAt: now } }];
+    }
+    case 'PauseRun': {
+      const s = open(state, 'be paused');
+      if (s.status === 'paused') return [];
+      return [{ type: 'RunPaused', data: { runId: s.runId, reason: command.data.reason, pausedAt: now } }];
+    }
+    case 'ResumeRun': {
+      const s = open(state, 'be resumed');
+      if (s.status !== 'paused') throw new IllegalTransitionError(`run ${s.runId} is not paused`, { runId: s.runId, status: s.status });
+      const plan = new Plan(s, ctx, now);
+      plan.emit({ type: 'RunResumed', data: { runId: s.runId, resumedAt: now } });
+      plan.follow([...s.deferred]);
+      plan.settle();
+      return plan.events;
+    }
+    case 'BreachSla': {
+      const s = existing(state);
+      if (!isOpen(s)) return [];
+      const record = s.stages[command.data.stageId];
+      if (record === undefined || record.status !== 'running' || record.iteration !== command.data.iteration || record.slaBreached || record.slaMs === null) return [];
+      return [
+        {
+          type: 'StageSlaBreached',
+          data: { runId: s.runId, workflowId: s.workflowId, stageId: record.stageId, iteration: record.iteration, slaMs: record.slaMs, startedAt: record.startedAt ?? now, breachedAt: now },
+        },
+      ];
+    }
+    default: {
+      const unreachable: never = command;
+      return unreachable;
+    }
+  }
+}

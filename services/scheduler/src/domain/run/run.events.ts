@@ -1,0 +1,149 @@
+import { BatonError, type RecordedEvent, type RetryBackoff, type TaskPriority, type TaskRequirement } from '@baton/contracts';
+
+/** One task a stage creates through the task engine (its own agent, or one parallel branch). */
+export interface StageTaskSpec {
+  /** The task's key inside the stage: the stage id for its own task, else the branch id. */
+  readonly key: string;
+  readonly taskId: string;
+  readonly action: string;
+  readonly requirement: TaskRequirement;
+  /** The run's priority. */
+  readonly priority: TaskPriority;
+  /** The agent selector as written (`MCT-QA-001`, `role:architect`), for results. */
+  readonly agent: string;
+  readonly timeoutMs: number | null;
+  readonly maxAttempts: number;
+  readonly retry: RetryBackoff;
+  readonly inputs: Readonly<Record<string, unknown>>;
+}
+
+/** A notification an `on_failure` list asks for: recorded here, delivered by the notifier. */
+export interface FailureNotification {
+  readonly channel: string;
+  readonly target: string | null;
+  readonly message: string | null;
+}
+
+/** Where a run goes after a stage finished: start `ready`, mark `waiting` (fan-in not yet met). */
+export interface NextPlan {
+  readonly ready: readonly string[];
+  readonly waiting: readonly string[];
+}
+
+type E<T extends string, D> = { readonly type: T; readonly data: D };
+
+/** Events of the `run-<runId>` stream. */
+export type RunEvent =
+  | E<
+      'RunStarted',
+      {
+        readonly runId: string;
+        readonly workflowId: string;
+        /** The pinned definition: a run never changes version. */
+        readonly version: string;
+        readonly hash: string;
+        /** Resolved with `resolveParams` (defaults applied, types checked). */
+        readonly params: Readonly<Record<string, unknown>>;
+        readonly priority: TaskPriority;
+        /** The triggering work item (or `{}`), visible to conditions as `trigger`. */
+        readonly trigger: Readonly<Record<string, unknown>>;
+        readonly startedAt: string;
+      }
+    >
+  | E<
+      'StageStarted',
+      {
+        readonly runId: string;
+        readonly stageId: string;
+        /** 1 the first time, +1 each time a loop comes back to the stage. */
+        readonly iteration: number;
+        readonly tasks: readonly StageTaskSpec[];
+        readonly slaMs: number | null;
+        readonly slaDueAt: string | null;
+        readonly startedAt: string;
+      }
+    >
+  | E<
+      'StageTaskFinished',
+      {
+        readonly runId: string;
+        readonly stageId: string;
+        readonly iteration: number;
+        readonly key: string;
+        readonly taskId: string;
+        readonly status: 'succeeded' | 'failed';
+        readonly agentId: string | null;
+        readonly outputs: Readonly<Record<string, unknown>>;
+        readonly error: string | null;
+        readonly finishedAt: string;
+      }
+    >
+  | E<
+      'StageCompleted',
+      {
+        readonly runId: string;
+        readonly stageId: string;
+        readonly iteration: number;
+        /** The outcome that keyed `next` (see `outcomeOf`), if any. */
+        readonly outcome: string | null;
+        readonly outputs: Readonly<Record<string, unknown>>;
+        readonly next: NextPlan;
+        readonly completedAt: string;
+      }
+    >
+  | E<'StageFailed', { readonly runId: string; readonly stageId: string; readonly iteration: number; readonly error: string; readonly next: NextPlan; readonly failedAt: string }>
+  | E<'StageSkipped', { readonly runId: string; readonly stageId: string; readonly reason: string; readonly next: NextPlan; readonly skippedAt: string }>
+  | E<
+      'StageSlaBreached',
+      {
+        readonly runId: string;
+        readonly workflowId: string;
+        readonly stageId: string;
+        readonly iteration: number;
+        readonly slaMs: number;
+        readonly startedAt: string;
+        readonly breachedAt: string;
+      }
+    >
+  | E<
+      'FailureStepsStarted',
+      {
+        readonly runId: string;
+        readonly stageId: string | null;
+        readonly reason: string;
+        readonly tasks: readonly StageTaskSpec[];
+        readonly notifications: readonly FailureNotification[];
+        readonly startedAt: string;
+      }
+    >
+  | E<'RunCompleted', { readonly runId: string; readonly completedAt: string }>
+  | E<'RunFailed', { readonly runId: string; readonly stageId: string | null; readonly error: string; readonly openTaskIds: readonly string[]; readonly failedAt: string }>
+  | E<'RunCancelled', { readonly runId: string; readonly reason: string; readonly openTaskIds: readonly string[]; readonly cancelledAt: string }>
+  | E<'RunPaused', { readonly runId: string; readonly reason: string | null; readonly pausedAt: string }>
+  | E<'RunResumed', { readonly runId: string; readonly resumedAt: string }>;
+
+export type RunEventType = RunEvent['type'];
+
+const RUN_EVENT_TYPES: ReadonlySet<string> = new Set<RunEventType>([
+  'RunStarted',
+  'StageStarted',
+  'StageTaskFinished',
+  'StageCompleted',
+  'StageFailed',
+  'StageSkipped',
+  'StageSlaBreached',
+  'FailureStepsStarted',
+  'RunCompleted',
+  'RunFailed',
+  'RunCancelled',
+  'RunPaused',
+  'RunResumed',
+]);
+
+/** Reads a stored event of a `run-*` stream as a {@link RunEvent}. */
+export function toRunEvent(recorded: Pick<RecordedEvent, 'type' | 'data' | 'streamId' | 'eventId'>): RunEvent {
+  if (!RUN_EVENT_TYPES.has(recorded.type)) {
+    throw new BatonError('INTERNAL', `stream ${recorded.streamId} holds unknown run event ${recorded.type}`, { eventId: recorded.eventId });
+  }
+  return { type: recorded.type, data: recorded.data } as RunEvent;
+}

@@ -1,0 +1,332 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  CancelRun,
+  GetRun,
+  GetWorkflow,
+  ListRuns,
+  ListWorkflows,
+  PauseRun,
+  RegisterWorkflow,
+  ResumeRun,
+  StartRun,
+  SubmitWorkItem,
+  ValidateWorkflow,
+  errorCodeOf,
+  runStreamId,
+  type WorkflowResultView,
+} from '@baton/contracts';
+import { BatonClient } from '@baton/messaging';
+import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { startScheduler, type SchedulerApp } from './adapters/scheduler.app';
+import { FakeAgentRegistry } from './testing/agent-events';
+import { WorkflowAgentCrew } from './testing/workflow-agents';
+
+const EXAMPLES = path.resolve(__dirname, '../../../examples/workflows');
+
+describe('workflow runs (real NATS + Postgres, in-process scheduler, simulated agents)', () => {
+  let tdb: TestDatabase;
+  let scheduler: SchedulerApp;
+  let nc: NatsConnection;
+  let client: BatonClient;
+  let crew: WorkflowAgentCrew;
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase('scheduler_runs');
+    scheduler = await startScheduler({
+      databaseUrl: tdb.url,
+      natsUrl: testNatsUrl(),
+      httpPort: 0,
+      httpHost: '127.0.0.1',
+      logger: false,
+      agingIntervalMs: 60_000,
+      leaseTtlMs: 3000,
+      dispatchPollMs: 500,
+      timerPollMs: 200,
+      dispatchBatchSize: 200,
+      consumerName: uniqueId('sched-runs'),
+      agentEventsFrom: 'new',
+    });
+    nc = await connect({ servers: testNatsUrl() });
+    client = new BatonClient(nc, { timeoutMs: 15_000 });
+    crew = new WorkflowAgentCrew(testNatsUrl(), new FakeAgentRegistry(jetstream(nc)));
+    await waitFor(() => scheduler.lease.isHeld(), { what: 'the dispatcher lease' });
+  });
+
+  afterAll(async () => {
+    await crew?.close();
+    await nc?.close();
+    await scheduler?.close();
+    await tdb?.drop();
+  });
+
+  const register = (yaml: string, file = 'test.yml') => client.command(RegisterWorkflow, { yaml, file }, { commandId: randomUUID() });
+  const start = (workflowId: string, params: Record<string, unknown> = {}) =>
+    client.command(StartRun, { workflowId, params, priority: 'P1' }, { commandId: randomUUID() });
+  const run = (runId: string) => client.query(GetRun, { runId });
+  const runWhere = (runId: string, ok: (r: WorkflowResultView) => boolean, what: string, timeoutMs = 30_000) =>
+    waitFor(
+      async () => {
+        const r = await run(runId);
+        return ok(r) ? r : undefined;
+      },
+      { what: `run ${runId} ${what}`, timeoutMs },
+    );
+  const finished = (runId: string) => runWhere(runId, (r) => r.state !== 'running' && r.state !== 'paused', 'finished');
+  /** `StageStarted:x` / `StageCompleted:x` … of a run, in stream order. */
+  const stageLog = async (runId: string) =>
+    (await scheduler.store.readStream(runStreamId(runId)))
+      .filter((e) => e.type.startsWith('Stage') && e.type !== 'StageTaskFinished')
+      .map((e) => `${e.type}:${(e.data as { stageId: string }).stageId}`);
+
+  it('validates without registering and reports located errors; registering is idempotent by content', async () => {
+    const bad = await client.command(ValidateWorkflow, { yaml: 'name: x\nsteps:\n  - id: a\n    agent: a\n    action: go\n    next: nowhere\n', file: 'bad.yml' }, { commandId: randomUUID() });
+    expect(bad.ok).toBe(false);
+    expect(bad.errors[0]?.text).toMatch(/^bad\.yml:\d+:\d+: /);
+    await expect(register('name: x\nsteps:\n  - id: a\n    agent: a\n    action: go\n    next: nowhere\n', 'bad.yml')).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: { errors: [expect.objectContaining({ file: 'bad.yml', text: expect.stringMatching(/^bad\.yml:\d+:\d+: .*nowhere/) })] },
+    });
+    const yaml = `name: Idem ${uniqueId()}\nversion: 1.0.0\nsteps:\n  - id: a\n    agent: a\n    action: go\n`;
+    const first = await register(yaml);
+    expect(first.created).toBe(true);
+    expect(await register(yaml)).toEqual({ ...first, created: false });
+    await expect(register(yaml.replace('action: go', 'action: went'))).rejects.toMatchObject({ code: 'CONFLICT' });
+    const got = await client.query(GetWorkflow, { workflowId: first.workflowId });
+    expect(got).toMatchObject({ version: '1.0.0', hash: first.hash, yaml, stages: ['a'] });
+    await waitFor(async () => (await client.query(ListWorkflows, {})).workflows.some((w) => w.workflowId === first.workflowId), { what: 'the definition in list-workflows' });
+  });
+
+  it('runs a DAG with fan-out and fan-in in dependency order', async () => {
+    const p = uniqueId('dag');
+    const yaml = `
+name: DAG ${p}
+version: 1.0.0
+steps:
+  - id: plan
+    agent: ${p}-planner
+    action: plan
+  - id: backend
+    agent: ${p}-be
+    action: build_backend
+    depends_on: [plan]
+  - id: frontend
+    agent: ${p}-fe
+    action: build_frontend
+    depends_on: [plan]
+  - id: join
+    agent: ${p}-qa
+    action: integrate
+    depends_on: [backend, frontend]
+`;
+    const { workflowId } = await register(yaml);
+    await crew.add([{ agentId: `${p}-planner` }, { agentId: `${p}-be` }, { agentId: `${p}-fe` }, { agentId: `${p}-qa` }]);
+    const { runId } = await start(workflowId);
+    const done = await finished(runId);
+    expect(done.status).toBe('success');
+    const log = await stageLog(runId);
+    const at = (entry: string) => {
+      const i = log.indexOf(entry);
+      expect({ entry, found: i >= 0 }).toEqual({ entry, found: true });
+      return i;
+    };
+    expect(at('StageStarted:backend')).toBeGreaterThan(at('StageCompleted:plan'));
+    expect(at('StageStarted:frontend')).toBeGreaterThan(at('StageCompleted:plan'));
+    expect(at('StageStarted:join')).toBeGreaterThan(at('StageCompleted:backend'));
+    expect(at('StageStarted:join')).toBeGreaterThan(at('StageCompleted:frontend'));
+    expect(log.filter((e) => e.startsWith('StageStarted'))).toHaveLength(4);
+    expect(done.metrics).toEqual({ totalSteps: 4, successfulSteps: 4, failedSteps: 0, skippedSteps: 0 });
+  });
+
+  it('routes a bug work item to Bug Fix, follows the P0 outcome to immediate_fix and answers get-run as a WorkflowResult', async () => {
+    const p = uniqueId('bug');
+    const yaml = (await readFile(path.join(EXAMPLES, 'bug-fix.yml'), 'utf8')).replaceAll('MCT-', `${p}-MCT-`);
+    const reg = await register(yaml, 'bug-fix.yml');
+    expect(reg.workflowId).toBe('WF-BUG-001');
+    // Routing reads the definitions read model, which follows the store.
+    await waitFor(async () => (await client.query(ListWorkflows, {})).workflows.some((w) => w.workflowId === 'WF-BUG-001'), { what: 'Bug Fix in list-workflows' });
+    const component = `${p}-payments`;
+    await crew.add([
+      { agentId: `${p}-MCT-QA-001`, behaviour: (a) => (a.stageId === 'triage' ? { severity_classification: 'P0', 'reproduction_steps.md': 'steps' } : { verified: true }) },
+      { agentId: `${p}-fixer`, capabilities: [component], behaviour: () => ({ fix: 'patched' }) },
+      { agentId: `${p}-MCT-SEC-001` },
+    ]);
+    const routed = await client.command(SubmitWorkItem, { itemId: p, type: 'bug', title: 'checkout fails', priority: 'P0', payload: { component } }, { commandId: randomUUID() });
+    expect(routed).toEqual({ itemId: p, workflowId: 'WF-BUG-001', runId: expect.any(String) });
+    const unrouted = await client.command(SubmitWorkItem, { itemId: `${p}-x`, type: 'no-such-type', payload: {} }, { commandId: randomUUID() });
+    expect(unrouted).toEqual({ itemId: `${p}-x`, workflowId: null, runId: null });
+
+    const result = await finished(routed.runId!);
+    expect(result).toMatchObject({
+      workflowId: 'WF-BUG-001',
+      runId: routed.runId,
+      status: 'success',
+      state: 'success',
+      startTime: expect.any(String),
+      endTime: expect.any(String),
+      duration: expect.any(Number),
+      metrics: { totalSteps: 6, successfulSteps: 4, failedSteps: 0, skippedSteps: 0 },
+    });
+    const steps = Object.fromEntries(result.steps.map((s) => [s.stepId, s]));
+    expect(steps['triage']).toMatchObject({ status: 'success', agent: `${p}-MCT-QA-001`, outcome: 'P0', output: { severity_classification: 'P0' } });
+    expect(steps['immediate_fix']).toMatchObject({ status: 'success', agent: `${p}-fixer`, output: { fix: 'patched' } });
+    expect(steps['scheduled_fix']?.status).toBe('pending');
+    expect(steps['backlog']?.status).toBe('pending');
+    expect(steps['verification']?.status).toBe('success');
+    const runs = await client.query(ListRuns, { workflowId: 'WF-BUG-001', limit: 10 });
+    expect(runs.runs.map((r) => r.runId)).toContain(routed.runId);
+  });
+
+  it('skips on a false condition, waits for the parallel sync point and loops back within its bound', async () => {
+    const p = uniqueId('loop');
+    let reviews = 0;
+    const yaml = `
+workflow:
+  name: Loop ${p}
+  id: loop-${p}
+  version: "1"
+  params:
+    with_docs: { type: boolean, default: false }
+  stages:
+    - stage: implement
+      parallel_agents:
+        - { id: be, agent: ${p}-be, action: backend }
+        - { id: fe, agent: ${p}-fe, action: frontend }
+      sync_point: all_complete
+      next: docs
+    - stage: docs
+      agent: ${p}-writer
+      action: write_docs
+      condition: params.with_docs
+      next: review
+    - stage: review
+      agent: ${p}-reviewer
+      action: review
+      next: { approved: done, rejected: implement }
+      loop: { back_to: implement, max_iterations: 3 }
+    - stage: done
+      agent: ${p}-be
+      action: merge
+`;
+    const { workflowId } = await register(yaml);
+    await crew.add([
+      { agentId: `${p}-be`, behaviour: () => ({ api: 'v1' }) },
+      { agentId: `${p}-fe`, behaviour: () => ({ ui: 'ok' }) },
+      { agentId: `${p}-writer` },
+      { agentId: `${p}-reviewer`, behaviour: () => ({ outcome: ++reviews < 2 ? 'rejected' : 'approved' }) },
+    ]);
+    const { runId } = await start(workflowId);
+    const result = await finished(runId);
+    expect(result.status).toBe('success');
+    const log = await stageLog(runId);
+    expect(log).toEqual([
+      'StageStarted:implement',
+      'StageCompleted:implement',
+      'StageSkipped:docs',
+      'StageStarted:review',
+      'StageCompleted:review',
+      'StageStarted:implement',
+      'StageCompleted:implement',
+      'StageSkipped:docs',
+      'StageStarted:review',
+      'StageCompleted:review',
+      'StageStarted:done',
+      'StageCompleted:done',
+    ]);
+    const events = await scheduler.store.readStream(runStreamId(runId));
+    // The sync point: each implement iteration completed only after both branch tasks finished.
+    for (let i = 0; i < events.length; i++) {
+      if (events[i]!.type !== 'StageCompleted' || (events[i]!.data as { stageId: string }).stageId !== 'implement') continue;
+      const finishedBefore = events.slice(0, i).filter((e) => e.type === 'StageTaskFinished' && (e.data as { stageId: string }).stageId === 'implement');
+      expect(finishedBefore.length % 2).toBe(0);
+      expect(finishedBefore.length).toBeGreaterThanOrEqual(2);
+    }
+    const steps = Object.fromEntries(result.steps.map((s) => [s.stepId, s]));
+    expect(steps['implement']).toMatchObject({ runs: 2, output: { api: 'v1', ui: 'ok' } });
+    expect(steps['docs']).toMatchObject({ status: 'skipped', error: 'condition "params.with_docs" is false' });
+  });
+
+  it('pauses (no new stage starts), resumes, and cancels with its open tasks', async () => {
+    const p = uniqueId('ctl');
+    const yaml = `
+name: Control ${p}
+version: 1.0.0
+steps:
+  - id: first
+    agent: ${p}-a
+    action: one
+  - id: second
+    agent: ${p}-a
+    action: two
+  - id: third
+    agent: ${p}-hold
+    action: three
+`;
+    const { workflowId } = await register(yaml);
+    const releases: (() => void)[] = [];
+    await crew.add([
+      {
+        agentId: `${p}-a`,
+        behaviour: (a) =>
+          a.stageId === 'first'
+            ? new Promise<Record<string, unknown>>((resolve) => releases.push(() => resolve({ step: 'first' })))
+            : { step: a.stageId },
+      },
+    ]);
+    const { runId } = await start(workflowId);
+    await waitFor(() => releases.length === 1, { what: 'the first task in the agent' });
+    expect(await client.command(PauseRun, { runId, reason: 'hold on' }, { commandId: randomUUID() })).toEqual({ runId, status: 'paused' });
+    releases[0]!();
+    await runWhere(runId, (r) => r.steps[0]?.status === 'success', 'first step recorded while paused');
+    const paused = await run(runId);
+    expect(paused).toMatchObject({ state: 'paused', status: 'running' });
+    expect(paused.steps[1]?.status).toBe('pending');
+    expect(await stageLog(runId)).toEqual(['StageStarted:first', 'StageCompleted:first']);
+
+    expect(await client.command(ResumeRun, { runId }, { commandId: randomUUID() })).toEqual({ runId, status: 'running' });
+    // `third` goes to an agent nobody runs: the run waits there until cancelled.
+    await runWhere(runId, (r) => r.steps[2]?.status === 'running', 'third step running');
+    const thirdTask = (await run(runId)).steps[2]!.taskIds[0]!;
+    expect(await client.command(CancelRun, { runId, reason: 'not needed' }, { commandId: randomUUID() })).toEqual({ runId, status: 'cancelled' });
+    const cancelled = await run(runId);
+    expect(cancelled).toMatchObject({ state: 'cancelled', status: 'failure', error: 'not needed' });
+    await waitFor(async () => (await scheduler.store.readStream(`task-${thirdTask}`)).some((e) => e.type === 'TaskCancelled'), { what: 'the open task cancelled' });
+    await expect(client.command(ResumeRun, { runId }, { commandId: randomUUID() })).rejects.toMatchObject({ code: 'ILLEGAL_TRANSITION' });
+  });
+
+  it('runs the Feature Development example to the end with agents that approve everything', async () => {
+    const p = uniqueId('feat');
+    const yaml = (await readFile(path.join(EXAMPLES, 'feature-development.yml'), 'utf8')).replaceAll('MCT-', `${p}-MCT-`);
+    const reg = await register(yaml, 'feature-development.yml');
+    const ids = [...new Set([...yaml.matchAll(new RegExp(`${p}-MCT-[A-Z]+-\\d+`, 'g'))].map((m) => m[0]))];
+    await crew.add(ids.map((agentId) => ({ agentId, behaviour: () => ({ outcome: 'approved', approved: true }) })));
+    const { runId } = await start(reg.workflowId);
+    const result = await finished(runId);
+    expect(result.status).toBe('success');
+    expect(result.metrics.failedSteps).toBe(0);
+    expect(result.steps.every((s) => s.status === 'success')).toBe(true);
+    const log = await stageLog(runId);
+    expect(log.filter((e) => e.startsWith('StageStarted')).map((e) => e.slice('StageStarted:'.length))).toEqual(result.steps.map((s) => s.stepId));
+  });
+
+  it('fires a cron-scheduled workflow from its durable timer', async () => {
+    const p = uniqueId('cron');
+    const yaml = `name: Cron ${p}\nversion: 1.0.0\nschedule: "* * * * * *"\nsteps:\n  - id: tick\n    agent: ${p}-ticker\n    action: tick\n`;
+    const { workflowId } = await register(yaml);
+    await crew.add([{ agentId: `${p}-ticker` }]);
+    const fired = await waitFor(
+      async () => (await client.query(ListRuns, { workflowId, state: 'success', limit: 10 })).runs[0],
+      { what: 'a cron run to finish', timeoutMs: 30_000 },
+    );
+    expect(fired.runId).toMatch(/^cron-/);
+  });
+
+  it('answers NOT_FOUND for unknown runs and workflows', async () => {
+    await expect(run('no-such-run')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const err = await start('no-such-workflow').catch((e: unknown) => e);
+    expect(errorCodeOf(err)).toBe('NOT_FOUND');
+  });
+});

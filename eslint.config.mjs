@@ -30,7 +30,7 @@ export default tseslint.config(
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'] },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'] },
             { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:data-access', 'type:contracts', 'type:util'] },
-            ...['scheduler', 'agent-registry', 'handoff-validator', 'escalation', 'metrics', 'notifier', 'gateway', 'cli', 'mcp'].map(
+            ...['scheduler', 'agent-registry', 'handoff-validator', 'escalation', 'metrics', 'notifier', 'gateway', 'cli', 'mcp', 'sim-agents'].map(
               (s) => ({ sourceTag: `scope:${s}`, onlyDependOnLibsWithTags: [`scope:${s}`, 'scope:shared'] }),
             ),
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },

@@ -1,10 +1,27 @@
 #!/usr/bin/env bash
-# The run command (`npm start`): brings Baton up on this machine as local processes.
-# Starts NATS and PostgreSQL (scripts/infra.sh), then every service under services/,
-# waits until each answers /health/ready, and prints where they are. Ctrl-C stops them.
+# The run command (`npm start`): brings Baton up on this machine as local processes and shows
+# it working.
 #
-#   npm start               run in the foreground
-#   npm start -- --detach   start and return (stop later with: npm start -- --stop)
+#   1. starts NATS and PostgreSQL (scripts/infra.sh), then every service under services/, and
+#      waits until each answers /health/ready;
+#   2. registers the example workflows (`baton workflows register examples/workflows`);
+#   3. starts a simulated team (tools/sim-agents with examples/agents.yaml; log in
+#      .baton/logs/sim-agents.log);
+#   4. runs the Feature Development workflow to its end (`baton workflows execute WF-FEAT-001
+#      --wait`), printing each stage as it starts and ends;
+#   5. keeps everything up until Ctrl-C.
+#
+#   npm start                   all of the above
+#   npm start -- --once         stop everything after the run; exit 0 when it succeeded, 1 if not
+#   npm start -- --no-demo      only the services (no workflows, no simulated agents, no run)
+#   npm start -- --detach       start (services, workflows, team) and return; stop with --stop
+#   npm start -- --stop         stop what --detach started
+#
+# Environment: DATABASE_URL and NATS_URL, when set, are used instead of the local defaults;
+# BATON_STATE_DIR (.baton) holds logs and pids; BATON_PORT_OFFSET (0) shifts every health port;
+# BATON_DEMO_WORKFLOW (WF-FEAT-001); BATON_RUN_TIMEOUT_S (600); SIM_* tune sim-agents
+# (SIM_DURATION_MS defaults to 200-600 here); AGENTS_FILE (examples/agents.yaml) and
+# HEARTBEAT_WINDOW_MS (15000) go to the agent-registry.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -13,17 +30,44 @@ LOG_DIR="$STATE_DIR/logs"
 PID_DIR="$STATE_DIR/pids"
 mkdir -p "$LOG_DIR" "$PID_DIR"
 
+once=0 demo=1 detach=0
+for arg in "$@"; do
+  case "$arg" in
+    --once) once=1 ;;
+    --no-demo) demo=0 ;;
+    --detach) detach=1 ;;
+    --stop) ;;
+    -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "[run] unknown option: $arg (see: npm start -- --help)" >&2; exit 2 ;;
+  esac
+done
+
+OFFSET="${BATON_PORT_OFFSET:-0}"
 declare -A PORTS=(
   [gateway]=3000 [scheduler]=3101 [agent-registry]=3102 [handoff-validator]=3103
   [escalation]=3104 [metrics]=3105 [notifier]=3106
 )
+port_of() { echo $(( ${PORTS[$1]:-0} + OFFSET )); }
+
+# Waits (up to 15 s) for a pid to end after SIGTERM, then kills it.
+stop_pid() {
+  local pid="$1" deadline
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  deadline=$(( $(date +%s) + 15 ))
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ "$(date +%s)" -gt "$deadline" ]; then kill -KILL "$pid" 2>/dev/null || true; break; fi
+    sleep 0.1
+  done
+}
 
 stop_all() {
-  local f pid
+  local f
+  # Agents first, so they leave before the services they talk to.
+  if [ -f "$PID_DIR/sim-agents.pid" ]; then stop_pid "$(cat "$PID_DIR/sim-agents.pid")"; rm -f "$PID_DIR/sim-agents.pid"; fi
   for f in "$PID_DIR"/*.pid; do
     [ -e "$f" ] || continue
-    pid="$(cat "$f")"
-    if kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid" 2>/dev/null || true; fi
+    stop_pid "$(cat "$f")"
     rm -f "$f"
   done
   echo "[run] services stopped (NATS and PostgreSQL keep running; npm run infra:down stops them)"
@@ -31,9 +75,17 @@ stop_all() {
 
 if [ "${1:-}" = "--stop" ]; then stop_all; exit 0; fi
 
+# Ctrl-C or SIGTERM at any point stops what was started.
+trap 'echo; stop_all; exit 130' INT TERM
+
+given_db="${DATABASE_URL:-}" given_nats="${NATS_URL:-}"
 bash scripts/infra.sh up
 eval "$(bash scripts/infra.sh env)"
+DATABASE_URL="${given_db:-$DATABASE_URL}"
+NATS_URL="${given_nats:-$NATS_URL}"
 export DATABASE_URL NATS_URL
+export AGENTS_FILE="${AGENTS_FILE:-$ROOT/examples/agents.yaml}"
+export HEARTBEAT_WINDOW_MS="${HEARTBEAT_WINDOW_MS:-15000}"
 
 services=()
 for main in services/*/src/main.ts; do
@@ -46,7 +98,7 @@ for svc in "${services[@]}"; do
   if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
     echo "[run] $svc already running (pid $(cat "$pidf"))"; continue
   fi
-  port="${PORTS[$svc]:-0}"
+  port="$(port_of "$svc")"
   HTTP_PORT="$port" SERVICE_NAME="$svc" nohup node -r @swc-node/register "services/$svc/src/main.ts" >"$LOG_DIR/$svc.log" 2>&1 &
   echo $! >"$pidf"
   echo "[run] started $svc (pid $!, http://127.0.0.1:$port, log $LOG_DIR/$svc.log)"
@@ -54,7 +106,7 @@ done
 
 deadline=$(( $(date +%s) + 60 ))
 for svc in "${services[@]}"; do
-  port="${PORTS[$svc]:-0}"
+  port="$(port_of "$svc")"
   until curl -fsS -m 1 "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; do
     if ! kill -0 "$(cat "$PID_DIR/$svc.pid")" 2>/dev/null; then
       echo "[run] $svc exited during start; last lines of its log:" >&2
@@ -72,11 +124,73 @@ done
 
 echo
 echo "Baton is up. NATS $NATS_URL, PostgreSQL ${DATABASE_URL//:baton@/:***@}"
-for svc in "${services[@]}"; do printf '  %-18s http://127.0.0.1:%s/health/ready\n' "$svc" "${PORTS[$svc]:-0}"; done
+for svc in "${services[@]}"; do printf '  %-18s http://127.0.0.1:%s/health/ready\n' "$svc" "$(port_of "$svc")"; done
 
-if [ "${1:-}" = "--detach" ]; then exit 0; fi
-trap 'stop_all; exit 0' INT TERM
+baton() { node "$ROOT/tools/cli/bin/baton.js" --nats "$NATS_URL" "$@"; }
+run_status=0
+
+if [ "$demo" = 1 ]; then
+  echo
+  echo "[run] registering the example workflows: baton workflows register examples/workflows"
+  if ! baton workflows register examples/workflows; then
+    echo "[run] registering the example workflows failed (above)" >&2
+    stop_all; exit 1
+  fi
+
+  simf="$PID_DIR/sim-agents.pid"
+  if [ -f "$simf" ] && kill -0 "$(cat "$simf")" 2>/dev/null; then
+    echo "[run] sim-agents already running (pid $(cat "$simf"))"
+  else
+    : >"$LOG_DIR/sim-agents.log"
+    SIM_DURATION_MS="${SIM_DURATION_MS:-200-600}" nohup node -r @swc-node/register tools/sim-agents/src/main.ts \
+      --agents "${SIM_AGENTS_FILE:-examples/agents.yaml}" >"$LOG_DIR/sim-agents.log" 2>&1 &
+    echo $! >"$simf"
+    echo "[run] started a simulated team: sim-agents (pid $!, log $LOG_DIR/sim-agents.log)"
+    deadline=$(( $(date +%s) + 60 ))
+    until grep -qE '"type":"sim\.ready"|agent\(s\) working on' "$LOG_DIR/sim-agents.log" 2>/dev/null; do
+      if ! kill -0 "$(cat "$simf")" 2>/dev/null; then
+        echo "[run] sim-agents exited during start; last lines of its log:" >&2
+        tail -n 30 "$LOG_DIR/sim-agents.log" >&2
+        stop_all; exit 1
+      fi
+      if [ "$(date +%s)" -gt "$deadline" ]; then
+        echo "[run] sim-agents not ready within 60 s; see $LOG_DIR/sim-agents.log" >&2
+        stop_all; exit 1
+      fi
+      sleep 0.2
+    done
+    echo "[run] $(grep -m1 -E 'agent\(s\) working on' "$LOG_DIR/sim-agents.log" | sed 's/^\[sim-agents\] //' || echo 'simulated team ready')"
+  fi
+
+  if [ "$detach" = 1 ]; then
+    echo
+    echo "Run a workflow: npm run baton -- workflows execute ${BATON_DEMO_WORKFLOW:-WF-FEAT-001} --wait"
+    echo "Stop everything: npm start -- --stop"
+    exit 0
+  fi
+
+  workflow="${BATON_DEMO_WORKFLOW:-WF-FEAT-001}"
+  echo
+  echo "[run] running $workflow: baton workflows execute $workflow --wait"
+  if baton workflows execute "$workflow" --wait --timeout "${BATON_RUN_TIMEOUT_S:-600}"; then
+    echo "[run] $workflow finished successfully"
+  else
+    run_status=$?
+    echo "[run] $workflow did not succeed (exit $run_status); see $LOG_DIR/scheduler.log and $LOG_DIR/sim-agents.log" >&2
+  fi
+elif [ "$detach" = 1 ]; then
+  exit 0
+fi
+
+if [ "$once" = 1 ]; then
+  stop_all
+  exit "$run_status"
+fi
+
+echo
+echo "Try: npm run baton -- workflows list | runs list | agents health | tasks list   (docs/cli.md)"
 echo "Press Ctrl-C to stop."
+trap 'echo; stop_all; exit 0' INT TERM
 while :; do
   for svc in "${services[@]}"; do
     if ! kill -0 "$(cat "$PID_DIR/$svc.pid" 2>/dev/null || echo 0)" 2>/dev/null; then

@@ -1,0 +1,85 @@
+/**
+ * Preload for a benchmarked service (`node -r @swc-node/register -r ./bench/pg-query-counter.ts ...`):
+ * counts every Postgres round trip the process makes through `pg` (Client#query, which Pool#query,
+ * Kysely and the event store all end up calling), by statement, with the time from the call to
+ * its result. Changes nothing else. On SIGUSR2 it writes a snapshot (cumulative since start) to
+ * `BENCH_PG_COUNTER_FILE` (atomically: write + rename), so a bench can diff two snapshots.
+ * Without `BENCH_PG_COUNTER_FILE` it does nothing.
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { Client } from 'pg';
+
+export interface PgCounterSnapshot {
+  readonly snap: number;
+  readonly pid: number;
+  readonly total: { readonly calls: number; readonly ms: number };
+  readonly byStatement: Record<string, { calls: number; ms: number }>;
+}
+
+/** A short, stable label of a statement: its name (prepared) or its first words, whitespace collapsed. */
+export function statementLabel(arg: unknown): string {
+  let text: string | undefined;
+  let name: string | undefined;
+  if (typeof arg === 'string') text = arg;
+  else if (arg && typeof arg === 'object') {
+    const o = arg as { text?: unknown; name?: unknown };
+    if (typeof o.text === 'string') text = o.text;
+    if (typeof o.name === 'string') name = o.name;
+  }
+  const words = (text ?? '').replace(/\s+/g, ' ').trim().slice(0, 110);
+  return name ? `[${name}] ${words.slice(0, 60)}` : words || '(submittable)';
+}
+
+const file = process.env.BENCH_PG_COUNTER_FILE;
+if (file) {
+  const stats = new Map<string, { calls: number; ms: number }>();
+  let calls = 0;
+  let totalMs = 0;
+  let snap = 0;
+  const note = (label: string, ms: number): void => {
+    calls++;
+    totalMs += ms;
+    const s = stats.get(label);
+    if (s) {
+      s.calls++;
+      s.ms += ms;
+    } else stats.set(label, { calls: 1, ms });
+  };
+  const proto = Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const original = proto.query;
+  proto.query = function countedQuery(this: unknown, ...args: unknown[]): unknown {
+    const label = statementLabel(args[0]);
+    const t0 = performance.now();
+    const last = args.length - 1;
+    const cb = args[last];
+    if (typeof cb === 'function') {
+      args[last] = (...r: unknown[]) => {
+        note(label, performance.now() - t0);
+        return (cb as (...a: unknown[]) => unknown)(...r);
+      };
+      return original.apply(this, args);
+    }
+    const result = original.apply(this, args);
+    if (result && typeof (result as Promise<unknown>).then === 'function') {
+      (result as Promise<unknown>).then(
+        () => note(label, performance.now() - t0),
+        () => note(label, performance.now() - t0),
+      );
+    } else {
+      note(label, 0);
+    }
+    return result;
+  };
+  process.on('SIGUSR2', () => {
+    snap++;
+    const out: PgCounterSnapshot = {
+      snap,
+      pid: process.pid,
+      total: { calls, ms: totalMs },
+      byStatement: Object.fromEntries([...stats].map(([k, v]) => [k, { ...v }])),
+    };
+    writeFileSync(`${file}.tmp`, JSON.stringify(out));
+    renameSync(`${file}.tmp`, file);
+  });
+}

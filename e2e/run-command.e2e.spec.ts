@@ -1,0 +1,135 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { parseWorkflowOrThrow } from '@baton/workflow-dsl';
+import { createTestDatabase, type TestDatabase } from '@baton/testing';
+
+// The run command as a user runs it: `bash scripts/run.sh --once` brings up every service,
+// registers the example workflows, starts the simulated team and runs Feature Development to
+// its end. Isolated from anything else on the machine: its own database, its own NATS server
+// (scripts/infra.sh on free ports, state in a temp dir) and shifted health ports.
+
+const root = path.resolve(__dirname, '..');
+const SERVICE_PORTS = [3000, 3101, 3102, 3103, 3104, 3105, 3106];
+const RUN_DEADLINE_MS = 300_000;
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** An offset that moves every service's health port onto a free one. */
+async function freePortOffset(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const offset = 20_000 + Math.floor(Math.random() * 20_000);
+    const free = await Promise.all(SERVICE_PORTS.map((p) => portFree(p + offset)));
+    if (free.every(Boolean)) return offset;
+  }
+  throw new Error('no free block of service ports found');
+}
+
+interface Exit {
+  readonly code: number | null;
+  readonly output: string;
+}
+
+function runToExit(proc: ChildProcess, output: string[], timeoutMs: number): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGTERM');
+      reject(new Error(`scripts/run.sh --once did not exit within ${timeoutMs} ms; output:\n${output.join('')}`));
+    }, timeoutMs);
+    proc.once('error', reject);
+    proc.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output: output.join('') });
+    });
+  });
+}
+
+describe('npm start -- --once (e2e)', () => {
+  let db: TestDatabase;
+  let stateDir: string;
+  let env: NodeJS.ProcessEnv;
+  let proc: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('e2e_run_command');
+    stateDir = await mkdtemp(path.join(os.tmpdir(), 'baton-run-'));
+    const [natsPort, monitorPort, offset] = [await freePort(), await freePort(), await freePortOffset()];
+    env = {
+      ...process.env,
+      // `node` must be the Node 24 running this test (scripts spawn `node`).
+      PATH: `${path.dirname(process.execPath)}:${process.env['PATH'] ?? ''}`,
+      NODE_OPTIONS: '',
+      NO_COLOR: '1',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: db.url,
+      BATON_STATE_DIR: stateDir,
+      BATON_NATS_PORT: String(natsPort),
+      BATON_NATS_MONITOR_PORT: String(monitorPort),
+      BATON_PORT_OFFSET: String(offset),
+    };
+    delete env['NATS_URL'];
+    delete env['AGENTS_FILE'];
+    delete env['JEST_WORKER_ID'];
+  });
+
+  afterAll(async () => {
+    if (proc && proc.exitCode === null) {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc?.once('close', r));
+    }
+    // Stops the NATS server infra.sh started for this test (PostgreSQL was reused, so it stays).
+    if (env) await new Promise((r) => spawn('bash', ['scripts/infra.sh', 'down'], { cwd: root, env, stdio: 'ignore' }).once('close', r));
+    await db?.drop();
+    if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it(
+    'brings Baton up, runs Feature Development with the simulated team to success, names every stage, and stops',
+    async () => {
+      const output: string[] = [];
+      proc = spawn('bash', ['scripts/run.sh', '--once'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      proc.stdout?.on('data', (d: Buffer) => output.push(d.toString()));
+      proc.stderr?.on('data', (d: Buffer) => output.push(d.toString()));
+      const { code, output: text } = await runToExit(proc, output, RUN_DEADLINE_MS);
+      const logs = async (name: string): Promise<string> => readFile(path.join(stateDir, 'logs', `${name}.log`), 'utf8').catch(() => '(no log)');
+      if (code !== 0) throw new Error(`run.sh exited ${code}\n${text}\n--- scheduler.log ---\n${await logs('scheduler')}\n--- sim-agents.log ---\n${(await logs('sim-agents')).slice(-4000)}`);
+
+      expect(text).toContain('Baton is up.');
+      expect(text).toMatch(/feature-development\.yml\s+│ WF-FEAT-001\s+│ 1\.0\.0\s+│ registered/);
+      expect(text).toMatch(/\[run\] \d+ agent\(s\) working on nats:\/\/127\.0\.0\.1:\d+/);
+      const workflow = parseWorkflowOrThrow(await readFile(path.join(root, 'examples/workflows/feature-development.yml'), 'utf8'));
+      expect(workflow.stageOrder.length).toBeGreaterThan(5);
+      for (const stage of workflow.stageOrder) {
+        expect(text).toMatch(new RegExp(`▶ stage ${stage} started`));
+        expect(text).toMatch(new RegExp(`✓ stage ${stage} succeeded`));
+      }
+      const n = workflow.stageOrder.length;
+      expect(text).toMatch(new RegExp(`run run-\\S+ ended: success in .* \\(${n} succeeded, 0 failed, 0 skipped of ${n}\\)`));
+      expect(text).toContain('[run] WF-FEAT-001 finished successfully');
+      expect(text).toContain('[run] services stopped');
+
+      // --once stopped everything it started: no pid files are left.
+      expect(await readdir(path.join(stateDir, 'pids'))).toEqual([]);
+    },
+    RUN_DEADLINE_MS + 60_000,
+  );
+});

@@ -1,0 +1,79 @@
+// A NATS server (with JetStream) of this test file alone. Services answer commands in queue
+// groups shared by every replica on a server; on a NATS that other test runs use at the same
+// time, their schedulers and registries (with other databases) would answer ours. The e2e tier
+// is about whole processes, so each file that starts services gets a server of its own when a
+// `nats-server` binary is at hand (the one scripts/infra.sh installs), else the shared one.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { env, testNatsUrl, waitFor } from '@baton/testing';
+import { freePort, RunningProcess } from './stack';
+
+export interface E2eNats {
+  readonly url: string;
+  /** `private` (a server of this file) or `shared` (the harness's). */
+  readonly kind: 'private' | 'shared';
+  stop(): Promise<void>;
+}
+
+/** nats-server 2.10 or later: the version with multi-filter consumers the services use. */
+function usableBinary(candidate: string): boolean {
+  if (!existsSync(candidate)) return false;
+  try {
+    const out = execFileSync(candidate, ['--version'], { encoding: 'utf8', timeout: 5000 });
+    const m = /v?(\d+)\.(\d+)\./.exec(out);
+    return m !== null && (Number(m[1]) > 2 || (Number(m[1]) === 2 && Number(m[2]) >= 10));
+  } catch {
+    return false;
+  }
+}
+
+function findNatsServer(): string | undefined {
+  const onPath = (process.env['PATH'] ?? '').split(path.delimiter).map((d) => path.join(d, 'nats-server'));
+  const candidates = [env('BATON_NATS_SERVER'), path.join(env('BATON_TOOLS_DIR') ?? path.join(os.homedir(), '.cache', 'baton', 'bin'), 'nats-server'), ...onPath];
+  return candidates.find((c): c is string => c !== undefined && usableBinary(c));
+}
+
+/**
+ * Starts a private nats-server with JetStream on a free port (storage in a temp dir, removed on
+ * stop). Falls back to the harness's shared server when no usable binary is found or
+ * `BATON_E2E_SHARED_NATS=1`.
+ */
+export async function startE2eNats(): Promise<E2eNats> {
+  const binary = env('BATON_E2E_SHARED_NATS') === '1' ? undefined : findNatsServer();
+  if (!binary) {
+    process.stderr.write('[e2e] using the shared NATS server: concurrent runs of other services on it may answer this file\'s commands\n');
+    return { url: testNatsUrl(), kind: 'shared', stop: async () => undefined };
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'baton-e2e-nats-'));
+  const port = await freePort();
+  const proc = new RunningProcess('nats-server', spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const url = `nats://127.0.0.1:${port}`;
+  const stop = async (): Promise<void> => {
+    await proc.stop(5000);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor(
+      async () => {
+        proc.assertRunning();
+        const nc = await connect({ servers: url, reconnect: false, timeout: 1000 });
+        try {
+          await (await jetstreamManager(nc)).getAccountInfo();
+          return true;
+        } finally {
+          await nc.close();
+        }
+      },
+      { timeoutMs: 20_000, intervalMs: 100, what: `private nats-server on ${url}` },
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, kind: 'private', stop };
+}

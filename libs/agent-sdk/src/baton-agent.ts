@@ -1,0 +1,529 @@
+import { randomUUID } from 'node:crypto';
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import {
+  AcceptTask,
+  AGENT_INBOX_STREAM,
+  AgentInboxAssignment,
+  agentInboxConsumer,
+  BatonError,
+  CompleteTask,
+  decodeJson,
+  errorCodeOf,
+  FailTask,
+  RegisterAgent,
+  ReportBlocked,
+  ReportProgress,
+  ReportUnblocked,
+  Subjects,
+  UpdateAgent,
+  type AgentHeartbeat,
+  type DataOf,
+  type MessageDefinition,
+  type RegisterAgentData,
+  type ReplyOf,
+} from '@baton/contracts';
+import { stderrLogger, type AgentActivity, type AgentLogger, type AgentTask, type DistributiveOmit, type TaskActivity } from './activity';
+import { ConcurrencyLimiter } from './concurrency';
+import { failureOf } from './errors';
+import { outputsOf, settlementOf, type TaskOutputs } from './outcome';
+import { CommandClient, reportCommandId, sleep, type CommandClientOptions } from './wire';
+
+/** An agent's profile as the registry keeps it (`register-agent` data without the id). */
+export interface AgentProfile {
+  readonly role: string;
+  readonly name?: string;
+  readonly capabilities?: readonly string[];
+  readonly model?: string;
+  /** Tasks worked at once; also the inbox handler's concurrency. Default 1. */
+  readonly maxConcurrency?: number;
+  readonly peers?: readonly string[];
+  readonly lead?: string;
+}
+
+export interface BatonAgentOptions {
+  /** The agent's id: the registry's key and the `<id>` of `baton.agent.<id>.*`. */
+  readonly agentId: string;
+  /** NATS server(s), used when no `connection` is given. Default `nats://127.0.0.1:4222`. */
+  readonly servers?: string | readonly string[];
+  /** An open connection to use instead (not closed by {@link BatonAgent.stop}). */
+  readonly connection?: NatsConnection;
+  /** Heartbeat period. Keep it well under the registry's `HEARTBEAT_WINDOW_MS`. Default 5000 ms. */
+  readonly heartbeatIntervalMs?: number;
+  /**
+   * Ack wait of the durable inbox consumer: an assignment not acknowledged for this long (the
+   * agent died) is delivered again; a running handler keeps it alive. Default 10000 ms.
+   */
+  readonly inboxAckWaitMs?: number;
+  /** How long `start` waits for the scheduler's inbox stream to exist. Default 30000 ms. */
+  readonly inboxStreamWaitMs?: number;
+  /** Time-outs and retries of commands. */
+  readonly commands?: CommandClientOptions;
+  readonly logger?: AgentLogger;
+  /** Called for every {@link AgentActivity}; must not throw (what it throws is logged). */
+  readonly onActivity?: (activity: AgentActivity) => void;
+}
+
+/** What a handler can do while it works one task. Every report carries the task's lease epoch. */
+export interface TaskContext {
+  readonly agentId: string;
+  readonly taskId: string;
+  readonly leaseEpoch: number;
+  readonly attempt: number;
+  /** Aborted when the task is lost (STALE_LEASE) or {@link BatonAgent.stop} runs out of time. */
+  readonly signal: AbortSignal;
+  /** Reports progress (0–100), with an optional message and tokens used so far. */
+  progress(percent: number, message?: string, tokensUsed?: number): Promise<void>;
+  /** Reports the task blocked (waiting on something outside the agent). */
+  blocked(reason: string): Promise<void>;
+  /** Reports the task unblocked. */
+  unblocked(): Promise<void>;
+  readonly log: AgentLogger;
+}
+
+/**
+ * Works one task: returns its outputs (completes it) or throws (fails it; see `TaskFailure` for
+ * a code and `retryable`).
+ */
+export type TaskHandler = (task: AgentTask, ctx: TaskContext) => Promise<TaskOutputs | void> | TaskOutputs | void;
+
+interface InFlight {
+  msg: JsMsg;
+  readonly task: AgentTask;
+  readonly abort: AbortController;
+  abortedBy?: 'lost' | 'stop';
+  /** The refusal of a report (STALE_LEASE …) when one ended the handling. */
+  reportError?: unknown;
+}
+
+const KEEPALIVE_FRACTION = 3;
+
+function isNotFound(err: unknown, what: 'stream' | 'consumer'): boolean {
+  const name = (err as { name?: unknown }).name;
+  const message = String((err as { message?: unknown }).message ?? '');
+  return what === 'stream'
+    ? name === 'StreamNotFoundError' || /stream not found/i.test(message)
+    : name === 'ConsumerNotFoundError' || /consumer not found/i.test(message);
+}
+
+/**
+ * An agent on Baton: registers its profile, heartbeats, and works the tasks the scheduler pushes
+ * to its durable inbox, with at most `maxConcurrency` at a time. See the package's index for a
+ * complete example.
+ */
+export class BatonAgent {
+  private readonly client: CommandClient;
+  private readonly logger: AgentLogger;
+  private readonly inFlight = new Map<string, InFlight>();
+  private profile: AgentProfile | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private messages: ConsumerMessages | undefined;
+  private loop: Promise<void> | undefined;
+  private limiter: ConcurrencyLimiter | undefined;
+  private running = false;
+  private stopping = false;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    private readonly ownsConnection: boolean,
+    private readonly options: BatonAgentOptions,
+  ) {
+    this.client = new CommandClient(nc, options.commands);
+    this.logger = options.logger ?? stderrLogger(options.agentId);
+  }
+
+  /**
+   * Connects (or takes `options.connection`). Nothing is sent yet: call {@link register}, then
+   * {@link start}.
+   */
+  static async connect(options: BatonAgentOptions): Promise<BatonAgent> {
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(options.agentId)) {
+      throw new BatonError('VALIDATION_FAILED', `agent id "${options.agentId}" must be one NATS subject token: letters, digits, dash or underscore`);
+    }
+    if (options.connection) return new BatonAgent(options.connection, false, options);
+    const servers = options.servers ?? 'nats://127.0.0.1:4222';
+    try {
+      const nc = await connect({ servers: typeof servers === 'string' ? servers : [...servers], name: `baton-agent-${options.agentId}` });
+      return new BatonAgent(nc, true, options);
+    } catch (err) {
+      throw new BatonError('UNAVAILABLE', `cannot connect to NATS at ${String(servers)}: ${(err as Error).message}`, undefined, true, { cause: err });
+    }
+  }
+
+  get agentId(): string {
+    return this.options.agentId;
+  }
+
+  /** Tasks being worked now (the ids sent in heartbeats). */
+  get activeTasks(): readonly string[] {
+    return [...new Set([...this.inFlight.values()].map((f) => f.task.taskId))];
+  }
+
+  /**
+   * Registers the agent with the agent-registry, idempotently: a new agent is registered, an
+   * existing one gets its profile updated (nothing is appended when it is unchanged).
+   * Resolves with `created: false` for an agent that existed.
+   */
+  async register(profile: AgentProfile): Promise<{ agentId: string; revision: number; created: boolean }> {
+    const data: RegisterAgentData = {
+      agentId: this.agentId,
+      role: profile.role,
+      capabilities: [...(profile.capabilities ?? [])],
+      maxConcurrency: profile.maxConcurrency ?? 1,
+      peers: [...(profile.peers ?? [])],
+      ...(profile.name !== undefined ? { name: profile.name } : {}),
+      ...(profile.model !== undefined ? { model: profile.model } : {}),
+      ...(profile.lead !== undefined ? { lead: profile.lead } : {}),
+    };
+    let reply: { agentId: string; revision: number; created: boolean };
+    try {
+      const r = await this.client.command(RegisterAgent, data, { commandId: `register:${this.agentId}:${randomUUID()}` });
+      reply = { ...r, created: true };
+    } catch (err) {
+      if (errorCodeOf(err) !== 'CONFLICT') throw err;
+      const { agentId, ...fields } = data;
+      const r = await this.client.command(UpdateAgent, { agentId, ...fields }, { commandId: `update:${this.agentId}:${randomUUID()}` });
+      reply = { ...r, created: false };
+    }
+    this.profile = profile;
+    this.emit({ type: 'registered', agentId: this.agentId, created: reply.created });
+    return reply;
+  }
+
+  /** Sends any Baton command (e.g. `GetTask` is a query: use {@link query}). Throws BatonError. */
+  command<D extends MessageDefinition>(def: D, data: DataOf<D>, commandId?: string): Promise<ReplyOf<D>> {
+    return this.client.command(def, data, commandId === undefined ? {} : { commandId });
+  }
+
+  /** Sends any Baton query, e.g. `agent.query(GetTask, { taskId })`. Throws BatonError. */
+  query<D extends MessageDefinition>(def: D, data: DataOf<D>): Promise<ReplyOf<D>> {
+    return this.client.query(def, data);
+  }
+
+  /**
+   * Starts heartbeats and the inbox: every assignment (also those made while the agent was away)
+   * is accepted, handed to `onTask`, then completed with its outputs or failed with its error.
+   * The assignment is acknowledged only once that is recorded, so a crash delivers it again.
+   * `concurrency` defaults to the registered `maxConcurrency` (1 when not registered here).
+   */
+  async start(onTask: TaskHandler, opts: { concurrency?: number } = {}): Promise<void> {
+    if (this.running) throw new BatonError('CONFLICT', `agent ${this.agentId} is already started`);
+    if (this.nc.isClosed()) throw new BatonError('UNAVAILABLE', `agent ${this.agentId}: the NATS connection is closed`);
+    const concurrency = opts.concurrency ?? this.profile?.maxConcurrency ?? 1;
+    this.limiter = new ConcurrencyLimiter(concurrency);
+    this.running = true;
+    this.stopping = false;
+    this.startHeartbeat();
+    try {
+      const durable = await this.ensureInboxConsumer(concurrency);
+      const consumer = await jetstream(this.nc).consumers.get(AGENT_INBOX_STREAM, durable);
+      this.messages = await consumer.consume({ max_messages: concurrency });
+    } catch (err) {
+      this.stopHeartbeat();
+      this.running = false;
+      throw err instanceof BatonError ? err : new BatonError('UNAVAILABLE', `agent ${this.agentId}: cannot consume its inbox: ${(err as Error).message}`, undefined, true, { cause: err });
+    }
+    const messages = this.messages;
+    const limiter = this.limiter;
+    this.loop = (async () => {
+      for await (const m of messages) {
+        if (this.stopping) {
+          m.nak();
+          continue;
+        }
+        const task = this.parseAssignment(m);
+        if (!task) continue;
+        const key = `${task.taskId}#${task.leaseEpoch}`;
+        const current = this.inFlight.get(key);
+        if (current) {
+          // Delivered again while still being worked (ack wait passed): keep the newest delivery to ack.
+          current.msg = m;
+          continue;
+        }
+        await limiter.acquire();
+        const entry: InFlight = { msg: m, task, abort: new AbortController() };
+        this.inFlight.set(key, entry);
+        void this.work(entry, onTask).finally(() => {
+          this.inFlight.delete(key);
+          limiter.release();
+        });
+      }
+    })().catch((err: unknown) => this.logger.error(`inbox loop ended: ${(err as Error).message}`));
+  }
+
+  /**
+   * Stops taking assignments and waits for the tasks in hand to finish (drain), up to
+   * `timeoutMs` (default 30000); then aborts their `signal` and leaves their assignments to be
+   * delivered again. Stops heartbeats and closes the connection if the agent opened it.
+   */
+  async stop(opts: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    await this.messages?.close().catch(() => undefined);
+    await this.loop;
+    if (this.limiter) {
+      const limiter = this.limiter;
+      const idleWithin = async (ms: number): Promise<boolean> => {
+        const timer = new AbortController();
+        try {
+          return await Promise.race([limiter.idle().then(() => true), sleep(ms, timer.signal).then(() => false)]);
+        } finally {
+          timer.abort();
+        }
+      };
+      if (!(await idleWithin(timeoutMs))) {
+        this.logger.warn(`stop: ${this.inFlight.size} task(s) still running after ${timeoutMs} ms; aborting them`);
+        for (const f of this.inFlight.values()) {
+          f.abortedBy = 'stop';
+          f.abort.abort(new BatonError('UNAVAILABLE', `agent ${this.agentId} is stopping`));
+        }
+        await idleWithin(timeoutMs);
+      }
+    }
+    this.stopHeartbeat();
+    this.running = false;
+    this.messages = undefined;
+    this.loop = undefined;
+    if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain().catch(() => undefined);
+  }
+
+  private startHeartbeat(): void {
+    const beat = (): void => {
+      if (this.nc.isClosed()) return;
+      const body: AgentHeartbeat = { agentId: this.agentId, activeTasks: [...this.activeTasks], sentAt: new Date().toISOString() };
+      try {
+        this.nc.publish(Subjects.agentHeartbeat(this.agentId), JSON.stringify(body));
+      } catch (err) {
+        this.logger.warn(`heartbeat not sent: ${(err as Error).message}`);
+      }
+    };
+    beat();
+    this.heartbeat = setInterval(beat, this.options.heartbeatIntervalMs ?? 5000);
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+
+  private async waitForInboxStream(jsm: JetStreamManager): Promise<void> {
+    const deadline = Date.now() + (this.options.inboxStreamWaitMs ?? 30_000);
+    let delay = 100;
+    for (;;) {
+      try {
+        await jsm.streams.info(AGENT_INBOX_STREAM);
+        return;
+      } catch (err) {
+        if (!isNotFound(err, 'stream')) throw err;
+        if (Date.now() >= deadline) {
+          throw new BatonError('UNAVAILABLE', `stream ${AGENT_INBOX_STREAM} does not exist: is the scheduler running?`, undefined, true);
+        }
+        this.logger.info(`waiting for stream ${AGENT_INBOX_STREAM} (created by the scheduler)`);
+        await sleep(delay);
+        delay = Math.min(delay * 2, 2000);
+      }
+    }
+  }
+
+  /** Creates or updates the durable `agent-<id>` consumer on the inbox stream; returns its name. */
+  private async ensureInboxConsumer(concurrency: number): Promise<string> {
+    const jsm = await jetstreamManager(this.nc);
+    await this.waitForInboxStream(jsm);
+    const durable = agentInboxConsumer(this.agentId);
+    const ackWait = nanos(this.options.inboxAckWaitMs ?? 10_000);
+    const exists = await jsm.consumers.info(AGENT_INBOX_STREAM, durable).then(
+      () => true,
+      (err: unknown) => {
+        if (isNotFound(err, 'consumer')) return false;
+        throw err;
+      },
+    );
+    if (!exists) {
+      try {
+        await jsm.consumers.add(AGENT_INBOX_STREAM, {
+          durable_name: durable,
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.All,
+          filter_subject: Subjects.agentInbox(this.agentId),
+          ack_wait: ackWait,
+          max_ack_pending: concurrency,
+        });
+        return durable;
+      } catch (err) {
+        if (!/already (exists|in use)/i.test((err as Error).message)) throw err;
+      }
+    }
+    await jsm.consumers.update(AGENT_INBOX_STREAM, durable, { ack_wait: ackWait, max_ack_pending: concurrency });
+    return durable;
+  }
+
+  private parseAssignment(m: JsMsg): AgentTask | undefined {
+    try {
+      const parsed = AgentInboxAssignment.safeParse(decodeJson(m.data));
+      if (parsed.success) return parsed.data;
+      this.logger.error(`inbox message ${m.seq} is not a task assignment (${parsed.error.issues.map((i) => i.message).join('; ')}); dropped`);
+    } catch (err) {
+      this.logger.error(`inbox message ${m.seq} is not JSON (${(err as Error).message}); dropped`);
+    }
+    m.term('not a task assignment');
+    return undefined;
+  }
+
+  private emit(activity: DistributiveOmit<AgentActivity, 'at'>): void {
+    if (!this.options.onActivity) return;
+    try {
+      this.options.onActivity({ ...activity, at: new Date().toISOString() } as AgentActivity);
+    } catch (err) {
+      this.logger.error(`onActivity threw: ${(err as Error).message}`);
+    }
+  }
+
+  private emitTask(task: AgentTask, activity: DistributiveOmit<TaskActivity, 'at' | 'agentId' | 'taskId' | 'action' | 'leaseEpoch' | 'attempt'>): void {
+    this.emit({ ...activity, agentId: this.agentId, taskId: task.taskId, action: task.action, leaseEpoch: task.leaseEpoch, attempt: task.attempt } as DistributiveOmit<AgentActivity, 'at'>);
+  }
+
+  private report(task: AgentTask): { taskId: string; agentId: string; leaseEpoch: number } {
+    return { taskId: task.taskId, agentId: this.agentId, leaseEpoch: task.leaseEpoch };
+  }
+
+  private context(entry: InFlight): TaskContext {
+    const { task } = entry;
+    const guard = async <T>(send: () => Promise<T>): Promise<T> => {
+      if (entry.reportError !== undefined) throw entry.reportError;
+      try {
+        return await send();
+      } catch (err) {
+        const { settlement } = settlementOf(err);
+        if (settlement !== 'deferred') {
+          entry.reportError = err;
+          if (settlement === 'lost') {
+            entry.abortedBy = 'lost';
+            entry.abort.abort(err);
+          }
+        }
+        throw err;
+      }
+    };
+    return {
+      agentId: this.agentId,
+      taskId: task.taskId,
+      leaseEpoch: task.leaseEpoch,
+      attempt: task.attempt,
+      signal: entry.abort.signal,
+      log: this.logger,
+      progress: async (percent, message, tokensUsed) => {
+        await guard(() =>
+          this.client.command(ReportProgress, {
+            ...this.report(task),
+            percent,
+            ...(message !== undefined ? { message } : {}),
+            ...(tokensUsed !== undefined ? { tokensUsed } : {}),
+          }),
+        );
+        this.emitTask(task, {
+          type: 'task.progress',
+          percent,
+          ...(message !== undefined ? { message } : {}),
+          ...(tokensUsed !== undefined ? { tokensUsed } : {}),
+        });
+      },
+      blocked: async (reason) => {
+        await guard(() => this.client.command(ReportBlocked, { ...this.report(task), reason }));
+        this.emitTask(task, { type: 'task.blocked', reason });
+      },
+      unblocked: async () => {
+        await guard(() => this.client.command(ReportUnblocked, this.report(task)));
+        this.emitTask(task, { type: 'task.unblocked' });
+      },
+    };
+  }
+
+  /** Ends the handling of an assignment after a refused or undeliverable report. */
+  private settle(entry: InFlight, err: unknown, during: string): void {
+    const { task } = entry;
+    const reason = (err as Error)?.message ?? String(err);
+    if (entry.abortedBy === 'stop') {
+      this.logger.info(`task ${task.taskId}: left for redelivery, the agent is stopping`);
+      this.emitTask(task, { type: 'task.deferred', code: 'UNAVAILABLE', reason: 'the agent stopped before the task finished' });
+      entry.msg.nak();
+      return;
+    }
+    const { settlement, code } = settlementOf(err);
+    switch (settlement) {
+      case 'lost':
+        this.logger.info(`task ${task.taskId} (epoch ${task.leaseEpoch}) is held by another agent now (${during}: STALE_LEASE); stopped working it`);
+        this.emitTask(task, { type: 'task.lost', reason });
+        this.ack(entry);
+        return;
+      case 'rejected':
+        this.logger.warn(`task ${task.taskId}: ${during} refused with ${code}: ${reason}; dropped`);
+        this.emitTask(task, { type: 'task.rejected', code, reason });
+        this.ack(entry);
+        return;
+      case 'deferred':
+        this.logger.warn(`task ${task.taskId}: ${during} failed with ${code}: ${reason}; it will be delivered again`);
+        this.emitTask(task, { type: 'task.deferred', code, reason });
+        entry.msg.nak(this.stopping ? undefined : 1000);
+        return;
+      default: {
+        const unreachable: never = settlement;
+        throw new BatonError('INTERNAL', `unknown settlement ${String(unreachable)}`);
+      }
+    }
+  }
+
+  private ack(entry: InFlight): void {
+    entry.msg.ackAck().catch((err: unknown) => this.logger.warn(`ack of task ${entry.task.taskId} failed (${(err as Error).message}); it may be delivered again`));
+  }
+
+  private async work(entry: InFlight, onTask: TaskHandler): Promise<void> {
+    const { task } = entry;
+    const keepAlive = setInterval(() => entry.msg.working(), Math.max(100, Math.floor((this.options.inboxAckWaitMs ?? 10_000) / KEEPALIVE_FRACTION)));
+    try {
+      this.emitTask(task, { type: 'task.received' });
+      try {
+        await this.client.command(AcceptTask, this.report(task), { commandId: reportCommandId('accept', task.taskId, this.agentId, task.leaseEpoch) });
+      } catch (err) {
+        return this.settle(entry, err, 'accept');
+      }
+      this.emitTask(task, { type: 'task.accepted' });
+
+      let outputs: TaskOutputs;
+      try {
+        outputs = outputsOf(await onTask(task, this.context(entry)));
+        // A handler that caught a refused report (lost lease, cancelled task) has nothing to complete.
+        if (entry.reportError !== undefined) throw entry.reportError;
+      } catch (err) {
+        if (entry.reportError !== undefined) return this.settle(entry, entry.reportError, 'report');
+        if (entry.abortedBy === 'stop') return this.settle(entry, err, 'handler');
+        const failure = failureOf(err);
+        try {
+          await this.client.command(
+            FailTask,
+            { ...this.report(task), error: failure.error, retryable: failure.retryable },
+            { commandId: reportCommandId('fail', task.taskId, this.agentId, task.leaseEpoch) },
+          );
+        } catch (reportErr) {
+          return this.settle(entry, reportErr, 'fail');
+        }
+        this.emitTask(task, { type: 'task.failed', error: failure.error, retryable: failure.retryable });
+        this.ack(entry);
+        return;
+      }
+      try {
+        await this.client.command(
+          CompleteTask,
+          { ...this.report(task), outputs: { ...outputs } },
+          { commandId: reportCommandId('complete', task.taskId, this.agentId, task.leaseEpoch) },
+        );
+      } catch (err) {
+        return this.settle(entry, err, 'complete');
+      }
+      this.emitTask(task, { type: 'task.completed', outputs });
+      this.ack(entry);
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+}

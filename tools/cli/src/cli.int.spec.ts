@@ -1,0 +1,253 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
+import { canConnect, testNatsUrl, waitFor } from '@baton/testing';
+import type { WorkflowResultView } from '@baton/contracts';
+
+// The real `baton` binary (node_modules/.bin/baton) as a child process, against a real NATS
+// server. "Nobody is listening" must be true whatever else runs on this machine, so the file
+// starts its own nats-server (the binary scripts/infra.sh uses) on a free port; without one it
+// falls back to the harness NATS.
+
+const root = path.resolve(__dirname, '..', '..', '..');
+const BATON = path.join(root, 'node_modules', '.bin', 'baton');
+const EXAMPLES = path.join(root, 'examples', 'workflows');
+const START_HINT = 'Is Baton running? Start it with: npm start';
+
+interface Result {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function baton(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(BATON, [...args], {
+      cwd: root,
+      // The shebang runs `node` from PATH: put this Node (24, from npm) first.
+      env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env['PATH'] ?? ''}`, NODE_OPTIONS: '', NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`baton ${args.join(' ')} did not exit within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    proc.once('error', reject);
+    proc.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function natsServerBinary(): string | undefined {
+  const candidates = [process.env['BATON_NATS_SERVER'], path.join(process.env['BATON_TOOLS_DIR'] ?? path.join(os.homedir(), '.cache', 'baton', 'bin'), 'nats-server')];
+  for (const dir of (process.env['PATH'] ?? '').split(':')) candidates.push(path.join(dir, 'nats-server'));
+  return candidates.find((c): c is string => c !== undefined && c !== '' && existsSync(c));
+}
+
+function exited(proc: ChildProcess): Promise<void> {
+  return proc.exitCode !== null || proc.signalCode !== null ? Promise.resolve() : new Promise((r) => proc.once('exit', () => r()));
+}
+
+describe('baton binary (int)', () => {
+  let natsUrl: string;
+  let server: ChildProcess | undefined;
+  let tmp: string;
+
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'baton-cli-'));
+    const bin = natsServerBinary();
+    if (bin === undefined) {
+      process.stderr.write('[cli.int] no nats-server binary found; using the harness NATS (it must have no Baton services attached)\n');
+      natsUrl = testNatsUrl();
+      return;
+    }
+    const port = await freePort();
+    server = spawn(bin, ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+    natsUrl = `nats://127.0.0.1:${port}`;
+    await waitFor(() => canConnect(natsUrl, port, 200), { timeoutMs: 15_000, intervalMs: 50, what: `private nats-server on ${natsUrl}` });
+  });
+
+  afterAll(async () => {
+    if (server && server.exitCode === null) {
+      server.kill('SIGTERM');
+      await exited(server);
+    }
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('exits 2 and asks whether Baton is running when no service answers', async () => {
+    const agents = await baton(['agents', 'list'], { NATS_URL: natsUrl });
+    expect(agents.code).toBe(2);
+    expect(agents.stdout).toBe('');
+    expect(agents.stderr.trim()).toBe(`baton: cannot reach the agent-registry at ${natsUrl} (no responders). ${START_HINT}`);
+
+    const runs = await baton(['workflows', 'list', '--nats', natsUrl]);
+    expect(runs.code).toBe(2);
+    expect(runs.stderr).toContain(`cannot reach the scheduler at ${natsUrl} (no responders). ${START_HINT}`);
+
+    const json = await baton(['--json', 'tasks', 'list', '--nats', natsUrl]);
+    expect(json.code).toBe(2);
+    expect(json.stdout).toBe('');
+    expect(json.stderr).toContain(START_HINT);
+  });
+
+  it('exits 2 and asks whether Baton is running when NATS itself is down', async () => {
+    const closed = await freePort();
+    const r = await baton(['agents', 'health', '--nats', `nats://127.0.0.1:${closed}`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`baton: cannot reach NATS at nats://127.0.0.1:${closed} (connection refused). ${START_HINT}`);
+  });
+
+  it('validates every example workflow locally (exit 0), with no NATS needed', async () => {
+    const files = (await readdir(EXAMPLES)).filter((f) => /\.ya?ml$/.test(f)).sort();
+    expect(files.length).toBeGreaterThan(0);
+    const r = await baton(['workflows', 'validate', ...files.map((f) => path.join('examples', 'workflows', f))], { NATS_URL: 'nats://127.0.0.1:1' });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    for (const f of files) expect(r.stdout).toContain(`ok  examples/workflows/${f}  `);
+    expect(r.stdout).toContain('ok  examples/workflows/feature-development.yml  WF-FEAT-001 v1.0.0');
+
+    const dir = await baton(['workflows', 'validate', 'examples/workflows']);
+    expect(dir.code).toBe(0);
+    expect(dir.stdout.trim().split('\n')).toHaveLength(files.length);
+  });
+
+  it('reports a broken workflow as file:line:col on stderr, exit 1', async () => {
+    const broken = path.join(tmp, 'broken.yml');
+    await writeFile(
+      broken,
+      ['workflow:', '  name: Broken', '  id: WF-BROKEN', '  stages:', '    - stage: build', '      agent: MCT-BE-001', '      action: implement_backend', '      next: deploy', ''].join('\n'),
+    );
+    const syntax = path.join(tmp, 'syntax.yml');
+    await writeFile(syntax, 'workflow:\n  name: [unclosed\n');
+
+    const r = await baton(['workflows', 'validate', broken, 'examples/workflows/bug-fix.yml', syntax]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${broken}:8:13: stage "build": next refers to unknown stage "deploy"`);
+    expect(r.stderr).toMatch(new RegExp(`${syntax.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: YAML syntax error`));
+    expect(r.stderr).toContain('baton: 2 of 3 workflow files invalid');
+    expect(r.stdout).toContain('ok  examples/workflows/bug-fix.yml');
+  });
+
+  describe('against a scheduler stand-in on the wire', () => {
+    let nc: NatsConnection;
+    const registered: { yaml: string; file: string }[] = [];
+    let polls = 0;
+
+    function reply(msg: Msg, body: unknown): void {
+      msg.respond(JSON.stringify(body));
+    }
+
+    function run(state: 'running' | 'success', steps: WorkflowResultView['steps']): WorkflowResultView {
+      return {
+        workflowId: 'WF-FEAT-001',
+        runId: 'run-int-1',
+        version: '1.0.0',
+        status: state,
+        state,
+        startTime: new Date().toISOString(),
+        ...(state === 'success' ? { endTime: new Date().toISOString(), duration: 1500 } : {}),
+        steps,
+        metrics: { totalSteps: steps.length, successfulSteps: steps.filter((s) => s.status === 'success').length, failedSteps: 0, skippedSteps: 0 },
+        params: {},
+        priority: 'P1',
+      };
+    }
+
+    beforeAll(async () => {
+      nc = await connect({ servers: natsUrl });
+      nc.subscribe('baton.cmd.scheduler.register-workflow', {
+        callback: (_e, msg) => {
+          const body = msg.json<{ data: { yaml: string; file: string } }>();
+          registered.push(body.data);
+          if (body.data.yaml.includes('CONFLICTING')) {
+            reply(msg, { ok: false, error: { code: 'CONFLICT', message: 'workflow WF-X version 1.0.0 is already registered with different content; bump "version" to publish a change' } });
+          } else reply(msg, { ok: true, data: { workflowId: 'WF-FEAT-001', version: '1.0.0', hash: 'h', created: true } });
+        },
+      });
+      nc.subscribe('baton.cmd.scheduler.validate-workflow', {
+        callback: (_e, msg) => {
+          const { data } = msg.json<{ data: { yaml: string; file: string } }>();
+          const bad = data.yaml.includes('CONFLICTING');
+          const text = `${data.file}:1:1: rejected by the scheduler`;
+          reply(msg, {
+            ok: true,
+            data: bad
+              ? { ok: false, errors: [{ file: data.file, line: 1, column: 1, message: 'rejected by the scheduler', text }], workflowId: null, version: null, hash: null }
+              : { ok: true, errors: [], workflowId: 'WF-FEAT-001', version: '1.0.0', hash: 'h' },
+          });
+        },
+      });
+      nc.subscribe('baton.cmd.scheduler.start-run', { callback: (_e, msg) => reply(msg, { ok: true, data: { runId: 'run-int-1', workflowId: 'WF-FEAT-001', version: '1.0.0' } }) });
+      nc.subscribe('baton.qry.scheduler.get-run', {
+        callback: (_e, msg) => {
+          polls += 1;
+          const step = (id: string, status: 'running' | 'success' | 'pending') => ({ stepId: id, agent: 'MCT-CPO-001', status, output: null, runs: status === 'success' ? 1 : 0, outcome: null, taskIds: [] });
+          const data =
+            polls === 1
+              ? run('running', [step('initiation', 'running'), step('requirements', 'pending')])
+              : polls === 2
+                ? run('running', [step('initiation', 'success'), step('requirements', 'running')])
+                : run('success', [step('initiation', 'success'), step('requirements', 'success')]);
+          reply(msg, { ok: true, data });
+        },
+      });
+      await nc.flush();
+    });
+
+    afterAll(async () => {
+      await nc?.close();
+    });
+
+    it('registers a workflow file, starts it and follows it to success (exit 0)', async () => {
+      const r = await baton(['workflows', 'execute', 'examples/workflows/feature-development.yml', '--wait', '--nats', natsUrl]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(registered.at(-1)?.file).toBe('examples/workflows/feature-development.yml');
+      expect(registered.at(-1)?.yaml).toContain('WF-FEAT-001');
+      expect(r.stdout).toContain('Registered WF-FEAT-001 v1.0.0 from examples/workflows/feature-development.yml');
+      for (const line of ['stage initiation started', 'stage initiation succeeded', 'stage requirements started', 'stage requirements succeeded', 'run run-int-1 ended: success']) {
+        expect(r.stdout).toContain(line);
+      }
+    });
+
+    it('validates with the scheduler on --remote', async () => {
+      const file = path.join(tmp, 'remote-bad.yml');
+      await writeFile(file, '# CONFLICTING\nworkflow: {}\n');
+      const r = await baton(['workflows', 'validate', '--remote', 'examples/workflows/feature-development.yml', file, '--nats', natsUrl]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain('ok  examples/workflows/feature-development.yml  WF-FEAT-001 v1.0.0');
+      expect(r.stderr).toContain(`${file}:1:1: rejected by the scheduler`);
+    });
+
+    it('prints an error reply as CODE: message with exit 1', async () => {
+      const file = path.join(tmp, 'conflicting.yml');
+      await writeFile(file, '# CONFLICTING\nworkflow:\n  name: X\n  id: WF-X\n  version: "1.0.0"\n  stages:\n    - stage: a\n      agent: MCT-BE-001\n      action: implement_backend\n');
+      const r = await baton(['workflows', 'register', file, '--nats', natsUrl]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`${file}: CONFLICT: workflow WF-X version 1.0.0 is already registered with different content`);
+      expect(r.stdout).toContain('failed (see below)');
+    });
+  });
+});

@@ -1,0 +1,47 @@
+import { Option, type Command } from '@commander-js/extra-typings';
+import { CancelRun, ListRuns, PauseRun, ResumeRun, RunState } from '@baton/contracts';
+import { oneOf, parsePositiveInt } from '../args';
+import type { CliContext } from '../context';
+import { formatRuns } from '../format';
+
+const CONTROLS = { cancel: CancelRun, pause: PauseRun, resume: ResumeRun } as const;
+const CONTROL_HELP = {
+  cancel: 'cancel a run and its open tasks',
+  pause: 'stop a run from starting new stages (running tasks go on)',
+  resume: 'let a paused run go on',
+} as const;
+
+export function registerRunCommands(program: Command, ctx: CliContext): void {
+  const runs = program.command('runs').description('workflow runs');
+
+  runs
+    .command('list')
+    .description('list runs, newest first')
+    .option('--workflow <id>', 'only runs of this workflow')
+    .addOption(new Option('--state <state>', `only runs in this state (${RunState.options.join(', ')})`).argParser(oneOf(RunState.options)))
+    .addOption(new Option('--limit <n>', 'at most this many').argParser(parsePositiveInt).default(100))
+    .action(async (opts) => {
+      const { runs: list } = await (await ctx.client()).query(ListRuns, {
+        limit: opts.limit,
+        ...(opts.workflow === undefined ? {} : { workflowId: opts.workflow }),
+        ...(opts.state === undefined ? {} : { state: opts.state }),
+      });
+      ctx.emit({ runs: list }, () => formatRuns(list, ctx.now(), ctx.paint));
+    });
+
+  for (const name of ['cancel', 'pause', 'resume'] as const) {
+    runs
+      .command(name)
+      .description(CONTROL_HELP[name])
+      .argument('<runId>', 'run id')
+      .option('--reason <text>', 'why (kept in the run history)')
+      .action(async (runId, opts) => {
+        const reply = await (await ctx.client()).command(
+          CONTROLS[name],
+          { runId, ...(opts.reason === undefined ? {} : { reason: opts.reason }) },
+          { commandId: ctx.newId() },
+        );
+        ctx.emit(reply, () => `run ${reply.runId}: ${ctx.paint(reply.status, reply.status === 'cancelled' ? 'bad' : 'busy')}`);
+      });
+  }
+}

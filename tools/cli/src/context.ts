@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import { paintFor, type Paint } from './format';
+import { connectBaton, DEFAULT_NATS_URL, type Connector, type RpcClient, type RpcSession } from './rpc';
+
+/** Where the CLI writes. Each call writes one line (a newline is added). */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Whether stdout is a terminal (colours only then). */
+  readonly isTTY: boolean;
+}
+
+/** Everything the commands touch outside themselves, injected so tests can replace it. */
+export interface CliDeps {
+  readonly io: CliIo;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly connect: Connector;
+  readonly now: () => Date;
+  /** Waits between polls of a followed run. */
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Fresh ids for command ids and generated entity ids. */
+  readonly newId: () => string;
+  readonly fileExists: (path: string) => boolean;
+}
+
+/** The real process: stdout/stderr, process.env, NATS, the clock. */
+export function processDeps(): CliDeps {
+  return {
+    io: {
+      stdout: (t) => process.stdout.write(`${t}\n`),
+      stderr: (t) => process.stderr.write(`${t}\n`),
+      isTTY: process.stdout.isTTY === true,
+    },
+    env: process.env,
+    connect: connectBaton,
+    now: () => new Date(),
+    sleep: (ms) => delay(ms),
+    newId: () => randomUUID(),
+    fileExists: (p) => existsSync(p),
+  };
+}
+
+/** Options every command accepts. */
+export interface GlobalOptions {
+  readonly nats?: string | undefined;
+  readonly json?: boolean | undefined;
+  readonly requestTimeout?: number | undefined;
+}
+
+/**
+ * One invocation: the resolved options, a lazily opened client (commands that need no
+ * service, like local validation, never connect), and output helpers.
+ */
+export class CliContext {
+  private session: Promise<RpcSession> | undefined;
+  /** Exit code the command asks for when it returns normally (e.g. 1 after a failed run). */
+  exitCode = 0;
+
+  constructor(
+    readonly deps: CliDeps,
+    private readonly globals: () => GlobalOptions,
+  ) {}
+
+  get natsUrl(): string {
+    const fromEnv = this.deps.env['NATS_URL'];
+    return this.globals().nats ?? (fromEnv !== undefined && fromEnv.trim() !== '' ? fromEnv.trim() : DEFAULT_NATS_URL);
+  }
+
+  get json(): boolean {
+    return this.globals().json === true;
+  }
+
+  get paint(): Paint {
+    return this.json ? paintFor(false, this.deps.env) : paintFor(this.deps.io.isTTY, this.deps.env);
+  }
+
+  now(): Date {
+    return this.deps.now();
+  }
+
+  newId(): string {
+    return this.deps.newId();
+  }
+
+  async client(): Promise<RpcClient> {
+    this.session ??= this.deps.connect(this.natsUrl, { timeoutMs: this.globals().requestTimeout ?? 5000 });
+    return (await this.session).client;
+  }
+
+  /** Prints the human text, or with `--json` the data as one JSON document. */
+  emit(data: unknown, human: () => string): void {
+    if (this.json) this.deps.io.stdout(JSON.stringify(data, null, 2));
+    else this.deps.io.stdout(human());
+  }
+
+  /** A line for people only (progress, hints); nothing with `--json`. */
+  say(text: string): void {
+    if (!this.json) this.deps.io.stdout(text);
+  }
+
+  warn(text: string): void {
+    this.deps.io.stderr(text);
+  }
+
+  async close(): Promise<void> {
+    if (this.session === undefined) return;
+    const s = this.session;
+    this.session = undefined;
+    try {
+      await (await s).close();
+    } catch {
+      // The connection never opened (the failure was already reported) or is already closed.
+    }
+  }
+}

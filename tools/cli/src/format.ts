@@ -1,0 +1,327 @@
+import { styleText } from 'node:util';
+import Table from 'cli-table3';
+import type {
+  AgentDetailView,
+  RunSummary,
+  TaskView,
+  WorkflowResultView,
+  WorkflowStepView,
+  WorkflowSummary,
+} from '@baton/contracts';
+
+/**
+ * Pure formatting of what the services answer, for people. Every function returns text and
+ * takes the current time (for ages) and a {@link Paint} (colour or none), so it is unit-testable.
+ */
+
+/** How a piece of text should look: good, bad, in progress, muted, emphasised. */
+export type Tone = 'good' | 'bad' | 'busy' | 'muted' | 'strong';
+
+/** Colours text by tone; {@link plain} leaves it alone. */
+export type Paint = (text: string, tone: Tone) => string;
+
+export const plain: Paint = (text) => text;
+
+const TONE_STYLE: Record<Tone, Parameters<typeof styleText>[0]> = {
+  good: 'green',
+  bad: 'red',
+  busy: 'yellow',
+  muted: 'gray',
+  strong: 'bold',
+};
+
+/** ANSI colours through node:util styleText (the caller decides whether the terminal wants them). */
+export const ansi: Paint = (text, tone) => (text === '' ? text : styleText(TONE_STYLE[tone], text, { validateStream: false }));
+
+/** Colour only for a terminal, and never when NO_COLOR is set. */
+export function paintFor(isTTY: boolean, env: Readonly<Record<string, string | undefined>>): Paint {
+  const noColor = env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '';
+  return isTTY && !noColor ? ansi : plain;
+}
+
+const GOOD = new Set(['success', 'completed', 'available', 'ok', 'registered', 'IDLE']);
+const BAD = new Set(['failure', 'failed', 'error', 'offline', 'cancelled', 'ERROR']);
+const BUSY = new Set(['running', 'busy', 'assigned', 'accepted', 'paused', 'blocked', 'queued', 'pending', 'EXECUTING', 'ANALYZING', 'BLOCKED', 'HANDOFF']);
+
+/** The tone of a status word, so every table colours statuses the same way. */
+export function toneOf(status: string): Tone {
+  if (GOOD.has(status)) return 'good';
+  if (BAD.has(status)) return 'bad';
+  if (BUSY.has(status)) return 'busy';
+  return 'muted';
+}
+
+/** A table with plain borders and no colours of its own (cli-table3 colours headers red by default). */
+/** No rule between body rows: one line per row. */
+const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+
+export function table(head: readonly string[], rows: readonly (readonly string[])[], paint: Paint = plain): string {
+  const t = new Table({ head: head.map((h) => paint(h, 'strong')), chars: COMPACT, style: { head: [], border: [] } });
+  for (const r of rows) t.push([...r]);
+  return t.toString();
+}
+
+/** Two-column key/value table. */
+export function detailTable(pairs: readonly (readonly [string, string])[], paint: Paint = plain): string {
+  const t = new Table({ chars: COMPACT, style: { head: [], border: [] } });
+  for (const [k, v] of pairs) t.push({ [paint(k, 'strong')]: v });
+  return t.toString();
+}
+
+/** `850 ms`, `12.3 s`, `4m 05s`, `2h 03m`. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '-';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const totalSeconds = Math.floor(ms / 1000);
+  const h = Math.floor(totalSeconds / 3600);
+  const m = Math.floor((totalSeconds % 3600) / 60);
+  const s = totalSeconds % 60;
+  return h > 0 ? `${h}h ${String(m).padStart(2, '0')}m` : `${m}m ${String(s).padStart(2, '0')}s`;
+}
+
+/** Age of an ISO time relative to `now`: `3s ago`, `2m ago`, `1h ago`, `never` for null. */
+export function formatAge(iso: string | null | undefined, now: Date): string {
+  if (iso === null || iso === undefined || iso === '') return 'never';
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  const s = Math.max(0, Math.round((now.getTime() - t) / 1000));
+  if (s < 60) return `${s}s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h ago`;
+  return `${Math.floor(s / 86_400)}d ago`;
+}
+
+/** An ISO time as `YYYY-MM-DD HH:MM:SS` (UTC), or `-`. */
+export function formatTime(iso: string | null | undefined): string {
+  if (iso === null || iso === undefined || iso === '') return '-';
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  return new Date(t).toISOString().replace('T', ' ').slice(0, 19);
+}
+
+function status(text: string, paint: Paint): string {
+  return paint(text, toneOf(text));
+}
+
+/** `workflows list`. */
+export function formatWorkflows(workflows: readonly WorkflowSummary[], paint: Paint = plain): string {
+  if (workflows.length === 0) return 'No workflows registered. Register some with: baton workflows register examples/workflows';
+  return table(
+    ['ID', 'NAME', 'VERSION', 'VERSIONS', 'TRIGGER', 'REGISTERED'],
+    workflows.map((w) => [w.workflowId, w.name, w.version, String(w.versions.length), w.trigger, formatTime(w.registeredAt)]),
+    paint,
+  );
+}
+
+/** `runs list`. */
+export function formatRuns(runs: readonly RunSummary[], now: Date, paint: Paint = plain): string {
+  if (runs.length === 0) return 'No runs. Start one with: baton workflows execute <workflowId>';
+  return table(
+    ['RUN', 'WORKFLOW', 'VERSION', 'STATE', 'STARTED', 'DURATION'],
+    runs.map((r) => [
+      r.runId,
+      r.workflowId,
+      r.version,
+      status(r.state, paint),
+      formatTime(r.startTime),
+      formatDuration((r.endTime === null ? now.getTime() : Date.parse(r.endTime)) - Date.parse(r.startTime)) + (r.endTime === null ? ' (so far)' : ''),
+    ]),
+    paint,
+  );
+}
+
+function outputSummary(output: unknown): string {
+  if (output === undefined || output === null) return '';
+  if (typeof output === 'string') return output.length > 40 ? `${output.slice(0, 39)}…` : output;
+  if (typeof output === 'object' && !Array.isArray(output)) {
+    const keys = Object.keys(output);
+    if (keys.length === 0) return '';
+    const shown = keys.slice(0, 3).join(', ');
+    return keys.length > 3 ? `${shown}, … (${keys.length})` : shown;
+  }
+  const text = JSON.stringify(output);
+  return text.length > 40 ? `${text.slice(0, 39)}…` : text;
+}
+
+/** `workflows status <runId>`: the run, its steps, and its metrics. */
+export function formatRunResult(run: WorkflowResultView, now: Date, paint: Paint = plain): string {
+  const ended = run.endTime !== undefined;
+  const duration = run.duration ?? (ended ? Date.parse(run.endTime ?? '') - Date.parse(run.startTime) : now.getTime() - Date.parse(run.startTime));
+  const pairs: [string, string][] = [
+    ['Run', run.runId],
+    ['Workflow', `${run.workflowId} v${run.version}`],
+    ['Status', run.state === run.status ? status(run.status, paint) : `${status(run.status, paint)} (${status(run.state, paint)})`],
+    ['Priority', run.priority],
+    ['Started', formatTime(run.startTime)],
+    ['Ended', ended ? formatTime(run.endTime) : '-'],
+    ['Duration', formatDuration(duration) + (ended ? '' : ' (so far)')],
+  ];
+  if (Object.keys(run.params).length > 0) pairs.push(['Params', Object.entries(run.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')]);
+  if (run.error !== undefined) pairs.push(['Error', paint(run.error, 'bad')]);
+  const steps =
+    run.steps.length === 0
+      ? 'No steps yet.'
+      : table(
+          ['STEP', 'AGENT', 'STATUS', 'RUNS', 'OUTCOME', 'OUTPUT', 'ERROR'],
+          run.steps.map((s) => [s.stepId, s.agent, status(s.status, paint), String(s.runs), s.outcome ?? '', outputSummary(s.output), s.error ?? '']),
+          paint,
+        );
+  const m = run.metrics;
+  const metrics = `Steps: ${m.totalSteps} total, ${paint(`${m.successfulSteps} succeeded`, m.successfulSteps > 0 ? 'good' : 'muted')}, ${paint(
+    `${m.failedSteps} failed`,
+    m.failedSteps > 0 ? 'bad' : 'muted',
+  )}, ${m.skippedSteps} skipped`;
+  return [detailTable(pairs, paint), steps, metrics].join('\n');
+}
+
+/** `agents list`. */
+export function formatAgents(agents: readonly AgentDetailView[], now: Date, paint: Paint = plain): string {
+  if (agents.length === 0) return 'No agents match. Agents register themselves, or come from AGENTS_FILE (examples/agents.yaml).';
+  return table(
+    ['ID', 'NAME', 'ROLE', 'STATUS', 'STATE', 'LOAD', 'MODEL', 'HEARTBEAT'],
+    agents.map((a) => [
+      a.agentId,
+      a.name ?? '',
+      a.role,
+      status(a.status, paint),
+      status(a.state, paint),
+      `${a.load}/${a.maxConcurrency}`,
+      a.model ?? '',
+      formatAge(a.lastHeartbeatAt, now),
+    ]),
+    paint,
+  );
+}
+
+function percent(rate: number): string {
+  const pct = rate * 100;
+  return `${Number.isInteger(pct) ? pct : pct.toFixed(1)}%`;
+}
+
+/** `agents health`: one row per agent with heartbeat age, load and performance. */
+export function formatAgentsHealth(agents: readonly AgentDetailView[], now: Date, paint: Paint = plain): string {
+  if (agents.length === 0) return 'No agents registered.';
+  return table(
+    ['ID', 'STATUS', 'STATE', 'HEARTBEAT', 'LOAD', 'DONE', 'FAILED', 'ERROR RATE', 'MEAN TIME'],
+    agents.map((a) => [
+      a.agentId,
+      status(a.status, paint),
+      status(a.state, paint),
+      formatAge(a.lastHeartbeatAt, now),
+      `${a.load}/${a.maxConcurrency}`,
+      String(a.performance.tasksCompleted),
+      String(a.performance.tasksFailed),
+      percent(a.performance.errorRate),
+      a.performance.meanCompletionMs === null ? '-' : formatDuration(a.performance.meanCompletionMs),
+    ]),
+    paint,
+  );
+}
+
+/** `agents health <agentId>`: everything about one agent. */
+export function formatAgentHealth(a: AgentDetailView, now: Date, paint: Paint = plain): string {
+  return detailTable(
+    [
+      ['Agent', a.name === null ? a.agentId : `${a.agentId} (${a.name})`],
+      ['Role', a.role],
+      ['Status', status(a.status, paint)],
+      ['State', status(a.state, paint)],
+      ['Last heartbeat', a.lastHeartbeatAt === null ? 'never' : `${formatAge(a.lastHeartbeatAt, now)} (${formatTime(a.lastHeartbeatAt)})`],
+      ['Load', `${a.load} of ${a.maxConcurrency}`],
+      ['Tasks completed', String(a.performance.tasksCompleted)],
+      ['Tasks failed', String(a.performance.tasksFailed)],
+      ['Error rate', percent(a.performance.errorRate)],
+      ['Mean completion', a.performance.meanCompletionMs === null ? '-' : formatDuration(a.performance.meanCompletionMs)],
+      ['Capabilities', a.capabilities.join(', ')],
+      ['Model', a.model ?? '-'],
+      ['Lead', a.lead ?? '-'],
+      ['Peers', a.peers.length === 0 ? '-' : a.peers.join(', ')],
+      ['Registered', formatTime(a.registeredAt)],
+    ],
+    paint,
+  );
+}
+
+/** `tasks list`. */
+export function formatTasks(tasks: readonly TaskView[], now: Date, paint: Paint = plain): string {
+  if (tasks.length === 0) return 'No tasks match.';
+  return table(
+    ['TASK', 'RUN', 'STAGE', 'ACTION', 'PRIORITY', 'STATUS', 'AGENT', 'ATTEMPT', 'PROGRESS', 'UPDATED'],
+    tasks.map((t) => [
+      t.taskId,
+      t.runId ?? '',
+      t.stageId ?? '',
+      t.action,
+      t.priority,
+      status(t.status, paint),
+      t.agentId ?? '',
+      `${t.attempt}/${t.maxAttempts}`,
+      t.percent === null ? '' : `${Math.round(t.percent)}%`,
+      formatAge(t.updatedAt, now),
+    ]),
+    paint,
+  );
+}
+
+const STEP_MARK: Record<WorkflowStepView['status'], string> = { success: '✓', failure: '✗', skipped: '–', running: '▶', pending: '·' };
+
+/**
+ * Which run of a stage this is (loops run a stage again). `runs` counts successful runs, so a
+ * running or failed stage is on run `runs + 1`, a succeeded one on run `runs`.
+ */
+export function stageRunNumber(s: WorkflowStepView): number {
+  return s.status === 'success' ? s.runs : s.runs + 1;
+}
+
+function stepLine(s: WorkflowStepView, status: WorkflowStepView['status'], runNumber: number, paint: Paint): string {
+  const who = s.agent === '' ? '' : ` (${s.agent})`;
+  const run = runNumber > 1 && status !== 'skipped' ? ` [run ${runNumber}]` : '';
+  const outcome = status === 'running' || s.outcome === null ? '' : ` → ${s.outcome}`;
+  const error = status === 'running' || s.error === undefined ? '' : `: ${s.error}`;
+  const verb = { running: 'started', success: 'succeeded', failure: 'failed', skipped: 'skipped', pending: 'pending' }[status];
+  return `${paint(STEP_MARK[status], toneOf(status))} stage ${paint(s.stepId, 'strong')} ${paint(verb, toneOf(status))}${run}${who}${outcome}${error}`;
+}
+
+function stamp(elapsedMs: number): string {
+  const s = Math.max(0, elapsedMs) / 1000;
+  const m = Math.floor(s / 60);
+  return `[${String(m).padStart(2, '0')}:${(s - m * 60).toFixed(1).padStart(4, '0')}]`;
+}
+
+/**
+ * Progress lines between two polls of a run (`workflows execute --wait`): a line for each
+ * stage that started, finished or ran again, and for each change of the run's state.
+ * `previous` undefined means the first poll (a line announcing the run).
+ */
+export function progressLines(previous: WorkflowResultView | undefined, next: WorkflowResultView, elapsedMs: number, paint: Paint = plain): string[] {
+  const at = paint(stamp(elapsedMs), 'muted');
+  const out: string[] = [];
+  if (previous === undefined) out.push(`${at} run ${paint(next.runId, 'strong')} of ${next.workflowId} v${next.version} is ${status(next.state, paint)} (priority ${next.priority})`);
+  const before = new Map((previous?.steps ?? []).map((s) => [s.stepId, s]));
+  for (const s of next.steps) {
+    const p = before.get(s.stepId);
+    const n = stageRunNumber(s);
+    const changed = p === undefined ? s.status !== 'pending' : p.status !== s.status || stageRunNumber(p) !== n;
+    if (!changed) continue;
+    // A stage that started and finished between two polls: say both, so every stage is named when it starts.
+    const finished = s.status === 'success' || s.status === 'failure';
+    if (finished && (p === undefined || p.status !== 'running' || stageRunNumber(p) !== n)) out.push(`${at} ${stepLine(s, 'running', n, paint)}`);
+    out.push(`${at} ${stepLine(s, s.status, n, paint)}`);
+  }
+  if (previous !== undefined && previous.state !== next.state && next.status === 'running') out.push(`${at} run is ${status(next.state, paint)}`);
+  if (next.status !== 'running' || next.state === 'cancelled') {
+    const m = next.metrics;
+    const took = next.duration === undefined ? '' : ` in ${formatDuration(next.duration)}`;
+    const err = next.error === undefined ? '' : `: ${next.error}`;
+    out.push(
+      `${at} run ${paint(next.runId, 'strong')} ended: ${status(next.state, paint)}${took} (${m.successfulSteps} succeeded, ${m.failedSteps} failed, ${m.skippedSteps} skipped of ${m.totalSteps})${err}`,
+    );
+  }
+  return out;
+}
+
+/** True when a run will change no more. */
+export function runIsOver(run: WorkflowResultView): boolean {
+  return run.state === 'success' || run.state === 'failure' || run.state === 'cancelled';
+}

@@ -1,0 +1,65 @@
+import type { DataOf, MessageDefinition, ReplyOf } from '@baton/contracts';
+import type { CliDeps, CliIo } from '../context';
+import type { RpcClient } from '../rpc';
+
+/** A handler per message name (`list-agents`, `start-run`, …): returns the reply data or throws. */
+export type FakeHandlers = Readonly<Record<string, (data: unknown) => unknown>>;
+
+/** One call the fake client received. */
+export interface FakeCall {
+  readonly kind: 'command' | 'query';
+  readonly name: string;
+  readonly data: unknown;
+}
+
+/** An in-memory {@link RpcClient} for command-layer tests; unknown messages fail the test loudly. */
+export function fakeClient(handlers: FakeHandlers): RpcClient & { readonly calls: FakeCall[] } {
+  const calls: FakeCall[] = [];
+  const call = async (kind: 'command' | 'query', def: MessageDefinition, data: unknown): Promise<unknown> => {
+    calls.push({ kind, name: def.name, data });
+    const h = handlers[def.name];
+    if (h === undefined) throw new Error(`fake client: no handler for ${def.kind} ${def.name}`);
+    return h(data);
+  };
+  return {
+    calls,
+    command: <D extends MessageDefinition>(def: D, data: DataOf<D>) => call('command', def, data) as Promise<ReplyOf<D>>,
+    query: <D extends MessageDefinition>(def: D, data: DataOf<D>) => call('query', def, data) as Promise<ReplyOf<D>>,
+  };
+}
+
+/** Captured output of one CLI invocation. */
+export interface CapturedIo extends CliIo {
+  readonly out: string[];
+  readonly err: string[];
+}
+
+export function captureIo(isTTY = false): CapturedIo {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, isTTY, stdout: (t) => out.push(t), stderr: (t) => err.push(t) };
+}
+
+/** Deps for the command layer with a fake client, a fixed clock that advances on each sleep, and counted ids. */
+export function fakeDeps(client: RpcClient, overrides: Partial<CliDeps> = {}): CliDeps & { readonly io: CapturedIo; readonly connectedTo: string[] } {
+  let clock = Date.parse('2026-11-22T10:00:00.000Z');
+  let ids = 0;
+  const connectedTo: string[] = [];
+  return {
+    io: captureIo(),
+    env: {},
+    connect: (url) => {
+      connectedTo.push(url);
+      return Promise.resolve({ client, close: () => Promise.resolve() });
+    },
+    now: () => new Date(clock),
+    sleep: (ms) => {
+      clock += ms;
+      return Promise.resolve();
+    },
+    newId: () => `id-${++ids}`,
+    fileExists: () => false,
+    connectedTo,
+    ...overrides,
+  } as CliDeps & { readonly io: CapturedIo; readonly connectedTo: string[] };
+}

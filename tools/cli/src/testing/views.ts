@@ -1,0 +1,72 @@
+import type { AgentDetailView, TaskView, WorkflowResultView, WorkflowStepView } from '@baton/contracts';
+
+/** Reply-shaped test data, valid against the contracts' schemas. */
+export function agentView(over: Partial<AgentDetailView> = {}): AgentDetailView {
+  return {
+    agentId: 'MCT-BE-001',
+    name: 'Backend Dev Agent',
+    role: 'backend_dev',
+    capabilities: ['implement_backend', 'fix_bug'],
+    model: 'sonnet',
+    maxConcurrency: 3,
+    peers: ['MCT-FE-001'],
+    lead: 'MCT-ARCH-001',
+    status: 'busy',
+    registeredAt: '2026-11-22T09:00:00.000Z',
+    revision: 4,
+    state: 'EXECUTING',
+    load: 1,
+    lastHeartbeatAt: '2026-11-22T09:59:57.000Z',
+    performance: { tasksCompleted: 3, tasksFailed: 1, meanCompletionMs: 1500, errorRate: 0.25 },
+    ...over,
+  };
+}
+
+export function stepView(stepId: string, status: WorkflowStepView['status'], over: Partial<WorkflowStepView> = {}): WorkflowStepView {
+  return { stepId, agent: 'MCT-CPO-001', status, output: null, runs: status === 'success' ? 1 : 0, outcome: null, taskIds: [], ...over };
+}
+
+export function runView(steps: WorkflowStepView[], over: Partial<WorkflowResultView> = {}): WorkflowResultView {
+  const count = (s: WorkflowStepView['status']): number => steps.filter((x) => x.status === s).length;
+  return {
+    workflowId: 'WF-FEAT-001',
+    runId: 'run-1',
+    version: '1.0.0',
+    status: 'running',
+    state: 'running',
+    startTime: '2026-11-22T10:00:00.000Z',
+    steps,
+    metrics: { totalSteps: steps.length, successfulSteps: count('success'), failedSteps: count('failure'), skippedSteps: count('skipped') },
+    params: {},
+    priority: 'P1',
+    ...over,
+  };
+}
+
+export function taskView(over: Partial<TaskView> = {}): TaskView {
+  return {
+    taskId: 't-1',
+    runId: 'run-1',
+    stageId: 'requirements',
+    action: 'write_prd',
+    requirement: { capabilities: ['write_prd'] },
+    priority: 'P1',
+    inputs: {},
+    status: 'accepted',
+    agentId: 'MCT-PM-001',
+    leaseEpoch: 1,
+    attempt: 1,
+    maxAttempts: 3,
+    notBefore: null,
+    percent: 40,
+    progressMessage: 'drafting',
+    tokensUsed: null,
+    blockedReason: null,
+    outputs: null,
+    error: null,
+    createdAt: '2026-11-22T09:59:00.000Z',
+    updatedAt: '2026-11-22T09:59:50.000Z',
+    revision: 3,
+    ...over,
+  };
+}

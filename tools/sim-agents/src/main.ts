@@ -1,0 +1,65 @@
+// sim-agents: a team of simulated agents on Baton, through @baton/agent-sdk. Reads flags and env
+// once (see options.ts), registers every agent of the agents file, works the tasks assigned to
+// them, prints one line per task event (or JSON lines with --json), and stops cleanly on SIGTERM.
+import { BatonAgent, type AgentActivity } from '@baton/agent-sdk';
+import { errorCodeOf } from '@baton/contracts';
+import { humanLine, jsonLine, type SimEvent } from './format';
+import { parseSimOptions, USAGE } from './options';
+import { loadOutputsFile } from './outputs';
+import { simulatedWork } from './simulated-work';
+import { loadTeam } from './team';
+
+async function main(): Promise<void> {
+  const options = parseSimOptions(process.argv.slice(2), process.env);
+  if (options.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const team = await loadTeam(options.agentsFile, options.only);
+  const outputs = options.outputsFile ? await loadOutputsFile(options.outputsFile) : {};
+  const print = (event: AgentActivity | SimEvent): void => {
+    process.stdout.write(`${options.json ? jsonLine(event) : humanLine(event)}\n`);
+  };
+
+  const agents: BatonAgent[] = [];
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    Promise.allSettled(agents.map((a) => a.stop({ timeoutMs: 10_000 }))).then(() => {
+      print({ type: 'sim.stopped', signal, at: new Date().toISOString() });
+      process.exit(0);
+    }, () => process.exit(1));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+
+  for (const member of team) {
+    if (stopping) return;
+    const agent = await BatonAgent.connect({
+      agentId: member.agentId,
+      servers: options.natsUrl.split(',').map((s) => s.trim()),
+      heartbeatIntervalMs: options.heartbeatMs,
+      inboxAckWaitMs: options.ackWaitMs,
+      onActivity: print,
+    });
+    agents.push(agent);
+    await agent.register(member.profile);
+    await agent.start(
+      simulatedWork({
+        agentId: member.agentId,
+        seed: options.seed,
+        durationMs: options.durationMs,
+        failureRate: options.failureRate,
+        steps: options.steps,
+        outputs,
+      }),
+    );
+  }
+  print({ type: 'sim.ready', agents: team.map((m) => m.agentId), natsUrl: options.natsUrl, seed: options.seed, at: new Date().toISOString() });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`sim-agents: ${errorCodeOf(err) ?? 'INTERNAL'}: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,3 +1,4 @@
+import { eventStoreSelectionFromEnv, type EventStoreSelection } from '@baton/event-store';
 import { envInt, envString, envUrl, rawEnv, LOCAL_DATABASE_URL, LOCAL_NATS_URL, type EnvSource } from '@baton/telemetry';
 import { BatonError } from '@baton/contracts';
 
@@ -27,6 +28,8 @@ export interface SchedulerConfig {
   readonly agentEventsFrom: 'all' | 'new';
   /** `WORKFLOWS_DIR` (optional): every `*.yml`/`*.yaml` there is registered at start (idempotent by content hash). */
   readonly workflowsDir?: string;
+  /** Event store adapter (`BATON_EVENT_STORE`, `EVENTSTORE_URL`); Postgres when unset. */
+  readonly eventStore?: EventStoreSelection;
 }
 
 export const DEFAULT_HTTP_PORT = 3101;
@@ -62,5 +65,6 @@ export function readSchedulerConfig(source: EnvSource = process.env): SchedulerC
     consumerName,
     agentEventsFrom: from,
     ...(workflowsDir === undefined ? {} : { workflowsDir }),
+    eventStore: eventStoreSelectionFromEnv(source),
   };
 }

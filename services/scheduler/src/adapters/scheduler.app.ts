@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { EVENTS_STREAM } from '@baton/contracts';
-import { createPostgresEventStore, type EventStore, type PostgresEventStore } from '@baton/event-store';
+import { openEventStore, type EventStore } from '@baton/event-store';
 import {
   BatonRpcTransport,
   connectNats,
@@ -65,7 +65,7 @@ export interface StartSchedulerOptions extends Omit<SchedulerConfig, 'httpHost'>
 /** A running scheduler and the adapters it owns; `close()` stops everything in reverse order. */
 export interface SchedulerApp {
   readonly app: INestApplication;
-  readonly store: PostgresEventStore;
+  readonly store: EventStore;
   readonly db: Kysely<SchedulerDatabase>;
   readonly projection: ProjectionRunner<SchedulerDatabase>;
   /** Workflow definitions, runs and cron timers read model. */
@@ -137,7 +137,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
     pool.on('error', () => undefined);
     cleanups.push(() => pool.end());
 
-    const store = await createPostgresEventStore({ pool });
+    const store = await openEventStore(options.eventStore ?? { kind: 'postgres' }, { pool });
     cleanups.push(() => store.close());
 
     const db = createKysely<SchedulerDatabase>({ pool });

@@ -46,6 +46,8 @@ export interface CpuProfileSummary {
   readonly selfByPackage: Row[];
   readonly inclusiveProjectFunctions: Row[];
   readonly inclusiveByPackage: Row[];
+  /** Self time of native and node:internal frames, charged to the nearest package above them (who caused the syscall/GC-free native work). */
+  readonly nativeByCallerPackage: Row[];
 }
 
 const SPECIAL = new Set(['(idle)', '(program)', '(garbage collector)', '(root)']);
@@ -98,6 +100,8 @@ export function summarizeCpuProfile(profile: CpuProfile, options: { fromUs?: num
   const selfPkg = new Map<string, number>();
   const incl = new Map<string, number>();
   const inclPkg = new Map<string, number>();
+  const nativeBy = new Map<string, number>();
+  const isLow = (pkg: string) => pkg === '(native)' || pkg === 'node:internal';
   const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
   let t = profile.startTime;
   let samples = 0;
@@ -117,6 +121,17 @@ export function summarizeCpuProfile(profile: CpuProfile, options: { fromUs?: num
     if (fn === '(garbage collector)') gcUs += dur;
     add(self, functionKey(node.callFrame), dur);
     add(selfPkg, packageOf(node.callFrame), dur);
+    if (isLow(packageOf(node.callFrame))) {
+      let caller = '(none)';
+      for (let id = parent.get(node.id), depth = 0; id !== undefined && depth < 2000; id = parent.get(id), depth++) {
+        const pkg = packageOf(byId.get(id)!.callFrame);
+        if (!isLow(pkg) && pkg !== '(root)') {
+          caller = pkg;
+          break;
+        }
+      }
+      add(nativeBy, caller, dur);
+    }
     const seenFns = new Set<string>();
     const seenPkgs = new Set<string>();
     for (let id: number | undefined = node.id, depth = 0; id !== undefined && depth < 2000; id = parent.get(id), depth++) {
@@ -152,6 +167,7 @@ export function summarizeCpuProfile(profile: CpuProfile, options: { fromUs?: num
     selfByPackage: rows(selfPkg, top),
     inclusiveProjectFunctions: rows(incl, top),
     inclusiveByPackage: rows(inclPkg, top),
+    nativeByCallerPackage: rows(nativeBy, top),
   };
 }
 
@@ -163,6 +179,7 @@ export function formatSummary(s: CpuProfileSummary): string {
     table('self time by function (% of busy):', s.topSelfFunctions),
     table('self time by package:', s.selfByPackage),
     table('inclusive time by package (% of busy; a stack counts once per package):', s.inclusiveByPackage),
+    table('native + node:internal self time, by the nearest package that called it:', s.nativeByCallerPackage),
     table('inclusive time of project functions (libs/, services/):', s.inclusiveProjectFunctions),
   ].join('\n');
 }

@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     if (finished) return;
     finished = true;
     process.stdout.write(
-      `${JSON.stringify({ done: true, why, received, completed, errors, firstError, activeMs: Math.round(lastAt - firstAt), pid: process.pid })}\n`,
+      `${JSON.stringify({ done: true, why, received, completed, errors, firstError, activeMs: Math.round(lastAt - firstAt), cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000), pid: process.pid })}\n`,
     );
     void messages.close().finally(() => nc.close().finally(() => process.exit(0)));
   };

@@ -771,11 +771,13 @@ async function main(): Promise<void> {
     const cpuTotal = Object.values(cpuMsPerTask).reduce<number>((t, v) => t + (v ?? 0), 0);
     const evRows = (await pool.query(`SELECT type, count(*)::int AS n FROM baton_es.events WHERE stream_id LIKE $1 GROUP BY type ORDER BY n DESC`, [`task-b${tag}-drain-%`])).rows as { type: string; n: number }[];
     const evTotal = evRows.reduce((s, r) => s + r.n, 0);
-    const delta = (k: string) => round((Number(db1[k]) - Number(db0[k])) / Math.max(1, drained), 2);
+    // Per completed lifecycle; when none completed (the drain stalled), per submitted task, and said so.
+    const denom = drained > 0 ? drained : N;
+    const delta = (k: string) => round((Number(db1[k]) - Number(db0[k])) / denom, 2);
     const perStatement = Object.entries(pg1.byStatement)
       .map(([k, v]) => {
         const b = pg0.byStatement[k] ?? { calls: 0, ms: 0 };
-        return { statement: k, perTask: round((v.calls - b.calls) / Math.max(1, drained), 2), avgMs: v.calls > b.calls ? round((v.ms - b.ms) / (v.calls - b.calls), 2) : 0 };
+        return { statement: k, perTask: round((v.calls - b.calls) / denom, 2), avgMs: v.calls > b.calls ? round((v.ms - b.ms) / (v.calls - b.calls), 2) : 0 };
       })
       .filter((r) => r.perTask > 0)
       .sort((a, b) => b.perTask - a.perTask);
@@ -796,10 +798,11 @@ async function main(): Promise<void> {
       agent: agentDone ? (JSON.parse(agentDone) as unknown) : 'no report',
       natsPerTask: { varzIn: round((d1.inMsgs - d0.inMsgs) / N, 2), varzOut: round((d1.outMsgs - d0.outMsgs) / N, 2), varzInSettled: round((d2.inMsgs - d0.inMsgs) / N, 2) },
       db: {
+        perTaskMeans: drained > 0 ? 'per completed lifecycle' : 'per submitted task (no lifecycle completed)',
         eventsPerTask: round(evTotal / N, 2),
         eventsByType: Object.fromEntries(evRows.map((r) => [r.type, r.n])),
-        schedulerRoundTripsPerTask: round((pg1.total.calls - pg0.total.calls) / Math.max(1, drained), 2),
-        schedulerPgMsPerTask: round((pg1.total.ms - pg0.total.ms) / Math.max(1, drained), 3),
+        schedulerRoundTripsPerTask: round((pg1.total.calls - pg0.total.calls) / denom, 2),
+        schedulerPgMsPerTask: round((pg1.total.ms - pg0.total.ms) / denom, 3),
         statementsPerTask: perStatement.slice(0, 25),
         pgStatDatabasePerTask: { commits: delta('c'), rollbacks: delta('r'), inserted: delta('i'), updated: delta('u'), deleted: delta('d'), fetched: delta('f'), returned: delta('t') },
       },
@@ -867,6 +870,7 @@ async function main(): Promise<void> {
               topSelf: profile.topSelfFunctions.slice(0, 12).map((r) => `${r.pct}% ${r.name}`),
               byPackage: profile.selfByPackage.slice(0, 12).map((r) => `${r.pct}% ${r.name}`),
               inclusiveProject: profile.inclusiveProjectFunctions.slice(0, 12).map((r) => `${r.pct}% ${r.name}`),
+              nativeByCaller: profile.nativeByCallerPackage.slice(0, 8).map((r) => `${r.pct}% ${r.name}`),
             },
           }
         : {}),

@@ -37,6 +37,8 @@ if (file) {
   let calls = 0;
   let totalMs = 0;
   let snap = 0;
+  // Labels by statement text (or name): the texts repeat, so the label is computed once.
+  const labels = new Map<string, string>();
   const note = (label: string, ms: number): void => {
     calls++;
     totalMs += ms;
@@ -49,7 +51,13 @@ if (file) {
   const proto = Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
   const original = proto.query;
   proto.query = function countedQuery(this: unknown, ...args: unknown[]): unknown {
-    const label = statementLabel(args[0]);
+    const a0 = args[0];
+    const key = typeof a0 === 'string' ? a0 : a0 && typeof a0 === 'object' ? ((a0 as { name?: string }).name ?? (a0 as { text?: string }).text) : undefined;
+    let label = key === undefined ? undefined : labels.get(key);
+    if (label === undefined) {
+      label = statementLabel(a0);
+      if (key !== undefined && labels.size < 10_000) labels.set(key, label);
+    }
     const t0 = performance.now();
     const last = args.length - 1;
     const cb = args[last];

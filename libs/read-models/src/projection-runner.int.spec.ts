@@ -183,4 +183,53 @@ describe('ProjectionRunner (Postgres event store)', () => {
     await expect(stuck.waitUntilCaughtUp({ timeoutMs: 300 })).rejects.toMatchObject({ code: 'TIMEOUT' });
     expect(stuck.state).toBe('failed');
   });
+  it('applies a backlog in batches, one transaction and checkpoint update per batch, each event once', async () => {
+    const s = `item-${randomUUID()}`;
+    const events = Array.from({ length: 450 }, (_, i) => ({ type: 'ItemTouched', data: { i }, metadata: { occurredAt: NOW.toISOString() } }));
+    const appended = await store.append(s, events);
+    const batches: number[] = [];
+    const r = runner({ name: 'item-counts-batched', applyBatchSize: 200, onApplied: (b) => batches.push(b.length) });
+    await r.rebuild();
+    await r.waitUntilCaughtUp({ until: appended.position });
+    expect((await counts())[s]).toBe(450);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(200);
+    // Everything in the store (earlier tests' events too) went through far fewer transactions than events.
+    const total = batches.reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThanOrEqual(450);
+    expect(batches.length).toBeLessThan(total / 10);
+    const { rows } = await sql<{ events_applied: string }>`
+      SELECT events_applied FROM rm_proj.projection_checkpoints WHERE name = 'item-counts-batched'`.execute(db);
+    expect(Number(rows[0]!.events_applied)).toBe(total);
+    expect(r.isLive).toBe(true);
+  });
+
+  it('isolates a poison event in a batch: the events before it are applied, it fails alone, then applies once', async () => {
+    const s = `item-${randomUUID()}`;
+    const before = runner({ name: 'item-counts-poison' });
+    await before.start();
+    await before.waitUntilCaughtUp();
+    await before.stop();
+    const appended = await store.append(
+      s,
+      Array.from({ length: 10 }, (_, i) => ({ type: 'ItemTouched', data: { i }, metadata: { occurredAt: NOW.toISOString() } })),
+    );
+    let poisoned = true;
+    const errors: unknown[] = [];
+    const r = runner({
+      name: 'item-counts-poison',
+      applyBatchSize: 200,
+      onError: (e) => errors.push(e),
+      apply: async (trx, event) => {
+        if (poisoned && event.streamId === s && (event.data as { i: number }).i === 6) throw new Error('poison');
+        await applyCount(trx, event);
+      },
+    });
+    await r.start();
+    await waitFor(async () => (errors.length > 0 ? true : undefined), { what: 'the poison event to fail' });
+    expect((await counts())[s]).toBe(6);
+    expect(r.isLive).toBe(false);
+    poisoned = false;
+    await r.waitUntilCaughtUp({ until: appended.position });
+    expect((await counts())[s]).toBe(10);
+  });
 });

@@ -21,6 +21,17 @@ export interface ProjectionRunnerOptions<DB> {
   readonly now?: () => Date;
   /** Events per store read while catching up (default 500). */
   readonly batchSize?: number;
+  /**
+   * Most events applied in one transaction (default 200). Events the subscription has handed
+   * over are buffered and applied together when the buffer is full or the subscription is idle
+   * (the end of a page, or a live event), with one checkpoint read and update per transaction.
+   */
+  readonly applyBatchSize?: number;
+  /**
+   * Called after each committed transaction with the events it covered, in order (including
+   * any skipped as already applied). For wake-ups; must not throw (errors are ignored).
+   */
+  readonly onApplied?: (events: readonly RecordedEvent[]) => void;
   /** Delay before the runner resubscribes after a failure (default 1000 ms). */
   readonly retryDelayMs?: number;
   /** Told about every failure (the runner then retries from its stored checkpoint). */
@@ -46,12 +57,19 @@ export interface ProjectionLag {
 export type ProjectionState = 'stopped' | 'running' | 'failed';
 
 const SCAN_PAGE = 1000;
+const DEFAULT_APPLY_BATCH = 200;
+
+/** Thrown from `onEvent` after a batch failed, so the subscription stops delivering; not reported. */
+const BROKEN = new Error('projection batch failed; waiting to resubscribe from the checkpoint');
 
 /**
- * Keeps one read model in step with the event store. Each event is applied in a Postgres
- * transaction that also advances the checkpoint row in `<schema>.projection_checkpoints`,
- * after locking that row and skipping anything at or before it; so each event changes the
- * read model exactly once, across restarts and redeliveries.
+ * Keeps one read model in step with the event store. Events are applied in Postgres
+ * transactions (a batch of up to `applyBatchSize` while catching up, usually one when live)
+ * that also advance the checkpoint row in `<schema>.projection_checkpoints`, after locking that
+ * row and skipping anything at or before it; so each event changes the read model exactly
+ * once, across restarts and redeliveries. When a batch fails it is rolled back and its events
+ * are retried one per transaction, so the events before a poison event are applied and the
+ * runner then fails (and resubscribes from its checkpoint after `retryDelayMs`) at that event.
  *
  * @example
  * const runner = new ProjectionRunner({
@@ -77,6 +95,14 @@ export class ProjectionRunner<DB> {
   #retryTimer: NodeJS.Timeout | undefined;
   #starting: Promise<void> | undefined;
   readonly #listeners = new Set<() => void>();
+  /** Delivered by the subscription of the current generation, not yet applied. */
+  #buffer: RecordedEvent[] = [];
+  /** The drain of {@link #buffer} in flight, if any (one at a time). */
+  #flushing: Promise<void> | undefined;
+  /** Generation a flush is scheduled for (on the next turn of the event loop), if any. */
+  #flushScheduledFor: number | undefined;
+  /** Generation whose batch (or subscription) failed: nothing more is applied until it resubscribes. */
+  #broken: number | undefined;
 
   constructor(options: ProjectionRunnerOptions<DB>) {
     if (!/^[A-Za-z0-9._-]{1,100}$/.test(options.name)) {
@@ -132,6 +158,7 @@ export class ProjectionRunner<DB> {
     this.#state = 'stopped';
     this.#live = false;
     if (sub) await sub.stop();
+    await this.#settleFlush();
     this.#notify();
   }
 
@@ -271,6 +298,7 @@ export class ProjectionRunner<DB> {
 
   /** Subscribes unless the runner was stopped (or restarted) since `expected` was read. */
   async #subscribeFromStoredCheckpoint(expected: number): Promise<void> {
+    await this.#settleFlush();
     const row = await this.#readCheckpointRow();
     if (expected !== this.#generation) return;
     this.#checkpoint = row?.checkpoint;
@@ -281,46 +309,144 @@ export class ProjectionRunner<DB> {
       from: this.#checkpoint ?? 'start',
       ...(this.#o.filter ? { filter: this.#o.filter } : {}),
       batchSize: this.#o.batchSize ?? 500,
-      onEvent: (event) => this.#applyOne(generation, event),
+      onEvent: (event) => this.#deliver(generation, event),
       onCaughtUp: () => {
         if (generation !== this.#generation) return;
-        this.#live = true;
-        this.#notify();
+        // Live once what the subscription delivered so far (all of history) is applied.
+        void this.#flushAll(generation).then(() => {
+          if (generation !== this.#generation || this.#broken === generation) return;
+          this.#live = true;
+          this.#notify();
+        });
       },
-      onError: (error) => this.#fail(generation, error),
+      onError: (error) => {
+        if (error !== BROKEN) this.#fail(generation, error);
+      },
     });
   }
 
-  async #applyOne(generation: number, event: RecordedEvent): Promise<void> {
+  /** Waits for the drain in flight, if any, and drops what an earlier subscription left buffered. */
+  async #settleFlush(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+    this.#buffer = [];
+  }
+
+  /** The subscription's `onEvent`: buffers; applies now (backpressure) when the buffer is full. */
+  async #deliver(generation: number, event: RecordedEvent): Promise<void> {
     if (generation !== this.#generation) return;
-    let applied = false;
+    if (this.#broken === generation) throw BROKEN;
+    this.#buffer.push(event);
+    const max = this.#o.applyBatchSize ?? DEFAULT_APPLY_BATCH;
+    if (this.#buffer.length < max) {
+      this.#scheduleFlush(generation);
+      return;
+    }
+    while (this.#buffer.length >= max && generation === this.#generation && this.#broken !== generation) {
+      await this.#flush(generation);
+    }
+    if (this.#broken === generation) throw BROKEN;
+  }
+
+  /** Applies the buffer once the subscription pauses (after the page it is delivering). */
+  #scheduleFlush(generation: number): void {
+    if (this.#flushScheduledFor === generation) return;
+    this.#flushScheduledFor = generation;
+    setImmediate(() => {
+      if (this.#flushScheduledFor === generation) this.#flushScheduledFor = undefined;
+      void this.#flush(generation).then(() => {
+        // Delivered while the drain was finishing: apply on the next turn.
+        if (this.#buffer.length > 0 && generation === this.#generation && this.#broken !== generation) this.#scheduleFlush(generation);
+      });
+    });
+  }
+
+  /** Applies everything buffered so far and waits for the drain in flight. */
+  async #flushAll(generation: number): Promise<void> {
+    while (this.#buffer.length > 0 && generation === this.#generation && this.#broken !== generation) await this.#flush(generation);
+    while (this.#flushing) await this.#flushing;
+  }
+
+  /** Drains the buffer in batches, one drain at a time. Never rejects: a failure goes to {@link #fail}. */
+  #flush(generation: number): Promise<void> {
+    if (!this.#flushing) {
+      this.#flushing = this.#drain(generation).finally(() => {
+        this.#flushing = undefined;
+      });
+    }
+    return this.#flushing;
+  }
+
+  async #drain(generation: number): Promise<void> {
+    const max = this.#o.applyBatchSize ?? DEFAULT_APPLY_BATCH;
+    while (this.#buffer.length > 0 && generation === this.#generation && this.#broken !== generation) {
+      const batch = this.#buffer.splice(0, max);
+      try {
+        await this.#applyBatch(generation, batch);
+      } catch (err) {
+        this.#fail(generation, err);
+        return;
+      }
+    }
+  }
+
+  /** One transaction for the batch; if it fails, one per event, so a poison event fails alone. */
+  async #applyBatch(generation: number, events: readonly RecordedEvent[]): Promise<void> {
+    try {
+      await this.#applyInTransaction(generation, events);
+    } catch (err) {
+      if (events.length === 1) throw err;
+      for (const event of events) {
+        if (generation !== this.#generation) return;
+        await this.#applyInTransaction(generation, [event]);
+      }
+    }
+  }
+
+  async #applyInTransaction(generation: number, events: readonly RecordedEvent[]): Promise<void> {
+    if (generation !== this.#generation || events.length === 0) return;
+    let applied = 0;
     await this.#o.db.transaction().execute(async (trx) => {
       const { rows } = await sql<{ commit_position: string | null; prepare_position: string | null }>`
         SELECT commit_position, prepare_position FROM ${this.#table()} WHERE name = ${this.name} FOR UPDATE`.execute(trx);
       const row = rows[0];
       if (!row) throw new BatonError('INTERNAL', `checkpoint row of projection ${this.name} is missing`);
-      if (!isAfterCheckpoint(positionFromColumns(row.commit_position, row.prepare_position), event.position)) return;
-      await this.#o.apply(trx, event);
-      const occurredAt = typeof event.metadata.occurredAt === 'string' && !Number.isNaN(Date.parse(event.metadata.occurredAt))
-        ? event.metadata.occurredAt
+      let checkpoint = positionFromColumns(row.commit_position, row.prepare_position);
+      let last: RecordedEvent | undefined;
+      for (const event of events) {
+        if (!isAfterCheckpoint(checkpoint, event.position)) continue;
+        await this.#o.apply(trx, event);
+        checkpoint = event.position;
+        last = event;
+        applied++;
+      }
+      if (!last) return;
+      const occurredAt = typeof last.metadata.occurredAt === 'string' && !Number.isNaN(Date.parse(last.metadata.occurredAt))
+        ? last.metadata.occurredAt
         : null;
       await sql`
         UPDATE ${this.#table()}
-           SET commit_position = ${event.position.commit}, prepare_position = ${event.position.prepare},
-               last_event_id = ${event.eventId}, last_event_at = ${occurredAt},
-               events_applied = events_applied + 1, updated_at = ${this.#now().toISOString()}
+           SET commit_position = ${last.position.commit}, prepare_position = ${last.position.prepare},
+               last_event_id = ${last.eventId}, last_event_at = ${occurredAt},
+               events_applied = events_applied + ${applied}, updated_at = ${this.#now().toISOString()}
          WHERE name = ${this.name}`.execute(trx);
-      applied = true;
     });
-    if (applied || this.#checkpoint === undefined || comparePositions(event.position, this.#checkpoint) > 0) {
-      this.#checkpoint = event.position;
+    const tail = events[events.length - 1]!.position;
+    if (applied > 0 || this.#checkpoint === undefined || comparePositions(tail, this.#checkpoint) > 0) {
+      this.#checkpoint = tail;
     }
     this.#lastError = undefined;
+    try {
+      this.#o.onApplied?.(events);
+    } catch {
+      // wake-ups only
+    }
     this.#notify();
   }
 
   #fail(generation: number, error: unknown): void {
     if (generation !== this.#generation) return;
+    this.#broken = generation;
+    this.#buffer = [];
     this.#lastError = error;
     this.#state = 'failed';
     this.#live = false;

@@ -152,6 +152,37 @@ describe('scheduler task engine (real NATS + Postgres, in-process)', () => {
     expect(views.filter((v) => v.status === 'queued')).toHaveLength(4);
   });
 
+  it('keeps dispatching while the tasks read model is behind, within max concurrency', async () => {
+    const cap = uniqueId('cap');
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await submit({ requirement: { capabilities: [cap] } })).taskId);
+    await taskWhere(ids[4]!, (t) => t.status === 'queued', 'queued');
+    const assignedInStore = async () => {
+      const streams = await Promise.all(ids.map(eventTypes));
+      return streams.filter((types) => types.includes('TaskAssigned')).length;
+    };
+    // The read model stops moving: every task still shows queued, every agent idle.
+    await scheduler.projection.stop();
+    try {
+      await registerAgent([cap], 2);
+      await waitFor(async () => ((await assignedInStore()) === 2 ? true : undefined), { what: 'two assigned in the store', timeoutMs: 5000 });
+      // A second agent is served at once: the dispatcher does not wait for the read model.
+      await registerAgent([cap], 2);
+      await waitFor(async () => ((await assignedInStore()) === 4 ? true : undefined), { what: 'four assigned in the store', timeoutMs: 5000 });
+      scheduler.wakeDispatcher();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await assignedInStore()).toBe(4);
+    } finally {
+      await scheduler.projection.start();
+    }
+    await scheduler.projection.waitUntilCaughtUp();
+    const views = await Promise.all(ids.map(task));
+    expect(views.filter((v) => v.status === 'assigned')).toHaveLength(4);
+    expect(views.filter((v) => v.status === 'queued')).toHaveLength(1);
+    // Each stream got at most one assignment (no conflicting re-decisions appended anything).
+    for (const id of ids) expect((await eventTypes(id)).filter((t) => t === 'TaskAssigned').length).toBeLessThanOrEqual(1);
+  });
+
   it('a raw-NATS agent gets its assignment from its inbox, accepts, reports progress, blocks, unblocks and completes', async () => {
     const cap = uniqueId('cap');
     const agentId = await registerAgent([cap], 1);

@@ -1,10 +1,10 @@
-import { errorCodeOf, type Position } from '@baton/contracts';
+import { comparePositions, errorCodeOf, type Position } from '@baton/contracts';
 import type { MessagingLogger } from '@baton/messaging';
 import type { ProjectionRunner } from '@baton/read-models';
 import type { Kysely } from 'kysely';
 import type { Clock, IdSource } from '../app/ports';
 import type { TaskCommandHandler } from '../app/task-command.handler';
-import { planAssignments } from '../domain';
+import { planAssignments, type AgentCandidate } from '../domain';
 import type { SchedulerDatabase } from './scheduler.tables';
 import { agentCandidates, queueHead, tasksHeldByUnavailableAgents } from './task.queries';
 
@@ -26,58 +26,149 @@ const LOST_RACE = new Set(['CONFLICT', 'WRONG_EXPECTED_VERSION', 'NOT_FOUND', 'S
 
 const SCHEDULER_ACTOR = { kind: 'service', id: 'scheduler' } as const;
 
+/** Assignments not yet shown by the read model, in batches, above which a pass assigns nothing more. */
+const MAX_IN_FLIGHT_BATCHES = 4;
+
+/** A task this process changed whose event the tasks read model has not applied yet. */
+interface InFlight {
+  /** `assigned`: assigned by us (the read model still shows it queued and not in the agent's load);
+   *  `released`: released by us (still shown held); `stale`: the store had moved on when we tried. */
+  readonly kind: 'assigned' | 'released' | 'stale';
+  readonly agentId?: string;
+  readonly at?: string;
+  /** The read model reflects the change once its checkpoint is at or past this. */
+  readonly position: Position;
+}
+
 /**
- * One pass of the assignment loop (run by a {@link WakeLoop} under the dispatcher lease):
+ * The assignment loop's passes (run by a {@link WakeLoop}, which coalesces wakes: one pass at
+ * a time, at most one more pending, under the dispatcher lease):
  * 1. every task held by an agent that went offline or was removed is released
  *    (`TaskReleased`, reason `agent_offline`) and so goes back to the queue ahead of its priority;
  * 2. the head of the queue (ordered in SQL by the domain's queue key) is planned against the
  *    available agents with their loads (`planAssignments`, pure), and each planned task gets
- *    `TaskAssigned` appended at its expected revision (a claim that won meanwhile makes it skip);
- * 3. it waits for the tasks read model to reach its own appends, so the next pass counts the
- *    loads it just added (max concurrency holds).
- * Returns 0 (run again now) when it assigned something, so a queue longer than one batch drains.
+ *    `TaskAssigned` appended at its expected revision (a claim that won meanwhile makes it skip).
+ *
+ * It never waits for the tasks read model. Instead it remembers, in memory, the tasks it
+ * changed (and those it found already changed in the store) until the read model's
+ * checkpoint reaches the event: such a task is skipped when planning, and each assignment
+ * still counts in its agent's load, so a read model that lags behind (a backlog of other
+ * events) neither stalls dispatch nor lets it exceed an agent's max concurrency. The append's
+ * expected revision remains what makes an assignment correct; the memory only avoids
+ * re-deciding tasks the read model does not show as changed yet.
+ * A pass returns 0 (run again now) when it assigned something, so a queue longer than one
+ * batch drains; the projection wakes the loop as it applies events.
  */
-export async function dispatchPass(o: DispatcherOptions): Promise<number | void> {
-  if (!o.isLeader()) return;
-  let last: Position | undefined;
-  const note = (p: Position | undefined) => {
-    if (p) last = p;
-  };
+export class Dispatcher {
+  readonly #o: DispatcherOptions;
+  readonly #inFlight = new Map<string, InFlight>();
 
-  for (const held of await tasksHeldByUnavailableAgents(o.db, o.batchSize)) {
+  constructor(options: DispatcherOptions) {
+    this.#o = options;
+  }
+
+  /** Tasks changed by this dispatcher that the read model has not shown yet. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Forgets the tasks changed under an earlier lease (the read model may have moved meanwhile). */
+  reset(): void {
+    this.#inFlight.clear();
+  }
+
+  async pass(): Promise<number | void> {
+    const o = this.#o;
     if (!o.isLeader()) return;
-    try {
-      const r = await o.handler.execute(
-        held.taskId,
-        (metadata) => ({ type: 'ReleaseTask', data: { ...held, reason: 'agent_offline' }, metadata }),
-        { commandId: o.ids.newId(), actor: SCHEDULER_ACTOR },
-      );
-      note(r.position);
-      if (r.appended.length > 0) o.logger.log(`released task ${held.taskId} from offline agent ${held.agentId}`);
-    } catch (err) {
-      if (!LOST_RACE.has(errorCodeOf(err) ?? '')) throw err;
-    }
-  }
-  if (last) await o.projection.waitUntilCaughtUp({ until: last, timeoutMs: 10_000 });
+    this.#prune();
 
-  const now = o.clock.now();
-  const queue = await queueHead(o.db, now, o.batchSize);
-  if (queue.length === 0) return;
-  const plan = planAssignments(queue, await agentCandidates(o.db), now);
-  let assigned = 0;
-  for (const p of plan) {
-    if (!o.isLeader()) break;
-    try {
-      const r = await o.handler.execute(p.taskId, (metadata) => ({ type: 'AssignTask', data: p, metadata }), {
-        commandId: o.ids.newId(),
-        actor: SCHEDULER_ACTOR,
-      });
-      note(r.position);
-      if (r.appended.length > 0) assigned++;
-    } catch (err) {
-      if (!LOST_RACE.has(errorCodeOf(err) ?? '')) throw err;
+    const releasing = this.#count('released') + this.#count('stale');
+    for (const held of await tasksHeldByUnavailableAgents(o.db, o.batchSize + releasing)) {
+      if (!o.isLeader()) return;
+      if (this.#inFlight.has(held.taskId)) continue;
+      try {
+        const r = await o.handler.execute(
+          held.taskId,
+          (metadata) => ({ type: 'ReleaseTask', data: { ...held, reason: 'agent_offline' }, metadata }),
+          { commandId: o.ids.newId(), actor: SCHEDULER_ACTOR },
+        );
+        if (r.appended.length > 0 && r.position) {
+          this.#inFlight.set(held.taskId, { kind: 'released', position: r.position });
+          o.logger.log(`released task ${held.taskId} from offline agent ${held.agentId}`);
+        } else await this.#skipUntilShown(held.taskId);
+      } catch (err) {
+        if (!LOST_RACE.has(errorCodeOf(err) ?? '')) throw err;
+        await this.#skipUntilShown(held.taskId);
+      }
+    }
+
+    // Enough unapplied assignments: let the read model catch up (its progress wakes the loop).
+    if (this.#count('assigned') >= MAX_IN_FLIGHT_BATCHES * o.batchSize) return;
+
+    const now = o.clock.now();
+    const head = await queueHead(o.db, now, o.batchSize + this.#inFlight.size);
+    const queue = head.filter((t) => !this.#inFlight.has(t.taskId)).slice(0, o.batchSize);
+    if (queue.length === 0) return;
+    const plan = planAssignments(queue, this.#withInFlightLoads(await agentCandidates(o.db)), now);
+    let assigned = 0;
+    for (const p of plan) {
+      if (!o.isLeader()) break;
+      try {
+        const r = await o.handler.execute(p.taskId, (metadata) => ({ type: 'AssignTask', data: p, metadata }), {
+          commandId: o.ids.newId(),
+          actor: SCHEDULER_ACTOR,
+        });
+        if (r.appended.length > 0 && r.position) {
+          this.#inFlight.set(p.taskId, { kind: 'assigned', agentId: p.agentId, at: now.toISOString(), position: r.position });
+          assigned++;
+        } else await this.#skipUntilShown(p.taskId);
+      } catch (err) {
+        if (!LOST_RACE.has(errorCodeOf(err) ?? '')) throw err;
+        await this.#skipUntilShown(p.taskId);
+      }
+    }
+    return assigned > 0 ? 0 : undefined;
+  }
+
+  /** Drops what the read model now shows: its checkpoint is at or past the event. */
+  #prune(): void {
+    const checkpoint = this.#o.projection.checkpoint;
+    if (checkpoint === undefined) return;
+    for (const [taskId, f] of this.#inFlight) {
+      if (comparePositions(checkpoint, f.position) >= 0) this.#inFlight.delete(taskId);
     }
   }
-  if (last) await o.projection.waitUntilCaughtUp({ until: last, timeoutMs: 10_000 });
-  return assigned > 0 ? 0 : undefined;
+
+  #count(kind: InFlight['kind']): number {
+    let n = 0;
+    for (const f of this.#inFlight.values()) if (f.kind === kind) n++;
+    return n;
+  }
+
+  /** The store's task differs from the read model's (another writer, or a no-op): skip it until the read model shows its last event. */
+  async #skipUntilShown(taskId: string): Promise<void> {
+    const { recorded } = await this.#o.handler.load(taskId);
+    const last = recorded[recorded.length - 1];
+    const checkpoint = this.#o.projection.checkpoint;
+    if (last && (checkpoint === undefined || comparePositions(checkpoint, last.position) < 0)) {
+      this.#inFlight.set(taskId, { kind: 'stale', position: last.position });
+    }
+  }
+
+  /** Agents' loads as the read model will show them once it has applied our assignments. */
+  #withInFlightLoads(agents: readonly AgentCandidate[]): AgentCandidate[] {
+    const extra = new Map<string, { n: number; at: string }>();
+    for (const f of this.#inFlight.values()) {
+      if (f.kind !== 'assigned' || f.agentId === undefined || f.at === undefined) continue;
+      const e = extra.get(f.agentId);
+      extra.set(f.agentId, { n: (e?.n ?? 0) + 1, at: e && e.at > f.at ? e.at : f.at });
+    }
+    if (extra.size === 0) return [...agents];
+    return agents.map((a) => {
+      const e = extra.get(a.agentId);
+      if (!e) return a;
+      const lastAssignedAt = a.lastAssignedAt === null || Date.parse(a.lastAssignedAt) < Date.parse(e.at) ? e.at : a.lastAssignedAt;
+      return { ...a, load: a.load + e.n, lastAssignedAt };
+    });
+  }
 }

@@ -2,7 +2,7 @@ import { Logger, type INestApplication, type LoggerService } from '@nestjs/commo
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { EVENTS_STREAM } from '@baton/contracts';
+import { EVENTS_STREAM, type RecordedEvent } from '@baton/contracts';
 import { openEventStore, type EventStore } from '@baton/event-store';
 import {
   BatonRpcTransport,
@@ -37,7 +37,7 @@ import type { QueuePolicy } from '../domain';
 import { AgentInboxPublisher, ensureAgentInboxStream } from './agent-inbox.publisher';
 import { applyAgentEvent } from './agent-events.consumer';
 import { randomIds, systemClock } from './clock';
-import { dispatchPass } from './dispatcher';
+import { Dispatcher } from './dispatcher';
 import { schedulerMigrations } from './migrations';
 import { PostgresLease } from './postgres-lease';
 import { SCHEDULER_SCHEMA, type SchedulerDatabase } from './scheduler.tables';
@@ -80,24 +80,9 @@ export interface SchedulerApp {
   close(): Promise<void>;
 }
 
-/** Wraps the store so every event the projection applied (committed) calls `after`. */
-function notifyingStore(store: EventStore, after: (type: string) => void): EventStore {
-  return new Proxy(store, {
-    get(target, prop, receiver) {
-      if (prop === 'subscribe') {
-        return (options: Parameters<EventStore['subscribe']>[0]) =>
-          target.subscribe({
-            ...options,
-            onEvent: async (event) => {
-              await options.onEvent(event);
-              after(event.type);
-            },
-          });
-      }
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+/** Calls `after` with the type of each event in a committed projection batch (a set per batch, so one wake each). */
+function onAppliedTypes(after: (types: ReadonlySet<string>) => void): (events: readonly RecordedEvent[]) => void {
+  return (events) => after(new Set(events.map((e) => e.type)));
 }
 
 /**
@@ -151,9 +136,11 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
     const handler = new TaskCommandHandler(store, clock, ids);
     const policy: QueuePolicy = { agingIntervalMs: options.agingIntervalMs };
     const isLeader = () => lease.isHeld();
+    // Created on the first pass: the tasks projection it reads the checkpoint of is built below.
+    let dispatch: Dispatcher | undefined;
     const dispatcher = new WakeLoop(
       'dispatcher',
-      () => dispatchPass({ db, handler, projection, clock, ids, batchSize: options.dispatchBatchSize, isLeader, logger }),
+      () => (dispatch ??= new Dispatcher({ db, handler, projection, clock, ids, batchSize: options.dispatchBatchSize, isLeader, logger })).pass(),
       options.dispatchPollMs,
       logger,
     );
@@ -168,9 +155,10 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       name: TASKS_PROJECTION,
       schema: SCHEDULER_SCHEMA,
       db,
-      store: notifyingStore(store, (type) => {
-        if (type !== 'TaskProgressReported' && type !== 'TaskAccepted') dispatcher.wake();
-        if (type === 'TaskAssigned' || type === 'TaskFailed') timers.wake();
+      store,
+      onApplied: onAppliedTypes((types) => {
+        if ([...types].some((t) => t !== 'TaskProgressReported' && t !== 'TaskAccepted')) dispatcher.wake();
+        if (types.has('TaskAssigned') || types.has('TaskFailed')) timers.wake();
       }),
       filter: TASKS_PROJECTION_FILTER,
       apply: taskProjection(policy),
@@ -194,8 +182,9 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       name: WORKFLOWS_PROJECTION,
       schema: SCHEDULER_SCHEMA,
       db,
-      store: notifyingStore(store, (type) => {
-        if (type === 'WorkflowVersionRegistered') runTimers.wake();
+      store,
+      onApplied: onAppliedTypes((types) => {
+        if (types.has('WorkflowVersionRegistered')) runTimers.wake();
       }),
       filter: WORKFLOWS_PROJECTION_FILTER,
       apply: workflowsProjection(() => clock.now()),
@@ -210,8 +199,9 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       name: RUN_MANAGER,
       schema: SCHEDULER_SCHEMA,
       db,
-      store: notifyingStore(store, (type) => {
-        if (type === 'StageStarted') runTimers.wake();
+      store,
+      onApplied: onAppliedTypes((types) => {
+        if (types.has('StageStarted')) runTimers.wake();
       }),
       filter: RUN_MANAGER_FILTER,
       apply: runManager({ runs: runHandler, tasks: handler }),
@@ -245,6 +235,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
         inboxPublisher = new AgentInboxPublisher({ name: 'scheduler-agent-inbox', store, js, checkpoints, logger });
         await inboxPublisher.start();
         await manager.start();
+        dispatch?.reset();
         dispatcher.start();
         timers.start();
         runTimers.start();

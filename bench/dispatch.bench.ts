@@ -653,7 +653,7 @@ async function main(): Promise<void> {
       AGENT_ID: drainAgent,
       EXPECT: String(TASKS),
       CONCURRENCY: '1024',
-      TIMEOUT_MS: '170000',
+      TIMEOUT_MS: String(BUDGET_MS),
     });
     const ag = agent;
     await waitUntil('the drain agent to be ready', 60_000, async () => {

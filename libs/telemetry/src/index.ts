@@ -44,3 +44,4 @@ export { LOCAL_DATABASE_URL, LOCAL_NATS_URL, readInfraEnv } from './health/infra
 export type { InfraEnv, InfraNeeds } from './health/infra-readiness';
 export { OpsEndpointsModule } from './ops-endpoints.module';
 export type { OpsEndpointsOptions } from './ops-endpoints.module';
+export { CloseStack } from './close-stack';

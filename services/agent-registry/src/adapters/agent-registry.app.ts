@@ -1,3 +1,4 @@
+import { CloseStack } from '@baton/telemetry';
 import { Logger, type INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
@@ -100,30 +101,20 @@ export async function startAgentRegistry(options: StartAgentRegistryOptions): Pr
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? randomIds;
   const heartbeatWindowMs = options.heartbeatWindowMs ?? DEFAULT_HEARTBEAT_WINDOW_MS;
-  const cleanups: (() => Promise<void>)[] = [];
-  const closeAll = async (): Promise<void> => {
-    const errors: unknown[] = [];
-    for (const c of cleanups.splice(0).reverse()) {
-      try {
-        await c();
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-    if (errors.length > 0) throw new AggregateError(errors, 'agent-registry did not close cleanly');
-  };
+  const resources = new CloseStack('agent-registry');
+  const closeAll = (): Promise<void> => resources.closeAll();
 
   try {
     // One pool for the event store, the read models and the relay checkpoint; owned here.
     const pool = new Pool({ connectionString: options.databaseUrl, max: 20, application_name: 'agent-registry' });
     pool.on('error', () => undefined);
-    cleanups.push(() => pool.end());
+    resources.defer(() => pool.end());
 
     const store = await openEventStore(options.eventStore ?? { kind: 'postgres' }, { pool });
-    cleanups.push(() => store.close());
+    resources.defer(() => store.close());
 
     const db = createKysely<AgentRegistryDatabase>({ pool });
-    cleanups.push(() => db.destroy());
+    resources.defer(() => db.destroy());
     await migrateSchema(db as Kysely<unknown>, { schema: AGENT_REGISTRY_SCHEMA, migrations: agentRegistryMigrations });
 
     const projection = new ProjectionRunner<AgentRegistryDatabase>({
@@ -137,11 +128,11 @@ export async function startAgentRegistry(options: StartAgentRegistryOptions): Pr
       now: () => clock.now(),
     });
     await projection.start();
-    cleanups.push(() => projection.stop());
+    resources.defer(() => projection.stop());
 
     const messagingLogger = options.logger === false ? { logger: silentLogger } : options.logger ? { logger: options.logger } : {};
     const nats = await connectNats({ url: options.natsUrl, name: 'agent-registry', ...messagingLogger });
-    cleanups.push(() => nats.drain());
+    resources.defer(() => nats.drain());
 
     await ensureEventStreams(await jetstreamManager(nats.nc));
     const checkpoints = new PostgresCheckpointStore(pool, { table: RELAY_CHECKPOINTS_TABLE });
@@ -156,7 +147,7 @@ export async function startAgentRegistry(options: StartAgentRegistryOptions): Pr
       ...messagingLogger,
     });
     await relay.start();
-    cleanups.push(() => relay.stop());
+    resources.defer(() => relay.stop());
 
     const commands = new AgentCommandHandler(store, clock, ids);
     const fileSync = new AgentsFileSync(commands, db, clock);
@@ -186,7 +177,7 @@ export async function startAgentRegistry(options: StartAgentRegistryOptions): Pr
       },
       ...messagingLogger,
     });
-    cleanups.push(() => taskEvents.stop());
+    resources.defer(() => taskEvents.stop());
 
     const heartbeats = new HeartbeatMonitor(db, commands, clock, {
       windowMs: heartbeatWindowMs,
@@ -194,15 +185,15 @@ export async function startAgentRegistry(options: StartAgentRegistryOptions): Pr
       logger: log,
     });
     heartbeats.start();
-    cleanups.push(() => heartbeats.stop());
+    resources.defer(() => heartbeats.stop());
     const stopHeartbeats = subscribeHeartbeats(nats.nc, heartbeats);
-    cleanups.push(stopHeartbeats);
+    resources.defer(stopHeartbeats);
 
     const app = await NestFactory.create(AgentRegistryModule.register({ store, db, projection, relay, nc: nats.nc, clock, ids, commands, reloadAgents }), {
       logger: options.logger ?? undefined,
       abortOnError: false,
     });
-    cleanups.push(() => app.close());
+    resources.defer(() => app.close());
     app.connectMicroservice<MicroserviceOptions>(
       {
         strategy: new BatonRpcTransport({

@@ -1,3 +1,4 @@
+import { CloseStack } from '@baton/telemetry';
 import { Logger, type INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
@@ -104,29 +105,19 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
   const ids = options.ids ?? randomIds;
   const logger: MessagingLogger = options.logger === false ? silentLogger : (options.logger ?? new Logger('scheduler'));
   const nestLogger = options.logger === false ? false : (options.logger ?? undefined);
-  const cleanups: (() => Promise<void>)[] = [];
-  const closeAll = async (): Promise<void> => {
-    const errors: unknown[] = [];
-    for (const c of cleanups.splice(0).reverse()) {
-      try {
-        await c();
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-    if (errors.length > 0) throw new AggregateError(errors, 'scheduler did not close cleanly');
-  };
+  const resources = new CloseStack('scheduler');
+  const closeAll = (): Promise<void> => resources.closeAll();
 
   try {
     const pool = new Pool({ connectionString: options.databaseUrl, max: 20, application_name: 'scheduler' });
     pool.on('error', () => undefined);
-    cleanups.push(() => pool.end());
+    resources.defer(() => pool.end());
 
     const store = await openEventStore(options.eventStore ?? { kind: 'postgres' }, { pool });
-    cleanups.push(() => store.close());
+    resources.defer(() => store.close());
 
     const db = createKysely<SchedulerDatabase>({ pool });
-    cleanups.push(() => db.destroy());
+    resources.defer(() => db.destroy());
     await migrateSchema(db as Kysely<unknown>, { schema: SCHEDULER_SCHEMA, migrations: schedulerMigrations });
     const checkpoints = new PostgresCheckpointStore(pool, { table: `${SCHEDULER_SCHEMA}.relay_checkpoints` });
     await checkpoints.ensureSchema();
@@ -167,7 +158,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       onError: (err) => logger.error(`tasks projection failed: ${(err as Error).message}`),
     });
     await projection.start();
-    cleanups.push(() => projection.stop());
+    resources.defer(() => projection.stop());
 
     const definitions = new WorkflowDefinitions(store, clock, ids);
     const runHandler = new RunCommandHandler(store, definitions, clock, ids);
@@ -193,7 +184,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       onError: (err) => logger.error(`workflows projection failed: ${(err as Error).message}`),
     });
     await workflows.start();
-    cleanups.push(() => workflows.stop());
+    resources.defer(() => workflows.stop());
     // The run process manager: run decisions → task commands, task outcomes → run commands. Lease holder only.
     const manager = new ProjectionRunner<SchedulerDatabase>({
       name: RUN_MANAGER,
@@ -214,7 +205,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
     if (options.workflowsDir !== undefined) await registerWorkflowsDir(definitions, options.workflowsDir, logger);
 
     const nats = await connectNats({ url: options.natsUrl, name: 'scheduler', logger });
-    cleanups.push(() => nats.drain());
+    resources.defer(() => nats.drain());
     const jsm = await jetstreamManager(nats.nc);
     const js = jetstream(nats.nc);
     await ensureEventStreams(jsm);
@@ -251,7 +242,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
     let runRelay: EventRelay | undefined;
     let inboxPublisher: AgentInboxPublisher | undefined;
     await lease.start();
-    cleanups.push(() => lease.stop());
+    resources.defer(() => lease.stop());
 
     const agentConsumer: DurableConsumer = await consumeDurable({
       js,
@@ -268,7 +259,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
         if (change) dispatcher.wake();
       },
     });
-    cleanups.push(() => agentConsumer.stop());
+    resources.defer(() => agentConsumer.stop());
 
     const tasks = new TaskService(handler, db, clock, DEFAULT_TASK_DEFAULTS);
     const readinessChecks: ReadinessCheck[] = [
@@ -291,7 +282,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       logger: nestLogger,
       abortOnError: false,
     });
-    cleanups.push(() => app.close());
+    resources.defer(() => app.close());
     app.connectMicroservice<MicroserviceOptions>(
       { strategy: new BatonRpcTransport({ service: 'scheduler', connection: nats.nc, logger }) },
       { inheritAppConfig: true },

@@ -6,3 +6,6 @@ export * from './agent-registry.messages';
 export * from './task.events';
 export * from './scheduler.messages';
 export * from './workflow.messages';
+export * from './handoff.messages';
+export * from './escalation.messages';
+export * from './conflict.messages';

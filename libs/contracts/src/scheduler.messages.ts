@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCommand, defineQuery } from './messages';
+import { ArtifactInput, HandoffVerdict, RuleFailure } from './handoff.messages';
 import { TaskCreatedV1, TaskFailedV1, TaskPriority, TaskRequirement } from './task.events';
 
 /**
@@ -41,7 +42,11 @@ export const TaskFailedSchedulingV1 = TaskFailedV1.extend({
 export type TaskFailedSchedulingData = z.infer<typeof TaskFailedSchedulingV1>;
 
 export const SubmitTaskV1 = z.strictObject({
-  /** Idempotent by id: submitting the same id again (another command id) is a CONFLICT. Generated when absent. */
+  /**
+   * Idempotent by id: the same id again with the same action, requirement and inputs answers the
+   * same task; with other content it is a CONFLICT (and a `duplicate_task` conflict is recorded).
+   * Generated from the command id when absent.
+   */
   taskId: Id.optional(),
   action: z.string().min(1).max(200),
   requirement: TaskRequirement.default({ capabilities: [] }),
@@ -99,8 +104,34 @@ export const ReportUnblocked = defineCommand({ service: 'scheduler', name: 'repo
 export const CompleteTask = defineCommand({
   service: 'scheduler',
   name: 'complete-task',
-  schema: AgentReport.extend({ outputs: z.record(z.string(), z.unknown()).default({}) }),
-  reply: TaskCommandReply,
+  schema: AgentReport.extend({
+    outputs: z.record(z.string(), z.unknown()).default({}),
+    /** The handoff: artifacts, stored content-addressed by the handoff-validator; the TaskCompleted event names them by hash. */
+    artifacts: z.array(ArtifactInput).max(100).optional(),
+    context: z.record(z.string(), z.unknown()).optional(),
+  }),
+  reply: TaskCommandReply.extend({
+    /**
+     * Set when the task has checks or artifacts. `rejected`: nothing was completed; the task
+     * stays with the agent, which should fix what `failures` names and complete again (rework).
+     */
+    handoff: HandoffVerdict.optional(),
+  }),
+});
+
+/**
+ * A completion was refused by the handoff checks: the task stays with the agent for rework.
+ * In the `task-<taskId>` stream, relayed as `baton.evt.task.handoff-rejected`.
+ */
+export const TaskHandoffRejectedV1 = z.object({
+  taskId: z.string(),
+  agentId: z.string(),
+  leaseEpoch: z.number().int().positive(),
+  handoffId: z.string(),
+  failures: z.array(RuleFailure),
+  /** How many completions of this task were refused so far, this one included. */
+  rejections: z.number().int().min(1),
+  rejectedAt: z.string(),
 });
 
 export const FailTask = defineCommand({

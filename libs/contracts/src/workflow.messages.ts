@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCommand, defineQuery } from './messages';
+import { ActorSchema } from './envelope';
 import { TaskPriority } from './task.events';
 
 /**
@@ -259,5 +260,147 @@ export const RunEventTypes = [
   'RunCancelled',
   'RunPaused',
   'RunResumed',
+  'StageApprovalRequested',
+  'StageApproved',
+  'StageRejected',
+  'StageReworkRequested',
+  'StageEscalated',
 ] as const;
 export type RunEventType = (typeof RunEventTypes)[number];
+
+// ---------------------------------------------------------------------------------------------
+// Approvals, reviews and replay
+// ---------------------------------------------------------------------------------------------
+
+const StageDecision = z.strictObject({
+  runId: Id,
+  stageId: z.string().min(1).max(200),
+  reason: z.string().min(1).max(4000),
+});
+
+/**
+ * Approves a stage that waits for approval (`requires_approval`, `approvers`, or a review
+ * escalated to a human). The approver is the command's actor; the one who started the run
+ * cannot approve it (FORBIDDEN), and a stage that is not waiting → ILLEGAL_TRANSITION.
+ */
+export const ApproveStage = defineCommand({ service: 'scheduler', name: 'approve-stage', schema: StageDecision, reply: RunControlReply });
+
+/**
+ * Rejects a stage that waits for approval, with the reason. Before the stage ran
+ * (`requires_approval`) the stage fails; after it ran (`approvers`, escalated review) the work
+ * goes back to its agents with the reason as feedback.
+ */
+export const RejectStage = defineCommand({ service: 'scheduler', name: 'reject-stage', schema: StageDecision, reply: RunControlReply });
+
+/** A stage's state as a replay shows it. */
+export const ReplayStageView = z.object({
+  stageId: z.string(),
+  status: z.string(),
+  iteration: z.number().int().nonnegative(),
+  runs: z.number().int().nonnegative(),
+  outcome: z.string().nullable(),
+  rejections: z.number().int().nonnegative(),
+  awaiting: z.string().nullable(),
+  tasks: z.array(z.object({ key: z.string(), taskId: z.string(), status: z.string(), agentId: z.string().nullable() })),
+});
+
+/**
+ * Rebuilds a run's state from its events, up to and including the event at `at` (a global
+ * position `commit/prepare`) or at stream revision `revision`; the latest state when neither.
+ */
+export const ReplayRun = defineQuery({
+  service: 'scheduler',
+  name: 'replay-run',
+  schema: z.strictObject({
+    runId: Id,
+    at: z.string().regex(/^\d+\/\d+$/, 'expected a position "<commit>/<prepare>"').optional(),
+    revision: z.number().int().nonnegative().optional(),
+  }),
+  reply: z.object({
+    runId: z.string(),
+    workflowId: z.string(),
+    version: z.string(),
+    status: z.string(),
+    /** Events folded, and the last one's revision and position. */
+    eventsApplied: z.number().int().nonnegative(),
+    revision: z.number().int().nonnegative(),
+    position: z.string(),
+    lastEventType: z.string(),
+    stages: z.array(ReplayStageView),
+  }),
+});
+
+// Events of approvals, reviews and escalations in the `run-<runId>` stream (relayed to
+// baton.evt.run.<event>, e.g. StageEscalated → baton.evt.run.stage-escalated).
+
+/**
+ * A stage waits for approval. `when: 'before'`: its tasks start once approved
+ * (`requires_approval`); `'after'`: its work is done and waits to be accepted (`approvers`, or a
+ * review that was escalated to a human).
+ */
+export const StageApprovalRequestedV1 = z.object({
+  runId: z.string(),
+  workflowId: z.string(),
+  stageId: z.string(),
+  iteration: z.number().int().min(1),
+  kind: z.enum(['human', 'agent']),
+  when: z.enum(['before', 'after']),
+  approvers: z.array(z.string()),
+  reason: z.enum(['requires_approval', 'approvers', 'review_escalated']),
+  /** Approval tasks created for agent approvers (`approve_stage`). */
+  taskIds: z.array(z.string()).default([]),
+  requestedAt: z.string(),
+});
+
+export const StageApprovedV1 = z.object({
+  runId: z.string(),
+  stageId: z.string(),
+  iteration: z.number().int().min(1),
+  by: ActorSchema,
+  reason: z.string(),
+  approvedAt: z.string(),
+});
+
+export const StageRejectedV1 = z.object({
+  runId: z.string(),
+  stageId: z.string(),
+  iteration: z.number().int().min(1),
+  by: ActorSchema,
+  reason: z.string(),
+  /** Findings the reviewer listed (free-form objects, e.g. {severity, title}). */
+  findings: z.array(z.unknown()).default([]),
+  /** Rejections of this stage in the run so far, this one included. */
+  rejections: z.number().int().min(1),
+  rejectedAt: z.string(),
+});
+
+/** Work goes back: `backTo` stages run again with `feedback` in their task inputs. */
+export const StageReworkRequestedV1 = z.object({
+  runId: z.string(),
+  stageId: z.string(),
+  iteration: z.number().int().min(1),
+  backTo: z.array(z.string()),
+  feedback: z.object({ by: ActorSchema, reason: z.string(), findings: z.array(z.unknown()).default([]) }),
+  rejections: z.number().int().min(1),
+  requestedAt: z.string(),
+});
+
+/**
+ * A stage is held for a human: repeated rejections (reviews, approvals, blocking criteria) hit
+ * the limit (default 3). Carries the escalation format of seed 001. The stage waits for
+ * approve-stage / reject-stage (directly, or through resolve-escalation).
+ */
+export const StageEscalatedV1 = z.object({
+  runId: z.string(),
+  workflowId: z.string(),
+  stageId: z.string(),
+  iteration: z.number().int().min(1),
+  trigger: z.enum(['repeated_rejections', 'policy_decision']),
+  rejections: z.number().int().nonnegative(),
+  issue: z.string(),
+  options: z.array(z.object({ label: z.string(), tradeoff: z.string() })),
+  recommendation: z.string().nullable(),
+  blocking: z.string(),
+  findings: z.array(z.unknown()).default([]),
+  escalatedAt: z.string(),
+});

@@ -1,0 +1,223 @@
+import { z } from 'zod';
+import { defineCommand, defineQuery } from './messages';
+
+/**
+ * Handoffs, owned by the handoff-validator (`baton.cmd.handoff-validator.*`,
+ * `baton.qry.handoff-validator.*`). A handoff is the work an agent passes on: artifacts (stored
+ * content-addressed, referenced by hash in every event) and context. The validator checks it
+ * against the handoff specs that apply (`examples/handoffs/*.yaml`, seed 000) and the stage's
+ * quality gates and criteria, and records the verdict in the `handoff-<handoffId>` stream
+ * (relayed to `baton.evt.handoff.<event>`).
+ *
+ * The scheduler calls `validate-handoff` when an agent completes a task that has checks (see
+ * `TaskChecks`); agents may also call it themselves to try a handoff before completing.
+ */
+const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'use letters, digits, dot, colon, dash or underscore (1-200 chars)');
+const AgentId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'use letters, digits, dot, dash or underscore (1-128 chars)');
+
+/** Largest artifact accepted in one message, decoded (bytes). The validator may set a lower limit (ARTIFACT_MAX_BYTES). */
+export const MAX_ARTIFACT_BYTES = 768 * 1024;
+
+/** `sha256:<64 hex>`: an artifact's address. */
+export const ArtifactHash = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected "sha256:" and 64 lower-case hex digits');
+export type ArtifactHash = z.infer<typeof ArtifactHash>;
+
+/**
+ * An artifact as an agent hands it over. `name` is the artifact name a spec or stage uses
+ * (`prd.md`, `api_spec.yaml`, `designs/`, `linear_tickets[]`, `pull_request`). Text goes as
+ * `utf8`; binary as `base64`. Structured artifacts (a pull request's flags, a list of tickets)
+ * go as JSON text with mediaType `application/json`.
+ */
+export const ArtifactInput = z.strictObject({
+  name: z.string().min(1).max(300),
+  content: z.string().max(Math.ceil((MAX_ARTIFACT_BYTES * 4) / 3) + 4),
+  encoding: z.enum(['utf8', 'base64']).default('utf8'),
+  /** Guessed from the name when absent (`.md` → text/markdown, `.yaml` → application/yaml, `.json` → application/json). */
+  mediaType: z.string().min(1).max(200).optional(),
+});
+export type ArtifactInput = z.infer<typeof ArtifactInput>;
+
+/** An artifact as events and replies name it: by hash. */
+export const ArtifactRef = z.object({
+  name: z.string(),
+  hash: ArtifactHash,
+  size: z.number().int().nonnegative(),
+  mediaType: z.string(),
+});
+export type ArtifactRef = z.infer<typeof ArtifactRef>;
+
+/** What the scheduler asks to be checked when a task completes (also given to the agent in `inputs.checks`). */
+export const TaskChecks = z.strictObject({
+  /**
+   * `handoff`: a failing check sends the task back to the agent that did it (rework);
+   * `review`: the task is a review (a blocking stage's `criteria`), and a failing check is its
+   * verdict on the work it reviewed, which goes back upstream.
+   */
+  mode: z.enum(['handoff', 'review']).default('handoff'),
+  /** Specs named by the stage (`handoff: HO-PM-ARCH`); when empty, specs are matched by from/to agent. */
+  specIds: z.array(z.string().min(1).max(200)).max(20).default([]),
+  /** Agents the work goes to next (for matching specs by `to`). */
+  toAgentIds: z.array(AgentId).max(50).default([]),
+  /** The stage's declared outputs; a spec's artifact the stage does not declare is checked only if handed over. Null: all are required. */
+  declaredOutputs: z.array(z.string().min(1).max(300)).max(100).nullable().default(null),
+  qualityGate: z.array(z.string().min(1).max(500)).max(100).default([]),
+  criteria: z.array(z.string().min(1).max(500)).max(100).default([]),
+});
+export type TaskChecks = z.infer<typeof TaskChecks>;
+
+/** One rule that did not hold, and what is missing. */
+export const RuleFailure = z.object({
+  /** Where the rule came from. */
+  source: z.enum(['handoff', 'quality_gate', 'criteria', 'context']),
+  /** The handoff spec (`HO-PM-ARCH`), or null for gates and criteria. */
+  specId: z.string().nullable(),
+  /** The artifact the rule is about, or null (context keys, reported values). */
+  artifact: z.string().nullable(),
+  /** The rule as written: `user_stories: min 3`, `coverage >= 80%`. */
+  rule: z.string(),
+  /** What is wrong, for the agent: `user_stories has 0 items; at least 3 are required`. */
+  message: z.string(),
+  /** The missing items, one per entry: `section "User Stories"`, `acceptance criteria for story 2`. */
+  missing: z.array(z.string()).default([]),
+});
+export type RuleFailure = z.infer<typeof RuleFailure>;
+
+export const HandoffStatus = z.enum(['accepted', 'rejected']);
+export type HandoffStatus = z.infer<typeof HandoffStatus>;
+
+export const HandoffVerdict = z.object({
+  handoffId: z.string(),
+  status: HandoffStatus,
+  failures: z.array(RuleFailure),
+  /** Specs that applied. */
+  specIds: z.array(z.string()),
+  artifacts: z.array(ArtifactRef),
+  rulesChecked: z.number().int().nonnegative(),
+});
+export type HandoffVerdict = z.infer<typeof HandoffVerdict>;
+
+/**
+ * Stores the artifacts, checks the handoff and records the verdict. Idempotent by `handoffId`:
+ * the same id again replies with the recorded verdict. A rejection is a normal reply
+ * (`status: 'rejected'` with every failing rule), not an error.
+ */
+export const ValidateHandoff = defineCommand({
+  service: 'handoff-validator',
+  name: 'validate-handoff',
+  schema: z.strictObject({
+    handoffId: Id,
+    taskId: AgentId,
+    runId: AgentId.nullable().default(null),
+    stageId: z.string().min(1).max(200).nullable().default(null),
+    iteration: z.number().int().min(1).nullable().default(null),
+    fromAgentId: AgentId,
+    checks: TaskChecks.default({ mode: 'handoff', specIds: [], toAgentIds: [], declaredOutputs: null, qualityGate: [], criteria: [] }),
+    artifacts: z.array(ArtifactInput).max(100).default([]),
+    /** Artifacts stored earlier (`put-artifact`, or upstream stages) to include by hash. */
+    artifactRefs: z.array(z.strictObject({ name: z.string().min(1).max(300), hash: ArtifactHash })).max(100).default([]),
+    context: z.record(z.string(), z.unknown()).default({}),
+    /** Values the agent reports (gate metrics such as `coverage: 85`, `findings: [...]`, flags such as `tests_passing: true`). */
+    outputs: z.record(z.string(), z.unknown()).default({}),
+  }),
+  reply: HandoffVerdict,
+});
+
+/** Stores one artifact ahead of a handoff (for artifacts too large to send together). Idempotent by content. */
+export const PutArtifact = defineCommand({
+  service: 'handoff-validator',
+  name: 'put-artifact',
+  schema: ArtifactInput,
+  reply: ArtifactRef,
+});
+
+export const GetArtifact = defineQuery({
+  service: 'handoff-validator',
+  name: 'get-artifact',
+  schema: z.strictObject({ hash: ArtifactHash }),
+  reply: z.object({ hash: ArtifactHash, size: z.number().int(), mediaType: z.string(), encoding: z.enum(['utf8', 'base64']), content: z.string() }),
+});
+
+export const HandoffView = z.object({
+  handoffId: z.string(),
+  taskId: z.string(),
+  runId: z.string().nullable(),
+  stageId: z.string().nullable(),
+  iteration: z.number().int().nullable(),
+  fromAgentId: z.string(),
+  status: HandoffStatus,
+  specIds: z.array(z.string()),
+  artifacts: z.array(ArtifactRef),
+  context: z.record(z.string(), z.unknown()),
+  failures: z.array(RuleFailure),
+  submittedAt: z.string(),
+});
+export type HandoffView = z.infer<typeof HandoffView>;
+
+export const GetHandoff = defineQuery({ service: 'handoff-validator', name: 'get-handoff', schema: z.strictObject({ handoffId: Id }), reply: HandoffView });
+
+export const ListHandoffs = defineQuery({
+  service: 'handoff-validator',
+  name: 'list-handoffs',
+  schema: z.strictObject({
+    runId: AgentId.optional(),
+    taskId: AgentId.optional(),
+    status: HandoffStatus.optional(),
+    limit: z.number().int().min(1).max(1000).default(100),
+  }),
+  reply: z.object({ handoffs: z.array(HandoffView) }),
+});
+
+/** The handoff specs the validator loaded (HANDOFFS_DIR). */
+export const ListHandoffSpecs = defineQuery({
+  service: 'handoff-validator',
+  name: 'list-handoff-specs',
+  schema: z.strictObject({}),
+  reply: z.object({
+    specs: z.array(z.object({ id: z.string(), from: z.array(z.string()), to: z.array(z.string()), artifacts: z.array(z.string()), context: z.array(z.string()), source: z.string() })),
+  }),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Events of the `handoff-<handoffId>` stream (relayed to baton.evt.handoff.<event>)
+// ---------------------------------------------------------------------------------------------
+
+export const handoffStreamId = (handoffId: string): string => `handoff-${handoffId}`;
+
+export const HandoffSubmittedV1 = z.object({
+  handoffId: z.string(),
+  taskId: z.string(),
+  runId: z.string().nullable(),
+  stageId: z.string().nullable(),
+  iteration: z.number().int().nullable(),
+  fromAgentId: z.string(),
+  toAgentIds: z.array(z.string()),
+  specIds: z.array(z.string()),
+  artifacts: z.array(ArtifactRef),
+  context: z.record(z.string(), z.unknown()),
+  submittedAt: z.string(),
+});
+
+export const HandoffAcceptedV1 = z.object({
+  handoffId: z.string(),
+  taskId: z.string(),
+  runId: z.string().nullable(),
+  stageId: z.string().nullable(),
+  fromAgentId: z.string(),
+  specIds: z.array(z.string()),
+  rulesChecked: z.number().int().nonnegative(),
+  acceptedAt: z.string(),
+});
+
+export const HandoffRejectedV1 = z.object({
+  handoffId: z.string(),
+  taskId: z.string(),
+  runId: z.string().nullable(),
+  stageId: z.string().nullable(),
+  fromAgentId: z.string(),
+  specIds: z.array(z.string()),
+  rulesChecked: z.number().int().nonnegative(),
+  failures: z.array(RuleFailure),
+  rejectedAt: z.string(),
+});
+
+export const HandoffEventTypes = ['HandoffSubmitted', 'HandoffAccepted', 'HandoffRejected'] as const;

@@ -1,13 +1,33 @@
-// Composition root of the handoff-validator: reads env once, wires the app, serves HTTP
-// (health and metrics) on HTTP_PORT (default 3103) and shuts down cleanly on SIGTERM/SIGINT.
+// Composition root of the handoff-validator: reads env once, loads the handoff specs
+// (HANDOFFS_DIR), starts the service (NATS commands and queries, artifact store, projection,
+// relay), serves HTTP (health and metrics) on HTTP_PORT (default 3103) and shuts down cleanly on
+// SIGTERM/SIGINT.
 import 'reflect-metadata';
-import { readHttpServerEnv, readInfraEnv, runMain, startHttpService } from '@baton/telemetry';
+import { PinoNestLogger, runMain } from '@baton/telemetry';
 import packageJson from '../package.json';
-import { AppModule } from './app.module';
+import { startHandoffValidator } from './adapters/handoff-validator.app';
+import { readHandoffValidatorConfig } from './config';
 
 runMain('handoff-validator', async (logger) => {
-  const server = readHttpServerEnv(3103);
-  const infra = readInfraEnv({ nats: true, postgres: true });
-  const module = AppModule.forRoot({ version: packageJson.version, readinessChecks: infra.readinessChecks });
-  await startHttpService({ module, server, logger });
+  const config = readHandoffValidatorConfig();
+  const validator = await startHandoffValidator({ ...config, version: packageJson.version, logger: new PinoNestLogger(logger) });
+  logger.info(
+    { http: validator.httpUrl, specs: validator.rules.catalog.specs.map((s) => s.id), handoffsDir: config.handoffsDir.path, artifactMaxBytes: config.artifactMaxBytes },
+    'handoff-validator ready',
+  );
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    validator.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
 });

@@ -1,0 +1,7 @@
+/** Nest injection tokens of the handoff-validator's adapters. */
+export const EVENT_STORE = Symbol.for('baton.handoff-validator.EventStore');
+export const READ_DB = Symbol.for('baton.handoff-validator.ReadDb');
+export const ARTIFACT_STORE = Symbol.for('baton.handoff-validator.ArtifactStore');
+export const HANDOFF_COMMANDS = Symbol.for('baton.handoff-validator.HandoffCommandHandler');
+export const HANDOFF_RULES = Symbol.for('baton.handoff-validator.HandoffRules');
+export const HANDOFF_METRICS = Symbol.for('baton.handoff-validator.HandoffMetrics');

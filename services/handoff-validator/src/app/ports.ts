@@ -1,0 +1,43 @@
+/** The time source of the service; the adapter reads the system clock, tests pass a fixed one. */
+export interface Clock {
+  now(): Date;
+}
+
+/** Source of new ids (event ids); the adapter uses random UUIDs. */
+export interface IdSource {
+  newId(): string;
+}
+
+/** What {@link ArtifactStore.put} did: the artifact's address, and whether these bytes were new. */
+export interface PutArtifactResult {
+  /** `sha256:<64 hex>` of the bytes ({@link contentAddress}). */
+  readonly hash: string;
+  readonly size: number;
+  /** The media type stored with the bytes: the one they were first put with. */
+  readonly mediaType: string;
+  /** False when the same bytes were already stored (nothing was written). */
+  readonly created: boolean;
+}
+
+/** Bytes read back from an {@link ArtifactStore}. */
+export interface StoredArtifact {
+  readonly bytes: Uint8Array;
+  readonly mediaType: string;
+}
+
+/**
+ * Content-addressed artifact storage: an artifact's address is the SHA-256 of its bytes, so the
+ * same bytes are stored once however often they are handed over, and an address always names
+ * the same bytes. Adapters: `PostgresArtifactStore` (table `baton_handoff.artifacts`). Another
+ * backend (an S3-style object store) implements these three methods, computes the address with
+ * {@link contentAddress} and is passed to `startHandoffValidator({ artifactStore })`; see the
+ * service README.
+ */
+export interface ArtifactStore {
+  /** Stores the bytes under their hash unless already there. Idempotent; safe to call concurrently with the same bytes. */
+  put(bytes: Uint8Array, mediaType: string): Promise<PutArtifactResult>;
+  /** The bytes and media type stored under `hash`, or null when none are. */
+  get(hash: string): Promise<StoredArtifact | null>;
+  /** The subset of `hashes` that is stored. */
+  has(hashes: readonly string[]): Promise<ReadonlySet<string>>;
+}

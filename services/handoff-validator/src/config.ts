@@ -1,0 +1,62 @@
+import path from 'node:path';
+import { MAX_ARTIFACT_BYTES } from '@baton/contracts';
+import { eventStoreSelectionFromEnv, type EventStoreSelection } from '@baton/event-store';
+import { envInt, envString, envUrl, LOCAL_DATABASE_URL, LOCAL_NATS_URL, rawEnv, type EnvSource } from '@baton/telemetry';
+
+/** The repository root (this file is services/handoff-validator/src/config.ts). */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+/** `HANDOFFS_DIR` when unset: the example specs of the repository. */
+export const DEFAULT_HANDOFFS_DIR = path.join(REPO_ROOT, 'examples', 'handoffs');
+
+export const DEFAULT_HTTP_PORT = 3103;
+
+/** `ARTIFACT_MAX_BYTES` when unset: 512 KiB. */
+export const DEFAULT_ARTIFACT_MAX_BYTES = 512 * 1024;
+
+/** Where the handoff specs come from, and whether a missing directory stops start-up. */
+export interface HandoffsDirConfig {
+  /** Absolute path. */
+  readonly path: string;
+  /** `env`: set by HANDOFFS_DIR, so it must exist; `default`: the repository's examples, skipped (with a warning) when absent. */
+  readonly source: 'env' | 'default';
+}
+
+/** Everything the handoff-validator reads from its environment, read once at start-up. */
+export interface HandoffValidatorConfig {
+  /** `DATABASE_URL`: PostgreSQL holding the event store, the artifact store and the `baton_handoff` read models. */
+  readonly databaseUrl: string;
+  /** `NATS_URL`. */
+  readonly natsUrl: string;
+  /** `HTTP_PORT` (default 3103) of `/health/live`, `/health/ready`, `/metrics`; 0 picks a free port. */
+  readonly httpPort: number;
+  /** `HTTP_HOST`, default all interfaces. */
+  readonly httpHost: string;
+  /** `HANDOFFS_DIR`: every `*.yml`/`*.yaml` there is a handoff spec; relative paths are resolved from the repository root. */
+  readonly handoffsDir: HandoffsDirConfig;
+  /** `ARTIFACT_MAX_BYTES` (default 512 KiB, at most the contract's MAX_ARTIFACT_BYTES): the largest artifact accepted, decoded. */
+  readonly artifactMaxBytes: number;
+  /** Event store adapter (`BATON_EVENT_STORE`, `EVENTSTORE_URL`); Postgres when unset. */
+  readonly eventStore?: EventStoreSelection;
+}
+
+/**
+ * Reads and checks the configuration with the telemetry env getters (blank means unset; a bad
+ * value throws an error naming the variable).
+ *
+ * @example
+ * const config = readHandoffValidatorConfig(); // from process.env
+ */
+export function readHandoffValidatorConfig(source: EnvSource = process.env): HandoffValidatorConfig {
+  const opts = { source };
+  const dir = rawEnv('HANDOFFS_DIR', source);
+  return {
+    databaseUrl: envUrl('DATABASE_URL', LOCAL_DATABASE_URL, { ...opts, protocols: ['postgres', 'postgresql'] }),
+    natsUrl: envString('NATS_URL', LOCAL_NATS_URL, opts),
+    httpPort: envInt('HTTP_PORT', DEFAULT_HTTP_PORT, { ...opts, min: 0, max: 65535 }),
+    httpHost: envString('HTTP_HOST', '0.0.0.0', opts),
+    handoffsDir: dir === undefined ? { path: DEFAULT_HANDOFFS_DIR, source: 'default' } : { path: path.resolve(REPO_ROOT, dir), source: 'env' },
+    artifactMaxBytes: envInt('ARTIFACT_MAX_BYTES', DEFAULT_ARTIFACT_MAX_BYTES, { ...opts, min: 1, max: MAX_ARTIFACT_BYTES }),
+    eventStore: eventStoreSelectionFromEnv(source),
+  };
+}

@@ -1,0 +1,129 @@
+import { BatonError, type HandoffStatus, type HandoffVerdict, type HandoffView } from '@baton/contracts';
+import type { HandoffCommand, HandoffEvaluation, RecordHandoff } from './handoff.commands';
+import type { HandoffEvent } from './handoff.events';
+import { initialHandoffState, type HandoffState } from './handoff.state';
+
+/** A handoff is accepted when no rule failed. */
+export function statusOf(evaluation: HandoffEvaluation): HandoffStatus {
+  return evaluation.failures.length === 0 ? 'accepted' : 'rejected';
+}
+
+function record(command: RecordHandoff, state: HandoffState): HandoffEvent[] {
+  // Idempotent by handoff id: a recorded handoff keeps its first verdict.
+  if (state.status !== 'none') return [];
+  const { submission: s, evaluation } = command.data;
+  const now = command.metadata.now;
+  const submitted: HandoffEvent = {
+    type: 'HandoffSubmitted',
+    data: {
+      handoffId: s.handoffId,
+      taskId: s.taskId,
+      runId: s.runId,
+      stageId: s.stageId,
+      iteration: s.iteration,
+      fromAgentId: s.fromAgentId,
+      toAgentIds: [...s.toAgentIds],
+      specIds: [...s.specIds],
+      artifacts: s.artifacts.map((a) => ({ ...a })),
+      context: { ...s.context },
+      submittedAt: now,
+    },
+  };
+  const common = {
+    handoffId: s.handoffId,
+    taskId: s.taskId,
+    runId: s.runId,
+    stageId: s.stageId,
+    fromAgentId: s.fromAgentId,
+    specIds: [...s.specIds],
+    rulesChecked: evaluation.rulesChecked,
+  };
+  const verdict: HandoffEvent =
+    statusOf(evaluation) === 'accepted'
+      ? { type: 'HandoffAccepted', data: { ...common, acceptedAt: now } }
+      : { type: 'HandoffRejected', data: { ...common, failures: evaluation.failures.map((f) => ({ ...f, missing: [...f.missing] })), rejectedAt: now } };
+  return [submitted, verdict];
+}
+
+/**
+ * The handoff aggregate's decisions. `RecordHandoff` on a new handoff gives `HandoffSubmitted`
+ * followed by `HandoffAccepted` (no rule failed) or `HandoffRejected` (with every failure); on a
+ * handoff already recorded it gives nothing (the first verdict stands). Pure: time comes in on
+ * the command.
+ */
+export function decide(command: HandoffCommand, state: HandoffState): HandoffEvent[] {
+  switch (command.type) {
+    case 'RecordHandoff':
+      return record(command, state);
+    default: {
+      const unhandled: never = command.type;
+      throw new BatonError('INTERNAL', `unhandled handoff command ${String(unhandled)}`);
+    }
+  }
+}
+
+/** The next state after one event. Pure. */
+export function evolve(state: HandoffState, event: HandoffEvent): HandoffState {
+  switch (event.type) {
+    case 'HandoffSubmitted':
+      if (state.status !== 'none') throw new BatonError('INTERNAL', `HandoffSubmitted on a handoff that is ${state.status}`);
+      return { status: 'submitted', submission: event.data };
+    case 'HandoffAccepted':
+      if (state.status !== 'submitted') throw new BatonError('INTERNAL', `HandoffAccepted on a handoff that is ${state.status}`);
+      return {
+        status: 'decided',
+        submission: state.submission,
+        decision: { status: 'accepted', failures: [], rulesChecked: event.data.rulesChecked, decidedAt: event.data.acceptedAt },
+      };
+    case 'HandoffRejected':
+      if (state.status !== 'submitted') throw new BatonError('INTERNAL', `HandoffRejected on a handoff that is ${state.status}`);
+      return {
+        status: 'decided',
+        submission: state.submission,
+        decision: { status: 'rejected', failures: event.data.failures, rulesChecked: event.data.rulesChecked, decidedAt: event.data.rejectedAt },
+      };
+    default: {
+      const unhandled: never = event;
+      throw new BatonError('INTERNAL', `unhandled handoff event ${String((unhandled as { type: unknown }).type)}`);
+    }
+  }
+}
+
+/** Folds a stream's events from the initial state. */
+export function fold(events: readonly HandoffEvent[]): HandoffState {
+  return events.reduce(evolve, initialHandoffState);
+}
+
+/** The recorded verdict (the validate-handoff reply), or undefined while the handoff is not decided. */
+export function verdictOf(state: HandoffState): HandoffVerdict | undefined {
+  if (state.status !== 'decided') return undefined;
+  const { submission: s, decision: d } = state;
+  return {
+    handoffId: s.handoffId,
+    status: d.status,
+    failures: [...d.failures],
+    specIds: [...s.specIds],
+    artifacts: [...s.artifacts],
+    rulesChecked: d.rulesChecked,
+  };
+}
+
+/** The get-handoff / list-handoffs view of a decided handoff, or undefined while it is not decided. */
+export function handoffViewOf(state: HandoffState): HandoffView | undefined {
+  if (state.status !== 'decided') return undefined;
+  const { submission: s, decision: d } = state;
+  return {
+    handoffId: s.handoffId,
+    taskId: s.taskId,
+    runId: s.runId,
+    stageId: s.stageId,
+    iteration: s.iteration,
+    fromAgentId: s.fromAgentId,
+    status: d.status,
+    specIds: [...s.specIds],
+    artifacts: [...s.artifacts],
+    context: { ...s.context },
+    failures: [...d.failures],
+    submittedAt: s.submittedAt,
+  };
+}

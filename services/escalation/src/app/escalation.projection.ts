@@ -1,0 +1,100 @@
+import { BatonError, type RecordedEvent } from '@baton/contracts';
+import type { Transaction } from 'kysely';
+import { deleteAllEscalations, insertEscalation, patchEscalation } from '../adapters/escalation.queries';
+import type { EscalationDatabase } from '../adapters/escalation.tables';
+import { queryableOf } from '../adapters/sql';
+import { climbTimerId, deleteTimer, upsertTimer } from '../adapters/watch.queries';
+import { nextClimbAt, toEscalationEvent, type EscalationRaisedData } from '../domain';
+
+/** Name of the escalations projection (its checkpoint row in `baton_escalation.projection_checkpoints`). */
+export const ESCALATIONS_PROJECTION = 'escalations';
+
+/** Events the projection reads (and the relay publishes): every event of `escalation-*` streams. */
+export const ESCALATIONS_FILTER = { categories: ['escalation'] } as const;
+
+function occurredAt(event: RecordedEvent): Date {
+  const t = new Date(event.metadata.occurredAt);
+  if (Number.isNaN(t.getTime())) throw new BatonError('INTERNAL', `event ${event.eventId} of ${event.streamId} has no valid occurredAt`);
+  return t;
+}
+
+/** Arms the climb timer of an open escalation at its next threshold, or drops it (L3). */
+async function armClimb(trx: Transaction<EscalationDatabase>, raised: Pick<EscalationRaisedData, 'escalationId' | 'trigger' | 'since' | 'ladder'>, level: number): Promise<void> {
+  const q = queryableOf(trx);
+  const next = nextClimbAt(raised.trigger, new Date(raised.since), level as EscalationRaisedData['level'], raised.ladder);
+  if (next === undefined) await deleteTimer(q, climbTimerId(raised.escalationId));
+  else await upsertTimer(q, { timerId: climbTimerId(raised.escalationId), kind: 'climb', escalationId: raised.escalationId, dueAt: next, payload: {} });
+}
+
+/**
+ * The apply function of the escalations projection: one escalation event to
+ * `baton_escalation.escalations` (inside the runner's transaction). Raising and climbing also
+ * arm the escalation's durable climb timer for its next level, and resolving drops it, in the
+ * same transaction; the timer poller sets the same due time when it fires, so replays agree.
+ */
+export async function applyEscalationEvent(trx: Transaction<EscalationDatabase>, recorded: RecordedEvent): Promise<void> {
+  const event = toEscalationEvent(recorded);
+  const at = occurredAt(recorded);
+  switch (event.type) {
+    case 'EscalationRaised': {
+      const d = event.data;
+      await insertEscalation(trx, {
+        escalation_id: d.escalationId,
+        trigger: d.trigger,
+        level: d.level,
+        start_level: d.level,
+        assignee_kind: d.assignee.kind,
+        assignee_id: d.assignee.id,
+        status: 'open',
+        issue: d.issue,
+        workflow_stage: d.workflowStage,
+        options: JSON.stringify(d.options),
+        recommendation: d.recommendation,
+        blocking: d.blocking,
+        run_id: d.runId,
+        stage_id: d.stageId,
+        task_id: d.taskId,
+        agent_id: d.agentId,
+        since: new Date(d.since),
+        ladder: JSON.stringify(d.ladder),
+        raised_at: new Date(d.raisedAt),
+        updated_at: at,
+        resolution: null,
+        resolved_by: null,
+        resolution_reason: null,
+        resolved_at: null,
+        revision: recorded.revision,
+      });
+      await armClimb(trx, d, d.level);
+      return;
+    }
+    case 'EscalationLevelRaised': {
+      const d = event.data;
+      const row = await patchEscalation(trx, d.escalationId, { level: d.to, assignee_kind: d.assignee.kind, assignee_id: d.assignee.id }, { revision: recorded.revision, at });
+      if (row?.status === 'open') {
+        await armClimb(trx, { escalationId: d.escalationId, trigger: d.trigger, since: row.since.toISOString(), ladder: row.ladder }, d.to);
+      }
+      return;
+    }
+    case 'EscalationResolved': {
+      const d = event.data;
+      await patchEscalation(
+        trx,
+        d.escalationId,
+        { status: 'resolved', resolution: d.resolution, resolved_by: JSON.stringify(d.by), resolution_reason: d.reason, resolved_at: new Date(d.resolvedAt) },
+        { revision: recorded.revision, at },
+      );
+      await deleteTimer(queryableOf(trx), climbTimerId(d.escalationId));
+      return;
+    }
+    default: {
+      const unhandled: never = event;
+      throw new BatonError('INTERNAL', `escalations projection does not handle ${String((unhandled as { type: unknown }).type)}`);
+    }
+  }
+}
+
+/** Empties the read model before a rebuild (timers are kept; replaying re-arms the same ones). */
+export async function resetEscalations(trx: Transaction<EscalationDatabase>): Promise<void> {
+  await deleteAllEscalations(trx);
+}

@@ -1,0 +1,344 @@
+import type { EscalationAssignee, EscalationOption, EscalationTrigger } from '@baton/contracts';
+
+/**
+ * What an automatic trigger knows about its problem; {@link draftEscalation} turns it into the
+ * escalation format of seed 001 (issue, workflow stage, options with trade-offs,
+ * recommendation, what is blocked). Plain data: it is stored with the durable timer that
+ * raises the escalation.
+ */
+export type EscalationFacts =
+  | {
+      readonly kind: 'blocked_task';
+      readonly taskId: string;
+      readonly action: string | null;
+      readonly agentId: string;
+      readonly reason: string;
+      readonly runId: string | null;
+      readonly stageId: string | null;
+    }
+  | {
+      readonly kind: 'stalled_task';
+      readonly taskId: string;
+      readonly action: string | null;
+      readonly agentId: string | null;
+      readonly runId: string | null;
+      readonly stageId: string | null;
+      readonly lastPercent: number | null;
+    }
+  | {
+      readonly kind: 'agent_failure';
+      readonly cause: 'agent_offline' | 'failed';
+      readonly taskId: string;
+      readonly action: string | null;
+      readonly agentId: string | null;
+      readonly runId: string | null;
+      readonly stageId: string | null;
+      readonly error: string | null;
+    }
+  | {
+      readonly kind: 'repeated_rejections';
+      readonly taskId: string;
+      readonly action: string | null;
+      readonly agentId: string;
+      readonly runId: string | null;
+      readonly stageId: string | null;
+      readonly rejections: number;
+      readonly failures: readonly string[];
+    }
+  | {
+      readonly kind: 'sla_breach';
+      readonly runId: string;
+      readonly workflowId: string;
+      readonly stageId: string;
+      readonly iteration: number;
+      readonly slaMs: number;
+      readonly startedAt: string;
+      readonly taskId: string | null;
+      readonly agentId: string | null;
+    }
+  | {
+      readonly kind: 'conflict';
+      readonly conflictId: string;
+      readonly conflictKind: string;
+      readonly description: string;
+      readonly taskIds: readonly string[];
+      readonly agentId: string | null;
+      readonly runId: string | null;
+      /** `timeout`: nobody resolved it in time; `scheduler`: the scheduler resolved it by escalating. */
+      readonly via: 'timeout' | 'scheduler';
+    }
+  | {
+      readonly kind: 'approval_needed';
+      readonly runId: string;
+      readonly workflowId: string;
+      readonly stageId: string;
+      readonly iteration: number;
+      readonly approvers: readonly string[];
+    }
+  | {
+      readonly kind: 'stage_escalated';
+      readonly trigger: 'repeated_rejections' | 'policy_decision';
+      readonly runId: string;
+      readonly workflowId: string;
+      readonly stageId: string;
+      readonly iteration: number;
+      readonly issue: string;
+      readonly options: readonly EscalationOption[];
+      readonly recommendation: string | null;
+      readonly blocking: string;
+    };
+
+/** The escalation format (seed 001) and the references of an escalation. */
+export interface EscalationDraft {
+  readonly trigger: EscalationTrigger;
+  readonly issue: string;
+  readonly workflowStage: string | null;
+  readonly options: EscalationOption[];
+  readonly recommendation: string | null;
+  readonly blocking: string;
+  readonly runId: string | null;
+  readonly stageId: string | null;
+  readonly iteration: number | null;
+  readonly taskId: string | null;
+  readonly agentId: string | null;
+  readonly conflictId: string | null;
+  readonly decidesStage: boolean;
+}
+
+/**
+ * A duration for people: `45 s`, `31 min`, `2 h 1 min`, `4 h`.
+ *
+ * @example formatDuration(121 * 60_000) // '2 h 1 min'
+ */
+export function formatDuration(ms: number): string {
+  const totalSeconds = Math.max(0, Math.floor(ms / 1000));
+  if (totalSeconds < 60) return `${totalSeconds} s`;
+  const totalMinutes = Math.floor(totalSeconds / 60);
+  if (totalMinutes < 60) return `${totalMinutes} min`;
+  const hours = Math.floor(totalMinutes / 60);
+  const minutes = totalMinutes % 60;
+  return minutes === 0 ? `${hours} h` : `${hours} h ${minutes} min`;
+}
+
+const taskLabel = (taskId: string, action: string | null): string => (action ? `Task ${taskId} (${action})` : `Task ${taskId}`);
+
+function stageLabel(stageId: string | null, workflowId?: string): string | null {
+  if (stageId === null) return null;
+  return workflowId ? `${stageId} (${workflowId})` : stageId;
+}
+
+function taskBlocking(taskId: string, action: string | null, runId: string | null, stageId: string | null): string {
+  const task = taskLabel(taskId, action);
+  return runId !== null && stageId !== null ? `${task}, and with it stage ${stageId} of run ${runId}` : task;
+}
+
+function reassignLabel(assignee: EscalationAssignee | undefined): string {
+  return assignee?.kind === 'agent' && assignee.id !== 'lead' ? `Reassign the task to ${assignee.id}` : 'Reassign the task to a peer agent';
+}
+
+function orNone(text: string): string {
+  return text.trim() === '' ? 'no reason given' : text.trim();
+}
+
+/**
+ * Writes the escalation for an automatic trigger at `now`, for the assignee it goes to
+ * (named in the reassign option). Pure.
+ *
+ * @example
+ * draftEscalation({ kind: 'blocked_task', taskId: 't-1', action: 'write_prd', agentId: 'pm-1', reason: 'no API spec', runId: null, stageId: null },
+ *   { since: blockedAt, now: thirtyOneMinutesLater }).issue
+ * // 'Task t-1 (write_prd) blocked for 31 min: no API spec'
+ */
+export function draftEscalation(facts: EscalationFacts, at: { readonly since: Date; readonly now: Date; readonly assignee?: EscalationAssignee }): EscalationDraft {
+  const elapsed = formatDuration(at.now.getTime() - at.since.getTime());
+  switch (facts.kind) {
+    case 'blocked_task':
+      return {
+        trigger: 'blocked_task',
+        issue: `${taskLabel(facts.taskId, facts.action)} blocked for ${elapsed}: ${orNone(facts.reason)}`,
+        workflowStage: stageLabel(facts.stageId),
+        options: [
+          { label: 'Wait for the blocker to clear', tradeoff: 'No rework, but the task and everything after it stay blocked meanwhile.' },
+          { label: reassignLabel(at.assignee), tradeoff: 'Fresh eyes on the blocker; costs a handover and the context the agent built up.' },
+          { label: 'Cancel the task', tradeoff: 'Frees the run to go another way; the work done so far is lost.' },
+        ],
+        recommendation: 'Help the agent clear the blocker first; reassign the task to a peer if it cannot be cleared soon.',
+        blocking: taskBlocking(facts.taskId, facts.action, facts.runId, facts.stageId),
+        runId: facts.runId,
+        stageId: facts.stageId,
+        iteration: null,
+        taskId: facts.taskId,
+        agentId: facts.agentId,
+        conflictId: null,
+        decidesStage: false,
+      };
+    case 'stalled_task': {
+      const who = facts.agentId ? `agent ${facts.agentId}` : 'no agent';
+      const last = facts.lastPercent === null ? 'no progress reported yet' : `last at ${facts.lastPercent}%`;
+      return {
+        trigger: 'stalled_task',
+        issue: `${taskLabel(facts.taskId, facts.action)} has made no progress for ${elapsed} (${who}, ${last})`,
+        workflowStage: stageLabel(facts.stageId),
+        options: [
+          { label: 'Check on the agent and let it finish', tradeoff: 'Keeps the work done so far; the task may stay stuck.' },
+          { label: reassignLabel(at.assignee), tradeoff: 'Gets the task moving again; the new agent starts over.' },
+          { label: 'Cancel the task', tradeoff: 'Frees the run to go another way; the work done so far is lost.' },
+        ],
+        recommendation: 'Ask the agent for a status; reassign the task if it does not answer.',
+        blocking: taskBlocking(facts.taskId, facts.action, facts.runId, facts.stageId),
+        runId: facts.runId,
+        stageId: facts.stageId,
+        iteration: null,
+        taskId: facts.taskId,
+        agentId: facts.agentId,
+        conflictId: null,
+        decidesStage: false,
+      };
+    }
+    case 'agent_failure': {
+      const task = taskLabel(facts.taskId, facts.action);
+      const issue =
+        facts.cause === 'agent_offline'
+          ? `Agent ${facts.agentId ?? 'unknown'} went offline holding ${task.charAt(0).toLowerCase()}${task.slice(1)}; the task is back in the queue`
+          : `${task} failed for good${facts.agentId ? ` (agent ${facts.agentId})` : ''}: ${orNone(facts.error ?? '')}`;
+      return {
+        trigger: 'agent_failure',
+        issue,
+        workflowStage: stageLabel(facts.stageId),
+        options: [
+          { label: 'Run the task again on another agent', tradeoff: 'Quickest way forward; repeats the failure if the cause is in the task itself.' },
+          { label: 'Fix the cause, then run it again', tradeoff: 'Deals with the root cause; takes longer.' },
+          { label: 'Cancel the task', tradeoff: 'Stops the damage; the run goes on without its output.' },
+        ],
+        recommendation:
+          facts.cause === 'agent_offline'
+            ? "Check the agent's health; let the task go to another agent meanwhile."
+            : 'Read the error; run the task again on another agent unless its input is at fault.',
+        blocking: taskBlocking(facts.taskId, facts.action, facts.runId, facts.stageId),
+        runId: facts.runId,
+        stageId: facts.stageId,
+        iteration: null,
+        taskId: facts.taskId,
+        agentId: facts.agentId,
+        conflictId: null,
+        decidesStage: false,
+      };
+    }
+    case 'repeated_rejections': {
+      const failures = facts.failures.length > 0 ? `: ${facts.failures.slice(0, 5).join('; ')}` : '';
+      return {
+        trigger: 'repeated_rejections',
+        issue: `${taskLabel(facts.taskId, facts.action)}: handoff refused ${facts.rejections} times by its checks${failures}`,
+        workflowStage: stageLabel(facts.stageId),
+        options: [
+          { label: 'Grant an exception and accept the handoff', tradeoff: 'Unblocks the run now; the failing checks are waived.' },
+          { label: 'Rework with guidance from a person', tradeoff: 'Keeps the quality bar; another iteration costs time.' },
+          { label: reassignLabel(undefined), tradeoff: 'A different agent may pass the checks; starts the task over.' },
+        ],
+        recommendation: 'Review the failures with the agent; grant an exception only if the checks themselves are wrong.',
+        blocking: taskBlocking(facts.taskId, facts.action, facts.runId, facts.stageId),
+        runId: facts.runId,
+        stageId: facts.stageId,
+        iteration: null,
+        taskId: facts.taskId,
+        agentId: facts.agentId,
+        conflictId: null,
+        decidesStage: false,
+      };
+    }
+    case 'sla_breach':
+      return {
+        trigger: 'sla_breach',
+        issue: `Stage ${facts.stageId} of run ${facts.runId} (${facts.workflowId}) ran past its SLA of ${formatDuration(facts.slaMs)} (started ${facts.startedAt})`,
+        workflowStage: stageLabel(facts.stageId, facts.workflowId),
+        options: [
+          { label: 'Extend the deadline and let the stage finish', tradeoff: 'No disruption; everything after the stage is late too.' },
+          { label: 'Add or reassign agents on the stage', tradeoff: 'May catch up; costs handovers.' },
+          { label: 'Cancel the run', tradeoff: 'Stops spending on it; its results so far are lost.' },
+        ],
+        recommendation: facts.agentId
+          ? `Ask ${facts.agentId} what holds the stage; reassign its task if it is stuck.`
+          : 'Find out what holds the stage; reassign its tasks if they are stuck.',
+        blocking: `Run ${facts.runId} (${facts.workflowId}) after stage ${facts.stageId}`,
+        runId: facts.runId,
+        stageId: facts.stageId,
+        iteration: facts.iteration,
+        taskId: facts.taskId,
+        agentId: facts.agentId,
+        conflictId: null,
+        decidesStage: false,
+      };
+    case 'conflict': {
+      const recommendations: Readonly<Record<string, string>> = {
+        file_overlap: 'Queue the later task until the earlier one ends, so their files do not clash.',
+        dependency_clash: 'Queue the task until the task it depends on completes.',
+        duplicate_task: 'Keep one of the duplicates and cancel the other.',
+        agent_idle_timeout: 'Reassign the tasks of the silent agent.',
+      };
+      const head =
+        facts.via === 'scheduler'
+          ? `Conflict ${facts.conflictId} (${facts.conflictKind}) was escalated by the scheduler`
+          : `Conflict ${facts.conflictId} (${facts.conflictKind}) unresolved for ${elapsed}`;
+      return {
+        trigger: 'conflict',
+        issue: `${head}: ${facts.description}`,
+        workflowStage: null,
+        options: [
+          { label: 'Reassign one of the tasks', tradeoff: 'Both go on at once; needs another agent with the skills.' },
+          { label: 'Queue the later task until the earlier one ends', tradeoff: 'Safe; the later task waits.' },
+          { label: 'Cancel one of the tasks', tradeoff: 'Ends the clash at once; its work is dropped.' },
+        ],
+        recommendation: recommendations[facts.conflictKind] ?? 'Decide which task goes first.',
+        blocking: facts.taskIds.length > 0 ? `Tasks ${facts.taskIds.join(', ')}` : `Conflict ${facts.conflictId}`,
+        runId: facts.runId,
+        stageId: null,
+        iteration: null,
+        taskId: facts.taskIds[0] ?? null,
+        agentId: facts.agentId,
+        conflictId: facts.conflictId,
+        decidesStage: false,
+      };
+    }
+    case 'approval_needed':
+      return {
+        trigger: 'approval_needed',
+        issue: `Stage ${facts.stageId} of run ${facts.runId} (${facts.workflowId}) has waited ${elapsed} for approval${
+          facts.approvers.length > 0 ? ` by ${facts.approvers.join(', ')}` : ''
+        }`,
+        workflowStage: stageLabel(facts.stageId, facts.workflowId),
+        options: [
+          { label: 'Approve the stage (exception_granted)', tradeoff: 'The run goes on now.' },
+          { label: 'Reject the stage (resolved)', tradeoff: 'The work goes back, or the stage fails; the run is delayed.' },
+        ],
+        recommendation: 'Review the stage and approve or reject it.',
+        blocking: `Stage ${facts.stageId} of run ${facts.runId} (${facts.workflowId})`,
+        runId: facts.runId,
+        stageId: facts.stageId,
+        iteration: facts.iteration,
+        taskId: null,
+        agentId: null,
+        conflictId: null,
+        decidesStage: true,
+      };
+    case 'stage_escalated':
+      return {
+        trigger: facts.trigger,
+        issue: facts.issue,
+        workflowStage: stageLabel(facts.stageId, facts.workflowId),
+        options: facts.options.map((o) => ({ label: o.label, tradeoff: o.tradeoff })),
+        recommendation: facts.recommendation,
+        blocking: facts.blocking,
+        runId: facts.runId,
+        stageId: facts.stageId,
+        iteration: facts.iteration,
+        taskId: null,
+        agentId: null,
+        conflictId: null,
+        decidesStage: true,
+      };
+    default: {
+      const unhandled: never = facts;
+      throw new Error(`unknown escalation facts ${String((unhandled as { kind: unknown }).kind)}`);
+    }
+  }
+}

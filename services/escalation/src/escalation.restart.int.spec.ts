@@ -1,0 +1,123 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { escalationStreamId, EVENTS_STREAM, GetEscalation, taskStreamId, type EscalationView } from '@baton/contracts';
+import { BatonClient } from '@baton/messaging';
+import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { sql } from 'kysely';
+import { startEscalation, type EscalationApp, type StartEscalationOptions } from './adapters/escalation.app';
+import { blockedEscalationId } from './domain';
+import { HOUR, MIN, publishEvent, serveRegistry, TestClock, type RegistryAgent } from './testing/escalation-inputs';
+
+const T0 = new Date('2026-12-02T09:00:00.000Z');
+const at = (ms: number) => new Date(T0.getTime() + ms);
+
+describe('escalation across a restart (real NATS + Postgres): timers and accepted events survive', () => {
+  let tdb: TestDatabase;
+  let nc: NatsConnection;
+  let client: BatonClient;
+  let stopRegistry: () => void;
+  let app: EscalationApp | undefined;
+  const clock = new TestClock(T0);
+  const durable = uniqueId('escalation-restart-test');
+  const agents = new Map<string, RegistryAgent>();
+
+  const options = (pollIntervalMs: number): StartEscalationOptions => ({
+    databaseUrl: tdb.url,
+    natsUrl: testNatsUrl(),
+    httpPort: 0,
+    httpHost: '127.0.0.1',
+    logger: false,
+    clock,
+    pollIntervalMs,
+    inputs: { durable, deliverPolicy: 'new' },
+  });
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase('escalation_restart');
+    nc = await connect({ servers: testNatsUrl() });
+    client = new BatonClient(nc, { timeoutMs: 10_000 });
+    stopRegistry = serveRegistry(nc, agents, T0);
+  });
+
+  afterAll(async () => {
+    stopRegistry?.();
+    await app?.close();
+    if (nc) {
+      await (await jetstreamManager(nc)).consumers.delete(EVENTS_STREAM, durable).catch(() => undefined);
+      await nc.close();
+    }
+    await tdb?.drop();
+  });
+
+  const block = async (taskId: string, agentId: string, blockedAt: Date) => {
+    await publishEvent(nc, taskStreamId(taskId), 'TaskAssigned', { taskId, agentId, leaseEpoch: 1, assignedAt: T0.toISOString(), previousAgentId: null }, T0);
+    await publishEvent(nc, taskStreamId(taskId), 'TaskBlocked', { taskId, agentId, leaseEpoch: 1, reason: 'waiting on review', blockedAt: blockedAt.toISOString() }, blockedAt);
+  };
+  const watched = (escalationId: string) =>
+    waitFor(async () => {
+      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM baton_escalation.watches WHERE escalation_id = ${escalationId} AND open`.execute(app!.db);
+      return rows[0]!.n === 1;
+    }, { what: `watch ${escalationId}` });
+  const projected = (escalationId: string, until: (v: EscalationView) => boolean) =>
+    waitFor(
+      async () => {
+        const v = await client.query(GetEscalation, { escalationId }).catch(() => undefined);
+        return v && until(v) ? v : undefined;
+      },
+      { what: `escalation ${escalationId}`, timeoutMs: 20_000 },
+    );
+  const typesOf = async (escalationId: string) => (await app!.store.readStream(escalationStreamId(escalationId))).map((e) => e.type);
+
+  it('a climb due while the service was down happens once on the new instance; events published while it was down are not lost', async () => {
+    const agentId = uniqueId('MCT-PM');
+    const lead = uniqueId('MCT-CPO');
+    agents.set(agentId, { peers: [uniqueId('MCT-PM')], lead });
+
+    app = await startEscalation(options(3_600_000));
+    const first = uniqueId('task');
+    await block(first, agentId, T0);
+    const firstId = blockedEscalationId(first, T0);
+    await watched(firstId);
+    clock.set(at(31 * MIN));
+    await app.timers.fireDueTimers();
+    await projected(firstId, (v) => v.level === 1);
+
+    const second = uniqueId('task');
+    await block(second, agentId, at(10 * MIN));
+    const secondId = blockedEscalationId(second, at(10 * MIN));
+    await watched(secondId);
+
+    // Stop; a task blocks while the service is down; the clock passes the L2 threshold of the first.
+    await app.close();
+    app = undefined;
+    const third = uniqueId('task');
+    await block(third, agentId, at(HOUR));
+    const thirdId = blockedEscalationId(third, at(HOUR));
+    clock.set(at(2 * HOUR + MIN));
+
+    // A new instance on the same database; its own poller (every 100 ms) fires what fell due.
+    app = await startEscalation(options(100));
+    expect(await projected(firstId, (v) => v.level === 2)).toMatchObject({ assignee: { kind: 'agent', id: lead } });
+    // Blocked 1 h 51 min and 1 h 1 min ago: raised straight at L1 (the second from before the stop, the third from while down).
+    expect(await projected(secondId, () => true)).toMatchObject({ level: 1, issue: expect.stringContaining('blocked for 1 h 51 min') });
+    expect(await projected(thirdId, () => true)).toMatchObject({ level: 1, issue: expect.stringContaining('blocked for 1 h 1 min') });
+
+    // Firing again, from several pollers at once, changes nothing: the climb happened once.
+    await Promise.all([app.timers.fireDueTimers(), app.timers.fireDueTimers(), app.timers.fireDueTimers()]);
+    expect(await typesOf(firstId)).toEqual(['EscalationRaised', 'EscalationLevelRaised']);
+    const [, climbed] = await app.store.readStream(escalationStreamId(firstId));
+    expect(climbed!.data).toMatchObject({ from: 1, to: 2 });
+
+    // A crash after the append but before the timer was settled would leave the timer at its old
+    // due time: firing it again appends nothing and re-arms it for L3.
+    await sql`UPDATE baton_escalation.timers SET due_at = ${at(2 * HOUR)} WHERE timer_id = ${`climb:${firstId}`}`.execute(app.db);
+    await app.timers.fireDueTimers();
+    expect(await typesOf(firstId)).toEqual(['EscalationRaised', 'EscalationLevelRaised']);
+    const { rows } = await sql<{ due_at: Date }>`SELECT due_at FROM baton_escalation.timers WHERE timer_id = ${`climb:${firstId}`}`.execute(app.db);
+    expect(rows[0]!.due_at.toISOString()).toBe(at(4 * HOUR).toISOString());
+
+    clock.set(at(4 * HOUR + MIN));
+    expect(await projected(firstId, (v) => v.level === 3)).toMatchObject({ assignee: { kind: 'human', id: 'human' } });
+    expect(await typesOf(firstId)).toEqual(['EscalationRaised', 'EscalationLevelRaised', 'EscalationLevelRaised']);
+  });
+});

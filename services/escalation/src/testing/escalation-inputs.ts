@@ -1,0 +1,144 @@
+/**
+ * Test-only helpers of the escalation service's tests: a clock the test moves, and the events
+ * other services publish, as relayed RecordedEvent envelopes on JetStream.
+ */
+import { randomUUID } from 'node:crypto';
+import { jetstream } from '@nats-io/jetstream';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { categoryOf, eventSubjectFor, type RecordedEvent } from '@baton/contracts';
+import type { Clock } from '../app/ports';
+
+/** A clock that stands still until the test sets it (never backwards, in these tests). */
+export class TestClock implements Clock {
+  constructor(private at: Date) {}
+  now(): Date {
+    return new Date(this.at.getTime());
+  }
+  set(at: Date): void {
+    this.at = new Date(at.getTime());
+  }
+}
+
+export const MIN = 60_000;
+export const HOUR = 60 * MIN;
+
+let seq = 0;
+
+/**
+ * Publishes `data` as event `type` of stream `streamId`, the way a service's relay does: the
+ * RecordedEvent as JSON on `baton.evt.<category>.<event>` with `Nats-Msg-Id` = event id.
+ */
+export async function publishEvent(nc: NatsConnection, streamId: string, type: string, data: unknown, occurredAt: Date): Promise<RecordedEvent> {
+  const recorded: RecordedEvent = {
+    eventId: randomUUID(),
+    type,
+    schemaVersion: 1,
+    streamId,
+    revision: seq,
+    position: { commit: 1_000_000 + seq, prepare: seq },
+    data,
+    metadata: { occurredAt: occurredAt.toISOString() },
+    prevHash: '0'.repeat(64),
+    hash: 'f'.repeat(64),
+  };
+  seq++;
+  const h = natsHeaders();
+  h.set('Baton-Event-Type', type);
+  h.set('Baton-Stream-Id', streamId);
+  await jetstream(nc).publish(eventSubjectFor(categoryOf(streamId), type), JSON.stringify(recorded), { msgID: recorded.eventId, headers: h });
+  return recorded;
+}
+
+/** A workflow whose metadata sets a quick escalation ladder (10 min / 20 min / 40 min, stall 15 min). */
+export function quickLadderWorkflow(id: string): string {
+  return [
+    'workflow:',
+    `  id: "${id}"`,
+    '  name: "Quick escalation"',
+    '  version: "1.0.0"',
+    '  trigger:',
+    '    type: "manual"',
+    '  metadata:',
+    '    escalation: { l1_after: 10m, l2_after: 20m, l3_after: 40m, stall_after: 15m }',
+    '  stages:',
+    '    - stage: "write"',
+    '      agent: "MCT-PM-001"',
+    '      action: "write_prd"',
+    '',
+  ].join('\n');
+}
+
+/** An agent as the registry knows it (its peers and lead). */
+export interface RegistryAgent {
+  readonly peers: readonly string[];
+  readonly lead: string | null;
+}
+
+/**
+ * Test double of the agent registry over a real NATS connection: answers
+ * `baton.qry.agent-registry.get-agent` for the agents in `agents` (NOT_FOUND for others), as
+ * the registry would. Returns the subscription's unsubscribe.
+ */
+export function serveRegistry(nc: NatsConnection, agents: ReadonlyMap<string, RegistryAgent>, at: Date): () => void {
+  const sub = nc.subscribe('baton.qry.agent-registry.get-agent', {
+    callback: (err, msg) => {
+      if (err) return;
+      const agentId = (JSON.parse(new TextDecoder().decode(msg.data)) as { data: { agentId: string } }).data.agentId;
+      const agent = agents.get(agentId);
+      const reply = agent
+        ? {
+            ok: true,
+            data: {
+              agentId,
+              name: null,
+              role: 'pm',
+              capabilities: [],
+              model: null,
+              maxConcurrency: 1,
+              peers: agent.peers,
+              lead: agent.lead,
+              status: 'available',
+              registeredAt: at.toISOString(),
+              revision: 0,
+              state: 'IDLE',
+              load: 0,
+              lastHeartbeatAt: null,
+              performance: { tasksCompleted: 0, tasksFailed: 0, meanCompletionMs: null, errorRate: 0 },
+            },
+          }
+        : { ok: false, error: { code: 'NOT_FOUND', message: `agent ${agentId} was not found`, details: { what: 'agent', id: agentId } } };
+      msg.respond(JSON.stringify(reply));
+    },
+  });
+  return () => sub.unsubscribe();
+}
+
+/** A request the scheduler double received. */
+export interface SchedulerRequest {
+  readonly subject: string;
+  readonly body: { commandId: string; actor?: { kind: string; id: string }; data: { runId: string; stageId: string; reason: string } };
+}
+
+/**
+ * Test double of the scheduler over a real NATS connection: answers `approve-stage` and
+ * `reject-stage` like the scheduler would (`{runId, status: 'running'}`), or with the error
+ * `refuse` returns for a request; records every request it saw.
+ */
+export function serveScheduler(
+  nc: NatsConnection,
+  refuse: (r: SchedulerRequest) => { code: string; message: string } | undefined = () => undefined,
+): { readonly requests: SchedulerRequest[]; stop(): void } {
+  const requests: SchedulerRequest[] = [];
+  const subs = ['baton.cmd.scheduler.approve-stage', 'baton.cmd.scheduler.reject-stage'].map((subject) =>
+    nc.subscribe(subject, {
+      callback: (err, msg) => {
+        if (err) return;
+        const request: SchedulerRequest = { subject: msg.subject, body: JSON.parse(new TextDecoder().decode(msg.data)) as SchedulerRequest['body'] };
+        requests.push(request);
+        const error = refuse(request);
+        msg.respond(JSON.stringify(error ? { ok: false, error } : { ok: true, data: { runId: request.body.data.runId, status: 'running' } }));
+      },
+    }),
+  );
+  return { requests, stop: () => subs.forEach((s) => s.unsubscribe()) };
+}

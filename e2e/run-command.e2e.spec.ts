@@ -123,7 +123,9 @@ describe('npm start -- --once (e2e)', () => {
         expect(text).toMatch(new RegExp(`✓ stage ${stage} succeeded`));
       }
       const n = workflow.stageOrder.length;
-      expect(text).toMatch(new RegExp(`run run-\\S+ ended: success in .* \\(${n} succeeded, 0 failed, 0 skipped of ${n}\\)`));
+      expect(text).toMatch(new RegExp(`run demo-\\S+ ended: success in .* \\(${n} succeeded, 0 failed, 0 skipped of ${n}\\)`));
+      // production_deploy needs a person (requires_approval: Human); the demo approves it as demo-approver.
+      expect(text).toMatch(/\[run\] approved stage production_deploy of demo-\S+ as demo-approver/);
       expect(text).toContain('[run] WF-FEAT-001 finished successfully');
       expect(text).toContain('[run] services stopped');
 

@@ -21,7 +21,9 @@
 # BATON_STATE_DIR (.baton) holds logs and pids; BATON_PORT_OFFSET (0) shifts every health port;
 # BATON_DEMO_WORKFLOW (WF-FEAT-001); BATON_RUN_TIMEOUT_S (600); SIM_* tune sim-agents
 # (SIM_DURATION_MS defaults to 200-600 here); AGENTS_FILE (examples/agents.yaml) and
-# HEARTBEAT_WINDOW_MS (15000) go to the agent-registry.
+# HEARTBEAT_WINDOW_MS (15000) go to the agent-registry; HANDOFFS_DIR (examples/handoffs) to the
+# scheduler and the handoff-validator; BATON_DEMO_APPROVER (demo-approver; `none` to approve
+# yourself) approves the stages that need a person.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -86,6 +88,8 @@ NATS_URL="${given_nats:-$NATS_URL}"
 export DATABASE_URL NATS_URL
 export AGENTS_FILE="${AGENTS_FILE:-$ROOT/examples/agents.yaml}"
 export HEARTBEAT_WINDOW_MS="${HEARTBEAT_WINDOW_MS:-15000}"
+# Handoff specs: the handoff-validator checks them, the scheduler tells which apply to a task.
+export HANDOFFS_DIR="${HANDOFFS_DIR:-$ROOT/examples/handoffs}"
 
 services=()
 for main in services/*/src/main.ts; do
@@ -170,14 +174,36 @@ if [ "$demo" = 1 ]; then
   fi
 
   workflow="${BATON_DEMO_WORKFLOW:-WF-FEAT-001}"
+  run_id="demo-$(date +%s)-$$"
   echo
-  echo "[run] running $workflow: baton workflows execute $workflow --wait"
-  if baton workflows execute "$workflow" --wait --timeout "${BATON_RUN_TIMEOUT_S:-600}"; then
+  echo "[run] running $workflow: baton workflows execute $workflow --run-id $run_id --wait"
+  # Stages that need a person (requires_approval: Human, e.g. production_deploy) are approved
+  # here on the demo's behalf, as "${BATON_DEMO_APPROVER:-demo-approver}"; BATON_DEMO_APPROVER=none leaves them to you:
+  #   npm run baton -- approve <run> <stage> --reason "…"
+  approver_pid=""
+  if [ "${BATON_DEMO_APPROVER:-demo-approver}" != none ]; then
+    (
+      while :; do
+        sleep 1
+        for stage in $(BATON_USER="${BATON_DEMO_APPROVER:-demo-approver}" baton replay "$run_id" --json 2>/dev/null | node -e '
+          let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+            try { for (const st of JSON.parse(s).stages) if (st.status === "awaiting_approval" && /^human/.test(st.awaiting ?? "")) console.log(st.stageId); } catch {}
+          });'); do
+          if BATON_USER="${BATON_DEMO_APPROVER:-demo-approver}" baton approve "$run_id" "$stage" --reason "approved by the npm start demo (scripts/run.sh)" >/dev/null 2>&1; then
+            echo "[run] approved stage $stage of $run_id as ${BATON_DEMO_APPROVER:-demo-approver} (a person would: npm run baton -- approve $run_id $stage --reason …)"
+          fi
+        done
+      done
+    ) &
+    approver_pid=$!
+  fi
+  if baton workflows execute "$workflow" --run-id "$run_id" --wait --timeout "${BATON_RUN_TIMEOUT_S:-600}"; then
     echo "[run] $workflow finished successfully"
   else
     run_status=$?
     echo "[run] $workflow did not succeed (exit $run_status); see $LOG_DIR/scheduler.log and $LOG_DIR/sim-agents.log" >&2
   fi
+  if [ -n "$approver_pid" ]; then kill "$approver_pid" 2>/dev/null || true; wait "$approver_pid" 2>/dev/null || true; fi
 elif [ "$detach" = 1 ]; then
   exit 0
 fi

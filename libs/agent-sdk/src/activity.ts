@@ -1,4 +1,4 @@
-import type { AgentInboxAssignment } from '@baton/contracts';
+import type { AgentInboxAssignment, RuleFailure } from '@baton/contracts';
 
 /** Where a log line of the SDK goes. `console` fits; the default writes warnings and errors to stderr. */
 export interface AgentLogger {
@@ -44,6 +44,8 @@ export type AgentActivity =
   | (TaskActivityBase & { readonly type: 'task.blocked'; readonly reason: string })
   | (TaskActivityBase & { readonly type: 'task.unblocked' })
   | (TaskActivityBase & { readonly type: 'task.completed'; readonly outputs: Readonly<Record<string, unknown>> })
+  /** The handoff checks refused the completion; the handler is called again with `inputs.rework`. */
+  | (TaskActivityBase & { readonly type: 'task.handoff_rejected'; readonly handoffId: string; readonly failures: readonly RuleFailure[]; readonly round: number })
   | (TaskActivityBase & { readonly type: 'task.failed'; readonly error: { readonly message: string; readonly code?: string }; readonly retryable: boolean })
   | (TaskActivityBase & { readonly type: 'task.lost'; readonly reason: string })
   | (TaskActivityBase & { readonly type: 'task.rejected'; readonly code: string; readonly reason: string })

@@ -25,8 +25,8 @@ import {
 } from '@baton/contracts';
 import { stderrLogger, type AgentActivity, type AgentLogger, type AgentTask, type DistributiveOmit, type TaskActivity } from './activity';
 import { ConcurrencyLimiter } from './concurrency';
-import { failureOf } from './errors';
-import { outputsOf, settlementOf, type TaskOutputs } from './outcome';
+import { failureOf, TaskFailure } from './errors';
+import { artifactsOf, isHandoff, outputsOf, settlementOf, type HandoffResult, type TaskOutputs } from './outcome';
 import { CommandClient, reportCommandId, sleep, type CommandClientOptions } from './wire';
 
 /** An agent's profile as the registry keeps it (`register-agent` data without the id). */
@@ -62,6 +62,12 @@ export interface BatonAgentOptions {
   readonly logger?: AgentLogger;
   /** Called for every {@link AgentActivity}; must not throw (what it throws is logged). */
   readonly onActivity?: (activity: AgentActivity) => void;
+  /**
+   * When the handoff-validator rejects a completion, the handler is called again with the task's
+   * `inputs.rework` = `{ round, handoffId, failures }` (what to fix), at most this many times;
+   * then the task is failed. Default 5.
+   */
+  readonly maxReworks?: number;
 }
 
 /** What a handler can do while it works one task. Every report carries the task's lease epoch. */
@@ -85,7 +91,10 @@ export interface TaskContext {
  * Works one task: returns its outputs (completes it) or throws (fails it; see `TaskFailure` for
  * a code and `retryable`).
  */
-export type TaskHandler = (task: AgentTask, ctx: TaskContext) => Promise<TaskOutputs | void> | TaskOutputs | void;
+export type TaskHandler = (task: AgentTask, ctx: TaskContext) => Promise<TaskOutputs | HandoffResult | void> | TaskOutputs | HandoffResult | void;
+
+/** Default rework rounds after handoff rejections before the SDK fails the task. */
+export const DEFAULT_MAX_REWORKS = 5;
 
 interface InFlight {
   msg: JsMsg;
@@ -489,41 +498,73 @@ export class BatonAgent {
       }
       this.emitTask(task, { type: 'task.accepted' });
 
-      let outputs: TaskOutputs;
-      try {
-        outputs = outputsOf(await onTask(task, this.context(entry)));
-        // A handler that caught a refused report (lost lease, cancelled task) has nothing to complete.
-        if (entry.reportError !== undefined) throw entry.reportError;
-      } catch (err) {
-        if (entry.reportError !== undefined) return this.settle(entry, entry.reportError, 'report');
-        if (entry.abortedBy === 'stop') return this.settle(entry, err, 'handler');
-        const failure = failureOf(err);
+      let current: AgentTask = task;
+      for (let round = 0; ; round++) {
+        let outputs: TaskOutputs;
+        let handed: HandoffResult | undefined;
         try {
-          await this.client.command(
-            FailTask,
-            { ...this.report(task), error: failure.error, retryable: failure.retryable },
-            { commandId: reportCommandId('fail', task.taskId, this.agentId, task.leaseEpoch) },
-          );
-        } catch (reportErr) {
-          return this.settle(entry, reportErr, 'fail');
+          const result = await onTask(current, this.context(entry));
+          handed = isHandoff(result) ? result : undefined;
+          outputs = handed !== undefined ? outputsOf(handed.outputs) : outputsOf(result);
+          // A handler that caught a refused report (lost lease, cancelled task) has nothing to complete.
+          if (entry.reportError !== undefined) throw entry.reportError;
+        } catch (err) {
+          if (entry.reportError !== undefined) return this.settle(entry, entry.reportError, 'report');
+          if (entry.abortedBy === 'stop') return this.settle(entry, err, 'handler');
+          return this.failTask(entry, err);
         }
-        this.emitTask(task, { type: 'task.failed', error: failure.error, retryable: failure.retryable });
+        let reply: Awaited<ReturnType<BatonAgent['completeTask']>>;
+        try {
+          reply = await this.completeTask(task, outputs, handed, round);
+        } catch (err) {
+          return this.settle(entry, err, 'complete');
+        }
+        if (reply.handoff?.status === 'rejected' && reply.status !== 'completed') {
+          const failures = reply.handoff.failures;
+          this.emitTask(task, { type: 'task.handoff_rejected', handoffId: reply.handoff.handoffId, failures, round: round + 1 });
+          if (round + 1 > (this.options.maxReworks ?? DEFAULT_MAX_REWORKS)) {
+            return this.failTask(entry, new TaskFailure(`handoff rejected ${round + 1} times; last: ${failures.map((f) => f.message).join('; ')}`, { code: 'HANDOFF_REJECTED' }));
+          }
+          current = { ...task, inputs: { ...task.inputs, rework: { round: round + 1, handoffId: reply.handoff.handoffId, failures } } };
+          continue;
+        }
+        this.emitTask(task, { type: 'task.completed', outputs });
         this.ack(entry);
         return;
       }
-      try {
-        await this.client.command(
-          CompleteTask,
-          { ...this.report(task), outputs: { ...outputs } },
-          { commandId: reportCommandId('complete', task.taskId, this.agentId, task.leaseEpoch) },
-        );
-      } catch (err) {
-        return this.settle(entry, err, 'complete');
-      }
-      this.emitTask(task, { type: 'task.completed', outputs });
-      this.ack(entry);
     } finally {
       clearInterval(keepAlive);
     }
+  }
+
+  private async failTask(entry: InFlight, err: unknown): Promise<void> {
+    const { task } = entry;
+    const failure = failureOf(err);
+    try {
+      await this.client.command(
+        FailTask,
+        { ...this.report(task), error: failure.error, retryable: failure.retryable },
+        { commandId: reportCommandId('fail', task.taskId, this.agentId, task.leaseEpoch) },
+      );
+    } catch (reportErr) {
+      return this.settle(entry, reportErr, 'fail');
+    }
+    this.emitTask(task, { type: 'task.failed', error: failure.error, retryable: failure.retryable });
+    this.ack(entry);
+  }
+
+  private completeTask(task: AgentTask, outputs: TaskOutputs, handed: HandoffResult | undefined, round: number) {
+    const artifacts = handed === undefined ? [] : artifactsOf(handed);
+    const base = reportCommandId('complete', task.taskId, this.agentId, task.leaseEpoch);
+    return this.client.command(
+      CompleteTask,
+      {
+        ...this.report(task),
+        outputs: { ...outputs },
+        ...(artifacts.length > 0 ? { artifacts } : {}),
+        ...(handed?.context === undefined ? {} : { context: { ...handed.context } }),
+      },
+      { commandId: round === 0 ? base : `${base}:rework-${round}` },
+    );
   }
 }

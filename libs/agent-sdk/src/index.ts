@@ -43,9 +43,9 @@
  *
  * process.once('SIGTERM', () => void agent.stop({ timeoutMs: 30_000 })); // drain: finish what is in hand
  */
-export { BatonAgent, type AgentProfile, type BatonAgentOptions, type TaskContext, type TaskHandler } from './baton-agent';
+export { BatonAgent, DEFAULT_MAX_REWORKS, type AgentProfile, type BatonAgentOptions, type TaskContext, type TaskHandler } from './baton-agent';
 export { stderrLogger, type AgentActivity, type AgentLogger, type AgentTask, type TaskActivity } from './activity';
 export { TaskFailure, failureOf, isRetryableCode, type FailureReport } from './errors';
-export { outputsOf, type TaskOutputs } from './outcome';
+export { handoff, isHandoff, outputsOf, type Handoff, type HandoffResult, type TaskOutputs } from './outcome';
 export { CommandClient, type CommandClientOptions } from './wire';
 export { BatonError, errorCodeOf, type ErrorCode } from '@baton/contracts';

@@ -1,7 +1,49 @@
-import { BatonError, errorCodeOf, type ErrorCode } from '@baton/contracts';
+import { BatonError, errorCodeOf, type ArtifactInput, type ErrorCode } from '@baton/contracts';
 
 /** What an `onTask` handler may return: the task's outputs, or nothing (no outputs). */
 export type TaskOutputs = Readonly<Record<string, unknown>>;
+
+const HANDOFF = Symbol.for('baton.handoff');
+
+/**
+ * What a handler hands over with its work: artifacts (stored content-addressed by the
+ * handoff-validator; events name them by hash), context, and outputs (reported values such as
+ * gate metrics). Artifacts as a map are `name → text`, or `name → object` (sent as JSON).
+ */
+export interface Handoff {
+  readonly artifacts?: readonly ArtifactInput[] | Readonly<Record<string, string | object>>;
+  readonly context?: Readonly<Record<string, unknown>>;
+  readonly outputs?: TaskOutputs;
+}
+
+/** A handler's return value that completes the task with a handoff. Make one with {@link handoff}. */
+export interface HandoffResult extends Handoff {
+  readonly [HANDOFF]: true;
+}
+
+/**
+ * Completes a task with a handoff.
+ *
+ * @example
+ * return handoff({ artifacts: { 'prd.md': prd }, context: { priority_level: 'P1', deadline: '2026-12-01', dependencies: [] }, outputs: { prd_completeness: 100 } });
+ */
+export function handoff(h: Handoff): HandoffResult {
+  return { ...h, [HANDOFF]: true };
+}
+
+export function isHandoff(value: unknown): value is HandoffResult {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[HANDOFF] === true;
+}
+
+/** The artifacts of a handoff in wire form. */
+export function artifactsOf(h: Handoff): ArtifactInput[] {
+  const a = h.artifacts;
+  if (a === undefined) return [];
+  if (Array.isArray(a)) return [...(a as readonly ArtifactInput[])];
+  return Object.entries(a as Readonly<Record<string, string | object>>).map(([name, v]) =>
+    typeof v === 'string' ? { name, content: v, encoding: 'utf8' as const } : { name, content: JSON.stringify(v, null, 2), encoding: 'utf8' as const, mediaType: 'application/json' },
+  );
+}
 
 /**
  * The outputs of a handler's return value: `undefined` or `null` → `{}`, a plain object → itself.

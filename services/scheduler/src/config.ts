@@ -30,6 +30,14 @@ export interface SchedulerConfig {
   readonly workflowsDir?: string;
   /** Event store adapter (`BATON_EVENT_STORE`, `EVENTSTORE_URL`); Postgres when unset. */
   readonly eventStore?: EventStoreSelection;
+  /**
+   * `HANDOFFS_DIR` (optional): the handoff specs (as the handoff-validator loads them), to tell
+   * which apply to a stage's task. Unset: tasks are checked for their stage's quality gates and
+   * criteria only.
+   */
+  readonly handoffsDir?: string;
+  /** `SCHEDULER_MAX_REJECTIONS` (default 3): rejections of a stage's work before it goes to a human. */
+  readonly maxRejections?: number;
 }
 
 export const DEFAULT_HTTP_PORT = 3101;
@@ -52,6 +60,7 @@ export function readSchedulerConfig(source: EnvSource = process.env): SchedulerC
     throw new BatonError('VALIDATION_FAILED', `SCHEDULER_CONSUMER_NAME is invalid: use letters, digits, dash or underscore`);
   }
   const workflowsDir = rawEnv('WORKFLOWS_DIR', source);
+  const handoffsDir = rawEnv('HANDOFFS_DIR', source);
   return {
     databaseUrl: envUrl('DATABASE_URL', LOCAL_DATABASE_URL, { ...opts, protocols: ['postgres', 'postgresql'] }),
     natsUrl: envString('NATS_URL', LOCAL_NATS_URL, opts),
@@ -65,6 +74,8 @@ export function readSchedulerConfig(source: EnvSource = process.env): SchedulerC
     consumerName,
     agentEventsFrom: from,
     ...(workflowsDir === undefined ? {} : { workflowsDir }),
+    ...(handoffsDir === undefined ? {} : { handoffsDir }),
+    maxRejections: envInt('SCHEDULER_MAX_REJECTIONS', 3, { ...opts, min: 1, max: 100 }),
     eventStore: eventStoreSelectionFromEnv(source),
   };
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
+  ApproveStage,
   CancelRun,
   GetRun,
   GetWorkflow,
@@ -14,6 +15,7 @@ import {
   ResumeRun,
   StartRun,
   SubmitWorkItem,
+  ValidateHandoff,
   ValidateWorkflow,
   errorCodeOf,
   runStreamId,
@@ -33,6 +35,7 @@ describe('workflow runs (real NATS + Postgres, in-process scheduler, simulated a
   let nc: NatsConnection;
   let client: BatonClient;
   let crew: WorkflowAgentCrew;
+  const checked: { taskId: string; runId: string | null; stageId: string | null; qualityGate: string[]; criteria: string[]; mode: string }[] = [];
 
   beforeAll(async () => {
     tdb = await createTestDatabase('scheduler_runs');
@@ -53,6 +56,19 @@ describe('workflow runs (real NATS + Postgres, in-process scheduler, simulated a
     nc = await connect({ servers: testNatsUrl() });
     client = new BatonClient(nc, { timeoutMs: 15_000 });
     crew = new WorkflowAgentCrew(testNatsUrl(), new FakeAgentRegistry(jetstream(nc)));
+    // A real NATS responder stands in for the handoff-validator (its own service, tested on its own
+    // and in the e2e suite): it records what the scheduler asks to check on completion and accepts it.
+    nc.subscribe(ValidateHandoff.subject, {
+      queue: 'baton-handoff-validator',
+      callback: (_err, msg) => {
+        const body = JSON.parse(new TextDecoder().decode(msg.data)) as {
+          data: { handoffId: string; taskId: string; runId: string | null; stageId: string | null; checks: { qualityGate: string[]; criteria: string[]; mode: string } };
+        };
+        const d = body.data;
+        checked.push({ taskId: d.taskId, runId: d.runId, stageId: d.stageId, qualityGate: d.checks.qualityGate, criteria: d.checks.criteria, mode: d.checks.mode });
+        msg.respond(JSON.stringify({ ok: true, data: { handoffId: d.handoffId, status: 'accepted', failures: [], specIds: [], artifacts: [], rulesChecked: d.checks.qualityGate.length + d.checks.criteria.length } }));
+      },
+    });
     await waitFor(() => scheduler.lease.isHeld(), { what: 'the dispatcher lease' });
   });
 
@@ -228,6 +244,7 @@ workflow:
       'StageSkipped:docs',
       'StageStarted:review',
       'StageCompleted:review',
+      'StageReworkRequested:review',
       'StageStarted:implement',
       'StageCompleted:implement',
       'StageSkipped:docs',
@@ -297,19 +314,35 @@ steps:
     await expect(client.command(ResumeRun, { runId }, { commandId: randomUUID() })).rejects.toMatchObject({ code: 'ILLEGAL_TRANSITION' });
   });
 
-  it('runs the Feature Development example to the end with agents that approve everything', async () => {
+  it('runs the Feature Development example to the end: gates checked on completion, agent approvers, a person approving the deploy', async () => {
     const p = uniqueId('feat');
     const yaml = (await readFile(path.join(EXAMPLES, 'feature-development.yml'), 'utf8')).replaceAll('MCT-', `${p}-MCT-`);
     const reg = await register(yaml, 'feature-development.yml');
     const ids = [...new Set([...yaml.matchAll(new RegExp(`${p}-MCT-[A-Z]+-\\d+`, 'g'))].map((m) => m[0]))];
-    await crew.add(ids.map((agentId) => ({ agentId, behaviour: () => ({ outcome: 'approved', approved: true }) })));
-    const { runId } = await start(reg.workflowId);
-    const result = await finished(runId);
-    expect(result.status).toBe('success');
-    expect(result.metrics.failedSteps).toBe(0);
-    expect(result.steps.every((s) => s.status === 'success')).toBe(true);
-    const log = await stageLog(runId);
-    expect(log.filter((e) => e.startsWith('StageStarted')).map((e) => e.slice('StageStarted:'.length))).toEqual(result.steps.map((s) => s.stepId));
+    {
+      await crew.add(ids.map((agentId) => ({ agentId, behaviour: (a) => (a.action === 'approve_stage' ? { decision: 'approved', reason: `${agentId} approves` } : { by: agentId }) })));
+      const { runId } = await start(reg.workflowId);
+      await runWhere(runId, (r) => r.steps.some((s) => s.stepId === 'production_deploy'), 'waiting at production_deploy', 60_000);
+      const held = await waitFor(
+        async () => {
+          const events = await scheduler.store.readStream(runStreamId(runId));
+          return events.find((e) => e.type === 'StageApprovalRequested' && (e.data as { stageId: string }).stageId === 'production_deploy');
+        },
+        { what: 'the production deploy held for a person', timeoutMs: 60_000 },
+      );
+      expect(held.data).toMatchObject({ kind: 'human', when: 'before', approvers: ['Human'] });
+      await client.command(ApproveStage, { runId, stageId: 'production_deploy', reason: 'release window' }, { commandId: randomUUID(), actor: { kind: 'human', id: 'release-manager' } });
+      const result = await finished(runId);
+      expect(result.status).toBe('success');
+      expect(result.steps.every((s) => s.status === 'success')).toBe(true);
+      const log = await stageLog(runId);
+      expect(log.filter((e) => e.startsWith('StageApproved'))).toEqual(['StageApproved:requirements', 'StageApproved:architecture', 'StageApproved:production_deploy']);
+      expect(log.filter((e) => e.startsWith('StageStarted')).map((e) => e.slice('StageStarted:'.length))).toEqual(result.steps.map((s) => s.stepId));
+      const byStage = new Map(checked.filter((c) => c.runId === runId).map((c) => [c.stageId, c]));
+      expect(byStage.get('requirements')).toMatchObject({ mode: 'handoff', qualityGate: ['prd_completeness >= 100%', 'no_ambiguous_terms'] });
+      expect(byStage.get('security_review')).toMatchObject({ mode: 'review', criteria: ['no_critical_vulnerabilities', 'no_secrets_exposed', 'auth_review_passed'] });
+      expect(byStage.get('testing')).toMatchObject({ qualityGate: ['all_p0_tests_pass', 'coverage >= 80%'] });
+    }
   });
 
   it('fires a cron-scheduled workflow from its durable timer', async () => {

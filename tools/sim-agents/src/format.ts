@@ -36,6 +36,8 @@ export function humanLine(event: AgentActivity | SimEvent): string {
           return `${head} 100% completed: ${list(event.outputs)}`;
         case 'task.failed':
           return `${head} failed${event.retryable ? ' (retryable)' : ''}: ${event.error.code ? `${event.error.code} ` : ''}${event.error.message}`;
+        case 'task.handoff_rejected':
+          return `${head} handoff rejected (round ${event.round}): ${event.failures.map((f) => f.message).join('; ')}`;
         case 'task.lost':
           return `${head} lost: another agent holds it now (STALE_LEASE)`;
         case 'task.rejected':

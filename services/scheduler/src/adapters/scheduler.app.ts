@@ -4,8 +4,10 @@ import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { EVENTS_STREAM, type RecordedEvent } from '@baton/contracts';
+import { loadHandoffCatalog, type HandoffCatalog } from '@baton/handoff-rules';
 import { openEventStore, type EventStore } from '@baton/event-store';
 import {
+  BatonClient,
   BatonRpcTransport,
   connectNats,
   consumeDurable,
@@ -39,6 +41,7 @@ import { AgentInboxPublisher, ensureAgentInboxStream } from './agent-inbox.publi
 import { applyAgentEvent } from './agent-events.consumer';
 import { randomIds, systemClock } from './clock';
 import { Dispatcher } from './dispatcher';
+import { NatsHandoffValidator } from './handoff-validator.client';
 import { schedulerMigrations } from './migrations';
 import { PostgresLease } from './postgres-lease';
 import { SCHEDULER_SCHEMA, type SchedulerDatabase } from './scheduler.tables';
@@ -79,6 +82,20 @@ export interface SchedulerApp {
   /** Runs a dispatch pass soon (tests; the service wakes itself on new tasks and completions). */
   wakeDispatcher(): void;
   close(): Promise<void>;
+}
+
+/**
+ * The handoff specs that apply to a task of `fromAgentId`: the spec lists it in `from`, and
+ * either names one of the next stages' agents in `to` or requires an artifact the stage
+ * declares (seed 000's PM → Architect handoff carries the PRD although a research stage sits
+ * between them).
+ */
+export function applicableSpecs(catalog: HandoffCatalog, fromAgentId: string, toAgentIds: readonly string[], declared: readonly string[] | null): string[] {
+  const names = new Set((declared ?? []).map((n) => n.toLowerCase()));
+  return catalog.specs
+    .filter((spec) => spec.from.includes(fromAgentId))
+    .filter((spec) => spec.to.some((t) => toAgentIds.includes(t)) || spec.artifacts.some((a) => names.has(a.name.toLowerCase())))
+    .map((spec) => spec.id);
 }
 
 /** Calls `after` with the type of each event in a committed projection batch (a set per batch, so one wake each). */
@@ -161,7 +178,12 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
     resources.defer(() => projection.stop());
 
     const definitions = new WorkflowDefinitions(store, clock, ids);
-    const runHandler = new RunCommandHandler(store, definitions, clock, ids);
+    // The handoff catalog tells which specs apply to a stage task (checked by the handoff-validator on completion).
+    const catalog = options.handoffsDir === undefined ? null : await loadHandoffCatalog(options.handoffsDir);
+    const runHandler = new RunCommandHandler(store, definitions, clock, ids, {
+      ...(catalog === null ? {} : { handoffSpecsFor: (fromAgentId, toAgentIds, declared) => applicableSpecs(catalog, fromAgentId, toAgentIds, declared) }),
+      ...(options.maxRejections === undefined ? {} : { maxRejections: options.maxRejections }),
+    });
     const runService = new RunService(definitions, runHandler, db);
     const runTimers = new WakeLoop(
       'run-timers',
@@ -261,7 +283,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
     });
     resources.defer(() => agentConsumer.stop());
 
-    const tasks = new TaskService(handler, db, clock, DEFAULT_TASK_DEFAULTS);
+    const tasks = new TaskService(handler, db, clock, DEFAULT_TASK_DEFAULTS, new NatsHandoffValidator(new BatonClient(nats.nc)));
     const readinessChecks: ReadinessCheck[] = [
       { name: 'nats', check: async () => void (await nats.nc.rtt()) },
       { name: 'postgres', check: async () => void (await sql`SELECT 1`.execute(db)) },

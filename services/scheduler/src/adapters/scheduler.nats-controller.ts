@@ -73,7 +73,7 @@ export class SchedulerNatsController {
 
   @CommandHandler(CompleteTask)
   complete(@Payload() cmd: Cmd<typeof CompleteTask>, @Ctx() ctx: BatonRpcContext): Promise<TaskCommandReply> {
-    return this.tasks.report(cmd, (metadata) => ({ type: 'CompleteTask', data: cmd.data, metadata }), traceOf(ctx));
+    return this.tasks.complete(cmd, traceOf(ctx));
   }
 
   @CommandHandler(FailTask)

@@ -1,7 +1,10 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import {
+  ApproveStage,
   CancelRun,
+  RejectStage,
+  ReplayRun,
   GetRun,
   GetWorkflow,
   ListRuns,
@@ -44,7 +47,14 @@ export class WorkflowNatsController {
   start(@Payload() cmd: Cmd<typeof StartRun>): Promise<ReplyOf<typeof StartRun>> {
     const d = cmd.data;
     return this.runs.startRun(
-      { workflowId: d.workflowId, ...(d.version ? { version: d.version } : {}), params: d.params, priority: d.priority, ...(d.runId ? { runId: d.runId } : {}) },
+      {
+        workflowId: d.workflowId,
+        ...(d.version ? { version: d.version } : {}),
+        params: d.params,
+        priority: d.priority,
+        ...(d.runId ? { runId: d.runId } : {}),
+        ...(cmd.actor ? { startedBy: cmd.actor } : {}),
+      },
       cmd.commandId,
     );
   }
@@ -62,6 +72,21 @@ export class WorkflowNatsController {
   @CommandHandler(ResumeRun)
   resume(@Payload() cmd: Cmd<typeof ResumeRun>): Promise<ReplyOf<typeof ResumeRun>> {
     return this.runs.control('ResumeRun', cmd);
+  }
+
+  @CommandHandler(ApproveStage)
+  approve(@Payload() cmd: Cmd<typeof ApproveStage>): Promise<ReplyOf<typeof ApproveStage>> {
+    return this.runs.decideStage('ApproveStage', cmd);
+  }
+
+  @CommandHandler(RejectStage)
+  reject(@Payload() cmd: Cmd<typeof RejectStage>): Promise<ReplyOf<typeof RejectStage>> {
+    return this.runs.decideStage('RejectStage', cmd);
+  }
+
+  @QueryHandler(ReplayRun)
+  replay(@Payload() q: Qry<typeof ReplayRun>): Promise<ReplyOf<typeof ReplayRun>> {
+    return this.runs.replay(q.data.runId, { ...(q.data.at === undefined ? {} : { at: q.data.at }), ...(q.data.revision === undefined ? {} : { revision: q.data.revision }) });
   }
 
   @CommandHandler(SubmitWorkItem)

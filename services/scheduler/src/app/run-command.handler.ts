@@ -1,7 +1,7 @@
 import { BatonError, NotFoundError, errorCodeOf, runStreamId, type Actor, type NewEvent, type RecordedEvent } from '@baton/contracts';
 import type { EventStore } from '@baton/event-store';
 import type { WorkflowDefinition } from '@baton/workflow-dsl';
-import { decideRun, foldRun, toRunEvent, type CommandMetadata, type RunCommand, type RunEvent, type RunState } from '../domain';
+import { decideRun, foldRun, toRunEvent, type CommandMetadata, type RunCommand, type RunDeciderContext, type RunEvent, type RunState } from '../domain';
 import type { Clock, IdSource } from './ports';
 import { shortDigest, type WorkflowDefinitions } from './workflow-definitions';
 
@@ -37,6 +37,7 @@ export class RunCommandHandler {
     private readonly definitions: WorkflowDefinitions,
     private readonly clock: Clock,
     private readonly ids: IdSource,
+    private readonly rules: Pick<RunDeciderContext, 'handoffSpecsFor' | 'maxRejections'> = {},
   ) {}
 
   async load(runId: string): Promise<{ state: RunState; recorded: RecordedEvent[] }> {
@@ -57,7 +58,7 @@ export class RunCommandHandler {
         if (command.type === 'StartRun') throw new BatonError('INTERNAL', `StartRun of ${runId} needs the workflow definition`);
         throw new NotFoundError('run', runId);
       }
-      const events = decideRun(command, state, { def: pinned, taskId: runTaskId });
+      const events = decideRun(command, state, { def: pinned, taskId: runTaskId, ...this.rules });
       if (events.length === 0) return { state, appended: [] };
       const last = recorded[recorded.length - 1];
       try {

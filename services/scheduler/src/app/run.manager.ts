@@ -106,6 +106,10 @@ async function onRunEvent(trx: Trx, deps: { runs: RunCommandHandler; tasks: Task
     case 'FailureStepsStarted':
       await createTasks(deps, event.data.runId, 'on_failure', 1, event.data.tasks, recorded.eventId);
       return;
+    case 'StageApprovalRequested':
+      // Agent approvers get `approve_stage` tasks; a human approval waits for approve-stage.
+      await createTasks(deps, event.data.runId, event.data.stageId, event.data.iteration, event.data.tasks, recorded.eventId);
+      return;
     case 'RunCancelled':
     case 'RunFailed': {
       const reason = event.type === 'RunCancelled' ? `run cancelled: ${event.data.reason}` : `run failed: ${event.data.error}`;
@@ -126,6 +130,10 @@ async function onRunEvent(trx: Trx, deps: { runs: RunCommandHandler; tasks: Task
     case 'StageSlaBreached':
     case 'RunPaused':
     case 'RunResumed':
+    case 'StageApproved':
+    case 'StageRejected':
+    case 'StageReworkRequested':
+    case 'StageEscalated':
       return;
     default: {
       const unreachable: never = event;
@@ -155,6 +163,7 @@ async function onTaskEvent(deps: { runs: RunCommandHandler; tasks: TaskCommandHa
     case 'TaskBlocked':
     case 'TaskUnblocked':
     case 'TaskReleased':
+    case 'TaskHandoffRejected':
       return;
     default: {
       const unreachable: never = event;

@@ -1,4 +1,10 @@
 import {
+  comparePositions,
+  formatPosition,
+  parsePosition,
+  type Actor,
+  type ReplayRun,
+  type ReplyOf,
   ConflictError,
   NotFoundError,
   ValidationError,
@@ -15,7 +21,7 @@ import {
 import { compareVersions, parseWorkflow, resolveParams, type StageStatus, type WorkflowDefinition } from '@baton/workflow-dsl';
 import type { Kysely } from 'kysely';
 import type { SchedulerDatabase } from '../adapters/scheduler.tables';
-import { routeWorkItem, type ExistingRun, type RunCommand } from '../domain';
+import { foldRun, routeWorkItem, toRunEvent, type ExistingRun, type RunCommand } from '../domain';
 import type { CommandMetadata } from '../domain';
 import type { RunCommandHandler } from './run-command.handler';
 import { diagnosticView, shortDigest, type RegisteredWorkflow, type WorkflowDefinitions } from './workflow-definitions';
@@ -90,6 +96,8 @@ export interface StartRunInput {
   readonly priority: TaskPriority;
   readonly runId?: string;
   readonly trigger?: Readonly<Record<string, unknown>>;
+  /** Who starts it (the command's actor); they may not approve its stages. */
+  readonly startedBy?: Actor;
 }
 
 /**
@@ -121,8 +129,12 @@ export class RunService {
     const runId = input.runId ?? `run-${shortDigest(commandId)}`;
     const r = await this.runs.execute(
       runId,
-      (metadata: CommandMetadata): RunCommand => ({ type: 'StartRun', data: { runId, params: params.params, priority: input.priority, trigger: input.trigger ?? {} }, metadata }),
-      { commandId },
+      (metadata: CommandMetadata): RunCommand => ({
+        type: 'StartRun',
+        data: { runId, params: params.params, priority: input.priority, trigger: input.trigger ?? {}, startedBy: input.startedBy ?? null },
+        metadata,
+      }),
+      { commandId, ...(input.startedBy ? { actor: input.startedBy } : {}) },
       def,
     );
     if (!r.state.exists) throw new NotFoundError('run', runId);
@@ -152,6 +164,55 @@ export class RunService {
     );
     if (!r.state.exists) throw new NotFoundError('run', runId);
     return { runId, status: r.state.status };
+  }
+
+  /**
+   * A person approves or rejects a stage that waits for one. The approver is the command's actor
+   * (required: an approval nobody signed is refused).
+   */
+  async decideStage(kind: 'ApproveStage' | 'RejectStage', cmd: CommandEnvelope<{ runId: string; stageId: string; reason: string }>): Promise<{ runId: string; status: RunStateName }> {
+    const { runId, stageId, reason } = cmd.data;
+    const by = cmd.actor;
+    if (by === undefined) {
+      throw new ValidationError(`${kind === 'ApproveStage' ? 'approve' : 'reject'}-stage needs to know who decides: send the command envelope's actor {kind, id}`, { field: 'actor' });
+    }
+    const r = await this.runs.execute(runId, (metadata): RunCommand => ({ type: kind, data: { stageId, reason, by }, metadata }), { commandId: cmd.commandId, actor: by });
+    if (!r.state.exists) throw new NotFoundError('run', runId);
+    return { runId, status: r.state.status };
+  }
+
+  /** Rebuilds the run's state from its events up to a global position or a stream revision (inclusive). */
+  async replay(runId: string, upTo: { at?: string; revision?: number }): Promise<ReplyOf<typeof ReplayRun>> {
+    const { recorded } = await this.runs.load(runId);
+    if (recorded.length === 0) throw new NotFoundError('run', runId);
+    const at = upTo.at === undefined ? undefined : parsePosition(upTo.at);
+    const upto = recorded.filter((e) => (at === undefined || comparePositions(e.position, at) <= 0) && (upTo.revision === undefined || e.revision <= upTo.revision));
+    const last = upto[upto.length - 1];
+    if (last === undefined) {
+      throw new ValidationError(`run ${runId} has no event at or before ${upTo.at ?? `revision ${upTo.revision}`}; its first event is at ${formatPosition(recorded[0]!.position)} (revision 0)`, { runId });
+    }
+    const state = foldRun(upto.map(toRunEvent));
+    if (!state.exists) throw new NotFoundError('run', runId);
+    return {
+      runId,
+      workflowId: state.workflowId,
+      version: state.version,
+      status: state.status,
+      eventsApplied: upto.length,
+      revision: last.revision,
+      position: formatPosition(last.position),
+      lastEventType: last.type,
+      stages: Object.values(state.stages).map((st) => ({
+        stageId: st.stageId,
+        status: st.awaiting !== null ? 'awaiting_approval' : st.status,
+        iteration: st.iteration,
+        runs: st.runs,
+        outcome: st.outcome,
+        rejections: st.rejections,
+        awaiting: st.awaiting === null ? null : `${st.awaiting.kind} ${st.awaiting.when} (${st.awaiting.reason}): ${st.awaiting.approvers.join(', ')}`,
+        tasks: Object.values(st.tasks).map((t) => ({ key: t.spec.key, taskId: t.spec.taskId, status: t.status, agentId: t.agentId })),
+      })),
+    };
   }
 
   /** Routes a work item by type and starts the workflow (run id derived from the item id). */

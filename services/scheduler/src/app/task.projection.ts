@@ -173,6 +173,10 @@ export function taskProjection(policy: QueuePolicy): (trx: Trx, recorded: Record
         await clearTimers(trx, event.data.taskId);
         await update(event.data.taskId, { status: 'cancelled' });
         return;
+      case 'TaskHandoffRejected':
+        // The task stays with its agent (rework); the read model shows it as being worked on.
+        await update(event.data.taskId, { status: 'accepted' });
+        return;
       default: {
         const unhandled: never = event;
         throw new BatonError('INTERNAL', `tasks projection does not handle ${String((unhandled as { type: unknown }).type)}`);

@@ -2,12 +2,17 @@ import { createHash } from 'node:crypto';
 import {
   BatonError,
   ConflictError,
+  TaskChecks,
+  type ArtifactRef,
+  type HandoffVerdict,
   DEFAULT_MAX_ATTEMPTS,
   NotFoundError,
   RetryBackoff,
   errorCodeOf,
   type AgentInboxAssignment,
   type CommandEnvelope,
+  type CompleteTask,
+  type DataOf,
   type SubmitTaskData,
   type TaskCommandReply,
   type TaskView,
@@ -15,8 +20,8 @@ import {
 import type { Kysely } from 'kysely';
 import type { SchedulerDatabase } from '../adapters/scheduler.tables';
 import { agentCandidates, findTask, listTasks, queueHead, toTaskView } from '../adapters/task.queries';
-import { matchesRequirement, type TaskCommand, type CommandMetadata, type TaskState } from '../domain';
-import type { Clock, TraceHeaders } from './ports';
+import { decide, matchesRequirement, type TaskCommand, type CommandMetadata, type TaskState } from '../domain';
+import type { Clock, HandoffValidatorPort, TraceHeaders } from './ports';
 import type { CommandContext, TaskCommandHandler, TaskCommandResult } from './task-command.handler';
 
 /** Defaults for submitted tasks that do not say. */
@@ -79,7 +84,71 @@ export class TaskService {
     private readonly db: Kysely<SchedulerDatabase>,
     private readonly clock: Clock,
     private readonly defaults: TaskDefaults = DEFAULT_TASK_DEFAULTS,
+    private readonly validator: HandoffValidatorPort | null = null,
   ) {}
+
+  /**
+   * CompleteTask. A task with checks (`inputs.checks`: handoff specs, quality gates, criteria),
+   * or a completion that hands over artifacts, goes through the handoff-validator first:
+   * - accepted: TaskCompleted, its outputs naming the artifacts by hash (`artifacts`) and the
+   *   handoff (`handoff`);
+   * - rejected, `handoff` mode: TaskHandoffRejected; the task stays with the agent, and the reply
+   *   carries every failing rule so it can fix them and complete again (rework);
+   * - rejected, `review` mode (a blocking stage's criteria): TaskCompleted with
+   *   `verdict: 'rejected'` and the failures as findings; the run sends the work back upstream.
+   * The lease is checked before the validator is called, and nothing is appended when the
+   * validator does not answer (UNAVAILABLE/TIMEOUT: retry the completion).
+   */
+  async complete(
+    cmd: CommandEnvelope<{ taskId: string; agentId: string; leaseEpoch: number; outputs: Record<string, unknown>; artifacts?: DataOf<typeof CompleteTask>['artifacts']; context?: Record<string, unknown> }>,
+    trace: TraceHeaders = {},
+  ): Promise<TaskCommandReply & { handoff?: HandoffVerdict }> {
+    const d = cmd.data;
+    const ctx = contextOf(cmd, trace, d.agentId);
+    const plain = (outputs: Record<string, unknown>) =>
+      this.handler.execute(d.taskId, (metadata) => ({ type: 'CompleteTask', data: { taskId: d.taskId, agentId: d.agentId, leaseEpoch: d.leaseEpoch, outputs }, metadata }), ctx);
+    const withContext = d.context === undefined || Object.keys(d.context).length === 0 ? d.outputs : { ...d.outputs, context: d.context };
+    const { state } = await this.handler.load(d.taskId);
+    const parsedChecks = state.exists && state.inputs['checks'] != null ? TaskChecks.safeParse(state.inputs['checks']) : null;
+    const checks = parsedChecks?.success === true ? parsedChecks.data : null;
+    const artifacts = d.artifacts ?? [];
+    if ((checks === null && artifacts.length === 0) || !state.exists || state.status === 'completed') {
+      return replyOf(d.taskId, await plain(withContext));
+    }
+    // Lease and status first: a stale or finished agent learns it without a validation round.
+    decide({ type: 'CompleteTask', data: { taskId: d.taskId, agentId: d.agentId, leaseEpoch: d.leaseEpoch, outputs: {} }, metadata: { commandId: cmd.commandId, now: this.clock.now().toISOString() } }, state);
+    if (this.validator === null) {
+      throw new BatonError('UNAVAILABLE', `task ${d.taskId} has handoff checks, but this scheduler has no handoff-validator connection`, { taskId: d.taskId });
+    }
+    const iteration = state.inputs['iteration'];
+    const verdict = await this.validator.validate(
+      {
+        handoffId: `${d.taskId}.e${d.leaseEpoch}.${createHash('sha256').update(cmd.commandId).digest('hex').slice(0, 12)}`,
+        taskId: d.taskId,
+        runId: state.runId,
+        stageId: state.stageId,
+        iteration: typeof iteration === 'number' && Number.isInteger(iteration) && iteration > 0 ? iteration : null,
+        fromAgentId: d.agentId,
+        checks: checks ?? TaskChecks.parse({}),
+        artifacts,
+        artifactRefs: [],
+        context: d.context ?? {},
+        outputs: d.outputs,
+      },
+      { commandId: `validate:${cmd.commandId}`, correlationId: state.runId ?? d.taskId, actor: { kind: 'agent', id: d.agentId } },
+    );
+    const refs = Object.fromEntries(verdict.artifacts.map((a: ArtifactRef) => [a.name, { hash: a.hash, size: a.size, mediaType: a.mediaType }]));
+    const handoff = { handoffId: verdict.handoffId, status: verdict.status, specIds: verdict.specIds, rulesChecked: verdict.rulesChecked, failures: verdict.failures };
+    const outputs = { ...withContext, ...(verdict.artifacts.length > 0 ? { artifacts: refs } : {}), handoff };
+    if (verdict.status === 'accepted') return { ...replyOf(d.taskId, await plain(outputs)), handoff: verdict };
+    if (checks?.mode === 'review') return { ...replyOf(d.taskId, await plain({ ...outputs, verdict: 'rejected' })), handoff: verdict };
+    const r = await this.handler.execute(
+      d.taskId,
+      (metadata) => ({ type: 'RejectHandoff', data: { taskId: d.taskId, agentId: d.agentId, leaseEpoch: d.leaseEpoch, handoffId: verdict.handoffId, failures: verdict.failures }, metadata }),
+      ctx,
+    );
+    return { ...replyOf(d.taskId, r), handoff: verdict };
+  }
 
   /** SubmitTask: creates the task (queued). A run orchestrator passes runId/stageId. */
   async submit(cmd: CommandEnvelope<SubmitTaskData>, trace: TraceHeaders = {}): Promise<{ taskId: string }> {

@@ -104,6 +104,11 @@ export function workflowsProjection(now: () => Date): (trx: Trx, recorded: Recor
       case 'StageSkipped':
       case 'StageSlaBreached':
       case 'FailureStepsStarted':
+      case 'StageApprovalRequested':
+      case 'StageApproved':
+      case 'StageRejected':
+      case 'StageReworkRequested':
+      case 'StageEscalated':
         return;
       default: {
         const unreachable: never = event;

@@ -1,4 +1,4 @@
-import type { RetryBackoff, TaskPriority, TaskRequirement } from '@baton/contracts';
+import type { RetryBackoff, RuleFailure, TaskPriority, TaskRequirement } from '@baton/contracts';
 
 /** Stamped by the adapter: the idempotency key and the time from the injected clock. */
 export interface CommandMetadata {
@@ -61,6 +61,8 @@ export type FailTask = Cmd<
 /** The scheduler takes a task back from its holder (agent offline, timed out). A stale epoch is a no-op. */
 export type ReleaseTask = Cmd<'ReleaseTask', Report & { readonly reason: 'agent_offline' | 'timed_out' | 'released' | 'rejected' }>;
 export type CancelTask = Cmd<'CancelTask', { readonly taskId: string; readonly reason: string }>;
+/** The handoff-validator refused the holder's completion: the task stays with it for rework. */
+export type RejectHandoff = Cmd<'RejectHandoff', Report & { readonly handoffId: string; readonly failures: readonly RuleFailure[] }>;
 
 /** Every command of the task aggregate. */
 export type TaskCommand =
@@ -74,4 +76,5 @@ export type TaskCommand =
   | CompleteTask
   | FailTask
   | ReleaseTask
-  | CancelTask;
+  | CancelTask
+  | RejectHandoff;

@@ -7,6 +7,7 @@ import type {
   CompleteTask,
   CreateTask,
   FailTask,
+  RejectHandoff,
   ReleaseTask,
   ReportBlocked,
   ReportProgress,
@@ -134,6 +135,18 @@ function complete(command: CompleteTask, state: TaskState): TaskEvent[] {
   return [{ type: 'TaskCompleted', data: { taskId, agentId, leaseEpoch, outputs: { ...outputs }, completedAt: now, durationMs } }];
 }
 
+function rejectHandoff(command: RejectHandoff, state: TaskState): TaskEvent[] {
+  const task = holderOf(state, command.data);
+  if (!isHeld(task.status)) throw new TaskTransitionError(task.taskId, 'RejectHandoff', task.status);
+  const { taskId, agentId, leaseEpoch, handoffId, failures } = command.data;
+  return [
+    {
+      type: 'TaskHandoffRejected',
+      data: { taskId, agentId, leaseEpoch, handoffId, failures: [...failures], rejections: task.handoffRejections + 1, rejectedAt: command.metadata.now },
+    },
+  ];
+}
+
 function failEvent(task: Task, agentId: string | null, error: { message: string; code: string | null }, retryable: boolean, now: string): TaskEvent {
   const retry = retryable && task.attempt < task.maxAttempts;
   const retryAt = retry ? new Date(Date.parse(now) + retryDelayMs(task.retry, task.attempt)).toISOString() : null;
@@ -199,6 +212,8 @@ export function decide(command: TaskCommand, state: TaskState): TaskEvent[] {
       return release(command, state);
     case 'CancelTask':
       return cancel(command, state);
+    case 'RejectHandoff':
+      return rejectHandoff(command, state);
     default: {
       const unhandled: never = command;
       throw new BatonError('INTERNAL', `unhandled task command ${String((unhandled as { type: unknown }).type)}`);
@@ -238,6 +253,7 @@ export function evolve(state: TaskState, event: TaskEvent): TaskState {
         assignedAt: null,
         notBefore: null,
         requeued: false,
+        handoffRejections: 0,
       };
     }
     case 'TaskAssigned': {
@@ -281,6 +297,10 @@ export function evolve(state: TaskState, event: TaskEvent): TaskState {
     }
     case 'TaskCancelled':
       return { ...requireTask(state, event.type), status: 'cancelled' };
+    case 'TaskHandoffRejected': {
+      const t = requireTask(state, event.type);
+      return { ...t, status: t.status === 'assigned' ? 'accepted' : t.status, handoffRejections: event.data.rejections };
+    }
     default: {
       const unhandled: never = event;
       throw new BatonError('INTERNAL', `unhandled task event ${String((unhandled as { type: unknown }).type)}`);

@@ -273,6 +273,29 @@ describe('task decider', () => {
     });
   });
 
+  describe('RejectHandoff', () => {
+    const failure = { source: 'handoff' as const, specId: 'HO-PM-ARCH', artifact: 'prd.md', rule: 'user_stories: min 3', message: 'no user stories', missing: ['user stories'] };
+    it('keeps the task with its holder and counts the rounds; only the holder can be refused', () => {
+      const held = [created(), assigned('a1', 1)];
+      const first: TaskEvent = {
+        type: 'TaskHandoffRejected',
+        data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, handoffId: 'h1', failures: [failure], rejections: 1, rejectedAt: T0 },
+      };
+      given(held).when({ type: 'RejectHandoff', data: { ...report('a1', 1), handoffId: 'h1', failures: [failure] }, metadata: meta() }).then([first]);
+      const after = fold([...held, first]);
+      expect(after).toMatchObject({ status: 'accepted', agentId: 'a1', handoffRejections: 1 });
+      given([...held, first])
+        .when({ type: 'RejectHandoff', data: { ...report('a1', 1), handoffId: 'h2', failures: [failure] }, metadata: meta() })
+        .then([{ type: 'TaskHandoffRejected', data: { ...first.data, handoffId: 'h2', rejections: 2 } } as TaskEvent]);
+      // The reworked completion then completes the task as usual.
+      given([...held, first]).when({ type: 'CompleteTask', data: { ...report('a1', 1), outputs: {} }, metadata: meta() }).then([
+        { type: 'TaskCompleted', data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, outputs: {}, completedAt: T0, durationMs: 0 } },
+      ]);
+      given(held).when({ type: 'RejectHandoff', data: { ...report('a2', 1), handoffId: 'h3', failures: [] }, metadata: meta() }).thenThrows({ code: 'STALE_LEASE' });
+      given([created()]).when({ type: 'RejectHandoff', data: { ...report('a1', 0), handoffId: 'h4', failures: [] }, metadata: meta() }).thenThrows({ code: 'STALE_LEASE' });
+    });
+  });
+
   describe('toTaskEvent (reading stored events)', () => {
     it('reads a stored TaskCreated v1 written without the scheduling fields, with their defaults', () => {
       const stored = { type: 'TaskCreated', schemaVersion: 1, data: { taskId: 't', runId: null, stageId: null, action: 'a', requirement: {}, priority: 'P2', createdAt: T0 } };

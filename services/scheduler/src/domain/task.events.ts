@@ -1,8 +1,10 @@
+import type { z } from 'zod';
 import {
   BatonError,
   TaskEventSchemas,
   TaskCreatedSchedulingV1,
   TaskFailedSchedulingV1,
+  TaskHandoffRejectedV1,
   type TaskCreatedSchedulingData,
   type TaskEvent as ContractTaskEvent,
   type TaskFailedSchedulingData,
@@ -15,7 +17,10 @@ import {
 export type TaskEvent =
   | Exclude<ContractTaskEvent, { type: 'TaskCreated' } | { type: 'TaskFailed' }>
   | { readonly type: 'TaskCreated'; readonly data: TaskCreatedSchedulingData }
-  | { readonly type: 'TaskFailed'; readonly data: TaskFailedSchedulingData };
+  | { readonly type: 'TaskFailed'; readonly data: TaskFailedSchedulingData }
+  | { readonly type: 'TaskHandoffRejected'; readonly data: TaskHandoffRejectedData };
+
+export type TaskHandoffRejectedData = z.infer<typeof TaskHandoffRejectedV1>;
 
 export type TaskEventType = TaskEvent['type'];
 
@@ -31,6 +36,7 @@ export const TASK_EVENT_TYPES = [
   'TaskFailed',
   'TaskReleased',
   'TaskCancelled',
+  'TaskHandoffRejected',
 ] as const satisfies readonly TaskEventType[];
 
 /** A stored task event this code cannot read. Code UNKNOWN_SCHEMA_VERSION. */
@@ -52,7 +58,13 @@ function isTaskEventType(type: string): type is TaskEventType {
 export function toTaskEvent(stored: { readonly type: string; readonly schemaVersion: number; readonly data: unknown }): TaskEvent {
   if (stored.schemaVersion !== 1 || !isTaskEventType(stored.type)) throw new UnknownTaskEventError(stored.type, stored.schemaVersion);
   const schema =
-    stored.type === 'TaskCreated' ? TaskCreatedSchedulingV1 : stored.type === 'TaskFailed' ? TaskFailedSchedulingV1 : TaskEventSchemas[stored.type];
+    stored.type === 'TaskCreated'
+      ? TaskCreatedSchedulingV1
+      : stored.type === 'TaskFailed'
+        ? TaskFailedSchedulingV1
+        : stored.type === 'TaskHandoffRejected'
+          ? TaskHandoffRejectedV1
+          : TaskEventSchemas[stored.type];
   const parsed = schema.safeParse(stored.data);
   if (!parsed.success) {
     throw new BatonError('INTERNAL', `stored ${stored.type} v1 does not match its schema`, { issues: parsed.error.issues });

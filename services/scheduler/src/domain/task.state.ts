@@ -34,6 +34,8 @@ export interface Task {
   readonly notBefore: string | null;
   /** True after the task was taken back from an agent: it queues ahead of others of its priority. */
   readonly requeued: boolean;
+  /** Completions the handoff checks refused (rework rounds). */
+  readonly handoffRejections: number;
 }
 
 export type TaskState = NoTask | Task;

@@ -1,4 +1,4 @@
-import { BatonError, IllegalTransitionError, NotFoundError, type RetryBackoff, type TaskPriority, type TaskRequirement } from '@baton/contracts';
+import { BatonError, IllegalTransitionError, NotFoundError, type Actor, type RetryBackoff, type TaskChecks, type TaskPriority, type TaskRequirement } from '@baton/contracts';
 import {
   branchSyncState,
   conditionContext,
@@ -16,7 +16,7 @@ import {
 } from '@baton/workflow-dsl';
 import type { CommandMetadata } from '../task.commands';
 import type { FailureNotification, NextPlan, RunEvent, StageTaskSpec } from './run.events';
-import { evolveRun, FAILURE_STEPS_STAGE, isOpen, openTaskIds, runResults, type ExistingRun, type RunState } from './run.state';
+import { decisionOf, evolveRun, FAILURE_STEPS_STAGE, isOpen, openTaskIds, runResults, type ExistingRun, type RunState } from './run.state';
 
 interface Cmd<T extends string, D> {
   readonly type: T;
@@ -31,6 +31,7 @@ export type StartRunCommand = Cmd<
     readonly params: Readonly<Record<string, unknown>>;
     readonly priority: TaskPriority;
     readonly trigger: Readonly<Record<string, unknown>>;
+    readonly startedBy?: Actor | null;
   }
 >;
 /** A task of the run finished for good (TaskCompleted, TaskFailed with `final`, TaskCancelled). */
@@ -50,13 +51,93 @@ export type ResumeRunCommand = Cmd<'ResumeRun', Record<string, never>>;
 /** The durable SLA timer of a stage iteration fired. */
 export type BreachSlaCommand = Cmd<'BreachSla', { readonly stageId: string; readonly iteration: number }>;
 
-export type RunCommand = StartRunCommand | RecordTaskResultCommand | CancelRunCommand | PauseRunCommand | ResumeRunCommand | BreachSlaCommand;
+/** A person decides on a stage that waits for approval. `by` is the command's actor. */
+export type ApproveStageCommand = Cmd<'ApproveStage', { readonly stageId: string; readonly reason: string; readonly by: Actor }>;
+export type RejectStageCommand = Cmd<'RejectStage', { readonly stageId: string; readonly reason: string; readonly by: Actor }>;
+
+export type RunCommand =
+  | StartRunCommand
+  | RecordTaskResultCommand
+  | CancelRunCommand
+  | PauseRunCommand
+  | ResumeRunCommand
+  | BreachSlaCommand
+  | ApproveStageCommand
+  | RejectStageCommand;
 
 /** What decide needs besides the command and the state: the pinned definition and the task id rule. */
 export interface RunDeciderContext {
   readonly def: WorkflowDefinition;
   /** Deterministic id of the task `key` of a stage iteration, so a repeated decision creates the same task. */
   readonly taskId: (runId: string, stageId: string, iteration: number, key: string) => string;
+  /**
+   * Ids of the handoff specs that apply to a task's work (the handoff catalog): from its agent,
+   * to one of the next stages' agents or about an artifact the stage declares. None when absent.
+   */
+  readonly handoffSpecsFor?: (fromAgentId: string, toAgentIds: readonly string[], declaredOutputs: readonly string[] | null) => readonly string[];
+  /** Rejections of a stage's work (reviews, approvers, blocking criteria) before it goes to a human. Default 3. */
+  readonly maxRejections?: number;
+}
+
+export const DEFAULT_MAX_REJECTIONS = 3;
+
+/** Agent ids of the stages a stage hands its work to (its `next` targets, their branches). */
+export function nextAgentIds(def: WorkflowDefinition, stageId: string): string[] {
+  const stage = def.stages[stageId];
+  if (stage === undefined) return [];
+  const targets = stage.next.kind === 'sequential' ? [stage.next.target] : stage.next.kind === 'by_outcome' ? Object.values(stage.next.targets) : [];
+  for (const s of Object.values(def.stages)) if (s.dependsOn.includes(stageId)) targets.push(s.id);
+  const ids = new Set<string>();
+  for (const t of targets) {
+    const target = def.stages[t];
+    if (target === undefined) continue;
+    if (target.agent?.kind === 'id') ids.add(target.agent.value);
+    for (const b of target.branches) if (b.agent.kind === 'id') ids.add(b.agent.value);
+  }
+  return [...ids];
+}
+
+/** Stages whose work flows into `stageId` (its `depends_on`, and stages whose `next` names it). */
+export function upstreamStages(def: WorkflowDefinition, stageId: string): string[] {
+  const stage = def.stages[stageId];
+  const ups = new Set<string>(stage?.dependsOn ?? []);
+  for (const s of Object.values(def.stages)) {
+    if (s.id === stageId) continue;
+    const targets = s.next.kind === 'sequential' ? [s.next.target] : s.next.kind === 'by_outcome' ? Object.values(s.next.targets) : [];
+    if (targets.includes(stageId)) ups.add(s.id);
+  }
+  return [...ups];
+}
+
+/**
+ * What the handoff-validator checks when a stage task completes: the handoff specs from its
+ * agent to the next agents, the stage's `quality_gate`, and its `criteria`. A `blocking` stage
+ * with criteria is a review: a failing criterion is its verdict on the work upstream. Null
+ * when there is nothing to check.
+ */
+export function checksFor(def: WorkflowDefinition, stage: StageDefinition, taskKey: string, agent: AgentRef | null, ctx: RunDeciderContext): TaskChecks | null {
+  const branch = stage.branches.find((b) => b.id === taskKey);
+  const declaredOutputs = branch !== undefined ? (branch.outputs.length > 0 ? branch.outputs : null) : stage.outputs;
+  const toAgentIds = nextAgentIds(def, stage.id);
+  const specIds = agent?.kind === 'id' && ctx.handoffSpecsFor !== undefined ? [...ctx.handoffSpecsFor(agent.value, toAgentIds, declaredOutputs)] : [];
+  // Gates and criteria are the stage's; a parallel stage's branches each deliver part of it, so they are checked on the stage's own task only.
+  const own = branch === undefined;
+  const qualityGate = own ? [...stage.qualityGate] : [];
+  const criteria = own ? [...stage.criteria] : [];
+  if (specIds.length === 0 && qualityGate.length === 0 && criteria.length === 0) return null;
+  return { mode: stage.blocking && criteria.length > 0 ? 'review' : 'handoff', specIds, toAgentIds, declaredOutputs: declaredOutputs === null ? null : [...declaredOutputs], qualityGate, criteria };
+}
+
+/** Findings a review task reported: the validator's failures (`verdict: rejected`), or the agent's own `findings`. */
+function findingsOf(outputs: Readonly<Record<string, unknown>>): unknown[] {
+  const f = outputs['findings'];
+  const failures = (outputs['handoff'] as { failures?: unknown } | undefined)?.failures;
+  return [...(Array.isArray(failures) ? failures : []), ...(Array.isArray(f) ? f : [])];
+}
+
+function reasonOf(outputs: Readonly<Record<string, unknown>>, fallback: string): string {
+  const r = outputs['reason'] ?? outputs['summary'];
+  return typeof r === 'string' && r !== '' ? r : fallback;
 }
 
 /** Default attempts of a stage task without a `retry` policy. */
@@ -183,6 +264,26 @@ class Plan {
       return;
     }
     const iteration = (current?.iteration ?? 0) + 1;
+    if (stage.requiresApproval.length > 0 && current?.approvedIteration !== iteration) {
+      this.emit({
+        type: 'StageApprovalRequested',
+        data: {
+          runId: this.runId,
+          workflowId: this.ctx.def.id,
+          stageId,
+          iteration,
+          kind: 'human',
+          when: 'before',
+          approvers: [...stage.requiresApproval],
+          reason: 'requires_approval',
+          taskIds: [],
+          tasks: [],
+          requestedAt: this.now,
+        },
+      });
+      return;
+    }
+    const feedback = current?.feedback ?? null;
     const specs: StageTaskSpec[] = [];
     const policy = backoffOf(effectiveRetry(this.ctx.def, stage));
     const upstream = Object.fromEntries(Object.values(this.state.stages).filter((s) => s.status === 'succeeded').map((s) => [s.stageId, s.outputs]));
@@ -194,6 +295,7 @@ class Plan {
       }
       if (req.requirement === null) continue;
       const branch = stage.branches.find((b) => b.id === t.id);
+      const checks = checksFor(this.ctx.def, stage, t.id, t.agent, this.ctx);
       specs.push({
         key: t.id,
         taskId: this.ctx.taskId(this.runId, stageId, iteration, t.id),
@@ -215,11 +317,14 @@ class Plan {
           tickets: branch?.tickets ?? null,
           trigger: this.state.trigger,
           upstream,
-          // Recorded for the agent, not enforced yet: approvals and quality gates are a later step.
+          // What the handoff-validator will check on completion, so the agent can deliver to it.
+          checks,
           qualityGate: stage.qualityGate,
           approvers: stage.approvers,
           requiresApproval: stage.requiresApproval,
+          ...(feedback === null ? {} : { feedback }),
         },
+        checks,
       });
     }
     const slaDueAt = stage.slaMs === null ? null : new Date(Date.parse(this.now) + stage.slaMs).toISOString();
@@ -232,15 +337,46 @@ class Plan {
     for (const id of ready) this.startStage(id);
   }
 
-  completeStage(stageId: string): void {
+  /** The stage's merged task outputs (branches first, its own task last). */
+  stageOutputs(stageId: string): Record<string, unknown> {
+    const record = this.state.stages[stageId];
+    const outputs: Record<string, unknown> = {};
+    if (record === undefined) return outputs;
+    const own = record.tasks[stageId];
+    for (const [key, t] of Object.entries(record.tasks)) if (key !== stageId && t.status === 'succeeded') Object.assign(outputs, t.outputs);
+    if (own !== undefined) Object.assign(outputs, own.outputs);
+    return outputs;
+  }
+
+  get maxRejections(): number {
+    return this.ctx.maxRejections ?? DEFAULT_MAX_REJECTIONS;
+  }
+
+  /**
+   * The stage's tasks are done. Before it may advance: a blocking review's verdict (its
+   * criteria) must pass, and its `approvers` must approve. `exception`: a human approved it
+   * anyway (an escalation), so neither applies.
+   */
+  completeStage(stageId: string, options: { readonly exception?: boolean; readonly outcome?: string } = {}): void {
     const stage = this.stage(stageId);
     const record = this.state.stages[stageId];
     if (record === undefined) return;
-    const own = record.tasks[stageId];
-    const outputs: Record<string, unknown> = {};
-    for (const [key, t] of Object.entries(record.tasks)) if (key !== stageId && t.status === 'succeeded') Object.assign(outputs, t.outputs);
-    if (own !== undefined) Object.assign(outputs, own.outputs);
-    const outcome = outcomeOf(stage, outputs);
+    if (options.exception !== true) {
+      const rejected = Object.values(record.tasks).filter((t) => t.status === 'succeeded' && (t.outputs['verdict'] === 'rejected'));
+      if (stage.blocking && rejected.length > 0) {
+        const first = rejected[0];
+        const findings = rejected.flatMap((t) => findingsOf(t.outputs));
+        const by: Actor = { kind: 'agent', id: first?.agentId ?? first?.spec.agent ?? 'unknown' };
+        this.rejectWork(stageId, by, reasonOf(first?.outputs ?? {}, `the ${stageId} criteria did not hold`), findings, upstreamStages(this.ctx.def, stageId));
+        return;
+      }
+      if (stage.approvers.length > 0 && record.acceptedIteration !== record.iteration) {
+        this.requestAgentApproval(stageId);
+        return;
+      }
+    }
+    const outputs = this.stageOutputs(stageId);
+    const outcome = options.outcome ?? outcomeOf(stage, outputs);
     const base = { runId: this.runId, stageId, iteration: record.iteration, outcome, outputs, completedAt: this.now };
     const provisional = evolveRun(this.state, { type: 'StageCompleted', data: { ...base, next: { ready: [], waiting: [] } } }) as ExistingRun;
     const next = nextStages(this.ctx.def, stageId, outcome ?? undefined, runResults(provisional));
@@ -251,10 +387,128 @@ class Plan {
       return;
     }
     if (next.loopExhausted !== null && next.loopExhausted.continueWith === null) {
-      this.failRun(stageId, `stage ${stageId} went back to ${next.loopExhausted.backTo} ${next.loopExhausted.maxIterations} times (loop bound reached)`);
+      // A review loop that hit its bound goes to a human (001: "3+ iterations without resolution").
+      this.escalate(stageId, {
+        rejections: record.rejections + 1,
+        findings: findingsOf(outputs),
+        issue: `Stage ${stageId} rejected the work of ${next.loopExhausted.backTo} ${next.loopExhausted.maxIterations} times (loop bound reached)`,
+        onApprove: 'outcome_approved',
+      });
       return;
     }
+    if (outcome === 'rejected' && plan.ready.length > 0) {
+      const own = record.tasks[stageId];
+      const by: Actor = { kind: 'agent', id: own?.agentId ?? own?.spec.agent ?? stageId };
+      this.emit({
+        type: 'StageReworkRequested',
+        data: {
+          runId: this.runId,
+          stageId,
+          iteration: record.iteration,
+          backTo: [...plan.ready],
+          feedback: { by, reason: reasonOf(outputs, `rejected by ${stageId}`), findings: findingsOf(outputs) },
+          rejections: record.rejections + 1,
+          requestedAt: this.now,
+        },
+      });
+    }
     this.follow(plan.ready);
+  }
+
+  /** Creates `approve_stage` tasks for the stage's agent approvers; the stage waits for their decisions. */
+  requestAgentApproval(stageId: string): void {
+    const stage = this.stage(stageId);
+    const record = this.state.stages[stageId];
+    if (record === undefined) return;
+    const outputs = this.stageOutputs(stageId);
+    const tasks: StageTaskSpec[] = stage.approvers.map((approver) => {
+      const key = `approval:${approver}`;
+      return {
+        key,
+        taskId: this.ctx.taskId(this.runId, stageId, record.iteration, `approval-${approver}`),
+        action: 'approve_stage',
+        requirement: { agentId: approver, capabilities: [] },
+        priority: this.state.priority,
+        agent: approver,
+        timeoutMs: null,
+        maxAttempts: 1,
+        retry: { kind: 'exponential', baseMs: 1000, maxMs: 60_000 },
+        inputs: {
+          workflowId: this.ctx.def.id,
+          runId: this.runId,
+          stageId,
+          iteration: record.iteration,
+          approve: { stageId, action: stage.action, outputs },
+          reply: 'complete with outputs {decision: "approved" | "rejected", reason, findings?}',
+        },
+        checks: null,
+      };
+    });
+    this.emit({
+      type: 'StageApprovalRequested',
+      data: {
+        runId: this.runId,
+        workflowId: this.ctx.def.id,
+        stageId,
+        iteration: record.iteration,
+        kind: 'agent',
+        when: 'after',
+        approvers: [...stage.approvers],
+        reason: 'approvers',
+        taskIds: tasks.map((t) => t.taskId),
+        tasks,
+        requestedAt: this.now,
+      },
+    });
+  }
+
+  /**
+   * The stage's work was rejected (an approver, a blocking review's criteria, a person): count
+   * it, and send the work back to `backTo` with the feedback, or to a human once the stage has
+   * been rejected `maxRejections` times.
+   */
+  rejectWork(stageId: string, by: Actor, reason: string, findings: readonly unknown[], backTo: readonly string[]): void {
+    const record = this.state.stages[stageId];
+    if (record === undefined) return;
+    const rejections = record.rejections + 1;
+    this.emit({ type: 'StageRejected', data: { runId: this.runId, stageId, iteration: record.iteration, by, reason, findings: [...findings], rejections, rejectedAt: this.now } });
+    if (rejections >= this.maxRejections) {
+      this.escalate(stageId, { rejections, findings, issue: `Stage ${stageId} was rejected ${rejections} times; last by ${by.id}: ${reason}`, onApprove: 'complete' });
+      return;
+    }
+    const targets = backTo.length > 0 ? backTo : [stageId];
+    this.emit({
+      type: 'StageReworkRequested',
+      data: { runId: this.runId, stageId, iteration: record.iteration, backTo: [...targets], feedback: { by, reason, findings: [...findings] }, rejections, requestedAt: this.now },
+    });
+    this.follow(targets);
+  }
+
+  /** Holds the stage for a human, with the escalation format of seed 001. */
+  escalate(stageId: string, e: { rejections: number; findings: readonly unknown[]; issue: string; onApprove: 'outcome_approved' | 'complete' }): void {
+    const record = this.state.stages[stageId];
+    const downstream = this.ctx.def.stageOrder.slice(this.ctx.def.stageOrder.indexOf(stageId) + 1);
+    this.emit({
+      type: 'StageEscalated',
+      data: {
+        runId: this.runId,
+        workflowId: this.ctx.def.id,
+        stageId,
+        iteration: record?.iteration ?? 1,
+        trigger: 'repeated_rejections',
+        rejections: e.rejections,
+        issue: e.issue,
+        options: [
+          { label: `Grant an exception: baton approve ${this.runId} ${stageId} --reason …`, tradeoff: 'the run goes on with work a reviewer rejected' },
+          { label: `Stop here: baton reject ${this.runId} ${stageId} --reason …`, tradeoff: 'the stage fails and the run ends (after its on_failure steps)' },
+        ],
+        recommendation: e.findings.length > 0 ? `Read the ${e.findings.length} finding(s) of the last rejection before deciding` : null,
+        blocking: downstream.length > 0 ? `stages ${downstream.join(', ')}` : 'the end of the run',
+        findings: [...e.findings],
+        onApprove: e.onApprove,
+        escalatedAt: this.now,
+      },
+    });
   }
 
   /**
@@ -341,8 +595,12 @@ function open(state: RunState, what: string): ExistingRun {
  * workflow definition. Pure. Stage graph rules come from `@baton/workflow-dsl` (initialStages,
  * nextStages, shouldSkip, stageTasks, branchSyncState); see docs/workflows.md "Runtime".
  *
- * Approvals (`approvers`, `requires_approval`) and `quality_gate` are passed to the agent in the
- * task inputs and recorded, but NOT enforced here yet: a stage completes when its tasks do.
+ * Approvals and reviews: `requires_approval` holds a stage before its tasks start until a person
+ * approves (ApproveStage; the run's starter may not); `approvers` get `approve_stage` tasks once
+ * the stage's work is done; a blocking stage whose criteria fail (the validator's verdict on its
+ * task) sends the work back upstream; every rejection is counted, and at `maxRejections`
+ * (default 3), as at a review loop's bound, the stage is escalated to a human (StageEscalated).
+ * Quality gates and handoff specs are checked per task on completion (`checksFor`).
  */
 export function decideRun(command: RunCommand, state: RunState, ctx: RunDeciderContext): RunEvent[] {
   const now = command.metadata.now;
@@ -352,7 +610,7 @@ export function decideRun(command: RunCommand, state: RunState, ctx: RunDeciderC
       const d = command.data;
       const started: RunEvent = {
         type: 'RunStarted',
-        data: { runId: d.runId, workflowId: ctx.def.id, version: ctx.def.version, hash: ctx.def.hash, params: d.params, priority: d.priority, trigger: d.trigger, startedAt: now },
+        data: { runId: d.runId, workflowId: ctx.def.id, version: ctx.def.version, hash: ctx.def.hash, params: d.params, priority: d.priority, trigger: d.trigger, startedBy: d.startedBy ?? null, startedAt: now },
       };
       const plan = new Plan(evolveRun(state, started) as ExistingRun, ctx, now);
       plan.events.push(started);
@@ -377,6 +635,7 @@ export function decideRun(command: RunCommand, state: RunState, ctx: RunDeciderC
         plan.settle();
         return plan.events;
       }
+      if (where.key.startsWith('approval:')) return recordApproval(plan, finished, where.stageId, where.key, d);
       const record = s.stages[where.stageId];
       if (record === undefined || record.status !== 'running' || record.iteration !== where.iteration || record.tasks[where.key]?.status !== 'running') return [];
       plan.emit(finished);
@@ -424,9 +683,67 @@ export function decideRun(command: RunCommand, state: RunState, ctx: RunDeciderC
         },
       ];
     }
+    case 'ApproveStage':
+    case 'RejectStage':
+      return decideStageDecision(command, state, ctx);
     default: {
       const unreachable: never = command;
       return unreachable;
     }
   }
+}
+
+/** An approver agent's `approve_stage` task came back: record its decision; approve once all did, reject at the first rejection. */
+function recordApproval(plan: Plan, finished: RunEvent, stageId: string, key: string, d: RecordTaskResultCommand['data']): RunEvent[] {
+  const awaiting = plan.state.stages[stageId]?.awaiting;
+  if (awaiting === null || awaiting === undefined || awaiting.tasks[key]?.status !== 'running') return [];
+  plan.emit(finished);
+  const by: Actor = { kind: 'agent', id: d.agentId ?? awaiting.tasks[key]?.approver ?? 'unknown' };
+  if (d.status !== 'succeeded' || decisionOf(d.outputs) === 'rejected') {
+    const reason = d.status === 'succeeded' ? reasonOf(d.outputs, 'rejected') : `approval task failed: ${d.error ?? 'failed'}`;
+    plan.rejectWork(stageId, by, reason, findingsOf(d.outputs), [stageId]);
+  } else {
+    const after = plan.state.stages[stageId]?.awaiting;
+    if (after !== null && after !== undefined && Object.values(after.tasks).every((t) => t.status === 'approved')) {
+      plan.emit({ type: 'StageApproved', data: { runId: plan.runId, stageId, iteration: after.iteration, by, reason: reasonOf(d.outputs, 'approved'), approvedAt: plan.now } });
+      plan.completeStage(stageId);
+    }
+  }
+  plan.settle();
+  return plan.events;
+}
+
+/** A person approves or rejects a stage that waits for a human (`requires_approval`, an escalation). */
+function decideStageDecision(command: ApproveStageCommand | RejectStageCommand, state: RunState, ctx: RunDeciderContext): RunEvent[] {
+  const s = open(state, 'take approvals');
+  const { stageId, reason, by } = command.data;
+  if (ctx.def.stages[stageId] === undefined) throw new NotFoundError('stage', stageId);
+  const record = s.stages[stageId];
+  const awaiting = record?.awaiting ?? null;
+  if (record === undefined || awaiting === null) {
+    throw new IllegalTransitionError(`stage ${stageId} of run ${s.runId} is not waiting for an approval (it is ${record?.status ?? 'pending'})`, { runId: s.runId, stageId });
+  }
+  if (awaiting.kind === 'agent') {
+    throw new IllegalTransitionError(`stage ${stageId} of run ${s.runId} waits for its approver agents (${awaiting.approvers.join(', ')}); they decide through their approve_stage tasks`, {
+      runId: s.runId,
+      stageId,
+      approvers: awaiting.approvers,
+    });
+  }
+  if (s.startedBy !== null && s.startedBy.id === by.id && s.startedBy.kind === by.kind) {
+    throw new BatonError('FORBIDDEN', `${by.id} started run ${s.runId} and cannot approve or reject its stages; ask another approver`, { runId: s.runId, stageId, actor: by });
+  }
+  const plan = new Plan(s, ctx, command.metadata.now);
+  const iteration = awaiting.iteration;
+  if (command.type === 'ApproveStage') {
+    plan.emit({ type: 'StageApproved', data: { runId: s.runId, stageId, iteration, by, reason, approvedAt: plan.now } });
+    if (awaiting.onApprove === 'start') plan.startStage(stageId);
+    else if (awaiting.onApprove === 'outcome_approved') plan.completeStage(stageId, { exception: true, outcome: 'approved' });
+    else plan.completeStage(stageId, { exception: true });
+  } else {
+    plan.emit({ type: 'StageRejected', data: { runId: s.runId, stageId, iteration, by, reason, findings: [], rejections: record.rejections + 1, rejectedAt: plan.now } });
+    plan.failStage(stageId, iteration, `rejected by ${by.id}: ${reason}`);
+  }
+  plan.settle();
+  return plan.events;
 }

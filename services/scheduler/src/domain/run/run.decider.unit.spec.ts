@@ -127,7 +127,7 @@ describe('run decider', () => {
     const { events } = start(DAG);
     expect(events[0]).toEqual({
       type: 'RunStarted',
-      data: { runId: 'r1', workflowId: 'dag', version: '1.0.0', hash: DAG.hash, params: {}, priority: 'P0', trigger: {}, startedAt: T0 },
+      data: { runId: 'r1', workflowId: 'dag', version: '1.0.0', hash: DAG.hash, params: {}, priority: 'P0', trigger: {}, startedBy: null, startedAt: T0 },
     });
     expect(events[1]).toMatchObject({
       type: 'StageStarted',
@@ -201,13 +201,17 @@ describe('run decider', () => {
       return r;
     };
     step(result('r1.implement.1.implement'));
-    let r = step(result('r1.review.1.review', { outcome: 'rejected' }));
-    expect(types(r.events)).toEqual(['StageTaskFinished:review', 'StageCompleted:review', 'StageStarted:implement']);
-    expect(r.events[2]).toMatchObject({ data: { iteration: 2, tasks: [{ taskId: 'r1.implement.2.implement' }] } });
+    let r = step(result('r1.review.1.review', { outcome: 'rejected', findings: [{ severity: 'major', title: 'no tests' }] }));
+    expect(types(r.events)).toEqual(['StageTaskFinished:review', 'StageCompleted:review', 'StageReworkRequested:review', 'StageStarted:implement']);
+    expect(r.events[3]).toMatchObject({
+      data: { iteration: 2, tasks: [{ taskId: 'r1.implement.2.implement', inputs: { feedback: { findings: [{ title: 'no tests' }] } } }] },
+    });
     step(result('r1.implement.2.implement'));
     r = step(result('r1.review.2.review', { outcome: 'rejected' }));
-    expect(types(r.events)).toEqual(['StageTaskFinished:review', 'StageCompleted:review', 'RunFailed']);
-    expect(r.state.error).toContain('loop bound reached');
+    // At the loop's bound the review goes to a human instead of failing the run (001: 3+ rejections → escalate).
+    expect(types(r.events)).toEqual(['StageTaskFinished:review', 'StageCompleted:review', 'StageEscalated:review']);
+    expect(r.state.status).toBe('running');
+    expect(r.events[2]).toMatchObject({ data: { trigger: 'repeated_rejections', rejections: 2, issue: expect.stringContaining('loop bound reached') } });
   });
 
   it('waits for every parallel branch (sync point), then runs the next stage', () => {

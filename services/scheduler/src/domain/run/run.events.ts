@@ -1,4 +1,4 @@
-import { BatonError, type RecordedEvent, type RetryBackoff, type TaskPriority, type TaskRequirement } from '@baton/contracts';
+import { BatonError, type Actor, type RecordedEvent, type RetryBackoff, type TaskChecks, type TaskPriority, type TaskRequirement } from '@baton/contracts';
 
 /** One task a stage creates through the task engine (its own agent, or one parallel branch). */
 export interface StageTaskSpec {
@@ -15,6 +15,24 @@ export interface StageTaskSpec {
   readonly maxAttempts: number;
   readonly retry: RetryBackoff;
   readonly inputs: Readonly<Record<string, unknown>>;
+  /** What the handoff-validator checks when the task completes (absent: nothing, the completion stands as reported). */
+  readonly checks?: TaskChecks | null;
+}
+
+/** What a rejection sends back with the work. */
+export interface Feedback {
+  readonly by: Actor;
+  readonly reason: string;
+  readonly findings: readonly unknown[];
+}
+
+/** Why a stage waits, and for whom. */
+export interface ApprovalRequest {
+  readonly kind: 'human' | 'agent';
+  /** `before`: its tasks start once approved; `after`: its work is done and waits to be accepted. */
+  readonly when: 'before' | 'after';
+  readonly approvers: readonly string[];
+  readonly reason: 'requires_approval' | 'approvers' | 'review_escalated';
 }
 
 /** A notification an `on_failure` list asks for: recorded here, delivered by the notifier. */
@@ -47,6 +65,8 @@ export type RunEvent =
         readonly priority: TaskPriority;
         /** The triggering work item (or `{}`), visible to conditions as `trigger`. */
         readonly trigger: Readonly<Record<string, unknown>>;
+        /** Who started the run (the start command's actor); they may not approve its stages. */
+        readonly startedBy?: Actor | null;
         readonly startedAt: string;
       }
     >
@@ -116,6 +136,64 @@ export type RunEvent =
         readonly startedAt: string;
       }
     >
+  | E<
+      'StageApprovalRequested',
+      ApprovalRequest & {
+        readonly runId: string;
+        readonly workflowId: string;
+        readonly stageId: string;
+        readonly iteration: number;
+        readonly taskIds: readonly string[];
+        /** Approval tasks for agent approvers (action `approve_stage`). */
+        readonly tasks: readonly StageTaskSpec[];
+        readonly requestedAt: string;
+      }
+    >
+  | E<'StageApproved', { readonly runId: string; readonly stageId: string; readonly iteration: number; readonly by: Actor; readonly reason: string; readonly approvedAt: string }>
+  | E<
+      'StageRejected',
+      {
+        readonly runId: string;
+        readonly stageId: string;
+        readonly iteration: number;
+        readonly by: Actor;
+        readonly reason: string;
+        readonly findings: readonly unknown[];
+        readonly rejections: number;
+        readonly rejectedAt: string;
+      }
+    >
+  | E<
+      'StageReworkRequested',
+      {
+        readonly runId: string;
+        readonly stageId: string;
+        readonly iteration: number;
+        readonly backTo: readonly string[];
+        readonly feedback: Feedback;
+        readonly rejections: number;
+        readonly requestedAt: string;
+      }
+    >
+  | E<
+      'StageEscalated',
+      {
+        readonly runId: string;
+        readonly workflowId: string;
+        readonly stageId: string;
+        readonly iteration: number;
+        readonly trigger: 'repeated_rejections' | 'policy_decision';
+        readonly rejections: number;
+        readonly issue: string;
+        readonly options: readonly { readonly label: string; readonly tradeoff: string }[];
+        readonly recommendation: string | null;
+        readonly blocking: string;
+        readonly findings: readonly unknown[];
+        /** How the stage goes on if a human approves: complete it with outcome `approved`, or complete it as reported. */
+        readonly onApprove: 'outcome_approved' | 'complete';
+        readonly escalatedAt: string;
+      }
+    >
   | E<'RunCompleted', { readonly runId: string; readonly completedAt: string }>
   | E<'RunFailed', { readonly runId: string; readonly stageId: string | null; readonly error: string; readonly openTaskIds: readonly string[]; readonly failedAt: string }>
   | E<'RunCancelled', { readonly runId: string; readonly reason: string; readonly openTaskIds: readonly string[]; readonly cancelledAt: string }>
@@ -138,6 +216,11 @@ const RUN_EVENT_TYPES: ReadonlySet<string> = new Set<RunEventType>([
   'RunCancelled',
   'RunPaused',
   'RunResumed',
+  'StageApprovalRequested',
+  'StageApproved',
+  'StageRejected',
+  'StageReworkRequested',
+  'StageEscalated',
 ]);
 
 /** Reads a stored event of a `run-*` stream as a {@link RunEvent}. */

@@ -1,6 +1,6 @@
-import type { TaskPriority } from '@baton/contracts';
+import type { Actor, TaskPriority } from '@baton/contracts';
 import type { RunResults, StageResult, StageStatus } from '@baton/workflow-dsl';
-import type { RunEvent, StageTaskSpec } from './run.events';
+import type { ApprovalRequest, Feedback, RunEvent, StageTaskSpec } from './run.events';
 
 /** One task of a stage, as the run sees it. */
 export interface RunTaskRecord {
@@ -29,6 +29,23 @@ export interface StageRecord {
   readonly slaMs: number | null;
   readonly startedAt: string | null;
   readonly endedAt: string | null;
+  /** Rejections of this stage's work so far in the run (reviews, approvers, blocking criteria). */
+  readonly rejections: number;
+  /** Feedback the next iteration's tasks get (set when work is sent back to this stage). */
+  readonly feedback: Feedback | null;
+  /** What the stage waits for, if it waits for an approval. */
+  readonly awaiting: Awaiting | null;
+  /** Iteration whose start was approved (`requires_approval`). */
+  readonly approvedIteration: number;
+  /** Iteration whose result was approved (`approvers`, escalations). */
+  readonly acceptedIteration: number;
+}
+
+/** A pending approval: the request, the approval tasks of agent approvers, and what a human approval leads to. */
+export interface Awaiting extends ApprovalRequest {
+  readonly iteration: number;
+  readonly tasks: Readonly<Record<string, { readonly taskId: string; readonly approver: string; readonly status: 'running' | 'approved' | 'rejected' }>>;
+  readonly onApprove: 'outcome_approved' | 'complete' | 'start';
 }
 
 export type RunStatus = 'running' | 'paused' | 'success' | 'failure' | 'cancelled';
@@ -50,6 +67,7 @@ export type RunState =
       readonly params: Readonly<Record<string, unknown>>;
       readonly priority: TaskPriority;
       readonly trigger: Readonly<Record<string, unknown>>;
+      readonly startedBy: Actor | null;
       readonly status: RunStatus;
       readonly stages: Readonly<Record<string, StageRecord>>;
       /** Stages that became ready while the run was paused, started on resume. */
@@ -89,6 +107,11 @@ function emptyStage(stageId: string): StageRecord {
     slaMs: null,
     startedAt: null,
     endedAt: null,
+    rejections: 0,
+    feedback: null,
+    awaiting: null,
+    approvedIteration: 0,
+    acceptedIteration: 0,
   };
 }
 
@@ -144,6 +167,7 @@ export function evolveRun(state: RunState, event: RunEvent): RunState {
       params: d.params,
       priority: d.priority,
       trigger: d.trigger,
+      startedBy: d.startedBy ?? null,
       status: 'running',
       stages: {},
       deferred: [],
@@ -177,11 +201,20 @@ export function evolveRun(state: RunState, event: RunEvent): RunState {
         slaMs: d.slaMs,
         startedAt: d.startedAt,
         endedAt: null,
+        feedback: null,
+        awaiting: null,
       }));
       return { ...s, taskIndex: index, deferred: s.deferred.filter((id) => id !== d.stageId) };
     }
     case 'StageTaskFinished': {
       const d = event.data;
+      const approval = state.stages[d.stageId]?.awaiting?.tasks[d.key];
+      if (approval !== undefined && approval.taskId === d.taskId) {
+        const decision = d.status === 'succeeded' && decisionOf(d.outputs) === 'approved' ? 'approved' : 'rejected';
+        return withStage(state, d.stageId, (st) =>
+          st.awaiting === null ? st : { ...st, awaiting: { ...st.awaiting, tasks: { ...st.awaiting.tasks, [d.key]: { ...approval, status: decision } } } },
+        );
+      }
       if (state.failure !== null && d.taskId in state.failure.tasks) {
         return { ...state, failure: { ...state.failure, tasks: { ...state.failure.tasks, [d.taskId]: d.status } } };
       }
@@ -208,6 +241,59 @@ export function evolveRun(state: RunState, event: RunEvent): RunState {
     }
     case 'StageSlaBreached':
       return withStage(state, event.data.stageId, (st) => ({ ...st, slaBreached: true }));
+    case 'StageApprovalRequested': {
+      const d = event.data;
+      const index = { ...state.taskIndex };
+      const tasks: Record<string, { taskId: string; approver: string; status: 'running' }> = {};
+      for (const t of d.tasks) {
+        index[t.taskId] = { stageId: d.stageId, iteration: d.iteration, key: t.key };
+        tasks[t.key] = { taskId: t.taskId, approver: t.requirement.agentId ?? t.agent, status: 'running' };
+      }
+      const awaiting: Awaiting = {
+        kind: d.kind,
+        when: d.when,
+        approvers: d.approvers,
+        reason: d.reason,
+        iteration: d.iteration,
+        tasks,
+        onApprove: d.when === 'before' ? 'start' : 'complete',
+      };
+      const s = withStage(state, d.stageId, (st) => ({
+        ...st,
+        status: 'running',
+        awaiting,
+        ...(d.when === 'before' ? { iteration: st.iteration, tasks: {}, startedAt: d.requestedAt, endedAt: null } : {}),
+      }));
+      return { ...s, taskIndex: index, deferred: s.deferred.filter((id) => id !== d.stageId) };
+    }
+    case 'StageApproved': {
+      const d = event.data;
+      return withStage(state, d.stageId, (st) => {
+        if (st.awaiting === null) return st;
+        if (st.awaiting.when === 'before') return { ...st, awaiting: null, status: 'waiting', approvedIteration: d.iteration };
+        return { ...st, awaiting: null, acceptedIteration: d.iteration };
+      });
+    }
+    case 'StageRejected': {
+      const d = event.data;
+      return withStage(state, d.stageId, (st) => ({ ...st, awaiting: null, status: 'waiting', rejections: d.rejections }));
+    }
+    case 'StageReworkRequested': {
+      const d = event.data;
+      let s: ExistingRun = withStage(state, d.stageId, (st) => ({ ...st, rejections: d.rejections, status: st.status === 'running' ? 'waiting' : st.status }));
+      for (const id of d.backTo) s = withStage(s, id, (st) => ({ ...st, feedback: d.feedback }));
+      return s;
+    }
+    case 'StageEscalated': {
+      const d = event.data;
+      return withStage(state, d.stageId, (st) => ({
+        ...st,
+        status: 'running',
+        rejections: d.rejections,
+        endedAt: null,
+        awaiting: { kind: 'human', when: 'after', approvers: ['human'], reason: 'review_escalated', iteration: d.iteration, tasks: {}, onApprove: d.onApprove },
+      }));
+    }
     case 'FailureStepsStarted': {
       const d = event.data;
       const index = { ...state.taskIndex };
@@ -234,4 +320,11 @@ export function evolveRun(state: RunState, event: RunEvent): RunState {
 /** Folds a run's events into its state. */
 export function foldRun(events: readonly RunEvent[]): RunState {
   return events.reduce(evolveRun, INITIAL_RUN_STATE);
+}
+
+/** An approval task's decision, from its outputs: `decision` (or `outcome`) `approved`/`approve`; anything else rejects. */
+export function decisionOf(outputs: Readonly<Record<string, unknown>>): 'approved' | 'rejected' {
+  const v = outputs['decision'] ?? outputs['outcome'] ?? outputs['approved'];
+  if (v === true || v === 'approved' || v === 'approve') return 'approved';
+  return 'rejected';
 }

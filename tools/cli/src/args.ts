@@ -67,3 +67,46 @@ export function oneOf<T extends string>(values: readonly T[]): (text: string) =>
 export function looksLikeWorkflowFile(arg: string, exists: (path: string) => boolean): boolean {
   return /\.ya?ml$/i.test(arg) || arg.includes('/') || exists(arg);
 }
+
+/** A whole number ≥ 0 (stream revisions). */
+export function parseNonNegativeInt(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number of at least 0');
+  return n;
+}
+
+/** A global event position `<commit>/<prepare>` (as `baton audit` prints it), returned as given. */
+export function parsePositionArg(text: string): string {
+  const t = text.trim();
+  if (!/^\d+\/\d+$/.test(t)) throw new InvalidArgumentError('expected a position "<commit>/<prepare>", e.g. 812/44 (the POSITION column of baton audit)');
+  return t;
+}
+
+/** An escalation level: `0`-`3` or `L0`-`L3`. */
+export function parseEscalationLevel(text: string): 0 | 1 | 2 | 3 {
+  const m = /^[Ll]?([0-3])$/.exec(text.trim());
+  if (!m) throw new InvalidArgumentError('expected a level from 0 to 3 (or L0 to L3)');
+  return Number(m[1]) as 0 | 1 | 2 | 3;
+}
+
+/** A non-blank name (the person an approval is recorded for). */
+export function parseName(text: string): string {
+  const t = text.trim();
+  if (t === '' || t.length > 200) throw new InvalidArgumentError('expected a name of 1 to 200 characters');
+  return t;
+}
+
+/** A PostgreSQL connection URL (`postgres://…` or `postgresql://…`). */
+export function parseDatabaseUrl(text: string): string {
+  const t = text.trim();
+  if (!/^postgres(?:ql)?:\/\/./.test(t)) throw new InvalidArgumentError('expected a postgres:// or postgresql:// URL');
+  return t;
+}
+
+/** A reason (non-blank, at most 2000 characters, the shortest limit of the commands that take one). */
+export function parseReason(text: string): string {
+  const t = text.trim();
+  if (t === '') throw new InvalidArgumentError('expected a non-empty reason');
+  if (t.length > 2000) throw new InvalidArgumentError('expected at most 2000 characters');
+  return t;
+}

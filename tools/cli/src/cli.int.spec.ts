@@ -6,7 +6,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { canConnect, testNatsUrl, waitFor } from '@baton/testing';
-import type { WorkflowResultView } from '@baton/contracts';
+import {
+  ApproveStage,
+  GetEscalation,
+  ListEscalations,
+  parseCommand,
+  parseQuery,
+  RejectStage,
+  ReplayRun,
+  ResolveEscalation,
+  type EscalationView,
+  type WorkflowResultView,
+} from '@baton/contracts';
 
 // The real `baton` binary (node_modules/.bin/baton) as a child process, against a real NATS
 // server. "Nobody is listening" must be true whatever else runs on this machine, so the file
@@ -248,6 +259,173 @@ describe('baton binary (int)', () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`${file}: CONFLICT: workflow WF-X version 1.0.0 is already registered with different content`);
       expect(r.stdout).toContain('failed (see below)');
+    });
+  });
+  describe('approve, reject, replay and escalations against plain nats.js responders on the wire (stand-ins for the scheduler and escalation services)', () => {
+    let nc: NatsConnection;
+    /** Raw request bodies by subject, as the services would receive them. */
+    const received = new Map<string, unknown[]>();
+    const escalation: EscalationView = {
+      escalationId: 'esc-int-1',
+      trigger: 'repeated_rejections',
+      level: 3,
+      assignee: { kind: 'human', id: 'oncall' },
+      status: 'open',
+      issue: 'review rejected 3 times',
+      workflowStage: 'WF-FEAT-001 / review',
+      options: [{ label: 'Grant an exception', tradeoff: 'ships the gap' }],
+      recommendation: 'Grant an exception',
+      blocking: 'deploy of run run-int-2',
+      runId: 'run-int-2',
+      stageId: 'review',
+      taskId: null,
+      agentId: null,
+      raisedAt: new Date().toISOString(),
+      updatedAt: new Date().toISOString(),
+      resolution: null,
+      resolvedBy: null,
+      resolutionReason: null,
+      resolvedAt: null,
+    };
+
+    function record(msg: Msg): void {
+      const list = received.get(msg.subject) ?? [];
+      list.push(JSON.parse(new TextDecoder().decode(msg.data)) as unknown);
+      received.set(msg.subject, list);
+    }
+
+    beforeAll(async () => {
+      nc = await connect({ servers: natsUrl });
+      // Each stand-in validates the request with the contract's own parser, as the services do.
+      nc.subscribe(ApproveStage.subject, {
+        callback: (_e, msg) => {
+          record(msg);
+          const cmd = parseCommand(ApproveStage, msg.data);
+          msg.respond(JSON.stringify({ ok: true, data: { runId: cmd.data.runId, status: 'running' } }));
+        },
+      });
+      nc.subscribe(RejectStage.subject, {
+        callback: (_e, msg) => {
+          record(msg);
+          const cmd = parseCommand(RejectStage, msg.data);
+          if (cmd.data.stageId === 'done') {
+            msg.respond(JSON.stringify({ ok: false, error: { code: 'ILLEGAL_TRANSITION', message: `stage done of run ${cmd.data.runId} is not waiting for approval` } }));
+          } else msg.respond(JSON.stringify({ ok: true, data: { runId: cmd.data.runId, status: 'running' } }));
+        },
+      });
+      nc.subscribe(ReplayRun.subject, {
+        callback: (_e, msg) => {
+          record(msg);
+          const q = parseQuery(ReplayRun, msg.data);
+          msg.respond(
+            JSON.stringify({
+              ok: true,
+              data: {
+                runId: q.data.runId,
+                workflowId: 'WF-FEAT-001',
+                version: '1.0.0',
+                status: 'running',
+                eventsApplied: 3,
+                revision: 2,
+                position: q.data.at ?? '900/1',
+                lastEventType: 'StageApprovalRequested',
+                stages: [{ stageId: 'review', status: 'awaiting_approval', iteration: 1, runs: 1, outcome: null, rejections: 0, awaiting: 'human', tasks: [{ key: 'review', taskId: 't-r', status: 'completed', agentId: 'MCT-QA-001' }] }],
+              },
+            }),
+          );
+        },
+      });
+      nc.subscribe(ListEscalations.subject, {
+        callback: (_e, msg) => {
+          record(msg);
+          parseQuery(ListEscalations, msg.data);
+          msg.respond(JSON.stringify({ ok: true, data: { escalations: [escalation] } }));
+        },
+      });
+      nc.subscribe(GetEscalation.subject, {
+        callback: (_e, msg) => {
+          record(msg);
+          parseQuery(GetEscalation, msg.data);
+          msg.respond(JSON.stringify({ ok: true, data: escalation }));
+        },
+      });
+      nc.subscribe(ResolveEscalation.subject, {
+        callback: (_e, msg) => {
+          record(msg);
+          const cmd = parseCommand(ResolveEscalation, msg.data);
+          msg.respond(
+            JSON.stringify({
+              ok: true,
+              data: { ...escalation, status: 'resolved', resolution: cmd.data.resolution, resolvedBy: cmd.actor ?? null, resolutionReason: cmd.data.reason, resolvedAt: new Date().toISOString() },
+            }),
+          );
+        },
+      });
+      await nc.flush();
+    });
+
+    afterAll(async () => {
+      await nc?.close();
+    });
+
+    it('approve sends the command envelope with the human actor (--as) and the run as correlation id', async () => {
+      const r = await baton(['approve', 'run-int-2', 'review', '--reason', 'risk accepted', '--as', 'alice', '--nats', natsUrl], { BATON_USER: 'bob' });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toBe('approved stage review of run run-int-2 (run is running)');
+      const [body] = received.get(ApproveStage.subject) ?? [];
+      expect(body).toEqual({
+        commandId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        schemaVersion: 1,
+        correlationId: 'run-int-2',
+        actor: { kind: 'human', id: 'alice' },
+        data: { runId: 'run-int-2', stageId: 'review', reason: 'risk accepted' },
+      });
+    });
+
+    it('reject takes the actor from $BATON_USER, and prints an error reply as CODE: message with exit 1', async () => {
+      const ok = await baton(['reject', 'run-int-2', 'review', '--reason', 'no rollback plan', '--nats', natsUrl], { BATON_USER: 'bob' });
+      expect(ok.code).toBe(0);
+      expect(ok.stdout.trim()).toBe('rejected stage review of run run-int-2 (run is running)');
+      expect(received.get(RejectStage.subject)?.[0]).toMatchObject({ actor: { kind: 'human', id: 'bob' }, data: { runId: 'run-int-2', stageId: 'review', reason: 'no rollback plan' } });
+
+      const refused = await baton(['reject', 'run-int-2', 'done', '--reason', 'x', '--nats', natsUrl]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr.trim()).toBe('baton: ILLEGAL_TRANSITION: stage done of run run-int-2 is not waiting for approval');
+
+      const usage = await baton(['reject', 'run-int-2', 'review', '--nats', natsUrl]);
+      expect(usage.code).toBe(1);
+      expect(usage.stderr).toContain("required option '--reason <text>' not specified");
+      expect(received.get(RejectStage.subject)).toHaveLength(2);
+    });
+
+    it('replay sends the position and prints the state then', async () => {
+      const r = await baton(['replay', 'run-int-2', '--at', '812/44', '--nats', natsUrl]);
+      expect(r.code).toBe(0);
+      expect(received.get(ReplayRun.subject)?.[0]).toEqual({ schemaVersion: 1, data: { runId: 'run-int-2', at: '812/44' } });
+      expect(r.stdout).toContain('Run run-int-2 of WF-FEAT-001 v1.0.0: running\nas of event 2 (StageApprovalRequested) at 812/44, 3 events applied');
+      expect(r.stdout).toMatch(/│ review\s+│ awaiting_approval │ 1\s+│ 1\s+│/);
+    });
+
+    it('escalations list, show and resolve talk to the escalation service; resolve carries the actor', async () => {
+      const list = await baton(['escalations', 'list', '--status', 'open', '--level', '3', '--nats', natsUrl]);
+      expect(list.code).toBe(0);
+      expect(received.get(ListEscalations.subject)?.[0]).toEqual({ schemaVersion: 1, data: { status: 'open', level: 3, limit: 100 } });
+      expect(list.stdout).toMatch(/│ esc-int-1 │ L3\s+│ human:oncall │ repeated_rejections │ open\s+│ run-int-2\/review\/- │ review rejected 3 times │ \d+s ago │/);
+
+      const show = await baton(['escalations', 'show', 'esc-int-1', '--nats', natsUrl]);
+      expect(show.code).toBe(0);
+      expect(show.stdout).toContain('Issue:          review rejected 3 times\nWorkflow Stage: WF-FEAT-001 / review\nOptions:\n  1. Grant an exception\n     trade-off: ships the gap');
+
+      const resolve = await baton(['--json', 'escalations', 'resolve', 'esc-int-1', '--resolution', 'exception_granted', '--reason', 'ship it', '--nats', natsUrl], { BATON_USER: '', USER: 'carol' });
+      expect(resolve.code).toBe(0);
+      expect(received.get(ResolveEscalation.subject)?.[0]).toEqual({
+        commandId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        schemaVersion: 1,
+        actor: { kind: 'human', id: 'carol' },
+        data: { escalationId: 'esc-int-1', resolution: 'exception_granted', reason: 'ship it' },
+      });
+      expect(JSON.parse(resolve.stdout)).toMatchObject({ escalationId: 'esc-int-1', status: 'resolved', resolution: 'exception_granted', resolvedBy: { kind: 'human', id: 'carol' } });
     });
   });
 });

@@ -1,6 +1,10 @@
 import { Command, CommanderError, Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { parsePositiveInt } from './args';
 import { registerAgentCommands } from './commands/agents';
+import { registerApprovalCommands } from './commands/approvals';
+import { registerAuditCommands } from './commands/audit';
+import { registerEscalationCommands } from './commands/escalations';
+import { registerReplayCommand } from './commands/replay';
 import { registerRunCommands } from './commands/runs';
 import { registerTaskCommands } from './commands/tasks';
 import { registerWorkflowCommands } from './commands/workflows';
@@ -11,7 +15,7 @@ import { describeFailure, ExitCode } from './failure';
 /** Builds the `baton` program on a context; the commands reach Baton only through it. */
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('baton')
-    .description('Baton control plane: workflows, runs, agents, tasks and work items over NATS')
+    .description('Baton control plane: workflows, runs, approvals, escalations, agents, tasks and work items over NATS; replay and audit runs from their events')
     .addOption(new Option('--nats <url>', 'NATS server (default: $NATS_URL or nats://127.0.0.1:4222)'))
     .option('--json', 'print one JSON document instead of tables')
     .addOption(new Option('--request-timeout <ms>', 'how long to wait for each reply').argParser(parsePositiveInt).default(5000))
@@ -26,6 +30,10 @@ export function buildProgram(ctx: CliContext): Command {
   registerAgentCommands(program, ctx);
   registerTaskCommands(program, ctx);
   registerWorkItemCommands(program, ctx);
+  registerApprovalCommands(program, ctx);
+  registerEscalationCommands(program, ctx);
+  registerReplayCommand(program, ctx);
+  registerAuditCommands(program, ctx);
   // Sub-commands report their errors like the root does, and never exit the process themselves.
   const walk = (c: CommandUnknownOpts): void => {
     for (const sub of c.commands) {

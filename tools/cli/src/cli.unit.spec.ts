@@ -56,7 +56,7 @@ describe('baton command layer', () => {
     const client = fakeClient({ 'start-run': () => ({ runId: 'run-7', workflowId: 'WF-FEAT-001', version: '1.0.0' }) });
     const deps = fakeDeps(client);
     expect(await runCli(['workflows', 'execute', 'WF-FEAT-001', '--param', 'env=prod', '-p', 'replicas=3', '--priority', 'p0'], deps)).toBe(0);
-    expect(client.calls).toEqual([{ kind: 'command', name: 'start-run', data: { workflowId: 'WF-FEAT-001', params: { env: 'prod', replicas: 3 }, priority: 'P0' } }]);
+    expect(client.calls).toEqual([{ kind: 'command', name: 'start-run', data: { workflowId: 'WF-FEAT-001', params: { env: 'prod', replicas: 3 }, priority: 'P0' }, actor: { kind: 'human', id: 'human' } }]);
     expect(deps.io.out).toEqual(['Started run run-7 of WF-FEAT-001 v1.0.0. Follow it with: baton workflows status run-7']);
   });
 

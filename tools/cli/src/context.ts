@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { EventStore } from '@baton/event-store';
+import { EventStoreUnreachableError, openEventStoreFromEnv, type EventStoreOpener, type EventStoreSession } from './event-store';
 import { paintFor, type Paint } from './format';
-import { connectBaton, DEFAULT_NATS_URL, type Connector, type RpcClient, type RpcSession } from './rpc';
+import { connectBaton, connectFailureReason, DEFAULT_NATS_URL, type Connector, type RpcClient, type RpcSession } from './rpc';
 
 /** Where the CLI writes. Each call writes one line (a newline is added). */
 export interface CliIo {
@@ -23,6 +25,8 @@ export interface CliDeps {
   /** Fresh ids for command ids and generated entity ids. */
   readonly newId: () => string;
   readonly fileExists: (path: string) => boolean;
+  /** Opens the event store (`baton audit` reads it directly, not through the services). */
+  readonly openEventStore: EventStoreOpener;
 }
 
 /** The real process: stdout/stderr, process.env, NATS, the clock. */
@@ -39,6 +43,7 @@ export function processDeps(): CliDeps {
     sleep: (ms) => delay(ms),
     newId: () => randomUUID(),
     fileExists: (p) => existsSync(p),
+    openEventStore: openEventStoreFromEnv,
   };
 }
 
@@ -55,6 +60,7 @@ export interface GlobalOptions {
  */
 export class CliContext {
   private session: Promise<RpcSession> | undefined;
+  private storeSession: Promise<EventStoreSession> | undefined;
   /** Exit code the command asks for when it returns normally (e.g. 1 after a failed run). */
   exitCode = 0;
 
@@ -89,6 +95,36 @@ export class CliContext {
     return (await this.session).client;
   }
 
+  /**
+   * The event store, opened once per invocation: `databaseUrl` (`--database-url`) overrides
+   * `DATABASE_URL`; `BATON_EVENT_STORE`/`EVENTSTORE_URL` choose the adapter as for the services.
+   */
+  async eventStore(databaseUrl?: string): Promise<EventStore> {
+    this.storeSession ??= this.deps.openEventStore({ env: this.deps.env, databaseUrl });
+    return (await this.storeSession).store;
+  }
+
+  /** Where the event store is (for messages); undefined before {@link eventStore}. */
+  async eventStoreTarget(): Promise<string | undefined> {
+    return this.storeSession === undefined ? undefined : (await this.storeSession).target;
+  }
+
+  /**
+   * Runs a read against the event store; a failure to reach it (UNAVAILABLE from the adapter)
+   * becomes {@link EventStoreUnreachableError}, reported like an unreachable NATS (exit 2).
+   */
+  async readStore<T>(databaseUrl: string | undefined, read: (store: EventStore) => Promise<T>): Promise<T> {
+    const store = await this.eventStore(databaseUrl);
+    try {
+      return await read(store);
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'UNAVAILABLE') {
+        throw new EventStoreUnreachableError((await this.eventStoreTarget()) ?? 'the configured event store', connectFailureReason(err), { cause: err });
+      }
+      throw err;
+    }
+  }
+
   /** Prints the human text, or with `--json` the data as one JSON document. */
   emit(data: unknown, human: () => string): void {
     if (this.json) this.deps.io.stdout(JSON.stringify(data, null, 2));
@@ -105,6 +141,15 @@ export class CliContext {
   }
 
   async close(): Promise<void> {
+    if (this.storeSession !== undefined) {
+      const st = this.storeSession;
+      this.storeSession = undefined;
+      try {
+        await (await st).close();
+      } catch {
+        // The store never opened (the failure was already reported).
+      }
+    }
     if (this.session === undefined) return;
     const s = this.session;
     this.session = undefined;

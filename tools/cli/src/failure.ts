@@ -1,4 +1,5 @@
 import { errorCodeOf } from '@baton/contracts';
+import { EventStoreUnreachableError } from './event-store';
 import { NatsUnreachableError } from './rpc';
 
 /** Exit codes: 0 done, 1 the request failed or the answer says "no", 2 Baton is not reachable. */
@@ -51,12 +52,16 @@ function detailLines(code: string, details: unknown): string[] {
 /**
  * Turns anything a command threw into the lines to print and the exit code:
  * - no NATS, or no service answering (UNAVAILABLE) or none in time (TIMEOUT): exit 2 with the start hint;
+ * - no event store (`baton audit`): exit 2 with the start hint;
  * - an error reply: `baton: <CODE>: <message>` (+ each diagnostic or issue for VALIDATION_FAILED), exit 1;
  * - a {@link CliError}: its message and its code.
  */
 export function describeFailure(err: unknown, natsUrl: string): Failure {
   if (err instanceof NatsUnreachableError) {
     return { exitCode: ExitCode.unreachable, lines: [`baton: cannot reach NATS at ${err.natsUrl} (${err.reason}). ${START_HINT}`] };
+  }
+  if (err instanceof EventStoreUnreachableError) {
+    return { exitCode: ExitCode.unreachable, lines: [`baton: cannot reach the event store at ${err.target} (${err.reason}). ${START_HINT}`] };
   }
   if (err instanceof CliError) {
     return { exitCode: err.exitCode, lines: [`baton: ${err.message}`, ...err.detailLines] };

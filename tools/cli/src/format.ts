@@ -1,7 +1,12 @@
 import { styleText } from 'node:util';
 import Table from 'cli-table3';
 import type {
+  Actor,
   AgentDetailView,
+  DataOf,
+  EscalationView,
+  ReplayRun,
+  ReplyOf,
   RunSummary,
   TaskView,
   WorkflowResultView,
@@ -39,9 +44,25 @@ export function paintFor(isTTY: boolean, env: Readonly<Record<string, string | u
   return isTTY && !noColor ? ansi : plain;
 }
 
-const GOOD = new Set(['success', 'completed', 'available', 'ok', 'registered', 'IDLE']);
-const BAD = new Set(['failure', 'failed', 'error', 'offline', 'cancelled', 'ERROR']);
-const BUSY = new Set(['running', 'busy', 'assigned', 'accepted', 'paused', 'blocked', 'queued', 'pending', 'EXECUTING', 'ANALYZING', 'BLOCKED', 'HANDOFF']);
+const GOOD = new Set(['success', 'completed', 'succeeded', 'approved', 'resolved', 'available', 'ok', 'registered', 'IDLE']);
+const BAD = new Set(['failure', 'failed', 'error', 'offline', 'cancelled', 'rejected', 'ERROR']);
+const BUSY = new Set([
+  'running',
+  'busy',
+  'assigned',
+  'accepted',
+  'paused',
+  'blocked',
+  'queued',
+  'pending',
+  'open',
+  'awaiting_approval',
+  'escalated',
+  'EXECUTING',
+  'ANALYZING',
+  'BLOCKED',
+  'HANDOFF',
+]);
 
 /** The tone of a status word, so every table colours statuses the same way. */
 export function toneOf(status: string): Tone {
@@ -324,4 +345,116 @@ export function progressLines(previous: WorkflowResultView | undefined, next: Wo
 /** True when a run will change no more. */
 export function runIsOver(run: WorkflowResultView): boolean {
   return run.state === 'success' || run.state === 'failure' || run.state === 'cancelled';
+}
+
+/** `human:alice`. */
+export function formatActor(actor: Actor | null | undefined): string {
+  return actor === null || actor === undefined ? '-' : `${actor.kind}:${actor.id}`;
+}
+
+/** Shortens text to one line of at most `max` characters. */
+function oneLine(text: string, max: number): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
+
+export type ReplayView = ReplyOf<typeof ReplayRun>;
+export type ReplayQuery = DataOf<typeof ReplayRun>;
+
+/** `replay <runId>`: the run as its events up to a point make it, and each stage's state then. */
+export function formatReplay(r: ReplayView, paint: Paint = plain): string {
+  const head = `Run ${paint(r.runId, 'strong')} of ${r.workflowId} v${r.version}: ${status(r.status, paint)}`;
+  const asOf = `as of event ${r.revision} (${r.lastEventType}) at ${r.position}, ${r.eventsApplied} event${r.eventsApplied === 1 ? '' : 's'} applied`;
+  const stages =
+    r.stages.length === 0
+      ? 'No stages yet.'
+      : table(
+          ['STAGE', 'STATUS', 'ITERATION', 'RUNS', 'OUTCOME', 'REJECTIONS', 'AWAITING', 'TASKS'],
+          r.stages.map((s) => [
+            s.stageId,
+            status(s.status, paint),
+            String(s.iteration),
+            String(s.runs),
+            s.outcome ?? '',
+            s.rejections === 0 ? '' : String(s.rejections),
+            s.awaiting ?? '',
+            s.tasks.map((t) => `${t.taskId} ${t.status}${t.agentId === null ? '' : ` (${t.agentId})`}`).join(', '),
+          ]),
+          paint,
+        );
+  return [head, asOf, stages].join('\n');
+}
+
+const LEVEL_NAME = ['agent', 'peer agent', 'lead agent', 'human'] as const;
+
+/** `L2`. */
+export function formatLevel(level: number): string {
+  return `L${level}`;
+}
+
+function escalationWhere(e: EscalationView): string {
+  if (e.runId === null && e.stageId === null && e.taskId === null) return '';
+  return [e.runId, e.stageId, e.taskId].map((x) => x ?? '-').join('/');
+}
+
+/** `escalations list`. */
+export function formatEscalations(list: readonly EscalationView[], now: Date, paint: Paint = plain): string {
+  if (list.length === 0) return 'No escalations match.';
+  return table(
+    ['ID', 'LEVEL', 'ASSIGNEE', 'TRIGGER', 'STATUS', 'RUN/STAGE/TASK', 'ISSUE', 'AGE'],
+    list.map((e) => [
+      e.escalationId,
+      paint(formatLevel(e.level), e.level === 3 ? 'bad' : e.level === 0 ? 'muted' : 'busy'),
+      formatActor(e.assignee),
+      e.trigger,
+      status(e.status, paint),
+      escalationWhere(e),
+      oneLine(e.issue, 60),
+      formatAge(e.raisedAt, now),
+    ]),
+    paint,
+  );
+}
+
+/**
+ * `escalations show <id>`: the escalation format of seed 001 (issue, workflow stage, options
+ * with trade-offs, recommendation, what is blocked), then where it stands.
+ */
+export function formatEscalation(e: EscalationView, now: Date, paint: Paint = plain): string {
+  const label = (text: string): string => paint(text.padEnd(16), 'strong');
+  const options =
+    e.options.length === 0
+      ? [`${label('Options:')}-`]
+      : [paint('Options:', 'strong'), ...e.options.map((o, i) => `  ${i + 1}. ${o.label}${o.tradeoff === '' ? '' : `\n     trade-off: ${o.tradeoff}`}`)];
+  const format = [
+    `${paint('ESCALATION', 'strong')} ${e.escalationId} (${formatLevel(e.level)}, ${status(e.status, paint)})`,
+    `${label('Issue:')}${e.issue}`,
+    `${label('Workflow Stage:')}${e.workflowStage ?? '-'}`,
+    ...options,
+    `${label('Recommendation:')}${e.recommendation ?? '-'}`,
+    `${label('Blocking:')}${e.blocking === '' ? '-' : e.blocking}`,
+  ].join('\n');
+  const resolution =
+    e.resolution === null
+      ? '-'
+      : `${paint(e.resolution, 'good')} by ${formatActor(e.resolvedBy)}${e.resolvedAt === null ? '' : ` at ${formatTime(e.resolvedAt)}`}${
+          e.resolutionReason === null ? '' : `: ${e.resolutionReason}`
+        }`;
+  const details = detailTable(
+    [
+      ['Level', `${formatLevel(e.level)} (${LEVEL_NAME[e.level]})`],
+      ['Assignee', formatActor(e.assignee)],
+      ['Trigger', e.trigger],
+      ['Status', status(e.status, paint)],
+      ['Run', e.runId ?? '-'],
+      ['Stage', e.stageId ?? '-'],
+      ['Task', e.taskId ?? '-'],
+      ['Agent', e.agentId ?? '-'],
+      ['Raised', `${formatTime(e.raisedAt)} (${formatAge(e.raisedAt, now)})`],
+      ['Updated', `${formatTime(e.updatedAt)} (${formatAge(e.updatedAt, now)})`],
+      ['Resolution', resolution],
+    ],
+    paint,
+  );
+  return [format, details].join('\n');
 }

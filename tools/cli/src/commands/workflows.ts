@@ -1,3 +1,4 @@
+import { humanActor } from './approvals';
 import { Option, type Command } from '@commander-js/extra-typings';
 import {
   errorCodeOf,
@@ -183,7 +184,8 @@ export function registerWorkflowCommands(program: Command, ctx: CliContext): voi
           ...(version === undefined ? {} : { version }),
           ...(opts.runId === undefined ? {} : { runId: opts.runId }),
         },
-        { commandId: ctx.newId() },
+        // The person starting the run is recorded; they may not approve its stages.
+        { commandId: ctx.newId(), actor: humanActor(ctx.deps.env, undefined) },
       );
       if (opts.wait !== true) {
         ctx.emit(started, () => `Started run ${started.runId} of ${started.workflowId} v${started.version}. Follow it with: baton workflows status ${started.runId}`);

@@ -1,4 +1,5 @@
-import type { DataOf, MessageDefinition, ReplyOf } from '@baton/contracts';
+import type { Actor, DataOf, MessageDefinition, ReplyOf } from '@baton/contracts';
+import type { CommandOptions } from '@baton/messaging';
 import type { CliDeps, CliIo } from '../context';
 import type { RpcClient } from '../rpc';
 
@@ -10,20 +11,29 @@ export interface FakeCall {
   readonly kind: 'command' | 'query';
   readonly name: string;
   readonly data: unknown;
+  /** The command envelope's actor and correlation id, when the command set them. */
+  readonly actor?: Actor;
+  readonly correlationId?: string;
 }
 
 /** An in-memory {@link RpcClient} for command-layer tests; unknown messages fail the test loudly. */
 export function fakeClient(handlers: FakeHandlers): RpcClient & { readonly calls: FakeCall[] } {
   const calls: FakeCall[] = [];
-  const call = async (kind: 'command' | 'query', def: MessageDefinition, data: unknown): Promise<unknown> => {
-    calls.push({ kind, name: def.name, data });
+  const call = async (kind: 'command' | 'query', def: MessageDefinition, data: unknown, options?: CommandOptions): Promise<unknown> => {
+    calls.push({
+      kind,
+      name: def.name,
+      data,
+      ...(options?.actor === undefined ? {} : { actor: options.actor }),
+      ...(options?.correlationId === undefined ? {} : { correlationId: options.correlationId }),
+    });
     const h = handlers[def.name];
     if (h === undefined) throw new Error(`fake client: no handler for ${def.kind} ${def.name}`);
     return h(data);
   };
   return {
     calls,
-    command: <D extends MessageDefinition>(def: D, data: DataOf<D>) => call('command', def, data) as Promise<ReplyOf<D>>,
+    command: <D extends MessageDefinition>(def: D, data: DataOf<D>, options: CommandOptions) => call('command', def, data, options) as Promise<ReplyOf<D>>,
     query: <D extends MessageDefinition>(def: D, data: DataOf<D>) => call('query', def, data) as Promise<ReplyOf<D>>,
   };
 }
@@ -59,6 +69,7 @@ export function fakeDeps(client: RpcClient, overrides: Partial<CliDeps> = {}): C
     },
     newId: () => `id-${++ids}`,
     fileExists: () => false,
+    openEventStore: () => Promise.reject(new Error('fake deps: no event store (pass openEventStore)')),
     connectedTo,
     ...overrides,
   } as CliDeps & { readonly io: CapturedIo; readonly connectedTo: string[] };

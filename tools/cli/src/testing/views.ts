@@ -1,4 +1,5 @@
-import type { AgentDetailView, TaskView, WorkflowResultView, WorkflowStepView } from '@baton/contracts';
+import type { AgentDetailView, EscalationView, TaskView, WorkflowResultView, WorkflowStepView } from '@baton/contracts';
+import type { ReplayView } from '../format';
 
 /** Reply-shaped test data, valid against the contracts' schemas. */
 export function agentView(over: Partial<AgentDetailView> = {}): AgentDetailView {
@@ -67,6 +68,53 @@ export function taskView(over: Partial<TaskView> = {}): TaskView {
     createdAt: '2026-11-22T09:59:00.000Z',
     updatedAt: '2026-11-22T09:59:50.000Z',
     revision: 3,
+    ...over,
+  };
+}
+
+export function escalationView(over: Partial<EscalationView> = {}): EscalationView {
+  return {
+    escalationId: 'esc-1',
+    trigger: 'repeated_rejections',
+    level: 3,
+    assignee: { kind: 'human', id: 'oncall' },
+    status: 'open',
+    issue: 'Review of stage implementation rejected 3 times: missing migration rollback',
+    workflowStage: 'WF-FEAT-001 / review',
+    options: [
+      { label: 'Grant an exception and ship', tradeoff: 'faster, but the rollback gap stays open' },
+      { label: 'Send the work back once more', tradeoff: 'one more iteration (about a day)' },
+    ],
+    recommendation: 'Send the work back once more',
+    blocking: 'stage review of run run-1; deploy cannot start',
+    runId: 'run-1',
+    stageId: 'review',
+    taskId: null,
+    agentId: 'MCT-BE-001',
+    raisedAt: '2026-11-22T09:55:00.000Z',
+    updatedAt: '2026-11-22T09:58:00.000Z',
+    resolution: null,
+    resolvedBy: null,
+    resolutionReason: null,
+    resolvedAt: null,
+    ...over,
+  };
+}
+
+export function replayView(over: Partial<ReplayView> = {}): ReplayView {
+  return {
+    runId: 'run-1',
+    workflowId: 'WF-FEAT-001',
+    version: '1.0.0',
+    status: 'running',
+    eventsApplied: 6,
+    revision: 5,
+    position: '812/44',
+    lastEventType: 'StageApprovalRequested',
+    stages: [
+      { stageId: 'requirements', status: 'completed', iteration: 1, runs: 1, outcome: null, rejections: 0, awaiting: null, tasks: [{ key: 'requirements', taskId: 't-1', status: 'succeeded', agentId: 'MCT-PM-001' }] },
+      { stageId: 'review', status: 'awaiting_approval', iteration: 1, runs: 0, outcome: null, rejections: 1, awaiting: 'human approval', tasks: [] },
+    ],
     ...over,
   };
 }

@@ -1,0 +1,233 @@
+import { BatonError } from '@baton/contracts';
+import { runCli } from './cli';
+import { humanActor } from './commands/approvals';
+import { fakeClient, fakeDeps } from './testing/fake-client';
+import { escalationView, replayView } from './testing/views';
+
+describe('baton replay', () => {
+  it('asks the scheduler to replay up to a position, and prints the state then as a stage table', async () => {
+    const client = fakeClient({ 'replay-run': () => replayView() });
+    const deps = fakeDeps(client);
+    expect(await runCli(['replay', 'run-1', '--at', '812/44'], deps)).toBe(0);
+    expect(client.calls).toEqual([{ kind: 'query', name: 'replay-run', data: { runId: 'run-1', at: '812/44' } }]);
+    const out = deps.io.out.join('\n');
+    expect(out.split('\n').slice(0, 2)).toEqual(['Run run-1 of WF-FEAT-001 v1.0.0: running', 'as of event 5 (StageApprovalRequested) at 812/44, 6 events applied']);
+    expect(out).toMatch(/STAGE\s+│ STATUS\s+│ ITERATION │ RUNS │ OUTCOME │ REJECTIONS │ AWAITING\s+│ TASKS/);
+    expect(out).toMatch(/│ requirements │ completed\s+│ 1\s+│ 1\s+│\s+│\s+│\s+│ t-1 succeeded \(MCT-PM-001\) │/);
+    expect(out).toMatch(/│ review\s+│ awaiting_approval │ 1\s+│ 0\s+│\s+│ 1\s+│ human approval │\s+│/);
+  });
+
+  it('replays up to a stream revision (0 included), and prints the reply as one JSON document with --json', async () => {
+    const client = fakeClient({ 'replay-run': () => replayView({ revision: 0, eventsApplied: 1, lastEventType: 'RunStarted', stages: [] }) });
+    const deps = fakeDeps(client);
+    expect(await runCli(['--json', 'replay', 'run-1', '--revision', '0'], deps)).toBe(0);
+    expect(client.calls[0]?.data).toEqual({ runId: 'run-1', revision: 0 });
+    expect(deps.io.out).toHaveLength(1);
+    expect(JSON.parse(deps.io.out[0]!)).toEqual(replayView({ revision: 0, eventsApplied: 1, lastEventType: 'RunStarted', stages: [] }));
+    const human = fakeDeps(client);
+    expect(await runCli(['replay', 'run-1'], human)).toBe(0);
+    expect(human.io.out.join('\n')).toContain('as of event 0 (RunStarted) at 812/44, 1 event applied\nNo stages yet.');
+  });
+
+  it('rejects a bad --at, a bad --revision, and both together, before connecting', async () => {
+    const deps = fakeDeps(fakeClient({}));
+    expect(await runCli(['replay', 'run-1', '--at', '812'], deps)).toBe(1);
+    expect(deps.io.err.join('\n')).toContain("option '--at <position>' argument '812' is invalid. expected a position \"<commit>/<prepare>\"");
+    expect(await runCli(['replay', 'run-1', '--revision', '-1'], deps)).toBe(1);
+    expect(deps.io.err.join('\n')).toContain("argument '-1' is invalid. expected a whole number of at least 0");
+    expect(await runCli(['replay', 'run-1', '--at', '1/2', '--revision', '3'], deps)).toBe(1);
+    expect(deps.io.err.join('\n')).toContain("option '--at <position>' cannot be used with option '--revision <n>'");
+    expect(deps.connectedTo).toEqual([]);
+  });
+
+  it('prints NOT_FOUND from the scheduler with exit 1', async () => {
+    const deps = fakeDeps(
+      fakeClient({
+        'replay-run': () => {
+          throw new BatonError('NOT_FOUND', 'run nope was not found');
+        },
+      }),
+    );
+    expect(await runCli(['replay', 'nope'], deps)).toBe(1);
+    expect(deps.io.err).toEqual(['baton: NOT_FOUND: run nope was not found']);
+  });
+});
+
+describe('baton approve / reject', () => {
+  const decided = (d: unknown) => ({ runId: (d as { runId: string }).runId, status: 'running' });
+
+  it('approves as the person named by --as, correlated to the run, and says where the run is', async () => {
+    const client = fakeClient({ 'approve-stage': decided });
+    const deps = fakeDeps(client, { env: { USER: 'root', BATON_USER: 'bob' } });
+    expect(await runCli(['approve', 'run-1', 'review', '--reason', 'risk accepted by product', '--as', 'alice'], deps)).toBe(0);
+    expect(client.calls).toEqual([
+      { kind: 'command', name: 'approve-stage', data: { runId: 'run-1', stageId: 'review', reason: 'risk accepted by product' }, actor: { kind: 'human', id: 'alice' }, correlationId: 'run-1' },
+    ]);
+    expect(deps.io.out).toEqual(['approved stage review of run run-1 (run is running)']);
+  });
+
+  it('rejects as $BATON_USER, else $USER, else "human"', async () => {
+    const client = fakeClient({ 'reject-stage': decided });
+    expect(await runCli(['reject', 'run-1', 'review', '--reason', 'no rollback plan'], fakeDeps(client, { env: { BATON_USER: 'bob', USER: 'root' } }))).toBe(0);
+    expect(await runCli(['reject', 'run-1', 'review', '--reason', 'no rollback plan'], fakeDeps(client, { env: { BATON_USER: ' ', USER: 'root' } }))).toBe(0);
+    const last = fakeDeps(client, { env: {} });
+    expect(await runCli(['reject', 'run-1', 'review', '--reason', 'no rollback plan'], last)).toBe(0);
+    expect(client.calls.map((c) => c.actor)).toEqual([
+      { kind: 'human', id: 'bob' },
+      { kind: 'human', id: 'root' },
+      { kind: 'human', id: 'human' },
+    ]);
+    expect(client.calls[0]?.data).toEqual({ runId: 'run-1', stageId: 'review', reason: 'no rollback plan' });
+    expect(last.io.out).toEqual(['rejected stage review of run run-1 (run is running)']);
+    expect(humanActor({ USER: 'u' }, undefined)).toEqual({ kind: 'human', id: 'u' });
+  });
+
+  it('prints the reply as JSON with --json', async () => {
+    const deps = fakeDeps(fakeClient({ 'approve-stage': () => ({ runId: 'run-1', status: 'success' }) }));
+    expect(await runCli(['approve', 'run-1', 'review', '--reason', 'ok', '--json'], deps)).toBe(0);
+    expect(deps.io.out.map((l) => JSON.parse(l) as unknown)).toEqual([{ runId: 'run-1', status: 'success' }]);
+  });
+
+  it('needs --reason (not blank) and both arguments; usage errors exit 1 without connecting', async () => {
+    const deps = fakeDeps(fakeClient({}));
+    expect(await runCli(['approve', 'run-1', 'review'], deps)).toBe(1);
+    expect(deps.io.err.join('\n')).toContain("required option '--reason <text>' not specified");
+    expect(await runCli(['reject', 'run-1', 'review', '--reason', '   '], deps)).toBe(1);
+    expect(deps.io.err.join('\n')).toContain('expected a non-empty reason');
+    expect(await runCli(['reject', 'run-1', '--reason', 'x'], deps)).toBe(1);
+    expect(deps.io.err.join('\n')).toContain("missing required argument 'stageId'");
+    expect(await runCli(['approve', 'run-1', 'review', '--reason', 'x', '--as', ''], deps)).toBe(1);
+    expect(deps.connectedTo).toEqual([]);
+  });
+
+  it('prints the scheduler’s refusal (FORBIDDEN, ILLEGAL_TRANSITION) with exit 1', async () => {
+    const deps = fakeDeps(
+      fakeClient({
+        'approve-stage': () => {
+          throw new BatonError('FORBIDDEN', 'human:alice started run run-1 and cannot approve it');
+        },
+      }),
+    );
+    expect(await runCli(['approve', 'run-1', 'review', '--reason', 'ok', '--as', 'alice'], deps)).toBe(1);
+    expect(deps.io.err).toEqual(['baton: FORBIDDEN: human:alice started run run-1 and cannot approve it']);
+  });
+});
+
+describe('baton escalations', () => {
+  it('lists escalations with the filters, as a table of level, assignee, trigger, where, issue and age', async () => {
+    const client = fakeClient({ 'list-escalations': () => ({ escalations: [escalationView(), escalationView({ escalationId: 'esc-2', level: 1, assignee: { kind: 'agent', id: 'MCT-BE-002' }, trigger: 'blocked_task', runId: null, stageId: null })] }) });
+    const deps = fakeDeps(client);
+    expect(await runCli(['escalations', 'list', '--status', 'open', '--run', 'run-1', '--level', 'L3'], deps)).toBe(0);
+    expect(client.calls).toEqual([{ kind: 'query', name: 'list-escalations', data: { status: 'open', runId: 'run-1', level: 3, limit: 100 } }]);
+    const out = deps.io.out.join('\n');
+    expect(out).toMatch(/ID\s+│ LEVEL │ ASSIGNEE\s+│ TRIGGER\s+│ STATUS │ RUN\/STAGE\/TASK │ ISSUE\s+│ AGE/);
+    expect(out).toMatch(/│ esc-1 │ L3\s+│ human:oncall\s+│ repeated_rejections │ open\s+│ run-1\/review\/- │ Review of stage implementation rejected 3 times: missing mi… │ 5m ago │/);
+    expect(out).toMatch(/│ esc-2 │ L1\s+│ agent:MCT-BE-002 │ blocked_task\s+│ open\s+│\s+│/);
+  });
+
+  it('lists as JSON, says when nothing matches, and rejects a bad level', async () => {
+    const client = fakeClient({ 'list-escalations': () => ({ escalations: [] }) });
+    const json = fakeDeps(client);
+    expect(await runCli(['escalations', 'list', '--json', '--level', '0'], json)).toBe(0);
+    expect(JSON.parse(json.io.out[0]!)).toEqual({ escalations: [] });
+    expect(client.calls[0]?.data).toEqual({ level: 0, limit: 100 });
+    const human = fakeDeps(client);
+    expect(await runCli(['escalations', 'list'], human)).toBe(0);
+    expect(human.io.out).toEqual(['No escalations match.']);
+    const bad = fakeDeps(client);
+    expect(await runCli(['escalations', 'list', '--level', '4'], bad)).toBe(1);
+    expect(bad.io.err.join('\n')).toContain('expected a level from 0 to 3 (or L0 to L3)');
+    expect(await runCli(['escalations', 'list', '--status', 'closed'], bad)).toBe(1);
+    expect(bad.io.err.join('\n')).toContain('expected one of open, resolved');
+  });
+
+  it('shows one escalation in the escalation format: issue, workflow stage, options with trade-offs, recommendation, blocking', async () => {
+    const client = fakeClient({ 'get-escalation': () => escalationView() });
+    const deps = fakeDeps(client);
+    expect(await runCli(['escalations', 'show', 'esc-1'], deps)).toBe(0);
+    expect(client.calls).toEqual([{ kind: 'query', name: 'get-escalation', data: { escalationId: 'esc-1' } }]);
+    const lines = deps.io.out.join('\n').split('\n');
+    expect(lines.slice(0, 10)).toEqual([
+      'ESCALATION esc-1 (L3, open)',
+      'Issue:          Review of stage implementation rejected 3 times: missing migration rollback',
+      'Workflow Stage: WF-FEAT-001 / review',
+      'Options:',
+      '  1. Grant an exception and ship',
+      '     trade-off: faster, but the rollback gap stays open',
+      '  2. Send the work back once more',
+      '     trade-off: one more iteration (about a day)',
+      'Recommendation: Send the work back once more',
+      'Blocking:       stage review of run run-1; deploy cannot start',
+    ]);
+    const details = lines.slice(10).join('\n');
+    for (const row of [/│ Level\s+│ L3 \(human\)/, /│ Assignee\s+│ human:oncall/, /│ Run\s+│ run-1/, /│ Raised\s+│ 2026-11-22 09:55:00 \(5m ago\)/, /│ Resolution\s+│ -/]) expect(details).toMatch(row);
+  });
+
+  it('shows the logged resolution of a resolved escalation, and JSON with --json', async () => {
+    const resolved = escalationView({
+      status: 'resolved',
+      resolution: 'exception_granted',
+      resolvedBy: { kind: 'human', id: 'alice' },
+      resolutionReason: 'ship it; rollback follows in 1.1',
+      resolvedAt: '2026-11-22T09:59:00.000Z',
+      options: [],
+      recommendation: null,
+    });
+    const deps = fakeDeps(fakeClient({ 'get-escalation': () => resolved }));
+    expect(await runCli(['escalations', 'show', 'esc-1'], deps)).toBe(0);
+    const out = deps.io.out.join('\n');
+    expect(out).toContain('Options:        -');
+    expect(out).toContain('Recommendation: -');
+    expect(out).toMatch(/│ Resolution\s+│ exception_granted by human:alice at 2026-11-22 09:59:00: ship it; rollback follows in 1\.1/);
+    const json = fakeDeps(fakeClient({ 'get-escalation': () => resolved }));
+    expect(await runCli(['escalations', 'show', 'esc-1', '--json'], json)).toBe(0);
+    expect(JSON.parse(json.io.out[0]!)).toEqual(resolved);
+  });
+
+  it('resolves with the resolution, reason and reassignee, as the person (actor) deciding', async () => {
+    const client = fakeClient({
+      'resolve-escalation': (d) => {
+        const data = d as { resolution: 'reassigned'; reason: string };
+        return escalationView({ status: 'resolved', resolution: data.resolution, resolvedBy: { kind: 'human', id: 'alice' }, resolutionReason: data.reason, resolvedAt: '2026-11-22T10:00:00.000Z' });
+      },
+    });
+    const deps = fakeDeps(client, { env: { BATON_USER: 'alice' } });
+    expect(await runCli(['escalations', 'resolve', 'esc-1', '--resolution', 'reassigned', '--reason', 'BE-003 knows the API', '--reassign-to', 'MCT-BE-003'], deps)).toBe(0);
+    expect(client.calls).toEqual([
+      {
+        kind: 'command',
+        name: 'resolve-escalation',
+        data: { escalationId: 'esc-1', resolution: 'reassigned', reason: 'BE-003 knows the API', reassignTo: 'MCT-BE-003' },
+        actor: { kind: 'human', id: 'alice' },
+      },
+    ]);
+    expect(deps.io.out).toEqual(['escalation esc-1 (L3) is resolved: reassigned by human:alice']);
+  });
+
+  it('needs --resolution (one of three) and --reason; --reassign-to only with reassigned', async () => {
+    const client = fakeClient({});
+    const deps = fakeDeps(client);
+    expect(await runCli(['escalations', 'resolve', 'esc-1', '--reason', 'x'], deps)).toBe(1);
+    expect(deps.io.err.join('\n')).toContain("required option '--resolution <resolution>' not specified");
+    expect(await runCli(['escalations', 'resolve', 'esc-1', '--resolution', 'resolved'], deps)).toBe(1);
+    expect(deps.io.err.join('\n')).toContain("required option '--reason <text>' not specified");
+    expect(await runCli(['escalations', 'resolve', 'esc-1', '--resolution', 'ignored', '--reason', 'x'], deps)).toBe(1);
+    expect(deps.io.err.join('\n')).toContain('expected one of resolved, exception_granted, reassigned');
+    expect(deps.connectedTo).toEqual([]);
+    expect(await runCli(['escalations', 'resolve', 'esc-1', '--resolution', 'resolved', '--reason', 'x', '--reassign-to', 'MCT-BE-003'], deps)).toBe(1);
+    expect(deps.io.err.at(-1)).toBe('baton: --reassign-to goes with --resolution reassigned');
+    expect(client.calls).toEqual([]);
+  });
+
+  it('prints ILLEGAL_TRANSITION for an escalation already resolved, exit 1', async () => {
+    const deps = fakeDeps(
+      fakeClient({
+        'resolve-escalation': () => {
+          throw new BatonError('ILLEGAL_TRANSITION', 'escalation esc-1 is already resolved');
+        },
+      }),
+    );
+    expect(await runCli(['escalations', 'resolve', 'esc-1', '--resolution', 'resolved', '--reason', 'x'], deps)).toBe(1);
+    expect(deps.io.err).toEqual(['baton: ILLEGAL_TRANSITION: escalation esc-1 is already resolved']);
+  });
+});

@@ -1,0 +1,56 @@
+import { Option, type Command } from '@commander-js/extra-typings';
+import { EscalationResolution, EscalationStatus, GetEscalation, ListEscalations, ResolveEscalation } from '@baton/contracts';
+import { oneOf, parseEscalationLevel, parseName, parsePositiveInt, parseReason } from '../args';
+import type { CliContext } from '../context';
+import { CliError } from '../failure';
+import { formatActor, formatEscalation, formatEscalations, formatLevel } from '../format';
+import { asOption, humanActor } from './approvals';
+
+export function registerEscalationCommands(program: Command, ctx: CliContext): void {
+  const esc = program.command('escalations').description('escalations: L0 agent → L1 peer → L2 lead → L3 human, and their resolutions');
+
+  esc
+    .command('list')
+    .description('list escalations, with their level, assignee and age')
+    .addOption(new Option('--status <status>', `only escalations with this status (${EscalationStatus.options.join(', ')})`).argParser(oneOf(EscalationStatus.options)))
+    .option('--run <runId>', 'only escalations of this run')
+    .addOption(new Option('--level <level>', 'only escalations at this level (0-3 or L0-L3)').argParser(parseEscalationLevel))
+    .addOption(new Option('--limit <n>', 'at most this many (1-1000)').argParser(parsePositiveInt).default(100))
+    .action(async (opts) => {
+      const { escalations } = await (await ctx.client()).query(ListEscalations, {
+        limit: Math.min(opts.limit, 1000),
+        ...(opts.status === undefined ? {} : { status: opts.status }),
+        ...(opts.run === undefined ? {} : { runId: opts.run }),
+        ...(opts.level === undefined ? {} : { level: opts.level }),
+      });
+      ctx.emit({ escalations }, () => formatEscalations(escalations, ctx.now(), ctx.paint));
+    });
+
+  esc
+    .command('show')
+    .description('one escalation in the escalation format: issue, workflow stage, options, recommendation, what it blocks')
+    .argument('<escalationId>', 'escalation id')
+    .action(async (escalationId) => {
+      const view = await (await ctx.client()).query(GetEscalation, { escalationId });
+      ctx.emit(view, () => formatEscalation(view, ctx.now(), ctx.paint));
+    });
+
+  esc
+    .command('resolve')
+    .description('end an escalation with a logged resolution (exception_granted approves a held stage; reassigned hands a task to --reassign-to)')
+    .argument('<escalationId>', 'escalation id')
+    .addOption(new Option('--resolution <resolution>', EscalationResolution.options.join(', ')).argParser(oneOf(EscalationResolution.options)).makeOptionMandatory())
+    .addOption(new Option('--reason <text>', 'why (logged with the resolution)').argParser(parseReason).makeOptionMandatory())
+    .addOption(new Option('--reassign-to <agentId>', 'with --resolution reassigned: the agent that takes the task over').argParser(parseName))
+    .addOption(asOption())
+    .action(async (escalationId, opts) => {
+      if (opts.reassignTo !== undefined && opts.resolution !== 'reassigned') throw new CliError('--reassign-to goes with --resolution reassigned');
+      const actor = humanActor(ctx.deps.env, opts.as);
+      const view = await (await ctx.client()).command(
+        ResolveEscalation,
+        { escalationId, resolution: opts.resolution, reason: opts.reason, ...(opts.reassignTo === undefined ? {} : { reassignTo: opts.reassignTo }) },
+        { commandId: ctx.newId(), actor },
+      );
+      ctx.emit(view, () => `escalation ${view.escalationId} (${formatLevel(view.level)}) is ${view.status}: ${view.resolution ?? opts.resolution} by ${formatActor(view.resolvedBy ?? actor)}`);
+    });
+}

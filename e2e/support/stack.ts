@@ -82,7 +82,7 @@ function spawnTs(name: string, script: string, args: readonly string[], env: Rec
 }
 
 /** Starts a service (`services/<name>/src/main.ts`) and waits for `/health/ready`. */
-export async function startService(name: 'agent-registry' | 'scheduler', env: Record<string, string>): Promise<RunningProcess> {
+export async function startService(name: 'agent-registry' | 'scheduler' | 'handoff-validator' | 'escalation', env: Record<string, string>): Promise<RunningProcess> {
   const port = await freePort();
   const svc = spawnTs(name, `services/${name}/src/main.ts`, [], { ...env, HTTP_PORT: String(port) });
   try {
@@ -99,6 +99,30 @@ export async function startService(name: 'agent-registry' | 'scheduler', env: Re
     throw new Error(`${(err as Error).message}\n${svc.output.join('').slice(-4000)}`, { cause: err });
   }
   return svc;
+}
+
+/** The result of one `baton` CLI invocation as a process. */
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the `baton` CLI (tools/cli/bin/baton.js) as a process, the way a person would. */
+export function runBaton(args: readonly string[], env: Record<string, string>): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [path.join(repoRoot, 'tools/cli/bin/baton.js'), ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, NODE_OPTIONS: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    proc.once('error', reject);
+    proc.once('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
 }
 
 /** One line sim-agents prints with --json. */

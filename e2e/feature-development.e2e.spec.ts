@@ -1,0 +1,335 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { BatonAgent, handoff, type AgentTask, type HandoffResult, type TaskOutputs } from '@baton/agent-sdk';
+import {
+  GetRun,
+  ListEscalations,
+  ListHandoffs,
+  RegisterWorkflow,
+  StartRun,
+  runStreamId,
+  type EscalationView,
+  type RecordedEvent,
+  type RuleFailure,
+} from '@baton/contracts';
+import { sampleArtifacts, sampleContext, sampleOutputs } from '@baton/handoff-rules';
+import { BatonClient } from '@baton/messaging';
+import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { startE2eNats, type E2eNats } from './support/private-nats';
+import { repoRoot, runBaton, startService, type CliResult, type RunningProcess } from './support/stack';
+
+// The issue's acceptance run: seed 000's Feature Development, with every service as a process
+// (agent-registry, scheduler, handoff-validator, escalation) on a private NATS server and a fresh
+// database, a scripted team of SDK agents in this process, and people acting through the `baton`
+// CLI. The workflow is the seed's, plus a code review stage after the security review (the review
+// loop of seed 001: rejected → back to implementation, at most 3 times), because 000 has none.
+
+const HANDOFFS_DIR = path.join(repoRoot, 'examples/handoffs');
+
+/** The seed workflow with a 001-style code review inserted after security_review. */
+async function featureWorkflow(): Promise<string> {
+  const seed = await readFile(path.join(repoRoot, 'examples/workflows/feature-development.yml'), 'utf8');
+  const withReview = seed.replace('next: "testing"', 'next: "code_review"').replace(
+    '    - stage: "testing"',
+    [
+      '    - stage: "code_review"',
+      '      agent: "code-reviewer"',
+      '      action: "review_code"',
+      '      next: { approved: "testing", rejected: "implementation" }',
+      '      loop: { back_to: "implementation", max_iterations: 3 }',
+      '',
+      '    - stage: "testing"',
+    ].join('\n'),
+  );
+  if (withReview === seed || !withReview.includes('code_review')) throw new Error('examples/workflows/feature-development.yml changed: the code review could not be inserted');
+  return withReview;
+}
+
+const TEAM: readonly { agentId: string; role: string }[] = [
+  { agentId: 'MCT-CPO-001', role: 'cpo' },
+  { agentId: 'MCT-PM-001', role: 'product_manager' },
+  { agentId: 'MCT-UXD-001', role: 'ux_designer' },
+  { agentId: 'MCT-PD-001', role: 'product_designer' },
+  { agentId: 'MCT-ARCH-001', role: 'architect' },
+  { agentId: 'MCT-BE-001', role: 'backend_dev' },
+  { agentId: 'MCT-FE-001', role: 'frontend_dev' },
+  { agentId: 'MCT-DBA-001', role: 'dba' },
+  { agentId: 'MCT-SEC-001', role: 'security_engineer' },
+  { agentId: 'MCT-QA-001', role: 'qa_engineer' },
+  { agentId: 'MCT-OPS-001', role: 'devops_engineer' },
+  { agentId: 'code-reviewer', role: 'quality_gate' },
+];
+
+/** A PRD without its user stories (everything else as in the good sample). */
+const PRD_WITHOUT_STORIES = sampleArtifacts['prd.md'].replace(/## User Stories[\s\S]*?(?=## Out of Scope)/, '');
+
+/** What the scripted team saw and did, for the assertions. */
+interface Script {
+  prdFeedback: RuleFailure[] | null;
+  securityScans: number;
+  codeReviews: number;
+}
+
+/** The scripted team: each agent does its action; the PM, the security engineer and the code reviewer follow the story of the test. */
+function teamHandler(agentId: string, script: Script) {
+  return async (task: AgentTask): Promise<TaskOutputs | HandoffResult> => {
+    const rework = task.inputs['rework'] as { failures: RuleFailure[] } | undefined;
+    switch (task.action) {
+      case 'approve_stage':
+        return { decision: 'approved', reason: `${agentId} approves ${String(task.stageId)}` };
+      case 'create_initiative':
+        return handoff({ artifacts: { 'initiative_brief.md': '# Initiative: scheduled report exports\n\nAdmins want reports on a schedule.\n' } });
+      case 'write_prd':
+        if (rework === undefined) return handoff({ artifacts: { 'prd.md': PRD_WITHOUT_STORIES }, context: sampleContext, outputs: { prd_completeness: 100 } });
+        script.prdFeedback = rework.failures;
+        return handoff({ artifacts: { 'prd.md': sampleArtifacts['prd.md'] }, context: sampleContext, outputs: { prd_completeness: 100 } });
+      case 'create_designs':
+        return handoff({ artifacts: { 'designs/': sampleArtifacts['designs/'], 'design_specs.md': '# Design specs\n\nAll states designed.\n' }, outputs: { responsive_complete: true, all_states_designed: true } });
+      case 'create_tdd':
+        return handoff({
+          artifacts: { 'tdd.md': sampleArtifacts['tdd.md'], 'api_spec.yaml': sampleArtifacts['api_spec.yaml'], 'linear_tickets[]': sampleArtifacts['linear_tickets[]'] },
+          context: sampleContext,
+          outputs: { diagrams_render: true, dependencies_linked: true },
+        });
+      case 'implement_backend':
+      case 'implement_frontend':
+        return handoff({ artifacts: { pull_request: sampleArtifacts.pull_request, code_changes: sampleArtifacts.code_changes }, context: sampleContext, outputs: sampleOutputs });
+      case 'security_scan':
+        script.securityScans += 1;
+        // The first scan finds a critical vulnerability; after the fix, only a low one.
+        return script.securityScans === 1
+          ? { findings: [{ severity: 'critical', title: 'SQL injection in GET /exports?report=' }], auth_review_passed: true }
+          : { findings: [{ severity: 'low', title: 'Verbose 404 message' }], auth_review_passed: true };
+      case 'review_code':
+        script.codeReviews += 1;
+        // The first three reviews reject: the loop's bound is reached and a person decides.
+        return script.codeReviews <= 3
+          ? { outcome: 'rejected', reason: `review ${script.codeReviews}: error handling is missing`, findings: [{ severity: 'major', title: 'unhandled promise rejection' }] }
+          : { outcome: 'approved', reason: 'fine now' };
+      case 'execute_test_plan':
+        return handoff({ artifacts: { 'test_results.md': sampleArtifacts['test_results.md'] }, outputs: { all_p0_tests_pass: true, coverage: 86 } });
+      case 'validate_staging':
+        return { smoke_tests_pass: true, no_regressions: true };
+      case 'deploy_production':
+        return handoff({ artifacts: { 'deployment_record.md': '# Deployment record\n\nv1.4.0 to production.\n' } });
+      default:
+        return { done: task.action };
+    }
+  };
+}
+
+describe('Feature Development with handoffs, reviews, approvals, escalation and audit (e2e)', () => {
+  let db: TestDatabase;
+  let natsServer: E2eNats;
+  let nc: NatsConnection;
+  let client: BatonClient;
+  const services: RunningProcess[] = [];
+  const agents: BatonAgent[] = [];
+  const script: Script = { prdFeedback: null, securityScans: 0, codeReviews: 0 };
+  let runId: string;
+  let cliEnv: Record<string, string>;
+
+  const baton = (args: readonly string[], as = 'alice'): Promise<CliResult> => runBaton(['--nats', natsServer.url, ...args], { ...cliEnv, BATON_USER: as });
+  const runEvents = async (): Promise<RecordedEvent[]> => {
+    const r = await baton(['audit', runId, '--json']);
+    if (r.code !== 0) throw new Error(`baton audit failed (${r.code}): ${r.stderr}`);
+    return JSON.parse(r.stdout) as RecordedEvent[];
+  };
+  const label = (e: RecordedEvent): string => {
+    const d = e.data as { stageId?: string };
+    return e.type.startsWith('Stage') && d.stageId !== undefined ? `${e.type}:${d.stageId}` : e.type;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('e2e_feature_dev');
+    natsServer = await startE2eNats();
+    nc = await connect({ servers: natsServer.url });
+    client = new BatonClient(nc, { timeoutMs: 20_000 });
+    cliEnv = { DATABASE_URL: db.url, NATS_URL: natsServer.url };
+    const common = { DATABASE_URL: db.url, NATS_URL: natsServer.url };
+    services.push(await startService('agent-registry', { ...common, HEARTBEAT_WINDOW_MS: '10000' }));
+    services.push(await startService('handoff-validator', { ...common, HANDOFFS_DIR }));
+    services.push(await startService('escalation', { ...common }));
+    services.push(
+      await startService('scheduler', { ...common, HANDOFFS_DIR, SCHEDULER_DISPATCH_POLL_MS: '300', SCHEDULER_TIMER_POLL_MS: '200', SCHEDULER_CONSUMER_NAME: uniqueId('e2e-feat').replace(/[^A-Za-z0-9_-]/g, '_') }),
+    );
+    for (const member of TEAM) {
+      const agent = await BatonAgent.connect({ agentId: member.agentId, servers: natsServer.url, heartbeatIntervalMs: 1000, inboxAckWaitMs: 5000 });
+      agents.push(agent);
+      await agent.register({ role: member.role, capabilities: [], maxConcurrency: 4 });
+      await agent.start(teamHandler(member.agentId, script), { concurrency: 4 });
+    }
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(agents.map((a) => a.stop({ timeoutMs: 5000 })));
+    await Promise.allSettled([...services].reverse().map((s) => s.stop()));
+    await nc?.close();
+    await natsServer?.stop();
+    await db?.drop();
+  });
+
+  it('runs to success: a PRD reworked, a blocking security finding fixed, a code review escalated and granted, a deploy approved through the CLI', async () => {
+    const reg = await client.command(RegisterWorkflow, { yaml: await featureWorkflow(), file: 'feature-development+code-review.yml' }, { commandId: randomUUID() });
+    ({ runId } = await client.command(StartRun, { workflowId: reg.workflowId, params: {}, priority: 'P1' }, { commandId: randomUUID(), actor: { kind: 'human', id: 'alice' } }));
+
+    // 1. The first PRD lacks user stories: rejected with the missing items, then fixed and accepted.
+    const prdHandoffs = await waitFor(
+      async () => {
+        const { handoffs } = await client.query(ListHandoffs, { runId, limit: 100 });
+        const prd = handoffs.filter((h) => h.stageId === 'requirements');
+        return prd.some((h) => h.status === 'accepted') ? prd : undefined;
+      },
+      { what: 'the PRD handoff accepted', timeoutMs: 60_000, intervalMs: 250 },
+    );
+    expect(prdHandoffs.map((h) => h.status)).toEqual(['rejected', 'accepted']);
+    const storyFailures = prdHandoffs[0]!.failures.filter((f) => /user.stor/i.test(`${f.rule} ${f.message} ${f.missing.join(' ')}`));
+    expect(storyFailures.length).toBeGreaterThan(0);
+    expect(storyFailures[0]).toMatchObject({ source: 'handoff', specId: 'HO-PM-ARCH', artifact: 'prd.md' });
+    expect(script.prdFeedback).toEqual(prdHandoffs[0]!.failures);
+    expect(prdHandoffs[1]!.artifacts.find((a) => a.name === 'prd.md')?.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
+
+    // 2.-3. The code review rejects three times and goes to a person, through the escalation service.
+    const escalation = await waitFor(
+      async () => {
+        const { escalations } = await client.query(ListEscalations, { runId, limit: 100 });
+        return escalations.find((e: EscalationView) => e.stageId === 'code_review' && e.status === 'open');
+      },
+      { what: 'the code review escalated to a person', timeoutMs: 90_000, intervalMs: 250 },
+    );
+    expect(escalation).toMatchObject({ level: 3, assignee: { kind: 'human' }, trigger: 'repeated_rejections', workflowStage: expect.stringContaining('code_review') });
+    expect(escalation.options.length).toBeGreaterThanOrEqual(2);
+    expect(escalation.blocking).toContain('testing');
+    expect(script.codeReviews).toBe(3);
+    const shown = await baton(['escalations', 'show', escalation.escalationId]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/Issue/);
+    expect(shown.stdout).toMatch(/Options/);
+    const resolved = await baton(['escalations', 'resolve', escalation.escalationId, '--resolution', 'exception_granted', '--reason', 'error handling lands in the follow-up ticket'], 'cto');
+    expect(resolved).toMatchObject({ code: 0 });
+
+    // 4. Production deploy waits for a person: not the one who started the run.
+    await waitFor(
+      async () => {
+        const r = await client.query(GetRun, { runId });
+        return r.steps.some((s) => s.stepId === 'production_deploy') ? r : undefined;
+      },
+      { what: 'the run at production_deploy', timeoutMs: 60_000, intervalMs: 250 },
+    );
+    const replayNow = await waitFor(
+      async () => {
+        const r = await baton(['replay', runId, '--json']);
+        const view = JSON.parse(r.stdout) as { stages: { stageId: string; status: string }[] };
+        return view.stages.find((s) => s.stageId === 'production_deploy' && s.status === 'awaiting_approval') ? view : undefined;
+      },
+      { what: 'production_deploy awaiting approval', timeoutMs: 30_000, intervalMs: 500 },
+    );
+    expect(replayNow.stages.find((s) => s.stageId === 'production_deploy')).toMatchObject({ status: 'awaiting_approval' });
+    const selfApproval = await baton(['approve', runId, 'production_deploy', '--reason', 'my own run'], 'alice');
+    expect(selfApproval.code).toBe(1);
+    expect(selfApproval.stderr).toContain('FORBIDDEN');
+    const approved = await baton(['approve', runId, 'production_deploy', '--reason', 'change window open'], 'release-manager');
+    expect(approved.code).toBe(0);
+    expect(approved.stdout).toContain('approved stage production_deploy');
+
+    const result = await waitFor(
+      async () => {
+        const r = await client.query(GetRun, { runId });
+        return r.state !== 'running' ? r : undefined;
+      },
+      { what: 'the run finished', timeoutMs: 60_000, intervalMs: 250 },
+    );
+    expect(result.state).toBe('success');
+    expect(script.securityScans).toBeGreaterThanOrEqual(2);
+  });
+
+  it('the audit timeline shows every step in order, with actors and reasons', async () => {
+    const events = await waitFor(
+      async () => {
+        const all = await runEvents();
+        return all.some((e) => e.type === 'RunCompleted') && all.some((e) => e.type === 'EscalationResolved') ? all : undefined;
+      },
+      { what: 'the whole run in the audit', timeoutMs: 30_000, intervalMs: 500 },
+    );
+    const labels = events.map(label);
+    const at = (l: string, from = 0): number => {
+      const i = labels.indexOf(l, from);
+      if (i < 0) throw new Error(`${l} is not in the audit timeline after #${from}:\n${labels.join('\n')}`);
+      return i;
+    };
+    // Every step of the story, in order.
+    const prdRejected = at('HandoffRejected');
+    const prdAccepted = at('HandoffAccepted', prdRejected);
+    const reqApproved = at('StageApproved:requirements', prdAccepted);
+    const secRejected = at('StageRejected:security_review', reqApproved);
+    const secRework = at('StageReworkRequested:security_review', secRejected);
+    const crEscalated = at('StageEscalated:code_review', secRework);
+    const escRaised = at('EscalationRaised', crEscalated);
+    const crApproved = at('StageApproved:code_review', escRaised);
+    const escResolved = at('EscalationResolved', escRaised);
+    const deployHeld = at('StageApprovalRequested:production_deploy', crApproved);
+    const deployApproved = at('StageApproved:production_deploy', deployHeld);
+    const deployStarted = at('StageStarted:production_deploy', deployApproved);
+    at('RunCompleted', deployStarted);
+    expect(escResolved).toBeGreaterThan(escRaised);
+    // Positions only grow.
+    const positions = events.map((e) => e.position);
+    for (let i = 1; i < positions.length; i++) {
+      const [a, b] = [positions[i - 1]!, positions[i]!];
+      expect(a.commit < b.commit || (a.commit === b.commit && a.prepare < b.prepare)).toBe(true);
+    }
+    // Who decided and why is recorded.
+    expect(events[secRejected]!.data).toMatchObject({ by: { kind: 'agent', id: 'MCT-SEC-001' }, findings: expect.arrayContaining([expect.objectContaining({ rule: 'no_critical_vulnerabilities' })]) });
+    expect(events[crApproved]!.data).toMatchObject({ by: { kind: 'human', id: 'cto' }, reason: 'error handling lands in the follow-up ticket' });
+    expect(events[deployApproved]!.data).toMatchObject({ by: { kind: 'human', id: 'release-manager' }, reason: 'change window open' });
+    expect(events[escResolved]!.data).toMatchObject({ resolution: 'exception_granted' });
+    expect(labels.filter((l) => l === 'StageCompleted:code_review')).toHaveLength(4);
+
+    // The table for people names the same steps.
+    const table = await baton(['audit', runId]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain('StageEscalated');
+    expect(table.stdout).toContain('HandoffRejected');
+  });
+
+  it('replay at a mid-run position gives the state the run had then', async () => {
+    const events = (await runEvents()).filter((e) => e.streamId === runStreamId(runId));
+    const escalated = events.find((e) => label(e) === 'StageEscalated:code_review')!;
+    const at = `${escalated.position.commit}/${escalated.position.prepare}`;
+    const r = await baton(['replay', runId, '--at', at, '--json']);
+    expect(r.code).toBe(0);
+    const view = JSON.parse(r.stdout) as { status: string; revision: number; lastEventType: string; stages: { stageId: string; status: string; rejections: number; runs: number }[] };
+    expect(view).toMatchObject({ status: 'running', revision: escalated.revision, lastEventType: 'StageEscalated' });
+    const stage = (id: string) => view.stages.find((s) => s.stageId === id);
+    expect(stage('code_review')).toMatchObject({ status: 'awaiting_approval', runs: 3 });
+    expect(stage('security_review')).toMatchObject({ status: 'succeeded' });
+    expect(stage('testing')).toBeUndefined();
+    expect(stage('production_deploy')).toBeUndefined();
+    // And by revision: just before the PRD stage was approved, requirements still ran.
+    const reqApproved = events.find((e) => label(e) === 'StageApproved:requirements')!;
+    const before = JSON.parse((await baton(['replay', runId, '--revision', String(reqApproved.revision - 1), '--json'])).stdout) as typeof view;
+    expect(before.stages.find((s) => s.stageId === 'requirements')).toMatchObject({ status: 'awaiting_approval' });
+    expect(before.stages.find((s) => s.stageId === 'research')).toBeUndefined();
+    // The latest state is the end.
+    expect(JSON.parse((await baton(['replay', runId, '--json'])).stdout)).toMatchObject({ status: 'success' });
+  });
+
+  it('editing one stored event by SQL makes `baton audit verify` fail, naming that stream and revision', async () => {
+    const clean = await baton(['audit', 'verify']);
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toMatch(/^ok: \d+ streams, \d+ events/m);
+    const events = (await runEvents()).filter((e) => e.streamId === runStreamId(runId));
+    const victim = events.find((e) => label(e) === 'StageApproved:production_deploy')!;
+    // The change a tamperer would make: the approver's name.
+    const pg = await db.pool.query(
+      `UPDATE baton_es.events SET data = jsonb_set(data, '{by,id}', '"mallory"') WHERE stream_id = $1 AND revision = $2`,
+      [victim.streamId, victim.revision],
+    );
+    expect(pg.rowCount).toBe(1);
+    const broken = await baton(['audit', 'verify']);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toContain(`BROKEN ${victim.streamId} at revision ${victim.revision}`);
+  });
+});

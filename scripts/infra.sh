@@ -22,6 +22,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE_DIR="${BATON_STATE_DIR:-$ROOT/.baton}"
 TOOLS_DIR="${BATON_TOOLS_DIR:-$HOME/.cache/baton/bin}"
 NATS_PORT="${BATON_NATS_PORT:-4222}"
+# One directory (config, JetStream store, pid, log) per NATS port: two servers must never share a store.
+if [ "$NATS_PORT" = 4222 ]; then NATS_DIR="$STATE_DIR/nats"; else NATS_DIR="$STATE_DIR/nats-$NATS_PORT"; fi
 NATS_MON_PORT="${BATON_NATS_MONITOR_PORT:-8222}"
 NATS_VERSION="${BATON_NATS_VERSION:-v2.12.15}"
 PG_PORT="${BATON_PG_PORT:-5432}"
@@ -93,31 +95,31 @@ nats_up() {
   if nats_healthy; then log "NATS already answering on 127.0.0.1:${NATS_PORT} (reused)"; return 0; fi
   local bin conf
   bin="$(ensure_nats_binary)"
-  mkdir -p "$STATE_DIR/nats/jetstream"
-  conf="$STATE_DIR/nats/nats.conf"
+  mkdir -p "$NATS_DIR/jetstream"
+  conf="$NATS_DIR/nats.conf"
   {
     echo "listen: 127.0.0.1:${NATS_PORT}"
     echo "http: 127.0.0.1:${NATS_MON_PORT}"
     echo "max_payload: 8MB"
     echo "jetstream {"
-    echo "  store_dir: \"$STATE_DIR/nats/jetstream\""
+    echo "  store_dir: \"$NATS_DIR/jetstream\""
     [ -n "${BATON_NATS_SYNC:-}" ] && echo "  sync_interval: ${BATON_NATS_SYNC}"
     echo "}"
   } >"$conf"
   log "starting $("$bin" --version) on 127.0.0.1:${NATS_PORT}"
-  nohup "$bin" -c "$conf" >"$STATE_DIR/nats/nats.log" 2>&1 &
-  echo $! >"$STATE_DIR/nats/nats.pid"
+  nohup "$bin" -c "$conf" >"$NATS_DIR/nats.log" 2>&1 &
+  echo $! >"$NATS_DIR/nats.pid"
   local i
   for i in $(seq 1 100); do
     nats_healthy && { log "NATS ready"; return 0; }
-    kill -0 "$(cat "$STATE_DIR/nats/nats.pid")" 2>/dev/null || { tail -n 20 "$STATE_DIR/nats/nats.log" >&2; die "nats-server exited during start (log above)"; }
+    kill -0 "$(cat "$NATS_DIR/nats.pid")" 2>/dev/null || { tail -n 20 "$NATS_DIR/nats.log" >&2; die "nats-server exited during start (log above)"; }
     sleep 0.1
   done
-  die "NATS did not answer within 10 s; see $STATE_DIR/nats/nats.log"
+  die "NATS did not answer within 10 s; see $NATS_DIR/nats.log"
 }
 
 nats_down() {
-  local pidf="$STATE_DIR/nats/nats.pid"
+  local pidf="$NATS_DIR/nats.pid"
   if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
     kill "$(cat "$pidf")"; rm -f "$pidf"; log "NATS stopped"
   else

@@ -33,6 +33,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.base.json tsconfig.json .swcrc ./
 COPY libs ./libs
 COPY services ./services
+# The example handoff specs and workflows: HANDOFFS_DIR / WORKFLOWS_DIR may point here.
+COPY examples ./examples
 # The `node` user of the official image (uid/gid 1000), numeric so Kubernetes runAsNonRoot can verify it.
 USER 1000:1000
 EXPOSE 3000

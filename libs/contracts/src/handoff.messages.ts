@@ -221,3 +221,17 @@ export const HandoffRejectedV1 = z.object({
 });
 
 export const HandoffEventTypes = ['HandoffSubmitted', 'HandoffAccepted', 'HandoffRejected'] as const;
+
+/**
+ * The SLAs of the handoffs a task receives (seed 000: `sla: {acknowledgment, first_output}`),
+ * put by the scheduler in the receiving task's `inputs.handoffSla`: the tightest of the specs
+ * from an upstream stage's agent to this task's agent. The escalation service raises an
+ * `sla_breach` escalation when the task is not accepted within `acknowledgmentMs` of its
+ * assignment, or shows no first output (progress or completion) within `firstOutputMs` of it.
+ */
+export const HandoffSla = z.object({
+  specIds: z.array(z.string()),
+  acknowledgmentMs: z.number().int().positive().nullable(),
+  firstOutputMs: z.number().int().positive().nullable(),
+});
+export type HandoffSla = z.infer<typeof HandoffSla>;

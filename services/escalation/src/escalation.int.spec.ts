@@ -27,6 +27,8 @@ import {
   approvalEscalationId,
   blockedEscalationId,
   conflictEscalationId,
+  handoffAckEscalationId,
+  handoffOutputEscalationId,
   rejectionsEscalationId,
   slaEscalationId,
   stageEscalationId,
@@ -440,6 +442,178 @@ describe('escalation service (real NATS + Postgres)', () => {
       await publishEvent(nc, conflictStreamId(conflictId), 'ConflictResolved', { conflictId, kind: 'file_overlap', resolution: 'escalate', by: human, reason: 'needs a decision', reassignTo: null, resolvedAt: at(HOUR).toISOString() }, at(HOUR));
       await waitFor(async () => (await app.timers.fireDueTimers()) >= 0 && (await typesOf(id)).length === 1, { what: 'the conflict escalated' });
       expect(await projected(id)).toMatchObject({ level: 3, issue: `Conflict ${conflictId} (file_overlap) was escalated by the scheduler: src/a.ts` });
+    });
+  });
+
+  // ---- handoff SLAs ----------------------------------------------------------------------------
+
+  describe('handoff SLAs (inputs.handoffSla of the receiving task)', () => {
+    /** Seed 000's HO-PM-ARCH: `sla: { acknowledgment: "30 minutes", first_output: "4 hours" }`, as the scheduler puts it in the task's inputs. */
+    const SLA = { specIds: ['HO-PM-ARCH'], acknowledgmentMs: 30 * MIN, firstOutputMs: 4 * HOUR };
+
+    const created = (taskId: string, runId: string, inputs: Record<string, unknown>, when = T0) =>
+      task(taskId, 'TaskCreated', { runId, stageId: 'architecture', action: 'design_architecture', requirement: { capabilities: [] }, priority: 'P1', inputs, createdAt: when.toISOString() }, when);
+    const assigned = (taskId: string, agentId: string, leaseEpoch: number, when: Date, previousAgentId: string | null = null) =>
+      task(taskId, 'TaskAssigned', { agentId, leaseEpoch, assignedAt: when.toISOString(), previousAgentId }, when);
+
+    /** An architect with a peer and a lead in the registry. */
+    function architect(): { agentId: string; peer: string; lead: string } {
+      const team = { agentId: uniqueId('MCT-ARCH'), peer: uniqueId('MCT-ARCH'), lead: uniqueId('MCT-CTO') };
+      agents.set(team.agentId, { peers: [team.peer], lead: team.lead });
+      return team;
+    }
+
+    const planAgent = async (escalationId: string) => {
+      const { rows } = await sql<{ agent: string }>`SELECT plan->'facts'->>'agentId' AS agent FROM baton_escalation.watches WHERE escalation_id = ${escalationId}`.execute(app.db);
+      return rows[0]?.agent;
+    };
+
+    it('acknowledgment: nothing at 29 min, sla_breach at L1 (peer) at 31 min, resolved by TaskAccepted; first output: raised at 4 h 1 min, climbs, resolved by the first progress report', async () => {
+      const { agentId, peer, lead } = architect();
+      const runId = uniqueId('run');
+      const taskId = uniqueId('task');
+      await created(taskId, runId, { handoffSla: SLA, prd: 'sha256:abc' });
+      await assigned(taskId, agentId, 1, T0);
+      const ack = handoffAckEscalationId(taskId);
+      const output = handoffOutputEscalationId(taskId);
+      expect([ack, output]).toEqual([`handoff-sla-ack-${taskId}`, `handoff-sla-output-${taskId}`]);
+      await watched(ack);
+      await watched(output);
+
+      await advanceTo(at(29 * MIN));
+      expect(await typesOf(ack)).toEqual([]);
+      await advanceTo(at(31 * MIN));
+      const breach = await projected(ack);
+      expect(breach).toMatchObject({
+        trigger: 'sla_breach',
+        level: 1,
+        assignee: { kind: 'agent', id: peer },
+        status: 'open',
+        issue: `Handoff HO-PM-ARCH: ${agentId} did not acknowledge task ${taskId} (design_architecture) within 30 min`,
+        workflowStage: 'architecture',
+        blocking: `Stage architecture of run ${runId}`,
+        runId,
+        stageId: 'architecture',
+        taskId,
+        agentId,
+      });
+      expect(breach.options.map((o) => o.label)).toEqual([`Wait for ${agentId} to acknowledge the task`, `Reassign the task to ${peer}`, 'Escalate to the lead']);
+      expect(breach.options.every((o) => o.tradeoff.length > 0)).toBe(true);
+      expect((await eventsOf(ack))[0]!.data).toMatchObject({ since: at(30 * MIN).toISOString() });
+
+      await task(taskId, 'TaskAccepted', { agentId, leaseEpoch: 1, acceptedAt: at(40 * MIN).toISOString() }, at(40 * MIN));
+      await watched(ack, false);
+      await advanceTo(at(41 * MIN));
+      expect(await projected(ack, (v) => v.status === 'resolved')).toMatchObject({
+        level: 1,
+        resolution: 'resolved',
+        resolvedBy: { kind: 'service', id: 'escalation' },
+        resolutionReason: `${agentId} accepted task ${taskId} (design_architecture) at ${at(40 * MIN).toISOString()}`,
+      });
+      // Acceptance is not output: that clock runs on.
+      expect(await watchRow(output)).toEqual({ open: true });
+
+      await advanceTo(at(3 * HOUR + 59 * MIN));
+      expect(await typesOf(output)).toEqual([]);
+      await advanceTo(at(4 * HOUR + MIN));
+      expect(await projected(output)).toMatchObject({
+        trigger: 'sla_breach',
+        level: 1,
+        assignee: { kind: 'agent', id: peer },
+        issue: `Handoff HO-PM-ARCH: ${agentId} produced no first output on task ${taskId} (design_architecture) within 4 h`,
+      });
+      // It climbs like the others, from the breach: L2 (lead) 2 h after it.
+      await advanceTo(at(6 * HOUR + MIN));
+      expect(await projected(output, (v) => v.level === 2)).toMatchObject({ assignee: { kind: 'agent', id: lead } });
+
+      const reportedAt = at(6 * HOUR + 10 * MIN);
+      await task(taskId, 'TaskProgressReported', { agentId, leaseEpoch: 1, percent: 10, message: 'drafting the TDD', tokensUsed: null, reportedAt: reportedAt.toISOString() }, reportedAt);
+      await watched(output, false);
+      await advanceTo(at(6 * HOUR + 11 * MIN));
+      expect(await projected(output, (v) => v.status === 'resolved')).toMatchObject({
+        level: 2,
+        resolution: 'resolved',
+        resolvedBy: { kind: 'service', id: 'escalation' },
+        resolutionReason: `${agentId} reported progress on task ${taskId} (design_architecture) (10%) at ${reportedAt.toISOString()}`,
+      });
+      await advanceTo(at(30 * HOUR));
+      expect(await typesOf(ack)).toEqual(['EscalationRaised', 'EscalationResolved']);
+      expect(await typesOf(output)).toEqual(['EscalationRaised', 'EscalationLevelRaised', 'EscalationResolved']);
+    });
+
+    it('a released task keeps its clock (from the first assignment); the breach names the agent holding it; assignments again raise nothing twice', async () => {
+      const first = architect();
+      const second = architect();
+      const runId = uniqueId('run');
+      const taskId = uniqueId('task');
+      await created(taskId, runId, { handoffSla: { ...SLA, firstOutputMs: null } });
+      await assigned(taskId, first.agentId, 1, T0);
+      const ack = handoffAckEscalationId(taskId);
+      await watched(ack);
+      await task(taskId, 'TaskReleased', { agentId: first.agentId, leaseEpoch: 1, reason: 'timed_out', releasedAt: at(10 * MIN).toISOString() }, at(10 * MIN));
+      await assigned(taskId, second.agentId, 2, at(20 * MIN), first.agentId);
+      await waitFor(async () => (await planAgent(ack)) === second.agentId, { what: 'the pending breach moved to the new holder' });
+      const { rows: timers } = await sql<{ due_at: Date }>`SELECT due_at FROM baton_escalation.timers WHERE timer_id = ${`raise:${ack}`}`.execute(app.db);
+      expect(timers.map((t) => t.due_at.toISOString())).toEqual([at(30 * MIN).toISOString()]);
+      // No first-output clock in this SLA.
+      expect(await watchRow(handoffOutputEscalationId(taskId))).toBeUndefined();
+
+      await advanceTo(at(29 * MIN));
+      expect(await typesOf(ack)).toEqual([]);
+      await advanceTo(at(31 * MIN));
+      expect(await projected(ack)).toMatchObject({
+        level: 1,
+        agentId: second.agentId,
+        assignee: { kind: 'agent', id: second.peer },
+        issue: `Handoff HO-PM-ARCH: ${second.agentId} did not acknowledge task ${taskId} (design_architecture) within 30 min`,
+      });
+      // Released and assigned once more after the breach: the same escalation goes on, nothing new is raised.
+      await task(taskId, 'TaskReleased', { agentId: second.agentId, leaseEpoch: 2, reason: 'timed_out', releasedAt: at(35 * MIN).toISOString() }, at(35 * MIN));
+      await assigned(taskId, first.agentId, 3, at(36 * MIN), second.agentId);
+      await task(taskId, 'TaskAccepted', { agentId: first.agentId, leaseEpoch: 3, acceptedAt: at(37 * MIN).toISOString() }, at(37 * MIN));
+      await watched(ack, false);
+      await advanceTo(at(38 * MIN));
+      expect(await projected(ack, (v) => v.status === 'resolved')).toMatchObject({ agentId: second.agentId, resolutionReason: expect.stringContaining(`${first.agentId} accepted task ${taskId}`) });
+      expect(await typesOf(ack)).toEqual(['EscalationRaised', 'EscalationResolved']);
+      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM baton_escalation.watches WHERE task_id = ${taskId} AND trigger = 'sla_breach'`.execute(app.db);
+      expect(rows[0]!.n).toBe(1);
+    });
+
+    it('completion resolves both breaches; a task without handoffSla, or with an invalid one, is not watched for it', async () => {
+      const { agentId } = architect();
+      const runId = uniqueId('run');
+      const taskId = uniqueId('task');
+      await created(taskId, runId, { handoffSla: SLA });
+      await assigned(taskId, agentId, 1, T0);
+      await watched(handoffOutputEscalationId(taskId));
+      // Nobody looked for 4 h 1 min (the service was down, say): both are raised, the acknowledgment one at the level its time gives.
+      await advanceTo(at(4 * HOUR + MIN));
+      expect(await projected(handoffOutputEscalationId(taskId))).toMatchObject({ level: 1 });
+      expect(await projected(handoffAckEscalationId(taskId))).toMatchObject({ level: 2 });
+      const completedAt = at(4 * HOUR + 5 * MIN);
+      await task(taskId, 'TaskCompleted', { agentId, leaseEpoch: 1, outputs: {}, completedAt: completedAt.toISOString(), durationMs: 1 }, completedAt);
+      await watched(handoffAckEscalationId(taskId), false);
+      await advanceTo(at(4 * HOUR + 6 * MIN));
+      for (const id of [handoffAckEscalationId(taskId), handoffOutputEscalationId(taskId)]) {
+        expect(await projected(id, (v) => v.status === 'resolved')).toMatchObject({ resolutionReason: `task ${taskId} (design_architecture) completed at ${completedAt.toISOString()}` });
+      }
+
+      const deadBefore = app.inputs.stats.deadLettered;
+      const plain = uniqueId('task');
+      const invalid = uniqueId('task');
+      await created(plain, runId, {});
+      await created(invalid, runId, { handoffSla: { specIds: ['HO-PM-ARCH'], acknowledgmentMs: '30 minutes', firstOutputMs: null } });
+      for (const id of [plain, invalid]) await assigned(id, agentId, 1, T0);
+      // The assignment was applied (its stall watch is open) without a handoff watch.
+      await watched(stalledEscalationId(invalid, 1));
+      await watched(stalledEscalationId(plain, 1));
+      for (const id of [plain, invalid]) {
+        expect(await watchRow(handoffAckEscalationId(id))).toBeUndefined();
+        expect(await watchRow(handoffOutputEscalationId(id))).toBeUndefined();
+      }
+      expect(app.inputs.stats.deadLettered).toBe(deadBefore);
+      await advanceTo(at(30 * HOUR));
+      expect(await typesOf(handoffAckEscalationId(invalid))).toEqual([]);
     });
   });
 

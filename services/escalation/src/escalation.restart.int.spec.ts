@@ -5,7 +5,7 @@ import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import { sql } from 'kysely';
 import { startEscalation, type EscalationApp, type StartEscalationOptions } from './adapters/escalation.app';
-import { blockedEscalationId } from './domain';
+import { blockedEscalationId, handoffAckEscalationId } from './domain';
 import { HOUR, MIN, publishEvent, serveRegistry, TestClock, type RegistryAgent } from './testing/escalation-inputs';
 
 const T0 = new Date('2026-12-02T09:00:00.000Z');
@@ -119,5 +119,42 @@ describe('escalation across a restart (real NATS + Postgres): timers and accepte
     clock.set(at(4 * HOUR + MIN));
     expect(await projected(firstId, (v) => v.level === 3)).toMatchObject({ assignee: { kind: 'human', id: 'human' } });
     expect(await typesOf(firstId)).toEqual(['EscalationRaised', 'EscalationLevelRaised', 'EscalationLevelRaised']);
+  });
+
+  it('a handoff SLA clock started before a stop raises its breach after the restart, once', async () => {
+    await app?.close();
+    app = await startEscalation(options(3_600_000));
+    const agentId = uniqueId('MCT-ARCH');
+    const peer = uniqueId('MCT-ARCH');
+    agents.set(agentId, { peers: [peer], lead: null });
+    const taskId = uniqueId('task');
+    const assignedAt = at(10 * HOUR);
+    clock.set(assignedAt);
+    const handoffSla = { specIds: ['HO-PM-ARCH'], acknowledgmentMs: 30 * MIN, firstOutputMs: null };
+    await publishEvent(
+      nc,
+      taskStreamId(taskId),
+      'TaskCreated',
+      { taskId, runId: null, stageId: null, action: 'design_architecture', requirement: { capabilities: [] }, priority: 'P1', inputs: { handoffSla }, createdAt: assignedAt.toISOString() },
+      assignedAt,
+    );
+    await publishEvent(nc, taskStreamId(taskId), 'TaskAssigned', { taskId, agentId, leaseEpoch: 1, assignedAt: assignedAt.toISOString(), previousAgentId: null }, assignedAt);
+    const id = handoffAckEscalationId(taskId);
+    await watched(id);
+
+    // Stopped before the SLA runs out; started again after it.
+    await app.close();
+    app = undefined;
+    clock.set(new Date(assignedAt.getTime() + 31 * MIN));
+    app = await startEscalation(options(100));
+    expect(await projected(id, () => true)).toMatchObject({
+      trigger: 'sla_breach',
+      level: 1,
+      assignee: { kind: 'agent', id: peer },
+      issue: `Handoff HO-PM-ARCH: ${agentId} did not acknowledge task ${taskId} (design_architecture) within 30 min`,
+      blocking: `Task ${taskId} (design_architecture)`,
+    });
+    await Promise.all([app.timers.fireDueTimers(), app.timers.fireDueTimers(), app.timers.fireDueTimers()]);
+    expect(await typesOf(id)).toEqual(['EscalationRaised']);
   });
 });

@@ -1,4 +1,4 @@
-import type { Actor, EscalationLadder, EscalationOption } from '@baton/contracts';
+import type { Actor, EscalationLadder, EscalationOption, HandoffSla } from '@baton/contracts';
 import type { RaisePlan } from '../domain';
 import type { Generated, Insertable, JSONColumnType, Selectable } from 'kysely';
 
@@ -58,6 +58,8 @@ export interface TasksTable {
   block_reason: string | null;
   /** Stall watches opened so far (names the next one). */
   stall_seq: number;
+  /** The handoff SLA the task receives (`inputs.handoffSla`); its clocks start at the first assignment. */
+  handoff_sla: JSONColumnType<HandoffSla | null, string | null, string | null>;
   updated_at: Date;
 }
 

@@ -7,13 +7,19 @@ import {
   approvalEscalationId,
   blockedEscalationId,
   conflictEscalationId,
+  handoffClocksStoppedBy,
+  handoffSlaEscalationId,
+  handoffSlaWatches,
   raiseDueAt,
   raisePlan,
+  readHandoffSla,
+  reassignedHandoffPlan,
   rejectionsEscalationId,
   slaEscalationId,
   stageEscalationId,
   stalledEscalationId,
   type EscalationFacts,
+  type HandoffTaskEvent,
   type RaisePlan,
 } from '../domain';
 import { toInputEvent, type InputEvent } from './input-events';
@@ -75,6 +81,31 @@ async function armStall(q: Queryable, task: TaskRow, from: Date, ladder: Escalat
   await openWatch(q, plan, taskRefs(task), raiseDueAt('stalled_task', from, ladder), at);
 }
 
+/**
+ * Starts the handoff SLA clocks of a task at its first assignment (one watch per clock, raised
+ * when the SLA runs out). Their ids are used once, so a later assignment (the task was released)
+ * keeps the clocks running from the first one; a breach still to come then names the new holder.
+ */
+async function watchHandoffSla(q: Queryable, task: TaskRow, agentId: string, at: Date, ladder: EscalationLadder): Promise<void> {
+  if (task.handoff_sla === null) return;
+  const handoffTask = { taskId: task.task_id, action: task.action, agentId, runId: task.run_id, stageId: task.stage_id };
+  for (const { plan, dueAt } of handoffSlaWatches(task.handoff_sla, handoffTask, at, ladder)) {
+    if (await openWatch(q, plan, taskRefs(task), dueAt, at)) continue;
+    const [watch] = await openWatches(q, { escalationId: plan.escalationId });
+    const reassigned = watch ? reassignedHandoffPlan(watch.plan, agentId) : undefined;
+    if (!watch || !reassigned) continue;
+    // Only while it is not raised yet (its raise timer still armed): a raised escalation keeps its agent.
+    if (await updateTimer(q, raiseTimerId(watch.escalation_id), raiseDueAt(watch.plan.trigger, new Date(watch.plan.since), watch.plan.ladder), {})) {
+      await setWatchPlan(q, watch.escalation_id, reassigned);
+    }
+  }
+}
+
+/** Stops the handoff SLA clocks `event` stops (resolving a breach already raised). */
+async function stopHandoffClocks(q: Queryable, taskId: string, event: HandoffTaskEvent, reason: string, at: Date): Promise<void> {
+  for (const clock of handoffClocksStoppedBy(event)) await closeWatch(q, handoffSlaEscalationId(clock, taskId), resolved(reason), at);
+}
+
 async function applyTaskEvent(q: Queryable, event: Extract<InputEvent, { type: `Task${string}` }>, ctx: InputEventContext): Promise<void> {
   const taskId = event.data.taskId;
   const existing = await lockTask(q, taskId);
@@ -82,7 +113,16 @@ async function applyTaskEvent(q: Queryable, event: Extract<InputEvent, { type: `
   switch (event.type) {
     case 'TaskCreated': {
       const d = event.data;
-      await upsertTask(q, taskId, { run_id: d.runId, stage_id: d.stageId, action: d.action, updated_at: new Date(d.createdAt) });
+      const sla = readHandoffSla(d.inputs);
+      // A task without a (valid) handoff SLA is not watched for one.
+      if (sla.kind === 'invalid') ctx.logger.debug?.(`task ${taskId}: inputs.handoffSla ignored: ${sla.message}`);
+      await upsertTask(q, taskId, {
+        run_id: d.runId,
+        stage_id: d.stageId,
+        action: d.action,
+        ...(sla.kind === 'sla' ? { handoff_sla: JSON.stringify(sla.sla) } : {}),
+        updated_at: new Date(d.createdAt),
+      });
       return;
     }
     case 'TaskAssigned': {
@@ -90,13 +130,18 @@ async function applyTaskEvent(q: Queryable, event: Extract<InputEvent, { type: `
       const at = new Date(d.assignedAt);
       if (existing?.status === 'held' || existing?.status === 'blocked') await closeLeaseWatches(q, taskId, `task ${taskId} was assigned to ${d.agentId}`, at);
       const task = await upsertTask(q, taskId, { agent_id: d.agentId, lease_epoch: d.leaseEpoch, status: 'held', last_activity_at: at, blocked_at: null, block_reason: null, updated_at: at });
-      await armStall(q, task, at, await ladderOf(task), at);
+      const ladder = await ladderOf(task);
+      await armStall(q, task, at, ladder, at);
+      await watchHandoffSla(q, task, d.agentId, at, ladder);
       return;
     }
     case 'TaskAccepted':
     case 'TaskProgressReported': {
       const d = event.data;
       const at = new Date(event.type === 'TaskAccepted' ? event.data.acceptedAt : event.data.reportedAt);
+      const name = taskName({ task_id: taskId, action: existing?.action ?? null });
+      const stopped = event.type === 'TaskAccepted' ? `${d.agentId} accepted ${name} at ${event.data.acceptedAt}` : `${d.agentId} reported progress on ${name} (${event.data.percent}%) at ${event.data.reportedAt}`;
+      await stopHandoffClocks(q, taskId, event, stopped, at);
       if (existing?.status === 'ended' || existing?.status === 'blocked') return;
       const task = await upsertTask(q, taskId, {
         agent_id: d.agentId,
@@ -151,20 +196,27 @@ async function applyTaskEvent(q: Queryable, event: Extract<InputEvent, { type: `
     case 'TaskCompleted': {
       const at = new Date(event.data.completedAt);
       const task = await upsertTask(q, taskId, { status: 'ended', updated_at: at });
-      await closeWatches(q, { taskId }, resolved(`${taskName(task)} completed at ${event.data.completedAt}`), at);
+      const reason = `${taskName(task)} completed at ${event.data.completedAt}`;
+      await stopHandoffClocks(q, taskId, event, reason, at);
+      await closeWatches(q, { taskId }, resolved(reason), at);
       return;
     }
     case 'TaskCancelled': {
       const at = new Date(event.data.cancelledAt);
       const task = await upsertTask(q, taskId, { status: 'ended', updated_at: at });
-      await closeWatches(q, { taskId }, resolved(`${taskName(task)} was cancelled: ${event.data.reason}`), at);
+      const reason = `${taskName(task)} was cancelled: ${event.data.reason}`;
+      await stopHandoffClocks(q, taskId, event, reason, at);
+      await closeWatches(q, { taskId }, resolved(reason), at);
       return;
     }
     case 'TaskFailed': {
       const d = event.data;
       const at = new Date(d.failedAt);
       const task = await upsertTask(q, taskId, { status: d.final ? 'ended' : 'queued', agent_id: d.agentId, updated_at: at });
-      await closeLeaseWatches(q, taskId, `${taskName(task)} failed${d.final ? '' : ' (it will be tried again)'}: ${d.error.message}`, at);
+      const reason = `${taskName(task)} failed${d.final ? '' : ' (it will be tried again)'}: ${d.error.message}`;
+      await closeLeaseWatches(q, taskId, reason, at);
+      // A final failure ends the handoff clocks (it is an agent_failure escalation instead); a retry keeps them running.
+      await stopHandoffClocks(q, taskId, { type: 'TaskFailed', final: d.final }, reason, at);
       if (d.final) {
         const facts: EscalationFacts = { kind: 'agent_failure', cause: 'failed', taskId, action: task.action, agentId: d.agentId, runId: task.run_id, stageId: task.stage_id, error: d.error.message };
         await openWatch(q, raisePlan(agentFailureEscalationId(taskId, at), facts, at, await ladderOf(task)), taskRefs(task), IMMEDIATELY, at);

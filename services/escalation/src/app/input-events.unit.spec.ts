@@ -44,6 +44,14 @@ describe('consumed events', () => {
     expect(toInputEvent(recorded('run-r-1', 'RunCompleted', { runId: 'r-1', completedAt: 'x' }))).toEqual({ type: 'RunCompleted', data: { runId: 'r-1' } });
   });
 
+  it('keeps inputs.handoffSla of TaskCreated for the handoff SLA watches', () => {
+    const handoffSla = { specIds: ['HO-PM-ARCH'], acknowledgmentMs: 1_800_000, firstOutputMs: 14_400_000 };
+    const event = toInputEvent(
+      recorded('task-t-1', 'TaskCreated', { taskId: 't-1', runId: 'r-1', stageId: 'architecture', action: 'design', requirement: {}, priority: 'P1', inputs: { handoffSla }, createdAt: '2026-12-01T00:00:00.000Z' }),
+    );
+    expect(event).toMatchObject({ type: 'TaskCreated', data: { inputs: { handoffSla } } });
+  });
+
   it('an unknown type or version is UNKNOWN_SCHEMA_VERSION, a malformed one VALIDATION_FAILED (both dead-lettered)', () => {
     expect(() => toInputEvent(recorded('task-t-1', 'TaskBlocked', {}, 2))).toThrow(expect.objectContaining({ code: 'UNKNOWN_SCHEMA_VERSION' }));
     expect(() => toInputEvent(recorded('run-r-1', 'TaskBlocked', {}))).toThrow(expect.objectContaining({ code: 'UNKNOWN_SCHEMA_VERSION' }));

@@ -46,5 +46,9 @@ export const stalledEscalationId = (taskId: string, n: number): string => escala
 export const agentFailureEscalationId = (taskId: string, at: Date): string => escalationId('task', taskId, 'agent-failure', at.getTime());
 /** `task-<taskId>-rejections-<leaseEpoch>`: handoffs refused again and again under one lease. */
 export const rejectionsEscalationId = (taskId: string, leaseEpoch: number): string => escalationId('task', taskId, 'rejections', leaseEpoch);
+/** `handoff-sla-ack-<taskId>`: a task not accepted within the acknowledgment SLA of the handoff it receives. */
+export const handoffAckEscalationId = (taskId: string): string => escalationId('handoff-sla-ack', taskId);
+/** `handoff-sla-output-<taskId>`: a task with no first output (progress or completion) within the handoff's first-output SLA. */
+export const handoffOutputEscalationId = (taskId: string): string => escalationId('handoff-sla-output', taskId);
 /** `manual-<commandId>`: raised by hand without an id (retrying the command finds the same one). */
 export const manualEscalationId = (commandId: string): string => escalationId('manual', commandId);

@@ -18,7 +18,14 @@ export interface RaisePlan {
 
 /** The trigger an automatic escalation is raised for. */
 export function triggerOfFacts(facts: EscalationFacts): EscalationTrigger {
-  return facts.kind === 'stage_escalated' ? facts.trigger : facts.kind;
+  switch (facts.kind) {
+    case 'stage_escalated':
+      return facts.trigger;
+    case 'handoff_sla':
+      return 'sla_breach';
+    default:
+      return facts.kind;
+  }
 }
 
 /** The agent an escalation is about (whose peer and lead it climbs to), if any. */
@@ -29,6 +36,7 @@ export function agentOfFacts(facts: EscalationFacts): string | null {
     case 'agent_failure':
     case 'repeated_rejections':
     case 'sla_breach':
+    case 'handoff_sla':
     case 'conflict':
       return facts.agentId;
     case 'approval_needed':

@@ -1,5 +1,8 @@
 import type { EscalationAssignee, EscalationOption, EscalationTrigger } from '@baton/contracts';
 
+/** The two clocks of a handoff's SLA (seed 000 `sla: {acknowledgment, first_output}`). */
+export type HandoffClock = 'acknowledgment' | 'first_output';
+
 /**
  * What an automatic trigger knows about its problem; {@link draftEscalation} turns it into the
  * escalation format of seed 001 (issue, workflow stage, options with trade-offs,
@@ -55,6 +58,23 @@ export type EscalationFacts =
       readonly startedAt: string;
       readonly taskId: string | null;
       readonly agentId: string | null;
+    }
+  | {
+      /** A handoff's SLA (seed 000 `sla:`) ran out on the task that receives it; raised as `sla_breach`. */
+      readonly kind: 'handoff_sla';
+      /** `acknowledgment`: the task was not accepted in time; `first_output`: no progress or completion in time. */
+      readonly clock: HandoffClock;
+      /** The handoff specs the SLA comes from (`HO-PM-ARCH`). */
+      readonly specIds: readonly string[];
+      readonly slaMs: number;
+      /** The task's first assignment (ISO), where the clock started. */
+      readonly assignedAt: string;
+      readonly taskId: string;
+      readonly action: string | null;
+      /** The agent holding the task (the last one assigned before the breach). */
+      readonly agentId: string;
+      readonly runId: string | null;
+      readonly stageId: string | null;
     }
   | {
       readonly kind: 'conflict';
@@ -268,6 +288,43 @@ export function draftEscalation(facts: EscalationFacts, at: { readonly since: Da
         conflictId: null,
         decidesStage: false,
       };
+    case 'handoff_sla': {
+      const handoff = facts.specIds.length > 0 ? `Handoff ${facts.specIds.join(', ')}` : 'Handoff';
+      const task = taskLabel(facts.taskId, facts.action);
+      const taskLower = `${task.charAt(0).toLowerCase()}${task.slice(1)}`;
+      const within = formatDuration(facts.slaMs);
+      const ack = facts.clock === 'acknowledgment';
+      const lead = { label: 'Escalate to the lead', tradeoff: 'The lead can re-plan or re-staff the stage; it takes the lead\'s time, and the stage waits for the decision.' };
+      return {
+        trigger: 'sla_breach',
+        issue: ack
+          ? `${handoff}: ${facts.agentId} did not acknowledge ${taskLower} within ${within}`
+          : `${handoff}: ${facts.agentId} produced no first output on ${taskLower} within ${within}`,
+        workflowStage: stageLabel(facts.stageId),
+        options: ack
+          ? [
+              { label: `Wait for ${facts.agentId} to acknowledge the task`, tradeoff: 'No handover; the stage waits meanwhile, and the agent may be offline or overloaded.' },
+              { label: reassignLabel(at.assignee), tradeoff: 'The task has not been started, so nothing is lost; the new agent works from the handoff alone.' },
+              lead,
+            ]
+          : [
+              { label: `Wait for the first output from ${facts.agentId}`, tradeoff: 'Keeps what the agent has done so far; the stage stays late meanwhile.' },
+              { label: reassignLabel(at.assignee), tradeoff: 'May get output sooner; the new agent starts over and any work in progress is lost.' },
+              lead,
+            ],
+        recommendation: ack
+          ? `Check that ${facts.agentId} is online and has capacity; reassign the task to a peer if it does not acknowledge soon.`
+          : `Ask ${facts.agentId} for a status; reassign the task to a peer if nothing is under way.`,
+        blocking: facts.runId !== null && facts.stageId !== null ? `Stage ${facts.stageId} of run ${facts.runId}` : task,
+        runId: facts.runId,
+        stageId: facts.stageId,
+        iteration: null,
+        taskId: facts.taskId,
+        agentId: facts.agentId,
+        conflictId: null,
+        decidesStage: false,
+      };
+    }
     case 'conflict': {
       const recommendations: Readonly<Record<string, string>> = {
         file_overlap: 'Queue the later task until the earlier one ends, so their files do not clash.',

@@ -7,3 +7,4 @@ export * from './escalation.ids';
 export * from './escalation.text';
 export * from './escalation.decider';
 export * from './escalation.plan';
+export * from './escalation.handoff-sla';

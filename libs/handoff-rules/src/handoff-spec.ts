@@ -1,5 +1,5 @@
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Pair } from 'yaml';
-import { didYouMean } from './did-you-mean.util';
+import { didYouMean } from '@baton/workflow-dsl';
 import { parseSlaDuration } from './duration.util';
 import { HandoffSpecError, type SpecDiagnostic } from './handoff.errors';
 import type { ContextRequirement, Rule } from './rules/rule.model';

@@ -132,8 +132,8 @@ describe('parseHandoffSpec', () => {
     const text = 'handoff:\n  id: HO-X\n  from: A\n  to: B\n  required_context:\n    - "auth_changes: boolen"\n  sla:\n    acknowledgment: "30"\n    first_output: "4 fortnights"\n';
     expect(errorsOf(text).map((e) => `${e.line}:${e.column} ${e.message}`)).toEqual([
       '6:7 handoff "HO-X": context requirement "auth_changes: boolen" has unknown type "boolen" (did you mean "boolean"?): use boolean, array, string or number',
-      '8:21 handoff "HO-X": sla.acknowledgment "30" has no unit: write e.g. "30 minutes" or "30 hours"',
-      '9:19 handoff "HO-X": sla.first_output "4 fortnights" has an unknown unit "fortnights": use minutes, hours, days or weeks (or ms, s, m, h, d, w)',
+      '8:21 handoff "HO-X": sla.acknowledgment "30" has no unit (write e.g. "30s", "30m" or "30 hours")',
+      '9:19 handoff "HO-X": sla.first_output "4 fortnights" has an unknown unit "fortnights" (use ms, s, m, h, d or w)',
     ]);
   });
 

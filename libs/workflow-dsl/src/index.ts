@@ -15,6 +15,7 @@ export { parseWorkflow, parseWorkflowOrThrow, type ParseWorkflowOptions, type Pa
 export { loadWorkflowFile } from './workflow-file.loader';
 export { WorkflowDefinitionError, ConditionEvaluationError, WorkflowVersionConflictError, formatDiagnostic, type WorkflowDiagnostic } from './workflow.errors';
 export { parseDuration, type DurationParse } from './duration.parser';
+export { closestMatch, didYouMean, editDistance } from './did-you-mean.util';
 export { validateCron, nextRunAfter, type CronCheck } from './trigger.schedule';
 export {
   compileCondition,

@@ -1,4 +1,4 @@
-import { closestMatch } from '../did-you-mean.util';
+import { closestMatch } from '@baton/workflow-dsl';
 import { isRecord } from '../text.util';
 import { compileJsonSchema } from './json-schema.rule';
 import type { ContextRequirement, Rule, ThresholdOp } from './rule.model';

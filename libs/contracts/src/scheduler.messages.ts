@@ -152,6 +152,19 @@ export const CancelTask = defineCommand({
   reply: TaskCommandReply,
 });
 
+/**
+ * A person hands a task to another agent (an escalation resolved as `reassigned`): it is released
+ * from its holder, if any, and assigned to `toAgentId`, whatever its requirement says. The agent
+ * must be registered and online (NOT_FOUND, FORBIDDEN); a finished task → ILLEGAL_TRANSITION.
+ * The actor of the command is recorded on the events.
+ */
+export const ReassignTask = defineCommand({
+  service: 'scheduler',
+  name: 'reassign-task',
+  schema: z.strictObject({ taskId: Id, toAgentId: Id, reason: z.string().min(1).max(2000) }),
+  reply: TaskCommandReply,
+});
+
 /** What an agent gets from a successful claim (the same shape as an inbox assignment). */
 export const ClaimTaskReply = z.object({
   kind: z.literal('task.assigned'),

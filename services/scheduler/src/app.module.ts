@@ -1,7 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { OpsEndpointsModule, type ReadinessCheck } from '@baton/telemetry';
+import type { ConflictService } from './app/conflict.service';
 import type { RunService } from './app/run.service';
 import type { TaskService } from './app/task.service';
+import { CONFLICT_SERVICE, ConflictNatsController } from './adapters/conflict.nats-controller';
 import { SchedulerNatsController } from './adapters/scheduler.nats-controller';
 import { WorkflowNatsController } from './adapters/workflow.nats-controller';
 import { RUN_SERVICE, TASK_SERVICE } from './adapters/tokens';
@@ -15,6 +17,8 @@ export interface SchedulerModuleConfig {
   readonly tasks?: TaskService;
   /** Workflow definitions and runs; when given, the workflow NATS controller serves them. */
   readonly runs?: RunService;
+  /** Conflicts (resolve-conflict, list-conflicts); when given, the conflict NATS controller serves them. */
+  readonly conflicts?: ConflictService;
 }
 
 /** Root module of the scheduler: ops endpoints (/health/live, /health/ready, /metrics) and the task engine's NATS controller. */
@@ -26,10 +30,15 @@ export class AppModule {
       imports: [
         OpsEndpointsModule.forRoot({ service: 'scheduler', version: config.version, readinessChecks: config.readinessChecks }),
       ],
-      controllers: [...(config.tasks ? [SchedulerNatsController] : []), ...(config.runs ? [WorkflowNatsController] : [])],
+      controllers: [
+        ...(config.tasks ? [SchedulerNatsController] : []),
+        ...(config.runs ? [WorkflowNatsController] : []),
+        ...(config.conflicts ? [ConflictNatsController] : []),
+      ],
       providers: [
         ...(config.tasks ? [{ provide: TASK_SERVICE, useValue: config.tasks }] : []),
         ...(config.runs ? [{ provide: RUN_SERVICE, useValue: config.runs }] : []),
+        ...(config.conflicts ? [{ provide: CONFLICT_SERVICE, useValue: config.conflicts }] : []),
       ],
     };
   }

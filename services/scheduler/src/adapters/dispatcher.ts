@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Clock, IdSource } from '../app/ports';
 import type { TaskCommandHandler } from '../app/task-command.handler';
 import { planAssignments, type AgentCandidate } from '../domain';
+import type { ConflictGuard } from './conflict.guard';
 import type { SchedulerDatabase } from './scheduler.tables';
 import { agentCandidates, queueHead, tasksHeldByUnavailableAgents } from './task.queries';
 
@@ -19,6 +20,8 @@ export interface DispatcherOptions {
   /** True while this process holds the dispatcher lease; checked before every append. */
   readonly isLeader: () => boolean;
   readonly logger: MessagingLogger;
+  /** Conflict checks (dependencies, work items, file overlap): held tasks are not planned. Optional. */
+  readonly conflicts?: ConflictGuard;
 }
 
 /** Codes that mean "someone else got there first" (a claim, another pass): skip the task. */
@@ -48,6 +51,7 @@ interface InFlight {
  * 2. the head of the queue (ordered in SQL by the domain's queue key) is planned against the
  *    available agents with their loads (`planAssignments`, pure), and each planned task gets
  *    `TaskAssigned` appended at its expected revision (a claim that won meanwhile makes it skip).
+ *    Tasks with a conflict are held back first (`ConflictGuard`: dependencies, work item, files).
  *
  * It never waits for the tasks read model. Instead it remembers, in memory, the tasks it
  * changed (and those it found already changed in the store) until the read model's
@@ -75,6 +79,7 @@ export class Dispatcher {
   /** Forgets the tasks changed under an earlier lease (the read model may have moved meanwhile). */
   reset(): void {
     this.#inFlight.clear();
+    this.#o.conflicts?.reset();
   }
 
   async pass(): Promise<number | void> {
@@ -106,13 +111,17 @@ export class Dispatcher {
     if (this.#count('assigned') >= MAX_IN_FLIGHT_BATCHES * o.batchSize) return;
 
     const now = o.clock.now();
-    const head = await queueHead(o.db, now, o.batchSize + this.#inFlight.size);
-    const queue = head.filter((t) => !this.#inFlight.has(t.taskId)).slice(0, o.batchSize);
+    const head = await queueHead(o.db, now, o.batchSize + this.#inFlight.size + (o.conflicts?.heldCount ?? 0));
+    const waiting = head.filter((t) => !this.#inFlight.has(t.taskId));
+    // Tasks with a conflict (dependency not completed, work item taken, files in use) are held back.
+    const admitted = o.conflicts && waiting.length > 0 ? await o.conflicts.admit(waiting, this.#ids('assigned')) : undefined;
+    const queue = (admitted?.queue ?? waiting).slice(0, o.batchSize);
     if (queue.length === 0) return;
     const plan = planAssignments(queue, this.#withInFlightLoads(await agentCandidates(o.db)), now);
     let assigned = 0;
     for (const p of plan) {
       if (!o.isLeader()) break;
+      if (admitted && !admitted.take(p.taskId)) continue;
       try {
         const r = await o.handler.execute(p.taskId, (metadata) => ({ type: 'AssignTask', data: p, metadata }), {
           commandId: o.ids.newId(),
@@ -137,6 +146,10 @@ export class Dispatcher {
     for (const [taskId, f] of this.#inFlight) {
       if (comparePositions(checkpoint, f.position) >= 0) this.#inFlight.delete(taskId);
     }
+  }
+
+  #ids(kind: InFlight['kind']): string[] {
+    return [...this.#inFlight].filter(([, f]) => f.kind === kind).map(([taskId]) => taskId);
   }
 
   #count(kind: InFlight['kind']): number {

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { EVENTS_STREAM, type RecordedEvent } from '@baton/contracts';
-import { loadHandoffCatalog, type HandoffCatalog } from '@baton/handoff-rules';
+import { loadHandoffCatalog } from '@baton/handoff-rules';
 import { openEventStore, type EventStore } from '@baton/event-store';
 import {
   BatonClient,
@@ -26,20 +26,28 @@ import { Pool } from 'pg';
 import type { Clock, IdSource } from '../app/ports';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { applicableSpecs, receivedHandoffSla } from '../app/handoff-specs';
+import { ConflictCommandHandler } from '../app/conflict-command.handler';
+import { CONFLICT_MANAGER_CATEGORIES, conflictManager, resetConflictLinks } from '../app/conflict.manager';
+import { resetConflicts, TASKS_AND_CONFLICTS_FILTER, withConflictEvents } from '../app/conflict.projection';
+import { ConflictService } from '../app/conflict.service';
 import { RunCommandHandler } from '../app/run-command.handler';
 import { RUN_MANAGER, RUN_MANAGER_FILTER, runManager } from '../app/run.manager';
 import { RunService } from '../app/run.service';
 import { TaskCommandHandler } from '../app/task-command.handler';
 import { WorkflowDefinitions } from '../app/workflow-definitions';
 import { resetWorkflows, WORKFLOWS_PROJECTION, WORKFLOWS_PROJECTION_FILTER, workflowsProjection } from '../app/workflows.projection';
-import { resetTasks, taskProjection, TASKS_PROJECTION, TASKS_PROJECTION_FILTER } from '../app/task.projection';
+import { resetTasks, taskProjection, TASKS_PROJECTION } from '../app/task.projection';
 import { DEFAULT_TASK_DEFAULTS, TaskService } from '../app/task.service';
+import { TaskReassigner } from '../app/task-reassigner';
 import { AppModule } from '../app.module';
 import type { SchedulerConfig } from '../config';
 import type { QueuePolicy } from '../domain';
 import { AgentInboxPublisher, ensureAgentInboxStream } from './agent-inbox.publisher';
 import { applyAgentEvent } from './agent-events.consumer';
 import { randomIds, systemClock } from './clock';
+import { ConflictGuard } from './conflict.guard';
+import { withConflictTables } from './conflict.tables';
 import { Dispatcher } from './dispatcher';
 import { NatsHandoffValidator } from './handoff-validator.client';
 import { schedulerMigrations } from './migrations';
@@ -75,6 +83,8 @@ export interface SchedulerApp {
   /** Workflow definitions, runs and cron timers read model. */
   readonly workflowsProjection: ProjectionRunner<SchedulerDatabase>;
   readonly runs: RunService;
+  /** The conflict use cases (the `scheduler.conflicts` read model is kept by `projection`). */
+  readonly conflicts: ConflictService;
   readonly nats: ManagedNatsConnection;
   readonly lease: PostgresLease;
   /** Base URL of the HTTP server, e.g. `http://127.0.0.1:3101`. */
@@ -82,20 +92,6 @@ export interface SchedulerApp {
   /** Runs a dispatch pass soon (tests; the service wakes itself on new tasks and completions). */
   wakeDispatcher(): void;
   close(): Promise<void>;
-}
-
-/**
- * The handoff specs that apply to a task of `fromAgentId`: the spec lists it in `from`, and
- * either names one of the next stages' agents in `to` or requires an artifact the stage
- * declares (seed 000's PM → Architect handoff carries the PRD although a research stage sits
- * between them).
- */
-export function applicableSpecs(catalog: HandoffCatalog, fromAgentId: string, toAgentIds: readonly string[], declared: readonly string[] | null): string[] {
-  const names = new Set((declared ?? []).map((n) => n.toLowerCase()));
-  return catalog.specs
-    .filter((spec) => spec.from.includes(fromAgentId))
-    .filter((spec) => spec.to.some((t) => toAgentIds.includes(t)) || spec.artifacts.some((a) => names.has(a.name.toLowerCase())))
-    .map((spec) => spec.id);
 }
 
 /** Calls `after` with the type of each event in a committed projection batch (a set per batch, so one wake each). */
@@ -144,11 +140,15 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
     const handler = new TaskCommandHandler(store, clock, ids);
     const policy: QueuePolicy = { agingIntervalMs: options.agingIntervalMs };
     const isLeader = () => lease.isHeld();
+    const conflictHandler = new ConflictCommandHandler(store, clock, ids);
+    const conflictDb = withConflictTables(db);
+    const conflictGuard = new ConflictGuard({ db, conflicts: conflictHandler, isLeader, logger });
+    const conflictsManager = conflictManager({ conflicts: conflictHandler, tasks: handler });
     // Created on the first pass: the tasks projection it reads the checkpoint of is built below.
     let dispatch: Dispatcher | undefined;
     const dispatcher = new WakeLoop(
       'dispatcher',
-      () => (dispatch ??= new Dispatcher({ db, handler, projection, clock, ids, batchSize: options.dispatchBatchSize, isLeader, logger })).pass(),
+      () => (dispatch ??= new Dispatcher({ db, handler, projection, clock, ids, batchSize: options.dispatchBatchSize, isLeader, logger, conflicts: conflictGuard })).pass(),
       options.dispatchPollMs,
       logger,
     );
@@ -168,9 +168,13 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
         if ([...types].some((t) => t !== 'TaskProgressReported' && t !== 'TaskAccepted')) dispatcher.wake();
         if (types.has('TaskAssigned') || types.has('TaskFailed')) timers.wake();
       }),
-      filter: TASKS_PROJECTION_FILTER,
-      apply: taskProjection(policy),
-      reset: resetTasks,
+      // Task events, and conflict events for `scheduler.conflicts` (one subscription for both read models).
+      filter: TASKS_AND_CONFLICTS_FILTER,
+      apply: withConflictEvents(taskProjection(policy)),
+      reset: async (trx) => {
+        await resetTasks(trx);
+        await resetConflicts(trx);
+      },
       now: () => clock.now(),
       onError: (err) => logger.error(`tasks projection failed: ${(err as Error).message}`),
     });
@@ -181,7 +185,12 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
     // The handoff catalog tells which specs apply to a stage task (checked by the handoff-validator on completion).
     const catalog = options.handoffsDir === undefined ? null : await loadHandoffCatalog(options.handoffsDir);
     const runHandler = new RunCommandHandler(store, definitions, clock, ids, {
-      ...(catalog === null ? {} : { handoffSpecsFor: (fromAgentId, toAgentIds, declared) => applicableSpecs(catalog, fromAgentId, toAgentIds, declared) }),
+      ...(catalog === null
+        ? {}
+        : {
+            handoffSpecsFor: (fromAgentId, toAgentIds, declared) => applicableSpecs(catalog, fromAgentId, toAgentIds, declared),
+            handoffSlaFor: (toAgentId, fromAgentIds) => receivedHandoffSla(catalog, toAgentId, fromAgentIds),
+          }),
       ...(options.maxRejections === undefined ? {} : { maxRejections: options.maxRejections }),
     });
     const runService = new RunService(definitions, runHandler, db);
@@ -208,6 +217,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
     await workflows.start();
     resources.defer(() => workflows.stop());
     // The run process manager: run decisions → task commands, task outcomes → run commands. Lease holder only.
+    const runApply = runManager({ runs: runHandler, tasks: handler });
     const manager = new ProjectionRunner<SchedulerDatabase>({
       name: RUN_MANAGER,
       schema: SCHEDULER_SCHEMA,
@@ -216,13 +226,24 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       onApplied: onAppliedTypes((types) => {
         if (types.has('StageStarted')) runTimers.wake();
       }),
-      filter: RUN_MANAGER_FILTER,
-      apply: runManager({ runs: runHandler, tasks: handler }),
-      // Effects are idempotent by command id; a rebuild only recreates the SLA timers.
-      reset: async (trx) => void (await trx.deleteFrom('scheduler.run_timers').where('kind', '=', 'stage-sla').execute()),
+      // Also the conflict manager's events (one subscription for both process managers).
+      filter: { categories: [...new Set([...RUN_MANAGER_FILTER.categories, ...CONFLICT_MANAGER_CATEGORIES])] },
+      apply: async (trx, event) => {
+        await runApply(trx, event);
+        await conflictsManager.apply(trx, event);
+      },
+      // Effects are idempotent by command id; a rebuild only recreates the SLA timers and the conflict links.
+      reset: async (trx) => {
+        await trx.deleteFrom('scheduler.run_timers').where('kind', '=', 'stage-sla').execute();
+        await resetConflictLinks(trx);
+      },
       now: () => clock.now(),
       retryDelayMs: 250,
-      onError: (err) => logger.error(`run manager failed: ${(err as Error).message}`),
+      onError: (err) => {
+        // A failed batch was rolled back: reload the conflict manager's memory from the table.
+        conflictsManager.invalidate();
+        logger.error(`run manager failed: ${(err as Error).message}`);
+      },
     });
     if (options.workflowsDir !== undefined) await registerWorkflowsDir(definitions, options.workflowsDir, logger);
 
@@ -241,12 +262,13 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       ttlMs: options.leaseTtlMs,
       logger,
       onAcquired: async () => {
-        relay = new EventRelay({ name: 'relay-scheduler', store, js, checkpoints, filter: TASKS_PROJECTION_FILTER, now: () => clock.now().getTime(), logger });
+        relay = new EventRelay({ name: 'relay-scheduler', store, js, checkpoints, filter: TASKS_AND_CONFLICTS_FILTER, now: () => clock.now().getTime(), logger });
         await relay.start();
         runRelay = new EventRelay({ name: 'relay-scheduler-runs', store, js, checkpoints, filter: WORKFLOWS_PROJECTION_FILTER, now: () => clock.now().getTime(), logger });
         await runRelay.start();
         inboxPublisher = new AgentInboxPublisher({ name: 'scheduler-agent-inbox', store, js, checkpoints, logger });
         await inboxPublisher.start();
+        conflictsManager.invalidate();
         await manager.start();
         dispatch?.reset();
         dispatcher.start();
@@ -283,7 +305,14 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
     });
     resources.defer(() => agentConsumer.stop());
 
-    const tasks = new TaskService(handler, db, clock, DEFAULT_TASK_DEFAULTS, new NatsHandoffValidator(new BatonClient(nats.nc)));
+    const conflicts = new ConflictService(conflictHandler, handler, conflictDb, clock);
+    const tasks = new TaskService(handler, db, clock, {
+      defaults: DEFAULT_TASK_DEFAULTS,
+      validator: new NatsHandoffValidator(new BatonClient(nats.nc)),
+      conflicts,
+      holds: conflictGuard,
+      reassigner: new TaskReassigner(handler, db, clock),
+    });
     const readinessChecks: ReadinessCheck[] = [
       { name: 'nats', check: async () => void (await nats.nc.rtt()) },
       { name: 'postgres', check: async () => void (await sql`SELECT 1`.execute(db)) },
@@ -300,7 +329,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
         },
       },
     ];
-    const app = await NestFactory.create(AppModule.forRoot({ version: options.version ?? '0.0.0', readinessChecks, tasks, runs: runService }), {
+    const app = await NestFactory.create(AppModule.forRoot({ version: options.version ?? '0.0.0', readinessChecks, tasks, runs: runService, conflicts }), {
       logger: nestLogger,
       abortOnError: false,
     });
@@ -321,6 +350,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       projection,
       workflowsProjection: workflows,
       runs: runService,
+      conflicts,
       nats,
       lease,
       httpUrl: `http://${host}:${address.port}`,

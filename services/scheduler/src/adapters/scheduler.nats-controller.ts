@@ -11,6 +11,7 @@ import {
   ReportBlocked,
   ReportProgress,
   ReportUnblocked,
+  ReassignTask,
   SubmitTask,
   type AgentInboxAssignment,
   type CommandEnvelope,
@@ -74,6 +75,11 @@ export class SchedulerNatsController {
   @CommandHandler(CompleteTask)
   complete(@Payload() cmd: Cmd<typeof CompleteTask>, @Ctx() ctx: BatonRpcContext): Promise<TaskCommandReply> {
     return this.tasks.complete(cmd, traceOf(ctx));
+  }
+
+  @CommandHandler(ReassignTask)
+  reassign(@Payload() cmd: Cmd<typeof ReassignTask>, @Ctx() ctx: BatonRpcContext): Promise<TaskCommandReply> {
+    return this.tasks.reassign(cmd, traceOf(ctx));
   }
 
   @CommandHandler(FailTask)

@@ -37,7 +37,7 @@ export class RunCommandHandler {
     private readonly definitions: WorkflowDefinitions,
     private readonly clock: Clock,
     private readonly ids: IdSource,
-    private readonly rules: Pick<RunDeciderContext, 'handoffSpecsFor' | 'maxRejections'> = {},
+    private readonly rules: Pick<RunDeciderContext, 'handoffSpecsFor' | 'handoffSlaFor' | 'maxRejections'> = {},
   ) {}
 
   async load(runId: string): Promise<{ state: RunState; recorded: RecordedEvent[] }> {

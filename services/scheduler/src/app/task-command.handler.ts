@@ -55,10 +55,16 @@ export class TaskCommandHandler {
   }
 
   /** Builds the command from the command metadata (the clock's now), decides and appends. */
-  async execute(taskId: string, build: (metadata: CommandMetadata) => TaskCommand, ctx: CommandContext): Promise<TaskCommandResult> {
+  /** `loaded`: the stream as the caller just read it (`load`), used for the first attempt instead of reading it again. */
+  async execute(
+    taskId: string,
+    build: (metadata: CommandMetadata) => TaskCommand,
+    ctx: CommandContext,
+    loaded?: { state: TaskState; revision: number; recorded: RecordedEvent[] },
+  ): Promise<TaskCommandResult> {
     const streamId = taskStreamId(taskId);
     for (let attempt = 1; ; attempt++) {
-      const { state, revision, recorded } = await this.load(taskId);
+      const { state, revision, recorded } = attempt === 1 && loaded !== undefined ? loaded : await this.load(taskId);
       if (recorded.some((e) => e.metadata.commandId === ctx.commandId)) return { state, revision, appended: [], position: undefined };
       const now = this.clock.now().toISOString();
       const events = decide(build({ commandId: ctx.commandId, now }), state);

@@ -16,13 +16,35 @@ import {
   type SubmitTaskData,
   type TaskCommandReply,
   type TaskView,
+  ValidationError,
 } from '@baton/contracts';
 import type { Kysely } from 'kysely';
 import type { SchedulerDatabase } from '../adapters/scheduler.tables';
 import { agentCandidates, findTask, listTasks, queueHead, toTaskView } from '../adapters/task.queries';
-import { decide, matchesRequirement, type TaskCommand, type CommandMetadata, type TaskState } from '../domain';
+import { decide, matchesRequirement, TaskAlreadyExistsError, type TaskCommand, type CommandMetadata, type TaskState } from '../domain';
+import { constraintIssues, sameSubmission } from '../domain/conflict';
+import type { ConflictService } from './conflict.service';
 import type { Clock, HandoffValidatorPort, TraceHeaders } from './ports';
 import type { CommandContext, TaskCommandHandler, TaskCommandResult } from './task-command.handler';
+import type { TaskReassigner } from './task-reassigner';
+
+/** The dispatcher's conflict check, as a claim uses it. */
+export interface ClaimHolds {
+  admit<T extends { readonly taskId: string }>(queue: readonly T[], justAssigned: readonly string[]): Promise<{ readonly queue: T[] }>;
+}
+
+/** What the task service may work with besides the store, the read model and the clock. */
+export interface TaskServiceOptions {
+  readonly defaults?: TaskDefaults;
+  /** The handoff-validator, for completions with checks or artifacts. */
+  readonly validator?: HandoffValidatorPort;
+  /** Records a conflicting resubmission (duplicate_task). */
+  readonly conflicts?: Pick<ConflictService, 'recordDuplicateSubmission'>;
+  /** So a claim cannot take a task a conflict holds back. */
+  readonly holds?: ClaimHolds;
+  /** For reassign-task. */
+  readonly reassigner?: Pick<TaskReassigner, 'check' | 'reassign'>;
+}
 
 /** Defaults for submitted tasks that do not say. */
 export interface TaskDefaults {
@@ -79,13 +101,39 @@ type AgentReportCommand = Exclude<TaskCommand, { type: 'CreateTask' | 'AssignTas
  * (load, decide, append at the expected revision, idempotent by command id).
  */
 export class TaskService {
+  private readonly defaults: TaskDefaults;
+  private readonly validator: HandoffValidatorPort | null;
+  private readonly conflicts: Pick<ConflictService, 'recordDuplicateSubmission'> | null;
+  private readonly holds: ClaimHolds | null;
+  private readonly reassigner: Pick<TaskReassigner, 'check' | 'reassign'> | null;
+
   constructor(
     private readonly handler: TaskCommandHandler,
     private readonly db: Kysely<SchedulerDatabase>,
     private readonly clock: Clock,
-    private readonly defaults: TaskDefaults = DEFAULT_TASK_DEFAULTS,
-    private readonly validator: HandoffValidatorPort | null = null,
-  ) {}
+    options: TaskServiceOptions = {},
+  ) {
+    this.defaults = options.defaults ?? DEFAULT_TASK_DEFAULTS;
+    this.validator = options.validator ?? null;
+    this.conflicts = options.conflicts ?? null;
+    this.holds = options.holds ?? null;
+    this.reassigner = options.reassigner ?? null;
+  }
+
+  /**
+   * reassign-task: a person hands a task to another agent (an escalation resolved as
+   * `reassigned`): released from its holder, assigned to `toAgentId` (see TaskReassigner).
+   */
+  async reassign(cmd: CommandEnvelope<{ taskId: string; toAgentId: string; reason: string }>, trace: TraceHeaders = {}): Promise<TaskCommandReply> {
+    if (this.reassigner === null) throw new BatonError('UNAVAILABLE', 'this scheduler cannot reassign tasks (no reassigner configured)');
+    const { taskId, toAgentId } = cmd.data;
+    const ctx = contextOf(cmd, trace);
+    const { recorded } = await this.handler.load(taskId);
+    if (!recorded.some((e) => e.metadata.commandId === `${cmd.commandId}:assign`)) await this.reassigner.check(taskId, toAgentId);
+    await this.reassigner.reassign(taskId, toAgentId, ctx);
+    const loaded = await this.handler.load(taskId);
+    return replyOf(taskId, { state: loaded.state, revision: loaded.revision, appended: [], position: undefined });
+  }
 
   /**
    * CompleteTask. A task with checks (`inputs.checks`: handoff specs, quality gates, criteria),
@@ -105,10 +153,16 @@ export class TaskService {
   ): Promise<TaskCommandReply & { handoff?: HandoffVerdict }> {
     const d = cmd.data;
     const ctx = contextOf(cmd, trace, d.agentId);
-    const plain = (outputs: Record<string, unknown>) =>
-      this.handler.execute(d.taskId, (metadata) => ({ type: 'CompleteTask', data: { taskId: d.taskId, agentId: d.agentId, leaseEpoch: d.leaseEpoch, outputs }, metadata }), ctx);
+    const loaded = await this.handler.load(d.taskId);
+    const { state } = loaded;
+    // The first attempt reuses this read; a lost race (or the validator's round trip) reads again.
+    let first: typeof loaded | undefined = loaded;
+    const plain = (outputs: Record<string, unknown>) => {
+      const reuse = first;
+      first = undefined;
+      return this.handler.execute(d.taskId, (metadata) => ({ type: 'CompleteTask', data: { taskId: d.taskId, agentId: d.agentId, leaseEpoch: d.leaseEpoch, outputs }, metadata }), ctx, reuse);
+    };
     const withContext = d.context === undefined || Object.keys(d.context).length === 0 ? d.outputs : { ...d.outputs, context: d.context };
-    const { state } = await this.handler.load(d.taskId);
     const parsedChecks = state.exists && state.inputs['checks'] != null ? TaskChecks.safeParse(state.inputs['checks']) : null;
     const checks = parsedChecks?.success === true ? parsedChecks.data : null;
     const artifacts = d.artifacts ?? [];
@@ -117,6 +171,7 @@ export class TaskService {
     }
     // Lease and status first: a stale or finished agent learns it without a validation round.
     decide({ type: 'CompleteTask', data: { taskId: d.taskId, agentId: d.agentId, leaseEpoch: d.leaseEpoch, outputs: {} }, metadata: { commandId: cmd.commandId, now: this.clock.now().toISOString() } }, state);
+    first = undefined;
     if (this.validator === null) {
       throw new BatonError('UNAVAILABLE', `task ${d.taskId} has handoff checks, but this scheduler has no handoff-validator connection`, { taskId: d.taskId });
     }
@@ -150,31 +205,52 @@ export class TaskService {
     return { ...replyOf(d.taskId, r), handoff: verdict };
   }
 
-  /** SubmitTask: creates the task (queued). A run orchestrator passes runId/stageId. */
+  /**
+   * SubmitTask: creates the task (queued). A run orchestrator passes runId/stageId. Conflict
+   * declarations in `inputs` (`files`, `dependsOn`, `workItemId`/`work_item_id`) are checked first
+   * (VALIDATION_FAILED naming each bad field). An existing task id: the same action, requirement
+   * and inputs answer that task (idempotent); other content is a CONFLICT, and a `duplicate_task`
+   * conflict is recorded so a human sees it.
+   */
   async submit(cmd: CommandEnvelope<SubmitTaskData>, trace: TraceHeaders = {}): Promise<{ taskId: string }> {
     const d = cmd.data;
     const taskId = d.taskId ?? taskIdForCommand(cmd.commandId);
-    await this.handler.execute(
-      taskId,
-      (metadata) => ({
-        type: 'CreateTask',
-        data: {
-          taskId,
-          runId: d.runId ?? null,
-          stageId: d.stageId ?? null,
-          action: d.action,
-          requirement: d.requirement,
-          priority: d.priority,
-          inputs: d.inputs,
-          maxAttempts: d.maxAttempts ?? this.defaults.maxAttempts,
-          retry: d.retry ?? this.defaults.retry,
-          timeoutMs: d.timeoutMs ?? null,
-          slaDueAt: d.slaDueAt ?? null,
-        },
-        metadata,
-      }),
-      contextOf(cmd, trace),
-    );
+    const issues = constraintIssues(taskId, d.inputs);
+    if (issues.length > 0) throw new ValidationError(`invalid baton.cmd.scheduler.submit-task data: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
+    try {
+      await this.handler.execute(
+        taskId,
+        (metadata) => ({
+          type: 'CreateTask',
+          data: {
+            taskId,
+            runId: d.runId ?? null,
+            stageId: d.stageId ?? null,
+            action: d.action,
+            requirement: d.requirement,
+            priority: d.priority,
+            inputs: d.inputs,
+            maxAttempts: d.maxAttempts ?? this.defaults.maxAttempts,
+            retry: d.retry ?? this.defaults.retry,
+            timeoutMs: d.timeoutMs ?? null,
+            slaDueAt: d.slaDueAt ?? null,
+          },
+          metadata,
+        }),
+        contextOf(cmd, trace),
+      );
+    } catch (err) {
+      if (!(err instanceof TaskAlreadyExistsError)) throw err;
+      const { state } = await this.handler.load(taskId);
+      if (!state.exists) throw err;
+      const submitted = { action: d.action, requirement: d.requirement, inputs: d.inputs, runId: d.runId ?? null };
+      if (sameSubmission(state, submitted)) return { taskId };
+      const conflictId = this.conflicts === null ? null : await this.conflicts.recordDuplicateSubmission(state, submitted, cmd, trace);
+      throw new ConflictError(
+        `task ${taskId} already exists with other content${conflictId === null ? '' : `; recorded as conflict ${conflictId}`}`,
+        { taskId, ...(conflictId === null ? {} : { conflictId }) },
+      );
+    }
     return { taskId };
   }
 
@@ -215,8 +291,14 @@ export class TaskService {
       if (!r.state.exists || r.state.agentId !== agentId) throw new ConflictError(`task ${id} was claimed by another agent`, { taskId: id });
       return assignmentOf(r.state, id);
     };
-    if (taskId !== undefined) return tryClaim(taskId);
-    const candidates = (await queueHead(this.db, this.clock.now(), 200)).filter((t) => matchesRequirement(profile, t.requirement));
+    const admitted = async <T extends { readonly taskId: string }>(queue: readonly T[]): Promise<readonly T[]> => (this.holds === null ? queue : (await this.holds.admit(queue, [])).queue);
+    if (taskId !== undefined) {
+      if ((await admitted([{ taskId }])).length === 0) {
+        throw new ConflictError(`task ${taskId} is held back by a conflict (a dependency, a work item or files in use); see list-conflicts`, { taskId });
+      }
+      return tryClaim(taskId);
+    }
+    const candidates = await admitted((await queueHead(this.db, this.clock.now(), 200)).filter((t) => matchesRequirement(profile, t.requirement)));
     for (const t of candidates) {
       try {
         return await tryClaim(t.taskId);

@@ -5,8 +5,10 @@
  * - `*` matches any characters within one path segment (not `/`), `?` exactly one of them;
  * - `**` as a whole segment matches zero or more segments (`src/**` = everything under `src`);
  * - anything else is literal (no braces or character classes);
- * - a pattern also covers everything beneath what it names: `src/api` covers `src/api/x.ts`
- *   (a directory given without a trailing `/**`), and for a file this changes nothing;
+ * - a directory covers everything beneath it: a path given with a trailing `/`, or whose last
+ *   segment is a literal name without a dot after its first character (`src/api`, `.github`,
+ *   also `Makefile`: when in doubt a dotless name is taken as a directory, which can only make
+ *   the check stricter); `src/a.ts` and `src/*.ts` name files only;
  * - `./` prefixes, repeated and trailing `/` and backslashes are normalized away.
  *
  * Two patterns **overlap** when some path matches both. That is decided exactly, without
@@ -31,13 +33,19 @@ export function normalizePath(path: string): string {
   return joined === '' && path.trim().startsWith('/') ? '/' : joined;
 }
 
+/** A last segment that names a directory: given with a trailing `/`, or a literal name with no dot after its first character (`src/api`, `.github`). */
+function namesDirectory(raw: string, last: string): boolean {
+  return /[/\\]\s*$/.test(raw) || (!/[*?]/.test(last) && !last.slice(1).includes('.'));
+}
+
 /** Compiles a declared path or glob (see the module comment). */
 export function compilePattern(path: string): CompiledPattern {
   const normalized = normalizePath(path);
   const segments = (normalized === '/' ? [''] : normalized.split('/')).map((s) => (/^\*\*+$/.test(s) ? GLOBSTAR : s));
   const collapsed: string[] = [];
   for (const s of segments) if (!(s === GLOBSTAR && collapsed[collapsed.length - 1] === GLOBSTAR)) collapsed.push(s);
-  if (collapsed[collapsed.length - 1] !== GLOBSTAR) collapsed.push(GLOBSTAR);
+  const last = collapsed[collapsed.length - 1] ?? '';
+  if (last !== GLOBSTAR && namesDirectory(path, last)) collapsed.push(GLOBSTAR);
   return collapsed;
 }
 

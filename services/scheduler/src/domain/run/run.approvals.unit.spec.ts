@@ -47,7 +47,12 @@ workflow:
 `);
 
 function ctx(def: WorkflowDefinition): RunDeciderContext {
-  return { def, taskId, handoffSpecsFor: (from, to) => (from === 'PM' ? ['HO-PM-ARCH'] : from === 'BE' && to.includes('SEC') ? ['HO-DEV-SEC'] : []) };
+  return {
+    def,
+    taskId,
+    handoffSpecsFor: (from, to) => (from === 'PM' ? ['HO-PM-ARCH'] : from === 'BE' && to.includes('SEC') ? ['HO-DEV-SEC'] : []),
+    handoffSlaFor: (to, from) => (to === 'SEC' && from.includes('BE') ? { specIds: ['HO-DEV-SEC'], acknowledgmentMs: 600_000, firstOutputMs: null } : null),
+  };
 }
 
 /** Drives a run through commands, keeping the history. */
@@ -131,6 +136,12 @@ describe('run decider: checks, approvals, reviews and escalation', () => {
     const sec = FEATURE.stages['security_review']!;
     expect(checksFor(FEATURE, sec, 'security_review', sec.agent, c)).toMatchObject({ mode: 'review', criteria: ['no_critical_vulnerabilities', 'no_secrets_exposed'] });
     expect(nextAgentIds(FEATURE, 'security_review')).toEqual(['OPS']);
+    // The security engineer receives the developers' handoff: its task carries that handoff's SLAs.
+    expect(started?.data).not.toHaveProperty('tasks.0.inputs.handoffSla');
+    const sec2 = new Run(FEATURE);
+    sec2.throughImplementation();
+    const secStarted = sec2.history.find((e) => e.type === 'StageStarted' && e.data.stageId === 'security_review');
+    expect(secStarted).toMatchObject({ data: { tasks: [{ inputs: { handoffSla: { specIds: ['HO-DEV-SEC'], acknowledgmentMs: 600_000, firstOutputMs: null } } }] } });
     expect(upstreamStages(FEATURE, 'security_review')).toEqual(['implementation']);
   });
 

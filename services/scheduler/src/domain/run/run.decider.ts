@@ -1,4 +1,4 @@
-import { BatonError, IllegalTransitionError, NotFoundError, type Actor, type RetryBackoff, type TaskChecks, type TaskPriority, type TaskRequirement } from '@baton/contracts';
+import { BatonError, IllegalTransitionError, NotFoundError, type Actor, type HandoffSla, type RetryBackoff, type TaskChecks, type TaskPriority, type TaskRequirement } from '@baton/contracts';
 import {
   branchSyncState,
   conditionContext,
@@ -77,6 +77,8 @@ export interface RunDeciderContext {
   readonly handoffSpecsFor?: (fromAgentId: string, toAgentIds: readonly string[], declaredOutputs: readonly string[] | null) => readonly string[];
   /** Rejections of a stage's work (reviews, approvers, blocking criteria) before it goes to a human. Default 3. */
   readonly maxRejections?: number;
+  /** The SLAs of the handoffs an agent receives from agents that delivered earlier in the run (the handoff catalog); null when none. */
+  readonly handoffSlaFor?: (toAgentId: string, fromAgentIds: readonly string[]) => HandoffSla | null;
 }
 
 export const DEFAULT_MAX_REJECTIONS = 3;
@@ -296,6 +298,7 @@ class Plan {
       if (req.requirement === null) continue;
       const branch = stage.branches.find((b) => b.id === t.id);
       const checks = checksFor(this.ctx.def, stage, t.id, t.agent, this.ctx);
+      const handoffSla = t.agent?.kind === 'id' && this.ctx.handoffSlaFor !== undefined ? this.ctx.handoffSlaFor(t.agent.value, this.deliveredBy()) : null;
       specs.push({
         key: t.id,
         taskId: this.ctx.taskId(this.runId, stageId, iteration, t.id),
@@ -323,6 +326,7 @@ class Plan {
           approvers: stage.approvers,
           requiresApproval: stage.requiresApproval,
           ...(feedback === null ? {} : { feedback }),
+          ...(handoffSla === null ? {} : { handoffSla }),
         },
         checks,
       });
@@ -331,6 +335,18 @@ class Plan {
     this.emit({ type: 'StageStarted', data: { runId: this.runId, stageId, iteration, tasks: specs, slaMs: stage.slaMs, slaDueAt, startedAt: this.now } });
     // A stage with no agent task (orchestrator actions, e.g. `notify_stakeholders`) is done by the control plane at once.
     if (specs.length === 0) this.completeStage(stageId);
+  }
+
+  /** Agent ids of the stages that delivered work in this run so far (senders of the handoffs a new stage receives). */
+  deliveredBy(): string[] {
+    const ids = new Set<string>();
+    for (const st of Object.values(this.state.stages)) {
+      if (st.status !== 'succeeded') continue;
+      const def = this.ctx.def.stages[st.stageId];
+      if (def?.agent?.kind === 'id') ids.add(def.agent.value);
+      for (const b of def?.branches ?? []) if (b.agent.kind === 'id') ids.add(b.agent.value);
+    }
+    return [...ids];
   }
 
   follow(ready: readonly string[]): void {

@@ -1,0 +1,127 @@
+import { BatonError } from '@baton/contracts';
+import type { ConflictCommand, DetectConflict, MarkNeedsDecision, ResolveConflict } from './conflict.commands';
+import { ConflictAlreadyResolvedError, ConflictNotFoundError, InvalidResolutionError } from './conflict.errors';
+import type { ConflictEvent } from './conflict.events';
+import { initialConflictState, type Conflict, type ConflictState } from './conflict.state';
+
+function existing(state: ConflictState, conflictId: string): Conflict {
+  if (!state.exists) throw new ConflictNotFoundError(conflictId);
+  return state;
+}
+
+function detect(command: DetectConflict, state: ConflictState): ConflictEvent[] {
+  // Detection ids are deterministic: the same conflict seen again (another pass, a replay) records nothing.
+  if (state.exists) return [];
+  const d = command.data;
+  if (d.taskIds.length === 0) throw new BatonError('INTERNAL', `conflict ${d.conflictId}: a conflict names at least one task`);
+  return [
+    {
+      type: 'ConflictDetected',
+      data: {
+        conflictId: d.conflictId,
+        kind: d.kind,
+        taskIds: [...d.taskIds],
+        agentId: d.agentId,
+        runId: d.runId,
+        description: d.description,
+        details: { ...d.details },
+        autoResolution: d.autoResolution,
+        detectedAt: command.metadata.now,
+      },
+    },
+  ];
+}
+
+function resolve(command: ResolveConflict, state: ConflictState): ConflictEvent[] {
+  const d = command.data;
+  const conflict = existing(state, d.conflictId);
+  if (conflict.status === 'resolved') throw new ConflictAlreadyResolvedError(d.conflictId, conflict.resolution ?? 'unknown', conflict.resolvedAt);
+  if (d.resolution === 'reassign' && d.reassignTo === null) throw new InvalidResolutionError(d.conflictId, 'reassign needs reassignTo (the agent to give the task to)');
+  if (d.resolution !== 'reassign' && d.reassignTo !== null) throw new InvalidResolutionError(d.conflictId, `reassignTo is only for reassign, not ${d.resolution}`);
+  return [
+    {
+      type: 'ConflictResolved',
+      data: { conflictId: d.conflictId, kind: conflict.kind, resolution: d.resolution, by: d.by, reason: d.reason, reassignTo: d.reassignTo, resolvedAt: command.metadata.now },
+    },
+  ];
+}
+
+function needsDecision(command: MarkNeedsDecision, state: ConflictState): ConflictEvent[] {
+  const conflict = existing(state, command.data.conflictId);
+  if (conflict.status === 'resolved' || conflict.needsDecision) return [];
+  return [
+    {
+      type: 'ConflictNeedsDecision',
+      data: { conflictId: conflict.conflictId, kind: conflict.kind, taskIds: [...conflict.taskIds], runId: conflict.runId, reason: command.data.reason, at: command.metadata.now },
+    },
+  ];
+}
+
+/**
+ * The conflict aggregate's decisions. Detect is idempotent by conflict id; resolve refuses an
+ * unknown conflict (NOT_FOUND), a resolved one (ILLEGAL_TRANSITION) and a reassign without a
+ * target or a target without reassign (VALIDATION_FAILED); marking "needs decision" twice, or
+ * after resolution, is a no-op. Pure: time comes in on the command.
+ */
+export function decideConflict(command: ConflictCommand, state: ConflictState): ConflictEvent[] {
+  switch (command.type) {
+    case 'DetectConflict':
+      return detect(command, state);
+    case 'ResolveConflict':
+      return resolve(command, state);
+    case 'MarkNeedsDecision':
+      return needsDecision(command, state);
+    default: {
+      const unhandled: never = command;
+      throw new BatonError('INTERNAL', `unhandled conflict command ${String((unhandled as { type: unknown }).type)}`);
+    }
+  }
+}
+
+function requireConflict(state: ConflictState, type: string): Conflict {
+  if (!state.exists) throw new BatonError('INTERNAL', `${type} before ConflictDetected`);
+  return state;
+}
+
+/** The next state after one event. Pure. */
+export function evolveConflict(state: ConflictState, event: ConflictEvent): ConflictState {
+  switch (event.type) {
+    case 'ConflictDetected': {
+      const d = event.data;
+      return {
+        exists: true,
+        conflictId: d.conflictId,
+        kind: d.kind,
+        taskIds: d.taskIds,
+        agentId: d.agentId,
+        runId: d.runId,
+        description: d.description,
+        details: d.details,
+        autoResolution: d.autoResolution,
+        detectedAt: d.detectedAt,
+        status: 'open',
+        needsDecision: d.autoResolution === null,
+        resolution: null,
+        resolvedBy: null,
+        reason: null,
+        reassignTo: null,
+        resolvedAt: null,
+      };
+    }
+    case 'ConflictResolved': {
+      const d = event.data;
+      return { ...requireConflict(state, event.type), status: 'resolved', needsDecision: false, resolution: d.resolution, resolvedBy: d.by, reason: d.reason, reassignTo: d.reassignTo, resolvedAt: d.resolvedAt };
+    }
+    case 'ConflictNeedsDecision':
+      return { ...requireConflict(state, event.type), needsDecision: true };
+    default: {
+      const unhandled: never = event;
+      throw new BatonError('INTERNAL', `unhandled conflict event ${String((unhandled as { type: unknown }).type)}`);
+    }
+  }
+}
+
+/** Folds a stream's events from the initial state. */
+export function foldConflict(events: readonly ConflictEvent[]): ConflictState {
+  return events.reduce(evolveConflict, initialConflictState);
+}

@@ -119,6 +119,12 @@ describe('escalation service (real NATS + Postgres)', () => {
       { what: `escalation ${escalationId} in the read model` },
     );
 
+  /** When the raise timer of `escalationId` is due, or null when none is armed. */
+  async function armedDue(escalationId: string): Promise<Date | null> {
+    const { rows } = await sql<{ due_at: Date }>`SELECT due_at FROM baton_escalation.timers WHERE timer_id = ${`raise:${escalationId}`}`.execute(app.db);
+    return rows[0]?.due_at ?? null;
+  }
+
   const eventsOf = async (escalationId: string) => app.store.readStream(escalationStreamId(escalationId));
   const typesOf = async (escalationId: string) => (await eventsOf(escalationId)).map((e) => e.type);
 
@@ -412,6 +418,27 @@ describe('escalation service (real NATS + Postgres)', () => {
       await watched(id, false);
       await advanceTo(at(16 * MIN + 1000));
       expect(await projected(id, (v) => v.status === 'resolved')).toMatchObject({ resolvedBy: human, resolutionReason: `conflict ${conflictId} resolved by queue: run them one after the other` });
+    });
+
+    it('a queued conflict that comes to need a decision (its dependency failed) reaches a human 5 min later', async () => {
+      const conflictId = uniqueId('conflict');
+      await publishEvent(
+        nc,
+        conflictStreamId(conflictId),
+        'ConflictDetected',
+        { conflictId, kind: 'dependency_clash', taskIds: ['t-e', 't-f'], agentId: null, runId: null, description: 't-e waits on t-f', details: {}, autoResolution: 'queue', detectedAt: T0.toISOString() },
+        T0,
+      );
+      const id = conflictEscalationId(conflictId);
+      await watched(id);
+      await advanceTo(at(HOUR));
+      expect(await typesOf(id)).toEqual([]);
+      await publishEvent(nc, conflictStreamId(conflictId), 'ConflictNeedsDecision', { conflictId, kind: 'dependency_clash', taskIds: ['t-e', 't-f'], runId: null, reason: 't-f failed', at: at(HOUR).toISOString() }, at(HOUR));
+      await waitFor(async () => (await armedDue(id)) !== null, { what: 'the conflict armed for a decision' });
+      await advanceTo(at(HOUR + 4 * MIN + 59_000));
+      expect(await typesOf(id)).toEqual([]);
+      await advanceTo(at(HOUR + 5 * MIN));
+      expect(await projected(id)).toMatchObject({ trigger: 'conflict', level: 3, assignee: { kind: 'human', id: 'human' } });
     });
 
     it('a malformed input event is dead-lettered and does not hold up the next ones', async () => {
@@ -833,9 +860,31 @@ describe('escalation service (real NATS + Postgres)', () => {
       await expect(client.command(ResolveEscalation, { escalationId: taskEscalation, resolution: 'reassigned', reason: 'x' }, { commandId: randomUUID() })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
       expect(await storeEventCount()).toBe(afterRaise);
       expect(afterRaise).toBe(before + 1);
-      expect(await client.command(ResolveEscalation, { escalationId: taskEscalation, resolution: 'reassigned', reason: 'be-2 knows this code', reassignTo: 'MCT-BE-002' }, { commandId: randomUUID() })).toMatchObject({
-        resolution: 'reassigned',
-      });
+      // With reassignTo, the task goes to that agent in the scheduler first (scheduler test double over real NATS); a refusal records nothing.
+      const refusing = serveScheduler(nc, () => ({ code: 'FORBIDDEN', message: 'agent MCT-BE-002 is offline or removed' }));
+      try {
+        await expect(
+          client.command(ResolveEscalation, { escalationId: taskEscalation, resolution: 'reassigned', reason: 'be-2 knows this code', reassignTo: 'MCT-BE-002' }, { commandId: randomUUID(), actor: human }),
+        ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+        expect(await storeEventCount()).toBe(afterRaise);
+      } finally {
+        refusing.stop();
+      }
+      const scheduler = serveScheduler(nc);
+      try {
+        const commandId = randomUUID();
+        expect(
+          await client.command(ResolveEscalation, { escalationId: taskEscalation, resolution: 'reassigned', reason: 'be-2 knows this code', reassignTo: 'MCT-BE-002' }, { commandId, actor: human }),
+        ).toMatchObject({ resolution: 'reassigned' });
+        expect(scheduler.requests).toEqual([
+          {
+            subject: 'baton.cmd.scheduler.reassign-task',
+            body: expect.objectContaining({ commandId: `${commandId}:reassign-task`, actor: human, data: { taskId: 't-1', toAgentId: 'MCT-BE-002', reason: 'be-2 knows this code' } }),
+          },
+        ]);
+      } finally {
+        scheduler.stop();
+      }
       expect((await eventsOf(taskEscalation))[1]!.data).toMatchObject({ reassignTo: 'MCT-BE-002' });
     });
 

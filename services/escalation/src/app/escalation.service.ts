@@ -95,8 +95,9 @@ export class EscalationService {
   /**
    * ResolveEscalation: logs the resolution. For an escalation that holds a stage,
    * `exception_granted` first approves the stage in the scheduler and `resolved` rejects it,
-   * as the resolving actor; if the scheduler refuses, its error is the reply and nothing is
-   * appended. Unknown id → NOT_FOUND; already resolved → ILLEGAL_TRANSITION.
+   * as the resolving actor; `reassigned` with `reassignTo` on a task's escalation hands the task
+   * to that agent (`reassign-task`). If the scheduler refuses, its error is the reply and nothing
+   * is appended. Unknown id → NOT_FOUND; already resolved → ILLEGAL_TRANSITION.
    */
   async resolve(command: CommandEnvelope<DataOf<typeof ResolveEscalation>>, ctx: CommandContext): Promise<EscalationView> {
     const d = command.data;
@@ -111,10 +112,16 @@ export class EscalationService {
       { ...ctx, actor: by },
       {
         beforeAppend: async (state) => {
-          if (state.status !== 'open' || !state.raised.decidesStage) return;
+          if (state.status !== 'open') return;
+          const decision = { actor: by, ...(command.correlationId ? { correlationId: command.correlationId } : {}) };
+          if (d.resolution === 'reassigned' && d.reassignTo !== undefined && state.raised.taskId !== null) {
+            // The task goes to the chosen agent before the resolution is logged; a refusal (agent offline, task finished) changes nothing.
+            await this.decisions.reassignTask(state.raised.taskId, d.reassignTo, d.reason, { ...decision, commandId: derivedCommandId(command.commandId, 'reassign-task') });
+            return;
+          }
+          if (!state.raised.decidesStage) return;
           const { runId, stageId } = state.raised;
           if (runId === null || stageId === null) return;
-          const decision = { actor: by, ...(command.correlationId ? { correlationId: command.correlationId } : {}) };
           if (d.resolution === 'exception_granted') {
             await this.decisions.approveStage(runId, stageId, d.reason, { ...decision, commandId: derivedCommandId(command.commandId, 'approve-stage') });
           } else if (d.resolution === 'resolved') {

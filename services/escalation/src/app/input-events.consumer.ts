@@ -357,6 +357,14 @@ async function applyOtherEvent(q: Queryable, event: Exclude<InputEvent, { type: 
       await openWatch(q, raisePlan(conflictEscalationId(d.conflictId), facts, detectedAt, ladder), { ...NO_REFS, conflictId: d.conflictId, runId: d.runId }, dueAt, at);
       return;
     }
+    case 'ConflictNeedsDecision': {
+      // The scheduler can no longer settle it alone (e.g. a dependency failed): a person decides if nobody does within the conflict window.
+      const d = event.data;
+      const id = conflictEscalationId(d.conflictId);
+      const [watch] = await openWatches(q, { escalationId: id });
+      if (watch) await armWatch(q, id, raiseDueAt('conflict', new Date(d.at), await ladderOfRun(q, d.runId, ctx.ladder)));
+      return;
+    }
     case 'ConflictResolved': {
       const d = event.data;
       const id = conflictEscalationId(d.conflictId);

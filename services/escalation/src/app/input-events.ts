@@ -2,6 +2,7 @@ import {
   BatonError,
   categoryOf,
   ConflictDetectedV1,
+  ConflictNeedsDecisionV1,
   ConflictResolvedV1,
   eventSubjectFor,
   StageApprovalRequestedV1,
@@ -43,6 +44,7 @@ const INPUTS = {
   },
   conflict: {
     ConflictDetected: ConflictDetectedV1,
+    ConflictNeedsDecision: ConflictNeedsDecisionV1,
     ConflictResolved: ConflictResolvedV1,
   },
   workflow: {

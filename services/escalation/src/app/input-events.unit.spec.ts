@@ -29,6 +29,7 @@ describe('consumed events', () => {
         'baton.evt.run.stage-approved',
         'baton.evt.run.stage-rejected',
         'baton.evt.conflict.detected',
+        'baton.evt.conflict.needs-decision',
         'baton.evt.conflict.resolved',
         'baton.evt.workflow.version-registered',
       ]),

@@ -32,6 +32,8 @@ export interface DecisionContext {
 export interface StageDecisions {
   approveStage(runId: string, stageId: string, reason: string, ctx: DecisionContext): Promise<void>;
   rejectStage(runId: string, stageId: string, reason: string, ctx: DecisionContext): Promise<void>;
+  /** Hands a task to another agent (`reassign-task`), for an escalation resolved as `reassigned`. */
+  reassignTask(taskId: string, toAgentId: string, reason: string, ctx: DecisionContext): Promise<void>;
 }
 
 /** Runs work in one database transaction on a plain client (commit when it resolves, roll back when it throws). */

@@ -116,12 +116,13 @@ export function serveRegistry(nc: NatsConnection, agents: ReadonlyMap<string, Re
 /** A request the scheduler double received. */
 export interface SchedulerRequest {
   readonly subject: string;
-  readonly body: { commandId: string; actor?: { kind: string; id: string }; data: { runId: string; stageId: string; reason: string } };
+  readonly body: { commandId: string; actor?: { kind: string; id: string }; data: { runId?: string; stageId?: string; taskId?: string; toAgentId?: string; reason: string } };
 }
 
 /**
- * Test double of the scheduler over a real NATS connection: answers `approve-stage` and
- * `reject-stage` like the scheduler would (`{runId, status: 'running'}`), or with the error
+ * Test double of the scheduler over a real NATS connection: answers `approve-stage`,
+ * `reject-stage` (`{runId, status: 'running'}`) and `reassign-task` (`{taskId, status:
+ * 'assigned', …}`) like the scheduler would, or with the error
  * `refuse` returns for a request; records every request it saw.
  */
 export function serveScheduler(
@@ -129,14 +130,16 @@ export function serveScheduler(
   refuse: (r: SchedulerRequest) => { code: string; message: string } | undefined = () => undefined,
 ): { readonly requests: SchedulerRequest[]; stop(): void } {
   const requests: SchedulerRequest[] = [];
-  const subs = ['baton.cmd.scheduler.approve-stage', 'baton.cmd.scheduler.reject-stage'].map((subject) =>
+  const subs = ['baton.cmd.scheduler.approve-stage', 'baton.cmd.scheduler.reject-stage', 'baton.cmd.scheduler.reassign-task'].map((subject) =>
     nc.subscribe(subject, {
       callback: (err, msg) => {
         if (err) return;
         const request: SchedulerRequest = { subject: msg.subject, body: JSON.parse(new TextDecoder().decode(msg.data)) as SchedulerRequest['body'] };
         requests.push(request);
         const error = refuse(request);
-        msg.respond(JSON.stringify(error ? { ok: false, error } : { ok: true, data: { runId: request.body.data.runId, status: 'running' } }));
+        const d = request.body.data;
+        const data = subject.endsWith('reassign-task') ? { taskId: d.taskId, status: 'assigned', leaseEpoch: 2, revision: 3 } : { runId: d.runId, status: 'running' };
+        msg.respond(JSON.stringify(error ? { ok: false, error } : { ok: true, data }));
       },
     }),
   );

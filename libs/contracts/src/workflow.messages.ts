@@ -402,5 +402,7 @@ export const StageEscalatedV1 = z.object({
   recommendation: z.string().nullable(),
   blocking: z.string(),
   findings: z.array(z.unknown()).default([]),
+  /** How the stage goes on if a person approves: complete it with outcome `approved` (a review loop), or as its tasks reported. */
+  onApprove: z.enum(['outcome_approved', 'complete']).default('complete'),
   escalatedAt: z.string(),
 });

@@ -1,4 +1,18 @@
-import { BatonError, type Actor, type RecordedEvent, type RetryBackoff, type TaskChecks, type TaskPriority, type TaskRequirement } from '@baton/contracts';
+import type { z } from 'zod';
+import {
+  BatonError,
+  type Actor,
+  type RecordedEvent,
+  type RetryBackoff,
+  type StageApprovalRequestedV1,
+  type StageApprovedV1,
+  type StageEscalatedV1,
+  type StageRejectedV1,
+  type StageReworkRequestedV1,
+  type TaskChecks,
+  type TaskPriority,
+  type TaskRequirement,
+} from '@baton/contracts';
 
 /** One task a stage creates through the task engine (its own agent, or one parallel branch). */
 export interface StageTaskSpec {
@@ -136,64 +150,11 @@ export type RunEvent =
         readonly startedAt: string;
       }
     >
-  | E<
-      'StageApprovalRequested',
-      ApprovalRequest & {
-        readonly runId: string;
-        readonly workflowId: string;
-        readonly stageId: string;
-        readonly iteration: number;
-        readonly taskIds: readonly string[];
-        /** Approval tasks for agent approvers (action `approve_stage`). */
-        readonly tasks: readonly StageTaskSpec[];
-        readonly requestedAt: string;
-      }
-    >
-  | E<'StageApproved', { readonly runId: string; readonly stageId: string; readonly iteration: number; readonly by: Actor; readonly reason: string; readonly approvedAt: string }>
-  | E<
-      'StageRejected',
-      {
-        readonly runId: string;
-        readonly stageId: string;
-        readonly iteration: number;
-        readonly by: Actor;
-        readonly reason: string;
-        readonly findings: readonly unknown[];
-        readonly rejections: number;
-        readonly rejectedAt: string;
-      }
-    >
-  | E<
-      'StageReworkRequested',
-      {
-        readonly runId: string;
-        readonly stageId: string;
-        readonly iteration: number;
-        readonly backTo: readonly string[];
-        readonly feedback: Feedback;
-        readonly rejections: number;
-        readonly requestedAt: string;
-      }
-    >
-  | E<
-      'StageEscalated',
-      {
-        readonly runId: string;
-        readonly workflowId: string;
-        readonly stageId: string;
-        readonly iteration: number;
-        readonly trigger: 'repeated_rejections' | 'policy_decision';
-        readonly rejections: number;
-        readonly issue: string;
-        readonly options: readonly { readonly label: string; readonly tradeoff: string }[];
-        readonly recommendation: string | null;
-        readonly blocking: string;
-        readonly findings: readonly unknown[];
-        /** How the stage goes on if a human approves: complete it with outcome `approved`, or complete it as reported. */
-        readonly onApprove: 'outcome_approved' | 'complete';
-        readonly escalatedAt: string;
-      }
-    >
+  | E<'StageApprovalRequested', z.infer<typeof StageApprovalRequestedV1> & { readonly tasks: readonly StageTaskSpec[] }>
+  | E<'StageApproved', z.infer<typeof StageApprovedV1>>
+  | E<'StageRejected', z.infer<typeof StageRejectedV1>>
+  | E<'StageReworkRequested', z.infer<typeof StageReworkRequestedV1>>
+  | E<'StageEscalated', z.infer<typeof StageEscalatedV1>>
   | E<'RunCompleted', { readonly runId: string; readonly completedAt: string }>
   | E<'RunFailed', { readonly runId: string; readonly stageId: string | null; readonly error: string; readonly openTaskIds: readonly string[]; readonly failedAt: string }>
   | E<'RunCancelled', { readonly runId: string; readonly reason: string; readonly openTaskIds: readonly string[]; readonly cancelledAt: string }>

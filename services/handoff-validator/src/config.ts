@@ -36,6 +36,8 @@ export interface HandoffValidatorConfig {
   readonly handoffsDir: HandoffsDirConfig;
   /** `ARTIFACT_MAX_BYTES` (default 512 KiB, at most the contract's MAX_ARTIFACT_BYTES): the largest artifact accepted, decoded. */
   readonly artifactMaxBytes: number;
+  /** `HANDOFF_RULE_MODULES`: comma-separated modules exporting `register(registry)` (custom rules); relative paths from the repository root. */
+  readonly ruleModules: readonly string[];
   /** Event store adapter (`BATON_EVENT_STORE`, `EVENTSTORE_URL`); Postgres when unset. */
   readonly eventStore?: EventStoreSelection;
 }
@@ -57,6 +59,11 @@ export function readHandoffValidatorConfig(source: EnvSource = process.env): Han
     httpHost: envString('HTTP_HOST', '0.0.0.0', opts),
     handoffsDir: dir === undefined ? { path: DEFAULT_HANDOFFS_DIR, source: 'default' } : { path: path.resolve(REPO_ROOT, dir), source: 'env' },
     artifactMaxBytes: envInt('ARTIFACT_MAX_BYTES', DEFAULT_ARTIFACT_MAX_BYTES, { ...opts, min: 1, max: MAX_ARTIFACT_BYTES }),
+    ruleModules: (rawEnv('HANDOFF_RULE_MODULES', source) ?? '')
+      .split(',')
+      .map((m) => m.trim())
+      .filter((m) => m !== '')
+      .map((m) => path.resolve(REPO_ROOT, m)),
     eventStore: eventStoreSelectionFromEnv(source),
   };
 }

@@ -24,6 +24,14 @@ describe('handoff-validator config', () => {
     expect(readHandoffValidatorConfig({ HANDOFFS_DIR: '/etc/baton/handoffs' }).handoffsDir).toEqual({ path: '/etc/baton/handoffs', source: 'env' });
   });
 
+  it('reads HANDOFF_RULE_MODULES as a comma-separated list of plug-in modules, resolved from the repository root', () => {
+    expect(readHandoffValidatorConfig({}).ruleModules).toEqual([]);
+    expect(readHandoffValidatorConfig({ HANDOFF_RULE_MODULES: 'examples/handoffs/rules/house-style.rules.ts, /opt/rules/ours.js ,' }).ruleModules).toEqual([
+      path.join(REPO_ROOT, 'examples', 'handoffs', 'rules', 'house-style.rules.ts'),
+      '/opt/rules/ours.js',
+    ]);
+  });
+
   it('treats blank values as unset', () => {
     expect(readHandoffValidatorConfig({ HANDOFFS_DIR: '  ', ARTIFACT_MAX_BYTES: '', HTTP_PORT: ' ' })).toMatchObject({
       handoffsDir: { source: 'default' },

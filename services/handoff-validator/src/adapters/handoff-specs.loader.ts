@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { createDefaultRegistry, HandoffCatalog, loadHandoffCatalog } from '@baton/handoff-rules';
+import { BatonError } from '@baton/contracts';
+import { createDefaultRegistry, HandoffCatalog, loadHandoffCatalog, type RuleRegistry } from '@baton/handoff-rules';
 import type { MessagingLogger } from '@baton/messaging';
 import type { HandoffRules } from '../app/handoff-command.handler';
 import { DEFAULT_HANDOFFS_DIR, type HandoffsDirConfig } from '../config';
@@ -11,14 +12,38 @@ import { DEFAULT_HANDOFFS_DIR, type HandoffsDirConfig } from '../config';
  * plain path) must exist; the default one is skipped with a warning when absent (a deployment
  * without the repository's examples then checks only gates and criteria).
  */
-export async function loadHandoffRules(dir: HandoffsDirConfig | string | undefined, logger: MessagingLogger): Promise<HandoffRules> {
+export async function loadHandoffRules(dir: HandoffsDirConfig | string | undefined, logger: MessagingLogger, ruleModules: readonly string[] = []): Promise<HandoffRules> {
   const where: HandoffsDirConfig = dir === undefined ? { path: DEFAULT_HANDOFFS_DIR, source: 'default' } : typeof dir === 'string' ? { path: dir, source: 'env' } : dir;
   const registry = createDefaultRegistry();
+  for (const file of ruleModules) await registerRuleModule(registry, file, logger);
   if (where.source === 'default' && !existsSync(where.path)) {
     logger.warn(`no handoff specs: ${where.path} does not exist (set HANDOFFS_DIR); only quality gates and criteria will be checked`);
     return { catalog: new HandoffCatalog([]), registry };
   }
-  const catalog = await loadHandoffCatalog(where.path);
+  const catalog = await loadHandoffCatalog(where.path, { customRules: registry.ruleNames() });
   logger.log(`loaded ${catalog.specs.length} handoff spec(s) from ${where.path}: ${catalog.specs.map((s) => s.id).join(', ') || '(none)'}`);
   return { catalog, registry };
+}
+
+/**
+ * The custom-rule plug-in point (`HANDOFF_RULE_MODULES`): a module exporting
+ * `register(registry: RuleRegistry)` (or a default export of that function), loaded at start-up
+ * so its rules can be named in handoff specs, quality gates and criteria. A module that cannot be
+ * loaded, or exports no `register`, stops start-up with a message saying which and why.
+ */
+export async function registerRuleModule(registry: RuleRegistry, file: string, logger: MessagingLogger): Promise<void> {
+  let mod: { register?: unknown; default?: unknown };
+  try {
+    mod = (await import(file)) as { register?: unknown; default?: unknown };
+  } catch (err) {
+    throw new BatonError('VALIDATION_FAILED', `HANDOFF_RULE_MODULES: cannot load ${file}: ${(err as Error).message}`, { file });
+  }
+  const register = typeof mod.register === 'function' ? mod.register : typeof mod.default === 'function' ? mod.default : undefined;
+  if (register === undefined) {
+    throw new BatonError('VALIDATION_FAILED', `HANDOFF_RULE_MODULES: ${file} exports no register(registry) function`, { file });
+  }
+  const before = new Set(registry.ruleNames());
+  (register as (r: RuleRegistry) => void)(registry);
+  const added = registry.ruleNames().filter((n) => !before.has(n));
+  logger.log(`custom handoff rules from ${file}: ${added.join(', ') || '(none)'}`);
 }

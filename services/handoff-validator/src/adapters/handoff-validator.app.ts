@@ -35,7 +35,9 @@ export const HANDOFF_RELAY = 'relay-handoff-validator';
 
 const silentLogger: MessagingLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
-export interface StartHandoffValidatorOptions extends Omit<HandoffValidatorConfig, 'httpHost' | 'handoffsDir' | 'artifactMaxBytes'> {
+export interface StartHandoffValidatorOptions extends Omit<HandoffValidatorConfig, 'httpHost' | 'handoffsDir' | 'artifactMaxBytes' | 'ruleModules'> {
+  /** Custom-rule plug-ins (`HANDOFF_RULE_MODULES`), each exporting `register(registry)`. */
+  readonly ruleModules?: readonly string[];
   /** Interface to bind HTTP to. Default all interfaces. */
   readonly httpHost?: string;
   /** The handoff specs: a directory (a path given here must exist), or rules already loaded (tests). */
@@ -96,7 +98,7 @@ export async function startHandoffValidator(options: StartHandoffValidatorOption
   const closeAll = (): Promise<void> => resources.closeAll();
 
   try {
-    const rules = options.rules ?? (await loadHandoffRules(options.handoffsDir, logger));
+    const rules = options.rules ?? (await loadHandoffRules(options.handoffsDir, logger, options.ruleModules ?? []));
 
     // One pool for the event store, the artifact store, the read models and the relay checkpoint; owned here.
     const pool = new Pool({ connectionString: options.databaseUrl, max: 20, application_name: 'handoff-validator' });

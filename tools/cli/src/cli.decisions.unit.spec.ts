@@ -2,7 +2,7 @@ import { BatonError } from '@baton/contracts';
 import { runCli } from './cli';
 import { humanActor } from './commands/approvals';
 import { fakeClient, fakeDeps } from './testing/fake-client';
-import { escalationView, replayView } from './testing/views';
+import { conflictView, escalationView, replayView } from './testing/views';
 
 describe('baton replay', () => {
   it('asks the scheduler to replay up to a position, and prints the state then as a stage table', async () => {
@@ -229,5 +229,217 @@ describe('baton escalations', () => {
     );
     expect(await runCli(['escalations', 'resolve', 'esc-1', '--resolution', 'resolved', '--reason', 'x'], deps)).toBe(1);
     expect(deps.io.err).toEqual(['baton: ILLEGAL_TRANSITION: escalation esc-1 is already resolved']);
+  });
+});
+
+describe('baton conflicts', () => {
+  const resolvedBy = (d: unknown, actor = { kind: 'human' as const, id: 'alice' }) => {
+    const data = d as { conflictId: string; resolution: 'reassign' | 'queue' | 'escalate'; reason: string; reassignTo?: string };
+    return conflictView({
+      conflictId: data.conflictId,
+      status: 'resolved',
+      needsDecision: false,
+      resolution: data.resolution,
+      resolvedBy: actor,
+      reason: data.reason,
+      reassignTo: data.reassignTo ?? null,
+      resolvedAt: '2026-11-22T10:00:00.000Z',
+    });
+  };
+
+  it('lists conflicts with every filter, as a table of kind, status, what is done about them, tasks, run, age and description', async () => {
+    const client = fakeClient({
+      'list-conflicts': () => ({
+        conflicts: [
+          conflictView(),
+          conflictView({
+            conflictId: 'files.t-5.1',
+            kind: 'file_overlap',
+            taskIds: ['t-5', 't-3', 't-4', 't-6'],
+            needsDecision: false,
+            description: 'task t-5 modifies files that in-flight tasks modify, so it is held until they end: src/api.ts',
+            detectedAt: '2026-11-22T09:59:30.000Z',
+          }),
+          conflictView({ conflictId: 'idle.t-7.2', kind: 'agent_idle_timeout', taskIds: ['t-7'], runId: null, autoResolution: null, needsDecision: false, description: 'agent MCT-BE-004 stopped answering' }),
+          conflictView({ conflictId: 'dup.t-8.ab12', kind: 'duplicate_task', taskIds: ['t-8'], status: 'resolved', resolution: 'reassign', reassignTo: 'MCT-BE-002', needsDecision: false, description: 'task t-8 was submitted again' }),
+        ],
+      }),
+    });
+    const deps = fakeDeps(client);
+    expect(await runCli(['conflicts', 'list', '--status', 'open', '--run', 'run-1', '--kind', 'dependency_clash', '--task', 't-2', '--limit', '5000'], deps)).toBe(0);
+    expect(client.calls).toEqual([{ kind: 'query', name: 'list-conflicts', data: { status: 'open', runId: 'run-1', kind: 'dependency_clash', taskId: 't-2', limit: 1000 } }]);
+    const out = deps.io.out.join('\n');
+    expect(out).toMatch(/ID\s+│ KIND\s+│ STATUS\s+│ RESOLUTION\s+│ TASKS\s+│ RUN\s+│ DETECTED │ DESCRIPTION/);
+    expect(out).toMatch(/│ dep\.t-2\.0\s+│ dependency_clash\s+│ open\s+│ needs decision\s+│ t-2, t-1\s+│ run-1 │ 3m ago\s+│ dependency t-1 failed, so task t-2 cannot start on its own:… │/);
+    expect(out).toMatch(/│ files\.t-5\.1\s+│ file_overlap\s+│ open\s+│ auto: queue\s+│ t-5, t-3, t-4 \+1 more │ run-1 │ 30s ago\s+│ task t-5 modifies files that in-flight tasks modify, so it … │/);
+    expect(out).toMatch(/│ idle\.t-7\.2\s+│ agent_idle_timeout │ open\s+│ needs decision\s+│ t-7\s+│\s+│ 3m ago\s+│ agent MCT-BE-004 stopped answering\s+│/);
+    expect(out).toMatch(/│ dup\.t-8\.ab12 │ duplicate_task\s+│ resolved │ reassign → MCT-BE-002 │ t-8\s+│ run-1 │/);
+    expect(deps.io.err).toEqual([]);
+  });
+
+  it('lists as one JSON document with --json, says when nothing matches, and rejects a bad status or kind before connecting', async () => {
+    const client = fakeClient({ 'list-conflicts': () => ({ conflicts: [conflictView()] }) });
+    const json = fakeDeps(client);
+    expect(await runCli(['--json', 'conflicts', 'list'], json)).toBe(0);
+    expect(client.calls[0]?.data).toEqual({ limit: 100 });
+    expect(json.io.out).toHaveLength(1);
+    expect(JSON.parse(json.io.out[0]!)).toEqual({ conflicts: [conflictView()] });
+    const human = fakeDeps(fakeClient({ 'list-conflicts': () => ({ conflicts: [] }) }));
+    expect(await runCli(['conflicts', 'list'], human)).toBe(0);
+    expect(human.io.out).toEqual(['No conflicts match.']);
+    const bad = fakeDeps(client);
+    expect(await runCli(['conflicts', 'list', '--status', 'closed'], bad)).toBe(1);
+    expect(bad.io.err.join('\n')).toContain("option '--status <status>' argument 'closed' is invalid. expected one of open, resolved");
+    expect(await runCli(['conflicts', 'list', '--kind', 'merge'], bad)).toBe(1);
+    expect(bad.io.err.join('\n')).toContain('expected one of duplicate_task, dependency_clash, file_overlap, agent_idle_timeout');
+    expect(await runCli(['conflicts', 'list', '--limit', '0'], bad)).toBe(1);
+    expect(bad.connectedTo).toEqual([]);
+  });
+
+  it('resolves with reassign to the agent named by --reassign-to, as the person named by --as', async () => {
+    const client = fakeClient({ 'resolve-conflict': (d) => resolvedBy(d) });
+    const deps = fakeDeps(client, { env: { BATON_USER: 'bob', USER: 'root' } });
+    expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'reassign', '--reassign-to', 'MCT-BE-002', '--reason', 'BE-002 has the context', '--as', 'alice'], deps)).toBe(0);
+    expect(client.calls).toEqual([
+      {
+        kind: 'command',
+        name: 'resolve-conflict',
+        data: { conflictId: 'dep.t-2.0', resolution: 'reassign', reason: 'BE-002 has the context', reassignTo: 'MCT-BE-002' },
+        actor: { kind: 'human', id: 'alice' },
+      },
+    ]);
+    expect(deps.io.out).toEqual(['conflict dep.t-2.0 (dependency_clash) resolved: reassign to MCT-BE-002 by human:alice']);
+  });
+
+  it('resolves with queue or escalate (no --reassign-to) as $BATON_USER, else $USER, else "human"; --json prints the reply', async () => {
+    const client = fakeClient({ 'resolve-conflict': (d) => resolvedBy(d, { kind: 'human', id: 'bob' }) });
+    const queued = fakeDeps(client, { env: { BATON_USER: 'bob', USER: 'root' } });
+    expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'queue', '--reason', 'wait for t-1 to be retried'], queued)).toBe(0);
+    expect(queued.io.out).toEqual(['conflict dep.t-2.0 (dependency_clash) resolved: queue by human:bob']);
+    expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'escalate', '--reason', 'needs product'], fakeDeps(client, { env: { USER: 'root' } }))).toBe(0);
+    const json = fakeDeps(client, { env: {} });
+    expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'escalate', '--reason', 'needs product', '--json'], json)).toBe(0);
+    expect(client.calls.map((c) => c.actor)).toEqual([
+      { kind: 'human', id: 'bob' },
+      { kind: 'human', id: 'root' },
+      { kind: 'human', id: 'human' },
+    ]);
+    expect(client.calls.map((c) => c.data)).toEqual([
+      { conflictId: 'dep.t-2.0', resolution: 'queue', reason: 'wait for t-1 to be retried' },
+      { conflictId: 'dep.t-2.0', resolution: 'escalate', reason: 'needs product' },
+      { conflictId: 'dep.t-2.0', resolution: 'escalate', reason: 'needs product' },
+    ]);
+    expect(json.io.out).toHaveLength(1);
+    expect(JSON.parse(json.io.out[0]!)).toEqual(resolvedBy({ conflictId: 'dep.t-2.0', resolution: 'escalate', reason: 'needs product' }, { kind: 'human', id: 'bob' }));
+  });
+
+  it('needs --resolution (one of three) and --reason; --reassign-to is required with reassign and refused otherwise; usage errors exit 1 without connecting', async () => {
+    const client = fakeClient({});
+    const deps = fakeDeps(client);
+    expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--reason', 'x'], deps)).toBe(1);
+    expect(deps.io.err.join('\n')).toContain("required option '--resolution <resolution>' not specified");
+    expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'queue'], deps)).toBe(1);
+    expect(deps.io.err.join('\n')).toContain("required option '--reason <text>' not specified");
+    expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'queue', '--reason', '  '], deps)).toBe(1);
+    expect(deps.io.err.join('\n')).toContain('expected a non-empty reason');
+    expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'ignore', '--reason', 'x'], deps)).toBe(1);
+    expect(deps.io.err.join('\n')).toContain('expected one of reassign, queue, escalate');
+    expect(await runCli(['conflicts', 'resolve', '--resolution', 'queue', '--reason', 'x'], deps)).toBe(1);
+    expect(deps.io.err.join('\n')).toContain("missing required argument 'conflictId'");
+    expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'reassign', '--reason', 'x'], deps)).toBe(1);
+    expect(deps.io.err.at(-1)).toBe('baton: --resolution reassign needs --reassign-to <agentId>');
+    expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'queue', '--reason', 'x', '--reassign-to', 'MCT-BE-002'], deps)).toBe(1);
+    expect(deps.io.err.at(-1)).toBe('baton: --reassign-to goes with --resolution reassign');
+    expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'escalate', '--reason', 'x', '--reassign-to', 'MCT-BE-002'], deps)).toBe(1);
+    expect(deps.io.err.at(-1)).toBe('baton: --reassign-to goes with --resolution reassign');
+    expect(deps.connectedTo).toEqual([]);
+    expect(client.calls).toEqual([]);
+  });
+
+  it('prints the scheduler’s refusal (ILLEGAL_TRANSITION, NOT_FOUND) with exit 1, and exit 2 when no scheduler answers', async () => {
+    const refused = fakeDeps(
+      fakeClient({
+        'resolve-conflict': () => {
+          throw new BatonError('ILLEGAL_TRANSITION', 'conflict dep.t-2.0 is already resolved');
+        },
+        'list-conflicts': () => {
+          throw new BatonError('NOT_FOUND', 'nothing here');
+        },
+      }),
+    );
+    expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'queue', '--reason', 'x'], refused)).toBe(1);
+    expect(refused.io.err).toEqual(['baton: ILLEGAL_TRANSITION: conflict dep.t-2.0 is already resolved']);
+    expect(await runCli(['conflicts', 'list'], refused)).toBe(1);
+    expect(refused.io.err.at(-1)).toBe('baton: NOT_FOUND: nothing here');
+    const down = fakeDeps(
+      fakeClient({
+        'list-conflicts': () => {
+          throw new BatonError('UNAVAILABLE', 'no service is answering', { subject: 'baton.qry.scheduler.list-conflicts' });
+        },
+      }),
+    );
+    expect(await runCli(['conflicts', 'list'], down)).toBe(2);
+    expect(down.io.err).toEqual(['baton: cannot reach the scheduler at nats://127.0.0.1:4222 (no responders). Is Baton running? Start it with: npm start']);
+  });
+});
+
+describe('baton tasks reassign', () => {
+  const reassigned = (d: unknown) => ({ taskId: (d as { taskId: string }).taskId, status: 'assigned', leaseEpoch: 2, revision: 7 });
+
+  it('reassigns a task to --to with the reason, as the person named by --as, and says where the task is', async () => {
+    const client = fakeClient({ 'reassign-task': reassigned });
+    const deps = fakeDeps(client, { env: { BATON_USER: 'bob' } });
+    expect(await runCli(['tasks', 'reassign', 't-1', '--to', 'MCT-BE-002', '--reason', 'BE-001 is overloaded', '--as', 'alice'], deps)).toBe(0);
+    expect(client.calls).toEqual([
+      { kind: 'command', name: 'reassign-task', data: { taskId: 't-1', toAgentId: 'MCT-BE-002', reason: 'BE-001 is overloaded' }, actor: { kind: 'human', id: 'alice' } },
+    ]);
+    expect(deps.io.out).toEqual(['task t-1 reassigned to MCT-BE-002 (assigned, lease epoch 2)']);
+  });
+
+  it('takes the actor from $BATON_USER, else $USER, else "human"; --json prints the reply', async () => {
+    const client = fakeClient({ 'reassign-task': reassigned });
+    const args = ['tasks', 'reassign', 't-1', '--to', 'MCT-BE-002', '--reason', 'x'];
+    expect(await runCli(args, fakeDeps(client, { env: { BATON_USER: 'bob', USER: 'root' } }))).toBe(0);
+    expect(await runCli(args, fakeDeps(client, { env: { USER: 'root' } }))).toBe(0);
+    const json = fakeDeps(client, { env: {} });
+    expect(await runCli([...args, '--json'], json)).toBe(0);
+    expect(client.calls.map((c) => c.actor)).toEqual([
+      { kind: 'human', id: 'bob' },
+      { kind: 'human', id: 'root' },
+      { kind: 'human', id: 'human' },
+    ]);
+    expect(json.io.out.map((l) => JSON.parse(l) as unknown)).toEqual([{ taskId: 't-1', status: 'assigned', leaseEpoch: 2, revision: 7 }]);
+  });
+
+  it('needs --to and --reason (not blank) and the task id; usage errors exit 1 without connecting', async () => {
+    const client = fakeClient({});
+    const deps = fakeDeps(client);
+    expect(await runCli(['tasks', 'reassign', 't-1', '--reason', 'x'], deps)).toBe(1);
+    expect(deps.io.err.join('\n')).toContain("required option '--to <agentId>' not specified");
+    expect(await runCli(['tasks', 'reassign', 't-1', '--to', 'MCT-BE-002'], deps)).toBe(1);
+    expect(deps.io.err.join('\n')).toContain("required option '--reason <text>' not specified");
+    expect(await runCli(['tasks', 'reassign', 't-1', '--to', 'MCT-BE-002', '--reason', ' '], deps)).toBe(1);
+    expect(deps.io.err.join('\n')).toContain('expected a non-empty reason');
+    expect(await runCli(['tasks', 'reassign', 't-1', '--to', ' ', '--reason', 'x'], deps)).toBe(1);
+    expect(deps.io.err.join('\n')).toContain('expected a name of 1 to 200 characters');
+    expect(await runCli(['tasks', 'reassign', '--to', 'MCT-BE-002', '--reason', 'x'], deps)).toBe(1);
+    expect(deps.io.err.join('\n')).toContain("missing required argument 'taskId'");
+    expect(deps.connectedTo).toEqual([]);
+    expect(client.calls).toEqual([]);
+  });
+
+  it('prints the scheduler’s refusal (FORBIDDEN, ILLEGAL_TRANSITION) with exit 1', async () => {
+    const deps = fakeDeps(
+      fakeClient({
+        'reassign-task': (d) => {
+          if ((d as { taskId: string }).taskId === 't-done') throw new BatonError('ILLEGAL_TRANSITION', 'task t-done is completed; it cannot be reassigned');
+          throw new BatonError('FORBIDDEN', 'agent MCT-BE-002 is offline');
+        },
+      }),
+    );
+    expect(await runCli(['tasks', 'reassign', 't-1', '--to', 'MCT-BE-002', '--reason', 'x'], deps)).toBe(1);
+    expect(await runCli(['tasks', 'reassign', 't-done', '--to', 'MCT-BE-002', '--reason', 'x'], deps)).toBe(1);
+    expect(deps.io.err).toEqual(['baton: FORBIDDEN: agent MCT-BE-002 is offline', 'baton: ILLEGAL_TRANSITION: task t-done is completed; it cannot be reassigned']);
+    expect(deps.io.out).toEqual([]);
   });
 });

@@ -9,12 +9,16 @@ import { canConnect, testNatsUrl, waitFor } from '@baton/testing';
 import {
   ApproveStage,
   GetEscalation,
+  ListConflicts,
   ListEscalations,
   parseCommand,
   parseQuery,
+  ReassignTask,
   RejectStage,
   ReplayRun,
+  ResolveConflict,
   ResolveEscalation,
+  type ConflictView,
   type EscalationView,
   type WorkflowResultView,
 } from '@baton/contracts';
@@ -121,6 +125,16 @@ describe('baton binary (int)', () => {
     expect(json.code).toBe(2);
     expect(json.stdout).toBe('');
     expect(json.stderr).toContain(START_HINT);
+  });
+
+  it('exits 2 for conflicts and task reassignment too when no scheduler answers', async () => {
+    const conflicts = await baton(['conflicts', 'list', '--nats', natsUrl]);
+    expect(conflicts.code).toBe(2);
+    expect(conflicts.stderr.trim()).toBe(`baton: cannot reach the scheduler at ${natsUrl} (no responders). ${START_HINT}`);
+
+    const reassign = await baton(['tasks', 'reassign', 't-1', '--to', 'MCT-BE-002', '--reason', 'x', '--nats', natsUrl]);
+    expect(reassign.code).toBe(2);
+    expect(reassign.stderr.trim()).toBe(`baton: cannot reach the scheduler at ${natsUrl} (no responders). ${START_HINT}`);
   });
 
   it('exits 2 and asks whether Baton is running when NATS itself is down', async () => {
@@ -261,7 +275,7 @@ describe('baton binary (int)', () => {
       expect(r.stdout).toContain('failed (see below)');
     });
   });
-  describe('approve, reject, replay and escalations against plain nats.js responders on the wire (stand-ins for the scheduler and escalation services)', () => {
+  describe('approve, reject, replay, escalations, conflicts and task reassignment against plain nats.js responders on the wire (stand-ins for the scheduler and escalation services)', () => {
     let nc: NatsConnection;
     /** Raw request bodies by subject, as the services would receive them. */
     const received = new Map<string, unknown[]>();
@@ -286,6 +300,24 @@ describe('baton binary (int)', () => {
       resolvedBy: null,
       resolutionReason: null,
       resolvedAt: null,
+    };
+    const conflict: ConflictView = {
+      conflictId: 'dep.t-int-2.0',
+      kind: 'dependency_clash',
+      taskIds: ['t-int-2', 't-int-1'],
+      agentId: 'MCT-BE-001',
+      runId: 'run-int-2',
+      description: 'dependency t-int-1 failed, so task t-int-2 cannot start',
+      status: 'open',
+      resolution: null,
+      detectedAt: new Date().toISOString(),
+      resolvedAt: null,
+      autoResolution: 'queue',
+      needsDecision: true,
+      details: { dependsOn: ['t-int-1'] },
+      resolvedBy: null,
+      reason: null,
+      reassignTo: null,
     };
 
     function record(msg: Msg): void {
@@ -361,6 +393,49 @@ describe('baton binary (int)', () => {
           );
         },
       });
+      nc.subscribe(ListConflicts.subject, {
+        callback: (_e, msg) => {
+          record(msg);
+          parseQuery(ListConflicts, msg.data);
+          msg.respond(JSON.stringify({ ok: true, data: { conflicts: [conflict] } }));
+        },
+      });
+      nc.subscribe(ResolveConflict.subject, {
+        callback: (_e, msg) => {
+          record(msg);
+          const cmd = parseCommand(ResolveConflict, msg.data);
+          if (cmd.data.conflictId !== conflict.conflictId) {
+            msg.respond(JSON.stringify({ ok: false, error: { code: 'NOT_FOUND', message: `conflict ${cmd.data.conflictId} was not found` } }));
+            return;
+          }
+          msg.respond(
+            JSON.stringify({
+              ok: true,
+              data: {
+                ...conflict,
+                status: 'resolved',
+                needsDecision: false,
+                resolution: cmd.data.resolution,
+                resolvedBy: cmd.actor ?? null,
+                reason: cmd.data.reason,
+                reassignTo: cmd.data.reassignTo ?? null,
+                resolvedAt: new Date().toISOString(),
+              },
+            }),
+          );
+        },
+      });
+      nc.subscribe(ReassignTask.subject, {
+        callback: (_e, msg) => {
+          record(msg);
+          const cmd = parseCommand(ReassignTask, msg.data);
+          if (cmd.data.toAgentId === 'MCT-OFFLINE') {
+            msg.respond(JSON.stringify({ ok: false, error: { code: 'FORBIDDEN', message: `agent ${cmd.data.toAgentId} is offline` } }));
+            return;
+          }
+          msg.respond(JSON.stringify({ ok: true, data: { taskId: cmd.data.taskId, status: 'assigned', leaseEpoch: 2, revision: 5 } }));
+        },
+      });
       await nc.flush();
     });
 
@@ -411,7 +486,7 @@ describe('baton binary (int)', () => {
       const list = await baton(['escalations', 'list', '--status', 'open', '--level', '3', '--nats', natsUrl]);
       expect(list.code).toBe(0);
       expect(received.get(ListEscalations.subject)?.[0]).toEqual({ schemaVersion: 1, data: { status: 'open', level: 3, limit: 100 } });
-      expect(list.stdout).toMatch(/│ esc-int-1 │ L3\s+│ human:oncall │ repeated_rejections │ open\s+│ run-int-2\/review\/- │ review rejected 3 times │ \d+s ago │/);
+      expect(list.stdout).toMatch(/│ esc-int-1 │ L3\s+│ human:oncall │ repeated_rejections │ open\s+│ run-int-2\/review\/- │ review rejected 3 times │ \d+[sm] ago │/);
 
       const show = await baton(['escalations', 'show', 'esc-int-1', '--nats', natsUrl]);
       expect(show.code).toBe(0);
@@ -426,6 +501,72 @@ describe('baton binary (int)', () => {
         data: { escalationId: 'esc-int-1', resolution: 'exception_granted', reason: 'ship it' },
       });
       expect(JSON.parse(resolve.stdout)).toMatchObject({ escalationId: 'esc-int-1', status: 'resolved', resolution: 'exception_granted', resolvedBy: { kind: 'human', id: 'carol' } });
+    });
+
+    it('conflicts list sends the filters and prints the table, or the reply with --json', async () => {
+      const list = await baton(['conflicts', 'list', '--status', 'open', '--kind', 'dependency_clash', '--run', 'run-int-2', '--task', 't-int-2', '--nats', natsUrl]);
+      expect(list.stderr).toBe('');
+      expect(list.code).toBe(0);
+      expect(received.get(ListConflicts.subject)?.[0]).toEqual({ schemaVersion: 1, data: { status: 'open', runId: 'run-int-2', kind: 'dependency_clash', taskId: 't-int-2', limit: 100 } });
+      expect(list.stdout).toMatch(/│ dep\.t-int-2\.0 │ dependency_clash │ open\s+│ needs decision │ t-int-2, t-int-1 │ run-int-2 │ \d+[sm] ago\s+│ dependency t-int-1 failed, so task t-int-2 cannot start │/);
+
+      const json = await baton(['--json', 'conflicts', 'list', '--nats', natsUrl]);
+      expect(json.code).toBe(0);
+      expect(JSON.parse(json.stdout)).toEqual({ conflicts: [conflict] });
+    });
+
+    it('conflicts resolve carries the human actor, the resolution, the reason and the agent a reassign goes to', async () => {
+      const resolve = await baton(['conflicts', 'resolve', 'dep.t-int-2.0', '--resolution', 'reassign', '--reassign-to', 'MCT-BE-002', '--reason', 'BE-002 has the context', '--as', 'alice', '--nats', natsUrl], {
+        BATON_USER: 'bob',
+      });
+      expect(resolve.stderr).toBe('');
+      expect(resolve.code).toBe(0);
+      expect(resolve.stdout.trim()).toBe('conflict dep.t-int-2.0 (dependency_clash) resolved: reassign to MCT-BE-002 by human:alice');
+      expect(received.get(ResolveConflict.subject)?.[0]).toEqual({
+        commandId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        schemaVersion: 1,
+        actor: { kind: 'human', id: 'alice' },
+        data: { conflictId: 'dep.t-int-2.0', resolution: 'reassign', reason: 'BE-002 has the context', reassignTo: 'MCT-BE-002' },
+      });
+
+      const queue = await baton(['conflicts', 'resolve', 'dep.t-int-2.0', '--resolution', 'queue', '--reason', 'wait for the retry', '--nats', natsUrl], { BATON_USER: '', USER: 'carol' });
+      expect(queue.code).toBe(0);
+      expect(queue.stdout.trim()).toBe('conflict dep.t-int-2.0 (dependency_clash) resolved: queue by human:carol');
+      expect(received.get(ResolveConflict.subject)?.[1]).toMatchObject({ actor: { kind: 'human', id: 'carol' }, data: { conflictId: 'dep.t-int-2.0', resolution: 'queue', reason: 'wait for the retry' } });
+      expect((received.get(ResolveConflict.subject)?.[1] as { data: object }).data).not.toHaveProperty('reassignTo');
+    });
+
+    it('conflicts resolve prints an error reply with exit 1, and refuses reassign without --reassign-to before sending', async () => {
+      const missing = await baton(['conflicts', 'resolve', 'nope', '--resolution', 'escalate', '--reason', 'x', '--nats', natsUrl]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr.trim()).toBe('baton: NOT_FOUND: conflict nope was not found');
+
+      const usage = await baton(['conflicts', 'resolve', 'dep.t-int-2.0', '--resolution', 'reassign', '--reason', 'x', '--nats', natsUrl]);
+      expect(usage.code).toBe(1);
+      expect(usage.stderr.trim()).toBe('baton: --resolution reassign needs --reassign-to <agentId>');
+      expect(received.get(ResolveConflict.subject)).toHaveLength(3);
+    });
+
+    it('tasks reassign sends the task, the agent and the reason with the human actor, and prints a refusal with exit 1', async () => {
+      const r = await baton(['tasks', 'reassign', 't-int-2', '--to', 'MCT-BE-002', '--reason', 'BE-001 is overloaded', '--nats', natsUrl], { BATON_USER: 'dave' });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toBe('task t-int-2 reassigned to MCT-BE-002 (assigned, lease epoch 2)');
+      expect(received.get(ReassignTask.subject)?.[0]).toEqual({
+        commandId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        schemaVersion: 1,
+        actor: { kind: 'human', id: 'dave' },
+        data: { taskId: 't-int-2', toAgentId: 'MCT-BE-002', reason: 'BE-001 is overloaded' },
+      });
+
+      const json = await baton(['--json', 'tasks', 'reassign', 't-int-2', '--to', 'MCT-BE-003', '--reason', 'x', '--as', 'erin', '--nats', natsUrl]);
+      expect(json.code).toBe(0);
+      expect(JSON.parse(json.stdout)).toEqual({ taskId: 't-int-2', status: 'assigned', leaseEpoch: 2, revision: 5 });
+      expect(received.get(ReassignTask.subject)?.[1]).toMatchObject({ actor: { kind: 'human', id: 'erin' } });
+
+      const refused = await baton(['tasks', 'reassign', 't-int-2', '--to', 'MCT-OFFLINE', '--reason', 'x', '--nats', natsUrl]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr.trim()).toBe('baton: FORBIDDEN: agent MCT-OFFLINE is offline');
     });
   });
 });

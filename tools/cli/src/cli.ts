@@ -3,6 +3,7 @@ import { parsePositiveInt } from './args';
 import { registerAgentCommands } from './commands/agents';
 import { registerApprovalCommands } from './commands/approvals';
 import { registerAuditCommands } from './commands/audit';
+import { registerConflictCommands } from './commands/conflicts';
 import { registerEscalationCommands } from './commands/escalations';
 import { registerReplayCommand } from './commands/replay';
 import { registerRunCommands } from './commands/runs';
@@ -15,7 +16,7 @@ import { describeFailure, ExitCode } from './failure';
 /** Builds the `baton` program on a context; the commands reach Baton only through it. */
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('baton')
-    .description('Baton control plane: workflows, runs, approvals, escalations, agents, tasks and work items over NATS; replay and audit runs from their events')
+    .description('Baton control plane: workflows, runs, approvals, escalations, conflicts, agents, tasks and work items over NATS; replay and audit runs from their events')
     .addOption(new Option('--nats <url>', 'NATS server (default: $NATS_URL or nats://127.0.0.1:4222)'))
     .option('--json', 'print one JSON document instead of tables')
     .addOption(new Option('--request-timeout <ms>', 'how long to wait for each reply').argParser(parsePositiveInt).default(5000))
@@ -32,6 +33,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerWorkItemCommands(program, ctx);
   registerApprovalCommands(program, ctx);
   registerEscalationCommands(program, ctx);
+  registerConflictCommands(program, ctx);
   registerReplayCommand(program, ctx);
   registerAuditCommands(program, ctx);
   // Sub-commands report their errors like the root does, and never exit the process themselves.

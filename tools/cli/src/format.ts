@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import type {
   Actor,
   AgentDetailView,
+  ConflictView,
   DataOf,
   EscalationView,
   ReplayRun,
@@ -457,4 +458,42 @@ export function formatEscalation(e: EscalationView, now: Date, paint: Paint = pl
     paint,
   );
   return [format, details].join('\n');
+}
+
+/**
+ * What is done about a conflict: the resolution once resolved (`reassign → MCT-BE-002`); while
+ * open, what the scheduler does on its own (`auto: queue`), or `needs decision` when it waits for
+ * a person (no auto-resolution, or one that can no longer apply).
+ */
+export function conflictHandling(c: ConflictView, paint: Paint = plain): string {
+  if (c.status === 'resolved') {
+    const what = c.resolution ?? '-';
+    return c.reassignTo === null ? what : `${what} → ${c.reassignTo}`;
+  }
+  if (c.needsDecision || c.autoResolution === null) return paint('needs decision', 'busy');
+  return paint(`auto: ${c.autoResolution}`, 'muted');
+}
+
+/** Up to three task ids, then how many more. */
+function taskList(taskIds: readonly string[]): string {
+  return taskIds.length > 3 ? `${taskIds.slice(0, 3).join(', ')} +${taskIds.length - 3} more` : taskIds.join(', ');
+}
+
+/** `conflicts list`. */
+export function formatConflicts(list: readonly ConflictView[], now: Date, paint: Paint = plain): string {
+  if (list.length === 0) return 'No conflicts match.';
+  return table(
+    ['ID', 'KIND', 'STATUS', 'RESOLUTION', 'TASKS', 'RUN', 'DETECTED', 'DESCRIPTION'],
+    list.map((c) => [
+      c.conflictId,
+      c.kind,
+      status(c.status, paint),
+      conflictHandling(c, paint),
+      taskList(c.taskIds),
+      c.runId ?? '',
+      formatAge(c.detectedAt, now),
+      oneLine(c.description, 60),
+    ]),
+    paint,
+  );
 }

@@ -1,9 +1,11 @@
 import {
   ansi,
+  conflictHandling,
   formatAge,
   formatAgentHealth,
   formatAgents,
   formatAgentsHealth,
+  formatConflicts,
   formatDuration,
   formatRunResult,
   formatRuns,
@@ -17,7 +19,7 @@ import {
   stageRunNumber,
   toneOf,
 } from './format';
-import { agentView, runView, stepView, taskView } from './testing/views';
+import { agentView, conflictView, runView, stepView, taskView } from './testing/views';
 
 const NOW = new Date('2026-11-22T10:00:00.000Z');
 const ESC = String.fromCharCode(27);
@@ -223,5 +225,29 @@ describe('progressLines (execute --wait)', () => {
     expect(progressLines(paused, resumed, 2500)).toEqual(['[00:02.5] run is running']);
     const cancelled = runView([stepView('a', 'running')], { state: 'cancelled', status: 'failure', error: 'cancelled by ops' });
     expect(progressLines(paused, cancelled, 3000)).toEqual(['[00:03.0] run run-1 ended: cancelled (0 succeeded, 0 failed, 0 skipped of 1): cancelled by ops']);
+  });
+});
+
+describe('conflicts', () => {
+  it('says what is done about a conflict: the resolution once resolved, else the auto-resolution, else that it needs a decision', () => {
+    expect(conflictHandling(conflictView({ needsDecision: false, autoResolution: 'queue' }))).toBe('auto: queue');
+    // An auto-resolution that can no longer apply, and none at all, both wait for a person.
+    expect(conflictHandling(conflictView({ needsDecision: true, autoResolution: 'queue' }))).toBe('needs decision');
+    expect(conflictHandling(conflictView({ needsDecision: false, autoResolution: null }))).toBe('needs decision');
+    expect(conflictHandling(conflictView({ status: 'resolved', resolution: 'escalate', needsDecision: false }))).toBe('escalate');
+    expect(conflictHandling(conflictView({ status: 'resolved', resolution: 'reassign', reassignTo: 'MCT-BE-002' }))).toBe('reassign → MCT-BE-002');
+    expect(conflictHandling(conflictView(), ansi)).toBe(`${ESC}[33mneeds decision${ESC}[39m`);
+  });
+
+  it('lists conflicts one line each, with a short description and at most three task ids', () => {
+    const text = formatConflicts(
+      [conflictView({ taskIds: ['t-1', 't-2', 't-3', 't-4', 't-5'], description: 'two\nlines  of text', detectedAt: '2026-11-22T08:00:00.000Z' })],
+      NOW,
+    );
+    expect(rows(text)).toEqual([
+      ['ID', 'KIND', 'STATUS', 'RESOLUTION', 'TASKS', 'RUN', 'DETECTED', 'DESCRIPTION'],
+      ['dep.t-2.0', 'dependency_clash', 'open', 'needs decision', 't-1, t-2, t-3 +2 more', 'run-1', '2h ago', 'two lines of text'],
+    ]);
+    expect(formatConflicts([], NOW)).toBe('No conflicts match.');
   });
 });

@@ -1,8 +1,9 @@
 import { Option, type Command } from '@commander-js/extra-typings';
-import { ListTasks, TaskStatus } from '@baton/contracts';
-import { oneOf, parsePositiveInt } from '../args';
+import { ListTasks, ReassignTask, TaskStatus } from '@baton/contracts';
+import { oneOf, parseName, parsePositiveInt, parseReason } from '../args';
 import type { CliContext } from '../context';
-import { formatTasks } from '../format';
+import { formatTasks, toneOf } from '../format';
+import { asOption, humanActor } from './approvals';
 
 export function registerTaskCommands(program: Command, ctx: CliContext): void {
   const tasks = program.command('tasks').description('tasks the scheduler queues and assigns');
@@ -22,5 +23,18 @@ export function registerTaskCommands(program: Command, ctx: CliContext): void {
         ...(opts.agent === undefined ? {} : { agentId: opts.agent }),
       });
       ctx.emit({ tasks: list }, () => formatTasks(list, ctx.now(), ctx.paint));
+    });
+
+  tasks
+    .command('reassign')
+    .description('hand a task to another agent (reassign-task): it is released from its holder, if any, and assigned to --to; you are recorded as who did it')
+    .argument('<taskId>', 'task id')
+    .addOption(new Option('--to <agentId>', 'the agent that takes the task (registered and online)').argParser(parseName).makeOptionMandatory())
+    .addOption(new Option('--reason <text>', 'why (kept in the task history)').argParser(parseReason).makeOptionMandatory())
+    .addOption(asOption())
+    .action(async (taskId, opts) => {
+      const actor = humanActor(ctx.deps.env, opts.as);
+      const reply = await (await ctx.client()).command(ReassignTask, { taskId, toAgentId: opts.to, reason: opts.reason }, { commandId: ctx.newId(), actor });
+      ctx.emit(reply, () => `task ${reply.taskId} reassigned to ${opts.to} (${ctx.paint(reply.status, toneOf(reply.status))}, lease epoch ${reply.leaseEpoch})`);
     });
 }

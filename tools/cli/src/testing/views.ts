@@ -1,4 +1,4 @@
-import type { AgentDetailView, EscalationView, TaskView, WorkflowResultView, WorkflowStepView } from '@baton/contracts';
+import type { AgentDetailView, ConflictView, EscalationView, TaskView, WorkflowResultView, WorkflowStepView } from '@baton/contracts';
 import type { ReplayView } from '../format';
 
 /** Reply-shaped test data, valid against the contracts' schemas. */
@@ -115,6 +115,28 @@ export function replayView(over: Partial<ReplayView> = {}): ReplayView {
       { stageId: 'requirements', status: 'completed', iteration: 1, runs: 1, outcome: null, rejections: 0, awaiting: null, tasks: [{ key: 'requirements', taskId: 't-1', status: 'succeeded', agentId: 'MCT-PM-001' }] },
       { stageId: 'review', status: 'awaiting_approval', iteration: 1, runs: 0, outcome: null, rejections: 1, awaiting: 'human approval', tasks: [] },
     ],
+    ...over,
+  };
+}
+
+export function conflictView(over: Partial<ConflictView> = {}): ConflictView {
+  return {
+    conflictId: 'dep.t-2.0',
+    kind: 'dependency_clash',
+    taskIds: ['t-2', 't-1'],
+    agentId: 'MCT-BE-001',
+    runId: 'run-1',
+    description: 'dependency t-1 failed, so task t-2 cannot start on its own: reassign it, queue it (keep holding) or escalate',
+    status: 'open',
+    resolution: null,
+    detectedAt: '2026-11-22T09:57:00.000Z',
+    resolvedAt: null,
+    autoResolution: 'queue',
+    needsDecision: true,
+    details: { dependsOn: ['t-1'] },
+    resolvedBy: null,
+    reason: null,
+    reassignTo: null,
     ...over,
   };
 }

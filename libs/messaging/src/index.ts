@@ -1,7 +1,8 @@
 /**
  * `@baton/messaging`: NATS connections, request/reply for Nest handlers with plain JSON on
  * the wire, the Baton client, trace propagation in NATS headers, JetStream streams,
- * publisher, durable consumers with dead-lettering and inbox dedupe, and the event relay.
+ * publisher, durable consumers with dead-lettering and inbox dedupe, the event relay, the
+ * NATS and relay readiness checks, and the service host the composition roots start on.
  */
 export { connectNats, type ConnectNatsOptions, type ManagedNatsConnection } from './nats-connection';
 export { NatsModule, NATS_CONNECTION, MANAGED_NATS_CONNECTION } from './nats.module';
@@ -26,3 +27,14 @@ export {
 export { PostgresInboxStore, sqlIdentifier, type InboxStore, type PostgresInboxStoreOptions, type Queryable } from './inbox.store';
 export { PostgresCheckpointStore, type CheckpointStore, type PostgresCheckpointStoreOptions } from './checkpoint.store';
 export { EventRelay, type EventRelayOptions, type RelayLag } from './event.relay';
+export { natsReadiness, relayReadiness } from './readiness';
+export {
+  ServiceHost,
+  silentMessagingLogger,
+  startServiceHost,
+  type HostedService,
+  type HostedServiceOptions,
+  type ListeningService,
+  type ServiceHostOptions,
+  type ServiceHttpOptions,
+} from './service-host';

@@ -15,3 +15,4 @@ export {
   type ProjectionState,
 } from './projection-runner';
 export { isAfterCheckpoint, matchesFilter, ageMs, laterOf, positionFromColumns, type ProjectionFilter } from './projection-checkpoint';
+export { postgresReadiness, projectionReadiness } from './readiness';

@@ -109,3 +109,40 @@ export function runMain(service: string, main: (logger: Logger) => Promise<unkno
   process.on('unhandledRejection', die('unhandled rejection'));
   main(logger).catch(die('start-up failed'));
 }
+
+/** What {@link runService} stops: a started service with its own `close()`. */
+export interface ClosableService {
+  close(): Promise<void>;
+}
+
+/**
+ * Runs a service's `main` with {@link runMain} (logger, fatal start-up errors), then closes the
+ * service `start` returns on the first SIGTERM/SIGINT and exits 0 (1 if closing fails).
+ *
+ * @example
+ * runService('scheduler', async (logger) => {
+ *   const scheduler = await startScheduler({ ...readSchedulerConfig(), logger: new PinoNestLogger(logger) });
+ *   logger.info({ http: scheduler.httpUrl }, 'scheduler ready');
+ *   return scheduler;
+ * });
+ */
+export function runService(service: string, start: (logger: Logger) => Promise<ClosableService>): void {
+  runMain(service, async (logger) => {
+    const running = await start(logger);
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      running.close().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}

@@ -223,20 +223,12 @@ describe('agent-registry (real NATS + Postgres, in-process Nest app)', () => {
   it('answers /health/live and /health/ready', async () => {
     const live = await fetch(`${registry.httpUrl}/health/live`);
     expect(live.status).toBe(200);
-    expect(await live.json()).toEqual({ status: 'ok' });
+    expect(await live.json()).toEqual({ status: 'ok', uptimeSeconds: expect.any(Number) });
 
     await registry.projection.waitUntilCaughtUp();
     const ready = await fetch(`${registry.httpUrl}/health/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({
-      status: 'ok',
-      details: {
-        nats: { status: 'up' },
-        postgres: { status: 'up' },
-        'projection:agents': { status: 'up' },
-        relay: { status: 'up' },
-      },
-    });
+    expect(await ready.json()).toEqual({ status: 'ok', checks: { nats: 'up', postgres: 'up', 'projection:agents': 'up', relay: 'up' }, failing: [] });
   });
 
   it('/health/ready is 503 while the projection is stopped', async () => {
@@ -244,7 +236,7 @@ describe('agent-registry (real NATS + Postgres, in-process Nest app)', () => {
     try {
       const ready = await fetch(`${registry.httpUrl}/health/ready`);
       expect(ready.status).toBe(503);
-      expect(await ready.json()).toMatchObject({ status: 'error', error: { 'projection:agents': { status: 'down' } } });
+      expect(await ready.json()).toMatchObject({ status: 'unavailable', checks: { 'projection:agents': 'down' }, failing: ['projection:agents'] });
     } finally {
       await registry.projection.start();
     }

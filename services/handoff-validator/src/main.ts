@@ -3,31 +3,17 @@
 // relay), serves HTTP (health and metrics) on HTTP_PORT (default 3103) and shuts down cleanly on
 // SIGTERM/SIGINT.
 import 'reflect-metadata';
-import { PinoNestLogger, runMain } from '@baton/telemetry';
+import { PinoNestLogger, runService } from '@baton/telemetry';
 import packageJson from '../package.json';
 import { startHandoffValidator } from './adapters/handoff-validator.app';
 import { readHandoffValidatorConfig } from './config';
 
-runMain('handoff-validator', async (logger) => {
+runService('handoff-validator', async (logger) => {
   const config = readHandoffValidatorConfig();
   const validator = await startHandoffValidator({ ...config, version: packageJson.version, logger: new PinoNestLogger(logger) });
   logger.info(
     { http: validator.httpUrl, specs: validator.rules.catalog.specs.map((s) => s.id), handoffsDir: config.handoffsDir.path, artifactMaxBytes: config.artifactMaxBytes },
     'handoff-validator ready',
   );
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    validator.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  return validator;
 });

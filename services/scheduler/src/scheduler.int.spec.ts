@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import {
   CancelTask,
   CompleteTask,
@@ -16,9 +16,10 @@ import {
 } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
-import { startScheduler, type SchedulerApp } from './adapters/scheduler.app';
+import type { SchedulerApp } from './adapters/scheduler.app';
 import { FakeAgentRegistry } from './testing/agent-events';
 import { RawNatsAgent } from './testing/raw-nats-agent';
+import { connectTestClient, startTestScheduler } from './testing/test-scheduler';
 
 describe('scheduler task engine (real NATS + Postgres, in-process)', () => {
   let tdb: TestDatabase;
@@ -32,23 +33,8 @@ describe('scheduler task engine (real NATS + Postgres, in-process)', () => {
 
   beforeAll(async () => {
     tdb = await createTestDatabase('scheduler');
-    scheduler = await startScheduler({
-      databaseUrl: tdb.url,
-      natsUrl: testNatsUrl(),
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-      logger: false,
-      agingIntervalMs: 60_000,
-      leaseTtlMs: 3000,
-      dispatchPollMs: 1000,
-      timerPollMs: 500,
-      dispatchBatchSize: 200,
-      consumerName: uniqueId('sched'),
-      agentEventsFrom: 'new',
-    });
-    nc = await connect({ servers: testNatsUrl() });
-    client = new BatonClient(nc, { timeoutMs: 10_000 });
-    registry = new FakeAgentRegistry(jetstream(nc));
+    scheduler = await startTestScheduler(tdb.url, { dispatchPollMs: 1000 });
+    ({ nc, client, registry } = await connectTestClient());
     await waitFor(() => scheduler.lease.isHeld(), { what: 'the dispatcher lease' });
   });
 

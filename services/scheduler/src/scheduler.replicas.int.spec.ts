@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { jetstream } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { GetTask, SubmitTask, taskStreamId } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
-import { startScheduler, type SchedulerApp } from './adapters/scheduler.app';
+import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import type { SchedulerApp } from './adapters/scheduler.app';
 import { FakeAgentRegistry } from './testing/agent-events';
+import { connectTestClient, startTestScheduler } from './testing/test-scheduler';
 
 describe('two scheduler replicas (one dispatcher at a time)', () => {
   let tdb: TestDatabase;
@@ -15,28 +16,14 @@ describe('two scheduler replicas (one dispatcher at a time)', () => {
   const consumerName = uniqueId('sched-replicas');
 
   const start = async () => {
-    const r = await startScheduler({
-      databaseUrl: tdb.url,
-      natsUrl: testNatsUrl(),
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-      logger: false,
-      agingIntervalMs: 60_000,
-      leaseTtlMs: 1000,
-      dispatchPollMs: 500,
-      timerPollMs: 500,
-      dispatchBatchSize: 200,
-      consumerName,
-      agentEventsFrom: 'new',
-    });
+    const r = await startTestScheduler(tdb.url, { leaseTtlMs: 1000, consumerName });
     replicas.push(r);
     return r;
   };
 
   beforeAll(async () => {
     tdb = await createTestDatabase('scheduler_replicas');
-    nc = await connect({ servers: testNatsUrl() });
-    client = new BatonClient(nc, { timeoutMs: 10_000 });
+    ({ nc, client } = await connectTestClient());
   });
 
   afterAll(async () => {

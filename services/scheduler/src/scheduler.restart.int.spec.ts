@@ -1,58 +1,25 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { GetTask, ListTasks, SubmitTask, errorCodeOf, taskStreamId } from '@baton/contracts';
 import { createPostgresEventStore, type PostgresEventStore } from '@baton/event-store';
 import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import { FakeAgentRegistry } from './testing/agent-events';
 import { RawNatsAgent } from './testing/raw-nats-agent';
-
-const REPO_ROOT = path.resolve(__dirname, '../../..');
-const MAIN = path.join(REPO_ROOT, 'services/scheduler/src/main.ts');
-
-interface Child {
-  readonly proc: ChildProcess;
-  readonly stderr: string[];
-  readonly exited: Promise<number | null>;
-}
-
-function startSchedulerProcess(env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, ['-r', '@swc-node/register', MAIN], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, NODE_OPTIONS: '', SWC_NODE_PROJECT: path.join(REPO_ROOT, 'tsconfig.json'), ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const stderr: string[] = [];
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => stderr.push(d));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  return { proc, stderr, exited };
-}
+import { connectTestClient, schedulerProcessEnv, startSchedulerProcess, type SchedulerProcess } from './testing/test-scheduler';
 
 describe('scheduler killed with SIGKILL mid-work and restarted (child process)', () => {
   let tdb: TestDatabase;
   let store: PostgresEventStore;
   let nc: NatsConnection;
   let client: BatonClient;
-  let child: Child | undefined;
+  let child: SchedulerProcess | undefined;
   const agents: RawNatsAgent[] = [];
-  const env = (): Record<string, string> => ({
-    DATABASE_URL: tdb.url,
-    NATS_URL: testNatsUrl(),
-    HTTP_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    SCHEDULER_LEASE_TTL_MS: '1500',
-    SCHEDULER_DISPATCH_POLL_MS: '500',
-    SCHEDULER_TIMER_POLL_MS: '500',
-    SCHEDULER_CONSUMER_NAME: consumerName,
-    SCHEDULER_AGENT_EVENTS_FROM: 'new',
-  });
+  const env = (): Record<string, string> => schedulerProcessEnv({ databaseUrl: tdb.url, consumerName, pollMs: 500 });
   const consumerName = uniqueId('sched-restart');
 
-  async function up(): Promise<Child> {
+  async function up(): Promise<SchedulerProcess> {
     const c = startSchedulerProcess(env());
     // Up when it answers a query (NOT_FOUND for a task that does not exist).
     await waitFor(
@@ -73,8 +40,7 @@ describe('scheduler killed with SIGKILL mid-work and restarted (child process)',
   beforeAll(async () => {
     tdb = await createTestDatabase('scheduler_restart');
     store = await createPostgresEventStore({ connectionString: tdb.url });
-    nc = await connect({ servers: testNatsUrl() });
-    client = new BatonClient(nc, { timeoutMs: 5000 });
+    ({ nc, client } = await connectTestClient(5000));
   });
 
   afterAll(async () => {

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { jetstream } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import {
   ApproveStage,
   CancelRun,
@@ -23,8 +22,8 @@ import {
 } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
-import { startScheduler, type SchedulerApp } from './adapters/scheduler.app';
-import { FakeAgentRegistry } from './testing/agent-events';
+import type { SchedulerApp } from './adapters/scheduler.app';
+import { connectTestClient, startTestScheduler } from './testing/test-scheduler';
 import { WorkflowAgentCrew } from './testing/workflow-agents';
 
 const EXAMPLES = path.resolve(__dirname, '../../../examples/workflows');
@@ -39,23 +38,10 @@ describe('workflow runs (real NATS + Postgres, in-process scheduler, simulated a
 
   beforeAll(async () => {
     tdb = await createTestDatabase('scheduler_runs');
-    scheduler = await startScheduler({
-      databaseUrl: tdb.url,
-      natsUrl: testNatsUrl(),
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-      logger: false,
-      agingIntervalMs: 60_000,
-      leaseTtlMs: 3000,
-      dispatchPollMs: 500,
-      timerPollMs: 200,
-      dispatchBatchSize: 200,
-      consumerName: uniqueId('sched-runs'),
-      agentEventsFrom: 'new',
-    });
-    nc = await connect({ servers: testNatsUrl() });
-    client = new BatonClient(nc, { timeoutMs: 15_000 });
-    crew = new WorkflowAgentCrew(testNatsUrl(), new FakeAgentRegistry(jetstream(nc)));
+    scheduler = await startTestScheduler(tdb.url, { timerPollMs: 200, consumerName: uniqueId('sched-runs') });
+    const connected = await connectTestClient(15_000);
+    ({ nc, client } = connected);
+    crew = new WorkflowAgentCrew(testNatsUrl(), connected.registry);
     // A real NATS responder stands in for the handoff-validator (its own service, tested on its own
     // and in the e2e suite): it records what the scheduler asks to check on completion and accepts it.
     nc.subscribe(ValidateHandoff.subject, {

@@ -1,37 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { jetstream } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { GetRun, ListWorkflows, StartRun, errorCodeOf, runStreamId, taskStreamId, workflowStreamId } from '@baton/contracts';
 import { createPostgresEventStore, type PostgresEventStore } from '@baton/event-store';
 import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
-import { FakeAgentRegistry } from './testing/agent-events';
+import { connectTestClient, schedulerProcessEnv, startSchedulerProcess, type SchedulerProcess } from './testing/test-scheduler';
 import { WorkflowAgentCrew } from './testing/workflow-agents';
-
-const REPO_ROOT = path.resolve(__dirname, '../../..');
-const MAIN = path.join(REPO_ROOT, 'services/scheduler/src/main.ts');
-
-interface Child {
-  readonly proc: ChildProcess;
-  readonly stderr: string[];
-  readonly exited: Promise<number | null>;
-}
-
-function startSchedulerProcess(env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, ['-r', '@swc-node/register', MAIN], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, NODE_OPTIONS: '', SWC_NODE_PROJECT: path.join(REPO_ROOT, 'tsconfig.json'), ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const stderr: string[] = [];
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => stderr.push(d));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  return { proc, stderr, exited };
-}
 
 describe('workflow runs survive a SIGKILL of the scheduler (child process, WORKFLOWS_DIR)', () => {
   let tdb: TestDatabase;
@@ -40,26 +17,14 @@ describe('workflow runs survive a SIGKILL of the scheduler (child process, WORKF
   let client: BatonClient;
   let crew: WorkflowAgentCrew;
   let dir: string;
-  let child: Child | undefined;
+  let child: SchedulerProcess | undefined;
   const p = uniqueId('rs');
   const workflowId = `restart-${p}`;
   const consumerName = uniqueId('sched-wf-restart');
 
-  const env = (): Record<string, string> => ({
-    DATABASE_URL: tdb.url,
-    NATS_URL: testNatsUrl(),
-    HTTP_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    SCHEDULER_LEASE_TTL_MS: '1500',
-    SCHEDULER_DISPATCH_POLL_MS: '300',
-    SCHEDULER_TIMER_POLL_MS: '300',
-    SCHEDULER_CONSUMER_NAME: consumerName,
-    SCHEDULER_AGENT_EVENTS_FROM: 'new',
-    WORKFLOWS_DIR: dir,
-  });
+  const env = (): Record<string, string> => ({ ...schedulerProcessEnv({ databaseUrl: tdb.url, consumerName, pollMs: 300 }), WORKFLOWS_DIR: dir });
 
-  async function up(): Promise<Child> {
+  async function up(): Promise<SchedulerProcess> {
     const c = startSchedulerProcess(env());
     await waitFor(
       async () => {
@@ -78,9 +43,9 @@ describe('workflow runs survive a SIGKILL of the scheduler (child process, WORKF
   beforeAll(async () => {
     tdb = await createTestDatabase('scheduler_wf_restart');
     store = await createPostgresEventStore({ connectionString: tdb.url });
-    nc = await connect({ servers: testNatsUrl() });
-    client = new BatonClient(nc, { timeoutMs: 5000 });
-    crew = new WorkflowAgentCrew(testNatsUrl(), new FakeAgentRegistry(jetstream(nc)));
+    const connected = await connectTestClient(5000);
+    ({ nc, client } = connected);
+    crew = new WorkflowAgentCrew(testNatsUrl(), connected.registry);
     dir = await mkdtemp(path.join(os.tmpdir(), 'baton-wf-'));
     await writeFile(
       path.join(dir, 'restart.yml'),

@@ -1,25 +1,18 @@
-import { CloseStack } from '@baton/telemetry';
-import { Logger, type INestApplication, type LoggerService } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { MicroserviceOptions } from '@nestjs/microservices';
-import { openEventStore, type EventStore } from '@baton/event-store';
+import { Logger } from '@nestjs/common';
 import { eventSubjectFor, EVENTS_STREAM, ValidationError, type ReloadAgentsReply } from '@baton/contracts';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import {
-  BatonRpcTransport,
-  connectNats,
   consumeDurable,
-  PostgresInboxStore,
+  natsReadiness,
+  relayReadiness,
+  silentMessagingLogger,
+  startServiceHost,
   type DurableConsumer,
-  ensureEventStreams,
-  EventRelay,
-  PostgresCheckpointStore,
-  type ManagedNatsConnection,
-  type MessagingLogger,
+  type EventRelay,
+  type HostedService,
+  type HostedServiceOptions,
+  type ServiceHostOptions,
 } from '@baton/messaging';
-import { Pool } from 'pg';
-import { createKysely, migrateSchema, ProjectionRunner } from '@baton/read-models';
-import type { Kysely } from 'kysely';
+import { postgresReadiness, projectionReadiness, type ProjectionRunner } from '@baton/read-models';
 import { AgentCommandHandler } from '../app/agent-command.handler';
 import { AGENTS_PROJECTION, AGENTS_PROJECTION_FILTER, agentProjection, resetAgents } from '../app/agent.projection';
 import { AgentsFileSync } from '../app/agents-file.sync';
@@ -33,26 +26,16 @@ import { randomIds, systemClock } from './clock';
 import { subscribeHeartbeats } from './heartbeat.subscriber';
 import { agentRegistryMigrations } from './migrations';
 
-/** The relay's checkpoint table, next to the service's read models. */
-export const RELAY_CHECKPOINTS_TABLE = `${AGENT_REGISTRY_SCHEMA}.relay_checkpoints`;
-/** The task-events consumer's inbox (event ids already applied), next to the tables it changes. */
-export const CONSUMER_INBOX_TABLE = `${AGENT_REGISTRY_SCHEMA}.consumer_inbox`;
 /** Durable JetStream consumer of the task events that drive load and performance. */
 export const TASK_EVENTS_DURABLE = 'agent-registry-task-load';
 
-const silentLogger: MessagingLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
-
-export interface StartAgentRegistryOptions extends Omit<AgentRegistryConfig, 'heartbeatWindowMs'> {
+export interface StartAgentRegistryOptions extends Omit<AgentRegistryConfig, 'heartbeatWindowMs'>, HostedServiceOptions {
   /** An agent with no heartbeat for this long goes offline. Default {@link DEFAULT_HEARTBEAT_WINDOW_MS}. */
   readonly heartbeatWindowMs?: number;
   /** Default: the system clock. */
   readonly clock?: Clock;
   /** Default: random UUIDs. */
   readonly ids?: IdSource;
-  /** Nest logger; `false` silences it (tests). */
-  readonly logger?: LoggerService | false;
-  /** Interface to bind HTTP to. Default all interfaces. */
-  readonly httpHost?: string;
   /** How often due heartbeat timers are looked for. Default 250 ms. */
   readonly timerPollIntervalMs?: number;
   /**
@@ -63,12 +46,8 @@ export interface StartAgentRegistryOptions extends Omit<AgentRegistryConfig, 'he
 }
 
 /** A running agent-registry and the adapters it owns; `close()` stops everything in reverse order. */
-export interface AgentRegistryApp {
-  readonly app: INestApplication;
-  readonly store: EventStore;
-  readonly db: Kysely<AgentRegistryDatabase>;
+export interface AgentRegistryApp extends HostedService<AgentRegistryDatabase> {
   readonly projection: ProjectionRunner<AgentRegistryDatabase>;
-  readonly nats: ManagedNatsConnection;
   /** Publishes the agent events of the store to JetStream (`baton.evt.agent.*`). */
   readonly relay: EventRelay;
   /** Runs agent commands in-process (the NATS controller, the agents file sync and the timers use it). */
@@ -79,9 +58,6 @@ export interface AgentRegistryApp {
   readonly taskEvents: DurableConsumer;
   /** Re-reads `agentsFile` and syncs the registry to it (VALIDATION_FAILED when none is configured or it is invalid). */
   reloadAgents(): Promise<ReloadAgentsReply>;
-  /** Base URL of the HTTP server, e.g. `http://127.0.0.1:3102`. */
-  readonly httpUrl: string;
-  close(): Promise<void>;
 }
 
 /**
@@ -101,53 +77,26 @@ export async function startAgentRegistry(options: StartAgentRegistryOptions): Pr
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? randomIds;
   const heartbeatWindowMs = options.heartbeatWindowMs ?? DEFAULT_HEARTBEAT_WINDOW_MS;
-  const resources = new CloseStack('agent-registry');
-  const closeAll = (): Promise<void> => resources.closeAll();
-
-  try {
-    // One pool for the event store, the read models and the relay checkpoint; owned here.
-    const pool = new Pool({ connectionString: options.databaseUrl, max: 20, application_name: 'agent-registry' });
-    pool.on('error', () => undefined);
-    resources.defer(() => pool.end());
-
-    const store = await openEventStore(options.eventStore ?? { kind: 'postgres' }, { pool });
-    resources.defer(() => store.close());
-
-    const db = createKysely<AgentRegistryDatabase>({ pool });
-    resources.defer(() => db.destroy());
-    await migrateSchema(db as Kysely<unknown>, { schema: AGENT_REGISTRY_SCHEMA, migrations: agentRegistryMigrations });
-
-    const projection = new ProjectionRunner<AgentRegistryDatabase>({
+  const hostOptions: ServiceHostOptions = {
+    service: 'agent-registry',
+    databaseUrl: options.databaseUrl,
+    eventStore: options.eventStore,
+    schema: AGENT_REGISTRY_SCHEMA,
+    migrations: agentRegistryMigrations,
+    logger: options.logger,
+  };
+  return startServiceHost<AgentRegistryDatabase, AgentRegistryApp>(hostOptions, async (host) => {
+    const { store, db } = host;
+    const projection = await host.startProjection({
       name: AGENTS_PROJECTION,
-      schema: AGENT_REGISTRY_SCHEMA,
-      db,
-      store,
       filter: AGENTS_PROJECTION_FILTER,
       apply: agentProjection({ heartbeatWindowMs }),
       reset: resetAgents,
       now: () => clock.now(),
     });
-    await projection.start();
-    resources.defer(() => projection.stop());
 
-    const messagingLogger = options.logger === false ? { logger: silentLogger } : options.logger ? { logger: options.logger } : {};
-    const nats = await connectNats({ url: options.natsUrl, name: 'agent-registry', ...messagingLogger });
-    resources.defer(() => nats.drain());
-
-    await ensureEventStreams(await jetstreamManager(nats.nc));
-    const checkpoints = new PostgresCheckpointStore(pool, { table: RELAY_CHECKPOINTS_TABLE });
-    await checkpoints.ensureSchema();
-    const relay = new EventRelay({
-      name: 'relay-agent-registry',
-      store,
-      js: jetstream(nats.nc),
-      checkpoints,
-      filter: AGENTS_PROJECTION_FILTER,
-      now: () => clock.now().getTime(),
-      ...messagingLogger,
-    });
-    await relay.start();
-    resources.defer(() => relay.stop());
+    const nats = await host.connectNats(options.natsUrl);
+    const relay = await host.startRelay({ name: 'relay-agent-registry', filter: AGENTS_PROJECTION_FILTER, now: () => clock.now().getTime() });
 
     const commands = new AgentCommandHandler(store, clock, ids);
     const fileSync = new AgentsFileSync(commands, db, clock);
@@ -159,13 +108,12 @@ export async function startAgentRegistry(options: StartAgentRegistryOptions): Pr
     };
     if (options.agentsFile !== undefined) await reloadAgents();
 
-    const log = options.logger === false ? silentLogger : options.logger ? options.logger : new Logger('agent-registry');
-    const inbox = new PostgresInboxStore(pool, { table: CONSUMER_INBOX_TABLE });
-    await inbox.ensureSchema();
+    const log = options.logger === false ? silentMessagingLogger : options.logger ? options.logger : new Logger('agent-registry');
+    const inbox = await host.openInbox();
     const durable = options.taskEvents?.durable ?? TASK_EVENTS_DURABLE;
     const taskEvents = await consumeDurable({
-      js: jetstream(nats.nc),
-      jsm: await jetstreamManager(nats.nc),
+      js: host.js,
+      jsm: host.jsm,
       stream: EVENTS_STREAM,
       durable,
       filterSubjects: LOAD_TASK_EVENT_TYPES.map((type) => eventSubjectFor('task', type)),
@@ -175,9 +123,9 @@ export async function startAgentRegistry(options: StartAgentRegistryOptions): Pr
       handler: async (event) => {
         await inbox.runOnce(durable, event.eventId, (trx) => applyTaskEvent(trx, event));
       },
-      ...messagingLogger,
+      ...host.logging,
     });
-    resources.defer(() => taskEvents.stop());
+    host.defer(() => taskEvents.stop());
 
     const heartbeats = new HeartbeatMonitor(db, commands, clock, {
       windowMs: heartbeatWindowMs,
@@ -185,46 +133,15 @@ export async function startAgentRegistry(options: StartAgentRegistryOptions): Pr
       logger: log,
     });
     heartbeats.start();
-    resources.defer(() => heartbeats.stop());
+    host.defer(() => heartbeats.stop());
     const stopHeartbeats = subscribeHeartbeats(nats.nc, heartbeats);
-    resources.defer(stopHeartbeats);
+    host.defer(stopHeartbeats);
 
-    const app = await NestFactory.create(AgentRegistryModule.register({ store, db, projection, relay, nc: nats.nc, clock, ids, commands, reloadAgents }), {
-      logger: options.logger ?? undefined,
-      abortOnError: false,
-    });
-    resources.defer(() => app.close());
-    app.connectMicroservice<MicroserviceOptions>(
-      {
-        strategy: new BatonRpcTransport({
-          service: 'agent-registry',
-          connection: nats.nc,
-          ...messagingLogger,
-        }),
-      },
-      { inheritAppConfig: true },
+    const readinessChecks = [natsReadiness(nats.nc), postgresReadiness(db), projectionReadiness('agents', projection), relayReadiness(relay)];
+    const { app, httpUrl } = await host.listen(
+      AgentRegistryModule.register({ store, db, readinessChecks, clock, ids, commands, reloadAgents }),
+      { httpPort: options.httpPort, httpHost: options.httpHost },
     );
-    await app.startAllMicroservices();
-    await app.listen(options.httpPort, options.httpHost ?? '0.0.0.0');
-    const address = app.getHttpServer().address() as { port: number };
-    const host = options.httpHost && options.httpHost !== '0.0.0.0' ? options.httpHost : '127.0.0.1';
-
-    return {
-      app,
-      store,
-      db,
-      projection,
-      nats,
-      relay,
-      commands,
-      heartbeats,
-      taskEvents,
-      reloadAgents,
-      httpUrl: `http://${host}:${address.port}`,
-      close: closeAll,
-    };
-  } catch (err) {
-    await closeAll().catch(() => undefined);
-    throw err;
-  }
+    return { app, store, db, projection, nats, relay, commands, heartbeats, taskEvents, reloadAgents, httpUrl, close: () => host.close() };
+  });
 }

@@ -1,6 +1,4 @@
 /** Nest injection tokens of the escalation service's adapters. */
 export const READ_DB = Symbol.for('baton.escalation.ReadDb');
-export const ESCALATIONS_PROJECTION_RUNNER = Symbol.for('baton.escalation.EscalationsProjectionRunner');
-export const EVENT_RELAY = Symbol.for('baton.escalation.EventRelay');
 export const ESCALATION_SERVICE = Symbol.for('baton.escalation.EscalationService');
 export const SERVICE_VERSION = Symbol.for('baton.escalation.Version');

@@ -1,28 +1,20 @@
-import { CloseStack } from '@baton/telemetry';
-import { Logger, type INestApplication, type LoggerService } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { MicroserviceOptions } from '@nestjs/microservices';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Logger } from '@nestjs/common';
 import { EVENTS_STREAM, type RecordedEvent } from '@baton/contracts';
 import { loadHandoffCatalog } from '@baton/handoff-rules';
-import { openEventStore, type EventStore } from '@baton/event-store';
 import {
   BatonClient,
-  BatonRpcTransport,
-  connectNats,
   consumeDurable,
-  ensureEventStreams,
   EventRelay,
-  PostgresCheckpointStore,
-  PostgresInboxStore,
+  natsReadiness,
+  silentMessagingLogger,
+  startServiceHost,
   type DurableConsumer,
-  type ManagedNatsConnection,
+  type HostedService,
+  type HostedServiceOptions,
   type MessagingLogger,
+  type ServiceHostOptions,
 } from '@baton/messaging';
-import { createKysely, migrateSchema, ProjectionRunner } from '@baton/read-models';
-import type { ReadinessCheck } from '@baton/telemetry';
-import { sql, type Kysely } from 'kysely';
-import { Pool } from 'pg';
+import { postgresReadiness, projectionReadiness, ProjectionRunner } from '@baton/read-models';
 import type { Clock, IdSource } from '../app/ports';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -60,38 +52,26 @@ import { WakeLoop } from './wake-loop';
 /** Every agent-registry event: `baton.evt.agent.<event>`. */
 const AGENT_EVENTS_SUBJECT = 'baton.evt.agent.>';
 
-const silentLogger: MessagingLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
-
-export interface StartSchedulerOptions extends Omit<SchedulerConfig, 'httpHost'> {
-  readonly httpHost?: string;
+export interface StartSchedulerOptions extends Omit<SchedulerConfig, 'httpHost'>, HostedServiceOptions {
   /** Default: the system clock. */
   readonly clock?: Clock;
   /** Default: random UUIDs. */
   readonly ids?: IdSource;
-  /** Nest logger; `false` silences it (tests). */
-  readonly logger?: LoggerService | false;
   /** Reported by /metrics. Default 0.0.0. */
   readonly version?: string;
 }
 
 /** A running scheduler and the adapters it owns; `close()` stops everything in reverse order. */
-export interface SchedulerApp {
-  readonly app: INestApplication;
-  readonly store: EventStore;
-  readonly db: Kysely<SchedulerDatabase>;
+export interface SchedulerApp extends HostedService<SchedulerDatabase> {
   readonly projection: ProjectionRunner<SchedulerDatabase>;
   /** Workflow definitions, runs and cron timers read model. */
   readonly workflowsProjection: ProjectionRunner<SchedulerDatabase>;
   readonly runs: RunService;
   /** The conflict use cases (the `scheduler.conflicts` read model is kept by `projection`). */
   readonly conflicts: ConflictService;
-  readonly nats: ManagedNatsConnection;
   readonly lease: PostgresLease;
-  /** Base URL of the HTTP server, e.g. `http://127.0.0.1:3101`. */
-  readonly httpUrl: string;
   /** Runs a dispatch pass soon (tests; the service wakes itself on new tasks and completions). */
   wakeDispatcher(): void;
-  close(): Promise<void>;
 }
 
 /** Calls `after` with the type of each event in a committed projection batch (a set per batch, so one wake each). */
@@ -116,26 +96,19 @@ function onAppliedTypes(after: (types: ReadonlySet<string>) => void): (events: r
 export async function startScheduler(options: StartSchedulerOptions): Promise<SchedulerApp> {
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? randomIds;
-  const logger: MessagingLogger = options.logger === false ? silentLogger : (options.logger ?? new Logger('scheduler'));
-  const nestLogger = options.logger === false ? false : (options.logger ?? undefined);
-  const resources = new CloseStack('scheduler');
-  const closeAll = (): Promise<void> => resources.closeAll();
-
-  try {
-    const pool = new Pool({ connectionString: options.databaseUrl, max: 20, application_name: 'scheduler' });
-    pool.on('error', () => undefined);
-    resources.defer(() => pool.end());
-
-    const store = await openEventStore(options.eventStore ?? { kind: 'postgres' }, { pool });
-    resources.defer(() => store.close());
-
-    const db = createKysely<SchedulerDatabase>({ pool });
-    resources.defer(() => db.destroy());
-    await migrateSchema(db as Kysely<unknown>, { schema: SCHEDULER_SCHEMA, migrations: schedulerMigrations });
-    const checkpoints = new PostgresCheckpointStore(pool, { table: `${SCHEDULER_SCHEMA}.relay_checkpoints` });
-    await checkpoints.ensureSchema();
-    const inbox = new PostgresInboxStore(pool, { table: `${SCHEDULER_SCHEMA}.consumer_inbox` });
-    await inbox.ensureSchema();
+  const logger: MessagingLogger = options.logger === false ? silentMessagingLogger : (options.logger ?? new Logger('scheduler'));
+  const hostOptions: ServiceHostOptions = {
+    service: 'scheduler',
+    databaseUrl: options.databaseUrl,
+    eventStore: options.eventStore,
+    schema: SCHEDULER_SCHEMA,
+    migrations: schedulerMigrations,
+    logger: options.logger,
+    messagingLogger: logger,
+  };
+  return startServiceHost<SchedulerDatabase, SchedulerApp>(hostOptions, async (host) => {
+    const { store, db, checkpoints } = host;
+    const inbox = await host.openInbox();
 
     const handler = new TaskCommandHandler(store, clock, ids);
     const policy: QueuePolicy = { agingIntervalMs: options.agingIntervalMs };
@@ -159,11 +132,8 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       logger,
     );
 
-    const projection = new ProjectionRunner<SchedulerDatabase>({
+    const projection = await host.startProjection({
       name: TASKS_PROJECTION,
-      schema: SCHEDULER_SCHEMA,
-      db,
-      store,
       onApplied: onAppliedTypes((types) => {
         if ([...types].some((t) => t !== 'TaskProgressReported' && t !== 'TaskAccepted')) dispatcher.wake();
         if (types.has('TaskAssigned') || types.has('TaskFailed')) timers.wake();
@@ -178,8 +148,6 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       now: () => clock.now(),
       onError: (err) => logger.error(`tasks projection failed: ${(err as Error).message}`),
     });
-    await projection.start();
-    resources.defer(() => projection.stop());
 
     const definitions = new WorkflowDefinitions(store, clock, ids);
     // The handoff catalog tells which specs apply to a stage task (checked by the handoff-validator on completion).
@@ -200,11 +168,8 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       options.timerPollMs,
       logger,
     );
-    const workflows = new ProjectionRunner<SchedulerDatabase>({
+    const workflows = await host.startProjection({
       name: WORKFLOWS_PROJECTION,
-      schema: SCHEDULER_SCHEMA,
-      db,
-      store,
       onApplied: onAppliedTypes((types) => {
         if (types.has('WorkflowVersionRegistered')) runTimers.wake();
       }),
@@ -214,8 +179,6 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       now: () => clock.now(),
       onError: (err) => logger.error(`workflows projection failed: ${(err as Error).message}`),
     });
-    await workflows.start();
-    resources.defer(() => workflows.stop());
     // The run process manager: run decisions → task commands, task outcomes → run commands. Lease holder only.
     const runApply = runManager({ runs: runHandler, tasks: handler });
     const manager = new ProjectionRunner<SchedulerDatabase>({
@@ -247,11 +210,8 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
     });
     if (options.workflowsDir !== undefined) await registerWorkflowsDir(definitions, options.workflowsDir, logger);
 
-    const nats = await connectNats({ url: options.natsUrl, name: 'scheduler', logger });
-    resources.defer(() => nats.drain());
-    const jsm = await jetstreamManager(nats.nc);
-    const js = jetstream(nats.nc);
-    await ensureEventStreams(jsm);
+    const nats = await host.connectNats(options.natsUrl);
+    const { js, jsm } = host;
     await ensureAgentInboxStream(jsm);
 
     const holder = `scheduler-${ids.newId()}`;
@@ -286,7 +246,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
     let runRelay: EventRelay | undefined;
     let inboxPublisher: AgentInboxPublisher | undefined;
     await lease.start();
-    resources.defer(() => lease.stop());
+    host.defer(() => lease.stop());
 
     const agentConsumer: DurableConsumer = await consumeDurable({
       js,
@@ -303,7 +263,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
         if (change) dispatcher.wake();
       },
     });
-    resources.defer(() => agentConsumer.stop());
+    host.defer(() => agentConsumer.stop());
 
     const conflicts = new ConflictService(conflictHandler, handler, conflictDb, clock);
     const tasks = new TaskService(handler, db, clock, {
@@ -313,35 +273,11 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       holds: conflictGuard,
       reassigner: new TaskReassigner(handler, db, clock),
     });
-    const readinessChecks: ReadinessCheck[] = [
-      { name: 'nats', check: async () => void (await nats.nc.rtt()) },
-      { name: 'postgres', check: async () => void (await sql`SELECT 1`.execute(db)) },
-      {
-        name: 'projection:workflows',
-        check: () => {
-          if (!workflows.isLive) throw new Error(`workflows projection is ${workflows.state}`);
-        },
-      },
-      {
-        name: 'projection:tasks',
-        check: () => {
-          if (!projection.isLive) throw new Error(`tasks projection is ${projection.state}`);
-        },
-      },
-    ];
-    const app = await NestFactory.create(AppModule.forRoot({ version: options.version ?? '0.0.0', readinessChecks, tasks, runs: runService, conflicts }), {
-      logger: nestLogger,
-      abortOnError: false,
-    });
-    resources.defer(() => app.close());
-    app.connectMicroservice<MicroserviceOptions>(
-      { strategy: new BatonRpcTransport({ service: 'scheduler', connection: nats.nc, logger }) },
-      { inheritAppConfig: true },
+    const readinessChecks = [natsReadiness(nats.nc), postgresReadiness(db), projectionReadiness('workflows', workflows), projectionReadiness('tasks', projection)];
+    const { app, httpUrl } = await host.listen(
+      AppModule.forRoot({ version: options.version ?? '0.0.0', readinessChecks, tasks, runs: runService, conflicts }),
+      { httpPort: options.httpPort, httpHost: options.httpHost },
     );
-    await app.startAllMicroservices();
-    await app.listen(options.httpPort, options.httpHost ?? '0.0.0.0');
-    const address = app.getHttpServer().address() as { port: number };
-    const host = options.httpHost && options.httpHost !== '0.0.0.0' ? options.httpHost : '127.0.0.1';
 
     return {
       app,
@@ -353,14 +289,11 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       conflicts,
       nats,
       lease,
-      httpUrl: `http://${host}:${address.port}`,
+      httpUrl,
       wakeDispatcher: () => dispatcher.wake(),
-      close: closeAll,
+      close: () => host.close(),
     };
-  } catch (err) {
-    await closeAll().catch(() => undefined);
-    throw err;
-  }
+  });
 }
 
 /**

@@ -1,0 +1,219 @@
+import type { ServiceName } from '@baton/contracts';
+import { CloseStack } from '@baton/telemetry';
+import { openEventStore, type EventStore, type EventStoreSelection } from '@baton/event-store';
+import { createKysely, migrateSchema, ProjectionRunner, type Migration, type ProjectionRunnerOptions } from '@baton/read-models';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { MicroserviceOptions } from '@nestjs/microservices';
+import type { Kysely } from 'kysely';
+import { Pool } from 'pg';
+import { BatonRpcTransport } from './baton-rpc.transport';
+import { PostgresCheckpointStore } from './checkpoint.store';
+import { EventRelay, type EventRelayOptions } from './event.relay';
+import { ensureEventStreams } from './event-streams';
+import { PostgresInboxStore } from './inbox.store';
+import type { MessagingLogger } from './messaging.logger';
+import { connectNats, type ManagedNatsConnection } from './nats-connection';
+
+/** A logger that drops everything (tests pass `logger: false`). */
+export const silentMessagingLogger: MessagingLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** What {@link startServiceHost} needs. */
+export interface ServiceHostOptions {
+  /** The service's name: Postgres `application_name`, NATS connection name, RPC service, close-stack label. */
+  readonly service: ServiceName;
+  readonly databaseUrl: string;
+  /** Which event store adapter; Postgres when unset. */
+  readonly eventStore?: EventStoreSelection;
+  /** The service's Postgres schema: its migrations, `relay_checkpoints` and `consumer_inbox` tables. */
+  readonly schema: string;
+  readonly migrations: Readonly<Record<string, Migration>>;
+  /** Nest logger; `false` silences Nest and the messaging components (tests). */
+  readonly logger?: LoggerService | false;
+  /**
+   * Logger of the NATS connection, relays, consumers and RPC transport. Default: `logger`
+   * (silent when `false`); when neither is given, each component's own default logger.
+   */
+  readonly messagingLogger?: MessagingLogger;
+}
+
+/** Where {@link ServiceHost.listen} serves HTTP. */
+export interface ServiceHttpOptions {
+  readonly httpPort: number;
+  /** Interface to bind to. Default all interfaces (`0.0.0.0`). */
+  readonly httpHost?: string;
+}
+
+/** Start-up options every service built on a {@link ServiceHost} accepts (tests set them). */
+export interface HostedServiceOptions {
+  /** Nest logger; `false` silences it (tests). */
+  readonly logger?: LoggerService | false;
+  /** Interface to bind HTTP to. Default all interfaces. */
+  readonly httpHost?: string;
+}
+
+/** What every running service built on a {@link ServiceHost} exposes; `close()` stops everything in reverse order. */
+export interface HostedService<DB> {
+  readonly app: INestApplication;
+  readonly store: EventStore;
+  readonly db: Kysely<DB>;
+  readonly nats: ManagedNatsConnection;
+  /** Base URL of the HTTP server, e.g. `http://127.0.0.1:3102`. */
+  readonly httpUrl: string;
+  close(): Promise<void>;
+}
+
+/** The Nest app {@link ServiceHost.listen} started, and its base URL. */
+export interface ListeningService {
+  readonly app: INestApplication;
+  /** Base URL of the HTTP server, e.g. `http://127.0.0.1:3102` (loopback when bound to all interfaces). */
+  readonly httpUrl: string;
+}
+
+/**
+ * The start-up steps every event-sourced Baton service shares, each registering its cleanup on
+ * one {@link CloseStack}: a pg pool, the event store, Kysely on the service's schema (migrated),
+ * the relay checkpoint store, then (when the service asks) projections, the inbox store, the NATS
+ * connection with the event streams, event relays, and the Nest app with its NATS RPC transport
+ * and HTTP.
+ * The service's composition root keeps what is its own and registers its own resources with
+ * {@link ServiceHost.defer}; {@link ServiceHost.close} stops everything in reverse order.
+ */
+export class ServiceHost<DB> {
+  private natsConnection: ManagedNatsConnection | undefined;
+  private jsClient: JetStreamClient | undefined;
+  private jsManager: JetStreamManager | undefined;
+
+  /** Spread into messaging components' options: `{ logger }`, or `{}` for their own default. */
+  readonly logging: { readonly logger?: MessagingLogger };
+
+  constructor(
+    readonly options: ServiceHostOptions,
+    readonly resources: CloseStack,
+    readonly pool: Pool,
+    readonly store: EventStore,
+    readonly db: Kysely<DB>,
+    /** `<schema>.relay_checkpoints`, shared by the service's relays. */
+    readonly checkpoints: PostgresCheckpointStore,
+  ) {
+    const logger = options.messagingLogger ?? (options.logger === false ? silentMessagingLogger : options.logger);
+    this.logging = logger ? { logger } : {};
+  }
+
+  /** The NATS connection (after {@link connectNats}). */
+  get nats(): ManagedNatsConnection {
+    if (!this.natsConnection) throw new Error(`${this.options.service}: connectNats() has not been called`);
+    return this.natsConnection;
+  }
+
+  get js(): JetStreamClient {
+    if (!this.jsClient) throw new Error(`${this.options.service}: connectNats() has not been called`);
+    return this.jsClient;
+  }
+
+  get jsm(): JetStreamManager {
+    if (!this.jsManager) throw new Error(`${this.options.service}: connectNats() has not been called`);
+    return this.jsManager;
+  }
+
+  /** Registers a cleanup step; steps run in reverse order on {@link close}. */
+  defer(close: () => Promise<void>): void {
+    this.resources.defer(close);
+  }
+
+  /** The consumer inbox `<schema>.consumer_inbox` (event ids already applied), its table created. */
+  async openInbox(): Promise<PostgresInboxStore> {
+    const inbox = new PostgresInboxStore(this.pool, { table: `${this.options.schema}.consumer_inbox` });
+    await inbox.ensureSchema();
+    return inbox;
+  }
+
+  /** Starts a projection into the service's schema, on the host's store and database; stopped on close. */
+  async startProjection(options: Omit<ProjectionRunnerOptions<DB>, 'schema' | 'db' | 'store'>): Promise<ProjectionRunner<DB>> {
+    const projection = new ProjectionRunner<DB>({ ...options, schema: this.options.schema, db: this.db, store: this.store });
+    await projection.start();
+    this.defer(() => projection.stop());
+    return projection;
+  }
+
+  /** Connects to NATS (drained on close) and makes sure the event streams exist. */
+  async connectNats(url: string): Promise<ManagedNatsConnection> {
+    const nats = await connectNats({ url, name: this.options.service, ...this.logging });
+    this.natsConnection = nats;
+    this.defer(() => nats.drain());
+    this.jsManager = await jetstreamManager(nats.nc);
+    this.jsClient = jetstream(nats.nc);
+    await ensureEventStreams(this.jsManager);
+    return nats;
+  }
+
+  /** Starts a relay of the store's events to JetStream (checkpointed in `<schema>.relay_checkpoints`), stopped on close. */
+  async startRelay(options: Omit<EventRelayOptions, 'store' | 'js' | 'checkpoints' | 'logger'>): Promise<EventRelay> {
+    const relay = new EventRelay({ ...options, store: this.store, js: this.js, checkpoints: this.checkpoints, ...this.logging });
+    await relay.start();
+    this.defer(() => relay.stop());
+    return relay;
+  }
+
+  /**
+   * Creates the Nest app of `module` (closed on close), connects the NATS RPC transport of the
+   * service's commands and queries, and listens on HTTP.
+   */
+  async listen(module: Type<unknown> | DynamicModule, http: ServiceHttpOptions): Promise<ListeningService> {
+    const app = await NestFactory.create(module, { logger: this.options.logger ?? undefined, abortOnError: false });
+    this.defer(() => app.close());
+    app.connectMicroservice<MicroserviceOptions>(
+      { strategy: new BatonRpcTransport({ service: this.options.service, connection: this.nats.nc, ...this.logging }) },
+      { inheritAppConfig: true },
+    );
+    await app.startAllMicroservices();
+    await app.listen(http.httpPort, http.httpHost ?? '0.0.0.0');
+    const address = app.getHttpServer().address() as { port: number };
+    const host = http.httpHost && http.httpHost !== '0.0.0.0' ? http.httpHost : '127.0.0.1';
+    return { app, httpUrl: `http://${host}:${address.port}` };
+  }
+
+  /** Stops everything started so far, in reverse order. */
+  close(): Promise<void> {
+    return this.resources.closeAll();
+  }
+}
+
+/**
+ * Runs a service's start-up on a {@link ServiceHost}: opens the pg pool (an idle client's error
+ * is ignored rather than crashing the process), the event store, Kysely with the service's
+ * migrations applied and the relay checkpoint store, then calls `start`. If any step
+ * fails, what was already started is closed before the error is rethrown.
+ *
+ * @example
+ * return startServiceHost<MyDatabase, MyApp>({ service: 'my-service', databaseUrl, schema, migrations }, async (host) => {
+ *   await host.connectNats(natsUrl);
+ *   const relay = await host.startRelay({ name: 'relay-my-service', filter: { categories: ['thing'] } });
+ *   const { app, httpUrl } = await host.listen(MyModule.register({ ... }), { httpPort: 0 });
+ *   return { app, httpUrl, relay, close: () => host.close() };
+ * });
+ */
+export async function startServiceHost<DB, T>(options: ServiceHostOptions, start: (host: ServiceHost<DB>) => Promise<T>): Promise<T> {
+  const resources = new CloseStack(options.service);
+  try {
+    // One pool for the event store, the read models, the relay checkpoints and the inbox; owned here.
+    const pool = new Pool({ connectionString: options.databaseUrl, max: 20, application_name: options.service });
+    pool.on('error', () => undefined);
+    resources.defer(() => pool.end());
+
+    const store = await openEventStore(options.eventStore ?? { kind: 'postgres' }, { pool });
+    resources.defer(() => store.close());
+
+    const db = createKysely<DB>({ pool });
+    resources.defer(() => db.destroy());
+    await migrateSchema(db as Kysely<unknown>, { schema: options.schema, migrations: options.migrations });
+    const checkpoints = new PostgresCheckpointStore(pool, { table: `${options.schema}.relay_checkpoints` });
+    await checkpoints.ensureSchema();
+
+    return await start(new ServiceHost<DB>(options, resources, pool, store, db, checkpoints));
+  } catch (err) {
+    await resources.closeAll().catch(() => undefined);
+    throw err;
+  }
+}

@@ -72,7 +72,7 @@ function contextOf(cmd: CommandEnvelope<unknown>, trace: TraceHeaders, agentId?:
   };
 }
 
-function replyOf(taskId: string, r: TaskCommandResult): TaskCommandReply {
+function replyOf(taskId: string, r: Pick<TaskCommandResult, 'state' | 'revision'>): TaskCommandReply {
   const s = r.state;
   return { taskId, status: s.exists ? s.status : 'unknown', leaseEpoch: s.exists ? s.leaseEpoch : 0, revision: Math.max(0, r.revision) };
 }
@@ -132,7 +132,7 @@ export class TaskService {
     if (!recorded.some((e) => e.metadata.commandId === `${cmd.commandId}:assign`)) await this.reassigner.check(taskId, toAgentId);
     await this.reassigner.reassign(taskId, toAgentId, ctx);
     const loaded = await this.handler.load(taskId);
-    return replyOf(taskId, { state: loaded.state, revision: loaded.revision, appended: [], position: undefined });
+    return replyOf(taskId, loaded);
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import {
   BatonError,
+  RunEventTypes,
   type Actor,
   type RecordedEvent,
   type RetryBackoff,
@@ -163,26 +164,10 @@ export type RunEvent =
 
 export type RunEventType = RunEvent['type'];
 
-const RUN_EVENT_TYPES: ReadonlySet<string> = new Set<RunEventType>([
-  'RunStarted',
-  'StageStarted',
-  'StageTaskFinished',
-  'StageCompleted',
-  'StageFailed',
-  'StageSkipped',
-  'StageSlaBreached',
-  'FailureStepsStarted',
-  'RunCompleted',
-  'RunFailed',
-  'RunCancelled',
-  'RunPaused',
-  'RunResumed',
-  'StageApprovalRequested',
-  'StageApproved',
-  'StageRejected',
-  'StageReworkRequested',
-  'StageEscalated',
-]);
+// The contract's list is the one list of run event types; these two lines fail to compile if it and RunEvent drift apart.
+const RUN_EVENT_TYPES: ReadonlySet<string> = new Set<RunEventType>(RunEventTypes);
+type _ContractListsEveryRunEvent = Exclude<RunEventType, (typeof RunEventTypes)[number]> extends never ? true : never;
+const _runEventTypesAgree: _ContractListsEveryRunEvent = true;
 
 /** Reads a stored event of a `run-*` stream as a {@link RunEvent}. */
 export function toRunEvent(recorded: Pick<RecordedEvent, 'type' | 'data' | 'streamId' | 'eventId'>): RunEvent {

@@ -1,6 +1,7 @@
 export * from './errors';
 export * from './subjects';
 export * from './envelope';
+export * from './canonical-json';
 export * from './messages';
 export * from './agent-registry.messages';
 export * from './task.events';

@@ -1,0 +1,52 @@
+import type { Actor } from '@baton/contracts';
+import type { EventReader } from './event-reader';
+
+/** What every command of every aggregate carries from the kernel: its id and the clock's now. */
+export interface CommandMetadata {
+  readonly commandId: string;
+  /** ISO-8601, from the injected clock. */
+  readonly now: string;
+}
+
+/** An aggregate's events: plain `{ type, data }` records, one union per aggregate. */
+export interface DomainEvent {
+  readonly type: string;
+  readonly data: unknown;
+}
+
+/**
+ * An aggregate as the kernel runs it: pure parts (decide, evolve, the initial state), how its
+ * stream is named and read, and which run its events belong to. Declared in the service's
+ * domain; the command runner in `app/` executes it.
+ *
+ * `Env` is what `decide` needs besides the state and the command that the kernel cannot know
+ * (a run's pinned workflow definition, say): the runner's `environment` option supplies it.
+ *
+ * @example
+ * export const agentAggregate: AggregateSpec<AgentState, AgentCommand, AgentEvent> = {
+ *   name: 'agent', streamId: agentStreamId, read: toAgentEvent,
+ *   initialState: initialAgentState, evolve, decide,
+ * };
+ */
+export interface AggregateSpec<S, C, E extends DomainEvent, Env = void> {
+  /** For messages and metrics: `agent`, `task`, `run` … */
+  readonly name: string;
+  readonly streamId: (id: string) => string;
+  readonly read: EventReader<E>;
+  readonly initialState: S;
+  readonly evolve: (state: S, event: E) => S;
+  readonly decide: (command: C, state: S, env: Env) => readonly E[];
+  /** The run an event belongs to (its correlation id); default: the command context's. */
+  readonly correlationOf?: (event: E, state: S) => string | null | undefined;
+  /** The actor of events whose command context names none (commands a service sends itself). */
+  readonly defaultActor?: Actor;
+  /** Schema version of each event type as written now (default 1). */
+  readonly schemaVersionOf?: (event: E) => number;
+}
+
+/** Folds events from the initial state. */
+export function foldWith<S, E>(spec: { readonly initialState: S; readonly evolve: (state: S, event: E) => S }, events: readonly E[]): S {
+  let state = spec.initialState;
+  for (const e of events) state = spec.evolve(state, e);
+  return state;
+}

@@ -1,0 +1,119 @@
+import { createPostgresEventStore, type PostgresEventStore } from '@baton/event-store';
+import { createTestDatabase, type TestDatabase } from '@baton/testing';
+import { randomIds, manualClock } from './clock';
+import { commandContextOf } from './command-context';
+import { CommandRunner } from './command-runner';
+import { counterAggregate, type CounterCommand, type CounterEvent, type CounterState } from './testing/counter.aggregate';
+
+type Runner = CommandRunner<CounterState, CounterCommand, CounterEvent, { readonly ceiling: number }>;
+
+describe('CommandRunner on the Postgres event store', () => {
+  let db: TestDatabase;
+  let store: PostgresEventStore;
+  const clock = manualClock('2026-01-01T00:00:00.000Z');
+  const runner = (cacheSize = 100, ceiling = 100): Runner => new CommandRunner(store, counterAggregate, { clock, ids: randomIds, cacheSize, environment: () => ({ ceiling }) });
+  const inc = (by: number) => (metadata: { commandId: string; now: string }): CounterCommand => ({ type: 'Increment', data: { by }, metadata });
+  const request = (commandId: string, by: number) => commandContextOf({ commandId, schemaVersion: 1, data: { by } }, undefined, 'baton.cmd.counter.increment');
+  let n = 0;
+  const id = () => `k${++n}`;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('aggregate_kernel');
+    store = await createPostgresEventStore({ connectionString: db.url });
+  });
+  afterAll(async () => {
+    await store.close();
+    await db.drop();
+  });
+
+  it('appends the decided events with metadata set in one place', async () => {
+    const k = id();
+    const ctx = { ...request('c1', 2), correlationId: 'run-7', causationId: 'evt-1', trace: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } };
+    const r = await runner().execute(k, inc(2), ctx);
+    expect(r).toMatchObject({ revision: 0, repeat: false, state: { value: 2 } });
+    const [e] = await store.readStream(`counter-${k}`);
+    expect(e!.metadata).toMatchObject({
+      commandId: 'c1',
+      correlationId: 'run-7',
+      causationId: 'evt-1',
+      actor: { kind: 'service', id: 'counter-test' },
+      traceparent: ctx.trace.traceparent,
+      commandHash: ctx.fingerprint,
+      occurredAt: '2026-01-01T00:00:00.000Z',
+    });
+  });
+
+  it('the same command id with the same body answers with the first outcome and appends nothing', async () => {
+    const k = id();
+    const r1 = runner();
+    await r1.execute(k, inc(2), request('same', 2));
+    const again = await runner().execute(k, inc(2), request('same', 2));
+    expect(again).toMatchObject({ repeat: true, revision: 0, appended: [] });
+    expect(await store.readStream(`counter-${k}`)).toHaveLength(1);
+  });
+
+  it('the same command id with a different body is IDEMPOTENCY_CONFLICT and appends nothing', async () => {
+    const k = id();
+    await runner().execute(k, inc(2), request('reused', 2));
+    await expect(runner().execute(k, inc(5), request('reused', 5))).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
+    expect(await store.readStream(`counter-${k}`)).toHaveLength(1);
+  });
+
+  it('a stale cache is caught by the append and decided again (two replicas)', async () => {
+    const k = id();
+    const a = runner();
+    const b = runner();
+    await a.execute(k, inc(1), request('a1', 1));
+    await b.execute(k, inc(1), request('b1', 1)); // b read the stream: value 2
+    const r = await a.execute(k, inc(1), request('a2', 1)); // a's cache says value 1, revision 0
+    expect(r).toMatchObject({ revision: 2, state: { value: 3 } });
+  });
+
+  it('a refusal from a stale cache is checked against the stream before it is reported', async () => {
+    const k = id();
+    const a = runner(100, 5);
+    const b = runner(100, 5);
+    await a.execute(k, inc(5), request('fill', 5));
+    await b.execute(k, (m) => ({ type: 'Reset', data: {}, metadata: m }), request('reset', 0));
+    // a's cache says 5 (at the ceiling); the stream says 0: the increment must be accepted.
+    await expect(a.execute(k, inc(3), request('after-reset', 3))).resolves.toMatchObject({ state: { value: 3 }, revision: 2 });
+  });
+
+  it('a command decided as nothing from a stale cache is decided again on the stream', async () => {
+    const k = id();
+    const a = runner();
+    const b = runner();
+    await a.execute(k, (m) => ({ type: 'Reset', data: {}, metadata: m }), request('noop', 0));
+    await b.execute(k, inc(4), request('b-inc', 4));
+    const r = await a.execute(k, (m) => ({ type: 'Reset', data: {}, metadata: m }), request('reset-now', 0));
+    expect(r.appended).toEqual([{ type: 'Reset', data: { at: '2026-01-01T00:00:00.000Z' } }]);
+  });
+
+  it('a command another replica already recorded is a repeat, not a second append', async () => {
+    const k = id();
+    const a = runner();
+    const b = runner();
+    await a.execute(k, inc(1), request('first', 1));
+    await b.execute(k, inc(1), request('shared', 1));
+    const r = await a.execute(k, inc(1), request('shared', 1));
+    expect(r.repeat).toBe(true);
+    expect(await store.readStream(`counter-${k}`)).toHaveLength(2);
+  });
+
+  it('racing writers in many processes: every command lands exactly once', async () => {
+    const k = id();
+    const replicas = [runner(0), runner(100), runner(100), runner(0)];
+    await Promise.all(Array.from({ length: 40 }, (_, i) => replicas[i % replicas.length]!.execute(k, inc(1), request(`race-${i}`, 1))));
+    const events = await store.readStream(`counter-${k}`);
+    expect(events).toHaveLength(40);
+    expect(new Set(events.map((e) => e.metadata.commandId)).size).toBe(40);
+  });
+
+  it('load gives the state of the stream, even when another replica moved it', async () => {
+    const k = id();
+    const a = runner();
+    await a.execute(k, inc(2), request('l1', 2));
+    await runner().execute(k, inc(2), request('l2', 2));
+    expect(await a.load(k)).toMatchObject({ revision: 1, state: { value: 4 } });
+  });
+});

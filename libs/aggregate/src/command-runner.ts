@@ -1,0 +1,283 @@
+import { BatonError, errorCodeOf, type EventMetadata, type NewEvent, type Position, type RecordedEvent } from '@baton/contracts';
+import type { EventStore } from '@baton/event-store';
+import { foldWith, type AggregateSpec, type CommandMetadata, type DomainEvent } from './aggregate';
+import type { Clock, IdSource } from './clock';
+import type { CommandContext } from './command-context';
+
+/**
+ * How many times a command is decided before a lost race on the stream's revision is reported
+ * (WRONG_EXPECTED_VERSION). One policy for every aggregate: a loser re-reads, so it sees the
+ * winner's outcome (a repeat, CONFLICT, or nothing left to do).
+ */
+export const COMMAND_MAX_ATTEMPTS = 10;
+
+/** A stream as the kernel knows it: its folded state and the commands already in it. */
+export interface LoadedStream<S> {
+  readonly streamId: string;
+  readonly state: S;
+  /** Revision of the stream's last event; -1 when the stream does not exist. */
+  readonly revision: number;
+}
+
+export interface CommandResult<S, E> {
+  readonly streamId: string;
+  /** The state after the command (as it stands, for a repeat or a command that changed nothing). */
+  readonly state: S;
+  /** Revision of the stream after the command (-1 when the stream does not exist). */
+  readonly revision: number;
+  /** Events this call appended; empty for a repeat or a command that changed nothing. */
+  readonly appended: readonly E[];
+  /** Global position of the last appended event, to wait for read models. */
+  readonly position: Position | undefined;
+  /** True when the command id was already in the stream: the first outcome stands. */
+  readonly repeat: boolean;
+}
+
+export interface ExecuteOptions<S, E, Env> {
+  /** What `decide` needs besides state and command; default: the runner's `environment`. */
+  readonly env?: (state: S) => Env | Promise<Env>;
+  /**
+   * Runs after the decision and before the append, only when there is something to append:
+   * a side effect the append depends on (the scheduler approving a stage, say). If it throws,
+   * nothing is appended.
+   */
+  readonly beforeAppend?: (state: S, events: readonly E[]) => Promise<void>;
+}
+
+export interface CommandRunnerOptions<S, Env> {
+  readonly clock: Clock;
+  readonly ids: IdSource;
+  readonly environment?: (state: S, id: string) => Env | Promise<Env>;
+  /**
+   * Streams whose state is kept in memory between commands (least recently used go first; 0
+   * turns the cache off). A cached state is never trusted blindly: an append checks it at the
+   * expected revision, and a decision that appends nothing or fails re-reads the stream's tail.
+   */
+  readonly cacheSize?: number;
+}
+
+interface CommandMark {
+  readonly revision: number;
+  readonly fingerprint: string | undefined;
+}
+
+/** What the kernel knows of a stream. Replaced, never changed, except that `commands` only grows. */
+interface StreamEntry<S> {
+  readonly state: S;
+  readonly revision: number;
+  readonly commands: Map<string, CommandMark>;
+}
+
+/** The same command id came back asking for something else. */
+export class IdempotencyConflictError extends BatonError {
+  constructor(streamId: string, commandId: string) {
+    super(
+      'IDEMPOTENCY_CONFLICT',
+      `command id ${commandId} was already used on ${streamId} for a different request; send a new command id for a new request`,
+      { streamId, commandId },
+    );
+    this.name = 'IdempotencyConflictError';
+  }
+}
+
+/**
+ * The command kernel: runs any command of one aggregate. Load (or take the cached state) →
+ * decide → append at the expected revision, with the command id as idempotency key; a command
+ * id already in the stream returns the first outcome (or IDEMPOTENCY_CONFLICT when the request
+ * differs); a lost race re-reads and decides again. Every event's metadata (time, command,
+ * correlation, causation, actor, trace) is set here and nowhere else.
+ *
+ * @example
+ * const agents = new CommandRunner(store, agentAggregate, { clock: systemClock, ids: randomIds });
+ * const r = await agents.execute('MCT-BE-001', (m) => ({ type: 'RemoveAgent', data: { agentId }, metadata: m }), ctx);
+ */
+export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
+  private readonly cache = new Map<string, StreamEntry<S>>();
+  private readonly cacheSize: number;
+  /** Commands on one stream in this process run one after another: no race lost to ourselves. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly store: EventStore,
+    readonly aggregate: AggregateSpec<S, C, E, Env>,
+    private readonly options: CommandRunnerOptions<S, Env>,
+  ) {
+    this.cacheSize = Math.max(0, options.cacheSize ?? 0);
+  }
+
+  /** The current state of one aggregate: from the cache checked against the stream's tail, or read whole. */
+  async load(id: string): Promise<LoadedStream<S>> {
+    const streamId = this.aggregate.streamId(id);
+    const cached = this.cached(streamId);
+    const entry = cached === undefined ? await this.readWhole(streamId) : ((await this.catchUp(streamId, cached)) ?? cached);
+    return { streamId, state: entry.state, revision: entry.revision };
+  }
+
+  execute(id: string, build: (metadata: CommandMetadata) => C, ctx: CommandContext, options: ExecuteOptions<S, E, Env> = {}): Promise<CommandResult<S, E>> {
+    const streamId = this.aggregate.streamId(id);
+    const previous = this.queues.get(streamId) ?? Promise.resolve();
+    const run = previous.then(
+      () => this.executeNow(id, streamId, build, ctx, options),
+      () => this.executeNow(id, streamId, build, ctx, options),
+    );
+    const tail = run.catch(() => undefined);
+    this.queues.set(streamId, tail);
+    void tail.then(() => {
+      if (this.queues.get(streamId) === tail) this.queues.delete(streamId);
+    });
+    return run;
+  }
+
+  /** Forgets every cached state (tests, or a service that lost its lease). */
+  clearCache(): void {
+    this.cache.clear();
+  }
+
+  private async executeNow(
+    id: string,
+    streamId: string,
+    build: (metadata: CommandMetadata) => C,
+    ctx: CommandContext,
+    options: ExecuteOptions<S, E, Env>,
+  ): Promise<CommandResult<S, E>> {
+    const cached = this.cached(streamId);
+    let verified = cached === undefined;
+    let entry: StreamEntry<S> = cached ?? (await this.readWhole(streamId));
+    for (let attempt = 1; ; attempt++) {
+      const mark = entry.commands.get(ctx.commandId);
+      if (mark !== undefined) return this.repeat(streamId, entry, mark, ctx);
+
+      const now = this.options.clock.now().toISOString();
+      let events: readonly E[];
+      try {
+        const env = await this.envFor(entry.state, id, options);
+        events = this.aggregate.decide(build({ commandId: ctx.commandId, now }), entry.state, env);
+      } catch (err) {
+        // A refusal from a cached state may be out of date: decide again on the stream as it is.
+        const newer: StreamEntry<S> | undefined = verified ? undefined : await this.catchUp(streamId, entry);
+        verified = true;
+        if (newer !== undefined) {
+          entry = newer;
+          continue;
+        }
+        throw err;
+      }
+      if (events.length === 0) {
+        const newer: StreamEntry<S> | undefined = verified ? undefined : await this.catchUp(streamId, entry);
+        verified = true;
+        if (newer !== undefined) {
+          entry = newer;
+          continue;
+        }
+        return { streamId, state: entry.state, revision: entry.revision, appended: [], position: undefined, repeat: false };
+      }
+
+      await options.beforeAppend?.(entry.state, events);
+      const base = entry;
+      try {
+        const result = await this.store.append(
+          streamId,
+          events.map((e) => this.toNewEvent(e, base.state, ctx, now)),
+          { expectedRevision: base.revision < 0 ? 'no_stream' : base.revision, commandId: ctx.commandId },
+        );
+        if (result.duplicate) {
+          // Recorded before by another replica or an earlier attempt: read it and answer as a repeat.
+          entry = await this.readWhole(streamId);
+          verified = true;
+          continue;
+        }
+        let state = base.state;
+        for (const e of events) state = this.aggregate.evolve(state, e);
+        base.commands.set(ctx.commandId, { revision: result.nextExpectedRevision, fingerprint: ctx.fingerprint });
+        this.remember(streamId, { state, revision: result.nextExpectedRevision, commands: base.commands });
+        return { streamId, state, revision: result.nextExpectedRevision, appended: events, position: result.position, repeat: false };
+      } catch (err) {
+        if (errorCodeOf(err) !== 'WRONG_EXPECTED_VERSION') throw err;
+        this.cache.delete(streamId);
+        if (attempt >= COMMAND_MAX_ATTEMPTS) throw err;
+        if (attempt > 1) await backoff(attempt);
+        entry = await this.readWhole(streamId);
+        verified = true;
+      }
+    }
+  }
+
+  private repeat(streamId: string, entry: StreamEntry<S>, mark: CommandMark, ctx: CommandContext): CommandResult<S, E> {
+    if (ctx.fingerprint !== undefined && mark.fingerprint !== undefined && ctx.fingerprint !== mark.fingerprint) {
+      throw new IdempotencyConflictError(streamId, ctx.commandId);
+    }
+    return { streamId, state: entry.state, revision: entry.revision, appended: [], position: undefined, repeat: true };
+  }
+
+  private async envFor(state: S, id: string, options: ExecuteOptions<S, E, Env>): Promise<Env> {
+    if (options.env !== undefined) return options.env(state);
+    if (this.options.environment !== undefined) return this.options.environment(state, id);
+    return undefined as Env;
+  }
+
+  private cached(streamId: string): StreamEntry<S> | undefined {
+    return this.cache.get(streamId);
+  }
+
+  private remember(streamId: string, entry: StreamEntry<S>): void {
+    if (this.cacheSize === 0) return;
+    // Most recently used goes to the end of the map's order; the oldest leave first.
+    this.cache.delete(streamId);
+    this.cache.set(streamId, entry);
+    while (this.cache.size > this.cacheSize) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest === undefined) break;
+      this.cache.delete(oldest);
+    }
+  }
+
+  private async readWhole(streamId: string): Promise<StreamEntry<S>> {
+    const entry = this.applied({ state: this.aggregate.initialState, revision: -1, commands: new Map() }, await this.store.readStream(streamId));
+    this.remember(streamId, entry);
+    return entry;
+  }
+
+  /** The entry with what the stream holds after its revision; undefined when there is nothing newer. */
+  private async catchUp(streamId: string, entry: StreamEntry<S>): Promise<StreamEntry<S> | undefined> {
+    const tail = await this.store.readStream(streamId, { fromRevision: entry.revision + 1 });
+    if (tail.length === 0) return undefined;
+    const newer = this.applied(entry, tail);
+    this.remember(streamId, newer);
+    return newer;
+  }
+
+  private applied(entry: StreamEntry<S>, recorded: readonly RecordedEvent[]): StreamEntry<S> {
+    if (recorded.length === 0) return entry;
+    const state = foldWith({ initialState: entry.state, evolve: this.aggregate.evolve }, recorded.map(this.aggregate.read));
+    const commands = new Map(entry.commands);
+    for (const e of recorded) {
+      const commandId = e.metadata.commandId;
+      if (typeof commandId !== 'string') continue;
+      const hash = e.metadata['commandHash'];
+      commands.set(commandId, { revision: e.revision, fingerprint: typeof hash === 'string' ? hash : undefined });
+    }
+    return { state, revision: recorded[recorded.length - 1]!.revision, commands };
+  }
+
+  private toNewEvent(event: E, state: S, ctx: CommandContext, now: string): NewEvent {
+    const runId = this.aggregate.correlationOf?.(event, state);
+    const actor = ctx.actor ?? this.aggregate.defaultActor;
+    const metadata: EventMetadata = {
+      occurredAt: now,
+      commandId: ctx.commandId,
+      correlationId: runId ?? ctx.correlationId ?? ctx.commandId,
+      causationId: ctx.causationId ?? ctx.commandId,
+      ...(actor ? { actor } : {}),
+      ...(ctx.trace?.traceparent ? { traceparent: ctx.trace.traceparent } : {}),
+      ...(ctx.trace?.tracestate ? { tracestate: ctx.trace.tracestate } : {}),
+      ...(ctx.fingerprint ? { commandHash: ctx.fingerprint } : {}),
+    };
+    return { eventId: this.options.ids.newId(), type: event.type, schemaVersion: this.aggregate.schemaVersionOf?.(event) ?? 1, data: event.data, metadata };
+  }
+}
+
+/** Spreads racing retries apart: a few milliseconds, growing with the attempt, jittered. */
+function backoff(attempt: number): Promise<void> {
+  const ms = Math.random() * Math.min(100, 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -6,7 +6,10 @@
  * pushes to its durable inbox (consumer `agent-<id>` on stream `BATON_AGENT_INBOX`, so what was
  * assigned while it was away waits for it). For each assignment the SDK accepts the task, calls
  * your handler with at most `maxConcurrency` running at once, then completes the task with the
- * outputs the handler returned, or fails it with what the handler threw. Every report carries the
+ * outputs the handler returned, or fails it with what the handler threw. (Accepting is optional in
+ * the protocol: the holder's first progress or completion records the acceptance when no accept
+ * came first; see docs/messaging.md. The SDK still sends it, so `task.accepted` is reported
+ * before the handler runs.) Every report carries the
  * task's lease epoch: when the task was given to another agent (this one was presumed dead) the
  * scheduler answers STALE_LEASE and the SDK quietly stops working it. The inbox message is
  * acknowledged only once the outcome is recorded, so an agent that crashes gets it again.

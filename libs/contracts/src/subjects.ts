@@ -32,7 +32,6 @@ export const Subjects = {
   allEvents: 'baton.evt.>',
   agentInbox: (agentId: string): string => `baton.agent.${agentId}.inbox`,
   agentHeartbeat: (agentId: string): string => `baton.agent.${agentId}.heartbeat`,
-  agentProgress: (agentId: string): string => `baton.agent.${agentId}.progress`,
   /** Queue group shared by all replicas of a service. */
   queueGroup: (service: ServiceName): string => `baton-${service}`,
 } as const;

@@ -93,19 +93,37 @@ function claim(command: ClaimTask, state: TaskState): TaskEvent[] {
   return [assignedEvent(task, command.data.agent.agentId, command.metadata.now)];
 }
 
+function acceptedEvent(report: { taskId: string; agentId: string; leaseEpoch: number }, now: string): TaskEvent {
+  return { type: 'TaskAccepted', data: { taskId: report.taskId, agentId: report.agentId, leaseEpoch: report.leaseEpoch, acceptedAt: now } };
+}
+
+/**
+ * Accepting is optional: work reported by the holder of a task not yet accepted (progress,
+ * blocked, a completion, a refused handoff) records the acceptance first, so an agent may skip
+ * accept-task and save a message per task. The event is written, not inferred, so read models
+ * and the acknowledgment SLA keep copying `TaskAccepted`.
+ */
+function acceptedBy(task: Task, report: { taskId: string; agentId: string; leaseEpoch: number }, now: string): TaskEvent[] {
+  return task.status === 'assigned' ? [acceptedEvent(report, now)] : [];
+}
+
 function accept(command: AcceptTask, state: TaskState): TaskEvent[] {
   const task = holderOf(state, command.data);
-  if (task.status === 'accepted' || task.status === 'blocked') return [];
+  // Already accepted, explicitly or by a report of work (a late or retried accept changes nothing).
+  if (task.status === 'accepted' || task.status === 'blocked' || task.status === 'completed') return [];
   if (task.status !== 'assigned') throw new TaskTransitionError(task.taskId, 'AcceptTask', task.status);
-  const { taskId, agentId, leaseEpoch } = command.data;
-  return [{ type: 'TaskAccepted', data: { taskId, agentId, leaseEpoch, acceptedAt: command.metadata.now } }];
+  return [acceptedEvent(command.data, command.metadata.now)];
 }
 
 function progress(command: ReportProgress, state: TaskState): TaskEvent[] {
   const task = holderOf(state, command.data);
   if (!isHeld(task.status)) throw new TaskTransitionError(task.taskId, 'ReportProgress', task.status);
   const { taskId, agentId, leaseEpoch, percent, message, tokensUsed } = command.data;
-  return [{ type: 'TaskProgressReported', data: { taskId, agentId, leaseEpoch, percent, message, tokensUsed, reportedAt: command.metadata.now } }];
+  const now = command.metadata.now;
+  return [
+    ...acceptedBy(task, command.data, now),
+    { type: 'TaskProgressReported', data: { taskId, agentId, leaseEpoch, percent, message, tokensUsed, reportedAt: now } },
+  ];
 }
 
 function blocked(command: ReportBlocked, state: TaskState): TaskEvent[] {
@@ -113,7 +131,8 @@ function blocked(command: ReportBlocked, state: TaskState): TaskEvent[] {
   if (task.status === 'blocked') return [];
   if (!isHeld(task.status)) throw new TaskTransitionError(task.taskId, 'ReportBlocked', task.status);
   const { taskId, agentId, leaseEpoch, reason } = command.data;
-  return [{ type: 'TaskBlocked', data: { taskId, agentId, leaseEpoch, reason, blockedAt: command.metadata.now } }];
+  const now = command.metadata.now;
+  return [...acceptedBy(task, command.data, now), { type: 'TaskBlocked', data: { taskId, agentId, leaseEpoch, reason, blockedAt: now } }];
 }
 
 function unblocked(command: ReportUnblocked, state: TaskState): TaskEvent[] {
@@ -132,17 +151,22 @@ function complete(command: CompleteTask, state: TaskState): TaskEvent[] {
   const { taskId, agentId, leaseEpoch, outputs } = command.data;
   const now = command.metadata.now;
   const durationMs = Math.max(0, Date.parse(now) - Date.parse(task.assignedAt ?? now));
-  return [{ type: 'TaskCompleted', data: { taskId, agentId, leaseEpoch, outputs: { ...outputs }, completedAt: now, durationMs } }];
+  return [
+    ...acceptedBy(task, command.data, now),
+    { type: 'TaskCompleted', data: { taskId, agentId, leaseEpoch, outputs: { ...outputs }, completedAt: now, durationMs } },
+  ];
 }
 
 function rejectHandoff(command: RejectHandoff, state: TaskState): TaskEvent[] {
   const task = holderOf(state, command.data);
   if (!isHeld(task.status)) throw new TaskTransitionError(task.taskId, 'RejectHandoff', task.status);
   const { taskId, agentId, leaseEpoch, handoffId, failures } = command.data;
+  const now = command.metadata.now;
   return [
+    ...acceptedBy(task, command.data, now),
     {
       type: 'TaskHandoffRejected',
-      data: { taskId, agentId, leaseEpoch, handoffId, failures: [...failures], rejections: task.handoffRejections + 1, rejectedAt: command.metadata.now },
+      data: { taskId, agentId, leaseEpoch, handoffId, failures: [...failures], rejections: task.handoffRejections + 1, rejectedAt: now },
     },
   ];
 }
@@ -299,6 +323,7 @@ export function evolve(state: TaskState, event: TaskEvent): TaskState {
       return { ...requireTask(state, event.type), status: 'cancelled' };
     case 'TaskHandoffRejected': {
       const t = requireTask(state, event.type);
+      // Streams written before a refused handoff recorded TaskAccepted first still read as accepted.
       return { ...t, status: t.status === 'assigned' ? 'accepted' : t.status, handoffRejections: event.data.rejections };
     }
     default: {

@@ -127,7 +127,7 @@ describe('task decider', () => {
   });
 
   describe('agent reports', () => {
-    const held = [created(), assigned('a1', 1)];
+    const held = [created(), assigned('a1', 1), { type: 'TaskAccepted', data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, acceptedAt: T0 } } as TaskEvent];
 
     it('accepts, reports progress with tokens, blocks and unblocks', () => {
       given(held)
@@ -171,6 +171,76 @@ describe('task decider', () => {
             data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, error: { message: 'boom', code: 'E1' }, final: true, failedAt: at(10), retryAt: null },
           },
         ]);
+    });
+  });
+
+  describe('accepting is optional: a report of work from the holder implies acceptance', () => {
+    const held = [created(), assigned('a1', 1, T0)];
+    const acceptedAt = (now: string): TaskEvent => ({ type: 'TaskAccepted', data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, acceptedAt: now } });
+    const accepted = acceptedAt(at(500));
+
+    it('given an assigned task, when the holder completes it without accepting, then TaskAccepted is recorded before TaskCompleted', () => {
+      given(held)
+        .when({ type: 'CompleteTask', data: { ...report('a1', 1), outputs: { pr: 7 } }, metadata: meta(at(90_000)) })
+        .then([
+          acceptedAt(at(90_000)),
+          { type: 'TaskCompleted', data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, outputs: { pr: 7 }, completedAt: at(90_000), durationMs: 90_000 } },
+        ]);
+    });
+
+    it('given an assigned task, when the holder reports progress without accepting, then TaskAccepted is recorded before the progress', () => {
+      given(held)
+        .when({ type: 'ReportProgress', data: { ...report('a1', 1), percent: 10, message: null, tokensUsed: null }, metadata: meta(at(1000)) })
+        .then([
+          acceptedAt(at(1000)),
+          { type: 'TaskProgressReported', data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, percent: 10, message: null, tokensUsed: null, reportedAt: at(1000) } },
+        ]);
+    });
+
+    it('given an assigned task, when the holder reports it blocked without accepting, then TaskAccepted is recorded before TaskBlocked', () => {
+      given(held)
+        .when({ type: 'ReportBlocked', data: { ...report('a1', 1), reason: 'waiting on API key' }, metadata: meta(at(2000)) })
+        .then([acceptedAt(at(2000)), { type: 'TaskBlocked', data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, reason: 'waiting on API key', blockedAt: at(2000) } }]);
+    });
+
+    it('given an assigned task, when its handoff is refused, then TaskAccepted is recorded before TaskHandoffRejected (the completion attempt accepted it)', () => {
+      given(held)
+        .when({ type: 'RejectHandoff', data: { ...report('a1', 1), handoffId: 'h1', failures: [] }, metadata: meta(at(3000)) })
+        .then([
+          acceptedAt(at(3000)),
+          { type: 'TaskHandoffRejected', data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, handoffId: 'h1', failures: [], rejections: 1, rejectedAt: at(3000) } },
+        ]);
+    });
+
+    it('given an accepted task, when the holder reports progress or completes, then no second TaskAccepted', () => {
+      given([...held, accepted])
+        .when({ type: 'ReportProgress', data: { ...report('a1', 1), percent: 50, message: null, tokensUsed: null }, metadata: meta(at(1000)) })
+        .then([{ type: 'TaskProgressReported', data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, percent: 50, message: null, tokensUsed: null, reportedAt: at(1000) } }]);
+      given([...held, accepted])
+        .when({ type: 'CompleteTask', data: { ...report('a1', 1), outputs: {} }, metadata: meta(at(2000)) })
+        .then([{ type: 'TaskCompleted', data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, outputs: {}, completedAt: at(2000), durationMs: 2000 } }]);
+    });
+
+    it('given an assigned task completed without an accept, when the accept arrives late, then it changes nothing', () => {
+      const completed = decide({ type: 'CompleteTask', data: { ...report('a1', 1), outputs: {} }, metadata: meta(at(100)) }, fold(held));
+      given([...held, ...completed]).when({ type: 'AcceptTask', data: report('a1', 1), metadata: meta(at(200)) }).then([]);
+    });
+
+    it('given an assigned task, when the holder fails it without accepting, then only TaskFailed (turning work down is not accepting it)', () => {
+      given(held)
+        .when({ type: 'FailTask', data: { ...report('a1', 1), error: { message: 'cannot', code: 'UNSUPPORTED' }, retryable: false }, metadata: meta(at(10)) })
+        .then([
+          {
+            type: 'TaskFailed',
+            data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, error: { message: 'cannot', code: 'UNSUPPORTED' }, final: true, failedAt: at(10), retryAt: null },
+          },
+        ]);
+    });
+
+    it('given a task another agent now holds, when the old holder completes without accepting, then STALE_LEASE and nothing is accepted', () => {
+      given([...held, released('a1', 1), assigned('a2', 2)])
+        .when({ type: 'CompleteTask', data: { ...report('a1', 1), outputs: {} }, metadata: meta() })
+        .thenThrows({ code: 'STALE_LEASE' });
     });
   });
 
@@ -276,7 +346,7 @@ describe('task decider', () => {
   describe('RejectHandoff', () => {
     const failure = { source: 'handoff' as const, specId: 'HO-PM-ARCH', artifact: 'prd.md', rule: 'user_stories: min 3', message: 'no user stories', missing: ['user stories'] };
     it('keeps the task with its holder and counts the rounds; only the holder can be refused', () => {
-      const held = [created(), assigned('a1', 1)];
+      const held = [created(), assigned('a1', 1), { type: 'TaskAccepted', data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, acceptedAt: T0 } } as TaskEvent];
       const first: TaskEvent = {
         type: 'TaskHandoffRejected',
         data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, handoffId: 'h1', failures: [failure], rejections: 1, rejectedAt: T0 },

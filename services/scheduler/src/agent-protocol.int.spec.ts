@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { GetTask, SubmitTask, taskStreamId, type TaskView } from '@baton/contracts';
+import type { BatonClient } from '@baton/messaging';
+import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import type { SchedulerApp } from './adapters/scheduler.app';
+import type { FakeAgentRegistry } from './testing/agent-events';
+import { RawNatsAgent } from './testing/raw-nats-agent';
+import { connectTestClient, startTestScheduler } from './testing/test-scheduler';
+
+const MESSAGING_DOC = path.resolve(__dirname, '../../../docs/messaging.md');
+
+/**
+ * The subject docs/messaging.md's subject table gives for agent progress, with `<agentId>` filled
+ * in. A relative entry (`.progress` after `baton.agent.<agentId>.heartbeat`) is read against the
+ * subject before it, as a reader of the table would.
+ */
+function documentedProgressSubject(agentId: string): string {
+  const row = readFileSync(MESSAGING_DOC, 'utf8')
+    .split('\n')
+    .find((line) => /^\|[^|]*progress[^|]*\|/.test(line));
+  if (!row) throw new Error('docs/messaging.md has no subject row for agent progress');
+  const subjects = [...row.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+  let previous = '';
+  for (const s of subjects) {
+    const full = s.startsWith('.') ? previous.slice(0, previous.lastIndexOf('.')) + s : s;
+    if (full.includes('progress')) return full.replace('<agentId>', agentId);
+    previous = full;
+  }
+  throw new Error(`the progress row of docs/messaging.md names no progress subject: ${row}`);
+}
+
+describe('agent protocol: the documented progress subject, and accepting as an option (real NATS + Postgres)', () => {
+  let tdb: TestDatabase;
+  let scheduler: SchedulerApp;
+  let nc: NatsConnection;
+  let client: BatonClient;
+  let registry: FakeAgentRegistry;
+  const agents: RawNatsAgent[] = [];
+
+  beforeAll(async () => {
+    tdb = await createTestDatabase('scheduler_protocol');
+    scheduler = await startTestScheduler(tdb.url);
+    ({ nc, client, registry } = await connectTestClient());
+    await waitFor(() => scheduler.lease.isHeld(), { what: 'the dispatcher lease' });
+  });
+
+  afterAll(async () => {
+    for (const a of agents) await a.close();
+    await nc?.close();
+    await scheduler?.close();
+    await tdb?.drop();
+  });
+
+  /** A task assigned to a fresh agent (by the dispatcher), and that agent speaking raw NATS. */
+  async function assignedTask(): Promise<{ agent: RawNatsAgent; task: TaskView }> {
+    const cap = uniqueId('cap');
+    const agentId = uniqueId('agent');
+    await registry.register(agentId, { role: 'backend', capabilities: [cap], maxConcurrency: 1 });
+    const agent = await RawNatsAgent.connect({ url: testNatsUrl(), agentId, role: 'backend', capabilities: [cap], retryForMs: 10_000 });
+    agents.push(agent);
+    const { taskId } = await client.command(SubmitTask, { action: 'implement', priority: 'P1', requirement: { capabilities: [cap] }, inputs: {} }, { commandId: randomUUID() });
+    const task = await waitFor(
+      async () => {
+        const t = await client.query(GetTask, { taskId });
+        return t.status === 'assigned' && t.agentId === agentId ? t : undefined;
+      },
+      { what: `task ${taskId} assigned to ${agentId}`, timeoutMs: 20_000 },
+    );
+    return { agent, task };
+  }
+
+  const eventTypes = async (taskId: string) => (await scheduler.store.readStream(taskStreamId(taskId))).map((e) => e.type);
+
+  it('the progress subject docs/messaging.md names is answered, and progress with no accept records the acceptance first', async () => {
+    const { agent, task } = await assignedTask();
+    const subject = documentedProgressSubject(agent.agentId);
+    const body = { commandId: randomUUID(), data: { taskId: task.taskId, agentId: agent.agentId, leaseEpoch: task.leaseEpoch, percent: 30, message: 'reading' } };
+    const msg = await nc.request(subject, JSON.stringify(body), { timeout: 5000 });
+    expect(msg.json()).toMatchObject({ ok: true, data: { taskId: task.taskId, status: 'accepted' } });
+    expect(await eventTypes(task.taskId)).toEqual(['TaskCreated', 'TaskAssigned', 'TaskAccepted', 'TaskProgressReported']);
+    await scheduler.projection.waitUntilCaughtUp();
+    expect(await client.query(GetTask, { taskId: task.taskId })).toMatchObject({ status: 'accepted', percent: 30 });
+  });
+
+  it('complete-task straight after the assignment records TaskAccepted then TaskCompleted; a late accept changes nothing', async () => {
+    const { agent, task } = await assignedTask();
+    const reply = await agent.complete(task, { pr: 42 });
+    expect(reply).toMatchObject({ taskId: task.taskId, status: 'completed' });
+    const events = await scheduler.store.readStream(taskStreamId(task.taskId));
+    expect(events.map((e) => e.type)).toEqual(['TaskCreated', 'TaskAssigned', 'TaskAccepted', 'TaskCompleted']);
+    expect(events[2]!.data).toEqual({ taskId: task.taskId, agentId: agent.agentId, leaseEpoch: task.leaseEpoch, acceptedAt: (events[3]!.data as { completedAt: string }).completedAt });
+
+    expect(await agent.accept(task)).toMatchObject({ status: 'completed' });
+    expect(await eventTypes(task.taskId)).toHaveLength(4);
+    await scheduler.projection.waitUntilCaughtUp();
+    expect(await client.query(GetTask, { taskId: task.taskId })).toMatchObject({ status: 'completed', outputs: { pr: 42 } });
+  });
+});

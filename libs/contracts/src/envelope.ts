@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ValidationError } from './errors';
 
 /**
  * A position in the global order of all events ("$all"). Two numbers so both adapters
@@ -111,3 +112,65 @@ export const RecordedEventSchema = z.object({
   prevHash: z.string().regex(/^[0-9a-f]{64}$/),
   hash: z.string().regex(/^[0-9a-f]{64}$/),
 });
+
+/**
+ * The deepest nesting of objects and arrays a command or query body may have, envelope
+ * included (`{"commandId", "data": {…}}` is already two levels). Real bodies stay far below it;
+ * without a bound, a body nested a thousand levels deep is parsed, validated by recursion and
+ * stored.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_OBJECT = 0x7b;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_OBJECT = 0x7d;
+const CLOSE_ARRAY = 0x5d;
+
+/**
+ * How deep the objects and arrays of a JSON text nest, found by one scan of its bytes before it
+ * is parsed (brackets inside strings do not count). The scan stops once the depth passes `stopAbove`.
+ * Bytes are safe to scan one by one: in UTF-8 these ASCII codes never occur inside a multi-byte character.
+ *
+ * @example
+ * jsonNestingDepth('{"a":[1,{"b":"[["}]}') // 3
+ */
+export function jsonNestingDepth(raw: Uint8Array | string, stopAbove = Number.MAX_SAFE_INTEGER): number {
+  const at = typeof raw === 'string' ? (i: number) => raw.charCodeAt(i) : (i: number) => raw[i]!;
+  const length = raw.length;
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < length; i++) {
+    const c = at(i);
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) {
+      inString = true;
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+      depth++;
+      if (depth > deepest) {
+        deepest = depth;
+        if (deepest > stopAbove) return deepest;
+      }
+    } else if ((c === CLOSE_OBJECT || c === CLOSE_ARRAY) && depth > 0) {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
+/**
+ * Refuses a body nested deeper than `maxDepth` with VALIDATION_FAILED (`details.maxDepth`), before
+ * anything parses it. The RPC transport calls it on every command and query.
+ *
+ * @example
+ * assertJsonDepth(msg.data, MAX_JSON_DEPTH);
+ */
+export function assertJsonDepth(raw: Uint8Array | string, maxDepth = MAX_JSON_DEPTH): void {
+  if (jsonNestingDepth(raw, maxDepth) > maxDepth) {
+    throw new ValidationError(`message body nests objects and arrays deeper than ${maxDepth} levels; flatten it`, { maxDepth });
+  }
+}

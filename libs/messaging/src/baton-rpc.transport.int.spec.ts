@@ -19,12 +19,26 @@ import {
 } from '@baton/contracts';
 import { testNatsUrl, uniqueId, waitFor } from '@baton/testing';
 import { z } from 'zod';
-import { BatonClient, BatonRpcContext, BatonRpcTransport, CommandHandler, QueryHandler, traceIdOf, type MessagingLogger } from './index';
+import { BatonClient, BatonRpcContext, BatonRpcTransport, CommandHandler, QueryHandler, traceIdOf, type BatonRpcTransportOptions, type MessagingLogger } from './index';
 
 function definitions() {
   const register = defineCommand({ service: 'agent-registry', name: uniqueId('register'), schema: RegisterAgentV1, reply: RegisterAgentReply });
   const get = defineQuery({ service: 'agent-registry', name: uniqueId('get'), schema: z.strictObject({ agentId: z.string() }), reply: AgentView });
-  return { register, get };
+  // Free-form data, as task inputs are: only the depth bound at the edge stops deep nesting.
+  const note = defineCommand({
+    service: 'agent-registry',
+    name: uniqueId('note'),
+    schema: z.strictObject({ inputs: z.record(z.string(), z.unknown()) }),
+    reply: z.object({ stored: z.boolean() }),
+  });
+  return { register, get, note };
+}
+
+/** `{"a":{"a":…{}…}}`: `levels` objects, one inside the other. */
+function nested(levels: number): Record<string, unknown> {
+  let value: Record<string, unknown> = {};
+  for (let i = 1; i < levels; i++) value = { a: value };
+  return value;
 }
 type Defs = ReturnType<typeof definitions>;
 
@@ -73,6 +87,12 @@ function controllerFor(defs: Defs) {
       return { agentId: cmd.data.agentId, revision: 0 };
     }
 
+    @CommandHandler(defs.note)
+    async note(@Payload() cmd: CommandEnvelope<DataOf<Defs['note']>>) {
+      this.calls.push({ instance: this.instance, commandId: cmd.commandId, data: cmd.data, subject: defs.note.subject });
+      return { stored: true };
+    }
+
     @QueryHandler(defs.get)
     async get(@Payload() q: QueryEnvelope<DataOf<Defs['get']>>) {
       this.calls.push({ instance: this.instance, data: q.data, subject: defs.get.subject });
@@ -109,7 +129,13 @@ function recordingLogger(): MessagingLogger & { warnings: string[]; errors: stri
   };
 }
 
-async function startService(defs: Defs, instance: string, calls: Call[], logger?: MessagingLogger): Promise<INestMicroservice> {
+async function startService(
+  defs: Defs,
+  instance: string,
+  calls: Call[],
+  logger?: MessagingLogger,
+  options: Pick<BatonRpcTransportOptions, 'maxJsonDepth'> = {},
+): Promise<INestMicroservice> {
   const moduleRef = await Test.createTestingModule({
     controllers: [controllerFor(defs)],
     providers: [
@@ -118,7 +144,7 @@ async function startService(defs: Defs, instance: string, calls: Call[], logger?
     ],
   }).compile();
   const app = moduleRef.createNestMicroservice<MicroserviceOptions>({
-    strategy: new BatonRpcTransport({ service: 'agent-registry', url: testNatsUrl(), name: `test-${instance}`, ...(logger ? { logger } : {}) }),
+    strategy: new BatonRpcTransport({ service: 'agent-registry', url: testNatsUrl(), name: `test-${instance}`, ...(logger ? { logger } : {}), ...options }),
     logger: false,
   });
   await app.listen();
@@ -214,6 +240,42 @@ describe('BatonRpcTransport and BatonClient over real NATS', () => {
     const reply = await client.requestRaw(defs.register.subject, big);
     expect(reply).toMatchObject({ ok: false, error: { code: 'PAYLOAD_TOO_LARGE' } });
     expect(calls).toHaveLength(0);
+  });
+
+  it('refuses a body nested deeper than 32 levels with VALIDATION_FAILED, without calling the handler', async () => {
+    // Body (1) → data (2) → inputs (3) → the caller's objects.
+    const body = (levels: number, commandId: string) => JSON.stringify({ commandId, data: { inputs: nested(levels) } });
+    const deep = await client.requestRaw(defs.note.subject, body(1000, 'c-deep'));
+    expect(deep).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED', details: { maxDepth: 32 } } });
+    expect((deep as { error: { message: string } }).error.message).toMatch(/nest.*32/);
+    const oneTooMany = await client.requestRaw(defs.note.subject, body(31, 'c-33'));
+    expect(oneTooMany).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED', details: { maxDepth: 32 } } });
+    // Brackets inside strings are text, not nesting.
+    const inText = await client.requestRaw(defs.note.subject, JSON.stringify({ commandId: 'c-text', data: { inputs: { text: '{['.repeat(500), quote: '\\"{' } } }));
+    expect(inText).toEqual({ ok: true, data: { stored: true } });
+    expect(calls.map((c) => c.commandId)).toEqual(['c-text']);
+    expect(await client.requestRaw(defs.note.subject, body(30, 'c-32'))).toEqual({ ok: true, data: { stored: true } });
+    expect(calls.map((c) => c.commandId)).toEqual(['c-text', 'c-32']);
+    // Queries too.
+    expect(await client.requestRaw(defs.get.subject, JSON.stringify({ data: { agentId: 'x', more: nested(40) } }))).toMatchObject({
+      ok: false,
+      error: { code: 'VALIDATION_FAILED', details: { maxDepth: 32 } },
+    });
+  });
+
+  it('takes its nesting bound from maxJsonDepth', async () => {
+    const strictCalls: Call[] = [];
+    const strict = await startService(defs, 'strict', strictCalls, undefined, { maxJsonDepth: 4 });
+    await app.close();
+    try {
+      const reply = await client.requestRaw(defs.note.subject, JSON.stringify({ commandId: 'c-5', data: { inputs: { a: { b: {} } } } }));
+      expect(reply).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED', details: { maxDepth: 4 } } });
+      expect(await client.requestRaw(defs.note.subject, JSON.stringify({ commandId: 'c-4', data: { inputs: { a: 1 } } }))).toEqual({ ok: true, data: { stored: true } });
+      expect(strictCalls.map((c) => c.commandId)).toEqual(['c-4']);
+    } finally {
+      await strict.close();
+      app = await startService(defs, 'a', calls, logger);
+    }
   });
 
   it('rejects invalid JSON and an empty body with INVALID_JSON', async () => {

@@ -4,7 +4,10 @@ import { context } from '@opentelemetry/api';
 import { lastValueFrom } from 'rxjs';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
+  MAX_JSON_DEPTH,
+  MAX_MESSAGE_BYTES,
   Subjects,
+  assertJsonDepth,
   parseCommand,
   parseQuery,
   parseReplyData,
@@ -29,6 +32,11 @@ export interface BatonRpcTransportOptions {
   /** Connection name when the transport connects itself. Default: the service name. */
   readonly name?: string;
   readonly logger?: MessagingLogger;
+  /**
+   * Deepest nesting of objects and arrays a body may have (envelope included); deeper bodies get
+   * VALIDATION_FAILED before they are parsed. Default {@link MAX_JSON_DEPTH} (32).
+   */
+  readonly maxJsonDepth?: number;
 }
 
 const encoder = new TextEncoder();
@@ -40,7 +48,8 @@ const encoder = new TextEncoder();
  * - Each `@CommandHandler`/`@QueryHandler` subject is subscribed in the service's queue group.
  * - The raw body is validated with the handler's definition (`parseCommand`/`parseQuery`:
  *   PAYLOAD_TOO_LARGE, INVALID_JSON, VALIDATION_FAILED, UNKNOWN_SCHEMA_VERSION) before
- *   the handler runs; the handler gets the envelope and a {@link BatonRpcContext}.
+ *   the handler runs, after its nesting depth is checked (`maxJsonDepth`, VALIDATION_FAILED);
+ *   the handler gets the envelope and a {@link BatonRpcContext}.
  * - The handler runs inside the caller's trace context (from `traceparent`).
  * - The reply is sent once the handler's promise resolves: `{ok: true, data}` after the data
  *   passes `parseReplyData`, or `{ok: false, error}` via {@link rpcErrorReply}.
@@ -149,6 +158,8 @@ export class BatonRpcTransport extends Server implements CustomTransportStrategy
     const rpcCtx = new BatonRpcContext([msg.subject, msg.headers, traceCtx, def]);
     const scope = { subject: msg.subject, traceId: traceIdOf(traceCtx) };
     try {
+      // An oversized body is left to parseCommand/parseQuery, which answer PAYLOAD_TOO_LARGE.
+      if (msg.data.byteLength <= MAX_MESSAGE_BYTES) assertJsonDepth(msg.data, this.options.maxJsonDepth ?? MAX_JSON_DEPTH);
       const envelope = def.kind === 'command' ? parseCommand(def, msg.data) : parseQuery(def, msg.data);
       const result$ = this.transformToObservable(await handler(envelope, rpcCtx));
       const data: unknown = await lastValueFrom(result$, { defaultValue: undefined });

@@ -85,6 +85,16 @@ describe('agent protocol: the documented progress subject, and accepting as an o
     expect(await client.query(GetTask, { taskId: task.taskId })).toMatchObject({ status: 'accepted', percent: 30 });
   });
 
+  it('submit-task with inputs nested 1,000 levels deep gets VALIDATION_FAILED and appends nothing', async () => {
+    let inputs: Record<string, unknown> = {};
+    for (let i = 0; i < 1000; i++) inputs = { a: inputs };
+    const taskId = uniqueId('deep');
+    const body = { commandId: randomUUID(), data: { taskId, action: 'implement', inputs } };
+    const msg = await nc.request(SubmitTask.subject, JSON.stringify(body), { timeout: 5000 });
+    expect(msg.json()).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED', details: { maxDepth: 32 } } });
+    expect(await scheduler.store.readStream(taskStreamId(taskId))).toEqual([]);
+  });
+
   it('complete-task straight after the assignment records TaskAccepted then TaskCompleted; a late accept changes nothing', async () => {
     const { agent, task } = await assignedTask();
     const reply = await agent.complete(task, { pr: 42 });

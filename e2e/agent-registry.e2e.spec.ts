@@ -4,6 +4,7 @@ import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, DeliverPolicy } from '@nats-io/jetstream';
 import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { compiledMain } from './support/stack';
 
 // The agent-registry as a real process, spoken to with nothing but a NATS client and plain
 // JSON (as an agent written in any language would), killed with SIGKILL and restarted.
@@ -31,7 +32,7 @@ interface Service {
 
 function startService(databaseUrl: string, port: number): Service {
   const output: string[] = [];
-  const proc = spawn(process.execPath, ['-r', '@swc-node/register', 'services/agent-registry/src/main.ts'], {
+  const proc = spawn(process.execPath, ['--enable-source-maps', compiledMain('services/agent-registry')], {
     cwd: root,
     env: { ...process.env, NODE_OPTIONS: '', DATABASE_URL: databaseUrl, NATS_URL: testNatsUrl(), HTTP_PORT: String(port), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,8 +2,9 @@
 # The run command (`npm start`): brings Baton up on this machine as local processes and shows
 # it working.
 #
-#   1. starts NATS and PostgreSQL (scripts/infra.sh), then every service under services/, and
-#      waits until each answers /health/ready;
+#   1. builds (`npm run build`: services, CLI and sim-agents run compiled, from dist/), starts
+#      NATS and PostgreSQL (scripts/infra.sh), then every service under services/, and waits
+#      until each answers /health/ready;
 #   2. registers the example workflows (`baton workflows register examples/workflows`);
 #   3. starts a simulated team (tools/sim-agents with examples/agents.yaml; log in
 #      .baton/logs/sim-agents.log);
@@ -39,7 +40,7 @@ for arg in "$@"; do
     --no-demo) demo=0 ;;
     --detach) detach=1 ;;
     --stop) ;;
-    -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "[run] unknown option: $arg (see: npm start -- --help)" >&2; exit 2 ;;
   esac
 done
@@ -80,6 +81,9 @@ if [ "${1:-}" = "--stop" ]; then stop_all; exit 0; fi
 # Ctrl-C or SIGTERM at any point stops what was started.
 trap 'echo; stop_all; exit 130' INT TERM
 
+echo "[run] building: npm run build"
+node scripts/build.mjs
+
 given_db="${DATABASE_URL:-}" given_nats="${NATS_URL:-}"
 bash scripts/infra.sh up
 eval "$(bash scripts/infra.sh env)"
@@ -103,7 +107,7 @@ for svc in "${services[@]}"; do
     echo "[run] $svc already running (pid $(cat "$pidf"))"; continue
   fi
   port="$(port_of "$svc")"
-  HTTP_PORT="$port" SERVICE_NAME="$svc" nohup node -r @swc-node/register "services/$svc/src/main.ts" >"$LOG_DIR/$svc.log" 2>&1 &
+  HTTP_PORT="$port" SERVICE_NAME="$svc" nohup node --enable-source-maps "services/$svc/dist/main.js" >"$LOG_DIR/$svc.log" 2>&1 &
   echo $! >"$pidf"
   echo "[run] started $svc (pid $!, http://127.0.0.1:$port, log $LOG_DIR/$svc.log)"
 done
@@ -146,7 +150,7 @@ if [ "$demo" = 1 ]; then
     echo "[run] sim-agents already running (pid $(cat "$simf"))"
   else
     : >"$LOG_DIR/sim-agents.log"
-    SIM_DURATION_MS="${SIM_DURATION_MS:-200-600}" nohup node -r @swc-node/register tools/sim-agents/src/main.ts \
+    SIM_DURATION_MS="${SIM_DURATION_MS:-200-600}" nohup node --enable-source-maps tools/sim-agents/dist/main.js \
       --agents "${SIM_AGENTS_FILE:-examples/agents.yaml}" >"$LOG_DIR/sim-agents.log" 2>&1 &
     echo $! >"$simf"
     echo "[run] started a simulated team: sim-agents (pid $!, log $LOG_DIR/sim-agents.log)"

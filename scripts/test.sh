@@ -27,6 +27,9 @@ npm run -s test:unit
 step "integration tests (real NATS and PostgreSQL)"
 JEST_VERBOSE=1 npm run -s test:int
 
+step "build (services, CLI and sim-agents run compiled in the end-to-end tests)"
+npm run -s build
+
 step "end-to-end tests"
 JEST_VERBOSE=1 npm run -s test:e2e
 

@@ -1,7 +1,7 @@
 // Helpers of the e2e tier: Baton services and sim-agents as real processes (started the way
-// users start them, `node -r @swc-node/register <main.ts>`), and a log of the domain events
-// they publish to JetStream, read with nothing but the NATS client.
-import { type ChildProcess, spawn } from 'node:child_process';
+// users and the image start them, `node --enable-source-maps <workspace>/dist/main.js`), and a
+// log of the domain events they publish to JetStream, read with nothing but the NATS client.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -72,8 +72,26 @@ export class RunningProcess {
   }
 }
 
-function spawnTs(name: string, script: string, args: readonly string[], env: Record<string, string>): RunningProcess {
-  const proc = spawn(process.execPath, ['-r', '@swc-node/register', script, ...args], {
+let built = false;
+
+/**
+ * The compiled entry point of a workspace (`services/scheduler` → its `dist/main.js`). The first
+ * call in a test process runs the build (`npm run build`, under a second), so the processes
+ * run the sources as they are now, not a stale dist/.
+ *
+ * @example
+ * spawn(process.execPath, ['--enable-source-maps', compiledMain('services/agent-registry')]);
+ */
+export function compiledMain(workspace: string): string {
+  if (!built) {
+    execFileSync(process.execPath, [path.join(repoRoot, 'scripts/build.mjs')], { cwd: repoRoot, stdio: 'pipe' });
+    built = true;
+  }
+  return path.join(repoRoot, workspace, 'dist', 'main.js');
+}
+
+function spawnCompiled(name: string, workspace: string, args: readonly string[], env: Record<string, string>): RunningProcess {
+  const proc = spawn(process.execPath, ['--enable-source-maps', compiledMain(workspace), ...args], {
     cwd: repoRoot,
     env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -81,10 +99,10 @@ function spawnTs(name: string, script: string, args: readonly string[], env: Rec
   return new RunningProcess(name, proc);
 }
 
-/** Starts a service (`services/<name>/src/main.ts`) and waits for `/health/ready`. */
+/** Starts a service (compiled `services/<name>/dist/main.js`) and waits for `/health/ready`. */
 export async function startService(name: 'agent-registry' | 'scheduler' | 'handoff-validator' | 'escalation', env: Record<string, string>): Promise<RunningProcess> {
   const port = await freePort();
-  const svc = spawnTs(name, `services/${name}/src/main.ts`, [], { ...env, HTTP_PORT: String(port) });
+  const svc = spawnCompiled(name, `services/${name}`, [], { ...env, HTTP_PORT: String(port) });
   try {
     await waitFor(
       async () => {
@@ -108,8 +126,9 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the `baton` CLI (tools/cli/bin/baton.js) as a process, the way a person would. */
+/** Runs the `baton` CLI (tools/cli/bin/baton.js, which loads the compiled CLI) as a process, the way a person would. */
 export function runBaton(args: readonly string[], env: Record<string, string>): Promise<CliResult> {
+  compiledMain('tools/cli');
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [path.join(repoRoot, 'tools/cli/bin/baton.js'), ...args], {
       cwd: repoRoot,
@@ -154,7 +173,7 @@ export class SimAgentsProcess extends RunningProcess {
 
 /** Starts `tools/sim-agents` with --json and waits until its agents are registered and working. */
 export async function startSimAgents(name: string, args: readonly string[], natsUrl: string): Promise<SimAgentsProcess> {
-  const base = spawnTs(name, 'tools/sim-agents/src/main.ts', ['--json', ...args], { NATS_URL: natsUrl });
+  const base = spawnCompiled(name, 'tools/sim-agents', ['--json', ...args], { NATS_URL: natsUrl });
   const sim = new SimAgentsProcess(name, base.proc);
   try {
     await sim.waitForLine((l) => l.type === 'sim.ready', 'ready', 60_000);

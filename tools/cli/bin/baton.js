@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// The `baton` command: loads the TypeScript sources with @swc-node/register (as every Baton
-// process does) using the repository's tsconfig, whatever the current directory.
+// The `baton` command: runs the compiled CLI (tools/cli/dist, from `npm run build`).
+const fs = require('node:fs');
 const path = require('node:path');
-const root = path.resolve(__dirname, '..', '..', '..');
-process.env.SWC_NODE_PROJECT ??= path.join(root, 'tsconfig.json');
-require('@swc-node/register');
-require('../src/main.ts');
+const main = path.join(__dirname, '..', 'dist', 'main.js');
+if (!fs.existsSync(main)) {
+  console.error(`baton: ${path.relative(process.cwd(), main) || main} is missing; build Baton first: npm run build`);
+  process.exit(70);
+}
+process.setSourceMapsEnabled(true);
+require(main);

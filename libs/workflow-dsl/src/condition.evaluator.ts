@@ -26,6 +26,11 @@ export interface ConditionScope {
    * nor a near-miss of a known id is taken as one of its outputs (seed 003's `error_rate`).
    */
   readonly openOutputs: boolean;
+  /**
+   * True when some stage or branch id could not be read (the schema check set it aside): then any
+   * unknown identifier may be that id, so none is reported. Defaults to false.
+   */
+  readonly idsIncomplete?: boolean;
 }
 
 /** Compile result: the condition, or the reason and the 0-based offset in the expression. */
@@ -70,7 +75,7 @@ export function compileCondition(expression: string, scope: ConditionScope): Con
     const unknown = /^Unknown variable: (.+)$/.exec(summary)?.[1];
     if (error?.code === 'unknown_variable' && unknown !== undefined) {
       const suggestion = closestMatch(unknown, [...scope.known, ...scope.outputNames]);
-      if (scope.openOutputs && suggestion === undefined) {
+      if ((scope.openOutputs && suggestion === undefined) || scope.idsIncomplete === true) {
         env.registerVariable(unknown, 'dyn');
         declared.add(unknown);
         continue;

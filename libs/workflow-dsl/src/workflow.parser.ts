@@ -1,8 +1,9 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { didYouMean } from './did-you-mean.util';
-import { compileWorkflow, type Path, type Reporter } from './workflow.compiler';
+import { compileWorkflow, type Reporter } from './workflow.compiler';
 import { WorkflowDefinitionError, type WorkflowDiagnostic } from './workflow.errors';
 import type { WorkflowDefinition } from './workflow.model';
+import { SetAside, type Path, type SetAsideRequest } from './workflow.salvage';
 import { KNOWN_KEYS, RawWorkflowBody, STAGE_KEYS } from './workflow.schema';
 import { z } from 'zod';
 
@@ -20,9 +21,20 @@ export type ParseWorkflowResult =
 const WrappedBody = z.strictObject({ workflow: RawWorkflowBody });
 
 /**
+ * Setting a value aside can uncover another schema problem (a required key removed for its type is
+ * then missing). Each round settles one layer; the longest chain the schema allows takes three
+ * (`workflow: null` → an empty body → its placeholder `name`). The bound only guards against a loop.
+ */
+const MAX_SCHEMA_ROUNDS = 8;
+
+/**
  * Parses and validates a workflow written in YAML, in either shape the seeds use (`workflow:` with
  * `stages:`, or root-level `name`/`steps:`), into the normalized {@link WorkflowDefinition}.
- * Never throws for bad input: every problem comes back as a located diagnostic, sorted by position.
+ * Never throws for bad input: every problem comes back as a located diagnostic, sorted by position,
+ * each once. One call finds them all: a value that breaks the schema is reported and set aside, and
+ * the references, cycles, conditions and durations of the rest are still checked (checks that would
+ * only restate the set-aside mistake, such as an "unreachable" stage behind a misspelled `next`,
+ * stay quiet).
  *
  * @example
  * const r = parseWorkflow(text, { file: 'feature.yml' });
@@ -49,14 +61,21 @@ export function parseWorkflow(text: string, options: ParseWorkflowOptions = {}):
   const report: Reporter = (path, message, target = 'value', offset) => at(locate(doc, path, target, offset), path, message);
   const wrapped = 'workflow' in raw;
   const body = stripExtensions(raw);
-  const parsed = (wrapped ? WrappedBody : RawWorkflowBody).safeParse(body, { reportInput: true });
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) reportIssue(issue, [], body, report);
-    return { ok: false, errors: sortDiagnostics(errors) };
+  const schema = wrapped ? WrappedBody : RawWorkflowBody;
+  const setAside = new SetAside();
+  let parsed = schema.safeParse(body, { reportInput: true });
+  for (let round = 0; !parsed.success; round++) {
+    // Only the first round's problems are the user's; later ones follow from setting those aside.
+    if (round === MAX_SCHEMA_ROUNDS) return { ok: false, errors: sortDiagnostics(errors) };
+    const problems = parsed.error.issues.flatMap((issue) => schemaProblems(issue, [], body));
+    if (round === 0) for (const problem of problems) report(problem.at, problem.message, problem.target);
+    for (const problem of problems) setAside.apply(body, problem.setAside);
+    parsed = schema.safeParse(body, { reportInput: true });
   }
   const basePath: Path = wrapped ? ['workflow'] : [];
   const bodyValue = (wrapped ? (parsed.data as { workflow: unknown }).workflow : parsed.data) as z.infer<typeof RawWorkflowBody>;
-  const workflow = compileWorkflow(bodyValue, basePath, { file, report, stageSource: (path) => ({ line: lineCounter.linePos(locate(doc, path, 'value', undefined)).line }) });
+  const stageSource = (path: Path) => ({ line: lineCounter.linePos(locate(doc, path, 'value', undefined)).line });
+  const workflow = compileWorkflow(bodyValue, basePath, { file, report, stageSource, setAside });
   if (errors.length > 0 || workflow === null) return { ok: false, errors: sortDiagnostics(errors) };
   return { ok: true, workflow };
 }
@@ -207,54 +226,59 @@ const EXPECTED: Readonly<Record<string, string>> = {
   int: 'a whole number',
 };
 
-function reportIssue(issue: Issue, base: Path, root: unknown, report: Reporter): void {
+/** A schema error: what to report where, and which value to set aside so the rest can be checked. */
+interface SchemaProblem {
+  readonly at: Path;
+  readonly message: string;
+  readonly target: 'key' | 'value';
+  readonly setAside: SetAsideRequest;
+}
+
+function schemaProblems(issue: Issue, base: Path, root: unknown): SchemaProblem[] {
   const path: Path = [...base, ...(issue.path as (string | number)[])];
   const { prefix, field } = describePath(root, path);
   const subject = field === '' ? '' : `"${field}" `;
+  const atValue = (message: string): SchemaProblem[] => [{ at: path, message, target: 'value', setAside: { path, missing: false } }];
   switch (issue.code) {
     case 'unrecognized_keys': {
       const where = field === '' ? '' : ` in "${field}"`;
-      for (const key of issue.keys) report([...path, key], `${prefix}unknown key "${key}"${where}${didYouMean(key, knownKeysAt(path))}`, 'key');
-      return;
+      return issue.keys.map((key) => ({
+        at: [...path, key],
+        message: `${prefix}unknown key "${key}"${where}${didYouMean(key, knownKeysAt(path))}`,
+        target: 'key',
+        setAside: { path: [...path, key], missing: false },
+      }));
     }
     case 'invalid_type': {
       const input = (issue as { input?: unknown }).input;
-      if (input === undefined) {
-        const parentPath = path.slice(0, -1);
-        const { prefix: p, field: f } = describePath(root, parentPath);
-        report(parentPath, `${p}missing required key "${String(path[path.length - 1])}"${f === '' ? '' : ` in "${f}"`}`);
-        return;
-      }
-      report(path, `${prefix}${subject}must be ${EXPECTED[issue.expected] ?? issue.expected} (got ${typeName(input)})`);
-      return;
+      if (input === undefined) return missingKey(path, root);
+      return atValue(`${prefix}${subject}must be ${EXPECTED[issue.expected] ?? issue.expected} (got ${typeName(input)})`);
     }
     case 'invalid_union': {
       const branches = issue.errors.filter((errs) => !errs.every((e) => e.code === 'invalid_type' && e.path.length === 0));
-      if (branches.length === 1) {
-        for (const e of branches[0] ?? []) reportIssue(e, path, root, report);
-        return;
-      }
+      if (branches.length === 1) return (branches[0] ?? []).flatMap((e) => schemaProblems(e, path, root));
       const expected = [...new Set(issue.errors.flatMap((errs) => errs.map((e) => (e.code === 'invalid_type' ? (EXPECTED[e.expected] ?? e.expected) : null))).filter((x): x is string => x !== null))];
       const input = (issue as { input?: unknown }).input;
       const branchHint = branches[0]?.[0];
-      if (expected.length > 0 && branchHint === undefined) {
-        report(path, `${prefix}${subject}must be ${expected.join(' or ')} (got ${typeName(input)})`);
-        return;
-      }
-      if (branchHint !== undefined) {
-        reportIssue(branchHint, path, root, report);
-        return;
-      }
-      report(path, `${prefix}${subject}${issue.message}`);
-      return;
+      if (expected.length > 0 && branchHint === undefined) return atValue(`${prefix}${subject}must be ${expected.join(' or ')} (got ${typeName(input)})`);
+      // The hint names one way the value could be fixed; the whole value is set aside, as no branch fits.
+      if (branchHint !== undefined) return schemaProblems(branchHint, path, root).map((p) => ({ ...p, setAside: { path, missing: false } }));
+      return atValue(`${prefix}${subject}${issue.message}`);
     }
     case 'invalid_value': {
       const input = (issue as { input?: unknown }).input;
+      // A required enum key that is absent (`trigger: { cron: … }`) comes as a bad value of undefined.
+      if (input === undefined) return missingKey(path, root);
       const values = issue.values.map((v) => String(v));
-      report(path, `${prefix}${subject}must be one of ${values.join(', ')} (got ${typeName(input)})${typeof input === 'string' ? didYouMean(input, values) : ''}`);
-      return;
+      return atValue(`${prefix}${subject}must be one of ${values.join(', ')} (got ${typeName(input)})${typeof input === 'string' ? didYouMean(input, values) : ''}`);
     }
     default:
-      report(path, `${prefix}${subject}${issue.message}`);
+      return atValue(`${prefix}${subject}${issue.message}`);
   }
+}
+
+function missingKey(path: Path, root: unknown): SchemaProblem[] {
+  const parentPath = path.slice(0, -1);
+  const { prefix, field } = describePath(root, parentPath);
+  return [{ at: parentPath, message: `${prefix}missing required key "${String(path[path.length - 1])}"${field === '' ? '' : ` in "${field}"`}`, target: 'value', setAside: { path, missing: true } }];
 }

@@ -301,3 +301,96 @@ describe('malformed definitions are rejected with file:line:col and a precise me
     ]);
   });
 });
+
+describe('one pass reports every error, each at its token, sorted, once', () => {
+  const feature = (stages: string[]) => lines('workflow:', '  name: F', '  stages:', ...stages);
+
+  it('reports schema, reference, cycle, condition and duration errors of one file together', () => {
+    const text = lines(
+      'workflow:',
+      '  name: All at once',
+      '  stages:',
+      '    - stage: design',
+      '      agnet: MCT-PM-001',
+      '      action: write_spec',
+      '      next: build',
+      '    - stage: build',
+      '      action: implement',
+      '      blocking: "yes"',
+      '      next: review',
+      '    - stage: review',
+      '      action: review_code',
+      '      next: build',
+      '    - stage: ship',
+      '      action: deploy',
+      '      depends_on: [reveiw]',
+      '      condition: "design.success &&"',
+      '      sla: "4 hourz"',
+    );
+    expect(errorsOf(text)).toEqual([
+      'bad.yml:5:7: stage "design": unknown key "agnet" (did you mean "agent"?)',
+      'bad.yml:10:17: stage "build": "blocking" must be true or false (got the string "yes")',
+      'bad.yml:14:13: cycle: build → review → build (declare a bounded loop with "loop: { back_to: build, max_iterations: N }" if the repeat is intended)',
+      'bad.yml:17:20: stage "ship": depends_on refers to unknown stage "reveiw" (did you mean "review"?)',
+      'bad.yml:18:36: stage "ship": condition: Unexpected token: EOF',
+      'bad.yml:19:12: stage "ship": sla: "4 hourz" has an unknown unit "hourz" (use ms, s, m, h, d or w)',
+    ]);
+  });
+
+  it('checks the readable parts of a broken node and the workflow-level keys after it', () => {
+    expect(
+      errorsOf(lines('name: S', 'trigger: { source: tickets, cron: "* * * * *" }', 'sla: 5', 'steps:', '  - action: a', '    timeout: [30s]', '    next: nowhere', '    retry: { max_attempts: 0, initial_delay: "1 parsec" }')),
+    ).toEqual([
+      'bad.yml:2:10: missing required key "type" in "trigger"',
+      'bad.yml:3:6: "sla" must be a string (got number 5)',
+      'bad.yml:6:14: stage "a": "timeout" must be a string (got a list)',
+      'bad.yml:7:11: stage "a": next refers to unknown stage "nowhere"',
+      'bad.yml:8:28: stage "a": retry.max_attempts must be at least 1 (got 0)',
+      'bad.yml:8:46: stage "a": retry.initial_delay: "1 parsec" has an unknown unit "parsec" (use ms, s, m, h, d or w)',
+    ]);
+  });
+
+  it('still checks the stages after one that is not a mapping', () => {
+    expect(errorsOf(lines('name: S', 'steps:', '  - build', '  - id: b', '    action: y', '    depends_on: [build]', '    timeout: "3 yearz"'))).toEqual([
+      'bad.yml:3:5: steps[0]: must be a mapping (got the string "build")',
+      'bad.yml:7:14: stage "b": timeout: "3 yearz" has an unknown unit "yearz" (use ms, s, m, h, d or w)',
+    ]);
+  });
+
+  it('checks the other branches of a parallel stage when one branch is broken', () => {
+    expect(
+      errorsOf(
+        lines('workflow:', '  name: F', '  stages:', '    - stage: impl', '      parallel_agents:', '        - { agent: A }', '        - { agent: B, action: b, timeout: "2 fortnights" }', '      next: done', '    - stage: done', '      action: d'),
+      ),
+    ).toEqual([
+      'bad.yml:6:11: stage "impl": missing required key "action" in "parallel_agents[0]"',
+      'bad.yml:7:43: stage "impl": timeout: "2 fortnights" has an unknown unit "fortnights" (use ms, s, m, h, d or w)',
+    ]);
+  });
+
+  it('does not report what only follows from a value the schema check set aside', () => {
+    // `nxet` hides the edge to b: b is not called unreachable.
+    expect(errorsOf(feature(['    - stage: a', '      action: x', '      nxet: b', '    - stage: b', '      action: y']))).toEqual([
+      'bad.yml:6:7: stage "a": unknown key "nxet" (did you mean "next"?)',
+    ]);
+    // `idd` hides a stage id: references to "a" are not called unknown.
+    expect(errorsOf(lines('name: S', 'steps:', '  - idd: a', '    action: x', '  - id: b', '    action: y', '    depends_on: [a]', '    condition: "a.success"'))).toEqual([
+      'bad.yml:3:5: stage "x": unknown key "idd" (did you mean "id"?)',
+    ]);
+    // A loop whose bound is the wrong type is still a loop, not a cycle.
+    expect(
+      errorsOf(feature(['    - stage: impl', '      action: x', '      next: review', '    - stage: review', '      action: r', '      next: { ok: done, rejected: impl }', '      loop: { back_to: impl, max_iterations: "3" }', '    - stage: done', '      action: d'])),
+    ).toEqual(['bad.yml:10:46: stage "review": "loop.max_iterations" must be a number (got the string "3")']);
+    // A required key set aside for its type is not reported again as missing.
+    expect(errorsOf(feature(['    - stage: impl', '      parallel_agents:', '        - { agent: A, action: 7 }']))).toEqual([
+      'bad.yml:6:31: stage "impl": "parallel_agents[0].action" must be a string (got number 7)',
+    ]);
+  });
+
+  it('reports an error in a condition shared by a group once, not once per stage', () => {
+    expect(errorsOf(lines('name: S', 'steps:', '  - action: a', '  - condition: "a.success &&"', '    then:', '      - action: b', '      - action: c'))).toEqual([
+      'bad.yml:4:29: stage "b": condition: Unexpected token: EOF',
+    ]);
+  });
+});
+

@@ -46,6 +46,23 @@ export async function recordHeartbeatAt(db: Db, agentId: string, at: Date, windo
     .execute();
 }
 
+/**
+ * Gives every armed timer a fresh window from `now` (a start of the service): a timer keeps
+ * its due time only if that is later. Heartbeats sent while no replica listened were lost, so
+ * a due time that passed meanwhile says nothing about the agent. Returns how many moved.
+ */
+export async function rearmFrom(db: Db, now: Date, windowMs: number): Promise<number> {
+  const fresh = new Date(now.getTime() + windowMs);
+  const result = await db
+    .updateTable('agent_registry.heartbeat_timers')
+    .set({ offline_due_at: fresh })
+    .where('registered', '=', true)
+    .where('offline', '=', false)
+    .where('offline_due_at', '<', fresh)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 export async function setOffline(db: Db, agentId: string, offline: boolean): Promise<void> {
   await db.updateTable('agent_registry.heartbeat_timers').set({ offline }).where('agent_id', '=', agentId).execute();
 }

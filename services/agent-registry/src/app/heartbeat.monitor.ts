@@ -5,6 +5,7 @@ import type { AgentRegistryDatabase, HeartbeatTimerRow } from '../adapters/agent
 import {
   lockDueTimers,
   lockTimer,
+  rearmFrom,
   recordHeartbeatAt,
   setOffline,
   settleTimer,
@@ -34,12 +35,17 @@ export type HeartbeatOutcome = 'unknown-agent' | 'online' | 'came-online';
  *   the agent was offline it also sends RecordHeartbeat, which appends AgentCameOnline;
  * - a poller, every `pollIntervalMs`, takes the advisory lock (one replica fires at a time),
  *   locks the due timer rows (`FOR UPDATE SKIP LOCKED`) and sends MarkAgentOffline for each,
- *   which appends AgentWentOffline if the agent is still stale by the injected clock. Timers
- *   that fell due while the service was down fire on the first poll after start.
+ *   which appends AgentWentOffline if the agent is still stale by the injected clock;
+ * - on start, before the first poll, every armed timer gets a fresh window from now: heartbeats
+ *   sent while the service was down reached nobody, so a timer that fell due meanwhile proves
+ *   nothing, and firing it would mark every healthy agent offline (and have the scheduler take
+ *   their work away). An agent that stays silent for a whole window after the start still goes
+ *   offline. A replica starting beside running ones grants the same grace, at most one window.
  */
 export class HeartbeatMonitor {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private rearmed = false;
   private polling: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -50,11 +56,20 @@ export class HeartbeatMonitor {
     private readonly options: HeartbeatMonitorOptions,
   ) {}
 
-  /** Starts the timer poller; the first poll runs at once (timers that fell due while down). */
+  /** Starts the timer poller; the first poll runs at once, after every armed timer got a fresh window from now. */
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.rearmed = false;
     this.schedule(0);
+  }
+
+  /** Moves every armed timer to at least now + window (see the class comment); runs once per start. */
+  private async rearmAfterStart(): Promise<number> {
+    const moved = await rearmFrom(this.db, this.clock.now(), this.options.windowMs);
+    this.rearmed = true;
+    if (moved > 0) this.options.logger.log(`gave ${moved} agent(s) a fresh heartbeat window from the start`);
+    return moved;
   }
 
   /** Stops polling and waits for the poll and heartbeats in hand. */
@@ -164,7 +179,8 @@ export class HeartbeatMonitor {
   private schedule(delayMs: number): void {
     if (!this.running) return;
     this.timer = setTimeout(() => {
-      this.polling = this.fireDueTimers()
+      this.polling = (this.rearmed ? Promise.resolve(0) : this.rearmAfterStart())
+        .then(() => this.fireDueTimers())
         .then(() => undefined)
         .catch((err: unknown) => this.options.logger.error(`heartbeat timer poll failed: ${(err as Error).message}`))
         .finally(() => {

@@ -1,18 +1,17 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { EventStore } from '@baton/event-store';
 import { HealthModule, SERVICE_INFO, type ReadinessCheck } from '@baton/telemetry';
 import type { Kysely } from 'kysely';
 import { HandoffValidatorNatsController } from './adapters/handoff-validator.nats-controller';
-import type { HandoffDatabase } from './adapters/handoffs.table';
 import { MetricsController } from './adapters/metrics.controller';
-import { ARTIFACT_STORE, EVENT_STORE, HANDOFF_COMMANDS, HANDOFF_METRICS, HANDOFF_RULES, READ_DB } from './adapters/tokens';
-import type { HandoffCommandHandler, HandoffRules } from './app/handoff-command.handler';
+import { ARTIFACT_STORE, HANDOFF_RUNNER, HANDOFF_COMMANDS, HANDOFF_METRICS, HANDOFF_RULES, READ_DB } from './adapters/tokens';
+import type { HandoffCommandHandler, HandoffRules, HandoffRunner } from './app/handoff-command.handler';
 import type { HandoffMetrics } from './app/handoff.metrics';
 import type { ArtifactStore } from './app/ports';
+import type { HandoffDatabase } from './read-model/handoffs.table';
 
 /** The adapters the composition root builds and hands to Nest (Nest does not own their lifecycle). */
 export interface HandoffValidatorDeps {
-  readonly store: EventStore;
+  readonly handoffs: HandoffRunner;
   readonly db: Kysely<HandoffDatabase>;
   readonly artifacts: ArtifactStore;
   readonly commands: HandoffCommandHandler;
@@ -47,7 +46,7 @@ export class AppModule {
         { provide: HANDOFF_METRICS, useValue: config.metrics },
         ...(deps
           ? [
-              { provide: EVENT_STORE, useValue: deps.store },
+              { provide: HANDOFF_RUNNER, useValue: deps.handoffs },
               { provide: READ_DB, useValue: deps.db },
               { provide: ARTIFACT_STORE, useValue: deps.artifacts },
               { provide: HANDOFF_COMMANDS, useValue: deps.commands },

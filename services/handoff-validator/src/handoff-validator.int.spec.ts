@@ -225,6 +225,38 @@ describe('handoff-validator (real NATS + Postgres, in-process Nest app)', () => 
     expect(await validator.store.readStream(handoffStreamId(data.handoffId))).toHaveLength(2);
   });
 
+  it('the same commandId on the same handoff id with a different body (another PRD) is IDEMPOTENCY_CONFLICT over NATS and appends nothing', async () => {
+    const data = handoff({ artifacts: [{ name: 'prd.md', content: sampleArtifacts['prd.md'], encoding: 'utf8' }], checks: { declaredOutputs: ['prd.md'] } });
+    const commandId = randomUUID();
+    const first = await validate(data, commandId);
+    const [events, artifacts] = [await count('baton_es.events'), await count('baton_handoff.artifacts')];
+
+    const changed = { ...data, artifacts: [{ name: 'prd.md', content: PRD_WITHOUT_STORIES, encoding: 'utf8' }] };
+    const reply = (await client.requestRaw(ValidateHandoff.subject, JSON.stringify({ commandId, schemaVersion: 1, data: changed }))) as {
+      ok: boolean;
+      error: { code: string; message: string; details?: unknown };
+    };
+    expect(reply).toMatchObject({
+      ok: false,
+      error: { code: 'IDEMPOTENCY_CONFLICT', message: expect.stringContaining(commandId), details: { streamId: handoffStreamId(data.handoffId), commandId } },
+    });
+    expect(await count('baton_es.events')).toBe(events);
+    expect(await count('baton_handoff.artifacts')).toBe(artifacts);
+    expect(await validator.store.readStream(handoffStreamId(data.handoffId))).toHaveLength(2);
+
+    // The same commandId with the same body is a retry: the recorded verdict again.
+    expect(await validate(data, commandId)).toEqual(first);
+  });
+
+  it('a command id is an idempotency key within one handoff id: reused for another handoff id, it records that handoff', async () => {
+    const commandId = randomUUID();
+    const a = handoff({ artifacts: [{ name: 'prd.md', content: sampleArtifacts['prd.md'], encoding: 'utf8' }], checks: { declaredOutputs: ['prd.md'] } });
+    const b = { ...a, handoffId: uniqueId('ho') };
+    await validate(a, commandId);
+    expect(await validate(b, commandId)).toMatchObject({ handoffId: b.handoffId, status: 'accepted' });
+    expect(await validator.store.readStream(handoffStreamId(b.handoffId))).toHaveLength(2);
+  });
+
   describe('quality gates', () => {
     const gated = (coverage: number) =>
       handoff({ fromAgentId: 'MCT-QA-001', checks: { toAgentIds: [], qualityGate: ['coverage >= 80%'] }, outputs: { coverage } });

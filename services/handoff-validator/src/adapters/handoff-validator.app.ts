@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { CommandRunner, randomIds, systemClock, type Clock, type IdSource } from '@baton/aggregate';
 import {
   natsReadiness,
   relayReadiness,
@@ -12,19 +13,22 @@ import {
 } from '@baton/messaging';
 import { postgresReadiness, projectionReadiness, type ProjectionRunner } from '@baton/read-models';
 import { AppModule } from '../app.module';
-import { HandoffCommandHandler, type HandoffRules } from '../app/handoff-command.handler';
+import { HandoffCommandHandler, type HandoffRules, type HandoffRunner } from '../app/handoff-command.handler';
 import { HandoffMetrics } from '../app/handoff.metrics';
-import { applyHandoffEvent, HANDOFFS_FILTER, HANDOFFS_PROJECTION, resetHandoffs } from '../app/handoff.projection';
-import type { ArtifactStore, Clock, IdSource } from '../app/ports';
+import type { ArtifactStore } from '../app/ports';
 import { DEFAULT_ARTIFACT_MAX_BYTES, type HandoffsDirConfig, type HandoffValidatorConfig } from '../config';
-import { randomIds, systemClock } from './clock';
+import { handoffAggregate } from '../domain';
+import { applyHandoffEvent, HANDOFFS_FILTER, HANDOFFS_PROJECTION, resetHandoffs } from '../read-model/handoffs.projection';
+import { HANDOFF_SCHEMA, type HandoffDatabase } from '../read-model/handoffs.table';
+import { handoffMigrations } from '../read-model/migrations';
 import { loadHandoffRules } from './handoff-specs.loader';
-import { HANDOFF_SCHEMA, type HandoffDatabase } from './handoffs.table';
-import { handoffMigrations } from './migrations';
 import { PostgresArtifactStore } from './postgres-artifact.store';
 
 /** Name of the relay of handoff events to JetStream (its checkpoint row). */
 export const HANDOFF_RELAY = 'relay-handoff-validator';
+
+/** Handoff streams kept in memory by the command runner (a handoff is written once, then only read). */
+const HANDOFF_CACHE_SIZE = 1_000;
 
 export interface StartHandoffValidatorOptions
   extends Omit<HandoffValidatorConfig, 'httpHost' | 'handoffsDir' | 'artifactMaxBytes' | 'ruleModules'>,
@@ -52,6 +56,8 @@ export interface HandoffValidatorApp extends HostedService<HandoffDatabase> {
   readonly projection: ProjectionRunner<HandoffDatabase>;
   /** Publishes the handoff events of the store to JetStream (`baton.evt.handoff.*`). */
   readonly relay: EventRelay;
+  /** The command runner of the `handoff-<handoffId>` streams (get-handoff reads through it). */
+  readonly handoffs: HandoffRunner;
   /** Runs validate-handoff and put-artifact in-process (the NATS controller uses it). */
   readonly commands: HandoffCommandHandler;
   readonly rules: HandoffRules;
@@ -102,21 +108,21 @@ export async function startHandoffValidator(options: StartHandoffValidatorOption
     const relay = await host.startRelay({ name: HANDOFF_RELAY, filter: HANDOFFS_FILTER, now: () => clock.now().getTime() });
 
     const metrics = new HandoffMetrics();
+    // validate-handoff loads a handoff, then records it: kept in memory, the state loaded is the one decided on (no second read).
+    const handoffs: HandoffRunner = new CommandRunner(store, handoffAggregate, { clock, ids, cacheSize: HANDOFF_CACHE_SIZE });
     const commands = new HandoffCommandHandler({
-      store,
+      handoffs,
       artifacts,
       rules,
-      clock,
-      ids,
       metrics,
       maxArtifactBytes: options.artifactMaxBytes ?? DEFAULT_ARTIFACT_MAX_BYTES,
     });
 
     const readinessChecks = [natsReadiness(nats.nc), postgresReadiness(db), projectionReadiness('handoffs', projection), relayReadiness(relay)];
     const { app, httpUrl } = await host.listen(
-      AppModule.forRoot({ version: options.version ?? '0.0.0', readinessChecks, metrics, deps: { store, db, artifacts, commands, rules } }),
+      AppModule.forRoot({ version: options.version ?? '0.0.0', readinessChecks, metrics, deps: { handoffs, db, artifacts, commands, rules } }),
       { httpPort: options.httpPort, httpHost: options.httpHost },
     );
-    return { app, store, db, artifacts, projection, nats, relay, commands, rules, metrics, httpUrl, close: () => host.close() };
+    return { app, store, db, artifacts, projection, nats, relay, handoffs, commands, rules, metrics, httpUrl, close: () => host.close() };
   });
 }

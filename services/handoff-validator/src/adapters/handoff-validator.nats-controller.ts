@@ -1,5 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
+import { commandContextOf } from '@baton/aggregate';
 import {
   GetArtifact,
   GetHandoff,
@@ -15,31 +16,20 @@ import {
   type QueryEnvelope,
   type ReplyOf,
 } from '@baton/contracts';
-import type { EventStore } from '@baton/event-store';
 import { BatonRpcContext, CommandHandler, QueryHandler } from '@baton/messaging';
 import type { Kysely } from 'kysely';
-import { HandoffCommandHandler, type CommandContext, type HandoffRules } from '../app/handoff-command.handler';
+import { HandoffCommandHandler, type HandoffRules, type HandoffRunner } from '../app/handoff-command.handler';
 import { getArtifact, getHandoff, listHandoffs, listHandoffSpecs } from '../app/handoff.queries';
 import type { ArtifactStore } from '../app/ports';
-import type { HandoffDatabase } from './handoffs.table';
-import { ARTIFACT_STORE, EVENT_STORE, HANDOFF_COMMANDS, HANDOFF_RULES, READ_DB } from './tokens';
-
-function contextOf(command: CommandEnvelope, ctx: BatonRpcContext): CommandContext {
-  const traceparent = ctx.getHeader('traceparent');
-  const tracestate = ctx.getHeader('tracestate');
-  return {
-    commandId: command.commandId,
-    ...(command.causationId ? { causationId: command.causationId } : {}),
-    trace: { ...(traceparent ? { traceparent } : {}), ...(tracestate ? { tracestate } : {}) },
-  };
-}
+import type { HandoffDatabase } from '../read-model/handoffs.table';
+import { ARTIFACT_STORE, HANDOFF_COMMANDS, HANDOFF_RULES, HANDOFF_RUNNER, READ_DB } from './tokens';
 
 /** `baton.cmd.handoff-validator.*` and `baton.qry.handoff-validator.*`; requests arrive validated by the transport. */
 @Controller()
 export class HandoffValidatorNatsController {
   constructor(
     @Inject(HANDOFF_COMMANDS) private readonly commands: HandoffCommandHandler,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(HANDOFF_RUNNER) private readonly handoffs: HandoffRunner,
     @Inject(READ_DB) private readonly db: Kysely<HandoffDatabase>,
     @Inject(ARTIFACT_STORE) private readonly artifacts: ArtifactStore,
     @Inject(HANDOFF_RULES) private readonly rules: HandoffRules,
@@ -47,7 +37,7 @@ export class HandoffValidatorNatsController {
 
   @CommandHandler(ValidateHandoff)
   validateHandoff(@Payload() command: CommandEnvelope<DataOf<typeof ValidateHandoff>>, @Ctx() ctx: BatonRpcContext): Promise<HandoffVerdict> {
-    return this.commands.validate(command.data, contextOf(command, ctx));
+    return this.commands.validate(command.data, commandContextOf(command, ctx, ctx.getSubject()));
   }
 
   @CommandHandler(PutArtifact)
@@ -62,7 +52,7 @@ export class HandoffValidatorNatsController {
 
   @QueryHandler(GetHandoff)
   getHandoff(@Payload() query: QueryEnvelope<DataOf<typeof GetHandoff>>): Promise<HandoffView> {
-    return getHandoff(this.store, query.data.handoffId);
+    return getHandoff(this.handoffs, query.data.handoffId);
   }
 
   @QueryHandler(ListHandoffs)

@@ -1,7 +1,8 @@
+import type { Clock } from '@baton/aggregate';
 import type { Kysely } from 'kysely';
 import { contentAddress } from '../app/artifact-content';
-import type { ArtifactStore, Clock, PutArtifactResult, StoredArtifact } from '../app/ports';
-import type { HandoffDatabase } from './handoffs.table';
+import type { ArtifactStore, PutArtifactResult, StoredArtifact } from '../app/ports';
+import type { HandoffDatabase } from '../read-model/handoffs.table';
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -1,5 +1,5 @@
 /** Nest injection tokens of the handoff-validator's adapters. */
-export const EVENT_STORE = Symbol.for('baton.handoff-validator.EventStore');
+export const HANDOFF_RUNNER = Symbol.for('baton.handoff-validator.HandoffRunner');
 export const READ_DB = Symbol.for('baton.handoff-validator.ReadDb');
 export const ARTIFACT_STORE = Symbol.for('baton.handoff-validator.ArtifactStore');
 export const HANDOFF_COMMANDS = Symbol.for('baton.handoff-validator.HandoffCommandHandler');

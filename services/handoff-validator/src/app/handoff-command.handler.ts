@@ -1,49 +1,27 @@
-import {
-  BatonError,
-  errorCodeOf,
-  handoffStreamId,
-  type Actor,
-  type ArtifactInput,
-  type ArtifactRef,
-  type DataOf,
-  type EventMetadata,
-  type HandoffVerdict,
-  type NewEvent,
-  type ValidateHandoff,
-  ValidationError,
-} from '@baton/contracts';
-import { findNonJson, type EventStore } from '@baton/event-store';
+import type { CommandContext, CommandRunner } from '@baton/aggregate';
+import { BatonError, type ArtifactInput, type ArtifactRef, type DataOf, type HandoffVerdict, type ValidateHandoff, ValidationError } from '@baton/contracts';
+import { findNonJson } from '@baton/event-store';
 import { toArtifactContent, type ArtifactContent, type HandoffCatalog, type HandoffSpec, type RuleRegistry } from '@baton/handoff-rules';
 import {
   ArtifactNotFoundError,
   assertUniqueArtifactNames,
-  decide,
-  fold,
   selectNamedSpecs,
-  toHandoffEvent,
   verdictOf,
+  type HandoffCommand,
   type HandoffEvent,
+  type HandoffState,
   type HandoffSubmission,
+  type RecordHandoff,
 } from '../domain';
 import { contentAddress, decodeArtifact, type DecodedArtifact } from './artifact-content';
 import { evaluateHandoff } from './handoff-evaluation';
 import type { HandoffMetrics } from './handoff.metrics';
-import type { ArtifactStore, Clock, IdSource } from './ports';
+import type { ArtifactStore } from './ports';
 
 export type ValidateHandoffData = DataOf<typeof ValidateHandoff>;
 
-/** Trace headers of the request, stored in event metadata so the relay can continue the trace. */
-export interface TraceHeaders {
-  readonly traceparent?: string;
-  readonly tracestate?: string;
-}
-
-/** Who asked, and why: copied into the metadata of the events the command appends. */
-export interface CommandContext {
-  readonly commandId: string;
-  readonly causationId?: string;
-  readonly trace?: TraceHeaders;
-}
+/** The command runner of the handoff aggregate (`handoff-<handoffId>` streams). */
+export type HandoffRunner = CommandRunner<HandoffState, HandoffCommand, HandoffEvent>;
 
 /**
  * What goes into the events must be storable as JSON by every event store (no NUL characters,
@@ -68,11 +46,9 @@ export interface HandoffRules {
 }
 
 export interface HandoffCommandHandlerDeps {
-  readonly store: EventStore;
+  readonly handoffs: HandoffRunner;
   readonly artifacts: ArtifactStore;
   readonly rules: HandoffRules;
-  readonly clock: Clock;
-  readonly ids: IdSource;
   readonly metrics: HandoffMetrics;
   /** Largest artifact accepted, decoded (`ARTIFACT_MAX_BYTES`). */
   readonly maxArtifactBytes: number;
@@ -92,29 +68,43 @@ export class HandoffCommandHandler {
    * validate-handoff, in an order that leaves nothing behind for a bad request:
    * 1. decode and size-check every inline artifact, and check names are unique (VALIDATION_FAILED,
    *    PAYLOAD_TOO_LARGE);
-   * 2. a handoff id already recorded replies with its recorded verdict, re-evaluating nothing;
+   * 2. a handoff id already recorded replies with its recorded verdict, re-evaluating nothing
+   *    (through the runner all the same: a command id reused for another request on this
+   *    handoff is IDEMPOTENCY_CONFLICT);
    * 3. choose the specs: `checks.specIds` (unknown → VALIDATION_FAILED listing the known ones), or
    *    those matching the sender and receivers;
    * 4. resolve `artifactRefs` from the store (unknown hash → NOT_FOUND naming it);
    * 5. evaluate the specs, quality gates and criteria;
    * 6. store the inline artifacts (content-addressed, so a rejected handoff's artifacts stay
-   *    readable for rework), then append HandoffSubmitted and HandoffAccepted or HandoffRejected
-   *    at `no_stream` with the command id. Losing a race to the same handoff id replies with the
-   *    winner's verdict.
+   *    readable for rework), then record the verdict through the runner (HandoffSubmitted and
+   *    HandoffAccepted or HandoffRejected). Losing a race to the same handoff id replies with the
+   *    winner's verdict: the runner decides again on the recorded handoff, which records nothing.
    */
   async validate(data: ValidateHandoffData, ctx: CommandContext): Promise<HandoffVerdict> {
     const inline = data.artifacts.map((a) => decodeArtifact(a, this.deps.maxArtifactBytes));
     assertUniqueArtifactNames([...inline.map((a) => a.name), ...data.artifactRefs.map((r) => r.name)]);
     assertRecordable(data);
+    // A handoff is the sending agent's act, whoever relayed the request (the scheduler, a gateway).
+    const asSender: CommandContext = { ...ctx, actor: { kind: 'agent', id: data.fromAgentId } };
 
-    const streamId = handoffStreamId(data.handoffId);
-    const recorded = await this.recordedVerdict(streamId);
-    if (recorded !== undefined) return recorded;
+    const current = await this.deps.handoffs.load(data.handoffId);
+    const record = current.state.status === 'none' ? await this.evaluate(data, inline) : undefined;
+    const result = await this.deps.handoffs.execute(
+      data.handoffId,
+      (metadata): HandoffCommand => (record ? { type: 'RecordHandoff', data: record, metadata } : { type: 'RepeatHandoff', data: { handoffId: data.handoffId }, metadata }),
+      asSender,
+    );
+    const verdict = verdictOf(result.state);
+    if (verdict === undefined) throw new BatonError('INTERNAL', `handoff ${data.handoffId}: the recorded events give no verdict`);
+    if (result.appended.length > 0) this.deps.metrics.recordVerdict(verdict);
+    return verdict;
+  }
 
+  /** Steps 3 to 6 before the append: the specs, the artifacts (inline ones stored), the evaluation. */
+  private async evaluate(data: ValidateHandoffData, inline: readonly DecodedArtifact[]): Promise<RecordHandoff['data']> {
     const specs = this.specsFor(data);
     const inlineHashes = inline.map((a) => contentAddress(a.bytes));
     const referenced = await this.resolveRefs(data.artifactRefs, inline, inlineHashes);
-
     const contents: ArtifactContent[] = [
       ...inline.map((a) => toArtifactContent(a.name, a.bytes, a.mediaType)),
       ...referenced.map((r) => r.content),
@@ -138,26 +128,7 @@ export class HandoffCommandHandler {
       artifacts: [...stored, ...referenced.map((r) => r.ref)],
       context: data.context,
     };
-    const now = this.deps.clock.now().toISOString();
-    const events = decide({ type: 'RecordHandoff', data: { submission, evaluation }, metadata: { commandId: ctx.commandId, now } }, fold([]));
-    const actor: Actor = { kind: 'agent', id: data.fromAgentId };
-    const correlationId = data.runId ?? data.taskId;
-    try {
-      const result = await this.deps.store.append(
-        streamId,
-        events.map((e) => this.toNewEvent(e, ctx, { actor, correlationId, now })),
-        { expectedRevision: 'no_stream', commandId: ctx.commandId },
-      );
-      if (result.duplicate) return this.mustHaveVerdict(streamId);
-    } catch (err) {
-      // Another request recorded this handoff id first: its verdict stands.
-      if (errorCodeOf(err) === 'WRONG_EXPECTED_VERSION') return this.mustHaveVerdict(streamId);
-      throw err;
-    }
-    const verdict = verdictOf(fold(events));
-    if (verdict === undefined) throw new BatonError('INTERNAL', `handoff ${data.handoffId}: the recorded events give no verdict`);
-    this.deps.metrics.recordVerdict(verdict);
-    return verdict;
+    return { submission, evaluation };
   }
 
   /** put-artifact: decodes, size-checks and stores one artifact; idempotent by content. */
@@ -196,31 +167,5 @@ export class HandoffCommandHandler {
       });
     }
     return resolved;
-  }
-
-  private async recordedVerdict(streamId: string): Promise<HandoffVerdict | undefined> {
-    const recorded = await this.deps.store.readStream(streamId);
-    if (recorded.length === 0) return undefined;
-    return verdictOf(fold(recorded.map(toHandoffEvent)));
-  }
-
-  private async mustHaveVerdict(streamId: string): Promise<HandoffVerdict> {
-    const verdict = await this.recordedVerdict(streamId);
-    if (verdict === undefined) throw new BatonError('INTERNAL', `${streamId} exists but holds no verdict`);
-    return verdict;
-  }
-
-  private toNewEvent(event: HandoffEvent, ctx: CommandContext, m: { actor: Actor; correlationId: string; now: string }): NewEvent {
-    const trace = ctx.trace ?? {};
-    const metadata: EventMetadata = {
-      occurredAt: m.now,
-      commandId: ctx.commandId,
-      correlationId: m.correlationId,
-      causationId: ctx.causationId ?? ctx.commandId,
-      actor: m.actor,
-      ...(trace.traceparent ? { traceparent: trace.traceparent } : {}),
-      ...(trace.tracestate ? { tracestate: trace.tracestate } : {}),
-    };
-    return { eventId: this.deps.ids.newId(), type: event.type, schemaVersion: 1, data: event.data, metadata };
   }
 }

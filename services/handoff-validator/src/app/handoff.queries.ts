@@ -1,13 +1,12 @@
 import path from 'node:path';
-import { handoffStreamId, type DataOf, type GetArtifact, type HandoffView, type ListHandoffs, type ListHandoffSpecs, type ReplyOf } from '@baton/contracts';
-import type { EventStore } from '@baton/event-store';
+import type { DataOf, GetArtifact, HandoffView, ListHandoffs, ListHandoffSpecs, ReplyOf } from '@baton/contracts';
 import type { Kysely } from 'kysely';
-import { selectHandoffs, toHandoffView } from '../adapters/handoff.queries';
-import type { HandoffDatabase } from '../adapters/handoffs.table';
-import { ArtifactHashNotFoundError, fold, handoffViewOf, HandoffNotFoundError, toHandoffEvent } from '../domain';
-import { encodeForReply } from './artifact-content';
-import type { HandoffRules } from './handoff-command.handler';
 import { REPO_ROOT } from '../config';
+import { ArtifactHashNotFoundError, handoffViewOf, HandoffNotFoundError } from '../domain';
+import { selectHandoffs, toHandoffView } from '../read-model/handoffs.queries';
+import type { HandoffDatabase } from '../read-model/handoffs.table';
+import { encodeForReply } from './artifact-content';
+import type { HandoffRules, HandoffRunner } from './handoff-command.handler';
 import type { ArtifactStore } from './ports';
 
 /** get-artifact: the stored bytes, as UTF-8 text for textual media types (when they are valid UTF-8), else base64; NOT_FOUND when no such hash is stored. */
@@ -21,9 +20,8 @@ export async function getArtifact(artifacts: ArtifactStore, hash: string): Promi
  * get-handoff: folded from the handoff's own stream (two events), so it is current as soon as
  * validate-handoff has replied, with no wait for the read model. NOT_FOUND when never recorded.
  */
-export async function getHandoff(store: EventStore, handoffId: string): Promise<HandoffView> {
-  const recorded = await store.readStream(handoffStreamId(handoffId));
-  const view = handoffViewOf(fold(recorded.map(toHandoffEvent)));
+export async function getHandoff(handoffs: HandoffRunner, handoffId: string): Promise<HandoffView> {
+  const view = handoffViewOf((await handoffs.load(handoffId)).state);
   if (!view) throw new HandoffNotFoundError(handoffId);
   return view;
 }

@@ -1,13 +1,3 @@
-/** The time source of the service; the adapter reads the system clock, tests pass a fixed one. */
-export interface Clock {
-  now(): Date;
-}
-
-/** Source of new ids (event ids); the adapter uses random UUIDs. */
-export interface IdSource {
-  newId(): string;
-}
-
 /** What {@link ArtifactStore.put} did: the artifact's address, and whether these bytes were new. */
 export interface PutArtifactResult {
   /** `sha256:<64 hex>` of the bytes ({@link contentAddress}). */

@@ -1,11 +1,5 @@
+import type { CommandMetadata } from '@baton/aggregate';
 import type { ArtifactRef, RuleFailure } from '@baton/contracts';
-
-/** Stamped by the adapter: the idempotency key and the time from the injected clock. */
-export interface CommandMetadata {
-  readonly commandId: string;
-  /** ISO-8601, from the injected clock. */
-  readonly now: string;
-}
 
 /** What was handed over: the request, with its artifacts already stored and the specs that apply chosen. */
 export interface HandoffSubmission {
@@ -34,5 +28,16 @@ export interface RecordHandoff {
   readonly metadata: CommandMetadata;
 }
 
+/**
+ * A request for a handoff id already recorded: nothing is evaluated again and nothing is
+ * recorded, the first verdict stands. It still runs through the command kernel, so a command id
+ * reused for another request on this handoff is refused (IDEMPOTENCY_CONFLICT).
+ */
+export interface RepeatHandoff {
+  readonly type: 'RepeatHandoff';
+  readonly data: { readonly handoffId: string };
+  readonly metadata: CommandMetadata;
+}
+
 /** Every command of the handoff aggregate. */
-export type HandoffCommand = RecordHandoff;
+export type HandoffCommand = RecordHandoff | RepeatHandoff;

@@ -1,7 +1,8 @@
 import { BatonError, type HandoffStatus, type HandoffVerdict, type HandoffView } from '@baton/contracts';
 import type { HandoffCommand, HandoffEvaluation, RecordHandoff } from './handoff.commands';
 import type { HandoffEvent } from './handoff.events';
-import { initialHandoffState, type HandoffState } from './handoff.state';
+import { HandoffNotFoundError } from './handoff.errors';
+import type { HandoffState } from './handoff.state';
 
 /** A handoff is accepted when no rule failed. */
 export function statusOf(evaluation: HandoffEvaluation): HandoffStatus {
@@ -48,16 +49,20 @@ function record(command: RecordHandoff, state: HandoffState): HandoffEvent[] {
 /**
  * The handoff aggregate's decisions. `RecordHandoff` on a new handoff gives `HandoffSubmitted`
  * followed by `HandoffAccepted` (no rule failed) or `HandoffRejected` (with every failure); on a
- * handoff already recorded it gives nothing (the first verdict stands). Pure: time comes in on
- * the command.
+ * handoff already recorded it gives nothing (the first verdict stands, also for a request that
+ * lost the race to record it). `RepeatHandoff` gives nothing on a recorded handoff and NOT_FOUND
+ * on one never recorded. Pure: time comes in on the command.
  */
 export function decide(command: HandoffCommand, state: HandoffState): HandoffEvent[] {
   switch (command.type) {
     case 'RecordHandoff':
       return record(command, state);
+    case 'RepeatHandoff':
+      if (state.status === 'none') throw new HandoffNotFoundError(command.data.handoffId);
+      return [];
     default: {
-      const unhandled: never = command.type;
-      throw new BatonError('INTERNAL', `unhandled handoff command ${String(unhandled)}`);
+      const unhandled: never = command;
+      throw new BatonError('INTERNAL', `unhandled handoff command ${String((unhandled as { type: unknown }).type)}`);
     }
   }
 }
@@ -87,11 +92,6 @@ export function evolve(state: HandoffState, event: HandoffEvent): HandoffState {
       throw new BatonError('INTERNAL', `unhandled handoff event ${String((unhandled as { type: unknown }).type)}`);
     }
   }
-}
-
-/** Folds a stream's events from the initial state. */
-export function fold(events: readonly HandoffEvent[]): HandoffState {
-  return events.reduce(evolve, initialHandoffState);
 }
 
 /** The recorded verdict (the validate-handoff reply), or undefined while the handoff is not decided. */

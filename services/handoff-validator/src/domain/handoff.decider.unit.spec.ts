@@ -1,11 +1,11 @@
+import { deciderSpec } from '@baton/aggregate';
 import type { RuleFailure } from '@baton/contracts';
 import {
   ArtifactNotFoundError,
   ArtifactTooLargeError,
   assertUniqueArtifactNames,
-  decide,
   evolve,
-  fold,
+  handoffAggregate,
   handoffViewOf,
   initialHandoffState,
   selectNamedSpecs,
@@ -15,6 +15,7 @@ import {
   type HandoffEvent,
   type HandoffSubmission,
   type RecordHandoff,
+  type RepeatHandoff,
 } from '.';
 
 const NOW = '2026-11-22T08:30:00.000Z';
@@ -51,34 +52,57 @@ const submitted: HandoffEvent = {
 };
 const common = { handoffId: 'ho-1', taskId: 'task-1', runId: 'run-1', stageId: 'requirements', fromAgentId: 'MCT-PM-001', specIds: ['HO-PM-ARCH'], rulesChecked: 7 };
 
+const repeat: RepeatHandoff = { type: 'RepeatHandoff', data: { handoffId: 'ho-1' }, metadata: { commandId: 'c-2', now: NOW } };
+const accepted: HandoffEvent = { type: 'HandoffAccepted', data: { ...common, acceptedAt: NOW } };
+const rejected: HandoffEvent = { type: 'HandoffRejected', data: { ...common, failures: [failure], rejectedAt: NOW } };
+
 describe('handoff decider', () => {
+  const spec = deciderSpec(handoffAggregate);
+
   describe('given a new handoff', () => {
     it('when no rule failed, records it submitted and accepted', () => {
-      expect(decide(record([]), initialHandoffState)).toEqual([submitted, { type: 'HandoffAccepted', data: { ...common, acceptedAt: NOW } }]);
+      spec.given([]).when(record([])).then([submitted, accepted]);
     });
 
     it('when rules failed, records it submitted and rejected with every failure', () => {
       const second: RuleFailure = { ...failure, rule: 'no_tbd_markers', message: 'prd.md has 2 TBD markers', missing: ['line 4', 'line 9'] };
-      expect(decide(record([failure, second]), initialHandoffState)).toEqual([
-        submitted,
-        { type: 'HandoffRejected', data: { ...common, failures: [failure, second], rejectedAt: NOW } },
-      ]);
+      spec
+        .given([])
+        .when(record([failure, second]))
+        .then([submitted, { type: 'HandoffRejected', data: { ...common, failures: [failure, second], rejectedAt: NOW } }]);
     });
 
     it('with no rules at all (nothing applied), accepts it with 0 rules checked', () => {
-      const events = decide(record([], 0), initialHandoffState);
-      expect(events[1]).toEqual({ type: 'HandoffAccepted', data: { ...common, rulesChecked: 0, acceptedAt: NOW } });
+      spec
+        .given([])
+        .when(record([], 0))
+        .then([submitted, { type: 'HandoffAccepted', data: { ...common, rulesChecked: 0, acceptedAt: NOW } }]);
+    });
+
+    it('a repeat of a handoff never recorded is NOT_FOUND', () => {
+      spec.given([]).when(repeat).thenThrows('NOT_FOUND', /handoff ho-1/);
     });
   });
 
-  it('given a recorded handoff, records nothing more (the first verdict stands)', () => {
-    const state = fold(decide(record([failure]), initialHandoffState));
-    expect(decide(record([]), state)).toEqual([]);
-    expect(verdictOf(state)?.status).toBe('rejected');
+  describe('given a recorded handoff', () => {
+    it('records nothing more for another request (the first verdict stands, also for the loser of a race)', () => {
+      const state = spec.given([submitted, rejected]).when(record([])).then([]);
+      expect(verdictOf(state)?.status).toBe('rejected');
+    });
+
+    it('a repeat records nothing and keeps the verdict', () => {
+      expect(verdictOf(spec.given([submitted, accepted]).when(repeat).then([]))?.status).toBe('accepted');
+    });
+  });
+
+  it('names the run as the correlation of its events, or the task outside a run', () => {
+    const correlationOf = handoffAggregate.correlationOf!;
+    expect(correlationOf(submitted, initialHandoffState)).toBe('run-1');
+    expect(correlationOf({ type: 'HandoffAccepted', data: { ...common, runId: null, acceptedAt: NOW } }, initialHandoffState)).toBe('task-1');
   });
 
   it('folds the recorded events into the verdict and the view', () => {
-    const state = fold(decide(record([failure]), initialHandoffState));
+    const state = spec.given([submitted, rejected]).state();
     expect(verdictOf(state)).toEqual({
       handoffId: 'ho-1',
       status: 'rejected',
@@ -113,7 +137,7 @@ describe('handoff decider', () => {
     expect(() => evolve(initialHandoffState, { type: 'HandoffAccepted', data: { ...common, acceptedAt: NOW } })).toThrow(
       expect.objectContaining({ code: 'INTERNAL' }),
     );
-    expect(() => fold([submitted, submitted])).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+    expect(() => spec.given([submitted, submitted])).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
   });
 
   it('accepts exactly when nothing failed', () => {

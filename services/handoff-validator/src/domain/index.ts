@@ -4,3 +4,4 @@ export * from './handoff.state';
 export * from './handoff.errors';
 export * from './handoff.request';
 export * from './handoff.decider';
+export * from './handoff.aggregate';

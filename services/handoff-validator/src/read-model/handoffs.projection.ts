@@ -1,8 +1,8 @@
 import { BatonError, type RecordedEvent } from '@baton/contracts';
 import type { Transaction } from 'kysely';
-import { deleteAllHandoffs, patchHandoff, upsertHandoff } from '../adapters/handoff.queries';
-import type { HandoffDatabase } from '../adapters/handoffs.table';
 import { toHandoffEvent } from '../domain';
+import { deleteAllHandoffs, patchHandoff, upsertHandoff } from './handoffs.queries';
+import type { HandoffDatabase } from './handoffs.table';
 
 /** Name of the handoffs projection (its checkpoint row in `baton_handoff.projection_checkpoints`). */
 export const HANDOFFS_PROJECTION = 'handoffs';

@@ -1,7 +1,14 @@
 import type { ArtifactRef, RuleFailure } from '@baton/contracts';
 import type { ColumnType, Insertable, Selectable } from 'kysely';
 
-/** The service's Postgres schema: artifact store, read models, checkpoints. */
+/**
+ * The service's Postgres schema: the handoffs read model, its checkpoints, and the table of the
+ * Postgres artifact store. The artifact store itself is an adapter of the `ArtifactStore` port
+ * (src/adapters/postgres-artifact.store.ts), not part of the read model: its rows are primary
+ * data that no projection writes and no rebuild touches, and another backend can replace it.
+ * Its table is declared here because one migration created both tables and one Kysely type
+ * covers the schema.
+ */
 export const HANDOFF_SCHEMA = 'baton_handoff';
 
 /** A `jsonb` column: read as the value, written as JSON text (pg would send a JS array as a Postgres array). */

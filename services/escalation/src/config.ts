@@ -1,15 +1,18 @@
 import { BatonError, type EscalationLadder } from '@baton/contracts';
 import { eventStoreSelectionFromEnv, type EventStoreSelection } from '@baton/event-store';
-import { envInt, LOCAL_DATABASE_URL, LOCAL_NATS_URL } from '@baton/telemetry';
+import { envInt, envString, envUrl, LOCAL_DATABASE_URL, LOCAL_NATS_URL, rawEnv, type EnvSource } from '@baton/telemetry';
 import { DEFAULT_LADDER, withOverrides } from './domain';
 
 /** Everything the escalation service reads from its environment, read once at start-up. */
 export interface EscalationConfig {
-  /** PostgreSQL holding the event store and the `baton_escalation` schema (`DATABASE_URL`). */
+  /** `DATABASE_URL`: PostgreSQL holding the event store and the `baton_escalation` schema. */
   readonly databaseUrl: string;
+  /** `NATS_URL`. */
   readonly natsUrl: string;
-  /** HTTP port of `/health/live`, `/health/ready` and `/metrics`; 0 picks a free port. */
+  /** `HTTP_PORT` (default 3104) of `/health/live`, `/health/ready` and `/metrics`; 0 picks a free port. */
   readonly httpPort: number;
+  /** `HTTP_HOST`, default all interfaces. */
+  readonly httpHost: string;
   /** The ladder when a workflow sets none (`ESCALATION_L1_AFTER_MS`, …). */
   readonly ladder: EscalationLadder;
   /** How often due timers are looked for (`ESCALATION_POLL_MS`). */
@@ -34,84 +37,37 @@ export const LADDER_VARIABLES: Readonly<Record<keyof EscalationLadder, string>> 
   conflictEscalateMs: 'ESCALATION_CONFLICT_AFTER_MS',
 };
 
-/** A missing or malformed environment variable; the message names it. Code VALIDATION_FAILED. */
-export class ConfigError extends BatonError {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super('VALIDATION_FAILED', `${variable}: ${message}`, { variable });
-    this.name = 'ConfigError';
-  }
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-function optional(env: Env, name: string): string | undefined {
-  const v = env[name];
-  return v === undefined || v.trim() === '' ? undefined : v.trim();
-}
-
-function url(env: Env, name: string, protocols: readonly string[], fallback: string): string {
-  const v = optional(env, name) ?? fallback;
-  for (const part of v.split(',').map((s) => s.trim())) {
-    let parsed: URL;
-    try {
-      parsed = new URL(part);
-    } catch {
-      // Never echoed: connection strings carry passwords.
-      throw new ConfigError(name, `is not a URL (e.g. ${fallback})`);
-    }
-    if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, `must use ${protocols.join(' or ')} (e.g. ${fallback}), got ${parsed.protocol}`);
-  }
-  return v;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  try {
-    return envInt(name, fallback, { source: env, min, max });
-  } catch (err) {
-    throw new ConfigError(name, (err as Error).message.replace(`${name} is invalid: `, ''));
-  }
-}
-
-function ladderOf(env: Env): EscalationLadder {
+function ladderOf(source: EnvSource): EscalationLadder {
   const WEEK = 7 * 24 * 3_600_000;
   const overrides: { -readonly [K in keyof EscalationLadder]?: number } = {};
   for (const [key, variable] of Object.entries(LADDER_VARIABLES) as [keyof EscalationLadder, string][]) {
-    if (optional(env, variable) !== undefined) overrides[key] = integer(env, variable, DEFAULT_LADDER[key], 1, WEEK);
+    if (rawEnv(variable, source) !== undefined) overrides[key] = envInt(variable, DEFAULT_LADDER[key], { source, min: 1, max: WEEK });
   }
   try {
     return withOverrides(DEFAULT_LADDER, overrides);
   } catch (err) {
-    throw new ConfigError('ESCALATION_L1_AFTER_MS', (err as Error).message);
-  }
-}
-
-function eventStoreSelection(env: Env): EventStoreSelection {
-  try {
-    return eventStoreSelectionFromEnv(env);
-  } catch (err) {
-    const variable = ((err as BatonError).details as { variable?: string } | undefined)?.variable ?? 'BATON_EVENT_STORE';
-    throw new ConfigError(variable, (err as Error).message.replace(`${variable}: `, ''));
+    throw new BatonError('VALIDATION_FAILED', `ESCALATION_L1_AFTER_MS … ESCALATION_L3_AFTER_MS are invalid: ${(err as Error).message}`, { variable: 'ESCALATION_L1_AFTER_MS' });
   }
 }
 
 /**
- * Reads and checks the configuration. Throws {@link ConfigError} naming the first bad variable.
+ * Reads and checks the configuration with the telemetry env getters (blank means unset; a bad
+ * value throws an error naming the variable).
  *
  * @example
- * const config = readConfig(process.env);
+ * const config = readEscalationConfig(); // from process.env
  */
-export function readConfig(env: Env): EscalationConfig {
+export function readEscalationConfig(source: EnvSource = process.env): EscalationConfig {
+  const opts = { source };
   return {
-    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'], LOCAL_DATABASE_URL),
-    natsUrl: url(env, 'NATS_URL', ['nats:', 'tls:', 'ws:', 'wss:'], LOCAL_NATS_URL),
-    httpPort: integer(env, 'HTTP_PORT', DEFAULT_HTTP_PORT, 0, 65535),
-    ladder: ladderOf(env),
-    pollIntervalMs: integer(env, 'ESCALATION_POLL_MS', DEFAULT_POLL_MS, 10, 3_600_000),
-    registryTimeoutMs: integer(env, 'ESCALATION_REGISTRY_TIMEOUT_MS', 2000, 10, 60_000),
-    schedulerTimeoutMs: integer(env, 'ESCALATION_SCHEDULER_TIMEOUT_MS', 5000, 10, 60_000),
-    eventStore: eventStoreSelection(env),
+    databaseUrl: envUrl('DATABASE_URL', LOCAL_DATABASE_URL, { ...opts, protocols: ['postgres', 'postgresql'] }),
+    natsUrl: envString('NATS_URL', LOCAL_NATS_URL, opts),
+    httpPort: envInt('HTTP_PORT', DEFAULT_HTTP_PORT, { ...opts, min: 0, max: 65535 }),
+    httpHost: envString('HTTP_HOST', '0.0.0.0', opts),
+    ladder: ladderOf(source),
+    pollIntervalMs: envInt('ESCALATION_POLL_MS', DEFAULT_POLL_MS, { ...opts, min: 10, max: 3_600_000 }),
+    registryTimeoutMs: envInt('ESCALATION_REGISTRY_TIMEOUT_MS', 2000, { ...opts, min: 10, max: 60_000 }),
+    schedulerTimeoutMs: envInt('ESCALATION_SCHEDULER_TIMEOUT_MS', 5000, { ...opts, min: 10, max: 60_000 }),
+    eventStore: eventStoreSelectionFromEnv(source),
   };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { manualClock } from '@baton/aggregate';
 import {
   conflictStreamId,
   DEAD_LETTER_STREAM,
@@ -34,7 +35,7 @@ import {
   stageEscalationId,
   stalledEscalationId,
 } from './domain';
-import { HOUR, MIN, publishEvent, quickLadderWorkflow, serveRegistry, serveScheduler, TestClock, type RegistryAgent } from './testing/escalation-inputs';
+import { HOUR, MIN, publishEvent, quickLadderWorkflow, serveRegistry, serveScheduler, type RegistryAgent } from './testing/escalation-inputs';
 
 const T0 = new Date('2026-12-01T09:00:00.000Z');
 const at = (ms: number, from = T0) => new Date(from.getTime() + ms);
@@ -48,7 +49,7 @@ describe('escalation service (real NATS + Postgres)', () => {
   let nc: NatsConnection;
   let client: BatonClient;
   let stopRegistry: () => void;
-  const clock = new TestClock(T0);
+  const clock = manualClock(T0);
   const durable = uniqueId('escalation-inputs-test');
   const startedAt = new Date(Date.now() - 1000);
   const agents = new Map<string, RegistryAgent>();
@@ -886,6 +887,23 @@ describe('escalation service (real NATS + Postgres)', () => {
         scheduler.stop();
       }
       expect((await eventsOf(taskEscalation))[1]!.data).toMatchObject({ reassignTo: 'MCT-BE-002' });
+    });
+
+    it('a command id used again with a different body is IDEMPOTENCY_CONFLICT and appends nothing', async () => {
+      const raiseId = randomUUID();
+      const raised = await client.command(RaiseEscalation, raiseData({ issue: 'Which queue?', level: 1 }), { commandId: raiseId });
+      const resolveId = randomUUID();
+      const resolve = (reason: string) => ({ commandId: resolveId, schemaVersion: 1, actor: human, data: { escalationId: raised.escalationId, resolution: 'resolved', reason } });
+      expect(await client.requestRaw(ResolveEscalation.subject, JSON.stringify(resolve('the queue is chosen')))).toMatchObject({ ok: true });
+      const before = await storeEventCount();
+
+      const raiseAgain = { commandId: raiseId, schemaVersion: 1, data: raiseData({ issue: 'Which cache?', level: 1 }) };
+      expect(await client.requestRaw(RaiseEscalation.subject, JSON.stringify(raiseAgain))).toMatchObject({ ok: false, error: { code: 'IDEMPOTENCY_CONFLICT' } });
+      expect(await client.requestRaw(ResolveEscalation.subject, JSON.stringify(resolve('the cache is chosen')))).toMatchObject({ ok: false, error: { code: 'IDEMPOTENCY_CONFLICT' } });
+      // The same body again is a repeat: the first outcome.
+      expect(await client.requestRaw(ResolveEscalation.subject, JSON.stringify(resolve('the queue is chosen')))).toMatchObject({ ok: true, data: { status: 'resolved', resolutionReason: 'the queue is chosen' } });
+      expect(await storeEventCount()).toBe(before);
+      expect(await typesOf(raised.escalationId)).toEqual(['EscalationRaised', 'EscalationResolved']);
     });
 
     it('list-escalations filters by status, run and level', async () => {

@@ -1,12 +1,13 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { manualClock } from '@baton/aggregate';
 import { escalationStreamId, EVENTS_STREAM, GetEscalation, taskStreamId, type EscalationView } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import { sql } from 'kysely';
 import { startEscalation, type EscalationApp, type StartEscalationOptions } from './adapters/escalation.app';
 import { blockedEscalationId, handoffAckEscalationId } from './domain';
-import { HOUR, MIN, publishEvent, serveRegistry, TestClock, type RegistryAgent } from './testing/escalation-inputs';
+import { HOUR, MIN, publishEvent, serveRegistry, type RegistryAgent } from './testing/escalation-inputs';
 
 const T0 = new Date('2026-12-02T09:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
@@ -17,7 +18,7 @@ describe('escalation across a restart (real NATS + Postgres): timers and accepte
   let client: BatonClient;
   let stopRegistry: () => void;
   let app: EscalationApp | undefined;
-  const clock = new TestClock(T0);
+  const clock = manualClock(T0);
   const durable = uniqueId('escalation-restart-test');
   const agents = new Map<string, RegistryAgent>();
 

@@ -1,3 +1,4 @@
+import { CommandRunner, randomIds, systemClock, type Clock, type IdSource } from '@baton/aggregate';
 import { Logger } from '@nestjs/common';
 import { EVENTS_STREAM } from '@baton/contracts';
 import {
@@ -15,28 +16,26 @@ import {
 } from '@baton/messaging';
 import type { Pool } from 'pg';
 import { postgresReadiness, projectionReadiness, type ProjectionRunner } from '@baton/read-models';
-import { EscalationCommandHandler } from '../app/escalation-command.handler';
-import { applyEscalationEvent, ESCALATIONS_FILTER, ESCALATIONS_PROJECTION, resetEscalations } from '../app/escalation.projection';
 import { EscalationService } from '../app/escalation.service';
 import { EscalationTimers } from '../app/escalation.timers';
 import { applyInputEvent } from '../app/input-events.consumer';
 import { INPUT_SUBJECTS } from '../app/input-events';
-import type { AgentDirectory, Clock, IdSource, StageDecisions, Transactor } from '../app/ports';
+import type { AgentDirectory, EscalationCommands, StageDecisions, Transactor } from '../app/ports';
 import { DEFAULT_POLL_MS, type EscalationConfig } from '../config';
-import { DEFAULT_LADDER } from '../domain';
-import { randomIds, systemClock } from './clock';
+import { DEFAULT_LADDER, escalationAggregate } from '../domain';
+import { applyEscalationEvent, ESCALATIONS_FILTER, ESCALATIONS_PROJECTION, resetEscalations } from '../read-model/escalation.projection';
 import { EscalationModule } from './escalation.module';
-import { ESCALATION_SCHEMA, type EscalationDatabase } from './escalation.tables';
-import { escalationMigrations } from './migrations';
+import { ESCALATION_SCHEMA, type EscalationDatabase } from '../read-model/escalation.tables';
+import { escalationMigrations } from '../read-model/migrations';
+import { inTransaction } from '../read-model/sql';
 import { RegistryAgentDirectory } from './registry.directory';
 import { SchedulerStageDecisions } from './scheduler.decisions';
-import { inTransaction } from './sql';
 
 /** Durable JetStream consumer of the task, run, conflict and workflow events escalation watches. */
 export const INPUTS_DURABLE = 'escalation-inputs';
 
 export interface StartEscalationOptions
-  extends Omit<EscalationConfig, 'ladder' | 'pollIntervalMs' | 'registryTimeoutMs' | 'schedulerTimeoutMs'>,
+  extends Omit<EscalationConfig, 'ladder' | 'pollIntervalMs' | 'registryTimeoutMs' | 'schedulerTimeoutMs' | 'httpHost'>,
     HostedServiceOptions {
   /** Default {@link DEFAULT_LADDER}. */
   readonly ladder?: EscalationConfig['ladder'];
@@ -69,7 +68,7 @@ export interface EscalationApp extends HostedService<EscalationDatabase> {
   readonly projection: ProjectionRunner<EscalationDatabase>;
   /** Publishes the escalation events of the store to JetStream (`baton.evt.escalation.*`). */
   readonly relay: EventRelay;
-  readonly commands: EscalationCommandHandler;
+  readonly commands: EscalationCommands;
   readonly escalations: EscalationService;
   /** The durable timer poller (raise, climb, resolve). */
   readonly timers: EscalationTimers;
@@ -118,7 +117,7 @@ export async function startEscalation(options: StartEscalationOptions): Promise<
     const nats = await host.connectNats(options.natsUrl);
     const relay = await host.startRelay({ name: 'relay-escalation', filter: ESCALATIONS_FILTER, now: () => clock.now().getTime() });
 
-    const commands = new EscalationCommandHandler(store, clock, ids);
+    const commands: EscalationCommands = new CommandRunner(store, escalationAggregate, { clock, ids });
     const directory = options.directory ?? new RegistryAgentDirectory(nats.nc, log, options.registryTimeoutMs ?? 2000);
     const decisions = options.decisions ?? new SchedulerStageDecisions(nats.nc, options.schedulerTimeoutMs ?? 5000);
     const escalations = new EscalationService(commands, directory, decisions, transaction, ladder, clock);

@@ -3,7 +3,7 @@ import { HealthModule, type ReadinessCheck } from '@baton/telemetry';
 import type { Kysely } from 'kysely';
 import type { EscalationService } from '../app/escalation.service';
 import { EscalationNatsController } from './escalation.nats-controller';
-import type { EscalationDatabase } from './escalation.tables';
+import type { EscalationDatabase } from '../read-model/escalation.tables';
 import { MetricsController } from './metrics.controller';
 import { ESCALATION_SERVICE, READ_DB, SERVICE_VERSION } from './tokens';
 

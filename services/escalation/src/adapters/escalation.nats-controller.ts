@@ -1,3 +1,4 @@
+import { commandContextOf } from '@baton/aggregate';
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import {
@@ -12,23 +13,10 @@ import {
 } from '@baton/contracts';
 import { BatonRpcContext, CommandHandler, QueryHandler } from '@baton/messaging';
 import type { Kysely } from 'kysely';
-import type { CommandContext } from '../app/escalation-command.handler';
 import { EscalationService } from '../app/escalation.service';
 import { getEscalation, listEscalations } from '../app/get-escalation.query';
-import type { EscalationDatabase } from './escalation.tables';
+import type { EscalationDatabase } from '../read-model/escalation.tables';
 import { ESCALATION_SERVICE, READ_DB } from './tokens';
-
-function contextOf(command: CommandEnvelope, ctx: BatonRpcContext): CommandContext {
-  const traceparent = ctx.getHeader('traceparent');
-  const tracestate = ctx.getHeader('tracestate');
-  return {
-    commandId: command.commandId,
-    ...(command.correlationId ? { correlationId: command.correlationId } : {}),
-    ...(command.causationId ? { causationId: command.causationId } : {}),
-    ...(command.actor ? { actor: command.actor } : {}),
-    trace: { ...(traceparent ? { traceparent } : {}), ...(tracestate ? { tracestate } : {}) },
-  };
-}
 
 /** `baton.cmd.escalation.*` and `baton.qry.escalation.*`; requests arrive validated by the transport. */
 @Controller()
@@ -40,12 +28,12 @@ export class EscalationNatsController {
 
   @CommandHandler(RaiseEscalation)
   raiseEscalation(@Payload() command: CommandEnvelope<DataOf<typeof RaiseEscalation>>, @Ctx() ctx: BatonRpcContext): Promise<EscalationView> {
-    return this.escalations.raise(command, contextOf(command, ctx));
+    return this.escalations.raise(command, commandContextOf(command, ctx, ctx.getSubject()));
   }
 
   @CommandHandler(ResolveEscalation)
   resolveEscalation(@Payload() command: CommandEnvelope<DataOf<typeof ResolveEscalation>>, @Ctx() ctx: BatonRpcContext): Promise<EscalationView> {
-    return this.escalations.resolve(command, contextOf(command, ctx));
+    return this.escalations.resolve(command, commandContextOf(command, ctx, ctx.getSubject()));
   }
 
   @QueryHandler(GetEscalation)

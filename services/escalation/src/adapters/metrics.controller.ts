@@ -3,8 +3,8 @@ import { PROMETHEUS_CONTENT_TYPE, renderProcessMetrics, sampleProcess, startEven
 import type { Kysely } from 'kysely';
 import type { ELDHistogram } from 'node:perf_hooks';
 import { formatEscalationMetrics } from '../app/escalation.metrics';
-import { levelsReached, openByLevel } from './escalation.queries';
-import type { EscalationDatabase } from './escalation.tables';
+import { levelsReached, openByLevel } from '../read-model/escalation.queries';
+import type { EscalationDatabase } from '../read-model/escalation.tables';
 import { READ_DB, SERVICE_VERSION } from './tokens';
 
 /**

@@ -1,3 +1,4 @@
+import type { Clock, CommandContext } from '@baton/aggregate';
 import {
   BatonError,
   type Actor,
@@ -16,8 +17,7 @@ import {
   toEscalationView,
   type EscalationState,
 } from '../domain';
-import type { CommandContext, EscalationCommandHandler } from './escalation-command.handler';
-import type { AgentDirectory, Clock, StageDecisions, Transactor } from './ports';
+import type { AgentDirectory, EscalationCommands, StageDecisions, Transactor } from './ports';
 import { ladderOfRun } from './watches';
 
 /** Who resolves when the command names nobody: a person. */
@@ -40,7 +40,7 @@ function derivedCommandId(commandId: string, suffix: string): string {
  */
 export class EscalationService {
   constructor(
-    private readonly handler: EscalationCommandHandler,
+    private readonly commands: EscalationCommands,
     private readonly directory: AgentDirectory,
     private readonly decisions: StageDecisions,
     private readonly transaction: Transactor,
@@ -61,7 +61,7 @@ export class EscalationService {
     const contacts = agentId !== null && (level === 1 || level === 2) ? await this.directory.contactsOf(agentId) : undefined;
     const assignee = assigneeFor(level, agentId, contacts);
     const ladder = await this.transaction((q) => ladderOfRun(q, d.runId ?? null, this.ladder));
-    const result = await this.handler.execute(
+    const result = await this.commands.execute(
       escalationId,
       (metadata) => ({
         type: 'RaiseEscalation',
@@ -102,7 +102,7 @@ export class EscalationService {
   async resolve(command: CommandEnvelope<DataOf<typeof ResolveEscalation>>, ctx: CommandContext): Promise<EscalationView> {
     const d = command.data;
     const by = command.actor ?? DEFAULT_RESOLVER;
-    const result = await this.handler.execute(
+    const result = await this.commands.execute(
       d.escalationId,
       (metadata) => ({
         type: 'ResolveEscalation',

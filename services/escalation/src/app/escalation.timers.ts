@@ -1,7 +1,8 @@
+import { serviceContext, type Clock } from '@baton/aggregate';
 import { errorCodeOf, type EscalationLevel } from '@baton/contracts';
 import type { MessagingLogger, Queryable } from '@baton/messaging';
-import type { TimerRow } from '../adapters/escalation.tables';
-import { deleteTimer, findWatch, lockNextDueTimer, updateTimer } from '../adapters/watch.queries';
+import type { TimerRow } from '../read-model/escalation.tables';
+import { deleteTimer, findWatch, lockNextDueTimer, updateTimer } from '../read-model/watch.queries';
 import {
   agentOfFacts,
   assigneeFor,
@@ -13,8 +14,7 @@ import {
   raiseDueAt,
   type AgentContacts,
 } from '../domain';
-import type { EscalationCommandHandler } from './escalation-command.handler';
-import type { AgentDirectory, Clock, Transactor } from './ports';
+import type { AgentDirectory, EscalationCommands, Transactor } from './ports';
 import { SERVICE_ACTOR, type ResolvePayload } from './watches';
 
 export interface EscalationTimersOptions {
@@ -55,7 +55,7 @@ export class EscalationTimers {
 
   constructor(
     private readonly transaction: Transactor,
-    private readonly handler: EscalationCommandHandler,
+    private readonly commands: EscalationCommands,
     private readonly directory: AgentDirectory,
     private readonly clock: Clock,
     private readonly options: EscalationTimersOptions,
@@ -144,14 +144,14 @@ export class EscalationTimers {
     const assignee = assigneeFor(level, agentId, await this.contactsFor(level, agentId));
     const draft = draftEscalation(plan.facts, { since, now, assignee });
     try {
-      await this.handler.execute(
+      await this.commands.execute(
         plan.escalationId,
         (metadata) => ({
           type: 'RaiseEscalation',
           data: { ...draft, escalationId: plan.escalationId, level, assignee, since: plan.since, ladder: plan.ladder },
           metadata,
         }),
-        { commandId: `raise:${plan.escalationId}`, actor: SERVICE_ACTOR, ...(draft.runId ? { correlationId: draft.runId } : {}) },
+        serviceContext(SERVICE_ACTOR.id, `raise:${plan.escalationId}`, draft.runId ? { correlationId: draft.runId } : {}),
       );
     } catch (err) {
       // The id is taken by an escalation raised by hand: keep that one.
@@ -162,7 +162,7 @@ export class EscalationTimers {
   }
 
   private async climb(q: Queryable, row: TimerRow, now: Date): Promise<void> {
-    let { state } = await this.handler.load(row.escalation_id);
+    let { state } = await this.commands.load(row.escalation_id);
     if (state.status !== 'open') {
       await deleteTimer(q, row.timer_id);
       return;
@@ -173,10 +173,10 @@ export class EscalationTimers {
     if (level > state.level) {
       const assignee = assigneeFor(level, r.agentId, await this.contactsFor(level, r.agentId));
       const reason = climbReason(level, formatDuration(now.getTime() - since.getTime()));
-      const result = await this.handler.execute(
+      const result = await this.commands.execute(
         r.escalationId,
         (metadata) => ({ type: 'ClimbLevel', data: { escalationId: r.escalationId, level, assignee, reason }, metadata }),
-        { commandId: `climb:${r.escalationId}:${level}`, actor: SERVICE_ACTOR, ...(r.runId ? { correlationId: r.runId } : {}) },
+        serviceContext(SERVICE_ACTOR.id, `climb:${r.escalationId}:${level}`, r.runId ? { correlationId: r.runId } : {}),
       );
       state = result.state;
     }
@@ -187,7 +187,7 @@ export class EscalationTimers {
 
   private async resolve(q: Queryable, row: TimerRow): Promise<void> {
     const p = row.payload as unknown as ResolvePayload;
-    await this.handler.execute(
+    await this.commands.execute(
       row.escalation_id,
       (metadata) => ({
         type: 'ResolveEscalation',

@@ -1,7 +1,7 @@
 import type { DataOf, EscalationView, ListEscalations } from '@baton/contracts';
 import type { Kysely } from 'kysely';
-import { findEscalation, selectEscalations, toEscalationViewOfRow } from '../adapters/escalation.queries';
-import type { EscalationDatabase } from '../adapters/escalation.tables';
+import { findEscalation, selectEscalations, toEscalationViewOfRow } from '../read-model/escalation.queries';
+import type { EscalationDatabase } from '../read-model/escalation.tables';
 import { EscalationNotFoundError } from '../domain';
 
 /** GetEscalation: the projected escalation, or NOT_FOUND. */

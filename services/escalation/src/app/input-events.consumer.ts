@@ -1,7 +1,7 @@
 import { BatonError, errorCodeOf, type EscalationLadder, type RecordedEvent } from '@baton/contracts';
 import type { MessagingLogger, Queryable } from '@baton/messaging';
-import { currentTaskOfStage, lockTask, openWatches, setWatchPlan, updateTimer, upsertRun, upsertTask, upsertWorkflowLadder, IMMEDIATELY, raiseTimerId } from '../adapters/watch.queries';
-import type { TaskRow } from '../adapters/escalation.tables';
+import { currentTaskOfStage, lockTask, openWatches, setWatchPlan, updateTimer, upsertRun, upsertTask, upsertWorkflowLadder, IMMEDIATELY, raiseTimerId } from '../read-model/watch.queries';
+import type { TaskRow } from '../read-model/escalation.tables';
 import {
   agentFailureEscalationId,
   approvalEscalationId,

@@ -1,16 +1,10 @@
+import type { CommandRunner } from '@baton/aggregate';
 import type { Actor } from '@baton/contracts';
 import type { Queryable } from '@baton/messaging';
-import type { AgentContacts } from '../domain';
+import type { AgentContacts, EscalationCommand, EscalationEvent, EscalationState } from '../domain';
 
-/** The time source of the service; the adapter reads the system clock, tests pass one they move. */
-export interface Clock {
-  now(): Date;
-}
-
-/** Source of new ids (event ids); the adapter uses random UUIDs. */
-export interface IdSource {
-  newId(): string;
-}
+/** Runs the commands of the escalation aggregate (the command kernel over `escalationAggregate`). */
+export type EscalationCommands = CommandRunner<EscalationState, EscalationCommand, EscalationEvent>;
 
 /** Who an agent's peers and lead are (the agent registry, over NATS). */
 export interface AgentDirectory {

@@ -14,7 +14,7 @@ import {
   upsertTimer,
   type NewWatch,
   type WatchFilter,
-} from '../adapters/watch.queries';
+} from '../read-model/watch.queries';
 import { withOverrides, type RaisePlan } from '../domain';
 
 /** The escalation service acting on its own (automatic raises and resolutions). */

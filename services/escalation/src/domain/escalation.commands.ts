@@ -1,12 +1,8 @@
 import type { Actor, EscalationAssignee, EscalationLadder, EscalationLevel, EscalationResolution } from '@baton/contracts';
+import type { CommandMetadata } from '@baton/aggregate';
 import type { EscalationDraft } from './escalation.text';
 
-/** Stamped by the adapter: the idempotency key and the time from the injected clock. */
-export interface CommandMetadata {
-  readonly commandId: string;
-  /** ISO-8601, from the injected clock. */
-  readonly now: string;
-}
+export type { CommandMetadata };
 
 /** Opens an escalation at `level` with `assignee` (both chosen by the caller from the ladder). */
 export interface RaiseEscalation {

@@ -3,7 +3,7 @@ import type { ClimbLevel, EscalationCommand, RaiseEscalation, ResolveEscalation 
 import { EscalationAlreadyResolvedError, EscalationIdTakenError, EscalationNotFoundError, InvalidResolutionError } from './escalation.errors';
 import type { EscalationEvent } from './escalation.events';
 import { LEVEL_NAMES } from './escalation.policy';
-import { initialEscalationState, type EscalationState, type RaisedEscalation } from './escalation.state';
+import type { EscalationState, RaisedEscalation } from './escalation.state';
 
 function raise(command: RaiseEscalation, state: EscalationState): EscalationEvent[] {
   const d = command.data;
@@ -135,11 +135,6 @@ export function evolve(state: EscalationState, event: EscalationEvent): Escalati
       throw new BatonError('INTERNAL', `unhandled escalation event ${String((unhandled as { type: unknown }).type)}`);
     }
   }
-}
-
-/** Folds a stream's events from the initial state. */
-export function fold(events: readonly EscalationEvent[]): EscalationState {
-  return events.reduce(evolve, initialEscalationState);
 }
 
 /** The reply and read-model shape of a raised escalation. */

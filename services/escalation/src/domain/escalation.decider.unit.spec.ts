@@ -1,9 +1,10 @@
+import { deciderSpec, foldWith } from '@baton/aggregate';
 import type { Actor } from '@baton/contracts';
+import { escalationAggregate, readEscalationEvent } from './escalation.aggregate';
 import type { CommandMetadata, EscalationCommand, RaiseEscalation } from './escalation.commands';
-import { decide, fold, toEscalationView } from './escalation.decider';
+import { toEscalationView } from './escalation.decider';
 import type { EscalationEvent } from './escalation.events';
 import { DEFAULT_LADDER } from './escalation.policy';
-import { toEscalationEvent } from './escalation.events';
 
 const NOW = '2026-12-01T10:00:00.000Z';
 const meta = (commandId = 'c-1', now = NOW): CommandMetadata => ({ commandId, now });
@@ -32,12 +33,9 @@ const raiseData = (over: Partial<RaiseEscalation['data']> = {}): RaiseEscalation
 });
 
 const raise = (over: Partial<RaiseEscalation['data']> = {}): EscalationCommand => ({ type: 'RaiseEscalation', data: raiseData(over), metadata: meta() });
-const raised = (over: Partial<RaiseEscalation['data']> = {}): EscalationEvent[] => decide(raise(over), fold([]));
-
-/** given past events, when a command, then events (or an error code). */
-function given(events: EscalationEvent[]) {
-  return { when: (command: EscalationCommand) => decide(command, fold(events)) };
-}
+const { given } = deciderSpec(escalationAggregate);
+const fold = (events: readonly EscalationEvent[]) => foldWith(escalationAggregate, events);
+const raised = (over: Partial<RaiseEscalation['data']> = {}): readonly EscalationEvent[] => given([]).when(raise(over)).events();
 
 describe('escalation decider', () => {
   it('raise: opens the escalation with the time of the command', () => {
@@ -47,18 +45,18 @@ describe('escalation decider', () => {
   });
 
   it('raise again: the same escalation changes nothing; another one under the id is CONFLICT', () => {
-    expect(given(raised()).when(raise())).toEqual([]);
-    expect(() => given(raised()).when(raise({ issue: 'something else' }))).toThrow(expect.objectContaining({ code: 'CONFLICT' }));
+    given(raised()).when(raise()).then([]);
+    given(raised()).when(raise({ issue: 'something else' })).thenThrows('CONFLICT');
   });
 
   it('climb: up to a higher level with its assignee; equal or lower changes nothing', () => {
     const climb = (level: 0 | 1 | 2 | 3): EscalationCommand => ({ type: 'ClimbLevel', data: { escalationId: 'e-1', level, assignee: { kind: 'agent', id: 'lead-1' }, reason: 'unresolved' }, metadata: meta('c-2') });
-    expect(given(raised()).when(climb(2))).toEqual([
-      { type: 'EscalationLevelRaised', data: { escalationId: 'e-1', trigger: 'blocked_task', from: 1, to: 2, assignee: { kind: 'agent', id: 'lead-1' }, reason: 'unresolved', raisedAt: NOW } },
-    ]);
-    expect(given(raised()).when(climb(1))).toEqual([]);
-    expect(given(raised()).when(climb(0))).toEqual([]);
-    expect(() => given([]).when(climb(2))).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    given(raised())
+      .when(climb(2))
+      .then([{ type: 'EscalationLevelRaised', data: { escalationId: 'e-1', trigger: 'blocked_task', from: 1, to: 2, assignee: { kind: 'agent', id: 'lead-1' }, reason: 'unresolved', raisedAt: NOW } }]);
+    given(raised()).when(climb(1)).then([]);
+    given(raised()).when(climb(0)).then([]);
+    given([]).when(climb(2)).thenThrows('NOT_FOUND');
   });
 
   const resolve = (over: Partial<Extract<EscalationCommand, { type: 'ResolveEscalation' }>['data']> = {}): EscalationCommand => ({
@@ -68,34 +66,34 @@ describe('escalation decider', () => {
   });
 
   it('resolve: logs the resolution, who and why', () => {
-    const [event] = given(raised()).when(resolve());
+    const [event] = given(raised()).when(resolve()).events();
     expect(event).toEqual({ type: 'EscalationResolved', data: { escalationId: 'e-1', resolution: 'resolved', by: human, reason: 'cleared', reassignTo: null, resolvedAt: NOW } });
     expect(toEscalationView(fold([...raised(), event!]) as never)).toMatchObject({ status: 'resolved', resolution: 'resolved', resolvedBy: human, resolutionReason: 'cleared', resolvedAt: NOW });
   });
 
   it('a resolved escalation ignores its timers and cannot be resolved again', () => {
-    const history = [...raised(), ...given(raised()).when(resolve())];
-    expect(given(history).when({ type: 'ClimbLevel', data: { escalationId: 'e-1', level: 3, assignee: { kind: 'human', id: 'human' }, reason: 'late' }, metadata: meta('c-4') })).toEqual([]);
-    expect(() => given(history).when(resolve())).toThrow(expect.objectContaining({ code: 'ILLEGAL_TRANSITION' }));
-    expect(given(history).when(resolve({ onlyIfOpen: true }))).toEqual([]);
+    const history = [...raised(), ...given(raised()).when(resolve()).events()];
+    given(history).when({ type: 'ClimbLevel', data: { escalationId: 'e-1', level: 3, assignee: { kind: 'human', id: 'human' }, reason: 'late' }, metadata: meta('c-4') }).then([]);
+    given(history).when(resolve()).thenThrows('ILLEGAL_TRANSITION');
+    given(history).when(resolve({ onlyIfOpen: true })).then([]);
   });
 
   it('resolving an unknown escalation is NOT_FOUND (nothing for an automatic resolution)', () => {
-    expect(() => given([]).when(resolve())).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
-    expect(given([]).when(resolve({ onlyIfOpen: true }))).toEqual([]);
+    given([]).when(resolve()).thenThrows('NOT_FOUND');
+    given([]).when(resolve({ onlyIfOpen: true })).then([]);
   });
 
   it('reassigned needs reassignTo on a task escalation; reassignTo goes only with reassigned', () => {
-    expect(() => given(raised()).when(resolve({ resolution: 'reassigned' }))).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
-    expect(() => given(raised()).when(resolve({ reassignTo: 'a-2' }))).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
-    expect(given(raised()).when(resolve({ resolution: 'reassigned', reassignTo: 'a-2' }))[0]!.data).toMatchObject({ resolution: 'reassigned', reassignTo: 'a-2' });
-    expect(given(raised({ taskId: null })).when(resolve({ resolution: 'reassigned' }))).toHaveLength(1);
+    given(raised()).when(resolve({ resolution: 'reassigned' })).thenThrows('VALIDATION_FAILED');
+    given(raised()).when(resolve({ reassignTo: 'a-2' })).thenThrows('VALIDATION_FAILED');
+    expect(given(raised()).when(resolve({ resolution: 'reassigned', reassignTo: 'a-2' })).events()[0]!.data).toMatchObject({ resolution: 'reassigned', reassignTo: 'a-2' });
+    expect(given(raised({ taskId: null })).when(resolve({ resolution: 'reassigned' })).events()).toHaveLength(1);
   });
 
   it('stored events read back through the schema (v1); unknown types or versions are refused', () => {
     const [event] = raised();
-    expect(toEscalationEvent({ type: event!.type, schemaVersion: 1, data: JSON.parse(JSON.stringify(event!.data)) })).toEqual(event);
-    expect(() => toEscalationEvent({ type: 'EscalationRaised', schemaVersion: 2, data: event!.data })).toThrow(expect.objectContaining({ code: 'UNKNOWN_SCHEMA_VERSION' }));
-    expect(() => toEscalationEvent({ type: 'EscalationVanished', schemaVersion: 1, data: {} })).toThrow(expect.objectContaining({ code: 'UNKNOWN_SCHEMA_VERSION' }));
+    expect(readEscalationEvent({ type: event!.type, schemaVersion: 1, data: JSON.parse(JSON.stringify(event!.data)) })).toEqual(event);
+    expect(() => readEscalationEvent({ type: 'EscalationRaised', schemaVersion: 2, data: event!.data })).toThrow(expect.objectContaining({ code: 'UNKNOWN_SCHEMA_VERSION' }));
+    expect(() => readEscalationEvent({ type: 'EscalationVanished', schemaVersion: 1, data: {} })).toThrow(expect.objectContaining({ code: 'UNKNOWN_SCHEMA_VERSION' }));
   });
 });

@@ -1,3 +1,4 @@
+import { manualClock, type ManualClock } from '@baton/aggregate';
 import type { Actor, EscalationLevel, HandoffSla } from '@baton/contracts';
 import {
   agentOfFacts,
@@ -21,17 +22,6 @@ import {
   type HandoffTaskEvent,
   type RaisePlan,
 } from './index';
-
-/** A clock the test moves by hand. */
-class TestClock {
-  constructor(private t: number) {}
-  now(): Date {
-    return new Date(this.t);
-  }
-  set(at: Date): void {
-    this.t = at.getTime();
-  }
-}
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -64,7 +54,7 @@ class HandoffSlaClocks {
   readonly watches = new Map<string, Watch>();
 
   constructor(
-    private readonly clock: TestClock,
+    private readonly clock: ManualClock,
     private readonly sla: HandoffSla = SLA,
   ) {}
 
@@ -184,10 +174,10 @@ describe('handoffSlaWatches', () => {
 describe('handoff SLA escalations (injected clock)', () => {
   const ACK = 'handoff-sla-ack-t-1';
   const OUTPUT = 'handoff-sla-output-t-1';
-  let clock: TestClock;
+  let clock: ManualClock;
   let clocks: HandoffSlaClocks;
   beforeEach(() => {
-    clock = new TestClock(assignedAt.getTime());
+    clock = manualClock(assignedAt);
     clocks = new HandoffSlaClocks(clock);
     clocks.assign('MCT-ARCH-001', assignedAt);
   });

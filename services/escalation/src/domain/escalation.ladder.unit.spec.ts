@@ -1,3 +1,4 @@
+import { manualClock, type ManualClock } from '@baton/aggregate';
 import type { Actor, EscalationLevel } from '@baton/contracts';
 import {
   assigneeFor,
@@ -16,17 +17,6 @@ import {
   type EscalationFacts,
   type EscalationState,
 } from './index';
-
-/** A clock the test moves by hand. */
-class TestClock {
-  constructor(private t: number) {}
-  now(): Date {
-    return new Date(this.t);
-  }
-  set(at: Date): void {
-    this.t = at.getTime();
-  }
-}
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -48,7 +38,7 @@ class BlockedTaskLadder {
   readonly id = blockedEscalationId('t-1', blockedAt);
   private readonly facts: EscalationFacts = { kind: 'blocked_task', taskId: 't-1', action: 'write_prd', agentId: 'MCT-PM-001', reason: 'no API spec', runId: 'r-1', stageId: 'requirements' };
 
-  constructor(private readonly clock: TestClock) {
+  constructor(private readonly clock: ManualClock) {
     this.raiseDue = raiseDueAt('blocked_task', blockedAt, DEFAULT_LADDER);
   }
 
@@ -92,10 +82,10 @@ class BlockedTaskLadder {
 }
 
 describe('the escalation ladder of a blocked task (injected clock)', () => {
-  let clock: TestClock;
+  let clock: ManualClock;
   let ladder: BlockedTaskLadder;
   beforeEach(() => {
-    clock = new TestClock(blockedAt.getTime());
+    clock = manualClock(blockedAt);
     ladder = new BlockedTaskLadder(clock);
   });
 

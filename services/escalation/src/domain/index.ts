@@ -8,3 +8,4 @@ export * from './escalation.text';
 export * from './escalation.decider';
 export * from './escalation.plan';
 export * from './escalation.handoff-sla';
+export * from './escalation.aggregate';

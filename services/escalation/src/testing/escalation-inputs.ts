@@ -1,23 +1,11 @@
 /**
- * Test-only helpers of the escalation service's tests: a clock the test moves, and the events
+ * Test-only helpers of the escalation service's tests: the events
  * other services publish, as relayed RecordedEvent envelopes on JetStream.
  */
 import { randomUUID } from 'node:crypto';
 import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { categoryOf, eventSubjectFor, type RecordedEvent } from '@baton/contracts';
-import type { Clock } from '../app/ports';
-
-/** A clock that stands still until the test sets it (never backwards, in these tests). */
-export class TestClock implements Clock {
-  constructor(private at: Date) {}
-  now(): Date {
-    return new Date(this.at.getTime());
-  }
-  set(at: Date): void {
-    this.at = new Date(at.getTime());
-  }
-}
 
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;

@@ -1,10 +1,10 @@
 import { BatonError, type RecordedEvent } from '@baton/contracts';
 import type { Transaction } from 'kysely';
-import { deleteAllEscalations, insertEscalation, patchEscalation } from '../adapters/escalation.queries';
-import type { EscalationDatabase } from '../adapters/escalation.tables';
-import { queryableOf } from '../adapters/sql';
-import { climbTimerId, deleteTimer, upsertTimer } from '../adapters/watch.queries';
-import { nextClimbAt, toEscalationEvent, type EscalationRaisedData } from '../domain';
+import { deleteAllEscalations, insertEscalation, patchEscalation } from './escalation.queries';
+import type { EscalationDatabase } from './escalation.tables';
+import { queryableOf } from './sql';
+import { climbTimerId, deleteTimer, upsertTimer } from './watch.queries';
+import { nextClimbAt, readEscalationEvent, type EscalationRaisedData } from '../domain';
 
 /** Name of the escalations projection (its checkpoint row in `baton_escalation.projection_checkpoints`). */
 export const ESCALATIONS_PROJECTION = 'escalations';
@@ -33,7 +33,7 @@ async function armClimb(trx: Transaction<EscalationDatabase>, raised: Pick<Escal
  * same transaction; the timer poller sets the same due time when it fires, so replays agree.
  */
 export async function applyEscalationEvent(trx: Transaction<EscalationDatabase>, recorded: RecordedEvent): Promise<void> {
-  const event = toEscalationEvent(recorded);
+  const event = readEscalationEvent(recorded);
   const at = occurredAt(recorded);
   switch (event.type) {
     case 'EscalationRaised': {

@@ -171,15 +171,12 @@ function stageListOf(body: Body, pass: Pass): StageList {
 /** Whether the set-aside path `p` held (or may have held, misspelled) an edge of a stage in the list at `listPath`. */
 function edgeLost(p: Path, listPath: Path): boolean {
   if (p.length < listPath.length || !listPath.every((seg, i) => String(seg) === String(p[i]))) return false;
-  let rest = p.slice(listPath.length - 1);
-  for (let i = 0; i + 1 < rest.length; i++) {
-    const seg = rest[i];
-    if (typeof seg === 'string' && STAGE_LIST_KEYS.has(seg) && typeof rest[i + 1] === 'number') {
-      rest = rest.slice(i + 2);
-      i = -1;
-    }
+  // The key inside the innermost stage on the path (`then` groups nest stages).
+  let keyAt = listPath.length + 1;
+  for (let i = listPath.length - 1; i + 1 < p.length; i++) {
+    if (STAGE_LIST_KEYS.has(String(p[i])) && typeof p[i + 1] === 'number') keyAt = i + 2;
   }
-  const key = rest[0];
+  const key = p[keyAt];
   if (key === undefined || typeof key === 'number') return true;
   if (EDGE_KEYS.has(key) || STAGE_LIST_KEYS.has(key)) return true;
   if ((STAGE_KEYS as readonly string[]).includes(key)) return false;

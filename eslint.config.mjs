@@ -1,6 +1,7 @@
 // Lint rules, including the architecture as rules:
 // - libs never import services; services never import each other (Nx module boundaries);
-// - nothing under a service's src/domain imports NestJS, NATS, Kysely, pg or a store client.
+// - nothing under a service's src/domain imports NestJS, NATS, Kysely, pg or a store client;
+// - nothing under a service's src/app imports its src/adapters.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import nx from '@nx/eslint-plugin';
@@ -57,6 +58,24 @@ export default tseslint.config(
           patterns: [
             { group: STORE_AND_IO, message: 'src/domain is pure: no NestJS, NATS, Kysely, pg or store clients (STYLE.md §1). Move I/O to src/adapters.' },
             { group: BATON_IO_LIBS, message: 'src/domain may import only @baton/contracts (STYLE.md §1).' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // app/ is the use cases; adapters/ plug them into NATS, Postgres and Nest. Tables and queries
+    // both need live in src/read-model; anything else comes in through a port.
+    files: ['services/*/src/app/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../adapters', '../adapters/*', '../../adapters', '../../adapters/*', '**/adapters', '**/adapters/**'],
+              message: 'src/app must not import src/adapters: put shared tables/queries in src/read-model and pass adapters in through ports',
+            },
           ],
         },
       ],

@@ -44,6 +44,22 @@ describe('module-boundary lint', () => {
     ]);
   }, 30_000);
 
+  it('fails when app code imports the service\'s adapters, and lets it import the read model', async () => {
+    const r = await lint('services/handoff-validator/src/app/fixtures/lint/imports-adapters.ts');
+    const restricted = r.messages.filter((m) => m.ruleId === 'no-restricted-imports');
+    const message = 'src/app must not import src/adapters: put shared tables/queries in src/read-model and pass adapters in through ports';
+    // Two adapter imports flagged on their lines; the read-model import on line 5 is not.
+    expect(restricted.map((m) => [m.line, m.message])).toEqual([
+      [3, expect.stringContaining(message)],
+      [4, expect.stringContaining(message)],
+    ]);
+  }, 30_000);
+
+  it('passes app code that imports only the domain, the read model and its own ports', async () => {
+    const r = await lint('services/handoff-validator/src/app/handoff.queries.ts');
+    expect(r.messages).toEqual([]);
+  }, 30_000);
+
   it('passes clean library code', async () => {
     const r = await lint('libs/contracts/src/subjects.ts');
     expect(r.messages).toEqual([]);

@@ -14,7 +14,12 @@ export interface SchedulerConfig {
   readonly httpHost: string;
   /** `SCHEDULER_AGING_INTERVAL_MS` (default 60000): waiting this long counts as one priority level. */
   readonly agingIntervalMs: number;
-  /** `SCHEDULER_LEASE_TTL_MS` (default 10000): how long the dispatcher lease lasts without renewal. */
+  /**
+   * `SCHEDULER_LEASE_TTL_MS` (default 3000): how long the dispatcher lease lasts without renewal.
+   * The holder renews every TTL / 3 and a standby tries every TTL / 6, so a standby takes over at
+   * most 1.17 × TTL after the holder's last renewal (3.5 s by default), inside the 5 s the product
+   * allows for reassignment (see `leaseTimings`).
+   */
   readonly leaseTtlMs: number;
   /** `SCHEDULER_DISPATCH_POLL_MS` (default 2000): the dispatcher's safety-net poll when nothing wakes it. */
   readonly dispatchPollMs: number;
@@ -41,6 +46,7 @@ export interface SchedulerConfig {
 }
 
 export const DEFAULT_HTTP_PORT = 3101;
+export const DEFAULT_LEASE_TTL_MS = 3000;
 
 /**
  * Reads and checks the configuration with the telemetry env getters (blank means unset; a bad
@@ -67,7 +73,7 @@ export function readSchedulerConfig(source: EnvSource = process.env): SchedulerC
     httpPort: envInt('HTTP_PORT', DEFAULT_HTTP_PORT, { ...opts, min: 0, max: 65535 }),
     httpHost: envString('HTTP_HOST', '0.0.0.0', opts),
     agingIntervalMs: envInt('SCHEDULER_AGING_INTERVAL_MS', 60_000, { ...opts, min: 1 }),
-    leaseTtlMs: envInt('SCHEDULER_LEASE_TTL_MS', 10_000, { ...opts, min: 100 }),
+    leaseTtlMs: envInt('SCHEDULER_LEASE_TTL_MS', DEFAULT_LEASE_TTL_MS, { ...opts, min: 100 }),
     dispatchPollMs: envInt('SCHEDULER_DISPATCH_POLL_MS', 2000, { ...opts, min: 10 }),
     timerPollMs: envInt('SCHEDULER_TIMER_POLL_MS', 1000, { ...opts, min: 10 }),
     dispatchBatchSize: envInt('SCHEDULER_DISPATCH_BATCH', 200, { ...opts, min: 1, max: 10_000 }),

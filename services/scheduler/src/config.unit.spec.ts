@@ -5,7 +5,7 @@ describe('scheduler config', () => {
     expect(readSchedulerConfig({})).toMatchObject({
       httpPort: 3101,
       agingIntervalMs: 60_000,
-      leaseTtlMs: 10_000,
+      leaseTtlMs: 3000,
       consumerName: 'scheduler',
       agentEventsFrom: 'all',
     });

@@ -10,13 +10,40 @@ export interface PostgresLeaseOptions {
   readonly holder: string;
   /** How long a lease lasts without renewal. */
   readonly ttlMs: number;
-  /** How often to try to acquire or renew. Default ttl / 3. */
+  /** How often the holder renews. Default ttl / 3, so two renewals in a row may fail before the lease is lost. */
   readonly renewEveryMs?: number;
+  /** How often a replica that does not hold the lease tries to take it. Default ttl / 6. */
+  readonly acquireEveryMs?: number;
   /** Called when this process becomes the holder (with the new epoch). */
   readonly onAcquired: (epoch: number) => Promise<void> | void;
   /** Called when this process stops being the holder (lost, expired or released). */
   readonly onLost: (epoch: number) => Promise<void> | void;
   readonly logger: MessagingLogger;
+}
+
+/** The effective timings of a lease, and the longest a standby waits to take over from a dead holder. */
+export interface LeaseTimings {
+  readonly ttlMs: number;
+  readonly renewEveryMs: number;
+  readonly acquireEveryMs: number;
+  /**
+   * A holder that dies right after renewing leaves a lease valid for `ttlMs`; a standby tries
+   * once per `acquireEveryMs`, so it holds the lease at most `ttlMs + acquireEveryMs` after
+   * the holder's last renewal (plus a round trip).
+   */
+  readonly takeoverWithinMs: number;
+}
+
+/**
+ * The timings a {@link PostgresLease} runs with, defaults applied.
+ *
+ * @example
+ * leaseTimings({ ttlMs: 3000 }) // { ttlMs: 3000, renewEveryMs: 1000, acquireEveryMs: 500, takeoverWithinMs: 3500 }
+ */
+export function leaseTimings(o: { readonly ttlMs: number; readonly renewEveryMs?: number | undefined; readonly acquireEveryMs?: number | undefined }): LeaseTimings {
+  const renewEveryMs = o.renewEveryMs ?? Math.max(50, Math.floor(o.ttlMs / 3));
+  const acquireEveryMs = o.acquireEveryMs ?? Math.max(50, Math.floor(o.ttlMs / 6));
+  return { ttlMs: o.ttlMs, renewEveryMs, acquireEveryMs, takeoverWithinMs: o.ttlMs + acquireEveryMs };
 }
 
 /**
@@ -26,6 +53,11 @@ export interface PostgresLeaseOptions {
  * acting. Expiry uses the database clock: one clock for every replica, whatever their own.
  * A process also treats its lease as lost locally once `ttlMs` has passed since its last
  * successful renewal, before anyone else can take it over.
+ *
+ * The holder renews every `renewEveryMs`; the others try every `acquireEveryMs`, a shorter
+ * period, since how soon a standby notices the expiry is what bounds a failover
+ * ({@link leaseTimings}). Polling faster changes nobody's safety: acquiring still needs an
+ * expired row by the database clock, and takes the next epoch.
  */
 export class PostgresLease {
   private timer: NodeJS.Timeout | undefined;
@@ -33,8 +65,11 @@ export class PostgresLease {
   private renewedAt = 0;
   private running = false;
   private tick: Promise<void> = Promise.resolve();
+  private readonly timings: LeaseTimings;
 
-  constructor(private readonly o: PostgresLeaseOptions) {}
+  constructor(private readonly o: PostgresLeaseOptions) {
+    this.timings = leaseTimings(o);
+  }
 
   /** True while this process holds the lease (and its last renewal is younger than the ttl). */
   isHeld(): boolean {
@@ -49,17 +84,23 @@ export class PostgresLease {
     if (this.running) return;
     this.running = true;
     await this.step();
-    const every = this.o.renewEveryMs ?? Math.max(50, Math.floor(this.o.ttlMs / 3));
-    this.timer = setInterval(() => {
-      this.tick = this.tick.then(() => this.step());
-    }, every);
+    this.scheduleNext();
+  }
+
+  /** The next renewal (while holding) or attempt to acquire (while not), after the step in hand. */
+  private scheduleNext(): void {
+    if (!this.running) return;
+    const delay = this.epoch !== undefined ? this.timings.renewEveryMs : this.timings.acquireEveryMs;
+    this.timer = setTimeout(() => {
+      this.tick = this.step().finally(() => this.scheduleNext());
+    }, delay);
   }
 
   /** Stops renewing and gives the lease up, so another replica takes over at once. */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.tick;
     const epoch = this.epoch;

@@ -1,5 +1,5 @@
 import type { ServiceName } from '@baton/contracts';
-import { CloseStack } from '@baton/telemetry';
+import { CloseStack, DEFAULT_HTTP_HOST } from '@baton/telemetry';
 import { openEventStore, type EventStore, type EventStoreSelection } from '@baton/event-store';
 import { createKysely, migrateSchema, ProjectionRunner, type Migration, type ProjectionRunnerOptions } from '@baton/read-models';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
@@ -41,7 +41,7 @@ export interface ServiceHostOptions {
 /** Where {@link ServiceHost.listen} serves HTTP. */
 export interface ServiceHttpOptions {
   readonly httpPort: number;
-  /** Interface to bind to. Default all interfaces (`0.0.0.0`). */
+  /** Interface to bind to. Default loopback (`DEFAULT_HTTP_HOST`); containers pass `0.0.0.0` from `HTTP_HOST`. */
   readonly httpHost?: string;
 }
 
@@ -49,7 +49,7 @@ export interface ServiceHttpOptions {
 export interface HostedServiceOptions {
   /** Nest logger; `false` silences it (tests). */
   readonly logger?: LoggerService | false;
-  /** Interface to bind HTTP to. Default all interfaces. */
+  /** Interface to bind HTTP to (`HTTP_HOST`). Default loopback. */
   readonly httpHost?: string;
 }
 
@@ -168,7 +168,7 @@ export class ServiceHost<DB> {
       { inheritAppConfig: true },
     );
     await app.startAllMicroservices();
-    await app.listen(http.httpPort, http.httpHost ?? '0.0.0.0');
+    await app.listen(http.httpPort, http.httpHost ?? DEFAULT_HTTP_HOST);
     const address = app.getHttpServer().address() as { port: number };
     const host = http.httpHost && http.httpHost !== '0.0.0.0' ? http.httpHost : '127.0.0.1';
     return { app, httpUrl: `http://${host}:${address.port}` };

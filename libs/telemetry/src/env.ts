@@ -63,7 +63,7 @@ export interface EnvOptions {
  * A string variable (trimmed). Throws {@link EnvError} when unset and no default is given.
  *
  * @example
- * const host = envString('HTTP_HOST', '0.0.0.0');
+ * const region = envString('AWS_REGION', 'eu-west-1');
  * const secret = envString('WEBHOOK_SECRET'); // required
  */
 export function envString(name: string, defaultValue?: string, options: EnvOptions = {}): string {

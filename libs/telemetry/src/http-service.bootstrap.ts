@@ -5,11 +5,29 @@ import { envInt, envString, type EnvSource } from './env';
 import { createLogger } from './logger';
 import { PinoNestLogger } from './nest-logger';
 
+/**
+ * Where a service's HTTP port listens unless `HTTP_HOST` says otherwise: loopback, so a service
+ * started on a workstation or a shared host is not reachable from the network. Containers set
+ * `HTTP_HOST=0.0.0.0` so that probes and Prometheus reach them.
+ */
+export const DEFAULT_HTTP_HOST = '127.0.0.1';
+
+/**
+ * `HTTP_HOST`: the address a service's HTTP port listens on, default {@link DEFAULT_HTTP_HOST}
+ * (blank means unset). Every service reads it through here.
+ *
+ * @example
+ * const httpHost = envHttpHost(); // '127.0.0.1' unless HTTP_HOST is set
+ */
+export function envHttpHost(source?: EnvSource): string {
+  return envString('HTTP_HOST', DEFAULT_HTTP_HOST, source ? { source } : {});
+}
+
 /** HTTP server settings every service reads from its environment. */
 export interface HttpServerEnv {
   /** `HTTP_PORT` (0 picks a free port). */
   readonly port: number;
-  /** `HTTP_HOST`, default `0.0.0.0` so container probes reach it. */
+  /** `HTTP_HOST`, default loopback ({@link DEFAULT_HTTP_HOST}); containers set `0.0.0.0`. */
   readonly host: string;
   /** `SHUTDOWN_TIMEOUT_MS`, default 10000: after a signal, exit 1 if closing takes longer. */
   readonly shutdownTimeoutMs: number;
@@ -20,13 +38,13 @@ export interface HttpServerEnv {
  * service's own default port.
  *
  * @example
- * const server = readHttpServerEnv(3101); // { port: 3101, host: '0.0.0.0', shutdownTimeoutMs: 10000 }
+ * const server = readHttpServerEnv(3101); // { port: 3101, host: '127.0.0.1', shutdownTimeoutMs: 10000 }
  */
 export function readHttpServerEnv(defaultPort: number, source?: EnvSource): HttpServerEnv {
   const opts = source ? { source } : {};
   return {
     port: envInt('HTTP_PORT', defaultPort, { ...opts, min: 0, max: 65535 }),
-    host: envString('HTTP_HOST', '0.0.0.0', opts),
+    host: envHttpHost(source),
     shutdownTimeoutMs: envInt('SHUTDOWN_TIMEOUT_MS', 10_000, { ...opts, min: 0 }),
   };
 }

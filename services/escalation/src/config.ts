@@ -1,6 +1,6 @@
 import { BatonError, type EscalationLadder } from '@baton/contracts';
 import { eventStoreSelectionFromEnv, type EventStoreSelection } from '@baton/event-store';
-import { envInt, envString, envUrl, LOCAL_DATABASE_URL, LOCAL_NATS_URL, rawEnv, type EnvSource } from '@baton/telemetry';
+import { envHttpHost, envInt, envString, envUrl, LOCAL_DATABASE_URL, LOCAL_NATS_URL, rawEnv, type EnvSource } from '@baton/telemetry';
 import { DEFAULT_LADDER, withOverrides } from './domain';
 
 /** Everything the escalation service reads from its environment, read once at start-up. */
@@ -11,7 +11,7 @@ export interface EscalationConfig {
   readonly natsUrl: string;
   /** `HTTP_PORT` (default 3104) of `/health/live`, `/health/ready` and `/metrics`; 0 picks a free port. */
   readonly httpPort: number;
-  /** `HTTP_HOST`, default all interfaces. */
+  /** `HTTP_HOST`, default loopback (containers set 0.0.0.0). */
   readonly httpHost: string;
   /** The ladder when a workflow sets none (`ESCALATION_L1_AFTER_MS`, …). */
   readonly ladder: EscalationLadder;
@@ -63,7 +63,7 @@ export function readEscalationConfig(source: EnvSource = process.env): Escalatio
     databaseUrl: envUrl('DATABASE_URL', LOCAL_DATABASE_URL, { ...opts, protocols: ['postgres', 'postgresql'] }),
     natsUrl: envString('NATS_URL', LOCAL_NATS_URL, opts),
     httpPort: envInt('HTTP_PORT', DEFAULT_HTTP_PORT, { ...opts, min: 0, max: 65535 }),
-    httpHost: envString('HTTP_HOST', '0.0.0.0', opts),
+    httpHost: envHttpHost(source),
     ladder: ladderOf(source),
     pollIntervalMs: envInt('ESCALATION_POLL_MS', DEFAULT_POLL_MS, { ...opts, min: 10, max: 3_600_000 }),
     registryTimeoutMs: envInt('ESCALATION_REGISTRY_TIMEOUT_MS', 2000, { ...opts, min: 10, max: 60_000 }),

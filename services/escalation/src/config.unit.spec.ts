@@ -7,7 +7,7 @@ describe('escalation config', () => {
       databaseUrl: 'postgres://baton:baton@127.0.0.1:5432/baton',
       natsUrl: 'nats://127.0.0.1:4222',
       httpPort: 3104,
-      httpHost: '0.0.0.0',
+      httpHost: '127.0.0.1',
       ladder: DEFAULT_LADDER,
       pollIntervalMs: 1000,
       registryTimeoutMs: 2000,

@@ -9,7 +9,7 @@ describe('handoff-validator config', () => {
       databaseUrl: 'postgres://baton:baton@127.0.0.1:5432/baton',
       natsUrl: 'nats://127.0.0.1:4222',
       httpPort: 3103,
-      httpHost: '0.0.0.0',
+      httpHost: '127.0.0.1',
       handoffsDir: { path: DEFAULT_HANDOFFS_DIR, source: 'default' },
       artifactMaxBytes: 512 * 1024,
       eventStore: { kind: 'postgres' },

@@ -21,7 +21,12 @@ import { sampleArtifacts, sampleContext, sampleOutputs } from '@baton/handoff-ru
 import { BatonClient, EventHeaders } from '@baton/messaging';
 import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import { sql } from 'kysely';
+import { CommandRunner, randomIds } from '@baton/aggregate';
 import { startHandoffValidator, type HandoffValidatorApp } from './adapters/handoff-validator.app';
+import { HandoffCommandHandler } from './app/handoff-command.handler';
+import { HandoffMetrics } from './app/handoff.metrics';
+import type { ArtifactStore } from './app/ports';
+import { handoffAggregate } from './domain';
 import { DEFAULT_ARTIFACT_MAX_BYTES } from './config';
 
 const NOW = new Date('2026-11-22T08:30:00.000Z');
@@ -223,6 +228,44 @@ describe('handoff-validator (real NATS + Postgres, in-process Nest app)', () => 
     for (const r of replies) expect(r).toEqual(replies[0]);
     expect(replies[0]!.status).toBe('accepted');
     expect(await validator.store.readStream(handoffStreamId(data.handoffId))).toHaveLength(2);
+  });
+
+  it('a replica that loses the race to record a handoff id replies with the winner\'s verdict and appends nothing', async () => {
+    // A second replica on the same store, whose artifact store holds its request at the last
+    // step before the append until the first replica (over NATS) has recorded the handoff. Its
+    // runner keeps the state it loaded (as the service's does), so its append at `no_stream`
+    // is the one refused.
+    let reached!: () => void;
+    const atAppend = new Promise<void>((resolve) => (reached = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const held: ArtifactStore = {
+      put: async (bytes, mediaType) => {
+        reached();
+        await gate;
+        return validator.artifacts.put(bytes, mediaType);
+      },
+      get: (hash) => validator.artifacts.get(hash),
+      has: (hashes) => validator.artifacts.has(hashes),
+    };
+    const replica = new HandoffCommandHandler({
+      handoffs: new CommandRunner(validator.store, handoffAggregate, { clock: { now: () => NOW }, ids: randomIds, cacheSize: 10 }),
+      artifacts: held,
+      rules: validator.rules,
+      metrics: new HandoffMetrics(),
+      maxArtifactBytes: DEFAULT_ARTIFACT_MAX_BYTES,
+    });
+    const good = handoff({ artifacts: [{ name: 'prd.md', content: sampleArtifacts['prd.md'], encoding: 'utf8' }], checks: { declaredOutputs: ['prd.md'] } });
+    const bad = { ...good, artifacts: [{ name: 'prd.md', content: PRD_WITHOUT_STORIES, encoding: 'utf8' as const }] };
+
+    const loser = replica.validate(bad, { commandId: randomUUID() });
+    await atAppend;
+    const winner = await validate(good);
+    release();
+
+    expect(winner.status).toBe('accepted');
+    expect(await loser).toEqual(winner);
+    expect((await validator.store.readStream(handoffStreamId(good.handoffId))).map((e) => e.type)).toEqual(['HandoffSubmitted', 'HandoffAccepted']);
   });
 
   it('the same commandId on the same handoff id with a different body (another PRD) is IDEMPOTENCY_CONFLICT over NATS and appends nothing', async () => {

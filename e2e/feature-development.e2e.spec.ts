@@ -15,6 +15,7 @@ import {
   type RuleFailure,
 } from '@baton/contracts';
 import { sampleArtifacts, sampleContext, sampleOutputs } from '@baton/handoff-rules';
+import { tamperAsTableOwner } from '@baton/event-store';
 import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import { startE2eNats, type E2eNats } from './support/private-nats';
@@ -322,8 +323,10 @@ describe('Feature Development with handoffs, reviews, approvals, escalation and 
     expect(clean.stdout).toMatch(/^ok: \d+ streams, \d+ events/m);
     const events = (await runEvents()).filter((e) => e.streamId === runStreamId(runId));
     const victim = events.find((e) => label(e) === 'StageApproved:production_deploy')!;
-    // The change a tamperer would make: the approver's name.
-    const pg = await db.pool.query(
+    // The change a tamperer would make: the approver's name. Events are append-only, so
+    // the tamperer first switches the protection off, as only the tables' owner can.
+    const pg = await tamperAsTableOwner(
+      db.pool,
       `UPDATE baton_es.events SET data = jsonb_set(data, '{by,id}', '"mallory"') WHERE stream_id = $1 AND revision = $2`,
       [victim.streamId, victim.revision],
     );

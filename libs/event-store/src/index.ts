@@ -16,3 +16,4 @@ export type { EventStoreDatabase } from './postgres/event-store.tables';
 export { createKurrentEventStore, KurrentEventStore, type KurrentEventStoreOptions } from './kurrent/kurrent-event-store';
 export { commandEventId } from './kurrent/deterministic-id';
 export { eventStoreSelectionFromEnv, openEventStore, type EventStoreKind, type EventStoreSelection } from './open-event-store';
+export { tamperAsTableOwner } from './testing/tamper';

@@ -1,5 +1,5 @@
 import type { Actor, EventMetadata, NewEvent, RecordedEvent } from '@baton/contracts';
-import type { PostgresEventStore } from '@baton/event-store';
+import type { PostgresEventStore, tamperAsTableOwner as TamperAsTableOwner } from '@baton/event-store';
 import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import { RELATED_CATEGORIES } from './audit/timeline';
 import { runCli } from './cli';
@@ -8,7 +8,8 @@ import { captureIo, type CapturedIo } from './testing/fake-client';
 
 // `baton audit` against the real Postgres event store, in a database of its own: a realistic
 // run is appended (run, task, handoff and escalation streams, plus another run's streams that
-// must stay out), read back through runCli, then one stored row is tampered with in SQL.
+// must stay out), read back through runCli, then stored rows are tampered with in SQL, as someone
+// with the tables' owner rights would, after switching the append-only protection off.
 
 const scheduler: Actor = { kind: 'service', id: 'scheduler' };
 const validator: Actor = { kind: 'service', id: 'handoff-validator' };
@@ -34,6 +35,7 @@ function cliDeps(env: Record<string, string> = {}): CliDeps & { io: CapturedIo }
 describe('baton audit against the Postgres event store (int)', () => {
   let db: TestDatabase;
   let store: PostgresEventStore;
+  let tamperAsTableOwner: typeof TamperAsTableOwner;
   const runId = uniqueId('run');
   const otherRun = uniqueId('run');
   const t1 = uniqueId('t');
@@ -65,7 +67,8 @@ describe('baton audit against the Postgres event store (int)', () => {
   beforeAll(async () => {
     db = await createTestDatabase('cli_audit');
     // Loaded on demand, as the CLI loads it (tools/cli/src/event-store.ts).
-    const { createPostgresEventStore } = await import('@baton/event-store');
+    const { createPostgresEventStore, tamperAsTableOwner: tamper } = await import('@baton/event-store');
+    tamperAsTableOwner = tamper;
     store = await createPostgresEventStore({ pool: db.pool });
     const c = runId;
     await append(runStream, [{ type: 'RunStarted', actor: carol, correlationId: c, data: { runId, workflowId: 'WF-FEAT-001', version: '1.0.0', hash: 'h', params: { release: '2026.11' }, priority: 'P1', trigger: {}, startedAt: 'x' } }]);
@@ -207,7 +210,7 @@ describe('baton audit against the Postgres event store (int)', () => {
 
     it('names the stream and revision of a tampered event, exit 1', async () => {
       const approved = (await store.readStream(runStream)).find((e) => e.type === 'StageApproved')!;
-      const res = await db.pool.query(`UPDATE baton_es.events SET data = jsonb_set(data, '{reason}', '"approved without review"') WHERE stream_id = $1 AND revision = $2`, [
+      const res = await tamperAsTableOwner(db.pool, `UPDATE baton_es.events SET data = jsonb_set(data, '{reason}', '"approved without review"') WHERE stream_id = $1 AND revision = $2`, [
         runStream,
         approved.revision,
       ]);
@@ -229,6 +232,20 @@ describe('baton audit against the Postgres event store (int)', () => {
       const one = cliDeps();
       expect(await runCli(['audit', 'verify', '--stream', `task-${t1}`, '--database-url', db.url], one)).toBe(0);
       expect(one.io.out).toEqual(['ok: 1 stream, 5 events']);
+    });
+
+    it('names a stream whose last event was deleted together with its head row, exit 1', async () => {
+      const stream = `task-${t2}`;
+      const last = (await store.readStream(stream, { direction: 'backwards', maxCount: 1 }))[0]!;
+      await tamperAsTableOwner(
+        db.pool,
+        `WITH gone AS (DELETE FROM baton_es.events WHERE stream_id = $1 AND revision = $2 RETURNING stream_id)
+         DELETE FROM baton_es.streams WHERE stream_id IN (SELECT stream_id FROM gone)`,
+        [stream, last.revision],
+      );
+      const deps = cliDeps();
+      expect(await runCli(['audit', 'verify', '--database-url', db.url], deps)).toBe(1);
+      expect(deps.io.out.join('\n')).toMatch(new RegExp(`^BROKEN ${stream} at revision ${last.revision}: revision ${last.revision} is missing: append anchored`, 'm'));
     });
   });
 });

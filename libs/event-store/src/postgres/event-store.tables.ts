@@ -24,6 +24,13 @@ export interface StreamsTable {
   last_hash: string;
 }
 
+/** Append-only ledger: the last revision and hash of every append, apart from the head row. */
+export interface StreamAnchorsTable {
+  stream_id: string;
+  revision: Int8;
+  hash: string;
+}
+
 export interface CommandsTable {
   stream_id: string;
   command_id: string;
@@ -35,4 +42,5 @@ export interface EventStoreDatabase {
   events: EventsTable;
   streams: StreamsTable;
   commands: CommandsTable;
+  stream_anchors: StreamAnchorsTable;
 }

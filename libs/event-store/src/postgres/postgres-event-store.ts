@@ -11,6 +11,7 @@ import { Pool, type DatabaseError } from 'pg';
 import {
   expectedRevisionText,
   prepareAppend,
+  type PreparedAppend,
   validateCount,
   validateFilter,
   validateStreamId,
@@ -36,6 +37,7 @@ import {
   WRONG_EXPECTED_VERSION_SQLSTATE,
   functionStatements,
   notifyChannel,
+  protectionStatements,
   quoteIdent,
   schemaStatements,
 } from './schema.sql';
@@ -57,11 +59,20 @@ export interface PostgresEventStoreOptions {
   readonly pollIntervalMs?: number;
   /** Run the idempotent schema migration on creation. Default true. */
   readonly migrate?: boolean;
+  /**
+   * Append round trips in flight at once. Appends that arrive while they are all busy wait
+   * and then go together, as one group commit (one statement, one transaction). Default 2.
+   */
+  readonly appendsInFlight?: number;
 }
 
 const DEFAULT_READ_ALL_MAX = 1000;
 const VERIFY_PAGE = 1000;
 const LIST_PAGE = 500;
+const DEFAULT_APPENDS_IN_FLIGHT = 2;
+/** Bounds of one group commit: appends, and events over all its appends. */
+const GROUP_MAX_APPENDS = 64;
+const GROUP_MAX_EVENTS = 1000;
 
 interface EventRow {
   tx_id: string;
@@ -84,6 +95,23 @@ interface AppendRow {
   prepare: number;
   eventIds: string[];
   duplicate: boolean;
+}
+
+/** An append refused inside a group commit: its SQLSTATE and the refusal's details. */
+interface RefusalRow {
+  error: string;
+  expected?: string;
+  actual?: string;
+  eventId?: string;
+  existingStreamId?: string;
+}
+
+/** An append waiting for its round trip. */
+interface PendingAppend {
+  readonly append: PreparedAppend;
+  readonly payload: string;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (err: unknown) => void;
 }
 
 /**
@@ -124,9 +152,13 @@ export class PostgresEventStore implements EventStore {
   private readonly subscriptions = new Set<CatchUpSubscription>();
   private readonly appendSql: string;
   private readonly appendName: string;
+  private readonly groupSql: string;
+  private readonly groupName: string;
   private readonly pollIntervalMs: number;
   private closed = false;
-  private appendsInFlight = 0;
+  private readonly maxInFlight: number;
+  private inFlight = 0;
+  private readonly waiting: PendingAppend[] = [];
 
   constructor(options: PostgresEventStoreOptions) {
     this.schema = options.schema ?? 'baton_es';
@@ -147,6 +179,9 @@ export class PostgresEventStore implements EventStore {
     this.notifier = new PgNotifier(this.pool, notifyChannel(this.schema));
     this.appendSql = `SELECT ${s}.append($1, $2, $3, $4::jsonb, $5) AS r`;
     this.appendName = `baton_es_append_${this.schema}`;
+    this.groupSql = `SELECT ${s}.append_group($1::jsonb, $2) AS r`;
+    this.groupName = `baton_es_append_group_${this.schema}`;
+    this.maxInFlight = Math.max(1, options.appendsInFlight ?? DEFAULT_APPENDS_IN_FLIGHT);
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
   }
 
@@ -164,6 +199,8 @@ export class PostgresEventStore implements EventStore {
       '0001_event_store': run(statements),
       // Single-event fast path in append(): same signature and hashes, new body.
       '0002_append_single_event_path': run(functions),
+      // Append-only triggers, stream-head anchors, group commit (append_group); same hashes.
+      '0003_append_only_anchored_heads': run([...functions, ...protectionStatements(this.schema)]),
     };
     const migrator = new Migrator({
       db: this.db,
@@ -174,55 +211,112 @@ export class PostgresEventStore implements EventStore {
     if (error) throw new EventStoreUnavailableError(`event store migration failed: ${(error as Error).message}`, { cause: error });
   }
 
-  async append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
-    const p = prepareAppend(streamId, events, options);
+  append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
+    let append: PreparedAppend;
+    try {
+      append = prepareAppend(streamId, events, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const payload = JSON.stringify(
-      p.events.map((e) => ({ eventId: e.eventId, type: e.type, schemaVersion: e.schemaVersion, data: e.data, metadata: e.metadata })),
+      append.events.map((e) => ({ eventId: e.eventId, type: e.type, schemaVersion: e.schemaVersion, data: e.data, metadata: e.metadata })),
     );
-    // Who sends the NOTIFY (see schema.sql.ts): an append that runs alone in this process
-    // notifies inside its own transaction (no second transaction; nobody here waits on the
-    // notify lock); appends that overlap others leave it to the coalesced post-commit
-    // PgNotifier, so concurrent commits are not serialized on that lock.
-    const notifyInTx = this.appendsInFlight === 0;
-    this.appendsInFlight++;
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.waiting.push({ append, payload, resolve, reject });
+      this.sendWaiting();
+    });
+  }
+
+  /**
+   * Sends what waits while fewer than `maxInFlight` round trips are out: alone when it is
+   * alone, else as one group commit. Who sends the NOTIFY (see schema.sql.ts): a round trip
+   * that runs alone in this process notifies inside its own transaction (no second
+   * transaction; nobody here waits on the notify lock); round trips that overlap others
+   * leave it to the coalesced post-commit PgNotifier, so their commits are not serialized
+   * on that lock.
+   */
+  private sendWaiting(): void {
+    while (this.inFlight < this.maxInFlight && this.waiting.length > 0) {
+      let events = 0;
+      let n = 0;
+      while (n < this.waiting.length && n < GROUP_MAX_APPENDS && (n === 0 || events + this.waiting[n]!.append.events.length <= GROUP_MAX_EVENTS)) {
+        events += this.waiting[n]!.append.events.length;
+        n++;
+      }
+      const group = this.waiting.splice(0, n);
+      const notifyInTx = this.inFlight === 0;
+      this.inFlight++;
+      const sent = group.length === 1 ? this.sendOne(group[0]!, notifyInTx) : this.sendGroup(group, notifyInTx);
+      void sent.finally(() => {
+        this.inFlight--;
+        this.sendWaiting();
+      });
+    }
+  }
+
+  private async sendOne(w: PendingAppend, notifyInTx: boolean): Promise<void> {
+    const p = w.append;
     let row: AppendRow;
     try {
       // Named statement: parsed and planned once per connection; one round trip per append.
       const res = await this.pool.query<{ r: AppendRow }>({
         name: this.appendName,
         text: this.appendSql,
-        values: [p.streamId, expectedRevisionText(p.expected), p.commandId ?? null, payload, notifyInTx],
+        values: [p.streamId, expectedRevisionText(p.expected), p.commandId ?? null, w.payload, notifyInTx],
       });
       row = res.rows[0]!.r;
     } catch (err) {
-      throw this.mapAppendError(err, p.streamId, p.events[0]!.eventId);
-    } finally {
-      this.appendsInFlight--;
+      w.reject(this.mapAppendError(err, p.streamId, p.events[0]!.eventId));
+      return;
     }
-    const commit = Number(row.commit);
-    if (row.duplicate !== true) {
-      this.listener.wakeLocal(commit);
-      if (!notifyInTx) this.notifier.notify(commit);
+    this.committed(Number(row.commit), row.duplicate !== true, notifyInTx);
+    w.resolve(toAppendResult(p.streamId, row));
+  }
+
+  private async sendGroup(group: readonly PendingAppend[], notifyInTx: boolean): Promise<void> {
+    const body = `[${group
+      .map((w) => `{"stream":${JSON.stringify(w.append.streamId)},"expected":${JSON.stringify(expectedRevisionText(w.append.expected))},"command":${JSON.stringify(w.append.commandId ?? null)},"events":${w.payload}}`)
+      .join(',')}]`;
+    let rows: (AppendRow | RefusalRow)[];
+    try {
+      const res = await this.pool.query<{ r: (AppendRow | RefusalRow)[] }>({ name: this.groupName, text: this.groupSql, values: [body, notifyInTx] });
+      rows = res.rows[0]!.r;
+    } catch (err) {
+      const mapped = this.mapError(err);
+      if (mapped instanceof EventStoreUnavailableError) {
+        for (const w of group) w.reject(mapped);
+        return;
+      }
+      // Something the group statement could not answer per append (e.g. an event id that
+      // another stream's append inserted at the same moment): nothing of the group was
+      // written, so each append is sent again on its own and gets its own answer.
+      await Promise.all(group.map((w) => this.sendOne(w, false)));
+      return;
     }
-    return {
-      streamId: p.streamId,
-      firstRevision: Number(row.firstRevision),
-      nextExpectedRevision: Number(row.nextExpectedRevision),
-      position: { commit, prepare: Number(row.prepare) },
-      eventIds: row.eventIds,
-      duplicate: row.duplicate === true,
-    };
+    let commit = 0;
+    rows.forEach((row, i) => {
+      const w = group[i]!;
+      if ('error' in row) {
+        w.reject(refusalError(w.append.streamId, row, w.append.events[0]!.eventId));
+        return;
+      }
+      if (row.duplicate !== true) commit = Math.max(commit, Number(row.commit));
+      w.resolve(toAppendResult(w.append.streamId, row));
+    });
+    if (commit > 0) this.committed(commit, true, notifyInTx);
+  }
+
+  /** Wakes this process' subscribers, and others' through the coalesced NOTIFY when the transaction did not send one. */
+  private committed(commit: number, wrote: boolean, notifiedInTx: boolean): void {
+    if (!wrote) return;
+    this.listener.wakeLocal(commit);
+    if (!notifiedInTx) this.notifier.notify(commit);
   }
 
   private mapAppendError(err: unknown, streamId: string, firstEventId: string): unknown {
     const e = err as Partial<DatabaseError>;
-    if (e.code === WRONG_EXPECTED_VERSION_SQLSTATE) {
-      const d = JSON.parse(e.detail ?? '{}') as { expected?: string; actual?: string };
-      return new WrongExpectedVersionError(streamId, d.expected ?? '?', d.actual ?? '?');
-    }
-    if (e.code === DUPLICATE_EVENT_ID_SQLSTATE) {
-      const d = JSON.parse(e.detail ?? '{}') as { eventId?: string; existingStreamId?: string };
-      return new DuplicateEventIdError(d.eventId ?? firstEventId, d.existingStreamId ?? '?', streamId);
+    if (e.code === WRONG_EXPECTED_VERSION_SQLSTATE || e.code === DUPLICATE_EVENT_ID_SQLSTATE) {
+      return refusalError(streamId, { ...(JSON.parse(e.detail ?? '{}') as Omit<RefusalRow, 'error'>), error: e.code }, firstEventId);
     }
     if (e.code === '23505' && e.constraint === 'events_event_id_uq') {
       return new DuplicateEventIdError(/\(event_id\)=\(([^)]+)\)/.exec(e.detail ?? '')?.[1] ?? firstEventId, '?', streamId);
@@ -323,19 +417,27 @@ export class PostgresEventStore implements EventStore {
     return sub;
   }
 
+  /**
+   * Walks the stream's chain (each hash recomputed in SQL, each prev_hash against the hash
+   * before it), checks each event against its anchor where `append` left one, then the
+   * stream's last anchor (nothing deleted after it, nothing written behind `append`) and
+   * its head row.
+   */
   async verifyStream(streamId: string): Promise<VerifyResult> {
     validateStreamId(streamId);
     const s = sql.table(`${this.schema}.events`);
+    const anchors = sql.table(`${this.schema}.stream_anchors`);
     const fn = sql.raw(`${quoteIdent(this.schema)}.event_hash`);
     let expectedRevision = 0;
     let prevHash = '0'.repeat(64);
     const broken = (brokenAt: number, reason: string): VerifyResult => ({ ok: false, streamId, events: expectedRevision, brokenAt, reason });
     for (;;) {
-      const { rows } = await sql<{ revision: string; prev_hash: string; hash: string; computed: string }>`
-        SELECT revision, prev_hash, hash,
-               ${fn}(prev_hash, stream_id, revision, event_id, type, schema_version, data, metadata) AS computed
-          FROM ${s} WHERE stream_id = ${streamId} AND revision >= ${expectedRevision}
-         ORDER BY revision LIMIT ${VERIFY_PAGE}`.execute(this.db);
+      const { rows } = await sql<{ revision: string; prev_hash: string; hash: string; computed: string; anchored: string | null }>`
+        SELECT ev.revision, ev.prev_hash, ev.hash, a.hash AS anchored,
+               ${fn}(ev.prev_hash, ev.stream_id, ev.revision, ev.event_id, ev.type, ev.schema_version, ev.data, ev.metadata) AS computed
+          FROM ${s} ev LEFT JOIN ${anchors} a ON a.stream_id = ev.stream_id AND a.revision = ev.revision
+         WHERE ev.stream_id = ${streamId} AND ev.revision >= ${expectedRevision}
+         ORDER BY ev.revision LIMIT ${VERIFY_PAGE}`.execute(this.db);
       for (const r of rows) {
         const revision = Number(r.revision);
         if (revision !== expectedRevision) return broken(expectedRevision, `revision ${expectedRevision} is missing (next stored revision is ${revision})`);
@@ -345,10 +447,29 @@ export class PostgresEventStore implements EventStore {
         if (r.computed !== r.hash) {
           return broken(revision, `stored event does not match its hash: expected ${r.hash}, recomputed ${r.computed} (data, metadata or header was changed)`);
         }
+        if (r.anchored !== null && r.anchored !== r.hash) {
+          return broken(revision, `stored hash ${r.hash} is not the hash ${r.anchored} anchored when revision ${revision} was appended (the chain was rewritten)`);
+        }
         prevHash = r.hash;
         expectedRevision++;
       }
       if (rows.length < VERIFY_PAGE) break;
+    }
+    const last = expectedRevision - 1;
+    const anchor = await this.db
+      .withSchema(this.schema)
+      .selectFrom('stream_anchors')
+      .select(['revision', 'hash'])
+      .where('stream_id', '=', streamId)
+      .orderBy('revision', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    const anchoredRevision = anchor ? Number(anchor.revision) : -1;
+    if (anchoredRevision > last) {
+      return broken(expectedRevision, `revision ${expectedRevision} is missing: append anchored revision ${anchoredRevision} (hash ${anchor!.hash}) but the stream ends at ${last < 0 ? 'no event' : `revision ${last}`} (events were deleted)`);
+    }
+    if (last > anchoredRevision) {
+      return broken(anchoredRevision + 1, `revision ${anchoredRevision + 1} has no anchor: it was not written by append`);
     }
     const head = await this.db
       .withSchema(this.schema)
@@ -361,21 +482,27 @@ export class PostgresEventStore implements EventStore {
       if (headRevision >= expectedRevision) {
         return broken(expectedRevision, `stream head is at revision ${headRevision} but revision ${expectedRevision} is missing`);
       }
-      if (headRevision !== expectedRevision - 1 || head.last_hash !== prevHash) {
-        return broken(expectedRevision - 1, `stream head (revision ${headRevision}, hash ${head.last_hash}) does not match the last stored event`);
+      if (headRevision !== last || head.last_hash !== prevHash) {
+        return broken(last, `stream head (revision ${headRevision}, hash ${head.last_hash}) does not match the last stored event`);
       }
     } else if (expectedRevision > 0) {
-      return broken(expectedRevision - 1, 'events are stored but the stream head is missing');
+      return broken(last, 'events are stored but the stream head is missing');
     }
     return { ok: true, streamId, events: expectedRevision };
   }
 
+  /** Every stream with a head row or an anchor: a stream whose head was deleted is still listed, and verified. */
   async *listStreams(): AsyncIterable<string> {
-    let after: string | undefined;
+    const streams = sql.table(`${this.schema}.streams`);
+    const anchors = sql.table(`${this.schema}.stream_anchors`);
+    let after = '';
     for (;;) {
-      let q = this.db.withSchema(this.schema).selectFrom('streams').select('stream_id').orderBy('stream_id').limit(LIST_PAGE);
-      if (after !== undefined) q = q.where('stream_id', '>', after);
-      const rows = await q.execute();
+      const { rows } = await sql<{ stream_id: string }>`
+        SELECT stream_id FROM (
+          SELECT stream_id FROM ${streams} WHERE stream_id > ${after}
+          UNION
+          SELECT DISTINCT stream_id FROM ${anchors} WHERE stream_id > ${after}
+        ) ids ORDER BY stream_id LIMIT ${LIST_PAGE}`.execute(this.db);
       for (const r of rows) yield r.stream_id;
       if (rows.length < LIST_PAGE) return;
       after = rows[rows.length - 1]!.stream_id;
@@ -389,6 +516,23 @@ export class PostgresEventStore implements EventStore {
     await Promise.all([this.listener.close(), this.notifier.close()]);
     if (this.ownsPool) await this.db.destroy();
   }
+}
+
+function toAppendResult(streamId: string, row: AppendRow): AppendResult {
+  return {
+    streamId,
+    firstRevision: Number(row.firstRevision),
+    nextExpectedRevision: Number(row.nextExpectedRevision),
+    position: { commit: Number(row.commit), prepare: Number(row.prepare) },
+    eventIds: row.eventIds,
+    duplicate: row.duplicate === true,
+  };
+}
+
+/** The typed error of an append the store refused (wrong expected revision, event id of another stream). */
+function refusalError(streamId: string, r: RefusalRow, firstEventId: string): Error {
+  if (r.error === DUPLICATE_EVENT_ID_SQLSTATE) return new DuplicateEventIdError(r.eventId ?? firstEventId, r.existingStreamId ?? '?', streamId);
+  return new WrongExpectedVersionError(streamId, r.expected ?? '?', r.actual ?? '?');
 }
 
 function toRecorded(r: EventRow): RecordedEvent {

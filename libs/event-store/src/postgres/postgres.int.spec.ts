@@ -1,6 +1,7 @@
 import { createTestDatabase, type TestDatabase } from '@baton/testing';
 import { Client } from 'pg';
 import { runEventStoreContract } from '../testing/contract';
+import { tamperAsTableOwner } from '../testing/tamper';
 import { createPostgresEventStore, type PostgresEventStore } from './postgres-event-store';
 
 let db: TestDatabase;
@@ -17,8 +18,9 @@ runEventStoreContract('postgres', async () => {
       return s;
     },
     tamper: async (streamId) => {
-      // What an operator with SQL access might do: edit a stored payload in place.
-      const r = await db.pool.query(`UPDATE baton_es.events SET data = jsonb_set(data, '{n}', '99') WHERE stream_id = $1 AND revision = 1`, [streamId]);
+      // What an operator with the owner's rights might do: switch the protection off and
+      // edit a stored payload in place.
+      const r = await tamperAsTableOwner(db.pool, `UPDATE baton_es.events SET data = jsonb_set(data, '{n}', '99') WHERE stream_id = $1 AND revision = 1`, [streamId]);
       if (r.rowCount !== 1) throw new Error('tamper: no row');
       return 1;
     },
@@ -69,7 +71,8 @@ describe('PostgresEventStore specifics', () => {
   it('names the broken link when a stored hash is recomputed to hide an edit', async () => {
     const s = 'audit-1';
     await store.append(s, [0, 1, 2].map((n) => ({ type: 'T', data: { n }, metadata: { occurredAt: '2026-01-01T00:00:00Z' } })));
-    await tdb.pool.query(
+    await tamperAsTableOwner(
+      tdb.pool,
       `UPDATE baton_es.events SET data = '{"n": 7}', hash = baton_es.event_hash(prev_hash, stream_id, revision, event_id, type, schema_version, '{"n": 7}'::jsonb, metadata)
         WHERE stream_id = $1 AND revision = 1`,
       [s],
@@ -82,8 +85,79 @@ describe('PostgresEventStore specifics', () => {
   it('names a deleted tail event', async () => {
     const s = 'audit-2';
     await store.append(s, [0, 1].map((n) => ({ type: 'T', data: { n }, metadata: { occurredAt: '2026-01-01T00:00:00Z' } })));
-    await tdb.pool.query(`DELETE FROM baton_es.events WHERE stream_id = $1 AND revision = 1`, [s]);
+    await tamperAsTableOwner(tdb.pool, `DELETE FROM baton_es.events WHERE stream_id = $1 AND revision = 1`, [s]);
     expect(await store.verifyStream(s)).toMatchObject({ ok: false, brokenAt: 1 });
+  });
+
+  describe('events are written only by append', () => {
+    const occurredAt = '2026-01-01T00:00:00Z';
+    const snapshot = async (s: string) => (await tdb.pool.query(`SELECT revision, data, hash FROM baton_es.events WHERE stream_id = $1 ORDER BY revision`, [s])).rows;
+
+    it.each([
+      ['UPDATE', `UPDATE baton_es.events SET data = '{"n": 9}' WHERE stream_id = $1`],
+      ['DELETE', `DELETE FROM baton_es.events WHERE stream_id = $1`],
+    ])('refuses %s of events by the application role with a clear error and changes nothing', async (verb, statement) => {
+      const s = `guard-${verb.toLowerCase()}`;
+      await store.append(s, [0, 1].map((n) => ({ type: 'T', data: { n }, metadata: { occurredAt } })));
+      const before = await snapshot(s);
+      await expect(tdb.pool.query(statement, [s])).rejects.toMatchObject({
+        code: 'BE403',
+        message: expect.stringMatching(new RegExp(`^baton_es\\.events is append-only: ${verb} refused`)) as unknown,
+      });
+      expect(await snapshot(s)).toEqual(before);
+      expect(await store.verifyStream(s)).toMatchObject({ ok: true, events: 2 });
+    });
+
+    it('refuses TRUNCATE of events, stream heads, anchors and commands', async () => {
+      for (const table of ['events', 'streams', 'stream_anchors', 'commands']) {
+        await expect(tdb.pool.query(`TRUNCATE baton_es.${table}`)).rejects.toMatchObject({ code: 'BE403' });
+      }
+      expect((await tdb.pool.query(`SELECT count(*)::int AS n FROM baton_es.events`)).rows[0].n).toBeGreaterThan(0);
+    });
+
+    it('refuses rewriting or deleting a stream head or an idempotency record', async () => {
+      const s = 'guard-head';
+      await store.append(s, [{ type: 'T', data: {}, metadata: { occurredAt } }], { commandId: 'cmd-guard' });
+      await expect(tdb.pool.query(`DELETE FROM baton_es.streams WHERE stream_id = $1`, [s])).rejects.toMatchObject({ code: 'BE403' });
+      await expect(tdb.pool.query(`DELETE FROM baton_es.commands WHERE stream_id = $1`, [s])).rejects.toMatchObject({ code: 'BE403' });
+      await expect(tdb.pool.query(`UPDATE baton_es.stream_anchors SET revision = 7 WHERE stream_id = $1`, [s])).rejects.toMatchObject({ code: 'BE403' });
+      expect(await store.verifyStream(s)).toMatchObject({ ok: true, events: 1 });
+    });
+
+    it.each([
+      ['the last event of a three-event stream', 'guard-truncated', 3],
+      ['the only event of a one-event stream', 'guard-erased', 1],
+    ])('names a stream when %s is deleted with its head row, the protection switched off', async (_what, s, n) => {
+      await store.append(s, Array.from({ length: n }, (_, i) => ({ type: 'T', data: { n: i }, metadata: { occurredAt } })));
+      await tamperAsTableOwner(
+        tdb.pool,
+        `WITH gone AS (DELETE FROM baton_es.events WHERE stream_id = $1 AND revision = $2 RETURNING stream_id)
+         DELETE FROM baton_es.streams WHERE stream_id IN (SELECT stream_id FROM gone)`,
+        [s, n - 1],
+      );
+      const r = await store.verifyStream(s);
+      expect(r).toMatchObject({ ok: false, streamId: s, brokenAt: n - 1 });
+      expect(r.ok === false && r.reason).toMatch(/is missing: append anchored/);
+      const listed: string[] = [];
+      for await (const id of store.listStreams()) listed.push(id);
+      expect(listed).toContain(s);
+    });
+
+    it('names an event inserted behind the append path', async () => {
+      const s = 'guard-forged';
+      await store.append(s, [{ type: 'T', data: {}, metadata: { occurredAt } }]);
+      // A forger who even computes a valid link and moves the head: still not anchored.
+      await tdb.pool.query(
+        `WITH h AS (SELECT gen_random_uuid() AS id, hash FROM baton_es.events WHERE stream_id = $1 AND revision = 0),
+              ins AS (INSERT INTO baton_es.events (event_id, stream_id, category, revision, type, schema_version, data, metadata, prev_hash, hash)
+                      SELECT h.id, $1, 'guard', 1, 'T', 1, '{}', '{}', h.hash, baton_es.event_hash(h.hash, $1, 1, h.id, 'T', 1, '{}', '{}') FROM h
+                      RETURNING hash)
+         UPDATE baton_es.streams SET revision = 1, last_hash = (SELECT hash FROM ins) WHERE stream_id = $1`,
+        [s],
+      );
+      const r = await store.verifyStream(s);
+      expect(r).toMatchObject({ ok: false, streamId: s, brokenAt: 1 });
+    });
   });
 
   it('rejects an event id already used by another stream with a typed error', async () => {

@@ -1,913 +1,172 @@
 /**
- * Benchmark of the scheduler's dispatch path, end to end, against raw NATS and Postgres
- * baselines measured in the same run. It creates its own database, starts the scheduler as a
- * child process (services/scheduler/src/main.ts, so its RSS is its own), drives it with plain
- * NATS requests, publishes agent-registry events itself (as the scheduler's tests do; no
- * agent-registry process), and stops and drops everything at the end. Progress goes to
- * stderr; one JSON line with the figures, ratios and pass/fail per target goes to stdout.
+ * bench:dispatch: Baton's dispatch and orchestration measured against its peers in the same run,
+ * with one JSON line on stdout (figures, peers' figures, each target with its ratio and `met`)
+ * and progress on stderr. Baton is driven only through its public faces (NATS protocol, the
+ * agent SDK, service processes), so the bench keeps working while its insides change. Flags,
+ * parts and every JSON field: bench/README.md.
  *
- *   npm run bench:dispatch                       (20,000 tasks drained)
- *   npm run bench:dispatch -- --tasks 2000       (quick run; or BENCH_TASKS=2000)
- *   npm run bench:dispatch -- --profile          (scheduler under --cpu-prof; summary of the drain window)
+ *   npm run bench:dispatch                       (full sizes: 20,000 tasks, 30 s at 1,000/s, 10,000 active runs)
+ *   npm run bench:dispatch -- --quick            (a few minutes: 2,000 tasks, 5 s rates, 1,000 active runs)
+ *   npm run bench:dispatch -- --tasks 5000 --parts baton,peers
  *
- * NATS: by default the bench starts its own nats-server (JetStream, temp store, free ports on
- * 127.0.0.1; binary from BATON_NATS_SERVER, ~/.cache/baton/bin or PATH, as scripts/infra.sh),
- * because on the shared server any other scheduler (a dev stack, an e2e run) is in the same
- * queue group `baton-scheduler` and would take some of the bench's commands, and its traffic
- * would be counted in /varz. `--shared-nats` uses NATS_URL / NATS_MONITOR_URL instead
- * (default 127.0.0.1:4222 / :8222) and refuses to run while another scheduler is connected.
- *
- * Env: DATABASE_URL (admin URL, default postgres://baton:baton@127.0.0.1:5432/baton).
+ * Env: DATABASE_URL (admin URL, default postgres://baton:baton@127.0.0.1:5432/baton),
+ * BENCH_BUDGET_MS (the whole run's time budget; every part stops by itself within its share).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { cpus, homedir, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { Client, Pool } from 'pg';
-import { formatSummary, summarizeCpuProfile, type CpuProfile, type CpuProfileSummary } from './cpuprofile-summary';
-import type { PgCounterSnapshot } from './pg-query-counter';
+import { runBatonDispatch, type BatonDispatchResult } from './baton-dispatch';
+import { runPeer, type PeerResult } from './peers/run-peer';
+import type { PeerName } from './peers/queues';
+import { Budget, cleanUpOnSignal, log, round } from './support';
+import { judgeTargets } from './targets';
+import { runWorkflowOverhead, type WorkflowResult } from './workflow-overhead';
 
-const ROOT = resolve(__dirname, '..');
-const ADMIN_URL = process.env.DATABASE_URL?.trim() || 'postgres://baton:baton@127.0.0.1:5432/baton';
-let NATS_URL = process.env.NATS_URL?.trim() || 'nats://127.0.0.1:4222';
-let MONITOR_URL = process.env.NATS_MONITOR_URL?.trim() || 'http://127.0.0.1:8222';
-const INBOX_STREAM = 'BATON_AGENT_INBOX';
-const EVENTS_STREAM = 'BATON_EVENTS';
+const PARTS = ['baton', 'peers', 'workflows'] as const;
+type Part = (typeof PARTS)[number];
+const PEERS: readonly PeerName[] = ['graphile-worker', 'pg-boss'];
 
-const { values: argv } = parseArgs({
-  options: {
-    tasks: { type: 'string' },
-    idle: { type: 'string' },
-    rates: { type: 'string' },
-    'rate-seconds': { type: 'string' },
-    accounting: { type: 'string' },
-    profile: { type: 'boolean' },
-    'shared-nats': { type: 'boolean' },
-  },
-});
-const TASKS = Number(argv.tasks ?? process.env.BENCH_TASKS ?? 20_000);
-const IDLE = Number(argv.idle ?? process.env.BENCH_IDLE ?? 500);
-const RATES = (argv.rates ?? process.env.BENCH_RATES ?? '200,1000').split(',').map(Number);
-const RATE_SECONDS = Number(argv['rate-seconds'] ?? process.env.BENCH_RATE_SECONDS ?? 3);
-const ACCOUNTING = Number(argv.accounting ?? process.env.BENCH_ACCOUNTING ?? 1000);
-const PROFILE = argv.profile === true || process.env.BENCH_PROFILE === '1';
-const SHARED_NATS = argv['shared-nats'] === true || process.env.BENCH_SHARED_NATS === '1';
-const SUBMIT_BATCH = 500;
-/** The whole run stays under ~3 minutes: phases that would overrun are cut and reported as such. */
-const BUDGET_MS = Number(process.env.BENCH_BUDGET_MS ?? 170_000);
-const BASELINE_N = 2000;
-/** Tasks allowed to wait for their handler during a rate phase before it counts as saturated. */
-const SATURATION_BACKLOG = 150;
-/** Longest time the idle phase, each rate phase's wait and the message accounting may take. */
-const PHASE_CAP_MS = 15_000;
-
-const enc = new TextEncoder();
-const dec = new TextDecoder();
-
-function log(msg: string): void {
-  process.stderr.write(`[bench] ${msg}\n`);
-}
-function pct(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-function round(n: number, digits = 3): number {
-  const f = 10 ** digits;
-  return Math.round(n * f) / f;
-}
-function stats(xs: number[]): { p50Ms: number; p99Ms: number; maxMs: number; n: number } {
-  const s = [...xs].sort((a, b) => a - b);
-  return { p50Ms: round(pct(s, 50)), p99Ms: round(pct(s, 99)), maxMs: round(s[s.length - 1] ?? Number.NaN), n: s.length };
-}
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-/** Monotonic µs, the clock of V8's .cpuprofile timestamps (CLOCK_MONOTONIC) in every process. */
-const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
-
-async function waitUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>, everyMs = 20): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
+function parseCli() {
+  const { values: argv } = parseArgs({
+    options: {
+      quick: { type: 'boolean' },
+      tasks: { type: 'string' },
+      idle: { type: 'string' },
+      rates: { type: 'string' },
+      'rate-seconds': { type: 'string' },
+      accounting: { type: 'string' },
+      'active-runs': { type: 'string' },
+      'workflow-runs': { type: 'string' },
+      parts: { type: 'string' },
+      peers: { type: 'string' },
+      profile: { type: 'boolean' },
+      'shared-nats': { type: 'boolean' },
+    },
   });
-}
-
-function rssOf(pid: number | undefined): { rssMb: number; hwmMb: number } | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? Number.NaN);
-    return { rssMb: round(kb('VmRSS') / 1024, 1), hwmMb: round(kb('VmHWM') / 1024, 1) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPU time (user + system) of a process so far, in ms, from /proc (10 ms resolution). */
-function cpuMsOf(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
-async function varz(): Promise<{ inMsgs: number; outMsgs: number; inBytes: number; outBytes: number }> {
-  const v = (await (await fetch(`${MONITOR_URL}/varz`)).json()) as { in_msgs: number; out_msgs: number; in_bytes: number; out_bytes: number };
-  return { inMsgs: v.in_msgs, outMsgs: v.out_msgs, inBytes: v.in_bytes, outBytes: v.out_bytes };
-}
-
-/** Other clients on the server (their traffic is in /varz too): connection names, ours excluded. */
-async function otherConnections(ours: string): Promise<string[]> {
-  try {
-    const c = (await (await fetch(`${MONITOR_URL}/connz?limit=1024`)).json()) as { connections?: { name?: string }[] };
-    return (c.connections ?? []).map((x) => x.name ?? '(unnamed)').filter((n) => !n.includes(ours));
-  } catch {
-    return [];
-  }
-}
-
-/** A child process whose output is kept (last lines) for error reports. */
-interface Child {
-  readonly proc: ChildProcess;
-  readonly tail: string[];
-  readonly lines: string[];
-  readonly exited: Promise<number | null>;
-}
-function startChild(label: string, args: string[], env: NodeJS.ProcessEnv): Child {
-  const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const tail: string[] = [];
-  const lines: string[] = [];
-  const keep = (buf: Buffer, isStdout: boolean) => {
-    for (const line of buf.toString().split('\n')) {
-      if (!line) continue;
-      tail.push(`${label}: ${line}`);
-      if (tail.length > 40) tail.shift();
-      if (isStdout) lines.push(line);
-    }
+  const quick = argv.quick === true || process.env.BENCH_QUICK === '1';
+  const int = (name: string, v: string | undefined, dflt: number, min = 1): number => {
+    const n = v === undefined ? dflt : Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`BAD_ARGUMENT: --${name} must be an integer >= ${min}, got ${v}`);
+    return n;
   };
-  proc.stdout!.on('data', (b: Buffer) => keep(b, true));
-  proc.stderr!.on('data', (b: Buffer) => keep(b, false));
-  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  return { proc, tail, lines, exited };
-}
-async function stopChild(c: Child | undefined, graceMs: number): Promise<void> {
-  if (!c || c.proc.exitCode !== null || c.proc.signalCode !== null) return;
-  c.proc.kill('SIGTERM');
-  const t = await Promise.race([c.exited.then(() => 'exited'), sleep(graceMs).then(() => 'late')]);
-  if (t === 'late') {
-    log(`child ${c.proc.pid} did not stop in ${graceMs} ms; killing it`);
-    c.proc.kill('SIGKILL');
-    await c.exited;
-  }
-}
-
-/** Publishes an agent-registry `AgentRegistered` the way its relay does (RecordedEvent JSON, msgID = event id). */
-async function registerAgent(nc: NatsConnection, agentId: string, capabilities: string[], maxConcurrency: number): Promise<void> {
-  const streamId = `agent-${agentId}`;
-  const event = {
-    eventId: randomUUID(),
-    type: 'AgentRegistered',
-    schemaVersion: 1,
-    streamId,
-    revision: 0,
-    position: { commit: Date.now(), prepare: 0 },
-    data: { agentId, role: 'bench', capabilities, maxConcurrency, peers: [], registeredAt: new Date().toISOString() },
-    metadata: { occurredAt: new Date().toISOString() },
-    prevHash: '0'.repeat(64),
-    hash: createHash('sha256').update(`${streamId}/0`).digest('hex'),
+  const parts = (argv.parts ?? PARTS.join(',')).split(',').map((p) => p.trim());
+  for (const p of parts) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`BAD_ARGUMENT: --parts takes ${PARTS.join(', ')}; got ${p}`);
+  const peers = (argv.peers ?? PEERS.join(',')).split(',').map((p) => p.trim());
+  for (const p of peers) if (!(PEERS as readonly string[]).includes(p)) throw new Error(`BAD_ARGUMENT: --peers takes ${PEERS.join(', ')}; got ${p}`);
+  const rates = (argv.rates ?? process.env.BENCH_RATES ?? '200,1000').split(',').map((r) => int('rates', r, 0));
+  const budgetMs = int('BENCH_BUDGET_MS', process.env.BENCH_BUDGET_MS, quick ? 300_000 : 900_000, 30_000);
+  return {
+    quick,
+    parts: parts as Part[],
+    peers: peers as PeerName[],
+    tasks: int('tasks', argv.tasks ?? process.env.BENCH_TASKS, quick ? 2000 : 20_000),
+    idle: int('idle', argv.idle ?? process.env.BENCH_IDLE, quick ? 200 : 500),
+    rates,
+    rateSeconds: int('rate-seconds', argv['rate-seconds'] ?? process.env.BENCH_RATE_SECONDS, quick ? 5 : 30),
+    accounting: int('accounting', argv.accounting ?? process.env.BENCH_ACCOUNTING, quick ? 300 : 1000),
+    activeRuns: int('active-runs', argv['active-runs'] ?? process.env.BENCH_ACTIVE_RUNS, quick ? 1000 : 10_000),
+    workflowRuns: int('workflow-runs', argv['workflow-runs'] ?? process.env.BENCH_WORKFLOW_RUNS, quick ? 5 : 20),
+    profile: argv.profile === true || process.env.BENCH_PROFILE === '1',
+    sharedNats: argv['shared-nats'] === true || process.env.BENCH_SHARED_NATS === '1',
+    budgetMs,
   };
-  await jetstream(nc).publish('baton.evt.agent.registered', JSON.stringify(event), { msgID: event.eventId });
-}
-
-/** Which kind of bus traffic a message is, for the per-task message accounting. */
-function subjectClass(m: Msg): string {
-  const s = m.subject;
-  // JetStream deliveries keep the stored message's subject; the ack subject tells them apart.
-  if (m.reply?.startsWith('$JS.ACK.')) return `JetStream delivery (${s.startsWith('baton.agent.') ? 'agent inbox' : s.split('.').slice(0, 3).join('.')})`;
-  if (s.startsWith('baton.cmd.')) return `cmd ${s.slice('baton.cmd.'.length)}`;
-  if (s.startsWith('baton.qry.')) return `qry ${s.slice('baton.qry.'.length)}`;
-  if (/^baton\.agent\.[^.]+\.inbox$/.test(s)) return 'inbox publish (JetStream store)';
-  if (s.startsWith('baton.evt.task.')) return 'task event publish (relay, JetStream store)';
-  if (s.startsWith('baton.evt.')) return 'other event publish';
-  if (s.startsWith('baton.agent.')) return `agent ${s.split('.').slice(3).join('.')}`;
-  if (s.startsWith('$JS.ACK.')) return 'JetStream ack (consumer ack)';
-  if (s.startsWith('$JS.API.CONSUMER.MSG.NEXT.')) return 'JetStream pull request';
-  if (s.startsWith('$JS.API.')) return `JetStream API ${s.split('.').slice(2, 4).join('.')}`;
-  if (s.startsWith('$JS.EVENT.')) return 'JetStream advisory';
-  if (s.startsWith('$JS.FC.')) return 'JetStream flow control';
-  if (s.startsWith('_INBOX.')) {
-    if (m.headers?.get('Nats-Pending-Messages') || m.headers?.code === 408 || m.headers?.code === 409 || m.headers?.code === 100) return 'JetStream pull status / heartbeat';
-    return 'reply (request/reply, PubAck)';
-  }
-  if (s.startsWith('bench.')) return 'bench baseline';
-  return 'other';
-}
-
-function natsServerBinary(): string {
-  const candidates = [process.env.BATON_NATS_SERVER, join(process.env.BATON_TOOLS_DIR ?? join(homedir(), '.cache/baton/bin'), 'nats-server')];
-  for (const dir of (process.env.PATH ?? '').split(':')) if (dir) candidates.push(join(dir, 'nats-server'));
-  const found = candidates.find((c) => c && existsSync(c));
-  if (!found) throw new Error('no nats-server binary (set BATON_NATS_SERVER, run `npm run infra:up` once, or use --shared-nats)');
-  return found;
-}
-
-/** A private nats-server with JetStream on free 127.0.0.1 ports; its store lives under `dir`. */
-async function startPrivateNats(dir: string): Promise<{ proc: ChildProcess; url: string; monitor: string; exited: Promise<unknown> }> {
-  const port = await freePort();
-  const http = await freePort();
-  mkdirSync(join(dir, 'jetstream'), { recursive: true });
-  const conf = join(dir, 'nats.conf');
-  writeFileSync(conf, `listen: 127.0.0.1:${port}\nhttp: 127.0.0.1:${http}\nmax_payload: 8MB\njetstream {\n  store_dir: "${join(dir, 'jetstream')}"\n}\n`);
-  const proc = spawn(natsServerBinary(), ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const errTail: string[] = [];
-  proc.stderr!.on('data', (b: Buffer) => {
-    errTail.push(b.toString());
-    if (errTail.length > 20) errTail.shift();
-  });
-  const exited = new Promise((r) => proc.once('exit', r));
-  const monitor = `http://127.0.0.1:${http}`;
-  await waitUntil('the private nats-server', 15_000, async () => {
-    if (proc.exitCode !== null) throw new Error(`nats-server exited: ${errTail.join('')}`);
-    try {
-      return (await fetch(`${monitor}/healthz?js-enabled-only=true`)).status === 200;
-    } catch {
-      return false;
-    }
-  }, 50);
-  return { proc, url: `nats://127.0.0.1:${port}`, monitor, exited };
-}
-
-interface Received {
-  readonly perf: number;
-  readonly wall: number;
-  readonly assignedAt: string;
 }
 
 async function main(): Promise<void> {
-  const started = performance.now();
+  const cfg = parseCli();
+  cleanUpOnSignal();
+  const budget = new Budget(cfg.budgetMs);
   const loadAtStart = loadavg().map((x) => round(x, 2));
-  const tag = randomBytes(4).toString('hex');
-  const dbName = `baton_bench_dispatch_${tag}`;
-  const admin = new Pool({ connectionString: ADMIN_URL, max: 1 });
-  await admin.query(`CREATE DATABASE "${dbName}"`);
-  const dbUrl = new URL(ADMIN_URL);
-  dbUrl.pathname = `/${dbName}`;
-  const tmp = mkdtempSync(join(tmpdir(), 'baton-bench-dispatch-'));
-  const profDir = join(tmp, 'cpuprofile');
-  const counterFile = join(tmp, 'pg-counter.json');
-  log(`database ${dbName} created; tasks ${TASKS}, idle ${IDLE}, rates ${RATES.join('/')} per s for ${RATE_SECONDS}s${PROFILE ? ', scheduler under --cpu-prof' : ''}; tmp ${tmp}`);
+  log(`parts ${cfg.parts.join(', ')}; peers ${cfg.peers.join(', ')}; budget ${cfg.budgetMs / 1000} s${cfg.quick ? ' (quick sizes)' : ''}`);
+  const want = (p: Part) => cfg.parts.includes(p);
+  // Shares of what is left when each part starts: Baton's dispatch first, then the peers, then the workflows.
+  const peerCount = want('peers') ? cfg.peers.length : 0;
+  const after = (want('workflows') ? 1 : 0) + peerCount * 0.5;
 
-  const latAgent = `bench-lat-${tag}`;
-  const drainAgent = `bench-drain-${tag}`;
-  const latCap = `bench-lat-${tag}`;
-  const drainCap = `bench-drain-${tag}`;
-  const consumerName = `bench-${tag}`;
-
-  let scheduler: Child | undefined;
-  let agent: Child | undefined;
-  const conns: NatsConnection[] = [];
-  let pool: Pool | undefined;
-  let listener: Client | undefined;
-  let jsm: JetStreamManager | undefined;
-  let schedulerPid: number | undefined;
-  let profileStartUs: number;
-  let natsServer: Awaited<ReturnType<typeof startPrivateNats>> | undefined;
-  // Interrupted (Ctrl-C, timeout): stop what this run started, by pid, and drop its database.
-  const onSignal = (signal: NodeJS.Signals) => {
-    log(`${signal}: stopping`);
-    for (const p of [agent?.proc, scheduler?.proc, natsServer?.proc]) if (p && p.exitCode === null) p.kill('SIGKILL');
-    void admin
-      .query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`)
-      .catch(() => undefined)
-      .finally(() => {
-        rmSync(tmp, { recursive: true, force: true });
-        process.exit(130);
-      });
+  // A part that fails is reported in `errors` and the others still run: one JSON line either way.
+  const errors: Partial<Record<string, string>> = {};
+  const attempt = async <T>(part: string, run: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await run();
+    } catch (err) {
+      errors[part] = err instanceof Error ? err.message : String(err);
+      log(`${part} failed: ${errors[part]}`);
+      return undefined;
+    }
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    if (SHARED_NATS) {
-      const others = (await otherConnections(`bench-dispatch-${tag}`)).filter((n) => n === 'scheduler');
-      if (others.length > 0) throw new Error(`another scheduler is connected to ${NATS_URL}; it would take some of the bench's commands (run without --shared-nats)`);
-    } else {
-      natsServer = await startPrivateNats(join(tmp, 'nats'));
-      NATS_URL = natsServer.url;
-      MONITOR_URL = natsServer.monitor;
-      log(`private nats-server on ${NATS_URL} (monitor ${MONITOR_URL})`);
-    }
-    pool = new Pool({ connectionString: dbUrl.toString(), max: 4 });
-    const httpPort = await freePort();
-    profileStartUs = monoUs();
-    scheduler = startChild(
-      'scheduler',
-      [
-        '-r',
-        '@swc-node/register',
-        '-r',
-        join(ROOT, 'bench/pg-query-counter.ts'),
-        ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=500'] : []),
-        'services/scheduler/src/main.ts',
-      ],
-      {
-        DATABASE_URL: dbUrl.toString(),
-        NATS_URL,
-        HTTP_PORT: String(httpPort),
-        HTTP_HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-        SCHEDULER_CONSUMER_NAME: consumerName,
-        SCHEDULER_AGENT_EVENTS_FROM: 'new',
-        BENCH_PG_COUNTER_FILE: counterFile,
-      },
-    );
-    schedulerPid = scheduler.proc.pid;
-    const sched = scheduler;
-    await waitUntil('the scheduler to be ready', 120_000, async () => {
-      if (sched.proc.exitCode !== null) throw new Error(`scheduler exited with ${sched.proc.exitCode}:\n${sched.tail.join('\n')}`);
-      try {
-        return (await fetch(`http://127.0.0.1:${httpPort}/health/ready`)).status === 200;
-      } catch {
-        return false;
-      }
-    }, 100);
-    log(`scheduler ready (pid ${schedulerPid}, http ${httpPort}) after ${round((performance.now() - started) / 1000, 1)} s`);
-    await sleep(500);
-    const schedulerRssAtReady = rssOf(schedulerPid);
-
-    const connName = `bench-dispatch-${tag}`;
-    const nc = await connect({ servers: NATS_URL, name: `${connName}-client` });
-    const anc = await connect({ servers: NATS_URL, name: `${connName}-agent` });
-    const rnc = await connect({ servers: NATS_URL, name: `${connName}-responder` });
-    const wnc = await connect({ servers: NATS_URL, name: `${connName}-wiretap` });
-    conns.push(nc, anc, rnc, wnc);
-    jsm = await jetstreamManager(nc);
-
-    // Commit marks: the event store NOTIFYs `baton_es_appended` with the commit's transaction id.
-    const notes: { tx: number; perf: number }[] = [];
-    listener = new Client({ connectionString: dbUrl.toString() });
-    await listener.connect();
-    listener.on('notification', (n) => notes.push({ tx: Number(n.payload), perf: performance.now() }));
-    await listener.query('LISTEN baton_es_appended');
-
-    // ---------------------------------------------------------------- baselines
-    log(`baselines: ${BASELINE_N} NATS request/reply round trips, ${BASELINE_N} Postgres single-row INSERT+commit`);
-    const echoSubject = `bench.${tag}.echo`;
-    rnc.subscribe(echoSubject, { callback: (_e, m) => void m.respond(m.data) });
-    await rnc.flush();
-    const echoBody = enc.encode(JSON.stringify({ commandId: randomUUID(), data: { taskId: 'x'.repeat(40), action: 'bench', requirement: { capabilities: ['c'] } } }));
-    const natsRtt: number[] = [];
-    for (let i = 0; i < BASELINE_N + 200; i++) {
-      const t = performance.now();
-      await nc.request(echoSubject, echoBody, { timeout: 5000 });
-      if (i >= 200) natsRtt.push(performance.now() - t);
-    }
-    const pg = new Client({ connectionString: dbUrl.toString() });
-    await pg.connect();
-    await pg.query('CREATE TABLE bench_raw (id bigserial PRIMARY KEY, task_id text NOT NULL, data jsonb NOT NULL)');
-    const pgInsert: number[] = [];
-    for (let i = 0; i < BASELINE_N + 200; i++) {
-      const t = performance.now();
-      await pg.query({ name: 'ins', text: 'INSERT INTO bench_raw (task_id, data) VALUES ($1, $2)', values: [`t-${i}`, '{"a":1}'] });
-      if (i >= 200) pgInsert.push(performance.now() - t);
-    }
-    await pg.end();
-    const baselines = { natsRequestReply: stats(natsRtt), postgresInsertCommit: stats(pgInsert) };
-    log(`raw NATS RTT p50 ${baselines.natsRequestReply.p50Ms} ms p99 ${baselines.natsRequestReply.p99Ms}; raw PG insert+commit p50 ${baselines.postgresInsertCommit.p50Ms} p99 ${baselines.postgresInsertCommit.p99Ms}`);
-
-    // ---------------------------------------------------------------- latency agent (in this process, same clock)
-    await registerAgent(nc, latAgent, [latCap], 1_000_000);
-    await waitUntil('the latency agent in the scheduler', 15_000, async () => {
-      const r = await pool!.query('SELECT online FROM scheduler.agents WHERE agent_id = $1', [latAgent]);
-      return r.rows[0]?.online === true;
-    });
-    await jsm.consumers.add(INBOX_STREAM, {
-      durable_name: `agent-${latAgent}`,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      filter_subject: `baton.agent.${latAgent}.inbox`,
-      max_ack_pending: 10_000,
-    });
-    const received = new Map<string, Received>();
-    const waiters = new Map<string, (r: Received) => void>();
-    let lifecycleErrors = 0;
-    let firstLifecycleError: string | undefined;
-    const lifecycles = new Map<string, Promise<void>>();
-    const agentCommand = async (name: string, data: unknown): Promise<void> => {
-      const m = await anc.request(`baton.cmd.scheduler.${name}`, enc.encode(JSON.stringify({ commandId: randomUUID(), data })), { timeout: 30_000 });
-      const reply = JSON.parse(dec.decode(m.data)) as { ok: boolean; error?: { code: string; message: string } };
-      if (!reply.ok) throw new Error(`${name}: ${reply.error?.code}: ${reply.error?.message}`);
-    };
-    const latMessages = await (await jetstream(anc).consumers.get(INBOX_STREAM, `agent-${latAgent}`)).consume({ max_messages: 1000 });
-    void (async () => {
-      for await (const m of latMessages) {
-        const perf = performance.now();
-        const a = JSON.parse(dec.decode(m.data)) as { taskId: string; leaseEpoch: number; assignedAt: string };
-        const r: Received = { perf, wall: performance.timeOrigin + perf, assignedAt: a.assignedAt };
-        received.set(a.taskId, r);
-        waiters.get(a.taskId)?.(r);
-        m.ack();
-        const report = { taskId: a.taskId, agentId: latAgent, leaseEpoch: a.leaseEpoch };
-        lifecycles.set(
-          a.taskId,
-          agentCommand('accept-task', report)
-            .then(() => agentCommand('complete-task', { ...report, outputs: {} }))
-            .catch((err: unknown) => {
-              lifecycleErrors++;
-              firstLifecycleError ??= (err as Error).message;
-            }),
-        );
-      }
-    })();
-
-    const submitBody = (taskId: string, cap: string) =>
-      enc.encode(JSON.stringify({ commandId: randomUUID(), data: { taskId, action: 'bench', requirement: { capabilities: [cap] }, priority: 'P1', inputs: { n: 1 } } }));
-    const submitted = new Map<string, number>();
-    const submit = async (taskId: string, cap: string, conn: NatsConnection = nc): Promise<void> => {
-      const body = submitBody(taskId, cap);
-      submitted.set(taskId, performance.now());
-      const m = await conn.request('baton.cmd.scheduler.submit-task', body, { timeout: 60_000 });
-      const reply = JSON.parse(dec.decode(m.data)) as { ok: boolean; error?: { code: string; message: string } };
-      if (!reply.ok) throw new Error(`submit-task: ${reply.error?.code}: ${reply.error?.message}`);
-    };
-    const handlerStarted = (taskId: string, timeoutMs: number): Promise<Received> => {
-      const have = received.get(taskId);
-      if (have) return Promise.resolve(have);
-      return new Promise((res, rej) => {
-        const t = setTimeout(() => {
-          waiters.delete(taskId);
-          rej(new Error(`task ${taskId} reached no handler in ${timeoutMs} ms`));
-        }, timeoutMs);
-        waiters.set(taskId, (r) => {
-          clearTimeout(t);
-          waiters.delete(taskId);
-          res(r);
-        });
-      });
-    };
-
-    // ---------------------------------------------------------------- idle: one at a time
-    const idleIds: string[] = [];
-    const runIdle = async (n: number, phase: string, record: boolean, maxMs: number) => {
-      const until = performance.now() + maxMs;
-      for (let i = 0; i < n && performance.now() < until; i++) {
-        const taskId = `b${tag}-${phase}-${i}`;
-        const seen = handlerStarted(taskId, 10_000);
-        await submit(taskId, latCap);
-        await seen;
-        await lifecycles.get(taskId);
-        if (record) idleIds.push(taskId);
-        // Let the projection, relay and dispatcher settle, so the next one starts from idle.
-        await sleep(5);
-      }
-    };
-    log('warm-up: 100 tasks one at a time (at most 8 s)');
-    await runIdle(100, 'warm', false, 8000);
-    log(`idle: ${IDLE} tasks one at a time (at most ${PHASE_CAP_MS / 1000} s)`);
-    await runIdle(IDLE, 'idle', true, PHASE_CAP_MS);
-    if (idleIds.length < IDLE) log(`  idle phase cut at ${idleIds.length} tasks (time cap)`);
-
-    // ---------------------------------------------------------------- sustained rates (open loop)
-    const rateIds = new Map<number, string[]>();
-    const rateMeta: Record<string, { offered: number; sentPerSec: number; sendLagP99Ms: number; sent: number; saturatedAfterMs: number | null; missedAfter10s: number }> = {};
-    for (const rate of RATES) {
-      const total = Math.round(rate * RATE_SECONDS);
-      const ids: string[] = [];
-      const lag: number[] = [];
-      const inflight: Promise<unknown>[] = [];
-      log(`sustained: ${rate}/s for ${RATE_SECONDS} s (${total} tasks)`);
-      const t0 = performance.now();
-      let i = 0;
-      let handledN = 0;
-      let saturatedAfterMs: number | null = null;
-      while (i < total) {
-        const now = performance.now();
-        // Saturated: more than SATURATION_BACKLOG tasks wait for their handler. Stop offering
-        // load (and say so) rather than pile up a backlog that would spill into later phases.
-        if (i - handledN > SATURATION_BACKLOG) {
-          saturatedAfterMs = round(now - t0, 0);
-          log(`  saturated after ${saturatedAfterMs} ms: ${i - handledN} tasks waiting for a handler; stopped offering load`);
-          break;
-        }
-        while (i < total && t0 + (i * 1000) / rate <= now) {
-          const taskId = `b${tag}-r${rate}-${i}`;
-          lag.push(now - (t0 + (i * 1000) / rate));
-          ids.push(taskId);
-          inflight.push(
-            Promise.all([
-              handlerStarted(taskId, 60_000).then(() => {
-                handledN++;
-              }),
-              submit(taskId, latCap),
-            ]),
-          );
-          i++;
-        }
-        await sleep(1);
-      }
-      const sentSec = (performance.now() - t0) / 1000;
-      // Bounded: what has not reached the agent 10 s after the last send counts as missed.
-      const settled = await Promise.race([Promise.allSettled(inflight).then(() => true), sleep(10_000).then(() => false)]);
-      if (settled) await Promise.race([Promise.all(ids.map((id) => lifecycles.get(id))), sleep(5000)]);
-      const reached = ids.filter((id) => received.has(id));
-      rateIds.set(rate, reached);
-      rateMeta[`${rate}`] = { offered: rate, sentPerSec: round(i / sentSec, 1), sendLagP99Ms: stats(lag).p99Ms, sent: i, saturatedAfterMs, missedAfter10s: i - reached.length };
-      if (reached.length < i) log(`  ${i - reached.length} of ${i} tasks reached no handler within 10 s of the last send`);
-      await sleep(300);
-    }
-
-    // Wait for the projection to have applied every lifecycle so far (read model = completed).
-    const latIds = [...idleIds, ...[...rateIds.values()].flat()];
-    await waitUntil('latency tasks completed in the read model', 10_000, async () => {
-      const r = await pool!.query(`SELECT count(*)::int AS n FROM scheduler.tasks WHERE agent_id = $1 AND status = 'completed'`, [latAgent]);
-      return r.rows[0].n >= latIds.length + 100;
-    }, 50).catch(() => log('  (not every latency task is completed in the read model yet; going on)'));
-
-    // Submit -> handler and scheduler -> agent leg.
-    const assignedTx = new Map<string, number>();
-    for (const row of (await pool.query(`SELECT data->>'taskId' AS task_id, tx_id::text AS tx FROM baton_es.events WHERE type = 'TaskAssigned'`)).rows as { task_id: string; tx: string }[]) {
-      assignedTx.set(row.task_id, Number(row.tx));
-    }
-    // First notification (arrival order) covering a transaction = the first whose payload >= it.
-    const prefixMax: number[] = [];
-    for (const n of notes) prefixMax.push(Math.max(prefixMax[prefixMax.length - 1] ?? 0, n.tx));
-    const commitSeen = (tx: number): number | undefined => {
-      let lo = 0;
-      let hi = prefixMax.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (prefixMax[mid]! >= tx) hi = mid;
-        else lo = mid + 1;
-      }
-      return lo < notes.length ? notes[lo]!.perf : undefined;
-    };
-    const latencyOf = (ids: string[]) => {
-      const e2e: number[] = [];
-      const legCommit: number[] = [];
-      const legAssignedAt: number[] = [];
-      for (const id of ids) {
-        const r = received.get(id)!;
-        e2e.push(r.perf - submitted.get(id)!);
-        const tx = assignedTx.get(id);
-        const c = tx === undefined ? undefined : commitSeen(tx);
-        if (c !== undefined && c <= r.perf) legCommit.push(r.perf - c);
-        legAssignedAt.push(r.wall - Date.parse(r.assignedAt));
-      }
-      return { submitToHandler: stats(e2e), legFromCommit: stats(legCommit), legFromAssignedAt: stats(legAssignedAt) };
-    };
-    const idle = latencyOf(idleIds);
-    const sustained: Record<string, unknown> = {};
-    for (const [rate, ids] of rateIds) sustained[`${rate}`] = { ...rateMeta[`${rate}`], ...latencyOf(ids) };
-    log(`idle submit->handler p50 ${idle.submitToHandler.p50Ms} p99 ${idle.submitToHandler.p99Ms} ms; leg (commit->handler) p50 ${idle.legFromCommit.p50Ms} p99 ${idle.legFromCommit.p99Ms} ms`);
-    for (const [rate, v] of Object.entries(sustained)) {
-      const x = v as ReturnType<typeof latencyOf>;
-      log(`${rate}/s submit->handler p50 ${x.submitToHandler.p50Ms} p99 ${x.submitToHandler.p99Ms} ms; leg p99 ${x.legFromCommit.p99Ms} ms`);
-    }
-
-    // Quiet: no task of this run still open in the read model (bounded).
-    const quiesce = (what: string) =>
-      waitUntil(`${what}: every task closed in the read model`, 15_000, async () => {
-        const r = await pool!.query(`SELECT count(*)::int AS n FROM scheduler.tasks WHERE status NOT IN ('completed', 'failed', 'cancelled')`);
-        return r.rows[0].n === 0;
-      }, 50).catch(() => log(`  (${what}: tasks still open after 15 s; going on)`));
-
-    // ---------------------------------------------------------------- message accounting (wire tap)
-    await quiesce('before the message accounting');
-    await sleep(500);
-    const acct = Math.min(ACCOUNTING, TASKS);
-    log(`message accounting: ${acct} full lifecycles with a '>' wire tap, at most 20 in flight`);
-    const classes = new Map<string, number>();
-    let tapped = 0;
-    const tap = wnc.subscribe('>', {
-      callback: (_e, m) => {
-        tapped++;
-        const k = subjectClass(m);
-        classes.set(k, (classes.get(k) ?? 0) + 1);
-      },
-    });
-    await wnc.flush();
-    const othersBefore = await otherConnections(tag);
-    const v0 = await varz();
-    const tappedAtStart = tapped;
-    const acctIds: string[] = [];
-    {
-      const inflight: Promise<unknown>[] = [];
-      const acctUntil = performance.now() + PHASE_CAP_MS;
-      for (let i = 0; i < acct && performance.now() < acctUntil; i++) {
-        const taskId = `b${tag}-acct-${i}`;
-        acctIds.push(taskId);
-        inflight.push(Promise.all([handlerStarted(taskId, 60_000), submit(taskId, latCap)]).then(() => lifecycles.get(taskId)));
-        if (inflight.length >= 20) await Promise.all(inflight.splice(0));
-      }
-      await Promise.all(inflight);
-      await Promise.all(acctIds.map((id) => lifecycles.get(id)));
-      await waitUntil('accounting tasks completed in the read model', 15_000, async () => {
-        const r = await pool!.query(`SELECT count(*)::int AS n FROM scheduler.tasks WHERE task_id LIKE $1 AND status = 'completed'`, [`b${tag}-acct-%`]);
-        return r.rows[0].n >= acctIds.length;
-      }, 50).catch(() => log('  (accounting tasks not all completed in the read model after 15 s)'));
-      await sleep(1500); // the relay publishes the last events after the read model moved
-    }
-    const v1 = await varz();
-    tap.unsubscribe();
-    const tappedN = tapped - tappedAtStart;
-    // Per lifecycle seen in the window (one complete-task each), which is `acct` when the system was quiet.
-    const lifecyclesSeen = classes.get('cmd scheduler.complete-task') ?? acctIds.length;
-    const perClass = Object.fromEntries([...classes].sort((a, b) => b[1] - a[1]).map(([k, n]) => [k, round(n / lifecyclesSeen, 2)]));
-    const messages = {
-      tasks: acctIds.length,
-      lifecyclesSeen,
-      wireTapPerTask: round(tappedN / lifecyclesSeen, 2),
-      perClassPerTask: perClass,
-      varzInPerTask: round((v1.inMsgs - v0.inMsgs) / lifecyclesSeen, 2),
-      varzOutPerTaskExclTap: round((v1.outMsgs - v0.outMsgs - tappedN) / lifecyclesSeen, 2),
-      connectionsOnServer: othersBefore,
-    };
-    log(`messages per task: ${messages.wireTapPerTask} on the wire (tap); varz in ${messages.varzInPerTask}, out ${messages.varzOutPerTaskExclTap}`);
-    log(`  per class: ${JSON.stringify(perClass)}`);
-
-    // ---------------------------------------------------------------- drain: N tasks queued, then one agent process
-    await quiesce('before the drain');
-    agent = startChild('agent', ['-r', '@swc-node/register', 'bench/dispatch-agent.ts'], {
-      NATS_URL,
-      AGENT_ID: drainAgent,
-      EXPECT: String(TASKS),
-      CONCURRENCY: '1024',
-      TIMEOUT_MS: String(BUDGET_MS),
-    });
-    const ag = agent;
-    await waitUntil('the drain agent to be ready', 60_000, async () => {
-      if (ag.proc.exitCode !== null) throw new Error(`drain agent exited:\n${ag.tail.join('\n')}`);
-      return ag.lines.some((l) => l.includes('"ready"'));
-    }, 50);
-    const sumDb = async () =>
-      (await pool!.query(`SELECT xact_commit::bigint AS c, xact_rollback::bigint AS r, tup_inserted::bigint AS i, tup_updated::bigint AS u, tup_deleted::bigint AS d, tup_fetched::bigint AS f, tup_returned::bigint AS t FROM pg_stat_database WHERE datname = current_database()`))
-        .rows[0] as Record<string, string>;
-    const pgSnap = async (): Promise<PgCounterSnapshot> => {
-      const before = existsSync(counterFile) ? (JSON.parse(readFileSync(counterFile, 'utf8')) as PgCounterSnapshot).snap : 0;
-      process.kill(schedulerPid!, 'SIGUSR2');
-      return waitUntil('the scheduler pg counter snapshot', 5000, async () => {
-        if (!existsSync(counterFile)) return undefined;
-        const s = JSON.parse(readFileSync(counterFile, 'utf8')) as PgCounterSnapshot;
-        return s.snap > before ? s : undefined;
-      }, 10);
-    };
-    const pgBackends = async (): Promise<number[]> =>
-      ((await pool!.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)).rows as { pid: number }[]).map((r) => r.pid);
-    const cpuSnap = async () => {
-      const backends = await pgBackends();
-      return {
-        scheduler: cpuMsOf(schedulerPid),
-        agent: cpuMsOf(ag.proc.pid),
-        nats: natsServer ? cpuMsOf(natsServer.proc.pid) : undefined,
-        bench: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
-        pg: new Map(backends.map((pid) => [pid, cpuMsOf(pid) ?? 0])),
-      };
-    };
-    await sleep(1200);
-    const cpu0 = await cpuSnap();
-    const db0 = await sumDb();
-    const pg0 = await pgSnap();
-    const d0 = await varz();
-    const drainStartUs = monoUs();
-    log(`drain: submitting ${TASKS} tasks in batches of ${SUBMIT_BATCH} (no agent can take them yet)`);
-    const tSubmit0 = performance.now();
-    // Submitting gets at most 25% of what is left of the budget, the read model catching up
-    // 20%, the drain the rest.
-    const submitDeadline = tSubmit0 + 0.25 * (BUDGET_MS - (tSubmit0 - started));
-    let submittedN = 0;
-    for (let b = 0; b < TASKS && performance.now() < submitDeadline; b += SUBMIT_BATCH) {
-      const batch: Promise<void>[] = [];
-      for (let i = b; i < Math.min(TASKS, b + SUBMIT_BATCH); i++) batch.push(submit(`b${tag}-drain-${i}`, drainCap));
-      await Promise.all(batch);
-      submittedN = Math.min(TASKS, b + SUBMIT_BATCH);
-    }
-    const N = submittedN;
-    if (N < TASKS) log(`  submission cut at ${N} of ${TASKS} tasks (budget)`);
-    const tSubmit1 = performance.now();
-    const submitRate = N / ((tSubmit1 - tSubmit0) / 1000);
-    log(`submitted ${N} in ${round((tSubmit1 - tSubmit0) / 1000, 2)} s (${round(submitRate, 1)}/s); registering the drain agent`);
-    let queuedN = 0;
-    await waitUntil('drain tasks queued in the read model', Math.max(2000, 0.2 * (BUDGET_MS - (performance.now() - started))), async () => {
-      const r = await pool!.query(`SELECT count(*)::int AS n FROM scheduler.tasks WHERE task_id LIKE $1`, [`b${tag}-drain-%`]);
-      queuedN = r.rows[0].n as number;
-      return queuedN >= N;
-    }, 50).catch(() => log(`  only ${queuedN} of ${N} tasks in the read model (projection lag); registering the agent anyway`));
-    const tQueued = performance.now();
-    const projectionLagAtRegister = N - queuedN;
-    await registerAgent(nc, drainAgent, [drainCap], TASKS + 1000);
-    const tReg = performance.now();
-    let lastLog = tReg;
-    let doneAt = 0;
-    let drained = 0;
-    const drainDeadline = started + BUDGET_MS - 12_000;
-    await waitUntil('all drain tasks completed in the read model', Math.max(5000, drainDeadline - tReg), async () => {
-      if (ag.proc.exitCode !== null && ag.proc.exitCode !== 0) throw new Error(`drain agent exited:\n${ag.tail.join('\n')}`);
-      const r = await pool!.query(`SELECT count(*) FILTER (WHERE status = 'completed')::int AS done, count(*) FILTER (WHERE status IN ('assigned','accepted'))::int AS held FROM scheduler.tasks WHERE task_id LIKE $1`, [`b${tag}-drain-%`]);
-      const { done, held } = r.rows[0] as { done: number; held: number };
-      drained = done;
-      if (performance.now() - lastLog > 5000) {
-        lastLog = performance.now();
-        log(`  drain: ${done} completed, ${held} held, ${round((performance.now() - tReg) / 1000, 1)} s`);
-      }
-      if (done >= N) {
-        doneAt = performance.now();
-        return true;
-      }
-      return false;
-    }, 100).catch((err: unknown) => {
-      if (!/timed out/.test((err as Error).message)) throw err;
-      doneAt = performance.now();
-      log(`  drain cut by the budget at ${drained} of ${N} completed`);
-    });
-    const cpu1 = await cpuSnap();
-    const drainEndUs = monoUs();
-    const d1 = await varz();
-    const pg1 = await pgSnap();
-    await sleep(1500); // pg_stat_database is flushed about every second; the relay finishes
-    const db1 = await sumDb();
-    const d2 = await varz();
-    const rss = {
-      schedulerAtReady: schedulerRssAtReady,
-      scheduler: rssOf(schedulerPid),
-      drainAgent: rssOf(agent.proc.pid),
-      benchDriver: rssOf(process.pid),
-    };
-    if (!ag.lines.some((l) => l.includes('"done"'))) ag.proc.kill('SIGTERM');
-    const agentDone = await waitUntil('the drain agent report', 10_000, async () => ag.lines.find((l) => l.includes('"done"')), 50).catch(() => undefined);
-    const drainSec = (doneAt - tReg) / 1000;
-    const e2eSec = (doneAt - tSubmit0) / 1000 - (tReg - tQueued) / 1000;
-    // CPU per completed lifecycle, per process (Postgres: the backends of the bench database).
-    const per = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || drained === 0 ? undefined : round((b - a) / drained, 3));
-    let pgCpu = 0;
-    for (const [pid, ms] of cpu1.pg) pgCpu += ms - (cpu0.pg.get(pid) ?? 0);
-    const cpuMsPerTask = {
-      scheduler: per(cpu0.scheduler, cpu1.scheduler),
-      postgresBackends: drained ? round(pgCpu / drained, 3) : undefined,
-      natsServer: per(cpu0.nats, cpu1.nats),
-      drainAgent: per(cpu0.agent, cpu1.agent),
-      benchDriver: per(cpu0.bench, cpu1.bench),
-    };
-    const cpuTotal = Object.values(cpuMsPerTask).reduce<number>((t, v) => t + (v ?? 0), 0);
-    const evRows = (await pool.query(`SELECT type, count(*)::int AS n FROM baton_es.events WHERE stream_id LIKE $1 GROUP BY type ORDER BY n DESC`, [`task-b${tag}-drain-%`])).rows as { type: string; n: number }[];
-    const evTotal = evRows.reduce((s, r) => s + r.n, 0);
-    // Per completed lifecycle; when none completed (the drain stalled), per submitted task, and said so.
-    const denom = drained > 0 ? drained : N;
-    const delta = (k: string) => round((Number(db1[k]) - Number(db0[k])) / denom, 2);
-    const perStatement = Object.entries(pg1.byStatement)
-      .map(([k, v]) => {
-        const b = pg0.byStatement[k] ?? { calls: 0, ms: 0 };
-        return { statement: k, perTask: round((v.calls - b.calls) / denom, 2), avgMs: v.calls > b.calls ? round((v.ms - b.ms) / (v.calls - b.calls), 2) : 0 };
-      })
-      .filter((r) => r.perTask > 0)
-      .sort((a, b) => b.perTask - a.perTask);
-    const drain = {
-      tasks: N,
-      completed: drained,
-      finishedWithinBudget: drained >= N,
-      // Submitted tasks the tasks projection had not applied yet when the agent registered.
-      projectionLagAtRegister,
-      submitPerSec: round(submitRate, 1),
-      drainPerSec: round(drained / drainSec, 1),
-      drainSeconds: round(drainSec, 2),
-      // Submit start -> last completion in the read model, minus the gap in which no agent existed.
-      endToEndLifecyclesPerSec: round(drained / e2eSec, 1),
-      cpuMsPerTask: { ...cpuMsPerTask, total: round(cpuTotal, 3) },
-      // What this machine's cores could sustain if they did nothing else: cores / CPU per lifecycle.
-      cpuBoundLifecyclesPerSec: cpuTotal > 0 ? round((cpus().length * 1000) / cpuTotal, 1) : undefined,
-      agent: agentDone ? (JSON.parse(agentDone) as unknown) : 'no report',
-      natsPerTask: { varzIn: round((d1.inMsgs - d0.inMsgs) / N, 2), varzOut: round((d1.outMsgs - d0.outMsgs) / N, 2), varzInSettled: round((d2.inMsgs - d0.inMsgs) / N, 2) },
-      db: {
-        perTaskMeans: drained > 0 ? 'per completed lifecycle' : 'per submitted task (no lifecycle completed)',
-        eventsPerTask: round(evTotal / N, 2),
-        eventsByType: Object.fromEntries(evRows.map((r) => [r.type, r.n])),
-        schedulerRoundTripsPerTask: round((pg1.total.calls - pg0.total.calls) / denom, 2),
-        schedulerPgMsPerTask: round((pg1.total.ms - pg0.total.ms) / denom, 3),
-        statementsPerTask: perStatement.slice(0, 25),
-        pgStatDatabasePerTask: { commits: delta('c'), rollbacks: delta('r'), inserted: delta('i'), updated: delta('u'), deleted: delta('d'), fetched: delta('f'), returned: delta('t') },
-      },
-    };
-    log(`drain: ${drain.drainPerSec} tasks/s after the agent registered (${drain.drainSeconds} s); end to end ${drain.endToEndLifecyclesPerSec}/s; submit ${drain.submitPerSec}/s`);
-    log(`  CPU ms per lifecycle: ${JSON.stringify(drain.cpuMsPerTask)} -> at most ${drain.cpuBoundLifecyclesPerSec}/s on ${cpus().length} cores`);
-    log(`  per task: ${drain.db.eventsPerTask} events, ${drain.db.schedulerRoundTripsPerTask} scheduler PG round trips, NATS varz in ${drain.natsPerTask.varzIn}`);
-    log(`  RSS: ${JSON.stringify(rss)}`);
-
-    // ---------------------------------------------------------------- stop, profile
-    await stopChild(agent, 5000);
-    await stopChild(scheduler, 20_000);
-    let profile: (CpuProfileSummary & { file: string }) | undefined;
-    if (PROFILE) {
-      const files = existsSync(profDir) ? readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')) : [];
-      if (files.length > 0) {
-        const file = join(profDir, files[0]!);
-        const prof = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-        log(`profile ${file}: starts ${round((prof.startTime - profileStartUs) / 1000, 1)} ms after the spawn (clock check)`);
-        const s = summarizeCpuProfile(prof, { fromUs: drainStartUs, toUs: drainEndUs, top: 20 });
-        process.stderr.write(`${formatSummary(s)}\n`);
-        profile = { file, ...s };
-      } else log('no .cpuprofile was written');
-    }
-
-    const natsRttP50 = baselines.natsRequestReply.p50Ms;
-    const natsRttP99 = baselines.natsRequestReply.p99Ms;
-    const ratios = {
-      idleSubmitToHandlerP50VsNatsRtt: round(idle.submitToHandler.p50Ms / natsRttP50, 1),
-      idleSubmitToHandlerP99VsNatsRtt: round(idle.submitToHandler.p99Ms / natsRttP99, 1),
-      idleSubmitToHandlerP50VsPgCommit: round(idle.submitToHandler.p50Ms / baselines.postgresInsertCommit.p50Ms, 1),
-      idleLegP99VsNatsRttP99: round(idle.legFromCommit.p99Ms / natsRttP99, 1),
-      drainLifecyclesVsPgCommitsOneConn: round(drain.endToEndLifecyclesPerSec / (1000 / baselines.postgresInsertCommit.p50Ms), 3),
-    };
-    const maxRss = Math.max(rss.scheduler?.rssMb ?? Infinity);
-    const targets = {
-      idleSubmitToHandlerP50: { target: '<= 2.5 ms', value: idle.submitToHandler.p50Ms, pass: idle.submitToHandler.p50Ms <= 2.5 },
-      idleSubmitToHandlerP99: { target: '<= 6 ms', value: idle.submitToHandler.p99Ms, pass: idle.submitToHandler.p99Ms <= 6 },
-      schedulerToAgentLegP99: { target: '<= 3x raw NATS round trip p99 (commit -> handler, idle)', value: idle.legFromCommit.p99Ms, limit: round(3 * natsRttP99), pass: idle.legFromCommit.p99Ms <= 3 * natsRttP99 },
-      lifecyclesPerSec: { target: '>= 14000 full lifecycles/s end to end', value: drain.endToEndLifecyclesPerSec, pass: drain.finishedWithinBudget && drain.endToEndLifecyclesPerSec >= 14_000 },
-      natsMessagesPerTask: { target: '<= 4 messages per task (wire tap)', value: messages.wireTapPerTask, pass: messages.wireTapPerTask <= 4 },
-      serviceRss: { target: 'every service < 150 MB RSS', value: rss.scheduler?.rssMb, pass: maxRss < 150 },
-    };
-    const result = {
-      bench: 'dispatch',
-      machine: { cpus: cpus().length, loadAvgAtStart: loadAtStart, loadAvgAtEnd: loadavg().map((x) => round(x, 2)) },
-      config: { tasks: TASKS, idle: IDLE, rates: RATES, rateSeconds: RATE_SECONDS, profiled: PROFILE, cpus: cpus().length, nats: SHARED_NATS ? `shared ${NATS_URL}` : 'private nats-server', services: ['scheduler (child process)'], agents: 'agent events published by the bench; latency agent in the bench process, drain agent in its own process' },
-      baselines,
-      idle,
-      sustained,
-      messages,
-      drain,
-      rss,
-      ratios,
-      targets,
-      pass: Object.values(targets).every((t) => t.pass),
-      lifecycleErrors: { count: lifecycleErrors, first: firstLifecycleError },
-      ...(profile
-        ? {
-            profile: {
-              file: profile.file,
-              windowMs: profile.windowMs,
-              busyPct: profile.busyPct,
-              gcMs: profile.gcMs,
-              topSelf: profile.topSelfFunctions.slice(0, 12).map((r) => `${r.pct}% ${r.name}`),
-              byPackage: profile.selfByPackage.slice(0, 12).map((r) => `${r.pct}% ${r.name}`),
-              inclusiveProject: profile.inclusiveProjectFunctions.slice(0, 12).map((r) => `${r.pct}% ${r.name}`),
-              nativeByCaller: profile.nativeByCallerPackage.slice(0, 8).map((r) => `${r.pct}% ${r.name}`),
-            },
-          }
-        : {}),
-      elapsedSeconds: round((performance.now() - started) / 1000, 1),
-    };
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-  } catch (err) {
-    if (scheduler) process.stderr.write(`${scheduler.tail.join('\n')}\n`);
-    if (agent) process.stderr.write(`${agent.tail.join('\n')}\n`);
-    throw err;
-  } finally {
-    await stopChild(agent, 5000).catch(() => undefined);
-    await stopChild(scheduler, 20_000).catch(() => undefined);
-    if (jsm) {
-      for (const [stream, name] of [
-        [INBOX_STREAM, `agent-${latAgent}`],
-        [INBOX_STREAM, `agent-${drainAgent}`],
-        [EVENTS_STREAM, `${consumerName}-agents`],
-      ] as const) {
-        await jsm.consumers.delete(stream, name).catch(() => undefined);
-      }
-      for (const a of [latAgent, drainAgent]) await jsm.streams.purge(INBOX_STREAM, { filter: `baton.agent.${a}.inbox` }).catch(() => undefined);
-    }
-    for (const c of conns) await c.close().catch(() => undefined);
-    if (natsServer && natsServer.proc.exitCode === null) {
-      natsServer.proc.kill('SIGTERM');
-      await Promise.race([natsServer.exited, sleep(5000)]);
-      if (natsServer.proc.exitCode === null && natsServer.proc.signalCode === null) natsServer.proc.kill('SIGKILL');
-    }
-    await listener?.end().catch(() => undefined);
-    await pool?.end().catch(() => undefined);
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await admin.end();
-    log(`database ${dbName} dropped`);
-    if (PROFILE) rmSync(join(tmp, 'nats'), { recursive: true, force: true });
-    else rmSync(tmp, { recursive: true, force: true });
+  let baton: BatonDispatchResult | undefined;
+  if (want('baton')) {
+    baton = await attempt('baton', () => runBatonDispatch({
+      tasks: cfg.tasks,
+      idle: cfg.idle,
+      rates: cfg.rates,
+      rateSeconds: cfg.rateSeconds,
+      accounting: cfg.accounting,
+      profile: cfg.profile,
+      sharedNats: cfg.sharedNats ? { url: process.env.NATS_URL?.trim() || 'nats://127.0.0.1:4222', monitor: process.env.NATS_MONITOR_URL?.trim() || 'http://127.0.0.1:8222' } : undefined,
+      budget,
+      share: 1 / (1 + after),
+    }));
   }
+  const peers: Partial<Record<PeerName, PeerResult>> = {};
+  if (want('peers')) {
+    for (const [i, peer] of cfg.peers.entries()) {
+      const remainingPeers = cfg.peers.length - i;
+      const share = 0.5 / (0.5 * remainingPeers + (want('workflows') ? 1 : 0));
+      peers[peer] = await attempt(peer, () => runPeer(peer, { tasks: cfg.tasks, idle: cfg.idle }, Math.max(30_000, share * budget.leftMs())));
+    }
+  }
+  let workflows: WorkflowResult | undefined;
+  if (want('workflows')) {
+    workflows = await attempt('workflows', () =>
+      runWorkflowOverhead({
+        featureRuns: cfg.workflowRuns,
+        sequentialRuns: cfg.workflowRuns,
+        activeRuns: cfg.activeRuns,
+        probes: Math.min(cfg.idle, 200),
+        budget,
+        share: 1,
+      }),
+    );
+  }
+
+  const s1000 = baton?.sustained['1000'];
+  const gw = peers['graphile-worker'];
+  const targets = judgeTargets({
+    rateSecondsWanted: cfg.rateSeconds,
+    baton: baton && {
+      drainEndToEndPerSec: baton.drain.endToEndLifecyclesPerSec,
+      drainFinished: baton.drain.finishedWithinBudget,
+      idleP50Ms: baton.idle.submitToHandler.p50Ms,
+      idleP99Ms: baton.idle.submitToHandler.p99Ms,
+      sustained1000: s1000 && { seconds: cfg.rateSeconds, saturated: s1000.saturatedAfterMs !== null, missed: s1000.missedAfter10s, p99Ms: s1000.submitToHandler.p99Ms },
+      messagesPerLifecycle: baton.messages.wireTapPerTask,
+      cpuMsPerLifecycle: baton.drain.cpuMsPerTask.serverSide,
+      schedulerRssMb: baton.rss.scheduler?.rssMb,
+    },
+    graphileWorker: gw && { endToEndJobsPerSec: gw.drain.endToEndJobsPerSec, idleP50Ms: gw.idle.enqueueToHandlerStart.p50Ms, idleP99Ms: gw.idle.enqueueToHandlerStart.p99Ms },
+    workflows: workflows && {
+      activeRunsSmall: { runs: workflows.activeRuns.small.runs, p99Ms: workflows.activeRuns.small.submitToHandler.p99Ms, misses: workflows.activeRuns.small.misses },
+      activeRunsLarge: { runs: workflows.activeRuns.large.runs, requested: workflows.activeRuns.large.requested, p99Ms: workflows.activeRuns.large.submitToHandler.p99Ms, misses: workflows.activeRuns.large.misses },
+      featureDevelopmentP50Ms: workflows.featureDevelopment.startToEnd.p50Ms,
+      featureDevelopmentAllSucceeded: workflows.featureDevelopment.succeeded === workflows.featureDevelopment.runs && workflows.featureDevelopment.runs > 0,
+      threeStepsP50Ms: workflows.threeSteps.startToEnd.p50Ms,
+      threeStepsAllSucceeded: workflows.threeSteps.succeeded === workflows.threeSteps.runs && workflows.threeSteps.runs > 0,
+    },
+  });
+  const result = {
+    bench: 'dispatch',
+    machine: { cpus: cpus().length, loadAvgAtStart: loadAtStart, loadAvgAtEnd: loadavg().map((x) => round(x, 2)) },
+    config: { ...cfg, services: 'scheduler (and for workflows agent-registry, handoff-validator) as child processes; peers each in a child process on its own database' },
+    baton,
+    peers,
+    workflows,
+    errors,
+    targets,
+    met: Object.values(targets).every((t) => t.met),
+    elapsedSeconds: round(budget.elapsedMs() / 1000, 1),
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  if (Object.keys(errors).length > 0) process.exitCode = 1;
 }
 
 main().then(

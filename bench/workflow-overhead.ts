@@ -1,0 +1,308 @@
+/**
+ * The workflow part of bench:dispatch: what orchestration itself costs, with agents that answer
+ * at once. Baton runs as processes (agent-registry, handoff-validator, scheduler) on a private
+ * nats-server and a fresh database; the team is SDK agents (libs/agent-sdk) in this process;
+ * people act through the commands the `baton` CLI sends (approve-stage), over NATS.
+ *
+ * - Feature Development (examples/workflows/feature-development.yml as written): every stage's
+ *   agent answers at once with a handoff that passes its spec (so the handoff-validator runs),
+ *   agent approvers approve, and the human approval of production_deploy is given the moment it
+ *   is requested. Measured: StartRun sent → RunCompleted seen, per run.
+ * - A 3-step sequential workflow, the same way.
+ * - Active runs: runs of a one-stage workflow whose stage waits for an agent that is not on
+ *   line; submit → handler start of plain tasks (one at a time, to an SDK agent) with 100 such
+ *   runs active, then with `activeRuns` of them.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { BatonAgent, handoff, type AgentTask, type HandoffResult, type TaskOutputs } from '@baton/agent-sdk';
+import { ApproveStage, RegisterWorkflow, StartRun, SubmitTask, type RecordedEvent } from '@baton/contracts';
+import { sampleArtifacts, sampleContext, sampleOutputs } from '@baton/handoff-rules';
+import { BatonClient } from '@baton/messaging';
+import { ROOT, createBenchDatabase, log, round, sleep, startPrivateNats, startService, stats, stopChild, type Budget, type Child, type Stats } from './support';
+
+export interface WorkflowOptions {
+  readonly featureRuns: number;
+  readonly sequentialRuns: number;
+  readonly activeRuns: number;
+  /** Tasks measured one at a time at each number of active runs. */
+  readonly probes: number;
+  readonly budget: Budget;
+  readonly share: number;
+}
+
+const TEAM: readonly { agentId: string; role: string }[] = [
+  { agentId: 'MCT-CPO-001', role: 'cpo' },
+  { agentId: 'MCT-PM-001', role: 'product_manager' },
+  { agentId: 'MCT-UXD-001', role: 'ux_designer' },
+  { agentId: 'MCT-PD-001', role: 'product_designer' },
+  { agentId: 'MCT-ARCH-001', role: 'architect' },
+  { agentId: 'MCT-BE-001', role: 'backend_dev' },
+  { agentId: 'MCT-FE-001', role: 'frontend_dev' },
+  { agentId: 'MCT-DBA-001', role: 'dba' },
+  { agentId: 'MCT-SEC-001', role: 'security_engineer' },
+  { agentId: 'MCT-QA-001', role: 'qa_engineer' },
+  { agentId: 'MCT-OPS-001', role: 'devops_engineer' },
+];
+const SEQ_AGENT = 'bench-seq';
+const LAT_AGENT = 'bench-lat';
+const HOLD_AGENT = 'bench-hold-offline';
+
+/** Every Feature Development action answered at once, with what its handoff spec asks for. */
+async function answer(task: AgentTask): Promise<TaskOutputs | HandoffResult> {
+  switch (task.action) {
+    case 'approve_stage':
+      return { decision: 'approved', reason: 'bench: approved at once' };
+    case 'create_initiative':
+      return handoff({ artifacts: { 'initiative_brief.md': '# Initiative: scheduled report exports\n\nAdmins want reports on a schedule.\n' } });
+    case 'write_prd':
+      return handoff({ artifacts: { 'prd.md': sampleArtifacts['prd.md'] }, context: sampleContext, outputs: { prd_completeness: 100 } });
+    case 'create_designs':
+      return handoff({ artifacts: { 'designs/': sampleArtifacts['designs/'], 'design_specs.md': '# Design specs\n\nAll states designed.\n' }, outputs: { responsive_complete: true, all_states_designed: true } });
+    case 'create_tdd':
+      return handoff({
+        artifacts: { 'tdd.md': sampleArtifacts['tdd.md'], 'api_spec.yaml': sampleArtifacts['api_spec.yaml'], 'linear_tickets[]': sampleArtifacts['linear_tickets[]'] },
+        context: sampleContext,
+        outputs: { diagrams_render: true, dependencies_linked: true },
+      });
+    case 'implement_backend':
+    case 'implement_frontend':
+      return handoff({ artifacts: { pull_request: sampleArtifacts.pull_request, code_changes: sampleArtifacts.code_changes }, context: sampleContext, outputs: sampleOutputs });
+    case 'security_scan':
+      return { findings: [{ severity: 'low', title: 'Verbose 404 message' }], auth_review_passed: true };
+    case 'execute_test_plan':
+      return handoff({ artifacts: { 'test_results.md': sampleArtifacts['test_results.md'] }, outputs: { all_p0_tests_pass: true, coverage: 86 } });
+    case 'validate_staging':
+      return { smoke_tests_pass: true, no_regressions: true };
+    case 'deploy_production':
+      return handoff({ artifacts: { 'deployment_record.md': '# Deployment record\n\nv1.4.0 to production.\n' } });
+    default:
+      return { done: task.action };
+  }
+}
+
+const SEQUENTIAL_YAML = `workflow:
+  name: "Bench three sequential steps"
+  id: "WF-BENCH-SEQ"
+  version: "1.0.0"
+  trigger:
+    type: "manual"
+  stages:
+    - stage: "one"
+      agent: "${SEQ_AGENT}"
+      action: "step_one"
+      next: "two"
+    - stage: "two"
+      agent: "${SEQ_AGENT}"
+      action: "step_two"
+      next: "three"
+    - stage: "three"
+      agent: "${SEQ_AGENT}"
+      action: "step_three"
+`;
+const HOLD_YAML = `workflow:
+  name: "Bench run waiting on a stage"
+  id: "WF-BENCH-HOLD"
+  version: "1.0.0"
+  trigger:
+    type: "manual"
+  stages:
+    - stage: "wait"
+      agent: "${HOLD_AGENT}"
+      action: "wait_for_me"
+`;
+
+interface RunTiming {
+  readonly runId: string;
+  readonly state: string;
+  /** StartRun sent → RunCompleted (or RunFailed/RunCancelled) seen on the bus. */
+  readonly wallMs: number;
+  /** RunStarted → the run's last event, by the events' own `occurredAt`. */
+  readonly eventSpanMs: number | undefined;
+}
+
+export async function runWorkflowOverhead(opts: WorkflowOptions) {
+  const started = performance.now();
+  const deadline = performance.now() + Math.max(60_000, opts.share * opts.budget.leftMs());
+  const left = () => deadline - performance.now();
+  const tag = randomBytes(4).toString('hex');
+  const tmp = mkdtempSync(join(tmpdir(), 'baton-bench-workflows-'));
+  const db = await createBenchDatabase(`baton_bench_workflows_${tag}`);
+  const nats = await startPrivateNats(join(tmp, 'nats'));
+  const services: Child[] = [];
+  const agents: BatonAgent[] = [];
+  let nc: NatsConnection | undefined;
+  try {
+    log(`workflows: private nats-server ${nats.url}, database ${db.name}; agent-registry, handoff-validator, scheduler as processes`);
+    const HANDOFFS_DIR = join(ROOT, 'examples/handoffs');
+    const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
+    services.push(await startService('agent-registry', { ...common, HEARTBEAT_WINDOW_MS: '15000' }));
+    services.push(await startService('handoff-validator', { ...common, HANDOFFS_DIR }));
+    services.push(await startService('scheduler', { ...common, HANDOFFS_DIR, SCHEDULER_CONSUMER_NAME: `bench-wf-${tag}` }));
+    nc = await connect({ servers: nats.url, name: `bench-workflows-${tag}` });
+    const client = new BatonClient(nc, { timeoutMs: 30_000 });
+
+    // The run events, as they are published: what finished each run, and the human approvals to give.
+    const finished = new Map<string, (e: RecordedEvent) => void>();
+    const runEvents = new Map<string, RecordedEvent[]>();
+    const approvalsGiven: number[] = [];
+    let approvalErrors = 0;
+    nc.subscribe('baton.evt.run.>', {
+      callback: (_err, m) => {
+        const e = JSON.parse(m.string()) as RecordedEvent;
+        const d = e.data as { runId?: string; stageId?: string; kind?: string };
+        if (!d.runId) return;
+        const list = runEvents.get(d.runId);
+        if (list) list.push(e);
+        if (e.type === 'StageApprovalRequested' && d.kind === 'human' && list) {
+          const t = performance.now();
+          void client
+            .command(ApproveStage, { runId: d.runId, stageId: d.stageId!, reason: 'bench: approved at once' }, { commandId: randomUUID(), correlationId: d.runId, actor: { kind: 'human', id: 'bench-approver' } })
+            .then(() => approvalsGiven.push(performance.now() - t))
+            .catch(() => approvalErrors++);
+        }
+        if (e.type === 'RunCompleted' || e.type === 'RunFailed' || e.type === 'RunCancelled') finished.get(d.runId)?.(e);
+      },
+    });
+    await nc.flush();
+
+    for (const member of [...TEAM, { agentId: SEQ_AGENT, role: 'bench' }]) {
+      const agent = await BatonAgent.connect({ agentId: member.agentId, servers: nats.url, heartbeatIntervalMs: 2000 });
+      agents.push(agent);
+      await agent.register({ role: member.role, capabilities: [], maxConcurrency: 8 });
+      await agent.start(answer, { concurrency: 8 });
+    }
+    const feature = await client.command(RegisterWorkflow, { yaml: readFileSync(join(ROOT, 'examples/workflows/feature-development.yml'), 'utf8'), file: 'feature-development.yml' }, { commandId: randomUUID() });
+    const sequential = await client.command(RegisterWorkflow, { yaml: SEQUENTIAL_YAML, file: 'bench-sequential.yml' }, { commandId: randomUUID() });
+
+    const runOnce = async (workflowId: string, timeoutMs: number): Promise<RunTiming> => {
+      const runId = `bench-${randomBytes(6).toString('hex')}`;
+      runEvents.set(runId, []);
+      const end = new Promise<RecordedEvent>((res, rej) => {
+        const t = setTimeout(() => {
+          const seen = (runEvents.get(runId) ?? []).map((e) => `${e.type}${(e.data as { stageId?: string }).stageId ? `:${(e.data as { stageId?: string }).stageId}` : ''}`);
+          rej(new Error(`run ${runId} of ${workflowId} did not end in ${Math.round(timeoutMs)} ms; its events: ${seen.join(', ')}`));
+        }, timeoutMs);
+        finished.set(runId, (e) => {
+          clearTimeout(t);
+          res(e);
+        });
+      });
+      const t0 = performance.now();
+      await client.command(StartRun, { workflowId, params: {}, priority: 'P1', runId }, { commandId: randomUUID(), actor: { kind: 'human', id: 'bench-starter' } });
+      const last = await end;
+      const wallMs = performance.now() - t0;
+      finished.delete(runId);
+      const first = runEvents.get(runId)!.find((e) => e.type === 'RunStarted');
+      const span = first ? Date.parse(last.metadata.occurredAt) - Date.parse(first.metadata.occurredAt) : undefined;
+      runEvents.delete(runId);
+      return { runId, state: last.type, wallMs, eventSpanMs: span };
+    };
+    const series = async (what: string, workflowId: string, n: number, share: number) => {
+      const until = performance.now() + share * left();
+      // One run first, not counted: code paths warm, connections open.
+      // The first run also waits for the team to be on line in the scheduler: give it up to a minute.
+      const warm = await runOnce(workflowId, Math.max(10_000, Math.min(60_000, left() - 10_000)));
+      if (warm.state !== 'RunCompleted') throw new Error(`${what}: the warm-up run ended with ${warm.state}`);
+      const runs: RunTiming[] = [];
+      for (let i = 0; i < n && performance.now() < until; i++) runs.push(await runOnce(workflowId, Math.max(5000, until - performance.now())));
+      const ok = runs.filter((r) => r.state === 'RunCompleted');
+      const wall = stats(ok.map((r) => r.wallMs));
+      const span = stats(ok.flatMap((r) => (r.eventSpanMs === undefined ? [] : [r.eventSpanMs])));
+      log(`${what}: ${ok.length}/${runs.length} runs succeeded; start -> end p50 ${wall.p50Ms} ms, max ${wall.maxMs} ms (events' own clock p50 ${span.p50Ms} ms)`);
+      return { runs: runs.length, succeeded: ok.length, startToEnd: wall, eventSpan: span, states: [...new Set(runs.map((r) => r.state))] };
+    };
+    log(`workflows: Feature Development x${opts.featureRuns}, 3-step sequential x${opts.sequentialRuns}, then ${opts.activeRuns} active runs`);
+    const featureDevelopment = await series('Feature Development', feature.workflowId, opts.featureRuns, 0.3);
+    const threeSteps = await series('3-step sequential', sequential.workflowId, opts.sequentialRuns, 0.2);
+
+    // ------------------------------------------------------------ dispatch with many runs active
+    const hold = await client.command(RegisterWorkflow, { yaml: HOLD_YAML, file: 'bench-hold.yml' }, { commandId: randomUUID() });
+    const lat = await BatonAgent.connect({ agentId: LAT_AGENT, servers: nats.url, heartbeatIntervalMs: 2000 });
+    agents.push(lat);
+    const handlerAt = new Map<string, () => void>();
+    await lat.register({ role: 'bench', capabilities: [], maxConcurrency: 64 });
+    await lat.start(
+      async (task) => {
+        handlerAt.get(task.taskId)?.();
+        return { ok: true };
+      },
+      { concurrency: 64 },
+    );
+    /** Submit → handler start, one task at a time; a task that reaches no handler in 10 s is a miss (three misses end the probe). */
+    const probe = async (label: string, until: number): Promise<{ submitToHandler: Stats; misses: number }> => {
+      const xs: number[] = [];
+      let misses = 0;
+      for (let i = 0; i < 20 + opts.probes && performance.now() < until && misses < 3; i++) {
+        const taskId = `bench-probe-${label}-${i}-${tag}`;
+        const seen = new Promise<number | undefined>((res) => {
+          const t = setTimeout(() => res(undefined), 10_000);
+          handlerAt.set(taskId, () => {
+            clearTimeout(t);
+            res(performance.now());
+          });
+        });
+        const t0 = performance.now();
+        await client.command(SubmitTask, { taskId, action: 'probe', requirement: { agentId: LAT_AGENT, capabilities: [] }, priority: 'P1', inputs: {} }, { commandId: randomUUID() });
+        const at = await seen;
+        handlerAt.delete(taskId);
+        if (at === undefined) {
+          misses++;
+          log(`  probe ${taskId} reached no handler in 10 s`);
+        } else if (i >= 20) xs.push(at - t0);
+        await sleep(5);
+      }
+      return { submitToHandler: stats(xs), misses };
+    };
+    let active = 0;
+    const startHeld = async (upTo: number, until: number) => {
+      while (active < upTo && performance.now() < until) {
+        const batch: Promise<unknown>[] = [];
+        for (let i = 0; i < 200 && active + batch.length < upTo; i++) {
+          batch.push(client.command(StartRun, { workflowId: hold.workflowId, params: {}, priority: 'P2', runId: `bench-hold-${tag}-${active + batch.length}` }, { commandId: randomUUID(), actor: { kind: 'human', id: 'bench-starter' } }));
+        }
+        await Promise.all(batch);
+        active += batch.length;
+      }
+    };
+    const small = Math.min(100, opts.activeRuns);
+    await startHeld(small, deadline);
+    await sleep(1000);
+    const atSmall = await probe('small', performance.now() + 0.15 * left());
+    const t0 = performance.now();
+    await startHeld(opts.activeRuns, performance.now() + 0.6 * left());
+    const startSec = (performance.now() - t0) / 1000;
+    log(`active runs: ${active} started (${round((active - small) / startSec, 1)} runs/s); dispatch probes at ${small}: p50 ${atSmall.submitToHandler.p50Ms} p99 ${atSmall.submitToHandler.p99Ms} ms, ${atSmall.misses} missed`);
+    await sleep(2000);
+    const atLarge = await probe('large', performance.now() + Math.max(5000, left() - 15_000));
+    log(`active runs: dispatch probes at ${active}: p50 ${atLarge.submitToHandler.p50Ms} p99 ${atLarge.submitToHandler.p99Ms} ms, ${atLarge.misses} missed`);
+    return {
+      featureDevelopment,
+      threeSteps,
+      humanApprovals: { given: approvalsGiven.length, errors: approvalErrors, commandRoundTrip: stats(approvalsGiven) },
+      activeRuns: {
+        small: { runs: small, ...atSmall },
+        large: { runs: active, requested: opts.activeRuns, startRunsPerSec: round((active - small) / startSec, 1), ...atLarge },
+        waitingOn: `stage "wait" of each run, for agent ${HOLD_AGENT} (never on line)`,
+      },
+      elapsedSeconds: round((performance.now() - started) / 1000, 1),
+    };
+  } catch (err) {
+    for (const s of services) process.stderr.write(`${s.tail.join('\n')}\n`);
+    throw err;
+  } finally {
+    await Promise.allSettled(agents.map((a) => a.stop({ timeoutMs: 3000 })));
+    await nc?.close().catch(() => undefined);
+    for (const s of [...services].reverse()) await stopChild(s, 15_000).catch(() => undefined);
+    await nats.stop();
+    await db.drop();
+    rmSync(tmp, { recursive: true, force: true });
+    log(`workflows: database ${db.name} dropped`);
+  }
+}
+
+export type WorkflowResult = Awaited<ReturnType<typeof runWorkflowOverhead>>;

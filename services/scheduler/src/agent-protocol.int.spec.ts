@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { GetTask, SubmitTask, taskStreamId, type TaskView } from '@baton/contracts';
-import type { BatonClient } from '@baton/messaging';
 import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import type { SchedulerApp } from './adapters/scheduler.app';
-import type { FakeAgentRegistry } from './testing/agent-events';
 import { RawNatsAgent } from './testing/raw-nats-agent';
-import { connectTestClient, startTestScheduler } from './testing/test-scheduler';
+import { connectTestClient, startTestScheduler, type TestClient } from './testing/test-scheduler';
 
 const MESSAGING_DOC = path.resolve(__dirname, '../../../docs/messaging.md');
 
@@ -35,40 +32,42 @@ function documentedProgressSubject(agentId: string): string {
 describe('agent protocol: the documented progress subject, and accepting as an option (real NATS + Postgres)', () => {
   let tdb: TestDatabase;
   let scheduler: SchedulerApp;
-  let nc: NatsConnection;
-  let client: BatonClient;
-  let registry: FakeAgentRegistry;
+  // The test's own connection: `nc` for raw requests, `client` for typed ones, `registry` to publish agent events.
+  let test: TestClient;
   const agents: RawNatsAgent[] = [];
 
   beforeAll(async () => {
-    tdb = await createTestDatabase('scheduler_protocol');
+    [tdb, test] = await Promise.all([createTestDatabase('scheduler_protocol'), connectTestClient()]);
     scheduler = await startTestScheduler(tdb.url);
-    ({ nc, client, registry } = await connectTestClient());
     await waitFor(() => scheduler.lease.isHeld(), { what: 'the dispatcher lease' });
   });
 
   afterAll(async () => {
-    for (const a of agents) await a.close();
-    await nc?.close();
+    await Promise.all(agents.map((a) => a.close()));
+    await test?.nc.close();
     await scheduler?.close();
     await tdb?.drop();
   });
+
+  /** The task's read-model view once `ready` holds (the projection runs behind the append). */
+  const projected = (taskId: string, ready: (t: TaskView) => boolean, timeoutMs = 10_000) =>
+    waitFor(
+      async () => {
+        const t = await test.client.query(GetTask, { taskId });
+        return ready(t) ? t : undefined;
+      },
+      { what: `task ${taskId} in the read model`, timeoutMs },
+    );
 
   /** A task assigned to a fresh agent (by the dispatcher), and that agent speaking raw NATS. */
   async function assignedTask(): Promise<{ agent: RawNatsAgent; task: TaskView }> {
     const cap = uniqueId('cap');
     const agentId = uniqueId('agent');
-    await registry.register(agentId, { role: 'backend', capabilities: [cap], maxConcurrency: 1 });
+    await test.registry.register(agentId, { role: 'backend', capabilities: [cap], maxConcurrency: 1 });
     const agent = await RawNatsAgent.connect({ url: testNatsUrl(), agentId, role: 'backend', capabilities: [cap], retryForMs: 10_000 });
     agents.push(agent);
-    const { taskId } = await client.command(SubmitTask, { action: 'implement', priority: 'P1', requirement: { capabilities: [cap] }, inputs: {} }, { commandId: randomUUID() });
-    const task = await waitFor(
-      async () => {
-        const t = await client.query(GetTask, { taskId });
-        return t.status === 'assigned' && t.agentId === agentId ? t : undefined;
-      },
-      { what: `task ${taskId} assigned to ${agentId}`, timeoutMs: 20_000 },
-    );
+    const { taskId } = await test.client.command(SubmitTask, { action: 'implement', priority: 'P1', requirement: { capabilities: [cap] }, inputs: {} }, { commandId: randomUUID() });
+    const task = await projected(taskId, (t) => t.status === 'assigned' && t.agentId === agentId, 20_000);
     return { agent, task };
   }
 
@@ -78,11 +77,11 @@ describe('agent protocol: the documented progress subject, and accepting as an o
     const { agent, task } = await assignedTask();
     const subject = documentedProgressSubject(agent.agentId);
     const body = { commandId: randomUUID(), data: { taskId: task.taskId, agentId: agent.agentId, leaseEpoch: task.leaseEpoch, percent: 30, message: 'reading' } };
-    const msg = await nc.request(subject, JSON.stringify(body), { timeout: 5000 });
+    const msg = await test.nc.request(subject, JSON.stringify(body), { timeout: 5000 });
     expect(msg.json()).toMatchObject({ ok: true, data: { taskId: task.taskId, status: 'accepted' } });
     expect(await eventTypes(task.taskId)).toEqual(['TaskCreated', 'TaskAssigned', 'TaskAccepted', 'TaskProgressReported']);
-    await scheduler.projection.waitUntilCaughtUp();
-    expect(await client.query(GetTask, { taskId: task.taskId })).toMatchObject({ status: 'accepted', percent: 30 });
+    const view = await projected(task.taskId, (t) => t.percent === 30);
+    expect(view).toMatchObject({ status: 'accepted', percent: 30 });
   });
 
   it('submit-task with inputs nested 1,000 levels deep gets VALIDATION_FAILED and appends nothing', async () => {
@@ -90,7 +89,7 @@ describe('agent protocol: the documented progress subject, and accepting as an o
     for (let i = 0; i < 1000; i++) inputs = { a: inputs };
     const taskId = uniqueId('deep');
     const body = { commandId: randomUUID(), data: { taskId, action: 'implement', inputs } };
-    const msg = await nc.request(SubmitTask.subject, JSON.stringify(body), { timeout: 5000 });
+    const msg = await test.nc.request(SubmitTask.subject, JSON.stringify(body), { timeout: 5000 });
     expect(msg.json()).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED', details: { maxDepth: 32 } } });
     expect(await scheduler.store.readStream(taskStreamId(taskId))).toEqual([]);
   });
@@ -105,7 +104,6 @@ describe('agent protocol: the documented progress subject, and accepting as an o
 
     expect(await agent.accept(task)).toMatchObject({ status: 'completed' });
     expect(await eventTypes(task.taskId)).toHaveLength(4);
-    await scheduler.projection.waitUntilCaughtUp();
-    expect(await client.query(GetTask, { taskId: task.taskId })).toMatchObject({ status: 'completed', outputs: { pr: 42 } });
+    expect(await projected(task.taskId, (t) => t.status === 'completed')).toMatchObject({ status: 'completed', outputs: { pr: 42 } });
   });
 });

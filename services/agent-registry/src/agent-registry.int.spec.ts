@@ -158,6 +158,16 @@ describe('agent-registry (real NATS + Postgres, in-process Nest app)', () => {
     expect(await registry.store.readStream(agentStreamId(body.data.agentId))).toHaveLength(1);
   });
 
+  it('the same command id with a different body is IDEMPOTENCY_CONFLICT and appends nothing', async () => {
+    const body = { commandId: randomUUID(), schemaVersion: 1, data: newAgent() };
+    expect(await rawRegister(body)).toEqual({ ok: true, data: { agentId: body.data.agentId, revision: 0 } });
+    const before = await eventCount();
+    const reused = await rawRegister({ ...body, data: { ...body.data, role: 'frontend' } });
+    expect(reused).toMatchObject({ ok: false, error: { code: 'IDEMPOTENCY_CONFLICT' } });
+    expect(await eventCount()).toBe(before);
+    expect(await registry.store.readStream(agentStreamId(body.data.agentId))).toHaveLength(1);
+  });
+
   it('registering an existing agent id with another command id is a CONFLICT and appends nothing', async () => {
     const data = newAgent();
     await client.command(RegisterAgent, data, { commandId: randomUUID() });

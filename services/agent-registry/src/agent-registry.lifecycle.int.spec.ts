@@ -27,7 +27,7 @@ import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import { sql } from 'kysely';
 import { startAgentRegistry, type AgentRegistryApp, type StartAgentRegistryOptions } from './adapters/agent-registry.app';
-import type { Clock } from './app/ports';
+import type { Clock } from '@baton/aggregate';
 
 /** The wall clock, which a test can freeze and move forward (never back). */
 class TestClock implements Clock {

@@ -6,7 +6,7 @@ import { agentStreamId, EVENTS_STREAM, GetAgent, RegisterAgent, Subjects } from 
 import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import { startAgentRegistry, type AgentRegistryApp, type StartAgentRegistryOptions } from './adapters/agent-registry.app';
-import { readConfig } from './config';
+import { readAgentRegistryConfig } from './config';
 
 const WINDOW_MS = 1000;
 
@@ -21,7 +21,7 @@ describe('agent-registry restarted after a downtime longer than the heartbeat wi
 
   // The service's own configuration path, with a short window for the test.
   const options = (): StartAgentRegistryOptions => ({
-    ...readConfig({ DATABASE_URL: tdb.url, NATS_URL: testNatsUrl(), HTTP_PORT: '0', HEARTBEAT_WINDOW_MS: String(WINDOW_MS) }),
+    ...readAgentRegistryConfig({ DATABASE_URL: tdb.url, NATS_URL: testNatsUrl(), HTTP_PORT: '0', HEARTBEAT_WINDOW_MS: String(WINDOW_MS) }),
     httpHost: '127.0.0.1',
     logger: false,
     timerPollIntervalMs: 100,

@@ -1,47 +1,21 @@
+// Composition root of the agent-registry: reads env once, starts the registry (NATS commands and
+// queries, agents file, heartbeats and their timers, task-load consumer, projection, relay),
+// serves HTTP (health) on HTTP_PORT (default 3102), re-reads AGENTS_FILE on SIGHUP with no
+// restart (like the reload-agents command) and shuts down cleanly on SIGTERM/SIGINT.
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
+import { PinoNestLogger, runService } from '@baton/telemetry';
 import { startAgentRegistry } from './adapters/agent-registry.app';
-import { readConfig } from './config';
+import { readAgentRegistryConfig } from './config';
 
-/** Composition root: reads the environment once, starts the service, reloads AGENTS_FILE on SIGHUP, stops it on SIGTERM/SIGINT. */
-async function main(): Promise<void> {
-  const log = new Logger('agent-registry');
-  let config;
-  try {
-    config = readConfig(process.env);
-  } catch (err) {
-    process.stderr.write(`agent-registry: cannot start: ${(err as Error).message}\n`);
-    process.exit(1);
-  }
-  const registry = await startAgentRegistry(config);
-  log.log(`ready: HTTP ${registry.httpUrl} (/health/live, /health/ready), NATS ${config.natsUrl}`);
-
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log.log(`${signal}: shutting down`);
-    registry.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error(`shutdown failed: ${(err as Error).message}`);
-        process.exit(1);
-      },
-    );
-  };
-  // SIGHUP re-reads AGENTS_FILE with no restart (like the reload-agents command).
+runService('agent-registry', async (logger) => {
+  const config = readAgentRegistryConfig();
+  const registry = await startAgentRegistry({ ...config, logger: new PinoNestLogger(logger) });
   process.on('SIGHUP', () => {
-    if (stopping) return;
     registry.reloadAgents().then(
-      (r) => log.log(`SIGHUP: ${r.file}: registered ${r.registered.length}, updated ${r.updated.length}, removed ${r.removed.length}, unchanged ${r.unchanged.length}`),
-      (err: unknown) => log.error(`SIGHUP: reload failed: ${(err as Error).message}`),
+      (r) => logger.info({ signal: 'SIGHUP', file: r.file, registered: r.registered, updated: r.updated, removed: r.removed, unchanged: r.unchanged.length }, 'agents file reloaded'),
+      (err: unknown) => logger.error({ signal: 'SIGHUP', err }, 'agents file reload failed'),
     );
   });
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`agent-registry: start-up failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
+  logger.info({ http: registry.httpUrl, agentsFile: config.agentsFile ?? null, heartbeatWindowMs: config.heartbeatWindowMs }, 'agent-registry ready');
+  return registry;
 });

@@ -1,3 +1,4 @@
+import { CommandRunner, randomIds, systemClock, type Clock, type IdSource } from '@baton/aggregate';
 import { Logger } from '@nestjs/common';
 import { eventSubjectFor, EVENTS_STREAM, ValidationError, type ReloadAgentsReply } from '@baton/contracts';
 import {
@@ -13,23 +14,25 @@ import {
   type ServiceHostOptions,
 } from '@baton/messaging';
 import { postgresReadiness, projectionReadiness, type ProjectionRunner } from '@baton/read-models';
-import { AgentCommandHandler } from '../app/agent-command.handler';
-import { AGENTS_PROJECTION, AGENTS_PROJECTION_FILTER, agentProjection, resetAgents } from '../app/agent.projection';
 import { AgentsFileSync } from '../app/agents-file.sync';
 import { HeartbeatMonitor } from '../app/heartbeat.monitor';
-import type { Clock, IdSource } from '../app/ports';
-import { applyTaskEvent, LOAD_TASK_EVENT_TYPES } from '../app/task-events.projector';
+import type { AgentCommands } from '../app/ports';
 import { DEFAULT_HEARTBEAT_WINDOW_MS, type AgentRegistryConfig } from '../config';
+import { agentAggregate } from '../domain';
+import { AGENTS_PROJECTION, AGENTS_PROJECTION_FILTER, agentProjection, resetAgents } from '../read-model/agent.projection';
+import { AGENT_REGISTRY_SCHEMA, type AgentRegistryDatabase } from '../read-model/agents.table';
+import { agentRegistryMigrations } from '../read-model/migrations';
+import { applyTaskEvent, LOAD_TASK_EVENT_TYPES } from '../read-model/task-events.projector';
 import { AgentRegistryModule } from './agent-registry.module';
-import { AGENT_REGISTRY_SCHEMA, type AgentRegistryDatabase } from './agents.table';
-import { randomIds, systemClock } from './clock';
 import { subscribeHeartbeats } from './heartbeat.subscriber';
-import { agentRegistryMigrations } from './migrations';
 
 /** Durable JetStream consumer of the task events that drive load and performance. */
 export const TASK_EVENTS_DURABLE = 'agent-registry-task-load';
 
-export interface StartAgentRegistryOptions extends Omit<AgentRegistryConfig, 'heartbeatWindowMs'>, HostedServiceOptions {
+/** Agents whose state the command runner keeps in memory between commands. */
+const AGENT_STATE_CACHE_SIZE = 10_000;
+
+export interface StartAgentRegistryOptions extends Omit<AgentRegistryConfig, 'heartbeatWindowMs' | 'httpHost'>, HostedServiceOptions {
   /** An agent with no heartbeat for this long goes offline. Default {@link DEFAULT_HEARTBEAT_WINDOW_MS}. */
   readonly heartbeatWindowMs?: number;
   /** Default: the system clock. */
@@ -51,7 +54,7 @@ export interface AgentRegistryApp extends HostedService<AgentRegistryDatabase> {
   /** Publishes the agent events of the store to JetStream (`baton.evt.agent.*`). */
   readonly relay: EventRelay;
   /** Runs agent commands in-process (the NATS controller, the agents file sync and the timers use it). */
-  readonly commands: AgentCommandHandler;
+  readonly commands: AgentCommands;
   /** Heartbeats and durable heartbeat timers. */
   readonly heartbeats: HeartbeatMonitor;
   /** Consumer of `baton.evt.task.*` for load and performance. */
@@ -98,7 +101,8 @@ export async function startAgentRegistry(options: StartAgentRegistryOptions): Pr
     const nats = await host.connectNats(options.natsUrl);
     const relay = await host.startRelay({ name: 'relay-agent-registry', filter: AGENTS_PROJECTION_FILTER, now: () => clock.now().getTime() });
 
-    const commands = new AgentCommandHandler(store, clock, ids);
+    // Agents take a command on every state report and heartbeat timer: their states stay hot.
+    const commands: AgentCommands = new CommandRunner(store, agentAggregate, { clock, ids, cacheSize: AGENT_STATE_CACHE_SIZE });
     const fileSync = new AgentsFileSync(commands, db, clock);
     const reloadAgents = (): Promise<ReloadAgentsReply> => {
       if (options.agentsFile === undefined) {
@@ -139,7 +143,7 @@ export async function startAgentRegistry(options: StartAgentRegistryOptions): Pr
 
     const readinessChecks = [natsReadiness(nats.nc), postgresReadiness(db), projectionReadiness('agents', projection), relayReadiness(relay)];
     const { app, httpUrl } = await host.listen(
-      AgentRegistryModule.register({ store, db, readinessChecks, clock, ids, commands, reloadAgents }),
+      AgentRegistryModule.register({ store, db, readinessChecks, commands, reloadAgents }),
       { httpPort: options.httpPort, httpHost: options.httpHost },
     );
     return { app, store, db, projection, nats, relay, commands, heartbeats, taskEvents, reloadAgents, httpUrl, close: () => host.close() };

@@ -3,11 +3,10 @@ import type { ReloadAgentsReply } from '@baton/contracts';
 import type { EventStore } from '@baton/event-store';
 import { HealthModule, type ReadinessCheck } from '@baton/telemetry';
 import type { Kysely } from 'kysely';
-import type { AgentCommandHandler } from '../app/agent-command.handler';
-import type { Clock, IdSource } from '../app/ports';
+import type { AgentCommands } from '../app/ports';
 import { AgentRegistryNatsController } from './agent-registry.nats-controller';
-import type { AgentRegistryDatabase } from './agents.table';
-import { AGENT_COMMANDS, CLOCK, EVENT_STORE, ID_SOURCE, READ_DB, RELOAD_AGENTS } from './tokens';
+import type { AgentRegistryDatabase } from '../read-model/agents.table';
+import { AGENT_COMMANDS, EVENT_STORE, READ_DB, RELOAD_AGENTS } from './tokens';
 
 /** The adapters the composition root builds and hands to Nest (Nest does not own their lifecycle). */
 export interface AgentRegistryDeps {
@@ -15,9 +14,7 @@ export interface AgentRegistryDeps {
   readonly db: Kysely<AgentRegistryDatabase>;
   /** Dependencies that must answer before `/health/ready` says 200. */
   readonly readinessChecks: readonly ReadinessCheck[];
-  readonly clock: Clock;
-  readonly ids: IdSource;
-  readonly commands: AgentCommandHandler;
+  readonly commands: AgentCommands;
   readonly reloadAgents: () => Promise<ReloadAgentsReply>;
 }
 
@@ -32,8 +29,6 @@ export class AgentRegistryModule {
       providers: [
         { provide: EVENT_STORE, useValue: deps.store },
         { provide: READ_DB, useValue: deps.db },
-        { provide: CLOCK, useValue: deps.clock },
-        { provide: ID_SOURCE, useValue: deps.ids },
         { provide: AGENT_COMMANDS, useValue: deps.commands },
         { provide: RELOAD_AGENTS, useValue: deps.reloadAgents },
       ],

@@ -1,3 +1,4 @@
+import { commandContextOf } from '@baton/aggregate';
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import {
@@ -17,36 +18,24 @@ import {
 } from '@baton/contracts';
 import { BatonRpcContext, CommandHandler, QueryHandler } from '@baton/messaging';
 import type { Kysely } from 'kysely';
-import { AgentCommandHandler, type CommandContext } from '../app/agent-command.handler';
 import { getAgent, listAgents } from '../app/get-agent.query';
+import type { AgentCommands } from '../app/ports';
 import type { AgentCommand, CommandMetadata } from '../domain';
-import type { AgentRegistryDatabase } from './agents.table';
+import type { AgentRegistryDatabase } from '../read-model/agents.table';
 import { AGENT_COMMANDS, READ_DB, RELOAD_AGENTS } from './tokens';
-
-function contextOf(command: CommandEnvelope, ctx: BatonRpcContext): CommandContext {
-  const traceparent = ctx.getHeader('traceparent');
-  const tracestate = ctx.getHeader('tracestate');
-  return {
-    commandId: command.commandId,
-    ...(command.correlationId ? { correlationId: command.correlationId } : {}),
-    ...(command.causationId ? { causationId: command.causationId } : {}),
-    ...(command.actor ? { actor: command.actor } : {}),
-    trace: { ...(traceparent ? { traceparent } : {}), ...(tracestate ? { tracestate } : {}) },
-  };
-}
 
 /** `baton.cmd.agent-registry.*` and `baton.qry.agent-registry.*`; requests arrive validated by the transport. */
 @Controller()
 export class AgentRegistryNatsController {
   constructor(
-    @Inject(AGENT_COMMANDS) private readonly commands: AgentCommandHandler,
+    @Inject(AGENT_COMMANDS) private readonly commands: AgentCommands,
     @Inject(READ_DB) private readonly db: Kysely<AgentRegistryDatabase>,
     @Inject(RELOAD_AGENTS) private readonly reload: () => Promise<ReloadAgentsReply>,
   ) {}
 
   private async run(agentId: string, build: (m: CommandMetadata) => AgentCommand, command: CommandEnvelope, ctx: BatonRpcContext): Promise<AgentCommandReply> {
-    const r = await this.commands.execute(agentId, build, contextOf(command, ctx));
-    return { agentId: r.agentId, revision: r.revision };
+    const r = await this.commands.execute(agentId, build, commandContextOf(command, ctx, ctx.getSubject()));
+    return { agentId, revision: r.revision };
   }
 
   @CommandHandler(RegisterAgent)

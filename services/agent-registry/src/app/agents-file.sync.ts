@@ -1,18 +1,16 @@
-import { createHash } from 'node:crypto';
-import { errorCodeOf, type Actor, type RegisterAgentData, type ReloadAgentsReply } from '@baton/contracts';
+import type { Clock } from '@baton/aggregate';
+import { errorCodeOf, shortDigest, type Actor, type RegisterAgentData, type ReloadAgentsReply } from '@baton/contracts';
 import type { Kysely } from 'kysely';
-import type { AgentRegistryDatabase } from '../adapters/agents.table';
-import { listFileAgentIds, replaceFileAgentIds } from '../adapters/file-agents.queries';
-import type { AgentCommandHandler } from './agent-command.handler';
+import type { AgentRegistryDatabase } from '../read-model/agents.table';
+import { listFileAgentIds, replaceFileAgentIds } from '../read-model/file-agents.queries';
 import { loadAgentsFile, type AgentsFile } from './agents-file';
-import type { Clock } from './ports';
+import type { AgentCommands } from './ports';
 
 const ACTOR: Actor = { kind: 'system', id: 'agents-file' };
 
 /** A command id derived from what the command does and the stream revision it starts from, so a re-run repeats it exactly. */
 function commandIdFor(action: string, agentId: string, revision: number, payload: unknown): string {
-  const digest = createHash('sha256').update(JSON.stringify({ action, agentId, revision, payload })).digest('hex').slice(0, 32);
-  return `agents-file:${action}:${digest}`;
+  return `agents-file:${action}:${shortDigest(JSON.stringify({ action, agentId, revision, payload }), 32)}`;
 }
 
 /**
@@ -27,7 +25,7 @@ export class AgentsFileSync {
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly handler: AgentCommandHandler,
+    private readonly commands: AgentCommands,
     private readonly db: Kysely<AgentRegistryDatabase>,
     private readonly clock: Clock,
   ) {}
@@ -53,9 +51,9 @@ export class AgentsFileSync {
     }
     for (const agentId of await listFileAgentIds(this.db)) {
       if (listed.has(agentId)) continue;
-      const { state, revision } = await this.handler.load(agentId);
+      const { state, revision } = await this.commands.load(agentId);
       if (state.status !== 'registered') continue;
-      await this.handler.execute(agentId, (metadata) => ({ type: 'RemoveAgent', data: { agentId }, metadata }), {
+      await this.commands.execute(agentId, (metadata) => ({ type: 'RemoveAgent', data: { agentId }, metadata }), {
         commandId: commandIdFor('remove', agentId, revision, null),
         actor: ACTOR,
       });
@@ -67,10 +65,10 @@ export class AgentsFileSync {
 
   private async apply(entry: RegisterAgentData): Promise<'registered' | 'updated' | 'unchanged'> {
     const agentId = entry.agentId;
-    const { state, revision } = await this.handler.load(agentId);
+    const { state, revision } = await this.commands.load(agentId);
     if (state.status !== 'registered') {
       try {
-        await this.handler.execute(agentId, (metadata) => ({ type: 'RegisterAgent', data: entry, metadata }), {
+        await this.commands.execute(agentId, (metadata) => ({ type: 'RegisterAgent', data: entry, metadata }), {
           commandId: commandIdFor('register', agentId, revision, entry),
           actor: ACTOR,
         });
@@ -91,10 +89,10 @@ export class AgentsFileSync {
       peers: entry.peers,
       lead: entry.lead ?? null,
     };
-    const result = await this.handler.execute(agentId, (metadata) => ({ type: 'UpdateAgent', data: desired, metadata }), {
+    const result = await this.commands.execute(agentId, (metadata) => ({ type: 'UpdateAgent', data: desired, metadata }), {
       commandId: commandIdFor('update', agentId, revision, desired),
       actor: ACTOR,
     });
-    return result.appended > 0 ? 'updated' : 'unchanged';
+    return result.appended.length > 0 ? 'updated' : 'unchanged';
   }
 }

@@ -1,7 +1,7 @@
 import { NotFoundError, type AgentDetailView, type ListAgentsData } from '@baton/contracts';
 import type { Kysely } from 'kysely';
-import { selectAgentDetails, toAgentView } from '../adapters/agent.queries';
-import type { AgentRegistryDatabase } from '../adapters/agents.table';
+import { selectAgentDetails, toAgentView } from '../read-model/agent.queries';
+import type { AgentRegistryDatabase } from '../read-model/agents.table';
 
 /** GetAgent: the projected agent with its status, load, heartbeat and performance, or NOT_FOUND. */
 export async function getAgent(db: Kysely<AgentRegistryDatabase>, agentId: string): Promise<AgentDetailView> {

@@ -1,7 +1,8 @@
+import type { Clock } from '@baton/aggregate';
 import { AgentHeartbeat, decodeJson, errorCodeOf, ValidationError, type Actor } from '@baton/contracts';
 import type { MessagingLogger } from '@baton/messaging';
 import type { Kysely } from 'kysely';
-import type { AgentRegistryDatabase, HeartbeatTimerRow } from '../adapters/agents.table';
+import type { AgentRegistryDatabase, HeartbeatTimerRow } from '../read-model/agents.table';
 import {
   lockDueTimers,
   lockTimer,
@@ -10,9 +11,8 @@ import {
   setOffline,
   settleTimer,
   tryTimerLease,
-} from '../adapters/heartbeat-timers.queries';
-import type { AgentCommandHandler } from './agent-command.handler';
-import type { Clock } from './ports';
+} from '../read-model/heartbeat-timers.queries';
+import type { AgentCommands } from './ports';
 
 const ACTOR: Actor = { kind: 'service', id: 'agent-registry' };
 
@@ -51,7 +51,7 @@ export class HeartbeatMonitor {
 
   constructor(
     private readonly db: Kysely<AgentRegistryDatabase>,
-    private readonly handler: AgentCommandHandler,
+    private readonly handler: AgentCommands,
     private readonly clock: Clock,
     private readonly options: HeartbeatMonitorOptions,
   ) {}

@@ -1,9 +1,5 @@
-/** The time source of the service; the adapter reads the system clock, tests pass a fixed one. */
-export interface Clock {
-  now(): Date;
-}
+import type { CommandRunner } from '@baton/aggregate';
+import type { AgentCommand, AgentEvent, AgentState } from '../domain';
 
-/** Source of new ids (event ids); the adapter uses random UUIDs. */
-export interface IdSource {
-  newId(): string;
-}
+/** Runs the commands of the agent aggregate (the command kernel over `agentAggregate`). */
+export type AgentCommands = CommandRunner<AgentState, AgentCommand, AgentEvent>;

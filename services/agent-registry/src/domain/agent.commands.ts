@@ -1,11 +1,7 @@
+import type { CommandMetadata } from '@baton/aggregate';
 import type { AgentWorkState, RegisterAgentData, UpdateAgentData } from '@baton/contracts';
 
-/** Stamped by the adapter: the idempotency key and the time from the injected clock. */
-export interface CommandMetadata {
-  readonly commandId: string;
-  /** ISO-8601, from the injected clock. */
-  readonly now: string;
-}
+export type { CommandMetadata };
 
 export interface RegisterAgent {
   readonly type: 'RegisterAgent';

@@ -11,7 +11,7 @@ import type {
 import { AgentAlreadyRegisteredError, AgentNotFoundError, IllegalAgentTransitionError, InvalidAgentError } from './agent.errors';
 import type { AgentEvent, AgentRegisteredData } from './agent.events';
 import { AGENT_TRANSITIONS, isLegalTransition } from './agent.state-machine';
-import { initialAgentState, type AgentState, type RegisteredAgent } from './agent.state';
+import type { AgentState, RegisteredAgent } from './agent.state';
 
 function unique(values: readonly string[]): string[] {
   return [...new Set(values)];
@@ -183,9 +183,4 @@ export function evolve(state: AgentState, event: AgentEvent): AgentState {
       throw new BatonError('INTERNAL', `unhandled agent event ${String((unhandled as { type: unknown }).type)}`);
     }
   }
-}
-
-/** Folds a stream's events from the initial state. */
-export function fold(events: readonly AgentEvent[]): AgentState {
-  return events.reduce(evolve, initialAgentState);
 }

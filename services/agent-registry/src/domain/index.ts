@@ -5,3 +5,4 @@ export * from './agent.errors';
 export * from './agent.state-machine';
 export * from './agent.status';
 export * from './agent.decider';
+export * from './agent.aggregate';

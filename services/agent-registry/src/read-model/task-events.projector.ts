@@ -1,6 +1,6 @@
 import { BatonError, TaskEventSchemas, ValidationError, type RecordedEvent, type TaskEvent } from '@baton/contracts';
 import type { Queryable } from '@baton/messaging';
-import { countCompletion, countFailure, dropTask, holdTask } from '../adapters/agent-task-stats.queries';
+import { countCompletion, countFailure, dropTask, holdTask } from './agent-task-stats.queries';
 
 /** Task events that change an agent's load or performance; the consumer filters on their subjects. */
 export const LOAD_TASK_EVENT_TYPES = ['TaskAssigned', 'TaskReleased', 'TaskCompleted', 'TaskFailed', 'TaskCancelled'] as const satisfies readonly TaskEvent['type'][];

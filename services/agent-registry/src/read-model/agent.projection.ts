@@ -1,9 +1,9 @@
 import { BatonError, type RecordedEvent } from '@baton/contracts';
 import type { Transaction, Updateable } from 'kysely';
-import { deleteAgent, deleteAllAgents, patchAgent, upsertAgent } from '../adapters/agent.queries';
-import type { AgentRegistryDatabase, AgentsTable } from '../adapters/agents.table';
-import { armOnRegistration, disarmOnRemoval } from '../adapters/heartbeat-timers.queries';
-import { toAgentEvent, type AgentUpdatedData } from '../domain';
+import { deleteAgent, deleteAllAgents, patchAgent, upsertAgent } from './agent.queries';
+import type { AgentRegistryDatabase, AgentsTable } from './agents.table';
+import { armOnRegistration, disarmOnRemoval } from './heartbeat-timers.queries';
+import { readAgentEvent, type AgentUpdatedData } from '../domain';
 
 /** Name of the agents projection (its checkpoint row in `agent_registry.projection_checkpoints`). */
 export const AGENTS_PROJECTION = 'agents';
@@ -39,7 +39,7 @@ function profilePatch(changes: AgentUpdatedData['changes']): Updateable<AgentsTa
  */
 export function agentProjection(options: { readonly heartbeatWindowMs: number }) {
   return async function applyAgentEvent(trx: Transaction<AgentRegistryDatabase>, recorded: RecordedEvent): Promise<void> {
-    const event = toAgentEvent(recorded);
+    const event = readAgentEvent(recorded);
     const at = { revision: recorded.revision, occurredAt: occurredAt(recorded) };
     switch (event.type) {
       case 'AgentRegistered': {

@@ -45,6 +45,7 @@ describe('scheduler failover: a standby takes the dispatcher lease when the hold
     // A standby tries at least once per poll after the dead holder's lease ran out.
     expect(t.takeoverWithinMs).toBe(t.ttlMs + t.acquireEveryMs);
     expect(t.takeoverWithinMs).toBeLessThanOrEqual(TAKEOVER_PROMISE_MS);
+    process.stdout.write(`${JSON.stringify({ leaseTimings: t })}\n`);
   });
 
   it('SIGKILL the holder: the standby holds the lease with the next epoch, never before the dead lease expired', async () => {
@@ -77,7 +78,7 @@ describe('scheduler failover: a standby takes the dispatcher lease when the hold
     process.stdout.write(
       `${JSON.stringify({
         failover: {
-          ...leaseTimings({ ttlMs: defaults.leaseTtlMs }),
+          ttlMs: defaults.leaseTtlMs,
           killToStandbyHoldsMs: Math.round(tookMs),
           dbKillToAcquireMs: acquiredAt - dbKilledAt.getTime(),
           dbAcquireAfterDeadLeaseExpiredMs: acquiredAt - before.expires_at.getTime(),

@@ -100,6 +100,8 @@ export async function runBatonDispatch(opts: BatonDispatchOptions) {
   const BUDGET_MS = Math.max(30_000, opts.share * opts.budget.leftMs());
   /** Longest time the idle phase, each rate phase's wait and the message accounting may take. */
   const PHASE_CAP_MS = Math.max(5000, Math.min(60_000, 0.08 * BUDGET_MS));
+  // The drain is the headline figure: the phases before it stop early rather than eat its half.
+  const preDrainDeadline = started + 0.5 * BUDGET_MS;
   const tag = randomBytes(4).toString('hex');
   const db = await createBenchDatabase(`baton_bench_dispatch_${tag}`);
   const dbUrl = db.url;
@@ -260,7 +262,7 @@ export async function runBatonDispatch(opts: BatonDispatchOptions) {
     // ---------------------------------------------------------------- idle: one at a time
     const idleIds: string[] = [];
     const runIdle = async (n: number, phase: string, record: boolean, maxMs: number) => {
-      const until = performance.now() + maxMs;
+      const until = Math.min(performance.now() + maxMs, preDrainDeadline);
       for (let i = 0; i < n && performance.now() < until; i++) {
         const taskId = `b${tag}-${phase}-${i}`;
         const seen = handlerStarted(taskId, 10_000);
@@ -282,6 +284,10 @@ export async function runBatonDispatch(opts: BatonDispatchOptions) {
     const rateIds = new Map<number, string[]>();
     const rateMeta: Record<string, { offered: number; sentPerSec: number; sendLagP99Ms: number; sent: number; saturatedAfterMs: number | null; missedAfter10s: number }> = {};
     for (const rate of RATES) {
+      if (performance.now() + RATE_SECONDS * 1000 > preDrainDeadline) {
+        log(`sustained: ${rate}/s skipped (it would run into the drain's share of the budget)`);
+        continue;
+      }
       const total = Math.round(rate * RATE_SECONDS);
       const ids: string[] = [];
       const lag: number[] = [];
@@ -403,7 +409,7 @@ export async function runBatonDispatch(opts: BatonDispatchOptions) {
     const acctIds: string[] = [];
     {
       const inflight: Promise<unknown>[] = [];
-      const acctUntil = performance.now() + PHASE_CAP_MS;
+      const acctUntil = Math.max(performance.now() + 3000, Math.min(performance.now() + PHASE_CAP_MS, preDrainDeadline));
       for (let i = 0; i < acct && performance.now() < acctUntil; i++) {
         const taskId = `b${tag}-acct-${i}`;
         acctIds.push(taskId);

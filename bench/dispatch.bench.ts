@@ -5,8 +5,8 @@
  * agent SDK, service processes), so the bench keeps working while its insides change. Flags,
  * parts and every JSON field: bench/README.md.
  *
- *   npm run bench:dispatch                       (full sizes: 20,000 tasks, 30 s at 1,000/s, 10,000 active runs)
- *   npm run bench:dispatch -- --quick            (a few minutes: 2,000 tasks, 5 s rates, 1,000 active runs)
+ *   npm run bench:dispatch                       (full sizes: 20,000 tasks, 30 s at 1,000/s, 10,000 active runs; at most 20 min)
+ *   npm run bench:dispatch -- --quick            (at most 7 min: 2,000 tasks, 5 s rates, 1,000 active runs)
  *   npm run bench:dispatch -- --tasks 5000 --parts baton,peers
  *
  * Env: DATABASE_URL (admin URL, default postgres://baton:baton@127.0.0.1:5432/baton),
@@ -53,7 +53,7 @@ function parseCli() {
   const peers = (argv.peers ?? PEERS.join(',')).split(',').map((p) => p.trim());
   for (const p of peers) if (!(PEERS as readonly string[]).includes(p)) throw new Error(`BAD_ARGUMENT: --peers takes ${PEERS.join(', ')}; got ${p}`);
   const rates = (argv.rates ?? process.env.BENCH_RATES ?? '200,1000').split(',').map((r) => int('rates', r, 0));
-  const budgetMs = int('BENCH_BUDGET_MS', process.env.BENCH_BUDGET_MS, quick ? 300_000 : 900_000, 30_000);
+  const budgetMs = int('BENCH_BUDGET_MS', process.env.BENCH_BUDGET_MS, quick ? 420_000 : 1_200_000, 30_000);
   return {
     quick,
     parts: parts as Part[],
@@ -78,9 +78,12 @@ async function main(): Promise<void> {
   const loadAtStart = loadavg().map((x) => round(x, 2));
   log(`parts ${cfg.parts.join(', ')}; peers ${cfg.peers.join(', ')}; budget ${cfg.budgetMs / 1000} s${cfg.quick ? ' (quick sizes)' : ''}`);
   const want = (p: Part) => cfg.parts.includes(p);
-  // Shares of what is left when each part starts: Baton's dispatch first, then the peers, then the workflows.
+  // Shares of what is left when each part starts (weights: Baton 1, each peer 0.25, workflows 0.6),
+  // in that order; the workflows get the rest.
   const peerCount = want('peers') ? cfg.peers.length : 0;
-  const after = (want('workflows') ? 1 : 0) + peerCount * 0.5;
+  const WORKFLOW_WEIGHT = 0.6;
+  const PEER_WEIGHT = 0.25;
+  const after = (want('workflows') ? WORKFLOW_WEIGHT : 0) + peerCount * PEER_WEIGHT;
 
   // A part that fails is reported in `errors` and the others still run: one JSON line either way.
   const errors: Partial<Record<string, string>> = {};
@@ -111,7 +114,7 @@ async function main(): Promise<void> {
   if (want('peers')) {
     for (const [i, peer] of cfg.peers.entries()) {
       const remainingPeers = cfg.peers.length - i;
-      const share = 0.5 / (0.5 * remainingPeers + (want('workflows') ? 1 : 0));
+      const share = PEER_WEIGHT / (PEER_WEIGHT * remainingPeers + (want('workflows') ? WORKFLOW_WEIGHT : 0));
       peers[peer] = await attempt(peer, () => runPeer(peer, { tasks: cfg.tasks, idle: cfg.idle }, Math.max(30_000, share * budget.leftMs())));
     }
   }

@@ -1,13 +1,15 @@
 /**
  * The workflow part of bench:dispatch: what orchestration itself costs, with agents that answer
  * at once. Baton runs as processes (agent-registry, handoff-validator, scheduler) on a private
- * nats-server and a fresh database; the team is SDK agents (libs/agent-sdk) in this process;
- * people act through the commands the `baton` CLI sends (approve-stage), over NATS.
+ * nats-server and a fresh database; agents are a tools/sim-agents process and SDK agents
+ * (libs/agent-sdk) in this process; people act through the commands the `baton` CLI sends (approve-stage), over NATS.
  *
- * - Feature Development (examples/workflows/feature-development.yml as written): every stage's
- *   agent answers at once with a handoff that passes its spec (so the handoff-validator runs),
- *   agent approvers approve, and the human approval of production_deploy is given the moment it
- *   is requested. Measured: StartRun sent → RunCompleted seen, per run.
+ * - Feature Development (examples/workflows/feature-development.yml as written), worked by the
+ *   simulated team `npm start` uses (tools/sim-agents with examples/agents.yaml) told to answer
+ *   at once (`--duration-ms 0 --steps 1 --failure-rate 0`): handoffs that pass their specs (so
+ *   the handoff-validator runs), agent approvers approving; the human approval of
+ *   production_deploy is given the moment it is requested. Measured: StartRun sent →
+ *   RunCompleted seen, per run.
  * - A 3-step sequential workflow, the same way.
  * - Active runs: runs of a one-stage workflow whose stage waits for an agent that is not on
  *   line; submit → handler start of plain tasks (one at a time, to an SDK agent) with 100 such
@@ -19,11 +21,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { BatonAgent, handoff, type AgentTask, type HandoffResult, type TaskOutputs } from '@baton/agent-sdk';
+import { BatonAgent } from '@baton/agent-sdk';
 import { ApproveStage, RegisterWorkflow, StartRun, SubmitTask, type RecordedEvent } from '@baton/contracts';
-import { sampleArtifacts, sampleContext, sampleOutputs } from '@baton/handoff-rules';
 import { BatonClient } from '@baton/messaging';
-import { ROOT, createBenchDatabase, log, round, sleep, startPrivateNats, startService, stats, stopChild, type Budget, type Child, type Stats } from './support';
+import { ROOT, createBenchDatabase, log, round, sleep, startChild, startPrivateNats, startService, stats, stopChild, waitUntil, type Budget, type Child, type Stats } from './support';
 
 export interface WorkflowOptions {
   readonly featureRuns: number;
@@ -35,55 +36,9 @@ export interface WorkflowOptions {
   readonly share: number;
 }
 
-const TEAM: readonly { agentId: string; role: string }[] = [
-  { agentId: 'MCT-CPO-001', role: 'cpo' },
-  { agentId: 'MCT-PM-001', role: 'product_manager' },
-  { agentId: 'MCT-UXD-001', role: 'ux_designer' },
-  { agentId: 'MCT-PD-001', role: 'product_designer' },
-  { agentId: 'MCT-ARCH-001', role: 'architect' },
-  { agentId: 'MCT-BE-001', role: 'backend_dev' },
-  { agentId: 'MCT-FE-001', role: 'frontend_dev' },
-  { agentId: 'MCT-DBA-001', role: 'dba' },
-  { agentId: 'MCT-SEC-001', role: 'security_engineer' },
-  { agentId: 'MCT-QA-001', role: 'qa_engineer' },
-  { agentId: 'MCT-OPS-001', role: 'devops_engineer' },
-];
 const SEQ_AGENT = 'bench-seq';
 const LAT_AGENT = 'bench-lat';
 const HOLD_AGENT = 'bench-hold-offline';
-
-/** Every Feature Development action answered at once, with what its handoff spec asks for. */
-async function answer(task: AgentTask): Promise<TaskOutputs | HandoffResult> {
-  switch (task.action) {
-    case 'approve_stage':
-      return { decision: 'approved', reason: 'bench: approved at once' };
-    case 'create_initiative':
-      return handoff({ artifacts: { 'initiative_brief.md': '# Initiative: scheduled report exports\n\nAdmins want reports on a schedule.\n' } });
-    case 'write_prd':
-      return handoff({ artifacts: { 'prd.md': sampleArtifacts['prd.md'] }, context: sampleContext, outputs: { prd_completeness: 100 } });
-    case 'create_designs':
-      return handoff({ artifacts: { 'designs/': sampleArtifacts['designs/'], 'design_specs.md': '# Design specs\n\nAll states designed.\n' }, outputs: { responsive_complete: true, all_states_designed: true } });
-    case 'create_tdd':
-      return handoff({
-        artifacts: { 'tdd.md': sampleArtifacts['tdd.md'], 'api_spec.yaml': sampleArtifacts['api_spec.yaml'], 'linear_tickets[]': sampleArtifacts['linear_tickets[]'] },
-        context: sampleContext,
-        outputs: { diagrams_render: true, dependencies_linked: true },
-      });
-    case 'implement_backend':
-    case 'implement_frontend':
-      return handoff({ artifacts: { pull_request: sampleArtifacts.pull_request, code_changes: sampleArtifacts.code_changes }, context: sampleContext, outputs: sampleOutputs });
-    case 'security_scan':
-      return { findings: [{ severity: 'low', title: 'Verbose 404 message' }], auth_review_passed: true };
-    case 'execute_test_plan':
-      return handoff({ artifacts: { 'test_results.md': sampleArtifacts['test_results.md'] }, outputs: { all_p0_tests_pass: true, coverage: 86 } });
-    case 'validate_staging':
-      return { smoke_tests_pass: true, no_regressions: true };
-    case 'deploy_production':
-      return handoff({ artifacts: { 'deployment_record.md': '# Deployment record\n\nv1.4.0 to production.\n' } });
-    default:
-      return { done: task.action };
-  }
-}
 
 const SEQUENTIAL_YAML = `workflow:
   name: "Bench three sequential steps"
@@ -140,7 +95,8 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
     log(`workflows: private nats-server ${nats.url}, database ${db.name}; agent-registry, handoff-validator, scheduler as processes`);
     const HANDOFFS_DIR = join(ROOT, 'examples/handoffs');
     const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
-    services.push(await startService('agent-registry', { ...common, HEARTBEAT_WINDOW_MS: '15000' }));
+    const AGENTS_FILE = join(ROOT, 'examples/agents.yaml');
+    services.push(await startService('agent-registry', { ...common, AGENTS_FILE, HEARTBEAT_WINDOW_MS: '15000' }));
     services.push(await startService('handoff-validator', { ...common, HANDOFFS_DIR }));
     services.push(await startService('scheduler', { ...common, HANDOFFS_DIR, SCHEDULER_CONSUMER_NAME: `bench-wf-${tag}` }));
     nc = await connect({ servers: nats.url, name: `bench-workflows-${tag}` });
@@ -170,12 +126,18 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
     });
     await nc.flush();
 
-    for (const member of [...TEAM, { agentId: SEQ_AGENT, role: 'bench' }]) {
-      const agent = await BatonAgent.connect({ agentId: member.agentId, servers: nats.url, heartbeatIntervalMs: 2000 });
-      agents.push(agent);
-      await agent.register({ role: member.role, capabilities: [], maxConcurrency: 8 });
-      await agent.start(answer, { concurrency: 8 });
-    }
+    const team = startChild('sim-agents', ['-r', '@swc-node/register', 'tools/sim-agents/src/main.ts', '--agents', AGENTS_FILE, '--duration-ms', '0', '--steps', '1', '--failure-rate', '0', '--json'], {
+      NATS_URL: nats.url,
+    });
+    services.push(team);
+    await waitUntil('sim-agents ready', 90_000, async () => {
+      if (team.proc.exitCode !== null) throw new Error(`sim-agents exited with ${team.proc.exitCode}:\n${team.tail.join('\n')}`);
+      return team.lines.some((l) => l.includes('"sim.ready"'));
+    }, 100);
+    const seq = await BatonAgent.connect({ agentId: SEQ_AGENT, servers: nats.url, heartbeatIntervalMs: 2000 });
+    agents.push(seq);
+    await seq.register({ role: 'bench', capabilities: [], maxConcurrency: 8 });
+    await seq.start(async (task) => ({ done: task.action }), { concurrency: 8 });
     const feature = await client.command(RegisterWorkflow, { yaml: readFileSync(join(ROOT, 'examples/workflows/feature-development.yml'), 'utf8'), file: 'feature-development.yml' }, { commandId: randomUUID() });
     const sequential = await client.command(RegisterWorkflow, { yaml: SEQUENTIAL_YAML, file: 'bench-sequential.yml' }, { commandId: randomUUID() });
 

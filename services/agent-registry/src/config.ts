@@ -1,5 +1,5 @@
 import { eventStoreSelectionFromEnv, type EventStoreSelection } from '@baton/event-store';
-import { envInt, envString, envUrl, rawEnv, type EnvSource } from '@baton/telemetry';
+import { envHttpHost, envInt, envString, envUrl, rawEnv, type EnvSource } from '@baton/telemetry';
 
 /** Everything the agent-registry reads from its environment, read once at start-up. */
 export interface AgentRegistryConfig {
@@ -9,7 +9,7 @@ export interface AgentRegistryConfig {
   readonly natsUrl: string;
   /** `HTTP_PORT` (default 3102) of `/health/live` and `/health/ready`; 0 picks a free port. */
   readonly httpPort: number;
-  /** `HTTP_HOST`, default all interfaces. */
+  /** `HTTP_HOST`, default loopback (containers set 0.0.0.0). */
   readonly httpHost: string;
   /** `HEARTBEAT_WINDOW_MS` (default 30000): an agent with no heartbeat for this long is marked offline. */
   readonly heartbeatWindowMs: number;
@@ -36,7 +36,7 @@ export function readAgentRegistryConfig(source: EnvSource = process.env): AgentR
     databaseUrl: envUrl('DATABASE_URL', undefined, { ...opts, protocols: ['postgres', 'postgresql'] }),
     natsUrl: envString('NATS_URL', undefined, opts),
     httpPort: envInt('HTTP_PORT', DEFAULT_HTTP_PORT, { ...opts, min: 0, max: 65535 }),
-    httpHost: envString('HTTP_HOST', '0.0.0.0', opts),
+    httpHost: envHttpHost(source),
     heartbeatWindowMs: envInt('HEARTBEAT_WINDOW_MS', DEFAULT_HEARTBEAT_WINDOW_MS, { ...opts, min: 100, max: 24 * 3600 * 1000 }),
     ...(agentsFile === undefined ? {} : { agentsFile }),
     eventStore: eventStoreSelectionFromEnv(source),

@@ -8,7 +8,7 @@ describe('readAgentRegistryConfig', () => {
       databaseUrl: good.DATABASE_URL,
       natsUrl: good.NATS_URL,
       httpPort: DEFAULT_HTTP_PORT,
-      httpHost: '0.0.0.0',
+      httpHost: '127.0.0.1',
       heartbeatWindowMs: DEFAULT_HEARTBEAT_WINDOW_MS,
       eventStore: { kind: 'postgres' },
     });

@@ -2,11 +2,12 @@
 # One image for every Baton service; SERVICE picks which one runs:
 #   docker build -t baton:local .
 #   docker run -e SERVICE=scheduler baton:local
-# Services run from TypeScript through @swc-node/register (as `npm start` does locally),
-# so the image keeps dev dependencies: swc is the runtime compiler.
+#   docker run baton:local node scripts/migrate.mjs      (the one-shot migration)
+# The build stage compiles the TypeScript (`npm run build`, SWC, to each workspace's dist/);
+# the runtime stage holds production dependencies only and the compiled output.
 ARG NODE_IMAGE=node:24.21.0-slim
 
-# Only the manifests, so the install is cached until a package.json or the lock file changes.
+# Only the manifests, so the installs are cached until a package.json or the lock file changes.
 FROM ${NODE_IMAGE} AS manifests
 WORKDIR /src
 COPY . .
@@ -14,25 +15,40 @@ RUN mkdir -p /out \
  && find . -name package.json -not -path '*/node_modules/*' -exec cp --parents {} /out/ \; \
  && cp package-lock.json .npmrc /out/
 
-FROM ${NODE_IMAGE} AS deps
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 ENV npm_config_update_notifier=false
 COPY --from=manifests /out/ ./
-RUN --mount=type=cache,target=/root/.npm \
-    npm install --no-audit --no-fund \
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+COPY . .
+# Every workspace's dist/ and package.json, and nothing else, gathered for the runtime stage.
+RUN npm run build \
+ && mkdir -p /out \
+ && for ws in libs/* services/* tools/*; do \
+      if [ -d "$ws/dist" ]; then cp --parents -r "$ws/package.json" "$ws/dist" /out/; fi; \
+    done \
+ && cp --parents tools/cli/bin/baton.js /out/
+
+FROM ${NODE_IMAGE} AS prod-deps
+WORKDIR /app
+ENV npm_config_update_notifier=false
+COPY --from=manifests /out/ ./
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund \
  && rm -rf node_modules/.cache
 
 FROM ${NODE_IMAGE} AS runtime
 ARG SERVICE=gateway
+# HTTP_HOST: services bind 127.0.0.1 unless told otherwise; in a container that would be unreachable.
 ENV NODE_ENV=production \
     SERVICE=${SERVICE} \
+    HTTP_HOST=0.0.0.0 \
     NO_UPDATE_NOTIFIER=1
 WORKDIR /app
 # Owned by root and read-only for the service user: the container runs with a read-only root filesystem.
-COPY --from=deps /app/node_modules ./node_modules
-COPY package.json tsconfig.base.json tsconfig.json .swcrc ./
-COPY libs ./libs
-COPY services ./services
+COPY package.json ./
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /out/ ./
+COPY scripts/migrate.mjs ./scripts/
 # The example handoff specs and workflows: HANDOFFS_DIR / WORKFLOWS_DIR may point here.
 COPY examples ./examples
 # The `node` user of the official image (uid/gid 1000), numeric so Kubernetes runAsNonRoot can verify it.
@@ -40,4 +56,4 @@ USER 1000:1000
 EXPOSE 3000
 STOPSIGNAL SIGTERM
 # exec: node becomes PID 1 and receives SIGTERM directly (the services handle it).
-CMD ["sh", "-c", "test -f \"services/${SERVICE}/src/main.ts\" || { echo \"unknown SERVICE '${SERVICE}'\" >&2; exit 64; }; exec node -r @swc-node/register \"services/${SERVICE}/src/main.ts\""]
+CMD ["sh", "-c", "test -f \"services/${SERVICE}/dist/main.js\" || { echo \"unknown SERVICE '${SERVICE}'\" >&2; exit 64; }; exec node --enable-source-maps \"services/${SERVICE}/dist/main.js\""]

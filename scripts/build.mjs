@@ -89,9 +89,19 @@ async function replace(file, text) {
   await rename(tmp, file);
 }
 
+/** Node finds a library through its package.json `main`; one still naming src/*.ts would load TypeScript at run time and fail. */
+async function checkLibraryEntry(workspace) {
+  if (path.basename(path.dirname(workspace)) !== 'libs') return undefined;
+  const pkg = JSON.parse(await readFile(path.join(workspace, 'package.json'), 'utf8'));
+  return pkg.main === 'dist/index.js' ? undefined : `${path.relative(root, workspace)}/package.json: "main" is "${pkg.main}"; set it to "dist/index.js" (keep "types": "src/index.ts")`;
+}
+
 const started = Date.now();
 let files = 0;
+const problems = [];
 for (const workspace of await workspaces(process.argv.slice(2))) {
+  const problem = await checkLibraryEntry(workspace);
+  if (problem) problems.push(problem);
   if (!(await exists(path.join(workspace, 'src')))) {
     console.error(`build: ${path.relative(root, workspace)} has no src/`);
     process.exit(1);
@@ -100,5 +110,9 @@ for (const workspace of await workspaces(process.argv.slice(2))) {
   await Promise.all(list.map((f) => compile(workspace, f)));
   await removeStale(workspace, new Set(list.map((f) => outputOf(workspace, f))));
   files += list.length;
+}
+if (problems.length > 0) {
+  for (const p of problems) console.error(`build: ${p}`);
+  process.exit(1);
 }
 console.log(`build: ${files} files compiled to dist/ in ${Date.now() - started} ms`);

@@ -5,7 +5,11 @@
 #   2. `helm lint` (which validates values against values.schema.json) with the default values
 #      and with ci/ha-values.yaml (replicas > 1, HPA, digests, existing Secret);
 #   3. `helm template` for both, and deploy/checks/helm-manifests.check.mjs asserts the kinds
-#      rendered and that every Deployment has probes, resources and a locked-down securityContext;
+#      rendered and that every Deployment has probes, resources and a locked-down securityContext,
+#      reads NATS_URL, EVENTSTORE_URL and DATABASE_URL from Secrets (no connection string in a
+#      ConfigMap), listens on 0.0.0.0 and gets BATON_STREAM_REPLICAS from streamReplicas;
+#      deploy/checks/entrypoints.check.mjs proves each Deployment's command exists in the build
+#      (and, for the default values, runs it far enough to read its configuration);
 #   4. negative cases: values the schema must reject, and a manifest the checker must reject.
 # Exits non-zero, saying what failed, on any failure.
 #
@@ -19,6 +23,7 @@ HELM_VERSION="${BATON_HELM_VERSION:-v3.22.0}"
 KUBE_VERSION="${BATON_KUBE_VERSION:-1.31.0}"
 NODE="$ROOT/node_modules/.bin/node"; [ -x "$NODE" ] || NODE=node
 CHECK="$ROOT/deploy/checks/helm-manifests.check.mjs"
+ENTRYPOINTS="$ROOT/deploy/checks/entrypoints.check.mjs"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
@@ -48,8 +53,8 @@ log "using $HELM ($("$HELM" version --short 2>/dev/null || echo unknown version)
 HA_VALUES="$CHART/ci/ha-values.yaml"
 DEFAULT_KINDS="ConfigMap,Secret,ServiceAccount,Deployment,Service,NetworkPolicy"
 
-run_case() { # $1 = label, $2 = expected kinds, $3 = absent kinds, $4 = template-only flags, rest = helm args
-  local label="$1" kinds="$2" absent="$3" template_only="$4"; shift 4
+run_case() { # $1 = label, $2 = expected kinds, $3 = absent kinds, $4 = template-only flags, $5 = BATON_STREAM_REPLICAS expected, rest = helm args
+  local label="$1" kinds="$2" absent="$3" template_only="$4" replicas="$5"; shift 5
   log "helm lint ($label)"
   if ! "$HELM" lint "$CHART" --strict --kube-version "$KUBE_VERSION" "$@" >"$WORK/lint.out" 2>&1; then
     cat "$WORK/lint.out" >&2; fail "helm lint ($label)"; return
@@ -60,14 +65,23 @@ run_case() { # $1 = label, $2 = expected kinds, $3 = absent kinds, $4 = template
   if ! "$HELM" template baton "$CHART" --namespace baton --kube-version "$KUBE_VERSION" $template_only "$@" >"$WORK/$label.yaml" 2>"$WORK/template.err"; then
     cat "$WORK/template.err" >&2; fail "helm template ($label)"; return
   fi
-  "$NODE" "$CHECK" "$WORK/$label.yaml" --kinds="$kinds" --absent="$absent" || fail "rendered manifests ($label)"
+  "$NODE" "$CHECK" "$WORK/$label.yaml" --kinds="$kinds" --absent="$absent" --stream-replicas="$replicas" || fail "rendered manifests ($label)"
+  "$NODE" "$ENTRYPOINTS" --dockerfile="$ROOT/Dockerfile" --manifests="$WORK/$label.yaml" || fail "container commands ($label)"
 }
 
 # ServiceMonitors render only when the cluster serves monitoring.coreos.com/v1 (Prometheus Operator).
-run_case default "$DEFAULT_KINDS" "PodDisruptionBudget,HorizontalPodAutoscaler,ServiceMonitor" ""
+run_case default "$DEFAULT_KINDS" "PodDisruptionBudget,HorizontalPodAutoscaler,ServiceMonitor" "" 3
 run_case ha "Deployment,Service,NetworkPolicy,PodDisruptionBudget,HorizontalPodAutoscaler,ServiceMonitor" "Secret" \
-  "--api-versions monitoring.coreos.com/v1" -f "$HA_VALUES"
-run_case no-network-policy "ConfigMap,Secret,Deployment,Service" "NetworkPolicy" "" --set networkPolicy.enabled=false
+  "--api-versions monitoring.coreos.com/v1" 3 -f "$HA_VALUES"
+run_case no-network-policy "ConfigMap,Secret,Deployment,Service" "NetworkPolicy" "" 3 --set networkPolicy.enabled=false
+run_case single-nats "ConfigMap,Secret,Deployment" "" "" 1 --set infrastructure.nats.streamReplicas=1
+
+# ---------- the image command of every Deployment runs from the build ----------
+log "container commands against the local build (npm run build, then each service's command)"
+"$NODE" "$ROOT/scripts/build.mjs" >&2
+if [ -f "$WORK/default.yaml" ]; then
+  "$NODE" "$ENTRYPOINTS" --dockerfile="$ROOT/Dockerfile" --manifests="$WORK/default.yaml" --run >&2 || fail "container commands do not run from the build"
+fi
 
 # ---------- negative cases: these must fail ----------
 expect_reject() { # $1 = what, rest = helm args
@@ -85,11 +99,25 @@ expect_reject "JetStream sync_interval other than always" --set infrastructure.n
 expect_reject "an HPA with maxReplicas < minReplicas" --set services.gateway.autoscaling.enabled=true \
   --set services.gateway.autoscaling.minReplicas=3 --set services.gateway.autoscaling.maxReplicas=2
 expect_reject "no database URL and no existing Secret" --set database.url=
+expect_reject "streamReplicas 0" --set infrastructure.nats.streamReplicas=0
+expect_reject "streamReplicas above JetStream's 5" --set infrastructure.nats.streamReplicas=6
+expect_reject "kurrentdb without an event store URL or Secret" --set config.eventStoreUrl=
 
 if [ -f "$WORK/default.yaml" ]; then
   sed 's/readOnlyRootFilesystem: true/readOnlyRootFilesystem: false/' "$WORK/default.yaml" >"$WORK/broken.yaml"
   if "$NODE" "$CHECK" "$WORK/broken.yaml" >/dev/null 2>&1; then fail "manifest checker accepted a writable root filesystem"
   else log "manifest checker rejects a writable root filesystem, as expected"; fi
+  # A connection string in a ConfigMap (as EVENTSTORE_URL and NATS_URL were before).
+  sed 's/^  BATON_EVENT_STORE: /  EVENTSTORE_URL: "kurrentdb:\/\/admin:changeit@kurrentdb:2113"\n  BATON_EVENT_STORE: /' "$WORK/default.yaml" >"$WORK/leak.yaml"
+  "$NODE" "$CHECK" "$WORK/leak.yaml" >"$WORK/leak.out" 2>&1 || true
+  if grep -q 'EVENTSTORE_URL, a connection string that can carry credentials' "$WORK/leak.out"; then
+    log "manifest checker rejects a connection string in a ConfigMap, as expected"
+  else fail "manifest checker accepted EVENTSTORE_URL in a ConfigMap"; fi
+  # A Deployment whose SERVICE has no compiled entry point.
+  sed '0,/value: "scheduler"/s//value: "no-such-service"/' "$WORK/default.yaml" >"$WORK/bad-service.yaml"
+  if "$NODE" "$ENTRYPOINTS" --dockerfile="$ROOT/Dockerfile" --manifests="$WORK/bad-service.yaml" >"$WORK/ep.out" 2>&1; then
+    fail "entry-point check accepted SERVICE=no-such-service"
+  else log "entry-point check rejects a SERVICE without dist/main.js, as expected: $(grep -m1 '^  - ' "$WORK/ep.out" | cut -c5-160)"; fi
 fi
 
 if [ "${#failures[@]}" -gt 0 ]; then

@@ -15,7 +15,7 @@ const fail = (msg) => problems.push(msg);
 const INFRA = ['nats', 'kurrentdb', 'postgres', 'jaeger', 'prometheus', 'grafana'];
 const APPS = ['scheduler', 'agent-registry', 'handoff-validator', 'escalation', 'metrics', 'notifier', 'gateway'];
 const APP_DEPS = { nats: 'service_healthy', postgres: 'service_healthy', kurrentdb: 'service_healthy', migrate: 'service_completed_successfully' };
-const APP_ENV = ['NATS_URL', 'DATABASE_URL', 'EVENTSTORE_URL', 'BATON_EVENT_STORE', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'SERVICE', 'HTTP_PORT'];
+const APP_ENV = ['NATS_URL', 'DATABASE_URL', 'EVENTSTORE_URL', 'BATON_EVENT_STORE', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'SERVICE', 'HTTP_PORT', 'HTTP_HOST', 'BATON_STREAM_REPLICAS'];
 const LOCAL_IMAGE = 'baton:local';
 
 const doc = parseDocument(readFileSync(file, 'utf8'), { merge: true, prettyErrors: true });
@@ -91,6 +91,7 @@ for (const name of APPS) {
   for (const k of APP_ENV) if (env[k] === undefined || String(env[k]).trim() === '') fail(`${name}: environment ${k} is not set`);
   if (env.SERVICE !== undefined && env.SERVICE !== name) fail(`${name}: SERVICE is "${env.SERVICE}"`);
   if (env.BATON_EVENT_STORE !== undefined && env.BATON_EVENT_STORE !== 'kurrentdb') fail(`${name}: BATON_EVENT_STORE should be kurrentdb`);
+  if (env.HTTP_HOST !== undefined && env.HTTP_HOST !== '0.0.0.0') fail(`${name}: HTTP_HOST is "${env.HTTP_HOST}"; other containers reach it only on 0.0.0.0`);
   if (!JSON.stringify(svc.healthcheck?.test ?? '').includes('/health/ready')) fail(`${name}: healthcheck does not probe /health/ready`);
   if (!existsSync(path.join(root, 'services', name, 'src', 'main.ts'))) fail(`${name}: services/${name}/src/main.ts does not exist`);
 }

@@ -1,6 +1,6 @@
 // Validates manifests rendered by `helm template` (read from a file or stdin). Run by
 // scripts/helm-check.sh. Usage:
-//   node helm-manifests.check.mjs <rendered.yaml> --kinds=Deployment,Service --absent=HorizontalPodAutoscaler
+//   node helm-manifests.check.mjs <rendered.yaml> --kinds=Deployment,Service --absent=HorizontalPodAutoscaler [--stream-replicas=3]
 // Prints every problem found and exits 1 if there is any.
 import console from 'node:console';
 import process from 'node:process';
@@ -14,6 +14,7 @@ const flag = (name) =>
     .split(',')
     .filter(Boolean);
 const expectKinds = flag('kinds');
+const expectReplicas = flag('stream-replicas');
 const absentKinds = flag('absent');
 const problems = [];
 const fail = (msg) => problems.push(msg);
@@ -40,6 +41,15 @@ const REQUIRED_LABELS = [
 for (const o of objects) {
   if (!o.apiVersion || !o.kind || !o.metadata?.name) fail(`object without apiVersion/kind/metadata.name: ${JSON.stringify(o).slice(0, 80)}`);
   for (const l of REQUIRED_LABELS) if (!o.metadata?.labels?.[l]) fail(`${id(o)}: label ${l} missing`);
+}
+
+// Connection strings that can carry credentials (user:password@ in the URL).
+const SECRET_ENV = ['DATABASE_URL', 'EVENTSTORE_URL', 'KURRENTDB_URL', 'NATS_URL'];
+for (const m of byKind('ConfigMap')) {
+  for (const [k, v] of Object.entries(m.data ?? {})) {
+    if (SECRET_ENV.includes(k)) fail(`${id(m)}: holds ${k}, a connection string that can carry credentials; put it in a Secret`);
+    else if (/:\/\/[^/@\s]+@/.test(String(v))) fail(`${id(m)}: ${k} holds credentials (user:password@ in a URL); put it in a Secret`);
+  }
 }
 
 const kinds = new Set(objects.map((o) => o.kind));
@@ -81,7 +91,15 @@ for (const d of byKind('Deployment')) {
     if (!(sc.capabilities?.drop ?? []).includes('ALL')) fail(`${where}: capabilities do not drop ALL`);
     if (!String(c.image ?? '').match(/[:@]/)) fail(`${where}: image has no tag or digest`);
     const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e]));
-    for (const k of ['SERVICE', 'HTTP_PORT', 'DATABASE_URL']) if (!env[k]) fail(`${where}: env ${k} missing`);
+    for (const k of ['SERVICE', 'HTTP_PORT', 'DATABASE_URL', 'NATS_URL']) if (!env[k]) fail(`${where}: env ${k} missing`);
+    // Connection strings can carry credentials: they come from Secrets, never from a literal value.
+    for (const k of SECRET_ENV) if (env[k] && !env[k].valueFrom?.secretKeyRef) fail(`${where}: env ${k} is not read from a Secret`);
+    const fromConfigMaps = (c.envFrom ?? []).map((e) => byKind('ConfigMap').find((m) => m.metadata.name === e.configMapRef?.name)?.data ?? {});
+    const setting = (k) => env[k]?.value ?? fromConfigMaps.find((data) => k in data)?.[k];
+    if (setting('HTTP_HOST') !== '0.0.0.0') fail(`${where}: HTTP_HOST is not 0.0.0.0 (the service would listen on loopback only)`);
+    const replicas = setting('BATON_STREAM_REPLICAS');
+    if (replicas === undefined) fail(`${where}: BATON_STREAM_REPLICAS is not set (the streams would get 1 replica whatever streamReplicas says)`);
+    else if (expectReplicas.length > 0 && replicas !== expectReplicas[0]) fail(`${where}: BATON_STREAM_REPLICAS is "${replicas}", expected "${expectReplicas[0]}"`);
     if (!(c.ports ?? []).some((p) => p.name === 'http')) fail(`${where}: no port named http`);
   }
 }

@@ -99,10 +99,17 @@ function spawnCompiled(name: string, workspace: string, args: readonly string[],
   return new RunningProcess(name, proc);
 }
 
-/** Starts a service (compiled `services/<name>/dist/main.js`) and waits for `/health/ready`. */
-export async function startService(name: 'agent-registry' | 'scheduler' | 'handoff-validator' | 'escalation', env: Record<string, string>): Promise<RunningProcess> {
+export type ServiceName = 'agent-registry' | 'scheduler' | 'handoff-validator' | 'escalation';
+
+/** Spawns a service (compiled `services/<name>/dist/main.js`) on a free HTTP port without waiting for it. */
+export async function spawnService(name: ServiceName, env: Record<string, string>): Promise<{ readonly svc: RunningProcess; readonly port: number }> {
   const port = await freePort();
-  const svc = spawnCompiled(name, `services/${name}`, [], { ...env, HTTP_PORT: String(port) });
+  return { svc: spawnCompiled(name, `services/${name}`, [], { ...env, HTTP_PORT: String(port) }), port };
+}
+
+/** Starts a service (compiled `services/<name>/dist/main.js`) and waits for `/health/ready`. */
+export async function startService(name: ServiceName, env: Record<string, string>): Promise<RunningProcess> {
+  const { svc, port } = await spawnService(name, env);
   try {
     await waitFor(
       async () => {

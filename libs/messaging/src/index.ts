@@ -13,7 +13,7 @@ export { CommandHandler, QueryHandler, BATON_MESSAGE_DEFINITION } from './rpc.de
 export { BatonRpcExceptionFilter, rpcErrorReply, type RpcErrorScope } from './rpc-exception.filter';
 export { BatonRpcTransport, type BatonRpcTransportOptions } from './baton-rpc.transport';
 export { BatonClient, type BatonClientOptions, type CommandOptions, type QueryOptions, type RawRequestOptions } from './baton.client';
-export { ensureEventStreams, type EnsureEventStreamsOptions, type EventStreamsInfo } from './event-streams';
+export { ensureEventStreams, streamReplicasFromEnv, type EnsureEventStreamsOptions, type EventStreamsInfo } from './event-streams';
 export { publishEvent, eventHeaders, subjectOfEvent, EventHeaders, type PublishEventOptions } from './event.publisher';
 export {
   consumeDurable,
@@ -38,3 +38,4 @@ export {
   type ServiceHostOptions,
   type ServiceHttpOptions,
 } from './service-host';
+export { migrateServiceDatabases, type MigrateServiceDatabasesOptions, type ServiceDatabasesMigrated, type ServiceMigration } from './service-migration';

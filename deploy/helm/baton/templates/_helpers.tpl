@@ -78,6 +78,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default (printf "%s-database" (include "baton.fullname" .)) .Values.database.existingSecret -}}
 {{- end -}}
 
+{{/* The Secret holding NATS_URL and EVENTSTORE_URL: config.existingSecret, or the chart's. */}}
+{{- define "baton.connectionsSecretName" -}}
+{{- default (printf "%s-connections" (include "baton.fullname" .)) .Values.config.existingSecret -}}
+{{- end -}}
+
 {{/* Replicas the service runs with at least: minReplicas under an HPA, else replicas. */}}
 {{- define "baton.minReplicas" -}}
 {{- $as := .svc.autoscaling | default dict -}}

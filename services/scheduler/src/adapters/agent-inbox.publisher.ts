@@ -11,13 +11,14 @@ import {
   type RecordedEvent,
 } from '@baton/contracts';
 import type { EventStore, Subscription } from '@baton/event-store';
-import type { CheckpointStore, MessagingLogger } from '@baton/messaging';
+import { streamReplicasFromEnv, type CheckpointStore, type MessagingLogger } from '@baton/messaging';
 import { fold, toTaskEvent } from '../domain';
 
 /**
  * Creates (or updates) the JetStream stream of agent inboxes, `BATON_AGENT_INBOX` on
  * `baton.agent.*.inbox`: file storage, kept for `maxAgeMs`, de-duplicated by `Nats-Msg-Id`
- * (the TaskAssigned event id). Idempotent.
+ * (the TaskAssigned event id), with `BATON_STREAM_REPLICAS` replicas unless `options.replicas`
+ * says otherwise. Idempotent.
  */
 export async function ensureAgentInboxStream(jsm: JetStreamManager, options: { maxAgeMs?: number; replicas?: number } = {}): Promise<void> {
   const config = {
@@ -28,7 +29,7 @@ export async function ensureAgentInboxStream(jsm: JetStreamManager, options: { m
     discard: DiscardPolicy.Old,
     duplicate_window: nanos(120_000),
     max_age: nanos(options.maxAgeMs ?? 7 * 24 * 3600 * 1000),
-    num_replicas: options.replicas ?? 1,
+    num_replicas: options.replicas ?? streamReplicasFromEnv(process.env),
   };
   const exists = await jsm.streams.info(AGENT_INBOX_STREAM).then(
     () => true,

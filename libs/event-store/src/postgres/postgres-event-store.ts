@@ -246,15 +246,17 @@ export class PostgresEventStore implements EventStore {
       const group = this.waiting.splice(0, n);
       const notifyInTx = this.inFlight === 0;
       this.inFlight++;
-      const sent = group.length === 1 ? this.sendOne(group[0]!, notifyInTx) : this.sendGroup(group, notifyInTx);
-      void sent.finally(() => {
+      // Called once the round trip is back, before any caller hears of it: a caller that
+      // appends again at once must find this round trip over.
+      const done = (): void => {
         this.inFlight--;
         this.sendWaiting();
-      });
+      };
+      void (group.length === 1 ? this.sendOne(group[0]!, notifyInTx, done) : this.sendGroup(group, notifyInTx, done));
     }
   }
 
-  private async sendOne(w: PendingAppend, notifyInTx: boolean): Promise<void> {
+  private async sendOne(w: PendingAppend, notifyInTx: boolean, done: () => void): Promise<void> {
     const p = w.append;
     let row: AppendRow;
     try {
@@ -266,14 +268,16 @@ export class PostgresEventStore implements EventStore {
       });
       row = res.rows[0]!.r;
     } catch (err) {
+      done();
       w.reject(this.mapAppendError(err, p.streamId, p.events[0]!.eventId));
       return;
     }
+    done();
     this.committed(Number(row.commit), row.duplicate !== true, notifyInTx);
     w.resolve(toAppendResult(p.streamId, row));
   }
 
-  private async sendGroup(group: readonly PendingAppend[], notifyInTx: boolean): Promise<void> {
+  private async sendGroup(group: readonly PendingAppend[], notifyInTx: boolean, done: () => void): Promise<void> {
     const body = `[${group
       .map((w) => `{"stream":${JSON.stringify(w.append.streamId)},"expected":${JSON.stringify(expectedRevisionText(w.append.expected))},"command":${JSON.stringify(w.append.commandId ?? null)},"events":${w.payload}}`)
       .join(',')}]`;
@@ -284,15 +288,18 @@ export class PostgresEventStore implements EventStore {
     } catch (err) {
       const mapped = this.mapError(err);
       if (mapped instanceof EventStoreUnavailableError) {
+        done();
         for (const w of group) w.reject(mapped);
         return;
       }
       // Something the group statement could not answer per append (e.g. an event id that
       // another stream's append inserted at the same moment): nothing of the group was
       // written, so each append is sent again on its own and gets its own answer.
-      await Promise.all(group.map((w) => this.sendOne(w, false)));
+      for (const w of group) await this.sendOne(w, false, () => undefined);
+      done();
       return;
     }
+    done();
     let commit = 0;
     rows.forEach((row, i) => {
       const w = group[i]!;

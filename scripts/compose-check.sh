@@ -23,9 +23,13 @@ NODE="$ROOT/node_modules/.bin/node"; [ -x "$NODE" ] || NODE=node
 WORK="$(mktemp -d)"; trap 'rm -rf "$WORK"' EXIT
 sed "s|command: \['node', 'scripts/migrate.mjs'\]|command: ['npm', 'run', '--silent', 'no-such-script']|" "$ROOT/docker-compose.yml" >"$WORK/bad-script.yml"
 sed 's|SERVICE: notifier|SERVICE: no-such-service|' "$ROOT/docker-compose.yml" >"$WORK/bad-service.yml"
-for bad in bad-script bad-service; do
-  if "$NODE" "$ROOT/deploy/checks/entrypoints.check.mjs" --dockerfile="$ROOT/Dockerfile" --compose="$WORK/$bad.yml" >"$WORK/out" 2>&1; then
-    echo "compose-check: the entry-point check accepted $bad (docker-compose.yml edited)" >&2; exit 1
+# …and a file the image needs that .dockerignore keeps out of the build context.
+mkdir -p "$WORK/ignored" && cp "$ROOT/Dockerfile" "$WORK/ignored/" && cp "$ROOT/docker-compose.yml" "$WORK/bad-ignore.yml"
+{ cat "$ROOT/.dockerignore"; echo scripts; } >"$WORK/ignored/.dockerignore"
+for bad in bad-script bad-service bad-ignore; do
+  dockerfile="$ROOT/Dockerfile"; [ "$bad" = bad-ignore ] && dockerfile="$WORK/ignored/Dockerfile"
+  if "$NODE" "$ROOT/deploy/checks/entrypoints.check.mjs" --dockerfile="$dockerfile" --compose="$WORK/$bad.yml" >"$WORK/out" 2>&1; then
+    echo "compose-check: the entry-point check accepted $bad (docker-compose.yml or .dockerignore edited)" >&2; exit 1
   fi
   echo "compose-check: rejected as expected ($bad): $(grep -m1 '^  - ' "$WORK/out" | cut -c5-200)"
 done

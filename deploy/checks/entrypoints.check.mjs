@@ -67,11 +67,29 @@ for (const line of lines) {
     checkNpmScripts('Dockerfile CMD', stage.cmd.join(' '));
   }
 }
+/** .dockerignore patterns (no `!` exceptions are used) as regular expressions on context paths. */
+const ignorePath = path.join(path.dirname(dockerfile), '.dockerignore');
+const ignored = (existsSync(ignorePath) ? readFileSync(ignorePath, 'utf8').split(/\r?\n/) : [])
+  .map((l) => l.trim())
+  .filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('!'))
+  .map((glob) => {
+    const body = glob
+      .replace(/^\/|\/$/g, '')
+      .split(/(\*\*\/|\*|\?)/)
+      .map((part) => ({ '**/': '(?:.*/)?', '*': '[^/]*', '?': '[^/]' })[part] ?? part.replace(/[.+^${}()|[\]\\]/g, '\\$&'))
+      .join('');
+    return { glob, re: new RegExp(`^${body}(?:/.*)?$`) };
+  });
+const excludedBy = (file) => ignored.find((i) => i.re.test(file.replace(/^\.\//, '')))?.glob;
+
 const runtime = stages.at(-1);
 if (!runtime?.cmd) fail('Dockerfile: the last stage has no CMD (exec form)');
 for (const c of runtime?.copies ?? []) {
   if (c.from) continue;
-  for (const s of c.sources) if (!existsSync(path.join(root, s))) fail(`Dockerfile: COPY ${s}: no such file in the build context`);
+  for (const s of c.sources) {
+    if (!existsSync(path.join(root, s))) fail(`Dockerfile: COPY ${s}: no such file in the build context`);
+    else if (excludedBy(s)) fail(`Dockerfile: COPY ${s}: .dockerignore excludes it (${excludedBy(s)})`);
+  }
 }
 
 /** Whether a repository path reaches the runtime stage: a workspace's dist/ (gathered by the build stage) or an explicit COPY. */
@@ -125,6 +143,7 @@ for (const c of containers) {
   for (const file of files) {
     if (!existsSync(path.join(root, file))) fail(`${c.where}: runs ${file} (SERVICE=${env.SERVICE ?? '-'}), which does not exist after npm run build`);
     else if (!inImage(file)) fail(`${c.where}: runs ${file}, which the Dockerfile's runtime stage does not copy`);
+    else if (!/\/dist\//.test(file) && excludedBy(file)) fail(`${c.where}: runs ${file}, which .dockerignore keeps out of the image (${excludedBy(file)})`);
   }
 }
 

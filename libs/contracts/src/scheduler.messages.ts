@@ -23,21 +23,31 @@ export const RetryBackoff = z.strictObject({
 });
 export type RetryBackoff = z.infer<typeof RetryBackoff>;
 
-export const DEFAULT_MAX_ATTEMPTS = 3;
+/**
+ * Attempts of a task submitted without `maxAttempts` (submit-task), and of a stored
+ * `TaskCreated` written before the field existed. Stage tasks of a workflow have their own
+ * default (the stage's `retry` policy, else a single attempt).
+ */
+export const SUBMITTED_TASK_MAX_ATTEMPTS = 3;
 
 /**
  * `TaskCreated` as the scheduler writes it: the contract's fields plus its retry policy.
  * Consumers that parse with `TaskCreatedV1` simply drop the extra fields.
  */
 export const TaskCreatedSchedulingV1 = TaskCreatedV1.extend({
-  maxAttempts: z.number().int().min(1).max(100).default(DEFAULT_MAX_ATTEMPTS),
+  maxAttempts: z.number().int().min(1).max(100).default(SUBMITTED_TASK_MAX_ATTEMPTS),
   retry: RetryBackoff.default({ kind: 'exponential', baseMs: 1000, maxMs: 60_000 }),
 });
 export type TaskCreatedSchedulingData = z.infer<typeof TaskCreatedSchedulingV1>;
 
-/** `TaskFailed` as the scheduler writes it: plus `retryAt`, when a further attempt is queued (not before that time). */
+/**
+ * `TaskFailed` as the scheduler writes it: plus `retryAt`, when a further attempt is queued (not
+ * before that time), and `attempt`, the task's attempt number after the failure (the next
+ * attempt when it goes back to the queue). Events written before `attempt` existed leave it out.
+ */
 export const TaskFailedSchedulingV1 = TaskFailedV1.extend({
   retryAt: z.string().nullable().default(null),
+  attempt: z.number().int().min(1).optional(),
 });
 export type TaskFailedSchedulingData = z.infer<typeof TaskFailedSchedulingV1>;
 

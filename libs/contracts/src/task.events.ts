@@ -89,6 +89,8 @@ export const TaskReleasedV1 = z.object({
   leaseEpoch: z.number().int().positive(),
   reason: z.enum(['agent_offline', 'timed_out', 'released', 'rejected']),
   releasedAt: z.string(),
+  /** The attempt the task is queued for (a time-out uses one up). Absent in events written before it was recorded. */
+  attempt: z.number().int().min(1).optional(),
 });
 
 export const TaskCancelledV1 = z.object({ taskId: Id, reason: z.string().max(2000), cancelledAt: z.string() });

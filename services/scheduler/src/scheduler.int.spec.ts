@@ -380,9 +380,12 @@ describe('scheduler task engine (real NATS + Postgres, in-process)', () => {
     });
     await expect(client.query(GetTask, { taskId: uniqueId('nope') })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     const commandId = randomUUID();
-    const first = await client.command(SubmitTask, { action: 'x', requirement: { capabilities: [uniqueId('c')] }, priority: 'P2', inputs: {} }, { commandId });
-    const second = await client.command(SubmitTask, { action: 'x', requirement: { capabilities: [uniqueId('c')] }, priority: 'P2', inputs: {} }, { commandId });
+    const submitted = { action: 'x', requirement: { capabilities: [uniqueId('c')] }, priority: 'P2' as const, inputs: {} };
+    const first = await client.command(SubmitTask, submitted, { commandId });
+    const second = await client.command(SubmitTask, submitted, { commandId });
     expect(second).toEqual(first);
+    // The same command id asking for something else is refused, not answered with the first outcome.
+    await expect(client.command(SubmitTask, { ...submitted, requirement: { capabilities: [uniqueId('c')] } }, { commandId })).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
     expect(await eventTypes(first.taskId)).toEqual(['TaskCreated']);
   });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
 import {
   ApproveStage,
   CancelRun,
@@ -298,6 +298,31 @@ steps:
     expect(cancelled).toMatchObject({ state: 'cancelled', status: 'failure', error: 'not needed' });
     await waitFor(async () => (await scheduler.store.readStream(`task-${thirdTask}`)).some((e) => e.type === 'TaskCancelled'), { what: 'the open task cancelled' });
     await expect(client.command(ResumeRun, { runId }, { commandId: randomUUID() })).rejects.toMatchObject({ code: 'ILLEGAL_TRANSITION' });
+  });
+
+  it('run events appended in answer to a traced command carry its traceparent', async () => {
+    const p = uniqueId('traced');
+    const { workflowId } = await register(`name: Traced ${p}\nversion: 1.0.0\nsteps:\n  - id: only\n    agent: ${p}-nobody\n    action: wait\n`);
+    const traced = async (def: typeof StartRun | typeof PauseRun, data: unknown, traceparent: string) => {
+      const h = headers();
+      h.set('traceparent', traceparent);
+      const reply = (await client.requestRaw(def.subject, JSON.stringify({ commandId: randomUUID(), schemaVersion: def.latestVersion, actor: { kind: 'human', id: 'ops@example.test' }, data }), { headers: h })) as {
+        ok: boolean;
+        data: { runId: string };
+      };
+      expect(reply.ok).toBe(true);
+      return reply.data;
+    };
+    const startTrace = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const pauseTrace = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const { runId } = await traced(StartRun, { workflowId, params: {}, priority: 'P1' }, startTrace);
+    await traced(PauseRun, { runId, reason: 'traced pause' }, pauseTrace);
+    const events = await scheduler.store.readStream(runStreamId(runId));
+    const byType = new Map(events.map((e) => [e.type, e]));
+    expect(byType.get('RunStarted')?.metadata).toMatchObject({ traceparent: startTrace, correlationId: runId });
+    expect(byType.get('StageStarted')?.metadata).toMatchObject({ traceparent: startTrace });
+    expect(byType.get('RunPaused')?.metadata).toMatchObject({ traceparent: pauseTrace, actor: { kind: 'human', id: 'ops@example.test' } });
+    await client.command(CancelRun, { runId, reason: 'done' }, { commandId: randomUUID() });
   });
 
   it('runs the Feature Development example to the end: gates checked on completion, agent approvers, a person approving the deploy', async () => {

@@ -1,14 +1,14 @@
 import type { MessagingLogger } from '@baton/messaging';
 import type { Kysely } from 'kysely';
-import type { ConflictCommandHandler } from '../app/conflict-command.handler';
+import type { ConflictRunner } from '../app/runners';
 import { holdsOf, overlapsAny, readConstraints, type ConflictFinding, type HoldCandidate } from '../domain/conflict';
-import { constrainedQueued, inFlightFiles, liveWorkItemTasks, taskStatuses } from './conflict.queries';
-import { withConflictTables, type ConflictDatabase } from './conflict.tables';
-import type { SchedulerDatabase } from './scheduler.tables';
+import { constrainedQueued, inFlightFiles, liveWorkItemTasks, taskStatuses } from '../read-model/conflict.queries';
+import { withConflictTables, type ConflictDatabase } from '../read-model/conflict.tables';
+import type { SchedulerDatabase } from '../read-model/scheduler.tables';
 
 export interface ConflictGuardOptions {
   readonly db: Kysely<SchedulerDatabase>;
-  readonly conflicts: ConflictCommandHandler;
+  readonly conflicts: ConflictRunner;
   /** True while this process holds the dispatcher lease; checked before every append. */
   readonly isLeader: () => boolean;
   readonly logger: MessagingLogger;

@@ -1,6 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { ListConflicts, ResolveConflict, type CommandEnvelope, type ConflictView, type DataOf, type QueryEnvelope } from '@baton/contracts';
+import { commandContextOf } from '@baton/aggregate';
 import { BatonRpcContext, CommandHandler, QueryHandler } from '@baton/messaging';
 import { ConflictService } from '../app/conflict.service';
 
@@ -14,9 +15,7 @@ export class ConflictNatsController {
 
   @CommandHandler(ResolveConflict)
   resolve(@Payload() cmd: CommandEnvelope<DataOf<typeof ResolveConflict>>, @Ctx() ctx: BatonRpcContext): Promise<ConflictView> {
-    const traceparent = ctx.getHeader('traceparent');
-    const tracestate = ctx.getHeader('tracestate');
-    return this.conflicts.resolve(cmd, { ...(traceparent ? { traceparent } : {}), ...(tracestate ? { tracestate } : {}) });
+    return this.conflicts.resolve(cmd, commandContextOf(cmd, ctx, ctx.getSubject()));
   }
 
   @QueryHandler(ListConflicts)

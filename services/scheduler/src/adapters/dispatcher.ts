@@ -2,16 +2,19 @@ import { comparePositions, errorCodeOf, type Position } from '@baton/contracts';
 import type { MessagingLogger } from '@baton/messaging';
 import type { ProjectionRunner } from '@baton/read-models';
 import type { Kysely } from 'kysely';
-import type { Clock, IdSource } from '../app/ports';
-import type { TaskCommandHandler } from '../app/task-command.handler';
+import { serviceContext, type Clock, type IdSource } from '@baton/aggregate';
+import type { EventStore } from '@baton/event-store';
+import type { TaskRunner } from '../app/runners';
 import { planAssignments, type AgentCandidate } from '../domain';
 import type { ConflictGuard } from './conflict.guard';
-import type { SchedulerDatabase } from './scheduler.tables';
-import { agentCandidates, queueHead, tasksHeldByUnavailableAgents } from './task.queries';
+import type { SchedulerDatabase } from '../read-model/scheduler.tables';
+import { agentCandidates, queueHead, tasksHeldByUnavailableAgents } from '../read-model/task.queries';
 
 export interface DispatcherOptions {
   readonly db: Kysely<SchedulerDatabase>;
-  readonly handler: TaskCommandHandler;
+  readonly handler: TaskRunner;
+  /** To find the last event of a task the store has moved on from (see #skipUntilShown). */
+  readonly store: EventStore;
   readonly projection: ProjectionRunner<SchedulerDatabase>;
   readonly clock: Clock;
   readonly ids: IdSource;
@@ -26,8 +29,6 @@ export interface DispatcherOptions {
 
 /** Codes that mean "someone else got there first" (a claim, another pass): skip the task. */
 const LOST_RACE = new Set(['CONFLICT', 'WRONG_EXPECTED_VERSION', 'NOT_FOUND', 'STALE_LEASE']);
-
-const SCHEDULER_ACTOR = { kind: 'service', id: 'scheduler' } as const;
 
 /** Assignments not yet shown by the read model, in batches, above which a pass assigns nothing more. */
 const MAX_IN_FLIGHT_BATCHES = 4;
@@ -95,7 +96,7 @@ export class Dispatcher {
         const r = await o.handler.execute(
           held.taskId,
           (metadata) => ({ type: 'ReleaseTask', data: { ...held, reason: 'agent_offline' }, metadata }),
-          { commandId: o.ids.newId(), actor: SCHEDULER_ACTOR },
+          serviceContext('scheduler', o.ids.newId()),
         );
         if (r.appended.length > 0 && r.position) {
           this.#inFlight.set(held.taskId, { kind: 'released', position: r.position });
@@ -123,10 +124,7 @@ export class Dispatcher {
       if (!o.isLeader()) break;
       if (admitted && !admitted.take(p.taskId)) continue;
       try {
-        const r = await o.handler.execute(p.taskId, (metadata) => ({ type: 'AssignTask', data: p, metadata }), {
-          commandId: o.ids.newId(),
-          actor: SCHEDULER_ACTOR,
-        });
+        const r = await o.handler.execute(p.taskId, (metadata) => ({ type: 'AssignTask', data: p, metadata }), serviceContext('scheduler', o.ids.newId()));
         if (r.appended.length > 0 && r.position) {
           this.#inFlight.set(p.taskId, { kind: 'assigned', agentId: p.agentId, at: now.toISOString(), position: r.position });
           assigned++;
@@ -160,8 +158,9 @@ export class Dispatcher {
 
   /** The store's task differs from the read model's (another writer, or a no-op): skip it until the read model shows its last event. */
   async #skipUntilShown(taskId: string): Promise<void> {
-    const { recorded } = await this.#o.handler.load(taskId);
-    const last = recorded[recorded.length - 1];
+    const { streamId, revision } = await this.#o.handler.load(taskId);
+    if (revision < 0) return;
+    const [last] = await this.#o.store.readStream(streamId, { fromRevision: revision });
     const checkpoint = this.#o.projection.checkpoint;
     if (last && (checkpoint === undefined || comparePositions(checkpoint, last.position) < 0)) {
       this.#inFlight.set(taskId, { kind: 'stale', position: last.position });

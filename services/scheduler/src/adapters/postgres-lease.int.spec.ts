@@ -1,9 +1,9 @@
 import { createKysely, migrateSchema } from '@baton/read-models';
 import { createTestDatabase, waitFor, type TestDatabase } from '@baton/testing';
 import { sql, type Kysely } from 'kysely';
-import { schedulerMigrations } from './migrations';
+import { schedulerMigrations } from '../read-model/migrations';
 import { PostgresLease } from './postgres-lease';
-import { SCHEDULER_SCHEMA, type SchedulerDatabase } from './scheduler.tables';
+import { SCHEDULER_SCHEMA, type SchedulerDatabase } from '../read-model/scheduler.tables';
 
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
 

@@ -1,16 +1,16 @@
-import { errorCodeOf } from '@baton/contracts';
+import { serviceContext, type Clock } from '@baton/aggregate';
+import { errorCodeOf, shortDigest } from '@baton/contracts';
 import type { MessagingLogger } from '@baton/messaging';
 import { nextRunAfter, resolveParams } from '@baton/workflow-dsl';
 import type { Kysely } from 'kysely';
-import type { Clock } from '../app/ports';
-import type { RunCommandHandler } from '../app/run-command.handler';
+import type { RunRunner } from '../app/runners';
 import type { RunService } from '../app/run.service';
-import { shortDigest, type WorkflowDefinitions } from '../app/workflow-definitions';
-import type { SchedulerDatabase } from './scheduler.tables';
+import type { WorkflowDefinitions } from '../app/workflow-definitions';
+import type { SchedulerDatabase } from '../read-model/scheduler.tables';
 
 export interface RunTimerPassOptions {
   readonly db: Kysely<SchedulerDatabase>;
-  readonly runs: RunCommandHandler;
+  readonly runs: RunRunner;
   readonly runService: RunService;
   readonly definitions: WorkflowDefinitions;
   readonly clock: Clock;
@@ -43,7 +43,7 @@ export async function runTimerPass(o: RunTimerPassOptions): Promise<number | voi
         if (t.run_id !== null && t.stage_id !== null && t.iteration !== null) {
           const stageId = t.stage_id;
           const iteration = t.iteration;
-          await o.runs.execute(t.run_id, (metadata) => ({ type: 'BreachSla', data: { stageId, iteration }, metadata }), { commandId: `timer:${t.timer_id}` });
+          await o.runs.execute(t.run_id, (metadata) => ({ type: 'BreachSla', data: { stageId, iteration }, metadata }), serviceContext('scheduler', `timer:${t.timer_id}`));
         }
         await o.db.deleteFrom('scheduler.run_timers').where('timer_id', '=', t.timer_id).execute();
         break;
@@ -58,7 +58,7 @@ export async function runTimerPass(o: RunTimerPassOptions): Promise<number | voi
           else {
             await o.runService.startRun(
               { workflowId: def.id, version: def.version, params: params.params, priority: 'P1', runId: cronRunId(def.id, t.due_at), trigger: { kind: 'schedule', cron: t.cron, dueAt: t.due_at.toISOString() } },
-              `cron:${t.workflow_id}:${t.due_at.getTime()}`,
+              serviceContext('scheduler', `cron:${t.workflow_id}:${t.due_at.getTime()}`),
             );
           }
         } catch (err) {

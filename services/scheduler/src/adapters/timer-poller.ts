@@ -1,15 +1,15 @@
+import { serviceContext, type Clock, type IdSource } from '@baton/aggregate';
 import { errorCodeOf } from '@baton/contracts';
 import type { MessagingLogger } from '@baton/messaging';
 import type { Kysely } from 'kysely';
-import type { Clock, IdSource } from '../app/ports';
-import type { TaskCommandHandler } from '../app/task-command.handler';
+import type { TaskRunner } from '../app/runners';
 import { isHeld } from '../domain';
-import type { SchedulerDatabase } from './scheduler.tables';
-import { deleteTimer, dueTimers, nextTimerDue } from './task.queries';
+import type { SchedulerDatabase } from '../read-model/scheduler.tables';
+import { deleteTimer, dueTimers, nextTimerDue } from '../read-model/task.queries';
 
 export interface TimerPollerOptions {
   readonly db: Kysely<SchedulerDatabase>;
-  readonly handler: TaskCommandHandler;
+  readonly handler: TaskRunner;
   readonly clock: Clock;
   readonly ids: IdSource;
   readonly isLeader: () => boolean;
@@ -40,7 +40,7 @@ export async function timerPass(o: TimerPollerOptions): Promise<number | void> {
             await o.handler.execute(
               t.taskId,
               (metadata) => ({ type: 'ReleaseTask', data: { taskId: t.taskId, agentId, leaseEpoch: t.leaseEpoch, reason: 'timed_out' }, metadata }),
-              { commandId: `timer:${t.timerId}`, actor: { kind: 'service', id: 'scheduler' } },
+              serviceContext('scheduler', `timer:${t.timerId}`),
             );
             o.logger.log(`task ${t.taskId} timed out (lease ${t.leaseEpoch} of ${agentId})`);
           } catch (err) {

@@ -1,5 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
-import { Payload } from '@nestjs/microservices';
+import { Ctx, Payload } from '@nestjs/microservices';
+import { commandContextOf } from '@baton/aggregate';
 import {
   ApproveStage,
   CancelRun,
@@ -20,7 +21,7 @@ import {
   type QueryEnvelope,
   type ReplyOf,
 } from '@baton/contracts';
-import { CommandHandler, QueryHandler } from '@baton/messaging';
+import { BatonRpcContext, CommandHandler, QueryHandler } from '@baton/messaging';
 import { RunService } from '../app/run.service';
 import { RUN_SERVICE } from './tokens';
 
@@ -33,8 +34,8 @@ export class WorkflowNatsController {
   constructor(@Inject(RUN_SERVICE) private readonly runs: RunService) {}
 
   @CommandHandler(RegisterWorkflow)
-  async register(@Payload() cmd: Cmd<typeof RegisterWorkflow>): Promise<ReplyOf<typeof RegisterWorkflow>> {
-    const r = await this.runs.register(cmd.data.yaml, cmd.data.file, cmd.commandId);
+  async register(@Payload() cmd: Cmd<typeof RegisterWorkflow>, @Ctx() ctx: BatonRpcContext): Promise<ReplyOf<typeof RegisterWorkflow>> {
+    const r = await this.runs.register(cmd.data.yaml, cmd.data.file, commandContextOf(cmd, ctx, ctx.getSubject()));
     return { workflowId: r.workflowId, version: r.version, hash: r.hash, created: r.created };
   }
 
@@ -44,7 +45,7 @@ export class WorkflowNatsController {
   }
 
   @CommandHandler(StartRun)
-  start(@Payload() cmd: Cmd<typeof StartRun>): Promise<ReplyOf<typeof StartRun>> {
+  start(@Payload() cmd: Cmd<typeof StartRun>, @Ctx() ctx: BatonRpcContext): Promise<ReplyOf<typeof StartRun>> {
     const d = cmd.data;
     return this.runs.startRun(
       {
@@ -55,33 +56,33 @@ export class WorkflowNatsController {
         ...(d.runId ? { runId: d.runId } : {}),
         ...(cmd.actor ? { startedBy: cmd.actor } : {}),
       },
-      cmd.commandId,
+      commandContextOf(cmd, ctx, ctx.getSubject()),
     );
   }
 
   @CommandHandler(CancelRun)
-  cancel(@Payload() cmd: Cmd<typeof CancelRun>): Promise<ReplyOf<typeof CancelRun>> {
-    return this.runs.control('CancelRun', cmd);
+  cancel(@Payload() cmd: Cmd<typeof CancelRun>, @Ctx() ctx: BatonRpcContext): Promise<ReplyOf<typeof CancelRun>> {
+    return this.runs.control('CancelRun', cmd, commandContextOf(cmd, ctx, ctx.getSubject()));
   }
 
   @CommandHandler(PauseRun)
-  pause(@Payload() cmd: Cmd<typeof PauseRun>): Promise<ReplyOf<typeof PauseRun>> {
-    return this.runs.control('PauseRun', cmd);
+  pause(@Payload() cmd: Cmd<typeof PauseRun>, @Ctx() ctx: BatonRpcContext): Promise<ReplyOf<typeof PauseRun>> {
+    return this.runs.control('PauseRun', cmd, commandContextOf(cmd, ctx, ctx.getSubject()));
   }
 
   @CommandHandler(ResumeRun)
-  resume(@Payload() cmd: Cmd<typeof ResumeRun>): Promise<ReplyOf<typeof ResumeRun>> {
-    return this.runs.control('ResumeRun', cmd);
+  resume(@Payload() cmd: Cmd<typeof ResumeRun>, @Ctx() ctx: BatonRpcContext): Promise<ReplyOf<typeof ResumeRun>> {
+    return this.runs.control('ResumeRun', cmd, commandContextOf(cmd, ctx, ctx.getSubject()));
   }
 
   @CommandHandler(ApproveStage)
-  approve(@Payload() cmd: Cmd<typeof ApproveStage>): Promise<ReplyOf<typeof ApproveStage>> {
-    return this.runs.decideStage('ApproveStage', cmd);
+  approve(@Payload() cmd: Cmd<typeof ApproveStage>, @Ctx() ctx: BatonRpcContext): Promise<ReplyOf<typeof ApproveStage>> {
+    return this.runs.decideStage('ApproveStage', cmd, commandContextOf(cmd, ctx, ctx.getSubject()));
   }
 
   @CommandHandler(RejectStage)
-  reject(@Payload() cmd: Cmd<typeof RejectStage>): Promise<ReplyOf<typeof RejectStage>> {
-    return this.runs.decideStage('RejectStage', cmd);
+  reject(@Payload() cmd: Cmd<typeof RejectStage>, @Ctx() ctx: BatonRpcContext): Promise<ReplyOf<typeof RejectStage>> {
+    return this.runs.decideStage('RejectStage', cmd, commandContextOf(cmd, ctx, ctx.getSubject()));
   }
 
   @QueryHandler(ReplayRun)
@@ -90,11 +91,11 @@ export class WorkflowNatsController {
   }
 
   @CommandHandler(SubmitWorkItem)
-  submitWorkItem(@Payload() cmd: Cmd<typeof SubmitWorkItem>): Promise<ReplyOf<typeof SubmitWorkItem>> {
+  submitWorkItem(@Payload() cmd: Cmd<typeof SubmitWorkItem>, @Ctx() ctx: BatonRpcContext): Promise<ReplyOf<typeof SubmitWorkItem>> {
     const d = cmd.data;
     return this.runs.submitWorkItem(
       { itemId: d.itemId, type: d.type, payload: d.payload, ...(d.title === undefined ? {} : { title: d.title }), ...(d.priority === undefined ? {} : { priority: d.priority }) },
-      cmd.commandId,
+      commandContextOf(cmd, ctx, ctx.getSubject()),
     );
   }
 

@@ -1,7 +1,7 @@
 import { errorCodeOf, type RecordedEvent, type TaskStatus } from '@baton/contracts';
 import type { Transaction } from 'kysely';
-import { withConflictTablesTrx, type ConflictDatabase } from '../adapters/conflict.tables';
-import type { SchedulerDatabase } from '../adapters/scheduler.tables';
+import { withConflictTablesTrx, type ConflictDatabase } from '../read-model/conflict.tables';
+import type { SchedulerDatabase } from '../read-model/scheduler.tables';
 import { toTaskEvent, type TaskState } from '../domain';
 import {
   deadDependencyReason,
@@ -14,9 +14,8 @@ import {
   type Settlement,
   type TaskSnapshot,
 } from '../domain/conflict';
-import type { ConflictCommandHandler } from './conflict-command.handler';
-import { CONFLICT_CATEGORY } from './conflict.projection';
-import type { TaskCommandHandler } from './task-command.handler';
+import { CONFLICT_CATEGORY } from '../read-model/conflict.projection';
+import type { ConflictRunner, TaskRunner } from './runners';
 
 /** The categories the conflict manager reads (it runs in the run manager's runner, which adds `run`). */
 export const CONFLICT_MANAGER_CATEGORIES = [CONFLICT_CATEGORY, 'task'] as const;
@@ -36,8 +35,8 @@ export interface ConflictManager {
 }
 
 export interface ConflictManagerDeps {
-  readonly conflicts: ConflictCommandHandler;
-  readonly tasks: TaskCommandHandler;
+  readonly conflicts: ConflictRunner;
+  readonly tasks: TaskRunner;
 }
 
 function snapshotOf(state: TaskState): TaskSnapshot | null {

@@ -9,14 +9,14 @@ import {
   type ResolveConflict,
 } from '@baton/contracts';
 import type { Kysely } from 'kysely';
-import { findConflict, listConflicts, toConflictView } from '../adapters/conflict.queries';
-import type { ConflictDatabase } from '../adapters/conflict.tables';
+import { findConflict, listConflicts, toConflictView } from '../read-model/conflict.queries';
+import type { ConflictDatabase } from '../read-model/conflict.tables';
 import type { Task } from '../domain';
 import { decideConflict, duplicateSubmissionFinding, type Conflict, type SubmissionContent } from '../domain/conflict';
-import type { ConflictCommandHandler } from './conflict-command.handler';
-import type { Clock, TraceHeaders } from './ports';
-import type { CommandContext, TaskCommandHandler } from './task-command.handler';
-import { TaskReassigner } from './task-reassigner';
+import type { Clock, CommandContext, TraceHeaders } from '@baton/aggregate';
+import type { EventStore } from '@baton/event-store';
+import { commandRecorded, type ConflictRunner } from './runners';
+import type { TaskReassigner } from './task-reassigner';
 
 const SCHEDULER: Actor = { kind: 'service', id: 'scheduler' };
 
@@ -57,27 +57,21 @@ export function conflictViewOf(c: Conflict): ConflictView {
  */
 export class ConflictService {
   constructor(
-    private readonly conflicts: ConflictCommandHandler,
-    private readonly tasks: TaskCommandHandler,
+    private readonly conflicts: ConflictRunner,
+    private readonly store: EventStore,
     private readonly db: Kysely<ConflictDatabase>,
     private readonly clock: Clock,
-    private readonly reassigner: TaskReassigner = new TaskReassigner(tasks, db, clock),
+    private readonly reassigner: TaskReassigner,
   ) {}
 
-  async resolve(cmd: CommandEnvelope<DataOf<typeof ResolveConflict>>, trace: TraceHeaders = {}): Promise<ConflictView> {
+  /** `request`: the command context of the resolve request (commandContextOf); the resolver is its actor. */
+  async resolve(cmd: CommandEnvelope<DataOf<typeof ResolveConflict>>, request: CommandContext): Promise<ConflictView> {
     const d = cmd.data;
-    const by: Actor = cmd.actor ?? { kind: 'system', id: 'unknown' };
-    const ctx: CommandContext = {
-      commandId: cmd.commandId,
-      ...(cmd.correlationId ? { correlationId: cmd.correlationId } : {}),
-      ...(cmd.causationId ? { causationId: cmd.causationId } : {}),
-      actor: by,
-      trace,
-    };
+    const by: Actor = request.actor ?? { kind: 'system', id: 'unknown' };
+    const ctx: CommandContext = { ...request, actor: by };
     const data = { conflictId: d.conflictId, resolution: d.resolution, by, reason: d.reason, reassignTo: d.reassignTo ?? null };
-    const { state, recorded } = await this.conflicts.load(d.conflictId);
-    const repeat = recorded.some((e) => e.metadata.commandId === cmd.commandId);
-    if (!repeat) {
+    const { streamId, state } = await this.conflicts.load(d.conflictId);
+    if (!(await commandRecorded(this.store, streamId, cmd.commandId))) {
       // Everything is checked before anything is appended: bad input changes nothing.
       decideConflict({ type: 'ResolveConflict', data, metadata: { commandId: cmd.commandId, now: this.clock.now().toISOString() } }, state);
       if (d.resolution === 'reassign' && state.exists) await this.reassigner.check(state.taskIds[0] ?? '', d.reassignTo ?? '');

@@ -1,9 +1,8 @@
 import { errorCodeOf, type RecordedEvent } from '@baton/contracts';
 import type { Transaction } from 'kysely';
-import type { SchedulerDatabase } from '../adapters/scheduler.tables';
+import type { SchedulerDatabase } from '../read-model/scheduler.tables';
 import { toRunEvent, toTaskEvent, type RunEvent, type StageTaskSpec } from '../domain';
-import type { RunCommandHandler } from './run-command.handler';
-import type { TaskCommandHandler } from './task-command.handler';
+import type { RunRunner, TaskRunner } from './runners';
 
 /** Name of the run process manager's checkpoint (in `scheduler.projection_checkpoints`). */
 export const RUN_MANAGER = 'run-manager';
@@ -30,14 +29,14 @@ const ALREADY_SETTLED = new Set(['ILLEGAL_TRANSITION', 'CONFLICT']);
  * Every effect is idempotent by its command id, so a crash between an effect and the checkpoint
  * only replays effects that then append nothing.
  */
-export function runManager(deps: { runs: RunCommandHandler; tasks: TaskCommandHandler }): (trx: Trx, recorded: RecordedEvent) => Promise<void> {
+export function runManager(deps: { runs: RunRunner; tasks: TaskRunner }): (trx: Trx, recorded: RecordedEvent) => Promise<void> {
   return async (trx, recorded) => {
     if (recorded.streamId.startsWith('run-')) await onRunEvent(trx, deps, toRunEvent(recorded), recorded);
     else if (recorded.streamId.startsWith('task-')) await onTaskEvent(deps, recorded);
   };
 }
 
-async function createTasks(deps: { tasks: TaskCommandHandler }, runId: string, stageId: string, iteration: number, specs: readonly StageTaskSpec[], causationId: string): Promise<void> {
+async function createTasks(deps: { tasks: TaskRunner }, runId: string, stageId: string, iteration: number, specs: readonly StageTaskSpec[], causationId: string): Promise<void> {
   for (const t of specs) {
     await deps.tasks.execute(
       t.taskId,
@@ -63,7 +62,7 @@ async function createTasks(deps: { tasks: TaskCommandHandler }, runId: string, s
   }
 }
 
-async function cancelTasks(deps: { tasks: TaskCommandHandler }, runId: string, taskIds: readonly string[], reason: string, causationId: string): Promise<void> {
+async function cancelTasks(deps: { tasks: TaskRunner }, runId: string, taskIds: readonly string[], reason: string, causationId: string): Promise<void> {
   for (const taskId of taskIds) {
     try {
       await deps.tasks.execute(taskId, (metadata) => ({ type: 'CancelTask', data: { taskId, reason }, metadata }), {
@@ -79,7 +78,7 @@ async function cancelTasks(deps: { tasks: TaskCommandHandler }, runId: string, t
   }
 }
 
-async function onRunEvent(trx: Trx, deps: { runs: RunCommandHandler; tasks: TaskCommandHandler }, event: RunEvent, recorded: RecordedEvent): Promise<void> {
+async function onRunEvent(trx: Trx, deps: { runs: RunRunner; tasks: TaskRunner }, event: RunEvent, recorded: RecordedEvent): Promise<void> {
   switch (event.type) {
     case 'StageStarted': {
       const d = event.data;
@@ -142,7 +141,7 @@ async function onRunEvent(trx: Trx, deps: { runs: RunCommandHandler; tasks: Task
   }
 }
 
-async function onTaskEvent(deps: { runs: RunCommandHandler; tasks: TaskCommandHandler }, recorded: RecordedEvent): Promise<void> {
+async function onTaskEvent(deps: { runs: RunRunner; tasks: TaskRunner }, recorded: RecordedEvent): Promise<void> {
   const event = toTaskEvent(recorded);
   let result: { status: 'succeeded' | 'failed'; agentId: string | null; outputs: Readonly<Record<string, unknown>>; error: string | null };
   switch (event.type) {

@@ -2,6 +2,8 @@ import {
   comparePositions,
   formatPosition,
   parsePosition,
+  runStreamId,
+  shortDigest,
   type Actor,
   type ReplayRun,
   type ReplyOf,
@@ -19,12 +21,14 @@ import {
   type WorkflowSummary,
 } from '@baton/contracts';
 import { compareVersions, parseWorkflow, resolveParams, type StageStatus, type WorkflowDefinition } from '@baton/workflow-dsl';
+import type { CommandContext } from '@baton/aggregate';
+import type { EventStore } from '@baton/event-store';
 import type { Kysely } from 'kysely';
-import type { SchedulerDatabase } from '../adapters/scheduler.tables';
+import type { SchedulerDatabase } from '../read-model/scheduler.tables';
 import { foldRun, routeWorkItem, toRunEvent, type ExistingRun, type RunCommand } from '../domain';
 import type { CommandMetadata } from '../domain';
-import type { RunCommandHandler } from './run-command.handler';
-import { diagnosticView, shortDigest, type RegisteredWorkflow, type WorkflowDefinitions } from './workflow-definitions';
+import type { RunEnvironment, RunRunner } from './runners';
+import { diagnosticView, type RegisteredWorkflow, type WorkflowDefinitions } from './workflow-definitions';
 
 function resultStatus(state: RunStateName): 'success' | 'failure' | 'running' {
   return state === 'success' ? 'success' : state === 'failure' || state === 'cancelled' ? 'failure' : 'running';
@@ -107,12 +111,14 @@ export interface StartRunInput {
 export class RunService {
   constructor(
     private readonly definitions: WorkflowDefinitions,
-    private readonly runs: RunCommandHandler,
+    private readonly runs: RunRunner,
+    private readonly environment: RunEnvironment,
+    private readonly store: EventStore,
     private readonly db: Kysely<SchedulerDatabase>,
   ) {}
 
-  register(yaml: string, file: string | undefined, causationId?: string): Promise<RegisteredWorkflow> {
-    return this.definitions.register(yaml, file, causationId);
+  register(yaml: string, file: string | undefined, ctx?: CommandContext): Promise<RegisteredWorkflow> {
+    return this.definitions.register(yaml, file, ctx);
   }
 
   validate(yaml: string, file?: string): { ok: boolean; errors: WorkflowDiagnosticView[]; workflowId: string | null; version: string | null; hash: string | null } {
@@ -122,11 +128,11 @@ export class RunService {
   }
 
   /** Starts a run; idempotent by run id (the same id for another workflow is a CONFLICT). */
-  async startRun(input: StartRunInput, commandId: string): Promise<{ runId: string; workflowId: string; version: string }> {
+  async startRun(input: StartRunInput, ctx: CommandContext): Promise<{ runId: string; workflowId: string; version: string }> {
     const { def } = await this.definitions.load(input.workflowId, input.version);
     const params = resolveParams(def, input.params);
     if (!params.ok) throw new ValidationError(`invalid params for workflow ${def.id}: ${params.errors.join('; ')}`, { errors: params.errors });
-    const runId = input.runId ?? `run-${shortDigest(commandId)}`;
+    const runId = input.runId ?? `run-${shortDigest(ctx.commandId)}`;
     const r = await this.runs.execute(
       runId,
       (metadata: CommandMetadata): RunCommand => ({
@@ -134,15 +140,15 @@ export class RunService {
         data: { runId, params: params.params, priority: input.priority, trigger: input.trigger ?? {}, startedBy: input.startedBy ?? null },
         metadata,
       }),
-      { commandId, ...(input.startedBy ? { actor: input.startedBy } : {}) },
-      def,
+      { ...ctx, ...(input.startedBy ? { actor: input.startedBy } : {}) },
+      { env: (state) => this.environment(state, runId, def) },
     );
     if (!r.state.exists) throw new NotFoundError('run', runId);
     if (r.state.workflowId !== def.id) throw new ConflictError(`run ${runId} already exists for workflow ${r.state.workflowId}`, { runId });
     return { runId, workflowId: r.state.workflowId, version: r.state.version };
   }
 
-  async control(kind: 'CancelRun' | 'PauseRun' | 'ResumeRun', cmd: CommandEnvelope<{ runId: string; reason?: string }>): Promise<{ runId: string; status: RunStateName }> {
+  async control(kind: 'CancelRun' | 'PauseRun' | 'ResumeRun', cmd: CommandEnvelope<{ runId: string; reason?: string }>, ctx: CommandContext): Promise<{ runId: string; status: RunStateName }> {
     const { runId, reason } = cmd.data;
     const r = await this.runs.execute(
       runId,
@@ -160,7 +166,7 @@ export class RunService {
           }
         }
       },
-      { commandId: cmd.commandId, ...(cmd.actor ? { actor: cmd.actor } : {}) },
+      ctx,
     );
     if (!r.state.exists) throw new NotFoundError('run', runId);
     return { runId, status: r.state.status };
@@ -170,20 +176,20 @@ export class RunService {
    * A person approves or rejects a stage that waits for one. The approver is the command's actor
    * (required: an approval nobody signed is refused).
    */
-  async decideStage(kind: 'ApproveStage' | 'RejectStage', cmd: CommandEnvelope<{ runId: string; stageId: string; reason: string }>): Promise<{ runId: string; status: RunStateName }> {
+  async decideStage(kind: 'ApproveStage' | 'RejectStage', cmd: CommandEnvelope<{ runId: string; stageId: string; reason: string }>, ctx: CommandContext): Promise<{ runId: string; status: RunStateName }> {
     const { runId, stageId, reason } = cmd.data;
     const by = cmd.actor;
     if (by === undefined) {
       throw new ValidationError(`${kind === 'ApproveStage' ? 'approve' : 'reject'}-stage needs to know who decides: send the command envelope's actor {kind, id}`, { field: 'actor' });
     }
-    const r = await this.runs.execute(runId, (metadata): RunCommand => ({ type: kind, data: { stageId, reason, by }, metadata }), { commandId: cmd.commandId, actor: by });
+    const r = await this.runs.execute(runId, (metadata): RunCommand => ({ type: kind, data: { stageId, reason, by }, metadata }), { ...ctx, actor: by });
     if (!r.state.exists) throw new NotFoundError('run', runId);
     return { runId, status: r.state.status };
   }
 
   /** Rebuilds the run's state from its events up to a global position or a stream revision (inclusive). */
   async replay(runId: string, upTo: { at?: string; revision?: number }): Promise<ReplyOf<typeof ReplayRun>> {
-    const { recorded } = await this.runs.load(runId);
+    const recorded = await this.store.readStream(runStreamId(runId));
     if (recorded.length === 0) throw new NotFoundError('run', runId);
     const at = upTo.at === undefined ? undefined : parsePosition(upTo.at);
     const upto = recorded.filter((e) => (at === undefined || comparePositions(e.position, at) <= 0) && (upTo.revision === undefined || e.revision <= upTo.revision));
@@ -218,7 +224,7 @@ export class RunService {
   /** Routes a work item by type and starts the workflow (run id derived from the item id). */
   async submitWorkItem(
     item: { itemId: string; type: string; title?: string; priority?: TaskPriority; payload: Readonly<Record<string, unknown>> },
-    commandId: string,
+    ctx: CommandContext,
   ): Promise<{ itemId: string; workflowId: string | null; runId: string | null }> {
     const rows = await this.db.selectFrom('scheduler.workflow_definitions').select(['workflow_id', 'version', 'item_types']).execute();
     const latest = new Map<string, { version: string; itemTypes: string[] }>();
@@ -233,7 +239,7 @@ export class RunService {
     const trigger = { ...item.payload, itemId: item.itemId, type: item.type, ...(item.title === undefined ? {} : { title: item.title }) };
     const started = await this.startRun(
       { workflowId, params, priority: item.priority ?? 'P1', runId: `wi-${shortDigest(item.itemId)}`, trigger },
-      `work-item:${item.itemId}:${commandId}`,
+      { ...ctx, commandId: `work-item:${item.itemId}:${ctx.commandId}` },
     );
     return { itemId: item.itemId, workflowId: started.workflowId, runId: started.runId };
   }

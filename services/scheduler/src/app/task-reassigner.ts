@@ -1,10 +1,11 @@
-import { BatonError, ConflictError, IllegalTransitionError, NotFoundError, errorCodeOf } from '@baton/contracts';
+import type { Clock, CommandContext } from '@baton/aggregate';
+import { BatonError, ConflictError, IllegalTransitionError, NotFoundError, errorCodeOf, taskStreamId } from '@baton/contracts';
+import type { EventStore } from '@baton/event-store';
 import type { Kysely } from 'kysely';
-import { agentCandidates } from '../adapters/task.queries';
-import type { SchedulerDatabase } from '../adapters/scheduler.tables';
+import { agentCandidates } from '../read-model/task.queries';
+import type { SchedulerDatabase } from '../read-model/scheduler.tables';
 import { isHeld, isTerminal } from '../domain';
-import type { Clock } from './ports';
-import type { CommandContext, TaskCommandHandler } from './task-command.handler';
+import { commandRecorded, type TaskRunner } from './runners';
 
 /** Attempts to hand a task to the chosen agent when the dispatcher or a claim takes it in between. */
 const REASSIGN_ATTEMPTS = 3;
@@ -20,10 +21,16 @@ const REASSIGN_ATTEMPTS = 3;
  */
 export class TaskReassigner {
   constructor(
-    private readonly tasks: TaskCommandHandler,
+    private readonly tasks: TaskRunner,
+    private readonly store: EventStore,
     private readonly db: Kysely<SchedulerDatabase>,
     private readonly clock: Clock,
   ) {}
+
+  /** True when the reassignment of this command already happened (a retried call: its checks no longer apply). */
+  done(taskId: string, ctx: CommandContext): Promise<boolean> {
+    return commandRecorded(this.store, taskStreamId(taskId), assignCommandId(ctx));
+  }
 
   /** Everything that would make `reassign` fail, checked before the caller records its decision. */
   async check(taskId: string, agentId: string): Promise<void> {
@@ -41,10 +48,10 @@ export class TaskReassigner {
   /** Hands the task to `agentId`: release it from its holder if any, then assign it. */
   async reassign(taskId: string, agentId: string, ctx: CommandContext): Promise<void> {
     for (let attempt = 1; attempt <= REASSIGN_ATTEMPTS; attempt++) {
-      const { state, recorded } = await this.tasks.load(taskId);
+      const { state } = await this.tasks.load(taskId);
       if (!state.exists) throw new NotFoundError('task', taskId);
       // Done already (a retried call), or it is with that agent anyway.
-      if (recorded.some((e) => e.metadata.commandId === `${ctx.commandId}:assign`)) return;
+      if (await this.done(taskId, ctx)) return;
       if (isHeld(state.status) && state.agentId === agentId) return;
       if (isTerminal(state.status)) throw new IllegalTransitionError(`task ${taskId} is ${state.status}; there is nothing to reassign`, { taskId, status: state.status });
       if (isHeld(state.status) && state.agentId !== null) {
@@ -55,7 +62,7 @@ export class TaskReassigner {
         );
       }
       try {
-        const r = await this.tasks.execute(taskId, (metadata) => ({ type: 'AssignTask', data: { taskId, agentId }, metadata }), { ...ctx, commandId: `${ctx.commandId}:assign` });
+        const r = await this.tasks.execute(taskId, (metadata) => ({ type: 'AssignTask', data: { taskId, agentId }, metadata }), { ...ctx, commandId: assignCommandId(ctx) });
         if (r.state.exists && (r.appended.length > 0 || (isHeld(r.state.status) && r.state.agentId === agentId))) return;
       } catch (err) {
         // Taken meanwhile (the dispatcher, a claim): release it again and retry.
@@ -64,4 +71,8 @@ export class TaskReassigner {
     }
     throw new ConflictError(`task ${taskId} kept being taken by others; it could not be reassigned to ${agentId}`, { taskId, agentId });
   }
+}
+
+function assignCommandId(ctx: CommandContext): string {
+  return `${ctx.commandId}:assign`;
 }

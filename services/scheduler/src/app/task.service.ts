@@ -1,14 +1,15 @@
-import { createHash } from 'node:crypto';
+import type { Clock, CommandContext, CommandResult } from '@baton/aggregate';
 import {
   BatonError,
   ConflictError,
   TaskChecks,
   type ArtifactRef,
   type HandoffVerdict,
-  DEFAULT_MAX_ATTEMPTS,
+  SUBMITTED_TASK_MAX_ATTEMPTS,
   NotFoundError,
   RetryBackoff,
   errorCodeOf,
+  shortDigest,
   type AgentInboxAssignment,
   type CommandEnvelope,
   type CompleteTask,
@@ -19,13 +20,13 @@ import {
   ValidationError,
 } from '@baton/contracts';
 import type { Kysely } from 'kysely';
-import type { SchedulerDatabase } from '../adapters/scheduler.tables';
-import { agentCandidates, findTask, listTasks, queueHead, toTaskView } from '../adapters/task.queries';
-import { decide, matchesRequirement, TaskAlreadyExistsError, type TaskCommand, type CommandMetadata, type TaskState } from '../domain';
+import type { SchedulerDatabase } from '../read-model/scheduler.tables';
+import { agentCandidates, findTask, listTasks, queueHead, toTaskView } from '../read-model/task.queries';
+import { decide, matchesRequirement, TaskAlreadyExistsError, type TaskCommand, type CommandMetadata, type TaskEvent, type TaskState } from '../domain';
 import { constraintIssues, sameSubmission } from '../domain/conflict';
 import type { ConflictService } from './conflict.service';
-import type { Clock, HandoffValidatorPort, TraceHeaders } from './ports';
-import type { CommandContext, TaskCommandHandler, TaskCommandResult } from './task-command.handler';
+import type { HandoffValidatorPort } from './ports';
+import type { TaskRunner } from './runners';
 import type { TaskReassigner } from './task-reassigner';
 
 /** The dispatcher's conflict check, as a claim uses it. */
@@ -43,7 +44,7 @@ export interface TaskServiceOptions {
   /** So a claim cannot take a task a conflict holds back. */
   readonly holds?: ClaimHolds;
   /** For reassign-task. */
-  readonly reassigner?: Pick<TaskReassigner, 'check' | 'reassign'>;
+  readonly reassigner?: Pick<TaskReassigner, 'check' | 'reassign' | 'done'>;
 }
 
 /** Defaults for submitted tasks that do not say. */
@@ -53,26 +54,16 @@ export interface TaskDefaults {
 }
 
 export const DEFAULT_TASK_DEFAULTS: TaskDefaults = {
-  maxAttempts: DEFAULT_MAX_ATTEMPTS,
+  maxAttempts: SUBMITTED_TASK_MAX_ATTEMPTS,
   retry: RetryBackoff.parse({}),
 };
 
 /** A task id derived from the command id, so a retried submit without a task id creates one task. */
 export function taskIdForCommand(commandId: string): string {
-  return `task-${createHash('sha256').update(commandId).digest('hex').slice(0, 32)}`;
+  return `task-${shortDigest(commandId, 32)}`;
 }
 
-function contextOf(cmd: CommandEnvelope<unknown>, trace: TraceHeaders, agentId?: string): CommandContext {
-  return {
-    commandId: cmd.commandId,
-    ...(cmd.correlationId ? { correlationId: cmd.correlationId } : {}),
-    ...(cmd.causationId ? { causationId: cmd.causationId } : {}),
-    actor: cmd.actor ?? (agentId ? { kind: 'agent', id: agentId } : { kind: 'system', id: 'unknown' }),
-    trace,
-  };
-}
-
-function replyOf(taskId: string, r: Pick<TaskCommandResult, 'state' | 'revision'>): TaskCommandReply {
+function replyOf(taskId: string, r: Pick<CommandResult<TaskState, TaskEvent>, 'state' | 'revision'>): TaskCommandReply {
   const s = r.state;
   return { taskId, status: s.exists ? s.status : 'unknown', leaseEpoch: s.exists ? s.leaseEpoch : 0, revision: Math.max(0, r.revision) };
 }
@@ -97,7 +88,7 @@ type AgentReportCommand = Exclude<TaskCommand, { type: 'CreateTask' | 'AssignTas
 
 /**
  * The task engine's use cases behind the NATS controller: submit, agent reports, claims,
- * cancel, and the read-model queries. Every command goes through {@link TaskCommandHandler}
+ * cancel, and the read-model queries. Every command goes through {@link TaskRunner}
  * (load, decide, append at the expected revision, idempotent by command id).
  */
 export class TaskService {
@@ -105,10 +96,10 @@ export class TaskService {
   private readonly validator: HandoffValidatorPort | null;
   private readonly conflicts: Pick<ConflictService, 'recordDuplicateSubmission'> | null;
   private readonly holds: ClaimHolds | null;
-  private readonly reassigner: Pick<TaskReassigner, 'check' | 'reassign'> | null;
+  private readonly reassigner: Pick<TaskReassigner, 'check' | 'reassign' | 'done'> | null;
 
   constructor(
-    private readonly handler: TaskCommandHandler,
+    private readonly handler: TaskRunner,
     private readonly db: Kysely<SchedulerDatabase>,
     private readonly clock: Clock,
     options: TaskServiceOptions = {},
@@ -124,12 +115,10 @@ export class TaskService {
    * reassign-task: a person hands a task to another agent (an escalation resolved as
    * `reassigned`): released from its holder, assigned to `toAgentId` (see TaskReassigner).
    */
-  async reassign(cmd: CommandEnvelope<{ taskId: string; toAgentId: string; reason: string }>, trace: TraceHeaders = {}): Promise<TaskCommandReply> {
+  async reassign(cmd: CommandEnvelope<{ taskId: string; toAgentId: string; reason: string }>, ctx: CommandContext): Promise<TaskCommandReply> {
     if (this.reassigner === null) throw new BatonError('UNAVAILABLE', 'this scheduler cannot reassign tasks (no reassigner configured)');
     const { taskId, toAgentId } = cmd.data;
-    const ctx = contextOf(cmd, trace);
-    const { recorded } = await this.handler.load(taskId);
-    if (!recorded.some((e) => e.metadata.commandId === `${cmd.commandId}:assign`)) await this.reassigner.check(taskId, toAgentId);
+    if (!(await this.reassigner.done(taskId, ctx))) await this.reassigner.check(taskId, toAgentId);
     await this.reassigner.reassign(taskId, toAgentId, ctx);
     const loaded = await this.handler.load(taskId);
     return replyOf(taskId, loaded);
@@ -149,19 +138,12 @@ export class TaskService {
    */
   async complete(
     cmd: CommandEnvelope<{ taskId: string; agentId: string; leaseEpoch: number; outputs: Record<string, unknown>; artifacts?: DataOf<typeof CompleteTask>['artifacts']; context?: Record<string, unknown> }>,
-    trace: TraceHeaders = {},
+    ctx: CommandContext,
   ): Promise<TaskCommandReply & { handoff?: HandoffVerdict }> {
     const d = cmd.data;
-    const ctx = contextOf(cmd, trace, d.agentId);
-    const loaded = await this.handler.load(d.taskId);
-    const { state } = loaded;
-    // The first attempt reuses this read; a lost race (or the validator's round trip) reads again.
-    let first: typeof loaded | undefined = loaded;
-    const plain = (outputs: Record<string, unknown>) => {
-      const reuse = first;
-      first = undefined;
-      return this.handler.execute(d.taskId, (metadata) => ({ type: 'CompleteTask', data: { taskId: d.taskId, agentId: d.agentId, leaseEpoch: d.leaseEpoch, outputs }, metadata }), ctx, reuse);
-    };
+    const { state } = await this.handler.load(d.taskId);
+    const plain = (outputs: Record<string, unknown>) =>
+      this.handler.execute(d.taskId, (metadata) => ({ type: 'CompleteTask', data: { taskId: d.taskId, agentId: d.agentId, leaseEpoch: d.leaseEpoch, outputs }, metadata }), ctx);
     const withContext = d.context === undefined || Object.keys(d.context).length === 0 ? d.outputs : { ...d.outputs, context: d.context };
     const parsedChecks = state.exists && state.inputs['checks'] != null ? TaskChecks.safeParse(state.inputs['checks']) : null;
     const checks = parsedChecks?.success === true ? parsedChecks.data : null;
@@ -171,14 +153,13 @@ export class TaskService {
     }
     // Lease and status first: a stale or finished agent learns it without a validation round.
     decide({ type: 'CompleteTask', data: { taskId: d.taskId, agentId: d.agentId, leaseEpoch: d.leaseEpoch, outputs: {} }, metadata: { commandId: cmd.commandId, now: this.clock.now().toISOString() } }, state);
-    first = undefined;
     if (this.validator === null) {
       throw new BatonError('UNAVAILABLE', `task ${d.taskId} has handoff checks, but this scheduler has no handoff-validator connection`, { taskId: d.taskId });
     }
     const iteration = state.inputs['iteration'];
     const verdict = await this.validator.validate(
       {
-        handoffId: `${d.taskId}.e${d.leaseEpoch}.${createHash('sha256').update(cmd.commandId).digest('hex').slice(0, 12)}`,
+        handoffId: `${d.taskId}.e${d.leaseEpoch}.${shortDigest(cmd.commandId, 12)}`,
         taskId: d.taskId,
         runId: state.runId,
         stageId: state.stageId,
@@ -212,7 +193,7 @@ export class TaskService {
    * and inputs answer that task (idempotent); other content is a CONFLICT, and a `duplicate_task`
    * conflict is recorded so a human sees it.
    */
-  async submit(cmd: CommandEnvelope<SubmitTaskData>, trace: TraceHeaders = {}): Promise<{ taskId: string }> {
+  async submit(cmd: CommandEnvelope<SubmitTaskData>, ctx: CommandContext): Promise<{ taskId: string }> {
     const d = cmd.data;
     const taskId = d.taskId ?? taskIdForCommand(cmd.commandId);
     const issues = constraintIssues(taskId, d.inputs);
@@ -237,7 +218,7 @@ export class TaskService {
           },
           metadata,
         }),
-        contextOf(cmd, trace),
+        ctx,
       );
     } catch (err) {
       if (!(err instanceof TaskAlreadyExistsError)) throw err;
@@ -245,7 +226,7 @@ export class TaskService {
       if (!state.exists) throw err;
       const submitted = { action: d.action, requirement: d.requirement, inputs: d.inputs, runId: d.runId ?? null };
       if (sameSubmission(state, submitted)) return { taskId };
-      const conflictId = this.conflicts === null ? null : await this.conflicts.recordDuplicateSubmission(state, submitted, cmd, trace);
+      const conflictId = this.conflicts === null ? null : await this.conflicts.recordDuplicateSubmission(state, submitted, cmd, ctx.trace);
       throw new ConflictError(
         `task ${taskId} already exists with other content${conflictId === null ? '' : `; recorded as conflict ${conflictId}`}`,
         { taskId, ...(conflictId === null ? {} : { conflictId }) },
@@ -258,18 +239,14 @@ export class TaskService {
   async report(
     cmd: CommandEnvelope<{ taskId: string; agentId: string }>,
     build: (metadata: CommandMetadata) => AgentReportCommand,
-    trace: TraceHeaders = {},
+    ctx: CommandContext,
   ): Promise<TaskCommandReply> {
-    const r = await this.handler.execute(cmd.data.taskId, build, contextOf(cmd, trace, cmd.data.agentId));
+    const r = await this.handler.execute(cmd.data.taskId, build, ctx);
     return replyOf(cmd.data.taskId, r);
   }
 
-  async cancel(cmd: CommandEnvelope<{ taskId: string; reason: string }>, trace: TraceHeaders = {}): Promise<TaskCommandReply> {
-    const r = await this.handler.execute(
-      cmd.data.taskId,
-      (metadata) => ({ type: 'CancelTask', data: { taskId: cmd.data.taskId, reason: cmd.data.reason }, metadata }),
-      contextOf(cmd, trace),
-    );
+  async cancel(cmd: CommandEnvelope<{ taskId: string; reason: string }>, ctx: CommandContext): Promise<TaskCommandReply> {
+    const r = await this.handler.execute(cmd.data.taskId, (metadata) => ({ type: 'CancelTask', data: { taskId: cmd.data.taskId, reason: cmd.data.reason }, metadata }), ctx);
     return replyOf(cmd.data.taskId, r);
   }
 
@@ -277,7 +254,7 @@ export class TaskService {
    * ClaimTask: the agent takes a waiting task itself. With a task id, that task (two claimants:
    * one wins, the other gets CONFLICT); without, the first task of the queue it can take.
    */
-  async claim(cmd: CommandEnvelope<{ agentId: string; taskId?: string }>, trace: TraceHeaders = {}): Promise<AgentInboxAssignment> {
+  async claim(cmd: CommandEnvelope<{ agentId: string; taskId?: string }>, ctx: CommandContext): Promise<AgentInboxAssignment> {
     const { agentId, taskId } = cmd.data;
     const [agent] = await agentCandidates(this.db, { agentId });
     if (!agent) throw new NotFoundError('agent', agentId);
@@ -287,7 +264,7 @@ export class TaskService {
     }
     const profile = { agentId, role: agent.role, capabilities: agent.capabilities };
     const tryClaim = async (id: string): Promise<AgentInboxAssignment> => {
-      const r = await this.handler.execute(id, (metadata) => ({ type: 'ClaimTask', data: { taskId: id, agent: profile }, metadata }), contextOf(cmd, trace, agentId));
+      const r = await this.handler.execute(id, (metadata) => ({ type: 'ClaimTask', data: { taskId: id, agent: profile }, metadata }), ctx);
       if (!r.state.exists || r.state.agentId !== agentId) throw new ConflictError(`task ${id} was claimed by another agent`, { taskId: id });
       return assignmentOf(r.state, id);
     };

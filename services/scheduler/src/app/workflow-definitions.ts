@@ -1,16 +1,8 @@
-import { createHash } from 'node:crypto';
-import {
-  BatonError,
-  NotFoundError,
-  WorkflowVersionRegisteredV1,
-  errorCodeOf,
-  workflowStreamId,
-  type RecordedEvent,
-  type WorkflowDiagnosticView,
-} from '@baton/contracts';
-import type { EventStore } from '@baton/event-store';
-import { compareVersions, formatDiagnostic, parseWorkflow, WorkflowVersionConflictError, type WorkflowDefinition, type WorkflowDiagnostic } from '@baton/workflow-dsl';
-import type { Clock, IdSource } from './ports';
+import { serviceContext, type CommandContext } from '@baton/aggregate';
+import { BatonError, NotFoundError, type WorkflowDiagnosticView } from '@baton/contracts';
+import { compareVersions, formatDiagnostic, parseWorkflow, type WorkflowDefinition, type WorkflowDiagnostic } from '@baton/workflow-dsl';
+import type { StoredVersion } from '../domain';
+import type { WorkflowRunner } from './runners';
 
 /** The outcome of {@link WorkflowDefinitions.register}. */
 export interface RegisteredWorkflow {
@@ -20,14 +12,6 @@ export interface RegisteredWorkflow {
   /** False when this exact content was already registered (idempotent by hash). */
   readonly created: boolean;
   readonly def: WorkflowDefinition;
-}
-
-/** A stored version: the registration event and its parsed definition. */
-export interface StoredVersion {
-  readonly version: string;
-  readonly hash: string;
-  readonly yaml: string;
-  readonly registeredAt: string;
 }
 
 export function diagnosticView(d: WorkflowDiagnostic): WorkflowDiagnosticView {
@@ -43,67 +27,39 @@ export class WorkflowInvalidError extends BatonError {
   }
 }
 
-const MAX_ATTEMPTS = 5;
-
 /**
  * Workflow definitions: `workflow-<id>` streams of `WorkflowVersionRegistered` (the YAML as
- * written, its version and content hash). Parsed definitions are cached by id, version and hash;
- * the cache is only a cache (rebuilt from the store on demand).
+ * written, its version and content hash), decided by the workflow aggregate and appended by its
+ * command runner. Parsed definitions are cached by id, version and hash; the cache is only a
+ * cache (rebuilt from the store on demand).
  */
 export class WorkflowDefinitions {
   private readonly cache = new Map<string, WorkflowDefinition>();
 
-  constructor(
-    private readonly store: EventStore,
-    private readonly clock: Clock,
-    private readonly ids: IdSource,
-  ) {}
+  constructor(private readonly runner: WorkflowRunner) {}
 
   /**
    * Parses and registers a version. Same content again: `created: false`. Same version with
-   * other content: CONFLICT. Invalid: VALIDATION_FAILED listing every error.
+   * other content: CONFLICT. Invalid: VALIDATION_FAILED listing every error. Without a command
+   * context (the workflows directory at start-up) the command id derives from the content.
    */
-  async register(yaml: string, file = 'workflow.yml', causationId?: string): Promise<RegisteredWorkflow> {
+  async register(yaml: string, file = 'workflow.yml', ctx?: CommandContext): Promise<RegisteredWorkflow> {
     const parsed = parseWorkflow(yaml, { file });
     if (!parsed.ok) throw new WorkflowInvalidError(parsed.errors);
     const def = parsed.workflow;
-    const streamId = workflowStreamId(def.id);
-    for (let attempt = 1; ; attempt++) {
-      const recorded = await this.store.readStream(streamId);
-      const versions = recorded.map(toVersion);
-      const same = versions.find((v) => v.version === def.version);
-      if (same !== undefined) {
-        if (same.hash !== def.hash) throw new WorkflowVersionConflictError(def.id, def.version, same.hash, def.hash);
-        return { workflowId: def.id, version: def.version, hash: def.hash, created: false, def };
-      }
-      const now = this.clock.now().toISOString();
-      const commandId = `register:${def.id}:${def.version}:${def.hash}`;
-      const last = recorded[recorded.length - 1];
-      try {
-        await this.store.append(
-          streamId,
-          [
-            {
-              eventId: this.ids.newId(),
-              type: 'WorkflowVersionRegistered',
-              data: { workflowId: def.id, version: def.version, hash: def.hash, yaml, registeredAt: now },
-              metadata: { occurredAt: now, commandId, correlationId: def.id, causationId: causationId ?? commandId, actor: { kind: 'service', id: 'scheduler' } },
-            },
-          ],
-          { expectedRevision: last === undefined ? 'no_stream' : last.revision, commandId },
-        );
-        this.cache.set(cacheKey(def.id, def.version, def.hash), def);
-        return { workflowId: def.id, version: def.version, hash: def.hash, created: true, def };
-      } catch (err) {
-        if (errorCodeOf(err) === 'WRONG_EXPECTED_VERSION' && attempt < MAX_ATTEMPTS) continue;
-        throw err;
-      }
-    }
+    const r = await this.runner.execute(
+      def.id,
+      (metadata) => ({ type: 'RegisterWorkflowVersion', data: { workflowId: def.id, version: def.version, hash: def.hash, yaml }, metadata }),
+      ctx ?? serviceContext('scheduler', `register:${def.id}:${def.version}:${def.hash}`),
+    );
+    const created = r.appended.length > 0;
+    if (created) this.cache.set(cacheKey(def.id, def.version, def.hash), def);
+    return { workflowId: def.id, version: def.version, hash: def.hash, created, def };
   }
 
   /** Every registered version of a workflow, oldest first. */
-  async versions(workflowId: string): Promise<StoredVersion[]> {
-    return (await this.store.readStream(workflowStreamId(workflowId))).map(toVersion);
+  async versions(workflowId: string): Promise<readonly StoredVersion[]> {
+    return (await this.runner.load(workflowId)).state.versions;
   }
 
   /** The definition of `version` (default: the latest by semver precedence). NOT_FOUND when absent. */
@@ -139,14 +95,4 @@ export class WorkflowDefinitions {
 
 function cacheKey(id: string, version: string, hash: string): string {
   return `${id}\u0000${version}\u0000${hash}`;
-}
-
-function toVersion(e: RecordedEvent): StoredVersion {
-  const d = WorkflowVersionRegisteredV1.parse(e.data);
-  return { version: d.version, hash: d.hash, yaml: d.yaml, registeredAt: d.registeredAt };
-}
-
-/** A short, stable, id-safe digest (for run and task ids derived from other ids). */
-export function shortDigest(text: string, length = 24): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, length);
 }

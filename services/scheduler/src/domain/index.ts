@@ -7,3 +7,4 @@ export * from './task-queue';
 export * from './retry-backoff';
 export * from './run';
 export * from './work-item.routing';
+export * from './workflow';

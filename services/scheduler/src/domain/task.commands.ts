@@ -1,11 +1,7 @@
+import type { CommandMetadata } from '@baton/aggregate';
 import type { RetryBackoff, RuleFailure, TaskPriority, TaskRequirement } from '@baton/contracts';
 
-/** Stamped by the adapter: the idempotency key and the time from the injected clock. */
-export interface CommandMetadata {
-  readonly commandId: string;
-  /** ISO-8601, from the injected clock. */
-  readonly now: string;
-}
+export type { CommandMetadata } from '@baton/aggregate';
 
 /** What the task engine knows about an agent when it claims (from the agents read model). */
 export interface AgentProfile {

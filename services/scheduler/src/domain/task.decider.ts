@@ -1,4 +1,5 @@
-import { BatonError } from '@baton/contracts';
+import { foldWith, type AggregateSpec } from '@baton/aggregate';
+import { BatonError, taskStreamId } from '@baton/contracts';
 import type {
   AcceptTask,
   AssignTask,
@@ -22,7 +23,7 @@ import {
   TaskNotWaitingError,
   TaskTransitionError,
 } from './task.errors';
-import type { TaskEvent } from './task.events';
+import { toTaskEvent, type TaskEvent } from './task.events';
 import { initialTaskState, isHeld, isTerminal, type Task, type TaskState } from './task.state';
 import { matchesRequirement } from './task-queue';
 import { retryDelayMs } from './retry-backoff';
@@ -176,7 +177,7 @@ function failEvent(task: Task, agentId: string | null, error: { message: string;
   const retryAt = retry ? new Date(Date.parse(now) + retryDelayMs(task.retry, task.attempt)).toISOString() : null;
   return {
     type: 'TaskFailed',
-    data: { taskId: task.taskId, agentId, leaseEpoch: task.leaseEpoch, error, final: !retry, failedAt: now, retryAt },
+    data: { taskId: task.taskId, agentId, leaseEpoch: task.leaseEpoch, error, final: !retry, failedAt: now, retryAt, attempt: retry ? task.attempt + 1 : task.attempt },
   };
 }
 
@@ -192,7 +193,9 @@ function release(command: ReleaseTask, state: TaskState): TaskEvent[] {
   // The scheduler releases what it saw; if the task has moved on since, there is nothing to do.
   if (!isHeld(task.status) || task.agentId !== agentId || task.leaseEpoch !== leaseEpoch) return [];
   const now = command.metadata.now;
-  const released: TaskEvent = { type: 'TaskReleased', data: { taskId, agentId, leaseEpoch, reason, releasedAt: now } };
+  // A time-out uses the attempt up (never past the last); other releases give the same attempt back.
+  const attempt = reason === 'timed_out' ? Math.min(task.attempt + 1, task.maxAttempts) : task.attempt;
+  const released: TaskEvent = { type: 'TaskReleased', data: { taskId, agentId, leaseEpoch, reason, releasedAt: now, attempt } };
   if (reason === 'timed_out' && task.attempt >= task.maxAttempts) {
     const afterRelease = evolve(task, released);
     return [released, failEvent(existing(afterRelease, taskId), null, { message: `attempt ${task.attempt} timed out`, code: 'TIMEOUT' }, false, now)];
@@ -300,7 +303,8 @@ export function evolve(state: TaskState, event: TaskEvent): TaskState {
       return {
         ...t,
         status: 'queued',
-        attempt: t.attempt + 1,
+        // Events written before `attempt` was recorded: a retried failure starts the next attempt.
+        attempt: event.data.attempt ?? t.attempt + 1,
         agentId: null,
         previousAgentId: event.data.agentId ?? t.agentId,
         notBefore: event.data.retryAt,
@@ -312,7 +316,7 @@ export function evolve(state: TaskState, event: TaskEvent): TaskState {
       return {
         ...t,
         status: 'queued',
-        attempt: event.data.reason === 'timed_out' ? Math.min(t.attempt + 1, t.maxAttempts) : t.attempt,
+        attempt: event.data.attempt ?? (event.data.reason === 'timed_out' ? Math.min(t.attempt + 1, t.maxAttempts) : t.attempt),
         agentId: null,
         previousAgentId: event.data.agentId,
         notBefore: null,
@@ -335,5 +339,17 @@ export function evolve(state: TaskState, event: TaskEvent): TaskState {
 
 /** Folds a stream's events from the initial state. */
 export function fold(events: readonly TaskEvent[]): TaskState {
-  return events.reduce(evolve, initialTaskState);
+  return foldWith({ initialState: initialTaskState, evolve }, events);
 }
+
+/** The task aggregate as the command kernel runs it: `task-<id>` streams, events correlated with the task's run. */
+export const taskAggregate: AggregateSpec<TaskState, TaskCommand, TaskEvent> = {
+  name: 'task',
+  streamId: taskStreamId,
+  read: toTaskEvent,
+  initialState: initialTaskState,
+  evolve,
+  decide,
+  correlationOf: (event, state) => (event.type === 'TaskCreated' ? event.data.runId : state.exists ? state.runId : null),
+  defaultActor: { kind: 'service', id: 'scheduler' },
+};

@@ -1,5 +1,6 @@
+import { deciderSpec } from '@baton/aggregate';
 import type { TaskCommand } from './task.commands';
-import { decide, evolve, fold } from './task.decider';
+import { decide, evolve, fold, taskAggregate } from './task.decider';
 import type { TaskEvent } from './task.events';
 import { toTaskEvent } from './task.events';
 import type { Task } from './task.state';
@@ -32,21 +33,13 @@ const assigned = (agentId: string, leaseEpoch: number, assignedAt = T0, previous
   type: 'TaskAssigned',
   data: { taskId: 'task-1', agentId, leaseEpoch, assignedAt, previousAgentId },
 });
-const released = (agentId: string, leaseEpoch: number, reason: 'agent_offline' | 'timed_out' = 'agent_offline', releasedAt = T0): TaskEvent => ({
+const released = (agentId: string, leaseEpoch: number, reason: 'agent_offline' | 'timed_out' = 'agent_offline', releasedAt = T0, attempt = 1): TaskEvent => ({
   type: 'TaskReleased',
-  data: { taskId: 'task-1', agentId, leaseEpoch, reason, releasedAt },
+  data: { taskId: 'task-1', agentId, leaseEpoch, reason, releasedAt, attempt },
 });
 
-/** given past events, when a command, then these events (or this error). */
-function given(events: TaskEvent[]) {
-  const state = fold(events);
-  return {
-    when: (command: TaskCommand) => ({
-      then: (expected: TaskEvent[]) => expect(decide(command, state)).toEqual(expected),
-      thenThrows: (match: Record<string, unknown>) => expect(() => decide(command, state)).toThrow(expect.objectContaining(match)),
-    }),
-  };
-}
+/** given past events, when a command, then these events (or this error code). */
+const { given } = deciderSpec(taskAggregate);
 
 const report = (agentId: string, leaseEpoch: number) => ({ taskId: 'task-1', agentId, leaseEpoch });
 const profile = (agentId: string, capabilities = ['node']) => ({ agentId, role: 'backend', capabilities });
@@ -90,7 +83,7 @@ describe('task decider', () => {
       const data = (fold([created()]) as Task);
       given([created()])
         .when({ type: 'CreateTask', data: { ...data, requirement: data.requirement, inputs: {} }, metadata: meta() })
-        .thenThrows({ code: 'CONFLICT' });
+        .thenThrows('CONFLICT');
     });
   });
 
@@ -103,26 +96,26 @@ describe('task decider', () => {
     });
 
     it('refuses to assign a task that is already held with CONFLICT', () => {
-      given([created(), assigned('a1', 1)]).when({ type: 'AssignTask', data: { taskId: 'task-1', agentId: 'a2' }, metadata: meta() }).thenThrows({ code: 'CONFLICT' });
+      given([created(), assigned('a1', 1)]).when({ type: 'AssignTask', data: { taskId: 'task-1', agentId: 'a2' }, metadata: meta() }).thenThrows('CONFLICT');
     });
 
     it('refuses any report with a stale epoch or from a non-holder with STALE_LEASE', () => {
       const history = [created(), assigned('a1', 1), released('a1', 1), assigned('a2', 2)];
-      given(history).when({ type: 'AcceptTask', data: report('a1', 1), metadata: meta() }).thenThrows({ code: 'STALE_LEASE' });
-      given(history).when({ type: 'CompleteTask', data: { ...report('a1', 1), outputs: {} }, metadata: meta() }).thenThrows({ code: 'STALE_LEASE' });
-      given(history).when({ type: 'CompleteTask', data: { ...report('a1', 2), outputs: {} }, metadata: meta() }).thenThrows({ code: 'STALE_LEASE' });
-      given(history).when({ type: 'AcceptTask', data: report('a2', 1), metadata: meta() }).thenThrows({ code: 'STALE_LEASE' });
+      given(history).when({ type: 'AcceptTask', data: report('a1', 1), metadata: meta() }).thenThrows('STALE_LEASE');
+      given(history).when({ type: 'CompleteTask', data: { ...report('a1', 1), outputs: {} }, metadata: meta() }).thenThrows('STALE_LEASE');
+      given(history).when({ type: 'CompleteTask', data: { ...report('a1', 2), outputs: {} }, metadata: meta() }).thenThrows('STALE_LEASE');
+      given(history).when({ type: 'AcceptTask', data: report('a2', 1), metadata: meta() }).thenThrows('STALE_LEASE');
       given(history)
         .when({ type: 'ReportProgress', data: { ...report('a1', 1), percent: 50, message: null, tokensUsed: null }, metadata: meta() })
-        .thenThrows({ code: 'STALE_LEASE' });
+        .thenThrows('STALE_LEASE');
       given(history).when({ type: 'AcceptTask', data: report('a2', 2), metadata: meta() }).then([
         { type: 'TaskAccepted', data: { taskId: 'task-1', agentId: 'a2', leaseEpoch: 2, acceptedAt: T0 } },
       ]);
     });
 
     it('refuses reports on a task nobody holds with STALE_LEASE and on an unknown task with NOT_FOUND', () => {
-      given([created()]).when({ type: 'AcceptTask', data: report('a1', 1), metadata: meta() }).thenThrows({ code: 'STALE_LEASE' });
-      given([]).when({ type: 'AcceptTask', data: report('a1', 1), metadata: meta() }).thenThrows({ code: 'NOT_FOUND' });
+      given([created()]).when({ type: 'AcceptTask', data: report('a1', 1), metadata: meta() }).thenThrows('STALE_LEASE');
+      given([]).when({ type: 'AcceptTask', data: report('a1', 1), metadata: meta() }).thenThrows('NOT_FOUND');
     });
   });
 
@@ -156,10 +149,10 @@ describe('task decider', () => {
       };
       given(held).when({ type: 'CompleteTask', data: { ...report('a1', 1), outputs: { pr: 7 } }, metadata: meta(at(90_000)) }).then([completed]);
       given([...held, completed]).when({ type: 'CompleteTask', data: { ...report('a1', 1), outputs: { pr: 8 } }, metadata: meta() }).then([]);
-      given([...held, completed]).when({ type: 'CompleteTask', data: { ...report('a2', 1), outputs: {} }, metadata: meta() }).thenThrows({ code: 'STALE_LEASE' });
+      given([...held, completed]).when({ type: 'CompleteTask', data: { ...report('a2', 1), outputs: {} }, metadata: meta() }).thenThrows('STALE_LEASE');
       given([...held, completed])
         .when({ type: 'FailTask', data: { ...report('a1', 1), error: { message: 'x', code: null }, retryable: false }, metadata: meta() })
-        .thenThrows({ code: 'ILLEGAL_TRANSITION' });
+        .thenThrows('ILLEGAL_TRANSITION');
     });
 
     it('a final failure (not retryable) ends the task', () => {
@@ -168,7 +161,7 @@ describe('task decider', () => {
         .then([
           {
             type: 'TaskFailed',
-            data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, error: { message: 'boom', code: 'E1' }, final: true, failedAt: at(10), retryAt: null },
+            data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, error: { message: 'boom', code: 'E1' }, final: true, failedAt: at(10), retryAt: null, attempt: 1 },
           },
         ]);
     });
@@ -232,7 +225,7 @@ describe('task decider', () => {
         .then([
           {
             type: 'TaskFailed',
-            data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, error: { message: 'cannot', code: 'UNSUPPORTED' }, final: true, failedAt: at(10), retryAt: null },
+            data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, error: { message: 'cannot', code: 'UNSUPPORTED' }, final: true, failedAt: at(10), retryAt: null, attempt: 1 },
           },
         ]);
     });
@@ -240,7 +233,7 @@ describe('task decider', () => {
     it('given a task another agent now holds, when the old holder completes without accepting, then STALE_LEASE and nothing is accepted', () => {
       given([...held, released('a1', 1), assigned('a2', 2)])
         .when({ type: 'CompleteTask', data: { ...report('a1', 1), outputs: {} }, metadata: meta() })
-        .thenThrows({ code: 'STALE_LEASE' });
+        .thenThrows('STALE_LEASE');
     });
   });
 
@@ -257,7 +250,7 @@ describe('task decider', () => {
       expect(events).toEqual([
         {
           type: 'TaskFailed',
-          data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, error: { message: 'flaky', code: null }, final: false, failedAt: T0, retryAt: at(1000) },
+          data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, error: { message: 'flaky', code: null }, final: false, failedAt: T0, retryAt: at(1000), attempt: 2 },
         },
       ]);
       const state = fold([...history, ...events]) as Task;
@@ -307,9 +300,28 @@ describe('task decider', () => {
           released('a1', 1, 'timed_out'),
           {
             type: 'TaskFailed',
-            data: { taskId: 'task-1', agentId: null, leaseEpoch: 1, error: { message: 'attempt 1 timed out', code: 'TIMEOUT' }, final: true, failedAt: T0, retryAt: null },
+            data: { taskId: 'task-1', agentId: null, leaseEpoch: 1, error: { message: 'attempt 1 timed out', code: 'TIMEOUT' }, final: true, failedAt: T0, retryAt: null, attempt: 1 },
           },
         ]);
+    });
+  });
+
+  describe('the attempt is recorded on the event (read models copy it)', () => {
+    it('a time-out that leaves attempts records the next attempt on TaskReleased', () => {
+      const after = given([created({ maxAttempts: 3 }), assigned('a1', 1)])
+        .when({ type: 'ReleaseTask', data: { ...report('a1', 1), reason: 'timed_out' }, metadata: meta() })
+        .then([released('a1', 1, 'timed_out', T0, 2)]);
+      expect(after).toMatchObject({ status: 'queued', attempt: 2 });
+    });
+
+    it('events written before the attempt was recorded still fold to the same attempt', () => {
+      const legacyRelease: TaskEvent = { type: 'TaskReleased', data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, reason: 'timed_out', releasedAt: T0 } };
+      const legacyFail: TaskEvent = {
+        type: 'TaskFailed',
+        data: { taskId: 'task-1', agentId: 'a2', leaseEpoch: 2, error: { message: 'x', code: null }, final: false, failedAt: T0, retryAt: null },
+      };
+      expect(fold([created(), assigned('a1', 1), legacyRelease])).toMatchObject({ attempt: 2 });
+      expect(fold([created(), assigned('a1', 1), legacyRelease, assigned('a2', 2), legacyFail])).toMatchObject({ attempt: 3 });
     });
   });
 
@@ -326,7 +338,7 @@ describe('task decider', () => {
     });
 
     it('refuses an agent that does not meet the requirement with FORBIDDEN', () => {
-      given([created()]).when({ type: 'ClaimTask', data: { taskId: 'task-1', agent: profile('a1', ['python']) }, metadata: meta() }).thenThrows({ code: 'FORBIDDEN' });
+      given([created()]).when({ type: 'ClaimTask', data: { taskId: 'task-1', agent: profile('a1', ['python']) }, metadata: meta() }).thenThrows('FORBIDDEN');
     });
   });
 
@@ -339,7 +351,7 @@ describe('task decider', () => {
       given([created(), cancelled]).when({ type: 'CancelTask', data: { taskId: 'task-1', reason: 'again' }, metadata: meta() }).then([]);
       given([created(), { type: 'TaskFailed', data: { taskId: 'task-1', agentId: null, leaseEpoch: 0, error: { message: 'x', code: null }, final: true, failedAt: T0, retryAt: null } }])
         .when({ type: 'CancelTask', data: { taskId: 'task-1', reason: 'late' }, metadata: meta() })
-        .thenThrows({ code: 'ILLEGAL_TRANSITION' });
+        .thenThrows('ILLEGAL_TRANSITION');
     });
   });
 
@@ -361,8 +373,8 @@ describe('task decider', () => {
       given([...held, first]).when({ type: 'CompleteTask', data: { ...report('a1', 1), outputs: {} }, metadata: meta() }).then([
         { type: 'TaskCompleted', data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, outputs: {}, completedAt: T0, durationMs: 0 } },
       ]);
-      given(held).when({ type: 'RejectHandoff', data: { ...report('a2', 1), handoffId: 'h3', failures: [] }, metadata: meta() }).thenThrows({ code: 'STALE_LEASE' });
-      given([created()]).when({ type: 'RejectHandoff', data: { ...report('a1', 0), handoffId: 'h4', failures: [] }, metadata: meta() }).thenThrows({ code: 'STALE_LEASE' });
+      given(held).when({ type: 'RejectHandoff', data: { ...report('a2', 1), handoffId: 'h3', failures: [] }, metadata: meta() }).thenThrows('STALE_LEASE');
+      given([created()]).when({ type: 'RejectHandoff', data: { ...report('a1', 0), handoffId: 'h4', failures: [] }, metadata: meta() }).thenThrows('STALE_LEASE');
     });
   });
 

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
+import { eventReader } from '@baton/aggregate';
 import {
-  BatonError,
   TaskEventSchemas,
   TaskCreatedSchedulingV1,
   TaskFailedSchedulingV1,
@@ -39,35 +39,15 @@ export const TASK_EVENT_TYPES = [
   'TaskHandoffRejected',
 ] as const satisfies readonly TaskEventType[];
 
-/** A stored task event this code cannot read. Code UNKNOWN_SCHEMA_VERSION. */
-export class UnknownTaskEventError extends BatonError {
-  constructor(type: string, schemaVersion: number) {
-    super('UNKNOWN_SCHEMA_VERSION', `task event ${type} version ${schemaVersion} is not known to this scheduler`, { type, schemaVersion });
-    this.name = 'UnknownTaskEventError';
-  }
-}
-
-function isTaskEventType(type: string): type is TaskEventType {
-  return (TASK_EVENT_TYPES as readonly string[]).includes(type);
-}
+const TASK_EVENT_SCHEMAS = {
+  ...TaskEventSchemas,
+  TaskCreated: TaskCreatedSchedulingV1,
+  TaskFailed: TaskFailedSchedulingV1,
+  TaskHandoffRejected: TaskHandoffRejectedV1,
+} as const satisfies Record<TaskEventType, unknown>;
 
 /**
  * Reads a stored task event into the current domain shape (the upcasting step, run before
  * `evolve`). Version 1 is the only version so far.
  */
-export function toTaskEvent(stored: { readonly type: string; readonly schemaVersion: number; readonly data: unknown }): TaskEvent {
-  if (stored.schemaVersion !== 1 || !isTaskEventType(stored.type)) throw new UnknownTaskEventError(stored.type, stored.schemaVersion);
-  const schema =
-    stored.type === 'TaskCreated'
-      ? TaskCreatedSchedulingV1
-      : stored.type === 'TaskFailed'
-        ? TaskFailedSchedulingV1
-        : stored.type === 'TaskHandoffRejected'
-          ? TaskHandoffRejectedV1
-          : TaskEventSchemas[stored.type];
-  const parsed = schema.safeParse(stored.data);
-  if (!parsed.success) {
-    throw new BatonError('INTERNAL', `stored ${stored.type} v1 does not match its schema`, { issues: parsed.error.issues });
-  }
-  return { type: stored.type, data: parsed.data } as TaskEvent;
-}
+export const toTaskEvent = eventReader<TaskEvent>('task', TASK_EVENT_SCHEMAS);

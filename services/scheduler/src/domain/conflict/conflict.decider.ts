@@ -1,7 +1,8 @@
-import { BatonError } from '@baton/contracts';
+import { foldWith, type AggregateSpec } from '@baton/aggregate';
+import { BatonError, conflictStreamId } from '@baton/contracts';
 import type { ConflictCommand, DetectConflict, MarkNeedsDecision, ResolveConflict } from './conflict.commands';
 import { ConflictAlreadyResolvedError, ConflictNotFoundError, InvalidResolutionError } from './conflict.errors';
-import type { ConflictEvent } from './conflict.events';
+import { toConflictEvent, type ConflictEvent } from './conflict.events';
 import { initialConflictState, type Conflict, type ConflictState } from './conflict.state';
 
 function existing(state: ConflictState, conflictId: string): Conflict {
@@ -123,5 +124,17 @@ export function evolveConflict(state: ConflictState, event: ConflictEvent): Conf
 
 /** Folds a stream's events from the initial state. */
 export function foldConflict(events: readonly ConflictEvent[]): ConflictState {
-  return events.reduce(evolveConflict, initialConflictState);
+  return foldWith({ initialState: initialConflictState, evolve: evolveConflict }, events);
 }
+
+/** The conflict aggregate as the command kernel runs it: `conflict-<id>` streams, events correlated with the conflict's run. */
+export const conflictAggregate: AggregateSpec<ConflictState, ConflictCommand, ConflictEvent> = {
+  name: 'conflict',
+  streamId: conflictStreamId,
+  read: toConflictEvent,
+  initialState: initialConflictState,
+  evolve: evolveConflict,
+  decide: decideConflict,
+  correlationOf: (event, state) => (event.type === 'ConflictDetected' ? event.data.runId : state.exists ? state.runId : null),
+  defaultActor: { kind: 'service', id: 'scheduler' },
+};

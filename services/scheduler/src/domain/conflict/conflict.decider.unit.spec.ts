@@ -1,5 +1,6 @@
+import { deciderSpec } from '@baton/aggregate';
 import type { ConflictCommand, ConflictFinding } from './conflict.commands';
-import { decideConflict, evolveConflict, foldConflict } from './conflict.decider';
+import { conflictAggregate, decideConflict, evolveConflict, foldConflict } from './conflict.decider';
 import { toConflictEvent, type ConflictEvent } from './conflict.events';
 
 const T0 = '2026-12-01T09:00:00.000Z';
@@ -31,15 +32,7 @@ const resolveCmd = (over: Partial<Extract<ConflictCommand, { type: 'ResolveConfl
   metadata: meta(now),
 });
 
-function given(events: ConflictEvent[]) {
-  const state = foldConflict(events);
-  return {
-    when: (command: ConflictCommand) => ({
-      then: (expected: ConflictEvent[]) => expect(decideConflict(command, state)).toEqual(expected),
-      thenThrows: (match: Record<string, unknown>) => expect(() => decideConflict(command, state)).toThrow(expect.objectContaining(match)),
-    }),
-  };
-}
+const { given } = deciderSpec(conflictAggregate);
 
 describe('conflict aggregate', () => {
   describe('DetectConflict', () => {
@@ -57,7 +50,7 @@ describe('conflict aggregate', () => {
     });
 
     it('refuses a conflict without tasks', () => {
-      given([]).when({ type: 'DetectConflict', data: finding({ taskIds: [] }), metadata: meta() }).thenThrows({ code: 'INTERNAL' });
+      given([]).when({ type: 'DetectConflict', data: finding({ taskIds: [] }), metadata: meta() }).thenThrows('INTERNAL');
     });
   });
 
@@ -75,18 +68,18 @@ describe('conflict aggregate', () => {
     });
 
     it('refuses an unknown conflict with NOT_FOUND', () => {
-      given([]).when(resolveCmd()).thenThrows({ code: 'NOT_FOUND' });
+      given([]).when(resolveCmd()).thenThrows('NOT_FOUND');
     });
 
     it('refuses to resolve a resolved conflict with ILLEGAL_TRANSITION', () => {
       const state = foldConflict([detected()]);
       const [resolved] = decideConflict(resolveCmd(), state);
-      given([detected(), resolved!]).when(resolveCmd({ resolution: 'escalate' })).thenThrows({ code: 'ILLEGAL_TRANSITION' });
+      given([detected(), resolved!]).when(resolveCmd({ resolution: 'escalate' })).thenThrows('ILLEGAL_TRANSITION');
     });
 
     it('refuses reassign without a target, and a target without reassign, with VALIDATION_FAILED', () => {
-      given([detected()]).when(resolveCmd({ resolution: 'reassign', reassignTo: null })).thenThrows({ code: 'VALIDATION_FAILED' });
-      given([detected()]).when(resolveCmd({ resolution: 'queue', reassignTo: 'agent-b' })).thenThrows({ code: 'VALIDATION_FAILED' });
+      given([detected()]).when(resolveCmd({ resolution: 'reassign', reassignTo: null })).thenThrows('VALIDATION_FAILED');
+      given([detected()]).when(resolveCmd({ resolution: 'queue', reassignTo: 'agent-b' })).thenThrows('VALIDATION_FAILED');
     });
   });
 
@@ -110,7 +103,7 @@ describe('conflict aggregate', () => {
       ])
         .when(mark())
         .then([]);
-      given([]).when(mark()).thenThrows({ code: 'NOT_FOUND' });
+      given([]).when(mark()).thenThrows('NOT_FOUND');
     });
   });
 

@@ -1,4 +1,4 @@
-import type { ConflictResolutionKind, TaskStatus } from '@baton/contracts';
+import { canonicalJson, shortDigest, type ConflictResolutionKind, type TaskStatus } from '@baton/contracts';
 import type { ConflictFinding } from './conflict.commands';
 import { overlappingFiles, type FileOverlap } from './paths';
 
@@ -103,32 +103,6 @@ export const conflictIds = {
   duplicate: (taskId: string, digest: string): string => `dup.${taskId}.${digest}`,
 } as const;
 
-/** JSON with object keys sorted at every level: equal values give equal text. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
-/** A short, stable digest of a text (53-bit cyrb53, base 36): for ids, not for security. */
-export function shortDigest(text: string): string {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
-}
-
 /** The content of a submission that decides whether a resubmit of the same task id is the same task. */
 export interface SubmissionContent {
   readonly action: string;
@@ -148,7 +122,7 @@ export function sameSubmission(a: SubmissionContent, b: SubmissionContent): bool
 
 /** The digest of a submission's content, for the `duplicate_task` conflict id. */
 export function submissionDigest(c: SubmissionContent): string {
-  return shortDigest(contentKey(c));
+  return shortDigest(contentKey(c), 16);
 }
 
 /** What the dispatcher knows about a waiting task that declares constraints. */

@@ -1,7 +1,9 @@
+import { deciderSpec } from '@baton/aggregate';
 import { errorCodeOf, type Actor } from '@baton/contracts';
 import { parseWorkflowOrThrow, type WorkflowDefinition } from '@baton/workflow-dsl';
-import { checksFor, decideRun, nextAgentIds, upstreamStages, type RunCommand, type RunDeciderContext } from './run.decider';
+import { checksFor, nextAgentIds, upstreamStages, type RunCommand, type RunDeciderContext } from './run.decider';
 import type { RunEvent } from './run.events';
+import { runAggregate } from './run.aggregate';
 import { foldRun, type ExistingRun } from './run.state';
 
 const T0 = '2026-11-22T09:00:00.000Z';
@@ -63,7 +65,7 @@ class Run {
     return foldRun(this.history) as ExistingRun;
   }
   when(command: RunCommand): RunEvent[] {
-    const out = decideRun(command, foldRun(this.history), ctx(this.def));
+    const out = [...deciderSpec(runAggregate, ctx(this.def)).given(this.history).when(command).events()];
     this.history.push(...out);
     return out;
   }

@@ -142,8 +142,11 @@ function reasonOf(outputs: Readonly<Record<string, unknown>>, fallback: string):
   return typeof r === 'string' && r !== '' ? r : fallback;
 }
 
-/** Default attempts of a stage task without a `retry` policy. */
-const DEFAULT_MAX_ATTEMPTS = 1;
+/**
+ * Attempts of a stage task whose stage has no `retry` policy: one (a stage retries only when its
+ * workflow says so). Tasks submitted on their own default to SUBMITTED_TASK_MAX_ATTEMPTS.
+ */
+export const STAGE_TASK_MAX_ATTEMPTS_WITHOUT_RETRY = 1;
 
 /**
  * Maps a stage's agent selector to a task requirement: `id` → agentId, `role` → role,
@@ -186,7 +189,7 @@ function agentLabel(agent: AgentRef | null): string {
 }
 
 function backoffOf(policy: RetryPolicy | null): { maxAttempts: number; retry: RetryBackoff } {
-  if (policy === null) return { maxAttempts: DEFAULT_MAX_ATTEMPTS, retry: { kind: 'exponential', baseMs: 1000, maxMs: 60_000 } };
+  if (policy === null) return { maxAttempts: STAGE_TASK_MAX_ATTEMPTS_WITHOUT_RETRY, retry: { kind: 'exponential', baseMs: 1000, maxMs: 60_000 } };
   // The task engine knows linear and exponential; "fixed" is linear capped at its first delay.
   const kind = policy.backoff === 'exponential' ? 'exponential' : 'linear';
   const maxMs = policy.backoff === 'fixed' ? policy.initialDelayMs : policy.maxDelayMs;

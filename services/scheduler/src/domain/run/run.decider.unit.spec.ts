@@ -1,7 +1,9 @@
+import { deciderSpec } from '@baton/aggregate';
 import { parseWorkflowOrThrow, type WorkflowDefinition } from '@baton/workflow-dsl';
-import { decideRun, outcomeOf, requirementFor, type RunCommand, type RunDeciderContext } from './run.decider';
+import { outcomeOf, requirementFor, type RunCommand, type RunDeciderContext } from './run.decider';
 import type { RunEvent } from './run.events';
-import { foldRun, type ExistingRun } from './run.state';
+import { runAggregate } from './run.aggregate';
+import type { ExistingRun } from './run.state';
 
 const T0 = '2026-11-22T09:00:00.000Z';
 let seq = 0;
@@ -100,13 +102,13 @@ function ctx(def: WorkflowDefinition): RunDeciderContext {
   return { def, taskId };
 }
 
-/** given past events, when a command, then these events. */
+/** given past events, when a command: the events decided and the state after them. */
 function given(def: WorkflowDefinition, events: RunEvent[]) {
-  const state = foldRun(events);
+  const past = deciderSpec(runAggregate, ctx(def)).given(events);
   return {
     when: (command: RunCommand) => {
-      const out = decideRun(command, state, ctx(def));
-      return { events: out, state: foldRun([...events, ...out]) as ExistingRun };
+      const decided = past.when(command);
+      return { events: [...decided.events()], state: decided.state() as ExistingRun };
     },
   };
 }

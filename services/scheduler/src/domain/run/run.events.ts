@@ -1,9 +1,8 @@
-import type { z } from 'zod';
+import { z } from 'zod';
+import { eventReader } from '@baton/aggregate';
 import {
-  BatonError,
   RunEventTypes,
   type Actor,
-  type RecordedEvent,
   type RetryBackoff,
   type StageApprovalRequestedV1,
   type StageApprovedV1,
@@ -164,15 +163,15 @@ export type RunEvent =
 
 export type RunEventType = RunEvent['type'];
 
-// The contract's list is the one list of run event types; these two lines fail to compile if it and RunEvent drift apart.
-const RUN_EVENT_TYPES: ReadonlySet<string> = new Set<RunEventType>(RunEventTypes);
+// The contract's list is the one list of run event types; this fails to compile if it and RunEvent drift apart.
 type _ContractListsEveryRunEvent = Exclude<RunEventType, (typeof RunEventTypes)[number]> extends never ? true : never;
 const _runEventTypesAgree: _ContractListsEveryRunEvent = true;
 
-/** Reads a stored event of a `run-*` stream as a {@link RunEvent}. */
-export function toRunEvent(recorded: Pick<RecordedEvent, 'type' | 'data' | 'streamId' | 'eventId'>): RunEvent {
-  if (!RUN_EVENT_TYPES.has(recorded.type)) {
-    throw new BatonError('INTERNAL', `stream ${recorded.streamId} holds unknown run event ${recorded.type}`, { eventId: recorded.eventId });
-  }
-  return { type: recorded.type, data: recorded.data } as RunEvent;
-}
+/**
+ * Run event data is the scheduler's own (most types have no contract schema; StageApprovalRequested
+ * adds `tasks` to its contract's): each is read as a JSON object and typed by its event type.
+ */
+const RUN_EVENT_SCHEMAS: Readonly<Record<string, z.ZodType>> = Object.fromEntries(RunEventTypes.map((type) => [type, z.record(z.string(), z.unknown())]));
+
+/** Reads a stored event of a `run-*` stream as a {@link RunEvent}. Unknown type or version: UNKNOWN_SCHEMA_VERSION. */
+export const toRunEvent = eventReader<RunEvent>('run', RUN_EVENT_SCHEMAS);

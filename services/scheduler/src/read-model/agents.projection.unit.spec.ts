@@ -1,4 +1,4 @@
-import { agentChangeOf } from './agent-events.consumer';
+import { agentChangeOf } from './agents.projection';
 
 describe('reading agent-registry events (lenient, by type name)', () => {
   it('keeps what assignment needs from AgentRegistered, with defaults', () => {

@@ -1,7 +1,7 @@
 import { BatonError, WorkflowVersionRegisteredV1, type RecordedEvent } from '@baton/contracts';
 import { compareVersions, nextRunAfter, parseWorkflow } from '@baton/workflow-dsl';
 import type { Transaction } from 'kysely';
-import type { SchedulerDatabase } from '../adapters/scheduler.tables';
+import type { SchedulerDatabase } from './scheduler.tables';
 import { toRunEvent } from '../domain';
 
 /** Name of the workflows projection (definitions, runs, cron timers). */

@@ -1,7 +1,7 @@
 import { BatonError, type RecordedEvent } from '@baton/contracts';
 import type { Transaction } from 'kysely';
-import { withConflictTablesTrx, type ConflictDatabase } from '../adapters/conflict.tables';
-import type { SchedulerDatabase } from '../adapters/scheduler.tables';
+import { withConflictTablesTrx, type ConflictDatabase } from './conflict.tables';
+import type { SchedulerDatabase } from './scheduler.tables';
 import { toConflictEvent } from '../domain/conflict';
 
 /** The stream category of conflicts: `conflict-<id>`. */

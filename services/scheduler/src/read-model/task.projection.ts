@@ -1,6 +1,6 @@
 import { BatonError, type RecordedEvent } from '@baton/contracts';
 import type { Transaction, Updateable } from 'kysely';
-import type { SchedulerDatabase, TasksTable } from '../adapters/scheduler.tables';
+import type { SchedulerDatabase, TasksTable } from './scheduler.tables';
 import { queueKeyMs, toTaskEvent, type QueuePolicy, type TaskEvent } from '../domain';
 
 /** Name of the tasks projection (its checkpoint row in `scheduler.projection_checkpoints`). */
@@ -138,9 +138,11 @@ export function taskProjection(policy: QueuePolicy): (trx: Trx, recorded: Record
           return;
         }
         const r = await row(trx, d.taskId);
+        // The decider records the next attempt; events written before it did imply one more.
+        const attempt = d.attempt ?? r.attempt + 1;
         await update(d.taskId, {
           status: 'queued',
-          attempt: r.attempt + 1,
+          attempt,
           agent_id: null,
           requeued: false,
           not_before: d.retryAt === null ? null : new Date(d.retryAt),
@@ -150,7 +152,7 @@ export function taskProjection(policy: QueuePolicy): (trx: Trx, recorded: Record
         if (d.retryAt !== null) {
           await trx
             .insertInto('scheduler.timers')
-            .values({ timer_id: `retry:${d.taskId}:${r.attempt + 1}`, kind: 'retry-due', task_id: d.taskId, lease_epoch: d.leaseEpoch, due_at: new Date(d.retryAt) })
+            .values({ timer_id: `retry:${d.taskId}:${attempt}`, kind: 'retry-due', task_id: d.taskId, lease_epoch: d.leaseEpoch, due_at: new Date(d.retryAt) })
             .onConflict((oc) => oc.column('timer_id').doNothing())
             .execute();
         }
@@ -164,7 +166,8 @@ export function taskProjection(policy: QueuePolicy): (trx: Trx, recorded: Record
           status: 'queued',
           agent_id: null,
           requeued: true,
-          attempt: d.reason === 'timed_out' ? Math.min(r.attempt + 1, r.max_attempts) : r.attempt,
+          // Copied from the event; events written before it carried the attempt follow the old rule.
+          attempt: d.attempt ?? (d.reason === 'timed_out' ? Math.min(r.attempt + 1, r.max_attempts) : r.attempt),
           queue_key: new Date(queueKeyMs({ priority: r.priority, createdAt: r.created_at.toISOString(), requeued: true }, policy)),
         });
         return;

@@ -1,0 +1,252 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Clock, IdSource } from '@baton/aggregate';
+import type { RecordedEvent } from '@baton/contracts';
+import { loadHandoffCatalog } from '@baton/handoff-rules';
+import { EventRelay, type MessagingLogger, type ServiceHost } from '@baton/messaging';
+import { ProjectionRunner } from '@baton/read-models';
+import { conflictManager, CONFLICT_MANAGER_CATEGORIES, resetConflictLinks, type ConflictManager } from '../app/conflict.manager';
+import { ConflictService } from '../app/conflict.service';
+import { applicableSpecs, receivedHandoffSla } from '../app/handoff-specs';
+import { RUN_MANAGER, RUN_MANAGER_FILTER, runManager } from '../app/run.manager';
+import { RunService } from '../app/run.service';
+import { conflictRunner, runEnvironment, runRunner, workflowRunner, type ConflictRunner, type RunRules, type TaskRunner } from '../app/runners';
+import { TaskReassigner } from '../app/task-reassigner';
+import { WorkflowDefinitions } from '../app/workflow-definitions';
+import type { SchedulerConfig } from '../config';
+import { resetConflicts, TASKS_AND_CONFLICTS_FILTER, withConflictEvents } from '../read-model/conflict.projection';
+import { withConflictTables } from '../read-model/conflict.tables';
+import { SCHEDULER_SCHEMA, type SchedulerDatabase } from '../read-model/scheduler.tables';
+import { resetTasks, taskProjection, TASKS_PROJECTION } from '../read-model/task.projection';
+import { resetWorkflows, WORKFLOWS_PROJECTION, WORKFLOWS_PROJECTION_FILTER, workflowsProjection } from '../read-model/workflows.projection';
+import { AgentInboxPublisher } from './agent-inbox.publisher';
+import { ConflictGuard } from './conflict.guard';
+import { Dispatcher } from './dispatcher';
+import { runTimerPass } from './run-timer-poller';
+import { timerPass } from './timer-poller';
+import { WakeLoop } from './wake-loop';
+
+/**
+ * States kept hot per aggregate on the hot path (tasks, runs): an agent's reports and the
+ * dispatcher's assignments decide from memory, and the append's revision check tells when a
+ * state went stale (another replica wrote), which then costs one re-read.
+ */
+export const HOT_STREAMS = 10_000;
+
+/** What every part of the scheduler is built from. */
+export interface SchedulerParts {
+  readonly host: ServiceHost<SchedulerDatabase>;
+  readonly config: Pick<SchedulerConfig, 'agingIntervalMs' | 'dispatchPollMs' | 'timerPollMs' | 'dispatchBatchSize' | 'handoffsDir' | 'maxRejections'>;
+  readonly clock: Clock;
+  readonly ids: IdSource;
+  readonly logger: MessagingLogger;
+  /** True while this replica holds the dispatcher lease. */
+  readonly isLeader: () => boolean;
+}
+
+/** What a part does only while this replica holds the dispatcher lease. */
+export interface LeaderWork {
+  lead(): Promise<void>;
+  stepDown(): Promise<void>;
+}
+
+/** Calls `after` with the type of each event in a committed projection batch (a set per batch, so one wake each). */
+function onAppliedTypes(after: (types: ReadonlySet<string>) => void): (events: readonly RecordedEvent[]) => void {
+  return (events) => after(new Set(events.map((e) => e.type)));
+}
+
+/** A relay of the store's events to JetStream, started under the lease. */
+async function startRelay(p: SchedulerParts, name: string, filter: { readonly categories: readonly string[] }): Promise<EventRelay> {
+  const relay = new EventRelay({ name, store: p.host.store, js: p.host.js, checkpoints: p.host.checkpoints, filter, now: () => p.clock.now().getTime(), logger: p.logger });
+  await relay.start();
+  return relay;
+}
+
+export interface ConflictsPart {
+  readonly runner: ConflictRunner;
+  /** The dispatcher's and claims' conflict check. */
+  readonly guard: ConflictGuard;
+  /** Runs in the run manager's projection (one subscription for both process managers). */
+  readonly manager: ConflictManager;
+  readonly service: ConflictService;
+}
+
+/**
+ * Conflicts: the `conflict-<id>` runner, the guard that holds conflicting tasks back, the conflict
+ * process manager and the resolve/list use cases. Their read model (`scheduler.conflicts`) is
+ * kept by the tasks projection and their events go out with the task relay.
+ */
+export function startConflicts(p: SchedulerParts, tasks: TaskRunner, reassigner: TaskReassigner): ConflictsPart {
+  const { store, db } = p.host;
+  const runner = conflictRunner(store, { clock: p.clock, ids: p.ids });
+  return {
+    runner,
+    guard: new ConflictGuard({ db, conflicts: runner, isLeader: p.isLeader, logger: p.logger }),
+    manager: conflictManager({ conflicts: runner, tasks }),
+    service: new ConflictService(runner, store, withConflictTables(db), p.clock, reassigner),
+  };
+}
+
+export interface TasksPart extends LeaderWork {
+  /** The tasks read model (queue, durable timers) and, in the same transactions, `scheduler.conflicts`. */
+  readonly projection: ProjectionRunner<SchedulerDatabase>;
+  wakeDispatcher(): void;
+}
+
+/**
+ * Tasks: the tasks projection, and under the lease the relay of task and conflict events, the
+ * agent inbox publisher, the dispatcher and the task timers.
+ */
+export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflicts: ConflictsPart): Promise<TasksPart> {
+  const { store, db } = p.host;
+  const { clock, ids, logger, isLeader } = p;
+  // Created on the first pass: the tasks projection it reads the checkpoint of is built below.
+  let dispatch: Dispatcher | undefined;
+  const dispatcher = new WakeLoop(
+    'dispatcher',
+    () => (dispatch ??= new Dispatcher({ db, store, handler: runner, projection, clock, ids, batchSize: p.config.dispatchBatchSize, isLeader, logger, conflicts: conflicts.guard })).pass(),
+    p.config.dispatchPollMs,
+    logger,
+  );
+  const timers = new WakeLoop('timers', () => timerPass({ db, handler: runner, clock, ids, isLeader, wakeDispatcher: () => dispatcher.wake(), logger }), p.config.timerPollMs, logger);
+  const projection = await p.host.startProjection({
+    name: TASKS_PROJECTION,
+    onApplied: onAppliedTypes((types) => {
+      if ([...types].some((t) => t !== 'TaskProgressReported' && t !== 'TaskAccepted')) dispatcher.wake();
+      if (types.has('TaskAssigned') || types.has('TaskFailed')) timers.wake();
+    }),
+    // Task events, and conflict events for `scheduler.conflicts` (one subscription for both read models).
+    filter: TASKS_AND_CONFLICTS_FILTER,
+    apply: withConflictEvents(taskProjection({ agingIntervalMs: p.config.agingIntervalMs })),
+    reset: async (trx) => {
+      await resetTasks(trx);
+      await resetConflicts(trx);
+    },
+    now: () => clock.now(),
+    onError: (err) => logger.error(`tasks projection failed: ${(err as Error).message}`),
+  });
+  let relay: EventRelay | undefined;
+  let inbox: AgentInboxPublisher | undefined;
+  return {
+    projection,
+    wakeDispatcher: () => dispatcher.wake(),
+    lead: async () => {
+      relay = await startRelay(p, 'relay-scheduler', TASKS_AND_CONFLICTS_FILTER);
+      inbox = new AgentInboxPublisher({ name: 'scheduler-agent-inbox', store, js: p.host.js, checkpoints: p.host.checkpoints, logger });
+      await inbox.start();
+      dispatch?.reset();
+      dispatcher.start();
+      timers.start();
+    },
+    stepDown: async () => {
+      await Promise.allSettled([dispatcher.stop(), timers.stop(), relay?.stop(), inbox?.stop()]);
+      relay = undefined;
+      inbox = undefined;
+    },
+  };
+}
+
+/** Workflow definitions: the `workflow-<id>` runner and the parsed-definition cache. */
+export function startWorkflowDefinitions(p: SchedulerParts): WorkflowDefinitions {
+  return new WorkflowDefinitions(workflowRunner(p.host.store, { clock: p.clock, ids: p.ids, cacheSize: 1000 }));
+}
+
+/**
+ * Registers every `*.yml` / `*.yaml` of `dir` (sorted by name). Idempotent by content hash, so a
+ * restart registers nothing new; an invalid file or a version conflict stops start-up.
+ */
+export async function registerWorkflowsDir(definitions: WorkflowDefinitions, dir: string, logger: MessagingLogger): Promise<void> {
+  const files = (await readdir(dir)).filter((f) => /\.ya?ml$/i.test(f)).sort();
+  for (const file of files) {
+    const yaml = await readFile(path.join(dir, file), 'utf8');
+    const r = await definitions.register(yaml, file);
+    logger.log(`workflow ${r.workflowId}@${r.version} from ${file}: ${r.created ? 'registered' : 'already registered'}`);
+  }
+}
+
+export interface RunsPart extends LeaderWork {
+  readonly service: RunService;
+  /** Workflow definitions, runs and cron timers read model. */
+  readonly projection: ProjectionRunner<SchedulerDatabase>;
+}
+
+/**
+ * Runs: the `run-<id>` runner (decisions on the pinned definition, with the handoff catalog's
+ * rules), the workflows projection, and under the lease the relay of workflow and run events,
+ * the run process manager (with the conflict manager in the same subscription) and the run
+ * timers (stage SLAs, cron).
+ */
+export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definitions: WorkflowDefinitions, conflicts: ConflictsPart): Promise<RunsPart> {
+  const { store, db } = p.host;
+  const { clock, logger, isLeader } = p;
+  // The handoff catalog tells which specs apply to a stage task (checked by the handoff-validator on completion).
+  const catalog = p.config.handoffsDir === undefined ? null : await loadHandoffCatalog(p.config.handoffsDir);
+  const rules: RunRules = {
+    ...(catalog === null
+      ? {}
+      : {
+          handoffSpecsFor: (fromAgentId, toAgentIds, declared) => applicableSpecs(catalog, fromAgentId, toAgentIds, declared),
+          handoffSlaFor: (toAgentId, fromAgentIds) => receivedHandoffSla(catalog, toAgentId, fromAgentIds),
+        }),
+    ...(p.config.maxRejections === undefined ? {} : { maxRejections: p.config.maxRejections }),
+  };
+  const environment = runEnvironment(definitions, rules);
+  const runner = runRunner(store, environment, { clock, ids: p.ids, cacheSize: HOT_STREAMS });
+  const service = new RunService(definitions, runner, environment, store, db);
+  const runTimers = new WakeLoop('run-timers', () => runTimerPass({ db, runs: runner, runService: service, definitions, clock, isLeader, logger }), p.config.timerPollMs, logger);
+  const projection = await p.host.startProjection({
+    name: WORKFLOWS_PROJECTION,
+    onApplied: onAppliedTypes((types) => {
+      if (types.has('WorkflowVersionRegistered')) runTimers.wake();
+    }),
+    filter: WORKFLOWS_PROJECTION_FILTER,
+    apply: workflowsProjection(() => clock.now()),
+    reset: resetWorkflows,
+    now: () => clock.now(),
+    onError: (err) => logger.error(`workflows projection failed: ${(err as Error).message}`),
+  });
+  // The run process manager: run decisions → task commands, task outcomes → run commands. Lease holder only.
+  const runApply = runManager({ runs: runner, tasks });
+  const manager = new ProjectionRunner<SchedulerDatabase>({
+    name: RUN_MANAGER,
+    schema: SCHEDULER_SCHEMA,
+    db,
+    store,
+    onApplied: onAppliedTypes((types) => {
+      if (types.has('StageStarted')) runTimers.wake();
+    }),
+    // Also the conflict manager's events (one subscription for both process managers).
+    filter: { categories: [...new Set([...RUN_MANAGER_FILTER.categories, ...CONFLICT_MANAGER_CATEGORIES])] },
+    apply: async (trx, event) => {
+      await runApply(trx, event);
+      await conflicts.manager.apply(trx, event);
+    },
+    // Effects are idempotent by command id; a rebuild only recreates the SLA timers and the conflict links.
+    reset: async (trx) => {
+      await trx.deleteFrom('scheduler.run_timers').where('kind', '=', 'stage-sla').execute();
+      await resetConflictLinks(trx);
+    },
+    now: () => clock.now(),
+    retryDelayMs: 250,
+    onError: (err) => {
+      // A failed batch was rolled back: reload the conflict manager's memory from the table.
+      conflicts.manager.invalidate();
+      logger.error(`run manager failed: ${(err as Error).message}`);
+    },
+  });
+  let relay: EventRelay | undefined;
+  return {
+    service,
+    projection,
+    lead: async () => {
+      relay = await startRelay(p, 'relay-scheduler-runs', WORKFLOWS_PROJECTION_FILTER);
+      conflicts.manager.invalidate();
+      await manager.start();
+      runTimers.start();
+    },
+    stepDown: async () => {
+      await Promise.allSettled([runTimers.stop(), manager.stop(), relay?.stop()]);
+      relay = undefined;
+    },
+  };
+}

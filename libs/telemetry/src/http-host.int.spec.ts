@@ -49,11 +49,11 @@ describe('a service started with the default HTTP settings listens on loopback o
     }
     for (const host of external) expect({ host, accepted: await accepts(host, address.port) }).toEqual({ host, accepted: false });
     expect(address.address).toBe('127.0.0.1');
-    expect(server.host).toBe('127.0.0.1');
+    expect(server.httpHost).toBe('127.0.0.1');
   });
 
   it('HTTP_HOST=0.0.0.0 opts in to every interface (what the container files set)', () => {
-    expect(readHttpServerEnv(0, { HTTP_HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
-    expect(readHttpServerEnv(0, { HTTP_HOST: '  ' }).host).toBe('127.0.0.1');
+    expect(readHttpServerEnv(0, { HTTP_HOST: '0.0.0.0' }).httpHost).toBe('0.0.0.0');
+    expect(readHttpServerEnv(0, { HTTP_HOST: '  ' }).httpHost).toBe('127.0.0.1');
   });
 });

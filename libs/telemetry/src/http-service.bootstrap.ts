@@ -23,30 +23,41 @@ export function envHttpHost(source?: EnvSource): string {
   return envString('HTTP_HOST', DEFAULT_HTTP_HOST, source ? { source } : {});
 }
 
-/** HTTP server settings every service reads from its environment. */
+/**
+ * HTTP server settings every service reads from its environment. A service's own config type
+ * extends it and spreads {@link readHttpServerEnv} into what it reads, so `HTTP_PORT` and
+ * `HTTP_HOST` are read one way everywhere.
+ */
 export interface HttpServerEnv {
-  /** `HTTP_PORT` (0 picks a free port). */
-  readonly port: number;
+  /** `HTTP_PORT` (the service's default; 0 picks a free port). */
+  readonly httpPort: number;
   /** `HTTP_HOST`, default loopback ({@link DEFAULT_HTTP_HOST}); containers set `0.0.0.0`. */
-  readonly host: string;
-  /** `SHUTDOWN_TIMEOUT_MS`, default 10000: after a signal, exit 1 if closing takes longer. */
-  readonly shutdownTimeoutMs: number;
+  readonly httpHost: string;
 }
 
 /**
- * Reads `HTTP_PORT`, `HTTP_HOST` and `SHUTDOWN_TIMEOUT_MS`; call it from `main.ts` with the
- * service's own default port.
+ * Reads `HTTP_PORT` and `HTTP_HOST`, with the service's own default port.
  *
  * @example
- * const server = readHttpServerEnv(3101); // { port: 3101, host: '127.0.0.1', shutdownTimeoutMs: 10000 }
+ * const server = readHttpServerEnv(3101); // { httpPort: 3101, httpHost: '127.0.0.1' }
+ * return { ...readHttpServerEnv(DEFAULT_HTTP_PORT, source), natsUrl: ... }; // in a service's config.ts
  */
 export function readHttpServerEnv(defaultPort: number, source?: EnvSource): HttpServerEnv {
-  const opts = source ? { source } : {};
   return {
-    port: envInt('HTTP_PORT', defaultPort, { ...opts, min: 0, max: 65535 }),
-    host: envHttpHost(source),
-    shutdownTimeoutMs: envInt('SHUTDOWN_TIMEOUT_MS', 10_000, { ...opts, min: 0 }),
+    httpPort: envInt('HTTP_PORT', defaultPort, { ...(source ? { source } : {}), min: 0, max: 65535 }),
+    httpHost: envHttpHost(source),
   };
+}
+
+/** How long closing may take after SIGTERM/SIGINT when `SHUTDOWN_TIMEOUT_MS` is unset. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/**
+ * `SHUTDOWN_TIMEOUT_MS` (default {@link DEFAULT_SHUTDOWN_TIMEOUT_MS}): after a shutdown signal,
+ * {@link runService} exits 1 if closing takes longer.
+ */
+export function envShutdownTimeoutMs(source?: EnvSource): number {
+  return envInt('SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS, { ...(source ? { source } : {}), min: 0 });
 }
 
 /** What {@link startHttpService} needs. */
@@ -58,60 +69,59 @@ export interface StartHttpServiceOptions {
 }
 
 /**
- * Creates the Nest HTTP app with pino logging, listens, and closes it on SIGTERM/SIGINT:
- * readiness turns 503, Nest shutdown hooks run, the server stops, the process exits 0
- * (or 1 if closing outlasts `shutdownTimeoutMs`).
+ * Creates the Nest HTTP app with pino logging and listens: the start of a service with no
+ * messaging of its own. Return the app from {@link runService}'s `start`, which closes it on
+ * SIGTERM/SIGINT (readiness turns 503 first, then Nest shutdown hooks run and the server stops).
  *
  * @example
- * runMain('scheduler', async (logger) => {
- *   await startHttpService({ module: AppModule.forRoot(config), server: readHttpServerEnv(3101), logger });
- * });
+ * runService('gateway', async (logger) => startHttpService({ module: AppModule.forRoot(config), server: readHttpServerEnv(3000), logger }));
  */
 export async function startHttpService(options: StartHttpServiceOptions): Promise<INestApplication> {
   const { logger, server } = options;
   const app = await NestFactory.create(options.module, {
     logger: new PinoNestLogger(logger),
-    // Let start-up errors reach runMain (logged, exit 1) instead of process.abort().
+    // Let start-up errors reach runService (logged, exit 1) instead of process.abort().
     abortOnError: false,
   });
-  let closing = false;
-  const shutdown = (signal: NodeJS.Signals): void => {
-    if (closing) return;
-    closing = true;
-    logger.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => {
-      logger.error({ timeoutMs: server.shutdownTimeoutMs }, 'shutdown timed out; exiting');
-      process.exit(1);
-    }, server.shutdownTimeoutMs);
-    timer.unref();
-    app.close().then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'error while shutting down');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
-  await app.listen(server.port, server.host);
+  await app.listen(server.httpPort, server.httpHost);
   const address = app.getHttpServer().address();
-  logger.info({ host: server.host, port: typeof address === 'object' && address ? address.port : server.port }, 'listening');
+  logger.info({ host: server.httpHost, port: typeof address === 'object' && address ? address.port : server.httpPort }, 'listening');
   return app;
 }
 
+/** What {@link runService} stops: a started service with its own `close()` (a Nest app is one). */
+export interface ClosableService {
+  close(): Promise<void>;
+}
+
+/** What a service's `start` may use besides its logger. */
+export interface ServiceRuntime {
+  /**
+   * Runs `handler` on every `signal` other than SIGTERM/SIGINT (those stop the service) while
+   * the service runs, e.g. SIGHUP to reload a file. A handler that throws or rejects is logged;
+   * the service keeps running.
+   */
+  onSignal(signal: NodeJS.Signals, handler: () => unknown): void;
+}
+
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
+
 /**
- * Runs a service's `main`: creates its logger (a bad `LOG_LEVEL` is reported on stderr),
- * logs any start-up error (for example an {@link EnvError}) as fatal and exits 1, and does
- * the same for uncaught errors later on.
+ * The one runtime every Baton service's `main.ts` runs on. It creates the logger (pino JSON;
+ * a bad `LOG_LEVEL` is reported on stderr and exits 1), reads `SHUTDOWN_TIMEOUT_MS`, and runs
+ * `start`; a start-up error (an {@link EnvError}, say) and any uncaught error later are logged
+ * as fatal and exit 1. On the first SIGTERM/SIGINT it closes the service `start` returned (a
+ * Nest app turns readiness 503 before anything stops) and exits 0, or 1 if closing fails or
+ * outlasts the timeout.
  *
  * @example
- * runMain('scheduler', async (logger) => { ... });
+ * runService('agent-registry', async (logger, runtime) => {
+ *   const registry = await startAgentRegistry({ ...readAgentRegistryConfig(), logger: new PinoNestLogger(logger) });
+ *   runtime.onSignal('SIGHUP', () => registry.reloadAgents());
+ *   return registry;
+ * });
  */
-export function runMain(service: string, main: (logger: Logger) => Promise<unknown>): void {
+export function runService(service: string, start: (logger: Logger, runtime: ServiceRuntime) => Promise<ClosableService>): void {
   let logger: Logger;
   try {
     logger = createLogger({ service });
@@ -125,42 +135,42 @@ export function runMain(service: string, main: (logger: Logger) => Promise<unkno
   };
   process.on('uncaughtException', die('uncaught exception'));
   process.on('unhandledRejection', die('unhandled rejection'));
-  main(logger).catch(die('start-up failed'));
-}
 
-/** What {@link runService} stops: a started service with its own `close()`. */
-export interface ClosableService {
-  close(): Promise<void>;
-}
+  const runtime: ServiceRuntime = {
+    onSignal(signal, handler) {
+      if (STOP_SIGNALS.includes(signal)) throw new Error(`${signal} stops the service; runService handles it`);
+      process.on(signal, () => {
+        Promise.resolve()
+          .then(handler)
+          .catch((err: unknown) => logger.error({ signal, err }, `${signal} handler failed`));
+      });
+    },
+  };
 
-/**
- * Runs a service's `main` with {@link runMain} (logger, fatal start-up errors), then closes the
- * service `start` returns on the first SIGTERM/SIGINT and exits 0 (1 if closing fails).
- *
- * @example
- * runService('scheduler', async (logger) => {
- *   const scheduler = await startScheduler({ ...readSchedulerConfig(), logger: new PinoNestLogger(logger) });
- *   logger.info({ http: scheduler.httpUrl }, 'scheduler ready');
- *   return scheduler;
- * });
- */
-export function runService(service: string, start: (logger: Logger) => Promise<ClosableService>): void {
-  runMain(service, async (logger) => {
-    const running = await start(logger);
+  const main = async (): Promise<void> => {
+    const shutdownTimeoutMs = envShutdownTimeoutMs();
+    const running = await start(logger, runtime);
     let stopping = false;
     const stop = (signal: NodeJS.Signals): void => {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'shutting down');
+      setTimeout(() => {
+        logger.error({ timeoutMs: shutdownTimeoutMs }, 'shutdown timed out; exiting');
+        process.exit(1);
+      }, shutdownTimeoutMs).unref();
       running.close().then(
-        () => process.exit(0),
+        () => {
+          logger.info('stopped');
+          process.exit(0);
+        },
         (err: unknown) => {
-          logger.error({ err }, 'shutdown failed');
+          logger.error({ err }, 'error while shutting down');
           process.exit(1);
         },
       );
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+    for (const signal of STOP_SIGNALS) process.once(signal, stop);
+  };
+  main().catch(die('start-up failed'));
 }

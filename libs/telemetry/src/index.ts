@@ -38,8 +38,16 @@ export {
 export type { ProcessSample, ServiceInfo } from './metrics/process-metrics';
 export { ProcessMetricsModule } from './metrics/process-metrics.module';
 export { ProcessMetricsController, SERVICE_INFO } from './metrics/process-metrics.controller';
-export { DEFAULT_HTTP_HOST, envHttpHost, readHttpServerEnv, runMain, runService, startHttpService } from './http-service.bootstrap';
-export type { ClosableService, HttpServerEnv, StartHttpServiceOptions } from './http-service.bootstrap';
+export {
+  DEFAULT_HTTP_HOST,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  envHttpHost,
+  envShutdownTimeoutMs,
+  readHttpServerEnv,
+  runService,
+  startHttpService,
+} from './http-service.bootstrap';
+export type { ClosableService, HttpServerEnv, ServiceRuntime, StartHttpServiceOptions } from './http-service.bootstrap';
 export { LOCAL_DATABASE_URL, LOCAL_NATS_URL, readInfraEnv } from './health/infra-readiness';
 export type { InfraEnv, InfraNeeds } from './health/infra-readiness';
 export { OpsEndpointsModule } from './ops-endpoints.module';

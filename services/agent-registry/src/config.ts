@@ -1,16 +1,12 @@
 import { eventStoreSelectionFromEnv, type EventStoreSelection } from '@baton/event-store';
-import { envHttpHost, envInt, envString, envUrl, rawEnv, type EnvSource } from '@baton/telemetry';
+import { envInt, envString, envUrl, rawEnv, readHttpServerEnv, type EnvSource, type HttpServerEnv } from '@baton/telemetry';
 
 /** Everything the agent-registry reads from its environment, read once at start-up. */
-export interface AgentRegistryConfig {
+export interface AgentRegistryConfig extends HttpServerEnv {
   /** `DATABASE_URL` (required): PostgreSQL holding the event store and the `agent_registry` read models. */
   readonly databaseUrl: string;
   /** `NATS_URL` (required). */
   readonly natsUrl: string;
-  /** `HTTP_PORT` (default 3102) of `/health/live` and `/health/ready`; 0 picks a free port. */
-  readonly httpPort: number;
-  /** `HTTP_HOST`, default loopback (containers set 0.0.0.0). */
-  readonly httpHost: string;
   /** `HEARTBEAT_WINDOW_MS` (default 30000): an agent with no heartbeat for this long is marked offline. */
   readonly heartbeatWindowMs: number;
   /** `AGENTS_FILE`: agents.yaml to load at start and on reload (SIGHUP, reload-agents); none when unset. */
@@ -35,8 +31,7 @@ export function readAgentRegistryConfig(source: EnvSource = process.env): AgentR
   return {
     databaseUrl: envUrl('DATABASE_URL', undefined, { ...opts, protocols: ['postgres', 'postgresql'] }),
     natsUrl: envString('NATS_URL', undefined, opts),
-    httpPort: envInt('HTTP_PORT', DEFAULT_HTTP_PORT, { ...opts, min: 0, max: 65535 }),
-    httpHost: envHttpHost(source),
+    ...readHttpServerEnv(DEFAULT_HTTP_PORT, source),
     heartbeatWindowMs: envInt('HEARTBEAT_WINDOW_MS', DEFAULT_HEARTBEAT_WINDOW_MS, { ...opts, min: 100, max: 24 * 3600 * 1000 }),
     ...(agentsFile === undefined ? {} : { agentsFile }),
     eventStore: eventStoreSelectionFromEnv(source),

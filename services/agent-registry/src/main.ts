@@ -7,15 +7,15 @@ import { PinoNestLogger, runService } from '@baton/telemetry';
 import { startAgentRegistry } from './adapters/agent-registry.app';
 import { readAgentRegistryConfig } from './config';
 
-runService('agent-registry', async (logger) => {
+runService('agent-registry', async (logger, runtime) => {
   const config = readAgentRegistryConfig();
   const registry = await startAgentRegistry({ ...config, logger: new PinoNestLogger(logger) });
-  process.on('SIGHUP', () => {
+  runtime.onSignal('SIGHUP', () =>
     registry.reloadAgents().then(
       (r) => logger.info({ signal: 'SIGHUP', file: r.file, registered: r.registered, updated: r.updated, removed: r.removed, unchanged: r.unchanged.length }, 'agents file reloaded'),
       (err: unknown) => logger.error({ signal: 'SIGHUP', err }, 'agents file reload failed'),
-    );
-  });
+    ),
+  );
   logger.info({ http: registry.httpUrl, agentsFile: config.agentsFile ?? null, heartbeatWindowMs: config.heartbeatWindowMs }, 'agent-registry ready');
   return registry;
 });

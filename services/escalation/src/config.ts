@@ -1,18 +1,14 @@
 import { BatonError, type EscalationLadder } from '@baton/contracts';
 import { eventStoreSelectionFromEnv, type EventStoreSelection } from '@baton/event-store';
-import { envHttpHost, envInt, envString, envUrl, LOCAL_DATABASE_URL, LOCAL_NATS_URL, rawEnv, type EnvSource } from '@baton/telemetry';
+import { envInt, envString, envUrl, LOCAL_DATABASE_URL, LOCAL_NATS_URL, rawEnv, readHttpServerEnv, type EnvSource, type HttpServerEnv } from '@baton/telemetry';
 import { DEFAULT_LADDER, withOverrides } from './domain';
 
 /** Everything the escalation service reads from its environment, read once at start-up. */
-export interface EscalationConfig {
+export interface EscalationConfig extends HttpServerEnv {
   /** `DATABASE_URL`: PostgreSQL holding the event store and the `baton_escalation` schema. */
   readonly databaseUrl: string;
   /** `NATS_URL`. */
   readonly natsUrl: string;
-  /** `HTTP_PORT` (default 3104) of `/health/live`, `/health/ready` and `/metrics`; 0 picks a free port. */
-  readonly httpPort: number;
-  /** `HTTP_HOST`, default loopback (containers set 0.0.0.0). */
-  readonly httpHost: string;
   /** The ladder when a workflow sets none (`ESCALATION_L1_AFTER_MS`, …). */
   readonly ladder: EscalationLadder;
   /** How often due timers are looked for (`ESCALATION_POLL_MS`). */
@@ -62,8 +58,7 @@ export function readEscalationConfig(source: EnvSource = process.env): Escalatio
   return {
     databaseUrl: envUrl('DATABASE_URL', LOCAL_DATABASE_URL, { ...opts, protocols: ['postgres', 'postgresql'] }),
     natsUrl: envString('NATS_URL', LOCAL_NATS_URL, opts),
-    httpPort: envInt('HTTP_PORT', DEFAULT_HTTP_PORT, { ...opts, min: 0, max: 65535 }),
-    httpHost: envHttpHost(source),
+    ...readHttpServerEnv(DEFAULT_HTTP_PORT, source),
     ladder: ladderOf(source),
     pollIntervalMs: envInt('ESCALATION_POLL_MS', DEFAULT_POLL_MS, { ...opts, min: 10, max: 3_600_000 }),
     registryTimeoutMs: envInt('ESCALATION_REGISTRY_TIMEOUT_MS', 2000, { ...opts, min: 10, max: 60_000 }),

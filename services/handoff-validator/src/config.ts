@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { MAX_ARTIFACT_BYTES } from '@baton/contracts';
 import { eventStoreSelectionFromEnv, type EventStoreSelection } from '@baton/event-store';
-import { envHttpHost, envInt, envString, envUrl, LOCAL_DATABASE_URL, LOCAL_NATS_URL, rawEnv, type EnvSource } from '@baton/telemetry';
+import { envInt, envString, envUrl, LOCAL_DATABASE_URL, LOCAL_NATS_URL, rawEnv, readHttpServerEnv, type EnvSource, type HttpServerEnv } from '@baton/telemetry';
 
 /** The repository root (this file is services/handoff-validator/src/config.ts). */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -23,15 +23,11 @@ export interface HandoffsDirConfig {
 }
 
 /** Everything the handoff-validator reads from its environment, read once at start-up. */
-export interface HandoffValidatorConfig {
+export interface HandoffValidatorConfig extends HttpServerEnv {
   /** `DATABASE_URL`: PostgreSQL holding the event store, the artifact store and the `baton_handoff` read models. */
   readonly databaseUrl: string;
   /** `NATS_URL`. */
   readonly natsUrl: string;
-  /** `HTTP_PORT` (default 3103) of `/health/live`, `/health/ready`, `/metrics`; 0 picks a free port. */
-  readonly httpPort: number;
-  /** `HTTP_HOST`, default loopback (containers set 0.0.0.0). */
-  readonly httpHost: string;
   /** `HANDOFFS_DIR`: every `*.yml`/`*.yaml` there is a handoff spec; relative paths are resolved from the repository root. */
   readonly handoffsDir: HandoffsDirConfig;
   /** `ARTIFACT_MAX_BYTES` (default 512 KiB, at most the contract's MAX_ARTIFACT_BYTES): the largest artifact accepted, decoded. */
@@ -55,8 +51,7 @@ export function readHandoffValidatorConfig(source: EnvSource = process.env): Han
   return {
     databaseUrl: envUrl('DATABASE_URL', LOCAL_DATABASE_URL, { ...opts, protocols: ['postgres', 'postgresql'] }),
     natsUrl: envString('NATS_URL', LOCAL_NATS_URL, opts),
-    httpPort: envInt('HTTP_PORT', DEFAULT_HTTP_PORT, { ...opts, min: 0, max: 65535 }),
-    httpHost: envHttpHost(source),
+    ...readHttpServerEnv(DEFAULT_HTTP_PORT, source),
     handoffsDir: dir === undefined ? { path: DEFAULT_HANDOFFS_DIR, source: 'default' } : { path: path.resolve(REPO_ROOT, dir), source: 'env' },
     artifactMaxBytes: envInt('ARTIFACT_MAX_BYTES', DEFAULT_ARTIFACT_MAX_BYTES, { ...opts, min: 1, max: MAX_ARTIFACT_BYTES }),
     ruleModules: (rawEnv('HANDOFF_RULE_MODULES', source) ?? '')

@@ -5,6 +5,7 @@
  *
  *   npm run bench:event-store          (DATABASE_URL or postgres://baton:baton@127.0.0.1:5432/baton)
  *   BENCH_SECONDS=3 npm run bench:event-store
+ *   BENCH_APPENDS_IN_FLIGHT=16 npm run bench:event-store   (the store's appendsInFlight; 16 = no group commit with 8 writers)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -15,6 +16,7 @@ import { createPostgresEventStore, type PostgresEventStore } from '../libs/event
 const ADMIN_URL = process.env.DATABASE_URL?.trim() || 'postgres://baton:baton@127.0.0.1:5432/baton';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const WARMUP_MS = 400;
+const APPENDS_IN_FLIGHT = process.env.BENCH_APPENDS_IN_FLIGHT === undefined ? undefined : Number(process.env.BENCH_APPENDS_IN_FLIGHT);
 
 function log(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
@@ -215,7 +217,11 @@ async function main(): Promise<void> {
   let store: PostgresEventStore | undefined;
   let subscriber: PostgresEventStore | undefined;
   try {
-    store = await createPostgresEventStore({ connectionString: url.toString(), poolSize: 12 });
+    store = await createPostgresEventStore({
+      connectionString: url.toString(),
+      poolSize: 12,
+      ...(APPENDS_IN_FLIGHT === undefined ? {} : { appendsInFlight: APPENDS_IN_FLIGHT }),
+    });
     const { raw, append } = await throughput(url.toString(), store);
     subscriber = await createPostgresEventStore({ connectionString: url.toString(), poolSize: 2 });
     const lag = await subscriptionLag(store, subscriber);
@@ -237,6 +243,7 @@ async function main(): Promise<void> {
       bench: 'event-store',
       adapter: 'postgres',
       secondsPerRun: SECONDS,
+      appendsInFlight: APPENDS_IN_FLIGHT ?? 'default',
       raw,
       append,
       subscriptionLag: lag,

@@ -89,6 +89,57 @@ describe('PostgresEventStore specifics', () => {
     expect(await store.verifyStream(s)).toMatchObject({ ok: false, brokenAt: 1 });
   });
 
+  describe('group commit', () => {
+    const occurredAt = '2026-01-01T00:00:00Z';
+    const ev = (n: number, eventId?: string) => ({ ...(eventId === undefined ? {} : { eventId }), type: 'T', data: { n }, metadata: { occurredAt } });
+
+    it('answers each append of a group on its own: written, refused, duplicate', async () => {
+      // One round trip at a time: while the first append is out, the others queue and go as one group.
+      const grouped = await createPostgresEventStore({ pool: tdb.pool, migrate: false, appendsInFlight: 1 });
+      try {
+        await grouped.append('grp-old', [ev(0)], { commandId: 'grp-cmd' });
+        const reused = crypto.randomUUID();
+        await grouped.append('grp-ids', [ev(0, reused)]);
+        const [first, ...rest] = await Promise.allSettled([
+          grouped.append('grp-a', [ev(0)]),
+          grouped.append('grp-b', [ev(0), ev(1), ev(2)], { expectedRevision: 'no_stream' }),
+          grouped.append('grp-old', [ev(9)], { commandId: 'grp-cmd' }),
+          grouped.append('grp-old', [ev(1)], { expectedRevision: 5 }),
+          grouped.append('grp-c', [ev(0, reused)]),
+          grouped.append('grp-ids', [ev(0, reused)]),
+          grouped.append('grp-a', [ev(1)], { expectedRevision: 0 }),
+        ]);
+        expect(first).toMatchObject({ status: 'fulfilled', value: { firstRevision: 0, nextExpectedRevision: 0, duplicate: false } });
+        expect(rest[0]).toMatchObject({ status: 'fulfilled', value: { streamId: 'grp-b', firstRevision: 0, nextExpectedRevision: 2, duplicate: false } });
+        expect(rest[1]).toMatchObject({ status: 'fulfilled', value: { streamId: 'grp-old', nextExpectedRevision: 0, duplicate: true } });
+        expect(rest[2]).toMatchObject({ status: 'rejected', reason: { code: 'WRONG_EXPECTED_VERSION' } });
+        expect(rest[3]).toMatchObject({ status: 'rejected', reason: { code: 'DUPLICATE' } });
+        expect(rest[4]).toMatchObject({ status: 'fulfilled', value: { streamId: 'grp-ids', eventIds: [reused], duplicate: true } });
+        expect(rest[5]).toMatchObject({ status: 'fulfilled', value: { streamId: 'grp-a', firstRevision: 1, duplicate: false } });
+        const b = rest[0]!.status === 'fulfilled' ? rest[0].value : undefined;
+        expect((await grouped.readStream('grp-b')).map((e) => [e.revision, e.eventId, e.position])).toEqual(
+          b!.eventIds.map((id, i) => [i, id, i === 2 ? b!.position : expect.objectContaining({ commit: b!.position.commit }) as unknown]),
+        );
+        for (const id of ['grp-a', 'grp-b', 'grp-old', 'grp-ids']) expect(await grouped.verifyStream(id)).toMatchObject({ ok: true });
+        expect(await grouped.readStream('grp-c')).toEqual([]);
+        expect((await grouped.readStream('grp-old')).map((e) => e.data)).toEqual([{ n: 0 }]);
+      } finally {
+        await grouped.close();
+      }
+    });
+
+    it('runs a group naming one stream twice one append after the other', async () => {
+      const events = (n: number) => JSON.stringify([{ eventId: crypto.randomUUID(), type: 'T', schemaVersion: 1, data: { n }, metadata: { occurredAt } }]);
+      const { rows } = await tdb.pool.query<{ r: { firstRevision?: number; error?: string }[] }>(`SELECT baton_es.append_group($1::jsonb) AS r`, [
+        `[{"stream":"grp-twice","expected":"no_stream","command":null,"events":${events(0)}},
+          {"stream":"grp-twice","expected":"0","command":null,"events":${events(1)}},
+          {"stream":"grp-twice","expected":"0","command":null,"events":${events(2)}}]`,
+      ]);
+      expect(rows[0]!.r).toMatchObject([{ firstRevision: 0 }, { firstRevision: 1 }, { error: 'BE409' }]);
+      expect(await store.verifyStream('grp-twice')).toMatchObject({ ok: true, events: 2 });
+    });
+  });
+
   describe('events are written only by append', () => {
     const occurredAt = '2026-01-01T00:00:00Z';
     const snapshot = async (s: string) => (await tdb.pool.query(`SELECT revision, data, hash FROM baton_es.events WHERE stream_id = $1 ORDER BY revision`, [s])).rows;

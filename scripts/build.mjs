@@ -107,7 +107,9 @@ for (const workspace of await workspaces(process.argv.slice(2))) {
     process.exit(1);
   }
   const list = await sources(path.join(workspace, 'src'));
-  await Promise.all(list.map((f) => compile(workspace, f)));
+  // SWC's own message names the file, line and column; the stack behind it says nothing more.
+  const results = await Promise.allSettled(list.map((f) => compile(workspace, f)));
+  for (const r of results) if (r.status === 'rejected') problems.push(String(r.reason?.message ?? r.reason).replace(/\n\s*Caused by:[\s\S]*$/, '').trim());
   await removeStale(workspace, new Set(list.map((f) => outputOf(workspace, f))));
   files += list.length;
 }

@@ -91,7 +91,13 @@ describe('EventRelay', () => {
 
     const stored = await store.readAll({ filter: { categories: [cat] } });
     const msgs = await readMessages(js, jsm, EVENTS_STREAM, `baton.evt.${cat}.>`);
-    expect(msgs.map((m) => m.headers!.get('Nats-Msg-Id'))).toEqual(stored.map((e) => e.eventId));
+    expect(msgs.map((m) => m.headers!.get('Nats-Msg-Id')).sort()).toEqual(stored.map((e) => e.eventId).sort());
+    // Order holds per stream (an event waits for its stream's previous PubAck; other streams' events may pass it).
+    for (const streamId of [`${cat}-0`, `${cat}-1`]) {
+      expect(msgs.filter((m) => m.headers!.get('Baton-Stream-Id') === streamId).map((m) => m.headers!.get('Nats-Msg-Id'))).toEqual(
+        stored.filter((e) => e.streamId === streamId).map((e) => e.eventId),
+      );
+    }
     expect(msgs[0]!.subject).toBe(`baton.evt.${cat}.thing-happened`);
 
     await store.append(`${cat}-9`, newEvents(2, 100));
@@ -103,10 +109,84 @@ describe('EventRelay', () => {
     expect(await countMessages(jsm, EVENTS_STREAM, `baton.evt.${cat}.>`)).toBe(17);
   });
 
+  it('never moves the checkpoint past an event JetStream refuses, keeps publishing other streams meanwhile, and holds each stream back behind its refused event', async () => {
+    const cat = category();
+    const ok = (n: number): NewEvent[] => newEvents(1, n);
+    // JetStream refuses messages over the stream's max_msg_size: b1 carries 16 KB, the others well under 1 KB.
+    const refused: NewEvent[] = [{ type: 'ThingRefused', data: { blob: 'x'.repeat(16_384) }, metadata: { occurredAt: '2026-11-22T00:00:00.000Z' } }];
+    await jsm.streams.update(EVENTS_STREAM, { max_msg_size: 8192 });
+    const warnings: string[] = [];
+    const relay = new EventRelay({
+      name: uniqueId('relay-refused'),
+      store,
+      js,
+      checkpoints,
+      filter: { categories: [cat] },
+      checkpointEvery: 1,
+      checkpointIntervalMs: 20,
+      retryMinMs: 10,
+      retryMaxMs: 20,
+      logger: { ...quietLogger, warn: (m: unknown) => void warnings.push(String(m)) },
+    });
+    try {
+      // Global order: a1 a2 b1(refused) c1 a3 b2 c2; a3 and c1, c2 come after the refused event.
+      await store.append(`${cat}-a`, ok(1));
+      await store.append(`${cat}-a`, ok(2));
+      await store.append(`${cat}-b`, refused);
+      await store.append(`${cat}-c`, ok(3));
+      await store.append(`${cat}-a`, ok(4));
+      await store.append(`${cat}-b`, ok(5));
+      await store.append(`${cat}-c`, ok(6));
+      // A read sees a commit once no older transaction is still open: wait for all seven.
+      const stored = await waitFor(
+        async () => {
+          const all = await store.readAll({ filter: { categories: [cat] } });
+          return all.length === 7 ? all : undefined;
+        },
+        { what: 'the seven appended events to be readable' },
+      );
+      expect(stored.map((e) => e.type)).toEqual(['ThingHappened', 'ThingHappened', 'ThingRefused', 'ThingHappened', 'ThingHappened', 'ThingHappened', 'ThingHappened']);
+      const beforeRefused = stored[1]!.position;
+
+      await relay.start();
+      // The five events of streams a and c are acked (three of them after the refused one);
+      // b2 waits behind b1 in its stream, and the refused b1 keeps being retried.
+      await waitFor(() => relay.lag().published === 5, { what: 'the events of streams a and c' });
+      await waitFor(() => warnings.filter((w) => w.includes(stored[2]!.eventId)).length >= 3, { what: 'three refused publishes of b1' });
+      expect(relay.lag().published).toBe(5);
+      expect(relay.lag().lastPosition).toEqual(beforeRefused);
+      await relay.flush();
+      expect(await checkpoints.load(relay.lag().name)).toEqual(beforeRefused);
+      const during = await readMessages(js, jsm, EVENTS_STREAM, `baton.evt.${cat}.thing-happened`);
+      expect(during.map((m) => m.headers!.get('Nats-Msg-Id')).sort()).toEqual([0, 1, 3, 4, 6].map((i) => stored[i]!.eventId).sort());
+
+      // JetStream takes the event again: the relay publishes b1, then b2, and moves the checkpoint to the end.
+      await jsm.streams.update(EVENTS_STREAM, { max_msg_size: -1 });
+      await waitFor(() => relay.lag().published === 7, { what: 'all seven events' });
+      await relay.stop();
+      expect(relay.lag().checkpoint).toEqual(stored[6]!.position);
+      expect(await checkpoints.load(relay.lag().name)).toEqual(stored[6]!.position);
+      const msgs = await readMessages(js, jsm, EVENTS_STREAM, `baton.evt.${cat}.>`);
+      const ids = msgs.map((m) => m.headers!.get('Nats-Msg-Id'));
+      expect([...ids].sort()).toEqual(stored.map((e) => e.eventId).sort());
+      // Per-stream order holds in JetStream even though b1 landed after later events of a and c.
+      for (const stream of ['a', 'b', 'c']) {
+        const streamId = `${cat}-${stream}`;
+        expect(msgs.filter((m) => m.headers!.get('Baton-Stream-Id') === streamId).map((m) => m.headers!.get('Nats-Msg-Id'))).toEqual(
+          stored.filter((e) => e.streamId === streamId).map((e) => e.eventId),
+        );
+      }
+    } finally {
+      await relay.stop();
+      await jsm.streams.update(EVENTS_STREAM, { max_msg_size: -1 });
+    }
+  });
+
   it('survives SIGKILL mid-stream: after a restart every committed event is in JetStream exactly once', async () => {
     const cat = category();
     const name = uniqueId('relay-crash');
     const total = 2000;
+    const WINDOW = 64;
     const env = {
       DATABASE_URL: db.url,
       NATS_URL: testNatsUrl(),
@@ -114,6 +194,7 @@ describe('EventRelay', () => {
       RELAY_CATEGORY: cat,
       CHECKPOINT_EVERY: '150',
       CHECKPOINT_INTERVAL_MS: '60000',
+      RELAY_WINDOW: String(WINDOW),
     };
     const first = startRelayProcess(env);
     let second: RelayChild | undefined;
@@ -161,12 +242,13 @@ describe('EventRelay', () => {
 
       // The restarted relay resumed from the checkpoint: it republished exactly the events
       // the first one had published after its last checkpoint save, and JetStream dropped them.
-      // (The first relay publishes one event at a time, so at most one publish can have been
-      // in flight when it was killed and reached the server after we counted.)
+      // (Up to a window of publishes can have been on their way when the first relay was
+      // killed and reached the server after we counted.)
       const beforeCheckpoint = stored.filter((e) => comparePositions(e.position, checkpoint!) <= 0).length;
       expect(stats.published).toBe(total - beforeCheckpoint);
       const republished = publishedBeforeKill - beforeCheckpoint;
-      expect([republished, republished + 1]).toContain(stats.duplicates);
+      expect(stats.duplicates).toBeGreaterThanOrEqual(republished);
+      expect(stats.duplicates).toBeLessThanOrEqual(republished + WINDOW);
       expect(stats.checkpoint).toEqual(stored[stored.length - 1]!.position);
     } finally {
       for (const c of [first, second]) if (c && c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');

@@ -13,12 +13,19 @@ export interface EventRelayOptions {
   readonly checkpoints: CheckpointStore;
   /** Which events this service publishes (its own categories); default all. */
   readonly filter?: EventFilter;
-  /** Save the checkpoint after this many published events. Default 100. */
+  /** Save the checkpoint after this many published events. Default 1000. */
   readonly checkpointEvery?: number;
   /** …or after this many milliseconds with unsaved progress. Default 1000. */
   readonly checkpointIntervalMs?: number;
   /** PubAck wait per event. Default 5000. */
   readonly publishTimeoutMs?: number;
+  /**
+   * Publishes awaiting their PubAck at once (never two of the same stream). Default 256;
+   * 1 publishes one event at a time.
+   */
+  readonly window?: number;
+  /** Events read from the store per page. Default 1000. */
+  readonly readBatchSize?: number;
   /** Back-off between publish retries while NATS is unavailable: from min, doubling, up to max. Default 100–5000 ms. */
   readonly retryMinMs?: number;
   readonly retryMaxMs?: number;
@@ -37,7 +44,7 @@ export interface RelayLag {
   readonly published: number;
   /** Of those, how many JetStream reported as duplicates (republished after a restart). */
   readonly duplicates: number;
-  /** Position of the last event acked by JetStream. */
+  /** Position up to which every event is acked by JetStream (what the checkpoint moves to). */
   readonly lastPosition: Position | undefined;
   /** Last position saved in the checkpoint store. */
   readonly checkpoint: Position | undefined;
@@ -46,14 +53,31 @@ export interface RelayLag {
   readonly msSinceLastPublish: number;
 }
 
+/** One event handed to JetStream: acked once its PubAck came back. */
+interface InFlight {
+  readonly event: RecordedEvent;
+  acked: boolean;
+  /** Settles (never rejects) once the event is acked, or given up because the relay is stopping. */
+  readonly done: Promise<void>;
+  readonly settle: () => void;
+}
+
+const DEFAULT_WINDOW = 256;
+const DEFAULT_READ_BATCH = 1000;
+const DEFAULT_CHECKPOINT_EVERY = 1000;
+
 /**
  * Publishes a service's committed events from the event store to JetStream, never as a
- * dual write: it follows the store with a catch-up subscription from a stored checkpoint,
- * publishes each event to `baton.evt.<category>.<event>` with `msgID = eventId`, waits for
- * the PubAck, and only then counts the event as done. Checkpoint writes are batched (every
- * `checkpointEvery` events or `checkpointIntervalMs`, and always on stop), so after a crash
- * the relay republishes at most the events since the last save; JetStream drops them by
- * msgID inside its duplicate window, and consumers' inboxes drop anything older.
+ * dual write: it follows the store with a catch-up subscription from a stored checkpoint and
+ * publishes each event to `baton.evt.<category>.<event>` with `msgID = eventId`. Publishes are
+ * pipelined: up to `window` events await their PubAck together, but never two of the same
+ * stream, so a publish that fails and is retried cannot land behind a later event of its
+ * stream (per-stream order holds in JetStream). The checkpoint moves only to the last event
+ * of the acked prefix of the global order, never past an unacked one. Checkpoint writes are
+ * batched (every `checkpointEvery` events or `checkpointIntervalMs`, and always on stop), so
+ * after a crash the relay republishes at most the events since the last save and those that
+ * were in flight; JetStream drops them by msgID inside its duplicate window, and consumers'
+ * inboxes drop anything older.
  * Run one relay per name at a time (hold a lease when a service has several replicas).
  *
  * @example
@@ -65,13 +89,22 @@ export interface RelayLag {
 export class EventRelay {
   private readonly logger: MessagingLogger;
   private readonly now: () => number;
+  private readonly windowSize: number;
   private subscription: Subscription | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
   private running = false;
-  private wake: (() => void) | undefined;
+  private readonly wakers = new Set<() => void>();
   private flushChain: Promise<void> = Promise.resolve();
+  /** Events handed to JetStream and not yet retired, in global order; the head is the oldest unacked. */
+  private inFlight: InFlight[] = [];
+  private inFlightHead = 0;
+  /** The last in-flight event of each stream, so the next one of that stream waits for its ack. */
+  private readonly lastOfStream = new Map<string, InFlight>();
+  /** Handed over by the subscription, not yet given to the NATS client. */
+  private unsent: InFlight[] = [];
   private unsaved = 0;
+  private saving = false;
   private startedAt = 0;
   private published = 0;
   private duplicates = 0;
@@ -82,6 +115,16 @@ export class EventRelay {
   constructor(private readonly options: EventRelayOptions) {
     this.logger = options.logger ?? defaultLogger(`EventRelay:${options.name}`);
     this.now = options.now ?? Date.now;
+    for (const [key, v] of [
+      ['window', options.window],
+      ['readBatchSize', options.readBatchSize],
+      ['checkpointEvery', options.checkpointEvery],
+    ] as const) {
+      if (v !== undefined && (!Number.isInteger(v) || v < 1)) {
+        throw new BatonError('VALIDATION_FAILED', `EventRelay ${key} must be a whole number >= 1, got ${String(v)}`, { option: key });
+      }
+    }
+    this.windowSize = options.window ?? DEFAULT_WINDOW;
   }
 
   /** Loads the checkpoint and starts following the store. Resolves once subscribed. */
@@ -90,6 +133,10 @@ export class EventRelay {
     this.stopping = false;
     this.running = true;
     this.startedAt = this.now();
+    this.inFlight = [];
+    this.inFlightHead = 0;
+    this.lastOfStream.clear();
+    this.unsent = [];
     this.savedPosition = await this.options.checkpoints.load(this.options.name);
     this.lastPosition = this.savedPosition;
     this.logger.log(`starting after ${this.savedPosition ? formatPosition(this.savedPosition) : 'the start'}`);
@@ -98,15 +145,16 @@ export class EventRelay {
     this.timer.unref();
   }
 
-  /** Stops following, waits for the event in hand, and saves the checkpoint. */
+  /** Stops following, waits for the publishes in flight, and saves the checkpoint. */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.stopping = true;
-    this.wake?.();
+    for (const wake of [...this.wakers]) wake();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.subscription?.stop();
     this.subscription = undefined;
+    await this.drained();
     await this.flush();
     this.running = false;
   }
@@ -128,14 +176,17 @@ export class EventRelay {
 
   /** Saves the checkpoint now if there is unsaved progress. */
   flush(): Promise<void> {
-    this.flushChain = this.flushChain.then(async () => {
-      const pos = this.lastPosition;
-      if (!pos || (this.savedPosition && comparePositions(pos, this.savedPosition) <= 0)) return;
-      const unsaved = this.unsaved;
-      await this.options.checkpoints.save(this.options.name, pos);
-      this.savedPosition = pos;
-      this.unsaved = Math.max(0, this.unsaved - unsaved);
-    });
+    // A failed save must not poison the chain: the next flush tries again.
+    this.flushChain = this.flushChain
+      .catch(() => undefined)
+      .then(async () => {
+        const pos = this.lastPosition;
+        if (!pos || (this.savedPosition && comparePositions(pos, this.savedPosition) <= 0)) return;
+        const unsaved = this.unsaved;
+        await this.options.checkpoints.save(this.options.name, pos);
+        this.savedPosition = pos;
+        this.unsaved = Math.max(0, this.unsaved - unsaved);
+      });
     return this.flushChain;
   }
 
@@ -143,6 +194,7 @@ export class EventRelay {
     this.subscription = this.options.store.subscribe({
       from: position ?? 'start',
       ...(this.options.filter ? { filter: this.options.filter } : {}),
+      batchSize: this.options.readBatchSize ?? DEFAULT_READ_BATCH,
       onEvent: (event) => this.relay(event),
       onCaughtUp: () => this.logger.log(`caught up at ${this.lastPosition ? formatPosition(this.lastPosition) : 'the start'}`),
       onError: (err) => this.onSubscriptionError(err),
@@ -152,40 +204,127 @@ export class EventRelay {
   private onSubscriptionError(err: unknown): void {
     if (this.stopping) return;
     this.logger.error(`store subscription failed: ${(err as Error).message}; resubscribing`);
-    void this.pause(this.options.retryMaxMs ?? 5000).then(() => {
+    // Resubscribe from the acked prefix only once nothing is in flight, so no event is handed out twice at once.
+    void Promise.all([this.pause(this.options.retryMaxMs ?? 5000), this.drained()]).then(() => {
       if (!this.stopping) this.subscribeFrom(this.lastPosition);
     });
   }
 
+  /** Resolves once every event handed to JetStream is acked or given up. */
+  private async drained(): Promise<void> {
+    await Promise.all(this.inFlight.slice(this.inFlightHead).map((e) => e.done));
+  }
+
+  /**
+   * Hands one event to JetStream and returns as soon as the window has room for the next,
+   * so the subscription keeps reading while PubAcks are on their way. An event whose stream
+   * has one unacked is sent once that one is acked.
+   */
   private async relay(event: RecordedEvent): Promise<void> {
+    const stoppingError = () => new BatonError('UNAVAILABLE', 'relay is stopping', undefined, true);
+    while (this.inFlight.length - this.inFlightHead >= this.windowSize) {
+      if (this.stopping) throw stoppingError();
+      await this.inFlight[this.inFlightHead]!.done;
+    }
+    if (this.stopping) throw stoppingError();
+    let settle!: () => void;
+    const done = new Promise<void>((resolve) => (settle = resolve));
+    const entry: InFlight = { event, acked: false, done, settle };
+    const previous = this.lastOfStream.get(event.streamId);
+    this.inFlight.push(entry);
+    this.lastOfStream.set(event.streamId, entry);
+    if (previous && !previous.acked) {
+      // Held back until its stream's previous event is acked; other streams go on meanwhile.
+      void previous.done.then(() => (previous.acked && !this.stopping ? this.send(entry) : entry.settle()));
+    } else {
+      this.send(entry);
+    }
+  }
+
+  private send(entry: InFlight): void {
+    this.unsent.push(entry);
+    if (this.unsent.length === 1) setImmediate(() => this.sendUnsent());
+  }
+
+  /**
+   * Publishes everything handed over since the last call in one go: the subscription hands
+   * over a page of events in one macrotask, so their publishes leave in one socket write.
+   */
+  private sendUnsent(): void {
+    const batch = this.unsent;
+    this.unsent = [];
+    for (const entry of batch) {
+      this.publishUntilAcked(entry)
+        .then(
+          (duplicate) => {
+            entry.acked = true;
+            this.published++;
+            if (duplicate) this.duplicates++;
+            this.lastPublishedAt = this.now();
+            this.retireAcked();
+          },
+          () => undefined,
+        )
+        .finally(entry.settle);
+    }
+  }
+
+  /** Publishes until JetStream acks, backing off while it cannot; rejects only when the relay stops. Resolves with the PubAck's `duplicate`. */
+  private async publishUntilAcked(entry: InFlight): Promise<boolean> {
+    const { event } = entry;
     let delay = this.options.retryMinMs ?? 100;
     for (;;) {
-      if (this.stopping) throw new BatonError('UNAVAILABLE', 'relay is stopping', undefined, true);
       try {
         const ack = await publishEvent(this.options.js, event, { timeoutMs: this.options.publishTimeoutMs ?? 5000 });
-        if (ack.duplicate) this.duplicates++;
-        break;
+        return ack.duplicate;
       } catch (err) {
-        this.logger.warn(`publishing ${event.type} ${event.eventId} failed: ${(err as Error).message}; retrying in ${delay} ms`);
+        // Every event in the window fails alike when NATS is away: the oldest one speaks for all.
+        if (this.inFlight[this.inFlightHead] === entry) {
+          this.logger.warn(`publishing ${event.type} ${event.eventId} failed: ${(err as Error).message}; retrying in ${delay} ms`);
+        }
         await this.pause(delay);
+        if (this.stopping) throw new BatonError('UNAVAILABLE', 'relay is stopping', undefined, true);
         delay = Math.min(delay * 2, this.options.retryMaxMs ?? 5000);
       }
     }
-    this.published++;
-    this.lastPosition = event.position;
-    this.lastPublishedAt = this.now();
-    this.unsaved++;
-    if (this.unsaved >= (this.options.checkpointEvery ?? 100)) await this.flush();
+  }
+
+  /** Moves the position past the acked prefix of the window, and saves it every `checkpointEvery` events. */
+  private retireAcked(): void {
+    let retired = 0;
+    while (this.inFlightHead < this.inFlight.length && this.inFlight[this.inFlightHead]!.acked) {
+      const entry = this.inFlight[this.inFlightHead++]!;
+      this.lastPosition = entry.event.position;
+      if (this.lastOfStream.get(entry.event.streamId) === entry) this.lastOfStream.delete(entry.event.streamId);
+      retired++;
+    }
+    if (retired === 0) return;
+    if (this.inFlightHead === this.inFlight.length || this.inFlightHead > 4096) {
+      this.inFlight = this.inFlight.slice(this.inFlightHead);
+      this.inFlightHead = 0;
+    }
+    this.unsaved += retired;
+    if (this.unsaved >= (this.options.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY) && !this.saving) {
+      // One save at a time: events acked while it runs go with the next one.
+      this.saving = true;
+      this.flush()
+        .catch((err: unknown) => this.logger.warn(`saving the checkpoint failed: ${(err as Error).message}; retrying with the next one`))
+        .finally(() => {
+          this.saving = false;
+        });
+    }
   }
 
   private pause(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(t);
+        this.wakers.delete(done);
         resolve();
-      }
-      this.wake = done;
+      };
+      const t = setTimeout(done, ms);
+      this.wakers.add(done);
     });
   }
 }

@@ -75,6 +75,22 @@ function fakeJetStream(failFirst = 0): JetStreamClient & { published: string[] }
   return js as unknown as JetStreamClient & { published: string[] };
 }
 
+/** JetStream whose PubAcks wait until the test acks them, by event id. */
+function heldJetStream(): JetStreamClient & { sent: string[]; ack(id: string): void } {
+  const sent: string[] = [];
+  const waiting = new Map<string, () => void>();
+  const js = {
+    sent,
+    ack: (id: string) => waiting.get(id)!(),
+    publish: (_subject: string, _data: unknown, opts?: { msgID?: string }): Promise<PubAck> => {
+      const id = opts?.msgID ?? '';
+      sent.push(id);
+      return new Promise((resolve) => waiting.set(id, () => resolve({ stream: 'S', seq: sent.length, duplicate: false, domain: '' } as PubAck)));
+    },
+  };
+  return js as unknown as JetStreamClient & { sent: string[]; ack(id: string): void };
+}
+
 function memoryCheckpoints(initial?: Position): CheckpointStore & { saves: Position[] } {
   const saves: Position[] = [];
   let current = initial;
@@ -126,6 +142,52 @@ describe('EventRelay (unit)', () => {
     await relay.stop();
     expect(js.published).toEqual(all.map((e) => e.eventId));
     expect(checkpoints.saves).toEqual([all[2]!.position]);
+  });
+
+  it('keeps a window of publishes awaiting their PubAcks, one per stream, and checkpoints only the acked prefix', async () => {
+    // Global order: a0 b0 a1 c0 d0; a window of four (an event held behind its stream counts).
+    const [a0, b0, a1, c0, d0] = [
+      makeRecordedEvent('thing-a', 0, { position: { commit: 1, prepare: 0 } }),
+      makeRecordedEvent('thing-b', 0, { position: { commit: 2, prepare: 0 } }),
+      makeRecordedEvent('thing-a', 1, { position: { commit: 3, prepare: 0 } }),
+      makeRecordedEvent('thing-c', 0, { position: { commit: 4, prepare: 0 } }),
+      makeRecordedEvent('thing-d', 0, { position: { commit: 5, prepare: 0 } }),
+    ];
+    const checkpoints = memoryCheckpoints();
+    const js = heldJetStream();
+    const relay = new EventRelay({ name: 'r', store: fakeStore([a0!, b0!, a1!, c0!, d0!]), js, checkpoints, window: 4, checkpointEvery: 1, checkpointIntervalMs: 3_600_000, logger: quietLogger });
+    await relay.start();
+    // a1 waits for a0's ack (same stream); c0 fills the window; d0 waits for room.
+    await waitFor(() => js.sent.length === 3, { what: 'three publishes in flight' });
+    expect(js.sent).toEqual([a0!.eventId, b0!.eventId, c0!.eventId]);
+
+    js.ack(b0!.eventId);
+    js.ack(c0!.eventId);
+    await waitFor(() => relay.lag().published === 2, { what: 'two acks' });
+    // b0 and c0 are acked, a0 is not: the position stays before a0.
+    expect(relay.lag().lastPosition).toBeUndefined();
+    expect(checkpoints.saves).toEqual([]);
+    expect(js.sent).toEqual([a0!.eventId, b0!.eventId, c0!.eventId]);
+
+    js.ack(a0!.eventId);
+    await waitFor(() => js.sent.length === 5, { what: 'a1 and d0 sent once a0 is acked' });
+    expect(js.sent.slice(3).sort()).toEqual([a1!.eventId, d0!.eventId].sort());
+    // a1 (held until now) is not acked yet: the position stops before it, though c0 is acked.
+    expect(relay.lag().lastPosition).toEqual(b0!.position);
+    js.ack(d0!.eventId);
+    js.ack(a1!.eventId);
+    await waitFor(() => relay.lag().published === 5, { what: 'all five' });
+    await relay.stop();
+    expect(relay.lag().checkpoint).toEqual(d0!.position);
+    expect(checkpoints.saves.every((p, i) => i === 0 || p.commit > checkpoints.saves[i - 1]!.commit)).toBe(true);
+  });
+
+  it('refuses a window, read batch or checkpoint interval that is not a whole number >= 1', () => {
+    const make = (o: { window?: number; readBatchSize?: number; checkpointEvery?: number }) => () =>
+      new EventRelay({ name: 'r', store: fakeStore([]), js: fakeJetStream(), checkpoints: memoryCheckpoints(), logger: quietLogger, ...o });
+    for (const bad of [{ window: 0 }, { readBatchSize: 1.5 }, { checkpointEvery: -1 }]) {
+      expect(make(bad)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    }
   });
 
   it('counts republished events JetStream reports as duplicates', async () => {

@@ -1,9 +1,13 @@
 /**
- * Test-only entry point: runs one EventRelay in its own process so the crash test can
- * SIGKILL it. Started by event.relay.int.spec.ts with `node -r @swc-node/register`.
+ * Runs one EventRelay in its own process, so the crash test can SIGKILL it and bench:relay
+ * can read its CPU and count its Postgres round trips apart from everything else. Started
+ * with `node -r @swc-node/register` by event.relay.int.spec.ts and bench/relay.bench.ts.
  *
- * Env: DATABASE_URL, NATS_URL, RELAY_NAME, RELAY_CATEGORY, CHECKPOINT_EVERY, CHECKPOINT_INTERVAL_MS.
- * Prints `READY` once subscribed; on SIGTERM stops cleanly and prints `STATS <json>`.
+ * Env: DATABASE_URL, NATS_URL, RELAY_NAME, RELAY_CATEGORY, CHECKPOINT_EVERY, CHECKPOINT_INTERVAL_MS,
+ * RELAY_WINDOW (publishes awaiting their PubAck), RELAY_READ_BATCH (events per store read),
+ * RELAY_HOLD=1 (connect, print `READY`, and start relaying only on SIGHUP, printing `STARTED`).
+ * Prints `READY` once subscribed (or connected, with RELAY_HOLD); on SIGTERM stops cleanly
+ * and prints `STATS <json>`.
  */
 import { Pool } from 'pg';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -22,6 +26,11 @@ function required(name: string): string {
   return v.trim();
 }
 
+function optionalInt(name: string): number | undefined {
+  const v = process.env[name]?.trim();
+  return v === undefined || v === '' ? undefined : Number(v);
+}
+
 async function main(): Promise<void> {
   const databaseUrl = required('DATABASE_URL');
   const name = required('RELAY_NAME');
@@ -33,17 +42,27 @@ async function main(): Promise<void> {
   await checkpoints.ensureSchema();
   const { nc, drain } = await connectNats({ url: required('NATS_URL'), name, logger: quiet });
   await ensureEventStreams(await jetstreamManager(nc));
+  const window = optionalInt('RELAY_WINDOW');
+  const readBatchSize = optionalInt('RELAY_READ_BATCH');
   const relay = new EventRelay({
     name,
     store,
     js: jetstream(nc),
     checkpoints,
     filter: { categories: [category] },
-    checkpointEvery: Number(process.env.CHECKPOINT_EVERY ?? 100),
-    checkpointIntervalMs: Number(process.env.CHECKPOINT_INTERVAL_MS ?? 1000),
+    checkpointEvery: optionalInt('CHECKPOINT_EVERY') ?? 100,
+    checkpointIntervalMs: optionalInt('CHECKPOINT_INTERVAL_MS') ?? 1000,
+    ...(window !== undefined ? { window } : {}),
+    ...(readBatchSize !== undefined ? { readBatchSize } : {}),
     logger: quiet,
   });
-  await relay.start();
+  if (process.env.RELAY_HOLD === '1') {
+    process.once('SIGHUP', () => {
+      void relay.start().then(() => process.stdout.write('STARTED\n'));
+    });
+  } else {
+    await relay.start();
+  }
   process.stdout.write('READY\n');
   process.once('SIGTERM', () => {
     void (async () => {

@@ -61,7 +61,11 @@ export interface PostgresEventStoreOptions {
   readonly migrate?: boolean;
   /**
    * Append round trips in flight at once. Appends that arrive while they are all busy wait
-   * and then go together, as one group commit (one statement, one transaction). Default 2.
+   * and then go together, as one group commit (one statement, one transaction). Default 1:
+   * measured with 8 concurrent writers, Postgres plus Node CPU per append was ~285 µs with
+   * 1, ~435 µs with 2 and ~485 µs with 16 (no grouping), against ~175 µs for a raw
+   * single-row commit. The price of 1: an append waiting on another process' lock on its
+   * stream holds back this process' other appends for that long.
    */
   readonly appendsInFlight?: number;
 }
@@ -69,7 +73,7 @@ export interface PostgresEventStoreOptions {
 const DEFAULT_READ_ALL_MAX = 1000;
 const VERIFY_PAGE = 1000;
 const LIST_PAGE = 500;
-const DEFAULT_APPENDS_IN_FLIGHT = 2;
+const DEFAULT_APPENDS_IN_FLIGHT = 1;
 /** Bounds of one group commit: appends, and events over all its appends. */
 const GROUP_MAX_APPENDS = 64;
 const GROUP_MAX_EVENTS = 1000;

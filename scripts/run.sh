@@ -20,6 +20,7 @@
 #
 # Environment: DATABASE_URL and NATS_URL, when set, are used instead of the local defaults;
 # BATON_STATE_DIR (.baton) holds logs and pids; BATON_PORT_OFFSET (0) shifts every health port;
+# BATON_START_TIMEOUT_S (120: services and sim-agents get this long to become ready);
 # BATON_DEMO_WORKFLOW (WF-FEAT-001); BATON_RUN_TIMEOUT_S (600); SIM_* tune sim-agents
 # (SIM_DURATION_MS defaults to 200-600 here); AGENTS_FILE (examples/agents.yaml) and
 # HEARTBEAT_WINDOW_MS (15000) go to the agent-registry; HANDOFFS_DIR (examples/handoffs) to the
@@ -40,7 +41,7 @@ for arg in "$@"; do
     --no-demo) demo=0 ;;
     --detach) detach=1 ;;
     --stop) ;;
-    -h|--help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "[run] unknown option: $arg (see: npm start -- --help)" >&2; exit 2 ;;
   esac
 done
@@ -112,7 +113,8 @@ for svc in "${services[@]}"; do
   echo "[run] started $svc (pid $!, http://127.0.0.1:$port, log $LOG_DIR/$svc.log)"
 done
 
-deadline=$(( $(date +%s) + 60 ))
+START_TIMEOUT_S="${BATON_START_TIMEOUT_S:-120}"
+deadline=$(( $(date +%s) + START_TIMEOUT_S ))
 for svc in "${services[@]}"; do
   port="$(port_of "$svc")"
   until curl -fsS -m 1 "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; do
@@ -122,7 +124,7 @@ for svc in "${services[@]}"; do
       stop_all; exit 1
     fi
     if [ "$(date +%s)" -gt "$deadline" ]; then
-      echo "[run] $svc not ready within 60 s; see $LOG_DIR/$svc.log" >&2
+      echo "[run] $svc not ready within $START_TIMEOUT_S s (BATON_START_TIMEOUT_S); see $LOG_DIR/$svc.log" >&2
       stop_all; exit 1
     fi
     sleep 0.2
@@ -154,7 +156,7 @@ if [ "$demo" = 1 ]; then
       --agents "${SIM_AGENTS_FILE:-examples/agents.yaml}" >"$LOG_DIR/sim-agents.log" 2>&1 &
     echo $! >"$simf"
     echo "[run] started a simulated team: sim-agents (pid $!, log $LOG_DIR/sim-agents.log)"
-    deadline=$(( $(date +%s) + 60 ))
+    deadline=$(( $(date +%s) + START_TIMEOUT_S ))
     until grep -qE '"type":"sim\.ready"|agent\(s\) working on' "$LOG_DIR/sim-agents.log" 2>/dev/null; do
       if ! kill -0 "$(cat "$simf")" 2>/dev/null; then
         echo "[run] sim-agents exited during start; last lines of its log:" >&2
@@ -162,7 +164,7 @@ if [ "$demo" = 1 ]; then
         stop_all; exit 1
       fi
       if [ "$(date +%s)" -gt "$deadline" ]; then
-        echo "[run] sim-agents not ready within 60 s; see $LOG_DIR/sim-agents.log" >&2
+        echo "[run] sim-agents not ready within $START_TIMEOUT_S s (BATON_START_TIMEOUT_S); see $LOG_DIR/sim-agents.log" >&2
         stop_all; exit 1
       fi
       sleep 0.2

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { defineCommand, defineQuery } from './messages';
+import { messagesOf, type EventsOf } from './messages';
+
+const agentRegistryMessages = messagesOf('agent-registry');
 
 const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'use letters, digits, dot, dash or underscore (1-128 chars)');
 const Name = z.string().min(1).max(200);
@@ -8,6 +10,17 @@ const Capabilities = z.array(z.string().min(1).max(100)).max(100);
 const Model = z.string().min(1).max(200);
 const MaxConcurrency = z.number().int().min(1).max(1000);
 const Peers = z.array(Id).max(100);
+
+/** The profile fields `update-agent` may change and `AgentUpdated` reports; `null` clears name, model or lead. */
+const AgentChangeFields = {
+  name: Name.nullable().optional(),
+  role: Role.optional(),
+  capabilities: Capabilities.optional(),
+  model: Model.nullable().optional(),
+  maxConcurrency: MaxConcurrency.optional(),
+  peers: Peers.optional(),
+  lead: Id.nullable().optional(),
+};
 
 /** Data of the `RegisterAgent` command, version 1. */
 export const RegisterAgentV1 = z.strictObject({
@@ -27,12 +40,7 @@ export const RegisterAgentReply = z.object({
   revision: z.number().int().nonnegative(),
 });
 
-export const RegisterAgent = defineCommand({
-  service: 'agent-registry',
-  name: 'register-agent',
-  schema: RegisterAgentV1,
-  reply: RegisterAgentReply,
-});
+export const RegisterAgent = agentRegistryMessages.command('register-agent', RegisterAgentV1, RegisterAgentReply);
 
 /**
  * The agent state machine (000 seed, "AGENT STATE MACHINE"):
@@ -56,35 +64,16 @@ export type AgentCommandReply = z.infer<typeof AgentCommandReply>;
  * Data of the `UpdateAgent` command, version 1: only the fields given change. `null` clears an
  * optional field (name, model, lead). Sending the current values appends nothing.
  */
-export const UpdateAgentV1 = z.strictObject({
-  agentId: Id,
-  name: Name.nullable().optional(),
-  role: Role.optional(),
-  capabilities: Capabilities.optional(),
-  model: Model.nullable().optional(),
-  maxConcurrency: MaxConcurrency.optional(),
-  peers: Peers.optional(),
-  lead: Id.nullable().optional(),
-});
+export const UpdateAgentV1 = z.strictObject({ agentId: Id, ...AgentChangeFields });
 export type UpdateAgentData = z.infer<typeof UpdateAgentV1>;
 
-export const UpdateAgent = defineCommand({
-  service: 'agent-registry',
-  name: 'update-agent',
-  schema: UpdateAgentV1,
-  reply: AgentCommandReply,
-});
+export const UpdateAgent = agentRegistryMessages.command('update-agent', UpdateAgentV1, AgentCommandReply);
 
 /** Data of the `RemoveAgent` command, version 1. */
 export const RemoveAgentV1 = z.strictObject({ agentId: Id });
 export type RemoveAgentData = z.infer<typeof RemoveAgentV1>;
 
-export const RemoveAgent = defineCommand({
-  service: 'agent-registry',
-  name: 'remove-agent',
-  schema: RemoveAgentV1,
-  reply: AgentCommandReply,
-});
+export const RemoveAgent = agentRegistryMessages.command('remove-agent', RemoveAgentV1, AgentCommandReply);
 
 /**
  * Data of the `ReportAgentState` command, version 1: the agent moves to `state`. An illegal
@@ -99,12 +88,7 @@ export const ReportAgentStateV1 = z.strictObject({
 });
 export type ReportAgentStateData = z.infer<typeof ReportAgentStateV1>;
 
-export const ReportAgentState = defineCommand({
-  service: 'agent-registry',
-  name: 'report-agent-state',
-  schema: ReportAgentStateV1,
-  reply: AgentCommandReply,
-});
+export const ReportAgentState = agentRegistryMessages.command('report-agent-state', ReportAgentStateV1, AgentCommandReply);
 
 /** Data of the `ReloadAgents` command: re-reads the service's `AGENTS_FILE` (no path from the wire). */
 export const ReloadAgentsV1 = z.strictObject({});
@@ -119,12 +103,7 @@ export const ReloadAgentsReply = z.object({
 });
 export type ReloadAgentsReply = z.infer<typeof ReloadAgentsReply>;
 
-export const ReloadAgents = defineCommand({
-  service: 'agent-registry',
-  name: 'reload-agents',
-  schema: ReloadAgentsV1,
-  reply: ReloadAgentsReply,
-});
+export const ReloadAgents = agentRegistryMessages.command('reload-agents', ReloadAgentsV1, ReloadAgentsReply);
 
 /** Performance figures of one agent, from the task events it took part in. */
 export const AgentPerformance = z.object({
@@ -164,12 +143,7 @@ export const AgentDetailView = AgentView.extend({
 });
 export type AgentDetailView = z.infer<typeof AgentDetailView>;
 
-export const GetAgent = defineQuery({
-  service: 'agent-registry',
-  name: 'get-agent',
-  schema: z.strictObject({ agentId: Id }),
-  reply: AgentDetailView,
-});
+export const GetAgent = agentRegistryMessages.query('get-agent', z.strictObject({ agentId: Id }), AgentDetailView);
 
 /** Filters of `list-agents`; all given filters must match. */
 export const ListAgentsV1 = z.strictObject({
@@ -181,12 +155,7 @@ export type ListAgentsData = z.infer<typeof ListAgentsV1>;
 
 export const ListAgentsReply = z.object({ agents: z.array(AgentDetailView) });
 
-export const ListAgents = defineQuery({
-  service: 'agent-registry',
-  name: 'list-agents',
-  schema: ListAgentsV1,
-  reply: ListAgentsReply,
-});
+export const ListAgents = agentRegistryMessages.query('list-agents', ListAgentsV1, ListAgentsReply);
 
 /** Events of the `agent-<id>` stream, relayed to `eventSubjectFor('agent', type)`. */
 export const AgentRegisteredV1 = RegisterAgentV1.required({ capabilities: true, maxConcurrency: true, peers: true }).extend({
@@ -197,15 +166,7 @@ export type AgentRegisteredData = z.infer<typeof AgentRegisteredV1>;
 /** `baton.evt.agent.updated`: the fields that changed, with their new values (`null` = cleared). */
 export const AgentUpdatedV1 = z.object({
   agentId: Id,
-  changes: z.object({
-    name: Name.nullable().optional(),
-    role: Role.optional(),
-    capabilities: Capabilities.optional(),
-    model: Model.nullable().optional(),
-    maxConcurrency: MaxConcurrency.optional(),
-    peers: Peers.optional(),
-    lead: Id.nullable().optional(),
-  }),
+  changes: z.object(AgentChangeFields),
   updatedAt: z.string(),
 });
 export type AgentUpdatedData = z.infer<typeof AgentUpdatedV1>;
@@ -236,14 +197,6 @@ export type AgentWentOfflineData = z.infer<typeof AgentWentOfflineV1>;
 export const AgentCameOnlineV1 = z.object({ agentId: Id, at: z.string() });
 export type AgentCameOnlineData = z.infer<typeof AgentCameOnlineV1>;
 
-export type AgentEvent =
-  | { readonly type: 'AgentRegistered'; readonly data: AgentRegisteredData }
-  | { readonly type: 'AgentUpdated'; readonly data: AgentUpdatedData }
-  | { readonly type: 'AgentRemoved'; readonly data: AgentRemovedData }
-  | { readonly type: 'AgentStateChanged'; readonly data: AgentStateChangedData }
-  | { readonly type: 'AgentWentOffline'; readonly data: AgentWentOfflineData }
-  | { readonly type: 'AgentCameOnline'; readonly data: AgentCameOnlineData };
-
 /** Schemas (version 1) by event type, for consumers that validate what they receive. */
 export const AgentEventSchemas = {
   AgentRegistered: AgentRegisteredV1,
@@ -252,6 +205,9 @@ export const AgentEventSchemas = {
   AgentStateChanged: AgentStateChangedV1,
   AgentWentOffline: AgentWentOfflineV1,
   AgentCameOnline: AgentCameOnlineV1,
-} as const satisfies { readonly [K in AgentEvent['type']]: z.ZodType };
+} as const;
+
+/** Every event of the `agent-<id>` stream. */
+export type AgentEvent = EventsOf<typeof AgentEventSchemas>;
 
 export const agentStreamId = (agentId: string): string => `agent-${agentId}`;

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ActorSchema } from './envelope';
-import { defineCommand, defineQuery } from './messages';
+import { messagesOf } from './messages';
+
+const schedulerMessages = messagesOf('scheduler');
 
 /**
  * Conflicts between tasks (seed 004, AC3), detected by the scheduler and kept in
@@ -95,29 +97,21 @@ export const ConflictView = z.object({
 });
 export type ConflictView = z.infer<typeof ConflictView>;
 
-export const ResolveConflict = defineCommand({
-  service: 'scheduler',
-  name: 'resolve-conflict',
-  schema: z.strictObject({
-    conflictId: Id,
-    resolution: ConflictResolutionKind,
-    reason: z.string().min(1).max(2000),
-    reassignTo: Id.optional(),
-  }),
-  reply: ConflictView,
+export const ResolveConflictV1 = z.strictObject({
+  conflictId: Id,
+  resolution: ConflictResolutionKind,
+  reason: z.string().min(1).max(2000),
+  reassignTo: Id.optional(),
 });
+export const ResolveConflict = schedulerMessages.command('resolve-conflict', ResolveConflictV1, ConflictView);
 
-export const ListConflicts = defineQuery({
-  service: 'scheduler',
-  name: 'list-conflicts',
-  schema: z.strictObject({
-    status: z.enum(['open', 'resolved']).optional(),
-    runId: Id.optional(),
-    /** Additive: only conflicts of this kind. */
-    kind: ConflictKind.optional(),
-    /** Additive: only conflicts involving this task. */
-    taskId: Id.optional(),
-    limit: z.number().int().min(1).max(1000).default(100),
-  }),
-  reply: z.object({ conflicts: z.array(ConflictView) }),
+export const ListConflictsV1 = z.strictObject({
+  status: z.enum(['open', 'resolved']).optional(),
+  runId: Id.optional(),
+  /** Additive: only conflicts of this kind. */
+  kind: ConflictKind.optional(),
+  /** Additive: only conflicts involving this task. */
+  taskId: Id.optional(),
+  limit: z.number().int().min(1).max(1000).default(100),
 });
+export const ListConflicts = schedulerMessages.query('list-conflicts', ListConflictsV1, z.object({ conflicts: z.array(ConflictView) }));

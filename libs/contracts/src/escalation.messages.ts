@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { ActorSchema } from './envelope';
-import { defineCommand, defineQuery } from './messages';
+import { messagesOf, type EventsOf } from './messages';
+
+const escalationMessages = messagesOf('escalation');
 
 /**
  * Escalations, owned by the escalation service (`baton.cmd.escalation.*`,
@@ -77,26 +79,22 @@ export const EscalationView = z.object({
 export type EscalationView = z.infer<typeof EscalationView>;
 
 /** Raises an escalation by hand (an agent stuck on a decision, a person). Idempotent by `escalationId`. */
-export const RaiseEscalation = defineCommand({
-  service: 'escalation',
-  name: 'raise-escalation',
-  schema: z.strictObject({
-    escalationId: Id.optional(),
-    trigger: EscalationTrigger.default('manual'),
-    /** Start level; default from the trigger (approval_needed → 1, cross_domain → 2, policy_decision → 3, else 0). */
-    level: EscalationLevel.optional(),
-    issue: z.string().min(1).max(2000),
-    workflowStage: z.string().max(200).optional(),
-    options: z.array(EscalationOption).max(20).default([]),
-    recommendation: z.string().max(2000).optional(),
-    blocking: z.string().max(2000).default(''),
-    runId: Id.optional(),
-    stageId: z.string().max(200).optional(),
-    taskId: Id.optional(),
-    agentId: Id.optional(),
-  }),
-  reply: EscalationView,
+export const RaiseEscalationV1 = z.strictObject({
+  escalationId: Id.optional(),
+  trigger: EscalationTrigger.default('manual'),
+  /** Start level; default from the trigger (approval_needed → 1, cross_domain → 2, policy_decision → 3, else 0). */
+  level: EscalationLevel.optional(),
+  issue: z.string().min(1).max(2000),
+  workflowStage: z.string().max(200).optional(),
+  options: z.array(EscalationOption).max(20).default([]),
+  recommendation: z.string().max(2000).optional(),
+  blocking: z.string().max(2000).default(''),
+  runId: Id.optional(),
+  stageId: z.string().max(200).optional(),
+  taskId: Id.optional(),
+  agentId: Id.optional(),
 });
+export const RaiseEscalation = escalationMessages.command('raise-escalation', RaiseEscalationV1, EscalationView);
 
 /**
  * Ends an escalation with a logged resolution. For an escalation that holds a run's stage
@@ -105,31 +103,23 @@ export const RaiseEscalation = defineCommand({
  * needs `reassignTo` for a task escalation and hands the task to that agent.
  * An escalation already resolved → ILLEGAL_TRANSITION.
  */
-export const ResolveEscalation = defineCommand({
-  service: 'escalation',
-  name: 'resolve-escalation',
-  schema: z.strictObject({
-    escalationId: Id,
-    resolution: EscalationResolution,
-    reason: z.string().min(1).max(2000),
-    reassignTo: Id.optional(),
-  }),
-  reply: EscalationView,
+export const ResolveEscalationV1 = z.strictObject({
+  escalationId: Id,
+  resolution: EscalationResolution,
+  reason: z.string().min(1).max(2000),
+  reassignTo: Id.optional(),
 });
+export const ResolveEscalation = escalationMessages.command('resolve-escalation', ResolveEscalationV1, EscalationView);
 
-export const GetEscalation = defineQuery({ service: 'escalation', name: 'get-escalation', schema: z.strictObject({ escalationId: Id }), reply: EscalationView });
+export const GetEscalation = escalationMessages.query('get-escalation', z.strictObject({ escalationId: Id }), EscalationView);
 
-export const ListEscalations = defineQuery({
-  service: 'escalation',
-  name: 'list-escalations',
-  schema: z.strictObject({
-    status: EscalationStatus.optional(),
-    runId: Id.optional(),
-    level: EscalationLevel.optional(),
-    limit: z.number().int().min(1).max(1000).default(100),
-  }),
-  reply: z.object({ escalations: z.array(EscalationView) }),
+export const ListEscalationsV1 = z.strictObject({
+  status: EscalationStatus.optional(),
+  runId: Id.optional(),
+  level: EscalationLevel.optional(),
+  limit: z.number().int().min(1).max(1000).default(100),
 });
+export const ListEscalations = escalationMessages.query('list-escalations', ListEscalationsV1, z.object({ escalations: z.array(EscalationView) }));
 
 export const escalationStreamId = (escalationId: string): string => `escalation-${escalationId}`;
 
@@ -211,14 +201,12 @@ export const EscalationResolvedV1 = z.object({
 });
 export type EscalationResolvedData = z.infer<typeof EscalationResolvedV1>;
 
-export type EscalationEvent =
-  | { readonly type: 'EscalationRaised'; readonly data: EscalationRaisedData }
-  | { readonly type: 'EscalationLevelRaised'; readonly data: EscalationLevelRaisedData }
-  | { readonly type: 'EscalationResolved'; readonly data: EscalationResolvedData };
-
 /** Schemas by event type, for consumers that validate what they receive. */
 export const EscalationEventSchemas = {
   EscalationRaised: EscalationRaisedV1,
   EscalationLevelRaised: EscalationLevelRaisedV1,
   EscalationResolved: EscalationResolvedV1,
 } as const satisfies Record<(typeof EscalationEventTypes)[number], z.ZodType>;
+
+/** Every event of the `escalation-<escalationId>` stream. */
+export type EscalationEvent = EventsOf<typeof EscalationEventSchemas>;

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { defineCommand, defineQuery } from './messages';
+import { messagesOf, type EventsOf } from './messages';
+
+const handoffValidatorMessages = messagesOf('handoff-validator');
 
 /**
  * Handoffs, owned by the handoff-validator (`baton.cmd.handoff-validator.*`,
@@ -101,47 +103,38 @@ export type HandoffVerdict = z.infer<typeof HandoffVerdict>;
  * the same id again replies with the recorded verdict. A rejection is a normal reply
  * (`status: 'rejected'` with every failing rule), not an error.
  */
-export const ValidateHandoff = defineCommand({
-  service: 'handoff-validator',
-  name: 'validate-handoff',
-  schema: z.strictObject({
-    handoffId: Id,
-    taskId: AgentId,
-    runId: AgentId.nullable().default(null),
-    stageId: z.string().min(1).max(200).nullable().default(null),
-    iteration: z.number().int().min(1).nullable().default(null),
-    fromAgentId: AgentId,
-    checks: TaskChecks.default({ mode: 'handoff', specIds: [], toAgentIds: [], declaredOutputs: null, qualityGate: [], criteria: [] }),
-    artifacts: z.array(ArtifactInput).max(100).default([]),
-    /** Artifacts stored earlier (`put-artifact`, or upstream stages) to include by hash. */
-    artifactRefs: z.array(z.strictObject({ name: z.string().min(1).max(300), hash: ArtifactHash })).max(100).default([]),
-    context: z.record(z.string(), z.unknown()).default({}),
-    /** Values the agent reports (gate metrics such as `coverage: 85`, `findings: [...]`, flags such as `tests_passing: true`). */
-    outputs: z.record(z.string(), z.unknown()).default({}),
-  }),
-  reply: HandoffVerdict,
+export const ValidateHandoffV1 = z.strictObject({
+  handoffId: Id,
+  taskId: AgentId,
+  runId: AgentId.nullable().default(null),
+  stageId: z.string().min(1).max(200).nullable().default(null),
+  iteration: z.number().int().min(1).nullable().default(null),
+  fromAgentId: AgentId,
+  checks: TaskChecks.default({ mode: 'handoff', specIds: [], toAgentIds: [], declaredOutputs: null, qualityGate: [], criteria: [] }),
+  artifacts: z.array(ArtifactInput).max(100).default([]),
+  /** Artifacts stored earlier (`put-artifact`, or upstream stages) to include by hash. */
+  artifactRefs: z.array(z.strictObject({ name: z.string().min(1).max(300), hash: ArtifactHash })).max(100).default([]),
+  context: z.record(z.string(), z.unknown()).default({}),
+  /** Values the agent reports (gate metrics such as `coverage: 85`, `findings: [...]`, flags such as `tests_passing: true`). */
+  outputs: z.record(z.string(), z.unknown()).default({}),
 });
+export const ValidateHandoff = handoffValidatorMessages.command('validate-handoff', ValidateHandoffV1, HandoffVerdict);
 
 /** Stores one artifact ahead of a handoff (for artifacts too large to send together). Idempotent by content. */
-export const PutArtifact = defineCommand({
-  service: 'handoff-validator',
-  name: 'put-artifact',
-  schema: ArtifactInput,
-  reply: ArtifactRef,
-});
+export const PutArtifact = handoffValidatorMessages.command('put-artifact', ArtifactInput, ArtifactRef);
 
-export const GetArtifact = defineQuery({
-  service: 'handoff-validator',
-  name: 'get-artifact',
-  schema: z.strictObject({ hash: ArtifactHash }),
-  reply: z.object({ hash: ArtifactHash, size: z.number().int(), mediaType: z.string(), encoding: z.enum(['utf8', 'base64']), content: z.string() }),
-});
+export const GetArtifact = handoffValidatorMessages.query('get-artifact', z.strictObject({ hash: ArtifactHash }), z.object({ hash: ArtifactHash, size: z.number().int(), mediaType: z.string(), encoding: z.enum(['utf8', 'base64']), content: z.string() }));
 
-export const HandoffView = z.object({
+/** Which handoff, from which task, in which run stage (null outside a run): the fields its events and its view open with. */
+const HandoffKeyFields = {
   handoffId: z.string(),
   taskId: z.string(),
   runId: z.string().nullable(),
   stageId: z.string().nullable(),
+};
+
+export const HandoffView = z.object({
+  ...HandoffKeyFields,
   iteration: z.number().int().nullable(),
   fromAgentId: z.string(),
   status: HandoffStatus,
@@ -153,29 +146,21 @@ export const HandoffView = z.object({
 });
 export type HandoffView = z.infer<typeof HandoffView>;
 
-export const GetHandoff = defineQuery({ service: 'handoff-validator', name: 'get-handoff', schema: z.strictObject({ handoffId: Id }), reply: HandoffView });
+export const GetHandoff = handoffValidatorMessages.query('get-handoff', z.strictObject({ handoffId: Id }), HandoffView);
 
-export const ListHandoffs = defineQuery({
-  service: 'handoff-validator',
-  name: 'list-handoffs',
-  schema: z.strictObject({
-    runId: AgentId.optional(),
-    taskId: AgentId.optional(),
-    status: HandoffStatus.optional(),
-    limit: z.number().int().min(1).max(1000).default(100),
-  }),
-  reply: z.object({ handoffs: z.array(HandoffView) }),
+export const ListHandoffsV1 = z.strictObject({
+  runId: AgentId.optional(),
+  taskId: AgentId.optional(),
+  status: HandoffStatus.optional(),
+  limit: z.number().int().min(1).max(1000).default(100),
 });
+export const ListHandoffs = handoffValidatorMessages.query('list-handoffs', ListHandoffsV1, z.object({ handoffs: z.array(HandoffView) }));
 
 /** The handoff specs the validator loaded (HANDOFFS_DIR). */
-export const ListHandoffSpecs = defineQuery({
-  service: 'handoff-validator',
-  name: 'list-handoff-specs',
-  schema: z.strictObject({}),
-  reply: z.object({
-    specs: z.array(z.object({ id: z.string(), from: z.array(z.string()), to: z.array(z.string()), artifacts: z.array(z.string()), context: z.array(z.string()), source: z.string() })),
-  }),
+export const ListHandoffSpecsReply = z.object({
+  specs: z.array(z.object({ id: z.string(), from: z.array(z.string()), to: z.array(z.string()), artifacts: z.array(z.string()), context: z.array(z.string()), source: z.string() })),
 });
+export const ListHandoffSpecs = handoffValidatorMessages.query('list-handoff-specs', z.strictObject({}), ListHandoffSpecsReply);
 
 // ---------------------------------------------------------------------------------------------
 // Events of the `handoff-<handoffId>` stream (relayed to baton.evt.handoff.<event>)
@@ -184,10 +169,7 @@ export const ListHandoffSpecs = defineQuery({
 export const handoffStreamId = (handoffId: string): string => `handoff-${handoffId}`;
 
 export const HandoffSubmittedV1 = z.object({
-  handoffId: z.string(),
-  taskId: z.string(),
-  runId: z.string().nullable(),
-  stageId: z.string().nullable(),
+  ...HandoffKeyFields,
   iteration: z.number().int().nullable(),
   fromAgentId: z.string(),
   toAgentIds: z.array(z.string()),
@@ -197,30 +179,29 @@ export const HandoffSubmittedV1 = z.object({
   submittedAt: z.string(),
 });
 
-export const HandoffAcceptedV1 = z.object({
-  handoffId: z.string(),
-  taskId: z.string(),
-  runId: z.string().nullable(),
-  stageId: z.string().nullable(),
+/** What both verdicts on a handoff say: which handoff, of which task, checked against which specs. */
+const HandoffVerdictFields = {
+  ...HandoffKeyFields,
   fromAgentId: z.string(),
   specIds: z.array(z.string()),
   rulesChecked: z.number().int().nonnegative(),
-  acceptedAt: z.string(),
-});
+};
 
-export const HandoffRejectedV1 = z.object({
-  handoffId: z.string(),
-  taskId: z.string(),
-  runId: z.string().nullable(),
-  stageId: z.string().nullable(),
-  fromAgentId: z.string(),
-  specIds: z.array(z.string()),
-  rulesChecked: z.number().int().nonnegative(),
-  failures: z.array(RuleFailure),
-  rejectedAt: z.string(),
-});
+export const HandoffAcceptedV1 = z.object({ ...HandoffVerdictFields, acceptedAt: z.string() });
+
+export const HandoffRejectedV1 = z.object({ ...HandoffVerdictFields, failures: z.array(RuleFailure), rejectedAt: z.string() });
 
 export const HandoffEventTypes = ['HandoffSubmitted', 'HandoffAccepted', 'HandoffRejected'] as const;
+
+/** The schema of each handoff event type (every type at version 1 so far). */
+export const HandoffEventSchemas = {
+  HandoffSubmitted: HandoffSubmittedV1,
+  HandoffAccepted: HandoffAcceptedV1,
+  HandoffRejected: HandoffRejectedV1,
+} as const satisfies Record<(typeof HandoffEventTypes)[number], z.ZodType>;
+
+/** Every event of the `handoff-<handoffId>` stream (relayed to `baton.evt.handoff.<event>`). */
+export type HandoffEvent = EventsOf<typeof HandoffEventSchemas>;
 
 /**
  * The SLAs of the handoffs a task receives (seed 000: `sla: {acknowledgment, first_output}`),

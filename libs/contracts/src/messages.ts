@@ -62,6 +62,18 @@ export interface MessageDefinition<TData = unknown, TReply = unknown> {
   readonly __reply?: TReply;
 }
 
+/**
+ * The union of `{ type, data }` events that a map of event schemas by type declares, so an
+ * aggregate's event union is written once, as its schemas.
+ *
+ * @example
+ * export const AgentEventSchemas = { AgentRegistered: AgentRegisteredV1, AgentRemoved: AgentRemovedV1 } as const;
+ * export type AgentEvent = EventsOf<typeof AgentEventSchemas>; // { type: 'AgentRegistered'; data: ... } | ...
+ */
+export type EventsOf<S extends Readonly<Record<string, z.ZodType>>> = {
+  readonly [K in keyof S & string]: { readonly type: K; readonly data: z.infer<S[K]> };
+}[keyof S & string];
+
 export type DataOf<D> = D extends MessageDefinition<infer T, unknown> ? T : never;
 export type ReplyOf<D> = D extends MessageDefinition<unknown, infer R> ? R : never;
 
@@ -100,6 +112,34 @@ export function defineCommand<S extends z.ZodType, R extends z.ZodType>(opts: De
 /** Declares a query: `baton.qry.<service>.<name>`. */
 export function defineQuery<S extends z.ZodType, R extends z.ZodType>(opts: DefineOptions<S, R>) {
   return define('query', opts);
+}
+
+/**
+ * The commands and queries of one service, declared without repeating its name: one line a
+ * message, its data schema and reply schema named beside it. Older versions go in `older`, as
+ * with {@link defineCommand}.
+ *
+ * @example
+ * const agentRegistryMessages = messagesOf('agent-registry');
+ * export const RemoveAgent = agentRegistryMessages.command('remove-agent', RemoveAgentV1, AgentCommandReply);
+ * export const GetAgent = agentRegistryMessages.query('get-agent', GetAgentV1, AgentDetailView);
+ */
+export function messagesOf(service: ServiceName) {
+  const options = <S extends z.ZodType, R extends z.ZodType>(name: string, schema: S, reply: R, older: DefineOptions<S, R>['older']) => ({
+    service,
+    name,
+    schema,
+    reply,
+    ...(older ? { older } : {}),
+  });
+  return {
+    /** `baton.cmd.<service>.<name>`. */
+    command: <S extends z.ZodType, R extends z.ZodType>(name: string, schema: S, reply: R, older?: DefineOptions<S, R>['older']) =>
+      define('command', options(name, schema, reply, older)),
+    /** `baton.qry.<service>.<name>`. */
+    query: <S extends z.ZodType, R extends z.ZodType>(name: string, schema: S, reply: R, older?: DefineOptions<S, R>['older']) =>
+      define('query', options(name, schema, reply, older)),
+  };
 }
 
 function zodIssues(error: z.ZodError): { path: string; message: string }[] {
@@ -149,33 +189,34 @@ function parseData(def: MessageDefinition, version: number, data: unknown): unkn
   return value;
 }
 
+/** The envelope of `raw` checked against `schema`, and its data checked and upcast to the latest version. */
+function parseEnvelope<D extends MessageDefinition, E extends { schemaVersion?: number | undefined; data: unknown }>(
+  def: D,
+  raw: Uint8Array | string,
+  kind: 'command' | 'query',
+  schema: z.ZodType<E>,
+): E & { schemaVersion: number; data: DataOf<D> } {
+  const env = schema.safeParse(decodeJson(raw));
+  if (!env.success) {
+    const issues = zodIssues(env.error);
+    throw new ValidationError(describeIssues(`invalid ${def.subject} ${kind} envelope`, issues), { issues });
+  }
+  const version = env.data.schemaVersion ?? def.latestVersion;
+  return { ...env.data, schemaVersion: def.latestVersion, data: parseData(def, version, env.data.data) as DataOf<D> };
+}
+
 /**
  * Validates a raw command against its definition: size, JSON, envelope, schema version,
  * then `data`; old versions are upcast to the latest. Throws a BatonError with a code.
  */
 export function parseCommand<D extends MessageDefinition>(def: D, raw: Uint8Array | string): CommandEnvelope<DataOf<D>> {
-  const json = decodeJson(raw);
-  const env = CommandEnvelopeSchema.safeParse(json);
-  if (!env.success) {
-    const issues = zodIssues(env.error);
-    throw new ValidationError(describeIssues(`invalid ${def.subject} command envelope`, issues), { issues });
-  }
-  const version = env.data.schemaVersion ?? def.latestVersion;
-  const data = parseData(def, version, env.data.data) as DataOf<D>;
-  const out: CommandEnvelope<DataOf<D>> = { ...env.data, schemaVersion: def.latestVersion, data };
-  return out;
+  return parseEnvelope(def, raw, 'command', CommandEnvelopeSchema);
 }
 
 /** Validates a raw query like {@link parseCommand}, without the command id. */
 export function parseQuery<D extends MessageDefinition>(def: D, raw: Uint8Array | string): QueryEnvelope<DataOf<D>> {
-  const json = decodeJson(raw);
-  const env = QueryEnvelopeSchema.safeParse(json);
-  if (!env.success) {
-    const issues = zodIssues(env.error);
-    throw new ValidationError(describeIssues(`invalid ${def.subject} query envelope`, issues), { issues });
-  }
-  const version = env.data.schemaVersion ?? def.latestVersion;
-  return { schemaVersion: def.latestVersion, data: parseData(def, version, env.data.data) as DataOf<D> };
+  const { schemaVersion, data } = parseEnvelope(def, raw, 'query', QueryEnvelopeSchema);
+  return { schemaVersion, data };
 }
 
 /** Validates a reply's data before it is sent, so a service never answers with a shape it did not declare. */

@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { defineCommand, defineQuery } from './messages';
+import { messagesOf } from './messages';
 import { ActorSchema } from './envelope';
 import { TaskPriority } from './task.events';
+
+const schedulerMessages = messagesOf('scheduler');
 
 /**
  * Workflow definitions and workflow runs, owned by the scheduler (`baton.cmd.scheduler.*`,
@@ -38,30 +40,22 @@ export type WorkflowDiagnosticView = z.infer<typeof WorkflowDiagnosticView>;
  * `details.errors: WorkflowDiagnosticView[]`; a version already registered with different
  * content → CONFLICT.
  */
-export const RegisterWorkflow = defineCommand({
-  service: 'scheduler',
-  name: 'register-workflow',
-  schema: z.strictObject({
-    yaml: z.string().min(1).max(512 * 1024),
-    /** File name used in error locations. Default `workflow.yml`. */
-    file: z.string().min(1).max(500).optional(),
-  }),
-  reply: z.object({ workflowId: z.string(), version: z.string(), hash: z.string(), created: z.boolean() }),
+export const RegisterWorkflowV1 = z.strictObject({
+  yaml: z.string().min(1).max(512 * 1024),
+  /** File name used in error locations. Default `workflow.yml`. */
+  file: z.string().min(1).max(500).optional(),
 });
+export const RegisterWorkflow = schedulerMessages.command('register-workflow', RegisterWorkflowV1, z.object({ workflowId: z.string(), version: z.string(), hash: z.string(), created: z.boolean() }));
 
 /** Checks a workflow without registering it. Never fails for bad YAML: `ok: false` with the errors. */
-export const ValidateWorkflow = defineCommand({
-  service: 'scheduler',
-  name: 'validate-workflow',
-  schema: z.strictObject({ yaml: z.string().min(1).max(512 * 1024), file: z.string().min(1).max(500).optional() }),
-  reply: z.object({
-    ok: z.boolean(),
-    errors: z.array(WorkflowDiagnosticView),
-    workflowId: z.string().nullable(),
-    version: z.string().nullable(),
-    hash: z.string().nullable(),
-  }),
+export const ValidateWorkflowReply = z.object({
+  ok: z.boolean(),
+  errors: z.array(WorkflowDiagnosticView),
+  workflowId: z.string().nullable(),
+  version: z.string().nullable(),
+  hash: z.string().nullable(),
 });
+export const ValidateWorkflow = schedulerMessages.command('validate-workflow', z.strictObject({ yaml: z.string().min(1).max(512 * 1024), file: z.string().min(1).max(500).optional() }), ValidateWorkflowReply);
 
 export const WorkflowSummary = z.object({
   workflowId: z.string(),
@@ -76,28 +70,19 @@ export const WorkflowSummary = z.object({
 });
 export type WorkflowSummary = z.infer<typeof WorkflowSummary>;
 
-export const ListWorkflows = defineQuery({
-  service: 'scheduler',
-  name: 'list-workflows',
-  schema: z.strictObject({}),
-  reply: z.object({ workflows: z.array(WorkflowSummary) }),
-});
+export const ListWorkflows = schedulerMessages.query('list-workflows', z.strictObject({}), z.object({ workflows: z.array(WorkflowSummary) }));
 
-export const GetWorkflow = defineQuery({
-  service: 'scheduler',
-  name: 'get-workflow',
-  schema: z.strictObject({ workflowId: WorkflowId, version: Version.optional() }),
-  reply: z.object({
-    workflowId: z.string(),
-    name: z.string(),
-    version: z.string(),
-    hash: z.string(),
-    yaml: z.string(),
-    registeredAt: z.string(),
-    versions: z.array(z.string()),
-    stages: z.array(z.string()),
-  }),
+export const GetWorkflowReply = z.object({
+  workflowId: z.string(),
+  name: z.string(),
+  version: z.string(),
+  hash: z.string(),
+  yaml: z.string(),
+  registeredAt: z.string(),
+  versions: z.array(z.string()),
+  stages: z.array(z.string()),
 });
+export const GetWorkflow = schedulerMessages.query('get-workflow', z.strictObject({ workflowId: WorkflowId, version: Version.optional() }), GetWorkflowReply);
 
 // ---------------------------------------------------------------------------------------------
 // Runs
@@ -107,29 +92,25 @@ export const RunState = z.enum(['running', 'paused', 'success', 'failure', 'canc
 export type RunState = z.infer<typeof RunState>;
 
 /** Starts a run of the latest (or the pinned) version. Idempotent by `runId` when given (generated otherwise). */
-export const StartRun = defineCommand({
-  service: 'scheduler',
-  name: 'start-run',
-  schema: z.strictObject({
-    workflowId: WorkflowId,
-    version: Version.optional(),
-    params: z.record(z.string(), z.unknown()).default({}),
-    priority: TaskPriority.default('P1'),
-    runId: Id.optional(),
-    correlationId: z.string().min(1).max(200).optional(),
-  }),
-  reply: z.object({ runId: z.string(), workflowId: z.string(), version: z.string() }),
+export const StartRunV1 = z.strictObject({
+  workflowId: WorkflowId,
+  version: Version.optional(),
+  params: z.record(z.string(), z.unknown()).default({}),
+  priority: TaskPriority.default('P1'),
+  runId: Id.optional(),
+  correlationId: z.string().min(1).max(200).optional(),
 });
+export const StartRun = schedulerMessages.command('start-run', StartRunV1, z.object({ runId: z.string(), workflowId: z.string(), version: z.string() }));
 
 const RunControl = z.strictObject({ runId: Id, reason: z.string().min(1).max(2000).optional() });
 const RunControlReply = z.object({ runId: z.string(), status: RunState });
 
 /** Cancels a run and its open tasks. A finished run → ILLEGAL_TRANSITION. */
-export const CancelRun = defineCommand({ service: 'scheduler', name: 'cancel-run', schema: RunControl, reply: RunControlReply });
+export const CancelRun = schedulerMessages.command('cancel-run', RunControl, RunControlReply);
 /** Stops a run from starting new stages; running tasks go on. */
-export const PauseRun = defineCommand({ service: 'scheduler', name: 'pause-run', schema: RunControl, reply: RunControlReply });
+export const PauseRun = schedulerMessages.command('pause-run', RunControl, RunControlReply);
 /** Lets a paused run start the stages that became ready while it was paused. */
-export const ResumeRun = defineCommand({ service: 'scheduler', name: 'resume-run', schema: RunControl, reply: RunControlReply });
+export const ResumeRun = schedulerMessages.command('resume-run', RunControl, RunControlReply);
 
 /**
  * Submits a work item (a bug, an incident, a feature request). It is routed to a workflow by
@@ -137,18 +118,14 @@ export const ResumeRun = defineCommand({ service: 'scheduler', name: 'resume-run
  * table), then workflows whose `trigger` lists the type. `workflowId`/`runId` are null when no
  * workflow takes the type. Idempotent by `itemId` (the run id is derived from it).
  */
-export const SubmitWorkItem = defineCommand({
-  service: 'scheduler',
-  name: 'submit-work-item',
-  schema: z.strictObject({
-    itemId: Id,
-    type: z.string().min(1).max(100),
-    title: z.string().max(500).optional(),
-    priority: TaskPriority.optional(),
-    payload: z.record(z.string(), z.unknown()).default({}),
-  }),
-  reply: z.object({ itemId: z.string(), workflowId: z.string().nullable(), runId: z.string().nullable() }),
+export const SubmitWorkItemV1 = z.strictObject({
+  itemId: Id,
+  type: z.string().min(1).max(100),
+  title: z.string().max(500).optional(),
+  priority: TaskPriority.optional(),
+  payload: z.record(z.string(), z.unknown()).default({}),
 });
+export const SubmitWorkItem = schedulerMessages.command('submit-work-item', SubmitWorkItemV1, z.object({ itemId: z.string(), workflowId: z.string().nullable(), runId: z.string().nullable() }));
 
 export const StepStatus = z.enum(['success', 'failure', 'skipped', 'running', 'pending']);
 export type StepStatus = z.infer<typeof StepStatus>;
@@ -192,7 +169,7 @@ export const WorkflowResultView = z.object({
 });
 export type WorkflowResultView = z.infer<typeof WorkflowResultView>;
 
-export const GetRun = defineQuery({ service: 'scheduler', name: 'get-run', schema: z.strictObject({ runId: Id }), reply: WorkflowResultView });
+export const GetRun = schedulerMessages.query('get-run', z.strictObject({ runId: Id }), WorkflowResultView);
 
 export const RunSummary = z.object({
   runId: z.string(),
@@ -205,16 +182,12 @@ export const RunSummary = z.object({
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
-export const ListRuns = defineQuery({
-  service: 'scheduler',
-  name: 'list-runs',
-  schema: z.strictObject({
-    workflowId: WorkflowId.optional(),
-    state: RunState.optional(),
-    limit: z.number().int().min(1).max(1000).default(100),
-  }),
-  reply: z.object({ runs: z.array(RunSummary) }),
+export const ListRunsV1 = z.strictObject({
+  workflowId: WorkflowId.optional(),
+  state: RunState.optional(),
+  limit: z.number().int().min(1).max(1000).default(100),
 });
+export const ListRuns = schedulerMessages.query('list-runs', ListRunsV1, z.object({ runs: z.array(RunSummary) }));
 
 // ---------------------------------------------------------------------------------------------
 // Events other services consume
@@ -283,14 +256,14 @@ const StageDecision = z.strictObject({
  * escalated to a human). The approver is the command's actor; the one who started the run
  * cannot approve it (FORBIDDEN), and a stage that is not waiting → ILLEGAL_TRANSITION.
  */
-export const ApproveStage = defineCommand({ service: 'scheduler', name: 'approve-stage', schema: StageDecision, reply: RunControlReply });
+export const ApproveStage = schedulerMessages.command('approve-stage', StageDecision, RunControlReply);
 
 /**
  * Rejects a stage that waits for approval, with the reason. Before the stage ran
  * (`requires_approval`) the stage fails; after it ran (`approvers`, escalated review) the work
  * goes back to its agents with the reason as feedback.
  */
-export const RejectStage = defineCommand({ service: 'scheduler', name: 'reject-stage', schema: StageDecision, reply: RunControlReply });
+export const RejectStage = schedulerMessages.command('reject-stage', StageDecision, RunControlReply);
 
 /** A stage's state as a replay shows it. */
 export const ReplayStageView = z.object({
@@ -308,27 +281,24 @@ export const ReplayStageView = z.object({
  * Rebuilds a run's state from its events, up to and including the event at `at` (a global
  * position `commit/prepare`) or at stream revision `revision`; the latest state when neither.
  */
-export const ReplayRun = defineQuery({
-  service: 'scheduler',
-  name: 'replay-run',
-  schema: z.strictObject({
-    runId: Id,
-    at: z.string().regex(/^\d+\/\d+$/, 'expected a position "<commit>/<prepare>"').optional(),
-    revision: z.number().int().nonnegative().optional(),
-  }),
-  reply: z.object({
-    runId: z.string(),
-    workflowId: z.string(),
-    version: z.string(),
-    status: z.string(),
-    /** Events folded, and the last one's revision and position. */
-    eventsApplied: z.number().int().nonnegative(),
-    revision: z.number().int().nonnegative(),
-    position: z.string(),
-    lastEventType: z.string(),
-    stages: z.array(ReplayStageView),
-  }),
+export const ReplayRunV1 = z.strictObject({
+  runId: Id,
+  at: z.string().regex(/^\d+\/\d+$/, 'expected a position "<commit>/<prepare>"').optional(),
+  revision: z.number().int().nonnegative().optional(),
 });
+export const ReplayRunReply = z.object({
+  runId: z.string(),
+  workflowId: z.string(),
+  version: z.string(),
+  status: z.string(),
+  /** Events folded, and the last one's revision and position. */
+  eventsApplied: z.number().int().nonnegative(),
+  revision: z.number().int().nonnegative(),
+  position: z.string(),
+  lastEventType: z.string(),
+  stages: z.array(ReplayStageView),
+});
+export const ReplayRun = schedulerMessages.query('replay-run', ReplayRunV1, ReplayRunReply);
 
 // Events of approvals, reviews and escalations in the `run-<runId>` stream (relayed to
 // baton.evt.run.<event>, e.g. StageEscalated → baton.evt.run.stage-escalated).

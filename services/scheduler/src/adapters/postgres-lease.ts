@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { MessagingLogger } from '@baton/messaging';
-import type { SchedulerDatabase } from './scheduler.tables';
+import type { SchedulerDatabase } from '../read-model/scheduler.tables';
 
 export interface PostgresLeaseOptions {
   readonly db: Kysely<SchedulerDatabase>;

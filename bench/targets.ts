@@ -80,7 +80,7 @@ export function judgeTargets(x: TargetInputs): Record<string, Target> {
         : s.seconds < 30
           ? { missing: `rate phase ran ${s.seconds} s (--rate-seconds 30 for the target; asked ${x.rateSecondsWanted})` }
           : s.saturated || s.missed > 0
-            ? { missing: `saturated: ${s.missed} tasks reached no handler${s.saturated ? ', load stopped early' : ''}` }
+            ? { missing: [s.saturated ? 'saturated: more than 150 tasks waited for a handler, load stopped early' : '', s.missed > 0 ? `${s.missed} tasks reached no handler within 10 s` : ''].filter(Boolean).join('; ') }
             : {}),
     },
     natsMessagesPerLifecycle: atMost('<= 8 NATS messages per lifecycle, acknowledgements included (wire tap)', b?.messagesPerLifecycle, 8, noBaton),

@@ -62,7 +62,9 @@ describe('judgeTargets', () => {
       workflows: { ...workflows, activeRunsSmall: { runs: 100, p99Ms: 10, misses: 1 } },
       rateSecondsWanted: 30,
     });
-    expect(t.sustained1000PerSec).toMatchObject({ met: false, missing: 'saturated: 12 tasks reached no handler, load stopped early' });
+    expect(t.sustained1000PerSec).toMatchObject({ met: false, missing: 'saturated: more than 150 tasks waited for a handler, load stopped early; 12 tasks reached no handler within 10 s' });
+    const missedOnly = judgeTargets({ baton: { ...baton, sustained1000: { seconds: 30, saturated: false, missed: 2, p99Ms: 30 } }, rateSecondsWanted: 30 });
+    expect(missedOnly.sustained1000PerSec).toMatchObject({ met: false, missing: '2 tasks reached no handler within 10 s' });
     expect(t.activeRunsScaling).toMatchObject({ met: false, missing: '1 probe tasks reached no handler within 10 s' });
   });
 });

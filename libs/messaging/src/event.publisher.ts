@@ -13,9 +13,25 @@ export const EventHeaders = {
   correlationId: 'Baton-Correlation-Id',
 } as const;
 
+/** Subjects by category, then event type: the relay asks for the same few pairs once per event. */
+const subjectCache = new Map<string, Map<string, string>>();
+/** Bound on cached pairs; categories and event types are few, so it only guards against odd inputs. */
+const SUBJECT_CACHE_MAX = 10_000;
+let subjectCacheSize = 0;
+
 /** The JetStream subject of a recorded event: `baton.evt.<category>.<event>`. */
 export function subjectOfEvent(event: Pick<RecordedEvent, 'streamId' | 'type'>): string {
-  return eventSubjectFor(categoryOf(event.streamId), event.type);
+  const category = categoryOf(event.streamId);
+  let byType = subjectCache.get(category);
+  const cached = byType?.get(event.type);
+  if (cached !== undefined) return cached;
+  const subject = eventSubjectFor(category, event.type);
+  if (subjectCacheSize < SUBJECT_CACHE_MAX) {
+    if (!byType) subjectCache.set(category, (byType = new Map()));
+    byType.set(event.type, subject);
+    subjectCacheSize++;
+  }
+  return subject;
 }
 
 /** Headers for a recorded event: Baton-* metadata plus the traceparent stored with it. */

@@ -2,8 +2,8 @@
  * The drain agent of bench/dispatch.bench.ts, run as its own process: nothing but the NATS
  * client and plain JSON (like services/scheduler/src/testing/raw-nats-agent.ts). It consumes
  * `baton.agent.<id>.inbox` with the durable consumer `agent-<id>` on BATON_AGENT_INBOX and, for
- * every assignment, sends accept-task then complete-task and acks the message after the
- * complete reply (so `max_ack_pending` = its concurrency).
+ * every assignment, sends complete-task (accepting is optional, as in libs/agent-sdk) and acks
+ * the message after the complete reply (so `max_ack_pending` = its concurrency).
  *
  * Env: NATS_URL, AGENT_ID, EXPECT (assignments to handle, then it reports and exits),
  * CONCURRENCY (default 512), TIMEOUT_MS (default 170000). stdout: `{"ready":true}` once the
@@ -67,7 +67,6 @@ async function main(): Promise<void> {
     try {
       const a = JSON.parse(dec.decode(m.data)) as Assignment;
       const report = { taskId: a.taskId, agentId, leaseEpoch: a.leaseEpoch };
-      await command(nc, 'accept-task', report);
       await command(nc, 'complete-task', { ...report, outputs: { ok: true } });
       m.ack();
       completed++;

@@ -114,7 +114,6 @@ describe('agent protocol across processes (e2e)', () => {
     expect(done).toMatchObject({ agentId, outputs: { 'prd.md': '# PRD: Search' }, tokensUsed: 1234, error: null });
     expect(activities.filter((a) => 'taskId' in a && a.taskId === taskId).map((a) => a.type)).toEqual([
       'task.received',
-      'task.accepted',
       'task.progress',
       'task.completed',
     ]);

@@ -39,7 +39,6 @@ interface TaskActivityBase {
 export type AgentActivity =
   | { readonly type: 'registered'; readonly agentId: string; readonly created: boolean; readonly at: string }
   | (TaskActivityBase & { readonly type: 'task.received' })
-  | (TaskActivityBase & { readonly type: 'task.accepted' })
   | (TaskActivityBase & { readonly type: 'task.progress'; readonly percent: number; readonly message?: string; readonly tokensUsed?: number })
   | (TaskActivityBase & { readonly type: 'task.blocked'; readonly reason: string })
   | (TaskActivityBase & { readonly type: 'task.unblocked' })

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import {
-  AcceptTask,
   AGENT_INBOX_STREAM,
   AgentInboxAssignment,
   agentInboxConsumer,
@@ -211,7 +210,7 @@ export class BatonAgent {
 
   /**
    * Starts heartbeats and the inbox: every assignment (also those made while the agent was away)
-   * is accepted, handed to `onTask`, then completed with its outputs or failed with its error.
+   * is handed to `onTask`, then completed with its outputs or failed with its error.
    * The assignment is acknowledged only once that is recorded, so a crash delivers it again.
    * `concurrency` defaults to the registered `maxConcurrency` (1 when not registered here).
    */
@@ -490,13 +489,8 @@ export class BatonAgent {
     const { task } = entry;
     const keepAlive = setInterval(() => entry.msg.working(), Math.max(100, Math.floor((this.options.inboxAckWaitMs ?? 10_000) / KEEPALIVE_FRACTION)));
     try {
+      // No accept-task: the first progress or the completion records the acceptance (docs/messaging.md), two messages fewer per task.
       this.emitTask(task, { type: 'task.received' });
-      try {
-        await this.client.command(AcceptTask, this.report(task), { commandId: reportCommandId('accept', task.taskId, this.agentId, task.leaseEpoch) });
-      } catch (err) {
-        return this.settle(entry, err, 'accept');
-      }
-      this.emitTask(task, { type: 'task.accepted' });
 
       let current: AgentTask = task;
       for (let round = 0; ; round++) {

@@ -4,12 +4,11 @@
  * An agent registers its profile with the agent-registry, sends heartbeats
  * (`baton.agent.<id>.heartbeat`, with the tasks in hand), and works the assignments the scheduler
  * pushes to its durable inbox (consumer `agent-<id>` on stream `BATON_AGENT_INBOX`, so what was
- * assigned while it was away waits for it). For each assignment the SDK accepts the task, calls
- * your handler with at most `maxConcurrency` running at once, then completes the task with the
- * outputs the handler returned, or fails it with what the handler threw. (Accepting is optional in
- * the protocol: the holder's first progress or completion records the acceptance when no accept
- * came first; see docs/messaging.md. The SDK still sends it, so `task.accepted` is reported
- * before the handler runs.) Every report carries the
+ * assigned while it was away waits for it). For each assignment the SDK calls your handler with
+ * at most `maxConcurrency` running at once, then completes the task with the outputs the handler
+ * returned, or fails it with what the handler threw. It sends no `accept-task`: the holder's first
+ * progress or its completion records the acceptance (see docs/messaging.md), which saves a
+ * request, its reply and an append per task. Every report carries the
  * task's lease epoch: when the task was given to another agent (this one was presumed dead) the
  * scheduler answers STALE_LEASE and the SDK quietly stops working it. The inbox message is
  * acknowledged only once the outcome is recorded, so an agent that crashes gets it again.

@@ -59,7 +59,7 @@ export function outputsOf(value: unknown): TaskOutputs {
 export type Settlement = 'lost' | 'rejected' | 'deferred';
 
 /**
- * What to do when a report (accept, progress, complete, fail) of a task failed with `err`:
+ * What to do when a report (progress, complete, fail) of a task failed with `err`:
  * - `lost` (STALE_LEASE): another agent holds the task now; stop quietly and drop the assignment;
  * - `rejected` (ILLEGAL_TRANSITION, NOT_FOUND, FORBIDDEN, VALIDATION_FAILED): the task cannot be
  *   worked any more (cancelled, finished) or never can; drop the assignment;

@@ -44,7 +44,7 @@ export function nextDelay(previousMs: number, minMs: number, maxMs: number): num
 }
 
 /** The command id of a report that must stay idempotent across redeliveries and restarts. */
-export function reportCommandId(kind: 'accept' | 'complete' | 'fail', taskId: string, agentId: string, leaseEpoch: number): string {
+export function reportCommandId(kind: 'complete' | 'fail', taskId: string, agentId: string, leaseEpoch: number): string {
   return `${kind}:${agentId}:${taskId}:${leaseEpoch}`;
 }
 

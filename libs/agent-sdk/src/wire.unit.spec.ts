@@ -53,7 +53,7 @@ describe('reportCommandId', () => {
     expect(reportCommandId('complete', 't-1', 'a', 2)).toBe(reportCommandId('complete', 't-1', 'a', 2));
     expect(reportCommandId('complete', 't-1', 'a', 2)).not.toBe(reportCommandId('complete', 't-1', 'a', 3));
     expect(reportCommandId('complete', 't-1', 'a', 2)).not.toBe(reportCommandId('complete', 't-1', 'b', 2));
-    expect(reportCommandId('accept', 't-1', 'a', 2)).not.toBe(reportCommandId('complete', 't-1', 'a', 2));
+    expect(reportCommandId('fail', 't-1', 'a', 2)).not.toBe(reportCommandId('complete', 't-1', 'a', 2));
   });
 });
 

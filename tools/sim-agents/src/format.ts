@@ -24,8 +24,6 @@ export function humanLine(event: AgentActivity | SimEvent): string {
       switch (event.type) {
         case 'task.received':
           return `${head} received (attempt ${event.attempt}, lease ${event.leaseEpoch})`;
-        case 'task.accepted':
-          return `${head} accepted`;
         case 'task.progress':
           return `${head} ${Math.round(event.percent)}%${event.message ? ` ${event.message}` : ''}${event.tokensUsed !== undefined ? ` (${event.tokensUsed} tokens)` : ''}`;
         case 'task.blocked':

@@ -66,7 +66,7 @@ describe('output lines', () => {
   });
 
   it('prints the event itself as one JSON line for scripts', () => {
-    const event: AgentActivity = { ...task, type: 'task.accepted' };
+    const event: AgentActivity = { ...task, type: 'task.received' };
     expect(JSON.parse(jsonLine(event))).toEqual(event);
     expect(jsonLine(event)).not.toContain('\n');
   });

@@ -150,10 +150,8 @@ async function main(): Promise<void> {
     workflows: workflows && {
       activeRunsSmall: { runs: workflows.activeRuns.small.runs, p99Ms: workflows.activeRuns.small.submitToHandler.p99Ms, misses: workflows.activeRuns.small.misses },
       activeRunsLarge: { runs: workflows.activeRuns.large.runs, requested: workflows.activeRuns.large.requested, p99Ms: workflows.activeRuns.large.submitToHandler.p99Ms, misses: workflows.activeRuns.large.misses },
-      featureDevelopmentP50Ms: workflows.featureDevelopment.startToEnd.p50Ms,
-      featureDevelopmentAllSucceeded: workflows.featureDevelopment.succeeded === workflows.featureDevelopment.runs && workflows.featureDevelopment.runs > 0,
-      threeStepsP50Ms: workflows.threeSteps.startToEnd.p50Ms,
-      threeStepsAllSucceeded: workflows.threeSteps.succeeded === workflows.threeSteps.runs && workflows.threeSteps.runs > 0,
+      featureDevelopment: { runs: workflows.featureDevelopment.runs, succeeded: workflows.featureDevelopment.succeeded, p50Ms: workflows.featureDevelopment.startToEnd.p50Ms },
+      threeSteps: { runs: workflows.threeSteps.runs, succeeded: workflows.threeSteps.succeeded, p50Ms: workflows.threeSteps.startToEnd.p50Ms },
     },
   });
   const result = {

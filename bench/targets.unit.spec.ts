@@ -14,10 +14,8 @@ const graphileWorker = { endToEndJobsPerSec: 1000, idleP50Ms: 2, idleP99Ms: 6 };
 const workflows: NonNullable<TargetInputs['workflows']> = {
   activeRunsSmall: { runs: 100, p99Ms: 10, misses: 0 },
   activeRunsLarge: { runs: 10_000, requested: 10_000, p99Ms: 20, misses: 0 },
-  featureDevelopmentP50Ms: 100,
-  featureDevelopmentAllSucceeded: true,
-  threeStepsP50Ms: 25,
-  threeStepsAllSucceeded: true,
+  featureDevelopment: { runs: 20, succeeded: 20, p50Ms: 100 },
+  threeSteps: { runs: 20, succeeded: 20, p50Ms: 25 },
 };
 
 describe('judgeTargets', () => {
@@ -33,7 +31,7 @@ describe('judgeTargets', () => {
     const t = judgeTargets({
       baton: { ...baton, idleP50Ms: 2.01, messagesPerLifecycle: 8.5, schedulerRssMb: 150, drainEndToEndPerSec: 249 },
       graphileWorker,
-      workflows: { ...workflows, activeRunsLarge: { runs: 10_000, requested: 10_000, p99Ms: 20.1, misses: 0 }, threeStepsP50Ms: 25.5 },
+      workflows: { ...workflows, activeRunsLarge: { runs: 10_000, requested: 10_000, p99Ms: 20.1, misses: 0 }, threeSteps: { runs: 20, succeeded: 20, p50Ms: 25.5 } },
       rateSecondsWanted: 30,
     });
     for (const k of ['idleP50VsGraphileWorker', 'natsMessagesPerLifecycle', 'schedulerRss', 'drainVsGraphileWorker', 'activeRunsScaling', 'threeStepOverhead']) expect([k, t[k]!.met]).toEqual([k, false]);
@@ -43,14 +41,15 @@ describe('judgeTargets', () => {
   it('never passes a target whose figures are missing or measured at reduced sizes, and says why', () => {
     const t = judgeTargets({
       baton: { ...baton, drainFinished: false, sustained1000: { seconds: 5, saturated: false, missed: 0, p99Ms: 10 } },
-      workflows: { ...workflows, activeRunsLarge: { runs: 1000, requested: 1000, p99Ms: 10, misses: 0 }, featureDevelopmentAllSucceeded: false },
+      workflows: { ...workflows, activeRunsLarge: { runs: 1000, requested: 1000, p99Ms: 10, misses: 0 }, featureDevelopment: { runs: 5, succeeded: 4, p50Ms: 90 }, threeSteps: { runs: 0, succeeded: 0 } },
       rateSecondsWanted: 5,
     });
     expect(t.idleP50VsGraphileWorker).toMatchObject({ met: false, missing: 'graphile-worker was not measured in this run', ratio: null });
     expect(t.drainVsGraphileWorker).toMatchObject({ met: false, missing: 'the drain did not finish within the budget' });
     expect(t.sustained1000PerSec!.missing).toMatch(/ran 5 s/);
     expect(t.activeRunsScaling!.missing).toMatch(/measured at 1000 active runs/);
-    expect(t.featureDevelopmentOverhead).toMatchObject({ met: false, missing: 'not every run succeeded' });
+    expect(t.featureDevelopmentOverhead).toMatchObject({ met: false, value: 90, missing: '1 of 5 runs did not succeed' });
+    expect(t.threeStepOverhead).toMatchObject({ met: false, value: null, missing: 'no run measured within the time left' });
     const none = judgeTargets({ rateSecondsWanted: 30 });
     expect(Object.values(none).every((v) => !v.met && typeof v.missing === 'string')).toBe(true);
   });

@@ -61,11 +61,12 @@ export interface PostgresEventStoreOptions {
   readonly migrate?: boolean;
   /**
    * Append round trips in flight at once. Appends that arrive while they are all busy wait
-   * and then go together, as one group commit (one statement, one transaction). Default 1:
-   * measured with 8 concurrent writers, Postgres plus Node CPU per append was ~285 µs with
-   * 1, ~435 µs with 2 and ~485 µs with 16 (no grouping), against ~175 µs for a raw
-   * single-row commit. The price of 1: an append waiting on another process' lock on its
-   * stream holds back this process' other appends for that long.
+   * and then go together, as one group commit (one statement, one transaction). Default 64,
+   * i.e. appends group only beyond 64 concurrent ones. Measured with 8 concurrent writers,
+   * Postgres plus Node CPU per append was ~285 us with 1, ~435 us with 2 and ~485 us with 16
+   * (no grouping), against ~175 us for a raw single-row commit; but with 1 the Feature
+   * Development e2e run stalled (its code review escalation never came within 90 s) for a
+   * reason not found yet, so grouping by default waits until that is understood.
    */
   readonly appendsInFlight?: number;
 }
@@ -73,7 +74,7 @@ export interface PostgresEventStoreOptions {
 const DEFAULT_READ_ALL_MAX = 1000;
 const VERIFY_PAGE = 1000;
 const LIST_PAGE = 500;
-const DEFAULT_APPENDS_IN_FLIGHT = 1;
+const DEFAULT_APPENDS_IN_FLIGHT = 64;
 /** Bounds of one group commit: appends, and events over all its appends. */
 const GROUP_MAX_APPENDS = 64;
 const GROUP_MAX_EVENTS = 1000;

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@commander-js/extra-typings';
+import { InvalidArgumentError, Option } from '@commander-js/extra-typings';
 
 /**
  * Argument parsers for the commands. Each throws commander's InvalidArgumentError, which
@@ -53,6 +53,14 @@ export function parsePositiveInt(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
   return n;
+}
+
+/** The queries' page limit: `--limit` above it asks for this many. */
+export const MAX_LIST_LIMIT = 1000;
+
+/** `--limit <n>` of the list commands: a whole number ≥ 1, default 100, capped at {@link MAX_LIST_LIMIT}. */
+export function limitOption() {
+  return new Option('--limit <n>', `at most this many (1-${MAX_LIST_LIMIT})`).argParser((text) => Math.min(parsePositiveInt(text), MAX_LIST_LIMIT)).default(100);
 }
 
 /** A parser that accepts one of `values` exactly. */

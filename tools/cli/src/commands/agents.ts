@@ -15,9 +15,9 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
     .option('--capability <name>', 'only agents with this capability')
     .action(async (opts) => {
       const { agents: list } = await (await ctx.client()).query(ListAgents, {
-        ...(opts.status === undefined ? {} : { status: opts.status }),
-        ...(opts.role === undefined ? {} : { role: opts.role }),
-        ...(opts.capability === undefined ? {} : { capability: opts.capability }),
+        status: opts.status,
+        role: opts.role,
+        capability: opts.capability,
       });
       ctx.emit({ agents: list }, () => formatAgents(list, ctx.now(), ctx.paint));
     });

@@ -1,6 +1,6 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { ConflictKind, ConflictResolutionKind, ConflictView, ListConflicts, ResolveConflict } from '@baton/contracts';
-import { oneOf, parseName, parsePositiveInt, parseReason } from '../args';
+import { limitOption, oneOf, parseName, parseReason } from '../args';
 import type { CliContext } from '../context';
 import { CliError } from '../failure';
 import { formatActor, formatConflicts, toneOf } from '../format';
@@ -18,14 +18,14 @@ export function registerConflictCommands(program: Command, ctx: CliContext): voi
     .option('--run <runId>', 'only conflicts of this run')
     .addOption(new Option('--kind <kind>', `only conflicts of this kind (${ConflictKind.options.join(', ')})`).argParser(oneOf(ConflictKind.options)))
     .option('--task <taskId>', 'only conflicts involving this task')
-    .addOption(new Option('--limit <n>', 'at most this many (1-1000)').argParser(parsePositiveInt).default(100))
+    .addOption(limitOption())
     .action(async (opts) => {
       const { conflicts: list } = await (await ctx.client()).query(ListConflicts, {
-        limit: Math.min(opts.limit, 1000),
-        ...(opts.status === undefined ? {} : { status: opts.status }),
-        ...(opts.run === undefined ? {} : { runId: opts.run }),
-        ...(opts.kind === undefined ? {} : { kind: opts.kind }),
-        ...(opts.task === undefined ? {} : { taskId: opts.task }),
+        limit: opts.limit,
+        status: opts.status,
+        runId: opts.run,
+        kind: opts.kind,
+        taskId: opts.task,
       });
       ctx.emit({ conflicts: list }, () => formatConflicts(list, ctx.now(), ctx.paint));
     });
@@ -44,7 +44,7 @@ export function registerConflictCommands(program: Command, ctx: CliContext): voi
       const actor = humanActor(ctx.deps.env, opts.as);
       const view = await (await ctx.client()).command(
         ResolveConflict,
-        { conflictId, resolution: opts.resolution, reason: opts.reason, ...(opts.reassignTo === undefined ? {} : { reassignTo: opts.reassignTo }) },
+        { conflictId, resolution: opts.resolution, reason: opts.reason, reassignTo: opts.reassignTo },
         { commandId: ctx.newId(), actor },
       );
       ctx.emit(view, () => {

@@ -1,6 +1,6 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { EscalationResolution, EscalationStatus, GetEscalation, ListEscalations, ResolveEscalation } from '@baton/contracts';
-import { oneOf, parseEscalationLevel, parseName, parsePositiveInt, parseReason } from '../args';
+import { limitOption, oneOf, parseEscalationLevel, parseName, parseReason } from '../args';
 import type { CliContext } from '../context';
 import { CliError } from '../failure';
 import { formatActor, formatEscalation, formatEscalations, formatLevel } from '../format';
@@ -15,13 +15,13 @@ export function registerEscalationCommands(program: Command, ctx: CliContext): v
     .addOption(new Option('--status <status>', `only escalations with this status (${EscalationStatus.options.join(', ')})`).argParser(oneOf(EscalationStatus.options)))
     .option('--run <runId>', 'only escalations of this run')
     .addOption(new Option('--level <level>', 'only escalations at this level (0-3 or L0-L3)').argParser(parseEscalationLevel))
-    .addOption(new Option('--limit <n>', 'at most this many (1-1000)').argParser(parsePositiveInt).default(100))
+    .addOption(limitOption())
     .action(async (opts) => {
       const { escalations } = await (await ctx.client()).query(ListEscalations, {
-        limit: Math.min(opts.limit, 1000),
-        ...(opts.status === undefined ? {} : { status: opts.status }),
-        ...(opts.run === undefined ? {} : { runId: opts.run }),
-        ...(opts.level === undefined ? {} : { level: opts.level }),
+        limit: opts.limit,
+        status: opts.status,
+        runId: opts.run,
+        level: opts.level,
       });
       ctx.emit({ escalations }, () => formatEscalations(escalations, ctx.now(), ctx.paint));
     });
@@ -48,7 +48,7 @@ export function registerEscalationCommands(program: Command, ctx: CliContext): v
       const actor = humanActor(ctx.deps.env, opts.as);
       const view = await (await ctx.client()).command(
         ResolveEscalation,
-        { escalationId, resolution: opts.resolution, reason: opts.reason, ...(opts.reassignTo === undefined ? {} : { reassignTo: opts.reassignTo }) },
+        { escalationId, resolution: opts.resolution, reason: opts.reason, reassignTo: opts.reassignTo },
         { commandId: ctx.newId(), actor },
       );
       ctx.emit(view, () => `escalation ${view.escalationId} (${formatLevel(view.level)}) is ${view.status}: ${view.resolution ?? opts.resolution} by ${formatActor(view.resolvedBy ?? actor)}`);

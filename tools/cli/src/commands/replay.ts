@@ -14,8 +14,8 @@ export function registerReplayCommand(program: Command, ctx: CliContext): void {
     .action(async (runId, opts) => {
       const replay = await (await ctx.client()).query(ReplayRun, {
         runId,
-        ...(opts.at === undefined ? {} : { at: opts.at }),
-        ...(opts.revision === undefined ? {} : { revision: opts.revision }),
+        at: opts.at,
+        revision: opts.revision,
       });
       ctx.emit(replay, () => formatReplay(replay, ctx.paint));
     });

@@ -23,8 +23,8 @@ export function registerRunCommands(program: Command, ctx: CliContext): void {
     .action(async (opts) => {
       const { runs: list } = await (await ctx.client()).query(ListRuns, {
         limit: opts.limit,
-        ...(opts.workflow === undefined ? {} : { workflowId: opts.workflow }),
-        ...(opts.state === undefined ? {} : { state: opts.state }),
+        workflowId: opts.workflow,
+        state: opts.state,
       });
       ctx.emit({ runs: list }, () => formatRuns(list, ctx.now(), ctx.paint));
     });
@@ -38,7 +38,7 @@ export function registerRunCommands(program: Command, ctx: CliContext): void {
       .action(async (runId, opts) => {
         const reply = await (await ctx.client()).command(
           CONTROLS[name],
-          { runId, ...(opts.reason === undefined ? {} : { reason: opts.reason }) },
+          { runId, reason: opts.reason },
           { commandId: ctx.newId() },
         );
         ctx.emit(reply, () => `run ${reply.runId}: ${ctx.paint(reply.status, reply.status === 'cancelled' ? 'bad' : 'busy')}`);

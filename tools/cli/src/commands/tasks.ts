@@ -1,6 +1,6 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { ListTasks, ReassignTask, TaskStatus } from '@baton/contracts';
-import { oneOf, parseName, parsePositiveInt, parseReason } from '../args';
+import { limitOption, oneOf, parseName, parseReason } from '../args';
 import type { CliContext } from '../context';
 import { formatTasks, toneOf } from '../format';
 import { asOption, humanActor } from './approvals';
@@ -14,13 +14,13 @@ export function registerTaskCommands(program: Command, ctx: CliContext): void {
     .addOption(new Option('--status <status>', `only tasks with this status (${TaskStatus.options.join(', ')})`).argParser(oneOf(TaskStatus.options)))
     .option('--run <runId>', 'only tasks of this run')
     .option('--agent <agentId>', 'only tasks of this agent')
-    .addOption(new Option('--limit <n>', 'at most this many (1-1000)').argParser(parsePositiveInt).default(100))
+    .addOption(limitOption())
     .action(async (opts) => {
       const { tasks: list } = await (await ctx.client()).query(ListTasks, {
-        limit: Math.min(opts.limit, 1000),
-        ...(opts.status === undefined ? {} : { status: opts.status }),
-        ...(opts.run === undefined ? {} : { runId: opts.run }),
-        ...(opts.agent === undefined ? {} : { agentId: opts.agent }),
+        limit: opts.limit,
+        status: opts.status,
+        runId: opts.run,
+        agentId: opts.agent,
       });
       ctx.emit({ tasks: list }, () => formatTasks(list, ctx.now(), ctx.paint));
     });

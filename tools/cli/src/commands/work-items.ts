@@ -22,8 +22,8 @@ export function registerWorkItemCommands(program: Command, ctx: CliContext): voi
           itemId,
           type: opts.type,
           payload: opts.data,
-          ...(opts.title === undefined ? {} : { title: opts.title }),
-          ...(opts.priority === undefined ? {} : { priority: opts.priority }),
+          title: opts.title,
+          priority: opts.priority,
         },
         { commandId: ctx.newId() },
       );

@@ -181,8 +181,8 @@ export function registerWorkflowCommands(program: Command, ctx: CliContext): voi
           workflowId,
           params: opts.param,
           priority: opts.priority,
-          ...(version === undefined ? {} : { version }),
-          ...(opts.runId === undefined ? {} : { runId: opts.runId }),
+          version,
+          runId: opts.runId,
         },
         // The person starting the run is recorded; they may not approve its stages.
         { commandId: ctx.newId(), actor: humanActor(ctx.deps.env, undefined) },

@@ -161,6 +161,17 @@ function orNone(text: string): string {
 }
 
 /**
+ * The tail of every draft about a task or a run stage (not a conflict, not a stage decision):
+ * the run, stage, iteration, task and agent it is about.
+ */
+function pointsAt(
+  facts: { readonly runId: string | null; readonly stageId: string | null; readonly taskId: string | null; readonly agentId: string | null },
+  iteration: number | null = null,
+) {
+  return { runId: facts.runId, stageId: facts.stageId, iteration, taskId: facts.taskId, agentId: facts.agentId, conflictId: null, decidesStage: false };
+}
+
+/**
  * Writes the escalation for an automatic trigger at `now`, for the assignee it goes to
  * (named in the reassign option). Pure.
  *
@@ -184,13 +195,7 @@ export function draftEscalation(facts: EscalationFacts, at: { readonly since: Da
         ],
         recommendation: 'Help the agent clear the blocker first; reassign the task to a peer if it cannot be cleared soon.',
         blocking: taskBlocking(facts.taskId, facts.action, facts.runId, facts.stageId),
-        runId: facts.runId,
-        stageId: facts.stageId,
-        iteration: null,
-        taskId: facts.taskId,
-        agentId: facts.agentId,
-        conflictId: null,
-        decidesStage: false,
+        ...pointsAt(facts),
       };
     case 'stalled_task': {
       const who = facts.agentId ? `agent ${facts.agentId}` : 'no agent';
@@ -206,13 +211,7 @@ export function draftEscalation(facts: EscalationFacts, at: { readonly since: Da
         ],
         recommendation: 'Ask the agent for a status; reassign the task if it does not answer.',
         blocking: taskBlocking(facts.taskId, facts.action, facts.runId, facts.stageId),
-        runId: facts.runId,
-        stageId: facts.stageId,
-        iteration: null,
-        taskId: facts.taskId,
-        agentId: facts.agentId,
-        conflictId: null,
-        decidesStage: false,
+        ...pointsAt(facts),
       };
     }
     case 'agent_failure': {
@@ -235,13 +234,7 @@ export function draftEscalation(facts: EscalationFacts, at: { readonly since: Da
             ? "Check the agent's health; let the task go to another agent meanwhile."
             : 'Read the error; run the task again on another agent unless its input is at fault.',
         blocking: taskBlocking(facts.taskId, facts.action, facts.runId, facts.stageId),
-        runId: facts.runId,
-        stageId: facts.stageId,
-        iteration: null,
-        taskId: facts.taskId,
-        agentId: facts.agentId,
-        conflictId: null,
-        decidesStage: false,
+        ...pointsAt(facts),
       };
     }
     case 'repeated_rejections': {
@@ -257,13 +250,7 @@ export function draftEscalation(facts: EscalationFacts, at: { readonly since: Da
         ],
         recommendation: 'Review the failures with the agent; grant an exception only if the checks themselves are wrong.',
         blocking: taskBlocking(facts.taskId, facts.action, facts.runId, facts.stageId),
-        runId: facts.runId,
-        stageId: facts.stageId,
-        iteration: null,
-        taskId: facts.taskId,
-        agentId: facts.agentId,
-        conflictId: null,
-        decidesStage: false,
+        ...pointsAt(facts),
       };
     }
     case 'sla_breach':
@@ -280,13 +267,7 @@ export function draftEscalation(facts: EscalationFacts, at: { readonly since: Da
           ? `Ask ${facts.agentId} what holds the stage; reassign its task if it is stuck.`
           : 'Find out what holds the stage; reassign its tasks if they are stuck.',
         blocking: `Run ${facts.runId} (${facts.workflowId}) after stage ${facts.stageId}`,
-        runId: facts.runId,
-        stageId: facts.stageId,
-        iteration: facts.iteration,
-        taskId: facts.taskId,
-        agentId: facts.agentId,
-        conflictId: null,
-        decidesStage: false,
+        ...pointsAt(facts, facts.iteration),
       };
     case 'handoff_sla': {
       const handoff = facts.specIds.length > 0 ? `Handoff ${facts.specIds.join(', ')}` : 'Handoff';
@@ -316,13 +297,7 @@ export function draftEscalation(facts: EscalationFacts, at: { readonly since: Da
           ? `Check that ${facts.agentId} is online and has capacity; reassign the task to a peer if it does not acknowledge soon.`
           : `Ask ${facts.agentId} for a status; reassign the task to a peer if nothing is under way.`,
         blocking: facts.runId !== null && facts.stageId !== null ? `Stage ${facts.stageId} of run ${facts.runId}` : task,
-        runId: facts.runId,
-        stageId: facts.stageId,
-        iteration: null,
-        taskId: facts.taskId,
-        agentId: facts.agentId,
-        conflictId: null,
-        decidesStage: false,
+        ...pointsAt(facts),
       };
     }
     case 'conflict': {

@@ -26,6 +26,18 @@ export function testNatsUrl(): string {
 }
 
 /**
+ * What an in-process Baton service under test starts with: the test database `databaseUrl`, the
+ * test NATS server, HTTP on a free loopback port, and no logs. Spread it into the service's start
+ * options and add what the test sets itself.
+ *
+ * @example
+ * const registry = await startAgentRegistry({ ...serviceTestOptions(tdb.url), clock });
+ */
+export function serviceTestOptions(databaseUrl: string) {
+  return { databaseUrl, natsUrl: testNatsUrl(), httpPort: 0, httpHost: '127.0.0.1', logger: false as const };
+}
+
+/**
  * Creates an empty database for one test file, so files never see each other's rows.
  *
  * @example

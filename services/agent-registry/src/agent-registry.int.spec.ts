@@ -4,7 +4,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { agentStreamId, EVENTS_STREAM, GetAgent, RegisterAgent, Subjects, type RegisterAgentData } from '@baton/contracts';
 import { createPostgresEventStore } from '@baton/event-store';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor } from '@baton/testing';
 import { sql } from 'kysely';
 import { startAgentRegistry, type AgentRegistryApp } from './adapters/agent-registry.app';
 
@@ -23,11 +23,7 @@ describe('agent-registry (real NATS + Postgres, in-process Nest app)', () => {
   beforeAll(async () => {
     tdb = await createTestDatabase('agent_registry');
     registry = await startAgentRegistry({
-      databaseUrl: tdb.url,
-      natsUrl: testNatsUrl(),
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-      logger: false,
+      ...serviceTestOptions(tdb.url),
       clock: { now: () => NOW },
       taskEvents,
     });
@@ -268,11 +264,7 @@ describe('agent-registry (real NATS + Postgres, in-process Nest app)', () => {
     }
 
     registry = await startAgentRegistry({
-      databaseUrl: tdb.url,
-      natsUrl: testNatsUrl(),
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-      logger: false,
+      ...serviceTestOptions(tdb.url),
       clock: { now: () => NOW },
       taskEvents,
     });

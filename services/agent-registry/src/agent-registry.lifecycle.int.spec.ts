@@ -24,7 +24,7 @@ import {
   type TaskEvent,
 } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor } from '@baton/testing';
 import { sql } from 'kysely';
 import { startAgentRegistry, type AgentRegistryApp, type StartAgentRegistryOptions } from './adapters/agent-registry.app';
 import type { Clock } from '@baton/aggregate';
@@ -64,11 +64,7 @@ describe('agent-registry lifecycle: agents.yaml, state machine, heartbeats, load
   const runTag = uniqueId('r').slice(2);
 
   const options = (): StartAgentRegistryOptions => ({
-    databaseUrl: tdb.url,
-    natsUrl: testNatsUrl(),
-    httpPort: 0,
-    httpHost: '127.0.0.1',
-    logger: false,
+    ...serviceTestOptions(tdb.url),
     clock,
     heartbeatWindowMs: WINDOW_MS,
     timerPollIntervalMs: 100,

@@ -20,7 +20,7 @@ import {
   type EscalationView,
 } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor } from '@baton/testing';
 import { sql } from 'kysely';
 import { startEscalation, type EscalationApp } from './adapters/escalation.app';
 import {
@@ -57,11 +57,7 @@ describe('escalation service (real NATS + Postgres)', () => {
   beforeAll(async () => {
     tdb = await createTestDatabase('escalation');
     app = await startEscalation({
-      databaseUrl: tdb.url,
-      natsUrl: testNatsUrl(),
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-      logger: false,
+      ...serviceTestOptions(tdb.url),
       clock,
       // The tests fire timers themselves (fireDueTimers), at the times they set on the clock.
       pollIntervalMs: 3_600_000,

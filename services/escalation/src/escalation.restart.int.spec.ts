@@ -3,7 +3,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { manualClock } from '@baton/aggregate';
 import { escalationStreamId, EVENTS_STREAM, GetEscalation, taskStreamId, type EscalationView } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor } from '@baton/testing';
 import { sql } from 'kysely';
 import { startEscalation, type EscalationApp, type StartEscalationOptions } from './adapters/escalation.app';
 import { blockedEscalationId, handoffAckEscalationId } from './domain';
@@ -23,11 +23,7 @@ describe('escalation across a restart (real NATS + Postgres): timers and accepte
   const agents = new Map<string, RegistryAgent>();
 
   const options = (pollIntervalMs: number): StartEscalationOptions => ({
-    databaseUrl: tdb.url,
-    natsUrl: testNatsUrl(),
-    httpPort: 0,
-    httpHost: '127.0.0.1',
-    logger: false,
+    ...serviceTestOptions(tdb.url),
     clock,
     pollIntervalMs,
     inputs: { durable, deliverPolicy: 'new' },

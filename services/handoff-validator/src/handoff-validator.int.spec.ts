@@ -19,7 +19,7 @@ import {
 } from '@baton/contracts';
 import { sampleArtifacts, sampleContext, sampleOutputs } from '@baton/handoff-rules';
 import { BatonClient, EventHeaders } from '@baton/messaging';
-import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor } from '@baton/testing';
 import { sql } from 'kysely';
 import { CommandRunner, randomIds } from '@baton/aggregate';
 import { startHandoffValidator, type HandoffValidatorApp } from './adapters/handoff-validator.app';
@@ -51,11 +51,7 @@ describe('handoff-validator (real NATS + Postgres, in-process Nest app)', () => 
   beforeAll(async () => {
     tdb = await createTestDatabase('handoff_validator');
     validator = await startHandoffValidator({
-      databaseUrl: tdb.url,
-      natsUrl: testNatsUrl(),
-      httpPort: 0,
-      httpHost: '127.0.0.1',
-      logger: false,
+      ...serviceTestOptions(tdb.url),
       clock: { now: () => NOW },
     });
     nc = await connect({ servers: testNatsUrl() });

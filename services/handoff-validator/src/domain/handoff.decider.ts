@@ -17,10 +17,7 @@ function record(command: RecordHandoff, state: HandoffState): HandoffEvent[] {
   const submitted: HandoffEvent = {
     type: 'HandoffSubmitted',
     data: {
-      handoffId: s.handoffId,
-      taskId: s.taskId,
-      runId: s.runId,
-      stageId: s.stageId,
+      ...handoffKeyOf(s),
       iteration: s.iteration,
       fromAgentId: s.fromAgentId,
       toAgentIds: [...s.toAgentIds],
@@ -31,10 +28,7 @@ function record(command: RecordHandoff, state: HandoffState): HandoffEvent[] {
     },
   };
   const common = {
-    handoffId: s.handoffId,
-    taskId: s.taskId,
-    runId: s.runId,
-    stageId: s.stageId,
+    ...handoffKeyOf(s),
     fromAgentId: s.fromAgentId,
     specIds: [...s.specIds],
     rulesChecked: evaluation.rulesChecked,
@@ -44,6 +38,11 @@ function record(command: RecordHandoff, state: HandoffState): HandoffEvent[] {
       ? { type: 'HandoffAccepted', data: { ...common, acceptedAt: now } }
       : { type: 'HandoffRejected', data: { ...common, failures: evaluation.failures.map((f) => ({ ...f, missing: [...f.missing] })), rejectedAt: now } };
   return [submitted, verdict];
+}
+
+/** Which handoff, from which task, in which run stage: the fields its events and its view open with. */
+function handoffKeyOf(s: { readonly handoffId: string; readonly taskId: string; readonly runId: string | null; readonly stageId: string | null }) {
+  return { handoffId: s.handoffId, taskId: s.taskId, runId: s.runId, stageId: s.stageId };
 }
 
 /**
@@ -113,10 +112,7 @@ export function handoffViewOf(state: HandoffState): HandoffView | undefined {
   if (state.status !== 'decided') return undefined;
   const { submission: s, decision: d } = state;
   return {
-    handoffId: s.handoffId,
-    taskId: s.taskId,
-    runId: s.runId,
-    stageId: s.stageId,
+    ...handoffKeyOf(s),
     iteration: s.iteration,
     fromAgentId: s.fromAgentId,
     status: d.status,

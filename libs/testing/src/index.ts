@@ -1,3 +1,4 @@
 export * from './infra';
 export * from './database';
 export * from './util';
+export * from './jetstream';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import { jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { agentStreamId, EVENTS_STREAM, GetAgent, RegisterAgent, Subjects, type RegisterAgentData } from '@baton/contracts';
 import { createPostgresEventStore } from '@baton/event-store';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor } from '@baton/testing';
+import { createTestDatabase, relayedEvent, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor } from '@baton/testing';
 import { sql } from 'kysely';
 import { startAgentRegistry, type AgentRegistryApp } from './adapters/agent-registry.app';
 
@@ -57,23 +57,9 @@ describe('agent-registry (real NATS + Postgres, in-process Nest app)', () => {
   }
 
   /** Reads `baton.evt.agent.registered` from this file's start until the event of `streamId` shows up. */
-  async function relayed(streamId: string): Promise<JsMsg> {
-    const consumer = await jetstream(nc).consumers.get(EVENTS_STREAM, {
-      filter_subjects: [Subjects.event('agent', 'registered')],
-      deliver_policy: DeliverPolicy.StartTime,
-      opt_start_time: startedAt.toISOString(),
-    });
-    try {
-      return await waitFor(
-        async () => {
-          const m = await consumer.next({ expires: 1000 });
-          return m && m.headers?.get('Baton-Stream-Id') === streamId ? m : undefined;
-        },
-        { what: `${streamId} on JetStream`, timeoutMs: 15_000 },
-      );
-    } finally {
-      await consumer.delete();
-    }
+  function relayed(streamId: string): Promise<JsMsg> {
+    const match = (m: JsMsg) => m.headers?.get('Baton-Stream-Id') === streamId;
+    return relayedEvent(nc, { subject: Subjects.event('agent', 'registered'), since: startedAt, match, what: `${streamId} on JetStream` });
   }
 
   async function projected(agentId: string) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DeliverPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import {
   agentStreamId,
@@ -24,7 +24,7 @@ import {
   type TaskEvent,
 } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor } from '@baton/testing';
+import { createTestDatabase, relayedEvent, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor } from '@baton/testing';
 import { sql } from 'kysely';
 import { startAgentRegistry, type AgentRegistryApp, type StartAgentRegistryOptions } from './adapters/agent-registry.app';
 import type { Clock } from '@baton/aggregate';
@@ -157,23 +157,9 @@ describe('agent-registry lifecycle: agents.yaml, state machine, heartbeats, load
   }
 
   /** Reads `subject` from this file's start until an event of `streamId` shows up. */
-  async function relayed(subject: string, streamId: string, timeoutMs = 15_000): Promise<JsMsg> {
-    const consumer = await jetstream(nc).consumers.get(EVENTS_STREAM, {
-      filter_subjects: [subject],
-      deliver_policy: DeliverPolicy.StartTime,
-      opt_start_time: startedAt.toISOString(),
-    });
-    try {
-      return await waitFor(
-        async () => {
-          const m = await consumer.next({ expires: 1000 });
-          return m && m.headers?.get('Baton-Stream-Id') === streamId ? m : undefined;
-        },
-        { what: `${streamId} on ${subject}`, timeoutMs },
-      );
-    } finally {
-      await consumer.delete();
-    }
+  function relayed(subject: string, streamId: string, timeoutMs = 15_000): Promise<JsMsg> {
+    const match = (m: JsMsg) => m.headers?.get('Baton-Stream-Id') === streamId;
+    return relayedEvent(nc, { subject, since: startedAt, match, what: `${streamId} on ${subject}`, timeoutMs });
   }
 
   function heartbeat(agentId: string, body?: unknown): void {

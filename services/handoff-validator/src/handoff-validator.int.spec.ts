@@ -2,10 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DeliverPolicy, jetstream, type JsMsg } from '@nats-io/jetstream';
+import type { JsMsg } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import {
-  EVENTS_STREAM,
   GetArtifact,
   GetHandoff,
   handoffStreamId,
@@ -19,7 +18,7 @@ import {
 } from '@baton/contracts';
 import { sampleArtifacts, sampleContext, sampleOutputs } from '@baton/handoff-rules';
 import { BatonClient, EventHeaders } from '@baton/messaging';
-import { createTestDatabase, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor } from '@baton/testing';
+import { createTestDatabase, relayedEvent, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor } from '@baton/testing';
 import { sql } from 'kysely';
 import { CommandRunner, randomIds } from '@baton/aggregate';
 import { startHandoffValidator, type HandoffValidatorApp } from './adapters/handoff-validator.app';
@@ -106,23 +105,9 @@ describe('handoff-validator (real NATS + Postgres, in-process Nest app)', () => 
   }
 
   /** Reads `baton.evt.handoff.<event>` from this file's start until the event of `streamId` shows up. */
-  async function relayed(event: 'submitted' | 'accepted' | 'rejected', streamId: string): Promise<JsMsg> {
-    const consumer = await jetstream(nc).consumers.get(EVENTS_STREAM, {
-      filter_subjects: [Subjects.event('handoff', event)],
-      deliver_policy: DeliverPolicy.StartTime,
-      opt_start_time: startedAt.toISOString(),
-    });
-    try {
-      return await waitFor(
-        async () => {
-          const m = await consumer.next({ expires: 1000 });
-          return m && m.headers?.get(EventHeaders.streamId) === streamId ? m : undefined;
-        },
-        { what: `${streamId} on ${Subjects.event('handoff', event)}`, timeoutMs: 15_000 },
-      );
-    } finally {
-      await consumer.delete();
-    }
+  function relayed(event: 'submitted' | 'accepted' | 'rejected', streamId: string): Promise<JsMsg> {
+    const subject = Subjects.event('handoff', event);
+    return relayedEvent(nc, { subject, since: startedAt, match: (m) => m.headers?.get(EventHeaders.streamId) === streamId, what: `${streamId} on ${subject}` });
   }
 
   it('accepts a good PRD handoff from MCT-PM-001 and records it', async () => {

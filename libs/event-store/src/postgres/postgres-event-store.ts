@@ -64,9 +64,11 @@ export interface PostgresEventStoreOptions {
    * and then go together, as one group commit (one statement, one transaction). Default 64,
    * i.e. appends group only beyond 64 concurrent ones. Measured with 8 concurrent writers,
    * Postgres plus Node CPU per append was ~285 us with 1, ~435 us with 2 and ~485 us with 16
-   * (no grouping), against ~175 us for a raw single-row commit; but with 1 the Feature
-   * Development e2e run stalled (its code review escalation never came within 90 s) for a
-   * reason not found yet, so grouping by default waits until that is understood.
+   * (no grouping), against ~175 us for a raw single-row commit. With 1, the Feature
+   * Development e2e failed once (its code review escalation did not come within 90 s, on a
+   * machine at load 20-30) and passed twice; bench:event-store's 8 writers gave 0.52x and
+   * 0.35x raw with 1 against 0.38x and 0.41x with 64. Until that failure is understood,
+   * appends group by default only beyond 64 in flight.
    */
   readonly appendsInFlight?: number;
 }

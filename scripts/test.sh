@@ -21,14 +21,14 @@ npm run -s lint
 step "type-check"
 npm run -s typecheck
 
+step "build (the services, the baton CLI and sim-agents that integration and e2e tests start run compiled)"
+npm run -s build
+
 step "unit tests"
 npm run -s test:unit
 
 step "integration tests (real NATS and PostgreSQL)"
 JEST_VERBOSE=1 npm run -s test:int
-
-step "build (services, CLI and sim-agents run compiled in the end-to-end tests)"
-npm run -s build
 
 step "end-to-end tests"
 JEST_VERBOSE=1 npm run -s test:e2e

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { agentStreamId, EVENTS_STREAM, GetAgent, RegisterAgent, Subjects, type RegisterAgentData } from '@baton/contracts';
+import { agentStreamId, EVENTS_STREAM, GetAgent, RegisterAgent, Subjects } from '@baton/contracts';
 import { createPostgresEventStore } from '@baton/event-store';
 import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, relayedEvent, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor } from '@baton/testing';
+import { newAgent } from './testing/new-agent';
 import { sql } from 'kysely';
 import { startAgentRegistry, type AgentRegistryApp } from './adapters/agent-registry.app';
 
@@ -36,15 +37,6 @@ describe('agent-registry (real NATS + Postgres, in-process Nest app)', () => {
     if (nc) await (await jetstreamManager(nc)).consumers.delete(EVENTS_STREAM, taskEvents.durable).catch(() => undefined);
     await nc?.close();
     await tdb?.drop();
-  });
-
-  const newAgent = (overrides: Partial<RegisterAgentData> = {}): RegisterAgentData => ({
-    agentId: uniqueId('MCT-BE'),
-    role: 'backend',
-    capabilities: ['node', 'postgres'],
-    maxConcurrency: 2,
-    peers: [],
-    ...overrides,
   });
 
   async function eventCount(): Promise<number> {

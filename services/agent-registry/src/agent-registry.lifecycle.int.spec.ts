@@ -25,6 +25,7 @@ import {
 } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, relayedEvent, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor } from '@baton/testing';
+import { newAgent } from './testing/new-agent';
 import { sql } from 'kysely';
 import { startAgentRegistry, type AgentRegistryApp, type StartAgentRegistryOptions } from './adapters/agent-registry.app';
 import type { Clock } from '@baton/aggregate';
@@ -124,15 +125,6 @@ describe('agent-registry lifecycle: agents.yaml, state machine, heartbeats, load
     }
     await tdb?.drop();
     if (dir) await rm(dir, { recursive: true, force: true });
-  });
-
-  const newAgent = (overrides: Partial<RegisterAgentData> = {}): RegisterAgentData => ({
-    agentId: uniqueId('MCT-BE'),
-    role: 'backend',
-    capabilities: ['node', 'postgres'],
-    maxConcurrency: 2,
-    peers: [],
-    ...overrides,
   });
 
   async function register(overrides: Partial<RegisterAgentData> = {}): Promise<RegisterAgentData> {

@@ -1,5 +1,6 @@
 import { GENESIS_HASH } from '@baton/contracts';
-import { canonicalJson, eventHash } from './hash-chain';
+import { canonicalJson } from '@baton/contracts';
+import { eventHash } from './hash-chain';
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and drops undefined properties', () => {

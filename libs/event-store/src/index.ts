@@ -10,10 +10,10 @@ export {
   type PreparedAppend,
   type PreparedEvent,
 } from './append-validation';
-export { canonicalJson, eventHash, type HashedEventFields } from './hash-chain';
+export { eventHash, type HashedEventFields } from './hash-chain';
 export { createPostgresEventStore, PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store';
 export type { EventStoreDatabase } from './postgres/event-store.tables';
-export { createKurrentEventStore, KurrentEventStore, type KurrentEventStoreOptions } from './kurrent/kurrent-event-store';
+export type { KurrentEventStore, KurrentEventStoreOptions } from './kurrent/kurrent-event-store';
 export { commandEventId } from './kurrent/deterministic-id';
 export { eventStoreSelectionFromEnv, openEventStore, type EventStoreKind, type EventStoreSelection } from './open-event-store';
 export { tamperAsTableOwner } from './testing/tamper';

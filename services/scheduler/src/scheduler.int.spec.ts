@@ -138,6 +138,29 @@ describe('scheduler task engine (real NATS + Postgres, in-process)', () => {
     expect(views.filter((v) => v.status === 'queued')).toHaveLength(4);
   });
 
+  it("frees an agent's slot when its completion commits, before the tasks read model shows it", async () => {
+    const cap = uniqueId('cap');
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) ids.push((await submit({ requirement: { capabilities: [cap] } })).taskId);
+    await taskWhere(ids[1]!, (t) => t.status === 'queued', 'queued');
+    const assigned = async () => (await Promise.all(ids.map(eventTypes))).filter((types) => types.includes('TaskAssigned')).length;
+    await scheduler.projection.stop();
+    try {
+      const agentId = await registerAgent([cap], 1);
+      await waitFor(async () => ((await assigned()) === 1 ? true : undefined), { what: 'one assigned in the store', timeoutMs: 5000 });
+      const first = (await Promise.all(ids.map(async (id) => ((await eventTypes(id)).includes('TaskAssigned') ? id : undefined)))).find((id) => id !== undefined)!;
+      await client.command(CompleteTask, { taskId: first, agentId, leaseEpoch: 1, outputs: {} }, { commandId: randomUUID() });
+      // The read model still shows the first task held, yet the agent gets the second.
+      await waitFor(async () => ((await assigned()) === 2 ? true : undefined), { what: 'the second assigned in the store', timeoutMs: 5000 });
+      const second = ids.find((id) => id !== first)!;
+      await scheduler.projection.start();
+      await taskWhere(first, (t) => t.status === 'completed', 'completed in the read model');
+      await taskWhere(second, (t) => t.status === 'assigned' && t.agentId === agentId, 'assigned in the read model');
+    } finally {
+      await scheduler.projection.start();
+    }
+  });
+
   it('keeps dispatching while the tasks read model is behind, within max concurrency', async () => {
     const cap = uniqueId('cap');
     const ids: string[] = [];

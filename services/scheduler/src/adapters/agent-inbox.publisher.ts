@@ -4,6 +4,7 @@ import {
   AGENT_INBOX_STREAM,
   AGENT_INBOX_SUBJECTS,
   BatonError,
+  comparePositions,
   Subjects,
   taskStreamId,
   type AgentInboxAssignment,
@@ -12,6 +13,7 @@ import {
 } from '@baton/contracts';
 import type { EventStore, Subscription } from '@baton/event-store';
 import { streamReplicasFromEnv, type CheckpointStore, type MessagingLogger } from '@baton/messaging';
+import { assignmentOf } from '../app/task.service';
 import { fold, toTaskEvent } from '../domain';
 
 /**
@@ -53,22 +55,39 @@ export async function ensureAgentInboxStream(jsm: JetStreamManager, options: { m
 /** The inbox message of a TaskAssigned event, from the task's stream up to that event. */
 export function inboxAssignmentOf(assigned: RecordedEvent, history: readonly RecordedEvent[]): AgentInboxAssignment {
   const state = fold(history.filter((e) => e.revision <= assigned.revision).map(toTaskEvent));
-  const event = toTaskEvent(assigned);
-  if (!state.exists || event.type !== 'TaskAssigned') {
+  if (!state.exists || toTaskEvent(assigned).type !== 'TaskAssigned') {
     throw new BatonError('INTERNAL', `event ${assigned.eventId} is not a TaskAssigned of an existing task`);
   }
-  return {
-    kind: 'task.assigned',
-    taskId: state.taskId,
-    runId: state.runId,
-    stageId: state.stageId,
-    action: state.action,
-    inputs: { ...state.inputs },
-    priority: state.priority,
-    leaseEpoch: event.data.leaseEpoch,
-    attempt: state.attempt,
-    assignedAt: event.data.assignedAt,
-  };
+  return assignmentOf(state, state.taskId);
+}
+
+/** Assignments whose TaskAssigned was not delivered yet, kept at most this many (oldest dropped). */
+const PREPARED_MAX = 10_000;
+
+/**
+ * Inbox messages of assignments made in this process, handed over by the dispatcher from the
+ * state its append produced, so delivering them re-reads nothing from the store. Keyed by task
+ * and lease epoch, which name one TaskAssigned (epochs only grow). One missing (another
+ * replica, a restart, a claim) costs one stream read.
+ */
+export class PreparedAssignments {
+  readonly #byLease = new Map<string, AgentInboxAssignment>();
+
+  add(assignment: AgentInboxAssignment): void {
+    this.#byLease.set(`${assignment.taskId}:${assignment.leaseEpoch}`, assignment);
+    if (this.#byLease.size > PREPARED_MAX) this.#byLease.delete(this.#byLease.keys().next().value as string);
+  }
+
+  take(taskId: string, leaseEpoch: number): AgentInboxAssignment | undefined {
+    const key = `${taskId}:${leaseEpoch}`;
+    const a = this.#byLease.get(key);
+    this.#byLease.delete(key);
+    return a;
+  }
+
+  clear(): void {
+    this.#byLease.clear();
+  }
 }
 
 export interface AgentInboxPublisherOptions {
@@ -78,6 +97,8 @@ export interface AgentInboxPublisherOptions {
   readonly js: JetStreamClient;
   readonly checkpoints: CheckpointStore;
   readonly logger: MessagingLogger;
+  /** Assignments handed over by this process's dispatcher; those found here are not re-read. */
+  readonly prepared?: PreparedAssignments;
   /** Back-off between publish retries while NATS is unavailable. Default 100–5000 ms. */
   readonly retryMinMs?: number;
   readonly retryMaxMs?: number;
@@ -85,19 +106,37 @@ export interface AgentInboxPublisherOptions {
 
 const SUBJECT_TOKEN = /^[A-Za-z0-9_-]+$/;
 
+/** Publishes awaiting their PubAck at once: each publish is sent without waiting for the one before. */
+const PUBLISH_WINDOW = 64;
+
+/** A publish in flight, in the store's order. */
+interface Pending {
+  readonly position: Position;
+  done: boolean;
+  result: Promise<void>;
+}
+
 /**
  * Delivers every committed `TaskAssigned` to `baton.agent.<agentId>.inbox` as a plain-JSON
  * {@link AgentInboxAssignment}, from the store and never as a dual write: like the event relay
- * it follows the store from its own checkpoint (TaskAssigned events only), publishes with
- * `msgID = eventId`, waits for the PubAck, then saves the checkpoint. After a crash it
- * republishes at most the event in hand; JetStream drops the repeat by msgID, and an agent
- * that still sees one gets an idempotent accept. Run one per name at a time (under the lease).
+ * it follows the store from its own checkpoint (TaskAssigned events only) and publishes with
+ * `msgID = eventId`. Up to {@link PUBLISH_WINDOW} publishes await their PubAck at once; the
+ * checkpoint moves to the end of the acknowledged prefix only (one save in flight, so a burst
+ * costs one save, not one per assignment). After a crash it republishes what was sent after the
+ * saved checkpoint; JetStream drops those repeats by msgID (within the stream's duplicate
+ * window), and an agent that still sees one gets an idempotent report. Run one per name at a
+ * time (under the lease).
  */
 export class AgentInboxPublisher {
   private subscription: Subscription | undefined;
   private stopping = false;
   private published = 0;
+  /** The saved checkpoint. */
   private lastPosition: Position | undefined;
+  /** End of the acknowledged prefix (saved or about to be). */
+  private acked: Position | undefined;
+  private readonly pending: Pending[] = [];
+  private saving: Promise<void> | undefined;
 
   constructor(private readonly o: AgentInboxPublisherOptions) {}
 
@@ -109,6 +148,7 @@ export class AgentInboxPublisher {
     if (this.subscription) return;
     this.stopping = false;
     this.lastPosition = await this.o.checkpoints.load(this.o.name);
+    this.acked = this.lastPosition;
     this.subscribe();
   }
 
@@ -117,11 +157,15 @@ export class AgentInboxPublisher {
     const sub = this.subscription;
     this.subscription = undefined;
     await sub?.stop();
+    await Promise.allSettled(this.pending.map((p) => p.result));
+    this.pending.length = 0;
+    await this.saving;
   }
 
   private subscribe(): void {
     this.subscription = this.o.store.subscribe({
-      from: this.lastPosition ?? 'start',
+      // From what was acknowledged: a repeat of a publish still in flight is dropped by msgID.
+      from: this.acked ?? 'start',
       filter: { categories: ['task'], eventTypes: ['TaskAssigned'] },
       onEvent: (e) => this.deliver(e),
       onError: (err) => {
@@ -135,31 +179,72 @@ export class AgentInboxPublisher {
     });
   }
 
+  /** Starts the publish and returns at once unless the window is full (then waits for the oldest). */
   private async deliver(event: RecordedEvent): Promise<void> {
-    const history = await this.o.store.readStream(taskStreamId((event.data as { taskId: string }).taskId), { maxCount: event.revision + 1 });
-    const assignment = inboxAssignmentOf(event, history);
-    const agentId = (event.data as { agentId: string }).agentId;
-    if (!SUBJECT_TOKEN.test(agentId)) {
+    const entry: Pending = { position: event.position, done: false, result: Promise.resolve() };
+    entry.result = this.publish(event).then(() => {
+      entry.done = true;
+      this.checkpointAcked();
+    });
+    // Rejected only while stopping; stop() and the window wait observe it.
+    entry.result.catch(() => undefined);
+    this.pending.push(entry);
+    const oldest = this.pending[0];
+    if (this.pending.length >= PUBLISH_WINDOW && oldest) await oldest.result;
+  }
+
+  private async publish(event: RecordedEvent): Promise<void> {
+    const data = event.data as { taskId: string; agentId: string; leaseEpoch: number };
+    const prepared = this.o.prepared?.take(data.taskId, data.leaseEpoch);
+    if (!SUBJECT_TOKEN.test(data.agentId)) {
       // `baton.agent.<id>.inbox` needs the id to be one subject token; such an agent can still claim.
-      this.o.logger.error(`agent id "${agentId}" cannot be a subject token; assignment ${event.eventId} is not delivered to an inbox`);
-      await this.o.checkpoints.save(this.o.name, event.position);
-      this.lastPosition = event.position;
+      this.o.logger.error(`agent id "${data.agentId}" cannot be a subject token; assignment ${event.eventId} is not delivered to an inbox`);
       return;
     }
+    const assignment = prepared ?? inboxAssignmentOf(event, await this.o.store.readStream(taskStreamId(data.taskId), { maxCount: event.revision + 1 }));
     let delay = this.o.retryMinMs ?? 100;
     for (;;) {
       if (this.stopping) throw new BatonError('UNAVAILABLE', 'inbox publisher is stopping', undefined, true);
       try {
-        await this.o.js.publish(Subjects.agentInbox(agentId), JSON.stringify(assignment), { msgID: event.eventId, timeout: 5000 });
-        break;
+        await this.o.js.publish(Subjects.agentInbox(data.agentId), JSON.stringify(assignment), { msgID: event.eventId, timeout: 5000 });
+        this.published++;
+        return;
       } catch (err) {
-        this.o.logger.warn(`publishing assignment ${event.eventId} to ${agentId} failed: ${(err as Error).message}; retrying in ${delay} ms`);
+        this.o.logger.warn(`publishing assignment ${event.eventId} to ${data.agentId} failed: ${(err as Error).message}; retrying in ${delay} ms`);
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, this.o.retryMaxMs ?? 5000);
       }
     }
-    await this.o.checkpoints.save(this.o.name, event.position);
-    this.lastPosition = event.position;
-    this.published++;
+  }
+
+  /** Moves the acknowledged prefix on and saves it (one save in flight; the next covers what was acknowledged meanwhile). */
+  private checkpointAcked(): void {
+    let head = this.pending[0];
+    while (head?.done) {
+      this.acked = head.position;
+      this.pending.shift();
+      head = this.pending[0];
+    }
+    if (this.saving === undefined && this.unsaved() !== undefined) this.saving = this.saveAcked();
+  }
+
+  private unsaved(): Position | undefined {
+    const to = this.acked;
+    return to !== undefined && (this.lastPosition === undefined || comparePositions(to, this.lastPosition) > 0) ? to : undefined;
+  }
+
+  /** Called only with something unsaved, so it awaits before its `finally` clears `saving`. */
+  private async saveAcked(): Promise<void> {
+    try {
+      for (let to = this.unsaved(); to !== undefined; to = this.unsaved()) {
+        await this.o.checkpoints.save(this.o.name, to);
+        this.lastPosition = to;
+      }
+    } catch (err) {
+      // The next acknowledgement saves again; until then a restart republishes a little more (dropped by msgID).
+      this.o.logger.warn(`saving the inbox publisher's checkpoint failed: ${(err as Error).message}`);
+    } finally {
+      this.saving = undefined;
+    }
   }
 }

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@baton/contracts';
-import { inboxAssignmentOf } from './agent-inbox.publisher';
+import { inboxAssignmentOf, PreparedAssignments } from './agent-inbox.publisher';
 
 const T0 = '2026-11-22T09:00:00.000Z';
 
@@ -52,5 +52,36 @@ describe('inbox assignment of a TaskAssigned', () => {
 
   it('refuses an event that is not a TaskAssigned', () => {
     expect(() => inboxAssignmentOf(released, [created, first, released])).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+  });
+});
+
+describe('assignments handed over by the dispatcher', () => {
+  const assignment = {
+    kind: 'task.assigned',
+    taskId: 't1',
+    runId: null,
+    stageId: null,
+    action: 'review',
+    inputs: {},
+    priority: 'P1',
+    leaseEpoch: 2,
+    attempt: 1,
+    assignedAt: T0,
+  } as const;
+
+  it('gives each one once, for its own lease only', () => {
+    const prepared = new PreparedAssignments();
+    prepared.add(assignment);
+    expect(prepared.take('t1', 1)).toBeUndefined();
+    expect(prepared.take('t1', 2)).toEqual(assignment);
+    expect(prepared.take('t1', 2)).toBeUndefined();
+  });
+
+  it('keeps at most 10,000, dropping the oldest', () => {
+    const prepared = new PreparedAssignments();
+    for (let i = 0; i <= 10_000; i++) prepared.add({ ...assignment, taskId: `t${i}` });
+    expect(prepared.take('t0', 2)).toBeUndefined();
+    expect(prepared.take('t1', 2)).toMatchObject({ taskId: 't1' });
+    expect(prepared.take('t10000', 2)).toMatchObject({ taskId: 't10000' });
   });
 });

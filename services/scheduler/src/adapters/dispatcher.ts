@@ -1,10 +1,11 @@
-import { comparePositions, errorCodeOf, type Position } from '@baton/contracts';
+import { comparePositions, errorCodeOf, type AgentInboxAssignment, type Position } from '@baton/contracts';
 import type { MessagingLogger } from '@baton/messaging';
 import type { ProjectionRunner } from '@baton/read-models';
 import type { Kysely } from 'kysely';
 import { serviceContext, type Clock, type IdSource } from '@baton/aggregate';
 import type { EventStore } from '@baton/event-store';
 import type { TaskRunner } from '../app/runners';
+import { assignmentOf } from '../app/task.service';
 import { planAssignments, type AgentCandidate } from '../domain';
 import type { ConflictGuard } from './conflict.guard';
 import type { SchedulerDatabase } from '../read-model/scheduler.tables';
@@ -25,6 +26,8 @@ export interface DispatcherOptions {
   readonly logger: MessagingLogger;
   /** Conflict checks (dependencies, work items, file overlap): held tasks are not planned. Optional. */
   readonly conflicts?: ConflictGuard;
+  /** Each assignment made, as the inbox will carry it (from the state the append produced). */
+  readonly onAssigned?: (assignment: AgentInboxAssignment) => void;
 }
 
 /** Codes that mean "someone else got there first" (a claim, another pass): skip the task. */
@@ -36,8 +39,9 @@ const MAX_IN_FLIGHT_BATCHES = 4;
 /** A task this process changed whose event the tasks read model has not applied yet. */
 interface InFlight {
   /** `assigned`: assigned by us (the read model still shows it queued and not in the agent's load);
-   *  `released`: released by us (still shown held); `stale`: the store had moved on when we tried. */
-  readonly kind: 'assigned' | 'released' | 'stale';
+   *  `released`: released by us (still shown held); `stale`: the store had moved on when we tried;
+   *  `finished`: completed or failed by its agent (the read model may still show it held: not counted in its load). */
+  readonly kind: 'assigned' | 'released' | 'stale' | 'finished';
   readonly agentId?: string;
   readonly at?: string;
   /** The read model reflects the change once its checkpoint is at or past this. */
@@ -83,6 +87,16 @@ export class Dispatcher {
     this.#o.conflicts?.reset();
   }
 
+  /**
+   * An agent's report ended its hold on a task (committed at `position`). Its slot is free at
+   * once, not when the read model applies the event: loads are counted without the finished
+   * tasks (in the same query, so whether the read model shows them held yet does not matter),
+   * and an assignment of it not shown yet stops counting too. Lease holder only.
+   */
+  finished(taskId: string, position: Position): void {
+    if (this.#o.isLeader()) this.#inFlight.set(taskId, { kind: 'finished', position });
+  }
+
   async pass(): Promise<number | void> {
     const o = this.#o;
     if (!o.isLeader()) return;
@@ -118,7 +132,7 @@ export class Dispatcher {
     const admitted = o.conflicts && waiting.length > 0 ? await o.conflicts.admit(waiting, this.#ids('assigned')) : undefined;
     const queue = (admitted?.queue ?? waiting).slice(0, o.batchSize);
     if (queue.length === 0) return;
-    const plan = planAssignments(queue, this.#withInFlightLoads(await agentCandidates(o.db)), now);
+    const plan = planAssignments(queue, this.#withInFlightLoads(await agentCandidates(o.db, { notCounting: this.#ids('finished') })), now);
     let assigned = 0;
     for (const p of plan) {
       if (!o.isLeader()) break;
@@ -127,6 +141,7 @@ export class Dispatcher {
         const r = await o.handler.execute(p.taskId, (metadata) => ({ type: 'AssignTask', data: p, metadata }), serviceContext('scheduler', o.ids.newId()));
         if (r.appended.length > 0 && r.position) {
           this.#inFlight.set(p.taskId, { kind: 'assigned', agentId: p.agentId, at: now.toISOString(), position: r.position });
+          o.onAssigned?.(assignmentOf(r.state, p.taskId));
           assigned++;
         } else await this.#skipUntilShown(p.taskId);
       } catch (err) {

@@ -99,6 +99,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
         conflicts: conflicts.service,
         holds: conflicts.guard,
         reassigner,
+        onFinished: (f) => tasks.taskFinished(f),
       });
       const readinessChecks = [natsReadiness(nats.nc), postgresReadiness(db), projectionReadiness('workflows', runs.projection), projectionReadiness('tasks', tasks.projection)];
       const { app, httpUrl } = await host.listen(

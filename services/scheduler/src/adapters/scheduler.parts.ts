@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock, IdSource } from '@baton/aggregate';
-import type { RecordedEvent } from '@baton/contracts';
+import type { AgentInboxAssignment, RecordedEvent } from '@baton/contracts';
 import { loadHandoffCatalog } from '@baton/handoff-rules';
 import { EventRelay, type MessagingLogger, type ServiceHost } from '@baton/messaging';
 import { ProjectionRunner } from '@baton/read-models';
@@ -12,6 +12,7 @@ import { RUN_MANAGER, RUN_MANAGER_FILTER, runManager } from '../app/run.manager'
 import { RunService } from '../app/run.service';
 import { conflictRunner, runEnvironment, runRunner, workflowRunner, type ConflictRunner, type RunRules, type TaskRunner } from '../app/runners';
 import { TaskReassigner } from '../app/task-reassigner';
+import type { FinishedTask } from '../app/task.service';
 import { WorkflowDefinitions } from '../app/workflow-definitions';
 import type { SchedulerConfig } from '../config';
 import { resetConflicts, TASKS_AND_CONFLICTS_FILTER, withConflictEvents } from '../read-model/conflict.projection';
@@ -19,7 +20,7 @@ import { withConflictTables } from '../read-model/conflict.tables';
 import { SCHEDULER_SCHEMA, type SchedulerDatabase } from '../read-model/scheduler.tables';
 import { resetTasks, taskProjection, TASKS_PROJECTION } from '../read-model/task.projection';
 import { resetWorkflows, WORKFLOWS_PROJECTION, WORKFLOWS_PROJECTION_FILTER, workflowsProjection } from '../read-model/workflows.projection';
-import { AgentInboxPublisher } from './agent-inbox.publisher';
+import { AgentInboxPublisher, PreparedAssignments } from './agent-inbox.publisher';
 import { ConflictGuard } from './conflict.guard';
 import { Dispatcher } from './dispatcher';
 import { runTimerPass } from './run-timer-poller';
@@ -91,6 +92,8 @@ export interface TasksPart extends LeaderWork {
   /** The tasks read model (queue, durable timers) and, in the same transactions, `scheduler.conflicts`. */
   readonly projection: ProjectionRunner<SchedulerDatabase>;
   wakeDispatcher(): void;
+  /** An agent's report ended its hold on a task: its slot is free now (see Dispatcher.finished). */
+  taskFinished(finished: FinishedTask): void;
 }
 
 /**
@@ -100,11 +103,15 @@ export interface TasksPart extends LeaderWork {
 export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflicts: ConflictsPart): Promise<TasksPart> {
   const { store, db } = p.host;
   const { clock, ids, logger, isLeader } = p;
+  // The dispatcher hands its assignments to the inbox publisher, which then re-reads no stream.
+  const prepared = new PreparedAssignments();
+  const onAssigned = (a: AgentInboxAssignment): void => prepared.add(a);
   // Created on the first pass: the tasks projection it reads the checkpoint of is built below.
   let dispatch: Dispatcher | undefined;
   const dispatcher = new WakeLoop(
     'dispatcher',
-    () => (dispatch ??= new Dispatcher({ db, store, handler: runner, projection, clock, ids, batchSize: p.config.dispatchBatchSize, isLeader, logger, conflicts: conflicts.guard })).pass(),
+    () =>
+      (dispatch ??= new Dispatcher({ db, store, handler: runner, projection, clock, ids, batchSize: p.config.dispatchBatchSize, isLeader, logger, conflicts: conflicts.guard, onAssigned })).pass(),
     p.config.dispatchPollMs,
     logger,
   );
@@ -130,9 +137,15 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
   return {
     projection,
     wakeDispatcher: () => dispatcher.wake(),
+    taskFinished: (f) => {
+      if (dispatch === undefined) return;
+      dispatch.finished(f.taskId, f.position);
+      dispatcher.wake();
+    },
     lead: async () => {
       relay = await startRelay(p, 'relay-scheduler', TASKS_AND_CONFLICTS_FILTER);
-      inbox = new AgentInboxPublisher({ name: 'scheduler-agent-inbox', store, js: p.host.js, checkpoints: p.host.checkpoints, logger });
+      prepared.clear();
+      inbox = new AgentInboxPublisher({ name: 'scheduler-agent-inbox', store, js: p.host.js, checkpoints: p.host.checkpoints, logger, prepared });
       await inbox.start();
       dispatch?.reset();
       dispatcher.start();

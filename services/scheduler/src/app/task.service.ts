@@ -18,11 +18,12 @@ import {
   type TaskCommandReply,
   type TaskView,
   ValidationError,
+  type Position,
 } from '@baton/contracts';
 import type { Kysely } from 'kysely';
 import type { SchedulerDatabase } from '../read-model/scheduler.tables';
 import { agentCandidates, findTask, listTasks, queueHead, toTaskView } from '../read-model/task.queries';
-import { decide, matchesRequirement, TaskAlreadyExistsError, type TaskCommand, type CommandMetadata, type TaskEvent, type TaskState } from '../domain';
+import { decide, matchesRequirement, TaskAlreadyExistsError, type TaskCommand, type CommandMetadata, type Task, type TaskEvent, type TaskState } from '../domain';
 import { constraintIssues, sameSubmission } from '../domain/conflict';
 import type { ConflictService } from './conflict.service';
 import type { HandoffValidatorPort } from './ports';
@@ -45,6 +46,14 @@ export interface TaskServiceOptions {
   readonly holds?: ClaimHolds;
   /** For reassign-task. */
   readonly reassigner?: Pick<TaskReassigner, 'check' | 'reassign' | 'done'>;
+  /** Told when an agent's report ended its hold on a task (TaskCompleted or TaskFailed appended), once committed. */
+  readonly onFinished?: (finished: FinishedTask) => void;
+}
+
+/** A task its agent no longer holds: the event that says so is committed at `position`. */
+export interface FinishedTask {
+  readonly taskId: string;
+  readonly position: Position;
 }
 
 /** Defaults for submitted tasks that do not say. */
@@ -68,7 +77,8 @@ function replyOf(taskId: string, r: Pick<CommandResult<TaskState, TaskEvent>, 's
   return { taskId, status: s.exists ? s.status : 'unknown', leaseEpoch: s.exists ? s.leaseEpoch : 0, revision: Math.max(0, r.revision) };
 }
 
-function assignmentOf(state: TaskState, taskId: string): AgentInboxAssignment {
+/** The inbox message of a task's current assignment (state just after its TaskAssigned). */
+export function assignmentOf(state: TaskState, taskId: string): AgentInboxAssignment {
   if (!state.exists || state.assignedAt === null) throw new BatonError('INTERNAL', `task ${taskId} has no assignment`);
   return {
     kind: 'task.assigned',
@@ -84,6 +94,16 @@ function assignmentOf(state: TaskState, taskId: string): AgentInboxAssignment {
   };
 }
 
+/** The handoff checks a task was submitted with (`inputs.checks`), or null. */
+function checksOf(task: Task): TaskChecks | null {
+  if (task.inputs['checks'] == null) return null;
+  const parsed = TaskChecks.safeParse(task.inputs['checks']);
+  return parsed.success ? parsed.data : null;
+}
+
+/** Thrown (and caught) by `complete` when the task's checks must be validated before it completes. */
+const NEEDS_VALIDATION: unique symbol = Symbol('needs handoff validation');
+
 type AgentReportCommand = Exclude<TaskCommand, { type: 'CreateTask' | 'AssignTask' | 'ClaimTask' | 'ReleaseTask' | 'CancelTask' }>;
 
 /**
@@ -97,6 +117,7 @@ export class TaskService {
   private readonly conflicts: Pick<ConflictService, 'recordDuplicateSubmission'> | null;
   private readonly holds: ClaimHolds | null;
   private readonly reassigner: Pick<TaskReassigner, 'check' | 'reassign' | 'done'> | null;
+  private readonly onFinished: ((finished: FinishedTask) => void) | null;
 
   constructor(
     private readonly handler: TaskRunner,
@@ -109,6 +130,15 @@ export class TaskService {
     this.conflicts = options.conflicts ?? null;
     this.holds = options.holds ?? null;
     this.reassigner = options.reassigner ?? null;
+    this.onFinished = options.onFinished ?? null;
+  }
+
+  /** Tells `onFinished` when `r` ended the agent's hold on the task. */
+  private finished<R extends CommandResult<TaskState, TaskEvent>>(taskId: string, r: R): R {
+    if (this.onFinished !== null && r.position !== undefined && r.appended.some((e) => e.type === 'TaskCompleted' || e.type === 'TaskFailed')) {
+      this.onFinished({ taskId, position: r.position });
+    }
+    return r;
   }
 
   /**
@@ -141,13 +171,31 @@ export class TaskService {
     ctx: CommandContext,
   ): Promise<TaskCommandReply & { handoff?: HandoffVerdict }> {
     const d = cmd.data;
-    const { state } = await this.handler.load(d.taskId);
-    const plain = (outputs: Record<string, unknown>) =>
-      this.handler.execute(d.taskId, (metadata) => ({ type: 'CompleteTask', data: { taskId: d.taskId, agentId: d.agentId, leaseEpoch: d.leaseEpoch, outputs }, metadata }), ctx);
+    const plain = async (outputs: Record<string, unknown>, options?: Parameters<TaskRunner['execute']>[3]) =>
+      this.finished(
+        d.taskId,
+        await this.handler.execute(d.taskId, (metadata) => ({ type: 'CompleteTask', data: { taskId: d.taskId, agentId: d.agentId, leaseEpoch: d.leaseEpoch, outputs }, metadata }), ctx, options),
+      );
     const withContext = d.context === undefined || Object.keys(d.context).length === 0 ? d.outputs : { ...d.outputs, context: d.context };
-    const parsedChecks = state.exists && state.inputs['checks'] != null ? TaskChecks.safeParse(state.inputs['checks']) : null;
-    const checks = parsedChecks?.success === true ? parsedChecks.data : null;
     const artifacts = d.artifacts ?? [];
+    if (artifacts.length === 0) {
+      // The common case in one step, from the kept state and without a read first: a task's inputs
+      // (and so its checks) never change after it is created, so a cached state tells whether it has any.
+      try {
+        return replyOf(
+          d.taskId,
+          await plain(withContext, {
+            env: (state) => {
+              if (state.exists && state.status !== 'completed' && checksOf(state) !== null) throw NEEDS_VALIDATION;
+            },
+          }),
+        );
+      } catch (err) {
+        if (err !== NEEDS_VALIDATION) throw err;
+      }
+    }
+    const { state } = await this.handler.load(d.taskId);
+    const checks = state.exists ? checksOf(state) : null;
     if ((checks === null && artifacts.length === 0) || !state.exists || state.status === 'completed') {
       return replyOf(d.taskId, await plain(withContext));
     }
@@ -242,7 +290,7 @@ export class TaskService {
     ctx: CommandContext,
   ): Promise<TaskCommandReply> {
     const r = await this.handler.execute(cmd.data.taskId, build, ctx);
-    return replyOf(cmd.data.taskId, r);
+    return replyOf(cmd.data.taskId, this.finished(cmd.data.taskId, r));
   }
 
   async cancel(cmd: CommandEnvelope<{ taskId: string; reason: string }>, ctx: CommandContext): Promise<TaskCommandReply> {

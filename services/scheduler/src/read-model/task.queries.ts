@@ -76,8 +76,13 @@ export async function queueHead(db: Db, now: Date, limit: number): Promise<Queue
   }));
 }
 
-/** Agents with their current load (tasks held), for the assignment rule. Only available ones unless `all`. */
-export async function agentCandidates(db: Db, options: { agentId?: string } = {}): Promise<AgentCandidate[]> {
+/**
+ * Agents with their current load (tasks held), for the assignment rule: available ones, or the
+ * one `agentId`. `notCounting`: tasks known to be finished that the read model may still show
+ * held (the dispatcher's, from committed reports), left out of the loads.
+ */
+export async function agentCandidates(db: Db, options: { agentId?: string; notCounting?: readonly string[] } = {}): Promise<AgentCandidate[]> {
+  const notCounting = options.notCounting ?? [];
   let q = db
     .selectFrom('scheduler.agents as a')
     .leftJoin('scheduler.agent_assignments as aa', 'aa.agent_id', 'a.agent_id')
@@ -94,6 +99,7 @@ export async function agentCandidates(db: Db, options: { agentId?: string } = {}
         .select(sql<number>`count(*)::int`.as('n'))
         .whereRef('t.agent_id', '=', 'a.agent_id')
         .where('t.status', 'in', HELD)
+        .$if(notCounting.length > 0, (w) => w.where('t.task_id', 'not in', notCounting))
         .as('load'),
     ]);
   q = options.agentId === undefined ? q.where('a.online', '=', true).where('a.removed', '=', false) : q.where('a.agent_id', '=', options.agentId);

@@ -83,6 +83,10 @@ describe('escalation service (real NATS + Postgres)', () => {
 
   const task = (taskId: string, type: string, data: Record<string, unknown>, when: Date) => publishEvent(nc, taskStreamId(taskId), type, { taskId, ...data }, when);
 
+  /** The scheduler detected a conflict between two tasks outside any run, at `when`, queued on its own or (`autoResolution: null`) for a decision. */
+  const conflictDetected = (conflictId: string, conflict: { kind: string; taskIds: string[]; description: string; autoResolution: 'queue' | null }, when: Date) =>
+    publishEvent(nc, conflictStreamId(conflictId), 'ConflictDetected', { conflictId, ...conflict, agentId: null, runId: null, details: {}, detectedAt: when.toISOString() }, when);
+
   /** A task created in `runId`'s stage, assigned to and accepted by `agentId` at `when`. */
   async function heldTask(agentId: string, when: Date, runId = uniqueId('run'), stageId = 'requirements', action = 'write_prd'): Promise<string> {
     const taskId = uniqueId('task');
@@ -391,13 +395,7 @@ describe('escalation service (real NATS + Postgres)', () => {
     it('a conflict with no auto-resolution reaches a human within 5 min; ConflictResolved resolves it', async () => {
       const conflictId = uniqueId('conflict');
       const detectedAt = at(10 * MIN);
-      await publishEvent(
-        nc,
-        conflictStreamId(conflictId),
-        'ConflictDetected',
-        { conflictId, kind: 'duplicate_task', taskIds: ['t-a', 't-b'], agentId: null, runId: null, description: 'work item W-1 submitted twice', details: {}, autoResolution: null, detectedAt: detectedAt.toISOString() },
-        detectedAt,
-      );
+      await conflictDetected(conflictId, { kind: 'duplicate_task', taskIds: ['t-a', 't-b'], description: 'work item W-1 submitted twice', autoResolution: null }, detectedAt);
       const id = conflictEscalationId(conflictId);
       await watched(id);
       await advanceTo(at(14 * MIN + 59_000));
@@ -419,13 +417,7 @@ describe('escalation service (real NATS + Postgres)', () => {
 
     it('a queued conflict that comes to need a decision (its dependency failed) reaches a human 5 min later', async () => {
       const conflictId = uniqueId('conflict');
-      await publishEvent(
-        nc,
-        conflictStreamId(conflictId),
-        'ConflictDetected',
-        { conflictId, kind: 'dependency_clash', taskIds: ['t-e', 't-f'], agentId: null, runId: null, description: 't-e waits on t-f', details: {}, autoResolution: 'queue', detectedAt: T0.toISOString() },
-        T0,
-      );
+      await conflictDetected(conflictId, { kind: 'dependency_clash', taskIds: ['t-e', 't-f'], description: 't-e waits on t-f', autoResolution: 'queue' }, T0);
       const id = conflictEscalationId(conflictId);
       await watched(id);
       await advanceTo(at(HOUR));
@@ -452,13 +444,7 @@ describe('escalation service (real NATS + Postgres)', () => {
 
     it('a conflict the scheduler resolves by escalating goes to a human at once', async () => {
       const conflictId = uniqueId('conflict');
-      await publishEvent(
-        nc,
-        conflictStreamId(conflictId),
-        'ConflictDetected',
-        { conflictId, kind: 'file_overlap', taskIds: ['t-c', 't-d'], agentId: null, runId: null, description: 'src/a.ts', details: {}, autoResolution: 'queue', detectedAt: T0.toISOString() },
-        T0,
-      );
+      await conflictDetected(conflictId, { kind: 'file_overlap', taskIds: ['t-c', 't-d'], description: 'src/a.ts', autoResolution: 'queue' }, T0);
       const id = conflictEscalationId(conflictId);
       await watched(id);
       await advanceTo(at(HOUR));

@@ -49,9 +49,12 @@ export function compilePattern(path: string): CompiledPattern {
   return collapsed;
 }
 
-/** Can some segment text match both segment patterns (`*` and `?` wildcards, no `/`)? */
-export function segmentsIntersect(a: string, b: string): boolean {
-  if (!/[*?]/.test(a) && !/[*?]/.test(b)) return a === b;
+/**
+ * Is there a sequence both patterns match? A star element matches zero or more elements, any
+ * other pair of elements must `meet`. Segment texts (star `*`) and compiled patterns (star `**`)
+ * are the same problem one level apart, so they share this walk.
+ */
+function sequencesIntersect<T>(a: ArrayLike<T>, b: ArrayLike<T>, star: T, meet: (x: T, y: T) => boolean): boolean {
   const memo = new Map<number, boolean>();
   const width = b.length + 1;
   const walk = (i: number, j: number): boolean => {
@@ -60,34 +63,25 @@ export function segmentsIntersect(a: string, b: string): boolean {
     if (known !== undefined) return known;
     let r: boolean;
     if (i === a.length && j === b.length) r = true;
-    else if (i < a.length && a[i] === '*') r = walk(i + 1, j) || (j < b.length && walk(i, j + 1));
-    else if (j < b.length && b[j] === '*') r = walk(i, j + 1) || (i < a.length && walk(i + 1, j));
+    else if (i < a.length && a[i] === star) r = walk(i + 1, j) || (j < b.length && walk(i, j + 1));
+    else if (j < b.length && b[j] === star) r = walk(i, j + 1) || (i < a.length && walk(i + 1, j));
     else if (i === a.length || j === b.length) r = false;
-    else r = (a[i] === '?' || b[j] === '?' || a[i] === b[j]) && walk(i + 1, j + 1);
+    else r = meet(a[i]!, b[j]!) && walk(i + 1, j + 1);
     memo.set(key, r);
     return r;
   };
   return walk(0, 0);
 }
 
+/** Can some segment text match both segment patterns (`*` and `?` wildcards, no `/`)? */
+export function segmentsIntersect(a: string, b: string): boolean {
+  if (!/[*?]/.test(a) && !/[*?]/.test(b)) return a === b;
+  return sequencesIntersect(a, b, '*', (x, y) => x === '?' || y === '?' || x === y);
+}
+
 /** Is there a path both compiled patterns match? */
 export function compiledOverlap(a: CompiledPattern, b: CompiledPattern): boolean {
-  const memo = new Map<number, boolean>();
-  const width = b.length + 1;
-  const walk = (i: number, j: number): boolean => {
-    const key = i * width + j;
-    const known = memo.get(key);
-    if (known !== undefined) return known;
-    let r: boolean;
-    if (i === a.length && j === b.length) r = true;
-    else if (i < a.length && a[i] === GLOBSTAR) r = walk(i + 1, j) || (j < b.length && walk(i, j + 1));
-    else if (j < b.length && b[j] === GLOBSTAR) r = walk(i, j + 1) || (i < a.length && walk(i + 1, j));
-    else if (i === a.length || j === b.length) r = false;
-    else r = segmentsIntersect(a[i]!, b[j]!) && walk(i + 1, j + 1);
-    memo.set(key, r);
-    return r;
-  };
-  return walk(0, 0);
+  return sequencesIntersect(a, b, GLOBSTAR, segmentsIntersect);
 }
 
 /** Is there a path both declared paths/globs match? */

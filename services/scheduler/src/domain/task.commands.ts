@@ -1,5 +1,6 @@
 import type { CommandMetadata } from '@baton/aggregate';
-import type { RetryBackoff, RuleFailure, TaskPriority, TaskRequirement } from '@baton/contracts';
+import type { RuleFailure } from '@baton/contracts';
+import type { TaskDefinition } from './task.state';
 
 export type { CommandMetadata } from '@baton/aggregate';
 
@@ -10,7 +11,8 @@ export interface AgentProfile {
   readonly capabilities: readonly string[];
 }
 
-interface Cmd<T extends string, D> {
+/** A scheduler command: the shape every aggregate of this service (task, conflict, run) decides on. */
+export interface Cmd<T extends string, D> {
   readonly type: T;
   readonly data: D;
   readonly metadata: CommandMetadata;
@@ -22,22 +24,7 @@ interface Report {
   readonly leaseEpoch: number;
 }
 
-export type CreateTask = Cmd<
-  'CreateTask',
-  {
-    readonly taskId: string;
-    readonly runId: string | null;
-    readonly stageId: string | null;
-    readonly action: string;
-    readonly requirement: TaskRequirement;
-    readonly priority: TaskPriority;
-    readonly inputs: Readonly<Record<string, unknown>>;
-    readonly maxAttempts: number;
-    readonly retry: RetryBackoff;
-    readonly timeoutMs: number | null;
-    readonly slaDueAt: string | null;
-  }
->;
+export type CreateTask = Cmd<'CreateTask', TaskDefinition>;
 /** The dispatcher gives a waiting task to an agent. */
 export type AssignTask = Cmd<'AssignTask', { readonly taskId: string; readonly agentId: string }>;
 /** An agent takes a waiting task itself (pull). */

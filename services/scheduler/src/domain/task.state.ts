@@ -5,9 +5,8 @@ export interface NoTask {
   readonly exists: false;
 }
 
-/** A task, folded from its stream. */
-export interface Task {
-  readonly exists: true;
+/** What a task is asked to be when it is created; it never changes afterwards. */
+export interface TaskDefinition {
   readonly taskId: string;
   readonly runId: string | null;
   readonly stageId: string | null;
@@ -19,6 +18,11 @@ export interface Task {
   readonly retry: RetryBackoff;
   readonly timeoutMs: number | null;
   readonly slaDueAt: string | null;
+}
+
+/** A task, folded from its stream. */
+export interface Task extends TaskDefinition {
+  readonly exists: true;
   readonly createdAt: string;
   readonly status: TaskStatus;
   /** 1-based number of the current (or last) attempt. */

@@ -1,11 +1,5 @@
 import type { Actor, ConflictKind, ConflictResolutionKind } from '@baton/contracts';
-import type { CommandMetadata } from '../task.commands';
-
-interface Cmd<T extends string, D> {
-  readonly type: T;
-  readonly data: D;
-  readonly metadata: CommandMetadata;
-}
+import type { Cmd } from '../task.commands';
 
 /** What a detection says; the conflict id is deterministic (see `conflict.rules.ts`), so detecting twice records once. */
 export interface ConflictFinding {

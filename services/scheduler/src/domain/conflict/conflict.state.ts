@@ -1,4 +1,5 @@
-import type { Actor, ConflictKind, ConflictResolutionKind } from '@baton/contracts';
+import type { Actor, ConflictResolutionKind } from '@baton/contracts';
+import type { ConflictFinding } from './conflict.commands';
 
 /** Before the first event of a `conflict-<id>` stream. */
 export interface NoConflict {
@@ -6,16 +7,8 @@ export interface NoConflict {
 }
 
 /** A conflict, folded from its stream. */
-export interface Conflict {
+export interface Conflict extends ConflictFinding {
   readonly exists: true;
-  readonly conflictId: string;
-  readonly kind: ConflictKind;
-  readonly taskIds: readonly string[];
-  readonly agentId: string | null;
-  readonly runId: string | null;
-  readonly description: string;
-  readonly details: Readonly<Record<string, unknown>>;
-  readonly autoResolution: ConflictResolutionKind | null;
   readonly detectedAt: string;
   readonly status: 'open' | 'resolved';
   /** True when it waits for a decision: detected without auto-resolution, or the auto-resolution can no longer apply. */

@@ -14,15 +14,9 @@ import {
   type StageDefinition,
   type WorkflowDefinition,
 } from '@baton/workflow-dsl';
-import type { CommandMetadata } from '../task.commands';
-import type { FailureNotification, NextPlan, RunEvent, StageTaskSpec } from './run.events';
+import type { Cmd } from '../task.commands';
+import type { ApprovalRequest, FailureNotification, NextPlan, RunEvent, StageTaskSpec } from './run.events';
 import { decisionOf, evolveRun, FAILURE_STEPS_STAGE, isOpen, openTaskIds, runResults, type ExistingRun, type RunState } from './run.state';
-
-interface Cmd<T extends string, D> {
-  readonly type: T;
-  readonly data: D;
-  readonly metadata: CommandMetadata;
-}
 
 export type StartRunCommand = Cmd<
   'StartRun',
@@ -270,22 +264,7 @@ class Plan {
     }
     const iteration = (current?.iteration ?? 0) + 1;
     if (stage.requiresApproval.length > 0 && current?.approvedIteration !== iteration) {
-      this.emit({
-        type: 'StageApprovalRequested',
-        data: {
-          runId: this.runId,
-          workflowId: this.ctx.def.id,
-          stageId,
-          iteration,
-          kind: 'human',
-          when: 'before',
-          approvers: [...stage.requiresApproval],
-          reason: 'requires_approval',
-          taskIds: [],
-          tasks: [],
-          requestedAt: this.now,
-        },
-      });
+      this.requestApproval(stageId, iteration, { kind: 'human', when: 'before', approvers: stage.requiresApproval, reason: 'requires_approval' }, []);
       return;
     }
     const feedback = current?.feedback ?? null;
@@ -463,19 +442,24 @@ class Plan {
         checks: null,
       };
     });
+    this.requestApproval(stageId, record.iteration, { kind: 'agent', when: 'after', approvers: stage.approvers, reason: 'approvers' }, tasks);
+  }
+
+  /** Ask for a stage's approval: people before it starts (no tasks), or agent approvers after it (one task each). */
+  requestApproval(stageId: string, iteration: number, gate: ApprovalRequest, tasks: readonly StageTaskSpec[]): void {
     this.emit({
       type: 'StageApprovalRequested',
       data: {
         runId: this.runId,
         workflowId: this.ctx.def.id,
         stageId,
-        iteration: record.iteration,
-        kind: 'agent',
-        when: 'after',
-        approvers: [...stage.approvers],
-        reason: 'approvers',
+        iteration,
+        kind: gate.kind,
+        when: gate.when,
+        approvers: [...gate.approvers],
+        reason: gate.reason,
         taskIds: tasks.map((t) => t.taskId),
-        tasks,
+        tasks: [...tasks],
         requestedAt: this.now,
       },
     });

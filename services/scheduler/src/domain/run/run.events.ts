@@ -64,21 +64,25 @@ export interface NextPlan {
 
 type E<T extends string, D> = { readonly type: T; readonly data: D };
 
+/** What a run is started as; it never changes afterwards. */
+export interface RunDefinition {
+  readonly runId: string;
+  readonly workflowId: string;
+  /** The pinned definition: a run never changes version. */
+  readonly version: string;
+  readonly hash: string;
+  /** Resolved with `resolveParams` (defaults applied, types checked). */
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly priority: TaskPriority;
+  /** The triggering work item (or `{}`), visible to conditions as `trigger`. */
+  readonly trigger: Readonly<Record<string, unknown>>;
+}
+
 /** Events of the `run-<runId>` stream. */
 export type RunEvent =
   | E<
       'RunStarted',
-      {
-        readonly runId: string;
-        readonly workflowId: string;
-        /** The pinned definition: a run never changes version. */
-        readonly version: string;
-        readonly hash: string;
-        /** Resolved with `resolveParams` (defaults applied, types checked). */
-        readonly params: Readonly<Record<string, unknown>>;
-        readonly priority: TaskPriority;
-        /** The triggering work item (or `{}`), visible to conditions as `trigger`. */
-        readonly trigger: Readonly<Record<string, unknown>>;
+      RunDefinition & {
         /** Who started the run (the start command's actor); they may not approve its stages. */
         readonly startedBy?: Actor | null;
         readonly startedAt: string;

@@ -1,6 +1,6 @@
-import type { Actor, TaskPriority } from '@baton/contracts';
+import type { Actor } from '@baton/contracts';
 import type { RunResults, StageResult, StageStatus } from '@baton/workflow-dsl';
-import type { ApprovalRequest, Feedback, RunEvent, StageTaskSpec } from './run.events';
+import type { ApprovalRequest, Feedback, RunDefinition, RunEvent, StageTaskSpec } from './run.events';
 
 /** One task of a stage, as the run sees it. */
 export interface RunTaskRecord {
@@ -58,15 +58,8 @@ export interface FailureSteps {
 
 export type RunState =
   | { readonly exists: false }
-  | {
+  | (RunDefinition & {
       readonly exists: true;
-      readonly runId: string;
-      readonly workflowId: string;
-      readonly version: string;
-      readonly hash: string;
-      readonly params: Readonly<Record<string, unknown>>;
-      readonly priority: TaskPriority;
-      readonly trigger: Readonly<Record<string, unknown>>;
       readonly startedBy: Actor | null;
       readonly status: RunStatus;
       readonly stages: Readonly<Record<string, StageRecord>>;
@@ -78,7 +71,7 @@ export type RunState =
       readonly startedAt: string;
       readonly endedAt: string | null;
       readonly error: string | null;
-    };
+    });
 
 export type ExistingRun = Extract<RunState, { exists: true }>;
 

@@ -30,6 +30,7 @@ export { EventRelay, type EventRelayOptions, type RelayLag } from './event.relay
 export { natsReadiness, relayReadiness } from './readiness';
 export {
   ServiceHost,
+  serviceLogger,
   silentMessagingLogger,
   startServiceHost,
   type HostedService,
@@ -37,5 +38,6 @@ export {
   type ListeningService,
   type ServiceHostOptions,
   type ServiceHttpOptions,
+  type ServiceReadiness,
 } from './service-host';
 export { migrateServiceDatabases, type MigrateServiceDatabasesOptions, type ServiceDatabasesMigrated, type ServiceMigration } from './service-migration';

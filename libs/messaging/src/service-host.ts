@@ -1,9 +1,17 @@
 import type { ServiceName } from '@baton/contracts';
-import { CloseStack, DEFAULT_HTTP_HOST } from '@baton/telemetry';
+import { CloseStack, DEFAULT_HTTP_HOST, type ReadinessCheck } from '@baton/telemetry';
 import { openEventStore, type EventStore, type EventStoreSelection } from '@baton/event-store';
-import { createKysely, migrateSchema, ProjectionRunner, type Migration, type ProjectionRunnerOptions } from '@baton/read-models';
+import {
+  createKysely,
+  migrateSchema,
+  postgresReadiness,
+  projectionReadiness,
+  ProjectionRunner,
+  type Migration,
+  type ProjectionRunnerOptions,
+} from '@baton/read-models';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import type { DynamicModule, INestApplication, LoggerService, Type } from '@nestjs/common';
+import { Logger, type DynamicModule, type INestApplication, type LoggerService, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import type { Kysely } from 'kysely';
@@ -15,9 +23,26 @@ import { ensureEventStreams } from './event-streams';
 import { PostgresInboxStore } from './inbox.store';
 import type { MessagingLogger } from './messaging.logger';
 import { connectNats, type ManagedNatsConnection } from './nats-connection';
+import { natsReadiness, relayReadiness } from './readiness';
 
 /** A logger that drops everything (tests pass `logger: false`). */
 export const silentMessagingLogger: MessagingLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
+/**
+ * The logger a service's own components (timers, directories, loaders) log to: silent for
+ * `false` (tests), the given Nest logger, or a Nest `Logger` named after the service.
+ */
+export function serviceLogger(service: ServiceName, logger: LoggerService | false | undefined): MessagingLogger {
+  if (logger === false) return silentMessagingLogger;
+  return logger ?? new Logger(service);
+}
+
+/** What {@link ServiceHost.readinessChecks} checks besides NATS and Postgres. */
+export interface ServiceReadiness<DB> {
+  /** Each projection under its check's name (`projection:<name>`). */
+  readonly projections: Readonly<Record<string, ProjectionRunner<DB>>>;
+  readonly relay?: EventRelay;
+}
 
 /** What {@link startServiceHost} needs. */
 export interface ServiceHostOptions {
@@ -146,6 +171,19 @@ export class ServiceHost<DB> {
     this.jsClient = jetstream(nats.nc);
     await ensureEventStreams(this.jsManager);
     return nats;
+  }
+
+  /**
+   * The service's readiness checks: the NATS connection (after {@link connectNats}), Postgres,
+   * each of its projections and its relay.
+   */
+  readinessChecks(readiness: ServiceReadiness<DB>): ReadinessCheck[] {
+    return [
+      natsReadiness(this.nats.nc),
+      postgresReadiness(this.db),
+      ...Object.entries(readiness.projections).map(([name, projection]) => projectionReadiness(name, projection)),
+      ...(readiness.relay ? [relayReadiness(readiness.relay)] : []),
+    ];
   }
 
   /** Starts a relay of the store's events to JetStream (checkpointed in `<schema>.relay_checkpoints`), stopped on close. */

@@ -1,11 +1,8 @@
 import { CommandRunner, randomIds, systemClock, type Clock, type IdSource } from '@baton/aggregate';
-import { Logger } from '@nestjs/common';
 import { eventSubjectFor, EVENTS_STREAM, ValidationError, type ReloadAgentsReply } from '@baton/contracts';
 import {
   consumeDurable,
-  natsReadiness,
-  relayReadiness,
-  silentMessagingLogger,
+  serviceLogger,
   startServiceHost,
   type DurableConsumer,
   type EventRelay,
@@ -13,7 +10,7 @@ import {
   type HostedServiceOptions,
   type ServiceHostOptions,
 } from '@baton/messaging';
-import { postgresReadiness, projectionReadiness, type ProjectionRunner } from '@baton/read-models';
+import type { ProjectionRunner } from '@baton/read-models';
 import { AgentsFileSync } from '../app/agents-file.sync';
 import { HeartbeatMonitor } from '../app/heartbeat.monitor';
 import type { AgentCommands } from '../app/ports';
@@ -112,7 +109,7 @@ export async function startAgentRegistry(options: StartAgentRegistryOptions): Pr
     };
     if (options.agentsFile !== undefined) await reloadAgents();
 
-    const log = options.logger === false ? silentMessagingLogger : options.logger ? options.logger : new Logger('agent-registry');
+    const log = serviceLogger('agent-registry', options.logger);
     const inbox = await host.openInbox();
     const durable = options.taskEvents?.durable ?? TASK_EVENTS_DURABLE;
     const taskEvents = await consumeDurable({
@@ -141,7 +138,7 @@ export async function startAgentRegistry(options: StartAgentRegistryOptions): Pr
     const stopHeartbeats = subscribeHeartbeats(nats.nc, heartbeats);
     host.defer(stopHeartbeats);
 
-    const readinessChecks = [natsReadiness(nats.nc), postgresReadiness(db), projectionReadiness('agents', projection), relayReadiness(relay)];
+    const readinessChecks = host.readinessChecks({ projections: { agents: projection }, relay });
     const { app, httpUrl } = await host.listen(
       AgentRegistryModule.register({ store, db, readinessChecks, commands, reloadAgents }),
       { httpPort: options.httpPort, httpHost: options.httpHost },

@@ -1,11 +1,8 @@
 import { CommandRunner, randomIds, systemClock, type Clock, type IdSource } from '@baton/aggregate';
-import { Logger } from '@nestjs/common';
 import { EVENTS_STREAM } from '@baton/contracts';
 import {
   consumeDurable,
-  natsReadiness,
-  relayReadiness,
-  silentMessagingLogger,
+  serviceLogger,
   startServiceHost,
   type DurableConsumer,
   type EventRelay,
@@ -15,7 +12,7 @@ import {
   type ServiceHostOptions,
 } from '@baton/messaging';
 import type { Pool } from 'pg';
-import { postgresReadiness, projectionReadiness, type ProjectionRunner } from '@baton/read-models';
+import type { ProjectionRunner } from '@baton/read-models';
 import { EscalationService } from '../app/escalation.service';
 import { EscalationTimers } from '../app/escalation.timers';
 import { applyInputEvent } from '../app/input-events.consumer';
@@ -113,7 +110,7 @@ export async function startEscalation(options: StartEscalationOptions): Promise<
       now: () => clock.now(),
     });
 
-    const log: MessagingLogger = options.logger === false ? silentMessagingLogger : options.logger ? options.logger : new Logger('escalation');
+    const log: MessagingLogger = serviceLogger('escalation', options.logger);
     const nats = await host.connectNats(options.natsUrl);
     const relay = await host.startRelay({ name: 'relay-escalation', filter: ESCALATIONS_FILTER, now: () => clock.now().getTime() });
 
@@ -144,7 +141,7 @@ export async function startEscalation(options: StartEscalationOptions): Promise<
     timers.start();
     host.defer(() => timers.stop());
 
-    const readinessChecks = [natsReadiness(nats.nc), postgresReadiness(db), projectionReadiness('escalations', projection), relayReadiness(relay)];
+    const readinessChecks = host.readinessChecks({ projections: { escalations: projection }, relay });
     const { app, httpUrl } = await host.listen(
       EscalationModule.register({ db, readinessChecks, escalations, version: options.version ?? '0.0.0' }),
       { httpPort: options.httpPort, httpHost: options.httpHost },

@@ -1,9 +1,6 @@
-import { Logger } from '@nestjs/common';
 import { CommandRunner, randomIds, systemClock, type Clock, type IdSource } from '@baton/aggregate';
 import {
-  natsReadiness,
-  relayReadiness,
-  silentMessagingLogger,
+  serviceLogger,
   startServiceHost,
   type EventRelay,
   type HostedService,
@@ -11,7 +8,7 @@ import {
   type MessagingLogger,
   type ServiceHostOptions,
 } from '@baton/messaging';
-import { postgresReadiness, projectionReadiness, type ProjectionRunner } from '@baton/read-models';
+import type { ProjectionRunner } from '@baton/read-models';
 import { AppModule } from '../app.module';
 import { HandoffCommandHandler, type HandoffRules, type HandoffRunner } from '../app/handoff-command.handler';
 import { HandoffMetrics } from '../app/handoff.metrics';
@@ -80,7 +77,7 @@ export interface HandoffValidatorApp extends HostedService<HandoffDatabase> {
 export async function startHandoffValidator(options: StartHandoffValidatorOptions): Promise<HandoffValidatorApp> {
   const clock = options.clock ?? systemClock;
   const ids = options.ids ?? randomIds;
-  const logger: MessagingLogger = options.logger === false ? silentMessagingLogger : (options.logger ?? new Logger('handoff-validator'));
+  const logger: MessagingLogger = serviceLogger('handoff-validator', options.logger);
   const rules = options.rules ?? (await loadHandoffRules(options.handoffsDir, logger, options.ruleModules ?? []));
   const hostOptions: ServiceHostOptions = {
     service: 'handoff-validator',
@@ -118,7 +115,7 @@ export async function startHandoffValidator(options: StartHandoffValidatorOption
       maxArtifactBytes: options.artifactMaxBytes ?? DEFAULT_ARTIFACT_MAX_BYTES,
     });
 
-    const readinessChecks = [natsReadiness(nats.nc), postgresReadiness(db), projectionReadiness('handoffs', projection), relayReadiness(relay)];
+    const readinessChecks = host.readinessChecks({ projections: { handoffs: projection }, relay });
     const { app, httpUrl } = await host.listen(
       AppModule.forRoot({ version: options.version ?? '0.0.0', readinessChecks, metrics, deps: { handoffs, db, artifacts, commands, rules } }),
       { httpPort: options.httpPort, httpHost: options.httpHost },

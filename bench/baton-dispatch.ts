@@ -223,8 +223,8 @@ export async function runBatonDispatch(opts: BatonDispatchOptions) {
         const report = { taskId: a.taskId, agentId: latAgent, leaseEpoch: a.leaseEpoch };
         lifecycles.set(
           a.taskId,
-          agentCommand('accept-task', report)
-            .then(() => agentCommand('complete-task', { ...report, outputs: {} }))
+          // Accepting is optional: the completion records the acceptance (docs/messaging.md).
+          agentCommand('complete-task', { ...report, outputs: {} })
             .catch((err: unknown) => {
               lifecycleErrors++;
               firstLifecycleError ??= (err as Error).message;

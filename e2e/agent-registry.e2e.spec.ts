@@ -1,9 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, DeliverPolicy } from '@nats-io/jetstream';
-import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, freePort, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import { compiledMain } from './support/stack';
 
 // The agent-registry as a real process, spoken to with nothing but a NATS client and plain
@@ -13,17 +12,6 @@ const root = path.resolve(__dirname, '..');
 const REGISTER = 'baton.cmd.agent-registry.register-agent';
 const GET = 'baton.qry.agent-registry.get-agent';
 const EVENT_SUBJECT = 'baton.evt.agent.registered';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 interface Service {
   proc: ChildProcess;

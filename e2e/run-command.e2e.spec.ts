@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseWorkflowOrThrow } from '@baton/workflow-dsl';
-import { createTestDatabase, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, freePort, type TestDatabase } from '@baton/testing';
 
 // The run command as a user runs it: `bash scripts/run.sh --once` brings up every service,
 // registers the example workflows, starts the simulated team and runs Feature Development to
@@ -20,17 +20,6 @@ function portFree(port: number): Promise<boolean> {
     const srv = net.createServer();
     srv.once('error', () => resolve(false));
     srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
   });
 }
 

@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { env, testNatsUrl, waitFor } from '@baton/testing';
-import { freePort, RunningProcess } from './stack';
+import { env, freePort, testNatsUrl, waitFor } from '@baton/testing';
+import { RunningProcess } from './stack';
 
 export interface E2eNats {
   readonly url: string;

@@ -2,25 +2,13 @@
 // users and the image start them, `node --enable-source-maps <workspace>/dist/main.js`), and a
 // log of the domain events they publish to JetStream, read with nothing but the NATS client.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream, type ConsumerMessages } from '@nats-io/jetstream';
 import { EVENTS_STREAM, type RecordedEvent } from '@baton/contracts';
-import { waitFor } from '@baton/testing';
+import { freePort, waitFor } from '@baton/testing';
 
 export const repoRoot = path.resolve(__dirname, '../..');
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no free port'))));
-    });
-  });
-}
 
 /** A child process with its output kept (for failure messages) and split into lines. */
 export class RunningProcess {

@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { canConnect, testNatsUrl, waitFor } from '@baton/testing';
+import { canConnect, freePort, testNatsUrl, waitFor } from '@baton/testing';
 import {
   ApproveStage,
   GetEscalation,
@@ -59,17 +58,6 @@ function baton(args: readonly string[], env: Record<string, string> = {}, timeou
     proc.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
     });
   });
 }

@@ -171,6 +171,20 @@ function pointsAt(
   return { runId: facts.runId, stageId: facts.stageId, iteration, taskId: facts.taskId, agentId: facts.agentId, conflictId: null, decidesStage: false };
 }
 
+/** The tail of a draft about one task: what it blocks, then what it points at. */
+function taskTail(facts: {
+  readonly taskId: string;
+  readonly action: string | null;
+  readonly runId: string | null;
+  readonly stageId: string | null;
+  readonly agentId: string | null;
+}) {
+  return { blocking: taskBlocking(facts.taskId, facts.action, facts.runId, facts.stageId), ...pointsAt(facts) };
+}
+
+/** Cancelling a blocked or stalled task: the run may go another way, the task's work is gone. */
+const CANCEL_TASK_LOSING_WORK: EscalationOption = { label: 'Cancel the task', tradeoff: 'Frees the run to go another way; the work done so far is lost.' };
+
 /**
  * Writes the escalation for an automatic trigger at `now`, for the assignee it goes to
  * (named in the reassign option). Pure.
@@ -191,11 +205,10 @@ export function draftEscalation(facts: EscalationFacts, at: { readonly since: Da
         options: [
           { label: 'Wait for the blocker to clear', tradeoff: 'No rework, but the task and everything after it stay blocked meanwhile.' },
           { label: reassignLabel(at.assignee), tradeoff: 'Fresh eyes on the blocker; costs a handover and the context the agent built up.' },
-          { label: 'Cancel the task', tradeoff: 'Frees the run to go another way; the work done so far is lost.' },
+          CANCEL_TASK_LOSING_WORK,
         ],
         recommendation: 'Help the agent clear the blocker first; reassign the task to a peer if it cannot be cleared soon.',
-        blocking: taskBlocking(facts.taskId, facts.action, facts.runId, facts.stageId),
-        ...pointsAt(facts),
+        ...taskTail(facts),
       };
     case 'stalled_task': {
       const who = facts.agentId ? `agent ${facts.agentId}` : 'no agent';
@@ -207,11 +220,10 @@ export function draftEscalation(facts: EscalationFacts, at: { readonly since: Da
         options: [
           { label: 'Check on the agent and let it finish', tradeoff: 'Keeps the work done so far; the task may stay stuck.' },
           { label: reassignLabel(at.assignee), tradeoff: 'Gets the task moving again; the new agent starts over.' },
-          { label: 'Cancel the task', tradeoff: 'Frees the run to go another way; the work done so far is lost.' },
+          CANCEL_TASK_LOSING_WORK,
         ],
         recommendation: 'Ask the agent for a status; reassign the task if it does not answer.',
-        blocking: taskBlocking(facts.taskId, facts.action, facts.runId, facts.stageId),
-        ...pointsAt(facts),
+        ...taskTail(facts),
       };
     }
     case 'agent_failure': {
@@ -233,8 +245,7 @@ export function draftEscalation(facts: EscalationFacts, at: { readonly since: Da
           facts.cause === 'agent_offline'
             ? "Check the agent's health; let the task go to another agent meanwhile."
             : 'Read the error; run the task again on another agent unless its input is at fault.',
-        blocking: taskBlocking(facts.taskId, facts.action, facts.runId, facts.stageId),
-        ...pointsAt(facts),
+        ...taskTail(facts),
       };
     }
     case 'repeated_rejections': {
@@ -249,8 +260,7 @@ export function draftEscalation(facts: EscalationFacts, at: { readonly since: Da
           { label: reassignLabel(undefined), tradeoff: 'A different agent may pass the checks; starts the task over.' },
         ],
         recommendation: 'Review the failures with the agent; grant an exception only if the checks themselves are wrong.',
-        blocking: taskBlocking(facts.taskId, facts.action, facts.runId, facts.stageId),
-        ...pointsAt(facts),
+        ...taskTail(facts),
       };
     }
     case 'sla_breach':

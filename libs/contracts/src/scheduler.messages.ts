@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineCommand, defineQuery } from './messages';
 import { ArtifactInput, HandoffVerdict, RuleFailure } from './handoff.messages';
-import { TaskCreatedV1, TaskFailedV1, TaskPriority, TaskRequirement } from './task.events';
+import { AgentInboxAssignment, TaskCreatedV1, TaskFailedV1, TaskPriority, TaskRequirement } from './task.events';
 
 /**
  * Commands and queries of the scheduler's task engine (`baton.cmd.scheduler.*`,
@@ -175,19 +175,8 @@ export const ReassignTask = defineCommand({
   reply: TaskCommandReply,
 });
 
-/** What an agent gets from a successful claim (the same shape as an inbox assignment). */
-export const ClaimTaskReply = z.object({
-  kind: z.literal('task.assigned'),
-  taskId: z.string(),
-  runId: z.string().nullable(),
-  stageId: z.string().nullable(),
-  action: z.string(),
-  inputs: z.record(z.string(), z.unknown()),
-  priority: TaskPriority,
-  leaseEpoch: z.number().int().positive(),
-  attempt: z.number().int().min(1),
-  assignedAt: z.string(),
-});
+/** What an agent gets from a successful claim: the assignment its inbox would have got. */
+export const ClaimTaskReply = AgentInboxAssignment;
 
 /**
  * Pull-style claim. With `taskId`, that task; without, the first task of the queue the agent

@@ -5,7 +5,7 @@ import {
   type Position,
   type RecordedEvent,
 } from '@baton/contracts';
-import { Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely';
+import { Kysely, PostgresDialect, sql, type RawBuilder, type Selectable } from 'kysely';
 import { Migrator, type Migration } from 'kysely/migration';
 import { Pool, type DatabaseError } from 'pg';
 import {
@@ -29,7 +29,7 @@ import type {
   Subscription,
   VerifyResult,
 } from '../port';
-import type { EventStoreDatabase } from './event-store.tables';
+import type { EventStoreDatabase, EventsTable } from './event-store.tables';
 import { PgNotificationListener } from './postgres-listener';
 import { PgNotifier } from './postgres-notifier';
 import {
@@ -81,19 +81,8 @@ const DEFAULT_APPENDS_IN_FLIGHT = 64;
 const GROUP_MAX_APPENDS = 64;
 const GROUP_MAX_EVENTS = 1000;
 
-interface EventRow {
-  tx_id: string;
-  seq: string;
-  event_id: string;
-  stream_id: string;
-  revision: string;
-  type: string;
-  schema_version: number;
-  data: unknown;
-  metadata: unknown;
-  prev_hash: string;
-  hash: string;
-}
+/** An event row as the store's queries select it (every column but `category`). */
+type EventRow = Omit<Selectable<EventsTable>, 'category'>;
 
 interface AppendRow {
   firstRevision: number;

@@ -71,6 +71,11 @@ export function oneOf<T extends string>(values: readonly T[]): (text: string) =>
   };
 }
 
+/** `--status <status>` of a list command: only `things` with one of `statuses`. */
+export function statusOption<T extends string>(things: string, statuses: readonly T[]) {
+  return new Option('--status <status>', `only ${things} with this status (${statuses.join(', ')})`).argParser(oneOf(statuses));
+}
+
 /** True when the argument of `workflows execute` names a file rather than a workflow id. */
 export function looksLikeWorkflowFile(arg: string, exists: (path: string) => boolean): boolean {
   return /\.ya?ml$/i.test(arg) || arg.includes('/') || exists(arg);

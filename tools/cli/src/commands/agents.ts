@@ -1,6 +1,6 @@
-import { Option, type Command } from '@commander-js/extra-typings';
+import type { Command } from '@commander-js/extra-typings';
 import { AgentStatus, GetAgent, ListAgents } from '@baton/contracts';
-import { oneOf } from '../args';
+import { statusOption } from '../args';
 import type { CliContext } from '../context';
 import { formatAgentHealth, formatAgents, formatAgentsHealth } from '../format';
 
@@ -10,7 +10,7 @@ export function registerAgentCommands(program: Command, ctx: CliContext): void {
   agents
     .command('list')
     .description('list agents with their status, state, load and last heartbeat')
-    .addOption(new Option('--status <status>', `only agents with this status (${AgentStatus.options.join(', ')})`).argParser(oneOf(AgentStatus.options)))
+    .addOption(statusOption('agents', AgentStatus.options))
     .option('--role <role>', 'only agents with this role')
     .option('--capability <name>', 'only agents with this capability')
     .action(async (opts) => {

@@ -1,6 +1,6 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { ConflictKind, ConflictResolutionKind, ConflictView, ListConflicts, ResolveConflict } from '@baton/contracts';
-import { limitOption, oneOf, parseName, parseReason } from '../args';
+import { limitOption, oneOf, parseName, parseReason, statusOption } from '../args';
 import type { CliContext } from '../context';
 import { CliError } from '../failure';
 import { formatActor, formatConflicts, toneOf } from '../format';
@@ -14,7 +14,7 @@ export function registerConflictCommands(program: Command, ctx: CliContext): voi
   conflicts
     .command('list')
     .description('list conflicts, with what is done about them (auto-resolution, or a decision needed) and their age')
-    .addOption(new Option('--status <status>', `only conflicts with this status (${CONFLICT_STATUSES.join(', ')})`).argParser(oneOf(CONFLICT_STATUSES)))
+    .addOption(statusOption('conflicts', CONFLICT_STATUSES))
     .option('--run <runId>', 'only conflicts of this run')
     .addOption(new Option('--kind <kind>', `only conflicts of this kind (${ConflictKind.options.join(', ')})`).argParser(oneOf(ConflictKind.options)))
     .option('--task <taskId>', 'only conflicts involving this task')

@@ -1,6 +1,6 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { EscalationResolution, EscalationStatus, GetEscalation, ListEscalations, ResolveEscalation } from '@baton/contracts';
-import { limitOption, oneOf, parseEscalationLevel, parseName, parseReason } from '../args';
+import { limitOption, oneOf, parseEscalationLevel, parseName, parseReason, statusOption } from '../args';
 import type { CliContext } from '../context';
 import { CliError } from '../failure';
 import { formatActor, formatEscalation, formatEscalations, formatLevel } from '../format';
@@ -12,7 +12,7 @@ export function registerEscalationCommands(program: Command, ctx: CliContext): v
   esc
     .command('list')
     .description('list escalations, with their level, assignee and age')
-    .addOption(new Option('--status <status>', `only escalations with this status (${EscalationStatus.options.join(', ')})`).argParser(oneOf(EscalationStatus.options)))
+    .addOption(statusOption('escalations', EscalationStatus.options))
     .option('--run <runId>', 'only escalations of this run')
     .addOption(new Option('--level <level>', 'only escalations at this level (0-3 or L0-L3)').argParser(parseEscalationLevel))
     .addOption(limitOption())

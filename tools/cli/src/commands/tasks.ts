@@ -1,6 +1,6 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { ListTasks, ReassignTask, TaskStatus } from '@baton/contracts';
-import { limitOption, oneOf, parseName, parseReason } from '../args';
+import { limitOption, parseName, parseReason, statusOption } from '../args';
 import type { CliContext } from '../context';
 import { formatTasks, toneOf } from '../format';
 import { asOption, humanActor } from './approvals';
@@ -11,7 +11,7 @@ export function registerTaskCommands(program: Command, ctx: CliContext): void {
   tasks
     .command('list')
     .description('list tasks in queue order')
-    .addOption(new Option('--status <status>', `only tasks with this status (${TaskStatus.options.join(', ')})`).argParser(oneOf(TaskStatus.options)))
+    .addOption(statusOption('tasks', TaskStatus.options))
     .option('--run <runId>', 'only tasks of this run')
     .option('--agent <agentId>', 'only tasks of this agent')
     .addOption(limitOption())

@@ -116,4 +116,17 @@ describe('CommandRunner on the Postgres event store', () => {
     await runner().execute(k, inc(2), request('l2', 2));
     expect(await a.load(k)).toMatchObject({ revision: 1, state: { value: 4 } });
   });
+
+  it('assumeNew skips the first read, and a stream that exists after all is decided on as it is', async () => {
+    const k = id();
+    const fresh = await runner(0).execute(k, inc(2), request('new-1', 2), { assumeNew: true });
+    expect(fresh).toMatchObject({ revision: 0, state: { value: 2 } });
+    // Wrongly assumed new: the append at no_stream is refused, the stream is read, the command decided again.
+    const again = await runner(0).execute(k, inc(3), request('new-2', 3), { assumeNew: true });
+    expect(again).toMatchObject({ revision: 1, state: { value: 5 } });
+    // A retried create is a repeat, not a second event.
+    const repeat = await runner(0).execute(k, inc(2), request('new-1', 2), { assumeNew: true });
+    expect(repeat).toMatchObject({ repeat: true });
+    expect(await store.readStream(`counter-${k}`)).toHaveLength(2);
+  });
 });

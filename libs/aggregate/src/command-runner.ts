@@ -42,6 +42,13 @@ export interface ExecuteOptions<S, E, Env> {
    * nothing is appended.
    */
   readonly beforeAppend?: (state: S, events: readonly E[]) => Promise<void>;
+  /**
+   * The caller expects the stream not to exist yet (a create with a fresh id): decide on the
+   * initial state without reading first. If the stream exists after all, the append at
+   * `no_stream` is refused and the command is decided again on the stream as it is, so this
+   * only saves a round trip; it never changes an outcome.
+   */
+  readonly assumeNew?: boolean;
 }
 
 export interface CommandRunnerOptions<S, Env> {
@@ -141,8 +148,9 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
     options: ExecuteOptions<S, E, Env>,
   ): Promise<CommandResult<S, E>> {
     const cached = this.cached(streamId);
-    let verified = cached === undefined;
-    let entry: StreamEntry<S> = cached ?? (await this.readWhole(streamId));
+    const assumed = cached === undefined && options.assumeNew === true;
+    let verified = cached === undefined && !assumed;
+    let entry: StreamEntry<S> = cached ?? (assumed ? { state: this.aggregate.initialState, revision: -1, commands: new Map() } : await this.readWhole(streamId));
     for (let attempt = 1; ; attempt++) {
       const mark = entry.commands.get(ctx.commandId);
       if (mark !== undefined) return this.repeat(streamId, entry, mark, ctx);

@@ -45,6 +45,9 @@ export async function connectNats(options: ConnectNatsOptions): Promise<ManagedN
     reconnectJitter: options.reconnectJitterMs ?? 1000,
     reconnectJitterTLS: options.reconnectJitterMs ?? 1000,
     waitOnFirstConnect: options.waitOnFirstConnect ?? false,
+    // Every request would otherwise build an Error just to keep the caller's async stack for a
+    // possible failure: about 5 % of the scheduler's CPU and a third of the relay's in profiles.
+    noAsyncTraces: true,
   });
   logger.log(`connected to ${nc.getServer()} as "${options.name}"`);
   void logStatus(nc, options.name, logger);

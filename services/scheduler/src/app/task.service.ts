@@ -267,6 +267,8 @@ export class TaskService {
           metadata,
         }),
         ctx,
+        // Most submits create a task: no read of a stream that is almost always empty.
+        { assumeNew: true },
       );
     } catch (err) {
       if (!(err instanceof TaskAlreadyExistsError)) throw err;

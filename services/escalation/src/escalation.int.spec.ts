@@ -35,7 +35,7 @@ import {
   stageEscalationId,
   stalledEscalationId,
 } from './domain';
-import { HOUR, MIN, publishEvent, quickLadderWorkflow, serveRegistry, serveScheduler, type RegistryAgent } from './testing/escalation-inputs';
+import { HOUR, MIN, publishEvent, quickLadderWorkflow, serveRegistry, serveScheduler, stopEscalationTest, type RegistryAgent } from './testing/escalation-inputs';
 
 const T0 = new Date('2026-12-01T09:00:00.000Z');
 const at = (ms: number, from = T0) => new Date(from.getTime() + ms);
@@ -69,15 +69,7 @@ describe('escalation service (real NATS + Postgres)', () => {
     stopRegistry = serveRegistry(nc, agents, T0);
   });
 
-  afterAll(async () => {
-    stopRegistry?.();
-    await app?.close();
-    if (nc) {
-      await (await jetstreamManager(nc)).consumers.delete(EVENTS_STREAM, durable).catch(() => undefined);
-      await nc.close();
-    }
-    await tdb?.drop();
-  });
+  afterAll(() => stopEscalationTest({ stopRegistry, app, nc, durable, tdb }));
 
   // ---- helpers -----------------------------------------------------------------------------
 

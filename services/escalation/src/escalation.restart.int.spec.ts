@@ -1,13 +1,12 @@
-import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { manualClock } from '@baton/aggregate';
-import { escalationStreamId, EVENTS_STREAM, GetEscalation, taskStreamId, type EscalationView } from '@baton/contracts';
+import { escalationStreamId, GetEscalation, taskStreamId, type EscalationView } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor } from '@baton/testing';
 import { sql } from 'kysely';
 import { startEscalation, type EscalationApp, type StartEscalationOptions } from './adapters/escalation.app';
 import { blockedEscalationId, handoffAckEscalationId } from './domain';
-import { HOUR, MIN, publishEvent, serveRegistry, type RegistryAgent } from './testing/escalation-inputs';
+import { HOUR, MIN, publishEvent, serveRegistry, stopEscalationTest, type RegistryAgent } from './testing/escalation-inputs';
 
 const T0 = new Date('2026-12-02T09:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
@@ -36,15 +35,7 @@ describe('escalation across a restart (real NATS + Postgres): timers and accepte
     stopRegistry = serveRegistry(nc, agents, T0);
   });
 
-  afterAll(async () => {
-    stopRegistry?.();
-    await app?.close();
-    if (nc) {
-      await (await jetstreamManager(nc)).consumers.delete(EVENTS_STREAM, durable).catch(() => undefined);
-      await nc.close();
-    }
-    await tdb?.drop();
-  });
+  afterAll(() => stopEscalationTest({ stopRegistry, app, nc, durable, tdb }));
 
   const block = async (taskId: string, agentId: string, blockedAt: Date) => {
     await publishEvent(nc, taskStreamId(taskId), 'TaskAssigned', { taskId, agentId, leaseEpoch: 1, assignedAt: T0.toISOString(), previousAgentId: null }, T0);

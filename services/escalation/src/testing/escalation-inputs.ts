@@ -3,9 +3,9 @@
  * other services publish, as relayed RecordedEvent envelopes on JetStream.
  */
 import { randomUUID } from 'node:crypto';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
-import { categoryOf, eventSubjectFor, type RecordedEvent } from '@baton/contracts';
+import { categoryOf, eventSubjectFor, EVENTS_STREAM, type RecordedEvent } from '@baton/contracts';
 
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;
@@ -132,4 +132,25 @@ export function serveScheduler(
     }),
   );
   return { requests, stop: () => subs.forEach((s) => s.unsubscribe()) };
+}
+
+/** What an escalation integration test started, any part of which may not have started. */
+export interface EscalationTestResources {
+  readonly stopRegistry?: () => void;
+  readonly app?: { close(): Promise<void> };
+  readonly nc?: NatsConnection;
+  /** The test's own durable consumer of input events, deleted so runs do not pile them up. */
+  readonly durable: string;
+  readonly tdb?: { drop(): Promise<void> };
+}
+
+/** Stops what an escalation integration test started, the service before the connection and database under it. */
+export async function stopEscalationTest(started: EscalationTestResources): Promise<void> {
+  started.stopRegistry?.();
+  await started.app?.close();
+  if (started.nc) {
+    await (await jetstreamManager(started.nc)).consumers.delete(EVENTS_STREAM, started.durable).catch(() => undefined);
+    await started.nc.close();
+  }
+  await started.tdb?.drop();
 }

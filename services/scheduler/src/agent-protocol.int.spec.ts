@@ -5,7 +5,7 @@ import { GetTask, SubmitTask, taskStreamId, type TaskView } from '@baton/contrac
 import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import type { SchedulerApp } from './adapters/scheduler.app';
 import { RawNatsAgent } from './testing/raw-nats-agent';
-import { connectTestClient, startTestScheduler, type TestClient } from './testing/test-scheduler';
+import { connectTestClient, readUntil, startTestScheduler, type TestClient } from './testing/test-scheduler';
 
 const MESSAGING_DOC = path.resolve(__dirname, '../../../docs/messaging.md');
 
@@ -51,13 +51,7 @@ describe('agent protocol: the documented progress subject, and accepting as an o
 
   /** The task's read-model view once `ready` holds (the projection runs behind the append). */
   const projected = (taskId: string, ready: (t: TaskView) => boolean, timeoutMs = 10_000) =>
-    waitFor(
-      async () => {
-        const t = await test.client.query(GetTask, { taskId });
-        return ready(t) ? t : undefined;
-      },
-      { what: `task ${taskId} in the read model`, timeoutMs },
-    );
+    readUntil(() => test.client.query(GetTask, { taskId }), ready, { what: `task ${taskId} in the read model`, timeoutMs });
 
   /** A task assigned to a fresh agent (by the dispatcher), and that agent speaking raw NATS. */
   async function assignedTask(): Promise<{ agent: RawNatsAgent; task: TaskView }> {

@@ -2,7 +2,7 @@ import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@baton
 import type { SchedulerApp } from './adapters/scheduler.app';
 import { leaseTimings } from './adapters/postgres-lease';
 import { readSchedulerConfig } from './config';
-import { schedulerProcessEnv, startSchedulerProcess, startTestScheduler, type SchedulerProcess } from './testing/test-scheduler';
+import { schedulerProcessEnv, startSchedulerProcess, startTestScheduler, waitForSchedulerProcess, type SchedulerProcess } from './testing/test-scheduler';
 
 /** The reassignment the product promises after a scheduler dies; the lease takeover must fit well inside it. */
 const TAKEOVER_PROMISE_MS = 5000;
@@ -52,13 +52,7 @@ describe('scheduler failover: a standby takes the dispatcher lease when the hold
     const env = schedulerProcessEnv({ databaseUrl: tdb.url, consumerName, pollMs: 500 });
     delete env['SCHEDULER_LEASE_TTL_MS'];
     holder = startSchedulerProcess(env);
-    const held = await waitFor(
-      async () => {
-        if (holder!.proc.exitCode !== null) throw new Error(`scheduler exited ${holder!.proc.exitCode}: ${holder!.stderr.join('')}`);
-        return lease();
-      },
-      { what: 'the child scheduler to hold the dispatcher lease', timeoutMs: 60_000 },
-    );
+    const held = await waitForSchedulerProcess(holder, lease, 'the child scheduler to hold the dispatcher lease');
 
     standby = await startTestScheduler(tdb.url, { consumerName, leaseTtlMs: defaults.leaseTtlMs });
     expect(standby.lease.isHeld()).toBe(false);

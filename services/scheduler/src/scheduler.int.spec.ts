@@ -19,7 +19,7 @@ import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase }
 import type { SchedulerApp } from './adapters/scheduler.app';
 import { FakeAgentRegistry } from './testing/agent-events';
 import { RawNatsAgent } from './testing/raw-nats-agent';
-import { connectTestClient, startTestScheduler } from './testing/test-scheduler';
+import { connectTestClient, readUntil, startTestScheduler } from './testing/test-scheduler';
 
 describe('scheduler task engine (real NATS + Postgres, in-process)', () => {
   let tdb: TestDatabase;
@@ -51,13 +51,7 @@ describe('scheduler task engine (real NATS + Postgres, in-process)', () => {
   const task = (taskId: string) => client.query(GetTask, { taskId });
 
   const taskWhere = (taskId: string, ok: (t: TaskView) => boolean, what: string, timeoutMs = 15_000) =>
-    waitFor(
-      async () => {
-        const t = await task(taskId);
-        return ok(t) ? t : undefined;
-      },
-      { what: `task ${taskId} ${what}`, timeoutMs },
-    );
+    readUntil(() => task(taskId), ok, { what: `task ${taskId} ${what}`, timeoutMs });
 
   async function agentKnown(agentId: string, online = true): Promise<void> {
     await waitFor(

@@ -7,7 +7,7 @@ import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import { FakeAgentRegistry } from './testing/agent-events';
 import { RawNatsAgent } from './testing/raw-nats-agent';
-import { connectTestClient, schedulerProcessEnv, startSchedulerProcess, type SchedulerProcess } from './testing/test-scheduler';
+import { connectTestClient, schedulerProcessEnv, startSchedulerProcess, readUntil, waitForSchedulerProcess, type SchedulerProcess } from './testing/test-scheduler';
 
 describe('scheduler killed with SIGKILL mid-work and restarted (child process)', () => {
   let tdb: TestDatabase;
@@ -22,9 +22,9 @@ describe('scheduler killed with SIGKILL mid-work and restarted (child process)',
   async function up(): Promise<SchedulerProcess> {
     const c = startSchedulerProcess(env());
     // Up when it answers a query (NOT_FOUND for a task that does not exist).
-    await waitFor(
+    await waitForSchedulerProcess(
+      c,
       async () => {
-        if (c.proc.exitCode !== null) throw new Error(`scheduler exited ${c.proc.exitCode}: ${c.stderr.join('')}`);
         try {
           await client.query(GetTask, { taskId: 'probe' }, { timeoutMs: 1000 });
           return false;
@@ -32,7 +32,7 @@ describe('scheduler killed with SIGKILL mid-work and restarted (child process)',
           return errorCodeOf(err) === 'NOT_FOUND';
         }
       },
-      { timeoutMs: 60_000, what: 'the scheduler process to answer' },
+      'the scheduler process to answer',
     );
     return c;
   }
@@ -109,13 +109,7 @@ describe('scheduler killed with SIGKILL mid-work and restarted (child process)',
       async () => (await client.query(ListTasks, { status: 'completed', limit: 1000 })).tasks.length === submitted.length,
       { timeoutMs: 90_000, intervalMs: 200, what: `all ${submitted.length} tasks completed` },
     );
-    const timedOut = await waitFor(
-      async () => {
-        const t = await client.query(GetTask, { taskId: timesOut });
-        return t.status === 'failed' ? t : undefined;
-      },
-      { timeoutMs: 30_000, what: 'the silent task to time out' },
-    );
+    const timedOut = await readUntil(() => client.query(GetTask, { taskId: timesOut }), (t) => t.status === 'failed', { timeoutMs: 30_000, what: 'the silent task to time out' });
     expect(timedOut.error).toEqual({ message: 'attempt 1 timed out', code: 'TIMEOUT' });
     for (const taskId of submitted) {
       const types = (await store.readStream(taskStreamId(taskId))).map((e) => e.type);

@@ -23,7 +23,7 @@ import {
 import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import type { SchedulerApp } from './adapters/scheduler.app';
-import { connectTestClient, startTestScheduler } from './testing/test-scheduler';
+import { connectTestClient, readUntil, startTestScheduler } from './testing/test-scheduler';
 import { WorkflowAgentCrew } from './testing/workflow-agents';
 
 const EXAMPLES = path.resolve(__dirname, '../../../examples/workflows');
@@ -70,13 +70,7 @@ describe('workflow runs (real NATS + Postgres, in-process scheduler, simulated a
     client.command(StartRun, { workflowId, params, priority: 'P1' }, { commandId: randomUUID() });
   const run = (runId: string) => client.query(GetRun, { runId });
   const runWhere = (runId: string, ok: (r: WorkflowResultView) => boolean, what: string, timeoutMs = 30_000) =>
-    waitFor(
-      async () => {
-        const r = await run(runId);
-        return ok(r) ? r : undefined;
-      },
-      { what: `run ${runId} ${what}`, timeoutMs },
-    );
+    readUntil(() => run(runId), ok, { what: `run ${runId} ${what}`, timeoutMs });
   const finished = (runId: string) => runWhere(runId, (r) => r.state !== 'running' && r.state !== 'paused', 'finished');
   /** `StageStarted:x` / `StageCompleted:x` … of a run, in stream order. */
   const stageLog = async (runId: string) =>

@@ -7,7 +7,7 @@ import { GetRun, ListWorkflows, StartRun, errorCodeOf, runStreamId, taskStreamId
 import { createPostgresEventStore, type PostgresEventStore } from '@baton/event-store';
 import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
-import { connectTestClient, schedulerProcessEnv, startSchedulerProcess, type SchedulerProcess } from './testing/test-scheduler';
+import { connectTestClient, schedulerProcessEnv, startSchedulerProcess, waitForSchedulerProcess, type SchedulerProcess } from './testing/test-scheduler';
 import { WorkflowAgentCrew } from './testing/workflow-agents';
 
 describe('workflow runs survive a SIGKILL of the scheduler (child process, WORKFLOWS_DIR)', () => {
@@ -26,16 +26,16 @@ describe('workflow runs survive a SIGKILL of the scheduler (child process, WORKF
 
   async function up(): Promise<SchedulerProcess> {
     const c = startSchedulerProcess(env());
-    await waitFor(
+    await waitForSchedulerProcess(
+      c,
       async () => {
-        if (c.proc.exitCode !== null) throw new Error(`scheduler exited ${c.proc.exitCode}: ${c.stderr.join('')}`);
         try {
           return (await client.query(ListWorkflows, {}, { timeoutMs: 1000 })).workflows.some((w) => w.workflowId === workflowId);
         } catch {
           return false;
         }
       },
-      { timeoutMs: 60_000, what: 'the scheduler process to serve the workflow from WORKFLOWS_DIR' },
+      'the scheduler process to serve the workflow from WORKFLOWS_DIR',
     );
     return c;
   }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { BatonClient } from '@baton/messaging';
-import { testNatsUrl, uniqueId } from '@baton/testing';
+import { testNatsUrl, uniqueId, waitFor } from '@baton/testing';
 import { startScheduler, type SchedulerApp, type StartSchedulerOptions } from '../adapters/scheduler.app';
 import { FakeAgentRegistry } from './agent-events';
 
@@ -94,4 +94,40 @@ export function startSchedulerProcess(env: Record<string, string>): SchedulerPro
   proc.stderr?.setEncoding('utf8').on('data', (d: string) => stderr.push(d));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   return { proc, stderr, exited };
+}
+
+/**
+ * Waits up to 60 s (a cold child compiles on start) until `ready` gives a truthy value, and
+ * returns it; if the child exits first it fails at once with the child's stderr rather than
+ * waiting out the timeout.
+ *
+ * @example
+ * await waitForSchedulerProcess(child, async () => (await lease()) ?? false, 'the child scheduler to hold the lease');
+ */
+export function waitForSchedulerProcess<T>(child: SchedulerProcess, ready: () => Promise<T>, what: string): Promise<NonNullable<T>> {
+  return waitFor(
+    async () => {
+      if (child.proc.exitCode !== null) throw new Error(`scheduler exited ${child.proc.exitCode}: ${child.stderr.join('')}`);
+      return ready();
+    },
+    { timeoutMs: 60_000, what },
+  );
+}
+
+/**
+ * Reads until what `read` returns satisfies `ok`, and returns that: read models run behind the
+ * append, so a test waits for the view it expects instead of sleeping.
+ *
+ * @example
+ * const done = await readUntil(() => client.query(GetTask, { taskId }), (t) => t.status === 'completed', { what: 'completed', timeoutMs: 15_000 });
+ */
+export async function readUntil<T>(read: () => Promise<T>, ok: (value: T) => boolean, opts: { readonly what: string; readonly timeoutMs: number }): Promise<T> {
+  const got = await waitFor(
+    async () => {
+      const value = await read();
+      return ok(value) ? { value } : undefined;
+    },
+    { what: opts.what, timeoutMs: opts.timeoutMs },
+  );
+  return got.value;
 }

@@ -13,6 +13,7 @@ export {
 export { eventHash, type HashedEventFields } from './hash-chain';
 export { createPostgresEventStore, PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store';
 export type { EventStoreDatabase } from './postgres/event-store.tables';
+export { inTransaction } from './postgres/transaction';
 export type { KurrentEventStore, KurrentEventStoreOptions } from './kurrent/kurrent-event-store';
 export { commandEventId } from './kurrent/deterministic-id';
 export { eventStoreSelectionFromEnv, openEventStore, type EventStoreKind, type EventStoreSelection } from './open-event-store';

@@ -1,5 +1,6 @@
 import type { Pool, QueryResult } from 'pg';
 import { quoteIdent } from '../postgres/schema.sql';
+import { inTransaction } from '../postgres/transaction';
 
 /**
  * Runs one statement against the store's tables the way an attacker holding the table
@@ -9,20 +10,12 @@ import { quoteIdent } from '../postgres/schema.sql';
  */
 export async function tamperAsTableOwner(pool: Pool, statement: string, values: readonly unknown[] = [], schema = 'baton_es'): Promise<QueryResult> {
   const s = quoteIdent(schema);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     const { rows } = await client.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = $1 ORDER BY 1`, [schema]);
     const tables = rows.map((r) => `${s}.${quoteIdent(r.t)}`);
     for (const t of tables) await client.query(`ALTER TABLE ${t} DISABLE TRIGGER USER`);
     const result = await client.query(statement, [...values]);
     for (const t of tables) await client.query(`ALTER TABLE ${t} ENABLE TRIGGER USER`);
-    await client.query('COMMIT');
     return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

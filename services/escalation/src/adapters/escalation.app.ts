@@ -11,6 +11,7 @@ import {
   type MessagingLogger,
   type ServiceHostOptions,
 } from '@baton/messaging';
+import { inTransaction } from '@baton/event-store';
 import type { Pool } from 'pg';
 import type { ProjectionRunner } from '@baton/read-models';
 import { EscalationService } from '../app/escalation.service';
@@ -24,7 +25,6 @@ import { applyEscalationEvent, ESCALATIONS_FILTER, ESCALATIONS_PROJECTION, reset
 import { EscalationModule } from './escalation.module';
 import { ESCALATION_SCHEMA, type EscalationDatabase } from '../read-model/escalation.tables';
 import { escalationMigrations } from '../read-model/migrations';
-import { inTransaction } from '../read-model/sql';
 import { RegistryAgentDirectory } from './registry.directory';
 import { SchedulerStageDecisions } from './scheduler.decisions';
 

@@ -9,7 +9,6 @@ import {
   type Compilable,
   type Transaction,
 } from 'kysely';
-import type { Pool, PoolClient } from 'pg';
 import type { EscalationDatabase } from './escalation.tables';
 
 /**
@@ -40,20 +39,4 @@ export function queryableOf(trx: Transaction<EscalationDatabase>): Queryable {
       return { rows: r.rows as unknown[], rowCount: r.numAffectedRows === undefined ? r.rows.length : Number(r.numAffectedRows) };
     },
   };
-}
-
-/** Runs `work` in a transaction on one pooled client; rolls back when it throws. */
-export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
 }

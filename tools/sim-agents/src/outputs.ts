@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { BatonError } from '@baton/contracts';
-import { parse } from 'yaml';
 import { z } from 'zod';
 import { between, type Random } from './random';
+import { parseYamlFile, readInputFile } from './yaml-file';
 
 /** Outputs to return per action, from `--outputs`: `triage: {outcome: P1}`. */
 export type OutputsByAction = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
@@ -11,28 +9,11 @@ const OutputsFile = z.record(z.string().min(1), z.record(z.string().min(1), z.un
 
 /** Parses an outputs file: a map from action to the outputs its tasks return. */
 export function parseOutputsFile(text: string, file: string): OutputsByAction {
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (err) {
-    throw new BatonError('VALIDATION_FAILED', `${file} is not valid YAML: ${(err as Error).message}`, { file });
-  }
-  const parsed = OutputsFile.safeParse(doc ?? {});
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new BatonError('VALIDATION_FAILED', `${file}: expected a map of action to outputs (e.g. "triage: {outcome: P1}"): ${issues.join('; ')}`, { file, issues });
-  }
-  return parsed.data;
+  return parseYamlFile(text, file, OutputsFile, ': expected a map of action to outputs (e.g. "triage: {outcome: P1}")');
 }
 
 export async function loadOutputsFile(file: string): Promise<OutputsByAction> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new BatonError('VALIDATION_FAILED', `cannot read ${file}: ${(err as Error).message}`, { file });
-  }
-  return parseOutputsFile(text, file);
+  return parseOutputsFile(await readInputFile(file), file);
 }
 
 /** Input keys under which a task may declare the outputs its stage produces (a string list). */

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import type { AgentProfile } from '@baton/agent-sdk';
 import { BatonError, RegisterAgentV1 } from '@baton/contracts';
-import { parse } from 'yaml';
 import { z } from 'zod';
+import { parseYamlFile, readInputFile } from './yaml-file';
 
 const S = RegisterAgentV1.shape;
 
@@ -30,18 +29,8 @@ export interface TeamMember {
  * the file does not list is an error: a typo should not silently start nobody).
  */
 export function parseTeam(text: string, file: string, only?: readonly string[]): TeamMember[] {
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (err) {
-    throw new BatonError('VALIDATION_FAILED', `${file} is not valid YAML: ${(err as Error).message}`, { file });
-  }
-  const parsed = File.safeParse(doc ?? {});
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new BatonError('VALIDATION_FAILED', `${file} is not a valid agents file: ${issues.join('; ')}`, { file, issues });
-  }
-  const team = (parsed.data.agents ?? []).map(
+  const data = parseYamlFile(text, file, File, ' is not a valid agents file');
+  const team = (data.agents ?? []).map(
     (e): TeamMember => ({
       agentId: e.id,
       profile: {
@@ -65,11 +54,5 @@ export function parseTeam(text: string, file: string, only?: readonly string[]):
 
 /** Reads and parses an agents file (see {@link parseTeam}). */
 export async function loadTeam(file: string, only?: readonly string[]): Promise<TeamMember[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new BatonError('VALIDATION_FAILED', `cannot read ${file}: ${(err as Error).message}`, { file });
-  }
-  return parseTeam(text, file, only);
+  return parseTeam(await readInputFile(file), file, only);
 }

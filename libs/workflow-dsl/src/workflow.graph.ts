@@ -77,15 +77,7 @@ export function findCycle(nodes: readonly GraphNode[]): string[] | null {
 /** Every node reachable from `from` (inclusive), following next, depends_on and loop edges. */
 export function reachableFrom(nodes: readonly GraphNode[], from: readonly string[]): Set<string> {
   const succ = successors(nodes, true);
-  const seen = new Set<string>();
-  const todo = [...from];
-  while (todo.length > 0) {
-    const id = todo.pop() as string;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    todo.push(...(succ.get(id) ?? []));
-  }
-  return seen;
+  return closure(from, (id) => succ.get(id) ?? []);
 }
 
 /** Stages that can run before `id` (its transitive predecessors, loops excluded). */
@@ -93,13 +85,18 @@ export function ancestorsOf(nodes: readonly GraphNode[], id: string): Set<string
   const succ = successors(nodes, false);
   const pred = new Map<string, string[]>();
   for (const [from, tos] of succ) for (const to of tos) pred.set(to, [...(pred.get(to) ?? []), from]);
+  return closure(pred.get(id) ?? [], (p) => pred.get(p) ?? []);
+}
+
+/** `start` and every stage `next` leads to from it, transitively (each visited once). */
+function closure(start: readonly string[], next: (id: string) => readonly string[]): Set<string> {
   const seen = new Set<string>();
-  const todo = [...(pred.get(id) ?? [])];
+  const todo = [...start];
   while (todo.length > 0) {
-    const p = todo.pop() as string;
-    if (seen.has(p)) continue;
-    seen.add(p);
-    todo.push(...(pred.get(p) ?? []));
+    const id = todo.pop() as string;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    todo.push(...next(id));
   }
   return seen;
 }

@@ -12,6 +12,7 @@ import {
   ensureEventStreams,
   publishEvent,
   subjectOfEvent,
+  type ConsumeDurableOptions,
   type DurableConsumer,
 } from './index';
 import { countMessages, makeRecordedEvent, readMessages } from './testing/jetstream-test.helpers';
@@ -55,6 +56,11 @@ describe('JetStream streams, publisher and durable consumers', () => {
     await nc.drain();
   });
 
+  /** Starts a durable consumer of the events stream, logging nowhere, stopped after the test. */
+  const consume = async (durable: string, options: Omit<ConsumeDurableOptions, 'js' | 'jsm' | 'stream' | 'durable' | 'logger'>): Promise<void> => {
+    consumers.push(await consumeDurable({ js, jsm, stream: EVENTS_STREAM, durable, logger: quietLogger, ...options }));
+  };
+
   /** A unique aggregate category per test, so its subjects are `baton.evt.<category>.>`. */
   const category = () => uniqueId('c').replace('-', '');
 
@@ -96,23 +102,16 @@ describe('JetStream streams, publisher and durable consumers', () => {
     const event = makeRecordedEvent(`${cat}-1`, 0, { metadata: { occurredAt: 'now', traceparent: `00-${traceId}-b7ad6b7169203331-01` } });
     await publishEvent(js, event);
     const attempts: { count: number; traceId: string | undefined }[] = [];
-    consumers.push(
-      await consumeDurable({
-        js,
-        jsm,
-        stream: EVENTS_STREAM,
-        durable,
-        filterSubject: `baton.evt.${cat}.>`,
-        maxDeliver: 5,
-        backoffMs: 20,
-        inbox,
-        logger: quietLogger,
-        handler: (_e, d) => {
-          attempts.push({ count: d.deliveryCount, traceId: trace.getSpanContext(context.active())?.traceId });
-          if (d.deliveryCount < 3) throw new Error('transient');
-        },
-      }),
-    );
+    await consume(durable, {
+      filterSubject: `baton.evt.${cat}.>`,
+      maxDeliver: 5,
+      backoffMs: 20,
+      inbox,
+      handler: (_e, d) => {
+        attempts.push({ count: d.deliveryCount, traceId: trace.getSpanContext(context.active())?.traceId });
+        if (d.deliveryCount < 3) throw new Error('transient');
+      },
+    });
     await waitFor(() => consumers[0]!.stats.processed === 1, { what: 'the event to succeed on the third attempt' });
     expect(attempts.map((a) => a.count)).toEqual([1, 2, 3]);
     expect(attempts.every((a) => a.traceId === traceId)).toBe(true);
@@ -129,26 +128,19 @@ describe('JetStream streams, publisher and durable consumers', () => {
     await publishEvent(js, good);
     const handled: string[] = [];
     let badAttempts = 0;
-    consumers.push(
-      await consumeDurable({
-        js,
-        jsm,
-        stream: EVENTS_STREAM,
-        durable,
-        filterSubject: `baton.evt.${cat}.>`,
-        maxDeliver: 3,
-        backoffMs: [10, 20],
-        inbox,
-        logger: quietLogger,
-        handler: (e) => {
-          if (e.eventId === bad.eventId) {
-            badAttempts++;
-            throw new Error('this event always breaks the projection');
-          }
-          handled.push(e.eventId);
-        },
-      }),
-    );
+    await consume(durable, {
+      filterSubject: `baton.evt.${cat}.>`,
+      maxDeliver: 3,
+      backoffMs: [10, 20],
+      inbox,
+      handler: (e) => {
+        if (e.eventId === bad.eventId) {
+          badAttempts++;
+          throw new Error('this event always breaks the projection');
+        }
+        handled.push(e.eventId);
+      },
+    });
     await waitFor(async () => (await countMessages(jsm, DEAD_LETTER_STREAM, deadLetterSubject(durable))) === 1, { what: 'a dead letter' });
     await waitFor(() => handled.length === 1, { what: 'the next event' });
     expect(badAttempts).toBe(3);
@@ -180,21 +172,14 @@ describe('JetStream streams, publisher and durable consumers', () => {
     await js.publish(`baton.evt.${cat}.broken`, '{"not": json', { msgID: randomUUID() });
     await js.publish(`baton.evt.${cat}.broken`, JSON.stringify({ eventId: 'x' }), { msgID: randomUUID() });
     let calls = 0;
-    consumers.push(
-      await consumeDurable({
-        js,
-        jsm,
-        stream: EVENTS_STREAM,
-        durable,
-        filterSubjects: [`baton.evt.${cat}.broken`, `baton.evt.${cat}.other`],
-        maxDeliver: 5,
-        backoffMs: 10,
-        logger: quietLogger,
-        handler: () => {
-          calls++;
-        },
-      }),
-    );
+    await consume(durable, {
+      filterSubjects: [`baton.evt.${cat}.broken`, `baton.evt.${cat}.other`],
+      maxDeliver: 5,
+      backoffMs: 10,
+      handler: () => {
+        calls++;
+      },
+    });
     await waitFor(async () => (await countMessages(jsm, DEAD_LETTER_STREAM, deadLetterSubject(durable))) === 2, { what: 'two dead letters' });
     const dls = await readMessages(js, jsm, DEAD_LETTER_STREAM, deadLetterSubject(durable));
     expect(dls.map((m) => m.headers!.get(DeadLetterHeaders.errorCode))).toEqual(['INVALID_JSON', 'VALIDATION_FAILED']);
@@ -207,22 +192,15 @@ describe('JetStream streams, publisher and durable consumers', () => {
     const durable = durableName('reject');
     await publishEvent(js, makeRecordedEvent(`${cat}-1`, 0));
     let calls = 0;
-    consumers.push(
-      await consumeDurable({
-        js,
-        jsm,
-        stream: EVENTS_STREAM,
-        durable,
-        filterSubject: `baton.evt.${cat}.>`,
-        maxDeliver: 5,
-        backoffMs: 10,
-        logger: quietLogger,
-        handler: () => {
-          calls++;
-          throw new BatonError('UNKNOWN_SCHEMA_VERSION', 'no upcaster for v9');
-        },
-      }),
-    );
+    await consume(durable, {
+      filterSubject: `baton.evt.${cat}.>`,
+      maxDeliver: 5,
+      backoffMs: 10,
+      handler: () => {
+        calls++;
+        throw new BatonError('UNKNOWN_SCHEMA_VERSION', 'no upcaster for v9');
+      },
+    });
     await waitFor(async () => (await countMessages(jsm, DEAD_LETTER_STREAM, deadLetterSubject(durable))) === 1, { what: 'a dead letter' });
     expect(calls).toBe(1);
   });
@@ -240,20 +218,13 @@ describe('JetStream streams, publisher and durable consumers', () => {
     expect(await countMessages(jsm, EVENTS_STREAM, `baton.evt.${cat}.>`)).toBe(3);
 
     const seen: string[] = [];
-    consumers.push(
-      await consumeDurable({
-        js,
-        jsm,
-        stream: EVENTS_STREAM,
-        durable,
-        filterSubject: `baton.evt.${cat}.>`,
-        inbox,
-        logger: quietLogger,
-        handler: (e) => {
-          seen.push(`${e.streamId}@${e.revision}`);
-        },
-      }),
-    );
+    await consume(durable, {
+      filterSubject: `baton.evt.${cat}.>`,
+      inbox,
+      handler: (e) => {
+        seen.push(`${e.streamId}@${e.revision}`);
+      },
+    });
     await waitFor(() => consumers[0]!.stats.processed + consumers[0]!.stats.duplicates === 3, { what: 'all three messages' });
     expect(seen).toEqual([`${cat}-1@0`, `${cat}-1@1`]);
     expect(consumers[0]!.stats.duplicates).toBe(1);

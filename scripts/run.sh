@@ -114,21 +114,28 @@ for svc in "${services[@]}"; do
 done
 
 START_TIMEOUT_S="${BATON_START_TIMEOUT_S:-120}"
-deadline=$(( $(date +%s) + START_TIMEOUT_S ))
-for svc in "${services[@]}"; do
-  port="$(port_of "$svc")"
-  until curl -fsS -m 1 "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; do
-    if ! kill -0 "$(cat "$PID_DIR/$svc.pid")" 2>/dev/null; then
-      echo "[run] $svc exited during start; last lines of its log:" >&2
-      tail -n 30 "$LOG_DIR/$svc.log" >&2
+
+# await_ready NAME CHECK...: polls CHECK until it succeeds while NAME (pid in $PID_DIR/NAME.pid,
+# log in $LOG_DIR/NAME.log) runs; stops everything if NAME exits or $deadline passes first.
+await_ready() {
+  local name="$1"; shift
+  until "$@" 2>/dev/null; do
+    if ! kill -0 "$(cat "$PID_DIR/$name.pid")" 2>/dev/null; then
+      echo "[run] $name exited during start; last lines of its log:" >&2
+      tail -n 30 "$LOG_DIR/$name.log" >&2
       stop_all; exit 1
     fi
     if [ "$(date +%s)" -gt "$deadline" ]; then
-      echo "[run] $svc not ready within $START_TIMEOUT_S s (BATON_START_TIMEOUT_S); see $LOG_DIR/$svc.log" >&2
+      echo "[run] $name not ready within $START_TIMEOUT_S s (BATON_START_TIMEOUT_S); see $LOG_DIR/$name.log" >&2
       stop_all; exit 1
     fi
     sleep 0.2
   done
+}
+deadline=$(( $(date +%s) + START_TIMEOUT_S ))
+for svc in "${services[@]}"; do
+  port="$(port_of "$svc")"
+  await_ready "$svc" curl -fsS -m 1 -o /dev/null "http://127.0.0.1:$port/health/ready"
   echo "[run] $svc ready"
 done
 
@@ -157,18 +164,7 @@ if [ "$demo" = 1 ]; then
     echo $! >"$simf"
     echo "[run] started a simulated team: sim-agents (pid $!, log $LOG_DIR/sim-agents.log)"
     deadline=$(( $(date +%s) + START_TIMEOUT_S ))
-    until grep -qE '"type":"sim\.ready"|agent\(s\) working on' "$LOG_DIR/sim-agents.log" 2>/dev/null; do
-      if ! kill -0 "$(cat "$simf")" 2>/dev/null; then
-        echo "[run] sim-agents exited during start; last lines of its log:" >&2
-        tail -n 30 "$LOG_DIR/sim-agents.log" >&2
-        stop_all; exit 1
-      fi
-      if [ "$(date +%s)" -gt "$deadline" ]; then
-        echo "[run] sim-agents not ready within $START_TIMEOUT_S s (BATON_START_TIMEOUT_S); see $LOG_DIR/sim-agents.log" >&2
-        stop_all; exit 1
-      fi
-      sleep 0.2
-    done
+    await_ready sim-agents grep -qsE '"type":"sim\.ready"|agent\(s\) working on' "$LOG_DIR/sim-agents.log"
     echo "[run] $(grep -m1 -E 'agent\(s\) working on' "$LOG_DIR/sim-agents.log" | sed 's/^\[sim-agents\] //' || echo 'simulated team ready')"
   fi
 

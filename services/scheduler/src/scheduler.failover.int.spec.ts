@@ -2,7 +2,7 @@ import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@baton
 import type { SchedulerApp } from './adapters/scheduler.app';
 import { leaseTimings } from './adapters/postgres-lease';
 import { readSchedulerConfig } from './config';
-import { schedulerProcessEnv, startSchedulerProcess, startTestScheduler, waitForSchedulerProcess, type SchedulerProcess } from './testing/test-scheduler';
+import { schedulerProcessEnv, startSchedulerProcess, startTestScheduler, stopSchedulerProcess, waitForSchedulerProcess, type SchedulerProcess } from './testing/test-scheduler';
 
 /** The reassignment the product promises after a scheduler dies; the lease takeover must fit well inside it. */
 const TAKEOVER_PROMISE_MS = 5000;
@@ -27,10 +27,7 @@ describe('scheduler failover: a standby takes the dispatcher lease when the hold
   });
 
   afterAll(async () => {
-    if (holder && holder.proc.exitCode === null && holder.proc.signalCode === null) {
-      holder.proc.kill('SIGKILL');
-      await holder.exited;
-    }
+    await stopSchedulerProcess(holder, 'SIGKILL');
     await standby?.close();
     await tdb?.drop();
   });

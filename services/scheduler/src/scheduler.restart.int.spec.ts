@@ -7,7 +7,7 @@ import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import { FakeAgentRegistry } from './testing/agent-events';
 import { RawNatsAgent } from './testing/raw-nats-agent';
-import { connectTestClient, schedulerProcessEnv, startSchedulerProcess, readUntil, waitForSchedulerProcess, type SchedulerProcess } from './testing/test-scheduler';
+import { connectTestClient, readUntil, schedulerProcessEnv, startSchedulerProcess, stopSchedulerProcess, waitForSchedulerProcess, type SchedulerProcess } from './testing/test-scheduler';
 
 describe('scheduler killed with SIGKILL mid-work and restarted (child process)', () => {
   let tdb: TestDatabase;
@@ -45,10 +45,7 @@ describe('scheduler killed with SIGKILL mid-work and restarted (child process)',
 
   afterAll(async () => {
     for (const a of agents) await a.close();
-    if (child && child.proc.exitCode === null) {
-      child.proc.kill('SIGTERM');
-      await child.exited;
-    }
+    await stopSchedulerProcess(child);
     await nc?.close();
     await store?.close();
     await tdb?.drop();

@@ -7,7 +7,7 @@ import { GetRun, ListWorkflows, StartRun, errorCodeOf, runStreamId, taskStreamId
 import { createPostgresEventStore, type PostgresEventStore } from '@baton/event-store';
 import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
-import { connectTestClient, schedulerProcessEnv, startSchedulerProcess, waitForSchedulerProcess, type SchedulerProcess } from './testing/test-scheduler';
+import { connectTestClient, schedulerProcessEnv, startSchedulerProcess, stopSchedulerProcess, waitForSchedulerProcess, type SchedulerProcess } from './testing/test-scheduler';
 import { WorkflowAgentCrew } from './testing/workflow-agents';
 
 describe('workflow runs survive a SIGKILL of the scheduler (child process, WORKFLOWS_DIR)', () => {
@@ -74,10 +74,7 @@ workflow:
 
   afterAll(async () => {
     await crew?.close();
-    if (child && child.proc.exitCode === null) {
-      child.proc.kill('SIGTERM');
-      await child.exited;
-    }
+    await stopSchedulerProcess(child);
     await nc?.close();
     await store?.close();
     await tdb?.drop();

@@ -96,6 +96,13 @@ export function startSchedulerProcess(env: Record<string, string>): SchedulerPro
   return { proc, stderr, exited };
 }
 
+/** Stops a child scheduler that is still running with `signal` and waits for it to exit (an afterAll's clean-up). */
+export async function stopSchedulerProcess(child: SchedulerProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!child || child.proc.exitCode !== null || child.proc.signalCode !== null) return;
+  child.proc.kill(signal);
+  await child.exited;
+}
+
 /**
  * Waits up to 60 s (a cold child compiles on start) until `ready` gives a truthy value, and
  * returns it; if the child exits first it fails at once with the child's stderr rather than

@@ -1,7 +1,7 @@
 import { BatonError } from '@baton/contracts';
 import { runCli } from './cli';
 import { humanActor } from './commands/approvals';
-import { fakeClient, fakeDeps } from './testing/fake-client';
+import { fakeClient, fakeDeps, refusing } from './testing/fake-client';
 import { conflictView, escalationView, replayView } from './testing/views';
 
 describe('baton replay', () => {
@@ -41,13 +41,7 @@ describe('baton replay', () => {
   });
 
   it('prints NOT_FOUND from the scheduler with exit 1', async () => {
-    const deps = fakeDeps(
-      fakeClient({
-        'replay-run': () => {
-          throw new BatonError('NOT_FOUND', 'run nope was not found');
-        },
-      }),
-    );
+    const deps = fakeDeps(fakeClient({ 'replay-run': refusing('NOT_FOUND', 'run nope was not found') }));
     expect(await runCli(['replay', 'nope'], deps)).toBe(1);
     expect(deps.io.err).toEqual(['baton: NOT_FOUND: run nope was not found']);
   });
@@ -101,13 +95,7 @@ describe('baton approve / reject', () => {
   });
 
   it('prints the scheduler’s refusal (FORBIDDEN, ILLEGAL_TRANSITION) with exit 1', async () => {
-    const deps = fakeDeps(
-      fakeClient({
-        'approve-stage': () => {
-          throw new BatonError('FORBIDDEN', 'human:alice started run run-1 and cannot approve it');
-        },
-      }),
-    );
+    const deps = fakeDeps(fakeClient({ 'approve-stage': refusing('FORBIDDEN', 'human:alice started run run-1 and cannot approve it') }));
     expect(await runCli(['approve', 'run-1', 'review', '--reason', 'ok', '--as', 'alice'], deps)).toBe(1);
     expect(deps.io.err).toEqual(['baton: FORBIDDEN: human:alice started run run-1 and cannot approve it']);
   });
@@ -220,13 +208,7 @@ describe('baton escalations', () => {
   });
 
   it('prints ILLEGAL_TRANSITION for an escalation already resolved, exit 1', async () => {
-    const deps = fakeDeps(
-      fakeClient({
-        'resolve-escalation': () => {
-          throw new BatonError('ILLEGAL_TRANSITION', 'escalation esc-1 is already resolved');
-        },
-      }),
-    );
+    const deps = fakeDeps(fakeClient({ 'resolve-escalation': refusing('ILLEGAL_TRANSITION', 'escalation esc-1 is already resolved') }));
     expect(await runCli(['escalations', 'resolve', 'esc-1', '--resolution', 'resolved', '--reason', 'x'], deps)).toBe(1);
     expect(deps.io.err).toEqual(['baton: ILLEGAL_TRANSITION: escalation esc-1 is already resolved']);
   });
@@ -359,25 +341,15 @@ describe('baton conflicts', () => {
   it('prints the scheduler’s refusal (ILLEGAL_TRANSITION, NOT_FOUND) with exit 1, and exit 2 when no scheduler answers', async () => {
     const refused = fakeDeps(
       fakeClient({
-        'resolve-conflict': () => {
-          throw new BatonError('ILLEGAL_TRANSITION', 'conflict dep.t-2.0 is already resolved');
-        },
-        'list-conflicts': () => {
-          throw new BatonError('NOT_FOUND', 'nothing here');
-        },
+        'resolve-conflict': refusing('ILLEGAL_TRANSITION', 'conflict dep.t-2.0 is already resolved'),
+        'list-conflicts': refusing('NOT_FOUND', 'nothing here'),
       }),
     );
     expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'queue', '--reason', 'x'], refused)).toBe(1);
     expect(refused.io.err).toEqual(['baton: ILLEGAL_TRANSITION: conflict dep.t-2.0 is already resolved']);
     expect(await runCli(['conflicts', 'list'], refused)).toBe(1);
     expect(refused.io.err.at(-1)).toBe('baton: NOT_FOUND: nothing here');
-    const down = fakeDeps(
-      fakeClient({
-        'list-conflicts': () => {
-          throw new BatonError('UNAVAILABLE', 'no service is answering', { subject: 'baton.qry.scheduler.list-conflicts' });
-        },
-      }),
-    );
+    const down = fakeDeps(fakeClient({ 'list-conflicts': refusing('UNAVAILABLE', 'no service is answering', { subject: 'baton.qry.scheduler.list-conflicts' }) }));
     expect(await runCli(['conflicts', 'list'], down)).toBe(2);
     expect(down.io.err).toEqual(['baton: cannot reach the scheduler at nats://127.0.0.1:4222 (no responders). Is Baton running? Start it with: npm start']);
   });

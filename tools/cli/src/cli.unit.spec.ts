@@ -1,7 +1,7 @@
 import { BatonError, UnavailableError } from '@baton/contracts';
 import { runCli } from './cli';
 import { NatsUnreachableError } from './rpc';
-import { fakeClient, fakeDeps } from './testing/fake-client';
+import { fakeClient, fakeDeps, refusing } from './testing/fake-client';
 import { agentView, runView, stepView, taskView } from './testing/views';
 
 describe('baton command layer', () => {
@@ -164,9 +164,7 @@ describe('baton command layer', () => {
 
   it('prints an error reply as CODE: message, exit 1', async () => {
     const client = fakeClient({
-      'get-run': () => {
-        throw new BatonError('NOT_FOUND', 'run nope was not found');
-      },
+      'get-run': refusing('NOT_FOUND', 'run nope was not found'),
     });
     const deps = fakeDeps(client);
     expect(await runCli(['workflows', 'status', 'nope'], deps)).toBe(1);

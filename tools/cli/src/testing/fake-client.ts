@@ -1,4 +1,4 @@
-import type { Actor, DataOf, MessageDefinition, ReplyOf } from '@baton/contracts';
+import { BatonError, type Actor, type DataOf, type ErrorCode, type MessageDefinition, type ReplyOf } from '@baton/contracts';
 import type { CommandOptions } from '@baton/messaging';
 import type { CliDeps, CliIo } from '../context';
 import type { RpcClient } from '../rpc';
@@ -14,6 +14,13 @@ export interface FakeCall {
   /** The command envelope's actor and correlation id, when the command set them. */
   readonly actor?: Actor;
   readonly correlationId?: string;
+}
+
+/** A fake handler that refuses every call the way a service does: a {@link BatonError} with `code`. */
+export function refusing(code: ErrorCode, message: string, details?: unknown): () => never {
+  return () => {
+    throw new BatonError(code, message, details);
+  };
 }
 
 /** An in-memory {@link RpcClient} for command-layer tests; unknown messages fail the test loudly. */

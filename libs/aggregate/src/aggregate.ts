@@ -1,3 +1,4 @@
+import { BatonError } from '@baton/contracts';
 import type { Actor } from '@baton/contracts';
 import type { EventReader } from './event-reader';
 
@@ -49,4 +50,17 @@ export function foldWith<S, E>(spec: { readonly initialState: S; readonly evolve
   let state = spec.initialState;
   for (const e of events) state = spec.evolve(state, e);
   return state;
+}
+
+/**
+ * The `default` branch of a decider's or evolver's `switch` on `type`: the `never` parameter
+ * fails the build when a new command or event is not handled, and a value that slips through
+ * at run time (a stored event of a newer service) is an INTERNAL error naming it.
+ *
+ * @example
+ * default:
+ *   return unhandled('agent', 'command', command);
+ */
+export function unhandled(aggregate: string, kind: 'command' | 'event', message: never): never {
+  throw new BatonError('INTERNAL', `unhandled ${aggregate} ${kind} ${String((message as { type?: unknown } | null)?.type)}`);
 }

@@ -1,3 +1,4 @@
+import { unhandled } from '@baton/aggregate';
 import { BatonError, type AgentUpdatedData } from '@baton/contracts';
 import type {
   AgentCommand,
@@ -129,10 +130,8 @@ export function decide(command: AgentCommand, state: AgentState): AgentEvent[] {
       return recordHeartbeat(command, state);
     case 'MarkAgentOffline':
       return markOffline(command, state);
-    default: {
-      const unhandled: never = command;
-      throw new BatonError('INTERNAL', `unhandled agent command ${String((unhandled as { type: unknown }).type)}`);
-    }
+    default:
+      return unhandled('agent', 'command', command);
   }
 }
 
@@ -178,9 +177,7 @@ export function evolve(state: AgentState, event: AgentEvent): AgentState {
       return whileRegistered(state, event.type, (s) => ({ ...s, online: false, resetAllowed: true }));
     case 'AgentCameOnline':
       return whileRegistered(state, event.type, (s) => ({ ...s, online: true, lastSeenAt: event.data.at }));
-    default: {
-      const unhandled: never = event;
-      throw new BatonError('INTERNAL', `unhandled agent event ${String((unhandled as { type: unknown }).type)}`);
-    }
+    default:
+      return unhandled('agent', 'event', event);
   }
 }

@@ -1,3 +1,4 @@
+import { unhandled } from '@baton/aggregate';
 import { BatonError, type EscalationView } from '@baton/contracts';
 import type { ClimbLevel, EscalationCommand, RaiseEscalation, ResolveEscalation } from './escalation.commands';
 import { EscalationAlreadyResolvedError, EscalationIdTakenError, EscalationNotFoundError, InvalidResolutionError } from './escalation.errors';
@@ -109,10 +110,8 @@ export function decide(command: EscalationCommand, state: EscalationState): Esca
       return climb(command, state);
     case 'ResolveEscalation':
       return resolve(command, state);
-    default: {
-      const unhandled: never = command;
-      throw new BatonError('INTERNAL', `unhandled escalation command ${String((unhandled as { type: unknown }).type)}`);
-    }
+    default:
+      return unhandled('escalation', 'command', command);
   }
 }
 
@@ -130,10 +129,8 @@ export function evolve(state: EscalationState, event: EscalationEvent): Escalati
       return whileRaised(state, event.type, (s) => ({ ...s, level: event.data.to, assignee: event.data.assignee, updatedAt: event.data.raisedAt }));
     case 'EscalationResolved':
       return whileRaised(state, event.type, (s) => ({ ...s, status: 'resolved', resolved: event.data, updatedAt: event.data.resolvedAt }));
-    default: {
-      const unhandled: never = event;
-      throw new BatonError('INTERNAL', `unhandled escalation event ${String((unhandled as { type: unknown }).type)}`);
-    }
+    default:
+      return unhandled('escalation', 'event', event);
   }
 }
 

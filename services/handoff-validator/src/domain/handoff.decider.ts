@@ -1,3 +1,4 @@
+import { unhandled } from '@baton/aggregate';
 import { BatonError, type HandoffStatus, type HandoffVerdict, type HandoffView } from '@baton/contracts';
 import type { HandoffCommand, HandoffEvaluation, RecordHandoff } from './handoff.commands';
 import type { HandoffEvent } from './handoff.events';
@@ -59,10 +60,8 @@ export function decide(command: HandoffCommand, state: HandoffState): HandoffEve
     case 'RepeatHandoff':
       if (state.status === 'none') throw new HandoffNotFoundError(command.data.handoffId);
       return [];
-    default: {
-      const unhandled: never = command;
-      throw new BatonError('INTERNAL', `unhandled handoff command ${String((unhandled as { type: unknown }).type)}`);
-    }
+    default:
+      return unhandled('handoff', 'command', command);
   }
 }
 
@@ -86,10 +85,8 @@ export function evolve(state: HandoffState, event: HandoffEvent): HandoffState {
         submission: state.submission,
         decision: { status: 'rejected', failures: event.data.failures, rulesChecked: event.data.rulesChecked, decidedAt: event.data.rejectedAt },
       };
-    default: {
-      const unhandled: never = event;
-      throw new BatonError('INTERNAL', `unhandled handoff event ${String((unhandled as { type: unknown }).type)}`);
-    }
+    default:
+      return unhandled('handoff', 'event', event);
   }
 }
 

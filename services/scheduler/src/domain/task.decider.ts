@@ -1,4 +1,4 @@
-import { foldWith, type AggregateSpec } from '@baton/aggregate';
+import { foldWith, type AggregateSpec, unhandled } from '@baton/aggregate';
 import { BatonError, taskStreamId } from '@baton/contracts';
 import type {
   AcceptTask,
@@ -241,10 +241,8 @@ export function decide(command: TaskCommand, state: TaskState): TaskEvent[] {
       return cancel(command, state);
     case 'RejectHandoff':
       return rejectHandoff(command, state);
-    default: {
-      const unhandled: never = command;
-      throw new BatonError('INTERNAL', `unhandled task command ${String((unhandled as { type: unknown }).type)}`);
-    }
+    default:
+      return unhandled('task', 'command', command);
   }
 }
 
@@ -330,10 +328,8 @@ export function evolve(state: TaskState, event: TaskEvent): TaskState {
       // Streams written before a refused handoff recorded TaskAccepted first still read as accepted.
       return { ...t, status: t.status === 'assigned' ? 'accepted' : t.status, handoffRejections: event.data.rejections };
     }
-    default: {
-      const unhandled: never = event;
-      throw new BatonError('INTERNAL', `unhandled task event ${String((unhandled as { type: unknown }).type)}`);
-    }
+    default:
+      return unhandled('task', 'event', event);
   }
 }
 

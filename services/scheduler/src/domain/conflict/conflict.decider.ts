@@ -1,4 +1,4 @@
-import { foldWith, type AggregateSpec } from '@baton/aggregate';
+import { foldWith, type AggregateSpec, unhandled } from '@baton/aggregate';
 import { BatonError, conflictStreamId } from '@baton/contracts';
 import type { ConflictCommand, DetectConflict, MarkNeedsDecision, ResolveConflict } from './conflict.commands';
 import { ConflictAlreadyResolvedError, ConflictNotFoundError, InvalidResolutionError } from './conflict.errors';
@@ -72,10 +72,8 @@ export function decideConflict(command: ConflictCommand, state: ConflictState): 
       return resolve(command, state);
     case 'MarkNeedsDecision':
       return needsDecision(command, state);
-    default: {
-      const unhandled: never = command;
-      throw new BatonError('INTERNAL', `unhandled conflict command ${String((unhandled as { type: unknown }).type)}`);
-    }
+    default:
+      return unhandled('conflict', 'command', command);
   }
 }
 
@@ -115,10 +113,8 @@ export function evolveConflict(state: ConflictState, event: ConflictEvent): Conf
     }
     case 'ConflictNeedsDecision':
       return { ...requireConflict(state, event.type), needsDecision: true };
-    default: {
-      const unhandled: never = event;
-      throw new BatonError('INTERNAL', `unhandled conflict event ${String((unhandled as { type: unknown }).type)}`);
-    }
+    default:
+      return unhandled('conflict', 'event', event);
   }
 }
 

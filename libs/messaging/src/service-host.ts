@@ -1,3 +1,4 @@
+import type { Clock, IdSource } from '@baton/aggregate';
 import type { ServiceName } from '@baton/contracts';
 import { CloseStack, DEFAULT_HTTP_HOST, type ReadinessCheck } from '@baton/telemetry';
 import { openEventStore, type EventStore, type EventStoreSelection } from '@baton/event-store';
@@ -76,6 +77,10 @@ export interface HostedServiceOptions {
   readonly logger?: LoggerService | false;
   /** Interface to bind HTTP to (`HTTP_HOST`). Default loopback. */
   readonly httpHost?: string;
+  /** The time the service's commands and timers see. Default: the system clock. */
+  readonly clock?: Clock;
+  /** Where new event ids come from. Default: random UUIDs. */
+  readonly ids?: IdSource;
 }
 
 /** What every running service built on a {@link ServiceHost} exposes; `close()` stops everything in reverse order. */

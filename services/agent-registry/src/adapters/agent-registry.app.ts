@@ -1,4 +1,4 @@
-import { CommandRunner, randomIds, systemClock, type Clock, type IdSource } from '@baton/aggregate';
+import { CommandRunner, randomIds, systemClock } from '@baton/aggregate';
 import { eventSubjectFor, EVENTS_STREAM, ValidationError, type ReloadAgentsReply } from '@baton/contracts';
 import {
   consumeDurable,
@@ -32,10 +32,6 @@ const AGENT_STATE_CACHE_SIZE = 10_000;
 export interface StartAgentRegistryOptions extends Omit<AgentRegistryConfig, 'heartbeatWindowMs' | 'httpHost'>, HostedServiceOptions {
   /** An agent with no heartbeat for this long goes offline. Default {@link DEFAULT_HEARTBEAT_WINDOW_MS}. */
   readonly heartbeatWindowMs?: number;
-  /** Default: the system clock. */
-  readonly clock?: Clock;
-  /** Default: random UUIDs. */
-  readonly ids?: IdSource;
   /** How often due heartbeat timers are looked for. Default 250 ms. */
   readonly timerPollIntervalMs?: number;
   /**

@@ -1,4 +1,4 @@
-import { CommandRunner, randomIds, systemClock, type Clock, type IdSource } from '@baton/aggregate';
+import { CommandRunner, randomIds, systemClock } from '@baton/aggregate';
 import { EVENTS_STREAM } from '@baton/contracts';
 import {
   consumeDurable,
@@ -42,10 +42,6 @@ export interface StartEscalationOptions
   readonly registryTimeoutMs?: number;
   /** Default 5000 ms. */
   readonly schedulerTimeoutMs?: number;
-  /** Default: the system clock. */
-  readonly clock?: Clock;
-  /** Default: random UUIDs. */
-  readonly ids?: IdSource;
   /** Default: the agent registry over NATS. */
   readonly directory?: AgentDirectory;
   /** Default: the scheduler over NATS. */

@@ -1,4 +1,4 @@
-import { CommandRunner, randomIds, systemClock, type Clock, type IdSource } from '@baton/aggregate';
+import { CommandRunner, randomIds, systemClock } from '@baton/aggregate';
 import {
   serviceLogger,
   startServiceHost,
@@ -39,10 +39,6 @@ export interface StartHandoffValidatorOptions
   readonly artifactMaxBytes?: number;
   /** Default: {@link PostgresArtifactStore} on the service's database. */
   readonly artifactStore?: ArtifactStore;
-  /** Default: the system clock. */
-  readonly clock?: Clock;
-  /** Default: random UUIDs. */
-  readonly ids?: IdSource;
   /** Reported by /metrics. Default 0.0.0. */
   readonly version?: string;
 }

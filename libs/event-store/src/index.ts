@@ -10,6 +10,7 @@ export {
   type PreparedAppend,
   type PreparedEvent,
 } from './append-validation';
+export { SharedSubscriptions, type SharedSubscriptionsOptions, type SubscriptionFeed } from './shared-subscriptions';
 export { eventHash, type HashedEventFields } from './hash-chain';
 export { createPostgresEventStore, PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store';
 export type { EventStoreDatabase } from './postgres/event-store.tables';

@@ -1,6 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { BatonError, comparePositions, formatPosition, type Position, type RecordedEvent } from '@baton/contracts';
-import type { EventFilter, EventStore, Subscription } from '@baton/event-store';
+import type { EventFilter, EventStore, Subscription, SubscriptionFeed } from '@baton/event-store';
 import { publishEvent } from './event.publisher';
 import { defaultLogger, type MessagingLogger } from './messaging.logger';
 import type { CheckpointStore } from './checkpoint.store';
@@ -9,6 +9,8 @@ export interface EventRelayOptions {
   /** Checkpoint name, e.g. `relay-agent-registry`. One relay per name at a time. */
   readonly name: string;
   readonly store: EventStore;
+  /** Where the relay subscribes: default `store`; a process's shared feed reads the store once for all its subscribers. */
+  readonly feed?: SubscriptionFeed;
   readonly js: JetStreamClient;
   readonly checkpoints: CheckpointStore;
   /** Which events this service publishes (its own categories); default all. */
@@ -191,7 +193,7 @@ export class EventRelay {
   }
 
   private subscribeFrom(position: Position | undefined): void {
-    this.subscription = this.options.store.subscribe({
+    this.subscription = (this.options.feed ?? this.options.store).subscribe({
       from: position ?? 'start',
       ...(this.options.filter ? { filter: this.options.filter } : {}),
       batchSize: this.options.readBatchSize ?? DEFAULT_READ_BATCH,

@@ -1,5 +1,5 @@
 import { BatonError, comparePositions, type Position, type RecordedEvent } from '@baton/contracts';
-import type { EventStore, Subscription } from '@baton/event-store';
+import type { EventStore, Subscription, SubscriptionFeed } from '@baton/event-store';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { assertSchemaName, ensureSchema } from './migrations';
 import { ageMs, isAfterCheckpoint, laterOf, positionFromColumns, type ProjectionFilter } from './projection-checkpoint';
@@ -12,6 +12,8 @@ export interface ProjectionRunnerOptions<DB> {
   readonly schema: string;
   readonly db: Kysely<DB>;
   readonly store: EventStore;
+  /** Where the runner subscribes: default `store`; a process's shared feed reads the store once for all its subscribers. */
+  readonly feed?: SubscriptionFeed;
   readonly filter?: ProjectionFilter;
   /** Applies one event to the read model, inside the transaction that also moves the checkpoint. */
   readonly apply: (trx: Transaction<DB>, event: RecordedEvent) => Promise<void>;
@@ -305,7 +307,7 @@ export class ProjectionRunner<DB> {
     const generation = ++this.#generation;
     this.#live = false;
     this.#state = 'running';
-    this.#subscription = this.#o.store.subscribe({
+    this.#subscription = (this.#o.feed ?? this.#o.store).subscribe({
       from: this.#checkpoint ?? 'start',
       ...(this.#o.filter ? { filter: this.#o.filter } : {}),
       batchSize: this.#o.batchSize ?? 500,

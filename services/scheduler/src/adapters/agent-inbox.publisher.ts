@@ -11,7 +11,7 @@ import {
   type Position,
   type RecordedEvent,
 } from '@baton/contracts';
-import type { EventStore, Subscription } from '@baton/event-store';
+import type { EventStore, Subscription, SubscriptionFeed } from '@baton/event-store';
 import { streamReplicasFromEnv, type CheckpointStore, type MessagingLogger } from '@baton/messaging';
 import { assignmentOf } from '../app/task.service';
 import { fold, toTaskEvent } from '../domain';
@@ -94,6 +94,8 @@ export interface AgentInboxPublisherOptions {
   /** Checkpoint name, e.g. `scheduler-agent-inbox`. */
   readonly name: string;
   readonly store: EventStore;
+  /** Where the publisher subscribes: default `store`; the scheduler's shared feed reads the store once for all its subscribers. */
+  readonly feed?: SubscriptionFeed;
   readonly js: JetStreamClient;
   readonly checkpoints: CheckpointStore;
   readonly logger: MessagingLogger;
@@ -163,7 +165,7 @@ export class AgentInboxPublisher {
   }
 
   private subscribe(): void {
-    this.subscription = this.o.store.subscribe({
+    this.subscription = (this.o.feed ?? this.o.store).subscribe({
       // From what was acknowledged: a repeat of a publish still in flight is dropped by msgID.
       from: this.acked ?? 'start',
       filter: { categories: ['task'], eventTypes: ['TaskAssigned'] },

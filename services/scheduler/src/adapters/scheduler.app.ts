@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomIds, systemClock, type Clock, type IdSource } from '@baton/aggregate';
 import { EVENTS_STREAM } from '@baton/contracts';
+import { SharedSubscriptions } from '@baton/event-store';
 import {
   BatonClient,
   consumeDurable,
@@ -76,7 +77,10 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
     async (host) => {
       const { store, db } = host;
       const isLeader = () => lease.isHeld();
-      const parts: SchedulerParts = { host, config: options, clock, ids, logger, isLeader };
+      // One read of the store's new events for all the scheduler's subscriptions (projections, relays, process managers).
+      const feed = new SharedSubscriptions(store);
+      host.defer(() => feed.close());
+      const parts: SchedulerParts = { host, config: options, clock, ids, logger, isLeader, feed };
 
       const taskCommands = taskRunner(store, { clock, ids, cacheSize: HOT_STREAMS });
       const reassigner = new TaskReassigner(taskCommands, store, db, clock);

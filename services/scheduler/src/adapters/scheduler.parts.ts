@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Clock, IdSource } from '@baton/aggregate';
 import type { AgentInboxAssignment, RecordedEvent } from '@baton/contracts';
 import { loadHandoffCatalog } from '@baton/handoff-rules';
+import type { SubscriptionFeed } from '@baton/event-store';
 import { EventRelay, type MessagingLogger, type ServiceHost } from '@baton/messaging';
 import { ProjectionRunner } from '@baton/read-models';
 import { conflictManager, CONFLICT_MANAGER_CATEGORIES, resetConflictLinks, type ConflictManager } from '../app/conflict.manager';
@@ -43,6 +44,8 @@ export interface SchedulerParts {
   readonly logger: MessagingLogger;
   /** True while this replica holds the dispatcher lease. */
   readonly isLeader: () => boolean;
+  /** Every subscription of the scheduler goes through this one read of the store's new events. */
+  readonly feed: SubscriptionFeed;
 }
 
 /** What a part does only while this replica holds the dispatcher lease. */
@@ -58,7 +61,7 @@ function onAppliedTypes(after: (types: ReadonlySet<string>) => void): (events: r
 
 /** A relay of the store's events to JetStream, started under the lease. */
 async function startRelay(p: SchedulerParts, name: string, filter: { readonly categories: readonly string[] }): Promise<EventRelay> {
-  const relay = new EventRelay({ name, store: p.host.store, js: p.host.js, checkpoints: p.host.checkpoints, filter, now: () => p.clock.now().getTime(), logger: p.logger });
+  const relay = new EventRelay({ name, store: p.host.store, feed: p.feed, js: p.host.js, checkpoints: p.host.checkpoints, filter, now: () => p.clock.now().getTime(), logger: p.logger });
   await relay.start();
   return relay;
 }
@@ -118,6 +121,7 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
   const timers = new WakeLoop('timers', () => timerPass({ db, handler: runner, clock, ids, isLeader, wakeDispatcher: () => dispatcher.wake(), logger }), p.config.timerPollMs, logger);
   const projection = await p.host.startProjection({
     name: TASKS_PROJECTION,
+    feed: p.feed,
     onApplied: onAppliedTypes((types) => {
       if ([...types].some((t) => t !== 'TaskProgressReported' && t !== 'TaskAccepted')) dispatcher.wake();
       if (types.has('TaskAssigned') || types.has('TaskFailed')) timers.wake();
@@ -145,7 +149,7 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
     lead: async () => {
       relay = await startRelay(p, 'relay-scheduler', TASKS_AND_CONFLICTS_FILTER);
       prepared.clear();
-      inbox = new AgentInboxPublisher({ name: 'scheduler-agent-inbox', store, js: p.host.js, checkpoints: p.host.checkpoints, logger, prepared });
+      inbox = new AgentInboxPublisher({ name: 'scheduler-agent-inbox', store, feed: p.feed, js: p.host.js, checkpoints: p.host.checkpoints, logger, prepared });
       await inbox.start();
       dispatch?.reset();
       dispatcher.start();
@@ -209,6 +213,7 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
   const runTimers = new WakeLoop('run-timers', () => runTimerPass({ db, runs: runner, runService: service, definitions, clock, isLeader, logger }), p.config.timerPollMs, logger);
   const projection = await p.host.startProjection({
     name: WORKFLOWS_PROJECTION,
+    feed: p.feed,
     onApplied: onAppliedTypes((types) => {
       if (types.has('WorkflowVersionRegistered')) runTimers.wake();
     }),
@@ -225,6 +230,7 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
     schema: SCHEDULER_SCHEMA,
     db,
     store,
+    feed: p.feed,
     onApplied: onAppliedTypes((types) => {
       if (types.has('StageStarted')) runTimers.wake();
     }),

@@ -1,5 +1,5 @@
 /**
- * Baton's part of bench:dispatch: the scheduler as its own process (services/scheduler/src/main.ts,
+ * Baton's part of bench:dispatch: the scheduler as its own process (services/scheduler/dist/main.js,
  * so its RSS and CPU are its own), driven only through its NATS protocol (plain JSON commands and
  * the agent inbox), with agent-registry events published by the bench (as the scheduler's tests
  * do; no agent-registry process). Phases: raw NATS and Postgres baselines, idle submit → handler

@@ -167,10 +167,17 @@ export async function stopChild(c: Child | undefined, graceMs: number): Promise<
   }
 }
 
-/** Starts a Baton service (`services/<name>/src/main.ts`) as a process and waits for /health/ready. */
+/**
+ * Starts a Baton service from its compiled output (`services/<name>/dist/main.js`, as `npm start`
+ * and the image run it; `npm run bench:*` builds first) and waits for /health/ready. A `.ts`
+ * preload in `extraNodeArgs` runs through Node's own type stripping, so no TypeScript compiler
+ * sits in the measured process.
+ */
 export async function startService(name: string, env: NodeJS.ProcessEnv, extraNodeArgs: string[] = []): Promise<Child & { httpPort: number }> {
   const httpPort = await freePort();
-  const svc = startChild(name, ['-r', '@swc-node/register', ...extraNodeArgs, `services/${name}/src/main.ts`], { LOG_LEVEL: 'warn', HTTP_HOST: '127.0.0.1', ...env, HTTP_PORT: String(httpPort) });
+  const main = `services/${name}/dist/main.js`;
+  if (!existsSync(join(ROOT, main))) throw new Error(`${main} is missing: run npm run build first`);
+  const svc = startChild(name, ['--no-warnings=ExperimentalWarning', ...extraNodeArgs, main], { LOG_LEVEL: 'warn', HTTP_HOST: '127.0.0.1', ...env, HTTP_PORT: String(httpPort) });
   await waitUntil(`${name} to be ready`, 120_000, async () => {
     if (svc.proc.exitCode !== null) throw new Error(`${name} exited with ${svc.proc.exitCode}:\n${svc.tail.join('\n')}`);
     try {

@@ -17,6 +17,8 @@ const TASKS = 5000;
 const SUBMIT_BATCH = 250;
 const AGENTS = 2;
 const AGENT_CONCURRENCY = 50;
+/** How long a handler holds its task before it answers. */
+const HANDLER_HOLD_MS = 20;
 /** The kill comes once this share of the tasks is completed (the agents' count of recorded completions). */
 const KILL_AT_SHARE = 0.3;
 /** The kill must land with a good part, but not all, completed. */
@@ -100,6 +102,8 @@ describe('scheduler killed mid-drain (e2e)', () => {
   it('SIGKILL of the scheduler at a good part of a 5,000-task drain, then a restart: every task completed exactly once', async () => {
     const capability = uniqueId('crash-cap');
     const counts: AgentCounts = { runs: new Map(), completed: new Map(), other: new Map() };
+    /** Handlers running now: a task held by a running handler is assigned and not yet completed. */
+    let running = 0;
     for (let i = 0; i < AGENTS; i++) {
       const agentId = uniqueId(`e2e-crash-agent-${i}`);
       const agent = await BatonAgent.connect({
@@ -115,11 +119,16 @@ describe('scheduler killed mid-drain (e2e)', () => {
       });
       agents.push(agent);
       await agent.register({ role: 'worker', capabilities: [capability], maxConcurrency: AGENT_CONCURRENCY });
-      // The handler answers at once; its outputs name the run, so the store shows which run completed the task.
-      await agent.start((task, ctx) => {
+      // The handler holds each task for a moment (so the kill can find work in hand; it does not
+      // limit the drain: 2 agents x 50 at once) and its outputs name the run, so the store shows
+      // which run completed the task.
+      await agent.start(async (task, ctx) => {
+        running++;
         const epochs = counts.runs.get(task.taskId) ?? [];
         epochs.push(task.leaseEpoch);
         counts.runs.set(task.taskId, epochs);
+        await new Promise((resolve) => setTimeout(resolve, HANDLER_HOLD_MS));
+        running--;
         return { taskId: task.taskId, agentId: ctx.agentId, leaseEpoch: task.leaseEpoch };
       });
     }
@@ -155,7 +164,9 @@ describe('scheduler killed mid-drain (e2e)', () => {
           lastReport = Date.now();
           log(`${seconds(lastReport - startedAt)} s: ${submitted} submitted, ${counts.completed.size} completed`);
         }
-        return counts.completed.size >= KILL_AT_SHARE * TASKS;
+        // Only while a handler holds a task, so the crash cuts work in hand, not an idle moment
+        // between batches (the timer that ends a handler cannot run before the kill below).
+        return counts.completed.size >= KILL_AT_SHARE * TASKS && running > 0;
       },
       { timeoutMs: KILL_DEADLINE_MS, intervalMs: 10, what: `${KILL_AT_SHARE * 100} % of ${TASKS} tasks completed before the kill` },
     );

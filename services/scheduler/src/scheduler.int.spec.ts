@@ -15,14 +15,14 @@ import {
   type TaskView,
 } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { testNatsUrl, uniqueId, waitFor } from '@baton/testing';
 import type { SchedulerApp } from './adapters/scheduler.app';
 import { FakeAgentRegistry } from './testing/agent-events';
 import { RawNatsAgent } from './testing/raw-nats-agent';
-import { connectTestClient, readUntil, startTestScheduler } from './testing/test-scheduler';
+import { readUntil, startSchedulerHarness, type SchedulerHarness } from './testing/test-scheduler';
 
 describe('scheduler task engine (real NATS + Postgres, in-process)', () => {
-  let tdb: TestDatabase;
+  let harness: SchedulerHarness;
   let scheduler: SchedulerApp;
   let nc: NatsConnection;
   let client: BatonClient;
@@ -32,17 +32,13 @@ describe('scheduler task engine (real NATS + Postgres, in-process)', () => {
   const startedAt = new Date(Date.now() - 1000);
 
   beforeAll(async () => {
-    tdb = await createTestDatabase('scheduler');
-    scheduler = await startTestScheduler(tdb.url, { dispatchPollMs: 1000 });
-    ({ nc, client, registry } = await connectTestClient());
-    await waitFor(() => scheduler.lease.isHeld(), { what: 'the dispatcher lease' });
+    harness = await startSchedulerHarness('scheduler', { dispatchPollMs: 1000 });
+    ({ scheduler, nc, client, registry } = harness);
   });
 
   afterAll(async () => {
     for (const a of agents) await a.close();
-    await nc?.close();
-    await scheduler?.close();
-    await tdb?.drop();
+    await harness?.close();
   });
 
   const submit = (data: Partial<SubmitTaskData> & { requirement: SubmitTaskData['requirement'] }) =>

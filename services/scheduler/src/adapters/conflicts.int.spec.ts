@@ -20,13 +20,13 @@ import {
   type TaskView,
 } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { uniqueId, waitFor } from '@baton/testing';
 import type { SchedulerApp } from './scheduler.app';
 import type { FakeAgentRegistry } from '../testing/agent-events';
-import { connectTestClient, startTestScheduler } from '../testing/test-scheduler';
+import { readUntil, startSchedulerHarness, type SchedulerHarness } from '../testing/test-scheduler';
 
 describe('scheduler conflicts (real NATS + Postgres, in-process)', () => {
-  let tdb: TestDatabase;
+  let harness: SchedulerHarness;
   let scheduler: SchedulerApp;
   let nc: NatsConnection;
   let client: BatonClient;
@@ -37,30 +37,19 @@ describe('scheduler conflicts (real NATS + Postgres, in-process)', () => {
   const SCHEDULER_ACTOR = { kind: 'service', id: 'scheduler' };
 
   beforeAll(async () => {
-    tdb = await createTestDatabase('conflicts');
-    scheduler = await startTestScheduler(tdb.url);
-    ({ nc, client, registry } = await connectTestClient());
-    await waitFor(() => scheduler.lease.isHeld(), { what: 'the dispatcher lease' });
+    harness = await startSchedulerHarness('conflicts');
+    ({ scheduler, nc, client, registry } = harness);
   });
 
   afterAll(async () => {
-    await nc?.close();
-    await scheduler?.close();
-    await tdb?.drop();
+    await harness?.close();
   });
 
   const submit = (data: Partial<SubmitTaskData> & { requirement: SubmitTaskData['requirement'] }) =>
     client.command(SubmitTask, { action: 'implement', priority: 'P1', inputs: {}, ...data }, { commandId: randomUUID() });
 
   const task = (taskId: string) => client.query(GetTask, { taskId });
-  const taskWhere = (taskId: string, ok: (t: TaskView) => boolean, what: string) =>
-    waitFor(
-      async () => {
-        const t = await task(taskId);
-        return ok(t) ? t : undefined;
-      },
-      { what: `task ${taskId} ${what}`, timeoutMs: 15_000 },
-    );
+  const taskWhere = (taskId: string, ok: (t: TaskView) => boolean, what: string) => readUntil(() => task(taskId), ok, { what: `task ${taskId} ${what}`, timeoutMs: 15_000 });
 
   const conflictsOf = async (taskId: string, kind?: ConflictView['kind']) =>
     (await client.query(ListConflicts, { taskId, ...(kind ? { kind } : {}), limit: 100 })).conflicts;

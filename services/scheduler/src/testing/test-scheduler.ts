@@ -3,7 +3,7 @@ import path from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { BatonClient } from '@baton/messaging';
-import { testNatsUrl, uniqueId, waitFor } from '@baton/testing';
+import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import { startScheduler, type SchedulerApp, type StartSchedulerOptions } from '../adapters/scheduler.app';
 import { FakeAgentRegistry } from './agent-events';
 
@@ -52,6 +52,45 @@ export interface TestClient {
 export async function connectTestClient(timeoutMs = 10_000): Promise<TestClient> {
   const nc = await connect({ servers: testNatsUrl() });
   return { nc, client: new BatonClient(nc, { timeoutMs }), registry: new FakeAgentRegistry(jetstream(nc)) };
+}
+
+/** A fresh database, an in-process scheduler holding the dispatcher lease on it, and a test client. */
+export interface SchedulerHarness extends TestClient {
+  readonly tdb: TestDatabase;
+  readonly scheduler: SchedulerApp;
+  /** Closes the client connection and the scheduler, then drops the database (an afterAll's clean-up). */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a database named after `dbName`, starts a test scheduler on it (`overrides` as in
+ * startTestScheduler), connects a test client and waits until the scheduler holds the dispatcher
+ * lease, so that the tests start with tasks being dispatched. What started is closed again when a
+ * later step fails.
+ *
+ * @example
+ * h = await startSchedulerHarness('conflicts');
+ * afterAll(() => h?.close());
+ */
+export async function startSchedulerHarness(dbName: string, overrides: Partial<StartSchedulerOptions> = {}): Promise<SchedulerHarness> {
+  const tdb = await createTestDatabase(dbName);
+  let scheduler: SchedulerApp | undefined;
+  let testClient: TestClient | undefined;
+  const close = async (): Promise<void> => {
+    await testClient?.nc.close();
+    await scheduler?.close();
+    await tdb.drop();
+  };
+  try {
+    scheduler = await startTestScheduler(tdb.url, overrides);
+    testClient = await connectTestClient();
+    const app = scheduler;
+    await waitFor(() => app.lease.isHeld(), { what: 'the dispatcher lease' });
+    return { ...testClient, tdb, scheduler, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
 
 /** A scheduler running as a child process (`services/scheduler/src/main.ts`). */

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   CancelTask,
   CompleteTask,
-  EVENTS_STREAM,
   FailTask,
   GetTask,
   ListTasks,
@@ -15,7 +13,7 @@ import {
   type TaskView,
 } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { testNatsUrl, uniqueId, waitFor } from '@baton/testing';
+import { relayedEvent, testNatsUrl, uniqueId, waitFor } from '@baton/testing';
 import type { SchedulerApp } from './adapters/scheduler.app';
 import { FakeAgentRegistry } from './testing/agent-events';
 import { RawNatsAgent } from './testing/raw-nats-agent';
@@ -225,23 +223,13 @@ describe('scheduler task engine (real NATS + Postgres, in-process)', () => {
     ]);
     // The relay published the task's events to JetStream from the store (msgID = event id).
     const completed = (await scheduler.store.readStream(taskStreamId(taskId))).find((e) => e.type === 'TaskCompleted')!;
-    const consumer = await jetstream(nc).consumers.get(EVENTS_STREAM, {
-      filter_subjects: ['baton.evt.task.completed'],
-      deliver_policy: DeliverPolicy.StartTime,
-      opt_start_time: startedAt.toISOString(),
+    const msg = await relayedEvent(nc, {
+      subject: 'baton.evt.task.completed',
+      since: startedAt,
+      match: (m) => m.headers?.get('Nats-Msg-Id') === completed.eventId,
+      what: 'TaskCompleted on baton.evt.task.completed',
     });
-    try {
-      const msg = await waitFor(
-        async () => {
-          const m = await consumer.next({ expires: 1000 });
-          return m && m.headers?.get('Nats-Msg-Id') === completed.eventId ? m : undefined;
-        },
-        { what: 'TaskCompleted on baton.evt.task.completed' },
-      );
-      expect(msg.json<{ type: string; data: { taskId: string } }>()).toMatchObject({ type: 'TaskCompleted', data: { taskId } });
-    } finally {
-      await consumer.delete();
-    }
+    expect(msg.json<{ type: string; data: { taskId: string } }>()).toMatchObject({ type: 'TaskCompleted', data: { taskId } });
     // Completing again is idempotent: no second TaskCompleted.
     const again = await client.command(CompleteTask, { taskId, agentId, leaseEpoch: 1, outputs: {} }, { commandId: randomUUID() });
     expect(again).toMatchObject({ status: 'completed', leaseEpoch: 1 });

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   CancelTask,
@@ -7,7 +6,6 @@ import {
   CompleteTask,
   ReassignTask,
   conflictStreamId,
-  EVENTS_STREAM,
   GetTask,
   ListConflicts,
   ResolveConflict,
@@ -20,7 +18,7 @@ import {
   type TaskView,
 } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { uniqueId, waitFor } from '@baton/testing';
+import { relayedEvent, uniqueId, waitFor } from '@baton/testing';
 import type { SchedulerApp } from './scheduler.app';
 import type { FakeAgentRegistry } from '../testing/agent-events';
 import { readUntil, startSchedulerHarness, type SchedulerHarness } from '../testing/test-scheduler';
@@ -110,23 +108,13 @@ describe('scheduler conflicts (real NATS + Postgres, in-process)', () => {
     const [detected] = await scheduler.store.readStream(conflictStreamId(conflict.conflictId));
     expect(detected).toMatchObject({ type: 'ConflictDetected', data: { conflictId: conflict.conflictId, kind: 'file_overlap', taskIds: [second, first] }, metadata: { actor: SCHEDULER_ACTOR } });
     // …and relayed to JetStream on baton.evt.conflict.detected (msgID = event id).
-    const consumer = await jetstream(nc).consumers.get(EVENTS_STREAM, {
-      filter_subjects: ['baton.evt.conflict.detected'],
-      deliver_policy: DeliverPolicy.StartTime,
-      opt_start_time: startedAt.toISOString(),
+    const msg = await relayedEvent(nc, {
+      subject: 'baton.evt.conflict.detected',
+      since: startedAt,
+      match: (m) => m.headers?.get('Nats-Msg-Id') === detected!.eventId,
+      what: 'ConflictDetected on baton.evt.conflict.detected',
     });
-    try {
-      const msg = await waitFor(
-        async () => {
-          const m = await consumer.next({ expires: 1000 });
-          return m && m.headers?.get('Nats-Msg-Id') === detected!.eventId ? m : undefined;
-        },
-        { what: 'ConflictDetected on baton.evt.conflict.detected', timeoutMs: 15_000 },
-      );
-      expect(msg.json<{ type: string; data: { conflictId: string } }>()).toMatchObject({ type: 'ConflictDetected', data: { conflictId: conflict.conflictId } });
-    } finally {
-      await consumer.delete();
-    }
+    expect(msg.json<{ type: string; data: { conflictId: string } }>()).toMatchObject({ type: 'ConflictDetected', data: { conflictId: conflict.conflictId } });
 
     // The first completes: the second becomes assignable, is assigned, and the conflict resolves on its own.
     await complete(first, agentId, 1);
@@ -337,23 +325,15 @@ describe('scheduler conflicts (real NATS + Postgres, in-process)', () => {
     expect(await resolve({ conflictId, resolution: 'escalate', reason: 'a human must pick the right spec' }, commandId)).toMatchObject({ status: 'resolved', resolution: 'escalate' });
     await expect(resolve({ conflictId, resolution: 'queue', reason: 'too late' })).rejects.toMatchObject({ code: 'ILLEGAL_TRANSITION' });
     expect(await conflictEvents(conflictId)).toEqual(['ConflictDetected', 'ConflictResolved']);
-    const consumer = await jetstream(nc).consumers.get(EVENTS_STREAM, {
-      filter_subjects: ['baton.evt.conflict.resolved'],
-      deliver_policy: DeliverPolicy.StartTime,
-      opt_start_time: startedAt.toISOString(),
+    await relayedEvent(nc, {
+      subject: 'baton.evt.conflict.resolved',
+      since: startedAt,
+      match: (m) => {
+        const body = m.json<{ data: { conflictId: string; resolution: string } }>();
+        return body.data.conflictId === conflictId && body.data.resolution === 'escalate';
+      },
+      what: 'ConflictResolved (escalate) on baton.evt.conflict.resolved',
     });
-    try {
-      await waitFor(
-        async () => {
-          const m = await consumer.next({ expires: 1000 });
-          const body = m?.json<{ data: { conflictId: string; resolution: string } }>();
-          return body?.data.conflictId === conflictId && body.data.resolution === 'escalate' ? true : undefined;
-        },
-        { what: 'ConflictResolved (escalate) on baton.evt.conflict.resolved', timeoutMs: 15_000 },
-      );
-    } finally {
-      await consumer.delete();
-    }
   });
 
   it('refuses bad conflict declarations on submit with VALIDATION_FAILED and creates nothing', async () => {

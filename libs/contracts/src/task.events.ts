@@ -62,8 +62,16 @@ export const TaskProgressReportedV1 = z.object({
 export const TaskBlockedV1 = z.object({ taskId: Id, agentId: Id, leaseEpoch: z.number().int().positive(), reason: z.string().max(2000), blockedAt: z.string() });
 export const TaskUnblockedV1 = z.object({ taskId: Id, agentId: Id, leaseEpoch: z.number().int().positive(), unblockedAt: z.string() });
 
+/**
+ * The task's run and stage, copied from `TaskCreated` onto the events that end a task, so the run
+ * process manager feeds the result back without reading the task's stream. `null` for a task
+ * outside any run; absent in events written before they were recorded.
+ */
+const TaskPlacement = { runId: Id.nullable().optional(), stageId: Id.nullable().optional() };
+
 export const TaskCompletedV1 = z.object({
   taskId: Id,
+  ...TaskPlacement,
   agentId: Id,
   leaseEpoch: z.number().int().positive(),
   outputs: z.record(z.string(), z.unknown()).default({}),
@@ -74,6 +82,7 @@ export const TaskCompletedV1 = z.object({
 
 export const TaskFailedV1 = z.object({
   taskId: Id,
+  ...TaskPlacement,
   agentId: Id.nullable(),
   leaseEpoch: z.number().int().nonnegative(),
   error: z.object({ message: z.string().max(4000), code: z.string().max(100).nullable().default(null) }),
@@ -93,7 +102,7 @@ export const TaskReleasedV1 = z.object({
   attempt: z.number().int().min(1).optional(),
 });
 
-export const TaskCancelledV1 = z.object({ taskId: Id, reason: z.string().max(2000), cancelledAt: z.string() });
+export const TaskCancelledV1 = z.object({ taskId: Id, ...TaskPlacement, reason: z.string().max(2000), cancelledAt: z.string() });
 
 export type TaskEvent =
   | { readonly type: 'TaskCreated'; readonly data: z.infer<typeof TaskCreatedV1> }

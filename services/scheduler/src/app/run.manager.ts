@@ -24,7 +24,8 @@ const ALREADY_SETTLED = new Set(['ILLEGAL_TRANSITION', 'CONFLICT']);
  *   stage's SLA timer row (in the checkpoint's transaction);
  * - `RunCancelled` / `RunFailed` → `CancelTask` for the open tasks, and its timers removed;
  * - `TaskCompleted`, final `TaskFailed`, `TaskCancelled` of a run's task → `RecordTaskResult`
- *   on the run (command id `task-result:<taskId>`).
+ *   on the run (command id `task-result:<taskId>`); the run comes from the event itself (the task's
+ *   stream is read only for events written before they carried it).
  *
  * Every effect is idempotent by its command id, so a crash between an effect and the checkpoint
  * only replays effects that then append nothing.
@@ -169,10 +170,9 @@ async function onTaskEvent(deps: { runs: RunRunner; tasks: TaskRunner }, recorde
       return unreachable;
     }
   }
-  const { state } = await deps.tasks.load(event.data.taskId);
-  if (!state.exists || state.runId === null) return;
-  const runId = state.runId;
   const taskId = event.data.taskId;
+  const runId = event.data.runId !== undefined ? event.data.runId : await runIdFromStream(deps.tasks, taskId);
+  if (runId === null) return;
   try {
     await deps.runs.execute(runId, (metadata) => ({ type: 'RecordTaskResult', data: { taskId, ...result }, metadata }), {
       commandId: `task-result:${taskId}`,
@@ -182,4 +182,10 @@ async function onTaskEvent(deps: { runs: RunRunner; tasks: TaskRunner }, recorde
     // A task that names a run this scheduler never started (submitted by hand with a runId).
     if (errorCodeOf(err) !== 'NOT_FOUND') throw err;
   }
+}
+
+/** For an ending event written before it carried its run: the run as the task's stream knows it. */
+async function runIdFromStream(tasks: TaskRunner, taskId: string): Promise<string | null> {
+  const { state } = await tasks.load(taskId);
+  return state.exists ? state.runId : null;
 }

@@ -144,6 +144,11 @@ function unblocked(command: ReportUnblocked, state: TaskState): TaskEvent[] {
   return [{ type: 'TaskUnblocked', data: { taskId, agentId, leaseEpoch, unblockedAt: command.metadata.now } }];
 }
 
+/** The run and stage an ending event carries, so the run process manager need not read the task's stream. */
+function placementOf(task: Task): { runId: string | null; stageId: string | null } {
+  return { runId: task.runId, stageId: task.stageId };
+}
+
 function complete(command: CompleteTask, state: TaskState): TaskEvent[] {
   const task = holderOf(state, command.data);
   // Completing twice (a retried report, another command id): the first completion stands.
@@ -154,7 +159,7 @@ function complete(command: CompleteTask, state: TaskState): TaskEvent[] {
   const durationMs = Math.max(0, Date.parse(now) - Date.parse(task.assignedAt ?? now));
   return [
     ...acceptedBy(task, command.data, now),
-    { type: 'TaskCompleted', data: { taskId, agentId, leaseEpoch, outputs: { ...outputs }, completedAt: now, durationMs } },
+    { type: 'TaskCompleted', data: { taskId, ...placementOf(task), agentId, leaseEpoch, outputs: { ...outputs }, completedAt: now, durationMs } },
   ];
 }
 
@@ -177,7 +182,7 @@ function failEvent(task: Task, agentId: string | null, error: { message: string;
   const retryAt = retry ? new Date(Date.parse(now) + retryDelayMs(task.retry, task.attempt)).toISOString() : null;
   return {
     type: 'TaskFailed',
-    data: { taskId: task.taskId, agentId, leaseEpoch: task.leaseEpoch, error, final: !retry, failedAt: now, retryAt, attempt: retry ? task.attempt + 1 : task.attempt },
+    data: { taskId: task.taskId, ...placementOf(task), agentId, leaseEpoch: task.leaseEpoch, error, final: !retry, failedAt: now, retryAt, attempt: retry ? task.attempt + 1 : task.attempt },
   };
 }
 
@@ -207,7 +212,7 @@ function cancel(command: CancelTask, state: TaskState): TaskEvent[] {
   const task = existing(state, command.data.taskId);
   if (task.status === 'cancelled') return [];
   if (isTerminal(task.status)) throw new TaskTransitionError(task.taskId, 'CancelTask', task.status);
-  return [{ type: 'TaskCancelled', data: { taskId: task.taskId, reason: command.data.reason, cancelledAt: command.metadata.now } }];
+  return [{ type: 'TaskCancelled', data: { taskId: task.taskId, ...placementOf(task), reason: command.data.reason, cancelledAt: command.metadata.now } }];
 }
 
 /**

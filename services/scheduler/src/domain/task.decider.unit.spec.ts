@@ -38,6 +38,9 @@ const released = (agentId: string, leaseEpoch: number, reason: 'agent_offline' |
   data: { taskId: 'task-1', agentId, leaseEpoch, reason, releasedAt, attempt },
 });
 
+/** What the events that end a task carry for a task outside any run. */
+const noRun = { runId: null, stageId: null };
+
 /** given past events, when a command, then these events (or this error code). */
 const { given } = deciderSpec(taskAggregate);
 
@@ -145,7 +148,7 @@ describe('task decider', () => {
     it('completes once; completing again is idempotent and appends no second TaskCompleted', () => {
       const completed: TaskEvent = {
         type: 'TaskCompleted',
-        data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, outputs: { pr: 7 }, completedAt: at(90_000), durationMs: 90_000 },
+        data: { taskId: 'task-1', ...noRun, agentId: 'a1', leaseEpoch: 1, outputs: { pr: 7 }, completedAt: at(90_000), durationMs: 90_000 },
       };
       given(held).when({ type: 'CompleteTask', data: { ...report('a1', 1), outputs: { pr: 7 } }, metadata: meta(at(90_000)) }).then([completed]);
       given([...held, completed]).when({ type: 'CompleteTask', data: { ...report('a1', 1), outputs: { pr: 8 } }, metadata: meta() }).then([]);
@@ -161,7 +164,7 @@ describe('task decider', () => {
         .then([
           {
             type: 'TaskFailed',
-            data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, error: { message: 'boom', code: 'E1' }, final: true, failedAt: at(10), retryAt: null, attempt: 1 },
+            data: { taskId: 'task-1', ...noRun, agentId: 'a1', leaseEpoch: 1, error: { message: 'boom', code: 'E1' }, final: true, failedAt: at(10), retryAt: null, attempt: 1 },
           },
         ]);
     });
@@ -177,7 +180,7 @@ describe('task decider', () => {
         .when({ type: 'CompleteTask', data: { ...report('a1', 1), outputs: { pr: 7 } }, metadata: meta(at(90_000)) })
         .then([
           acceptedAt(at(90_000)),
-          { type: 'TaskCompleted', data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, outputs: { pr: 7 }, completedAt: at(90_000), durationMs: 90_000 } },
+          { type: 'TaskCompleted', data: { taskId: 'task-1', ...noRun, agentId: 'a1', leaseEpoch: 1, outputs: { pr: 7 }, completedAt: at(90_000), durationMs: 90_000 } },
         ]);
     });
 
@@ -211,7 +214,7 @@ describe('task decider', () => {
         .then([{ type: 'TaskProgressReported', data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, percent: 50, message: null, tokensUsed: null, reportedAt: at(1000) } }]);
       given([...held, accepted])
         .when({ type: 'CompleteTask', data: { ...report('a1', 1), outputs: {} }, metadata: meta(at(2000)) })
-        .then([{ type: 'TaskCompleted', data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, outputs: {}, completedAt: at(2000), durationMs: 2000 } }]);
+        .then([{ type: 'TaskCompleted', data: { taskId: 'task-1', ...noRun, agentId: 'a1', leaseEpoch: 1, outputs: {}, completedAt: at(2000), durationMs: 2000 } }]);
     });
 
     it('given an assigned task completed without an accept, when the accept arrives late, then it changes nothing', () => {
@@ -225,7 +228,7 @@ describe('task decider', () => {
         .then([
           {
             type: 'TaskFailed',
-            data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, error: { message: 'cannot', code: 'UNSUPPORTED' }, final: true, failedAt: at(10), retryAt: null, attempt: 1 },
+            data: { taskId: 'task-1', ...noRun, agentId: 'a1', leaseEpoch: 1, error: { message: 'cannot', code: 'UNSUPPORTED' }, final: true, failedAt: at(10), retryAt: null, attempt: 1 },
           },
         ]);
     });
@@ -250,7 +253,7 @@ describe('task decider', () => {
       expect(events).toEqual([
         {
           type: 'TaskFailed',
-          data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, error: { message: 'flaky', code: null }, final: false, failedAt: T0, retryAt: at(1000), attempt: 2 },
+          data: { taskId: 'task-1', ...noRun, agentId: 'a1', leaseEpoch: 1, error: { message: 'flaky', code: null }, final: false, failedAt: T0, retryAt: at(1000), attempt: 2 },
         },
       ]);
       const state = fold([...history, ...events]) as Task;
@@ -300,9 +303,47 @@ describe('task decider', () => {
           released('a1', 1, 'timed_out'),
           {
             type: 'TaskFailed',
-            data: { taskId: 'task-1', agentId: null, leaseEpoch: 1, error: { message: 'attempt 1 timed out', code: 'TIMEOUT' }, final: true, failedAt: T0, retryAt: null, attempt: 1 },
+            data: { taskId: 'task-1', ...noRun, agentId: null, leaseEpoch: 1, error: { message: 'attempt 1 timed out', code: 'TIMEOUT' }, final: true, failedAt: T0, retryAt: null, attempt: 1 },
           },
         ]);
+    });
+  });
+
+  describe('the events that end a task carry its run and stage (the run manager reads them there)', () => {
+    const inRun = [created({ runId: 'run-1', stageId: 'build', maxAttempts: 1 }), assigned('a1', 1)];
+    const placed = { runId: 'run-1', stageId: 'build' };
+
+    it('given a task of a run, when the holder completes it, then TaskCompleted carries runId and stageId', () => {
+      given(inRun)
+        .when({ type: 'CompleteTask', data: { ...report('a1', 1), outputs: { pr: 7 } }, metadata: meta(at(1000)) })
+        .then([
+          { type: 'TaskAccepted', data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, acceptedAt: at(1000) } },
+          { type: 'TaskCompleted', data: { taskId: 'task-1', ...placed, agentId: 'a1', leaseEpoch: 1, outputs: { pr: 7 }, completedAt: at(1000), durationMs: 1000 } },
+        ]);
+    });
+
+    it('given a task of a run, when it fails for good or is cancelled, then TaskFailed and TaskCancelled carry runId and stageId', () => {
+      given(inRun)
+        .when({ type: 'FailTask', data: { ...report('a1', 1), error: { message: 'boom', code: null }, retryable: false }, metadata: meta() })
+        .then([
+          {
+            type: 'TaskFailed',
+            data: { taskId: 'task-1', ...placed, agentId: 'a1', leaseEpoch: 1, error: { message: 'boom', code: null }, final: true, failedAt: T0, retryAt: null, attempt: 1 },
+          },
+        ]);
+      given(inRun)
+        .when({ type: 'CancelTask', data: { taskId: 'task-1', reason: 'run aborted' }, metadata: meta() })
+        .then([{ type: 'TaskCancelled', data: { taskId: 'task-1', ...placed, reason: 'run aborted', cancelledAt: T0 } }]);
+    });
+
+    it('a stored completion without them (written before) still reads, with neither set', () => {
+      const legacy = toTaskEvent({
+        type: 'TaskCompleted',
+        schemaVersion: 1,
+        data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, outputs: {}, completedAt: T0, durationMs: 0 },
+      });
+      expect(legacy).toEqual({ type: 'TaskCompleted', data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, outputs: {}, completedAt: T0, durationMs: 0 } });
+      expect(legacy.data).not.toHaveProperty('runId');
     });
   });
 
@@ -345,7 +386,7 @@ describe('task decider', () => {
   describe('CancelTask', () => {
     it('cancels a live task once; a finished task cannot be cancelled', () => {
       given([created()]).when({ type: 'CancelTask', data: { taskId: 'task-1', reason: 'run aborted' }, metadata: meta() }).then([
-        { type: 'TaskCancelled', data: { taskId: 'task-1', reason: 'run aborted', cancelledAt: T0 } },
+        { type: 'TaskCancelled', data: { taskId: 'task-1', ...noRun, reason: 'run aborted', cancelledAt: T0 } },
       ]);
       const cancelled: TaskEvent = { type: 'TaskCancelled', data: { taskId: 'task-1', reason: 'x', cancelledAt: T0 } };
       given([created(), cancelled]).when({ type: 'CancelTask', data: { taskId: 'task-1', reason: 'again' }, metadata: meta() }).then([]);
@@ -371,7 +412,7 @@ describe('task decider', () => {
         .then([{ type: 'TaskHandoffRejected', data: { ...first.data, handoffId: 'h2', rejections: 2 } } as TaskEvent]);
       // The reworked completion then completes the task as usual.
       given([...held, first]).when({ type: 'CompleteTask', data: { ...report('a1', 1), outputs: {} }, metadata: meta() }).then([
-        { type: 'TaskCompleted', data: { taskId: 'task-1', agentId: 'a1', leaseEpoch: 1, outputs: {}, completedAt: T0, durationMs: 0 } },
+        { type: 'TaskCompleted', data: { taskId: 'task-1', ...noRun, agentId: 'a1', leaseEpoch: 1, outputs: {}, completedAt: T0, durationMs: 0 } },
       ]);
       given(held).when({ type: 'RejectHandoff', data: { ...report('a2', 1), handoffId: 'h3', failures: [] }, metadata: meta() }).thenThrows('STALE_LEASE');
       given([created()]).when({ type: 'RejectHandoff', data: { ...report('a1', 0), handoffId: 'h4', failures: [] }, metadata: meta() }).thenThrows('STALE_LEASE');

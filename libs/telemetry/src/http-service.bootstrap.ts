@@ -1,7 +1,8 @@
 import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Logger } from 'pino';
-import { envInt, envString, type EnvSource } from './env';
+import { isIP } from 'node:net';
+import { EnvError, envInt, envString, type EnvSource } from './env';
 import { createLogger } from './logger';
 import { PinoNestLogger } from './nest-logger';
 
@@ -20,8 +21,14 @@ export const DEFAULT_HTTP_HOST = '127.0.0.1';
  * const httpHost = envHttpHost(); // '127.0.0.1' unless HTTP_HOST is set
  */
 export function envHttpHost(source?: EnvSource): string {
-  return envString('HTTP_HOST', DEFAULT_HTTP_HOST, source ? { source } : {});
+  const host = envString('HTTP_HOST', DEFAULT_HTTP_HOST, source ? { source } : {});
+  // Refused here, naming the variable, rather than by listen() with an address error later.
+  if (isIP(host) === 0 && !HOSTNAME.test(host)) throw new EnvError('HTTP_HOST', 'an IP address (127.0.0.1, 0.0.0.0, ::) or a host name', 'malformed', host);
+  return host;
 }
+
+/** A DNS host name: dot-separated labels of letters, digits and inner hyphens. */
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 /**
  * HTTP server settings every service reads from its environment. A service's own config type

@@ -1,17 +1,14 @@
 import { eventStoreSelectionFromEnv, type EventStoreSelection } from '@baton/event-store';
-import { envHttpHost, envInt, envString, envUrl, rawEnv, LOCAL_DATABASE_URL, LOCAL_NATS_URL, type EnvSource } from '@baton/telemetry';
+import { envInt, envString, envUrl, rawEnv, readHttpServerEnv, LOCAL_DATABASE_URL, LOCAL_NATS_URL, type EnvSource, type HttpServerEnv } from '@baton/telemetry';
 import { BatonError } from '@baton/contracts';
 
 /** Everything the scheduler reads from its environment, read once at start-up. */
-export interface SchedulerConfig {
+/** Also `HTTP_PORT` (default 3101) of `/health/live`, `/health/ready`, `/metrics`, and `HTTP_HOST`. */
+export interface SchedulerConfig extends HttpServerEnv {
   /** `DATABASE_URL`: PostgreSQL holding the event store and the `scheduler` read models. */
   readonly databaseUrl: string;
   /** `NATS_URL`. */
   readonly natsUrl: string;
-  /** `HTTP_PORT` (default 3101) of `/health/live`, `/health/ready`, `/metrics`; 0 picks a free port. */
-  readonly httpPort: number;
-  /** `HTTP_HOST`, default loopback (containers set 0.0.0.0). */
-  readonly httpHost: string;
   /** `SCHEDULER_AGING_INTERVAL_MS` (default 60000): waiting this long counts as one priority level. */
   readonly agingIntervalMs: number;
   /**
@@ -70,8 +67,7 @@ export function readSchedulerConfig(source: EnvSource = process.env): SchedulerC
   return {
     databaseUrl: envUrl('DATABASE_URL', LOCAL_DATABASE_URL, { ...opts, protocols: ['postgres', 'postgresql'] }),
     natsUrl: envString('NATS_URL', LOCAL_NATS_URL, opts),
-    httpPort: envInt('HTTP_PORT', DEFAULT_HTTP_PORT, { ...opts, min: 0, max: 65535 }),
-    httpHost: envHttpHost(source),
+    ...readHttpServerEnv(DEFAULT_HTTP_PORT, source),
     agingIntervalMs: envInt('SCHEDULER_AGING_INTERVAL_MS', 60_000, { ...opts, min: 1 }),
     leaseTtlMs: envInt('SCHEDULER_LEASE_TTL_MS', DEFAULT_LEASE_TTL_MS, { ...opts, min: 100 }),
     dispatchPollMs: envInt('SCHEDULER_DISPATCH_POLL_MS', 2000, { ...opts, min: 10 }),

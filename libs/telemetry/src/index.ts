@@ -31,13 +31,15 @@ export { HealthService, SHUTDOWN_CHECK_NAME } from './health/health.service';
 export {
   METRIC_PREFIX,
   PROMETHEUS_CONTENT_TYPE,
-  renderProcessMetrics,
-  sampleProcess,
-  startEventLoopMonitor,
-} from './metrics/process-metrics';
-export type { ProcessSample, ServiceInfo } from './metrics/process-metrics';
-export { ProcessMetricsModule } from './metrics/process-metrics.module';
-export { ProcessMetricsController, SERVICE_INFO } from './metrics/process-metrics.controller';
+  exposeMetrics,
+  processRegistry,
+  registerScrapedMetric,
+  registerServiceInfo,
+} from './metrics/metrics-registry';
+export type { ScrapedHistogram, ScrapedMetricOptions, ScrapedSample, ServiceInfo } from './metrics/metrics-registry';
+export { MetricsModule } from './metrics/metrics.module';
+export type { MetricsModuleOptions } from './metrics/metrics.module';
+export { MetricsController, METRICS_REGISTRIES } from './metrics/metrics.controller';
 export {
   DEFAULT_HTTP_HOST,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,

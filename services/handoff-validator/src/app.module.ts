@@ -1,9 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { HealthModule, SERVICE_INFO, type ReadinessCheck } from '@baton/telemetry';
+import { HealthModule, type ReadinessCheck } from '@baton/telemetry';
 import type { Kysely } from 'kysely';
 import { HandoffValidatorNatsController } from './adapters/handoff-validator.nats-controller';
 import { MetricsController } from './adapters/metrics.controller';
-import { ARTIFACT_STORE, HANDOFF_RUNNER, HANDOFF_COMMANDS, HANDOFF_METRICS, HANDOFF_RULES, READ_DB } from './adapters/tokens';
+import { ARTIFACT_STORE, HANDOFF_RUNNER, HANDOFF_COMMANDS, HANDOFF_METRICS, HANDOFF_RULES, READ_DB, SERVICE_INFO } from './adapters/tokens';
 import type { HandoffCommandHandler, HandoffRules, HandoffRunner } from './app/handoff-command.handler';
 import type { HandoffMetrics } from './app/handoff.metrics';
 import type { ArtifactStore } from './app/ports';

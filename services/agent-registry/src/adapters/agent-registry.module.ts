@@ -1,12 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { ReloadAgentsReply } from '@baton/contracts';
 import type { EventStore } from '@baton/event-store';
-import { HealthModule, type ReadinessCheck } from '@baton/telemetry';
+import { HealthModule, MetricsModule, type ReadinessCheck } from '@baton/telemetry';
 import type { Kysely } from 'kysely';
 import type { AgentCommands } from '../app/ports';
 import { AgentRegistryNatsController } from './agent-registry.nats-controller';
 import type { AgentRegistryDatabase } from '../read-model/agents.table';
 import { AGENT_COMMANDS, EVENT_STORE, READ_DB, RELOAD_AGENTS } from './tokens';
+import packageJson from '../../package.json';
 
 /** The adapters the composition root builds and hands to Nest (Nest does not own their lifecycle). */
 export interface AgentRegistryDeps {
@@ -18,13 +19,13 @@ export interface AgentRegistryDeps {
   readonly reloadAgents: () => Promise<ReloadAgentsReply>;
 }
 
-/** The agent-registry's Nest module: NATS controller, `/health/live` and `/health/ready`, and the adapters they use. */
+/** The agent-registry's Nest module: NATS controller, `/health/live`, `/health/ready`, `/metrics`, and the adapters they use. */
 @Module({})
 export class AgentRegistryModule {
   static register(deps: AgentRegistryDeps): DynamicModule {
     return {
       module: AgentRegistryModule,
-      imports: [HealthModule.forRoot({ checks: deps.readinessChecks })],
+      imports: [HealthModule.forRoot({ checks: deps.readinessChecks }), MetricsModule.forRoot({ service: 'agent-registry', version: packageJson.version })],
       controllers: [AgentRegistryNatsController],
       providers: [
         { provide: EVENT_STORE, useValue: deps.store },

@@ -1,7 +1,6 @@
-import { Controller, Get, Header, Inject, type OnModuleDestroy } from '@nestjs/common';
-import { PROMETHEUS_CONTENT_TYPE, renderProcessMetrics, sampleProcess, startEventLoopMonitor } from '@baton/telemetry';
+import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { exposeMetrics, PROMETHEUS_CONTENT_TYPE, registerServiceInfo } from '@baton/telemetry';
 import type { Kysely } from 'kysely';
-import type { ELDHistogram } from 'node:perf_hooks';
 import { formatEscalationMetrics } from '../app/escalation.metrics';
 import { levelsReached, openByLevel } from '../read-model/escalation.queries';
 import type { EscalationDatabase } from '../read-model/escalation.tables';
@@ -13,23 +12,19 @@ import { READ_DB, SERVICE_VERSION } from './tokens';
  * reports the same figures, and restarts do not reset them).
  */
 @Controller()
-export class MetricsController implements OnModuleDestroy {
-  private readonly loopDelay: ELDHistogram = startEventLoopMonitor();
-
+export class MetricsController {
   constructor(
     @Inject(READ_DB) private readonly db: Kysely<EscalationDatabase>,
-    @Inject(SERVICE_VERSION) private readonly version: string,
-  ) {}
+    @Inject(SERVICE_VERSION) version: string,
+  ) {
+    registerServiceInfo({ service: 'escalation', version });
+  }
 
   @Get('metrics')
   @Header('Content-Type', PROMETHEUS_CONTENT_TYPE)
   @Header('Cache-Control', 'no-store')
   async metrics(): Promise<string> {
     const [reached, open] = await Promise.all([levelsReached(this.db), openByLevel(this.db)]);
-    return renderProcessMetrics({ service: 'escalation', version: this.version }, sampleProcess(this.loopDelay)) + formatEscalationMetrics(reached, open);
-  }
-
-  onModuleDestroy(): void {
-    this.loopDelay.disable();
+    return (await exposeMetrics()) + formatEscalationMetrics(reached, open);
   }
 }

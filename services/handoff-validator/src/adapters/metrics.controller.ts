@@ -1,27 +1,22 @@
-import { Controller, Get, Header, Inject, type OnModuleDestroy } from '@nestjs/common';
-import type { ELDHistogram } from 'node:perf_hooks';
-import { PROMETHEUS_CONTENT_TYPE, renderProcessMetrics, sampleProcess, SERVICE_INFO, startEventLoopMonitor, type ServiceInfo } from '@baton/telemetry';
+import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { exposeMetrics, PROMETHEUS_CONTENT_TYPE, registerServiceInfo, type ServiceInfo } from '@baton/telemetry';
 import { HandoffMetrics } from '../app/handoff.metrics';
-import { HANDOFF_METRICS } from './tokens';
+import { HANDOFF_METRICS, SERVICE_INFO } from './tokens';
 
 /** `GET /metrics`: the process metrics every service reports, then the handoff counters. */
 @Controller()
-export class MetricsController implements OnModuleDestroy {
-  private readonly loopDelay: ELDHistogram = startEventLoopMonitor();
-
+export class MetricsController {
   constructor(
-    @Inject(SERVICE_INFO) private readonly info: ServiceInfo,
+    @Inject(SERVICE_INFO) info: ServiceInfo,
     @Inject(HANDOFF_METRICS) private readonly handoffs: HandoffMetrics,
-  ) {}
+  ) {
+    registerServiceInfo(info);
+  }
 
   @Get('metrics')
   @Header('Content-Type', PROMETHEUS_CONTENT_TYPE)
   @Header('Cache-Control', 'no-store')
-  metrics(): string {
-    return renderProcessMetrics(this.info, sampleProcess(this.loopDelay)) + this.handoffs.render();
-  }
-
-  onModuleDestroy(): void {
-    this.loopDelay.disable();
+  async metrics(): Promise<string> {
+    return (await exposeMetrics()) + this.handoffs.render();
   }
 }

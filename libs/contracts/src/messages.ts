@@ -88,6 +88,20 @@ interface DefineOptions<S extends z.ZodType, R extends z.ZodType> {
   readonly older?: Readonly<Record<number, { schema: z.ZodType; upcast: (data: unknown) => unknown }>>;
 }
 
+/** Every definition made by {@link defineCommand}, {@link defineQuery} and {@link messagesOf}, in declaration order. */
+const declared: MessageDefinition[] = [];
+
+/**
+ * Every command and query declared in the contracts (once their modules are loaded, as importing
+ * `@baton/contracts` does): what the AsyncAPI document and the permission lists are generated from.
+ *
+ * @example
+ * registeredMessages().filter((d) => d.service === 'scheduler').map((d) => d.subject)
+ */
+export function registeredMessages(): readonly MessageDefinition[] {
+  return [...declared];
+}
+
 function define<S extends z.ZodType, R extends z.ZodType>(
   kind: 'command' | 'query',
   opts: DefineOptions<S, R>,
@@ -101,7 +115,9 @@ function define<S extends z.ZodType, R extends z.ZodType>(
     upcasters[Number(v)] = o.upcast;
   }
   const subject = kind === 'command' ? Subjects.command(opts.service, opts.name) : Subjects.query(opts.service, opts.name);
-  return { kind, service: opts.service, name: opts.name, subject, latestVersion, versions, upcasters, reply: opts.reply };
+  const def: MessageDefinition<z.infer<S>, z.infer<R>> = { kind, service: opts.service, name: opts.name, subject, latestVersion, versions, upcasters, reply: opts.reply };
+  declared.push(def);
+  return def;
 }
 
 /** Declares a command: `baton.cmd.<service>.<name>`. */

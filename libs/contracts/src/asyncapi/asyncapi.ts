@@ -1,0 +1,313 @@
+import { z } from 'zod';
+import { RecordedEventSchema } from '../envelope';
+import { ErrorCodes } from '../errors';
+import { CommandEnvelopeSchema, QueryEnvelopeSchema, registeredMessages, type MessageDefinition } from '../messages';
+import { AGENT_INBOX_STREAM, AGENT_INBOX_SUBJECTS } from '../scheduler.messages';
+import { DEAD_LETTER_STREAM, EVENTS_STREAM, eventSubjectFor, Subjects } from '../subjects';
+import { AgentHeartbeat, AgentInboxAssignment } from '../task.events';
+import { eventCatalog } from './event-catalog';
+
+// Loaded for their side effect: every command and query module registers its definitions, so
+// the document lists all of them whoever imported what first.
+import '../index';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+export interface AsyncApiOptions {
+  /** The document's `info.version`: Baton's release (the root package.json version). */
+  readonly version: string;
+}
+
+const NATS_BINDING_VERSION = '0.1.0';
+
+/** draft-07 JSON Schema of a zod schema (`io: 'input'` for what callers send: defaults make fields optional). */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
+  const out = z.toJSONSchema(schema, { target: 'draft-7', io, unrepresentable: 'any' }) as JsonObject;
+  delete out['$schema'];
+  return out;
+}
+
+const ref = (path: string): JsonObject => ({ $ref: path });
+
+/** A component key: letters, digits, dot, dash and underscore. */
+const key = (...parts: string[]): string => parts.join('.');
+
+function pascal(dashed: string): string {
+  return dashed.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase());
+}
+
+const TRACE_HEADERS: JsonObject = {
+  traceparent: {
+    type: 'string',
+    description: 'W3C trace context of the sender; replies and the events a command causes continue the trace.',
+    pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+  },
+  tracestate: { type: 'string', description: 'W3C trace state, when the sender has one.' },
+};
+
+/** Header schemas, by component name. The names are the ones libs/messaging writes. */
+const HEADERS: Record<string, JsonObject> = {
+  RequestHeaders: { type: 'object', properties: { ...TRACE_HEADERS } },
+  EventHeaders: {
+    type: 'object',
+    properties: {
+      'Nats-Msg-Id': { type: 'string', description: 'The event id: JetStream drops a republish inside the stream de-duplication window; consumers dedupe by it beyond.' },
+      'Baton-Event-Type': { type: 'string', description: 'The event type, e.g. `TaskAssigned`.' },
+      'Baton-Schema-Version': { type: 'string', pattern: '^[1-9][0-9]*$', description: 'Version of the shape of `data` (also in the body as `schemaVersion`).' },
+      'Baton-Stream-Id': { type: 'string', description: 'The event-store stream, e.g. `task-42`.' },
+      'Baton-Revision': { type: 'string', pattern: '^[0-9]+$', description: 'Revision of the event in its stream (0-based).' },
+      'Baton-Position': { type: 'string', pattern: '^[0-9]+/[0-9]+$', description: 'Global position `commit/prepare`.' },
+      'Baton-Correlation-Id': { type: 'string', description: 'The run (or task) the event belongs to, when it has one.' },
+      ...TRACE_HEADERS,
+    },
+    required: ['Nats-Msg-Id', 'Baton-Event-Type', 'Baton-Schema-Version', 'Baton-Stream-Id', 'Baton-Revision', 'Baton-Position'],
+  },
+  InboxHeaders: {
+    type: 'object',
+    properties: { 'Nats-Msg-Id': { type: 'string', description: 'The id of the `TaskAssigned` event this assignment comes from: an assignment is delivered once per event.' } },
+    required: ['Nats-Msg-Id'],
+  },
+  DeadLetterHeaders: {
+    type: 'object',
+    description: 'The original message headers, plus these.',
+    properties: {
+      'Baton-Dlq-Error-Code': { type: 'string', description: "Code of the last failure: an error code, or the consumer's own." },
+      'Baton-Dlq-Error': { type: 'string', description: 'Message of the last failure, one line.' },
+      'Baton-Dlq-Consumer': { type: 'string', description: 'The durable consumer that gave up.' },
+      'Baton-Dlq-Original-Stream': { type: 'string' },
+      'Baton-Dlq-Original-Subject': { type: 'string' },
+      'Baton-Dlq-Original-Sequence': { type: 'string', pattern: '^[0-9]+$' },
+      'Baton-Dlq-Deliveries': { type: 'string', pattern: '^[0-9]+$', description: 'Deliveries made before it was moved aside.' },
+    },
+    required: ['Baton-Dlq-Error-Code', 'Baton-Dlq-Consumer', 'Baton-Dlq-Original-Stream', 'Baton-Dlq-Original-Subject', 'Baton-Dlq-Original-Sequence'],
+  },
+};
+
+const ERROR_REPLY: JsonObject = {
+  type: 'object',
+  properties: {
+    ok: { const: false },
+    error: {
+      type: 'object',
+      properties: {
+        code: { type: 'string', enum: [...ErrorCodes], description: 'Stable: branch on it, never on the message (docs/messaging.md lists what each means).' },
+        message: { type: 'string' },
+        details: { description: 'Structured detail, e.g. `issues` for VALIDATION_FAILED.' },
+      },
+      required: ['code', 'message'],
+    },
+  },
+  required: ['ok', 'error'],
+};
+
+/** The request body of a definition: the command or query envelope with the latest `data`. */
+function requestPayload(def: MessageDefinition): JsonObject {
+  const envelope = def.kind === 'command' ? CommandEnvelopeSchema : QueryEnvelopeSchema;
+  const payload = jsonSchema(envelope.extend({ data: def.versions[def.latestVersion]! }), 'input');
+  const props = payload['properties'] as JsonObject;
+  props['schemaVersion'] = { type: 'integer', enum: Object.keys(def.versions).map(Number), description: `Version of \`data\`; default ${def.latestVersion} (the latest). Older versions are upcast.` };
+  const older = Object.keys(def.versions)
+    .map(Number)
+    .filter((v) => v !== def.latestVersion);
+  if (older.length > 0) payload['x-baton-older-data-versions'] = Object.fromEntries(older.map((v) => [String(v), jsonSchema(def.versions[v]!, 'input')]));
+  return payload;
+}
+
+function okReplyPayload(def: MessageDefinition): JsonObject {
+  return { type: 'object', properties: { ok: { const: true }, data: jsonSchema(def.reply, 'output') }, required: ['ok', 'data'] };
+}
+
+/** The event envelope (a RecordedEvent as JSON) with `type` fixed and `data` the type's schema. */
+function eventPayload(type: string, schema: z.ZodType | null): JsonObject {
+  const data = schema === null ? z.record(z.string(), z.unknown()).describe('An object; its fields are not described in the contracts yet.') : schema;
+  return jsonSchema(RecordedEventSchema.extend({ type: z.literal(type), data }), 'output');
+}
+
+interface Parts {
+  readonly channels: Record<string, JsonObject>;
+  readonly operations: Record<string, JsonObject>;
+  readonly messages: Record<string, JsonObject>;
+}
+
+function addRequestReply(parts: Parts, def: MessageDefinition): void {
+  const id = key(def.kind === 'command' ? 'cmd' : 'qry', def.service, def.name);
+  const name = pascal(def.name);
+  const requestId = key(def.service, name);
+  const okId = key(def.service, name, 'Ok');
+  parts.messages[requestId] = {
+    name,
+    title: `${def.kind === 'command' ? 'Command' : 'Query'} ${def.name}`,
+    contentType: 'application/json',
+    headers: ref('#/components/schemas/RequestHeaders'),
+    payload: requestPayload(def),
+  };
+  parts.messages[okId] = { name: `${name}Ok`, title: `Reply to ${def.name}: done`, contentType: 'application/json', headers: ref('#/components/schemas/RequestHeaders'), payload: okReplyPayload(def) };
+  parts.channels[id] = {
+    address: def.subject,
+    title: def.subject,
+    messages: { request: ref(`#/components/messages/${requestId}`) },
+  };
+  const replyId = key(id, 'reply');
+  parts.channels[replyId] = {
+    address: null,
+    description: `The reply subject of a request on ${def.subject} (the requester's \`_INBOX.>\` subject).`,
+    messages: { ok: ref(`#/components/messages/${okId}`), error: ref('#/components/messages/ErrorReply') },
+  };
+  parts.operations[id] = {
+    action: 'receive',
+    title: def.subject,
+    summary:
+      def.kind === 'command'
+        ? `${def.service} runs ${def.name}; \`ok: true\` once its events are committed. The same commandId again returns the first reply.`
+        : `${def.service} answers ${def.name} from its read model.`,
+    channel: ref(`#/channels/${id}`),
+    messages: [ref(`#/channels/${id}/messages/request`)],
+    reply: { channel: ref(`#/channels/${replyId}`), messages: [ref(`#/channels/${replyId}/messages/ok`), ref(`#/channels/${replyId}/messages/error`)] },
+    bindings: { nats: { queue: Subjects.queueGroup(def.service), bindingVersion: NATS_BINDING_VERSION } },
+  };
+}
+
+function addEvents(parts: Parts): void {
+  for (const event of eventCatalog()) {
+    const subject = eventSubjectFor(event.category, event.type);
+    const id = subject.replace(/^baton\./, '');
+    const messageId = key('event', event.type);
+    parts.messages[messageId] = {
+      name: event.type,
+      title: `${event.type} (stream \`${event.category}-<id>\`)`,
+      contentType: 'application/json',
+      headers: ref('#/components/schemas/EventHeaders'),
+      payload: eventPayload(event.type, event.schema),
+    };
+    parts.channels[id] = {
+      address: subject,
+      title: subject,
+      messages: { [event.type]: ref(`#/components/messages/${messageId}`) },
+      'x-jetstream': { stream: EVENTS_STREAM, streamSubjects: [Subjects.allEvents] },
+    };
+    parts.operations[id] = {
+      action: 'send',
+      title: subject,
+      summary: `The relay of the service that owns \`${event.category}-*\` streams publishes each committed ${event.type} here, with Nats-Msg-Id = event id.`,
+      channel: ref(`#/channels/${id}`),
+      messages: [ref(`#/channels/${id}/messages/${event.type}`)],
+    };
+  }
+}
+
+const AGENT_ID_PARAMETER: JsonObject = { description: 'The agent id: one subject token (letters, digits, dash, underscore).' };
+
+function addAgentAndDeadLetters(parts: Parts): void {
+  parts.messages['AgentInboxAssignment'] = {
+    name: 'AgentInboxAssignment',
+    title: 'A task assigned to the agent',
+    contentType: 'application/json',
+    headers: ref('#/components/schemas/InboxHeaders'),
+    payload: jsonSchema(AgentInboxAssignment, 'output'),
+  };
+  parts.channels['agent.inbox'] = {
+    address: Subjects.agentInbox('{agentId}'),
+    title: 'agent inbox',
+    parameters: { agentId: AGENT_ID_PARAMETER },
+    messages: { assignment: ref('#/components/messages/AgentInboxAssignment') },
+    'x-jetstream': { stream: AGENT_INBOX_STREAM, streamSubjects: [AGENT_INBOX_SUBJECTS], durableConsumer: 'agent-<agentId> (the agent id with characters other than letters, digits, dash and underscore as _)', ackPolicy: 'explicit' },
+  };
+  parts.operations['agent.inbox'] = {
+    action: 'send',
+    title: 'assign a task',
+    summary: 'The scheduler puts each assignment in the assignee\'s inbox; it waits there while the agent is offline. The agent acknowledges once its outcome is recorded.',
+    channel: ref('#/channels/agent.inbox'),
+    messages: [ref('#/channels/agent.inbox/messages/assignment')],
+  };
+
+  parts.messages['AgentHeartbeat'] = {
+    name: 'AgentHeartbeat',
+    title: 'An agent is alive',
+    contentType: 'application/json',
+    payload: jsonSchema(AgentHeartbeat, 'input'),
+  };
+  parts.channels['agent.heartbeat'] = {
+    address: Subjects.agentHeartbeat('{agentId}'),
+    title: 'agent heartbeat',
+    parameters: { agentId: AGENT_ID_PARAMETER },
+    messages: { heartbeat: ref('#/components/messages/AgentHeartbeat') },
+  };
+  parts.operations['agent.heartbeat'] = {
+    action: 'receive',
+    title: 'heartbeat',
+    summary: 'Core NATS, no reply. The agent-registry marks an agent offline after a window without one.',
+    channel: ref('#/channels/agent.heartbeat'),
+    messages: [ref('#/channels/agent.heartbeat/messages/heartbeat')],
+    bindings: { nats: { queue: Subjects.queueGroup('agent-registry'), bindingVersion: NATS_BINDING_VERSION } },
+  };
+
+  parts.messages['DeadLetter'] = {
+    name: 'DeadLetter',
+    title: 'A message a consumer gave up on',
+    contentType: 'application/json',
+    headers: ref('#/components/schemas/DeadLetterHeaders'),
+    payload: { description: 'The original message body, unchanged.' },
+  };
+  parts.channels['dlq'] = {
+    address: 'baton.dlq.{consumer}',
+    title: 'dead letters',
+    parameters: { consumer: { description: 'The durable consumer that moved the message aside.' } },
+    messages: { deadLetter: ref('#/components/messages/DeadLetter') },
+    'x-jetstream': { stream: DEAD_LETTER_STREAM, streamSubjects: ['baton.dlq.>'] },
+  };
+  parts.operations['dlq'] = {
+    action: 'send',
+    title: 'dead-letter',
+    summary: 'A durable consumer copies a message it failed to handle `maxDeliver` times (or one that is not a valid event) here, then terminates it.',
+    channel: ref('#/channels/dlq'),
+    messages: [ref('#/channels/dlq/messages/deadLetter')],
+  };
+}
+
+function sorted<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * The AsyncAPI 3.0 document of Baton's NATS interface, built from the contracts alone: every
+ * command and query (request/reply, with the ok and error replies), every domain event, the
+ * agent inbox and heartbeat, and the dead letters. Pure: same contracts, same document.
+ *
+ * @example
+ * const doc = buildAsyncApiDocument({ version: '0.1.0' });
+ * Object.values(doc.channels).map((c) => c.address) // 'baton.cmd.scheduler.submit-task', …
+ */
+export function buildAsyncApiDocument(options: AsyncApiOptions): JsonObject & { channels: Record<string, JsonObject>; operations: Record<string, JsonObject> } {
+  const parts: Parts = { channels: {}, operations: {}, messages: {} };
+  const defs = [...registeredMessages()].sort((a, b) => (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0));
+  const seen = new Set<string>();
+  for (const def of defs) {
+    if (seen.has(def.subject)) continue;
+    seen.add(def.subject);
+    addRequestReply(parts, def);
+  }
+  addEvents(parts);
+  addAgentAndDeadLetters(parts);
+  parts.messages['ErrorReply'] = { name: 'ErrorReply', title: 'Reply: refused or failed', contentType: 'application/json', headers: ref('#/components/schemas/RequestHeaders'), payload: ERROR_REPLY };
+  return {
+    asyncapi: '3.0.0',
+    info: {
+      title: 'Baton',
+      version: options.version,
+      description:
+        'The NATS interface of Baton, the control plane for teams of AI agents. Commands (`baton.cmd.<service>.<command>`) and queries (`baton.qry.<service>.<query>`) are request/reply with plain JSON bodies; domain events (`baton.evt.<aggregate>.<event>`) are in JetStream. Generated from libs/contracts by `npm run gen:asyncapi`; do not edit by hand. Prose: docs/messaging.md.',
+      license: { name: 'MIT' },
+    },
+    defaultContentType: 'application/json',
+    servers: {
+      local: { host: '127.0.0.1:4222', protocol: 'nats', description: 'The local stack (`npm run infra:up`). JetStream is required.' },
+    },
+    channels: sorted(parts.channels),
+    operations: sorted(parts.operations),
+    components: {
+      schemas: HEADERS,
+      messages: sorted(parts.messages),
+    },
+  };
+}

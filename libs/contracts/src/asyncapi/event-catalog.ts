@@ -1,0 +1,63 @@
+import type { z } from 'zod';
+import { AgentEventSchemas } from '../agent-registry.messages';
+import { ConflictDetectedV1, ConflictNeedsDecisionV1, ConflictResolvedV1 } from '../conflict.messages';
+import { EscalationEventSchemas } from '../escalation.messages';
+import { HandoffEventSchemas } from '../handoff.messages';
+import { TaskCreatedSchedulingV1, TaskFailedSchedulingV1, TaskHandoffRejectedV1 } from '../scheduler.messages';
+import { TaskEventSchemas } from '../task.events';
+import {
+  RunEventTypes,
+  StageApprovalRequestedV1,
+  StageApprovedV1,
+  StageEscalatedV1,
+  StageRejectedV1,
+  StageReworkRequestedV1,
+  StageSlaBreachedV1,
+  WorkflowVersionRegisteredV1,
+  type RunEventType,
+} from '../workflow.messages';
+
+/** One event type as it goes out on `baton.evt.<category>.<event>`: its `data` schema, or null when the contracts give none yet. */
+export interface CatalogEvent {
+  readonly category: string;
+  readonly type: string;
+  readonly schema: z.ZodType | null;
+}
+
+/**
+ * Run events whose `data` the contracts describe; the others are written by the scheduler's run
+ * aggregate with TypeScript types only (services/scheduler/src/domain/run/run.events.ts), so the
+ * document can say no more than "an object" for them.
+ */
+const RUN_EVENT_SCHEMAS: Partial<Record<RunEventType, z.ZodType>> = {
+  StageSlaBreached: StageSlaBreachedV1,
+  StageApprovalRequested: StageApprovalRequestedV1,
+  StageApproved: StageApprovedV1,
+  StageRejected: StageRejectedV1,
+  StageReworkRequested: StageReworkRequestedV1,
+  StageEscalated: StageEscalatedV1,
+};
+
+/**
+ * Every event type each stream category publishes, with the schema of its `data` as the owning
+ * service writes it (the scheduler's task events carry its retry policy and rework rejections).
+ */
+const EVENTS_BY_CATEGORY: Readonly<Record<string, Readonly<Record<string, z.ZodType | null>>>> = {
+  agent: AgentEventSchemas,
+  task: { ...TaskEventSchemas, TaskCreated: TaskCreatedSchedulingV1, TaskFailed: TaskFailedSchedulingV1, TaskHandoffRejected: TaskHandoffRejectedV1 },
+  handoff: HandoffEventSchemas,
+  escalation: EscalationEventSchemas,
+  conflict: { ConflictDetected: ConflictDetectedV1, ConflictResolved: ConflictResolvedV1, ConflictNeedsDecision: ConflictNeedsDecisionV1 },
+  workflow: { WorkflowVersionRegistered: WorkflowVersionRegisteredV1 },
+  run: Object.fromEntries(RunEventTypes.map((type) => [type, RUN_EVENT_SCHEMAS[type] ?? null])),
+};
+
+/**
+ * The domain events on `baton.evt.>`, category by category, in a stable order.
+ *
+ * @example
+ * eventCatalog().filter((e) => e.category === 'task').map((e) => eventSubjectFor(e.category, e.type))
+ */
+export function eventCatalog(): readonly CatalogEvent[] {
+  return Object.entries(EVENTS_BY_CATEGORY).flatMap(([category, schemas]) => Object.entries(schemas).map(([type, schema]) => ({ category, type, schema })));
+}

@@ -16,6 +16,16 @@
 #   BATON_TOOLS_DIR (~/.cache/baton/bin), BATON_STATE_DIR (<repo>/.baton),
 #   BATON_NATS_SYNC (JetStream sync_interval; unset keeps the server default, `always`
 #   is the production setting).
+#
+# Observability and delivery servers the tests use (also started by `up`; BATON_INFRA_MINIMAL=1
+# starts only NATS and PostgreSQL):
+#   Jaeger     OTLP HTTP BATON_OTLP_HTTP_PORT (4318), OTLP gRPC BATON_OTLP_GRPC_PORT (4317), query API and
+#              UI BATON_JAEGER_PORT (16686); in memory. Built with `go install` (BATON_JAEGER_VERSION v1.75.0).
+#   Mailpit    SMTP BATON_MAILPIT_SMTP_PORT (1025), REST API and UI BATON_MAILPIT_PORT (8025); built with
+#              `go install` (BATON_MAILPIT_VERSION v1.33.1).
+#   Prometheus BATON_PROMETHEUS_PORT (9090), Debian's package; scrapes every 1 s the targets listed in
+#              $BATON_STATE_DIR/prometheus/targets/*.json (file_sd format: tests and `npm start` write them).
+#   Chromium   Debian's package at /usr/bin/chromium (for the dashboard's browser tests); installed, not started.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -183,9 +193,175 @@ pg_down() {
   fi
 }
 
+# ---------- Observability and delivery servers (Jaeger, Mailpit, Prometheus) and Chromium ----------
+JAEGER_VERSION="${BATON_JAEGER_VERSION:-v1.75.0}"
+MAILPIT_VERSION="${BATON_MAILPIT_VERSION:-v1.33.1}"
+OTLP_HTTP_PORT="${BATON_OTLP_HTTP_PORT:-4318}"
+OTLP_GRPC_PORT="${BATON_OTLP_GRPC_PORT:-4317}"
+JAEGER_PORT="${BATON_JAEGER_PORT:-16686}"
+MAILPIT_SMTP_PORT="${BATON_MAILPIT_SMTP_PORT:-1025}"
+MAILPIT_PORT="${BATON_MAILPIT_PORT:-8025}"
+PROMETHEUS_PORT="${BATON_PROMETHEUS_PORT:-9090}"
+
+http_ok() { curl -fsS -m 2 "$1" >/dev/null 2>&1; }
+
+# $1 name, $2 pid file, $3 log, $4 health URL, then the command. Waits up to 30 s for the URL.
+start_daemon() {
+  local name="$1" pidf="$2" logf="$3" url="$4"; shift 4
+  log "starting $name"
+  nohup "$@" >"$logf" 2>&1 &
+  echo $! >"$pidf"
+  local i
+  for i in $(seq 1 300); do
+    http_ok "$url" && { log "$name ready"; return 0; }
+    kill -0 "$(cat "$pidf")" 2>/dev/null || { tail -n 20 "$logf" >&2; die "$name exited during start (log above)"; }
+    sleep 0.1
+  done
+  die "$name did not answer $url within 30 s; see $logf"
+}
+
+stop_daemon() { # $1 name, $2 pid file
+  if [ -f "$2" ] && kill -0 "$(cat "$2")" 2>/dev/null; then kill "$(cat "$2")"; rm -f "$2"; log "$1 stopped"; fi
+}
+
+ensure_go_tool() { # $1 binary name, $2 module path of the command, $3 version; prints the binary's path
+  local bin="$TOOLS_DIR/$1"
+  if [ -x "$bin" ]; then echo "$bin"; return 0; fi
+  command -v go >/dev/null 2>&1 || die "Go is needed to build $1 (apt-get install golang-go), or put a $1 binary in $TOOLS_DIR"
+  mkdir -p "$TOOLS_DIR"
+  log "building $1 $3 with go (a few minutes, once) into $TOOLS_DIR"
+  if ! GOBIN="$TOOLS_DIR" GOFLAGS=-mod=mod go install "$2@$3" >&2 2>"$STATE_DIR/$1-build.log"; then
+    # Modules whose go.mod has replace directives cannot be `go install`ed by version: build them
+    # as a tool of a throwaway module instead.
+    local tmp; tmp="$(mktemp -d)"
+    ( cd "$tmp" && go mod init "baton-build-$1" >/dev/null 2>&1 && GOFLAGS=-mod=mod go get -tool "$2@$3" >&2 \
+      && go build -o "$bin" "$2" ) >>"$STATE_DIR/$1-build.log" 2>&1 \
+      || { rm -rf "$tmp"; tail -n 20 "$STATE_DIR/$1-build.log" >&2; die "could not build $1 (log above)"; }
+    rm -rf "$tmp"
+  fi
+  echo "$bin"
+}
+
+jaeger_up() {
+  if http_ok "http://127.0.0.1:${JAEGER_PORT}/api/services"; then log "Jaeger already answering on 127.0.0.1:${JAEGER_PORT} (reused)"; return 0; fi
+  local bin dir="$STATE_DIR/jaeger"
+  bin="$(ensure_go_tool jaeger github.com/jaegertracing/jaeger/cmd/jaeger "$JAEGER_VERSION")"
+  mkdir -p "$dir"
+  # Jaeger v2 is an OpenTelemetry Collector distribution: OTLP in, in-memory storage, query API out,
+  # everything on loopback.
+  cat >"$dir/config.yaml" <<YAML
+service:
+  extensions: [jaeger_storage, jaeger_query]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [jaeger_storage_exporter]
+  telemetry:
+    metrics:
+      level: none
+extensions:
+  jaeger_query:
+    storage:
+      traces: memstore
+    http:
+      endpoint: 127.0.0.1:${JAEGER_PORT}
+    grpc:
+      endpoint: 127.0.0.1:0
+  jaeger_storage:
+    backends:
+      memstore:
+        memory:
+          max_traces: 100000
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:${OTLP_GRPC_PORT}
+      http:
+        endpoint: 127.0.0.1:${OTLP_HTTP_PORT}
+processors:
+  batch:
+    timeout: 200ms
+exporters:
+  jaeger_storage_exporter:
+    trace_storage: memstore
+YAML
+  start_daemon Jaeger "$dir/jaeger.pid" "$dir/jaeger.log" "http://127.0.0.1:${JAEGER_PORT}/api/services" \
+    "$bin" --config "$dir/config.yaml"
+}
+
+mailpit_up() {
+  if http_ok "http://127.0.0.1:${MAILPIT_PORT}/api/v1/info"; then log "Mailpit already answering on 127.0.0.1:${MAILPIT_PORT} (reused)"; return 0; fi
+  local bin dir="$STATE_DIR/mailpit"
+  bin="$(ensure_go_tool mailpit github.com/axllent/mailpit "$MAILPIT_VERSION")"
+  mkdir -p "$dir"
+  # Accepts any SMTP credentials without TLS: a local test server, never a relay.
+  start_daemon Mailpit "$dir/mailpit.pid" "$dir/mailpit.log" "http://127.0.0.1:${MAILPIT_PORT}/api/v1/info" \
+    "$bin" --listen "127.0.0.1:${MAILPIT_PORT}" --smtp "127.0.0.1:${MAILPIT_SMTP_PORT}" \
+    --smtp-auth-accept-any --smtp-auth-allow-insecure --max 5000
+}
+
+prometheus_up() {
+  if http_ok "http://127.0.0.1:${PROMETHEUS_PORT}/-/ready"; then log "Prometheus already answering on 127.0.0.1:${PROMETHEUS_PORT} (reused)"; return 0; fi
+  command -v prometheus >/dev/null 2>&1 || apt_install prometheus
+  local dir="$STATE_DIR/prometheus"
+  mkdir -p "$dir/targets" "$dir/data"
+  cat >"$dir/prometheus.yml" <<YAML
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: baton
+    file_sd_configs:
+      - files: ['$dir/targets/*.json']
+        refresh_interval: 1s
+YAML
+  start_daemon Prometheus "$dir/prometheus.pid" "$dir/prometheus.log" "http://127.0.0.1:${PROMETHEUS_PORT}/-/ready" \
+    prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+    --storage.tsdb.retention.time=2h --web.listen-address="127.0.0.1:${PROMETHEUS_PORT}" --web.enable-lifecycle
+}
+
+chromium_ensure() {
+  command -v chromium >/dev/null 2>&1 || apt_install chromium
+}
+
+extras_up() {
+  [ "${BATON_INFRA_MINIMAL:-}" = 1 ] && return 0
+  mkdir -p "$STATE_DIR"
+  # Several `up`s at once (parallel test runs, each with its own NATS) share these servers: one
+  # starts them, the others wait for the lock and then find them answering.
+  exec 9>"$STATE_DIR/.extras.lock"
+  flock -w 900 9 || die "another scripts/infra.sh up held $STATE_DIR/.extras.lock for 15 minutes"
+  jaeger_up; mailpit_up; prometheus_up; chromium_ensure
+  flock -u 9
+}
+
+extras_down() {
+  stop_daemon Jaeger "$STATE_DIR/jaeger/jaeger.pid"
+  stop_daemon Mailpit "$STATE_DIR/mailpit/mailpit.pid"
+  stop_daemon Prometheus "$STATE_DIR/prometheus/prometheus.pid"
+}
+
+extras_status() {
+  [ "${BATON_INFRA_MINIMAL:-}" = 1 ] && return 0
+  local rc=0
+  if http_ok "http://127.0.0.1:${JAEGER_PORT}/api/services"; then echo "jaeger:   up   OTLP http://127.0.0.1:${OTLP_HTTP_PORT} (query/UI http://127.0.0.1:${JAEGER_PORT})";
+  else echo "jaeger:   down (expected on 127.0.0.1:${JAEGER_PORT}; run: npm run infra:up)"; rc=1; fi
+  if http_ok "http://127.0.0.1:${MAILPIT_PORT}/api/v1/info"; then echo "mailpit:  up   smtp://127.0.0.1:${MAILPIT_SMTP_PORT} (API/UI http://127.0.0.1:${MAILPIT_PORT})";
+  else echo "mailpit:  down (expected on 127.0.0.1:${MAILPIT_PORT}; run: npm run infra:up)"; rc=1; fi
+  if http_ok "http://127.0.0.1:${PROMETHEUS_PORT}/-/ready"; then echo "prometheus: up http://127.0.0.1:${PROMETHEUS_PORT} (targets: $STATE_DIR/prometheus/targets/*.json)";
+  else echo "prometheus: down (expected on 127.0.0.1:${PROMETHEUS_PORT}; run: npm run infra:up)"; rc=1; fi
+  return $rc
+}
+
 print_env() {
   echo "export DATABASE_URL=postgres://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${PG_PORT}/${PG_DB}"
   echo "export NATS_URL=nats://127.0.0.1:${NATS_PORT}"
+  echo "export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${OTLP_HTTP_PORT}"
+  echo "export BATON_JAEGER_URL=http://127.0.0.1:${JAEGER_PORT}"
+  echo "export BATON_MAILPIT_URL=http://127.0.0.1:${MAILPIT_PORT}"
+  echo "export BATON_PROMETHEUS_URL=http://127.0.0.1:${PROMETHEUS_PORT}"
 }
 
 status() {
@@ -194,12 +370,13 @@ status() {
   else echo "nats:     down (expected on 127.0.0.1:${NATS_PORT}; run: npm run infra:up)"; rc=1; fi
   if pg_answers; then echo "postgres: up   postgres://${PG_USER}@127.0.0.1:${PG_PORT}/${PG_DB}";
   else echo "postgres: down (expected on 127.0.0.1:${PG_PORT}; run: npm run infra:up)"; rc=1; fi
+  extras_status || rc=1
   return $rc
 }
 
 case "${1:-}" in
-  up) pg_up; nats_up; status >&2 ;;
-  down) nats_down; pg_down ;;
+  up) pg_up; nats_up; extras_up; status >&2 ;;
+  down) extras_down; nats_down; pg_down ;;
   status) status ;;
   env) print_env ;;
   *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;

@@ -1,0 +1,666 @@
+"""An agent on Baton: registers its profile, heartbeats, and works the tasks the scheduler pushes
+to its durable inbox, with at most ``max_concurrency`` at a time. The Python twin of
+``BatonAgent`` in libs/agent-sdk (same subjects, consumer, command ids and lease handling)."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Awaitable, Callable, Mapping, Sequence
+
+import nats
+import nats.errors
+import nats.js.errors
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+
+from .errors import BatonError, TaskFailure, UnavailableError, ValidationError, error_code_of, failure_of
+from .models import messages as m
+from .models.incoming import AgentInboxAssignment, CompleteTaskReply, RuleFailure
+from .outcome import Handoff, artifacts_of, outputs_of, settlement_of
+from .wire import CommandClient, CommandOptions, decode_json, report_command_id
+
+AgentTask = AgentInboxAssignment
+"""The task as a handler gets it: the inbox assignment (action, inputs, lease epoch, attempt …)."""
+
+Activity = dict[str, Any]
+"""Everything an agent does, as plain data (``type``: ``registered``, ``task.received``,
+``task.progress``, ``task.blocked``, ``task.unblocked``, ``task.completed``,
+``task.handoff_rejected``, ``task.failed``, ``task.lost``, ``task.rejected``, ``task.deferred``,
+``connection.disconnected``, ``connection.reconnected``), for UIs, logs and tests."""
+
+TaskHandler = Callable[[AgentTask, "TaskContext"], "Awaitable[Mapping[str, Any] | Handoff | None] | Mapping[str, Any] | Handoff | None"]
+
+DEFAULT_MAX_REWORKS = 5
+"""Rework rounds after handoff rejections before the SDK fails the task."""
+
+_AGENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_KEEPALIVE_FRACTION = 3
+
+
+def inbox_consumer_name(agent_id: str) -> str:
+    """Durable consumer name of an agent's inbox (JetStream names allow no dots)."""
+    return m.AGENT_INBOX_CONSUMER.replace("{agentId}", re.sub(r"[^A-Za-z0-9_-]", "_", agent_id))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class AgentProfile:
+    """An agent's profile as the registry keeps it (``register-agent`` data without the id)."""
+
+    role: str
+    name: str | None = None
+    capabilities: Sequence[str] = ()
+    model: str | None = None
+    max_concurrency: int = 1
+    """Tasks worked at once; also the inbox handler's concurrency."""
+    peers: Sequence[str] = ()
+    lead: str | None = None
+
+
+@dataclass(frozen=True)
+class Rework:
+    """Why the handler is called again: the handoff checks refused the last completion."""
+
+    round: int
+    handoff_id: str
+    failures: list[RuleFailure]
+
+
+@dataclass
+class _InFlight:
+    msg: Msg
+    task: AgentTask
+    cancelled: asyncio.Event = field(default_factory=asyncio.Event)
+    aborted_by: str | None = None
+    report_error: BaseException | None = None
+    runner: asyncio.Task[None] | None = None
+
+
+class TaskContext:
+    """What a handler can do while it works one task. Every report carries the task's lease epoch;
+    a report refused with STALE_LEASE raises, sets :attr:`cancelled`, and ends the task quietly."""
+
+    def __init__(self, agent: BatonAgent, entry: _InFlight, rework: Rework | None) -> None:
+        self._agent = agent
+        self._entry = entry
+        self.rework = rework
+        """Set on a rework round: the failures of the refused handoff (also in ``task.inputs["rework"]``)."""
+        self.log = agent.log
+
+    @property
+    def agent_id(self) -> str:
+        return self._agent.agent_id
+
+    @property
+    def task_id(self) -> str:
+        return self._entry.task.task_id
+
+    @property
+    def lease_epoch(self) -> int:
+        return self._entry.task.lease_epoch
+
+    @property
+    def attempt(self) -> int:
+        return self._entry.task.attempt
+
+    @property
+    def cancelled(self) -> asyncio.Event:
+        """Set when the task is lost (STALE_LEASE) or :meth:`BatonAgent.stop` runs out of time."""
+        return self._entry.cancelled
+
+    async def progress(self, percent: float, message: str | None = None, tokens_used: int | None = None) -> None:
+        """Reports progress (0-100), with an optional message and the tokens used so far."""
+        data: dict[str, Any] = {**self._report(), "percent": percent}
+        if message is not None:
+            data["message"] = message
+        if tokens_used is not None:
+            data["tokensUsed"] = tokens_used
+        await self._guard(self._agent._client.command(m.ReportProgress, data))
+        extra = {k: v for k, v in (("message", message), ("tokens_used", tokens_used)) if v is not None}
+        self._agent._emit_task(self._entry.task, "task.progress", percent=percent, **extra)
+
+    async def blocked(self, reason: str) -> None:
+        """Reports the task blocked (waiting on something outside the agent)."""
+        await self._guard(self._agent._client.command(m.ReportBlocked, {**self._report(), "reason": reason}))
+        self._agent._emit_task(self._entry.task, "task.blocked", reason=reason)
+
+    async def unblocked(self) -> None:
+        """Reports the task unblocked."""
+        await self._guard(self._agent._client.command(m.ReportUnblocked, self._report()))
+        self._agent._emit_task(self._entry.task, "task.unblocked")
+
+    def _report(self) -> dict[str, Any]:
+        return {"taskId": self.task_id, "agentId": self.agent_id, "leaseEpoch": self.lease_epoch}
+
+    async def _guard(self, send: Awaitable[Any]) -> Any:
+        entry = self._entry
+        if entry.report_error is not None:
+            if inspect.iscoroutine(send):
+                send.close()
+            raise entry.report_error
+        try:
+            return await send
+        except BatonError as err:
+            settlement, _ = settlement_of(err)
+            if settlement != "deferred":
+                entry.report_error = err
+                if settlement == "lost":
+                    entry.aborted_by = "lost"
+                    entry.cancelled.set()
+            raise
+
+
+class BatonAgent:
+    """An agent on Baton. Make one with :meth:`connect`, then :meth:`register` and :meth:`start`.
+
+    >>> agent = await BatonAgent.connect("MCT-BE-001", servers="nats://127.0.0.1:4222")
+    >>> await agent.register(AgentProfile(role="backend_dev", capabilities=["implement_backend"]))
+    >>> await agent.start(handler)
+    """
+
+    def __init__(
+        self,
+        nc: NatsClient,
+        agent_id: str,
+        *,
+        owns_connection: bool,
+        heartbeat_interval: float,
+        inbox_ack_wait: float,
+        inbox_stream_wait: float,
+        max_reworks: int,
+        commands: CommandOptions | None,
+        logger: logging.Logger | None,
+        on_activity: Callable[[Activity], None] | None,
+    ) -> None:
+        self.nc = nc
+        self._agent_id = agent_id
+        self._owns_connection = owns_connection
+        self._heartbeat_interval = heartbeat_interval
+        self._inbox_ack_wait = inbox_ack_wait
+        self._inbox_stream_wait = inbox_stream_wait
+        self._max_reworks = max_reworks
+        self._client = CommandClient(nc, commands)
+        self.log = logger or logging.getLogger(f"baton_agent.{agent_id}")
+        self._on_activity = on_activity
+        self._in_flight: dict[str, _InFlight] = {}
+        self._profile: AgentProfile | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._loop: asyncio.Task[None] | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._sub: Any = None
+        self._running = False
+        self._stopping = False
+
+    @classmethod
+    async def connect(
+        cls,
+        agent_id: str,
+        *,
+        servers: str | Sequence[str] = "nats://127.0.0.1:4222",
+        connection: NatsClient | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
+        creds_file: str | None = None,
+        nkey_seed: str | None = None,
+        nkey_seed_file: str | None = None,
+        heartbeat_interval: float = 5.0,
+        inbox_ack_wait: float = 10.0,
+        inbox_stream_wait: float = 30.0,
+        max_reworks: int = DEFAULT_MAX_REWORKS,
+        commands: CommandOptions | None = None,
+        logger: logging.Logger | None = None,
+        on_activity: Callable[[Activity], None] | None = None,
+        max_reconnect_attempts: int = -1,
+        reconnect_time_wait: float = 2.0,
+    ) -> BatonAgent:
+        """Connects to NATS (or takes ``connection``, which :meth:`stop` then leaves open).
+        Nothing is sent yet: call :meth:`register`, then :meth:`start`.
+
+        Credentials go to nats-py as they are: ``user``/``password``, ``token``, ``creds_file``
+        (a ``.creds`` file with the user JWT and NKey seed), ``nkey_seed`` (the seed itself) or
+        ``nkey_seed_file``; the last three need nats-py's ``nkeys`` extra (``pip install baton-agent[nkeys]``).
+        The connection reconnects on its own (``max_reconnect_attempts=-1``: forever); the inbox
+        and heartbeats resume when it is back.
+        """
+        if not _AGENT_ID.match(agent_id):
+            raise ValidationError(f'agent id "{agent_id}" must be one NATS subject token: letters, digits, dash or underscore')
+        holder: dict[str, BatonAgent] = {}
+        options = dict(
+            owns_connection=connection is None,
+            heartbeat_interval=heartbeat_interval,
+            inbox_ack_wait=inbox_ack_wait,
+            inbox_stream_wait=inbox_stream_wait,
+            max_reworks=max_reworks,
+            commands=commands,
+            logger=logger,
+            on_activity=on_activity,
+        )
+        if connection is not None:
+            return cls(connection, agent_id, **options)  # type: ignore[arg-type]
+
+        async def disconnected() -> None:
+            if "agent" in holder:
+                holder["agent"]._emit({"type": "connection.disconnected", "agent_id": agent_id})
+
+        async def reconnected() -> None:
+            if "agent" in holder:
+                holder["agent"]._emit({"type": "connection.reconnected", "agent_id": agent_id})
+
+        async def error(err: Exception) -> None:
+            if "agent" in holder:
+                holder["agent"].log.warning("NATS: %s", err)
+
+        auth: dict[str, Any] = {}
+        for key, value in (
+            ("user", user),
+            ("password", password),
+            ("token", token),
+            ("user_credentials", creds_file),
+            ("nkeys_seed_str", nkey_seed),
+            ("nkeys_seed", nkey_seed_file),
+        ):
+            if value is not None:
+                auth[key] = value
+        server_list = [servers] if isinstance(servers, str) else list(servers)
+        try:
+            nc = await nats.connect(
+                servers=server_list,
+                name=f"baton-agent-{agent_id}",
+                allow_reconnect=True,
+                max_reconnect_attempts=max_reconnect_attempts,
+                reconnect_time_wait=reconnect_time_wait,  # type: ignore[arg-type]
+                disconnected_cb=disconnected,
+                reconnected_cb=reconnected,
+                error_cb=error,
+                **auth,
+            )
+        except Exception as err:  # noqa: BLE001 - any connect failure is UNAVAILABLE with its reason
+            raise UnavailableError(f"cannot connect to NATS at {', '.join(server_list)}: {err}") from err
+        agent = cls(nc, agent_id, **options)  # type: ignore[arg-type]
+        holder["agent"] = agent
+        return agent
+
+    @property
+    def agent_id(self) -> str:
+        return self._agent_id
+
+    @property
+    def active_tasks(self) -> list[str]:
+        """Tasks being worked now (the ids sent in heartbeats)."""
+        return sorted({f.task.task_id for f in self._in_flight.values()})
+
+    async def register(self, profile: AgentProfile) -> dict[str, Any]:
+        """Registers the agent with the agent-registry, idempotently: a new agent is registered, an
+        existing one gets its profile updated. Returns ``{"agent_id", "revision", "created"}``."""
+        data: dict[str, Any] = {
+            "agentId": self.agent_id,
+            "role": profile.role,
+            "capabilities": list(profile.capabilities),
+            "maxConcurrency": profile.max_concurrency,
+            "peers": list(profile.peers),
+        }
+        for key, value in (("name", profile.name), ("model", profile.model), ("lead", profile.lead)):
+            if value is not None:
+                data[key] = value
+        try:
+            reply = await self._client.command(m.RegisterAgent, data, f"register:{self.agent_id}:{uuid.uuid4()}")
+            created = True
+        except BatonError as err:
+            if err.code != "CONFLICT":
+                raise
+            reply = await self._client.command(m.UpdateAgent, data, f"update:{self.agent_id}:{uuid.uuid4()}")
+            created = False
+        self._profile = profile
+        self._emit({"type": "registered", "agent_id": self.agent_id, "created": created})
+        return {"agent_id": reply.agent_id, "revision": reply.revision, "created": created}
+
+    async def command(self, definition: m.MessageDefinition, data: BaseModel | dict[str, Any], command_id: str | None = None) -> Any:
+        """Sends any Baton command, e.g. ``agent.command(messages.ClaimTask, {"agentId": ...})``. Raises BatonError."""
+        return await self._client.command(definition, data, command_id)
+
+    async def query(self, definition: m.MessageDefinition, data: BaseModel | dict[str, Any]) -> Any:
+        """Sends any Baton query, e.g. ``agent.query(messages.GetTask, {"taskId": "task-1"})``. Raises BatonError."""
+        return await self._client.query(definition, data)
+
+    async def start(self, handler: TaskHandler, *, concurrency: int | None = None) -> None:
+        """Starts heartbeats and the inbox: every assignment (also those made while the agent was
+        away) is handed to ``handler``, then completed with what it returns or failed with what it
+        raises. The assignment is acknowledged only once that is recorded, so a crash delivers it
+        again. ``concurrency`` defaults to the registered ``max_concurrency`` (1 when not registered here)."""
+        if self._running:
+            raise BatonError("CONFLICT", f"agent {self.agent_id} is already started")
+        if self.nc.is_closed:
+            raise UnavailableError(f"agent {self.agent_id}: the NATS connection is closed", retryable=False)
+        limit = concurrency if concurrency is not None else (self._profile.max_concurrency if self._profile else 1)
+        if limit < 1:
+            raise ValidationError(f"concurrency must be a positive integer, got {limit}")
+        self._slots = asyncio.Semaphore(limit)
+        self._running = True
+        self._stopping = False
+        self._heartbeat = asyncio.create_task(self._heartbeats())
+        try:
+            durable = await self._ensure_inbox_consumer(limit)
+            self._sub = await self.nc.jetstream().pull_subscribe_bind(durable=durable, stream=m.AGENT_INBOX_STREAM)
+        except BaseException as err:
+            self._heartbeat.cancel()
+            self._running = False
+            if isinstance(err, BatonError):
+                raise
+            raise UnavailableError(f"agent {self.agent_id}: cannot consume its inbox: {err}") from err
+        self._loop = asyncio.create_task(self._inbox(handler))
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Stops taking assignments and waits for the tasks in hand to finish (drain), up to
+        ``timeout`` seconds; then cancels their handlers and leaves their assignments to be
+        delivered again. Stops heartbeats and closes the connection if the agent opened it."""
+        if self._stopping:
+            return
+        self._stopping = True
+        if self._loop is not None:
+            self._loop.cancel()
+            await asyncio.gather(self._loop, return_exceptions=True)
+        runners = [f.runner for f in self._in_flight.values() if f.runner is not None]
+        if runners:
+            _, pending = await asyncio.wait(runners, timeout=timeout)
+            if pending:
+                self.log.warning("stop: %d task(s) still running after %.1f s; cancelling them", len(pending), timeout)
+                for f in list(self._in_flight.values()):
+                    f.aborted_by = "stop"
+                    f.cancelled.set()
+                    if f.runner is not None:
+                        f.runner.cancel()
+                await asyncio.wait(pending, timeout=timeout)
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            await asyncio.gather(self._heartbeat, return_exceptions=True)
+        if self._sub is not None:
+            try:
+                await self._sub.unsubscribe()
+            except Exception as err:  # noqa: BLE001 - the connection may be gone already
+                self.log.debug("unsubscribe: %s", err)
+        self._running = False
+        self._sub = None
+        self._loop = None
+        self._heartbeat = None
+        if self._owns_connection and not self.nc.is_closed:
+            try:
+                await self.nc.drain()
+            except Exception as err:  # noqa: BLE001
+                self.log.debug("drain: %s", err)
+
+    # -- heartbeats and inbox ------------------------------------------------------------------
+
+    async def _heartbeats(self) -> None:
+        subject = m.AGENT_HEARTBEAT_SUBJECT.replace("{agentId}", self.agent_id)
+        while True:
+            if self.nc.is_connected:
+                body = {"agentId": self.agent_id, "activeTasks": self.active_tasks, "sentAt": _now()}
+                try:
+                    await self.nc.publish(subject, m.outgoing.AgentHeartbeat.model_validate(body).model_dump_json(by_alias=True).encode())
+                except Exception as err:  # noqa: BLE001 - a missed beat is logged, the next one follows
+                    self.log.warning("heartbeat not sent: %s", err)
+            await asyncio.sleep(self._heartbeat_interval)
+
+    async def _wait_for_inbox_stream(self) -> None:
+        js = self.nc.jetstream()
+        deadline = asyncio.get_running_loop().time() + self._inbox_stream_wait
+        delay = 0.1
+        while True:
+            try:
+                await js.stream_info(m.AGENT_INBOX_STREAM)
+                return
+            except nats.js.errors.NotFoundError:
+                if asyncio.get_running_loop().time() >= deadline:
+                    raise UnavailableError(f"stream {m.AGENT_INBOX_STREAM} does not exist: is the scheduler running?") from None
+                self.log.info("waiting for stream %s (created by the scheduler)", m.AGENT_INBOX_STREAM)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    async def _ensure_inbox_consumer(self, concurrency: int) -> str:
+        """Creates or updates the durable ``agent-<id>`` consumer on the inbox stream (as the TypeScript SDK does)."""
+        await self._wait_for_inbox_stream()
+        js = self.nc.jetstream()
+        durable = inbox_consumer_name(self.agent_id)
+        config = ConsumerConfig(
+            durable_name=durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            filter_subject=m.AGENT_INBOX_SUBJECT.replace("{agentId}", self.agent_id),
+            ack_wait=self._inbox_ack_wait,
+            max_ack_pending=concurrency,
+        )
+        try:
+            await js.add_consumer(m.AGENT_INBOX_STREAM, config)
+        except nats.js.errors.BadRequestError as err:
+            # An existing consumer with other settings: keep it (its filter is the same by construction).
+            self.log.info("inbox consumer %s kept as it is: %s", durable, err.description)
+        return durable
+
+    async def _inbox(self, handler: TaskHandler) -> None:
+        assert self._slots is not None
+        slots = self._slots
+        while not self._stopping:
+            await slots.acquire()
+            try:
+                msgs = await self._sub.fetch(1, timeout=1.0)
+            except nats.errors.TimeoutError:
+                slots.release()
+                continue
+            except asyncio.CancelledError:
+                slots.release()
+                raise
+            except Exception as err:  # noqa: BLE001 - disconnected: wait for the reconnect
+                slots.release()
+                if self.nc.is_closed:
+                    self.log.error("inbox loop ended: the connection is closed")
+                    return
+                self.log.debug("inbox fetch: %s", err)
+                await asyncio.sleep(0.5)
+                continue
+            self._take(msgs[0], handler, slots)
+
+    def _take(self, msg: Msg, handler: TaskHandler, slots: asyncio.Semaphore) -> None:
+        task = self._parse_assignment(msg)
+        if task is None:
+            slots.release()
+            return
+        key = f"{task.task_id}#{task.lease_epoch}"
+        current = self._in_flight.get(key)
+        if current is not None:
+            # Delivered again while still being worked (ack wait passed): keep the newest delivery to ack.
+            current.msg = msg
+            slots.release()
+            return
+        entry = _InFlight(msg=msg, task=task)
+        self._in_flight[key] = entry
+
+        def done(_: asyncio.Task[None]) -> None:
+            self._in_flight.pop(key, None)
+            slots.release()
+
+        entry.runner = asyncio.create_task(self._work(entry, handler))
+        entry.runner.add_done_callback(done)
+
+    def _parse_assignment(self, msg: Msg) -> AgentTask | None:
+        try:
+            return AgentInboxAssignment.model_validate(decode_json(msg.data))
+        except (BatonError, PydanticValidationError) as err:
+            self.log.error("inbox message %s is not a task assignment (%s); dropped", msg.metadata.sequence.stream, err)
+        asyncio.ensure_future(msg.term())
+        return None
+
+    # -- one task --------------------------------------------------------------------------------
+
+    def _emit(self, activity: Activity) -> None:
+        if self._on_activity is None:
+            return
+        try:
+            self._on_activity({**activity, "at": _now()})
+        except Exception as err:  # noqa: BLE001 - a faulty observer must not stop the agent
+            self.log.error("on_activity raised: %s", err)
+
+    def _emit_task(self, task: AgentTask, kind: str, **fields: Any) -> None:
+        self._emit(
+            {
+                "type": kind,
+                "agent_id": self.agent_id,
+                "task_id": task.task_id,
+                "action": task.action,
+                "lease_epoch": task.lease_epoch,
+                "attempt": task.attempt,
+                **fields,
+            }
+        )
+
+    def _report(self, task: AgentTask) -> dict[str, Any]:
+        return {"taskId": task.task_id, "agentId": self.agent_id, "leaseEpoch": task.lease_epoch}
+
+    async def _keepalive(self, entry: _InFlight) -> None:
+        while True:
+            await asyncio.sleep(max(0.1, self._inbox_ack_wait / _KEEPALIVE_FRACTION))
+            try:
+                await entry.msg.in_progress()
+            except Exception as err:  # noqa: BLE001 - the next one may get through
+                self.log.debug("in-progress ack of %s: %s", entry.task.task_id, err)
+
+    async def _work(self, entry: _InFlight, handler: TaskHandler) -> None:
+        keepalive = asyncio.create_task(self._keepalive(entry))
+        try:
+            await self._rounds(entry, handler)
+        except asyncio.CancelledError:
+            if entry.aborted_by == "stop":
+                await self._settle(entry, UnavailableError(f"agent {self.agent_id} is stopping"), "handler")
+                return
+            raise
+        finally:
+            keepalive.cancel()
+
+    async def _rounds(self, entry: _InFlight, handler: TaskHandler) -> None:
+        # No accept-task: the first progress or the completion records the acceptance (docs/messaging.md).
+        task = entry.task
+        self._emit_task(task, "task.received")
+        current = task
+        rework: Rework | None = None
+        round_ = 0
+        while True:
+            try:
+                result = handler(current, TaskContext(self, entry, rework))
+                if inspect.isawaitable(result):
+                    result = await result
+                handed = result if isinstance(result, Handoff) else None
+                outputs = outputs_of(handed.outputs if handed is not None else result)
+                # A handler that caught a refused report (lost lease, cancelled task) has nothing to complete.
+                if entry.report_error is not None:
+                    raise entry.report_error
+            except Exception as err:  # noqa: BLE001 - what the handler raised fails the task
+                if entry.report_error is not None:
+                    return await self._settle(entry, entry.report_error, "report")
+                if entry.aborted_by == "stop":
+                    return await self._settle(entry, err, "handler")
+                return await self._fail_task(entry, err)
+            try:
+                reply = await self._complete_task(task, outputs, handed, round_)
+            except BatonError as err:
+                return await self._settle(entry, err, "complete")
+            verdict = reply.handoff
+            if verdict is not None and verdict.status == "rejected" and reply.status != "completed":
+                round_ += 1
+                failures = list(verdict.failures)
+                self._emit_task(task, "task.handoff_rejected", handoff_id=verdict.handoff_id, failures=failures, round=round_)
+                if round_ > self._max_reworks:
+                    last = "; ".join(f.message for f in failures)
+                    return await self._fail_task(entry, TaskFailure(f"handoff rejected {round_} times; last: {last}", code="HANDOFF_REJECTED"))
+                rework = Rework(round=round_, handoff_id=verdict.handoff_id, failures=failures)
+                wire_failures = [f.model_dump(mode="json", by_alias=True) for f in failures]
+                inputs = {**task.inputs, "rework": {"round": round_, "handoffId": verdict.handoff_id, "failures": wire_failures}}
+                current = task.model_copy(update={"inputs": inputs})
+                continue
+            self._emit_task(task, "task.completed", outputs=outputs)
+            await self._ack(entry)
+            return
+
+    async def _complete_task(self, task: AgentTask, outputs: dict[str, Any], handed: Handoff | None, round_: int) -> CompleteTaskReply:
+        data: dict[str, Any] = {**self._report(task), "outputs": outputs}
+        artifacts = artifacts_of(handed) if handed is not None else []
+        if artifacts:
+            data["artifacts"] = artifacts
+        if handed is not None and handed.context is not None:
+            data["context"] = dict(handed.context)
+        base = report_command_id("complete", task.task_id, self.agent_id, task.lease_epoch)
+        return await self._client.command(m.CompleteTask, data, base if round_ == 0 else f"{base}:rework-{round_}")
+
+    async def _fail_task(self, entry: _InFlight, err: BaseException) -> None:
+        task = entry.task
+        failure = failure_of(err)
+        try:
+            await self._client.command(
+                m.FailTask,
+                {**self._report(task), **failure},
+                report_command_id("fail", task.task_id, self.agent_id, task.lease_epoch),
+            )
+        except BatonError as report_err:
+            return await self._settle(entry, report_err, "fail")
+        self._emit_task(task, "task.failed", error=failure["error"], retryable=failure["retryable"])
+        await self._ack(entry)
+
+    async def _settle(self, entry: _InFlight, err: BaseException, during: str) -> None:
+        """Ends the handling of an assignment after a refused or undeliverable report."""
+        task = entry.task
+        reason = str(getattr(err, "message", None) or err)
+        if entry.aborted_by == "stop":
+            self.log.info("task %s: left for redelivery, the agent is stopping", task.task_id)
+            self._emit_task(task, "task.deferred", code="UNAVAILABLE", reason="the agent stopped before the task finished")
+            await self._nak(entry, None)
+            return
+        settlement, code = settlement_of(err)
+        if settlement == "lost":
+            self.log.info("task %s (epoch %d) is held by another agent now (%s: STALE_LEASE); stopped working it", task.task_id, task.lease_epoch, during)
+            self._emit_task(task, "task.lost", reason=reason)
+            await self._ack(entry)
+        elif settlement == "rejected":
+            self.log.warning("task %s: %s refused with %s: %s; dropped", task.task_id, during, code, reason)
+            self._emit_task(task, "task.rejected", code=code, reason=reason)
+            await self._ack(entry)
+        else:
+            self.log.warning("task %s: %s failed with %s: %s; it will be delivered again", task.task_id, during, code, reason)
+            self._emit_task(task, "task.deferred", code=code, reason=reason)
+            await self._nak(entry, None if self._stopping else 1.0)
+
+    async def _ack(self, entry: _InFlight) -> None:
+        try:
+            await entry.msg.ack_sync(timeout=5.0)
+        except Exception as err:  # noqa: BLE001 - an unacknowledged assignment comes back; the reports are idempotent
+            self.log.warning("ack of task %s failed (%s); it may be delivered again", entry.task.task_id, err)
+
+    async def _nak(self, entry: _InFlight, delay: float | None) -> None:
+        try:
+            await entry.msg.nak(delay=delay)
+        except Exception as err:  # noqa: BLE001
+            self.log.warning("nak of task %s failed (%s); it comes back after the ack wait", entry.task.task_id, err)
+
+
+__all__ = [
+    "Activity",
+    "AgentProfile",
+    "AgentTask",
+    "BatonAgent",
+    "DEFAULT_MAX_REWORKS",
+    "Rework",
+    "TaskContext",
+    "TaskHandler",
+    "error_code_of",
+    "inbox_consumer_name",
+]

@@ -5,6 +5,7 @@ import { registerApprovalCommands } from './commands/approvals';
 import { registerAuditCommands } from './commands/audit';
 import { registerConflictCommands } from './commands/conflicts';
 import { registerEscalationCommands } from './commands/escalations';
+import { registerMcpCommand } from './commands/mcp';
 import { registerReplayCommand } from './commands/replay';
 import { registerRunCommands } from './commands/runs';
 import { registerTaskCommands } from './commands/tasks';
@@ -36,6 +37,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerConflictCommands(program, ctx);
   registerReplayCommand(program, ctx);
   registerAuditCommands(program, ctx);
+  registerMcpCommand(program, ctx);
   // Sub-commands report their errors like the root does, and never exit the process themselves.
   const walk = (c: CommandUnknownOpts): void => {
     for (const sub of c.commands) {

@@ -10,3 +10,4 @@ export * from './workflow.messages';
 export * from './handoff.messages';
 export * from './escalation.messages';
 export * from './conflict.messages';
+export * from './gateway.api';

@@ -1,13 +1,14 @@
-// Composition root of the gateway (REST API, live dashboard and MCP endpoint; it owns no domain
-// state and reaches the other services only over NATS): reads env once and serves HTTP (health and
-// metrics) on HTTP_PORT (default 3000) through runService, which shuts it down cleanly on
-// SIGTERM/SIGINT. Its only module today is the operational endpoints every service exposes.
+// Composition root of the gateway, the one door for people: the REST API (with its OpenAPI
+// document), authentication and roles, rate limits, and the built-in issuer on one machine. It
+// owns no domain state and reaches the other services only over NATS. SIGHUP reloads the API keys.
 import 'reflect-metadata';
-import { OpsEndpointsModule, readHttpServerEnv, readInfraEnv, runService, startHttpService } from '@baton/telemetry';
+import { runService } from '@baton/telemetry';
 import packageJson from '../package.json';
+import { readGatewayConfig } from './config';
+import { startGateway } from './gateway';
 
-runService('gateway', async (logger) => {
-  const { readinessChecks } = readInfraEnv({ nats: true });
-  const module = OpsEndpointsModule.forRoot({ service: 'gateway', version: packageJson.version, readinessChecks });
-  return startHttpService({ module, server: readHttpServerEnv(3000), logger });
+runService('gateway', async (logger, runtime) => {
+  const gateway = await startGateway(readGatewayConfig(), logger, packageJson.version);
+  runtime.onSignal('SIGHUP', () => gateway.reloadApiKeys());
+  return gateway;
 });

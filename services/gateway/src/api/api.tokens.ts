@@ -1,0 +1,16 @@
+import type { Logger } from 'pino';
+import type { RateClass } from '@baton/contracts';
+import type { Authenticator } from '../auth/authenticator';
+import type { RateLimiter } from '../limits/rate-limiter';
+import type { GatewayApi } from './gateway-api';
+
+/** What the API controller is built from (the composition root makes each). */
+export interface ApiOptions {
+  readonly authenticator: Authenticator;
+  readonly api: GatewayApi;
+  readonly limiters: Readonly<Record<RateClass, RateLimiter>>;
+  readonly maxBodyBytes: number;
+  readonly logger: Logger;
+}
+
+export const API_OPTIONS = Symbol('API_OPTIONS');

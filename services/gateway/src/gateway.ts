@@ -1,0 +1,79 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Logger } from 'pino';
+import { BatonClient, connectNats, natsReadiness } from '@baton/messaging';
+import { CloseStack, PinoNestLogger } from '@baton/telemetry';
+import { BatonCalls } from './api/baton-calls';
+import { GatewayApi } from './api/gateway-api';
+import { ApiKeyRing } from './auth/api-keys';
+import { Authenticator } from './auth/authenticator';
+import type { GatewayConfig } from './config';
+import { GatewayModule } from './gateway.module';
+import { securityHeaders } from './http/security-headers';
+import { DevIssuer } from './issuer/dev-issuer';
+import { RateLimiter } from './limits/rate-limiter';
+import { KvRunQuota, NO_RUN_QUOTA } from './limits/run-quota';
+import { openApiDocument } from './openapi/openapi.document';
+
+/** A running gateway: its HTTP address, a reload of the API keys (SIGHUP) and a clean stop. */
+export interface RunningGateway {
+  readonly url: string;
+  reloadApiKeys(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Starts the gateway on a NATS connection of its own. */
+export async function startGateway(config: GatewayConfig, logger: Logger, version: string): Promise<RunningGateway> {
+  const closing = new CloseStack('gateway');
+  try {
+    const nats = await connectNats({ url: config.natsUrl, name: 'gateway' });
+    closing.defer(() => nats.drain());
+    const calls = new BatonCalls(new BatonClient(nats.nc, { timeoutMs: config.requestTimeoutMs }));
+    const quota = config.limits.activeRunsPerPrincipal === 0 ? NO_RUN_QUOTA : await KvRunQuota.open(nats.nc, calls, config.limits.activeRunsPerPrincipal);
+
+    let apiKeys = config.apiKeysFile === undefined ? ApiKeyRing.empty() : await ApiKeyRing.load(config.apiKeysFile);
+    const authenticator = new Authenticator({ ...config.oidc, apiKeys: () => apiKeys });
+    const devIssuer =
+      config.devIssuer === undefined
+        ? undefined
+        : await DevIssuer.open({ dir: config.devIssuer.dir, issuer: config.oidc.issuer, audience: config.oidc.audience, tokenTtlS: 8 * 3600, password: process.env['BATON_DEV_PASSWORD'] });
+
+    const module = GatewayModule.forRoot({
+      version,
+      readinessChecks: [natsReadiness(nats.nc)],
+      openApi: openApiDocument(version),
+      api: {
+        authenticator,
+        api: new GatewayApi(calls, quota),
+        limiters: {
+          read: new RateLimiter(config.limits.readPerSecond, config.limits.readPerSecond * 2),
+          write: new RateLimiter(config.limits.writePerSecond, config.limits.writePerSecond * 2),
+        },
+        maxBodyBytes: config.limits.maxBodyBytes,
+        logger,
+      },
+      devIssuer: devIssuer === undefined ? undefined : { issuer: devIssuer, limiter: new RateLimiter(1, 10) },
+    });
+    // The gateway reads request bodies itself (size, depth and JSON checks, problem+json errors).
+    const app = await NestFactory.create<NestExpressApplication>(module, { logger: new PinoNestLogger(logger), abortOnError: false, bodyParser: false });
+    app.disable('x-powered-by');
+    app.use(securityHeaders({ https: config.publicUrl.startsWith('https:'), corsOrigins: config.corsOrigins }));
+    closing.defer(() => app.close());
+    await app.listen(config.httpPort, config.httpHost);
+    const address = app.getHttpServer().address();
+    const port = typeof address === 'object' && address ? address.port : config.httpPort;
+    logger.info({ host: config.httpHost, port, issuer: config.oidc.issuer, apiKeys: apiKeys.size, devIssuer: devIssuer !== undefined }, 'listening');
+    return {
+      url: `http://${config.httpHost}:${port}`,
+      async reloadApiKeys() {
+        if (config.apiKeysFile === undefined) return;
+        apiKeys = await ApiKeyRing.load(config.apiKeysFile);
+        logger.info({ apiKeys: apiKeys.size }, 'API keys reloaded');
+      },
+      close: () => closing.closeAll(),
+    };
+  } catch (err) {
+    await closing.closeAll();
+    throw err;
+  }
+}

@@ -1,0 +1,49 @@
+/** Outcome of one {@link RateLimiter.take}. */
+export type RateDecision = { readonly allowed: true } | { readonly allowed: false; readonly retryAfterS: number };
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/**
+ * Token buckets, one per key (a principal and a route class): `ratePerSecond` tokens a second, up
+ * to `burst`. A key that floods empties only its own bucket, and a refused request costs a map
+ * lookup and no call to any service, so the others keep their latency. The buckets are per
+ * replica: with N replicas behind a balancer a principal gets up to N times the rate, which the
+ * per-replica figure in configuration accounts for.
+ */
+export class RateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+  private lastSweep = 0;
+
+  constructor(
+    private readonly ratePerSecond: number,
+    private readonly burst: number,
+    private readonly now: () => number = Date.now,
+    /** Buckets kept at most; the fullest (idle) ones are dropped first when swept. */
+    private readonly maxKeys = 100_000,
+  ) {}
+
+  take(key: string): RateDecision {
+    const now = this.now();
+    this.sweep(now);
+    const b = this.buckets.get(key) ?? { tokens: this.burst, at: now };
+    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.ratePerSecond);
+    b.at = now;
+    this.buckets.set(key, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return { allowed: true };
+    }
+    return { allowed: false, retryAfterS: Math.max(1, Math.ceil((1 - b.tokens) / this.ratePerSecond)) };
+  }
+
+  /** Forgets buckets that have refilled (they start full anyway), at most once a second. */
+  private sweep(now: number): void {
+    if (now - this.lastSweep < 1000 && this.buckets.size < this.maxKeys) return;
+    this.lastSweep = now;
+    const fullAfterMs = (this.burst / this.ratePerSecond) * 1000;
+    for (const [key, b] of this.buckets) if (now - b.at >= fullAfterMs) this.buckets.delete(key);
+  }
+}

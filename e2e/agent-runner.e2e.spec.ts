@@ -1,0 +1,213 @@
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { CommandClient } from '@baton/agent-sdk';
+import { CancelTask, GetArtifact, GetTask, PutArtifact, SubmitTask, type TaskView } from '@baton/contracts';
+import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { startE2eNats, type E2eNats } from './support/private-nats';
+import { compiledMain, repoRoot, RunningProcess, startService } from './support/stack';
+
+// `baton agent run` as a person runs it: the compiled CLI as a process, a shell script standing
+// in for the coding agent, and the agent-registry, handoff-validator and scheduler as processes
+// on a database and a NATS server of this file.
+
+/** The live (not zombie) processes of a process group, from /proc: a PID 1 that does not reap leaves zombies that `kill -0` still sees. */
+function liveMembers(pgid: number): string[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .flatMap((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return Number(pgrp) === pgid && state !== 'Z' ? [`${pid} (${state})`] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+function killZero(pgid: number): 'alive' | 'gone' {
+  try {
+    process.kill(-pgid, 0);
+    return 'alive';
+  } catch {
+    return 'gone';
+  }
+}
+
+type RunnerLine = { readonly type: string; readonly taskId?: string; readonly pgid?: number; readonly [k: string]: unknown };
+
+class Runner extends RunningProcess {
+  get events(): RunnerLine[] {
+    return this.lines.flatMap((l) => {
+      try {
+        return [JSON.parse(l) as RunnerLine];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  waitForLine(match: (l: RunnerLine) => boolean, what: string, timeoutMs = 30_000): Promise<RunnerLine> {
+    return waitFor(
+      () => {
+        const hit = this.events.find(match);
+        if (!hit) this.assertRunning();
+        return hit;
+      },
+      { timeoutMs, intervalMs: 50, what: `${this.name}: ${what}` },
+    );
+  }
+}
+
+describe('baton agent run: a command-line agent as a Baton agent (e2e)', () => {
+  let db: TestDatabase;
+  let nats: E2eNats;
+  let nc: NatsConnection;
+  let client: CommandClient;
+  let tmp: string;
+  const services: RunningProcess[] = [];
+  const runners: Runner[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase('e2e_agent_runner');
+    nats = await startE2eNats();
+    nc = await connect({ servers: nats.url });
+    client = new CommandClient(nc, { retryForMs: 20_000 });
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'baton-e2e-runner-'));
+    const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
+    services.push(await startService('agent-registry', { ...common, HEARTBEAT_WINDOW_MS: '10000' }));
+    services.push(await startService('handoff-validator', { ...common }));
+    services.push(
+      await startService('scheduler', {
+        ...common,
+        SCHEDULER_CONSUMER_NAME: uniqueId('e2e-runner').replace(/[^A-Za-z0-9_-]/g, '_'),
+        SCHEDULER_AGENT_EVENTS_FROM: 'new',
+        SCHEDULER_DISPATCH_POLL_MS: '300',
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(runners.map((r) => r.stop(20_000)));
+    await Promise.allSettled([...services].reverse().map((s) => s.stop()));
+    await nc?.close();
+    await nats?.stop();
+    await db?.drop();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  });
+
+  /** Writes `script` and starts `baton agent run` with it as the agent's command; resolves once the agent waits for tasks. */
+  async function startRunner(name: string, script: string, extra: readonly string[]): Promise<{ runner: Runner; agentId: string; capability: string; workdir: string }> {
+    const agentId = uniqueId(`runner-${name}`).replace(/[^A-Za-z0-9_-]/g, '_');
+    const capability = uniqueId('code');
+    const workdir = path.join(tmp, name);
+    const scriptFile = path.join(tmp, `${name}.sh`);
+    await writeFile(scriptFile, script);
+    const args = ['--json', '--nats', nats.url, 'agent', 'run', '--id', agentId, '--capability', capability, '--workdir', workdir];
+    const argv = [...args, '--progress-interval', '300', '--heartbeat-interval', '500', '--kill-grace', '1000', ...extra, '--', 'sh', scriptFile, '{task_md}', '{workdir}', '{task_id}'];
+    compiledMain('tools/cli');
+    const proc = spawn(process.execPath, [path.join(repoRoot, 'tools/cli/bin/baton.js'), ...argv], {
+      cwd: repoRoot,
+      env: { ...process.env, NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const runner = new Runner(name, proc);
+    runners.push(runner);
+    await runner.waitForLine((l) => l.type === 'runner.ready', 'ready', 60_000);
+    return { runner, agentId, capability, workdir };
+  }
+
+  function taskIn(taskId: string, statuses: readonly TaskView['status'][]): Promise<TaskView> {
+    return waitFor(
+      async () => {
+        const task = await client.query(GetTask, { taskId });
+        return statuses.includes(task.status) ? task : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 200, what: `task ${taskId} ${statuses.join('/')}` },
+    );
+  }
+
+  async function artifactText(ref: unknown): Promise<string> {
+    const got = await client.query(GetArtifact, { hash: (ref as { hash: string }).hash });
+    return got.encoding === 'base64' ? Buffer.from(got.content, 'base64').toString('utf8') : got.content;
+  }
+
+  it('a script standing in for a coding agent reads task.md and the upstream artifact, writes the declared outputs, and the task completes with them as artifacts', async () => {
+    const script = [
+      'set -eu',
+      'task_md="$1"; workdir="$2"; task_id="$3"',
+      'test "$(pwd)" = "$workdir"',
+      'grep -q "^# Task $task_id: implement_search" "$task_md"',
+      'goal=$(sed -n "/^## Goal/{n;n;p;}" "$task_md")',
+      'echo "read the brief of $task_id"',
+      'mkdir -p notes',
+      'printf "# Result\\n\\nDone: %s\\n" "$goal" > result.md',
+      'cp "$(dirname "$task_md")/upstream/design/api_spec.yaml" notes/spec-seen.yaml',
+      'printf "%s" "$BATON_TASK_ID" > notes/env.txt',
+      'echo "all written"',
+    ].join('\n');
+    const { runner, agentId, capability, workdir } = await startRunner('complete', script, ['--output', 'result.md', '--output', 'notes/spec-seen.yaml', '--output', './notes/env.txt']);
+    const spec = 'openapi: 3.1.0\ninfo: { title: search }\n';
+    const specRef = await client.command(PutArtifact, { name: 'api_spec.yaml', content: spec, encoding: 'utf8' });
+
+    const { taskId } = await client.command(SubmitTask, {
+      action: 'implement_search',
+      requirement: { capabilities: [capability] },
+      priority: 'P1',
+      inputs: { title: 'Add full-text search', upstream: { design: { artifacts: { 'api_spec.yaml': specRef } } } },
+    });
+    const done = await taskIn(taskId, ['completed', 'failed']);
+    expect(done).toMatchObject({ status: 'completed', agentId, error: null });
+    const outputs = done.outputs as { exitCode: number; artifacts: Record<string, unknown> };
+    expect(outputs.exitCode).toBe(0);
+    expect(Object.keys(outputs.artifacts).sort()).toEqual(['notes/env.txt', 'notes/spec-seen.yaml', 'result.md']);
+    expect(await artifactText(outputs.artifacts['result.md'])).toBe('# Result\n\nDone: Add full-text search\n');
+    expect(await artifactText(outputs.artifacts['notes/spec-seen.yaml'])).toBe(spec);
+    expect(await artifactText(outputs.artifacts['notes/env.txt'])).toBe(taskId);
+
+    // What was written for the command, and what it wrote, stay in the task's context directory.
+    const brief = await readFile(path.join(workdir, '.baton-task', taskId, 'task.md'), 'utf8');
+    expect(brief).toContain('- `result.md`\n- `notes/spec-seen.yaml`\n- `./notes/env.txt`');
+    expect(await readFile(path.join(workdir, '.baton-task', taskId, 'stdout.log'), 'utf8')).toBe(`read the brief of ${taskId}\nall written\n`);
+    expect(runner.events.filter((e) => e.taskId === taskId).map((e) => e.type)).toEqual(
+      expect.arrayContaining(['task.received', 'command.started', 'task.progress', 'command.exited', 'task.completed']),
+    );
+  });
+
+  it('a failing script fails the task with its exit code and the end of its stderr', async () => {
+    const script = ['for i in $(seq 1 300); do echo "compiler noise line $i" >&2; done', 'echo "error: tests failed in search.spec.ts" >&2', 'exit 3'].join('\n');
+    const { capability } = await startRunner('fail', script, ['--output', 'result.md']);
+    const { taskId } = await client.command(SubmitTask, { action: 'implement', requirement: { capabilities: [capability] }, priority: 'P1', inputs: {} });
+    const failed = await taskIn(taskId, ['failed', 'completed']);
+    expect(failed.status).toBe('failed');
+    expect(failed.error?.code).toBe('EXIT_3');
+    expect(failed.error?.message).toMatch(/^sh exited with code 3; end of stderr:\n/);
+    expect(failed.error?.message).toContain('compiler noise line 300\nerror: tests failed in search.spec.ts');
+    // The tail, not the whole stream.
+    expect(failed.error?.message).not.toContain('compiler noise line 1\n');
+  });
+
+  it('cancelling the task kills the whole process group of the command: the script and what it started', async () => {
+    const script = ['echo $$ > "$2/pgid-$3"', 'sleep 600 &', 'sh -c "sleep 600; echo never" &', 'echo started', 'wait'].join('\n');
+    const { runner, workdir, capability } = await startRunner('cancel', script, []);
+    const { taskId } = await client.command(SubmitTask, { action: 'implement', requirement: { capabilities: [capability] }, priority: 'P1', inputs: {} });
+    const started = await runner.waitForLine((l) => l.type === 'command.started' && l.taskId === taskId, 'command started');
+    const pgid = Number(await waitFor(() => readFile(path.join(workdir, `pgid-${taskId}`), 'utf8').catch(() => undefined), { timeoutMs: 30_000, intervalMs: 50, what: 'the pgid file' }));
+    expect(pgid).toBe(started.pgid);
+    await waitFor(() => liveMembers(pgid).length >= 4 || undefined, { timeoutMs: 10_000, intervalMs: 50, what: 'the script, its two sleeps and the inner shell' });
+    expect(killZero(pgid)).toBe('alive');
+
+    await client.command(CancelTask, { taskId, reason: 'no longer needed' });
+    expect(await taskIn(taskId, ['cancelled'])).toMatchObject({ status: 'cancelled' });
+    await runner.waitForLine((l) => l.type === 'command.killed' && l.taskId === taskId, 'process group killed');
+    await waitFor(() => liveMembers(pgid).length === 0 || undefined, { timeoutMs: 15_000, intervalMs: 50, what: `process group ${pgid} gone` });
+    // `kill -0 -<pgid>` sees the group gone too, unless only unreaped zombies are left (PID 1 here may not reap).
+    if (killZero(pgid) === 'alive') expect(liveMembers(pgid)).toEqual([]);
+    await runner.waitForLine((l) => l.type === 'task.rejected' && l.taskId === taskId, 'the SDK drops the assignment');
+    runner.assertRunning();
+  });
+});

@@ -102,6 +102,31 @@ export const StartRunV1 = z.strictObject({
 });
 export const StartRun = schedulerMessages.command('start-run', StartRunV1, z.object({ runId: z.string(), workflowId: z.string(), version: z.string() }));
 
+/**
+ * Starts a new run of a run's workflow version from one of its stages: every stage the chosen
+ * one's work does not flow into keeps the source run's recorded outputs (artifacts included) and
+ * does not run again. Both runs' audits name each other. The actor is who asks for it.
+ */
+export const RerunRunV1 = z.strictObject({
+  /** The run to rerun (any state: finished, failed, cancelled or still open). */
+  runId: Id,
+  /** The stage the new run starts at. */
+  fromStage: z.string().min(1).max(200),
+  /** The new run's id; derived from the command id when absent. */
+  newRunId: Id.optional(),
+  reason: z.string().min(1).max(2000).optional(),
+});
+export const RerunRunReply = z.object({
+  runId: z.string(),
+  sourceRunId: z.string(),
+  fromStage: z.string(),
+  workflowId: z.string(),
+  version: z.string(),
+  /** Stages whose recorded results the new run took over, in workflow order. */
+  reusedStages: z.array(z.string()),
+});
+export const RerunRun = schedulerMessages.command('rerun-run', RerunRunV1, RerunRunReply);
+
 const RunControl = z.strictObject({ runId: Id, reason: z.string().min(1).max(2000).optional() });
 const RunControlReply = z.object({ runId: z.string(), status: RunState });
 
@@ -166,6 +191,10 @@ export const WorkflowResultView = z.object({
   params: z.record(z.string(), z.unknown()),
   priority: TaskPriority,
   error: z.string().optional(),
+  /** The run this one reruns, from which stage (see rerun-run). */
+  rerunOf: z.object({ runId: z.string(), fromStage: z.string() }).optional(),
+  /** Reruns started from this run. */
+  reruns: z.array(z.object({ runId: z.string(), fromStage: z.string() })).optional(),
 });
 export type WorkflowResultView = z.infer<typeof WorkflowResultView>;
 
@@ -238,6 +267,8 @@ export const RunEventTypes = [
   'StageRejected',
   'StageReworkRequested',
   'StageEscalated',
+  'StageReused',
+  'RunRerunStarted',
 ] as const;
 export type RunEventType = (typeof RunEventTypes)[number];
 

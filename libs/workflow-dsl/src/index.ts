@@ -36,6 +36,7 @@ export {
   stageTasks,
   branchSyncState,
   nextTargets,
+  downstreamOf,
   type StageStatus,
   type StageResult,
   type BranchResult,

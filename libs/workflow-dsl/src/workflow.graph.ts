@@ -149,6 +149,24 @@ export interface NextStagesResult {
   readonly loopExhausted: LoopExhaustion | null;
 }
 
+/** A definition's stages as graph nodes (the edges the load-time checks use). */
+function nodesOf(def: WorkflowDefinition): GraphNode[] {
+  return def.stageOrder.map((id) => {
+    const st = def.stages[id] as StageDefinition;
+    return { id, next: nextTargets(st.next), dependsOn: st.dependsOn, loopBackTo: st.loop?.backTo ?? null };
+  });
+}
+
+/**
+ * Stages a rerun from `stageId` may run again: the stage itself and every stage its work flows
+ * into (next, depends_on, loops), transitively. The others keep a rerun's recorded results.
+ *
+ * @example downstreamOf(featureDevelopment, 'testing') // Set { 'testing', 'deployment', … }
+ */
+export function downstreamOf(def: WorkflowDefinition, stageId: string): Set<string> {
+  return reachableFrom(nodesOf(def), [stageId]);
+}
+
 const isComplete = (s: StageStatus | undefined): boolean => s === 'succeeded' || s === 'skipped';
 
 /**

@@ -11,6 +11,7 @@ import {
   ListWorkflows,
   PauseRun,
   RegisterWorkflow,
+  RerunRun,
   ResumeRun,
   StartRun,
   SubmitWorkItem,
@@ -360,6 +361,71 @@ steps:
       { what: 'a cron run to finish', timeoutMs: 30_000 },
     );
     expect(fired.runId).toMatch(/^cron-/);
+  });
+
+  it('reruns a finished run from a stage: earlier stages keep their results and do not run again; both audits name each other', async () => {
+    const p = uniqueId('rerun');
+    const yaml = `
+name: Rerun ${p}
+version: 1.0.0
+steps:
+  - id: design
+    agent: ${p}-architect
+    action: design
+  - id: build
+    agent: ${p}-dev
+    action: build
+    depends_on: [design]
+  - id: testing
+    agent: ${p}-qa
+    action: test
+    depends_on: [build]
+  - id: deploy
+    agent: ${p}-ops
+    action: deploy
+    depends_on: [testing]
+`;
+    const { workflowId } = await register(yaml);
+    await crew.add([
+      { agentId: `${p}-architect`, behaviour: () => ({ 'design.md': 'the design' }) },
+      { agentId: `${p}-dev`, behaviour: () => ({ 'build.tar': 'the build' }) },
+      { agentId: `${p}-qa` },
+      { agentId: `${p}-ops` },
+    ]);
+    const first = await start(workflowId);
+    expect((await finished(first.runId)).status).toBe('success');
+    const handledBefore = crew.handled.length;
+
+    const ops = { kind: 'human' as const, id: `${p}-operator` };
+    const commandId = randomUUID();
+    const rerun = await client.command(RerunRun, { runId: first.runId, fromStage: 'testing', reason: 'flaky test fixed' }, { commandId, actor: ops });
+    expect(rerun).toMatchObject({ sourceRunId: first.runId, fromStage: 'testing', workflowId, version: '1.0.0', reusedStages: ['design', 'build'] });
+    // The same command again answers the same, and starts nothing new.
+    expect(await client.command(RerunRun, { runId: first.runId, fromStage: 'testing', reason: 'flaky test fixed' }, { commandId, actor: ops })).toEqual(rerun);
+
+    const second = await finished(rerun.runId);
+    expect(second).toMatchObject({ status: 'success', rerunOf: { runId: first.runId, fromStage: 'testing' } });
+    const steps = Object.fromEntries(second.steps.map((s) => [s.stepId, s]));
+    expect(steps['design']).toMatchObject({ status: 'success', output: { 'design.md': 'the design' }, taskIds: [] });
+    expect(steps['build']).toMatchObject({ status: 'success', output: { 'build.tar': 'the build' }, taskIds: [] });
+    // Only testing and deploy ran again, and testing got the reused outputs as its upstream inputs.
+    const ran = crew.handled.slice(handledBefore).filter((h) => h.assignment.inputs['runId'] === rerun.runId);
+    expect(ran.map((h) => h.assignment.inputs['stageId']).sort()).toEqual(['deploy', 'testing']);
+    const testing = ran.find((h) => h.assignment.inputs['stageId'] === 'testing');
+    expect(testing?.assignment.inputs['upstream']).toMatchObject({ design: { 'design.md': 'the design' }, build: { 'build.tar': 'the build' } });
+    expect(await stageLog(rerun.runId)).toEqual(['StageReused:design', 'StageReused:build', 'StageStarted:testing', 'StageCompleted:testing', 'StageStarted:deploy', 'StageCompleted:deploy']);
+
+    // Both audits name each other, with who asked.
+    const newStream = await scheduler.store.readStream(runStreamId(rerun.runId));
+    expect(newStream[0]).toMatchObject({ type: 'RunStarted', data: { rerunOf: { runId: first.runId, fromStage: 'testing' }, startedBy: ops } });
+    const sourceStream = await scheduler.store.readStream(runStreamId(first.runId));
+    expect(sourceStream.filter((e) => e.type === 'RunRerunStarted').map((e) => e.data)).toEqual([
+      expect.objectContaining({ runId: first.runId, rerunRunId: rerun.runId, fromStage: 'testing', requestedBy: ops, reason: 'flaky test fixed' }),
+    ]);
+    expect(await run(first.runId)).toMatchObject({ reruns: [{ runId: rerun.runId, fromStage: 'testing' }] });
+
+    await expect(client.command(RerunRun, { runId: first.runId, fromStage: 'no_such_stage' }, { commandId: randomUUID(), actor: ops })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(client.command(RerunRun, { runId: 'no-such-run', fromStage: 'testing' }, { commandId: randomUUID(), actor: ops })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('answers NOT_FOUND for unknown runs and workflows', async () => {

@@ -4,6 +4,7 @@ import { commandContextOf } from '@baton/aggregate';
 import {
   ApproveStage,
   CancelRun,
+  RerunRun,
   RejectStage,
   ReplayRun,
   GetRun,
@@ -55,6 +56,21 @@ export class WorkflowNatsController {
         priority: d.priority,
         ...(d.runId ? { runId: d.runId } : {}),
         ...(cmd.actor ? { startedBy: cmd.actor } : {}),
+      },
+      commandContextOf(cmd, ctx, ctx.getSubject()),
+    );
+  }
+
+  @CommandHandler(RerunRun)
+  rerun(@Payload() cmd: Cmd<typeof RerunRun>, @Ctx() ctx: BatonRpcContext): Promise<ReplyOf<typeof RerunRun>> {
+    const d = cmd.data;
+    return this.runs.rerun(
+      {
+        sourceRunId: d.runId,
+        fromStage: d.fromStage,
+        ...(d.newRunId ? { newRunId: d.newRunId } : {}),
+        ...(d.reason ? { reason: d.reason } : {}),
+        ...(cmd.actor ? { by: cmd.actor } : {}),
       },
       commandContextOf(cmd, ctx, ctx.getSubject()),
     );

@@ -134,6 +134,8 @@ async function onRunEvent(trx: Trx, deps: { runs: RunRunner; tasks: TaskRunner }
     case 'StageRejected':
     case 'StageReworkRequested':
     case 'StageEscalated':
+    case 'StageReused':
+    case 'RunRerunStarted':
       return;
     default: {
       const unreachable: never = event;

@@ -25,7 +25,7 @@ import type { CommandContext } from '@baton/aggregate';
 import type { EventStore } from '@baton/event-store';
 import type { Kysely } from 'kysely';
 import type { SchedulerDatabase } from '../read-model/scheduler.tables';
-import { foldRun, routeWorkItem, toRunEvent, type ExistingRun, type RunCommand } from '../domain';
+import { foldRun, rerunPlan, routeWorkItem, toRunEvent, type ExistingRun, type RunCommand } from '../domain';
 import type { CommandMetadata } from '../domain';
 import type { RunEnvironment, RunRunner } from './runners';
 import { diagnosticView, type RegisteredWorkflow, type WorkflowDefinitions } from './workflow-definitions';
@@ -89,6 +89,8 @@ export function toWorkflowResult(def: WorkflowDefinition, run: ExistingRun): Wor
     params: { ...run.params },
     priority: run.priority,
     ...(run.error === null ? {} : { error: run.error }),
+    ...(run.rerunOf === null ? {} : { rerunOf: run.rerunOf }),
+    ...(run.reruns.length === 0 ? {} : { reruns: [...run.reruns] }),
   };
 }
 
@@ -146,6 +148,43 @@ export class RunService {
     if (!r.state.exists) throw new NotFoundError('run', runId);
     if (r.state.workflowId !== def.id) throw new ConflictError(`run ${runId} already exists for workflow ${r.state.workflowId}`, { runId });
     return { runId, workflowId: r.state.workflowId, version: r.state.version };
+  }
+
+  /**
+   * Starts a new run of `sourceRunId`'s workflow version at `fromStage`, taking over the recorded
+   * results of the stages before it (see `rerunPlan`), then records the rerun on the source run.
+   * Both steps are idempotent by the command id, so a retry after a crash between them completes
+   * the second. `by` (the command's actor) is the new run's starter.
+   */
+  async rerun(
+    input: { readonly sourceRunId: string; readonly fromStage: string; readonly newRunId?: string; readonly reason?: string; readonly by?: Actor },
+    ctx: CommandContext,
+  ): Promise<{ runId: string; sourceRunId: string; fromStage: string; workflowId: string; version: string; reusedStages: string[] }> {
+    const { state: source } = await this.runs.load(input.sourceRunId);
+    if (!source.exists) throw new NotFoundError('run', input.sourceRunId);
+    const def = await this.definitions.pinned(source.workflowId, source.version, source.hash);
+    const reused = rerunPlan(def, source, input.fromStage);
+    const runId = input.newRunId ?? `run-${shortDigest(`rerun:${ctx.commandId}`)}`;
+    if (runId === source.runId) throw new ValidationError(`a rerun needs a new run id; ${runId} is the source run`, { runId });
+    const by = input.by ?? null;
+    const started = await this.runs.execute(
+      runId,
+      (metadata): RunCommand => ({
+        type: 'StartRun',
+        data: { runId, params: source.params, priority: source.priority, trigger: source.trigger, startedBy: by, rerun: { runId: source.runId, fromStage: input.fromStage, reused } },
+        metadata,
+      }),
+      { ...ctx, ...(by === null ? {} : { actor: by }) },
+      { env: (state) => this.environment(state, runId, def) },
+    );
+    if (!started.state.exists) throw new NotFoundError('run', runId);
+    if (started.state.rerunOf?.runId !== source.runId) throw new ConflictError(`run ${runId} already exists and is not a rerun of ${source.runId}`, { runId });
+    await this.runs.execute(
+      source.runId,
+      (metadata): RunCommand => ({ type: 'RecordRerun', data: { rerunRunId: runId, fromStage: input.fromStage, requestedBy: by, reason: input.reason ?? null }, metadata }),
+      { ...ctx, commandId: `${ctx.commandId}:source`, ...(by === null ? {} : { actor: by }) },
+    );
+    return { runId, sourceRunId: source.runId, fromStage: input.fromStage, workflowId: def.id, version: def.version, reusedStages: reused.map((r) => r.stageId) };
   }
 
   async control(kind: 'CancelRun' | 'PauseRun' | 'ResumeRun', cmd: CommandEnvelope<{ runId: string; reason?: string }>, ctx: CommandContext): Promise<{ runId: string; status: RunStateName }> {

@@ -109,6 +109,8 @@ export function workflowsProjection(now: () => Date): (trx: Trx, recorded: Recor
       case 'StageRejected':
       case 'StageReworkRequested':
       case 'StageEscalated':
+      case 'StageReused':
+      case 'RunRerunStarted':
         return;
       default: {
         const unreachable: never = event;

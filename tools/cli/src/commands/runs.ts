@@ -1,5 +1,5 @@
 import { Option, type Command } from '@commander-js/extra-typings';
-import { CancelRun, ListRuns, PauseRun, ResumeRun, RunState } from '@baton/contracts';
+import { CancelRun, ListRuns, PauseRun, RerunRun, ResumeRun, RunState } from '@baton/contracts';
 import { oneOf, parsePositiveInt } from '../args';
 import type { CliContext } from '../context';
 import { formatRuns } from '../format';
@@ -44,4 +44,25 @@ export function registerRunCommands(program: Command, ctx: CliContext): void {
         ctx.emit(reply, () => `run ${reply.runId}: ${ctx.paint(reply.status, reply.status === 'cancelled' ? 'bad' : 'busy')}`);
       });
   }
+
+  runs
+    .command('rerun')
+    .description('start a new run of the same workflow version at a stage, reusing the recorded results of the stages before it')
+    .argument('<runId>', 'the run to rerun')
+    .requiredOption('--from <stage>', 'the stage the new run starts at')
+    .option('--run-id <id>', 'id of the new run (derived from the command id when absent)')
+    .option('--reason <text>', 'why (kept in both runs\' history)')
+    .action(async (runId, opts) => {
+      const reply = await (await ctx.client()).command(
+        RerunRun,
+        { runId, fromStage: opts.from, newRunId: opts.runId, reason: opts.reason },
+        { commandId: ctx.newId() },
+      );
+      ctx.emit(reply, () =>
+        [
+          `run ${ctx.paint(reply.runId, 'busy')} reruns ${reply.sourceRunId} from ${reply.fromStage} (${reply.workflowId} ${reply.version})`,
+          `reused: ${reply.reusedStages.length === 0 ? 'nothing' : reply.reusedStages.join(', ')}`,
+        ].join('\n'),
+      );
+    });
 }

@@ -1,7 +1,8 @@
-import { BatonError, IllegalTransitionError, NotFoundError, type Actor, type HandoffSla, type RetryBackoff, type TaskChecks, type TaskPriority, type TaskRequirement } from '@baton/contracts';
+import { BatonError, IllegalTransitionError, NotFoundError, ValidationError, type Actor, type HandoffSla, type RetryBackoff, type TaskChecks, type TaskPriority, type TaskRequirement } from '@baton/contracts';
 import {
   branchSyncState,
   conditionContext,
+  downstreamOf,
   effectiveRetry,
   initialStages,
   nextStages,
@@ -15,7 +16,7 @@ import {
   type WorkflowDefinition,
 } from '@baton/workflow-dsl';
 import type { Cmd } from '../task.commands';
-import type { ApprovalRequest, FailureNotification, NextPlan, RunEvent, StageTaskSpec } from './run.events';
+import type { ApprovalRequest, FailureNotification, NextPlan, RerunLink, ReusedStage, RunEvent, StageTaskSpec } from './run.events';
 import { decisionOf, evolveRun, FAILURE_STEPS_STAGE, isOpen, openTaskIds, runResults, type ExistingRun, type RunState } from './run.state';
 
 export type StartRunCommand = Cmd<
@@ -26,8 +27,12 @@ export type StartRunCommand = Cmd<
     readonly priority: TaskPriority;
     readonly trigger: Readonly<Record<string, unknown>>;
     readonly startedBy?: Actor | null;
+    /** A rerun: the source run, the stage to start at, and the stages that keep the source's results (see {@link rerunPlan}). */
+    readonly rerun?: RerunLink & { readonly reused: readonly ReusedStage[] };
   }
 >;
+/** On the source run: a rerun of it was started (so its audit names the new run). */
+export type RecordRerunCommand = Cmd<'RecordRerun', { readonly rerunRunId: string; readonly fromStage: string; readonly requestedBy: Actor | null; readonly reason: string | null }>;
 /** A task of the run finished for good (TaskCompleted, TaskFailed with `final`, TaskCancelled). */
 export type RecordTaskResultCommand = Cmd<
   'RecordTaskResult',
@@ -57,7 +62,8 @@ export type RunCommand =
   | ResumeRunCommand
   | BreachSlaCommand
   | ApproveStageCommand
-  | RejectStageCommand;
+  | RejectStageCommand
+  | RecordRerunCommand;
 
 /** What decide needs besides the command and the state: the pinned definition and the task id rule. */
 export interface RunDeciderContext {
@@ -76,6 +82,35 @@ export interface RunDeciderContext {
 }
 
 export const DEFAULT_MAX_REJECTIONS = 3;
+
+/**
+ * What a rerun of `source` from `fromStage` takes over: every stage the chosen one's work does not
+ * flow into (see `downstreamOf`) that succeeded or was skipped in the source, with its recorded
+ * result, in workflow order. Refused when the stage is unknown, or when a stage it takes work from
+ * has no result to reuse (the rerun would start without that stage's outputs).
+ */
+export function rerunPlan(def: WorkflowDefinition, source: ExistingRun, fromStage: string): ReusedStage[] {
+  if (def.stages[fromStage] === undefined) {
+    throw new ValidationError(`workflow ${def.id} ${def.version} has no stage "${fromStage}"; its stages are ${def.stageOrder.join(', ')}`, { fromStage, stages: [...def.stageOrder] });
+  }
+  const again = downstreamOf(def, fromStage);
+  const reused: ReusedStage[] = [];
+  for (const stageId of def.stageOrder) {
+    if (again.has(stageId)) continue;
+    const st = source.stages[stageId];
+    if (st === undefined || (st.status !== 'succeeded' && st.status !== 'skipped')) continue;
+    reused.push({ stageId, status: st.status, outcome: st.outcome, outputs: st.outputs });
+  }
+  const have = new Set(reused.map((r) => r.stageId));
+  const missing = upstreamStages(def, fromStage).filter((id) => !again.has(id) && !have.has(id));
+  if (missing.length > 0) {
+    throw new ValidationError(
+      `run ${source.runId} cannot be rerun from ${fromStage}: ${missing.join(', ')} ${missing.length === 1 ? 'has' : 'have'} no result in it to start from (rerun from an earlier stage)`,
+      { runId: source.runId, fromStage, missing },
+    );
+  }
+  return reused;
+}
 
 /** Agent ids of the stages a stage hands its work to (its `next` targets, their branches). */
 export function nextAgentIds(def: WorkflowDefinition, stageId: string): string[] {
@@ -613,13 +648,36 @@ export function decideRun(command: RunCommand, state: RunState, ctx: RunDeciderC
       const d = command.data;
       const started: RunEvent = {
         type: 'RunStarted',
-        data: { runId: d.runId, workflowId: ctx.def.id, version: ctx.def.version, hash: ctx.def.hash, params: d.params, priority: d.priority, trigger: d.trigger, startedBy: d.startedBy ?? null, startedAt: now },
+        data: {
+          runId: d.runId,
+          workflowId: ctx.def.id,
+          version: ctx.def.version,
+          hash: ctx.def.hash,
+          params: d.params,
+          priority: d.priority,
+          trigger: d.trigger,
+          startedBy: d.startedBy ?? null,
+          ...(d.rerun === undefined ? {} : { rerunOf: { runId: d.rerun.runId, fromStage: d.rerun.fromStage } }),
+          startedAt: now,
+        },
       };
       const plan = new Plan(evolveRun(state, started) as ExistingRun, ctx, now);
       plan.events.push(started);
-      plan.follow(initialStages(ctx.def));
+      if (d.rerun === undefined) plan.follow(initialStages(ctx.def));
+      else {
+        for (const r of d.rerun.reused) {
+          plan.emit({ type: 'StageReused', data: { runId: d.runId, stageId: r.stageId, sourceRunId: d.rerun.runId, status: r.status, outcome: r.outcome, outputs: r.outputs, reusedAt: now } });
+        }
+        plan.follow([d.rerun.fromStage]);
+      }
       plan.settle();
       return plan.events;
+    }
+    case 'RecordRerun': {
+      const s = existing(state);
+      const d = command.data;
+      if (s.reruns.some((r) => r.runId === d.rerunRunId)) return [];
+      return [{ type: 'RunRerunStarted', data: { runId: s.runId, rerunRunId: d.rerunRunId, fromStage: d.fromStage, requestedBy: d.requestedBy, reason: d.reason, requestedAt: now } }];
     }
     case 'RecordTaskResult': {
       const s = existing(state);

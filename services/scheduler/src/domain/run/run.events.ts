@@ -78,6 +78,20 @@ export interface RunDefinition {
   readonly trigger: Readonly<Record<string, unknown>>;
 }
 
+/** What a rerun is started from: the source run and the stage it starts at. */
+export interface RerunLink {
+  readonly runId: string;
+  readonly fromStage: string;
+}
+
+/** A stage a rerun takes over from its source run, with the result recorded there. */
+export interface ReusedStage {
+  readonly stageId: string;
+  readonly status: 'succeeded' | 'skipped';
+  readonly outcome: string | null;
+  readonly outputs: Readonly<Record<string, unknown>>;
+}
+
 /** Events of the `run-<runId>` stream. */
 export type RunEvent =
   | E<
@@ -85,7 +99,34 @@ export type RunEvent =
       RunDefinition & {
         /** Who started the run (the start command's actor); they may not approve its stages. */
         readonly startedBy?: Actor | null;
+        /** Set when the run reruns another one from a stage (absent on runs started before reruns existed). */
+        readonly rerunOf?: RerunLink | null;
         readonly startedAt: string;
+      }
+    >
+  | E<
+      'StageReused',
+      {
+        readonly runId: string;
+        readonly stageId: string;
+        /** The run whose recorded result this stage takes over. */
+        readonly sourceRunId: string;
+        readonly status: 'succeeded' | 'skipped';
+        readonly outcome: string | null;
+        readonly outputs: Readonly<Record<string, unknown>>;
+        readonly reusedAt: string;
+      }
+    >
+  | E<
+      'RunRerunStarted',
+      {
+        /** This (the source) run. */
+        readonly runId: string;
+        readonly rerunRunId: string;
+        readonly fromStage: string;
+        readonly requestedBy: Actor | null;
+        readonly reason: string | null;
+        readonly requestedAt: string;
       }
     >
   | E<

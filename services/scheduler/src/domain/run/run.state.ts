@@ -1,6 +1,6 @@
 import type { Actor } from '@baton/contracts';
 import type { RunResults, StageResult, StageStatus } from '@baton/workflow-dsl';
-import type { ApprovalRequest, Feedback, RunDefinition, RunEvent, StageTaskSpec } from './run.events';
+import type { ApprovalRequest, Feedback, RerunLink, RunDefinition, RunEvent, StageTaskSpec } from './run.events';
 
 /** One task of a stage, as the run sees it. */
 export interface RunTaskRecord {
@@ -71,6 +71,10 @@ export type RunState =
       readonly startedAt: string;
       readonly endedAt: string | null;
       readonly error: string | null;
+      /** The run this one reruns, and from which stage. */
+      readonly rerunOf: RerunLink | null;
+      /** Runs started as reruns of this one. */
+      readonly reruns: readonly { readonly runId: string; readonly fromStage: string }[];
     });
 
 export type ExistingRun = Extract<RunState, { exists: true }>;
@@ -169,6 +173,8 @@ export function evolveRun(state: RunState, event: RunEvent): RunState {
       startedAt: d.startedAt,
       endedAt: null,
       error: null,
+      rerunOf: d.rerunOf ?? null,
+      reruns: [],
     };
   }
   if (!state.exists) return state;
@@ -232,6 +238,21 @@ export function evolveRun(state: RunState, event: RunEvent): RunState {
       const s = withStage(state, d.stageId, (st) => ({ ...st, status: 'skipped', skipReason: d.reason, tasks: {}, startedAt: d.skippedAt, endedAt: d.skippedAt }));
       return planNext({ ...s, deferred: s.deferred.filter((id) => id !== d.stageId) }, d.next);
     }
+    case 'StageReused': {
+      const d = event.data;
+      return withStage(state, d.stageId, (st) => ({
+        ...st,
+        status: d.status,
+        runs: d.status === 'succeeded' ? 1 : 0,
+        outcome: d.outcome,
+        outputs: d.outputs,
+        skipReason: d.status === 'skipped' ? `skipped in run ${d.sourceRunId}` : null,
+        startedAt: d.reusedAt,
+        endedAt: d.reusedAt,
+      }));
+    }
+    case 'RunRerunStarted':
+      return { ...state, reruns: [...state.reruns, { runId: event.data.rerunRunId, fromStage: event.data.fromStage }] };
     case 'StageSlaBreached':
       return withStage(state, event.data.stageId, (st) => ({ ...st, slaBreached: true }));
     case 'StageApprovalRequested': {

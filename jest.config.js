@@ -12,6 +12,8 @@ const moduleNameMapper = {};
 for (const lib of fs.readdirSync(path.join(__dirname, 'libs'))) {
   moduleNameMapper[`^@baton/${lib}$`] = `<rootDir>/libs/${lib}/src/index.ts`;
 }
+// Tools that other workspaces import, mapped to their sources like the libraries.
+moduleNameMapper['^@baton/mcp-files$'] = '<rootDir>/tools/mcp-files/src/index.ts';
 
 const common = {
   rootDir: __dirname,

@@ -5,6 +5,7 @@ import { registerApprovalCommands } from './commands/approvals';
 import { registerAuditCommands } from './commands/audit';
 import { registerConflictCommands } from './commands/conflicts';
 import { registerEscalationCommands } from './commands/escalations';
+import { registerFilesCommands } from './commands/files';
 import { registerMcpCommand } from './commands/mcp';
 import { registerReplayCommand } from './commands/replay';
 import { registerRunCommands } from './commands/runs';
@@ -37,6 +38,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerConflictCommands(program, ctx);
   registerReplayCommand(program, ctx);
   registerAuditCommands(program, ctx);
+  registerFilesCommands(program, ctx);
   registerMcpCommand(program, ctx);
   // Sub-commands report their errors like the root does, and never exit the process themselves.
   const walk = (c: CommandUnknownOpts): void => {

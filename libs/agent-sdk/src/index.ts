@@ -51,3 +51,13 @@ export { TaskFailure, failureOf, isRetryableCode, type FailureReport } from './e
 export { handoff, isHandoff, outputsOf, type Handoff, type HandoffResult, type TaskOutputs } from './outcome';
 export { CommandClient, type CommandClientOptions } from './wire';
 export { BatonError, errorCodeOf, type ErrorCode } from '@baton/contracts';
+export {
+  memoryDedupe,
+  subscribeEvents,
+  type EventDedupe,
+  type EventDelivery,
+  type EventStart,
+  type EventSubscription,
+  type EventSubscriptionOptions,
+  type EventSubscriptionStats,
+} from './event-subscription';

@@ -161,7 +161,11 @@ class EventSubscription:
                 await asyncio.sleep(0.5)
                 continue
             for msg in msgs:
-                await self._handle(msg)
+                if self._stopping:
+                    # Fetched but not handled: back to the server at once, not after the ack wait.
+                    await msg.nak()
+                else:
+                    await self._handle(msg)
 
     async def _ack(self, msg: Msg) -> None:
         try:

@@ -4,8 +4,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { CommandClient } from '@baton/agent-sdk';
-import { CancelTask, GetArtifact, GetTask, PutArtifact, SubmitTask, type TaskView } from '@baton/contracts';
+import { BatonAgent, CommandClient, errorCodeOf } from '@baton/agent-sdk';
+import { CancelTask, GetArtifact, GetTask, PutArtifact, ReassignTask, SubmitTask, type TaskView } from '@baton/contracts';
 import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import { startE2eNats, type E2eNats } from './support/private-nats';
 import { compiledMain, repoRoot, RunningProcess, startService } from './support/stack';
@@ -71,6 +71,7 @@ describe('baton agent run: a command-line agent as a Baton agent (e2e)', () => {
   let tmp: string;
   const services: RunningProcess[] = [];
   const runners: Runner[] = [];
+  const sdkAgents: BatonAgent[] = [];
 
   beforeAll(async () => {
     db = await createTestDatabase('e2e_agent_runner');
@@ -93,6 +94,7 @@ describe('baton agent run: a command-line agent as a Baton agent (e2e)', () => {
 
   afterAll(async () => {
     await Promise.allSettled(runners.map((r) => r.stop(20_000)));
+    await Promise.allSettled(sdkAgents.map((a) => a.stop({ timeoutMs: 5000 })));
     await Promise.allSettled([...services].reverse().map((s) => s.stop()));
     await nc?.close();
     await nats?.stop();
@@ -209,5 +211,32 @@ describe('baton agent run: a command-line agent as a Baton agent (e2e)', () => {
     if (killZero(pgid) === 'alive') expect(liveMembers(pgid)).toEqual([]);
     await runner.waitForLine((l) => l.type === 'task.rejected' && l.taskId === taskId, 'the SDK drops the assignment');
     runner.assertRunning();
+  });
+  it('reassigning the task to another agent kills the process group (the lease is lost), and the other agent completes it', async () => {
+    const script = ['echo $$ > "$2/pgid-$3"', 'sleep 600 &', 'wait'].join('\n');
+    const { runner, workdir, capability } = await startRunner('reassign', script, []);
+    const otherId = uniqueId('other').replace(/[^A-Za-z0-9_-]/g, '_');
+    const other = await BatonAgent.connect({ agentId: otherId, servers: nats.url, heartbeatIntervalMs: 500 });
+    sdkAgents.push(other);
+    await other.register({ role: 'coder', capabilities: [] });
+    await other.start(() => ({ finishedBy: otherId }));
+
+    const { taskId } = await client.command(SubmitTask, { action: 'implement', requirement: { capabilities: [capability] }, priority: 'P1', inputs: {} });
+    await runner.waitForLine((l) => l.type === 'command.started' && l.taskId === taskId, 'command started');
+    const pgid = Number(await waitFor(() => readFile(path.join(workdir, `pgid-${taskId}`), 'utf8').catch(() => undefined), { timeoutMs: 30_000, intervalMs: 50, what: 'the pgid file' }));
+    expect(liveMembers(pgid).length).toBeGreaterThan(0);
+
+    // The scheduler learns of the other agent from the registry's events: until then it refuses (FORBIDDEN).
+    await waitFor(
+      () =>
+        client.command(ReassignTask, { taskId, toAgentId: otherId, reason: 'the other agent is free' }).then(
+          () => true,
+          (err: unknown) => (errorCodeOf(err) === 'FORBIDDEN' ? undefined : Promise.reject(err)),
+        ),
+      { timeoutMs: 20_000, intervalMs: 200, what: 'the reassignment' },
+    );
+    await runner.waitForLine((l) => l.type === 'task.lost' && l.taskId === taskId, 'the lease lost');
+    await waitFor(() => liveMembers(pgid).length === 0 || undefined, { timeoutMs: 15_000, intervalMs: 50, what: `process group ${pgid} gone` });
+    expect(await taskIn(taskId, ['completed'])).toMatchObject({ agentId: otherId, outputs: { finishedBy: otherId } });
   });
 });

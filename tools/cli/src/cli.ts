@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { parsePositiveInt } from './args';
+import { registerAgentRunCommand } from './commands/agent-run';
 import { registerAgentCommands } from './commands/agents';
 import { registerApprovalCommands } from './commands/approvals';
 import { registerAuditCommands } from './commands/audit';
@@ -31,6 +32,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerWorkflowCommands(program, ctx);
   registerRunCommands(program, ctx);
   registerAgentCommands(program, ctx);
+  registerAgentRunCommand(program, ctx);
   registerTaskCommands(program, ctx);
   registerWorkItemCommands(program, ctx);
   registerApprovalCommands(program, ctx);

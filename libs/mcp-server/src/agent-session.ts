@@ -29,6 +29,7 @@ import {
   type DataOf,
   type EscalationView,
   type HandoffVerdict,
+  type HandoffView,
   type ReplyOf,
   type TaskView,
   type WorkflowResultView,
@@ -90,6 +91,8 @@ export interface Reservation {
 interface Lease {
   leaseEpoch: number;
   readonly reservations: Set<string>;
+  /** Verdicts this session got, kept until the validator's read model shows them (it follows the append by moments). */
+  readonly verdicts: HandoffView[];
 }
 
 /**
@@ -178,7 +181,7 @@ export class AgentSession {
   private remember(taskId: string, leaseEpoch: number): void {
     const lease = this.leases.get(taskId);
     if (lease) lease.leaseEpoch = leaseEpoch;
-    else this.leases.set(taskId, { leaseEpoch, reservations: new Set() });
+    else this.leases.set(taskId, { leaseEpoch, reservations: new Set(), verdicts: [] });
   }
 
   /** The lease this agent holds on a task: remembered from the claim, else from the scheduler's view. STALE_LEASE when it holds none. */
@@ -219,7 +222,9 @@ export class AgentSession {
         },
       ),
     ]);
-    return taskContextOf(task, this.agentId, specs, handoffs);
+    const recorded = new Set(handoffs.map((h) => h.handoffId));
+    const pending = (this.leases.get(task.taskId)?.verdicts ?? []).filter((v) => !recorded.has(v.handoffId));
+    return taskContextOf(task, this.agentId, specs, [...handoffs, ...pending]);
   }
 
   private async held(assignment: Pick<AgentInboxAssignment, 'taskId' | 'runId' | 'stageId' | 'action' | 'inputs' | 'priority' | 'attempt' | 'leaseEpoch'>, status: string): Promise<HeldTask> {
@@ -332,6 +337,10 @@ export class AgentSession {
       }),
     );
     const accepted = r.status === 'completed';
+    if (r.handoff && !accepted) {
+      const h = r.handoff;
+      this.leases.get(taskId)?.verdicts.push({ handoffId: h.handoffId, taskId, runId: null, stageId: null, iteration: null, fromAgentId: this.agentId, status: h.status, specIds: h.specIds, artifacts: h.artifacts, context: handoff.context ?? {}, failures: h.failures, submittedAt: this.now().toISOString() });
+    }
     const releasedReservations = accepted ? await this.endReservations(taskId) : [];
     if (accepted) this.leases.delete(taskId);
     return { taskId, status: r.status, accepted, verdict: r.handoff ?? null, releasedReservations };

@@ -5,7 +5,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CommandClient } from '@baton/agent-sdk';
-import { CancelTask, GetAgent, GetTask, ListConflicts, SubmitTask, type SubmitTaskData, type TaskView } from '@baton/contracts';
+import { CancelTask, GetAgent, GetEscalation, GetTask, ListConflicts, SubmitTask, type SubmitTaskData, type TaskView } from '@baton/contracts';
 import { sampleArtifacts, sampleContext } from '@baton/handoff-rules';
 import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import { startE2eNats, type E2eNats } from '../../../e2e/support/private-nats';
@@ -21,12 +21,15 @@ const HANDOFFS_DIR = path.join(repoRoot, 'examples/handoffs');
 
 type Structured = Record<string, unknown>;
 
-function structured(r: CallToolResult): Structured {
+// Client.callTool's declared result also covers the pre-2024 `toolResult` shape; these servers send CallToolResult.
+function structured(result: unknown): Structured {
+  const r = result as CallToolResult;
   if (r.isError) throw new Error(`tool failed: ${JSON.stringify(r.content)}`);
   return r.structuredContent as Structured;
 }
 
-function errorText(r: CallToolResult): string {
+function errorText(result: unknown): string {
+  const r = result as CallToolResult;
   expect(r.isError).toBe(true);
   return (r.content[0] as { text: string }).text;
 }
@@ -47,6 +50,7 @@ describe('Baton MCP server (int: real NATS, Postgres and services; official MCP 
     const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
     services.push(await startService('agent-registry', { ...common, HEARTBEAT_WINDOW_MS: '5000' }));
     services.push(await startService('handoff-validator', { ...common, HANDOFFS_DIR }));
+    services.push(await startService('escalation', common));
     services.push(
       await startService('scheduler', { ...common, HANDOFFS_DIR, SCHEDULER_DISPATCH_POLL_MS: '300', SCHEDULER_CONSUMER_NAME: uniqueId('mcp-sched').replace(/[^A-Za-z0-9_-]/g, '_'), SCHEDULER_AGENT_EVENTS_FROM: 'new' }),
     );
@@ -139,7 +143,7 @@ describe('Baton MCP server (int: real NATS, Postgres and services; official MCP 
       const rules = rejected.verdict.failures.map((f) => f.rule);
       expect(rules).toEqual(expect.arrayContaining(['no_tbd_markers', 'user_stories: min 3', 'success_metrics: min 2']));
       expect(rejected.verdict.failures.some((f) => f.artifact === null && /deadline/.test(f.rule + f.message))).toBe(true);
-      expect((bad.content[0] as { text: string }).text).toMatch(/rejected[\s\S]*no_tbd_markers/);
+      expect(((bad as CallToolResult).content[0] as { text: string }).text).toMatch(/rejected[\s\S]*no_tbd_markers/);
       await taskWhere(taskId, (t) => t.status === 'accepted' && t.agentId === agentId, 'still with the agent after the rejection');
 
       // The rework feedback is part of the task's context now, and of the check prompt.
@@ -217,6 +221,16 @@ describe('Baton MCP server (int: real NATS, Postgres and services; official MCP 
         expect(errorText(await client.callTool({ name: 'claim_task', arguments: { taskId: second } }))).toMatch(/^CONFLICT: .*already holds 1/);
 
         expect(structured(await client.callTool({ name: 'report_progress', arguments: { taskId: first, percent: 60, message: 'tests written', tokensUsed: 5000 } }))).toMatchObject({ status: 'accepted' });
+        expect(structured(await client.callTool({ name: 'report_blocked', arguments: { taskId: first, reason: 'waiting for the staging database' } }))).toEqual({ taskId: first, status: 'blocked' });
+        expect(errorText(await client.callTool({ name: 'report_blocked', arguments: { taskId: first } }))).toMatch(/^VALIDATION_FAILED: reason is required/);
+        expect(structured(await client.callTool({ name: 'report_blocked', arguments: { taskId: first, unblocked: true } }))).toEqual({ taskId: first, status: 'accepted' });
+        const escalation = structured(
+          await client.callTool({
+            name: 'escalate',
+            arguments: { taskId: first, issue: 'Export to S3 too?', trigger: 'approval_needed', options: [{ label: 'CSV only', tradeoff: 'ships this week' }, { label: 'CSV and S3' }], recommendation: 'CSV only' },
+          }),
+        ) as { escalationId: string };
+        expect(await waitFor(() => baton.query(GetEscalation, { escalationId: escalation.escalationId }), { timeoutMs: 20_000, what: 'the escalation' })).toMatchObject({ taskId: first, agentId, issue: 'Export to S3 too?', recommendation: 'CSV only', status: 'open' });
 
         const rejected = structured(await client.callTool({ name: 'submit_handoff', arguments: { taskId: first, outputs: { coverage: 61 } } })) as { accepted: boolean; verdict: { failures: { source: string; rule: string; message: string }[] } };
         expect(rejected.accepted).toBe(false);

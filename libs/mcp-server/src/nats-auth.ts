@@ -14,14 +14,15 @@ function set(env: Readonly<Record<string, string | undefined>>, name: string): s
  * NATS connection options carrying the agent's credentials from the environment: `NATS_CREDS`
  * (path of a `.creds` file: user JWT and NKey seed, decentralized auth), else `NATS_TOKEN`, else
  * `NATS_USER` + `NATS_PASSWORD`; none: no credentials (a server with auth off). A creds file that
- * cannot be read is VALIDATION_FAILED naming the variable.
+ * cannot be read is VALIDATION_FAILED naming the variable. `readCreds` reads the file (the real
+ * file system unless a caller passes its own).
  */
-export function natsAuthFromEnv(env: Readonly<Record<string, string | undefined>>): Pick<ConnectionOptions, 'authenticator' | 'token' | 'user' | 'pass'> {
+export function natsAuthFromEnv(env: Readonly<Record<string, string | undefined>>, readCreds: (path: string) => Uint8Array = readFileSync): Pick<ConnectionOptions, 'authenticator' | 'token' | 'user' | 'pass'> {
   const creds = set(env, 'NATS_CREDS');
   if (creds !== undefined) {
     let content: Uint8Array;
     try {
-      content = readFileSync(creds);
+      content = readCreds(creds);
     } catch (err) {
       throw new BatonError('VALIDATION_FAILED', `NATS_CREDS: cannot read ${creds}: ${(err as Error).message}`, { variable: 'NATS_CREDS' });
     }

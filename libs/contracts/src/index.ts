@@ -11,3 +11,4 @@ export * from './handoff.messages';
 export * from './escalation.messages';
 export * from './conflict.messages';
 export * from './gateway.api';
+export * from './notifier.messages';

@@ -1,0 +1,28 @@
+import { ConflictError, IllegalTransitionError, NotFoundError } from '@baton/contracts';
+
+/** No delivery has this id. Code NOT_FOUND. */
+export class NotificationNotFoundError extends NotFoundError {
+  constructor(readonly deliveryId: string) {
+    super('notification', deliveryId);
+    this.name = 'NotificationNotFoundError';
+  }
+}
+
+/** Retrying a delivery that was delivered. Code ILLEGAL_TRANSITION. */
+export class NotificationAlreadyDeliveredError extends IllegalTransitionError {
+  constructor(
+    readonly deliveryId: string,
+    deliveredAt: string | null,
+  ) {
+    super(`notification ${deliveryId} was already delivered${deliveredAt ? ` at ${deliveredAt}` : ''}`, { deliveryId, from: 'delivered', deliveredAt });
+    this.name = 'NotificationAlreadyDeliveredError';
+  }
+}
+
+/** A delivery id already taken by another message (a routing bug, never a repeat). Code CONFLICT. */
+export class NotificationIdTakenError extends ConflictError {
+  constructor(readonly deliveryId: string) {
+    super(`notification ${deliveryId} already exists with other content`, { deliveryId });
+    this.name = 'NotificationIdTakenError';
+  }
+}

@@ -11,4 +11,5 @@ export * from './handoff.messages';
 export * from './escalation.messages';
 export * from './conflict.messages';
 export * from './gateway.api';
+export * from './metrics.messages';
 export * from './notifier.messages';

@@ -1,13 +1,16 @@
-// Composition root of the metrics (Prometheus metrics and workflow analytics projected from
-// events): reads env once and serves HTTP (health and metrics) on HTTP_PORT (default 3105) through
-// runService, which shuts it down cleanly on SIGTERM/SIGINT. Its only module today is the
-// operational endpoints every service exposes.
+// Composition root of the metrics service (workflow metrics, ETA, tokens and cost, health checks,
+// and the orchestrator's Prometheus metrics, all projected from the events in the store): reads
+// env once, starts the service and serves HTTP (health and metrics) on HTTP_PORT (default 3105),
+// and shuts down cleanly on SIGTERM/SIGINT.
 import 'reflect-metadata';
-import { OpsEndpointsModule, readHttpServerEnv, readInfraEnv, runService, startHttpService } from '@baton/telemetry';
+import { PinoNestLogger, runService } from '@baton/telemetry';
 import packageJson from '../package.json';
+import { startMetrics } from './adapters/metrics.app';
+import { readMetricsConfig } from './config';
 
 runService('metrics', async (logger) => {
-  const { readinessChecks } = readInfraEnv({ nats: true, postgres: true });
-  const module = OpsEndpointsModule.forRoot({ service: 'metrics', version: packageJson.version, readinessChecks });
-  return startHttpService({ module, server: readHttpServerEnv(3105), logger });
+  const config = readMetricsConfig();
+  const metrics = await startMetrics({ ...config, version: packageJson.version, logger: new PinoNestLogger(logger) });
+  logger.info({ http: metrics.httpUrl, healthIntervalMs: config.healthIntervalMs, healthWindowMs: config.healthWindowMs }, 'metrics ready');
+  return metrics;
 });

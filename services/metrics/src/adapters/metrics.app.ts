@@ -1,0 +1,90 @@
+import { CommandRunner, randomIds, systemClock } from '@baton/aggregate';
+import { serviceLogger, startServiceHost, type EventRelay, type HostedService, type HostedServiceOptions, type ServiceHostOptions } from '@baton/messaging';
+import type { ProjectionRunner } from '@baton/read-models';
+import type { Registry } from 'prom-client';
+import { HealthChecker } from '../app/health.checker';
+import { MetricsReport } from '../app/metrics.report';
+import type { Escalations, HealthCommands } from '../app/ports';
+import { orchestratorRegistry } from '../app/prometheus.metrics';
+import type { MetricsConfig } from '../config';
+import { DEFAULT_HEALTH_RULES, healthAggregate } from '../domain';
+import { applyMetricsEvent, METRICS_FILTER, METRICS_PROJECTION, resetMetrics } from '../read-model/metrics.projection';
+import { METRICS_SCHEMA, type MetricsDatabase } from '../read-model/metrics.tables';
+import { metricsMigrations } from '../read-model/migrations';
+import { DEFAULT_TARGETS } from '../app/metrics.settings';
+import { NatsEscalations } from './escalation.client';
+import { MetricsServiceModule } from './metrics.module';
+
+export interface StartMetricsOptions
+  extends Pick<MetricsConfig, 'databaseUrl' | 'natsUrl' | 'httpPort' | 'eventStore'>,
+    Partial<Pick<MetricsConfig, 'healthIntervalMs' | 'healthWindowMs' | 'healthRules' | 'targets' | 'prices' | 'escalationTimeoutMs'>>,
+    HostedServiceOptions {
+  /** Default: the escalation service over NATS. */
+  readonly escalations?: Escalations;
+  /** Reported by /metrics. Default 0.0.0. */
+  readonly version?: string;
+}
+
+/** A running metrics service and the adapters it owns; `close()` stops everything in reverse order. */
+export interface MetricsApp extends HostedService<MetricsDatabase> {
+  readonly projection: ProjectionRunner<MetricsDatabase>;
+  /** Publishes the health events of the store to JetStream (`baton.evt.health.*`). */
+  readonly relay: EventRelay;
+  readonly report: MetricsReport;
+  readonly health: HealthChecker;
+  readonly commands: HealthCommands;
+  /** The orchestrator metrics served on /metrics. */
+  readonly registry: Registry;
+}
+
+/**
+ * Builds and starts the metrics service: Postgres event store, `baton_metrics` migrations, the
+ * metrics projection (run, task, agent and health events of the store, rebuildable), the NATS
+ * connection, the relay of health events to JetStream, the health checker, and the Nest app with
+ * its NATS queries and HTTP health and metrics routes. If a step fails, what was already started
+ * is closed before the error is rethrown.
+ *
+ * @example
+ * const metrics = await startMetrics({ databaseUrl, natsUrl, httpPort: 0, logger: false });
+ * await metrics.close();
+ */
+export async function startMetrics(options: StartMetricsOptions): Promise<MetricsApp> {
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? randomIds;
+  const hostOptions: ServiceHostOptions = {
+    service: 'metrics',
+    databaseUrl: options.databaseUrl,
+    eventStore: options.eventStore,
+    schema: METRICS_SCHEMA,
+    migrations: metricsMigrations,
+    logger: options.logger,
+  };
+  return startServiceHost<MetricsDatabase, MetricsApp>(hostOptions, async (host) => {
+    const { store, db } = host;
+    const projection = await host.startProjection({ name: METRICS_PROJECTION, filter: METRICS_FILTER, apply: applyMetricsEvent, reset: resetMetrics, now: () => clock.now() });
+    const nats = await host.connectNats(options.natsUrl);
+    const relay = await host.startRelay({ name: 'relay-health', filter: { categories: ['health'] }, now: () => clock.now().getTime() });
+
+    const prices = options.prices ?? {};
+    const report = new MetricsReport(db, { targets: options.targets ?? DEFAULT_TARGETS, prices, now: () => clock.now() });
+    const registry = orchestratorRegistry(db, prices);
+    const commands: HealthCommands = new CommandRunner(store, healthAggregate, { clock, ids });
+    const escalations = options.escalations ?? new NatsEscalations(nats.nc, options.escalationTimeoutMs ?? 5000);
+    const health = new HealthChecker(db, commands, escalations, clock, {
+      intervalMs: options.healthIntervalMs ?? 60_000,
+      windowMs: options.healthWindowMs ?? 300_000,
+      rules: options.healthRules ?? DEFAULT_HEALTH_RULES,
+      logger: serviceLogger('metrics', options.logger),
+      caughtUp: () => projection.waitUntilCaughtUp(),
+    });
+    health.start();
+    host.defer(() => health.stop());
+
+    const readinessChecks = host.readinessChecks({ projections: { metrics: projection }, relay });
+    const { app, httpUrl } = await host.listen(
+      MetricsServiceModule.register({ db, report, registry, readinessChecks, version: options.version ?? '0.0.0' }),
+      { httpPort: options.httpPort, httpHost: options.httpHost },
+    );
+    return { app, store, db, nats, projection, relay, report, health, commands, registry, httpUrl, close: () => host.close() };
+  });
+}

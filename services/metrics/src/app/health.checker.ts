@@ -1,0 +1,101 @@
+import { serviceContext, type Clock } from '@baton/aggregate';
+import type { HealthCheckName } from '@baton/contracts';
+import type { MessagingLogger } from '@baton/messaging';
+import type { Kysely } from 'kysely';
+import { judge, type HealthReading, type HealthRule } from '../domain';
+import { healthObservations, recordInvestigation, uninvestigatedBreaches } from '../read-model/health.queries';
+import type { MetricsDatabase } from '../read-model/metrics.tables';
+import type { Escalations, HealthCommands } from './ports';
+
+/** How the health checks run. */
+export interface HealthCheckerOptions {
+  /** How often the checks run (the operators' 60 s by default). */
+  readonly intervalMs: number;
+  /** How far back each check looks. */
+  readonly windowMs: number;
+  readonly rules: Readonly<Record<HealthCheckName, HealthRule>>;
+  readonly logger: MessagingLogger;
+  /** Resolves once the read model holds what was just recorded (the projection caught up). */
+  readonly caughtUp: () => Promise<void>;
+}
+
+/**
+ * Runs the health checks every interval: measures each check over the window, records each
+ * reading on its `health-<check>.<subject>` stream (the decider appends a breach or a recovery
+ * only when the state changes), and raises an escalation for every breach that asks to be
+ * investigated and has none yet. The escalation's id is derived from the breach event, so a
+ * retry after a lost reply raises nothing twice.
+ */
+export class HealthChecker {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly db: Kysely<MetricsDatabase>,
+    private readonly commands: HealthCommands,
+    private readonly escalations: Escalations,
+    private readonly clock: Clock,
+    private readonly options: HealthCheckerOptions,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One round of checks (the timer's, or a test's); rounds never overlap. */
+  tick(): Promise<void> {
+    this.running ??= this.checkNow()
+      .catch((err: unknown) => this.options.logger.error(`health checks failed: ${(err as Error).message}`))
+      .finally(() => {
+        this.running = undefined;
+      });
+    return this.running;
+  }
+
+  /** Measures, records and investigates once; returns the readings. */
+  async checkNow(): Promise<HealthReading[]> {
+    const now = this.clock.now();
+    const readings = judge(await healthObservations(this.db, new Date(now.getTime() - this.options.windowMs)), this.options.rules, this.options.windowMs);
+    for (const reading of readings) {
+      const id = `${reading.check}.${reading.subject}`;
+      await this.commands.execute(id, (metadata) => ({ type: 'RecordHealthReading', data: reading, metadata }), serviceContext('metrics', `health:${id}:${now.toISOString()}`));
+    }
+    await this.options.caughtUp();
+    await this.investigate();
+    return readings;
+  }
+
+  /** Raises the escalation of each breach that asks for one; a failure is retried next round. */
+  async investigate(): Promise<void> {
+    for (const breach of await uninvestigatedBreaches(this.db)) {
+      const breachId = breach.breach_event_id!;
+      const agent = breach.subject === 'system' ? {} : { agentId: breach.subject };
+      try {
+        const { escalationId } = await this.escalations.raise(
+          {
+            escalationId: `health-${breachId}`,
+            trigger: breach.subject === 'system' ? 'manual' : 'agent_failure',
+            issue: `Health check ${breach.check} of ${breach.subject} is in breach: ${breach.value} ${breach.unit} (healthy: ${breach.threshold.op} ${breach.threshold.value})`,
+            blocking: breach.subject === 'system' ? 'the work queued behind it' : `the tasks of ${breach.subject}`,
+            options: [
+              { label: 'Investigate the cause and fix it', tradeoff: 'takes someone’s time now' },
+              { label: 'Accept it for now', tradeoff: 'the breach stays until the check recovers' },
+            ],
+            ...agent,
+          },
+          `investigate:${breachId}`,
+        );
+        await recordInvestigation(this.db, breachId, escalationId, this.clock.now());
+      } catch (err) {
+        this.options.logger.warn(`could not raise the escalation of health breach ${breachId}: ${(err as Error).message}`);
+      }
+    }
+  }
+}

@@ -247,6 +247,18 @@ export const StageSlaBreachedV1 = z.object({
   breachedAt: z.string(),
 });
 
+/**
+ * A run was still open when its workflow's run-level `sla` ran out (once per run); the
+ * escalation service raises an `sla_breach` escalation for it.
+ */
+export const RunSlaBreachedV1 = z.object({
+  runId: z.string(),
+  workflowId: z.string(),
+  slaMs: z.number().int().positive(),
+  startedAt: z.string(),
+  breachedAt: z.string(),
+});
+
 /** Event types of the `run-<runId>` stream. */
 export const RunEventTypes = [
   'RunStarted',
@@ -269,6 +281,7 @@ export const RunEventTypes = [
   'StageEscalated',
   'StageReused',
   'RunRerunStarted',
+  'RunSlaBreached',
 ] as const;
 export type RunEventType = (typeof RunEventTypes)[number];
 

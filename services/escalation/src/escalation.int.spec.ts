@@ -32,6 +32,7 @@ import {
   handoffOutputEscalationId,
   rejectionsEscalationId,
   slaEscalationId,
+  runSlaEscalationId,
   stageEscalationId,
   stalledEscalationId,
 } from './domain';
@@ -382,6 +383,20 @@ describe('escalation service (real NATS + Postgres)', () => {
       await watched(id, false);
       await advanceTo(at(5 * HOUR + 1000));
       expect(await projected(id, (v) => v.status === 'resolved')).toMatchObject({ resolutionReason: `stage review of run ${runId} completed` });
+    });
+
+    it('run-level SLA breach → sla_breach about the run; the run ending resolves it', async () => {
+      const runId = uniqueId('run');
+      const breachedAt = at(3 * HOUR);
+      await publishEvent(nc, runStreamId(runId), 'RunSlaBreached', { runId, workflowId: 'WF-FEAT-001', slaMs: 3 * HOUR, startedAt: T0.toISOString(), breachedAt: breachedAt.toISOString() }, breachedAt);
+      const id = runSlaEscalationId(runId);
+      await watched(id);
+      await advanceTo(at(3 * HOUR + 1000));
+      expect(await projected(id)).toMatchObject({ trigger: 'sla_breach', runId, issue: `Run ${runId} (WF-FEAT-001) ran past its SLA of 3 h (started ${T0.toISOString()})` });
+      await publishEvent(nc, runStreamId(runId), 'RunCompleted', { runId, completedAt: at(4 * HOUR).toISOString() }, at(4 * HOUR));
+      await watched(id, false);
+      await advanceTo(at(4 * HOUR + 1000));
+      expect(await projected(id, (v) => v.status === 'resolved')).toMatchObject({ resolutionReason: `run ${runId} completed` });
     });
 
     it('a conflict with no auto-resolution reaches a human within 5 min; ConflictResolved resolves it', async () => {

@@ -428,6 +428,17 @@ steps:
     await expect(client.command(RerunRun, { runId: 'no-such-run', fromStage: 'testing' }, { commandId: randomUUID(), actor: ops })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('breaches a run-level sla once from its durable timer while the run is still open', async () => {
+    const p = uniqueId('runsla');
+    // Nobody serves the stage's agent, so the run stays open past its 1 s SLA.
+    const { workflowId } = await register(`name: Run SLA ${p}\nversion: 1.0.0\nsla: 1s\nsteps:\n  - id: work\n    agent: ${p}-nobody\n    action: work\n`);
+    const { runId } = await start(workflowId);
+    const breached = await waitFor(async () => (await scheduler.store.readStream(runStreamId(runId))).find((e) => e.type === 'RunSlaBreached'), { what: 'RunSlaBreached', timeoutMs: 30_000 });
+    expect(breached.data).toMatchObject({ runId, workflowId, slaMs: 1000 });
+    await client.command(CancelRun, { runId, reason: 'test over' }, { commandId: randomUUID() });
+    expect((await scheduler.store.readStream(runStreamId(runId))).filter((e) => e.type === 'RunSlaBreached')).toHaveLength(1);
+  });
+
   it('answers NOT_FOUND for unknown runs and workflows', async () => {
     await expect(run('no-such-run')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     const err = await start('no-such-workflow').catch((e: unknown) => e);

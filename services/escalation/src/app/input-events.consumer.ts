@@ -16,6 +16,7 @@ import {
   reassignedHandoffPlan,
   rejectionsEscalationId,
   slaEscalationId,
+  runSlaEscalationId,
   stageEscalationId,
   stalledEscalationId,
   type EscalationFacts,
@@ -280,6 +281,13 @@ async function applyOtherEvent(q: Queryable, event: Exclude<InputEvent, { type: 
       };
       const plan = raisePlan(slaEscalationId(d.runId, d.stageId, d.iteration), facts, new Date(d.breachedAt), await ladderOfRun(q, d.runId, ctx.ladder));
       await openWatch(q, plan, stageRefs(d.runId, d.stageId, d.iteration), IMMEDIATELY, at);
+      return;
+    }
+    case 'RunSlaBreached': {
+      const d = event.data;
+      const facts: EscalationFacts = { kind: 'run_sla', runId: d.runId, workflowId: d.workflowId, slaMs: d.slaMs, startedAt: d.startedAt };
+      const plan = raisePlan(runSlaEscalationId(d.runId), facts, new Date(d.breachedAt), await ladderOfRun(q, d.runId, ctx.ladder));
+      await openWatch(q, plan, { ...NO_REFS, runId: d.runId }, IMMEDIATELY, at);
       return;
     }
     case 'StageEscalated': {

@@ -10,6 +10,7 @@ import {
   StageEscalatedV1,
   StageRejectedV1,
   StageSlaBreachedV1,
+  RunSlaBreachedV1,
   TaskEventSchemas,
   TaskHandoffRejectedV1,
   ValidationError,
@@ -32,6 +33,7 @@ const INPUTS = {
   run: {
     RunStarted: RunStartedInput,
     StageSlaBreached: StageSlaBreachedV1,
+    RunSlaBreached: RunSlaBreachedV1,
     StageEscalated: StageEscalatedV1,
     StageApprovalRequested: StageApprovalRequestedV1,
     StageApproved: StageApprovedV1,

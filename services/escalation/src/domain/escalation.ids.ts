@@ -36,6 +36,8 @@ export const stageEscalationId = (runId: string, stageId: string, iteration: num
 export const approvalEscalationId = (runId: string, stageId: string, iteration: number): string => escalationId('approval', runId, stageId, iteration);
 /** `sla-<runId>-<stageId>-<iteration>`: a stage past its SLA. */
 export const slaEscalationId = (runId: string, stageId: string, iteration: number): string => escalationId('sla', runId, stageId, iteration);
+/** `sla-<runId>`: a run past its run-level SLA (once per run). */
+export const runSlaEscalationId = (runId: string): string => escalationId('sla', runId);
 /** `conflict-<conflictId>`. */
 export const conflictEscalationId = (conflictId: string): string => escalationId('conflict', conflictId);
 /** `task-<taskId>-blocked-<blockedAt ms>`: one per block. */

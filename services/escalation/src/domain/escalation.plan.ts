@@ -22,6 +22,7 @@ export function triggerOfFacts(facts: EscalationFacts): EscalationTrigger {
     case 'stage_escalated':
       return facts.trigger;
     case 'handoff_sla':
+    case 'run_sla':
       return 'sla_breach';
     default:
       return facts.kind;
@@ -41,6 +42,7 @@ export function agentOfFacts(facts: EscalationFacts): string | null {
       return facts.agentId;
     case 'approval_needed':
     case 'stage_escalated':
+    case 'run_sla':
       return null;
     default: {
       const unhandled: never = facts;

@@ -60,6 +60,14 @@ export type EscalationFacts =
       readonly agentId: string | null;
     }
   | {
+      /** A workflow's run-level `sla` ran out while the run was open; raised as `sla_breach`. */
+      readonly kind: 'run_sla';
+      readonly runId: string;
+      readonly workflowId: string;
+      readonly slaMs: number;
+      readonly startedAt: string;
+    }
+  | {
       /** A handoff's SLA (seed 000 `sla:`) ran out on the task that receives it; raised as `sla_breach`. */
       readonly kind: 'handoff_sla';
       /** `acknowledgment`: the task was not accepted in time; `first_output`: no progress or completion in time. */
@@ -278,6 +286,26 @@ export function draftEscalation(facts: EscalationFacts, at: { readonly since: Da
           : 'Find out what holds the stage; reassign its tasks if they are stuck.',
         blocking: `Run ${facts.runId} (${facts.workflowId}) after stage ${facts.stageId}`,
         ...pointsAt(facts, facts.iteration),
+      };
+    case 'run_sla':
+      return {
+        trigger: 'sla_breach',
+        issue: `Run ${facts.runId} (${facts.workflowId}) ran past its SLA of ${formatDuration(facts.slaMs)} (started ${facts.startedAt})`,
+        workflowStage: facts.workflowId,
+        options: [
+          { label: 'Extend the deadline and let the run finish', tradeoff: 'No disruption; whoever waits on the result waits longer.' },
+          { label: 'Add or reassign agents on its open stages', tradeoff: 'May catch up; costs handovers.' },
+          { label: 'Cancel the run', tradeoff: 'Stops spending on it; its results so far are lost.' },
+        ],
+        recommendation: 'Look at the run\'s open stages and what holds them; reassign stuck tasks.',
+        blocking: `Run ${facts.runId} (${facts.workflowId})`,
+        runId: facts.runId,
+        stageId: null,
+        iteration: null,
+        taskId: null,
+        agentId: null,
+        conflictId: null,
+        decidesStage: false,
       };
     case 'handoff_sla': {
       const handoff = facts.specIds.length > 0 ? `Handoff ${facts.specIds.join(', ')}` : 'Handoff';

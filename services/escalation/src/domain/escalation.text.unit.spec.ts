@@ -61,6 +61,12 @@ describe('draftEscalation', () => {
     expect(sla).toMatchObject({ trigger: 'sla_breach', issue: 'Stage review of run r-1 (WF-1) ran past its SLA of 4 h (started 2026-12-01T05:00:00.000Z)', workflowStage: 'review (WF-1)', iteration: 1, agentId: 'qa-1' });
   });
 
+  it('run_sla: a run past its run-level SLA, raised as sla_breach about the run', () => {
+    const d = draftEscalation({ kind: 'run_sla', runId: 'r-2', workflowId: 'WF-FEAT-001', slaMs: 3 * 3_600_000, startedAt: '2026-12-01T05:00:00.000Z' }, after(0));
+    expect(d).toMatchObject({ trigger: 'sla_breach', issue: 'Run r-2 (WF-FEAT-001) ran past its SLA of 3 h (started 2026-12-01T05:00:00.000Z)', runId: 'r-2', stageId: null, taskId: null });
+    expect(d.options.map((o) => o.label)).toContain('Cancel the run');
+  });
+
   it('conflict: after the window, or handed over by the scheduler; the recommendation follows the kind', () => {
     const facts = { kind: 'conflict', conflictId: 'c-1', conflictKind: 'file_overlap', description: 'src/a.ts in t-1 and t-2', taskIds: ['t-1', 't-2'], agentId: null, runId: null, via: 'timeout' } as const;
     const d = draftEscalation(facts, after(5));

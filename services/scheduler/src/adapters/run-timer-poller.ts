@@ -26,6 +26,7 @@ export function cronRunId(workflowId: string, dueAt: Date): string {
 /**
  * One pass of the run timers (a WakeLoop under the dispatcher lease), `scheduler.run_timers`:
  * - `stage-sla`: appends `StageSlaBreached` if that stage iteration is still running; deleted after;
+ * - `run-sla`: appends `RunSlaBreached` if the run is still open; deleted after;
  * - `cron`: starts one run of the workflow's latest version (run id from the due time), then moves
  *   the timer to `nextRunAfter(trigger, now)`. Catch-up policy: however many ticks were missed
  *   while the service was down, a due schedule fires ONCE, and the next tick is the first one
@@ -45,6 +46,11 @@ export async function runTimerPass(o: RunTimerPassOptions): Promise<number | voi
           const iteration = t.iteration;
           await o.runs.execute(t.run_id, (metadata) => ({ type: 'BreachSla', data: { stageId, iteration }, metadata }), serviceContext('scheduler', `timer:${t.timer_id}`));
         }
+        await o.db.deleteFrom('scheduler.run_timers').where('timer_id', '=', t.timer_id).execute();
+        break;
+      }
+      case 'run-sla': {
+        if (t.run_id !== null) await o.runs.execute(t.run_id, (metadata) => ({ type: 'BreachRunSla', data: {}, metadata }), serviceContext('scheduler', `timer:${t.timer_id}`));
         await o.db.deleteFrom('scheduler.run_timers').where('timer_id', '=', t.timer_id).execute();
         break;
       }

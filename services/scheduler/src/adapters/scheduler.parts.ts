@@ -232,7 +232,7 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
     store,
     feed: p.feed,
     onApplied: onAppliedTypes((types) => {
-      if (types.has('StageStarted')) runTimers.wake();
+      if (types.has('StageStarted') || types.has('RunStarted')) runTimers.wake();
     }),
     // Also the conflict manager's events (one subscription for both process managers).
     filter: { categories: [...new Set([...RUN_MANAGER_FILTER.categories, ...CONFLICT_MANAGER_CATEGORIES])] },
@@ -242,7 +242,7 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
     },
     // Effects are idempotent by command id; a rebuild only recreates the SLA timers and the conflict links.
     reset: async (trx) => {
-      await trx.deleteFrom('scheduler.run_timers').where('kind', '=', 'stage-sla').execute();
+      await trx.deleteFrom('scheduler.run_timers').where('kind', 'in', ['stage-sla', 'run-sla']).execute();
       await resetConflictLinks(trx);
     },
     now: () => clock.now(),

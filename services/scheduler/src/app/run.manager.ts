@@ -125,9 +125,19 @@ async function onRunEvent(trx: Trx, deps: { runs: RunRunner; tasks: TaskRunner }
     case 'StageSkipped':
       await trx.deleteFrom('scheduler.run_timers').where('run_id', '=', event.data.runId).where('stage_id', '=', event.data.stageId).execute();
       return;
-    case 'RunStarted':
+    case 'RunStarted': {
+      const d = event.data;
+      if (d.slaDueAt === undefined || d.slaDueAt === null) return;
+      await trx
+        .insertInto('scheduler.run_timers')
+        .values({ timer_id: `run-sla:${d.runId}`, kind: 'run-sla', workflow_id: d.workflowId, run_id: d.runId, stage_id: null, iteration: null, cron: null, due_at: new Date(d.slaDueAt) })
+        .onConflict((oc) => oc.column('timer_id').doNothing())
+        .execute();
+      return;
+    }
     case 'StageTaskFinished':
     case 'StageSlaBreached':
+    case 'RunSlaBreached':
     case 'RunPaused':
     case 'RunResumed':
     case 'StageApproved':

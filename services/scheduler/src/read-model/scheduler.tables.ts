@@ -99,7 +99,7 @@ export interface RunsTable {
 /** `scheduler.run_timers`: durable stage SLA deadlines and cron triggers, fired under the lease. */
 export interface RunTimersTable {
   timer_id: string;
-  kind: 'stage-sla' | 'cron';
+  kind: 'stage-sla' | 'run-sla' | 'cron';
   workflow_id: string;
   run_id: string | null;
   stage_id: string | null;

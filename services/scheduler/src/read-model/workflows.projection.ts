@@ -111,6 +111,7 @@ export function workflowsProjection(now: () => Date): (trx: Trx, recorded: Recor
       case 'StageEscalated':
       case 'StageReused':
       case 'RunRerunStarted':
+      case 'RunSlaBreached':
         return;
       default: {
         const unreachable: never = event;

@@ -47,6 +47,8 @@ export type RecordTaskResultCommand = Cmd<
 export type CancelRunCommand = Cmd<'CancelRun', { readonly reason: string }>;
 export type PauseRunCommand = Cmd<'PauseRun', { readonly reason: string | null }>;
 export type ResumeRunCommand = Cmd<'ResumeRun', Record<string, never>>;
+/** The durable timer of the workflow's run-level `sla` fired. */
+export type BreachRunSlaCommand = Cmd<'BreachRunSla', Record<string, never>>;
 /** The durable SLA timer of a stage iteration fired. */
 export type BreachSlaCommand = Cmd<'BreachSla', { readonly stageId: string; readonly iteration: number }>;
 
@@ -61,6 +63,7 @@ export type RunCommand =
   | PauseRunCommand
   | ResumeRunCommand
   | BreachSlaCommand
+  | BreachRunSlaCommand
   | ApproveStageCommand
   | RejectStageCommand
   | RecordRerunCommand;
@@ -658,6 +661,7 @@ export function decideRun(command: RunCommand, state: RunState, ctx: RunDeciderC
           trigger: d.trigger,
           startedBy: d.startedBy ?? null,
           ...(d.rerun === undefined ? {} : { rerunOf: { runId: d.rerun.runId, fromStage: d.rerun.fromStage } }),
+          ...(ctx.def.slaMs === null ? {} : { slaDueAt: new Date(Date.parse(now) + ctx.def.slaMs).toISOString() }),
           startedAt: now,
         },
       };
@@ -731,6 +735,11 @@ export function decideRun(command: RunCommand, state: RunState, ctx: RunDeciderC
       plan.follow([...s.deferred]);
       plan.settle();
       return plan.events;
+    }
+    case 'BreachRunSla': {
+      const s = existing(state);
+      if (!isOpen(s) || s.slaBreached || ctx.def.slaMs === null) return [];
+      return [{ type: 'RunSlaBreached', data: { runId: s.runId, workflowId: s.workflowId, slaMs: ctx.def.slaMs, startedAt: s.startedAt, breachedAt: now } }];
     }
     case 'BreachSla': {
       const s = existing(state);

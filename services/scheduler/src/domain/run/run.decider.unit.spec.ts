@@ -138,6 +138,22 @@ describe('run decider', () => {
     expect(events).toHaveLength(2);
   });
 
+  it('a run-level sla sets the run\'s due time and, when its timer fires on an open run, breaches once', () => {
+    const SLA = parseWorkflowOrThrow(`name: sla\nversion: 1.0.0\nsla: 2h\nsteps:\n  - id: work\n    agent: dev\n    action: work\n`);
+    const started = given(SLA, []).when({ type: 'StartRun', data: { runId: 'r1', params: {}, priority: 'P1', trigger: {} }, metadata: meta() });
+    expect(started.events[0]).toMatchObject({ type: 'RunStarted', data: { slaDueAt: '2026-11-22T11:00:00.000Z' } });
+    const breach: RunCommand = { type: 'BreachRunSla', data: {}, metadata: meta('2026-11-22T11:00:01.000Z') };
+    const breached = given(SLA, started.events).when(breach);
+    expect(breached.events).toEqual([
+      { type: 'RunSlaBreached', data: { runId: 'r1', workflowId: 'sla', slaMs: 7_200_000, startedAt: T0, breachedAt: '2026-11-22T11:00:01.000Z' } },
+    ]);
+    expect(given(SLA, [...started.events, ...breached.events]).when(breach).events).toEqual([]);
+    const done = given(SLA, started.events).when(result('r1.work.1.work'));
+    expect(given(SLA, [...started.events, ...done.events]).when(breach).events).toEqual([]);
+    // Without a run-level sla, RunStarted carries no due time.
+    expect(start(DAG).events[0]?.data).not.toHaveProperty('slaDueAt');
+  });
+
   it('a repeated StartRun decides nothing', () => {
     const first = start(DAG).events;
     expect(given(DAG, first).when({ type: 'StartRun', data: { runId: 'r1', params: {}, priority: 'P0', trigger: {} }, metadata: meta() }).events).toEqual([]);

@@ -101,6 +101,8 @@ export type RunEvent =
         readonly startedBy?: Actor | null;
         /** Set when the run reruns another one from a stage (absent on runs started before reruns existed). */
         readonly rerunOf?: RerunLink | null;
+        /** When the workflow's run-level `sla` runs out (absent: no run-level SLA). */
+        readonly slaDueAt?: string | null;
         readonly startedAt: string;
       }
     >
@@ -200,6 +202,7 @@ export type RunEvent =
   | E<'StageRejected', z.infer<typeof StageRejectedV1>>
   | E<'StageReworkRequested', z.infer<typeof StageReworkRequestedV1>>
   | E<'StageEscalated', z.infer<typeof StageEscalatedV1>>
+  | E<'RunSlaBreached', { readonly runId: string; readonly workflowId: string; readonly slaMs: number; readonly startedAt: string; readonly breachedAt: string }>
   | E<'RunCompleted', { readonly runId: string; readonly completedAt: string }>
   | E<'RunFailed', { readonly runId: string; readonly stageId: string | null; readonly error: string; readonly openTaskIds: readonly string[]; readonly failedAt: string }>
   | E<'RunCancelled', { readonly runId: string; readonly reason: string; readonly openTaskIds: readonly string[]; readonly cancelledAt: string }>

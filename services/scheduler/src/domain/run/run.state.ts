@@ -75,6 +75,8 @@ export type RunState =
       readonly rerunOf: RerunLink | null;
       /** Runs started as reruns of this one. */
       readonly reruns: readonly { readonly runId: string; readonly fromStage: string }[];
+      /** The run-level SLA ran out while the run was open. */
+      readonly slaBreached: boolean;
     });
 
 export type ExistingRun = Extract<RunState, { exists: true }>;
@@ -175,6 +177,7 @@ export function evolveRun(state: RunState, event: RunEvent): RunState {
       error: null,
       rerunOf: d.rerunOf ?? null,
       reruns: [],
+      slaBreached: false,
     };
   }
   if (!state.exists) return state;
@@ -251,6 +254,8 @@ export function evolveRun(state: RunState, event: RunEvent): RunState {
         endedAt: d.reusedAt,
       }));
     }
+    case 'RunSlaBreached':
+      return { ...state, slaBreached: true };
     case 'RunRerunStarted':
       return { ...state, reruns: [...state.reruns, { runId: event.data.rerunRunId, fromStage: event.data.fromStage }] };
     case 'StageSlaBreached':

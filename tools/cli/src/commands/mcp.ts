@@ -1,7 +1,6 @@
 import { Option, type Command } from '@commander-js/extra-typings';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
 import { BatonError } from '@baton/contracts';
-import { bearerTokens, natsAuthFromEnv, serveMcpStdio, startMcpHttpServer } from '@baton/mcp-server';
 import { parseName, parsePositiveInt } from '../args';
 import type { CliContext } from '../context';
 import { connectFailureReason, NatsUnreachableError } from '../rpc';
@@ -35,7 +34,9 @@ export function registerMcpCommand(program: Command, ctx: CliContext): void {
       if (opts.http !== undefined && (token === undefined || token === '')) {
         throw new BatonError('VALIDATION_FAILED', 'baton mcp --http needs BATON_MCP_TOKEN: the bearer token a client must send to act as this agent');
       }
-      const nc = await connectAgent(ctx.natsUrl, opts.agent, env);
+      // Loaded here, not at the top: the MCP SDK would add to the start-up of every other command.
+      const { bearerTokens, natsAuthFromEnv, serveMcpStdio, startMcpHttpServer } = await import('@baton/mcp-server');
+      const nc = await connectAgent(ctx.natsUrl, opts.agent, natsAuthFromEnv(env));
       const profile = opts.register
         ? {
             role: opts.role,
@@ -71,9 +72,8 @@ export function registerMcpCommand(program: Command, ctx: CliContext): void {
 }
 
 /** The agent's own connection, with its credentials; reconnects while the server runs (a long-lived process, unlike other commands). */
-async function connectAgent(natsUrl: string, agentId: string, env: Readonly<Record<string, string | undefined>>): Promise<NatsConnection> {
+async function connectAgent(natsUrl: string, agentId: string, auth: Partial<ConnectionOptions>): Promise<NatsConnection> {
   const servers = natsUrl.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const auth = natsAuthFromEnv(env);
   try {
     return await connect({ servers, name: `baton-mcp-${agentId}`, timeout: 3000, maxReconnectAttempts: -1, ...auth });
   } catch (err) {

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { context, SpanKind } from '@opentelemetry/api';
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import {
   AGENT_INBOX_STREAM,
+  AGENT_INBOX_SUBJECTS,
   AgentInboxAssignment,
   agentInboxConsumer,
   BatonError,
@@ -26,6 +28,7 @@ import { stderrLogger, type AgentActivity, type AgentLogger, type AgentTask, typ
 import { ConcurrencyLimiter } from './concurrency';
 import { failureOf, TaskFailure } from './errors';
 import { artifactsOf, isHandoff, outputsOf, settlementOf, type HandoffResult, type TaskOutputs } from './outcome';
+import { inAgentSpan, messageContext, startAgentTracing, type AgentTracing } from './tracing';
 import { CommandClient, reportCommandId, sleep, type CommandClientOptions } from './wire';
 
 /** An agent's profile as the registry keeps it (`register-agent` data without the id). */
@@ -67,6 +70,15 @@ export interface BatonAgentOptions {
    * then the task is failed. Default 5.
    */
   readonly maxReworks?: number;
+  /**
+   * Start the OpenTelemetry SDK (traces only) when the standard `OTEL_*` variables turn tracing on
+   * (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_TRACES_EXPORTER`; `service.name` from
+   * `OTEL_SERVICE_NAME`, default `baton-agent`). Default true; pass false when the process starts
+   * its own SDK. Either way each assignment is a CONSUMER span `process baton.agent.*.inbox`, a
+   * child of the scheduler's publish (the task's trace), with the handler in a span
+   * `handle <action>` and every report a CLIENT span under it.
+   */
+  readonly tracing?: boolean;
 }
 
 /** What a handler can do while it works one task. Every report carries the task's lease epoch. */
@@ -130,6 +142,7 @@ export class BatonAgent {
   private limiter: ConcurrencyLimiter | undefined;
   private running = false;
   private stopping = false;
+  private readonly tracing: AgentTracing | undefined;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -138,6 +151,7 @@ export class BatonAgent {
   ) {
     this.client = new CommandClient(nc, options.commands);
     this.logger = options.logger ?? stderrLogger(options.agentId);
+    this.tracing = options.tracing === false ? undefined : startAgentTracing();
   }
 
   /**
@@ -294,6 +308,7 @@ export class BatonAgent {
     this.messages = undefined;
     this.loop = undefined;
     if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain().catch(() => undefined);
+    await this.tracing?.flush().catch(() => undefined);
   }
 
   private startHeartbeat(): void {
@@ -485,7 +500,36 @@ export class BatonAgent {
     entry.msg.ackAck().catch((err: unknown) => this.logger.warn(`ack of task ${entry.task.taskId} failed (${(err as Error).message}); it may be delivered again`));
   }
 
-  private async work(entry: InFlight, onTask: TaskHandler): Promise<void> {
+  /** One assignment, in a CONSUMER span under the trace the inbox message carries (the task's). */
+  private work(entry: InFlight, onTask: TaskHandler): Promise<void> {
+    const { task } = entry;
+    return inAgentSpan(
+      `process ${AGENT_INBOX_SUBJECTS}`,
+      SpanKind.CONSUMER,
+      messageContext(entry.msg.headers),
+      () => ({
+        'messaging.system': 'nats',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': entry.msg.subject,
+        'messaging.destination.template': AGENT_INBOX_SUBJECTS,
+        'messaging.consumer.group.name': agentInboxConsumer(this.agentId),
+        'baton.agent.id': this.agentId,
+        'baton.task.id': task.taskId,
+        'baton.task.action': task.action,
+        'baton.task.attempt': task.attempt,
+        ...(task.runId ? { 'baton.run.id': task.runId } : {}),
+        ...(task.stageId ? { 'baton.stage.id': task.stageId } : {}),
+      }),
+      () => this.workTask(entry, onTask),
+    );
+  }
+
+  /** Calls the handler in a span `handle <action>`; a throw fails the span too. */
+  private handle(onTask: TaskHandler, task: AgentTask, ctx: TaskContext, round: number): Promise<TaskOutputs | HandoffResult | void> {
+    return inAgentSpan(`handle ${task.action}`, SpanKind.INTERNAL, context.active(), () => ({ 'baton.task.id': task.taskId, 'baton.rework.round': round }), async () => onTask(task, ctx));
+  }
+
+  private async workTask(entry: InFlight, onTask: TaskHandler): Promise<void> {
     const { task } = entry;
     const keepAlive = setInterval(() => entry.msg.working(), Math.max(100, Math.floor((this.options.inboxAckWaitMs ?? 10_000) / KEEPALIVE_FRACTION)));
     try {
@@ -497,7 +541,7 @@ export class BatonAgent {
         let outputs: TaskOutputs;
         let handed: HandoffResult | undefined;
         try {
-          const result = await onTask(current, this.context(entry));
+          const result = await this.handle(onTask, current, this.context(entry), round);
           handed = isHandoff(result) ? result : undefined;
           outputs = handed !== undefined ? outputsOf(handed.outputs) : outputsOf(result);
           // A handler that caught a refused report (lost lease, cancelled task) has nothing to complete.

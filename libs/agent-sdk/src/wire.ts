@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { context, SpanKind } from '@opentelemetry/api';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { BatonError, ValidationError, decodeJson, isErrorReply, type DataOf, type MessageDefinition, type ReplyOf } from '@baton/contracts';
 import { errorFromBody, transportError } from './errors';
+import { inAgentSpan, traceHeaders } from './tracing';
 
 /**
  * The wire body of a command (plain JSON, docs/messaging.md): the data is checked against the
@@ -60,7 +62,9 @@ export interface CommandClientOptions {
 
 /**
  * Request/reply with Baton services over a NATS connection. Retryable failures are retried with
- * the same command id (idempotent) until `retryForMs` has passed or `signal` is aborted.
+ * the same command id (idempotent) until `retryForMs` has passed or `signal` is aborted. Each call
+ * (its retries included) is a CLIENT span `send <subject>` whose context goes in the request's
+ * `traceparent` header; without an active trace no header is sent.
  */
 export class CommandClient {
   constructor(
@@ -79,7 +83,18 @@ export class CommandClient {
     return this.withRetry(def, encodeQuery(def, data), opts.signal);
   }
 
-  private async withRetry<D extends MessageDefinition>(def: D, body: string, signal: AbortSignal | undefined): Promise<ReplyOf<D>> {
+  private withRetry<D extends MessageDefinition>(def: D, body: string, signal: AbortSignal | undefined): Promise<ReplyOf<D>> {
+    return inAgentSpan(
+      `send ${def.subject}`,
+      SpanKind.CLIENT,
+      context.active(),
+      () => ({ 'messaging.system': 'nats', 'messaging.operation.type': 'send', 'messaging.destination.name': def.subject, 'messaging.message.body.size': Buffer.byteLength(body) }),
+      () => this.requestWithRetry(def, body, signal),
+    );
+  }
+
+  private async requestWithRetry<D extends MessageDefinition>(def: D, body: string, signal: AbortSignal | undefined): Promise<ReplyOf<D>> {
+    const headers = traceHeaders();
     const minMs = this.options.retryMinMs ?? 100;
     const maxMs = this.options.retryMaxMs ?? 2000;
     const deadline = Date.now() + (this.options.retryForMs ?? 30_000);
@@ -87,7 +102,7 @@ export class CommandClient {
     for (;;) {
       let error: BatonError;
       try {
-        const msg = await this.nc.request(def.subject, body, { timeout: this.options.requestTimeoutMs ?? 5000 });
+        const msg = await this.nc.request(def.subject, body, { timeout: this.options.requestTimeoutMs ?? 5000, ...(headers ? { headers } : {}) });
         return decodeReply(def, msg.data);
       } catch (err) {
         error = err instanceof BatonError ? err : transportError(def.subject, err);

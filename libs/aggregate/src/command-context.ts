@@ -1,10 +1,7 @@
 import { canonicalJson, shortDigest, type Actor, type CommandEnvelope } from '@baton/contracts';
+import { recordingSpan, traceHeadersOf, type TraceHeaders } from '@baton/telemetry';
 
-/** W3C trace headers of the request, stored in event metadata so the relay continues the trace. */
-export interface TraceHeaders {
-  readonly traceparent?: string;
-  readonly tracestate?: string;
-}
+export type { TraceHeaders } from '@baton/telemetry';
 
 /**
  * Who asked, and why: the kernel copies it into the metadata of every event a command appends.
@@ -17,6 +14,11 @@ export interface CommandContext {
   readonly correlationId?: string;
   readonly causationId?: string;
   readonly actor?: Actor;
+  /**
+   * The trace the command was sent in (the request's span). The kernel runs the command in a span
+   * under it when it is part of the stream's trace, else under the stream's first span with a link
+   * to it; see {@link CommandRunner}.
+   */
   readonly trace?: TraceHeaders;
   /**
    * Digest of what the command asked for (its subject and data). A command id seen before with
@@ -38,15 +40,18 @@ export function commandFingerprint(subject: string, data: unknown): string {
 
 /**
  * The command context of a request as it arrived over NATS: ids and actor from the envelope,
- * trace headers from the message, and a fingerprint of subject + data.
+ * the trace (the transport's server span when tracing is on, else the request's own trace
+ * headers, passed through), and a fingerprint of subject + data.
  *
  * @example
  * const ctx = commandContextOf(command, rpcCtx, rpcCtx.getSubject());
  * await runner.execute(agentId, build, ctx);
  */
 export function commandContextOf(envelope: CommandEnvelope, headers?: HeaderSource, subject?: string, overrides: Partial<CommandContext> = {}): CommandContext {
-  const traceparent = headers?.getHeader('traceparent');
-  const tracestate = headers?.getHeader('tracestate');
+  const server = recordingSpan();
+  const own = server ? traceHeadersOf(server.spanContext()) : undefined;
+  const traceparent = own ? own.traceparent : headers?.getHeader('traceparent');
+  const tracestate = own ? own.tracestate : headers?.getHeader('tracestate');
   return {
     commandId: envelope.commandId,
     ...(envelope.correlationId ? { correlationId: envelope.correlationId } : {}),

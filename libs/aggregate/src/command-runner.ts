@@ -1,5 +1,7 @@
+import { context, trace, type Link } from '@opentelemetry/api';
 import { BatonError, errorCodeOf, type EventMetadata, type NewEvent, type Position, type RecordedEvent } from '@baton/contracts';
 import type { EventStore } from '@baton/event-store';
+import { BatonAttributes, contextOfTraceHeaders, inSpan, traceHeadersOf, traceIdOfHeaders, tracingEnabled, type TraceHeaders } from '@baton/telemetry';
 import { foldWith, type AggregateSpec, type CommandMetadata, type DomainEvent } from './aggregate';
 import type { Clock, IdSource } from './clock';
 import type { CommandContext } from './command-context';
@@ -73,6 +75,18 @@ interface StreamEntry<S> {
   readonly state: S;
   readonly revision: number;
   readonly commands: Map<string, CommandMark>;
+  /** The trace stored with the stream's first event: the trace the stream belongs to. */
+  readonly trace?: TraceHeaders | undefined;
+}
+
+/** Where a command's span goes: see {@link CommandRunner}. */
+function commandSpanParent(request: TraceHeaders | undefined, origin: TraceHeaders | undefined): { parent: ReturnType<typeof context.active>; links?: Link[] } {
+  if (request?.traceparent && (!origin?.traceparent || traceIdOfHeaders(request) === traceIdOfHeaders(origin))) return { parent: contextOfTraceHeaders(request) };
+  if (origin?.traceparent) {
+    const linked = request?.traceparent ? trace.getSpanContext(contextOfTraceHeaders(request)) : undefined;
+    return { parent: contextOfTraceHeaders(origin), ...(linked ? { links: [{ context: linked }] } : {}) };
+  }
+  return { parent: context.active() };
 }
 
 /** The same command id came back asking for something else. */
@@ -93,6 +107,15 @@ export class IdempotencyConflictError extends BatonError {
  * id already in the stream returns the first outcome (or IDEMPOTENCY_CONFLICT when the request
  * differs); a lost race re-reads and decides again. Every event's metadata (time, command,
  * correlation, causation, actor, trace) is set here and nowhere else.
+ *
+ * Tracing: a stream belongs to one trace, the one stored with its first event (a run's events
+ * are the run's trace, a task's its task's). Each command runs in a span `<aggregate> <Command>`
+ * whose context is stored with the events it appends, so what reacts to them continues the
+ * trace. The span's parent is the command context's trace when that is part of the stream's
+ * trace (or the stream has none yet); otherwise, e.g. a person approving a stage from their own
+ * trace, or a service's timer with no trace at all, it is the stream's first span, with a link
+ * to the request's span. Tracing off: no span; the events carry the command context's trace, or
+ * else the stream's, as they came.
  *
  * @example
  * const agents = new CommandRunner(store, agentAggregate, { clock: systemClock, ids: randomIds });
@@ -149,8 +172,41 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
   ): Promise<CommandResult<S, E>> {
     const cached = this.cached(streamId);
     const assumed = cached === undefined && options.assumeNew === true;
-    let verified = cached === undefined && !assumed;
-    let entry: StreamEntry<S> = cached ?? (assumed ? { state: this.aggregate.initialState, revision: -1, commands: new Map() } : await this.readWhole(streamId));
+    const entry: StreamEntry<S> = cached ?? (assumed ? { state: this.aggregate.initialState, revision: -1, commands: new Map() } : await this.readWhole(streamId));
+    const verified = cached === undefined && !assumed;
+    if (!tracingEnabled()) return this.decideAndAppend(id, streamId, build, ctx, options, entry, verified, ctx.trace ?? entry.trace);
+    return inSpan(
+      this.aggregate.name,
+      {
+        ...commandSpanParent(ctx.trace, entry.trace),
+        attributes: () => ({ [BatonAttributes.commandId]: ctx.commandId, [BatonAttributes.streamId]: streamId }),
+      },
+      async (span) => {
+        const named = (metadata: CommandMetadata): C => {
+          const command = build(metadata);
+          span.updateName(`${this.aggregate.name} ${String((command as { type?: unknown }).type)}`);
+          return command;
+        };
+        const r = await this.decideAndAppend(id, streamId, named, ctx, options, entry, verified, traceHeadersOf(span.spanContext()));
+        span.setAttributes({ 'baton.events.appended': r.appended.length, 'baton.command.repeat': r.repeat, 'baton.stream.revision': r.revision });
+        return r;
+      },
+    );
+  }
+
+  /** The kernel's loop: decide on `entry`, append at its revision, re-read and decide again after a lost race. */
+  private async decideAndAppend(
+    id: string,
+    streamId: string,
+    build: (metadata: CommandMetadata) => C,
+    ctx: CommandContext,
+    options: ExecuteOptions<S, E, Env>,
+    loaded: StreamEntry<S>,
+    loadedVerified: boolean,
+    stored: TraceHeaders | undefined,
+  ): Promise<CommandResult<S, E>> {
+    let entry = loaded;
+    let verified = loadedVerified;
     for (let attempt = 1; ; attempt++) {
       const mark = entry.commands.get(ctx.commandId);
       if (mark !== undefined) return this.repeat(streamId, entry, mark, ctx);
@@ -185,7 +241,7 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
       try {
         const result = await this.store.append(
           streamId,
-          events.map((e) => this.toNewEvent(e, base.state, ctx, now)),
+          events.map((e) => this.toNewEvent(e, base.state, ctx, now, stored)),
           { expectedRevision: base.revision < 0 ? 'no_stream' : base.revision, commandId: ctx.commandId },
         );
         if (result.duplicate) {
@@ -197,7 +253,7 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
         let state = base.state;
         for (const e of events) state = this.aggregate.evolve(state, e);
         base.commands.set(ctx.commandId, { revision: result.nextExpectedRevision, fingerprint: ctx.fingerprint });
-        this.remember(streamId, { state, revision: result.nextExpectedRevision, commands: base.commands });
+        this.remember(streamId, { state, revision: result.nextExpectedRevision, commands: base.commands, trace: base.revision < 0 ? stored : base.trace });
         return { streamId, state, revision: result.nextExpectedRevision, appended: events, position: result.position, repeat: false };
       } catch (err) {
         if (errorCodeOf(err) !== 'WRONG_EXPECTED_VERSION') throw err;
@@ -256,6 +312,7 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
 
   private applied(entry: StreamEntry<S>, recorded: readonly RecordedEvent[]): StreamEntry<S> {
     if (recorded.length === 0) return entry;
+    const first = recorded[0]!;
     const state = foldWith({ initialState: entry.state, evolve: this.aggregate.evolve }, recorded.map(this.aggregate.read));
     const commands = new Map(entry.commands);
     for (const e of recorded) {
@@ -264,10 +321,11 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
       const hash = e.metadata['commandHash'];
       commands.set(commandId, { revision: e.revision, fingerprint: typeof hash === 'string' ? hash : undefined });
     }
-    return { state, revision: recorded[recorded.length - 1]!.revision, commands };
+    const trace = entry.revision < 0 && first.revision === 0 ? storedTrace(first.metadata) : entry.trace;
+    return { state, revision: recorded[recorded.length - 1]!.revision, commands, trace };
   }
 
-  private toNewEvent(event: E, state: S, ctx: CommandContext, now: string): NewEvent {
+  private toNewEvent(event: E, state: S, ctx: CommandContext, now: string, stored: TraceHeaders | undefined): NewEvent {
     const runId = this.aggregate.correlationOf?.(event, state);
     const actor = ctx.actor ?? this.aggregate.defaultActor;
     const metadata: EventMetadata = {
@@ -276,12 +334,19 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
       correlationId: runId ?? ctx.correlationId ?? ctx.commandId,
       causationId: ctx.causationId ?? ctx.commandId,
       ...(actor ? { actor } : {}),
-      ...(ctx.trace?.traceparent ? { traceparent: ctx.trace.traceparent } : {}),
-      ...(ctx.trace?.tracestate ? { tracestate: ctx.trace.tracestate } : {}),
+      ...(stored?.traceparent ? { traceparent: stored.traceparent } : {}),
+      ...(stored?.tracestate ? { tracestate: stored.tracestate } : {}),
       ...(ctx.fingerprint ? { commandHash: ctx.fingerprint } : {}),
     };
     return { eventId: this.options.ids.newId(), type: event.type, schemaVersion: this.aggregate.schemaVersionOf?.(event) ?? 1, data: event.data, metadata };
   }
+}
+
+/** The trace headers stored in an event's metadata, if any. */
+function storedTrace(metadata: EventMetadata): TraceHeaders | undefined {
+  const { traceparent, tracestate } = metadata as { traceparent?: unknown; tracestate?: unknown };
+  if (typeof traceparent !== 'string') return undefined;
+  return typeof tracestate === 'string' ? { traceparent, tracestate } : { traceparent };
 }
 
 /** Spreads racing retries apart: a few milliseconds, growing with the attempt, jittered. */

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
-import { context } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, type Context } from '@opentelemetry/api';
 import { lastValueFrom } from 'rxjs';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
@@ -19,6 +19,7 @@ import { connectNats, type ManagedNatsConnection } from './nats-connection';
 import { BATON_MESSAGE_DEFINITION } from './rpc.decorators';
 import { BatonRpcContext } from './rpc.context';
 import { rpcErrorReply } from './rpc-exception.filter';
+import { BatonAttributes, MessagingAttributes, NATS_SYSTEM, inSpan } from '@baton/telemetry';
 import { extractTraceContext, traceIdOf } from './trace-context';
 import type { MessagingLogger } from './messaging.logger';
 
@@ -50,7 +51,8 @@ const encoder = new TextEncoder();
  *   PAYLOAD_TOO_LARGE, INVALID_JSON, VALIDATION_FAILED, UNKNOWN_SCHEMA_VERSION) before
  *   the handler runs, after its nesting depth is checked (`maxJsonDepth`, VALIDATION_FAILED);
  *   the handler gets the envelope and a {@link BatonRpcContext}.
- * - The handler runs inside the caller's trace context (from `traceparent`).
+ * - The handler runs in a SERVER span `process <subject>`, a child of the caller's trace
+ *   context (from `traceparent`); an error reply marks it failed with the error's code.
  * - The reply is sent once the handler's promise resolves: `{ok: true, data}` after the data
  *   passes `parseReplyData`, or `{ok: false, error}` via {@link rpcErrorReply}.
  * - Requests without a reply subject are logged and ignored.
@@ -140,8 +142,30 @@ export class BatonRpcTransport extends Server implements CustomTransportStrategy
       this.log.warn(`ignoring a message on ${msg.subject} without a reply subject (commands and queries are request/reply)`);
       return;
     }
-    const traceCtx = extractTraceContext(msg.headers);
-    const reply = await context.with(traceCtx, () => this.process(def, handler, msg, traceCtx));
+    const callerCtx = extractTraceContext(msg.headers);
+    const reply = await inSpan(
+      `process ${def.subject}`,
+      {
+        kind: SpanKind.SERVER,
+        parent: callerCtx,
+        attributes: () => ({
+          [MessagingAttributes.system]: NATS_SYSTEM,
+          [MessagingAttributes.operationType]: 'process',
+          [MessagingAttributes.destinationName]: def.subject,
+          [MessagingAttributes.consumerGroup]: Subjects.queueGroup(this.options.service),
+          [MessagingAttributes.bodySize]: msg.data.byteLength,
+        }),
+      },
+      async (span) => {
+        // Handlers see the server span (or, tracing off, the caller's context) as their trace.
+        const r = await this.process(def, handler, msg, context.active());
+        if (!r.ok && span.isRecording()) {
+          span.setAttribute(BatonAttributes.errorCode, r.error.code);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: r.error.message });
+        }
+        return r;
+      },
+    );
     try {
       msg.respond(encoder.encode(JSON.stringify(reply)));
     } catch (err) {
@@ -153,7 +177,7 @@ export class BatonRpcTransport extends Server implements CustomTransportStrategy
     def: MessageDefinition,
     handler: MessageHandler,
     msg: Msg,
-    traceCtx: ReturnType<typeof extractTraceContext>,
+    traceCtx: Context,
   ): Promise<Reply<unknown>> {
     const rpcCtx = new BatonRpcContext([msg.subject, msg.headers, traceCtx, def]);
     const scope = { subject: msg.subject, traceId: traceIdOf(traceCtx) };

@@ -11,7 +11,9 @@ import {
   type MessageDefinition,
   type ReplyOf,
 } from '@baton/contracts';
-import { injectTraceHeaders } from './trace-context';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { BatonAttributes, MessagingAttributes, NATS_SYSTEM, inSpan } from '@baton/telemetry';
+import { outgoingTraceHeaders } from './trace-context';
 
 export interface CommandOptions {
   /** Idempotency key: retrying with the same id returns the first outcome. */
@@ -62,7 +64,9 @@ function isTimeout(err: unknown): boolean {
  * Calls Baton commands and queries over NATS request/reply with plain JSON. Resolves with
  * the typed reply data, or throws a BatonError: the service's own error (same code,
  * message, details), TIMEOUT when no reply came in time, UNAVAILABLE when no service
- * instance is subscribed. The active trace context travels in the request headers.
+ * instance is subscribed. Each request is a CLIENT span `send <subject>` whose context travels
+ * in the request headers (W3C `traceparent`); without tracing, the active trace context (a
+ * caller's) still travels, and with none no headers are sent.
  *
  * @example
  * const client = new BatonClient(nc);
@@ -106,12 +110,33 @@ export class BatonClient {
    */
   async requestRaw(subject: string, body: Uint8Array | string, options: RawRequestOptions = {}): Promise<unknown> {
     const timeout = options.timeoutMs ?? this.timeoutMs;
-    const headers = injectTraceHeaders(options.headers);
+    const bytes = typeof body === 'string' ? encoder.encode(body) : body;
+    return inSpan(
+      `send ${subject}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: () => ({
+          [MessagingAttributes.system]: NATS_SYSTEM,
+          [MessagingAttributes.operationType]: 'send',
+          [MessagingAttributes.destinationName]: subject,
+          [MessagingAttributes.bodySize]: bytes.byteLength,
+        }),
+      },
+      async (span) => {
+        const reply = await this.request(subject, bytes, timeout, options.headers);
+        if (span.isRecording() && isErrorReply(reply)) {
+          span.setAttribute(BatonAttributes.errorCode, reply.error.code);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: reply.error.message });
+        }
+        return reply;
+      },
+    );
+  }
+
+  private async request(subject: string, bytes: Uint8Array, timeout: number, given: RawRequestOptions['headers']): Promise<unknown> {
+    const headers = outgoingTraceHeaders(given);
     try {
-      const msg = await this.nc.request(subject, typeof body === 'string' ? encoder.encode(body) : body, {
-        timeout,
-        ...(headers.keys().length > 0 ? { headers } : {}),
-      });
+      const msg = await this.nc.request(subject, bytes, { timeout, ...(headers && headers.keys().length > 0 ? { headers } : {}) });
       return decodeJson(msg.data, Number.MAX_SAFE_INTEGER);
     } catch (err) {
       if (err instanceof BatonError) throw err;

@@ -1,4 +1,4 @@
-import { context } from '@opentelemetry/api';
+import { SpanKind } from '@opentelemetry/api';
 import { headers as natsHeaders, nanos, type MsgHdrs } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import {
@@ -10,6 +10,7 @@ import {
   errorCodeOf,
   type RecordedEvent,
 } from '@baton/contracts';
+import { BatonAttributes, MessagingAttributes, NATS_SYSTEM, inSpan } from '@baton/telemetry';
 import { extractTraceContext } from './trace-context';
 import { defaultLogger, type MessagingLogger } from './messaging.logger';
 import type { InboxStore } from './inbox.store';
@@ -94,7 +95,8 @@ export function decodeRecordedEvent(data: Uint8Array): RecordedEvent {
 
 /**
  * Consumes events from a durable pull consumer with explicit acks:
- * - the handler runs inside the event's trace context (from `traceparent`);
+ * - the handler runs in a CONSUMER span `process <subject>`, a child of the publish that carried
+ *   the event (its `traceparent`);
  * - success: the inbox row is written, then the message acked;
  * - failure: `nak(delay)` with back-off, so JetStream redelivers;
  * - poison (after `maxDeliver` attempts, or at once when the message is not a valid event,
@@ -191,7 +193,25 @@ export async function consumeDurable(options: ConsumeDurableOptions): Promise<Du
     }
     const delivery: Delivery = { subject: m.subject, streamSequence: m.seq, deliveryCount: m.info.deliveryCount, headers: m.headers };
     try {
-      await context.with(extractTraceContext(m.headers), () => options.handler(event, delivery));
+      await inSpan(
+        `process ${m.subject}`,
+        {
+          kind: SpanKind.CONSUMER,
+          parent: extractTraceContext(m.headers),
+          attributes: () => ({
+            [MessagingAttributes.system]: NATS_SYSTEM,
+            [MessagingAttributes.operationType]: 'process',
+            [MessagingAttributes.destinationName]: m.subject,
+            [MessagingAttributes.consumerGroup]: options.durable,
+            [MessagingAttributes.messageId]: event.eventId,
+            [MessagingAttributes.bodySize]: m.data.byteLength,
+            [BatonAttributes.eventType]: event.type,
+            [BatonAttributes.streamId]: event.streamId,
+            'messaging.nats.delivery_count': m.info.deliveryCount,
+          }),
+        },
+        () => options.handler(event, delivery),
+      );
     } catch (err) {
       stats.failures++;
       const code = errorCodeOf(err);

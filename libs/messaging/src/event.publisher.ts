@@ -1,7 +1,8 @@
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { categoryOf, eventSubjectFor, type RecordedEvent } from '@baton/contracts';
-import { setStoredTraceHeaders } from './trace-context';
+import { BatonAttributes } from '@baton/telemetry';
+import { publishTraced } from './traced-publish';
 
 /** Header names on every published event (besides `Nats-Msg-Id` = event id and `traceparent`). */
 export const EventHeaders = {
@@ -34,7 +35,7 @@ export function subjectOfEvent(event: Pick<RecordedEvent, 'streamId' | 'type'>):
   return subject;
 }
 
-/** Headers for a recorded event: Baton-* metadata plus the traceparent stored with it. */
+/** Headers for a recorded event: Baton-* metadata (the trace headers are added by the publish). */
 export function eventHeaders(event: RecordedEvent): MsgHdrs {
   const h = natsHeaders();
   h.set(EventHeaders.eventType, event.type);
@@ -43,7 +44,6 @@ export function eventHeaders(event: RecordedEvent): MsgHdrs {
   h.set(EventHeaders.revision, String(event.revision));
   h.set(EventHeaders.position, `${event.position.commit}/${event.position.prepare}`);
   if (typeof event.metadata.correlationId === 'string') h.set(EventHeaders.correlationId, event.metadata.correlationId);
-  setStoredTraceHeaders(h, event.metadata);
   return h;
 }
 
@@ -55,13 +55,17 @@ export interface PublishEventOptions {
 /**
  * Publishes a recorded event to JetStream with `msgID = eventId` and awaits the PubAck, so
  * a republish inside the stream's duplicate window is dropped (`ack.duplicate === true`).
- * The body is the whole {@link RecordedEvent} as JSON. Used by {@link EventRelay}; services
- * never publish their own events directly (no dual write).
+ * The body is the whole {@link RecordedEvent} as JSON. The publish is a PRODUCER span, a child of
+ * the trace stored in the event's metadata (the command that appended it), whose context goes
+ * out as the message's `traceparent` (see {@link publishTraced}). Used by {@link EventRelay};
+ * services never publish their own events directly (no dual write).
  */
 export async function publishEvent(js: JetStreamClient, event: RecordedEvent, options: PublishEventOptions = {}): Promise<PubAck> {
-  return js.publish(subjectOfEvent(event), JSON.stringify(event), {
+  return publishTraced(js, subjectOfEvent(event), JSON.stringify(event), {
     msgID: event.eventId,
     headers: eventHeaders(event),
     timeout: options.timeoutMs ?? 5000,
+    trace: event.metadata,
+    attributes: () => ({ [BatonAttributes.eventType]: event.type, [BatonAttributes.streamId]: event.streamId }),
   });
 }

@@ -7,13 +7,14 @@
 export { connectNats, type ConnectNatsOptions, type ManagedNatsConnection } from './nats-connection';
 export { NatsModule, NATS_CONNECTION, MANAGED_NATS_CONNECTION } from './nats.module';
 export type { MessagingLogger } from './messaging.logger';
-export { ensureTracePropagation, injectTraceHeaders, extractTraceContext, traceIdOf, setStoredTraceHeaders } from './trace-context';
+export { ensureTracePropagation, injectTraceHeaders, extractTraceContext, outgoingTraceHeaders, traceIdOf, setStoredTraceHeaders } from './trace-context';
 export { BatonRpcContext } from './rpc.context';
 export { CommandHandler, QueryHandler, BATON_MESSAGE_DEFINITION } from './rpc.decorators';
 export { BatonRpcExceptionFilter, rpcErrorReply, type RpcErrorScope } from './rpc-exception.filter';
 export { BatonRpcTransport, type BatonRpcTransportOptions } from './baton-rpc.transport';
 export { BatonClient, type BatonClientOptions, type CommandOptions, type QueryOptions, type RawRequestOptions } from './baton.client';
 export { ensureEventStreams, streamReplicasFromEnv, type EnsureEventStreamsOptions, type EventStreamsInfo } from './event-streams';
+export { publishTraced, type PublishTracedOptions } from './traced-publish';
 export { publishEvent, eventHeaders, subjectOfEvent, EventHeaders, type PublishEventOptions } from './event.publisher';
 export {
   consumeDurable,

@@ -2,6 +2,7 @@ import { context, propagation, trace, ROOT_CONTEXT, type Context, type TextMapGe
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { headers as natsHeaders, Match, type MsgHdrs } from '@nats-io/transport-node';
+import { tracingEnabled } from '@baton/telemetry';
 
 let ensured = false;
 
@@ -14,6 +15,8 @@ let ensured = false;
 export function ensureTracePropagation(): void {
   if (ensured) return;
   ensured = true;
+  // The SDK registered both already; registering again would only log a duplicate-registration error.
+  if (tracingEnabled()) return;
   const manager = new AsyncLocalStorageContextManager();
   manager.enable();
   if (!context.setGlobalContextManager(manager)) manager.disable();
@@ -56,6 +59,22 @@ export function injectTraceHeaders(headers: MsgHdrs = natsHeaders(), ctx: Contex
 export function extractTraceContext(headers: MsgHdrs | undefined, base: Context = ROOT_CONTEXT): Context {
   ensureTracePropagation();
   return propagation.extract(base, headers, getter);
+}
+
+/**
+ * The headers to send with a message: `headers` with the trace context of `ctx` (default: the
+ * active one) added, when `ctx` carries a valid span context. Otherwise `headers` as given
+ * (possibly undefined): a process without tracing and without a caller's trace creates and
+ * serializes no headers at all.
+ *
+ * @example
+ * const h = outgoingTraceHeaders();  // undefined when nothing is traced
+ * await nc.request(subject, body, { timeout: 5000, ...(h ? { headers: h } : {}) });
+ */
+export function outgoingTraceHeaders(headers?: MsgHdrs, ctx: Context = context.active()): MsgHdrs | undefined {
+  const sc = trace.getSpanContext(ctx);
+  if (!sc || !trace.isSpanContextValid(sc)) return headers;
+  return injectTraceHeaders(headers ?? natsHeaders(), ctx);
 }
 
 /** Trace id of a context (default: the active one), or undefined when it carries none. For logs. */

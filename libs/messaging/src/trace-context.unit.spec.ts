@@ -1,6 +1,6 @@
 import { context, trace, ROOT_CONTEXT, TraceFlags, createTraceState } from '@opentelemetry/api';
 import { headers } from '@nats-io/transport-node';
-import { extractTraceContext, injectTraceHeaders, traceIdOf } from './trace-context';
+import { extractTraceContext, injectTraceHeaders, outgoingTraceHeaders, traceIdOf } from './trace-context';
 
 const spanContext = {
   traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
@@ -45,5 +45,25 @@ describe('trace context in NATS headers', () => {
     const h = headers();
     h.set('traceparent', 'not-a-trace');
     expect(traceIdOf(extractTraceContext(h))).toBeUndefined();
+  });
+
+  it('creates no headers for an outgoing message when there is no trace to carry', () => {
+    expect(outgoingTraceHeaders(undefined, ROOT_CONTEXT)).toBeUndefined();
+    const given = headers();
+    given.set('Baton-Event-Type', 'TaskCreated');
+    expect(outgoingTraceHeaders(given, ROOT_CONTEXT)).toBe(given);
+    expect(given.has('traceparent')).toBe(false);
+  });
+
+  it('adds the trace of the context to an outgoing message, keeping the headers given', () => {
+    const ctx = trace.setSpanContext(ROOT_CONTEXT, spanContext);
+    const fresh = outgoingTraceHeaders(undefined, ctx);
+    expect(fresh?.get('traceparent')).toBe('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+    const given = headers();
+    given.set('Baton-Event-Type', 'TaskCreated');
+    const out = context.with(ctx, () => outgoingTraceHeaders(given));
+    expect(out).toBe(given);
+    expect(out?.get('Baton-Event-Type')).toBe('TaskCreated');
+    expect(traceIdOf(extractTraceContext(out))).toBe(spanContext.traceId);
   });
 });

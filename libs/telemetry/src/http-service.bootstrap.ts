@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { EnvError, envInt, envString, type EnvSource } from './env';
 import { createLogger } from './logger';
 import { PinoNestLogger } from './nest-logger';
+import { startTracing, type Tracing } from './tracing/start-tracing';
 
 /**
  * Where a service's HTTP port listens unless `HTTP_HOST` says otherwise: loopback, so a service
@@ -113,13 +114,30 @@ export interface ServiceRuntime {
 
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 
+/** How long exporting the last spans may hold up an exit. */
+const TRACE_FLUSH_TIMEOUT_MS = 2_000;
+
+/** Exports the buffered spans, giving up after {@link TRACE_FLUSH_TIMEOUT_MS}: an exit never waits on a dead collector. */
+function stopTracing(tracing: Tracing): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, TRACE_FLUSH_TIMEOUT_MS);
+    timer.unref();
+    void tracing.shutdown().finally(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 /**
- * The one runtime every Baton service's `main.ts` runs on. It creates the logger (pino JSON;
+ * The one runtime every Baton service's `main.ts` runs on. It starts tracing first (the
+ * OpenTelemetry SDK with `service.name` = `service`, when the `OTEL_*` variables turn it on; see
+ * {@link startTracing}), creates the logger (pino JSON;
  * a bad `LOG_LEVEL` is reported on stderr and exits 1), reads `SHUTDOWN_TIMEOUT_MS`, and runs
  * `start`; a start-up error (an {@link EnvError}, say) and any uncaught error later are logged
  * as fatal and exit 1. On the first SIGTERM/SIGINT it closes the service `start` returned (a
- * Nest app turns readiness 503 before anything stops) and exits 0, or 1 if closing fails or
- * outlasts the timeout.
+ * Nest app turns readiness 503 before anything stops), exports the last spans and exits 0, or 1
+ * if closing fails or outlasts the timeout.
  *
  * @example
  * runService('agent-registry', async (logger, runtime) => {
@@ -130,7 +148,9 @@ const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
  */
 export function runService(service: string, start: (logger: Logger, runtime: ServiceRuntime) => Promise<ClosableService>): void {
   let logger: Logger;
+  let tracing: Tracing;
   try {
+    tracing = startTracing({ serviceName: service });
     logger = createLogger({ service });
   } catch (err) {
     process.stderr.write(`${service}: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -138,7 +158,7 @@ export function runService(service: string, start: (logger: Logger, runtime: Ser
   }
   const die = (msg: string) => (err: unknown) => {
     logger.fatal({ err }, `${msg}: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
+    void stopTracing(tracing).finally(() => process.exit(1));
   };
   process.on('uncaughtException', die('uncaught exception'));
   process.on('unhandledRejection', die('unhandled rejection'));
@@ -169,11 +189,11 @@ export function runService(service: string, start: (logger: Logger, runtime: Ser
       running.close().then(
         () => {
           logger.info('stopped');
-          process.exit(0);
+          void stopTracing(tracing).finally(() => process.exit(0));
         },
         (err: unknown) => {
           logger.error({ err }, 'error while shutting down');
-          process.exit(1);
+          void stopTracing(tracing).finally(() => process.exit(1));
         },
       );
     };

@@ -1,8 +1,8 @@
 /**
  * @baton/telemetry: what every composition root needs before it wires adapters —
- * typed env getters, the pino logger (with trace ids), health and metrics endpoints,
- * and the HTTP bootstrap with graceful shutdown. Uses only `@opentelemetry/api`; the
- * OpenTelemetry SDK is started by the process (`--require`), not by this library.
+ * typed env getters, the pino logger (with trace ids), tracing (the OpenTelemetry SDK, started
+ * by {@link runService} or a tool's `main`, and the span helpers the libs use), health and
+ * metrics endpoints, and the HTTP bootstrap with graceful shutdown.
  */
 export { EnvError, envBool, envInt, envString, envUrl, rawEnv } from './env';
 export type { EnvIntOptions, EnvOptions, EnvSource, EnvUrlOptions } from './env';
@@ -55,3 +55,20 @@ export type { InfraEnv, InfraNeeds } from './health/infra-readiness';
 export { OpsEndpointsModule } from './ops-endpoints.module';
 export type { OpsEndpointsOptions } from './ops-endpoints.module';
 export { CloseStack } from './close-stack';
+export { readTracingConfig, type TracingConfig } from './tracing/tracing-config';
+export { startTracing, type StartTracingOptions, type Tracing } from './tracing/start-tracing';
+export {
+  BatonAttributes,
+  MessagingAttributes,
+  NATS_SYSTEM,
+  batonTracer,
+  contextOfTraceHeaders,
+  failSpan,
+  inSpan,
+  recordingSpan,
+  traceHeadersOf,
+  traceIdOfHeaders,
+  tracingEnabled,
+  type InSpanOptions,
+  type TraceHeaders,
+} from './tracing/spans';

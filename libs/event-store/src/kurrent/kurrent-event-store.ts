@@ -24,6 +24,7 @@ import {
   type ResolvedEvent,
 } from '@kurrent/kurrentdb-client';
 import { actualRevisionText, expectedRevisionText, prepareAppend, satisfiesExpected, validateCount, validateFilter, validateStreamId, type PreparedEvent } from '../append-validation';
+import { appendInSpan } from '../append-span';
 import { EventIntegrityError, EventStoreUnavailableError } from '../errors';
 import { eventHash } from '../hash-chain';
 import type {
@@ -109,7 +110,11 @@ export class KurrentEventStore implements EventStore {
     this.maxRetries = options.maxRetries ?? 10;
   }
 
-  async append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
+  append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
+    return appendInSpan('kurrentdb', streamId, events.length, () => this.appendNow(streamId, events, options));
+  }
+
+  private async appendNow(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
     const p = prepareAppend(streamId, events, options);
     const commandId = p.commandId;
     const prepared: PreparedEvent[] = commandId

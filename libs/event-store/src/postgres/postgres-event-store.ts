@@ -16,6 +16,7 @@ import {
   validateFilter,
   validateStreamId,
 } from '../append-validation';
+import { appendInSpan } from '../append-span';
 import { CatchUpSubscription, type CatchUpPage, type CatchUpSource } from '../catch-up-subscription';
 import { DuplicateEventIdError, EventStoreUnavailableError } from '../errors';
 import type {
@@ -208,6 +209,10 @@ export class PostgresEventStore implements EventStore {
   }
 
   append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
+    return appendInSpan('postgresql', streamId, events.length, () => this.appendNow(streamId, events, options));
+  }
+
+  private appendNow(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
     let append: PreparedAppend;
     try {
       append = prepareAppend(streamId, events, options);

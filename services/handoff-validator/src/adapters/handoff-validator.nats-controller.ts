@@ -17,6 +17,7 @@ import {
   type ReplyOf,
 } from '@baton/contracts';
 import { BatonRpcContext, CommandHandler, QueryHandler } from '@baton/messaging';
+import { BatonAttributes, inSpan } from '@baton/telemetry';
 import type { Kysely } from 'kysely';
 import { HandoffCommandHandler, type HandoffRules, type HandoffRunner } from '../app/handoff-command.handler';
 import { getArtifact, getHandoff, listHandoffs, listHandoffSpecs } from '../app/handoff.queries';
@@ -35,9 +36,29 @@ export class HandoffValidatorNatsController {
     @Inject(HANDOFF_RULES) private readonly rules: HandoffRules,
   ) {}
 
+  /** Each validation is a span `validate handoff` with its verdict; the verdict's events are recorded under it. */
   @CommandHandler(ValidateHandoff)
   validateHandoff(@Payload() command: CommandEnvelope<DataOf<typeof ValidateHandoff>>, @Ctx() ctx: BatonRpcContext): Promise<HandoffVerdict> {
-    return this.commands.validate(command.data, commandContextOf(command, ctx, ctx.getSubject()));
+    const d = command.data;
+    return inSpan(
+      'validate handoff',
+      {
+        attributes: () => ({
+          'baton.handoff.id': d.handoffId,
+          ...(d.taskId ? { [BatonAttributes.taskId]: d.taskId } : {}),
+          ...(d.runId ? { [BatonAttributes.runId]: d.runId } : {}),
+          ...(d.stageId ? { [BatonAttributes.stageId]: d.stageId } : {}),
+          'baton.handoff.artifacts': d.artifacts.length + d.artifactRefs.length,
+        }),
+      },
+      async (span) => {
+        const verdict = await this.commands.validate(d, commandContextOf(command, ctx, ctx.getSubject()));
+        if (span.isRecording()) {
+          span.setAttributes({ 'baton.handoff.status': verdict.status, 'baton.handoff.failures': verdict.failures.length, 'baton.handoff.specs': verdict.specIds.join(',') });
+        }
+        return verdict;
+      },
+    );
   }
 
   @CommandHandler(PutArtifact)

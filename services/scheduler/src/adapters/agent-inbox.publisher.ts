@@ -12,7 +12,8 @@ import {
   type RecordedEvent,
 } from '@baton/contracts';
 import type { EventStore, Subscription, SubscriptionFeed } from '@baton/event-store';
-import { streamReplicasFromEnv, type CheckpointStore, type MessagingLogger } from '@baton/messaging';
+import { publishTraced, streamReplicasFromEnv, type CheckpointStore, type MessagingLogger } from '@baton/messaging';
+import { BatonAttributes } from '@baton/telemetry';
 import { assignmentOf } from '../app/task.service';
 import { fold, toTaskEvent } from '../domain';
 
@@ -122,7 +123,8 @@ interface Pending {
  * Delivers every committed `TaskAssigned` to `baton.agent.<agentId>.inbox` as a plain-JSON
  * {@link AgentInboxAssignment}, from the store and never as a dual write: like the event relay
  * it follows the store from its own checkpoint (TaskAssigned events only) and publishes with
- * `msgID = eventId`. Up to {@link PUBLISH_WINDOW} publishes await their PubAck at once; the
+ * `msgID = eventId`, in a PRODUCER span under the TaskAssigned's stored trace (the task's), whose
+ * context the message carries to the agent. Up to {@link PUBLISH_WINDOW} publishes await their PubAck at once; the
  * checkpoint moves to the end of the acknowledged prefix only (one save in flight, so a burst
  * costs one save, not one per assignment). After a crash it republishes what was sent after the
  * saved checkpoint; JetStream drops those repeats by msgID (within the stream's duplicate
@@ -208,7 +210,13 @@ export class AgentInboxPublisher {
     for (;;) {
       if (this.stopping) throw new BatonError('UNAVAILABLE', 'inbox publisher is stopping', undefined, true);
       try {
-        await this.o.js.publish(Subjects.agentInbox(data.agentId), JSON.stringify(assignment), { msgID: event.eventId, timeout: 5000 });
+        await publishTraced(this.o.js, Subjects.agentInbox(data.agentId), JSON.stringify(assignment), {
+          msgID: event.eventId,
+          timeout: 5000,
+          trace: event.metadata,
+          destinationTemplate: AGENT_INBOX_SUBJECTS,
+          attributes: () => ({ [BatonAttributes.taskId]: data.taskId, [BatonAttributes.agentId]: data.agentId }),
+        });
         this.published++;
         return;
       } catch (err) {

@@ -1,4 +1,5 @@
 import { errorCodeOf, type RecordedEvent } from '@baton/contracts';
+import { BatonAttributes, contextOfTraceHeaders, inSpan, traceHeadersOf, tracingEnabled, type TraceHeaders } from '@baton/telemetry';
 import type { Transaction } from 'kysely';
 import type { SchedulerDatabase } from '../read-model/scheduler.tables';
 import { toRunEvent, toTaskEvent, type RunEvent, type StageTaskSpec } from '../domain';
@@ -29,6 +30,10 @@ const ALREADY_SETTLED = new Set(['ILLEGAL_TRANSITION', 'CONFLICT']);
  *
  * Every effect is idempotent by its command id, so a crash between an effect and the checkpoint
  * only replays effects that then append nothing.
+ *
+ * Tracing: a stage's tasks are created in a span `stage <stageId>` under the trace stored with
+ * the event that started the stage (the run's trace), so each task, the agent's work on it and
+ * its handoff's verdict sit under their stage, whatever woke this process.
  */
 export function runManager(deps: { runs: RunRunner; tasks: TaskRunner }): (trx: Trx, recorded: RecordedEvent) => Promise<void> {
   return async (trx, recorded) => {
@@ -37,7 +42,28 @@ export function runManager(deps: { runs: RunRunner; tasks: TaskRunner }): (trx: 
   };
 }
 
-async function createTasks(deps: { tasks: TaskRunner }, runId: string, stageId: string, iteration: number, specs: readonly StageTaskSpec[], causationId: string): Promise<void> {
+/** Creates a stage's tasks in the stage's span (see {@link runManager}); tracing off, under the event's trace as stored. */
+function createStageTasks(deps: { tasks: TaskRunner }, recorded: RecordedEvent, runId: string, stageId: string, iteration: number, specs: readonly StageTaskSpec[], name = `stage ${stageId}`): Promise<void> {
+  if (!tracingEnabled()) return createTasks(deps, runId, stageId, iteration, specs, recorded.eventId, recorded.metadata);
+  return inSpan(
+    name,
+    {
+      parent: contextOfTraceHeaders(recorded.metadata),
+      attributes: () => ({ [BatonAttributes.runId]: runId, [BatonAttributes.stageId]: stageId, 'baton.stage.iteration': iteration, 'baton.stage.tasks': specs.length }),
+    },
+    (span) => createTasks(deps, runId, stageId, iteration, specs, recorded.eventId, traceHeadersOf(span.spanContext())),
+  );
+}
+
+async function createTasks(
+  deps: { tasks: TaskRunner },
+  runId: string,
+  stageId: string,
+  iteration: number,
+  specs: readonly StageTaskSpec[],
+  causationId: string,
+  trace: TraceHeaders | undefined,
+): Promise<void> {
   for (const t of specs) {
     await deps.tasks.execute(
       t.taskId,
@@ -58,7 +84,13 @@ async function createTasks(deps: { tasks: TaskRunner }, runId: string, stageId: 
         },
         metadata,
       }),
-      { commandId: `run-${runId}:stage-${stageId}:iter-${iteration}:task-${t.key}`, correlationId: runId, causationId, actor: { kind: 'service', id: 'scheduler' } },
+      {
+        commandId: `run-${runId}:stage-${stageId}:iter-${iteration}:task-${t.key}`,
+        correlationId: runId,
+        causationId,
+        actor: { kind: 'service', id: 'scheduler' },
+        ...(trace?.traceparent ? { trace } : {}),
+      },
     );
   }
 }
@@ -83,7 +115,7 @@ async function onRunEvent(trx: Trx, deps: { runs: RunRunner; tasks: TaskRunner }
   switch (event.type) {
     case 'StageStarted': {
       const d = event.data;
-      await createTasks(deps, d.runId, d.stageId, d.iteration, d.tasks, recorded.eventId);
+      await createStageTasks(deps, recorded, d.runId, d.stageId, d.iteration, d.tasks);
       if (d.slaDueAt !== null && d.tasks.length > 0) {
         const run = await deps.runs.load(d.runId);
         await trx
@@ -104,11 +136,11 @@ async function onRunEvent(trx: Trx, deps: { runs: RunRunner; tasks: TaskRunner }
       return;
     }
     case 'FailureStepsStarted':
-      await createTasks(deps, event.data.runId, 'on_failure', 1, event.data.tasks, recorded.eventId);
+      await createStageTasks(deps, recorded, event.data.runId, 'on_failure', 1, event.data.tasks);
       return;
     case 'StageApprovalRequested':
       // Agent approvers get `approve_stage` tasks; a human approval waits for approve-stage.
-      await createTasks(deps, event.data.runId, event.data.stageId, event.data.iteration, event.data.tasks, recorded.eventId);
+      await createStageTasks(deps, recorded, event.data.runId, event.data.stageId, event.data.iteration, event.data.tasks, `stage ${event.data.stageId} approval`);
       return;
     case 'RunCancelled':
     case 'RunFailed': {

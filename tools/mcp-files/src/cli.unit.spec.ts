@@ -6,6 +6,9 @@ import { tempRepo, type TempRepo } from './testing/temp-repo';
 // baton-files as a person or an agent types it: every command through the command line, with
 // its output and exit code.
 
+// git and node child processes on a shared machine: generous time, never a performance limit.
+jest.setTimeout(60_000);
+
 describe('baton-files commands', () => {
   let repo: TempRepo;
   let out: string[];

@@ -221,6 +221,13 @@ export async function claimTask(ctx: HandoffContext, id: string | undefined, age
     taskId = next.task.id;
   }
   const stored = await ctx.store.get(taskId);
+  if (stored.state === 'in-progress' || stored.state === 'review' || stored.state === 'done') {
+    throw fileModeError('CONFLICT', 'ALREADY_CLAIMED', `task ${taskId} was already claimed by ${stored.task.agent} (it is in ${stored.state}/); nothing was changed`, {
+      id: taskId,
+      state: stored.state,
+      agent: stored.task.agent,
+    });
+  }
   requireState(stored, ['ready'], 'claim');
   const { tasks } = await ctx.store.list();
   const unmet = unmetDependencies(stored.task, tasks);

@@ -13,6 +13,9 @@ import { tempRepo, type TempRepo } from './testing/temp-repo';
 const FAILING_TESTS = [process.execPath, '-e', "console.log('FAIL src/auth/login.spec.ts'); console.log('  ✕ locks out after 5 attempts (3 ms)'); console.error('Expected: 429\\nReceived: 200'); process.exit(1)"];
 const PASSING_TESTS = [process.execPath, '-e', "console.log('Tests: 12 passed')"];
 
+// git and node child processes on a shared machine: generous time, never a performance limit.
+jest.setTimeout(60_000);
+
 describe('file-mode handoffs', () => {
   let repo: TempRepo;
   beforeEach(async () => {

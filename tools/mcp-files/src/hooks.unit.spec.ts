@@ -11,6 +11,9 @@ import { tempRepo, type TempRepo } from './testing/temp-repo';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
+// git and node child processes on a shared machine: generous time, never a performance limit.
+jest.setTimeout(60_000);
+
 describe('git hooks', () => {
   let repo: TempRepo;
   beforeAll(() => {

@@ -189,6 +189,9 @@ export class TaskStore {
     }
     const target = this.pathOf(to, from.task.id);
     if (await stat(target).then(() => true, () => false)) {
+      if (!(await stat(from.path).then(() => true, () => false))) {
+        throw fileModeError('CONFLICT', 'ALREADY_CLAIMED', `task ${from.task.id} was moved out of ${from.state} by someone else just now; nothing was changed`, { id: from.task.id, state: from.state });
+      }
       throw fileModeError('CONFLICT', 'DUPLICATE_TASK', `${this.relative(target)} already exists; task ${from.task.id} stays in ${from.state}`, { id: from.task.id });
     }
     const tmp = tmpName(target);

@@ -237,7 +237,7 @@ describe('notifier (real NATS, Postgres, Mailpit; stand-in Slack, webhook and Pa
     await startRun(runId, 'P1');
     strict.status = 400;
     await publishInput(nc, runStreamId(runId), 'RunFailed', { runId, stageId: 'build', error: 'bad', openTaskIds: [], failedAt: new Date().toISOString() });
-    const dead = await waitFor(async () => (await client.query(ListNotifications, { runId, status: 'dead_lettered', limit: 10 })).notifications[0], {
+    const dead = await waitFor(async () => (await client.query(ListNotifications, { runId, status: 'dead_lettered', failed: false, limit: 10 })).notifications[0], {
       what: 'the refused delivery dead-lettered',
       timeoutMs: 15_000,
       intervalMs: 100,
@@ -252,7 +252,7 @@ describe('notifier (real NATS, Postgres, Mailpit; stand-in Slack, webhook and Pa
     await publishInput(nc, `health-${id}-p0`, 'HealthBreached', { checkId: `${id}-p0`, metric: 'response_time', agentId: 'MCT-QA-001', value: 9, threshold: 5, severity: 'P0', action: 'alert' });
     await waitFor(() => (slack.accepted.filter((r) => r.body.includes(id)).length >= 2 ? true : undefined), { what: 'both breaches on Slack', timeoutMs: 15_000, intervalMs: 100 });
     await waitFor(() => (pd.accepted.some((r) => r.body.includes(`${id}-p0`)) ? true : undefined), { what: 'the P0 breach paged', timeoutMs: 15_000, intervalMs: 100 });
-    const { notifications: list } = await client.query(ListNotifications, { channel: 'health', limit: 100 });
+    const { notifications: list } = await client.query(ListNotifications, { channel: 'health', failed: false, limit: 100 });
     expect(list.filter((n) => n.text.includes(id)).map((n) => [n.recipient, n.source.topic])).toEqual(expect.arrayContaining([['#agent-health', 'health.breached']]));
     expect(pd.accepted.filter((r) => r.body.includes(id))).toHaveLength(1);
   });

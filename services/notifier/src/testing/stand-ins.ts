@@ -31,18 +31,18 @@ export class StandIn {
   private constructor(private readonly server: http.Server) {}
 
   static async start(): Promise<StandIn> {
-    let standIn: StandIn | undefined;
-    const server = http.createServer((req, res) => {
+    const server = http.createServer();
+    const standIn = new StandIn(server);
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const status = standIn?.status ?? 200;
-        standIn?.received.push({ path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), status, at: new Date() });
+        const status = standIn.status;
+        standIn.received.push({ path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), status, at: new Date() });
         res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'unavailable');
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    standIn = new StandIn(server);
     return standIn;
   }
 

@@ -2,7 +2,6 @@ import { context, propagation, trace, ROOT_CONTEXT, type Context, type TextMapGe
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { headers as natsHeaders, Match, type MsgHdrs } from '@nats-io/transport-node';
-import { tracingEnabled } from '@baton/telemetry';
 
 let ensured = false;
 
@@ -15,12 +14,11 @@ let ensured = false;
 export function ensureTracePropagation(): void {
   if (ensured) return;
   ensured = true;
-  // The SDK registered both already; registering again would only log a duplicate-registration error.
-  if (tracingEnabled()) return;
   const manager = new AsyncLocalStorageContextManager();
   manager.enable();
   if (!context.setGlobalContextManager(manager)) manager.disable();
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  // A no-op propagator has no fields; one an SDK registered is kept.
+  if (propagation.fields().length === 0) propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 }
 
 const setter: TextMapSetter<MsgHdrs> = {

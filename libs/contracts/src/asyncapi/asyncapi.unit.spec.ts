@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Parser } from '@asyncapi/parser';
+import * as contracts from '../index';
 import { ErrorCodes } from '../errors';
 import { registeredMessages } from '../messages';
 import { eventSubjectFor, Subjects } from '../subjects';
@@ -69,7 +70,7 @@ describe('the AsyncAPI document', () => {
 
   it('has a channel for every domain event, in the events stream, with the event headers and its data schema', () => {
     const catalog = eventCatalog();
-    expect(new Set(catalog.map((e) => e.category))).toEqual(new Set(['agent', 'task', 'handoff', 'escalation', 'conflict', 'workflow', 'run']));
+    expect(new Set(catalog.map((e) => e.category))).toEqual(new Set(['agent', 'task', 'handoff', 'escalation', 'conflict', 'workflow', 'run', 'notification', 'health']));
     for (const event of catalog) {
       const [id, channel] = channelAt(eventSubjectFor(event.category, event.type));
       expect(channel['x-jetstream']).toEqual({ stream: 'BATON_EVENTS', streamSubjects: ['baton.evt.>'] });
@@ -85,6 +86,20 @@ describe('the AsyncAPI document', () => {
     // The scheduler's own additions to the contract's task events are in the document.
     const failed = deref((channelAt('baton.evt.task.failed')[1]['messages'] as Obj)['TaskFailed'])['payload'] as { properties: { data: { properties: Obj } } };
     expect(Object.keys(failed.properties.data.properties)).toEqual(expect.arrayContaining(['retryAt', 'attempt']));
+  });
+
+  it('catalogues every event schema map of the contracts (`*EventSchemas`), with the same schemas', () => {
+    const catalogued = new Map(eventCatalog().map((e) => [e.type, e.schema]));
+    const maps = Object.entries(contracts).filter(([name]) => /EventSchemas$/.test(name));
+    expect(maps.length).toBeGreaterThanOrEqual(6);
+    for (const [name, schemas] of maps) {
+      for (const [type, schema] of Object.entries(schemas as Record<string, unknown>)) {
+        expect([name, type, catalogued.has(type)]).toEqual([name, type, true]);
+        // The task map is the contract's; the scheduler writes extended TaskCreated/TaskFailed, which the catalogue holds instead.
+        if (name !== 'TaskEventSchemas') expect(catalogued.get(type)).toBe(schema);
+      }
+    }
+    for (const type of contracts.RunEventTypes) expect(catalogued.has(type)).toBe(true);
   });
 
   it('has the agent inbox (JetStream), the heartbeat (queue group of the registry) and the dead letters', () => {

@@ -3,10 +3,13 @@ import { AgentEventSchemas } from '../agent-registry.messages';
 import { ConflictDetectedV1, ConflictNeedsDecisionV1, ConflictResolvedV1 } from '../conflict.messages';
 import { EscalationEventSchemas } from '../escalation.messages';
 import { HandoffEventSchemas } from '../handoff.messages';
+import { HealthEventSchemas } from '../metrics.messages';
+import { NotificationEventSchemas } from '../notifier.messages';
 import { TaskCreatedSchedulingV1, TaskFailedSchedulingV1, TaskHandoffRejectedV1 } from '../scheduler.messages';
 import { TaskEventSchemas } from '../task.events';
 import {
   RunEventTypes,
+  RunSlaBreachedV1,
   StageApprovalRequestedV1,
   StageApprovedV1,
   StageEscalatedV1,
@@ -30,6 +33,7 @@ export interface CatalogEvent {
  * document can say no more than "an object" for them.
  */
 const RUN_EVENT_SCHEMAS: Partial<Record<RunEventType, z.ZodType>> = {
+  RunSlaBreached: RunSlaBreachedV1,
   StageSlaBreached: StageSlaBreachedV1,
   StageApprovalRequested: StageApprovalRequestedV1,
   StageApproved: StageApprovedV1,
@@ -50,6 +54,9 @@ const EVENTS_BY_CATEGORY: Readonly<Record<string, Readonly<Record<string, z.ZodT
   conflict: { ConflictDetected: ConflictDetectedV1, ConflictResolved: ConflictResolvedV1, ConflictNeedsDecision: ConflictNeedsDecisionV1 },
   workflow: { WorkflowVersionRegistered: WorkflowVersionRegisteredV1 },
   run: Object.fromEntries(RunEventTypes.map((type) => [type, RUN_EVENT_SCHEMAS[type] ?? null])),
+  notification: NotificationEventSchemas,
+  /** Streams `health-<check>.<subject>`, owned by the metrics service. */
+  health: HealthEventSchemas,
 };
 
 /**

@@ -3,11 +3,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { AgentProfile, CommandClientOptions } from '@baton/agent-sdk';
-import { AgentSession } from './agent-session';
+import type { AgentProfile } from '@baton/agent-sdk';
+import { AgentSession, type AgentSessionOptions } from './agent-session';
 import { createBatonMcpServer } from './baton-mcp.server';
 
-export interface McpHttpHandlerOptions {
+export interface McpHttpHandlerOptions extends Pick<AgentSessionOptions, 'heartbeatIntervalMs' | 'commands' | 'reservationTtlMs'> {
   /**
    * Who is calling: the agent id the request's credentials (e.g. its bearer token) belong to, or
    * null to answer 401. The only source of identity: no tool takes an agent id.
@@ -17,15 +17,11 @@ export interface McpHttpHandlerOptions {
   readonly connection: NatsConnection | ((agentId: string) => Promise<NatsConnection>);
   /** The profile an agent is registered with on its first request; null or absent: it must be registered already. */
   readonly profile?: (agentId: string) => AgentProfile | null;
-  /** Heartbeat period of each agent seen. Default 5000 ms. */
-  readonly heartbeatIntervalMs?: number;
   /**
    * An agent that makes no request for this long stops heartbeating (the registry then marks it
    * offline and its tasks go back to the queue); its next request opens it again. Default 10 minutes.
    */
   readonly idleMs?: number;
-  readonly commands?: CommandClientOptions;
-  readonly reservationTtlMs?: number;
 }
 
 /** A Node request handler for MCP over Streamable HTTP, and the clean-up of the agents it keeps alive. */
@@ -72,14 +68,8 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
     }
     const opening = (async () => {
       const connection = typeof options.connection === 'function' ? await options.connection(agentId) : options.connection;
-      return AgentSession.open({
-        agentId,
-        connection,
-        profile: options.profile?.(agentId) ?? null,
-        ...(options.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: options.heartbeatIntervalMs } : {}),
-        ...(options.commands !== undefined ? { commands: options.commands } : {}),
-        ...(options.reservationTtlMs !== undefined ? { reservationTtlMs: options.reservationTtlMs } : {}),
-      });
+      const { heartbeatIntervalMs, commands, reservationTtlMs } = options;
+      return AgentSession.open({ agentId, connection, profile: options.profile?.(agentId) ?? null, heartbeatIntervalMs, commands, reservationTtlMs });
     })();
     sessions.set(agentId, { session: opening, lastUsed: Date.now() });
     // A failed open is not kept: the next request tries again.

@@ -1,19 +1,9 @@
-import type { NatsConnection } from '@nats-io/transport-node';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { AgentProfile, CommandClientOptions } from '@baton/agent-sdk';
-import { AgentSession } from './agent-session';
+import { AgentSession, type AgentSessionOptions } from './agent-session';
 import { createBatonMcpServer } from './baton-mcp.server';
 
-export interface McpStdioOptions {
-  /** The agent the server acts as (`baton mcp --agent <id>`; the connection carries its credentials). */
-  readonly agentId: string;
-  /** Open connection (not closed here). */
-  readonly connection: NatsConnection;
-  /** Registered (or updated) at start; null: the agent must be registered already. */
-  readonly profile: AgentProfile | null;
-  readonly heartbeatIntervalMs?: number;
-  readonly commands?: CommandClientOptions;
-  readonly reservationTtlMs?: number;
+/** The session's options (`--agent`, the connection with its credentials, the profile to register), and the streams. */
+export interface McpStdioOptions extends AgentSessionOptions {
   /** Streams to speak MCP on. Default the process's stdin and stdout (so nothing else may write to stdout). */
   readonly stdin?: NodeJS.ReadableStream;
   readonly stdout?: NodeJS.WritableStream;
@@ -36,17 +26,11 @@ export interface McpStdioServer {
  * await srv.closed;
  */
 export async function serveMcpStdio(options: McpStdioOptions): Promise<McpStdioServer> {
-  const session = await AgentSession.open({
-    agentId: options.agentId,
-    connection: options.connection,
-    profile: options.profile,
-    ...(options.heartbeatIntervalMs !== undefined ? { heartbeatIntervalMs: options.heartbeatIntervalMs } : {}),
-    ...(options.commands !== undefined ? { commands: options.commands } : {}),
-    ...(options.reservationTtlMs !== undefined ? { reservationTtlMs: options.reservationTtlMs } : {}),
-  });
+  const { stdin: input, stdout: output, ...sessionOptions } = options;
+  const session = await AgentSession.open(sessionOptions);
   const server = createBatonMcpServer(session);
-  const stdin = options.stdin ?? process.stdin;
-  const transport = new StdioServerTransport(stdin as typeof process.stdin, (options.stdout ?? process.stdout) as typeof process.stdout);
+  const stdin = input ?? process.stdin;
+  const transport = new StdioServerTransport(stdin as typeof process.stdin, (output ?? process.stdout) as typeof process.stdout);
   let done: () => void = () => undefined;
   const closed = new Promise<void>((resolve) => (done = resolve));
   transport.onclose = () => {

@@ -8,9 +8,9 @@ import { CommandClient } from '@baton/agent-sdk';
 import { CancelTask, GetAgent, GetEscalation, GetTask, ListConflicts, SubmitTask, type SubmitTaskData, type TaskView } from '@baton/contracts';
 import { sampleArtifacts, sampleContext } from '@baton/handoff-rules';
 import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
-import { startE2eNats, type E2eNats } from '../../../e2e/support/private-nats';
-import { compiledMain, repoRoot, startService, type RunningProcess } from '../../../e2e/support/stack';
-import { startMcpHttpServer, bearerTokens, type McpHttpServer } from './index';
+import { bearerTokens, startMcpHttpServer, type McpHttpServer } from '@baton/mcp-server';
+import { startE2eNats, type E2eNats } from './support/private-nats';
+import { compiledMain, repoRoot, startService, type RunningProcess } from './support/stack';
 
 // The MCP server against the real stack: agent-registry, scheduler and handoff-validator as
 // compiled processes on one fresh database and a NATS server of this file, and an MCP Client of
@@ -34,7 +34,7 @@ function errorText(result: unknown): string {
   return (r.content[0] as { text: string }).text;
 }
 
-describe('Baton MCP server (int: real NATS, Postgres and services; official MCP client)', () => {
+describe('Baton MCP server (e2e: real NATS, Postgres and services; official MCP client)', () => {
   let db: TestDatabase;
   let nats: E2eNats;
   let nc: NatsConnection;
@@ -84,7 +84,7 @@ describe('Baton MCP server (int: real NATS, Postgres and services; official MCP 
     });
     const stderr: string[] = [];
     transport.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
-    const client = new Client({ name: 'mcp-int-stdio', version: '1.0.0' });
+    const client = new Client({ name: 'mcp-e2e-stdio', version: '1.0.0' });
     try {
       await client.connect(transport);
       // The agent registered itself with the capability given on the command line, and heartbeats.
@@ -189,7 +189,7 @@ describe('Baton MCP server (int: real NATS, Postgres and services; official MCP 
     afterAll(() => http?.close());
 
     const connectClient = async (bearer: string): Promise<Client> => {
-      const client = new Client({ name: 'mcp-int-http', version: '1.0.0' });
+      const client = new Client({ name: 'mcp-e2e-http', version: '1.0.0' });
       await client.connect(new StreamableHTTPClientTransport(new URL(http.url), { requestInit: { headers: { authorization: `Bearer ${bearer}` } } }));
       return client;
     };

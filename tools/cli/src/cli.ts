@@ -6,6 +6,7 @@ import { registerApprovalCommands } from './commands/approvals';
 import { registerAuditCommands } from './commands/audit';
 import { registerConflictCommands } from './commands/conflicts';
 import { registerEscalationCommands } from './commands/escalations';
+import { registerNotificationCommands } from './commands/notifications';
 import { registerFilesCommands } from './commands/files';
 import { registerMcpCommand } from './commands/mcp';
 import { registerReplayCommand } from './commands/replay';
@@ -37,6 +38,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerWorkItemCommands(program, ctx);
   registerApprovalCommands(program, ctx);
   registerEscalationCommands(program, ctx);
+  registerNotificationCommands(program, ctx);
   registerConflictCommands(program, ctx);
   registerReplayCommand(program, ctx);
   registerAuditCommands(program, ctx);

@@ -75,7 +75,7 @@ export async function startMetrics(options: StartMetricsOptions): Promise<Metric
       windowMs: options.healthWindowMs ?? 300_000,
       rules: options.healthRules ?? DEFAULT_HEALTH_RULES,
       logger: serviceLogger('metrics', options.logger),
-      caughtUp: () => projection.waitUntilCaughtUp(),
+      caughtUp: (until) => projection.waitUntilCaughtUp(until ? { until } : {}),
     });
     health.start();
     host.defer(() => health.stop());

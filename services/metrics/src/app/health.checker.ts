@@ -1,5 +1,5 @@
 import { serviceContext, type Clock } from '@baton/aggregate';
-import type { HealthCheckName } from '@baton/contracts';
+import { comparePositions, type HealthCheckName, type Position } from '@baton/contracts';
 import type { MessagingLogger } from '@baton/messaging';
 import type { Kysely } from 'kysely';
 import { judge, type HealthReading, type HealthRule } from '../domain';
@@ -15,8 +15,8 @@ export interface HealthCheckerOptions {
   readonly windowMs: number;
   readonly rules: Readonly<Record<HealthCheckName, HealthRule>>;
   readonly logger: MessagingLogger;
-  /** Resolves once the read model holds what was just recorded (the projection caught up). */
-  readonly caughtUp: () => Promise<void>;
+  /** Resolves once the read model holds what was recorded up to `until` (the projection caught up). */
+  readonly caughtUp: (until: Position | undefined) => Promise<void>;
 }
 
 /**
@@ -63,11 +63,14 @@ export class HealthChecker {
   async checkNow(): Promise<HealthReading[]> {
     const now = this.clock.now();
     const readings = judge(await healthObservations(this.db, new Date(now.getTime() - this.options.windowMs)), this.options.rules, this.options.windowMs);
+    let last: Position | undefined;
     for (const reading of readings) {
       const id = `${reading.check}.${reading.subject}`;
-      await this.commands.execute(id, (metadata) => ({ type: 'RecordHealthReading', data: reading, metadata }), serviceContext('metrics', `health:${id}:${now.toISOString()}`));
+      const r = await this.commands.execute(id, (metadata) => ({ type: 'RecordHealthReading', data: reading, metadata }), serviceContext('metrics', `health:${id}:${now.toISOString()}`));
+      if (r.position && (last === undefined || comparePositions(r.position, last) > 0)) last = r.position;
     }
-    await this.options.caughtUp();
+    // The investigations are read from the read model: wait until it holds the breaches just recorded.
+    await this.options.caughtUp(last);
     await this.investigate();
     return readings;
   }
@@ -82,6 +85,8 @@ export class HealthChecker {
           {
             escalationId: `health-${breachId}`,
             trigger: breach.subject === 'system' ? 'manual' : 'agent_failure',
+            // A lead looks into it: the agent in breach is the one least able to.
+            level: 2,
             issue: `Health check ${breach.check} of ${breach.subject} is in breach: ${breach.value} ${breach.unit} (healthy: ${breach.threshold.op} ${breach.threshold.value})`,
             blocking: breach.subject === 'system' ? 'the work queued behind it' : `the tasks of ${breach.subject}`,
             options: [

@@ -218,18 +218,13 @@ export class MetricsReport {
   }
 }
 
-/** A finished run's stages for the ETA: each stage's iterations summed, over the span they covered. */
+/** A finished run's stages for the ETA: each stage's iterations summed, and when each ran. */
 function pastStages(stages: readonly StageRunRow[]): PastStage[] {
   const byStage = new Map<string, PastStage>();
   for (const s of stages) {
-    const end = ms(s.ended_at ?? s.started_at);
-    const e = byStage.get(s.stage_id);
-    byStage.set(
-      s.stage_id,
-      e === undefined
-        ? { stageId: s.stage_id, durationMs: end - ms(s.started_at), span: { start: ms(s.started_at), end } }
-        : { stageId: s.stage_id, durationMs: e.durationMs + end - ms(s.started_at), span: { start: Math.min(e.span.start, ms(s.started_at)), end: Math.max(e.span.end, end) } },
-    );
+    const span = { start: ms(s.started_at), end: ms(s.ended_at ?? s.started_at) };
+    const e = byStage.get(s.stage_id) ?? { stageId: s.stage_id, durationMs: 0, spans: [] };
+    byStage.set(s.stage_id, { stageId: s.stage_id, durationMs: e.durationMs + span.end - span.start, spans: [...e.spans, span] });
   }
   return [...byStage.values()];
 }

@@ -1,11 +1,15 @@
 import { quantile, type Interval } from './figures';
 
-/** One stage of a finished run as history remembers it: its iterations' time summed, and the span they covered. */
+/** One stage of a finished run as history remembers it: its iterations' time summed, and when each ran. */
 export interface PastStage {
   readonly stageId: string;
   readonly durationMs: number;
-  readonly span: Interval;
+  /** One span per iteration (a loop runs a stage more than once). */
+  readonly spans: readonly Interval[];
 }
+
+const overlap = (a: PastStage, b: PastStage): boolean => a.spans.some((x) => b.spans.some((y) => x.start < y.end && y.start < x.end));
+const firstStart = (s: PastStage): number => Math.min(...s.spans.map((x) => x.start));
 
 /** Where a running run stands. */
 export interface RunProgress {
@@ -22,25 +26,26 @@ export type Eta =
 
 /**
  * The time one past run took for the stages `progress` has not finished: a running stage counts
- * what it took then minus what it has run now (never below 0); stages whose spans overlapped in
- * the past run were parallel branches and count by their longest.
+ * what it took then minus what it has run now (never below 0); stages that ran at the same time
+ * in the past run (an iteration of one overlapping an iteration of the other) were parallel
+ * branches and count by their longest.
  */
 export function remainingInPastRun(past: readonly PastStage[], progress: RunProgress): { readonly ms: number; readonly stages: readonly string[] } {
   const left = past
     .filter((s) => !progress.finished.has(s.stageId))
     .map((s) => ({ ...s, leftMs: Math.max(0, s.durationMs - (progress.running.get(s.stageId) ?? 0)) }))
-    .sort((a, b) => a.span.start - b.span.start);
+    .sort((a, b) => firstStart(a) - firstStart(b));
   let ms = 0;
-  let groupEnd = -Infinity;
+  let group: (PastStage & { leftMs: number })[] = [];
   let groupLongest = 0;
   for (const s of left) {
-    if (s.span.start < groupEnd) {
+    if (group.some((g) => overlap(g, s))) {
+      group.push(s);
       groupLongest = Math.max(groupLongest, s.leftMs);
-      groupEnd = Math.max(groupEnd, s.span.end);
     } else {
       ms += groupLongest;
+      group = [s];
       groupLongest = s.leftMs;
-      groupEnd = s.span.end;
     }
   }
   return { ms: ms + groupLongest, stages: left.map((s) => s.stageId) };

@@ -1,6 +1,6 @@
 import { estimateEta, remainingInPastRun, type PastStage } from './eta';
 
-const stage = (stageId: string, start: number, end: number, durationMs = end - start): PastStage => ({ stageId, durationMs, span: { start, end } });
+const stage = (stageId: string, start: number, end: number, durationMs = end - start): PastStage => ({ stageId, durationMs, spans: [{ start, end }] });
 
 // A past run: design 0..10, then backend 10..40 and frontend 10..30 in parallel, then testing 40..50.
 const pastA = [stage('design', 0, 10), stage('backend', 10, 40), stage('frontend', 10, 30), stage('testing', 40, 50)];
@@ -14,6 +14,15 @@ describe('ETA', () => {
 
   it('counts parallel branches by their longest and sequential stages one after another', () => {
     expect(remainingInPastRun(pastA, { finished: new Set(['design']), running: new Map() })).toEqual({ ms: 30 + 10, stages: ['backend', 'frontend', 'testing'] });
+  });
+
+  it('does not take a loop for parallel branches: iterations that alternate are sequential', () => {
+    // build 10..30 and 35..45, review 30..35 and 45..50 (sent back once).
+    const looped: PastStage[] = [
+      { stageId: 'build', durationMs: 30, spans: [{ start: 10, end: 30 }, { start: 35, end: 45 }] },
+      { stageId: 'review', durationMs: 10, spans: [{ start: 30, end: 35 }, { start: 45, end: 50 }] },
+    ];
+    expect(remainingInPastRun(looped, { finished: new Set(), running: new Map([['build', 5]]) }).ms).toBe(25 + 10);
   });
 
   it('takes off what running stages have already run, never below zero', () => {

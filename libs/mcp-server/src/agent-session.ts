@@ -362,8 +362,9 @@ export class AgentSession {
 
   /** Raises an escalation about a task (to a peer, the lead or a person, by the escalation ladder), as this agent. */
   async escalate(taskId: string, e: { issue: string; trigger?: 'manual' | 'approval_needed' | 'cross_domain' | 'policy_decision'; options?: { label: string; tradeoff?: string }[]; recommendation?: string; blocking?: string }): Promise<EscalationView> {
+    // Only the holder escalates about a task here; the lease known to this session counts even before the read model shows it.
+    await this.leaseOf(taskId);
     const view = await this.query(GetTask, { taskId });
-    if (view.agentId !== this.agentId) throw new BatonError('FORBIDDEN', `agent ${this.agentId} does not hold task ${taskId}; only its holder escalates through this tool`, { taskId });
     return this.command(RaiseEscalation, {
       trigger: e.trigger ?? 'manual',
       issue: e.issue,

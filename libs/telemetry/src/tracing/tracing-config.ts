@@ -5,7 +5,11 @@ export type TracingConfig =
   | { readonly enabled: false; readonly reason: string }
   | {
       readonly enabled: true;
-      /** `otlp`: the OTLP/HTTP exporter (JSON); `env`: another exporter the SDK builds from `OTEL_TRACES_EXPORTER` (console, zipkin …). */
+      /**
+       * `otlp`: the OTLP/HTTP exporter with JSON bodies; `env`: what the SDK builds from
+       * `OTEL_TRACES_EXPORTER` and `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL` (OTLP over
+       * `http/protobuf` or `grpc`, console, zipkin).
+       */
       readonly exporter: 'otlp' | 'env';
       /** `OTEL_SERVICE_NAME` when set, else the name the process gave. */
       readonly serviceName: string;
@@ -35,5 +39,6 @@ export function readTracingConfig(defaultServiceName: string, source: EnvSource 
   }
   const serviceName = rawEnv('OTEL_SERVICE_NAME', source) ?? defaultServiceName;
   const onlyOtlp = exporters.length === 0 || (exporters.length === 1 && exporters[0] === 'otlp');
-  return { enabled: true, exporter: onlyOtlp ? 'otlp' : 'env', serviceName };
+  const protocol = (rawEnv('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', source) ?? rawEnv('OTEL_EXPORTER_OTLP_PROTOCOL', source))?.toLowerCase();
+  return { enabled: true, exporter: onlyOtlp && (protocol === undefined || protocol === 'http/json') ? 'otlp' : 'env', serviceName };
 }

@@ -21,6 +21,13 @@ describe('readTracingConfig (the standard OTEL_* variables)', () => {
     expect(readTracingConfig('cli', { OTEL_TRACES_EXPORTER: 'otlp,console' })).toMatchObject({ enabled: true, exporter: 'env' });
   });
 
+  it('sends JSON over HTTP unless OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL asks for protobuf or gRPC', () => {
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://j:4318' };
+    expect(readTracingConfig('x', { ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })).toMatchObject({ exporter: 'otlp' });
+    expect(readTracingConfig('x', { ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' })).toMatchObject({ exporter: 'env' });
+    expect(readTracingConfig('x', { ...endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' })).toMatchObject({ exporter: 'env' });
+  });
+
   it('is off with OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none, whatever else is set', () => {
     expect(readTracingConfig('x', { OTEL_SDK_DISABLED: 'TRUE', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://j:4318' })).toMatchObject({ enabled: false, reason: 'OTEL_SDK_DISABLED=true' });
     expect(readTracingConfig('x', { OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://j:4318' })).toMatchObject({ enabled: false, reason: 'OTEL_TRACES_EXPORTER=none' });

@@ -8,11 +8,12 @@ import { BatonAgent, CommandClient, errorCodeOf } from '@baton/agent-sdk';
 import { CancelTask, GetArtifact, GetTask, PutArtifact, ReassignTask, SubmitTask, type TaskView } from '@baton/contracts';
 import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import { startE2eNats, type E2eNats } from './support/private-nats';
-import { compiledMain, repoRoot, RunningProcess, startService } from './support/stack';
+import { compiledMain, repoRoot, SimAgentsProcess, startService, type RunningProcess } from './support/stack';
 
 // `baton agent run` as a person runs it: the compiled CLI as a process, a shell script standing
 // in for the coding agent, and the agent-registry, handoff-validator and scheduler as processes
-// on a database and a NATS server of this file.
+// on a database and a NATS server of this file. The runner's --json lines are read like
+// sim-agents' (SimAgentsProcess: a process printing one JSON object per line).
 
 /** The live (not zombie) processes of a process group, from /proc: a PID 1 that does not reap leaves zombies that `kill -0` still sees. */
 function liveMembers(pgid: number): string[] {
@@ -38,31 +39,6 @@ function killZero(pgid: number): 'alive' | 'gone' {
   }
 }
 
-type RunnerLine = { readonly type: string; readonly taskId?: string; readonly pgid?: number; readonly [k: string]: unknown };
-
-class Runner extends RunningProcess {
-  get events(): RunnerLine[] {
-    return this.lines.flatMap((l) => {
-      try {
-        return [JSON.parse(l) as RunnerLine];
-      } catch {
-        return [];
-      }
-    });
-  }
-
-  waitForLine(match: (l: RunnerLine) => boolean, what: string, timeoutMs = 30_000): Promise<RunnerLine> {
-    return waitFor(
-      () => {
-        const hit = this.events.find(match);
-        if (!hit) this.assertRunning();
-        return hit;
-      },
-      { timeoutMs, intervalMs: 50, what: `${this.name}: ${what}` },
-    );
-  }
-}
-
 describe('baton agent run: a command-line agent as a Baton agent (e2e)', () => {
   let db: TestDatabase;
   let nats: E2eNats;
@@ -70,7 +46,7 @@ describe('baton agent run: a command-line agent as a Baton agent (e2e)', () => {
   let client: CommandClient;
   let tmp: string;
   const services: RunningProcess[] = [];
-  const runners: Runner[] = [];
+  const runners: SimAgentsProcess[] = [];
   const sdkAgents: BatonAgent[] = [];
 
   beforeAll(async () => {
@@ -103,7 +79,7 @@ describe('baton agent run: a command-line agent as a Baton agent (e2e)', () => {
   });
 
   /** Writes `script` and starts `baton agent run` with it as the agent's command; resolves once the agent waits for tasks. */
-  async function startRunner(name: string, script: string, extra: readonly string[]): Promise<{ runner: Runner; agentId: string; capability: string; workdir: string }> {
+  async function startRunner(name: string, script: string, extra: readonly string[]): Promise<{ runner: SimAgentsProcess; agentId: string; capability: string; workdir: string }> {
     const agentId = uniqueId(`runner-${name}`).replace(/[^A-Za-z0-9_-]/g, '_');
     const capability = uniqueId('code');
     const workdir = path.join(tmp, name);
@@ -117,7 +93,7 @@ describe('baton agent run: a command-line agent as a Baton agent (e2e)', () => {
       env: { ...process.env, NODE_OPTIONS: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const runner = new Runner(name, proc);
+    const runner = new SimAgentsProcess(name, proc);
     runners.push(runner);
     await runner.waitForLine((l) => l.type === 'runner.ready', 'ready', 60_000);
     return { runner, agentId, capability, workdir };
@@ -199,7 +175,7 @@ describe('baton agent run: a command-line agent as a Baton agent (e2e)', () => {
     const { taskId } = await client.command(SubmitTask, { action: 'implement', requirement: { capabilities: [capability] }, priority: 'P1', inputs: {} });
     const started = await runner.waitForLine((l) => l.type === 'command.started' && l.taskId === taskId, 'command started');
     const pgid = Number(await waitFor(() => readFile(path.join(workdir, `pgid-${taskId}`), 'utf8').catch(() => undefined), { timeoutMs: 30_000, intervalMs: 50, what: 'the pgid file' }));
-    expect(pgid).toBe(started.pgid);
+    expect(pgid).toBe(started['pgid']);
     await waitFor(() => liveMembers(pgid).length >= 4 || undefined, { timeoutMs: 10_000, intervalMs: 50, what: 'the script, its two sleeps and the inner shell' });
     expect(killZero(pgid)).toBe('alive');
 

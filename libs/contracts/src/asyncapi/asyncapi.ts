@@ -3,7 +3,7 @@ import { RecordedEventSchema } from '../envelope';
 import { ErrorCodes } from '../errors';
 import { CommandEnvelopeSchema, QueryEnvelopeSchema, registeredMessages, type MessageDefinition } from '../messages';
 import { AGENT_INBOX_STREAM, AGENT_INBOX_SUBJECTS } from '../scheduler.messages';
-import { DEAD_LETTER_STREAM, EVENTS_STREAM, eventSubjectFor, Subjects } from '../subjects';
+import { DEAD_LETTER_STREAM, deadLetterSubject, EVENTS_STREAM, eventSubjectFor, Subjects } from '../subjects';
 import { AgentHeartbeat, AgentInboxAssignment } from '../task.events';
 import { eventCatalog } from './event-catalog';
 
@@ -168,101 +168,110 @@ function addRequestReply(parts: Parts, def: MessageDefinition): void {
   };
 }
 
+/** A channel with one message that goes one way (no reply), and the operation on it. */
+interface OneWay {
+  readonly id: string;
+  readonly address: string;
+  readonly title: string;
+  readonly parameters?: JsonObject;
+  /** The message's key in the channel, its component id and the component itself. */
+  readonly message: { readonly key: string; readonly id: string; readonly name: string; readonly title: string; readonly headers?: string; readonly payload: JsonObject };
+  readonly jetstream?: JsonObject;
+  readonly operation: { readonly action: 'send' | 'receive'; readonly title: string; readonly summary: string; readonly queue?: string };
+}
+
+function addOneWay(parts: Parts, w: OneWay): void {
+  const m = w.message;
+  parts.messages[m.id] = {
+    name: m.name,
+    title: m.title,
+    contentType: 'application/json',
+    ...(m.headers === undefined ? {} : { headers: ref(`#/components/schemas/${m.headers}`) }),
+    payload: m.payload,
+  };
+  parts.channels[w.id] = {
+    address: w.address,
+    title: w.title,
+    ...(w.parameters === undefined ? {} : { parameters: w.parameters }),
+    messages: { [m.key]: ref(`#/components/messages/${m.id}`) },
+    ...(w.jetstream === undefined ? {} : { 'x-jetstream': w.jetstream }),
+  };
+  const op = w.operation;
+  parts.operations[w.id] = {
+    action: op.action,
+    title: op.title,
+    summary: op.summary,
+    channel: ref(`#/channels/${w.id}`),
+    messages: [ref(`#/channels/${w.id}/messages/${m.key}`)],
+    ...(op.queue === undefined ? {} : { bindings: { nats: { queue: op.queue, bindingVersion: NATS_BINDING_VERSION } } }),
+  };
+}
+
 function addEvents(parts: Parts): void {
   for (const event of eventCatalog()) {
     const subject = eventSubjectFor(event.category, event.type);
-    const id = subject.replace(/^baton\./, '');
-    const messageId = key('event', event.type);
-    parts.messages[messageId] = {
-      name: event.type,
-      title: `${event.type} (stream \`${event.category}-<id>\`)`,
-      contentType: 'application/json',
-      headers: ref('#/components/schemas/EventHeaders'),
-      payload: eventPayload(event.type, event.schema),
-    };
-    parts.channels[id] = {
+    addOneWay(parts, {
+      id: subject.replace(/^baton\./, ''),
       address: subject,
       title: subject,
-      messages: { [event.type]: ref(`#/components/messages/${messageId}`) },
-      'x-jetstream': { stream: EVENTS_STREAM, streamSubjects: [Subjects.allEvents] },
-    };
-    parts.operations[id] = {
-      action: 'send',
-      title: subject,
-      summary: `The relay of the service that owns \`${event.category}-*\` streams publishes each committed ${event.type} here, with Nats-Msg-Id = event id.`,
-      channel: ref(`#/channels/${id}`),
-      messages: [ref(`#/channels/${id}/messages/${event.type}`)],
-    };
+      message: { key: event.type, id: key('event', event.type), name: event.type, title: `${event.type} (stream \`${event.category}-<id>\`)`, headers: 'EventHeaders', payload: eventPayload(event.type, event.schema) },
+      jetstream: { stream: EVENTS_STREAM, streamSubjects: [Subjects.allEvents] },
+      operation: {
+        action: 'send',
+        title: subject,
+        summary: `The relay of the service that owns \`${event.category}-*\` streams publishes each committed ${event.type} here, with Nats-Msg-Id = event id.`,
+      },
+    });
   }
 }
 
-const AGENT_ID_PARAMETER: JsonObject = { description: 'The agent id: one subject token (letters, digits, dash, underscore).' };
+const AGENT_ID_PARAMETER: JsonObject = { agentId: { description: 'The agent id: one subject token (letters, digits, dash, underscore).' } };
 
 function addAgentAndDeadLetters(parts: Parts): void {
-  parts.messages['AgentInboxAssignment'] = {
-    name: 'AgentInboxAssignment',
-    title: 'A task assigned to the agent',
-    contentType: 'application/json',
-    headers: ref('#/components/schemas/InboxHeaders'),
-    payload: jsonSchema(AgentInboxAssignment, 'output'),
-  };
-  parts.channels['agent.inbox'] = {
+  addOneWay(parts, {
+    id: 'agent.inbox',
     address: Subjects.agentInbox('{agentId}'),
     title: 'agent inbox',
-    parameters: { agentId: AGENT_ID_PARAMETER },
-    messages: { assignment: ref('#/components/messages/AgentInboxAssignment') },
-    'x-jetstream': { stream: AGENT_INBOX_STREAM, streamSubjects: [AGENT_INBOX_SUBJECTS], durableConsumer: 'agent-<agentId> (the agent id with characters other than letters, digits, dash and underscore as _)', ackPolicy: 'explicit' },
-  };
-  parts.operations['agent.inbox'] = {
-    action: 'send',
-    title: 'assign a task',
-    summary: 'The scheduler puts each assignment in the assignee\'s inbox; it waits there while the agent is offline. The agent acknowledges once its outcome is recorded.',
-    channel: ref('#/channels/agent.inbox'),
-    messages: [ref('#/channels/agent.inbox/messages/assignment')],
-  };
-
-  parts.messages['AgentHeartbeat'] = {
-    name: 'AgentHeartbeat',
-    title: 'An agent is alive',
-    contentType: 'application/json',
-    payload: jsonSchema(AgentHeartbeat, 'input'),
-  };
-  parts.channels['agent.heartbeat'] = {
+    parameters: AGENT_ID_PARAMETER,
+    message: { key: 'assignment', id: 'AgentInboxAssignment', name: 'AgentInboxAssignment', title: 'A task assigned to the agent', headers: 'InboxHeaders', payload: jsonSchema(AgentInboxAssignment, 'output') },
+    jetstream: {
+      stream: AGENT_INBOX_STREAM,
+      streamSubjects: [AGENT_INBOX_SUBJECTS],
+      durableConsumer: 'agent-<agentId> (the agent id with characters other than letters, digits, dash and underscore as _)',
+      ackPolicy: 'explicit',
+    },
+    operation: {
+      action: 'send',
+      title: 'assign a task',
+      summary: "The scheduler puts each assignment in the assignee's inbox; it waits there while the agent is offline. The agent acknowledges once its outcome is recorded.",
+    },
+  });
+  addOneWay(parts, {
+    id: 'agent.heartbeat',
     address: Subjects.agentHeartbeat('{agentId}'),
     title: 'agent heartbeat',
-    parameters: { agentId: AGENT_ID_PARAMETER },
-    messages: { heartbeat: ref('#/components/messages/AgentHeartbeat') },
-  };
-  parts.operations['agent.heartbeat'] = {
-    action: 'receive',
-    title: 'heartbeat',
-    summary: 'Core NATS, no reply. The agent-registry marks an agent offline after a window without one.',
-    channel: ref('#/channels/agent.heartbeat'),
-    messages: [ref('#/channels/agent.heartbeat/messages/heartbeat')],
-    bindings: { nats: { queue: Subjects.queueGroup('agent-registry'), bindingVersion: NATS_BINDING_VERSION } },
-  };
-
-  parts.messages['DeadLetter'] = {
-    name: 'DeadLetter',
-    title: 'A message a consumer gave up on',
-    contentType: 'application/json',
-    headers: ref('#/components/schemas/DeadLetterHeaders'),
-    payload: { description: 'The original message body, unchanged.' },
-  };
-  parts.channels['dlq'] = {
-    address: 'baton.dlq.{consumer}',
+    parameters: AGENT_ID_PARAMETER,
+    message: { key: 'heartbeat', id: 'AgentHeartbeat', name: 'AgentHeartbeat', title: 'An agent is alive', payload: jsonSchema(AgentHeartbeat, 'input') },
+    operation: {
+      action: 'receive',
+      title: 'heartbeat',
+      summary: 'Core NATS, no reply. The agent-registry marks an agent offline after a window without one.',
+      queue: Subjects.queueGroup('agent-registry'),
+    },
+  });
+  addOneWay(parts, {
+    id: 'dlq',
+    address: deadLetterSubject('{consumer}'),
     title: 'dead letters',
     parameters: { consumer: { description: 'The durable consumer that moved the message aside.' } },
-    messages: { deadLetter: ref('#/components/messages/DeadLetter') },
-    'x-jetstream': { stream: DEAD_LETTER_STREAM, streamSubjects: ['baton.dlq.>'] },
-  };
-  parts.operations['dlq'] = {
-    action: 'send',
-    title: 'dead-letter',
-    summary: 'A durable consumer copies a message it failed to handle `maxDeliver` times (or one that is not a valid event) here, then terminates it.',
-    channel: ref('#/channels/dlq'),
-    messages: [ref('#/channels/dlq/messages/deadLetter')],
-  };
+    message: { key: 'deadLetter', id: 'DeadLetter', name: 'DeadLetter', title: 'A message a consumer gave up on', headers: 'DeadLetterHeaders', payload: { description: 'The original message body, unchanged.' } },
+    jetstream: { stream: DEAD_LETTER_STREAM, streamSubjects: [deadLetterSubject('>')] },
+    operation: {
+      action: 'send',
+      title: 'dead-letter',
+      summary: 'A durable consumer copies a message it failed to handle `maxDeliver` times (or one that is not a valid event) here, then terminates it.',
+    },
+  });
 }
 
 function sorted<T>(record: Record<string, T>): Record<string, T> {

@@ -6,6 +6,7 @@ import { registerApprovalCommands } from './commands/approvals';
 import { registerAuditCommands } from './commands/audit';
 import { registerConflictCommands } from './commands/conflicts';
 import { registerEscalationCommands } from './commands/escalations';
+import { registerMetricsCommand } from './commands/metrics';
 import { registerNotificationCommands } from './commands/notifications';
 import { registerFilesCommands } from './commands/files';
 import { registerMcpCommand } from './commands/mcp';
@@ -42,6 +43,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerConflictCommands(program, ctx);
   registerReplayCommand(program, ctx);
   registerAuditCommands(program, ctx);
+  registerMetricsCommand(program, ctx);
   registerFilesCommands(program, ctx);
   registerMcpCommand(program, ctx);
   // Sub-commands report their errors like the root does, and never exit the process themselves.

@@ -21,6 +21,11 @@ export interface CommandContext {
    */
   readonly trace?: TraceHeaders;
   /**
+   * Spans the command follows from without being their child: the event a process manager reacts
+   * to (a task's completion, for the run it belongs to). Recorded as span links.
+   */
+  readonly causes?: readonly TraceHeaders[];
+  /**
    * Digest of what the command asked for (its subject and data). A command id seen before with
    * another fingerprint is refused with IDEMPOTENCY_CONFLICT instead of answered with the first
    * outcome. Commands a service derives itself (deterministic ids) leave it out.

@@ -79,14 +79,27 @@ interface StreamEntry<S> {
   readonly trace?: TraceHeaders | undefined;
 }
 
-/** Where a command's span goes: see {@link CommandRunner}. */
-function commandSpanParent(request: TraceHeaders | undefined, origin: TraceHeaders | undefined): { parent: ReturnType<typeof context.active>; links?: Link[] } {
-  if (request?.traceparent && (!origin?.traceparent || traceIdOfHeaders(request) === traceIdOfHeaders(origin))) return { parent: contextOfTraceHeaders(request) };
-  if (origin?.traceparent) {
-    const linked = request?.traceparent ? trace.getSpanContext(contextOfTraceHeaders(request)) : undefined;
-    return { parent: contextOfTraceHeaders(origin), ...(linked ? { links: [{ context: linked }] } : {}) };
+/** Span links to stored traces (the ones that parse). */
+function linksTo(traces: readonly (TraceHeaders | undefined)[]): Link[] {
+  const links: Link[] = [];
+  for (const t of traces) {
+    const sc = t?.traceparent ? trace.getSpanContext(contextOfTraceHeaders(t)) : undefined;
+    if (sc) links.push({ context: sc });
   }
-  return { parent: context.active() };
+  return links;
+}
+
+/** Where a command's span goes, and what it links to: see {@link CommandRunner}. */
+function commandSpanParent(ctx: CommandContext, origin: TraceHeaders | undefined): { parent: ReturnType<typeof context.active>; links?: Link[] } {
+  const request = ctx.trace;
+  const causes = ctx.causes ?? [];
+  const withLinks = (parent: ReturnType<typeof context.active>, linked: readonly (TraceHeaders | undefined)[]) => {
+    const links = linksTo(linked);
+    return links.length > 0 ? { parent, links } : { parent };
+  };
+  if (request?.traceparent && (!origin?.traceparent || traceIdOfHeaders(request) === traceIdOfHeaders(origin))) return withLinks(contextOfTraceHeaders(request), causes);
+  if (origin?.traceparent) return withLinks(contextOfTraceHeaders(origin), [request, ...causes]);
+  return withLinks(context.active(), causes);
 }
 
 /** The same command id came back asking for something else. */
@@ -114,8 +127,9 @@ export class IdempotencyConflictError extends BatonError {
  * trace. The span's parent is the command context's trace when that is part of the stream's
  * trace (or the stream has none yet); otherwise, e.g. a person approving a stage from their own
  * trace, or a service's timer with no trace at all, it is the stream's first span, with a link
- * to the request's span. Tracing off: no span; the events carry the command context's trace, or
- * else the stream's, as they came.
+ * to the request's span. The context's `causes` (the event a process manager reacts to) are
+ * links too. Tracing off: no span; the events carry the command context's trace, or else the
+ * stream's, as they came.
  *
  * @example
  * const agents = new CommandRunner(store, agentAggregate, { clock: systemClock, ids: randomIds });
@@ -178,7 +192,7 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
     return inSpan(
       this.aggregate.name,
       {
-        ...commandSpanParent(ctx.trace, entry.trace),
+        ...commandSpanParent(ctx, entry.trace),
         attributes: () => ({ [BatonAttributes.commandId]: ctx.commandId, [BatonAttributes.streamId]: streamId }),
       },
       async (span) => {

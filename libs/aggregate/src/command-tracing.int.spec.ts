@@ -96,6 +96,18 @@ describe('CommandRunner tracing', () => {
     expect(command.links).toEqual([]);
   });
 
+  it("links the events a process manager reacts to, without making them the command's parent", async () => {
+    const k = id();
+    const r = runner();
+    await r.execute(k, inc, { ...serviceContext('test', 'c1'), trace: { traceparent: RUN_TRACE } });
+    const taskEnded = '00-4bf92f3577b34da6a3ce929d0e0e4736-2222222222222222-01';
+    await r.execute(k, inc, { ...serviceContext('test', 'c2'), causes: [{ traceparent: taskEnded }] });
+    const [first] = await stored(k);
+    const command = (await spans()).find((s) => s.attributes['baton.command.id'] === 'c2')!;
+    expect(command.parentSpanContext?.spanId).toBe(first!.slice(36, 52));
+    expect(command.links.map((l) => l.context.spanId)).toEqual(['2222222222222222']);
+  });
+
   it("takes the request's trace from the server span active while the handler runs", async () => {
     const k = id();
     let serverSpanId = '';

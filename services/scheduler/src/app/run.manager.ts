@@ -218,9 +218,12 @@ async function onTaskEvent(deps: { runs: RunRunner; tasks: TaskRunner }, recorde
   const runId = event.data.runId !== undefined ? event.data.runId : await runIdFromStream(deps.tasks, taskId);
   if (runId === null) return;
   try {
+    // Under the run's own trace (its first span), linked to the task's ending: a stage that starts
+    // next is the run's child, not the previous task's.
     await deps.runs.execute(runId, (metadata) => ({ type: 'RecordTaskResult', data: { taskId, ...result }, metadata }), {
       commandId: `task-result:${taskId}`,
       causationId: recorded.eventId,
+      causes: [recorded.metadata],
     });
   } catch (err) {
     // A task that names a run this scheduler never started (submitted by hand with a runId).

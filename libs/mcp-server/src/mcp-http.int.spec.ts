@@ -20,7 +20,11 @@ describe('MCP over Streamable HTTP: identity and presence (int, real NATS)', () 
 
   beforeAll(async () => {
     nc = await connect({ servers: testNatsUrl() });
-    beats = nc.subscribe(Subjects.agentHeartbeat(agentId), { callback: (_err, msg) => received.push({ at: Date.now(), body: msg.json<AgentHeartbeat>() }) });
+    beats = nc.subscribe(Subjects.agentHeartbeat(agentId), {
+      callback: (_err, msg) => {
+        received.push({ at: Date.now(), body: msg.json<AgentHeartbeat>() });
+      },
+    });
     http = await startMcpHttpServer({
       port: 0,
       connection: nc,

@@ -335,8 +335,8 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
       const hash = e.metadata['commandHash'];
       commands.set(commandId, { revision: e.revision, fingerprint: typeof hash === 'string' ? hash : undefined });
     }
-    const trace = entry.revision < 0 && first.revision === 0 ? storedTrace(first.metadata) : entry.trace;
-    return { state, revision: recorded[recorded.length - 1]!.revision, commands, trace };
+    const origin = entry.revision < 0 && first.revision === 0 ? storedTrace(first.metadata) : entry.trace;
+    return { state, revision: recorded[recorded.length - 1]!.revision, commands, trace: origin };
   }
 
   private toNewEvent(event: E, state: S, ctx: CommandContext, now: string, stored: TraceHeaders | undefined): NewEvent {

@@ -57,6 +57,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     // The gateway reads request bodies itself (size, depth and JSON checks, problem+json errors).
     const app = await NestFactory.create<NestExpressApplication>(module, { logger: new PinoNestLogger(logger), abortOnError: false, bodyParser: false });
     app.disable('x-powered-by');
+    // Replies are computed per request; an ETag would hash every body for nothing.
+    app.set('etag', false);
     app.use(securityHeaders({ https: config.publicUrl.startsWith('https:'), corsOrigins: config.corsOrigins }));
     closing.defer(() => app.close());
     await app.listen(config.httpPort, config.httpHost);

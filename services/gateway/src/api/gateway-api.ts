@@ -101,6 +101,18 @@ export function queryData(schema: z.ZodType, query: Readonly<Record<string, stri
   return out;
 }
 
+/**
+ * A query string as the data of a query the gateway has no schema for (metrics, notifier):
+ * numbers and `true`/`false` as JSON values, the rest as text; the service validates it.
+ */
+export function untypedQueryData(query: Readonly<Record<string, string>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(query)) {
+    out[name] = /^-?(0|[1-9]\d{0,14})(\.\d+)?$/.test(value) ? Number(value) : value === 'true' ? true : value === 'false' ? false : value;
+  }
+  return out;
+}
+
 /** Path parameters and query/body together, refusing a body that repeats a path parameter. */
 function inputOf(req: ApiRequest, schema: z.ZodType): Record<string, unknown> {
   if (req.route.method === 'GET') return { ...queryData(schema, req.query), ...req.params };
@@ -169,9 +181,9 @@ export class GatewayApi {
       case 'orchestratorResolveConflict':
         return this.orchestratorResolve(req);
       case 'queryMetrics':
-        return this.calls.forwardQuery('metrics', req.params['query'] ?? '', queryData(z.object({}), req.query));
+        return this.calls.forwardQuery('metrics', req.params['query'] ?? '', untypedQueryData(req.query));
       case 'queryNotifications':
-        return this.calls.forwardQuery('notifier', req.params['query'] ?? '', queryData(z.object({}), req.query));
+        return this.calls.forwardQuery('notifier', req.params['query'] ?? '', untypedQueryData(req.query));
       case 'me':
         return this.me(req.principal);
       default:

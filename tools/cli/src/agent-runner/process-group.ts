@@ -2,6 +2,9 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, readdirSync, readFileSync, type WriteStream } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 
+/** How long output still in the pipes may take to arrive after the command exited. */
+const PIPE_DRAIN_MS = 500;
+
 /** How a command ended: its exit code, or the signal that ended it. */
 export interface CommandExit {
   readonly code: number | null;
@@ -136,20 +139,29 @@ export class GroupCommand {
     const stderrLog = createWriteStream(options.stderrLog);
     const stdout = new Tail(4000, options.onStdoutLine);
     const stderr = new Tail(options.stderrTailBytes ?? 4000, options.onStderrLine);
+    // A process the command left behind may still write after the logs are closed.
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdoutLog.write(d);
+      if (!stdoutLog.writableEnded) stdoutLog.write(d);
       stdout.push(d);
     });
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderrLog.write(d);
+      if (!stderrLog.writableEnded) stderrLog.write(d);
       stderr.push(d);
     });
-    // 'close' comes after the pipes are drained, so the tails are complete.
+    // 'close' (the pipes drained) makes the tails complete, but a process the command left
+    // running holds the pipes open: after the exit, wait for it only a moment.
     const exited = new Promise<CommandExit>((resolve) =>
-      child.once('close', (code, signal) => {
-        stdout.flush();
-        stderr.flush();
-        resolve({ code, signal });
+      child.once('exit', (code, signal) => {
+        const done = (): void => {
+          stdout.flush();
+          stderr.flush();
+          resolve({ code, signal });
+        };
+        const timer = setTimeout(done, PIPE_DRAIN_MS);
+        child.once('close', () => {
+          clearTimeout(timer);
+          done();
+        });
       }),
     );
     return new GroupCommand(child.pid!, exited, stderr, [stdoutLog, stderrLog]);

@@ -239,6 +239,16 @@ export class AgentSession {
   }
 
   /**
+   * A claim refused because the scheduler does not know this agent: right after it registered,
+   * the scheduler's view of agents may be a moment behind; say so, retryable, instead of NOT_FOUND.
+   */
+  private unknownAgent(err: unknown): unknown {
+    const details = err instanceof BatonError ? (err.details as { what?: unknown } | undefined) : undefined;
+    if (errorCodeOf(err) !== 'NOT_FOUND' || details?.what !== 'agent') return err;
+    return new BatonError('UNAVAILABLE', `the scheduler does not know agent ${this.agentId} yet (registered a moment ago, or not at all); try again shortly`, { agentId: this.agentId }, true, { cause: err });
+  }
+
+  /**
    * The next task to work: one the agent already holds (assigned to it by the scheduler, or
    * claimed and not finished), else the first waiting task it can take, claimed now. Null when
    * there is none.
@@ -250,8 +260,10 @@ export class AgentSession {
       const assignment = await this.command(ClaimTask, { agentId: this.agentId });
       return await this.held(assignment, 'assigned');
     } catch (err) {
-      if (errorCodeOf(err) === 'NOT_FOUND' && /no waiting task/i.test((err as Error).message)) return null;
-      throw err;
+      const mapped = this.unknownAgent(err);
+      // NOT_FOUND about anything but the agent itself: no waiting task it can take.
+      if (mapped === err && errorCodeOf(err) === 'NOT_FOUND') return null;
+      throw mapped;
     }
   }
 
@@ -277,7 +289,7 @@ export class AgentSession {
     } catch (err) {
       // The dispatcher may have pushed the task to this very agent between the read and the claim.
       const code = errorCodeOf(err);
-      if (code !== 'CONFLICT' && code !== 'ILLEGAL_TRANSITION') throw err;
+      if (code !== 'CONFLICT' && code !== 'ILLEGAL_TRANSITION') throw this.unknownAgent(err);
       const deadline = Date.now() + READ_MODEL_WAIT_MS;
       while (Date.now() < deadline) {
         const view = await this.query(GetTask, { taskId });

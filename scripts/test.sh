@@ -24,6 +24,7 @@ npm run -s typecheck
 step "build (the services, the baton CLI and sim-agents that integration and e2e tests start run compiled)"
 npm run -s build
 npm run -s openapi:lint -w @baton/gateway   # the REST API's OpenAPI document, generated from the contracts
+node scripts/grafana-check.mjs   # every PromQL query of the Grafana dashboard names a metric the services export
 
 step "unit tests"
 npm run -s test:unit

@@ -55,6 +55,17 @@ describe('MCP over Streamable HTTP: identity and presence (int, real NATS)', () 
     expect((await fetch(new URL('/other', http.url), { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status).toBe(404);
   });
 
+  it('answers 403 when authenticate names something that is no agent id', async () => {
+    const odd = await startMcpHttpServer({ port: 0, connection: nc, authenticate: () => 'not an id' });
+    try {
+      const res = await fetch(odd.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' });
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/must be one NATS subject token/);
+    } finally {
+      await odd.close();
+    }
+  });
+
   it('heartbeats as the token\'s agent from its first request, stops once it is idle, and starts again on its next request', async () => {
     const client = await connectClient();
     try {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { AgentProfile } from '@baton/agent-sdk';
+import { errorCodeOf } from '@baton/contracts';
 import { AgentSession, type AgentSessionOptions } from './agent-session';
 import { createBatonMcpServer } from './baton-mcp.server';
 
@@ -106,7 +107,9 @@ export function createMcpHttpHandler(options: McpHttpHandlerOptions): McpHttpHan
     try {
       session = await sessionOf(agentId);
     } catch (err) {
-      sendJson(res, 503, { jsonrpc: '2.0', error: { code: -32002, message: `Baton is not reachable for agent ${agentId}: ${(err as Error).message}` }, id: null });
+      // An id `authenticate` returned that is no agent id is the caller's mistake; anything else is Baton out of reach.
+      if (errorCodeOf(err) === 'VALIDATION_FAILED') sendJson(res, 403, { jsonrpc: '2.0', error: { code: -32003, message: `Forbidden: ${(err as Error).message}` }, id: null });
+      else sendJson(res, 503, { jsonrpc: '2.0', error: { code: -32002, message: `Baton is not reachable for agent ${agentId}: ${(err as Error).message}` }, id: null });
       return;
     }
     const server = createBatonMcpServer(session);

@@ -3,7 +3,7 @@ import type { LoggerService } from '@nestjs/common';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { GetNotification, ListNotifications, RetryNotification, runStreamId, workflowStreamId, type NotificationView } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, serviceTestOptions, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, relayedEvent, serviceTestOptions, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import { Webhook } from 'standardwebhooks';
 import { startNotifier, type NotifierApp } from './adapters/notifier.app';
 import { parseRulesFile } from './app/rules.config';
@@ -20,7 +20,7 @@ const SECRETS = [SLACK_TOKEN, WEBHOOK_SECRET, WEBHOOK_SECRET.slice('whsec_'.leng
 
 const WORKFLOW = ['workflow:', '  id: "WF-NOTE-1"', '  name: "Notify test"', '  version: "1.0.0"', '  trigger: { type: manual }', '  stages:', '    - stage: "build"', '      agent: "MCT-BE-001"', '      action: "implement_backend"', '      next: "complete"', '    - stage: "complete"', '      action: "notify_stakeholders"', ''].join('\n');
 
-function rulesText(approver: string, stakeholder: string): string {
+function rulesText(approver: string, stakeholder: string, assignee: string): string {
   return [
     'delivery: { max_attempts: 3, initial_delay: 50ms, max_delay: 200ms, timeout: 2s, concurrency: 2 }',
     'channels:',
@@ -32,6 +32,7 @@ function rulesText(approver: string, stakeholder: string): string {
     '  pd: { kind: pagerduty, url_env_unused: x }',
     'people:',
     `  Human: { email: "${approver}" }`,
+    `  MCT-CPO-001: { email: "${assignee}" }`,
     'stakeholders:',
     `  WF-NOTE-1: ["${stakeholder}"]`,
     'rules:',
@@ -51,6 +52,12 @@ function rulesText(approver: string, stakeholder: string): string {
     '  - id: stakeholders',
     '    on: [workflow.notify-stakeholders]',
     '    to: [{ channel: mail, recipients: stakeholders }]',
+    '  - id: escalations',
+    '    on: [escalation.raised, escalation.level-raised]',
+    '    to: [{ channel: mail, recipients: assignee }]',
+    '  - id: on-failure',
+    '    on: [workflow.on-failure-notify]',
+    '    to: [{ channel: hook, use_workflow_channel: true, recipients: workflow_target }]',
     '  - id: strict',
     '    on: [run.failed]',
     '    to: [{ channel: strict }]',
@@ -76,11 +83,12 @@ describe('notifier (real NATS, Postgres, Mailpit; stand-in Slack, webhook and Pa
   const consoleLines: string[] = [];
   const approver = `approver-${randomUUID().slice(0, 8)}@example.com`;
   const stakeholder = `stakeholder-${randomUUID().slice(0, 8)}@example.com`;
+  const assignee = `cpo-${randomUUID().slice(0, 8)}@example.com`;
 
   beforeAll(async () => {
     tdb = await createTestDatabase('notifier');
     [slack, hook, strict, pd] = await Promise.all([StandIn.start(), StandIn.start(), StandIn.start(), StandIn.start()]);
-    const text = rulesText(approver, stakeholder).replace('  pd: { kind: pagerduty, url_env_unused: x }', `  pd: { kind: pagerduty, url: "${pd.url}", routing_key_env: PD_KEY }`);
+    const text = rulesText(approver, stakeholder, assignee).replace('  pd: { kind: pagerduty, url_env_unused: x }', `  pd: { kind: pagerduty, url: "${pd.url}", routing_key_env: PD_KEY }`);
     const rules = parseRulesFile(text, 'int-rules.yaml', {
       SLACK_URL: `${slack.url}/services/T000/B000/${SLACK_TOKEN}`,
       HOOK_URL: `${hook.url}/baton`,
@@ -255,6 +263,50 @@ describe('notifier (real NATS, Postgres, Mailpit; stand-in Slack, webhook and Pa
     const { notifications: list } = await client.query(ListNotifications, { channel: 'health', failed: false, limit: 100 });
     expect(list.filter((n) => n.text.includes(id)).map((n) => [n.recipient, n.source.topic])).toEqual(expect.arrayContaining([['#agent-health', 'health.breached']]));
     expect(pd.accepted.filter((r) => r.body.includes(id))).toHaveLength(1);
+  });
+
+  it("tells an escalation's assignee; a workflow's on_failure notify goes over the channel it names, to its target", async () => {
+    const escalationId = uniqueId('esc');
+    await publishInput(nc, `escalation-${escalationId}`, 'EscalationRaised', { escalationId, trigger: 'blocked_task', level: 2, assignee: { kind: 'agent', id: 'MCT-CPO-001' }, issue: 'Task t-1 blocked for 2 h', blocking: 'stage design', recommendation: 'reassign', runId: null });
+    const mails = await waitFor(async () => ((await mailTo(assignee)).length > 0 ? mailTo(assignee) : undefined), { what: "the assignee's email", timeoutMs: 15_000, intervalMs: 200 });
+    expect(mails[0]!.Subject).toBe('[Baton] Escalation L2: Task t-1 blocked for 2 h');
+
+    const runId = uniqueId('run-onfail');
+    await startRun(runId, 'P1');
+    await publishInput(nc, runStreamId(runId), 'FailureStepsStarted', { runId, stageId: 'build', reason: 'stage build failed: compile error', tasks: [], notifications: [{ channel: 'slack', target: '#incidents', message: null }], startedAt: new Date().toISOString() });
+    const [sent] = await waitFor(async () => {
+      const list = (await notifications(runId)).filter((n) => n.source.topic === 'workflow.on-failure-notify' && n.status === 'delivered');
+      return list.length > 0 ? list : undefined;
+    }, { what: 'the on_failure notification delivered', timeoutMs: 15_000, intervalMs: 100 });
+    expect(sent).toMatchObject({ channel: 'slack', recipient: '#incidents', text: `Notify test (run ${runId}) failed at stage build: stage build failed: compile error` });
+    expect(slack.accepted.some((r) => r.body.includes(sent!.deliveryId))).toBe(true);
+  });
+
+  it('an attempt that gets no answer times out and is retried; the other channels are not held up', async () => {
+    const runId = uniqueId('run-hang');
+    await startRun(runId, 'P1');
+    strict.hang = 1;
+    await publishInput(nc, runStreamId(runId), 'RunFailed', { runId, stageId: 'build', error: 'slow', openTaskIds: [], failedAt: new Date().toISOString() });
+    const slow = await waitFor(async () => (await notifications(runId)).find((n) => n.channel === 'strict' && n.status === 'delivered'), { what: 'the hung delivery delivered on its 2nd attempt', timeoutMs: 20_000, intervalMs: 100 });
+    expect(slow).toMatchObject({ attempts: 2, lastError: 'no answer within 2000 ms' });
+    // The run's Slack notice went out while the webhook receiver hung.
+    const started = (await notifications(runId)).find((n) => n.channel === 'slack')!;
+    expect(Date.parse(started.deliveredAt!)).toBeLessThan(Date.parse(slow.deliveredAt!) - 1000);
+  });
+
+  it('an event older than the maximum age notifies nobody; /metrics counts deliveries; the events are relayed', async () => {
+    const runId = uniqueId('run-old');
+    await publishInput(nc, runStreamId(runId), 'RunStarted', { runId, workflowId: 'WF-NOTE-1', version: '1.0.0', priority: 'P0', startedAt: new Date().toISOString() }, new Date(Date.now() - 2 * 3_600_000));
+    const marker = uniqueId('run-after');
+    await startRun(marker, 'P1');
+    await delivered(marker, 2);
+    expect(await notifications(runId)).toEqual([]);
+    expect(pd.received.some((r) => r.body.includes(runId))).toBe(false);
+
+    const metrics = await (await fetch(`${app.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^baton_notifications\{channel="slack",status="delivered"\} [1-9]\d*$/m);
+    const relayed = await relayedEvent(nc, { subject: 'baton.evt.notification.delivered', since: new Date(Date.now() - 120_000), match: (m) => m.string().includes(marker), what: 'NotificationDelivered on JetStream', timeoutMs: 15_000 });
+    expect(relayed.headers?.get('Nats-Msg-Id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('no secret appears in any stored event or any log line', async () => {

@@ -15,7 +15,7 @@ import {
 import type { ProjectionRunner } from '@baton/read-models';
 import type { EventStoreSelection } from '@baton/event-store';
 import { ChannelWorker, Dispatcher } from '../app/dispatcher';
-import { InputEventHandler, type NotificationCommands } from '../app/input.consumer';
+import { DEFAULT_MAX_EVENT_AGE_MS, InputEventHandler, type NotificationCommands } from '../app/input.consumer';
 import { NotificationService } from '../app/notification.service';
 import { redactor, type ChannelSender } from '../app/ports';
 import { inputSubjectsOf, type ChannelConfig, type NotifierRules } from '../app/rules.config';
@@ -42,6 +42,8 @@ export interface StartNotifierOptions extends HostedServiceOptions {
   readonly rules: NotifierRules;
   /** How often each channel's worker looks at its queue when nothing woke it. Default 500 ms. */
   readonly pollIntervalMs?: number;
+  /** Events older than this notify nobody (they still update what is known of runs). Default 1 hour. */
+  readonly maxEventAgeMs?: number;
   /** Where the console channel writes (the service's pino logger). Default: JSON lines on stdout. */
   readonly console?: ConsoleSink;
   /** Reported by /metrics. Default 0.0.0. */
@@ -155,7 +157,7 @@ export async function startNotifier(options: StartNotifierOptions): Promise<Noti
     dispatcher.start();
     host.defer(() => dispatcher.stop());
 
-    const handler = new InputEventHandler(db, commands, () => options.rules.table, log);
+    const handler = new InputEventHandler(db, commands, () => options.rules.table, log, { ms: options.maxEventAgeMs ?? DEFAULT_MAX_EVENT_AGE_MS, now: () => clock.now() });
     const inbox = await host.openInbox();
     const inputs = await consumeDurable({
       js: host.js,

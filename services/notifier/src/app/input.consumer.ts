@@ -12,6 +12,9 @@ import type { NotifierDatabase } from '../read-model/notifier.tables';
 const RunStartedInput = z.object({ runId: z.string(), workflowId: z.string(), version: z.string(), priority: z.string().default('P1') });
 const RunScoped = z.object({ runId: z.string() });
 
+/** Events older than this notify nobody by default: a first start on a long history does not page people about the past. */
+export const DEFAULT_MAX_EVENT_AGE_MS = 3_600_000;
+
 /** The command kernel's `execute` for deliveries (a port, so tests and replicas share one runner). */
 export interface NotificationCommands {
   execute(
@@ -44,6 +47,12 @@ export class InputEventHandler {
     private readonly commands: NotificationCommands,
     private readonly table: () => RoutingTable,
     private readonly logger: MessagingLogger,
+    /**
+     * Events older than this (by `occurredAt`) update what the notifier knows of runs and
+     * workflows but notify nobody: a first start on a long history, or a consumer far behind,
+     * does not page people about the past.
+     */
+    private readonly maxEventAge: { readonly ms: number; readonly now: () => Date },
   ) {}
 
   async handle(event: RecordedEvent): Promise<number> {
@@ -57,6 +66,8 @@ export class InputEventHandler {
       throw new ValidationError(`${event.type} ${event.eventId}: data is not an object`);
     }
     const run = await this.context(event, category);
+    const age = this.maxEventAge.now().getTime() - Date.parse(event.metadata.occurredAt);
+    if (age > this.maxEventAge.ms) return 0;
     const notices = noticesOf({ eventId: event.eventId, type: event.type, category, streamId: event.streamId, data: event.data as Record<string, unknown>, occurredAt: event.metadata.occurredAt }, run);
     let requested = 0;
     for (const notice of notices) {

@@ -16,7 +16,7 @@ export interface Received {
   readonly path: string;
   readonly headers: http.IncomingHttpHeaders;
   readonly body: string;
-  /** What the stand-in answered. */
+  /** What the stand-in answered (0: nothing, it hung). */
   readonly status: number;
   readonly at: Date;
 }
@@ -28,6 +28,8 @@ export interface Received {
 export class StandIn {
   readonly received: Received[] = [];
   status = 200;
+  /** How many of the next requests to leave unanswered (a receiver that hangs). */
+  hang = 0;
   private constructor(private readonly server: http.Server) {}
 
   static async start(): Promise<StandIn> {
@@ -37,6 +39,11 @@ export class StandIn {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        if (standIn.hang > 0) {
+          standIn.hang--;
+          standIn.received.push({ path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), status: 0, at: new Date() });
+          return;
+        }
         const status = standIn.status;
         standIn.received.push({ path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), status, at: new Date() });
         res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'unavailable');
@@ -52,7 +59,7 @@ export class StandIn {
 
   /** Requests it accepted (2xx). */
   get accepted(): Received[] {
-    return this.received.filter((r) => r.status < 300);
+    return this.received.filter((r) => r.status >= 200 && r.status < 300);
   }
 
   json<T = Record<string, unknown>>(r: Received): T {
@@ -84,7 +91,7 @@ export async function mailTo(address: string, mailpitUrl = process.env['TEST_MAI
 let seq = 0;
 
 /** Publishes `data` as event `type` of `streamId`, the way a service's relay does (a RecordedEvent on `baton.evt.<category>.<event>`). */
-export async function publishInput(nc: NatsConnection, streamId: string, type: string, data: Record<string, unknown>): Promise<RecordedEvent> {
+export async function publishInput(nc: NatsConnection, streamId: string, type: string, data: Record<string, unknown>, occurredAt = new Date()): Promise<RecordedEvent> {
   const event: RecordedEvent = {
     eventId: randomUUID(),
     type,
@@ -93,7 +100,7 @@ export async function publishInput(nc: NatsConnection, streamId: string, type: s
     revision: seq,
     position: { commit: 2_000_000 + seq, prepare: seq },
     data,
-    metadata: { occurredAt: new Date().toISOString() },
+    metadata: { occurredAt: occurredAt.toISOString() },
     prevHash: '0'.repeat(64),
     hash: 'f'.repeat(64),
   };

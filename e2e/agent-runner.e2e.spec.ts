@@ -156,6 +156,34 @@ describe('baton agent run: a command-line agent as a Baton agent (e2e)', () => {
     );
   });
 
+  it('a rejected handoff runs the command again with the failures in task.md, and the fixed result completes the task', async () => {
+    const script = [
+      'set -eu',
+      'task_md="$1"',
+      'if grep -q "^## Rework: what to fix" "$task_md"; then coverage=91; else coverage=50; fi',
+      'printf \'{"outputs": {"coverage": %s}, "context": {"round": "%s"}}\' "$coverage" "$coverage" > result.json',
+      'echo "reported coverage $coverage"',
+    ].join('\n');
+    const { runner, capability, workdir } = await startRunner('rework', script, ['--result-file', 'result.json']);
+    const { taskId } = await client.command(SubmitTask, {
+      action: 'implement',
+      requirement: { capabilities: [capability] },
+      priority: 'P1',
+      inputs: { goal: 'Cover the search module', checks: { qualityGate: ['coverage >= 80%'] } },
+    });
+    const done = await taskIn(taskId, ['completed', 'failed']);
+    expect(done.status).toBe('completed');
+    expect(done.outputs).toMatchObject({ coverage: 91, exitCode: 0, context: { round: '91' }, handoff: { status: 'accepted' } });
+    const rejected = await runner.waitForLine((l) => l.type === 'task.handoff_rejected' && l.taskId === taskId, 'the first handoff rejected');
+    expect(JSON.stringify(rejected['failures'])).toContain('coverage >= 80%');
+    // The brief of the second round says what to fix, and what the checks are.
+    const brief = await readFile(path.join(workdir, '.baton-task', taskId, 'task.md'), 'utf8');
+    expect(brief).toContain('## Rework: what to fix');
+    expect(brief).toContain('rule: `coverage >= 80%`');
+    expect(brief).toContain('- quality gate: coverage >= 80%');
+    expect(brief).toContain('write a JSON object to `result.json`');
+  });
+
   it('a failing script fails the task with its exit code and the end of its stderr', async () => {
     const script = ['for i in $(seq 1 300); do echo "compiler noise line $i" >&2; done', 'echo "error: tests failed in search.spec.ts" >&2', 'exit 3'].join('\n');
     const { capability } = await startRunner('fail', script, ['--output', 'result.md']);

@@ -1,7 +1,8 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { z } from 'zod';
 import { handoff, isRetryableCode, TaskFailure, type AgentTask, type BatonAgent, type TaskContext, type TaskHandler } from '@baton/agent-sdk';
 import { errorCodeOf, GetArtifact } from '@baton/contracts';
 import { collectOutputs } from './outputs';
@@ -15,6 +16,12 @@ export interface AgentRunnerOptions {
   readonly command: readonly string[];
   /** Files the command must write (relative to the working directory), handed over as artifacts. */
   readonly outputs: readonly string[];
+  /**
+   * A JSON file the command may write (relative to the working directory): `{outputs, context}`,
+   * reported values merged into the completion's outputs (what quality gates read) and the
+   * handoff's context (what handoff specs ask for). Removed before each run.
+   */
+  readonly resultFile?: string;
   /** The working directory of every task; default a fresh one per task under the system temp directory. */
   readonly workdir?: string;
   /** How often progress (elapsed time, last stdout line) is reported while the command runs. Default 5000 ms. */
@@ -36,6 +43,29 @@ export type RunnerEvent =
 const TASK_DIR = '.baton-task';
 const MAX_PROGRESS_MESSAGE = 2000;
 const STDERR_TAIL_CHARS = 2000;
+
+const CommandResult = z.strictObject({
+  outputs: z.record(z.string(), z.unknown()).default({}),
+  context: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** The command's result file: nothing when it wrote none; RESULT_INVALID when it is not `{outputs?, context?}` JSON. */
+async function readResult(file: string, declared: string): Promise<z.infer<typeof CommandResult>> {
+  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (text === undefined) return { outputs: {} };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new TaskFailure(`${declared} is not JSON: ${(err as Error).message}`, { code: 'RESULT_INVALID' });
+  }
+  const parsed = CommandResult.safeParse(json);
+  if (!parsed.success) throw new TaskFailure(`${declared} is not {"outputs": {…}, "context": {…}}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`, { code: 'RESULT_INVALID' });
+  return parsed.data;
+}
 
 /** Whether a refused report means the task is no longer this agent's to work (lost, cancelled, finished). */
 function taskGone(ctx: TaskContext, err: unknown): boolean {
@@ -96,7 +126,9 @@ export function commandRunner(agent: Pick<BatonAgent, 'query'>, options: AgentRu
     const upstream = await fetchUpstream(task, contextDir);
     const taskMd = path.join(contextDir, 'task.md');
     const taskJson = path.join(contextDir, 'task.json');
-    await writeFile(taskMd, renderTaskMd(task, { agentId: options.agentId, outputs: options.outputs, upstream, contextDir }));
+    await writeFile(taskMd, renderTaskMd(task, { agentId: options.agentId, outputs: options.outputs, upstream, contextDir, ...(options.resultFile === undefined ? {} : { resultFile: options.resultFile }) }));
+    // A result left by an earlier round (rework) must not be handed over again.
+    if (options.resultFile !== undefined) await rm(path.resolve(workdir, options.resultFile), { force: true });
     await writeFile(taskJson, `${JSON.stringify(task, null, 2)}\n`);
     const values: PlaceholderValues = {
       workdir,
@@ -178,8 +210,9 @@ export function commandRunner(agent: Pick<BatonAgent, 'query'>, options: AgentRu
       }
       const { artifacts, problems } = await collectOutputs(workdir, options.outputs);
       if (problems.length > 0) throw new TaskFailure(`the command exited with 0, but its outputs are not right: ${problems.join('; ')}`, { code: 'OUTPUTS_MISSING' });
-      const outputs = { exitCode: 0, durationMs: Date.now() - started };
-      return artifacts.length > 0 ? handoff({ artifacts, outputs }) : outputs;
+      const result = options.resultFile === undefined ? { outputs: {} } : await readResult(path.resolve(workdir, options.resultFile), options.resultFile);
+      const outputs = { ...result.outputs, exitCode: 0, durationMs: Date.now() - started };
+      return artifacts.length > 0 || result.context !== undefined ? handoff({ artifacts, outputs, ...(result.context === undefined ? {} : { context: result.context }) }) : outputs;
     } finally {
       stop.abort();
       await cmd.close();

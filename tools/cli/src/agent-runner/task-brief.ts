@@ -54,6 +54,8 @@ export interface BriefContext {
   readonly agentId: string;
   /** Paths the command must write (relative to the working directory, as declared). */
   readonly outputs: readonly string[];
+  /** Where the command may write reported values and handoff context (relative to the working directory), if the runner takes them. */
+  readonly resultFile?: string;
   readonly upstream: readonly UpstreamFile[];
   /** The directory upstream files are shown relative to (the task's context directory). */
   readonly contextDir: string;
@@ -146,6 +148,12 @@ export function renderTaskMd(task: AgentInboxAssignment, ctx: BriefContext): str
   else {
     out.push('Write these files (relative to the working directory), then exit with status 0. They are handed over as the task\'s artifacts; a missing one fails the task.', '');
     for (const o of ctx.outputs) out.push(`- \`${o}\``);
+  }
+  if (ctx.resultFile !== undefined) {
+    out.push(
+      '',
+      `To report values the checks read (e.g. \`coverage\` for a gate \`coverage >= 80%\`) or the context a handoff spec asks for, write a JSON object to \`${ctx.resultFile}\`: \`{"outputs": {"coverage": 91}, "context": {"priority_level": "P1"}}\` (both optional).`,
+    );
   }
   out.push('');
   return out.join('\n');

@@ -50,6 +50,7 @@ describe('the task brief (task.md)', () => {
           { stageId: 'prd', name: 'prd.md', hash: HASH, size: null, mediaType: null, error: 'NOT_FOUND' },
         ],
         contextDir: '/w/.baton-task/t-1',
+        resultFile: 'result.json',
       },
     );
     expect(md).toContain('# Task t-1: implement_feature');
@@ -65,6 +66,7 @@ describe('the task brief (task.md)', () => {
     expect(md).toContain('- quality gate: coverage >= 80%');
     expect(md).toContain('- handoff specs: HO-ARCH-DEV');
     expect(md).toContain('- `result.md`\n- `src/search.ts`');
+    expect(md).toContain('write a JSON object to `result.json`: `{"outputs": {"coverage": 91}, "context": {"priority_level": "P1"}}`');
   });
 
   it('without a goal in the inputs, says what action to carry out; without outputs, that exit 0 is the handover', () => {

@@ -60,6 +60,7 @@ export function registerAgentRunCommand(program: Command, ctx: CliContext): void
     .addOption(new Option('--model <model>', 'the model behind the agent, for the registry').argParser(parseName))
     .option('--workdir <dir>', 'where the command runs (default: a fresh directory per task under the system temp directory)')
     .option('--output <path>', 'a file the command writes, relative to the working directory, handed over as an artifact (repeat for several)', repeatable, [])
+    .option('--result-file <path>', 'a JSON file the command may write, {"outputs": {…}, "context": {…}}: values for quality gates and context for handoff specs')
     .addOption(new Option('--concurrency <n>', 'tasks run at once').argParser(parsePositiveInt).default(1))
     .addOption(new Option('--progress-interval <ms>', 'how often progress is reported while the command runs').argParser(parsePositiveInt).default(5000))
     .addOption(new Option('--heartbeat-interval <ms>', 'how often the agent heartbeats').argParser(parsePositiveInt).default(5000))
@@ -92,6 +93,7 @@ export function registerAgentRunCommand(program: Command, ctx: CliContext): void
           command,
           outputs: opts.output,
           ...(opts.workdir !== undefined ? { workdir: opts.workdir } : {}),
+          ...(opts.resultFile !== undefined ? { resultFile: opts.resultFile } : {}),
           progressIntervalMs: opts.progressInterval,
           killGraceMs: opts.killGrace,
           env: ctx.deps.env,

@@ -39,23 +39,33 @@ export const NotificationSource = z.object({
 });
 export type NotificationSource = z.infer<typeof NotificationSource>;
 
-export const NotificationView = z.object({
+/** How urgent a notification is: `critical` ones may page. */
+export const NotificationSeverity = z.enum(['info', 'warning', 'critical']);
+export type NotificationSeverity = z.infer<typeof NotificationSeverity>;
+
+export const NotificationRequestedV1 = z.object({
   deliveryId: z.string(),
   ruleId: z.string(),
-  /** The channel's name in the routing rules (`slack-runs`, `approvals-email`), and its kind. */
+  /** The channel's name in the routing rules (`slack`, `approvals-email`), and its kind. */
   channel: z.string(),
   channelKind: NotificationChannelKind,
-  /** Who was told: a Slack channel label, an email address, a service, `console`. */
+  /** Who is told: a Slack channel label, an email address, a service, `console`. */
   recipient: z.string(),
   title: z.string(),
   text: z.string(),
-  severity: z.enum(['info', 'warning', 'critical']),
+  severity: NotificationSeverity,
   source: NotificationSource,
+  /** Attempts before the delivery is dead-lettered. */
+  maxAttempts: z.number().int().positive(),
+  requestedAt: z.string(),
+});
+export type NotificationRequestedData = z.infer<typeof NotificationRequestedV1>;
+
+/** A delivery as the read model has it: the request, and how its attempts went. */
+export const NotificationView = NotificationRequestedV1.extend({
   status: NotificationStatus,
   attempts: z.number().int().nonnegative(),
-  maxAttempts: z.number().int().positive(),
   lastError: z.string().nullable(),
-  requestedAt: z.string(),
   updatedAt: z.string(),
   deliveredAt: z.string().nullable(),
 });
@@ -92,21 +102,6 @@ export const notificationStreamId = (deliveryId: string): string => `notificatio
 // secret: channels are named, never their URLs, keys or passwords.
 // ---------------------------------------------------------------------------------------------
 
-export const NotificationRequestedV1 = z.object({
-  deliveryId: z.string(),
-  ruleId: z.string(),
-  channel: z.string(),
-  channelKind: NotificationChannelKind,
-  recipient: z.string(),
-  title: z.string(),
-  text: z.string(),
-  severity: z.enum(['info', 'warning', 'critical']),
-  source: NotificationSource,
-  /** Attempts before the delivery is dead-lettered. */
-  maxAttempts: z.number().int().positive(),
-  requestedAt: z.string(),
-});
-export type NotificationRequestedData = z.infer<typeof NotificationRequestedV1>;
 
 export const NotificationDeliveredV1 = z.object({
   deliveryId: z.string(),

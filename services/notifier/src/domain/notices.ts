@@ -4,9 +4,10 @@
  * each with the facts rules filter on and a ready-to-send text. Pure: the app layer reads the
  * event and the run it belongs to, and hands both in.
  */
+import type { NotificationSeverity } from '@baton/contracts';
 
 /** Severity of a notice; `critical` notices may page. */
-export type Severity = 'info' | 'warning' | 'critical';
+export type Severity = NotificationSeverity;
 
 /** What the notifier knows about a run (from its `RunStarted` and its workflow version). */
 export interface RunFacts {

@@ -5,7 +5,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CommandClient } from '@baton/agent-sdk';
-import { CancelTask, GetAgent, GetEscalation, GetTask, ListConflicts, SubmitTask, type SubmitTaskData, type TaskView } from '@baton/contracts';
+import { CancelTask, GetAgent, GetEscalation, GetRun, GetTask, ListConflicts, RegisterWorkflow, StartRun, SubmitTask, type SubmitTaskData, type TaskView } from '@baton/contracts';
 import { sampleArtifacts, sampleContext } from '@baton/handoff-rules';
 import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import { bearerTokens, startMcpHttpServer, type McpHttpServer } from '@baton/mcp-server';
@@ -175,13 +175,15 @@ describe('Baton MCP server (e2e: real NATS, Postgres and services; official MCP 
     const token = uniqueId('token');
     const agentId = uniqueId('mcp-http');
     const capability = uniqueId('cap');
+    const runnerToken = uniqueId('token');
+    const runnerId = uniqueId('mcp-run');
 
     beforeAll(async () => {
       http = await startMcpHttpServer({
         port: 0,
         connection: nc,
-        authenticate: bearerTokens({ [token]: agentId }),
-        profile: () => ({ role: 'developer', capabilities: [capability], maxConcurrency: 1 }),
+        authenticate: bearerTokens({ [token]: agentId, [runnerToken]: runnerId }),
+        profile: (id) => ({ role: 'developer', capabilities: id === agentId ? [capability] : [], maxConcurrency: 1 }),
         heartbeatIntervalMs: 500,
       });
     });
@@ -189,6 +191,7 @@ describe('Baton MCP server (e2e: real NATS, Postgres and services; official MCP 
     afterAll(() => http?.close());
 
     const connectClient = async (bearer: string): Promise<Client> => {
+      // One request per call, each with the bearer token; no MCP session is kept (stateless).
       const client = new Client({ name: 'mcp-e2e-http', version: '1.0.0' });
       await client.connect(new StreamableHTTPClientTransport(new URL(http.url), { requestInit: { headers: { authorization: `Bearer ${bearer}` } } }));
       return client;
@@ -203,6 +206,44 @@ describe('Baton MCP server (e2e: real NATS, Postgres and services; official MCP 
       const wrong = await fetch(http.url, { method: 'POST', headers: { ...headers, authorization: 'Bearer not-a-token' }, body: JSON.stringify(init) });
       expect(wrong.status).toBe(401);
       await expect(connectClient('not-a-token')).rejects.toThrow();
+    });
+
+    it('works the stages of a workflow run: the next stage sees the artifact handed over upstream, read as a resource, and the run status', async () => {
+      const client = await connectClient(runnerToken);
+      try {
+        const yaml = `name: MCP relay ${runnerId}\nversion: 1.0.0\nsteps:\n  - id: spec\n    agent: ${runnerId}\n    action: write_spec\n    outputs: [spec.md]\n  - id: build\n    agent: ${runnerId}\n    action: build_it\n    inputs: [spec.md]\n    depends_on: [spec]\n`;
+        const { workflowId } = await baton.command(RegisterWorkflow, { yaml, file: 'relay.yml' }, { commandId: uniqueId('wf') });
+        // The runner's agent exists once its first request registered it; the run's tasks are for it.
+        await client.listTools();
+        await waitFor(async () => (await baton.query(GetAgent, { agentId: runnerId })).agentId === runnerId, { timeoutMs: 20_000, what: 'the runner agent registered' });
+        const { runId } = await baton.command(StartRun, { workflowId, params: {}, priority: 'P1' }, { commandId: uniqueId('run') });
+        type Next = { task: { taskId: string; context: { runId: string | null; stageId: string | null; upstreamArtifacts: { stageId: string; name: string; hash: string; uri: string }[] } } | null };
+        const nextOf = (stageId: string) =>
+          waitFor(
+            async () => {
+              const r = structured(await client.callTool({ name: 'next_task', arguments: {} })) as Next;
+              return r.task?.context.stageId === stageId ? r.task : undefined;
+            },
+            { timeoutMs: 30_000, intervalMs: 200, what: `the ${stageId} task` },
+          );
+
+        const spec = await nextOf('spec');
+        expect(spec.context).toMatchObject({ runId, upstreamArtifacts: [] });
+        const content = '# Spec\n\nExport CSV files every Monday.\n';
+        expect(structured(await client.callTool({ name: 'submit_handoff', arguments: { taskId: spec.taskId, artifacts: [{ name: 'spec.md', content }] } }))).toMatchObject({ accepted: true, status: 'completed' });
+
+        const build = await nextOf('build');
+        expect(build.context.upstreamArtifacts).toEqual([expect.objectContaining({ stageId: 'spec', name: 'spec.md', uri: expect.stringMatching(/^baton:\/\/artifacts\/sha256:/) })]);
+        const artifact = await client.readResource({ uri: build.context.upstreamArtifacts[0]!.uri });
+        expect(artifact.contents[0]).toMatchObject({ mimeType: 'text/markdown', text: content });
+        const status = await client.readResource({ uri: `baton://runs/${runId}/status` });
+        expect(JSON.parse((status.contents[0] as { text: string }).text)).toMatchObject({ runId, state: 'running', steps: expect.arrayContaining([expect.objectContaining({ stepId: 'spec', status: 'success' })]) });
+
+        expect(structured(await client.callTool({ name: 'submit_handoff', arguments: { taskId: build.taskId, outputs: { built: true } } }))).toMatchObject({ accepted: true, status: 'completed' });
+        await waitFor(async () => (await baton.query(GetRun, { runId })).status === 'success', { timeoutMs: 30_000, what: `run ${runId} to succeed` });
+      } finally {
+        await client.close();
+      }
     });
 
     it('claims, lists what is left, reports progress, gets a rejected handoff with its failures, resubmits the fix and completes; releases the next task', async () => {

@@ -87,7 +87,7 @@ function spawnCompiled(name: string, workspace: string, args: readonly string[],
   return new RunningProcess(name, proc);
 }
 
-export type ServiceName = 'agent-registry' | 'scheduler' | 'handoff-validator' | 'escalation';
+export type ServiceName = 'agent-registry' | 'scheduler' | 'handoff-validator' | 'escalation' | 'metrics';
 
 /** Spawns a service (compiled `services/<name>/dist/main.js`) on a free HTTP port without waiting for it. */
 export async function spawnService(name: ServiceName, env: Record<string, string>): Promise<{ readonly svc: RunningProcess; readonly port: number }> {

@@ -1,0 +1,283 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { BatonAgent, handoff, type AgentTask, type HandoffResult, type TaskContext, type TaskOutputs } from '@baton/agent-sdk';
+import { ApproveStage, GetRun, RegisterWorkflow, runStreamId, StartRun, type GetMetricsReply, type RecordedEvent } from '@baton/contracts';
+import { openEventStore } from '@baton/event-store';
+import { sampleArtifacts, sampleContext, sampleOutputs } from '@baton/handoff-rules';
+import { BatonClient } from '@baton/messaging';
+import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { startE2eNats, type E2eNats } from './support/private-nats';
+import { repoRoot, runBaton, spawnService, type RunningProcess, type ServiceName } from './support/stack';
+
+// The metrics service against a real Feature Development run (the seed workflow as written) by a
+// scripted team: the PRD's first handoff is rejected by its checks, and the first security scan
+// finds a critical vulnerability, which sends implementation back (a rework). `baton metrics`
+// must give the figures a hand computation from the run's stored events gives, and Prometheus
+// (the infrastructure's, scraping the services this test names in a targets file) must answer
+// PromQL for the orchestrator metrics.
+
+const HANDOFFS_DIR = path.join(repoRoot, 'examples/handoffs');
+const PROMETHEUS_URL = process.env['TEST_PROMETHEUS_URL'] ?? 'http://127.0.0.1:9090';
+const TARGETS_DIR = path.join(process.env['BATON_STATE_DIR'] ?? path.join(repoRoot, '.baton'), 'prometheus', 'targets');
+
+const TEAM: readonly { agentId: string; role: string; model: string }[] = [
+  { agentId: 'MCT-CPO-001', role: 'cpo', model: 'claude-opus' },
+  { agentId: 'MCT-PM-001', role: 'product_manager', model: 'claude-sonnet' },
+  { agentId: 'MCT-UXD-001', role: 'ux_designer', model: 'claude-sonnet' },
+  { agentId: 'MCT-PD-001', role: 'product_designer', model: 'claude-sonnet' },
+  { agentId: 'MCT-ARCH-001', role: 'architect', model: 'claude-opus' },
+  { agentId: 'MCT-BE-001', role: 'backend_dev', model: 'gpt-5' },
+  { agentId: 'MCT-FE-001', role: 'frontend_dev', model: 'gpt-5' },
+  { agentId: 'MCT-DBA-001', role: 'dba', model: 'gpt-5' },
+  { agentId: 'MCT-SEC-001', role: 'security_engineer', model: 'claude-opus' },
+  { agentId: 'MCT-QA-001', role: 'qa_engineer', model: 'claude-sonnet' },
+  { agentId: 'MCT-OPS-001', role: 'devops_engineer', model: 'claude-sonnet' },
+];
+
+const PRD_WITHOUT_STORIES = sampleArtifacts['prd.md'].replace(/## User Stories[\s\S]*?(?=## Out of Scope)/, '');
+
+function teamHandler(agentId: string, state: { securityScans: number }) {
+  return async (task: AgentTask, ctx: TaskContext): Promise<TaskOutputs | HandoffResult> => {
+    const rework = task.inputs['rework'] !== undefined;
+    // Every agent reports the tokens it used (a running total for the attempt).
+    await ctx.progress(50, `${agentId} working`, 1000 + agentId.length * 10);
+    switch (task.action) {
+      case 'approve_stage':
+        return { decision: 'approved', reason: `${agentId} approves` };
+      case 'create_initiative':
+        return handoff({ artifacts: { 'initiative_brief.md': '# Initiative: scheduled report exports\n' } });
+      case 'write_prd':
+        return handoff({ artifacts: { 'prd.md': rework ? sampleArtifacts['prd.md'] : PRD_WITHOUT_STORIES }, context: sampleContext, outputs: { prd_completeness: 100 } });
+      case 'create_designs':
+        return handoff({ artifacts: { 'designs/': sampleArtifacts['designs/'], 'design_specs.md': '# Design specs\n' }, outputs: { responsive_complete: true, all_states_designed: true } });
+      case 'create_tdd':
+        return handoff({
+          artifacts: { 'tdd.md': sampleArtifacts['tdd.md'], 'api_spec.yaml': sampleArtifacts['api_spec.yaml'], 'linear_tickets[]': sampleArtifacts['linear_tickets[]'] },
+          context: sampleContext,
+          outputs: { diagrams_render: true, dependencies_linked: true },
+        });
+      case 'implement_backend':
+      case 'implement_frontend':
+        return handoff({ artifacts: { pull_request: sampleArtifacts.pull_request, code_changes: sampleArtifacts.code_changes }, context: sampleContext, outputs: sampleOutputs });
+      case 'create_schema':
+        // A blocker: the DBA waits for a decision, then goes on.
+        await ctx.blocked('waiting for the retention decision');
+        await ctx.unblocked();
+        return { done: 'create_schema' };
+      case 'security_scan':
+        state.securityScans += 1;
+        return state.securityScans === 1
+          ? { findings: [{ severity: 'critical', title: 'SQL injection in GET /exports' }], auth_review_passed: true }
+          : { findings: [], auth_review_passed: true };
+      case 'execute_test_plan':
+        return handoff({ artifacts: { 'test_results.md': sampleArtifacts['test_results.md'] }, outputs: { all_p0_tests_pass: true, coverage: 86 } });
+      case 'validate_staging':
+        return { smoke_tests_pass: true, no_regressions: true };
+      case 'deploy_production':
+        return handoff({ artifacts: { 'deployment_record.md': '# Deployment record\n' } });
+      default:
+        return { done: task.action };
+    }
+  };
+}
+
+/**
+ * The figures worked out from the run's events alone: cycle time (start to completion); stage
+ * runs (StageStarted) and those that needed revision (a task of theirs had its handoff
+ * rejected, or a rework request sent their stage back); handoffs (completed stage tasks) and
+ * those accepted at the first try; blockers (TaskBlocked of the run's stage tasks).
+ */
+function handComputation(events: readonly RecordedEvent[], runId: string) {
+  const runEvents = events.filter((e) => e.streamId === runStreamId(runId));
+  const data = (e: RecordedEvent) => e.data as Record<string, unknown>;
+  const started = Date.parse(data(runEvents.find((e) => e.type === 'RunStarted')!)['startedAt'] as string);
+  const completed = Date.parse(data(runEvents.find((e) => e.type === 'RunCompleted')!)['completedAt'] as string);
+  const stageRuns: { key: string; stageId: string; iteration: number; taskIds: string[] }[] = [];
+  const sentBack = new Set<string>();
+  for (const e of runEvents) {
+    const d = data(e);
+    if (e.type === 'StageStarted') {
+      stageRuns.push({ key: `${String(d['stageId'])}#${Number(d['iteration'])}`, stageId: String(d['stageId']), iteration: Number(d['iteration']), taskIds: (d['tasks'] as { taskId: string }[]).map((t) => t.taskId) });
+    }
+    if (e.type === 'StageReworkRequested') {
+      for (const back of d['backTo'] as string[]) {
+        const latest = stageRuns.filter((s) => s.stageId === back).at(-1);
+        if (latest) sentBack.add(latest.key);
+      }
+    }
+  }
+  const rejectedTasks = new Set(events.filter((e) => e.type === 'TaskHandoffRejected').map((e) => String(data(e)['taskId'])));
+  const completedTasks = new Set(events.filter((e) => e.type === 'TaskCompleted').map((e) => String(data(e)['taskId'])));
+  const reworked = stageRuns.filter((s) => sentBack.has(s.key) || s.taskIds.some((t) => rejectedTasks.has(t)));
+  const handoffs = stageRuns.flatMap((s) => s.taskIds.filter((t) => completedTasks.has(t)).map((t) => ({ t, s })));
+  const firstTry = handoffs.filter(({ t, s }) => !rejectedTasks.has(t) && !sentBack.has(s.key));
+  return {
+    cycleTimeMs: completed - started,
+    stageRuns: stageRuns.length,
+    reworked: reworked.length,
+    handoffs: handoffs.length,
+    firstTry: firstTry.length,
+    handoffQuality: (firstTry.length / handoffs.length) * 100,
+    reworkRate: (reworked.length / stageRuns.length) * 100,
+    blockers: events.filter((e) => e.type === 'TaskBlocked' && stageRuns.some((s) => s.taskIds.includes(String(data(e)['taskId'])))).length,
+    rejectedHandoffs: rejectedTasks.size,
+    reworkRequests: runEvents.filter((e) => e.type === 'StageReworkRequested').length,
+  };
+}
+
+async function promQuery(query: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+  const res = await fetch(`${PROMETHEUS_URL}/api/v1/query?query=${encodeURIComponent(query)}`);
+  const body = (await res.json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+  if (body.status !== 'success') throw new Error(`Prometheus answered ${JSON.stringify(body)}`);
+  return body.data.result;
+}
+
+describe('metrics of a Feature Development run, in baton metrics and in Prometheus (e2e)', () => {
+  let db: TestDatabase;
+  let natsServer: E2eNats;
+  let nc: NatsConnection;
+  let client: BatonClient;
+  const services: { name: ServiceName; svc: RunningProcess; port: number }[] = [];
+  const agents: BatonAgent[] = [];
+  const state = { securityScans: 0 };
+  const scrapeLabel = uniqueId('metrics-e2e');
+  const targetsFile = path.join(TARGETS_DIR, `${scrapeLabel}.json`);
+  let runId: string;
+
+  const start = async (name: ServiceName, env: Record<string, string>): Promise<void> => {
+    const { svc, port } = await spawnService(name, { DATABASE_URL: db.url, NATS_URL: natsServer.url, ...env });
+    services.push({ name, svc, port });
+    await waitFor(
+      async () => {
+        svc.assertRunning();
+        return (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.status === 200;
+      },
+      { timeoutMs: 90_000, intervalMs: 100, what: `${name} /health/ready` },
+    );
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase('e2e_metrics');
+    natsServer = await startE2eNats();
+    nc = await connect({ servers: natsServer.url });
+    client = new BatonClient(nc, { timeoutMs: 20_000 });
+    await start('agent-registry', { HEARTBEAT_WINDOW_MS: '10000' });
+    await start('handoff-validator', { HANDOFFS_DIR });
+    await start('escalation', {});
+    await start('scheduler', { HANDOFFS_DIR, SCHEDULER_DISPATCH_POLL_MS: '300', SCHEDULER_TIMER_POLL_MS: '200', SCHEDULER_CONSUMER_NAME: scrapeLabel.replace(/[^A-Za-z0-9_-]/g, '_') });
+    await start('metrics', { METRICS_PRICES: JSON.stringify({ 'claude-opus': 15, 'claude-sonnet': 3, '*': 1 }) });
+    for (const member of TEAM) {
+      const agent = await BatonAgent.connect({ agentId: member.agentId, servers: natsServer.url, heartbeatIntervalMs: 1000, inboxAckWaitMs: 5000 });
+      agents.push(agent);
+      await agent.register({ role: member.role, capabilities: [], maxConcurrency: 4, model: member.model });
+      await agent.start(teamHandler(member.agentId, state), { concurrency: 4 });
+    }
+    // Prometheus (started by the infrastructure script) scrapes what the targets files name.
+    await mkdir(TARGETS_DIR, { recursive: true });
+    await writeFile(targetsFile, JSON.stringify(services.map((s) => ({ targets: [`127.0.0.1:${s.port}`], labels: { service: s.name, e2e: scrapeLabel } }))));
+  });
+
+  afterAll(async () => {
+    await rm(targetsFile, { force: true });
+    await Promise.allSettled(agents.map((a) => a.stop({ timeoutMs: 5000 })));
+    await Promise.allSettled([...services].reverse().map((s) => s.svc.stop()));
+    await nc?.close();
+    await natsServer?.stop();
+    await db?.drop();
+  });
+
+  it('runs Feature Development to success with one rejected handoff and one rework', async () => {
+    const yaml = await readFile(path.join(repoRoot, 'examples/workflows/feature-development.yml'), 'utf8');
+    const reg = await client.command(RegisterWorkflow, { yaml, file: 'feature-development.yml' }, { commandId: randomUUID() });
+    expect(reg.workflowId).toBe('WF-FEAT-001');
+    ({ runId } = await client.command(StartRun, { workflowId: 'WF-FEAT-001', params: {}, priority: 'P1' }, { commandId: randomUUID(), actor: { kind: 'human', id: 'alice' } }));
+    // Production deploy waits for a person other than the one who started the run.
+    await waitFor(
+      async () => {
+        const r = await client.command(ApproveStage, { runId, stageId: 'production_deploy', reason: 'change window open' }, { commandId: randomUUID(), actor: { kind: 'human', id: 'release-manager' } }).catch(() => undefined);
+        return r;
+      },
+      { what: 'production_deploy approved', timeoutMs: 150_000, intervalMs: 500 },
+    );
+    const result = await waitFor(
+      async () => {
+        const r = await client.query(GetRun, { runId });
+        return r.state !== 'running' ? r : undefined;
+      },
+      { what: 'the run finished', timeoutMs: 60_000, intervalMs: 250 },
+    );
+    expect(result.state).toBe('success');
+    expect(state.securityScans).toBe(2);
+  });
+
+  it('baton metrics --workflow WF-FEAT-001 --json gives cycle time, handoff quality and rework rate as computed by hand from the stored events', async () => {
+    const store = await openEventStore({ kind: 'postgres' }, { pool: db.pool });
+    const events: RecordedEvent[] = [];
+    for (let page = await store.readAll({ filter: { categories: ['run', 'task'] }, maxCount: 1000 }); page.length > 0; page = await store.readAll({ filter: { categories: ['run', 'task'] }, maxCount: 1000, after: page.at(-1)!.position })) {
+      events.push(...page);
+    }
+    const hand = handComputation(events, runId);
+    expect(hand.rejectedHandoffs).toBe(1);
+    expect(hand.reworkRequests).toBe(1);
+
+    const reply = await waitFor(
+      async () => {
+        const r = await runBaton(['--nats', natsServer.url, 'metrics', '--workflow', 'WF-FEAT-001', '--json'], { NATS_URL: natsServer.url });
+        if (r.code !== 0) throw new Error(`baton metrics failed (${r.code}): ${r.stderr}`);
+        const m = JSON.parse(r.stdout) as GetMetricsReply;
+        return m.runs.find((x) => x.runId === runId && x.status === 'success' && x.endedAt !== null) ? m : undefined;
+      },
+      { what: 'the run in baton metrics', timeoutMs: 30_000, intervalMs: 500 },
+    );
+    const run = reply.runs.find((x) => x.runId === runId)!;
+    expect(run.cycleTime.value).toBe(hand.cycleTimeMs);
+    expect(run.handoffs).toEqual({ total: hand.handoffs, firstTry: hand.firstTry });
+    expect(run.handoffQuality.value).toBeCloseTo(hand.handoffQuality, 9);
+    expect(run.stageRuns).toEqual({ total: hand.stageRuns, reworked: hand.reworked });
+    expect(run.reworkRate.value).toBeCloseTo(hand.reworkRate, 9);
+    // The DBA blocks once in each of the two implementation runs.
+    expect(hand.blockers).toBe(2);
+    expect(run.blockerFrequency.value).toBe(hand.blockers);
+    expect(run.usage.tokens).toBeGreaterThan(0);
+    expect(run.usage.costUsd).toBeGreaterThan(0);
+    expect(reply.workflows).toEqual([expect.objectContaining({ workflowId: 'WF-FEAT-001', version: '1.0.0', runs: 1, succeeded: 1 })]);
+    expect(reply.workflows[0]!.handoffQuality.value).toBeCloseTo(hand.handoffQuality, 9);
+    // The PM's first PRD was rejected: not every handoff of theirs was accepted at the first try.
+    const pm = reply.agents.find((a) => a.key === 'MCT-PM-001')!;
+    expect(pm.firstTry).toBeLessThan(pm.handoffs);
+    expect(reply.models.map((m) => m.key)).toEqual(expect.arrayContaining(['claude-opus', 'claude-sonnet', 'gpt-5']));
+
+    const table = await runBaton(['--nats', natsServer.url, 'metrics', '--workflow', 'WF-FEAT-001'], { NATS_URL: natsServer.url });
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain('WF-FEAT-001');
+    expect(table.stdout).toContain('MCT-PM-001');
+  });
+
+  it('every service serves /metrics, and Prometheus answers PromQL for the orchestrator metrics after the run', async () => {
+    for (const s of services) {
+      const text = await (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text();
+      expect(text).toMatch(new RegExp(`^baton_service_info\\{service="${s.name}"`, 'm'));
+      expect(text).toMatch(/^baton_process_resident_memory_bytes \d+/m);
+    }
+    const workflows = await waitFor(
+      async () => {
+        const r = await promQuery(`orchestrator_workflows_total{e2e="${scrapeLabel}",workflow="WF-FEAT-001",status="success"}`);
+        return r.length > 0 && Number(r[0]!.value[1]) >= 1 ? r : undefined;
+      },
+      { what: 'orchestrator_workflows_total in Prometheus', timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    expect(workflows[0]!.metric).toMatchObject({ service: 'metrics', workflow: 'WF-FEAT-001', status: 'success' });
+    const executions = await waitFor(
+      async () => {
+        const r = await promQuery(`sum by (agent) (orchestrator_agent_executions_total{e2e="${scrapeLabel}"})`);
+        return r.length >= TEAM.length - 1 ? r : undefined;
+      },
+      { what: 'orchestrator_agent_executions_total in Prometheus', timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    // Two security scans and the architecture approval.
+    expect(Number(executions.find((r) => r.metric['agent'] === 'MCT-SEC-001')?.value[1])).toBeGreaterThanOrEqual(2);
+    expect(Number(executions.find((r) => r.metric['agent'] === 'MCT-PM-001')?.value[1])).toBeGreaterThanOrEqual(1);
+  });
+});

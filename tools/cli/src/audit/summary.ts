@@ -141,7 +141,9 @@ const SUMMARIES: Readonly<Record<string, (d: Data) => string>> = {
     const params = Object.entries(rec(d['params']));
     const shownParams = params.length === 0 ? '' : `; params ${clip(params.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' '), 60)}`;
     const trigger = str(rec(d['trigger']), 'type');
-    return `run of ${str(d, 'workflowId') ?? '?'} v${str(d, 'version') ?? '?'} started (${str(d, 'priority') ?? '?'})${trigger === undefined ? '' : `; trigger ${trigger}`}${shownParams}`;
+    const rerunOf = rec(d['rerunOf']);
+    const rerun = str(rerunOf, 'runId') === undefined ? '' : `; rerun of ${str(rerunOf, 'runId')} from stage ${str(rerunOf, 'fromStage') ?? '?'}`;
+    return `run of ${str(d, 'workflowId') ?? '?'} v${str(d, 'version') ?? '?'} started (${str(d, 'priority') ?? '?'})${trigger === undefined ? '' : `; trigger ${trigger}`}${shownParams}${rerun}`;
   },
   StageStarted: (d) => {
     const sla = num(d, 'slaMs');
@@ -174,6 +176,12 @@ const SUMMARIES: Readonly<Record<string, (d: Data) => string>> = {
   RunCancelled: (d) => `run cancelled${because(str(d, 'reason'))}${openTasks(d)}`,
   RunPaused: (d) => `run paused${because(str(d, 'reason'))}`,
   RunResumed: () => 'run resumed',
+  StageReused: (d) => `stage ${str(d, 'stageId') ?? '?'} ${str(d, 'status') === 'skipped' ? 'skipped' : 'reused'} from run ${str(d, 'sourceRunId') ?? '?'}${outputsOf(d)}`,
+  RunRerunStarted: (d) => `rerun ${str(d, 'rerunRunId') ?? '?'} started from stage ${str(d, 'fromStage') ?? '?'} by ${actorLabel(d['requestedBy'])}${because(str(d, 'reason'))}`,
+  RunSlaBreached: (d) => {
+    const sla = num(d, 'slaMs');
+    return `run ran past its SLA${sla === undefined ? '' : ` of ${formatDuration(sla)}`}`;
+  },
   StageApprovalRequested: (d) => {
     const when = str(d, 'when') === 'before' ? 'before it runs' : 'of its work';
     const approvers = strings(d, 'approvers');

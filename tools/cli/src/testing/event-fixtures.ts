@@ -13,6 +13,7 @@ import {
   StageRejectedV1,
   StageReworkRequestedV1,
   StageSlaBreachedV1,
+  RunSlaBreachedV1,
   TaskEventSchemas,
   TaskHandoffRejectedV1,
 } from '@baton/contracts';
@@ -46,6 +47,9 @@ export const EVENT_FIXTURES: Readonly<Record<string, unknown>> = {
   RunCancelled: { runId: 'r1', reason: 'superseded by r2', openTaskIds: ['t-4'], cancelledAt: at },
   RunPaused: { runId: 'r1', reason: 'freeze', pausedAt: at },
   RunResumed: { runId: 'r1', resumedAt: at },
+  StageReused: { runId: 'r2', stageId: 'design', sourceRunId: 'r1', status: 'succeeded', outcome: null, outputs: { 'design.md': 'd' }, reusedAt: at },
+  RunRerunStarted: { runId: 'r1', rerunRunId: 'r2', fromStage: 'testing', requestedBy: { kind: 'human', id: 'alice' }, reason: 'flaky test fixed', requestedAt: at },
+  RunSlaBreached: valid(RunSlaBreachedV1, { runId: 'r1', workflowId: 'WF-FEAT-001', slaMs: 7_200_000, startedAt: at, breachedAt: at }),
   StageApprovalRequested: valid(StageApprovalRequestedV1, {
     runId: 'r1', workflowId: 'WF-FEAT-001', stageId: 'review', iteration: 1, kind: 'human', when: 'after', approvers: ['alice', 'bob'], reason: 'approvers', taskIds: [], requestedAt: at,
   }),

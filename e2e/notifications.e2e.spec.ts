@@ -283,6 +283,14 @@ describe('notifier with the whole stack and the simulated team (e2e)', () => {
 
     const listed = await baton(['--json', 'notifications', 'list', '--run', p0]);
     expect((JSON.parse(listed.stdout) as { notifications: NotificationView[] }).notifications.every((n) => n.status === 'delivered')).toBe(true);
+    const one = all.find((n) => n.channel === 'events-webhook')!;
+    const shown = await baton(['notifications', 'show', one.deliveryId]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('delivered');
+    expect(shown.stdout).toContain(one.title);
+    const again = await baton(['notifications', 'retry', one.deliveryId, '--reason', 'once more']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('ILLEGAL_TRANSITION');
   }, OUTAGE_MS + 420_000);
 
   it('no secret is in the events or in the notifier log', async () => {

@@ -4,11 +4,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { BatonAgent } from '@baton/agent-sdk';
 import {
+  ACTOR_ASSERTION_HEADER,
+  ApproveStage,
   GATEWAY_ROUTES,
+  RejectStage,
+  StartRun,
   OrchestratorAgentsReply,
   OrchestratorResolveConflictReply,
   OrchestratorTaskReply,
@@ -234,9 +238,9 @@ describe('gateway REST API (e2e)', () => {
     services.push(await startService('agent-registry', { ...common, HEARTBEAT_WINDOW_MS: '10000' }));
     services.push(await startService('handoff-validator', { ...common, HANDOFFS_DIR: path.join(repoRoot, 'examples/handoffs') }));
     services.push(await startService('escalation', { ...common }));
-    services.push(await startService('scheduler', { ...common, SCHEDULER_DISPATCH_POLL_MS: '200', SCHEDULER_TIMER_POLL_MS: '200' }));
     const gatewayEnv = {
       NATS_URL: natsServer.url,
+      BATON_ACTOR_KEY_DIR: path.join(keysDir, 'gateway'),
       BATON_OIDC_ISSUER: issuer.url,
       BATON_OIDC_AUDIENCE: AUDIENCE,
       BATON_API_KEYS_FILE: keysFile,
@@ -245,6 +249,10 @@ describe('gateway REST API (e2e)', () => {
       BATON_RUN_QUOTA: '3',
     };
     [a, b] = [await startGatewayProcess(gatewayEnv), await startGatewayProcess(gatewayEnv)];
+    // The scheduler trusts a person only from the gateways' signed header (their public key, written on their first start).
+    services.push(
+      await startService('scheduler', { ...common, SCHEDULER_DISPATCH_POLL_MS: '200', SCHEDULER_TIMER_POLL_MS: '200', BATON_ACTOR_KEYS_FILE: path.join(keysDir, 'gateway', 'actor-keys.json') }),
+    );
     const people: Record<string, [string[], string[]]> = {
       vera: [['viewer'], []],
       otto: [['operator'], []],
@@ -381,6 +389,26 @@ describe('gateway REST API (e2e)', () => {
       const approved = (await audit(runId)).find((e) => e.type === 'StageApproved')!;
       expect(approved.metadata.actor).toEqual({ kind: 'human', id: 'ada' });
       expect((approved.data as { by: unknown }).by).toEqual({ kind: 'human', id: 'ada' });
+    });
+
+    it('takes a person only from the gateway: a NATS client naming one, or replaying the gateway’s assertion on another command, is refused', async () => {
+      const runId = await startWaitingRun('otto');
+      await expect(client.command(ApproveStage, { runId, stageId: 'deploy', reason: 'I say so' }, { commandId: randomUUID(), actor: { kind: 'human', id: 'ada' } })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(client.command(StartRun, { workflowId: 'WF-GW-APPROVE', params: {}, priority: 'P1' }, { commandId: randomUUID(), actor: { kind: 'human', id: 'rita' } })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      // A copy of what the gateway sends (a plain subscription sees requests too), replayed with another command id.
+      const spy = nc.subscribe(ApproveStage.subject, { max: 1 });
+      const seen = (async () => {
+        for await (const m of spy) return m;
+        throw new Error('no request seen');
+      })();
+      await nc.flush();
+      problem(await call(a, 'POST', `/api/runs/${runId}/stages/deploy/reject`, { as: 'vera', body: { reason: 'x' } }), 403, 'FORBIDDEN');
+      ok(await call(b, 'POST', `/api/runs/${runId}/stages/deploy/approve`, { as: 'ada', body: { reason: 'ok' } }));
+      const copy = await seen;
+      const h = natsHeaders();
+      h.set(ACTOR_ASSERTION_HEADER, copy.headers!.get(ACTOR_ASSERTION_HEADER));
+      const replayed = { commandId: randomUUID(), schemaVersion: 1, actor: { kind: 'human', id: 'ada' }, data: { runId, stageId: 'deploy', reason: 'again' } };
+      expect(await client.requestRaw(RejectStage.subject, JSON.stringify(replayed), { headers: h })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
     });
 
     it('rejects with a reason, and keeps named stages to the people they name', async () => {

@@ -275,3 +275,28 @@ export function gatewayRouteOf(message: MessageDefinition): GatewayRoute | undef
 export function pathParamsOf(path: string): string[] {
   return [...path.matchAll(/\{([A-Za-z][A-Za-z0-9]*)\}/g)].map((m) => m[1]!);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The person behind a command
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * NATS header of a command the gateway sends for an authenticated caller: a compact JWS, signed
+ * with the gateway's actor key, whose claims name the actor and bind it to this one command. A
+ * service that is given the gateway's public keys takes a person's identity only from it, never
+ * from the envelope's `actor`, which any NATS client can fill in.
+ */
+export const ACTOR_ASSERTION_HEADER = 'Baton-Actor';
+
+/** The claims of an actor assertion (besides `iat`/`exp`, a minute apart). */
+export const ActorAssertionClaims = z.object({
+  /** The actor's id: a token's `sub` or a service account's id. */
+  sub: z.string().min(1).max(200),
+  /** The actor's kind: `human` for a person, `service` for a service account. */
+  act: z.enum(['human', 'service']),
+  /** The command id the assertion was made for: it is good for that command only. */
+  cid: z.string().min(1).max(200),
+  /** The subject it was sent on. */
+  sbj: z.string().min(1).max(200),
+});
+export type ActorAssertionClaims = z.infer<typeof ActorAssertionClaims>;

@@ -28,6 +28,8 @@ export interface GatewayConfig extends HttpServerEnv {
   };
   /** File of hashed API keys of service accounts (see docs/security.md). */
   readonly apiKeysFile: string | undefined;
+  /** Where the key that signs the `Baton-Actor` assertions lives (created on first start when absent). */
+  readonly actorKeyDir: string;
   /** The built-in issuer (local machines only): its key and user files live in `dir`. */
   readonly devIssuer: { readonly dir: string } | undefined;
   readonly limits: {
@@ -96,6 +98,7 @@ export function readGatewayConfig(source?: EnvSource): GatewayConfig {
       roleMap: readRoleMap(source),
     },
     apiKeysFile: apiKeysFile === undefined ? undefined : path.resolve(apiKeysFile),
+    actorKeyDir: path.resolve(envString('BATON_ACTOR_KEY_DIR', '.baton/gateway', opts)),
     devIssuer: devIssuer ? { dir: path.resolve(envString('BATON_DEV_ISSUER_DIR', '.baton/issuer', opts)) } : undefined,
     limits: {
       readPerSecond: envInt('BATON_RATE_READ_PER_S', 50, { ...opts, min: 1 }),

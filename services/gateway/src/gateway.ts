@@ -5,6 +5,7 @@ import { BatonClient, connectNats, natsReadiness } from '@baton/messaging';
 import { CloseStack, PinoNestLogger } from '@baton/telemetry';
 import { BatonCalls } from './api/baton-calls';
 import { GatewayApi } from './api/gateway-api';
+import { ActorSigner } from './auth/actor-signer';
 import { ApiKeyRing } from './auth/api-keys';
 import { Authenticator } from './auth/authenticator';
 import type { GatewayConfig } from './config';
@@ -28,7 +29,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
   try {
     const nats = await connectNats({ url: config.natsUrl, name: 'gateway' });
     closing.defer(() => nats.drain());
-    const calls = new BatonCalls(new BatonClient(nats.nc, { timeoutMs: config.requestTimeoutMs }));
+    const calls = new BatonCalls(new BatonClient(nats.nc, { timeoutMs: config.requestTimeoutMs }), await ActorSigner.open(config.actorKeyDir));
     const quota = config.limits.activeRunsPerPrincipal === 0 ? NO_RUN_QUOTA : await KvRunQuota.open(nats.nc, calls, config.limits.activeRunsPerPrincipal);
 
     let apiKeys = config.apiKeysFile === undefined ? ApiKeyRing.empty() : await ApiKeyRing.load(config.apiKeysFile);

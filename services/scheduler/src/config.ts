@@ -40,6 +40,11 @@ export interface SchedulerConfig extends HttpServerEnv {
   readonly handoffsDir?: string;
   /** `SCHEDULER_MAX_REJECTIONS` (default 3): rejections of a stage's work before it goes to a human. */
   readonly maxRejections?: number;
+  /**
+   * `BATON_ACTOR_KEYS_FILE` (optional): the gateway's public JWKS. When set, a person starting a run
+   * or deciding on a stage is taken only from the gateway's signed `Baton-Actor` header.
+   */
+  readonly actorKeysFile?: string;
 }
 
 export const DEFAULT_HTTP_PORT = 3101;
@@ -64,6 +69,7 @@ export function readSchedulerConfig(source: EnvSource = process.env): SchedulerC
   }
   const workflowsDir = rawEnv('WORKFLOWS_DIR', source);
   const handoffsDir = rawEnv('HANDOFFS_DIR', source);
+  const actorKeysFile = rawEnv('BATON_ACTOR_KEYS_FILE', source);
   return {
     databaseUrl: envUrl('DATABASE_URL', LOCAL_DATABASE_URL, { ...opts, protocols: ['postgres', 'postgresql'] }),
     natsUrl: envString('NATS_URL', LOCAL_NATS_URL, opts),
@@ -77,6 +83,7 @@ export function readSchedulerConfig(source: EnvSource = process.env): SchedulerC
     agentEventsFrom: from,
     ...(workflowsDir === undefined ? {} : { workflowsDir }),
     ...(handoffsDir === undefined ? {} : { handoffsDir }),
+    ...(actorKeysFile === undefined ? {} : { actorKeysFile }),
     maxRejections: envInt('SCHEDULER_MAX_REJECTIONS', 3, { ...opts, min: 1, max: 100 }),
     eventStore: eventStoreSelectionFromEnv(source),
   };

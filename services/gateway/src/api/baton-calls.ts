@@ -1,5 +1,7 @@
-import { BatonError, isErrorReply, fromErrorBody, Subjects, type DataOf, type MessageDefinition, type ReplyOf } from '@baton/contracts';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { ACTOR_ASSERTION_HEADER, BatonError, isErrorReply, fromErrorBody, parseReplyData, Subjects, type DataOf, type MessageDefinition, type ReplyOf } from '@baton/contracts';
 import type { BatonClient } from '@baton/messaging';
+import type { ActorSigner } from '../auth/actor-signer';
 import { GatewayError } from '../http/problem';
 import { actorOf, type Principal } from '../auth/principal';
 
@@ -11,12 +13,24 @@ function noResponder(err: unknown, subject: string): unknown {
   return err;
 }
 
+/** The data of an `{ok, data}` reply, or the error of an `{ok: false, error}` one. */
+function replyData(subject: string, reply: unknown): unknown {
+  if (isErrorReply(reply)) throw fromErrorBody(reply.error);
+  if (typeof reply === 'object' && reply !== null && (reply as { ok?: unknown }).ok === true) return (reply as { data?: unknown }).data ?? null;
+  throw new BatonError('INTERNAL', `malformed reply on ${subject}`);
+}
+
 /**
- * The gateway's only way to the services: commands and queries over NATS request/reply, each
- * command carrying the authenticated principal as its actor and the request's command id.
+ * The gateway's only way to the services: commands and queries over NATS request/reply. Each
+ * command carries the authenticated principal as its actor, twice: in the envelope (as every
+ * Baton client sends it) and in the signed `Baton-Actor` header, which a service given the
+ * gateway's public key trusts instead of the envelope.
  */
 export class BatonCalls {
-  constructor(private readonly client: BatonClient) {}
+  constructor(
+    private readonly client: BatonClient,
+    private readonly signer: ActorSigner,
+  ) {}
 
   async query<D extends MessageDefinition>(def: D, data: DataOf<D>): Promise<ReplyOf<D>> {
     try {
@@ -27,11 +41,17 @@ export class BatonCalls {
   }
 
   async command<D extends MessageDefinition>(def: D, data: DataOf<D>, principal: Principal, commandId: string, correlationId?: string): Promise<ReplyOf<D>> {
+    const actor = actorOf(principal);
+    const body = { commandId, schemaVersion: def.latestVersion, ...(correlationId === undefined ? {} : { correlationId }), actor, data };
+    const h = natsHeaders();
+    h.set(ACTOR_ASSERTION_HEADER, await this.signer.sign({ sub: actor.id, act: principal.kind, cid: commandId, sbj: def.subject }));
+    let reply: unknown;
     try {
-      return await this.client.command(def, data, { commandId, actor: actorOf(principal), ...(correlationId === undefined ? {} : { correlationId }) });
+      reply = await this.client.requestRaw(def.subject, JSON.stringify(body), { headers: h });
     } catch (err) {
       throw noResponder(err, def.subject);
     }
+    return parseReplyData(def, replyData(def.subject, reply));
   }
 
   /**
@@ -51,8 +71,6 @@ export class BatonCalls {
     } catch (err) {
       throw noResponder(err, subject);
     }
-    if (isErrorReply(reply)) throw fromErrorBody(reply.error);
-    if (typeof reply === 'object' && reply !== null && (reply as { ok?: unknown }).ok === true) return (reply as { data?: unknown }).data ?? null;
-    throw new BatonError('INTERNAL', `malformed reply on ${subject}`);
+    return replyData(subject, reply);
   }
 }

@@ -27,6 +27,8 @@ import { Dispatcher } from './dispatcher';
 import { runTimerPass } from './run-timer-poller';
 import { timerPass } from './timer-poller';
 import { WakeLoop } from './wake-loop';
+import { TRUST_ENVELOPE_ACTOR } from '../app/actor-check';
+import { GatewayActorAssertions } from './gateway-actor.assertions';
 
 /**
  * States kept hot per aggregate on the hot path (tasks, runs): an agent's reports and the
@@ -38,7 +40,7 @@ export const HOT_STREAMS = 10_000;
 /** What every part of the scheduler is built from. */
 export interface SchedulerParts {
   readonly host: ServiceHost<SchedulerDatabase>;
-  readonly config: Pick<SchedulerConfig, 'agingIntervalMs' | 'dispatchPollMs' | 'timerPollMs' | 'dispatchBatchSize' | 'handoffsDir' | 'maxRejections'>;
+  readonly config: Pick<SchedulerConfig, 'agingIntervalMs' | 'dispatchPollMs' | 'timerPollMs' | 'dispatchBatchSize' | 'handoffsDir' | 'maxRejections' | 'actorKeysFile'>;
   readonly clock: Clock;
   readonly ids: IdSource;
   readonly logger: MessagingLogger;
@@ -209,7 +211,8 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
   };
   const environment = runEnvironment(definitions, rules);
   const runner = runRunner(store, environment, { clock, ids: p.ids, cacheSize: HOT_STREAMS });
-  const service = new RunService(definitions, runner, environment, store, db);
+  const actors = p.config.actorKeysFile === undefined ? TRUST_ENVELOPE_ACTOR : await GatewayActorAssertions.fromFile(p.config.actorKeysFile);
+  const service = new RunService(definitions, runner, environment, store, db, actors);
   const runTimers = new WakeLoop('run-timers', () => runTimerPass({ db, runs: runner, runService: service, definitions, clock, isLeader, logger }), p.config.timerPollMs, logger);
   const projection = await p.host.startProjection({
     name: WORKFLOWS_PROJECTION,

@@ -46,8 +46,9 @@ export class WorkflowNatsController {
   }
 
   @CommandHandler(StartRun)
-  start(@Payload() cmd: Cmd<typeof StartRun>, @Ctx() ctx: BatonRpcContext): Promise<ReplyOf<typeof StartRun>> {
+  async start(@Payload() cmd: Cmd<typeof StartRun>, @Ctx() ctx: BatonRpcContext): Promise<ReplyOf<typeof StartRun>> {
     const d = cmd.data;
+    const startedBy = await this.runs.actors.actorOf(cmd, ctx, ctx.getSubject());
     return this.runs.startRun(
       {
         workflowId: d.workflowId,
@@ -55,7 +56,7 @@ export class WorkflowNatsController {
         params: d.params,
         priority: d.priority,
         ...(d.runId ? { runId: d.runId } : {}),
-        ...(cmd.actor ? { startedBy: cmd.actor } : {}),
+        ...(startedBy ? { startedBy } : {}),
       },
       commandContextOf(cmd, ctx, ctx.getSubject()),
     );
@@ -92,13 +93,20 @@ export class WorkflowNatsController {
   }
 
   @CommandHandler(ApproveStage)
-  approve(@Payload() cmd: Cmd<typeof ApproveStage>, @Ctx() ctx: BatonRpcContext): Promise<ReplyOf<typeof ApproveStage>> {
-    return this.runs.decideStage('ApproveStage', cmd, commandContextOf(cmd, ctx, ctx.getSubject()));
+  async approve(@Payload() cmd: Cmd<typeof ApproveStage>, @Ctx() ctx: BatonRpcContext): Promise<ReplyOf<typeof ApproveStage>> {
+    return this.runs.decideStage('ApproveStage', await this.decider(cmd, ctx), commandContextOf(cmd, ctx, ctx.getSubject()));
   }
 
   @CommandHandler(RejectStage)
-  reject(@Payload() cmd: Cmd<typeof RejectStage>, @Ctx() ctx: BatonRpcContext): Promise<ReplyOf<typeof RejectStage>> {
-    return this.runs.decideStage('RejectStage', cmd, commandContextOf(cmd, ctx, ctx.getSubject()));
+  async reject(@Payload() cmd: Cmd<typeof RejectStage>, @Ctx() ctx: BatonRpcContext): Promise<ReplyOf<typeof RejectStage>> {
+    return this.runs.decideStage('RejectStage', await this.decider(cmd, ctx), commandContextOf(cmd, ctx, ctx.getSubject()));
+  }
+
+  /** The decision's envelope with its actor as the run service's actor check establishes it. */
+  private async decider<C extends Cmd<typeof ApproveStage>>(cmd: C, ctx: BatonRpcContext): Promise<C> {
+    const actor = await this.runs.actors.actorOf(cmd, ctx, ctx.getSubject());
+    const { actor: _claimed, ...rest } = cmd;
+    return (actor === undefined ? rest : { ...rest, actor }) as C;
   }
 
   @QueryHandler(ReplayRun)

@@ -29,6 +29,7 @@ import { foldRun, rerunPlan, routeWorkItem, toRunEvent, type ExistingRun, type R
 import type { CommandMetadata } from '../domain';
 import type { RunEnvironment, RunRunner } from './runners';
 import { diagnosticView, type RegisteredWorkflow, type WorkflowDefinitions } from './workflow-definitions';
+import { TRUST_ENVELOPE_ACTOR, type ActorCheck } from './actor-check';
 
 function resultStatus(state: RunStateName): 'success' | 'failure' | 'running' {
   return state === 'success' ? 'success' : state === 'failure' || state === 'cancelled' ? 'failure' : 'running';
@@ -117,6 +118,8 @@ export class RunService {
     private readonly environment: RunEnvironment,
     private readonly store: EventStore,
     private readonly db: Kysely<SchedulerDatabase>,
+    /** Who a person's start or decision is from (see ActorCheck). */
+    readonly actors: ActorCheck = TRUST_ENVELOPE_ACTOR,
   ) {}
 
   register(yaml: string, file: string | undefined, ctx?: CommandContext): Promise<RegisteredWorkflow> {

@@ -113,7 +113,7 @@ describe('notifier with the whole stack and the simulated team (e2e)', () => {
         // Retries outlast the outage: up to 5 s apart, 60 attempts.
         'delivery: { max_attempts: 60, initial_delay: 500ms, max_delay: 5s, timeout: 3s, concurrency: 4 }',
         'channels:',
-        '  slack: { kind: slack, url_env: SLACK_WEBHOOK_URL, label: "#baton-runs" }',
+        '  slack: { kind: slack, url_env: SLACK_WEBHOOK_URL, label: "#baton-runs", concurrency: 1 }',
         '  events-webhook: { kind: webhook, url_env: BATON_WEBHOOK_URL, secret_env: BATON_WEBHOOK_SECRET }',
         `  email: { kind: email, from: "Baton <baton@example.com>", smtp: { host: 127.0.0.1, port: ${SMTP_PORT} } }`,
         `  pagerduty: { kind: pagerduty, url: "${pd.url}", routing_key_env: PAGERDUTY_ROUTING_KEY }`,
@@ -210,6 +210,10 @@ describe('notifier with the whole stack and the simulated team (e2e)', () => {
       ]),
     );
     expect(slack.accepted.every((r) => r.path === `/services/${slackToken}`)).toBe(true);
+    // One at a time on Slack (concurrency 1): the timeline arrives in order.
+    expect(texts[0]).toContain('Run started');
+    expect(texts.at(-1)).toContain('Run complete');
+    expect(texts.findIndex((t) => t.includes('Stage testing complete'))).toBeLessThan(texts.findIndex((t) => t.includes('Stage staging_deploy complete')));
 
     const verifier = new Webhook(webhookSecret);
     const signed = hook.accepted.filter((r) => r.body.includes(runId));

@@ -225,6 +225,7 @@ class BatonAgent:
         on_activity: Callable[[Activity], None] | None = None,
         max_reconnect_attempts: int = -1,
         reconnect_time_wait: float = 2.0,
+        connect_attempts: int = 3,
     ) -> BatonAgent:
         """Connects to NATS (or takes ``connection``, which :meth:`stop` then leaves open).
         Nothing is sent yet: call :meth:`register`, then :meth:`start`.
@@ -232,8 +233,10 @@ class BatonAgent:
         Credentials go to nats-py as they are: ``user``/``password``, ``token``, ``creds_file``
         (a ``.creds`` file with the user JWT and NKey seed), ``nkey_seed`` (the seed itself) or
         ``nkey_seed_file``; the last three need nats-py's ``nkeys`` extra (``pip install baton-agent[nkeys]``).
-        The connection reconnects on its own (``max_reconnect_attempts=-1``: forever); the inbox
-        and heartbeats resume when it is back.
+        The first connection is tried ``connect_attempts`` times per server, then UNAVAILABLE is
+        raised (wrong credentials or no server fail fast, as in the TypeScript SDK); once connected,
+        the connection reconnects on its own (``max_reconnect_attempts=-1``: forever), and the
+        inbox and heartbeats resume when it is back.
         """
         if not _AGENT_ID.match(agent_id):
             raise ValidationError(f'agent id "{agent_id}" must be one NATS subject token: letters, digits, dash or underscore')
@@ -252,7 +255,7 @@ class BatonAgent:
             return cls(connection, agent_id, **options)  # type: ignore[arg-type]
 
         async def disconnected() -> None:
-            if "agent" in holder:
+            if "agent" in holder and not holder["agent"]._stopping:
                 holder["agent"]._emit({"type": "connection.disconnected", "agent_id": agent_id})
 
         async def reconnected() -> None:
@@ -280,7 +283,9 @@ class BatonAgent:
                 servers=server_list,
                 name=f"baton-agent-{agent_id}",
                 allow_reconnect=True,
-                max_reconnect_attempts=max_reconnect_attempts,
+                # nats-py retries a first connection as often as a reconnection (forever with -1,
+                # and also with 0): bound it here, then set the reconnect policy below.
+                max_reconnect_attempts=max(1, connect_attempts),
                 reconnect_time_wait=reconnect_time_wait,  # type: ignore[arg-type]
                 disconnected_cb=disconnected,
                 reconnected_cb=reconnected,
@@ -289,6 +294,7 @@ class BatonAgent:
             )
         except Exception as err:  # noqa: BLE001 - any connect failure is UNAVAILABLE with its reason
             raise UnavailableError(f"cannot connect to NATS at {', '.join(server_list)}: {err}") from err
+        nc.options["max_reconnect_attempts"] = max_reconnect_attempts
         agent = cls(nc, agent_id, **options)  # type: ignore[arg-type]
         holder["agent"] = agent
         return agent

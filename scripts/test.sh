@@ -35,6 +35,9 @@ JEST_VERBOSE=1 npm run -s test:int
 step "end-to-end tests"
 JEST_VERBOSE=1 npm run -s test:e2e
 
+step "Python SDK (sdk/python: virtualenv, generated models current, pytest unit and integration)"
+npm run -s test:python
+
 if [ -x scripts/helm-check.sh ]; then
   step "deployment checks (helm chart, docker-compose)"
   bash scripts/helm-check.sh

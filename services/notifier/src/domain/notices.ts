@@ -115,6 +115,40 @@ interface Draft {
   readonly workflowChannel?: string | null;
 }
 
+/** A stage done, and what its outputs announce: all tests passing, a pull request; `notify_stakeholders` stages tell the stakeholders. */
+function stageCompletedDrafts(d: NoticeEvent['data'], stageId: string | null, label: string, run: RunFacts | null): Draft[] {
+  const outputs = (typeof d['outputs'] === 'object' && d['outputs'] !== null ? d['outputs'] : {}) as Record<string, unknown>;
+  const drafts: Draft[] = [{ topic: 'run.stage-completed', title: `Stage ${stageId} complete`, text: `Stage ${stageId} of ${label} complete${str(d['outcome']) ? ` (${str(d['outcome'])})` : ''}` }];
+  if (testsPassed(outputs)) drafts.push({ topic: 'timeline.tests-passed', title: 'All tests pass', text: `All tests pass! Stage ${stageId} of ${label}` });
+  const pr = pullRequestOf(outputs);
+  if (pr !== null) drafts.push({ topic: 'timeline.pr-created', title: 'PR created', text: `PR created: ${pr} (stage ${stageId} of ${label})`, facts: { pullRequest: pr } });
+  if (stageId !== null && run?.stageActions[stageId] === NOTIFY_STAKEHOLDERS_ACTION) {
+    drafts.push({ topic: 'workflow.notify-stakeholders', title: `${run.workflowName ?? run.workflowId}: complete`, text: `COMPLETE! ${label} reached stage ${stageId}: the stakeholders are notified.` });
+  }
+  return drafts;
+}
+
+/** One notice per `notify` step of the workflow's `on_failure` list, over the channel it names, to its target. */
+function onFailureDrafts(d: NoticeEvent['data'], stageId: string | null, label: string): Draft[] {
+  const list = Array.isArray(d['notifications']) ? (d['notifications'] as unknown[]) : [];
+  return list.flatMap((n, i) => {
+    if (typeof n !== 'object' || n === null) return [];
+    const o = n as Record<string, unknown>;
+    const target = str(o['target']);
+    return [
+      {
+        topic: 'workflow.on-failure-notify',
+        title: `${label} failed`,
+        text: str(o['message']) ?? `${label} failed${stageId ? ` at stage ${stageId}` : ''}: ${str(d['reason']) ?? 'unknown error'}`,
+        severity: 'warning' as const,
+        facts: { step: String(i + 1), workflowChannel: str(o['channel']) ?? '' },
+        mentions: target === null ? {} : { workflow_target: [target] },
+        workflowChannel: str(o['channel']),
+      },
+    ];
+  });
+}
+
 function runDrafts(event: NoticeEvent, run: RunFacts | null): Draft[] {
   const d = event.data;
   const runId = str(d['runId']) ?? '';
@@ -123,17 +157,8 @@ function runDrafts(event: NoticeEvent, run: RunFacts | null): Draft[] {
   switch (event.type) {
     case 'RunStarted':
       return [{ topic: 'run.started', title: `Run started: ${label}`, text: `Project started: ${label}, priority ${run?.priority ?? str(d['priority']) ?? 'P1'}` }];
-    case 'StageCompleted': {
-      const outputs = (typeof d['outputs'] === 'object' && d['outputs'] !== null ? d['outputs'] : {}) as Record<string, unknown>;
-      const drafts: Draft[] = [{ topic: 'run.stage-completed', title: `Stage ${stageId} complete`, text: `Stage ${stageId} of ${label} complete${str(d['outcome']) ? ` (${str(d['outcome'])})` : ''}` }];
-      if (testsPassed(outputs)) drafts.push({ topic: 'timeline.tests-passed', title: 'All tests pass', text: `All tests pass! Stage ${stageId} of ${label}` });
-      const pr = pullRequestOf(outputs);
-      if (pr !== null) drafts.push({ topic: 'timeline.pr-created', title: 'PR created', text: `PR created: ${pr} (stage ${stageId} of ${label})`, facts: { pullRequest: pr } });
-      if (stageId !== null && run?.stageActions[stageId] === NOTIFY_STAKEHOLDERS_ACTION) {
-        drafts.push({ topic: 'workflow.notify-stakeholders', title: `${run.workflowName ?? run.workflowId}: complete`, text: `COMPLETE! ${label} reached stage ${stageId}: the stakeholders are notified.` });
-      }
-      return drafts;
-    }
+    case 'StageCompleted':
+      return stageCompletedDrafts(d, stageId, label, run);
     case 'StageFailed':
       return [{ topic: 'run.stage-failed', title: `Stage ${stageId} failed`, text: `Stage ${stageId} of ${label} failed: ${str(d['error']) ?? 'unknown error'}`, severity: 'warning' }];
     case 'StageSlaBreached':
@@ -150,26 +175,8 @@ function runDrafts(event: NoticeEvent, run: RunFacts | null): Draft[] {
         },
       ];
     }
-    case 'FailureStepsStarted': {
-      const list = Array.isArray(d['notifications']) ? (d['notifications'] as unknown[]) : [];
-      return list.flatMap((n, i) => {
-        if (typeof n !== 'object' || n === null) return [];
-        const o = n as Record<string, unknown>;
-        const target = str(o['target']);
-        const message = str(o['message']);
-        return [
-          {
-            topic: 'workflow.on-failure-notify',
-            title: `${label} failed`,
-            text: message ?? `${label} failed${stageId ? ` at stage ${stageId}` : ''}: ${str(d['reason']) ?? 'unknown error'}`,
-            severity: 'warning' as const,
-            facts: { step: String(i + 1), workflowChannel: str(o['channel']) ?? '' },
-            mentions: target === null ? {} : { workflow_target: [target] },
-            workflowChannel: str(o['channel']),
-          },
-        ];
-      });
-    }
+    case 'FailureStepsStarted':
+      return onFailureDrafts(d, stageId, label);
     case 'RunCompleted':
       return [{ topic: 'run.completed', title: `Run complete: ${label}`, text: `COMPLETE! ${label} finished successfully.` }];
     case 'RunFailed':

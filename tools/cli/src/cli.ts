@@ -5,6 +5,7 @@ import { registerAgentCommands } from './commands/agents';
 import { registerApprovalCommands } from './commands/approvals';
 import { registerAuditCommands } from './commands/audit';
 import { registerConflictCommands } from './commands/conflicts';
+import { registerLoginCommand } from './commands/login';
 import { registerEscalationCommands } from './commands/escalations';
 import { registerMetricsCommand } from './commands/metrics';
 import { registerNotificationCommands } from './commands/notifications';
@@ -23,6 +24,7 @@ export function buildProgram(ctx: CliContext): Command {
   const program = new Command('baton')
     .description('Baton control plane: workflows, runs, approvals, escalations, conflicts, agents, tasks and work items over NATS; replay and audit runs from their events')
     .addOption(new Option('--nats <url>', 'NATS server (default: $NATS_URL or nats://127.0.0.1:4222)'))
+    .addOption(new Option('--gateway <url>', 'talk to this gateway over HTTP as the logged-in user (default: $BATON_GATEWAY_URL, else the gateway of `baton login`)'))
     .option('--json', 'print one JSON document instead of tables')
     .addOption(new Option('--request-timeout <ms>', 'how long to wait for each reply').argParser(parsePositiveInt).default(5000))
     .showHelpAfterError('(run with --help for usage)')
@@ -43,6 +45,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerConflictCommands(program, ctx);
   registerReplayCommand(program, ctx);
   registerAuditCommands(program, ctx);
+  registerLoginCommand(program, ctx);
   registerMetricsCommand(program, ctx);
   registerFilesCommands(program, ctx);
   registerMcpCommand(program, ctx);

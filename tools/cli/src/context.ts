@@ -4,6 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { EventStore } from '@baton/event-store';
 import { EventStoreUnreachableError, openEventStoreFromEnv, type EventStoreOpener, type EventStoreSession } from './event-store';
 import { paintFor, type Paint } from './format';
+import { GatewayRpcClient, gatewayTarget } from './http/gateway-client';
 import { connectBaton, connectFailureReason, DEFAULT_NATS_URL, type Connector, type RpcClient, type RpcSession } from './rpc';
 
 /** Where the CLI writes. Each call writes one line (a newline is added). */
@@ -50,6 +51,8 @@ export function processDeps(): CliDeps {
 /** Options every command accepts. */
 export interface GlobalOptions {
   readonly nats?: string | undefined;
+  /** The gateway to talk to over HTTP instead of NATS (see http/gateway-client.ts). */
+  readonly gateway?: string | undefined;
   readonly json?: boolean | undefined;
   readonly requestTimeout?: number | undefined;
 }
@@ -91,7 +94,9 @@ export class CliContext {
   }
 
   async client(): Promise<RpcClient> {
-    this.session ??= this.deps.connect(this.natsUrl, { timeoutMs: this.globals().requestTimeout ?? 5000 });
+    const timeoutMs = this.globals().requestTimeout ?? 5000;
+    const gateway = gatewayTarget(this.deps.env, this.globals());
+    this.session ??= gateway ? Promise.resolve({ client: new GatewayRpcClient(gateway, timeoutMs), close: async () => undefined }) : this.deps.connect(this.natsUrl, { timeoutMs });
     return (await this.session).client;
   }
 

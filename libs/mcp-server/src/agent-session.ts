@@ -39,8 +39,8 @@ import { claimableOf, taskContextOf, type AgentProfileMatch, type TaskContext } 
 /** Task statuses in which an agent holds the task's lease. */
 const HELD = new Set<TaskView['status']>(['assigned', 'accepted', 'blocked']);
 
-/** How long a fresh claim may be missing from the read model before the session stops waiting for it. */
-const READ_MODEL_WAIT_MS = 3000;
+/** How long the session waits for the scheduler's read models to catch up (a fresh claim shown, a fresh agent known). */
+const READ_MODEL_WAIT_MS = 5000;
 
 export interface AgentSessionOptions {
   /** The agent this session acts as. It comes from credentials (`--agent` with the environment's NATS credentials, or the HTTP bearer token), never from a tool argument. */
@@ -112,7 +112,7 @@ export class AgentSession {
     private readonly agent: BatonAgent,
     private readonly options: AgentSessionOptions,
   ) {
-    this.client = new CommandClient(options.connection, options.commands);
+    this.client = new CommandClient(options.connection, { ...options.commands, asAgent: options.agentId });
   }
 
   /** Registers the agent (when a profile is given) and starts its heartbeats. */
@@ -248,6 +248,19 @@ export class AgentSession {
     return new BatonError('UNAVAILABLE', `the scheduler does not know agent ${this.agentId} yet (registered a moment ago, or not at all); try again shortly`, { agentId: this.agentId }, true, { cause: err });
   }
 
+  /** Claims, waiting a little while the scheduler does not know this agent yet (it learns of agents from the registry's events). */
+  private async claimCommand(taskId?: string): Promise<AgentInboxAssignment> {
+    const deadline = Date.now() + READ_MODEL_WAIT_MS;
+    for (;;) {
+      try {
+        return await this.command(ClaimTask, { agentId: this.agentId, ...(taskId !== undefined ? { taskId } : {}) });
+      } catch (err) {
+        if (this.unknownAgent(err) === err || Date.now() >= deadline) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
   /**
    * The next task to work: one the agent already holds (assigned to it by the scheduler, or
    * claimed and not finished), else the first waiting task it can take, claimed now. Null when
@@ -257,7 +270,7 @@ export class AgentSession {
     const [first] = await this.heldTasks();
     if (first) return this.held(first, first.status);
     try {
-      const assignment = await this.command(ClaimTask, { agentId: this.agentId });
+      const assignment = await this.claimCommand();
       return await this.held(assignment, 'assigned');
     } catch (err) {
       const mapped = this.unknownAgent(err);
@@ -284,7 +297,7 @@ export class AgentSession {
     });
     if (mine && mine.agentId === this.agentId && HELD.has(mine.status)) return this.held(mine, mine.status);
     try {
-      const assignment = await this.command(ClaimTask, { agentId: this.agentId, taskId });
+      const assignment = await this.claimCommand(taskId);
       return await this.held(assignment, 'assigned');
     } catch (err) {
       // The dispatcher may have pushed the task to this very agent between the read and the claim.

@@ -95,6 +95,8 @@ export AGENTS_FILE="${AGENTS_FILE:-$ROOT/examples/agents.yaml}"
 export HEARTBEAT_WINDOW_MS="${HEARTBEAT_WINDOW_MS:-15000}"
 # Handoff specs: the handoff-validator checks them, the scheduler tells which apply to a task.
 export HANDOFFS_DIR="${HANDOFFS_DIR:-$ROOT/examples/handoffs}"
+# The gateway's built-in issuer (local only: keys and users under $STATE_DIR/issuer) and its actor-signing key.
+export BATON_DEV_ISSUER="${BATON_DEV_ISSUER:-true}" BATON_DEV_ISSUER_DIR="${BATON_DEV_ISSUER_DIR:-$STATE_DIR/issuer}" BATON_ACTOR_KEY_DIR="${BATON_ACTOR_KEY_DIR:-$STATE_DIR/gateway}"
 
 services=()
 for main in services/*/src/main.ts; do
@@ -142,6 +144,10 @@ done
 echo
 echo "Baton is up. NATS $NATS_URL, PostgreSQL ${DATABASE_URL//:baton@/:***@}"
 for svc in "${services[@]}"; do printf '  %-18s http://127.0.0.1:%s/health/ready\n' "$svc" "$(port_of "$svc")"; done
+gw="http://127.0.0.1:$(port_of gateway)"
+echo "Dashboard: $gw/dashboard   REST API: $gw/api (docs: $gw/api/docs)"
+echo "Log in (local users admin, operator, approver, viewer; password in $BATON_DEV_ISSUER_DIR/dev-password):"
+echo "  npm run baton -- --gateway $gw login --user admin --password-file $BATON_DEV_ISSUER_DIR/dev-password"
 
 baton() { node "$ROOT/tools/cli/bin/baton.js" --nats "$NATS_URL" "$@"; }
 run_status=0

@@ -191,3 +191,37 @@ export const HealthCheckView = z.object({
 export type HealthCheckView = z.infer<typeof HealthCheckView>;
 
 export const ListHealth = metricsMessages.query('list-health', z.strictObject({ status: z.enum(['breached', 'ok']).optional() }), z.object({ checks: z.array(HealthCheckView) }));
+
+// ---------------------------------------------------------------------------------------------
+// Token budgets (`budget:` of a workflow or a stage), watched by the metrics service
+// ---------------------------------------------------------------------------------------------
+
+export const BudgetPolicy = z.enum(['escalate', 'pause']);
+export type BudgetPolicy = z.infer<typeof BudgetPolicy>;
+
+/** Which budget: the run's (`stageId` null) or a stage's, and how far it is used. */
+const BudgetUse = {
+  runId: z.string(),
+  workflowId: z.string(),
+  version: z.string(),
+  stageId: z.string().nullable(),
+  /** Tokens the agents reported for the run (or the stage) so far. */
+  used: z.number().int().nonnegative(),
+  /** The budget, in tokens. */
+  tokens: z.number().int().positive(),
+  policy: BudgetPolicy,
+};
+
+/** 80 % of a budget is used (recorded once per budget). */
+export const BudgetWarningReachedV1 = z.object({ ...BudgetUse, reachedAt: z.string() });
+/** A budget is used up: the policy applies (escalate, or pause the run); recorded once per budget. */
+export const BudgetExceededV1 = z.object({ ...BudgetUse, exceededAt: z.string() });
+
+export const BudgetEventSchemas = {
+  BudgetWarningReached: BudgetWarningReachedV1,
+  BudgetExceeded: BudgetExceededV1,
+} as const;
+export type BudgetEvent = EventsOf<typeof BudgetEventSchemas>;
+
+/** `budget-<runId>`: the budget decisions of one run (relayed to `baton.evt.budget.warning-reached|exceeded`). */
+export const budgetStreamId = (runId: string): string => `budget-${runId}`;

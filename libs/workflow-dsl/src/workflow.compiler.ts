@@ -15,11 +15,12 @@ import type {
   RetryPolicy,
   StageDefinition,
   SyncPoint,
+  TokenBudget,
   WorkflowDefinition,
   WorkflowTrigger,
 } from './workflow.model';
 import type { Path, SetAside } from './workflow.salvage';
-import { STAGE_KEYS, type RawAgent, type RawBranch, type RawFailureStep, type RawRetry, type RawStage, type RawWorkflowBody } from './workflow.schema';
+import { STAGE_KEYS, type RawAgent, type RawBudget, type RawBranch, type RawFailureStep, type RawRetry, type RawStage, type RawWorkflowBody } from './workflow.schema';
 
 export type { Path } from './workflow.salvage';
 
@@ -76,6 +77,8 @@ interface Pass {
   branchIdsLost: boolean;
   /** Edges are missing or point nowhere: whole-graph checks (reachability, upstream) would only report consequences. */
   graphUnsound: boolean;
+  /** What a stage budget without `on_exceed` does: the workflow budget's policy, else escalate. */
+  readonly runBudgetPolicy: TokenBudget['onExceed'];
 }
 
 /** The stage list as written: `stages:` (seed 000) or `steps:` (seed 003). */
@@ -112,7 +115,7 @@ interface PendingStage {
  * it reported any error.
  */
 export function compileWorkflow(body: Body, base: Path, ctx: CompileContext): WorkflowDefinition | null {
-  const pass = openPass(base, ctx);
+  const pass = openPass(base, ctx, body.budget?.on_exceed ?? 'escalate');
   const list = stageListOf(body, pass);
   const flats = flattenStages(list, pass);
   const firstAt = indexStageIds(flats, pass);
@@ -130,14 +133,16 @@ export function compileWorkflow(body: Body, base: Path, ctx: CompileContext): Wo
   const trigger = triggerOf(body, base, pass.fail, ctx.setAside);
   const params = paramsOf(body.params ?? {}, [...base, 'params'], pass.fail);
   const slaMs = duration(body.sla, [...base, 'sla'], 'sla', pass.fail);
+  const budget = budgetOf(body.budget, pass.runBudgetPolicy);
   if (pass.failed || !ctx.setAside.empty) return null;
-  return assembleDefinition(body, { trigger, stages, stageOrder: pending.map((x) => x.id), entryStages, params, errorHandling, slaMs }, ctx.file);
+  return assembleDefinition(body, { trigger, stages, stageOrder: pending.map((x) => x.id), entryStages, params, errorHandling, slaMs, ...(budget ? { budget } : {}) }, ctx.file);
 }
 
-function openPass(base: Path, ctx: CompileContext): Pass {
+function openPass(base: Path, ctx: CompileContext, runBudgetPolicy: TokenBudget['onExceed']): Pass {
   const pass: Pass = {
     base,
     ctx,
+    runBudgetPolicy,
     setAside: ctx.setAside,
     fail: (path, message, target, offset) => {
       pass.failed = true;
@@ -342,6 +347,7 @@ function normalizeStage(f: Flat, ids: StageIds, branches: Branches, pass: Pass):
 
   const slaMs = duration(raw['sla'] as string | undefined, at('sla'), `${who}sla`, fail);
   const timeoutMs = duration(raw['timeout'] as string | undefined, at('timeout'), `${who}timeout`, fail);
+  const budget = budgetOf(raw['budget'] as RawBudgetValue | undefined, pass.runBudgetPolicy);
   const retry = raw['retry'] === undefined ? null : retryPolicy(raw['retry'] as Retry, at('retry'), who, fail);
   const onFailure = failureSteps((raw['on_failure'] as Failure[] | undefined) ?? [], at('on_failure'), who, fail);
   const branchDefs: BranchDefinition[] = branchList.map((b, i) => ({
@@ -388,6 +394,7 @@ function normalizeStage(f: Flat, ids: StageIds, branches: Branches, pass: Pass):
       onFailure,
       slaMs,
       timeoutMs,
+      ...(budget ? { budget } : {}),
       qualityGate: (raw['quality_gate'] as string[] | undefined) ?? [],
       approvers: (raw['approvers'] as string[] | undefined) ?? [],
       requiresApproval: rawApproval === true ? ['Human'] : rawApproval === false || rawApproval === undefined ? [] : rawApproval,
@@ -537,7 +544,7 @@ function buildStages(pending: readonly PendingStage[], nodes: readonly GraphNode
 
 function assembleDefinition(
   body: Body,
-  parts: Pick<WorkflowDefinition, 'trigger' | 'stages' | 'stageOrder' | 'entryStages' | 'params' | 'errorHandling' | 'slaMs'>,
+  parts: Pick<WorkflowDefinition, 'trigger' | 'stages' | 'stageOrder' | 'entryStages' | 'params' | 'errorHandling' | 'slaMs' | 'budget'>,
   file: string,
 ): WorkflowDefinition {
   const versionDeclared = body.version !== undefined;
@@ -553,11 +560,20 @@ function assembleDefinition(
     params: parts.params,
     errorHandling: parts.errorHandling,
     slaMs: parts.slaMs,
+    // Only when set: definitions written before budgets existed keep their hash.
+    ...(parts.budget ? { budget: parts.budget } : {}),
     metadata: body.metadata ?? {},
   };
   const hash = createHash('sha256').update(canonicalJson(core)).digest('hex');
   const { declaredVersion, ...rest } = core;
   return { ...rest, version: declaredVersion ?? `0.0.0+${hash.slice(0, 12)}`, versionDeclared, hash, source: file };
+}
+
+type RawBudgetValue = z.infer<typeof RawBudget>;
+
+/** `budget: {tokens, on_exceed}` (already checked by the schema pass), with the policy a stage inherits. */
+function budgetOf(raw: RawBudgetValue | undefined, inherited: TokenBudget['onExceed']): TokenBudget | undefined {
+  return raw === undefined ? undefined : { tokens: raw.tokens, onExceed: raw.on_exceed ?? inherited };
 }
 
 function label(raw: Stage): string {

@@ -97,6 +97,8 @@ export interface StageDefinition {
   readonly onFailure: readonly FailureStep[];
   readonly slaMs: number | null;
   readonly timeoutMs: number | null;
+  /** Absent when the stage sets none (absent, not null, so definitions without budgets keep their hash). */
+  readonly budget?: TokenBudget;
   readonly qualityGate: readonly string[];
   readonly approvers: readonly string[];
   /** Humans (or roles) who must approve before the stage's result is accepted. */
@@ -106,6 +108,16 @@ export interface StageDefinition {
   readonly criteria: readonly string[];
   readonly cleanup: readonly string[];
   readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A token budget (`budget: {tokens, on_exceed}`) of a run or of a stage: the metrics service warns
+ * at 80 % of `tokens` and at 100 % applies `onExceed` (escalate, or pause the run). A stage's
+ * `onExceed` defaults to the workflow's, else `escalate`.
+ */
+export interface TokenBudget {
+  readonly tokens: number;
+  readonly onExceed: 'escalate' | 'pause';
 }
 
 /** A workflow parameter: its declared type (if any), default and whether callers must supply it. */
@@ -138,6 +150,8 @@ export interface WorkflowDefinition {
   readonly params: Readonly<Record<string, ParamSpec>>;
   readonly errorHandling: ErrorHandling;
   readonly slaMs: number | null;
+  /** The run's token budget; absent when the workflow sets none. */
+  readonly budget?: TokenBudget;
   readonly metadata: Readonly<Record<string, unknown>>;
   /** sha256 of the canonical normalized definition (hex). Same content, same hash. */
   readonly hash: string;

@@ -203,6 +203,8 @@ function knownKeysAt(path: Path): readonly string[] {
       return KNOWN_KEYS.agent;
     case 'sync_point':
       return KNOWN_KEYS.syncPoint;
+    case 'budget':
+      return KNOWN_KEYS.budget;
     default:
       return [];
   }

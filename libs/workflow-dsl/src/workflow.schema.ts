@@ -29,6 +29,12 @@ export const RawRetry = z.strictObject({
   jitter: z.enum(['none', 'full']).optional(),
 });
 
+/** A token budget: at 80 % a warning; at 100 % the policy, escalate (default) or pause the run. */
+export const RawBudget = z.strictObject({
+  tokens: z.number().int({ error: 'must be a whole number' }).positive({ error: 'must be above 0' }),
+  on_exceed: z.enum(['escalate', 'pause']).optional(),
+});
+
 const NotifyObject = z.strictObject({ channel: Text, target: Text.optional(), message: Text.optional() });
 
 export const RawFailureStep = z
@@ -93,6 +99,7 @@ export const RawStage: z.ZodType<RawStageShape> = z.lazy(() =>
     on_failure: z.array(RawFailureStep).optional(),
     sla: Duration.optional(),
     timeout: Duration.optional(),
+    budget: RawBudget.optional(),
     quality_gate: TextList.optional(),
     approvers: TextList.optional(),
     requires_approval: z.union([z.boolean(), TextList]).optional(),
@@ -131,6 +138,7 @@ export const RawWorkflowBody = z.strictObject({
   params: FreeMap.optional(),
   error_handling: RawErrorHandling.optional(),
   sla: Duration.optional(),
+  budget: RawBudget.optional(),
   metadata: FreeMap.optional(),
 });
 
@@ -149,13 +157,14 @@ export const KNOWN_KEYS = {
   notify: Object.keys(NotifyObject.shape),
   agent: Object.keys(AgentObject.shape),
   syncPoint: ['min'],
+  budget: Object.keys(RawBudget.shape),
 } as const;
 
 /** Stage keys, listed here because the stage schema is lazy (it nests through `then`). */
 export const STAGE_KEYS = [
   'stage', 'id', 'name', 'description', 'agent', 'action', 'inputs', 'outputs', 'params', 'depends_on', 'next', 'parallel',
   'parallel_agents', 'sync_point', 'condition', 'then', 'skip_if', 'loop', 'retry', 'on_failure', 'sla', 'timeout',
-  'quality_gate', 'approvers', 'requires_approval', 'blocking', 'criteria', 'cleanup', 'metadata',
+  'budget', 'quality_gate', 'approvers', 'requires_approval', 'blocking', 'criteria', 'cleanup', 'metadata',
 ] as const;
 
 type JsonObject = { [key: string]: unknown };

@@ -21,7 +21,9 @@ export interface MetricsConfig extends HttpServerEnv {
   readonly targets: MetricTargets;
   /** `METRICS_PRICES` (JSON: USD per million tokens by model, `*` for any other). Default: none (no cost). */
   readonly prices: PriceTable;
-  /** `METRICS_ESCALATION_TIMEOUT_MS` (default 5000): how long to wait for the escalation service. */
+  /** `METRICS_BUDGET_INTERVAL_MS` (default 5000): how often token budgets are checked. */
+  readonly budgetIntervalMs: number;
+  /** `METRICS_ESCALATION_TIMEOUT_MS` (default 5000): how long to wait for the escalation service or the scheduler. */
   readonly escalationTimeoutMs: number;
   readonly eventStore?: EventStoreSelection;
 }
@@ -70,6 +72,7 @@ export function readMetricsConfig(source: EnvSource = process.env): MetricsConfi
     healthRules,
     targets: { ...DEFAULT_TARGETS, ...Object.fromEntries(Object.entries(targets).filter(([, v]) => v !== undefined)) },
     prices: envJson('METRICS_PRICES', Prices, source) ?? {},
+    budgetIntervalMs: envInt('METRICS_BUDGET_INTERVAL_MS', 5000, { ...opts, min: 100, max: 3_600_000 }),
     escalationTimeoutMs: envInt('METRICS_ESCALATION_TIMEOUT_MS', 5000, { ...opts, min: 10, max: 60_000 }),
     eventStore: eventStoreSelectionFromEnv(source),
   };

@@ -5,8 +5,11 @@ import {
   GetRunMetrics,
   ListEtas,
   ListHealth,
+  PauseRun,
   RaiseEscalation,
+  budgetStreamId,
   runStreamId,
+  workflowStreamId,
   taskStreamId,
   type DataOf,
   type EscalationView,
@@ -35,6 +38,7 @@ describe('metrics service (int)', () => {
   const wf = uniqueId('WF-T');
   const run1 = uniqueId('run');
   const raised: DataOf<typeof RaiseEscalation>[] = [];
+  const paused: { runId: string; reason?: string | undefined; actor: unknown }[] = [];
 
   let last: Position | undefined;
   const append = async (streamId: string, type: string, data: Record<string, unknown>, min: number) => {
@@ -103,6 +107,16 @@ describe('metrics service (int)', () => {
           resolvedAt: null,
         };
         msg.respond(JSON.stringify({ ok: true, data: view }));
+      },
+    });
+
+    // The scheduler stands here too, for pause-run.
+    nc.subscribe(PauseRun.subject, {
+      queue: 'metrics-int-scheduler',
+      callback: (_err, msg) => {
+        const body = JSON.parse(msg.string()) as { data: DataOf<typeof PauseRun>; actor: unknown };
+        paused.push({ ...body.data, actor: body.actor });
+        msg.respond(JSON.stringify({ ok: true, data: { runId: body.data.runId, status: 'paused' } }));
       },
     });
 
@@ -316,6 +330,61 @@ describe('metrics service (int)', () => {
     await app.health.checkNow();
     expect((await app.store.readStream('health-queue_depth.system')).map((e) => e.type)).toEqual(['HealthCheckBreached', 'HealthCheckRecovered']);
     expect(await (await fetch(`${app.httpUrl}/metrics`)).text()).toContain('orchestrator_scale_up_requested 0');
+  });
+
+  it('token budgets: a warning at 80 %, at 100 % the workflow’s policy (escalate a stage, pause the run), each once and audited', async () => {
+    const budgeted = uniqueId('WF-BUDGET');
+    const yaml = [
+      'workflow:',
+      `  id: "${budgeted}"`,
+      '  name: "Budgeted"',
+      '  version: "1.0.0"',
+      '  budget: { tokens: 10000, on_exceed: pause }',
+      '  stages:',
+      '    - stage: "draft"',
+      `      agent: "${a}"`,
+      '      action: "write"',
+      '      budget: { tokens: 1000, on_exceed: escalate }',
+      '      next: "polish"',
+      '    - stage: "polish"',
+      `      agent: "${a}"`,
+      '      action: "edit"',
+      '',
+    ].join('\n');
+    await append(workflowStreamId(budgeted), 'WorkflowVersionRegistered', { workflowId: budgeted, version: '1.0.0', hash: 'h', yaml, registeredAt: at(200) }, 200);
+    const runB = uniqueId('run');
+    await run(runB, 'RunStarted', { workflowId: budgeted, version: '1.0.0', hash: 'h', params: {}, priority: 'P1', trigger: {}, startedAt: at(200) }, 200);
+    await stage(runB, 'draft', 1, [`${runB}-draft`], 200);
+    await work(runB, 'draft', `${runB}-draft`, a, 201, 210);
+    await tokens(`${runB}-draft`, a, 900, 202);
+    await caughtUp();
+    await app.budgets.checkNow();
+    const budgetEvents = async () => (await app.store.readStream(budgetStreamId(runB))).map((e) => `${e.type}:${(e.data as { stageId: string | null }).stageId ?? 'run'}`);
+    expect(await budgetEvents()).toEqual(['BudgetWarningReached:draft']);
+
+    // The draft goes over its budget: escalated to a person, once.
+    await tokens(`${runB}-draft`, a, 1200, 203);
+    await caughtUp();
+    const before = raised.length;
+    await app.budgets.checkNow();
+    await app.budgets.checkNow();
+    expect(await budgetEvents()).toEqual(['BudgetWarningReached:draft', 'BudgetExceeded:draft']);
+    expect(raised.slice(before)).toEqual([
+      expect.objectContaining({ trigger: 'policy_decision', runId: runB, stageId: 'draft', issue: expect.stringContaining('1,200 of 1,000 tokens') }),
+    ]);
+    expect(paused).toEqual([]);
+
+    // The run goes over its own budget (another attempt of the task): paused, once, as the metrics service.
+    await task(`${runB}-draft`, 'TaskProgressReported', { agentId: a, leaseEpoch: 2, percent: 10, message: null, tokensUsed: 9000, reportedAt: at(204) }, 204);
+    await caughtUp();
+    await app.budgets.checkNow();
+    await app.budgets.checkNow();
+    expect(await budgetEvents()).toEqual(['BudgetWarningReached:draft', 'BudgetExceeded:draft', 'BudgetWarningReached:run', 'BudgetExceeded:run']);
+    expect(paused).toEqual([{ runId: runB, reason: expect.stringContaining('10,200 of 10,000 tokens used by run'), actor: { kind: 'service', id: 'metrics' } }]);
+    // Audited with the run: the budget events carry the run as their correlation.
+    const exceeded = (await app.store.readStream(budgetStreamId(runB))).at(-1)!;
+    expect(exceeded.metadata).toMatchObject({ correlationId: runB, actor: { kind: 'service', id: 'metrics' } });
+    expect(exceeded.data).toMatchObject({ used: 10_200, tokens: 10_000, policy: 'pause', stageId: null });
   });
 
   it('refuses bad queries with a code and answers NOT_FOUND for an unknown run', async () => {

@@ -2,25 +2,29 @@ import { CommandRunner, randomIds, systemClock } from '@baton/aggregate';
 import { serviceLogger, startServiceHost, type EventRelay, type HostedService, type HostedServiceOptions, type ServiceHostOptions } from '@baton/messaging';
 import type { ProjectionRunner } from '@baton/read-models';
 import type { Registry } from 'prom-client';
+import { BudgetWatcher } from '../app/budget.watcher';
 import { HealthChecker } from '../app/health.checker';
 import { MetricsReport } from '../app/metrics.report';
-import type { Escalations, HealthCommands } from '../app/ports';
+import type { BudgetCommands, Escalations, HealthCommands, RunControl } from '../app/ports';
 import { orchestratorRegistry } from '../app/prometheus.metrics';
 import type { MetricsConfig } from '../config';
-import { DEFAULT_HEALTH_RULES, healthAggregate } from '../domain';
+import { budgetAggregate, DEFAULT_HEALTH_RULES, healthAggregate } from '../domain';
 import { applyMetricsEvent, METRICS_FILTER, METRICS_PROJECTION, resetMetrics } from '../read-model/metrics.projection';
 import { METRICS_SCHEMA, type MetricsDatabase } from '../read-model/metrics.tables';
 import { metricsMigrations } from '../read-model/migrations';
 import { DEFAULT_TARGETS } from '../app/metrics.settings';
 import { NatsEscalations } from './escalation.client';
+import { NatsRunControl } from './scheduler.client';
 import { MetricsServiceModule } from './metrics.module';
 
 export interface StartMetricsOptions
   extends Pick<MetricsConfig, 'databaseUrl' | 'natsUrl' | 'httpPort' | 'eventStore'>,
-    Partial<Pick<MetricsConfig, 'healthIntervalMs' | 'healthWindowMs' | 'healthRules' | 'targets' | 'prices' | 'escalationTimeoutMs'>>,
+    Partial<Pick<MetricsConfig, 'healthIntervalMs' | 'healthWindowMs' | 'healthRules' | 'targets' | 'prices' | 'escalationTimeoutMs' | 'budgetIntervalMs'>>,
     HostedServiceOptions {
   /** Default: the escalation service over NATS. */
   readonly escalations?: Escalations;
+  /** Default: the scheduler over NATS. */
+  readonly runs?: RunControl;
   /** Reported by /metrics. Default 0.0.0. */
   readonly version?: string;
 }
@@ -28,11 +32,13 @@ export interface StartMetricsOptions
 /** A running metrics service and the adapters it owns; `close()` stops everything in reverse order. */
 export interface MetricsApp extends HostedService<MetricsDatabase> {
   readonly projection: ProjectionRunner<MetricsDatabase>;
-  /** Publishes the health events of the store to JetStream (`baton.evt.health.*`). */
+  /** Publishes the health and budget events of the store to JetStream (`baton.evt.health.*`, `baton.evt.budget.*`). */
   readonly relay: EventRelay;
   readonly report: MetricsReport;
   readonly health: HealthChecker;
   readonly commands: HealthCommands;
+  /** Watches token budgets and applies their policies. */
+  readonly budgets: BudgetWatcher;
   /** The orchestrator metrics served on /metrics. */
   readonly registry: Registry;
 }
@@ -40,7 +46,8 @@ export interface MetricsApp extends HostedService<MetricsDatabase> {
 /**
  * Builds and starts the metrics service: Postgres event store, `baton_metrics` migrations, the
  * metrics projection (run, task, agent and health events of the store, rebuildable), the NATS
- * connection, the relay of health events to JetStream, the health checker, and the Nest app with
+ * connection, the relay of health and budget events to JetStream, the health checker, the budget
+ * watcher, and the Nest app with
  * its NATS queries and HTTP health and metrics routes. If a step fails, what was already started
  * is closed before the error is rethrown.
  *
@@ -63,7 +70,7 @@ export async function startMetrics(options: StartMetricsOptions): Promise<Metric
     const { store, db } = host;
     const projection = await host.startProjection({ name: METRICS_PROJECTION, filter: METRICS_FILTER, apply: applyMetricsEvent, reset: resetMetrics, now: () => clock.now() });
     const nats = await host.connectNats(options.natsUrl);
-    const relay = await host.startRelay({ name: 'relay-health', filter: { categories: ['health'] }, now: () => clock.now().getTime() });
+    const relay = await host.startRelay({ name: 'relay-metrics', filter: { categories: ['health', 'budget'] }, now: () => clock.now().getTime() });
 
     const prices = options.prices ?? {};
     const report = new MetricsReport(db, { targets: options.targets ?? DEFAULT_TARGETS, prices, now: () => clock.now() });
@@ -79,12 +86,21 @@ export async function startMetrics(options: StartMetricsOptions): Promise<Metric
     });
     health.start();
     host.defer(() => health.stop());
+    const budgetCommands: BudgetCommands = new CommandRunner(store, budgetAggregate, { clock, ids });
+    const runs = options.runs ?? new NatsRunControl(nats.nc, options.escalationTimeoutMs ?? 5000);
+    const budgets = new BudgetWatcher(db, budgetCommands, escalations, runs, clock, {
+      intervalMs: options.budgetIntervalMs ?? 5000,
+      logger: serviceLogger('metrics', options.logger),
+      caughtUp: (until) => projection.waitUntilCaughtUp(until ? { until } : {}),
+    });
+    budgets.start();
+    host.defer(() => budgets.stop());
 
     const readinessChecks = host.readinessChecks({ projections: { metrics: projection }, relay });
     const { app, httpUrl } = await host.listen(
       MetricsServiceModule.register({ db, report, registry, readinessChecks, version: options.version ?? '0.0.0' }),
       { httpPort: options.httpPort, httpHost: options.httpHost },
     );
-    return { app, store, db, nats, projection, relay, report, health, commands, registry, httpUrl, close: () => host.close() };
+    return { app, store, db, nats, projection, relay, report, health, commands, budgets, registry, httpUrl, close: () => host.close() };
   });
 }

@@ -2,21 +2,27 @@ import {
   AgentRegisteredV1,
   AgentUpdatedV1,
   BatonError,
+  BudgetEventSchemas,
   categoryOf,
   HealthEventSchemas,
   TaskEventSchemas,
   TaskHandoffRejectedV1,
+  WorkflowVersionRegisteredV1,
   type RecordedEvent,
 } from '@baton/contracts';
 import { sql, type Transaction, type Updateable } from 'kysely';
+import { parseWorkflow } from '@baton/workflow-dsl';
 import { z } from 'zod';
 import { PROJECTED_TABLES, type MetricsDatabase, type TasksTable } from './metrics.tables';
 
 /** Name of the projection (its checkpoint row in `baton_metrics.projection_checkpoints`). */
 export const METRICS_PROJECTION = 'metrics';
 
-/** The events the metrics are made of: runs and tasks (scheduler), agents (registry), health (this service). */
-export const METRICS_FILTER = { categories: ['run', 'task', 'agent', 'health'] } as const;
+/**
+ * The events the metrics are made of: runs, tasks and workflow versions (scheduler), agents
+ * (registry), health checks and budget decisions (this service).
+ */
+export const METRICS_FILTER = { categories: ['run', 'task', 'workflow', 'agent', 'health', 'budget'] } as const;
 
 // Run events' schemas live in the scheduler: only the fields read here.
 const RUN_INPUTS = {
@@ -44,6 +50,8 @@ const INPUTS: Readonly<Record<string, Readonly<Record<string, z.ZodType>>>> = {
   task: { ...TaskEventSchemas, TaskHandoffRejected: TaskHandoffRejectedV1 },
   agent: { AgentRegistered: AgentRegisteredV1, AgentUpdated: AgentUpdatedV1 },
   health: HealthEventSchemas,
+  workflow: { WorkflowVersionRegistered: WorkflowVersionRegisteredV1 },
+  budget: BudgetEventSchemas,
 };
 
 type Data<S extends z.ZodType> = z.infer<S>;
@@ -80,7 +88,48 @@ export async function applyMetricsEvent(trx: Trx, event: RecordedEvent): Promise
       return applyAgentEvent(trx, input.type, input.data);
     case 'health':
       return applyHealthEvent(trx, event, input.type, input.data);
+    case 'workflow':
+      return applyWorkflowVersion(trx, input.data as Data<typeof WorkflowVersionRegisteredV1>);
+    case 'budget':
+      return applyBudgetEvent(trx, event, input.type, input.data);
   }
+}
+
+/** The token budgets a registered workflow version declares (the run's and each stage's). */
+async function applyWorkflowVersion(trx: Trx, d: Data<typeof WorkflowVersionRegisteredV1>): Promise<void> {
+  // The scheduler registers only definitions that parse; one that does not (a newer language) has no budgets here.
+  const parsed = parseWorkflow(d.yaml, { file: `${d.workflowId}@${d.version}` });
+  if (!parsed.ok) return;
+  const def = parsed.workflow;
+  const rows = [
+    ...(def.budget ? [{ stage_id: '', ...def.budget }] : []),
+    ...Object.values(def.stages).flatMap((s) => (s.budget ? [{ stage_id: s.id, ...s.budget }] : [])),
+  ].map((b) => ({ workflow_id: d.workflowId, version: d.version, stage_id: b.stage_id, tokens: b.tokens, on_exceed: b.onExceed }));
+  if (rows.length === 0) return;
+  await trx
+    .insertInto('baton_metrics.budgets')
+    .values(rows)
+    .onConflict((oc) => oc.columns(['workflow_id', 'version', 'stage_id']).doNothing())
+    .execute();
+}
+
+async function applyBudgetEvent(trx: Trx, event: RecordedEvent, type: string, raw: unknown): Promise<void> {
+  const d = raw as Data<(typeof BudgetEventSchemas)['BudgetExceeded']> & Data<(typeof BudgetEventSchemas)['BudgetWarningReached']>;
+  const exceeded = type === 'BudgetExceeded';
+  await trx
+    .insertInto('baton_metrics.budget_decisions')
+    .values({
+      event_id: event.eventId,
+      run_id: d.runId,
+      stage_id: d.stageId,
+      kind: exceeded ? 'exceeded' : 'warning',
+      used: d.used,
+      tokens: d.tokens,
+      policy: d.policy,
+      at: at(exceeded ? d.exceededAt : d.reachedAt),
+    })
+    .onConflict((oc) => oc.column('event_id').doNothing())
+    .execute();
 }
 
 async function endRun(trx: Trx, runId: string, status: string, endedAt: string | null): Promise<void> {

@@ -107,8 +107,41 @@ export interface InvestigationsTable {
   raised_at: Date;
 }
 
+/** `budgets`: the token budgets of each workflow version (`stage_id` '' for the run's), from its definition. */
+export interface BudgetsTable {
+  workflow_id: string;
+  version: string;
+  stage_id: string;
+  tokens: number;
+  on_exceed: 'escalate' | 'pause';
+}
+
+/** `budget_decisions`: the budget events of runs (a warning at 80 %, the breach at 100 %). */
+export interface BudgetDecisionsTable {
+  event_id: string;
+  run_id: string;
+  stage_id: string | null;
+  kind: 'warning' | 'exceeded';
+  used: number;
+  tokens: number;
+  policy: 'escalate' | 'pause';
+  at: Date;
+}
+
+/**
+ * `budget_actions`: the policies carried out for exceeded budgets (an escalation raised, the run
+ * paused). Written by the budget watcher after the other service answered; a rebuild keeps it.
+ */
+export interface BudgetActionsTable {
+  event_id: string;
+  action: 'escalate' | 'pause';
+  /** What came of it: the escalation id, `paused`, or why nothing was needed. */
+  outcome: string;
+  done_at: Date;
+}
+
 /** The tables a rebuild empties and replays, in dependency order. */
-export const PROJECTED_TABLES = ['runs', 'stage_runs', 'tasks', 'executions', 'token_reports', 'agents', 'health_checks'] as const;
+export const PROJECTED_TABLES = ['runs', 'stage_runs', 'tasks', 'executions', 'token_reports', 'agents', 'health_checks', 'budgets', 'budget_decisions'] as const;
 
 export type RunRow = Selectable<RunsTable>;
 export type StageRunRow = Selectable<StageRunsTable>;
@@ -124,4 +157,7 @@ export interface MetricsDatabase {
   'baton_metrics.agents': AgentsTable;
   'baton_metrics.health_checks': HealthChecksTable;
   'baton_metrics.investigations': InvestigationsTable;
+  'baton_metrics.budgets': BudgetsTable;
+  'baton_metrics.budget_decisions': BudgetDecisionsTable;
+  'baton_metrics.budget_actions': BudgetActionsTable;
 }

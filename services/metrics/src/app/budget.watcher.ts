@@ -1,0 +1,101 @@
+import { serviceContext, type Clock } from '@baton/aggregate';
+import { comparePositions, type Position } from '@baton/contracts';
+import type { MessagingLogger } from '@baton/messaging';
+import type { Kysely } from 'kysely';
+import { budgetsToRecord, pendingBudgetActions, recordBudgetAction } from '../read-model/budget.queries';
+import type { MetricsDatabase } from '../read-model/metrics.tables';
+import type { BudgetCommands, Escalations, RunControl } from './ports';
+
+export interface BudgetWatcherOptions {
+  readonly intervalMs: number;
+  readonly logger: MessagingLogger;
+  /** Resolves once the read model holds what was recorded up to `until`. */
+  readonly caughtUp: (until: Position | undefined) => Promise<void>;
+}
+
+const tokensText = (n: number): string => n.toLocaleString('en-US');
+
+/**
+ * Watches the token budgets of running runs: records a warning at 80 % and the breach at 100 %
+ * on the run's `budget-<runId>` stream (audited with the run), then carries out the workflow's
+ * policy for each breach: `escalate` raises a policy-decision escalation for a person, `pause`
+ * asks the scheduler to pause the run (its RunPaused event carries the reason). Ids derive from
+ * the breach event, so a retry after a lost reply does nothing twice.
+ */
+export class BudgetWatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly db: Kysely<MetricsDatabase>,
+    private readonly commands: BudgetCommands,
+    private readonly escalations: Escalations,
+    private readonly runs: RunControl,
+    private readonly clock: Clock,
+    private readonly options: BudgetWatcherOptions,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
+
+  tick(): Promise<void> {
+    this.running ??= this.checkNow()
+      .catch((err: unknown) => this.options.logger.error(`budget check failed: ${(err as Error).message}`))
+      .finally(() => {
+        this.running = undefined;
+      });
+    return this.running;
+  }
+
+  /** Records the marks reached, then carries out the pending policies. */
+  async checkNow(): Promise<void> {
+    let last: Position | undefined;
+    for (const usage of await budgetsToRecord(this.db)) {
+      const scope = usage.stageId ?? 'run';
+      const r = await this.commands.execute(
+        usage.runId,
+        (metadata) => ({ type: 'RecordBudgetUsage', data: usage, metadata }),
+        serviceContext('metrics', `budget:${usage.runId}:${scope}:${usage.used}`, { correlationId: usage.runId }),
+      );
+      if (r.position && (last === undefined || comparePositions(r.position, last) > 0)) last = r.position;
+    }
+    await this.options.caughtUp(last);
+    for (const breach of await pendingBudgetActions(this.db)) {
+      const what = breach.stage_id === null ? `run ${breach.run_id}` : `stage ${breach.stage_id} of run ${breach.run_id}`;
+      const reason = `token budget exceeded: ${tokensText(breach.used)} of ${tokensText(breach.tokens)} tokens used by ${what}`;
+      try {
+        if (breach.policy === 'pause') {
+          const paused = await this.runs.pause(breach.run_id, reason, `budget-pause:${breach.event_id}`);
+          await recordBudgetAction(this.db, breach.event_id, 'pause', paused ? 'paused' : 'run not running', this.clock.now());
+        } else {
+          const { escalationId } = await this.escalations.raise(
+            {
+              escalationId: `budget-${breach.event_id}`,
+              trigger: 'policy_decision',
+              issue: `The ${reason}`,
+              runId: breach.run_id,
+              ...(breach.stage_id === null ? {} : { stageId: breach.stage_id }),
+              blocking: `the rest of run ${breach.run_id}, if it is stopped`,
+              options: [
+                { label: 'Raise the budget and let the run go on', tradeoff: 'more tokens spent' },
+                { label: 'Cancel the run', tradeoff: 'the work so far is lost' },
+              ],
+            },
+            `budget-escalate:${breach.event_id}`,
+          );
+          await recordBudgetAction(this.db, breach.event_id, 'escalate', escalationId, this.clock.now());
+        }
+      } catch (err) {
+        this.options.logger.warn(`could not apply the ${breach.policy} policy of budget breach ${breach.event_id}: ${(err as Error).message}`);
+      }
+    }
+  }
+}

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { context, SpanKind } from '@opentelemetry/api';
-import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import {
   AGENT_INBOX_STREAM,
   AGENT_INBOX_SUBJECTS,
@@ -12,6 +13,7 @@ import {
   decodeJson,
   errorCodeOf,
   FailTask,
+  OpenInbox,
   RegisterAgent,
   ReportBlocked,
   ReportProgress,
@@ -48,7 +50,17 @@ export interface BatonAgentOptions {
   readonly agentId: string;
   /** NATS server(s), used when no `connection` is given. Default `nats://127.0.0.1:4222`. */
   readonly servers?: string | readonly string[];
-  /** An open connection to use instead (not closed by {@link BatonAgent.stop}). */
+  /**
+   * The agent's NATS credentials when it connects itself: path of its `.creds` file (from
+   * `baton agents credentials <id>`), or the file's content. Unset: no credentials (a server with
+   * auth off). The connection's reply subjects are under `_INBOX.agent.<id>`, the only ones those
+   * credentials may subscribe to.
+   */
+  readonly creds?: string | Uint8Array;
+  /**
+   * An open connection to use instead (not closed by {@link BatonAgent.stop}). With an agent's
+   * credentials it must have been opened with `inboxPrefix: Subjects.agentReplies(agentId)`.
+   */
   readonly connection?: NatsConnection;
   /** Heartbeat period. Keep it well under the registry's `HEARTBEAT_WINDOW_MS`. Default 5000 ms. */
   readonly heartbeatIntervalMs?: number;
@@ -57,7 +69,7 @@ export interface BatonAgentOptions {
    * agent died) is delivered again; a running handler keeps it alive. Default 10000 ms.
    */
   readonly inboxAckWaitMs?: number;
-  /** How long `start` waits for the scheduler's inbox stream to exist. Default 30000 ms. */
+  /** How long `start` keeps asking the scheduler to open the inbox (it creates the stream and the agent's consumer). Default 30000 ms. */
   readonly inboxStreamWaitMs?: number;
   /** Time-outs and retries of commands. */
   readonly commands?: CommandClientOptions;
@@ -118,14 +130,6 @@ interface InFlight {
 
 const KEEPALIVE_FRACTION = 3;
 
-function isNotFound(err: unknown, what: 'stream' | 'consumer'): boolean {
-  const name = (err as { name?: unknown }).name;
-  const message = String((err as { message?: unknown }).message ?? '');
-  return what === 'stream'
-    ? name === 'StreamNotFoundError' || /stream not found/i.test(message)
-    : name === 'ConsumerNotFoundError' || /consumer not found/i.test(message);
-}
-
 /**
  * An agent on Baton: registers its profile, heartbeats, and works the tasks the scheduler pushes
  * to its durable inbox, with at most `maxConcurrency` at a time. See the package's index for a
@@ -149,7 +153,7 @@ export class BatonAgent {
     private readonly ownsConnection: boolean,
     private readonly options: BatonAgentOptions,
   ) {
-    this.client = new CommandClient(nc, options.commands);
+    this.client = new CommandClient(nc, { ...options.commands, asAgent: options.agentId });
     this.logger = options.logger ?? stderrLogger(options.agentId);
     this.tracing = options.tracing === false ? undefined : startAgentTracing();
   }
@@ -165,7 +169,13 @@ export class BatonAgent {
     if (options.connection) return new BatonAgent(options.connection, false, options);
     const servers = options.servers ?? 'nats://127.0.0.1:4222';
     try {
-      const nc = await connect({ servers: typeof servers === 'string' ? servers : [...servers], name: `baton-agent-${options.agentId}` });
+      const creds = typeof options.creds === 'string' ? readFileSync(options.creds) : options.creds;
+      const nc = await connect({
+        servers: typeof servers === 'string' ? servers : [...servers],
+        name: `baton-agent-${options.agentId}`,
+        inboxPrefix: Subjects.agentReplies(options.agentId),
+        ...(creds === undefined ? {} : { authenticator: credsAuthenticator(creds) }),
+      });
       return new BatonAgent(nc, true, options);
     } catch (err) {
       throw new BatonError('UNAVAILABLE', `cannot connect to NATS at ${String(servers)}: ${(err as Error).message}`, undefined, true, { cause: err });
@@ -330,55 +340,18 @@ export class BatonAgent {
     this.heartbeat = undefined;
   }
 
-  private async waitForInboxStream(jsm: JetStreamManager): Promise<void> {
-    const deadline = Date.now() + (this.options.inboxStreamWaitMs ?? 30_000);
-    let delay = 100;
-    for (;;) {
-      try {
-        await jsm.streams.info(AGENT_INBOX_STREAM);
-        return;
-      } catch (err) {
-        if (!isNotFound(err, 'stream')) throw err;
-        if (Date.now() >= deadline) {
-          throw new BatonError('UNAVAILABLE', `stream ${AGENT_INBOX_STREAM} does not exist: is the scheduler running?`, undefined, true);
-        }
-        this.logger.info(`waiting for stream ${AGENT_INBOX_STREAM} (created by the scheduler)`);
-        await sleep(delay);
-        delay = Math.min(delay * 2, 2000);
-      }
-    }
-  }
-
-  /** Creates or updates the durable `agent-<id>` consumer on the inbox stream; returns its name. */
+  /**
+   * Asks the scheduler to create or update the durable `agent-<id>` consumer (`open-inbox`):
+   * agents have no JetStream management rights, only fetch and ack on their own consumer.
+   * Retried while no scheduler answers, up to `inboxStreamWaitMs`. Returns the consumer's name.
+   */
   private async ensureInboxConsumer(concurrency: number): Promise<string> {
-    const jsm = await jetstreamManager(this.nc);
-    await this.waitForInboxStream(jsm);
-    const durable = agentInboxConsumer(this.agentId);
-    const ackWait = nanos(this.options.inboxAckWaitMs ?? 10_000);
-    const exists = await jsm.consumers.info(AGENT_INBOX_STREAM, durable).then(
-      () => true,
-      (err: unknown) => {
-        if (isNotFound(err, 'consumer')) return false;
-        throw err;
-      },
+    const opened = await this.client.command(
+      OpenInbox,
+      { agentId: this.agentId, ackWaitMs: this.options.inboxAckWaitMs ?? 10_000, maxAckPending: concurrency },
+      { retryForMs: this.options.inboxStreamWaitMs ?? 30_000 },
     );
-    if (!exists) {
-      try {
-        await jsm.consumers.add(AGENT_INBOX_STREAM, {
-          durable_name: durable,
-          ack_policy: AckPolicy.Explicit,
-          deliver_policy: DeliverPolicy.All,
-          filter_subject: Subjects.agentInbox(this.agentId),
-          ack_wait: ackWait,
-          max_ack_pending: concurrency,
-        });
-        return durable;
-      } catch (err) {
-        if (!/already (exists|in use)/i.test((err as Error).message)) throw err;
-      }
-    }
-    await jsm.consumers.update(AGENT_INBOX_STREAM, durable, { ack_wait: ackWait, max_ack_pending: concurrency });
-    return durable;
+    return opened.consumer;
   }
 
   private parseAssignment(m: JsMsg): AgentTask | undefined {

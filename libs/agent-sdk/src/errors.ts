@@ -32,6 +32,9 @@ export function transportError(subject: string, err: unknown): BatonError {
   for (const e of chain(err)) {
     const name = (e as { name?: unknown }).name;
     const message = String((e as { message?: unknown }).message ?? '');
+    if (name === 'PermissionViolationError' || /permissions violation/i.test(message)) {
+      return new BatonError('FORBIDDEN', `${subject}: the NATS server does not let these credentials use it: ${message}`, undefined, false, { cause: err });
+    }
     if (name === 'NoRespondersError' || /no responders|503/i.test(message)) {
       return new BatonError('UNAVAILABLE', `${subject}: no service is listening`, undefined, true, { cause: err });
     }

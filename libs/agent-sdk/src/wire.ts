@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { context, SpanKind } from '@opentelemetry/api';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { BatonError, ValidationError, decodeJson, isErrorReply, type DataOf, type MessageDefinition, type ReplyOf } from '@baton/contracts';
+import { BatonError, Subjects, ValidationError, decodeJson, isErrorReply, type DataOf, type MessageDefinition, type ReplyOf } from '@baton/contracts';
 import { errorFromBody, transportError } from './errors';
 import { inAgentSpan, traceHeaders } from './tracing';
 
@@ -51,6 +51,12 @@ export function reportCommandId(kind: 'complete' | 'fail', taskId: string, agent
 }
 
 export interface CommandClientOptions {
+  /**
+   * Send as this agent: agent commands (those with an agent field) go to
+   * `baton.agent.<agentId>.cmd.<name>`, the only command subjects an agent's credentials may
+   * publish on; the service takes the agent from that subject (docs/security.md).
+   */
+  readonly asAgent?: string;
   /** Per-request time-out. Default 5000 ms. */
   readonly requestTimeoutMs?: number;
   /** How long a retryable failure (no service listening, time-out, lost race) keeps being retried. Default 30000 ms. */
@@ -73,9 +79,14 @@ export class CommandClient {
   ) {}
 
   /** Sends a command and returns its reply data; throws a BatonError with the service's code. */
-  async command<D extends MessageDefinition>(def: D, data: DataOf<D>, opts: { commandId?: string; signal?: AbortSignal } = {}): Promise<ReplyOf<D>> {
+  async command<D extends MessageDefinition>(def: D, data: DataOf<D>, opts: { commandId?: string; signal?: AbortSignal; retryForMs?: number } = {}): Promise<ReplyOf<D>> {
     const body = encodeCommand(def, data, opts.commandId ?? randomUUID());
-    return this.withRetry(def, body, opts.signal);
+    return this.withRetry(def, body, opts.signal, opts.retryForMs);
+  }
+
+  /** Where a command goes: the agent-scoped subject when this client sends as an agent and the command is an agent command. */
+  subjectOf(def: MessageDefinition): string {
+    return this.options.asAgent !== undefined && def.agentSubject !== undefined ? Subjects.agentCommand(this.options.asAgent, def.name) : def.subject;
   }
 
   /** Sends a query and returns its reply data. */
@@ -83,29 +94,30 @@ export class CommandClient {
     return this.withRetry(def, encodeQuery(def, data), opts.signal);
   }
 
-  private withRetry<D extends MessageDefinition>(def: D, body: string, signal: AbortSignal | undefined): Promise<ReplyOf<D>> {
+  private withRetry<D extends MessageDefinition>(def: D, body: string, signal: AbortSignal | undefined, retryForMs?: number): Promise<ReplyOf<D>> {
+    const subject = def.kind === 'command' ? this.subjectOf(def) : def.subject;
     return inAgentSpan(
       `send ${def.subject}`,
       SpanKind.CLIENT,
       context.active(),
-      () => ({ 'messaging.system': 'nats', 'messaging.operation.type': 'send', 'messaging.destination.name': def.subject, 'messaging.message.body.size': Buffer.byteLength(body) }),
-      () => this.requestWithRetry(def, body, signal),
+      () => ({ 'messaging.system': 'nats', 'messaging.operation.type': 'send', 'messaging.destination.name': subject, 'messaging.message.body.size': Buffer.byteLength(body) }),
+      () => this.requestWithRetry(def, subject, body, signal, retryForMs),
     );
   }
 
-  private async requestWithRetry<D extends MessageDefinition>(def: D, body: string, signal: AbortSignal | undefined): Promise<ReplyOf<D>> {
+  private async requestWithRetry<D extends MessageDefinition>(def: D, subject: string, body: string, signal: AbortSignal | undefined, retryForMs: number | undefined): Promise<ReplyOf<D>> {
     const headers = traceHeaders();
     const minMs = this.options.retryMinMs ?? 100;
     const maxMs = this.options.retryMaxMs ?? 2000;
-    const deadline = Date.now() + (this.options.retryForMs ?? 30_000);
+    const deadline = Date.now() + (retryForMs ?? this.options.retryForMs ?? 30_000);
     let delay = 0;
     for (;;) {
       let error: BatonError;
       try {
-        const msg = await this.nc.request(def.subject, body, { timeout: this.options.requestTimeoutMs ?? 5000, ...(headers ? { headers } : {}) });
+        const msg = await this.nc.request(subject, body, { timeout: this.options.requestTimeoutMs ?? 5000, ...(headers ? { headers } : {}) });
         return decodeReply(def, msg.data);
       } catch (err) {
-        error = err instanceof BatonError ? err : transportError(def.subject, err);
+        error = err instanceof BatonError ? err : transportError(subject, err);
       }
       if (!error.retryable || Date.now() >= deadline || signal?.aborted || this.nc.isClosed()) throw error;
       delay = nextDelay(delay, minMs, maxMs);

@@ -40,7 +40,7 @@ export const RegisterAgentReply = z.object({
   revision: z.number().int().nonnegative(),
 });
 
-export const RegisterAgent = agentRegistryMessages.command('register-agent', RegisterAgentV1, RegisterAgentReply);
+export const RegisterAgent = agentRegistryMessages.agentCommand('register-agent', 'agentId', RegisterAgentV1, RegisterAgentReply);
 
 /**
  * The agent state machine (000 seed, "AGENT STATE MACHINE"):
@@ -67,7 +67,7 @@ export type AgentCommandReply = z.infer<typeof AgentCommandReply>;
 export const UpdateAgentV1 = z.strictObject({ agentId: Id, ...AgentChangeFields });
 export type UpdateAgentData = z.infer<typeof UpdateAgentV1>;
 
-export const UpdateAgent = agentRegistryMessages.command('update-agent', UpdateAgentV1, AgentCommandReply);
+export const UpdateAgent = agentRegistryMessages.agentCommand('update-agent', 'agentId', UpdateAgentV1, AgentCommandReply);
 
 /** Data of the `RemoveAgent` command, version 1. */
 export const RemoveAgentV1 = z.strictObject({ agentId: Id });
@@ -88,7 +88,7 @@ export const ReportAgentStateV1 = z.strictObject({
 });
 export type ReportAgentStateData = z.infer<typeof ReportAgentStateV1>;
 
-export const ReportAgentState = agentRegistryMessages.command('report-agent-state', ReportAgentStateV1, AgentCommandReply);
+export const ReportAgentState = agentRegistryMessages.agentCommand('report-agent-state', 'agentId', ReportAgentStateV1, AgentCommandReply);
 
 /** Data of the `ReloadAgents` command: re-reads the service's `AGENTS_FILE` (no path from the wire). */
 export const ReloadAgentsV1 = z.strictObject({});

@@ -94,7 +94,7 @@ export const RaiseEscalationV1 = z.strictObject({
   taskId: Id.optional(),
   agentId: Id.optional(),
 });
-export const RaiseEscalation = escalationMessages.command('raise-escalation', RaiseEscalationV1, EscalationView);
+export const RaiseEscalation = escalationMessages.agentCommand('raise-escalation', 'agentId', RaiseEscalationV1, EscalationView);
 
 /**
  * Ends an escalation with a logged resolution. For an escalation that holds a run's stage

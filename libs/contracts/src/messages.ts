@@ -57,6 +57,15 @@ export interface MessageDefinition<TData = unknown, TReply = unknown> {
   /** `upcasters[v]` turns version v data into version v + 1 data. */
   readonly upcasters: Readonly<Record<number, (data: unknown) => unknown>>;
   readonly reply: z.ZodType;
+  /**
+   * Set on the commands an agent sends about itself: the path of the `data` field naming the
+   * agent (`agentId`, `requirement.agentId`). Such a command is also served on
+   * {@link agentSubject}, where the agent's id comes from the subject the NATS server let the
+   * agent publish on, never from the payload (docs/security.md).
+   */
+  readonly agentField?: string;
+  /** `baton.agent.*.cmd.<name>`: the agent-scoped subject pattern of an agent command. */
+  readonly agentSubject?: string;
   /** Phantom fields carrying the data and reply types; never set. */
   readonly __data?: TData;
   readonly __reply?: TReply;
@@ -86,6 +95,8 @@ interface DefineOptions<S extends z.ZodType, R extends z.ZodType> {
   readonly reply: R;
   /** Older versions: schema plus an upcaster to the next version. */
   readonly older?: Readonly<Record<number, { schema: z.ZodType; upcast: (data: unknown) => unknown }>>;
+  /** Commands only: an agent sends it about itself; the path of the field naming the agent (see {@link MessageDefinition.agentField}). */
+  readonly agent?: string;
 }
 
 /** Every definition made by {@link defineCommand}, {@link defineQuery} and {@link messagesOf}, in declaration order. */
@@ -115,7 +126,8 @@ function define<S extends z.ZodType, R extends z.ZodType>(
     upcasters[Number(v)] = o.upcast;
   }
   const subject = kind === 'command' ? Subjects.command(opts.service, opts.name) : Subjects.query(opts.service, opts.name);
-  const def: MessageDefinition<z.infer<S>, z.infer<R>> = { kind, service: opts.service, name: opts.name, subject, latestVersion, versions, upcasters, reply: opts.reply };
+  const agent = kind === 'command' && opts.agent !== undefined ? { agentField: opts.agent, agentSubject: Subjects.agentCommand('*', opts.name) } : {};
+  const def: MessageDefinition<z.infer<S>, z.infer<R>> = { kind, service: opts.service, name: opts.name, subject, latestVersion, versions, upcasters, reply: opts.reply, ...agent };
   declared.push(def);
   return def;
 }
@@ -152,10 +164,60 @@ export function messagesOf(service: ServiceName) {
     /** `baton.cmd.<service>.<name>`. */
     command: <S extends z.ZodType, R extends z.ZodType>(name: string, schema: S, reply: R, older?: DefineOptions<S, R>['older']) =>
       define('command', options(name, schema, reply, older)),
+    /** A command an agent sends about itself: `baton.cmd.<service>.<name>` and `baton.agent.<agentId>.cmd.<name>`; `agentField` names the agent in `data`. */
+    agentCommand: <S extends z.ZodType, R extends z.ZodType>(name: string, agentField: string, schema: S, reply: R, older?: DefineOptions<S, R>['older']) =>
+      define('command', { ...options(name, schema, reply, older), agent: agentField }),
     /** `baton.qry.<service>.<name>`. */
     query: <S extends z.ZodType, R extends z.ZodType>(name: string, schema: S, reply: R, older?: DefineOptions<S, R>['older']) =>
       define('query', options(name, schema, reply, older)),
   };
+}
+
+/**
+ * The commands agents send about themselves (those declared with an agent field), each served
+ * on `baton.agent.<agentId>.cmd.<name>` too: what agents' NATS permissions are generated from.
+ */
+export function agentCommands(): readonly MessageDefinition[] {
+  return declared.filter((d) => d.agentSubject !== undefined);
+}
+
+/** The value at a dotted path of `data` (`requirement.agentId`), or undefined. */
+export function valueAtPath(data: unknown, path: string): unknown {
+  let at: unknown = data;
+  for (const key of path.split('.')) {
+    if (typeof at !== 'object' || at === null) return undefined;
+    at = (at as Record<string, unknown>)[key];
+  }
+  return at;
+}
+
+/**
+ * Binds an agent command's data to the agent the subject names: a missing agent field is set to
+ * `agentId`; one naming another agent is FORBIDDEN (`details.reason: 'AGENT_MISMATCH'`), so an
+ * agent can act only as itself. Returns the (possibly completed) data.
+ */
+export function bindAgent(def: MessageDefinition, data: unknown, agentId: string): unknown {
+  if (def.agentField === undefined) throw new BatonError('FORBIDDEN', `${def.subject} is not an agent command`, { reason: 'NOT_AGENT_COMMAND' });
+  const named = valueAtPath(data, def.agentField);
+  if (named === undefined) {
+    const keys = def.agentField.split('.');
+    let at = data as Record<string, unknown>;
+    for (const key of keys.slice(0, -1)) {
+      if (typeof at[key] !== 'object' || at[key] === null) at[key] = {};
+      at = at[key] as Record<string, unknown>;
+    }
+    at[keys[keys.length - 1] as string] = agentId;
+    return data;
+  }
+  if (named !== agentId) {
+    throw new BatonError('FORBIDDEN', `agent ${agentId} cannot send ${def.name} as agent ${String(named)}: ${def.agentField} must name the sender`, {
+      reason: 'AGENT_MISMATCH',
+      agentId,
+      field: def.agentField,
+      named,
+    });
+  }
+  return data;
 }
 
 function zodIssues(error: z.ZodError): { path: string; message: string }[] {

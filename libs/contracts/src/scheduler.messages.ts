@@ -74,6 +74,8 @@ export type SubmitTaskData = z.infer<typeof SubmitTaskV1>;
 export const SubmitTask = defineCommand({
   service: 'scheduler',
   name: 'submit-task',
+  // An agent may submit only tasks required to go to itself (e.g. the MCP server's path reservations).
+  agent: 'requirement.agentId',
   schema: SubmitTaskV1,
   reply: z.object({ taskId: z.string() }),
 });
@@ -89,11 +91,12 @@ export type TaskCommandReply = z.infer<typeof TaskCommandReply>;
 
 const AgentReport = z.strictObject({ taskId: Id, agentId: Id, leaseEpoch: Epoch });
 
-export const AcceptTask = defineCommand({ service: 'scheduler', name: 'accept-task', schema: AgentReport, reply: TaskCommandReply });
+export const AcceptTask = defineCommand({ service: 'scheduler', name: 'accept-task', agent: 'agentId', schema: AgentReport, reply: TaskCommandReply });
 
 export const ReportProgress = defineCommand({
   service: 'scheduler',
   name: 'report-progress',
+  agent: 'agentId',
   schema: AgentReport.extend({
     percent: z.number().min(0).max(100),
     message: z.string().max(2000).optional(),
@@ -105,15 +108,17 @@ export const ReportProgress = defineCommand({
 export const ReportBlocked = defineCommand({
   service: 'scheduler',
   name: 'report-blocked',
+  agent: 'agentId',
   schema: AgentReport.extend({ reason: z.string().min(1).max(2000) }),
   reply: TaskCommandReply,
 });
 
-export const ReportUnblocked = defineCommand({ service: 'scheduler', name: 'report-unblocked', schema: AgentReport, reply: TaskCommandReply });
+export const ReportUnblocked = defineCommand({ service: 'scheduler', name: 'report-unblocked', agent: 'agentId', schema: AgentReport, reply: TaskCommandReply });
 
 export const CompleteTask = defineCommand({
   service: 'scheduler',
   name: 'complete-task',
+  agent: 'agentId',
   schema: AgentReport.extend({
     outputs: z.record(z.string(), z.unknown()).default({}),
     /** The handoff: artifacts, stored content-addressed by the handoff-validator; the TaskCompleted event names them by hash. */
@@ -147,6 +152,7 @@ export const TaskHandoffRejectedV1 = z.object({
 export const FailTask = defineCommand({
   service: 'scheduler',
   name: 'fail-task',
+  agent: 'agentId',
   schema: AgentReport.extend({
     error: z.strictObject({ message: z.string().min(1).max(4000), code: z.string().min(1).max(100).optional() }),
     /** Whether another attempt may help. Default false. */
@@ -186,6 +192,7 @@ export const ClaimTaskReply = AgentInboxAssignment;
 export const ClaimTask = defineCommand({
   service: 'scheduler',
   name: 'claim-task',
+  agent: 'agentId',
   schema: z.strictObject({ agentId: Id, taskId: Id.optional() }),
   reply: ClaimTaskReply,
 });
@@ -236,6 +243,26 @@ export const ListTasks = defineQuery({
 /** JetStream stream holding agent inboxes (`baton.agent.*.inbox`); assignments wait there for offline agents. */
 export const AGENT_INBOX_STREAM = 'BATON_AGENT_INBOX';
 export const AGENT_INBOX_SUBJECTS = 'baton.agent.*.inbox';
+
+/**
+ * Opens the agent's inbox: the scheduler creates (or updates) the durable consumer
+ * `agent-<id>` on {@link AGENT_INBOX_STREAM}, filtered to the agent's inbox subject, so an agent
+ * needs no JetStream management rights (docs/security.md): it only fetches from and acks on its
+ * own consumer. Idempotent; call it before consuming.
+ */
+export const OpenInbox = defineCommand({
+  service: 'scheduler',
+  name: 'open-inbox',
+  agent: 'agentId',
+  schema: z.strictObject({
+    agentId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'one subject token: letters, digits, dash or underscore (1-128 chars)'),
+    /** An assignment not acknowledged for this long is delivered again. */
+    ackWaitMs: z.number().int().min(100).max(3_600_000).default(10_000),
+    /** Assignments handed out at once (the agent's concurrency). */
+    maxAckPending: z.number().int().min(1).max(1000).default(1),
+  }),
+  reply: z.object({ stream: z.string(), consumer: z.string(), filterSubject: z.string() }),
+});
 
 /** Durable consumer name of an agent's inbox (JetStream names allow no dots). */
 export function agentInboxConsumer(agentId: string): string {

@@ -32,9 +32,23 @@ export const Subjects = {
   allEvents: 'baton.evt.>',
   agentInbox: (agentId: string): string => `baton.agent.${agentId}.inbox`,
   agentHeartbeat: (agentId: string): string => `baton.agent.${agentId}.heartbeat`,
+  /**
+   * `baton.agent.<agentId>.cmd.<command>`: a command an agent sends about itself. The NATS server
+   * lets an agent's credentials publish only under its own id, so the service reads the agent
+   * from this subject (docs/security.md).
+   */
+  agentCommand: (agentId: string, command: string): string => `baton.agent.${agentId}.cmd.${token('command', command)}`,
+  /** Prefix of an agent's reply subjects (NATS `inboxPrefix`): its credentials may subscribe only there. */
+  agentReplies: (agentId: string): string => `_INBOX.agent.${agentId}`,
   /** Queue group shared by all replicas of a service. */
   queueGroup: (service: ServiceName): string => `baton-${service}`,
 } as const;
+
+/** The agent id of an agent-scoped subject (`baton.agent.<agentId>.…`), or undefined for any other subject. */
+export function agentIdOfSubject(subject: string): string | undefined {
+  const parts = subject.split('.');
+  return parts.length >= 4 && parts[0] === 'baton' && parts[1] === 'agent' && parts[2] !== '' ? parts[2] : undefined;
+}
 
 /** JetStream stream that holds every domain event published by the relays. */
 export const EVENTS_STREAM = 'BATON_EVENTS';

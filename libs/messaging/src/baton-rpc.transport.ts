@@ -7,7 +7,10 @@ import {
   MAX_JSON_DEPTH,
   MAX_MESSAGE_BYTES,
   Subjects,
+  agentIdOfSubject,
   assertJsonDepth,
+  bindAgent,
+  type CommandEnvelope,
   parseCommand,
   parseQuery,
   parseReplyData,
@@ -92,17 +95,19 @@ export class BatonRpcTransport extends Server implements CustomTransportStrategy
           this.log.warn(`handler for "${pattern}" has no Baton definition (use @CommandHandler/@QueryHandler); not subscribed`);
           continue;
         }
-        const sub = nc.subscribe(def.subject, {
-          queue,
-          callback: (err, msg) => {
-            if (err) {
-              this.log.error(`subscription ${def.subject} failed: ${err.message}`);
-              return;
-            }
-            this.track(this.onMessage(def, handler, msg));
-          },
-        });
-        this.subscriptions.push(sub);
+        for (const subject of def.agentSubject === undefined ? [def.subject] : [def.subject, def.agentSubject]) {
+          const sub = nc.subscribe(subject, {
+            queue,
+            callback: (err, msg) => {
+              if (err) {
+                this.log.error(`subscription ${subject} failed: ${err.message}`);
+                return;
+              }
+              this.track(this.onMessage(def, handler, msg));
+            },
+          });
+          this.subscriptions.push(sub);
+        }
       }
       await nc.flush();
       this._status$.next('connected');
@@ -173,6 +178,18 @@ export class BatonRpcTransport extends Server implements CustomTransportStrategy
     }
   }
 
+  /**
+   * On `baton.agent.<id>.cmd.<name>` the agent is the one the subject names (the NATS server let
+   * only that agent publish there): the data must name it (else FORBIDDEN, AGENT_MISMATCH) and the
+   * actor is that agent, whatever the envelope says.
+   */
+  private asSender(def: MessageDefinition, subject: string, envelope: CommandEnvelope<unknown>): CommandEnvelope<unknown> {
+    if (subject === def.subject) return envelope;
+    const agentId = agentIdOfSubject(subject);
+    if (agentId === undefined) return envelope;
+    return { ...envelope, data: bindAgent(def, envelope.data, agentId), actor: { kind: 'agent', id: agentId } };
+  }
+
   private async process(
     def: MessageDefinition,
     handler: MessageHandler,
@@ -184,7 +201,7 @@ export class BatonRpcTransport extends Server implements CustomTransportStrategy
     try {
       // An oversized body is left to parseCommand/parseQuery, which answer PAYLOAD_TOO_LARGE.
       if (msg.data.byteLength <= MAX_MESSAGE_BYTES) assertJsonDepth(msg.data, this.options.maxJsonDepth ?? MAX_JSON_DEPTH);
-      const envelope = def.kind === 'command' ? parseCommand(def, msg.data) : parseQuery(def, msg.data);
+      const envelope = def.kind === 'command' ? this.asSender(def, msg.subject, parseCommand(def, msg.data)) : parseQuery(def, msg.data);
       const result$ = this.transformToObservable(await handler(envelope, rpcCtx));
       const data: unknown = await lastValueFrom(result$, { defaultValue: undefined });
       return { ok: true, data: parseReplyData(def, data) };

@@ -1,4 +1,6 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { natsCredsOptions } from '@baton/nats-auth';
+import { rawEnv } from '@baton/telemetry';
 import { defaultLogger, type MessagingLogger } from './messaging.logger';
 
 export interface ConnectNatsOptions {
@@ -12,6 +14,11 @@ export interface ConnectNatsOptions {
   readonly reconnectJitterMs?: number;
   /** Keep retrying the first connect instead of failing at once. Default false (fail fast at start-up). */
   readonly waitOnFirstConnect?: boolean;
+  /**
+   * Path of the service's `.creds` file (decentralized auth, docs/security.md). Default the
+   * `NATS_CREDS` variable; unset: no credentials (a server with auth off).
+   */
+  readonly credsFile?: string;
   readonly logger?: MessagingLogger;
 }
 
@@ -36,8 +43,10 @@ export interface ManagedNatsConnection {
 export async function connectNats(options: ConnectNatsOptions): Promise<ManagedNatsConnection> {
   const logger = options.logger ?? defaultLogger('Nats');
   const servers = options.url.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const credsFile = options.credsFile ?? rawEnv('NATS_CREDS');
   const nc = await connect({
     servers,
+    ...(credsFile === undefined ? {} : natsCredsOptions(credsFile)),
     name: options.name,
     maxReconnectAttempts: -1,
     reconnect: true,

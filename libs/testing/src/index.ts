@@ -2,3 +2,4 @@ export * from './infra';
 export * from './database';
 export * from './util';
 export * from './jetstream';
+export * from './nats-server';

@@ -1,9 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import { OpsEndpointsModule, type ReadinessCheck } from '@baton/telemetry';
 import type { ConflictService } from './app/conflict.service';
 import type { RunService } from './app/run.service';
 import type { TaskService } from './app/task.service';
 import { CONFLICT_SERVICE, ConflictNatsController } from './adapters/conflict.nats-controller';
+import { AgentInboxNatsController, INBOX_JSM } from './adapters/agent-inbox.nats-controller';
 import { SchedulerNatsController } from './adapters/scheduler.nats-controller';
 import { WorkflowNatsController } from './adapters/workflow.nats-controller';
 import { RUN_SERVICE, TASK_SERVICE } from './adapters/tokens';
@@ -19,6 +21,8 @@ export interface SchedulerModuleConfig {
   readonly runs?: RunService;
   /** Conflicts (resolve-conflict, list-conflicts); when given, the conflict NATS controller serves them. */
   readonly conflicts?: ConflictService;
+  /** JetStream manager for agents' inbox consumers (`open-inbox`); when given, that command is served. */
+  readonly inboxes?: JetStreamManager;
 }
 
 /** Root module of the scheduler: ops endpoints (/health/live, /health/ready, /metrics) and the task engine's NATS controller. */
@@ -34,11 +38,13 @@ export class AppModule {
         ...(config.tasks ? [SchedulerNatsController] : []),
         ...(config.runs ? [WorkflowNatsController] : []),
         ...(config.conflicts ? [ConflictNatsController] : []),
+        ...(config.inboxes ? [AgentInboxNatsController] : []),
       ],
       providers: [
         ...(config.tasks ? [{ provide: TASK_SERVICE, useValue: config.tasks }] : []),
         ...(config.runs ? [{ provide: RUN_SERVICE, useValue: config.runs }] : []),
         ...(config.conflicts ? [{ provide: CONFLICT_SERVICE, useValue: config.conflicts }] : []),
+        ...(config.inboxes ? [{ provide: INBOX_JSM, useValue: config.inboxes }] : []),
       ],
     };
   }

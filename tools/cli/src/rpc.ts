@@ -1,3 +1,4 @@
+import { natsAuthFromEnv } from '@baton/nats-auth';
 import { connect } from '@nats-io/transport-node';
 import type { DataOf, MessageDefinition, ReplyOf } from '@baton/contracts';
 import { BatonClient, type CommandOptions, type QueryOptions } from '@baton/messaging';
@@ -52,7 +53,8 @@ export const connectBaton: Connector = async (natsUrl, { timeoutMs }) => {
   const servers = natsUrl.split(',').map((s) => s.trim()).filter((s) => s !== '');
   let nc;
   try {
-    nc = await connect({ servers, name: 'baton-cli', timeout: 3000, reconnect: false, maxReconnectAttempts: 0 });
+    // NATS_CREDS: the operator's (admin) credentials, docs/security.md.
+    nc = await connect({ servers, name: 'baton-cli', timeout: 3000, reconnect: false, maxReconnectAttempts: 0, ...natsAuthFromEnv(process.env) });
   } catch (err) {
     throw new NatsUnreachableError(natsUrl, connectFailureReason(err), { cause: err });
   }

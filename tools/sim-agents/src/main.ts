@@ -1,3 +1,4 @@
+import path from 'node:path';
 // sim-agents: a team of simulated agents on Baton, through @baton/agent-sdk. Reads flags and env
 // once (see options.ts), registers every agent of the agents file, works the tasks assigned to
 // them, prints one line per task event (or JSON lines with --json), and stops cleanly on SIGTERM.
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
     const agent = await BatonAgent.connect({
       agentId: member.agentId,
       servers: options.natsUrl.split(',').map((s) => s.trim()),
+      ...(options.natsCreds === undefined ? {} : { creds: 'dir' in options.natsCreds ? path.join(options.natsCreds.dir, `agent-${member.agentId}.creds`) : options.natsCreds.file }),
       heartbeatIntervalMs: options.heartbeatMs,
       inboxAckWaitMs: options.ackWaitMs,
       onActivity: print,

@@ -25,6 +25,12 @@ export interface SimOptions {
   readonly json: boolean;
   /** `NATS_URL`. Default `nats://127.0.0.1:4222`. */
   readonly natsUrl: string;
+  /**
+   * Credentials of each agent: `NATS_CREDS_DIR` (each agent's own `<dir>/agent-<id>.creds`, as
+   * `baton agents credentials` writes them), else `NATS_CREDS` (one file for all, e.g. an admin
+   * credential); neither: none (a server with auth off).
+   */
+  readonly natsCreds?: { readonly dir: string } | { readonly file: string };
   readonly help: boolean;
 }
 
@@ -43,9 +49,17 @@ Registers a team of simulated agents with Baton and works the tasks assigned to 
   --ack-wait-ms <n>        inbox ack wait (default 10000)                       SIM_ACK_WAIT_MS
   --json                   one JSON object per line on stdout                   SIM_JSON=1
   -h, --help               this text
-NATS_URL selects the server (default nats://127.0.0.1:4222). SIGTERM stops cleanly.`;
+NATS_URL selects the server (default nats://127.0.0.1:4222); NATS_CREDS_DIR (agent-<id>.creds per
+agent) or NATS_CREDS (one .creds file for all) the credentials. SIGTERM stops cleanly.`;
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+function credsOf(env: Env): Pick<SimOptions, 'natsCreds'> {
+  const dir = fromEnv(env, 'NATS_CREDS_DIR')?.value;
+  if (dir !== undefined) return { natsCreds: { dir } };
+  const file = fromEnv(env, 'NATS_CREDS')?.value;
+  return file === undefined ? {} : { natsCreds: { file } };
+}
 
 function invalid(option: string, message: string): BatonError {
   return new BatonError('VALIDATION_FAILED', `${option}: ${message}`, { option });
@@ -143,6 +157,7 @@ export function parseSimOptions(argv: readonly string[], env: Env, randomSeed: (
     ackWaitMs: integer(opt('ack-wait-ms', 'SIM_ACK_WAIT_MS'), 10_000, 1000, 3_600_000),
     json: values['json'] === true || jsonEnv?.value === '1' || jsonEnv?.value === 'true',
     natsUrl: fromEnv(env, 'NATS_URL')?.value ?? 'nats://127.0.0.1:4222',
+    ...credsOf(env),
     help: values['help'] === true,
   };
 }

@@ -1,8 +1,9 @@
 import { nanos } from '@nats-io/transport-node';
-import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import {
   AGENT_INBOX_STREAM,
   AGENT_INBOX_SUBJECTS,
+  agentInboxConsumer,
   BatonError,
   comparePositions,
   Subjects,
@@ -257,4 +258,39 @@ export class AgentInboxPublisher {
       this.saving = undefined;
     }
   }
+}
+
+/**
+ * Creates or updates an agent's durable inbox consumer (`open-inbox`): explicit ack, every
+ * assignment still in the stream, filtered to the agent's own inbox subject. The scheduler does
+ * this with its own credentials, so agents need no JetStream management rights.
+ */
+export async function openAgentInbox(jsm: JetStreamManager, agentId: string, options: { ackWaitMs: number; maxAckPending: number }): Promise<{ stream: string; consumer: string; filterSubject: string }> {
+  const consumer = agentInboxConsumer(agentId);
+  const filterSubject = Subjects.agentInbox(agentId);
+  const ackWait = nanos(options.ackWaitMs);
+  const exists = await jsm.consumers.info(AGENT_INBOX_STREAM, consumer).then(
+    () => true,
+    (err: unknown) => {
+      if ((err as { name?: string }).name === 'ConsumerNotFoundError' || /consumer not found/i.test((err as Error).message)) return false;
+      throw err;
+    },
+  );
+  if (!exists) {
+    try {
+      await jsm.consumers.add(AGENT_INBOX_STREAM, {
+        durable_name: consumer,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        filter_subject: filterSubject,
+        ack_wait: ackWait,
+        max_ack_pending: options.maxAckPending,
+      });
+      return { stream: AGENT_INBOX_STREAM, consumer, filterSubject };
+    } catch (err) {
+      if (!/already (exists|in use)/i.test((err as Error).message)) throw err;
+    }
+  }
+  await jsm.consumers.update(AGENT_INBOX_STREAM, consumer, { ack_wait: ackWait, max_ack_pending: options.maxAckPending });
+  return { stream: AGENT_INBOX_STREAM, consumer, filterSubject };
 }

@@ -107,7 +107,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       });
       const readinessChecks = [natsReadiness(nats.nc), postgresReadiness(db), projectionReadiness('workflows', runs.projection), projectionReadiness('tasks', tasks.projection)];
       const { app, httpUrl } = await host.listen(
-        AppModule.forRoot({ version: options.version ?? '0.0.0', readinessChecks, tasks: taskService, runs: runs.service, conflicts: conflicts.service }),
+        AppModule.forRoot({ version: options.version ?? '0.0.0', readinessChecks, tasks: taskService, runs: runs.service, conflicts: conflicts.service, inboxes: host.jsm }),
         { httpPort: options.httpPort, httpHost: options.httpHost },
       );
 

@@ -2,8 +2,8 @@
 // (@nats-io/transport-node + @nats-io/jetstream) and plain JSON: the proof that an agent in any
 // language needs no Baton code. Only types come from @baton/contracts.
 import { randomUUID } from 'node:crypto';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages } from '@nats-io/jetstream';
+import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, type ConsumerMessages } from '@nats-io/jetstream';
 import type { AgentHeartbeat, AgentInboxAssignment, ErrorBody } from '@baton/contracts';
 
 export interface RawNatsAgentOptions {
@@ -16,6 +16,8 @@ export interface RawNatsAgentOptions {
   readonly heartbeatMs?: number;
   /** How long a command keeps being retried while no scheduler answers (restarts). Default 30000 ms. */
   readonly retryForMs?: number;
+  /** The agent's `.creds` file content (decentralized auth); unset for a server with auth off. */
+  readonly creds?: Uint8Array;
 }
 
 /** A command that came back `{ok: false}`: the service's code, message and details. */
@@ -34,8 +36,9 @@ const INBOX_STREAM = 'BATON_AGENT_INBOX';
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function cmdSubject(service: string, name: string): string {
-  return `baton.cmd.${service}.${name}`;
+/** An agent sends its commands on subjects under its own id; the service takes the agent from there (docs/security.md). */
+function cmdSubject(agentId: string, name: string): string {
+  return `baton.agent.${agentId}.cmd.${name}`;
 }
 
 /** True for errors that mean "nobody answered" (scheduler down or restarting): worth retrying. */
@@ -65,16 +68,23 @@ export class RawNatsAgent {
   }
 
   static async connect(options: RawNatsAgentOptions): Promise<RawNatsAgent> {
-    const nc = await connect({ servers: options.url, name: `agent-${options.agentId}` });
+    // Replies under the agent's own prefix: the only subjects an agent's credentials may subscribe to.
+    const nc = await connect({
+      servers: options.url,
+      name: `agent-${options.agentId}`,
+      inboxPrefix: `_INBOX.agent.${options.agentId}`,
+      ...(options.creds ? { authenticator: credsAuthenticator(options.creds) } : {}),
+    });
     return new RawNatsAgent(nc, options);
   }
 
   /**
-   * Sends a command as plain JSON (`{commandId, data}`) and returns the reply data. Retries with
-   * the same command id while no service answers, so a retried report is idempotent.
+   * Sends a command as plain JSON (`{commandId, data}`) on `baton.agent.<id>.cmd.<name>` and
+   * returns the reply data. Retries with the same command id while no service answers, so a
+   * retried report is idempotent.
    */
-  async command<T = unknown>(service: string, name: string, data: unknown, commandId: string = randomUUID()): Promise<T> {
-    const subject = cmdSubject(service, name);
+  async command<T = unknown>(name: string, data: unknown, commandId: string = randomUUID()): Promise<T> {
+    const subject = cmdSubject(this.agentId, name);
     const deadline = Date.now() + (this.options.retryForMs ?? 30_000);
     let delay = 100;
     for (;;) {
@@ -91,9 +101,9 @@ export class RawNatsAgent {
     }
   }
 
-  /** Registers through the agent-registry (`baton.cmd.agent-registry.register-agent`). */
+  /** Registers through the agent-registry (`baton.agent.<id>.cmd.register-agent`). */
   register(): Promise<{ agentId: string; revision: number }> {
-    return this.command('agent-registry', 'register-agent', {
+    return this.command('register-agent', {
       agentId: this.options.agentId,
       role: this.options.role,
       capabilities: [...this.options.capabilities],
@@ -117,24 +127,12 @@ export class RawNatsAgent {
   }
 
   /**
-   * Consumes `baton.agent.<id>.inbox` with a durable consumer named after the agent, so what was
-   * assigned while it was away is delivered when it connects. Each message is acked after
-   * `onAssignment` resolves (nak'ed when it throws, to be delivered again).
+   * Consumes `baton.agent.<id>.inbox` through the durable consumer the scheduler opens for the
+   * agent (`open-inbox`), so what was assigned while it was away is delivered when it connects.
+   * Each message is acked after `onAssignment` resolves (nak'ed when it throws, to be delivered again).
    */
   async consumeInbox(onAssignment: (assignment: AgentInboxAssignment) => Promise<void>): Promise<void> {
-    const durable = `agent-${this.agentId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-    const jsm = await jetstreamManager(this.nc);
-    const config = {
-      durable_name: durable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      filter_subject: `baton.agent.${this.agentId}.inbox`,
-    };
-    try {
-      await jsm.consumers.add(INBOX_STREAM, config);
-    } catch (err) {
-      if (!/already exists|already in use/i.test((err as Error).message)) throw err;
-    }
+    const { consumer: durable } = await this.command<{ consumer: string }>('open-inbox', { agentId: this.agentId, maxAckPending: 16 });
     const consumer = await jetstream(this.nc).consumers.get(INBOX_STREAM, durable);
     const messages = await consumer.consume({ max_messages: 16 });
     this.inbox = messages;
@@ -156,36 +154,36 @@ export class RawNatsAgent {
 
   accept(a: Pick<AgentInboxAssignment, 'taskId' | 'leaseEpoch'>, commandId?: string) {
     this.active.add(a.taskId);
-    return this.command('scheduler', 'accept-task', this.report(a), commandId);
+    return this.command('accept-task', this.report(a), commandId);
   }
 
   progress(a: Pick<AgentInboxAssignment, 'taskId' | 'leaseEpoch'>, percent: number, message: string, tokensUsed: number) {
-    return this.command('scheduler', 'report-progress', { ...this.report(a), percent, message, tokensUsed });
+    return this.command('report-progress', { ...this.report(a), percent, message, tokensUsed });
   }
 
   blocked(a: Pick<AgentInboxAssignment, 'taskId' | 'leaseEpoch'>, reason: string) {
-    return this.command('scheduler', 'report-blocked', { ...this.report(a), reason });
+    return this.command('report-blocked', { ...this.report(a), reason });
   }
 
   unblocked(a: Pick<AgentInboxAssignment, 'taskId' | 'leaseEpoch'>) {
-    return this.command('scheduler', 'report-unblocked', this.report(a));
+    return this.command('report-unblocked', this.report(a));
   }
 
   async complete(a: Pick<AgentInboxAssignment, 'taskId' | 'leaseEpoch'>, outputs: Record<string, unknown>, commandId?: string) {
-    const r = await this.command('scheduler', 'complete-task', { ...this.report(a), outputs }, commandId);
+    const r = await this.command('complete-task', { ...this.report(a), outputs }, commandId);
     this.active.delete(a.taskId);
     return r;
   }
 
   async fail(a: Pick<AgentInboxAssignment, 'taskId' | 'leaseEpoch'>, error: { message: string; code?: string }, retryable: boolean) {
-    const r = await this.command('scheduler', 'fail-task', { ...this.report(a), error, retryable });
+    const r = await this.command('fail-task', { ...this.report(a), error, retryable });
     this.active.delete(a.taskId);
     return r;
   }
 
   /** Pull-style: takes `taskId`, or the first waiting task it can do. */
   claim(taskId?: string): Promise<AgentInboxAssignment> {
-    return this.command('scheduler', 'claim-task', { agentId: this.agentId, ...(taskId ? { taskId } : {}) });
+    return this.command('claim-task', { agentId: this.agentId, ...(taskId ? { taskId } : {}) });
   }
 
   /** Stops consuming and heartbeating and closes the connection (the durable inbox stays). */

@@ -79,7 +79,7 @@ export function registerAgentRunCommand(program: Command, ctx: CliContext): void
           if (line !== undefined) ctx.deps.io.stdout(line);
         }
       };
-      const baton = await BatonAgent.connect({ agentId: opts.id, servers: ctx.natsUrl, heartbeatIntervalMs: opts.heartbeatInterval, onActivity: print });
+      const baton = await BatonAgent.connect({ agentId: opts.id, servers: ctx.natsUrl, ...(process.env['NATS_CREDS'] ? { creds: process.env['NATS_CREDS'] } : {}), heartbeatIntervalMs: opts.heartbeatInterval, onActivity: print });
       try {
         await baton.register({
           role: opts.role,

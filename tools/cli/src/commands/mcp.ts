@@ -1,6 +1,6 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
-import { BatonError } from '@baton/contracts';
+import { BatonError, Subjects } from '@baton/contracts';
 import { parseName, parsePositiveInt } from '../args';
 import type { CliContext } from '../context';
 import { connectFailureReason, NatsUnreachableError } from '../rpc';
@@ -75,7 +75,8 @@ export function registerMcpCommand(program: Command, ctx: CliContext): void {
 async function connectAgent(natsUrl: string, agentId: string, auth: Partial<ConnectionOptions>): Promise<NatsConnection> {
   const servers = natsUrl.split(',').map((s) => s.trim()).filter((s) => s !== '');
   try {
-    return await connect({ servers, name: `baton-mcp-${agentId}`, timeout: 3000, maxReconnectAttempts: -1, ...auth });
+    // Replies under the agent's own prefix: an agent's credentials may subscribe nowhere else.
+    return await connect({ servers, name: `baton-mcp-${agentId}`, timeout: 3000, maxReconnectAttempts: -1, inboxPrefix: Subjects.agentReplies(agentId), ...auth });
   } catch (err) {
     throw new NatsUnreachableError(natsUrl, connectFailureReason(err), { cause: err });
   }

@@ -5,7 +5,8 @@ import { stderrLogger, type AgentLogger } from './activity';
 
 /**
  * Where a new subscription starts in the event stream. Only a new durable uses it: an existing one
- * resumes after the last event it acknowledged, whatever `start` says.
+ * resumes after the last event it acknowledged, whatever `start` says (and keeps the subjects it
+ * was created with: follow other subjects under another durable name).
  * - `all`: from the first event kept; `new`: only events published from now on;
  * - `sequence`: from stream sequence N (the `streamSequence` a handler saw, plus one, to go on from there);
  * - `time`: from the first event stored at or after that time.

@@ -25,6 +25,7 @@ from pydantic import ValidationError as PydanticValidationError
 from .errors import BatonError, TaskFailure, UnavailableError, ValidationError, error_code_of, failure_of
 from .models import messages as m
 from .models.incoming import AgentInboxAssignment, CompleteTaskReply, RuleFailure
+from .models.outgoing import AgentHeartbeat
 from .outcome import Handoff, artifacts_of, outputs_of, settlement_of
 from .wire import CommandClient, CommandOptions, decode_json, report_command_id
 
@@ -415,7 +416,7 @@ class BatonAgent:
             if self.nc.is_connected:
                 body = {"agentId": self.agent_id, "activeTasks": self.active_tasks, "sentAt": _now()}
                 try:
-                    await self.nc.publish(subject, m.outgoing.AgentHeartbeat.model_validate(body).model_dump_json(by_alias=True).encode())
+                    await self.nc.publish(subject, AgentHeartbeat.model_validate(body).model_dump_json(by_alias=True).encode())
                 except Exception as err:  # noqa: BLE001 - a missed beat is logged, the next one follows
                     self.log.warning("heartbeat not sent: %s", err)
             await asyncio.sleep(self._heartbeat_interval)

@@ -30,7 +30,8 @@ _DURABLE = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 @dataclass(frozen=True)
 class EventStart:
     """Where a new subscription starts. Only a new durable uses it: an existing one resumes after
-    the last event it acknowledged, whatever ``start`` says."""
+    the last event it acknowledged, whatever ``start`` says (and keeps the subjects it was created
+    with: follow other subjects under another durable name)."""
 
     kind: Literal["all", "new", "sequence", "time"]
     sequence: int | None = None
@@ -124,7 +125,8 @@ async def _maybe(value: Any) -> Any:
 class EventSubscription:
     """A running subscription; make one with :func:`subscribe_events`."""
 
-    def __init__(self, sub: Any, handler: EventHandler, dedupe: EventDedupe, retry_delay: float, log: logging.Logger) -> None:
+    def __init__(self, nc: NatsClient, sub: Any, handler: EventHandler, dedupe: EventDedupe, retry_delay: float, log: logging.Logger) -> None:
+        self._nc = nc
         self._sub = sub
         self._handler = handler
         self._dedupe = dedupe
@@ -154,7 +156,7 @@ class EventSubscription:
             except nats.errors.TimeoutError:
                 continue
             except Exception as err:  # noqa: BLE001 - disconnected: wait for the reconnect
-                if getattr(self._sub, "_nc", None) is not None and self._sub._nc.is_closed:
+                if self._nc.is_closed:
                     self.log.error("event subscription ended: the connection is closed")
                     return
                 self.log.debug("fetch: %s", err)
@@ -240,6 +242,6 @@ async def subscribe_events(
         )
         await js.add_consumer(m.EVENTS_STREAM, config)
     sub = await js.pull_subscribe_bind(durable=durable, stream=m.EVENTS_STREAM)
-    subscription = EventSubscription(sub, handler, dedupe or MemoryDedupe(), retry_delay, logger or logging.getLogger(f"baton_agent.events.{durable}"))
+    subscription = EventSubscription(nc, sub, handler, dedupe or MemoryDedupe(), retry_delay, logger or logging.getLogger(f"baton_agent.events.{durable}"))
     subscription._run()
     return subscription

@@ -9,6 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypeAliasType
 
 
+class ActorAssertionClaims(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    sub: Annotated[str, Field(max_length=200, min_length=1)]
+    act: Literal['human', 'service']
+    cid: Annotated[str, Field(max_length=200, min_length=1)]
+    sbj: Annotated[str, Field(max_length=200, min_length=1)]
+
+
 class AgentCameOnline(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
@@ -216,6 +226,20 @@ class ArtifactRef(BaseModel):
     hash: Annotated[str, Field(pattern='^sha256:[0-9a-f]{64}$')]
     size: Annotated[int, Field(ge=0, le=9007199254740991)]
     media_type: Annotated[str, Field(alias='mediaType')]
+
+
+class BudgetWarningReached(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    run_id: Annotated[str, Field(alias='runId')]
+    workflow_id: Annotated[str, Field(alias='workflowId')]
+    version: str
+    stage_id: Annotated[str | None, Field(alias='stageId')]
+    used: Annotated[int, Field(ge=0, le=9007199254740991)]
+    tokens: Annotated[int, Field(gt=0, le=9007199254740991)]
+    policy: Literal['escalate', 'pause']
+    reached_at: Annotated[str, Field(alias='reachedAt')]
 
 
 class ResolvedBy(BaseModel):
@@ -605,13 +629,22 @@ class NotificationView(BaseModel):
     text: str
     severity: Literal['info', 'warning', 'critical']
     source: NotificationSource
+    max_attempts: Annotated[int, Field(alias='maxAttempts', gt=0, le=9007199254740991)]
+    requested_at: Annotated[str, Field(alias='requestedAt')]
     status: Literal['pending', 'retrying', 'delivered', 'dead_lettered']
     attempts: Annotated[int, Field(ge=0, le=9007199254740991)]
-    max_attempts: Annotated[int, Field(alias='maxAttempts', gt=0, le=9007199254740991)]
     last_error: Annotated[str | None, Field(alias='lastError')]
-    requested_at: Annotated[str, Field(alias='requestedAt')]
     updated_at: Annotated[str, Field(alias='updatedAt')]
     delivered_at: Annotated[str | None, Field(alias='deliveredAt')]
+
+
+class OpenInboxReply(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    stream: str
+    consumer: str
+    filter_subject: Annotated[str, Field(alias='filterSubject')]
 
 
 class PerformanceMetrics(BaseModel):
@@ -1317,6 +1350,20 @@ class ApproveStageReply(BaseModel):
     )
     run_id: Annotated[str, Field(alias='runId')]
     status: Literal['running', 'paused', 'success', 'failure', 'cancelled']
+
+
+class BudgetExceeded(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    run_id: Annotated[str, Field(alias='runId')]
+    workflow_id: Annotated[str, Field(alias='workflowId')]
+    version: str
+    stage_id: Annotated[str | None, Field(alias='stageId')]
+    used: Annotated[int, Field(ge=0, le=9007199254740991)]
+    tokens: Annotated[int, Field(gt=0, le=9007199254740991)]
+    policy: Literal['escalate', 'pause']
+    exceeded_at: Annotated[str, Field(alias='exceededAt')]
 
 
 CancelRunReply = TypeAliasType("CancelRunReply", ApproveStageReply)

@@ -374,6 +374,20 @@ class ListWorkflowsData(BaseModel):
     )
 
 
+class OpenInboxData(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    agent_id: Annotated[str, Field(alias='agentId', pattern='^[A-Za-z0-9_-]{1,128}$')]
+    ack_wait_ms: Annotated[int | None, Field(alias='ackWaitMs', ge=100, le=3600000)] = (
+        10000
+    )
+    max_ack_pending: Annotated[
+        int | None, Field(alias='maxAckPending', ge=1, le=1000)
+    ] = 1
+
+
 PauseRunData = TypeAliasType("PauseRunData", CancelRunData)
 
 

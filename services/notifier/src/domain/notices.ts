@@ -41,8 +41,8 @@ export interface Notice {
   readonly title: string;
   readonly text: string;
   readonly severity: Severity;
-  /** Flat facts `where:` filters match (`priority`, `workflowId`, `kind`, `level`, …). */
-  readonly facts: Readonly<Record<string, string>>;
+  /** Flat facts `where:` filters match (`priority`, `workflowId`, `kind`, `level`, a list such as `actions`, …). */
+  readonly facts: Readonly<Record<string, Fact>>;
   /** Who the event itself names, for `recipients:` (approvers, the escalation's assignee, …). */
   readonly mentions: Readonly<Partial<Record<MentionKind, readonly string[]>>>;
   /** The channel an `on_failure: notify` step names (`slack`, `email`), if any. */
@@ -59,12 +59,16 @@ const PULL_REQUEST = /^(pull_request|pr)(_url|_link)?$|^pull_request_number$/i;
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : null);
 
-/** The top-level scalar fields of an event's data, as strings (what `where:` can match). */
-function scalarFacts(data: Readonly<Record<string, unknown>>): Record<string, string> {
-  const out: Record<string, string> = {};
+/** A fact a rule can filter on: a scalar as a string, or a list of them (matched when any element matches). */
+export type Fact = string | readonly string[];
+
+/** The top-level scalar fields of an event's data as strings, and its lists of scalars (what `where:` can match). */
+function scalarFacts(data: Readonly<Record<string, unknown>>): Record<string, Fact> {
+  const out: Record<string, Fact> = {};
   for (const [k, v] of Object.entries(data)) {
     const s = str(v);
     if (s !== null) out[k] = s;
+    else if (Array.isArray(v) && v.length > 0 && v.every((x) => str(x) !== null)) out[k] = v.map((x) => str(x)!);
   }
   return out;
 }
@@ -236,10 +240,11 @@ function genericDraft(event: NoticeEvent): Draft {
   const topic = `${event.category}.${topicToken(event.type, event.category)}`;
   const summary = str(d['message']) ?? str(d['summary']) ?? str(d['description']) ?? str(d['reason']);
   const name = str(d['metric']) ?? str(d['name']) ?? str(d['check']);
-  const subject = [name, str(d['agentId']) ?? str(d['agent'])].filter((x) => x !== null).join(' on ');
+  const subject = [name, str(d['agentId']) ?? str(d['agent']) ?? str(d['subject'])].filter((x) => x !== null).join(' on ');
   const title = `${event.type}${subject ? `: ${subject}` : ''}`;
   const details = Object.entries(scalarFacts(d))
     .filter(([k]) => !['message', 'summary', 'description'].includes(k))
+    .map(([k, v]) => [k, Array.isArray(v) ? v.join('+') : v] as const)
     .slice(0, 12)
     .map(([k, v]) => `${k}=${v}`)
     .join(', ');
@@ -258,7 +263,7 @@ function genericDraft(event: NoticeEvent): Draft {
 export function noticesOf(event: NoticeEvent, run: RunFacts | null): Notice[] {
   const drafts = event.category === 'run' ? runDrafts(event, run) : event.category === 'escalation' ? escalationDrafts(event) : [genericDraft(event)];
   const runId = str(event.data['runId']) ?? run?.runId ?? null;
-  const base: Record<string, string> = {
+  const base: Record<string, Fact> = {
     ...scalarFacts(event.data),
     ...(run === null ? {} : { workflowId: run.workflowId, version: run.version, priority: run.priority, ...(run.workflowName ? { workflowName: run.workflowName } : {}) }),
     eventType: event.type,

@@ -96,7 +96,8 @@ export function deliveryIdOf(eventId: string, topic: string, ruleId: string, cha
 function whereMatches(where: RoutingRule['where'], facts: Notice['facts']): boolean {
   return Object.entries(where).every(([key, values]) => {
     const v = facts[key];
-    return v !== undefined && values.includes(v);
+    if (v === undefined) return false;
+    return typeof v === 'string' ? values.includes(v) : v.some((x) => values.includes(x));
   });
 }
 
@@ -112,7 +113,7 @@ function namesFor(target: RouteTarget, notice: Notice, table: RoutingTable): rea
   if (target.recipient !== null) return [target.recipient];
   if (target.recipients === 'stakeholders') {
     const wf = notice.facts['workflowId'];
-    return (wf !== undefined && Object.hasOwn(table.stakeholders, wf) ? table.stakeholders[wf] : undefined) ?? table.stakeholders['*'] ?? [];
+    return (typeof wf === 'string' && Object.hasOwn(table.stakeholders, wf) ? table.stakeholders[wf] : undefined) ?? table.stakeholders['*'] ?? [];
   }
   if (target.recipients !== null) return notice.mentions[target.recipients] ?? [];
   return [];

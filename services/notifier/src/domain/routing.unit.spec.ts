@@ -88,6 +88,19 @@ describe('PagerDuty', () => {
   });
 });
 
+describe("the metrics service's health events", () => {
+  it('HealthCheckBreached is topic health.check-breached; where: { actions: alert } picks the breaches whose action is alert', () => {
+    const breach = (actions: string[]) =>
+      event('HealthCheckBreached', { check: 'error_rate', subject: 'MCT-BE-001', value: 4, unit: 'percent', threshold: { op: '<', value: 1 }, windowMs: 60_000, actions, breachedAt: '2026-12-06T09:00:00.000Z' }, 'health');
+    const [notice] = noticesOf(breach(['alert', 'investigate']), null);
+    expect(notice).toMatchObject({ topic: 'health.check-breached', title: 'HealthCheckBreached: error_rate on MCT-BE-001', facts: { actions: ['alert', 'investigate'], check: 'error_rate' } });
+    expect(notice!.text).toContain('actions=alert+investigate');
+    const alerts: RoutingTable = { ...table, rules: [{ id: 'alerts', on: ['health.>'], where: { actions: ['alert'] }, severity: null, to: [{ channel: 'health', useWorkflowChannel: false, recipient: null, recipients: null, fallback: null }] }] };
+    expect(route(notice!, alerts).deliveries.map((d) => d.recipient)).toEqual(['#agent-health']);
+    expect(route(noticesOf(breach(['scale_up']), null)[0]!, alerts).deliveries).toEqual([]);
+  });
+});
+
 describe('people', () => {
   it('approval requests go to the approvers by email; names without an address to the fallback', () => {
     const ask = (approvers: string[]) => routed(event('StageApprovalRequested', { runId: 'r-1', stageId: 'production_deploy', kind: 'human', when: 'before', approvers }));

@@ -36,6 +36,10 @@ NATS_PORT="${BATON_NATS_PORT:-4222}"
 if [ "$NATS_PORT" = 4222 ]; then NATS_DIR="$STATE_DIR/nats"; else NATS_DIR="$STATE_DIR/nats-$NATS_PORT"; fi
 NATS_MON_PORT="${BATON_NATS_MONITOR_PORT:-8222}"
 NATS_VERSION="${BATON_NATS_VERSION:-v2.12.15}"
+# BATON_NATS_AUTH=1: decentralized auth on (docs/security.md): no anonymous clients; keys and
+# credentials in BATON_NATS_AUTH_DIR (default $STATE_DIR/nats-auth, never committed).
+NATS_AUTH="${BATON_NATS_AUTH:-0}"
+NATS_AUTH_DIR="${BATON_NATS_AUTH_DIR:-$STATE_DIR/nats-auth}"
 PG_PORT="${BATON_PG_PORT:-5432}"
 PG_USER="${BATON_PG_USER:-baton}"
 PG_PASSWORD="${BATON_PG_PASSWORD:-baton}"
@@ -115,7 +119,14 @@ nats_up() {
     echo "  store_dir: \"$NATS_DIR/jetstream\""
     [ -n "${BATON_NATS_SYNC:-}" ] && echo "  sync_interval: ${BATON_NATS_SYNC}"
     echo "}"
+    if [ "$NATS_AUTH" = 1 ]; then echo "include \"auth.conf\""; fi
   } >"$conf"
+  if [ "$NATS_AUTH" = 1 ]; then
+    # Operator, accounts, the resolver and the stack's credentials (services, CLI, test harness).
+    (cd "$ROOT" && BATON_NATS_AUTH_DIR="$NATS_AUTH_DIR" npx --no-install node -r @swc-node/register scripts/nats-auth.ts init "$NATS_DIR/auth.conf" "$NATS_DIR/jwt" >/dev/null) \
+      || die "could not prepare NATS auth in $NATS_AUTH_DIR"
+    log "NATS auth on: keys and credentials in $NATS_AUTH_DIR"
+  fi
   log "starting $("$bin" --version) on 127.0.0.1:${NATS_PORT}"
   nohup "$bin" -c "$conf" >"$NATS_DIR/nats.log" 2>&1 &
   echo $! >"$NATS_DIR/nats.pid"
@@ -358,6 +369,11 @@ extras_status() {
 print_env() {
   echo "export DATABASE_URL=postgres://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${PG_PORT}/${PG_DB}"
   echo "export NATS_URL=nats://127.0.0.1:${NATS_PORT}"
+  if [ "$NATS_AUTH" = 1 ]; then
+    echo "export BATON_NATS_AUTH_DIR=$NATS_AUTH_DIR"
+    echo "export NATS_CREDS=$NATS_AUTH_DIR/creds/admin-operator.creds"
+    echo "export TEST_NATS_CREDS=$NATS_AUTH_DIR/creds/harness-tests.creds"
+  fi
   echo "export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${OTLP_HTTP_PORT}"
   echo "export BATON_JAEGER_URL=http://127.0.0.1:${JAEGER_PORT}"
   echo "export BATON_MAILPIT_URL=http://127.0.0.1:${MAILPIT_PORT}"

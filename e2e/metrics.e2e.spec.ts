@@ -3,7 +3,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { BatonAgent, handoff, type AgentTask, type HandoffResult, type TaskContext, type TaskOutputs } from '@baton/agent-sdk';
-import { ApproveStage, GetRun, RegisterWorkflow, runStreamId, StartRun, type GetMetricsReply, type RecordedEvent } from '@baton/contracts';
+import { ApproveStage, GetRun, RegisterWorkflow, ResumeRun, runStreamId, StartRun, type GetMetricsReply, type RecordedEvent } from '@baton/contracts';
 import { openEventStore } from '@baton/event-store';
 import { sampleArtifacts, sampleContext, sampleOutputs } from '@baton/handoff-rules';
 import { BatonClient } from '@baton/messaging';
@@ -38,7 +38,14 @@ const TEAM: readonly { agentId: string; role: string; model: string }[] = [
 
 const PRD_WITHOUT_STORIES = sampleArtifacts['prd.md'].replace(/## User Stories[\s\S]*?(?=## Out of Scope)/, '');
 
-function teamHandler(agentId: string, state: { securityScans: number }) {
+/** What the scripted team shares with the test. */
+interface TeamState {
+  securityScans: number;
+  /** Resolved by the test: a `hold_for_budget` task waits for it. */
+  release: Promise<void>;
+}
+
+function teamHandler(agentId: string, state: TeamState) {
   return async (task: AgentTask, ctx: TaskContext): Promise<TaskOutputs | HandoffResult> => {
     const rework = task.inputs['rework'] !== undefined;
     // Every agent reports the tokens it used (a running total for the attempt).
@@ -77,6 +84,10 @@ function teamHandler(agentId: string, state: { securityScans: number }) {
         return { smoke_tests_pass: true, no_regressions: true };
       case 'deploy_production':
         return handoff({ artifacts: { 'deployment_record.md': '# Deployment record\n' } });
+      case 'hold_for_budget':
+        // Holds its stage open until the test has seen the run paused over its budget.
+        await state.release;
+        return { done: 'hold_for_budget' };
       default:
         return { done: task.action };
     }
@@ -141,7 +152,8 @@ describe('metrics of a Feature Development run, in baton metrics and in Promethe
   let client: BatonClient;
   const services: { name: ServiceName; svc: RunningProcess; port: number }[] = [];
   const agents: BatonAgent[] = [];
-  const state = { securityScans: 0 };
+  let release = (): void => undefined;
+  const state: TeamState = { securityScans: 0, release: new Promise<void>((r) => (release = r)) };
   const scrapeLabel = uniqueId('metrics-e2e');
   const targetsFile = path.join(TARGETS_DIR, `${scrapeLabel}.json`);
   let runId: string;
@@ -167,7 +179,7 @@ describe('metrics of a Feature Development run, in baton metrics and in Promethe
     await start('handoff-validator', { HANDOFFS_DIR });
     await start('escalation', {});
     await start('scheduler', { HANDOFFS_DIR, SCHEDULER_DISPATCH_POLL_MS: '300', SCHEDULER_TIMER_POLL_MS: '200', SCHEDULER_CONSUMER_NAME: scrapeLabel.replace(/[^A-Za-z0-9_-]/g, '_') });
-    await start('metrics', { METRICS_PRICES: JSON.stringify({ 'claude-opus': 15, 'claude-sonnet': 3, '*': 1 }) });
+    await start('metrics', { METRICS_PRICES: JSON.stringify({ 'claude-opus': 15, 'claude-sonnet': 3, '*': 1 }), METRICS_BUDGET_INTERVAL_MS: '200' });
     for (const member of TEAM) {
       const agent = await BatonAgent.connect({ agentId: member.agentId, servers: natsServer.url, heartbeatIntervalMs: 1000, inboxAckWaitMs: 5000 });
       agents.push(agent);
@@ -180,6 +192,7 @@ describe('metrics of a Feature Development run, in baton metrics and in Promethe
   });
 
   afterAll(async () => {
+    release();
     await rm(targetsFile, { force: true });
     await Promise.allSettled(agents.map((a) => a.stop({ timeoutMs: 5000 })));
     await Promise.allSettled([...services].reverse().map((s) => s.svc.stop()));
@@ -279,5 +292,47 @@ describe('metrics of a Feature Development run, in baton metrics and in Promethe
     // Two security scans and the architecture approval.
     expect(Number(executions.find((r) => r.metric['agent'] === 'MCT-SEC-001')?.value[1])).toBeGreaterThanOrEqual(2);
     expect(Number(executions.find((r) => r.metric['agent'] === 'MCT-PM-001')?.value[1])).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a run over its token budget is paused, per its policy, and the audit shows why', async () => {
+    const yaml = [
+      'workflow:',
+      '  id: "WF-BUDGET-E2E"',
+      '  name: "Budgeted release"',
+      '  version: "1.0.0"',
+      '  budget: { tokens: 1000, on_exceed: pause }',
+      '  stages:',
+      '    - stage: "spend"',
+      '      agent: "MCT-OPS-001"',
+      '      action: "hold_for_budget"',
+      '      next: "after"',
+      '    - stage: "after"',
+      '      agent: "MCT-OPS-001"',
+      '      action: "deploy_staging"',
+      '',
+    ].join('\n');
+    await client.command(RegisterWorkflow, { yaml, file: 'budget.yml' }, { commandId: randomUUID() });
+    const { runId: budgetRun } = await client.command(StartRun, { workflowId: 'WF-BUDGET-E2E', params: {}, priority: 'P1' }, { commandId: randomUUID(), actor: { kind: 'human', id: 'alice' } });
+    // The agent reports its tokens (over 1,000) and holds the stage: the metrics service pauses the run.
+    await waitFor(async () => ((await client.query(GetRun, { runId: budgetRun })).state === 'paused' ? true : undefined), { what: 'the run paused over its budget', timeoutMs: 60_000, intervalMs: 250 });
+    release();
+
+    const audit = await runBaton(['--nats', natsServer.url, 'audit', budgetRun, '--json'], { DATABASE_URL: db.url, NATS_URL: natsServer.url });
+    expect(audit.code).toBe(0);
+    const events = JSON.parse(audit.stdout) as RecordedEvent[];
+    const types = events.map((e) => e.type);
+    const warned = types.indexOf('BudgetWarningReached');
+    const exceeded = types.indexOf('BudgetExceeded');
+    const paused = types.indexOf('RunPaused');
+    expect(warned).toBeGreaterThanOrEqual(0);
+    expect(exceeded).toBeGreaterThan(warned);
+    expect(paused).toBeGreaterThan(exceeded);
+    expect(events[exceeded]!.data).toMatchObject({ runId: budgetRun, stageId: null, tokens: 1000, policy: 'pause' });
+    expect(events[paused]!.data).toMatchObject({ reason: expect.stringContaining('token budget exceeded') });
+    expect(events[paused]!.metadata).toMatchObject({ actor: { kind: 'service', id: 'metrics' } });
+
+    // A person raises the limit by resuming: the run goes on to the end.
+    await client.command(ResumeRun, { runId: budgetRun, reason: 'budget raised by the release manager' }, { commandId: randomUUID(), actor: { kind: 'human', id: 'release-manager' } });
+    await waitFor(async () => ((await client.query(GetRun, { runId: budgetRun })).state === 'success' ? true : undefined), { what: 'the budgeted run finished', timeoutMs: 60_000, intervalMs: 250 });
   });
 });

@@ -14,8 +14,8 @@ export interface RunTimeline {
   readonly streams: readonly string[];
 }
 
-/** Categories scanned for a run's handoffs, escalations and conflicts. */
-export const RELATED_CATEGORIES = ['handoff', 'escalation', 'conflict'] as const;
+/** Categories scanned for a run's handoffs, escalations, conflicts and budget decisions. */
+export const RELATED_CATEGORIES = ['handoff', 'escalation', 'conflict', 'budget'] as const;
 
 /** How many related events to read per page of the scan. */
 export const SCAN_PAGE = 1000;

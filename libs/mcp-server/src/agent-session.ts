@@ -112,7 +112,7 @@ export class AgentSession {
     private readonly agent: BatonAgent,
     private readonly options: AgentSessionOptions,
   ) {
-    this.client = new CommandClient(options.connection, options.commands);
+    this.client = new CommandClient(options.connection, { ...options.commands, asAgent: options.agentId });
   }
 
   /** Registers the agent (when a profile is given) and starts its heartbeats. */

@@ -112,7 +112,19 @@ function messagesDocument(): Record<string, unknown> {
   for (const [name, value] of Object.entries(contracts) as [string, unknown][]) if (isDefinition(value)) definitions.push([name, value]);
   const messages = definitions
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, def]) => ({ name, kind: def.kind, subject: def.subject, schemaVersion: def.latestVersion, data: `${name}Data`, reply: `${name}Reply` }));
+    .map(([name, def]) => ({
+      name,
+      kind: def.kind,
+      subject: def.subject,
+      // Commands an agent sends about itself are also served on `baton.agent.<agentId>.cmd.<name>`
+      // (`baton.agent.*.cmd.<name>` here), the subjects an agent's NATS credentials may publish on.
+      agentSubject: (def as { agentSubject?: string }).agentSubject ?? null,
+      schemaVersion: def.latestVersion,
+      data: `${name}Data`,
+      reply: `${name}Reply`,
+    }));
+  const subjects = contracts.Subjects as Readonly<Record<string, unknown>>;
+  const agentReplies = subjects['agentReplies'];
   return {
     $comment: 'Generated from libs/contracts by scripts/gen-json-schema.ts; do not edit.',
     constants: {
@@ -123,6 +135,8 @@ function messagesDocument(): Record<string, unknown> {
       AGENT_HEARTBEAT_SUBJECT: contracts.Subjects.agentHeartbeat('{agentId}'),
       AGENT_INBOX_CONSUMER: contracts.agentInboxConsumer('{agentId}').replace('_agentId_', '{agentId}'),
       MAX_MESSAGE_BYTES: contracts.MAX_MESSAGE_BYTES,
+      // Where an agent's replies go (NATS inbox prefix): the only reply subjects its credentials may subscribe to.
+      ...(typeof agentReplies === 'function' ? { AGENT_REPLIES_PREFIX: (agentReplies as (id: string) => string)('{agentId}') } : {}),
     },
     messages,
   };

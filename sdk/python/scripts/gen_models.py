@@ -47,7 +47,7 @@ def _messages_module() -> str:
     for m in doc["messages"]:
         lines.append(
             f"{m['name']} = MessageDefinition({m['name']!r}, {m['kind']!r}, {m['subject']!r}, {m['schemaVersion']}, "
-            f"outgoing.{m['data']}, incoming.{m['reply']})"
+            f"outgoing.{m['data']}, incoming.{m['reply']}, {m['agentSubject']!r})"
         )
     lines.append("")
     lines.append("ALL_MESSAGES: tuple[MessageDefinition, ...] = (" + ", ".join(m["name"] for m in doc["messages"]) + ",)")

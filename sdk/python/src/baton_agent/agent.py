@@ -15,10 +15,8 @@ from typing import Any, Awaitable, Callable, Mapping, Sequence
 
 import nats
 import nats.errors
-import nats.js.errors
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
@@ -192,7 +190,7 @@ class BatonAgent:
         self._inbox_ack_wait = inbox_ack_wait
         self._inbox_stream_wait = inbox_stream_wait
         self._max_reworks = max_reworks
-        self._client = CommandClient(nc, commands)
+        self._client = CommandClient(nc, commands, as_agent=agent_id)
         self.log = logger or logging.getLogger(f"baton_agent.{agent_id}")
         self._on_activity = on_activity
         self._in_flight: dict[str, _InFlight] = {}
@@ -278,6 +276,8 @@ class BatonAgent:
         ):
             if value is not None:
                 auth[key] = value
+        # An agent's credentials may subscribe only to its own reply subjects.
+        auth["inbox_prefix"] = m.AGENT_REPLIES_PREFIX.replace("{agentId}", agent_id)
         server_list = [servers] if isinstance(servers, str) else list(servers)
         try:
             nc = await nats.connect(
@@ -359,7 +359,7 @@ class BatonAgent:
         self._stopping = False
         self._heartbeat = asyncio.create_task(self._heartbeats())
         try:
-            durable = await self._ensure_inbox_consumer(limit)
+            durable = await self._open_inbox(limit)
             self._sub = await self.nc.jetstream().pull_subscribe_bind(durable=durable, stream=m.AGENT_INBOX_STREAM)
         except BaseException as err:
             self._heartbeat.cancel()
@@ -421,40 +421,17 @@ class BatonAgent:
                     self.log.warning("heartbeat not sent: %s", err)
             await asyncio.sleep(self._heartbeat_interval)
 
-    async def _wait_for_inbox_stream(self) -> None:
-        js = self.nc.jetstream()
-        deadline = asyncio.get_running_loop().time() + self._inbox_stream_wait
-        delay = 0.1
-        while True:
-            try:
-                await js.stream_info(m.AGENT_INBOX_STREAM)
-                return
-            except nats.js.errors.NotFoundError:
-                if asyncio.get_running_loop().time() >= deadline:
-                    raise UnavailableError(f"stream {m.AGENT_INBOX_STREAM} does not exist: is the scheduler running?") from None
-                self.log.info("waiting for stream %s (created by the scheduler)", m.AGENT_INBOX_STREAM)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
-
-    async def _ensure_inbox_consumer(self, concurrency: int) -> str:
-        """Creates or updates the durable ``agent-<id>`` consumer on the inbox stream (as the TypeScript SDK does)."""
-        await self._wait_for_inbox_stream()
-        js = self.nc.jetstream()
-        durable = inbox_consumer_name(self.agent_id)
-        config = ConsumerConfig(
-            durable_name=durable,
-            ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL,
-            filter_subject=m.AGENT_INBOX_SUBJECT.replace("{agentId}", self.agent_id),
-            ack_wait=self._inbox_ack_wait,
-            max_ack_pending=concurrency,
+    async def _open_inbox(self, concurrency: int) -> str:
+        """Asks the scheduler to create or update the durable ``agent-<id>`` consumer
+        (``open-inbox``), as the TypeScript SDK does: agents have no JetStream management rights,
+        only fetch and ack on their own consumer. Retried while no scheduler answers, up to
+        ``inbox_stream_wait`` seconds. Returns the consumer's name."""
+        opened = await self._client.command(
+            m.OpenInbox,
+            {"agentId": self.agent_id, "ackWaitMs": round(self._inbox_ack_wait * 1000), "maxAckPending": concurrency},
+            retry_for=self._inbox_stream_wait,
         )
-        try:
-            await js.add_consumer(m.AGENT_INBOX_STREAM, config)
-        except nats.js.errors.BadRequestError as err:
-            # An existing consumer with other settings: keep it (its filter is the same by construction).
-            self.log.info("inbox consumer %s kept as it is: %s", durable, err.description)
-        return durable
+        return opened.consumer
 
     async def _inbox(self, handler: TaskHandler) -> None:
         assert self._slots is not None

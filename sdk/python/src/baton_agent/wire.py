@@ -115,30 +115,37 @@ class CommandClient:
     """Sends commands and queries over a nats-py connection. Retryable failures are retried with
     the same command id (idempotent) until ``retry_for`` has passed."""
 
-    def __init__(self, nc: NatsClient, options: CommandOptions | None = None) -> None:
+    def __init__(self, nc: NatsClient, options: CommandOptions | None = None, *, as_agent: str | None = None) -> None:
+        """``as_agent``: send as this agent, so the commands it sends about itself go to
+        ``baton.agent.<id>.cmd.<name>``, where the service reads the agent from the subject."""
         self._nc = nc
         self._options = options or CommandOptions()
+        self._as_agent = as_agent
 
-    async def command(self, definition: MessageDefinition, data: BaseModel | dict[str, Any], command_id: str | None = None) -> Any:
-        """Sends a command and returns its reply data (a model); raises BatonError with the service's code."""
-        return await self._with_retry(definition, encode_command(definition, data, command_id or str(uuid.uuid4())))
+    async def command(
+        self, definition: MessageDefinition, data: BaseModel | dict[str, Any], command_id: str | None = None, *, retry_for: float | None = None
+    ) -> Any:
+        """Sends a command and returns its reply data (a model); raises BatonError with the service's
+        code. ``retry_for`` overrides how long retryable failures are retried (seconds)."""
+        subject = definition.subject_for(self._as_agent)
+        return await self._with_retry(definition, subject, encode_command(definition, data, command_id or str(uuid.uuid4())), retry_for)
 
     async def query(self, definition: MessageDefinition, data: BaseModel | dict[str, Any]) -> Any:
         """Sends a query and returns its reply data (a model)."""
-        return await self._with_retry(definition, encode_query(definition, data))
+        return await self._with_retry(definition, definition.subject, encode_query(definition, data), None)
 
-    async def _with_retry(self, definition: MessageDefinition, body: bytes) -> Any:
+    async def _with_retry(self, definition: MessageDefinition, subject: str, body: bytes, retry_for: float | None) -> Any:
         o = self._options
-        deadline = time.monotonic() + o.retry_for
+        deadline = time.monotonic() + (o.retry_for if retry_for is None else retry_for)
         delay = 0.0
         while True:
             try:
-                msg = await self._nc.request(definition.subject, body, timeout=o.request_timeout)
+                msg = await self._nc.request(subject, body, timeout=o.request_timeout)
                 return decode_reply(definition, msg.data)
             except BatonError as err:
                 error = err
             except Exception as err:  # noqa: BLE001 - every transport failure becomes a coded error
-                error = transport_error(definition.subject, err)
+                error = transport_error(subject, err)
             if not error.retryable or time.monotonic() >= deadline or self._nc.is_closed:
                 raise error
             delay = next_delay(delay, o.retry_min, o.retry_max)

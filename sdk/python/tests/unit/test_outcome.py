@@ -60,3 +60,12 @@ def test_memory_dedupe_forgets_the_oldest_first() -> None:
     for event_id in ("a", "b", "c"):
         d.add(event_id)
     assert [d.has(x) for x in ("a", "b", "c")] == [False, True, True]
+
+
+def test_an_agent_sends_its_own_commands_on_its_agent_subject() -> None:
+    assert messages.CompleteTask.subject_for("MCT-BE-001") == "baton.agent.MCT-BE-001.cmd.complete-task"
+    assert messages.OpenInbox.subject_for("MCT-BE-001") == "baton.agent.MCT-BE-001.cmd.open-inbox"
+    assert messages.CompleteTask.subject_for(None) == "baton.cmd.scheduler.complete-task"
+    # A person's command has no agent subject: it goes to the service whoever sends it.
+    assert messages.ReassignTask.subject_for("MCT-BE-001") == "baton.cmd.scheduler.reassign-task"
+    assert messages.AGENT_REPLIES_PREFIX == "_INBOX.agent.{agentId}"

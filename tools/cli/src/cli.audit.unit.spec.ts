@@ -50,10 +50,10 @@ describe('baton audit <runId>', () => {
     expect(t?.streams).toEqual(['run-r1', 'task-t-1', 'task-t-2', 'escalation-e-1', 'handoff-h-1']);
     // Paged scan of the three categories, 2 at a time, each page after the last one's position.
     expect(store.readAllCalls.map((c) => [c.maxCount, c.filter?.categories, c.after?.commit])).toEqual([
-      [2, ['handoff', 'escalation', 'conflict'], undefined],
-      [2, ['handoff', 'escalation', 'conflict'], 5],
-      [2, ['handoff', 'escalation', 'conflict'], 10],
-      [2, ['handoff', 'escalation', 'conflict'], 12],
+      [2, ['handoff', 'escalation', 'conflict', 'budget'], undefined],
+      [2, ['handoff', 'escalation', 'conflict', 'budget'], 5],
+      [2, ['handoff', 'escalation', 'conflict', 'budget'], 10],
+      [2, ['handoff', 'escalation', 'conflict', 'budget'], 12],
     ]);
   });
 

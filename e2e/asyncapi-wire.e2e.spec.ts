@@ -219,18 +219,19 @@ describe('the AsyncAPI document against the wire (e2e)', () => {
     const kinds = new Set(baton.map((s) => s.subject.split('.').slice(0, 2).join('.')));
     expect(kinds).toEqual(new Set(['baton.cmd', 'baton.qry', 'baton.evt', 'baton.agent']));
     const subjects = new Set(baton.map((s) => s.subject));
-    for (const expected of [
-      'baton.cmd.agent-registry.register-agent',
-      'baton.cmd.agent-registry.update-agent',
-      'baton.cmd.scheduler.report-progress',
-      'baton.cmd.scheduler.complete-task',
-      'baton.cmd.scheduler.fail-task',
-      'baton.cmd.handoff-validator.validate-handoff',
-      'baton.evt.task.handoff-rejected',
-      'baton.evt.agent.registered',
-      `baton.agent.${agentId}.inbox`,
-      `baton.agent.${agentId}.heartbeat`,
-    ]) {
+    // An agent's own commands go on the service subject or on its agent-scoped one (baton.agent.<id>.cmd.<name>).
+    const sent = (service: string, name: string): boolean => subjects.has(`baton.cmd.${service}.${name}`) || subjects.has(`baton.agent.${agentId}.cmd.${name}`);
+    for (const [service, name] of [
+      ['agent-registry', 'register-agent'],
+      ['agent-registry', 'update-agent'],
+      ['scheduler', 'report-progress'],
+      ['scheduler', 'complete-task'],
+      ['scheduler', 'fail-task'],
+      ['handoff-validator', 'validate-handoff'],
+    ] as const) {
+      expect([service, name, sent(service, name)]).toEqual([service, name, true]);
+    }
+    for (const expected of ['baton.evt.task.handoff-rejected', 'baton.evt.agent.registered', `baton.agent.${agentId}.inbox`, `baton.agent.${agentId}.heartbeat`]) {
       expect(subjects).toContain(expected);
     }
     expect(replies).toBeGreaterThan(20);

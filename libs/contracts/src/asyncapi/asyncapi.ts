@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RecordedEventSchema } from '../envelope';
 import { ErrorCodes } from '../errors';
+import { ACTOR_ASSERTION_HEADER } from '../gateway.api';
 import { CommandEnvelopeSchema, QueryEnvelopeSchema, registeredMessages, type MessageDefinition } from '../messages';
 import { AGENT_INBOX_STREAM, AGENT_INBOX_SUBJECTS } from '../scheduler.messages';
 import { DEAD_LETTER_STREAM, deadLetterSubject, EVENTS_STREAM, eventSubjectFor, Subjects } from '../subjects';
@@ -48,7 +49,16 @@ const TRACE_HEADERS: JsonObject = {
 
 /** Header schemas, by component name. The names are the ones libs/messaging writes. */
 const HEADERS: Record<string, JsonObject> = {
-  RequestHeaders: { type: 'object', properties: { ...TRACE_HEADERS } },
+  RequestHeaders: {
+    type: 'object',
+    properties: {
+      ...TRACE_HEADERS,
+      [ACTOR_ASSERTION_HEADER]: {
+        type: 'string',
+        description: "On commands the gateway sends for an authenticated caller: a compact JWS (the gateway's actor key) naming the actor and bound to this command id and subject. Services take a person's identity only from it, never from the envelope's `actor`.",
+      },
+    },
+  },
   EventHeaders: {
     type: 'object',
     properties: {
@@ -161,6 +171,65 @@ function addRequestReply(parts: Parts, def: MessageDefinition): void {
       def.kind === 'command'
         ? `${def.service} runs ${def.name}; \`ok: true\` once its events are committed. The same commandId again returns the first reply.`
         : `${def.service} answers ${def.name} from its read model.`,
+    channel: ref(`#/channels/${id}`),
+    messages: [ref(`#/channels/${id}/messages/request`)],
+    reply: { channel: ref(`#/channels/${replyId}`), messages: [ref(`#/channels/${replyId}/messages/ok`), ref(`#/channels/${replyId}/messages/error`)] },
+    bindings: { nats: { queue: Subjects.queueGroup(def.service), bindingVersion: NATS_BINDING_VERSION } },
+  };
+  const { agentField, agentSubject } = def as AgentScoped;
+  if (agentField !== undefined && agentSubject !== undefined) addAgentCommand(parts, def, { agentField, address: agentSubject.replace('.*.', '.{agentId}.') }, okId);
+}
+
+/**
+ * A command an agent sends about itself also has an agent-scoped subject (`baton.agent.*.cmd.<name>`)
+ * and names the field of `data` that holds the agent (docs/security.md).
+ */
+type AgentScoped = MessageDefinition & { readonly agentField?: string; readonly agentSubject?: string };
+
+/** The request payload with the field at `path` under `data` (`agentId`, `requirement.agentId`) no longer required. */
+function withOptionalDataField(payload: JsonObject, path: string): JsonObject {
+  const copy = JSON.parse(JSON.stringify(payload)) as JsonObject;
+  let node = (copy['properties'] as JsonObject)['data'] as JsonObject;
+  const keys = path.split('.');
+  for (const k of keys.slice(0, -1)) node = (node['properties'] as JsonObject)[k] as JsonObject;
+  const required = node['required'];
+  if (Array.isArray(required)) {
+    const rest = required.filter((r) => r !== keys[keys.length - 1]);
+    if (rest.length > 0) node['required'] = rest;
+    else delete node['required'];
+  }
+  return copy;
+}
+
+/** The agent-scoped subject of a command an agent sends about itself: same messages, the agent named by the subject. */
+function addAgentCommand(parts: Parts, def: MessageDefinition, scoped: { readonly agentField: string; readonly address: string }, okId: string): void {
+  const { agentField, address } = scoped;
+  const id = key('agent', 'cmd', def.name);
+  const replyId = key(id, 'reply');
+  const name = pascal(def.name);
+  const requestId = key(def.service, name, 'FromAgent');
+  parts.messages[requestId] = {
+    name: `${name}FromAgent`,
+    title: `Command ${def.name}, sent by an agent about itself`,
+    contentType: 'application/json',
+    headers: ref('#/components/schemas/RequestHeaders'),
+    payload: withOptionalDataField(requestPayload(def), agentField),
+  };
+  parts.channels[id] = {
+    address,
+    title: address,
+    parameters: AGENT_ID_PARAMETER,
+    messages: { request: ref(`#/components/messages/${requestId}`) },
+  };
+  parts.channels[replyId] = {
+    address: null,
+    description: `The reply subject of the agent's request on ${address}: the agent's own reply prefix, the only replies its credentials may read.`,
+    messages: { ok: ref(`#/components/messages/${okId}`), error: ref('#/components/messages/ErrorReply') },
+  };
+  parts.operations[id] = {
+    action: 'receive',
+    title: address,
+    summary: `${def.service} runs ${def.name} for the agent the subject names (the NATS server lets an agent publish only under its own id); \`${agentField}\` in data may be left out, and naming another agent is FORBIDDEN. Otherwise as ${def.subject}.`,
     channel: ref(`#/channels/${id}`),
     messages: [ref(`#/channels/${id}/messages/request`)],
     reply: { channel: ref(`#/channels/${replyId}`), messages: [ref(`#/channels/${replyId}/messages/ok`), ref(`#/channels/${replyId}/messages/error`)] },

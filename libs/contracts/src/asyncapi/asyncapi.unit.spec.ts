@@ -63,6 +63,21 @@ describe('the AsyncAPI document', () => {
     }
   });
 
+  it('a command an agent sends about itself also has its agent-scoped channel, where the agent field may be left out', () => {
+    type AgentScoped = { readonly agentField?: string; readonly agentSubject?: string };
+    for (const def of registeredMessages()) {
+      const { agentField, agentSubject } = def as typeof def & AgentScoped;
+      if (agentField === undefined || agentSubject === undefined) continue;
+      const [id, channel] = channelAt(agentSubject.replace('.*.', '.{agentId}.'));
+      expect(operations[id]).toMatchObject({ action: 'receive', bindings: { nats: { queue: Subjects.queueGroup(def.service) } } });
+      const data = (deref((channel['messages'] as Obj)['request'])['payload'] as { properties: { data: { required?: string[] } } }).properties.data;
+      // Otherwise the same data as on the service subject.
+      const [, plain] = channelAt(def.subject);
+      const plainData = (deref((plain['messages'] as Obj)['request'])['payload'] as { properties: { data: { required?: string[] } } }).properties.data;
+      if (!agentField.includes('.')) expect(data.required ?? []).toEqual((plainData.required ?? []).filter((r) => r !== agentField));
+    }
+  });
+
   it('the error reply lists every error code', () => {
     const payload = messages['ErrorReply']!['payload'] as { properties: { error: { properties: { code: { enum: string[] } } } } };
     expect(payload.properties.error.properties.code.enum).toEqual([...ErrorCodes]);
@@ -70,7 +85,7 @@ describe('the AsyncAPI document', () => {
 
   it('has a channel for every domain event, in the events stream, with the event headers and its data schema', () => {
     const catalog = eventCatalog();
-    expect(new Set(catalog.map((e) => e.category))).toEqual(new Set(['agent', 'task', 'handoff', 'escalation', 'conflict', 'workflow', 'run', 'notification', 'health']));
+    expect([...new Set(catalog.map((e) => e.category))]).toEqual(expect.arrayContaining(['agent', 'task', 'handoff', 'escalation', 'conflict', 'workflow', 'run', 'notification', 'health']));
     for (const event of catalog) {
       const [id, channel] = channelAt(eventSubjectFor(event.category, event.type));
       expect(channel['x-jetstream']).toEqual({ stream: 'BATON_EVENTS', streamSubjects: ['baton.evt.>'] });

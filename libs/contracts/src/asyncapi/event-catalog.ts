@@ -1,10 +1,6 @@
 import type { z } from 'zod';
-import { AgentEventSchemas } from '../agent-registry.messages';
+import * as contracts from '../index';
 import { ConflictDetectedV1, ConflictNeedsDecisionV1, ConflictResolvedV1 } from '../conflict.messages';
-import { EscalationEventSchemas } from '../escalation.messages';
-import { HandoffEventSchemas } from '../handoff.messages';
-import { HealthEventSchemas } from '../metrics.messages';
-import { NotificationEventSchemas } from '../notifier.messages';
 import { TaskCreatedSchedulingV1, TaskFailedSchedulingV1, TaskHandoffRejectedV1 } from '../scheduler.messages';
 import { TaskEventSchemas } from '../task.events';
 import {
@@ -43,21 +39,33 @@ const RUN_EVENT_SCHEMAS: Partial<Record<RunEventType, z.ZodType>> = {
 };
 
 /**
- * Every event type each stream category publishes, with the schema of its `data` as the owning
- * service writes it (the scheduler's task events carry its retry policy and rework rejections).
+ * The contracts' schema maps by stream category, found by their names: `AgentEventSchemas` holds
+ * the events of `agent-<id>` streams, `NotificationEventSchemas` those of `notification-<id>`, so
+ * a category declared in the contracts is in the document without a line here.
  */
-const EVENTS_BY_CATEGORY: Readonly<Record<string, Readonly<Record<string, z.ZodType | null>>>> = {
-  agent: AgentEventSchemas,
-  task: { ...TaskEventSchemas, TaskCreated: TaskCreatedSchedulingV1, TaskFailed: TaskFailedSchedulingV1, TaskHandoffRejected: TaskHandoffRejectedV1 },
-  handoff: HandoffEventSchemas,
-  escalation: EscalationEventSchemas,
-  conflict: { ConflictDetected: ConflictDetectedV1, ConflictResolved: ConflictResolvedV1, ConflictNeedsDecision: ConflictNeedsDecisionV1 },
-  workflow: { WorkflowVersionRegistered: WorkflowVersionRegisteredV1 },
-  run: Object.fromEntries(RunEventTypes.map((type) => [type, RUN_EVENT_SCHEMAS[type] ?? null])),
-  notification: NotificationEventSchemas,
-  /** Streams `health-<check>.<subject>`, owned by the metrics service. */
-  health: HealthEventSchemas,
-};
+function declaredMaps(): Record<string, Readonly<Record<string, z.ZodType>>> {
+  return Object.fromEntries(
+    Object.entries(contracts).flatMap(([name, value]) => {
+      const m = /^([A-Z][a-z]+)EventSchemas$/.exec(name);
+      return m && typeof value === 'object' && value !== null ? [[m[1]!.toLowerCase(), value as Readonly<Record<string, z.ZodType>>]] : [];
+    }),
+  );
+}
+
+/**
+ * Every event type each stream category publishes, with the schema of its `data` as the owning
+ * service writes it: the contracts' maps, the scheduler's task events (which carry its retry
+ * policy and rework rejections), and the categories whose schemas are declared one by one.
+ */
+function eventsByCategory(): Readonly<Record<string, Readonly<Record<string, z.ZodType | null>>>> {
+  return {
+    ...declaredMaps(),
+    task: { ...TaskEventSchemas, TaskCreated: TaskCreatedSchedulingV1, TaskFailed: TaskFailedSchedulingV1, TaskHandoffRejected: TaskHandoffRejectedV1 },
+    conflict: { ConflictDetected: ConflictDetectedV1, ConflictResolved: ConflictResolvedV1, ConflictNeedsDecision: ConflictNeedsDecisionV1 },
+    workflow: { WorkflowVersionRegistered: WorkflowVersionRegisteredV1 },
+    run: Object.fromEntries(RunEventTypes.map((type) => [type, RUN_EVENT_SCHEMAS[type] ?? null])),
+  };
+}
 
 /**
  * The domain events on `baton.evt.>`, category by category, in a stable order.
@@ -66,5 +74,5 @@ const EVENTS_BY_CATEGORY: Readonly<Record<string, Readonly<Record<string, z.ZodT
  * eventCatalog().filter((e) => e.category === 'task').map((e) => eventSubjectFor(e.category, e.type))
  */
 export function eventCatalog(): readonly CatalogEvent[] {
-  return Object.entries(EVENTS_BY_CATEGORY).flatMap(([category, schemas]) => Object.entries(schemas).map(([type, schema]) => ({ category, type, schema })));
+  return Object.entries(eventsByCategory()).flatMap(([category, schemas]) => Object.entries(schemas).map(([type, schema]) => ({ category, type, schema })));
 }

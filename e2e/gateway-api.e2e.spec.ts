@@ -25,7 +25,8 @@ import {
 import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, freePort, waitFor, type TestDatabase } from '@baton/testing';
 import { startE2eNats, type E2eNats } from './support/private-nats';
-import { compiledMain, repoRoot, RunningProcess, startService } from './support/stack';
+import { startGatewayProcess, type GatewayProcess as Gateway } from './support/gateway';
+import { repoRoot, type RunningProcess, startService } from './support/stack';
 
 // The gateway's REST API against the running stack: two gateway replicas (compiled, as `npm start`
 // runs them) on one private NATS server with the scheduler, agent-registry, handoff-validator and
@@ -85,33 +86,6 @@ interface Reply {
   readonly status: number;
   readonly headers: Headers;
   readonly body: unknown;
-}
-
-/** A gateway replica as a process. */
-interface Gateway {
-  readonly url: string;
-  readonly proc: RunningProcess;
-}
-
-async function startGatewayProcess(env: Record<string, string>): Promise<Gateway> {
-  const port = await freePort();
-  const proc = new RunningProcess(
-    `gateway:${port}`,
-    spawn(process.execPath, ['--enable-source-maps', compiledMain('services/gateway')], {
-      cwd: repoRoot,
-      env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'warn', HTTP_PORT: String(port), ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
-  );
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    async () => {
-      proc.assertRunning();
-      return (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200;
-    },
-    { timeoutMs: 60_000, intervalMs: 100, what: `gateway on ${port}` },
-  );
-  return { url, proc };
 }
 
 const APPROVAL_WORKFLOW = `workflow:

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, freePort, waitFor, type TestDatabase } from '@baton/testing';
 import { startE2eNats, type E2eNats } from './support/private-nats';
-import { compiledMain, repoRoot, RunningProcess, runBaton, startService, type CliResult } from './support/stack';
+import { startGatewayProcess } from './support/gateway';
+import { runBaton, startService, type CliResult, type RunningProcess } from './support/stack';
 
 // `baton login` against the gateway's built-in issuer (as `npm start` runs it), then the CLI
 // over HTTP as the logged-in person: the same commands as over NATS, with identity from the token.
@@ -38,18 +38,9 @@ describe('the CLI through the gateway (e2e)', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'baton-gw-cli-'));
     const common = { DATABASE_URL: db.url, NATS_URL: natsServer.url };
     procs.push(await startService('agent-registry', common));
-    const port = await freePort();
-    gatewayUrl = `http://127.0.0.1:${port}`;
-    const gateway = new RunningProcess(
-      'gateway',
-      spawn(process.execPath, ['--enable-source-maps', compiledMain('services/gateway')], {
-        cwd: repoRoot,
-        env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'warn', HTTP_PORT: String(port), NATS_URL: natsServer.url, BATON_DEV_ISSUER: 'true', BATON_DEV_ISSUER_DIR: path.join(dir, 'issuer'), BATON_ACTOR_KEY_DIR: path.join(dir, 'gateway') },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }),
-    );
-    procs.push(gateway);
-    await waitFor(async () => (gateway.assertRunning(), (await fetch(`${gatewayUrl}/healthz`).catch(() => undefined))?.status === 200), { timeoutMs: 60_000, what: 'gateway' });
+    const gateway = await startGatewayProcess({ NATS_URL: natsServer.url, BATON_DEV_ISSUER: 'true', BATON_DEV_ISSUER_DIR: path.join(dir, 'issuer'), BATON_ACTOR_KEY_DIR: path.join(dir, 'gateway') });
+    procs.push(gateway.proc);
+    gatewayUrl = gateway.url;
     procs.push(await startService('scheduler', { ...common, BATON_ACTOR_KEYS_FILE: path.join(dir, 'gateway', 'actor-keys.json') }));
     await writeFile(path.join(dir, 'wf.yml'), WORKFLOW);
   });

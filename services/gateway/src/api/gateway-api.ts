@@ -130,18 +130,29 @@ function priorityOf(override: number | undefined, type: TaskPriority): TaskPrior
   return override <= 0 ? 'P0' : override === 1 ? 'P1' : 'P2';
 }
 
-/** Opaque page cursors of `GET /api/runs`: how many runs the earlier pages held. */
-const cursorOf = (offset: number): string => Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
-function offsetOf(cursor: string | undefined): number {
-  if (cursor === undefined) return 0;
+/**
+ * Opaque page cursors of `GET /api/runs`: the start time and id of the last run of the page.
+ * `list-runs` orders by start time (newest first), then run id; the next page is what sorts after
+ * that key, so runs started (or projected) meanwhile never shift a page.
+ */
+interface RunKey {
+  readonly t: string;
+  readonly r: string;
+}
+const cursorOf = (run: { startTime: string; runId: string }): string => Buffer.from(JSON.stringify({ t: run.startTime, r: run.runId })).toString('base64url');
+function keyOf(cursor: string): RunKey {
   try {
-    const o = (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o?: unknown }).o;
-    if (typeof o === 'number' && Number.isInteger(o) && o >= 0) return o;
+    const k = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { t?: unknown; r?: unknown };
+    if (typeof k.t === 'string' && typeof k.r === 'string' && !Number.isNaN(Date.parse(k.t))) return { t: k.t, r: k.r };
   } catch {
     // Falls through to the error below.
   }
   throw new ValidationError('cursor is not one this API handed out; start again without it', { field: 'cursor' });
 }
+const after = (key: RunKey) => (run: { startTime: string; runId: string }): boolean => {
+  const d = Date.parse(run.startTime) - Date.parse(key.t);
+  return d < 0 || (d === 0 && run.runId > key.r);
+};
 
 /** The most runs a listing reaches through cursors (the scheduler answers at most this many at once). */
 const MAX_LISTED_RUNS = 1000;
@@ -263,15 +274,13 @@ export class GatewayApi {
 
   private async listRuns(req: ApiRequest): Promise<unknown> {
     const q = parseInput(ListRunsPageQuery, queryData(ListRunsPageQuery, req.query), 'query');
-    const offset = offsetOf(q.cursor);
-    if (offset + q.limit > MAX_LISTED_RUNS) {
-      throw new ValidationError(`a listing reaches the newest ${MAX_LISTED_RUNS} runs; narrow it with workflowId or state`, { limit: MAX_LISTED_RUNS });
-    }
-    const want = Math.min(MAX_LISTED_RUNS, offset + q.limit + 1);
-    const { runs } = await this.calls.query(ListRuns, { limit: want, ...(q.workflowId ? { workflowId: q.workflowId } : {}), ...(q.state ? { state: q.state } : {}) });
-    const page = runs.slice(offset, offset + q.limit);
-    const more = runs.length > offset + q.limit && offset + q.limit < MAX_LISTED_RUNS;
-    return { runs: page, nextCursor: more ? cursorOf(offset + q.limit) : null };
+    const key = q.cursor === undefined ? undefined : keyOf(q.cursor);
+    const filter = { ...(q.workflowId ? { workflowId: q.workflowId } : {}), ...(q.state ? { state: q.state } : {}) };
+    const { runs } = await this.calls.query(ListRuns, { limit: key === undefined ? Math.min(MAX_LISTED_RUNS, q.limit + 1) : MAX_LISTED_RUNS, ...filter });
+    const rest = key === undefined ? runs : runs.filter(after(key));
+    const page = rest.slice(0, q.limit);
+    const last = page[page.length - 1];
+    return { runs: page, nextCursor: rest.length > q.limit && last !== undefined ? cursorOf(last) : null };
   }
 
   private async agent(req: ApiRequest) {

@@ -172,7 +172,7 @@ describe('baton audit against the Postgres event store (int)', () => {
     expect(row('StageApproved', runStream).slice(4)).toEqual(['human:alice', 'stage requirements approved by human:alice: approving as product owner']);
     expect(row('TaskAccepted', `task-${t1}`).slice(4)).toEqual(['agent:MCT-PM-001', 'accepted by MCT-PM-001']);
     for (const other of [otherRun, hOther, cOther]) expect(text).not.toContain(other);
-    expect(text.split('\n').at(-1)).toBe(`${mine.length} events from 6 streams: run-${runId}, 2 task, 2 handoff, 1 escalation and 0 conflict streams`);
+    expect(text.split('\n').at(-1)).toBe(`${mine.length} events from 6 streams: run-${runId}, 2 task, 2 handoff, 1 escalation, 0 conflict and 0 notification streams`);
   });
 
   it('prints the events, each with its summary, as one JSON array with --json', async () => {

@@ -50,10 +50,10 @@ describe('baton audit <runId>', () => {
     expect(t?.streams).toEqual(['run-r1', 'task-t-1', 'task-t-2', 'escalation-e-1', 'handoff-h-1']);
     // Paged scan of the three categories, 2 at a time, each page after the last one's position.
     expect(store.readAllCalls.map((c) => [c.maxCount, c.filter?.categories, c.after?.commit])).toEqual([
-      [2, ['handoff', 'escalation', 'conflict', 'budget'], undefined],
-      [2, ['handoff', 'escalation', 'conflict', 'budget'], 5],
-      [2, ['handoff', 'escalation', 'conflict', 'budget'], 10],
-      [2, ['handoff', 'escalation', 'conflict', 'budget'], 12],
+      [2, ['handoff', 'escalation', 'conflict', 'budget', 'notification'], undefined],
+      [2, ['handoff', 'escalation', 'conflict', 'budget', 'notification'], 5],
+      [2, ['handoff', 'escalation', 'conflict', 'budget', 'notification'], 10],
+      [2, ['handoff', 'escalation', 'conflict', 'budget', 'notification'], 12],
     ]);
   });
 
@@ -71,7 +71,7 @@ describe('baton audit <runId>', () => {
     expect(out).toMatch(/│ 9\/0\s+│ [^│]+│ task-t-2@0\s+│ TaskCreated\s+│ -\s+│/);
     expect(out).not.toContain('h-9');
     expect(out).not.toContain('c-9');
-    expect(out.split('\n').at(-1)).toBe('11 events from 5 streams: run-r1, 2 task, 1 handoff, 1 escalation and 0 conflict streams');
+    expect(out.split('\n').at(-1)).toBe('11 events from 5 streams: run-r1, 2 task, 1 handoff, 1 escalation, 0 conflict and 0 notification streams');
   });
 
   it('prints the events array, each with its summary, as one JSON document with --json', async () => {

@@ -134,8 +134,15 @@ function findings(d: Data): string {
   return n === 0 ? '' : `; ${plural(n, 'finding')}`;
 }
 
-/** Summaries by event type: run, task, handoff, escalation and conflict streams. */
+/** Summaries by event type: run, task, handoff, escalation, conflict and notification streams. */
 const SUMMARIES: Readonly<Record<string, (d: Data) => string>> = {
+  // notification-<deliveryId>: who was told what, and whether it arrived
+  NotificationRequested: (d) => `notify ${str(d, 'recipient') ?? '?'} by ${str(d, 'channel') ?? '?'}: ${clip(str(d, 'title') ?? '', 80)} [${str(d, 'deliveryId') ?? '?'}]`,
+  NotificationDelivered: (d) => `notification ${str(d, 'deliveryId') ?? '?'} delivered (attempt ${num(d, 'attempt') ?? '?'})`,
+  NotificationDeliveryFailed: (d) =>
+    `notification ${str(d, 'deliveryId') ?? '?'} attempt ${num(d, 'attempt') ?? '?'} failed${because(str(d, 'error'), 80)}${d['willRetry'] === true ? '; will retry' : ''}`,
+  NotificationDeadLettered: (d) => `notification ${str(d, 'deliveryId') ?? '?'} dead-lettered after ${plural(num(d, 'attempts') ?? 0, 'attempt')}${because(str(d, 'lastError'), 80)}`,
+  NotificationRetryRequested: (d) => `notification ${str(d, 'deliveryId') ?? '?'} retry requested by ${actorLabel(d['by'])}${because(str(d, 'reason'))}`,
   // run-<runId>
   RunStarted: (d) => {
     const params = Object.entries(rec(d['params']));

@@ -1,4 +1,4 @@
-import { EscalationEventTypes, HandoffEventTypes, RunEventTypes, TaskEventSchemas } from '@baton/contracts';
+import { EscalationEventTypes, HandoffEventTypes, NotificationEventSchemas, RunEventTypes, TaskEventSchemas } from '@baton/contracts';
 import { EVENT_FIXTURES } from '../testing/event-fixtures';
 import { actorLabel, clip, ruleFailures, summarizeEvent, SUMMARIZED_EVENT_TYPES } from './summary';
 
@@ -11,6 +11,7 @@ const CONTRACT_EVENT_TYPES = [
   ...EscalationEventTypes,
   'ConflictDetected',
   'ConflictResolved',
+  ...Object.keys(NotificationEventSchemas),
 ];
 
 const EXPECTED: Readonly<Record<string, string>> = {
@@ -30,6 +31,11 @@ const EXPECTED: Readonly<Record<string, string>> = {
   StageReused: 'stage design reused from run r1; outputs design.md',
   RunRerunStarted: 'rerun r2 started from stage testing by human:alice: flaky test fixed',
   RunSlaBreached: 'run ran past its SLA of 2h 00m',
+  NotificationRequested: 'notify alice@example.com by approvals-email: Approval needed: production_deploy of r1 [n-1]',
+  NotificationDelivered: 'notification n-1 delivered (attempt 2)',
+  NotificationDeliveryFailed: 'notification n-1 attempt 1 failed: HTTP 503; will retry',
+  NotificationDeadLettered: 'notification n-2 dead-lettered after 5 attempts: HTTP 503',
+  NotificationRetryRequested: 'notification n-2 retry requested by human:alice: Slack is back',
   StageApprovalRequested: 'stage review awaits human approval of its work from alice, bob (reason: approvers)',
   StageApproved: 'stage review approved by human:alice: looks good',
   StageRejected: 'stage review (iteration 2) rejected by human:alice (rejection 2): no rollback; 1 finding',
@@ -57,7 +63,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
 };
 
 describe('audit event summaries', () => {
-  it('knows every event type the contracts list for run, task, handoff, escalation and conflict streams', () => {
+  it('knows every event type the contracts list for run, task, handoff, escalation, conflict and notification streams', () => {
     expect(CONTRACT_EVENT_TYPES.filter((t) => !SUMMARIZED_EVENT_TYPES.includes(t))).toEqual([]);
     expect(Object.keys(EVENT_FIXTURES).sort()).toEqual([...CONTRACT_EVENT_TYPES].sort());
     expect(Object.keys(EXPECTED).sort()).toEqual([...CONTRACT_EVENT_TYPES].sort());

@@ -14,8 +14,8 @@ export interface RunTimeline {
   readonly streams: readonly string[];
 }
 
-/** Categories scanned for a run's handoffs, escalations, conflicts and budget decisions. */
-export const RELATED_CATEGORIES = ['handoff', 'escalation', 'conflict', 'budget'] as const;
+/** Categories scanned for a run's handoffs, escalations, conflicts, budget decisions and notifications (who was told what). */
+export const RELATED_CATEGORIES = ['handoff', 'escalation', 'conflict', 'budget', 'notification'] as const;
 
 /** How many related events to read per page of the scan. */
 export const SCAN_PAGE = 1000;
@@ -140,8 +140,8 @@ export function formatTimeline(t: RunTimeline, paint: Paint = plain): string {
     clip(e.summary, TABLE_SUMMARY_MAX),
   ]);
   const count = (category: string): number => t.streams.filter((s) => categoryOf(s) === category).length;
-  const footer = `${t.events.length} events from ${t.streams.length} streams: run-${t.runId}, ${count('task')} task, ${count('handoff')} handoff, ${count('escalation')} escalation and ${count(
+  const footer = `${t.events.length} events from ${t.streams.length} streams: run-${t.runId}, ${count('task')} task, ${count('handoff')} handoff, ${count('escalation')} escalation, ${count(
     'conflict',
-  )} conflict streams`;
+  )} conflict and ${count('notification')} notification streams`;
   return [table(['POSITION', 'TIME', 'STREAM@REV', 'EVENT', 'ACTOR', 'SUMMARY'], rows, paint), footer].join('\n');
 }

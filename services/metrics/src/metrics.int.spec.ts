@@ -16,7 +16,7 @@ import {
   type Position,
 } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, relayedEvent, serviceTestOptions, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, relayedEvent, serviceTestOptions, testNatsUrl, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { sql } from 'kysely';
 import { startMetrics, type MetricsApp } from './adapters/metrics.app';
@@ -76,7 +76,7 @@ describe('metrics service (int)', () => {
       healthWindowMs: 60 * MIN,
       prices: { 'm-a': 10, 'm-b': 20 },
     });
-    nc = await connect({ servers: testNatsUrl() });
+    nc = await connect({ servers: testNatsUrl(), ...testNatsAuth() });
     client = new BatonClient(nc, { timeoutMs: 10_000 });
     // The escalation service stands here as a real NATS responder that keeps what it is asked.
     nc.subscribe(RaiseEscalation.subject, {

@@ -1,6 +1,8 @@
 import { serviceContext, type Clock } from '@baton/aggregate';
-import { comparePositions, type Position } from '@baton/contracts';
+import type { Position } from '@baton/contracts';
+import { laterOf } from '@baton/read-models';
 import type { MessagingLogger } from '@baton/messaging';
+import { Periodic } from './periodic';
 import type { Kysely } from 'kysely';
 import { budgetsToRecord, pendingBudgetActions, recordBudgetAction } from '../read-model/budget.queries';
 import type { MetricsDatabase } from '../read-model/metrics.tables';
@@ -23,8 +25,7 @@ const tokensText = (n: number): string => n.toLocaleString('en-US');
  * the breach event, so a retry after a lost reply does nothing twice.
  */
 export class BudgetWatcher {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly loop: Periodic;
 
   constructor(
     private readonly db: Kysely<MetricsDatabase>,
@@ -33,26 +34,21 @@ export class BudgetWatcher {
     private readonly runs: RunControl,
     private readonly clock: Clock,
     private readonly options: BudgetWatcherOptions,
-  ) {}
+  ) {
+    this.loop = new Periodic('budget check', options.intervalMs, () => this.checkNow(), options.logger);
+  }
 
   start(): void {
-    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
-    this.timer.unref();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
+  /** One round now (the timer's, or a test's); rounds never overlap. */
   tick(): Promise<void> {
-    this.running ??= this.checkNow()
-      .catch((err: unknown) => this.options.logger.error(`budget check failed: ${(err as Error).message}`))
-      .finally(() => {
-        this.running = undefined;
-      });
-    return this.running;
+    return this.loop.tick();
   }
 
   /** Records the marks reached, then carries out the pending policies. */
@@ -65,7 +61,7 @@ export class BudgetWatcher {
         (metadata) => ({ type: 'RecordBudgetUsage', data: usage, metadata }),
         serviceContext('metrics', `budget:${usage.runId}:${scope}:${usage.used}`, { correlationId: usage.runId }),
       );
-      if (r.position && (last === undefined || comparePositions(r.position, last) > 0)) last = r.position;
+      last = laterOf(last, r.position);
     }
     await this.options.caughtUp(last);
     for (const breach of await pendingBudgetActions(this.db)) {

@@ -1,6 +1,8 @@
 import { serviceContext, type Clock } from '@baton/aggregate';
-import { comparePositions, type HealthCheckName, type Position } from '@baton/contracts';
+import type { HealthCheckName, Position } from '@baton/contracts';
+import { laterOf } from '@baton/read-models';
 import type { MessagingLogger } from '@baton/messaging';
+import { Periodic } from './periodic';
 import type { Kysely } from 'kysely';
 import { judge, type HealthReading, type HealthRule } from '../domain';
 import { healthObservations, recordInvestigation, uninvestigatedBreaches } from '../read-model/health.queries';
@@ -27,8 +29,7 @@ export interface HealthCheckerOptions {
  * retry after a lost reply raises nothing twice.
  */
 export class HealthChecker {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly loop: Periodic;
 
   constructor(
     private readonly db: Kysely<MetricsDatabase>,
@@ -36,27 +37,21 @@ export class HealthChecker {
     private readonly escalations: Escalations,
     private readonly clock: Clock,
     private readonly options: HealthCheckerOptions,
-  ) {}
+  ) {
+    this.loop = new Periodic('health checks', options.intervalMs, () => this.checkNow(), options.logger);
+  }
 
   start(): void {
-    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
-    this.timer.unref();
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
-  /** One round of checks (the timer's, or a test's); rounds never overlap. */
+  /** One round now (the timer's, or a test's); rounds never overlap. */
   tick(): Promise<void> {
-    this.running ??= this.checkNow()
-      .catch((err: unknown) => this.options.logger.error(`health checks failed: ${(err as Error).message}`))
-      .finally(() => {
-        this.running = undefined;
-      });
-    return this.running;
+    return this.loop.tick();
   }
 
   /** Measures, records and investigates once; returns the readings. */
@@ -67,7 +62,7 @@ export class HealthChecker {
     for (const reading of readings) {
       const id = `${reading.check}.${reading.subject}`;
       const r = await this.commands.execute(id, (metadata) => ({ type: 'RecordHealthReading', data: reading, metadata }), serviceContext('metrics', `health:${id}:${now.toISOString()}`));
-      if (r.position && (last === undefined || comparePositions(r.position, last) > 0)) last = r.position;
+      last = laterOf(last, r.position);
     }
     // The investigations are read from the read model: wait until it holds the breaches just recorded.
     await this.options.caughtUp(last);

@@ -176,15 +176,8 @@ function addRequestReply(parts: Parts, def: MessageDefinition): void {
     reply: { channel: ref(`#/channels/${replyId}`), messages: [ref(`#/channels/${replyId}/messages/ok`), ref(`#/channels/${replyId}/messages/error`)] },
     bindings: { nats: { queue: Subjects.queueGroup(def.service), bindingVersion: NATS_BINDING_VERSION } },
   };
-  const { agentField, agentSubject } = def as AgentScoped;
-  if (agentField !== undefined && agentSubject !== undefined) addAgentCommand(parts, def, { agentField, address: agentSubject.replace('.*.', '.{agentId}.') }, okId);
+  if (def.agentField !== undefined) addAgentCommand(parts, def, def.agentField, okId);
 }
-
-/**
- * A command an agent sends about itself also has an agent-scoped subject (`baton.agent.*.cmd.<name>`)
- * and names the field of `data` that holds the agent (docs/security.md).
- */
-type AgentScoped = MessageDefinition & { readonly agentField?: string; readonly agentSubject?: string };
 
 /** The request payload with the field at `path` under `data` (`agentId`, `requirement.agentId`) no longer required. */
 function withOptionalDataField(payload: JsonObject, path: string): JsonObject {
@@ -202,8 +195,8 @@ function withOptionalDataField(payload: JsonObject, path: string): JsonObject {
 }
 
 /** The agent-scoped subject of a command an agent sends about itself: same messages, the agent named by the subject. */
-function addAgentCommand(parts: Parts, def: MessageDefinition, scoped: { readonly agentField: string; readonly address: string }, okId: string): void {
-  const { agentField, address } = scoped;
+function addAgentCommand(parts: Parts, def: MessageDefinition, agentField: string, okId: string): void {
+  const address = Subjects.agentCommand('{agentId}', def.name);
   const id = key('agent', 'cmd', def.name);
   const replyId = key(id, 'reply');
   const name = pascal(def.name);
@@ -223,7 +216,7 @@ function addAgentCommand(parts: Parts, def: MessageDefinition, scoped: { readonl
   };
   parts.channels[replyId] = {
     address: null,
-    description: `The reply subject of the agent's request on ${address}: the agent's own reply prefix, the only replies its credentials may read.`,
+    description: `The reply subject of the agent's request on ${address}: under \`${Subjects.agentReplies('<agentId>')}.\`, the only replies its credentials may read.`,
     messages: { ok: ref(`#/components/messages/${okId}`), error: ref('#/components/messages/ErrorReply') },
   };
   parts.operations[id] = {

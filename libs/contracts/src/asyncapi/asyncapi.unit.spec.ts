@@ -64,11 +64,11 @@ describe('the AsyncAPI document', () => {
   });
 
   it('a command an agent sends about itself also has its agent-scoped channel, where the agent field may be left out', () => {
-    type AgentScoped = { readonly agentField?: string; readonly agentSubject?: string };
-    for (const def of registeredMessages()) {
-      const { agentField, agentSubject } = def as typeof def & AgentScoped;
-      if (agentField === undefined || agentSubject === undefined) continue;
-      const [id, channel] = channelAt(agentSubject.replace('.*.', '.{agentId}.'));
+    const agentCommands = registeredMessages().filter((d) => d.agentField !== undefined);
+    expect(agentCommands.map((d) => d.name)).toEqual(expect.arrayContaining(['register-agent', 'report-progress', 'complete-task', 'fail-task']));
+    for (const def of agentCommands) {
+      const agentField = def.agentField!;
+      const [id, channel] = channelAt(Subjects.agentCommand('{agentId}', def.name));
       expect(operations[id]).toMatchObject({ action: 'receive', bindings: { nats: { queue: Subjects.queueGroup(def.service) } } });
       const data = (deref((channel['messages'] as Obj)['request'])['payload'] as { properties: { data: { required?: string[] } } }).properties.data;
       // Otherwise the same data as on the service subject.

@@ -79,7 +79,9 @@ export function registerAgentRunCommand(program: Command, ctx: CliContext): void
           if (line !== undefined) ctx.deps.io.stdout(line);
         }
       };
-      const baton = await BatonAgent.connect({ agentId: opts.id, servers: ctx.natsUrl, ...(process.env['NATS_CREDS'] ? { creds: process.env['NATS_CREDS'] } : {}), heartbeatIntervalMs: opts.heartbeatInterval, onActivity: print });
+      // The agent's own credentials (`baton agents credentials <id>`): with them it can act only as itself.
+      const creds = ctx.deps.env['NATS_CREDS']?.trim();
+      const baton = await BatonAgent.connect({ agentId: opts.id, servers: ctx.natsUrl, ...(creds ? { creds } : {}), heartbeatIntervalMs: opts.heartbeatInterval, onActivity: print });
       try {
         await baton.register({
           role: opts.role,

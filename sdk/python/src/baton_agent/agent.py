@@ -263,6 +263,7 @@ class BatonAgent:
 
         async def error(err: Exception) -> None:
             if "agent" in holder:
+                holder["agent"]._client.permission_error(err)
                 holder["agent"].log.warning("NATS: %s", err)
 
         auth: dict[str, Any] = {}

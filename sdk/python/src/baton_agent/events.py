@@ -231,17 +231,25 @@ async def subscribe_events(
     filters = list(subjects) or [m.ALL_EVENTS_SUBJECT]
     js = nc.jetstream()
     try:
-        await js.consumer_info(m.EVENTS_STREAM, durable)
-    except nats.js.errors.NotFoundError:
-        config = ConsumerConfig(
-            durable_name=durable,
-            ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=ack_wait,
-            **({"filter_subject": filters[0]} if len(filters) == 1 else {"filter_subjects": filters}),
-            **(start or EventStart.new()).config(),
-        )
-        await js.add_consumer(m.EVENTS_STREAM, config)
-    sub = await js.pull_subscribe_bind(durable=durable, stream=m.EVENTS_STREAM)
+        try:
+            await js.consumer_info(m.EVENTS_STREAM, durable)
+        except nats.js.errors.NotFoundError:
+            config = ConsumerConfig(
+                durable_name=durable,
+                ack_policy=AckPolicy.EXPLICIT,
+                ack_wait=ack_wait,
+                **({"filter_subject": filters[0]} if len(filters) == 1 else {"filter_subjects": filters}),
+                **(start or EventStart.new()).config(),
+            )
+            await js.add_consumer(m.EVENTS_STREAM, config)
+        sub = await js.pull_subscribe_bind(durable=durable, stream=m.EVENTS_STREAM)
+    except nats.errors.TimeoutError as err:
+        # A server that does not let these credentials use the consumer does not answer at all.
+        raise BatonError(
+            "TIMEOUT", f"no answer about consumer {durable} on {m.EVENTS_STREAM}: a reader's credentials allow only the consumer named after the reader"
+        ) from err
+    except nats.js.errors.APIError as err:
+        raise BatonError("UNAVAILABLE" if isinstance(err, nats.js.errors.NotFoundError) else "VALIDATION_FAILED", f"consumer {durable} on {m.EVENTS_STREAM}: {err.description}") from err
     subscription = EventSubscription(nc, sub, handler, dedupe or MemoryDedupe(), retry_delay, logger or logging.getLogger(f"baton_agent.events.{durable}"))
     subscription._run()
     return subscription

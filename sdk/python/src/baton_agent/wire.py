@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from nats.aio.client import Client as NatsClient
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from .errors import BatonError, RequestTimeoutError, UnavailableError, ValidationError, error_from_body
+from .errors import BatonError, ForbiddenError, RequestTimeoutError, UnavailableError, ValidationError, error_from_body
 from .models._definition import MessageDefinition
 from .models.messages import MAX_MESSAGE_BYTES
 
@@ -111,6 +112,9 @@ class CommandOptions:
     retry_max: float = 2.0
 
 
+_DENIED_PUBLISH = re.compile(r'permissions violation for publish to "?([^"\s]+)"?', re.IGNORECASE)
+
+
 class CommandClient:
     """Sends commands and queries over a nats-py connection. Retryable failures are retried with
     the same command id (idempotent) until ``retry_for`` has passed."""
@@ -121,6 +125,18 @@ class CommandClient:
         self._nc = nc
         self._options = options or CommandOptions()
         self._as_agent = as_agent
+        self._denied: set[str] = set()
+
+    def permission_error(self, err: BaseException) -> bool:
+        """Notes a server's permissions violation (nats-py reports them to the connection's
+        ``error_cb``, and the request itself just gets no reply): a request to that subject then
+        fails with FORBIDDEN instead of TIMEOUT. Returns whether ``err`` was one."""
+        match = _DENIED_PUBLISH.search(str(err))
+        if match is None:
+            return False
+        # nats-py lower-cases the server's message, subject included.
+        self._denied.add(match.group(1).lower())
+        return True
 
     async def command(
         self, definition: MessageDefinition, data: BaseModel | dict[str, Any], command_id: str | None = None, *, retry_for: float | None = None
@@ -146,6 +162,8 @@ class CommandClient:
                 error = err
             except Exception as err:  # noqa: BLE001 - every transport failure becomes a coded error
                 error = transport_error(subject, err)
+            if error.code == "TIMEOUT" and subject.lower() in self._denied:
+                raise ForbiddenError(f"{subject}: the NATS server does not let these credentials publish there") from error
             if not error.retryable or time.monotonic() >= deadline or self._nc.is_closed:
                 raise error
             delay = next_delay(delay, o.retry_min, o.retry_max)

@@ -28,11 +28,11 @@ def node_binary() -> str:
     return str(local) if local.exists() else "node"
 
 
-@pytest.fixture(scope="session")
-def stack() -> Iterator[dict[str, str]]:
+def start_stack(*args: str) -> Iterator[dict[str, Any]]:
+    """Runs tests/support/stack.ts with ``args`` until the session ends; yields what it printed."""
     log = tempfile.NamedTemporaryFile(prefix="baton-py-stack-", suffix=".log", delete=False)
     proc = subprocess.Popen(
-        [node_binary(), "-r", "@swc-node/register", "sdk/python/tests/support/stack.ts"],
+        [node_binary(), "-r", "@swc-node/register", "sdk/python/tests/support/stack.ts", *args],
         cwd=REPO,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -47,9 +47,8 @@ def stack() -> Iterator[dict[str, str]]:
         proc.kill()
         proc.wait()
         raise RuntimeError(f"the Baton stack did not start within {STACK_TIMEOUT} s:\n{Path(log.name).read_text()[-4000:]}")
-    info: dict[str, str] = json.loads(line[0])
     try:
-        yield info
+        yield json.loads(line[0])
     finally:
         if proc.stdin:
             proc.stdin.close()
@@ -58,6 +57,22 @@ def stack() -> Iterator[dict[str, str]]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[dict[str, Any]]:
+    """NATS with auth off."""
+    yield from start_stack()
+
+
+AUTH_AGENTS = ("py-id-a", "py-id-b")
+AUTH_READER = "py-id-reader"
+
+
+@pytest.fixture(scope="session")
+def auth_stack() -> Iterator[dict[str, Any]]:
+    """NATS with decentralized auth on; credentials for an admin, the agents AUTH_AGENTS and the reader AUTH_READER."""
+    yield from start_stack("--auth", "--agents", ",".join(AUTH_AGENTS), "--readers", AUTH_READER)
 
 
 @pytest.fixture

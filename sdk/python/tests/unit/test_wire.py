@@ -67,3 +67,12 @@ def test_back_off_doubles_up_to_the_maximum() -> None:
     for _ in range(6):
         delays.append(next_delay(delays[-1], 0.1, 2.0))
     assert delays[1:] == [0.1, 0.2, 0.4, 0.8, 1.6, 2.0]
+
+
+def test_a_permissions_violation_names_the_denied_subject() -> None:
+    from baton_agent import CommandClient
+
+    client = CommandClient(None)  # type: ignore[arg-type]
+    assert client.permission_error(Exception("nats: 'Permissions Violation for Publish to \"baton.agent.b.cmd.register-agent\"'"))
+    assert client._denied == {"baton.agent.b.cmd.register-agent"}
+    assert not client.permission_error(Exception("nats: slow consumer"))

@@ -23,7 +23,7 @@ import {
   type RecordedEvent,
 } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, freePort, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, freePort, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
 import { startE2eNats, type E2eNats } from './support/private-nats';
 import { startGatewayProcess, type GatewayProcess as Gateway } from './support/gateway';
 import { repoRoot, type RunningProcess, startService } from './support/stack';
@@ -194,7 +194,7 @@ describe('gateway REST API (e2e)', () => {
   beforeAll(async () => {
     db = await createTestDatabase('e2e_gateway');
     natsServer = await startE2eNats();
-    nc = await connect({ servers: natsServer.url });
+    nc = await connect({ servers: natsServer.url, ...testNatsAuth() });
     client = new BatonClient(nc, { timeoutMs: 20_000 });
     issuer = await TestIssuer.start();
     keysDir = await mkdtemp(path.join(os.tmpdir(), 'baton-gw-keys-'));
@@ -284,6 +284,13 @@ describe('gateway REST API (e2e)', () => {
         expect(r.headers.get('www-authenticate')).toMatch(/^Bearer/);
       }
       problem(await call(a, 'GET', '/api/agents', { as: 'key:nope' }), 401, 'UNAUTHENTICATED');
+    });
+
+    it('slows an address that keeps failing to authenticate (429 before any check), and lets it in again', async () => {
+      const replies = await Promise.all(Array.from({ length: 150 }, () => fetch(`${b.url}/api/agents`, { headers: { 'X-API-Key': 'guess' } }).then((r) => r.status)));
+      expect(replies.filter((s) => s === 401).length).toBeGreaterThan(0);
+      expect(replies.filter((s) => s === 429).length).toBeGreaterThan(0);
+      await waitFor(async () => ((await call(b, 'GET', '/api/me', { as: 'vera' })).status === 200 ? true : undefined), { timeoutMs: 10_000, intervalMs: 100, what: 'the address let in again' });
     });
 
     it('says who the caller is, from the token or the key', async () => {

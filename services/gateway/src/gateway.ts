@@ -9,6 +9,7 @@ import { ActorSigner } from './auth/actor-signer';
 import { ApiKeyRing } from './auth/api-keys';
 import { Authenticator } from './auth/authenticator';
 import type { GatewayConfig } from './config';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { GatewayModule } from './gateway.module';
 import { securityHeaders } from './http/security-headers';
 import { DevIssuer } from './issuer/dev-issuer';
@@ -50,10 +51,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
           read: new RateLimiter(config.limits.readPerSecond, config.limits.readPerSecond * 2),
           write: new RateLimiter(config.limits.writePerSecond, config.limits.writePerSecond * 2),
         },
+        authFailures: new RateLimiter(config.limits.readPerSecond, config.limits.readPerSecond * 2),
         maxBodyBytes: config.limits.maxBodyBytes,
         logger,
       },
       devIssuer: devIssuer === undefined ? undefined : { issuer: devIssuer, limiter: new RateLimiter(1, 10) },
+      extraModules: [DashboardModule.forRoot({ nc: nats.nc, calls, authenticator, limiters: { read: new RateLimiter(config.limits.readPerSecond, config.limits.readPerSecond * 2), write: new RateLimiter(config.limits.writePerSecond, config.limits.writePerSecond * 2) }, devIssuer: devIssuer !== undefined, https: config.publicUrl.startsWith('https:'), logger })],
     });
     // The gateway reads request bodies itself (size, depth and JSON checks, problem+json errors).
     const app = await NestFactory.create<NestExpressApplication>(module, { logger: new PinoNestLogger(logger), abortOnError: false, bodyParser: false });

@@ -48,7 +48,17 @@ export class ApiController {
       if (match === undefined) throw new GatewayError('NOT_FOUND', `no route ${req.method} ${req.path}; the routes are listed at /api/docs`);
       if ('allowed' in match) throw methodNotAllowed(match.allowed);
       const { route, params } = match;
-      const principal = await this.options.authenticator.authenticate(req.headers.authorization, header(req, 'x-api-key'));
+      const address = req.socket.remoteAddress ?? 'unknown';
+      if (!this.options.authFailures.hasToken(address)) {
+        throw new GatewayError('RATE_LIMITED', 'too many failed sign-ins from this address; wait and retry', undefined, { 'Retry-After': '1' });
+      }
+      let principal;
+      try {
+        principal = await this.options.authenticator.authenticate(req.headers.authorization, header(req, 'x-api-key'));
+      } catch (err) {
+        if ((err as { code?: unknown }).code === 'UNAUTHENTICATED') this.options.authFailures.take(address);
+        throw err;
+      }
       const decision = this.options.limiters[route.rateClass].take(`${principal.kind}:${principal.id}`);
       if (!decision.allowed) {
         throw new GatewayError('RATE_LIMITED', `too many ${route.rateClass} requests from ${principal.id}; retry after ${decision.retryAfterS} s`, { retryAfterS: decision.retryAfterS }, { 'Retry-After': String(decision.retryAfterS) });

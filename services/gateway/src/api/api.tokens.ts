@@ -9,6 +9,11 @@ export interface ApiOptions {
   readonly authenticator: Authenticator;
   readonly api: GatewayApi;
   readonly limiters: Readonly<Record<RateClass, RateLimiter>>;
+  /**
+   * Failed authentications per client address: past it, an address gets 429 before its
+   * credentials are even checked, so a flood of bad tokens costs no signature checks.
+   */
+  readonly authFailures: RateLimiter;
   readonly maxBodyBytes: number;
   readonly logger: Logger;
 }

@@ -39,6 +39,13 @@ export class RateLimiter {
     return { allowed: false, retryAfterS: Math.max(1, Math.ceil((1 - b.tokens) / this.ratePerSecond)) };
   }
 
+  /** Whether `key` has a token now, without spending it (a check before costly work). */
+  hasToken(key: string): boolean {
+    const b = this.buckets.get(key);
+    if (b === undefined) return true;
+    return Math.min(this.burst, b.tokens + ((this.now() - b.at) / 1000) * this.ratePerSecond) >= 1;
+  }
+
   /** Forgets buckets that have refilled (they start full anyway), at most once a second. */
   private sweep(now: number): void {
     if (now - this.lastSweep < 1000 && this.buckets.size < this.maxKeys) return;

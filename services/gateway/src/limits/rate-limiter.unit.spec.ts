@@ -28,4 +28,15 @@ describe('RateLimiter', () => {
     expect(limiter.take('b').allowed).toBe(true);
     expect(limiter.take('a')).toEqual({ allowed: true });
   });
+
+  it('tells whether a key has a token without spending one', () => {
+    let now = 0;
+    const limiter = new RateLimiter(1, 1, () => now);
+    expect(limiter.hasToken('a')).toBe(true);
+    expect(limiter.hasToken('a')).toBe(true);
+    limiter.take('a');
+    expect(limiter.hasToken('a')).toBe(false);
+    now += 1000;
+    expect(limiter.hasToken('a')).toBe(true);
+  });
 });

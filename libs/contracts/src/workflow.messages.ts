@@ -268,6 +268,7 @@ export const RunEventTypes = [
   'StageFailed',
   'StageSkipped',
   'StageSlaBreached',
+  'StageCleanupStarted',
   'FailureStepsStarted',
   'RunCompleted',
   'RunFailed',

@@ -20,9 +20,9 @@ const ALREADY_SETTLED = new Set(['ILLEGAL_TRANSITION', 'CONFLICT']);
  * The run process manager, applied by a ProjectionRunner (checkpoint `run-manager`) on the lease
  * holder. It turns run decisions into task-engine commands and task outcomes into run commands:
  *
- * - `StageStarted` / `FailureStepsStarted` → `CreateTask` for each task (command id
- *   `run-<id>:stage-<sid>:iter-<n>:task-<key>`, task id derived from the same parts), plus the
- *   stage's SLA timer row (in the checkpoint's transaction);
+ * - `StageStarted` / `StageCleanupStarted` / `FailureStepsStarted` → `CreateTask` for each task
+ *   (command id `run-<id>:stage-<sid>:iter-<n>:task-<key>`, task id derived from the same parts),
+ *   plus the stage's SLA timer row (in the checkpoint's transaction);
  * - `RunCancelled` / `RunFailed` → `CancelTask` for the open tasks, and its timers removed;
  * - `TaskCompleted`, final `TaskFailed`, `TaskCancelled` of a run's task → `RecordTaskResult`
  *   on the run (command id `task-result:<taskId>`); the run comes from the event itself (the task's
@@ -113,9 +113,11 @@ async function cancelTasks(deps: { tasks: TaskRunner }, runId: string, taskIds: 
 
 async function onRunEvent(trx: Trx, deps: { runs: RunRunner; tasks: TaskRunner }, event: RunEvent, recorded: RecordedEvent): Promise<void> {
   switch (event.type) {
-    case 'StageStarted': {
+    case 'StageStarted':
+    case 'StageCleanupStarted': {
       const d = event.data;
-      await createStageTasks(deps, recorded, d.runId, d.stageId, d.iteration, d.tasks);
+      await createStageTasks(deps, recorded, d.runId, d.stageId, d.iteration, d.tasks, event.type === 'StageCleanupStarted' ? `stage ${d.stageId} cleanup` : undefined);
+      // A stage's cleanup is under the same SLA timer (one per iteration); an orchestrator stage gets its timer only now, with its first task.
       if (d.slaDueAt !== null && d.tasks.length > 0) {
         const run = await deps.runs.load(d.runId);
         await trx

@@ -103,6 +103,7 @@ export function workflowsProjection(now: () => Date): (trx: Trx, recorded: Recor
       case 'StageFailed':
       case 'StageSkipped':
       case 'StageSlaBreached':
+      case 'StageCleanupStarted':
       case 'FailureStepsStarted':
       case 'StageApprovalRequested':
       case 'StageApproved':

@@ -162,7 +162,12 @@ const SUMMARIES: Readonly<Record<string, (d: Data) => string>> = {
   },
   StageCompleted: (d) => {
     const outcome = str(d, 'outcome');
-    return `${stage(d)} completed${outcome === undefined ? '' : ` → ${outcome}`}${nextPlan(d)}`;
+    const cleanupFailed = strings(d, 'cleanupFailed');
+    return `${stage(d)} completed${outcome === undefined ? '' : ` → ${outcome}`}${cleanupFailed.length === 0 ? '' : `; cleanup failed: ${names(cleanupFailed)}`}${nextPlan(d)}`;
+  },
+  StageCleanupStarted: (d) => {
+    const steps = list(d, 'tasks').map(rec).map((t) => str(t, 'action') ?? '?');
+    return `${stage(d)} cleanup started${steps.length === 0 ? '' : ` (${names(steps)})`}: ${taskSpecs(d)}`;
   },
   StageFailed: (d) => `${stage(d)} failed${because(str(d, 'error'))}${nextPlan(d)}`,
   StageSkipped: (d) => `stage ${str(d, 'stageId') ?? '?'} skipped${because(str(d, 'reason'))}`,

@@ -18,7 +18,8 @@ const EXPECTED: Readonly<Record<string, string>> = {
   RunStarted: 'run of WF-FEAT-001 v1.0.0 started (P1); trigger feature; params release="2026.11"',
   StageStarted: 'stage design (iteration 2) started: 1 task (t-2 → role:architect); SLA 30m 00s',
   StageTaskFinished: 'stage design: task t-2 failed (MCT-ARCH-001): model refused',
-  StageCompleted: 'stage review completed → approved; next deploy; waiting docs',
+  StageCompleted: 'stage review completed → approved; cleanup failed: close_tickets; next deploy; waiting docs',
+  StageCleanupStarted: 'stage complete cleanup started (archive_artifacts, close_tickets): 2 tasks (t-10 → capability:archive_artifacts, t-11 → capability:close_tickets)',
   StageFailed: 'stage build failed: task t-3 failed: tests red',
   StageSkipped: 'stage schema skipped: condition design.outputs.schema_changes_needed == true is false',
   StageSlaBreached: 'stage design ran past its SLA of 30m 00s',
@@ -82,6 +83,8 @@ describe('audit event summaries', () => {
       }
     }
     expect(summarizeEvent({ type: 'StageApproved', data: {} })).toBe('stage ? approved by -');
+    // A stage whose cleanup all succeeded, or that had none, reads as before cleanup existed.
+    expect(summarizeEvent({ type: 'StageCompleted', data: { stageId: 'complete', iteration: 1, outcome: null, cleanupFailed: [], next: { ready: [], waiting: [] } } })).toBe('stage complete completed');
     expect(summarizeEvent({ type: 'HandoffRejected', data: { taskId: 't-1' } })).toBe('handoff of task t-1 rejected (0 rules checked): no rule failures');
   });
 

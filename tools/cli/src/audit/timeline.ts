@@ -34,14 +34,14 @@ function addString(out: Set<string>, v: unknown): void {
 
 /**
  * The tasks of a run, from its own stream: the tasks each stage started (`StageStarted`,
- * `FailureStepsStarted`: `data.tasks[].taskId`), the approval tasks (`StageApprovalRequested`:
+ * `StageCleanupStarted`, `FailureStepsStarted`: `data.tasks[].taskId`), the approval tasks (`StageApprovalRequested`:
  * `data.taskIds`), and any task a stage reported finished.
  */
 export function runTaskIds(runEvents: readonly Pick<RecordedEvent, 'type' | 'data'>[]): Set<string> {
   const ids = new Set<string>();
   for (const e of runEvents) {
     const d = rec(e.data);
-    if (e.type === 'StageStarted' || e.type === 'FailureStepsStarted') {
+    if (e.type === 'StageStarted' || e.type === 'StageCleanupStarted' || e.type === 'FailureStepsStarted') {
       for (const t of Array.isArray(d['tasks']) ? d['tasks'] : []) addString(ids, rec(t)['taskId']);
     } else if (e.type === 'StageApprovalRequested') {
       for (const t of Array.isArray(d['taskIds']) ? d['taskIds'] : []) addString(ids, t);

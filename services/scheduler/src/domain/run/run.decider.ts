@@ -17,7 +17,7 @@ import {
 } from '@baton/workflow-dsl';
 import type { Cmd } from '../task.commands';
 import type { ApprovalRequest, FailureNotification, NextPlan, RerunLink, ReusedStage, RunEvent, StageTaskSpec } from './run.events';
-import { decisionOf, evolveRun, FAILURE_STEPS_STAGE, isOpen, openTaskIds, runResults, type ExistingRun, type RunState } from './run.state';
+import { CLEANUP_KEY_PREFIX, decisionOf, evolveRun, FAILURE_STEPS_STAGE, isOpen, openTaskIds, runResults, type ExistingRun, type RunState } from './run.state';
 
 export type StartRunCommand = Cmd<
   'StartRun',
@@ -411,9 +411,65 @@ class Plan {
         return;
       }
     }
+    const outcome = options.outcome ?? outcomeOf(stage, this.stageOutputs(stageId));
+    // The work stands; its cleanup runs before the stage completes (once per iteration: an escalated stage approved later does not clean up twice).
+    if (stage.cleanup.length > 0 && record.cleanup?.iteration !== record.iteration) {
+      this.startCleanup(stageId, outcome);
+      return;
+    }
+    this.finishStage(stageId, outcome);
+  }
+
+  /**
+   * One task per `cleanup` step, each with the step as its action: for the stage's own agent (the
+   * agent that did the work cleans up after it), or, on a stage without one (an orchestrator stage
+   * such as `notify_stakeholders`, a pure fan-out), for an agent with the step as a capability.
+   * Attempts and time-out as the stage's own tasks; the stage's SLA keeps running.
+   */
+  startCleanup(stageId: string, outcome: string | null): void {
+    const stage = this.stage(stageId);
+    const record = this.state.stages[stageId];
+    if (record === undefined) return;
+    const own = requirementFor(stage.agent, this.params, this.state.trigger);
+    const ownRequirement = own.ok ? own.requirement : null;
+    const policy = backoffOf(effectiveRetry(this.ctx.def, stage));
     const outputs = this.stageOutputs(stageId);
-    const outcome = options.outcome ?? outcomeOf(stage, outputs);
-    const base = { runId: this.runId, stageId, iteration: record.iteration, outcome, outputs, completedAt: this.now };
+    const tasks: StageTaskSpec[] = [...new Set(stage.cleanup)].map((step) => ({
+      key: `${CLEANUP_KEY_PREFIX}${step}`,
+      taskId: this.ctx.taskId(this.runId, stageId, record.iteration, `cleanup-${step}`),
+      action: step,
+      requirement: ownRequirement ?? { capabilities: [step] },
+      priority: this.state.priority,
+      agent: ownRequirement === null ? `capability:${step}` : agentLabel(stage.agent),
+      timeoutMs: stage.timeoutMs,
+      maxAttempts: policy.maxAttempts,
+      retry: policy.retry,
+      inputs: {
+        workflowId: this.ctx.def.id,
+        runId: this.runId,
+        stageId,
+        iteration: record.iteration,
+        cleanup: step,
+        params: this.state.params,
+        stageParams: stage.params,
+        artifacts: stage.outputs,
+        trigger: this.state.trigger,
+        outputs,
+      },
+      checks: null,
+    }));
+    const slaDueAt = record.slaMs === null || record.startedAt === null || record.slaBreached ? null : new Date(Date.parse(record.startedAt) + record.slaMs).toISOString();
+    this.emit({ type: 'StageCleanupStarted', data: { runId: this.runId, stageId, iteration: record.iteration, tasks, outcome, slaDueAt, startedAt: this.now } });
+  }
+
+  /** Records the stage's completion (with the cleanup steps that failed, if it had cleanup) and follows its `next`. */
+  finishStage(stageId: string, outcome: string | null): void {
+    const record = this.state.stages[stageId];
+    if (record === undefined) return;
+    const outputs = this.stageOutputs(stageId);
+    const cleanup = record.cleanup?.iteration === record.iteration ? record.cleanup : null;
+    const cleanupFailed = cleanup === null ? {} : { cleanupFailed: Object.values(cleanup.tasks).filter((t) => t.status === 'failed').map((t) => t.spec.action) };
+    const base = { runId: this.runId, stageId, iteration: record.iteration, outcome, outputs, ...cleanupFailed, completedAt: this.now };
     const provisional = evolveRun(this.state, { type: 'StageCompleted', data: { ...base, next: { ready: [], waiting: [] } } }) as ExistingRun;
     const next = nextStages(this.ctx.def, stageId, outcome ?? undefined, runResults(provisional));
     const plan: NextPlan = { ready: next.ready, waiting: next.waiting };
@@ -701,6 +757,7 @@ export function decideRun(command: RunCommand, state: RunState, ctx: RunDeciderC
         return plan.events;
       }
       if (where.key.startsWith('approval:')) return recordApproval(plan, finished, where.stageId, where.key, d);
+      if (where.key.startsWith(CLEANUP_KEY_PREFIX)) return recordCleanup(plan, finished, where);
       const record = s.stages[where.stageId];
       if (record === undefined || record.status !== 'running' || record.iteration !== where.iteration || record.tasks[where.key]?.status !== 'running') return [];
       plan.emit(finished);
@@ -779,6 +836,18 @@ function recordApproval(plan: Plan, finished: RunEvent, stageId: string, key: st
       plan.completeStage(stageId);
     }
   }
+  plan.settle();
+  return plan.events;
+}
+
+/** A cleanup task came back: recorded whatever its status (a failed cleanup never fails the stage); the stage completes once all did. */
+function recordCleanup(plan: Plan, finished: RunEvent, where: { readonly stageId: string; readonly iteration: number; readonly key: string }): RunEvent[] {
+  const record = plan.state.stages[where.stageId];
+  const cleanup = record?.cleanup ?? null;
+  if (record?.status !== 'running' || cleanup === null || cleanup.iteration !== where.iteration || cleanup.tasks[where.key]?.status !== 'running') return [];
+  plan.emit(finished);
+  const after = plan.state.stages[where.stageId]?.cleanup;
+  if (after !== null && after !== undefined && Object.values(after.tasks).every((t) => t.status !== 'running')) plan.finishStage(where.stageId, after.outcome);
   plan.settle();
   return plan.events;
 }

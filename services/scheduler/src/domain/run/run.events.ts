@@ -169,7 +169,24 @@ export type RunEvent =
         readonly outcome: string | null;
         readonly outputs: Readonly<Record<string, unknown>>;
         readonly next: NextPlan;
+        /** The stage's cleanup steps whose task failed (absent: none failed, or the stage has none); they never fail the stage. */
+        readonly cleanupFailed?: readonly string[];
         readonly completedAt: string;
+      }
+    >
+  | E<
+      'StageCleanupStarted',
+      {
+        readonly runId: string;
+        readonly stageId: string;
+        readonly iteration: number;
+        /** One task per `cleanup` step (key `cleanup:<step>`); the stage completes when all have finished. */
+        readonly tasks: readonly StageTaskSpec[];
+        /** The stage's outcome, decided when its work was accepted; StageCompleted carries it. */
+        readonly outcome: string | null;
+        /** The stage's SLA due time, so an orchestrator stage's cleanup (which started no task before) is watched too. */
+        readonly slaDueAt: string | null;
+        readonly startedAt: string;
       }
     >
   | E<'StageFailed', { readonly runId: string; readonly stageId: string; readonly iteration: number; readonly error: string; readonly next: NextPlan; readonly failedAt: string }>

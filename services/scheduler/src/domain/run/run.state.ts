@@ -39,6 +39,16 @@ export interface StageRecord {
   readonly approvedIteration: number;
   /** Iteration whose result was approved (`approvers`, escalations). */
   readonly acceptedIteration: number;
+  /** The `cleanup` tasks of the current iteration, once its work was accepted (null before). */
+  readonly cleanup: CleanupSteps | null;
+}
+
+/** A stage's cleanup under way (or done): the stage completes with `outcome` once every task finished. */
+export interface CleanupSteps {
+  readonly iteration: number;
+  readonly outcome: string | null;
+  /** By key (`cleanup:<step>`). */
+  readonly tasks: Readonly<Record<string, RunTaskRecord>>;
 }
 
 /** A pending approval: the request, the approval tasks of agent approvers, and what a human approval leads to. */
@@ -81,6 +91,9 @@ export type RunState =
 
 export type ExistingRun = Extract<RunState, { exists: true }>;
 
+/** Key prefix of a stage's cleanup tasks (`cleanup:archive_artifacts`), apart from its work's task keys. */
+export const CLEANUP_KEY_PREFIX = 'cleanup:';
+
 /** Pseudo stage id under which `on_failure` tasks are indexed and reported. */
 export const FAILURE_STEPS_STAGE = 'on_failure';
 
@@ -111,6 +124,7 @@ function emptyStage(stageId: string): StageRecord {
     awaiting: null,
     approvedIteration: 0,
     acceptedIteration: 0,
+    cleanup: null,
   };
 }
 
@@ -131,11 +145,12 @@ export function runResults(state: ExistingRun): RunResults {
   return out;
 }
 
-/** Task ids of the run whose result has not come back yet (stage tasks of the current iterations, failure steps). */
+/** Task ids of the run whose result has not come back yet (stage tasks and cleanup tasks of the current iterations, failure steps). */
 export function openTaskIds(state: ExistingRun): string[] {
   const ids: string[] = [];
   for (const s of Object.values(state.stages)) {
     for (const t of Object.values(s.tasks)) if (t.status === 'running') ids.push(t.spec.taskId);
+    for (const t of Object.values(s.cleanup?.tasks ?? {})) if (t.status === 'running') ids.push(t.spec.taskId);
   }
   for (const [taskId, st] of Object.entries(state.failure?.tasks ?? {})) if (st === 'running') ids.push(taskId);
   return ids;
@@ -205,8 +220,20 @@ export function evolveRun(state: RunState, event: RunEvent): RunState {
         endedAt: null,
         feedback: null,
         awaiting: null,
+        cleanup: null,
       }));
       return { ...s, taskIndex: index, deferred: s.deferred.filter((id) => id !== d.stageId) };
+    }
+    case 'StageCleanupStarted': {
+      const d = event.data;
+      const index = { ...state.taskIndex };
+      const tasks: Record<string, RunTaskRecord> = {};
+      for (const t of d.tasks) {
+        tasks[t.key] = { spec: t, status: 'running', agentId: null, outputs: {}, error: null };
+        index[t.taskId] = { stageId: d.stageId, iteration: d.iteration, key: t.key };
+      }
+      const s = withStage(state, d.stageId, (st) => ({ ...st, cleanup: { iteration: d.iteration, outcome: d.outcome, tasks } }));
+      return { ...s, taskIndex: index };
     }
     case 'StageTaskFinished': {
       const d = event.data;
@@ -219,6 +246,12 @@ export function evolveRun(state: RunState, event: RunEvent): RunState {
       }
       if (state.failure !== null && d.taskId in state.failure.tasks) {
         return { ...state, failure: { ...state.failure, tasks: { ...state.failure.tasks, [d.taskId]: d.status } } };
+      }
+      const cleanupTask = state.stages[d.stageId]?.cleanup?.tasks[d.key];
+      if (cleanupTask !== undefined && cleanupTask.spec.taskId === d.taskId) {
+        return withStage(state, d.stageId, (st) =>
+          st.cleanup === null ? st : { ...st, cleanup: { ...st.cleanup, tasks: { ...st.cleanup.tasks, [d.key]: { ...cleanupTask, status: d.status, agentId: d.agentId, outputs: d.outputs, error: d.error } } } },
+        );
       }
       return withStage(state, d.stageId, (st) => {
         const t = st.tasks[d.key];

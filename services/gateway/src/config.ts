@@ -1,6 +1,5 @@
 import path from 'node:path';
-import { EnvError, envBool, envInt, envString, envUrl, rawEnv, readHttpServerEnv, type EnvSource, type HttpServerEnv } from '@baton/telemetry';
-import { LOCAL_NATS_URL } from '@baton/telemetry';
+import { EnvError, envBool, envInt, envString, envUrl, LOCAL_NATS_URL, rawEnv, readHttpServerEnv, type EnvSource, type HttpServerEnv } from '@baton/telemetry';
 import { GatewayRole, MAX_MESSAGE_BYTES } from '@baton/contracts';
 
 /** Where the gateway listens unless HTTP_PORT says otherwise. */

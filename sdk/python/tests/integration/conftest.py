@@ -90,7 +90,7 @@ async def client(nc: NatsClient) -> CommandClient:
     return CommandClient(nc, CommandOptions(request_timeout=20.0))
 
 
-async def wait_for(check: Any, what: str, timeout: float = 30.0, interval: float = 0.1) -> Any:
+async def wait_for(check: Any, what: str, timeout: float = 60.0, interval: float = 0.1) -> Any:
     """Polls ``check`` (sync or async) until it returns something truthy; fails naming ``what``."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

@@ -76,7 +76,7 @@ async def test_a_reader_follows_events_through_its_own_consumer(auth_stack: dict
         await admin.command(messages.SubmitTask, {"taskId": task_id, "action": "nobody_does_this", "requirement": {"agentId": "nobody-here"}})
         await admin.command(messages.CancelTask, {"taskId": task_id, "reason": "seen by the reader"})
         mine = lambda: [e.type for e in seen if e.stream_id == f"task-{task_id}"]  # noqa: E731
-        await wait_for(lambda: mine() == ["TaskCreated", "TaskCancelled"], "the reader to see the task's events", timeout=30)
+        await wait_for(lambda: mine() == ["TaskCreated", "TaskCancelled"], "the reader to see the task's events", timeout=90)
     finally:
         await sub.stop()
     # Any other consumer name is not the reader's: the server answers nothing.

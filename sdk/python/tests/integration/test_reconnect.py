@@ -76,7 +76,7 @@ async def test_the_agent_reconnects_and_works_the_next_task(stack: dict[str, str
         await wait_for(lambda: completed(first.task_id), "the first task completed")
 
         relay.cut()
-        await wait_for(lambda: any(a["type"] == "connection.reconnected" for a in activities), "the reconnect", timeout=30)
+        await wait_for(lambda: any(a["type"] == "connection.reconnected" for a in activities), "the reconnect", timeout=90)
         assert any(a["type"] == "connection.disconnected" for a in activities)
 
         second = await client.command(messages.SubmitTask, {"action": "implement_backend", "requirement": {"agentId": agent_id}, "inputs": {"n": 2}})

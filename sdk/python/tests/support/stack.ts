@@ -1,6 +1,6 @@
 // The Baton stack for the Python SDK's integration tests, started the way the e2e tier starts it
-// (e2e/support): a private nats-server, a fresh database, and the compiled agent-registry,
-// handoff-validator and scheduler as processes. Run by tests/integration/conftest.py:
+// (e2e/support): a nats-server of its own (libs/testing), a fresh database, and the compiled
+// agent-registry, handoff-validator and scheduler as processes. Run by tests/integration/conftest.py:
 //
 //   node -r @swc-node/register sdk/python/tests/support/stack.ts
 //   node -r @swc-node/register sdk/python/tests/support/stack.ts --auth --agents a,b --readers r
@@ -17,7 +17,6 @@ import { parseArgs } from 'node:util';
 import { connect, credsAuthenticator } from '@nats-io/transport-node';
 import { NatsAuthStore } from '@baton/nats-auth';
 import { createTestDatabase, resolveInfra, startTestNatsServer } from '@baton/testing';
-import { startE2eNats } from '../../../../e2e/support/private-nats';
 import { repoRoot, startService, type RunningProcess, type ServiceName } from '../../../../e2e/support/stack';
 
 interface Nats {
@@ -57,7 +56,8 @@ async function main(): Promise<void> {
   process.env['TEST_DATABASE_URL'] ??= infra.databaseUrl;
   process.env['TEST_NATS_URL'] ??= infra.natsUrl;
   const db = await createTestDatabase('py_sdk');
-  const { nats, auth } = values.auth ? await authOnNats() : { nats: await startE2eNats(), auth: undefined };
+  // Auth off unless --auth: a server of its own either way, whatever the harness's defaults.
+  const { nats, auth } = values.auth ? await authOnNats() : { nats: await startTestNatsServer(), auth: undefined };
   const services: RunningProcess[] = [];
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>

@@ -357,6 +357,12 @@ describe('gateway REST API (e2e)', () => {
       expect(ok(await call(a, 'POST', `/api/runs/${runId}/cancel`, { as: 'otto', body: { reason: 'not needed' } }))).toEqual({ runId, status: 'cancelled' });
       problem(await call(a, 'POST', `/api/runs/${runId}/cancel`, { as: 'otto', body: {} }), 409, 'ILLEGAL_TRANSITION');
       problem(await call(a, 'GET', '/api/runs/no-such-run', { as: 'vera' }), 404, 'NOT_FOUND');
+      // A rerun of the cancelled run from its stage: operators only, the caller is its starter.
+      problem(await call(a, 'POST', `/api/runs/${runId}/rerun`, { as: 'vera', body: { fromStage: 'deploy' } }), 403, 'FORBIDDEN');
+      problem(await call(a, 'POST', `/api/runs/${runId}/rerun`, { as: 'otto', body: { fromStage: 'nowhere' } }), 400, 'VALIDATION_FAILED');
+      const rerun = ok(await call(b, 'POST', `/api/runs/${runId}/rerun`, { as: 'otto', body: { fromStage: 'deploy', reason: 'try again' } }));
+      expect(rerun).toMatchObject({ sourceRunId: runId, fromStage: 'deploy', workflowId: 'WF-GW-APPROVE', reusedStages: [] });
+      expect(ok(await call(a, 'GET', `/api/runs/${rerun.runId}`, { as: 'vera' }))).toMatchObject({ rerunOf: { runId, fromStage: 'deploy' } });
     });
   });
 

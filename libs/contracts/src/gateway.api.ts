@@ -9,6 +9,7 @@ import { TaskPriority } from './task.events';
 import {
   ApproveStage,
   CancelRun,
+  RerunRun,
   GetRun,
   GetWorkflow,
   ListRuns,
@@ -241,6 +242,7 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
   r({ operationId: 'cancelRun', method: 'POST', path: '/api/runs/{runId}/cancel', summary: 'Cancel a run and its open tasks', tag: 'runs', access: 'operate', message: CancelRun }),
   r({ operationId: 'pauseRun', method: 'POST', path: '/api/runs/{runId}/pause', summary: 'Stop a run from starting new stages', tag: 'runs', access: 'operate', message: PauseRun }),
   r({ operationId: 'resumeRun', method: 'POST', path: '/api/runs/{runId}/resume', summary: 'Let a paused run go on', tag: 'runs', access: 'operate', message: ResumeRun }),
+  r({ operationId: 'rerunRun', method: 'POST', path: '/api/runs/{runId}/rerun', summary: 'Start a new run of the same workflow version at a stage, reusing the recorded results of the stages before it', tag: 'runs', access: 'operate', message: RerunRun }),
   r({ operationId: 'replayRun', method: 'GET', path: '/api/runs/{runId}/replay', summary: "A run's state rebuilt from its events, as of now or of a position", tag: 'runs', access: 'read', message: ReplayRun }),
   r({ operationId: 'approveStage', method: 'POST', path: '/api/runs/{runId}/stages/{stageId}/approve', summary: 'Approve a stage that waits for a person', tag: 'runs', access: 'approve', message: ApproveStage }),
   r({ operationId: 'rejectStage', method: 'POST', path: '/api/runs/{runId}/stages/{stageId}/reject', summary: 'Reject a stage that waits for a person, with the reason', tag: 'runs', access: 'approve', message: RejectStage }),

@@ -18,7 +18,7 @@ import {
   type SubmitTaskData,
   type TaskView,
 } from '@baton/contracts';
-import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
 import { startE2eNats, type E2eNats } from './support/private-nats';
 import { EventLog, startService, startSimAgents, type RunningProcess, type SimAgentsProcess } from './support/stack';
 
@@ -46,7 +46,7 @@ describe('agent protocol across processes (e2e)', () => {
     db = await createTestDatabase('e2e_agent_protocol');
     natsServer = await startE2eNats();
     natsUrl = natsServer.url;
-    nc = await connect({ servers: natsUrl });
+    nc = await connect({ servers: natsUrl, ...testNatsAuth() });
     client = new CommandClient(nc, { retryForMs: 20_000 });
     tmp = await mkdtemp(path.join(os.tmpdir(), 'baton-e2e-agents-'));
     const common = { DATABASE_URL: db.url, NATS_URL: natsUrl };

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, DeliverPolicy } from '@nats-io/jetstream';
-import { createTestDatabase, freePort, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, freePort, testNatsUrl, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
 import { compiledMain } from './support/stack';
 
 // The agent-registry as a real process, spoken to with nothing but a NATS client and plain
@@ -58,7 +58,7 @@ describe('agent-registry as a process (e2e)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('e2e_registry');
-    nc = await connect({ servers: testNatsUrl() });
+    nc = await connect({ servers: testNatsUrl(), ...testNatsAuth() });
     port = await freePort();
   });
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { BatonAgent, CommandClient, errorCodeOf } from '@baton/agent-sdk';
 import { CancelTask, GetArtifact, GetTask, PutArtifact, ReassignTask, SubmitTask, type TaskView } from '@baton/contracts';
-import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
 import { startE2eNats, type E2eNats } from './support/private-nats';
 import { compiledMain, repoRoot, SimAgentsProcess, startService, type RunningProcess } from './support/stack';
 
@@ -52,7 +52,7 @@ describe('baton agent run: a command-line agent as a Baton agent (e2e)', () => {
   beforeAll(async () => {
     db = await createTestDatabase('e2e_agent_runner');
     nats = await startE2eNats();
-    nc = await connect({ servers: nats.url });
+    nc = await connect({ servers: nats.url, ...testNatsAuth() });
     client = new CommandClient(nc, { retryForMs: 20_000 });
     tmp = await mkdtemp(path.join(os.tmpdir(), 'baton-e2e-runner-'));
     const common = { DATABASE_URL: db.url, NATS_URL: nats.url };

@@ -7,7 +7,7 @@ import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { BatonAgent, CommandClient, TaskFailure, errorCodeOf } from '@baton/agent-sdk';
 import { CancelTask, ClaimTask, GetAgent, GetArtifact, GetTask, ListAgents, ListTasks, PutArtifact, SubmitTask, type TaskView } from '@baton/contracts';
-import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
 import { startE2eNats, type E2eNats } from './support/private-nats';
 import { repoRoot, startService, type RunningProcess } from './support/stack';
 
@@ -94,7 +94,7 @@ describe('the AsyncAPI document against the wire (e2e)', () => {
   beforeAll(async () => {
     db = await createTestDatabase('e2e_asyncapi_wire');
     nats = await startE2eNats();
-    tap = await connect({ servers: nats.url, name: 'asyncapi-tap' });
+    tap = await connect({ servers: nats.url, ...testNatsAuth(), name: 'asyncapi-tap' });
     tapSub = tap.subscribe('>', {
       callback: (err, m: Msg) => {
         if (err) return;
@@ -102,7 +102,7 @@ describe('the AsyncAPI document against the wire (e2e)', () => {
       },
     });
     await tap.flush();
-    nc = await connect({ servers: nats.url });
+    nc = await connect({ servers: nats.url, ...testNatsAuth() });
     client = new CommandClient(nc, { retryForMs: 20_000 });
     const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
     services.push(await startService('agent-registry', { ...common, HEARTBEAT_WINDOW_MS: '10000' }));

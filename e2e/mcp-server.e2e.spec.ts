@@ -7,7 +7,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CommandClient } from '@baton/agent-sdk';
 import { CancelTask, GetAgent, GetEscalation, GetRun, GetTask, ListConflicts, RegisterWorkflow, StartRun, SubmitTask, type SubmitTaskData, type TaskView } from '@baton/contracts';
 import { sampleArtifacts, sampleContext } from '@baton/handoff-rules';
-import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
 import { bearerTokens, startMcpHttpServer, type McpHttpServer } from '@baton/mcp-server';
 import { startE2eNats, type E2eNats } from './support/private-nats';
 import { compiledMain, repoRoot, startService, type RunningProcess } from './support/stack';
@@ -45,7 +45,7 @@ describe('Baton MCP server (e2e: real NATS, Postgres and services; official MCP 
     compiledMain('tools/cli');
     db = await createTestDatabase('mcp_server');
     nats = await startE2eNats();
-    nc = await connect({ servers: nats.url });
+    nc = await connect({ servers: nats.url, ...testNatsAuth() });
     baton = new CommandClient(nc, { retryForMs: 20_000 });
     const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
     services.push(await startService('agent-registry', { ...common, HEARTBEAT_WINDOW_MS: '5000' }));

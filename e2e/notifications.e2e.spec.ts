@@ -7,7 +7,7 @@ import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ApproveStage, GetRun, ListNotifications, RegisterWorkflow, StartRun, SubmitWorkItem, type NotificationView, type WorkflowResultView } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
 import { Webhook } from 'standardwebhooks';
 import { startE2eNats, type E2eNats } from './support/private-nats';
 import { repoRoot, runBaton, startService, startSimAgents, type RunningProcess, type SimAgentsProcess } from './support/stack';
@@ -102,7 +102,7 @@ describe('notifier with the whole stack and the simulated team (e2e)', () => {
   beforeAll(async () => {
     db = await createTestDatabase('e2e_notifications');
     natsServer = await startE2eNats();
-    nc = await connect({ servers: natsServer.url });
+    nc = await connect({ servers: natsServer.url, ...testNatsAuth() });
     client = new BatonClient(nc, { timeoutMs: 20_000 });
     await Promise.all([slack.listen(), hook.listen(), pd.listen()]);
     dir = await mkdtemp(path.join(os.tmpdir(), 'baton-notify-'));

@@ -2,7 +2,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { BatonAgent, CommandClient, type AgentActivity } from '@baton/agent-sdk';
 import { SubmitTask, taskStreamId, type RecordedEvent } from '@baton/contracts';
 import { createPostgresEventStore, type PostgresEventStore } from '@baton/event-store';
-import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
 import { startE2eNats, type E2eNats } from './support/private-nats';
 import { startService, type RunningProcess } from './support/stack';
 
@@ -65,7 +65,7 @@ describe('scheduler killed mid-drain (e2e)', () => {
   beforeAll(async () => {
     db = await createTestDatabase('e2e_scheduler_crash');
     natsServer = await startE2eNats();
-    nc = await connect({ servers: natsServer.url, name: 'e2e-scheduler-crash' });
+    nc = await connect({ servers: natsServer.url, ...testNatsAuth(), name: 'e2e-scheduler-crash' });
     registry = await startService('agent-registry', { DATABASE_URL: db.url, NATS_URL: natsServer.url });
     schedulers.push(await startService('scheduler', schedulerEnv()));
     store = await createPostgresEventStore({ connectionString: db.url, migrate: false, poolSize: 2 });

@@ -7,7 +7,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { DEAD_LETTER_STREAM, EVENTS_STREAM } from '@baton/contracts';
-import { createTestDatabase, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
 import { startE2eNats, type E2eNats } from './support/private-nats';
 import { spawnService, startService, type RunningProcess } from './support/stack';
 
@@ -24,7 +24,7 @@ describe('BATON_STREAM_REPLICAS reaches the JetStream streams (e2e, compiled age
       throw new Error('this file needs a nats-server of its own (it creates and reconfigures BATON_EVENTS): install one with bash scripts/infra.sh up');
     }
     db = await createTestDatabase('e2e_stream_replicas');
-    nc = await connect({ servers: natsServer.url });
+    nc = await connect({ servers: natsServer.url, ...testNatsAuth() });
     jsm = await jetstreamManager(nc);
   });
 

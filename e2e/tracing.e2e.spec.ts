@@ -3,7 +3,7 @@ import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { GetRun, type RecordedEvent } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, env, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, env, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
 import { startE2eNats, type E2eNats } from './support/private-nats';
 import { compiledMain, repoRoot, runBaton, SimAgentsProcess, startService, type RunningProcess } from './support/stack';
 
@@ -102,7 +102,7 @@ describe('one run, one trace (e2e, Jaeger)', () => {
     }
     db = await createTestDatabase('e2e_tracing');
     natsServer = await startE2eNats();
-    nc = await connect({ servers: natsServer.url });
+    nc = await connect({ servers: natsServer.url, ...testNatsAuth() });
     client = new BatonClient(nc, { timeoutMs: 20_000 });
     const common = { DATABASE_URL: db.url, NATS_URL: natsServer.url, ...OTEL_ENV };
     cliEnv = { DATABASE_URL: db.url, NATS_URL: natsServer.url, ...OTEL_ENV };

@@ -99,6 +99,7 @@ expect_reject "JetStream sync_interval other than always" --set infrastructure.n
 expect_reject "an HPA with maxReplicas < minReplicas" --set services.gateway.autoscaling.enabled=true \
   --set services.gateway.autoscaling.minReplicas=3 --set services.gateway.autoscaling.maxReplicas=2
 expect_reject "no database URL and no existing Secret" --set database.url=
+expect_reject "NATS auth on without a credentials Secret" --set natsAuth.credsSecret=
 expect_reject "streamReplicas 0" --set infrastructure.nats.streamReplicas=0
 expect_reject "streamReplicas above JetStream's 5" --set infrastructure.nats.streamReplicas=6
 expect_reject "kurrentdb without an event store URL or Secret" --set config.eventStoreUrl=
@@ -107,6 +108,10 @@ if [ -f "$WORK/default.yaml" ]; then
   sed 's/readOnlyRootFilesystem: true/readOnlyRootFilesystem: false/' "$WORK/default.yaml" >"$WORK/broken.yaml"
   if "$NODE" "$CHECK" "$WORK/broken.yaml" >/dev/null 2>&1; then fail "manifest checker accepted a writable root filesystem"
   else log "manifest checker rejects a writable root filesystem, as expected"; fi
+  # A chart rendered with NATS auth off: services would connect anonymously.
+  if "$HELM" template baton "$CHART" --namespace baton --kube-version "$KUBE_VERSION" --set natsAuth.enabled=false >"$WORK/noauth.yaml" 2>/dev/null && ! "$NODE" "$CHECK" "$WORK/noauth.yaml" >"$WORK/noauth.out" 2>&1 \
+    && grep -q 'NATS_CREDS missing' "$WORK/noauth.out"; then log "manifest checker rejects services without NATS credentials, as expected"
+  else fail "manifest checker accepted services without NATS credentials"; fi
   # A connection string in a ConfigMap (as EVENTSTORE_URL and NATS_URL were before).
   sed 's/^  BATON_EVENT_STORE: /  EVENTSTORE_URL: "kurrentdb:\/\/admin:changeit@kurrentdb:2113"\n  BATON_EVENT_STORE: /' "$WORK/default.yaml" >"$WORK/leak.yaml"
   "$NODE" "$CHECK" "$WORK/leak.yaml" >"$WORK/leak.out" 2>&1 || true

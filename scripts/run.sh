@@ -110,7 +110,9 @@ for svc in "${services[@]}"; do
     echo "[run] $svc already running (pid $(cat "$pidf"))"; continue
   fi
   port="$(port_of "$svc")"
-  HTTP_PORT="$port" SERVICE_NAME="$svc" nohup node --enable-source-maps "services/$svc/dist/main.js" >"$LOG_DIR/$svc.log" 2>&1 &
+  # With NATS auth on (infra.sh env exports BATON_NATS_AUTH_DIR), each service connects with its own credentials.
+  svc_creds="${BATON_NATS_AUTH_DIR:+$BATON_NATS_AUTH_DIR/creds/service-$svc.creds}"
+  NATS_CREDS="${svc_creds:-${NATS_CREDS:-}}" HTTP_PORT="$port" SERVICE_NAME="$svc" nohup node --enable-source-maps "services/$svc/dist/main.js" >"$LOG_DIR/$svc.log" 2>&1 &
   echo $! >"$pidf"
   echo "[run] started $svc (pid $!, http://127.0.0.1:$port, log $LOG_DIR/$svc.log)"
 done

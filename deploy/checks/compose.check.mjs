@@ -109,6 +109,26 @@ for (const c of natsConf) {
 }
 if (!JSON.stringify(services.nats?.healthcheck?.test ?? '').includes('healthz?js-enabled-only=true')) fail('nats: healthcheck does not use /healthz?js-enabled-only=true');
 
+// NATS auth (docs/security.md): the server includes the generated auth.conf (a secret), each app connects with its own .creds.
+const secretsDefined = compose.secrets ?? {};
+const secretRefs = (svc) => list(svc?.secrets).map((x) => (typeof x === 'string' ? { source: x, target: `/run/secrets/${x}` } : { source: x.source, target: x.target?.startsWith('/') ? x.target : `/run/secrets/${x.target ?? x.source}` }));
+const authSecret = secretRefs(services.nats).find((x) => x.target === '/etc/nats/auth.conf');
+if (!authSecret) fail('nats: no secret mounted at /etc/nats/auth.conf (the auth config the server includes)');
+else if (!secretsDefined[authSecret.source]?.file) fail(`nats: secret ${authSecret.source} is not defined with a file`);
+for (const c of natsConf) {
+  const p = path.resolve(path.dirname(file), c);
+  if (existsSync(p) && !/^\s*include\s+"?auth\.conf"?\s*$/m.test(readFileSync(p, 'utf8'))) fail(`nats: ${c} does not include auth.conf (anonymous clients would be let in)`);
+}
+for (const name of APPS) {
+  const svc = services[name];
+  if (!svc) continue;
+  const creds = svc.environment?.NATS_CREDS;
+  const mine = secretRefs(svc).find((x) => x.target === creds);
+  if (creds === undefined) fail(`${name}: NATS_CREDS is not set (NATS refuses anonymous clients)`);
+  else if (!mine) fail(`${name}: NATS_CREDS ${creds} is not one of its secrets`);
+  else if (!String(secretsDefined[mine.source]?.file ?? '').endsWith(`service-${name}.creds`)) fail(`${name}: its NATS credentials secret is not service-${name}.creds`);
+}
+
 // Prometheus scrapes every app on its HTTP_PORT.
 const promFile = path.join(root, 'deploy', 'prometheus', 'prometheus.yml');
 if (existsSync(promFile)) {

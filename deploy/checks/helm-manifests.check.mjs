@@ -101,6 +101,17 @@ for (const d of byKind('Deployment')) {
     if (replicas === undefined) fail(`${where}: BATON_STREAM_REPLICAS is not set (the streams would get 1 replica whatever streamReplicas says)`);
     else if (expectReplicas.length > 0 && replicas !== expectReplicas[0]) fail(`${where}: BATON_STREAM_REPLICAS is "${replicas}", expected "${expectReplicas[0]}"`);
     if (!(c.ports ?? []).some((p) => p.name === 'http')) fail(`${where}: no port named http`);
+    // NATS auth (docs/security.md): the service's own .creds, mounted read-only from a Secret, only its key.
+    const creds = env['NATS_CREDS']?.value;
+    if (creds === undefined) fail(`${where}: env NATS_CREDS missing (NATS refuses anonymous clients)`);
+    else {
+      const mount = (c.volumeMounts ?? []).find((m) => creds.startsWith(`${m.mountPath}/`));
+      const volume = (d.spec.template.spec.volumes ?? []).find((v) => v.name === mount?.name);
+      const service = env['SERVICE']?.value;
+      if (!mount || mount.readOnly !== true) fail(`${where}: NATS_CREDS ${creds} is not on a read-only mount`);
+      else if (!volume?.secret) fail(`${where}: NATS_CREDS is not mounted from a Secret`);
+      else if (!(volume.secret.items ?? []).some((i) => i.key === `service-${service}.creds`)) fail(`${where}: mounts other credentials than service-${service}.creds`);
+    }
   }
 }
 

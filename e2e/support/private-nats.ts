@@ -5,12 +5,13 @@
 // `nats-server` binary is at hand (the one scripts/infra.sh installs), else the shared one.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { env, freePort, testNatsUrl, waitFor } from '@baton/testing';
+import { NatsAuthStore } from '@baton/nats-auth';
+import { env, freePort, testNatsAuth, testNatsAuthDir, testNatsUrl, waitFor } from '@baton/testing';
 import { RunningProcess } from './stack';
 
 export interface E2eNats {
@@ -51,7 +52,15 @@ export async function startE2eNats(): Promise<E2eNats> {
   }
   const dir = await mkdtemp(path.join(os.tmpdir(), 'baton-e2e-nats-'));
   const port = await freePort();
-  const proc = new RunningProcess('nats-server', spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir];
+  // Auth on like the shared server (docs/security.md): the same operator and accounts, so the harness's and services' credentials work here too.
+  const authDir = testNatsAuthDir();
+  if (env('TEST_NATS_AUTH') === '1' && authDir !== undefined) {
+    const conf = path.join(dir, 'auth.conf');
+    await writeFile(conf, (await NatsAuthStore.open(authDir)).serverConfig({ resolverDir: path.join(dir, 'jwt') }));
+    args.unshift('-c', conf);
+  }
+  const proc = new RunningProcess('nats-server', spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   const url = `nats://127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
     await proc.stop(5000);
@@ -61,7 +70,7 @@ export async function startE2eNats(): Promise<E2eNats> {
     await waitFor(
       async () => {
         proc.assertRunning();
-        const nc = await connect({ servers: url, reconnect: false, timeout: 1000 });
+        const nc = await connect({ servers: url, ...testNatsAuth(), reconnect: false, timeout: 1000 });
         try {
           await (await jetstreamManager(nc)).getAccountInfo();
           return true;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstream, type ConsumerMessages } from '@nats-io/jetstream';
 import { EVENTS_STREAM, type RecordedEvent } from '@baton/contracts';
-import { freePort, waitFor } from '@baton/testing';
+import { freePort, testServiceCredsFile, waitFor } from '@baton/testing';
 
 export const repoRoot = path.resolve(__dirname, '../..');
 
@@ -92,7 +92,9 @@ export type ServiceName = 'agent-registry' | 'scheduler' | 'handoff-validator' |
 /** Spawns a service (compiled `services/<name>/dist/main.js`) on a free HTTP port without waiting for it. */
 export async function spawnService(name: ServiceName, env: Record<string, string>): Promise<{ readonly svc: RunningProcess; readonly port: number }> {
   const port = await freePort();
-  return { svc: spawnCompiled(name, `services/${name}`, [], { ...env, HTTP_PORT: String(port) }), port };
+  // Each service with its own credentials when the stack has them (a test's env may still override).
+  const creds = testServiceCredsFile(name);
+  return { svc: spawnCompiled(name, `services/${name}`, [], { ...(creds === undefined ? {} : { NATS_CREDS: creds }), ...env, HTTP_PORT: String(port) }), port };
 }
 
 /** Starts a service (compiled `services/<name>/dist/main.js`) and waits for `/health/ready`. */

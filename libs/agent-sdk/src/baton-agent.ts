@@ -52,8 +52,8 @@ export interface BatonAgentOptions {
   readonly servers?: string | readonly string[];
   /**
    * The agent's NATS credentials when it connects itself: path of its `.creds` file (from
-   * `baton agents credentials <id>`), or the file's content. Unset: no credentials (a server with
-   * auth off). The connection's reply subjects are under `_INBOX.agent.<id>`, the only ones those
+   * `baton agents credentials <id>`), or the file's content. Default the `NATS_CREDS` variable;
+   * neither: no credentials (a server with auth off). The connection's reply subjects are under `_INBOX.agent.<id>`, the only ones those
    * credentials may subscribe to.
    */
   readonly creds?: string | Uint8Array;
@@ -130,6 +130,10 @@ interface InFlight {
 
 const KEEPALIVE_FRACTION = 3;
 
+function nonBlank(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
 /**
  * An agent on Baton: registers its profile, heartbeats, and works the tasks the scheduler pushes
  * to its durable inbox, with at most `maxConcurrency` at a time. See the package's index for a
@@ -169,7 +173,8 @@ export class BatonAgent {
     if (options.connection) return new BatonAgent(options.connection, false, options);
     const servers = options.servers ?? 'nats://127.0.0.1:4222';
     try {
-      const creds = typeof options.creds === 'string' ? readFileSync(options.creds) : options.creds;
+      const given = options.creds ?? nonBlank(process.env['NATS_CREDS']);
+      const creds = typeof given === 'string' ? readFileSync(given) : given;
       const nc = await connect({
         servers: typeof servers === 'string' ? servers : [...servers],
         name: `baton-agent-${options.agentId}`,

@@ -3,7 +3,7 @@ import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { EVENTS_STREAM, type RecordedEvent } from '@baton/contracts';
 import { ensureEventStreams } from '@baton/messaging';
-import { testNatsUrl, waitFor } from '@baton/testing';
+import { testNatsUrl, waitFor, testNatsAuth } from '@baton/testing';
 import { subscribeEvents, type EventDelivery, type EventSubscription } from './event-subscription';
 
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -47,7 +47,7 @@ describe('subscribeEvents: a durable consumer of the events stream (real JetStre
   const aggregate = (): string => `tssub${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
-    nc = await connect({ servers: testNatsUrl(), name: 'event-subscription-test' });
+    nc = await connect({ servers: testNatsUrl(), ...testNatsAuth(), name: 'event-subscription-test' });
     await ensureEventStreams(await jetstreamManager(nc));
   });
 

@@ -3,7 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { Subjects, type AgentHeartbeat } from '@baton/contracts';
-import { testNatsUrl, uniqueId, waitFor } from '@baton/testing';
+import { testNatsUrl, uniqueId, waitFor, testNatsAuth } from '@baton/testing';
 import { bearerTokens, startMcpHttpServer, type McpHttpServer } from './mcp-http';
 
 // The HTTP side on its own, against a real NATS server and no Baton services: who may call, the
@@ -19,7 +19,7 @@ describe('MCP over Streamable HTTP: identity and presence (int, real NATS)', () 
   const received: { at: number; body: AgentHeartbeat }[] = [];
 
   beforeAll(async () => {
-    nc = await connect({ servers: testNatsUrl() });
+    nc = await connect({ servers: testNatsUrl(), ...testNatsAuth() });
     beats = nc.subscribe(Subjects.agentHeartbeat(agentId), {
       callback: (_err, msg) => {
         received.push({ at: Date.now(), body: msg.json<AgentHeartbeat>() });

@@ -17,7 +17,7 @@ import {
   type MessageDefinition,
   type QueryEnvelope,
 } from '@baton/contracts';
-import { testNatsUrl, uniqueId, waitFor } from '@baton/testing';
+import { testNatsUrl, uniqueId, waitFor, testNatsAuth } from '@baton/testing';
 import { z } from 'zod';
 import { BatonClient, BatonRpcContext, BatonRpcTransport, CommandHandler, QueryHandler, traceIdOf, type BatonRpcTransportOptions, type MessagingLogger } from './index';
 
@@ -176,7 +176,7 @@ describe('BatonRpcTransport and BatonClient over real NATS', () => {
   let app: INestMicroservice;
 
   beforeAll(async () => {
-    nc = await connect({ servers: testNatsUrl(), name: 'rpc-test-client' });
+    nc = await connect({ servers: testNatsUrl(), ...testNatsAuth(), name: 'rpc-test-client' });
     client = new BatonClient(nc, { timeoutMs: 5000 });
   });
 

@@ -3,7 +3,7 @@ import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { trace, context } from '@opentelemetry/api';
 import { BatonError, DEAD_LETTER_STREAM, EVENTS_STREAM, deadLetterSubject, type RecordedEvent } from '@baton/contracts';
-import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
 import {
   DeadLetterHeaders,
   EventHeaders,
@@ -36,7 +36,7 @@ describe('JetStream streams, publisher and durable consumers', () => {
   };
 
   beforeAll(async () => {
-    nc = await connect({ servers: testNatsUrl(), name: 'consumer-test' });
+    nc = await connect({ servers: testNatsUrl(), ...testNatsAuth(), name: 'consumer-test' });
     js = jetstream(nc);
     jsm = await jetstreamManager(nc);
     await ensureEventStreams(jsm);

@@ -4,7 +4,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { EVENTS_STREAM, comparePositions, type NewEvent, type Position, type RecordedEvent } from '@baton/contracts';
 import { createPostgresEventStore, type PostgresEventStore } from '@baton/event-store';
-import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
 import { EventRelay, PostgresCheckpointStore, ensureEventStreams, type RelayLag } from './index';
 import { countMessages, readMessages } from './testing/jetstream-test.helpers';
 
@@ -62,7 +62,7 @@ describe('EventRelay', () => {
     store = await createPostgresEventStore({ connectionString: db.url });
     checkpoints = new PostgresCheckpointStore(db.pool);
     await checkpoints.ensureSchema();
-    nc = await connect({ servers: testNatsUrl(), name: 'relay-test' });
+    nc = await connect({ servers: testNatsUrl(), ...testNatsAuth(), name: 'relay-test' });
     js = jetstream(nc);
     jsm = await jetstreamManager(nc);
     await ensureEventStreams(jsm);

@@ -5,7 +5,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { EVENTS_STREAM } from '@baton/contracts';
 import { contextOfTraceHeaders, inSpan } from '@baton/telemetry';
-import { testNatsUrl, uniqueId, waitFor } from '@baton/testing';
+import { testNatsUrl, uniqueId, waitFor, testNatsAuth } from '@baton/testing';
 import { BatonClient, consumeDurable, ensureEventStreams, publishEvent, type DurableConsumer } from './index';
 import { makeRecordedEvent } from './testing/jetstream-test.helpers';
 
@@ -31,7 +31,7 @@ describe('messaging spans', () => {
   beforeAll(async () => {
     context.setGlobalContextManager(manager.enable());
     trace.setGlobalTracerProvider(provider);
-    nc = await connect({ servers: testNatsUrl(), name: 'messaging-tracing-test' });
+    nc = await connect({ servers: testNatsUrl(), ...testNatsAuth(), name: 'messaging-tracing-test' });
     js = jetstream(nc);
     jsm = await jetstreamManager(nc);
     await ensureEventStreams(jsm);

@@ -86,8 +86,8 @@ export function readerPermissions(readerId: string): NatsPermissions {
   };
 }
 
-/** Services and the CLI: every Baton subject, the JetStream API and replies. */
-const BROAD: NatsPermissions = { pub: ['baton.>', '$JS.>', '_INBOX.>'], sub: ['baton.>', '$JS.>', '_INBOX.>'] };
+/** Services and the CLI: every Baton subject, the JetStream API, KV buckets and object stores, replies. */
+const BROAD: NatsPermissions = { pub: ['baton.>', '$JS.>', '$KV.>', '$O.>', '_INBOX.>'], sub: ['baton.>', '$JS.>', '$KV.>', '$O.>', '_INBOX.>'] };
 
 /**
  * The permissions of a credential kind. `id` is the agent or reader id, or the service name;

@@ -1,6 +1,6 @@
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { createTestDatabase, testNatsUrl, uniqueId, waitFor } from './index';
+import { createTestDatabase, testNatsAuth, testNatsUrl, uniqueId, waitFor } from './index';
 
 describe('test harness', () => {
   it('gives each test file its own empty, real Postgres database', async () => {
@@ -20,7 +20,7 @@ describe('test harness', () => {
   });
 
   it('reaches a real NATS server with JetStream enabled', async () => {
-    const nc = await connect({ servers: testNatsUrl() });
+    const nc = await connect({ servers: testNatsUrl(), ...testNatsAuth() });
     try {
       const jsm = await jetstreamManager(nc);
       const info = await jsm.getAccountInfo();

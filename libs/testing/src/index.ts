@@ -3,3 +3,4 @@ export * from './database';
 export * from './util';
 export * from './jetstream';
 export * from './nats-server';
+export * from './nats-auth';

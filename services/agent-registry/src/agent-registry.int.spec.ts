@@ -4,7 +4,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { agentStreamId, EVENTS_STREAM, GetAgent, RegisterAgent, Subjects } from '@baton/contracts';
 import { createPostgresEventStore } from '@baton/event-store';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, relayedEvent, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor } from '@baton/testing';
+import { createTestDatabase, relayedEvent, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor, testNatsAuth } from '@baton/testing';
 import { newAgent } from './testing/new-agent';
 import { sql } from 'kysely';
 import { startAgentRegistry, type AgentRegistryApp } from './adapters/agent-registry.app';
@@ -28,7 +28,7 @@ describe('agent-registry (real NATS + Postgres, in-process Nest app)', () => {
       clock: { now: () => NOW },
       taskEvents,
     });
-    nc = await connect({ servers: testNatsUrl() });
+    nc = await connect({ servers: testNatsUrl(), ...testNatsAuth() });
     client = new BatonClient(nc, { timeoutMs: 10_000 });
   });
 

@@ -24,7 +24,7 @@ import {
   type TaskEvent,
 } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, relayedEvent, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor } from '@baton/testing';
+import { createTestDatabase, relayedEvent, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor, testNatsAuth } from '@baton/testing';
 import { newAgent } from './testing/new-agent';
 import { sql } from 'kysely';
 import { startAgentRegistry, type AgentRegistryApp, type StartAgentRegistryOptions } from './adapters/agent-registry.app';
@@ -112,7 +112,7 @@ describe('agent-registry lifecycle: agents.yaml, state machine, heartbeats, load
     );
     tdb = await createTestDatabase('agent_registry_life');
     registry = await startAgentRegistry(options());
-    nc = await connect({ servers: testNatsUrl() });
+    nc = await connect({ servers: testNatsUrl(), ...testNatsAuth() });
     client = new BatonClient(nc, { timeoutMs: 10_000 });
   });
 

@@ -4,7 +4,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { agentStreamId, EVENTS_STREAM, GetAgent, RegisterAgent, Subjects } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
 import { startAgentRegistry, type AgentRegistryApp, type StartAgentRegistryOptions } from './adapters/agent-registry.app';
 import { readAgentRegistryConfig } from './config';
 
@@ -31,7 +31,7 @@ describe('agent-registry restarted after a downtime longer than the heartbeat wi
   beforeAll(async () => {
     tdb = await createTestDatabase('agent_registry_restart');
     registry = await startAgentRegistry(options());
-    nc = await connect({ servers: testNatsUrl() });
+    nc = await connect({ servers: testNatsUrl(), ...testNatsAuth() });
     client = new BatonClient(nc, { timeoutMs: 10_000 });
     // Agents heartbeat every 150 ms whether or not a registry is listening, as real ones do.
     beat = setInterval(() => {

@@ -20,7 +20,7 @@ import {
   type EscalationView,
 } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor } from '@baton/testing';
+import { createTestDatabase, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor, testNatsAuth } from '@baton/testing';
 import { sql } from 'kysely';
 import { startEscalation, type EscalationApp } from './adapters/escalation.app';
 import {
@@ -65,7 +65,7 @@ describe('escalation service (real NATS + Postgres)', () => {
       registryTimeoutMs: 2000,
       inputs: { durable, deliverPolicy: 'new' },
     });
-    nc = await connect({ servers: testNatsUrl() });
+    nc = await connect({ servers: testNatsUrl(), ...testNatsAuth() });
     client = new BatonClient(nc, { timeoutMs: 10_000 });
     stopRegistry = serveRegistry(nc, agents, T0);
   });

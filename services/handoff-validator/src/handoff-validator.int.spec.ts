@@ -18,7 +18,7 @@ import {
 } from '@baton/contracts';
 import { sampleArtifacts, sampleContext, sampleOutputs } from '@baton/handoff-rules';
 import { BatonClient, EventHeaders } from '@baton/messaging';
-import { createTestDatabase, relayedEvent, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor } from '@baton/testing';
+import { createTestDatabase, relayedEvent, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor, testNatsAuth } from '@baton/testing';
 import { sql } from 'kysely';
 import { CommandRunner, randomIds } from '@baton/aggregate';
 import { startHandoffValidator, type HandoffValidatorApp } from './adapters/handoff-validator.app';
@@ -53,7 +53,7 @@ describe('handoff-validator (real NATS + Postgres, in-process Nest app)', () => 
       ...serviceTestOptions(tdb.url),
       clock: { now: () => NOW },
     });
-    nc = await connect({ servers: testNatsUrl() });
+    nc = await connect({ servers: testNatsUrl(), ...testNatsAuth() });
     client = new BatonClient(nc, { timeoutMs: 15_000 });
   });
 

@@ -3,7 +3,7 @@ import type { LoggerService } from '@nestjs/common';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { GetNotification, ListNotifications, RetryNotification, runStreamId, workflowStreamId, type NotificationView } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, relayedEvent, serviceTestOptions, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, relayedEvent, serviceTestOptions, testNatsUrl, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
 import { Webhook } from 'standardwebhooks';
 import { startNotifier, type NotifierApp } from './adapters/notifier.app';
 import { parseRulesFile } from './app/rules.config';
@@ -104,7 +104,7 @@ describe('notifier (real NATS, Postgres, Mailpit; stand-in Slack, webhook and Pa
       pollIntervalMs: 100,
       inputs: { durable: uniqueId('notifier-inputs-test').replace(/[^A-Za-z0-9_-]/g, '_'), deliverPolicy: 'new' },
     });
-    nc = await connect({ servers: testNatsUrl() });
+    nc = await connect({ servers: testNatsUrl(), ...testNatsAuth() });
     client = new BatonClient(nc, { timeoutMs: 10_000 });
     await publishInput(nc, workflowStreamId('WF-NOTE-1'), 'WorkflowVersionRegistered', { workflowId: 'WF-NOTE-1', version: '1.0.0', hash: 'h', yaml: WORKFLOW, registeredAt: new Date().toISOString() });
   });

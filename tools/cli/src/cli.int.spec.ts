@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
-import { canConnect, freePort, testNatsUrl, waitFor } from '@baton/testing';
+import { canConnect, freePort, testNatsUrl, waitFor, testNatsAuth } from '@baton/testing';
 import {
   ApproveStage,
   GetEscalation,
@@ -189,7 +189,7 @@ describe('baton binary (int)', () => {
     }
 
     beforeAll(async () => {
-      nc = await connect({ servers: natsUrl });
+      nc = await connect({ servers: natsUrl, ...testNatsAuth() });
       nc.subscribe('baton.cmd.scheduler.register-workflow', {
         callback: (_e, msg) => {
           const body = msg.json<{ data: { yaml: string; file: string } }>();
@@ -315,7 +315,7 @@ describe('baton binary (int)', () => {
     }
 
     beforeAll(async () => {
-      nc = await connect({ servers: natsUrl });
+      nc = await connect({ servers: natsUrl, ...testNatsAuth() });
       // Each stand-in validates the request with the contract's own parser, as the services do.
       nc.subscribe(ApproveStage.subject, {
         callback: (_e, msg) => {

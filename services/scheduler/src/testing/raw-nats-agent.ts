@@ -2,6 +2,7 @@
 // (@nats-io/transport-node + @nats-io/jetstream) and plain JSON: the proof that an agent in any
 // language needs no Baton code. Only types come from @baton/contracts.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, type ConsumerMessages } from '@nats-io/jetstream';
 import type { AgentHeartbeat, AgentInboxAssignment, ErrorBody } from '@baton/contracts';
@@ -16,7 +17,7 @@ export interface RawNatsAgentOptions {
   readonly heartbeatMs?: number;
   /** How long a command keeps being retried while no scheduler answers (restarts). Default 30000 ms. */
   readonly retryForMs?: number;
-  /** The agent's `.creds` file content (decentralized auth); unset for a server with auth off. */
+  /** The agent's `.creds` file content (decentralized auth). Default the file `NATS_CREDS` names; neither: none (auth off). */
   readonly creds?: Uint8Array;
 }
 
@@ -69,11 +70,13 @@ export class RawNatsAgent {
 
   static async connect(options: RawNatsAgentOptions): Promise<RawNatsAgent> {
     // Replies under the agent's own prefix: the only subjects an agent's credentials may subscribe to.
+    const credsFile = process.env['NATS_CREDS']?.trim();
+    const creds = options.creds ?? (credsFile ? readFileSync(credsFile) : undefined);
     const nc = await connect({
       servers: options.url,
       name: `agent-${options.agentId}`,
       inboxPrefix: `_INBOX.agent.${options.agentId}`,
-      ...(options.creds ? { authenticator: credsAuthenticator(options.creds) } : {}),
+      ...(creds ? { authenticator: credsAuthenticator(creds) } : {}),
     });
     return new RawNatsAgent(nc, options);
   }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
 import { startScheduler, type SchedulerApp, type StartSchedulerOptions } from '../adapters/scheduler.app';
 import { FakeAgentRegistry } from './agent-events';
 
@@ -50,7 +50,7 @@ export interface TestClient {
  * ({ nc, client, registry } = await connectTestClient());
  */
 export async function connectTestClient(timeoutMs = 10_000): Promise<TestClient> {
-  const nc = await connect({ servers: testNatsUrl() });
+  const nc = await connect({ servers: testNatsUrl(), ...testNatsAuth() });
   return { nc, client: new BatonClient(nc, { timeoutMs }), registry: new FakeAgentRegistry(jetstream(nc)) };
 }
 

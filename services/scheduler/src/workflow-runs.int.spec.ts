@@ -327,6 +327,8 @@ steps:
     const ids = [...new Set([...yaml.matchAll(new RegExp(`${p}-MCT-[A-Z]+-\\d+`, 'g'))].map((m) => m[0]))];
     {
       await crew.add(ids.map((agentId) => ({ agentId, behaviour: (a) => (a.action === 'approve_stage' ? { decision: 'approved', reason: `${agentId} approves` } : { by: agentId }) })));
+      // The `complete` stage is the control plane's own: its cleanup steps go to an agent with them as capabilities.
+      await crew.add([{ agentId: `${p}-housekeeper`, role: 'housekeeping', capabilities: ['archive_artifacts', 'close_tickets'] }]);
       const { runId } = await start(reg.workflowId);
       await runWhere(runId, (r) => r.steps.some((s) => s.stepId === 'production_deploy'), 'waiting at production_deploy', 60_000);
       const held = await waitFor(
@@ -344,11 +346,56 @@ steps:
       const log = await stageLog(runId);
       expect(log.filter((e) => e.startsWith('StageApproved'))).toEqual(['StageApproved:requirements', 'StageApproved:architecture', 'StageApproved:production_deploy']);
       expect(log.filter((e) => e.startsWith('StageStarted')).map((e) => e.slice('StageStarted:'.length))).toEqual(result.steps.map((s) => s.stepId));
+      expect(log.slice(-2)).toEqual(['StageCleanupStarted:complete', 'StageCompleted:complete']);
+      expect(crew.handled.filter((h) => h.assignment.inputs['runId'] === runId && h.agentId === `${p}-housekeeper`).map((h) => h.assignment.action).sort()).toEqual(['archive_artifacts', 'close_tickets']);
       const byStage = new Map(checked.filter((c) => c.runId === runId).map((c) => [c.stageId, c]));
       expect(byStage.get('requirements')).toMatchObject({ mode: 'handoff', qualityGate: ['prd_completeness >= 100%', 'no_ambiguous_terms'] });
       expect(byStage.get('security_review')).toMatchObject({ mode: 'review', criteria: ['no_critical_vulnerabilities', 'no_secrets_exposed', 'auth_review_passed'] });
       expect(byStage.get('testing')).toMatchObject({ qualityGate: ['all_p0_tests_pass', 'coverage >= 80%'] });
     }
+  });
+
+  it('runs a stage\'s cleanup steps after its work, by its own agent or (orchestrator stage) by capability, and completes the run though one cleanup failed', async () => {
+    const p = uniqueId('cleanup');
+    const step = (name: string) => `${name}_${p.replaceAll('-', '_')}`;
+    const yaml = `
+workflow:
+  name: Cleanup ${p}
+  version: 1.0.0
+  stages:
+    - stage: deploy
+      agent: ${p}-ops
+      action: deploy
+      cleanup: [${step('close_pr')}, ${step('notify_team')}]
+      next: complete
+    - stage: complete
+      action: notify_stakeholders
+      cleanup: [${step('archive_artifacts')}]
+`;
+    const { workflowId } = await register(yaml);
+    await crew.add([
+      // The deploying agent cleans up after itself; its close_pr fails (the tracker is down).
+      { agentId: `${p}-ops`, behaviour: (a) => (a.action === step('close_pr') ? { fail: 'tracker unreachable' } : { by: `${p}-ops` }) },
+      { agentId: `${p}-housekeeper`, role: 'housekeeping', capabilities: [step('archive_artifacts')] },
+    ]);
+    const { runId } = await start(workflowId);
+    const done = await finished(runId);
+    expect(done.status).toBe('success');
+    expect(await stageLog(runId)).toEqual([
+      'StageStarted:deploy',
+      'StageCleanupStarted:deploy',
+      'StageCompleted:deploy',
+      'StageStarted:complete',
+      'StageCleanupStarted:complete',
+      'StageCompleted:complete',
+    ]);
+    const events = await scheduler.store.readStream(runStreamId(runId));
+    const completed = events.filter((e) => e.type === 'StageCompleted').map((e) => e.data as { stageId: string; cleanupFailed?: string[] });
+    expect(completed).toEqual([expect.objectContaining({ stageId: 'deploy', cleanupFailed: [step('close_pr')] }), expect.objectContaining({ stageId: 'complete', cleanupFailed: [] })]);
+    const failedCleanup = events.find((e) => e.type === 'StageTaskFinished' && (e.data as { key: string }).key === `cleanup:${step('close_pr')}`);
+    expect(failedCleanup?.data).toMatchObject({ stageId: 'deploy', status: 'failed', agentId: `${p}-ops`, error: 'tracker unreachable' });
+    const worked = crew.handled.filter((h) => h.assignment.inputs['runId'] === runId).map((h) => `${h.agentId} ${h.assignment.action}`);
+    expect(worked.sort()).toEqual([`${p}-housekeeper ${step('archive_artifacts')}`, `${p}-ops ${step('close_pr')}`, `${p}-ops ${step('notify_team')}`, `${p}-ops deploy`].sort());
   });
 
   it('fires a cron-scheduled workflow from its durable timer', async () => {

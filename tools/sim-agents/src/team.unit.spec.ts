@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseWorkflowOrThrow } from '@baton/workflow-dsl';
 import { parseTeam } from './team';
 
 const YAML = `agents:
@@ -33,5 +34,23 @@ describe('parseTeam', () => {
     const team = parseTeam(readFileSync(file, 'utf8'), file);
     expect(team.length).toBeGreaterThan(20);
     expect(team.find((m) => m.agentId === 'MCT-PM-001')?.profile.capabilities).toEqual(['write_prd', 'add_to_backlog']);
+  });
+});
+
+describe('the example team and the example workflows', () => {
+  it('has an agent for every cleanup step of a stage without its own agent (those go to an agent with the step as a capability)', () => {
+    const root = path.resolve(__dirname, '../../../examples');
+    const team = parseTeam(readFileSync(path.join(root, 'agents.yaml'), 'utf8'), 'agents.yaml');
+    const capable = new Set(team.flatMap((m) => m.profile.capabilities));
+    const steps: string[] = [];
+    for (const file of readdirSync(path.join(root, 'workflows')).filter((f) => f.endsWith('.yml'))) {
+      const def = parseWorkflowOrThrow(readFileSync(path.join(root, 'workflows', file), 'utf8'));
+      for (const stage of Object.values(def.stages)) {
+        if (stage.agent === null || stage.agent.kind === 'orchestrator') steps.push(...stage.cleanup.map((step) => `${file} ${stage.id} ${step}`));
+      }
+    }
+    expect(steps).toContain('feature-development.yml complete archive_artifacts');
+    expect(steps.filter((s) => !capable.has(s.split(' ')[2]!))).toEqual([]);
+    expect(team.find((m) => m.agentId === 'MCT-HK-001')?.profile.capabilities).toEqual(['archive_artifacts', 'close_tickets']);
   });
 });

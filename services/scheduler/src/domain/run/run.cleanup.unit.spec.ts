@@ -95,7 +95,7 @@ describe('run decider: cleanup steps', () => {
             timeoutMs: 600_000,
             maxAttempts: 1,
             checks: null,
-            inputs: expect.objectContaining({ stageId: 'deploy', iteration: 1, cleanup: 'close_pr', outputs: { done: true } }),
+            inputs: expect.objectContaining({ stageId: 'deploy', iteration: 1, cleanup: 'close_pr', stageOutputs: { done: true } }),
           }),
           expect.objectContaining({ key: 'cleanup:notify_team', taskId: 'r1.deploy.1.cleanup-notify_team', action: 'notify_team', requirement: { agentId: 'MCT-OPS-001', capabilities: [] } }),
         ],

@@ -454,7 +454,8 @@ class Plan {
         stageParams: stage.params,
         artifacts: stage.outputs,
         trigger: this.state.trigger,
-        outputs,
+        // What the work produced, for the cleanup to act on (not `outputs`, which names what a task is to deliver).
+        stageOutputs: outputs,
       },
       checks: null,
     }));

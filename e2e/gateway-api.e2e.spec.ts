@@ -336,8 +336,12 @@ describe('gateway REST API (e2e)', () => {
     });
 
     it('lists runs with filters and a cursor, and replays a run at a revision', async () => {
-      await startWaitingRun('owen');
-      await startWaitingRun('owen', b);
+      const mine = [await startWaitingRun('owen'), await startWaitingRun('owen', b)];
+      // The runs list is a read model: wait until it has caught up with both.
+      await waitFor(async () => {
+        const listed = ok(await call(a, 'GET', '/api/runs?workflowId=WF-GW-APPROVE&limit=1000', { as: 'vera' })).runs.map((r: { runId: string }) => r.runId);
+        return mine.every((id) => listed.includes(id)) ? true : undefined;
+      }, { timeoutMs: 20_000, what: 'the runs listed' });
       const first = ok(await call(a, 'GET', '/api/runs?workflowId=WF-GW-APPROVE&limit=1', { as: 'vera' }));
       expect(first.runs).toHaveLength(1);
       expect(first.nextCursor).toEqual(expect.any(String));
@@ -542,9 +546,12 @@ describe('gateway REST API (e2e)', () => {
 
   describe('limits and headers', () => {
     it('keeps a principal to its quota of active runs (429 QUOTA_EXCEEDED), across replicas', async () => {
-      const runs = [await startWaitingRun('quinn', a), await startWaitingRun('quinn', b), await startWaitingRun('quinn', a)];
+      const keyed = ok(await call(b, 'POST', '/api/runs', { as: 'quinn', body: { workflowId: 'WF-GW-APPROVE' }, headers: { 'Idempotency-Key': 'quinn-1' } }));
+      const runs = [await startWaitingRun('quinn', a), await startWaitingRun('quinn', b), keyed.runId];
       const refused = problem(await call(b, 'POST', '/api/runs', { as: 'quinn', body: { workflowId: 'WF-GW-APPROVE' } }), 429, 'QUOTA_EXCEEDED');
       expect(refused.details).toEqual({ active: 3, quota: 3 });
+      // A retry of a start already made is no new run: it gets its first result, even at the limit.
+      expect(ok(await call(a, 'POST', '/api/runs', { as: 'quinn', body: { workflowId: 'WF-GW-APPROVE' }, headers: { 'Idempotency-Key': 'quinn-1' } }))).toEqual(keyed);
       ok(await call(a, 'POST', `/api/runs/${runs[0]}/cancel`, { as: 'quinn', body: {} }));
       ok(await call(b, 'POST', '/api/runs', { as: 'quinn', body: { workflowId: 'WF-GW-APPROVE' } }));
     });

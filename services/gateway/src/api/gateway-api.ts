@@ -238,7 +238,7 @@ export class GatewayApi {
         authorized: def.trigger.authorized,
       });
     }
-    return this.quota.withinQuota(req.principal, () => this.calls.command(StartRun, data, req.principal, req.commandId));
+    return this.quota.withinQuota(req.principal, req.commandId, () => this.calls.command(StartRun, data, req.principal, req.commandId));
   }
 
   /**

@@ -5,13 +5,23 @@ import { GatewayError } from '../http/problem';
 import type { Principal } from '../auth/principal';
 import type { BatonCalls } from '../api/baton-calls';
 
-/** Runs a start only if the principal is under their quota of active runs. */
+/**
+ * Runs a start only if the principal is under their quota of active runs. `commandId` is the
+ * start's command id: a retry of a start already made (the same Idempotency-Key) is never refused,
+ * so it gets the first result even at the limit.
+ */
 export interface RunQuota {
-  withinQuota<T extends { runId: string }>(principal: Principal, start: () => Promise<T>): Promise<T>;
+  withinQuota<T extends { runId: string }>(principal: Principal, commandId: string, start: () => Promise<T>): Promise<T>;
 }
 
 /** No quota (`BATON_RUN_QUOTA=0`). */
-export const NO_RUN_QUOTA: RunQuota = { withinQuota: (_principal, start) => start() };
+export const NO_RUN_QUOTA: RunQuota = { withinQuota: (_principal, _commandId, start) => start() };
+
+/** One run a principal started: its id and the command id that started it. */
+interface StartedRun {
+  readonly runId: string;
+  readonly commandId: string;
+}
 
 /** KV bucket of the run ids each principal started through the gateway. */
 export const RUN_INDEX_BUCKET = 'baton-gateway-runs';
@@ -39,33 +49,35 @@ export class KvRunQuota implements RunQuota {
     return new KvRunQuota(kv, calls, limit);
   }
 
-  async withinQuota<T extends { runId: string }>(principal: Principal, start: () => Promise<T>): Promise<T> {
+  async withinQuota<T extends { runId: string }>(principal: Principal, commandId: string, start: () => Promise<T>): Promise<T> {
     const key = `p_${shortDigest(`${principal.kind}:${principal.id}`, 32)}`;
     const known = await this.read(key);
-    if (known.runs.length >= this.limit) {
-      const active = await this.activeOf(known.runs);
+    const retry = known.runs.some((r) => r.commandId === commandId);
+    if (!retry && known.runs.length >= this.limit) {
+      const active = await this.activeOf(known.runs.map((r) => r.runId));
       if (active.length >= this.limit) {
         throw new GatewayError('QUOTA_EXCEEDED', `${principal.id} has ${active.length} active runs; the quota is ${this.limit}. Wait for one to end, or cancel one.`, {
           active: active.length,
           quota: this.limit,
         }, { 'Retry-After': '30' });
       }
-      await this.write(key, (runs) => runs.filter((id) => active.includes(id)));
+      await this.write(key, (runs) => runs.filter((r) => active.includes(r.runId)));
     }
     const result = await start();
-    await this.write(key, (runs) => (runs.includes(result.runId) ? runs : [...runs, result.runId]));
+    await this.write(key, (runs) => (runs.some((r) => r.runId === result.runId) ? runs : [...runs, { runId: result.runId, commandId }]));
     return result;
   }
 
-  private async read(key: string): Promise<{ runs: string[]; revision: number }> {
+  private async read(key: string): Promise<{ runs: StartedRun[]; revision: number }> {
     const entry = await this.kv.get(key);
     if (entry === null || entry.operation !== 'PUT' || entry.value.length === 0) return { runs: [], revision: 0 };
     const runs = (JSON.parse(decoder.decode(entry.value)) as { runs?: unknown }).runs;
-    return { runs: Array.isArray(runs) ? runs.filter((r): r is string => typeof r === 'string') : [], revision: entry.revision };
+    const valid = (r: unknown): r is StartedRun => typeof (r as StartedRun | null)?.runId === 'string' && typeof (r as StartedRun).commandId === 'string';
+    return { runs: Array.isArray(runs) ? runs.filter(valid) : [], revision: entry.revision };
   }
 
   /** Compare-and-set, retried when another replica wrote in between. */
-  private async write(key: string, change: (runs: string[]) => string[]): Promise<void> {
+  private async write(key: string, change: (runs: StartedRun[]) => StartedRun[]): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const { runs, revision } = await this.read(key);
       const next = JSON.stringify({ runs: change(runs) });

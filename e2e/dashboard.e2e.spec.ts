@@ -1,0 +1,307 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { GetRun, RegisterWorkflow, ReplayRun } from '@baton/contracts';
+import { BatonClient } from '@baton/messaging';
+import { createTestDatabase, waitFor, type TestDatabase } from '@baton/testing';
+import { launchChromium, screenshot } from './support/dashboard-browser';
+import { startGatewayProcess, type GatewayProcess } from './support/gateway';
+import { startE2eNats, type E2eNats } from './support/private-nats';
+import { repoRoot, startService, startSimAgents, type RunningProcess, type SimAgentsProcess } from './support/stack';
+
+// The live dashboard in a real browser (Debian's Chromium driven by playwright-core) against the
+// running stack: two gateway replicas with the built-in issuer on one private NATS server, the
+// scheduler, agent-registry, handoff-validator, escalation and metrics services, a fresh database,
+// and the simulated team working the Feature Development workflow. People sign in with the local
+// issuer's users. Screenshots go to test-output/dashboard/.
+
+const PASSWORD = `pw-${randomUUID()}`;
+const STAGES = ['initiation', 'requirements', 'research', 'design', 'architecture', 'implementation', 'security_review', 'testing', 'staging_deploy', 'staging_validation', 'production_deploy', 'complete'];
+
+type Statuses = Record<string, string>;
+
+/** The few browser globals the page functions below touch (this tier compiles without the DOM library). */
+interface BrowserGlobals {
+  batonMark?: string;
+  document: { body: { dataset: Record<string, string | undefined> }; cookie: string; documentElement: { scrollWidth: number; clientWidth: number } };
+}
+
+/** The stage statuses the run page shows now. */
+async function statusesOf(page: Page): Promise<Statuses> {
+  return page.$$eval('[data-stage][data-status]', (nodes) => Object.fromEntries(nodes.map((n) => [n.getAttribute('data-stage'), n.getAttribute('data-status')])));
+}
+
+/** Signs in on the sign-in page with the local issuer's user name and password. */
+async function signIn(page: Page, gatewayUrl: string, username: string, next = '/dashboard'): Promise<void> {
+  await page.goto(`${gatewayUrl}${next}`);
+  await page.waitForURL(/\/dashboard\/login/);
+  await page.getByLabel('User name').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL((url) => url.pathname === next);
+}
+
+/** Marks the document, so a later check can tell that no reload or navigation happened. */
+async function markDocument(page: Page): Promise<void> {
+  await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).batonMark = 'still-here'));
+}
+async function documentMarked(page: Page): Promise<boolean> {
+  return page.evaluate(() => (globalThis as unknown as BrowserGlobals).batonMark === 'still-here');
+}
+
+async function waitForStage(page: Page, stage: string, status: string, timeoutMs = 180_000): Promise<void> {
+  await page.locator(`[data-stage="${stage}"][data-status="${status}"]`).waitFor({ timeout: timeoutMs });
+}
+
+describe('live dashboard in Chromium (e2e)', () => {
+  let db: TestDatabase;
+  let natsServer: E2eNats;
+  let nc: NatsConnection;
+  let client: BatonClient;
+  let dir: string;
+  let sim: SimAgentsProcess;
+  let browser: Browser;
+  let a: GatewayProcess;
+  let b: GatewayProcess;
+  const services: RunningProcess[] = [];
+  const contexts: BrowserContext[] = [];
+  let runId: string;
+
+  /** A token of the local issuer, for the API calls the test makes as a person. */
+  async function tokenOf(username: string): Promise<string> {
+    const res = await fetch(`${a.url}/dev-issuer/token`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { access_token: string }).access_token;
+  }
+
+  async function newContext(viewport = { width: 1280, height: 900 }): Promise<BrowserContext> {
+    const ctx = await browser.newContext({ viewport });
+    contexts.push(ctx);
+    return ctx;
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase('e2e_dashboard');
+    natsServer = await startE2eNats();
+    nc = await connect({ servers: natsServer.url });
+    client = new BatonClient(nc, { timeoutMs: 20_000 });
+    dir = await mkdtemp(path.join(os.tmpdir(), 'baton-dashboard-'));
+    const common = { DATABASE_URL: db.url, NATS_URL: natsServer.url };
+    const handoffs = path.join(repoRoot, 'examples/handoffs');
+    services.push(await startService('agent-registry', { ...common, HEARTBEAT_WINDOW_MS: '15000' }));
+    services.push(await startService('handoff-validator', { ...common, HANDOFFS_DIR: handoffs }));
+    services.push(await startService('scheduler', { ...common, HANDOFFS_DIR: handoffs, SCHEDULER_DISPATCH_POLL_MS: '300', SCHEDULER_TIMER_POLL_MS: '200' }));
+    services.push(await startService('escalation', common));
+    services.push(await startService('metrics', { ...common, METRICS_PRICES: JSON.stringify({ '*': 3 }) }));
+    // Both replicas trust the same built-in issuer (replica A's URL, one key in one directory), as
+    // replicas behind one address would.
+    const gatewayEnv = {
+      NATS_URL: natsServer.url,
+      BATON_DEV_ISSUER: 'true',
+      BATON_DEV_ISSUER_DIR: path.join(dir, 'issuer'),
+      BATON_DEV_PASSWORD: PASSWORD,
+      BATON_ACTOR_KEY_DIR: path.join(dir, 'gateway'),
+      BATON_RATE_READ_PER_S: '200',
+      BATON_RATE_WRITE_PER_S: '50',
+    };
+    a = await startGatewayProcess(gatewayEnv);
+    b = await startGatewayProcess({ ...gatewayEnv, BATON_PUBLIC_URL: a.url });
+    // Outputs the handoff checks ask for, so the run goes through; each task takes a few seconds
+    // and reports progress, so the browser sees stages change.
+    const outputs = path.join(dir, 'outputs.yaml');
+    await writeFile(outputs, 'execute_test_plan: { test_results.md: "# Test results\\n\\n89 passed.\\n", all_p0_tests_pass: true, coverage: 86 }\n');
+    sim = await startSimAgents('sim-agents', ['--agents', 'examples/agents.yaml', '--duration-ms', '1500-2500', '--steps', '3', '--outputs', outputs, '--seed', '11'], natsServer.url);
+    await client.command(RegisterWorkflow, { yaml: await readFile(path.join(repoRoot, 'examples/workflows/feature-development.yml'), 'utf8'), file: 'feature-development.yml' }, { commandId: randomUUID() });
+    browser = await launchChromium();
+  }, 300_000);
+
+  afterAll(async () => {
+    await Promise.allSettled(contexts.map((c) => c.close()));
+    await browser?.close();
+    await sim?.stop();
+    await Promise.allSettled([a?.proc.stop(), b?.proc.stop()]);
+    await Promise.allSettled([...services].reverse().map((s) => s.stop()));
+    await nc?.close();
+    await natsServer?.stop();
+    await db?.drop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('signs in, watches a Feature Development run advance live on both replicas, approves the production deploy from the inbox, sees the run finish and opens its audit timeline', async () => {
+    const ctx = await newContext();
+    const pageA = await ctx.newPage();
+    await signIn(pageA, a.url, 'approver');
+    await pageA.getByRole('heading', { name: 'Runs', level: 1 }).waitFor();
+
+    // Someone else (an operator, over the API) starts the run: its starter may not approve it.
+    const operatorToken = await tokenOf('operator');
+    const started = await fetch(`${a.url}/api/workflows/execute`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${operatorToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ workflow: 'WF-FEAT-001', params: {} }),
+    });
+    expect(started.status).toBe(200);
+    runId = ((await started.json()) as { runId: string }).runId;
+
+    // The runs page lists it live (it was rendered before the run existed).
+    await markDocument(pageA);
+    await pageA.locator(`tr[data-run="${runId}"]`).waitFor({ timeout: 30_000 });
+    expect(await documentMarked(pageA)).toBe(true);
+
+    // The same run on replica A and replica B; neither page reloads from here on.
+    await pageA.goto(`${a.url}/dashboard/runs/${runId}`);
+    const pageB = await ctx.newPage();
+    await pageB.goto(`${b.url}/dashboard/runs/${runId}`);
+    for (const p of [pageA, pageB]) {
+      await p.waitForFunction(() => (globalThis as unknown as BrowserGlobals).document.body.dataset['live'] === 'open', undefined, { timeout: 30_000 });
+      await markDocument(p);
+    }
+    const first = await statusesOf(pageA);
+    expect(Object.keys(first).sort()).toEqual([...STAGES].sort());
+
+    // The agents page, also live: a progress bar with the percent and message an agent reported.
+    const agentsPage = await ctx.newPage();
+    await agentsPage.goto(`${a.url}/dashboard/agents`);
+    await markDocument(agentsPage);
+    const progressShown = agentsPage
+      .locator('.agents progress')
+      .first()
+      .waitFor({ timeout: 240_000 })
+      .then(async () => {
+        const text = await agentsPage.locator('.agents .task .progress > span').first().textContent();
+        await screenshot(agentsPage, 'dashboard-agents');
+        return text;
+      });
+
+    // Watch the stages change colour: record every distinct picture replica A shows.
+    const seen: Statuses[] = [first];
+    let agentsShot = false;
+    await waitFor(
+      async () => {
+        const now = await statusesOf(pageA);
+        if (JSON.stringify(now) !== JSON.stringify(seen[seen.length - 1])) seen.push(now);
+        if (!agentsShot && now['implementation'] === 'running') {
+          agentsShot = true;
+          await screenshot(pageA, 'dashboard-run-live');
+        }
+        return now['production_deploy'] === 'awaiting_approval' ? now : undefined;
+      },
+      { timeoutMs: 240_000, intervalMs: 250, what: 'production_deploy waiting for approval on replica A' },
+    );
+    // Several distinct pictures, each stage seen done, and every one of them drawn without a reload.
+    expect(seen.length).toBeGreaterThanOrEqual(4);
+    for (const stage of STAGES.slice(0, STAGES.indexOf('production_deploy'))) expect(seen[seen.length - 1]![stage]).toBe('success');
+    expect(await documentMarked(pageA)).toBe(true);
+    // Replica B, fed by its own consumer of the event stream, shows the same.
+    await waitForStage(pageB, 'production_deploy', 'awaiting_approval', 30_000);
+    expect(await documentMarked(pageB)).toBe(true);
+    expect(Number(await pageB.evaluate(() => (globalThis as unknown as BrowserGlobals).document.body.dataset['liveVersion'] ?? '0'))).toBeGreaterThan(0);
+    await screenshot(pageA, 'dashboard-run-awaiting');
+    expect(await progressShown).toMatch(/^\d+% · step \d\/\d/);
+    expect(await documentMarked(agentsPage)).toBe(true);
+
+    // A viewer sees the waiting stage, but no button to decide on it; the API refuses them anyway.
+    const viewerCtx = await newContext();
+    const viewer = await viewerCtx.newPage();
+    await signIn(viewer, a.url, 'viewer', '/dashboard/inbox');
+    await viewer.locator(`[data-run="${runId}"][data-stage="production_deploy"]`).waitFor();
+    expect(await viewer.getByRole('button', { name: /approve/i }).count()).toBe(0);
+    expect(await viewer.getByRole('checkbox').count()).toBe(0);
+    await viewer.goto(`${a.url}/dashboard/runs/${runId}`);
+    await waitForStage(viewer, 'production_deploy', 'awaiting_approval', 10_000);
+    expect(await viewer.getByRole('button', { name: /approve|reject|rerun/i }).count()).toBe(0);
+    const refused = await viewer.evaluate(async (path) => {
+      const res = await fetch(path, { method: 'POST', headers: { 'X-Baton-Dashboard': '1', 'Content-Type': 'application/json' }, body: JSON.stringify({ reason: 'viewer tries' }) });
+      return { status: res.status, code: ((await res.json()) as { code?: string }).code };
+    }, `/api/runs/${runId}/stages/production_deploy/approve`);
+    expect(refused).toEqual({ status: 403, code: 'FORBIDDEN' });
+    await screenshot(viewer, 'dashboard-viewer-run');
+
+    // The approver approves the production deploy from the inbox.
+    const inbox = await ctx.newPage();
+    await inbox.goto(`${a.url}/dashboard/inbox`);
+    const item = inbox.locator(`[data-run="${runId}"][data-stage="production_deploy"]`);
+    await item.getByRole('checkbox').check();
+    await inbox.getByLabel('Reason').fill('change window open, staging validated');
+    await screenshot(inbox, 'dashboard-inbox');
+    await inbox.getByRole('button', { name: 'Approve selected' }).click();
+    await inbox.getByText('Approved 1 of 1.').waitFor({ timeout: 30_000 });
+
+    // The run page on both replicas sees the run finish, still without a reload.
+    for (const p of [pageA, pageB]) {
+      await waitForStage(p, 'complete', 'success', 120_000);
+      await p.locator('h1 .badge.st-success').waitFor({ timeout: 30_000 });
+      expect(await documentMarked(p)).toBe(true);
+    }
+    expect((await client.query(GetRun, { runId })).state).toBe('success');
+    await screenshot(pageA, 'dashboard-run-finished');
+
+    // Its audit timeline names the approver, and replays the run at any of its events.
+    await pageA.getByRole('link', { name: 'Audit timeline' }).click();
+    await pageA.waitForURL(/\/audit$/);
+    const approved = pageA.locator('tbody tr', { hasText: 'StageApproved' }).filter({ hasText: 'stageId: production_deploy' });
+    await approved.first().waitFor();
+    await expect(approved.first().textContent()).resolves.toMatch(/human:approver/);
+    await expect(approved.first().textContent()).resolves.toMatch(/change window open/);
+    const replayLinks = pageA.getByRole('link', { name: 'Replay here' });
+    expect(await replayLinks.count()).toBeGreaterThan(10);
+    await replayLinks.nth(3).click();
+    await pageA.waitForURL(/audit\?at=/);
+    const at = decodeURIComponent(new URL(pageA.url()).searchParams.get('at') ?? '');
+    await pageA.getByRole('heading', { name: `Replay at ${at}` }).waitFor();
+    const replay = await client.query(ReplayRun, { runId, at });
+    expect(await pageA.locator('.replay').textContent()).toContain(`${replay.eventsApplied} events applied`);
+    await screenshot(pageA, 'dashboard-audit');
+  }, 600_000);
+
+  it('reruns the finished run from a stage with the button, for an operator', async () => {
+    const ctx = await newContext();
+    const page = await ctx.newPage();
+    await signIn(page, a.url, 'operator', `/dashboard/runs/${runId}`);
+    await page.locator('#stage-testing').getByRole('button', { name: 'Rerun from this stage' }).click();
+    await page.waitForURL((url) => url.pathname.startsWith('/dashboard/runs/') && !url.pathname.endsWith(runId));
+    await page.getByText(`Reruns ${runId} from testing.`).waitFor();
+    const newRunId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+    const rerun = await client.query(GetRun, { runId: newRunId });
+    expect(rerun.rerunOf).toEqual({ runId, fromStage: 'testing' });
+    // Stages before testing are taken over, not run again.
+    await waitForStage(page, 'architecture', 'success', 30_000);
+  }, 120_000);
+
+  it('keeps the session cookie to the dashboard page itself: no header or another origin → 401', async () => {
+    const ctx = await newContext();
+    const page = await ctx.newPage();
+    await signIn(page, a.url, 'admin');
+    const cookie = (await ctx.cookies(a.url)).find((c) => c.name === 'baton_session');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    const asCookie = { Cookie: `baton_session=${cookie!.value}` };
+    const me = (headers: Record<string, string>) => fetch(`${a.url}/api/me`, { headers: { ...asCookie, ...headers } }).then((r) => r.status);
+    expect(await me({ 'X-Baton-Dashboard': '1' })).toBe(200);
+    expect(await me({})).toBe(401);
+    expect(await me({ 'X-Baton-Dashboard': '1', Origin: 'http://evil.example' })).toBe(401);
+    expect(await me({ 'X-Baton-Dashboard': '1', 'Sec-Fetch-Site': 'cross-site' })).toBe(401);
+    // The script cannot read it.
+    expect(await page.evaluate(() => (globalThis as unknown as BrowserGlobals).document.cookie)).not.toContain('baton_session');
+  }, 120_000);
+
+  it('renders the runs page at phone width without horizontal scrolling', async () => {
+    const ctx = await newContext({ width: 375, height: 812 });
+    const page = await ctx.newPage();
+    await signIn(page, a.url, 'viewer');
+    await page.locator(`tr[data-run="${runId}"]`).waitFor();
+    const widths = await page.evaluate(() => {
+      const root = (globalThis as unknown as BrowserGlobals).document.documentElement;
+      return { scroll: root.scrollWidth, client: root.clientWidth };
+    });
+    expect(widths.scroll).toBeLessThanOrEqual(widths.client);
+    await screenshot(page, 'dashboard-runs-phone');
+    const wide = await newContext();
+    const desk = await wide.newPage();
+    await signIn(desk, a.url, 'viewer');
+    await desk.locator(`tr[data-run="${runId}"]`).waitFor();
+    await screenshot(desk, 'dashboard-runs');
+  }, 120_000);
+});

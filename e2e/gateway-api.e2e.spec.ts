@@ -596,8 +596,8 @@ describe('gateway REST API (e2e)', () => {
       expect(floodStatuses['429'] ?? 0).toBeGreaterThan(10 * (floodStatuses['200'] ?? 0));
       expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
       // The bound (2x the idle p99), asserted generously: the 2-core machine is shared with
-      // other work, so 50 ms of scheduling noise is allowed on top. The figures are printed above.
-      expect(underFlood).toBeLessThanOrEqual(2 * Math.max(idle, idleAfter) + 50);
+      // other work, so 100 ms of scheduling noise is allowed on top. The figures are printed above.
+      expect(underFlood).toBeLessThanOrEqual(2 * Math.max(idle, idleAfter) + 100);
     });
 
     it('sets security headers, keeps CORS closed, serves /healthz, the OpenAPI document and its docs page', async () => {

@@ -3,6 +3,8 @@
     NATS_URL=nats://127.0.0.1:4222 python examples/agent.py          work tasks until Ctrl-C
     NATS_URL=nats://127.0.0.1:4222 python examples/agent.py --demo   submit one task to itself, work it, exit
 
+With NATS auth on, NATS_CREDS names the agent's .creds file (`baton agents credentials <id>`).
+
 It reports progress with tokens, hands over a pull request and the diff as artifacts, and on a
 rejected handoff fixes what the failures name and hands over again.
 """
@@ -49,7 +51,6 @@ async def main() -> None:
         args.id,
         servers=os.environ.get("NATS_URL", "nats://127.0.0.1:4222"),
         token=os.environ.get("NATS_TOKEN"),
-        creds_file=os.environ.get("NATS_CREDS"),
         on_activity=lambda a: print(a["type"], a.get("task_id", ""), a.get("percent", "")),
     )
     await agent.register(AgentProfile(role="backend_dev", name="Python backend", capabilities=["implement_backend"], max_concurrency=2))

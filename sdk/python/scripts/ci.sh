@@ -19,4 +19,5 @@ fi
 
 (cd ../.. && node -r @swc-node/register scripts/gen-json-schema.ts --check)
 .venv/bin/python scripts/gen_models.py --check
-.venv/bin/python -m pytest -q -p no:cacheprovider tests "$@"
+# The tests give each connection the credentials it should have; none from the environment.
+env -u NATS_CREDS .venv/bin/python -m pytest -q -p no:cacheprovider tests "$@"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import os
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -230,7 +231,8 @@ class BatonAgent:
         Nothing is sent yet: call :meth:`register`, then :meth:`start`.
 
         Credentials go to nats-py as they are: ``user``/``password``, ``token``, ``creds_file``
-        (a ``.creds`` file with the user JWT and NKey seed), ``nkey_seed`` (the seed itself) or
+        (a ``.creds`` file with the user JWT and NKey seed; default the ``NATS_CREDS`` variable,
+        as in the TypeScript SDK), ``nkey_seed`` (the seed itself) or
         ``nkey_seed_file``; the last three need nats-py's ``nkeys`` extra (``pip install baton-agent[nkeys]``).
         The first connection is tried ``connect_attempts`` times per server, then UNAVAILABLE is
         raised (wrong credentials or no server fail fast, as in the TypeScript SDK); once connected,
@@ -266,6 +268,9 @@ class BatonAgent:
                 holder["agent"]._client.permission_error(err)
                 holder["agent"].log.warning("NATS: %s", err)
 
+        if creds_file is None:
+            # As the TypeScript SDK: the NATS_CREDS variable names the agent's .creds file when no option does.
+            creds_file = os.environ.get("NATS_CREDS", "").strip() or None
         auth: dict[str, Any] = {}
         for key, value in (
             ("user", user),

@@ -186,6 +186,31 @@ describe('run decider: cleanup steps', () => {
     });
   });
 
+  it('a branch that finishes after the sync point was met, while the cleanup runs, changes nothing', () => {
+    const ANY = parseWorkflowOrThrow(`
+workflow:
+  name: any
+  id: any
+  version: "1"
+  stages:
+    - stage: research
+      parallel_agents:
+        - { agent: a, action: search_web }
+        - { agent: b, action: search_papers }
+      sync_point: any_complete
+      cleanup: [discard_drafts]
+`);
+    const r = run(ANY);
+    r.when(startRun());
+    const first = r.when(result('r1.research.1.search_web'));
+    expect(types(first.events)).toEqual(['StageTaskFinished:research', 'StageCleanupStarted:research']);
+    // No own agent: the cleanup goes by capability.
+    expect(first.events[1]).toMatchObject({ data: { tasks: [{ requirement: { capabilities: ['discard_drafts'] } }] } });
+    expect(r.when(result('r1.research.1.search_papers')).events).toEqual([]);
+    const done = r.when(result('r1.research.1.cleanup-discard_drafts'));
+    expect(types(done.events)).toEqual(['StageTaskFinished:research', 'StageCompleted:research', 'RunCompleted']);
+  });
+
   it('cancelling a run during cleanup cancels the open cleanup tasks', () => {
     const r = run(SHIP);
     r.when(startRun());

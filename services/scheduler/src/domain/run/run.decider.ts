@@ -761,6 +761,8 @@ export function decideRun(command: RunCommand, state: RunState, ctx: RunDeciderC
       if (where.key.startsWith(CLEANUP_KEY_PREFIX)) return recordCleanup(plan, finished, where);
       const record = s.stages[where.stageId];
       if (record === undefined || record.status !== 'running' || record.iteration !== where.iteration || record.tasks[where.key]?.status !== 'running') return [];
+      // The work was accepted and is being cleaned up: a late branch (`any_complete`) is ignored, as after StageCompleted.
+      if (record.cleanup?.iteration === record.iteration) return [];
       plan.emit(finished);
       const after = plan.state.stages[where.stageId];
       const stage = plan.stage(where.stageId);

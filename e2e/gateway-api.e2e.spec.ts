@@ -221,6 +221,8 @@ describe('gateway REST API (e2e)', () => {
       BATON_RATE_READ_PER_S: '40',
       BATON_RATE_WRITE_PER_S: '40',
       BATON_RUN_QUOTA: '3',
+      // A loaded machine may take more than the default 2 s to dispatch.
+      BATON_ASSIGNMENT_WAIT_MS: '15000',
     };
     [a, b] = [await startGatewayProcess(gatewayEnv), await startGatewayProcess(gatewayEnv)];
     // The scheduler trusts a person only from the gateways' signed header (their public key, written on their first start).

@@ -13,6 +13,8 @@ export interface GatewayConfig extends HttpServerEnv {
   readonly natsUrl: string;
   /** How long a forwarded command or query may take before TIMEOUT (504). */
   readonly requestTimeoutMs: number;
+  /** How long `POST /api/orchestrator/tasks` waits for an agent to take the task. */
+  readonly assignmentWaitMs: number;
   /** The URL people reach the gateway at (links, the built-in issuer's `iss`). */
   readonly publicUrl: string;
   readonly oidc: {
@@ -87,6 +89,7 @@ export function readGatewayConfig(source?: EnvSource): GatewayConfig {
     ...server,
     natsUrl: envUrl('NATS_URL', LOCAL_NATS_URL, { ...opts, protocols: ['nats', 'tls'] }),
     requestTimeoutMs: envInt('BATON_GATEWAY_REQUEST_TIMEOUT_MS', 5000, { ...opts, min: 100, max: 120_000 }),
+    assignmentWaitMs: envInt('BATON_ASSIGNMENT_WAIT_MS', 2000, { ...opts, min: 0, max: 60_000 }),
     publicUrl,
     oidc: {
       issuer,

@@ -46,7 +46,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
       openApi: openApiDocument(version),
       api: {
         authenticator,
-        api: new GatewayApi(calls, quota),
+        api: new GatewayApi(calls, quota, () => new Date(), config.assignmentWaitMs),
         limiters: {
           read: new RateLimiter(config.limits.readPerSecond, config.limits.readPerSecond * 2),
           write: new RateLimiter(config.limits.writePerSecond, config.limits.writePerSecond * 2),

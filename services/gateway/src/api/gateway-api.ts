@@ -47,8 +47,8 @@ export interface ApiRequest {
   readonly commandId: string;
 }
 
-/** How long `POST /api/orchestrator/tasks` waits for an agent to take the task before answering with none. */
-const ASSIGNMENT_WAIT_MS = 2000;
+/** How long `POST /api/orchestrator/tasks` waits for an agent to take the task before answering with none (default). */
+export const DEFAULT_ASSIGNMENT_WAIT_MS = 2000;
 
 function issues(error: z.ZodError): { path: string; message: string }[] {
   return error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
@@ -169,6 +169,7 @@ export class GatewayApi {
     private readonly calls: BatonCalls,
     private readonly quota: RunQuota,
     private readonly now: () => Date = () => new Date(),
+    private readonly assignmentWaitMs = DEFAULT_ASSIGNMENT_WAIT_MS,
   ) {}
 
   async handle(req: ApiRequest): Promise<unknown> {
@@ -331,7 +332,7 @@ export class GatewayApi {
 
   /** The agent holding a task, waiting a little for the dispatcher; null when none took it yet. */
   private async assignedAgent(taskId: string): Promise<string | null> {
-    const deadline = Date.now() + ASSIGNMENT_WAIT_MS;
+    const deadline = Date.now() + this.assignmentWaitMs;
     for (;;) {
       try {
         const t = await this.calls.query(GetTask, { taskId });

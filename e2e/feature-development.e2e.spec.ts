@@ -48,7 +48,7 @@ async function featureWorkflow(): Promise<string> {
   return withReview;
 }
 
-const TEAM: readonly { agentId: string; role: string }[] = [
+const TEAM: readonly { agentId: string; role: string; capabilities?: readonly string[] }[] = [
   { agentId: 'MCT-CPO-001', role: 'cpo' },
   { agentId: 'MCT-PM-001', role: 'product_manager' },
   { agentId: 'MCT-UXD-001', role: 'ux_designer' },
@@ -61,6 +61,8 @@ const TEAM: readonly { agentId: string; role: string }[] = [
   { agentId: 'MCT-QA-001', role: 'qa_engineer' },
   { agentId: 'MCT-OPS-001', role: 'devops_engineer' },
   { agentId: 'code-reviewer', role: 'quality_gate' },
+  // The `complete` stage is the control plane's own; its cleanup steps go to an agent with them as capabilities.
+  { agentId: 'MCT-HK-001', role: 'housekeeping', capabilities: ['archive_artifacts', 'close_tickets'] },
 ];
 
 /** A PRD without its user stories (everything else as in the good sample). */
@@ -159,7 +161,7 @@ describe('Feature Development with handoffs, reviews, approvals, escalation and 
     for (const member of TEAM) {
       const agent = await BatonAgent.connect({ agentId: member.agentId, servers: natsServer.url, heartbeatIntervalMs: 1000, inboxAckWaitMs: 5000 });
       agents.push(agent);
-      await agent.register({ role: member.role, capabilities: [], maxConcurrency: 4 });
+      await agent.register({ role: member.role, capabilities: [...(member.capabilities ?? [])], maxConcurrency: 4 });
       await agent.start(teamHandler(member.agentId, script), { concurrency: 4 });
     }
   });
@@ -273,7 +275,15 @@ describe('Feature Development with handoffs, reviews, approvals, escalation and 
     const deployHeld = at('StageApprovalRequested:production_deploy', crApproved);
     const deployApproved = at('StageApproved:production_deploy', deployHeld);
     const deployStarted = at('StageStarted:production_deploy', deployApproved);
-    at('RunCompleted', deployStarted);
+    // The run completes only after the `complete` stage's cleanup, done by the housekeeping agent.
+    const cleanup = at('StageCleanupStarted:complete', deployStarted);
+    const completed = at('StageCompleted:complete', cleanup);
+    at('RunCompleted', completed);
+    expect((events[cleanup]!.data as { tasks: { action: string }[] }).tasks.map((t) => t.action)).toEqual(['archive_artifacts', 'close_tickets']);
+    expect(events[completed]!.data).toMatchObject({ cleanupFailed: [] });
+    const cleanupTaskIds = new Set((events[cleanup]!.data as { tasks: { taskId: string }[] }).tasks.map((t) => t.taskId));
+    const cleanedBy = events.filter((e) => e.type === 'TaskCompleted' && cleanupTaskIds.has((e.data as { taskId: string }).taskId)).map((e) => (e.data as { agentId: string }).agentId);
+    expect(cleanedBy).toEqual(['MCT-HK-001', 'MCT-HK-001']);
     expect(escResolved).toBeGreaterThan(escRaised);
     // Positions only grow.
     const positions = events.map((e) => e.position);

@@ -22,7 +22,7 @@ const HANDOFFS_DIR = path.join(repoRoot, 'examples/handoffs');
 const PROMETHEUS_URL = process.env['TEST_PROMETHEUS_URL'] ?? 'http://127.0.0.1:9090';
 const TARGETS_DIR = path.join(process.env['BATON_STATE_DIR'] ?? path.join(repoRoot, '.baton'), 'prometheus', 'targets');
 
-const TEAM: readonly { agentId: string; role: string; model: string }[] = [
+const TEAM: readonly { agentId: string; role: string; model: string; capabilities?: readonly string[] }[] = [
   { agentId: 'MCT-CPO-001', role: 'cpo', model: 'claude-opus' },
   { agentId: 'MCT-PM-001', role: 'product_manager', model: 'claude-sonnet' },
   { agentId: 'MCT-UXD-001', role: 'ux_designer', model: 'claude-sonnet' },
@@ -34,6 +34,8 @@ const TEAM: readonly { agentId: string; role: string; model: string }[] = [
   { agentId: 'MCT-SEC-001', role: 'security_engineer', model: 'claude-opus' },
   { agentId: 'MCT-QA-001', role: 'qa_engineer', model: 'claude-sonnet' },
   { agentId: 'MCT-OPS-001', role: 'devops_engineer', model: 'claude-sonnet' },
+  // The cleanup steps of the `complete` stage (the control plane's own) go to an agent with them as capabilities.
+  { agentId: 'MCT-HK-001', role: 'housekeeping', model: 'claude-haiku', capabilities: ['archive_artifacts', 'close_tickets'] },
 ];
 
 const PRD_WITHOUT_STORIES = sampleArtifacts['prd.md'].replace(/## User Stories[\s\S]*?(?=## Out of Scope)/, '');
@@ -183,7 +185,7 @@ describe('metrics of a Feature Development run, in baton metrics and in Promethe
     for (const member of TEAM) {
       const agent = await BatonAgent.connect({ agentId: member.agentId, servers: natsServer.url, heartbeatIntervalMs: 1000, inboxAckWaitMs: 5000 });
       agents.push(agent);
-      await agent.register({ role: member.role, capabilities: [], maxConcurrency: 4, model: member.model });
+      await agent.register({ role: member.role, capabilities: [...(member.capabilities ?? [])], maxConcurrency: 4, model: member.model });
       await agent.start(teamHandler(member.agentId, state), { concurrency: 4 });
     }
     // Prometheus (started by the infrastructure script) scrapes what the targets files name.

@@ -524,6 +524,14 @@ describe('gateway REST API (e2e)', () => {
         status: 'resolved',
         resolvedBy: { kind: 'human', id: 'ada' },
       });
+
+      // An escalation holding a stage that names its approvers is resolved only by one of them.
+      const { runId } = ok(await call(a, 'POST', '/api/workflows/execute', { as: 'rita', body: { workflow: 'WF-GW-RELEASE' } }));
+      await waitFor(async () => ((await call(a, 'GET', `/api/runs/${runId}`, { as: 'vera' })).status === 200 ? true : undefined), { timeoutMs: 20_000, what: 'the release run visible' });
+      const held = await client.command(RaiseEscalation, { trigger: 'approval_needed', issue: 'Release now?', runId, stageId: 'release', options: [], blocking: 'release' }, { commandId: randomUUID(), actor: { kind: 'service', id: 'test' } });
+      await waitFor(async () => ((await call(a, 'GET', `/api/escalations/${held.escalationId}`, { as: 'vera' })).status === 200 ? true : undefined), { timeoutMs: 20_000, what: 'the escalation visible' });
+      const named = problem(await call(b, 'POST', `/api/escalations/${held.escalationId}/resolve`, { as: 'ada', body: { resolution: 'exception_granted', reason: 'go' } }), 403, 'FORBIDDEN');
+      expect(named.detail).toContain('release-managers');
     });
 
     it('accepts a work item, with no workflow for an unknown type', async () => {

@@ -4,6 +4,7 @@ import {
   BatonError,
   ExecuteWorkflowBody,
   GetAgent,
+  GetEscalation,
   GetRun,
   GetWorkflow,
   GetTask,
@@ -17,6 +18,7 @@ import {
   OrchestratorTaskBody,
   RejectStage,
   ResolveConflict,
+  ResolveEscalation,
   StartRun,
   SubmitTask,
   ValidationError,
@@ -215,6 +217,11 @@ export class GatewayApi {
       const d = data as DataOf<typeof ApproveStage>;
       await this.authorizeDecision(req.principal, d.runId, d.stageId);
       return this.calls.command(def, data, req.principal, req.commandId, d.runId);
+    }
+    if (def.subject === ResolveEscalation.subject) {
+      // Resolving an escalation that holds a stage approves or rejects that stage, as the resolver.
+      const held = await this.calls.query(GetEscalation, { escalationId: (data as DataOf<typeof ResolveEscalation>).escalationId });
+      if (held.runId !== null && held.stageId !== null) await this.authorizeDecision(req.principal, held.runId, held.stageId);
     }
     return this.calls.command(def, data, req.principal, req.commandId);
   }

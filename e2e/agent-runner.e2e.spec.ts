@@ -6,9 +6,9 @@ import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { BatonAgent, CommandClient, errorCodeOf } from '@baton/agent-sdk';
 import { CancelTask, GetArtifact, GetTask, PutArtifact, ReassignTask, SubmitTask, type TaskView } from '@baton/contracts';
-import { createTestDatabase, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
+import { createTestDatabase, uniqueId, waitFor, type TestDatabase, testNatsAuth, testNatsAuthDir } from '@baton/testing';
 import { startE2eNats, type E2eNats } from './support/private-nats';
-import { compiledMain, repoRoot, SimAgentsProcess, startService, type RunningProcess } from './support/stack';
+import { compiledMain, repoRoot, runBaton, SimAgentsProcess, startService, type RunningProcess } from './support/stack';
 
 // `baton agent run` as a person runs it: the compiled CLI as a process, a shell script standing
 // in for the coding agent, and the agent-registry, handoff-validator and scheduler as processes
@@ -85,12 +85,21 @@ describe('baton agent run: a command-line agent as a Baton agent (e2e)', () => {
     const workdir = path.join(tmp, name);
     const scriptFile = path.join(tmp, `${name}.sh`);
     await writeFile(scriptFile, script);
+    // With auth on, the runner connects with the agent's own credentials, as a person would run it.
+    const authDir = testNatsAuthDir();
+    const credsEnv: Record<string, string> = {};
+    if (authDir !== undefined) {
+      const credsFile = path.join(tmp, `${agentId}.creds`);
+      const issued = await runBaton(['agents', 'credentials', agentId, '--out', credsFile], { BATON_NATS_AUTH_DIR: authDir, NATS_URL: nats.url });
+      expect(issued).toMatchObject({ code: 0 });
+      credsEnv['NATS_CREDS'] = credsFile;
+    }
     const args = ['--json', '--nats', nats.url, 'agent', 'run', '--id', agentId, '--capability', capability, '--workdir', workdir];
     const argv = [...args, '--progress-interval', '300', '--heartbeat-interval', '500', '--kill-grace', '1000', ...extra, '--', 'sh', scriptFile, '{task_md}', '{workdir}', '{task_id}'];
     compiledMain('tools/cli');
     const proc = spawn(process.execPath, [path.join(repoRoot, 'tools/cli/bin/baton.js'), ...argv], {
       cwd: repoRoot,
-      env: { ...process.env, NODE_OPTIONS: '' },
+      env: { ...process.env, NODE_OPTIONS: '', ...credsEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const runner = new SimAgentsProcess(name, proc);

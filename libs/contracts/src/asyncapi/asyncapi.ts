@@ -372,7 +372,12 @@ export function buildAsyncApiDocument(options: AsyncApiOptions): JsonObject & { 
     },
     defaultContentType: 'application/json',
     servers: {
-      local: { host: '127.0.0.1:4222', protocol: 'nats', description: 'The local stack (`npm run infra:up`). JetStream is required.' },
+      local: {
+        host: '127.0.0.1:4222',
+        protocol: 'nats',
+        description:
+          'The local stack (`npm run infra:up`). JetStream is required. With auth on, every client connects with its own .creds file (decentralized JWT and NKey): an agent publishes only its own `baton.agent.<agentId>.*` subjects and the queries, and reads only its own replies and inbox; the permission lists are generated from these contracts (docs/security.md).',
+      },
     },
     channels: sorted(parts.channels),
     operations: sorted(parts.operations),

@@ -382,6 +382,18 @@ describe('gateway REST API (e2e)', () => {
       const approved = (await audit(runId)).find((e) => e.type === 'StageApproved')!;
       expect(approved.metadata.actor).toEqual({ kind: 'human', id: 'ada' });
       expect((approved.data as { by: unknown }).by).toEqual({ kind: 'human', id: 'ada' });
+      // The API's audit timeline (from the relayed event stream) names the same people.
+      const timeline = await waitFor(async () => {
+        const t = ok(await call(b, 'GET', `/api/runs/${runId}/audit`, { as: 'vera' }));
+        return t.entries.some((e: { type: string }) => e.type === 'StageApproved') ? t : undefined;
+      }, { timeoutMs: 30_000, intervalMs: 250, what: 'StageApproved in the audit timeline' });
+      expect(timeline.entries.filter((e: { ofRun: boolean }) => e.ofRun).map((e: { type: string; actor: string | null }) => [e.type, e.actor])).toEqual(
+        expect.arrayContaining([
+          ['RunStarted', 'human:olga'],
+          ['StageApproved', 'human:ada'],
+        ]),
+      );
+      problem(await call(a, 'GET', '/api/runs/no-such-run/audit', { as: 'vera' }), 404, 'NOT_FOUND');
     });
 
     it('takes a person only from the gateway: a NATS client naming one, or replaying the gateway’s assertion on another command, is refused', async () => {

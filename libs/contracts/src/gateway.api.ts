@@ -193,6 +193,26 @@ export const OrchestratorResolveConflictBody = z.strictObject({
 });
 export const OrchestratorResolveConflictReply = z.object({ resolution_applied: z.boolean() });
 
+/** `GET /api/runs/{runId}/audit`: the run's events and every event correlated to it, in global order. */
+export const RunAuditView = z.object({
+  entries: z.array(
+    z.object({
+      /** Global position, `commit/prepare` (a replay position for the run's own events). */
+      position: z.string(),
+      occurredAt: z.string(),
+      streamId: z.string(),
+      type: z.string(),
+      /** `kind:id` of who did it: for a person's decision, the authenticated subject. */
+      actor: z.string().nullable(),
+      details: z.string(),
+      /** Whether it is an event of the run's own stream. */
+      ofRun: z.boolean(),
+    }),
+  ),
+  /** True when the scan of the event stream stopped at its bound before the end. */
+  truncated: z.boolean(),
+});
+
 /** `GET /healthz`. */
 export const HealthzReply = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.string()) });
 
@@ -243,6 +263,7 @@ export const GATEWAY_ROUTES: readonly GatewayRoute[] = [
   r({ operationId: 'pauseRun', method: 'POST', path: '/api/runs/{runId}/pause', summary: 'Stop a run from starting new stages', tag: 'runs', access: 'operate', message: PauseRun }),
   r({ operationId: 'resumeRun', method: 'POST', path: '/api/runs/{runId}/resume', summary: 'Let a paused run go on', tag: 'runs', access: 'operate', message: ResumeRun }),
   r({ operationId: 'rerunRun', method: 'POST', path: '/api/runs/{runId}/rerun', summary: 'Start a new run of the same workflow version at a stage, reusing the recorded results of the stages before it', tag: 'runs', access: 'operate', message: RerunRun }),
+  r({ operationId: 'getRunAudit', method: 'GET', path: '/api/runs/{runId}/audit', summary: "A run's audit timeline: its events and every event correlated to it, with who did each", tag: 'runs', access: 'read', output: RunAuditView }),
   r({ operationId: 'replayRun', method: 'GET', path: '/api/runs/{runId}/replay', summary: "A run's state rebuilt from its events, as of now or of a position", tag: 'runs', access: 'read', message: ReplayRun }),
   r({ operationId: 'approveStage', method: 'POST', path: '/api/runs/{runId}/stages/{stageId}/approve', summary: 'Approve a stage that waits for a person', tag: 'runs', access: 'approve', message: ApproveStage }),
   r({ operationId: 'rejectStage', method: 'POST', path: '/api/runs/{runId}/stages/{stageId}/reject', summary: 'Reject a stage that waits for a person, with the reason', tag: 'runs', access: 'approve', message: RejectStage }),

@@ -15,6 +15,7 @@ import { securityHeaders } from './http/security-headers';
 import { DevIssuer } from './issuer/dev-issuer';
 import { RateLimiter } from './limits/rate-limiter';
 import { KvRunQuota, NO_RUN_QUOTA } from './limits/run-quota';
+import { runTimeline } from './dashboard/audit-timeline';
 import { openApiDocument } from './openapi/openapi.document';
 
 /** A running gateway: its HTTP address, a reload of the API keys (SIGHUP) and a clean stop. */
@@ -46,7 +47,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
       openApi: openApiDocument(version),
       api: {
         authenticator,
-        api: new GatewayApi(calls, quota, () => new Date(), config.assignmentWaitMs),
+        api: new GatewayApi(calls, quota, () => new Date(), config.assignmentWaitMs, (runId, since) => runTimeline(nats.nc, runId, { since })),
         limiters: {
           read: new RateLimiter(config.limits.readPerSecond, config.limits.readPerSecond * 2),
           write: new RateLimiter(config.limits.writePerSecond, config.limits.writePerSecond * 2),

@@ -49,6 +49,9 @@ export interface ApiRequest {
   readonly commandId: string;
 }
 
+/** A run's audit timeline from the event stream, scanned from shortly before `since` (the run's start). */
+export type RunAudit = (runId: string, since: string) => Promise<unknown>;
+
 /** How long `POST /api/orchestrator/tasks` waits for an agent to take the task before answering with none (default). */
 export const DEFAULT_ASSIGNMENT_WAIT_MS = 2000;
 
@@ -172,6 +175,7 @@ export class GatewayApi {
     private readonly quota: RunQuota,
     private readonly now: () => Date = () => new Date(),
     private readonly assignmentWaitMs = DEFAULT_ASSIGNMENT_WAIT_MS,
+    private readonly audit?: RunAudit,
   ) {}
 
   async handle(req: ApiRequest): Promise<unknown> {
@@ -182,6 +186,8 @@ export class GatewayApi {
         return this.calls.query(GetRun, parseInput(GetRun.versions[1]!, { runId: req.params['id'] }, 'run id') as DataOf<typeof GetRun>);
       case 'listRuns':
         return this.listRuns(req);
+      case 'getRunAudit':
+        return this.runAudit(req);
       case 'getAgentHealth':
         return this.agentHealth(req);
       case 'getAgentMetrics':
@@ -289,6 +295,12 @@ export class GatewayApi {
     const page = rest.slice(0, q.limit);
     const last = page[page.length - 1];
     return { runs: page, nextCursor: rest.length > q.limit && last !== undefined ? cursorOf(last) : null };
+  }
+
+  private async runAudit(req: ApiRequest): Promise<unknown> {
+    if (this.audit === undefined) throw new BatonError('INTERNAL', 'this gateway has no audit reader');
+    const run = await this.calls.query(GetRun, parseInput(GetRun.versions[1]!, { runId: req.params['runId'] }, 'run id') as DataOf<typeof GetRun>);
+    return this.audit(run.runId, run.startTime);
   }
 
   private async agent(req: ApiRequest) {

@@ -235,7 +235,7 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
     store,
     feed: p.feed,
     onApplied: onAppliedTypes((types) => {
-      if (types.has('StageStarted') || types.has('RunStarted')) runTimers.wake();
+      if (types.has('StageStarted') || types.has('RunStarted') || types.has('StageCleanupStarted')) runTimers.wake();
     }),
     // Also the conflict manager's events (one subscription for both process managers).
     filter: { categories: [...new Set([...RUN_MANAGER_FILTER.categories, ...CONFLICT_MANAGER_CATEGORIES])] },

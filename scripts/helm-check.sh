@@ -51,18 +51,21 @@ log "using $HELM ($("$HELM" version --short 2>/dev/null || echo unknown version)
 
 # ---------- lint + template + manifest checks ----------
 HA_VALUES="$CHART/ci/ha-values.yaml"
+# The chart requires the OIDC issuer people's tokens come from; every case below names one
+# (ha-values.yaml has its own), and one negative case leaves it out.
+ISSUER=(--set identity.oidcIssuer=https://login.example.com/realms/baton)
 DEFAULT_KINDS="ConfigMap,Secret,ServiceAccount,Deployment,Service,NetworkPolicy"
 
 run_case() { # $1 = label, $2 = expected kinds, $3 = absent kinds, $4 = template-only flags, $5 = BATON_STREAM_REPLICAS expected, rest = helm args
   local label="$1" kinds="$2" absent="$3" template_only="$4" replicas="$5"; shift 5
   log "helm lint ($label)"
-  if ! "$HELM" lint "$CHART" --strict --kube-version "$KUBE_VERSION" "$@" >"$WORK/lint.out" 2>&1; then
+  if ! "$HELM" lint "$CHART" --strict --kube-version "$KUBE_VERSION" "${ISSUER[@]}" "$@" >"$WORK/lint.out" 2>&1; then
     cat "$WORK/lint.out" >&2; fail "helm lint ($label)"; return
   fi
   grep -E '^\[(WARNING|ERROR)\]' "$WORK/lint.out" >&2 || true
   tail -n1 "$WORK/lint.out" >&2
   log "helm template ($label)"
-  if ! "$HELM" template baton "$CHART" --namespace baton --kube-version "$KUBE_VERSION" $template_only "$@" >"$WORK/$label.yaml" 2>"$WORK/template.err"; then
+  if ! "$HELM" template baton "$CHART" --namespace baton --kube-version "$KUBE_VERSION" $template_only "${ISSUER[@]}" "$@" >"$WORK/$label.yaml" 2>"$WORK/template.err"; then
     cat "$WORK/template.err" >&2; fail "helm template ($label)"; return
   fi
   "$NODE" "$CHECK" "$WORK/$label.yaml" --kinds="$kinds" --absent="$absent" --stream-replicas="$replicas" || fail "rendered manifests ($label)"
@@ -86,12 +89,13 @@ fi
 # ---------- negative cases: these must fail ----------
 expect_reject() { # $1 = what, rest = helm args
   local what="$1"; shift
-  if "$HELM" template baton "$CHART" --kube-version "$KUBE_VERSION" "$@" >/dev/null 2>"$WORK/neg.err"; then
+  if "$HELM" template baton "$CHART" --kube-version "$KUBE_VERSION" "${ISSUER[@]}" "$@" >/dev/null 2>"$WORK/neg.err"; then
     fail "schema/template accepted $what"
   else
     log "rejected as expected: $what: $(grep -vE '^(Error: values don.t meet|Use --debug|baton:\s*$)' "$WORK/neg.err" | grep -m1 . | sed 's/^ *//' | cut -c1-160)"
   fi
 }
+expect_reject "a gateway without an OIDC issuer" --set identity.oidcIssuer=
 expect_reject "an unknown per-service key" --set services.gateway.bogus=1
 expect_reject "a service without resources" --set services.scheduler.resources=null
 expect_reject "a service without image" --set services.scheduler.image=null
@@ -109,7 +113,7 @@ if [ -f "$WORK/default.yaml" ]; then
   if "$NODE" "$CHECK" "$WORK/broken.yaml" >/dev/null 2>&1; then fail "manifest checker accepted a writable root filesystem"
   else log "manifest checker rejects a writable root filesystem, as expected"; fi
   # A chart rendered with NATS auth off: services would connect anonymously.
-  if "$HELM" template baton "$CHART" --namespace baton --kube-version "$KUBE_VERSION" --set natsAuth.enabled=false >"$WORK/noauth.yaml" 2>/dev/null && ! "$NODE" "$CHECK" "$WORK/noauth.yaml" >"$WORK/noauth.out" 2>&1 \
+  if "$HELM" template baton "$CHART" --namespace baton --kube-version "$KUBE_VERSION" "${ISSUER[@]}" --set natsAuth.enabled=false >"$WORK/noauth.yaml" 2>/dev/null && ! "$NODE" "$CHECK" "$WORK/noauth.yaml" >"$WORK/noauth.out" 2>&1 \
     && grep -q 'NATS_CREDS missing' "$WORK/noauth.out"; then log "manifest checker rejects services without NATS credentials, as expected"
   else fail "manifest checker accepted services without NATS credentials"; fi
   # A connection string in a ConfigMap (as EVENTSTORE_URL and NATS_URL were before).

@@ -37,6 +37,7 @@ export {
   type HostedService,
   type HostedServiceOptions,
   type ListeningService,
+  type ServiceConsumerOptions,
   type ServiceHostOptions,
   type ServiceHttpOptions,
   type ServiceReadiness,

@@ -1,5 +1,5 @@
-import type { Clock, IdSource } from '@baton/aggregate';
-import type { ServiceName } from '@baton/contracts';
+import { randomIds, systemClock, type Clock, type IdSource } from '@baton/aggregate';
+import { EVENTS_STREAM, type RecordedEvent, type ServiceName } from '@baton/contracts';
 import { CloseStack, DEFAULT_HTTP_HOST, type ReadinessCheck } from '@baton/telemetry';
 import { openEventStore, type EventStore, type EventStoreSelection } from '@baton/event-store';
 import {
@@ -16,9 +16,10 @@ import { Logger, type DynamicModule, type INestApplication, type LoggerService, 
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import type { Kysely } from 'kysely';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { BatonRpcTransport } from './baton-rpc.transport';
 import { PostgresCheckpointStore } from './checkpoint.store';
+import { consumeDurable, type ConsumeDurableOptions, type DurableConsumer } from './durable-consumer';
 import { EventRelay, type EventRelayOptions } from './event.relay';
 import { ensureEventStreams } from './event-streams';
 import { PostgresInboxStore } from './inbox.store';
@@ -62,7 +63,22 @@ export interface ServiceHostOptions {
    * (silent when `false`); when neither is given, each component's own default logger.
    */
   readonly messagingLogger?: MessagingLogger;
+  /** The service's time ({@link ServiceHost.clock}), also what projections and relays stamp. Default: the system clock. */
+  readonly clock?: Clock;
+  /** The service's id source ({@link ServiceHost.ids}). Default: random UUIDs. */
+  readonly ids?: IdSource;
 }
+
+/** What {@link ServiceHost.consumeEvents} needs: a durable consumer of the events stream, less what the host supplies. */
+export type ServiceConsumerOptions = Omit<ConsumeDurableOptions, 'js' | 'jsm' | 'stream' | 'inbox' | 'handler'> &
+  (
+    | { readonly handler: ConsumeDurableOptions['handler'] }
+    /**
+     * The event's effect, run once per event id: it and the consumer's inbox row commit in one
+     * transaction, so a redelivered event changes nothing.
+     */
+    | { readonly applyOnce: (trx: PoolClient, event: RecordedEvent) => Promise<unknown> }
+  );
 
 /** Where {@link ServiceHost.listen} serves HTTP. */
 export interface ServiceHttpOptions {
@@ -114,9 +130,14 @@ export class ServiceHost<DB> {
   private natsConnection: ManagedNatsConnection | undefined;
   private jsClient: JetStreamClient | undefined;
   private jsManager: JetStreamManager | undefined;
+  private inbox: Promise<PostgresInboxStore> | undefined;
 
   /** Spread into messaging components' options: `{ logger }`, or `{}` for their own default. */
   readonly logging: { readonly logger?: MessagingLogger };
+  /** The time the service's commands, timers, projections and relays see. */
+  readonly clock: Clock;
+  /** Where the service's new ids come from. */
+  readonly ids: IdSource;
 
   constructor(
     readonly options: ServiceHostOptions,
@@ -129,6 +150,8 @@ export class ServiceHost<DB> {
   ) {
     const logger = options.messagingLogger ?? (options.logger === false ? silentMessagingLogger : options.logger);
     this.logging = logger ? { logger } : {};
+    this.clock = options.clock ?? systemClock;
+    this.ids = options.ids ?? randomIds;
   }
 
   /** The NATS connection (after {@link connectNats}). */
@@ -152,16 +175,38 @@ export class ServiceHost<DB> {
     this.resources.defer(close);
   }
 
-  /** The consumer inbox `<schema>.consumer_inbox` (event ids already applied), its table created. */
-  async openInbox(): Promise<PostgresInboxStore> {
-    const inbox = new PostgresInboxStore(this.pool, { table: `${this.options.schema}.consumer_inbox` });
-    await inbox.ensureSchema();
-    return inbox;
+  /** The consumer inbox `<schema>.consumer_inbox` (event ids already applied), its table created once. */
+  openInbox(): Promise<PostgresInboxStore> {
+    this.inbox ??= (async () => {
+      const inbox = new PostgresInboxStore(this.pool, { table: `${this.options.schema}.consumer_inbox` });
+      await inbox.ensureSchema();
+      return inbox;
+    })();
+    return this.inbox;
   }
 
-  /** Starts a projection into the service's schema, on the host's store and database; stopped on close. */
+  /**
+   * Starts a durable consumer of the events stream (after {@link connectNats}) with the
+   * service's inbox and logging; stopped on close. With `applyOnce`, each event's effect and
+   * its inbox row commit together.
+   */
+  async consumeEvents(options: ServiceConsumerOptions): Promise<DurableConsumer> {
+    const inbox = await this.openInbox();
+    const { durable } = options;
+    const handler: ConsumeDurableOptions['handler'] =
+      'applyOnce' in options
+        ? async (event) => {
+            await inbox.runOnce(durable, event.eventId, (trx) => options.applyOnce(trx, event));
+          }
+        : options.handler;
+    const consumer = await consumeDurable({ ...this.logging, ...options, js: this.js, jsm: this.jsm, stream: EVENTS_STREAM, inbox, handler });
+    this.defer(() => consumer.stop());
+    return consumer;
+  }
+
+  /** Starts a projection into the service's schema, on the host's store, database and clock; stopped on close. */
   async startProjection(options: Omit<ProjectionRunnerOptions<DB>, 'schema' | 'db' | 'store'>): Promise<ProjectionRunner<DB>> {
-    const projection = new ProjectionRunner<DB>({ ...options, schema: this.options.schema, db: this.db, store: this.store });
+    const projection = new ProjectionRunner<DB>({ now: () => this.clock.now(), ...options, schema: this.options.schema, db: this.db, store: this.store });
     await projection.start();
     this.defer(() => projection.stop());
     return projection;
@@ -191,9 +236,9 @@ export class ServiceHost<DB> {
     ];
   }
 
-  /** Starts a relay of the store's events to JetStream (checkpointed in `<schema>.relay_checkpoints`), stopped on close. */
+  /** Starts a relay of the store's events to JetStream (checkpointed in `<schema>.relay_checkpoints`, timed by the host's clock), stopped on close. */
   async startRelay(options: Omit<EventRelayOptions, 'store' | 'js' | 'checkpoints' | 'logger'>): Promise<EventRelay> {
-    const relay = new EventRelay({ ...options, store: this.store, js: this.js, checkpoints: this.checkpoints, ...this.logging });
+    const relay = new EventRelay({ now: () => this.clock.now().getTime(), ...options, store: this.store, js: this.js, checkpoints: this.checkpoints, ...this.logging });
     await relay.start();
     this.defer(() => relay.stop());
     return relay;

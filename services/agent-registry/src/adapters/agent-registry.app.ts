@@ -1,15 +1,6 @@
-import { CommandRunner, randomIds, systemClock } from '@baton/aggregate';
-import { eventSubjectFor, EVENTS_STREAM, ValidationError, type ReloadAgentsReply } from '@baton/contracts';
-import {
-  consumeDurable,
-  serviceLogger,
-  startServiceHost,
-  type DurableConsumer,
-  type EventRelay,
-  type HostedService,
-  type HostedServiceOptions,
-  type ServiceHostOptions,
-} from '@baton/messaging';
+import { CommandRunner } from '@baton/aggregate';
+import { eventSubjectFor, ValidationError, type ReloadAgentsReply } from '@baton/contracts';
+import { serviceLogger, startServiceHost, type DurableConsumer, type EventRelay, type HostedService, type HostedServiceOptions } from '@baton/messaging';
 import type { ProjectionRunner } from '@baton/read-models';
 import { AgentsFileSync } from '../app/agents-file.sync';
 import { HeartbeatMonitor } from '../app/heartbeat.monitor';
@@ -70,29 +61,19 @@ export interface AgentRegistryApp extends HostedService<AgentRegistryDatabase> {
  * await registry.close();
  */
 export async function startAgentRegistry(options: StartAgentRegistryOptions): Promise<AgentRegistryApp> {
-  const clock = options.clock ?? systemClock;
-  const ids = options.ids ?? randomIds;
   const heartbeatWindowMs = options.heartbeatWindowMs ?? DEFAULT_HEARTBEAT_WINDOW_MS;
-  const hostOptions: ServiceHostOptions = {
-    service: 'agent-registry',
-    databaseUrl: options.databaseUrl,
-    eventStore: options.eventStore,
-    schema: AGENT_REGISTRY_SCHEMA,
-    migrations: agentRegistryMigrations,
-    logger: options.logger,
-  };
-  return startServiceHost<AgentRegistryDatabase, AgentRegistryApp>(hostOptions, async (host) => {
-    const { store, db } = host;
+  const service = { ...options, service: 'agent-registry', schema: AGENT_REGISTRY_SCHEMA, migrations: agentRegistryMigrations } as const;
+  return startServiceHost<AgentRegistryDatabase, AgentRegistryApp>(service, async (host) => {
+    const { store, db, clock, ids } = host;
     const projection = await host.startProjection({
       name: AGENTS_PROJECTION,
       filter: AGENTS_PROJECTION_FILTER,
       apply: agentProjection({ heartbeatWindowMs }),
       reset: resetAgents,
-      now: () => clock.now(),
     });
 
     const nats = await host.connectNats(options.natsUrl);
-    const relay = await host.startRelay({ name: 'relay-agent-registry', filter: AGENTS_PROJECTION_FILTER, now: () => clock.now().getTime() });
+    const relay = await host.startRelay({ name: 'relay-agent-registry', filter: AGENTS_PROJECTION_FILTER });
 
     // Agents take a command on every state report and heartbeat timer: their states stay hot.
     const commands: AgentCommands = new CommandRunner(store, agentAggregate, { clock, ids, cacheSize: AGENT_STATE_CACHE_SIZE });
@@ -106,23 +87,12 @@ export async function startAgentRegistry(options: StartAgentRegistryOptions): Pr
     if (options.agentsFile !== undefined) await reloadAgents();
 
     const log = serviceLogger('agent-registry', options.logger);
-    const inbox = await host.openInbox();
-    const durable = options.taskEvents?.durable ?? TASK_EVENTS_DURABLE;
-    const taskEvents = await consumeDurable({
-      js: host.js,
-      jsm: host.jsm,
-      stream: EVENTS_STREAM,
-      durable,
+    const taskEvents = await host.consumeEvents({
+      durable: options.taskEvents?.durable ?? TASK_EVENTS_DURABLE,
       filterSubjects: LOAD_TASK_EVENT_TYPES.map((type) => eventSubjectFor('task', type)),
-      inbox,
       deliverPolicy: options.taskEvents?.deliverPolicy ?? 'all',
-      // The effect and the inbox row commit together: a redelivered event changes nothing.
-      handler: async (event) => {
-        await inbox.runOnce(durable, event.eventId, (trx) => applyTaskEvent(trx, event));
-      },
-      ...host.logging,
+      applyOnce: applyTaskEvent,
     });
-    host.defer(() => taskEvents.stop());
 
     const heartbeats = new HeartbeatMonitor(db, commands, clock, {
       windowMs: heartbeatWindowMs,
@@ -137,7 +107,7 @@ export async function startAgentRegistry(options: StartAgentRegistryOptions): Pr
     const readinessChecks = host.readinessChecks({ projections: { agents: projection }, relay });
     const { app, httpUrl } = await host.listen(
       AgentRegistryModule.register({ store, db, readinessChecks, commands, reloadAgents }),
-      { httpPort: options.httpPort, httpHost: options.httpHost },
+      options,
     );
     return { app, store, db, projection, nats, relay, commands, heartbeats, taskEvents, reloadAgents, httpUrl, close: () => host.close() };
   });

@@ -1,16 +1,5 @@
-import { CommandRunner, randomIds, systemClock } from '@baton/aggregate';
-import { EVENTS_STREAM } from '@baton/contracts';
-import {
-  consumeDurable,
-  serviceLogger,
-  startServiceHost,
-  type DurableConsumer,
-  type EventRelay,
-  type HostedService,
-  type HostedServiceOptions,
-  type MessagingLogger,
-  type ServiceHostOptions,
-} from '@baton/messaging';
+import { CommandRunner } from '@baton/aggregate';
+import { serviceLogger, startServiceHost, type DurableConsumer, type EventRelay, type HostedService, type HostedServiceOptions, type MessagingLogger } from '@baton/messaging';
 import { inTransaction } from '@baton/event-store';
 import type { Pool } from 'pg';
 import type { ProjectionRunner } from '@baton/read-models';
@@ -83,19 +72,10 @@ export interface EscalationApp extends HostedService<EscalationDatabase> {
  * await escalation.close();
  */
 export async function startEscalation(options: StartEscalationOptions): Promise<EscalationApp> {
-  const clock = options.clock ?? systemClock;
-  const ids = options.ids ?? randomIds;
   const ladder = options.ladder ?? DEFAULT_LADDER;
-  const hostOptions: ServiceHostOptions = {
-    service: 'escalation',
-    databaseUrl: options.databaseUrl,
-    eventStore: options.eventStore,
-    schema: ESCALATION_SCHEMA,
-    migrations: escalationMigrations,
-    logger: options.logger,
-  };
-  return startServiceHost<EscalationDatabase, EscalationApp>(hostOptions, async (host) => {
-    const { pool, store, db } = host;
+  const service = { ...options, service: 'escalation', schema: ESCALATION_SCHEMA, migrations: escalationMigrations } as const;
+  return startServiceHost<EscalationDatabase, EscalationApp>(service, async (host) => {
+    const { pool, store, db, clock, ids } = host;
     const transaction: Transactor = (work) => inTransaction(pool, work);
 
     const projection = await host.startProjection({
@@ -103,35 +83,24 @@ export async function startEscalation(options: StartEscalationOptions): Promise<
       filter: ESCALATIONS_FILTER,
       apply: applyEscalationEvent,
       reset: resetEscalations,
-      now: () => clock.now(),
     });
 
     const log: MessagingLogger = serviceLogger('escalation', options.logger);
     const nats = await host.connectNats(options.natsUrl);
-    const relay = await host.startRelay({ name: 'relay-escalation', filter: ESCALATIONS_FILTER, now: () => clock.now().getTime() });
+    const relay = await host.startRelay({ name: 'relay-escalation', filter: ESCALATIONS_FILTER });
 
     const commands: EscalationCommands = new CommandRunner(store, escalationAggregate, { clock, ids });
     const directory = options.directory ?? new RegistryAgentDirectory(nats.nc, log, options.registryTimeoutMs ?? 2000);
     const decisions = options.decisions ?? new SchedulerStageDecisions(nats.nc, options.schedulerTimeoutMs ?? 5000);
     const escalations = new EscalationService(commands, directory, decisions, transaction, ladder, clock);
 
-    const inbox = await host.openInbox();
-    const durable = options.inputs?.durable ?? INPUTS_DURABLE;
-    const inputs = await consumeDurable({
-      js: host.js,
-      jsm: host.jsm,
-      stream: EVENTS_STREAM,
-      durable,
+    // The watches and timers commit with the inbox row: a redelivered event changes nothing.
+    const inputs = await host.consumeEvents({
+      durable: options.inputs?.durable ?? INPUTS_DURABLE,
       filterSubjects: INPUT_SUBJECTS,
-      inbox,
       deliverPolicy: options.inputs?.deliverPolicy ?? 'all',
-      // The watches, timers and the inbox row commit together: a redelivered event changes nothing.
-      handler: async (event) => {
-        await inbox.runOnce(durable, event.eventId, (client) => applyInputEvent(client, event, { ladder, logger: log }));
-      },
-      ...host.logging,
+      applyOnce: (client, event) => applyInputEvent(client, event, { ladder, logger: log }),
     });
-    host.defer(() => inputs.stop());
 
     const timers = new EscalationTimers(transaction, commands, directory, clock, { pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_MS, logger: log });
     timers.start();
@@ -140,7 +109,7 @@ export async function startEscalation(options: StartEscalationOptions): Promise<
     const readinessChecks = host.readinessChecks({ projections: { escalations: projection }, relay });
     const { app, httpUrl } = await host.listen(
       EscalationModule.register({ db, readinessChecks, escalations, version: options.version ?? '0.0.0' }),
-      { httpPort: options.httpPort, httpHost: options.httpHost },
+      options,
     );
     return { app, store, pool, db, projection, nats, relay, commands, escalations, timers, inputs, httpUrl, close: () => host.close() };
   });

@@ -1,13 +1,5 @@
-import { CommandRunner, randomIds, systemClock } from '@baton/aggregate';
-import {
-  serviceLogger,
-  startServiceHost,
-  type EventRelay,
-  type HostedService,
-  type HostedServiceOptions,
-  type MessagingLogger,
-  type ServiceHostOptions,
-} from '@baton/messaging';
+import { CommandRunner } from '@baton/aggregate';
+import { serviceLogger, startServiceHost, type EventRelay, type HostedService, type HostedServiceOptions, type MessagingLogger } from '@baton/messaging';
 import type { ProjectionRunner } from '@baton/read-models';
 import { AppModule } from '../app.module';
 import { HandoffCommandHandler, type HandoffRules, type HandoffRunner } from '../app/handoff-command.handler';
@@ -71,21 +63,11 @@ export interface HandoffValidatorApp extends HostedService<HandoffDatabase> {
  * await validator.close();
  */
 export async function startHandoffValidator(options: StartHandoffValidatorOptions): Promise<HandoffValidatorApp> {
-  const clock = options.clock ?? systemClock;
-  const ids = options.ids ?? randomIds;
   const logger: MessagingLogger = serviceLogger('handoff-validator', options.logger);
   const rules = options.rules ?? (await loadHandoffRules(options.handoffsDir, logger, options.ruleModules ?? []));
-  const hostOptions: ServiceHostOptions = {
-    service: 'handoff-validator',
-    databaseUrl: options.databaseUrl,
-    eventStore: options.eventStore,
-    schema: HANDOFF_SCHEMA,
-    migrations: handoffMigrations,
-    logger: options.logger,
-    messagingLogger: logger,
-  };
-  return startServiceHost<HandoffDatabase, HandoffValidatorApp>(hostOptions, async (host) => {
-    const { store, db } = host;
+  const service = { ...options, messagingLogger: logger, service: 'handoff-validator', schema: HANDOFF_SCHEMA, migrations: handoffMigrations } as const;
+  return startServiceHost<HandoffDatabase, HandoffValidatorApp>(service, async (host) => {
+    const { store, db, clock, ids } = host;
     const artifacts = options.artifactStore ?? new PostgresArtifactStore(db, clock);
 
     const projection = await host.startProjection({
@@ -93,12 +75,11 @@ export async function startHandoffValidator(options: StartHandoffValidatorOption
       filter: HANDOFFS_FILTER,
       apply: applyHandoffEvent,
       reset: resetHandoffs,
-      now: () => clock.now(),
       onError: (err) => logger.error(`handoffs projection failed: ${(err as Error).message}`),
     });
 
     const nats = await host.connectNats(options.natsUrl);
-    const relay = await host.startRelay({ name: HANDOFF_RELAY, filter: HANDOFFS_FILTER, now: () => clock.now().getTime() });
+    const relay = await host.startRelay({ name: HANDOFF_RELAY, filter: HANDOFFS_FILTER });
 
     const metrics = new HandoffMetrics();
     // validate-handoff loads a handoff, then records it: kept in memory, the state loaded is the one decided on (no second read).
@@ -114,7 +95,7 @@ export async function startHandoffValidator(options: StartHandoffValidatorOption
     const readinessChecks = host.readinessChecks({ projections: { handoffs: projection }, relay });
     const { app, httpUrl } = await host.listen(
       AppModule.forRoot({ version: options.version ?? '0.0.0', readinessChecks, metrics, deps: { handoffs, db, artifacts, commands, rules } }),
-      { httpPort: options.httpPort, httpHost: options.httpHost },
+      options,
     );
     return { app, store, db, artifacts, projection, nats, relay, handoffs, commands, rules, metrics, httpUrl, close: () => host.close() };
   });

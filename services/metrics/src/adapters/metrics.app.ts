@@ -1,5 +1,5 @@
-import { CommandRunner, randomIds, systemClock } from '@baton/aggregate';
-import { serviceLogger, startServiceHost, type EventRelay, type HostedService, type HostedServiceOptions, type ServiceHostOptions } from '@baton/messaging';
+import { CommandRunner } from '@baton/aggregate';
+import { serviceLogger, startServiceHost, type EventRelay, type HostedService, type HostedServiceOptions } from '@baton/messaging';
 import type { ProjectionRunner } from '@baton/read-models';
 import type { Registry } from 'prom-client';
 import { BudgetWatcher } from '../app/budget.watcher';
@@ -56,21 +56,12 @@ export interface MetricsApp extends HostedService<MetricsDatabase> {
  * await metrics.close();
  */
 export async function startMetrics(options: StartMetricsOptions): Promise<MetricsApp> {
-  const clock = options.clock ?? systemClock;
-  const ids = options.ids ?? randomIds;
-  const hostOptions: ServiceHostOptions = {
-    service: 'metrics',
-    databaseUrl: options.databaseUrl,
-    eventStore: options.eventStore,
-    schema: METRICS_SCHEMA,
-    migrations: metricsMigrations,
-    logger: options.logger,
-  };
-  return startServiceHost<MetricsDatabase, MetricsApp>(hostOptions, async (host) => {
-    const { store, db } = host;
-    const projection = await host.startProjection({ name: METRICS_PROJECTION, filter: METRICS_FILTER, apply: applyMetricsEvent, reset: resetMetrics, now: () => clock.now() });
+  const service = { ...options, service: 'metrics', schema: METRICS_SCHEMA, migrations: metricsMigrations } as const;
+  return startServiceHost<MetricsDatabase, MetricsApp>(service, async (host) => {
+    const { store, db, clock, ids } = host;
+    const projection = await host.startProjection({ name: METRICS_PROJECTION, filter: METRICS_FILTER, apply: applyMetricsEvent, reset: resetMetrics });
     const nats = await host.connectNats(options.natsUrl);
-    const relay = await host.startRelay({ name: 'relay-metrics', filter: { categories: ['health', 'budget'] }, now: () => clock.now().getTime() });
+    const relay = await host.startRelay({ name: 'relay-metrics', filter: { categories: ['health', 'budget'] } });
 
     const prices = options.prices ?? {};
     const report = new MetricsReport(db, { targets: options.targets ?? DEFAULT_TARGETS, prices, now: () => clock.now() });
@@ -99,7 +90,7 @@ export async function startMetrics(options: StartMetricsOptions): Promise<Metric
     const readinessChecks = host.readinessChecks({ projections: { metrics: projection }, relay });
     const { app, httpUrl } = await host.listen(
       MetricsServiceModule.register({ db, report, registry, readinessChecks, version: options.version ?? '0.0.0' }),
-      { httpPort: options.httpPort, httpHost: options.httpHost },
+      options,
     );
     return { app, store, db, nats, projection, relay, report, health, commands, budgets, registry, httpUrl, close: () => host.close() };
   });

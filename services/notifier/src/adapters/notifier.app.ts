@@ -1,17 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { CommandRunner, randomIds, systemClock, type Clock } from '@baton/aggregate';
-import { EVENTS_STREAM } from '@baton/contracts';
-import {
-  consumeDurable,
-  serviceLogger,
-  startServiceHost,
-  type DurableConsumer,
-  type EventRelay,
-  type HostedService,
-  type HostedServiceOptions,
-  type MessagingLogger,
-  type ServiceHostOptions,
-} from '@baton/messaging';
+import { CommandRunner, type Clock } from '@baton/aggregate';
+import { serviceLogger, startServiceHost, type DurableConsumer, type EventRelay, type HostedService, type HostedServiceOptions, type MessagingLogger } from '@baton/messaging';
 import type { ProjectionRunner } from '@baton/read-models';
 import type { EventStoreSelection } from '@baton/event-store';
 import { ChannelWorker, Dispatcher } from '../app/dispatcher';
@@ -108,19 +97,10 @@ function redacting(log: MessagingLogger, redact: (text: string) => string): Mess
  * await notifier.close();
  */
 export async function startNotifier(options: StartNotifierOptions): Promise<NotifierApp> {
-  const clock = options.clock ?? systemClock;
-  const ids = options.ids ?? randomIds;
   const redact = redactor(options.rules.secrets);
-  const hostOptions: ServiceHostOptions = {
-    service: 'notifier',
-    databaseUrl: options.databaseUrl,
-    eventStore: options.eventStore,
-    schema: NOTIFIER_SCHEMA,
-    migrations: notifierMigrations,
-    logger: options.logger,
-  };
-  return startServiceHost<NotifierDatabase, NotifierApp>(hostOptions, async (host) => {
-    const { store, db } = host;
+  const service = { ...options, service: 'notifier', schema: NOTIFIER_SCHEMA, migrations: notifierMigrations } as const;
+  return startServiceHost<NotifierDatabase, NotifierApp>(service, async (host) => {
+    const { store, db, clock, ids } = host;
     const log = redacting(serviceLogger('notifier', options.logger), redact);
     const commands: NotificationCommands = new CommandRunner(store, notificationAggregate, { clock, ids });
     const owner = `notifier-${randomUUID()}`;
@@ -136,7 +116,6 @@ export async function startNotifier(options: StartNotifierOptions): Promise<Noti
       filter: NOTIFICATIONS_FILTER,
       apply: applyNotificationEvent,
       reset: resetNotifications,
-      now: () => clock.now(),
       // A delivery queued (or retried) wakes its channel's worker at once.
       onApplied: (events) => {
         const channels = new Set<string>();
@@ -151,34 +130,25 @@ export async function startNotifier(options: StartNotifierOptions): Promise<Noti
     });
 
     const nats = await host.connectNats(options.natsUrl);
-    const relay = await host.startRelay({ name: 'relay-notifier', filter: NOTIFICATIONS_FILTER, now: () => clock.now().getTime() });
+    const relay = await host.startRelay({ name: 'relay-notifier', filter: NOTIFICATIONS_FILTER });
 
     const notifications = new NotificationService(commands, db, (channel) => options.rules.channels[channel]?.delivery.maxAttempts ?? 1, (channel) => dispatcher.wake([channel]));
     dispatcher.start();
     host.defer(() => dispatcher.stop());
 
     const handler = new InputEventHandler(db, commands, () => options.rules.table, log, { ms: options.maxEventAgeMs ?? DEFAULT_MAX_EVENT_AGE_MS, now: () => clock.now() });
-    const inbox = await host.openInbox();
-    const inputs = await consumeDurable({
-      js: host.js,
-      jsm: host.jsm,
-      stream: EVENTS_STREAM,
+    const inputs = await host.consumeEvents({
       durable: options.inputs?.durable ?? INPUTS_DURABLE,
       filterSubjects: inputSubjectsOf(options.rules.table),
-      inbox,
       deliverPolicy: options.inputs?.deliverPolicy ?? 'all',
       handler: async (event) => {
         await handler.handle(event);
       },
       logger: log,
     });
-    host.defer(() => inputs.stop());
 
     const readinessChecks = host.readinessChecks({ projections: { notifications: projection }, relay });
-    const { app, httpUrl } = await host.listen(NotifierModule.register({ db, readinessChecks, notifications, version: options.version ?? '0.0.0' }), {
-      httpPort: options.httpPort,
-      httpHost: options.httpHost,
-    });
+    const { app, httpUrl } = await host.listen(NotifierModule.register({ db, readinessChecks, notifications, version: options.version ?? '0.0.0' }), options);
     return { app, store, db, nats, projection, relay, commands, notifications, dispatcher, inputs, httpUrl, close: () => host.close() };
   });
 }

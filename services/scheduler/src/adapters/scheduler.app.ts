@@ -1,10 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { randomIds, systemClock, type Clock, type IdSource } from '@baton/aggregate';
-import { EVENTS_STREAM } from '@baton/contracts';
 import { SharedSubscriptions } from '@baton/event-store';
 import {
   BatonClient,
-  consumeDurable,
   natsReadiness,
   silentMessagingLogger,
   startServiceHost,
@@ -148,13 +146,9 @@ function leaderLease(host: ServiceHost<SchedulerDatabase>, options: StartSchedul
 
 /** The agents read model, fed from the agent-registry's events (durable consumer, inbox dedupe); a change wakes the dispatcher. */
 async function consumeAgentEvents(host: ServiceHost<SchedulerDatabase>, options: StartSchedulerOptions, logger: MessagingLogger, wake: () => void): Promise<void> {
-  const consumer = await consumeDurable({
-    js: host.js,
-    jsm: host.jsm,
-    stream: EVENTS_STREAM,
+  await host.consumeEvents({
     durable: `${options.consumerName}-agents`,
     filterSubject: AGENT_EVENTS_SUBJECT,
-    inbox: await host.openInbox(),
     deliverPolicy: options.agentEventsFrom,
     backoffMs: [200, 1000, 5000],
     logger,
@@ -162,5 +156,4 @@ async function consumeAgentEvents(host: ServiceHost<SchedulerDatabase>, options:
       if (await applyAgentEvent(host.db, event)) wake();
     },
   });
-  host.defer(() => consumer.stop());
 }

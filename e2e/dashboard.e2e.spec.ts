@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { GetRun, RegisterWorkflow, ReplayRun } from '@baton/contracts';
+import { GetEscalation, GetRun, RaiseEscalation, RegisterWorkflow, ReplayRun } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, testNatsAuth, testServiceCredsFile, waitFor, type TestDatabase } from '@baton/testing';
 import { launchChromium, screenshot } from './support/dashboard-browser';
 import { startGatewayProcess, type GatewayProcess } from './support/gateway';
 import { startE2eNats, type E2eNats } from './support/private-nats';
@@ -86,7 +86,7 @@ describe('live dashboard in Chromium (e2e)', () => {
   beforeAll(async () => {
     db = await createTestDatabase('e2e_dashboard');
     natsServer = await startE2eNats();
-    nc = await connect({ servers: natsServer.url });
+    nc = await connect({ servers: natsServer.url, ...testNatsAuth() });
     client = new BatonClient(nc, { timeoutMs: 20_000 });
     dir = await mkdtemp(path.join(os.tmpdir(), 'baton-dashboard-'));
     const common = { DATABASE_URL: db.url, NATS_URL: natsServer.url };
@@ -106,6 +106,7 @@ describe('live dashboard in Chromium (e2e)', () => {
       BATON_ACTOR_KEY_DIR: path.join(dir, 'gateway'),
       BATON_RATE_READ_PER_S: '200',
       BATON_RATE_WRITE_PER_S: '50',
+      ...(testServiceCredsFile('gateway') === undefined ? {} : { NATS_CREDS: testServiceCredsFile('gateway')! }),
     };
     a = await startGatewayProcess(gatewayEnv);
     b = await startGatewayProcess({ ...gatewayEnv, BATON_PUBLIC_URL: a.url });
@@ -178,14 +179,19 @@ describe('live dashboard in Chromium (e2e)', () => {
 
     // Watch the stages change colour: record every distinct picture replica A shows.
     const seen: Statuses[] = [first];
-    let agentsShot = false;
+    let liveShot = false;
     await waitFor(
       async () => {
         const now = await statusesOf(pageA);
         if (JSON.stringify(now) !== JSON.stringify(seen[seen.length - 1])) seen.push(now);
-        if (!agentsShot && now['implementation'] === 'running') {
-          agentsShot = true;
+        // The picture of a run in progress: the parallel implementation stage running with its
+        // branches' progress bars (or, should the polling miss it, any later stage with its bar).
+        const implementing = (await pageA.locator('#stage-implementation.st-running progress').count()) > 0;
+        const later = now['implementation'] === 'success' && (await pageA.locator('.node.st-running progress').count()) > 0;
+        if (!liveShot && (implementing || later)) {
           await screenshot(pageA, 'dashboard-run-live');
+          // A redraw may have come between the check and the picture: keep it only if the bars stayed.
+          liveShot = (await pageA.locator('.node.st-running progress').count()) > 0;
         }
         return now['production_deploy'] === 'awaiting_approval' ? now : undefined;
       },
@@ -254,7 +260,8 @@ describe('live dashboard in Chromium (e2e)', () => {
     await pageA.getByRole('heading', { name: `Replay at ${at}` }).waitFor();
     const replay = await client.query(ReplayRun, { runId, at });
     expect(await pageA.locator('.replay').textContent()).toContain(`${replay.eventsApplied} events applied`);
-    await screenshot(pageA, 'dashboard-audit');
+    // The first screen of it: a whole run's timeline is many screens long.
+    await screenshot(pageA, 'dashboard-audit', false);
   }, 600_000);
 
   it('reruns the finished run from a stage with the button, for an operator', async () => {
@@ -269,6 +276,57 @@ describe('live dashboard in Chromium (e2e)', () => {
     expect(rerun.rerunOf).toEqual({ runId, fromStage: 'testing' });
     // Stages before testing are taken over, not run again.
     await waitForStage(page, 'architecture', 'success', 30_000);
+  }, 120_000);
+
+  it('shows an escalation in the escalation format, live, and an approver resolves it from the page (a viewer cannot)', async () => {
+    const viewerCtx = await newContext();
+    const viewer = await viewerCtx.newPage();
+    await signIn(viewer, b.url, 'viewer', '/dashboard/escalations');
+    const ctx = await newContext();
+    const page = await ctx.newPage();
+    await signIn(page, a.url, 'approver', '/dashboard/escalations');
+    await markDocument(page);
+    const raised = await client.command(
+      RaiseEscalation,
+      {
+        trigger: 'manual',
+        issue: 'Security vs. speed: ship the release without the pen test?',
+        workflowStage: 'security_review',
+        options: [
+          { label: 'Ship now', tradeoff: 'pen test findings land after release' },
+          { label: 'Wait two days', tradeoff: 'the launch date slips' },
+        ],
+        recommendation: 'Wait two days',
+        blocking: 'production_deploy',
+        runId,
+      },
+      { commandId: randomUUID(), actor: { kind: 'agent', id: 'MCT-SEC-001' } },
+    );
+    // It appears on both replicas' pages without a reload, as the escalation format lays it out.
+    const card = page.locator(`[data-escalation="${raised.escalationId}"]`);
+    await card.waitFor({ timeout: 30_000 });
+    await viewer.locator(`[data-escalation="${raised.escalationId}"]`).waitFor({ timeout: 30_000 });
+    const text = (await card.textContent()) ?? '';
+    for (const part of ['Escalation Required', 'Security vs. speed', 'Workflow Stage', 'security_review', 'Ship now – pen test findings land after release', 'Wait two days – the launch date slips', 'Recommendation', 'Blocking', 'production_deploy']) {
+      expect(text).toContain(part);
+    }
+    expect(await viewer.locator(`[data-escalation="${raised.escalationId}"]`).getByRole('button').count()).toBe(0);
+    await card.getByLabel('Resolution').selectOption('resolved');
+    await card.getByLabel('Reason').fill('wait for the pen test');
+    await screenshot(page, 'dashboard-escalations');
+    await card.getByRole('button', { name: 'Resolve' }).click();
+    await page.getByText(`Done: Resolve ${raised.escalationId}.`).waitFor({ timeout: 30_000 });
+    // The read model catches up a moment after the command's reply.
+    const resolved = await waitFor(
+      async () => {
+        const e = await client.query(GetEscalation, { escalationId: raised.escalationId });
+        return e.status === 'resolved' ? e : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the escalation resolved in the read model' },
+    );
+    expect(resolved).toMatchObject({ status: 'resolved', resolution: 'resolved', resolvedBy: { kind: 'human', id: 'approver' }, resolutionReason: 'wait for the pen test' });
+    await viewer.locator(`[data-escalation="${raised.escalationId}"] .badge.st-resolved`).waitFor({ state: 'attached', timeout: 30_000 });
+    expect(await documentMarked(page)).toBe(true);
   }, 120_000);
 
   it('keeps the session cookie to the dashboard page itself: no header or another origin → 401', async () => {

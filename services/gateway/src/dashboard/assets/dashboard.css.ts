@@ -39,7 +39,7 @@ label { display:inline-flex; flex-direction:column; gap:.15rem; font-size:.9rem;
 .st-pending, .st-queued { background:var(--pending); color:var(--pending-fg); }
 .st-running, .st-assigned, .st-accepted, .st-busy, .st-open, .st-paused { background:var(--running); color:var(--running-fg); }
 .st-awaiting_approval, .st-blocked { background:var(--awaiting); color:var(--awaiting-fg); }
-.st-success, .st-completed, .st-accepted_handoff, .st-available, .st-resolved, .st-accepted { background:var(--success); color:var(--success-fg); }
+.st-success, .st-succeeded, .st-completed, .st-accepted_handoff, .st-available, .st-resolved, .st-accepted { background:var(--success); color:var(--success-fg); }
 .st-failure, .st-failed, .st-rejected, .st-error, .st-cancelled, .st-offline { background:var(--failure); color:var(--failure-fg); }
 .st-skipped { background:var(--skipped); color:var(--skipped-fg); border-style:dashed; }
 table { border-collapse:collapse; width:100%; background:var(--card); }

@@ -1,5 +1,5 @@
 import type { EtaView, HandoffView, RunMetricsView, TaskView, WorkflowResultView } from '@baton/contracts';
-import type { StageDefinition, WorkflowDefinition } from '@baton/workflow-dsl';
+import type { AgentRef, StageDefinition, WorkflowDefinition } from '@baton/workflow-dsl';
 import { duration, time, tokens, usd } from '../format';
 import { html, type Html } from '../html';
 import type { Part, ReplayRunReply } from '../dashboard.data';
@@ -21,7 +21,9 @@ export interface RunPageData {
   readonly now: number;
 }
 
-const agentOf = (s: StageDefinition): string => (s.agent ? (s.agent.kind === 'id' ? s.agent.value : `${s.agent.kind}:${s.agent.value}`) : 'orchestrator');
+const refText = (ref: AgentRef): string => (ref.kind === 'id' ? ref.value : `${ref.kind}:${ref.value}`);
+/** Who a stage is for before it ran: its agent, its branches' agents, or the orchestrator itself. */
+const agentOf = (s: StageDefinition): string => (s.agent ? refText(s.agent) : s.branches.length > 0 ? s.branches.map((b) => refText(b.agent)).join(', ') : 'orchestrator');
 
 /** The stage's state as a person reads it: waiting for approval beats the step's status. */
 function stageStatus(stageId: string, d: RunPageData): string {
@@ -90,7 +92,7 @@ ${
   s.branches.length > 0
     ? html`<ul class="branches">${s.branches.map((b) => {
         const t = rp?.tasks.find((x) => x.key === b.id || x.key.endsWith(b.id));
-        return html`<li class="branch st-${t?.status ?? 'pending'}">${b.id}: ${t?.agentId ?? (b.agent.kind === 'id' ? b.agent.value : `${b.agent.kind}:${b.agent.value}`)} ${badge(t?.status ?? 'pending')}</li>`;
+        return html`<li class="branch st-${t?.status ?? 'pending'}">${b.id}: ${t?.agentId ?? refText(b.agent)} ${badge(t?.status ?? 'pending')}</li>`;
       })}</ul>`
     : ''
 }

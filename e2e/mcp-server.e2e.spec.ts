@@ -7,7 +7,8 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { CommandClient } from '@baton/agent-sdk';
 import { CancelTask, GetAgent, GetEscalation, GetRun, GetTask, ListConflicts, RegisterWorkflow, StartRun, SubmitTask, type SubmitTaskData, type TaskView } from '@baton/contracts';
 import { sampleArtifacts, sampleContext } from '@baton/handoff-rules';
-import { createTestDatabase, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
+import { NatsAuthStore } from '@baton/nats-auth';
+import { createTestDatabase, testNatsAuth, testNatsAuthDir, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import { bearerTokens, startMcpHttpServer, type McpHttpServer } from '@baton/mcp-server';
 import { startE2eNats, type E2eNats } from './support/private-nats';
 import { compiledMain, repoRoot, startService, type RunningProcess } from './support/stack';
@@ -18,6 +19,13 @@ import { compiledMain, repoRoot, startService, type RunningProcess } from './sup
 // HTTP (the standalone server), doing a task's whole lifecycle through the tools.
 
 const HANDOFFS_DIR = path.join(repoRoot, 'examples/handoffs');
+
+/** `NATS_CREDS` of a fresh agent credential when the stack has NATS auth (the keys the harness's credentials come from), else nothing. */
+async function agentCreds(agentId: string): Promise<Record<string, string>> {
+  const dir = testNatsAuthDir();
+  if (dir === undefined) return {};
+  return { NATS_CREDS: (await (await NatsAuthStore.open(dir)).issue('agent', agentId)).file };
+}
 
 type Structured = Record<string, unknown>;
 
@@ -78,7 +86,8 @@ describe('Baton MCP server (e2e: real NATS, Postgres and services; official MCP 
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: [path.join(repoRoot, 'tools/cli/bin/baton.js'), 'mcp', '--agent', agentId, '--capability', capability, '--max-concurrency', '2', '--heartbeat-ms', '500'],
-      env: { PATH: process.env['PATH'] ?? '', NATS_URL: nats.url, NODE_OPTIONS: '' },
+      // With NATS auth on, the agent's own credentials: the MCP lifecycle works within an agent's permissions (docs/security.md).
+      env: { PATH: process.env['PATH'] ?? '', NATS_URL: nats.url, NODE_OPTIONS: '', ...(await agentCreds(agentId)) },
       cwd: repoRoot,
       stderr: 'pipe',
     });

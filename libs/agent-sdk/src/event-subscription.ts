@@ -139,7 +139,8 @@ export async function subscribeEvents(options: EventSubscriptionOptions): Promis
   const dedupe = options.dedupe ?? memoryDedupe();
   const retryDelayMs = options.retryDelayMs ?? 1000;
   const nc = options.connection;
-  const jsm = await jetstreamManager(nc);
+  // No API check ($JS.API.INFO): a reader's credentials allow only its own consumer (docs/security.md).
+  const jsm = await jetstreamManager(nc, { checkAPI: false });
   const config: Partial<ConsumerConfig> = {
     durable_name: options.durable,
     ack_policy: AckPolicy.Explicit,

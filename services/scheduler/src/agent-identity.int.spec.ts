@@ -6,10 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { BatonAgent } from '@baton/agent-sdk';
+import { BatonAgent, subscribeEvents } from '@baton/agent-sdk';
 import { SubmitTask, Subjects, taskStreamId, type AgentInboxAssignment } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { NatsAuthStore, pushAccount } from '@baton/nats-auth';
+import { NatsAuthStore, pushAccount, readerReplies } from '@baton/nats-auth';
 import { createTestDatabase, startTestNatsServer, uniqueId, waitFor, type TestDatabase, type TestNatsServer } from '@baton/testing';
 import { startScheduler, type SchedulerApp } from './adapters/scheduler.app';
 import { FakeAgentRegistry } from './testing/agent-events';
@@ -44,7 +44,7 @@ describe('agent identity on an auth-on NATS server', () => {
   const capability = `cap-${run}`;
   const savedCreds = process.env['NATS_CREDS'];
 
-  const credsOf = async (kind: 'agent' | 'admin' | 'service', id: string) => readFile((await store.issue(kind, id)).file);
+  const credsOf = async (kind: 'agent' | 'reader' | 'admin' | 'service', id: string) => readFile((await store.issue(kind, id)).file);
 
   beforeAll(async () => {
     keysDir = await mkdtemp(path.join(os.tmpdir(), 'baton-nats-auth-'));
@@ -168,6 +168,23 @@ describe('agent identity on an auth-on NATS server', () => {
       await expect(jetstreamManager(a, { checkAPI: true })).rejects.toThrow();
     } finally {
       await a.close().catch(() => undefined);
+    }
+  });
+
+  it('lets a reader follow the events through its own durable consumer, and nothing else', async () => {
+    const readerId = `${run}-dash`;
+    const nc = await connect({ servers: nats.url, authenticator: credsAuthenticator(await credsOf('reader', readerId)), inboxPrefix: readerReplies(readerId) });
+    const seen: string[] = [];
+    const sub = await subscribeEvents({ connection: nc, durable: readerId, subjects: ['baton.evt.task.>'], start: { from: 'all' }, handler: (e) => void seen.push(e.type), logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+    try {
+      const { taskId } = await client.command(SubmitTask, { action: 'watch-me', requirement: { capabilities: [`none-${run}`] }, priority: 'P2', inputs: {} }, { commandId: uniqueId('submit') });
+      await waitFor(() => seen.includes('TaskCreated'), { timeoutMs: 20_000, what: `TaskCreated of ${taskId} seen by the reader` });
+      await expect(subscribeEvents({ connection: nc, durable: `${run}-other`, handler: () => undefined })).rejects.toThrow();
+      const pub = await asyncError(nc, () => nc.publish('baton.cmd.scheduler.submit-task', '{}'));
+      expect(pub?.message).toMatch(/permissions violation for publish/i);
+    } finally {
+      await sub.stop();
+      await nc.close().catch(() => undefined);
     }
   });
 

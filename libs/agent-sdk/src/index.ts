@@ -50,6 +50,7 @@ export { stderrLogger, type AgentActivity, type AgentLogger, type AgentTask, typ
 export { TaskFailure, failureOf, isRetryableCode, type FailureReport } from './errors';
 export { handoff, isHandoff, outputsOf, type Handoff, type HandoffResult, type TaskOutputs } from './outcome';
 export { CommandClient, type CommandClientOptions } from './wire';
+export { upstreamArtifacts, type UpstreamArtifact } from './upstream-artifacts';
 export { BatonError, errorCodeOf, type ErrorCode } from '@baton/contracts';
 export {
   memoryDedupe,

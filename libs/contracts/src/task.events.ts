@@ -19,6 +19,23 @@ export const TaskRequirement = z.strictObject({
 });
 export type TaskRequirement = z.infer<typeof TaskRequirement>;
 
+/** The profile fields a task's requirement is matched on. */
+export interface RequirementProfile {
+  readonly agentId: string;
+  readonly role: string;
+  readonly capabilities: readonly string[];
+}
+
+/**
+ * Does the agent meet the requirement: the exact agent if one is named, the role if given, every
+ * capability. The scheduler assigns by it; agents list what they may claim by it.
+ */
+export function matchesRequirement(agent: RequirementProfile, requirement: TaskRequirement): boolean {
+  if (requirement.agentId !== undefined && requirement.agentId !== agent.agentId) return false;
+  if (requirement.role !== undefined && requirement.role !== agent.role) return false;
+  return requirement.capabilities.every((c) => agent.capabilities.includes(c));
+}
+
 export const TaskPriority = z.enum(['P0', 'P1', 'P2']);
 export type TaskPriority = z.infer<typeof TaskPriority>;
 

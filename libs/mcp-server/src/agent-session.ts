@@ -33,8 +33,9 @@ import {
   type ReplyOf,
   type TaskView,
   type WorkflowResultView,
+  type RequirementProfile,
 } from '@baton/contracts';
-import { claimableOf, taskContextOf, type AgentProfileMatch, type TaskContext } from './task-context';
+import { claimableOf, taskContextOf, type TaskContext } from './task-context';
 
 /** Task statuses in which an agent holds the task's lease. */
 const HELD = new Set<TaskView['status']>(['assigned', 'accepted', 'blocked']);
@@ -105,7 +106,7 @@ export class AgentSession {
   private readonly client: CommandClient;
   private readonly leases = new Map<string, Lease>();
   private heartbeat: NodeJS.Timeout | undefined;
-  private matchProfile: AgentProfileMatch | undefined;
+  private matchProfile: RequirementProfile | undefined;
   private closed = false;
 
   private constructor(
@@ -171,7 +172,7 @@ export class AgentSession {
     return this.client.query(def, data);
   }
 
-  private async profile(): Promise<AgentProfileMatch> {
+  private async profile(): Promise<RequirementProfile> {
     if (this.matchProfile) return this.matchProfile;
     const a = await this.query(GetAgent, { agentId: this.agentId });
     this.matchProfile = { agentId: a.agentId, role: a.role, capabilities: a.capabilities };

@@ -1,4 +1,5 @@
-import { TaskChecks, type AgentInboxAssignment, type HandoffView, type ListHandoffSpecsReply, type RuleFailure, type TaskRequirement, type TaskView } from '@baton/contracts';
+import { upstreamArtifacts, type UpstreamArtifact as SdkUpstreamArtifact } from '@baton/agent-sdk';
+import { matchesRequirement, TaskChecks, type AgentInboxAssignment, type HandoffView, type ListHandoffSpecsReply, type RequirementProfile, type RuleFailure, type TaskView } from '@baton/contracts';
 import type { z } from 'zod';
 
 /**
@@ -11,12 +12,7 @@ import type { z } from 'zod';
 export type HandoffSpecSummary = z.infer<typeof ListHandoffSpecsReply>['specs'][number];
 
 /** An artifact a stage upstream handed over, by hash; read its content with the `baton://artifacts/{hash}` resource. */
-export interface UpstreamArtifact {
-  readonly stageId: string;
-  readonly name: string;
-  readonly hash: string;
-  readonly size: number | null;
-  readonly mediaType: string | null;
+export interface UpstreamArtifact extends SdkUpstreamArtifact {
   readonly uri: string;
 }
 
@@ -79,26 +75,9 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** `inputs.upstream` = `{ <stageId>: <that stage's outputs> }`; outputs name artifacts as `artifacts: { <name>: {hash, size, mediaType} }`. */
+/** The artifacts upstream stages handed over (see `upstreamArtifacts`), each with its resource. */
 export function upstreamArtifactsOf(inputs: Readonly<Record<string, unknown>>): UpstreamArtifact[] {
-  const upstream = inputs['upstream'];
-  if (!isRecord(upstream)) return [];
-  const out: UpstreamArtifact[] = [];
-  for (const [stageId, outputs] of Object.entries(upstream)) {
-    if (!isRecord(outputs) || !isRecord(outputs['artifacts'])) continue;
-    for (const [name, ref] of Object.entries(outputs['artifacts'])) {
-      if (!isRecord(ref) || typeof ref['hash'] !== 'string') continue;
-      out.push({
-        stageId,
-        name,
-        hash: ref['hash'],
-        size: typeof ref['size'] === 'number' ? ref['size'] : null,
-        mediaType: typeof ref['mediaType'] === 'string' ? ref['mediaType'] : null,
-        uri: artifactUri(ref['hash']),
-      });
-    }
-  }
-  return out;
+  return upstreamArtifacts(inputs).map((a) => ({ ...a, uri: artifactUri(a.hash) }));
 }
 
 /**
@@ -170,24 +149,10 @@ export function taskContextOf(
   };
 }
 
-/** The profile fields a task's requirement is matched on. */
-export interface AgentProfileMatch {
-  readonly agentId: string;
-  readonly role: string;
-  readonly capabilities: readonly string[];
-}
-
-/** Can this agent take a task with this requirement? The scheduler's dispatch rule, for listing what to claim. */
-export function canTake(agent: AgentProfileMatch, requirement: TaskRequirement): boolean {
-  if (requirement.agentId !== undefined && requirement.agentId !== agent.agentId) return false;
-  if (requirement.role !== undefined && requirement.role !== agent.role) return false;
-  return requirement.capabilities.every((c) => agent.capabilities.includes(c));
-}
-
 /** Waiting tasks this agent may claim now, queue order kept (P0 first as the scheduler orders them; retries not before their time). */
-export function claimableOf(tasks: readonly TaskView[], agent: AgentProfileMatch, now: Date): TaskView[] {
+export function claimableOf(tasks: readonly TaskView[], agent: RequirementProfile, now: Date): TaskView[] {
   const rank = { P0: 0, P1: 1, P2: 2 } as const;
   return tasks
-    .filter((t) => t.status === 'queued' && canTake(agent, t.requirement) && (t.notBefore === null || Date.parse(t.notBefore) <= now.getTime()))
+    .filter((t) => t.status === 'queued' && matchesRequirement(agent, t.requirement) && (t.notBefore === null || Date.parse(t.notBefore) <= now.getTime()))
     .sort((a, b) => rank[a.priority] - rank[b.priority] || a.createdAt.localeCompare(b.createdAt));
 }

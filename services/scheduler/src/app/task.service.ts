@@ -9,6 +9,7 @@ import {
   NotFoundError,
   RetryBackoff,
   errorCodeOf,
+  matchesRequirement,
   shortDigest,
   type AgentInboxAssignment,
   type CommandEnvelope,
@@ -23,7 +24,7 @@ import {
 import type { Kysely } from 'kysely';
 import type { SchedulerDatabase } from '../read-model/scheduler.tables';
 import { agentCandidates, findTask, listTasks, queueHead, toTaskView } from '../read-model/task.queries';
-import { decide, matchesRequirement, TaskAlreadyExistsError, type TaskCommand, type CommandMetadata, type Task, type TaskEvent, type TaskState } from '../domain';
+import { decide, TaskAlreadyExistsError, type TaskCommand, type CommandMetadata, type Task, type TaskEvent, type TaskState } from '../domain';
 import { constraintIssues, sameSubmission } from '../domain/conflict';
 import type { ConflictService } from './conflict.service';
 import type { HandoffValidatorPort } from './ports';

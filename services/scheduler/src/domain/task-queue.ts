@@ -1,4 +1,4 @@
-import type { TaskPriority, TaskRequirement } from '@baton/contracts';
+import { matchesRequirement, type TaskPriority, type TaskRequirement } from '@baton/contracts';
 
 /**
  * The queue rule, in one place. Each waiting task gets a **queue key**: a virtual enqueue
@@ -69,12 +69,6 @@ export interface AgentCandidate {
   readonly lastAssignedAt: string | null;
 }
 
-/** Does the agent meet the requirement: the exact agent if one is named, the role if given, every capability. */
-export function matchesRequirement(agent: { agentId: string; role: string; capabilities: readonly string[] }, requirement: TaskRequirement): boolean {
-  if (requirement.agentId !== undefined && requirement.agentId !== agent.agentId) return false;
-  if (requirement.role !== undefined && requirement.role !== agent.role) return false;
-  return requirement.capabilities.every((c) => agent.capabilities.includes(c));
-}
 
 function compareCandidates(a: AgentCandidate, b: AgentCandidate): number {
   if (a.load !== b.load) return a.load - b.load;

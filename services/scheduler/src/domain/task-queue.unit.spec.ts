@@ -1,5 +1,5 @@
 import { retryDelayMs } from './retry-backoff';
-import { matchesRequirement, orderQueue, pickAgent, planAssignments, queueKeyMs, type AgentCandidate, type QueueEntry } from './task-queue';
+import { orderQueue, pickAgent, planAssignments, queueKeyMs, type AgentCandidate, type QueueEntry } from './task-queue';
 
 const T0 = Date.parse('2026-11-22T09:00:00.000Z');
 const iso = (ms: number): string => new Date(T0 + ms).toISOString();
@@ -63,15 +63,6 @@ describe('queue order', () => {
 });
 
 describe('assignment', () => {
-  it('matches agent id exactly, the role, and every capability', () => {
-    const a = { agentId: 'a1', role: 'backend', capabilities: ['node', 'sql'] };
-    expect(matchesRequirement(a, { capabilities: ['node', 'sql'] })).toBe(true);
-    expect(matchesRequirement(a, { capabilities: ['node', 'go'] })).toBe(false);
-    expect(matchesRequirement(a, { role: 'frontend', capabilities: [] })).toBe(false);
-    expect(matchesRequirement(a, { agentId: 'a2', capabilities: [] })).toBe(false);
-    expect(matchesRequirement(a, { agentId: 'a1', role: 'backend', capabilities: ['sql'] })).toBe(true);
-  });
-
   it('picks a capable agent, least load first, then least recently assigned, then id', () => {
     const agents = [
       agent('busy', { load: 1 }),

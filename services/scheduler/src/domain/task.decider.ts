@@ -1,5 +1,5 @@
 import { foldWith, type AggregateSpec, unhandled } from '@baton/aggregate';
-import { BatonError, taskStreamId } from '@baton/contracts';
+import { BatonError, matchesRequirement, taskStreamId } from '@baton/contracts';
 import type {
   AcceptTask,
   AssignTask,
@@ -25,7 +25,6 @@ import {
 } from './task.errors';
 import { toTaskEvent, type TaskEvent } from './task.events';
 import { initialTaskState, isHeld, isTerminal, type Task, type TaskState } from './task.state';
-import { matchesRequirement } from './task-queue';
 import { retryDelayMs } from './retry-backoff';
 
 function existing(state: TaskState, taskId: string): Task {

@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
-import { handoff, isRetryableCode, TaskFailure, type AgentTask, type BatonAgent, type TaskContext, type TaskHandler } from '@baton/agent-sdk';
+import { handoff, isRetryableCode, TaskFailure, upstreamArtifacts, type AgentTask, type BatonAgent, type TaskContext, type TaskHandler } from '@baton/agent-sdk';
 import { errorCodeOf, GetArtifact } from '@baton/contracts';
 import { collectOutputs } from './outputs';
 import { fillPlaceholders, placeholderEnv, type PlaceholderValues } from './placeholders';
 import { GroupCommand, type CommandExit } from './process-group';
-import { artifactFileName, renderTaskMd, upstreamArtifacts, type UpstreamFile } from './task-brief';
+import { artifactFileName, renderTaskMd, type UpstreamFile } from './task-brief';
 
 export interface AgentRunnerOptions {
   readonly agentId: string;

@@ -1,40 +1,9 @@
 import { z } from 'zod';
-import { ArtifactHash, RuleFailure, TaskChecks, type AgentInboxAssignment } from '@baton/contracts';
-
-/** An artifact an upstream stage handed over, as the run puts it in `inputs.upstream.<stageId>.artifacts.<name>`. */
-export interface UpstreamArtifact {
-  readonly stageId: string;
-  readonly name: string;
-  readonly hash: string;
-  readonly size: number | null;
-  readonly mediaType: string | null;
-}
+import type { UpstreamArtifact } from '@baton/agent-sdk';
+import { RuleFailure, TaskChecks, type AgentInboxAssignment } from '@baton/contracts';
 
 /** Where an upstream artifact went: the file written, or why it could not be fetched. */
 export type UpstreamFile = UpstreamArtifact & ({ readonly path: string } | { readonly error: string });
-
-const ArtifactRefLike = z.object({ hash: ArtifactHash, size: z.number().int().nonnegative().optional(), mediaType: z.string().optional() });
-const StageOutputs = z.object({ artifacts: z.record(z.string(), z.unknown()) });
-
-/**
- * The artifacts upstream stages handed over, read from the task's `inputs.upstream` (stage id →
- * that stage's outputs, whose `artifacts` name each artifact by hash). Anything else there is
- * ignored: outputs without artifacts are shown with the other inputs.
- */
-export function upstreamArtifacts(inputs: Readonly<Record<string, unknown>>): UpstreamArtifact[] {
-  const upstream = inputs['upstream'];
-  if (typeof upstream !== 'object' || upstream === null) return [];
-  const found: UpstreamArtifact[] = [];
-  for (const [stageId, outputs] of Object.entries(upstream)) {
-    const parsed = StageOutputs.safeParse(outputs);
-    if (!parsed.success) continue;
-    for (const [name, value] of Object.entries(parsed.data.artifacts)) {
-      const ref = ArtifactRefLike.safeParse(value);
-      if (ref.success) found.push({ stageId, name, hash: ref.data.hash, size: ref.data.size ?? null, mediaType: ref.data.mediaType ?? null });
-    }
-  }
-  return found;
-}
 
 /**
  * A file name for an artifact name (`designs/`, `linear_tickets[]`, `src/app.ts`): path segments

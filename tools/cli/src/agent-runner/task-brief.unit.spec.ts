@@ -1,5 +1,5 @@
 import type { AgentInboxAssignment } from '@baton/contracts';
-import { artifactFileName, renderTaskMd, upstreamArtifacts } from './task-brief';
+import { artifactFileName, renderTaskMd } from './task-brief';
 
 const HASH = `sha256:${'a'.repeat(64)}`;
 
@@ -8,17 +8,6 @@ function task(inputs: Record<string, unknown>): AgentInboxAssignment {
 }
 
 describe('the task brief (task.md)', () => {
-  it('reads the upstream artifacts from inputs.upstream, by stage, and ignores what is not an artifact reference', () => {
-    const inputs = {
-      upstream: {
-        design: { artifacts: { 'api_spec.yaml': { hash: HASH, size: 12, mediaType: 'application/yaml' }, broken: { hash: 'nope' } }, verdict: 'ok' },
-        prd: { summary: 'no artifacts here' },
-      },
-    };
-    expect(upstreamArtifacts(inputs)).toEqual([{ stageId: 'design', name: 'api_spec.yaml', hash: HASH, size: 12, mediaType: 'application/yaml' }]);
-    expect(upstreamArtifacts({})).toEqual([]);
-  });
-
   it('keeps artifact file names inside their directory', () => {
     expect(artifactFileName('../../etc/passwd')).toBe('etc/passwd');
     expect(artifactFileName('/abs/file.md')).toBe('abs/file.md');

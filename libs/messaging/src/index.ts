@@ -29,6 +29,7 @@ export { PostgresInboxStore, sqlIdentifier, type InboxStore, type PostgresInboxS
 export { PostgresCheckpointStore, type CheckpointStore, type PostgresCheckpointStoreOptions } from './checkpoint.store';
 export { EventRelay, type EventRelayOptions, type RelayLag } from './event.relay';
 export { natsReadiness, relayReadiness } from './readiness';
+export { Poller, type PollerOptions } from './poller';
 export {
   ServiceHost,
   serviceLogger,

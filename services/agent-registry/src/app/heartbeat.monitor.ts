@@ -1,6 +1,6 @@
 import type { Clock } from '@baton/aggregate';
 import { AgentHeartbeat, decodeJson, errorCodeOf, ValidationError, type Actor } from '@baton/contracts';
-import type { MessagingLogger } from '@baton/messaging';
+import { Poller, type MessagingLogger } from '@baton/messaging';
 import type { Kysely } from 'kysely';
 import type { AgentRegistryDatabase, HeartbeatTimerRow } from '../read-model/agents.table';
 import {
@@ -42,11 +42,8 @@ export type HeartbeatOutcome = 'unknown-agent' | 'online' | 'came-online';
  *   their work away). An agent that stays silent for a whole window after the start still goes
  *   offline. A replica starting beside running ones grants the same grace, at most one window.
  */
-export class HeartbeatMonitor {
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
+export class HeartbeatMonitor extends Poller {
   private rearmed = false;
-  private polling: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
@@ -54,14 +51,20 @@ export class HeartbeatMonitor {
     private readonly handler: AgentCommands,
     private readonly clock: Clock,
     private readonly options: HeartbeatMonitorOptions,
-  ) {}
+  ) {
+    super({ name: 'heartbeat timer poll', intervalMs: options.pollIntervalMs ?? 250, firstDelayMs: 0, logger: options.logger });
+  }
 
   /** Starts the timer poller; the first poll runs at once, after every armed timer got a fresh window from now. */
-  start(): void {
-    if (this.running) return;
-    this.running = true;
+  override start(): void {
     this.rearmed = false;
-    this.schedule(0);
+    super.start();
+  }
+
+  /** A poll: the fresh windows once per start, then the timers due. */
+  protected override async run(): Promise<unknown> {
+    if (!this.rearmed) await this.rearmAfterStart();
+    return this.fireDueTimers();
   }
 
   /** Moves every armed timer to at least now + window (see the class comment); runs once per start. */
@@ -73,11 +76,8 @@ export class HeartbeatMonitor {
   }
 
   /** Stops polling and waits for the poll and heartbeats in hand. */
-  async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.polling;
+  override async stop(): Promise<void> {
+    await super.stop();
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -174,20 +174,5 @@ export class HeartbeatMonitor {
       const last = Math.max(row.last_heartbeat_at?.getTime() ?? 0, Date.parse(state.lastSeenAt));
       await settleTimer(trx, row.agent_id, { registered: true, offline: false, offline_due_at: new Date(last + this.options.windowMs) });
     }
-  }
-
-  private schedule(delayMs: number): void {
-    if (!this.running) return;
-    this.timer = setTimeout(() => {
-      this.polling = (this.rearmed ? Promise.resolve(0) : this.rearmAfterStart())
-        .then(() => this.fireDueTimers())
-        .then(() => undefined)
-        .catch((err: unknown) => this.options.logger.error(`heartbeat timer poll failed: ${(err as Error).message}`))
-        .finally(() => {
-          this.polling = undefined;
-          this.schedule(this.options.pollIntervalMs ?? 250);
-        });
-    }, delayMs);
-    this.timer.unref();
   }
 }

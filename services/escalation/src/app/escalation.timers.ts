@@ -1,6 +1,6 @@
 import { serviceContext, type Clock } from '@baton/aggregate';
 import { errorCodeOf, type EscalationLevel } from '@baton/contracts';
-import type { MessagingLogger, Queryable } from '@baton/messaging';
+import { Poller, type MessagingLogger, type Queryable } from '@baton/messaging';
 import type { TimerRow } from '../read-model/escalation.tables';
 import { deleteTimer, findWatch, lockNextDueTimer, updateTimer } from '../read-model/watch.queries';
 import {
@@ -48,32 +48,20 @@ class TimerFailed extends Error {
  * - resolve: resolves an escalation whose problem ended (nothing when it was never raised or
  *   is resolved already).
  */
-export class EscalationTimers {
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
-  private polling: Promise<void> | undefined;
-
+export class EscalationTimers extends Poller {
   constructor(
     private readonly transaction: Transactor,
     private readonly commands: EscalationCommands,
     private readonly directory: AgentDirectory,
     private readonly clock: Clock,
     private readonly options: EscalationTimersOptions,
-  ) {}
-
-  /** Starts the poller; the first poll runs at once. */
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.schedule(0);
+  ) {
+    // The first poll runs at once: timers that fell due while the service was down fire first.
+    super({ name: 'escalation timer poll', intervalMs: options.pollIntervalMs ?? 1000, firstDelayMs: 0, logger: options.logger });
   }
 
-  /** Stops polling and waits for the poll in hand. */
-  async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.polling;
+  protected override run(): Promise<unknown> {
+    return this.fireDueTimers();
   }
 
   /** Fires the timers due by the injected clock; returns how many fired. A failing timer stays due and is retried on the next poll. */
@@ -197,19 +185,5 @@ export class EscalationTimers {
       { commandId: `resolve:${row.escalation_id}`, actor: p.by },
     );
     await deleteTimer(q, row.timer_id);
-  }
-
-  private schedule(delayMs: number): void {
-    if (!this.running) return;
-    this.timer = setTimeout(() => {
-      this.polling = this.fireDueTimers()
-        .then(() => undefined)
-        .catch((err: unknown) => this.options.logger.error(`escalation timer poll failed: ${(err as Error).message}`))
-        .finally(() => {
-          this.polling = undefined;
-          this.schedule(this.options.pollIntervalMs ?? 1000);
-        });
-    }, delayMs);
-    this.timer.unref();
   }
 }

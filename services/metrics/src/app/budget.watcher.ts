@@ -1,8 +1,7 @@
 import { serviceContext, type Clock } from '@baton/aggregate';
 import type { Position } from '@baton/contracts';
 import { laterOf } from '@baton/read-models';
-import type { MessagingLogger } from '@baton/messaging';
-import { Periodic } from './periodic';
+import { Poller, type MessagingLogger } from '@baton/messaging';
 import type { Kysely } from 'kysely';
 import { budgetsToRecord, pendingBudgetActions, recordBudgetAction } from '../read-model/budget.queries';
 import type { MetricsDatabase } from '../read-model/metrics.tables';
@@ -24,9 +23,7 @@ const tokensText = (n: number): string => n.toLocaleString('en-US');
  * asks the scheduler to pause the run (its RunPaused event carries the reason). Ids derive from
  * the breach event, so a retry after a lost reply does nothing twice.
  */
-export class BudgetWatcher {
-  private readonly loop: Periodic;
-
+export class BudgetWatcher extends Poller {
   constructor(
     private readonly db: Kysely<MetricsDatabase>,
     private readonly commands: BudgetCommands,
@@ -35,20 +32,12 @@ export class BudgetWatcher {
     private readonly clock: Clock,
     private readonly options: BudgetWatcherOptions,
   ) {
-    this.loop = new Periodic('budget check', options.intervalMs, () => this.checkNow(), options.logger);
+    super({ name: 'budget check', intervalMs: options.intervalMs, logger: options.logger });
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  /** One round now (the timer's, or a test's); rounds never overlap. */
-  tick(): Promise<void> {
-    return this.loop.tick();
+  /** A round of the timer (or of a test's `tick()`). */
+  protected override run(): Promise<unknown> {
+    return this.checkNow();
   }
 
   /** Records the marks reached, then carries out the pending policies. */

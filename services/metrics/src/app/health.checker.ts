@@ -1,8 +1,7 @@
 import { serviceContext, type Clock } from '@baton/aggregate';
 import type { HealthCheckName, Position } from '@baton/contracts';
 import { laterOf } from '@baton/read-models';
-import type { MessagingLogger } from '@baton/messaging';
-import { Periodic } from './periodic';
+import { Poller, type MessagingLogger } from '@baton/messaging';
 import type { Kysely } from 'kysely';
 import { judge, type HealthReading, type HealthRule } from '../domain';
 import { healthObservations, recordInvestigation, uninvestigatedBreaches } from '../read-model/health.queries';
@@ -28,9 +27,7 @@ export interface HealthCheckerOptions {
  * investigated and has none yet. The escalation's id is derived from the breach event, so a
  * retry after a lost reply raises nothing twice.
  */
-export class HealthChecker {
-  private readonly loop: Periodic;
-
+export class HealthChecker extends Poller {
   constructor(
     private readonly db: Kysely<MetricsDatabase>,
     private readonly commands: HealthCommands,
@@ -38,20 +35,12 @@ export class HealthChecker {
     private readonly clock: Clock,
     private readonly options: HealthCheckerOptions,
   ) {
-    this.loop = new Periodic('health checks', options.intervalMs, () => this.checkNow(), options.logger);
+    super({ name: 'health checks', intervalMs: options.intervalMs, logger: options.logger });
   }
 
-  start(): void {
-    this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  /** One round now (the timer's, or a test's); rounds never overlap. */
-  tick(): Promise<void> {
-    return this.loop.tick();
+  /** A round of the timer (or of a test's `tick()`). */
+  protected override run(): Promise<unknown> {
+    return this.checkNow();
   }
 
   /** Measures, records and investigates once; returns the readings. */

@@ -17,7 +17,7 @@ import {
 import { sampleArtifacts, sampleContext, sampleOutputs } from '@baton/handoff-rules';
 import { tamperAsTableOwner } from '@baton/event-store';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
 import { startE2eNats, type E2eNats } from './support/private-nats';
 import { repoRoot, runBaton, startService, type CliResult, type RunningProcess } from './support/stack';
 
@@ -148,7 +148,7 @@ describe('Feature Development with handoffs, reviews, approvals, escalation and 
   beforeAll(async () => {
     db = await createTestDatabase('e2e_feature_dev');
     natsServer = await startE2eNats();
-    nc = await connect({ servers: natsServer.url });
+    nc = await connect({ servers: natsServer.url, ...testNatsAuth() });
     client = new BatonClient(nc, { timeoutMs: 20_000 });
     cliEnv = { DATABASE_URL: db.url, NATS_URL: natsServer.url };
     const common = { DATABASE_URL: db.url, NATS_URL: natsServer.url };

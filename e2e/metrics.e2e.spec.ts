@@ -7,7 +7,7 @@ import { ApproveStage, GetRun, RegisterWorkflow, ResumeRun, runStreamId, StartRu
 import { openEventStore } from '@baton/event-store';
 import { sampleArtifacts, sampleContext, sampleOutputs } from '@baton/handoff-rules';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
 import { startE2eNats, type E2eNats } from './support/private-nats';
 import { repoRoot, runBaton, spawnService, type RunningProcess, type ServiceName } from './support/stack';
 
@@ -175,7 +175,7 @@ describe('metrics of a Feature Development run, in baton metrics and in Promethe
   beforeAll(async () => {
     db = await createTestDatabase('e2e_metrics');
     natsServer = await startE2eNats();
-    nc = await connect({ servers: natsServer.url });
+    nc = await connect({ servers: natsServer.url, ...testNatsAuth() });
     client = new BatonClient(nc, { timeoutMs: 20_000 });
     await start('agent-registry', { HEARTBEAT_WINDOW_MS: '10000' });
     await start('handoff-validator', { HANDOFFS_DIR });

@@ -15,7 +15,8 @@
 #   BATON_NATS_VERSION (v2.12.15: built with `go install` when no suitable server is found),
 #   BATON_TOOLS_DIR (~/.cache/baton/bin), BATON_STATE_DIR (<repo>/.baton),
 #   BATON_NATS_SYNC (JetStream sync_interval; unset keeps the server default, `always`
-#   is the production setting).
+#   is the production setting), BATON_NATS_AUTH (1: NATS decentralized auth, the default; 0: off),
+#   BATON_NATS_AUTH_DIR (<state dir>/nats-auth: operator and account keys, issued credentials).
 #
 # Observability and delivery servers the tests use (also started by `up`; BATON_INFRA_MINIMAL=1
 # starts only NATS and PostgreSQL):
@@ -36,9 +37,9 @@ NATS_PORT="${BATON_NATS_PORT:-4222}"
 if [ "$NATS_PORT" = 4222 ]; then NATS_DIR="$STATE_DIR/nats"; else NATS_DIR="$STATE_DIR/nats-$NATS_PORT"; fi
 NATS_MON_PORT="${BATON_NATS_MONITOR_PORT:-8222}"
 NATS_VERSION="${BATON_NATS_VERSION:-v2.12.15}"
-# BATON_NATS_AUTH=1: decentralized auth on (docs/security.md): no anonymous clients; keys and
-# credentials in BATON_NATS_AUTH_DIR (default $STATE_DIR/nats-auth, never committed).
-NATS_AUTH="${BATON_NATS_AUTH:-0}"
+# Decentralized auth is on (docs/security.md): no anonymous clients; keys and credentials in
+# BATON_NATS_AUTH_DIR (default $STATE_DIR/nats-auth, never committed). BATON_NATS_AUTH=0 turns it off.
+NATS_AUTH="${BATON_NATS_AUTH:-1}"
 NATS_AUTH_DIR="${BATON_NATS_AUTH_DIR:-$STATE_DIR/nats-auth}"
 PG_PORT="${BATON_PG_PORT:-5432}"
 PG_USER="${BATON_PG_USER:-baton}"
@@ -382,7 +383,7 @@ print_env() {
 
 status() {
   local rc=0
-  if nats_healthy; then echo "nats:     up   nats://127.0.0.1:${NATS_PORT} (monitor http://127.0.0.1:${NATS_MON_PORT})";
+  if nats_healthy; then echo "nats:     up   nats://127.0.0.1:${NATS_PORT} (monitor http://127.0.0.1:${NATS_MON_PORT}$([ "$NATS_AUTH" = 1 ] && echo "; auth: NATS_CREDS from \`infra.sh env\`"))";
   else echo "nats:     down (expected on 127.0.0.1:${NATS_PORT}; run: npm run infra:up)"; rc=1; fi
   if pg_answers; then echo "postgres: up   postgres://${PG_USER}@127.0.0.1:${PG_PORT}/${PG_DB}";
   else echo "postgres: down (expected on 127.0.0.1:${PG_PORT}; run: npm run infra:up)"; rc=1; fi

@@ -132,7 +132,8 @@ describe('live dashboard in Chromium (e2e)', () => {
   }, 120_000);
 
   it('signs in, watches a Feature Development run advance live on both replicas, approves the production deploy from the inbox, sees the run finish and opens its audit timeline', async () => {
-    const ctx = await newContext();
+    // Tall enough that the whole workflow graph is on one screen (a screenshot of the screen is quick).
+    const ctx = await newContext({ width: 1280, height: 1400 });
     const pageA = await ctx.newPage();
     await signIn(pageA, a.url, 'approver');
     await pageA.getByRole('heading', { name: 'Runs', level: 1 }).waitFor();
@@ -189,7 +190,7 @@ describe('live dashboard in Chromium (e2e)', () => {
         const implementing = (await pageA.locator('#stage-implementation.st-running progress').count()) > 0;
         const later = now['implementation'] === 'success' && (await pageA.locator('.node.st-running progress').count()) > 0;
         if (!liveShot && (implementing || later)) {
-          await screenshot(pageA, 'dashboard-run-live');
+          await screenshot(pageA, 'dashboard-run-live', false);
           // A redraw may have come between the check and the picture: keep it only if the bars stayed.
           liveShot = (await pageA.locator('.node.st-running progress').count()) > 0;
         }

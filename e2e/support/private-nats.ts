@@ -3,15 +3,14 @@
 // time, their schedulers and registries (with other databases) would answer ours. The e2e tier
 // is about whole processes, so each file that starts services gets a server of its own when a
 // `nats-server` binary is at hand (the one scripts/infra.sh installs), else the shared one.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { NatsAuthStore } from '@baton/nats-auth';
-import { env, freePort, testNatsAuth, testNatsAuthDir, testNatsUrl, waitFor } from '@baton/testing';
+import { env, freePort, natsServerBinary, testNatsAuth, testNatsAuthDir, testNatsUrl, waitFor } from '@baton/testing';
 import { RunningProcess } from './stack';
 
 export interface E2eNats {
@@ -21,22 +20,13 @@ export interface E2eNats {
   stop(): Promise<void>;
 }
 
-/** nats-server 2.10 or later: the version with multi-filter consumers the services use. */
-function usableBinary(candidate: string): boolean {
-  if (!existsSync(candidate)) return false;
-  try {
-    const out = execFileSync(candidate, ['--version'], { encoding: 'utf8', timeout: 5000 });
-    const m = /v?(\d+)\.(\d+)\./.exec(out);
-    return m !== null && (Number(m[1]) > 2 || (Number(m[1]) === 2 && Number(m[2]) >= 10));
-  } catch {
-    return false;
-  }
-}
-
+/** The binary libs/testing finds (BATON_NATS_SERVER, the one scripts/infra.sh installs, PATH), or none. */
 function findNatsServer(): string | undefined {
-  const onPath = (process.env['PATH'] ?? '').split(path.delimiter).map((d) => path.join(d, 'nats-server'));
-  const candidates = [env('BATON_NATS_SERVER'), path.join(env('BATON_TOOLS_DIR') ?? path.join(os.homedir(), '.cache', 'baton', 'bin'), 'nats-server'), ...onPath];
-  return candidates.find((c): c is string => c !== undefined && usableBinary(c));
+  try {
+    return natsServerBinary();
+  } catch {
+    return undefined;
+  }
 }
 
 /**

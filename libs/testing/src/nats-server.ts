@@ -16,7 +16,9 @@ export interface TestNatsServer {
 function usable(candidate: string): boolean {
   if (!existsSync(candidate)) return false;
   try {
-    return /v?2\.(1\d|[2-9]\d)\./.test(execFileSync(candidate, ['--version'], { encoding: 'utf8', timeout: 5000 }));
+    // 2.10 or later: the version with the multi-filter consumers the services use.
+    const m = /v?(\d+)\.(\d+)\./.exec(execFileSync(candidate, ['--version'], { encoding: 'utf8', timeout: 5000 }));
+    return m !== null && (Number(m[1]) > 2 || (Number(m[1]) === 2 && Number(m[2]) >= 10));
   } catch {
     return false;
   }

@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ApproveStage, GetRun, ListNotifications, RegisterWorkflow, StartRun, SubmitWorkItem, type NotificationView, type WorkflowResultView } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
+import { createTestDatabase, HttpStandIn, mailTo, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
 import { Webhook } from 'standardwebhooks';
 import { startE2eNats, type E2eNats } from './support/private-nats';
 import { repoRoot, runBaton, startService, startSimAgents, type RunningProcess, type SimAgentsProcess } from './support/stack';
@@ -19,54 +17,7 @@ import { repoRoot, runBaton, startService, startSimAgents, type RunningProcess, 
 // channels are down, and every notification arrives once they are back, once per delivery id.
 
 const OUTAGE_MS = Number(process.env['NOTIFY_OUTAGE_MS'] ?? 60_000);
-const MAILPIT = process.env['TEST_MAILPIT_URL'] ?? 'http://127.0.0.1:8025';
 const SMTP_PORT = Number(process.env['TEST_SMTP_PORT'] ?? 1025);
-
-/** A local HTTP receiver that records what arrives; it can answer 503 or stop listening, and come back on its port. */
-class Receiver {
-  readonly received: { path: string; headers: http.IncomingHttpHeaders; body: string; status: number; at: number }[] = [];
-  status = 200;
-  private server: http.Server | undefined;
-  private port = 0;
-
-  async listen(): Promise<this> {
-    const server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        this.received.push({ path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), status: this.status, at: Date.now() });
-        res.writeHead(this.status).end(this.status < 300 ? 'ok' : 'down');
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
-    return this;
-  }
-
-  /** Stops listening: connections are refused until {@link listen} again. */
-  async close(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  get accepted() {
-    return this.received.filter((r) => r.status < 300);
-  }
-}
-
-async function mailTo(address: string): Promise<{ Subject: string; MessageID: string }[]> {
-  const res = await fetch(`${MAILPIT}/api/v1/search?query=${encodeURIComponent(`to:"${address}"`)}&limit=50`);
-  if (!res.ok) throw new Error(`Mailpit answered ${res.status}`);
-  return ((await res.json()) as { messages: { Subject: string; MessageID: string }[] }).messages;
-}
 
 describe('notifier with the whole stack and the simulated team (e2e)', () => {
   let db: TestDatabase;
@@ -77,9 +28,9 @@ describe('notifier with the whole stack and the simulated team (e2e)', () => {
   let sim: SimAgentsProcess;
   let notifier: RunningProcess;
   const services: RunningProcess[] = [];
-  const slack = new Receiver();
-  const hook = new Receiver();
-  const pd = new Receiver();
+  const slack = new HttpStandIn();
+  const hook = new HttpStandIn();
+  const pd = new HttpStandIn();
   const tag = randomUUID().slice(0, 8);
   const approver = `release-${tag}@example.com`;
   const stakeholder = `cpo-${tag}@example.com`;

@@ -4,3 +4,4 @@ export * from './util';
 export * from './jetstream';
 export * from './nats-server';
 export * from './nats-auth';
+export * from './http-stand-in';

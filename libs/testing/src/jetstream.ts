@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { DeliverPolicy, jetstream, type JsMsg } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { EVENTS_STREAM } from '@baton/contracts';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { categoryOf, eventSubjectFor, EVENTS_STREAM, type RecordedEvent } from '@baton/contracts';
 import { waitFor } from './util';
 
 /** What {@link relayedEvent} looks for. */
@@ -42,4 +43,35 @@ export async function relayedEvent(nc: NatsConnection, query: RelayedEventQuery)
   } finally {
     await consumer.delete();
   }
+}
+
+let published = 0;
+
+/**
+ * Publishes `data` as event `type` of stream `streamId` the way a service's relay does: the
+ * RecordedEvent as JSON on `baton.evt.<category>.<event>`, `Nats-Msg-Id` = its event id. For
+ * tests of a consumer that stand in for the service that owns the stream.
+ *
+ * @example
+ * await publishRelayedEvent(nc, 'run-r1', 'RunCompleted', { runId: 'r1', ... });
+ */
+export async function publishRelayedEvent(nc: NatsConnection, streamId: string, type: string, data: unknown, occurredAt = new Date()): Promise<RecordedEvent> {
+  const recorded: RecordedEvent = {
+    eventId: randomUUID(),
+    type,
+    schemaVersion: 1,
+    streamId,
+    revision: published,
+    position: { commit: 1_000_000 + published, prepare: published },
+    data,
+    metadata: { occurredAt: occurredAt.toISOString() },
+    prevHash: '0'.repeat(64),
+    hash: 'f'.repeat(64),
+  };
+  published++;
+  const h = natsHeaders();
+  h.set('Baton-Event-Type', type);
+  h.set('Baton-Stream-Id', streamId);
+  await jetstream(nc).publish(eventSubjectFor(categoryOf(streamId), type), JSON.stringify(recorded), { msgID: recorded.eventId, headers: h });
+  return recorded;
 }

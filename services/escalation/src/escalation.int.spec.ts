@@ -20,7 +20,7 @@ import {
   type EscalationView,
 } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor, testNatsAuth } from '@baton/testing';
+import { createTestDatabase, publishRelayedEvent, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor, testNatsAuth } from '@baton/testing';
 import { sql } from 'kysely';
 import { startEscalation, type EscalationApp } from './adapters/escalation.app';
 import {
@@ -36,7 +36,7 @@ import {
   stageEscalationId,
   stalledEscalationId,
 } from './domain';
-import { HOUR, MIN, publishEvent, quickLadderWorkflow, serveRegistry, serveScheduler, stopEscalationTest, type RegistryAgent } from './testing/escalation-inputs';
+import { HOUR, MIN, quickLadderWorkflow, serveRegistry, serveScheduler, stopEscalationTest, type RegistryAgent } from './testing/escalation-inputs';
 
 const T0 = new Date('2026-12-01T09:00:00.000Z');
 const at = (ms: number, from = T0) => new Date(from.getTime() + ms);
@@ -74,11 +74,11 @@ describe('escalation service (real NATS + Postgres)', () => {
 
   // ---- helpers -----------------------------------------------------------------------------
 
-  const task = (taskId: string, type: string, data: Record<string, unknown>, when: Date) => publishEvent(nc, taskStreamId(taskId), type, { taskId, ...data }, when);
+  const task = (taskId: string, type: string, data: Record<string, unknown>, when: Date) => publishRelayedEvent(nc, taskStreamId(taskId), type, { taskId, ...data }, when);
 
   /** The scheduler detected a conflict between two tasks outside any run, at `when`, queued on its own or (`autoResolution: null`) for a decision. */
   const conflictDetected = (conflictId: string, conflict: { kind: string; taskIds: string[]; description: string; autoResolution: 'queue' | null }, when: Date) =>
-    publishEvent(nc, conflictStreamId(conflictId), 'ConflictDetected', { conflictId, ...conflict, agentId: null, runId: null, details: {}, detectedAt: when.toISOString() }, when);
+    publishRelayedEvent(nc, conflictStreamId(conflictId), 'ConflictDetected', { conflictId, ...conflict, agentId: null, runId: null, details: {}, detectedAt: when.toISOString() }, when);
 
   /** A task created in `runId`'s stage, assigned to and accepted by `agentId` at `when`. */
   async function heldTask(agentId: string, when: Date, runId = uniqueId('run'), stageId = 'requirements', action = 'write_prd'): Promise<string> {
@@ -247,8 +247,8 @@ describe('escalation service (real NATS + Postgres)', () => {
     it('follows the ladder of the workflow (metadata.escalation), read from its registered version', async () => {
       const workflowId = uniqueId('WF-QUICK');
       const runId = uniqueId('run');
-      await publishEvent(nc, workflowStreamId(workflowId), 'WorkflowVersionRegistered', { workflowId, version: '1.0.0', hash: 'h', yaml: quickLadderWorkflow(workflowId), registeredAt: T0.toISOString() }, T0);
-      await publishEvent(nc, runStreamId(runId), 'RunStarted', { runId, workflowId, version: '1.0.0', hash: 'h', params: {}, priority: 'P1', trigger: {}, startedAt: T0.toISOString() }, T0);
+      await publishRelayedEvent(nc, workflowStreamId(workflowId), 'WorkflowVersionRegistered', { workflowId, version: '1.0.0', hash: 'h', yaml: quickLadderWorkflow(workflowId), registeredAt: T0.toISOString() }, T0);
+      await publishRelayedEvent(nc, runStreamId(runId), 'RunStarted', { runId, workflowId, version: '1.0.0', hash: 'h', params: {}, priority: 'P1', trigger: {}, startedAt: T0.toISOString() }, T0);
       const agentId = uniqueId('MCT-PM');
       const taskId = await heldTask(agentId, T0, runId, 'write');
       await task(taskId, 'TaskBlocked', { agentId, leaseEpoch: 1, reason: 'stuck', blockedAt: T0.toISOString() }, T0);
@@ -367,7 +367,7 @@ describe('escalation service (real NATS + Postgres)', () => {
       const runId = uniqueId('run');
       await heldTask(agentId, T0, runId, 'review', 'review_code');
       const breachedAt = at(4 * HOUR);
-      await publishEvent(nc, runStreamId(runId), 'StageSlaBreached', { runId, workflowId: 'WF-FEAT-001', stageId: 'review', iteration: 1, slaMs: 4 * HOUR, startedAt: T0.toISOString(), breachedAt: breachedAt.toISOString() }, breachedAt);
+      await publishRelayedEvent(nc, runStreamId(runId), 'StageSlaBreached', { runId, workflowId: 'WF-FEAT-001', stageId: 'review', iteration: 1, slaMs: 4 * HOUR, startedAt: T0.toISOString(), breachedAt: breachedAt.toISOString() }, breachedAt);
       const id = slaEscalationId(runId, 'review', 1);
       await watched(id);
       await advanceTo(at(4 * HOUR + 1000));
@@ -379,7 +379,7 @@ describe('escalation service (real NATS + Postgres)', () => {
         issue: `Stage review of run ${runId} (WF-FEAT-001) ran past its SLA of 4 h (started ${T0.toISOString()})`,
         workflowStage: 'review (WF-FEAT-001)',
       });
-      await publishEvent(nc, runStreamId(runId), 'StageCompleted', { runId, stageId: 'review', iteration: 1, outcome: null, outputs: {}, next: { ready: [], waiting: [] }, completedAt: at(5 * HOUR).toISOString() }, at(5 * HOUR));
+      await publishRelayedEvent(nc, runStreamId(runId), 'StageCompleted', { runId, stageId: 'review', iteration: 1, outcome: null, outputs: {}, next: { ready: [], waiting: [] }, completedAt: at(5 * HOUR).toISOString() }, at(5 * HOUR));
       await watched(id, false);
       await advanceTo(at(5 * HOUR + 1000));
       expect(await projected(id, (v) => v.status === 'resolved')).toMatchObject({ resolutionReason: `stage review of run ${runId} completed` });
@@ -388,12 +388,12 @@ describe('escalation service (real NATS + Postgres)', () => {
     it('run-level SLA breach → sla_breach about the run; the run ending resolves it', async () => {
       const runId = uniqueId('run');
       const breachedAt = at(3 * HOUR);
-      await publishEvent(nc, runStreamId(runId), 'RunSlaBreached', { runId, workflowId: 'WF-FEAT-001', slaMs: 3 * HOUR, startedAt: T0.toISOString(), breachedAt: breachedAt.toISOString() }, breachedAt);
+      await publishRelayedEvent(nc, runStreamId(runId), 'RunSlaBreached', { runId, workflowId: 'WF-FEAT-001', slaMs: 3 * HOUR, startedAt: T0.toISOString(), breachedAt: breachedAt.toISOString() }, breachedAt);
       const id = runSlaEscalationId(runId);
       await watched(id);
       await advanceTo(at(3 * HOUR + 1000));
       expect(await projected(id)).toMatchObject({ trigger: 'sla_breach', runId, issue: `Run ${runId} (WF-FEAT-001) ran past its SLA of 3 h (started ${T0.toISOString()})` });
-      await publishEvent(nc, runStreamId(runId), 'RunCompleted', { runId, completedAt: at(4 * HOUR).toISOString() }, at(4 * HOUR));
+      await publishRelayedEvent(nc, runStreamId(runId), 'RunCompleted', { runId, completedAt: at(4 * HOUR).toISOString() }, at(4 * HOUR));
       await watched(id, false);
       await advanceTo(at(4 * HOUR + 1000));
       expect(await projected(id, (v) => v.status === 'resolved')).toMatchObject({ resolutionReason: `run ${runId} completed` });
@@ -416,7 +416,7 @@ describe('escalation service (real NATS + Postgres)', () => {
         blocking: 'Tasks t-a, t-b',
         recommendation: 'Keep one of the duplicates and cancel the other.',
       });
-      await publishEvent(nc, conflictStreamId(conflictId), 'ConflictResolved', { conflictId, kind: 'duplicate_task', resolution: 'queue', by: human, reason: 'run them one after the other', reassignTo: null, resolvedAt: at(16 * MIN).toISOString() }, at(16 * MIN));
+      await publishRelayedEvent(nc, conflictStreamId(conflictId), 'ConflictResolved', { conflictId, kind: 'duplicate_task', resolution: 'queue', by: human, reason: 'run them one after the other', reassignTo: null, resolvedAt: at(16 * MIN).toISOString() }, at(16 * MIN));
       await watched(id, false);
       await advanceTo(at(16 * MIN + 1000));
       expect(await projected(id, (v) => v.status === 'resolved')).toMatchObject({ resolvedBy: human, resolutionReason: `conflict ${conflictId} resolved by queue: run them one after the other` });
@@ -429,7 +429,7 @@ describe('escalation service (real NATS + Postgres)', () => {
       await watched(id);
       await advanceTo(at(HOUR));
       expect(await typesOf(id)).toEqual([]);
-      await publishEvent(nc, conflictStreamId(conflictId), 'ConflictNeedsDecision', { conflictId, kind: 'dependency_clash', taskIds: ['t-e', 't-f'], runId: null, reason: 't-f failed', at: at(HOUR).toISOString() }, at(HOUR));
+      await publishRelayedEvent(nc, conflictStreamId(conflictId), 'ConflictNeedsDecision', { conflictId, kind: 'dependency_clash', taskIds: ['t-e', 't-f'], runId: null, reason: 't-f failed', at: at(HOUR).toISOString() }, at(HOUR));
       await waitFor(async () => (await armedDue(id)) !== null, { what: 'the conflict armed for a decision' });
       await advanceTo(at(HOUR + 4 * MIN + 59_000));
       expect(await typesOf(id)).toEqual([]);
@@ -456,7 +456,7 @@ describe('escalation service (real NATS + Postgres)', () => {
       await watched(id);
       await advanceTo(at(HOUR));
       expect(await typesOf(id)).toEqual([]);
-      await publishEvent(nc, conflictStreamId(conflictId), 'ConflictResolved', { conflictId, kind: 'file_overlap', resolution: 'escalate', by: human, reason: 'needs a decision', reassignTo: null, resolvedAt: at(HOUR).toISOString() }, at(HOUR));
+      await publishRelayedEvent(nc, conflictStreamId(conflictId), 'ConflictResolved', { conflictId, kind: 'file_overlap', resolution: 'escalate', by: human, reason: 'needs a decision', reassignTo: null, resolvedAt: at(HOUR).toISOString() }, at(HOUR));
       await waitFor(async () => (await app.timers.fireDueTimers()) >= 0 && (await typesOf(id)).length === 1, { what: 'the conflict escalated' });
       expect(await projected(id)).toMatchObject({ level: 3, issue: `Conflict ${conflictId} (file_overlap) was escalated by the scheduler: src/a.ts` });
     });
@@ -638,7 +638,7 @@ describe('escalation service (real NATS + Postgres)', () => {
 
   describe('StageEscalated and resolve-escalation', () => {
     const stageEscalated = (runId: string, stageId: string, iteration: number, when: Date) =>
-      publishEvent(
+      publishRelayedEvent(
         nc,
         runStreamId(runId),
         'StageEscalated',
@@ -712,7 +712,7 @@ describe('escalation service (real NATS + Postgres)', () => {
         expect(scheduler.requests).toHaveLength(1);
 
         // The scheduler's StageApproved comes back: already resolved, nothing more.
-        await publishEvent(nc, runStreamId(runId), 'StageApproved', { runId, stageId: 'review', iteration: 1, by: human, reason: 'ok', approvedAt: at(MIN).toISOString() }, at(MIN));
+        await publishRelayedEvent(nc, runStreamId(runId), 'StageApproved', { runId, stageId: 'review', iteration: 1, by: human, reason: 'ok', approvedAt: at(MIN).toISOString() }, at(MIN));
         await watched(id, false);
         await advanceTo(at(2 * MIN));
         expect(await typesOf(id)).toEqual(['EscalationRaised', 'EscalationResolved']);
@@ -766,7 +766,7 @@ describe('escalation service (real NATS + Postgres)', () => {
       await watched(id);
       await advanceTo(at(1000));
       await projected(id);
-      await publishEvent(nc, runStreamId(runId), 'StageRejected', { runId, stageId: 'review', iteration: 3, by: human, reason: 'needs rework', findings: [], rejections: 4, rejectedAt: at(MIN).toISOString() }, at(MIN));
+      await publishRelayedEvent(nc, runStreamId(runId), 'StageRejected', { runId, stageId: 'review', iteration: 3, by: human, reason: 'needs rework', findings: [], rejections: 4, rejectedAt: at(MIN).toISOString() }, at(MIN));
       await watched(id, false);
       await advanceTo(at(2 * MIN));
       expect(await projected(id, (v) => v.status === 'resolved')).toMatchObject({ resolution: 'resolved', resolvedBy: human });
@@ -774,7 +774,7 @@ describe('escalation service (real NATS + Postgres)', () => {
 
     it('an approval left waiting past the L1 threshold becomes approval_needed at L1; the approval resolves it as exception_granted', async () => {
       const runId = uniqueId('run');
-      await publishEvent(
+      await publishRelayedEvent(
         nc,
         runStreamId(runId),
         'StageApprovalRequested',
@@ -787,7 +787,7 @@ describe('escalation service (real NATS + Postgres)', () => {
       expect(await typesOf(id)).toEqual([]);
       await advanceTo(at(31 * MIN));
       expect(await projected(id)).toMatchObject({ trigger: 'approval_needed', level: 1, issue: `Stage deploy of run ${runId} (WF-DEPLOY) has waited 31 min for approval by cto` });
-      await publishEvent(nc, runStreamId(runId), 'StageApproved', { runId, stageId: 'deploy', iteration: 1, by: human, reason: 'go', approvedAt: at(40 * MIN).toISOString() }, at(40 * MIN));
+      await publishRelayedEvent(nc, runStreamId(runId), 'StageApproved', { runId, stageId: 'deploy', iteration: 1, by: human, reason: 'go', approvedAt: at(40 * MIN).toISOString() }, at(40 * MIN));
       await watched(id, false);
       await advanceTo(at(41 * MIN));
       expect(await projected(id, (v) => v.status === 'resolved')).toMatchObject({ resolution: 'exception_granted', resolvedBy: human });

@@ -2,11 +2,11 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { manualClock } from '@baton/aggregate';
 import { escalationStreamId, GetEscalation, taskStreamId, type EscalationView } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor, testNatsAuth } from '@baton/testing';
+import { createTestDatabase, publishRelayedEvent, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor, testNatsAuth } from '@baton/testing';
 import { sql } from 'kysely';
 import { startEscalation, type EscalationApp, type StartEscalationOptions } from './adapters/escalation.app';
 import { blockedEscalationId, handoffAckEscalationId } from './domain';
-import { HOUR, MIN, publishEvent, serveRegistry, stopEscalationTest, type RegistryAgent } from './testing/escalation-inputs';
+import { HOUR, MIN, serveRegistry, stopEscalationTest, type RegistryAgent } from './testing/escalation-inputs';
 
 const T0 = new Date('2026-12-02T09:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
@@ -38,8 +38,8 @@ describe('escalation across a restart (real NATS + Postgres): timers and accepte
   afterAll(() => stopEscalationTest({ stopRegistry, app, nc, durable, tdb }));
 
   const block = async (taskId: string, agentId: string, blockedAt: Date) => {
-    await publishEvent(nc, taskStreamId(taskId), 'TaskAssigned', { taskId, agentId, leaseEpoch: 1, assignedAt: T0.toISOString(), previousAgentId: null }, T0);
-    await publishEvent(nc, taskStreamId(taskId), 'TaskBlocked', { taskId, agentId, leaseEpoch: 1, reason: 'waiting on review', blockedAt: blockedAt.toISOString() }, blockedAt);
+    await publishRelayedEvent(nc, taskStreamId(taskId), 'TaskAssigned', { taskId, agentId, leaseEpoch: 1, assignedAt: T0.toISOString(), previousAgentId: null }, T0);
+    await publishRelayedEvent(nc, taskStreamId(taskId), 'TaskBlocked', { taskId, agentId, leaseEpoch: 1, reason: 'waiting on review', blockedAt: blockedAt.toISOString() }, blockedAt);
   };
   const watched = (escalationId: string) =>
     waitFor(async () => {
@@ -119,14 +119,14 @@ describe('escalation across a restart (real NATS + Postgres): timers and accepte
     const assignedAt = at(10 * HOUR);
     clock.set(assignedAt);
     const handoffSla = { specIds: ['HO-PM-ARCH'], acknowledgmentMs: 30 * MIN, firstOutputMs: null };
-    await publishEvent(
+    await publishRelayedEvent(
       nc,
       taskStreamId(taskId),
       'TaskCreated',
       { taskId, runId: null, stageId: null, action: 'design_architecture', requirement: { capabilities: [] }, priority: 'P1', inputs: { handoffSla }, createdAt: assignedAt.toISOString() },
       assignedAt,
     );
-    await publishEvent(nc, taskStreamId(taskId), 'TaskAssigned', { taskId, agentId, leaseEpoch: 1, assignedAt: assignedAt.toISOString(), previousAgentId: null }, assignedAt);
+    await publishRelayedEvent(nc, taskStreamId(taskId), 'TaskAssigned', { taskId, agentId, leaseEpoch: 1, assignedAt: assignedAt.toISOString(), previousAgentId: null }, assignedAt);
     const id = handoffAckEscalationId(taskId);
     await watched(id);
 

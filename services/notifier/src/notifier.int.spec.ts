@@ -3,11 +3,10 @@ import type { LoggerService } from '@nestjs/common';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { GetNotification, ListNotifications, RetryNotification, runStreamId, workflowStreamId, type NotificationView } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, relayedEvent, serviceTestOptions, testNatsUrl, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
+import { createTestDatabase, HttpStandIn, mailTo, publishRelayedEvent, relayedEvent, serviceTestOptions, testNatsUrl, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
 import { Webhook } from 'standardwebhooks';
 import { startNotifier, type NotifierApp } from './adapters/notifier.app';
 import { parseRulesFile } from './app/rules.config';
-import { mailTo, publishInput, StandIn } from './testing/stand-ins';
 
 // The notifier on real NATS, Postgres and Mailpit, with local HTTP servers standing in for
 // Slack, a webhook receiver and PagerDuty. Input events are published to JetStream the way the
@@ -75,10 +74,10 @@ describe('notifier (real NATS, Postgres, Mailpit; stand-in Slack, webhook and Pa
   let app: NotifierApp;
   let nc: NatsConnection;
   let client: BatonClient;
-  let slack: StandIn;
-  let hook: StandIn;
-  let strict: StandIn;
-  let pd: StandIn;
+  let slack: HttpStandIn;
+  let hook: HttpStandIn;
+  let strict: HttpStandIn;
+  let pd: HttpStandIn;
   const logs: string[] = [];
   const consoleLines: string[] = [];
   const approver = `approver-${randomUUID().slice(0, 8)}@example.com`;
@@ -87,7 +86,7 @@ describe('notifier (real NATS, Postgres, Mailpit; stand-in Slack, webhook and Pa
 
   beforeAll(async () => {
     tdb = await createTestDatabase('notifier');
-    [slack, hook, strict, pd] = await Promise.all([StandIn.start(), StandIn.start(), StandIn.start(), StandIn.start()]);
+    [slack, hook, strict, pd] = await Promise.all([new HttpStandIn().listen(), new HttpStandIn().listen(), new HttpStandIn().listen(), new HttpStandIn().listen()]);
     const text = rulesText(approver, stakeholder, assignee).replace('  pd: { kind: pagerduty, url_env_unused: x }', `  pd: { kind: pagerduty, url: "${pd.url}", routing_key_env: PD_KEY }`);
     const rules = parseRulesFile(text, 'int-rules.yaml', {
       SLACK_URL: `${slack.url}/services/T000/B000/${SLACK_TOKEN}`,
@@ -106,13 +105,13 @@ describe('notifier (real NATS, Postgres, Mailpit; stand-in Slack, webhook and Pa
     });
     nc = await connect({ servers: testNatsUrl(), ...testNatsAuth() });
     client = new BatonClient(nc, { timeoutMs: 10_000 });
-    await publishInput(nc, workflowStreamId('WF-NOTE-1'), 'WorkflowVersionRegistered', { workflowId: 'WF-NOTE-1', version: '1.0.0', hash: 'h', yaml: WORKFLOW, registeredAt: new Date().toISOString() });
+    await publishRelayedEvent(nc, workflowStreamId('WF-NOTE-1'), 'WorkflowVersionRegistered', { workflowId: 'WF-NOTE-1', version: '1.0.0', hash: 'h', yaml: WORKFLOW, registeredAt: new Date().toISOString() });
   });
 
   afterAll(async () => {
     await app?.close();
     await nc?.close();
-    await Promise.all([slack, hook, strict, pd].map((s) => s?.stop()));
+    await Promise.all([slack, hook, strict, pd].map((s) => s?.close()));
     await tdb?.drop();
   });
 
@@ -125,16 +124,16 @@ describe('notifier (real NATS, Postgres, Mailpit; stand-in Slack, webhook and Pa
       },
       { what: `${n} deliveries of ${runId} delivered`, timeoutMs: 30_000, intervalMs: 100 },
     );
-  const startRun = (runId: string, priority: string) => publishInput(nc, runStreamId(runId), 'RunStarted', { runId, workflowId: 'WF-NOTE-1', version: '1.0.0', hash: 'h', params: {}, priority, trigger: {}, startedAt: new Date().toISOString() });
+  const startRun = (runId: string, priority: string) => publishRelayedEvent(nc, runStreamId(runId), 'RunStarted', { runId, workflowId: 'WF-NOTE-1', version: '1.0.0', hash: 'h', params: {}, priority, trigger: {}, startedAt: new Date().toISOString() });
 
   it("sends a run's timeline to Slack and the signed webhook, pages PagerDuty for P0 and not for P1, and tells the stakeholders", async () => {
     const p0 = uniqueId('run-p0');
     const p1 = uniqueId('run-p1');
     await startRun(p0, 'P0');
     await startRun(p1, 'P1');
-    await publishInput(nc, runStreamId(p0), 'StageCompleted', { runId: p0, stageId: 'build', iteration: 1, outcome: null, outputs: { all_p0_tests_pass: true, pull_request_url: 'https://github.com/acme/app/pull/234' }, next: { ready: ['complete'], waiting: [] }, completedAt: new Date().toISOString() });
-    await publishInput(nc, runStreamId(p0), 'StageCompleted', { runId: p0, stageId: 'complete', iteration: 1, outcome: null, outputs: {}, next: { ready: [], waiting: [] }, completedAt: new Date().toISOString() });
-    await publishInput(nc, runStreamId(p0), 'RunCompleted', { runId: p0, completedAt: new Date().toISOString() });
+    await publishRelayedEvent(nc, runStreamId(p0), 'StageCompleted', { runId: p0, stageId: 'build', iteration: 1, outcome: null, outputs: { all_p0_tests_pass: true, pull_request_url: 'https://github.com/acme/app/pull/234' }, next: { ready: ['complete'], waiting: [] }, completedAt: new Date().toISOString() });
+    await publishRelayedEvent(nc, runStreamId(p0), 'StageCompleted', { runId: p0, stageId: 'complete', iteration: 1, outcome: null, outputs: {}, next: { ready: [], waiting: [] }, completedAt: new Date().toISOString() });
+    await publishRelayedEvent(nc, runStreamId(p0), 'RunCompleted', { runId: p0, completedAt: new Date().toISOString() });
 
     // Slack and the webhook each: started, build done, tests passed, PR created, complete done, run complete (6); PagerDuty 1; stakeholder mail 1.
     const list = await delivered(p0, 14);
@@ -179,7 +178,7 @@ describe('notifier (real NATS, Postgres, Mailpit; stand-in Slack, webhook and Pa
   it('emails an approval request to the approvers; Mailpit holds it, its Message-ID the delivery id', async () => {
     const runId = uniqueId('run-approval');
     await startRun(runId, 'P1');
-    await publishInput(nc, runStreamId(runId), 'StageApprovalRequested', { runId, workflowId: 'WF-NOTE-1', stageId: 'build', iteration: 1, kind: 'human', when: 'before', approvers: ['Human'], reason: 'requires_approval', taskIds: [], tasks: [], requestedAt: new Date().toISOString() });
+    await publishRelayedEvent(nc, runStreamId(runId), 'StageApprovalRequested', { runId, workflowId: 'WF-NOTE-1', stageId: 'build', iteration: 1, kind: 'human', when: 'before', approvers: ['Human'], reason: 'requires_approval', taskIds: [], tasks: [], requestedAt: new Date().toISOString() });
     const mails = await waitFor(async () => {
       const m = await mailTo(approver);
       return m.length > 0 ? m : undefined;
@@ -195,7 +194,7 @@ describe('notifier (real NATS, Postgres, Mailpit; stand-in Slack, webhook and Pa
     const runId = uniqueId('run-fail');
     await startRun(runId, 'P1');
     strict.status = 503;
-    await publishInput(nc, runStreamId(runId), 'RunFailed', { runId, stageId: 'build', error: 'boom', openTaskIds: [], failedAt: new Date().toISOString() });
+    await publishRelayedEvent(nc, runStreamId(runId), 'RunFailed', { runId, stageId: 'build', error: 'boom', openTaskIds: [], failedAt: new Date().toISOString() });
     const dead = await waitFor(
       async () => (await client.query(ListNotifications, { runId, failed: true, limit: 10 })).notifications.find((n) => n.status === 'dead_lettered'),
       { what: 'the strict delivery dead-lettered', timeoutMs: 30_000, intervalMs: 100 },
@@ -244,7 +243,7 @@ describe('notifier (real NATS, Postgres, Mailpit; stand-in Slack, webhook and Pa
     const runId = uniqueId('run-400');
     await startRun(runId, 'P1');
     strict.status = 400;
-    await publishInput(nc, runStreamId(runId), 'RunFailed', { runId, stageId: 'build', error: 'bad', openTaskIds: [], failedAt: new Date().toISOString() });
+    await publishRelayedEvent(nc, runStreamId(runId), 'RunFailed', { runId, stageId: 'build', error: 'bad', openTaskIds: [], failedAt: new Date().toISOString() });
     const dead = await waitFor(async () => (await client.query(ListNotifications, { runId, status: 'dead_lettered', failed: false, limit: 10 })).notifications[0], {
       what: 'the refused delivery dead-lettered',
       timeoutMs: 15_000,
@@ -256,8 +255,8 @@ describe('notifier (real NATS, Postgres, Mailpit; stand-in Slack, webhook and Pa
 
   it('a health breach goes to #agent-health; a P0 breach also pages', async () => {
     const id = uniqueId('check');
-    await publishInput(nc, `health-${id}`, 'HealthBreached', { checkId: id, metric: 'error_rate', agentId: 'MCT-BE-001', value: 0.05, threshold: 0.01, severity: 'P1', action: 'alert' });
-    await publishInput(nc, `health-${id}-p0`, 'HealthBreached', { checkId: `${id}-p0`, metric: 'response_time', agentId: 'MCT-QA-001', value: 9, threshold: 5, severity: 'P0', action: 'alert' });
+    await publishRelayedEvent(nc, `health-${id}`, 'HealthBreached', { checkId: id, metric: 'error_rate', agentId: 'MCT-BE-001', value: 0.05, threshold: 0.01, severity: 'P1', action: 'alert' });
+    await publishRelayedEvent(nc, `health-${id}-p0`, 'HealthBreached', { checkId: `${id}-p0`, metric: 'response_time', agentId: 'MCT-QA-001', value: 9, threshold: 5, severity: 'P0', action: 'alert' });
     await waitFor(() => (slack.accepted.filter((r) => r.body.includes(id)).length >= 2 ? true : undefined), { what: 'both breaches on Slack', timeoutMs: 15_000, intervalMs: 100 });
     await waitFor(() => (pd.accepted.some((r) => r.body.includes(`${id}-p0`)) ? true : undefined), { what: 'the P0 breach paged', timeoutMs: 15_000, intervalMs: 100 });
     const { notifications: list } = await client.query(ListNotifications, { channel: 'health', failed: false, limit: 100 });
@@ -267,13 +266,13 @@ describe('notifier (real NATS, Postgres, Mailpit; stand-in Slack, webhook and Pa
 
   it("tells an escalation's assignee; a workflow's on_failure notify goes over the channel it names, to its target", async () => {
     const escalationId = uniqueId('esc');
-    await publishInput(nc, `escalation-${escalationId}`, 'EscalationRaised', { escalationId, trigger: 'blocked_task', level: 2, assignee: { kind: 'agent', id: 'MCT-CPO-001' }, issue: 'Task t-1 blocked for 2 h', blocking: 'stage design', recommendation: 'reassign', runId: null });
+    await publishRelayedEvent(nc, `escalation-${escalationId}`, 'EscalationRaised', { escalationId, trigger: 'blocked_task', level: 2, assignee: { kind: 'agent', id: 'MCT-CPO-001' }, issue: 'Task t-1 blocked for 2 h', blocking: 'stage design', recommendation: 'reassign', runId: null });
     const mails = await waitFor(async () => ((await mailTo(assignee)).length > 0 ? mailTo(assignee) : undefined), { what: "the assignee's email", timeoutMs: 15_000, intervalMs: 200 });
     expect(mails[0]!.Subject).toBe('[Baton] Escalation L2: Task t-1 blocked for 2 h');
 
     const runId = uniqueId('run-onfail');
     await startRun(runId, 'P1');
-    await publishInput(nc, runStreamId(runId), 'FailureStepsStarted', { runId, stageId: 'build', reason: 'stage build failed: compile error', tasks: [], notifications: [{ channel: 'slack', target: '#incidents', message: null }], startedAt: new Date().toISOString() });
+    await publishRelayedEvent(nc, runStreamId(runId), 'FailureStepsStarted', { runId, stageId: 'build', reason: 'stage build failed: compile error', tasks: [], notifications: [{ channel: 'slack', target: '#incidents', message: null }], startedAt: new Date().toISOString() });
     const [sent] = await waitFor(async () => {
       const list = (await notifications(runId)).filter((n) => n.source.topic === 'workflow.on-failure-notify' && n.status === 'delivered');
       return list.length > 0 ? list : undefined;
@@ -286,7 +285,7 @@ describe('notifier (real NATS, Postgres, Mailpit; stand-in Slack, webhook and Pa
     const runId = uniqueId('run-hang');
     await startRun(runId, 'P1');
     strict.hang = 1;
-    await publishInput(nc, runStreamId(runId), 'RunFailed', { runId, stageId: 'build', error: 'slow', openTaskIds: [], failedAt: new Date().toISOString() });
+    await publishRelayedEvent(nc, runStreamId(runId), 'RunFailed', { runId, stageId: 'build', error: 'slow', openTaskIds: [], failedAt: new Date().toISOString() });
     const slow = await waitFor(async () => (await notifications(runId)).find((n) => n.channel === 'strict' && n.status === 'delivered'), { what: 'the hung delivery delivered on its 2nd attempt', timeoutMs: 20_000, intervalMs: 100 });
     expect(slow).toMatchObject({ attempts: 2, lastError: 'no answer within 2000 ms' });
     // The run's Slack notice went out while the webhook receiver hung.
@@ -296,7 +295,7 @@ describe('notifier (real NATS, Postgres, Mailpit; stand-in Slack, webhook and Pa
 
   it('an event older than the maximum age notifies nobody; /metrics counts deliveries; the events are relayed', async () => {
     const runId = uniqueId('run-old');
-    await publishInput(nc, runStreamId(runId), 'RunStarted', { runId, workflowId: 'WF-NOTE-1', version: '1.0.0', priority: 'P0', startedAt: new Date().toISOString() }, new Date(Date.now() - 2 * 3_600_000));
+    await publishRelayedEvent(nc, runStreamId(runId), 'RunStarted', { runId, workflowId: 'WF-NOTE-1', version: '1.0.0', priority: 'P0', startedAt: new Date().toISOString() }, new Date(Date.now() - 2 * 3_600_000));
     const marker = uniqueId('run-after');
     await startRun(marker, 'P1');
     await delivered(marker, 2);

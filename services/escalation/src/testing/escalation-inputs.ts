@@ -1,41 +1,14 @@
 /**
- * Test-only helpers of the escalation service's tests: the events
- * other services publish, as relayed RecordedEvent envelopes on JetStream.
+ * Test-only helpers of the escalation service's tests: a quick ladder, stand-ins for the agent
+ * registry and the scheduler. The events other services publish come from `publishRelayedEvent`
+ * (`@baton/testing`).
  */
-import { randomUUID } from 'node:crypto';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
-import { categoryOf, eventSubjectFor, EVENTS_STREAM, type RecordedEvent } from '@baton/contracts';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { EVENTS_STREAM } from '@baton/contracts';
 
 export const MIN = 60_000;
 export const HOUR = 60 * MIN;
-
-let seq = 0;
-
-/**
- * Publishes `data` as event `type` of stream `streamId`, the way a service's relay does: the
- * RecordedEvent as JSON on `baton.evt.<category>.<event>` with `Nats-Msg-Id` = event id.
- */
-export async function publishEvent(nc: NatsConnection, streamId: string, type: string, data: unknown, occurredAt: Date): Promise<RecordedEvent> {
-  const recorded: RecordedEvent = {
-    eventId: randomUUID(),
-    type,
-    schemaVersion: 1,
-    streamId,
-    revision: seq,
-    position: { commit: 1_000_000 + seq, prepare: seq },
-    data,
-    metadata: { occurredAt: occurredAt.toISOString() },
-    prevHash: '0'.repeat(64),
-    hash: 'f'.repeat(64),
-  };
-  seq++;
-  const h = natsHeaders();
-  h.set('Baton-Event-Type', type);
-  h.set('Baton-Stream-Id', streamId);
-  await jetstream(nc).publish(eventSubjectFor(categoryOf(streamId), type), JSON.stringify(recorded), { msgID: recorded.eventId, headers: h });
-  return recorded;
-}
 
 /** A workflow whose metadata sets a quick escalation ladder (10 min / 20 min / 40 min, stall 15 min). */
 export function quickLadderWorkflow(id: string): string {

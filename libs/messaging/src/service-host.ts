@@ -97,6 +97,17 @@ export interface HostedServiceOptions {
   readonly clock?: Clock;
   /** Where new event ids come from. Default: random UUIDs. */
   readonly ids?: IdSource;
+  /** Reported by /metrics. Default 0.0.0. */
+  readonly version?: string;
+}
+
+/**
+ * Where a service's durable consumer starts. Default: the service's own durable name, from the
+ * first event; tests sharing one NATS server give each app its own name and start at new events.
+ */
+export interface ConsumerStart {
+  readonly durable?: string;
+  readonly deliverPolicy?: 'all' | 'new';
 }
 
 /** What every running service built on a {@link ServiceHost} exposes; `close()` stops everything in reverse order. */
@@ -108,6 +119,13 @@ export interface HostedService<DB> {
   /** Base URL of the HTTP server, e.g. `http://127.0.0.1:3102`. */
   readonly httpUrl: string;
   close(): Promise<void>;
+}
+
+/** A hosted service with one read-model projection and one relay of its own events to JetStream. */
+export interface ProjectingService<DB> extends HostedService<DB> {
+  readonly projection: ProjectionRunner<DB>;
+  /** Publishes the service's own events of the store to JetStream (`baton.evt.<category>.*`). */
+  readonly relay: EventRelay;
 }
 
 /** The Nest app {@link ServiceHost.listen} started, and its base URL. */

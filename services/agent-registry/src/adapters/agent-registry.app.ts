@@ -1,7 +1,6 @@
 import { CommandRunner } from '@baton/aggregate';
 import { eventSubjectFor, ValidationError, type ReloadAgentsReply } from '@baton/contracts';
-import { serviceLogger, startServiceHost, type DurableConsumer, type EventRelay, type HostedService, type HostedServiceOptions } from '@baton/messaging';
-import type { ProjectionRunner } from '@baton/read-models';
+import { serviceLogger, startServiceHost, type DurableConsumer, type HostedServiceOptions, type ProjectingService, type ConsumerStart } from '@baton/messaging';
 import { AgentsFileSync } from '../app/agents-file.sync';
 import { HeartbeatMonitor } from '../app/heartbeat.monitor';
 import type { AgentCommands } from '../app/ports';
@@ -29,14 +28,11 @@ export interface StartAgentRegistryOptions extends Omit<AgentRegistryConfig, 'he
    * The durable consumer of task events. Default `{ durable: TASK_EVENTS_DURABLE, deliverPolicy: 'all' }`;
    * tests sharing one NATS server give each app its own name and start at new events.
    */
-  readonly taskEvents?: { readonly durable?: string; readonly deliverPolicy?: 'all' | 'new' };
+  readonly taskEvents?: ConsumerStart;
 }
 
 /** A running agent-registry and the adapters it owns; `close()` stops everything in reverse order. */
-export interface AgentRegistryApp extends HostedService<AgentRegistryDatabase> {
-  readonly projection: ProjectionRunner<AgentRegistryDatabase>;
-  /** Publishes the agent events of the store to JetStream (`baton.evt.agent.*`). */
-  readonly relay: EventRelay;
+export interface AgentRegistryApp extends ProjectingService<AgentRegistryDatabase> {
   /** Runs agent commands in-process (the NATS controller, the agents file sync and the timers use it). */
   readonly commands: AgentCommands;
   /** Heartbeats and durable heartbeat timers. */

@@ -1,8 +1,7 @@
 import { CommandRunner } from '@baton/aggregate';
-import { serviceLogger, startServiceHost, type DurableConsumer, type EventRelay, type HostedService, type HostedServiceOptions, type MessagingLogger } from '@baton/messaging';
+import { serviceLogger, startServiceHost, type DurableConsumer, type HostedServiceOptions, type MessagingLogger, type ProjectingService, type ConsumerStart } from '@baton/messaging';
 import { inTransaction } from '@baton/event-store';
 import type { Pool } from 'pg';
-import type { ProjectionRunner } from '@baton/read-models';
 import { EscalationService } from '../app/escalation.service';
 import { EscalationTimers } from '../app/escalation.timers';
 import { applyInputEvent } from '../app/input-events.consumer';
@@ -35,21 +34,16 @@ export interface StartEscalationOptions
   readonly directory?: AgentDirectory;
   /** Default: the scheduler over NATS. */
   readonly decisions?: StageDecisions;
-  /** Reported by /metrics. Default 0.0.0. */
-  readonly version?: string;
   /**
    * The durable consumer of input events. Default `{ durable: INPUTS_DURABLE, deliverPolicy: 'all' }`;
    * tests sharing one NATS server give each app its own name and start at new events.
    */
-  readonly inputs?: { readonly durable?: string; readonly deliverPolicy?: 'all' | 'new' };
+  readonly inputs?: ConsumerStart;
 }
 
 /** A running escalation service and the adapters it owns; `close()` stops everything in reverse order. */
-export interface EscalationApp extends HostedService<EscalationDatabase> {
+export interface EscalationApp extends ProjectingService<EscalationDatabase> {
   readonly pool: Pool;
-  readonly projection: ProjectionRunner<EscalationDatabase>;
-  /** Publishes the escalation events of the store to JetStream (`baton.evt.escalation.*`). */
-  readonly relay: EventRelay;
   readonly commands: EscalationCommands;
   readonly escalations: EscalationService;
   /** The durable timer poller (raise, climb, resolve). */

@@ -1,6 +1,5 @@
 import { CommandRunner } from '@baton/aggregate';
-import { serviceLogger, startServiceHost, type EventRelay, type HostedService, type HostedServiceOptions, type MessagingLogger } from '@baton/messaging';
-import type { ProjectionRunner } from '@baton/read-models';
+import { serviceLogger, startServiceHost, type HostedServiceOptions, type MessagingLogger, type ProjectingService } from '@baton/messaging';
 import { AppModule } from '../app.module';
 import { HandoffCommandHandler, type HandoffRules, type HandoffRunner } from '../app/handoff-command.handler';
 import { HandoffMetrics } from '../app/handoff.metrics';
@@ -31,16 +30,11 @@ export interface StartHandoffValidatorOptions
   readonly artifactMaxBytes?: number;
   /** Default: {@link PostgresArtifactStore} on the service's database. */
   readonly artifactStore?: ArtifactStore;
-  /** Reported by /metrics. Default 0.0.0. */
-  readonly version?: string;
 }
 
 /** A running handoff-validator and the adapters it owns; `close()` stops everything in reverse order. */
-export interface HandoffValidatorApp extends HostedService<HandoffDatabase> {
+export interface HandoffValidatorApp extends ProjectingService<HandoffDatabase> {
   readonly artifacts: ArtifactStore;
-  readonly projection: ProjectionRunner<HandoffDatabase>;
-  /** Publishes the handoff events of the store to JetStream (`baton.evt.handoff.*`). */
-  readonly relay: EventRelay;
   /** The command runner of the `handoff-<handoffId>` streams (get-handoff reads through it). */
   readonly handoffs: HandoffRunner;
   /** Runs validate-handoff and put-artifact in-process (the NATS controller uses it). */

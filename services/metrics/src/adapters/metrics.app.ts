@@ -1,6 +1,5 @@
 import { CommandRunner } from '@baton/aggregate';
-import { serviceLogger, startServiceHost, type EventRelay, type HostedService, type HostedServiceOptions } from '@baton/messaging';
-import type { ProjectionRunner } from '@baton/read-models';
+import { serviceLogger, startServiceHost, type HostedServiceOptions, type ProjectingService } from '@baton/messaging';
 import type { Registry } from 'prom-client';
 import { BudgetWatcher } from '../app/budget.watcher';
 import { HealthChecker } from '../app/health.checker';
@@ -25,15 +24,10 @@ export interface StartMetricsOptions
   readonly escalations?: Escalations;
   /** Default: the scheduler over NATS. */
   readonly runs?: RunControl;
-  /** Reported by /metrics. Default 0.0.0. */
-  readonly version?: string;
 }
 
 /** A running metrics service and the adapters it owns; `close()` stops everything in reverse order. */
-export interface MetricsApp extends HostedService<MetricsDatabase> {
-  readonly projection: ProjectionRunner<MetricsDatabase>;
-  /** Publishes the health and budget events of the store to JetStream (`baton.evt.health.*`, `baton.evt.budget.*`). */
-  readonly relay: EventRelay;
+export interface MetricsApp extends ProjectingService<MetricsDatabase> {
   readonly report: MetricsReport;
   readonly health: HealthChecker;
   readonly commands: HealthCommands;

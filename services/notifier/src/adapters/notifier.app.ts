@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CommandRunner, type Clock } from '@baton/aggregate';
-import { serviceLogger, startServiceHost, type DurableConsumer, type EventRelay, type HostedService, type HostedServiceOptions, type MessagingLogger } from '@baton/messaging';
-import type { ProjectionRunner } from '@baton/read-models';
+import { serviceLogger, startServiceHost, type DurableConsumer, type HostedServiceOptions, type MessagingLogger, type ProjectingService, type ConsumerStart } from '@baton/messaging';
 import type { EventStoreSelection } from '@baton/event-store';
 import { ChannelWorker, Dispatcher } from '../app/dispatcher';
 import { DEFAULT_MAX_EVENT_AGE_MS, InputEventHandler, type NotificationCommands } from '../app/input.consumer';
@@ -35,20 +34,15 @@ export interface StartNotifierOptions extends HostedServiceOptions {
   readonly maxEventAgeMs?: number;
   /** Where the console channel writes (the service's pino logger). Default: JSON lines on stdout. */
   readonly console?: ConsoleSink;
-  /** Reported by /metrics. Default 0.0.0. */
-  readonly version?: string;
   /**
    * The durable consumer of input events. Default `{ durable: INPUTS_DURABLE, deliverPolicy: 'all' }`;
    * tests sharing one NATS server give each app its own name and start at new events.
    */
-  readonly inputs?: { readonly durable?: string; readonly deliverPolicy?: 'all' | 'new' };
+  readonly inputs?: ConsumerStart;
 }
 
 /** A running notifier and the adapters it owns; `close()` stops everything in reverse order. */
-export interface NotifierApp extends HostedService<NotifierDatabase> {
-  readonly projection: ProjectionRunner<NotifierDatabase>;
-  /** Publishes the notification events of the store to JetStream (`baton.evt.notification.*`). */
-  readonly relay: EventRelay;
+export interface NotifierApp extends ProjectingService<NotifierDatabase> {
   readonly commands: NotificationCommands;
   readonly notifications: NotificationService;
   readonly dispatcher: Dispatcher;

@@ -35,8 +35,6 @@ export interface StartSchedulerOptions extends Omit<SchedulerConfig, 'httpHost'>
   readonly clock?: Clock;
   /** Default: random UUIDs. */
   readonly ids?: IdSource;
-  /** Reported by /metrics. Default 0.0.0. */
-  readonly version?: string;
 }
 
 /** A running scheduler and the adapters it owns; `close()` stops everything in reverse order. */

@@ -30,6 +30,7 @@ export { PostgresCheckpointStore, type CheckpointStore, type PostgresCheckpointS
 export { EventRelay, type EventRelayOptions, type RelayLag } from './event.relay';
 export { natsReadiness, relayReadiness } from './readiness';
 export { Poller, type PollerOptions } from './poller';
+export { readServiceEnv, type ServiceEnv } from './service-env';
 export {
   ServiceHost,
   serviceLogger,

@@ -1,14 +1,10 @@
 import { BatonError, type EscalationLadder } from '@baton/contracts';
-import { eventStoreSelectionFromEnv, type EventStoreSelection } from '@baton/event-store';
-import { envInt, envString, envUrl, LOCAL_DATABASE_URL, LOCAL_NATS_URL, rawEnv, readHttpServerEnv, type EnvSource, type HttpServerEnv } from '@baton/telemetry';
+import { readServiceEnv, type ServiceEnv } from '@baton/messaging';
+import { envInt, rawEnv, type EnvSource } from '@baton/telemetry';
 import { DEFAULT_LADDER, withOverrides } from './domain';
 
 /** Everything the escalation service reads from its environment, read once at start-up. */
-export interface EscalationConfig extends HttpServerEnv {
-  /** `DATABASE_URL`: PostgreSQL holding the event store and the `baton_escalation` schema. */
-  readonly databaseUrl: string;
-  /** `NATS_URL`. */
-  readonly natsUrl: string;
+export interface EscalationConfig extends ServiceEnv {
   /** The ladder when a workflow sets none (`ESCALATION_L1_AFTER_MS`, …). */
   readonly ladder: EscalationLadder;
   /** How often due timers are looked for (`ESCALATION_POLL_MS`). */
@@ -17,8 +13,6 @@ export interface EscalationConfig extends HttpServerEnv {
   readonly registryTimeoutMs: number;
   /** How long to wait for the scheduler to approve or reject a stage (`ESCALATION_SCHEDULER_TIMEOUT_MS`). */
   readonly schedulerTimeoutMs: number;
-  /** Which event store adapter (`BATON_EVENT_STORE`, `EVENTSTORE_URL`); Postgres when unset. */
-  readonly eventStore?: EventStoreSelection;
 }
 
 export const DEFAULT_HTTP_PORT = 3104;
@@ -56,13 +50,10 @@ function ladderOf(source: EnvSource): EscalationLadder {
 export function readEscalationConfig(source: EnvSource = process.env): EscalationConfig {
   const opts = { source };
   return {
-    databaseUrl: envUrl('DATABASE_URL', LOCAL_DATABASE_URL, { ...opts, protocols: ['postgres', 'postgresql'] }),
-    natsUrl: envString('NATS_URL', LOCAL_NATS_URL, opts),
-    ...readHttpServerEnv(DEFAULT_HTTP_PORT, source),
+    ...readServiceEnv(DEFAULT_HTTP_PORT, source),
     ladder: ladderOf(source),
     pollIntervalMs: envInt('ESCALATION_POLL_MS', DEFAULT_POLL_MS, { ...opts, min: 10, max: 3_600_000 }),
     registryTimeoutMs: envInt('ESCALATION_REGISTRY_TIMEOUT_MS', 2000, { ...opts, min: 10, max: 60_000 }),
     schedulerTimeoutMs: envInt('ESCALATION_SCHEDULER_TIMEOUT_MS', 5000, { ...opts, min: 10, max: 60_000 }),
-    eventStore: eventStoreSelectionFromEnv(source),
   };
 }

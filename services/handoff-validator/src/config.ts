@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { MAX_ARTIFACT_BYTES } from '@baton/contracts';
-import { eventStoreSelectionFromEnv, type EventStoreSelection } from '@baton/event-store';
-import { envInt, envString, envUrl, LOCAL_DATABASE_URL, LOCAL_NATS_URL, rawEnv, readHttpServerEnv, type EnvSource, type HttpServerEnv } from '@baton/telemetry';
+import { readServiceEnv, type ServiceEnv } from '@baton/messaging';
+import { envInt, rawEnv, type EnvSource } from '@baton/telemetry';
 
 /** The repository root (this file is services/handoff-validator/src/config.ts). */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -23,19 +23,13 @@ export interface HandoffsDirConfig {
 }
 
 /** Everything the handoff-validator reads from its environment, read once at start-up. */
-export interface HandoffValidatorConfig extends HttpServerEnv {
-  /** `DATABASE_URL`: PostgreSQL holding the event store, the artifact store and the `baton_handoff` read models. */
-  readonly databaseUrl: string;
-  /** `NATS_URL`. */
-  readonly natsUrl: string;
+export interface HandoffValidatorConfig extends ServiceEnv {
   /** `HANDOFFS_DIR`: every `*.yml`/`*.yaml` there is a handoff spec; relative paths are resolved from the repository root. */
   readonly handoffsDir: HandoffsDirConfig;
   /** `ARTIFACT_MAX_BYTES` (default 512 KiB, at most the contract's MAX_ARTIFACT_BYTES): the largest artifact accepted, decoded. */
   readonly artifactMaxBytes: number;
   /** `HANDOFF_RULE_MODULES`: comma-separated modules exporting `register(registry)` (custom rules); relative paths from the repository root. */
   readonly ruleModules: readonly string[];
-  /** Event store adapter (`BATON_EVENT_STORE`, `EVENTSTORE_URL`); Postgres when unset. */
-  readonly eventStore?: EventStoreSelection;
 }
 
 /**
@@ -49,9 +43,7 @@ export function readHandoffValidatorConfig(source: EnvSource = process.env): Han
   const opts = { source };
   const dir = rawEnv('HANDOFFS_DIR', source);
   return {
-    databaseUrl: envUrl('DATABASE_URL', LOCAL_DATABASE_URL, { ...opts, protocols: ['postgres', 'postgresql'] }),
-    natsUrl: envString('NATS_URL', LOCAL_NATS_URL, opts),
-    ...readHttpServerEnv(DEFAULT_HTTP_PORT, source),
+    ...readServiceEnv(DEFAULT_HTTP_PORT, source),
     handoffsDir: dir === undefined ? { path: DEFAULT_HANDOFFS_DIR, source: 'default' } : { path: path.resolve(REPO_ROOT, dir), source: 'env' },
     artifactMaxBytes: envInt('ARTIFACT_MAX_BYTES', DEFAULT_ARTIFACT_MAX_BYTES, { ...opts, min: 1, max: MAX_ARTIFACT_BYTES }),
     ruleModules: (rawEnv('HANDOFF_RULE_MODULES', source) ?? '')
@@ -59,6 +51,5 @@ export function readHandoffValidatorConfig(source: EnvSource = process.env): Han
       .map((m) => m.trim())
       .filter((m) => m !== '')
       .map((m) => path.resolve(REPO_ROOT, m)),
-    eventStore: eventStoreSelectionFromEnv(source),
   };
 }

@@ -1,16 +1,12 @@
 import { HealthAction, HealthCheckName, MetricTarget } from '@baton/contracts';
-import { eventStoreSelectionFromEnv, type EventStoreSelection } from '@baton/event-store';
-import { EnvError, envInt, envString, envUrl, LOCAL_DATABASE_URL, LOCAL_NATS_URL, rawEnv, readHttpServerEnv, type EnvSource, type HttpServerEnv } from '@baton/telemetry';
+import { readServiceEnv, type ServiceEnv } from '@baton/messaging';
+import { EnvError, envInt, rawEnv, type EnvSource } from '@baton/telemetry';
 import { z } from 'zod';
 import { DEFAULT_TARGETS, type MetricTargets, type PriceTable } from './app/metrics.settings';
 import { DEFAULT_HEALTH_RULES, type HealthRule } from './domain';
 
 /** Everything the metrics service reads from its environment, read once at start-up. */
-export interface MetricsConfig extends HttpServerEnv {
-  /** `DATABASE_URL`: PostgreSQL holding the event store and the `baton_metrics` schema. */
-  readonly databaseUrl: string;
-  /** `NATS_URL`. */
-  readonly natsUrl: string;
+export interface MetricsConfig extends ServiceEnv {
   /** `METRICS_HEALTH_INTERVAL_MS` (default 60 000): how often the health checks run. */
   readonly healthIntervalMs: number;
   /** `METRICS_HEALTH_WINDOW_MS` (default 300 000): how far back each check looks. */
@@ -25,7 +21,6 @@ export interface MetricsConfig extends HttpServerEnv {
   readonly budgetIntervalMs: number;
   /** `METRICS_ESCALATION_TIMEOUT_MS` (default 5000): how long to wait for the escalation service or the scheduler. */
   readonly escalationTimeoutMs: number;
-  readonly eventStore?: EventStoreSelection;
 }
 
 export const DEFAULT_HTTP_PORT = 3105;
@@ -64,9 +59,7 @@ export function readMetricsConfig(source: EnvSource = process.env): MetricsConfi
   ) as Record<HealthCheckName, HealthRule>;
   const targets = envJson('METRICS_TARGETS', TargetsOverride, source) ?? {};
   return {
-    databaseUrl: envUrl('DATABASE_URL', LOCAL_DATABASE_URL, { ...opts, protocols: ['postgres', 'postgresql'] }),
-    natsUrl: envString('NATS_URL', LOCAL_NATS_URL, opts),
-    ...readHttpServerEnv(DEFAULT_HTTP_PORT, source),
+    ...readServiceEnv(DEFAULT_HTTP_PORT, source),
     healthIntervalMs: envInt('METRICS_HEALTH_INTERVAL_MS', 60_000, { ...opts, min: 100, max: 86_400_000 }),
     healthWindowMs: envInt('METRICS_HEALTH_WINDOW_MS', 300_000, { ...opts, min: 1000, max: 7 * 86_400_000 }),
     healthRules,
@@ -74,6 +67,5 @@ export function readMetricsConfig(source: EnvSource = process.env): MetricsConfi
     prices: envJson('METRICS_PRICES', Prices, source) ?? {},
     budgetIntervalMs: envInt('METRICS_BUDGET_INTERVAL_MS', 5000, { ...opts, min: 100, max: 3_600_000 }),
     escalationTimeoutMs: envInt('METRICS_ESCALATION_TIMEOUT_MS', 5000, { ...opts, min: 10, max: 60_000 }),
-    eventStore: eventStoreSelectionFromEnv(source),
   };
 }

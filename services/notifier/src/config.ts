@@ -1,22 +1,16 @@
-import { eventStoreSelectionFromEnv, type EventStoreSelection } from '@baton/event-store';
-import { envInt, envString, envUrl, LOCAL_DATABASE_URL, LOCAL_NATS_URL, rawEnv, readHttpServerEnv, type EnvSource, type HttpServerEnv } from '@baton/telemetry';
+import { readServiceEnv, type ServiceEnv } from '@baton/messaging';
+import { envInt, rawEnv, type EnvSource } from '@baton/telemetry';
 import { DEFAULT_MAX_EVENT_AGE_MS } from './app/input.consumer';
 import { consoleOnlyRules, loadRulesFile, type NotifierRules } from './app/rules.config';
 
 /** Everything the notifier reads from its environment, read once at start-up. */
-export interface NotifierConfig extends HttpServerEnv {
-  /** `DATABASE_URL`: PostgreSQL holding the event store and the `baton_notifier` schema. */
-  readonly databaseUrl: string;
-  /** `NATS_URL`. */
-  readonly natsUrl: string;
+export interface NotifierConfig extends ServiceEnv {
   /** `NOTIFIER_RULES_FILE` (checked, secrets read from the environment); console-only rules when unset. */
   readonly rules: NotifierRules;
   /** How often each channel's worker looks at its queue when nothing woke it (`NOTIFIER_POLL_MS`). */
   readonly pollIntervalMs: number;
   /** Events older than this notify nobody (`NOTIFIER_MAX_EVENT_AGE_MS`, default 1 hour). */
   readonly maxEventAgeMs: number;
-  /** Which event store adapter (`BATON_EVENT_STORE`, `EVENTSTORE_URL`); Postgres when unset. */
-  readonly eventStore?: EventStoreSelection;
 }
 
 export const DEFAULT_HTTP_PORT = 3106;
@@ -33,12 +27,9 @@ export function readNotifierConfig(source: EnvSource = process.env): NotifierCon
   const opts = { source };
   const rulesFile = rawEnv('NOTIFIER_RULES_FILE', source);
   return {
-    databaseUrl: envUrl('DATABASE_URL', LOCAL_DATABASE_URL, { ...opts, protocols: ['postgres', 'postgresql'] }),
-    natsUrl: envString('NATS_URL', LOCAL_NATS_URL, opts),
-    ...readHttpServerEnv(DEFAULT_HTTP_PORT, source),
+    ...readServiceEnv(DEFAULT_HTTP_PORT, source),
     rules: rulesFile === undefined ? consoleOnlyRules() : loadRulesFile(rulesFile, source),
     pollIntervalMs: envInt('NOTIFIER_POLL_MS', DEFAULT_POLL_MS, { ...opts, min: 10, max: 60_000 }),
     maxEventAgeMs: envInt('NOTIFIER_MAX_EVENT_AGE_MS', DEFAULT_MAX_EVENT_AGE_MS, { ...opts, min: 1000, max: 30 * 86_400_000 }),
-    eventStore: eventStoreSelectionFromEnv(source),
   };
 }

@@ -1,14 +1,10 @@
-import { eventStoreSelectionFromEnv, type EventStoreSelection } from '@baton/event-store';
-import { envInt, envString, envUrl, rawEnv, readHttpServerEnv, LOCAL_DATABASE_URL, LOCAL_NATS_URL, type EnvSource, type HttpServerEnv } from '@baton/telemetry';
+import { readServiceEnv, type ServiceEnv } from '@baton/messaging';
+import { envInt, envString, rawEnv, type EnvSource } from '@baton/telemetry';
 import { BatonError } from '@baton/contracts';
 
 /** Everything the scheduler reads from its environment, read once at start-up. */
 /** Also `HTTP_PORT` (default 3101) of `/health/live`, `/health/ready`, `/metrics`, and `HTTP_HOST`. */
-export interface SchedulerConfig extends HttpServerEnv {
-  /** `DATABASE_URL`: PostgreSQL holding the event store and the `scheduler` read models. */
-  readonly databaseUrl: string;
-  /** `NATS_URL`. */
-  readonly natsUrl: string;
+export interface SchedulerConfig extends ServiceEnv {
   /** `SCHEDULER_AGING_INTERVAL_MS` (default 60000): waiting this long counts as one priority level. */
   readonly agingIntervalMs: number;
   /**
@@ -30,8 +26,6 @@ export interface SchedulerConfig extends HttpServerEnv {
   readonly agentEventsFrom: 'all' | 'new';
   /** `WORKFLOWS_DIR` (optional): every `*.yml`/`*.yaml` there is registered at start (idempotent by content hash). */
   readonly workflowsDir?: string;
-  /** Event store adapter (`BATON_EVENT_STORE`, `EVENTSTORE_URL`); Postgres when unset. */
-  readonly eventStore?: EventStoreSelection;
   /**
    * `HANDOFFS_DIR` (optional): the handoff specs (as the handoff-validator loads them), to tell
    * which apply to a stage's task. Unset: tasks are checked for their stage's quality gates and
@@ -71,9 +65,7 @@ export function readSchedulerConfig(source: EnvSource = process.env): SchedulerC
   const handoffsDir = rawEnv('HANDOFFS_DIR', source);
   const actorKeysFile = rawEnv('BATON_ACTOR_KEYS_FILE', source);
   return {
-    databaseUrl: envUrl('DATABASE_URL', LOCAL_DATABASE_URL, { ...opts, protocols: ['postgres', 'postgresql'] }),
-    natsUrl: envString('NATS_URL', LOCAL_NATS_URL, opts),
-    ...readHttpServerEnv(DEFAULT_HTTP_PORT, source),
+    ...readServiceEnv(DEFAULT_HTTP_PORT, source),
     agingIntervalMs: envInt('SCHEDULER_AGING_INTERVAL_MS', 60_000, { ...opts, min: 1 }),
     leaseTtlMs: envInt('SCHEDULER_LEASE_TTL_MS', DEFAULT_LEASE_TTL_MS, { ...opts, min: 100 }),
     dispatchPollMs: envInt('SCHEDULER_DISPATCH_POLL_MS', 2000, { ...opts, min: 10 }),
@@ -85,6 +77,5 @@ export function readSchedulerConfig(source: EnvSource = process.env): SchedulerC
     ...(handoffsDir === undefined ? {} : { handoffsDir }),
     ...(actorKeysFile === undefined ? {} : { actorKeysFile }),
     maxRejections: envInt('SCHEDULER_MAX_REJECTIONS', 3, { ...opts, min: 1, max: 100 }),
-    eventStore: eventStoreSelectionFromEnv(source),
   };
 }

@@ -56,7 +56,8 @@ export class BatonError extends Error {
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = 'BatonError';
+    // Every subclass is named after itself: logs and `toMatchObject({ name })` see the class.
+    this.name = new.target.name;
   }
 
   toBody(): ErrorBody {
@@ -69,7 +70,6 @@ export class BatonError extends Error {
 export class ValidationError extends BatonError {
   constructor(message: string, details?: unknown) {
     super('VALIDATION_FAILED', message, details);
-    this.name = 'ValidationError';
   }
 }
 
@@ -85,42 +85,36 @@ export class WrongExpectedVersionError extends BatonError {
       { streamId, expected, actual },
       true,
     );
-    this.name = 'WrongExpectedVersionError';
   }
 }
 
 export class NotFoundError extends BatonError {
   constructor(what: string, id: string) {
     super('NOT_FOUND', `${what} ${id} was not found`, { what, id });
-    this.name = 'NotFoundError';
   }
 }
 
 export class ConflictError extends BatonError {
   constructor(message: string, details?: unknown) {
     super('CONFLICT', message, details, true);
-    this.name = 'ConflictError';
   }
 }
 
 export class StaleLeaseError extends BatonError {
   constructor(message: string, details?: unknown) {
     super('STALE_LEASE', message, details);
-    this.name = 'StaleLeaseError';
   }
 }
 
 export class IllegalTransitionError extends BatonError {
   constructor(message: string, details?: unknown) {
     super('ILLEGAL_TRANSITION', message, details);
-    this.name = 'IllegalTransitionError';
   }
 }
 
 export class UnavailableError extends BatonError {
   constructor(message: string, details?: unknown, options?: { cause?: unknown }) {
     super('UNAVAILABLE', message, details, true, options);
-    this.name = 'UnavailableError';
   }
 }
 

@@ -4,7 +4,6 @@ import { ConflictError, IllegalTransitionError, NotFoundError, ValidationError, 
 export class AgentAlreadyRegisteredError extends ConflictError {
   constructor(readonly agentId: string) {
     super(`agent ${agentId} is already registered`, { agentId });
-    this.name = 'AgentAlreadyRegisteredError';
   }
 }
 
@@ -12,7 +11,6 @@ export class AgentAlreadyRegisteredError extends ConflictError {
 export class InvalidAgentError extends ValidationError {
   constructor(message: string, details?: unknown) {
     super(message, details);
-    this.name = 'InvalidAgentError';
   }
 }
 
@@ -20,7 +18,6 @@ export class InvalidAgentError extends ValidationError {
 export class AgentNotFoundError extends NotFoundError {
   constructor(readonly agentId: string) {
     super('agent', agentId);
-    this.name = 'AgentNotFoundError';
   }
 }
 
@@ -33,6 +30,5 @@ export class IllegalAgentTransitionError extends IllegalTransitionError {
     allowed: readonly AgentWorkState[],
   ) {
     super(`agent ${agentId} cannot go from ${from} to ${to} (allowed: ${allowed.join(', ')})`, { agentId, from, to, allowed });
-    this.name = 'IllegalAgentTransitionError';
   }
 }

@@ -4,7 +4,6 @@ import { ConflictError, IllegalTransitionError, NotFoundError, ValidationError }
 export class EscalationNotFoundError extends NotFoundError {
   constructor(readonly escalationId: string) {
     super('escalation', escalationId);
-    this.name = 'EscalationNotFoundError';
   }
 }
 
@@ -16,7 +15,6 @@ export class EscalationAlreadyResolvedError extends IllegalTransitionError {
     resolvedAt: string,
   ) {
     super(`escalation ${escalationId} is already resolved (${resolution} at ${resolvedAt})`, { escalationId, from: 'resolved', to: 'resolved', resolution, resolvedAt });
-    this.name = 'EscalationAlreadyResolvedError';
   }
 }
 
@@ -24,7 +22,6 @@ export class EscalationAlreadyResolvedError extends IllegalTransitionError {
 export class EscalationIdTakenError extends ConflictError {
   constructor(readonly escalationId: string) {
     super(`escalation ${escalationId} already exists with other content`, { escalationId });
-    this.name = 'EscalationIdTakenError';
   }
 }
 
@@ -32,6 +29,5 @@ export class EscalationIdTakenError extends ConflictError {
 export class InvalidResolutionError extends ValidationError {
   constructor(message: string, details?: unknown) {
     super(message, details);
-    this.name = 'InvalidResolutionError';
   }
 }

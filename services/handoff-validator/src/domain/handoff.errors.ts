@@ -12,7 +12,6 @@ export class ArtifactTooLargeError extends BatonError {
       size,
       limit,
     });
-    this.name = 'ArtifactTooLargeError';
   }
 }
 
@@ -23,7 +22,6 @@ export class InvalidArtifactError extends ValidationError {
     reason: string,
   ) {
     super(`artifact "${artifact}": ${reason}`, { artifact, reason });
-    this.name = 'InvalidArtifactError';
   }
 }
 
@@ -33,7 +31,6 @@ export class DuplicateArtifactNameError extends ValidationError {
     super(`artifact names must be unique within a handoff (artifacts and artifactRefs together); repeated: ${names.map((n) => `"${n}"`).join(', ')}`, {
       duplicates: names,
     });
-    this.name = 'DuplicateArtifactNameError';
   }
 }
 
@@ -47,7 +44,6 @@ export class UnknownHandoffSpecError extends ValidationError {
       `unknown handoff spec${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}; known: ${known.length > 0 ? known.join(', ') : '(none loaded)'}`,
       { unknown, known },
     );
-    this.name = 'UnknownHandoffSpecError';
   }
 }
 
@@ -61,7 +57,6 @@ export class ArtifactNotFoundError extends BatonError {
       } first with put-artifact, or send ${missing.length === 1 ? 'it' : 'them'} inline`,
       { what: 'artifact', id: missing[0]?.hash, missing },
     );
-    this.name = 'ArtifactNotFoundError';
   }
 }
 
@@ -69,7 +64,6 @@ export class ArtifactNotFoundError extends BatonError {
 export class ArtifactHashNotFoundError extends NotFoundError {
   constructor(readonly hash: string) {
     super('artifact', hash);
-    this.name = 'ArtifactHashNotFoundError';
   }
 }
 
@@ -77,6 +71,5 @@ export class ArtifactHashNotFoundError extends NotFoundError {
 export class HandoffNotFoundError extends NotFoundError {
   constructor(readonly handoffId: string) {
     super('handoff', handoffId);
-    this.name = 'HandoffNotFoundError';
   }
 }

@@ -4,7 +4,6 @@ import { ConflictError, IllegalTransitionError, NotFoundError } from '@baton/con
 export class NotificationNotFoundError extends NotFoundError {
   constructor(readonly deliveryId: string) {
     super('notification', deliveryId);
-    this.name = 'NotificationNotFoundError';
   }
 }
 
@@ -15,7 +14,6 @@ export class NotificationAlreadyDeliveredError extends IllegalTransitionError {
     deliveredAt: string | null,
   ) {
     super(`notification ${deliveryId} was already delivered${deliveredAt ? ` at ${deliveredAt}` : ''}`, { deliveryId, from: 'delivered', deliveredAt });
-    this.name = 'NotificationAlreadyDeliveredError';
   }
 }
 
@@ -23,6 +21,5 @@ export class NotificationAlreadyDeliveredError extends IllegalTransitionError {
 export class NotificationIdTakenError extends ConflictError {
   constructor(readonly deliveryId: string) {
     super(`notification ${deliveryId} already exists with other content`, { deliveryId });
-    this.name = 'NotificationIdTakenError';
   }
 }

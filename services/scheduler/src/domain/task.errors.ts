@@ -4,7 +4,6 @@ import { BatonError, ConflictError, IllegalTransitionError, NotFoundError, Stale
 export class TaskNotFoundError extends NotFoundError {
   constructor(readonly taskId: string) {
     super('task', taskId);
-    this.name = 'TaskNotFoundError';
   }
 }
 
@@ -17,7 +16,6 @@ export class TaskLeaseStaleError extends StaleLeaseError {
         : `task ${taskId}: agent ${agentId} does not hold the task (lease ${currentEpoch} is held by ${holder ?? 'nobody'})`,
       { taskId, agentId, leaseEpoch, holder, currentEpoch },
     );
-    this.name = 'TaskLeaseStaleError';
   }
 }
 
@@ -25,7 +23,6 @@ export class TaskLeaseStaleError extends StaleLeaseError {
 export class TaskNotWaitingError extends ConflictError {
   constructor(taskId: string, status: string, reason = `it is ${status}`) {
     super(`task ${taskId} cannot be assigned: ${reason}`, { taskId, status });
-    this.name = 'TaskNotWaitingError';
   }
 }
 
@@ -33,7 +30,6 @@ export class TaskNotWaitingError extends ConflictError {
 export class TaskAlreadyExistsError extends ConflictError {
   constructor(taskId: string) {
     super(`task ${taskId} already exists`, { taskId });
-    this.name = 'TaskAlreadyExistsError';
   }
 }
 
@@ -41,7 +37,6 @@ export class TaskAlreadyExistsError extends ConflictError {
 export class TaskTransitionError extends IllegalTransitionError {
   constructor(taskId: string, command: string, status: string) {
     super(`task ${taskId}: ${command} is not allowed while the task is ${status}`, { taskId, command, status });
-    this.name = 'TaskTransitionError';
   }
 }
 
@@ -49,6 +44,5 @@ export class TaskTransitionError extends IllegalTransitionError {
 export class RequirementNotMetError extends BatonError {
   constructor(taskId: string, agentId: string) {
     super('FORBIDDEN', `agent ${agentId} does not meet the requirement of task ${taskId}`, { taskId, agentId });
-    this.name = 'RequirementNotMetError';
   }
 }

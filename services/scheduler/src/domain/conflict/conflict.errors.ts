@@ -4,7 +4,6 @@ import { IllegalTransitionError, NotFoundError, ValidationError } from '@baton/c
 export class ConflictNotFoundError extends NotFoundError {
   constructor(readonly conflictId: string) {
     super('conflict', conflictId);
-    this.name = 'ConflictNotFoundError';
   }
 }
 
@@ -12,7 +11,6 @@ export class ConflictNotFoundError extends NotFoundError {
 export class ConflictAlreadyResolvedError extends IllegalTransitionError {
   constructor(conflictId: string, resolution: string, resolvedAt: string | null) {
     super(`conflict ${conflictId} is already resolved (${resolution}${resolvedAt ? ` at ${resolvedAt}` : ''})`, { conflictId, resolution, resolvedAt });
-    this.name = 'ConflictAlreadyResolvedError';
   }
 }
 
@@ -20,6 +18,5 @@ export class ConflictAlreadyResolvedError extends IllegalTransitionError {
 export class InvalidResolutionError extends ValidationError {
   constructor(conflictId: string, message: string) {
     super(`conflict ${conflictId}: ${message}`, { conflictId });
-    this.name = 'InvalidResolutionError';
   }
 }

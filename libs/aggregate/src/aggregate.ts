@@ -1,6 +1,24 @@
 import { BatonError } from '@baton/contracts';
 import type { Actor } from '@baton/contracts';
-import type { EventReader } from './event-reader';
+import type { z } from 'zod';
+import { eventReader, type EventReader } from './event-reader';
+
+/**
+ * An aggregate whose stored events are read through the contract's schemas, every type at
+ * version 1 (see {@link eventReader}): the spec with that reader as `read`, under `name`.
+ *
+ * @example
+ * export const agentAggregate = contractAggregate<AgentState, AgentCommand, AgentEvent>('agent', AgentEventSchemas, {
+ *   streamId: agentStreamId, initialState: initialAgentState, evolve, decide,
+ * });
+ */
+export function contractAggregate<S, C, E extends DomainEvent>(
+  name: string,
+  schemas: Readonly<Record<string, z.ZodType>>,
+  spec: Omit<AggregateSpec<S, C, E>, 'name' | 'read'>,
+): AggregateSpec<S, C, E> {
+  return { name, read: eventReader<E>(name, schemas), ...spec };
+}
 
 /** What every command of every aggregate carries from the kernel: its id and the clock's now. */
 export interface CommandMetadata {

@@ -11,7 +11,7 @@
  * - {@link systemClock}, {@link randomIds}, {@link manualClock}: time and ids from outside.
  * - {@link deciderSpec}: given / when / then tests of a decider.
  */
-export { foldWith, unhandled, type AggregateSpec, type CommandMetadata, type DomainEvent } from './aggregate';
+export { contractAggregate, foldWith, unhandled, type AggregateSpec, type CommandMetadata, type DomainEvent } from './aggregate';
 export { manualClock, randomIds, sequentialIds, systemClock, type Clock, type IdSource, type ManualClock } from './clock';
 export { commandContextOf, commandFingerprint, serviceContext, type CommandContext, type HeaderSource, type TraceHeaders } from './command-context';
 export {

@@ -74,6 +74,7 @@ stop_all() {
     stop_pid "$(cat "$f")"
     rm -f "$f"
   done
+  rm -f "$STATE_DIR/prometheus/targets/baton-local.json"
   echo "[run] services stopped (NATS and PostgreSQL keep running; npm run infra:down stops them)"
 }
 
@@ -147,6 +148,12 @@ echo
 echo "Baton is up. NATS $NATS_URL, PostgreSQL ${DATABASE_URL//:baton@/:***@}"
 for svc in "${services[@]}"; do printf '  %-18s http://127.0.0.1:%s/health/ready\n' "$svc" "$(port_of "$svc")"; done
 gw="http://127.0.0.1:$(port_of gateway)"
+# The infrastructure's Prometheus scrapes every service's /metrics from this file_sd target list.
+if [ -d "$STATE_DIR/prometheus/targets" ]; then
+  { printf '['; sep=''; for svc in "${services[@]}"; do printf '%s{"targets":["127.0.0.1:%s"],"labels":{"service":"%s"}}' "$sep" "$(port_of "$svc")" "$svc"; sep=','; done; printf ']\n'; } \
+    >"$STATE_DIR/prometheus/targets/baton-local.json"
+  echo "Metrics: Prometheus http://127.0.0.1:${BATON_PROMETHEUS_PORT:-9090} scrapes every service; traces: Jaeger http://127.0.0.1:${BATON_JAEGER_PORT:-16686}"
+fi
 echo "Dashboard: $gw/dashboard   REST API: $gw/api (docs: $gw/api/docs)"
 echo "Log in (local users admin, operator, approver, viewer; password in $BATON_DEV_ISSUER_DIR/dev-password):"
 echo "  npm run baton -- --gateway $gw login --user admin --password-file $BATON_DEV_ISSUER_DIR/dev-password"

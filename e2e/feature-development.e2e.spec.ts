@@ -14,10 +14,11 @@ import {
   type RecordedEvent,
   type RuleFailure,
 } from '@baton/contracts';
-import { sampleArtifacts, sampleContext, sampleOutputs } from '@baton/handoff-rules';
+import { sampleArtifacts, sampleContext } from '@baton/handoff-rules';
 import { tamperAsTableOwner } from '@baton/event-store';
 import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
+import { PRD_WITHOUT_STORIES, runFinished, standardFeatureWork } from './support/feature-team';
 import { startE2eNats, type E2eNats } from './support/private-nats';
 import { repoRoot, runBaton, startService, type CliResult, type RunningProcess } from './support/stack';
 
@@ -65,8 +66,6 @@ const TEAM: readonly { agentId: string; role: string; capabilities?: readonly st
   { agentId: 'MCT-HK-001', role: 'housekeeping', capabilities: ['archive_artifacts', 'close_tickets'] },
 ];
 
-/** A PRD without its user stories (everything else as in the good sample). */
-const PRD_WITHOUT_STORIES = sampleArtifacts['prd.md'].replace(/## User Stories[\s\S]*?(?=## Out of Scope)/, '');
 
 /** What the scripted team saw and did, for the assertions. */
 interface Script {
@@ -88,17 +87,6 @@ function teamHandler(agentId: string, script: Script) {
         if (rework === undefined) return handoff({ artifacts: { 'prd.md': PRD_WITHOUT_STORIES }, context: sampleContext, outputs: { prd_completeness: 100 } });
         script.prdFeedback = rework.failures;
         return handoff({ artifacts: { 'prd.md': sampleArtifacts['prd.md'] }, context: sampleContext, outputs: { prd_completeness: 100 } });
-      case 'create_designs':
-        return handoff({ artifacts: { 'designs/': sampleArtifacts['designs/'], 'design_specs.md': '# Design specs\n\nAll states designed.\n' }, outputs: { responsive_complete: true, all_states_designed: true } });
-      case 'create_tdd':
-        return handoff({
-          artifacts: { 'tdd.md': sampleArtifacts['tdd.md'], 'api_spec.yaml': sampleArtifacts['api_spec.yaml'], 'linear_tickets[]': sampleArtifacts['linear_tickets[]'] },
-          context: sampleContext,
-          outputs: { diagrams_render: true, dependencies_linked: true },
-        });
-      case 'implement_backend':
-      case 'implement_frontend':
-        return handoff({ artifacts: { pull_request: sampleArtifacts.pull_request, code_changes: sampleArtifacts.code_changes }, context: sampleContext, outputs: sampleOutputs });
       case 'security_scan':
         script.securityScans += 1;
         // The first scan finds a critical vulnerability; after the fix, only a low one.
@@ -111,14 +99,10 @@ function teamHandler(agentId: string, script: Script) {
         return script.codeReviews <= 3
           ? { outcome: 'rejected', reason: `review ${script.codeReviews}: error handling is missing`, findings: [{ severity: 'major', title: 'unhandled promise rejection' }] }
           : { outcome: 'approved', reason: 'fine now' };
-      case 'execute_test_plan':
-        return handoff({ artifacts: { 'test_results.md': sampleArtifacts['test_results.md'] }, outputs: { all_p0_tests_pass: true, coverage: 86 } });
-      case 'validate_staging':
-        return { smoke_tests_pass: true, no_regressions: true };
       case 'deploy_production':
         return handoff({ artifacts: { 'deployment_record.md': '# Deployment record\n\nv1.4.0 to production.\n' } });
       default:
-        return { done: task.action };
+        return standardFeatureWork(task.action) ?? { done: task.action };
     }
   };
 }
@@ -237,13 +221,7 @@ describe('Feature Development with handoffs, reviews, approvals, escalation and 
     expect(approved.code).toBe(0);
     expect(approved.stdout).toContain('approved stage production_deploy');
 
-    const result = await waitFor(
-      async () => {
-        const r = await client.query(GetRun, { runId });
-        return r.state !== 'running' ? r : undefined;
-      },
-      { what: 'the run finished', timeoutMs: 60_000, intervalMs: 250 },
-    );
+    const result = await runFinished(client, runId);
     expect(result.state).toBe('success');
     expect(script.securityScans).toBeGreaterThanOrEqual(2);
   });

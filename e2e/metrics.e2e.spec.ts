@@ -5,11 +5,13 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { BatonAgent, handoff, type AgentTask, type HandoffResult, type TaskContext, type TaskOutputs } from '@baton/agent-sdk';
 import { ApproveStage, GetRun, RegisterWorkflow, ResumeRun, runStreamId, StartRun, type GetMetricsReply, type RecordedEvent } from '@baton/contracts';
 import { openEventStore } from '@baton/event-store';
-import { sampleArtifacts, sampleContext, sampleOutputs } from '@baton/handoff-rules';
+import { sampleArtifacts, sampleContext } from '@baton/handoff-rules';
 import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
+import { PRD_WITHOUT_STORIES, runFinished, standardFeatureWork } from './support/feature-team';
 import { startE2eNats, type E2eNats } from './support/private-nats';
 import { repoRoot, runBaton, spawnService, type RunningProcess, type ServiceName } from './support/stack';
+import { prometheusTargetsDir } from './support/prometheus';
 
 // The metrics service against a real Feature Development run (the seed workflow as written) by a
 // scripted team: the PRD's first handoff is rejected by its checks, and the first security scan
@@ -20,7 +22,6 @@ import { repoRoot, runBaton, spawnService, type RunningProcess, type ServiceName
 
 const HANDOFFS_DIR = path.join(repoRoot, 'examples/handoffs');
 const PROMETHEUS_URL = process.env['TEST_PROMETHEUS_URL'] ?? 'http://127.0.0.1:9090';
-const TARGETS_DIR = path.join(process.env['BATON_STATE_DIR'] ?? path.join(repoRoot, '.baton'), 'prometheus', 'targets');
 
 const TEAM: readonly { agentId: string; role: string; model: string; capabilities?: readonly string[] }[] = [
   { agentId: 'MCT-CPO-001', role: 'cpo', model: 'claude-opus' },
@@ -38,7 +39,6 @@ const TEAM: readonly { agentId: string; role: string; model: string; capabilitie
   { agentId: 'MCT-HK-001', role: 'housekeeping', model: 'claude-haiku', capabilities: ['archive_artifacts', 'close_tickets'] },
 ];
 
-const PRD_WITHOUT_STORIES = sampleArtifacts['prd.md'].replace(/## User Stories[\s\S]*?(?=## Out of Scope)/, '');
 
 /** What the scripted team shares with the test. */
 interface TeamState {
@@ -59,17 +59,6 @@ function teamHandler(agentId: string, state: TeamState) {
         return handoff({ artifacts: { 'initiative_brief.md': '# Initiative: scheduled report exports\n' } });
       case 'write_prd':
         return handoff({ artifacts: { 'prd.md': rework ? sampleArtifacts['prd.md'] : PRD_WITHOUT_STORIES }, context: sampleContext, outputs: { prd_completeness: 100 } });
-      case 'create_designs':
-        return handoff({ artifacts: { 'designs/': sampleArtifacts['designs/'], 'design_specs.md': '# Design specs\n' }, outputs: { responsive_complete: true, all_states_designed: true } });
-      case 'create_tdd':
-        return handoff({
-          artifacts: { 'tdd.md': sampleArtifacts['tdd.md'], 'api_spec.yaml': sampleArtifacts['api_spec.yaml'], 'linear_tickets[]': sampleArtifacts['linear_tickets[]'] },
-          context: sampleContext,
-          outputs: { diagrams_render: true, dependencies_linked: true },
-        });
-      case 'implement_backend':
-      case 'implement_frontend':
-        return handoff({ artifacts: { pull_request: sampleArtifacts.pull_request, code_changes: sampleArtifacts.code_changes }, context: sampleContext, outputs: sampleOutputs });
       case 'create_schema':
         // A blocker: the DBA waits for a decision, then goes on.
         await ctx.blocked('waiting for the retention decision');
@@ -80,10 +69,6 @@ function teamHandler(agentId: string, state: TeamState) {
         return state.securityScans === 1
           ? { findings: [{ severity: 'critical', title: 'SQL injection in GET /exports' }], auth_review_passed: true }
           : { findings: [], auth_review_passed: true };
-      case 'execute_test_plan':
-        return handoff({ artifacts: { 'test_results.md': sampleArtifacts['test_results.md'] }, outputs: { all_p0_tests_pass: true, coverage: 86 } });
-      case 'validate_staging':
-        return { smoke_tests_pass: true, no_regressions: true };
       case 'deploy_production':
         return handoff({ artifacts: { 'deployment_record.md': '# Deployment record\n' } });
       case 'hold_for_budget':
@@ -91,7 +76,7 @@ function teamHandler(agentId: string, state: TeamState) {
         await state.release;
         return { done: 'hold_for_budget' };
       default:
-        return { done: task.action };
+        return standardFeatureWork(task.action) ?? { done: task.action };
     }
   };
 }
@@ -157,7 +142,7 @@ describe('metrics of a Feature Development run, in baton metrics and in Promethe
   let release = (): void => undefined;
   const state: TeamState = { securityScans: 0, release: new Promise<void>((r) => (release = r)) };
   const scrapeLabel = uniqueId('metrics-e2e');
-  const targetsFile = path.join(TARGETS_DIR, `${scrapeLabel}.json`);
+  let targetsFile = '';
   let runId: string;
 
   const start = async (name: ServiceName, env: Record<string, string>): Promise<void> => {
@@ -189,13 +174,15 @@ describe('metrics of a Feature Development run, in baton metrics and in Promethe
       await agent.start(teamHandler(member.agentId, state), { concurrency: 4 });
     }
     // Prometheus (started by the infrastructure script) scrapes what the targets files name.
-    await mkdir(TARGETS_DIR, { recursive: true });
+    const targetsDir = await prometheusTargetsDir(PROMETHEUS_URL);
+    targetsFile = path.join(targetsDir, `${scrapeLabel}.json`);
+    await mkdir(targetsDir, { recursive: true });
     await writeFile(targetsFile, JSON.stringify(services.map((s) => ({ targets: [`127.0.0.1:${s.port}`], labels: { service: s.name, e2e: scrapeLabel } }))));
   });
 
   afterAll(async () => {
     release();
-    await rm(targetsFile, { force: true });
+    if (targetsFile !== '') await rm(targetsFile, { force: true });
     await Promise.allSettled(agents.map((a) => a.stop({ timeoutMs: 5000 })));
     await Promise.allSettled([...services].reverse().map((s) => s.svc.stop()));
     await nc?.close();
@@ -216,13 +203,7 @@ describe('metrics of a Feature Development run, in baton metrics and in Promethe
       },
       { what: 'production_deploy approved', timeoutMs: 150_000, intervalMs: 500 },
     );
-    const result = await waitFor(
-      async () => {
-        const r = await client.query(GetRun, { runId });
-        return r.state !== 'running' ? r : undefined;
-      },
-      { what: 'the run finished', timeoutMs: 60_000, intervalMs: 250 },
-    );
+    const result = await runFinished(client, runId);
     expect(result.state).toBe('success');
     expect(state.securityScans).toBe(2);
   });

@@ -6,6 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { BatonAgent } from '@baton/agent-sdk';
 import {
   ACTOR_ASSERTION_HEADER,
@@ -652,6 +654,25 @@ describe('gateway REST API (e2e)', () => {
     }, { timeoutMs: 20_000, what: 'the run visible' }));
     expect(status).toMatchObject({ workflowId: 'WF-GW-APPROVE', status: 'running', steps: [expect.objectContaining({ stepId: 'deploy' })] });
     expect(ok(await call(a, 'GET', '/api/agents', { as: 'vera' })).agents.length).toBe(2);
+  });
+
+  it('serves MCP at /mcp to operators, as the agent their credentials name; anyone else gets 401', async () => {
+    const list = (auth: Record<string, string>) =>
+      fetch(`${a.url}/mcp`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...auth },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      });
+    expect((await list({})).status).toBe(401);
+    expect((await list({ Authorization: `Bearer ${tokens['vera']}` })).status).toBe(401);
+    const client = new Client({ name: 'gateway-mcp-e2e', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${b.url}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${tokens['otto']}` } } }));
+    try {
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['next_task', 'claim_task', 'report_progress', 'submit_handoff', 'release_task']));
+    } finally {
+      await client.close();
+    }
   });
 
   it('calls every route of the route table', () => {

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger } from 'pino';
@@ -15,6 +16,7 @@ import { securityHeaders } from './http/security-headers';
 import { DevIssuer } from './issuer/dev-issuer';
 import { RateLimiter } from './limits/rate-limiter';
 import { KvRunQuota, NO_RUN_QUOTA } from './limits/run-quota';
+import { mcpEndpoint } from './mcp/mcp-endpoint';
 import { runTimeline } from './dashboard/audit-timeline';
 import { openApiDocument } from './openapi/openapi.document';
 
@@ -65,6 +67,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     // Replies are computed per request; an ETag would hash every body for nothing.
     app.set('etag', false);
     app.use(securityHeaders({ https: config.publicUrl.startsWith('https:'), corsOrigins: config.corsOrigins }));
+    // MCP (Streamable HTTP) for coding agents, with the gateway's identity: see mcp/mcp-endpoint.ts.
+    const mcp = mcpEndpoint({ nc: nats.nc, authenticator });
+    closing.defer(() => mcp.close());
+    app.use('/mcp', (req: IncomingMessage, res: ServerResponse) => void mcp(req, res));
     closing.defer(() => app.close());
     await app.listen(config.httpPort, config.httpHost);
     const address = app.getHttpServer().address();

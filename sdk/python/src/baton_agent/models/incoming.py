@@ -898,6 +898,27 @@ class RuleFailure(BaseModel):
     missing: list[str]
 
 
+class Entry(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    position: str
+    occurred_at: Annotated[str, Field(alias='occurredAt')]
+    stream_id: Annotated[str, Field(alias='streamId')]
+    type: str
+    actor: str | None
+    details: str
+    of_run: Annotated[bool, Field(alias='ofRun')]
+
+
+class RunAuditView(BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
+    entries: list[Entry]
+    truncated: bool
+
+
 class Handoffs(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,

@@ -8,7 +8,7 @@ import { errorCodeOf, GetArtifact } from '@baton/contracts';
 import { collectOutputs } from './outputs';
 import { fillPlaceholders, placeholderEnv, type PlaceholderValues } from './placeholders';
 import { GroupCommand, type CommandExit } from './process-group';
-import { artifactFileName, renderTaskMd, type UpstreamFile } from './task-brief';
+import { artifactFileName, renderTaskMd, type BriefContext, type UpstreamFile } from './task-brief';
 
 export interface AgentRunnerOptions {
   readonly agentId: string;
@@ -30,6 +30,8 @@ export interface AgentRunnerOptions {
   readonly killGraceMs?: number;
   /** The command's environment, before the `BATON_*` variables are added. Default `process.env`. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Writes task.md; default {@link renderTaskMd} (the engine's assignment). The file mode passes the task file's brief. */
+  readonly renderBrief?: (task: AgentTask, ctx: BriefContext) => string;
   /** Told what the runner does with each command, for the CLI's output. */
   readonly onEvent?: (event: RunnerEvent) => void;
 }
@@ -126,7 +128,7 @@ export function commandRunner(agent: Pick<BatonAgent, 'query'>, options: AgentRu
     const upstream = await fetchUpstream(task, contextDir);
     const taskMd = path.join(contextDir, 'task.md');
     const taskJson = path.join(contextDir, 'task.json');
-    await writeFile(taskMd, renderTaskMd(task, { agentId: options.agentId, outputs: options.outputs, upstream, contextDir, ...(options.resultFile === undefined ? {} : { resultFile: options.resultFile }) }));
+    await writeFile(taskMd, (options.renderBrief ?? renderTaskMd)(task, { agentId: options.agentId, outputs: options.outputs, upstream, contextDir, ...(options.resultFile === undefined ? {} : { resultFile: options.resultFile }) }));
     // A result left by an earlier round (rework) must not be handed over again.
     if (options.resultFile !== undefined) await rm(path.resolve(workdir, options.resultFile), { force: true });
     await writeFile(taskJson, `${JSON.stringify(task, null, 2)}\n`);

@@ -112,6 +112,13 @@ export function renderTaskMd(task: AgentInboxAssignment, ctx: BriefContext): str
     if (lines.length > 0) out.push('## What your handoff will be checked against', '', ...lines, '');
   }
 
+  out.push(...deliverSection(ctx), '');
+  return out.join('\n');
+}
+
+/** The end of every brief: the files to write and how the command reports back (engine and file-mode tasks alike). */
+export function deliverSection(ctx: Pick<BriefContext, 'outputs' | 'resultFile'>): string[] {
+  const out: string[] = [];
   out.push('## What to deliver', '');
   if (ctx.outputs.length === 0) out.push('Exit with status 0 when the work is done; a non-zero status fails the task with the end of your stderr.');
   else {
@@ -124,6 +131,5 @@ export function renderTaskMd(task: AgentInboxAssignment, ctx: BriefContext): str
       `To report values the checks read (e.g. \`coverage\` for a gate \`coverage >= 80%\`) or the context a handoff spec asks for, write a JSON object to \`${ctx.resultFile}\`: \`{"outputs": {"coverage": 91}, "context": {"priority_level": "P1"}}\` (both optional).`,
     );
   }
-  out.push('');
-  return out.join('\n');
+  return out;
 }

@@ -2,6 +2,7 @@ import { Option, type Command } from '@commander-js/extra-typings';
 import { BatonAgent, type AgentActivity } from '@baton/agent-sdk';
 import { parseName, parsePositiveInt } from '../args';
 import { commandRunner, type RunnerEvent } from '../agent-runner/agent-runner';
+import { runFileTasks } from '../agent-runner/file-tasks';
 import { PLACEHOLDERS, unknownPlaceholders } from '../agent-runner/placeholders';
 import type { CliContext } from '../context';
 import { CliError } from '../failure';
@@ -58,7 +59,9 @@ export function registerAgentRunCommand(program: Command, ctx: CliContext): void
     .addOption(new Option('--role <role>', 'the agent role').argParser(parseName).default('coder'))
     .addOption(new Option('--name <name>', 'a display name').argParser(parseName))
     .addOption(new Option('--model <model>', 'the model behind the agent, for the registry').argParser(parseName))
-    .option('--workdir <dir>', 'where the command runs (default: a fresh directory per task under the system temp directory)')
+    .option('--files <repo>', 'work the task files of this repository (.mcp/tasks, the file mode) instead of Baton\'s tasks: no server, ready/ → in-progress/ → review/ or failed/')
+    .option('--once', 'with --files: work one task, then stop')
+    .option('--workdir <dir>', 'where the command runs (default: a fresh directory per task under the system temp directory; with --files, the repository)')
     .option('--output <path>', 'a file the command writes, relative to the working directory, handed over as an artifact (repeat for several)', repeatable, [])
     .option('--result-file <path>', 'a JSON file the command may write, {"outputs": {…}, "context": {…}}: values for quality gates and context for handoff specs')
     .addOption(new Option('--concurrency <n>', 'tasks run at once').argParser(parsePositiveInt).default(1))
@@ -79,6 +82,38 @@ export function registerAgentRunCommand(program: Command, ctx: CliContext): void
           if (line !== undefined) ctx.deps.io.stdout(line);
         }
       };
+      if (opts.files !== undefined) {
+        const stop = new AbortController();
+        const onSignal = (): void => stop.abort(new Error('stopped by a signal'));
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        try {
+          const outcomes = await runFileTasks(
+            {
+              repo: opts.files,
+              agentId: opts.id,
+              command,
+              outputs: opts.output,
+              once: opts.once === true,
+              ...(opts.workdir !== undefined ? { workdir: opts.workdir } : {}),
+              ...(opts.resultFile !== undefined ? { resultFile: opts.resultFile } : {}),
+              killGraceMs: opts.killGrace,
+              env: ctx.deps.env,
+              onEvent: print,
+            },
+            stop.signal,
+          );
+          for (const o of outcomes) {
+            if (ctx.json) ctx.deps.io.stdout(JSON.stringify({ type: 'file_task.moved', ...o }));
+            else ctx.deps.io.stdout(`task ${o.taskId}: moved to ${o.state}/${o.state === 'failed' ? ` (${o.detail.split('\n')[0]})` : ''}`);
+          }
+          if (!ctx.json) ctx.deps.io.stdout(`agent ${opts.id}: ${outcomes.length === 0 ? 'no task in ready/ to take' : `${outcomes.length} task${outcomes.length === 1 ? '' : 's'} worked`}`);
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
+        return;
+      }
       // The agent's own credentials (`baton agents credentials <id>`): with them it can act only as itself.
       const creds = ctx.deps.env['NATS_CREDS']?.trim();
       const baton = await BatonAgent.connect({ agentId: opts.id, servers: ctx.natsUrl, ...(creds ? { creds } : {}), heartbeatIntervalMs: opts.heartbeatInterval, onActivity: print });

@@ -23,7 +23,7 @@ export const MCP_SERVER_INFO = { name: 'baton', version: '0.1.0' } as const;
 const TaskId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'a task id: letters, digits, dot, dash or underscore (1-128 chars)').describe('The task id (from next_task, claim_task or list_claimable_tasks)');
 
 /** A tool's reply: the structured result (checked against its output schema) and the same as text for clients that read only text. */
-function ok(schema: z.ZodType, value: unknown, text?: string): CallToolResult {
+export function ok(schema: z.ZodType, value: unknown, text?: string): CallToolResult {
   const structured = schema.parse(value) as Record<string, unknown>;
   return { structuredContent: structured, content: [{ type: 'text', text: text ?? JSON.stringify(structured, null, 2) }] };
 }
@@ -32,7 +32,7 @@ function ok(schema: z.ZodType, value: unknown, text?: string): CallToolResult {
  * A refusal as the agent should see it: `isError` with the Baton error code first, so the model
  * can branch on it (STALE_LEASE: the task is gone; CONFLICT: someone else took it; …).
  */
-function refused(err: unknown): CallToolResult {
+export function refused(err: unknown): CallToolResult {
   const code = errorCodeOf(err) ?? 'INTERNAL';
   const message = err instanceof Error ? err.message : String(err);
   const details = err instanceof BatonError ? err.details : undefined;
@@ -40,7 +40,7 @@ function refused(err: unknown): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: `${code}: ${message}\n${JSON.stringify({ error: { code, message, retryable, ...(details === undefined ? {} : { details }) } })}` }] };
 }
 
-async function guarded(run: () => Promise<CallToolResult>): Promise<CallToolResult> {
+export async function guarded(run: () => Promise<CallToolResult>): Promise<CallToolResult> {
   try {
     return await run();
   } catch (err) {

@@ -21,7 +21,8 @@
 export { AgentSession, RESERVATION_ACTION, type AgentSessionOptions, type HandoffOutcome, type HeldTask, type Reservation } from './agent-session';
 export { createBatonMcpServer, MCP_SERVER_INFO } from './baton-mcp.server';
 export { createMcpHttpHandler, startMcpHttpServer, bearerTokens, bearerTokenOf, type McpHttpHandler, type McpHttpHandlerOptions, type McpHttpServer, type McpHttpServerOptions } from './mcp-http';
-export { serveMcpStdio, type McpStdioOptions, type McpStdioServer } from './mcp-stdio';
+export { serveMcpStdio, serveOnStdio, type McpStdioOptions, type McpStdioServer } from './mcp-stdio';
+export { createFileModeMcpServer, FILE_MODE_MCP_SERVER_INFO, FileTaskOutput, serveFileModeMcpStdio } from './file-mode.server';
 export { natsAuthFromEnv, NATS_AUTH_ENV } from './nats-auth';
 export { PROMPT_CHECK_HANDOFF, PROMPT_TAKE_NEXT_TASK } from './mcp-text';
 export { artifactUri, type TaskContext, type HandoffChecks, type ReworkFeedback, type UpstreamArtifact } from './task-context';

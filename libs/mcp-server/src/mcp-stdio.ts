@@ -1,3 +1,4 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { AgentSession, type AgentSessionOptions } from './agent-session';
 import { createBatonMcpServer } from './baton-mcp.server';
@@ -29,23 +30,35 @@ export async function serveMcpStdio(options: McpStdioOptions): Promise<McpStdioS
   const { stdin: input, stdout: output, ...sessionOptions } = options;
   const session = await AgentSession.open(sessionOptions);
   const server = createBatonMcpServer(session);
-  const stdin = input ?? process.stdin;
-  const transport = new StdioServerTransport(stdin as typeof process.stdin, (output ?? process.stdout) as typeof process.stdout);
+  const stdio = await serveOnStdio(server, { stdin: input, stdout: output }, () => session.close());
+  return { session, ...stdio };
+}
+
+/**
+ * Connects an MCP server to stdio (the process's own by default) and tells `onClose` when the
+ * client goes away or {@link close} is called: the engine's server and the file mode's share it.
+ */
+export async function serveOnStdio(
+  server: McpServer,
+  streams: { readonly stdin?: NodeJS.ReadableStream | undefined; readonly stdout?: NodeJS.WritableStream | undefined },
+  onClose: () => void,
+): Promise<{ readonly closed: Promise<void>; close(): Promise<void> }> {
+  const stdin = streams.stdin ?? process.stdin;
+  const transport = new StdioServerTransport(stdin as typeof process.stdin, (streams.stdout ?? process.stdout) as typeof process.stdout);
   let done: () => void = () => undefined;
   const closed = new Promise<void>((resolve) => (done = resolve));
   transport.onclose = () => {
-    session.close();
+    onClose();
     done();
   };
   // The SDK's stdio transport does not notice the end of its input by itself.
   stdin.once('end', () => void server.close());
   await server.connect(transport);
   return {
-    session,
     closed,
     close: async () => {
       await server.close();
-      session.close();
+      onClose();
       done();
     },
   };

@@ -17,7 +17,8 @@ export type FileModeReason =
   | 'NOT_READY'
   | 'HOOK_EXISTS'
   | 'NOT_A_GIT_REPOSITORY'
-  | 'BAD_ARGUMENT';
+  | 'BAD_ARGUMENT'
+  | 'NOT_YOURS';
 
 /**
  * A refusal of the file mode: a {@link BatonError} (so the CLI prints `CODE: message` like any

@@ -414,3 +414,48 @@ export async function statusReport(ctx: HandoffContext): Promise<StatusReport> {
     unreadable: unreadable.map((u) => ({ ...u, path: ctx.store.relative(u.path) })),
   };
 }
+
+/** The agent a task in progress belongs to; FORBIDDEN (NOT_YOURS) for anyone else, so one agent cannot write into another's task. */
+function requireHolder(stored: StoredTask, agent: string, doing: string): void {
+  requireState(stored, ['in-progress'], doing);
+  if (stored.task.agent !== agent) {
+    throw fileModeError('FORBIDDEN', 'NOT_YOURS', `cannot ${doing} task ${stored.task.id}: ${stored.task.agent} works it, not ${agent}; nothing was changed`, { id: stored.task.id, agent: stored.task.agent });
+  }
+}
+
+/**
+ * A note on a task its agent works (progress, a block, the block's end): an entry in
+ * Implementation Notes, or in Error Context for what stops the work. The task stays in progress.
+ */
+export async function addNote(
+  ctx: HandoffContext,
+  id: string,
+  options: { by: string; what: string; text?: string | undefined; section?: 'Implementation Notes' | 'Error Context' },
+): Promise<{ task: TaskSummary; path: string }> {
+  const by = requireName(options.by, 'the agent');
+  const what = requireText(options.what, 'what the note is').replace(/\s+/g, ' ');
+  const stored = await ctx.store.get(id);
+  requireHolder(stored, by, 'add a note to');
+  const body = options.text?.trim() ? `\n${options.text.trim()}` : '';
+  return transition(ctx, stored, 'in-progress', (doc) => appendToSection(doc, options.section ?? 'Implementation Notes', `${entryHeading(stamp(ctx.now()), by, what)}${body}`), by);
+}
+
+/**
+ * `release`: the agent gives a task in progress back (`ready/`, Agent unassigned, the reason in
+ * Implementation Notes), so any agent may take it.
+ */
+export async function releaseTask(ctx: HandoffContext, id: string, options: { by: string; reason: string }): Promise<{ task: TaskSummary; path: string }> {
+  const by = requireName(options.by, 'the agent');
+  const reason = requireText(options.reason, 'the reason');
+  const stored = await ctx.store.get(id);
+  requireHolder(stored, by, 'release');
+  return transition(ctx, stored, 'ready', (doc) => setInline(appendToSection(doc, 'Implementation Notes', `${entryHeading(stamp(ctx.now()), by, 'released')}\n${reason}`), 'Agent', 'unassigned'), by);
+}
+
+/** The task `agent` works: in progress and theirs, else the coded refusal (WRONG_STATE, NOT_YOURS). */
+export async function heldTask(ctx: HandoffContext, id: string, agentName: string, doing: string): Promise<StoredTask> {
+  const agent = requireName(agentName, 'the agent');
+  const stored = await ctx.store.get(id);
+  requireHolder(stored, agent, doing);
+  return stored;
+}

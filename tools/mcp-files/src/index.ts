@@ -11,14 +11,17 @@ export { AGENTS_GUIDE, writeAgentsGuide } from './agents-guide';
 export { fileModeError, reasonOf, type FileModeReason } from './errors';
 export { installHooks, matchesAffected, runPostCommit, runPreCommit } from './git-hooks';
 export {
+  addNote,
   claimTask,
   completeTask,
   createTask,
   failTask,
   giveFeedback,
+  heldTask,
   nextTask,
   prepTask,
   recordTestFailure,
+  releaseTask,
   reopenTask,
   requestReview,
   stamp,

@@ -28,8 +28,18 @@ export function registerMcpCommand(program: Command, ctx: CliContext): void {
     .addOption(new Option('--heartbeat-ms <ms>', 'heartbeat period').argParser(parsePositiveInt).default(5000))
     .addOption(new Option('--http <port>', 'serve Streamable HTTP on this port instead of stdio (bearer token: $BATON_MCP_TOKEN)').argParser(parsePositiveInt))
     .option('--host <host>', 'address to listen on with --http', '127.0.0.1')
+    .option('--files <repo>', "serve the task files of this repository (.mcp/tasks, the file mode) instead of Baton's tasks: no server, stdio only")
     .action(async (opts) => {
       const env = ctx.deps.env;
+      if (opts.files !== undefined) {
+        if (opts.http !== undefined) throw new BatonError('VALIDATION_FAILED', 'baton mcp --files serves stdio only; leave out --http');
+        const { serveFileModeMcpStdio } = await import('@baton/mcp-server');
+        const srv = await serveFileModeMcpStdio({ agentId: opts.agent, repo: opts.files });
+        ctx.warn(`baton mcp: agent ${opts.agent} on stdio, task files of ${srv.root}`);
+        await Promise.race([srv.closed, untilSignal()]);
+        await srv.close();
+        return;
+      }
       const token = env['BATON_MCP_TOKEN']?.trim();
       if (opts.http !== undefined && (token === undefined || token === '')) {
         throw new BatonError('VALIDATION_FAILED', 'baton mcp --http needs BATON_MCP_TOKEN: the bearer token a client must send to act as this agent');

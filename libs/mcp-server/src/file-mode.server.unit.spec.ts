@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createTask, prepTask, TaskStore, type HandoffContext } from '@baton/mcp-files';
@@ -11,7 +12,9 @@ import { createFileModeMcpServer } from './file-mode.server';
 // The file-mode MCP server as an agent sees it: the official MCP client over the SDK's in-memory
 // transport, a temporary git repository with real task files.
 
-jest.setTimeout(30_000);
+jest.setTimeout(60_000);
+
+const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
 describe('MCP over task files (baton mcp --files)', () => {
   let root: string;
@@ -101,6 +104,28 @@ describe('MCP over task files (baton mcp --files)', () => {
     expect(stored.task.agent).toBe('unassigned');
     const b = await connectAs('cursor-1');
     expect((await call(b, 'next_task')).structuredContent).toMatchObject({ task: { taskId: id, agent: 'cursor-1' } });
+  });
+
+  it('the compiled `baton mcp --agent X --files DIR` serves the same tools on stdio', async () => {
+    // What an MCP client configuration runs; compiled first, as `npm run build` would.
+    execFileSync(process.execPath, [path.join(repoRoot, 'scripts/build.mjs')], { cwd: repoRoot, stdio: 'pipe' });
+    const id = await readyTask('stdio', 'P0');
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [path.join(repoRoot, 'tools/cli/bin/baton.js'), 'mcp', '--agent', 'codex-1', '--files', root],
+      env: { PATH: process.env['PATH'] ?? '' },
+      stderr: 'pipe',
+    });
+    const c = new Client({ name: 'test', version: '1.0.0' });
+    await c.connect(transport);
+    clients.push(c);
+    expect(c.getServerVersion()).toEqual({ name: 'baton-files', version: '0.1.0' });
+    expect((await call(c, 'next_task')).structuredContent).toMatchObject({ task: { taskId: id, status: 'in-progress', agent: 'codex-1' } });
+    expect((await call(c, 'claim_task', { taskId: id })).structuredContent).toMatchObject({ taskId: id, status: 'in-progress' });
+    expect((await call(c, 'submit_handoff', { taskId: id, notes: 'done over stdio' })).structuredContent).toMatchObject({ taskId: id, status: 'review' });
+    const stored = await ctx.store.get(id);
+    expect(stored.state).toBe('review');
+    expect(stored.task.implementationNotes).toContain('codex-1 · ready for review\ndone over stdio');
   });
 
   it('escalate and reserve_paths answer UNKNOWN_MESSAGE (NOT_IN_FILE_MODE); nothing to take is task null', async () => {

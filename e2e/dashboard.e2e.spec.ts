@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { GetEscalation, GetRun, RaiseEscalation, RegisterWorkflow, ReplayRun } from '@baton/contracts';
+import { GetEscalation, GetRun, GetTask, RaiseEscalation, RegisterWorkflow, ReplayRun } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, testNatsAuth, testServiceCredsFile, waitFor, type TestDatabase } from '@baton/testing';
 import { launchChromium, screenshot } from './support/dashboard-browser';
@@ -277,6 +277,18 @@ describe('live dashboard in Chromium (e2e)', () => {
     expect(rerun.rerunOf).toEqual({ runId, fromStage: 'testing' });
     // Stages before testing are taken over, not run again.
     await waitForStage(page, 'architecture', 'success', 30_000);
+    // Every stage that finished before testing in the source keeps its outputs and has no task in
+    // the rerun; testing starts with those outputs as its upstream inputs; the source names the rerun.
+    const source = await client.query(GetRun, { runId });
+    expect(source.reruns).toEqual([{ runId: newRunId, fromStage: 'testing' }]);
+    const order = source.steps.map((s) => s.stepId);
+    const earlier = source.steps.slice(0, order.indexOf('testing')).filter((s) => s.status === 'success');
+    expect(earlier.length).toBeGreaterThan(0);
+    const rerunSteps = new Map(rerun.steps.map((s) => [s.stepId, s]));
+    for (const s of earlier) expect(rerunSteps.get(s.stepId)).toMatchObject({ status: 'success', taskIds: [], output: s.output });
+    const testingTask = await waitFor(async () => (await client.query(GetRun, { runId: newRunId })).steps.find((s) => s.stepId === 'testing')?.taskIds[0], { what: 'the rerun testing task', timeoutMs: 30_000 });
+    const upstream = (await client.query(GetTask, { taskId: testingTask })).inputs['upstream'] as Record<string, unknown>;
+    for (const s of earlier) expect(upstream[s.stepId]).toEqual(s.output);
   }, 120_000);
 
   it('shows an escalation in the escalation format, live, and an approver resolves it from the page (a viewer cannot)', async () => {

@@ -14,6 +14,7 @@ import {
   ApproveStage,
   GATEWAY_ROUTES,
   RejectStage,
+  RerunRun,
   StartRun,
   OrchestratorAgentsReply,
   OrchestratorResolveConflictReply,
@@ -402,6 +403,7 @@ describe('gateway REST API (e2e)', () => {
       const runId = await startWaitingRun('otto');
       await expect(client.command(ApproveStage, { runId, stageId: 'deploy', reason: 'I say so' }, { commandId: randomUUID(), actor: { kind: 'human', id: 'ada' } })).rejects.toMatchObject({ code: 'FORBIDDEN' });
       await expect(client.command(StartRun, { workflowId: 'WF-GW-APPROVE', params: {}, priority: 'P1' }, { commandId: randomUUID(), actor: { kind: 'human', id: 'rita' } })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(client.command(RerunRun, { runId, fromStage: 'deploy' }, { commandId: randomUUID(), actor: { kind: 'human', id: 'rita' } })).rejects.toMatchObject({ code: 'FORBIDDEN' });
       // A copy of what the gateway sends (a plain subscription sees requests too), replayed with another command id.
       const spy = nc.subscribe(ApproveStage.subject, { max: 1 });
       const seen = (async () => {

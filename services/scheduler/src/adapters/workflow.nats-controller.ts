@@ -63,15 +63,17 @@ export class WorkflowNatsController {
   }
 
   @CommandHandler(RerunRun)
-  rerun(@Payload() cmd: Cmd<typeof RerunRun>, @Ctx() ctx: BatonRpcContext): Promise<ReplyOf<typeof RerunRun>> {
+  async rerun(@Payload() cmd: Cmd<typeof RerunRun>, @Ctx() ctx: BatonRpcContext): Promise<ReplyOf<typeof RerunRun>> {
     const d = cmd.data;
+    // The rerun's starter may not approve its stages, so it is established like a start's.
+    const by = await this.runs.actors.actorOf(cmd, ctx, ctx.getSubject());
     return this.runs.rerun(
       {
         sourceRunId: d.runId,
         fromStage: d.fromStage,
         ...(d.newRunId ? { newRunId: d.newRunId } : {}),
         ...(d.reason ? { reason: d.reason } : {}),
-        ...(cmd.actor ? { by: cmd.actor } : {}),
+        ...(by ? { by } : {}),
       },
       commandContextOf(cmd, ctx, ctx.getSubject()),
     );

@@ -16,7 +16,13 @@ export interface ProjectionRunnerOptions<DB> {
   readonly feed?: SubscriptionFeed;
   readonly filter?: ProjectionFilter;
   /** Applies one event to the read model, inside the transaction that also moves the checkpoint. */
-  readonly apply: (trx: Transaction<DB>, event: RecordedEvent) => Promise<void>;
+  readonly apply?: (trx: Transaction<DB>, event: RecordedEvent) => Promise<void>;
+  /**
+   * Instead of `apply`: applies the events of one transaction together (in order, none at or
+   * before the checkpoint), so a projection can write a page with a few multi-row statements
+   * instead of a few statements per event. Exactly one of `apply` and `applyBatch` is given.
+   */
+  readonly applyBatch?: (trx: Transaction<DB>, events: readonly RecordedEvent[]) => Promise<void>;
   /** Empties the read model, before a rebuild replays the store from the start. */
   readonly reset: (trx: Transaction<DB>) => Promise<void>;
   /** The clock; default the system clock. */
@@ -109,6 +115,9 @@ export class ProjectionRunner<DB> {
   constructor(options: ProjectionRunnerOptions<DB>) {
     if (!/^[A-Za-z0-9._-]{1,100}$/.test(options.name)) {
       throw new BatonError('VALIDATION_FAILED', `invalid projection name "${options.name}"`);
+    }
+    if ((options.apply === undefined) === (options.applyBatch === undefined)) {
+      throw new BatonError('VALIDATION_FAILED', `projection "${options.name}" needs exactly one of apply and applyBatch`);
     }
     this.name = options.name;
     this.schema = assertSchemaName(options.schema);
@@ -413,15 +422,17 @@ export class ProjectionRunner<DB> {
       const row = rows[0];
       if (!row) throw new BatonError('INTERNAL', `checkpoint row of projection ${this.name} is missing`);
       let checkpoint = positionFromColumns(row.commit_position, row.prepare_position);
-      let last: RecordedEvent | undefined;
+      const fresh: RecordedEvent[] = [];
       for (const event of events) {
         if (!isAfterCheckpoint(checkpoint, event.position)) continue;
-        await this.#o.apply(trx, event);
+        fresh.push(event);
         checkpoint = event.position;
-        last = event;
-        applied++;
       }
+      const last = fresh[fresh.length - 1];
       if (!last) return;
+      if (this.#o.applyBatch) await this.#o.applyBatch(trx, fresh);
+      else for (const event of fresh) await this.#o.apply!(trx, event);
+      applied = fresh.length;
       const occurredAt = typeof last.metadata.occurredAt === 'string' && !Number.isNaN(Date.parse(last.metadata.occurredAt))
         ? last.metadata.occurredAt
         : null;

@@ -149,6 +149,25 @@ describe('scheduler task engine (real NATS + Postgres, in-process)', () => {
     }
   });
 
+  it('assigns a task submitted here before the tasks read model shows it; one with constraints waits for the read model', async () => {
+    const cap = uniqueId('cap');
+    await registerAgent([cap], 5);
+    let constrained: string | undefined;
+    await scheduler.projection.stop();
+    try {
+      const { taskId: plain } = await submit({ requirement: { capabilities: [cap] } });
+      await waitFor(async () => ((await eventTypes(plain)).includes('TaskAssigned') ? true : undefined), { what: 'assigned in the store while the read model is stopped', timeoutMs: 5000 });
+      // Its files are read by the conflict check from the read model, so it is not planned from memory.
+      ({ taskId: constrained } = await submit({ requirement: { capabilities: [cap] }, inputs: { files: [`src/${cap}.ts`] } }));
+      scheduler.wakeDispatcher();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await eventTypes(constrained)).toEqual(['TaskCreated']);
+    } finally {
+      await scheduler.projection.start();
+    }
+    await taskWhere(constrained!, (t) => t.status === 'assigned', 'assigned once the read model shows it');
+  });
+
   it('keeps dispatching while the tasks read model is behind, within max concurrency', async () => {
     const cap = uniqueId('cap');
     const ids: string[] = [];
@@ -388,5 +407,24 @@ describe('scheduler task engine (real NATS + Postgres, in-process)', () => {
     // The same command id asking for something else is refused, not answered with the first outcome.
     await expect(client.command(SubmitTask, { ...submitted, requirement: { capabilities: [uniqueId('c')] } }, { commandId })).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
     expect(await eventTypes(first.taskId)).toEqual(['TaskCreated']);
+  });
+
+  it('rebuilding the tasks read model in pages of many events gives the rows the live projection wrote', async () => {
+    // Runs last: the tests above left tasks in every state (completed, failed and retried, timed
+    // out and released, cancelled). Live, the projection applied them in small pages as they
+    // happened; the rebuild applies the whole history in pages of up to 200 events.
+    const snapshot = async () => ({
+      tasks: await scheduler.db.selectFrom('scheduler.tasks').selectAll().orderBy('task_id').execute(),
+      assignments: await scheduler.db.selectFrom('scheduler.agent_assignments').selectAll().orderBy('agent_id').execute(),
+      timers: await scheduler.db.selectFrom('scheduler.timers').selectAll().orderBy('timer_id').execute(),
+    });
+    const caughtUp = () => waitFor(async () => scheduler.projection.isLive && (await scheduler.projection.lag()).eventsBehind === 0, { what: 'the tasks projection caught up' });
+    await caughtUp();
+    const live = await snapshot();
+    expect(live.tasks.length).toBeGreaterThan(50);
+    expect(new Set(live.tasks.map((t) => t.status))).toEqual(new Set(['assigned', 'cancelled', 'completed', 'failed', 'queued']));
+    await scheduler.projection.rebuild();
+    await caughtUp();
+    expect(await snapshot()).toEqual(live);
   });
 });

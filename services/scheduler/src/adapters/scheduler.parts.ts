@@ -13,7 +13,7 @@ import { RUN_MANAGER, RUN_MANAGER_FILTER, runManager } from '../app/run.manager'
 import { RunService } from '../app/run.service';
 import { conflictRunner, runEnvironment, runRunner, workflowRunner, type ConflictRunner, type RunRules, type TaskRunner } from '../app/runners';
 import { TaskReassigner } from '../app/task-reassigner';
-import type { FinishedTask } from '../app/task.service';
+import type { FinishedTask, SubmittedTask } from '../app/task.service';
 import { WorkflowDefinitions } from '../app/workflow-definitions';
 import type { SchedulerConfig } from '../config';
 import { resetConflicts, TASKS_AND_CONFLICTS_FILTER, withConflictEvents } from '../read-model/conflict.projection';
@@ -99,6 +99,8 @@ export interface TasksPart extends LeaderWork {
   wakeDispatcher(): void;
   /** An agent's report ended its hold on a task: its slot is free now (see Dispatcher.finished). */
   taskFinished(finished: FinishedTask): void;
+  /** A submit here created a task: the dispatcher may plan it before the read model shows it (see Dispatcher.submitted). */
+  taskSubmitted(submitted: SubmittedTask): void;
 }
 
 /**
@@ -116,7 +118,7 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
   const dispatcher = new WakeLoop(
     'dispatcher',
     () =>
-      (dispatch ??= new Dispatcher({ db, store, handler: runner, projection, clock, ids, batchSize: p.config.dispatchBatchSize, isLeader, logger, conflicts: conflicts.guard, onAssigned })).pass(),
+      (dispatch ??= new Dispatcher({ db, store, handler: runner, projection, clock, ids, batchSize: p.config.dispatchBatchSize, isLeader, logger, conflicts: conflicts.guard, onAssigned, policy: { agingIntervalMs: p.config.agingIntervalMs } })).pass(),
     p.config.dispatchPollMs,
     logger,
   );
@@ -130,7 +132,7 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
     }),
     // Task events, and conflict events for `scheduler.conflicts` (one subscription for both read models).
     filter: TASKS_AND_CONFLICTS_FILTER,
-    apply: withConflictEvents(taskProjection({ agingIntervalMs: p.config.agingIntervalMs })),
+    applyBatch: withConflictEvents(taskProjection({ agingIntervalMs: p.config.agingIntervalMs })),
     reset: async (trx) => {
       await resetTasks(trx);
       await resetConflicts(trx);
@@ -146,6 +148,11 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
     taskFinished: (f) => {
       if (dispatch === undefined) return;
       dispatch.finished(f.taskId, f.position);
+      dispatcher.wake();
+    },
+    taskSubmitted: (t) => {
+      if (dispatch === undefined) return;
+      dispatch.submitted(t);
       dispatcher.wake();
     },
     lead: async () => {

@@ -17,14 +17,27 @@ export const TASKS_AND_CONFLICTS_FILTER = { categories: ['task', CONFLICT_CATEGO
 type Trx = Transaction<ConflictDatabase>;
 
 /**
- * Wraps the tasks projection's apply so the same runner (one subscription, the same
+ * Wraps the tasks projection's page apply so the same runner (one subscription, the same
  * transaction and checkpoint) also keeps `scheduler.conflicts`: `conflict-*` events go to
- * {@link applyConflictEvent}, everything else to `apply`.
+ * {@link applyConflictEvent} one by one, and each stretch of other events between them to
+ * `applyPage`, so the order of the store is kept.
  */
 export function withConflictEvents(
-  apply: (trx: Transaction<SchedulerDatabase>, recorded: RecordedEvent) => Promise<void>,
-): (trx: Transaction<SchedulerDatabase>, recorded: RecordedEvent) => Promise<void> {
-  return (trx, recorded) => (recorded.streamId.startsWith(`${CONFLICT_CATEGORY}-`) ? applyConflictEvent(withConflictTablesTrx(trx), recorded) : apply(trx, recorded));
+  applyPage: (trx: Transaction<SchedulerDatabase>, events: readonly RecordedEvent[]) => Promise<void>,
+): (trx: Transaction<SchedulerDatabase>, events: readonly RecordedEvent[]) => Promise<void> {
+  return async (trx, events) => {
+    let stretch: RecordedEvent[] = [];
+    for (const e of events) {
+      if (!e.streamId.startsWith(`${CONFLICT_CATEGORY}-`)) {
+        stretch.push(e);
+        continue;
+      }
+      if (stretch.length > 0) await applyPage(trx, stretch);
+      stretch = [];
+      await applyConflictEvent(withConflictTablesTrx(trx), e);
+    }
+    if (stretch.length > 0) await applyPage(trx, stretch);
+  };
 }
 
 function occurredAt(event: RecordedEvent): Date {

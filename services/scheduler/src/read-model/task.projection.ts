@@ -1,6 +1,6 @@
 import { BatonError, type RecordedEvent } from '@baton/contracts';
-import type { Transaction, Updateable } from 'kysely';
-import type { SchedulerDatabase, TasksTable } from './scheduler.tables';
+import type { Insertable, Selectable, Transaction } from 'kysely';
+import type { SchedulerDatabase, TasksTable, TimersTable } from './scheduler.tables';
 import { queueKeyMs, toTaskEvent, type QueuePolicy, type TaskEvent } from '../domain';
 
 /** Name of the tasks projection (its checkpoint row in `scheduler.projection_checkpoints`). */
@@ -10,6 +10,7 @@ export const TASKS_PROJECTION = 'tasks';
 export const TASKS_PROJECTION_FILTER = { categories: ['task'] } as const;
 
 type Trx = Transaction<SchedulerDatabase>;
+type TaskRow = Selectable<TasksTable>;
 
 function occurredAt(event: RecordedEvent): Date {
   const t = new Date(event.metadata.occurredAt);
@@ -19,171 +20,225 @@ function occurredAt(event: RecordedEvent): Date {
   return t;
 }
 
-async function row(trx: Trx, taskId: string) {
-  const r = await trx.selectFrom('scheduler.tasks').selectAll().where('task_id', '=', taskId).forUpdate().executeTakeFirst();
-  if (!r) throw new BatonError('INTERNAL', `tasks projection: no row for task ${taskId}`);
-  return r;
+/** What one transaction's events do to the task read model, gathered before anything is written. */
+class TaskPage {
+  /** Rows as they will be written (new ones and those loaded from the table), by task id. */
+  readonly rows = new Map<string, TaskRow>();
+  readonly touched = new Set<string>();
+  /** Tasks whose timers are all deleted (before the page's new timers are inserted). */
+  readonly cleared = new Set<string>();
+  /** Timers to insert, by timer id. */
+  readonly timers = new Map<string, Insertable<TimersTable>>();
+  /** The last assignment of each agent in the page (the assignment tie-break). */
+  readonly assignments = new Map<string, Date>();
+
+  row(taskId: string): TaskRow {
+    const r = this.rows.get(taskId);
+    if (!r) throw new BatonError('INTERNAL', `tasks projection: no row for task ${taskId}`);
+    return r;
+  }
+
+  update(taskId: string, set: Partial<TaskRow>, meta: Pick<TaskRow, 'updated_at' | 'revision'>): void {
+    this.rows.set(taskId, { ...this.row(taskId), ...set, ...meta });
+    this.touched.add(taskId);
+  }
+
+  clearTimers(taskId: string): void {
+    this.cleared.add(taskId);
+    for (const [id, t] of this.timers) if (t.task_id === taskId) this.timers.delete(id);
+  }
 }
 
-async function clearTimers(trx: Trx, taskId: string): Promise<void> {
-  await trx.deleteFrom('scheduler.timers').where('task_id', '=', taskId).execute();
+/** Copies one event into the page (the rules of each event type; nothing is written here). */
+function applyToPage(page: TaskPage, recorded: RecordedEvent, policy: QueuePolicy): void {
+  const event: TaskEvent = toTaskEvent(recorded);
+  const meta = { updated_at: occurredAt(recorded), revision: recorded.revision };
+  const update = (taskId: string, set: Partial<TaskRow>) => page.update(taskId, set, meta);
+  switch (event.type) {
+    case 'TaskCreated': {
+      const d = event.data;
+      // Applied once per checkpoint; a row that already exists is left as it is.
+      if (page.rows.has(d.taskId)) return;
+      page.rows.set(d.taskId, {
+        task_id: d.taskId,
+        run_id: d.runId,
+        stage_id: d.stageId,
+        action: d.action,
+        requirement: d.requirement as TaskRow['requirement'],
+        priority: d.priority,
+        inputs: d.inputs,
+        status: 'queued',
+        agent_id: null,
+        lease_epoch: 0,
+        attempt: d.attempt,
+        max_attempts: d.maxAttempts,
+        timeout_ms: d.timeoutMs,
+        not_before: null,
+        queue_key: new Date(queueKeyMs({ priority: d.priority, createdAt: d.createdAt, requeued: false }, policy)),
+        requeued: false,
+        assigned_at: null,
+        percent: null,
+        progress_message: null,
+        tokens_used: null,
+        blocked_reason: null,
+        outputs: null,
+        error: null,
+        created_at: new Date(d.createdAt),
+        ...meta,
+      });
+      page.touched.add(d.taskId);
+      return;
+    }
+    case 'TaskAssigned': {
+      const d = event.data;
+      const r = page.row(d.taskId);
+      update(d.taskId, {
+        status: 'assigned',
+        agent_id: d.agentId,
+        lease_epoch: d.leaseEpoch,
+        assigned_at: new Date(d.assignedAt),
+        not_before: null,
+        percent: null,
+        progress_message: null,
+        tokens_used: null,
+        blocked_reason: null,
+      });
+      page.assignments.set(d.agentId, new Date(d.assignedAt));
+      page.clearTimers(d.taskId);
+      if (r.timeout_ms !== null) {
+        const timerId = `timeout:${d.taskId}:${d.leaseEpoch}`;
+        page.timers.set(timerId, { timer_id: timerId, kind: 'task-timeout', task_id: d.taskId, lease_epoch: d.leaseEpoch, due_at: new Date(Date.parse(d.assignedAt) + r.timeout_ms) });
+      }
+      return;
+    }
+    case 'TaskAccepted':
+      update(event.data.taskId, { status: 'accepted' });
+      return;
+    case 'TaskProgressReported': {
+      const d = event.data;
+      update(d.taskId, { percent: d.percent, progress_message: d.message, tokens_used: d.tokensUsed });
+      return;
+    }
+    case 'TaskBlocked':
+      update(event.data.taskId, { status: 'blocked', blocked_reason: event.data.reason });
+      return;
+    case 'TaskUnblocked':
+      update(event.data.taskId, { status: 'accepted', blocked_reason: null });
+      return;
+    case 'TaskCompleted':
+      update(event.data.taskId, { status: 'completed', outputs: event.data.outputs, percent: 100 });
+      page.clearTimers(event.data.taskId);
+      return;
+    case 'TaskFailed': {
+      const d = event.data;
+      page.clearTimers(d.taskId);
+      if (d.final) {
+        update(d.taskId, { status: 'failed', error: d.error });
+        return;
+      }
+      const r = page.row(d.taskId);
+      // The decider records the next attempt; events written before it did imply one more.
+      const attempt = d.attempt ?? r.attempt + 1;
+      update(d.taskId, {
+        status: 'queued',
+        attempt,
+        agent_id: null,
+        requeued: false,
+        not_before: d.retryAt === null ? null : new Date(d.retryAt),
+        queue_key: new Date(queueKeyMs({ priority: r.priority, createdAt: r.created_at.toISOString(), requeued: false }, policy)),
+        error: d.error,
+      });
+      if (d.retryAt !== null) {
+        const timerId = `retry:${d.taskId}:${attempt}`;
+        page.timers.set(timerId, { timer_id: timerId, kind: 'retry-due', task_id: d.taskId, lease_epoch: d.leaseEpoch, due_at: new Date(d.retryAt) });
+      }
+      return;
+    }
+    case 'TaskReleased': {
+      const d = event.data;
+      const r = page.row(d.taskId);
+      page.clearTimers(d.taskId);
+      update(d.taskId, {
+        status: 'queued',
+        agent_id: null,
+        requeued: true,
+        // Copied from the event; events written before it carried the attempt follow the old rule.
+        attempt: d.attempt ?? (d.reason === 'timed_out' ? Math.min(r.attempt + 1, r.max_attempts) : r.attempt),
+        queue_key: new Date(queueKeyMs({ priority: r.priority, createdAt: r.created_at.toISOString(), requeued: true }, policy)),
+      });
+      return;
+    }
+    case 'TaskCancelled':
+      page.clearTimers(event.data.taskId);
+      update(event.data.taskId, { status: 'cancelled' });
+      return;
+    case 'TaskHandoffRejected':
+      // The task stays with its agent (rework); the read model shows it as being worked on.
+      update(event.data.taskId, { status: 'accepted' });
+      return;
+    default: {
+      const unhandled: never = event;
+      throw new BatonError('INTERNAL', `tasks projection does not handle ${String((unhandled as { type: unknown }).type)}`);
+    }
+  }
 }
+
+const json = (v: unknown): never => (v === null ? null : JSON.stringify(v)) as never;
+
+/** Every column of `scheduler.tasks` but the key: what an upsert overwrites. */
+const TASK_COLUMNS = [
+  'run_id', 'stage_id', 'action', 'requirement', 'priority', 'inputs', 'status', 'agent_id', 'lease_epoch', 'attempt', 'max_attempts',
+  'timeout_ms', 'not_before', 'queue_key', 'requeued', 'assigned_at', 'percent', 'progress_message', 'tokens_used', 'blocked_reason',
+  'outputs', 'error', 'created_at', 'updated_at', 'revision',
+] as const satisfies readonly Exclude<keyof TasksTable, 'task_id'>[];
 
 /**
- * Builds the function that applies one task event to `scheduler.tasks` and the durable timers
- * (called by the projection runner inside the transaction that moves its checkpoint, so a
- * timer exists exactly when the event that set it was applied). The queue key comes from the
- * domain's `queueKeyMs`, the one home of the queue rule.
+ * Builds the function that applies one transaction's task events to `scheduler.tasks` and the
+ * durable timers (called by the projection runner inside the transaction that moves its
+ * checkpoint, so a timer exists exactly when the event that set it was applied). The events
+ * are copied into rows in memory first (with one read of the rows the page does not create),
+ * then written with one statement per table: a page of lifecycles costs a handful of round
+ * trips, not several per event. The queue key comes from the domain's `queueKeyMs`, the one
+ * home of the queue rule.
  */
-export function taskProjection(policy: QueuePolicy): (trx: Trx, recorded: RecordedEvent) => Promise<void> {
-  return async (trx, recorded) => {
-    const event: TaskEvent = toTaskEvent(recorded);
-    const meta = { updated_at: occurredAt(recorded), revision: recorded.revision };
-    const update = (taskId: string, set: Updateable<TasksTable>) =>
-      trx.updateTable('scheduler.tasks').set({ ...set, ...meta }).where('task_id', '=', taskId).execute();
-    switch (event.type) {
-      case 'TaskCreated': {
-        const d = event.data;
-        await trx
-          .insertInto('scheduler.tasks')
-          .values({
-            task_id: d.taskId,
-            run_id: d.runId,
-            stage_id: d.stageId,
-            action: d.action,
-            requirement: JSON.stringify(d.requirement) as never,
-            priority: d.priority,
-            inputs: JSON.stringify(d.inputs) as never,
-            status: 'queued',
-            agent_id: null,
-            lease_epoch: 0,
-            attempt: d.attempt,
-            max_attempts: d.maxAttempts,
-            timeout_ms: d.timeoutMs,
-            not_before: null,
-            queue_key: new Date(queueKeyMs({ priority: d.priority, createdAt: d.createdAt, requeued: false }, policy)),
-            requeued: false,
-            assigned_at: null,
-            percent: null,
-            progress_message: null,
-            tokens_used: null,
-            blocked_reason: null,
-            outputs: null,
-            error: null,
-            created_at: new Date(d.createdAt),
-            ...meta,
-          })
-          .onConflict((oc) => oc.column('task_id').doNothing())
-          .execute();
-        return;
-      }
-      case 'TaskAssigned': {
-        const d = event.data;
-        const r = await row(trx, d.taskId);
-        await update(d.taskId, {
-          status: 'assigned',
-          agent_id: d.agentId,
-          lease_epoch: d.leaseEpoch,
-          assigned_at: new Date(d.assignedAt),
-          not_before: null,
-          percent: null,
-          progress_message: null,
-          tokens_used: null,
-          blocked_reason: null,
-        });
-        await trx
-          .insertInto('scheduler.agent_assignments')
-          .values({ agent_id: d.agentId, last_assigned_at: new Date(d.assignedAt) })
-          .onConflict((oc) => oc.column('agent_id').doUpdateSet({ last_assigned_at: new Date(d.assignedAt) }))
-          .execute();
-        await clearTimers(trx, d.taskId);
-        if (r.timeout_ms !== null) {
-          await trx
-            .insertInto('scheduler.timers')
-            .values({
-              timer_id: `timeout:${d.taskId}:${d.leaseEpoch}`,
-              kind: 'task-timeout',
-              task_id: d.taskId,
-              lease_epoch: d.leaseEpoch,
-              due_at: new Date(Date.parse(d.assignedAt) + r.timeout_ms),
-            })
-            .onConflict((oc) => oc.column('timer_id').doNothing())
-            .execute();
-        }
-        return;
-      }
-      case 'TaskAccepted':
-        await update(event.data.taskId, { status: 'accepted' });
-        return;
-      case 'TaskProgressReported': {
-        const d = event.data;
-        await update(d.taskId, { percent: d.percent, progress_message: d.message, tokens_used: d.tokensUsed });
-        return;
-      }
-      case 'TaskBlocked':
-        await update(event.data.taskId, { status: 'blocked', blocked_reason: event.data.reason });
-        return;
-      case 'TaskUnblocked':
-        await update(event.data.taskId, { status: 'accepted', blocked_reason: null });
-        return;
-      case 'TaskCompleted':
-        await update(event.data.taskId, { status: 'completed', outputs: JSON.stringify(event.data.outputs) as never, percent: 100 });
-        await clearTimers(trx, event.data.taskId);
-        return;
-      case 'TaskFailed': {
-        const d = event.data;
-        await clearTimers(trx, d.taskId);
-        if (d.final) {
-          await update(d.taskId, { status: 'failed', error: JSON.stringify(d.error) as never });
-          return;
-        }
-        const r = await row(trx, d.taskId);
-        // The decider records the next attempt; events written before it did imply one more.
-        const attempt = d.attempt ?? r.attempt + 1;
-        await update(d.taskId, {
-          status: 'queued',
-          attempt,
-          agent_id: null,
-          requeued: false,
-          not_before: d.retryAt === null ? null : new Date(d.retryAt),
-          queue_key: new Date(queueKeyMs({ priority: r.priority, createdAt: r.created_at.toISOString(), requeued: false }, policy)),
-          error: JSON.stringify(d.error) as never,
-        });
-        if (d.retryAt !== null) {
-          await trx
-            .insertInto('scheduler.timers')
-            .values({ timer_id: `retry:${d.taskId}:${attempt}`, kind: 'retry-due', task_id: d.taskId, lease_epoch: d.leaseEpoch, due_at: new Date(d.retryAt) })
-            .onConflict((oc) => oc.column('timer_id').doNothing())
-            .execute();
-        }
-        return;
-      }
-      case 'TaskReleased': {
-        const d = event.data;
-        const r = await row(trx, d.taskId);
-        await clearTimers(trx, d.taskId);
-        await update(d.taskId, {
-          status: 'queued',
-          agent_id: null,
-          requeued: true,
-          // Copied from the event; events written before it carried the attempt follow the old rule.
-          attempt: d.attempt ?? (d.reason === 'timed_out' ? Math.min(r.attempt + 1, r.max_attempts) : r.attempt),
-          queue_key: new Date(queueKeyMs({ priority: r.priority, createdAt: r.created_at.toISOString(), requeued: true }, policy)),
-        });
-        return;
-      }
-      case 'TaskCancelled':
-        await clearTimers(trx, event.data.taskId);
-        await update(event.data.taskId, { status: 'cancelled' });
-        return;
-      case 'TaskHandoffRejected':
-        // The task stays with its agent (rework); the read model shows it as being worked on.
-        await update(event.data.taskId, { status: 'accepted' });
-        return;
-      default: {
-        const unhandled: never = event;
-        throw new BatonError('INTERNAL', `tasks projection does not handle ${String((unhandled as { type: unknown }).type)}`);
-      }
+export function taskProjection(policy: QueuePolicy): (trx: Trx, events: readonly RecordedEvent[]) => Promise<void> {
+  return async (trx, events) => {
+    const page = new TaskPage();
+    const createdHere = new Set<string>();
+    const needed = new Set<string>();
+    for (const e of events) {
+      const taskId = (e.data as { taskId?: unknown }).taskId;
+      if (typeof taskId !== 'string') continue;
+      if (e.type === 'TaskCreated') createdHere.add(taskId);
+      else if (!createdHere.has(taskId)) needed.add(taskId);
+    }
+    if (needed.size > 0) {
+      const loaded = await trx.selectFrom('scheduler.tasks').selectAll().where('task_id', 'in', [...needed]).forUpdate().execute();
+      for (const r of loaded) page.rows.set(r.task_id, r);
+    }
+    for (const e of events) applyToPage(page, e, policy);
+
+    if (page.touched.size > 0) {
+      const rows = [...page.touched].map((id) => {
+        const r = page.row(id);
+        return { ...r, requirement: json(r.requirement), inputs: json(r.inputs), outputs: json(r.outputs), error: json(r.error) };
+      });
+      await trx
+        .insertInto('scheduler.tasks')
+        .values(rows)
+        .onConflict((oc) => oc.column('task_id').doUpdateSet((eb) => Object.fromEntries(TASK_COLUMNS.map((c) => [c, eb.ref(`excluded.${c}`)]))))
+        .execute();
+    }
+    if (page.cleared.size > 0) await trx.deleteFrom('scheduler.timers').where('task_id', 'in', [...page.cleared]).execute();
+    if (page.timers.size > 0) {
+      await trx.insertInto('scheduler.timers').values([...page.timers.values()]).onConflict((oc) => oc.column('timer_id').doNothing()).execute();
+    }
+    if (page.assignments.size > 0) {
+      await trx
+        .insertInto('scheduler.agent_assignments')
+        .values([...page.assignments].map(([agent_id, last_assigned_at]) => ({ agent_id, last_assigned_at })))
+        .onConflict((oc) => oc.column('agent_id').doUpdateSet((eb) => ({ last_assigned_at: eb.ref('excluded.last_assigned_at') })))
+        .execute();
     }
   };
 }

@@ -5,11 +5,12 @@ import type { Kysely } from 'kysely';
 import { serviceContext, type Clock, type IdSource } from '@baton/aggregate';
 import type { EventStore } from '@baton/event-store';
 import type { TaskRunner } from '../app/runners';
-import { assignmentOf } from '../app/task.service';
-import { planAssignments, type AgentCandidate } from '../domain';
+import { assignmentOf, type SubmittedTask } from '../app/task.service';
+import { DEFAULT_QUEUE_POLICY, orderQueue, planAssignments, type AgentCandidate, type QueuePolicy } from '../domain';
+import { readConstraints } from '../domain/conflict';
 import type { ConflictGuard } from './conflict.guard';
 import type { SchedulerDatabase } from '../read-model/scheduler.tables';
-import { agentCandidates, queueHead, tasksHeldByUnavailableAgents } from '../read-model/task.queries';
+import { agentCandidates, queueHead, tasksHeldByUnavailableAgents, type QueuedTask } from '../read-model/task.queries';
 
 export interface DispatcherOptions {
   readonly db: Kysely<SchedulerDatabase>;
@@ -28,7 +29,12 @@ export interface DispatcherOptions {
   readonly conflicts?: ConflictGuard;
   /** Each assignment made, as the inbox will carry it (from the state the append produced). */
   readonly onAssigned?: (assignment: AgentInboxAssignment) => void;
+  /** The queue rule's policy, to merge tasks submitted here with the head read from the read model. */
+  readonly policy?: QueuePolicy;
 }
+
+/** Tasks submitted here and not shown by the read model yet, kept at most this many (oldest dropped: the read model shows them soon). */
+const MAX_FRESH = 10_000;
 
 /** Codes that mean "someone else got there first" (a claim, another pass): skip the task. */
 const LOST_RACE = new Set(['CONFLICT', 'WRONG_EXPECTED_VERSION', 'NOT_FOUND', 'STALE_LEASE']);
@@ -71,6 +77,8 @@ interface InFlight {
 export class Dispatcher {
   readonly #o: DispatcherOptions;
   readonly #inFlight = new Map<string, InFlight>();
+  /** Tasks created in this process that the read model may not show yet (see {@link submitted}). */
+  readonly #fresh = new Map<string, QueuedTask & { readonly position: Position }>();
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
@@ -84,6 +92,7 @@ export class Dispatcher {
   /** Forgets the tasks changed under an earlier lease (the read model may have moved meanwhile). */
   reset(): void {
     this.#inFlight.clear();
+    this.#fresh.clear();
     this.#o.conflicts?.reset();
   }
 
@@ -97,13 +106,34 @@ export class Dispatcher {
     if (this.#o.isLeader()) this.#inFlight.set(taskId, { kind: 'finished', position });
   }
 
+  /**
+   * A submit in this process created a task (committed at `position`). The next pass plans it
+   * with the queue read from the read model, without waiting for the read model to apply its
+   * TaskCreated: at idle that wait is most of the time from submit to assignment. A task that
+   * declares constraints (files, dependencies, a work item) waits for the read model, where the
+   * conflict check reads them. Lease holder only.
+   */
+  submitted(task: SubmittedTask): void {
+    if (!this.#o.isLeader() || readConstraints(task.inputs) !== null) return;
+    const { inputs: _inputs, ...entry } = task;
+    this.#fresh.set(task.taskId, { ...entry, requirement: { ...task.requirement } });
+    if (this.#fresh.size > MAX_FRESH) this.#fresh.delete(this.#fresh.keys().next().value as string);
+  }
+
   async pass(): Promise<number | void> {
     const o = this.#o;
     if (!o.isLeader()) return;
     this.#prune();
 
+    const now = o.clock.now();
     const releasing = this.#count('released') + this.#count('stale');
-    for (const held of await tasksHeldByUnavailableAgents(o.db, o.batchSize + releasing)) {
+    // Independent reads, on separate connections: one round trip of waiting, not three.
+    const [heldByUnavailable, dbHead, candidates] = await Promise.all([
+      tasksHeldByUnavailableAgents(o.db, o.batchSize + releasing),
+      queueHead(o.db, now, o.batchSize + this.#inFlight.size + (o.conflicts?.heldCount ?? 0)),
+      agentCandidates(o.db, { notCounting: this.#ids('finished') }),
+    ]);
+    for (const held of heldByUnavailable) {
       if (!o.isLeader()) return;
       if (this.#inFlight.has(held.taskId)) continue;
       try {
@@ -125,14 +155,13 @@ export class Dispatcher {
     // Enough unapplied assignments: let the read model catch up (its progress wakes the loop).
     if (this.#count('assigned') >= MAX_IN_FLIGHT_BATCHES * o.batchSize) return;
 
-    const now = o.clock.now();
-    const head = await queueHead(o.db, now, o.batchSize + this.#inFlight.size + (o.conflicts?.heldCount ?? 0));
+    const head = this.#withFresh(dbHead, now);
     const waiting = head.filter((t) => !this.#inFlight.has(t.taskId));
     // Tasks with a conflict (dependency not completed, work item taken, files in use) are held back.
     const admitted = o.conflicts && waiting.length > 0 ? await o.conflicts.admit(waiting, this.#ids('assigned')) : undefined;
     const queue = (admitted?.queue ?? waiting).slice(0, o.batchSize);
     if (queue.length === 0) return;
-    const plan = planAssignments(queue, this.#withInFlightLoads(await agentCandidates(o.db, { notCounting: this.#ids('finished') })), now);
+    const plan = planAssignments(queue, this.#withInFlightLoads(candidates), now);
     let assigned = 0;
     for (const p of plan) {
       if (!o.isLeader()) break;
@@ -159,6 +188,17 @@ export class Dispatcher {
     for (const [taskId, f] of this.#inFlight) {
       if (comparePositions(checkpoint, f.position) >= 0) this.#inFlight.delete(taskId);
     }
+    for (const [taskId, f] of this.#fresh) {
+      if (comparePositions(checkpoint, f.position) >= 0) this.#fresh.delete(taskId);
+    }
+  }
+
+  /** The head read from the read model with the tasks submitted here that it does not show yet, in queue order. */
+  #withFresh(head: readonly QueuedTask[], now: Date): QueuedTask[] {
+    if (this.#fresh.size === 0) return [...head];
+    const shown = new Set(head.map((t) => t.taskId));
+    const fresh = [...this.#fresh.values()].filter((t) => !shown.has(t.taskId));
+    return orderQueue([...head, ...fresh], now, this.#o.policy ?? DEFAULT_QUEUE_POLICY);
   }
 
   #ids(kind: InFlight['kind']): string[] {

@@ -100,6 +100,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
         holds: conflicts.guard,
         reassigner,
         onFinished: (f) => tasks.taskFinished(f),
+        onSubmitted: (t) => tasks.taskSubmitted(t),
       });
       const readinessChecks = [natsReadiness(nats.nc), postgresReadiness(db), projectionReadiness('workflows', runs.projection), projectionReadiness('tasks', tasks.projection)];
       const { app, httpUrl } = await host.listen(

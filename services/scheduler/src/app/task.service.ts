@@ -20,11 +20,12 @@ import {
   type TaskView,
   ValidationError,
   type Position,
+  type TaskRequirement,
 } from '@baton/contracts';
 import type { Kysely } from 'kysely';
 import type { SchedulerDatabase } from '../read-model/scheduler.tables';
 import { agentCandidates, findTask, listTasks, queueHead, toTaskView } from '../read-model/task.queries';
-import { decide, TaskAlreadyExistsError, type TaskCommand, type CommandMetadata, type Task, type TaskEvent, type TaskState } from '../domain';
+import { decide, TaskAlreadyExistsError, type QueueEntry, type TaskCommand, type CommandMetadata, type Task, type TaskEvent, type TaskState } from '../domain';
 import { constraintIssues, sameSubmission } from '../domain/conflict';
 import type { ConflictService } from './conflict.service';
 import type { HandoffValidatorPort } from './ports';
@@ -49,6 +50,15 @@ export interface TaskServiceOptions {
   readonly reassigner?: Pick<TaskReassigner, 'check' | 'reassign' | 'done'>;
   /** Told when an agent's report ended its hold on a task (TaskCompleted or TaskFailed appended), once committed. */
   readonly onFinished?: (finished: FinishedTask) => void;
+  /** Told when a submit created a task (TaskCreated committed), with the task as the queue sees it. */
+  readonly onSubmitted?: (submitted: SubmittedTask) => void;
+}
+
+/** A task just created, as the queue sees it, and where its TaskCreated is committed. */
+export interface SubmittedTask extends QueueEntry {
+  readonly requirement: TaskRequirement;
+  readonly inputs: Readonly<Record<string, unknown>>;
+  readonly position: Position;
 }
 
 /** A task its agent no longer holds: the event that says so is committed at `position`. */
@@ -119,6 +129,7 @@ export class TaskService {
   private readonly holds: ClaimHolds | null;
   private readonly reassigner: Pick<TaskReassigner, 'check' | 'reassign' | 'done'> | null;
   private readonly onFinished: ((finished: FinishedTask) => void) | null;
+  private readonly onSubmitted: ((submitted: SubmittedTask) => void) | null;
 
   constructor(
     private readonly handler: TaskRunner,
@@ -132,6 +143,7 @@ export class TaskService {
     this.holds = options.holds ?? null;
     this.reassigner = options.reassigner ?? null;
     this.onFinished = options.onFinished ?? null;
+    this.onSubmitted = options.onSubmitted ?? null;
   }
 
   /** Tells `onFinished` when `r` ended the agent's hold on the task. */
@@ -248,7 +260,7 @@ export class TaskService {
     const issues = constraintIssues(taskId, d.inputs);
     if (issues.length > 0) throw new ValidationError(`invalid baton.cmd.scheduler.submit-task data: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
     try {
-      await this.handler.execute(
+      const r = await this.handler.execute(
         taskId,
         (metadata) => ({
           type: 'CreateTask',
@@ -271,6 +283,19 @@ export class TaskService {
         // Most submits create a task: no read of a stream that is almost always empty.
         { assumeNew: true },
       );
+      const t = r.state;
+      if (this.onSubmitted !== null && r.position !== undefined && t.exists && r.appended.some((e) => e.type === 'TaskCreated')) {
+        this.onSubmitted({
+          taskId,
+          priority: t.priority,
+          createdAt: t.createdAt,
+          requeued: t.requeued,
+          notBefore: t.notBefore,
+          requirement: t.requirement,
+          inputs: t.inputs,
+          position: r.position,
+        });
+      }
     } catch (err) {
       if (!(err instanceof TaskAlreadyExistsError)) throw err;
       const { state } = await this.handler.load(taskId);

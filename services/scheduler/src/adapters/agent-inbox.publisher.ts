@@ -106,6 +106,8 @@ export interface AgentInboxPublisherOptions {
   /** Back-off between publish retries while NATS is unavailable. Default 100–5000 ms. */
   readonly retryMinMs?: number;
   readonly retryMaxMs?: number;
+  /** Acknowledged progress is saved at most this often (and always on stop). Default 250 ms. */
+  readonly checkpointIntervalMs?: number;
 }
 
 const SUBJECT_TOKEN = /^[A-Za-z0-9_-]+$/;
@@ -126,8 +128,9 @@ interface Pending {
  * it follows the store from its own checkpoint (TaskAssigned events only) and publishes with
  * `msgID = eventId`, in a PRODUCER span under the TaskAssigned's stored trace (the task's), whose
  * context the message carries to the agent. Up to {@link PUBLISH_WINDOW} publishes await their PubAck at once; the
- * checkpoint moves to the end of the acknowledged prefix only (one save in flight, so a burst
- * costs one save, not one per assignment). After a crash it republishes what was sent after the
+ * checkpoint moves to the end of the acknowledged prefix only, saved at most every
+ * `checkpointIntervalMs` (so a burst, or a stretch of idle assignments, costs one save, not one
+ * per assignment) and on stop. After a crash it republishes what was sent after the
  * saved checkpoint; JetStream drops those repeats by msgID (within the stream's duplicate
  * window), and an agent that still sees one gets an idempotent report. Run one per name at a
  * time (under the lease).
@@ -142,6 +145,8 @@ export class AgentInboxPublisher {
   private acked: Position | undefined;
   private readonly pending: Pending[] = [];
   private saving: Promise<void> | undefined;
+  /** The save planned for the end of the current interval, if any. */
+  private saveTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: AgentInboxPublisherOptions) {}
 
@@ -164,7 +169,10 @@ export class AgentInboxPublisher {
     await sub?.stop();
     await Promise.allSettled(this.pending.map((p) => p.result));
     this.pending.length = 0;
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
     await this.saving;
+    if (this.unsaved() !== undefined) await (this.saving = this.saveAcked());
   }
 
   private subscribe(): void {
@@ -228,7 +236,7 @@ export class AgentInboxPublisher {
     }
   }
 
-  /** Moves the acknowledged prefix on and saves it (one save in flight; the next covers what was acknowledged meanwhile). */
+  /** Moves the acknowledged prefix on; a save at the end of the interval covers it (one save in flight). */
   private checkpointAcked(): void {
     let head = this.pending[0];
     while (head?.done) {
@@ -236,7 +244,13 @@ export class AgentInboxPublisher {
       this.pending.shift();
       head = this.pending[0];
     }
-    if (this.saving === undefined && this.unsaved() !== undefined) this.saving = this.saveAcked();
+    if (this.saveTimer !== undefined || this.stopping || this.unsaved() === undefined) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = undefined;
+      if (this.saving === undefined && this.unsaved() !== undefined) this.saving = this.saveAcked();
+      else if (this.unsaved() !== undefined) this.checkpointAcked();
+    }, this.o.checkpointIntervalMs ?? 250);
+    this.saveTimer.unref();
   }
 
   private unsaved(): Position | undefined {

@@ -122,17 +122,20 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
     p.config.dispatchPollMs,
     logger,
   );
+  let timersWritten = false;
   const timers = new WakeLoop('timers', () => timerPass({ db, handler: runner, clock, ids, isLeader, wakeDispatcher: () => dispatcher.wake(), logger }), p.config.timerPollMs, logger);
   const projection = await p.host.startProjection({
     name: TASKS_PROJECTION,
     feed: p.feed,
     onApplied: onAppliedTypes((types) => {
       if ([...types].some((t) => t !== 'TaskProgressReported' && t !== 'TaskAccepted')) dispatcher.wake();
-      if (types.has('TaskAssigned') || types.has('TaskFailed')) timers.wake();
+      // Only a new timer can be due before the loop's next planned pass (a task without a time-out sets none).
+      if (timersWritten) timers.wake();
+      timersWritten = false;
     }),
     // Task events, and conflict events for `scheduler.conflicts` (one subscription for both read models).
     filter: TASKS_AND_CONFLICTS_FILTER,
-    applyBatch: withConflictEvents(taskProjection({ agingIntervalMs: p.config.agingIntervalMs })),
+    applyBatch: withConflictEvents(taskProjection({ agingIntervalMs: p.config.agingIntervalMs }, () => (timersWritten = true))),
     reset: async (trx) => {
       await resetTasks(trx);
       await resetConflicts(trx);

@@ -201,7 +201,11 @@ const TASK_COLUMNS = [
  * trips, not several per event. The queue key comes from the domain's `queueKeyMs`, the one
  * home of the queue rule.
  */
-export function taskProjection(policy: QueuePolicy): (trx: Trx, events: readonly RecordedEvent[]) => Promise<void> {
+export function taskProjection(
+  policy: QueuePolicy,
+  /** Called inside the transaction when it writes timers: the caller wakes the timer loop once it commits. */
+  onTimersWritten?: () => void,
+): (trx: Trx, events: readonly RecordedEvent[]) => Promise<void> {
   return async (trx, events) => {
     const page = new TaskPage();
     const createdHere = new Set<string>();
@@ -231,6 +235,7 @@ export function taskProjection(policy: QueuePolicy): (trx: Trx, events: readonly
     }
     if (page.cleared.size > 0) await trx.deleteFrom('scheduler.timers').where('task_id', 'in', [...page.cleared]).execute();
     if (page.timers.size > 0) {
+      onTimersWritten?.();
       await trx.insertInto('scheduler.timers').values([...page.timers.values()]).onConflict((oc) => oc.column('timer_id').doNothing()).execute();
     }
     if (page.assignments.size > 0) {

@@ -53,7 +53,7 @@ export interface ExecuteOptions<S, E, Env> {
   readonly assumeNew?: boolean;
 }
 
-export interface CommandRunnerOptions<S, Env> {
+export interface CommandRunnerOptions<S, Env, E = unknown> {
   readonly clock: Clock;
   readonly ids: IdSource;
   readonly environment?: (state: S, id: string) => Env | Promise<Env>;
@@ -63,6 +63,12 @@ export interface CommandRunnerOptions<S, Env> {
    * expected revision, and a decision that appends nothing or fails re-reads the stream's tail.
    */
   readonly cacheSize?: number;
+  /**
+   * Told after each append of this runner commits (not for repeats or decisions that append
+   * nothing), with the result: for work in the same process that need not wait for a read
+   * model to apply the events. Must not throw (an error is dropped).
+   */
+  readonly onCommitted?: (result: CommandResult<S, E>) => void;
 }
 
 interface CommandMark {
@@ -144,7 +150,7 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
   constructor(
     private readonly store: EventStore,
     readonly aggregate: AggregateSpec<S, C, E, Env>,
-    private readonly options: CommandRunnerOptions<S, Env>,
+    private readonly options: CommandRunnerOptions<S, Env, E>,
   ) {
     this.cacheSize = Math.max(0, options.cacheSize ?? 0);
   }
@@ -268,7 +274,13 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
         for (const e of events) state = this.aggregate.evolve(state, e);
         base.commands.set(ctx.commandId, { revision: result.nextExpectedRevision, fingerprint: ctx.fingerprint });
         this.remember(streamId, { state, revision: result.nextExpectedRevision, commands: base.commands, trace: base.revision < 0 ? stored : base.trace });
-        return { streamId, state, revision: result.nextExpectedRevision, appended: events, position: result.position, repeat: false };
+        const committed: CommandResult<S, E> = { streamId, state, revision: result.nextExpectedRevision, appended: events, position: result.position, repeat: false };
+        try {
+          this.options.onCommitted?.(committed);
+        } catch {
+          // an observer's failure is not the command's
+        }
+        return committed;
       } catch (err) {
         if (errorCodeOf(err) !== 'WRONG_EXPECTED_VERSION') throw err;
         this.cache.delete(streamId);

@@ -16,7 +16,7 @@ import type { ConflictService } from '../app/conflict.service';
 import type { RunService } from '../app/run.service';
 import { taskRunner } from '../app/runners';
 import { TaskReassigner } from '../app/task-reassigner';
-import { DEFAULT_TASK_DEFAULTS, TaskService } from '../app/task.service';
+import { DEFAULT_TASK_DEFAULTS, TaskService, taskSignalsOf } from '../app/task.service';
 import { AppModule } from '../app.module';
 import type { SchedulerConfig } from '../config';
 import { applyAgentEvent } from '../read-model/agents.projection';
@@ -78,10 +78,23 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       host.defer(() => feed.close());
       const parts: SchedulerParts = { host, config: options, clock, ids, logger, isLeader, feed };
 
-      const taskCommands = taskRunner(store, { clock, ids, cacheSize: HOT_STREAMS });
+      // Every committed task append (a submit, a run's stage, an agent's report) reaches the
+      // dispatcher in process, before the tasks read model shows it.
+      let tasksPart: Awaited<ReturnType<typeof startTasks>> | undefined = undefined;
+      const taskCommands = taskRunner(store, {
+        clock,
+        ids,
+        cacheSize: HOT_STREAMS,
+        onCommitted: (r) => {
+          const { submitted, finished } = taskSignalsOf(r);
+          if (submitted) tasksPart?.taskSubmitted(submitted);
+          if (finished) tasksPart?.taskFinished(finished);
+        },
+      });
       const reassigner = new TaskReassigner(taskCommands, store, db, clock);
       const conflicts = startConflicts(parts, taskCommands, reassigner);
       const tasks = await startTasks(parts, taskCommands, conflicts);
+      tasksPart = tasks;
       const definitions = startWorkflowDefinitions(parts);
       const runs = await startRuns(parts, taskCommands, definitions, conflicts);
       if (options.workflowsDir !== undefined) await registerWorkflowsDir(definitions, options.workflowsDir, logger);
@@ -99,8 +112,6 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
         conflicts: conflicts.service,
         holds: conflicts.guard,
         reassigner,
-        onFinished: (f) => tasks.taskFinished(f),
-        onSubmitted: (t) => tasks.taskSubmitted(t),
       });
       const readinessChecks = [natsReadiness(nats.nc), postgresReadiness(db), projectionReadiness('workflows', runs.projection), projectionReadiness('tasks', tasks.projection)];
       const { app, httpUrl } = await host.listen(

@@ -1,4 +1,4 @@
-import { CommandRunner, type Clock, type IdSource } from '@baton/aggregate';
+import { CommandRunner, type Clock, type CommandResult, type IdSource } from '@baton/aggregate';
 import { NotFoundError } from '@baton/contracts';
 import type { EventStore } from '@baton/event-store';
 import type { WorkflowDefinition } from '@baton/workflow-dsl';
@@ -34,6 +34,11 @@ export interface RunnerOptions {
   readonly cacheSize?: number;
 }
 
+/** A task runner's options: also told of each committed append (see `taskSignalsOf`). */
+export interface TaskRunnerOptions extends RunnerOptions {
+  readonly onCommitted?: (result: CommandResult<TaskState, TaskEvent>) => void;
+}
+
 /** Run rules that come from configuration (the handoff catalog, the rejection limit). */
 export type RunRules = Pick<RunDeciderContext, 'handoffSpecsFor' | 'handoffSlaFor' | 'maxRejections'>;
 
@@ -52,7 +57,7 @@ export function runEnvironment(definitions: { pinned(workflowId: string, version
   };
 }
 
-export function taskRunner(store: EventStore, o: RunnerOptions): TaskRunner {
+export function taskRunner(store: EventStore, o: TaskRunnerOptions): TaskRunner {
   return new CommandRunner(store, taskAggregate, o);
 }
 

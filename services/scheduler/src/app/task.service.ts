@@ -48,10 +48,6 @@ export interface TaskServiceOptions {
   readonly holds?: ClaimHolds;
   /** For reassign-task. */
   readonly reassigner?: Pick<TaskReassigner, 'check' | 'reassign' | 'done'>;
-  /** Told when an agent's report ended its hold on a task (TaskCompleted or TaskFailed appended), once committed. */
-  readonly onFinished?: (finished: FinishedTask) => void;
-  /** Told when a submit created a task (TaskCreated committed), with the task as the queue sees it. */
-  readonly onSubmitted?: (submitted: SubmittedTask) => void;
 }
 
 /** A task just created, as the queue sees it, and where its TaskCreated is committed. */
@@ -59,6 +55,31 @@ export interface SubmittedTask extends QueueEntry {
   readonly requirement: TaskRequirement;
   readonly inputs: Readonly<Record<string, unknown>>;
   readonly position: Position;
+}
+
+/**
+ * What a committed task append tells the dispatcher before the tasks read model shows it: a
+ * task was created (submitted, or a run's stage started it), or the agent's hold on it ended
+ * (TaskCompleted or TaskFailed).
+ */
+export function taskSignalsOf(r: CommandResult<TaskState, TaskEvent>): { submitted?: SubmittedTask; finished?: FinishedTask } {
+  const t = r.state;
+  if (r.position === undefined || !t.exists) return {};
+  const out: { submitted?: SubmittedTask; finished?: FinishedTask } = {};
+  if (r.appended.some((e) => e.type === 'TaskCreated')) {
+    out.submitted = {
+      taskId: t.taskId,
+      priority: t.priority,
+      createdAt: t.createdAt,
+      requeued: t.requeued,
+      notBefore: t.notBefore,
+      requirement: t.requirement,
+      inputs: t.inputs,
+      position: r.position,
+    };
+  }
+  if (r.appended.some((e) => e.type === 'TaskCompleted' || e.type === 'TaskFailed')) out.finished = { taskId: t.taskId, position: r.position };
+  return out;
 }
 
 /** A task its agent no longer holds: the event that says so is committed at `position`. */
@@ -128,8 +149,6 @@ export class TaskService {
   private readonly conflicts: Pick<ConflictService, 'recordDuplicateSubmission'> | null;
   private readonly holds: ClaimHolds | null;
   private readonly reassigner: Pick<TaskReassigner, 'check' | 'reassign' | 'done'> | null;
-  private readonly onFinished: ((finished: FinishedTask) => void) | null;
-  private readonly onSubmitted: ((submitted: SubmittedTask) => void) | null;
 
   constructor(
     private readonly handler: TaskRunner,
@@ -142,17 +161,8 @@ export class TaskService {
     this.conflicts = options.conflicts ?? null;
     this.holds = options.holds ?? null;
     this.reassigner = options.reassigner ?? null;
-    this.onFinished = options.onFinished ?? null;
-    this.onSubmitted = options.onSubmitted ?? null;
   }
 
-  /** Tells `onFinished` when `r` ended the agent's hold on the task. */
-  private finished<R extends CommandResult<TaskState, TaskEvent>>(taskId: string, r: R): R {
-    if (this.onFinished !== null && r.position !== undefined && r.appended.some((e) => e.type === 'TaskCompleted' || e.type === 'TaskFailed')) {
-      this.onFinished({ taskId, position: r.position });
-    }
-    return r;
-  }
 
   /**
    * reassign-task: a person hands a task to another agent (an escalation resolved as
@@ -184,11 +194,8 @@ export class TaskService {
     ctx: CommandContext,
   ): Promise<TaskCommandReply & { handoff?: HandoffVerdict }> {
     const d = cmd.data;
-    const plain = async (outputs: Record<string, unknown>, options?: Parameters<TaskRunner['execute']>[3]) =>
-      this.finished(
-        d.taskId,
-        await this.handler.execute(d.taskId, (metadata) => ({ type: 'CompleteTask', data: { taskId: d.taskId, agentId: d.agentId, leaseEpoch: d.leaseEpoch, outputs }, metadata }), ctx, options),
-      );
+    const plain = (outputs: Record<string, unknown>, options?: Parameters<TaskRunner['execute']>[3]) =>
+      this.handler.execute(d.taskId, (metadata) => ({ type: 'CompleteTask', data: { taskId: d.taskId, agentId: d.agentId, leaseEpoch: d.leaseEpoch, outputs }, metadata }), ctx, options);
     const withContext = d.context === undefined || Object.keys(d.context).length === 0 ? d.outputs : { ...d.outputs, context: d.context };
     const artifacts = d.artifacts ?? [];
     if (artifacts.length === 0) {
@@ -260,7 +267,7 @@ export class TaskService {
     const issues = constraintIssues(taskId, d.inputs);
     if (issues.length > 0) throw new ValidationError(`invalid baton.cmd.scheduler.submit-task data: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
     try {
-      const r = await this.handler.execute(
+      await this.handler.execute(
         taskId,
         (metadata) => ({
           type: 'CreateTask',
@@ -283,19 +290,6 @@ export class TaskService {
         // Most submits create a task: no read of a stream that is almost always empty.
         { assumeNew: true },
       );
-      const t = r.state;
-      if (this.onSubmitted !== null && r.position !== undefined && t.exists && r.appended.some((e) => e.type === 'TaskCreated')) {
-        this.onSubmitted({
-          taskId,
-          priority: t.priority,
-          createdAt: t.createdAt,
-          requeued: t.requeued,
-          notBefore: t.notBefore,
-          requirement: t.requirement,
-          inputs: t.inputs,
-          position: r.position,
-        });
-      }
     } catch (err) {
       if (!(err instanceof TaskAlreadyExistsError)) throw err;
       const { state } = await this.handler.load(taskId);
@@ -318,7 +312,7 @@ export class TaskService {
     ctx: CommandContext,
   ): Promise<TaskCommandReply> {
     const r = await this.handler.execute(cmd.data.taskId, build, ctx);
-    return replyOf(cmd.data.taskId, this.finished(cmd.data.taskId, r));
+    return replyOf(cmd.data.taskId, r);
   }
 
   async cancel(cmd: CommandEnvelope<{ taskId: string; reason: string }>, ctx: CommandContext): Promise<TaskCommandReply> {

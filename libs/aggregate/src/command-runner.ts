@@ -33,6 +33,8 @@ export interface CommandResult<S, E> {
   readonly position: Position | undefined;
   /** True when the command id was already in the stream: the first outcome stands. */
   readonly repeat: boolean;
+  /** The appended events as stored (ids and metadata), when this call appended. */
+  readonly recorded?: readonly NewEvent[];
 }
 
 export interface ExecuteOptions<S, E, Env> {
@@ -259,9 +261,10 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
       await options.beforeAppend?.(entry.state, events);
       const base = entry;
       try {
+        const recorded = events.map((e) => this.toNewEvent(e, base.state, ctx, now, stored));
         const result = await this.store.append(
           streamId,
-          events.map((e) => this.toNewEvent(e, base.state, ctx, now, stored)),
+          recorded,
           { expectedRevision: base.revision < 0 ? 'no_stream' : base.revision, commandId: ctx.commandId },
         );
         if (result.duplicate) {
@@ -274,7 +277,7 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
         for (const e of events) state = this.aggregate.evolve(state, e);
         base.commands.set(ctx.commandId, { revision: result.nextExpectedRevision, fingerprint: ctx.fingerprint });
         this.remember(streamId, { state, revision: result.nextExpectedRevision, commands: base.commands, trace: base.revision < 0 ? stored : base.trace });
-        const committed: CommandResult<S, E> = { streamId, state, revision: result.nextExpectedRevision, appended: events, position: result.position, repeat: false };
+        const committed: CommandResult<S, E> = { streamId, state, revision: result.nextExpectedRevision, appended: events, position: result.position, repeat: false, recorded };
         try {
           this.options.onCommitted?.(committed);
         } catch {

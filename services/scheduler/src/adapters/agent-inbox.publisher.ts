@@ -9,6 +9,8 @@ import {
   Subjects,
   taskStreamId,
   type AgentInboxAssignment,
+  type EventMetadata,
+  type NewEvent,
   type Position,
   type RecordedEvent,
 } from '@baton/contracts';
@@ -147,6 +149,8 @@ export class AgentInboxPublisher {
   private saving: Promise<void> | undefined;
   /** The save planned for the end of the current interval, if any. */
   private saveTimer: NodeJS.Timeout | undefined;
+  /** Publishes started by {@link publishNow}, by event id, until the feed delivers their event: true once acknowledged. */
+  private readonly eager = new Map<string, { readonly attempt: Promise<boolean>; readonly at: number }>();
 
   constructor(private readonly o: AgentInboxPublisherOptions) {}
 
@@ -171,6 +175,7 @@ export class AgentInboxPublisher {
     this.pending.length = 0;
     clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
+    this.eager.clear();
     await this.saving;
     if (this.unsaved() !== undefined) await (this.saving = this.saveAcked());
   }
@@ -192,10 +197,44 @@ export class AgentInboxPublisher {
     });
   }
 
+  /**
+   * Publishes an assignment made in this process as soon as its append has committed, ahead of
+   * the store's feed (which reaches it after a NOTIFY and a read). One attempt: when the feed
+   * delivers the same event it waits for this publish instead of publishing again, and publishes
+   * itself only if this one failed. Ignored unless running.
+   */
+  publishNow(assignment: AgentInboxAssignment, agentId: string, event: Pick<NewEvent, 'eventId' | 'metadata'>): void {
+    const { eventId } = event;
+    if (eventId === undefined || this.subscription === undefined || this.stopping || !SUBJECT_TOKEN.test(agentId)) return;
+    if (this.eager.size >= PREPARED_MAX) this.forgetStaleEager();
+    if (this.eager.size >= PREPARED_MAX) return;
+    const attempt = this.send(assignment, agentId, eventId, event.metadata).then(
+      () => true,
+      () => false,
+    );
+    this.eager.set(eventId, { attempt, at: Date.now() });
+  }
+
+  /** Drops eager publishes the feed has not matched within a minute (it delivered their event first: a repeat was dropped by msgID). */
+  private forgetStaleEager(): void {
+    const before = Date.now() - 60_000;
+    for (const [id, e] of this.eager) {
+      if (e.at >= before) break;
+      this.eager.delete(id);
+    }
+  }
+
   /** Starts the publish and returns at once unless the window is full (then waits for the oldest). */
   private async deliver(event: RecordedEvent): Promise<void> {
     const entry: Pending = { position: event.position, done: false, result: Promise.resolve() };
-    entry.result = this.publish(event).then(() => {
+    const eager = this.eager.get(event.eventId);
+    this.eager.delete(event.eventId);
+    if (eager) {
+      const data = event.data as { taskId: string; leaseEpoch: number };
+      this.o.prepared?.take(data.taskId, data.leaseEpoch);
+    }
+    const publishing = eager ? eager.attempt.then((ok) => (ok ? undefined : this.publish(event))) : this.publish(event);
+    entry.result = publishing.then(() => {
       entry.done = true;
       this.checkpointAcked();
     });
@@ -219,14 +258,7 @@ export class AgentInboxPublisher {
     for (;;) {
       if (this.stopping) throw new BatonError('UNAVAILABLE', 'inbox publisher is stopping', undefined, true);
       try {
-        await publishTraced(this.o.js, Subjects.agentInbox(data.agentId), JSON.stringify(assignment), {
-          msgID: event.eventId,
-          timeout: 5000,
-          trace: event.metadata,
-          destinationTemplate: AGENT_INBOX_SUBJECTS,
-          attributes: () => ({ [BatonAttributes.taskId]: data.taskId, [BatonAttributes.agentId]: data.agentId }),
-        });
-        this.published++;
+        await this.send(assignment, data.agentId, event.eventId, event.metadata);
         return;
       } catch (err) {
         this.o.logger.warn(`publishing assignment ${event.eventId} to ${data.agentId} failed: ${(err as Error).message}; retrying in ${delay} ms`);
@@ -234,6 +266,18 @@ export class AgentInboxPublisher {
         delay = Math.min(delay * 2, this.o.retryMaxMs ?? 5000);
       }
     }
+  }
+
+  /** One publish of an assignment to its agent's inbox, de-duplicated by the TaskAssigned's event id, under the task's stored trace. */
+  private async send(assignment: AgentInboxAssignment, agentId: string, eventId: string, trace: EventMetadata): Promise<void> {
+    await publishTraced(this.o.js, Subjects.agentInbox(agentId), JSON.stringify(assignment), {
+      msgID: eventId,
+      timeout: 5000,
+      trace,
+      destinationTemplate: AGENT_INBOX_SUBJECTS,
+      attributes: () => ({ [BatonAttributes.taskId]: assignment.taskId, [BatonAttributes.agentId]: agentId }),
+    });
+    this.published++;
   }
 
   /** Moves the acknowledged prefix on; a save at the end of the interval covers it (one save in flight). */

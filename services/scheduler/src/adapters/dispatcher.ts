@@ -1,4 +1,4 @@
-import { comparePositions, errorCodeOf, type AgentInboxAssignment, type Position } from '@baton/contracts';
+import { comparePositions, errorCodeOf, type AgentInboxAssignment, type NewEvent, type Position } from '@baton/contracts';
 import type { MessagingLogger } from '@baton/messaging';
 import type { ProjectionRunner } from '@baton/read-models';
 import type { Kysely } from 'kysely';
@@ -27,8 +27,8 @@ export interface DispatcherOptions {
   readonly logger: MessagingLogger;
   /** Conflict checks (dependencies, work items, file overlap): held tasks are not planned. Optional. */
   readonly conflicts?: ConflictGuard;
-  /** Each assignment made, as the inbox will carry it (from the state the append produced). */
-  readonly onAssigned?: (assignment: AgentInboxAssignment) => void;
+  /** Each assignment made, as the inbox will carry it (from the state the append produced), with its TaskAssigned as stored. */
+  readonly onAssigned?: (assignment: AgentInboxAssignment, agentId: string, event: NewEvent | undefined) => void;
   /** The queue rule's policy, to merge tasks submitted here with the head read from the read model. */
   readonly policy?: QueuePolicy;
 }
@@ -170,7 +170,7 @@ export class Dispatcher {
         const r = await o.handler.execute(p.taskId, (metadata) => ({ type: 'AssignTask', data: p, metadata }), serviceContext('scheduler', o.ids.newId()));
         if (r.appended.length > 0 && r.position) {
           this.#inFlight.set(p.taskId, { kind: 'assigned', agentId: p.agentId, at: now.toISOString(), position: r.position });
-          o.onAssigned?.(assignmentOf(r.state, p.taskId));
+          o.onAssigned?.(assignmentOf(r.state, p.taskId), p.agentId, r.recorded?.find((e) => e.type === 'TaskAssigned'));
           assigned++;
         } else await this.#skipUntilShown(p.taskId);
       } catch (err) {

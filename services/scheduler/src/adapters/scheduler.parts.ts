@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock, IdSource } from '@baton/aggregate';
-import type { AgentInboxAssignment, RecordedEvent } from '@baton/contracts';
+import type { AgentInboxAssignment, NewEvent, RecordedEvent } from '@baton/contracts';
 import { loadHandoffCatalog } from '@baton/handoff-rules';
 import type { SubscriptionFeed } from '@baton/event-store';
 import { EventRelay, type MessagingLogger, type ServiceHost } from '@baton/messaging';
@@ -112,7 +112,12 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
   const { clock, ids, logger, isLeader } = p;
   // The dispatcher hands its assignments to the inbox publisher, which then re-reads no stream.
   const prepared = new PreparedAssignments();
-  const onAssigned = (a: AgentInboxAssignment): void => prepared.add(a);
+  let inbox: AgentInboxPublisher | undefined;
+  const onAssigned = (a: AgentInboxAssignment, agentId: string, event: NewEvent | undefined): void => {
+    prepared.add(a);
+    // Committed: the inbox may carry it now rather than after the store's feed brings the event back.
+    if (event) inbox?.publishNow(a, agentId, event);
+  };
   // Created on the first pass: the tasks projection it reads the checkpoint of is built below.
   let dispatch: Dispatcher | undefined;
   const dispatcher = new WakeLoop(
@@ -144,7 +149,6 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
     onError: (err) => logger.error(`tasks projection failed: ${(err as Error).message}`),
   });
   let relay: EventRelay | undefined;
-  let inbox: AgentInboxPublisher | undefined;
   return {
     projection,
     wakeDispatcher: () => dispatcher.wake(),

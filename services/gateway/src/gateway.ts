@@ -1,19 +1,22 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger } from 'pino';
+import { GATEWAY_ROUTES } from '@baton/contracts';
 import { BatonClient, connectNats, natsReadiness } from '@baton/messaging';
 import { CloseStack, PinoNestLogger } from '@baton/telemetry';
 import { BatonCalls } from './api/baton-calls';
 import { GatewayApi } from './api/gateway-api';
+import { RouteMatcher } from './api/route-matcher';
 import { ActorSigner } from './auth/actor-signer';
 import { ApiKeyRing } from './auth/api-keys';
 import { Authenticator } from './auth/authenticator';
 import type { GatewayConfig } from './config';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { GatewayModule } from './gateway.module';
-import { securityHeaders } from './http/security-headers';
+import { securityHeaders, securityHeadersFor } from './http/security-headers';
 import { DevIssuer } from './issuer/dev-issuer';
+import { putInFront, rateGate } from './limits/rate-gate';
 import { RateLimiter } from './limits/rate-limiter';
 import { KvRunQuota, NO_RUN_QUOTA } from './limits/run-quota';
 import { mcpEndpoint } from './mcp/mcp-endpoint';
@@ -43,6 +46,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
         ? undefined
         : await DevIssuer.open({ dir: config.devIssuer.dir, issuer: config.oidc.issuer, audience: config.oidc.audience, tokenTtlS: 8 * 3600, password: process.env['BATON_DEV_PASSWORD'] });
 
+    const limiters = {
+      read: new RateLimiter(config.limits.readPerSecond, config.limits.readPerSecond * 2),
+      write: new RateLimiter(config.limits.writePerSecond, config.limits.writePerSecond * 2),
+    };
     const module = GatewayModule.forRoot({
       version,
       readinessChecks: [natsReadiness(nats.nc)],
@@ -50,10 +57,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
       api: {
         authenticator,
         api: new GatewayApi(calls, quota, () => new Date(), config.assignmentWaitMs, (runId, since) => runTimeline(nats.nc, runId, { since })),
-        limiters: {
-          read: new RateLimiter(config.limits.readPerSecond, config.limits.readPerSecond * 2),
-          write: new RateLimiter(config.limits.writePerSecond, config.limits.writePerSecond * 2),
-        },
+        limiters,
         authFailures: new RateLimiter(config.limits.readPerSecond, config.limits.readPerSecond * 2),
         maxBodyBytes: config.limits.maxBodyBytes,
         logger,
@@ -66,7 +70,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     app.disable('x-powered-by');
     // Replies are computed per request; an ETag would hash every body for nothing.
     app.set('etag', false);
-    app.use(securityHeaders({ https: config.publicUrl.startsWith('https:'), corsOrigins: config.corsOrigins }));
+    const headerOptions = { https: config.publicUrl.startsWith('https:'), corsOrigins: config.corsOrigins };
+    // Before Express and Nest: a principal over its rate is refused before routing, body or NATS.
+    const gate = rateGate({ matcher: new RouteMatcher(GATEWAY_ROUTES), authenticator, limiters, headers: securityHeadersFor(headerOptions) });
+    putInFront(app.getHttpServer() as Server, gate);
+    app.use(securityHeaders(headerOptions));
     // MCP (Streamable HTTP) for coding agents, with the gateway's identity: see mcp/mcp-endpoint.ts.
     const mcp = mcpEndpoint({ nc: nats.nc, authenticator });
     closing.defer(() => mcp.close());

@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { mayAccess, type Principal } from '../auth/principal';
 import { GatewayError, PROBLEM_JSON, problemOf } from '../http/problem';
 import { readJsonBody } from '../http/request-body';
+import { rateLimitedError } from '../limits/rate-gate';
+import { rateKeyOf } from '../limits/rate-limiter';
 import { methodNotAllowed } from './gateway-api';
 import { RouteMatcher } from './route-matcher';
 import { API_OPTIONS, type ApiOptions } from './api.tokens';
@@ -32,7 +34,8 @@ function singleValued(query: Request['query']): Record<string, string> {
  * Every `/api/...` route of the table in `@baton/contracts` (GATEWAY_ROUTES), through one pipeline:
  * find the route, authenticate, rate-limit per principal and route class, check the role, read
  * and parse the body, then let {@link GatewayApi} answer. Any failure is problem+json; nothing is
- * sent to a service before the request has passed every check.
+ * sent to a service before the request has passed every check. A principal already over its rate
+ * is mostly refused before it gets here (limits/rate-gate.ts).
  */
 @Controller()
 export class ApiController {
@@ -49,7 +52,7 @@ export class ApiController {
       if ('allowed' in match) throw methodNotAllowed(match.allowed);
       const { route, params } = match;
       const address = req.socket.remoteAddress ?? 'unknown';
-      if (!this.options.authFailures.hasToken(address)) {
+      if (!this.options.authFailures.peek(address).allowed) {
         throw new GatewayError('RATE_LIMITED', 'too many failed sign-ins from this address; wait and retry', undefined, { 'Retry-After': '1' });
       }
       let principal;
@@ -59,10 +62,8 @@ export class ApiController {
         if ((err as { code?: unknown }).code === 'UNAUTHENTICATED') this.options.authFailures.take(address);
         throw err;
       }
-      const decision = this.options.limiters[route.rateClass].take(`${principal.kind}:${principal.id}`);
-      if (!decision.allowed) {
-        throw new GatewayError('RATE_LIMITED', `too many ${route.rateClass} requests from ${principal.id}; retry after ${decision.retryAfterS} s`, { retryAfterS: decision.retryAfterS }, { 'Retry-After': String(decision.retryAfterS) });
-      }
+      const decision = this.options.limiters[route.rateClass].take(rateKeyOf(principal));
+      if (!decision.allowed) throw rateLimitedError(principal, route.rateClass, decision.retryAfterS);
       if (!mayAccess(principal, route.access)) {
         throw new BatonError('FORBIDDEN', `${principal.id} (roles: ${principal.roles.join(', ') || 'none'}) may not ${route.operationId}: it needs ${route.access} access`, {
           access: route.access,

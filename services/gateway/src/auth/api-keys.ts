@@ -31,6 +31,13 @@ export function hashApiKey(key: string): string {
 
 /** Service accounts by key hash. */
 export class ApiKeyRing {
+  /**
+   * Keys already presented and found, so each further request of an account (a busy one, or one
+   * that floods and is refused) costs a map lookup instead of a hash. Only keys that match an
+   * account enter, so it holds at most one entry per account, and a reload makes a new ring.
+   */
+  private readonly seen = new Map<string, Principal>();
+
   private constructor(private readonly byHash: ReadonlyMap<string, Principal>) {}
 
   static empty(): ApiKeyRing {
@@ -55,10 +62,16 @@ export class ApiKeyRing {
   }
 
   /**
-   * The account of a presented key, or undefined. Looked up by the key's hash: what a timing
-   * difference could reveal is how much of a hash matched, which says nothing usable about a key.
+   * The account of a presented key, or undefined. An unknown key is looked up by its hash: what a
+   * timing difference could reveal is how much of a hash matched, which says nothing usable about
+   * a key. The map of keys already seen compares two strings' text only after their engine
+   * hashes agree, so there too a near guess is no quicker to tell from a far one.
    */
   principalOf(key: string): Principal | undefined {
-    return this.byHash.get(hashApiKey(key));
+    const seen = this.seen.get(key);
+    if (seen !== undefined) return seen;
+    const principal = this.byHash.get(hashApiKey(key));
+    if (principal !== undefined) this.seen.set(key, principal);
+    return principal;
   }
 }

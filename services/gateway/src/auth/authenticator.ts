@@ -33,16 +33,32 @@ const unauthenticated = (message: string): GatewayError =>
 export class Authenticator {
   private jwks: JWTVerifyGetKey | undefined;
   private discovering: Promise<JWTVerifyGetKey> | undefined;
+  /** Tokens verified here, until their expiry: what {@link knownPrincipal} answers for a token. */
+  private readonly verified = new Map<string, { readonly principal: Principal; readonly expiresAtMs: number }>();
 
-  constructor(private readonly options: AuthenticatorOptions) {}
+  constructor(
+    private readonly options: AuthenticatorOptions,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async authenticate(authorization: string | undefined, apiKeyHeader: string | undefined): Promise<Principal> {
-    if (apiKeyHeader !== undefined && apiKeyHeader !== '') return this.byApiKey(apiKeyHeader);
-    if (authorization === undefined || authorization === '') throw unauthenticated('send credentials: Authorization: Bearer <token>, or X-API-Key: <key>');
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (m === null) throw unauthenticated('the Authorization header must be "Bearer <token>"');
-    const credential = m[1]!;
-    return credential.split('.').length === 3 ? this.byToken(credential) : this.byApiKey(credential);
+    const credential = credentialOf(authorization, apiKeyHeader);
+    if (typeof credential === 'string') throw unauthenticated(credential);
+    return credential.kind === 'token' ? this.byToken(credential.value) : this.byApiKey(credential.value);
+  }
+
+  /**
+   * Who these credentials were already shown to be, at the cost of a map lookup and with nothing
+   * awaited: a known API key, or a token this replica verified before and that has not expired.
+   * Undefined for anything else. For refusals at the door (rate-gate.ts) only: what is let in goes
+   * through {@link authenticate}.
+   */
+  knownPrincipal(authorization: string | undefined, apiKeyHeader: string | undefined): Principal | undefined {
+    const credential = credentialOf(authorization, apiKeyHeader);
+    if (typeof credential === 'string') return undefined;
+    if (credential.kind === 'key') return this.options.apiKeys().principalOf(credential.value);
+    const seen = this.verified.get(credential.value);
+    return seen !== undefined && seen.expiresAtMs > this.now() ? seen.principal : undefined;
   }
 
   private byApiKey(key: string): Principal {
@@ -72,7 +88,18 @@ export class Authenticator {
     }
     const principal = principalOfClaims(payload, this.options);
     if (principal === undefined) throw unauthenticated('invalid token: no usable sub claim');
+    this.remember(token, principal, (payload.exp ?? 0) * 1000);
     return principal;
+  }
+
+  /** Keeps a verified token for {@link knownPrincipal}; a full map first drops what expired, else everything. */
+  private remember(token: string, principal: Principal, expiresAtMs: number): void {
+    if (this.verified.size >= MAX_REMEMBERED_TOKENS) {
+      const now = this.now();
+      for (const [t, v] of this.verified) if (v.expiresAtMs <= now) this.verified.delete(t);
+      if (this.verified.size >= MAX_REMEMBERED_TOKENS) this.verified.clear();
+    }
+    this.verified.set(token, { principal, expiresAtMs });
   }
 
   private async keySet(): Promise<JWTVerifyGetKey> {
@@ -101,6 +128,22 @@ export class Authenticator {
     this.jwks = createRemoteJWKSet(new URL(jwksUri));
     return this.jwks;
   }
+}
+
+/** Verified tokens kept for {@link Authenticator.knownPrincipal}: far more than the people one replica serves at once. */
+const MAX_REMEMBERED_TOKENS = 10_000;
+
+/**
+ * The credential of a request: an API key (`X-API-Key`, or a bearer that is not a JWT) or a token;
+ * a string says what is wrong with what was sent.
+ */
+function credentialOf(authorization: string | undefined, apiKeyHeader: string | undefined): { readonly kind: 'key' | 'token'; readonly value: string } | string {
+  if (apiKeyHeader !== undefined && apiKeyHeader !== '') return { kind: 'key', value: apiKeyHeader };
+  if (authorization === undefined || authorization === '') return 'send credentials: Authorization: Bearer <token>, or X-API-Key: <key>';
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  if (m === null) return 'the Authorization header must be "Bearer <token>"';
+  const value = m[1]!;
+  return { kind: value.split('.').length === 3 ? 'token' : 'key', value };
 }
 
 /** Why a token was refused, in words that help the caller and reveal nothing about keys. */

@@ -65,15 +65,18 @@ export function problemOf(err: unknown, instance: string): { problem: ProblemDet
   const known = gatewayCode !== undefined && code !== 'INTERNAL';
   const detail = known ? String((err as Error).message) : 'internal error';
   const details = known ? (err as { details?: unknown }).details : undefined;
-  const status = STATUS[code];
-  const problem: ProblemDetails = {
+  return { problem: problemDetails(code, detail, instance, details), headers: err instanceof GatewayError ? err.headers : {} };
+}
+
+/** The problem details of a code, for an answer written without an error object (rate-gate.ts). */
+export function problemDetails(code: GatewayErrorCode, detail: string, instance: string, details?: unknown): ProblemDetails {
+  return {
     type: `urn:baton:problem:${code.toLowerCase().replace(/_/g, '-')}`,
     title: TITLE[code] ?? code.toLowerCase().replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase()),
-    status,
+    status: STATUS[code],
     detail,
     instance,
     code,
     ...(details === undefined ? {} : { details }),
   };
-  return { problem, headers: err instanceof GatewayError ? err.headers : {} };
 }

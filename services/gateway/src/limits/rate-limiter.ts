@@ -1,5 +1,14 @@
+import type { Principal } from '../auth/principal';
+
 /** Outcome of one {@link RateLimiter.take}. */
 export type RateDecision = { readonly allowed: true } | { readonly allowed: false; readonly retryAfterS: number };
+
+const ALLOWED: RateDecision = Object.freeze({ allowed: true });
+
+/** The bucket key of a principal within a route class's limiter: people and service accounts never share one. */
+export function rateKeyOf(principal: Principal): string {
+  return `${principal.kind}:${principal.id}`;
+}
 
 interface Bucket {
   tokens: number;
@@ -9,7 +18,7 @@ interface Bucket {
 /**
  * Token buckets, one per key (a principal and a route class): `ratePerSecond` tokens a second, up
  * to `burst`. A key that floods empties only its own bucket, and a refused request costs a map
- * lookup and no call to any service, so the others keep their latency. The buckets are per
+ * lookup and no call to any service (see rate-gate.ts), so the others keep their latency. The buckets are per
  * replica: with N replicas behind a balancer a principal gets up to N times the rate, which the
  * per-replica figure in configuration accounts for.
  */
@@ -28,22 +37,33 @@ export class RateLimiter {
   take(key: string): RateDecision {
     const now = this.now();
     this.sweep(now);
-    const b = this.buckets.get(key) ?? { tokens: this.burst, at: now };
+    let b = this.buckets.get(key);
+    if (b === undefined) {
+      b = { tokens: this.burst, at: now };
+      this.buckets.set(key, b);
+    }
     b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.ratePerSecond);
     b.at = now;
-    this.buckets.set(key, b);
     if (b.tokens >= 1) {
       b.tokens -= 1;
-      return { allowed: true };
+      return ALLOWED;
     }
-    return { allowed: false, retryAfterS: Math.max(1, Math.ceil((1 - b.tokens) / this.ratePerSecond)) };
+    return this.refusal(b.tokens);
   }
 
-  /** Whether `key` has a token now, without spending it (a check before costly work). */
-  hasToken(key: string): boolean {
+  /**
+   * What {@link take} would answer now, without spending a token: a check before costly work
+   * (signature checks for an address's failed sign-ins, a refusal at the door in rate-gate.ts).
+   */
+  peek(key: string): RateDecision {
     const b = this.buckets.get(key);
-    if (b === undefined) return true;
-    return Math.min(this.burst, b.tokens + ((this.now() - b.at) / 1000) * this.ratePerSecond) >= 1;
+    if (b === undefined) return ALLOWED;
+    const tokens = Math.min(this.burst, b.tokens + ((this.now() - b.at) / 1000) * this.ratePerSecond);
+    return tokens >= 1 ? ALLOWED : this.refusal(tokens);
+  }
+
+  private refusal(tokens: number): RateDecision {
+    return { allowed: false, retryAfterS: Math.max(1, Math.ceil((1 - tokens) / this.ratePerSecond)) };
   }
 
   /** Forgets buckets that have refilled (they start full anyway), at most once a second. */

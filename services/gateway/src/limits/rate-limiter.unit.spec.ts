@@ -29,14 +29,15 @@ describe('RateLimiter', () => {
     expect(limiter.take('a')).toEqual({ allowed: true });
   });
 
-  it('tells whether a key has a token without spending one', () => {
+  it('tells what take would answer without spending a token', () => {
     let now = 0;
     const limiter = new RateLimiter(1, 1, () => now);
-    expect(limiter.hasToken('a')).toBe(true);
-    expect(limiter.hasToken('a')).toBe(true);
+    expect(limiter.peek('a')).toEqual({ allowed: true });
+    expect(limiter.peek('a')).toEqual({ allowed: true });
     limiter.take('a');
-    expect(limiter.hasToken('a')).toBe(false);
+    expect(limiter.peek('a')).toEqual({ allowed: false, retryAfterS: 1 });
+    expect(limiter.peek('a')).toEqual(limiter.take('a'));
     now += 1000;
-    expect(limiter.hasToken('a')).toBe(true);
+    expect(limiter.peek('a')).toEqual({ allowed: true });
   });
 });

@@ -355,7 +355,9 @@ describe('scheduler conflicts (real NATS + Postgres, in-process)', () => {
   it('list-conflicts filters by status, kind, task and run, newest first, within the limit', async () => {
     const runId = uniqueId('run');
     const cap = uniqueId('cap');
-    // Two held tasks of one run, waiting on a task nobody can take.
+    // Two held tasks of one run, waiting on a task nobody can take. An agent could take them but for
+    // that dependency: the dispatcher checks conflicts on the tasks some available agent can take.
+    await registerAgent([cap], 2);
     const { taskId: blocker } = await submit({ requirement: { capabilities: [uniqueId('nobody')] } });
     const { taskId: t1 } = await submit({ requirement: { capabilities: [cap] }, runId, stageId: 's1', inputs: { dependsOn: [blocker] } });
     await conflictWhere(t1, (c) => c.kind === 'dependency_clash', 'first clash');

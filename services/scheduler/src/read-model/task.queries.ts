@@ -53,19 +53,44 @@ export function toTaskView(row: TaskRow): TaskView {
 export type QueuedTask = QueueEntry & { readonly requirement: TaskRow['requirement'] };
 
 /**
- * The head of the queue at `now`: waiting tasks whose back-off is over, in the order the queue
- * rule serves them (`queue_key`, then id; the key is computed by the domain's `queueKeyMs`).
+ * The head of the queue at `now`: waiting tasks whose back-off is over and that some available
+ * agent (online, not removed) meets the requirement of, in the order the queue rule serves them
+ * (`queue_key`, then id; the key is computed by the domain's `queueKeyMs`).
+ *
+ * Read by lane (migration `queue_lanes`): a task's lane is the agent and the role its requirement
+ * names ('' for none). Only the lanes an available agent serves are read — its own id with its
+ * role or none, no id with its role or none — each from its index range in queue order, at most
+ * `limit` per lane, then merged. So tasks that wait for an agent or role not on line, however many,
+ * are never read, and cannot push the tasks behind them out of the head. Capabilities are checked
+ * per task against the lane's agents (`@>`, as `matchesRequirement` does).
  */
 export async function queueHead(db: Db, now: Date, limit: number): Promise<QueuedTask[]> {
-  const rows = await db
-    .selectFrom('scheduler.tasks')
-    .select(['task_id', 'priority', 'created_at', 'requeued', 'not_before', 'requirement'])
-    .where('status', '=', 'queued')
-    .where((eb) => eb.or([eb('not_before', 'is', null), eb('not_before', '<=', now)]))
-    .orderBy('queue_key')
-    .orderBy('task_id')
-    .limit(limit)
-    .execute();
+  const { rows } = await sql<Pick<TaskRow, 'task_id' | 'priority' | 'created_at' | 'requeued' | 'not_before' | 'requirement'>>`
+    WITH avail AS (
+      SELECT agent_id, role, capabilities FROM scheduler.agents WHERE online AND NOT removed
+    ), lanes AS (
+      SELECT DISTINCT l.agent_key, l.role_key
+        FROM avail a, LATERAL (VALUES (a.agent_id, a.role), (a.agent_id, ''), ('', a.role), ('', '')) AS l (agent_key, role_key)
+    )
+    SELECT h.task_id, h.priority, h.created_at, h.requeued, h.not_before, h.requirement
+      FROM lanes, LATERAL (
+        SELECT t.task_id, t.priority, t.created_at, t.requeued, t.not_before, t.requirement, t.queue_key
+          FROM scheduler.tasks t
+         WHERE t.status = 'queued'
+           AND coalesce(t.requirement->>'agentId', '') = lanes.agent_key
+           AND coalesce(t.requirement->>'role', '') = lanes.role_key
+           AND (t.not_before IS NULL OR t.not_before <= ${now})
+           AND EXISTS (
+             SELECT 1 FROM avail a
+              WHERE (lanes.agent_key = '' OR a.agent_id = lanes.agent_key)
+                AND (lanes.role_key = '' OR a.role = lanes.role_key)
+                AND a.capabilities @> ARRAY(SELECT jsonb_array_elements_text(coalesce(t.requirement->'capabilities', '[]'::jsonb)))
+           )
+         ORDER BY t.queue_key, t.task_id
+         LIMIT ${limit}
+      ) h
+     ORDER BY h.queue_key, h.task_id
+     LIMIT ${limit}`.execute(db);
   return rows.map((r) => ({
     taskId: r.task_id,
     priority: r.priority,

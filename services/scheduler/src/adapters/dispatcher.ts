@@ -158,8 +158,11 @@ export class Dispatcher {
     const head = this.#withFresh(dbHead, now);
     const waiting = head.filter((t) => !this.#inFlight.has(t.taskId));
     // Tasks with a conflict (dependency not completed, work item taken, files in use) are held back.
-    const admitted = o.conflicts && waiting.length > 0 ? await o.conflicts.admit(waiting, this.#ids('assigned')) : undefined;
-    const queue = (admitted?.queue ?? waiting).slice(0, o.batchSize);
+    // Those submitted here declare none (see `submitted`), so at idle the check costs no query.
+    const fromReadModel = waiting.filter((t) => !this.#fresh.has(t.taskId));
+    const admitted = o.conflicts && fromReadModel.length > 0 ? await o.conflicts.admit(fromReadModel, this.#ids('assigned')) : undefined;
+    const admittedIds = admitted && new Set(admitted.queue.map((t) => t.taskId));
+    const queue = (admittedIds ? waiting.filter((t) => this.#fresh.has(t.taskId) || admittedIds.has(t.taskId)) : waiting).slice(0, o.batchSize);
     if (queue.length === 0) return;
     const plan = planAssignments(queue, this.#withInFlightLoads(candidates), now);
     let assigned = 0;

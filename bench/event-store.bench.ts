@@ -8,6 +8,8 @@
  *   BENCH_APPENDS_IN_FLIGHT=16 npm run bench:event-store   (the store's appendsInFlight; 16 = no group commit with 8 writers)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Client, Pool } from 'pg';
 import type { NewEvent } from '@baton/contracts';
@@ -40,6 +42,32 @@ interface Run {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly ops: number;
+  /** CPU per operation, in µs: this Node process, and the bench database's Postgres backends. Load-independent, unlike the timings. */
+  readonly nodeCpuUsPerOp: number;
+  readonly pgCpuUsPerOp: number;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+let backendPids: () => Promise<number[]> = async () => [];
+
+/** User + system CPU of the given processes, in µs (from /proc; 0 for a process that is gone). */
+function procCpuUs(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the command name, which may hold spaces: utime and stime are the 12th and 13th.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The backend exited; its CPU is lost to this figure.
+    }
+  }
+  return (ticks * 1_000_000) / CLOCK_TICKS_PER_SECOND;
+}
+
+function nodeCpuUs(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
 }
 
 interface Case {
@@ -70,11 +98,18 @@ async function measureGroup(cases: readonly Case[], rounds = 8): Promise<Run[]> 
   for (const c of cases) await drive(c, performance.now() + WARMUP_MS, undefined);
   const samples = cases.map(() => [] as number[]);
   const elapsed = cases.map(() => 0);
+  const nodeCpu = cases.map(() => 0);
+  const pgCpu = cases.map(() => 0);
+  const pids = await backendPids();
   const slice = (SECONDS * 1000) / rounds;
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < cases.length; k++) {
       const start = performance.now();
+      const node0 = nodeCpuUs();
+      const pg0 = procCpuUs(pids);
       await drive(cases[k]!, start + slice, samples[k]);
+      nodeCpu[k]! += nodeCpuUs() - node0;
+      pgCpu[k]! += procCpuUs(pids) - pg0;
       elapsed[k]! += (performance.now() - start) / 1000;
     }
   }
@@ -86,8 +121,12 @@ async function measureGroup(cases: readonly Case[], rounds = 8): Promise<Run[]> 
       p50Ms: round(pct(s, 50)),
       p99Ms: round(pct(s, 99)),
       ops: s.length,
+      nodeCpuUsPerOp: round(nodeCpu[k]! / s.length, 1),
+      pgCpuUsPerOp: round(pgCpu[k]! / s.length, 1),
     };
-    log(`${c.label}: ${run.opsPerSec} ops/s, ${run.rowsPerSec} rows/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms (${run.ops} ops)`);
+    log(
+      `${c.label}: ${run.opsPerSec} ops/s, ${run.rowsPerSec} rows/s, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms (${run.ops} ops); CPU/op: node ${run.nodeCpuUsPerOp} µs, postgres ${run.pgCpuUsPerOp} µs`,
+    );
     return run;
   });
 }
@@ -214,6 +253,8 @@ async function main(): Promise<void> {
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
   log(`database ${name} created; ${SECONDS}s per run`);
+  // The bench database's backends (the baselines' clients and the store's pool), re-listed per group as pools grow.
+  backendPids = async () => (await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1`, [name])).rows.map((r) => r.pid);
   let store: PostgresEventStore | undefined;
   let subscriber: PostgresEventStore | undefined;
   try {
@@ -251,6 +292,8 @@ async function main(): Promise<void> {
       targets,
       pass: Object.values(targets).every((t) => t.pass),
       elapsedSeconds: round((performance.now() - started) / 1000, 1),
+      // 1, 5 and 15 minute load averages at the end: the machine is shared, timings move with it.
+      loadAverage: loadavg().map((l) => round(l, 2)),
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {

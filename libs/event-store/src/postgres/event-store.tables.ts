@@ -16,6 +16,8 @@ export interface EventsTable {
   metadata: unknown;
   prev_hash: string;
   hash: string;
+  /** 1: hashed in SQL over jsonb's text; 2: hashed in Node over canonical JSON (hash-chain.ts). */
+  hash_version: Generated<number>;
 }
 
 export interface StreamsTable {

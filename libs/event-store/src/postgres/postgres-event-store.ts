@@ -1,24 +1,12 @@
-import {
-  WrongExpectedVersionError,
-  type EventMetadata,
-  type NewEvent,
-  type Position,
-  type RecordedEvent,
-} from '@baton/contracts';
+import { GENESIS_HASH, type EventMetadata, type NewEvent, type Position, type RecordedEvent } from '@baton/contracts';
 import { Kysely, PostgresDialect, sql, type RawBuilder, type Selectable } from 'kysely';
 import { Migrator, type Migration } from 'kysely/migration';
-import { Pool, type DatabaseError } from 'pg';
-import {
-  expectedRevisionText,
-  prepareAppend,
-  type PreparedAppend,
-  validateCount,
-  validateFilter,
-  validateStreamId,
-} from '../append-validation';
+import { Pool } from 'pg';
+import { prepareAppend, validateCount, validateFilter, validateStreamId } from '../append-validation';
 import { appendInSpan } from '../append-span';
 import { CatchUpSubscription, type CatchUpPage, type CatchUpSource } from '../catch-up-subscription';
-import { DuplicateEventIdError, EventStoreUnavailableError } from '../errors';
+import { EventStoreUnavailableError } from '../errors';
+import { ChainWalk } from '../hash-chain';
 import type {
   AppendOptions,
   AppendResult,
@@ -31,17 +19,10 @@ import type {
   VerifyResult,
 } from '../port';
 import type { EventStoreDatabase, EventsTable } from './event-store.tables';
+import { PgAppender } from './appender';
 import { PgNotificationListener } from './postgres-listener';
 import { PgNotifier } from './postgres-notifier';
-import {
-  DUPLICATE_EVENT_ID_SQLSTATE,
-  WRONG_EXPECTED_VERSION_SQLSTATE,
-  functionStatements,
-  notifyChannel,
-  protectionStatements,
-  quoteIdent,
-  schemaStatements,
-} from './schema.sql';
+import { functionStatements, hashVersionStatements, notifyChannel, protectionStatements, quoteIdent, schemaStatements } from './schema.sql';
 
 export interface PostgresEventStoreOptions {
   /** Where to connect; the store owns (and closes) the pool it creates. */
@@ -62,54 +43,22 @@ export interface PostgresEventStoreOptions {
   readonly migrate?: boolean;
   /**
    * Append round trips in flight at once. Appends that arrive while they are all busy wait
-   * and then go together, as one group commit (one statement, one transaction). Default 64,
-   * i.e. appends group only beyond 64 concurrent ones. Measured with 8 concurrent writers,
-   * Postgres plus Node CPU per append was ~285 us with 1, ~435 us with 2 and ~485 us with 16
-   * (no grouping), against ~175 us for a raw single-row commit. With 1, the Feature
-   * Development e2e failed once (its code review escalation did not come within 90 s, on a
-   * machine at load 20-30) and passed twice; bench:event-store's 8 writers gave 0.52x and
-   * 0.35x raw with 1 against 0.38x and 0.41x with 64. Until that failure is understood,
-   * appends group by default only beyond 64 in flight.
+   * and then go together, as one group commit (one statement, one transaction). Default
+   * DEFAULT_APPENDS_IN_FLIGHT; see docs/event-store.md for the figures behind it.
    */
   readonly appendsInFlight?: number;
+  /** Stream heads kept in memory for appends that chain in Node. Default 20,000. */
+  readonly headCacheSize?: number;
 }
 
 const DEFAULT_READ_ALL_MAX = 1000;
 const VERIFY_PAGE = 1000;
 const LIST_PAGE = 500;
-const DEFAULT_APPENDS_IN_FLIGHT = 64;
-/** Bounds of one group commit: appends, and events over all its appends. */
-const GROUP_MAX_APPENDS = 64;
-const GROUP_MAX_EVENTS = 1000;
+const DEFAULT_APPENDS_IN_FLIGHT = 2;
+const DEFAULT_HEAD_CACHE_SIZE = 20_000;
 
 /** An event row as the store's queries select it (every column but `category`). */
 type EventRow = Omit<Selectable<EventsTable>, 'category'>;
-
-interface AppendRow {
-  firstRevision: number;
-  nextExpectedRevision: number;
-  commit: number;
-  prepare: number;
-  eventIds: string[];
-  duplicate: boolean;
-}
-
-/** An append refused inside a group commit: its SQLSTATE and the refusal's details. */
-interface RefusalRow {
-  error: string;
-  expected?: string;
-  actual?: string;
-  eventId?: string;
-  existingStreamId?: string;
-}
-
-/** An append waiting for its round trip. */
-interface PendingAppend {
-  readonly append: PreparedAppend;
-  readonly payload: string;
-  readonly resolve: (result: AppendResult) => void;
-  readonly reject: (err: unknown) => void;
-}
 
 /**
  * Creates a Postgres event store and (by default) migrates its schema, idempotently.
@@ -135,8 +84,9 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
 
 /**
  * The Postgres adapter of the `EventStore` port: schema `baton_es`, global order by
- * (transaction id, sequence), appends through one PL/pgSQL call (see schema.sql.ts for
- * why it is safe), live subscriptions woken by LISTEN/NOTIFY.
+ * (transaction id, sequence), appends chained and hashed in Node and written by one plain
+ * SQL statement (appender.ts, append.sql.ts; schema.sql.ts says why the order is safe),
+ * live subscriptions woken by LISTEN/NOTIFY.
  */
 export class PostgresEventStore implements EventStore {
   readonly schema: string;
@@ -147,19 +97,12 @@ export class PostgresEventStore implements EventStore {
   private readonly listener: PgNotificationListener;
   private readonly notifier: PgNotifier;
   private readonly subscriptions = new Set<CatchUpSubscription>();
-  private readonly appendSql: string;
-  private readonly appendName: string;
-  private readonly groupSql: string;
-  private readonly groupName: string;
+  private readonly appender: PgAppender;
   private readonly pollIntervalMs: number;
   private closed = false;
-  private readonly maxInFlight: number;
-  private inFlight = 0;
-  private readonly waiting: PendingAppend[] = [];
 
   constructor(options: PostgresEventStoreOptions) {
     this.schema = options.schema ?? 'baton_es';
-    const s = quoteIdent(this.schema);
     if (options.pool) {
       this.pool = options.pool;
       this.ownsPool = false;
@@ -174,16 +117,25 @@ export class PostgresEventStore implements EventStore {
     this.db = new Kysely<EventStoreDatabase>({ dialect: new PostgresDialect({ pool: this.pool }) });
     this.listener = new PgNotificationListener(this.pool, notifyChannel(this.schema));
     this.notifier = new PgNotifier(this.pool, notifyChannel(this.schema));
-    this.appendSql = `SELECT ${s}.append($1, $2, $3, $4::jsonb, $5) AS r`;
-    this.appendName = `baton_es_append_${this.schema}`;
-    this.groupSql = `SELECT ${s}.append_group($1::jsonb, $2) AS r`;
-    this.groupName = `baton_es_append_group_${this.schema}`;
-    this.maxInFlight = Math.max(1, options.appendsInFlight ?? DEFAULT_APPENDS_IN_FLIGHT);
+    this.appender = new PgAppender({
+      pool: this.pool,
+      schema: this.schema,
+      appendsInFlight: Math.max(1, options.appendsInFlight ?? DEFAULT_APPENDS_IN_FLIGHT),
+      headCacheSize: options.headCacheSize ?? DEFAULT_HEAD_CACHE_SIZE,
+      committed: (commit, notifiedInTx) => {
+        this.listener.wakeLocal(commit);
+        if (!notifiedInTx) this.notifier.notify(commit);
+      },
+      mapError: (err) => this.mapError(err),
+    });
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
   }
 
-  /** Creates or updates the schema (idempotent; safe to run from several processes at once). */
-  async migrate(): Promise<void> {
+  /**
+   * Creates or updates the schema (idempotent; safe to run from several processes at once).
+   * `upTo` stops after the named migration, for tests that upgrade an older database.
+   */
+  async migrate(upTo?: string): Promise<void> {
     const statements = schemaStatements(this.schema);
     const functions = functionStatements(this.schema);
     const run = (list: string[]): Migration => ({
@@ -198,13 +150,15 @@ export class PostgresEventStore implements EventStore {
       '0002_append_single_event_path': run(functions),
       // Append-only triggers, stream-head anchors, group commit (append_group); same hashes.
       '0003_append_only_anchored_heads': run([...functions, ...protectionStatements(this.schema)]),
+      // Appends hashed in Node (hash version 2) and written without PL/pgSQL; older rows keep version 1.
+      '0004_hash_version': run(hashVersionStatements(this.schema)),
     };
     const migrator = new Migrator({
       db: this.db,
       provider: { getMigrations: async () => migrations },
       migrationTableSchema: this.schema,
     });
-    const { error } = await migrator.migrateToLatest();
+    const { error } = await (upTo === undefined ? migrator.migrateToLatest() : migrator.migrateTo(upTo));
     if (error) throw new EventStoreUnavailableError(`event store migration failed: ${(error as Error).message}`, { cause: error });
   }
 
@@ -213,123 +167,11 @@ export class PostgresEventStore implements EventStore {
   }
 
   private appendNow(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
-    let append: PreparedAppend;
     try {
-      append = prepareAppend(streamId, events, options);
+      return this.appender.append(prepareAppend(streamId, events, options));
     } catch (err) {
       return Promise.reject(err);
     }
-    const payload = JSON.stringify(
-      append.events.map((e) => ({ eventId: e.eventId, type: e.type, schemaVersion: e.schemaVersion, data: e.data, metadata: e.metadata })),
-    );
-    return new Promise<AppendResult>((resolve, reject) => {
-      this.waiting.push({ append, payload, resolve, reject });
-      this.sendWaiting();
-    });
-  }
-
-  /**
-   * Sends what waits while fewer than `maxInFlight` round trips are out: alone when it is
-   * alone, else as one group commit. Who sends the NOTIFY (see schema.sql.ts): a round trip
-   * that runs alone in this process notifies inside its own transaction (no second
-   * transaction; nobody here waits on the notify lock); round trips that overlap others
-   * leave it to the coalesced post-commit PgNotifier, so their commits are not serialized
-   * on that lock.
-   */
-  private sendWaiting(): void {
-    while (this.inFlight < this.maxInFlight && this.waiting.length > 0) {
-      let events = 0;
-      let n = 0;
-      while (n < this.waiting.length && n < GROUP_MAX_APPENDS && (n === 0 || events + this.waiting[n]!.append.events.length <= GROUP_MAX_EVENTS)) {
-        events += this.waiting[n]!.append.events.length;
-        n++;
-      }
-      const group = this.waiting.splice(0, n);
-      const notifyInTx = this.inFlight === 0;
-      this.inFlight++;
-      // Called once the round trip is back, before any caller hears of it: a caller that
-      // appends again at once must find this round trip over.
-      const done = (): void => {
-        this.inFlight--;
-        this.sendWaiting();
-      };
-      void (group.length === 1 ? this.sendOne(group[0]!, notifyInTx, done) : this.sendGroup(group, notifyInTx, done));
-    }
-  }
-
-  private async sendOne(w: PendingAppend, notifyInTx: boolean, done: () => void): Promise<void> {
-    const p = w.append;
-    let row: AppendRow;
-    try {
-      // Named statement: parsed and planned once per connection; one round trip per append.
-      const res = await this.pool.query<{ r: AppendRow }>({
-        name: this.appendName,
-        text: this.appendSql,
-        values: [p.streamId, expectedRevisionText(p.expected), p.commandId ?? null, w.payload, notifyInTx],
-      });
-      row = res.rows[0]!.r;
-    } catch (err) {
-      done();
-      w.reject(this.mapAppendError(err, p.streamId, p.events[0]!.eventId));
-      return;
-    }
-    done();
-    this.committed(Number(row.commit), row.duplicate !== true, notifyInTx);
-    w.resolve(toAppendResult(p.streamId, row));
-  }
-
-  private async sendGroup(group: readonly PendingAppend[], notifyInTx: boolean, done: () => void): Promise<void> {
-    const body = `[${group
-      .map((w) => `{"stream":${JSON.stringify(w.append.streamId)},"expected":${JSON.stringify(expectedRevisionText(w.append.expected))},"command":${JSON.stringify(w.append.commandId ?? null)},"events":${w.payload}}`)
-      .join(',')}]`;
-    let rows: (AppendRow | RefusalRow)[];
-    try {
-      const res = await this.pool.query<{ r: (AppendRow | RefusalRow)[] }>({ name: this.groupName, text: this.groupSql, values: [body, notifyInTx] });
-      rows = res.rows[0]!.r;
-    } catch (err) {
-      const mapped = this.mapError(err);
-      if (mapped instanceof EventStoreUnavailableError) {
-        done();
-        for (const w of group) w.reject(mapped);
-        return;
-      }
-      // Something the group statement could not answer per append (e.g. an event id that
-      // another stream's append inserted at the same moment): nothing of the group was
-      // written, so each append is sent again on its own and gets its own answer.
-      for (const w of group) await this.sendOne(w, false, () => undefined);
-      done();
-      return;
-    }
-    done();
-    let commit = 0;
-    rows.forEach((row, i) => {
-      const w = group[i]!;
-      if ('error' in row) {
-        w.reject(refusalError(w.append.streamId, row, w.append.events[0]!.eventId));
-        return;
-      }
-      if (row.duplicate !== true) commit = Math.max(commit, Number(row.commit));
-      w.resolve(toAppendResult(w.append.streamId, row));
-    });
-    if (commit > 0) this.committed(commit, true, notifyInTx);
-  }
-
-  /** Wakes this process' subscribers, and others' through the coalesced NOTIFY when the transaction did not send one. */
-  private committed(commit: number, wrote: boolean, notifiedInTx: boolean): void {
-    if (!wrote) return;
-    this.listener.wakeLocal(commit);
-    if (!notifiedInTx) this.notifier.notify(commit);
-  }
-
-  private mapAppendError(err: unknown, streamId: string, firstEventId: string): unknown {
-    const e = err as Partial<DatabaseError>;
-    if (e.code === WRONG_EXPECTED_VERSION_SQLSTATE || e.code === DUPLICATE_EVENT_ID_SQLSTATE) {
-      return refusalError(streamId, { ...(JSON.parse(e.detail ?? '{}') as Omit<RefusalRow, 'error'>), error: e.code }, firstEventId);
-    }
-    if (e.code === '23505' && e.constraint === 'events_event_id_uq') {
-      return new DuplicateEventIdError(/\(event_id\)=\(([^)]+)\)/.exec(e.detail ?? '')?.[1] ?? firstEventId, '?', streamId);
-    }
-    return this.mapError(err);
   }
 
   private mapError(err: unknown): unknown {
@@ -355,6 +197,9 @@ export class PostgresEventStore implements EventStore {
     if (max !== undefined) q = q.limit(max);
     try {
       const rows = (await q.execute()) as unknown as EventRow[];
+      // A read that reaches the stream's end tells its head: the next append chains from it without asking.
+      const head = backwards ? (from === 'end' ? rows[0] : undefined) : max === undefined ? rows[rows.length - 1] : undefined;
+      if (head) this.appender.observeHead(streamId, { revision: Number(head.revision), hash: head.hash });
       return rows.map(toRecorded);
     } catch (err) {
       throw this.mapError(err);
@@ -426,43 +271,50 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * Walks the stream's chain (each hash recomputed in SQL, each prev_hash against the hash
-   * before it), checks each event against its anchor where `append` left one, then the
-   * stream's last anchor (nothing deleted after it, nothing written behind `append`) and
-   * its head row.
+   * Walks the stream's chain (each prev_hash against the hash before it, each hash
+   * recomputed by its version: version 2 in Node, version 1 in SQL), checks each event
+   * against its anchor where an append left one, then the stream's last anchor (nothing
+   * deleted after it, nothing written behind the append path) and its head row.
    */
   async verifyStream(streamId: string): Promise<VerifyResult> {
     validateStreamId(streamId);
     const s = sql.table(`${this.schema}.events`);
     const anchors = sql.table(`${this.schema}.stream_anchors`);
     const fn = sql.raw(`${quoteIdent(this.schema)}.event_hash`);
-    let expectedRevision = 0;
-    let prevHash = '0'.repeat(64);
-    const broken = (brokenAt: number, reason: string): VerifyResult => ({ ok: false, streamId, events: expectedRevision, brokenAt, reason });
+    const walk = new ChainWalk(GENESIS_HASH);
+    const broken = (brokenAt: number, reason: string): VerifyResult => ({ ok: false, streamId, events: walk.expectedRevision, brokenAt, reason });
     for (;;) {
-      const { rows } = await sql<{ revision: string; prev_hash: string; hash: string; computed: string; anchored: string | null }>`
-        SELECT ev.revision, ev.prev_hash, ev.hash, a.hash AS anchored,
-               ${fn}(ev.prev_hash, ev.stream_id, ev.revision, ev.event_id, ev.type, ev.schema_version, ev.data, ev.metadata) AS computed
+      const { rows } = await sql<EventRow & { computed: string | null; anchored: string | null }>`
+        SELECT ev.revision, ev.event_id, ev.type, ev.schema_version, ev.data, ev.metadata, ev.prev_hash, ev.hash, ev.hash_version, a.hash AS anchored,
+               CASE WHEN ev.hash_version = 1
+                    THEN ${fn}(ev.prev_hash, ev.stream_id, ev.revision, ev.event_id, ev.type, ev.schema_version, ev.data, ev.metadata) END AS computed
           FROM ${s} ev LEFT JOIN ${anchors} a ON a.stream_id = ev.stream_id AND a.revision = ev.revision
-         WHERE ev.stream_id = ${streamId} AND ev.revision >= ${expectedRevision}
+         WHERE ev.stream_id = ${streamId} AND ev.revision >= ${walk.expectedRevision}
          ORDER BY ev.revision LIMIT ${VERIFY_PAGE}`.execute(this.db);
       for (const r of rows) {
         const revision = Number(r.revision);
-        if (revision !== expectedRevision) return broken(expectedRevision, `revision ${expectedRevision} is missing (next stored revision is ${revision})`);
-        if (r.prev_hash !== prevHash) {
-          return broken(revision, `prev_hash ${r.prev_hash} does not match the hash ${prevHash} of revision ${revision - 1}`);
-        }
-        if (r.computed !== r.hash) {
-          return broken(revision, `stored event does not match its hash: expected ${r.hash}, recomputed ${r.computed} (data, metadata or header was changed)`);
-        }
+        const link = walk.next({
+          streamId,
+          revision,
+          eventId: r.event_id,
+          type: r.type,
+          schemaVersion: r.schema_version,
+          data: r.data,
+          metadata: r.metadata,
+          prevHash: r.prev_hash,
+          hash: r.hash,
+          hashVersion: r.hash_version,
+          recomputedInSql: r.computed,
+        });
+        if (link) return broken(link.brokenAt, link.reason);
         if (r.anchored !== null && r.anchored !== r.hash) {
           return broken(revision, `stored hash ${r.hash} is not the hash ${r.anchored} anchored when revision ${revision} was appended (the chain was rewritten)`);
         }
-        prevHash = r.hash;
-        expectedRevision++;
       }
       if (rows.length < VERIFY_PAGE) break;
     }
+    const expectedRevision = walk.expectedRevision;
+    const prevHash = walk.prevHash;
     const last = expectedRevision - 1;
     const anchor = await this.db
       .withSchema(this.schema)
@@ -524,23 +376,6 @@ export class PostgresEventStore implements EventStore {
     await Promise.all([this.listener.close(), this.notifier.close()]);
     if (this.ownsPool) await this.db.destroy();
   }
-}
-
-function toAppendResult(streamId: string, row: AppendRow): AppendResult {
-  return {
-    streamId,
-    firstRevision: Number(row.firstRevision),
-    nextExpectedRevision: Number(row.nextExpectedRevision),
-    position: { commit: Number(row.commit), prepare: Number(row.prepare) },
-    eventIds: row.eventIds,
-    duplicate: row.duplicate === true,
-  };
-}
-
-/** The typed error of an append the store refused (wrong expected revision, event id of another stream). */
-function refusalError(streamId: string, r: RefusalRow, firstEventId: string): Error {
-  if (r.error === DUPLICATE_EVENT_ID_SQLSTATE) return new DuplicateEventIdError(r.eventId ?? firstEventId, r.existingStreamId ?? '?', streamId);
-  return new WrongExpectedVersionError(streamId, r.expected ?? '?', r.actual ?? '?');
 }
 
 function toRecorded(r: EventRow): RecordedEvent {

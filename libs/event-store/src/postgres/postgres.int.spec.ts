@@ -1,10 +1,19 @@
 import { createTestDatabase, type TestDatabase } from '@baton/testing';
 import { Client } from 'pg';
+import type { NewEvent, Position } from '@baton/contracts';
+import type { Pool } from 'pg';
+import { eventHash } from '../hash-chain';
 import { runEventStoreContract } from '../testing/contract';
 import { tamperAsTableOwner } from '../testing/tamper';
 import { createPostgresEventStore, type PostgresEventStore } from './postgres-event-store';
 
 let db: TestDatabase;
+
+/** Appends through the SQL function `baton_es.append`, as the store did before hash version 2 (and SQL callers still do). */
+async function appendThroughSql(pool: Pool, streamId: string, events: readonly NewEvent[]): Promise<void> {
+  const payload = events.map((e) => ({ eventId: crypto.randomUUID(), type: e.type, schemaVersion: 1, data: e.data, metadata: e.metadata }));
+  await pool.query('SELECT baton_es.append($1, $2, NULL, $3::jsonb)', [streamId, 'any', JSON.stringify(payload)]);
+}
 
 runEventStoreContract('postgres', async () => {
   db = await createTestDatabase('event_store');
@@ -68,18 +77,90 @@ describe('PostgresEventStore specifics', () => {
     expect(rows[0].n).toBe(1);
   });
 
-  it('names the broken link when a stored hash is recomputed to hide an edit', async () => {
+  it('names the broken link when a stored hash is recomputed to hide an edit (hash version 2, computed in Node)', async () => {
     const s = 'audit-1';
     await store.append(s, [0, 1, 2].map((n) => ({ type: 'T', data: { n }, metadata: { occurredAt: '2026-01-01T00:00:00Z' } })));
+    const [, second] = await store.readStream(s);
+    const forged = eventHash(second!.prevHash, { ...second!, data: { n: 7 } });
+    await tamperAsTableOwner(tdb.pool, `UPDATE baton_es.events SET data = '{"n": 7}', hash = $2 WHERE stream_id = $1 AND revision = 1 AND hash_version = 2`, [s, forged]);
+    const r = await store.verifyStream(s);
+    expect(r).toMatchObject({ ok: false, brokenAt: 2 });
+    expect(r.ok === false && r.reason).toMatch(/prev_hash/);
+  });
+
+  it('names the broken link when a stored hash is recomputed to hide an edit (hash version 1, computed in SQL)', async () => {
+    const s = 'audit-1-v1';
+    await appendThroughSql(tdb.pool, s, [0, 1, 2].map((n) => ({ type: 'T', data: { n }, metadata: { occurredAt: '2026-01-01T00:00:00Z' } })));
+    expect(await store.verifyStream(s)).toEqual({ ok: true, streamId: s, events: 3 });
     await tamperAsTableOwner(
       tdb.pool,
       `UPDATE baton_es.events SET data = '{"n": 7}', hash = baton_es.event_hash(prev_hash, stream_id, revision, event_id, type, schema_version, '{"n": 7}'::jsonb, metadata)
-        WHERE stream_id = $1 AND revision = 1`,
+        WHERE stream_id = $1 AND revision = 1 AND hash_version = 1`,
       [s],
     );
     const r = await store.verifyStream(s);
     expect(r).toMatchObject({ ok: false, brokenAt: 2 });
     expect(r.ok === false && r.reason).toMatch(/prev_hash/);
+  });
+
+  it('upgrades a database of hash version 1 events: they still verify, new appends chain onto them in version 2, edits of either are named', async () => {
+    const old = await createTestDatabase('event_store_upgrade');
+    try {
+      const before = await createPostgresEventStore({ pool: old.pool, migrate: false });
+      await before.migrate('0003_append_only_anchored_heads');
+      await before.close();
+      const occurredAt = '2026-01-01T00:00:00Z';
+      // What the store wrote before migration 0004: the SQL function, hashing in SQL.
+      await appendThroughSql(old.pool, 'up-1', [0, 1].map((n) => ({ type: 'T', data: { n, nested: { b: 1, a: [1, 2] } }, metadata: { occurredAt } })));
+      const upgraded = await createPostgresEventStore({ pool: old.pool });
+      try {
+        expect(await upgraded.verifyStream('up-1')).toEqual({ ok: true, streamId: 'up-1', events: 2 });
+        const r = await upgraded.append('up-1', [{ type: 'T', data: { n: 2 }, metadata: { occurredAt } }], { expectedRevision: 1 });
+        expect(r).toMatchObject({ firstRevision: 2, nextExpectedRevision: 2, duplicate: false });
+        await upgraded.append('up-1', [3, 4].map((n) => ({ type: 'T', data: { n }, metadata: { occurredAt } })), { expectedRevision: 2 });
+        const { rows } = await old.pool.query<{ revision: string; hash_version: number }>(`SELECT revision, hash_version FROM baton_es.events WHERE stream_id = 'up-1' ORDER BY revision`);
+        expect(rows.map((x) => x.hash_version)).toEqual([1, 1, 2, 2, 2]);
+        const events = await upgraded.readStream('up-1');
+        expect(events[2]!.prevHash).toBe(events[1]!.hash);
+        expect(await upgraded.verifyStream('up-1')).toEqual({ ok: true, streamId: 'up-1', events: 5 });
+        await tamperAsTableOwner(old.pool, `UPDATE baton_es.events SET data = jsonb_set(data, '{n}', '9') WHERE stream_id = 'up-1' AND revision = 3`);
+        expect(await upgraded.verifyStream('up-1')).toMatchObject({ ok: false, brokenAt: 3, reason: expect.stringMatching(/does not match its hash/) as unknown });
+        await tamperAsTableOwner(old.pool, `UPDATE baton_es.events SET data = jsonb_set(data, '{n}', '9') WHERE stream_id = 'up-1' AND revision = 0`);
+        expect(await upgraded.verifyStream('up-1')).toMatchObject({ ok: false, brokenAt: 0, reason: expect.stringMatching(/does not match its hash/) as unknown });
+      } finally {
+        await upgraded.close();
+      }
+    } finally {
+      await old.drop();
+    }
+  });
+
+  it('keeps one chain when two stores, each with its own cached heads, append to one stream', async () => {
+    const a = await createPostgresEventStore({ connectionString: tdb.url, poolSize: 3, migrate: false });
+    const b = await createPostgresEventStore({ connectionString: tdb.url, poolSize: 3, migrate: false });
+    const ev = (n: number) => [{ type: 'T', data: { n }, metadata: { occurredAt: '2026-01-01T00:00:00Z' } }];
+    try {
+      const s = 'two-stores';
+      expect(await a.append(s, ev(0), { expectedRevision: 'no_stream' })).toMatchObject({ nextExpectedRevision: 0 });
+      // b has never seen the stream: its guess (no stream) is wrong and the locked path answers.
+      expect(await b.append(s, ev(1))).toMatchObject({ firstRevision: 1 });
+      expect(await b.append(s, ev(2), { expectedRevision: 1 })).toMatchObject({ firstRevision: 2 });
+      // a still believes revision 0: its cached head is stale, and the database decides.
+      expect(await a.append(s, ev(3), { expectedRevision: 2 })).toMatchObject({ firstRevision: 3 });
+      await expect(b.append(s, ev(9), { expectedRevision: 2 })).rejects.toMatchObject({ code: 'WRONG_EXPECTED_VERSION', actual: '3' });
+      expect(await a.append(s, ev(4))).toMatchObject({ firstRevision: 4 });
+      expect(await b.append(s, ev(5))).toMatchObject({ firstRevision: 5 });
+      await Promise.all([a.append(s, ev(6)), b.append(s, ev(7)), a.append(s, ev(8)), b.append(s, ev(9))]);
+      const events = await store.readStream(s);
+      expect(events.map((e) => e.revision)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(events.slice(0, 6).map((e) => (e.data as { n: number }).n)).toEqual([0, 1, 2, 3, 4, 5]);
+      // Per-stream order agrees with the global order (appends of one store may share a transaction).
+      const after = (x: Position, y: Position) => x.commit > y.commit || (x.commit === y.commit && x.prepare > y.prepare);
+      expect(events.every((e, i) => i === 0 || after(e.position, events[i - 1]!.position))).toBe(true);
+      expect(await store.verifyStream(s)).toEqual({ ok: true, streamId: s, events: 10 });
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
   });
 
   it('names a deleted tail event', async () => {

@@ -13,12 +13,13 @@ import { ValidationError } from '@baton/contracts';
  * can appear later, and a checkpoint on (tx_id, seq) never skips. The price: a long
  * transaction anywhere in the cluster holds back delivery (not correctness) until it ends.
  *
- * Why the advisory lock comes first in `append`: appends to one stream are serialized by
- * `pg_advisory_xact_lock(hashtextextended(stream_id, 0))`, taken before the transaction
+ * Why the advisory lock comes first in every append: appends to one stream are serialized
+ * by `pg_advisory_xact_lock(hashtextextended(stream_id, 0))`, taken before the transaction
  * writes anything, so before it is given an xid (advisory locks do not assign one). The
  * next append to the stream gets its xid only after acquiring the lock, i.e. after the
  * previous one committed, so a larger revision always has a larger tx_id and per-stream
- * order agrees with global order.
+ * order agrees with global order. The adapter's own append path (append.sql.ts) keeps
+ * this rule with `pg_try_advisory_xact_lock`; the SQL functions below with the waiting one.
  */
 export function schemaStatements(schema: string): string[] {
   const s = quoteIdent(schema);
@@ -99,6 +100,17 @@ $fn$`,
     ...refuse('commands', 'UPDATE OR DELETE OR TRUNCATE'),
     ...refuse('streams', 'DELETE OR TRUNCATE'),
   ];
+}
+
+/**
+ * Hash versions (migration 0004): events appended from then on are hashed in Node (version
+ * 2, see hash-chain.ts) and say so; every row stored before keeps version 1, recomputed in
+ * SQL by `event_hash` when verified. The SQL functions `append` and `append_group` stay for
+ * SQL callers and still write version 1 (the column's default).
+ */
+export function hashVersionStatements(schema: string): string[] {
+  const s = quoteIdent(schema);
+  return [`ALTER TABLE ${s}.events ADD COLUMN IF NOT EXISTS hash_version smallint NOT NULL DEFAULT 1`];
 }
 
 /**

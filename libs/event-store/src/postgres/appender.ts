@@ -1,0 +1,440 @@
+import { GENESIS_HASH, WrongExpectedVersionError } from '@baton/contracts';
+import type { DatabaseError, Pool, PoolClient } from 'pg';
+import { actualRevisionText, expectedRevisionText, satisfiesExpected, type PreparedAppend } from '../append-validation';
+import { DuplicateEventIdError, EventStoreUnavailableError } from '../errors';
+import { chainEvents, type ChainLink } from '../hash-chain';
+import type { AppendResult } from '../port';
+import { appendStatements, type AppendStatements } from './append.sql';
+import { inTransaction } from './transaction';
+
+/** A stream's last revision (-1: no stream) and the hash of its last event. */
+export interface StreamHead {
+  readonly revision: number;
+  readonly hash: string;
+}
+
+const NO_STREAM: StreamHead = { revision: -1, hash: GENESIS_HASH };
+
+/** Bounds of one group commit: appends, and events over all its appends. */
+const GROUP_MAX_APPENDS = 64;
+const GROUP_MAX_EVENTS = 1000;
+
+/**
+ * The stream heads this process last wrote or read, so an append can chain and hash its
+ * events in Node without asking the database first. A wrong head costs a round trip, never
+ * a wrong write: the append statement writes only over the exact head it was given.
+ */
+class HeadCache {
+  private readonly heads = new Map<string, StreamHead>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(streamId: string): StreamHead | undefined {
+    return this.heads.get(streamId);
+  }
+
+  set(streamId: string, head: StreamHead): void {
+    // Re-inserted so the Map's order is least recently written first.
+    this.heads.delete(streamId);
+    this.heads.set(streamId, head);
+    if (this.heads.size > this.capacity) this.heads.delete(this.heads.keys().next().value!);
+  }
+
+  delete(streamId: string): void {
+    this.heads.delete(streamId);
+  }
+}
+
+/** An append waiting for its round trip. */
+interface PendingAppend {
+  readonly append: PreparedAppend;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** An append chained from the head it expects to find. */
+interface ChainedAppend {
+  readonly pending: PendingAppend;
+  readonly head: StreamHead;
+  readonly links: readonly ChainLink[];
+}
+
+/** Where an append's last event landed. */
+interface Written {
+  readonly commit: number;
+  readonly prepare: number;
+}
+
+export interface AppenderOptions {
+  readonly pool: Pool;
+  readonly schema: string;
+  /** Round trips in flight at once; what arrives meanwhile goes together as one group commit. */
+  readonly appendsInFlight: number;
+  /** Stream heads kept in memory. */
+  readonly headCacheSize: number;
+  /** Called after a commit that wrote events, before its callers hear of it. */
+  readonly committed: (commit: number, notifiedInTx: boolean) => void;
+  /** Maps a driver error (connection lost → EventStoreUnavailableError). */
+  readonly mapError: (err: unknown) => unknown;
+}
+
+/**
+ * The Postgres adapter's append path. Each append is chained and hashed in Node from the
+ * stream head it expects (hash version 2) and written by one plain SQL statement that
+ * checks that head (append.sql.ts): one round trip, no PL/pgSQL, no hashing in the
+ * database. Appends that arrive while `appendsInFlight` round trips are out wait and then
+ * go together in one statement and one commit. An append whose head is unknown or moved,
+ * whose expected revision does not hold against the cached head, or whose statement
+ * failed, takes the locked path: a transaction that holds the stream's advisory lock,
+ * reads the head, the command id and the first event id, and answers as the store always
+ * did (duplicate, WRONG_EXPECTED_VERSION, DUPLICATE) or writes.
+ */
+export class PgAppender {
+  private readonly sql: AppendStatements;
+  private readonly names: { readonly one: readonly (readonly string[])[]; readonly many: readonly string[]; readonly probe: string; readonly duplicateOf: string; readonly lock: string };
+  private readonly heads: HeadCache;
+  private readonly waiting: PendingAppend[] = [];
+  /** Streams with a round trip out: their next append waits for its outcome. */
+  private readonly busy = new Set<string>();
+  private inFlight = 0;
+
+  constructor(private readonly options: AppenderOptions) {
+    this.sql = appendStatements(options.schema);
+    const name = (k: string) => `baton_es_${k}_v2_${options.schema}`;
+    this.names = {
+      one: [0, 1].map((exists) => [0, 1].map((command) => name(`append_one_${exists}${command}`))),
+      many: [0, 1].map((command) => name(`append_many_${command}`)),
+      probe: name('probe'),
+      duplicateOf: name('duplicate_of'),
+      lock: name('lock'),
+    };
+    this.heads = new HeadCache(options.headCacheSize);
+  }
+
+  append(append: PreparedAppend): Promise<AppendResult> {
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.waiting.push({ append, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** A head read elsewhere (a full forwards read of the stream): later appends chain from it. */
+  observeHead(streamId: string, head: StreamHead): void {
+    if (!this.busy.has(streamId)) this.heads.set(streamId, head);
+  }
+
+  /**
+   * Sends what waits while fewer than `appendsInFlight` round trips are out: the first
+   * append whose stream has no round trip out decides the kind, a group of chained appends
+   * (every following one that chains too joins it) or one locked append.
+   */
+  private pump(): void {
+    while (this.inFlight < this.options.appendsInFlight && this.waiting.length > 0) {
+      const group: ChainedAppend[] = [];
+      const chained = new Map<string, StreamHead>();
+      let events = 0;
+      let locked: PendingAppend | undefined;
+      const left: PendingAppend[] = [];
+      for (const w of this.waiting) {
+        const { streamId, expected } = w.append;
+        const n = w.append.events.length;
+        if (locked || this.busy.has(streamId) || group.length >= GROUP_MAX_APPENDS || (group.length > 0 && events + n > GROUP_MAX_EVENTS)) {
+          left.push(w);
+          continue;
+        }
+        const head = chained.get(streamId) ?? this.heads.get(streamId) ?? (expected === 'no_stream' || expected === 'any' ? NO_STREAM : undefined);
+        if (head === undefined || !satisfiesExpected(expected, head.revision)) {
+          // The database must answer this one; alone, and only once nothing of its stream is out.
+          if (group.length === 0) locked = w;
+          else left.push(w);
+          continue;
+        }
+        const links = chainEvents(streamId, head.revision, head.hash, w.append.events);
+        const last = links[links.length - 1]!;
+        chained.set(streamId, { revision: last.revision, hash: last.hash });
+        group.push({ pending: w, head, links });
+        events += n;
+      }
+      if (!locked && group.length === 0) return;
+      this.waiting.length = 0;
+      this.waiting.push(...left);
+      const notifyInTx = this.inFlight === 0;
+      this.inFlight++;
+      if (locked) {
+        const streamId = locked.append.streamId;
+        this.busy.add(streamId);
+        void this.appendLocked(locked).finally(() => this.finished([streamId]));
+      } else {
+        const streams = [...chained.keys()];
+        for (const s of streams) this.busy.add(s);
+        void this.sendGroup(group, notifyInTx, () => this.finished(streams));
+      }
+    }
+  }
+
+  private finished(streams: readonly string[]): void {
+    this.inFlight--;
+    for (const s of streams) this.busy.delete(s);
+    this.pump();
+  }
+
+  /**
+   * One statement for the group. Streams whose head moved are not written; their appends,
+   * and every append of a group whose statement failed (an event or command id stored
+   * already, say), are answered by the locked path, one stream after the other.
+   */
+  private async sendGroup(group: readonly ChainedAppend[], notifyInTx: boolean, done: () => void): Promise<void> {
+    let written: Map<ChainedAppend, Written>;
+    try {
+      written = await this.write(this.options.pool, group, notifyInTx);
+    } catch (err) {
+      const mapped = this.options.mapError(err);
+      if (mapped instanceof EventStoreUnavailableError) {
+        for (const c of group) this.heads.delete(c.pending.append.streamId);
+        done();
+        for (const c of group) c.pending.reject(mapped);
+        return;
+      }
+      written = new Map();
+    }
+    let commit = 0;
+    const retry: PendingAppend[] = [];
+    for (const c of group) {
+      const w = written.get(c);
+      if (w) {
+        const last = c.links[c.links.length - 1]!;
+        this.heads.set(c.pending.append.streamId, { revision: last.revision, hash: last.hash });
+        commit = Math.max(commit, w.commit);
+      } else {
+        this.heads.delete(c.pending.append.streamId);
+        retry.push(c.pending);
+      }
+    }
+    if (commit > 0) this.options.committed(commit, notifyInTx);
+    if (retry.length === 0) {
+      // Called before any caller hears of its append: one that appends again at once must find this round trip over.
+      done();
+    }
+    for (const c of group) {
+      const w = written.get(c);
+      if (w) c.pending.resolve(result(c, w));
+    }
+    if (retry.length === 0) return;
+    const byStream = new Map<string, PendingAppend[]>();
+    for (const p of retry) byStream.set(p.append.streamId, [...(byStream.get(p.append.streamId) ?? []), p]);
+    await Promise.all(
+      [...byStream.values()].map(async (appends) => {
+        for (const p of appends) await this.appendLocked(p);
+      }),
+    );
+    done();
+  }
+
+  /** Runs the write statement (one event, or any group) on `db`; the appends written, with where. */
+  private async write(db: Pool | PoolClient, group: readonly ChainedAppend[], notify: boolean): Promise<Map<ChainedAppend, Written>> {
+    const written = new Map<ChainedAppend, Written>();
+    const only = group[0]!;
+    if (group.length === 1 && only.links.length === 1) {
+      const p = only.pending.append;
+      const e = p.events[0]!;
+      const link = only.links[0]!;
+      const exists = only.head.revision >= 0 ? 1 : 0;
+      const command = p.commandId === undefined ? 0 : 1;
+      const { rows } = await db.query<{ tx_id: string; seq: string }>({
+        name: this.names.one[exists]![command]!,
+        text: this.sql.one[exists]![command]!,
+        values: [
+          p.streamId,
+          only.head.revision,
+          only.head.hash,
+          e.eventId,
+          e.type,
+          e.schemaVersion,
+          link.dataJson,
+          link.metadataJson,
+          link.hash,
+          ...(command ? [p.commandId, commandResult(only)] : []),
+          notify,
+        ],
+      });
+      if (rows[0]) written.set(only, { commit: Number(rows[0].tx_id), prepare: Number(rows[0].seq) });
+      return written;
+    }
+    const a = { stream: [] as string[], lastRev: [] as number[], lastHash: [] as string[], command: [] as (string | null)[], result: [] as (string | null)[] };
+    const units = new Map<string, { cur: StreamHead; next: StreamHead }>();
+    const e = { stream: [] as string[], id: [] as string[], rev: [] as number[], type: [] as string[], sv: [] as number[], data: [] as string[], meta: [] as string[], prev: [] as string[], hash: [] as string[] };
+    const byLast = new Map<string, ChainedAppend>();
+    for (const c of group) {
+      const p = c.pending.append;
+      const last = c.links[c.links.length - 1]!;
+      a.stream.push(p.streamId);
+      a.lastRev.push(last.revision);
+      a.lastHash.push(last.hash);
+      a.command.push(p.commandId ?? null);
+      a.result.push(commandResult(c));
+      byLast.set(`${last.revision}\u0000${p.streamId}`, c);
+      const unit = units.get(p.streamId);
+      units.set(p.streamId, { cur: unit?.cur ?? c.head, next: { revision: last.revision, hash: last.hash } });
+      p.events.forEach((ev, i) => {
+        const link = c.links[i]!;
+        e.stream.push(p.streamId);
+        e.id.push(ev.eventId);
+        e.rev.push(link.revision);
+        e.type.push(ev.type);
+        e.sv.push(ev.schemaVersion);
+        e.data.push(link.dataJson);
+        e.meta.push(link.metadataJson);
+        e.prev.push(link.prevHash);
+        e.hash.push(link.hash);
+      });
+    }
+    const u = [...units.entries()];
+    const command = a.command.some((c) => c !== null) ? 1 : 0;
+    const { rows } = await db.query<{ stream: string; last_rev: string; tx_id: string; seq: string }>({
+      name: this.names.many[command]!,
+      text: this.sql.many[command]!,
+      values: [
+        a.stream,
+        a.lastRev,
+        a.lastHash,
+        a.command,
+        a.result,
+        u.map(([s]) => s),
+        u.map(([, x]) => x.cur.revision),
+        u.map(([, x]) => x.cur.hash),
+        u.map(([, x]) => x.next.revision),
+        u.map(([, x]) => x.next.hash),
+        e.stream,
+        e.id,
+        e.rev,
+        e.type,
+        e.sv,
+        `[${e.data.join(',')}]`,
+        `[${e.meta.join(',')}]`,
+        e.prev,
+        e.hash,
+        notify,
+      ],
+    });
+    for (const r of rows) {
+      const c = byLast.get(`${r.last_rev}\u0000${r.stream}`);
+      if (c) written.set(c, { commit: Number(r.tx_id), prepare: Number(r.seq) });
+    }
+    return written;
+  }
+
+  /**
+   * The locked path: a transaction holding the stream's advisory lock (taken first, before
+   * the transaction has an xid) reads the head, the command's stored result and the stream
+   * holding the first event id, then answers as the store always has, or writes through
+   * the same statement as the optimistic path. Settles `w`; never throws.
+   */
+  private async appendLocked(w: PendingAppend): Promise<void> {
+    const p = w.append;
+    const firstEventId = p.events[0]!.eventId;
+    let outcome: { result: AppendResult; head?: StreamHead };
+    try {
+      outcome = await inTransaction(this.options.pool, async (client) => {
+        await client.query({ name: this.names.lock, text: this.sql.lock, values: [p.streamId] });
+        const { rows } = await client.query<{ revision: string | null; last_hash: string | null; command_result: StoredResult | null; first_owner: string | null }>({
+          name: this.names.probe,
+          text: this.sql.probe,
+          values: [p.streamId, p.commandId ?? null, firstEventId],
+        });
+        const probe = rows[0]!;
+        const head: StreamHead = probe.revision === null ? NO_STREAM : { revision: Number(probe.revision), hash: probe.last_hash! };
+        this.heads.set(p.streamId, head);
+        if (probe.command_result) return { result: storedResult(p.streamId, probe.command_result) };
+        if (probe.first_owner !== null) {
+          if (probe.first_owner !== p.streamId) throw new DuplicateEventIdError(firstEventId, probe.first_owner, p.streamId);
+          return { result: await this.duplicateOf(client, p) };
+        }
+        if (!satisfiesExpected(p.expected, head.revision)) {
+          throw new WrongExpectedVersionError(p.streamId, expectedRevisionText(p.expected), actualRevisionText(head.revision));
+        }
+        const chainedAppend: ChainedAppend = { pending: w, head, links: chainEvents(p.streamId, head.revision, head.hash, p.events) };
+        const written = (await this.write(client, [chainedAppend], false)).get(chainedAppend);
+        if (!written) throw new Error(`append to ${p.streamId}: the stream head moved while its lock was held`);
+        const last = chainedAppend.links[chainedAppend.links.length - 1]!;
+        return { result: result(chainedAppend, written), head: { revision: last.revision, hash: last.hash } };
+      });
+    } catch (err) {
+      this.heads.delete(p.streamId);
+      w.reject(this.mapAppendError(err, p.streamId, firstEventId));
+      return;
+    }
+    if (outcome.head) {
+      this.heads.set(p.streamId, outcome.head);
+      this.options.committed(outcome.result.position.commit, false);
+    }
+    w.resolve(outcome.result);
+  }
+
+  /** The first result of an append whose event ids are stored in its stream already. */
+  private async duplicateOf(client: PoolClient, p: PreparedAppend): Promise<AppendResult> {
+    const { rows } = await client.query<{ first_revision: string; last_revision: string; tx_id: string; seq: string; event_ids: string[] }>({
+      name: this.names.duplicateOf,
+      text: this.sql.duplicateOf,
+      values: [p.streamId, p.events.map((e) => e.eventId)],
+    });
+    const r = rows[0]!;
+    return {
+      streamId: p.streamId,
+      firstRevision: Number(r.first_revision),
+      nextExpectedRevision: Number(r.last_revision),
+      position: { commit: Number(r.tx_id), prepare: Number(r.seq) },
+      eventIds: r.event_ids,
+      duplicate: true,
+    };
+  }
+
+  private mapAppendError(err: unknown, streamId: string, firstEventId: string): unknown {
+    const e = err as Partial<DatabaseError>;
+    if (e.code === '23505' && e.constraint === 'events_event_id_uq') {
+      return new DuplicateEventIdError(/\(event_id\)=\(([^)]+)\)/.exec(e.detail ?? '')?.[1] ?? firstEventId, '?', streamId);
+    }
+    return this.options.mapError(err);
+  }
+}
+
+/** What `commands.result` holds: an append's result, stored for retries of its command id. */
+interface StoredResult {
+  firstRevision: number;
+  nextExpectedRevision: number;
+  commit: number | string;
+  prepare: number | string;
+  eventIds: string[];
+}
+
+function storedResult(streamId: string, r: StoredResult): AppendResult {
+  return {
+    streamId,
+    firstRevision: Number(r.firstRevision),
+    nextExpectedRevision: Number(r.nextExpectedRevision),
+    position: { commit: Number(r.commit), prepare: Number(r.prepare) },
+    eventIds: r.eventIds,
+    duplicate: true,
+  };
+}
+
+/** The command's result without its position (the statement adds commit and prepare), or null without a command id. */
+function commandResult(c: ChainedAppend): string | null {
+  if (c.pending.append.commandId === undefined) return null;
+  return JSON.stringify({
+    firstRevision: c.links[0]!.revision,
+    nextExpectedRevision: c.links[c.links.length - 1]!.revision,
+    eventIds: c.pending.append.events.map((e) => e.eventId),
+    duplicate: false,
+  });
+}
+
+function result(c: ChainedAppend, w: Written): AppendResult {
+  return {
+    streamId: c.pending.append.streamId,
+    firstRevision: c.links[0]!.revision,
+    nextExpectedRevision: c.links[c.links.length - 1]!.revision,
+    position: { commit: w.commit, prepare: w.prepare },
+    eventIds: c.pending.append.events.map((e) => e.eventId),
+    duplicate: false,
+  };
+}

@@ -50,6 +50,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
       read: new RateLimiter(config.limits.readPerSecond, config.limits.readPerSecond * 2),
       write: new RateLimiter(config.limits.writePerSecond, config.limits.writePerSecond * 2),
     };
+    const authFailures = new RateLimiter(config.limits.readPerSecond, config.limits.readPerSecond * 2);
     const module = GatewayModule.forRoot({
       version,
       readinessChecks: [natsReadiness(nats.nc)],
@@ -58,7 +59,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
         authenticator,
         api: new GatewayApi(calls, quota, () => new Date(), config.assignmentWaitMs, (runId, since) => runTimeline(nats.nc, runId, { since })),
         limiters,
-        authFailures: new RateLimiter(config.limits.readPerSecond, config.limits.readPerSecond * 2),
+        authFailures,
         maxBodyBytes: config.limits.maxBodyBytes,
         logger,
       },
@@ -72,7 +73,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
     app.set('etag', false);
     const headerOptions = { https: config.publicUrl.startsWith('https:'), corsOrigins: config.corsOrigins };
     // Before Express and Nest: a principal over its rate is refused before routing, body or NATS.
-    const gate = rateGate({ matcher: new RouteMatcher(GATEWAY_ROUTES), authenticator, limiters, headers: securityHeadersFor(headerOptions) });
+    const gate = rateGate({ matcher: new RouteMatcher(GATEWAY_ROUTES), authenticator, limiters, authFailures, headers: securityHeadersFor(headerOptions) });
     putInFront(app.getHttpServer() as Server, gate);
     app.use(securityHeaders(headerOptions));
     // MCP (Streamable HTTP) for coding agents, with the gateway's identity: see mcp/mcp-endpoint.ts.

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { mayAccess, type Principal } from '../auth/principal';
 import { GatewayError, PROBLEM_JSON, problemOf } from '../http/problem';
 import { readJsonBody } from '../http/request-body';
-import { rateLimitedError } from '../limits/rate-gate';
+import { rateLimitedError, signInsRefusedError } from '../limits/rate-gate';
 import { rateKeyOf } from '../limits/rate-limiter';
 import { methodNotAllowed } from './gateway-api';
 import { RouteMatcher } from './route-matcher';
@@ -52,9 +52,7 @@ export class ApiController {
       if ('allowed' in match) throw methodNotAllowed(match.allowed);
       const { route, params } = match;
       const address = req.socket.remoteAddress ?? 'unknown';
-      if (!this.options.authFailures.peek(address).allowed) {
-        throw new GatewayError('RATE_LIMITED', 'too many failed sign-ins from this address; wait and retry', undefined, { 'Retry-After': '1' });
-      }
+      if (!this.options.authFailures.peek(address).allowed) throw signInsRefusedError();
       let principal;
       try {
         principal = await this.options.authenticator.authenticate(req.headers.authorization, header(req, 'x-api-key'));

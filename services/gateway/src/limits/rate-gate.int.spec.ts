@@ -28,6 +28,7 @@ describe('rate gate', () => {
   let sign: (sub: string) => Promise<string>;
   const reached: string[] = [];
   const limiters = { read: new RateLimiter(1, 2, () => now), write: new RateLimiter(1, 2, () => now) };
+  const authFailures = new RateLimiter(1, 2, () => now);
   let authenticator: Authenticator;
   let authNow = Date.now();
 
@@ -50,7 +51,7 @@ describe('rate gate', () => {
       reached.push(`${req.method} ${req.url}`);
       res.end('behind');
     });
-    putInFront(server, rateGate({ matcher: new RouteMatcher(GATEWAY_ROUTES), authenticator, limiters, headers: securityHeadersFor({ https: false, corsOrigins: [] }) }));
+    putInFront(server, rateGate({ matcher: new RouteMatcher(GATEWAY_ROUTES), authenticator, limiters, authFailures, headers: securityHeadersFor({ https: false, corsOrigins: [] }) }));
     url = await listen(server);
   });
 
@@ -103,6 +104,19 @@ describe('rate gate', () => {
       expect((await fetch(`${url}${path}`, init)).status).toBe(200);
     }
     expect(reached).toHaveLength(5);
+  });
+
+  it('refuses an address past its failed sign-ins at the door, whatever it sends, before any credential is checked', async () => {
+    // The API controller counts the failures (here: the test, for it).
+    authFailures.take('127.0.0.1');
+    authFailures.take('127.0.0.1');
+    for (const headers of [{ 'X-API-Key': 'another-guess' }, { 'X-API-Key': KEY }]) {
+      const refused = await fetch(`${url}/api/agents`, { headers });
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(await refused.json()).toMatchObject({ code: 'RATE_LIMITED', detail: 'too many failed sign-ins from this address; wait and retry', instance: '/api/agents' });
+    }
+    expect(reached).toEqual([]);
   });
 
   it('refuses a token at the door only once this replica has verified it, and not after it expires', async () => {

@@ -12,6 +12,8 @@ export interface RateGateOptions {
   readonly authenticator: Authenticator;
   /** The API controller's limiters (the same objects: the gate only reads them). */
   readonly limiters: Readonly<Record<RateClass, RateLimiter>>;
+  /** The API controller's failed sign-ins per client address (read only, likewise). */
+  readonly authFailures: RateLimiter;
   /** The headers every answer carries (http/security-headers.ts). */
   readonly headers: (path: string, origin: string | undefined) => Record<string, string>;
 }
@@ -21,23 +23,31 @@ function rateLimitedDetail(principal: Principal, rateClass: RateClass, retryAfte
   return `too many ${rateClass} requests from ${principal.id}; retry after ${retryAfterS} s`;
 }
 
+const SIGN_INS_REFUSED = 'too many failed sign-ins from this address; wait and retry';
+
+/** The API controller's refusal of an address past its failed sign-ins (the same answer the gate writes). */
+export function signInsRefusedError(): GatewayError {
+  return new GatewayError('RATE_LIMITED', SIGN_INS_REFUSED, undefined, { 'Retry-After': '1' });
+}
+
 /** The API controller's refusal of a principal over its rate (the same answer the gate writes). */
 export function rateLimitedError(principal: Principal, rateClass: RateClass, retryAfterS: number): GatewayError {
   return new GatewayError('RATE_LIMITED', rateLimitedDetail(principal, rateClass, retryAfterS), { retryAfterS }, { 'Retry-After': String(retryAfterS) });
 }
 
 /**
- * Refuses at the door a request whose principal has no token left for its route's class: first
- * thing on the HTTP server, before Express routes it, before Nest, before its body is read and
- * before any NATS call. A refusal costs a route match, a map lookup of the credentials (an API key
- * seen before, a token this replica verified before), a bucket check and one write, so a flooding
- * principal spends little of the event loop the others' requests wait on. Anything else goes on
- * unchanged (an unknown path or credential, a first request, a principal with tokens) to the API
- * controller, which decides in full and spends the token: the gate only ever refuses what the
- * controller would refuse, with the same problem+json.
+ * Refuses at the door a request whose principal has no token left for its route's class, or
+ * whose address is past its failed sign-ins: first thing on the HTTP server, before Express routes
+ * it, before Nest, before its body is read and before any NATS call. A refusal costs a route
+ * match, a map lookup of the credentials (an API key seen before, a token this replica verified
+ * before), a bucket check and one write, so a flooding principal spends little of the event loop
+ * the others' requests wait on. Anything else goes on unchanged (an unknown path or credential, a
+ * first request, a principal with tokens) to the API controller, which decides in full and spends
+ * the token: the gate only ever refuses what the controller would refuse, with the same
+ * problem+json.
  *
  * @example
- * putInFront(app.getHttpServer(), rateGate({ matcher, authenticator, limiters, headers }));
+ * putInFront(app.getHttpServer(), rateGate({ matcher, authenticator, limiters, authFailures, headers }));
  */
 export function rateGate(options: RateGateOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
@@ -47,21 +57,25 @@ export function rateGate(options: RateGateOptions): (req: IncomingMessage, res: 
     const path = query < 0 ? url : url.slice(0, query);
     const match = options.matcher.match(req.method ?? '', path);
     if (match === undefined || 'allowed' in match) return false;
+    const refuse = (detail: string, retryAfterS: number, details?: unknown): true => {
+      const body = JSON.stringify(problemDetails('RATE_LIMITED', detail, path, details));
+      res.writeHead(429, {
+        ...options.headers(path, req.headers.origin),
+        'Retry-After': String(retryAfterS),
+        'Content-Type': `${PROBLEM_JSON}; charset=utf-8`,
+        'Content-Length': String(Buffer.byteLength(body)),
+      });
+      res.end(body);
+      return true;
+    };
+    if (!options.authFailures.peek(req.socket.remoteAddress ?? 'unknown').allowed) return refuse(SIGN_INS_REFUSED, 1);
     const apiKey = req.headers['x-api-key'];
     const principal = options.authenticator.knownPrincipal(req.headers.authorization, Array.isArray(apiKey) ? apiKey[0] : apiKey);
     if (principal === undefined) return false;
     const rateClass = match.route.rateClass;
     const decision = options.limiters[rateClass].peek(rateKeyOf(principal));
     if (decision.allowed) return false;
-    const body = JSON.stringify(problemDetails('RATE_LIMITED', rateLimitedDetail(principal, rateClass, decision.retryAfterS), path, { retryAfterS: decision.retryAfterS }));
-    res.writeHead(429, {
-      ...options.headers(path, req.headers.origin),
-      'Retry-After': String(decision.retryAfterS),
-      'Content-Type': `${PROBLEM_JSON}; charset=utf-8`,
-      'Content-Length': String(Buffer.byteLength(body)),
-    });
-    res.end(body);
-    return true;
+    return refuse(rateLimitedDetail(principal, rateClass, decision.retryAfterS), decision.retryAfterS, { retryAfterS: decision.retryAfterS });
   };
 }
 

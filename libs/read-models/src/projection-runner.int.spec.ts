@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Position, RecordedEvent } from '@baton/contracts';
+import { comparePositions, type Position, type RecordedEvent } from '@baton/contracts';
 import { createPostgresEventStore, type PostgresEventStore } from '@baton/event-store';
 import { createTestDatabase, waitFor, type TestDatabase } from '@baton/testing';
 import { sql, type Kysely, type Transaction } from 'kysely';
@@ -231,5 +231,28 @@ describe('ProjectionRunner (Postgres event store)', () => {
     poisoned = false;
     await r.waitUntilCaughtUp({ until: appended.position });
     expect((await counts())[s]).toBe(10);
+  });
+
+  it('two replicas of one projection apply each event once between them, one by event and one by page', async () => {
+    const s = `item-${randomUUID()}`;
+    const byEvent = runner();
+    const byPage = runner({
+      apply: undefined,
+      applyBatch: async (trx, events) => {
+        for (const e of events) await applyCount(trx, e);
+      },
+    });
+    await Promise.all([byEvent.start(), byPage.start()]);
+    // Bursts of concurrent appends: both replicas get every event and race for each batch.
+    const pos: Position[] = [];
+    for (let burst = 0; burst < 5; burst++) pos.push(...(await Promise.all(Array.from({ length: 6 }, () => appendItems(s, 1)))));
+    const until = pos.reduce((a, b) => (comparePositions(a, b) >= 0 ? a : b));
+    await Promise.all([byEvent.waitUntilCaughtUp({ until }), byPage.waitUntilCaughtUp({ until })]);
+    expect((await counts())[s]).toBe(30);
+  });
+
+  it('refuses to start without exactly one of apply and applyBatch', () => {
+    expect(() => runner({ apply: undefined })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    expect(() => runner({ applyBatch: async () => undefined })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
   });
 });

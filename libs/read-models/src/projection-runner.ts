@@ -67,6 +67,11 @@ export type ProjectionState = 'stopped' | 'running' | 'failed';
 const SCAN_PAGE = 1000;
 const DEFAULT_APPLY_BATCH = 200;
 
+/** Thrown inside a batch's transaction when the stored checkpoint is not the one expected (another replica moved it). */
+const CHECKPOINT_MOVED = new Error('the stored checkpoint moved');
+/** Times a batch is retried after finding the checkpoint moved (each time against the checkpoint read anew). */
+const MOVED_RETRIES = 3;
+
 /** Thrown from `onEvent` after a batch failed, so the subscription stops delivering; not reported. */
 const BROKEN = new Error('projection batch failed; waiting to resubscribe from the checkpoint');
 
@@ -98,6 +103,8 @@ export class ProjectionRunner<DB> {
   #subscription: Subscription | undefined;
   #generation = 0;
   #checkpoint: Position | undefined;
+  /** The checkpoint as stored, as this process last wrote or read it: what a batch expects to move on from. */
+  #stored: Position | undefined;
   #live = false;
   #lastError: unknown;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -190,6 +197,7 @@ export class ProjectionRunner<DB> {
          WHERE name = ${this.name}`.execute(trx);
     });
     this.#checkpoint = undefined;
+    this.#stored = undefined;
     await this.start();
   }
 
@@ -313,6 +321,7 @@ export class ProjectionRunner<DB> {
     const row = await this.#readCheckpointRow();
     if (expected !== this.#generation) return;
     this.#checkpoint = row?.checkpoint;
+    this.#stored = row?.checkpoint;
     const generation = ++this.#generation;
     this.#live = false;
     this.#state = 'running';
@@ -413,36 +422,55 @@ export class ProjectionRunner<DB> {
     }
   }
 
+  /**
+   * One transaction for the events after the stored checkpoint: its first statement moves the
+   * checkpoint row from the position this process expects to the batch's last event (which also
+   * locks it, so replicas applying the same projection take turns); when another replica moved
+   * it meanwhile, the transaction rolls back and the batch is tried again against the checkpoint
+   * read anew. No read of the checkpoint on the way, and no transaction when nothing is new.
+   */
   async #applyInTransaction(generation: number, events: readonly RecordedEvent[]): Promise<void> {
     if (generation !== this.#generation || events.length === 0) return;
     let applied = 0;
-    await this.#o.db.transaction().execute(async (trx) => {
-      const { rows } = await sql<{ commit_position: string | null; prepare_position: string | null }>`
-        SELECT commit_position, prepare_position FROM ${this.#table()} WHERE name = ${this.name} FOR UPDATE`.execute(trx);
-      const row = rows[0];
-      if (!row) throw new BatonError('INTERNAL', `checkpoint row of projection ${this.name} is missing`);
-      let checkpoint = positionFromColumns(row.commit_position, row.prepare_position);
+    for (let attempt = 0; ; attempt++) {
+      const expected = this.#stored;
       const fresh: RecordedEvent[] = [];
+      let checkpoint = expected;
       for (const event of events) {
         if (!isAfterCheckpoint(checkpoint, event.position)) continue;
         fresh.push(event);
         checkpoint = event.position;
       }
       const last = fresh[fresh.length - 1];
-      if (!last) return;
-      if (this.#o.applyBatch) await this.#o.applyBatch(trx, fresh);
-      else for (const event of fresh) await this.#o.apply!(trx, event);
-      applied = fresh.length;
+      if (!last) break;
       const occurredAt = typeof last.metadata.occurredAt === 'string' && !Number.isNaN(Date.parse(last.metadata.occurredAt))
         ? last.metadata.occurredAt
         : null;
-      await sql`
-        UPDATE ${this.#table()}
-           SET commit_position = ${last.position.commit}, prepare_position = ${last.position.prepare},
-               last_event_id = ${last.eventId}, last_event_at = ${occurredAt},
-               events_applied = events_applied + ${applied}, updated_at = ${this.#now().toISOString()}
-         WHERE name = ${this.name}`.execute(trx);
-    });
+      try {
+        await this.#o.db.transaction().execute(async (trx) => {
+          const moved = await sql`
+            UPDATE ${this.#table()}
+               SET commit_position = ${last.position.commit}, prepare_position = ${last.position.prepare},
+                   last_event_id = ${last.eventId}, last_event_at = ${occurredAt},
+                   events_applied = events_applied + ${fresh.length}, updated_at = ${this.#now().toISOString()}
+             WHERE name = ${this.name}
+               AND commit_position IS NOT DISTINCT FROM ${expected?.commit ?? null}
+               AND prepare_position IS NOT DISTINCT FROM ${expected?.prepare ?? null}`.execute(trx);
+          if (Number(moved.numAffectedRows ?? 0) !== 1) throw CHECKPOINT_MOVED;
+          if (this.#o.applyBatch) await this.#o.applyBatch(trx, fresh);
+          else for (const event of fresh) await this.#o.apply!(trx, event);
+        });
+        this.#stored = last.position;
+        applied = fresh.length;
+        break;
+      } catch (err) {
+        if (err !== CHECKPOINT_MOVED) throw err;
+        const row = await this.#readCheckpointRow();
+        if (!row) throw new BatonError('INTERNAL', `checkpoint row of projection ${this.name} is missing`);
+        this.#stored = row.checkpoint;
+        if (attempt >= MOVED_RETRIES) throw new BatonError('CONFLICT', `projection ${this.name}: the stored checkpoint kept moving (${MOVED_RETRIES + 1} attempts)`);
+      }
+    }
     const tail = events[events.length - 1]!.position;
     if (applied > 0 || this.#checkpoint === undefined || comparePositions(tail, this.#checkpoint) > 0) {
       this.#checkpoint = tail;

@@ -48,12 +48,14 @@ WORKDIR /app
 COPY package.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /out/ ./
-COPY scripts/migrate.mjs ./scripts/
+COPY scripts/migrate.mjs scripts/start-service.sh ./scripts/
 # The example handoff specs and workflows: HANDOFFS_DIR / WORKFLOWS_DIR may point here.
 COPY examples ./examples
 # The `node` user of the official image (uid/gid 1000), numeric so Kubernetes runAsNonRoot can verify it.
 USER 1000:1000
 EXPOSE 3000
 STOPSIGNAL SIGTERM
-# exec: node becomes PID 1 and receives SIGTERM directly (the services handle it).
-CMD ["sh", "-c", "test -f \"services/${SERVICE}/dist/main.js\" || { echo \"unknown SERVICE '${SERVICE}'\" >&2; exit 64; }; exec node --enable-source-maps \"services/${SERVICE}/dist/main.js\""]
+# The one start command of a service, with its Node memory settings (sized from the container's
+# memory limit, or BATON_MEMORY_LIMIT_MB); it execs node, which becomes PID 1 and receives SIGTERM
+# directly (the services handle it). An unknown SERVICE exits 64.
+CMD ["sh", "-c", "exec sh scripts/start-service.sh \"services/${SERVICE}/dist/main.js\""]

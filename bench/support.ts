@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'pg';
 
@@ -138,8 +138,8 @@ export interface Child {
   readonly lines: string[];
   readonly exited: Promise<number | null>;
 }
-export function startChild(label: string, args: string[], env: NodeJS.ProcessEnv): Child {
-  const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startChild(label: string, args: string[], env: NodeJS.ProcessEnv, command: string = process.execPath): Child {
+  const proc = spawn(command, args, { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   track(proc);
   const tail: string[] = [];
   const lines: string[] = [];
@@ -168,8 +168,9 @@ export async function stopChild(c: Child | undefined, graceMs: number): Promise<
 }
 
 /**
- * Starts a Baton service from its compiled output (`services/<name>/dist/main.js`, as `npm start`
- * and the image run it; `npm run bench:*` builds first) and waits for /health/ready. A `.ts`
+ * Starts a Baton service from its compiled output (`services/<name>/dist/main.js`) through
+ * scripts/start-service.sh with this Node (first on PATH), as `npm start` and the image run it, Node memory
+ * settings included (`npm run bench:*` builds first), and waits for /health/ready. A `.ts`
  * preload in `extraNodeArgs` runs through Node's own type stripping, so no TypeScript compiler
  * sits in the measured process.
  */
@@ -177,7 +178,12 @@ export async function startService(name: string, env: NodeJS.ProcessEnv, extraNo
   const httpPort = await freePort();
   const main = `services/${name}/dist/main.js`;
   if (!existsSync(join(ROOT, main))) throw new Error(`${main} is missing: run npm run build first`);
-  const svc = startChild(name, ['--no-warnings=ExperimentalWarning', ...extraNodeArgs, main], { LOG_LEVEL: 'warn', HTTP_HOST: '127.0.0.1', ...env, HTTP_PORT: String(httpPort) });
+  const svc = startChild(
+    name,
+    [join(ROOT, 'scripts/start-service.sh'), main, '--no-warnings=ExperimentalWarning', ...extraNodeArgs],
+    { LOG_LEVEL: 'warn', HTTP_HOST: '127.0.0.1', ...env, HTTP_PORT: String(httpPort), PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` },
+    'sh',
+  );
   await waitUntil(`${name} to be ready`, 120_000, async () => {
     if (svc.proc.exitCode !== null) throw new Error(`${name} exited with ${svc.proc.exitCode}:\n${svc.tail.join('\n')}`);
     try {

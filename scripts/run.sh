@@ -113,7 +113,8 @@ for svc in "${services[@]}"; do
   port="$(port_of "$svc")"
   # With NATS auth on (infra.sh env exports BATON_NATS_AUTH_DIR), each service connects with its own credentials.
   svc_creds="${BATON_NATS_AUTH_DIR:+$BATON_NATS_AUTH_DIR/creds/service-$svc.creds}"
-  NATS_CREDS="${svc_creds:-${NATS_CREDS:-}}" HTTP_PORT="$port" SERVICE_NAME="$svc" nohup node --enable-source-maps "services/$svc/dist/main.js" >"$LOG_DIR/$svc.log" 2>&1 &
+  # scripts/start-service.sh: the start command the image and the benchmarks use (Node memory settings included).
+  NATS_CREDS="${svc_creds:-${NATS_CREDS:-}}" HTTP_PORT="$port" SERVICE_NAME="$svc" nohup sh scripts/start-service.sh "services/$svc/dist/main.js" >"$LOG_DIR/$svc.log" 2>&1 &
   echo $! >"$pidf"
   echo "[run] started $svc (pid $!, http://127.0.0.1:$port, log $LOG_DIR/$svc.log)"
 done

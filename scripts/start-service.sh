@@ -1,0 +1,56 @@
+#!/bin/sh
+# The start command of every Baton service, and the one home of the Node settings it runs with:
+#
+#   scripts/start-service.sh services/<service>/dist/main.js [node options...]
+#
+# (from the repository root, the image's /app) runs the compiled service (`npm run build`) with
+# `exec`, so the service is the process (PID 1 in a container, the pid a benchmark watches). The image's CMD (and so
+# docker compose and the Helm chart), `npm start` (scripts/run.sh) and the benchmarks
+# (bench/support.ts) all start services through it: what is measured is what runs.
+#
+# Memory. Node's defaults size V8's heap for the machine (here 4 GB of heap on 24 GB): the young
+# generation grows to 64-128 MB and the old one to four times its live data before a full
+# collection, so a service holding 40-60 MB of live objects sat at 160-175 MB resident at ready
+# and the scheduler at 536 MB after a 20,000-task drain. Bounded instead (figures in
+# docs/architecture.md, "Services run compiled"):
+#   --max-semi-space-size=8   young generation at most 2 x 8 MB;
+#   --max-old-space-size=N    old generation at most N MB, N = 3/4 of the memory limit:
+#                             BATON_MEMORY_LIMIT_MB, else the container's cgroup limit, else 512.
+#                             Under 2 GB, V8 also lets the heap grow less between full
+#                             collections (1.3-2x live data instead of 4x);
+#   MALLOC_ARENA_MAX=2        two glibc malloc arenas instead of up to eight per core for V8's
+#                             and libuv's threads (kept if already set).
+# Extra node options (a benchmark's preload, --cpu-prof) go after these, so they may override them.
+set -eu
+
+main="${1:-}"
+[ "$#" -gt 0 ] && shift
+if [ ! -f "$main" ]; then
+  echo "no compiled service at '${main}' (an unknown SERVICE, or npm run build not run)" >&2
+  exit 64
+fi
+
+# The memory limit in MB: explicit, else cgroup v2 (memory.max), else cgroup v1, else 512.
+limit_mb="${BATON_MEMORY_LIMIT_MB:-}"
+if [ -z "$limit_mb" ]; then
+  bytes=""
+  if [ -r /sys/fs/cgroup/memory.max ]; then bytes="$(cat /sys/fs/cgroup/memory.max)"
+  elif [ -r /sys/fs/cgroup/memory/memory.limit_in_bytes ]; then bytes="$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"
+  fi
+  case "$bytes" in
+    '' | max | *[!0-9]*) limit_mb=512 ;;
+    *) limit_mb=$((bytes / 1048576)) ;;
+  esac
+  # cgroup v1 reports "no limit" as a huge number.
+  [ "$limit_mb" -gt 1048576 ] && limit_mb=512
+fi
+case "$limit_mb" in
+  '' | *[!0-9]*) echo "BATON_MEMORY_LIMIT_MB is invalid: expected a whole number of MB, got \"${limit_mb}\"" >&2; exit 64 ;;
+esac
+if [ "$limit_mb" -lt 128 ]; then
+  echo "BATON_MEMORY_LIMIT_MB is invalid: a service needs at least 128 MB, got ${limit_mb}" >&2
+  exit 64
+fi
+
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
+exec node --enable-source-maps --max-semi-space-size=8 --max-old-space-size=$((limit_mb * 3 / 4)) "$@" "$main"

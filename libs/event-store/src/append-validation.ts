@@ -34,6 +34,33 @@ export function isUuid(value: unknown): value is string {
  * value, or undefined when the value is fine.
  */
 export function findNonJson(value: unknown, path = '$', seen: Set<object> = new Set()): string | undefined {
+  // Almost every value is fine: check it without building a path per property (a
+  // measurable part of an append), and name the offending path only when there is one.
+  return isPlainJson(value, []) ? undefined : locateNonJson(value, path, seen);
+}
+
+function isPlainJson(value: unknown, ancestors: object[]): boolean {
+  if (value === null || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (typeof value === 'string') return !value.includes('\u0000');
+  if (typeof value !== 'object' || ancestors.includes(value)) return false;
+  ancestors.push(value);
+  let ok = true;
+  if (Array.isArray(value)) {
+    for (let i = 0; ok && i < value.length; i++) ok = isPlainJson(value[i], ancestors);
+  } else {
+    const proto = Object.getPrototypeOf(value);
+    ok = proto === Object.prototype || proto === null;
+    for (const k in value) {
+      if (!ok) break;
+      ok = !k.includes('\u0000') && isPlainJson((value as Record<string, unknown>)[k], ancestors);
+    }
+  }
+  ancestors.pop();
+  return ok;
+}
+
+function locateNonJson(value: unknown, path: string, seen: Set<object>): string | undefined {
   if (value === null || typeof value === 'boolean') return undefined;
   if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${path} (non-finite number)`;
   if (typeof value === 'string') return value.includes('\u0000') ? `${path} (NUL character)` : undefined;
@@ -43,7 +70,7 @@ export function findNonJson(value: unknown, path = '$', seen: Set<object> = new 
   try {
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
-        const bad = findNonJson(value[i], `${path}[${i}]`, seen);
+        const bad = locateNonJson(value[i], `${path}[${i}]`, seen);
         if (bad) return bad;
       }
       return undefined;
@@ -52,7 +79,7 @@ export function findNonJson(value: unknown, path = '$', seen: Set<object> = new 
     if (proto !== Object.prototype && proto !== null) return `${path} (${(value as object).constructor?.name ?? 'object'} instance)`;
     for (const [k, v] of Object.entries(value)) {
       if (k.includes('\u0000')) return `${path} (NUL in key)`;
-      const bad = findNonJson(v, `${path}.${k}`, seen);
+      const bad = locateNonJson(v, `${path}.${k}`, seen);
       if (bad) return bad;
     }
     return undefined;

@@ -124,29 +124,39 @@ export class PgAppender {
   }
 
   /**
-   * Sends what waits while fewer than `appendsInFlight` round trips are out: the first
-   * append whose stream has no round trip out decides the kind, a group of chained appends
-   * (every following one that chains too joins it) or one locked append.
+   * Sends what waits. Appends the database must answer go at once, each on its own locked
+   * path; they take no lane, so one waiting on another process' lock holds nothing else
+   * up. The others go as one group (every one that chains joins it) while fewer than
+   * `appendsInFlight` groups are out; their statement never waits on a lock. An append
+   * whose stream has anything out waits for its outcome.
    */
   private pump(): void {
-    while (this.inFlight < this.options.appendsInFlight && this.waiting.length > 0) {
+    for (;;) {
+      const laneFree = this.inFlight < this.options.appendsInFlight;
       const group: ChainedAppend[] = [];
       const chained = new Map<string, StreamHead>();
-      let events = 0;
-      let locked: PendingAppend | undefined;
+      const locked: PendingAppend[] = [];
       const left: PendingAppend[] = [];
+      let events = 0;
       for (const w of this.waiting) {
         const { streamId, expected } = w.append;
         const n = w.append.events.length;
-        if (locked || this.busy.has(streamId) || group.length >= GROUP_MAX_APPENDS || (group.length > 0 && events + n > GROUP_MAX_EVENTS)) {
+        if (this.busy.has(streamId)) {
           left.push(w);
           continue;
         }
         const head = chained.get(streamId) ?? this.heads.get(streamId) ?? (expected === 'no_stream' || expected === 'any' ? NO_STREAM : undefined);
         if (head === undefined || !satisfiesExpected(expected, head.revision)) {
-          // The database must answer this one; alone, and only once nothing of its stream is out.
-          if (group.length === 0) locked = w;
-          else left.push(w);
+          if (chained.has(streamId)) {
+            left.push(w);
+          } else {
+            locked.push(w);
+            this.busy.add(streamId);
+          }
+          continue;
+        }
+        if (!laneFree || group.length >= GROUP_MAX_APPENDS || (group.length > 0 && events + n > GROUP_MAX_EVENTS)) {
+          left.push(w);
           continue;
         }
         const links = chainEvents(streamId, head.revision, head.hash, w.append.events);
@@ -155,25 +165,22 @@ export class PgAppender {
         group.push({ pending: w, head, links });
         events += n;
       }
-      if (!locked && group.length === 0) return;
+      if (locked.length === 0 && group.length === 0) return;
       this.waiting.length = 0;
       this.waiting.push(...left);
-      const notifyInTx = this.inFlight === 0;
-      this.inFlight++;
-      if (locked) {
-        const streamId = locked.append.streamId;
-        this.busy.add(streamId);
-        void this.appendLocked(locked).finally(() => this.finished([streamId]));
-      } else {
+      for (const w of locked) void this.appendLocked(w).finally(() => this.release([w.append.streamId]));
+      if (group.length > 0) {
         const streams = [...chained.keys()];
         for (const s of streams) this.busy.add(s);
-        void this.sendGroup(group, notifyInTx, () => this.finished(streams));
+        const notifyInTx = this.inFlight === 0;
+        this.inFlight++;
+        void this.sendGroup(group, notifyInTx);
       }
     }
   }
 
-  private finished(streams: readonly string[]): void {
-    this.inFlight--;
+  /** Streams whose round trip is over: what waits on them may go. */
+  private release(streams: readonly string[]): void {
     for (const s of streams) this.busy.delete(s);
     this.pump();
   }
@@ -181,53 +188,51 @@ export class PgAppender {
   /**
    * One statement for the group. Streams whose head moved are not written; their appends,
    * and every append of a group whose statement failed (an event or command id stored
-   * already, say), are answered by the locked path, one stream after the other.
+   * already, say), are answered by the locked path, one stream after the other. The lane
+   * is free again as soon as the statement is back, before any caller hears of it: a
+   * caller that appends again at once must find this round trip over.
    */
-  private async sendGroup(group: readonly ChainedAppend[], notifyInTx: boolean, done: () => void): Promise<void> {
+  private async sendGroup(group: readonly ChainedAppend[], notifyInTx: boolean): Promise<void> {
     let written: Map<ChainedAppend, Written>;
+    let unavailable: unknown;
     try {
       written = await this.write(this.options.pool, group, notifyInTx);
     } catch (err) {
       const mapped = this.options.mapError(err);
-      if (mapped instanceof EventStoreUnavailableError) {
-        for (const c of group) this.heads.delete(c.pending.append.streamId);
-        done();
-        for (const c of group) c.pending.reject(mapped);
-        return;
-      }
+      if (mapped instanceof EventStoreUnavailableError) unavailable = mapped;
       written = new Map();
     }
+    this.inFlight--;
     let commit = 0;
-    const retry: PendingAppend[] = [];
+    const done: string[] = [];
+    const retry = new Map<string, PendingAppend[]>();
     for (const c of group) {
+      const streamId = c.pending.append.streamId;
       const w = written.get(c);
       if (w) {
         const last = c.links[c.links.length - 1]!;
-        this.heads.set(c.pending.append.streamId, { revision: last.revision, hash: last.hash });
+        this.heads.set(streamId, { revision: last.revision, hash: last.hash });
         commit = Math.max(commit, w.commit);
+        if (!retry.has(streamId)) done.push(streamId);
       } else {
-        this.heads.delete(c.pending.append.streamId);
-        retry.push(c.pending);
+        this.heads.delete(streamId);
+        if (unavailable === undefined) retry.set(streamId, [...(retry.get(streamId) ?? []), c.pending]);
+        else done.push(streamId);
       }
     }
     if (commit > 0) this.options.committed(commit, notifyInTx);
-    if (retry.length === 0) {
-      // Called before any caller hears of its append: one that appends again at once must find this round trip over.
-      done();
-    }
+    this.release(done);
     for (const c of group) {
       const w = written.get(c);
       if (w) c.pending.resolve(result(c, w));
+      else if (unavailable !== undefined) c.pending.reject(unavailable);
     }
-    if (retry.length === 0) return;
-    const byStream = new Map<string, PendingAppend[]>();
-    for (const p of retry) byStream.set(p.append.streamId, [...(byStream.get(p.append.streamId) ?? []), p]);
     await Promise.all(
-      [...byStream.values()].map(async (appends) => {
+      [...retry].map(async ([streamId, appends]) => {
         for (const p of appends) await this.appendLocked(p);
+        this.release([streamId]);
       }),
     );
-    done();
   }
 
   /** Runs the write statement (one event, or any group) on `db`; the appends written, with where. */

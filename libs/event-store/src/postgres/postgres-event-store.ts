@@ -54,7 +54,7 @@ export interface PostgresEventStoreOptions {
 const DEFAULT_READ_ALL_MAX = 1000;
 const VERIFY_PAGE = 1000;
 const LIST_PAGE = 500;
-const DEFAULT_APPENDS_IN_FLIGHT = 2;
+const DEFAULT_APPENDS_IN_FLIGHT = 1;
 const DEFAULT_HEAD_CACHE_SIZE = 20_000;
 
 /** An event row as the store's queries select it (every column but `category`). */

@@ -126,6 +126,7 @@ async function main(): Promise<void> {
         sequentialRuns: cfg.workflowRuns,
         activeRuns: cfg.activeRuns,
         probes: Math.min(cfg.idle, 200),
+        profile: cfg.profile,
         budget,
         share: 1,
       }),

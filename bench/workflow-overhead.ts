@@ -13,10 +13,12 @@
  * - A 3-step sequential workflow, the same way.
  * - Active runs: runs of a one-stage workflow whose stage waits for an agent that is not on
  *   line; submit → handler start of plain tasks (one at a time, to an SDK agent) with 100 such
- *   runs active, then with `activeRuns` of them.
+ *   runs active, then with `activeRuns` of them, each time once every run waits on its stage
+ *   (its task queued in the read model), with the scheduler's CPU and counted Postgres
+ *   statements per probe.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -24,7 +26,10 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { BatonAgent } from '@baton/agent-sdk';
 import { ApproveStage, RegisterWorkflow, StartRun, SubmitTask, type RecordedEvent } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { ROOT, createBenchDatabase, log, round, sleep, startChild, startPrivateNats, startService, stats, stopChild, waitUntil, type Budget, type Child, type Stats } from './support';
+import { Pool } from 'pg';
+import { formatSummary, summarizeCpuProfile, type CpuProfile } from './cpuprofile-summary';
+import type { PgCounterSnapshot } from './pg-query-counter';
+import { ROOT, cpuMsOf, createBenchDatabase, log, monoUs, round, sleep, startChild, startPrivateNats, startService, stats, stopChild, waitUntil, type Budget, type Child, type Stats } from './support';
 
 export interface WorkflowOptions {
   readonly featureRuns: number;
@@ -34,6 +39,8 @@ export interface WorkflowOptions {
   readonly probes: number;
   readonly budget: Budget;
   readonly share: number;
+  /** Scheduler under `--cpu-prof`: the large active-runs probe window is summarized on stderr. */
+  readonly profile?: boolean;
 }
 
 const SEQ_AGENT = 'bench-seq';
@@ -91,6 +98,7 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
   const services: Child[] = [];
   const agents: BatonAgent[] = [];
   let nc: NatsConnection | undefined;
+  let pool: Pool | undefined;
   try {
     log(`workflows: private nats-server ${nats.url}, database ${db.name}; agent-registry, handoff-validator, scheduler as processes`);
     const HANDOFFS_DIR = join(ROOT, 'examples/handoffs');
@@ -98,7 +106,16 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
     const AGENTS_FILE = join(ROOT, 'examples/agents.yaml');
     services.push(await startService('agent-registry', { ...common, AGENTS_FILE, HEARTBEAT_WINDOW_MS: '15000' }));
     services.push(await startService('handoff-validator', { ...common, HANDOFFS_DIR }));
-    services.push(await startService('scheduler', { ...common, HANDOFFS_DIR, SCHEDULER_CONSUMER_NAME: `bench-wf-${tag}` }));
+    // Counted statements (bench/pg-query-counter.ts) for the cost of a probe; a CPU profile with --profile.
+    const counterFile = join(tmp, 'pg-counter.json');
+    const profDir = join(tmp, 'cpuprofile');
+    const scheduler = await startService('scheduler', { ...common, HANDOFFS_DIR, SCHEDULER_CONSUMER_NAME: `bench-wf-${tag}`, BENCH_PG_COUNTER_FILE: counterFile }, [
+      '-r',
+      join(ROOT, 'bench/pg-query-counter.ts'),
+      ...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=500'] : []),
+    ]);
+    services.push(scheduler);
+    pool = new Pool({ connectionString: db.url, max: 2 });
     nc = await connect({ servers: nats.url, name: `bench-workflows-${tag}` });
     const client = new BatonClient(nc, { timeoutMs: 30_000 });
 
@@ -180,7 +197,9 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
       const wall = stats(ok.map((r) => r.wallMs));
       const span = stats(ok.flatMap((r) => (r.eventSpanMs === undefined ? [] : [r.eventSpanMs])));
       log(`${what}: ${ok.length}/${runs.length} runs succeeded; start -> end p50 ${wall.p50Ms} ms, max ${wall.maxMs} ms (events' own clock p50 ${span.p50Ms} ms)`);
-      return { runs: runs.length, succeeded: ok.length, startToEnd: wall, eventSpan: span, states: [...new Set(runs.map((r) => r.state))] };
+      const hops = await hopsOf(pool!, ok.map((r) => r.runId));
+      log(`  where a run's time goes (ms per run, p50 over runs, by the events' occurredAt): ${JSON.stringify(hops)}`);
+      return { runs: runs.length, succeeded: ok.length, startToEnd: wall, eventSpan: span, hops, states: [...new Set(runs.map((r) => r.state))] };
     };
     log(`workflows: Feature Development x${opts.featureRuns}, 3-step sequential x${opts.sequentialRuns}, then ${opts.activeRuns} active runs`);
     const featureDevelopment = await series('Feature Development', feature.workflowId, opts.featureRuns, 0.3);
@@ -199,10 +218,48 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
       },
       { concurrency: 64 },
     );
+    const schedulerPid = scheduler.proc.pid;
+    const pgSnapshot = async (): Promise<PgCounterSnapshot> => {
+      const seen = existsSync(counterFile) ? (JSON.parse(readFileSync(counterFile, 'utf8')) as PgCounterSnapshot).snap : 0;
+      process.kill(schedulerPid!, 'SIGUSR2');
+      return waitUntil('the scheduler pg counter snapshot', 5000, async () => {
+        const s = existsSync(counterFile) ? (JSON.parse(readFileSync(counterFile, 'utf8')) as PgCounterSnapshot) : undefined;
+        return s && s.snap > seen ? s : undefined;
+      }, 10);
+    };
+    let profileWindow: { fromUs: number; toUs: number } | undefined;
     /** Submit → handler start, one task at a time; a task that reaches no handler in 10 s is a miss (three misses end the probe). */
-    const probe = async (label: string, until: number): Promise<{ submitToHandler: Stats; misses: number }> => {
+    const probe = async (label: string, until: number) => {
+      const pg0 = await pgSnapshot();
+      const cpu0 = cpuMsOf(schedulerPid);
+      const fromUs = monoUs();
+      const measured = await probeLatency(label, until);
+      const toUs = monoUs();
+      const cpu1 = cpuMsOf(schedulerPid);
+      const pg1 = await pgSnapshot();
+      if (label === 'large') profileWindow = { fromUs, toUs };
+      const n = Math.max(1, measured.probes);
+      const statements = Object.entries(pg1.byStatement)
+        .map(([k, v]) => ({ k, calls: v.calls - (pg0.byStatement[k]?.calls ?? 0), ms: v.ms - (pg0.byStatement[k]?.ms ?? 0) }))
+        .filter((x) => x.calls > 0)
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, 6)
+        .map((x) => `${round(x.calls / n, 1)}x ${round(x.ms / n, 2)} ms ${x.k.slice(0, 90)}`);
+      return {
+        ...measured,
+        // The scheduler's whole cost over the probe window (background work included), per probe task.
+        perProbe: {
+          schedulerCpuMs: cpu0 === undefined || cpu1 === undefined ? undefined : round((cpu1 - cpu0) / n, 2),
+          pgRoundTrips: round((pg1.total.calls - pg0.total.calls) / n, 1),
+          pgMs: round((pg1.total.ms - pg0.total.ms) / n, 2),
+          topStatementsByTime: statements,
+        },
+      };
+    };
+    const probeLatency = async (label: string, until: number): Promise<{ submitToHandler: Stats; misses: number; probes: number }> => {
       const xs: number[] = [];
       let misses = 0;
+      let probes = 0;
       for (let i = 0; i < 20 + opts.probes && performance.now() < until && misses < 3; i++) {
         const taskId = `bench-probe-${label}-${i}-${tag}`;
         const seen = new Promise<number | undefined>((res) => {
@@ -213,6 +270,7 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
           });
         });
         const t0 = performance.now();
+        probes++;
         await client.command(SubmitTask, { taskId, action: 'probe', requirement: { agentId: LAT_AGENT, capabilities: [] }, priority: 'P1', inputs: {} }, { commandId: randomUUID() });
         const at = await seen;
         handlerAt.delete(taskId);
@@ -222,7 +280,7 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
         } else if (i >= 20) xs.push(at - t0);
         await sleep(5);
       }
-      return { submitToHandler: stats(xs), misses };
+      return { submitToHandler: stats(xs), misses, probes };
     };
     let active = 0;
     const startHeld = async (upTo: number, until: number) => {
@@ -235,24 +293,46 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
         active += batch.length;
       }
     };
+    /** Until every started run waits on its stage: its task is queued in the scheduler's read model. */
+    const settle = async (until: number): Promise<number> => {
+      const t = performance.now();
+      await waitUntil(`${active} runs to wait on their stage`, Math.max(1000, until - performance.now()), async () => {
+        const { rows } = await pool!.query<{ n: number }>(`SELECT count(*)::int AS n FROM scheduler.tasks WHERE status = 'queued' AND run_id LIKE $1`, [`bench-hold-${tag}-%`]);
+        return rows[0]!.n >= active;
+      }, 200);
+      return round((performance.now() - t) / 1000, 1);
+    };
     const small = Math.min(100, opts.activeRuns);
     await startHeld(small, deadline);
-    await sleep(1000);
+    await settle(deadline);
     const atSmall = await probe('small', performance.now() + 0.15 * left());
     const t0 = performance.now();
     await startHeld(opts.activeRuns, performance.now() + 0.6 * left());
     const startSec = (performance.now() - t0) / 1000;
-    log(`active runs: ${active} started (${round((active - small) / startSec, 1)} runs/s); dispatch probes at ${small}: p50 ${atSmall.submitToHandler.p50Ms} p99 ${atSmall.submitToHandler.p99Ms} ms, ${atSmall.misses} missed`);
-    await sleep(2000);
+    // Measured once they all wait (the start-up backlog is startRunsPerSec and settleSeconds, not dispatch).
+    const settleSeconds = await settle(performance.now() + 0.5 * left());
+    log(`active runs: ${active} started (${round((active - small) / startSec, 1)} runs/s), all waiting on their stage ${settleSeconds} s later; dispatch probes at ${small}: p50 ${atSmall.submitToHandler.p50Ms} p99 ${atSmall.submitToHandler.p99Ms} ms, ${atSmall.misses} missed`);
+    await sleep(1000);
     const atLarge = await probe('large', performance.now() + Math.max(5000, left() - 15_000));
     log(`active runs: dispatch probes at ${active}: p50 ${atLarge.submitToHandler.p50Ms} p99 ${atLarge.submitToHandler.p99Ms} ms, ${atLarge.misses} missed`);
+    log(`  per probe at ${small}: ${JSON.stringify(atSmall.perProbe)}`);
+    log(`  per probe at ${active}: ${JSON.stringify(atLarge.perProbe)}`);
+    if (opts.profile) {
+      await stopChild(scheduler, 15_000);
+      const files = existsSync(profDir) ? readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')) : [];
+      if (files[0] && profileWindow) {
+        const prof = JSON.parse(readFileSync(join(profDir, files[0]), 'utf8')) as CpuProfile;
+        log(`scheduler profile of the probes at ${active} active runs:`);
+        process.stderr.write(`${formatSummary(summarizeCpuProfile(prof, { ...profileWindow, top: 20 }))}\n`);
+      } else log('no .cpuprofile was written');
+    }
     return {
       featureDevelopment,
       threeSteps,
       humanApprovals: { given: approvalsGiven.length, errors: approvalErrors, commandRoundTrip: stats(approvalsGiven) },
       activeRuns: {
         small: { runs: small, ...atSmall },
-        large: { runs: active, requested: opts.activeRuns, startRunsPerSec: round((active - small) / startSec, 1), ...atLarge },
+        large: { runs: active, requested: opts.activeRuns, startRunsPerSec: round((active - small) / startSec, 1), settleSeconds, ...atLarge },
         waitingOn: `stage "wait" of each run, for agent ${HOLD_AGENT} (never on line)`,
       },
       elapsedSeconds: round((performance.now() - started) / 1000, 1),
@@ -263,6 +343,7 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
   } finally {
     await Promise.allSettled(agents.map((a) => a.stop({ timeoutMs: 3000 })));
     await nc?.close().catch(() => undefined);
+    await pool?.end().catch(() => undefined);
     for (const s of [...services].reverse()) await stopChild(s, 15_000).catch(() => undefined);
     await nats.stop();
     await db.drop();
@@ -272,3 +353,36 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
 }
 
 export type WorkflowResult = Awaited<ReturnType<typeof runWorkflowOverhead>>;
+
+/**
+ * Where the runs' time goes: for each run, the gaps between consecutive events of the run and
+ * its tasks and handoffs (by position in the store, timed by their own `occurredAt`), summed per
+ * kind of step (`previous type → type`); p50 over the runs of each sum, largest first.
+ */
+async function hopsOf(pool: Pool, runIds: readonly string[]): Promise<Record<string, number>> {
+  if (runIds.length === 0) return {};
+  const { rows } = await pool.query<{ run_id: string; type: string; at: string }>(
+    `SELECT coalesce(data->>'runId', metadata->>'correlationId') AS run_id, type, metadata->>'occurredAt' AS at
+       FROM baton_es.events WHERE coalesce(data->>'runId', metadata->>'correlationId') = ANY($1) ORDER BY tx_id, seq`,
+    [runIds],
+  );
+  const perRun = new Map<string, Map<string, number>>();
+  const last = new Map<string, { type: string; at: number }>();
+  for (const r of rows) {
+    const at = Date.parse(r.at);
+    const prev = last.get(r.run_id);
+    last.set(r.run_id, { type: r.type, at });
+    if (!prev) continue;
+    const sums = perRun.get(r.run_id) ?? new Map<string, number>();
+    perRun.set(r.run_id, sums);
+    const hop = `${prev.type}->${r.type}`;
+    sums.set(hop, (sums.get(hop) ?? 0) + (at - prev.at));
+  }
+  const hops = new Set([...perRun.values()].flatMap((m) => [...m.keys()]));
+  return Object.fromEntries(
+    [...hops]
+      .map((h) => [h, stats([...perRun.values()].map((m) => m.get(h) ?? 0)).p50Ms] as const)
+      .filter(([, ms]) => ms > 0)
+      .sort((a, b) => b[1] - a[1]),
+  );
+}

@@ -31,19 +31,35 @@ const ALREADY_SETTLED = new Set(['ILLEGAL_TRANSITION', 'CONFLICT']);
  * Every effect is idempotent by its command id, so a crash between an effect and the checkpoint
  * only replays effects that then append nothing.
  *
+ * A task result that starts stages (the next stage, a cleanup, an approval, failure steps) has
+ * their tasks created at once, in the same pass: the events it appended, as stored (ids, trace),
+ * are applied as the manager applies them when it reaches them, which then appends nothing. So a
+ * stage follows the previous one without a trip through the manager's own subscription.
+ *
  * Tracing: a stage's tasks are created in a span `stage <stageId>` under the trace stored with
  * the event that started the stage (the run's trace), so each task, the agent's work on it and
  * its handoff's verdict sit under their stage, whatever woke this process.
  */
-export function runManager(deps: { runs: RunRunner; tasks: TaskRunner }): (trx: Trx, recorded: RecordedEvent) => Promise<void> {
+export function runManager(deps: ManagerDeps): (trx: Trx, recorded: RecordedEvent) => Promise<void> {
   return async (trx, recorded) => {
     if (recorded.streamId.startsWith('run-')) await onRunEvent(trx, deps, toRunEvent(recorded), recorded);
-    else if (recorded.streamId.startsWith('task-')) await onTaskEvent(deps, recorded);
+    else if (recorded.streamId.startsWith('task-')) await onTaskEvent(trx, deps, recorded);
   };
 }
 
+interface ManagerDeps {
+  readonly runs: RunRunner;
+  readonly tasks: TaskRunner;
+}
+
+/** What an effect takes from the event it answers: the causation and the trace. */
+type Cause = Pick<RecordedEvent, 'eventId' | 'metadata'>;
+
+/** Run events whose effect is creating tasks: applied at once when a task result appends them. */
+const STARTS_TASKS: ReadonlySet<string> = new Set(['StageStarted', 'StageCleanupStarted', 'FailureStepsStarted', 'StageApprovalRequested']);
+
 /** Creates a stage's tasks in the stage's span (see {@link runManager}); tracing off, under the event's trace as stored. */
-function createStageTasks(deps: { tasks: TaskRunner }, recorded: RecordedEvent, runId: string, stageId: string, iteration: number, specs: readonly StageTaskSpec[], name = `stage ${stageId}`): Promise<void> {
+function createStageTasks(deps: { tasks: TaskRunner }, recorded: Cause, runId: string, stageId: string, iteration: number, specs: readonly StageTaskSpec[], name = `stage ${stageId}`): Promise<void> {
   if (!tracingEnabled()) return createTasks(deps, runId, stageId, iteration, specs, recorded.eventId, recorded.metadata);
   return inSpan(
     name,
@@ -111,7 +127,7 @@ async function cancelTasks(deps: { tasks: TaskRunner }, runId: string, taskIds: 
   }
 }
 
-async function onRunEvent(trx: Trx, deps: { runs: RunRunner; tasks: TaskRunner }, event: RunEvent, recorded: RecordedEvent): Promise<void> {
+async function onRunEvent(trx: Trx, deps: ManagerDeps, event: RunEvent, recorded: Cause): Promise<void> {
   switch (event.type) {
     case 'StageStarted':
     case 'StageCleanupStarted': {
@@ -188,7 +204,7 @@ async function onRunEvent(trx: Trx, deps: { runs: RunRunner; tasks: TaskRunner }
   }
 }
 
-async function onTaskEvent(deps: { runs: RunRunner; tasks: TaskRunner }, recorded: RecordedEvent): Promise<void> {
+async function onTaskEvent(trx: Trx, deps: ManagerDeps, recorded: RecordedEvent): Promise<void> {
   const event = toTaskEvent(recorded);
   let result: { status: 'succeeded' | 'failed'; agentId: string | null; outputs: Readonly<Record<string, unknown>>; error: string | null };
   switch (event.type) {
@@ -219,10 +235,11 @@ async function onTaskEvent(deps: { runs: RunRunner; tasks: TaskRunner }, recorde
   const taskId = event.data.taskId;
   const runId = event.data.runId !== undefined ? event.data.runId : await runIdFromStream(deps.tasks, taskId);
   if (runId === null) return;
+  let r: Awaited<ReturnType<RunRunner['execute']>>;
   try {
     // Under the run's own trace (its first span), linked to the task's ending: a stage that starts
     // next is the run's child, not the previous task's.
-    await deps.runs.execute(runId, (metadata) => ({ type: 'RecordTaskResult', data: { taskId, ...result }, metadata }), {
+    r = await deps.runs.execute(runId, (metadata) => ({ type: 'RecordTaskResult', data: { taskId, ...result }, metadata }), {
       commandId: `task-result:${taskId}`,
       causationId: recorded.eventId,
       causes: [recorded.metadata],
@@ -230,6 +247,11 @@ async function onTaskEvent(deps: { runs: RunRunner; tasks: TaskRunner }, recorde
   } catch (err) {
     // A task that names a run this scheduler never started (submitted by hand with a runId).
     if (errorCodeOf(err) !== 'NOT_FOUND') throw err;
+    return;
+  }
+  for (const [i, next] of r.appended.entries()) {
+    const stored = r.recorded?.[i];
+    if (STARTS_TASKS.has(next.type) && stored?.eventId !== undefined) await onRunEvent(trx, deps, next, { eventId: stored.eventId, metadata: stored.metadata });
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Clock } from '@baton/aggregate';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { contentAddress } from '../app/artifact-content';
 import type { ArtifactStore, PutArtifactResult, StoredArtifact } from '../app/ports';
 import type { HandoffDatabase } from '../read-model/handoffs.table';
@@ -20,20 +20,27 @@ export class PostgresArtifactStore implements ArtifactStore {
     private readonly clock: Clock,
   ) {}
 
+  /**
+   * One round trip when the bytes are new or already stored: the insert and the read of a row
+   * that was there before run in one statement. Only a row committed by a concurrent put after
+   * the statement began (the insert then does nothing, and the read does not see it) costs a
+   * second read.
+   */
   async put(bytes: Uint8Array, mediaType: string): Promise<PutArtifactResult> {
     const hash = contentAddress(bytes);
-    const inserted = await this.db
-      .insertInto('baton_handoff.artifacts')
-      .values({ hash, size: bytes.byteLength, media_type: mediaType, content: asBuffer(bytes), created_at: this.clock.now() })
-      .onConflict((oc) => oc.column('hash').doNothing())
-      .returning(['size', 'media_type'])
-      .executeTakeFirst();
-    if (inserted) return { hash, size: inserted.size, mediaType: inserted.media_type, created: true };
-    const existing = await this.db
-      .selectFrom('baton_handoff.artifacts')
-      .select(['size', 'media_type'])
-      .where('hash', '=', hash)
-      .executeTakeFirstOrThrow();
+    const { rows } = await sql<{ size: number; media_type: string; created: boolean }>`
+      WITH inserted AS (
+        INSERT INTO baton_handoff.artifacts (hash, size, media_type, content, created_at)
+        VALUES (${hash}, ${bytes.byteLength}, ${mediaType}, ${asBuffer(bytes)}, ${this.clock.now()})
+        ON CONFLICT (hash) DO NOTHING
+        RETURNING size, media_type, true AS created
+      )
+      SELECT size, media_type, created FROM inserted
+      UNION ALL
+      SELECT size, media_type, false AS created FROM baton_handoff.artifacts WHERE hash = ${hash} AND NOT EXISTS (SELECT 1 FROM inserted)`.execute(this.db);
+    const row = rows[0];
+    if (row) return { hash, size: row.size, mediaType: row.media_type, created: row.created };
+    const existing = await this.db.selectFrom('baton_handoff.artifacts').select(['size', 'media_type']).where('hash', '=', hash).executeTakeFirstOrThrow();
     return { hash, size: existing.size, mediaType: existing.media_type, created: false };
   }
 

@@ -111,11 +111,13 @@ export class HandoffCommandHandler {
     ];
     const evaluation = evaluateHandoff(specs, { artifacts: contents, context: data.context, outputs: data.outputs }, data.checks, this.deps.rules.registry);
 
-    const stored: ArtifactRef[] = [];
-    for (const a of inline) {
-      const put = await this.deps.artifacts.put(a.bytes, a.mediaType);
-      stored.push({ name: a.name, hash: put.hash, size: put.size, mediaType: a.mediaType });
-    }
+    // Independent writes (content-addressed, idempotent): one round trip of waiting, not one per artifact.
+    const stored: ArtifactRef[] = await Promise.all(
+      inline.map(async (a) => {
+        const put = await this.deps.artifacts.put(a.bytes, a.mediaType);
+        return { name: a.name, hash: put.hash, size: put.size, mediaType: a.mediaType };
+      }),
+    );
     const submission: HandoffSubmission = {
       handoffId: data.handoffId,
       taskId: data.taskId,

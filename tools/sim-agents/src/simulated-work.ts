@@ -17,6 +17,8 @@ export interface SimulatedWorkOptions {
 function working(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason as Error);
+    // An agent told to answer at once (`--duration-ms 0`) does not wait for a timer tick either.
+    if (ms <= 0) return resolve();
     const onAbort = (): void => {
       clearTimeout(t);
       reject((signal.reason as Error | undefined) ?? new BatonError('UNAVAILABLE', 'aborted'));

@@ -1,4 +1,4 @@
-import { GENESIS_HASH, WrongExpectedVersionError } from '@baton/contracts';
+import { BatonError, GENESIS_HASH, WrongExpectedVersionError } from '@baton/contracts';
 import type { DatabaseError, Pool, PoolClient } from 'pg';
 import { actualRevisionText, expectedRevisionText, satisfiesExpected, type PreparedAppend } from '../append-validation';
 import { DuplicateEventIdError, EventStoreUnavailableError } from '../errors';
@@ -364,7 +364,8 @@ export class PgAppender {
         return { result: result(chainedAppend, written), head: { revision: last.revision, hash: last.hash } };
       });
     } catch (err) {
-      this.heads.delete(p.streamId);
+      // A refusal leaves the head read under the lock in the cache; anything else, nothing.
+      if (!(err instanceof BatonError)) this.heads.delete(p.streamId);
       w.reject(this.mapAppendError(err, p.streamId, firstEventId));
       return;
     }

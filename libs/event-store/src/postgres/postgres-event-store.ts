@@ -42,9 +42,11 @@ export interface PostgresEventStoreOptions {
   /** Run the idempotent schema migration on creation. Default true. */
   readonly migrate?: boolean;
   /**
-   * Append round trips in flight at once. Appends that arrive while they are all busy wait
-   * and then go together, as one group commit (one statement, one transaction). Default
-   * DEFAULT_APPENDS_IN_FLIGHT; see docs/event-store.md for the figures behind it.
+   * Group round trips in flight at once. Appends that arrive while they are all out wait
+   * and then go together, as one group commit (one statement, one transaction). Default 1:
+   * the statement never waits on a lock, so a group is out for one execution and one
+   * commit; measured with 8 concurrent writers, Postgres plus Node CPU per append was then
+   * about that of a raw single-row commit (libs/event-store/README.md has the figures).
    */
   readonly appendsInFlight?: number;
   /** Stream heads kept in memory for appends that chain in Node. Default 20,000. */

@@ -50,6 +50,8 @@ interface PendingAppend {
   readonly append: PreparedAppend;
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (err: unknown) => void;
+  /** Chained while it waited for a lane, from this head; used if the head still holds when it goes. */
+  early?: { readonly head: StreamHead; readonly links: ChainLink[] };
 }
 
 /** An append chained from the head it expects to find. */
@@ -113,14 +115,30 @@ export class PgAppender {
 
   append(append: PreparedAppend): Promise<AppendResult> {
     return new Promise<AppendResult>((resolve, reject) => {
-      this.waiting.push({ append, resolve, reject });
+      const w: PendingAppend = { append, resolve, reject };
+      if (this.inFlight >= this.options.appendsInFlight) {
+        // It will wait for a lane: hash it now, while the database works on the group out.
+        const head = this.busy.has(append.streamId) ? undefined : this.headFor(append);
+        if (head) w.early = { head, links: chainEvents(append.streamId, head.revision, head.hash, append.events) };
+      }
+      this.waiting.push(w);
       this.pump();
     });
   }
 
-  /** A head read elsewhere (a full forwards read of the stream): later appends chain from it. */
+  /** The head an append would chain from now: cached, or "no stream yet" for `any` / `no_stream`; undefined when the database must answer. */
+  private headFor(append: PreparedAppend): StreamHead | undefined {
+    const head = this.heads.get(append.streamId) ?? (append.expected === 'no_stream' || append.expected === 'any' ? NO_STREAM : undefined);
+    return head !== undefined && satisfiesExpected(append.expected, head.revision) ? head : undefined;
+  }
+
+  /**
+   * A head read elsewhere (a read to the stream's end): later appends chain from it. A read
+   * that started before one of our appends committed must not take the cache back.
+   */
   observeHead(streamId: string, head: StreamHead): void {
-    if (!this.busy.has(streamId)) this.heads.set(streamId, head);
+    const known = this.heads.get(streamId);
+    if (!this.busy.has(streamId) && (known === undefined || head.revision > known.revision)) this.heads.set(streamId, head);
   }
 
   /**
@@ -145,8 +163,9 @@ export class PgAppender {
           left.push(w);
           continue;
         }
-        const head = chained.get(streamId) ?? this.heads.get(streamId) ?? (expected === 'no_stream' || expected === 'any' ? NO_STREAM : undefined);
-        if (head === undefined || !satisfiesExpected(expected, head.revision)) {
+        const chainedHead = chained.get(streamId);
+        const head = chainedHead === undefined ? this.headFor(w.append) : satisfiesExpected(expected, chainedHead.revision) ? chainedHead : undefined;
+        if (head === undefined) {
           if (chained.has(streamId)) {
             left.push(w);
           } else {
@@ -159,7 +178,8 @@ export class PgAppender {
           left.push(w);
           continue;
         }
-        const links = chainEvents(streamId, head.revision, head.hash, w.append.events);
+        const early = w.early;
+        const links = early && early.head.revision === head.revision && early.head.hash === head.hash ? early.links : chainEvents(streamId, head.revision, head.hash, w.append.events);
         const last = links[links.length - 1]!;
         chained.set(streamId, { revision: last.revision, hash: last.hash });
         group.push({ pending: w, head, links });

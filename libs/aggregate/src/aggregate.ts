@@ -61,6 +61,12 @@ export interface AggregateSpec<S, C, E extends DomainEvent, Env = void> {
   readonly defaultActor?: Actor;
   /** Schema version of each event type as written now (default 1). */
   readonly schemaVersionOf?: (event: E) => number;
+  /**
+   * True when the hot path sends the stream no more commands (a finished task): the command
+   * runner then does not keep its state cached, so a long drain does not fill the cache with
+   * streams that are done. A late command (a repeat, a refusal to answer) reads it again.
+   */
+  readonly settled?: (state: S) => boolean;
 }
 
 /** Folds events from the initial state. */

@@ -129,4 +129,30 @@ describe('CommandRunner on the Postgres event store', () => {
     expect(repeat).toMatchObject({ repeat: true });
     expect(await store.readStream(`counter-${k}`)).toHaveLength(2);
   });
+
+  it('a settled stream is not kept hot: the next command on it reads the store, and a repeat is still a repeat', async () => {
+    // The real store, its stream reads counted.
+    let reads = 0;
+    const counted = new Proxy(store, {
+      get(target, key) {
+        if (key === 'readStream') return (...args: Parameters<PostgresEventStore['readStream']>) => (reads++, target.readStream(...args));
+        const value: unknown = Reflect.get(target, key, target);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const settling = { ...counterAggregate, settled: (s: CounterState) => s.value >= 10 };
+    const hot = new CommandRunner(counted, settling, { clock, ids: randomIds, cacheSize: 100, environment: () => ({ ceiling: 100 }) });
+    const k = id();
+    const readsFor = async (commandId: string, by: number) => {
+      const before = reads;
+      const r = await hot.execute(k, inc(by), request(commandId, by));
+      return { reads: reads - before, r };
+    };
+    expect(await readsFor('s1', 5)).toMatchObject({ reads: 1, r: { state: { value: 5 } } });
+    expect(await readsFor('s2', 4)).toMatchObject({ reads: 0, r: { state: { value: 9 } } }); // hot
+    expect(await readsFor('s3', 1)).toMatchObject({ reads: 0, r: { state: { value: 10 } } }); // settles: dropped
+    expect(await readsFor('s4', 1)).toMatchObject({ reads: 1, r: { state: { value: 11 }, revision: 3 } });
+    expect(await readsFor('s3', 1)).toMatchObject({ reads: 1, r: { repeat: true, appended: [] } });
+    expect(await store.readStream(`counter-${k}`)).toHaveLength(4);
+  });
 });

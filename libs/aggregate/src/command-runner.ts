@@ -61,8 +61,9 @@ export interface CommandRunnerOptions<S, Env, E = unknown> {
   readonly environment?: (state: S, id: string) => Env | Promise<Env>;
   /**
    * Streams whose state is kept in memory between commands (least recently used go first; 0
-   * turns the cache off). A cached state is never trusted blindly: an append checks it at the
-   * expected revision, and a decision that appends nothing or fails re-reads the stream's tail.
+   * turns the cache off; a stream the aggregate calls `settled` is not kept). A cached state is
+   * never trusted blindly: an append checks it at the expected revision, and a decision that
+   * appends nothing or fails re-reads the stream's tail.
    */
   readonly cacheSize?: number;
   /**
@@ -314,6 +315,10 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
 
   private remember(streamId: string, entry: StreamEntry<S>): void {
     if (this.cacheSize === 0) return;
+    if (this.aggregate.settled?.(entry.state) === true) {
+      this.cache.delete(streamId);
+      return;
+    }
     // Most recently used goes to the end of the map's order; the oldest leave first.
     this.cache.delete(streamId);
     this.cache.set(streamId, entry);

@@ -105,7 +105,8 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
     const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
     const AGENTS_FILE = join(ROOT, 'examples/agents.yaml');
     services.push(await startService('agent-registry', { ...common, AGENTS_FILE, HEARTBEAT_WINDOW_MS: '15000' }));
-    services.push(await startService('handoff-validator', { ...common, HANDOFFS_DIR }));
+    const validator = await startService('handoff-validator', { ...common, HANDOFFS_DIR });
+    services.push(validator);
     // Counted statements (bench/pg-query-counter.ts) for the cost of a probe; a CPU profile with --profile.
     const counterFile = join(tmp, 'pg-counter.json');
     const profDir = join(tmp, 'cpuprofile');
@@ -185,6 +186,15 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
       const span = first ? Date.parse(last.metadata.occurredAt) - Date.parse(first.metadata.occurredAt) : undefined;
       return { runId, state: last.type, wallMs, eventSpanMs: span };
     };
+    const schedulerPid = scheduler.proc.pid;
+    const pgSnapshot = async (): Promise<PgCounterSnapshot> => {
+      const seen = existsSync(counterFile) ? (JSON.parse(readFileSync(counterFile, 'utf8')) as PgCounterSnapshot).snap : 0;
+      process.kill(schedulerPid!, 'SIGUSR2');
+      return waitUntil('the scheduler pg counter snapshot', 5000, async () => {
+        const s = existsSync(counterFile) ? (JSON.parse(readFileSync(counterFile, 'utf8')) as PgCounterSnapshot) : undefined;
+        return s && s.snap > seen ? s : undefined;
+      }, 10);
+    };
     const series = async (what: string, workflowId: string, n: number, share: number) => {
       const until = performance.now() + share * left();
       // One run first, not counted: code paths warm, connections open.
@@ -192,14 +202,30 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
       const warm = await runOnce(workflowId, Math.max(10_000, Math.min(60_000, left() - 10_000)));
       if (warm.state !== 'RunCompleted') throw new Error(`${what}: the warm-up run ended with ${warm.state}`);
       const runs: RunTiming[] = [];
+      const cost0 = { scheduler: cpuMsOf(schedulerPid), validator: cpuMsOf(validator.proc.pid), pg: await pgSnapshot() };
       for (let i = 0; i < n && performance.now() < until; i++) runs.push(await runOnce(workflowId, Math.max(30_000, Math.min(until - performance.now(), left() - 20_000))));
+      const cost1 = { scheduler: cpuMsOf(schedulerPid), validator: cpuMsOf(validator.proc.pid), pg: await pgSnapshot() };
+      const perRunOf = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || runs.length === 0 ? undefined : round((b - a) / runs.length, 1));
+      // What a run costs, less dependent on the machine's load than its time: CPU of the services, the scheduler's Postgres round trips.
+      const perRun = {
+        schedulerCpuMs: perRunOf(cost0.scheduler, cost1.scheduler),
+        handoffValidatorCpuMs: perRunOf(cost0.validator, cost1.validator),
+        schedulerPgRoundTrips: perRunOf(cost0.pg.total.calls, cost1.pg.total.calls),
+        topStatementsByCalls: Object.entries(cost1.pg.byStatement)
+          .map(([k, v]) => ({ k, calls: v.calls - (cost0.pg.byStatement[k]?.calls ?? 0) }))
+          .filter((x) => x.calls > 0)
+          .sort((a, b) => b.calls - a.calls)
+          .slice(0, 10)
+          .map((x) => `${perRunOf(0, x.calls)}x ${x.k.slice(0, 80)}`),
+      };
       const ok = runs.filter((r) => r.state === 'RunCompleted');
       const wall = stats(ok.map((r) => r.wallMs));
       const span = stats(ok.flatMap((r) => (r.eventSpanMs === undefined ? [] : [r.eventSpanMs])));
       log(`${what}: ${ok.length}/${runs.length} runs succeeded; start -> end p50 ${wall.p50Ms} ms, max ${wall.maxMs} ms (events' own clock p50 ${span.p50Ms} ms)`);
       const hops = await hopsOf(pool!, ok.map((r) => r.runId));
       log(`  where a run's time goes (ms per run, p50 over runs, by the events' occurredAt): ${JSON.stringify(hops)}`);
-      return { runs: runs.length, succeeded: ok.length, startToEnd: wall, eventSpan: span, hops, states: [...new Set(runs.map((r) => r.state))] };
+      log(`  cost per run: ${JSON.stringify(perRun)}`);
+      return { runs: runs.length, succeeded: ok.length, startToEnd: wall, eventSpan: span, hops, perRun, states: [...new Set(runs.map((r) => r.state))] };
     };
     log(`workflows: Feature Development x${opts.featureRuns}, 3-step sequential x${opts.sequentialRuns}, then ${opts.activeRuns} active runs`);
     const featureDevelopment = await series('Feature Development', feature.workflowId, opts.featureRuns, 0.3);
@@ -218,15 +244,6 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
       },
       { concurrency: 64 },
     );
-    const schedulerPid = scheduler.proc.pid;
-    const pgSnapshot = async (): Promise<PgCounterSnapshot> => {
-      const seen = existsSync(counterFile) ? (JSON.parse(readFileSync(counterFile, 'utf8')) as PgCounterSnapshot).snap : 0;
-      process.kill(schedulerPid!, 'SIGUSR2');
-      return waitUntil('the scheduler pg counter snapshot', 5000, async () => {
-        const s = existsSync(counterFile) ? (JSON.parse(readFileSync(counterFile, 'utf8')) as PgCounterSnapshot) : undefined;
-        return s && s.snap > seen ? s : undefined;
-      }, 10);
-    };
     let profileWindow: { fromUs: number; toUs: number } | undefined;
     /** Submit → handler start, one task at a time; a task that reaches no handler in 10 s is a miss (three misses end the probe). */
     const probe = async (label: string, until: number) => {

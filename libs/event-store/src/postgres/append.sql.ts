@@ -38,6 +38,8 @@ export interface AppendStatements {
   readonly many: readonly [string, string];
   /** The locked path: the command's stored result, the head, and the stream that holds the first event id. */
   readonly probe: string;
+  /** Stream heads ($1 stream ids), read without a lock for appends whose head is unknown or moved. */
+  readonly heads: string;
   /** The locked path: what an append whose event ids are stored already had written. */
   readonly duplicateOf: string;
   readonly lock: string;
@@ -127,6 +129,7 @@ SELECT w.stream, w.last_rev, w.tx_id, w.seq,
        array_agg(ev.event_id ORDER BY ev.revision) AS event_ids
   FROM ${s}.events ev WHERE ev.stream_id = $1::text AND ev.event_id = ANY($2::uuid[])`;
   const lock = `SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))`;
+  const heads = `SELECT stream_id, revision, last_hash FROM ${s}.streams WHERE stream_id = ANY($1::text[])`;
   return {
     one: [
       [one(false, false), one(false, true)],
@@ -134,6 +137,7 @@ SELECT w.stream, w.last_rev, w.tx_id, w.seq,
     ],
     many: [many(false), many(true)],
     probe,
+    heads,
     duplicateOf,
     lock,
   };

@@ -52,6 +52,10 @@ interface PendingAppend {
   readonly reject: (err: unknown) => void;
   /** Chained while it waited for a lane, from this head; used if the head still holds when it goes. */
   early?: { readonly head: StreamHead; readonly links: ChainLink[] };
+  /** Its stream's head was read for it (once at most). */
+  refreshed?: boolean;
+  /** Statements that did not write it because its stream's head had moved (two at most). */
+  missed?: number;
 }
 
 /** An append chained from the head it expects to find. */
@@ -86,14 +90,15 @@ export interface AppenderOptions {
  * checks that head (append.sql.ts): one round trip, no PL/pgSQL, no hashing in the
  * database. Appends that arrive while `appendsInFlight` round trips are out wait and then
  * go together in one statement and one commit. An append whose head is unknown or moved,
- * whose expected revision does not hold against the cached head, or whose statement
- * failed, takes the locked path: a transaction that holds the stream's advisory lock,
- * reads the head, the command id and the first event id, and answers as the store always
- * did (duplicate, WRONG_EXPECTED_VERSION, DUPLICATE) or writes.
+ * or whose expected revision does not hold against the cached head, has its head read
+ * once (no lock) and goes again; after that, or when its statement failed, it takes the
+ * locked path: a transaction that holds the stream's advisory lock, reads the head, the
+ * command id and the first event id, and answers as the store always did (duplicate,
+ * WRONG_EXPECTED_VERSION, DUPLICATE) or writes.
  */
 export class PgAppender {
   private readonly sql: AppendStatements;
-  private readonly names: { readonly one: readonly (readonly string[])[]; readonly many: readonly string[]; readonly probe: string; readonly duplicateOf: string; readonly lock: string };
+  private readonly names: { readonly one: readonly (readonly string[])[]; readonly many: readonly string[]; readonly probe: string; readonly heads: string; readonly duplicateOf: string; readonly lock: string };
   private readonly heads: HeadCache;
   private readonly waiting: PendingAppend[] = [];
   /** Streams with a round trip out: their next append waits for its outcome. */
@@ -107,6 +112,7 @@ export class PgAppender {
       one: [0, 1].map((exists) => [0, 1].map((command) => name(`append_one_${exists}${command}`))),
       many: [0, 1].map((command) => name(`append_many_${command}`)),
       probe: name('probe'),
+      heads: name('heads'),
       duplicateOf: name('duplicate_of'),
       lock: name('lock'),
     };
@@ -118,7 +124,7 @@ export class PgAppender {
       const w: PendingAppend = { append, resolve, reject };
       if (this.inFlight >= this.options.appendsInFlight) {
         // It will wait for a lane: hash it now, while the database works on the group out.
-        const head = this.busy.has(append.streamId) ? undefined : this.headFor(append);
+        const head = this.busy.has(append.streamId) ? undefined : this.headFor(w);
         if (head) w.early = { head, links: chainEvents(append.streamId, head.revision, head.hash, append.events) };
       }
       this.waiting.push(w);
@@ -126,10 +132,16 @@ export class PgAppender {
     });
   }
 
-  /** The head an append would chain from now: cached, or "no stream yet" for `any` / `no_stream`; undefined when the database must answer. */
-  private headFor(append: PreparedAppend): StreamHead | undefined {
-    const head = this.heads.get(append.streamId) ?? (append.expected === 'no_stream' || append.expected === 'any' ? NO_STREAM : undefined);
-    return head !== undefined && satisfiesExpected(append.expected, head.revision) ? head : undefined;
+  /**
+   * The head an append would chain from now: cached, or "no stream yet" for `any` /
+   * `no_stream` before any miss; undefined when its expected revision does not hold against
+   * it, or nothing is known.
+   */
+  private headFor(w: PendingAppend): StreamHead | undefined {
+    const { streamId, expected } = w.append;
+    const guess = !w.missed && (expected === 'no_stream' || expected === 'any') ? NO_STREAM : undefined;
+    const head = this.heads.get(streamId) ?? guess;
+    return head !== undefined && satisfiesExpected(expected, head.revision) ? head : undefined;
   }
 
   /**
@@ -154,6 +166,7 @@ export class PgAppender {
       const group: ChainedAppend[] = [];
       const chained = new Map<string, StreamHead>();
       const locked: PendingAppend[] = [];
+      const refresh: PendingAppend[] = [];
       const left: PendingAppend[] = [];
       let events = 0;
       for (const w of this.waiting) {
@@ -164,12 +177,13 @@ export class PgAppender {
           continue;
         }
         const chainedHead = chained.get(streamId);
-        const head = chainedHead === undefined ? this.headFor(w.append) : satisfiesExpected(expected, chainedHead.revision) ? chainedHead : undefined;
+        const head = chainedHead === undefined ? this.headFor(w) : satisfiesExpected(expected, chainedHead.revision) ? chainedHead : undefined;
         if (head === undefined) {
           if (chained.has(streamId)) {
             left.push(w);
           } else {
-            locked.push(w);
+            // Unknown or contradicting head: read it once (cheap, no lock); then the database decides.
+            (w.refreshed ? locked : refresh).push(w);
             this.busy.add(streamId);
           }
           continue;
@@ -185,10 +199,11 @@ export class PgAppender {
         group.push({ pending: w, head, links });
         events += n;
       }
-      if (locked.length === 0 && group.length === 0) return;
+      if (locked.length === 0 && refresh.length === 0 && group.length === 0) return;
       this.waiting.length = 0;
       this.waiting.push(...left);
       for (const w of locked) void this.appendLocked(w).finally(() => this.release([w.append.streamId]));
+      if (refresh.length > 0) void this.refreshHeads(refresh);
       if (group.length > 0) {
         const streams = [...chained.keys()];
         for (const s of streams) this.busy.add(s);
@@ -199,6 +214,31 @@ export class PgAppender {
     }
   }
 
+  /** Reads the heads of these appends' streams (one query, no lock) into the cache, then lets them go again, first in line. */
+  private async refreshHeads(appends: readonly PendingAppend[]): Promise<void> {
+    const streams = [...new Set(appends.map((w) => w.append.streamId))];
+    try {
+      const { rows } = await this.options.pool.query<{ stream_id: string; revision: string; last_hash: string }>({
+        name: this.names.heads,
+        text: this.sql.heads,
+        values: [streams],
+      });
+      const found = new Map(rows.map((r) => [r.stream_id, { revision: Number(r.revision), hash: r.last_hash }]));
+      for (const s of streams) this.heads.set(s, found.get(s) ?? NO_STREAM);
+    } catch (err) {
+      const mapped = this.options.mapError(err);
+      if (mapped instanceof EventStoreUnavailableError) {
+        for (const w of appends) w.reject(mapped);
+        this.release(streams);
+        return;
+      }
+      // The locked path will read the heads itself.
+    }
+    for (const w of appends) w.refreshed = true;
+    this.waiting.unshift(...appends);
+    this.release(streams);
+  }
+
   /** Streams whose round trip is over: what waits on them may go. */
   private release(streams: readonly string[]): void {
     for (const s of streams) this.busy.delete(s);
@@ -206,25 +246,29 @@ export class PgAppender {
   }
 
   /**
-   * One statement for the group. Streams whose head moved are not written; their appends,
-   * and every append of a group whose statement failed (an event or command id stored
-   * already, say), are answered by the locked path, one stream after the other. The lane
-   * is free again as soon as the statement is back, before any caller hears of it: a
-   * caller that appends again at once must find this round trip over.
+   * One statement for the group. Streams whose head moved are not written; their appends
+   * go again after their head is read (a second miss, and every append of a group whose
+   * statement failed, e.g. on an event or command id stored already, is answered by the
+   * locked path, one stream after the other). The lane is free again as soon as the
+   * statement is back, before any caller hears of it: a caller that appends again at once
+   * must find this round trip over.
    */
   private async sendGroup(group: readonly ChainedAppend[], notifyInTx: boolean): Promise<void> {
     let written: Map<ChainedAppend, Written>;
     let unavailable: unknown;
+    let failed = false;
     try {
       written = await this.write(this.options.pool, group, notifyInTx);
     } catch (err) {
       const mapped = this.options.mapError(err);
       if (mapped instanceof EventStoreUnavailableError) unavailable = mapped;
+      failed = true;
       written = new Map();
     }
     this.inFlight--;
     let commit = 0;
     const done: string[] = [];
+    const again: PendingAppend[] = [];
     const retry = new Map<string, PendingAppend[]>();
     for (const c of group) {
       const streamId = c.pending.append.streamId;
@@ -233,15 +277,24 @@ export class PgAppender {
         const last = c.links[c.links.length - 1]!;
         this.heads.set(streamId, { revision: last.revision, hash: last.hash });
         commit = Math.max(commit, w.commit);
-        if (!retry.has(streamId)) done.push(streamId);
-      } else {
+        done.push(streamId);
+      } else if (unavailable !== undefined) {
         this.heads.delete(streamId);
-        if (unavailable === undefined) retry.set(streamId, [...(retry.get(streamId) ?? []), c.pending]);
-        else done.push(streamId);
+        done.push(streamId);
+      } else if (failed || (c.pending.missed ?? 0) >= 1) {
+        this.heads.delete(streamId);
+        retry.set(streamId, [...(retry.get(streamId) ?? []), c.pending]);
+      } else {
+        // Its head moved: once more, after reading the head.
+        this.heads.delete(streamId);
+        c.pending.missed = (c.pending.missed ?? 0) + 1;
+        again.push(c.pending);
+        done.push(streamId);
       }
     }
     if (commit > 0) this.options.committed(commit, notifyInTx);
-    this.release(done);
+    this.waiting.unshift(...again);
+    this.release(done.filter((s) => !retry.has(s)));
     for (const c of group) {
       const w = written.get(c);
       if (w) c.pending.resolve(result(c, w));

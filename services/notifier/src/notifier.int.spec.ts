@@ -185,9 +185,10 @@ describe('notifier (real NATS, Postgres, Mailpit; stand-in Slack, webhook and Pa
     }, { what: 'the approval email in Mailpit', timeoutMs: 15_000, intervalMs: 200 });
     expect(mails).toHaveLength(1);
     expect(mails[0]!.Subject).toBe(`[Baton] Approval needed: stage build of Notify test (run ${runId})`);
-    const [mail] = (await notifications(runId)).filter((n) => n.channel === 'mail');
+    // The mail is in Mailpit once SMTP accepted it; its delivery is recorded right after.
+    const mail = await waitFor(async () => (await notifications(runId)).find((n) => n.channel === 'mail' && n.status !== 'pending'), { what: 'the approval email recorded as delivered', timeoutMs: 30_000, intervalMs: 100 });
     expect(mail).toMatchObject({ recipient: approver, status: 'delivered', source: { topic: 'run.stage-approval-requested' } });
-    expect(mails[0]!.MessageID).toBe(`${mail!.deliveryId}@baton.notifier`);
+    expect(mails[0]!.MessageID).toBe(`${mail.deliveryId}@baton.notifier`);
   });
 
   it('retries with back-off, dead-letters after max attempts, and `retry` delivers it once the receiver is back', async () => {

@@ -115,15 +115,56 @@ const RESTRICTED_WORKFLOW = `workflow:
       requires_approval: ["release-managers"]
 `;
 
-/** A client that floods one URL with one API key until SIGTERM, then prints what it got. */
+/**
+ * A client that floods one URL with one API key: FLOOD_RATE requests a second over
+ * FLOOD_CONCURRENCY keep-alive connections (each sends its next request when its reply is in and
+ * its next turn has come), until SIGTERM or for two minutes at most; then it prints what it got.
+ * It says `flooding` once its first reply is in. The test pauses and resumes it with
+ * SIGSTOP/SIGCONT; a resumed flood does not make up for the pause. HTTP/1.1 over plain sockets,
+ * as load generators (wrk, autocannon) speak it: a few microseconds a request where `fetch`
+ * spends about a hundred, so what the machine's cores spend on the flood is the gateway's share.
+ */
 const FLOOD_SCRIPT = `
-const counts = {}; let retryAfter = null; let on = true;
+const net = require('node:net');
+const { hostname, port, pathname } = new URL(process.env.FLOOD_URL);
+const request = 'GET ' + pathname + ' HTTP/1.1\\r\\nHost: ' + hostname + ':' + port + '\\r\\nX-API-Key: ' + process.env.FLOOD_KEY + '\\r\\n\\r\\n';
+const counts = {}; let retryAfter = null; let on = true; let first = true; let open = 0;
+const gapMs = (1000 * Number(process.env.FLOOD_CONCURRENCY)) / Number(process.env.FLOOD_RATE);
 process.on('SIGTERM', () => { on = false; });
-const loop = async () => { while (on) { try { const r = await fetch(process.env.FLOOD_URL, { headers: { 'X-API-Key': process.env.FLOOD_KEY } }); await r.arrayBuffer(); counts[r.status] = (counts[r.status] || 0) + 1; if (r.status === 429) retryAfter = r.headers.get('retry-after'); } catch { counts.error = (counts.error || 0) + 1; } } };
-Promise.all(Array.from({ length: Number(process.env.FLOOD_CONCURRENCY) }, loop)).then(() => process.stdout.write(JSON.stringify({ counts, retryAfter })));
+setTimeout(() => { on = false; }, 120000).unref();
+const connect = () => {
+  open++;
+  const socket = net.connect(Number(port), hostname, () => socket.write(request));
+  socket.setNoDelay(true);
+  let buffered = '';
+  let turn = performance.now();
+  socket.on('data', (data) => {
+    buffered += data.toString('latin1');
+    for (;;) {
+      const end = buffered.indexOf('\\r\\n\\r\\n');
+      if (end < 0) return;
+      const head = buffered.slice(0, end);
+      const length = Number((/content-length: *(\\d+)/i.exec(head) || [])[1] || 0);
+      if (buffered.length < end + 4 + length) return;
+      buffered = buffered.slice(end + 4 + length);
+      const status = head.slice(9, 12);
+      counts[status] = (counts[status] || 0) + 1;
+      if (status === '429') retryAfter = (/retry-after: *(\\d+)/i.exec(head) || [])[1] || retryAfter;
+      if (first) { first = false; process.stdout.write('flooding\\n'); }
+      if (!on) { socket.end(); continue; }
+      const now = performance.now();
+      turn = Math.max(turn + gapMs, now);
+      if (turn - now < 1) socket.write(request); else setTimeout(() => socket.write(request), turn - now);
+    }
+  });
+  socket.on('error', () => { counts.error = (counts.error || 0) + 1; });
+  socket.on('close', () => { open--; if (on) connect(); else if (open === 0) process.stdout.write(JSON.stringify({ counts, retryAfter }) + '\\n'); });
+};
+for (let i = 0; i < Number(process.env.FLOOD_CONCURRENCY); i++) connect();
 `;
 
-function p99(samples: number[]): number {
+/** The 99th percentile (nearest rank) of some samples. */
+function p99(samples: readonly number[]): number {
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)]!;
 }
@@ -583,47 +624,113 @@ describe('gateway REST API (e2e)', () => {
     });
 
     it('answers a flooding key 429 with Retry-After while another key keeps its latency', async () => {
-      const timed = async (key: string): Promise<{ ms: number; status: number; retryAfter: string | null }> => {
+      const testStarted = performance.now();
+      const timed = async (key: string): Promise<{ ms: number; status: number }> => {
         const t0 = performance.now();
         const r = await fetch(`${a.url}/api/agents`, { headers: { 'X-API-Key': key } });
         await r.arrayBuffer();
-        return { ms: performance.now() - t0, status: r.status, retryAfter: r.headers.get('retry-after') };
+        return { ms: performance.now() - t0, status: r.status };
       };
+      // The calm key's requests one at a time, started every 30 ms: under its own 40/s limit.
       const sample = async (n: number): Promise<number[]> => {
         const out: number[] = [];
         for (let i = 0; i < n; i++) {
+          const started = performance.now();
           const r = await timed(CALM_KEY);
           expect(r.status).toBe(200);
           out.push(r.ms);
-          await new Promise((res) => setTimeout(res, 40));
+          await new Promise((res) => setTimeout(res, Math.max(0, 30 - (performance.now() - started))));
         }
         return out;
       };
-      await sample(20);
-      const idle = p99(await sample(200));
-      // The flood comes from another process at the lowest CPU priority: an attacker's client runs
-      // on its own machine, not on the cores of the gateway it floods.
+      // The flood comes from another process at the lowest CPU priority, in a session of its own:
+      // an attacker's client runs on its own machine, not on the cores of the gateway it floods.
+      // (Where Linux schedules by session, autogroup, a nice value counts only inside a session:
+      // a client in the test's session would spend the CPU share the gateway and services run on.)
+      // Its rate is set: 2,000 requests a second, 50 times the key's limit, for a few percent of
+      // a core. A client let loose on this machine floods as fast as the scheduler lets it, from
+      // a few hundred to tens of thousands a second, which says more about the machine's other
+      // load than about the gateway.
       const flood = spawn('nice', ['-n', '19', process.execPath, '-e', FLOOD_SCRIPT], {
-        env: { ...process.env, NODE_OPTIONS: '', FLOOD_URL: `${a.url}/api/agents`, FLOOD_KEY, FLOOD_CONCURRENCY: '8' },
+        env: { ...process.env, NODE_OPTIONS: '', FLOOD_URL: `${a.url}/api/agents`, FLOOD_KEY, FLOOD_CONCURRENCY: '8', FLOOD_RATE: '2000' },
         stdio: ['ignore', 'pipe', 'inherit'],
+        detached: true,
       });
       let out = '';
       flood.stdout.on('data', (d: Buffer) => (out += d.toString()));
       const floodDone = new Promise((res) => flood.once('close', res));
-      await new Promise((res) => setTimeout(res, 1000));
-      const underFlood = p99(await sample(200));
-      flood.kill('SIGTERM');
-      await floodDone;
-      // Idle again: the machine is shared, so the bound is taken against the worse of the two idle runs.
-      const idleAfter = p99(await sample(200));
-      const { counts: floodStatuses, retryAfter } = JSON.parse(out) as { counts: Record<string, number>; retryAfter: string | null };
-      const figures = { idleP99Ms: Number(idle.toFixed(1)), floodP99Ms: Number(underFlood.toFixed(1)), idleAfterP99Ms: Number(idleAfter.toFixed(1)), floodReplies: floodStatuses };
+      const pause = (ms: number) => new Promise((res) => setTimeout(res, ms));
+      const idle: number[] = [];
+      const underFlood: number[] = [];
+      const rounds: { idleP99Ms: number; floodP99Ms: number }[] = [];
+      let floodingSince = performance.now();
+      let floodingMs = 0;
+      try {
+        await waitFor(() => (out.includes('flooding') ? true : undefined), { timeoutMs: 20_000, intervalMs: 20, what: 'the flood to start' });
+        // Warm-up of both paths (the JIT), not measured.
+        await sample(20);
+        flood.kill('SIGSTOP');
+        floodingMs += performance.now() - floodingSince;
+        await sample(20);
+        // A single window of 200 samples before and one after (as this test once did) compared the
+        // second-worst samples of two moments of a shared, noisy machine. Instead, short idle and
+        // flood windows alternate (ABBA, so a drift in the machine's load favours neither), each
+        // condition's samples are pooled, and the pooled 99th percentiles are compared: 600
+        // samples each, the 6th worst of each. The flood is paused (SIGSTOP) for an idle window.
+        // A flood window starts 0.5 s after the flood resumes: while paused, the flooding key's
+        // bucket fills up again, and the burst it then may spend (80 list-agents calls at once)
+        // is how a flood starts, not the flood that goes on.
+        for (let round = 0; round < 12; round++) {
+          const order = round % 2 === 0 ? (['idle', 'flood'] as const) : (['flood', 'idle'] as const);
+          const got: Record<'idle' | 'flood', number[]> = { idle: [], flood: [] };
+          for (const condition of order) {
+            if (condition === 'flood') {
+              flood.kill('SIGCONT');
+              floodingSince = performance.now();
+              await pause(500);
+              got.flood = await sample(50);
+              flood.kill('SIGSTOP');
+              floodingMs += performance.now() - floodingSince;
+            } else {
+              await pause(200);
+              got.idle = await sample(50);
+            }
+          }
+          idle.push(...got.idle);
+          underFlood.push(...got.flood);
+          rounds.push({ idleP99Ms: Number(p99(got.idle).toFixed(1)), floodP99Ms: Number(p99(got.flood).toFixed(1)) });
+        }
+      } finally {
+        flood.kill('SIGTERM');
+        flood.kill('SIGCONT');
+        await floodDone;
+      }
+      const { counts: floodStatuses, retryAfter } = JSON.parse(out.trim().split('\n').at(-1)!) as { counts: Record<string, number>; retryAfter: string | null };
+      const idleP99 = p99(idle);
+      const floodP99 = p99(underFlood);
+      const figures = {
+        idleP99Ms: Number(idleP99.toFixed(1)),
+        floodP99Ms: Number(floodP99.toFixed(1)),
+        ratio: Number((floodP99 / idleP99).toFixed(2)),
+        samplesEach: idle.length,
+        rounds,
+        floodReplies: floodStatuses,
+        floodRepliesPerS: Math.round((Object.values(floodStatuses).reduce((n, c) => n + c, 0) * 1000) / floodingMs),
+        loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
+        testS: Math.round((performance.now() - testStarted) / 1000),
+      };
       process.stderr.write(`[gateway flood] ${JSON.stringify(figures)}\n`);
-      expect(floodStatuses['429'] ?? 0).toBeGreaterThan(10 * (floodStatuses['200'] ?? 0));
+      // The gateways' read limit (BATON_RATE_READ_PER_S above) and its burst, twice that.
+      const [rate, burst] = [40, 80];
+      // It was a flood: ten times the key's rate at least.
+      expect(figures.floodRepliesPerS).toBeGreaterThanOrEqual(10 * rate);
+      // And the key got no more than its budget: a full bucket at the start of each of its 13
+      // flood windows (with the 8 requests in flight when a window ends), and the rate meanwhile.
+      expect(floodStatuses['200'] ?? 0).toBeLessThanOrEqual(13 * (burst + 8) + (rate * floodingMs) / 1000);
+      expect(floodStatuses['429'] ?? 0).toBeGreaterThan(0);
       expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
-      // The issue's bound (2x the idle p99), asserted generously: the 2-core machine is shared with
-      // other work, so 100 ms of scheduling noise is allowed on top. The figures are printed above.
-      expect(underFlood).toBeLessThanOrEqual(2 * Math.max(idle, idleAfter) + 100);
+      // The issue's bound, as written: the calm key's p99 under the flood within 2x its idle p99.
+      expect(floodP99).toBeLessThanOrEqual(2 * idleP99);
     });
 
     it('sets security headers, keeps CORS closed, serves /healthz, the OpenAPI document and its docs page', async () => {

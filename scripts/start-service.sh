@@ -14,10 +14,13 @@
 # and the scheduler at 536 MB after a 20,000-task drain. Bounded instead (figures in
 # docs/architecture.md, "Services run compiled"):
 #   --max-semi-space-size=8   young generation at most 2 x 8 MB;
-#   --max-old-space-size=N    old generation at most N MB, N = 3/4 of the memory limit:
+#   --max-old-space-size=N    old generation at most N MB, N = half the memory limit:
 #                             BATON_MEMORY_LIMIT_MB, else the container's cgroup limit, else 512.
-#                             Under 2 GB, V8 also lets the heap grow less between full
-#                             collections (1.3-2x live data instead of 4x);
+#                             The other half is for what is not V8's heap (60 MB of the node
+#                             binary's pages, malloc, buffers); and V8 lets a heap limited to
+#                             256 MB-2 GB grow 1.3-2x its live data between full collections
+#                             instead of 4x (256: 1.3x; 16 MB less after a 20,000-task drain
+#                             than with 384, at the same CPU per task);
 #   MALLOC_ARENA_MAX=2        two glibc malloc arenas instead of up to eight per core for V8's
 #                             and libuv's threads (kept if already set).
 # Extra node options (a benchmark's preload, --cpu-prof) go after these, so they may override them.
@@ -47,10 +50,10 @@ fi
 case "$limit_mb" in
   '' | *[!0-9]*) echo "BATON_MEMORY_LIMIT_MB is invalid: expected a whole number of MB, got \"${limit_mb}\"" >&2; exit 64 ;;
 esac
-if [ "$limit_mb" -lt 128 ]; then
-  echo "BATON_MEMORY_LIMIT_MB is invalid: a service needs at least 128 MB, got ${limit_mb}" >&2
+if [ "$limit_mb" -lt 256 ]; then
+  echo "BATON_MEMORY_LIMIT_MB is invalid: a service needs at least 256 MB, got ${limit_mb}" >&2
   exit 64
 fi
 
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
-exec node --enable-source-maps --max-semi-space-size=8 --max-old-space-size=$((limit_mb * 3 / 4)) "$@" "$main"
+exec node --enable-source-maps --max-semi-space-size=8 --max-old-space-size=$((limit_mb / 2)) "$@" "$main"

@@ -42,20 +42,20 @@ describe('start-service.sh', () => {
     return { status: r.status, stderr: r.stderr, ...(r.status === 0 ? { seen: JSON.parse(r.stdout) as Started['seen'] } : {}) };
   };
 
-  it('sizes the old generation at 3/4 of BATON_MEMORY_LIMIT_MB, bounds the young one and keeps two malloc arenas', () => {
+  it('sizes the old generation at half of BATON_MEMORY_LIMIT_MB, bounds the young one and keeps two malloc arenas', () => {
     const r = start([main], { BATON_MEMORY_LIMIT_MB: '1024' });
     expect(r.status).toBe(0);
-    expect(r.seen!.execArgv).toEqual(['--enable-source-maps', '--max-semi-space-size=8', '--max-old-space-size=768']);
+    expect(r.seen!.execArgv).toEqual(['--enable-source-maps', '--max-semi-space-size=8', '--max-old-space-size=512']);
     expect(r.seen!.arenas).toBe('2');
     // V8's limit is the old generation plus the young one.
-    expect(r.seen!.heapLimitMb).toBeGreaterThanOrEqual(768);
-    expect(r.seen!.heapLimitMb).toBeLessThan(768 + 64);
+    expect(r.seen!.heapLimitMb).toBeGreaterThanOrEqual(512);
+    expect(r.seen!.heapLimitMb).toBeLessThan(512 + 64);
   });
 
   it('passes extra node options after its own (a preload, a profiler), and keeps a MALLOC_ARENA_MAX already set', () => {
     const r = start([main, '--no-warnings', '--max-semi-space-size=4'], { BATON_MEMORY_LIMIT_MB: '512', MALLOC_ARENA_MAX: '4' });
     expect(r.status).toBe(0);
-    expect(r.seen!.execArgv).toEqual(['--enable-source-maps', '--max-semi-space-size=8', '--max-old-space-size=384', '--no-warnings', '--max-semi-space-size=4']);
+    expect(r.seen!.execArgv).toEqual(['--enable-source-maps', '--max-semi-space-size=8', '--max-old-space-size=256', '--no-warnings', '--max-semi-space-size=4']);
     expect(r.seen!.arenas).toBe('4');
   });
 
@@ -67,7 +67,7 @@ describe('start-service.sh', () => {
 
   it.each([
     ['abc', 'expected a whole number of MB, got "abc"'],
-    ['64', 'a service needs at least 128 MB, got 64'],
+    ['200', 'a service needs at least 256 MB, got 200'],
   ])('refuses BATON_MEMORY_LIMIT_MB=%s with 64 and starts nothing', (limit, message) => {
     const r = start([main], { BATON_MEMORY_LIMIT_MB: limit });
     expect(r.status).toBe(64);

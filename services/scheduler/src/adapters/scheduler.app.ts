@@ -81,6 +81,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       // Every committed task append (a submit, a run's stage, an agent's report) reaches the
       // dispatcher in process, before the tasks read model shows it.
       let tasksPart: Awaited<ReturnType<typeof startTasks>> | undefined = undefined;
+      let runsPart: Awaited<ReturnType<typeof startRuns>> | undefined = undefined;
       const taskCommands = taskRunner(store, {
         clock,
         ids,
@@ -89,6 +90,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
           const { submitted, finished } = taskSignalsOf(r);
           if (submitted) tasksPart?.taskSubmitted(submitted);
           if (finished) tasksPart?.taskFinished(finished);
+          if (r.recorded) runsPart?.taskCommitted(r.recorded);
         },
       });
       const reassigner = new TaskReassigner(taskCommands, store, db, clock);
@@ -97,6 +99,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       tasksPart = tasks;
       const definitions = startWorkflowDefinitions(parts);
       const runs = await startRuns(parts, taskCommands, definitions, conflicts);
+      runsPart = runs;
       if (options.workflowsDir !== undefined) await registerWorkflowsDir(definitions, options.workflowsDir, logger);
 
       const nats = await host.connectNats(options.natsUrl);

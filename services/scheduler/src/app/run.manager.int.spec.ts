@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { randomIds, systemClock } from '@baton/aggregate';
 import { GetRun, RegisterWorkflow, StartRun, runStreamId, taskStreamId, type RecordedEvent } from '@baton/contracts';
-import { createPostgresEventStore, type PostgresEventStore } from '@baton/event-store';
+import { createPostgresEventStore } from '@baton/event-store';
 import { createKysely } from '@baton/read-models';
 import { uniqueId, waitFor } from '@baton/testing';
-import type { Kysely } from 'kysely';
 import type { SchedulerDatabase } from '../read-model/scheduler.tables';
 import { readUntil, startSchedulerHarness, type SchedulerHarness } from '../testing/test-scheduler';
-import { runManager } from './run.manager';
+import { recordTaskEndingNow, runManager } from './run.manager';
 import { runEnvironment, runRunner, taskRunner, workflowRunner } from './runners';
 import { WorkflowDefinitions } from './workflow-definitions';
 
@@ -73,31 +72,33 @@ describe('run manager (real NATS + Postgres, in-process scheduler)', () => {
 });
 
 describe('run manager applied by hand on a stopped scheduler (real Postgres)', () => {
-  let h: SchedulerHarness | undefined;
-  let store: PostgresEventStore | undefined;
-  let db: Kysely<SchedulerDatabase> | undefined;
+  const harnesses: SchedulerHarness[] = [];
+  const closing: (() => Promise<void>)[] = [];
 
   afterAll(async () => {
-    await db?.destroy();
-    await store?.close();
-    await h?.close();
+    for (const c of closing) await c();
+    for (const h of harnesses) await h.close();
   });
 
-  it("creates the next stage's tasks in the pass that records a task's result, as its own pass would (caused by the StageStarted)", async () => {
-    h = await startSchedulerHarness('scheduler_run_manager_eager', { consumerName: uniqueId('sched-run-manager-eager') });
-    const p = uniqueId('eager');
+  /** A two-stage run whose first stage's task has just completed, with the scheduler stopped: only the test applies the manager. */
+  async function firstTaskCompleted(name: string) {
+    const h = await startSchedulerHarness(`scheduler_run_manager_${name}`, { consumerName: uniqueId(`sched-run-manager-${name}`) });
+    harnesses.push(h);
+    const p = uniqueId(name);
     const yaml = `name: Eager ${p}\nversion: 1.0.0\nsteps:\n  - id: one\n    agent: ${p}-nobody\n    action: first\n  - id: two\n    agent: ${p}-nobody\n    action: second\n    depends_on: [one]\n`;
     const { workflowId } = await h.client.command(RegisterWorkflow, { yaml, file: 'eager.yml' }, { commandId: randomUUID() });
     const { runId } = await h.client.command(StartRun, { workflowId, params: {}, priority: 'P1' }, { commandId: randomUUID() });
-    const runEvents = () => h!.scheduler.store.readStream(runStreamId(runId));
-    const started = await waitFor(async () => (await runEvents()).find((e) => e.type === 'StageStarted'), { what: `run ${runId} StageStarted` });
+    const started = await waitFor(async () => (await h.scheduler.store.readStream(runStreamId(runId))).find((e) => e.type === 'StageStarted'), { what: `run ${runId} StageStarted` });
     const first = (started.data as { tasks: { taskId: string }[] }).tasks[0]!.taskId;
-    await waitFor(async () => (await h!.scheduler.store.readStream(taskStreamId(first))).length > 0, { what: `task ${first} created` });
-    // From here on only this test applies the run manager: the scheduler is stopped.
+    await waitFor(async () => (await h.scheduler.store.readStream(taskStreamId(first))).length > 0, { what: `task ${first} created` });
     await h.scheduler.close();
 
-    store = await createPostgresEventStore({ connectionString: h.tdb.url, poolSize: 4 });
-    db = createKysely<SchedulerDatabase>({ connectionString: h.tdb.url });
+    const store = await createPostgresEventStore({ connectionString: h.tdb.url, poolSize: 4 });
+    const db = createKysely<SchedulerDatabase>({ connectionString: h.tdb.url });
+    closing.push(async () => {
+      await db.destroy();
+      await store.close();
+    });
     const o = { clock: systemClock, ids: randomIds };
     const runs = runRunner(store, runEnvironment(new WorkflowDefinitions(workflowRunner(store, o))), o);
     const tasks = taskRunner(store, o);
@@ -105,18 +106,40 @@ describe('run manager applied by hand on a stopped scheduler (real Postgres)', (
     const data = { taskId: first, runId, stageId: 'one', agentId: `${p}-agent`, leaseEpoch: 1, outputs: { done: true }, completedAt, durationMs: 1 };
     await store.append(taskStreamId(first), [{ type: 'TaskCompleted', data, metadata: { occurredAt: completedAt } }]);
     const completed = (await store.readStream(taskStreamId(first))).find((e) => e.type === 'TaskCompleted') as RecordedEvent;
+    const stageTwo = async () => (await store.readStream(runStreamId(runId))).find((e) => e.type === 'StageStarted' && (e.data as { stageId: string }).stageId === 'two');
+    return { store, db, runs, tasks, runId, completed, stageTwo };
+  }
 
+  it("creates the next stage's tasks in the pass that records a task's result, as its own pass would (caused by the StageStarted)", async () => {
+    const { store, db, runs, tasks, runId, completed, stageTwo } = await firstTaskCompleted('eager');
     await db.transaction().execute((trx) => runManager({ runs, tasks })(trx, completed));
 
-    const stageTwo = (await store.readStream(runStreamId(runId))).find((e) => e.type === 'StageStarted' && (e.data as { stageId: string }).stageId === 'two');
-    expect(stageTwo).toBeDefined();
-    const second = (stageTwo!.data as { tasks: { taskId: string }[] }).tasks[0]!.taskId;
+    const started = await stageTwo();
+    expect(started).toBeDefined();
+    const second = (started!.data as { tasks: { taskId: string }[] }).tasks[0]!.taskId;
     const created = await store.readStream(taskStreamId(second));
     expect(created.map((e) => e.type)).toEqual(['TaskCreated']);
-    expect(created[0]!.metadata).toMatchObject({ causationId: stageTwo!.eventId, correlationId: runId });
+    expect(created[0]!.metadata).toMatchObject({ causationId: started!.eventId, correlationId: runId });
 
     // The manager's own pass over that StageStarted, later, appends nothing more.
-    await db.transaction().execute((trx) => runManager({ runs, tasks })(trx, stageTwo!));
+    await db.transaction().execute((trx) => runManager({ runs, tasks })(trx, started!));
+    expect((await store.readStream(taskStreamId(second))).length).toBe(1);
+  });
+
+  it("records a task's end at once where its append committed, and the manager's later pass over the same events appends nothing", async () => {
+    const { store, db, runs, tasks, runId, completed, stageTwo } = await firstTaskCompleted('now');
+    await recordTaskEndingNow({ runs, tasks }, completed);
+
+    const started = await stageTwo();
+    expect(started).toBeDefined();
+    const second = (started!.data as { tasks: { taskId: string }[] }).tasks[0]!.taskId;
+    expect((await store.readStream(taskStreamId(second))).map((e) => e.type)).toEqual(['TaskCreated']);
+
+    // Then the feed brings the TaskCompleted and the StageStarted to the manager: nothing more is appended.
+    const runLength = (await store.readStream(runStreamId(runId))).length;
+    await db.transaction().execute((trx) => runManager({ runs, tasks })(trx, completed));
+    await db.transaction().execute((trx) => runManager({ runs, tasks })(trx, started!));
+    expect((await store.readStream(runStreamId(runId))).length).toBe(runLength);
     expect((await store.readStream(taskStreamId(second))).length).toBe(1);
   });
 });

@@ -1,4 +1,4 @@
-import { errorCodeOf, type RecordedEvent } from '@baton/contracts';
+import { errorCodeOf, type NewEvent, type RecordedEvent } from '@baton/contracts';
 import { BatonAttributes, contextOfTraceHeaders, inSpan, traceHeadersOf, tracingEnabled, type TraceHeaders } from '@baton/telemetry';
 import type { Transaction } from 'kysely';
 import type { SchedulerDatabase } from '../read-model/scheduler.tables';
@@ -47,7 +47,7 @@ export function runManager(deps: ManagerDeps): (trx: Trx, recorded: RecordedEven
   };
 }
 
-interface ManagerDeps {
+export interface ManagerDeps {
   readonly runs: RunRunner;
   readonly tasks: TaskRunner;
 }
@@ -127,12 +127,33 @@ async function cancelTasks(deps: { tasks: TaskRunner }, runId: string, taskIds: 
   }
 }
 
-async function onRunEvent(trx: Trx, deps: ManagerDeps, event: RunEvent, recorded: Cause): Promise<void> {
+/** Creates the tasks a run event starts (a stage, its cleanup, failure steps, agent approvers' `approve_stage`); other events start none. */
+async function startStageTasks(deps: ManagerDeps, event: RunEvent, recorded: Cause): Promise<void> {
   switch (event.type) {
     case 'StageStarted':
     case 'StageCleanupStarted': {
       const d = event.data;
       await createStageTasks(deps, recorded, d.runId, d.stageId, d.iteration, d.tasks, event.type === 'StageCleanupStarted' ? `stage ${d.stageId} cleanup` : undefined);
+      return;
+    }
+    case 'FailureStepsStarted':
+      await createStageTasks(deps, recorded, event.data.runId, 'on_failure', 1, event.data.tasks);
+      return;
+    case 'StageApprovalRequested':
+      // Agent approvers get `approve_stage` tasks; a human approval waits for approve-stage.
+      await createStageTasks(deps, recorded, event.data.runId, event.data.stageId, event.data.iteration, event.data.tasks, `stage ${event.data.stageId} approval`);
+      return;
+    default:
+      return;
+  }
+}
+
+async function onRunEvent(trx: Trx, deps: ManagerDeps, event: RunEvent, recorded: Cause): Promise<void> {
+  switch (event.type) {
+    case 'StageStarted':
+    case 'StageCleanupStarted': {
+      const d = event.data;
+      await startStageTasks(deps, event, recorded);
       // A stage's cleanup is under the same SLA timer (one per iteration); an orchestrator stage gets its timer only now, with its first task.
       if (d.slaDueAt !== null && d.tasks.length > 0) {
         const run = await deps.runs.load(d.runId);
@@ -154,11 +175,8 @@ async function onRunEvent(trx: Trx, deps: ManagerDeps, event: RunEvent, recorded
       return;
     }
     case 'FailureStepsStarted':
-      await createStageTasks(deps, recorded, event.data.runId, 'on_failure', 1, event.data.tasks);
-      return;
     case 'StageApprovalRequested':
-      // Agent approvers get `approve_stage` tasks; a human approval waits for approve-stage.
-      await createStageTasks(deps, recorded, event.data.runId, event.data.stageId, event.data.iteration, event.data.tasks, `stage ${event.data.stageId} approval`);
+      await startStageTasks(deps, event, recorded);
       return;
     case 'RunCancelled':
     case 'RunFailed': {
@@ -204,20 +222,20 @@ async function onRunEvent(trx: Trx, deps: ManagerDeps, event: RunEvent, recorded
   }
 }
 
-async function onTaskEvent(trx: Trx, deps: ManagerDeps, recorded: RecordedEvent): Promise<void> {
-  const event = toTaskEvent(recorded);
-  let result: { status: 'succeeded' | 'failed'; agentId: string | null; outputs: Readonly<Record<string, unknown>>; error: string | null };
+type TaskResult = { status: 'succeeded' | 'failed'; agentId: string | null; outputs: Readonly<Record<string, unknown>>; error: string | null };
+
+/**
+ * The result a task event gives its run, with the run the event names (undefined for events
+ * written before they carried it), or undefined when it ends nothing (a retried failure, progress, ...).
+ */
+function taskResultOf(event: ReturnType<typeof toTaskEvent>): { result: TaskResult; runId: string | null | undefined } | undefined {
   switch (event.type) {
     case 'TaskCompleted':
-      result = { status: 'succeeded', agentId: event.data.agentId, outputs: event.data.outputs, error: null };
-      break;
+      return { result: { status: 'succeeded', agentId: event.data.agentId, outputs: event.data.outputs, error: null }, runId: event.data.runId };
     case 'TaskFailed':
-      if (!event.data.final) return;
-      result = { status: 'failed', agentId: event.data.agentId, outputs: {}, error: event.data.error.message };
-      break;
+      return event.data.final ? { result: { status: 'failed', agentId: event.data.agentId, outputs: {}, error: event.data.error.message }, runId: event.data.runId } : undefined;
     case 'TaskCancelled':
-      result = { status: 'failed', agentId: null, outputs: {}, error: `cancelled: ${event.data.reason}` };
-      break;
+      return { result: { status: 'failed', agentId: null, outputs: {}, error: `cancelled: ${event.data.reason}` }, runId: event.data.runId };
     case 'TaskCreated':
     case 'TaskAssigned':
     case 'TaskAccepted':
@@ -226,32 +244,62 @@ async function onTaskEvent(trx: Trx, deps: ManagerDeps, recorded: RecordedEvent)
     case 'TaskUnblocked':
     case 'TaskReleased':
     case 'TaskHandoffRejected':
-      return;
+      return undefined;
     default: {
       const unreachable: never = event;
       return unreachable;
     }
   }
-  const taskId = event.data.taskId;
-  const runId = event.data.runId !== undefined ? event.data.runId : await runIdFromStream(deps.tasks, taskId);
-  if (runId === null) return;
-  let r: Awaited<ReturnType<RunRunner['execute']>>;
+}
+
+/**
+ * `RecordTaskResult` on the run (command id `task-result:<taskId>`), under the run's own trace
+ * (its first span), linked to the task's ending: a stage that starts next is the run's child, not
+ * the previous task's. Undefined for a task that names a run this scheduler never started
+ * (submitted by hand with a runId).
+ */
+async function recordResult(deps: ManagerDeps, runId: string, taskId: string, result: TaskResult, cause: Cause): Promise<Awaited<ReturnType<RunRunner['execute']>> | undefined> {
   try {
-    // Under the run's own trace (its first span), linked to the task's ending: a stage that starts
-    // next is the run's child, not the previous task's.
-    r = await deps.runs.execute(runId, (metadata) => ({ type: 'RecordTaskResult', data: { taskId, ...result }, metadata }), {
+    return await deps.runs.execute(runId, (metadata) => ({ type: 'RecordTaskResult', data: { taskId, ...result }, metadata }), {
       commandId: `task-result:${taskId}`,
-      causationId: recorded.eventId,
-      causes: [recorded.metadata],
+      causationId: cause.eventId,
+      causes: [cause.metadata],
     });
   } catch (err) {
-    // A task that names a run this scheduler never started (submitted by hand with a runId).
     if (errorCodeOf(err) !== 'NOT_FOUND') throw err;
-    return;
+    return undefined;
   }
-  for (const [i, next] of r.appended.entries()) {
-    const stored = r.recorded?.[i];
+}
+
+async function onTaskEvent(trx: Trx, deps: ManagerDeps, recorded: RecordedEvent): Promise<void> {
+  const event = toTaskEvent(recorded);
+  const ending = taskResultOf(event);
+  if (ending === undefined) return;
+  const taskId = event.data.taskId;
+  const runId = ending.runId !== undefined ? ending.runId : await runIdFromStream(deps.tasks, taskId);
+  if (runId === null) return;
+  const r = await recordResult(deps, runId, taskId, ending.result, recorded);
+  for (const [i, next] of (r?.appended ?? []).entries()) {
+    const stored = r?.recorded?.[i];
     if (STARTS_TASKS.has(next.type) && stored?.eventId !== undefined) await onRunEvent(trx, deps, next, { eventId: stored.eventId, metadata: stored.metadata });
+  }
+}
+
+/**
+ * A run's task ended in this process and its append committed (the task runner's
+ * `onCommitted`): records the result on the run now and creates the tasks of the stages that
+ * starts, as the manager's pass over the same event does when the store's feed brings it (that
+ * pass then appends nothing, and writes the stage SLA timers in its transaction). So the next
+ * stage does not wait for the feed. Lease holder only, like the manager.
+ */
+export async function recordTaskEndingNow(deps: ManagerDeps, ended: Pick<NewEvent, 'type' | 'schemaVersion' | 'data' | 'metadata'> & { readonly eventId: string }): Promise<void> {
+  const event = toTaskEvent({ type: ended.type, schemaVersion: ended.schemaVersion ?? 1, data: ended.data });
+  const ending = taskResultOf(event);
+  if (ending === undefined || ending.runId === undefined || ending.runId === null) return;
+  const r = await recordResult(deps, ending.runId, event.data.taskId, ending.result, ended);
+  for (const [i, next] of (r?.appended ?? []).entries()) {
+    const stored = r?.recorded?.[i];
+    if (STARTS_TASKS.has(next.type) && stored?.eventId !== undefined) await startStageTasks(deps, next, { eventId: stored.eventId, metadata: stored.metadata });
   }
 }
 

@@ -352,4 +352,6 @@ export const taskAggregate: AggregateSpec<TaskState, TaskCommand, TaskEvent> = {
   decide,
   correlationOf: (event, state) => (event.type === 'TaskCreated' ? event.data.runId : state.exists ? state.runId : null),
   defaultActor: { kind: 'service', id: 'scheduler' },
+  // A finished task takes no more commands but repeats: not worth keeping hot.
+  settled: (state) => state.exists && isTerminal(state.status),
 };

@@ -136,9 +136,10 @@ describe('Baton MCP server (e2e: real NATS, Postgres and services; official MCP 
       expect(structured(await client.callTool({ name: 'report_progress', arguments: { taskId, percent: 30, message: 'drafting', tokensUsed: 1200 } }))).toEqual({ taskId, status: 'accepted', leaseEpoch: next.task.leaseEpoch });
       await taskWhere(taskId, (t) => t.percent === 30 && t.tokensUsed === 1200, 'with the progress');
 
-      // Paths reserved for the task hold back a task that declares an overlapping file.
+      // Paths reserved for the task hold back a task that declares an overlapping file, one this
+      // agent could otherwise be given (the dispatcher looks only at tasks an agent on line can take).
       const reservation = structured(await client.callTool({ name: 'reserve_paths', arguments: { taskId, paths: ['docs/prd/**'] } })) as { reservationId: string };
-      const overlapping = await submit({ action: 'edit_prd', requirement: { capabilities: [uniqueId('nobody')] }, inputs: { files: ['docs/prd/exports.md'] } });
+      const overlapping = await submit({ action: 'edit_prd', requirement: { capabilities: [capability] }, inputs: { files: ['docs/prd/exports.md'] } });
       const conflict = await waitFor(async () => (await baton.query(ListConflicts, { taskId: overlapping, kind: 'file_overlap', limit: 10 })).conflicts[0], { timeoutMs: 20_000, what: 'the file_overlap conflict' });
       expect(conflict.details).toMatchObject({ overlaps: [expect.objectContaining({ taskId: reservation.reservationId })] });
 

@@ -114,6 +114,12 @@ export interface AgentInboxPublisherOptions {
 
 const SUBJECT_TOKEN = /^[A-Za-z0-9_-]+$/;
 
+/** Assignments published ahead and not yet brought by the feed, past which {@link AgentInboxPublisher.publishNow} leaves delivery to the feed. */
+const EAGER_MAX_IN_FLIGHT = 4;
+
+/** Event ids of delivered assignments remembered, so one the feed brought first is not published ahead too. */
+const DELIVERED_REMEMBERED = 4096;
+
 /** Publishes awaiting their PubAck at once: each publish is sent without waiting for the one before. */
 const PUBLISH_WINDOW = 64;
 
@@ -151,6 +157,8 @@ export class AgentInboxPublisher {
   private saveTimer: NodeJS.Timeout | undefined;
   /** Publishes started by {@link publishNow}, by event id, until the feed delivers their event: true once acknowledged. */
   private readonly eager = new Map<string, { readonly attempt: Promise<boolean>; readonly at: number }>();
+  /** Event ids the feed delivered lately: an assignment whose event the feed brought first is not published ahead again. */
+  private readonly delivered = new Set<string>();
 
   constructor(private readonly o: AgentInboxPublisherOptions) {}
 
@@ -176,6 +184,7 @@ export class AgentInboxPublisher {
     clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
     this.eager.clear();
+    this.delivered.clear();
     await this.saving;
     if (this.unsaved() !== undefined) await (this.saving = this.saveAcked());
   }
@@ -206,6 +215,10 @@ export class AgentInboxPublisher {
   publishNow(assignment: AgentInboxAssignment, agentId: string, event: Pick<NewEvent, 'eventId' | 'metadata'>): void {
     const { eventId } = event;
     if (eventId === undefined || this.subscription === undefined || this.stopping || !SUBJECT_TOKEN.test(agentId)) return;
+    if (this.delivered.has(eventId)) return;
+    // Under load the feed's pages publish many assignments in one socket write, which costs NATS
+    // less than one write each: publishing ahead pays while few are on their way.
+    if (this.eager.size >= EAGER_MAX_IN_FLIGHT) return;
     if (this.eager.size >= PREPARED_MAX) this.forgetStaleEager();
     if (this.eager.size >= PREPARED_MAX) return;
     const attempt = this.send(assignment, agentId, eventId, event.metadata).then(
@@ -229,6 +242,8 @@ export class AgentInboxPublisher {
     const entry: Pending = { position: event.position, done: false, result: Promise.resolve() };
     const eager = this.eager.get(event.eventId);
     this.eager.delete(event.eventId);
+    this.delivered.add(event.eventId);
+    if (this.delivered.size > DELIVERED_REMEMBERED) this.delivered.delete(this.delivered.values().next().value as string);
     if (eager) {
       const data = event.data as { taskId: string; leaseEpoch: number };
       this.o.prepared?.take(data.taskId, data.leaseEpoch);

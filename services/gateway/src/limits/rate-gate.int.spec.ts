@@ -133,4 +133,26 @@ describe('rate gate', () => {
     expect((await fetch(`${url}/api/agents`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(200);
     expect(reached).toEqual(['GET /api/agents', 'GET /api/agents']);
   });
+
+  it('does not take a forged token for one it verified: the same person signed by another key goes on to the controller', async () => {
+    authNow = Date.now();
+    const token = await sign('bea');
+    await authenticator.authenticate(`Bearer ${token}`, undefined);
+    limiters.read.take('human:bea');
+    limiters.read.take('human:bea');
+    const { privateKey: otherKey } = await generateKeyPair('ES256');
+    const forged = await new SignJWT({ roles: ['admin'] })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer(issuerUrl)
+      .setAudience('baton')
+      .setSubject('bea')
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 600)
+      .sign(otherKey);
+    expect(authenticator.knownPrincipal(`Bearer ${forged}`, undefined)).toBeUndefined();
+    // Not refused as bea's (the controller then refuses it as unverifiable), and bea's own is.
+    expect((await fetch(`${url}/api/agents`, { headers: { Authorization: `Bearer ${forged}` } })).status).toBe(200);
+    expect((await fetch(`${url}/api/agents`, { headers: { Authorization: `Bearer ${token}` } })).status).toBe(429);
+    await expect(authenticator.authenticate(`Bearer ${forged}`, undefined)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(reached).toEqual(['GET /api/agents']);
+  });
 });

@@ -9,7 +9,7 @@ import { ProjectionRunner } from '@baton/read-models';
 import { conflictManager, CONFLICT_MANAGER_CATEGORIES, resetConflictLinks, type ConflictManager } from '../app/conflict.manager';
 import { ConflictService } from '../app/conflict.service';
 import { applicableSpecs, receivedHandoffSla } from '../app/handoff-specs';
-import { recordTaskEndingNow, RUN_MANAGER, RUN_MANAGER_FILTER, runManager } from '../app/run.manager';
+import { mayEndRunTask, recordTaskEndingNow, RUN_MANAGER, RUN_MANAGER_FILTER, runManager } from '../app/run.manager';
 import { RunService } from '../app/run.service';
 import { conflictRunner, runEnvironment, runRunner, workflowRunner, type ConflictRunner, type RunRules, type TaskRunner } from '../app/runners';
 import { TaskReassigner } from '../app/task-reassigner';
@@ -208,8 +208,6 @@ export interface RunsPart extends LeaderWork {
   taskCommitted(recorded: readonly NewEvent[]): void;
 }
 
-/** Task events that end a run's task (a final TaskFailed among them; the manager tells). */
-const TASK_ENDINGS: ReadonlySet<string> = new Set(['TaskCompleted', 'TaskFailed', 'TaskCancelled']);
 
 /**
  * Runs: the `run-<id>` runner (decisions on the pinned definition, with the handoff catalog's
@@ -285,7 +283,7 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
     taskCommitted: (recorded) => {
       if (!isLeader() || !manager.isLive) return;
       for (const e of recorded) {
-        if (!TASK_ENDINGS.has(e.type) || e.eventId === undefined) continue;
+        if (!mayEndRunTask(e.type) || e.eventId === undefined) continue;
         // Failures are the manager's pass's to retry: it records the same result from the feed.
         recordTaskEndingNow({ runs: runner, tasks }, { ...e, eventId: e.eventId }).catch((err: unknown) =>
           logger.warn(`recording the end of a run's task at once failed (the run manager records it): ${(err as Error).message}`),

@@ -222,6 +222,14 @@ async function onRunEvent(trx: Trx, deps: ManagerDeps, event: RunEvent, recorded
   }
 }
 
+/** Task event types that can end a run's task (a TaskFailed only when final: `taskResultOf` tells). */
+const RUN_TASK_ENDINGS: ReadonlySet<string> = new Set(['TaskCompleted', 'TaskFailed', 'TaskCancelled']);
+
+/** True for the types of task event that may give a run a task's result, without reading the event. */
+export function mayEndRunTask(type: string): boolean {
+  return RUN_TASK_ENDINGS.has(type);
+}
+
 type TaskResult = { status: 'succeeded' | 'failed'; agentId: string | null; outputs: Readonly<Record<string, unknown>>; error: string | null };
 
 /**

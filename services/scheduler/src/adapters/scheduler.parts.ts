@@ -9,7 +9,7 @@ import { ProjectionRunner } from '@baton/read-models';
 import { conflictManager, CONFLICT_MANAGER_CATEGORIES, resetConflictLinks, type ConflictManager } from '../app/conflict.manager';
 import { ConflictService } from '../app/conflict.service';
 import { applicableSpecs, receivedHandoffSla } from '../app/handoff-specs';
-import { mayEndRunTask, recordTaskEndingNow, RUN_MANAGER, RUN_MANAGER_FILTER, runManager } from '../app/run.manager';
+import { createTasksOfCommitted, mayEndRunTask, mayStartTasks, recordTaskEndingNow, RUN_MANAGER, RUN_MANAGER_FILTER, runManager } from '../app/run.manager';
 import { RunService } from '../app/run.service';
 import { conflictRunner, runEnvironment, runRunner, workflowRunner, type ConflictRunner, type RunRules, type TaskRunner } from '../app/runners';
 import { TaskReassigner } from '../app/task-reassigner';
@@ -135,12 +135,13 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
   const projection = await p.host.startProjection({
     name: TASKS_PROJECTION,
     feed: p.feed,
-    onApplied: onAppliedTypes((types) => {
-      if ([...types].some((t) => t !== 'TaskProgressReported' && t !== 'TaskAccepted')) dispatcher.wake();
+    onApplied: (events) => {
+      // Before the first pass every applied change wakes it; then the dispatcher tells what may let it do more.
+      if (dispatch === undefined ? events.some((e) => e.type !== 'TaskProgressReported' && e.type !== 'TaskAccepted') : dispatch.shown(events)) dispatcher.wake();
       // Only a new timer can be due before the loop's next planned pass (a task without a time-out sets none).
       if (timersWritten) timers.wake();
       timersWritten = false;
-    }),
+    },
     // Task events, and conflict events for `scheduler.conflicts` (one subscription for both read models).
     filter: TASKS_AND_CONFLICTS_FILTER,
     applyBatch: withConflictEvents(taskProjection({ agingIntervalMs: p.config.agingIntervalMs }, () => (timersWritten = true))),
@@ -157,8 +158,7 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
     wakeDispatcher: () => dispatcher.wake(),
     taskFinished: (f) => {
       if (dispatch === undefined) return;
-      dispatch.finished(f.taskId, f.position);
-      dispatcher.wake();
+      if (dispatch.finished(f.taskId, f.position)) dispatcher.wake();
     },
     taskSubmitted: (t) => {
       if (dispatch === undefined) return;
@@ -230,7 +230,19 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
     ...(p.config.maxRejections === undefined ? {} : { maxRejections: p.config.maxRejections }),
   };
   const environment = runEnvironment(definitions, rules);
-  const runner = runRunner(store, environment, { clock, ids: p.ids, cacheSize: HOT_STREAMS });
+  // A run append committed here that starts stages has their tasks created at once, not when the
+  // store's feed brings the events to the run manager (whose pass then appends nothing).
+  let managerLive = (): boolean => false;
+  const runner = runRunner(store, environment, {
+    clock,
+    ids: p.ids,
+    cacheSize: HOT_STREAMS,
+    onCommitted: (r) => {
+      if (r.recorded === undefined || !mayStartTasks(r.recorded) || !isLeader() || !managerLive()) return;
+      // Failures are the manager's pass's to retry: it creates the same tasks from the feed.
+      createTasksOfCommitted({ tasks }, r.recorded).catch((err: unknown) => logger.warn(`creating a stage's tasks at once failed (the run manager creates them): ${(err as Error).message}`));
+    },
+  });
   const actors = p.config.actorKeysFile === undefined ? TRUST_ENVELOPE_ACTOR : await GatewayActorAssertions.fromFile(p.config.actorKeysFile);
   const service = new RunService(definitions, runner, environment, store, db, actors);
   const runTimers = new WakeLoop('run-timers', () => runTimerPass({ db, runs: runner, runService: service, definitions, clock, isLeader, logger }), p.config.timerPollMs, logger);
@@ -276,6 +288,7 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
       logger.error(`run manager failed: ${(err as Error).message}`);
     },
   });
+  managerLive = () => manager.isLive;
   let relay: EventRelay | undefined;
   return {
     service,

@@ -6,7 +6,7 @@ import { createKysely } from '@baton/read-models';
 import { uniqueId, waitFor } from '@baton/testing';
 import type { SchedulerDatabase } from '../read-model/scheduler.tables';
 import { readUntil, startSchedulerHarness, type SchedulerHarness } from '../testing/test-scheduler';
-import { recordTaskEndingNow, runManager } from './run.manager';
+import { createTasksOfCommitted, mayStartTasks, recordTaskEndingNow, runManager } from './run.manager';
 import { runEnvironment, runRunner, taskRunner, workflowRunner } from './runners';
 import { WorkflowDefinitions } from './workflow-definitions';
 
@@ -110,35 +110,54 @@ describe('run manager applied by hand on a stopped scheduler (real Postgres)', (
     return { store, db, runs, tasks, runId, completed, stageTwo };
   }
 
-  it("creates the next stage's tasks in the pass that records a task's result, as its own pass would (caused by the StageStarted)", async () => {
-    const { store, db, runs, tasks, runId, completed, stageTwo } = await firstTaskCompleted('eager');
+  it("records a task's result in its pass, and creates the next stage's tasks in its pass over the StageStarted (caused by it); passes again append nothing", async () => {
+    const { store, db, runs, tasks, runId, completed, stageTwo } = await firstTaskCompleted('passes');
     await db.transaction().execute((trx) => runManager({ runs, tasks })(trx, completed));
-
     const started = await stageTwo();
     expect(started).toBeDefined();
     const second = (started!.data as { tasks: { taskId: string }[] }).tasks[0]!.taskId;
+    expect(await store.readStream(taskStreamId(second))).toEqual([]);
+
+    await db.transaction().execute((trx) => runManager({ runs, tasks })(trx, started!));
     const created = await store.readStream(taskStreamId(second));
     expect(created.map((e) => e.type)).toEqual(['TaskCreated']);
     expect(created[0]!.metadata).toMatchObject({ causationId: started!.eventId, correlationId: runId });
 
-    // The manager's own pass over that StageStarted, later, appends nothing more.
+    const runLength = (await store.readStream(runStreamId(runId))).length;
+    await db.transaction().execute((trx) => runManager({ runs, tasks })(trx, completed));
     await db.transaction().execute((trx) => runManager({ runs, tasks })(trx, started!));
+    expect((await store.readStream(runStreamId(runId))).length).toBe(runLength);
     expect((await store.readStream(taskStreamId(second))).length).toBe(1);
   });
 
-  it("records a task's end at once where its append committed, and the manager's later pass over the same events appends nothing", async () => {
-    const { store, db, runs, tasks, runId, completed, stageTwo } = await firstTaskCompleted('now');
+  it("records a task's end at once where its append committed, creates the stage it starts from the committed run append, and the manager's later passes append nothing", async () => {
+    const { store, db, tasks, runId, completed, stageTwo } = await firstTaskCompleted('now');
+    // A run runner told of its commits, as the scheduler builds it: the stages they start get their tasks now.
+    const created: Promise<void>[] = [];
+    const o = { clock: systemClock, ids: randomIds };
+    const runs = runRunner(store, runEnvironment(new WorkflowDefinitions(workflowRunner(store, o))), {
+      ...o,
+      onCommitted: (r) => {
+        if (r.recorded && mayStartTasks(r.recorded)) created.push(createTasksOfCommitted({ tasks }, r.recorded));
+      },
+    });
     await recordTaskEndingNow({ runs, tasks }, completed);
+    expect(created).toHaveLength(1);
+    await Promise.all(created);
 
     const started = await stageTwo();
     expect(started).toBeDefined();
     const second = (started!.data as { tasks: { taskId: string }[] }).tasks[0]!.taskId;
-    expect((await store.readStream(taskStreamId(second))).map((e) => e.type)).toEqual(['TaskCreated']);
+    const events = await store.readStream(taskStreamId(second));
+    expect(events.map((e) => e.type)).toEqual(['TaskCreated']);
+    expect(events[0]!.metadata).toMatchObject({ causationId: started!.eventId, correlationId: runId });
 
-    // Then the feed brings the TaskCompleted and the StageStarted to the manager: nothing more is appended.
+    // Then the feed brings the TaskCompleted and the StageStarted to the manager (a fresh
+    // process: nothing cached): nothing more is appended.
+    const later = { runs: runRunner(store, runEnvironment(new WorkflowDefinitions(workflowRunner(store, o))), o), tasks: taskRunner(store, o) };
     const runLength = (await store.readStream(runStreamId(runId))).length;
-    await db.transaction().execute((trx) => runManager({ runs, tasks })(trx, completed));
-    await db.transaction().execute((trx) => runManager({ runs, tasks })(trx, started!));
+    await db.transaction().execute((trx) => runManager(later)(trx, completed));
+    await db.transaction().execute((trx) => runManager(later)(trx, started!));
     expect((await store.readStream(runStreamId(runId))).length).toBe(runLength);
     expect((await store.readStream(taskStreamId(second))).length).toBe(1);
   });

@@ -31,10 +31,10 @@ const ALREADY_SETTLED = new Set(['ILLEGAL_TRANSITION', 'CONFLICT']);
  * Every effect is idempotent by its command id, so a crash between an effect and the checkpoint
  * only replays effects that then append nothing.
  *
- * A task result that starts stages (the next stage, a cleanup, an approval, failure steps) has
- * their tasks created at once, in the same pass: the events it appended, as stored (ids, trace),
- * are applied as the manager applies them when it reaches them, which then appends nothing. So a
- * stage follows the previous one without a trip through the manager's own subscription.
+ * A run append committed in this process that starts stages (a run started, a task's result
+ * that moves the run on, an approval) has their tasks created at once by
+ * {@link createTasksOfCommitted}, from the events as stored (ids, trace); the manager's pass over
+ * the same events then appends nothing. So a stage starts without a trip through the store's feed.
  *
  * Tracing: a stage's tasks are created in a span `stage <stageId>` under the trace stored with
  * the event that started the stage (the run's trace), so each task, the agent's work on it and
@@ -43,7 +43,7 @@ const ALREADY_SETTLED = new Set(['ILLEGAL_TRANSITION', 'CONFLICT']);
 export function runManager(deps: ManagerDeps): (trx: Trx, recorded: RecordedEvent) => Promise<void> {
   return async (trx, recorded) => {
     if (recorded.streamId.startsWith('run-')) await onRunEvent(trx, deps, toRunEvent(recorded), recorded);
-    else if (recorded.streamId.startsWith('task-')) await onTaskEvent(trx, deps, recorded);
+    else if (recorded.streamId.startsWith('task-')) await onTaskEvent(deps, recorded);
   };
 }
 
@@ -107,6 +107,9 @@ async function createTasks(
         actor: { kind: 'service', id: 'scheduler' },
         ...(trace?.traceparent ? { trace } : {}),
       },
+      // The task id is new to this stage iteration: no read first. Created already (a replayed
+      // event), the append is refused and the kernel reads the stream and answers as a repeat.
+      { assumeNew: true },
     );
   }
 }
@@ -128,7 +131,7 @@ async function cancelTasks(deps: { tasks: TaskRunner }, runId: string, taskIds: 
 }
 
 /** Creates the tasks a run event starts (a stage, its cleanup, failure steps, agent approvers' `approve_stage`); other events start none. */
-async function startStageTasks(deps: ManagerDeps, event: RunEvent, recorded: Cause): Promise<void> {
+async function startStageTasks(deps: { tasks: TaskRunner }, event: RunEvent, recorded: Cause): Promise<void> {
   switch (event.type) {
     case 'StageStarted':
     case 'StageCleanupStarted': {
@@ -279,35 +282,44 @@ async function recordResult(deps: ManagerDeps, runId: string, taskId: string, re
   }
 }
 
-async function onTaskEvent(trx: Trx, deps: ManagerDeps, recorded: RecordedEvent): Promise<void> {
+async function onTaskEvent(deps: ManagerDeps, recorded: RecordedEvent): Promise<void> {
   const event = toTaskEvent(recorded);
   const ending = taskResultOf(event);
   if (ending === undefined) return;
   const taskId = event.data.taskId;
   const runId = ending.runId !== undefined ? ending.runId : await runIdFromStream(deps.tasks, taskId);
   if (runId === null) return;
-  const r = await recordResult(deps, runId, taskId, ending.result, recorded);
-  for (const [i, next] of (r?.appended ?? []).entries()) {
-    const stored = r?.recorded?.[i];
-    if (STARTS_TASKS.has(next.type) && stored?.eventId !== undefined) await onRunEvent(trx, deps, next, { eventId: stored.eventId, metadata: stored.metadata });
-  }
+  await recordResult(deps, runId, taskId, ending.result, recorded);
 }
 
 /**
  * A run's task ended in this process and its append committed (the task runner's
- * `onCommitted`): records the result on the run now and creates the tasks of the stages that
- * starts, as the manager's pass over the same event does when the store's feed brings it (that
- * pass then appends nothing, and writes the stage SLA timers in its transaction). So the next
- * stage does not wait for the feed. Lease holder only, like the manager.
+ * `onCommitted`): records the result on the run now, as the manager's pass over the same event
+ * does when the store's feed brings it (that pass then appends nothing). The stages the result
+ * starts have their tasks created by {@link createTasksOfCommitted}. Lease holder only, like the manager.
  */
 export async function recordTaskEndingNow(deps: ManagerDeps, ended: Pick<NewEvent, 'type' | 'schemaVersion' | 'data' | 'metadata'> & { readonly eventId: string }): Promise<void> {
   const event = toTaskEvent({ type: ended.type, schemaVersion: ended.schemaVersion ?? 1, data: ended.data });
   const ending = taskResultOf(event);
   if (ending === undefined || ending.runId === undefined || ending.runId === null) return;
-  const r = await recordResult(deps, ending.runId, event.data.taskId, ending.result, ended);
-  for (const [i, next] of (r?.appended ?? []).entries()) {
-    const stored = r?.recorded?.[i];
-    if (STARTS_TASKS.has(next.type) && stored?.eventId !== undefined) await startStageTasks(deps, next, { eventId: stored.eventId, metadata: stored.metadata });
+  await recordResult(deps, ending.runId, event.data.taskId, ending.result, ended);
+}
+
+/** True when a run append's events may start tasks (see {@link createTasksOfCommitted}), without reading them. */
+export function mayStartTasks(recorded: readonly Pick<NewEvent, 'type'>[]): boolean {
+  return recorded.some((e) => STARTS_TASKS.has(e.type));
+}
+
+/**
+ * A run append committed in this process (the run runner's `onCommitted`): creates the tasks of
+ * the stages it starts now, as the manager's pass does when the store's feed brings the events
+ * (that pass then appends nothing, and writes the stage SLA timers in its transaction). Lease
+ * holder only, like the manager.
+ */
+export async function createTasksOfCommitted(deps: { tasks: TaskRunner }, recorded: readonly NewEvent[]): Promise<void> {
+  for (const e of recorded) {
+    if (!STARTS_TASKS.has(e.type) || e.eventId === undefined) continue;
+    await startStageTasks(deps, toRunEvent({ type: e.type, schemaVersion: e.schemaVersion ?? 1, data: e.data }), { eventId: e.eventId, metadata: e.metadata });
   }
 }
 

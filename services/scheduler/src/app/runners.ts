@@ -26,17 +26,14 @@ export type ConflictRunner = CommandRunner<ConflictState, ConflictCommand, Confl
 export type RunRunner = CommandRunner<RunState, RunCommand, RunEvent, RunDeciderContext>;
 export type WorkflowRunner = CommandRunner<WorkflowState, WorkflowCommand, WorkflowEvent>;
 
-/** Time, ids and the state cache size a runner is built with. */
-export interface RunnerOptions {
+/** Time, ids and the state cache size a runner is built with, and who is told of each committed append. */
+export interface RunnerOptions<S = unknown, E = unknown> {
   readonly clock: Clock;
   readonly ids: IdSource;
   /** Streams kept hot in memory (0: read every stream whole for each command). */
   readonly cacheSize?: number;
-}
-
-/** A task runner's options: also told of each committed append (see `taskSignalsOf`). */
-export interface TaskRunnerOptions extends RunnerOptions {
-  readonly onCommitted?: (result: CommandResult<TaskState, TaskEvent>) => void;
+  /** Told of each committed append (tasks: see `taskSignalsOf`; runs: the stages a run starts). */
+  readonly onCommitted?: (result: CommandResult<S, E>) => void;
 }
 
 /** Run rules that come from configuration (the handoff catalog, the rejection limit). */
@@ -57,19 +54,19 @@ export function runEnvironment(definitions: { pinned(workflowId: string, version
   };
 }
 
-export function taskRunner(store: EventStore, o: TaskRunnerOptions): TaskRunner {
+export function taskRunner(store: EventStore, o: RunnerOptions<TaskState, TaskEvent>): TaskRunner {
   return new CommandRunner(store, taskAggregate, o);
 }
 
-export function conflictRunner(store: EventStore, o: RunnerOptions): ConflictRunner {
+export function conflictRunner(store: EventStore, o: RunnerOptions<ConflictState, ConflictEvent>): ConflictRunner {
   return new CommandRunner(store, conflictAggregate, o);
 }
 
-export function runRunner(store: EventStore, environment: RunEnvironment, o: RunnerOptions): RunRunner {
+export function runRunner(store: EventStore, environment: RunEnvironment, o: RunnerOptions<RunState, RunEvent>): RunRunner {
   return new CommandRunner(store, runAggregate, { ...o, environment: (state, runId) => environment(state, runId) });
 }
 
-export function workflowRunner(store: EventStore, o: RunnerOptions): WorkflowRunner {
+export function workflowRunner(store: EventStore, o: RunnerOptions<WorkflowState, WorkflowEvent>): WorkflowRunner {
   return new CommandRunner(store, workflowAggregate, o);
 }
 

@@ -1,4 +1,4 @@
-import { comparePositions, errorCodeOf, type AgentInboxAssignment, type NewEvent, type Position } from '@baton/contracts';
+import { comparePositions, errorCodeOf, type AgentInboxAssignment, type NewEvent, type Position, type RecordedEvent } from '@baton/contracts';
 import type { MessagingLogger } from '@baton/messaging';
 import type { ProjectionRunner } from '@baton/read-models';
 import type { Kysely } from 'kysely';
@@ -42,6 +42,12 @@ const LOST_RACE = new Set(['CONFLICT', 'WRONG_EXPECTED_VERSION', 'NOT_FOUND', 'S
 /** Assignments not yet shown by the read model, in batches, above which a pass assigns nothing more. */
 const MAX_IN_FLIGHT_BATCHES = 4;
 
+/** Task events after which no pass can do more than before: the task stays with its agent. */
+const NEVER_FREES: ReadonlySet<string> = new Set(['TaskAccepted', 'TaskProgressReported']);
+
+/** Task events that only free a slot or settle a task another may depend on: worth a pass only when tasks wait. */
+const FREES_WHEN_WAITING: ReadonlySet<string> = new Set(['TaskCompleted', 'TaskCancelled']);
+
 /** A task this process changed whose event the tasks read model has not applied yet. */
 interface InFlight {
   /** `assigned`: assigned by us (the read model still shows it queued and not in the agent's load);
@@ -79,6 +85,12 @@ export class Dispatcher {
   readonly #inFlight = new Map<string, InFlight>();
   /** Tasks created in this process that the read model may not show yet (see {@link submitted}). */
   readonly #fresh = new Map<string, QueuedTask & { readonly position: Position }>();
+  /**
+   * What the last pass left: tasks it saw waiting and did not assign (no agent free, held by a
+   * conflict, past the batch), or that it stopped for the read model to catch up. Either way a
+   * freed slot or an applied event may let the next pass do more; with nothing left, they cannot.
+   */
+  #left: { waiting: boolean; gated: boolean } = { waiting: true, gated: false };
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
@@ -93,6 +105,7 @@ export class Dispatcher {
   reset(): void {
     this.#inFlight.clear();
     this.#fresh.clear();
+    this.#left = { waiting: true, gated: false };
     this.#o.conflicts?.reset();
   }
 
@@ -102,8 +115,41 @@ export class Dispatcher {
    * tasks (in the same query, so whether the read model shows them held yet does not matter),
    * and an assignment of it not shown yet stops counting too. Lease holder only.
    */
-  finished(taskId: string, position: Position): void {
-    if (this.#o.isLeader()) this.#inFlight.set(taskId, { kind: 'finished', position });
+  finished(taskId: string, position: Position): boolean {
+    if (!this.#o.isLeader()) return false;
+    this.#inFlight.set(taskId, { kind: 'finished', position });
+    return this.#left.waiting || this.#left.gated;
+  }
+
+  /**
+   * The tasks read model applied `events`: true when a pass may now do what the last one could
+   * not. A task created elsewhere (or with constraints) is new to the queue; a release, a retry
+   * or an unblock puts a task back; a completion or a cancellation frees a slot and may settle a
+   * dependency, which matters only when tasks wait; an applied assignment matters only when a
+   * pass stopped for the read model. Assignments made here and tasks planned from
+   * {@link submitted} were acted on already. Unknown types wake it (no event is missed).
+   */
+  shown(events: readonly RecordedEvent[]): boolean {
+    const left = this.#left;
+    for (const e of events) {
+      if (NEVER_FREES.has(e.type)) continue;
+      if (e.type === 'TaskAssigned') {
+        if (left.gated) return true;
+        continue;
+      }
+      if (e.type === 'TaskCreated') {
+        const taskId = (e.data as { taskId?: unknown }).taskId;
+        if (typeof taskId === 'string' && this.#fresh.has(taskId)) continue;
+        return true;
+      }
+      if (FREES_WHEN_WAITING.has(e.type) || !e.streamId.startsWith('task-')) {
+        // Completions, cancellations, and conflict events (holds that start or end).
+        if (left.waiting || left.gated) return true;
+        continue;
+      }
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -127,10 +173,11 @@ export class Dispatcher {
 
     const now = o.clock.now();
     const releasing = this.#count('released') + this.#count('stale');
+    const headLimit = o.batchSize + this.#inFlight.size + (o.conflicts?.heldCount ?? 0);
     // Independent reads, on separate connections: one round trip of waiting, not three.
     const [heldByUnavailable, dbHead, candidates] = await Promise.all([
       tasksHeldByUnavailableAgents(o.db, o.batchSize + releasing),
-      queueHead(o.db, now, o.batchSize + this.#inFlight.size + (o.conflicts?.heldCount ?? 0)),
+      queueHead(o.db, now, headLimit),
       agentCandidates(o.db, { notCounting: this.#ids('finished') }),
     ]);
     for (const held of heldByUnavailable) {
@@ -153,7 +200,10 @@ export class Dispatcher {
     }
 
     // Enough unapplied assignments: let the read model catch up (its progress wakes the loop).
-    if (this.#count('assigned') >= MAX_IN_FLIGHT_BATCHES * o.batchSize) return;
+    if (this.#count('assigned') >= MAX_IN_FLIGHT_BATCHES * o.batchSize) {
+      this.#left = { waiting: true, gated: true };
+      return;
+    }
 
     const head = this.#withFresh(dbHead, now);
     const waiting = head.filter((t) => !this.#inFlight.has(t.taskId));
@@ -163,6 +213,9 @@ export class Dispatcher {
     const admitted = o.conflicts && fromReadModel.length > 0 ? await o.conflicts.admit(fromReadModel, this.#ids('assigned')) : undefined;
     const admittedIds = admitted && new Set(admitted.queue.map((t) => t.taskId));
     const queue = (admittedIds ? waiting.filter((t) => this.#fresh.has(t.taskId) || admittedIds.has(t.taskId)) : waiting).slice(0, o.batchSize);
+    // A head read to its limit may have more behind it.
+    const headFull = dbHead.length >= headLimit;
+    this.#left = { waiting: waiting.length > 0 || headFull, gated: false };
     if (queue.length === 0) return;
     const plan = planAssignments(queue, this.#withInFlightLoads(candidates), now);
     let assigned = 0;
@@ -181,7 +234,10 @@ export class Dispatcher {
         await this.#skipUntilShown(p.taskId);
       }
     }
-    return assigned > 0 ? 0 : undefined;
+    // Left behind: tasks this pass saw and did not assign (or did not see: a full head).
+    this.#left = { waiting: headFull || waiting.length > assigned, gated: false };
+    // Another pass at once only when it may assign more (a queue longer than a batch drains).
+    return assigned > 0 && this.#left.waiting ? 0 : undefined;
   }
 
   /** Drops what the read model now shows: its checkpoint is at or past the event. */

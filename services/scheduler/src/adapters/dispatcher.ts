@@ -218,22 +218,29 @@ export class Dispatcher {
     this.#left = { waiting: waiting.length > 0 || headFull, gated: false };
     if (queue.length === 0) return;
     const plan = planAssignments(queue, this.#withInFlightLoads(candidates), now);
+    // The plan's appends go out together (each on its own stream, at its expected revision):
+    // the store commits them in shared statements (group commit) instead of one after another.
     let assigned = 0;
-    for (const p of plan) {
-      if (!o.isLeader()) break;
-      if (admitted && !admitted.take(p.taskId)) continue;
-      try {
-        const r = await o.handler.execute(p.taskId, (metadata) => ({ type: 'AssignTask', data: p, metadata }), serviceContext('scheduler', o.ids.newId()));
-        if (r.appended.length > 0 && r.position) {
-          this.#inFlight.set(p.taskId, { kind: 'assigned', agentId: p.agentId, at: now.toISOString(), position: r.position });
-          o.onAssigned?.(assignmentOf(r.state, p.taskId), p.agentId, r.recorded?.find((e) => e.type === 'TaskAssigned'));
-          assigned++;
-        } else await this.#skipUntilShown(p.taskId);
-      } catch (err) {
-        if (!LOST_RACE.has(errorCodeOf(err) ?? '')) throw err;
-        await this.#skipUntilShown(p.taskId);
-      }
-    }
+    const outcomes = await Promise.allSettled(
+      plan
+        .filter((p) => !admitted || admitted.take(p.taskId))
+        .map(async (p) => {
+          if (!o.isLeader()) return;
+          try {
+            const r = await o.handler.execute(p.taskId, (metadata) => ({ type: 'AssignTask', data: p, metadata }), serviceContext('scheduler', o.ids.newId()));
+            if (r.appended.length > 0 && r.position) {
+              this.#inFlight.set(p.taskId, { kind: 'assigned', agentId: p.agentId, at: now.toISOString(), position: r.position });
+              o.onAssigned?.(assignmentOf(r.state, p.taskId), p.agentId, r.recorded?.find((e) => e.type === 'TaskAssigned'));
+              assigned++;
+            } else await this.#skipUntilShown(p.taskId);
+          } catch (err) {
+            if (!LOST_RACE.has(errorCodeOf(err) ?? '')) throw err;
+            await this.#skipUntilShown(p.taskId);
+          }
+        }),
+    );
+    const failed = outcomes.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failed) throw failed.reason;
     // Left behind: tasks this pass saw and did not assign (or did not see: a full head).
     this.#left = { waiting: headFull || waiting.length > assigned, gated: false };
     // Another pass at once only when it may assign more (a queue longer than a batch drains).

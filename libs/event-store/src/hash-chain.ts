@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import { canonicalJson } from '@baton/contracts';
 
 /** The parts of an event covered by its hash. */
@@ -28,10 +28,12 @@ export const HASH_VERSION_CANONICAL_JSON = 2;
  * data, metadata]`. Changing any field, or the previous event, changes the hash.
  */
 export function eventHash(prevHash: string, e: HashedEventFields): string {
-  return createHash('sha256')
-    .update(prevHash)
-    .update(canonicalJson([e.streamId, e.revision, e.eventId, e.type, e.schemaVersion, e.data, e.metadata]))
-    .digest('hex');
+  return sha256Hex(prevHash + canonicalJson([e.streamId, e.revision, e.eventId, e.type, e.schemaVersion, e.data, e.metadata]));
+}
+
+/** One-shot SHA-256: about half the CPU of a Hash object for texts of an event's size. */
+function sha256Hex(text: string): string {
+  return digest('sha256', text, 'hex');
 }
 
 /** An event about to be chained: its revision comes from its place in the append. */
@@ -60,10 +62,7 @@ export function chainEvents(streamId: string, headRevision: number, headHash: st
     const dataJson = canonicalJson(e.data);
     const metadataJson = canonicalJson(e.metadata);
     // Byte for byte canonicalJson([streamId, revision, eventId, type, schemaVersion, data, metadata]).
-    const hash = createHash('sha256')
-      .update(prevHash)
-      .update(`[${stream},${revision},${JSON.stringify(e.eventId)},${JSON.stringify(e.type)},${e.schemaVersion},${dataJson},${metadataJson}]`)
-      .digest('hex');
+    const hash = sha256Hex(`${prevHash}[${stream},${revision},${JSON.stringify(e.eventId)},${JSON.stringify(e.type)},${e.schemaVersion},${dataJson},${metadataJson}]`);
     const link = { revision, prevHash, hash, dataJson, metadataJson };
     prevHash = hash;
     return link;

@@ -104,6 +104,8 @@ export class PgAppender {
   /** Streams with a round trip out: their next append waits for its outcome. */
   private readonly busy = new Set<string>();
   private inFlight = 0;
+  /** A pump is scheduled for the end of this tick. */
+  private pumpScheduled = false;
 
   constructor(private readonly options: AppenderOptions) {
     this.sql = appendStatements(options.schema);
@@ -128,6 +130,21 @@ export class PgAppender {
         if (head) w.early = { head, links: chainEvents(append.streamId, head.revision, head.hash, append.events) };
       }
       this.waiting.push(w);
+      this.schedulePump();
+    });
+  }
+
+  /**
+   * Starts the pump once the current tick's callbacks and promise reactions have run, not
+   * at once: when a group commit resolves its callers, the first to append again would
+   * otherwise go alone while the others queue behind it (groups of 1 and n-1 in turn, each
+   * paying a statement and a commit). Deferred, appends made in the same tick go together.
+   */
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    process.nextTick(() => {
+      this.pumpScheduled = false;
       this.pump();
     });
   }

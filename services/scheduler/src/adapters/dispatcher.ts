@@ -48,6 +48,39 @@ const NEVER_FREES: ReadonlySet<string> = new Set(['TaskAccepted', 'TaskProgressR
 /** Task events that only free a slot or settle a task another may depend on: worth a pass only when tasks wait. */
 const FREES_WHEN_WAITING: ReadonlySet<string> = new Set(['TaskCompleted', 'TaskCancelled']);
 
+/** What the last pass left (see `Dispatcher`): tasks it did not assign, or a stop for the read model. */
+export interface PassLeft {
+  readonly waiting: boolean;
+  readonly gated: boolean;
+}
+
+/**
+ * Whether the read model's applying `events` may let a pass do what the last one (which left
+ * `left`) could not; `planned` tells the tasks created here that a pass already planned from
+ * memory. See {@link Dispatcher.shown}.
+ */
+export function passMayDoMore(events: readonly Pick<RecordedEvent, 'type' | 'streamId' | 'data'>[], left: PassLeft, planned: (taskId: string) => boolean): boolean {
+  for (const e of events) {
+    if (NEVER_FREES.has(e.type)) continue;
+    if (e.type === 'TaskAssigned') {
+      if (left.gated) return true;
+      continue;
+    }
+    if (e.type === 'TaskCreated') {
+      const taskId = (e.data as { taskId?: unknown }).taskId;
+      if (typeof taskId === 'string' && planned(taskId)) continue;
+      return true;
+    }
+    if (FREES_WHEN_WAITING.has(e.type) || !e.streamId.startsWith('task-')) {
+      // Completions, cancellations, and conflict events (holds that start or end).
+      if (left.waiting || left.gated) return true;
+      continue;
+    }
+    return true;
+  }
+  return false;
+}
+
 /** A task this process changed whose event the tasks read model has not applied yet. */
 interface InFlight {
   /** `assigned`: assigned by us (the read model still shows it queued and not in the agent's load);
@@ -90,7 +123,7 @@ export class Dispatcher {
    * conflict, past the batch), or that it stopped for the read model to catch up. Either way a
    * freed slot or an applied event may let the next pass do more; with nothing left, they cannot.
    */
-  #left: { waiting: boolean; gated: boolean } = { waiting: true, gated: false };
+  #left: PassLeft = { waiting: true, gated: false };
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
@@ -113,7 +146,8 @@ export class Dispatcher {
    * An agent's report ended its hold on a task (committed at `position`). Its slot is free at
    * once, not when the read model applies the event: loads are counted without the finished
    * tasks (in the same query, so whether the read model shows them held yet does not matter),
-   * and an assignment of it not shown yet stops counting too. Lease holder only.
+   * and an assignment of it not shown yet stops counting too. Lease holder only. True when a
+   * pass may use the slot: the last one left tasks waiting.
    */
   finished(taskId: string, position: Position): boolean {
     if (!this.#o.isLeader()) return false;
@@ -130,26 +164,7 @@ export class Dispatcher {
    * {@link submitted} were acted on already. Unknown types wake it (no event is missed).
    */
   shown(events: readonly RecordedEvent[]): boolean {
-    const left = this.#left;
-    for (const e of events) {
-      if (NEVER_FREES.has(e.type)) continue;
-      if (e.type === 'TaskAssigned') {
-        if (left.gated) return true;
-        continue;
-      }
-      if (e.type === 'TaskCreated') {
-        const taskId = (e.data as { taskId?: unknown }).taskId;
-        if (typeof taskId === 'string' && this.#fresh.has(taskId)) continue;
-        return true;
-      }
-      if (FREES_WHEN_WAITING.has(e.type) || !e.streamId.startsWith('task-')) {
-        // Completions, cancellations, and conflict events (holds that start or end).
-        if (left.waiting || left.gated) return true;
-        continue;
-      }
-      return true;
-    }
-    return false;
+    return passMayDoMore(events, this.#left, (taskId) => this.#fresh.has(taskId));
   }
 
   /**

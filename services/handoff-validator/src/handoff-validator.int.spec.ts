@@ -19,14 +19,17 @@ import {
 import { sampleArtifacts, sampleContext, sampleOutputs } from '@baton/handoff-rules';
 import { BatonClient, EventHeaders } from '@baton/messaging';
 import { createTestDatabase, relayedEvent, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor, testNatsAuth } from '@baton/testing';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { CommandRunner, randomIds } from '@baton/aggregate';
 import { startHandoffValidator, type HandoffValidatorApp } from './adapters/handoff-validator.app';
+import { PostgresArtifactStore } from './adapters/postgres-artifact.store';
 import { HandoffCommandHandler } from './app/handoff-command.handler';
 import { HandoffMetrics } from './app/handoff.metrics';
 import type { ArtifactStore } from './app/ports';
 import { handoffAggregate } from './domain';
 import { DEFAULT_ARTIFACT_MAX_BYTES } from './config';
+import { applyHandoffEvents } from './read-model/handoffs.projection';
+import type { HandoffDatabase } from './read-model/handoffs.table';
 
 const NOW = new Date('2026-11-22T08:30:00.000Z');
 
@@ -221,10 +224,10 @@ describe('handoff-validator (real NATS + Postgres, in-process Nest app)', () => 
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const held: ArtifactStore = {
-      put: async (bytes, mediaType) => {
+      put: async (artifacts) => {
         reached();
         await gate;
-        return validator.artifacts.put(bytes, mediaType);
+        return validator.artifacts.put(artifacts);
       },
       get: (hash) => validator.artifacts.get(hash),
       has: (hashes) => validator.artifacts.has(hashes),
@@ -452,6 +455,36 @@ describe('handoff-validator (real NATS + Postgres, in-process Nest app)', () => 
       expect(verdict.artifacts).toEqual([expect.objectContaining({ name: 'prd.md' }), ref]);
     });
 
+    it('stores a handoff\'s artifacts in one go: new bytes, the same bytes twice, and bytes another process stored first (with its media type)', async () => {
+      // Another replica on the same database, which this one has never heard of.
+      const replica = new PostgresArtifactStore(validator.db, { now: () => NOW });
+      const bytes = (text: string) => new TextEncoder().encode(text);
+      const theirs = bytes(`${uniqueId('stored elsewhere')}\n`);
+      const mine = bytes(`${uniqueId('new here')}\n`);
+      const [first] = await replica.put([{ bytes: theirs, mediaType: 'text/markdown' }]);
+      expect(first).toEqual({ hash: sha256(Buffer.from(theirs)), size: theirs.byteLength, mediaType: 'text/markdown', created: true });
+
+      const before = await count('baton_handoff.artifacts');
+      const puts = await validator.artifacts.put([
+        { bytes: mine, mediaType: 'text/plain' },
+        { bytes: theirs, mediaType: 'text/plain' },
+        { bytes: mine, mediaType: 'text/plain' },
+      ]);
+      expect(puts).toEqual([
+        { hash: sha256(Buffer.from(mine)), size: mine.byteLength, mediaType: 'text/plain', created: true },
+        { hash: first!.hash, size: theirs.byteLength, mediaType: 'text/markdown', created: false },
+        { hash: sha256(Buffer.from(mine)), size: mine.byteLength, mediaType: 'text/plain', created: true },
+      ]);
+      expect(await count('baton_handoff.artifacts')).toBe(before + 1);
+      // Known now: put again, nothing is new, and every address reads back the bytes first stored.
+      expect((await validator.artifacts.put([{ bytes: theirs, mediaType: 'text/x-other' }, { bytes: mine, mediaType: 'text/x-other' }])).map((p) => [p.mediaType, p.created])).toEqual([
+        ['text/markdown', false],
+        ['text/plain', false],
+      ]);
+      expect(await validator.artifacts.get(first!.hash)).toEqual({ bytes: Buffer.from(theirs), mediaType: 'text/markdown' });
+      expect(await count('baton_handoff.artifacts')).toBe(before + 1);
+    });
+
     it('keeps binary bytes exact and returns them as base64', async () => {
       const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, ...Buffer.from(uniqueId('png'))]);
       const ref = await client.command(PutArtifact, { name: 'designs/home.png', content: bytes.toString('base64'), encoding: 'base64', mediaType: 'image/png' }, { commandId: randomUUID() });
@@ -496,6 +529,27 @@ describe('handoff-validator (real NATS + Postgres, in-process Nest app)', () => 
     const ready = await fetch(`${validator.httpUrl}/health/ready`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ok', checks: { nats: 'up', postgres: 'up', 'projection:handoffs': 'up', relay: 'up' }, failing: [] });
+  });
+
+  it('a verdict projected in a later transaction than its submission gives the same row as both together', async () => {
+    const verdict = await validate(handoff({ artifacts: [{ name: 'prd.md', content: sampleArtifacts['prd.md'], encoding: 'utf8' }], checks: { declaredOutputs: ['prd.md'] } }));
+    await validator.projection.waitUntilCaughtUp();
+    const rowOf = (db: Kysely<HandoffDatabase>) => db.selectFrom('baton_handoff.handoffs').selectAll().where('handoff_id', '=', verdict.handoffId).executeTakeFirst();
+    const projected = await rowOf(validator.db);
+    expect(projected).toMatchObject({ status: 'accepted', revision: 1 });
+    const [submitted, accepted] = await validator.store.readStream(handoffStreamId(verdict.handoffId));
+    const ROLLBACK = new Error('rolled back: the row stays as projected');
+    await expect(
+      validator.db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('baton_handoff.handoffs').where('handoff_id', '=', verdict.handoffId).execute();
+        await applyHandoffEvents(trx, [submitted!]);
+        expect(await rowOf(trx)).toMatchObject({ status: 'pending', decided_at: null, revision: 0 });
+        await applyHandoffEvents(trx, [accepted!]);
+        expect(await rowOf(trx)).toEqual(projected);
+        throw ROLLBACK;
+      }),
+    ).rejects.toBe(ROLLBACK);
+    expect(await rowOf(validator.db)).toEqual(projected);
   });
 
   it('rebuilding the read model from the store gives identical rows', async () => {

@@ -1,12 +1,14 @@
 import { CommandRunner } from '@baton/aggregate';
+import { SharedSubscriptions } from '@baton/event-store';
 import { serviceLogger, startServiceHost, type HostedServiceOptions, type MessagingLogger, type ProjectingService } from '@baton/messaging';
 import { AppModule } from '../app.module';
 import { HandoffCommandHandler, type HandoffRules, type HandoffRunner } from '../app/handoff-command.handler';
+import { warmUpRules } from '../app/handoff-evaluation';
 import { HandoffMetrics } from '../app/handoff.metrics';
 import type { ArtifactStore } from '../app/ports';
 import { DEFAULT_ARTIFACT_MAX_BYTES, type HandoffsDirConfig, type HandoffValidatorConfig } from '../config';
 import { handoffAggregate } from '../domain';
-import { applyHandoffEvent, HANDOFFS_FILTER, HANDOFFS_PROJECTION, resetHandoffs } from '../read-model/handoffs.projection';
+import { applyHandoffEvents, HANDOFFS_FILTER, HANDOFFS_PROJECTION, resetHandoffs } from '../read-model/handoffs.projection';
 import { HANDOFF_SCHEMA, type HandoffDatabase } from '../read-model/handoffs.table';
 import { handoffMigrations } from '../read-model/migrations';
 import { loadHandoffRules } from './handoff-specs.loader';
@@ -59,21 +61,28 @@ export interface HandoffValidatorApp extends ProjectingService<HandoffDatabase> 
 export async function startHandoffValidator(options: StartHandoffValidatorOptions): Promise<HandoffValidatorApp> {
   const logger: MessagingLogger = serviceLogger('handoff-validator', options.logger);
   const rules = options.rules ?? (await loadHandoffRules(options.handoffsDir, logger, options.ruleModules ?? []));
+  const warmMs = warmUpRules(rules.catalog.specs, rules.registry);
+  logger.log(`handoff rules warmed up (first use of each spec) in ${Math.round(warmMs)} ms`);
   const service = { ...options, messagingLogger: logger, service: 'handoff-validator', schema: HANDOFF_SCHEMA, migrations: handoffMigrations } as const;
   return startServiceHost<HandoffDatabase, HandoffValidatorApp>(service, async (host) => {
     const { store, db, clock, ids } = host;
     const artifacts = options.artifactStore ?? new PostgresArtifactStore(db, clock);
 
+    // One read of the store's new events for the projection and the relay: every append in the
+    // database (the scheduler's too) wakes them, and each read is a round trip.
+    const feed = new SharedSubscriptions(store);
+    host.defer(() => feed.close());
     const projection = await host.startProjection({
       name: HANDOFFS_PROJECTION,
       filter: HANDOFFS_FILTER,
-      apply: applyHandoffEvent,
+      feed,
+      applyBatch: applyHandoffEvents,
       reset: resetHandoffs,
       onError: (err) => logger.error(`handoffs projection failed: ${(err as Error).message}`),
     });
 
     const nats = await host.connectNats(options.natsUrl);
-    const relay = await host.startRelay({ name: HANDOFF_RELAY, filter: HANDOFFS_FILTER });
+    const relay = await host.startRelay({ name: HANDOFF_RELAY, filter: HANDOFFS_FILTER, feed });
 
     const metrics = new HandoffMetrics();
     // validate-handoff loads a handoff, then records it: kept in memory, the state loaded is the one decided on (no second read).

@@ -17,8 +17,12 @@ import { contentAddress, decodeArtifact, type DecodedArtifact } from './artifact
 import { evaluateHandoff } from './handoff-evaluation';
 import type { HandoffMetrics } from './handoff.metrics';
 import type { ArtifactStore } from './ports';
+import { RecentMap } from './recent-map';
 
 export type ValidateHandoffData = DataOf<typeof ValidateHandoff>;
+
+/** Artifacts kept as the rules saw them: at most 256, weighing at most 32 MiB (bytes and text). */
+const CONTENT_CACHE = { maxEntries: 256, maxWeight: 32 * 1024 * 1024, weigh: (c: ArtifactContent) => c.bytes.byteLength + (c.text?.length ?? 0) * 2 } as const;
 
 /** The command runner of the handoff aggregate (`handoff-<handoffId>` streams). */
 export type HandoffRunner = CommandRunner<HandoffState, HandoffCommand, HandoffEvent>;
@@ -62,6 +66,14 @@ export interface HandoffCommandHandlerDeps {
  * const verdict = await handler.validate(data, { commandId });
  */
 export class HandoffCommandHandler {
+  /**
+   * Artifacts as the rules saw them, by address, name and media type. Agents hand the same
+   * documents over stage after stage; the rules keep what they derive from one (a YAML or JSON
+   * document parsed, a Markdown outline) with its {@link ArtifactContent}, so the same bytes are
+   * parsed once, not once per handoff. Bounded by {@link CONTENT_CACHE}.
+   */
+  private readonly contents = new RecentMap<string, ArtifactContent>(CONTENT_CACHE);
+
   constructor(private readonly deps: HandoffCommandHandlerDeps) {}
 
   /**
@@ -105,19 +117,12 @@ export class HandoffCommandHandler {
     const specs = this.specsFor(data);
     const inlineHashes = inline.map((a) => contentAddress(a.bytes));
     const referenced = await this.resolveRefs(data.artifactRefs, inline, inlineHashes);
-    const contents: ArtifactContent[] = [
-      ...inline.map((a) => toArtifactContent(a.name, a.bytes, a.mediaType)),
-      ...referenced.map((r) => r.content),
-    ];
+    const contents: ArtifactContent[] = [...inline.map((a, i) => this.contentOf(a.name, inlineHashes[i]!, a.bytes, a.mediaType)), ...referenced.map((r) => r.content)];
     const evaluation = evaluateHandoff(specs, { artifacts: contents, context: data.context, outputs: data.outputs }, data.checks, this.deps.rules.registry);
 
-    // Independent writes (content-addressed, idempotent): one round trip of waiting, not one per artifact.
-    const stored: ArtifactRef[] = await Promise.all(
-      inline.map(async (a) => {
-        const put = await this.deps.artifacts.put(a.bytes, a.mediaType);
-        return { name: a.name, hash: put.hash, size: put.size, mediaType: a.mediaType };
-      }),
-    );
+    // All in one go (content-addressed, idempotent): one round trip at most, not one per artifact.
+    const puts = inline.length > 0 ? await this.deps.artifacts.put(inline) : [];
+    const stored: ArtifactRef[] = inline.map((a, i) => ({ name: a.name, hash: puts[i]!.hash, size: puts[i]!.size, mediaType: a.mediaType }));
     const submission: HandoffSubmission = {
       handoffId: data.handoffId,
       taskId: data.taskId,
@@ -133,11 +138,21 @@ export class HandoffCommandHandler {
     return { submission, evaluation };
   }
 
+  /** The artifact as the rules see it, the one seen before when the same bytes came with the same name and media type. */
+  private contentOf(name: string, hash: string, bytes: Uint8Array, mediaType: string): ArtifactContent {
+    const key = `${hash}\u0000${name}\u0000${mediaType}`;
+    const seen = this.contents.get(key);
+    if (seen !== undefined) return seen;
+    const content = toArtifactContent(name, bytes, mediaType);
+    this.contents.set(key, content);
+    return content;
+  }
+
   /** put-artifact: decodes, size-checks and stores one artifact; idempotent by content. */
   async putArtifact(input: ArtifactInput): Promise<ArtifactRef> {
     const a = decodeArtifact(input, this.deps.maxArtifactBytes);
-    const put = await this.deps.artifacts.put(a.bytes, a.mediaType);
-    return { name: a.name, hash: put.hash, size: put.size, mediaType: a.mediaType };
+    const [put] = await this.deps.artifacts.put([a]);
+    return { name: a.name, hash: put!.hash, size: put!.size, mediaType: a.mediaType };
   }
 
   private specsFor(data: ValidateHandoffData): HandoffSpec[] {
@@ -165,7 +180,7 @@ export class HandoffCommandHandler {
       if (!found) throw new ArtifactNotFoundError([{ name: r.name, hash: r.hash }]);
       resolved.push({
         ref: { name: r.name, hash: r.hash, size: found.bytes.byteLength, mediaType: found.mediaType },
-        content: toArtifactContent(r.name, found.bytes, found.mediaType),
+        content: this.contentOf(r.name, r.hash, found.bytes, found.mediaType),
       });
     }
     return resolved;

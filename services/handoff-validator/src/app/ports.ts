@@ -15,6 +15,12 @@ export interface StoredArtifact {
   readonly mediaType: string;
 }
 
+/** Bytes to store, with the media type they are stored with when they are new. */
+export interface NewArtifact {
+  readonly bytes: Uint8Array;
+  readonly mediaType: string;
+}
+
 /**
  * Content-addressed artifact storage: an artifact's address is the SHA-256 of its bytes, so the
  * same bytes are stored once however often they are handed over, and an address always names
@@ -24,8 +30,12 @@ export interface StoredArtifact {
  * service README.
  */
 export interface ArtifactStore {
-  /** Stores the bytes under their hash unless already there. Idempotent; safe to call concurrently with the same bytes. */
-  put(bytes: Uint8Array, mediaType: string): Promise<PutArtifactResult>;
+  /**
+   * Stores each artifact's bytes under their hash unless already there, all in one go (a handoff's
+   * artifacts are stored together); one result per artifact, in order. Idempotent; safe to call
+   * concurrently with the same bytes.
+   */
+  put(artifacts: readonly NewArtifact[]): Promise<PutArtifactResult[]>;
   /** The bytes and media type stored under `hash`, or null when none are. */
   get(hash: string): Promise<StoredArtifact | null>;
   /** The subset of `hashes` that is stored. */

@@ -4,13 +4,34 @@ import type { HandoffDatabase, HandoffRow, HandoffsTable, NewHandoffRow } from '
 
 type Db = Kysely<HandoffDatabase> | Transaction<HandoffDatabase>;
 
-/** Inserts or replaces a handoff's row. */
-export async function upsertHandoff(db: Db, row: NewHandoffRow): Promise<void> {
-  const { handoff_id: _id, ...rest } = row;
+/** Columns an upsert replaces on a row already there: all but the key (a record, so a new column cannot be left out). */
+const REPLACED: Record<Exclude<keyof HandoffsTable, 'handoff_id'>, true> = {
+  task_id: true,
+  run_id: true,
+  stage_id: true,
+  iteration: true,
+  from_agent_id: true,
+  to_agent_ids: true,
+  status: true,
+  spec_ids: true,
+  artifacts: true,
+  context: true,
+  failures: true,
+  rules_checked: true,
+  submitted_at: true,
+  submitted_commit: true,
+  submitted_prepare: true,
+  decided_at: true,
+  revision: true,
+};
+
+/** Inserts or replaces handoffs' rows, in one statement (at most one row per handoff id). */
+export async function upsertHandoffs(db: Db, rows: readonly NewHandoffRow[]): Promise<void> {
+  if (rows.length === 0) return;
   await db
     .insertInto('baton_handoff.handoffs')
-    .values(row)
-    .onConflict((oc) => oc.column('handoff_id').doUpdateSet(rest))
+    .values([...rows])
+    .onConflict((oc) => oc.column('handoff_id').doUpdateSet((eb) => Object.fromEntries((Object.keys(REPLACED) as (keyof typeof REPLACED)[]).map((c) => [c, eb.ref(`excluded.${c}`)]))))
     .execute();
 }
 

@@ -33,6 +33,9 @@ export interface DispatcherOptions {
   readonly policy?: QueuePolicy;
 }
 
+/** A pass reads the whole queue head at least this often while it runs (see `Dispatcher.changed`). */
+const FULL_PASS_EVERY_MS = 1000;
+
 /** Tasks submitted here and not shown by the read model yet, kept at most this many (oldest dropped: the read model shows them soon). */
 const MAX_FRESH = 10_000;
 
@@ -124,6 +127,11 @@ export class Dispatcher {
    * freed slot or an applied event may let the next pass do more; with nothing left, they cannot.
    */
   #left: PassLeft = { waiting: true, gated: false };
+  /** Signals that the queue or the agents may have changed outside this process' view (see {@link changed}). */
+  #changes = 0;
+  /** The last pass read the queue and left nothing, and no change was signalled since: a pass needs only the fresh tasks. */
+  #headKnown = false;
+  #lastFullPassAt = 0;
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
@@ -139,6 +147,7 @@ export class Dispatcher {
     this.#inFlight.clear();
     this.#fresh.clear();
     this.#left = { waiting: true, gated: false };
+    this.#headKnown = false;
     this.#o.conflicts?.reset();
   }
 
@@ -164,7 +173,21 @@ export class Dispatcher {
    * {@link submitted} were acted on already. Unknown types wake it (no event is missed).
    */
   shown(events: readonly RecordedEvent[]): boolean {
-    return passMayDoMore(events, this.#left, (taskId) => this.#fresh.has(taskId));
+    const more = passMayDoMore(events, this.#left, (taskId) => this.#fresh.has(taskId));
+    if (more) this.changed();
+    return more;
+  }
+
+  /**
+   * The queue or the agents may have changed in a way only the read model shows: an agent came,
+   * went or changed, a timer made a task due, the read model applied an event that may let a
+   * pass do more. The next pass reads the queue head and the tasks held by unavailable agents
+   * again; until then, and at most for a second, a pass woken by a submit here plans the fresh
+   * tasks against the agents alone (one query, not three).
+   */
+  changed(): void {
+    this.#changes++;
+    this.#headKnown = false;
   }
 
   /**
@@ -187,12 +210,16 @@ export class Dispatcher {
     this.#prune();
 
     const now = o.clock.now();
+    const changes = this.#changes;
+    // Nothing waits and nothing changed since the last full pass: only tasks submitted here can be new.
+    const light = this.#headKnown && Date.now() - this.#lastFullPassAt < FULL_PASS_EVERY_MS;
+    if (!light) this.#lastFullPassAt = Date.now();
     const releasing = this.#count('released') + this.#count('stale');
     const headLimit = o.batchSize + this.#inFlight.size + (o.conflicts?.heldCount ?? 0);
     // Independent reads, on separate connections: one round trip of waiting, not three.
     const [heldByUnavailable, dbHead, candidates] = await Promise.all([
-      tasksHeldByUnavailableAgents(o.db, o.batchSize + releasing),
-      queueHead(o.db, now, headLimit),
+      light ? [] : tasksHeldByUnavailableAgents(o.db, o.batchSize + releasing),
+      light ? [] : queueHead(o.db, now, headLimit),
       agentCandidates(o.db, { notCounting: this.#ids('finished') }),
     ]);
     for (const held of heldByUnavailable) {
@@ -217,6 +244,7 @@ export class Dispatcher {
     // Enough unapplied assignments: let the read model catch up (its progress wakes the loop).
     if (this.#count('assigned') >= MAX_IN_FLIGHT_BATCHES * o.batchSize) {
       this.#left = { waiting: true, gated: true };
+      this.#headKnown = false;
       return;
     }
 
@@ -231,6 +259,7 @@ export class Dispatcher {
     // A head read to its limit may have more behind it.
     const headFull = dbHead.length >= headLimit;
     this.#left = { waiting: waiting.length > 0 || headFull, gated: false };
+    this.#headKnown = !this.#left.waiting && this.#changes === changes;
     if (queue.length === 0) return;
     const plan = planAssignments(queue, this.#withInFlightLoads(candidates), now);
     // The plan's appends go out together (each on its own stream, at its expected revision):
@@ -258,6 +287,7 @@ export class Dispatcher {
     if (failed) throw failed.reason;
     // Left behind: tasks this pass saw and did not assign (or did not see: a full head).
     this.#left = { waiting: headFull || waiting.length > assigned, gated: false };
+    this.#headKnown = !this.#left.waiting && this.#changes === changes;
     // Another pass at once only when it may assign more (a queue longer than a batch drains).
     return assigned > 0 && this.#left.waiting ? 0 : undefined;
   }

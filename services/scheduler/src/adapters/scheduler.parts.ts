@@ -131,7 +131,12 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
     logger,
   );
   let timersWritten = false;
-  const timers = new WakeLoop('timers', () => timerPass({ db, handler: runner, clock, ids, isLeader, wakeDispatcher: () => dispatcher.wake(), logger }), p.config.timerPollMs, logger);
+  // A wake from outside the tasks this process creates and finishes: the queue or the agents may have changed.
+  const wakeOnChange = (): void => {
+    dispatch?.changed();
+    dispatcher.wake();
+  };
+  const timers = new WakeLoop('timers', () => timerPass({ db, handler: runner, clock, ids, isLeader, wakeDispatcher: wakeOnChange, logger }), p.config.timerPollMs, logger);
   const projection = await p.host.startProjection({
     name: TASKS_PROJECTION,
     feed: p.feed,
@@ -155,7 +160,7 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
   let relay: EventRelay | undefined;
   return {
     projection,
-    wakeDispatcher: () => dispatcher.wake(),
+    wakeDispatcher: wakeOnChange,
     taskFinished: (f) => {
       if (dispatch === undefined) return;
       if (dispatch.finished(f.taskId, f.position)) dispatcher.wake();

@@ -209,6 +209,26 @@ describe('PostgresEventStore specifics', () => {
       }
     });
 
+    it('sends the appends made in one tick as one commit, also when the callers of a commit append again at once', async () => {
+      const grouped = await createPostgresEventStore({ pool: tdb.pool, migrate: false, appendsInFlight: 1 });
+      try {
+        const commits = await Promise.all(
+          Array.from({ length: 8 }, async (_, w) => {
+            const first = await grouped.append(`tick-${w}`, [ev(0)]);
+            const second = await grouped.append(`tick-${w}`, [ev(1)], { expectedRevision: 0 });
+            return [first.position.commit, second.position.commit] as const;
+          }),
+        );
+        // One transaction per round: before, the first caller went alone and the other seven after it.
+        expect(new Set(commits.map(([first]) => first)).size).toBe(1);
+        expect(new Set(commits.map(([, second]) => second)).size).toBe(1);
+        expect(commits[0]![1]).toBeGreaterThan(commits[0]![0]);
+        for (let w = 0; w < 8; w++) expect(await grouped.verifyStream(`tick-${w}`)).toMatchObject({ ok: true, events: 2 });
+      } finally {
+        await grouped.close();
+      }
+    });
+
     it('runs a group naming one stream twice one append after the other', async () => {
       const events = (n: number) => JSON.stringify([{ eventId: crypto.randomUUID(), type: 'T', schemaVersion: 1, data: { n }, metadata: { occurredAt } }]);
       const { rows } = await tdb.pool.query<{ r: { firstRevision?: number; error?: string }[] }>(`SELECT baton_es.append_group($1::jsonb) AS r`, [

@@ -5,10 +5,13 @@ import path from 'node:path';
 import { BatonAgent, type AgentActivity } from '@baton/agent-sdk';
 import { errorCodeOf } from '@baton/contracts';
 import { humanLine, jsonLine, type SimEvent } from './format';
+import { LineWriter } from './line-writer';
 import { parseSimOptions, USAGE } from './options';
 import { loadOutputsFile } from './outputs';
 import { simulatedWork } from './simulated-work';
 import { loadTeam } from './team';
+
+const out = new LineWriter((chunk) => process.stdout.write(chunk));
 
 async function main(): Promise<void> {
   const options = parseSimOptions(process.argv.slice(2), process.env);
@@ -18,9 +21,7 @@ async function main(): Promise<void> {
   }
   const team = await loadTeam(options.agentsFile, options.only);
   const outputs = options.outputsFile ? await loadOutputsFile(options.outputsFile) : {};
-  const print = (event: AgentActivity | SimEvent): void => {
-    process.stdout.write(`${options.json ? jsonLine(event) : humanLine(event)}\n`);
-  };
+  const print = (event: AgentActivity | SimEvent): void => out.line(options.json ? jsonLine(event) : humanLine(event));
 
   const agents: BatonAgent[] = [];
   let stopping = false;
@@ -29,8 +30,12 @@ async function main(): Promise<void> {
     stopping = true;
     Promise.allSettled(agents.map((a) => a.stop({ timeoutMs: 10_000 }))).then(() => {
       print({ type: 'sim.stopped', signal, at: new Date().toISOString() });
+      out.flush();
       process.exit(0);
-    }, () => process.exit(1));
+    }, () => {
+      out.flush();
+      process.exit(1);
+    });
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
@@ -62,6 +67,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  out.flush();
   process.stderr.write(`sim-agents: ${errorCodeOf(err) ?? 'INTERNAL'}: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

@@ -18,7 +18,7 @@
  *   statements per probe.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -105,7 +105,16 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
     const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
     const AGENTS_FILE = join(ROOT, 'examples/agents.yaml');
     services.push(await startService('agent-registry', { ...common, AGENTS_FILE, HEARTBEAT_WINDOW_MS: '15000' }));
-    const validator = await startService('handoff-validator', { ...common, HANDOFFS_DIR });
+    // With --profile, the handoff-validator and the simulated team are profiled too: their summaries cover the Feature Development runs.
+    const sideProfDir = join(tmp, 'cpuprofile-side');
+    const sideProf = (name: string) => (opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(sideProfDir, name)}`, '--cpu-prof-interval=250'] : []);
+    // The validator's Postgres round trips are counted too (per run: handoffValidatorPgRoundTrips).
+    const validatorCounterFile = join(tmp, 'pg-counter-handoff-validator.json');
+    const validator = await startService('handoff-validator', { ...common, HANDOFFS_DIR, BENCH_PG_COUNTER_FILE: validatorCounterFile }, [
+      '-r',
+      join(ROOT, 'bench/pg-query-counter.ts'),
+      ...sideProf('handoff-validator'),
+    ]);
     services.push(validator);
     // Counted statements (bench/pg-query-counter.ts) for the cost of a probe; a CPU profile with --profile.
     const counterFile = join(tmp, 'pg-counter.json');
@@ -144,7 +153,7 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
     });
     await nc.flush();
 
-    const team = startChild('sim-agents', ['-r', '@swc-node/register', 'tools/sim-agents/src/main.ts', '--agents', AGENTS_FILE, '--duration-ms', '0', '--steps', '1', '--failure-rate', '0', '--json'], {
+    const team = startChild('sim-agents', [...sideProf('sim-agents'), '-r', '@swc-node/register', 'tools/sim-agents/src/main.ts', '--agents', AGENTS_FILE, '--duration-ms', '0', '--steps', '1', '--failure-rate', '0', '--json'], {
       NATS_URL: nats.url,
     });
     services.push(team);
@@ -187,14 +196,17 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
       return { runId, state: last.type, wallMs, eventSpanMs: span };
     };
     const schedulerPid = scheduler.proc.pid;
-    const pgSnapshot = async (): Promise<PgCounterSnapshot> => {
-      const seen = existsSync(counterFile) ? (JSON.parse(readFileSync(counterFile, 'utf8')) as PgCounterSnapshot).snap : 0;
-      process.kill(schedulerPid!, 'SIGUSR2');
-      return waitUntil('the scheduler pg counter snapshot', 5000, async () => {
-        const s = existsSync(counterFile) ? (JSON.parse(readFileSync(counterFile, 'utf8')) as PgCounterSnapshot) : undefined;
+    const countedSnapshot = async (file: string, pid: number | undefined, what: string): Promise<PgCounterSnapshot> => {
+      const seen = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as PgCounterSnapshot).snap : 0;
+      process.kill(pid!, 'SIGUSR2');
+      return waitUntil(`the ${what} pg counter snapshot`, 5000, async () => {
+        const s = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as PgCounterSnapshot) : undefined;
         return s && s.snap > seen ? s : undefined;
       }, 10);
     };
+    const pgSnapshot = (): Promise<PgCounterSnapshot> => countedSnapshot(counterFile, schedulerPid, 'scheduler');
+    const validatorPgSnapshot = (): Promise<PgCounterSnapshot> => countedSnapshot(validatorCounterFile, validator.proc.pid, 'handoff-validator');
+    const seriesWindows = new Map<string, { fromUs: number; toUs: number }>();
     const series = async (what: string, workflowId: string, n: number, share: number) => {
       const until = performance.now() + share * left();
       // One run first, not counted: code paths warm, connections open.
@@ -202,14 +214,24 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
       const warm = await runOnce(workflowId, Math.max(10_000, Math.min(60_000, left() - 10_000)));
       if (warm.state !== 'RunCompleted') throw new Error(`${what}: the warm-up run ended with ${warm.state}`);
       const runs: RunTiming[] = [];
-      const cost0 = { scheduler: cpuMsOf(schedulerPid), validator: cpuMsOf(validator.proc.pid), pg: await pgSnapshot() };
+      const cost0 = { scheduler: cpuMsOf(schedulerPid), validator: cpuMsOf(validator.proc.pid), team: cpuMsOf(team.proc.pid), pg: await pgSnapshot(), validatorPg: await validatorPgSnapshot() };
+      const fromUs = monoUs();
       for (let i = 0; i < n && performance.now() < until; i++) runs.push(await runOnce(workflowId, Math.max(30_000, Math.min(until - performance.now(), left() - 20_000))));
-      const cost1 = { scheduler: cpuMsOf(schedulerPid), validator: cpuMsOf(validator.proc.pid), pg: await pgSnapshot() };
+      seriesWindows.set(what, { fromUs, toUs: monoUs() });
+      const cost1 = { scheduler: cpuMsOf(schedulerPid), validator: cpuMsOf(validator.proc.pid), team: cpuMsOf(team.proc.pid), pg: await pgSnapshot(), validatorPg: await validatorPgSnapshot() };
       const perRunOf = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || runs.length === 0 ? undefined : round((b - a) / runs.length, 1));
       // What a run costs, less dependent on the machine's load than its time: CPU of the services, the scheduler's Postgres round trips.
       const perRun = {
         schedulerCpuMs: perRunOf(cost0.scheduler, cost1.scheduler),
         handoffValidatorCpuMs: perRunOf(cost0.validator, cost1.validator),
+        simAgentsCpuMs: perRunOf(cost0.team, cost1.team),
+        handoffValidatorPgRoundTrips: perRunOf(cost0.validatorPg.total.calls, cost1.validatorPg.total.calls),
+        handoffValidatorTopStatements: Object.entries(cost1.validatorPg.byStatement)
+          .map(([k, v]) => ({ k, calls: v.calls - (cost0.validatorPg.byStatement[k]?.calls ?? 0) }))
+          .filter((x) => x.calls > 0)
+          .sort((a, b) => b.calls - a.calls)
+          .slice(0, 4)
+          .map((x) => `${perRunOf(0, x.calls)}x ${x.k.slice(0, 60)}`),
         schedulerPgRoundTrips: perRunOf(cost0.pg.total.calls, cost1.pg.total.calls),
         topStatementsByCalls: Object.entries(cost1.pg.byStatement)
           .map(([k, v]) => ({ k, calls: v.calls - (cost0.pg.byStatement[k]?.calls ?? 0) }))
@@ -346,6 +368,19 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
         log(`scheduler profile of the probes at ${active} active runs:`);
         process.stderr.write(`${formatSummary(summarizeCpuProfile(prof, { ...profileWindow, top: 20 }))}\n`);
       } else log('no .cpuprofile was written');
+      const window = seriesWindows.get('Feature Development');
+      for (const [name, child] of [['handoff-validator', validator], ['sim-agents', team]] as const) {
+        await stopChild(child, 15_000);
+        const dir = join(sideProfDir, name);
+        const file = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.cpuprofile')) : undefined;
+        if (!file || !window) {
+          log(`no ${name} .cpuprofile was written`);
+          continue;
+        }
+        log(`${name} profile of the Feature Development runs:`);
+        process.stderr.write(`${formatSummary(summarizeCpuProfile(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, { ...window, top: 25 }))}\n`);
+        if (process.env.BENCH_PROFILE_KEEP) writeFileSync(join(process.env.BENCH_PROFILE_KEEP, `${name}.cpuprofile`), readFileSync(join(dir, file)));
+      }
     }
     return {
       featureDevelopment,

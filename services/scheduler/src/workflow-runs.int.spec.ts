@@ -173,8 +173,8 @@ steps:
     expect(steps['scheduled_fix']?.status).toBe('pending');
     expect(steps['backlog']?.status).toBe('pending');
     expect(steps['verification']?.status).toBe('success');
-    const runs = await client.query(ListRuns, { workflowId: 'WF-BUG-001', limit: 10 });
-    expect(runs.runs.map((r) => r.runId)).toContain(routed.runId);
+    // The runs list is the workflows read model: it shows the run once its projection applied the events.
+    await waitFor(async () => (await client.query(ListRuns, { workflowId: 'WF-BUG-001', limit: 10 })).runs.some((r) => r.runId === routed.runId), { what: `run ${routed.runId} in list-runs` });
   });
 
   it('skips on a false condition, waits for the parallel sync point and loops back within its bound', async () => {

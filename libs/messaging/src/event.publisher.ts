@@ -1,5 +1,6 @@
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
-import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
+import type { PubAck } from '@nats-io/jetstream';
+import type { JetStreamPublish } from './jetstream-publisher';
 import { categoryOf, eventSubjectFor, type RecordedEvent } from '@baton/contracts';
 import { BatonAttributes } from '@baton/telemetry';
 import { publishTraced } from './traced-publish';
@@ -60,7 +61,7 @@ export interface PublishEventOptions {
  * out as the message's `traceparent` (see {@link publishTraced}). Used by {@link EventRelay};
  * services never publish their own events directly (no dual write).
  */
-export async function publishEvent(js: JetStreamClient, event: RecordedEvent, options: PublishEventOptions = {}): Promise<PubAck> {
+export async function publishEvent(js: JetStreamPublish, event: RecordedEvent, options: PublishEventOptions = {}): Promise<PubAck> {
   return publishTraced(js, subjectOfEvent(event), JSON.stringify(event), {
     msgID: event.eventId,
     headers: eventHeaders(event),

@@ -1,7 +1,7 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
 import { BatonError, comparePositions, formatPosition, type Position, type RecordedEvent } from '@baton/contracts';
 import type { EventFilter, EventStore, Subscription, SubscriptionFeed } from '@baton/event-store';
 import { publishEvent } from './event.publisher';
+import type { JetStreamPublish } from './jetstream-publisher';
 import { defaultLogger, type MessagingLogger } from './messaging.logger';
 import type { CheckpointStore } from './checkpoint.store';
 
@@ -11,7 +11,8 @@ export interface EventRelayOptions {
   readonly store: EventStore;
   /** Where the relay subscribes: default `store`; a process's shared feed reads the store once for all its subscribers. */
   readonly feed?: SubscriptionFeed;
-  readonly js: JetStreamClient;
+  /** Where events go: the host's pipelined publisher in services (`ServiceHost.publisher`), or a `JetStreamClient`. */
+  readonly js: JetStreamPublish;
   readonly checkpoints: CheckpointStore;
   /** Which events this service publishes (its own categories); default all. */
   readonly filter?: EventFilter;

@@ -15,6 +15,7 @@ export { BatonRpcTransport, type BatonRpcTransportOptions } from './baton-rpc.tr
 export { BatonClient, type BatonClientOptions, type CommandOptions, type QueryOptions, type RawRequestOptions } from './baton.client';
 export { ensureEventStreams, streamReplicasFromEnv, type EnsureEventStreamsOptions, type EventStreamsInfo } from './event-streams';
 export { publishTraced, type PublishTracedOptions } from './traced-publish';
+export { PipelinedJetStreamPublisher, type JetStreamPublish, type JetStreamPublishOptions } from './jetstream-publisher';
 export { publishEvent, eventHeaders, subjectOfEvent, EventHeaders, type PublishEventOptions } from './event.publisher';
 export {
   consumeDurable,

@@ -23,6 +23,7 @@ import { consumeDurable, type ConsumeDurableOptions, type DurableConsumer } from
 import { EventRelay, type EventRelayOptions } from './event.relay';
 import { ensureEventStreams } from './event-streams';
 import { PostgresInboxStore } from './inbox.store';
+import { PipelinedJetStreamPublisher } from './jetstream-publisher';
 import type { MessagingLogger } from './messaging.logger';
 import { connectNats, type ManagedNatsConnection } from './nats-connection';
 import { natsReadiness, relayReadiness } from './readiness';
@@ -147,6 +148,7 @@ export interface ListeningService {
 export class ServiceHost<DB> {
   private natsConnection: ManagedNatsConnection | undefined;
   private jsClient: JetStreamClient | undefined;
+  private jsPublisher: PipelinedJetStreamPublisher | undefined;
   private jsManager: JetStreamManager | undefined;
   private inbox: Promise<PostgresInboxStore> | undefined;
 
@@ -181,6 +183,12 @@ export class ServiceHost<DB> {
   get js(): JetStreamClient {
     if (!this.jsClient) throw new Error(`${this.options.service}: connectNats() has not been called`);
     return this.jsClient;
+  }
+
+  /** Publishes to JetStream with pipelined acknowledgements (see {@link PipelinedJetStreamPublisher}); the relays publish through it. */
+  get publisher(): PipelinedJetStreamPublisher {
+    if (!this.jsPublisher) throw new Error(`${this.options.service}: connectNats() has not been called`);
+    return this.jsPublisher;
   }
 
   get jsm(): JetStreamManager {
@@ -237,6 +245,9 @@ export class ServiceHost<DB> {
     this.defer(() => nats.drain());
     this.jsManager = await jetstreamManager(nats.nc);
     this.jsClient = jetstream(nats.nc);
+    const publisher = new PipelinedJetStreamPublisher(nats.nc);
+    this.jsPublisher = publisher;
+    this.defer(async () => publisher.close());
     await ensureEventStreams(this.jsManager);
     return nats;
   }
@@ -256,7 +267,7 @@ export class ServiceHost<DB> {
 
   /** Starts a relay of the store's events to JetStream (checkpointed in `<schema>.relay_checkpoints`, timed by the host's clock), stopped on close. */
   async startRelay(options: Omit<EventRelayOptions, 'store' | 'js' | 'checkpoints' | 'logger'>): Promise<EventRelay> {
-    const relay = new EventRelay({ now: () => this.clock.now().getTime(), ...options, store: this.store, js: this.js, checkpoints: this.checkpoints, ...this.logging });
+    const relay = new EventRelay({ now: () => this.clock.now().getTime(), ...options, store: this.store, js: this.publisher, checkpoints: this.checkpoints, ...this.logging });
     await relay.start();
     this.defer(() => relay.stop());
     return relay;

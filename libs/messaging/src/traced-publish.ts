@@ -1,6 +1,7 @@
 import { SpanKind, type Attributes } from '@opentelemetry/api';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
-import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
+import type { PubAck } from '@nats-io/jetstream';
+import type { JetStreamPublish } from './jetstream-publisher';
 import { MessagingAttributes, NATS_SYSTEM, contextOfTraceHeaders, inSpan, traceHeadersOf, tracingEnabled, type TraceHeaders } from '@baton/telemetry';
 import { setStoredTraceHeaders } from './trace-context';
 
@@ -31,7 +32,7 @@ export interface PublishTracedOptions {
  * await publishTraced(js, Subjects.agentInbox(agentId), body, { msgID: event.eventId, timeout: 5000,
  *   trace: event.metadata, destinationTemplate: 'baton.agent.*.inbox' });
  */
-export function publishTraced(js: JetStreamClient, subject: string, body: string | Uint8Array, options: PublishTracedOptions): Promise<PubAck> {
+export function publishTraced(js: JetStreamPublish, subject: string, body: string | Uint8Array, options: PublishTracedOptions): Promise<PubAck> {
   if (!tracingEnabled()) {
     let headers = options.headers;
     if (options.trace?.traceparent) setStoredTraceHeaders((headers ??= natsHeaders()), options.trace);

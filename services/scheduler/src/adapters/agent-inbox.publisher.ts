@@ -1,5 +1,5 @@
 import { nanos } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import {
   AGENT_INBOX_STREAM,
   AGENT_INBOX_SUBJECTS,
@@ -15,7 +15,7 @@ import {
   type RecordedEvent,
 } from '@baton/contracts';
 import type { EventStore, Subscription, SubscriptionFeed } from '@baton/event-store';
-import { publishTraced, streamReplicasFromEnv, type CheckpointStore, type MessagingLogger } from '@baton/messaging';
+import { publishTraced, streamReplicasFromEnv, type CheckpointStore, type JetStreamPublish, type MessagingLogger } from '@baton/messaging';
 import { BatonAttributes } from '@baton/telemetry';
 import { assignmentOf } from '../app/task.service';
 import { fold, toTaskEvent } from '../domain';
@@ -100,7 +100,7 @@ export interface AgentInboxPublisherOptions {
   readonly store: EventStore;
   /** Where the publisher subscribes: default `store`; the scheduler's shared feed reads the store once for all its subscribers. */
   readonly feed?: SubscriptionFeed;
-  readonly js: JetStreamClient;
+  readonly js: JetStreamPublish;
   readonly checkpoints: CheckpointStore;
   readonly logger: MessagingLogger;
   /** Assignments handed over by this process's dispatcher; those found here are not re-read. */

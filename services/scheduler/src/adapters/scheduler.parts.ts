@@ -66,7 +66,7 @@ function onAppliedTypes(after: (types: ReadonlySet<string>) => void): (events: r
 
 /** A relay of the store's events to JetStream, started under the lease. */
 async function startRelay(p: SchedulerParts, name: string, filter: { readonly categories: readonly string[] }): Promise<EventRelay> {
-  const relay = new EventRelay({ name, store: p.host.store, feed: p.feed, js: p.host.js, checkpoints: p.host.checkpoints, filter, now: () => p.clock.now().getTime(), logger: p.logger });
+  const relay = new EventRelay({ name, store: p.host.store, feed: p.feed, js: p.host.publisher, checkpoints: p.host.checkpoints, filter, now: () => p.clock.now().getTime(), logger: p.logger });
   await relay.start();
   return relay;
 }
@@ -173,7 +173,7 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
     lead: async () => {
       relay = await startRelay(p, 'relay-scheduler', TASKS_AND_CONFLICTS_FILTER);
       prepared.clear();
-      inbox = new AgentInboxPublisher({ name: 'scheduler-agent-inbox', store, feed: p.feed, js: p.host.js, checkpoints: p.host.checkpoints, logger, prepared });
+      inbox = new AgentInboxPublisher({ name: 'scheduler-agent-inbox', store, feed: p.feed, js: p.host.publisher, checkpoints: p.host.checkpoints, logger, prepared });
       await inbox.start();
       dispatch?.reset();
       dispatcher.start();

@@ -1,0 +1,48 @@
+/**
+ * Preload for a benchmarked scheduler (`BENCH_TIMING_FILE=/tmp/t.log` with the bench's
+ * `BENCH_PRELOAD=bench/timing-probe.ts`): appends one line per step of the hot path to the file,
+ * `<epoch ms> <step>`, so one task's or one run's hops can be read in order: each command
+ * (`exec <stream> hot|cold >` and `<`), each whole-stream read, each append with its event
+ * types, each dispatcher pass and each assignment published at once. It wraps the compiled
+ * classes' methods (from dist, run `npm run build` first) and changes nothing else; the
+ * synchronous writes slow the process, so read the gaps between steps, not the totals.
+ * Without `BENCH_TIMING_FILE` it does nothing.
+ */
+import { appendFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+const file = process.env.BENCH_TIMING_FILE;
+if (file) {
+  const load = createRequire(resolve('package.json'));
+  const log = (step: string): void => appendFileSync(file, `${(performance.timeOrigin + performance.now()).toFixed(2)} ${step}\n`);
+  type Method = (...args: unknown[]) => unknown;
+  const wrap = (proto: Record<string, Method>, name: string, label: (self: Record<string, unknown>, args: unknown[]) => string): void => {
+    const original = proto[name]!;
+    proto[name] = async function (this: Record<string, unknown>, ...args: unknown[]) {
+      const l = label(this, args);
+      log(`${l} >`);
+      try {
+        const r = await original.apply(this, args);
+        log(`${l} <`);
+        return r;
+      } catch (err) {
+        log(`${l} ! ${(err as Error).message}`);
+        throw err;
+      }
+    };
+  };
+  const runner = load('./libs/aggregate/dist/command-runner.js').CommandRunner.prototype;
+  wrap(runner, 'executeNow', (self, a) => `exec ${String(a[1])} ${(self['cache'] as Map<string, unknown>).has(String(a[1])) ? 'hot' : 'cold'}`);
+  wrap(runner, 'readWhole', (_self, a) => `  readWhole ${String(a[0])}`);
+  wrap(load('./libs/event-store/dist/postgres/postgres-event-store.js').PostgresEventStore.prototype, 'append', (_self, a) => `  append ${String(a[0])} ${(a[1] as { type: string }[]).map((e) => e.type).join(',')}`);
+  wrap(load('./services/scheduler/dist/adapters/dispatcher.js').Dispatcher.prototype, 'pass', () => 'dispatch pass');
+  wrap(load('./services/scheduler/dist/app/task.service.js').TaskService.prototype, 'submit', (_self, a) => `submit ${String((a[0] as { data?: { taskId?: string } }).data?.taskId ?? '')}`);
+  const inbox = load('./services/scheduler/dist/adapters/agent-inbox.publisher.js').AgentInboxPublisher.prototype as Record<string, Method>;
+  const publishNow = inbox['publishNow']!;
+  inbox['publishNow'] = function (this: unknown, ...args: unknown[]) {
+    log(`publishNow ${String((args[0] as { taskId: string }).taskId)}`);
+    return publishNow.apply(this, args);
+  };
+}

@@ -9,15 +9,16 @@
  * bounded by the budget it is given.
  */
 import { randomBytes, randomUUID, createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Client, Pool } from 'pg';
 import { formatSummary, summarizeCpuProfile, type CpuProfile, type CpuProfileSummary } from './cpuprofile-summary';
 import { otherConnections, subjectClass, varz } from './nats-accounting';
+import type { MemorySnapshot } from './memory-probe';
 import type { PgCounterSnapshot } from './pg-query-counter';
 import {
   ROOT,
@@ -108,6 +109,12 @@ export async function runBatonDispatch(opts: BatonDispatchOptions) {
   const tmp = mkdtempSync(join(tmpdir(), 'baton-bench-dispatch-'));
   const profDir = join(tmp, 'cpuprofile');
   const counterFile = join(tmp, 'pg-counter.json');
+  const memoryFile = join(tmp, 'memory.json');
+  // BENCH_HEAP_SNAPSHOT=1: the scheduler writes a V8 heap snapshot right after the end-of-drain
+  // RSS reading; =queued: when the drain's tasks are all queued, before the agent registers
+  // (diagnosis only: taking one costs seconds and memory, so the drain's figures are then not comparable).
+  const HEAP_SNAPSHOT = process.env.BENCH_HEAP_SNAPSHOT === '1' || process.env.BENCH_HEAP_SNAPSHOT === 'queued';
+  const HEAP_SNAPSHOT_QUEUED = process.env.BENCH_HEAP_SNAPSHOT === 'queued';
   log(`baton: database ${db.name} created; tasks ${TASKS}, idle ${IDLE}, rates ${RATES.join('/')} per s for ${RATE_SECONDS}s, budget ${round(BUDGET_MS / 1000, 0)} s${PROFILE ? ', scheduler under --cpu-prof' : ''}; tmp ${tmp}`);
 
   const latAgent = `bench-lat-${tag}`;
@@ -140,13 +147,48 @@ export async function runBatonDispatch(opts: BatonDispatchOptions) {
     const profileStartUs = monoUs();
     scheduler = await startService(
       'scheduler',
-      { DATABASE_URL: dbUrl, NATS_URL, SCHEDULER_CONSUMER_NAME: consumerName, SCHEDULER_AGENT_EVENTS_FROM: 'new', BENCH_PG_COUNTER_FILE: counterFile },
-      ['-r', join(ROOT, 'bench/pg-query-counter.ts'), ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=500'] : [])],
+      { DATABASE_URL: dbUrl, NATS_URL, SCHEDULER_CONSUMER_NAME: consumerName, SCHEDULER_AGENT_EVENTS_FROM: 'new', BENCH_PG_COUNTER_FILE: counterFile, BENCH_MEMORY_FILE: memoryFile },
+      [
+        '-r',
+        join(ROOT, 'bench/pg-query-counter.ts'),
+        // A diagnostic preload (bench/README.md, BENCH_PRELOAD), e.g. bench/timing-probe.ts.
+        ...(process.env.BENCH_PRELOAD ? ['-r', resolve(process.env.BENCH_PRELOAD)] : []),
+        '-r',
+        join(ROOT, 'bench/memory-probe.ts'),
+        ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=500'] : []),
+        ...(HEAP_SNAPSHOT ? ['--heapsnapshot-signal=SIGWINCH', `--diagnostic-dir=${tmp}`] : []),
+        // BENCH_SCHEDULER_NODE_ARGS: Node/V8 options to try on the scheduler (after the start script's, so they win).
+        ...(process.env.BENCH_SCHEDULER_NODE_ARGS?.split(/\s+/).filter((a) => a !== '') ?? []),
+      ],
     );
     schedulerPid = scheduler.proc.pid;
+    const heapSnapshot = async (): Promise<void> => {
+      const before = new Set(readdirSync(tmp));
+      process.kill(schedulerPid!, 'SIGWINCH');
+      const snapshot = await waitUntil('the scheduler heap snapshot', 120_000, async () => {
+        const f = readdirSync(tmp).find((n) => n.endsWith('.heapsnapshot') && !before.has(n));
+        // V8 writes the file in one go; it is complete once its size stops changing.
+        if (f === undefined) return undefined;
+        const size = statSync(join(tmp, f)).size;
+        await sleep(1000);
+        return size > 0 && statSync(join(tmp, f)).size === size ? join(tmp, f) : undefined;
+      }, 500).catch(() => undefined);
+      log(`  heap snapshot: ${snapshot ?? 'not written'}`);
+    };
+    /** The scheduler's memory as bench/memory-probe.ts reads it on SIGUSR2 (undefined if it does not answer in 5 s). */
+    const memorySnap = async (): Promise<MemorySnapshot | undefined> => {
+      const before = existsSync(memoryFile) ? (JSON.parse(readFileSync(memoryFile, 'utf8')) as MemorySnapshot).snap : 0;
+      process.kill(schedulerPid!, 'SIGUSR2');
+      return waitUntil('the scheduler memory reading', 5000, async () => {
+        if (!existsSync(memoryFile)) return undefined;
+        const s = JSON.parse(readFileSync(memoryFile, 'utf8')) as MemorySnapshot;
+        return s.snap > before ? s : undefined;
+      }, 10).catch(() => undefined);
+    };
     log(`scheduler ready (pid ${schedulerPid}) after ${round((performance.now() - started) / 1000, 1)} s`);
     await sleep(500);
     const schedulerRssAtReady = rssOf(schedulerPid);
+    const schedulerMemoryAtReady = await memorySnap();
 
     const connName = `bench-dispatch-${tag}`;
     const nc = await connect({ servers: NATS_URL, name: `${connName}-client` });
@@ -504,6 +546,9 @@ export async function runBatonDispatch(opts: BatonDispatchOptions) {
       queuedN = r.rows[0].n as number;
       return queuedN >= N;
     }, 50).catch(() => log(`  only ${queuedN} of ${N} tasks in the read model (projection lag); registering the agent anyway`));
+    // The scheduler at its fullest: every task of the drain queued, none taken yet.
+    const schedulerMemoryQueued = await memorySnap();
+    if (HEAP_SNAPSHOT_QUEUED) await heapSnapshot();
     const tQueued = performance.now();
     const projectionLagAtRegister = N - queuedN;
     await registerAgent(nc, drainAgent, [drainCap], TASKS + 1000);
@@ -544,6 +589,9 @@ export async function runBatonDispatch(opts: BatonDispatchOptions) {
       drainAgent: rssOf(agent.proc.pid),
       benchDriver: rssOf(process.pid),
     };
+    // Where the scheduler's memory is, read right after its RSS (the reading allocates nothing to speak of).
+    const schedulerMemory = { atReady: schedulerMemoryAtReady, queued: schedulerMemoryQueued, afterDrain: await memorySnap() };
+    if (HEAP_SNAPSHOT && !HEAP_SNAPSHOT_QUEUED) await heapSnapshot();
     if (!ag.lines.some((l) => l.includes('"done"'))) ag.proc.kill('SIGTERM');
     const agentDone = await waitUntil('the drain agent report', 10_000, async () => ag.lines.find((l) => l.includes('"done"')), 50).catch(() => undefined);
     const drainSec = (doneAt - tReg) / 1000;
@@ -602,6 +650,8 @@ export async function runBatonDispatch(opts: BatonDispatchOptions) {
     log(`  CPU ms per lifecycle: ${JSON.stringify(drain.cpuMsPerTask)} -> at most ${drain.cpuBoundLifecyclesPerSec}/s on ${cpus().length} cores`);
     log(`  per task: ${drain.db.eventsPerTask} events, ${drain.db.schedulerRoundTripsPerTask} scheduler PG round trips, NATS varz in ${drain.natsPerTask.varzIn}`);
     log(`  RSS: ${JSON.stringify(rss)}`);
+    const after = schedulerMemory.afterDrain;
+    log(`  scheduler memory after the drain: ${after ? JSON.stringify({ usage: after.usage, spaces: after.spaces, smaps: { Rss: after.smaps['Rss'], Anonymous: after.smaps['Anonymous'], Pss_File: after.smaps['Pss_File'] } }) : 'no reading'}`);
 
     // ---------------------------------------------------------------- stop, profile
     await stopChild(agent, 5000);
@@ -635,6 +685,7 @@ export async function runBatonDispatch(opts: BatonDispatchOptions) {
       messages,
       drain,
       rss,
+      schedulerMemory,
       context,
       lifecycleErrors: { count: lifecycleErrors, first: firstLifecycleError },
       ...(profile
@@ -676,7 +727,7 @@ export async function runBatonDispatch(opts: BatonDispatchOptions) {
     await pool?.end().catch(() => undefined);
     await db.drop();
     log(`database ${db.name} dropped`);
-    if (PROFILE) rmSync(join(tmp, 'nats'), { recursive: true, force: true });
+    if (PROFILE || HEAP_SNAPSHOT) rmSync(join(tmp, 'nats'), { recursive: true, force: true });
     else rmSync(tmp, { recursive: true, force: true });
   }
 }

@@ -20,7 +20,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { BatonAgent } from '@baton/agent-sdk';
@@ -122,6 +122,8 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
     const scheduler = await startService('scheduler', { ...common, HANDOFFS_DIR, SCHEDULER_CONSUMER_NAME: `bench-wf-${tag}`, BENCH_PG_COUNTER_FILE: counterFile }, [
       '-r',
       join(ROOT, 'bench/pg-query-counter.ts'),
+      // A diagnostic preload (bench/README.md, BENCH_PRELOAD), e.g. bench/timing-probe.ts.
+      ...(process.env.BENCH_PRELOAD ? ['-r', resolve(process.env.BENCH_PRELOAD)] : []),
       ...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=500'] : []),
     ]);
     services.push(scheduler);
@@ -247,6 +249,7 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
       const hops = await hopsOf(pool!, ok.map((r) => r.runId));
       log(`  where a run's time goes (ms per run, p50 over runs, by the events' occurredAt): ${JSON.stringify(hops)}`);
       log(`  cost per run: ${JSON.stringify(perRun)}`);
+      if (ok.length > 0) log(`  the last run's events, ms from its start: ${await timelineOf(pool!, ok[ok.length - 1]!.runId)}`);
       return { runs: runs.length, succeeded: ok.length, startToEnd: wall, eventSpan: span, hops, perRun, states: [...new Set(runs.map((r) => r.state))] };
     };
     log(`workflows: Feature Development x${opts.featureRuns}, 3-step sequential x${opts.sequentialRuns}, then ${opts.activeRuns} active runs`);
@@ -415,6 +418,17 @@ export type WorkflowResult = Awaited<ReturnType<typeof runWorkflowOverhead>>;
  * its tasks and handoffs (by position in the store, timed by their own `occurredAt`), summed per
  * kind of step (`previous type → type`); p50 over the runs of each sum, largest first.
  */
+/** One run's events in order, as `type[:stage] +ms` from its first (for reading where a hop waits). */
+async function timelineOf(pool: Pool, runId: string): Promise<string> {
+  const { rows } = await pool.query<{ type: string; stage: string | null; at: string }>(
+    `SELECT type, data->>'stageId' AS stage, metadata->>'occurredAt' AS at
+       FROM baton_es.events WHERE coalesce(data->>'runId', metadata->>'correlationId') = $1 ORDER BY tx_id, seq`,
+    [runId],
+  );
+  const t0 = rows.length > 0 ? Date.parse(rows[0]!.at) : 0;
+  return rows.map((r) => `${r.type}${r.stage ? `:${r.stage}` : ''} +${Date.parse(r.at) - t0}`).join(', ');
+}
+
 async function hopsOf(pool: Pool, runIds: readonly string[]): Promise<Record<string, number>> {
   if (runIds.length === 0) return {};
   const { rows } = await pool.query<{ run_id: string; type: string; at: string }>(

@@ -180,6 +180,8 @@ export class BatonAgent {
         name: `baton-agent-${options.agentId}`,
         inboxPrefix: Subjects.agentReplies(options.agentId),
         ...(creds === undefined ? {} : { authenticator: credsAuthenticator(creds) }),
+        // Otherwise every request builds an Error up front to keep the caller's async stack (as the services' connections, see connectNats).
+        noAsyncTraces: true,
       });
       return new BatonAgent(nc, true, options);
     } catch (err) {

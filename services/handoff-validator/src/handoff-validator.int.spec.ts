@@ -535,7 +535,8 @@ describe('handoff-validator (real NATS + Postgres, in-process Nest app)', () => 
     const verdict = await validate(handoff({ artifacts: [{ name: 'prd.md', content: sampleArtifacts['prd.md'], encoding: 'utf8' }], checks: { declaredOutputs: ['prd.md'] } }));
     await validator.projection.waitUntilCaughtUp();
     const rowOf = (db: Kysely<HandoffDatabase>) => db.selectFrom('baton_handoff.handoffs').selectAll().where('handoff_id', '=', verdict.handoffId).executeTakeFirst();
-    const projected = await rowOf(validator.db);
+    // Caught up is judged on the events readable yet: another database's open transaction on the same server can hold them back a moment.
+    const projected = await waitFor(async () => (await rowOf(validator.db))?.revision === 1 ? rowOf(validator.db) : undefined, { what: `the projected row of ${verdict.handoffId}` });
     expect(projected).toMatchObject({ status: 'accepted', revision: 1 });
     const [submitted, accepted] = await validator.store.readStream(handoffStreamId(verdict.handoffId));
     const ROLLBACK = new Error('rolled back: the row stays as projected');

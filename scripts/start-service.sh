@@ -23,6 +23,16 @@
 #                             than with 384, at the same CPU per task);
 #   MALLOC_ARENA_MAX=2        two glibc malloc arenas instead of up to eight per core for V8's
 #                             and libuv's threads (kept if already set).
+# After a burst, a service's RSS is about the burst's high-water mark, not its live data: V8 keeps
+# the 256 KB pages a collection frees in a pool for reuse and gives them back only in a
+# memory-reducing collection (memory pressure, --memory-saver-mode, or the memory reducer, which
+# an idle process may never start). After bench:dispatch's 20,000-task drain the scheduler holds
+# 63-90 MB of heap in 85-125 MB committed plus 30-60 MB of pooled pages, 15-19 MB of malloc and
+# 57 MB of the node binary's pages: 204-233 MB. Tried there, back to back on one build:
+# --max-semi-space-size=2 saves 11 MB at ready but nothing after the drain, for 16-20% more
+# scheduler CPU per task; --memory-saver-mode or --optimize-for-size end at 151-158 MB for about
+# three times the CPU; --heap-growing-percent=10 and fixed malloc trim/mmap thresholds change
+# nothing. So these stay as they are.
 # Extra node options (a benchmark's preload, --cpu-prof) go after these, so they may override them.
 set -eu
 

@@ -175,16 +175,18 @@ export async function runBatonDispatch(opts: BatonDispatchOptions) {
       }, 500).catch(() => undefined);
       log(`  heap snapshot: ${snapshot ?? 'not written'}`);
     };
-    /** The scheduler's memory as bench/memory-probe.ts reads it on SIGUSR2 (undefined if it does not answer in 5 s). */
-    const memorySnap = async (): Promise<MemorySnapshot | undefined> => {
-      const before = existsSync(memoryFile) ? (JSON.parse(readFileSync(memoryFile, 'utf8')) as MemorySnapshot).snap : 0;
+    /** SIGUSR2 to the scheduler, then the next snapshot its preload writes to `file` (numbered by `snap`). */
+    const snapshotOnSignal = async <T extends { readonly snap: number }>(file: string, what: string): Promise<T> => {
+      const before = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as T).snap : 0;
       process.kill(schedulerPid!, 'SIGUSR2');
-      return waitUntil('the scheduler memory reading', 5000, async () => {
-        if (!existsSync(memoryFile)) return undefined;
-        const s = JSON.parse(readFileSync(memoryFile, 'utf8')) as MemorySnapshot;
+      return waitUntil(what, 5000, async () => {
+        if (!existsSync(file)) return undefined;
+        const s = JSON.parse(readFileSync(file, 'utf8')) as T;
         return s.snap > before ? s : undefined;
-      }, 10).catch(() => undefined);
+      }, 10);
     };
+    /** The scheduler's memory as bench/memory-probe.ts reads it (undefined if it does not answer in 5 s). */
+    const memorySnap = (): Promise<MemorySnapshot | undefined> => snapshotOnSignal<MemorySnapshot>(memoryFile, 'the scheduler memory reading').catch(() => undefined);
     log(`scheduler ready (pid ${schedulerPid}) after ${round((performance.now() - started) / 1000, 1)} s`);
     await sleep(500);
     const schedulerRssAtReady = rssOf(schedulerPid);
@@ -501,15 +503,7 @@ export async function runBatonDispatch(opts: BatonDispatchOptions) {
     const sumDb = async () =>
       (await pool!.query(`SELECT xact_commit::bigint AS c, xact_rollback::bigint AS r, tup_inserted::bigint AS i, tup_updated::bigint AS u, tup_deleted::bigint AS d, tup_fetched::bigint AS f, tup_returned::bigint AS t FROM pg_stat_database WHERE datname = current_database()`))
         .rows[0] as Record<string, string>;
-    const pgSnap = async (): Promise<PgCounterSnapshot> => {
-      const before = existsSync(counterFile) ? (JSON.parse(readFileSync(counterFile, 'utf8')) as PgCounterSnapshot).snap : 0;
-      process.kill(schedulerPid!, 'SIGUSR2');
-      return waitUntil('the scheduler pg counter snapshot', 5000, async () => {
-        if (!existsSync(counterFile)) return undefined;
-        const s = JSON.parse(readFileSync(counterFile, 'utf8')) as PgCounterSnapshot;
-        return s.snap > before ? s : undefined;
-      }, 10);
-    };
+    const pgSnap = (): Promise<PgCounterSnapshot> => snapshotOnSignal<PgCounterSnapshot>(counterFile, 'the scheduler pg counter snapshot');
     const cpuSnap = async () => ({
       scheduler: cpuMsOf(schedulerPid),
       agent: cpuMsOf(ag.proc.pid),

@@ -28,7 +28,7 @@
 # memory-reducing collection (memory pressure, --memory-saver-mode, or the memory reducer, which
 # an idle process may never start). After bench:dispatch's 20,000-task drain the scheduler holds
 # 63-90 MB of heap in 85-125 MB committed plus 30-60 MB of pooled pages, 15-19 MB of malloc and
-# 57 MB of the node binary's pages: 204-233 MB. Tried there, back to back on one build:
+# 57 MB of the node binary's pages: 204-235 MB. Tried there, back to back on one build:
 # --max-semi-space-size=2 saves 11 MB at ready but nothing after the drain, for 16-20% more
 # scheduler CPU per task; --memory-saver-mode or --optimize-for-size end at 151-158 MB for about
 # three times the CPU; --heap-growing-percent=10 and fixed malloc trim/mmap thresholds change

@@ -45,9 +45,9 @@ export interface PostgresEventStoreOptions {
    * Group round trips in flight at once. Appends that arrive while they are all out wait
    * and then go together, as one group commit (one statement, one transaction). Default 1:
    * the statement never waits on a lock, so a group is out for one execution and one
-   * commit; measured with 8 concurrent writers, Postgres plus Node CPU per append was then
-   * 1.1-1.5x that of a raw single-row commit, against 2.8-3.2x for the PL/pgSQL path with
-   * 64 (libs/event-store/README.md has the figures).
+   * commit; measured with 8 concurrent writers, Postgres plus Node CPU per append is then
+   * 0.8-1.05x that of a raw single-row commit, and two lanes cost 50-65% more CPU per
+   * append for no more appends per second (libs/event-store/README.md has the figures).
    */
   readonly appendsInFlight?: number;
   /** Stream heads kept in memory for appends that chain in Node. Default 20,000. */

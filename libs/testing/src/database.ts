@@ -68,10 +68,30 @@ export async function createTestDatabase(label = 't'): Promise<TestDatabase> {
       await pool.end();
       const a = new Pool({ connectionString: base.toString(), max: 1 });
       try {
-        await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+        await dropDatabase(a, name);
       } finally {
         await a.end();
       }
     },
   };
+}
+
+/**
+ * DROP DATABASE ... WITH (FORCE), once more after a pause while it is refused with
+ * insufficient_privilege: FORCE must be allowed to terminate every other session in the
+ * database, and an autovacuum worker that happens to be in it (a test that wrote a lot) is no
+ * session of ours. A plain DROP makes Postgres ask the worker to stop and waits for it.
+ */
+async function dropDatabase(admin: Pool, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.query(attempt % 2 === 1 ? `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)` : `DROP DATABASE IF EXISTS "${name}"`);
+      return;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      // 42501: a session FORCE may not end; 55006: a session still there for the plain DROP.
+      if ((code !== '42501' && code !== '55006') || attempt >= 6) throw err;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
 }

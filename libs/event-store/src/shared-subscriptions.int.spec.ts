@@ -1,4 +1,4 @@
-import { formatPosition, type RecordedEvent } from '@baton/contracts';
+import { comparePositions, formatPosition, type Position, type RecordedEvent } from '@baton/contracts';
 import { createTestDatabase, waitFor, type TestDatabase } from '@baton/testing';
 import { Client } from 'pg';
 import type { EventFilter, EventStore, SubscribeOptions, Subscription } from './port';
@@ -28,15 +28,30 @@ function countingStore(): EventStore {
 
 const meta = { occurredAt: '2026-01-01T00:00:00Z' };
 
+/** The furthest position an append of this file has returned: `expected` waits until reads reach it. */
+let appendedUpTo: Position | undefined;
+
 async function append(streamId: string, type: string, n = 1): Promise<void> {
-  await store.append(
+  const r = await store.append(
     streamId,
     Array.from({ length: n }, (_, i) => ({ type, data: { i }, metadata: meta })),
   );
+  if (appendedUpTo === undefined || comparePositions(r.position, appendedUpTo) > 0) appendedUpTo = r.position;
 }
 
-/** What `filter` selects from the whole store, in global order: what a consumer must have received. */
+/**
+ * What `filter` selects from the whole store, in global order: what a consumer must have received.
+ * Reads show events only below the oldest transaction open on the Postgres server (another test
+ * file's, say): it first waits until they show every append this file made.
+ */
 async function expected(filter?: EventFilter): Promise<string[]> {
+  const upTo = appendedUpTo;
+  if (upTo !== undefined) {
+    await waitFor(async () => (await store.readAll({ maxCount: 100_000 })).some((e) => comparePositions(e.position, upTo) >= 0), {
+      what: 'reads to show every append',
+      timeoutMs: 20_000,
+    });
+  }
   const all: RecordedEvent[] = [];
   for (;;) {
     const after = all[all.length - 1]?.position;

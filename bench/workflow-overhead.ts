@@ -228,19 +228,9 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
         handoffValidatorCpuMs: perRunOf(cost0.validator, cost1.validator),
         simAgentsCpuMs: perRunOf(cost0.team, cost1.team),
         handoffValidatorPgRoundTrips: perRunOf(cost0.validatorPg.total.calls, cost1.validatorPg.total.calls),
-        handoffValidatorTopStatements: Object.entries(cost1.validatorPg.byStatement)
-          .map(([k, v]) => ({ k, calls: v.calls - (cost0.validatorPg.byStatement[k]?.calls ?? 0) }))
-          .filter((x) => x.calls > 0)
-          .sort((a, b) => b.calls - a.calls)
-          .slice(0, 4)
-          .map((x) => `${perRunOf(0, x.calls)}x ${x.k.slice(0, 60)}`),
+        handoffValidatorTopStatements: topStatements(cost0.validatorPg, cost1.validatorPg, 4, 60, (calls) => perRunOf(0, calls)),
         schedulerPgRoundTrips: perRunOf(cost0.pg.total.calls, cost1.pg.total.calls),
-        topStatementsByCalls: Object.entries(cost1.pg.byStatement)
-          .map(([k, v]) => ({ k, calls: v.calls - (cost0.pg.byStatement[k]?.calls ?? 0) }))
-          .filter((x) => x.calls > 0)
-          .sort((a, b) => b.calls - a.calls)
-          .slice(0, 10)
-          .map((x) => `${perRunOf(0, x.calls)}x ${x.k.slice(0, 80)}`),
+        topStatementsByCalls: topStatements(cost0.pg, cost1.pg, 10, 80, (calls) => perRunOf(0, calls)),
       };
       const ok = runs.filter((r) => r.state === 'RunCompleted');
       const wall = stats(ok.map((r) => r.wallMs));
@@ -418,6 +408,16 @@ export type WorkflowResult = Awaited<ReturnType<typeof runWorkflowOverhead>>;
  * its tasks and handoffs (by position in the store, timed by their own `occurredAt`), summed per
  * kind of step (`previous type → type`); p50 over the runs of each sum, largest first.
  */
+/** The `n` statements called most between two counter snapshots, as `<per run>x <first chars>`. */
+function topStatements(before: PgCounterSnapshot, after: PgCounterSnapshot, n: number, width: number, perRun: (calls: number) => number | undefined): string[] {
+  return Object.entries(after.byStatement)
+    .map(([k, v]) => ({ k, calls: v.calls - (before.byStatement[k]?.calls ?? 0) }))
+    .filter((x) => x.calls > 0)
+    .sort((a, b) => b.calls - a.calls)
+    .slice(0, n)
+    .map((x) => `${perRun(x.calls)}x ${x.k.slice(0, width)}`);
+}
+
 /** One run's events in order, as `type[:stage] +ms` from its first (for reading where a hop waits). */
 async function timelineOf(pool: Pool, runId: string): Promise<string> {
   const { rows } = await pool.query<{ type: string; stage: string | null; at: string }>(

@@ -20,6 +20,14 @@ describe('pipelined JetStream publisher (real nats-server)', () => {
     await nc.drain();
   });
 
+  /** A subject with a plain subscriber that never answers: a publish to it gets no acknowledgement. */
+  async function silentSubject(name: string): Promise<{ subject: string; close: () => void }> {
+    const silent = `test.${uniqueId(name)}`;
+    const sub = nc.subscribe(silent, { callback: () => undefined });
+    await nc.flush();
+    return { subject: silent, close: () => sub.unsubscribe() };
+  }
+
   it('stores every message of a burst, in order, with one acknowledgement each, and drops a repeated message id', async () => {
     const publisher = new PipelinedJetStreamPublisher(nc);
     const acks = await Promise.all(Array.from({ length: 300 }, (_, i) => publisher.publish(subject, JSON.stringify({ i }), { msgID: `m-${i}`, timeout: 5000 })));
@@ -49,11 +57,9 @@ describe('pipelined JetStream publisher (real nats-server)', () => {
 
   it('times out a publish whose acknowledgement never comes (a plain subscriber, not a stream), then answers the next ones', async () => {
     const publisher = new PipelinedJetStreamPublisher(nc);
-    const silent = `test.${uniqueId('silent')}`;
-    const sub = nc.subscribe(silent, { callback: () => undefined });
-    await nc.flush();
-    await expect(publisher.publish(silent, 'x', { msgID: 's-1', timeout: 300 })).rejects.toMatchObject({ code: 'TIMEOUT' });
-    sub.unsubscribe();
+    const silent = await silentSubject('silent');
+    await expect(publisher.publish(silent.subject, 'x', { msgID: 's-1', timeout: 300 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    silent.close();
     expect(publisher.inFlight).toBe(0);
     await expect(publisher.publish(subject, 'y', { msgID: uniqueId('after'), timeout: 5000 })).resolves.toMatchObject({ stream, duplicate: false });
     publisher.close();
@@ -61,13 +67,11 @@ describe('pipelined JetStream publisher (real nats-server)', () => {
 
   it('refuses what is still waiting when closed, and every publish after', async () => {
     const publisher = new PipelinedJetStreamPublisher(nc);
-    const silent = `test.${uniqueId('closing')}`;
-    const sub = nc.subscribe(silent, { callback: () => undefined });
-    await nc.flush();
-    const waiting = publisher.publish(silent, 'x', { msgID: 'c-1', timeout: 30_000 });
+    const silent = await silentSubject('closing');
+    const waiting = publisher.publish(silent.subject, 'x', { msgID: 'c-1', timeout: 30_000 });
     publisher.close();
     await expect(waiting).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     await expect(publisher.publish(subject, 'y', { msgID: 'c-2', timeout: 5000 })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
-    sub.unsubscribe();
+    silent.close();
   });
 });

@@ -212,8 +212,8 @@ export class Dispatcher {
     const now = o.clock.now();
     const changes = this.#changes;
     // Nothing waits and nothing changed since the last full pass: only tasks submitted here can be new.
-    const light = this.#headKnown && Date.now() - this.#lastFullPassAt < FULL_PASS_EVERY_MS;
-    if (!light) this.#lastFullPassAt = Date.now();
+    const light = this.#headKnown && now.getTime() - this.#lastFullPassAt < FULL_PASS_EVERY_MS;
+    if (!light) this.#lastFullPassAt = now.getTime();
     const releasing = this.#count('released') + this.#count('stale');
     const headLimit = o.batchSize + this.#inFlight.size + (o.conflicts?.heldCount ?? 0);
     // Independent reads, on separate connections: one round trip of waiting, not three.

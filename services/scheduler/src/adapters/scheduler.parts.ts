@@ -213,7 +213,6 @@ export interface RunsPart extends LeaderWork {
   taskCommitted(recorded: readonly NewEvent[]): void;
 }
 
-
 /**
  * Runs: the `run-<id>` runner (decisions on the pinned definition, with the handoff catalog's
  * rules), the workflows projection, and under the lease the relay of workflow and run events,

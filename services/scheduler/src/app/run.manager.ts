@@ -55,7 +55,7 @@ export interface ManagerDeps {
 /** What an effect takes from the event it answers: the causation and the trace. */
 type Cause = Pick<RecordedEvent, 'eventId' | 'metadata'>;
 
-/** Run events whose effect is creating tasks: applied at once when a task result appends them. */
+/** Run events whose effect is creating tasks: applied at once when a run append committed here carries them (see {@link createTasksOfCommitted}). */
 const STARTS_TASKS: ReadonlySet<string> = new Set(['StageStarted', 'StageCleanupStarted', 'FailureStepsStarted', 'StageApprovalRequested']);
 
 /** Creates a stage's tasks in the stage's span (see {@link runManager}); tracing off, under the event's trace as stored. */
@@ -266,19 +266,18 @@ function taskResultOf(event: ReturnType<typeof toTaskEvent>): { result: TaskResu
 /**
  * `RecordTaskResult` on the run (command id `task-result:<taskId>`), under the run's own trace
  * (its first span), linked to the task's ending: a stage that starts next is the run's child, not
- * the previous task's. Undefined for a task that names a run this scheduler never started
+ * the previous task's. Nothing for a task that names a run this scheduler never started
  * (submitted by hand with a runId).
  */
-async function recordResult(deps: ManagerDeps, runId: string, taskId: string, result: TaskResult, cause: Cause): Promise<Awaited<ReturnType<RunRunner['execute']>> | undefined> {
+async function recordResult(deps: ManagerDeps, runId: string, taskId: string, result: TaskResult, cause: Cause): Promise<void> {
   try {
-    return await deps.runs.execute(runId, (metadata) => ({ type: 'RecordTaskResult', data: { taskId, ...result }, metadata }), {
+    await deps.runs.execute(runId, (metadata) => ({ type: 'RecordTaskResult', data: { taskId, ...result }, metadata }), {
       commandId: `task-result:${taskId}`,
       causationId: cause.eventId,
       causes: [cause.metadata],
     });
   } catch (err) {
     if (errorCodeOf(err) !== 'NOT_FOUND') throw err;
-    return undefined;
   }
 }
 

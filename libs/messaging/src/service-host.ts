@@ -22,6 +22,7 @@ import { PostgresCheckpointStore } from './checkpoint.store';
 import { consumeDurable, type ConsumeDurableOptions, type DurableConsumer } from './durable-consumer';
 import { EventRelay, type EventRelayOptions } from './event.relay';
 import { ensureEventStreams } from './event-streams';
+import { memoryReleaseIdleMsFromEnv, shareIdleMemoryRelease } from './idle-memory';
 import { PostgresInboxStore } from './inbox.store';
 import { PipelinedJetStreamPublisher } from './jetstream-publisher';
 import type { MessagingLogger } from './messaging.logger';
@@ -68,6 +69,8 @@ export interface ServiceHostOptions {
   readonly clock?: Clock;
   /** The service's id source ({@link ServiceHost.ids}). Default: random UUIDs. */
   readonly ids?: IdSource;
+  /** Quiet time after a burst before memory is given back (idle-memory.ts); 0 is off. Default: `BATON_MEMORY_RELEASE_IDLE_MS`. */
+  readonly memoryReleaseIdleMs?: number;
 }
 
 /** What {@link ServiceHost.consumeEvents} needs: a durable consumer of the events stream, less what the host supplies. */
@@ -298,7 +301,8 @@ export class ServiceHost<DB> {
 }
 
 /**
- * Runs a service's start-up on a {@link ServiceHost}: opens the pg pool (an idle client's error
+ * Runs a service's start-up on a {@link ServiceHost}: gives memory back once the process has
+ * gone quiet after a burst (idle-memory.ts, one releaser per process), opens the pg pool (an idle client's error
  * is ignored rather than crashing the process), the event store, Kysely with the service's
  * migrations applied and the relay checkpoint store, then calls `start`. If any step
  * fails, what was already started is closed before the error is rethrown.
@@ -314,6 +318,10 @@ export class ServiceHost<DB> {
 export async function startServiceHost<DB, T>(options: ServiceHostOptions, start: (host: ServiceHost<DB>) => Promise<T>): Promise<T> {
   const resources = new CloseStack(options.service);
   try {
+    const releaseLogger = options.messagingLogger ?? serviceLogger(options.service, options.logger);
+    const stopMemoryRelease = shareIdleMemoryRelease({ idleMs: options.memoryReleaseIdleMs ?? memoryReleaseIdleMsFromEnv(), logger: releaseLogger });
+    resources.defer(async () => stopMemoryRelease());
+
     // One pool for the event store, the read models, the relay checkpoints and the inbox; owned here.
     const pool = new Pool({ connectionString: options.databaseUrl, max: 20, application_name: options.service });
     pool.on('error', () => undefined);

@@ -92,6 +92,29 @@ interface Received {
 }
 
 
+type SettledRss = NonNullable<ReturnType<typeof rssOf>> & { readonly afterMs: number };
+
+/**
+ * A service's RSS once it has been quiet long enough to give back the pages a burst freed
+ * (BATON_MEMORY_RELEASE_IDLE_MS, 2 s by default; libs/messaging/src/idle-memory.ts). The bench's
+ * services log at warn, so the release shows as RSS falling: read every 250 ms until RSS is 8 MB
+ * or more below `afterBurst` and has held for 1 s, or 8 s have passed.
+ */
+async function settledRss(pid: number | undefined, afterBurst: ReturnType<typeof rssOf>): Promise<SettledRss | undefined> {
+  const from = performance.now();
+  let last = rssOf(pid);
+  let steadySince = from;
+  while (last && afterBurst && performance.now() - from < 8000) {
+    await sleep(250);
+    const r = rssOf(pid);
+    if (!r) break;
+    if (r.rssMb < last.rssMb - 0.5) steadySince = performance.now();
+    last = r;
+    if (r.rssMb <= afterBurst.rssMb - 8 && performance.now() - steadySince >= 1000) break;
+  }
+  return last && { ...last, afterMs: Math.round(performance.now() - from) };
+}
+
 /** Runs Baton's dispatch phases; the figures go back to bench/dispatch.bench.ts. */
 export async function runBatonDispatch(opts: BatonDispatchOptions) {
   const started = performance.now();
@@ -580,12 +603,14 @@ export async function runBatonDispatch(opts: BatonDispatchOptions) {
     const rss = {
       schedulerAtReady: schedulerRssAtReady,
       scheduler: rssOf(schedulerPid),
+      schedulerSettled: undefined as SettledRss | undefined,
       drainAgent: rssOf(agent.proc.pid),
       benchDriver: rssOf(process.pid),
     };
     // Where the scheduler's memory is, read right after its RSS (the reading allocates nothing to speak of).
     const schedulerMemory = { atReady: schedulerMemoryAtReady, queued: schedulerMemoryQueued, afterDrain: await memorySnap() };
     if (HEAP_SNAPSHOT && !HEAP_SNAPSHOT_QUEUED) await heapSnapshot();
+    rss.schedulerSettled = await settledRss(schedulerPid, rss.scheduler);
     if (!ag.lines.some((l) => l.includes('"done"'))) ag.proc.kill('SIGTERM');
     const agentDone = await waitUntil('the drain agent report', 10_000, async () => ag.lines.find((l) => l.includes('"done"')), 50).catch(() => undefined);
     const drainSec = (doneAt - tReg) / 1000;

@@ -145,7 +145,7 @@ async function main(): Promise<void> {
       sustained1000: s1000 && { seconds: cfg.rateSeconds, saturated: s1000.saturatedAfterMs !== null, missed: s1000.missedAfter10s, p99Ms: s1000.submitToHandler.p99Ms },
       messagesPerLifecycle: baton.messages.wireTapPerTask,
       cpuMsPerLifecycle: baton.drain.cpuMsPerTask.serverSide,
-      schedulerRssMb: baton.rss.scheduler?.rssMb,
+      schedulerSettledRssMb: baton.rss.schedulerSettled?.rssMb,
     },
     graphileWorker: gw && { endToEndJobsPerSec: gw.drain.endToEndJobsPerSec, idleP50Ms: gw.idle.enqueueToHandlerStart.p50Ms, idleP99Ms: gw.idle.enqueueToHandlerStart.p99Ms },
     workflows: workflows && {

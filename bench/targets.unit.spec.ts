@@ -8,7 +8,7 @@ const baton: NonNullable<TargetInputs['baton']> = {
   sustained1000: { seconds: 30, saturated: false, missed: 0, p99Ms: 40 },
   messagesPerLifecycle: 8,
   cpuMsPerLifecycle: 1.5,
-  schedulerRssMb: 149,
+  schedulerSettledRssMb: 149,
 };
 const graphileWorker = { endToEndJobsPerSec: 1000, idleP50Ms: 2, idleP99Ms: 6 };
 const workflows: NonNullable<TargetInputs['workflows']> = {
@@ -25,11 +25,12 @@ describe('judgeTargets', () => {
     expect(t.drainVsGraphileWorker).toMatchObject({ value: 300, reference: 1000, ratio: 0.3, limit: 0.25 });
     expect(t.idleP99VsGraphileWorker).toMatchObject({ ratio: 1.5, met: true });
     expect(t.activeRunsScaling).toMatchObject({ ratio: 2, met: true });
+    expect(t.schedulerRss).toMatchObject({ target: 'scheduler RSS after the drain, once quiet < 150 MB', value: 149, limit: 150, met: true });
   });
 
   it('fails a target just past its bound', () => {
     const t = judgeTargets({
-      baton: { ...baton, idleP50Ms: 2.01, messagesPerLifecycle: 8.5, schedulerRssMb: 150, drainEndToEndPerSec: 249 },
+      baton: { ...baton, idleP50Ms: 2.01, messagesPerLifecycle: 8.5, schedulerSettledRssMb: 150, drainEndToEndPerSec: 249 },
       graphileWorker,
       workflows: { ...workflows, activeRunsLarge: { runs: 10_000, requested: 10_000, p99Ms: 20.1, misses: 0 }, threeSteps: { runs: 20, succeeded: 20, p50Ms: 25.5 } },
       rateSecondsWanted: 30,

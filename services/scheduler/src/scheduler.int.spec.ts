@@ -131,6 +131,40 @@ describe('scheduler task engine (real NATS + Postgres, in-process)', () => {
     expect(views.filter((v) => v.status === 'queued')).toHaveLength(4);
   });
 
+  it('creates a task already assigned, in one append, when nothing waits and an agent has a slot free; concurrent creations stay within max concurrency', async () => {
+    const cap = uniqueId('cap');
+    const agentId = await registerAgent([cap], 3);
+    const events = (taskId: string) => scheduler.store.readStream(taskStreamId(taskId));
+    // The dispatcher plans at creation from its last pass's read of the agents (at most a second
+    // old, and only when no task left waiting could go to that agent): the first task may go
+    // through a pass, one right after it is created assigned.
+    let oneAppend: string | undefined;
+    for (let attempt = 0; attempt < 5 && oneAppend === undefined; attempt++) {
+      const { taskId } = await submit({ requirement: { capabilities: [cap] } });
+      const e = await events(taskId);
+      if (e.length === 2 && e[1]!.type === 'TaskAssigned' && e[0]!.position.commit === e[1]!.position.commit) oneAppend = taskId;
+      const assigned = await taskWhere(taskId, (t) => t.status === 'assigned', 'assigned');
+      await client.command(CompleteTask, { taskId, agentId, leaseEpoch: assigned.leaseEpoch, outputs: {} }, { commandId: randomUUID() });
+    }
+    expect(oneAppend).toBeDefined();
+    expect((await events(oneAppend!)).slice(0, 2).map((e) => [e.type, e.revision])).toEqual([
+      ['TaskCreated', 0],
+      ['TaskAssigned', 1],
+    ]);
+    expect(await taskWhere(oneAppend!, (t) => t.status === 'completed', 'completed')).toMatchObject({ agentId, leaseEpoch: 1 });
+
+    // Eight at once: whichever way each is planned (at creation or by a pass), three held at most.
+    const ids = await Promise.all(Array.from({ length: 8 }, async () => (await submit({ requirement: { capabilities: [cap] } })).taskId));
+    await waitFor(async () => (await client.query(ListTasks, { agentId, limit: 20 })).tasks.filter((t) => t.status === 'assigned').length === 3, { what: 'three assigned' });
+    scheduler.wakeDispatcher();
+    await scheduler.projection.waitUntilCaughtUp();
+    const views = await Promise.all(ids.map(task));
+    expect(views.filter((v) => v.status === 'assigned')).toHaveLength(3);
+    expect(views.filter((v) => v.status === 'queued')).toHaveLength(5);
+    const assignedInStore = (await Promise.all(ids.map(eventTypes))).filter((types) => types.includes('TaskAssigned'));
+    expect(assignedInStore).toHaveLength(3);
+  });
+
   it("frees an agent's slot when its completion commits, before the tasks read model shows it", async () => {
     const cap = uniqueId('cap');
     const ids: string[] = [];

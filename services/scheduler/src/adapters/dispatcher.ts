@@ -1,16 +1,17 @@
-import { comparePositions, errorCodeOf, type AgentInboxAssignment, type NewEvent, type Position, type RecordedEvent } from '@baton/contracts';
+import { comparePositions, errorCodeOf, matchesRequirement, type AgentInboxAssignment, type TaskRequirement, type NewEvent, type Position, type RecordedEvent } from '@baton/contracts';
 import type { MessagingLogger } from '@baton/messaging';
 import type { ProjectionRunner } from '@baton/read-models';
 import type { Kysely } from 'kysely';
-import { serviceContext, type Clock, type IdSource } from '@baton/aggregate';
+import { serviceContext, type Clock, type CommandResult, type IdSource } from '@baton/aggregate';
 import type { EventStore } from '@baton/event-store';
 import type { TaskRunner } from '../app/runners';
 import { assignmentOf, type SubmittedTask } from '../app/task.service';
-import { DEFAULT_QUEUE_POLICY, orderQueue, planAssignments, type AgentCandidate, type QueuePolicy } from '../domain';
+import type { AssignAtCreate, NewTask } from '../app/create-task';
+import { DEFAULT_QUEUE_POLICY, orderQueue, planAssignments, type AgentCandidate, type QueuePolicy, type TaskEvent, type TaskState } from '../domain';
 import { readConstraints } from '../domain/conflict';
 import type { ConflictGuard } from './conflict.guard';
 import type { SchedulerDatabase } from '../read-model/scheduler.tables';
-import { agentCandidates, queueHead, tasksHeldByUnavailableAgents, type QueuedTask } from '../read-model/task.queries';
+import { agentCandidates, queueHead, tasksHeldByUnavailableAgents, type AgentSnapshot, type QueuedTask } from '../read-model/task.queries';
 
 export interface DispatcherOptions {
   readonly db: Kysely<SchedulerDatabase>;
@@ -42,6 +43,9 @@ const MAX_FRESH = 10_000;
 /** Codes that mean "someone else got there first" (a claim, another pass): skip the task. */
 const LOST_RACE = new Set(['CONFLICT', 'WRONG_EXPECTED_VERSION', 'NOT_FOUND', 'STALE_LEASE']);
 
+/** Waiting tasks a pass left behind, above which it does not keep their requirements (see `Dispatcher.reserve`). */
+const MAX_LEFT_KEPT = 256;
+
 /** Assignments not yet shown by the read model, in batches, above which a pass assigns nothing more. */
 const MAX_IN_FLIGHT_BATCHES = 4;
 
@@ -50,6 +54,25 @@ const NEVER_FREES: ReadonlySet<string> = new Set(['TaskAccepted', 'TaskProgressR
 
 /** Task events that only free a slot or settle a task another may depend on: worth a pass only when tasks wait. */
 const FREES_WHEN_WAITING: ReadonlySet<string> = new Set(['TaskCompleted', 'TaskCancelled']);
+
+/** Task events that end an agent's hold on the task (see {@link AgentsView}). */
+const ENDS_HOLD: ReadonlySet<string> = new Set(['TaskCompleted', 'TaskFailed', 'TaskReleased', 'TaskCancelled']);
+
+/** Task events that leave who holds the task as it was. */
+const KEEPS_HOLD: ReadonlySet<string> = new Set(['TaskCreated', 'TaskAccepted', 'TaskProgressReported', 'TaskBlocked', 'TaskUnblocked', 'TaskHandoffRejected']);
+
+/**
+ * The available agents and the tasks each holds, as a pass read them from the read model, kept
+ * up to date with the task events the read model applies after (a task event decides who holds
+ * the task, so applying a later event over an earlier read converges on the same holders).
+ */
+export interface AgentsView {
+  readonly agents: readonly AgentSnapshot[];
+  /** Held task -> its agent. */
+  readonly holder: Map<string, string>;
+  /** When the agents were read (clock ms): their availability is trusted for {@link FULL_PASS_EVERY_MS}. */
+  readonly at: number;
+}
 
 /** What the last pass left (see `Dispatcher`): tasks it did not assign, or a stop for the read model. */
 export interface PassLeft {
@@ -92,8 +115,9 @@ interface InFlight {
   readonly kind: 'assigned' | 'released' | 'stale' | 'finished';
   readonly agentId?: string;
   readonly at?: string;
-  /** The read model reflects the change once its checkpoint is at or past this. */
-  readonly position: Position;
+  /** The read model reflects the change once its checkpoint is at or past this; absent while the
+   *  append is under way (a reservation, see {@link Dispatcher.reserve}): never pruned. */
+  readonly position?: Position;
 }
 
 /**
@@ -116,7 +140,7 @@ interface InFlight {
  * A pass returns 0 (run again now) when it assigned something, so a queue longer than one
  * batch drains; the projection wakes the loop as it applies events.
  */
-export class Dispatcher {
+export class Dispatcher implements AssignAtCreate {
   readonly #o: DispatcherOptions;
   readonly #inFlight = new Map<string, InFlight>();
   /** Tasks created in this process that the read model may not show yet (see {@link submitted}). */
@@ -132,6 +156,17 @@ export class Dispatcher {
   /** The last pass read the queue and left nothing, and no change was signalled since: a pass needs only the fresh tasks. */
   #headKnown = false;
   #lastFullPassAt = 0;
+  /** The agents and their held tasks for planning without a query (see {@link reserve}); null until a pass reads them, or after a change. */
+  #view: AgentsView | null = null;
+  /** Task events the read model applied while a pass read the agents: applied over what it read. */
+  #appliedDuringRead: RecordedEvent[] | null = null;
+  #passing = false;
+  /**
+   * The requirements of the tasks the last pass left waiting (none could be given an agent), and
+   * of those submitted here since; null when not known (a change since, a full head): then
+   * nothing is planned at creation.
+   */
+  #leftFor: TaskRequirement[] | null = null;
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
@@ -148,6 +183,8 @@ export class Dispatcher {
     this.#fresh.clear();
     this.#left = { waiting: true, gated: false };
     this.#headKnown = false;
+    this.#view = null;
+    this.#leftFor = null;
     this.#o.conflicts?.reset();
   }
 
@@ -173,8 +210,11 @@ export class Dispatcher {
    * {@link submitted} were acted on already. Unknown types wake it (no event is missed).
    */
   shown(events: readonly RecordedEvent[]): boolean {
-    const more = passMayDoMore(events, this.#left, (taskId) => this.#fresh.has(taskId));
-    if (more) this.changed();
+    if (this.#appliedDuringRead) for (const e of events) this.#appliedDuringRead.push(e);
+    if (this.#view) this.#view = withApplied(this.#view, events);
+    const more = passMayDoMore(events, this.#left, (taskId) => this.#fresh.has(taskId) || this.#inFlight.has(taskId));
+    // The queue may have changed (the view of the agents is up to date with these events).
+    if (more) this.#moved();
     return more;
   }
 
@@ -186,8 +226,60 @@ export class Dispatcher {
    * tasks against the agents alone (one query, not three).
    */
   changed(): void {
+    this.#moved();
+    this.#view = null;
+  }
+
+  #moved(): void {
     this.#changes++;
     this.#headKnown = false;
+    this.#leftFor = null;
+  }
+
+  /**
+   * A task about to be created here (a submit, a run's stage): when no task waits that the agent
+   * could take instead (of those the last pass left, none matches it), no pass is under way and
+   * an agent that can take it has a free slot as of the last pass's read of the
+   * agents (at most {@link FULL_PASS_EVERY_MS} ago, kept up to date with every task event the
+   * read model applied since and with this dispatcher's own assignments), the agent it would be
+   * assigned to. The task is then created assigned to it (TaskCreated and TaskAssigned in one
+   * append): at idle, one append and no query between submit and delivery. The slot is counted
+   * from now: {@link settle} must follow, with the append's result or without one. Otherwise
+   * null, and the task is created queued for a pass as before. Lease holder only.
+   */
+  reserve(task: NewTask): string | null {
+    const o = this.#o;
+    const view = this.#view;
+    const leftFor = this.#leftFor;
+    if (!o.isLeader() || view === null || this.#passing || leftFor === null || this.#left.gated) return null;
+    if (readConstraints(task.inputs) !== null || this.#inFlight.has(task.taskId)) return null;
+    const now = o.clock.now();
+    if (now.getTime() - view.at >= FULL_PASS_EVERY_MS) return null;
+    const entry = { taskId: task.taskId, priority: task.priority, requirement: task.requirement, createdAt: now.toISOString(), requeued: false, notBefore: null };
+    const [planned] = planAssignments([entry], this.#loads(view), now);
+    if (planned === undefined) return null;
+    // Not ahead of a task that waits for this agent (queue order holds).
+    const agent = view.agents.find((a) => a.agentId === planned.agentId);
+    if (agent === undefined || leftFor.some((r) => matchesRequirement(agent, r))) return null;
+    this.#inFlight.set(task.taskId, { kind: 'assigned', agentId: planned.agentId, at: now.toISOString() });
+    return planned.agentId;
+  }
+
+  /**
+   * The create of a task {@link reserve}d: with its result, the assignment counts until the read
+   * model shows it and the inbox carries it at once; without (it failed, or the task existed
+   * already and nothing was assigned), the slot is free again.
+   */
+  settle(taskId: string, result?: CommandResult<TaskState, TaskEvent>): void {
+    const f = this.#inFlight.get(taskId);
+    if (f === undefined || f.kind !== 'assigned' || f.position !== undefined) return;
+    const assigned = result?.recorded?.find((e) => e.type === 'TaskAssigned');
+    if (result?.position === undefined || assigned === undefined || !result.state.exists || result.state.agentId !== f.agentId) {
+      this.#inFlight.delete(taskId);
+      return;
+    }
+    this.#inFlight.set(taskId, { ...f, position: result.position });
+    this.#o.onAssigned?.(assignmentOf(result.state, taskId), f.agentId!, assigned);
   }
 
   /**
@@ -202,9 +294,22 @@ export class Dispatcher {
     const { inputs: _inputs, ...entry } = task;
     this.#fresh.set(task.taskId, { ...entry, requirement: { ...task.requirement } });
     if (this.#fresh.size > MAX_FRESH) this.#fresh.delete(this.#fresh.keys().next().value as string);
+    // It waits for the pass this wakes: a task created meanwhile is not planned ahead of it.
+    this.#left = { ...this.#left, waiting: true };
+    this.#leftFor?.push(task.requirement);
   }
 
   async pass(): Promise<number | void> {
+    this.#passing = true;
+    try {
+      return await this.#pass();
+    } finally {
+      this.#passing = false;
+      this.#appliedDuringRead = null;
+    }
+  }
+
+  async #pass(): Promise<number | void> {
     const o = this.#o;
     if (!o.isLeader()) return;
     this.#prune();
@@ -217,11 +322,19 @@ export class Dispatcher {
     const releasing = this.#count('released') + this.#count('stale');
     const headLimit = o.batchSize + this.#inFlight.size + (o.conflicts?.heldCount ?? 0);
     // Independent reads, on separate connections: one round trip of waiting, not three.
-    const [heldByUnavailable, dbHead, candidates] = await Promise.all([
+    this.#view = null;
+    this.#appliedDuringRead = [];
+    const [heldByUnavailable, dbHead, agents] = await Promise.all([
       light ? [] : tasksHeldByUnavailableAgents(o.db, o.batchSize + releasing),
       light ? [] : queueHead(o.db, now, headLimit),
-      agentCandidates(o.db, { notCounting: this.#ids('finished') }),
+      agentCandidates(o.db),
     ]);
+    const read = viewOf(agents, now.getTime());
+    const applied = withApplied(read, this.#appliedDuringRead);
+    this.#appliedDuringRead = null;
+    // Planning without a query (see reserve) starts from this read, once the pass is over.
+    if (this.#changes === changes) this.#view = applied;
+    const view = applied ?? read;
     for (const held of heldByUnavailable) {
       if (!o.isLeader()) return;
       if (this.#inFlight.has(held.taskId)) continue;
@@ -245,6 +358,7 @@ export class Dispatcher {
     if (this.#count('assigned') >= MAX_IN_FLIGHT_BATCHES * o.batchSize) {
       this.#left = { waiting: true, gated: true };
       this.#headKnown = false;
+      this.#leftFor = null;
       return;
     }
 
@@ -260,11 +374,18 @@ export class Dispatcher {
     const headFull = dbHead.length >= headLimit;
     this.#left = { waiting: waiting.length > 0 || headFull, gated: false };
     this.#headKnown = !this.#left.waiting && this.#changes === changes;
-    if (queue.length === 0) return;
-    const plan = planAssignments(queue, this.#withInFlightLoads(candidates), now);
+    const keepLeft = (assignedIds: ReadonlySet<string>): void => {
+      const left = waiting.filter((t) => !assignedIds.has(t.taskId));
+      this.#leftFor = headFull || left.length > MAX_LEFT_KEPT || this.#changes !== changes ? null : left.map((t) => t.requirement);
+    };
+    if (queue.length === 0) {
+      keepLeft(new Set());
+      return;
+    }
+    const plan = planAssignments(queue, this.#loads(view), now);
     // The plan's appends go out together (each on its own stream, at its expected revision):
     // the store commits them in shared statements (group commit) instead of one after another.
-    let assigned = 0;
+    const assignedIds = new Set<string>();
     const outcomes = await Promise.allSettled(
       plan
         .filter((p) => !admitted || admitted.take(p.taskId))
@@ -275,7 +396,7 @@ export class Dispatcher {
             if (r.appended.length > 0 && r.position) {
               this.#inFlight.set(p.taskId, { kind: 'assigned', agentId: p.agentId, at: now.toISOString(), position: r.position });
               o.onAssigned?.(assignmentOf(r.state, p.taskId), p.agentId, r.recorded?.find((e) => e.type === 'TaskAssigned'));
-              assigned++;
+              assignedIds.add(p.taskId);
             } else await this.#skipUntilShown(p.taskId);
           } catch (err) {
             if (!LOST_RACE.has(errorCodeOf(err) ?? '')) throw err;
@@ -286,7 +407,9 @@ export class Dispatcher {
     const failed = outcomes.find((x): x is PromiseRejectedResult => x.status === 'rejected');
     if (failed) throw failed.reason;
     // Left behind: tasks this pass saw and did not assign (or did not see: a full head).
+    const assigned = assignedIds.size;
     this.#left = { waiting: headFull || waiting.length > assigned, gated: false };
+    keepLeft(assignedIds);
     this.#headKnown = !this.#left.waiting && this.#changes === changes;
     // Another pass at once only when it may assign more (a queue longer than a batch drains).
     return assigned > 0 && this.#left.waiting ? 0 : undefined;
@@ -297,7 +420,7 @@ export class Dispatcher {
     const checkpoint = this.#o.projection.checkpoint;
     if (checkpoint === undefined) return;
     for (const [taskId, f] of this.#inFlight) {
-      if (comparePositions(checkpoint, f.position) >= 0) this.#inFlight.delete(taskId);
+      if (f.position !== undefined && comparePositions(checkpoint, f.position) >= 0) this.#inFlight.delete(taskId);
     }
     for (const [taskId, f] of this.#fresh) {
       if (comparePositions(checkpoint, f.position) >= 0) this.#fresh.delete(taskId);
@@ -333,20 +456,47 @@ export class Dispatcher {
     }
   }
 
-  /** Agents' loads as the read model will show them once it has applied our assignments. */
-  #withInFlightLoads(agents: readonly AgentCandidate[]): AgentCandidate[] {
-    const extra = new Map<string, { n: number; at: string }>();
-    for (const f of this.#inFlight.values()) {
-      if (f.kind !== 'assigned' || f.agentId === undefined || f.at === undefined) continue;
-      const e = extra.get(f.agentId);
-      extra.set(f.agentId, { n: (e?.n ?? 0) + 1, at: e && e.at > f.at ? e.at : f.at });
+  /**
+   * Agents' loads as the read model will show them once it has applied what this dispatcher did:
+   * the tasks the view shows held, less those whose agent reported their end here, plus the
+   * assignments made here (reservations included) that it does not show yet.
+   */
+  #loads(view: AgentsView): AgentCandidate[] {
+    const load = new Map<string, number>();
+    for (const [taskId, agentId] of view.holder) {
+      if (this.#inFlight.get(taskId)?.kind !== 'finished') load.set(agentId, (load.get(agentId) ?? 0) + 1);
     }
-    if (extra.size === 0) return [...agents];
-    return agents.map((a) => {
-      const e = extra.get(a.agentId);
-      if (!e) return a;
-      const lastAssignedAt = a.lastAssignedAt === null || Date.parse(a.lastAssignedAt) < Date.parse(e.at) ? e.at : a.lastAssignedAt;
-      return { ...a, load: a.load + e.n, lastAssignedAt };
+    const lastAt = new Map<string, string>();
+    for (const [taskId, f] of this.#inFlight) {
+      if (f.kind !== 'assigned' || f.agentId === undefined || f.at === undefined) continue;
+      if (view.holder.get(taskId) !== f.agentId) load.set(f.agentId, (load.get(f.agentId) ?? 0) + 1);
+      const at = lastAt.get(f.agentId);
+      if (at === undefined || at < f.at) lastAt.set(f.agentId, f.at);
+    }
+    return view.agents.map(({ held: _held, ...a }) => {
+      const at = lastAt.get(a.agentId);
+      const lastAssignedAt = at !== undefined && (a.lastAssignedAt === null || Date.parse(a.lastAssignedAt) < Date.parse(at)) ? at : a.lastAssignedAt;
+      return { ...a, load: load.get(a.agentId) ?? 0, lastAssignedAt };
     });
   }
+}
+
+/** The view of agents read at `at` (clock ms). */
+export function viewOf(agents: readonly AgentSnapshot[], at: number): AgentsView {
+  const holder = new Map<string, string>();
+  for (const a of agents) for (const taskId of a.held) holder.set(taskId, a.agentId);
+  return { agents, holder, at };
+}
+
+/** The view after the read model applied `events`; null when a task event of a type it does not know may have changed a hold. */
+export function withApplied(view: AgentsView, events: readonly Pick<RecordedEvent, 'type' | 'streamId' | 'data'>[]): AgentsView | null {
+  for (const e of events) {
+    if (!e.streamId.startsWith('task-') || KEEPS_HOLD.has(e.type)) continue;
+    const d = e.data as { taskId?: unknown; agentId?: unknown };
+    if (typeof d.taskId !== 'string') return null;
+    if (e.type === 'TaskAssigned' && typeof d.agentId === 'string') view.holder.set(d.taskId, d.agentId);
+    else if (ENDS_HOLD.has(e.type)) view.holder.delete(d.taskId);
+    else return null;
+  }
+  return view;
 }

@@ -1,4 +1,4 @@
-import { passMayDoMore, type PassLeft } from './dispatcher';
+import { passMayDoMore, viewOf, withApplied, type PassLeft } from './dispatcher';
 
 const event = (type: string, taskId = 't1', streamId = `task-${taskId}`) => ({ type, streamId, data: { taskId } });
 const nothingLeft: PassLeft = { waiting: false, gated: false };
@@ -38,5 +38,33 @@ describe('when an applied task event wakes the dispatcher', () => {
 
   it('wakes it when any event of a page may', () => {
     expect(passMayDoMore([event('TaskAccepted'), event('TaskCreated', 'fresh'), event('TaskCreated', 'other')], nothingLeft, plannedHere)).toBe(true);
+  });
+});
+
+describe("the dispatcher's view of who holds which task", () => {
+  const agent = (agentId: string, held: string[]) => ({ agentId, role: 'r', capabilities: [], maxConcurrency: 3, available: true, load: held.length, lastAssignedAt: null, held });
+  const assigned = (taskId: string, agentId: string) => ({ type: 'TaskAssigned', streamId: `task-${taskId}`, data: { taskId, agentId } });
+  const holders = (view: ReturnType<typeof withApplied>) => (view === null ? null : Object.fromEntries(view.holder));
+
+  it('starts from the tasks each agent holds as read', () => {
+    expect(holders(viewOf([agent('a1', ['t1', 't2']), agent('a2', [])], 0))).toEqual({ t1: 'a1', t2: 'a1' });
+  });
+
+  it('follows assignments and the events that end a hold, and ignores those that keep it', () => {
+    const view = viewOf([agent('a1', ['t1', 't2', 't3', 't4'])], 0);
+    const ends = ['TaskCompleted', 'TaskFailed', 'TaskReleased', 'TaskCancelled'].map((type, i) => event(type, `t${i + 1}`));
+    const keeps = ['TaskAccepted', 'TaskProgressReported', 'TaskBlocked', 'TaskUnblocked', 'TaskHandoffRejected', 'TaskCreated'].map((type) => event(type, 't9'));
+    expect(holders(withApplied(view, [assigned('t9', 'a2'), ...keeps, ...ends]))).toEqual({ t9: 'a2' });
+  });
+
+  it('converges when events the read already showed are applied again over it', () => {
+    // Read after t1 went to a1 and completed, and t2 went to a2: replaying those events changes nothing.
+    const view = viewOf([agent('a2', ['t2'])], 0);
+    expect(holders(withApplied(view, [assigned('t1', 'a1'), assigned('t2', 'a2'), event('TaskCompleted', 't1')]))).toEqual({ t2: 'a2' });
+  });
+
+  it('is dropped (null) for a task event of a type it does not know, and unchanged by other streams', () => {
+    expect(withApplied(viewOf([agent('a1', ['t1'])], 0), [event('TaskTeleported')])).toBeNull();
+    expect(holders(withApplied(viewOf([agent('a1', ['t1'])], 0), [event('ConflictDetected', 'c1', 'conflict-c1')]))).toEqual({ t1: 'a1' });
   });
 });

@@ -98,7 +98,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       const tasks = await startTasks(parts, taskCommands, conflicts);
       tasksPart = tasks;
       const definitions = startWorkflowDefinitions(parts);
-      const runs = await startRuns(parts, taskCommands, definitions, conflicts);
+      const runs = await startRuns(parts, taskCommands, definitions, conflicts, tasks.assign);
       runsPart = runs;
       if (options.workflowsDir !== undefined) await registerWorkflowsDir(definitions, options.workflowsDir, logger);
 
@@ -115,6 +115,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
         conflicts: conflicts.service,
         holds: conflicts.guard,
         reassigner,
+        assign: tasks.assign,
       });
       const readinessChecks = [natsReadiness(nats.nc), postgresReadiness(db), projectionReadiness('workflows', runs.projection), projectionReadiness('tasks', tasks.projection)];
       const { app, httpUrl } = await host.listen(

@@ -14,6 +14,7 @@ import { RunService } from '../app/run.service';
 import { conflictRunner, runEnvironment, runRunner, workflowRunner, type ConflictRunner, type RunRules, type TaskRunner } from '../app/runners';
 import { TaskReassigner } from '../app/task-reassigner';
 import type { FinishedTask, SubmittedTask } from '../app/task.service';
+import type { AssignAtCreate } from '../app/create-task';
 import { WorkflowDefinitions } from '../app/workflow-definitions';
 import type { SchedulerConfig } from '../config';
 import { resetConflicts, TASKS_AND_CONFLICTS_FILTER, withConflictEvents } from '../read-model/conflict.projection';
@@ -104,6 +105,8 @@ export interface TasksPart extends LeaderWork {
   taskFinished(finished: FinishedTask): void;
   /** A submit here created a task: the dispatcher may plan it before the read model shows it (see Dispatcher.submitted). */
   taskSubmitted(submitted: SubmittedTask): void;
+  /** The dispatcher's planning of a task at its creation (see Dispatcher.reserve). */
+  readonly assign: AssignAtCreate;
 }
 
 /**
@@ -170,6 +173,10 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
       dispatch.submitted(t);
       dispatcher.wake();
     },
+    assign: {
+      reserve: (task) => dispatch?.reserve(task) ?? null,
+      settle: (taskId, result) => dispatch?.settle(taskId, result),
+    },
     lead: async () => {
       relay = await startRelay(p, 'relay-scheduler', TASKS_AND_CONFLICTS_FILTER);
       prepared.clear();
@@ -219,7 +226,7 @@ export interface RunsPart extends LeaderWork {
  * the run process manager (with the conflict manager in the same subscription) and the run
  * timers (stage SLAs, cron).
  */
-export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definitions: WorkflowDefinitions, conflicts: ConflictsPart): Promise<RunsPart> {
+export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definitions: WorkflowDefinitions, conflicts: ConflictsPart, assign?: AssignAtCreate): Promise<RunsPart> {
   const { store, db } = p.host;
   const { clock, logger, isLeader } = p;
   // The handoff catalog tells which specs apply to a stage task (checked by the handoff-validator on completion).
@@ -244,7 +251,7 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
     onCommitted: (r) => {
       if (r.recorded === undefined || !mayStartTasks(r.recorded) || !isLeader() || !managerLive()) return;
       // Failures are the manager's pass's to retry: it creates the same tasks from the feed.
-      createTasksOfCommitted({ tasks }, r.recorded).catch((err: unknown) => logger.warn(`creating a stage's tasks at once failed (the run manager creates them): ${(err as Error).message}`));
+      createTasksOfCommitted({ tasks, assign }, r.recorded).catch((err: unknown) => logger.warn(`creating a stage's tasks at once failed (the run manager creates them): ${(err as Error).message}`));
     },
   });
   const actors = p.config.actorKeysFile === undefined ? TRUST_ENVELOPE_ACTOR : await GatewayActorAssertions.fromFile(p.config.actorKeysFile);
@@ -263,7 +270,7 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
     onError: (err) => logger.error(`workflows projection failed: ${(err as Error).message}`),
   });
   // The run process manager: run decisions → task commands, task outcomes → run commands. Lease holder only.
-  const runApply = runManager({ runs: runner, tasks });
+  const runApply = runManager({ runs: runner, tasks, assign });
   const manager = new ProjectionRunner<SchedulerDatabase>({
     name: RUN_MANAGER,
     schema: SCHEDULER_SCHEMA,

@@ -4,6 +4,7 @@ import type { Transaction } from 'kysely';
 import type { SchedulerDatabase } from '../read-model/scheduler.tables';
 import { toRunEvent, toTaskEvent, type RunEvent, type StageTaskSpec } from '../domain';
 import type { RunRunner, TaskRunner } from './runners';
+import { createTask, type AssignAtCreate } from './create-task';
 
 /** Name of the run process manager's checkpoint (in `scheduler.projection_checkpoints`). */
 export const RUN_MANAGER = 'run-manager';
@@ -47,9 +48,14 @@ export function runManager(deps: ManagerDeps): (trx: Trx, recorded: RecordedEven
   };
 }
 
-export interface ManagerDeps {
+export interface ManagerDeps extends StageTaskDeps {
   readonly runs: RunRunner;
+}
+
+/** What creating a stage's tasks takes: the task runner, and the dispatcher's planning at creation (see createTask). */
+export interface StageTaskDeps {
   readonly tasks: TaskRunner;
+  readonly assign?: AssignAtCreate;
 }
 
 /** What an effect takes from the event it answers: the causation and the trace. */
@@ -59,7 +65,7 @@ type Cause = Pick<RecordedEvent, 'eventId' | 'metadata'>;
 const STARTS_TASKS: ReadonlySet<string> = new Set(['StageStarted', 'StageCleanupStarted', 'FailureStepsStarted', 'StageApprovalRequested']);
 
 /** Creates a stage's tasks in the stage's span (see {@link runManager}); tracing off, under the event's trace as stored. */
-function createStageTasks(deps: { tasks: TaskRunner }, recorded: Cause, runId: string, stageId: string, iteration: number, specs: readonly StageTaskSpec[], name = `stage ${stageId}`): Promise<void> {
+function createStageTasks(deps: StageTaskDeps, recorded: Cause, runId: string, stageId: string, iteration: number, specs: readonly StageTaskSpec[], name = `stage ${stageId}`): Promise<void> {
   if (!tracingEnabled()) return createTasks(deps, runId, stageId, iteration, specs, recorded.eventId, recorded.metadata);
   return inSpan(
     name,
@@ -72,7 +78,7 @@ function createStageTasks(deps: { tasks: TaskRunner }, recorded: Cause, runId: s
 }
 
 async function createTasks(
-  deps: { tasks: TaskRunner },
+  deps: StageTaskDeps,
   runId: string,
   stageId: string,
   iteration: number,
@@ -81,25 +87,23 @@ async function createTasks(
   trace: TraceHeaders | undefined,
 ): Promise<void> {
   for (const t of specs) {
-    await deps.tasks.execute(
-      t.taskId,
-      (metadata) => ({
-        type: 'CreateTask',
-        data: {
-          taskId: t.taskId,
-          runId,
-          stageId,
-          action: t.action,
-          requirement: t.requirement,
-          priority: t.priority,
-          inputs: t.inputs,
-          maxAttempts: t.maxAttempts,
-          retry: t.retry,
-          timeoutMs: t.timeoutMs,
-          slaDueAt: null,
-        },
-        metadata,
-      }),
+    // The task id is new to this stage iteration. Created already (a replayed event), the append
+    // is refused and the kernel reads the stream and answers as a repeat.
+    await createTask(
+      deps.tasks,
+      {
+        taskId: t.taskId,
+        runId,
+        stageId,
+        action: t.action,
+        requirement: t.requirement,
+        priority: t.priority,
+        inputs: t.inputs,
+        maxAttempts: t.maxAttempts,
+        retry: t.retry,
+        timeoutMs: t.timeoutMs,
+        slaDueAt: null,
+      },
       {
         commandId: `run-${runId}:stage-${stageId}:iter-${iteration}:task-${t.key}`,
         correlationId: runId,
@@ -107,9 +111,7 @@ async function createTasks(
         actor: { kind: 'service', id: 'scheduler' },
         ...(trace?.traceparent ? { trace } : {}),
       },
-      // The task id is new to this stage iteration: no read first. Created already (a replayed
-      // event), the append is refused and the kernel reads the stream and answers as a repeat.
-      { assumeNew: true },
+      deps.assign,
     );
   }
 }
@@ -131,7 +133,7 @@ async function cancelTasks(deps: { tasks: TaskRunner }, runId: string, taskIds: 
 }
 
 /** Creates the tasks a run event starts (a stage, its cleanup, failure steps, agent approvers' `approve_stage`); other events start none. */
-async function startStageTasks(deps: { tasks: TaskRunner }, event: RunEvent, recorded: Cause): Promise<void> {
+async function startStageTasks(deps: StageTaskDeps, event: RunEvent, recorded: Cause): Promise<void> {
   switch (event.type) {
     case 'StageStarted':
     case 'StageCleanupStarted': {
@@ -315,7 +317,7 @@ export function mayStartTasks(recorded: readonly Pick<NewEvent, 'type'>[]): bool
  * (that pass then appends nothing, and writes the stage SLA timers in its transaction). Lease
  * holder only, like the manager.
  */
-export async function createTasksOfCommitted(deps: { tasks: TaskRunner }, recorded: readonly NewEvent[]): Promise<void> {
+export async function createTasksOfCommitted(deps: StageTaskDeps, recorded: readonly NewEvent[]): Promise<void> {
   for (const e of recorded) {
     if (!STARTS_TASKS.has(e.type) || e.eventId === undefined) continue;
     await startStageTasks(deps, toRunEvent({ type: e.type, schemaVersion: e.schemaVersion ?? 1, data: e.data }), { eventId: e.eventId, metadata: e.metadata });

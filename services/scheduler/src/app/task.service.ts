@@ -31,6 +31,7 @@ import type { ConflictService } from './conflict.service';
 import type { HandoffValidatorPort } from './ports';
 import type { TaskRunner } from './runners';
 import type { TaskReassigner } from './task-reassigner';
+import { createTask, type AssignAtCreate } from './create-task';
 
 /** The dispatcher's conflict check, as a claim uses it. */
 export interface ClaimHolds {
@@ -48,6 +49,8 @@ export interface TaskServiceOptions {
   readonly holds?: ClaimHolds;
   /** For reassign-task. */
   readonly reassigner?: Pick<TaskReassigner, 'check' | 'reassign' | 'done'>;
+  /** The dispatcher, so a submitted task an agent can take now is created assigned to it. */
+  readonly assign?: AssignAtCreate;
 }
 
 /** A task just created, as the queue sees it, and where its TaskCreated is committed. */
@@ -66,7 +69,8 @@ export function taskSignalsOf(r: CommandResult<TaskState, TaskEvent>): { submitt
   const t = r.state;
   if (r.position === undefined || !t.exists) return {};
   const out: { submitted?: SubmittedTask; finished?: FinishedTask } = {};
-  if (r.appended.some((e) => e.type === 'TaskCreated')) {
+  // A task created assigned (planned at once, see createTask) is no pass's to plan.
+  if (t.status === 'queued' && r.appended.some((e) => e.type === 'TaskCreated')) {
     out.submitted = {
       taskId: t.taskId,
       priority: t.priority,
@@ -149,6 +153,7 @@ export class TaskService {
   private readonly conflicts: Pick<ConflictService, 'recordDuplicateSubmission'> | null;
   private readonly holds: ClaimHolds | null;
   private readonly reassigner: Pick<TaskReassigner, 'check' | 'reassign' | 'done'> | null;
+  private readonly assign: AssignAtCreate | null;
 
   constructor(
     private readonly handler: TaskRunner,
@@ -161,6 +166,7 @@ export class TaskService {
     this.conflicts = options.conflicts ?? null;
     this.holds = options.holds ?? null;
     this.reassigner = options.reassigner ?? null;
+    this.assign = options.assign ?? null;
   }
 
 
@@ -267,28 +273,23 @@ export class TaskService {
     const issues = constraintIssues(taskId, d.inputs);
     if (issues.length > 0) throw new ValidationError(`invalid baton.cmd.scheduler.submit-task data: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
     try {
-      await this.handler.execute(
-        taskId,
-        (metadata) => ({
-          type: 'CreateTask',
-          data: {
-            taskId,
-            runId: d.runId ?? null,
-            stageId: d.stageId ?? null,
-            action: d.action,
-            requirement: d.requirement,
-            priority: d.priority,
-            inputs: d.inputs,
-            maxAttempts: d.maxAttempts ?? this.defaults.maxAttempts,
-            retry: d.retry ?? this.defaults.retry,
-            timeoutMs: d.timeoutMs ?? null,
-            slaDueAt: d.slaDueAt ?? null,
-          },
-          metadata,
-        }),
+      await createTask(
+        this.handler,
+        {
+          taskId,
+          runId: d.runId ?? null,
+          stageId: d.stageId ?? null,
+          action: d.action,
+          requirement: d.requirement,
+          priority: d.priority,
+          inputs: d.inputs,
+          maxAttempts: d.maxAttempts ?? this.defaults.maxAttempts,
+          retry: d.retry ?? this.defaults.retry,
+          timeoutMs: d.timeoutMs ?? null,
+          slaDueAt: d.slaDueAt ?? null,
+        },
         ctx,
-        // Most submits create a task: no read of a stream that is almost always empty.
-        { assumeNew: true },
+        this.assign,
       );
     } catch (err) {
       if (!(err instanceof TaskAlreadyExistsError)) throw err;

@@ -24,7 +24,11 @@ interface Report {
   readonly leaseEpoch: number;
 }
 
-export type CreateTask = Cmd<'CreateTask', TaskDefinition>;
+/**
+ * Creates a task. With `assignTo`, the dispatcher planned it already (nothing waited and an agent
+ * was free): the task is created assigned to that agent, both events in one append.
+ */
+export type CreateTask = Cmd<'CreateTask', TaskDefinition & { readonly assignTo?: string }>;
 /** The dispatcher gives a waiting task to an agent. */
 export type AssignTask = Cmd<'AssignTask', { readonly taskId: string; readonly agentId: string }>;
 /** An agent takes a waiting task itself (pull). */

@@ -44,26 +44,27 @@ function holderOf(state: TaskState, report: { taskId: string; agentId: string; l
 function create(command: CreateTask, state: TaskState): TaskEvent[] {
   const { data, metadata } = command;
   if (state.exists) throw new TaskAlreadyExistsError(data.taskId);
-  return [
-    {
-      type: 'TaskCreated',
-      data: {
-        taskId: data.taskId,
-        runId: data.runId,
-        stageId: data.stageId,
-        action: data.action,
-        requirement: { ...data.requirement, capabilities: [...new Set(data.requirement.capabilities)] },
-        priority: data.priority,
-        inputs: { ...data.inputs },
-        attempt: 1,
-        slaDueAt: data.slaDueAt,
-        timeoutMs: data.timeoutMs,
-        createdAt: metadata.now,
-        maxAttempts: data.maxAttempts,
-        retry: data.retry,
-      },
+  const created: TaskEvent = {
+    type: 'TaskCreated',
+    data: {
+      taskId: data.taskId,
+      runId: data.runId,
+      stageId: data.stageId,
+      action: data.action,
+      requirement: { ...data.requirement, capabilities: [...new Set(data.requirement.capabilities)] },
+      priority: data.priority,
+      inputs: { ...data.inputs },
+      attempt: 1,
+      slaDueAt: data.slaDueAt,
+      timeoutMs: data.timeoutMs,
+      createdAt: metadata.now,
+      maxAttempts: data.maxAttempts,
+      retry: data.retry,
     },
-  ];
+  };
+  if (data.assignTo === undefined) return [created];
+  // Planned at once by the dispatcher: assigned as any waiting task would be, in the same append.
+  return [created, assignedEvent(existing(evolve(state, created), data.taskId), data.assignTo, metadata.now)];
 }
 
 function waiting(task: Task, now: string): void {

@@ -82,6 +82,20 @@ describe('task decider', () => {
         ]);
     });
 
+    it('with assignTo (planned by the dispatcher at once) creates it assigned to that agent, lease epoch 1, in one decision', () => {
+      const data = fold([created()]) as Task;
+      given([])
+        .when({ type: 'CreateTask', data: { ...data, requirement: data.requirement, inputs: {}, assignTo: 'a1' }, metadata: meta() })
+        .then([created(), assigned('a1', 1)]);
+    });
+
+    it('with assignTo refuses an id that exists with CONFLICT, and assigns nothing', () => {
+      const data = fold([created()]) as Task;
+      given([created()])
+        .when({ type: 'CreateTask', data: { ...data, requirement: data.requirement, inputs: {}, assignTo: 'a1' }, metadata: meta() })
+        .thenThrows('CONFLICT');
+    });
+
     it('refuses an id that exists with CONFLICT', () => {
       const data = (fold([created()]) as Task);
       given([created()])

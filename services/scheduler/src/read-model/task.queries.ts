@@ -106,8 +106,14 @@ export async function queueHead(db: Db, now: Date, limit: number): Promise<Queue
  * one `agentId`. `notCounting`: tasks known to be finished that the read model may still show
  * held (the dispatcher's, from committed reports), left out of the loads.
  */
-export async function agentCandidates(db: Db, options: { agentId?: string; notCounting?: readonly string[] } = {}): Promise<AgentCandidate[]> {
-  const notCounting = options.notCounting ?? [];
+/** An agent as the dispatcher plans with it: its load is the number of tasks in `held`. */
+export interface AgentSnapshot extends AgentCandidate {
+  /** The tasks it holds (assigned, accepted or blocked), as the read model shows them. */
+  readonly held: readonly string[];
+}
+
+/** The available agents (or the one named, whatever its state) with the tasks each holds. */
+export async function agentCandidates(db: Db, options: { agentId?: string } = {}): Promise<AgentSnapshot[]> {
   let q = db
     .selectFrom('scheduler.agents as a')
     .leftJoin('scheduler.agent_assignments as aa', 'aa.agent_id', 'a.agent_id')
@@ -121,23 +127,26 @@ export async function agentCandidates(db: Db, options: { agentId?: string; notCo
       'aa.last_assigned_at',
       eb
         .selectFrom('scheduler.tasks as t')
-        .select(sql<number>`count(*)::int`.as('n'))
+        .select(sql<string[]>`coalesce(array_agg(t.task_id), '{}')`.as('held'))
         .whereRef('t.agent_id', '=', 'a.agent_id')
         .where('t.status', 'in', HELD)
-        .$if(notCounting.length > 0, (w) => w.where('t.task_id', 'not in', notCounting))
-        .as('load'),
+        .as('held'),
     ]);
   q = options.agentId === undefined ? q.where('a.online', '=', true).where('a.removed', '=', false) : q.where('a.agent_id', '=', options.agentId);
   const rows = await q.execute();
-  return rows.map((r) => ({
-    agentId: r.agent_id,
-    role: r.role,
-    capabilities: r.capabilities,
-    maxConcurrency: r.max_concurrency,
-    available: r.online && !r.removed,
-    load: Number(r.load ?? 0),
-    lastAssignedAt: r.last_assigned_at ? r.last_assigned_at.toISOString() : null,
-  }));
+  return rows.map((r) => {
+    const held = r.held ?? [];
+    return {
+      agentId: r.agent_id,
+      role: r.role,
+      capabilities: r.capabilities,
+      maxConcurrency: r.max_concurrency,
+      available: r.online && !r.removed,
+      load: held.length,
+      lastAssignedAt: r.last_assigned_at ? r.last_assigned_at.toISOString() : null,
+      held,
+    };
+  });
 }
 
 /** Tasks held by agents that are offline or removed: to be released back to the queue. */

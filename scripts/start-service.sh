@@ -23,16 +23,20 @@
 #                             than with 384, at the same CPU per task);
 #   MALLOC_ARENA_MAX=2        two glibc malloc arenas instead of up to eight per core for V8's
 #                             and libuv's threads (kept if already set).
-# After a burst, a service's RSS is about the burst's high-water mark, not its live data: V8 keeps
-# the 256 KB pages a collection frees in a pool for reuse and gives them back only in a
-# memory-reducing collection (memory pressure, --memory-saver-mode, or the memory reducer, which
-# an idle process may never start). After bench:dispatch's 20,000-task drain the scheduler holds
-# 63-90 MB of heap in 85-125 MB committed plus 30-60 MB of pooled pages, 15-19 MB of malloc and
-# 57 MB of the node binary's pages: 204-235 MB. Tried there, back to back on one build:
-# --max-semi-space-size=2 saves 11 MB at ready but nothing after the drain, for 16-20% more
+# After a burst, a service's RSS is about the burst's high-water mark, not its live data: nothing
+# collects the burst's garbage while nothing allocates, and V8 keeps the 256 KB pages a collection
+# frees in a pool, given back only in a memory-reducing collection (memory pressure,
+# --memory-saver-mode, or the memory reducer, which an idle process may never start). After
+# bench:dispatch's drain the scheduler holds 63-90 MB of heap in 85-125 MB committed plus 30-60 MB
+# of pooled pages, 15-19 MB of malloc and 57 MB of the node binary's pages: 204-241 MB, and stays
+# there (198 MB for 8 s after a 5,000-task drain). Flags do not fix that, tried back to back on one
+# build: --max-semi-space-size=2 saves 11 MB at ready but nothing after the drain, for 16-20% more
 # scheduler CPU per task; --memory-saver-mode or --optimize-for-size end at 151-158 MB for about
 # three times the CPU; --heap-growing-percent=10 and fixed malloc trim/mmap thresholds change
-# nothing. So these stay as they are.
+# nothing. So these stay as they are, and the service gives the memory back itself instead: once
+# quiet for BATON_MEMORY_RELEASE_IDLE_MS (2 s; 0 = off) after RSS grew 32 MB, one last-resort
+# collection (libs/messaging/src/idle-memory.ts) takes the scheduler from 207-214 MB to 131-136 MB
+# for a 67-170 ms pause once per burst (docs/architecture.md, "Memory after a burst").
 # Extra node options (a benchmark's preload, --cpu-prof) go after these, so they may override them.
 set -eu
 

@@ -10,16 +10,16 @@ import type { MessagingLogger } from './messaging.logger';
  * in a pool of pages, returned to the system only by a memory-reducing collection, which a quiet
  * process never starts (the scheduler stayed at 198 MB for 8 s after a 5,000-task drain, 136 at
  * ready). So once the process has been quiet for a while after its RSS grew, one last-resort
- * collection (full, compacting, and unmapping the pooled pages) gives them back: 186-208 MB to
- * 132-137 MB in the scheduler. docs/architecture.md, "Memory after a burst", has the figures.
+ * collection (full, compacting, and unmapping the pooled pages) gives them back: 196-228 MB to
+ * 130-137 MB in the scheduler. docs/architecture.md, "Memory after a burst", has the figures.
  */
 
 /** `BATON_MEMORY_RELEASE_IDLE_MS` unset: quiet this long after a burst before memory is given back. */
 export const DEFAULT_MEMORY_RELEASE_IDLE_MS = 2000;
 
 /**
- * RSS growth over the floor that counts as a burst. A release of a 60-90 MB heap pauses the
- * process for 50-150 ms; below this growth there is too little pooled to be worth that.
+ * RSS growth over the floor that counts as a burst. A release of a 50-90 MB heap pauses the
+ * process for 70-170 ms (more on a loaded machine); below this growth there is too little pooled to be worth that.
  */
 export const DEFAULT_MEMORY_RELEASE_GROWTH_MB = 32;
 

@@ -35,7 +35,7 @@
 # three times the CPU; --heap-growing-percent=10 and fixed malloc trim/mmap thresholds change
 # nothing. So these stay as they are, and the service gives the memory back itself instead: once
 # quiet for BATON_MEMORY_RELEASE_IDLE_MS (2 s; 0 = off) after RSS grew 32 MB, one last-resort
-# collection (libs/messaging/src/idle-memory.ts) takes the scheduler from 207-214 MB to 131-136 MB
+# collection (libs/messaging/src/idle-memory.ts) takes the scheduler from 196-228 MB to 131-136 MB
 # for a 67-170 ms pause once per burst (docs/architecture.md, "Memory after a burst").
 # Extra node options (a benchmark's preload, --cpu-prof) go after these, so they may override them.
 set -eu

@@ -349,7 +349,20 @@ export async function runBatonDispatch(opts: BatonDispatchOptions) {
 
     // ---------------------------------------------------------------- sustained rates (open loop)
     const rateIds = new Map<number, string[]>();
-    const rateMeta: Record<string, { offered: number; sentPerSec: number; sendLagP99Ms: number; sent: number; saturatedAfterMs: number | null; missedAfter10s: number }> = {};
+    const rateMeta: Record<
+      string,
+      {
+        offered: number;
+        sentPerSec: number;
+        sendLagP99Ms: number;
+        sent: number;
+        saturatedAfterMs: number | null;
+        missedAfter10s: number;
+        cpuMsPerTask: { scheduler?: number; postgresBackends?: number; natsServer?: number };
+        pgRoundTripsPerTask: number | undefined;
+        topStatementsPerTask: string[];
+      }
+    > = {};
     for (const rate of RATES) {
       if (performance.now() + RATE_SECONDS * 1000 > preDrainDeadline) {
         log(`sustained: ${rate}/s skipped (it would run into the drain's share of the budget)`);
@@ -360,6 +373,14 @@ export async function runBatonDispatch(opts: BatonDispatchOptions) {
       const lag: number[] = [];
       const inflight: Promise<unknown>[] = [];
       log(`sustained: ${rate}/s for ${RATE_SECONDS} s (${total} tasks)`);
+      // CPU per task at this rate (the send window and the settling after it, which finishes its work).
+      const rateCpu = async () => ({
+        scheduler: cpuMsOf(schedulerPid),
+        nats: natsServer ? cpuMsOf(natsServer.proc.pid) : undefined,
+        pg: await pgBackendCpu(pool!),
+        counter: await snapshotOnSignal<PgCounterSnapshot>(counterFile, 'the scheduler pg counter snapshot'),
+      });
+      const rateCpu0 = await rateCpu();
       const t0 = performance.now();
       let i = 0;
       let handledN = 0;
@@ -395,7 +416,22 @@ export async function runBatonDispatch(opts: BatonDispatchOptions) {
       if (settled) await Promise.race([Promise.all(ids.map((id) => lifecycles.get(id))), sleep(5000)]);
       const reached = ids.filter((id) => received.has(id));
       rateIds.set(rate, reached);
-      rateMeta[`${rate}`] = { offered: rate, sentPerSec: round(i / sentSec, 1), sendLagP99Ms: stats(lag).p99Ms, sent: i, saturatedAfterMs, missedAfter10s: i - reached.length };
+      const rateCpu1 = await rateCpu();
+      const perSent = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || i === 0 ? undefined : round((b - a) / i, 3));
+      const cpuMsPerTask = {
+        scheduler: perSent(rateCpu0.scheduler, rateCpu1.scheduler),
+        postgresBackends: i === 0 ? undefined : round(pgCpuDeltaMs(rateCpu0.pg, rateCpu1.pg) / i, 3),
+        natsServer: perSent(rateCpu0.nats, rateCpu1.nats),
+      };
+      const pgRoundTripsPerTask = i === 0 ? undefined : round((rateCpu1.counter.total.calls - rateCpu0.counter.total.calls) / i, 2);
+      const byCalls = Object.entries(rateCpu1.counter.byStatement)
+        .map(([label, v]) => [label, (v.calls - (rateCpu0.counter.byStatement[label]?.calls ?? 0)) / Math.max(1, i)] as const)
+        .filter(([, n]) => n > 0)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 8)
+        .map(([label, n]) => `${round(n, 2)}x ${label.slice(0, 70)}`);
+      log(`  ${rate}/s: CPU ms per task ${JSON.stringify(cpuMsPerTask)}; scheduler PG round trips per task ${pgRoundTripsPerTask}: ${JSON.stringify(byCalls)}`);
+      rateMeta[`${rate}`] = { offered: rate, sentPerSec: round(i / sentSec, 1), sendLagP99Ms: stats(lag).p99Ms, sent: i, saturatedAfterMs, missedAfter10s: i - reached.length, cpuMsPerTask, pgRoundTripsPerTask, topStatementsPerTask: byCalls };
       if (reached.length < i) log(`  ${i - reached.length} of ${i} tasks reached no handler within 10 s of the last send`);
       await sleep(300);
     }

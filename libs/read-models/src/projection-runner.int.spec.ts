@@ -203,6 +203,24 @@ describe('ProjectionRunner (Postgres event store)', () => {
     expect(r.isLive).toBe(true);
   });
 
+  it('with minApplyIntervalMs, applies live events committed one by one in shared transactions, each once', async () => {
+    const batches: number[] = [];
+    const live = runner({ name: 'item-counts-interval', applyBatchSize: 200, minApplyIntervalMs: 200, onApplied: (b) => batches.push(b.length) });
+    await live.start();
+    await live.waitUntilCaughtUp();
+    batches.length = 0;
+    const s = `item-${randomUUID()}`;
+    let last: Position | undefined;
+    for (let i = 0; i < 30; i++) last = (await store.append(s, [{ type: 'ItemTouched', data: { i }, metadata: { occurredAt: NOW.toISOString() } }])).position;
+    await live.waitUntilCaughtUp({ until: last! });
+    expect((await counts())[s]).toBe(30);
+    const total = batches.reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThanOrEqual(30);
+    // One transaction per 200 ms at most while they keep coming, instead of one per commit.
+    expect(batches.length).toBeLessThanOrEqual(total / 2);
+    await live.stop();
+  });
+
   it('isolates a poison event in a batch: the events before it are applied, it fails alone, then applies once', async () => {
     const s = `item-${randomUUID()}`;
     const before = runner({ name: 'item-counts-poison' });

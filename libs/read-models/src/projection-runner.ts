@@ -36,6 +36,13 @@ export interface ProjectionRunnerOptions<DB> {
    */
   readonly applyBatchSize?: number;
   /**
+   * Least time between the starts of two transactions while events keep coming, in ms (default
+   * 0). Under load a transaction then applies what arrived over that interval, instead of one
+   * transaction per commit the store's feed brings; after a quiet spell an event is applied at
+   * once. The read model may lag this much behind under load; a full buffer is applied at once.
+   */
+  readonly minApplyIntervalMs?: number;
+  /**
    * Called after each committed transaction with the events it covered, in order (including
    * any skipped as already applied). For wake-ups; must not throw (errors are ignored).
    */
@@ -114,6 +121,8 @@ export class ProjectionRunner<DB> {
   #buffer: RecordedEvent[] = [];
   /** The drain of {@link #buffer} in flight, if any (one at a time). */
   #flushing: Promise<void> | undefined;
+  /** When the last transaction started (performance.now()), for `minApplyIntervalMs`. */
+  #lastDrainAt = Number.NEGATIVE_INFINITY;
   /** Generation a flush is scheduled for (on the next turn of the event loop), if any. */
   #flushScheduledFor: number | undefined;
   /** Generation whose batch (or subscription) failed: nothing more is applied until it resubscribes. */
@@ -371,13 +380,16 @@ export class ProjectionRunner<DB> {
   #scheduleFlush(generation: number): void {
     if (this.#flushScheduledFor === generation) return;
     this.#flushScheduledFor = generation;
-    setImmediate(() => {
+    const flush = (): void => {
       if (this.#flushScheduledFor === generation) this.#flushScheduledFor = undefined;
       void this.#flush(generation).then(() => {
         // Delivered while the drain was finishing: apply on the next turn.
         if (this.#buffer.length > 0 && generation === this.#generation && this.#broken !== generation) this.#scheduleFlush(generation);
       });
-    });
+    };
+    const wait = this.#lastDrainAt + (this.#o.minApplyIntervalMs ?? 0) - performance.now();
+    if (wait > 0) setTimeout(flush, wait);
+    else setImmediate(flush);
   }
 
   /** Applies everything buffered so far and waits for the drain in flight. */
@@ -399,6 +411,13 @@ export class ProjectionRunner<DB> {
   async #drain(generation: number): Promise<void> {
     const max = this.#o.applyBatchSize ?? DEFAULT_APPLY_BATCH;
     while (this.#buffer.length > 0 && generation === this.#generation && this.#broken !== generation) {
+      // Events that came while the last transaction ran: gather the interval's worth first (a full buffer goes at once).
+      const wait = this.#lastDrainAt + (this.#o.minApplyIntervalMs ?? 0) - performance.now();
+      if (wait > 0 && this.#buffer.length < max) {
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        continue;
+      }
+      this.#lastDrainAt = performance.now();
       const batch = this.#buffer.splice(0, max);
       try {
         await this.#applyBatch(generation, batch);

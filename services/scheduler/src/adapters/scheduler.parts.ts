@@ -16,7 +16,7 @@ import { TaskReassigner } from '../app/task-reassigner';
 import type { FinishedTask, SubmittedTask } from '../app/task.service';
 import type { AssignAtCreate } from '../app/create-task';
 import { WorkflowDefinitions } from '../app/workflow-definitions';
-import type { SchedulerConfig } from '../config';
+import { DEFAULT_READ_MODEL_INTERVAL_MS, type SchedulerConfig } from '../config';
 import { resetConflicts, TASKS_AND_CONFLICTS_FILTER, withConflictEvents } from '../read-model/conflict.projection';
 import { withConflictTables } from '../read-model/conflict.tables';
 import { SCHEDULER_SCHEMA, type SchedulerDatabase } from '../read-model/scheduler.tables';
@@ -44,7 +44,7 @@ export const HOT_STREAMS = 25_000;
 /** What every part of the scheduler is built from. */
 export interface SchedulerParts {
   readonly host: ServiceHost<SchedulerDatabase>;
-  readonly config: Pick<SchedulerConfig, 'agingIntervalMs' | 'dispatchPollMs' | 'timerPollMs' | 'dispatchBatchSize' | 'handoffsDir' | 'maxRejections' | 'actorKeysFile'>;
+  readonly config: Pick<SchedulerConfig, 'agingIntervalMs' | 'dispatchPollMs' | 'timerPollMs' | 'dispatchBatchSize' | 'handoffsDir' | 'maxRejections' | 'actorKeysFile' | 'readModelIntervalMs'>;
   readonly clock: Clock;
   readonly ids: IdSource;
   readonly logger: MessagingLogger;
@@ -152,6 +152,7 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
     },
     // Task events, and conflict events for `scheduler.conflicts` (one subscription for both read models).
     filter: TASKS_AND_CONFLICTS_FILTER,
+    minApplyIntervalMs: p.config.readModelIntervalMs ?? DEFAULT_READ_MODEL_INTERVAL_MS,
     applyBatch: withConflictEvents(taskProjection({ agingIntervalMs: p.config.agingIntervalMs }, () => (timersWritten = true))),
     reset: async (trx) => {
       await resetTasks(trx);
@@ -264,6 +265,7 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
       if (types.has('WorkflowVersionRegistered')) runTimers.wake();
     }),
     filter: WORKFLOWS_PROJECTION_FILTER,
+    minApplyIntervalMs: p.config.readModelIntervalMs ?? DEFAULT_READ_MODEL_INTERVAL_MS,
     apply: workflowsProjection(() => clock.now()),
     reset: resetWorkflows,
     now: () => clock.now(),

@@ -3,15 +3,15 @@
  * `BENCH_PRELOAD=bench/timing-probe.ts`): appends one line per step of the hot path to the file,
  * `<epoch ms> <step>`, so one task's or one run's hops can be read in order: each command
  * (`exec <stream> hot|cold >` and `<`), each whole-stream read, each append with its event
- * types, each dispatcher pass and each assignment published at once. It wraps the compiled
- * classes' methods (from dist, run `npm run build` first) and changes nothing else; the
+ * types, each dispatcher pass, each assignment published at once and each garbage collection
+ * (kind and pause). It wraps the compiled classes' methods (from dist, run `npm run build` first) and changes nothing else; the
  * synchronous writes slow the process, so read the gaps between steps, not the totals.
  * Without `BENCH_TIMING_FILE` it does nothing.
  */
 import { appendFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 
 const file = process.env.BENCH_TIMING_FILE;
 if (file) {
@@ -45,4 +45,13 @@ if (file) {
     log(`publishNow ${String((args[0] as { taskId: string }).taskId)}`);
     return publishNow.apply(this, args);
   };
+  // Collections, at the time each started, with how long it held the thread: a gap between two
+  // steps with no line of its own is often one of these.
+  const kinds: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = kinds[((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0)] ?? 'other';
+      appendFileSync(file, `${(performance.timeOrigin + e.startTime).toFixed(2)} gc ${kind} ${e.duration.toFixed(2)} ms\n`);
+    }
+  }).observe({ entryTypes: ['gc'] });
 }

@@ -160,6 +160,10 @@ export class Dispatcher implements AssignAtCreate {
   #view: AgentsView | null = null;
   /** Task events the read model applied while a pass read the agents: applied over what it read. */
   #appliedDuringRead: RecordedEvent[] | null = null;
+  /** The same for a read of the agents alone (see {@link reserve}), while one is under way. */
+  #appliedDuringRefresh: RecordedEvent[] | null = null;
+  /** Passes that read the agents so far: a refresh read before the last of them is dropped. */
+  #agentReads = 0;
   #passing = false;
   /**
    * The requirements of the tasks the last pass left waiting (none could be given an agent), and
@@ -211,6 +215,7 @@ export class Dispatcher implements AssignAtCreate {
    */
   shown(events: readonly RecordedEvent[]): boolean {
     if (this.#appliedDuringRead) for (const e of events) this.#appliedDuringRead.push(e);
+    if (this.#appliedDuringRefresh) for (const e of events) this.#appliedDuringRefresh.push(e);
     if (this.#view) this.#view = withApplied(this.#view, events);
     const more = passMayDoMore(events, this.#left, (taskId) => this.#fresh.has(taskId) || this.#inFlight.has(taskId));
     // The queue may have changed (the view of the agents is up to date with these events).
@@ -254,7 +259,10 @@ export class Dispatcher implements AssignAtCreate {
     if (!o.isLeader() || view === null || this.#passing || leftFor === null || this.#left.gated) return null;
     if (readConstraints(task.inputs) !== null || this.#inFlight.has(task.taskId)) return null;
     const now = o.clock.now();
-    if (now.getTime() - view.at >= FULL_PASS_EVERY_MS) return null;
+    const age = now.getTime() - view.at;
+    if (age >= FULL_PASS_EVERY_MS) return null;
+    // Read the agents again before this read is too old, so a steady flow of tasks never falls back to a pass.
+    if (age >= FULL_PASS_EVERY_MS / 2 && this.#appliedDuringRefresh === null) void this.#refreshView();
     const entry = { taskId: task.taskId, priority: task.priority, requirement: task.requirement, createdAt: now.toISOString(), requeued: false, notBefore: null };
     const [planned] = planAssignments([entry], this.#loads(view), now);
     if (planned === undefined) return null;
@@ -263,6 +271,25 @@ export class Dispatcher implements AssignAtCreate {
     if (agent === undefined || leftFor.some((r) => matchesRequirement(agent, r))) return null;
     this.#inFlight.set(task.taskId, { kind: 'assigned', agentId: planned.agentId, at: now.toISOString() });
     return planned.agentId;
+  }
+
+  /** Reads the agents again, for {@link reserve}; dropped if a pass read them meanwhile or something changed. */
+  async #refreshView(): Promise<void> {
+    const o = this.#o;
+    const changes = this.#changes;
+    const reads = this.#agentReads;
+    const during: RecordedEvent[] = [];
+    this.#appliedDuringRefresh = during;
+    try {
+      const at = o.clock.now().getTime();
+      const agents = await agentCandidates(o.db);
+      if (this.#changes !== changes || this.#agentReads !== reads || this.#passing || this.#view === null) return;
+      this.#view = withApplied(viewOf(agents, at), during);
+    } catch (err) {
+      o.logger.warn(`reading the agents for assignment at creation failed (passes go on): ${(err as Error).message}`);
+    } finally {
+      this.#appliedDuringRefresh = null;
+    }
   }
 
   /**
@@ -329,6 +356,7 @@ export class Dispatcher implements AssignAtCreate {
       light ? [] : queueHead(o.db, now, headLimit),
       agentCandidates(o.db),
     ]);
+    this.#agentReads++;
     const read = viewOf(agents, now.getTime());
     const applied = withApplied(read, this.#appliedDuringRead);
     this.#appliedDuringRead = null;

@@ -22,10 +22,10 @@ export interface SchedulerConfig extends ServiceEnv {
   readonly dispatchBatchSize: number;
   /**
    * `SCHEDULER_READ_MODEL_INTERVAL_MS` (default 10, 0 = every commit): the least time between two
-   * transactions of the tasks and workflows read models while events keep coming. Under load one
-   * transaction then applies the commits of that interval (at 200 tasks/s offered it halves the
-   * scheduler's and Postgres' CPU per task); dispatch never waits for these read models, and after
-   * a quiet spell an event is applied at once.
+   * transactions of the tasks and workflows read models and of the run manager while events keep
+   * coming. Under load one transaction then applies the commits of that interval; dispatch never
+   * waits for these read models, the run manager's work on the hot path is done at commit, and
+   * after a quiet spell an event is applied at once.
    */
   readonly readModelIntervalMs?: number;
   /** `SCHEDULER_CONSUMER_NAME` (default `scheduler`): prefix of its durable JetStream consumers. */

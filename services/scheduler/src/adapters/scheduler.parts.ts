@@ -288,6 +288,9 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
       await runApply(trx, event);
       await conflicts.manager.apply(trx, event);
     },
+    // A stage's tasks and a run's task results are recorded at commit (onCommitted); this pass
+    // catches up what that missed, so under load it may gather the commits of an interval.
+    minApplyIntervalMs: p.config.readModelIntervalMs ?? DEFAULT_READ_MODEL_INTERVAL_MS,
     // Effects are idempotent by command id; a rebuild only recreates the SLA timers and the conflict links.
     reset: async (trx) => {
       await trx.deleteFrom('scheduler.run_timers').where('kind', 'in', ['stage-sla', 'run-sla']).execute();

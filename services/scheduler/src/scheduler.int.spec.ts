@@ -165,6 +165,20 @@ describe('scheduler task engine (real NATS + Postgres, in-process)', () => {
     expect(assignedInStore).toHaveLength(3);
   });
 
+  it('lets go of the tasks it created assigned as soon as the tasks read model shows them, not at the next pass', async () => {
+    const cap = uniqueId('cap');
+    const agentId = await registerAgent([cap], 2);
+    for (let i = 0; i < 30; i++) {
+      const { taskId } = await submit({ requirement: { capabilities: [cap] } });
+      const assigned = await taskWhere(taskId, (t) => t.status === 'assigned', 'assigned');
+      await client.command(CompleteTask, { taskId, agentId, leaseEpoch: assigned.leaseEpoch, outputs: {} }, { commandId: randomUUID() });
+    }
+    // The read model's applying the last events is what lets go of them (passes are rare when
+    // tasks are created assigned, and every creation plans against what is remembered).
+    await scheduler.projection.waitUntilCaughtUp();
+    expect(scheduler.dispatcherInFlight()).toBe(0);
+  });
+
   it("frees an agent's slot when its completion commits, before the tasks read model shows it", async () => {
     const cap = uniqueId('cap');
     const ids: string[] = [];

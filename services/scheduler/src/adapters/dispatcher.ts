@@ -217,6 +217,9 @@ export class Dispatcher implements AssignAtCreate {
     if (this.#appliedDuringRead) for (const e of events) this.#appliedDuringRead.push(e);
     if (this.#appliedDuringRefresh) for (const e of events) this.#appliedDuringRefresh.push(e);
     if (this.#view) this.#view = withApplied(this.#view, events);
+    // What the read model now shows needs no memory: with passes rare (tasks created assigned),
+    // this is where it is let go. Not during a pass, whose plan may rest on a read before these.
+    if (!this.#passing) this.#prune();
     const more = passMayDoMore(events, this.#left, (taskId) => this.#fresh.has(taskId) || this.#inFlight.has(taskId));
     // The queue may have changed (the view of the agents is up to date with these events).
     if (more) this.#moved();

@@ -48,6 +48,8 @@ export interface SchedulerApp extends HostedService<SchedulerDatabase> {
   readonly lease: PostgresLease;
   /** Runs a dispatch pass soon (tests; the service wakes itself on new tasks and completions). */
   wakeDispatcher(): void;
+  /** Tasks the dispatcher changed and remembers until the tasks read model shows them (tests: it must not grow). */
+  dispatcherInFlight(): number;
 }
 
 /**
@@ -135,6 +137,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
         lease,
         httpUrl,
         wakeDispatcher: () => tasks.wakeDispatcher(),
+        dispatcherInFlight: () => tasks.inFlight(),
         close: () => host.close(),
       };
     },

@@ -107,6 +107,8 @@ export interface TasksPart extends LeaderWork {
   taskSubmitted(submitted: SubmittedTask): void;
   /** The dispatcher's planning of a task at its creation (see Dispatcher.reserve). */
   readonly assign: AssignAtCreate;
+  /** Tasks the dispatcher changed that the read model does not show yet (see Dispatcher.inFlight). */
+  inFlight(): number;
 }
 
 /**
@@ -174,6 +176,7 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
       dispatch.submitted(t);
       dispatcher.wake();
     },
+    inFlight: () => dispatch?.inFlight ?? 0,
     assign: {
       reserve: (task) => dispatch?.reserve(task) ?? null,
       settle: (taskId, result) => dispatch?.settle(taskId, result),

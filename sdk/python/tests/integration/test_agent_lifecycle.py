@@ -176,7 +176,8 @@ async def test_a_task_given_to_another_agent_is_lost_with_stale_lease(stack: dic
         await second.start(lambda task, ctx: {"by": second_id})
         task_id = await submit(client, first_id, "implement_backend")
         await asyncio.wait_for(started.wait(), 90)
-        before = await task_view(client, task_id)
+        # The agent may start before the tasks read model shows the task (it is created assigned).
+        before = await task_in(client, task_id, "assigned", "accepted")
         await client.command(messages.ReassignTask, {"taskId": task_id, "toAgentId": second_id, "reason": "the first agent is too slow"})
         view = await task_in(client, task_id, "completed", "failed")
         assert view.status == "completed"

@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { testDatabaseUrl, waitFor } from '@baton/testing';
+import { startJsonLinesProcess, testDatabaseUrl, waitFor } from '@baton/testing';
 import { startServiceHost } from './service-host';
 
-const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const FIXTURE = path.join(__dirname, 'testing', 'idle-memory.process.ts');
 const RELEASED = 'memory given back after a burst';
 
@@ -30,23 +28,12 @@ jest.setTimeout(90_000);
 describe('idle memory release in a real process (a burst, busy, then quiet)', () => {
   it('gives the burst back once quiet, never while busy, and once per burst', async () => {
     // The node options services run with (scripts/start-service.sh).
-    const proc = spawn(process.execPath, ['--max-semi-space-size=8', '--max-old-space-size=256', '-r', '@swc-node/register', FIXTURE], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, NODE_OPTIONS: '', SWC_NODE_PROJECT: path.join(REPO_ROOT, 'tsconfig.json'), IDLE_MS: '500', BUSY_MS: '3000' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { proc, lines, stderr, exited } = startJsonLinesProcess<Line>(FIXTURE, {
+      nodeArgs: ['--max-semi-space-size=8', '--max-old-space-size=256'],
+      env: { IDLE_MS: '500', BUSY_MS: '3000' },
     });
-    const lines: Line[] = [];
-    let stderr = '';
-    let partial = '';
-    proc.stdout.setEncoding('utf8').on('data', (d: string) => {
-      const parts = (partial + d).split('\n');
-      partial = parts.pop() ?? '';
-      for (const l of parts.filter((p) => p.trim() !== '')) lines.push(JSON.parse(l) as Line);
-    });
-    proc.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => proc.once('exit', resolve));
     try {
-      const released = await waitFor(() => lines.find((l) => l.msg === RELEASED), { timeoutMs: 60_000, what: `the release line (stderr: ${stderr.slice(-500)})` });
+      const released = await waitFor(() => lines.find((l) => l.msg === RELEASED), { timeoutMs: 60_000, what: `the release line (stderr: ${stderr().slice(-500)})` });
       const burst = lines.find((l) => l.step === 'burst')!;
       const busyEnd = lines.find((l) => l.step === 'busy-end')!;
       const ready = lines.find((l) => l.step === 'ready')!;

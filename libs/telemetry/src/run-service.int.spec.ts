@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { waitFor } from '@baton/testing';
+import { startJsonLinesProcess, waitFor } from '@baton/testing';
 
-const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const FIXTURE = path.join(__dirname, 'testing', 'run-service.process.ts');
 
 interface LogLine {
@@ -15,24 +13,11 @@ interface LogLine {
 
 /** The fixture service in its own process, its stdout parsed as JSON lines (a line that is not JSON fails the test). */
 function startFixture(env: Record<string, string>) {
-  const proc = spawn(process.execPath, ['-r', '@swc-node/register', FIXTURE], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, NODE_OPTIONS: '', SWC_NODE_PROJECT: path.join(REPO_ROOT, 'tsconfig.json'), HTTP_PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: LogLine[] = [];
-  let stderr = '';
-  let partial = '';
-  proc.stdout.setEncoding('utf8').on('data', (d: string) => {
-    const parts = (partial + d).split('\n');
-    partial = parts.pop() ?? '';
-    for (const line of parts.filter((l) => l.trim() !== '')) logs.push(JSON.parse(line) as LogLine);
-  });
-  proc.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const exitCode = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const child = startJsonLinesProcess<LogLine>(FIXTURE, { env: { HTTP_PORT: '0', LOG_LEVEL: 'info', ...env } });
+  const logs = child.lines;
   const logged = (msg: string) =>
-    waitFor(() => logs.find((l) => l.msg === msg), { timeoutMs: 30_000, what: `"${msg}" in the log (stderr: ${stderr.slice(-500)})` });
-  return { proc, logs, exitCode, logged };
+    waitFor(() => logs.find((l) => l.msg === msg), { timeoutMs: 30_000, what: `"${msg}" in the log (stderr: ${child.stderr().slice(-500)})` });
+  return { proc: child.proc, logs, exitCode: child.exited, logged };
 }
 
 jest.setTimeout(60_000);

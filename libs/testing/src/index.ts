@@ -5,3 +5,4 @@ export * from './jetstream';
 export * from './nats-server';
 export * from './nats-auth';
 export * from './http-stand-in';
+export * from './json-lines-process';

@@ -57,6 +57,9 @@ export async function createTestDatabase(label = 't'): Promise<TestDatabase> {
   const url = new URL(base.toString());
   url.pathname = `/${name}`;
   const pool = new Pool({ connectionString: url.toString(), max: 10 });
+  // An idle client whose session ends (the drop's FORCE, a restart) emits 'error' on the pool;
+  // without a listener that fails whichever test runs then. The next query reconnects.
+  pool.on('error', () => undefined);
   let dropped = false;
   return {
     url: url.toString(),

@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { BatonAgent } from '@baton/agent-sdk';
+import { BatonAgent, subscribeEvents, type EventSubscription } from '@baton/agent-sdk';
 import { ApproveStage, RegisterWorkflow, StartRun, SubmitTask, type RecordedEvent } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
 import { Pool } from 'pg';
@@ -97,6 +97,7 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
   const nats = await startPrivateNats(join(tmp, 'nats'));
   const services: Child[] = [];
   const agents: BatonAgent[] = [];
+  let runWatch: EventSubscription | undefined;
   let nc: NatsConnection | undefined;
   let pool: Pool | undefined;
   try {
@@ -136,9 +137,14 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
     const runEvents = new Map<string, RecordedEvent[]>();
     const approvalsGiven: number[] = [];
     let approvalErrors = 0;
-    nc.subscribe('baton.evt.run.>', {
-      callback: (_err, m) => {
-        const e = JSON.parse(m.string()) as RecordedEvent;
+    // A durable consumer of the run events (on the bench's own NATS), not a plain subscription: the
+    // relays publish only what some consumer of the stream reads (BATON_RELAY_PUBLISH).
+    runWatch = await subscribeEvents({
+      connection: nc,
+      durable: `bench-wf-runs-${tag}`,
+      subjects: ['baton.evt.run.>'],
+      retryDelayMs: 100,
+      handler: (e) => {
         const d = e.data as { runId?: string; stageId?: string; kind?: string };
         if (!d.runId) return;
         const list = runEvents.get(d.runId);
@@ -391,6 +397,7 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
     throw err;
   } finally {
     await Promise.allSettled(agents.map((a) => a.stop({ timeoutMs: 3000 })));
+    await runWatch?.stop().catch(() => undefined);
     await nc?.close().catch(() => undefined);
     await pool?.end().catch(() => undefined);
     for (const s of [...services].reverse()) await stopChild(s, 15_000).catch(() => undefined);

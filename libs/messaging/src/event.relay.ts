@@ -1,9 +1,10 @@
 import { BatonError, comparePositions, formatPosition, type Position, type RecordedEvent } from '@baton/contracts';
 import type { EventFilter, EventStore, Subscription, SubscriptionFeed } from '@baton/event-store';
-import { publishEvent } from './event.publisher';
+import { publishEvent, subjectOfEvent } from './event.publisher';
 import type { JetStreamPublish } from './jetstream-publisher';
 import { defaultLogger, type MessagingLogger } from './messaging.logger';
 import type { CheckpointStore } from './checkpoint.store';
+import type { EventInterest } from './relay-interest';
 
 export interface EventRelayOptions {
   /** Checkpoint name, e.g. `relay-agent-registry`. One relay per name at a time. */
@@ -35,6 +36,16 @@ export interface EventRelayOptions {
   readonly logger?: MessagingLogger;
   /** Injectable clock for the lag figures. */
   readonly now?: () => number;
+  /**
+   * Publish only the events whose subject this wants (the consumers of the stream, see
+   * `StreamInterest`); the others move the checkpoint without a publish. Default: publish all.
+   */
+  readonly interest?: EventInterest;
+  /**
+   * Events passed over for want of interest are kept this long, and published after all when
+   * the interest widens to them (a consumer created while they were relayed). Default 10000 ms.
+   */
+  readonly interestGraceMs?: number;
 }
 
 /** How far the relay has got, for health checks and metrics. */
@@ -47,6 +58,8 @@ export interface RelayLag {
   readonly published: number;
   /** Of those, how many JetStream reported as duplicates (republished after a restart). */
   readonly duplicates: number;
+  /** Events passed over because no consumer of the stream reads their subject (`interest`). */
+  readonly skipped: number;
   /** Position up to which every event is acked by JetStream (what the checkpoint moves to). */
   readonly lastPosition: Position | undefined;
   /** Last position saved in the checkpoint store. */
@@ -68,6 +81,18 @@ interface InFlight {
 const DEFAULT_WINDOW = 256;
 const DEFAULT_READ_BATCH = 1000;
 const DEFAULT_CHECKPOINT_EVERY = 1000;
+const DEFAULT_INTEREST_GRACE_MS = 10_000;
+/** Passed-over events kept for a widening interest, at most. */
+const SKIPPED_KEPT_MAX = 20_000;
+const RESOLVED: Promise<void> = Promise.resolve();
+const noop = (): void => undefined;
+
+/** An event passed over for want of interest, kept a while in case a consumer appears. */
+interface Skipped {
+  readonly event: RecordedEvent;
+  readonly subject: string;
+  readonly at: number;
+}
 
 /**
  * Publishes a service's committed events from the event store to JetStream, never as a
@@ -81,6 +106,10 @@ const DEFAULT_CHECKPOINT_EVERY = 1000;
  * after a crash the relay republishes at most the events since the last save and those that
  * were in flight; JetStream drops them by msgID inside its duplicate window, and consumers'
  * inboxes drop anything older.
+ * With `interest`, an event no consumer of the stream reads is not published: it moves the
+ * checkpoint like a published one (it stays in the store, where replay and audit read it).
+ * When a consumer appears, the events passed over in the last `interestGraceMs` that it reads
+ * are published then, after any later event of theirs already published.
  * Run one relay per name at a time (hold a lease when a service has several replicas).
  *
  * @example
@@ -111,6 +140,11 @@ export class EventRelay {
   private startedAt = 0;
   private published = 0;
   private duplicates = 0;
+  private skipped = 0;
+  /** Passed-over events, oldest first from `skippedHead`. */
+  private skippedKept: Skipped[] = [];
+  private skippedHead = 0;
+  private stopInterest: (() => void) | undefined;
   private lastPosition: Position | undefined;
   private savedPosition: Position | undefined;
   private lastPublishedAt: number | undefined;
@@ -143,6 +177,8 @@ export class EventRelay {
     this.savedPosition = await this.options.checkpoints.load(this.options.name);
     this.lastPosition = this.savedPosition;
     this.logger.log(`starting after ${this.savedPosition ? formatPosition(this.savedPosition) : 'the start'}`);
+    const interest = this.options.interest;
+    this.stopInterest = interest?.onWidened(() => this.publishPassedOver(interest));
     this.subscribeFrom(this.savedPosition);
     this.timer = setInterval(() => void this.flush().catch(() => undefined), this.options.checkpointIntervalMs ?? 1000);
     this.timer.unref();
@@ -152,6 +188,8 @@ export class EventRelay {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.stopping = true;
+    this.stopInterest?.();
+    this.stopInterest = undefined;
     for (const wake of [...this.wakers]) wake();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
@@ -170,6 +208,7 @@ export class EventRelay {
       live: this.subscription?.isLive ?? false,
       published: this.published,
       duplicates: this.duplicates,
+      skipped: this.skipped,
       lastPosition: this.lastPosition,
       checkpoint: this.savedPosition,
       lastPublishedAt: this.lastPublishedAt === undefined ? undefined : new Date(this.lastPublishedAt),
@@ -230,6 +269,14 @@ export class EventRelay {
       await this.inFlight[this.inFlightHead]!.done;
     }
     if (this.stopping) throw stoppingError();
+    const interest = this.options.interest;
+    if (interest !== undefined) {
+      const subject = subjectOfEvent(event);
+      if (!interest.wants(subject)) {
+        this.passOver(event, subject);
+        return;
+      }
+    }
     let settle!: () => void;
     const done = new Promise<void>((resolve) => (settle = resolve));
     const entry: InFlight = { event, acked: false, done, settle };
@@ -241,6 +288,76 @@ export class EventRelay {
       void previous.done.then(() => (previous.acked && !this.stopping ? this.send(entry) : entry.settle()));
     } else {
       this.send(entry);
+    }
+  }
+
+  /**
+   * No consumer reads this event: it takes its place in the global order already acked, so
+   * the checkpoint moves past it with its neighbours, and it is kept for a while in case a
+   * consumer appears. It is not its stream's last in flight: the next event of its stream
+   * still waits for the one before it.
+   */
+  private passOver(event: RecordedEvent, subject: string): void {
+    this.inFlight.push({ event, acked: true, done: RESOLVED, settle: noop });
+    this.skipped++;
+    const at = this.now();
+    this.trimPassedOver(at);
+    this.skippedKept.push({ event, subject, at });
+    this.retireAcked();
+  }
+
+  private trimPassedOver(now: number): void {
+    const since = now - (this.options.interestGraceMs ?? DEFAULT_INTEREST_GRACE_MS);
+    const kept = this.skippedKept;
+    while (this.skippedHead < kept.length && (kept[this.skippedHead]!.at < since || kept.length - this.skippedHead >= SKIPPED_KEPT_MAX)) this.skippedHead++;
+    if (this.skippedHead > 4096 || this.skippedHead === kept.length) {
+      this.skippedKept = kept.slice(this.skippedHead);
+      this.skippedHead = 0;
+    }
+  }
+
+  /**
+   * The interest widened (a consumer appeared): publishes the events passed over in the grace
+   * period that are wanted now, in their order, each after its stream's event in flight.
+   * Outside the checkpoint (which is past them): a crash meanwhile leaves them unpublished.
+   */
+  private publishPassedOver(interest: EventInterest): void {
+    if (this.stopping) return;
+    this.trimPassedOver(this.now());
+    const kept: Skipped[] = [];
+    const now: Skipped[] = [];
+    for (let i = this.skippedHead; i < this.skippedKept.length; i++) {
+      const s = this.skippedKept[i]!;
+      (interest.wants(s.subject) ? now : kept).push(s);
+    }
+    this.skippedKept = kept;
+    this.skippedHead = 0;
+    if (now.length === 0) return;
+    this.logger.log(`a consumer appeared: publishing ${now.length} event(s) passed over in the last ${this.options.interestGraceMs ?? DEFAULT_INTEREST_GRACE_MS} ms`);
+    for (const { event } of now) {
+      let settle!: () => void;
+      const done = new Promise<void>((resolve) => (settle = resolve));
+      const entry: InFlight = { event, acked: false, done, settle };
+      const previous = this.lastOfStream.get(event.streamId);
+      this.lastOfStream.set(event.streamId, entry);
+      const go = (): void => {
+        this.publishUntilAcked(entry)
+          .then(
+            (duplicate) => {
+              entry.acked = true;
+              this.published++;
+              if (duplicate) this.duplicates++;
+              this.lastPublishedAt = this.now();
+            },
+            () => undefined,
+          )
+          .finally(() => {
+            if (this.lastOfStream.get(event.streamId) === entry) this.lastOfStream.delete(event.streamId);
+            entry.settle();
+          });
+      };
+      if (previous && !previous.acked) void previous.done.then(go);
+      else go();
     }
   }
 

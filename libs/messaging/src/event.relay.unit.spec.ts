@@ -3,6 +3,7 @@ import type { Position, RecordedEvent } from '@baton/contracts';
 import type { EventStore, SubscribeOptions, Subscription } from '@baton/event-store';
 import { waitFor } from '@baton/testing';
 import { EventRelay } from './event.relay';
+import type { EventInterest } from './relay-interest';
 import type { CheckpointStore } from './checkpoint.store';
 import { makeRecordedEvent } from './testing/jetstream-test.helpers';
 
@@ -199,5 +200,62 @@ describe('EventRelay (unit)', () => {
     await waitFor(() => relay.lag().published === 2, { what: 'both events' });
     await relay.stop();
     expect(relay.lag()).toMatchObject({ published: 2, duplicates: 1, running: false });
+  });
+
+  describe('with an interest', () => {
+    /** Wants the subjects it is told, and tells the relay when told more. */
+    function settableInterest(wanted: string[]): EventInterest & { widen(subject: string): void } {
+      const listeners = new Set<() => void>();
+      return {
+        wants: (subject) => wanted.includes(subject),
+        onWidened: (l) => {
+          listeners.add(l);
+          return () => listeners.delete(l);
+        },
+        widen: (subject) => {
+          wanted.push(subject);
+          for (const l of listeners) l();
+        },
+      };
+    }
+    // Alternating types on one stream: TestHappened (wanted) and OtherHappened (not).
+    const mixed = (n: number) => Array.from({ length: n }, (_, i) => makeRecordedEvent('thing-1', i, i % 2 === 0 ? {} : { type: 'OtherHappened' }));
+
+    it('publishes only the wanted subjects and moves the checkpoint past the others', async () => {
+      const all = mixed(6);
+      const checkpoints = memoryCheckpoints();
+      const js = fakeJetStream();
+      const relay = new EventRelay({ name: 'r', store: fakeStore(all), js, checkpoints, checkpointIntervalMs: 3_600_000, logger: quietLogger, interest: settableInterest(['baton.evt.thing.test-happened']) });
+      await relay.start();
+      await waitFor(() => relay.lag().published === 3 && relay.lag().skipped === 3, { what: 'three published, three passed over' });
+      await relay.stop();
+      expect(js.published).toEqual([all[0]!.eventId, all[2]!.eventId, all[4]!.eventId]);
+      expect(checkpoints.saves.at(-1)).toEqual(all[5]!.position);
+    });
+
+    it('publishes the events it passed over when a consumer of them appears within the grace period, and only those', async () => {
+      const all = mixed(6);
+      let now = 1_000_000;
+      const js = fakeJetStream();
+      const interest = settableInterest(['baton.evt.thing.test-happened']);
+      const relay = new EventRelay({ name: 'r', store: fakeStore(all), js, checkpoints: memoryCheckpoints(), checkpointIntervalMs: 3_600_000, logger: quietLogger, interest, interestGraceMs: 5000, now: () => now });
+      await relay.start();
+      await waitFor(() => relay.lag().skipped === 3, { what: 'three passed over' });
+      now += 6000; // past the grace period: none is published when the interest widens
+      interest.widen('baton.evt.thing.other-happened');
+      await relay.stop();
+      expect(js.published).toEqual([all[0]!.eventId, all[2]!.eventId, all[4]!.eventId]);
+
+      const later = mixed(4);
+      const js2 = fakeJetStream();
+      const interest2 = settableInterest(['baton.evt.thing.test-happened']);
+      const relay2 = new EventRelay({ name: 'r2', store: fakeStore(later), js: js2, checkpoints: memoryCheckpoints(), checkpointIntervalMs: 3_600_000, logger: quietLogger, interest: interest2, interestGraceMs: 5000, now: () => now });
+      await relay2.start();
+      await waitFor(() => relay2.lag().skipped === 2, { what: 'two passed over' });
+      interest2.widen('baton.evt.thing.other-happened');
+      await waitFor(() => relay2.lag().published === 4, { what: 'the two passed over, published after all' });
+      await relay2.stop();
+      expect(js2.published).toEqual([later[0]!.eventId, later[2]!.eventId, later[1]!.eventId, later[3]!.eventId]);
+    });
   });
 });

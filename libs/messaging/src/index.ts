@@ -29,6 +29,7 @@ export {
 export { PostgresInboxStore, sqlIdentifier, type InboxStore, type PostgresInboxStoreOptions, type Queryable } from './inbox.store';
 export { PostgresCheckpointStore, type CheckpointStore, type PostgresCheckpointStoreOptions } from './checkpoint.store';
 export { EventRelay, type EventRelayOptions, type RelayLag } from './event.relay';
+export { StreamInterest, subjectMatches, relayPublishModeFromEnv, RELAY_PUBLISH_MODES, type EventInterest, type RelayPublishMode, type StreamInterestOptions } from './relay-interest';
 export { natsReadiness, relayReadiness } from './readiness';
 export { Poller, type PollerOptions } from './poller';
 export { readServiceEnv, type ServiceEnv } from './service-env';

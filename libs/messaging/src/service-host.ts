@@ -28,6 +28,7 @@ import { PipelinedJetStreamPublisher } from './jetstream-publisher';
 import type { MessagingLogger } from './messaging.logger';
 import { connectNats, type ManagedNatsConnection } from './nats-connection';
 import { natsReadiness, relayReadiness } from './readiness';
+import { relayPublishModeFromEnv, StreamInterest, type EventInterest, type RelayPublishMode } from './relay-interest';
 
 /** A logger that drops everything (tests pass `logger: false`). */
 export const silentMessagingLogger: MessagingLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
@@ -71,6 +72,8 @@ export interface ServiceHostOptions {
   readonly ids?: IdSource;
   /** Quiet time after a burst before memory is given back (idle-memory.ts); 0 is off. Default: `BATON_MEMORY_RELEASE_IDLE_MS`. */
   readonly memoryReleaseIdleMs?: number;
+  /** What the service's relays publish: events some consumer of the stream reads, or all. Default: `BATON_RELAY_PUBLISH` (`interest`). */
+  readonly relayPublish?: RelayPublishMode;
 }
 
 /** What {@link ServiceHost.consumeEvents} needs: a durable consumer of the events stream, less what the host supplies. */
@@ -154,6 +157,7 @@ export class ServiceHost<DB> {
   private jsPublisher: PipelinedJetStreamPublisher | undefined;
   private jsManager: JetStreamManager | undefined;
   private inbox: Promise<PostgresInboxStore> | undefined;
+  private interest: Promise<EventInterest | undefined> | undefined;
 
   /** Spread into messaging components' options: `{ logger }`, or `{}` for their own default. */
   readonly logging: { readonly logger?: MessagingLogger };
@@ -268,9 +272,26 @@ export class ServiceHost<DB> {
     ];
   }
 
-  /** Starts a relay of the store's events to JetStream (checkpointed in `<schema>.relay_checkpoints`, timed by the host's clock), stopped on close. */
-  async startRelay(options: Omit<EventRelayOptions, 'store' | 'js' | 'checkpoints' | 'logger'>): Promise<EventRelay> {
-    const relay = new EventRelay({ now: () => this.clock.now().getTime(), ...options, store: this.store, js: this.publisher, checkpoints: this.checkpoints, ...this.logging });
+  /**
+   * What the service's relays publish (after {@link connectNats}): with `relayPublish`
+   * `interest`, the subjects the consumers of the events stream read, one tracker for all its
+   * relays (stopped on close); with `all`, undefined (every event).
+   */
+  relayInterest(): Promise<EventInterest | undefined> {
+    this.interest ??= (async () => {
+      if ((this.options.relayPublish ?? relayPublishModeFromEnv()) === 'all') return undefined;
+      const interest = new StreamInterest({ nc: this.nats.nc, jsm: this.jsm, stream: EVENTS_STREAM, ...this.logging });
+      await interest.start();
+      this.defer(async () => interest.stop());
+      return interest;
+    })();
+    return this.interest;
+  }
+
+  /** Starts a relay of the store's events to JetStream (checkpointed in `<schema>.relay_checkpoints`, timed by the host's clock, by the host's {@link relayInterest}), stopped on close. */
+  async startRelay(options: Omit<EventRelayOptions, 'store' | 'js' | 'checkpoints' | 'logger' | 'interest'>): Promise<EventRelay> {
+    const interest = await this.relayInterest();
+    const relay = new EventRelay({ now: () => this.clock.now().getTime(), ...options, ...(interest ? { interest } : {}), store: this.store, js: this.publisher, checkpoints: this.checkpoints, ...this.logging });
     await relay.start();
     this.defer(() => relay.stop());
     return relay;

@@ -67,7 +67,8 @@ function onAppliedTypes(after: (types: ReadonlySet<string>) => void): (events: r
 
 /** A relay of the store's events to JetStream, started under the lease. */
 async function startRelay(p: SchedulerParts, name: string, filter: { readonly categories: readonly string[] }): Promise<EventRelay> {
-  const relay = new EventRelay({ name, store: p.host.store, feed: p.feed, js: p.host.publisher, checkpoints: p.host.checkpoints, filter, now: () => p.clock.now().getTime(), logger: p.logger });
+  const interest = await p.host.relayInterest();
+  const relay = new EventRelay({ name, store: p.host.store, feed: p.feed, js: p.host.publisher, checkpoints: p.host.checkpoints, filter, ...(interest ? { interest } : {}), now: () => p.clock.now().getTime(), logger: p.logger });
   await relay.start();
   return relay;
 }

@@ -104,7 +104,8 @@ describe('the AsyncAPI document against the wire (e2e)', () => {
     await tap.flush();
     nc = await connect({ servers: nats.url, ...testNatsAuth() });
     client = new CommandClient(nc, { retryForMs: 20_000 });
-    const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
+    // Every event relayed (not only those some consumer reads): the tap must see every subject a deployment may use.
+    const common = { DATABASE_URL: db.url, NATS_URL: nats.url, BATON_RELAY_PUBLISH: 'all' };
     services.push(await startService('agent-registry', { ...common, HEARTBEAT_WINDOW_MS: '10000' }));
     services.push(await startService('handoff-validator', { ...common }));
     services.push(await startService('escalation', { ...common }));

@@ -426,7 +426,7 @@ describe('gateway REST API (e2e)', () => {
       const approved = (await audit(runId)).find((e) => e.type === 'StageApproved')!;
       expect(approved.metadata.actor).toEqual({ kind: 'human', id: 'ada' });
       expect((approved.data as { by: unknown }).by).toEqual({ kind: 'human', id: 'ada' });
-      // The API's audit timeline (from the relayed event stream) names the same people.
+      // The API's audit timeline (the scheduler reads it from the event store) names the same people.
       const timeline = await waitFor(async () => {
         const t = ok(await call(b, 'GET', `/api/runs/${runId}/audit`, { as: 'vera' }));
         return t.entries.some((e: { type: string }) => e.type === 'StageApproved') ? t : undefined;

@@ -24,6 +24,7 @@ import {
   SubmitWorkItem,
   ValidateWorkflow,
   WorkflowResultView,
+  RunAuditView,
 } from './workflow.messages';
 
 /**
@@ -193,25 +194,6 @@ export const OrchestratorResolveConflictBody = z.strictObject({
 });
 export const OrchestratorResolveConflictReply = z.object({ resolution_applied: z.boolean() });
 
-/** `GET /api/runs/{runId}/audit`: the run's events and every event correlated to it, in global order. */
-export const RunAuditView = z.object({
-  entries: z.array(
-    z.object({
-      /** Global position, `commit/prepare` (a replay position for the run's own events). */
-      position: z.string(),
-      occurredAt: z.string(),
-      streamId: z.string(),
-      type: z.string(),
-      /** `kind:id` of who did it: for a person's decision, the authenticated subject. */
-      actor: z.string().nullable(),
-      details: z.string(),
-      /** Whether it is an event of the run's own stream. */
-      ofRun: z.boolean(),
-    }),
-  ),
-  /** True when the scan of the event stream stopped at its bound before the end. */
-  truncated: z.boolean(),
-});
 
 /** `GET /healthz`. */
 export const HealthzReply = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.string()) });

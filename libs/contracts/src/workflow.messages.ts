@@ -345,6 +345,62 @@ export const ReplayRunReply = z.object({
 });
 export const ReplayRun = schedulerMessages.query('replay-run', ReplayRunV1, ReplayRunReply);
 
+/** One line of a run's audit timeline. */
+export const RunAuditEntry = z.object({
+  /** Global position, `commit/prepare` (a replay position for the run's own events). */
+  position: z.string(),
+  occurredAt: z.string(),
+  streamId: z.string(),
+  type: z.string(),
+  /** `kind:id` of who did it: for a person's decision, the authenticated subject. */
+  actor: z.string().nullable(),
+  /** {@link auditDetails} of the event's data. */
+  details: z.string(),
+  /** Whether it is an event of the run's own stream. */
+  ofRun: z.boolean(),
+});
+
+/** A run's audit timeline (`get-run-audit`, `GET /api/runs/{runId}/audit`): the run's events and every event correlated to it, in global order. */
+export const RunAuditView = z.object({
+  entries: z.array(RunAuditEntry),
+  /** True when the scan stopped at its bound (`maxScanned` events read, or `RUN_AUDIT_MAX_ENTRIES` found) before the end. */
+  truncated: z.boolean(),
+});
+
+/** Most entries one `get-run-audit` reply carries. */
+export const RUN_AUDIT_MAX_ENTRIES = 2000;
+
+export const GetRunAuditV1 = z.strictObject({
+  runId: Id,
+  /** Most events read from the store after the run's first one (default 50,000). */
+  maxScanned: z.number().int().min(1).max(500_000).optional(),
+});
+
+/**
+ * A run's audit timeline, read from the event store (every event there, whether or not it was
+ * published to NATS): the run's own events and every event whose command was correlated to the
+ * run (its tasks, handoffs, escalations, conflicts), from its first event on. NOT_FOUND for a
+ * run with no events.
+ */
+export const GetRunAudit = schedulerMessages.query('get-run-audit', GetRunAuditV1, RunAuditView);
+
+/** Data fields an audit line shows, in this order. */
+const AUDIT_SHOWN = ['stageId', 'taskId', 'agentId', 'status', 'outcome', 'verdict', 'percent', 'message', 'reason', 'resolution', 'error'] as const;
+
+/** The fields of an event's data a person looks for first (stage, task, agent, reason, …), each cut to 160 characters. */
+export function auditDetails(data: unknown): string {
+  if (typeof data !== 'object' || data === null) return '';
+  const d = data as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const key of AUDIT_SHOWN) {
+    const v = d[key];
+    if (v === undefined || v === null || v === '') continue;
+    const text = typeof v === 'object' ? (typeof (v as { message?: unknown }).message === 'string' ? (v as { message: string }).message : JSON.stringify(v)) : String(v);
+    parts.push(`${key}: ${text.length > 160 ? `${text.slice(0, 157)}…` : text}`);
+  }
+  return parts.join(' · ');
+}
+
 // Events of approvals, reviews and escalations in the `run-<runId>` stream (relayed to
 // baton.evt.run.<event>, e.g. StageEscalated → baton.evt.run.stage-escalated).
 

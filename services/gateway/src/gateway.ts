@@ -20,7 +20,6 @@ import { putInFront, rateGate } from './limits/rate-gate';
 import { RateLimiter } from './limits/rate-limiter';
 import { KvRunQuota, NO_RUN_QUOTA } from './limits/run-quota';
 import { mcpEndpoint } from './mcp/mcp-endpoint';
-import { runTimeline } from './dashboard/audit-timeline';
 import { openApiDocument } from './openapi/openapi.document';
 
 /** A running gateway: its HTTP address, a reload of the API keys (SIGHUP) and a clean stop. */
@@ -57,7 +56,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, versio
       openApi: openApiDocument(version),
       api: {
         authenticator,
-        api: new GatewayApi(calls, quota, () => new Date(), config.assignmentWaitMs, (runId, since) => runTimeline(nats.nc, runId, { since })),
+        api: new GatewayApi(calls, quota, () => new Date(), config.assignmentWaitMs),
         limiters,
         authFailures,
         maxBodyBytes: config.limits.maxBodyBytes,

@@ -14,6 +14,7 @@ import {
   RerunRun,
   ResumeRun,
   StartRun,
+  GetRunAudit,
   SubmitWorkItem,
   ValidateHandoff,
   ValidateWorkflow,
@@ -136,6 +137,23 @@ steps:
     expect(at('StageStarted:join')).toBeGreaterThan(at('StageCompleted:frontend'));
     expect(log.filter((e) => e.startsWith('StageStarted'))).toHaveLength(4);
     expect(done.metrics).toEqual({ totalSteps: 4, successfulSteps: 4, failedSteps: 0, skippedSteps: 0 });
+
+    // Its audit timeline, read from the event store: the run's events and its tasks', in global order.
+    const audit = await client.query(GetRunAudit, { runId });
+    expect(audit.truncated).toBe(false);
+    expect(audit.entries[0]).toMatchObject({ type: 'RunStarted', ofRun: true });
+    const own = audit.entries.filter((e) => e.ofRun).map((e) => e.type);
+    expect(own.at(-1)).toBe('RunCompleted');
+    expect(own.filter((t) => t === 'StageStarted')).toHaveLength(4);
+    const taskEvents = audit.entries.filter((e) => !e.ofRun);
+    expect(taskEvents.filter((e) => e.type === 'TaskCreated')).toHaveLength(4);
+    expect(taskEvents.filter((e) => e.type === 'TaskCompleted').map((e) => e.actor)).toEqual(expect.arrayContaining([`agent:${p}-planner`, `agent:${p}-qa`]));
+    const positions = audit.entries.map((e) => e.position.split('/').map(Number) as [number, number]);
+    expect(positions.every(([c, q], i) => i === 0 || c > positions[i - 1]![0] || (c === positions[i - 1]![0] && q > positions[i - 1]![1]))).toBe(true);
+    // A scan bound that stops before the end says so.
+    const short = await client.query(GetRunAudit, { runId, maxScanned: 2 });
+    expect(short.truncated).toBe(true);
+    expect(short.entries.length).toBeLessThanOrEqual(3);
   });
 
   it('routes a bug work item to Bug Fix, follows the P0 outcome to immediate_fix and answers get-run as a WorkflowResult', async () => {
@@ -488,6 +506,7 @@ steps:
 
   it('answers NOT_FOUND for unknown runs and workflows', async () => {
     await expect(run('no-such-run')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await client.query(GetRunAudit, { runId: 'no-such-run' }).catch((e: unknown) => errorCodeOf(e))).toBe('NOT_FOUND');
     const err = await start('no-such-workflow').catch((e: unknown) => e);
     expect(errorCodeOf(err)).toBe('NOT_FOUND');
   });

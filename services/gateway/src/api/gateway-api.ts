@@ -6,6 +6,7 @@ import {
   GetAgent,
   GetEscalation,
   GetRun,
+  GetRunAudit,
   GetWorkflow,
   GetTask,
   ListAgents,
@@ -48,9 +49,6 @@ export interface ApiRequest {
   /** The command id of a POST: from `Idempotency-Key` (per principal), else fresh. */
   readonly commandId: string;
 }
-
-/** A run's audit timeline from the event stream, scanned from shortly before `since` (the run's start). */
-export type RunAudit = (runId: string, since: string) => Promise<unknown>;
 
 /** How long `POST /api/orchestrator/tasks` waits for an agent to take the task before answering with none (default). */
 export const DEFAULT_ASSIGNMENT_WAIT_MS = 2000;
@@ -175,7 +173,6 @@ export class GatewayApi {
     private readonly quota: RunQuota,
     private readonly now: () => Date = () => new Date(),
     private readonly assignmentWaitMs = DEFAULT_ASSIGNMENT_WAIT_MS,
-    private readonly audit?: RunAudit,
   ) {}
 
   async handle(req: ApiRequest): Promise<unknown> {
@@ -297,10 +294,9 @@ export class GatewayApi {
     return { runs: page, nextCursor: rest.length > q.limit && last !== undefined ? cursorOf(last) : null };
   }
 
-  private async runAudit(req: ApiRequest): Promise<unknown> {
-    if (this.audit === undefined) throw new BatonError('INTERNAL', 'this gateway has no audit reader');
-    const run = await this.calls.query(GetRun, parseInput(GetRun.versions[1]!, { runId: req.params['runId'] }, 'run id') as DataOf<typeof GetRun>);
-    return this.audit(run.runId, run.startTime);
+  /** The run's audit timeline, read from the event store by the scheduler (`get-run-audit`). */
+  private runAudit(req: ApiRequest): Promise<unknown> {
+    return this.calls.query(GetRunAudit, parseInput(GetRunAudit.versions[1]!, { runId: req.params['runId'] }, 'run id') as DataOf<typeof GetRunAudit>);
   }
 
   private async agent(req: ApiRequest) {

@@ -7,7 +7,6 @@ import { commandIdOf, sendProblem } from '../api/api.controller';
 import { mayAccess, type Principal } from '../auth/principal';
 import { GatewayError } from '../http/problem';
 import { readJsonBody } from '../http/request-body';
-import { runTimeline } from './audit-timeline';
 import { DASHBOARD_CSS } from './assets/dashboard.css';
 import { DASHBOARD_JS } from './assets/dashboard.js';
 import { DashboardData, part } from './dashboard.data';
@@ -213,7 +212,7 @@ export class DashboardController implements OnModuleInit, OnModuleDestroy {
       const atRaw = req.query['at'];
       const at = typeof atRaw === 'string' && /^\d+\/\d+$/.test(atRaw) ? atRaw : undefined;
       const run = await part(this.data.run(id));
-      const timeline = run.ok ? await part(runTimeline(this.options.nc, id, { since: run.value.startTime })) : run;
+      const timeline = run.ok ? await part(this.data.audit(id)) : run;
       const replay = at === undefined ? undefined : await part(this.data.replay(id, at));
       return { title: `Audit of ${id}`, page: 'audit', live: { topics: ['run'], runId: id }, main: auditPage({ runId: id, timeline, at, replay }) };
     });

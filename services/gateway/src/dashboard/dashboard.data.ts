@@ -10,6 +10,7 @@ import {
   ListRuns,
   ListTasks,
   ReplayRun,
+  GetRunAudit,
   type AgentDetailView,
   type ConflictView,
   type EscalationView,
@@ -27,6 +28,8 @@ import type { BatonCalls } from '../api/baton-calls';
 
 /** A run's state rebuilt from its events (`replay-run`). */
 export type ReplayRunReply = ReplyOf<typeof ReplayRun>;
+/** A run's audit timeline (`get-run-audit`, from the event store). */
+export type RunAudit = ReplyOf<typeof GetRunAudit>;
 
 /** A part of a page: its data, or why it could not be had (the rest of the page still shows). */
 export type Part<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
@@ -65,6 +68,10 @@ export class DashboardData {
 
   run(runId: string): Promise<WorkflowResultView> {
     return this.calls.query(GetRun, { runId });
+  }
+
+  audit(runId: string): Promise<RunAudit> {
+    return this.calls.query(GetRunAudit, { runId });
   }
 
   replay(runId: string, at?: string): Promise<ReplayRunReply> {

@@ -8,6 +8,7 @@ import {
   RejectStage,
   ReplayRun,
   GetRun,
+  GetRunAudit,
   GetWorkflow,
   ListRuns,
   ListWorkflows,
@@ -109,6 +110,11 @@ export class WorkflowNatsController {
     const actor = await this.runs.actors.actorOf(cmd, ctx, ctx.getSubject());
     const { actor: _claimed, ...rest } = cmd;
     return (actor === undefined ? rest : { ...rest, actor }) as C;
+  }
+
+  @QueryHandler(GetRunAudit)
+  audit(@Payload() q: Qry<typeof GetRunAudit>): Promise<ReplyOf<typeof GetRunAudit>> {
+    return this.runs.audit(q.data.runId, q.data.maxScanned);
   }
 
   @QueryHandler(ReplayRun)

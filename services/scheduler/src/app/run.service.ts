@@ -6,6 +6,10 @@ import {
   shortDigest,
   type Actor,
   type ReplayRun,
+  type GetRunAudit,
+  auditDetails,
+  RUN_AUDIT_MAX_ENTRIES,
+  type RecordedEvent,
   type ReplyOf,
   ConflictError,
   NotFoundError,
@@ -230,6 +234,52 @@ export class RunService {
   }
 
   /** Rebuilds the run's state from its events up to a global position or a stream revision (inclusive). */
+  /**
+   * The run's audit timeline from the event store: its first event, then every later event of
+   * its stream or correlated to it, in global order; at most `maxScanned` events read after the
+   * first (default 50,000) and `RUN_AUDIT_MAX_ENTRIES` entries, `truncated` when either stopped it.
+   */
+  async audit(runId: string, maxScanned = 50_000): Promise<ReplyOf<typeof GetRunAudit>> {
+    const own = runStreamId(runId);
+    const [first] = await this.store.readStream(own, { maxCount: 1 });
+    if (first === undefined) throw new NotFoundError('run', runId);
+    const entryOf = (e: RecordedEvent) => {
+      const actor = e.metadata.actor;
+      return {
+        position: formatPosition(e.position),
+        occurredAt: e.metadata.occurredAt,
+        streamId: e.streamId,
+        type: e.type,
+        actor: actor ? `${actor.kind}:${actor.id}` : null,
+        details: auditDetails(e.data),
+        ofRun: e.streamId === own,
+      };
+    };
+    const entries = [entryOf(first)];
+    let after = first.position;
+    let scanned = 0;
+    let truncated = false;
+    for (;;) {
+      const page = await this.store.readAll({ after, maxCount: Math.min(1000, maxScanned - scanned) });
+      for (const e of page) {
+        if (e.streamId !== own && e.metadata.correlationId !== runId) continue;
+        if (entries.length >= RUN_AUDIT_MAX_ENTRIES) {
+          truncated = true;
+          break;
+        }
+        entries.push(entryOf(e));
+      }
+      scanned += page.length;
+      if (truncated || page.length === 0) break;
+      after = page[page.length - 1]!.position;
+      if (scanned >= maxScanned) {
+        truncated = (await this.store.readAll({ after, maxCount: 1 })).length > 0;
+        break;
+      }
+    }
+    return { entries, truncated };
+  }
+
   async replay(runId: string, upTo: { at?: string; revision?: number }): Promise<ReplyOf<typeof ReplayRun>> {
     const recorded = await this.store.readStream(runStreamId(runId));
     if (recorded.length === 0) throw new NotFoundError('run', runId);

@@ -898,7 +898,7 @@ class RuleFailure(BaseModel):
     missing: list[str]
 
 
-class Entry(BaseModel):
+class RunAuditEntry(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
@@ -915,7 +915,7 @@ class RunAuditView(BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
-    entries: list[Entry]
+    entries: list[RunAuditEntry]
     truncated: bool
 
 
@@ -1454,6 +1454,9 @@ GetAgentReply = TypeAliasType("GetAgentReply", AgentDetailView)
 
 
 GetNotificationReply = TypeAliasType("GetNotificationReply", NotificationView)
+
+
+GetRunAuditReply = TypeAliasType("GetRunAuditReply", RunAuditView)
 
 
 GetTaskReply = TypeAliasType("GetTaskReply", TaskView)

@@ -204,6 +204,19 @@ class GetNotificationData(BaseModel):
     ]
 
 
+class GetRunAuditData(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+        populate_by_name=True,
+    )
+    run_id: Annotated[
+        str, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
+    ]
+    max_scanned: Annotated[int | None, Field(alias='maxScanned', ge=1, le=500000)] = (
+        None
+    )
+
+
 class GetRunData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',

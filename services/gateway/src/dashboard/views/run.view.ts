@@ -3,7 +3,7 @@ import type { AgentRef, StageDefinition, WorkflowDefinition } from '@baton/workf
 import { duration, time, tokens, usd } from '../format';
 import { html, type Html } from '../html';
 import type { Part, ReplayRunReply } from '../dashboard.data';
-import type { Timeline } from '../audit-timeline';
+import type { RunAudit } from '../dashboard.data';
 import { badge, unavailable, type Viewer } from './layout';
 import { progressBar } from './progress.view';
 import { etaText } from './runs.view';
@@ -141,7 +141,7 @@ ${
 
 export interface AuditPageData {
   readonly runId: string;
-  readonly timeline: Part<Timeline>;
+  readonly timeline: Part<RunAudit>;
   readonly at: string | undefined;
   readonly replay: Part<ReplayRunReply> | undefined;
 }

@@ -42,8 +42,9 @@ export interface EventRelayOptions {
    */
   readonly interest?: EventInterest;
   /**
-   * Events passed over for want of interest are kept this long, and published after all when
-   * the interest widens to them (a consumer created while they were relayed). Default 10000 ms.
+   * Events passed over for want of interest are kept this long (and at most the last 2,000),
+   * and published after all when the interest widens to them (a consumer created while they
+   * were relayed). Default 10000 ms.
    */
   readonly interestGraceMs?: number;
 }
@@ -82,8 +83,8 @@ const DEFAULT_WINDOW = 256;
 const DEFAULT_READ_BATCH = 1000;
 const DEFAULT_CHECKPOINT_EVERY = 1000;
 const DEFAULT_INTEREST_GRACE_MS = 10_000;
-/** Passed-over events kept for a widening interest, at most. */
-const SKIPPED_KEPT_MAX = 20_000;
+/** Passed-over events kept for a widening interest, at most (bounds the memory they hold). */
+const SKIPPED_KEPT_MAX = 2000;
 const RESOLVED: Promise<void> = Promise.resolve();
 const noop = (): void => undefined;
 

@@ -49,18 +49,18 @@ export interface StreamInterestOptions {
   readonly jsm: JetStreamManager;
   /** Default `BATON_EVENTS`. */
   readonly stream?: string;
-  /** The consumer list is read again this often besides on each consumer advisory. Default 5000 ms. */
+  /** The consumer list is read again this often besides on each consumer advisory and reconnect (a filter changed in place). Default 60000 ms. */
   readonly refreshMs?: number;
   readonly logger?: MessagingLogger;
 }
 
-const DEFAULT_REFRESH_MS = 5000;
+const DEFAULT_REFRESH_MS = 60_000;
 
 /**
  * The subjects the consumers of a JetStream stream read: the union of their filter subjects
  * (a consumer with none reads everything). Read from the consumer list at start, again on
- * every consumer created or deleted advisory of the stream, and every `refreshMs` (advisories
- * missed during a reconnect). While the list is unknown (not read yet, or its read failed)
+ * every consumer created or deleted advisory of the stream, after every reconnect (advisories
+ * missed meanwhile), and every `refreshMs` (a consumer whose filter was changed in place). While the list is unknown (not read yet, or its read failed)
  * every subject is wanted: the relay never drops an event it cannot tell is unread.
  *
  * @example
@@ -75,7 +75,7 @@ export class StreamInterest implements EventInterest {
   /** The filters, `'all'` when some consumer has none, undefined while unknown. */
   #filters: readonly string[] | 'all' | undefined;
   readonly #cache = new Map<string, boolean>();
-  #advisories: Subscription | undefined;
+  #advisories: Subscription[] = [];
   #timer: NodeJS.Timeout | undefined;
   #refreshing: Promise<void> | undefined;
   #again = false;
@@ -89,22 +89,33 @@ export class StreamInterest implements EventInterest {
 
   /** Subscribes to the stream's consumer advisories, then reads the consumer list once. */
   async start(): Promise<void> {
-    this.#advisories = this.options.nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.*.${this.#stream}.>`, {
-      callback: (err) => {
-        if (!err) void this.refresh();
-      },
-    });
+    // Created and deleted only: the other consumer advisories (naks, max deliveries) change no filter.
+    this.#advisories = ['CREATED', 'DELETED'].map((kind) =>
+      this.options.nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.${kind}.${this.#stream}.*`, {
+        callback: (err) => {
+          if (!err) void this.refresh();
+        },
+      }),
+    );
+    void this.#refreshOnReconnect();
     await this.refresh();
     this.#timer = setInterval(() => void this.refresh(), this.options.refreshMs ?? DEFAULT_REFRESH_MS);
     this.#timer.unref();
+  }
+
+  async #refreshOnReconnect(): Promise<void> {
+    for await (const s of this.options.nc.status()) {
+      if (this.#stopped) return;
+      if (s.type === 'reconnect') void this.refresh();
+    }
   }
 
   stop(): void {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#advisories?.unsubscribe();
-    this.#advisories = undefined;
+    for (const sub of this.#advisories) sub.unsubscribe();
+    this.#advisories = [];
   }
 
   wants(subject: string): boolean {

@@ -3,7 +3,7 @@
  * `BENCH_PRELOAD=bench/timing-probe.ts`): appends one line per step of the hot path to the file,
  * `<epoch ms> <step>`, so one task's or one run's hops can be read in order: each command
  * (`exec <stream> hot|cold >` and `<`), each whole-stream read, each append with its event
- * types, each dispatcher pass, each assignment published at once and each garbage collection
+ * types, each dispatcher pass and each call that wakes one, each assignment published at once and each garbage collection
  * (kind and pause). It wraps the compiled classes' methods (from dist, run `npm run build` first) and changes nothing else; the
  * synchronous writes slow the process, so read the gaps between steps, not the totals.
  * Without `BENCH_TIMING_FILE` it does nothing.
@@ -45,6 +45,19 @@ if (file) {
     log(`publishNow ${String((args[0] as { taskId: string }).taskId)}`);
     return publishNow.apply(this, args);
   };
+  // What wakes the dispatcher: each call that answers "a pass may do more", with the pass's left state.
+  const dispatcher = load('./services/scheduler/dist/adapters/dispatcher.js').Dispatcher.prototype as Record<string, Method>;
+  for (const name of ['shown', 'finished', 'changed', 'submitted']) {
+    const original = dispatcher[name]!;
+    dispatcher[name] = function (this: Record<string, unknown>, ...args: unknown[]) {
+      const r = original.apply(this, args);
+      if (r !== false) {
+        const what = name === 'shown' ? (args[0] as { type: string }[]).map((e) => e.type).join(',') : name === 'finished' || name === 'submitted' ? String((args[0] as { taskId?: string })?.taskId ?? args[0]) : '';
+        log(`dispatcher ${name} ${what} -> ${String(r)}`);
+      }
+      return r;
+    };
+  }
   // Collections, at the time each started, with how long it held the thread: a gap between two
   // steps with no line of its own is often one of these.
   const kinds: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };

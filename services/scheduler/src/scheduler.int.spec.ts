@@ -163,6 +163,8 @@ describe('scheduler task engine (real NATS + Postgres, in-process)', () => {
     expect(views.filter((v) => v.status === 'queued')).toHaveLength(5);
     const assignedInStore = (await Promise.all(ids.map(eventTypes))).filter((types) => types.includes('TaskAssigned'));
     expect(assignedInStore).toHaveLength(3);
+    // Leave nothing waiting for the tests after this one: waiting tasks change when a pass runs.
+    for (const v of views.filter((x) => x.status === 'queued')) await client.command(CancelTask, { taskId: v.taskId, reason: 'test done' }, { commandId: randomUUID() });
   });
 
   it('lets go of the tasks it created assigned as soon as the tasks read model shows them, not at the next pass', async () => {
@@ -502,5 +504,41 @@ describe('scheduler task engine (real NATS + Postgres, in-process)', () => {
       await db.destroy();
       await store.close();
     }
+  });
+});
+
+describe('scheduler at idle: tasks created assigned wake no dispatcher pass (own scheduler: nothing else waits)', () => {
+  let harness: SchedulerHarness;
+
+  beforeAll(async () => {
+    harness = await startSchedulerHarness('scheduler_idle', { dispatchPollMs: 1000 });
+  });
+
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('30 tasks submitted one at a time, each created assigned and completed: no pass for their events as the read model applies them', async () => {
+    const { scheduler, client, registry } = harness;
+    const cap = uniqueId('cap');
+    const agentId = uniqueId('agent');
+    await registry.register(agentId, { role: 'backend', capabilities: [cap], maxConcurrency: 2 });
+    await waitFor(async () => (await scheduler.db.selectFrom('scheduler.agents').select('online').where('agent_id', '=', agentId).executeTakeFirst())?.online === true, { what: 'the agent online' });
+    // The first task may go through a pass (the agents were read before this one registered).
+    const first = await client.command(SubmitTask, { action: 'implement', priority: 'P1', inputs: {}, requirement: { capabilities: [cap] } }, { commandId: randomUUID() });
+    const firstAssigned = await readUntil(() => client.query(GetTask, { taskId: first.taskId }), (t) => t.status === 'assigned', { what: 'the first task assigned', timeoutMs: 15_000 });
+    await client.command(CompleteTask, { taskId: first.taskId, agentId, leaseEpoch: firstAssigned.leaseEpoch, outputs: {} }, { commandId: randomUUID() });
+    await scheduler.projection.waitUntilCaughtUp();
+    const passesBefore = scheduler.dispatcherPasses();
+    for (let i = 0; i < 30; i++) {
+      const { taskId } = await client.command(SubmitTask, { action: 'implement', priority: 'P1', inputs: {}, requirement: { capabilities: [cap] } }, { commandId: randomUUID() });
+      const assigned = await readUntil(() => client.query(GetTask, { taskId }), (t) => t.status === 'assigned', { what: `task ${taskId} assigned`, timeoutMs: 15_000 });
+      await client.command(CompleteTask, { taskId, agentId, leaseEpoch: assigned.leaseEpoch, outputs: {} }, { commandId: randomUUID() });
+    }
+    await scheduler.projection.waitUntilCaughtUp();
+    // The read model's pages of these tasks' events are known as this dispatcher's own (created
+    // assigned here) and wake no pass. Before (the memory of them was let go before asking), each
+    // page woke one: 30 tasks, 30 passes, and a submit that came during one was created queued.
+    expect(scheduler.dispatcherPasses() - passesBefore).toBe(0);
   });
 });

@@ -83,9 +83,15 @@ export interface PassLeft {
 /**
  * Whether the read model's applying `events` may let a pass do what the last one (which left
  * `left`) could not; `planned` tells the tasks created here that a pass already planned from
- * memory. See {@link Dispatcher.shown}.
+ * memory; `freedHelps` whether the slot a task's completion or cancellation frees may serve a
+ * task the last pass left waiting (default: it may). See {@link Dispatcher.shown}.
  */
-export function passMayDoMore(events: readonly Pick<RecordedEvent, 'type' | 'streamId' | 'data'>[], left: PassLeft, planned: (taskId: string) => boolean): boolean {
+export function passMayDoMore(
+  events: readonly Pick<RecordedEvent, 'type' | 'streamId' | 'data'>[],
+  left: PassLeft,
+  planned: (taskId: string) => boolean,
+  freedHelps: (event: Pick<RecordedEvent, 'type' | 'streamId' | 'data'>) => boolean = () => true,
+): boolean {
   for (const e of events) {
     if (NEVER_FREES.has(e.type)) continue;
     if (e.type === 'TaskAssigned') {
@@ -97,9 +103,14 @@ export function passMayDoMore(events: readonly Pick<RecordedEvent, 'type' | 'str
       if (typeof taskId === 'string' && planned(taskId)) continue;
       return true;
     }
-    if (FREES_WHEN_WAITING.has(e.type) || !e.streamId.startsWith('task-')) {
-      // Completions, cancellations, and conflict events (holds that start or end).
+    if (!e.streamId.startsWith('task-')) {
+      // Conflict events (holds that start or end).
       if (left.waiting || left.gated) return true;
+      continue;
+    }
+    if (FREES_WHEN_WAITING.has(e.type)) {
+      // Completions and cancellations: a freed slot, a settled dependency.
+      if (left.gated || (left.waiting && freedHelps(e))) return true;
       continue;
     }
     return true;
@@ -164,6 +175,7 @@ export class Dispatcher implements AssignAtCreate {
   #appliedDuringRefresh: RecordedEvent[] | null = null;
   /** Passes that read the agents so far: a refresh read before the last of them is dropped. */
   #agentReads = 0;
+  #passes = 0;
   #passing = false;
   /**
    * The requirements of the tasks the last pass left waiting (none could be given an agent), and
@@ -171,9 +183,18 @@ export class Dispatcher implements AssignAtCreate {
    * nothing is planned at creation.
    */
   #leftFor: TaskRequirement[] | null = null;
+  /** The last pass held back some task for a conflict (a dependency, a work item, files): any completion may settle it. */
+  #leftHeld = false;
+  /** The agents as last read (a pass, a refresh), by id: what a freed slot's agent can take (see {@link #freedHelps}). */
+  #agentsRead = new Map<string, AgentSnapshot>();
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
+  }
+
+  /** Passes run so far (a pass is a query or three; at idle, tasks created assigned need none). */
+  get passes(): number {
+    return this.#passes;
   }
 
   /** Tasks changed by this dispatcher that the read model has not shown yet. */
@@ -216,14 +237,36 @@ export class Dispatcher implements AssignAtCreate {
   shown(events: readonly RecordedEvent[]): boolean {
     if (this.#appliedDuringRead) for (const e of events) this.#appliedDuringRead.push(e);
     if (this.#appliedDuringRefresh) for (const e of events) this.#appliedDuringRefresh.push(e);
+    const before = this.#view;
     if (this.#view) this.#view = withApplied(this.#view, events);
+    // Asked before the memory of these tasks is let go below: a task created or assigned here is
+    // known by that memory, and its events wake no pass.
+    const more = passMayDoMore(
+      events,
+      this.#left,
+      (taskId) => this.#fresh.has(taskId) || this.#inFlight.has(taskId),
+      (e) => this.#freedHelps(e, before),
+    );
     // What the read model now shows needs no memory: with passes rare (tasks created assigned),
     // this is where it is let go. Not during a pass, whose plan may rest on a read before these.
     if (!this.#passing) this.#prune();
-    const more = passMayDoMore(events, this.#left, (taskId) => this.#fresh.has(taskId) || this.#inFlight.has(taskId));
     // The queue may have changed (the view of the agents is up to date with these events).
     if (more) this.#moved();
     return more;
+  }
+
+  /**
+   * Whether the slot a completion or cancellation frees may serve a task the last pass left
+   * waiting: when those tasks are known (none held back for a conflict, which any completion may
+   * settle), only if one of them could go to the freed agent. Unknown: it may.
+   */
+  #freedHelps(e: Pick<RecordedEvent, 'data'>, view: AgentsView | null): boolean {
+    const leftFor = this.#leftFor;
+    if (leftFor === null || this.#leftHeld) return true;
+    const data = e.data as { taskId?: unknown; agentId?: unknown };
+    const agentId = typeof data.agentId === 'string' ? data.agentId : typeof data.taskId === 'string' ? view?.holder.get(data.taskId) : undefined;
+    const agent = agentId === undefined ? undefined : this.#agentsRead.get(agentId);
+    return agent === undefined || leftFor.some((r) => matchesRequirement(agent, r));
   }
 
   /**
@@ -287,6 +330,7 @@ export class Dispatcher implements AssignAtCreate {
       const at = o.clock.now().getTime();
       const agents = await agentCandidates(o.db);
       if (this.#changes !== changes || this.#agentReads !== reads || this.#passing || this.#view === null) return;
+      this.#agentsRead = new Map(agents.map((a) => [a.agentId, a]));
       this.#view = withApplied(viewOf(agents, at), during);
     } catch (err) {
       o.logger.warn(`reading the agents for assignment at creation failed (passes go on): ${(err as Error).message}`);
@@ -331,6 +375,7 @@ export class Dispatcher implements AssignAtCreate {
 
   async pass(): Promise<number | void> {
     this.#passing = true;
+    this.#passes++;
     try {
       return await this.#pass();
     } finally {
@@ -360,6 +405,7 @@ export class Dispatcher implements AssignAtCreate {
       agentCandidates(o.db),
     ]);
     this.#agentReads++;
+    this.#agentsRead = new Map(agents.map((a) => [a.agentId, a]));
     const read = viewOf(agents, now.getTime());
     const applied = withApplied(read, this.#appliedDuringRead);
     this.#appliedDuringRead = null;
@@ -399,6 +445,7 @@ export class Dispatcher implements AssignAtCreate {
     // Those submitted here declare none (see `submitted`), so at idle the check costs no query.
     const fromReadModel = waiting.filter((t) => !this.#fresh.has(t.taskId));
     const admitted = o.conflicts && fromReadModel.length > 0 ? await o.conflicts.admit(fromReadModel, this.#ids('assigned')) : undefined;
+    this.#leftHeld = admitted !== undefined && admitted.queue.length < fromReadModel.length;
     const admittedIds = admitted && new Set(admitted.queue.map((t) => t.taskId));
     const queue = (admittedIds ? waiting.filter((t) => this.#fresh.has(t.taskId) || admittedIds.has(t.taskId)) : waiting).slice(0, o.batchSize);
     // A head read to its limit may have more behind it.

@@ -26,6 +26,18 @@ describe('when an applied task event wakes the dispatcher', () => {
     }
   });
 
+  it('wakes it for a completion or cancellation only when the slot it frees may serve a task left waiting', () => {
+    const freedServesNone = () => false;
+    for (const e of [event('TaskCompleted'), event('TaskCancelled')]) {
+      expect(passMayDoMore([e], tasksWait, none, freedServesNone)).toBe(false);
+      expect(passMayDoMore([e], tasksWait, none, () => true)).toBe(true);
+      // A pass that stopped for the read model goes on whatever was freed.
+      expect(passMayDoMore([e], gated, none, freedServesNone)).toBe(true);
+    }
+    // Conflict events are not slots: they wake it whenever tasks wait.
+    expect(passMayDoMore([event('ConflictDetected', 'c1', 'conflict-c1')], tasksWait, none, freedServesNone)).toBe(true);
+  });
+
   it('wakes it for an applied assignment only when a pass stopped for the read model', () => {
     expect(passMayDoMore([event('TaskAssigned')], tasksWait, none)).toBe(false);
     expect(passMayDoMore([event('TaskAssigned')], gated, none)).toBe(true);

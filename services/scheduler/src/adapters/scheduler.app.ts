@@ -50,6 +50,8 @@ export interface SchedulerApp extends HostedService<SchedulerDatabase> {
   wakeDispatcher(): void;
   /** Tasks the dispatcher changed and remembers until the tasks read model shows them (tests: it must not grow). */
   dispatcherInFlight(): number;
+  /** Dispatcher passes run so far (tests: tasks created assigned need none). */
+  dispatcherPasses(): number;
 }
 
 /**
@@ -138,6 +140,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
         httpUrl,
         wakeDispatcher: () => tasks.wakeDispatcher(),
         dispatcherInFlight: () => tasks.inFlight(),
+        dispatcherPasses: () => tasks.passes(),
         close: () => host.close(),
       };
     },

@@ -110,6 +110,8 @@ export interface TasksPart extends LeaderWork {
   readonly assign: AssignAtCreate;
   /** Tasks the dispatcher changed that the read model does not show yet (see Dispatcher.inFlight). */
   inFlight(): number;
+  /** Dispatcher passes run so far (see Dispatcher.passes). */
+  passes(): number;
 }
 
 /**
@@ -178,6 +180,7 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
       dispatcher.wake();
     },
     inFlight: () => dispatch?.inFlight ?? 0,
+    passes: () => dispatch?.passes ?? 0,
     assign: {
       reserve: (task) => dispatch?.reserve(task) ?? null,
       settle: (taskId, result) => dispatch?.settle(taskId, result),

@@ -88,6 +88,13 @@ const SKIPPED_KEPT_MAX = 2000;
 const RESOLVED: Promise<void> = Promise.resolve();
 const noop = (): void => undefined;
 
+/** An event about to be handed to JetStream. */
+function unacked(event: RecordedEvent): InFlight {
+  let settle!: () => void;
+  const done = new Promise<void>((resolve) => (settle = resolve));
+  return { event, acked: false, done, settle };
+}
+
 /** An event passed over for want of interest, kept a while in case a consumer appears. */
 interface Skipped {
   readonly event: RecordedEvent;
@@ -278,9 +285,7 @@ export class EventRelay {
         return;
       }
     }
-    let settle!: () => void;
-    const done = new Promise<void>((resolve) => (settle = resolve));
-    const entry: InFlight = { event, acked: false, done, settle };
+    const entry = unacked(event);
     const previous = this.lastOfStream.get(event.streamId);
     this.inFlight.push(entry);
     this.lastOfStream.set(event.streamId, entry);
@@ -336,20 +341,13 @@ export class EventRelay {
     if (now.length === 0) return;
     this.logger.log(`a consumer appeared: publishing ${now.length} event(s) passed over in the last ${this.options.interestGraceMs ?? DEFAULT_INTEREST_GRACE_MS} ms`);
     for (const { event } of now) {
-      let settle!: () => void;
-      const done = new Promise<void>((resolve) => (settle = resolve));
-      const entry: InFlight = { event, acked: false, done, settle };
+      const entry = unacked(event);
       const previous = this.lastOfStream.get(event.streamId);
       this.lastOfStream.set(event.streamId, entry);
       const go = (): void => {
         this.publishUntilAcked(entry)
           .then(
-            (duplicate) => {
-              entry.acked = true;
-              this.published++;
-              if (duplicate) this.duplicates++;
-              this.lastPublishedAt = this.now();
-            },
+            (duplicate) => this.acked(entry, duplicate),
             () => undefined,
           )
           .finally(() => {
@@ -360,6 +358,14 @@ export class EventRelay {
       if (previous && !previous.acked) void previous.done.then(go);
       else go();
     }
+  }
+
+  /** JetStream acked the entry's event (`duplicate`: it had it already). */
+  private acked(entry: InFlight, duplicate: boolean): void {
+    entry.acked = true;
+    this.published++;
+    if (duplicate) this.duplicates++;
+    this.lastPublishedAt = this.now();
   }
 
   private send(entry: InFlight): void {
@@ -378,10 +384,7 @@ export class EventRelay {
       this.publishUntilAcked(entry)
         .then(
           (duplicate) => {
-            entry.acked = true;
-            this.published++;
-            if (duplicate) this.duplicates++;
-            this.lastPublishedAt = this.now();
+            this.acked(entry, duplicate);
             this.retireAcked();
           },
           () => undefined,

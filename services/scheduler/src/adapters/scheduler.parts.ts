@@ -9,7 +9,7 @@ import { ProjectionRunner } from '@baton/read-models';
 import { conflictManager, CONFLICT_MANAGER_CATEGORIES, resetConflictLinks, type ConflictManager } from '../app/conflict.manager';
 import { ConflictService } from '../app/conflict.service';
 import { applicableSpecs, receivedHandoffSla } from '../app/handoff-specs';
-import { createTasksOfCommitted, mayEndRunTask, mayStartTasks, recordTaskEndingNow, RUN_MANAGER, RUN_MANAGER_FILTER, runManager } from '../app/run.manager';
+import { CreatedAtCommit, createTasksOfCommitted, mayEndRunTask, mayStartTasks, recordTaskEndingNow, RUN_MANAGER, RUN_MANAGER_FILTER, runManager } from '../app/run.manager';
 import { RunService } from '../app/run.service';
 import { conflictRunner, runEnvironment, runRunner, workflowRunner, type ConflictRunner, type RunRules, type TaskRunner } from '../app/runners';
 import { TaskReassigner } from '../app/task-reassigner';
@@ -252,6 +252,7 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
   // A run append committed here that starts stages has their tasks created at once, not when the
   // store's feed brings the events to the run manager (whose pass then appends nothing).
   let managerLive = (): boolean => false;
+  const createdAtCommit = new CreatedAtCommit();
   const runner = runRunner(store, environment, {
     clock,
     ids: p.ids,
@@ -259,7 +260,7 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
     onCommitted: (r) => {
       if (r.recorded === undefined || !mayStartTasks(r.recorded) || !isLeader() || !managerLive()) return;
       // Failures are the manager's pass's to retry: it creates the same tasks from the feed.
-      createTasksOfCommitted({ tasks, assign }, r.recorded).catch((err: unknown) => logger.warn(`creating a stage's tasks at once failed (the run manager creates them): ${(err as Error).message}`));
+      createTasksOfCommitted({ tasks, assign, createdAtCommit }, r.recorded).catch((err: unknown) => logger.warn(`creating a stage's tasks at once failed (the run manager creates them): ${(err as Error).message}`));
     },
   });
   const actors = p.config.actorKeysFile === undefined ? TRUST_ENVELOPE_ACTOR : await GatewayActorAssertions.fromFile(p.config.actorKeysFile);
@@ -279,7 +280,7 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
     onError: (err) => logger.error(`workflows projection failed: ${(err as Error).message}`),
   });
   // The run process manager: run decisions → task commands, task outcomes → run commands. Lease holder only.
-  const runApply = runManager({ runs: runner, tasks, assign });
+  const runApply = runManager({ runs: runner, tasks, assign, createdAtCommit });
   const manager = new ProjectionRunner<SchedulerDatabase>({
     name: RUN_MANAGER,
     schema: SCHEDULER_SCHEMA,

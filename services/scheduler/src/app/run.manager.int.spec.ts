@@ -6,7 +6,7 @@ import { createKysely } from '@baton/read-models';
 import { uniqueId, waitFor } from '@baton/testing';
 import type { SchedulerDatabase } from '../read-model/scheduler.tables';
 import { readUntil, startSchedulerHarness, type SchedulerHarness } from '../testing/test-scheduler';
-import { createTasksOfCommitted, mayStartTasks, recordTaskEndingNow, runManager } from './run.manager';
+import { CreatedAtCommit, createTasksOfCommitted, mayStartTasks, recordTaskEndingNow, runManager } from './run.manager';
 import { runEnvironment, runRunner, taskRunner, workflowRunner } from './runners';
 import { WorkflowDefinitions } from './workflow-definitions';
 
@@ -160,5 +160,40 @@ describe('run manager applied by hand on a stopped scheduler (real Postgres)', (
     await db.transaction().execute((trx) => runManager(later)(trx, started!));
     expect((await store.readStream(runStreamId(runId))).length).toBe(runLength);
     expect((await store.readStream(taskStreamId(second))).length).toBe(1);
+  });
+
+  it("sends no CreateTask in the manager's pass over a start event whose tasks were created at its commit in this process", async () => {
+    const { store, db, tasks, completed, stageTwo } = await firstTaskCompleted('once');
+    const createdAtCommit = new CreatedAtCommit();
+    const created: Promise<void>[] = [];
+    const o = { clock: systemClock, ids: randomIds };
+    const runs = runRunner(store, runEnvironment(new WorkflowDefinitions(workflowRunner(store, o))), {
+      ...o,
+      onCommitted: (r) => {
+        if (r.recorded && mayStartTasks(r.recorded)) created.push(createTasksOfCommitted({ tasks, createdAtCommit }, r.recorded));
+      },
+    });
+    await recordTaskEndingNow({ runs, tasks }, completed);
+    await Promise.all(created);
+    const started = (await stageTwo())!;
+    const second = (started.data as { tasks: { taskId: string }[] }).tasks[0]!.taskId;
+
+    // The task runner the manager's pass uses, counting the commands sent to it.
+    let commands = 0;
+    const fresh = taskRunner(store, o);
+    const counting = new Proxy(fresh, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop, target) as unknown;
+        if (typeof v !== 'function') return v;
+        const bound = (v as (...args: unknown[]) => unknown).bind(target);
+        return prop === 'execute' ? (...args: unknown[]) => (commands++, bound(...args)) : bound;
+      },
+    });
+    await db.transaction().execute((trx) => runManager({ runs, tasks: counting, createdAtCommit })(trx, started));
+    expect(commands).toBe(0);
+    // Another process (nothing remembered) sends it, and the store refuses it as a repeat.
+    await db.transaction().execute((trx) => runManager({ runs, tasks: counting })(trx, started));
+    expect(commands).toBe(1);
+    expect((await store.readStream(taskStreamId(second))).map((e) => e.type)).toEqual(['TaskCreated']);
   });
 });

@@ -56,6 +56,31 @@ export interface ManagerDeps extends StageTaskDeps {
 export interface StageTaskDeps {
   readonly tasks: TaskRunner;
   readonly assign?: AssignAtCreate;
+  /** The start events whose tasks {@link createTasksOfCommitted} created: the manager's pass over them creates none again. */
+  readonly createdAtCommit?: CreatedAtCommit;
+}
+
+/**
+ * The ids of run events whose tasks were created at their commit in this process (see
+ * {@link createTasksOfCommitted}), kept until the manager's pass over the same event takes them:
+ * that pass then sends no CreateTask, which for a task settled meanwhile was an append refused
+ * (the stream exists) and a read of the stream, on the same append lane as the next stage's
+ * work. At most `max` kept (the oldest forgotten: its pass only costs that refused append).
+ */
+export class CreatedAtCommit {
+  readonly #ids = new Set<string>();
+
+  constructor(private readonly max = 10_000) {}
+
+  add(eventId: string): void {
+    this.#ids.add(eventId);
+    if (this.#ids.size > this.max) this.#ids.delete(this.#ids.values().next().value as string);
+  }
+
+  /** True (once) when the event's tasks were created at its commit. */
+  take(eventId: string): boolean {
+    return this.#ids.delete(eventId);
+  }
 }
 
 /** What an effect takes from the event it answers: the causation and the trace. */
@@ -158,7 +183,7 @@ async function onRunEvent(trx: Trx, deps: ManagerDeps, event: RunEvent, recorded
     case 'StageStarted':
     case 'StageCleanupStarted': {
       const d = event.data;
-      await startStageTasks(deps, event, recorded);
+      if (!deps.createdAtCommit?.take(recorded.eventId)) await startStageTasks(deps, event, recorded);
       // A stage's cleanup is under the same SLA timer (one per iteration); an orchestrator stage gets its timer only now, with its first task.
       if (d.slaDueAt !== null && d.tasks.length > 0) {
         const run = await deps.runs.load(d.runId);
@@ -181,7 +206,7 @@ async function onRunEvent(trx: Trx, deps: ManagerDeps, event: RunEvent, recorded
     }
     case 'FailureStepsStarted':
     case 'StageApprovalRequested':
-      await startStageTasks(deps, event, recorded);
+      if (!deps.createdAtCommit?.take(recorded.eventId)) await startStageTasks(deps, event, recorded);
       return;
     case 'RunCancelled':
     case 'RunFailed': {
@@ -321,6 +346,7 @@ export async function createTasksOfCommitted(deps: StageTaskDeps, recorded: read
   for (const e of recorded) {
     if (!STARTS_TASKS.has(e.type) || e.eventId === undefined) continue;
     await startStageTasks(deps, toRunEvent({ type: e.type, schemaVersion: e.schemaVersion ?? 1, data: e.data }), { eventId: e.eventId, metadata: e.metadata });
+    deps.createdAtCommit?.add(e.eventId);
   }
 }
 

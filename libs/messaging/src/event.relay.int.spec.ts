@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { EVENTS_STREAM, comparePositions, type NewEvent, type Position, type RecordedEvent } from '@baton/contracts';
 import { createPostgresEventStore, type PostgresEventStore } from '@baton/event-store';
 import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
-import { EventRelay, PostgresCheckpointStore, ensureEventStreams, type RelayLag } from './index';
+import { EventRelay, PostgresCheckpointStore, StreamInterest, ensureEventStreams, type RelayLag } from './index';
 import { countMessages, readMessages } from './testing/jetstream-test.helpers';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -75,6 +75,43 @@ describe('EventRelay', () => {
   });
 
   const category = () => uniqueId('r').replace('-', '');
+
+  it('gives a consumer created after its events were passed over every one of them, and the later ones', async () => {
+    const category = `thing${uniqueId('c').replace(/[^a-zA-Z0-9]/g, '').toLowerCase()}`;
+    const subject = `baton.evt.${category}.>`;
+    const interest = new StreamInterest({ nc, jsm, refreshMs: 60_000, logger: quietLogger });
+    await interest.start();
+    const relay = new EventRelay({ name: `relay-${category}`, store, js, checkpoints, filter: { categories: [category] }, interest, logger: quietLogger, checkpointIntervalMs: 50 });
+    const durable = `interest-${category}`;
+    try {
+      await relay.start();
+      const first = await store.append(`${category}-1`, newEvents(3, 0));
+      // The relay has moved past the three; unless some other consumer reads every subject, none was published.
+      await waitFor(() => relay.lag().lastPosition !== undefined && comparePositions(relay.lag().lastPosition!, first.position) >= 0, { what: 'the relay to move past the first three' });
+      if (interest.filters !== 'all' && !interest.wants(`baton.evt.${category}.thing-happened`)) {
+        expect(relay.lag()).toMatchObject({ skipped: 3, published: 0 });
+        expect(await countMessages(jsm, EVENTS_STREAM, subject)).toBe(0);
+      }
+
+      await jsm.consumers.add(EVENTS_STREAM, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: subject });
+      await store.append(`${category}-1`, newEvents(2, 3));
+      await waitFor(async () => (await countMessages(jsm, EVENTS_STREAM, subject)) === 5, { what: 'all five events in the stream', timeoutMs: 10_000 });
+
+      const consumer = await js.consumers.get(EVENTS_STREAM, durable);
+      const batch = await consumer.fetch({ max_messages: 10, expires: 2000 });
+      const seen: number[] = [];
+      for await (const m of batch) {
+        seen.push((m.json() as { data: { n: number } }).data.n);
+        m.ack();
+        if (seen.length === 5) break;
+      }
+      expect([...seen].sort()).toEqual([0, 1, 2, 3, 4]);
+    } finally {
+      await relay.stop();
+      interest.stop();
+      await jsm.consumers.delete(EVENTS_STREAM, durable).catch(() => undefined);
+    }
+  });
 
   it('publishes committed events in order, checkpoints them, resumes from the checkpoint and reports its lag', async () => {
     const cat = category();

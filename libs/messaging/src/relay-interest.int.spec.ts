@@ -1,23 +1,18 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { EVENTS_STREAM, comparePositions, type NewEvent } from '@baton/contracts';
-import { createPostgresEventStore, type PostgresEventStore } from '@baton/event-store';
-import { createTestDatabase, testNatsAuth, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
-import { EventRelay, PostgresCheckpointStore, StreamInterest, ensureEventStreams } from './index';
-import { countMessages } from './testing/jetstream-test.helpers';
+import { AckPolicy, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { testNatsAuth, testNatsUrl, uniqueId, waitFor } from '@baton/testing';
+import { StreamInterest, ensureEventStreams } from './index';
 
 const quietLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
 jest.setTimeout(60_000);
 
-describe('StreamInterest and the relay publishing by interest (real NATS, real Postgres)', () => {
+describe('StreamInterest (real NATS)', () => {
   let nc: NatsConnection;
-  let js: JetStreamClient;
   let jsm: JetStreamManager;
 
   beforeAll(async () => {
     nc = await connect({ servers: testNatsUrl(), ...testNatsAuth(), name: 'relay-interest-test' });
-    js = jetstream(nc);
     jsm = await jetstreamManager(nc);
     await ensureEventStreams(jsm);
   });
@@ -67,62 +62,5 @@ describe('StreamInterest and the relay publishing by interest (real NATS, real P
     } finally {
       interest.stop();
     }
-  });
-
-  describe('a relay', () => {
-    let db: TestDatabase;
-    let store: PostgresEventStore;
-    let checkpoints: PostgresCheckpointStore;
-
-    beforeAll(async () => {
-      db = await createTestDatabase('relay_interest');
-      store = await createPostgresEventStore({ connectionString: db.url });
-      checkpoints = new PostgresCheckpointStore(db.pool);
-      await checkpoints.ensureSchema();
-    });
-
-    afterAll(async () => {
-      await store.close();
-      await db.drop();
-    });
-
-    it('gives a consumer created after its events were passed over every one of them, and the later ones', async () => {
-      const category = `thing${uniqueId('c').replace(/[^a-zA-Z0-9]/g, '').toLowerCase()}`;
-      const subject = `baton.evt.${category}.>`;
-      const interest = new StreamInterest({ nc, jsm, refreshMs: 60_000, logger: quietLogger });
-      await interest.start();
-      const relay = new EventRelay({ name: `relay-${category}`, store, js, checkpoints, filter: { categories: [category] }, interest, logger: quietLogger, checkpointIntervalMs: 50 });
-      const happened = (n: number, from: number): NewEvent[] =>
-        Array.from({ length: n }, (_, i) => ({ type: 'ThingHappened', data: { n: from + i }, metadata: { occurredAt: '2026-12-06T00:00:00.000Z' } }));
-      const durable = `interest-${category}`;
-      try {
-        await relay.start();
-        const first = await store.append(`${category}-1`, happened(3, 0));
-        // The relay has moved past the three; unless some other consumer reads every subject, none was published.
-        await waitFor(() => relay.lag().lastPosition !== undefined && comparePositions(relay.lag().lastPosition!, first.position) >= 0, { what: 'the relay to move past the first three' });
-        if (interest.filters !== 'all' && !interest.wants(`baton.evt.${category}.thing-happened`)) {
-          expect(relay.lag()).toMatchObject({ skipped: 3, published: 0 });
-          expect(await countMessages(jsm, EVENTS_STREAM, subject)).toBe(0);
-        }
-
-        await jsm.consumers.add(EVENTS_STREAM, { durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, filter_subject: subject });
-        await store.append(`${category}-1`, happened(2, 3));
-        await waitFor(async () => (await countMessages(jsm, EVENTS_STREAM, subject)) === 5, { what: 'all five events in the stream', timeoutMs: 10_000 });
-
-        const consumer = await js.consumers.get(EVENTS_STREAM, durable);
-        const batch = await consumer.fetch({ max_messages: 10, expires: 2000 });
-        const seen: number[] = [];
-        for await (const m of batch) {
-          seen.push((m.json() as { data: { n: number } }).data.n);
-          m.ack();
-          if (seen.length === 5) break;
-        }
-        expect([...seen].sort()).toEqual([0, 1, 2, 3, 4]);
-      } finally {
-        await relay.stop();
-        interest.stop();
-        await jsm.consumers.delete(EVENTS_STREAM, durable).catch(() => undefined);
-      }
-    });
   });
 });

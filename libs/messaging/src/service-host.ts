@@ -158,6 +158,8 @@ export class ServiceHost<DB> {
   private jsManager: JetStreamManager | undefined;
   private inbox: Promise<PostgresInboxStore> | undefined;
   private interest: Promise<EventInterest | undefined> | undefined;
+  /** What the relays publish, read when the host is made: a bad `BATON_RELAY_PUBLISH` stops start-up, not a later lease. */
+  private readonly relayPublish: RelayPublishMode;
 
   /** Spread into messaging components' options: `{ logger }`, or `{}` for their own default. */
   readonly logging: { readonly logger?: MessagingLogger };
@@ -179,6 +181,7 @@ export class ServiceHost<DB> {
     this.logging = logger ? { logger } : {};
     this.clock = options.clock ?? systemClock;
     this.ids = options.ids ?? randomIds;
+    this.relayPublish = options.relayPublish ?? relayPublishModeFromEnv();
   }
 
   /** The NATS connection (after {@link connectNats}). */
@@ -279,7 +282,7 @@ export class ServiceHost<DB> {
    */
   relayInterest(): Promise<EventInterest | undefined> {
     this.interest ??= (async () => {
-      if ((this.options.relayPublish ?? relayPublishModeFromEnv()) === 'all') return undefined;
+      if (this.relayPublish === 'all') return undefined;
       const interest = new StreamInterest({ nc: this.nats.nc, jsm: this.jsm, stream: EVENTS_STREAM, ...this.logging });
       await interest.start();
       this.defer(async () => interest.stop());

@@ -507,6 +507,11 @@ steps:
   it('answers NOT_FOUND for unknown runs and workflows', async () => {
     await expect(run('no-such-run')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await client.query(GetRunAudit, { runId: 'no-such-run' }).catch((e: unknown) => errorCodeOf(e))).toBe('NOT_FOUND');
+    // Garbage is refused before the store is read.
+    for (const bad of [{ runId: 'has spaces' }, { runId: 'r1', maxScanned: 0 }, { runId: 'r1', maxScanned: 1.5 }, { runId: 'r1', extra: true }]) {
+      const code = await client.query(GetRunAudit, bad as never).catch((e: unknown) => errorCodeOf(e));
+      expect({ bad, code }).toEqual({ bad, code: 'VALIDATION_FAILED' });
+    }
     const err = await start('no-such-workflow').catch((e: unknown) => e);
     expect(errorCodeOf(err)).toBe('NOT_FOUND');
   });

@@ -222,7 +222,10 @@ export class Dispatcher implements AssignAtCreate {
    */
   finished(taskId: string, position: Position): boolean {
     if (!this.#o.isLeader()) return false;
-    this.#inFlight.set(taskId, { kind: 'finished', position });
+    // The read model may show it already (its feed can apply a commit before this callback
+    // runs): then there is nothing to remember, and no later page would let it go.
+    if (this.#isShown(position)) this.#inFlight.delete(taskId);
+    else this.#inFlight.set(taskId, { kind: 'finished', position });
     return this.#left.waiting || this.#left.gated;
   }
 
@@ -352,7 +355,8 @@ export class Dispatcher implements AssignAtCreate {
       this.#inFlight.delete(taskId);
       return;
     }
-    this.#inFlight.set(taskId, { ...f, position: result.position });
+    if (this.#isShown(result.position)) this.#inFlight.delete(taskId);
+    else this.#inFlight.set(taskId, { ...f, position: result.position });
     this.#o.onAssigned?.(assignmentOf(result.state, taskId), f.agentId!, assigned);
   }
 
@@ -381,6 +385,9 @@ export class Dispatcher implements AssignAtCreate {
     } finally {
       this.#passing = false;
       this.#appliedDuringRead = null;
+      // What the read model showed during the pass (not let go then: the plan may rest on a read
+      // before it) is let go now, not at the next page or pass.
+      this.#prune();
     }
   }
 
@@ -494,6 +501,12 @@ export class Dispatcher implements AssignAtCreate {
   }
 
   /** Drops what the read model now shows: its checkpoint is at or past the event. */
+  /** Does the tasks read model show the event at `position` already? */
+  #isShown(position: Position): boolean {
+    const checkpoint = this.#o.projection.checkpoint;
+    return checkpoint !== undefined && comparePositions(checkpoint, position) >= 0;
+  }
+
   #prune(): void {
     const checkpoint = this.#o.projection.checkpoint;
     if (checkpoint === undefined) return;

@@ -118,6 +118,14 @@ export function passMayDoMore(
   return false;
 }
 
+/** What a dispatcher has done so far (tests and probes). */
+export interface DispatcherCounts {
+  /** Passes run (a pass is a query or three; at idle, tasks created assigned need none). */
+  readonly passes: number;
+  /** Pages of the tasks read model that asked for a pass (the idle poll and submits are not counted). */
+  readonly readModelWakes: number;
+}
+
 /** A task this process changed whose event the tasks read model has not applied yet. */
 interface InFlight {
   /** `assigned`: assigned by us (the read model still shows it queued and not in the agent's load);
@@ -176,6 +184,7 @@ export class Dispatcher implements AssignAtCreate {
   /** Passes that read the agents so far: a refresh read before the last of them is dropped. */
   #agentReads = 0;
   #passes = 0;
+  #readModelWakes = 0;
   #passing = false;
   /**
    * The requirements of the tasks the last pass left waiting (none could be given an agent), and
@@ -195,6 +204,11 @@ export class Dispatcher implements AssignAtCreate {
   /** Passes run so far (a pass is a query or three; at idle, tasks created assigned need none). */
   get passes(): number {
     return this.#passes;
+  }
+
+  /** Pages of the tasks read model that asked for a pass (see {@link shown}); polls and submits are not counted. */
+  get readModelWakes(): number {
+    return this.#readModelWakes;
   }
 
   /** Tasks changed by this dispatcher that the read model has not shown yet. */
@@ -254,7 +268,10 @@ export class Dispatcher implements AssignAtCreate {
     // this is where it is let go. Not during a pass, whose plan may rest on a read before these.
     if (!this.#passing) this.#prune();
     // The queue may have changed (the view of the agents is up to date with these events).
-    if (more) this.#moved();
+    if (more) {
+      this.#readModelWakes++;
+      this.#moved();
+    }
     return more;
   }
 

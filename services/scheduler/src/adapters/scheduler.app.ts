@@ -23,6 +23,7 @@ import { applyAgentEvent } from '../read-model/agents.projection';
 import { schedulerMigrations } from '../read-model/migrations';
 import { SCHEDULER_SCHEMA, type SchedulerDatabase } from '../read-model/scheduler.tables';
 import { ensureAgentInboxStream } from './agent-inbox.publisher';
+import type { DispatcherCounts } from './dispatcher';
 import { NatsHandoffValidator } from './handoff-validator.client';
 import { PostgresLease } from './postgres-lease';
 import { HOT_STREAMS, registerWorkflowsDir, startConflicts, startRuns, startTasks, startWorkflowDefinitions, type LeaderWork, type SchedulerParts } from './scheduler.parts';
@@ -50,8 +51,8 @@ export interface SchedulerApp extends HostedService<SchedulerDatabase> {
   wakeDispatcher(): void;
   /** Tasks the dispatcher changed and remembers until the tasks read model shows them (tests: it must not grow). */
   dispatcherInFlight(): number;
-  /** Dispatcher passes run so far (tests: tasks created assigned need none). */
-  dispatcherPasses(): number;
+  /** Dispatcher passes run so far, and the read model's pages that asked for one (tests: tasks created assigned need none). */
+  dispatcherCounts(): DispatcherCounts;
 }
 
 /**
@@ -140,7 +141,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
         httpUrl,
         wakeDispatcher: () => tasks.wakeDispatcher(),
         dispatcherInFlight: () => tasks.inFlight(),
-        dispatcherPasses: () => tasks.passes(),
+        dispatcherCounts: () => tasks.counts(),
         close: () => host.close(),
       };
     },

@@ -24,7 +24,7 @@ import { resetTasks, taskProjection, TASKS_PROJECTION } from '../read-model/task
 import { resetWorkflows, WORKFLOWS_PROJECTION, WORKFLOWS_PROJECTION_FILTER, workflowsProjection } from '../read-model/workflows.projection';
 import { AgentInboxPublisher, PreparedAssignments } from './agent-inbox.publisher';
 import { ConflictGuard } from './conflict.guard';
-import { Dispatcher } from './dispatcher';
+import { Dispatcher, type DispatcherCounts } from './dispatcher';
 import { runTimerPass } from './run-timer-poller';
 import { timerPass } from './timer-poller';
 import { WakeLoop } from './wake-loop';
@@ -110,8 +110,8 @@ export interface TasksPart extends LeaderWork {
   readonly assign: AssignAtCreate;
   /** Tasks the dispatcher changed that the read model does not show yet (see Dispatcher.inFlight). */
   inFlight(): number;
-  /** Dispatcher passes run so far (see Dispatcher.passes). */
-  passes(): number;
+  /** Dispatcher passes run so far, and the read model's pages that asked for one (see Dispatcher.passes, Dispatcher.readModelWakes). */
+  counts(): DispatcherCounts;
 }
 
 /**
@@ -180,7 +180,7 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
       dispatcher.wake();
     },
     inFlight: () => dispatch?.inFlight ?? 0,
-    passes: () => dispatch?.passes ?? 0,
+    counts: () => ({ passes: dispatch?.passes ?? 0, readModelWakes: dispatch?.readModelWakes ?? 0 }),
     assign: {
       reserve: (task) => dispatch?.reserve(task) ?? null,
       settle: (taskId, result) => dispatch?.settle(taskId, result),

@@ -366,6 +366,12 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
         const prof = JSON.parse(readFileSync(join(profDir, files[0]), 'utf8')) as CpuProfile;
         log(`scheduler profile of the probes at ${active} active runs:`);
         process.stderr.write(`${formatSummary(summarizeCpuProfile(prof, { ...profileWindow, top: 20 }))}\n`);
+        for (const what of ['3-step sequential', 'Feature Development']) {
+          const w = seriesWindows.get(what);
+          if (!w) continue;
+          log(`scheduler profile of the ${what} runs:`);
+          process.stderr.write(`${formatSummary(summarizeCpuProfile(prof, { ...w, top: 25 }))}\n`);
+        }
       } else log('no .cpuprofile was written');
       const window = seriesWindows.get('Feature Development');
       for (const [name, child] of [['handoff-validator', validator], ['sim-agents', team]] as const) {

@@ -280,16 +280,19 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
     onError: (err) => logger.error(`workflows projection failed: ${(err as Error).message}`),
   });
   // The run process manager: run decisions → task commands, task outcomes → run commands. Lease holder only.
-  const runApply = runManager({ runs: runner, tasks, assign, createdAtCommit });
+  // The timer loop is woken only when a pass wrote a run timer (a stage or run SLA), not for every stage.
+  let runTimersWritten = false;
+  const runApply = runManager({ runs: runner, tasks, assign, createdAtCommit, timerWritten: () => (runTimersWritten = true) });
   const manager = new ProjectionRunner<SchedulerDatabase>({
     name: RUN_MANAGER,
     schema: SCHEDULER_SCHEMA,
     db,
     store,
     feed: p.feed,
-    onApplied: onAppliedTypes((types) => {
-      if (types.has('StageStarted') || types.has('RunStarted') || types.has('StageCleanupStarted')) runTimers.wake();
-    }),
+    onApplied: () => {
+      if (runTimersWritten) runTimers.wake();
+      runTimersWritten = false;
+    },
     // Also the conflict manager's events (one subscription for both process managers).
     filter: { categories: [...new Set([...RUN_MANAGER_FILTER.categories, ...CONFLICT_MANAGER_CATEGORIES])] },
     apply: async (trx, event) => {

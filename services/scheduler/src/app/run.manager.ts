@@ -50,6 +50,8 @@ export function runManager(deps: ManagerDeps): (trx: Trx, recorded: RecordedEven
 
 export interface ManagerDeps extends StageTaskDeps {
   readonly runs: RunRunner;
+  /** Told when a pass wrote a run timer (a stage or run SLA): the timer loop needs a wake only then. */
+  readonly timerWritten?: () => void;
 }
 
 /** What creating a stage's tasks takes: the task runner, and the dispatcher's planning at creation (see createTask). */
@@ -186,6 +188,7 @@ async function onRunEvent(trx: Trx, deps: ManagerDeps, event: RunEvent, recorded
       if (!deps.createdAtCommit?.take(recorded.eventId)) await startStageTasks(deps, event, recorded);
       // A stage's cleanup is under the same SLA timer (one per iteration); an orchestrator stage gets its timer only now, with its first task.
       if (d.slaDueAt !== null && d.tasks.length > 0) {
+        deps.timerWritten?.();
         const run = await deps.runs.load(d.runId);
         await trx
           .insertInto('scheduler.run_timers')
@@ -226,6 +229,7 @@ async function onRunEvent(trx: Trx, deps: ManagerDeps, event: RunEvent, recorded
     case 'RunStarted': {
       const d = event.data;
       if (d.slaDueAt === undefined || d.slaDueAt === null) return;
+      deps.timerWritten?.();
       await trx
         .insertInto('scheduler.run_timers')
         .values({ timer_id: `run-sla:${d.runId}`, kind: 'run-sla', workflow_id: d.workflowId, run_id: d.runId, stage_id: null, iteration: null, cron: null, due_at: new Date(d.slaDueAt) })

@@ -150,7 +150,9 @@ export class RunService {
         metadata,
       }),
       { ...ctx, ...(input.startedBy ? { actor: input.startedBy } : {}) },
-      { env: (state) => this.environment(state, runId, def) },
+      // A run id is new but for a repeat: decided without reading the stream first (a repeat's
+      // append at no_stream is refused and decided again on the stream as it is).
+      { env: (state) => this.environment(state, runId, def), assumeNew: true },
     );
     if (!r.state.exists) throw new NotFoundError('run', runId);
     if (r.state.workflowId !== def.id) throw new ConflictError(`run ${runId} already exists for workflow ${r.state.workflowId}`, { runId });
@@ -182,7 +184,7 @@ export class RunService {
         metadata,
       }),
       { ...ctx, ...(by === null ? {} : { actor: by }) },
-      { env: (state) => this.environment(state, runId, def) },
+      { env: (state) => this.environment(state, runId, def), assumeNew: true },
     );
     if (!started.state.exists) throw new NotFoundError('run', runId);
     if (started.state.rerunOf?.runId !== source.runId) throw new ConflictError(`run ${runId} already exists and is not a rerun of ${source.runId}`, { runId });

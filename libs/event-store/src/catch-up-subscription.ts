@@ -1,4 +1,5 @@
 import { comparePositions, type Position, type RecordedEvent } from '@baton/contracts';
+import { noticeConcerns, type CommitNotice } from './commit-notice';
 import type { EventFilter, SubscribeOptions, Subscription } from './port';
 
 /**
@@ -24,9 +25,9 @@ export interface CatchUpSource {
   readPage(after: Position, limit: number, filter: EventFilter | undefined): Promise<CatchUpPage>;
   /** The exclusive checkpoint that means "only events committed from now on". */
   endPosition(): Promise<Position>;
-  /** Registers a wake-up callback (called with the notified commit); resolves once it is active. */
-  listen(wake: (commit: number) => void): Promise<void>;
-  unlisten(wake: (commit: number) => void): void;
+  /** Registers a wake-up callback (called with each commit's notice); resolves once it is active. */
+  listen(wake: (notice: CommitNotice) => void): Promise<void>;
+  unlisten(wake: (notice: CommitNotice) => void): void;
   /** Slow safety-net poll while live, in ms. */
   readonly pollIntervalMs: number;
 }
@@ -48,10 +49,18 @@ export class CatchUpSubscription implements Subscription {
   private readonly done: Promise<void>;
   /** Horizon of the last short page: every commit below it had been read already. */
   private readHorizon = 0;
-  private readonly onWake = (commit: number): void => {
+  private readonly onWake = (notice: CommitNotice): void => {
+    const { commit } = notice;
     // Our own process wakes us directly and again through NOTIFY; the second is stale.
-    if (commit < this.readHorizon) return;
-    if (commit > this.maxNotified) this.maxNotified = commit;
+    if (commit !== undefined && commit < this.readHorizon) return;
+    // A commit of categories this subscription does not read has nothing for it, unless a
+    // commit it was told about is still hidden behind an older open transaction: then any
+    // commit may be the one that ends the wait, and the read goes at once.
+    if (!noticeConcerns(notice, this.options.filter) && this.maxNotified < this.readHorizon) return;
+    // A wake with no commit (the listener reconnected) reads once; it is no commit to wait for.
+    // (It was Number.MAX_SAFE_INTEGER before: every commit then looked hidden, and each
+    // subscription re-read every 5 ms for as long as it lived, some 150 reads a second at idle.)
+    if (commit !== undefined && commit > this.maxNotified) this.maxNotified = commit;
     this.dirty = true;
     this.wakeUp?.();
   };

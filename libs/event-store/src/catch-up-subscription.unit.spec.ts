@@ -1,6 +1,7 @@
 import { comparePositions, type Position, type RecordedEvent } from '@baton/contracts';
 import { waitFor } from '@baton/testing';
 import { CatchUpSubscription, type CatchUpSource } from './catch-up-subscription';
+import type { CommitNotice } from './commit-notice';
 
 /** An in-memory log: events become readable once "committed" below the horizon. */
 class MemorySource implements CatchUpSource {
@@ -12,14 +13,14 @@ class MemorySource implements CatchUpSource {
   get horizon(): number {
     return this.open ?? Math.max(0, ...this.events.map((e) => e.position.commit)) + 1;
   }
-  private readonly wakes = new Set<(c: number) => void>();
+  private readonly wakes = new Set<(notice: CommitNotice) => void>();
 
-  add(commit: number, prepare: number, type = 'T', notify = true): void {
+  add(commit: number, prepare: number, type = 'T', notify = true, streamId = 's-1'): void {
     this.events.push({
       eventId: `${commit}/${prepare}`,
       type,
       schemaVersion: 1,
-      streamId: 's-1',
+      streamId,
       revision: this.events.length,
       position: { commit, prepare },
       data: {},
@@ -28,7 +29,7 @@ class MemorySource implements CatchUpSource {
       hash: '',
     });
     this.events.sort((a, b) => comparePositions(a.position, b.position));
-    if (notify) for (const w of this.wakes) w(commit);
+    if (notify) for (const w of this.wakes) w({ commit, categories: new Set([streamId.split('-')[0]!]) });
   }
 
   async readPage(after: Position, limit: number) {
@@ -40,15 +41,15 @@ class MemorySource implements CatchUpSource {
     return { commit: this.horizon - 1, prepare: Number.MAX_SAFE_INTEGER };
   }
 
-  async listen(wake: (c: number) => void): Promise<void> {
+  async listen(wake: (notice: CommitNotice) => void): Promise<void> {
     this.wakes.add(wake);
   }
 
   wakeAll(commit: number): void {
-    for (const w of this.wakes) w(commit);
+    for (const w of this.wakes) w({ commit });
   }
 
-  unlisten(wake: (c: number) => void): void {
+  unlisten(wake: (notice: CommitNotice) => void): void {
     this.wakes.delete(wake);
   }
 
@@ -127,6 +128,67 @@ describe('CatchUpSubscription', () => {
     expect(afterFirst - before).toBe(1);
     expect(reads - afterFirst).toBe(1);
     expect(got).toEqual(['1/1', '2/1', '3/1']);
+  });
+
+  it('reads once when woken with no commit (its listener reconnected), then waits: it does not poll every few ms', async () => {
+    const src = new MemorySource();
+    src.add(1, 1);
+    let reads = 0;
+    const readPage = src.readPage.bind(src);
+    src.readPage = async (after, limit) => {
+      reads++;
+      return readPage(after, limit);
+    };
+    const got: string[] = [];
+    const sub = new CatchUpSubscription(src, { from: 'start', onEvent: (e) => void got.push(e.eventId) });
+    await waitFor(() => sub.isLive);
+    const before = reads;
+    (src as unknown as { wakes: Set<(n: object) => void> }).wakes.forEach((w) => w({}));
+    await new Promise((r) => setTimeout(r, 200));
+    // Before, a reconnect's wake counted as a commit numbered Number.MAX_SAFE_INTEGER: hidden
+    // forever, so the subscription re-read every 5 ms (some 40 reads in these 200 ms).
+    expect(reads - before).toBe(1);
+    src.add(2, 1);
+    await waitFor(() => got.length === 2);
+    await sub.stop();
+    expect(got).toEqual(['1/1', '2/1']);
+  });
+
+  it('skips the read for a commit of categories its filter does not name; reads for one that it names', async () => {
+    const src = new MemorySource();
+    let reads = 0;
+    const readPage = src.readPage.bind(src);
+    src.readPage = async (after, limit) => {
+      reads++;
+      return readPage(after, limit);
+    };
+    const got: string[] = [];
+    // MemorySource does not filter: what is read is what the notices let through.
+    const sub = new CatchUpSubscription(src, { from: 'start', filter: { categories: ['task'] }, onEvent: (e) => void got.push(`${e.streamId}@${e.eventId}`) });
+    await waitFor(() => sub.isLive);
+    const before = reads;
+    src.add(1, 1, 'AgentRegistered', true, 'agent-7');
+    src.add(2, 1, 'RunStarted', true, 'run-1');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(reads - before).toBe(0);
+    src.add(3, 1, 'TaskCreated', true, 'task-1');
+    await waitFor(() => got.includes('task-1@3/1'));
+    await sub.stop();
+    expect(reads - before).toBe(1);
+  });
+
+  it('reads at once on a notice of any category while a notified commit of its own is hidden', async () => {
+    const src = new MemorySource();
+    const got: string[] = [];
+    const sub = new CatchUpSubscription(src, { from: 'start', filter: { categories: ['task'] }, onEvent: (e) => void got.push(e.eventId) });
+    await waitFor(() => sub.isLive);
+    src.open = 5; // transaction 5 is still open
+    src.add(6, 1, 'TaskCreated', true, 'task-1'); // notified, not readable yet
+    src.open = undefined;
+    // The commit that ends the wait is of another category: it still wakes the read.
+    src.add(7, 1, 'AgentRegistered', true, 'agent-7');
+    await waitFor(() => got.includes('6/1'), { timeoutMs: 2000 });
+    await sub.stop();
   });
 
   it('stops on a handler error and reports it', async () => {

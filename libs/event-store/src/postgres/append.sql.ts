@@ -1,3 +1,4 @@
+import { PLAIN_CATEGORY_SQL, NOTICE_MAX_LIST } from '../commit-notice';
 import { notifyChannel, quoteIdent } from './schema.sql';
 
 /**
@@ -67,6 +68,8 @@ export function appendStatements(schema: string): AppendStatements {
   SELECT $1::text, $10::text, $11::jsonb || jsonb_build_object('commit', ins.tx_id, 'prepare', ins.seq) FROM ins
 )`
       : '';
+  // The NOTIFY payload names the categories written (see commit-notice.ts): subscribers that read none of them skip their read.
+  const oneCategory = `CASE WHEN split_part($1::text, '-', 1) ~ '${PLAIN_CATEGORY_SQL}' THEN ':' || split_part($1::text, '-', 1) ELSE '' END`;
   const one = (exists: boolean, command: boolean) => `WITH locked AS MATERIALIZED (
   SELECT pg_try_advisory_xact_lock(hashtextextended($1::text, 0)) AS ok
 ), head AS (
@@ -79,7 +82,7 @@ export function appendStatements(schema: string): AppendStatements {
 ), anchor AS (
   INSERT INTO ${s}.stream_anchors (stream_id, revision, hash) SELECT $1::text, $2::bigint + 1, $9::text FROM ins
 )${oneCommand(command)}
-SELECT ins.tx_id, ins.seq, CASE WHEN ${command ? '$12' : '$10'}::boolean THEN pg_notify('${channel}', ins.tx_id::text)::text END AS notified FROM ins`;
+SELECT ins.tx_id, ins.seq, CASE WHEN ${command ? '$12' : '$10'}::boolean THEN pg_notify('${channel}', ins.tx_id::text || ${oneCategory})::text END AS notified FROM ins`;
   const many = (command: boolean) => `WITH u AS (
   SELECT * FROM unnest($6::text[], $7::bigint[], $8::text[], $9::bigint[], $10::text[]) AS u(stream, cur, cur_hash, new_rev, new_hash)
 ), locked AS MATERIALIZED (
@@ -118,7 +121,11 @@ SELECT ins.tx_id, ins.seq, CASE WHEN ${command ? '$12' : '$10'}::boolean THEN pg
       : ''
   }
 SELECT w.stream, w.last_rev, w.tx_id, w.seq,
-       CASE WHEN $20::boolean THEN (SELECT pg_notify('${channel}', max(x.tx_id)::text)::text FROM written x) END AS notified
+       CASE WHEN $20::boolean THEN (
+         SELECT pg_notify('${channel}', n.tx || CASE WHEN n.plain AND length(n.list) <= ${NOTICE_MAX_LIST} THEN ':' || n.list ELSE '' END)::text
+           FROM (SELECT max(x.tx_id)::text AS tx, bool_and(split_part(x.stream, '-', 1) ~ '${PLAIN_CATEGORY_SQL}') AS plain,
+                        string_agg(DISTINCT split_part(x.stream, '-', 1), ',') AS list FROM written x) n
+       ) END AS notified
   FROM written w`;
   const probe = `SELECT st.revision, st.last_hash,
        (SELECT c.result FROM ${s}.commands c WHERE $2::text IS NOT NULL AND c.stream_id = $1::text AND c.command_id = $2::text) AS command_result,

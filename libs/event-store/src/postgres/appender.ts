@@ -1,6 +1,7 @@
 import { BatonError, GENESIS_HASH, WrongExpectedVersionError } from '@baton/contracts';
 import type { DatabaseError, Pool, PoolClient } from 'pg';
 import { actualRevisionText, expectedRevisionText, satisfiesExpected, type PreparedAppend } from '../append-validation';
+import { categoriesOf, type CommitNotice } from '../commit-notice';
 import { DuplicateEventIdError, EventStoreUnavailableError } from '../errors';
 import { chainEvents, type ChainLink } from '../hash-chain';
 import type { AppendResult } from '../port';
@@ -78,8 +79,8 @@ export interface AppenderOptions {
   readonly appendsInFlight: number;
   /** Stream heads kept in memory. */
   readonly headCacheSize: number;
-  /** Called after a commit that wrote events, before its callers hear of it. */
-  readonly committed: (commit: number, notifiedInTx: boolean) => void;
+  /** Called after a commit that wrote events, before its callers hear of it (with what it wrote, see commit-notice.ts). */
+  readonly committed: (notice: CommitNotice, notifiedInTx: boolean) => void;
   /** Maps a driver error (connection lost → EventStoreUnavailableError). */
   readonly mapError: (err: unknown) => unknown;
 }
@@ -309,7 +310,10 @@ export class PgAppender {
         done.push(streamId);
       }
     }
-    if (commit > 0) this.options.committed(commit, notifyInTx);
+    if (commit > 0) {
+      const categories = categoriesOf(group.filter((c) => written.has(c)).map((c) => c.pending.append.streamId));
+      this.options.committed(categories === undefined ? { commit } : { commit, categories }, notifyInTx);
+    }
     this.waiting.unshift(...again);
     this.release(done.filter((s) => !retry.has(s)));
     for (const c of group) {
@@ -461,7 +465,9 @@ export class PgAppender {
     }
     if (outcome.head) {
       this.heads.set(p.streamId, outcome.head);
-      this.options.committed(outcome.result.position.commit, false);
+      const categories = categoriesOf([p.streamId]);
+      const commit = outcome.result.position.commit;
+      this.options.committed(categories === undefined ? { commit } : { commit, categories }, false);
     }
     w.resolve(outcome.result);
   }

@@ -125,9 +125,9 @@ export class PostgresEventStore implements EventStore {
       schema: this.schema,
       appendsInFlight: Math.max(1, options.appendsInFlight ?? DEFAULT_APPENDS_IN_FLIGHT),
       headCacheSize: options.headCacheSize ?? DEFAULT_HEAD_CACHE_SIZE,
-      committed: (commit, notifiedInTx) => {
-        this.listener.wakeLocal(commit);
-        if (!notifiedInTx) this.notifier.notify(commit);
+      committed: (notice, notifiedInTx) => {
+        this.listener.wakeLocal(notice);
+        if (!notifiedInTx) this.notifier.notify(notice);
       },
       mapError: (err) => this.mapError(err),
     });

@@ -1,15 +1,17 @@
 import type { Pool, PoolClient } from 'pg';
+import { parseNotice, type CommitNotice } from '../commit-notice';
 
 /**
  * One LISTEN connection per store, shared by its subscriptions. A notification carries the
- * committing transaction's id; each registered callback gets it. When the connection
+ * committing transaction's id and the categories it wrote (commit-notice.ts); each registered
+ * callback gets it. When the connection
  * drops it reconnects with back-off and wakes everyone (they may have missed a
  * notification); the subscriptions' slow poll covers the gap meanwhile.
  */
 export class PgNotificationListener {
   private client: PoolClient | undefined;
   private starting: Promise<void> | undefined;
-  private readonly callbacks = new Set<(txId: number) => void>();
+  private readonly callbacks = new Set<(notice: CommitNotice) => void>();
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryMs = 100;
@@ -20,17 +22,17 @@ export class PgNotificationListener {
   ) {}
 
   /** Registers a callback and resolves once LISTEN is active (or failed: the poll covers it). */
-  async add(callback: (txId: number) => void): Promise<void> {
+  async add(callback: (notice: CommitNotice) => void): Promise<void> {
     this.callbacks.add(callback);
     await this.ensure().catch(() => this.scheduleRetry());
   }
 
   /** Wakes this process's subscribers directly (an append of ours just committed). */
-  wakeLocal(txId: number): void {
-    for (const cb of this.callbacks) cb(txId);
+  wakeLocal(notice: CommitNotice): void {
+    for (const cb of this.callbacks) cb(notice);
   }
 
-  remove(callback: (txId: number) => void): void {
+  remove(callback: (notice: CommitNotice) => void): void {
     this.callbacks.delete(callback);
   }
 
@@ -48,8 +50,8 @@ export class PgNotificationListener {
     client.on('error', onError);
     client.on('notification', (msg) => {
       if (msg.channel !== this.channel) return;
-      const tx = Number(msg.payload ?? 0);
-      for (const cb of this.callbacks) cb(tx);
+      const notice = parseNotice(msg.payload);
+      for (const cb of this.callbacks) cb(notice);
     });
     try {
       await client.query(`LISTEN "${this.channel}"`);
@@ -64,7 +66,7 @@ export class PgNotificationListener {
     this.client = client;
     this.retryMs = 100;
     // Anything committed while we were not listening: let every subscriber re-read.
-    for (const cb of this.callbacks) cb(Number.MAX_SAFE_INTEGER);
+    for (const cb of this.callbacks) cb({});
   }
 
   private lost(client: PoolClient): void {

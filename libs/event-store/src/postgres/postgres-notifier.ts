@@ -1,17 +1,19 @@
 import type { Pool, PoolClient } from 'pg';
+import { mergeNotices, noticePayload, type CommitNotice } from '../commit-notice';
 
 /**
  * Sends the "events committed" NOTIFY for appends made by this process, on its own
  * connection, after the appends have committed. At most one NOTIFY is in flight; appends
  * that commit meanwhile are covered by one more NOTIFY carrying the largest transaction id.
  * Its transaction writes nothing durable, so it runs with `synchronous_commit = off` and
- * never waits for a WAL flush. Failures are dropped: subscribers also poll.
+ * never waits for a WAL flush. Failures are dropped: subscribers also poll. The payload names
+ * the categories written by every commit it covers (see commit-notice.ts).
  */
 export class PgNotifier {
   private client: PoolClient | undefined;
   private connecting: Promise<PoolClient> | undefined;
   private inFlight = false;
-  private pendingTx = 0;
+  private pending: CommitNotice | undefined;
   private closed = false;
   private idle: Promise<void> = Promise.resolve();
   private settle: (() => void) | undefined;
@@ -21,10 +23,10 @@ export class PgNotifier {
     private readonly channel: string,
   ) {}
 
-  /** Queues a notification for a committed transaction id. */
-  notify(txId: number): void {
+  /** Queues a notification for a committed transaction. */
+  notify(notice: CommitNotice): void {
     if (this.closed) return;
-    if (txId > this.pendingTx) this.pendingTx = txId;
+    this.pending = mergeNotices(this.pending, notice);
     if (this.inFlight) return;
     this.inFlight = true;
     this.idle = new Promise((r) => (this.settle = r));
@@ -33,12 +35,12 @@ export class PgNotifier {
 
   private async drain(): Promise<void> {
     try {
-      while (this.pendingTx > 0 && !this.closed) {
-        const tx = this.pendingTx;
-        this.pendingTx = 0;
+      while (this.pending !== undefined && !this.closed) {
+        const notice = this.pending;
+        this.pending = undefined;
         try {
           const client = await this.connection();
-          await client.query('SELECT pg_notify($1, $2)', [this.channel, String(tx)]);
+          await client.query('SELECT pg_notify($1, $2)', [this.channel, noticePayload(notice)]);
         } catch {
           this.drop();
         }

@@ -1,4 +1,4 @@
-import { createTestDatabase, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, waitFor, type TestDatabase } from '@baton/testing';
 import { Client } from 'pg';
 import type { NewEvent, Position } from '@baton/contracts';
 import type { Pool } from 'pg';
@@ -319,6 +319,74 @@ describe('PostgresEventStore specifics', () => {
       code: 'DUPLICATE',
     });
     expect(await store.readStream('dup-b')).toEqual([]);
+  });
+
+  it('an idle subscription reads at its poll interval once its listener is on, not every few milliseconds', async () => {
+    const idle = await createPostgresEventStore({ connectionString: tdb.url, poolSize: 2, migrate: false, pollIntervalMs: 500 });
+    const readPage = (idle as unknown as { readPage: (...a: unknown[]) => Promise<unknown> }).readPage.bind(idle);
+    let reads = 0;
+    (idle as unknown as { readPage: (...a: unknown[]) => Promise<unknown> }).readPage = (...a: unknown[]) => {
+      reads++;
+      return readPage(...a);
+    };
+    const sub = idle.subscribe({ from: 'end', filter: { categories: ['idle'] }, onEvent: () => undefined });
+    try {
+      await waitFor(() => sub.isLive);
+      await new Promise((r) => setTimeout(r, 200));
+      const before = reads;
+      await new Promise((r) => setTimeout(r, 1000));
+      // Before: the listener's "I am on" wake counted as a commit numbered Number.MAX_SAFE_INTEGER,
+      // which looked hidden forever, and the subscription re-read every 5 ms (155 reads a second).
+      expect(reads - before).toBeLessThanOrEqual(3);
+    } finally {
+      await sub.stop();
+      await idle.close();
+    }
+  });
+
+  it('names the categories a commit wrote in its NOTIFY, and a subscriber of other categories does not read for it', async () => {
+    const listener = new Client({ connectionString: tdb.url });
+    await listener.connect();
+    const payloads: string[] = [];
+    listener.on('notification', (m) => payloads.push(m.payload ?? ''));
+    await listener.query('LISTEN baton_es_appended');
+    // Another process's store with a subscription of the `agent` category, its reads counted.
+    const other = await createPostgresEventStore({ connectionString: tdb.url, poolSize: 2, migrate: false });
+    const readPage = (other as unknown as { readPage: (...a: unknown[]) => Promise<unknown> }).readPage.bind(other);
+    let reads = 0;
+    (other as unknown as { readPage: (...a: unknown[]) => Promise<unknown> }).readPage = (...a: unknown[]) => {
+      reads++;
+      return readPage(...a);
+    };
+    const seen: string[] = [];
+    const sub = other.subscribe({ from: 'end', filter: { categories: ['agent'] }, onEvent: (e) => void seen.push(e.streamId) });
+    const grouped = await createPostgresEventStore({ pool: tdb.pool, migrate: false, appendsInFlight: 1 });
+    try {
+      await waitFor(() => sub.isLive);
+      const e = { type: 'T', data: {}, metadata: { occurredAt: '2026-01-01T00:00:00Z' } };
+      const before = reads;
+      const one = await store.append(`task-${crypto.randomUUID()}`, [e]);
+      // In flight one at a time: the three after the first go as one group commit.
+      const group = await Promise.all([`task-${crypto.randomUUID()}`, `run-${crypto.randomUUID()}`, `task-${crypto.randomUUID()}`, `run-${crypto.randomUUID()}`].map((sid) => grouped.append(sid, [e])));
+      const last = Math.max(...group.map((r) => r.position.commit));
+      await waitFor(() => payloads.includes(`${one.position.commit}:task`) && payloads.some((p) => p.startsWith(`${last}:`)));
+      expect(payloads.filter((p) => p.startsWith(`${last}:`)).map((p) => new Set(p.split(':')[1]!.split(',')))).toContainEqual(new Set(['task', 'run']));
+      // The other store heard the same notices by now, give or take a moment: none of them woke a read.
+      await new Promise((r) => setTimeout(r, 100));
+      expect(reads - before).toBe(0);
+      // A category the payload cannot carry: the bare commit, which every subscriber reads for.
+      const odd = await store.append(`odd,name:${crypto.randomUUID()}`, [e]);
+      await waitFor(() => payloads.includes(String(odd.position.commit)));
+      await waitFor(() => reads > before);
+      const agent = await store.append(`agent-${crypto.randomUUID()}`, [e]);
+      await waitFor(() => seen.length === 1);
+      expect(payloads).toContain(`${agent.position.commit}:agent`);
+    } finally {
+      await sub.stop();
+      await grouped.close();
+      await other.close();
+      await listener.end();
+    }
   });
 
   it('stores a category column taken from the stream id', async () => {

@@ -155,4 +155,38 @@ describe('CommandRunner on the Postgres event store', () => {
     expect(await readsFor('s3', 1)).toMatchObject({ reads: 1, r: { repeat: true, appended: [] } });
     expect(await store.readStream(`counter-${k}`)).toHaveLength(4);
   });
+
+  it('commits a follow-up decision of another aggregate in the same transaction (alongside), or leaves it to after when they cannot go together', async () => {
+    const told: string[] = [];
+    const mirror = new CommandRunner(store, counterAggregate, { clock, ids: randomIds, cacheSize: 100, environment: () => ({ ceiling: 100 }), onCommitted: (r) => void told.push(`mirror@${r.revision}`) });
+    const primary = new CommandRunner(store, counterAggregate, {
+      clock,
+      ids: randomIds,
+      cacheSize: 100,
+      environment: () => ({ ceiling: 100 }),
+      onCommitted: (r) => void told.push(`primary@${r.revision}`),
+      // Each increment of `p` is mirrored on `m`, under a command id of its own.
+      alongside: (d) => mirror.decideAlongside(d.streamId.replace('counter-p', 'm'), inc((d.events[0] as { data: { by: number } }).data.by), request(`mirror:${d.recorded[0]!.metadata.commandId}`, 1)),
+    });
+    const k = id();
+    await mirror.execute(`m${k}`, inc(1), request('m0', 1)); // the mirror's stream is kept hot in `mirror`
+    await primary.execute(`p${k}`, inc(1), request('p0', 1));
+    const [p0] = await store.readStream(`counter-p${k}`);
+    const [, m1] = await store.readStream(`counter-m${k}`);
+    expect(m1).toMatchObject({ type: 'Incremented', metadata: { commandId: 'mirror:p0' } });
+    expect(m1!.position.commit).toBe(p0!.position.commit);
+    expect(told).toEqual(['mirror@0', 'primary@0', 'mirror@1']);
+    // The mirror runner remembers what was committed for it: the same command is a repeat.
+    expect(await mirror.execute(`m${k}`, inc(1), request('mirror:p0', 1))).toMatchObject({ repeat: true, revision: 1 });
+
+    // Another replica writes the mirror's stream: the pair cannot go together; the primary goes alone, nothing of the mirror's decision is written.
+    await runner().execute(`m${k}`, inc(5), request('elsewhere', 5));
+    told.length = 0;
+    const r = await primary.execute(`p${k}`, inc(2), request('p1', 2));
+    expect(r).toMatchObject({ revision: 1, state: { value: 3 } });
+    expect(told).toEqual(['primary@1']);
+    expect((await store.readStream(`counter-m${k}`)).map((e) => e.metadata.commandId)).toEqual(['m0', 'mirror:p0', 'elsewhere']);
+    // Made after, as a caller without the shortcut does: on the stream as it is.
+    expect(await mirror.execute(`m${k}`, inc(2), request('mirror:p1', 2))).toMatchObject({ revision: 3, state: { value: 9 } });
+  });
 });

@@ -1,6 +1,6 @@
 import { context, trace, type Link } from '@opentelemetry/api';
 import { BatonError, errorCodeOf, type EventMetadata, type NewEvent, type Position, type RecordedEvent } from '@baton/contracts';
-import type { EventStore } from '@baton/event-store';
+import type { AppendResult, EventStore, TogetherAppend } from '@baton/event-store';
 import { BatonAttributes, contextOfTraceHeaders, inSpan, traceHeadersOf, traceIdOfHeaders, tracingEnabled, type TraceHeaders } from '@baton/telemetry';
 import { foldWith, type AggregateSpec, type CommandMetadata, type DomainEvent } from './aggregate';
 import type { Clock, IdSource } from './clock';
@@ -72,6 +72,35 @@ export interface CommandRunnerOptions<S, Env, E = unknown> {
    * model to apply the events. Must not throw (an error is dropped).
    */
   readonly onCommitted?: (result: CommandResult<S, E>) => void;
+  /**
+   * Asked after a decision that appends, before its append: another aggregate's decision that
+   * follows from it (a run's step from the task ending it records), to commit in the same
+   * transaction, or undefined. When the store cannot append them together (see
+   * `EventStore.appendTogether`: it did not write), this append goes alone as usual and the
+   * follow-up is the caller's to make after it, as without this option. `onCommitted` is told
+   * of this runner's commit first, then the other runner's.
+   */
+  readonly alongside?: (decided: Decided<S, E>) => Promise<Alongside | undefined>;
+}
+
+/** A decision about to be appended (see {@link CommandRunnerOptions.alongside}). */
+export interface Decided<S, E> {
+  readonly streamId: string;
+  /** The state once the events are appended. */
+  readonly state: S;
+  readonly events: readonly E[];
+  /** The events as they will be stored (ids, metadata). */
+  readonly recorded: readonly NewEvent[];
+}
+
+/**
+ * Another aggregate's decision, to be committed in the same transaction as the one it was asked
+ * for (see {@link CommandRunner.decideAlongside}).
+ */
+export interface Alongside {
+  readonly append: TogetherAppend;
+  /** The append committed with the other: its runner remembers the state; call the returned function to tell its `onCommitted`. */
+  committed(result: AppendResult): () => void;
 }
 
 interface CommandMark {
@@ -263,6 +292,8 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
       const base = entry;
       try {
         const recorded = events.map((e) => this.toNewEvent(e, base.state, ctx, now, stored));
+        const together = await this.appendAlongside(streamId, base, events, recorded, ctx, stored);
+        if (together !== undefined) return together;
         const result = await this.store.append(
           streamId,
           recorded,
@@ -274,16 +305,8 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
           verified = true;
           continue;
         }
-        let state = base.state;
-        for (const e of events) state = this.aggregate.evolve(state, e);
-        base.commands.set(ctx.commandId, { revision: result.nextExpectedRevision, fingerprint: ctx.fingerprint });
-        this.remember(streamId, { state, revision: result.nextExpectedRevision, commands: base.commands, trace: base.revision < 0 ? stored : base.trace });
-        const committed: CommandResult<S, E> = { streamId, state, revision: result.nextExpectedRevision, appended: events, position: result.position, repeat: false, recorded };
-        try {
-          this.options.onCommitted?.(committed);
-        } catch {
-          // an observer's failure is not the command's
-        }
+        const committed = this.rememberCommitted(streamId, base, events, recorded, ctx, stored, result);
+        this.announce(committed);
         return committed;
       } catch (err) {
         if (errorCodeOf(err) !== 'WRONG_EXPECTED_VERSION') throw err;
@@ -293,6 +316,99 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
         entry = await this.readWhole(streamId);
         verified = true;
       }
+    }
+  }
+
+  /**
+   * A command decided from the state kept in memory, to be appended together with another
+   * runner's (see {@link CommandRunnerOptions.alongside}): undefined when the stream is not kept,
+   * a command of this process on it is under way, the command id is in it already, or the
+   * decision refuses or appends nothing; then the caller runs the command as usual once its
+   * own append committed. Its span (tracing on) covers the decision.
+   */
+  async decideAlongside(id: string, build: (metadata: CommandMetadata) => C, ctx: CommandContext): Promise<Alongside | undefined> {
+    const streamId = this.aggregate.streamId(id);
+    const entry = this.cached(streamId);
+    if (entry === undefined || this.queues.has(streamId) || entry.commands.has(ctx.commandId)) return undefined;
+    const decideWith = async (stored: TraceHeaders | undefined, named: (metadata: CommandMetadata) => C): Promise<Alongside | undefined> => {
+      const now = this.options.clock.now().toISOString();
+      let events: readonly E[];
+      try {
+        events = this.aggregate.decide(named({ commandId: ctx.commandId, now }), entry.state, await this.envFor(entry.state, id, {}));
+      } catch {
+        return undefined;
+      }
+      if (events.length === 0) return undefined;
+      const recorded = events.map((e) => this.toNewEvent(e, entry.state, ctx, now, stored));
+      return {
+        append: { streamId, events: recorded, options: { expectedRevision: entry.revision < 0 ? 'no_stream' : entry.revision, commandId: ctx.commandId } },
+        committed: (result) => {
+          const committed = this.rememberCommitted(streamId, entry, events, recorded, ctx, stored, result);
+          return () => this.announce(committed);
+        },
+      };
+    };
+    if (!tracingEnabled()) return decideWith(ctx.trace ?? entry.trace, build);
+    return inSpan(
+      this.aggregate.name,
+      { ...commandSpanParent(ctx, entry.trace), attributes: () => ({ [BatonAttributes.commandId]: ctx.commandId, [BatonAttributes.streamId]: streamId }) },
+      async (span) =>
+        decideWith(traceHeadersOf(span.spanContext()), (metadata) => {
+          const command = build(metadata);
+          span.updateName(`${this.aggregate.name} ${String((command as { type?: unknown }).type)}`);
+          return command;
+        }),
+    );
+  }
+
+  /** This decision and the one {@link CommandRunnerOptions.alongside} gives, in one commit; undefined when they did not go together. */
+  private async appendAlongside(
+    streamId: string,
+    base: StreamEntry<S>,
+    events: readonly E[],
+    recorded: readonly NewEvent[],
+    ctx: CommandContext,
+    stored: TraceHeaders | undefined,
+  ): Promise<CommandResult<S, E> | undefined> {
+    const alongside = this.options.alongside;
+    if (alongside === undefined || this.store.appendTogether === undefined) return undefined;
+    let state = base.state;
+    for (const e of events) state = this.aggregate.evolve(state, e);
+    const other = await alongside({ streamId, state, events, recorded }).catch(() => undefined);
+    if (other === undefined) return undefined;
+    const mine: TogetherAppend = { streamId, events: recorded, options: { expectedRevision: base.revision < 0 ? 'no_stream' : base.revision, commandId: ctx.commandId } };
+    const results = await this.store.appendTogether([mine, other.append]).catch(() => undefined);
+    if (results === undefined) return undefined;
+    const committed = this.rememberCommitted(streamId, base, events, recorded, ctx, stored, results[0]!);
+    const announceOther = other.committed(results[1]!);
+    this.announce(committed);
+    announceOther();
+    return committed;
+  }
+
+  /** The state after an append of `events` on `base` committed, kept, as the command's result. */
+  private rememberCommitted(
+    streamId: string,
+    base: StreamEntry<S>,
+    events: readonly E[],
+    recorded: readonly NewEvent[],
+    ctx: CommandContext,
+    stored: TraceHeaders | undefined,
+    result: AppendResult,
+  ): CommandResult<S, E> {
+    let state = base.state;
+    for (const e of events) state = this.aggregate.evolve(state, e);
+    base.commands.set(ctx.commandId, { revision: result.nextExpectedRevision, fingerprint: ctx.fingerprint });
+    this.remember(streamId, { state, revision: result.nextExpectedRevision, commands: base.commands, trace: base.revision < 0 ? stored : base.trace });
+    return { streamId, state, revision: result.nextExpectedRevision, appended: events, position: result.position, repeat: false, recorded };
+  }
+
+  /** Tells `onCommitted` (an observer's failure is not the command's). */
+  private announce(committed: CommandResult<S, E>): void {
+    try {
+      this.options.onCommitted?.(committed);
+    } catch {
+      // an observer's failure is not the command's
     }
   }
 

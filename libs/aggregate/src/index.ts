@@ -18,8 +18,10 @@ export {
   COMMAND_MAX_ATTEMPTS,
   CommandRunner,
   IdempotencyConflictError,
+  type Alongside,
   type CommandResult,
   type CommandRunnerOptions,
+  type Decided,
   type ExecuteOptions,
   type LoadedStream,
 } from './command-runner';

@@ -102,8 +102,23 @@ export type VerifyResult =
  *   expectedRevision: 'no_stream', commandId,
  * });
  */
+/** One append of {@link EventStore.appendTogether}. */
+export interface TogetherAppend {
+  readonly streamId: string;
+  readonly events: readonly NewEvent[];
+  readonly options?: AppendOptions;
+}
+
 export interface EventStore {
   append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult>;
+  /**
+   * Appends to several streams in one commit: all or none. A shortcut, not a guarantee: it
+   * answers undefined when it did not write (Postgres: a stream head not cached in this
+   * process, a head that moved, a stream with an append out, a command or event id stored
+   * already, the database gone), and the caller then appends one after the other as usual,
+   * which answers each of those cases. Absent on stores that cannot (KurrentDB here).
+   */
+  appendTogether?(appends: readonly TogetherAppend[]): Promise<AppendResult[] | undefined>;
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** Catch-up subscription: history from the checkpoint, then live, with no gap and no duplicate. */

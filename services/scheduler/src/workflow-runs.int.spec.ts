@@ -156,6 +156,26 @@ steps:
     expect(short.entries.length).toBeLessThanOrEqual(3);
   });
 
+  it("records a stage task's ending and the run's step in one commit (the run kept in memory here)", async () => {
+    const p = uniqueId('seq');
+    const { workflowId } = await register(`name: Seq ${p}\nversion: 1.0.0\nsteps:\n  - id: one\n    agent: ${p}-a\n    action: one\n    next: two\n  - id: two\n    agent: ${p}-a\n    action: two\n    next: three\n  - id: three\n    agent: ${p}-a\n    action: three\n`);
+    await crew.add([{ agentId: `${p}-a` }]);
+    const { runId } = await start(workflowId);
+    expect((await finished(runId)).status).toBe('success');
+    const finishedSteps = (await scheduler.store.readStream(runStreamId(runId))).filter((e) => e.type === 'StageTaskFinished');
+    expect(finishedSteps).toHaveLength(3);
+    let together = 0;
+    for (const step of finishedSteps) {
+      const taskId = (step.data as { taskId: string }).taskId;
+      const ending = (await scheduler.store.readStream(`task-${taskId}`)).find((e) => e.type === 'TaskCompleted')!;
+      expect(step.metadata.causationId).toBe(ending.eventId);
+      if (ending.position.commit === step.position.commit) together++;
+    }
+    // Each time the run is kept in memory and no other command on it is under way in this
+    // process; when one is, the step follows the ending in a commit of its own (as before).
+    expect(together).toBeGreaterThanOrEqual(2);
+  });
+
   it('routes a bug work item to Bug Fix, follows the P0 outcome to immediate_fix and answers get-run as a WorkflowResult', async () => {
     const p = uniqueId('bug');
     const yaml = (await readFile(path.join(EXAMPLES, 'bug-fix.yml'), 'utf8')).replaceAll('MCT-', `${p}-MCT-`);

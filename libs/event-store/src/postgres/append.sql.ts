@@ -37,6 +37,12 @@ export interface AppendStatements {
   readonly one: readonly [readonly [string, string], readonly [string, string]];
   /** `many`, by whether any append of the group has a command id. */
   readonly many: readonly [string, string];
+  /**
+   * `many` for appends that commit together or not at all (by command id, as `many`): when a
+   * stream's head moved, the statement fails (division by zero in its last column, SQLSTATE
+   * 22012) and so writes nothing.
+   */
+  readonly together: readonly [string, string];
   /** The locked path: the command's stored result, the head, and the stream that holds the first event id. */
   readonly probe: string;
   /** Stream heads ($1 stream ids), read without a lock for appends whose head is unknown or moved. */
@@ -83,7 +89,7 @@ export function appendStatements(schema: string): AppendStatements {
   INSERT INTO ${s}.stream_anchors (stream_id, revision, hash) SELECT $1::text, $2::bigint + 1, $9::text FROM ins
 )${oneCommand(command)}
 SELECT ins.tx_id, ins.seq, CASE WHEN ${command ? '$12' : '$10'}::boolean THEN pg_notify('${channel}', ins.tx_id::text || ${oneCategory})::text END AS notified FROM ins`;
-  const many = (command: boolean) => `WITH u AS (
+  const many = (command: boolean, whole = false) => `WITH u AS (
   SELECT * FROM unnest($6::text[], $7::bigint[], $8::text[], $9::bigint[], $10::text[]) AS u(stream, cur, cur_hash, new_rev, new_hash)
 ), locked AS MATERIALIZED (
   SELECT coalesce(array_agg(u.stream) FILTER (WHERE pg_try_advisory_xact_lock(hashtextextended(u.stream, 0))), '{}') AS streams FROM u
@@ -120,7 +126,8 @@ SELECT ins.tx_id, ins.seq, CASE WHEN ${command ? '$12' : '$10'}::boolean THEN pg
 )`
       : ''
   }
-SELECT w.stream, w.last_rev, w.tx_id, w.seq,
+SELECT w.stream, w.last_rev, w.tx_id, w.seq,${whole ? `
+       1 / (CASE WHEN (SELECT count(*) FROM written) = cardinality($1::text[]) THEN 1 ELSE 0 END) AS whole,` : ''}
        CASE WHEN $20::boolean THEN (
          SELECT pg_notify('${channel}', n.tx || CASE WHEN n.plain AND length(n.list) <= ${NOTICE_MAX_LIST} THEN ':' || n.list ELSE '' END)::text
            FROM (SELECT max(x.tx_id)::text AS tx, bool_and(split_part(x.stream, '-', 1) ~ '${PLAIN_CATEGORY_SQL}') AS plain,
@@ -143,6 +150,7 @@ SELECT w.stream, w.last_rev, w.tx_id, w.seq,
       [one(true, false), one(true, true)],
     ],
     many: [many(false), many(true)],
+    together: [many(false, true), many(true, true)],
     probe,
     heads,
     duplicateOf,

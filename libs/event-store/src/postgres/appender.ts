@@ -99,7 +99,7 @@ export interface AppenderOptions {
  */
 export class PgAppender {
   private readonly sql: AppendStatements;
-  private readonly names: { readonly one: readonly (readonly string[])[]; readonly many: readonly string[]; readonly probe: string; readonly heads: string; readonly duplicateOf: string; readonly lock: string };
+  private readonly names: { readonly one: readonly (readonly string[])[]; readonly many: readonly string[]; readonly together: readonly string[]; readonly probe: string; readonly heads: string; readonly duplicateOf: string; readonly lock: string };
   private readonly heads: HeadCache;
   private readonly waiting: PendingAppend[] = [];
   /** Streams with a round trip out: their next append waits for its outcome. */
@@ -114,6 +114,7 @@ export class PgAppender {
     this.names = {
       one: [0, 1].map((exists) => [0, 1].map((command) => name(`append_one_${exists}${command}`))),
       many: [0, 1].map((command) => name(`append_many_${command}`)),
+      together: [0, 1].map((command) => name(`append_together_${command}`)),
       probe: name('probe'),
       heads: name('heads'),
       duplicateOf: name('duplicate_of'),
@@ -329,11 +330,54 @@ export class PgAppender {
     );
   }
 
-  /** Runs the write statement (one event, or any group) on `db`; the appends written, with where. */
-  private async write(db: Pool | PoolClient, group: readonly ChainedAppend[], notify: boolean): Promise<Map<ChainedAppend, Written>> {
+  /**
+   * Appends to several streams in one transaction, all or none (a run's step with the task
+   * ending that caused it, say): each chained from its cached head (or none, for a new stream), in one statement that fails
+   * if any head moved. Undefined when it did not write: a head not known or not matching the
+   * expected revision, a stream with an append out, two appends to one stream, or a statement
+   * that failed (a head that moved, a command or event id stored already, the database gone).
+   * The caller then appends one after the other as usual, which answers every such case (a
+   * repeat, WRONG_EXPECTED_VERSION, ...). Nothing is ever partly written.
+   */
+  async appendTogether(appends: readonly PreparedAppend[]): Promise<AppendResult[] | undefined> {
+    const streams = appends.map((a) => a.streamId);
+    if (appends.length === 0 || new Set(streams).size !== streams.length || streams.some((s) => this.busy.has(s))) return undefined;
+    const group: ChainedAppend[] = [];
+    for (const append of appends) {
+      const pending: PendingAppend = { append, resolve: () => undefined, reject: () => undefined };
+      const head = this.headFor(pending);
+      if (head === undefined) return undefined;
+      group.push({ pending, head, links: chainEvents(append.streamId, head.revision, head.hash, append.events) });
+    }
+    for (const s of streams) this.busy.add(s);
+    try {
+      let written: Map<ChainedAppend, Written>;
+      try {
+        written = await this.write(this.options.pool, group, true, true);
+      } catch {
+        for (const s of streams) this.heads.delete(s);
+        return undefined;
+      }
+      if (written.size !== group.length) throw new Error(`append together: ${written.size} of ${group.length} appends reported written`);
+      let commit = 0;
+      for (const c of group) {
+        const last = c.links[c.links.length - 1]!;
+        this.heads.set(c.pending.append.streamId, { revision: last.revision, hash: last.hash });
+        commit = Math.max(commit, written.get(c)!.commit);
+      }
+      const categories = categoriesOf(streams);
+      this.options.committed(categories === undefined ? { commit } : { commit, categories }, true);
+      return group.map((c) => result(c, written.get(c)!));
+    } finally {
+      this.release(streams);
+    }
+  }
+
+  /** Runs the write statement (one event, or any group; `whole`: all or none) on `db`; the appends written, with where. */
+  private async write(db: Pool | PoolClient, group: readonly ChainedAppend[], notify: boolean, whole = false): Promise<Map<ChainedAppend, Written>> {
     const written = new Map<ChainedAppend, Written>();
     const only = group[0]!;
-    if (group.length === 1 && only.links.length === 1) {
+    if (group.length === 1 && only.links.length === 1 && !whole) {
       const p = only.pending.append;
       const e = p.events[0]!;
       const link = only.links[0]!;
@@ -390,8 +434,8 @@ export class PgAppender {
     const u = [...units.entries()];
     const command = a.command.some((c) => c !== null) ? 1 : 0;
     const { rows } = await db.query<{ stream: string; last_rev: string; tx_id: string; seq: string }>({
-      name: this.names.many[command]!,
-      text: this.sql.many[command]!,
+      name: (whole ? this.names.together : this.names.many)[command]!,
+      text: (whole ? this.sql.together : this.sql.many)[command]!,
       values: [
         a.stream,
         a.lastRev,

@@ -16,6 +16,7 @@ import type {
   ReadStreamOptions,
   SubscribeOptions,
   Subscription,
+  TogetherAppend,
   VerifyResult,
 } from '../port';
 import type { EventStoreDatabase, EventsTable } from './event-store.tables';
@@ -167,6 +168,16 @@ export class PostgresEventStore implements EventStore {
 
   append(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
     return appendInSpan('postgresql', streamId, events.length, () => this.appendNow(streamId, events, options));
+  }
+
+  /** See {@link EventStore.appendTogether}: one statement, all or none, from the cached stream heads. */
+  appendTogether(appends: readonly TogetherAppend[]): Promise<AppendResult[] | undefined> {
+    if (this.closed) return Promise.reject(new EventStoreUnavailableError('event store is closed'));
+    try {
+      return this.appender.appendTogether(appends.map((a) => prepareAppend(a.streamId, a.events, a.options)));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   private appendNow(streamId: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {

@@ -229,6 +229,48 @@ describe('PostgresEventStore specifics', () => {
       }
     });
 
+    it('appends to several streams together, all or none: a head that moved elsewhere leaves every stream as it was', async () => {
+      const together = await createPostgresEventStore({ pool: tdb.pool, migrate: false });
+      const elsewhere = await createPostgresEventStore({ connectionString: tdb.url, poolSize: 2, migrate: false });
+      try {
+        const a = `tog-task-${crypto.randomUUID()}`;
+        const b = `tog-run-${crypto.randomUUID()}`;
+        // Heads known here (this store wrote them): the shortcut may go.
+        await together.append(a, [ev(0)]);
+        await together.append(b, [ev(0)], { commandId: 'start' });
+        const written = await together.appendTogether([
+          { streamId: a, events: [ev(1)], options: { expectedRevision: 0, commandId: 'complete' } },
+          { streamId: b, events: [ev(1), ev(2)], options: { expectedRevision: 0, commandId: 'result' } },
+        ]);
+        expect(written).toHaveLength(2);
+        expect(written![0]!.position.commit).toBe(written![1]!.position.commit);
+        expect(written![1]).toMatchObject({ streamId: b, firstRevision: 1, nextExpectedRevision: 2, duplicate: false });
+        // The commands are recorded as by append: the same command again is a repeat.
+        expect(await together.append(b, [ev(1), ev(2)], { commandId: 'result' })).toMatchObject({ duplicate: true, nextExpectedRevision: 2 });
+        // Another process writes to b: this store's head of b is out of date; nothing of the pair is written.
+        await elsewhere.append(b, [ev(3)], { expectedRevision: 2 });
+        const refused = await together.appendTogether([
+          { streamId: a, events: [ev(2)], options: { expectedRevision: 1 } },
+          { streamId: b, events: [ev(4)], options: { expectedRevision: 2 } },
+        ]);
+        expect(refused).toBeUndefined();
+        expect((await together.readStream(a)).map((e) => e.data)).toEqual([{ n: 0 }, { n: 1 }]);
+        expect((await together.readStream(b)).map((e) => e.data)).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3 }]);
+        // The head of an existing stream not known in that process: not attempted.
+        expect(await elsewhere.appendTogether([{ streamId: a, events: [ev(2)], options: { expectedRevision: 1 } }, { streamId: b, events: [ev(4)] }])).toBeUndefined();
+        // One after the other, as the caller then does, still works and chains.
+        await together.append(a, [ev(2)], { expectedRevision: 1 });
+        // A new stream goes with a known one.
+        const fresh = `tog-new-${crypto.randomUUID()}`;
+        expect(await together.appendTogether([{ streamId: fresh, events: [ev(0)], options: { expectedRevision: 'no_stream' } }, { streamId: a, events: [ev(3)], options: { expectedRevision: 2 } }])).toHaveLength(2);
+        expect(await together.verifyStream(fresh)).toMatchObject({ ok: true, events: 1 });
+        for (const id of [a, b]) expect(await together.verifyStream(id)).toMatchObject({ ok: true });
+      } finally {
+        await elsewhere.close();
+        await together.close();
+      }
+    });
+
     it('runs a group naming one stream twice one append after the other', async () => {
       const events = (n: number) => JSON.stringify([{ eventId: crypto.randomUUID(), type: 'T', schemaVersion: 1, data: { n }, metadata: { occurredAt } }]);
       const { rows } = await tdb.pool.query<{ r: { firstRevision?: number; error?: string }[] }>(`SELECT baton_es.append_group($1::jsonb) AS r`, [

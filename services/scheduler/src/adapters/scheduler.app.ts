@@ -97,6 +97,8 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
           if (finished) tasksPart?.taskFinished(finished);
           if (r.recorded) runsPart?.taskCommitted(r.recorded);
         },
+        // A run's task that ends commits with the run step it records (one commit per stage, not two).
+        alongside: (decided) => runsPart?.alongside(decided) ?? Promise.resolve(undefined),
       });
       const reassigner = new TaskReassigner(taskCommands, store, db, clock);
       const conflicts = startConflicts(parts, taskCommands, reassigner);

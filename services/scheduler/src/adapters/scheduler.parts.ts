@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Clock, IdSource } from '@baton/aggregate';
+import type { Alongside, Clock, Decided, IdSource } from '@baton/aggregate';
 import type { AgentInboxAssignment, NewEvent, RecordedEvent } from '@baton/contracts';
 import { loadHandoffCatalog } from '@baton/handoff-rules';
 import type { SubscriptionFeed } from '@baton/event-store';
@@ -9,7 +9,7 @@ import { ProjectionRunner } from '@baton/read-models';
 import { conflictManager, CONFLICT_MANAGER_CATEGORIES, resetConflictLinks, type ConflictManager } from '../app/conflict.manager';
 import { ConflictService } from '../app/conflict.service';
 import { applicableSpecs, receivedHandoffSla } from '../app/handoff-specs';
-import { CreatedAtCommit, createTasksOfCommitted, mayEndRunTask, mayStartTasks, recordTaskEndingNow, RUN_MANAGER, RUN_MANAGER_FILTER, runManager } from '../app/run.manager';
+import { CreatedAtCommit, createTasksOfCommitted, mayEndRunTask, mayStartTasks, recordTaskEndingAlongside, recordTaskEndingNow, RUN_MANAGER, RUN_MANAGER_FILTER, runManager } from '../app/run.manager';
 import { RunService } from '../app/run.service';
 import { conflictRunner, runEnvironment, runRunner, workflowRunner, type ConflictRunner, type RunRules, type TaskRunner } from '../app/runners';
 import { TaskReassigner } from '../app/task-reassigner';
@@ -17,6 +17,7 @@ import type { FinishedTask, SubmittedTask } from '../app/task.service';
 import type { AssignAtCreate } from '../app/create-task';
 import { WorkflowDefinitions } from '../app/workflow-definitions';
 import { DEFAULT_READ_MODEL_INTERVAL_MS, type SchedulerConfig } from '../config';
+import type { TaskEvent, TaskState } from '../domain';
 import { resetConflicts, TASKS_AND_CONFLICTS_FILTER, withConflictEvents } from '../read-model/conflict.projection';
 import { withConflictTables } from '../read-model/conflict.tables';
 import { SCHEDULER_SCHEMA, type SchedulerDatabase } from '../read-model/scheduler.tables';
@@ -226,6 +227,8 @@ export interface RunsPart extends LeaderWork {
   readonly projection: ProjectionRunner<SchedulerDatabase>;
   /** A task append committed here: a run's task that ended has its result recorded now (see recordTaskEndingNow). Lease holder only. */
   taskCommitted(recorded: readonly NewEvent[]): void;
+  /** A task decision about to be appended: the run step its ending records, to commit with it (see recordTaskEndingAlongside). Lease holder only. */
+  alongside(decided: Decided<TaskState, TaskEvent>): Promise<Alongside | undefined>;
 }
 
 /**
@@ -329,6 +332,11 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
           logger.warn(`recording the end of a run's task at once failed (the run manager records it): ${(err as Error).message}`),
         );
       }
+    },
+    alongside: async (decided) => {
+      if (!isLeader() || !manager.isLive) return undefined;
+      const ended = decided.recorded.find((e) => mayEndRunTask(e.type) && e.eventId !== undefined);
+      return ended === undefined ? undefined : recordTaskEndingAlongside({ runs: runner, tasks }, { ...ended, eventId: ended.eventId! });
     },
     lead: async () => {
       relay = await startRelay(p, 'relay-scheduler-runs', WORKFLOWS_PROJECTION_FILTER);

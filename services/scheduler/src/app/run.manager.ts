@@ -1,8 +1,9 @@
+import type { Alongside, CommandContext, CommandMetadata } from '@baton/aggregate';
 import { errorCodeOf, type NewEvent, type RecordedEvent } from '@baton/contracts';
 import { BatonAttributes, contextOfTraceHeaders, inSpan, traceHeadersOf, tracingEnabled, type TraceHeaders } from '@baton/telemetry';
 import type { Transaction } from 'kysely';
 import type { SchedulerDatabase } from '../read-model/scheduler.tables';
-import { toRunEvent, toTaskEvent, type RunEvent, type StageTaskSpec } from '../domain';
+import { toRunEvent, toTaskEvent, type RunCommand, type RunEvent, type StageTaskSpec } from '../domain';
 import type { RunRunner, TaskRunner } from './runners';
 import { createTask, type AssignAtCreate } from './create-task';
 
@@ -302,14 +303,18 @@ function taskResultOf(event: ReturnType<typeof toTaskEvent>): { result: TaskResu
  */
 async function recordResult(deps: ManagerDeps, runId: string, taskId: string, result: TaskResult, cause: Cause): Promise<void> {
   try {
-    await deps.runs.execute(runId, (metadata) => ({ type: 'RecordTaskResult', data: { taskId, ...result }, metadata }), {
-      commandId: `task-result:${taskId}`,
-      causationId: cause.eventId,
-      causes: [cause.metadata],
-    });
+    await deps.runs.execute(runId, recordResultCommand(taskId, result), recordResultContext(taskId, cause));
   } catch (err) {
     if (errorCodeOf(err) !== 'NOT_FOUND') throw err;
   }
+}
+
+function recordResultCommand(taskId: string, result: TaskResult): (metadata: CommandMetadata) => RunCommand {
+  return (metadata) => ({ type: 'RecordTaskResult', data: { taskId, ...result }, metadata });
+}
+
+function recordResultContext(taskId: string, cause: Cause): CommandContext {
+  return { commandId: `task-result:${taskId}`, causationId: cause.eventId, causes: [cause.metadata] };
 }
 
 async function onTaskEvent(deps: ManagerDeps, recorded: RecordedEvent): Promise<void> {
@@ -333,6 +338,21 @@ export async function recordTaskEndingNow(deps: ManagerDeps, ended: Pick<NewEven
   const ending = taskResultOf(event);
   if (ending === undefined || ending.runId === undefined || ending.runId === null) return;
   await recordResult(deps, ending.runId, event.data.taskId, ending.result, ended);
+}
+
+/**
+ * The run step a task's ending records, decided to commit in the same transaction as the ending
+ * itself (the task runner's `alongside`): a stage's completion and the run's next step are then
+ * one commit, not two in a row. Undefined when the ending names no run, or the run is not kept
+ * in memory here (then {@link recordTaskEndingNow} records it once the ending committed, as
+ * before). Lease holder only, like the manager.
+ */
+export function recordTaskEndingAlongside(deps: ManagerDeps, ended: Pick<NewEvent, 'type' | 'schemaVersion' | 'data' | 'metadata'> & { readonly eventId: string }): Promise<Alongside | undefined> {
+  const event = toTaskEvent({ type: ended.type, schemaVersion: ended.schemaVersion ?? 1, data: ended.data });
+  const ending = taskResultOf(event);
+  if (ending === undefined || ending.runId === undefined || ending.runId === null) return Promise.resolve(undefined);
+  const taskId = event.data.taskId;
+  return deps.runs.decideAlongside(ending.runId, recordResultCommand(taskId, ending.result), recordResultContext(taskId, ended));
 }
 
 /** True when a run append's events may start tasks (see {@link createTasksOfCommitted}), without reading them. */

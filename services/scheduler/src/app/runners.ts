@@ -1,4 +1,4 @@
-import { CommandRunner, type Clock, type CommandResult, type IdSource } from '@baton/aggregate';
+import { CommandRunner, type Alongside, type Clock, type CommandResult, type Decided, type IdSource } from '@baton/aggregate';
 import { NotFoundError } from '@baton/contracts';
 import type { EventStore } from '@baton/event-store';
 import type { WorkflowDefinition } from '@baton/workflow-dsl';
@@ -34,6 +34,8 @@ export interface RunnerOptions<S = unknown, E = unknown> {
   readonly cacheSize?: number;
   /** Told of each committed append (tasks: see `taskSignalsOf`; runs: the stages a run starts). */
   readonly onCommitted?: (result: CommandResult<S, E>) => void;
+  /** Another aggregate's decision to commit with each decision of this runner (tasks: the run step a task's ending records). */
+  readonly alongside?: (decided: Decided<S, E>) => Promise<Alongside | undefined>;
 }
 
 /** Run rules that come from configuration (the handoff catalog, the rejection limit). */

@@ -98,9 +98,34 @@ export interface Decided<S, E> {
  * for (see {@link CommandRunner.decideAlongside}).
  */
 export interface Alongside {
-  readonly append: TogetherAppend;
-  /** The append committed with the other: its runner remembers the state; call the returned function to tell its `onCommitted`. */
-  committed(result: AppendResult): () => void;
+  readonly appends: readonly TogetherAppend[];
+  /** The appends committed with the other (their results in the same order): remembered; call the returned function to tell `onCommitted`. */
+  committed(results: readonly AppendResult[]): () => void;
+  /** They did not go: what was set aside for them is given back (nothing was written). */
+  abandoned(): void;
+}
+
+/** Several decisions as one {@link Alongside}: committed in order, told in order. */
+export function alongsideOf(parts: readonly Alongside[]): Alongside | undefined {
+  if (parts.length === 0) return undefined;
+  if (parts.length === 1) return parts[0];
+  return {
+    appends: parts.flatMap((p) => p.appends),
+    committed: (results) => {
+      let at = 0;
+      const tells = parts.map((p) => {
+        const mine = results.slice(at, at + p.appends.length);
+        at += p.appends.length;
+        return p.committed(mine);
+      });
+      return () => {
+        for (const tell of tells) tell();
+      };
+    },
+    abandoned: () => {
+      for (const p of parts) p.abandoned();
+    },
+  };
 }
 
 interface CommandMark {
@@ -324,11 +349,19 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
    * runner's (see {@link CommandRunnerOptions.alongside}): undefined when the stream is not kept,
    * a command of this process on it is under way, the command id is in it already, or the
    * decision refuses or appends nothing; then the caller runs the command as usual once its
-   * own append committed. Its span (tracing on) covers the decision.
+   * own append committed. Its span (tracing on) covers the decision. `assumeNew`: a stream not
+   * kept is decided as new (a create with a fresh id); the append at `no_stream` then checks it.
+   * `then`: told of the result once `onCommitted` was.
+   * This runner's own `alongside` is asked too, so a chain of follow-ups commits as one.
    */
-  async decideAlongside(id: string, build: (metadata: CommandMetadata) => C, ctx: CommandContext): Promise<Alongside | undefined> {
+  async decideAlongside(
+    id: string,
+    build: (metadata: CommandMetadata) => C,
+    ctx: CommandContext,
+    options: { readonly assumeNew?: boolean; readonly then?: (result: CommandResult<S, E>) => void } = {},
+  ): Promise<Alongside | undefined> {
     const streamId = this.aggregate.streamId(id);
-    const entry = this.cached(streamId);
+    const entry = this.cached(streamId) ?? (options.assumeNew === true ? { state: this.aggregate.initialState, revision: -1, commands: new Map<string, CommandMark>() } : undefined);
     if (entry === undefined || this.queues.has(streamId) || entry.commands.has(ctx.commandId)) return undefined;
     const decideWith = async (stored: TraceHeaders | undefined, named: (metadata: CommandMetadata) => C): Promise<Alongside | undefined> => {
       const now = this.options.clock.now().toISOString();
@@ -340,13 +373,19 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
       }
       if (events.length === 0) return undefined;
       const recorded = events.map((e) => this.toNewEvent(e, entry.state, ctx, now, stored));
-      return {
-        append: { streamId, events: recorded, options: { expectedRevision: entry.revision < 0 ? 'no_stream' : entry.revision, commandId: ctx.commandId } },
-        committed: (result) => {
-          const committed = this.rememberCommitted(streamId, entry, events, recorded, ctx, stored, result);
-          return () => this.announce(committed);
+      const mine: Alongside = {
+        appends: [{ streamId, events: recorded, options: { expectedRevision: entry.revision < 0 ? 'no_stream' : entry.revision, commandId: ctx.commandId } }],
+        committed: ([result]) => {
+          const committed = this.rememberCommitted(streamId, entry, events, recorded, ctx, stored, result!);
+          return () => {
+            this.announce(committed);
+            options.then?.(committed);
+          };
         },
+        abandoned: () => undefined,
       };
+      const further = await this.followUp(entry, events, streamId, recorded);
+      return further === undefined ? mine : alongsideOf([mine, further]);
     };
     if (!tracingEnabled()) return decideWith(ctx.trace ?? entry.trace, build);
     return inSpan(
@@ -370,20 +409,29 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
     ctx: CommandContext,
     stored: TraceHeaders | undefined,
   ): Promise<CommandResult<S, E> | undefined> {
-    const alongside = this.options.alongside;
-    if (alongside === undefined || this.store.appendTogether === undefined) return undefined;
-    let state = base.state;
-    for (const e of events) state = this.aggregate.evolve(state, e);
-    const other = await alongside({ streamId, state, events, recorded }).catch(() => undefined);
+    if (this.store.appendTogether === undefined) return undefined;
+    const other = await this.followUp(base, events, streamId, recorded);
     if (other === undefined) return undefined;
     const mine: TogetherAppend = { streamId, events: recorded, options: { expectedRevision: base.revision < 0 ? 'no_stream' : base.revision, commandId: ctx.commandId } };
-    const results = await this.store.appendTogether([mine, other.append]).catch(() => undefined);
-    if (results === undefined) return undefined;
+    const results = await this.store.appendTogether([mine, ...other.appends]).catch(() => undefined);
+    if (results === undefined) {
+      other.abandoned();
+      return undefined;
+    }
     const committed = this.rememberCommitted(streamId, base, events, recorded, ctx, stored, results[0]!);
-    const announceOther = other.committed(results[1]!);
+    const announceOther = other.committed(results.slice(1));
     this.announce(committed);
     announceOther();
     return committed;
+  }
+
+  /** What {@link CommandRunnerOptions.alongside} gives for this decision (an error in it: nothing). */
+  private async followUp(base: StreamEntry<S>, events: readonly E[], streamId: string, recorded: readonly NewEvent[]): Promise<Alongside | undefined> {
+    const alongside = this.options.alongside;
+    if (alongside === undefined) return undefined;
+    let state = base.state;
+    for (const e of events) state = this.aggregate.evolve(state, e);
+    return alongside({ streamId, state, events, recorded }).catch(() => undefined);
   }
 
   /** The state after an append of `events` on `base` committed, kept, as the command's result. */

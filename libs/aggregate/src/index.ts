@@ -15,6 +15,7 @@ export { contractAggregate, foldWith, unhandled, type AggregateSpec, type Comman
 export { manualClock, randomIds, sequentialIds, systemClock, type Clock, type IdSource, type ManualClock } from './clock';
 export { commandContextOf, commandFingerprint, serviceContext, type CommandContext, type HeaderSource, type TraceHeaders } from './command-context';
 export {
+  alongsideOf,
   COMMAND_MAX_ATTEMPTS,
   CommandRunner,
   IdempotencyConflictError,

@@ -1,5 +1,6 @@
 import { manualClock, sequentialIds } from './clock';
 import { commandContextOf, commandFingerprint, serviceContext } from './command-context';
+import { alongsideOf, type Alongside } from './command-runner';
 import { deciderSpec } from './decider-spec';
 import { eventReader } from './event-reader';
 import { counterAggregate, CounterEventSchemas, type CounterCommand, type CounterEvent } from './testing/counter.aggregate';
@@ -92,5 +93,34 @@ describe('clock and ids', () => {
   it('sequential ids count up', () => {
     const ids = sequentialIds('e');
     expect([ids.newId(), ids.newId()]).toEqual(['e-1', 'e-2']);
+  });
+});
+
+describe('alongsideOf', () => {
+  const part = (name: string, streams: string[], log: string[]): Alongside => ({
+    appends: streams.map((streamId) => ({ streamId, events: [] })),
+    committed: (results) => {
+      log.push(`${name} remembers ${results.map((r) => r.streamId).join(',')}`);
+      return () => void log.push(`${name} told`);
+    },
+    abandoned: () => void log.push(`${name} abandoned`),
+  });
+  const result = (streamId: string) => ({ streamId, firstRevision: 0, nextExpectedRevision: 0, position: { commit: 1, prepare: 0 }, eventIds: [], duplicate: false });
+
+  it('gives each part its own results, remembers all before telling any, and tells in order', () => {
+    const log: string[] = [];
+    const all = alongsideOf([part('run', ['run-1'], log), part('tasks', ['task-a', 'task-b'], log)])!;
+    expect(all.appends.map((a) => a.streamId)).toEqual(['run-1', 'task-a', 'task-b']);
+    const tell = all.committed(['run-1', 'task-a', 'task-b'].map(result));
+    expect(log).toEqual(['run remembers run-1', 'tasks remembers task-a,task-b']);
+    tell();
+    expect(log.slice(2)).toEqual(['run told', 'tasks told']);
+  });
+
+  it('gives back every part when they did not go, and is nothing for no parts', () => {
+    const log: string[] = [];
+    alongsideOf([part('a', ['x-1'], log), part('b', ['y-1'], log)])!.abandoned();
+    expect(log).toEqual(['a abandoned', 'b abandoned']);
+    expect(alongsideOf([])).toBeUndefined();
   });
 });

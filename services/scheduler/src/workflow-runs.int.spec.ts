@@ -156,7 +156,7 @@ steps:
     expect(short.entries.length).toBeLessThanOrEqual(3);
   });
 
-  it("records a stage task's ending and the run's step in one commit (the run kept in memory here)", async () => {
+  it("records a stage task's ending, the run's step and the next stage's task in one commit (the run kept in memory here)", async () => {
     const p = uniqueId('seq');
     const { workflowId } = await register(`name: Seq ${p}\nversion: 1.0.0\nsteps:\n  - id: one\n    agent: ${p}-a\n    action: one\n    next: two\n  - id: two\n    agent: ${p}-a\n    action: two\n    next: three\n  - id: three\n    agent: ${p}-a\n    action: three\n`);
     await crew.add([{ agentId: `${p}-a` }]);
@@ -174,6 +174,17 @@ steps:
     // Each time the run is kept in memory and no other command on it is under way in this
     // process; when one is, the step follows the ending in a commit of its own (as before).
     expect(together).toBeGreaterThanOrEqual(2);
+    // A stage's start and its task (created assigned: the agent has slots to spare) share a commit too.
+    const starts = (await scheduler.store.readStream(runStreamId(runId))).filter((e) => e.type === 'StageStarted');
+    let startedWithTask = 0;
+    for (const st of starts) {
+      const taskId = (st.data as { tasks: { taskId: string }[] }).tasks[0]!.taskId;
+      const created = await scheduler.store.readStream(`task-${taskId}`);
+      expect(created.slice(0, 2).map((e) => e.type)).toEqual(['TaskCreated', 'TaskAssigned']);
+      expect(created[0]!.metadata.causationId).toBe(st.eventId);
+      if (created[0]!.position.commit === st.position.commit) startedWithTask++;
+    }
+    expect(startedWithTask).toBeGreaterThanOrEqual(2);
   });
 
   it('routes a bug work item to Bug Fix, follows the P0 outcome to immediate_fix and answers get-run as a WorkflowResult', async () => {

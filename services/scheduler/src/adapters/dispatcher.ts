@@ -184,6 +184,7 @@ export class Dispatcher implements AssignAtCreate {
   /** Passes that read the agents so far: a refresh read before the last of them is dropped. */
   #agentReads = 0;
   #passes = 0;
+  #passDone: Promise<void> | undefined;
   #readModelWakes = 0;
   #passing = false;
   /**
@@ -394,12 +395,20 @@ export class Dispatcher implements AssignAtCreate {
     this.#leftFor?.push(task.requirement);
   }
 
+  /** Resolves once the pass under way, if any, has ended (and let go of what the read model showed during it). */
+  async passEnded(): Promise<void> {
+    await this.#passDone;
+  }
+
   async pass(): Promise<number | void> {
     this.#passing = true;
     this.#passes++;
+    let ended!: () => void;
+    this.#passDone = new Promise<void>((resolve) => (ended = resolve));
     try {
       return await this.#pass();
     } finally {
+      ended();
       this.#passing = false;
       this.#appliedDuringRead = null;
       // What the read model showed during the pass (not let go then: the plan may rest on a read

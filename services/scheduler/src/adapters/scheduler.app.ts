@@ -53,6 +53,8 @@ export interface SchedulerApp extends HostedService<SchedulerDatabase> {
   dispatcherInFlight(): number;
   /** Dispatcher passes run so far, and the read model's pages that asked for one (tests: tasks created assigned need none). */
   dispatcherCounts(): DispatcherCounts;
+  /** Resolves once the dispatcher pass under way, if any, has ended (a pass lets go at its end of what the read model showed during it). */
+  dispatcherPassEnded(): Promise<void>;
 }
 
 /**
@@ -144,6 +146,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
         wakeDispatcher: () => tasks.wakeDispatcher(),
         dispatcherInFlight: () => tasks.inFlight(),
         dispatcherCounts: () => tasks.counts(),
+        dispatcherPassEnded: () => tasks.passEnded(),
         close: () => host.close(),
       };
     },

@@ -9,7 +9,7 @@ import { ProjectionRunner } from '@baton/read-models';
 import { conflictManager, CONFLICT_MANAGER_CATEGORIES, resetConflictLinks, type ConflictManager } from '../app/conflict.manager';
 import { ConflictService } from '../app/conflict.service';
 import { applicableSpecs, receivedHandoffSla } from '../app/handoff-specs';
-import { CreatedAtCommit, createTasksOfCommitted, mayEndRunTask, mayStartTasks, recordTaskEndingAlongside, recordTaskEndingNow, RUN_MANAGER, RUN_MANAGER_FILTER, runManager } from '../app/run.manager';
+import { CreatedAtCommit, createTasksAlongside, createTasksOfCommitted, mayEndRunTask, mayStartTasks, recordTaskEndingAlongside, recordTaskEndingNow, RUN_MANAGER, RUN_MANAGER_FILTER, runManager } from '../app/run.manager';
 import { RunService } from '../app/run.service';
 import { conflictRunner, runEnvironment, runRunner, workflowRunner, type ConflictRunner, type RunRules, type TaskRunner } from '../app/runners';
 import { TaskReassigner } from '../app/task-reassigner';
@@ -113,6 +113,8 @@ export interface TasksPart extends LeaderWork {
   inFlight(): number;
   /** Dispatcher passes run so far, and the read model's pages that asked for one (see Dispatcher.passes, Dispatcher.readModelWakes). */
   counts(): DispatcherCounts;
+  /** Resolves once the dispatcher pass under way, if any, has ended (see Dispatcher.passEnded). */
+  passEnded(): Promise<void>;
 }
 
 /**
@@ -182,6 +184,7 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
     },
     inFlight: () => dispatch?.inFlight ?? 0,
     counts: () => ({ passes: dispatch?.passes ?? 0, readModelWakes: dispatch?.readModelWakes ?? 0 }),
+    passEnded: async () => dispatch?.passEnded(),
     assign: {
       reserve: (task) => dispatch?.reserve(task) ?? null,
       settle: (taskId, result) => dispatch?.settle(taskId, result),
@@ -260,6 +263,11 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
     clock,
     ids: p.ids,
     cacheSize: HOT_STREAMS,
+    // A run append that starts stages takes their tasks along: one commit (see createTasksAlongside).
+    alongside: async (decided) => {
+      if (!mayStartTasks(decided.recorded) || !isLeader() || !managerLive()) return undefined;
+      return createTasksAlongside({ tasks, assign, createdAtCommit }, decided.recorded);
+    },
     onCommitted: (r) => {
       if (r.recorded === undefined || !mayStartTasks(r.recorded) || !isLeader() || !managerLive()) return;
       // Failures are the manager's pass's to retry: it creates the same tasks from the feed.

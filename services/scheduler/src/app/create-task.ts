@@ -1,4 +1,4 @@
-import type { CommandContext, CommandResult } from '@baton/aggregate';
+import type { Alongside, CommandContext, CommandResult } from '@baton/aggregate';
 import type { TaskRequirement } from '@baton/contracts';
 import type { TaskDefinition, TaskEvent, TaskState } from '../domain';
 import type { TaskRunner } from './runners';
@@ -32,4 +32,27 @@ export async function createTask(tasks: TaskRunner, data: TaskDefinition, ctx: C
   } finally {
     assign!.settle(data.taskId, result);
   }
+}
+
+/**
+ * {@link createTask} as a decision to commit with another (a run's step that starts the stage,
+ * see `CommandRunner.decideAlongside`): the agent reserved now, settled once the commit is told,
+ * or given back if it does not go. Undefined when it cannot be decided so (then {@link createTask}
+ * creates it after the run's append, as before), and when the dispatcher has no agent for it
+ * now: the slot it lacks may be the one the commit itself frees (the agent completing the
+ * stage before), which the dispatcher learns only once that commit is told.
+ */
+export async function createTaskAlongside(tasks: TaskRunner, data: TaskDefinition, ctx: CommandContext, assign?: AssignAtCreate | null): Promise<Alongside | undefined> {
+  const agentId = assign?.reserve(data) ?? null;
+  if (assign && agentId === null) return undefined;
+  const given = agentId === null ? data : { ...data, assignTo: agentId };
+  const settle = (result?: CommandResult<TaskState, TaskEvent>): void => {
+    if (agentId !== null) assign!.settle(data.taskId, result);
+  };
+  const part = await tasks.decideAlongside(data.taskId, (metadata) => ({ type: 'CreateTask', data: given, metadata }), ctx, { assumeNew: true, then: (r) => settle(r) }).catch(() => undefined);
+  if (part === undefined) {
+    settle();
+    return undefined;
+  }
+  return { ...part, abandoned: () => settle() };
 }

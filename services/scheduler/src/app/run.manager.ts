@@ -1,11 +1,11 @@
-import type { Alongside, CommandContext, CommandMetadata } from '@baton/aggregate';
+import { alongsideOf, type Alongside, type CommandContext, type CommandMetadata } from '@baton/aggregate';
 import { errorCodeOf, type NewEvent, type RecordedEvent } from '@baton/contracts';
 import { BatonAttributes, contextOfTraceHeaders, inSpan, traceHeadersOf, tracingEnabled, type TraceHeaders } from '@baton/telemetry';
 import type { Transaction } from 'kysely';
 import type { SchedulerDatabase } from '../read-model/scheduler.tables';
-import { toRunEvent, toTaskEvent, type RunCommand, type RunEvent, type StageTaskSpec } from '../domain';
+import { toRunEvent, toTaskEvent, type RunCommand, type RunEvent, type StageTaskSpec, type TaskDefinition } from '../domain';
 import type { RunRunner, TaskRunner } from './runners';
-import { createTask, type AssignAtCreate } from './create-task';
+import { createTask, createTaskAlongside, type AssignAtCreate } from './create-task';
 
 /** Name of the run process manager's checkpoint (in `scheduler.projection_checkpoints`). */
 export const RUN_MANAGER = 'run-manager';
@@ -80,6 +80,11 @@ export class CreatedAtCommit {
     if (this.#ids.size > this.max) this.#ids.delete(this.#ids.values().next().value as string);
   }
 
+  /** True when the event's tasks were created at its commit (and not yet taken). */
+  has(eventId: string): boolean {
+    return this.#ids.has(eventId);
+  }
+
   /** True (once) when the event's tasks were created at its commit. */
   take(eventId: string): boolean {
     return this.#ids.delete(eventId);
@@ -93,55 +98,77 @@ type Cause = Pick<RecordedEvent, 'eventId' | 'metadata'>;
 const STARTS_TASKS: ReadonlySet<string> = new Set(['StageStarted', 'StageCleanupStarted', 'FailureStepsStarted', 'StageApprovalRequested']);
 
 /** Creates a stage's tasks in the stage's span (see {@link runManager}); tracing off, under the event's trace as stored. */
-function createStageTasks(deps: StageTaskDeps, recorded: Cause, runId: string, stageId: string, iteration: number, specs: readonly StageTaskSpec[], name = `stage ${stageId}`): Promise<void> {
-  if (!tracingEnabled()) return createTasks(deps, runId, stageId, iteration, specs, recorded.eventId, recorded.metadata);
+/** The tasks a run event starts: a stage's, its cleanup's, failure steps', agent approvers' `approve_stage`; undefined for other events. */
+interface StageStart {
+  readonly runId: string;
+  readonly stageId: string;
+  readonly iteration: number;
+  readonly specs: readonly StageTaskSpec[];
+  /** The stage span's name. */
+  readonly name: string;
+}
+
+function stageStartOf(event: RunEvent): StageStart | undefined {
+  switch (event.type) {
+    case 'StageStarted':
+    case 'StageCleanupStarted': {
+      const d = event.data;
+      return { runId: d.runId, stageId: d.stageId, iteration: d.iteration, specs: d.tasks, name: event.type === 'StageCleanupStarted' ? `stage ${d.stageId} cleanup` : `stage ${d.stageId}` };
+    }
+    case 'FailureStepsStarted':
+      return { runId: event.data.runId, stageId: 'on_failure', iteration: 1, specs: event.data.tasks, name: 'stage on_failure' };
+    case 'StageApprovalRequested':
+      // Agent approvers get `approve_stage` tasks; a human approval waits for approve-stage.
+      return { runId: event.data.runId, stageId: event.data.stageId, iteration: event.data.iteration, specs: event.data.tasks, name: `stage ${event.data.stageId} approval` };
+    default:
+      return undefined;
+  }
+}
+
+/** Each task a stage start creates, with its command context (the same command id whichever way it is created). */
+function stageTaskCreations(start: StageStart, causationId: string, trace: TraceHeaders | undefined): { readonly data: TaskDefinition; readonly ctx: CommandContext }[] {
+  const { runId, stageId, iteration } = start;
+  return start.specs.map((t) => ({
+    data: {
+      taskId: t.taskId,
+      runId,
+      stageId,
+      action: t.action,
+      requirement: t.requirement,
+      priority: t.priority,
+      inputs: t.inputs,
+      maxAttempts: t.maxAttempts,
+      retry: t.retry,
+      timeoutMs: t.timeoutMs,
+      slaDueAt: null,
+    },
+    ctx: {
+      commandId: `run-${runId}:stage-${stageId}:iter-${iteration}:task-${t.key}`,
+      correlationId: runId,
+      causationId,
+      actor: { kind: 'service', id: 'scheduler' },
+      ...(trace?.traceparent ? { trace } : {}),
+    },
+  }));
+}
+
+/** Creates a stage's tasks in the stage's span (see {@link runManager}); tracing off, under the event's trace as stored. */
+function createStageTasks(deps: StageTaskDeps, recorded: Cause, start: StageStart): Promise<void> {
+  if (!tracingEnabled()) return createTasks(deps, start, recorded.eventId, recorded.metadata);
   return inSpan(
-    name,
+    start.name,
     {
       parent: contextOfTraceHeaders(recorded.metadata),
-      attributes: () => ({ [BatonAttributes.runId]: runId, [BatonAttributes.stageId]: stageId, 'baton.stage.iteration': iteration, 'baton.stage.tasks': specs.length }),
+      attributes: () => ({ [BatonAttributes.runId]: start.runId, [BatonAttributes.stageId]: start.stageId, 'baton.stage.iteration': start.iteration, 'baton.stage.tasks': start.specs.length }),
     },
-    (span) => createTasks(deps, runId, stageId, iteration, specs, recorded.eventId, traceHeadersOf(span.spanContext())),
+    (span) => createTasks(deps, start, recorded.eventId, traceHeadersOf(span.spanContext())),
   );
 }
 
-async function createTasks(
-  deps: StageTaskDeps,
-  runId: string,
-  stageId: string,
-  iteration: number,
-  specs: readonly StageTaskSpec[],
-  causationId: string,
-  trace: TraceHeaders | undefined,
-): Promise<void> {
-  for (const t of specs) {
-    // The task id is new to this stage iteration. Created already (a replayed event), the append
-    // is refused and the kernel reads the stream and answers as a repeat.
-    await createTask(
-      deps.tasks,
-      {
-        taskId: t.taskId,
-        runId,
-        stageId,
-        action: t.action,
-        requirement: t.requirement,
-        priority: t.priority,
-        inputs: t.inputs,
-        maxAttempts: t.maxAttempts,
-        retry: t.retry,
-        timeoutMs: t.timeoutMs,
-        slaDueAt: null,
-      },
-      {
-        commandId: `run-${runId}:stage-${stageId}:iter-${iteration}:task-${t.key}`,
-        correlationId: runId,
-        causationId,
-        actor: { kind: 'service', id: 'scheduler' },
-        ...(trace?.traceparent ? { trace } : {}),
-      },
-      deps.assign,
-    );
-  }
+async function createTasks(deps: StageTaskDeps, start: StageStart, causationId: string, trace: TraceHeaders | undefined): Promise<void> {
+  // A task id is new to its stage iteration. Created already (a replayed event), the append is
+  // refused and the kernel reads the stream and answers as a repeat.
+  for (const { data, ctx } of stageTaskCreations(start, causationId, trace)) await createTask(deps.tasks, data, ctx, deps.assign);
 }
 
 async function cancelTasks(deps: { tasks: TaskRunner }, runId: string, taskIds: readonly string[], reason: string, causationId: string): Promise<void> {
@@ -162,23 +189,8 @@ async function cancelTasks(deps: { tasks: TaskRunner }, runId: string, taskIds: 
 
 /** Creates the tasks a run event starts (a stage, its cleanup, failure steps, agent approvers' `approve_stage`); other events start none. */
 async function startStageTasks(deps: StageTaskDeps, event: RunEvent, recorded: Cause): Promise<void> {
-  switch (event.type) {
-    case 'StageStarted':
-    case 'StageCleanupStarted': {
-      const d = event.data;
-      await createStageTasks(deps, recorded, d.runId, d.stageId, d.iteration, d.tasks, event.type === 'StageCleanupStarted' ? `stage ${d.stageId} cleanup` : undefined);
-      return;
-    }
-    case 'FailureStepsStarted':
-      await createStageTasks(deps, recorded, event.data.runId, 'on_failure', 1, event.data.tasks);
-      return;
-    case 'StageApprovalRequested':
-      // Agent approvers get `approve_stage` tasks; a human approval waits for approve-stage.
-      await createStageTasks(deps, recorded, event.data.runId, event.data.stageId, event.data.iteration, event.data.tasks, `stage ${event.data.stageId} approval`);
-      return;
-    default:
-      return;
-  }
+  const start = stageStartOf(event);
+  if (start !== undefined) await createStageTasks(deps, recorded, start);
 }
 
 async function onRunEvent(trx: Trx, deps: ManagerDeps, event: RunEvent, recorded: Cause): Promise<void> {
@@ -368,10 +380,49 @@ export function mayStartTasks(recorded: readonly Pick<NewEvent, 'type'>[]): bool
  */
 export async function createTasksOfCommitted(deps: StageTaskDeps, recorded: readonly NewEvent[]): Promise<void> {
   for (const e of recorded) {
-    if (!STARTS_TASKS.has(e.type) || e.eventId === undefined) continue;
+    // Created in the run append's own commit (see createTasksAlongside): nothing to do.
+    if (!STARTS_TASKS.has(e.type) || e.eventId === undefined || deps.createdAtCommit?.has(e.eventId) === true) continue;
     await startStageTasks(deps, toRunEvent({ type: e.type, schemaVersion: e.schemaVersion ?? 1, data: e.data }), { eventId: e.eventId, metadata: e.metadata });
     deps.createdAtCommit?.add(e.eventId);
   }
+}
+
+/**
+ * The tasks the run events about to be appended start, decided to commit in the same
+ * transaction (the run runner's `alongside`): a stage's start and its tasks, created assigned
+ * where an agent is free, are one commit. All of an event's tasks or none: undefined when one
+ * cannot be decided so, and with tracing on (the stage's span is made as its tasks are created,
+ * see createStageTasks); then {@link createTasksOfCommitted} creates them after the run's
+ * commit, as before. Lease holder only, like the manager.
+ */
+export async function createTasksAlongside(deps: StageTaskDeps, recorded: readonly NewEvent[]): Promise<Alongside | undefined> {
+  if (tracingEnabled()) return undefined;
+  const parts: Alongside[] = [];
+  const starts: string[] = [];
+  for (const e of recorded) {
+    if (!STARTS_TASKS.has(e.type) || e.eventId === undefined) continue;
+    const start = stageStartOf(toRunEvent({ type: e.type, schemaVersion: e.schemaVersion ?? 1, data: e.data }));
+    if (start === undefined) continue;
+    for (const { data, ctx } of stageTaskCreations(start, e.eventId, e.metadata)) {
+      const part = await createTaskAlongside(deps.tasks, data, ctx, deps.assign);
+      if (part === undefined) {
+        alongsideOf(parts)?.abandoned();
+        return undefined;
+      }
+      parts.push(part);
+    }
+    starts.push(e.eventId);
+  }
+  const all = alongsideOf(parts);
+  if (all === undefined) return undefined;
+  return {
+    ...all,
+    committed: (results) => {
+      // Before the run's commit is told: its onCommitted (createTasksOfCommitted) skips these.
+      for (const id of starts) deps.createdAtCommit?.add(id);
+      return all.committed(results);
+    },
+  };
 }
 
 /** For an ending event written before it carried its run: the run as the task's stream knows it. */

@@ -142,6 +142,18 @@ interface StreamEntry<S> {
   readonly trace?: TraceHeaders | undefined;
 }
 
+/** A decision on its way to the store: what remembering it once committed takes. */
+interface Appending<S, E> {
+  readonly streamId: string;
+  /** The entry it was decided on. */
+  readonly base: StreamEntry<S>;
+  readonly events: readonly E[];
+  readonly recorded: readonly NewEvent[];
+  readonly ctx: CommandContext;
+  /** The trace stored with the events. */
+  readonly stored: TraceHeaders | undefined;
+}
+
 /** Span links to stored traces (the ones that parse). */
 function linksTo(traces: readonly (TraceHeaders | undefined)[]): Link[] {
   const links: Link[] = [];
@@ -317,20 +329,18 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
       const base = entry;
       try {
         const recorded = events.map((e) => this.toNewEvent(e, base.state, ctx, now, stored));
-        const together = await this.appendAlongside(streamId, base, events, recorded, ctx, stored);
+        const appending: Appending<S, E> = { streamId, base, events, recorded, ctx, stored };
+        const together = await this.appendAlongside(appending);
         if (together !== undefined) return together;
-        const result = await this.store.append(
-          streamId,
-          recorded,
-          { expectedRevision: base.revision < 0 ? 'no_stream' : base.revision, commandId: ctx.commandId },
-        );
+        const { options: appendOptions } = togetherAppend(appending);
+        const result = await this.store.append(streamId, recorded, appendOptions);
         if (result.duplicate) {
           // Recorded before by another replica or an earlier attempt: read it and answer as a repeat.
           entry = await this.readWhole(streamId);
           verified = true;
           continue;
         }
-        const committed = this.rememberCommitted(streamId, base, events, recorded, ctx, stored, result);
+        const committed = this.rememberCommitted(appending, result);
         this.announce(committed);
         return committed;
       } catch (err) {
@@ -373,10 +383,11 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
       }
       if (events.length === 0) return undefined;
       const recorded = events.map((e) => this.toNewEvent(e, entry.state, ctx, now, stored));
+      const appending: Appending<S, E> = { streamId, base: entry, events, recorded, ctx, stored };
       const mine: Alongside = {
-        appends: [{ streamId, events: recorded, options: { expectedRevision: entry.revision < 0 ? 'no_stream' : entry.revision, commandId: ctx.commandId } }],
+        appends: [togetherAppend(appending)],
         committed: ([result]) => {
-          const committed = this.rememberCommitted(streamId, entry, events, recorded, ctx, stored, result!);
+          const committed = this.rememberCommitted(appending, result!);
           return () => {
             this.announce(committed);
             options.then?.(committed);
@@ -384,7 +395,7 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
         },
         abandoned: () => undefined,
       };
-      const further = await this.followUp(entry, events, streamId, recorded);
+      const further = await this.followUp(appending);
       return further === undefined ? mine : alongsideOf([mine, further]);
     };
     if (!tracingEnabled()) return decideWith(ctx.trace ?? entry.trace, build);
@@ -401,24 +412,16 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
   }
 
   /** This decision and the one {@link CommandRunnerOptions.alongside} gives, in one commit; undefined when they did not go together. */
-  private async appendAlongside(
-    streamId: string,
-    base: StreamEntry<S>,
-    events: readonly E[],
-    recorded: readonly NewEvent[],
-    ctx: CommandContext,
-    stored: TraceHeaders | undefined,
-  ): Promise<CommandResult<S, E> | undefined> {
+  private async appendAlongside(appending: Appending<S, E>): Promise<CommandResult<S, E> | undefined> {
     if (this.store.appendTogether === undefined) return undefined;
-    const other = await this.followUp(base, events, streamId, recorded);
+    const other = await this.followUp(appending);
     if (other === undefined) return undefined;
-    const mine: TogetherAppend = { streamId, events: recorded, options: { expectedRevision: base.revision < 0 ? 'no_stream' : base.revision, commandId: ctx.commandId } };
-    const results = await this.store.appendTogether([mine, ...other.appends]).catch(() => undefined);
+    const results = await this.store.appendTogether([togetherAppend(appending), ...other.appends]).catch(() => undefined);
     if (results === undefined) {
       other.abandoned();
       return undefined;
     }
-    const committed = this.rememberCommitted(streamId, base, events, recorded, ctx, stored, results[0]!);
+    const committed = this.rememberCommitted(appending, results[0]!);
     const announceOther = other.committed(results.slice(1));
     this.announce(committed);
     announceOther();
@@ -426,7 +429,7 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
   }
 
   /** What {@link CommandRunnerOptions.alongside} gives for this decision (an error in it: nothing). */
-  private async followUp(base: StreamEntry<S>, events: readonly E[], streamId: string, recorded: readonly NewEvent[]): Promise<Alongside | undefined> {
+  private async followUp({ streamId, base, events, recorded }: Appending<S, E>): Promise<Alongside | undefined> {
     const alongside = this.options.alongside;
     if (alongside === undefined) return undefined;
     let state = base.state;
@@ -435,15 +438,7 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
   }
 
   /** The state after an append of `events` on `base` committed, kept, as the command's result. */
-  private rememberCommitted(
-    streamId: string,
-    base: StreamEntry<S>,
-    events: readonly E[],
-    recorded: readonly NewEvent[],
-    ctx: CommandContext,
-    stored: TraceHeaders | undefined,
-    result: AppendResult,
-  ): CommandResult<S, E> {
+  private rememberCommitted({ streamId, base, events, recorded, ctx, stored }: Appending<S, E>, result: AppendResult): CommandResult<S, E> {
     let state = base.state;
     for (const e of events) state = this.aggregate.evolve(state, e);
     base.commands.set(ctx.commandId, { revision: result.nextExpectedRevision, fingerprint: ctx.fingerprint });
@@ -538,6 +533,11 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
     };
     return { eventId: this.options.ids.newId(), type: event.type, schemaVersion: this.aggregate.schemaVersionOf?.(event) ?? 1, data: event.data, metadata };
   }
+}
+
+/** The append of a decision, at the revision it was decided on, under its command id. */
+function togetherAppend<S, E>({ streamId, base, recorded, ctx }: Appending<S, E>): TogetherAppend {
+  return { streamId, events: recorded, options: { expectedRevision: base.revision < 0 ? 'no_stream' : base.revision, commandId: ctx.commandId } };
 }
 
 /** The trace headers stored in an event's metadata, if any. */

@@ -58,6 +58,17 @@ class MemorySource implements CatchUpSource {
   }
 }
 
+/** Counts the source's page reads from now on. */
+function countReads(src: MemorySource): () => number {
+  let reads = 0;
+  const readPage = src.readPage.bind(src);
+  src.readPage = async (after, limit) => {
+    reads++;
+    return readPage(after, limit);
+  };
+  return () => reads;
+}
+
 describe('CatchUpSubscription', () => {
   it('delivers history in batches, then live, each event once and in order', async () => {
     const src = new MemorySource();
@@ -108,46 +119,36 @@ describe('CatchUpSubscription', () => {
   it('ignores a wake-up for a commit it has already read', async () => {
     const src = new MemorySource();
     src.add(1, 1);
-    let reads = 0;
-    const readPage = src.readPage.bind(src);
-    src.readPage = async (after, limit) => {
-      reads++;
-      return readPage(after, limit);
-    };
+    const reads = countReads(src);
     const got: string[] = [];
     const sub = new CatchUpSubscription(src, { from: 'start', onEvent: (e) => void got.push(e.eventId) });
     await waitFor(() => sub.isLive);
-    const before = reads;
+    const before = reads();
     src.add(2, 1);
     await waitFor(() => got.length === 2);
-    const afterFirst = reads;
+    const afterFirst = reads();
     (src as unknown as { wakeAll(c: number): void }).wakeAll(2); // the same commit, notified again
     src.add(3, 1);
     await waitFor(() => got.length === 3);
     await sub.stop();
     expect(afterFirst - before).toBe(1);
-    expect(reads - afterFirst).toBe(1);
+    expect(reads() - afterFirst).toBe(1);
     expect(got).toEqual(['1/1', '2/1', '3/1']);
   });
 
   it('reads once when woken with no commit (its listener reconnected), then waits: it does not poll every few ms', async () => {
     const src = new MemorySource();
     src.add(1, 1);
-    let reads = 0;
-    const readPage = src.readPage.bind(src);
-    src.readPage = async (after, limit) => {
-      reads++;
-      return readPage(after, limit);
-    };
+    const reads = countReads(src);
     const got: string[] = [];
     const sub = new CatchUpSubscription(src, { from: 'start', onEvent: (e) => void got.push(e.eventId) });
     await waitFor(() => sub.isLive);
-    const before = reads;
+    const before = reads();
     (src as unknown as { wakes: Set<(n: object) => void> }).wakes.forEach((w) => w({}));
     await new Promise((r) => setTimeout(r, 200));
     // Before, a reconnect's wake counted as a commit numbered Number.MAX_SAFE_INTEGER: hidden
     // forever, so the subscription re-read every 5 ms (some 40 reads in these 200 ms).
-    expect(reads - before).toBe(1);
+    expect(reads() - before).toBe(1);
     src.add(2, 1);
     await waitFor(() => got.length === 2);
     await sub.stop();
@@ -156,25 +157,20 @@ describe('CatchUpSubscription', () => {
 
   it('skips the read for a commit of categories its filter does not name; reads for one that it names', async () => {
     const src = new MemorySource();
-    let reads = 0;
-    const readPage = src.readPage.bind(src);
-    src.readPage = async (after, limit) => {
-      reads++;
-      return readPage(after, limit);
-    };
+    const reads = countReads(src);
     const got: string[] = [];
     // MemorySource does not filter: what is read is what the notices let through.
     const sub = new CatchUpSubscription(src, { from: 'start', filter: { categories: ['task'] }, onEvent: (e) => void got.push(`${e.streamId}@${e.eventId}`) });
     await waitFor(() => sub.isLive);
-    const before = reads;
+    const before = reads();
     src.add(1, 1, 'AgentRegistered', true, 'agent-7');
     src.add(2, 1, 'RunStarted', true, 'run-1');
     await new Promise((r) => setTimeout(r, 50));
-    expect(reads - before).toBe(0);
+    expect(reads() - before).toBe(0);
     src.add(3, 1, 'TaskCreated', true, 'task-1');
     await waitFor(() => got.includes('task-1@3/1'));
     await sub.stop();
-    expect(reads - before).toBe(1);
+    expect(reads() - before).toBe(1);
   });
 
   it('reads at once on a notice of any category while a notified commit of its own is hidden', async () => {

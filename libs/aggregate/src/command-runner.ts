@@ -148,6 +148,8 @@ interface Appending<S, E> {
   /** The entry it was decided on. */
   readonly base: StreamEntry<S>;
   readonly events: readonly E[];
+  /** The state once they are appended. */
+  readonly state: S;
   readonly recorded: readonly NewEvent[];
   readonly ctx: CommandContext;
   /** The trace stored with the events. */
@@ -329,7 +331,7 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
       const base = entry;
       try {
         const recorded = events.map((e) => this.toNewEvent(e, base.state, ctx, now, stored));
-        const appending: Appending<S, E> = { streamId, base, events, recorded, ctx, stored };
+        const appending: Appending<S, E> = { streamId, base, events, state: this.evolved(base.state, events), recorded, ctx, stored };
         const together = await this.appendAlongside(appending);
         if (together !== undefined) return together;
         const { options: appendOptions } = togetherAppend(appending);
@@ -383,7 +385,7 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
       }
       if (events.length === 0) return undefined;
       const recorded = events.map((e) => this.toNewEvent(e, entry.state, ctx, now, stored));
-      const appending: Appending<S, E> = { streamId, base: entry, events, recorded, ctx, stored };
+      const appending: Appending<S, E> = { streamId, base: entry, events, state: this.evolved(entry.state, events), recorded, ctx, stored };
       const mine: Alongside = {
         appends: [togetherAppend(appending)],
         committed: ([result]) => {
@@ -429,18 +431,20 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
   }
 
   /** What {@link CommandRunnerOptions.alongside} gives for this decision (an error in it: nothing). */
-  private async followUp({ streamId, base, events, recorded }: Appending<S, E>): Promise<Alongside | undefined> {
+  private async followUp({ streamId, state, events, recorded }: Appending<S, E>): Promise<Alongside | undefined> {
     const alongside = this.options.alongside;
     if (alongside === undefined) return undefined;
-    let state = base.state;
-    for (const e of events) state = this.aggregate.evolve(state, e);
     return alongside({ streamId, state, events, recorded }).catch(() => undefined);
   }
 
+  private evolved(state: S, events: readonly E[]): S {
+    let next = state;
+    for (const e of events) next = this.aggregate.evolve(next, e);
+    return next;
+  }
+
   /** The state after an append of `events` on `base` committed, kept, as the command's result. */
-  private rememberCommitted({ streamId, base, events, recorded, ctx, stored }: Appending<S, E>, result: AppendResult): CommandResult<S, E> {
-    let state = base.state;
-    for (const e of events) state = this.aggregate.evolve(state, e);
+  private rememberCommitted({ streamId, base, events, state, recorded, ctx, stored }: Appending<S, E>, result: AppendResult): CommandResult<S, E> {
     base.commands.set(ctx.commandId, { revision: result.nextExpectedRevision, fingerprint: ctx.fingerprint });
     this.remember(streamId, { state, revision: result.nextExpectedRevision, commands: base.commands, trace: base.revision < 0 ? stored : base.trace });
     return { streamId, state, revision: result.nextExpectedRevision, appended: events, position: result.position, repeat: false, recorded };

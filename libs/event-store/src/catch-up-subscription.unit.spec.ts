@@ -45,8 +45,9 @@ class MemorySource implements CatchUpSource {
     this.wakes.add(wake);
   }
 
-  wakeAll(commit: number): void {
-    for (const w of this.wakes) w({ commit });
+  /** Wakes every listener with this notice, as the store's listener would. */
+  wakeAll(notice: CommitNotice): void {
+    for (const w of this.wakes) w(notice);
   }
 
   unlisten(wake: (notice: CommitNotice) => void): void {
@@ -67,6 +68,16 @@ function countReads(src: MemorySource): () => number {
     return readPage(after, limit);
   };
   return () => reads;
+}
+
+/** A live subscription from the start of a source holding one event (1/1), its page reads counted. */
+async function liveOverOne(src: MemorySource): Promise<{ sub: CatchUpSubscription; got: string[]; reads: () => number }> {
+  src.add(1, 1);
+  const reads = countReads(src);
+  const got: string[] = [];
+  const sub = new CatchUpSubscription(src, { from: 'start', onEvent: (e) => void got.push(e.eventId) });
+  await waitFor(() => sub.isLive);
+  return { sub, got, reads };
 }
 
 describe('CatchUpSubscription', () => {
@@ -118,16 +129,12 @@ describe('CatchUpSubscription', () => {
 
   it('ignores a wake-up for a commit it has already read', async () => {
     const src = new MemorySource();
-    src.add(1, 1);
-    const reads = countReads(src);
-    const got: string[] = [];
-    const sub = new CatchUpSubscription(src, { from: 'start', onEvent: (e) => void got.push(e.eventId) });
-    await waitFor(() => sub.isLive);
+    const { sub, got, reads } = await liveOverOne(src);
     const before = reads();
     src.add(2, 1);
     await waitFor(() => got.length === 2);
     const afterFirst = reads();
-    (src as unknown as { wakeAll(c: number): void }).wakeAll(2); // the same commit, notified again
+    src.wakeAll({ commit: 2 }); // the same commit, notified again
     src.add(3, 1);
     await waitFor(() => got.length === 3);
     await sub.stop();
@@ -138,13 +145,9 @@ describe('CatchUpSubscription', () => {
 
   it('reads once when woken with no commit (its listener reconnected), then waits: it does not poll every few ms', async () => {
     const src = new MemorySource();
-    src.add(1, 1);
-    const reads = countReads(src);
-    const got: string[] = [];
-    const sub = new CatchUpSubscription(src, { from: 'start', onEvent: (e) => void got.push(e.eventId) });
-    await waitFor(() => sub.isLive);
+    const { sub, got, reads } = await liveOverOne(src);
     const before = reads();
-    (src as unknown as { wakes: Set<(n: object) => void> }).wakes.forEach((w) => w({}));
+    src.wakeAll({});
     await new Promise((r) => setTimeout(r, 200));
     // Before, a reconnect's wake counted as a commit numbered Number.MAX_SAFE_INTEGER: hidden
     // forever, so the subscription re-read every 5 ms (some 40 reads in these 200 ms).

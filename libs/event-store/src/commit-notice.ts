@@ -42,6 +42,12 @@ export function categoriesOf(streamIds: Iterable<string>): Set<string> | undefin
   return categories;
 }
 
+/** The notice of a commit that wrote these streams. */
+export function noticeOf(commit: number, streamIds: Iterable<string>): CommitNotice {
+  const categories = categoriesOf(streamIds);
+  return categories === undefined ? { commit } : { commit, categories };
+}
+
 /** The NOTIFY payload of a notice. */
 export function noticePayload(notice: CommitNotice): string {
   const list = notice.categories === undefined ? '' : [...notice.categories].join(',');

@@ -1,7 +1,7 @@
 import { BatonError, GENESIS_HASH, WrongExpectedVersionError } from '@baton/contracts';
 import type { DatabaseError, Pool, PoolClient } from 'pg';
 import { actualRevisionText, expectedRevisionText, satisfiesExpected, type PreparedAppend } from '../append-validation';
-import { categoriesOf, type CommitNotice } from '../commit-notice';
+import { noticeOf, type CommitNotice } from '../commit-notice';
 import { DuplicateEventIdError, EventStoreUnavailableError } from '../errors';
 import { chainEvents, type ChainLink } from '../hash-chain';
 import type { AppendResult } from '../port';
@@ -312,8 +312,7 @@ export class PgAppender {
       }
     }
     if (commit > 0) {
-      const categories = categoriesOf(group.filter((c) => written.has(c)).map((c) => c.pending.append.streamId));
-      this.options.committed(categories === undefined ? { commit } : { commit, categories }, notifyInTx);
+      this.options.committed(noticeOf(commit, group.filter((c) => written.has(c)).map((c) => c.pending.append.streamId)), notifyInTx);
     }
     this.waiting.unshift(...again);
     this.release(done.filter((s) => !retry.has(s)));
@@ -365,8 +364,7 @@ export class PgAppender {
         this.heads.set(c.pending.append.streamId, { revision: last.revision, hash: last.hash });
         commit = Math.max(commit, written.get(c)!.commit);
       }
-      const categories = categoriesOf(streams);
-      this.options.committed(categories === undefined ? { commit } : { commit, categories }, true);
+      this.options.committed(noticeOf(commit, streams), true);
       return group.map((c) => result(c, written.get(c)!));
     } finally {
       this.release(streams);
@@ -509,9 +507,7 @@ export class PgAppender {
     }
     if (outcome.head) {
       this.heads.set(p.streamId, outcome.head);
-      const categories = categoriesOf([p.streamId]);
-      const commit = outcome.result.position.commit;
-      this.options.committed(categories === undefined ? { commit } : { commit, categories }, false);
+      this.options.committed(noticeOf(outcome.result.position.commit, [p.streamId]), false);
     }
     w.resolve(outcome.result);
   }

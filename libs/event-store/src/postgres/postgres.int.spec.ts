@@ -260,6 +260,10 @@ describe('PostgresEventStore specifics', () => {
         expect(await elsewhere.appendTogether([{ streamId: a, events: [ev(2)], options: { expectedRevision: 1 } }, { streamId: b, events: [ev(4)] }])).toBeUndefined();
         // One after the other, as the caller then does, still works and chains.
         await together.append(a, [ev(2)], { expectedRevision: 1 });
+        // Garbage is refused with a code before anything is written, the good append with it too.
+        await expect(together.appendTogether([{ streamId: a, events: [ev(3)], options: { expectedRevision: 2 } }, { streamId: '', events: [ev(0)] }])).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+        await expect(together.appendTogether([{ streamId: a, events: [ev(3)], options: { expectedRevision: 2 } }, { streamId: b, events: [{ type: '', data: {}, metadata: { occurredAt } }] }])).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+        expect(await together.readStream(a)).toHaveLength(3);
         // A new stream goes with a known one.
         const fresh = `tog-new-${crypto.randomUUID()}`;
         expect(await together.appendTogether([{ streamId: fresh, events: [ev(0)], options: { expectedRevision: 'no_stream' } }, { streamId: a, events: [ev(3)], options: { expectedRevision: 2 } }])).toHaveLength(2);

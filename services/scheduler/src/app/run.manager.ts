@@ -345,11 +345,20 @@ async function onTaskEvent(deps: ManagerDeps, recorded: RecordedEvent): Promise<
  * does when the store's feed brings it (that pass then appends nothing). The stages the result
  * starts have their tasks created by {@link createTasksOfCommitted}. Lease holder only, like the manager.
  */
-export async function recordTaskEndingNow(deps: ManagerDeps, ended: Pick<NewEvent, 'type' | 'schemaVersion' | 'data' | 'metadata'> & { readonly eventId: string }): Promise<void> {
+export async function recordTaskEndingNow(deps: ManagerDeps, ended: EndingEvent): Promise<void> {
+  const ending = runTaskEnding(ended);
+  if (ending !== undefined) await recordResult(deps, ending.runId, ending.taskId, ending.result, ended);
+}
+
+/** A task event as appended here, with its id. */
+type EndingEvent = Pick<NewEvent, 'type' | 'schemaVersion' | 'data' | 'metadata'> & { readonly eventId: string };
+
+/** The run result a task event records, when it ends a task that names its run. */
+function runTaskEnding(ended: EndingEvent): { readonly runId: string; readonly taskId: string; readonly result: TaskResult } | undefined {
   const event = toTaskEvent({ type: ended.type, schemaVersion: ended.schemaVersion ?? 1, data: ended.data });
   const ending = taskResultOf(event);
-  if (ending === undefined || ending.runId === undefined || ending.runId === null) return;
-  await recordResult(deps, ending.runId, event.data.taskId, ending.result, ended);
+  if (ending === undefined || ending.runId === undefined || ending.runId === null) return undefined;
+  return { runId: ending.runId, taskId: event.data.taskId, result: ending.result };
 }
 
 /**
@@ -359,12 +368,10 @@ export async function recordTaskEndingNow(deps: ManagerDeps, ended: Pick<NewEven
  * in memory here (then {@link recordTaskEndingNow} records it once the ending committed, as
  * before). Lease holder only, like the manager.
  */
-export function recordTaskEndingAlongside(deps: ManagerDeps, ended: Pick<NewEvent, 'type' | 'schemaVersion' | 'data' | 'metadata'> & { readonly eventId: string }): Promise<Alongside | undefined> {
-  const event = toTaskEvent({ type: ended.type, schemaVersion: ended.schemaVersion ?? 1, data: ended.data });
-  const ending = taskResultOf(event);
-  if (ending === undefined || ending.runId === undefined || ending.runId === null) return Promise.resolve(undefined);
-  const taskId = event.data.taskId;
-  return deps.runs.decideAlongside(ending.runId, recordResultCommand(taskId, ending.result), recordResultContext(taskId, ended));
+export function recordTaskEndingAlongside(deps: ManagerDeps, ended: EndingEvent): Promise<Alongside | undefined> {
+  const ending = runTaskEnding(ended);
+  if (ending === undefined) return Promise.resolve(undefined);
+  return deps.runs.decideAlongside(ending.runId, recordResultCommand(ending.taskId, ending.result), recordResultContext(ending.taskId, ended));
 }
 
 /** True when a run append's events may start tasks (see {@link createTasksOfCommitted}), without reading them. */
@@ -399,19 +406,22 @@ export async function createTasksAlongside(deps: StageTaskDeps, recorded: readon
   if (tracingEnabled()) return undefined;
   const parts: Alongside[] = [];
   const starts: string[] = [];
-  for (const e of recorded) {
-    if (!STARTS_TASKS.has(e.type) || e.eventId === undefined) continue;
-    const start = stageStartOf(toRunEvent({ type: e.type, schemaVersion: e.schemaVersion ?? 1, data: e.data }));
-    if (start === undefined) continue;
-    for (const { data, ctx } of stageTaskCreations(start, e.eventId, e.metadata)) {
-      const part = await createTaskAlongside(deps.tasks, data, ctx, deps.assign);
-      if (part === undefined) {
-        alongsideOf(parts)?.abandoned();
-        return undefined;
+  // Any task that cannot go (or an event that does not read) gives back the slots reserved so far.
+  const giveBack = (): undefined => void alongsideOf(parts)?.abandoned();
+  try {
+    for (const e of recorded) {
+      if (!STARTS_TASKS.has(e.type) || e.eventId === undefined) continue;
+      const start = stageStartOf(toRunEvent({ type: e.type, schemaVersion: e.schemaVersion ?? 1, data: e.data }));
+      if (start === undefined) continue;
+      for (const { data, ctx } of stageTaskCreations(start, e.eventId, e.metadata)) {
+        const part = await createTaskAlongside(deps.tasks, data, ctx, deps.assign);
+        if (part === undefined) return giveBack();
+        parts.push(part);
       }
-      parts.push(part);
+      starts.push(e.eventId);
     }
-    starts.push(e.eventId);
+  } catch {
+    return giveBack();
   }
   const all = alongsideOf(parts);
   if (all === undefined) return undefined;

@@ -1,9 +1,11 @@
 /**
  * Preload for a benchmarked scheduler (`BENCH_TIMING_FILE=/tmp/t.log` with the bench's
  * `BENCH_PRELOAD=bench/timing-probe.ts`): appends one line per step of the hot path to the file,
- * `<epoch ms> <step>`, so one task's or one run's hops can be read in order: each command
+ * `<epoch ms> <process> <step>`, so one task's or one run's hops can be read in order: each command
  * (`exec <stream> hot|cold >` and `<`), each whole-stream read, each append with its event
- * types, each dispatcher pass and each call that wakes one, each assignment published at once and each garbage collection
+ * types (and each append of several streams together), each dispatcher pass and each call that wakes one, each assignment
+ * published at once, each event the relay publishes until its PubAck, each read of the store's feed, in the
+ * handoff-validator each validation with its stream load and artifact write, and each garbage collection
  * (kind and pause). It wraps the compiled classes' methods (from dist, run `npm run build` first) and changes nothing else; the
  * synchronous writes slow the process, so read the gaps between steps, not the totals.
  * Without `BENCH_TIMING_FILE` it does nothing.
@@ -16,7 +18,9 @@ import { performance, PerformanceObserver, type PerformanceEntry } from 'node:pe
 const file = process.env.BENCH_TIMING_FILE;
 if (file) {
   const load = createRequire(resolve('package.json'));
-  const log = (step: string): void => appendFileSync(file, `${(performance.timeOrigin + performance.now()).toFixed(2)} ${step}\n`);
+  // Which process wrote a line (the bench's workflow part preloads the probe into the scheduler and the handoff-validator, both writing one file).
+  const tag = /services\/([a-z-]+)\//.exec(process.argv[1] ?? '')?.[1] ?? 'bench';
+  const log = (step: string): void => appendFileSync(file, `${(performance.timeOrigin + performance.now()).toFixed(2)} ${tag} ${step}\n`);
   type Method = (...args: unknown[]) => unknown;
   const wrap = (proto: Record<string, Method>, name: string, label: (self: Record<string, unknown>, args: unknown[]) => string): void => {
     const original = proto[name]!;
@@ -45,6 +49,17 @@ if (file) {
     log(`publishNow ${String((args[0] as { taskId: string }).taskId)}`);
     return publishNow.apply(this, args);
   };
+  // The relay: each event handed to it, and each publish until its PubAck; the feed's reads of the store.
+  const relay = load('./libs/messaging/dist/event.relay.js').EventRelay.prototype as Record<string, Method>;
+  wrap(relay, 'publishUntilAcked', (_self, a) => `  publish ${(a[0] as { event: { type: string; streamId: string } }).event.type} ${(a[0] as { event: { streamId: string } }).event.streamId}`);
+  wrap(load('./libs/event-store/dist/postgres/postgres-event-store.js').PostgresEventStore.prototype, 'readPage', (_self, a) => `  readPage ${JSON.stringify((a[2] as { categories?: string[] } | undefined)?.categories ?? 'all')}`);
+  wrap(load('./libs/event-store/dist/postgres/postgres-event-store.js').PostgresEventStore.prototype, 'appendTogether', (_self, a) => `  appendTogether ${(a[0] as { streamId: string }[]).map((x) => x.streamId).join(',')}`);
+  if (tag === 'handoff-validator') {
+    const h = load('./services/handoff-validator/dist/app/handoff-command.handler.js').HandoffCommandHandler.prototype;
+    wrap(h, 'validate', (_s, a) => `validate ${String((a[0] as { stageId: string }).stageId)}`);
+    wrap(load('./services/handoff-validator/dist/adapters/postgres-artifact.store.js').PostgresArtifactStore.prototype, 'put', () => 'artifacts.put');
+    wrap(runner, 'load', (_s, a) => `  load ${String(a[0])}`);
+  }
   // What wakes the dispatcher: each call that answers "a pass may do more", with the pass's left state.
   const dispatcher = load('./services/scheduler/dist/adapters/dispatcher.js').Dispatcher.prototype as Record<string, Method>;
   for (const name of ['shown', 'finished', 'changed', 'submitted']) {
@@ -64,7 +79,7 @@ if (file) {
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       const kind = kinds[((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0)] ?? 'other';
-      appendFileSync(file, `${(performance.timeOrigin + e.startTime).toFixed(2)} gc ${kind} ${e.duration.toFixed(2)} ms\n`);
+      appendFileSync(file, `${(performance.timeOrigin + e.startTime).toFixed(2)} ${tag} gc ${kind} ${e.duration.toFixed(2)} ms\n`);
     }
   }).observe({ entryTypes: ['gc'] });
 }

@@ -114,6 +114,8 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
     const validator = await startService('handoff-validator', { ...common, HANDOFFS_DIR, BENCH_PG_COUNTER_FILE: validatorCounterFile }, [
       '-r',
       join(ROOT, 'bench/pg-query-counter.ts'),
+      // The same diagnostic preload as the scheduler's (bench/timing-probe.ts writes both to one file).
+      ...(process.env.BENCH_PRELOAD ? ['-r', resolve(process.env.BENCH_PRELOAD)] : []),
       ...sideProf('handoff-validator'),
     ]);
     services.push(validator);

@@ -71,6 +71,8 @@ describe('subscribeEvents: a durable consumer of the events stream (real JetStre
     const sub1 = await subscribeEvents({ connection: nc, durable, subjects: [subject], start: { from: 'sequence', sequence: seqs[3]! }, handler: first.handler, ackWaitMs: 2000, logger: quiet });
     await waitFor(() => first.events.length >= 3, { what: 'three events before the restart', timeoutMs: 15_000 });
     await sub1.stop();
+    // Acknowledgements are not awaited between events; stop() waits for those still out.
+    expect(sub1.stats.lastSequence).toBe(first.deliveries.at(-1)!.streamSequence);
     const later = Array.from({ length: 5 }, (_, i) => recordedEvent(agg, 11 + i));
     for (const e of later) await publish(subject, e);
 

@@ -112,7 +112,7 @@ class EventSubscriptionStats:
     failures: int = 0
     """Handler failures (each delivered again)."""
     last_sequence: int = 0
-    """Stream sequence of the last event acknowledged, 0 before the first."""
+    """Highest stream sequence whose acknowledgement the server confirmed, 0 before the first."""
 
 
 EventHandler = Callable[[RecordedEvent, EventDelivery], "Awaitable[None] | None"]
@@ -135,6 +135,8 @@ class EventSubscription:
         self.stats = EventSubscriptionStats()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        # Acknowledgements awaiting the server's confirmation; stop() waits for them.
+        self._acking: set[asyncio.Task[None]] = set()
 
     def _run(self) -> None:
         self._task = asyncio.create_task(self._loop())
@@ -144,6 +146,8 @@ class EventSubscription:
         self._stopping = True
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
+        if self._acking:
+            await asyncio.gather(*self._acking, return_exceptions=True)
         try:
             await self._sub.unsubscribe()
         except Exception as err:  # noqa: BLE001 - the connection may be gone already
@@ -169,10 +173,18 @@ class EventSubscription:
                 else:
                     await self._handle(msg)
 
-    async def _ack(self, msg: Msg) -> None:
+    def _ack(self, msg: Msg) -> None:
+        """Acknowledges without holding up the next event: the server's confirmation (ack_sync)
+        is awaited in a task of its own, so events of one commit are not handled a round trip
+        apart. A failed acknowledgement brings the event back; its event id is recognised."""
+        task = asyncio.create_task(self._confirm_ack(msg))
+        self._acking.add(task)
+        task.add_done_callback(self._acking.discard)
+
+    async def _confirm_ack(self, msg: Msg) -> None:
         try:
             await msg.ack_sync(timeout=5.0)
-            self.stats.last_sequence = msg.metadata.sequence.stream
+            self.stats.last_sequence = max(self.stats.last_sequence, msg.metadata.sequence.stream)
         except Exception as err:  # noqa: BLE001
             self.log.warning("acknowledgement of #%s failed (%s); it comes back and is recognised by its event id", msg.metadata.sequence.stream, err)
 
@@ -187,7 +199,7 @@ class EventSubscription:
         try:
             if await _maybe(self._dedupe.has(event.event_id)):
                 self.stats.duplicates += 1
-                await self._ack(msg)
+                self._ack(msg)
                 return
             await _maybe(self._handler(event, EventDelivery(msg.subject, meta.sequence.stream, meta.num_delivered)))
         except Exception as err:  # noqa: BLE001 - a failing handler gets the event again
@@ -200,7 +212,7 @@ class EventSubscription:
             await _maybe(self._dedupe.add(event.event_id))
         except Exception as err:  # noqa: BLE001
             self.log.warning("event %s: the dedupe store failed (%s)", event.event_id, err)
-        await self._ack(msg)
+        self._ack(msg)
 
 
 async def subscribe_events(

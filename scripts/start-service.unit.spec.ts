@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -21,15 +21,18 @@ interface Started {
 describe('start-service.sh', () => {
   let dir: string;
   let main: string;
+  /** The same stand-in where the scheduler's entry point would be. */
+  let scheduler: string;
   beforeAll(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'baton-start-service-'));
     main = path.join(dir, 'main.js');
-    writeFileSync(
-      main,
-      `const v8 = require('node:v8');
+    const report = `const v8 = require('node:v8');
        process.stdout.write(JSON.stringify({ execArgv: process.execArgv, arenas: process.env.MALLOC_ARENA_MAX,
-         heapLimitMb: v8.getHeapStatistics().heap_size_limit / 1048576 }));`,
-    );
+         heapLimitMb: v8.getHeapStatistics().heap_size_limit / 1048576 }));`;
+    writeFileSync(main, report);
+    scheduler = path.join(dir, 'services/scheduler/dist/main.js');
+    mkdirSync(path.dirname(scheduler), { recursive: true });
+    writeFileSync(scheduler, report);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -50,6 +53,29 @@ describe('start-service.sh', () => {
     // V8's limit is the old generation plus the young one.
     expect(r.seen!.heapLimitMb).toBeGreaterThanOrEqual(512);
     expect(r.seen!.heapLimitMb).toBeLessThan(512 + 64);
+  });
+
+  it('gives the scheduler 32 MB semi-spaces (it allocates per task), and BATON_SEMI_SPACE_MB sets them for any service', () => {
+    const r = start([scheduler], { BATON_MEMORY_LIMIT_MB: '1024' });
+    expect(r.status).toBe(0);
+    expect(r.seen!.execArgv).toEqual(['--enable-source-maps', '--max-semi-space-size=32', '--max-old-space-size=512']);
+    // The old generation plus a young one of three semi-spaces at most.
+    expect(r.seen!.heapLimitMb).toBeGreaterThanOrEqual(512);
+    expect(r.seen!.heapLimitMb).toBeLessThanOrEqual(512 + 3 * 32);
+    const set = start([main], { BATON_MEMORY_LIMIT_MB: '1024', BATON_SEMI_SPACE_MB: '16' });
+    expect(set.status).toBe(0);
+    expect(set.seen!.execArgv).toEqual(['--enable-source-maps', '--max-semi-space-size=16', '--max-old-space-size=512']);
+  });
+
+  it.each([
+    ['x8', 'expected a whole number of MB (1-256), got "x8"'],
+    ['0', 'expected a whole number of MB (1-256), got 0'],
+    ['512', 'expected a whole number of MB (1-256), got 512'],
+  ])('refuses BATON_SEMI_SPACE_MB=%s with 64 and starts nothing', (semi, message) => {
+    const r = start([scheduler], { BATON_SEMI_SPACE_MB: semi });
+    expect(r.status).toBe(64);
+    expect(r.stderr).toContain(`BATON_SEMI_SPACE_MB is invalid: ${message}`);
+    expect(r.seen).toBeUndefined();
   });
 
   it('passes extra node options after its own (a preload, a profiler), and keeps a MALLOC_ARENA_MAX already set', () => {

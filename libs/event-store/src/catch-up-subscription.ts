@@ -4,8 +4,8 @@ import type { EventFilter, SubscribeOptions, Subscription } from './port';
 
 /**
  * Longest pause between re-reads while a notified commit is hidden behind an older open
- * transaction: bounds the extra delivery delay once that transaction ends (it may not be
- * an append, so no notification announces its end). One cheap indexed read per pause.
+ * append: bounds the extra delivery delay once it ends (an append that fails writes nothing,
+ * so no notification announces its end). One indexed read per pause.
  */
 const HIDDEN_RETRY_MAX_MS = 5;
 
@@ -21,8 +21,13 @@ export interface CatchUpPage {
 
 /** What a catch-up subscription needs from its store. */
 export interface CatchUpSource {
-  /** Events strictly after `after`, in global order, at most `limit`, matching `filter`. */
-  readPage(after: Position, limit: number, filter: EventFilter | undefined): Promise<CatchUpPage>;
+  /**
+   * Events strictly after `after`, in global order, at most `limit`, matching `filter`.
+   * `exact`: the horizon counts only open transactions that may still write events (Postgres:
+   * those holding an advisory lock, which every append takes before it writes), not every open
+   * one: dearer to compute, so asked for only while a notified commit is hidden.
+   */
+  readPage(after: Position, limit: number, filter: EventFilter | undefined, exact?: boolean): Promise<CatchUpPage>;
   /** The exclusive checkpoint that means "only events committed from now on". */
   endPosition(): Promise<Position>;
   /** Registers a wake-up callback (called with each commit's notice); resolves once it is active. */
@@ -35,7 +40,7 @@ export interface CatchUpSource {
 /**
  * A pull-based catch-up subscription: reads pages after its checkpoint until a short page,
  * then waits for a wake-up (notification, safety-net poll, or a short back-off while a
- * notified commit is still hidden behind an older open transaction) and reads again.
+ * notified commit is still hidden behind an older open append) and reads again.
  * History and live use the same read from the same checkpoint, so the switch-over can
  * neither skip nor repeat an event.
  */
@@ -91,6 +96,8 @@ export class CatchUpSubscription implements Subscription {
     const { options, source } = this;
     const batch = options.batchSize ?? 500;
     let backoffMs = 1;
+    // The last page showed a notified commit hidden behind an open transaction: read with the exact horizon.
+    let exact = false;
     try {
       // Listen before the first read, so nothing committed during catch-up goes unnoticed.
       await source.listen(this.onWake);
@@ -98,7 +105,7 @@ export class CatchUpSubscription implements Subscription {
         options.from === 'start' ? { commit: 0, prepare: 0 } : options.from === 'end' ? await source.endPosition() : options.from;
       while (!this.stopped) {
         this.dirty = false;
-        const page = await source.readPage(checkpoint, batch, options.filter);
+        const page = await source.readPage(checkpoint, batch, options.filter, exact);
         for (const event of page.events) {
           if (this.stopped) return;
           if (comparePositions(event.position, checkpoint) <= 0) continue;
@@ -112,10 +119,15 @@ export class CatchUpSubscription implements Subscription {
           this.live = true;
           options.onCaughtUp?.(this.current);
         }
-        if (this.dirty || this.stopped) continue;
         // A commit we were told about is not readable yet: an older transaction is still
-        // open. Retry soon (it may not be an append, so no notification will come).
+        // open. Most such transactions write no events (a read model's, another service's):
+        // read again at once with the exact horizon, which does not wait for those. If an
+        // append of its own is open, retry soon (no notification announces its end when it
+        // writes nothing after all).
         const hidden = page.horizon !== undefined && this.maxNotified >= page.horizon;
+        const firstLook = hidden && !exact;
+        exact = hidden;
+        if (this.dirty || this.stopped || firstLook) continue;
         if (page.events.length > 0) backoffMs = 1;
         await this.sleep(hidden ? backoffMs : source.pollIntervalMs);
         if (hidden) backoffMs = Math.min(backoffMs * 2, HIDDEN_RETRY_MAX_MS);

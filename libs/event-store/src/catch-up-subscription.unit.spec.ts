@@ -9,9 +9,17 @@ class MemorySource implements CatchUpSource {
   events: RecordedEvent[] = [];
   /** Oldest open transaction, if any; else everything added so far is readable. */
   open: number | undefined;
+  /** Whether the open transaction may write events (an append); one that does not is passed over by an exact read. */
+  openWrites = true;
+  /** The `exact` flag of every read, in order. */
+  readonly exactFlags: boolean[] = [];
 
   get horizon(): number {
-    return this.open ?? Math.max(0, ...this.events.map((e) => e.position.commit)) + 1;
+    return this.open ?? this.committedHorizon;
+  }
+
+  private get committedHorizon(): number {
+    return Math.max(0, ...this.events.map((e) => e.position.commit)) + 1;
   }
   private readonly wakes = new Set<(notice: CommitNotice) => void>();
 
@@ -32,9 +40,11 @@ class MemorySource implements CatchUpSource {
     if (notify) for (const w of this.wakes) w({ commit, categories: new Set([streamId.split('-')[0]!]) });
   }
 
-  async readPage(after: Position, limit: number) {
-    const events = this.events.filter((e) => comparePositions(e.position, after) > 0 && e.position.commit < this.horizon).slice(0, limit);
-    return { events, horizon: this.horizon };
+  async readPage(after: Position, limit: number, _filter?: unknown, exact = false) {
+    this.exactFlags.push(exact);
+    const horizon = exact && this.open !== undefined && !this.openWrites ? this.committedHorizon : this.horizon;
+    const events = this.events.filter((e) => comparePositions(e.position, after) > 0 && e.position.commit < horizon).slice(0, limit);
+    return { events, horizon };
   }
 
   async endPosition(): Promise<Position> {
@@ -109,6 +119,41 @@ describe('CatchUpSubscription', () => {
     await waitFor(() => got.length === 2, { timeoutMs: 2000 });
     await sub.stop();
     expect(got).toEqual(['5/2', '6/1']);
+  });
+
+  it('reads again at once with the exact horizon when the transaction hiding a notified commit writes no events', async () => {
+    const src = new MemorySource();
+    const got: string[] = [];
+    const sub = new CatchUpSubscription(src, { from: 'start', onEvent: (e) => void got.push(e.eventId) });
+    await waitFor(() => sub.isLive);
+    const before = src.exactFlags.length;
+    // A read model's transaction: open (so the xmin horizon stays at 5) but writing no events.
+    src.open = 5;
+    src.openWrites = false;
+    src.add(6, 1);
+    await waitFor(() => got.length === 1, { timeoutMs: 2000 });
+    // One read that found the commit hidden, then one exact read that delivered it, with no pause between.
+    expect(src.exactFlags.slice(before)).toEqual([false, true]);
+    expect(got).toEqual(['6/1']);
+    await sub.stop();
+  });
+
+  it('behind an open append, reads with the exact horizon until it ends, and delivers in order', async () => {
+    const src = new MemorySource();
+    const got: string[] = [];
+    const sub = new CatchUpSubscription(src, { from: 'start', onEvent: (e) => void got.push(e.eventId) });
+    await waitFor(() => sub.isLive);
+    const before = src.exactFlags.length;
+    src.open = 5; // an append still open: it holds the exact horizon too
+    src.add(6, 1);
+    await waitFor(() => src.exactFlags.length - before >= 3, { timeoutMs: 2000 });
+    expect(got).toEqual([]);
+    src.add(5, 2, 'T', false); // the append commits; its notification is late
+    src.open = undefined;
+    await waitFor(() => got.length === 2, { timeoutMs: 2000 });
+    expect(got).toEqual(['5/2', '6/1']);
+    expect(src.exactFlags.slice(before + 1).every((exact) => exact)).toBe(true);
+    await sub.stop();
   });
 
   it("starts from a checkpoint or from 'end'", async () => {

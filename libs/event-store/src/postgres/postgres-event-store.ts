@@ -61,6 +61,38 @@ const LIST_PAGE = 500;
 const DEFAULT_APPENDS_IN_FLIGHT = 1;
 const DEFAULT_HEAD_CACHE_SIZE = 20_000;
 
+/** The feed's horizon: the oldest transaction open on the server (this statement's snapshot's xmin). */
+const XMIN_HORIZON = sql`SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon`;
+
+/**
+ * The feed's exact horizon: the oldest transaction open on the server that may still write
+ * events, else the snapshot's xmax. Every append takes its streams' advisory locks before it
+ * writes, so before it has a transaction id, and holds them until it has ended (a transaction's
+ * locks are released after it stops counting as running). So an open transaction with an id
+ * that holds no advisory lock writes no events from now on: a read model's, a report's, another
+ * service's. One that holds one is a possible writer and keeps the horizon. The locks are read
+ * once (the CASE asks for them, so the materialized list exists, before the first status
+ * check), then each open transaction of the snapshot is checked: a lock holder, or one that
+ * ended after the snapshot was taken (its rows are invisible to this statement, so it must hold
+ * the horizon), keeps it; one still running after the locks were read, holding none, does not.
+ * `pg_locks` names a transaction by its 32-bit id, so ids are compared modulo 2^32 (the open
+ * ones are recent; a false match only holds more back). Conservative by construction: the
+ * worst a mistake can do is wait, as the xmin horizon always does.
+ */
+const EXACT_HORIZON = sql`
+  WITH snap AS MATERIALIZED (SELECT pg_current_snapshot() AS s),
+  writers AS MATERIALIZED (
+    SELECT t.transactionid::text::bigint AS xid32
+      FROM pg_locks t
+     WHERE t.locktype = 'transactionid' AND t.granted
+       AND t.virtualtransaction IN (SELECT a.virtualtransaction FROM pg_locks a WHERE a.locktype = 'advisory' AND a.granted)
+  )
+  SELECT coalesce(
+           (SELECT min(x::text::bigint) FROM snap, pg_snapshot_xip(snap.s) AS x
+             WHERE CASE WHEN (x::text::bigint % 4294967296) IN (SELECT xid32 FROM writers) THEN true
+                        ELSE pg_xact_status(x) IS DISTINCT FROM 'in progress' END),
+           (SELECT pg_snapshot_xmax(snap.s)::text::bigint FROM snap)) AS horizon`;
+
 /** An event row as the store's queries select it (every column but `category`). */
 type EventRow = Omit<Selectable<EventsTable>, 'category'>;
 
@@ -238,12 +270,12 @@ export class PostgresEventStore implements EventStore {
    * "visible" agree). Returns the horizon too, so a subscriber can tell that a commit it
    * was notified of is still hidden behind an open transaction.
    */
-  private async readPage(after: Position, limit: number, filter: EventFilter | undefined): Promise<CatchUpPage> {
+  private async readPage(after: Position, limit: number, filter: EventFilter | undefined, exact = false): Promise<CatchUpPage> {
     const conds: RawBuilder<unknown>[] = [];
     if (filter?.categories) conds.push(sql`AND ev.category = ANY(${[...filter.categories]}::text[])`);
     if (filter?.eventTypes) conds.push(sql`AND ev.type = ANY(${[...filter.eventTypes]}::text[])`);
     const query = sql<EventRow & { horizon: string }>`
-      SELECT h.horizon, e.* FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon) h
+      SELECT h.horizon, e.* FROM (${exact ? EXACT_HORIZON : XMIN_HORIZON}) h
       LEFT JOIN LATERAL (
         SELECT ev.tx_id, ev.seq, ev.event_id, ev.stream_id, ev.revision, ev.type, ev.schema_version,
                ev.data, ev.metadata, ev.prev_hash, ev.hash
@@ -268,7 +300,7 @@ export class PostgresEventStore implements EventStore {
     validateCount(options.batchSize, 'batchSize');
     if (this.closed) throw new EventStoreUnavailableError('event store is closed');
     const source: CatchUpSource = {
-      readPage: (after, limit, filter) => this.readPage(after, limit, filter),
+      readPage: (after, limit, filter, exact) => this.readPage(after, limit, filter, exact),
       endPosition: async () => {
         // Everything below the horizon has committed before now: that is history. Anything
         // at or above it commits from now on, so deliver it.

@@ -435,6 +435,43 @@ describe('PostgresEventStore specifics', () => {
     }
   });
 
+  it('a transaction open elsewhere that writes no events does not hold a subscription back; an append held open does, and comes first', async () => {
+    const other = await createPostgresEventStore({ connectionString: tdb.url, poolSize: 2, migrate: false });
+    const cat = `vis${crypto.randomUUID().slice(0, 8)}`;
+    const seen: string[] = [];
+    const sub = other.subscribe({ from: 'end', filter: { categories: [cat] }, onEvent: (e) => void seen.push(e.streamId) });
+    // A read model's transaction, say: open, with a transaction id, writing no events. It keeps the
+    // server's oldest open transaction (the xmin horizon) below every commit that follows.
+    const bystander = new Client({ connectionString: tdb.url });
+    await bystander.connect();
+    await bystander.query('BEGIN');
+    await bystander.query('SELECT pg_current_xact_id()');
+    const writer = new Client({ connectionString: tdb.url });
+    await writer.connect();
+    const e = { type: 'T', data: {}, metadata: { occurredAt: '2026-01-01T00:00:00Z' } };
+    try {
+      await waitFor(() => sub.isLive);
+      await store.append(`${cat}-a`, [e]);
+      // Before the exact horizon, this waited for the bystander to end.
+      await waitFor(() => seen.length === 1, { what: 'the append committed behind an open transaction that writes no events', timeoutMs: 5000 });
+      // An append held open (the SQL function takes its stream's lock before it writes): what commits after it waits.
+      await writer.query('BEGIN');
+      await writer.query('SELECT baton_es.append($1, $2, NULL, $3::jsonb)', [`${cat}-b`, 'any', JSON.stringify([{ eventId: crypto.randomUUID(), type: 'T', schemaVersion: 1, data: {}, metadata: e.metadata }])]);
+      await store.append(`${cat}-c`, [e]);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(seen).toEqual([`${cat}-a`]);
+      await writer.query('COMMIT');
+      await waitFor(() => seen.length === 3, { what: 'both appends once the held one committed', timeoutMs: 5000 });
+      expect(seen).toEqual([`${cat}-a`, `${cat}-b`, `${cat}-c`]);
+    } finally {
+      await bystander.query('ROLLBACK').catch(() => undefined);
+      await bystander.end();
+      await writer.end();
+      await sub.stop();
+      await other.close();
+    }
+  });
+
   it('stores a category column taken from the stream id', async () => {
     await store.append('agent-42-x', [{ type: 'T', data: {}, metadata: { occurredAt: '2026-01-01T00:00:00Z' } }]);
     const { rows } = await tdb.pool.query(`SELECT category FROM baton_es.events WHERE stream_id = 'agent-42-x'`);

@@ -49,6 +49,8 @@ export class CatchUpSubscription implements Subscription {
   private live = false;
   private stopped = false;
   private dirty = false;
+  /** A wake with no commit came since the last read began: read again, whatever the horizon says. */
+  private blindWake = false;
   private maxNotified = 0;
   private wakeUp: (() => void) | undefined;
   private readonly done: Promise<void>;
@@ -66,6 +68,7 @@ export class CatchUpSubscription implements Subscription {
     // (It was Number.MAX_SAFE_INTEGER before: every commit then looked hidden, and each
     // subscription re-read every 5 ms for as long as it lived, some 150 reads a second at idle.)
     if (commit !== undefined && commit > this.maxNotified) this.maxNotified = commit;
+    if (commit === undefined) this.blindWake = true;
     this.dirty = true;
     this.wakeUp?.();
   };
@@ -105,6 +108,7 @@ export class CatchUpSubscription implements Subscription {
         options.from === 'start' ? { commit: 0, prepare: 0 } : options.from === 'end' ? await source.endPosition() : options.from;
       while (!this.stopped) {
         this.dirty = false;
+        this.blindWake = false;
         const page = await source.readPage(checkpoint, batch, options.filter, exact);
         for (const event of page.events) {
           if (this.stopped) return;
@@ -127,7 +131,12 @@ export class CatchUpSubscription implements Subscription {
         const hidden = page.horizon !== undefined && this.maxNotified >= page.horizon;
         const firstLook = hidden && !exact;
         exact = hidden;
-        if (this.dirty || this.stopped || firstLook) continue;
+        // Woken while reading: read again, unless the page's horizon shows the read covered every
+        // commit told of meanwhile (each one below the horizon had committed before the read's
+        // snapshot). The process's own wake and the NOTIFY of one commit often come one during
+        // the other's read: that second read found nothing, about one per commit.
+        const wokenForMore = this.dirty && (page.horizon === undefined || this.blindWake || hidden);
+        if (wokenForMore || this.stopped || firstLook) continue;
         if (page.events.length > 0) backoffMs = 1;
         await this.sleep(hidden ? backoffMs : source.pollIntervalMs);
         if (hidden) backoffMs = Math.min(backoffMs * 2, HIDDEN_RETRY_MAX_MS);

@@ -40,6 +40,11 @@ class MemorySource implements CatchUpSource {
     if (notify) for (const w of this.wakes) w({ commit, categories: new Set([streamId.split('-')[0]!]) });
   }
 
+  /** Tells every listener of a commit, as a late NOTIFY would. */
+  notify(commit: number, category = 's'): void {
+    for (const w of this.wakes) w({ commit, categories: new Set([category]) });
+  }
+
   async readPage(after: Position, limit: number, _filter?: unknown, exact = false) {
     this.exactFlags.push(exact);
     const horizon = exact && this.open !== undefined && !this.openWrites ? this.committedHorizon : this.horizon;
@@ -154,6 +159,46 @@ describe('CatchUpSubscription', () => {
     expect(got).toEqual(['5/2', '6/1']);
     expect(src.exactFlags.slice(before + 1).every((exact) => exact)).toBe(true);
     await sub.stop();
+  });
+
+  it('does not read again for a notification that came during a read of the commit it covered (the NOTIFY after the local wake)', async () => {
+    const src = new MemorySource();
+    const got: string[] = [];
+    const sub = new CatchUpSubscription(src, { from: 'start', onEvent: (e) => void got.push(e.eventId) });
+    try {
+      await waitFor(() => sub.isLive);
+      const reads = countReads(src);
+      // The second notice of commit 6 arrives while the read it started is under way.
+      const read = src.readPage.bind(src);
+      let echo = true;
+      src.readPage = async (...a: Parameters<MemorySource['readPage']>) => {
+        const page = await read(...a);
+        if (echo) {
+          echo = false;
+          src.notify(6);
+        }
+        return page;
+      };
+      src.add(6, 1);
+      await waitFor(() => got.length === 1);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(reads()).toBe(1);
+      // A notice during a read of a commit the read could not see yet still reads again.
+      echo = true;
+      src.readPage = async (...a: Parameters<MemorySource['readPage']>) => {
+        const page = await read(...a);
+        if (echo) {
+          echo = false;
+          src.add(8, 1);
+        }
+        return page;
+      };
+      src.add(7, 1);
+      await waitFor(() => got.length === 3);
+      expect(got).toEqual(['6/1', '7/1', '8/1']);
+    } finally {
+      await sub.stop();
+    }
   });
 
   it("starts from a checkpoint or from 'end'", async () => {

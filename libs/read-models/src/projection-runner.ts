@@ -74,6 +74,18 @@ export type ProjectionState = 'stopped' | 'running' | 'failed';
 const SCAN_PAGE = 1000;
 const DEFAULT_APPLY_BATCH = 200;
 
+/** SQLSTATE of a division by zero: the checkpoint's move found the row moved (see #applyInTransaction). */
+const DIVISION_BY_ZERO = '22012';
+
+/**
+ * A value written into the statement's text (escaped by Kysely), not sent as a parameter: a
+ * statement with parameters cannot share its round trip with BEGIN. Strings, whole numbers, null.
+ */
+function lit(value: string | number | null) {
+  if (typeof value === 'number' && !Number.isSafeInteger(value)) throw new BatonError('INTERNAL', `projection checkpoint: ${value} is not a whole number`);
+  return value === null ? sql`NULL` : sql.lit(value);
+}
+
 /** Thrown inside a batch's transaction when the stored checkpoint is not the one expected (another replica moved it). */
 const CHECKPOINT_MOVED = new Error('the stored checkpoint moved');
 /** Times a batch is retried after finding the checkpoint moved (each time against the checkpoint read anew). */
@@ -466,18 +478,36 @@ export class ProjectionRunner<DB> {
         ? last.metadata.occurredAt
         : null;
       try {
-        await this.#o.db.transaction().execute(async (trx) => {
-          const moved = await sql`
-            UPDATE ${this.#table()}
-               SET commit_position = ${last.position.commit}, prepare_position = ${last.position.prepare},
-                   last_event_id = ${last.eventId}, last_event_at = ${occurredAt},
-                   events_applied = events_applied + ${fresh.length}, updated_at = ${this.#now().toISOString()}
-             WHERE name = ${this.name}
-               AND commit_position IS NOT DISTINCT FROM ${expected?.commit ?? null}
-               AND prepare_position IS NOT DISTINCT FROM ${expected?.prepare ?? null}`.execute(trx);
-          if (Number(moved.numAffectedRows ?? 0) !== 1) throw CHECKPOINT_MOVED;
-          if (this.#o.applyBatch) await this.#o.applyBatch(trx, fresh);
-          else for (const event of fresh) await this.#o.apply!(trx, event);
+        await this.#o.db.connection().execute(async (conn) => {
+          // BEGIN and the checkpoint's move in one round trip: a simple query of two statements
+          // (so every value is a literal; none comes from outside the store and this runner).
+          // When another replica moved the checkpoint, the division by zero fails the query
+          // and with it the transaction.
+          try {
+            await sql`BEGIN; WITH moved AS (
+              UPDATE ${this.#table()}
+                 SET commit_position = ${lit(last.position.commit)}, prepare_position = ${lit(last.position.prepare)},
+                     last_event_id = ${lit(last.eventId)}, last_event_at = ${lit(occurredAt)},
+                     events_applied = events_applied + ${lit(fresh.length)}, updated_at = ${lit(this.#now().toISOString())}
+               WHERE name = ${lit(this.name)}
+                 AND commit_position IS NOT DISTINCT FROM ${lit(expected?.commit ?? null)}::bigint
+                 AND prepare_position IS NOT DISTINCT FROM ${lit(expected?.prepare ?? null)}::bigint
+              RETURNING 1
+            ) SELECT 1 / count(*) FROM moved`.execute(conn);
+          } catch (err) {
+            await sql`ROLLBACK`.execute(conn).catch(() => undefined);
+            throw (err as { code?: unknown }).code === DIVISION_BY_ZERO ? CHECKPOINT_MOVED : err;
+          }
+          try {
+            // The connection, inside the transaction begun above: what `apply` writes commits with the checkpoint.
+            const trx = conn as unknown as Transaction<DB>;
+            if (this.#o.applyBatch) await this.#o.applyBatch(trx, fresh);
+            else for (const event of fresh) await this.#o.apply!(trx, event);
+            await sql`COMMIT`.execute(conn);
+          } catch (err) {
+            await sql`ROLLBACK`.execute(conn).catch(() => undefined);
+            throw err;
+          }
         });
         this.#stored = last.position;
         applied = fresh.length;

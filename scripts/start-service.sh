@@ -13,17 +13,17 @@
 # collection, so a service holding 40-60 MB of live objects sat at 160-175 MB resident at ready
 # and the scheduler at 536 MB after a 20,000-task drain. Bounded instead (figures in
 # docs/architecture.md, "Services run compiled"):
-#   --max-semi-space-size=S   young generation at most 2 x S MB: 8 for every service but the
-#                             scheduler, 32 for the scheduler (BATON_SEMI_SPACE_MB sets it for any).
-#                             The scheduler allocates about 100 KB per task it runs; with 8 MB
-#                             semi-spaces objects still in use across a round trip were promoted
-#                             and collected again by full collections: in a 5,000-task drain
-#                             (bench:dispatch --profile) its collections took 830-966 ms of 3.9-4.0 s
-#                             busy with 8, 558-572 with 16, 353-512 with 32, 383-392 with 64, and
-#                             its CPU per lifecycle fell 18-23% with 32. Its RSS once quiet after
-#                             the 20,000-task drain stayed 146-147 MB (the last-resort collection
-#                             below shrinks the young generation again); at ready it is about 20 MB
-#                             higher (start-up fills the larger young generation);
+#   --max-semi-space-size=S   young generation at most 2 x S MB, S = BATON_SEMI_SPACE_MB, else 8.
+#                             More trades memory for CPU: the scheduler allocates about 100 KB per
+#                             task, and with 8 MB semi-spaces what is still in use across a round
+#                             trip gets promoted and collected again by full collections. In a
+#                             5,000-task drain (bench:dispatch --profile) its collections took
+#                             830-966 ms of 3.9-4.0 s busy with 8, 558-572 with 16, 353-512 with 32,
+#                             383-392 with 64, and its CPU per lifecycle fell 18-23% with 32; but its
+#                             RSS at ready rose 137 -> 155-157 MB and, once quiet after the
+#                             20,000-task drain, 146.5 -> 147-156 MB (above the 150 MB target in two
+#                             of three runs: the last-resort collection below does not shrink the
+#                             young generation), so 8 stays the default;
 #   --max-old-space-size=N    old generation at most N MB, N = half the memory limit:
 #                             BATON_MEMORY_LIMIT_MB, else the container's cgroup limit, else 512.
 #                             The other half is for what is not V8's heap (60 MB of the node
@@ -79,14 +79,8 @@ if [ "$limit_mb" -lt 256 ]; then
   exit 64
 fi
 
-# The young generation's semi-space in MB (see above): explicit, else 32 for the scheduler, else 8.
-semi_mb="${BATON_SEMI_SPACE_MB:-}"
-if [ -z "$semi_mb" ]; then
-  case "$main" in
-    *services/scheduler/*) semi_mb=32 ;;
-    *) semi_mb=8 ;;
-  esac
-fi
+# The young generation's semi-space in MB (see above): explicit, else 8.
+semi_mb="${BATON_SEMI_SPACE_MB:-8}"
 case "$semi_mb" in
   '' | *[!0-9]*) echo "BATON_SEMI_SPACE_MB is invalid: expected a whole number of MB (1-256), got \"${semi_mb}\"" >&2; exit 64 ;;
 esac

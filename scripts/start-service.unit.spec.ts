@@ -55,16 +55,16 @@ describe('start-service.sh', () => {
     expect(r.seen!.heapLimitMb).toBeLessThan(512 + 64);
   });
 
-  it('gives the scheduler 32 MB semi-spaces (it allocates per task), and BATON_SEMI_SPACE_MB sets them for any service', () => {
+  it('sets the semi-space from BATON_SEMI_SPACE_MB for any service (the scheduler too: 8 unless told)', () => {
     const r = start([scheduler], { BATON_MEMORY_LIMIT_MB: '1024' });
     expect(r.status).toBe(0);
-    expect(r.seen!.execArgv).toEqual(['--enable-source-maps', '--max-semi-space-size=32', '--max-old-space-size=512']);
-    // The old generation plus a young one of three semi-spaces at most.
-    expect(r.seen!.heapLimitMb).toBeGreaterThanOrEqual(512);
-    expect(r.seen!.heapLimitMb).toBeLessThanOrEqual(512 + 3 * 32);
-    const set = start([main], { BATON_MEMORY_LIMIT_MB: '1024', BATON_SEMI_SPACE_MB: '16' });
+    expect(r.seen!.execArgv).toEqual(['--enable-source-maps', '--max-semi-space-size=8', '--max-old-space-size=512']);
+    const set = start([scheduler], { BATON_MEMORY_LIMIT_MB: '1024', BATON_SEMI_SPACE_MB: '32' });
     expect(set.status).toBe(0);
-    expect(set.seen!.execArgv).toEqual(['--enable-source-maps', '--max-semi-space-size=16', '--max-old-space-size=512']);
+    expect(set.seen!.execArgv).toEqual(['--enable-source-maps', '--max-semi-space-size=32', '--max-old-space-size=512']);
+    // The old generation plus a young one of three semi-spaces at most.
+    expect(set.seen!.heapLimitMb).toBeGreaterThanOrEqual(512);
+    expect(set.seen!.heapLimitMb).toBeLessThanOrEqual(512 + 3 * 32);
   });
 
   it.each([

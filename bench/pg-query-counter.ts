@@ -27,7 +27,14 @@ export function statementLabel(arg: unknown): string {
     if (typeof o.text === 'string') text = o.text;
     if (typeof o.name === 'string') name = o.name;
   }
-  const words = (text ?? '').replace(/\s+/g, ' ').trim().slice(0, 110);
+  // Literals written into a statement's text (a simple query, e.g. the projection runner's BEGIN with
+  // its checkpoint's move) vary per call: one label for all of them, not one per value.
+  const words = (text ?? '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/'(?:[^']|'')*'/g, "'…'")
+    .replace(/(?<![$\w])\d+\b/g, 'N')
+    .slice(0, 110);
   return name ? `[${name}] ${words.slice(0, 60)}` : words || '(submittable)';
 }
 
@@ -37,7 +44,7 @@ if (file) {
   let calls = 0;
   let totalMs = 0;
   let snap = 0;
-  // Labels by statement text (or name): the texts repeat, so the label is computed once.
+  // Labels by statement text (or name): most texts repeat, so the label is computed once per text (up to 1,000 texts).
   const labels = new Map<string, string>();
   const note = (label: string, ms: number): void => {
     calls++;
@@ -56,7 +63,8 @@ if (file) {
     let label = key === undefined ? undefined : labels.get(key);
     if (label === undefined) {
       label = statementLabel(a0);
-      if (key !== undefined && labels.size < 10_000) labels.set(key, label);
+      // Bounded: texts with literals are new on every call, and their keys would hold megabytes the process is measured with.
+      if (key !== undefined && labels.size < 1000) labels.set(key, label);
     }
     const t0 = performance.now();
     const last = args.length - 1;

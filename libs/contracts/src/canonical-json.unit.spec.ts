@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json';
 
 /** The definition, written as plainly as possible: the optimized renderer must give the same text. */
@@ -15,16 +16,10 @@ function reference(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${reference(record[k])}`).join(',')}}`;
 }
 
-/** A small deterministic generator (mulberry32), so a failure names a reproducible seed. */
+/** Deterministic numbers in [0, 1): SHA-256 of the seed and a counter, so a failure names a reproducible seed. */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  let n = 0;
+  return () => createHash('sha256').update(`${seed}:${n++}`).digest().readUInt32BE(0) / 4294967296;
 }
 
 const KEY_CHARS = ['a', 'b', 'Z', '_', '0', 'é', '\u{1F600}', '"', '\\', ' ', '\u0001', 'ß'];

@@ -21,9 +21,9 @@
 #                             830-966 ms of 3.9-4.0 s busy with 8, 558-572 with 16, 353-512 with 32,
 #                             383-392 with 64, and its CPU per lifecycle fell 18-23% with 32; but its
 #                             RSS at ready rose 137 -> 155-157 MB, and once quiet after the
-#                             20,000-task drain it read 147-156 MB (two of those readings inflated
-#                             by the bench's statement counter, since fixed; docs/architecture.md),
-#                             so 8 stays the default until that is measured again;
+#                             20,000-task drain it read 141-148 MB (142 with 8): under the 150 MB
+#                             target with less to spare, for no target it would meet that 8 does
+#                             not, so 8 stays the default (docs/architecture.md);
 #   --max-old-space-size=N    old generation at most N MB, N = half the memory limit:
 #                             BATON_MEMORY_LIMIT_MB, else the container's cgroup limit, else 512.
 #                             The other half is for what is not V8's heap (60 MB of the node

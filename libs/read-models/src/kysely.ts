@@ -20,6 +20,18 @@ function borrowed(pool: Pool): Pool {
   });
 }
 
+/** The pg pool under each Kysely made by {@link createKysely} (see {@link poolOf}). */
+const POOLS = new WeakMap<object, Pool>();
+
+/**
+ * The pg pool a Kysely made by {@link createKysely} runs on, or undefined for any other
+ * Kysely: for work that needs a plain pg client (a projection's transaction of several
+ * statements in one round trip, see ProjectionRunner's `deferWrites`).
+ */
+export function poolOf(db: object): Pool | undefined {
+  return POOLS.get(db);
+}
+
 /**
  * Creates a Kysely instance on PostgreSQL. Use one per process and share it.
  *
@@ -60,5 +72,7 @@ export function createKysely<DB>(options: CreateKyselyOptions): Kysely<DB> {
       },
     });
   }
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  POOLS.set(db, pool);
+  return db;
 }

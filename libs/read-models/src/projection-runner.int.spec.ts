@@ -3,6 +3,7 @@ import { comparePositions, type Position, type RecordedEvent } from '@baton/cont
 import { createPostgresEventStore, type PostgresEventStore } from '@baton/event-store';
 import { createTestDatabase, waitFor, type TestDatabase } from '@baton/testing';
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { Client } from 'pg';
 import { createKysely } from './kysely';
 import { migrateSchema } from './migrations';
 import { ProjectionRunner } from './projection-runner';
@@ -272,5 +273,141 @@ describe('ProjectionRunner (Postgres event store)', () => {
   it('refuses to start without exactly one of apply and applyBatch', () => {
     expect(() => runner({ apply: undefined })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
     expect(() => runner({ applyBatch: async () => undefined })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+  });
+
+  describe('deferWrites', () => {
+    // What every pg client of this process sent as text (the runner's transactions among them).
+    let texts: string[] = [];
+    let spy: jest.SpyInstance;
+    beforeEach(() => {
+      texts = [];
+      const query = Client.prototype.query as (...args: unknown[]) => unknown;
+      spy = jest.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
+        if (typeof args[0] === 'string') texts.push(args[0]);
+        return query.apply(this, args);
+      } as never);
+    });
+    afterEach(() => spy.mockRestore());
+
+    const ITEM_WRITE = 'insert into "rm_proj"."item_counts"';
+    const BEGIN = 'BEGIN; WITH moved AS';
+
+    // The same count as applyCount, written with Kysely's builder: a plain write, which is held.
+    async function applyCountBuilt(trx: Transaction<Db>, event: RecordedEvent, lastSeen: string | null = event.eventId): Promise<void> {
+      await trx
+        .insertInto('rm_proj.item_counts')
+        .values({ stream_id: event.streamId, applied: 1, last_seen: lastSeen as string })
+        .onConflict((oc) => oc.column('stream_id').doUpdateSet((eb) => ({ applied: sql<number>`item_counts.applied + 1`, last_seen: eb.ref('excluded.last_seen') })))
+        .execute();
+    }
+
+    it('sends a batch that only writes as one text (BEGIN, the checkpoint, the writes, COMMIT); two racing replicas apply each event once', async () => {
+      const s = `item-${randomUUID()}`;
+      const a = runner({ name: 'item-counts-deferred', apply: applyCountBuilt, deferWrites: true, applyBatchSize: 200 });
+      const b = runner({ name: 'item-counts-deferred', apply: undefined, applyBatch: async (trx, events) => { for (const e of events) await applyCountBuilt(trx, e); }, deferWrites: true });
+      await Promise.all([a.start(), b.start()]);
+      await Promise.all([a.waitUntilCaughtUp(), b.waitUntilCaughtUp()]);
+      texts = [];
+      const together = await store.append(s, Array.from({ length: 20 }, (_, i) => ({ type: 'ItemTouched', data: { i }, metadata: { occurredAt: NOW.toISOString() } })));
+      await Promise.all([a.waitUntilCaughtUp({ until: together.position }), b.waitUntilCaughtUp({ until: together.position })]);
+      expect((await counts())[s]).toBe(20);
+      const writes = texts.filter((t) => t.includes(ITEM_WRITE));
+      expect(writes.length).toBeGreaterThan(0);
+      // Every write of the runners went with BEGIN, the checkpoint and COMMIT, never alone.
+      for (const t of writes) {
+        expect(t.startsWith(BEGIN)).toBe(true);
+        expect(t.endsWith('COMMIT')).toBe(true);
+      }
+      // The 20 events of one commit: one text held all 20 writes.
+      expect(writes.some((t) => t.split(ITEM_WRITE).length - 1 === 20)).toBe(true);
+
+      // Bursts of concurrent appends: both replicas race for every batch (the checkpoint's move refuses the loser).
+      const pos: Position[] = [];
+      for (let burst = 0; burst < 5; burst++) pos.push(...(await Promise.all(Array.from({ length: 6 }, () => appendItems(s, 1)))));
+      const until = pos.reduce((x, y) => (comparePositions(x, y) >= 0 ? x : y));
+      await Promise.all([a.waitUntilCaughtUp({ until }), b.waitUntilCaughtUp({ until })]);
+      expect((await counts())[s]).toBe(50);
+    });
+
+    it('sends the held writes with the next read, which sees them', async () => {
+      const s = `item-${randomUUID()}`;
+      const seen: number[] = [];
+      const r = runner({
+        name: 'item-counts-deferred-read',
+        deferWrites: true,
+        apply: undefined,
+        applyBatch: async (trx, events) => {
+          for (const e of events) {
+            await applyCountBuilt(trx, e);
+            if (e.streamId !== s) continue;
+            const row = await trx.selectFrom('rm_proj.item_counts').select('applied').where('stream_id', '=', s).executeTakeFirstOrThrow();
+            seen.push(row.applied);
+          }
+        },
+      });
+      await r.start();
+      await r.waitUntilCaughtUp();
+      const before = (await counts())[s] ?? 0;
+      texts = [];
+      const appended = await store.append(s, Array.from({ length: 3 }, (_, i) => ({ type: 'ItemTouched', data: { i }, metadata: { occurredAt: NOW.toISOString() } })));
+      await r.waitUntilCaughtUp({ until: appended.position });
+      expect(seen).toEqual([before + 1, before + 2, before + 3]);
+      const runnerTexts = texts.filter((t) => t.includes('"rm_proj"."item_counts"'));
+      // BEGIN, the checkpoint, the first write and the first read; each later write with its read; then COMMIT alone.
+      expect(runnerTexts).toHaveLength(3);
+      expect(runnerTexts[0]!.startsWith(BEGIN)).toBe(true);
+      for (const t of runnerTexts.slice(0, 3)) expect(t).toMatch(/insert into "rm_proj"\."item_counts"[^;]*;\nselect "applied" from "rm_proj"\."item_counts"/);
+      expect(texts).toContain('COMMIT');
+      expect((await counts())[s]).toBe(before + 3);
+    });
+
+    it('rolls back a batch whose held write fails with its checkpoint: the events before the failing one apply, it fails alone, then once', async () => {
+      const s = `item-${randomUUID()}`;
+      let poisoned = true;
+      const errors: unknown[] = [];
+      const r = runner({
+        name: 'item-counts-deferred-poison',
+        deferWrites: true,
+        applyBatchSize: 200,
+        onError: (e) => errors.push(e),
+        // The poison is the database's: NULL into a NOT NULL column, found only when the held write is sent.
+        apply: (trx, event) => applyCountBuilt(trx, event, poisoned && event.streamId === s && (event.data as { i: number }).i === 6 ? null : event.eventId),
+      });
+      await r.start();
+      await r.waitUntilCaughtUp();
+      const appended = await store.append(s, Array.from({ length: 10 }, (_, i) => ({ type: 'ItemTouched', data: { i }, metadata: { occurredAt: NOW.toISOString() } })));
+      await waitFor(async () => (errors.length > 0 ? true : undefined), { what: 'the poison event to fail' });
+      expect(errors[0]).toMatchObject({ code: '23502' });
+      expect((await counts())[s]).toBe(6);
+      expect(r.isLive).toBe(false);
+      poisoned = false;
+      await r.waitUntilCaughtUp({ until: appended.position });
+      expect((await counts())[s]).toBe(10);
+    });
+
+    it("with 'after-checkpoint', sends BEGIN and the checkpoint before apply runs, and the writes with COMMIT", async () => {
+      const s = `item-${randomUUID()}`;
+      const beginsAtApply: number[] = [];
+      const r = runner({
+        name: 'item-counts-deferred-first',
+        deferWrites: 'after-checkpoint',
+        apply: async (trx, event) => {
+          if (event.streamId === s) beginsAtApply.push(texts.filter((t) => t.startsWith(BEGIN) && t.includes("'item-counts-deferred-first'")).length);
+          await applyCountBuilt(trx, event);
+        },
+      });
+      await r.start();
+      await r.waitUntilCaughtUp();
+      texts = [];
+      const appended = await appendItems(s, 1);
+      await r.waitUntilCaughtUp({ until: appended });
+      expect(beginsAtApply).toEqual([1]);
+      const begin = texts.find((t) => t.startsWith(BEGIN) && t.includes("'item-counts-deferred-first'"))!;
+      expect(begin).not.toContain(ITEM_WRITE);
+      const write = texts.find((t) => t.includes(ITEM_WRITE))!;
+      expect(write.startsWith('insert into')).toBe(true);
+      expect(write.endsWith('COMMIT')).toBe(true);
+      expect((await counts())[s]).toBe(1);
+    });
   });
 });

@@ -1,6 +1,9 @@
 import { BatonError, comparePositions, type Position, type RecordedEvent } from '@baton/contracts';
 import type { EventStore, Subscription, SubscriptionFeed } from '@baton/event-store';
 import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Pool } from 'pg';
+import { DeferredWriteSession, inline } from './deferred-writes';
+import { poolOf } from './kysely';
 import { assertSchemaName, ensureSchema } from './migrations';
 import { ageMs, isAfterCheckpoint, laterOf, positionFromColumns, type ProjectionFilter } from './projection-checkpoint';
 
@@ -23,6 +26,17 @@ export interface ProjectionRunnerOptions<DB> {
    * instead of a few statements per event. Exactly one of `apply` and `applyBatch` is given.
    */
   readonly applyBatch?: (trx: Transaction<DB>, events: readonly RecordedEvent[]) => Promise<void>;
+  /**
+   * Hold the statements of a transaction that only write (INSERT, UPDATE, DELETE without
+   * RETURNING) and send them with its next read or its COMMIT, as one text of several
+   * statements (see deferred-writes.ts): a batch whose `apply` reads nothing is one round trip
+   * (BEGIN, the checkpoint's move, the writes, COMMIT), each read one more. `apply` must not look
+   * at its writes' results (they carry no `numAffectedRows`). `'after-checkpoint'`: BEGIN and
+   * the checkpoint's move go before `apply` runs, as without this option, so replicas take
+   * turns before `apply` acts outside the transaction (a process manager's commands); only
+   * the writes wait for COMMIT. Used only with a `db` made by `createKysely` (see `poolOf`).
+   */
+  readonly deferWrites?: boolean | 'after-checkpoint';
   /** Empties the read model, before a rebuild replays the store from the start. */
   readonly reset: (trx: Transaction<DB>) => Promise<void>;
   /** The clock; default the system clock. */
@@ -139,6 +153,8 @@ export class ProjectionRunner<DB> {
   #flushScheduledFor: number | undefined;
   /** Generation whose batch (or subscription) failed: nothing more is applied until it resubscribes. */
   #broken: number | undefined;
+  /** With `deferWrites`: the pool and the session its transactions run in (one at a time, as batches are applied). */
+  readonly #deferred: { readonly pool: Pool; readonly session: DeferredWriteSession<DB>; readonly checkpointFirst: boolean } | undefined;
 
   constructor(options: ProjectionRunnerOptions<DB>) {
     if (!/^[A-Za-z0-9._-]{1,100}$/.test(options.name)) {
@@ -151,6 +167,8 @@ export class ProjectionRunner<DB> {
     this.schema = assertSchemaName(options.schema);
     this.#o = options;
     this.#now = options.now ?? (() => new Date());
+    const pool = options.deferWrites ? poolOf(options.db) : undefined;
+    this.#deferred = pool === undefined ? undefined : { pool, session: new DeferredWriteSession<DB>(), checkpointFirst: options.deferWrites === 'after-checkpoint' };
   }
 
   get state(): ProjectionState {
@@ -477,14 +495,10 @@ export class ProjectionRunner<DB> {
       const occurredAt = typeof last.metadata.occurredAt === 'string' && !Number.isNaN(Date.parse(last.metadata.occurredAt))
         ? last.metadata.occurredAt
         : null;
-      try {
-        await this.#o.db.connection().execute(async (conn) => {
-          // BEGIN and the checkpoint's move in one round trip: a simple query of two statements
-          // (so every value is a literal; none comes from outside the store and this runner).
-          // When another replica moved the checkpoint, the division by zero fails the query
-          // and with it the transaction.
-          try {
-            await sql`BEGIN; WITH moved AS (
+      // BEGIN and the checkpoint's move in one simple query of two statements (so every value is
+      // a literal; none comes from outside the store and this runner). When another replica
+      // moved the checkpoint, the division by zero fails the query and with it the transaction.
+      const begin = sql`BEGIN; WITH moved AS (
               UPDATE ${this.#table()}
                  SET commit_position = ${lit(last.position.commit)}, prepare_position = ${lit(last.position.prepare)},
                      last_event_id = ${lit(last.eventId)}, last_event_at = ${lit(occurredAt)},
@@ -493,22 +507,27 @@ export class ProjectionRunner<DB> {
                  AND commit_position IS NOT DISTINCT FROM ${lit(expected?.commit ?? null)}::bigint
                  AND prepare_position IS NOT DISTINCT FROM ${lit(expected?.prepare ?? null)}::bigint
               RETURNING 1
-            ) SELECT 1 / count(*) FROM moved`.execute(conn);
-          } catch (err) {
-            await sql`ROLLBACK`.execute(conn).catch(() => undefined);
-            throw (err as { code?: unknown }).code === DIVISION_BY_ZERO ? CHECKPOINT_MOVED : err;
-          }
-          try {
-            // The connection, inside the transaction begun above: what `apply` writes commits with the checkpoint.
-            const trx = conn as unknown as Transaction<DB>;
-            if (this.#o.applyBatch) await this.#o.applyBatch(trx, fresh);
-            else for (const event of fresh) await this.#o.apply!(trx, event);
-            await sql`COMMIT`.execute(conn);
-          } catch (err) {
-            await sql`ROLLBACK`.execute(conn).catch(() => undefined);
-            throw err;
-          }
-        });
+            ) SELECT 1 / count(*) FROM moved`;
+      try {
+        if (this.#deferred) await this.#applyDeferred(this.#deferred, inline(begin.compile(this.#o.db)), fresh);
+        else {
+          await this.#o.db.connection().execute(async (conn) => {
+            try {
+              await begin.execute(conn);
+            } catch (err) {
+              await sql`ROLLBACK`.execute(conn).catch(() => undefined);
+              throw (err as { code?: unknown }).code === DIVISION_BY_ZERO ? CHECKPOINT_MOVED : err;
+            }
+            try {
+              // The connection, inside the transaction begun above: what `apply` writes commits with the checkpoint.
+              await this.#applyEvents(conn as unknown as Transaction<DB>, fresh);
+              await sql`COMMIT`.execute(conn);
+            } catch (err) {
+              await sql`ROLLBACK`.execute(conn).catch(() => undefined);
+              throw err;
+            }
+          });
+        }
         this.#stored = last.position;
         applied = fresh.length;
         break;
@@ -531,6 +550,36 @@ export class ProjectionRunner<DB> {
       // wake-ups only
     }
     this.#notify();
+  }
+
+  async #applyEvents(trx: Transaction<DB>, events: readonly RecordedEvent[]): Promise<void> {
+    if (this.#o.applyBatch) await this.#o.applyBatch(trx, events);
+    else for (const event of events) await this.#o.apply!(trx, event);
+  }
+
+  /**
+   * The batch's transaction with its writes held (`deferWrites`): `begin` (BEGIN and the
+   * checkpoint's move) goes with the first read or with the writes and COMMIT, or first of all
+   * with `'after-checkpoint'`. A division by zero in the text that carried it is the
+   * checkpoint's (the writes of a projection divide nothing).
+   */
+  async #applyDeferred(d: { readonly pool: Pool; readonly session: DeferredWriteSession<DB>; readonly checkpointFirst: boolean }, begin: string, events: readonly RecordedEvent[]): Promise<void> {
+    const client = await d.pool.connect();
+    let broken: unknown;
+    try {
+      d.session.open(client, begin);
+      try {
+        if (d.checkpointFirst) await d.session.flush();
+        await this.#applyEvents(d.session.db, events);
+        await d.session.commit();
+      } catch (err) {
+        const moved = d.session.firstFlushFailed && (err as { code?: unknown }).code === DIVISION_BY_ZERO;
+        broken = await d.session.abandon();
+        throw moved ? CHECKPOINT_MOVED : err;
+      }
+    } finally {
+      client.release(broken instanceof Error ? broken : broken === undefined ? undefined : true);
+    }
   }
 
   #fail(generation: number, error: unknown): void {

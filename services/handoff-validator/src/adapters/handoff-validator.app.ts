@@ -77,6 +77,7 @@ export async function startHandoffValidator(options: StartHandoffValidatorOption
       filter: HANDOFFS_FILTER,
       feed,
       applyBatch: applyHandoffEvents,
+      deferWrites: true,
       reset: resetHandoffs,
       onError: (err) => logger.error(`handoffs projection failed: ${(err as Error).message}`),
     });

@@ -162,6 +162,8 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
     filter: TASKS_AND_CONFLICTS_FILTER,
     minApplyIntervalMs: p.config.readModelIntervalMs ?? DEFAULT_READ_MODEL_INTERVAL_MS,
     applyBatch: withConflictEvents(taskProjection({ agingIntervalMs: p.config.agingIntervalMs }, () => (timersWritten = true))),
+    // A page's writes go with its COMMIT: BEGIN, the checkpoint, the read of the rows it changes, then the rest.
+    deferWrites: true,
     reset: async (trx) => {
       await resetTasks(trx);
       await resetConflicts(trx);
@@ -286,6 +288,7 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
     filter: WORKFLOWS_PROJECTION_FILTER,
     minApplyIntervalMs: p.config.readModelIntervalMs ?? DEFAULT_READ_MODEL_INTERVAL_MS,
     apply: workflowsProjection(() => clock.now()),
+    deferWrites: true,
     reset: resetWorkflows,
     now: () => clock.now(),
     onError: (err) => logger.error(`workflows projection failed: ${(err as Error).message}`),
@@ -310,6 +313,8 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
       await runApply(trx, event);
       await conflicts.manager.apply(trx, event);
     },
+    // Its commands act outside the transaction: the checkpoint is moved (and locked) before they run; its timer writes go with COMMIT.
+    deferWrites: 'after-checkpoint',
     // A stage's tasks and a run's task results are recorded at commit (onCommitted); this pass
     // catches up what that missed, so under load it may gather the commits of an interval.
     minApplyIntervalMs: p.config.readModelIntervalMs ?? DEFAULT_READ_MODEL_INTERVAL_MS,

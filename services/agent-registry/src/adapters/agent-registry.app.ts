@@ -65,6 +65,7 @@ export async function startAgentRegistry(options: StartAgentRegistryOptions): Pr
       name: AGENTS_PROJECTION,
       filter: AGENTS_PROJECTION_FILTER,
       apply: agentProjection({ heartbeatWindowMs }),
+      deferWrites: true,
       reset: resetAgents,
     });
 

@@ -76,6 +76,7 @@ export async function startEscalation(options: StartEscalationOptions): Promise<
       name: ESCALATIONS_PROJECTION,
       filter: ESCALATIONS_FILTER,
       apply: applyEscalationEvent,
+      deferWrites: true,
       reset: resetEscalations,
     });
 

@@ -53,7 +53,7 @@ export async function startMetrics(options: StartMetricsOptions): Promise<Metric
   const service = { ...options, service: 'metrics', schema: METRICS_SCHEMA, migrations: metricsMigrations } as const;
   return startServiceHost<MetricsDatabase, MetricsApp>(service, async (host) => {
     const { store, db, clock, ids } = host;
-    const projection = await host.startProjection({ name: METRICS_PROJECTION, filter: METRICS_FILTER, apply: applyMetricsEvent, reset: resetMetrics });
+    const projection = await host.startProjection({ name: METRICS_PROJECTION, filter: METRICS_FILTER, apply: applyMetricsEvent, reset: resetMetrics, deferWrites: true });
     const nats = await host.connectNats(options.natsUrl);
     const relay = await host.startRelay({ name: 'relay-metrics', filter: { categories: ['health', 'budget'] } });
 

@@ -109,6 +109,7 @@ export async function startNotifier(options: StartNotifierOptions): Promise<Noti
       name: NOTIFICATIONS_PROJECTION,
       filter: NOTIFICATIONS_FILTER,
       apply: applyNotificationEvent,
+      deferWrites: true,
       reset: resetNotifications,
       // A delivery queued (or retried) wakes its channel's worker at once.
       onApplied: (events) => {

@@ -4,7 +4,7 @@
  * Everything listens on 127.0.0.1 only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -144,7 +144,12 @@ export function startChild(label: string, args: string[], env: NodeJS.ProcessEnv
   track(proc);
   const tail: string[] = [];
   const lines: string[] = [];
+  // BENCH_SERVICE_LOG_DIR: every line of every child, kept in <dir>/<label>.log (diagnosis: the tail keeps 40).
+  const logDir = process.env.BENCH_SERVICE_LOG_DIR?.trim();
+  const logFile = logDir ? join(logDir, `${label}.log`) : undefined;
+  if (logDir) mkdirSync(logDir, { recursive: true });
   const keep = (buf: Buffer, isStdout: boolean) => {
+    if (logFile) appendFileSync(logFile, buf);
     for (const line of buf.toString().split('\n')) {
       if (!line) continue;
       tail.push(`${label}: ${line}`);

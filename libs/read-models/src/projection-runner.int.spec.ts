@@ -91,6 +91,19 @@ describe('ProjectionRunner (Postgres event store)', () => {
     return rows[0]!.md5;
   }
 
+  /**
+   * The ten events of `s` (i = 0..9, the seventh poisoned) were appended together: the six before
+   * the poison are applied, the runner fails on it alone; once cured, all ten are applied once.
+   */
+  async function expectPoisonIsolated(r: ProjectionRunner<Db>, s: string, errors: unknown[], cure: () => void, until: Position): Promise<void> {
+    await waitFor(async () => (errors.length > 0 ? true : undefined), { what: 'the poison event to fail' });
+    expect((await counts())[s]).toBe(6);
+    expect(r.isLive).toBe(false);
+    cure();
+    await r.waitUntilCaughtUp({ until });
+    expect((await counts())[s]).toBe(10);
+  }
+
   it('applies each matching event exactly once across a restart, and reports lag', async () => {
     const a = `item-${randomUUID()}`;
     const b = `item-${randomUUID()}`;
@@ -244,12 +257,7 @@ describe('ProjectionRunner (Postgres event store)', () => {
       },
     });
     await r.start();
-    await waitFor(async () => (errors.length > 0 ? true : undefined), { what: 'the poison event to fail' });
-    expect((await counts())[s]).toBe(6);
-    expect(r.isLive).toBe(false);
-    poisoned = false;
-    await r.waitUntilCaughtUp({ until: appended.position });
-    expect((await counts())[s]).toBe(10);
+    await expectPoisonIsolated(r, s, errors, () => (poisoned = false), appended.position);
   });
 
   it('two replicas of one projection apply each event once between them, one by event and one by page', async () => {
@@ -376,13 +384,8 @@ describe('ProjectionRunner (Postgres event store)', () => {
       await r.start();
       await r.waitUntilCaughtUp();
       const appended = await store.append(s, Array.from({ length: 10 }, (_, i) => ({ type: 'ItemTouched', data: { i }, metadata: { occurredAt: NOW.toISOString() } })));
-      await waitFor(async () => (errors.length > 0 ? true : undefined), { what: 'the poison event to fail' });
+      await expectPoisonIsolated(r, s, errors, () => (poisoned = false), appended.position);
       expect(errors[0]).toMatchObject({ code: '23502' });
-      expect((await counts())[s]).toBe(6);
-      expect(r.isLive).toBe(false);
-      poisoned = false;
-      await r.waitUntilCaughtUp({ until: appended.position });
-      expect((await counts())[s]).toBe(10);
     });
 
     it("with 'after-checkpoint', sends BEGIN and the checkpoint before apply runs, and the writes with COMMIT", async () => {

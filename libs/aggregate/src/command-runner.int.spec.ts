@@ -117,6 +117,18 @@ describe('CommandRunner on the Postgres event store', () => {
     expect(await a.load(k)).toMatchObject({ revision: 1, state: { value: 4 } });
   });
 
+  it('kept gives the state held in memory without a read (behind the stream if another writer moved it), and nothing for a stream not held', async () => {
+    const k = id();
+    const a = runner();
+    expect(a.kept(k)).toBeUndefined();
+    await a.execute(k, inc(2), request('kept-1', 2));
+    expect(a.kept(k)).toEqual({ value: 2 });
+    await runner().execute(k, inc(3), request('kept-2', 3));
+    expect(a.kept(k)).toEqual({ value: 2 });
+    expect((await a.load(k)).state).toEqual({ value: 5 });
+    expect(runner(0).kept(k)).toBeUndefined();
+  });
+
   it('assumeNew skips the first read, and a stream that exists after all is decided on as it is', async () => {
     const k = id();
     const fresh = await runner(0).execute(k, inc(2), request('new-1', 2), { assumeNew: true });

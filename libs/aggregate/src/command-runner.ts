@@ -234,6 +234,15 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
     return { streamId, state: entry.state, revision: entry.revision };
   }
 
+  /**
+   * The state kept in memory for one aggregate, or undefined: no read, and not checked against
+   * the stream, so it may be behind it. For what never changes once set (a run's workflow, a
+   * task's inputs); {@link load} for anything else.
+   */
+  kept(id: string): S | undefined {
+    return this.cached(this.aggregate.streamId(id))?.state;
+  }
+
   execute(id: string, build: (metadata: CommandMetadata) => C, ctx: CommandContext, options: ExecuteOptions<S, E, Env> = {}): Promise<CommandResult<S, E>> {
     const streamId = this.aggregate.streamId(id);
     const previous = this.queues.get(streamId) ?? Promise.resolve();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { GetTask, SubmitTask, taskStreamId, type TaskView } from '@baton/contracts';
+import { GetTask, SubmitTask, taskStreamId, ValidateHandoff, type TaskView } from '@baton/contracts';
 import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import type { SchedulerApp } from './adapters/scheduler.app';
 import { RawNatsAgent } from './testing/raw-nats-agent';
@@ -35,10 +35,21 @@ describe('agent protocol: the documented progress subject, and accepting as an o
   // The test's own connection: `nc` for raw requests, `client` for typed ones, `registry` to publish agent events.
   let test: TestClient;
   const agents: RawNatsAgent[] = [];
+  /** The task of every validate-handoff the scheduler sent. */
+  const validations: string[] = [];
 
   beforeAll(async () => {
     [tdb, test] = await Promise.all([createTestDatabase('scheduler_protocol'), connectTestClient()]);
     scheduler = await startTestScheduler(tdb.url);
+    // A real NATS responder stands in for the handoff-validator: it counts the validations the scheduler asks for, and accepts each.
+    test.nc.subscribe(ValidateHandoff.subject, {
+      queue: 'baton-handoff-validator',
+      callback: (_err, msg) => {
+        const d = (JSON.parse(new TextDecoder().decode(msg.data)) as { data: { handoffId: string; taskId: string } }).data;
+        validations.push(d.taskId);
+        msg.respond(JSON.stringify({ ok: true, data: { handoffId: d.handoffId, status: 'accepted', failures: [], specIds: [], artifacts: [], rulesChecked: 0 } }));
+      },
+    });
     await waitFor(() => scheduler.lease.isHeld(), { what: 'the dispatcher lease' });
   });
 
@@ -86,6 +97,17 @@ describe('agent protocol: the documented progress subject, and accepting as an o
     const msg = await test.nc.request(SubmitTask.subject, JSON.stringify(body), { timeout: 5000 });
     expect(msg.json()).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED', details: { maxDepth: 32 } } });
     expect(await scheduler.store.readStream(taskStreamId(taskId))).toEqual([]);
+  });
+
+  it('a completion handing over artifacts under another lease epoch is STALE_LEASE without a validation; from the lease holder, validated once and completed', async () => {
+    const { agent, task } = await assignedTask();
+    const complete = (leaseEpoch: number) =>
+      agent.command('complete-task', { taskId: task.taskId, agentId: agent.agentId, leaseEpoch, outputs: {}, artifacts: [{ name: 'notes.md', content: '# done' }] });
+    await expect(complete(task.leaseEpoch + 1)).rejects.toMatchObject({ code: 'STALE_LEASE' });
+    expect(validations.filter((t) => t === task.taskId)).toHaveLength(0);
+    expect(await complete(task.leaseEpoch)).toMatchObject({ taskId: task.taskId, status: 'completed', handoff: { status: 'accepted' } });
+    expect(validations.filter((t) => t === task.taskId)).toHaveLength(1);
+    expect(await eventTypes(task.taskId)).toEqual(['TaskCreated', 'TaskAssigned', 'TaskAccepted', 'TaskCompleted']);
   });
 
   it('complete-task straight after the assignment records TaskAccepted then TaskCompleted; a late accept changes nothing', async () => {

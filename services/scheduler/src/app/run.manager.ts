@@ -202,13 +202,14 @@ async function onRunEvent(trx: Trx, deps: ManagerDeps, event: RunEvent, recorded
       // A stage's cleanup is under the same SLA timer (one per iteration); an orchestrator stage gets its timer only now, with its first task.
       if (d.slaDueAt !== null && d.tasks.length > 0) {
         deps.timerWritten?.();
-        const run = await deps.runs.load(d.runId);
+        // A run's workflow never changes: the kept state tells it without a read.
+        const run = deps.runs.kept(d.runId) ?? (await deps.runs.load(d.runId)).state;
         await trx
           .insertInto('scheduler.run_timers')
           .values({
             timer_id: `sla:${d.runId}:${d.stageId}:${d.iteration}`,
             kind: 'stage-sla',
-            workflow_id: run.state.exists ? run.state.workflowId : '',
+            workflow_id: run.exists ? run.workflowId : '',
             run_id: d.runId,
             stage_id: d.stageId,
             iteration: d.iteration,

@@ -25,7 +25,7 @@ import {
 import type { Kysely } from 'kysely';
 import type { SchedulerDatabase } from '../read-model/scheduler.tables';
 import { agentCandidates, findTask, listTasks, queueHead, toTaskView } from '../read-model/task.queries';
-import { decide, TaskAlreadyExistsError, type QueueEntry, type TaskCommand, type CommandMetadata, type Task, type TaskEvent, type TaskState } from '../domain';
+import { TaskAlreadyExistsError, type QueueEntry, type TaskCommand, type CommandMetadata, type Task, type TaskEvent, type TaskState } from '../domain';
 import { constraintIssues, sameSubmission } from '../domain/conflict';
 import type { ConflictService } from './conflict.service';
 import type { HandoffValidatorPort } from './ports';
@@ -204,29 +204,35 @@ export class TaskService {
       this.handler.execute(d.taskId, (metadata) => ({ type: 'CompleteTask', data: { taskId: d.taskId, agentId: d.agentId, leaseEpoch: d.leaseEpoch, outputs }, metadata }), ctx, options);
     const withContext = d.context === undefined || Object.keys(d.context).length === 0 ? d.outputs : { ...d.outputs, context: d.context };
     const artifacts = d.artifacts ?? [];
-    if (artifacts.length === 0) {
-      // The common case in one step, from the kept state and without a read first: a task's inputs
-      // (and so its checks) never change after it is created, so a cached state tells whether it has any.
-      try {
-        return replyOf(
-          d.taskId,
-          await plain(withContext, {
-            env: (state) => {
-              if (state.exists && state.status !== 'completed' && checksOf(state) !== null) throw NEEDS_VALIDATION;
-            },
-          }),
-        );
-      } catch (err) {
-        if (err !== NEEDS_VALIDATION) throw err;
-      }
+    // The common case in one step, from the kept state and without a read first: a task's inputs
+    // (and so its checks) never change after it is created, so a kept state tells whether it has
+    // any. A completion to validate (checks, or artifacts handed over) leaves with the state it
+    // was decided on, so the validator is called without a second read of the stream: the
+    // completion's append after the verdict is at the revision it decides on, so a state that
+    // was stale only costs that validation.
+    let toValidate: Task | undefined;
+    try {
+      return replyOf(
+        d.taskId,
+        await plain(withContext, {
+          // After the decision (a refusal, such as a stale lease, is answered as for any
+          // completion), before the append: not a refusal, so the runner reads nothing more.
+          beforeAppend: async (state) => {
+            if (state.exists && state.status !== 'completed' && (artifacts.length > 0 || checksOf(state) !== null)) {
+              toValidate = state;
+              throw NEEDS_VALIDATION;
+            }
+          },
+        }),
+      );
+    } catch (err) {
+      if (err !== NEEDS_VALIDATION) throw err;
     }
-    const { state } = await this.handler.load(d.taskId);
-    const checks = state.exists ? checksOf(state) : null;
-    if ((checks === null && artifacts.length === 0) || !state.exists || state.status === 'completed') {
-      return replyOf(d.taskId, await plain(withContext));
-    }
-    // Lease and status first: a stale or finished agent learns it without a validation round.
-    decide({ type: 'CompleteTask', data: { taskId: d.taskId, agentId: d.agentId, leaseEpoch: d.leaseEpoch, outputs: {} }, metadata: { commandId: cmd.commandId, now: this.clock.now().toISOString() } }, state);
+    // A task that exists, is not completed, and has checks or artifacts to hand over; its lease
+    // and status were checked by the decision above, so a stale or finished agent learned it
+    // without a validation round.
+    const state: Task = toValidate!;
+    const checks = checksOf(state);
     if (this.validator === null) {
       throw new BatonError('UNAVAILABLE', `task ${d.taskId} has handoff checks, but this scheduler has no handoff-validator connection`, { taskId: d.taskId });
     }

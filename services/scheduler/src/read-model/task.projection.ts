@@ -31,6 +31,14 @@ class TaskPage {
   readonly timers = new Map<string, Insertable<TimersTable>>();
   /** The last assignment of each agent in the page (the assignment tie-break). */
   readonly assignments = new Map<string, Date>();
+  /**
+   * Changes to rows the page neither creates nor reads (see {@link readsRow}): written as an
+   * UPDATE of the columns the events set, without reading the row first.
+   */
+  readonly patches = new Map<string, Partial<TaskRow>>();
+
+  /** @param patched Tasks whose events the page writes as patches (none of them needs the row). */
+  constructor(private readonly patched: ReadonlySet<string> = new Set()) {}
 
   row(taskId: string): TaskRow {
     const r = this.rows.get(taskId);
@@ -39,6 +47,10 @@ class TaskPage {
   }
 
   update(taskId: string, set: Partial<TaskRow>, meta: Pick<TaskRow, 'updated_at' | 'revision'>): void {
+    if (!this.rows.has(taskId) && this.patched.has(taskId)) {
+      this.patches.set(taskId, { ...this.patches.get(taskId), ...set, ...meta });
+      return;
+    }
     this.rows.set(taskId, { ...this.row(taskId), ...set, ...meta });
     this.touched.add(taskId);
   }
@@ -185,6 +197,20 @@ function applyToPage(page: TaskPage, recorded: RecordedEvent, policy: QueuePolic
 
 const json = (v: unknown): never => (v === null ? null : JSON.stringify(v)) as never;
 
+/**
+ * Event types whose copy needs the task's row as it is (a timer's length, the queue key's
+ * priority and creation time, the attempt of events written before they carried it). A task
+ * with none of them in a page it does not create is written as a patch, unread.
+ */
+const READS_ROW: ReadonlySet<string> = new Set(['TaskAssigned', 'TaskFailed', 'TaskReleased']);
+
+/** Most tasks a page writes as patches; beyond, their rows are read and upserted with the rest. */
+const MAX_PATCHES = 4;
+
+function readsRow(type: string): boolean {
+  return READS_ROW.has(type);
+}
+
 /** Every column of `scheduler.tasks` but the key: what an upsert overwrites. */
 const TASK_COLUMNS = [
   'run_id', 'stage_id', 'action', 'requirement', 'priority', 'inputs', 'status', 'agent_id', 'lease_epoch', 'attempt', 'max_attempts',
@@ -196,10 +222,12 @@ const TASK_COLUMNS = [
  * Builds the function that applies one transaction's task events to `scheduler.tasks` and the
  * durable timers (called by the projection runner inside the transaction that moves its
  * checkpoint, so a timer exists exactly when the event that set it was applied). The events
- * are copied into rows in memory first (with one read of the rows the page does not create),
- * then written with one statement per table: a page of lifecycles costs a handful of round
- * trips, not several per event. The queue key comes from the domain's `queueKeyMs`, the one
- * home of the queue rule.
+ * are copied into rows in memory first (with one read of the rows the page does not create and
+ * whose events need them: a reassignment, a failure, a release), then written with one
+ * statement per table, and an UPDATE of the set columns for each task whose row was not read
+ * (an acceptance, progress, a completion): a page of lifecycles costs a handful of statements,
+ * not several per event, and with the runner's deferred writes one or two round trips. The
+ * queue key comes from the domain's `queueKeyMs`, the one home of the queue rule.
  */
 export function taskProjection(
   policy: QueuePolicy,
@@ -207,15 +235,23 @@ export function taskProjection(
   onTimersWritten?: () => void,
 ): (trx: Trx, events: readonly RecordedEvent[]) => Promise<void> {
   return async (trx, events) => {
-    const page = new TaskPage();
     const createdHere = new Set<string>();
     const needed = new Set<string>();
+    const patched = new Set<string>();
     for (const e of events) {
       const taskId = (e.data as { taskId?: unknown }).taskId;
       if (typeof taskId !== 'string') continue;
       if (e.type === 'TaskCreated') createdHere.add(taskId);
-      else if (!createdHere.has(taskId)) needed.add(taskId);
+      else if (!createdHere.has(taskId)) (readsRow(e.type) ? needed : patched).add(taskId);
     }
+    for (const taskId of needed) patched.delete(taskId);
+    // Patches are one UPDATE each: a page with many (a drain's completions) reads them in one
+    // statement and writes them in its one upsert instead.
+    if (patched.size > MAX_PATCHES) {
+      for (const taskId of patched) needed.add(taskId);
+      patched.clear();
+    }
+    const page = new TaskPage(patched);
     if (needed.size > 0) {
       const loaded = await trx.selectFrom('scheduler.tasks').selectAll().where('task_id', 'in', [...needed]).forUpdate().execute();
       for (const r of loaded) page.rows.set(r.task_id, r);
@@ -232,6 +268,11 @@ export function taskProjection(
         .values(rows)
         .onConflict((oc) => oc.column('task_id').doUpdateSet((eb) => Object.fromEntries(TASK_COLUMNS.map((c) => [c, eb.ref(`excluded.${c}`)]))))
         .execute();
+    }
+    for (const [taskId, patch] of page.patches) {
+      const set: Record<string, unknown> = { ...patch };
+      for (const c of ['requirement', 'inputs', 'outputs', 'error'] as const) if (c in set) set[c] = json(set[c]);
+      await trx.updateTable('scheduler.tasks').set(set).where('task_id', '=', taskId).execute();
     }
     if (page.cleared.size > 0) await trx.deleteFrom('scheduler.timers').where('task_id', 'in', [...page.cleared]).execute();
     if (page.timers.size > 0) {

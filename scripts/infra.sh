@@ -140,10 +140,21 @@ nats_up() {
   die "NATS did not answer within 10 s; see $NATS_DIR/nats.log"
 }
 
+# Stops a process and waits until it has exited (SIGKILL after 10 s), so whoever runs `down`
+# next may delete its files: a nats-server still flushing its JetStream store made a removal of
+# the state directory fail with ENOTEMPTY.
+stop_pid() { # $1 pid
+  kill "$1" 2>/dev/null || return 0
+  local i
+  for i in $(seq 1 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.2; done
+  kill -9 "$1" 2>/dev/null || true
+  for i in $(seq 1 25); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.2; done
+}
+
 nats_down() {
   local pidf="$NATS_DIR/nats.pid"
   if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
-    kill "$(cat "$pidf")"; rm -f "$pidf"; log "NATS stopped"
+    stop_pid "$(cat "$pidf")"; rm -f "$pidf"; log "NATS stopped"
   else
     log "no NATS started by this script is running"
   fi
@@ -233,7 +244,7 @@ start_daemon() {
 }
 
 stop_daemon() { # $1 name, $2 pid file
-  if [ -f "$2" ] && kill -0 "$(cat "$2")" 2>/dev/null; then kill "$(cat "$2")"; rm -f "$2"; log "$1 stopped"; fi
+  if [ -f "$2" ] && kill -0 "$(cat "$2")" 2>/dev/null; then stop_pid "$(cat "$2")"; rm -f "$2"; log "$1 stopped"; fi
 }
 
 ensure_go_tool() { # $1 binary name, $2 module path of the command, $3 version; prints the binary's path

@@ -85,14 +85,19 @@ function countReads(src: MemorySource): () => number {
   return () => reads;
 }
 
+/** A subscription from the start of `src`, once live, with the ids of the events it delivered. */
+async function liveFromStart(src: MemorySource): Promise<{ sub: CatchUpSubscription; got: string[] }> {
+  const got: string[] = [];
+  const sub = new CatchUpSubscription(src, { from: 'start', onEvent: (e) => void got.push(e.eventId) });
+  await waitFor(() => sub.isLive);
+  return { sub, got };
+}
+
 /** A live subscription from the start of a source holding one event (1/1), its page reads counted. */
 async function liveOverOne(src: MemorySource): Promise<{ sub: CatchUpSubscription; got: string[]; reads: () => number }> {
   src.add(1, 1);
   const reads = countReads(src);
-  const got: string[] = [];
-  const sub = new CatchUpSubscription(src, { from: 'start', onEvent: (e) => void got.push(e.eventId) });
-  await waitFor(() => sub.isLive);
-  return { sub, got, reads };
+  return { ...(await liveFromStart(src)), reads };
 }
 
 describe('CatchUpSubscription', () => {
@@ -114,9 +119,7 @@ describe('CatchUpSubscription', () => {
 
   it('retries soon when a notified commit is hidden behind an open transaction', async () => {
     const src = new MemorySource();
-    const got: string[] = [];
-    const sub = new CatchUpSubscription(src, { from: 'start', onEvent: (e) => void got.push(e.eventId) });
-    await waitFor(() => sub.isLive);
+    const { sub, got } = await liveFromStart(src);
     src.open = 5; // transaction 5 is still open
     src.add(6, 1); // commits and notifies, but is not readable yet
     src.add(5, 2, 'T', false); // the open transaction commits with no notification
@@ -128,9 +131,7 @@ describe('CatchUpSubscription', () => {
 
   it('reads again at once with the exact horizon when the transaction hiding a notified commit writes no events', async () => {
     const src = new MemorySource();
-    const got: string[] = [];
-    const sub = new CatchUpSubscription(src, { from: 'start', onEvent: (e) => void got.push(e.eventId) });
-    await waitFor(() => sub.isLive);
+    const { sub, got } = await liveFromStart(src);
     const before = src.exactFlags.length;
     // A read model's transaction: open (so the xmin horizon stays at 5) but writing no events.
     src.open = 5;
@@ -145,9 +146,7 @@ describe('CatchUpSubscription', () => {
 
   it('behind an open append, reads with the exact horizon until it ends, and delivers in order', async () => {
     const src = new MemorySource();
-    const got: string[] = [];
-    const sub = new CatchUpSubscription(src, { from: 'start', onEvent: (e) => void got.push(e.eventId) });
-    await waitFor(() => sub.isLive);
+    const { sub, got } = await liveFromStart(src);
     const before = src.exactFlags.length;
     src.open = 5; // an append still open: it holds the exact horizon too
     src.add(6, 1);

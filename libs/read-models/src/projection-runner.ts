@@ -91,15 +91,6 @@ const DEFAULT_APPLY_BATCH = 200;
 /** SQLSTATE of a division by zero: the checkpoint's move found the row moved (see #applyInTransaction). */
 const DIVISION_BY_ZERO = '22012';
 
-/**
- * A value written into the statement's text (escaped by Kysely), not sent as a parameter: a
- * statement with parameters cannot share its round trip with BEGIN. Strings, whole numbers, null.
- */
-function lit(value: string | number | null) {
-  if (typeof value === 'number' && !Number.isSafeInteger(value)) throw new BatonError('INTERNAL', `projection checkpoint: ${value} is not a whole number`);
-  return value === null ? sql`NULL` : sql.lit(value);
-}
-
 /** Thrown inside a batch's transaction when the stored checkpoint is not the one expected (another replica moved it). */
 const CHECKPOINT_MOVED = new Error('the stored checkpoint moved');
 /** Times a batch is retried after finding the checkpoint moved (each time against the checkpoint read anew). */
@@ -495,25 +486,25 @@ export class ProjectionRunner<DB> {
       const occurredAt = typeof last.metadata.occurredAt === 'string' && !Number.isNaN(Date.parse(last.metadata.occurredAt))
         ? last.metadata.occurredAt
         : null;
-      // BEGIN and the checkpoint's move in one simple query of two statements (so every value is
-      // a literal; none comes from outside the store and this runner). When another replica
-      // moved the checkpoint, the division by zero fails the query and with it the transaction.
-      const begin = sql`BEGIN; WITH moved AS (
+      // BEGIN and the checkpoint's move in one simple query of two statements (a simple query has
+      // no parameters, so the values are written in: `inline`). When another replica moved the
+      // checkpoint, the division by zero fails the query and with it the transaction.
+      const begin = inline(sql`BEGIN; WITH moved AS (
               UPDATE ${this.#table()}
-                 SET commit_position = ${lit(last.position.commit)}, prepare_position = ${lit(last.position.prepare)},
-                     last_event_id = ${lit(last.eventId)}, last_event_at = ${lit(occurredAt)},
-                     events_applied = events_applied + ${lit(fresh.length)}, updated_at = ${lit(this.#now().toISOString())}
-               WHERE name = ${lit(this.name)}
-                 AND commit_position IS NOT DISTINCT FROM ${lit(expected?.commit ?? null)}::bigint
-                 AND prepare_position IS NOT DISTINCT FROM ${lit(expected?.prepare ?? null)}::bigint
+                 SET commit_position = ${last.position.commit}, prepare_position = ${last.position.prepare},
+                     last_event_id = ${last.eventId}, last_event_at = ${occurredAt},
+                     events_applied = events_applied + ${fresh.length}, updated_at = ${this.#now().toISOString()}
+               WHERE name = ${this.name}
+                 AND commit_position IS NOT DISTINCT FROM ${expected?.commit ?? null}::bigint
+                 AND prepare_position IS NOT DISTINCT FROM ${expected?.prepare ?? null}::bigint
               RETURNING 1
-            ) SELECT 1 / count(*) FROM moved`;
+            ) SELECT 1 / count(*) FROM moved`.compile(this.#o.db));
       try {
-        if (this.#deferred) await this.#applyDeferred(this.#deferred, inline(begin.compile(this.#o.db)), fresh);
+        if (this.#deferred) await this.#applyDeferred(this.#deferred, begin, fresh);
         else {
           await this.#o.db.connection().execute(async (conn) => {
             try {
-              await begin.execute(conn);
+              await sql.raw(begin).execute(conn);
             } catch (err) {
               await sql`ROLLBACK`.execute(conn).catch(() => undefined);
               throw (err as { code?: unknown }).code === DIVISION_BY_ZERO ? CHECKPOINT_MOVED : err;

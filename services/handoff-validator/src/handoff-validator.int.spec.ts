@@ -214,11 +214,15 @@ describe('handoff-validator (real NATS + Postgres, in-process Nest app)', () => 
     expect(await validator.store.readStream(handoffStreamId(data.handoffId))).toHaveLength(2);
   });
 
-  it('a replica that loses the race to record a handoff id replies with the winner\'s verdict and appends nothing', async () => {
+  it.each([
+    ['after reading the handoff stream (its artifacts not known to be stored)', false],
+    ['recording it as new without a read (its artifacts known to be stored)', true],
+  ])('a replica that loses the race to record a handoff id replies with the winner\'s verdict and appends nothing: %s', async (_, known) => {
     // A second replica on the same store, whose artifact store holds its request at the last
     // step before the append until the first replica (over NATS) has recorded the handoff. Its
-    // runner keeps the state it loaded (as the service's does), so its append at `no_stream`
-    // is the one refused.
+    // runner keeps the state it loaded (as the service's does), or decides on a new stream when
+    // the artifacts are known to be stored; either way its append at `no_stream` is the one
+    // refused.
     let reached!: () => void;
     const atAppend = new Promise<void>((resolve) => (reached = resolve));
     let release!: () => void;
@@ -231,6 +235,7 @@ describe('handoff-validator (real NATS + Postgres, in-process Nest app)', () => 
       },
       get: (hash) => validator.artifacts.get(hash),
       has: (hashes) => validator.artifacts.has(hashes),
+      knownStored: () => known,
     };
     const replica = new HandoffCommandHandler({
       handoffs: new CommandRunner(validator.store, handoffAggregate, { clock: { now: () => NOW }, ids: randomIds, cacheSize: 10 }),
@@ -250,6 +255,50 @@ describe('handoff-validator (real NATS + Postgres, in-process Nest app)', () => 
     expect(winner.status).toBe('accepted');
     expect(await loser).toEqual(winner);
     expect((await validator.store.readStream(handoffStreamId(good.handoffId))).map((e) => e.type)).toEqual(['HandoffSubmitted', 'HandoffAccepted']);
+  });
+
+  it('a handoff whose artifacts are known to be stored is recorded without reading its stream first; a repeat still gets the first verdict', async () => {
+    // A replica whose runner counts the store's stream reads.
+    let reads = 0;
+    const counted = new Proxy(validator.store, {
+      get: (target, prop, receiver) => {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (prop !== 'readStream' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+        return (...args: unknown[]) => {
+          reads++;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const replica = new HandoffCommandHandler({
+      handoffs: new CommandRunner(counted, handoffAggregate, { clock: { now: () => NOW }, ids: randomIds, cacheSize: 10 }),
+      artifacts: validator.artifacts,
+      rules: validator.rules,
+      metrics: new HandoffMetrics(),
+      maxArtifactBytes: DEFAULT_ARTIFACT_MAX_BYTES,
+    });
+    const prd = [{ name: 'prd.md', content: sampleArtifacts['prd.md'], encoding: 'utf8' as const }];
+    // New bytes: the stream is read before anything is stored.
+    const fresh = handoff({ artifacts: [{ name: 'prd.md', content: `${sampleArtifacts['prd.md']}\n<!-- ${randomUUID()} -->\n`, encoding: 'utf8' }], checks: { declaredOutputs: ['prd.md'] } });
+    expect((await replica.validate(fresh, { commandId: randomUUID() })).status).toBe('accepted');
+    expect(reads).toBe(1);
+    // Bytes this process stored before: no read, and the handoff is recorded.
+    const data = handoff({ artifacts: prd, checks: { declaredOutputs: ['prd.md'] } });
+    await validator.artifacts.put([{ bytes: Buffer.from(sampleArtifacts['prd.md']), mediaType: 'text/markdown' }]);
+    reads = 0;
+    const first = await replica.validate(data, { commandId: randomUUID() });
+    expect(first.status).toBe('accepted');
+    expect(reads).toBe(0);
+    expect((await validator.store.readStream(handoffStreamId(data.handoffId))).map((e) => e.type)).toEqual(['HandoffSubmitted', 'HandoffAccepted']);
+    // Recorded by another replica (over NATS), then sent here with content that would fail: the
+    // append at no_stream is refused, the stream read, and the first verdict stands.
+    const other = handoff({ artifacts: prd, checks: { declaredOutputs: ['prd.md'] } });
+    const recorded = await validate(other);
+    const worse = { ...other, outputs: { note: 'another body' }, artifacts: prd };
+    reads = 0;
+    expect(await replica.validate(worse, { commandId: randomUUID() })).toEqual(recorded);
+    expect(reads).toBe(1);
+    expect(await validator.store.readStream(handoffStreamId(other.handoffId))).toHaveLength(2);
   });
 
   it('the same commandId on the same handoff id with a different body (another PRD) is IDEMPOTENCY_CONFLICT over NATS and appends nothing', async () => {

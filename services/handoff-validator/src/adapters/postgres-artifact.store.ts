@@ -87,6 +87,10 @@ export class PostgresArtifactStore implements ArtifactStore {
     });
   }
 
+  knownStored(hashes: readonly string[]): boolean {
+    return hashes.every((h) => this.known.get(h) !== undefined);
+  }
+
   async get(hash: string): Promise<StoredArtifact | null> {
     const row = await this.db.selectFrom('baton_handoff.artifacts').select(['media_type', 'content']).where('hash', '=', hash).executeTakeFirst();
     if (!row) return null;

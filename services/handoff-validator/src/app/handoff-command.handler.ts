@@ -99,12 +99,21 @@ export class HandoffCommandHandler {
     // A handoff is the sending agent's act, whoever relayed the request (the scheduler, a gateway).
     const asSender: CommandContext = { ...ctx, actor: { kind: 'agent', id: data.fromAgentId } };
 
-    const current = await this.deps.handoffs.load(data.handoffId);
-    const record = current.state.status === 'none' ? await this.evaluate(data, inline) : undefined;
+    const inlineHashes = inline.map((a) => contentAddress(a.bytes));
+    // A handoff whose inline artifacts are all known to be stored writes nothing before its
+    // events: it is evaluated and recorded as new without reading its (almost always empty)
+    // stream first. One recorded already refuses the append at `no_stream`; the runner then
+    // decides again on the stream as it is, and RecordHandoff on a recorded handoff gives
+    // nothing: the first verdict is the reply, as below. Otherwise the stream is read first, so
+    // a request for a recorded handoff stores none of its artifacts.
+    const assumeNew = this.deps.artifacts.knownStored(inlineHashes);
+    const current = assumeNew ? undefined : await this.deps.handoffs.load(data.handoffId);
+    const record = current === undefined || current.state.status === 'none' ? await this.evaluate(data, inline, inlineHashes) : undefined;
     const result = await this.deps.handoffs.execute(
       data.handoffId,
       (metadata): HandoffCommand => (record ? { type: 'RecordHandoff', data: record, metadata } : { type: 'RepeatHandoff', data: { handoffId: data.handoffId }, metadata }),
       asSender,
+      { assumeNew },
     );
     const verdict = verdictOf(result.state);
     if (verdict === undefined) throw new BatonError('INTERNAL', `handoff ${data.handoffId}: the recorded events give no verdict`);
@@ -113,9 +122,8 @@ export class HandoffCommandHandler {
   }
 
   /** Steps 3 to 6 before the append: the specs, the artifacts (inline ones stored), the evaluation. */
-  private async evaluate(data: ValidateHandoffData, inline: readonly DecodedArtifact[]): Promise<RecordHandoff['data']> {
+  private async evaluate(data: ValidateHandoffData, inline: readonly DecodedArtifact[], inlineHashes: readonly string[]): Promise<RecordHandoff['data']> {
     const specs = this.specsFor(data);
-    const inlineHashes = inline.map((a) => contentAddress(a.bytes));
     const referenced = await this.resolveRefs(data.artifactRefs, inline, inlineHashes);
     const contents: ArtifactContent[] = [...inline.map((a, i) => this.contentOf(a.name, inlineHashes[i]!, a.bytes, a.mediaType)), ...referenced.map((r) => r.content)];
     const evaluation = evaluateHandoff(specs, { artifacts: contents, context: data.context, outputs: data.outputs }, data.checks, this.deps.rules.registry);

@@ -25,7 +25,7 @@ export interface NewArtifact {
  * Content-addressed artifact storage: an artifact's address is the SHA-256 of its bytes, so the
  * same bytes are stored once however often they are handed over, and an address always names
  * the same bytes. Adapters: `PostgresArtifactStore` (table `baton_handoff.artifacts`). Another
- * backend (an S3-style object store) implements these three methods, computes the address with
+ * backend (an S3-style object store) implements these four methods, computes the address with
  * {@link contentAddress} and is passed to `startHandoffValidator({ artifactStore })`; see the
  * service README.
  */
@@ -40,4 +40,10 @@ export interface ArtifactStore {
   get(hash: string): Promise<StoredArtifact | null>;
   /** The subset of `hashes` that is stored. */
   has(hashes: readonly string[]): Promise<ReadonlySet<string>>;
+  /**
+   * True when every one of `hashes` is known to be stored already, from what this process
+   * remembers (no read): a `put` of them then writes nothing. False says nothing either way, so
+   * an adapter that remembers nothing may always answer false.
+   */
+  knownStored(hashes: readonly string[]): boolean;
 }

@@ -13,7 +13,7 @@ import {
   type QueryResult,
   type Transaction,
 } from 'kysely';
-import { escapeLiteral, type PoolClient, type QueryResult as PgResult } from 'pg';
+import { type PoolClient, type QueryResult as PgResult } from 'pg';
 import { prepareValue } from 'pg/lib/utils';
 
 /**
@@ -181,54 +181,75 @@ export function sqlLiteral(value: unknown): string {
   const prepared = prepareValue(value);
   if (prepared === null || prepared === undefined) return 'NULL';
   if (Buffer.isBuffer(prepared)) return `'\\x${prepared.toString('hex')}'`;
-  return escapeLiteral(String(prepared));
+  return quoteLiteral(String(prepared));
 }
+
+/**
+ * A string as a Postgres literal, as pg's `escapeLiteral` writes it (quotes doubled; with a
+ * backslash, an `E'...'` literal with backslashes doubled), without building it a character at
+ * a time: most values hold neither and are only wrapped in quotes.
+ */
+export function quoteLiteral(text: string): string {
+  const quote = text.includes("'");
+  const backslash = text.includes('\\');
+  const doubled = quote ? text.replaceAll("'", "''") : text;
+  return backslash ? ` E'${doubled.replaceAll('\\', '\\\\')}'` : `'${doubled}'`;
+}
+
+const QUOTE = 39; // '
+const DOUBLE_QUOTE = 34; // "
+const DOLLAR = 36; // $
+const ZERO = 48;
+const NINE = 57;
 
 /**
  * The compiled statement with its `$n` parameters written in as literals. Placeholders are
  * replaced only outside quoted strings and identifiers (Kysely's own texts have none inside
- * them, but a raw fragment might).
+ * them, but a raw fragment might). The text between placeholders is copied a run at a time:
+ * built a character at a time, it was the scheduler's largest source of garbage (a tenth of
+ * what it allocated at 1,000 tasks/s).
  */
 export function inline(compiled: CompiledQuery): string {
   const { sql: text, parameters } = compiled;
   if (parameters.length === 0) return text;
+  const n = text.length;
   let out = '';
+  // Where the text not copied yet starts.
+  let from = 0;
   let i = 0;
-  while (i < text.length) {
-    const ch = text[i]!;
-    if (ch === "'" || ch === '"') {
-      // Copy the quoted run whole; a doubled quote inside it is an escaped one.
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE || c === DOUBLE_QUOTE) {
+      // Past the quoted run; a doubled quote inside it is an escaped one.
       let j = i + 1;
       for (;;) {
-        const k = text.indexOf(ch, j);
+        const k = text.indexOf(c === QUOTE ? "'" : '"', j);
         if (k < 0) {
-          j = text.length;
+          j = n;
           break;
         }
-        if (text[k + 1] === ch) {
+        if (text.charCodeAt(k + 1) === c) {
           j = k + 2;
           continue;
         }
         j = k + 1;
         break;
       }
-      out += text.slice(i, j);
       i = j;
       continue;
     }
-    if (ch === '$') {
+    if (c === DOLLAR) {
       let j = i + 1;
-      while (j < text.length && text.charCodeAt(j) >= 48 && text.charCodeAt(j) <= 57) j++;
+      let index = 0;
+      for (let d = text.charCodeAt(j); j < n && d >= ZERO && d <= NINE; d = text.charCodeAt(++j)) index = index * 10 + (d - ZERO);
       if (j > i + 1) {
-        const n = Number(text.slice(i + 1, j));
-        if (n < 1 || n > parameters.length) throw new Error(`statement names parameter $${n} of ${parameters.length}`);
-        out += sqlLiteral(parameters[n - 1]);
-        i = j;
+        if (index < 1 || index > parameters.length) throw new Error(`statement names parameter $${index} of ${parameters.length}`);
+        out += text.slice(from, i) + sqlLiteral(parameters[index - 1]);
+        from = i = j;
         continue;
       }
     }
-    out += ch;
     i++;
   }
-  return out;
+  return from === 0 ? text : out + text.slice(from);
 }

@@ -1,5 +1,6 @@
 import { CompiledQuery, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql, type Driver } from 'kysely';
-import { inline, sqlLiteral } from './deferred-writes';
+import { escapeLiteral } from 'pg';
+import { inline, quoteLiteral, sqlLiteral } from './deferred-writes';
 
 interface Db {
   't.items': { id: string; n: number; tags: string[]; at: Date; doc: string; flag: boolean | null };
@@ -35,6 +36,22 @@ describe('sqlLiteral', () => {
     const at = new Date('2026-12-07T01:02:03.004Z');
     // The same text node-postgres sends (a local time with its offset): the same instant.
     expect(new Date(sqlLiteral(at).slice(1, -1)).getTime()).toBe(at.getTime());
+  });
+});
+
+describe('quoteLiteral', () => {
+  it("writes what pg's escapeLiteral writes, on 5,000 generated strings of quotes, backslashes and other characters", () => {
+    // A small deterministic generator (no Math.random: a failure must reproduce).
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const alphabet = ["'", '\\', '"', 'a', ' ', '$', '1', 'é', '\u{1F600}', '\n', ',', '{'];
+    for (let i = 0; i < 5000; i++) {
+      let text = '';
+      const length = Math.floor(next() * 12);
+      for (let c = 0; c < length; c++) text += alphabet[Math.floor(next() * alphabet.length)];
+      expect(quoteLiteral(text)).toBe(escapeLiteral(text));
+    }
+    expect(quoteLiteral('')).toBe("''");
   });
 });
 

@@ -27,6 +27,11 @@ export class UnknownEventError extends BatonError {
  * the latest version), older versions are upcast step by step, and stored data that does not
  * match its schema is an INTERNAL error naming the event.
  *
+ * An event object is read once per reader: a service's consumers of one feed (a projection, the
+ * run manager, the dispatcher) are handed the same stored objects, and each read was a schema
+ * parse of its own. What a reader returns is shared by every caller that reads the same object,
+ * so it must not be changed (domain code treats events as values).
+ *
  * @example
  * export const toAgentEvent = eventReader<AgentEvent>('agent', AgentEventSchemas);
  */
@@ -35,7 +40,10 @@ export function eventReader<E extends { readonly type: string; readonly data: un
   schemas: Readonly<Record<string, z.ZodType>>,
   options: { readonly latestVersion?: Readonly<Record<string, number>>; readonly upcasters?: Upcasters } = {},
 ): EventReader<E> {
+  const read = new WeakMap<StoredEvent, E>();
   return (stored) => {
+    const known = read.get(stored);
+    if (known !== undefined) return known;
     const schema = Object.hasOwn(schemas, stored.type) ? schemas[stored.type] : undefined;
     const latest = options.latestVersion?.[stored.type] ?? 1;
     if (schema === undefined || !Number.isInteger(stored.schemaVersion) || stored.schemaVersion < 1 || stored.schemaVersion > latest) {
@@ -51,6 +59,8 @@ export function eventReader<E extends { readonly type: string; readonly data: un
     if (!parsed.success) {
       throw new BatonError('INTERNAL', `stored ${aggregate} event ${stored.type} v${stored.schemaVersion} does not match its schema`, { issues: parsed.error.issues });
     }
-    return { type: stored.type, data: parsed.data } as E;
+    const event = { type: stored.type, data: parsed.data } as E;
+    read.set(stored, event);
+    return event;
   };
 }

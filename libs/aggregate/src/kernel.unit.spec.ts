@@ -44,6 +44,20 @@ describe('eventReader', () => {
     expect(() => read({ type: 'toString', schemaVersion: 1, data: {} })).toThrow(expect.objectContaining({ code: 'UNKNOWN_SCHEMA_VERSION' }));
   });
 
+  it('reads one stored object once: the same event again without a parse, another object with the same content anew', () => {
+    const reader = eventReader<CounterEvent>('counter', CounterEventSchemas);
+    const stored = { type: 'Incremented', schemaVersion: 1, data: { by: 1, at } };
+    const first = reader(stored);
+    expect(reader(stored)).toBe(first);
+    const copy = { ...stored, data: { ...stored.data } };
+    expect(reader(copy)).not.toBe(first);
+    expect(reader(copy)).toEqual(first);
+    // A stored object that fails its schema is not remembered: each read refuses it.
+    const bad = { type: 'Incremented', schemaVersion: 1, data: { by: 'one', at } };
+    expect(() => reader(bad)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+    expect(() => reader(bad)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
+  });
+
   it('names stored data that does not match its schema as INTERNAL', () => {
     expect(() => read({ type: 'Incremented', schemaVersion: 1, data: { by: 'one', at } })).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
   });

@@ -297,16 +297,28 @@ class FeedConsumer implements Subscription {
     const page = await this.store.readAll({ after, maxCount: batch, ...(this.filter ? { filter: this.filter } : {}) });
     for (const event of page) {
       if (this.stopped) return page.length;
-      await this.deliver(event);
+      const delivering = this.deliver(event);
+      if (delivering !== undefined) await delivering;
     }
     return page.length;
   }
 
-  private async deliver(event: RecordedEvent): Promise<void> {
+  /**
+   * Hands one event to the consumer. A consumer that takes it synchronously (a projection
+   * buffering it) costs no promise and no turn of the microtask queue: only a consumer that
+   * returns a promise is waited for.
+   */
+  private deliver(event: RecordedEvent): Promise<void> | undefined {
     const after = this.checkpoint ?? this.floor;
-    if (after !== undefined && comparePositions(event.position, after) <= 0) return;
-    await this.options.onEvent(event);
+    if (after !== undefined && comparePositions(event.position, after) <= 0) return undefined;
+    const taking = this.options.onEvent(event);
+    if (taking instanceof Promise) {
+      return taking.then(() => {
+        this.checkpoint = event.position;
+      });
+    }
     this.checkpoint = event.position;
+    return undefined;
   }
 
   /** Applies queued shared events until stopped, failed or overflowed. */
@@ -314,7 +326,8 @@ class FeedConsumer implements Subscription {
     while (!this.stopped && !this.failure && !this.overflowed) {
       const event = this.queue.shift();
       if (event !== undefined) {
-        await this.deliver(event);
+        const delivering = this.deliver(event);
+        if (delivering !== undefined) await delivering;
         continue;
       }
       await new Promise<void>((resolve) => {

@@ -381,16 +381,24 @@ export class ProjectionRunner<DB> {
     this.#buffer = [];
   }
 
-  /** The subscription's `onEvent`: buffers; applies now (backpressure) when the buffer is full. */
-  async #deliver(generation: number, event: RecordedEvent): Promise<void> {
-    if (generation !== this.#generation) return;
+  /**
+   * The subscription's `onEvent`: buffers, synchronously (no promise for the subscription to
+   * wait on); applies now (backpressure) when the buffer is full, and then returns that wait.
+   */
+  #deliver(generation: number, event: RecordedEvent): Promise<void> | undefined {
+    if (generation !== this.#generation) return undefined;
     if (this.#broken === generation) throw BROKEN;
     this.#buffer.push(event);
     const max = this.#o.applyBatchSize ?? DEFAULT_APPLY_BATCH;
     if (this.#buffer.length < max) {
       this.#scheduleFlush(generation);
-      return;
+      return undefined;
     }
+    return this.#applyFull(generation, max);
+  }
+
+  /** Backpressure: applies while the buffer holds `max` events or more. */
+  async #applyFull(generation: number, max: number): Promise<void> {
     while (this.#buffer.length >= max && generation === this.#generation && this.#broken !== generation) {
       await this.#flush(generation);
     }

@@ -200,8 +200,12 @@ describe('handoff-validator (real NATS + Postgres, in-process Nest app)', () => 
     // Another command id, even with now-compliant content: the recorded verdict stands.
     const again = await validate({ ...data, artifacts: [{ name: 'prd.md', content: sampleArtifacts['prd.md'], encoding: 'utf8' }] });
     const sameCommand = await validate(data);
+    // Its bytes are stored now (so it takes the path that reads nothing first): a repeat naming an
+    // unknown spec still gets the recorded verdict, as it would after a read.
+    const unknownSpec = await validate({ ...data, checks: { ...data.checks, specIds: ['NO-SUCH-SPEC'] } });
     expect(again).toEqual(first);
     expect(sameCommand).toEqual(first);
+    expect(unknownSpec).toEqual(first);
     expect(await validator.store.readStream(handoffStreamId(data.handoffId))).toHaveLength(2);
     expect(validator.metrics.handoffsTotal('rejected', 'HO-PM-ARCH')).toBe(rejectedBefore);
   });

@@ -106,14 +106,23 @@ export class HandoffCommandHandler {
     // decides again on the stream as it is, and RecordHandoff on a recorded handoff gives
     // nothing: the first verdict is the reply, as below. Otherwise the stream is read first, so
     // a request for a recorded handoff stores none of its artifacts.
-    const assumeNew = this.deps.artifacts.knownStored(inlineHashes);
-    const current = assumeNew ? undefined : await this.deps.handoffs.load(data.handoffId);
-    const record = current === undefined || current.state.status === 'none' ? await this.evaluate(data, inline, inlineHashes) : undefined;
+    // A request the evaluation refuses (an unknown spec id or artifact reference) is refused
+    // only for a new handoff: for one recorded already, its verdict is the reply, as it is on the
+    // path that reads first.
+    const knownBytes = this.deps.artifacts.knownStored(inlineHashes);
+    const record = knownBytes
+      ? await this.evaluate(data, inline, inlineHashes).catch(async (err: unknown) => {
+          if ((await this.deps.handoffs.load(data.handoffId)).state.status === 'none') throw err;
+          return undefined;
+        })
+      : (await this.deps.handoffs.load(data.handoffId)).state.status === 'none'
+        ? await this.evaluate(data, inline, inlineHashes)
+        : undefined;
     const result = await this.deps.handoffs.execute(
       data.handoffId,
       (metadata): HandoffCommand => (record ? { type: 'RecordHandoff', data: record, metadata } : { type: 'RepeatHandoff', data: { handoffId: data.handoffId }, metadata }),
       asSender,
-      { assumeNew },
+      { assumeNew: knownBytes && record !== undefined },
     );
     const verdict = verdictOf(result.state);
     if (verdict === undefined) throw new BatonError('INTERNAL', `handoff ${data.handoffId}: the recorded events give no verdict`);

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { runBatonDispatch, type BatonDispatchResult } from './baton-dispatch';
 import { runPeer, type PeerResult } from './peers/run-peer';
 import type { PeerName } from './peers/queues';
-import { Budget, cleanUpOnSignal, log, round } from './support';
+import { BENCH_TRACING, Budget, cleanUpOnSignal, log, round } from './support';
 import { judgeTargets } from './targets';
 import { runWorkflowOverhead, type WorkflowResult } from './workflow-overhead';
 
@@ -159,7 +159,7 @@ async function main(): Promise<void> {
   const result = {
     bench: 'dispatch',
     machine: { cpus: cpus().length, loadAvgAtStart: loadAtStart, loadAvgAtEnd: loadavg().map((x) => round(x, 2)) },
-    config: { ...cfg, services: 'scheduler (and for workflows agent-registry, handoff-validator) as child processes; peers each in a child process on its own database' },
+    config: { ...cfg, tracing: BENCH_TRACING, services: 'scheduler (and for workflows agent-registry, handoff-validator) as child processes; peers each in a child process on its own database' },
     baton,
     peers,
     workflows,

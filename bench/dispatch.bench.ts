@@ -15,6 +15,7 @@
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runBatonDispatch, type BatonDispatchResult } from './baton-dispatch';
+import { intFlag } from './flags';
 import { runPeer, type PeerResult } from './peers/run-peer';
 import type { PeerName } from './peers/queues';
 import { BENCH_TRACING, Budget, cleanUpOnSignal, log, round } from './support';
@@ -43,28 +44,23 @@ function parseCli() {
     },
   });
   const quick = argv.quick === true || process.env.BENCH_QUICK === '1';
-  const int = (name: string, v: string | undefined, dflt: number, min = 1): number => {
-    const n = v === undefined ? dflt : Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`BAD_ARGUMENT: --${name} must be an integer >= ${min}, got ${v}`);
-    return n;
-  };
   const parts = (argv.parts ?? PARTS.join(',')).split(',').map((p) => p.trim());
   for (const p of parts) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`BAD_ARGUMENT: --parts takes ${PARTS.join(', ')}; got ${p}`);
   const peers = (argv.peers ?? PEERS.join(',')).split(',').map((p) => p.trim());
   for (const p of peers) if (!(PEERS as readonly string[]).includes(p)) throw new Error(`BAD_ARGUMENT: --peers takes ${PEERS.join(', ')}; got ${p}`);
-  const rates = (argv.rates ?? process.env.BENCH_RATES ?? '200,1000').split(',').map((r) => int('rates', r, 0));
-  const budgetMs = int('BENCH_BUDGET_MS', process.env.BENCH_BUDGET_MS, quick ? 420_000 : 1_200_000, 30_000);
+  const rates = (argv.rates ?? process.env.BENCH_RATES ?? '200,1000').split(',').map((r) => intFlag('rates', r, 0));
+  const budgetMs = intFlag('BENCH_BUDGET_MS', process.env.BENCH_BUDGET_MS, quick ? 420_000 : 1_200_000, 30_000);
   return {
     quick,
     parts: parts as Part[],
     peers: peers as PeerName[],
-    tasks: int('tasks', argv.tasks ?? process.env.BENCH_TASKS, quick ? 2000 : 20_000),
-    idle: int('idle', argv.idle ?? process.env.BENCH_IDLE, quick ? 200 : 500),
+    tasks: intFlag('tasks', argv.tasks ?? process.env.BENCH_TASKS, quick ? 2000 : 20_000),
+    idle: intFlag('idle', argv.idle ?? process.env.BENCH_IDLE, quick ? 200 : 500),
     rates,
-    rateSeconds: int('rate-seconds', argv['rate-seconds'] ?? process.env.BENCH_RATE_SECONDS, quick ? 5 : 30),
-    accounting: int('accounting', argv.accounting ?? process.env.BENCH_ACCOUNTING, quick ? 300 : 1000),
-    activeRuns: int('active-runs', argv['active-runs'] ?? process.env.BENCH_ACTIVE_RUNS, quick ? 1000 : 10_000),
-    workflowRuns: int('workflow-runs', argv['workflow-runs'] ?? process.env.BENCH_WORKFLOW_RUNS, quick ? 5 : 20),
+    rateSeconds: intFlag('rate-seconds', argv['rate-seconds'] ?? process.env.BENCH_RATE_SECONDS, quick ? 5 : 30),
+    accounting: intFlag('accounting', argv.accounting ?? process.env.BENCH_ACCOUNTING, quick ? 300 : 1000),
+    activeRuns: intFlag('active-runs', argv['active-runs'] ?? process.env.BENCH_ACTIVE_RUNS, quick ? 1000 : 10_000),
+    workflowRuns: intFlag('workflow-runs', argv['workflow-runs'] ?? process.env.BENCH_WORKFLOW_RUNS, quick ? 5 : 20),
     profile: argv.profile === true || process.env.BENCH_PROFILE === '1',
     sharedNats: argv['shared-nats'] === true || process.env.BENCH_SHARED_NATS === '1',
     budgetMs,

@@ -23,6 +23,7 @@ import { Pool } from 'pg';
 import type { NewEvent } from '@baton/contracts';
 import { createPostgresEventStore } from '../libs/event-store/src/index';
 import { formatSummary, summarizeCpuProfile, type CpuProfile } from './cpuprofile-summary';
+import { intFlag } from './flags';
 import { varz } from './nats-accounting';
 import type { PgCounterSnapshot } from './pg-query-counter';
 import {
@@ -52,18 +53,12 @@ function parseCli() {
       profile: { type: 'boolean' },
     },
   });
-  const int = (name: string, v: string | undefined, dflt: number | undefined): number | undefined => {
-    if (v === undefined) return dflt;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`BAD_ARGUMENT: --${name} must be an integer >= 1, got ${v}`);
-    return n;
-  };
   return {
-    events: int('events', values.events, 20_000)!,
-    streams: int('streams', values.streams, 1000)!,
-    window: int('window', values.window, undefined),
-    readBatch: int('read-batch', values['read-batch'], undefined),
-    checkpointEvery: int('checkpoint-every', values['checkpoint-every'], undefined),
+    events: intFlag('events', values.events, 20_000),
+    streams: intFlag('streams', values.streams, 1000),
+    window: intFlag('window', values.window, undefined),
+    readBatch: intFlag('read-batch', values['read-batch'], undefined),
+    checkpointEvery: intFlag('checkpoint-every', values['checkpoint-every'], undefined),
     profile: values.profile === true,
   };
 }

@@ -4,6 +4,8 @@ import { z } from 'zod';
 import { ArtifactInput, BatonError, errorCodeOf } from '@baton/contracts';
 import type { AgentSession } from './agent-session';
 import {
+  BlockedInput,
+  blockReason,
   ClaimableTasksOutput,
   EscalationOutput,
   HandoffOutput,
@@ -11,6 +13,7 @@ import {
   NextTaskOutput,
   ProgressOutput,
   ReleaseOutput,
+  ReleaseReason,
   ReportOutput,
   ReservationOutput,
   TaskContextOutput,
@@ -176,8 +179,7 @@ export function createBatonMcpServer(session: AgentSession): McpServer {
       description: 'Tells Baton a task you hold is blocked by something outside your control (reason), or, with unblocked: true, that you can go on. A long block is escalated by Baton on its own.',
       inputSchema: {
         taskId: TaskId,
-        reason: z.string().min(1).max(2000).optional().describe('What blocks you (required unless unblocked)'),
-        unblocked: z.boolean().default(false).describe('true: the block is over'),
+        ...BlockedInput,
       },
       outputSchema: ReportOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
@@ -185,8 +187,7 @@ export function createBatonMcpServer(session: AgentSession): McpServer {
     ({ taskId, reason, unblocked }) =>
       guarded(async () => {
         if (unblocked) return ok(ReportOutput, await session.unblocked(taskId));
-        if (reason === undefined) throw new BatonError('VALIDATION_FAILED', 'reason is required to report a block', { issues: [{ path: 'reason', message: 'required' }] });
-        return ok(ReportOutput, await session.blocked(taskId, reason));
+        return ok(ReportOutput, await session.blocked(taskId, blockReason(reason)));
       }),
   );
 
@@ -215,7 +216,7 @@ export function createBatonMcpServer(session: AgentSession): McpServer {
       title: 'Release a task',
       description:
         'Gives a task you hold back (you cannot or should not do it). It returns to the queue for another attempt if it has attempts left (each release uses one), otherwise it fails. Your path reservations for it end.',
-      inputSchema: { taskId: TaskId, reason: z.string().min(1).max(4000).describe('Why you give it back') },
+      inputSchema: { taskId: TaskId, reason: ReleaseReason },
       outputSchema: ReleaseOutput,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { BatonError } from '@baton/contracts';
 import { addNote, claimTask, heldTask, nextTask, releaseTask, requestReview, TaskStore, type HandoffContext, type TaskSummary } from '@baton/mcp-files';
 import { guarded, ok, refused } from './baton-mcp.server';
+import { BlockedInput, blockReason, ReleaseReason } from './mcp-schemas';
 import { serveOnStdio } from './mcp-stdio';
 
 /** Name and version the file-mode server announces in `initialize`. */
@@ -174,16 +175,14 @@ export function createFileModeMcpServer(options: { agentId: string; store: TaskS
       description: 'Notes that a task you have in progress is blocked (reason, in its Error Context) or, with unblocked: true, that you can go on (in its Implementation Notes). The task stays in progress.',
       inputSchema: {
         taskId: TaskId,
-        reason: z.string().min(1).max(2000).optional().describe('What blocks you (required unless unblocked)'),
-        unblocked: z.boolean().default(false).describe('true: the block is over'),
+        ...BlockedInput,
       },
       outputSchema: FileReportOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
     ({ taskId, reason, unblocked }) =>
       guarded(async () => {
-        if (!unblocked && reason === undefined) throw new BatonError('VALIDATION_FAILED', 'reason is required to report a block', { issues: [{ path: 'reason', message: 'required' }] });
-        const r = unblocked ? await addNote(ctx, taskId, { by: agent, what: 'unblocked', text: reason }) : await addNote(ctx, taskId, { by: agent, what: 'blocked', text: reason, section: 'Error Context' });
+        const r = unblocked ? await addNote(ctx, taskId, { by: agent, what: 'unblocked', text: reason }) : await addNote(ctx, taskId, { by: agent, what: 'blocked', text: blockReason(reason), section: 'Error Context' });
         return ok(FileReportOutput, { taskId, status: r.task.status, file: rel(r.path) });
       }),
   );
@@ -193,7 +192,7 @@ export function createFileModeMcpServer(options: { agentId: string; store: TaskS
     {
       title: 'Release a task',
       description: 'Gives a task you have in progress back: in-progress/ → ready/, Agent unassigned, your reason in its Implementation Notes, so any agent may take it.',
-      inputSchema: { taskId: TaskId, reason: z.string().min(1).max(4000).describe('Why you give it back') },
+      inputSchema: { taskId: TaskId, reason: ReleaseReason },
       outputSchema: FileReportOutput,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
     },

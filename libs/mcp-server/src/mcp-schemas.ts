@@ -1,5 +1,23 @@
 import { z } from 'zod';
-import { EscalationLevel, EscalationAssignee, HandoffVerdict, RuleFailure, TaskPriority, TaskRequirement } from '@baton/contracts';
+import { BatonError, EscalationLevel, EscalationAssignee, HandoffVerdict, RuleFailure, TaskPriority, TaskRequirement } from '@baton/contracts';
+
+/**
+ * The input fields of report_blocked, the same in both servers (the engine's and the file-mode
+ * one); each server adds its own task id.
+ */
+export const BlockedInput = {
+  reason: z.string().min(1).max(2000).optional().describe('What blocks you (required unless unblocked)'),
+  unblocked: z.boolean().default(false).describe('true: the block is over'),
+};
+
+/** release_task's reason, the same in both servers. */
+export const ReleaseReason = z.string().min(1).max(4000).describe('Why you give it back');
+
+/** report_blocked's rule in both servers: a block needs its reason (an unblock may go without). */
+export function blockReason(reason: string | undefined): string {
+  if (reason === undefined) throw new BatonError('VALIDATION_FAILED', 'reason is required to report a block', { issues: [{ path: 'reason', message: 'required' }] });
+  return reason;
+}
 
 /**
  * Output schemas of the MCP tools (also what `structuredContent` is parsed through before it is

@@ -76,6 +76,16 @@ export function statusOption<T extends string>(things: string, statuses: readonl
   return new Option('--status <status>', `only ${things} with this status (${statuses.join(', ')})`).argParser(oneOf(statuses));
 }
 
+/** `--resolution <resolution>` of a resolve command: one of `resolutions`, required. */
+export function resolutionOption<T extends string>(resolutions: readonly T[]) {
+  return new Option('--resolution <resolution>', resolutions.join(', ')).argParser(oneOf(resolutions)).makeOptionMandatory();
+}
+
+/** `--reason <text>` of a command that records a person's decision: required; `why` says where it is kept. */
+export function reasonOption(why: string) {
+  return new Option('--reason <text>', why).argParser(parseReason).makeOptionMandatory();
+}
+
 /** True when the argument of `workflows execute` names a file rather than a workflow id. */
 export function looksLikeWorkflowFile(arg: string, exists: (path: string) => boolean): boolean {
   return /\.ya?ml$/i.test(arg) || arg.includes('/') || exists(arg);

@@ -2,7 +2,7 @@ import type { Actor } from '@baton/contracts';
 import { collectRunTimeline, formatTimeMs } from './audit/timeline';
 import { runCli } from './cli';
 import { EventStoreUnreachableError, redactUrl } from './event-store';
-import { fakeClient, fakeDeps } from './testing/fake-client';
+import { failingStderr, fakeClient, fakeDeps } from './testing/fake-client';
 import { memoryEventStore, memoryOpener, recorded } from './testing/memory-event-store';
 
 const svc: Actor = { kind: 'service', id: 'scheduler' };
@@ -112,10 +112,8 @@ describe('baton audit <runId>', () => {
 
   it('rejects a --database-url that is not a PostgreSQL URL, and needs a run id', async () => {
     const deps = fakeDeps(fakeClient({}));
-    expect(await runCli(['audit', 'r1', '--database-url', 'mysql://x'], deps)).toBe(1);
-    expect(deps.io.err.join('\n')).toContain('expected a postgres:// or postgresql:// URL');
-    expect(await runCli(['audit'], deps)).toBe(1);
-    expect(deps.io.err.join('\n')).toContain("missing required argument 'runId'");
+    expect(await failingStderr(['audit', 'r1', '--database-url', 'mysql://x'], deps)).toContain('expected a postgres:// or postgresql:// URL');
+    expect(await failingStderr(['audit'], deps)).toContain("missing required argument 'runId'");
   });
 
   it('formats times to the millisecond and hides passwords of URLs', () => {

@@ -1,7 +1,7 @@
 import { BatonError } from '@baton/contracts';
 import { runCli } from './cli';
 import { humanActor } from './commands/approvals';
-import { fakeClient, fakeDeps, refusing } from './testing/fake-client';
+import { failingStderr, fakeClient, fakeDeps, refusing } from './testing/fake-client';
 import { conflictView, escalationView, replayView } from './testing/views';
 
 describe('baton replay', () => {
@@ -31,12 +31,9 @@ describe('baton replay', () => {
 
   it('rejects a bad --at, a bad --revision, and both together, before connecting', async () => {
     const deps = fakeDeps(fakeClient({}));
-    expect(await runCli(['replay', 'run-1', '--at', '812'], deps)).toBe(1);
-    expect(deps.io.err.join('\n')).toContain("option '--at <position>' argument '812' is invalid. expected a position \"<commit>/<prepare>\"");
-    expect(await runCli(['replay', 'run-1', '--revision', '-1'], deps)).toBe(1);
-    expect(deps.io.err.join('\n')).toContain("argument '-1' is invalid. expected a whole number of at least 0");
-    expect(await runCli(['replay', 'run-1', '--at', '1/2', '--revision', '3'], deps)).toBe(1);
-    expect(deps.io.err.join('\n')).toContain("option '--at <position>' cannot be used with option '--revision <n>'");
+    expect(await failingStderr(['replay', 'run-1', '--at', '812'], deps)).toContain("option '--at <position>' argument '812' is invalid. expected a position \"<commit>/<prepare>\"");
+    expect(await failingStderr(['replay', 'run-1', '--revision', '-1'], deps)).toContain("argument '-1' is invalid. expected a whole number of at least 0");
+    expect(await failingStderr(['replay', 'run-1', '--at', '1/2', '--revision', '3'], deps)).toContain("option '--at <position>' cannot be used with option '--revision <n>'");
     expect(deps.connectedTo).toEqual([]);
   });
 
@@ -84,12 +81,9 @@ describe('baton approve / reject', () => {
 
   it('needs --reason (not blank) and both arguments; usage errors exit 1 without connecting', async () => {
     const deps = fakeDeps(fakeClient({}));
-    expect(await runCli(['approve', 'run-1', 'review'], deps)).toBe(1);
-    expect(deps.io.err.join('\n')).toContain("required option '--reason <text>' not specified");
-    expect(await runCli(['reject', 'run-1', 'review', '--reason', '   '], deps)).toBe(1);
-    expect(deps.io.err.join('\n')).toContain('expected a non-empty reason');
-    expect(await runCli(['reject', 'run-1', '--reason', 'x'], deps)).toBe(1);
-    expect(deps.io.err.join('\n')).toContain("missing required argument 'stageId'");
+    expect(await failingStderr(['approve', 'run-1', 'review'], deps)).toContain("required option '--reason <text>' not specified");
+    expect(await failingStderr(['reject', 'run-1', 'review', '--reason', '   '], deps)).toContain('expected a non-empty reason');
+    expect(await failingStderr(['reject', 'run-1', '--reason', 'x'], deps)).toContain("missing required argument 'stageId'");
     expect(await runCli(['approve', 'run-1', 'review', '--reason', 'x', '--as', ''], deps)).toBe(1);
     expect(deps.connectedTo).toEqual([]);
   });
@@ -123,10 +117,8 @@ describe('baton escalations', () => {
     expect(await runCli(['escalations', 'list'], human)).toBe(0);
     expect(human.io.out).toEqual(['No escalations match.']);
     const bad = fakeDeps(client);
-    expect(await runCli(['escalations', 'list', '--level', '4'], bad)).toBe(1);
-    expect(bad.io.err.join('\n')).toContain('expected a level from 0 to 3 (or L0 to L3)');
-    expect(await runCli(['escalations', 'list', '--status', 'closed'], bad)).toBe(1);
-    expect(bad.io.err.join('\n')).toContain('expected one of open, resolved');
+    expect(await failingStderr(['escalations', 'list', '--level', '4'], bad)).toContain('expected a level from 0 to 3 (or L0 to L3)');
+    expect(await failingStderr(['escalations', 'list', '--status', 'closed'], bad)).toContain('expected one of open, resolved');
   });
 
   it('shows one escalation in the escalation format: issue, workflow stage, options with trade-offs, recommendation, blocking', async () => {
@@ -195,12 +187,9 @@ describe('baton escalations', () => {
   it('needs --resolution (one of three) and --reason; --reassign-to only with reassigned', async () => {
     const client = fakeClient({});
     const deps = fakeDeps(client);
-    expect(await runCli(['escalations', 'resolve', 'esc-1', '--reason', 'x'], deps)).toBe(1);
-    expect(deps.io.err.join('\n')).toContain("required option '--resolution <resolution>' not specified");
-    expect(await runCli(['escalations', 'resolve', 'esc-1', '--resolution', 'resolved'], deps)).toBe(1);
-    expect(deps.io.err.join('\n')).toContain("required option '--reason <text>' not specified");
-    expect(await runCli(['escalations', 'resolve', 'esc-1', '--resolution', 'ignored', '--reason', 'x'], deps)).toBe(1);
-    expect(deps.io.err.join('\n')).toContain('expected one of resolved, exception_granted, reassigned');
+    expect(await failingStderr(['escalations', 'resolve', 'esc-1', '--reason', 'x'], deps)).toContain("required option '--resolution <resolution>' not specified");
+    expect(await failingStderr(['escalations', 'resolve', 'esc-1', '--resolution', 'resolved'], deps)).toContain("required option '--reason <text>' not specified");
+    expect(await failingStderr(['escalations', 'resolve', 'esc-1', '--resolution', 'ignored', '--reason', 'x'], deps)).toContain('expected one of resolved, exception_granted, reassigned');
     expect(deps.connectedTo).toEqual([]);
     expect(await runCli(['escalations', 'resolve', 'esc-1', '--resolution', 'resolved', '--reason', 'x', '--reassign-to', 'MCT-BE-003'], deps)).toBe(1);
     expect(deps.io.err.at(-1)).toBe('baton: --reassign-to goes with --resolution reassigned');
@@ -270,10 +259,8 @@ describe('baton conflicts', () => {
     expect(await runCli(['conflicts', 'list'], human)).toBe(0);
     expect(human.io.out).toEqual(['No conflicts match.']);
     const bad = fakeDeps(client);
-    expect(await runCli(['conflicts', 'list', '--status', 'closed'], bad)).toBe(1);
-    expect(bad.io.err.join('\n')).toContain("option '--status <status>' argument 'closed' is invalid. expected one of open, resolved");
-    expect(await runCli(['conflicts', 'list', '--kind', 'merge'], bad)).toBe(1);
-    expect(bad.io.err.join('\n')).toContain('expected one of duplicate_task, dependency_clash, file_overlap, agent_idle_timeout');
+    expect(await failingStderr(['conflicts', 'list', '--status', 'closed'], bad)).toContain("option '--status <status>' argument 'closed' is invalid. expected one of open, resolved");
+    expect(await failingStderr(['conflicts', 'list', '--kind', 'merge'], bad)).toContain('expected one of duplicate_task, dependency_clash, file_overlap, agent_idle_timeout');
     expect(await runCli(['conflicts', 'list', '--limit', '0'], bad)).toBe(1);
     expect(bad.connectedTo).toEqual([]);
   });
@@ -318,16 +305,11 @@ describe('baton conflicts', () => {
   it('needs --resolution (one of three) and --reason; --reassign-to is required with reassign and refused otherwise; usage errors exit 1 without connecting', async () => {
     const client = fakeClient({});
     const deps = fakeDeps(client);
-    expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--reason', 'x'], deps)).toBe(1);
-    expect(deps.io.err.join('\n')).toContain("required option '--resolution <resolution>' not specified");
-    expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'queue'], deps)).toBe(1);
-    expect(deps.io.err.join('\n')).toContain("required option '--reason <text>' not specified");
-    expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'queue', '--reason', '  '], deps)).toBe(1);
-    expect(deps.io.err.join('\n')).toContain('expected a non-empty reason');
-    expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'ignore', '--reason', 'x'], deps)).toBe(1);
-    expect(deps.io.err.join('\n')).toContain('expected one of reassign, queue, escalate');
-    expect(await runCli(['conflicts', 'resolve', '--resolution', 'queue', '--reason', 'x'], deps)).toBe(1);
-    expect(deps.io.err.join('\n')).toContain("missing required argument 'conflictId'");
+    expect(await failingStderr(['conflicts', 'resolve', 'dep.t-2.0', '--reason', 'x'], deps)).toContain("required option '--resolution <resolution>' not specified");
+    expect(await failingStderr(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'queue'], deps)).toContain("required option '--reason <text>' not specified");
+    expect(await failingStderr(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'queue', '--reason', '  '], deps)).toContain('expected a non-empty reason');
+    expect(await failingStderr(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'ignore', '--reason', 'x'], deps)).toContain('expected one of reassign, queue, escalate');
+    expect(await failingStderr(['conflicts', 'resolve', '--resolution', 'queue', '--reason', 'x'], deps)).toContain("missing required argument 'conflictId'");
     expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'reassign', '--reason', 'x'], deps)).toBe(1);
     expect(deps.io.err.at(-1)).toBe('baton: --resolution reassign needs --reassign-to <agentId>');
     expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'queue', '--reason', 'x', '--reassign-to', 'MCT-BE-002'], deps)).toBe(1);
@@ -386,16 +368,11 @@ describe('baton tasks reassign', () => {
   it('needs --to and --reason (not blank) and the task id; usage errors exit 1 without connecting', async () => {
     const client = fakeClient({});
     const deps = fakeDeps(client);
-    expect(await runCli(['tasks', 'reassign', 't-1', '--reason', 'x'], deps)).toBe(1);
-    expect(deps.io.err.join('\n')).toContain("required option '--to <agentId>' not specified");
-    expect(await runCli(['tasks', 'reassign', 't-1', '--to', 'MCT-BE-002'], deps)).toBe(1);
-    expect(deps.io.err.join('\n')).toContain("required option '--reason <text>' not specified");
-    expect(await runCli(['tasks', 'reassign', 't-1', '--to', 'MCT-BE-002', '--reason', ' '], deps)).toBe(1);
-    expect(deps.io.err.join('\n')).toContain('expected a non-empty reason');
-    expect(await runCli(['tasks', 'reassign', 't-1', '--to', ' ', '--reason', 'x'], deps)).toBe(1);
-    expect(deps.io.err.join('\n')).toContain('expected a name of 1 to 200 characters');
-    expect(await runCli(['tasks', 'reassign', '--to', 'MCT-BE-002', '--reason', 'x'], deps)).toBe(1);
-    expect(deps.io.err.join('\n')).toContain("missing required argument 'taskId'");
+    expect(await failingStderr(['tasks', 'reassign', 't-1', '--reason', 'x'], deps)).toContain("required option '--to <agentId>' not specified");
+    expect(await failingStderr(['tasks', 'reassign', 't-1', '--to', 'MCT-BE-002'], deps)).toContain("required option '--reason <text>' not specified");
+    expect(await failingStderr(['tasks', 'reassign', 't-1', '--to', 'MCT-BE-002', '--reason', ' '], deps)).toContain('expected a non-empty reason');
+    expect(await failingStderr(['tasks', 'reassign', 't-1', '--to', ' ', '--reason', 'x'], deps)).toContain('expected a name of 1 to 200 characters');
+    expect(await failingStderr(['tasks', 'reassign', '--to', 'MCT-BE-002', '--reason', 'x'], deps)).toContain("missing required argument 'taskId'");
     expect(deps.connectedTo).toEqual([]);
     expect(client.calls).toEqual([]);
   });

@@ -17,10 +17,10 @@ import {
   ReplayRun,
   ResolveConflict,
   ResolveEscalation,
-  type ConflictView,
-  type EscalationView,
+  type MessageDefinition,
   type WorkflowResultView,
 } from '@baton/contracts';
+import { conflictView, escalationView } from './testing/views';
 
 // The real `baton` binary (node_modules/.bin/baton) as a child process, against a real NATS
 // server. "Nobody is listening" must be true whatever else runs on this machine, so the file
@@ -267,163 +267,89 @@ describe('baton binary (int)', () => {
     let nc: NatsConnection;
     /** Raw request bodies by subject, as the services would receive them. */
     const received = new Map<string, unknown[]>();
-    const escalation: EscalationView = {
+    const escalation = escalationView({
       escalationId: 'esc-int-1',
-      trigger: 'repeated_rejections',
-      level: 3,
-      assignee: { kind: 'human', id: 'oncall' },
-      status: 'open',
       issue: 'review rejected 3 times',
-      workflowStage: 'WF-FEAT-001 / review',
       options: [{ label: 'Grant an exception', tradeoff: 'ships the gap' }],
       recommendation: 'Grant an exception',
       blocking: 'deploy of run run-int-2',
       runId: 'run-int-2',
-      stageId: 'review',
-      taskId: null,
       agentId: null,
       raisedAt: new Date().toISOString(),
       updatedAt: new Date().toISOString(),
-      resolution: null,
-      resolvedBy: null,
-      resolutionReason: null,
-      resolvedAt: null,
-    };
-    const conflict: ConflictView = {
+    });
+    const conflict = conflictView({
       conflictId: 'dep.t-int-2.0',
-      kind: 'dependency_clash',
       taskIds: ['t-int-2', 't-int-1'],
-      agentId: 'MCT-BE-001',
       runId: 'run-int-2',
       description: 'dependency t-int-1 failed, so task t-int-2 cannot start',
-      status: 'open',
-      resolution: null,
       detectedAt: new Date().toISOString(),
-      resolvedAt: null,
-      autoResolution: 'queue',
-      needsDecision: true,
       details: { dependsOn: ['t-int-1'] },
-      resolvedBy: null,
-      reason: null,
-      reassignTo: null,
-    };
+    });
 
-    function record(msg: Msg): void {
-      const list = received.get(msg.subject) ?? [];
-      list.push(JSON.parse(new TextDecoder().decode(msg.data)) as unknown);
-      received.set(msg.subject, list);
+    const answered = (data: unknown) => ({ ok: true, data });
+    const refusedWith = (code: string, message: string) => ({ ok: false, error: { code, message } });
+
+    /**
+     * A stand-in for the service that serves `def`: records the raw request body, validates it
+     * with the contract's own parser (`parseCommand` or `parseQuery`), as the services do, and
+     * answers with what `answer` makes of the parsed request.
+     */
+    function standIn<D extends MessageDefinition, R>(def: D, parse: (def: D, raw: Uint8Array) => R, answer: (request: R) => unknown): void {
+      nc.subscribe(def.subject, {
+        callback: (_e, msg) => {
+          const list = received.get(msg.subject) ?? [];
+          list.push(JSON.parse(new TextDecoder().decode(msg.data)) as unknown);
+          received.set(msg.subject, list);
+          msg.respond(JSON.stringify(answer(parse(def, msg.data))));
+        },
+      });
     }
 
     beforeAll(async () => {
       nc = await connect({ servers: natsUrl, ...testNatsAuth() });
-      // Each stand-in validates the request with the contract's own parser, as the services do.
-      nc.subscribe(ApproveStage.subject, {
-        callback: (_e, msg) => {
-          record(msg);
-          const cmd = parseCommand(ApproveStage, msg.data);
-          msg.respond(JSON.stringify({ ok: true, data: { runId: cmd.data.runId, status: 'running' } }));
-        },
-      });
-      nc.subscribe(RejectStage.subject, {
-        callback: (_e, msg) => {
-          record(msg);
-          const cmd = parseCommand(RejectStage, msg.data);
-          if (cmd.data.stageId === 'done') {
-            msg.respond(JSON.stringify({ ok: false, error: { code: 'ILLEGAL_TRANSITION', message: `stage done of run ${cmd.data.runId} is not waiting for approval` } }));
-          } else msg.respond(JSON.stringify({ ok: true, data: { runId: cmd.data.runId, status: 'running' } }));
-        },
-      });
-      nc.subscribe(ReplayRun.subject, {
-        callback: (_e, msg) => {
-          record(msg);
-          const q = parseQuery(ReplayRun, msg.data);
-          msg.respond(
-            JSON.stringify({
-              ok: true,
-              data: {
-                runId: q.data.runId,
-                workflowId: 'WF-FEAT-001',
-                version: '1.0.0',
-                status: 'running',
-                eventsApplied: 3,
-                revision: 2,
-                position: q.data.at ?? '900/1',
-                lastEventType: 'StageApprovalRequested',
-                stages: [{ stageId: 'review', status: 'awaiting_approval', iteration: 1, runs: 1, outcome: null, rejections: 0, awaiting: 'human', tasks: [{ key: 'review', taskId: 't-r', status: 'completed', agentId: 'MCT-QA-001' }] }],
-              },
+      standIn(ApproveStage, parseCommand, (cmd) => answered({ runId: cmd.data.runId, status: 'running' }));
+      standIn(RejectStage, parseCommand, (cmd) =>
+        cmd.data.stageId === 'done' ? refusedWith('ILLEGAL_TRANSITION', `stage done of run ${cmd.data.runId} is not waiting for approval`) : answered({ runId: cmd.data.runId, status: 'running' }),
+      );
+      standIn(ReplayRun, parseQuery, (q) =>
+        answered({
+          runId: q.data.runId,
+          workflowId: 'WF-FEAT-001',
+          version: '1.0.0',
+          status: 'running',
+          eventsApplied: 3,
+          revision: 2,
+          position: q.data.at ?? '900/1',
+          lastEventType: 'StageApprovalRequested',
+          stages: [{ stageId: 'review', status: 'awaiting_approval', iteration: 1, runs: 1, outcome: null, rejections: 0, awaiting: 'human', tasks: [{ key: 'review', taskId: 't-r', status: 'completed', agentId: 'MCT-QA-001' }] }],
+        }),
+      );
+      standIn(ListEscalations, parseQuery, () => answered({ escalations: [escalation] }));
+      standIn(GetEscalation, parseQuery, () => answered(escalation));
+      standIn(ResolveEscalation, parseCommand, (cmd) =>
+        answered({ ...escalation, status: 'resolved', resolution: cmd.data.resolution, resolvedBy: cmd.actor ?? null, resolutionReason: cmd.data.reason, resolvedAt: new Date().toISOString() }),
+      );
+      standIn(ListConflicts, parseQuery, () => answered({ conflicts: [conflict] }));
+      standIn(ResolveConflict, parseCommand, (cmd) =>
+        cmd.data.conflictId !== conflict.conflictId
+          ? refusedWith('NOT_FOUND', `conflict ${cmd.data.conflictId} was not found`)
+          : answered({
+              ...conflict,
+              status: 'resolved',
+              needsDecision: false,
+              resolution: cmd.data.resolution,
+              resolvedBy: cmd.actor ?? null,
+              reason: cmd.data.reason,
+              reassignTo: cmd.data.reassignTo ?? null,
+              resolvedAt: new Date().toISOString(),
             }),
-          );
-        },
-      });
-      nc.subscribe(ListEscalations.subject, {
-        callback: (_e, msg) => {
-          record(msg);
-          parseQuery(ListEscalations, msg.data);
-          msg.respond(JSON.stringify({ ok: true, data: { escalations: [escalation] } }));
-        },
-      });
-      nc.subscribe(GetEscalation.subject, {
-        callback: (_e, msg) => {
-          record(msg);
-          parseQuery(GetEscalation, msg.data);
-          msg.respond(JSON.stringify({ ok: true, data: escalation }));
-        },
-      });
-      nc.subscribe(ResolveEscalation.subject, {
-        callback: (_e, msg) => {
-          record(msg);
-          const cmd = parseCommand(ResolveEscalation, msg.data);
-          msg.respond(
-            JSON.stringify({
-              ok: true,
-              data: { ...escalation, status: 'resolved', resolution: cmd.data.resolution, resolvedBy: cmd.actor ?? null, resolutionReason: cmd.data.reason, resolvedAt: new Date().toISOString() },
-            }),
-          );
-        },
-      });
-      nc.subscribe(ListConflicts.subject, {
-        callback: (_e, msg) => {
-          record(msg);
-          parseQuery(ListConflicts, msg.data);
-          msg.respond(JSON.stringify({ ok: true, data: { conflicts: [conflict] } }));
-        },
-      });
-      nc.subscribe(ResolveConflict.subject, {
-        callback: (_e, msg) => {
-          record(msg);
-          const cmd = parseCommand(ResolveConflict, msg.data);
-          if (cmd.data.conflictId !== conflict.conflictId) {
-            msg.respond(JSON.stringify({ ok: false, error: { code: 'NOT_FOUND', message: `conflict ${cmd.data.conflictId} was not found` } }));
-            return;
-          }
-          msg.respond(
-            JSON.stringify({
-              ok: true,
-              data: {
-                ...conflict,
-                status: 'resolved',
-                needsDecision: false,
-                resolution: cmd.data.resolution,
-                resolvedBy: cmd.actor ?? null,
-                reason: cmd.data.reason,
-                reassignTo: cmd.data.reassignTo ?? null,
-                resolvedAt: new Date().toISOString(),
-              },
-            }),
-          );
-        },
-      });
-      nc.subscribe(ReassignTask.subject, {
-        callback: (_e, msg) => {
-          record(msg);
-          const cmd = parseCommand(ReassignTask, msg.data);
-          if (cmd.data.toAgentId === 'MCT-OFFLINE') {
-            msg.respond(JSON.stringify({ ok: false, error: { code: 'FORBIDDEN', message: `agent ${cmd.data.toAgentId} is offline` } }));
-            return;
-          }
-          msg.respond(JSON.stringify({ ok: true, data: { taskId: cmd.data.taskId, status: 'assigned', leaseEpoch: 2, revision: 5 } }));
-        },
-      });
+      );
+      standIn(ReassignTask, parseCommand, (cmd) =>
+        cmd.data.toAgentId === 'MCT-OFFLINE'
+          ? refusedWith('FORBIDDEN', `agent ${cmd.data.toAgentId} is offline`)
+          : answered({ taskId: cmd.data.taskId, status: 'assigned', leaseEpoch: 2, revision: 5 }),
+      );
       await nc.flush();
     });
 

@@ -3,8 +3,8 @@ import { chmod, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileModeError, translateFsError } from './errors';
-import { stamp, type HandoffContext } from './handoff';
-import { appendToSection, entryHeading, setGitField, setInline, summarize, type TaskState } from './task-file';
+import { appendEntry, stamp, type HandoffContext } from './handoff';
+import { setGitField, setInline, summarize, type TaskState } from './task-file';
 import { MCP_DIR } from './task-store';
 
 const run = promisify(execFile);
@@ -108,7 +108,7 @@ export async function runPreCommit(ctx: HandoffContext, agentFromEnv: string | u
     if (stored.state === 'ready' && agent !== stored.task.agent) doc = setInline(doc, 'Agent', agent);
     doc = setGitField(doc, 'Branch', branch);
     const what = stored.state === 'ready' ? `commit on ${branch} started the work` : `commit on ${branch}`;
-    doc = appendToSection(doc, 'Implementation Notes', `${entryHeading(stamp(ctx.now()), agent, what)}\nFiles: ${touched.join(', ')}`);
+    doc = appendEntry(doc, 'Implementation Notes', { at: ctx.now(), by: agent, what, body: `Files: ${touched.join(', ')}` });
     const file = await ctx.store.save(stored, to, doc);
     await git(root, ['add', '-A', '--', ctx.store.relative(stored.path), ctx.store.relative(file)]);
     updated.push(summarize(doc).id);

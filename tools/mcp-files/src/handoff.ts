@@ -37,6 +37,26 @@ export function stamp(at: Date): string {
   return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** A dated entry in a section of a task file: `### <at> · <by> · <what>`, then its body (if any) below. */
+export interface TaskFileEntry {
+  readonly at: Date;
+  readonly by: string;
+  readonly what: string;
+  readonly body?: string | undefined;
+}
+
+/** Adds `entry` after what `section` already holds; with no (or an empty) body, just its heading. */
+export function appendEntry(doc: TaskDocument, section: BodySection, entry: TaskFileEntry): TaskDocument {
+  const heading = entryHeading(stamp(entry.at), entry.by, entry.what);
+  return appendToSection(doc, section, entry.body === undefined || entry.body === '' ? heading : `${heading}\n${entry.body}`);
+}
+
+/** Adds a command's optional note (`--notes`) as an entry, trimmed; a missing or blank note adds nothing. */
+export function appendNote(doc: TaskDocument, section: BodySection, entry: TaskFileEntry): TaskDocument {
+  const body = entry.body?.trim();
+  return body ? appendEntry(doc, section, { ...entry, body }) : doc;
+}
+
 const PRIORITY_RANK: Record<TaskPriority, number> = { P0: 0, P1: 1, P2: 2 };
 
 function requireState(stored: StoredTask, allowed: readonly TaskState[], doing: string): void {
@@ -185,7 +205,7 @@ export async function prepTask(ctx: HandoffContext, id: string, options: PrepOpt
   if (options.files?.length) put('Files Affected', plainList(options.files));
   if (options.dependsOn?.length) put('Dependencies', plainList(requireIds(options.dependsOn)));
   if (options.priority !== undefined) doc = setInline(doc, 'Priority', parsePriority(options.priority));
-  if (options.notes !== undefined && options.notes.trim() !== '') doc = appendToSection(doc, 'Implementation Notes', `${entryHeading(stamp(ctx.now()), by, 'prepared')}\n${options.notes.trim()}`);
+  doc = appendNote(doc, 'Implementation Notes', { at: ctx.now(), by, what: 'prepared', body: options.notes });
   const s = summarize(doc);
   const missing = [
     s.goal === '' ? 'Goal' : undefined,
@@ -243,7 +263,7 @@ export async function claimTask(ctx: HandoffContext, id: string | undefined, age
     'in-progress',
     (doc) => {
       const claimed = setInline(doc, 'Agent', agent);
-      return notes !== undefined && notes.trim() !== '' ? appendToSection(claimed, 'Implementation Notes', `${entryHeading(stamp(ctx.now()), agent, 'claimed')}\n${notes.trim()}`) : claimed;
+      return appendNote(claimed, 'Implementation Notes', { at: ctx.now(), by: agent, what: 'claimed', body: notes });
     },
     agent,
   );
@@ -258,7 +278,7 @@ export async function requestReview(ctx: HandoffContext, id: string, options: { 
     ctx,
     stored,
     'review',
-    (doc) => (options.notes?.trim() ? appendToSection(doc, 'Implementation Notes', `${entryHeading(stamp(ctx.now()), by, 'ready for review')}\n${options.notes.trim()}`) : doc),
+    (doc) => appendNote(doc, 'Implementation Notes', { at: ctx.now(), by, what: 'ready for review', body: options.notes }),
     by,
   );
 }
@@ -296,7 +316,7 @@ export async function giveFeedback(ctx: HandoffContext, id: string, options: { f
   const what = `changes requested (round ${round})`;
   // Writing the file before the move: if the move then fails, a stray feedback file is the only trace.
   const feedbackFile = await writeFeedbackFile(ctx, stored.task, 'review', from, `## Review Feedback\n${message}`);
-  const result = await transition(ctx, stored, to, (doc) => appendToSection(doc, 'Review Feedback', `${entryHeading(stamp(ctx.now()), from, what)}\n${message}\n\n(feedback file: ${feedbackFile})`), from);
+  const result = await transition(ctx, stored, to, (doc) => appendEntry(doc, 'Review Feedback', { at: ctx.now(), by: from, what, body: `${message}\n\n(feedback file: ${feedbackFile})` }), from);
   return { ...result, feedbackFile };
 }
 
@@ -309,7 +329,7 @@ export async function completeTask(ctx: HandoffContext, id: string, options: { b
     ctx,
     stored,
     'done',
-    (doc) => (options.notes?.trim() ? appendToSection(doc, 'Review Feedback', `${entryHeading(stamp(ctx.now()), by, 'approved')}\n${options.notes.trim()}`) : doc),
+    (doc) => appendNote(doc, 'Review Feedback', { at: ctx.now(), by, what: 'approved', body: options.notes }),
     by,
   );
 }
@@ -320,7 +340,7 @@ export async function failTask(ctx: HandoffContext, id: string, options: { by?: 
   const stored = await ctx.store.get(id);
   requireState(stored, ['pending', 'ready', 'in-progress', 'review'], 'fail');
   const by = requireName(options.by ?? (stored.task.agent === 'unassigned' ? 'unassigned' : stored.task.agent), 'the agent');
-  return transition(ctx, stored, 'failed', (doc) => appendToSection(doc, 'Error Context', `${entryHeading(stamp(ctx.now()), by, 'failed')}\n${reason}`), by);
+  return transition(ctx, stored, 'failed', (doc) => appendEntry(doc, 'Error Context', { at: ctx.now(), by, what: 'failed', body: reason }), by);
 }
 
 /** `reopen`: a failed (or done) task goes back to `ready/`, everything it collected kept. */
@@ -329,7 +349,7 @@ export async function reopenTask(ctx: HandoffContext, id: string, options: { by?
   const stored = await ctx.store.get(id);
   requireState(stored, ['failed', 'done'], 'reopen');
   const by = requireName(options.by ?? 'unassigned', 'who reopens it (--by)');
-  return transition(ctx, stored, 'ready', (doc) => appendToSection(doc, 'Implementation Notes', `${entryHeading(stamp(ctx.now()), by, `reopened from ${stored.state}`)}\n${reason}`), by);
+  return transition(ctx, stored, 'ready', (doc) => appendEntry(doc, 'Implementation Notes', { at: ctx.now(), by, what: `reopened from ${stored.state}`, body: reason }), by);
 }
 
 /** What a failing test run leaves behind. */
@@ -353,21 +373,20 @@ export async function recordTestFailure(ctx: HandoffContext, id: string, failure
   const fence = '```';
   const body = [`## Failing tests`, tests, '', `## Command`, `${fence}sh\n${failure.command}\n${fence}`, `Exit code: ${failure.exitCode ?? 'killed by a signal'}`, '', '## Output (last lines)', `${fence}text\n${failure.output.replace(/```/g, "'''")}\n${fence}`].join('\n');
   const feedbackFile = await writeFeedbackFile(ctx, stored.task, 'test-failure', 'test-runner', body);
-  const entry = [
-    entryHeading(stamp(ctx.now()), 'test-runner', `tests failed (exit ${failure.exitCode ?? 'signal'})`),
-    `Command: \`${failure.command}\``,
-    'Failing tests:',
-    tests,
-    `Output: ${feedbackFile}`,
-  ].join('\n');
-  const result = await transition(ctx, stored, 'ready', (doc) => appendToSection(doc, 'Error Context', entry), 'test-runner');
+  const entry = {
+    at: ctx.now(),
+    by: 'test-runner',
+    what: `tests failed (exit ${failure.exitCode ?? 'signal'})`,
+    body: [`Command: \`${failure.command}\``, 'Failing tests:', tests, `Output: ${feedbackFile}`].join('\n'),
+  };
+  const result = await transition(ctx, stored, 'ready', (doc) => appendEntry(doc, 'Error Context', entry), 'test-runner');
   return { ...result, feedbackFile };
 }
 
 /** A passing test run: recorded in the notes, the task stays where it is. */
 export async function recordTestPass(ctx: HandoffContext, id: string, command: string): Promise<{ task: TaskSummary; path: string }> {
   const stored = await ctx.store.get(id);
-  return transition(ctx, stored, stored.state, (doc) => appendToSection(doc, 'Implementation Notes', `${entryHeading(stamp(ctx.now()), 'test-runner', 'tests passed')}\nCommand: \`${command}\``), 'test-runner');
+  return transition(ctx, stored, stored.state, (doc) => appendEntry(doc, 'Implementation Notes', { at: ctx.now(), by: 'test-runner', what: 'tests passed', body: `Command: \`${command}\`` }), 'test-runner');
 }
 
 export type NextMode = 'implement' | 'prep' | 'review';
@@ -436,8 +455,7 @@ export async function addNote(
   const what = requireText(options.what, 'what the note is').replace(/\s+/g, ' ');
   const stored = await ctx.store.get(id);
   requireHolder(stored, by, 'add a note to');
-  const body = options.text?.trim() ? `\n${options.text.trim()}` : '';
-  return transition(ctx, stored, 'in-progress', (doc) => appendToSection(doc, options.section ?? 'Implementation Notes', `${entryHeading(stamp(ctx.now()), by, what)}${body}`), by);
+  return transition(ctx, stored, 'in-progress', (doc) => appendEntry(doc, options.section ?? 'Implementation Notes', { at: ctx.now(), by, what, body: options.text?.trim() }), by);
 }
 
 /**
@@ -449,7 +467,7 @@ export async function releaseTask(ctx: HandoffContext, id: string, options: { by
   const reason = requireText(options.reason, 'the reason');
   const stored = await ctx.store.get(id);
   requireHolder(stored, by, 'release');
-  return transition(ctx, stored, 'ready', (doc) => setInline(appendToSection(doc, 'Implementation Notes', `${entryHeading(stamp(ctx.now()), by, 'released')}\n${reason}`), 'Agent', 'unassigned'), by);
+  return transition(ctx, stored, 'ready', (doc) => setInline(appendEntry(doc, 'Implementation Notes', { at: ctx.now(), by, what: 'released', body: reason }), 'Agent', 'unassigned'), by);
 }
 
 /** The task `agent` works: in progress and theirs, else the coded refusal (WRONG_STATE, NOT_YOURS). */

@@ -1,6 +1,6 @@
 import { GetTask, SubmitTask, type DataOf, type MessageDefinition, type ReplyOf, type TaskView } from '@baton/contracts';
-import { stamp, unmetDependencies, type HandoffContext } from './handoff';
-import { appendToSection, entryHeading, setInline, type TaskState, type TaskSummary } from './task-file';
+import { appendEntry, stamp, unmetDependencies, type HandoffContext, type TaskFileEntry } from './handoff';
+import { setInline, type TaskState, type TaskSummary } from './task-file';
 import type { StoredTask } from './task-store';
 
 /**
@@ -106,16 +106,21 @@ async function engineTask(client: EngineClient, taskId: string): Promise<TaskVie
   }
 }
 
-function mirrorNote(view: TaskView, at: string): string {
-  const who = view.agentId ?? 'baton';
+function mirrorNote(view: TaskView, at: Date): TaskFileEntry {
+  const by = view.agentId ?? 'baton';
   switch (view.status) {
     case 'completed':
-      return `${entryHeading(at, who, `completed in Baton (task ${view.taskId})`)}\nOutputs: ${JSON.stringify(view.outputs ?? {})}`;
+      return { at, by, what: `completed in Baton (task ${view.taskId})`, body: `Outputs: ${JSON.stringify(view.outputs ?? {})}` };
     case 'failed':
     case 'cancelled':
-      return `${entryHeading(at, who, `${view.status} in Baton (task ${view.taskId}, attempt ${view.attempt} of ${view.maxAttempts})`)}\n${view.error ? `${view.error.code ?? 'ERROR'}: ${view.error.message}` : 'no error message'}`;
+      return {
+        at,
+        by,
+        what: `${view.status} in Baton (task ${view.taskId}, attempt ${view.attempt} of ${view.maxAttempts})`,
+        body: view.error ? `${view.error.code ?? 'ERROR'}: ${view.error.message}` : 'no error message',
+      };
     default:
-      return `${entryHeading(at, who, `${view.status} in Baton (task ${view.taskId})`)}${view.progressMessage ? `\n${view.progressMessage}` : ''}`;
+      return { at, by, what: `${view.status} in Baton (task ${view.taskId})`, body: view.progressMessage ?? undefined };
   }
 }
 
@@ -124,10 +129,10 @@ async function mirror(ctx: HandoffContext, stored: StoredTask, view: TaskView): 
   const to = stateForEngineStatus(view.status);
   const agent = view.agentId ?? stored.task.agent;
   if (to === stored.state && agent === stored.task.agent) return undefined;
-  const at = stamp(ctx.now());
-  let doc = setInline(setInline(stored.doc, 'Status', to), 'Last Updated', at);
+  const now = ctx.now();
+  let doc = setInline(setInline(stored.doc, 'Status', to), 'Last Updated', stamp(now));
   if (agent !== stored.task.agent) doc = setInline(doc, 'Agent', agent);
-  doc = appendToSection(doc, to === 'failed' ? 'Error Context' : 'Implementation Notes', mirrorNote(view, at));
+  doc = appendEntry(doc, to === 'failed' ? 'Error Context' : 'Implementation Notes', mirrorNote(view, now));
   await ctx.store.save(stored, to, doc);
   return { from: stored.state, to };
 }

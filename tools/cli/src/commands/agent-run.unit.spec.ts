@@ -1,5 +1,5 @@
 import { runCli } from '../cli';
-import { fakeClient, fakeDeps } from '../testing/fake-client';
+import { failingStderr, fakeClient, fakeDeps } from '../testing/fake-client';
 
 // What `baton agent run` refuses before it connects anywhere. The runner at work is in
 // e2e/agent-runner.e2e.spec.ts (real services, a script as the agent).
@@ -14,10 +14,8 @@ describe('baton agent run: usage', () => {
 
   it('needs an agent id and a command', async () => {
     const noId = fakeDeps(fakeClient({}));
-    expect(await runCli(['agent', 'run', '--', 'sh', 'agent.sh'], noId)).toBe(1);
-    expect(noId.io.err.join('\n')).toContain("required option '--id <agentId>' not specified");
+    expect(await failingStderr(['agent', 'run', '--', 'sh', 'agent.sh'], noId)).toContain("required option '--id <agentId>' not specified");
     const noCommand = fakeDeps(fakeClient({}));
-    expect(await runCli(['agent', 'run', '--id', 'coder-1'], noCommand)).toBe(1);
-    expect(noCommand.io.err.join('\n')).toContain("missing required argument 'command'");
+    expect(await failingStderr(['agent', 'run', '--id', 'coder-1'], noCommand)).toContain("missing required argument 'command'");
   });
 });

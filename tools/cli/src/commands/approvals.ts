@@ -1,6 +1,6 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { ApproveStage, RejectStage, type Actor } from '@baton/contracts';
-import { parseName, parseReason } from '../args';
+import { parseName, reasonOption } from '../args';
 import type { CliContext } from '../context';
 import { toneOf } from '../format';
 
@@ -31,7 +31,7 @@ export function registerApprovalCommands(program: Command, ctx: CliContext): voi
       .description(help)
       .argument('<runId>', 'run id')
       .argument('<stageId>', 'the stage that waits')
-      .addOption(new Option('--reason <text>', 'why (kept in the run history)').argParser(parseReason).makeOptionMandatory())
+      .addOption(reasonOption('why (kept in the run history)'))
       .addOption(asOption())
       .action(async (runId, stageId, opts) => {
         const actor = humanActor(ctx.deps.env, opts.as);

@@ -1,6 +1,6 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { ConflictKind, ConflictResolutionKind, ConflictView, ListConflicts, ResolveConflict } from '@baton/contracts';
-import { limitOption, oneOf, parseName, parseReason, statusOption } from '../args';
+import { limitOption, oneOf, parseName, reasonOption, resolutionOption, statusOption } from '../args';
 import type { CliContext } from '../context';
 import { CliError } from '../failure';
 import { formatActor, formatConflicts, toneOf } from '../format';
@@ -34,8 +34,8 @@ export function registerConflictCommands(program: Command, ctx: CliContext): voi
     .command('resolve')
     .description('end a conflict with a logged resolution: reassign its held task (--reassign-to), queue it behind the others, or escalate it to a human')
     .argument('<conflictId>', 'conflict id')
-    .addOption(new Option('--resolution <resolution>', ConflictResolutionKind.options.join(', ')).argParser(oneOf(ConflictResolutionKind.options)).makeOptionMandatory())
-    .addOption(new Option('--reason <text>', 'why (logged with the resolution)').argParser(parseReason).makeOptionMandatory())
+    .addOption(resolutionOption(ConflictResolutionKind.options))
+    .addOption(reasonOption('why (logged with the resolution)'))
     .addOption(new Option('--reassign-to <agentId>', 'with --resolution reassign (and only then): the agent that takes the held task').argParser(parseName))
     .addOption(asOption())
     .action(async (conflictId, opts) => {

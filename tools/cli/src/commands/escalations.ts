@@ -1,6 +1,6 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { EscalationResolution, EscalationStatus, GetEscalation, ListEscalations, ResolveEscalation } from '@baton/contracts';
-import { limitOption, oneOf, parseEscalationLevel, parseName, parseReason, statusOption } from '../args';
+import { limitOption, parseEscalationLevel, parseName, reasonOption, resolutionOption, statusOption } from '../args';
 import type { CliContext } from '../context';
 import { CliError } from '../failure';
 import { formatActor, formatEscalation, formatEscalations, formatLevel } from '../format';
@@ -39,8 +39,8 @@ export function registerEscalationCommands(program: Command, ctx: CliContext): v
     .command('resolve')
     .description('end an escalation with a logged resolution (exception_granted approves a held stage; reassigned hands a task to --reassign-to)')
     .argument('<escalationId>', 'escalation id')
-    .addOption(new Option('--resolution <resolution>', EscalationResolution.options.join(', ')).argParser(oneOf(EscalationResolution.options)).makeOptionMandatory())
-    .addOption(new Option('--reason <text>', 'why (logged with the resolution)').argParser(parseReason).makeOptionMandatory())
+    .addOption(resolutionOption(EscalationResolution.options))
+    .addOption(reasonOption('why (logged with the resolution)'))
     .addOption(new Option('--reassign-to <agentId>', 'with --resolution reassigned: the agent that takes the task over').argParser(parseName))
     .addOption(asOption())
     .action(async (escalationId, opts) => {

@@ -1,6 +1,6 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { ListTasks, ReassignTask, TaskStatus } from '@baton/contracts';
-import { limitOption, parseName, parseReason, statusOption } from '../args';
+import { limitOption, parseName, reasonOption, statusOption } from '../args';
 import type { CliContext } from '../context';
 import { formatTasks, toneOf } from '../format';
 import { asOption, humanActor } from './approvals';
@@ -30,7 +30,7 @@ export function registerTaskCommands(program: Command, ctx: CliContext): void {
     .description('hand a task to another agent (reassign-task): it is released from its holder, if any, and assigned to --to; you are recorded as who did it')
     .argument('<taskId>', 'task id')
     .addOption(new Option('--to <agentId>', 'the agent that takes the task (registered and online)').argParser(parseName).makeOptionMandatory())
-    .addOption(new Option('--reason <text>', 'why (kept in the task history)').argParser(parseReason).makeOptionMandatory())
+    .addOption(reasonOption('why (kept in the task history)'))
     .addOption(asOption())
     .action(async (taskId, opts) => {
       const actor = humanActor(ctx.deps.env, opts.as);

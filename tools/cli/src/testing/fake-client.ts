@@ -1,5 +1,6 @@
 import { BatonError, type Actor, type DataOf, type ErrorCode, type MessageDefinition, type ReplyOf } from '@baton/contracts';
 import type { CommandOptions } from '@baton/messaging';
+import { runCli } from '../cli';
 import type { CliDeps, CliIo } from '../context';
 import type { RpcClient } from '../rpc';
 
@@ -80,4 +81,13 @@ export function fakeDeps(client: RpcClient, overrides: Partial<CliDeps> = {}): C
     connectedTo,
     ...overrides,
   } as CliDeps & { readonly io: CapturedIo; readonly connectedTo: string[] };
+}
+
+/**
+ * Runs a command line that must fail with exit 1 (a usage error, a refusal) and returns what
+ * `deps` has written to stderr so far, one line after another.
+ */
+export async function failingStderr(argv: readonly string[], deps: CliDeps & { readonly io: CapturedIo }): Promise<string> {
+  expect(await runCli(argv, deps)).toBe(1);
+  return deps.io.err.join('\n');
 }

@@ -186,24 +186,26 @@ export class ServiceHost<DB> {
 
   /** The NATS connection (after {@link connectNats}). */
   get nats(): ManagedNatsConnection {
-    if (!this.natsConnection) throw new Error(`${this.options.service}: connectNats() has not been called`);
-    return this.natsConnection;
+    return this.afterConnect(this.natsConnection);
   }
 
   get js(): JetStreamClient {
-    if (!this.jsClient) throw new Error(`${this.options.service}: connectNats() has not been called`);
-    return this.jsClient;
+    return this.afterConnect(this.jsClient);
   }
 
   /** Publishes to JetStream with pipelined acknowledgements (see {@link PipelinedJetStreamPublisher}); the relays publish through it. */
   get publisher(): PipelinedJetStreamPublisher {
-    if (!this.jsPublisher) throw new Error(`${this.options.service}: connectNats() has not been called`);
-    return this.jsPublisher;
+    return this.afterConnect(this.jsPublisher);
   }
 
   get jsm(): JetStreamManager {
-    if (!this.jsManager) throw new Error(`${this.options.service}: connectNats() has not been called`);
-    return this.jsManager;
+    return this.afterConnect(this.jsManager);
+  }
+
+  /** `value`, set by {@link connectNats}; an error naming the service before that. */
+  private afterConnect<T>(value: T | undefined): T {
+    if (!value) throw new Error(`${this.options.service}: connectNats() has not been called`);
+    return value;
   }
 
   /** Registers a cleanup step; steps run in reverse order on {@link close}. */

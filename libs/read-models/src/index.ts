@@ -14,5 +14,5 @@ export {
   type ProjectionLag,
   type ProjectionState,
 } from './projection-runner';
-export { isAfterCheckpoint, matchesFilter, ageMs, laterOf, positionFromColumns, type ProjectionFilter } from './projection-checkpoint';
+export { isAfterCheckpoint, matchesFilter, ageMs, laterOf, occurredAtOf, positionFromColumns, unhandledProjectionEvent, type ProjectionFilter } from './projection-checkpoint';
 export { postgresReadiness, projectionReadiness } from './readiness';

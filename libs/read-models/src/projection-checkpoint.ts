@@ -1,4 +1,4 @@
-import { categoryOf, comparePositions, type Position, type RecordedEvent } from '@baton/contracts';
+import { BatonError, categoryOf, comparePositions, type Position, type RecordedEvent } from '@baton/contracts';
 
 /** Which events a projection reads: by stream category and/or event type (both must match when both are set). */
 export interface ProjectionFilter {
@@ -31,6 +31,32 @@ export function ageMs(now: Date, occurredAt: string | Date | undefined): number 
   const t = occurredAt instanceof Date ? occurredAt.getTime() : Date.parse(occurredAt);
   if (Number.isNaN(t)) return undefined;
   return Math.max(0, now.getTime() - t);
+}
+
+/**
+ * When a stored event happened, as a Date (its `metadata.occurredAt`), for a projection's
+ * `updated_at`-style columns. The store validates the time on append, so an invalid one is a
+ * bug: INTERNAL, naming the event.
+ */
+export function occurredAtOf(event: Pick<RecordedEvent, 'eventId' | 'streamId' | 'metadata'>): Date {
+  const t = new Date(event.metadata.occurredAt);
+  if (Number.isNaN(t.getTime())) {
+    throw new BatonError('INTERNAL', `event ${event.eventId} of ${event.streamId} has no valid occurredAt`, { eventId: event.eventId });
+  }
+  return t;
+}
+
+/**
+ * The `default` branch of a projection's `switch` on the event type: the `never` parameter
+ * fails the build when a new event is not handled, and one that slips through at run time
+ * (a stored event of a newer service) is an INTERNAL error naming it.
+ *
+ * @example
+ * default:
+ *   return unhandledProjectionEvent('tasks', event);
+ */
+export function unhandledProjectionEvent(projection: string, event: never): never {
+  throw new BatonError('INTERNAL', `${projection} projection does not handle ${String((event as { type: unknown }).type)}`);
 }
 
 /** Builds a position from the two nullable bigint columns of a checkpoint row (pg returns int8 as text). */

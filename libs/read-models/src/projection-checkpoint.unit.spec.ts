@@ -1,4 +1,4 @@
-import { ageMs, isAfterCheckpoint, laterOf, matchesFilter, positionFromColumns } from './projection-checkpoint';
+import { ageMs, isAfterCheckpoint, laterOf, matchesFilter, occurredAtOf, positionFromColumns, unhandledProjectionEvent } from './projection-checkpoint';
 
 describe('isAfterCheckpoint', () => {
   it('applies everything when nothing was applied yet', () => {
@@ -73,5 +73,25 @@ describe('laterOf', () => {
     expect(laterOf(undefined, a)).toBe(a);
     expect(laterOf(a, undefined)).toBe(a);
     expect(laterOf(undefined, undefined)).toBeUndefined();
+  });
+});
+
+describe('occurredAtOf', () => {
+  it('reads metadata.occurredAt as a Date', () => {
+    expect(occurredAtOf({ eventId: 'e1', streamId: 'task-1', metadata: { occurredAt: '2026-01-01T00:00:00.000Z' } })).toEqual(new Date('2026-01-01T00:00:00.000Z'));
+  });
+
+  it('refuses an invalid time as INTERNAL, naming the event', () => {
+    expect(() => occurredAtOf({ eventId: 'e1', streamId: 'task-1', metadata: { occurredAt: 'not a time' } })).toThrow(
+      expect.objectContaining({ code: 'INTERNAL', message: 'event e1 of task-1 has no valid occurredAt', details: { eventId: 'e1' } }),
+    );
+  });
+});
+
+describe('unhandledProjectionEvent', () => {
+  it('is an INTERNAL error naming the projection and the event type', () => {
+    expect(() => unhandledProjectionEvent('tasks', { type: 'TaskTeleported' } as never)).toThrow(
+      expect.objectContaining({ code: 'INTERNAL', message: 'tasks projection does not handle TaskTeleported' }),
+    );
   });
 });

@@ -76,9 +76,6 @@ describe('escalation service (real NATS + Postgres)', () => {
 
   const task = (taskId: string, type: string, data: Record<string, unknown>, when: Date) => publishRelayedEvent(nc, taskStreamId(taskId), type, { taskId, ...data }, when);
 
-  /** The scheduler detected a conflict between two tasks outside any run, at `when`, queued on its own or (`autoResolution: null`) for a decision. */
-  const conflictDetected = (conflictId: string, conflict: { kind: string; taskIds: string[]; description: string; autoResolution: 'queue' | null }, when: Date) =>
-    publishRelayedEvent(nc, conflictStreamId(conflictId), 'ConflictDetected', { conflictId, ...conflict, agentId: null, runId: null, details: {}, detectedAt: when.toISOString() }, when);
 
   /** A task created in `runId`'s stage, assigned to and accepted by `agentId` at `when`. */
   async function heldTask(agentId: string, when: Date, runId = uniqueId('run'), stageId = 'requirements', action = 'write_prd'): Promise<string> {
@@ -97,6 +94,25 @@ describe('escalation service (real NATS + Postgres)', () => {
   /** Waits until the consumer has opened (or closed) the watch of `escalationId`. */
   const watched = (escalationId: string, open = true) =>
     waitFor(async () => (await watchRow(escalationId))?.open === open, { what: `watch ${escalationId} ${open ? 'open' : 'closed'} ${JSON.stringify(app.inputs.stats)}` });
+
+  /** The holder of `taskId` reports it blocked at `when`; resolves with the id of its blocked-task escalation once that is watched. */
+  async function blockTask(taskId: string, agentId: string, reason: string, when: Date): Promise<string> {
+    await task(taskId, 'TaskBlocked', { agentId, leaseEpoch: 1, reason, blockedAt: when.toISOString() }, when);
+    const id = blockedEscalationId(taskId, when);
+    await watched(id);
+    return id;
+  }
+
+  /**
+   * The scheduler detected a conflict between two tasks outside any run, at `when`, queued on its own or (`autoResolution: null`)
+   * for a decision; resolves with the id of its escalation once that is watched.
+   */
+  async function detectConflict(conflictId: string, conflict: { kind: string; taskIds: string[]; description: string; autoResolution: 'queue' | null }, when: Date): Promise<string> {
+    await publishRelayedEvent(nc, conflictStreamId(conflictId), 'ConflictDetected', { conflictId, ...conflict, agentId: null, runId: null, details: {}, detectedAt: when.toISOString() }, when);
+    const id = conflictEscalationId(conflictId);
+    await watched(id);
+    return id;
+  }
 
   /** Moves the clock and fires what is due, like the poller does. */
   async function advanceTo(when: Date): Promise<void> {
@@ -137,9 +153,7 @@ describe('escalation service (real NATS + Postgres)', () => {
       agents.set(agentId, { peers: [peer], lead });
       const runId = uniqueId('run');
       const taskId = await heldTask(agentId, T0, runId);
-      await task(taskId, 'TaskBlocked', { agentId, leaseEpoch: 1, reason: 'waiting for the API spec', blockedAt: T0.toISOString() }, T0);
-      const id = blockedEscalationId(taskId, T0);
-      await watched(id);
+      const id = await blockTask(taskId, agentId, 'waiting for the API spec', T0);
 
       await advanceTo(at(29 * MIN));
       expect(await typesOf(id)).toEqual([]);
@@ -221,9 +235,7 @@ describe('escalation service (real NATS + Postgres)', () => {
       const agentId = uniqueId('MCT-PM');
       const taskId = await heldTask(agentId, T0);
       const blockedAt = at(5 * MIN);
-      await task(taskId, 'TaskBlocked', { agentId, leaseEpoch: 1, reason: 'flaky test', blockedAt: blockedAt.toISOString() }, blockedAt);
-      const id = blockedEscalationId(taskId, blockedAt);
-      await watched(id);
+      const id = await blockTask(taskId, agentId, 'flaky test', blockedAt);
       await task(taskId, 'TaskUnblocked', { agentId, leaseEpoch: 1, unblockedAt: at(20 * MIN).toISOString() }, at(20 * MIN));
       await watched(id, false);
       await advanceTo(at(9 * HOUR));
@@ -233,9 +245,7 @@ describe('escalation service (real NATS + Postgres)', () => {
     it('when the registry does not know the agent, L1 goes to the stand-in lead', async () => {
       const agentId = uniqueId('MCT-UNKNOWN');
       const taskId = await heldTask(agentId, T0);
-      await task(taskId, 'TaskBlocked', { agentId, leaseEpoch: 1, reason: '', blockedAt: T0.toISOString() }, T0);
-      const id = blockedEscalationId(taskId, T0);
-      await watched(id);
+      const id = await blockTask(taskId, agentId, '', T0);
       await advanceTo(at(31 * MIN));
       expect(await projected(id)).toMatchObject({ level: 1, assignee: { kind: 'agent', id: 'lead' }, issue: `Task ${taskId} (write_prd) blocked for 31 min: no reason given` });
       await task(taskId, 'TaskCompleted', { agentId, leaseEpoch: 1, outputs: {}, completedAt: at(40 * MIN).toISOString(), durationMs: 1 }, at(40 * MIN));
@@ -251,9 +261,7 @@ describe('escalation service (real NATS + Postgres)', () => {
       await publishRelayedEvent(nc, runStreamId(runId), 'RunStarted', { runId, workflowId, version: '1.0.0', hash: 'h', params: {}, priority: 'P1', trigger: {}, startedAt: T0.toISOString() }, T0);
       const agentId = uniqueId('MCT-PM');
       const taskId = await heldTask(agentId, T0, runId, 'write');
-      await task(taskId, 'TaskBlocked', { agentId, leaseEpoch: 1, reason: 'stuck', blockedAt: T0.toISOString() }, T0);
-      const id = blockedEscalationId(taskId, T0);
-      await watched(id);
+      const id = await blockTask(taskId, agentId, 'stuck', T0);
       await advanceTo(at(9 * MIN));
       expect(await typesOf(id)).toEqual([]);
       await advanceTo(at(11 * MIN));
@@ -278,10 +286,7 @@ describe('escalation service (real NATS + Postgres)', () => {
       const taskId = await heldTask(agentId, T0, uniqueId('run'), 'build', 'implement_api');
       await task(taskId, 'TaskProgressReported', { agentId, leaseEpoch: 1, percent: 40, message: null, tokensUsed: null, reportedAt: at(HOUR).toISOString() }, at(HOUR));
       const id = stalledEscalationId(taskId, 1);
-      await waitFor(async () => {
-        const { rows } = await sql<{ due_at: Date }>`SELECT due_at FROM baton_escalation.timers WHERE timer_id = ${`raise:${id}`}`.execute(app.db);
-        return rows[0]?.due_at.getTime() === at(3 * HOUR).getTime();
-      }, { what: 'the stall timer moved by the progress report' });
+      await waitFor(async () => (await armedDue(id))?.getTime() === at(3 * HOUR).getTime(), { what: 'the stall timer moved by the progress report' });
       await advanceTo(at(2 * HOUR + 30 * MIN));
       expect(await typesOf(id)).toEqual([]);
       await advanceTo(at(3 * HOUR + MIN));
@@ -402,9 +407,7 @@ describe('escalation service (real NATS + Postgres)', () => {
     it('a conflict with no auto-resolution reaches a human within 5 min; ConflictResolved resolves it', async () => {
       const conflictId = uniqueId('conflict');
       const detectedAt = at(10 * MIN);
-      await conflictDetected(conflictId, { kind: 'duplicate_task', taskIds: ['t-a', 't-b'], description: 'work item W-1 submitted twice', autoResolution: null }, detectedAt);
-      const id = conflictEscalationId(conflictId);
-      await watched(id);
+      const id = await detectConflict(conflictId, { kind: 'duplicate_task', taskIds: ['t-a', 't-b'], description: 'work item W-1 submitted twice', autoResolution: null }, detectedAt);
       await advanceTo(at(14 * MIN + 59_000));
       expect(await typesOf(id)).toEqual([]);
       await advanceTo(at(15 * MIN));
@@ -424,9 +427,7 @@ describe('escalation service (real NATS + Postgres)', () => {
 
     it('a queued conflict that comes to need a decision (its dependency failed) reaches a human 5 min later', async () => {
       const conflictId = uniqueId('conflict');
-      await conflictDetected(conflictId, { kind: 'dependency_clash', taskIds: ['t-e', 't-f'], description: 't-e waits on t-f', autoResolution: 'queue' }, T0);
-      const id = conflictEscalationId(conflictId);
-      await watched(id);
+      const id = await detectConflict(conflictId, { kind: 'dependency_clash', taskIds: ['t-e', 't-f'], description: 't-e waits on t-f', autoResolution: 'queue' }, T0);
       await advanceTo(at(HOUR));
       expect(await typesOf(id)).toEqual([]);
       await publishRelayedEvent(nc, conflictStreamId(conflictId), 'ConflictNeedsDecision', { conflictId, kind: 'dependency_clash', taskIds: ['t-e', 't-f'], runId: null, reason: 't-f failed', at: at(HOUR).toISOString() }, at(HOUR));
@@ -451,9 +452,7 @@ describe('escalation service (real NATS + Postgres)', () => {
 
     it('a conflict the scheduler resolves by escalating goes to a human at once', async () => {
       const conflictId = uniqueId('conflict');
-      await conflictDetected(conflictId, { kind: 'file_overlap', taskIds: ['t-c', 't-d'], description: 'src/a.ts', autoResolution: 'queue' }, T0);
-      const id = conflictEscalationId(conflictId);
-      await watched(id);
+      const id = await detectConflict(conflictId, { kind: 'file_overlap', taskIds: ['t-c', 't-d'], description: 'src/a.ts', autoResolution: 'queue' }, T0);
       await advanceTo(at(HOUR));
       expect(await typesOf(id)).toEqual([]);
       await publishRelayedEvent(nc, conflictStreamId(conflictId), 'ConflictResolved', { conflictId, kind: 'file_overlap', resolution: 'escalate', by: human, reason: 'needs a decision', reassignTo: null, resolvedAt: at(HOUR).toISOString() }, at(HOUR));
@@ -570,8 +569,7 @@ describe('escalation service (real NATS + Postgres)', () => {
       await task(taskId, 'TaskReleased', { agentId: first.agentId, leaseEpoch: 1, reason: 'timed_out', releasedAt: at(10 * MIN).toISOString() }, at(10 * MIN));
       await assigned(taskId, second.agentId, 2, at(20 * MIN), first.agentId);
       await waitFor(async () => (await planAgent(ack)) === second.agentId, { what: 'the pending breach moved to the new holder' });
-      const { rows: timers } = await sql<{ due_at: Date }>`SELECT due_at FROM baton_escalation.timers WHERE timer_id = ${`raise:${ack}`}`.execute(app.db);
-      expect(timers.map((t) => t.due_at.toISOString())).toEqual([at(30 * MIN).toISOString()]);
+      expect(await armedDue(ack)).toEqual(at(30 * MIN));
       // No first-output clock in this SLA.
       expect(await watchRow(handoffOutputEscalationId(taskId))).toBeUndefined();
 
@@ -637,8 +635,15 @@ describe('escalation service (real NATS + Postgres)', () => {
   // ---- stages held for a human -------------------------------------------------------------
 
   describe('StageEscalated and resolve-escalation', () => {
-    const stageEscalated = (runId: string, stageId: string, iteration: number, when: Date) =>
-      publishRelayedEvent(
+    /** The options the scheduler offers with the escalated stage (and the escalation shows as they are). */
+    const STAGE_OPTIONS = [
+      { label: 'Approve as is', tradeoff: 'ships with the known naming issues' },
+      { label: 'Send back with guidance', tradeoff: 'one more iteration, about a day' },
+    ];
+
+    /** The scheduler escalated a stage of `runId` to a person at `when`; resolves with the id of its escalation once that is watched. */
+    async function escalateStage(runId: string, stageId: string, iteration: number, when: Date): Promise<string> {
+      await publishRelayedEvent(
         nc,
         runStreamId(runId),
         'StageEscalated',
@@ -650,10 +655,7 @@ describe('escalation service (real NATS + Postgres)', () => {
           trigger: 'repeated_rejections',
           rejections: 3,
           issue: 'Code review rejected the API three times',
-          options: [
-            { label: 'Approve as is', tradeoff: 'ships with the known naming issues' },
-            { label: 'Send back with guidance', tradeoff: 'one more iteration, about a day' },
-          ],
+          options: STAGE_OPTIONS,
           recommendation: 'Send back with guidance',
           blocking: 'deploy',
           findings: [],
@@ -661,13 +663,15 @@ describe('escalation service (real NATS + Postgres)', () => {
         },
         when,
       );
+      const id = stageEscalationId(runId, stageId, iteration);
+      await watched(id);
+      return id;
+    }
 
     it('StageEscalated → L3 escalation run-<runId>-<stageId>-<iteration> in the escalation format', async () => {
       const runId = uniqueId('run');
-      await stageEscalated(runId, 'review', 2, T0);
-      const id = stageEscalationId(runId, 'review', 2);
+      const id = await escalateStage(runId, 'review', 2, T0);
       expect(id).toBe(`run-${runId}-review-2`);
-      await watched(id);
       await advanceTo(at(1000));
       expect(await projected(id)).toMatchObject({
         trigger: 'repeated_rejections',
@@ -675,10 +679,7 @@ describe('escalation service (real NATS + Postgres)', () => {
         assignee: { kind: 'human', id: 'human' },
         issue: 'Code review rejected the API three times',
         workflowStage: 'review (WF-FEAT-001)',
-        options: [
-          { label: 'Approve as is', tradeoff: 'ships with the known naming issues' },
-          { label: 'Send back with guidance', tradeoff: 'one more iteration, about a day' },
-        ],
+        options: STAGE_OPTIONS,
         recommendation: 'Send back with guidance',
         blocking: 'deploy',
         runId,
@@ -690,9 +691,7 @@ describe('escalation service (real NATS + Postgres)', () => {
       const scheduler = serveScheduler(nc);
       try {
         const runId = uniqueId('run');
-        await stageEscalated(runId, 'review', 1, T0);
-        const id = stageEscalationId(runId, 'review', 1);
-        await watched(id);
+        const id = await escalateStage(runId, 'review', 1, T0);
         await advanceTo(at(1000));
         await projected(id);
         const commandId = randomUUID();
@@ -725,9 +724,7 @@ describe('escalation service (real NATS + Postgres)', () => {
       const scheduler = serveScheduler(nc, () => ({ code: 'FORBIDDEN', message: 'the one who started the run cannot reject it' }));
       try {
         const runId = uniqueId('run');
-        await stageEscalated(runId, 'review', 1, T0);
-        const id = stageEscalationId(runId, 'review', 1);
-        await watched(id);
+        const id = await escalateStage(runId, 'review', 1, T0);
         await advanceTo(at(1000));
         await projected(id);
         const before = await storeEventCount();
@@ -745,9 +742,7 @@ describe('escalation service (real NATS + Postgres)', () => {
 
     it('without a scheduler listening, resolving a held stage is UNAVAILABLE and appends nothing; without an actor the resolver is a person', async () => {
       const runId = uniqueId('run');
-      await stageEscalated(runId, 'review', 1, T0);
-      const id = stageEscalationId(runId, 'review', 1);
-      await watched(id);
+      const id = await escalateStage(runId, 'review', 1, T0);
       await advanceTo(at(1000));
       await projected(id);
       await expect(client.command(ResolveEscalation, { escalationId: id, resolution: 'exception_granted', reason: 'ok' }, { commandId: randomUUID() })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
@@ -761,9 +756,7 @@ describe('escalation service (real NATS + Postgres)', () => {
 
     it('StageRejected from the scheduler resolves it, logged as the person who rejected', async () => {
       const runId = uniqueId('run');
-      await stageEscalated(runId, 'review', 3, T0);
-      const id = stageEscalationId(runId, 'review', 3);
-      await watched(id);
+      const id = await escalateStage(runId, 'review', 3, T0);
       await advanceTo(at(1000));
       await projected(id);
       await publishRelayedEvent(nc, runStreamId(runId), 'StageRejected', { runId, stageId: 'review', iteration: 3, by: human, reason: 'needs rework', findings: [], rejections: 4, rejectedAt: at(MIN).toISOString() }, at(MIN));

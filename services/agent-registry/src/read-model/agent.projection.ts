@@ -1,4 +1,5 @@
-import { BatonError, type RecordedEvent } from '@baton/contracts';
+import type { RecordedEvent } from '@baton/contracts';
+import { occurredAtOf, unhandledProjectionEvent } from '@baton/read-models';
 import type { Transaction, Updateable } from 'kysely';
 import { deleteAgent, deleteAllAgents, patchAgent, upsertAgent } from './agent.queries';
 import type { AgentRegistryDatabase, AgentsTable } from './agents.table';
@@ -10,14 +11,6 @@ export const AGENTS_PROJECTION = 'agents';
 
 /** Events the agents projection reads: every event of `agent-*` streams. */
 export const AGENTS_PROJECTION_FILTER = { categories: ['agent'] } as const;
-
-function occurredAt(event: RecordedEvent): Date {
-  const t = new Date(event.metadata.occurredAt);
-  if (Number.isNaN(t.getTime())) {
-    throw new BatonError('INTERNAL', `event ${event.eventId} of ${event.streamId} has no valid occurredAt`, { eventId: event.eventId });
-  }
-  return t;
-}
 
 function profilePatch(changes: AgentUpdatedData['changes']): Updateable<AgentsTable> {
   return {
@@ -40,7 +33,7 @@ function profilePatch(changes: AgentUpdatedData['changes']): Updateable<AgentsTa
 export function agentProjection(options: { readonly heartbeatWindowMs: number }) {
   return async function applyAgentEvent(trx: Transaction<AgentRegistryDatabase>, recorded: RecordedEvent): Promise<void> {
     const event = readAgentEvent(recorded);
-    const at = { revision: recorded.revision, occurredAt: occurredAt(recorded) };
+    const at = { revision: recorded.revision, occurredAt: occurredAtOf(recorded) };
     switch (event.type) {
       case 'AgentRegistered': {
         const d = event.data;
@@ -79,10 +72,8 @@ export function agentProjection(options: { readonly heartbeatWindowMs: number })
       case 'AgentCameOnline':
         await patchAgent(trx, event.data.agentId, { online: true }, at);
         return;
-      default: {
-        const unhandled: never = event;
-        throw new BatonError('INTERNAL', `agents projection does not handle ${String((unhandled as { type: unknown }).type)}`);
-      }
+      default:
+        return unhandledProjectionEvent('agents', event);
     }
   };
 }

@@ -1,4 +1,5 @@
-import { BatonError, type RecordedEvent } from '@baton/contracts';
+import type { RecordedEvent } from '@baton/contracts';
+import { occurredAtOf, unhandledProjectionEvent } from '@baton/read-models';
 import type { Transaction } from 'kysely';
 import { deleteAllEscalations, insertEscalation, patchEscalation } from './escalation.queries';
 import type { EscalationDatabase } from './escalation.tables';
@@ -11,12 +12,6 @@ export const ESCALATIONS_PROJECTION = 'escalations';
 
 /** Events the projection reads (and the relay publishes): every event of `escalation-*` streams. */
 export const ESCALATIONS_FILTER = { categories: ['escalation'] } as const;
-
-function occurredAt(event: RecordedEvent): Date {
-  const t = new Date(event.metadata.occurredAt);
-  if (Number.isNaN(t.getTime())) throw new BatonError('INTERNAL', `event ${event.eventId} of ${event.streamId} has no valid occurredAt`);
-  return t;
-}
 
 /** Arms the climb timer of an open escalation at its next threshold, or drops it (L3). */
 async function armClimb(trx: Transaction<EscalationDatabase>, raised: Pick<EscalationRaisedData, 'escalationId' | 'trigger' | 'since' | 'ladder'>, level: number): Promise<void> {
@@ -34,7 +29,7 @@ async function armClimb(trx: Transaction<EscalationDatabase>, raised: Pick<Escal
  */
 export async function applyEscalationEvent(trx: Transaction<EscalationDatabase>, recorded: RecordedEvent): Promise<void> {
   const event = readEscalationEvent(recorded);
-  const at = occurredAt(recorded);
+  const at = occurredAtOf(recorded);
   switch (event.type) {
     case 'EscalationRaised': {
       const d = event.data;
@@ -87,10 +82,8 @@ export async function applyEscalationEvent(trx: Transaction<EscalationDatabase>,
       await deleteTimer(queryableOf(trx), climbTimerId(d.escalationId));
       return;
     }
-    default: {
-      const unhandled: never = event;
-      throw new BatonError('INTERNAL', `escalations projection does not handle ${String((unhandled as { type: unknown }).type)}`);
-    }
+    default:
+      return unhandledProjectionEvent('escalations', event);
   }
 }
 

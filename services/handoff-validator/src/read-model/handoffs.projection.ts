@@ -1,4 +1,5 @@
-import { BatonError, type RecordedEvent } from '@baton/contracts';
+import type { RecordedEvent } from '@baton/contracts';
+import { unhandledProjectionEvent } from '@baton/read-models';
 import type { Transaction } from 'kysely';
 import { toHandoffEvent } from '../domain';
 import { deleteAllHandoffs, patchHandoff, upsertHandoffs } from './handoffs.queries';
@@ -75,10 +76,8 @@ export async function applyHandoffEvents(trx: Transaction<HandoffDatabase>, even
           revision: recorded.revision,
         });
         break;
-      default: {
-        const unhandled: never = event;
-        throw new BatonError('INTERNAL', `handoffs projection does not handle ${String((unhandled as { type: unknown }).type)}`);
-      }
+      default:
+        return unhandledProjectionEvent('handoffs', event);
     }
   }
   await upsertHandoffs(trx, [...rows.values()]);

@@ -1,4 +1,5 @@
-import { BatonError, type RecordedEvent } from '@baton/contracts';
+import type { RecordedEvent } from '@baton/contracts';
+import { occurredAtOf } from '@baton/read-models';
 import type { Transaction } from 'kysely';
 import { readNotificationEvent } from '../domain';
 import type { NotifierDatabase } from './notifier.tables';
@@ -11,12 +12,6 @@ export const NOTIFICATIONS_FILTER = { categories: ['notification'] } as const;
 
 const T = 'baton_notifier.notifications' as const;
 const Q = 'baton_notifier.queue' as const;
-
-function occurredAt(event: RecordedEvent): Date {
-  const t = new Date(event.metadata.occurredAt);
-  if (Number.isNaN(t.getTime())) throw new BatonError('INTERNAL', `event ${event.eventId} of ${event.streamId} has no valid occurredAt`);
-  return t;
-}
 
 async function enqueue(trx: Transaction<NotifierDatabase>, deliveryId: string, channel: string): Promise<void> {
   await trx
@@ -34,7 +29,7 @@ async function enqueue(trx: Transaction<NotifierDatabase>, deliveryId: string, c
  */
 export async function applyNotificationEvent(trx: Transaction<NotifierDatabase>, recorded: RecordedEvent): Promise<void> {
   const event = readNotificationEvent(recorded);
-  const at = occurredAt(recorded);
+  const at = occurredAtOf(recorded);
   const patch = (deliveryId: string, values: Partial<Record<'status' | 'attempts' | 'max_attempts' | 'last_error' | 'delivered_at', unknown>>) =>
     trx
       .updateTable(T)

@@ -1,4 +1,5 @@
-import { BatonError, type RecordedEvent } from '@baton/contracts';
+import type { RecordedEvent } from '@baton/contracts';
+import { occurredAtOf, unhandledProjectionEvent } from '@baton/read-models';
 import type { Transaction } from 'kysely';
 import { withConflictTablesTrx, type ConflictDatabase } from './conflict.tables';
 import type { SchedulerDatabase } from './scheduler.tables';
@@ -40,19 +41,13 @@ export function withConflictEvents(
   };
 }
 
-function occurredAt(event: RecordedEvent): Date {
-  const t = new Date(event.metadata.occurredAt);
-  if (Number.isNaN(t.getTime())) throw new BatonError('INTERNAL', `event ${event.eventId} of ${event.streamId} has no valid occurredAt`, { eventId: event.eventId });
-  return t;
-}
-
 /**
  * Applies one conflict event to `scheduler.conflicts` (called by the tasks projection runner
  * inside the transaction that moves its checkpoint; runs on every replica).
  */
 export async function applyConflictEvent(trx: Trx, recorded: RecordedEvent): Promise<void> {
   const event = toConflictEvent(recorded);
-  const meta = { updated_at: occurredAt(recorded), revision: recorded.revision };
+  const meta = { updated_at: occurredAtOf(recorded), revision: recorded.revision };
   switch (event.type) {
     case 'ConflictDetected': {
       const d = event.data;
@@ -102,10 +97,8 @@ export async function applyConflictEvent(trx: Trx, recorded: RecordedEvent): Pro
     case 'ConflictNeedsDecision':
       await trx.updateTable('scheduler.conflicts').set({ needs_decision: true, ...meta }).where('conflict_id', '=', event.data.conflictId).execute();
       return;
-    default: {
-      const unhandled: never = event;
-      throw new BatonError('INTERNAL', `conflicts projection does not handle ${String((unhandled as { type: unknown }).type)}`);
-    }
+    default:
+      return unhandledProjectionEvent('conflicts', event);
   }
 }
 

@@ -1,4 +1,5 @@
 import { BatonError, type RecordedEvent } from '@baton/contracts';
+import { occurredAtOf, unhandledProjectionEvent } from '@baton/read-models';
 import type { Insertable, Selectable, Transaction } from 'kysely';
 import type { SchedulerDatabase, TasksTable, TimersTable } from './scheduler.tables';
 import { queueKeyMs, toTaskEvent, type QueuePolicy, type TaskEvent } from '../domain';
@@ -11,14 +12,6 @@ export const TASKS_PROJECTION_FILTER = { categories: ['task'] } as const;
 
 type Trx = Transaction<SchedulerDatabase>;
 type TaskRow = Selectable<TasksTable>;
-
-function occurredAt(event: RecordedEvent): Date {
-  const t = new Date(event.metadata.occurredAt);
-  if (Number.isNaN(t.getTime())) {
-    throw new BatonError('INTERNAL', `event ${event.eventId} of ${event.streamId} has no valid occurredAt`, { eventId: event.eventId });
-  }
-  return t;
-}
 
 /** What one transaction's events do to the task read model, gathered before anything is written. */
 class TaskPage {
@@ -64,7 +57,7 @@ class TaskPage {
 /** Copies one event into the page (the rules of each event type; nothing is written here). */
 function applyToPage(page: TaskPage, recorded: RecordedEvent, policy: QueuePolicy): void {
   const event: TaskEvent = toTaskEvent(recorded);
-  const meta = { updated_at: occurredAt(recorded), revision: recorded.revision };
+  const meta = { updated_at: occurredAtOf(recorded), revision: recorded.revision };
   const update = (taskId: string, set: Partial<TaskRow>) => page.update(taskId, set, meta);
   switch (event.type) {
     case 'TaskCreated': {
@@ -188,10 +181,8 @@ function applyToPage(page: TaskPage, recorded: RecordedEvent, policy: QueuePolic
       // The task stays with its agent (rework); the read model shows it as being worked on.
       update(event.data.taskId, { status: 'accepted' });
       return;
-    default: {
-      const unhandled: never = event;
-      throw new BatonError('INTERNAL', `tasks projection does not handle ${String((unhandled as { type: unknown }).type)}`);
-    }
+    default:
+      return unhandledProjectionEvent('tasks', event);
   }
 }
 

@@ -49,30 +49,36 @@ export interface ConstraintIssue {
   readonly message: string;
 }
 
+/** The issues of an optional list in `inputs`: not an array, too long, and what `entryIssue` finds wrong with an entry. */
+function listIssues(key: string, value: unknown, list: { readonly of: string; readonly max: number; readonly entryIssue: (entry: unknown) => string | null }): ConstraintIssue[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) return [{ path: `inputs.${key}`, message: `must be an array of ${list.of}` }];
+  const issues: ConstraintIssue[] = [];
+  if (value.length > list.max) issues.push({ path: `inputs.${key}`, message: `at most ${list.max} entries` });
+  value.forEach((entry, i) => {
+    const message = list.entryIssue(entry);
+    if (message !== null) issues.push({ path: `inputs.${key}.${i}`, message });
+  });
+  return issues;
+}
+
 /** Checks a submitted task's constraints strictly; the issues, empty when they are fine. */
 export function constraintIssues(taskId: string, inputs: Readonly<Record<string, unknown>>): ConstraintIssue[] {
-  const issues: ConstraintIssue[] = [];
-  const files = inputs['files'];
-  if (files !== undefined) {
-    if (!Array.isArray(files)) issues.push({ path: 'inputs.files', message: 'must be an array of paths or globs' });
-    else {
-      if (files.length > MAX_FILES) issues.push({ path: 'inputs.files', message: `at most ${MAX_FILES} entries` });
-      files.forEach((f, i) => {
-        if (typeof f !== 'string' || f.trim() === '' || f.length > 1000) issues.push({ path: `inputs.files.${i}`, message: 'must be a non-empty path or glob (at most 1000 characters)' });
-      });
-    }
-  }
-  const deps = inputs['dependsOn'];
-  if (deps !== undefined) {
-    if (!Array.isArray(deps)) issues.push({ path: 'inputs.dependsOn', message: 'must be an array of task ids' });
-    else {
-      if (deps.length > MAX_DEPENDENCIES) issues.push({ path: 'inputs.dependsOn', message: `at most ${MAX_DEPENDENCIES} entries` });
-      deps.forEach((d, i) => {
-        if (typeof d !== 'string' || !TASK_ID.test(d)) issues.push({ path: `inputs.dependsOn.${i}`, message: 'must be a task id (letters, digits, dot, dash or underscore; 1-128 chars)' });
-        else if (d === taskId) issues.push({ path: `inputs.dependsOn.${i}`, message: `task ${taskId} cannot depend on itself` });
-      });
-    }
-  }
+  const issues: ConstraintIssue[] = [
+    ...listIssues('files', inputs['files'], {
+      of: 'paths or globs',
+      max: MAX_FILES,
+      entryIssue: (f) => (typeof f !== 'string' || f.trim() === '' || f.length > 1000 ? 'must be a non-empty path or glob (at most 1000 characters)' : null),
+    }),
+    ...listIssues('dependsOn', inputs['dependsOn'], {
+      of: 'task ids',
+      max: MAX_DEPENDENCIES,
+      entryIssue: (d) => {
+        if (typeof d !== 'string' || !TASK_ID.test(d)) return 'must be a task id (letters, digits, dot, dash or underscore; 1-128 chars)';
+        return d === taskId ? `task ${taskId} cannot depend on itself` : null;
+      },
+    }),
+  ];
   const camel = inputs['workItemId'];
   const snake = inputs['work_item_id'];
   for (const [key, value] of [

@@ -1,15 +1,13 @@
-import { deciderSpec } from '@baton/aggregate';
 import { errorCodeOf, type Actor } from '@baton/contracts';
 import { parseWorkflowOrThrow, type WorkflowDefinition } from '@baton/workflow-dsl';
+import { eventLabels, givenRun, readableTaskId } from '../../testing/run-decider';
 import { checksFor, nextAgentIds, upstreamStages, type RunCommand, type RunDeciderContext } from './run.decider';
 import type { RunEvent } from './run.events';
-import { runAggregate } from './run.aggregate';
 import { foldRun, type ExistingRun } from './run.state';
 
 const T0 = '2026-11-22T09:00:00.000Z';
 let seq = 0;
 const meta = () => ({ commandId: `cmd-${++seq}`, now: T0 });
-const taskId = (runId: string, stageId: string, iteration: number, key: string) => `${runId}.${stageId}.${iteration}.${key}`;
 const alice: Actor = { kind: 'human', id: 'alice' };
 const bob: Actor = { kind: 'human', id: 'bob' };
 
@@ -51,7 +49,7 @@ workflow:
 function ctx(def: WorkflowDefinition): RunDeciderContext {
   return {
     def,
-    taskId,
+    taskId: readableTaskId,
     handoffSpecsFor: (from, to) => (from === 'PM' ? ['HO-PM-ARCH'] : from === 'BE' && to.includes('SEC') ? ['HO-DEV-SEC'] : []),
     handoffSlaFor: (to, from) => (to === 'SEC' && from.includes('BE') ? { specIds: ['HO-DEV-SEC'], acknowledgmentMs: 600_000, firstOutputMs: null } : null),
   };
@@ -65,7 +63,7 @@ class Run {
     return foldRun(this.history) as ExistingRun;
   }
   when(command: RunCommand): RunEvent[] {
-    const out = [...deciderSpec(runAggregate, ctx(this.def)).given(this.history).when(command).events()];
+    const out = givenRun(this.def, this.history, ctx(this.def)).when(command).events;
     this.history.push(...out);
     return out;
   }
@@ -90,8 +88,6 @@ class Run {
     this.result('r1.implementation.1.implement_frontend', {}, 'FE');
   }
 }
-
-const types = (events: readonly RunEvent[]) => events.map((e) => (e.type.startsWith('Stage') ? `${e.type}:${(e.data as { stageId: string }).stageId}` : e.type));
 
 function thrown(f: () => unknown): unknown {
   try {
@@ -151,7 +147,7 @@ describe('run decider: checks, approvals, reviews and escalation', () => {
     const run = new Run(FEATURE);
     run.start();
     const done = run.result('r1.requirements.1.requirements', { artifacts: { 'prd.md': { hash: 'sha256:x' } } }, 'PM');
-    expect(types(done)).toEqual(['StageTaskFinished:requirements', 'StageApprovalRequested:requirements']);
+    expect(eventLabels(done)).toEqual(['StageTaskFinished:requirements', 'StageApprovalRequested:requirements']);
     expect(done[1]).toMatchObject({
       data: {
         kind: 'agent',
@@ -165,7 +161,7 @@ describe('run decider: checks, approvals, reviews and escalation', () => {
     // People cannot step in for an agent approver.
     expect(errorCodeOf(thrown(() => run.approve('requirements', bob)))).toBe('ILLEGAL_TRANSITION');
     const approved = run.result('r1.requirements.1.approval-CPO', { decision: 'approved', reason: 'clear PRD' }, 'CPO');
-    expect(types(approved)).toEqual(['StageTaskFinished:requirements', 'StageApproved:requirements', 'StageCompleted:requirements', 'StageStarted:implementation']);
+    expect(eventLabels(approved)).toEqual(['StageTaskFinished:requirements', 'StageApproved:requirements', 'StageCompleted:requirements', 'StageStarted:implementation']);
     expect(approved[1]).toMatchObject({ data: { by: { kind: 'agent', id: 'CPO' }, reason: 'clear PRD' } });
   });
 
@@ -174,7 +170,7 @@ describe('run decider: checks, approvals, reviews and escalation', () => {
     run.start();
     run.result('r1.requirements.1.requirements', {}, 'PM');
     const rejected = run.result('r1.requirements.1.approval-CPO', { decision: 'rejected', reason: 'no success metrics', findings: [{ title: 'metrics missing' }] }, 'CPO');
-    expect(types(rejected)).toEqual(['StageTaskFinished:requirements', 'StageRejected:requirements', 'StageReworkRequested:requirements', 'StageStarted:requirements']);
+    expect(eventLabels(rejected)).toEqual(['StageTaskFinished:requirements', 'StageRejected:requirements', 'StageReworkRequested:requirements', 'StageStarted:requirements']);
     expect(rejected[3]).toMatchObject({
       data: { iteration: 2, tasks: [{ taskId: 'r1.requirements.2.requirements', inputs: { feedback: { by: { id: 'CPO' }, reason: 'no success metrics', findings: [{ title: 'metrics missing' }] } } }] },
     });
@@ -182,14 +178,14 @@ describe('run decider: checks, approvals, reviews and escalation', () => {
     run.result('r1.requirements.2.approval-CPO', { decision: 'rejected', reason: 'still vague' }, 'CPO');
     run.result('r1.requirements.3.requirements', {}, 'PM');
     const third = run.result('r1.requirements.3.approval-CPO', { decision: 'rejected', reason: 'no' }, 'CPO');
-    expect(types(third)).toEqual(['StageTaskFinished:requirements', 'StageRejected:requirements', 'StageEscalated:requirements']);
+    expect(eventLabels(third)).toEqual(['StageTaskFinished:requirements', 'StageRejected:requirements', 'StageEscalated:requirements']);
     expect(third[2]).toMatchObject({
       data: { trigger: 'repeated_rejections', rejections: 3, blocking: expect.stringContaining('implementation'), options: [{ label: expect.stringContaining('baton approve') }, { label: expect.stringContaining('baton reject') }] },
     });
     // A person grants an exception; the one who started the run may not.
     expect(errorCodeOf(thrown(() => run.approve('requirements', alice)))).toBe('FORBIDDEN');
     const granted = run.approve('requirements', bob, 'ship it, metrics come later');
-    expect(types(granted)).toEqual(['StageApproved:requirements', 'StageCompleted:requirements', 'StageStarted:implementation']);
+    expect(eventLabels(granted)).toEqual(['StageApproved:requirements', 'StageCompleted:requirements', 'StageStarted:implementation']);
   });
 
   it('a blocking review whose criteria fail sends the work upstream, then passes on the next round', () => {
@@ -197,7 +193,7 @@ describe('run decider: checks, approvals, reviews and escalation', () => {
     run.throughImplementation();
     const failures = [{ source: 'criteria', specId: null, artifact: null, rule: 'no_critical_vulnerabilities', message: 'critical: SQL injection in /login', missing: [] }];
     const blocked = run.result('r1.security_review.1.security_review', { verdict: 'rejected', handoff: { failures } }, 'SEC');
-    expect(types(blocked)).toEqual([
+    expect(eventLabels(blocked)).toEqual([
       'StageTaskFinished:security_review',
       'StageRejected:security_review',
       'StageReworkRequested:security_review',
@@ -207,10 +203,10 @@ describe('run decider: checks, approvals, reviews and escalation', () => {
     expect(blocked[3]).toMatchObject({ data: { iteration: 2, tasks: [{ inputs: { feedback: { findings: failures } } }, { inputs: { feedback: { findings: failures } } }] } });
     run.result('r1.implementation.2.implement_backend', {}, 'BE');
     const again = run.result('r1.implementation.2.implement_frontend', {}, 'FE');
-    expect(types(again)).toEqual(['StageTaskFinished:implementation', 'StageCompleted:implementation', 'StageStarted:security_review']);
+    expect(eventLabels(again)).toEqual(['StageTaskFinished:implementation', 'StageCompleted:implementation', 'StageStarted:security_review']);
     expect(again[2]).toMatchObject({ data: { iteration: 2 } });
     const passed = run.result('r1.security_review.2.security_review', { handoff: { status: 'accepted' } }, 'SEC');
-    expect(types(passed)).toEqual(['StageTaskFinished:security_review', 'StageCompleted:security_review', 'StageApprovalRequested:production_deploy']);
+    expect(eventLabels(passed)).toEqual(['StageTaskFinished:security_review', 'StageCompleted:security_review', 'StageApprovalRequested:production_deploy']);
   });
 
   it('requires_approval holds a stage before its tasks; a human approves through ApproveStage', () => {
@@ -224,13 +220,13 @@ describe('run decider: checks, approvals, reviews and escalation', () => {
     expect(errorCodeOf(thrown(() => run.approve('security_review', bob)))).toBe('ILLEGAL_TRANSITION');
     expect(errorCodeOf(thrown(() => run.approve('nope', bob)))).toBe('NOT_FOUND');
     const go = run.approve('production_deploy', bob, 'change window open');
-    expect(types(go)).toEqual(['StageApproved:production_deploy', 'StageStarted:production_deploy']);
+    expect(eventLabels(go)).toEqual(['StageApproved:production_deploy', 'StageStarted:production_deploy']);
     expect(go[0]).toMatchObject({ data: { by: bob, reason: 'change window open', iteration: 1 } });
     expect(go[1]).toMatchObject({ data: { iteration: 1, tasks: [{ taskId: 'r1.production_deploy.1.production_deploy' }] } });
     // Approving twice: the stage no longer waits.
     expect(errorCodeOf(thrown(() => run.approve('production_deploy', bob)))).toBe('ILLEGAL_TRANSITION');
     const end = run.result('r1.production_deploy.1.production_deploy', {}, 'OPS');
-    expect(types(end)).toEqual(['StageTaskFinished:production_deploy', 'StageCompleted:production_deploy', 'StageStarted:complete', 'StageCompleted:complete', 'RunCompleted']);
+    expect(eventLabels(end)).toEqual(['StageTaskFinished:production_deploy', 'StageCompleted:production_deploy', 'StageStarted:complete', 'StageCompleted:complete', 'RunCompleted']);
   });
 
   it('a human rejection of a held stage fails it with the reason, and the run with it', () => {
@@ -238,7 +234,7 @@ describe('run decider: checks, approvals, reviews and escalation', () => {
     run.throughImplementation();
     run.result('r1.security_review.1.security_review', {}, 'SEC');
     const no = run.reject('production_deploy', bob, 'freeze week');
-    expect(types(no)).toEqual(['StageRejected:production_deploy', 'StageFailed:production_deploy', 'RunFailed']);
+    expect(eventLabels(no)).toEqual(['StageRejected:production_deploy', 'StageFailed:production_deploy', 'RunFailed']);
     expect(run.state.error).toContain('rejected by bob: freeze week');
   });
 });

@@ -1,14 +1,12 @@
-import { deciderSpec } from '@baton/aggregate';
 import { parseWorkflowOrThrow, type WorkflowDefinition } from '@baton/workflow-dsl';
-import type { RunCommand, RunDeciderContext } from './run.decider';
+import { eventLabels, givenRun } from '../../testing/run-decider';
+import type { RunCommand } from './run.decider';
 import type { RunEvent } from './run.events';
-import { runAggregate } from './run.aggregate';
-import { openTaskIds, type ExistingRun } from './run.state';
+import { openTaskIds } from './run.state';
 
 const T0 = '2026-11-22T09:00:00.000Z';
 let seq = 0;
 const meta = (now = T0) => ({ commandId: `cmd-${++seq}`, now });
-const taskId = (runId: string, stageId: string, iteration: number, key: string) => `${runId}.${stageId}.${iteration}.${key}`;
 
 /** The end of Feature Development: a deploy by an agent that cleans up after itself, then the orchestrator's `complete` stage. */
 const SHIP = parseWorkflowOrThrow(`
@@ -44,18 +42,13 @@ workflow:
 
 const PLAIN = parseWorkflowOrThrow(`name: plain\nversion: 1.0.0\nsteps:\n  - id: work\n    agent: dev\n    action: work\n  - id: after\n    agent: dev\n    action: more\n    depends_on: [work]\n`);
 
-function ctx(def: WorkflowDefinition): RunDeciderContext {
-  return { def, taskId };
-}
-
 /** Feeds commands one after another; each `when` answers the events it decided and the state after them. */
 function run(def: WorkflowDefinition) {
   let history: RunEvent[] = [];
   const when = (command: RunCommand) => {
-    const decided = deciderSpec(runAggregate, ctx(def)).given(history).when(command);
-    const events = [...decided.events()];
-    history = [...history, ...events];
-    return { events, state: decided.state() as ExistingRun };
+    const decided = givenRun(def, history).when(command);
+    history = [...history, ...decided.events];
+    return decided;
   };
   return { when, history: () => history };
 }
@@ -67,14 +60,12 @@ const result = (id: string, status: 'succeeded' | 'failed' = 'succeeded', agentI
   metadata: meta(now),
 });
 
-const types = (events: readonly RunEvent[]) => events.map((e) => (e.type.startsWith('Stage') ? `${e.type}:${(e.data as { stageId: string }).stageId}` : e.type));
-
 describe('run decider: cleanup steps', () => {
   it('starts one task per cleanup step for the stage\'s own agent once its work is done, and completes the stage only after them', () => {
     const r = run(SHIP);
     r.when(startRun());
     const worked = r.when(result('r1.deploy.1.deploy', 'succeeded', 'MCT-OPS-001'));
-    expect(types(worked.events)).toEqual(['StageTaskFinished:deploy', 'StageCleanupStarted:deploy']);
+    expect(eventLabels(worked.events)).toEqual(['StageTaskFinished:deploy', 'StageCleanupStarted:deploy']);
     expect(worked.events[1]).toEqual({
       type: 'StageCleanupStarted',
       data: {
@@ -107,11 +98,11 @@ describe('run decider: cleanup steps', () => {
     expect(openTaskIds(worked.state)).toEqual(['r1.deploy.1.cleanup-close_pr', 'r1.deploy.1.cleanup-notify_team']);
 
     const first = r.when(result('r1.deploy.1.cleanup-close_pr', 'succeeded', 'MCT-OPS-001'));
-    expect(types(first.events)).toEqual(['StageTaskFinished:deploy']);
+    expect(eventLabels(first.events)).toEqual(['StageTaskFinished:deploy']);
     expect(first.events[0]).toMatchObject({ data: { key: 'cleanup:close_pr', status: 'succeeded', agentId: 'MCT-OPS-001' } });
 
     const second = r.when(result('r1.deploy.1.cleanup-notify_team', 'succeeded', 'MCT-OPS-001'));
-    expect(types(second.events)).toEqual(['StageTaskFinished:deploy', 'StageCompleted:deploy', 'StageStarted:complete', 'StageCleanupStarted:complete']);
+    expect(eventLabels(second.events)).toEqual(['StageTaskFinished:deploy', 'StageCompleted:deploy', 'StageStarted:complete', 'StageCleanupStarted:complete']);
     // The stage's outputs are its work's, not its cleanup's.
     expect(second.events[1]).toMatchObject({ data: { outputs: { done: true }, cleanupFailed: [], next: { ready: ['complete'] } } });
   });
@@ -144,7 +135,7 @@ describe('run decider: cleanup steps', () => {
 
     r.when(result('r1.complete.1.cleanup-archive_artifacts', 'succeeded', 'MCT-HK-001'));
     const done = r.when(result('r1.complete.1.cleanup-close_tickets', 'succeeded', 'MCT-HK-001'));
-    expect(types(done.events)).toEqual(['StageTaskFinished:complete', 'StageCompleted:complete', 'RunCompleted']);
+    expect(eventLabels(done.events)).toEqual(['StageTaskFinished:complete', 'StageCompleted:complete', 'RunCompleted']);
     expect(done.state.status).toBe('success');
   });
 
@@ -154,14 +145,14 @@ describe('run decider: cleanup steps', () => {
     r.when(result('r1.deploy.1.deploy'));
     r.when(result('r1.deploy.1.cleanup-close_pr', 'failed'));
     const deployed = r.when(result('r1.deploy.1.cleanup-notify_team'));
-    expect(types(deployed.events)).toEqual(['StageTaskFinished:deploy', 'StageCompleted:deploy', 'StageStarted:complete', 'StageCleanupStarted:complete']);
+    expect(eventLabels(deployed.events)).toEqual(['StageTaskFinished:deploy', 'StageCompleted:deploy', 'StageStarted:complete', 'StageCleanupStarted:complete']);
     expect(deployed.events[1]).toMatchObject({ data: { stageId: 'deploy', cleanupFailed: ['close_pr'] } });
     expect(deployed.state.stages['deploy']?.status).toBe('succeeded');
     expect(deployed.state.stages['deploy']?.cleanup?.tasks['cleanup:close_pr']).toMatchObject({ status: 'failed', error: 'tracker unreachable' });
 
     r.when(result('r1.complete.1.cleanup-archive_artifacts', 'failed'));
     const done = r.when(result('r1.complete.1.cleanup-close_tickets', 'failed'));
-    expect(types(done.events)).toEqual(['StageTaskFinished:complete', 'StageCompleted:complete', 'RunCompleted']);
+    expect(eventLabels(done.events)).toEqual(['StageTaskFinished:complete', 'StageCompleted:complete', 'RunCompleted']);
     expect(done.events[0]).toMatchObject({ data: { status: 'failed', error: 'tracker unreachable' } });
     expect(done.events[1]).toMatchObject({ data: { cleanupFailed: ['archive_artifacts', 'close_tickets'] } });
     expect(done.state.status).toBe('success');
@@ -203,12 +194,12 @@ workflow:
     const r = run(ANY);
     r.when(startRun());
     const first = r.when(result('r1.research.1.search_web'));
-    expect(types(first.events)).toEqual(['StageTaskFinished:research', 'StageCleanupStarted:research']);
+    expect(eventLabels(first.events)).toEqual(['StageTaskFinished:research', 'StageCleanupStarted:research']);
     // No own agent: the cleanup goes by capability.
     expect(first.events[1]).toMatchObject({ data: { tasks: [{ requirement: { capabilities: ['discard_drafts'] } }] } });
     expect(r.when(result('r1.research.1.search_papers')).events).toEqual([]);
     const done = r.when(result('r1.research.1.cleanup-discard_drafts'));
-    expect(types(done.events)).toEqual(['StageTaskFinished:research', 'StageCompleted:research', 'RunCompleted']);
+    expect(eventLabels(done.events)).toEqual(['StageTaskFinished:research', 'StageCompleted:research', 'RunCompleted']);
   });
 
   it('cancelling a run during cleanup cancels the open cleanup tasks', () => {
@@ -224,7 +215,7 @@ workflow:
     const r = run(PLAIN);
     r.when(startRun());
     const worked = r.when(result('r1.work.1.work'));
-    expect(types(worked.events)).toEqual(['StageTaskFinished:work', 'StageCompleted:work', 'StageStarted:after']);
+    expect(eventLabels(worked.events)).toEqual(['StageTaskFinished:work', 'StageCompleted:work', 'StageStarted:after']);
     expect(worked.events[1]?.data).not.toHaveProperty('cleanupFailed');
     expect(worked.state.stages['work']?.cleanup).toBeNull();
   });

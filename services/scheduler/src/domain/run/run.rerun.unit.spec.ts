@@ -1,14 +1,12 @@
-import { deciderSpec } from '@baton/aggregate';
-import { parseWorkflowOrThrow, type WorkflowDefinition } from '@baton/workflow-dsl';
-import { rerunPlan, type RunCommand, type RunDeciderContext } from './run.decider';
+import { parseWorkflowOrThrow } from '@baton/workflow-dsl';
+import { eventLabels, givenRun } from '../../testing/run-decider';
+import { rerunPlan, type RunCommand } from './run.decider';
 import type { RunEvent } from './run.events';
-import { runAggregate } from './run.aggregate';
 import type { ExistingRun } from './run.state';
 
 const T0 = '2026-12-06T09:00:00.000Z';
 let seq = 0;
 const meta = () => ({ commandId: `cmd-${++seq}`, now: T0 });
-const taskId = (runId: string, stageId: string, iteration: number, key: string) => `${runId}.${stageId}.${iteration}.${key}`;
 
 // design → (backend ∥ frontend) → testing → deploy, and docs beside testing (from design, not downstream of testing).
 const FEATURE = parseWorkflowOrThrow(`
@@ -36,18 +34,6 @@ steps:
     depends_on: [testing]
 `);
 
-const ctx = (def: WorkflowDefinition): RunDeciderContext => ({ def, taskId });
-
-function run(def: WorkflowDefinition, events: RunEvent[]) {
-  const past = deciderSpec(runAggregate, ctx(def)).given(events);
-  return {
-    when: (command: RunCommand) => {
-      const decided = past.when(command);
-      return { events: [...decided.events()], state: decided.state() as ExistingRun };
-    },
-  };
-}
-
 const finished = (id: string, outputs: Record<string, unknown>): RunCommand => ({
   type: 'RecordTaskResult',
   data: { taskId: id, status: 'succeeded', agentId: 'agent-x', outputs, error: null },
@@ -56,17 +42,15 @@ const finished = (id: string, outputs: Record<string, unknown>): RunCommand => (
 
 /** A finished source run `src`, each stage reporting `{ <stage>: 'v1' }` as its output. */
 function finishedSource(): { events: RunEvent[]; state: ExistingRun } {
-  let r = run(FEATURE, []).when({ type: 'StartRun', data: { runId: 'src', params: {}, priority: 'P1', trigger: { itemId: 'WI-1' } }, metadata: meta() });
+  let r = givenRun(FEATURE, []).when({ type: 'StartRun', data: { runId: 'src', params: {}, priority: 'P1', trigger: { itemId: 'WI-1' } }, metadata: meta() });
   let events = r.events;
   for (const stage of ['design', 'backend', 'frontend', 'testing', 'deploy']) {
-    r = run(FEATURE, events).when(finished(`src.${stage}.1.${stage}`, { [stage]: 'v1' }));
+    r = givenRun(FEATURE, events).when(finished(`src.${stage}.1.${stage}`, { [stage]: 'v1' }));
     events = [...events, ...r.events];
   }
   expect(r.state.status).toBe('success');
   return { events, state: r.state };
 }
-
-const kinds = (events: readonly RunEvent[]) => events.map((e) => (e.type.startsWith('Stage') ? `${e.type}:${(e.data as { stageId: string }).stageId}` : e.type));
 
 describe('rerun from a stage', () => {
   it('rerunPlan reuses every stage the chosen one does not feed, with its recorded outputs, in workflow order', () => {
@@ -86,19 +70,19 @@ describe('rerun from a stage', () => {
   });
 
   it('rerunPlan refuses a stage whose inputs never got made in the source run', () => {
-    const started = run(FEATURE, []).when({ type: 'StartRun', data: { runId: 'src', params: {}, priority: 'P1', trigger: {} }, metadata: meta() });
+    const started = givenRun(FEATURE, []).when({ type: 'StartRun', data: { runId: 'src', params: {}, priority: 'P1', trigger: {} }, metadata: meta() });
     expect(() => rerunPlan(FEATURE, started.state, 'testing')).toThrow(/cannot be rerun from testing: backend, frontend have no result in it/);
   });
 
   it('a rerun starts at the chosen stage: earlier stages are reused (not started), their outputs are the new tasks\u2019 upstream', () => {
     const { state } = finishedSource();
     const reused = rerunPlan(FEATURE, state, 'testing');
-    const r = run(FEATURE, []).when({
+    const r = givenRun(FEATURE, []).when({
       type: 'StartRun',
       data: { runId: 'again', params: state.params, priority: state.priority, trigger: state.trigger, startedBy: { kind: 'human', id: 'ops-1' }, rerun: { runId: 'src', fromStage: 'testing', reused } },
       metadata: meta(),
     });
-    expect(kinds(r.events)).toEqual(['RunStarted', 'StageReused:design', 'StageReused:backend', 'StageReused:frontend', 'StageStarted:testing']);
+    expect(eventLabels(r.events)).toEqual(['RunStarted', 'StageReused:design', 'StageReused:backend', 'StageReused:frontend', 'StageStarted:testing']);
     expect(r.events[0]).toMatchObject({ data: { runId: 'again', rerunOf: { runId: 'src', fromStage: 'testing' }, trigger: { itemId: 'WI-1' } } });
     const testing = r.events[4] as Extract<RunEvent, { type: 'StageStarted' }>;
     expect(testing.data.tasks).toHaveLength(1);
@@ -108,9 +92,9 @@ describe('rerun from a stage', () => {
 
     // The rerun goes on like any run: testing → deploy → done, with no earlier stage started again.
     let events = r.events;
-    let next = run(FEATURE, events).when(finished('again.testing.1.testing', { testing: 'v2' }));
+    let next = givenRun(FEATURE, events).when(finished('again.testing.1.testing', { testing: 'v2' }));
     events = [...events, ...next.events];
-    next = run(FEATURE, events).when(finished('again.deploy.1.deploy', { deploy: 'v2' }));
+    next = givenRun(FEATURE, events).when(finished('again.deploy.1.deploy', { deploy: 'v2' }));
     events = [...events, ...next.events];
     expect(next.state.status).toBe('success');
     expect(events.filter((e) => e.type === 'StageStarted').map((e) => (e.data as { stageId: string }).stageId)).toEqual(['testing', 'deploy']);
@@ -119,12 +103,12 @@ describe('rerun from a stage', () => {
   it('the source run records each rerun once (its audit names the new run)', () => {
     const { events, state } = finishedSource();
     const record: RunCommand = { type: 'RecordRerun', data: { rerunRunId: 'again', fromStage: 'testing', requestedBy: { kind: 'human', id: 'ops-1' }, reason: 'flaky test' }, metadata: meta() };
-    const r = run(FEATURE, events).when(record);
+    const r = givenRun(FEATURE, events).when(record);
     expect(r.events).toEqual([
       { type: 'RunRerunStarted', data: { runId: 'src', rerunRunId: 'again', fromStage: 'testing', requestedBy: { kind: 'human', id: 'ops-1' }, reason: 'flaky test', requestedAt: T0 } },
     ]);
     expect(r.state.reruns).toEqual([{ runId: 'again', fromStage: 'testing' }]);
     expect(r.state.status).toBe(state.status);
-    expect(run(FEATURE, [...events, ...r.events]).when(record).events).toEqual([]);
+    expect(givenRun(FEATURE, [...events, ...r.events]).when(record).events).toEqual([]);
   });
 });

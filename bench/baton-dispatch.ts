@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Client, Pool } from 'pg';
+import { parseNotice } from '../libs/event-store/src/index';
 import { formatSummary, summarizeCpuProfile, type CpuProfile, type CpuProfileSummary } from './cpuprofile-summary';
 import { otherConnections, subjectClass, varz } from './nats-accounting';
 import type { MemorySnapshot } from './memory-probe';
@@ -227,7 +228,11 @@ export async function runBatonDispatch(opts: BatonDispatchOptions) {
     const notes: { tx: number; perf: number }[] = [];
     listener = new Client({ connectionString: dbUrl });
     await listener.connect();
-    listener.on('notification', (n) => notes.push({ tx: Number(n.payload), perf: performance.now() }));
+    // The payload is `<commit>` or `<commit>:<categories>` (commit-notice.ts); a notice without a commit is skipped.
+    listener.on('notification', (n) => {
+      const { commit } = parseNotice(n.payload);
+      if (commit !== undefined) notes.push({ tx: commit, perf: performance.now() });
+    });
     await listener.query('LISTEN baton_es_appended');
 
     // ---------------------------------------------------------------- baselines

@@ -12,6 +12,7 @@ export {
 } from './append-validation';
 export { SharedSubscriptions, type SharedSubscriptionsOptions, type SubscriptionFeed } from './shared-subscriptions';
 export { eventHash, type HashedEventFields } from './hash-chain';
+export { parseNotice, type CommitNotice } from './commit-notice';
 export { createPostgresEventStore, PostgresEventStore, type PostgresEventStoreOptions } from './postgres/postgres-event-store';
 export type { EventStoreDatabase } from './postgres/event-store.tables';
 export { inTransaction } from './postgres/transaction';

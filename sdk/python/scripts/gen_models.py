@@ -4,7 +4,9 @@
     python scripts/gen_models.py --check   exit 1 when a checked-in module differs
 
 The schema itself comes from libs/contracts (scripts/gen-json-schema.ts at the repository root);
-`npm run gen:python-models` runs both. datamodel-codegen's options are in pyproject.toml.
+`npm run gen:python-models` runs both. datamodel-codegen's options are in pyproject.toml; before
+it reads a schema, an object that extends another (the same leading properties and more) is
+rewritten as an ``allOf`` of the other's ``$ref``, so its model subclasses the other's.
 """
 
 from __future__ import annotations
@@ -14,19 +16,69 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "schema"
 MODELS = ROOT / "src" / "baton_agent" / "models"
 
 
-def _codegen(schema: Path, output: Path) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "datamodel_code_generator", "--input", str(schema), "--output", str(output)],
-        cwd=ROOT,
-        check=True,
-        stderr=subprocess.DEVNULL,
+# An extension shares at least this many leading properties with its base (fewer is a coincidence of shape).
+_MIN_BASE_PROPERTIES = 4
+_PLAIN_OBJECT_KEYS = {"type", "properties", "required", "additionalProperties"}
+
+
+def _plain_object(schema: Any) -> bool:
+    return isinstance(schema, dict) and schema.get("type") == "object" and set(schema) <= _PLAIN_OBJECT_KEYS and bool(schema.get("properties"))
+
+
+def _extends(schema: dict[str, Any], base: dict[str, Any]) -> bool:
+    """Whether ``schema`` is ``base`` with more properties after its own (a contract's ``.extend()``)."""
+    own, inherited = list(schema["properties"].items()), list(base["properties"].items())
+    return (
+        len(inherited) >= _MIN_BASE_PROPERTIES
+        and len(inherited) < len(own)
+        and own[: len(inherited)] == inherited
+        and schema.get("additionalProperties") == base.get("additionalProperties")
+        and set(base.get("required", [])) == set(schema.get("required", [])) & set(base["properties"])
     )
+
+
+def _with_bases(doc: dict[str, Any]) -> dict[str, Any]:
+    """The schema with each extension written as ``allOf`` of its base's ``$ref`` and its own properties.
+
+    The contracts' JSON Schema spells an extended object out in full; as an ``allOf`` the generator
+    writes the model as a subclass of its base (the longest one) instead of repeating its fields."""
+    defs: dict[str, Any] = doc["$defs"]
+    out: dict[str, Any] = {}
+    for name, schema in defs.items():
+        bases = [b for b, base in defs.items() if b != name and _plain_object(schema) and _plain_object(base) and _extends(schema, base)]
+        if not bases:
+            out[name] = schema
+            continue
+        base_name = max(bases, key=lambda b: len(defs[b]["properties"]))
+        own = {k: v for k, v in schema["properties"].items() if k not in defs[base_name]["properties"]}
+        part: dict[str, Any] = {"type": "object", "properties": own}
+        required = [r for r in schema.get("required", []) if r in own]
+        if required:
+            part["required"] = required
+        if "additionalProperties" in schema:
+            part["additionalProperties"] = schema["additionalProperties"]
+        out[name] = {"allOf": [{"$ref": f"#/$defs/{base_name}"}, part]}
+    return {**doc, "$defs": out}
+
+
+def _codegen(schema: Path, output: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        # Same file name: the generated module names its source.
+        source = Path(tmp) / schema.name
+        source.write_text(json.dumps(_with_bases(json.loads(schema.read_text())), indent=2))
+        subprocess.run(
+            [sys.executable, "-m", "datamodel_code_generator", "--input", str(source), "--output", str(output)],
+            cwd=ROOT,
+            check=True,
+            stderr=subprocess.DEVNULL,
+        )
 
 
 def _messages_module() -> str:

@@ -15,7 +15,6 @@ from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Mapping, Sequence
 
 import nats
-import nats.errors
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from pydantic import BaseModel
@@ -26,7 +25,7 @@ from .models import messages as m
 from .models.incoming import AgentInboxAssignment, CompleteTaskReply, RuleFailure
 from .models.outgoing import AgentHeartbeat
 from .outcome import Handoff, artifacts_of, outputs_of, settlement_of
-from .wire import CommandClient, CommandOptions, decode_json, report_command_id
+from .wire import CommandClient, CommandOptions, decode_json, pull, report_command_id, unsubscribe_quietly
 
 AgentTask = AgentInboxAssignment
 """The task as a handler gets it: the inbox assignment (action, inputs, lease epoch, attempt …)."""
@@ -400,10 +399,7 @@ class BatonAgent:
             self._heartbeat.cancel()
             await asyncio.gather(self._heartbeat, return_exceptions=True)
         if self._sub is not None:
-            try:
-                await self._sub.unsubscribe()
-            except Exception as err:  # noqa: BLE001 - the connection may be gone already
-                self.log.debug("unsubscribe: %s", err)
+            await unsubscribe_quietly(self._sub, self.log)
         self._running = False
         self._sub = None
         self._loop = None
@@ -445,20 +441,14 @@ class BatonAgent:
         while not self._stopping:
             await slots.acquire()
             try:
-                msgs = await self._sub.fetch(1, timeout=1.0)
-            except nats.errors.TimeoutError:
-                slots.release()
-                continue
+                msgs = await pull(self.nc, self._sub, 1, 1.0, self.log, "inbox loop")
             except asyncio.CancelledError:
                 slots.release()
                 raise
-            except Exception as err:  # noqa: BLE001 - disconnected: wait for the reconnect
+            if not msgs:
                 slots.release()
-                if self.nc.is_closed:
-                    self.log.error("inbox loop ended: the connection is closed")
+                if msgs is None:
                     return
-                self.log.debug("inbox fetch: %s", err)
-                await asyncio.sleep(0.5)
                 continue
             self._take(msgs[0], handler, slots)
 

@@ -7,7 +7,7 @@ equal to the contracts' schema).
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import Any, ClassVar, Literal, get_args
 
 ErrorCode = Literal[
     "VALIDATION_FAILED",
@@ -59,57 +59,67 @@ class BatonError(Exception):
         return f"{type(self).__name__}({self.code!r}, {self.message!r})"
 
 
-class ValidationError(BatonError):
+class _CodedError(BatonError):
+    """A BatonError bound to one code, named in the class statement: ``class X(_CodedError, code="NOT_FOUND")``;
+    a reply with that code raises it (``error_from_body``)."""
+
+    fixed_code: ClassVar[ErrorCode]
+    fixed_retryable: ClassVar[bool]
+
+    def __init_subclass__(cls, *, code: ErrorCode, retryable: bool = False, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.fixed_code = code
+        cls.fixed_retryable = retryable
+
     def __init__(self, message: str, details: Any = None) -> None:
-        super().__init__("VALIDATION_FAILED", message, details, False)
+        super().__init__(self.fixed_code, message, details, self.fixed_retryable)
 
 
-class NotFoundError(BatonError):
-    def __init__(self, message: str, details: Any = None) -> None:
-        super().__init__("NOT_FOUND", message, details, False)
+class ValidationError(_CodedError, code="VALIDATION_FAILED"):
+    pass
 
 
-class ConflictError(BatonError):
-    def __init__(self, message: str, details: Any = None) -> None:
-        super().__init__("CONFLICT", message, details, False)
+class NotFoundError(_CodedError, code="NOT_FOUND"):
+    pass
 
 
-class StaleLeaseError(BatonError):
+class ConflictError(_CodedError, code="CONFLICT"):
+    pass
+
+
+class StaleLeaseError(_CodedError, code="STALE_LEASE"):
     """The task is held by another agent now (or by a newer lease of this one): stop working it."""
 
-    def __init__(self, message: str, details: Any = None) -> None:
-        super().__init__("STALE_LEASE", message, details, False)
+
+class IllegalTransitionError(_CodedError, code="ILLEGAL_TRANSITION"):
+    pass
 
 
-class IllegalTransitionError(BatonError):
-    def __init__(self, message: str, details: Any = None) -> None:
-        super().__init__("ILLEGAL_TRANSITION", message, details, False)
+class ForbiddenError(_CodedError, code="FORBIDDEN"):
+    pass
 
 
-class ForbiddenError(BatonError):
-    def __init__(self, message: str, details: Any = None) -> None:
-        super().__init__("FORBIDDEN", message, details, False)
+class RequestTimeoutError(_CodedError, code="TIMEOUT", retryable=True):
+    pass
 
 
-class RequestTimeoutError(BatonError):
-    def __init__(self, message: str, details: Any = None) -> None:
-        super().__init__("TIMEOUT", message, details, True)
-
-
-class UnavailableError(BatonError):
+class UnavailableError(_CodedError, code="UNAVAILABLE", retryable=True):
     def __init__(self, message: str, details: Any = None, retryable: bool = True) -> None:
-        super().__init__("UNAVAILABLE", message, details, retryable)
+        BatonError.__init__(self, self.fixed_code, message, details, retryable)
 
 
-_BY_CODE: dict[str, type[BatonError]] = {
-    "VALIDATION_FAILED": ValidationError,
-    "NOT_FOUND": NotFoundError,
-    "CONFLICT": ConflictError,
-    "STALE_LEASE": StaleLeaseError,
-    "ILLEGAL_TRANSITION": IllegalTransitionError,
-    "FORBIDDEN": ForbiddenError,
-    "TIMEOUT": RequestTimeoutError,
-    "UNAVAILABLE": UnavailableError,
+_BY_CODE: dict[str, type[_CodedError]] = {
+    cls.fixed_code: cls
+    for cls in (
+        ValidationError,
+        NotFoundError,
+        ConflictError,
+        StaleLeaseError,
+        IllegalTransitionError,
+        ForbiddenError,
+        RequestTimeoutError,
+        UnavailableError,
+    )
 }
 
 

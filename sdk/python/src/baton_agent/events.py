@@ -22,7 +22,7 @@ from pydantic import ValidationError as PydanticValidationError
 from .errors import BatonError, ValidationError
 from .models import messages as m
 from .models.incoming import RecordedEvent
-from .wire import decode_json
+from .wire import decode_json, pull, unsubscribe_quietly
 
 _DURABLE = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 
@@ -148,24 +148,13 @@ class EventSubscription:
             await asyncio.gather(self._task, return_exceptions=True)
         if self._acking:
             await asyncio.gather(*self._acking, return_exceptions=True)
-        try:
-            await self._sub.unsubscribe()
-        except Exception as err:  # noqa: BLE001 - the connection may be gone already
-            self.log.debug("unsubscribe: %s", err)
+        await unsubscribe_quietly(self._sub, self.log)
 
     async def _loop(self) -> None:
         while not self._stopping:
-            try:
-                msgs = await self._sub.fetch(64, timeout=0.5)
-            except nats.errors.TimeoutError:
-                continue
-            except Exception as err:  # noqa: BLE001 - disconnected: wait for the reconnect
-                if self._nc.is_closed:
-                    self.log.error("event subscription ended: the connection is closed")
-                    return
-                self.log.debug("fetch: %s", err)
-                await asyncio.sleep(0.5)
-                continue
+            msgs = await pull(self._nc, self._sub, 64, 0.5, self.log, "event subscription")
+            if msgs is None:
+                return
             for msg in msgs:
                 if self._stopping:
                     # Fetched but not handled: back to the server at once, not after the ack wait.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import time
 import uuid
@@ -17,6 +18,7 @@ from typing import Any
 
 import nats.errors
 from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
@@ -87,6 +89,32 @@ def transport_error(subject: str, err: BaseException) -> BatonError:
     if isinstance(err, (nats.errors.ConnectionClosedError, nats.errors.ConnectionDrainingError)):
         return UnavailableError(f"{subject}: the NATS connection is closed", retryable=False)
     return BatonError("INTERNAL", f"{subject}: request failed: {err}", retryable=False)
+
+
+async def pull(nc: NatsClient, sub: Any, batch: int, timeout: float, log: logging.Logger, loop_name: str) -> list[Msg] | None:
+    """One fetch of a pull consumer's loop: the messages; none when none came in ``timeout`` or
+    the fetch failed while disconnected (logged, after a short pause for the reconnect); ``None``
+    once the connection is closed, when the loop ``loop_name`` should end (logged as an error)."""
+    try:
+        msgs: list[Msg] = await sub.fetch(batch, timeout=timeout)
+        return msgs
+    except nats.errors.TimeoutError:
+        return []
+    except Exception as err:  # noqa: BLE001 - disconnected: wait for the reconnect
+        if nc.is_closed:
+            log.error("%s ended: the connection is closed", loop_name)
+            return None
+        log.debug("%s fetch: %s", loop_name, err)
+        await asyncio.sleep(0.5)
+        return []
+
+
+async def unsubscribe_quietly(sub: Any, log: logging.Logger) -> None:
+    """Unsubscribes; a failure is only logged (debug): the connection may be gone already."""
+    try:
+        await sub.unsubscribe()
+    except Exception as err:  # noqa: BLE001 - the connection may be gone already
+        log.debug("unsubscribe: %s", err)
 
 
 def next_delay(previous: float, minimum: float, maximum: float) -> float:

@@ -55,20 +55,21 @@ async def test_the_example_follows_events_across_a_restart(stack: dict[str, str]
         await client.command(messages.SubmitTask, {"taskId": task_id, "action": "nobody_does_this", "requirement": {"agentId": "nobody-here"}})
         await client.command(messages.CancelTask, {"taskId": task_id, "reason": "example"})
 
+    async def follow_until_printed(task_id: str, what: str) -> list[str]:
+        """Runs the example until it prints the event of ``task_id``, stops it, and returns what it printed."""
+        follower = Follower(commands(kind, durable, subject), stack["natsUrl"])
+        try:
+            await wait_for(lambda: any(f"task-{task_id}" in line for line in follower.lines), what, timeout=60)
+        finally:
+            await asyncio.to_thread(follower.stop)
+        return follower.lines
+
     await cancelled_task(task_ids[0])
-    first = Follower(commands(kind, durable, subject), stack["natsUrl"])
-    try:
-        await wait_for(lambda: any(f"task-{task_ids[0]}" in line for line in first.lines), "the first event printed", timeout=60)
-    finally:
-        await asyncio.to_thread(first.stop)
-    assert any(line.startswith("stopped after #") for line in first.lines), first.lines
+    first = await follow_until_printed(task_ids[0], "the first event printed")
+    assert any(line.startswith("stopped after #") for line in first), first
 
     await cancelled_task(task_ids[1])
-    second = Follower(commands(kind, durable, subject), stack["natsUrl"])
-    try:
-        await wait_for(lambda: any(f"task-{task_ids[1]}" in line for line in second.lines), "the event published while it was stopped", timeout=60)
-    finally:
-        await asyncio.to_thread(second.stop)
-    assert not any(f"task-{task_ids[0]}" in line for line in second.lines), second.lines
-    printed = [line for line in first.lines + second.lines if line.startswith("#")]
+    second = await follow_until_printed(task_ids[1], "the event published while it was stopped")
+    assert not any(f"task-{task_ids[0]}" in line for line in second), second
+    printed = [line for line in first + second if line.startswith("#")]
     assert len(printed) == len(set(printed))

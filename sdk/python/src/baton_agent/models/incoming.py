@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Dict, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel as _BaseModel
+from pydantic import ConfigDict, Field
 from typing_extensions import TypeAliasType
 
 
-class ActorAssertionClaims(BaseModel):
+class BaseModel(_BaseModel):
     model_config = ConfigDict(
         populate_by_name=True,
     )
+
+
+class ActorAssertionClaims(BaseModel):
     sub: Annotated[str, Field(max_length=200, min_length=1)]
     act: Literal['human', 'service']
     cid: Annotated[str, Field(max_length=200, min_length=1)]
@@ -20,9 +24,6 @@ class ActorAssertionClaims(BaseModel):
 
 
 class AgentCameOnline(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     agent_id: Annotated[
         str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
     ]
@@ -30,9 +31,6 @@ class AgentCameOnline(BaseModel):
 
 
 class AgentCommandReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     agent_id: Annotated[str, Field(alias='agentId')]
     revision: Annotated[int, Field(ge=0, le=9007199254740991)]
 
@@ -48,9 +46,6 @@ ActiveTask = TypeAliasType(
 
 
 class AgentHeartbeat(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     agent_id: Annotated[str, Field(alias='agentId', max_length=200, min_length=1)]
     active_tasks: Annotated[
         list[ActiveTask], Field(alias='activeTasks', max_length=1000)
@@ -67,29 +62,7 @@ StageId = TypeAliasType("StageId", Annotated[str, Field(max_length=200, min_leng
 MeanCompletionMs = TypeAliasType("MeanCompletionMs", Annotated[float, Field(ge=0.0)])
 
 
-class AgentMetricsView(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
-    tasks_completed: Annotated[
-        int, Field(alias='tasksCompleted', ge=0, le=9007199254740991)
-    ]
-    tasks_failed: Annotated[int, Field(alias='tasksFailed', ge=0, le=9007199254740991)]
-    mean_completion_ms: Annotated[
-        MeanCompletionMs | None, Field(alias='meanCompletionMs')
-    ]
-    error_rate: Annotated[float, Field(alias='errorRate', ge=0.0, le=1.0)]
-    agent_id: Annotated[str, Field(alias='agentId')]
-    load: Annotated[int, Field(ge=0, le=9007199254740991)]
-    max_concurrency: Annotated[
-        int, Field(alias='maxConcurrency', ge=-9007199254740991, le=9007199254740991)
-    ]
-
-
 class AgentPerformance(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     tasks_completed: Annotated[
         int, Field(alias='tasksCompleted', ge=0, le=9007199254740991)
     ]
@@ -111,9 +84,6 @@ Peer = TypeAliasType(
 
 
 class AgentRegistered(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     agent_id: Annotated[
         str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
     ]
@@ -130,9 +100,6 @@ class AgentRegistered(BaseModel):
 
 
 class AgentRemoved(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     agent_id: Annotated[
         str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
     ]
@@ -151,9 +118,6 @@ Lead = TypeAliasType(
 
 
 class Changes(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     name: Name | None = None
     role: Annotated[str | None, Field(max_length=100, min_length=1)] = None
     capabilities: Annotated[list[Capability] | None, Field(max_length=100)] = None
@@ -166,9 +130,6 @@ class Changes(BaseModel):
 
 
 class AgentUpdated(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     agent_id: Annotated[
         str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
     ]
@@ -177,9 +138,6 @@ class AgentUpdated(BaseModel):
 
 
 class AgentView(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     agent_id: Annotated[str, Field(alias='agentId')]
     name: str | None
     role: str
@@ -196,9 +154,6 @@ class AgentView(BaseModel):
 
 
 class AgentWentOffline(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     agent_id: Annotated[
         str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
     ]
@@ -207,9 +162,6 @@ class AgentWentOffline(BaseModel):
 
 
 class ArtifactInput(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     name: Annotated[str, Field(max_length=300, min_length=1)]
     content: Annotated[str, Field(max_length=1048580)]
     encoding: Literal['utf8', 'base64']
@@ -219,9 +171,6 @@ class ArtifactInput(BaseModel):
 
 
 class ArtifactRef(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     name: str
     hash: Annotated[str, Field(pattern='^sha256:[0-9a-f]{64}$')]
     size: Annotated[int, Field(ge=0, le=9007199254740991)]
@@ -229,9 +178,6 @@ class ArtifactRef(BaseModel):
 
 
 class BudgetWarningReached(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     run_id: Annotated[str, Field(alias='runId')]
     workflow_id: Annotated[str, Field(alias='workflowId')]
     version: str
@@ -243,17 +189,11 @@ class BudgetWarningReached(BaseModel):
 
 
 class ResolvedBy(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     kind: Literal['agent', 'human', 'service', 'system']
     id: Annotated[str, Field(max_length=200, min_length=1)]
 
 
 class ConflictView(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     conflict_id: Annotated[str, Field(alias='conflictId')]
     kind: Literal['duplicate_task', 'dependency_clash', 'file_overlap', 'agent_idle_timeout']
     task_ids: Annotated[list[str], Field(alias='taskIds')]
@@ -275,26 +215,17 @@ class ConflictView(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     code: Literal['VALIDATION_FAILED', 'INVALID_JSON', 'PAYLOAD_TOO_LARGE', 'UNKNOWN_SCHEMA_VERSION', 'UNKNOWN_MESSAGE', 'WRONG_EXPECTED_VERSION', 'DUPLICATE', 'IDEMPOTENCY_CONFLICT', 'NOT_FOUND', 'CONFLICT', 'STALE_LEASE', 'ILLEGAL_TRANSITION', 'FORBIDDEN', 'TIMEOUT', 'UNAVAILABLE', 'INTERNAL']
     message: str
     details: Any | None = None
 
 
 class EscalationAssignee(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     kind: Literal['agent', 'human']
     id: str
 
 
 class EscalationLadder(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     l1_after_ms: Annotated[int, Field(alias='l1AfterMs', gt=0, le=9007199254740991)]
     l2_after_ms: Annotated[int, Field(alias='l2AfterMs', gt=0, le=9007199254740991)]
     l3_after_ms: Annotated[int, Field(alias='l3AfterMs', gt=0, le=9007199254740991)]
@@ -307,17 +238,11 @@ class EscalationLadder(BaseModel):
 
 
 class EscalationOption(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     label: Annotated[str, Field(max_length=500, min_length=1)]
     tradeoff: Annotated[str, Field(max_length=2000)]
 
 
 class Option(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     label: str
     tradeoff: str
 
@@ -325,18 +250,11 @@ class Option(BaseModel):
 Iteration = TypeAliasType("Iteration", Annotated[int, Field(ge=1, le=9007199254740991)])
 
 
-class By(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
-    kind: Literal['agent', 'human', 'service', 'system']
-    id: Annotated[str, Field(max_length=200, min_length=1)]
+class By(ResolvedBy):
+    pass
 
 
 class EscalationResolved(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     escalation_id: Annotated[str, Field(alias='escalationId')]
     resolution: Literal['resolved', 'exception_granted', 'reassigned']
     by: By
@@ -346,9 +264,6 @@ class EscalationResolved(BaseModel):
 
 
 class EscalationView(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     escalation_id: Annotated[str, Field(alias='escalationId')]
     trigger: Literal['blocked_task', 'stalled_task', 'sla_breach', 'repeated_rejections', 'agent_failure', 'conflict', 'approval_needed', 'cross_domain', 'policy_decision', 'manual']
     level: Literal[0, 1, 2, 3]
@@ -378,9 +293,6 @@ P95Ms = TypeAliasType("P95Ms", Annotated[int, Field(ge=0, le=9007199254740991)])
 
 
 class EtaView(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     run_id: Annotated[str, Field(alias='runId')]
     workflow_id: Annotated[str, Field(alias='workflowId')]
     version: str
@@ -394,18 +306,12 @@ class EtaView(BaseModel):
 
 
 class ExecuteWorkflowReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     run_id: Annotated[str, Field(alias='runId')]
     workflow_id: Annotated[str, Field(alias='workflowId')]
     version: str
 
 
 class GetArtifactReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     hash: Annotated[str, Field(pattern='^sha256:[0-9a-f]{64}$')]
     size: Annotated[int, Field(ge=-9007199254740991, le=9007199254740991)]
     media_type: Annotated[str, Field(alias='mediaType')]
@@ -420,9 +326,6 @@ GetEscalationReply = TypeAliasType("GetEscalationReply", EscalationView)
 
 
 class GetWorkflowReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     workflow_id: Annotated[str, Field(alias='workflowId')]
     name: str
     version: str
@@ -434,9 +337,6 @@ class GetWorkflowReply(BaseModel):
 
 
 class HandoffAccepted(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     handoff_id: Annotated[str, Field(alias='handoffId')]
     task_id: Annotated[str, Field(alias='taskId')]
     run_id: Annotated[str | None, Field(alias='runId')]
@@ -460,9 +360,6 @@ FirstOutputMs = TypeAliasType(
 
 
 class HandoffSla(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     spec_ids: Annotated[list[str], Field(alias='specIds')]
     acknowledgment_ms: Annotated[
         AcknowledgmentMs | None, Field(alias='acknowledgmentMs')
@@ -476,9 +373,6 @@ Iteration1 = TypeAliasType(
 
 
 class HandoffSubmitted(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     handoff_id: Annotated[str, Field(alias='handoffId')]
     task_id: Annotated[str, Field(alias='taskId')]
     run_id: Annotated[str | None, Field(alias='runId')]
@@ -493,38 +387,23 @@ class HandoffSubmitted(BaseModel):
 
 
 class HealthzReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     status: Literal['ok', 'unavailable']
     checks: dict[str, str]
 
 
 class ListConflictsReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     conflicts: list[ConflictView]
 
 
 class ListEscalationsReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     escalations: list[EscalationView]
 
 
 class ListEtasReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     etas: list[EtaView]
 
 
 class Spec(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     id: str
     from_: Annotated[list[str], Field(alias='from')]
     to: list[str]
@@ -534,24 +413,15 @@ class Spec(BaseModel):
 
 
 class ListHandoffSpecsReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     specs: list[Spec]
 
 
 class MetricTarget(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     op: Literal['<', '<=', '>', '>=']
     value: float
 
 
 class MeView(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     subject: str
     kind: Literal['human', 'service']
     name: str | None
@@ -560,9 +430,6 @@ class MeView(BaseModel):
 
 
 class NotificationDeadLettered(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     delivery_id: Annotated[str, Field(alias='deliveryId')]
     attempts: Annotated[int, Field(ge=0, le=9007199254740991)]
     last_error: Annotated[str, Field(alias='lastError')]
@@ -570,9 +437,6 @@ class NotificationDeadLettered(BaseModel):
 
 
 class NotificationDelivered(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     delivery_id: Annotated[str, Field(alias='deliveryId')]
     attempt: Annotated[int, Field(gt=0, le=9007199254740991)]
     response: str
@@ -580,9 +444,6 @@ class NotificationDelivered(BaseModel):
 
 
 class NotificationDeliveryFailed(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     delivery_id: Annotated[str, Field(alias='deliveryId')]
     attempt: Annotated[int, Field(gt=0, le=9007199254740991)]
     error: str
@@ -592,9 +453,6 @@ class NotificationDeliveryFailed(BaseModel):
 
 
 class NotificationRetryRequested(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     delivery_id: Annotated[str, Field(alias='deliveryId')]
     by: By
     reason: str | None
@@ -603,9 +461,6 @@ class NotificationRetryRequested(BaseModel):
 
 
 class NotificationSource(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     event_id: Annotated[str, Field(alias='eventId')]
     event_type: Annotated[str, Field(alias='eventType')]
     stream_id: Annotated[str, Field(alias='streamId')]
@@ -613,53 +468,19 @@ class NotificationSource(BaseModel):
     run_id: Annotated[str | None, Field(alias='runId')]
 
 
-class NotificationView(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
-    delivery_id: Annotated[str, Field(alias='deliveryId')]
-    rule_id: Annotated[str, Field(alias='ruleId')]
-    channel: str
-    channel_kind: Annotated[
-        Literal['slack', 'webhook', 'email', 'pagerduty', 'console'],
-        Field(alias='channelKind'),
-    ]
-    recipient: str
-    title: str
-    text: str
-    severity: Literal['info', 'warning', 'critical']
-    source: NotificationSource
-    max_attempts: Annotated[int, Field(alias='maxAttempts', gt=0, le=9007199254740991)]
-    requested_at: Annotated[str, Field(alias='requestedAt')]
-    status: Literal['pending', 'retrying', 'delivered', 'dead_lettered']
-    attempts: Annotated[int, Field(ge=0, le=9007199254740991)]
-    last_error: Annotated[str | None, Field(alias='lastError')]
-    updated_at: Annotated[str, Field(alias='updatedAt')]
-    delivered_at: Annotated[str | None, Field(alias='deliveredAt')]
-
-
 class OpenInboxReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     stream: str
     consumer: str
     filter_subject: Annotated[str, Field(alias='filterSubject')]
 
 
 class PerformanceMetrics(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     tasks_completed: Annotated[int, Field(ge=0, le=9007199254740991)]
     average_completion_time: Annotated[float, Field(ge=0.0)]
     error_rate: Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class OrchestratorAgentStatus(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     name: str
     status: Literal['available', 'busy', 'error', 'offline']
     current_tasks: list[str]
@@ -669,9 +490,6 @@ class OrchestratorAgentStatus(BaseModel):
 
 
 class OrchestratorResolveConflictBody(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     conflict_id: Annotated[str, Field(pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')]
     resolution: Literal['reassign', 'queue', 'escalate']
     reason: Annotated[str | None, Field(max_length=2000, min_length=1)] = None
@@ -681,9 +499,6 @@ class OrchestratorResolveConflictBody(BaseModel):
 
 
 class OrchestratorResolveConflictReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     resolution_applied: bool
 
 
@@ -705,9 +520,6 @@ AcceptanceCriterion = TypeAliasType(
 
 
 class Metadata(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     goal: Annotated[str, Field(max_length=2000, min_length=1)]
     acceptance_criteria: Annotated[list[AcceptanceCriterion], Field(max_length=100)]
     estimated_duration: Annotated[float, Field(gt=0.0, le=100000.0)]
@@ -715,9 +527,6 @@ class Metadata(BaseModel):
 
 
 class OrchestratorTaskReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     assigned_agent: str | None
     estimated_completion: str
     task_id: str
@@ -727,9 +536,6 @@ MeanLatencyMs = TypeAliasType("MeanLatencyMs", Annotated[float, Field(ge=0.0)])
 
 
 class ProblemDetails(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     type: str
     title: str
     status: Annotated[int, Field(ge=400, le=599)]
@@ -749,25 +555,17 @@ RateClass = TypeAliasType("RateClass", Literal['read', 'write'])
 
 
 class Position(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     commit: Annotated[int, Field(ge=0, le=9007199254740991)]
     prepare: Annotated[int, Field(ge=0, le=9007199254740991)]
 
 
-class Actor(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
-    kind: Literal['agent', 'human', 'service', 'system']
-    id: Annotated[str, Field(max_length=200, min_length=1)]
+class Actor(ResolvedBy):
+    pass
 
 
 class Metadata1(BaseModel):
     model_config = ConfigDict(
         extra='allow',
-        populate_by_name=True,
     )
     __annotations__ = {
         '__pydantic_extra__': Dict[str, Any],
@@ -782,9 +580,6 @@ class Metadata1(BaseModel):
 
 
 class RecordedEvent(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     event_id: Annotated[str, Field(alias='eventId')]
     type: str
     schema_version: Annotated[
@@ -803,9 +598,6 @@ RegisterAgentReply = TypeAliasType("RegisterAgentReply", AgentCommandReply)
 
 
 class RegisterWorkflowReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     workflow_id: Annotated[str, Field(alias='workflowId')]
     version: str
     hash: str
@@ -813,9 +605,6 @@ class RegisterWorkflowReply(BaseModel):
 
 
 class ReloadAgentsReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     file: str
     registered: list[str]
     updated: list[str]
@@ -827,9 +616,6 @@ RemoveAgentReply = TypeAliasType("RemoveAgentReply", AgentCommandReply)
 
 
 class Task(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     key: str
     task_id: Annotated[str, Field(alias='taskId')]
     status: str
@@ -837,9 +623,6 @@ class Task(BaseModel):
 
 
 class ReplayStageView(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     stage_id: Annotated[str, Field(alias='stageId')]
     status: str
     iteration: Annotated[int, Field(ge=0, le=9007199254740991)]
@@ -854,9 +637,6 @@ ReportAgentStateReply = TypeAliasType("ReportAgentStateReply", AgentCommandReply
 
 
 class RerunRunReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     run_id: Annotated[str, Field(alias='runId')]
     source_run_id: Annotated[str, Field(alias='sourceRunId')]
     from_stage: Annotated[str, Field(alias='fromStage')]
@@ -872,24 +652,15 @@ ResolveEscalationReply = TypeAliasType("ResolveEscalationReply", EscalationView)
 
 
 class RetryBackoff(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     kind: Literal['linear', 'exponential']
     base_ms: Annotated[int, Field(alias='baseMs', ge=0, le=86400000)]
     max_ms: Annotated[int, Field(alias='maxMs', ge=0, le=86400000)]
-
-
-RetryNotificationReply = TypeAliasType("RetryNotificationReply", NotificationView)
 
 
 RouteAccess = TypeAliasType("RouteAccess", Literal['read', 'operate', 'approve', 'admin'])
 
 
 class RuleFailure(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     source: Literal['handoff', 'quality_gate', 'criteria', 'context']
     spec_id: Annotated[str | None, Field(alias='specId')]
     artifact: str | None
@@ -899,9 +670,6 @@ class RuleFailure(BaseModel):
 
 
 class RunAuditEntry(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     position: str
     occurred_at: Annotated[str, Field(alias='occurredAt')]
     stream_id: Annotated[str, Field(alias='streamId')]
@@ -912,33 +680,21 @@ class RunAuditEntry(BaseModel):
 
 
 class RunAuditView(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     entries: list[RunAuditEntry]
     truncated: bool
 
 
 class Handoffs(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     total: Annotated[int, Field(ge=0, le=9007199254740991)]
     first_try: Annotated[int, Field(alias='firstTry', ge=0, le=9007199254740991)]
 
 
 class StageRuns(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     total: Annotated[int, Field(ge=0, le=9007199254740991)]
     reworked: Annotated[int, Field(ge=0, le=9007199254740991)]
 
 
 class RunSummary(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     run_id: Annotated[str, Field(alias='runId')]
     workflow_id: Annotated[str, Field(alias='workflowId')]
     version: str
@@ -952,25 +708,16 @@ StartRunReply = TypeAliasType("StartRunReply", ExecuteWorkflowReply)
 
 
 class SubmitTaskReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     task_id: Annotated[str, Field(alias='taskId')]
 
 
 class SubmitWorkItemReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     item_id: Annotated[str, Field(alias='itemId')]
     workflow_id: Annotated[str | None, Field(alias='workflowId')]
     run_id: Annotated[str | None, Field(alias='runId')]
 
 
 class TaskAccepted(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     task_id: Annotated[str, Field(alias='taskId', max_length=200, min_length=1)]
     agent_id: Annotated[str, Field(alias='agentId', max_length=200, min_length=1)]
     lease_epoch: Annotated[int, Field(alias='leaseEpoch', gt=0, le=9007199254740991)]
@@ -983,9 +730,6 @@ PreviousAgentId = TypeAliasType(
 
 
 class TaskAssigned(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     task_id: Annotated[str, Field(alias='taskId', max_length=200, min_length=1)]
     agent_id: Annotated[str, Field(alias='agentId', max_length=200, min_length=1)]
     lease_epoch: Annotated[int, Field(alias='leaseEpoch', gt=0, le=9007199254740991)]
@@ -994,9 +738,6 @@ class TaskAssigned(BaseModel):
 
 
 class TaskBlocked(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     task_id: Annotated[str, Field(alias='taskId', max_length=200, min_length=1)]
     agent_id: Annotated[str, Field(alias='agentId', max_length=200, min_length=1)]
     lease_epoch: Annotated[int, Field(alias='leaseEpoch', gt=0, le=9007199254740991)]
@@ -1005,9 +746,6 @@ class TaskBlocked(BaseModel):
 
 
 class TaskCancelled(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     task_id: Annotated[str, Field(alias='taskId', max_length=200, min_length=1)]
     run_id: Annotated[RunId | None, Field(alias='runId')] = None
     stage_id: Annotated[StageId | None, Field(alias='stageId')] = None
@@ -1044,9 +782,6 @@ Criterion = TypeAliasType(
 
 
 class TaskChecks(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     mode: Literal['handoff', 'review']
     spec_ids: Annotated[list[SpecId], Field(alias='specIds', max_length=20)]
     to_agent_ids: Annotated[list[ToAgentId], Field(alias='toAgentIds', max_length=50)]
@@ -1058,9 +793,6 @@ class TaskChecks(BaseModel):
 
 
 class TaskCommandReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     task_id: Annotated[str, Field(alias='taskId')]
     status: str
     lease_epoch: Annotated[int, Field(alias='leaseEpoch', ge=0, le=9007199254740991)]
@@ -1068,9 +800,6 @@ class TaskCommandReply(BaseModel):
 
 
 class TaskCompleted(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     task_id: Annotated[str, Field(alias='taskId', max_length=200, min_length=1)]
     run_id: Annotated[RunId | None, Field(alias='runId')] = None
     stage_id: Annotated[StageId | None, Field(alias='stageId')] = None
@@ -1091,17 +820,11 @@ Code = TypeAliasType("Code", Annotated[str, Field(max_length=100)])
 
 
 class Error(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     message: Annotated[str, Field(max_length=4000)]
     code: Code | None
 
 
 class TaskFailed(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     task_id: Annotated[str, Field(alias='taskId', max_length=200, min_length=1)]
     run_id: Annotated[RunId | None, Field(alias='runId')] = None
     stage_id: Annotated[StageId | None, Field(alias='stageId')] = None
@@ -1121,9 +844,6 @@ TokensUsed = TypeAliasType(
 
 
 class TaskProgressReported(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     task_id: Annotated[str, Field(alias='taskId', max_length=200, min_length=1)]
     agent_id: Annotated[str, Field(alias='agentId', max_length=200, min_length=1)]
     lease_epoch: Annotated[int, Field(alias='leaseEpoch', gt=0, le=9007199254740991)]
@@ -1134,9 +854,6 @@ class TaskProgressReported(BaseModel):
 
 
 class TaskReleased(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     task_id: Annotated[str, Field(alias='taskId', max_length=200, min_length=1)]
     agent_id: Annotated[str, Field(alias='agentId', max_length=200, min_length=1)]
     lease_epoch: Annotated[int, Field(alias='leaseEpoch', gt=0, le=9007199254740991)]
@@ -1146,9 +863,6 @@ class TaskReleased(BaseModel):
 
 
 class TaskRequirement(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     agent_id: Annotated[
         str | None, Field(alias='agentId', max_length=200, min_length=1)
     ] = None
@@ -1157,9 +871,6 @@ class TaskRequirement(BaseModel):
 
 
 class TaskUnblocked(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     task_id: Annotated[str, Field(alias='taskId', max_length=200, min_length=1)]
     agent_id: Annotated[str, Field(alias='agentId', max_length=200, min_length=1)]
     lease_epoch: Annotated[int, Field(alias='leaseEpoch', gt=0, le=9007199254740991)]
@@ -1172,17 +883,11 @@ TokensUsed1 = TypeAliasType(
 
 
 class Error1(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     message: str
     code: str | None
 
 
 class TaskView(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     task_id: Annotated[str, Field(alias='taskId')]
     run_id: Annotated[str | None, Field(alias='runId')]
     stage_id: Annotated[str | None, Field(alias='stageId')]
@@ -1214,17 +919,11 @@ CostUsd = TypeAliasType("CostUsd", Annotated[float, Field(ge=0.0)])
 
 
 class UsageView(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     tokens: Annotated[int, Field(ge=0, le=9007199254740991)]
     cost_usd: Annotated[CostUsd | None, Field(alias='costUsd')]
 
 
 class WorkflowDiagnosticView(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     file: str
     line: Annotated[int, Field(ge=-9007199254740991, le=9007199254740991)]
     column: Annotated[int, Field(ge=-9007199254740991, le=9007199254740991)]
@@ -1233,9 +932,6 @@ class WorkflowDiagnosticView(BaseModel):
 
 
 class Metrics(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     total_steps: Annotated[int, Field(alias='totalSteps', ge=0, le=9007199254740991)]
     successful_steps: Annotated[
         int, Field(alias='successfulSteps', ge=0, le=9007199254740991)
@@ -1247,25 +943,15 @@ class Metrics(BaseModel):
 
 
 class RerunOf(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     run_id: Annotated[str, Field(alias='runId')]
     from_stage: Annotated[str, Field(alias='fromStage')]
 
 
-class Rerun(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
-    run_id: Annotated[str, Field(alias='runId')]
-    from_stage: Annotated[str, Field(alias='fromStage')]
+class Rerun(RerunOf):
+    pass
 
 
 class WorkflowStepView(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     step_id: Annotated[str, Field(alias='stepId')]
     agent: str
     status: Literal['success', 'failure', 'skipped', 'running', 'pending']
@@ -1277,9 +963,6 @@ class WorkflowStepView(BaseModel):
 
 
 class WorkflowSummary(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     workflow_id: Annotated[str, Field(alias='workflowId')]
     name: str
     version: str
@@ -1293,23 +976,7 @@ class WorkflowSummary(BaseModel):
 AcceptTaskReply = TypeAliasType("AcceptTaskReply", TaskCommandReply)
 
 
-class AgentDetailView(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
-    agent_id: Annotated[str, Field(alias='agentId')]
-    name: str | None
-    role: str
-    capabilities: list[str]
-    model: str | None
-    max_concurrency: Annotated[
-        int, Field(alias='maxConcurrency', ge=-9007199254740991, le=9007199254740991)
-    ]
-    peers: list[str]
-    lead: str | None
-    status: Literal['available', 'busy', 'error', 'offline']
-    registered_at: Annotated[str, Field(alias='registeredAt')]
-    revision: Annotated[int, Field(ge=-9007199254740991, le=9007199254740991)]
+class AgentDetailView(AgentView):
     state: Literal['IDLE', 'ANALYZING', 'EXECUTING', 'BLOCKED', 'HANDOFF', 'ERROR']
     load: Annotated[int, Field(ge=0, le=9007199254740991)]
     last_heartbeat_at: Annotated[str | None, Field(alias='lastHeartbeatAt')]
@@ -1317,9 +984,6 @@ class AgentDetailView(BaseModel):
 
 
 class AgentHealthView(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     agent_id: Annotated[str, Field(alias='agentId')]
     status: Literal['available', 'busy', 'error', 'offline']
     state: Literal['IDLE', 'ANALYZING', 'EXECUTING', 'BLOCKED', 'HANDOFF', 'ERROR']
@@ -1332,9 +996,6 @@ class AgentHealthView(BaseModel):
 
 
 class AgentInboxAssignment(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     kind: Literal['task.assigned']
     task_id: Annotated[str, Field(alias='taskId', max_length=200, min_length=1)]
     run_id: Annotated[RunId | None, Field(alias='runId')]
@@ -1347,10 +1008,15 @@ class AgentInboxAssignment(BaseModel):
     assigned_at: Annotated[str, Field(alias='assignedAt')]
 
 
+class AgentMetricsView(AgentPerformance):
+    agent_id: Annotated[str, Field(alias='agentId')]
+    load: Annotated[int, Field(ge=0, le=9007199254740991)]
+    max_concurrency: Annotated[
+        int, Field(alias='maxConcurrency', ge=-9007199254740991, le=9007199254740991)
+    ]
+
+
 class AgentStateChanged(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     agent_id: Annotated[
         str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
     ]
@@ -1366,17 +1032,11 @@ class AgentStateChanged(BaseModel):
 
 
 class ApproveStageReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     run_id: Annotated[str, Field(alias='runId')]
     status: Literal['running', 'paused', 'success', 'failure', 'cancelled']
 
 
 class BudgetExceeded(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     run_id: Annotated[str, Field(alias='runId')]
     workflow_id: Annotated[str, Field(alias='workflowId')]
     version: str
@@ -1397,9 +1057,6 @@ ClaimTaskReply = TypeAliasType("ClaimTaskReply", AgentInboxAssignment)
 
 
 class EscalationLevelRaised(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     escalation_id: Annotated[str, Field(alias='escalationId')]
     trigger: Literal['blocked_task', 'stalled_task', 'sla_breach', 'repeated_rejections', 'agent_failure', 'conflict', 'approval_needed', 'cross_domain', 'policy_decision', 'manual']
     from_: Annotated[Literal[0, 1, 2, 3], Field(alias='from')]
@@ -1410,9 +1067,6 @@ class EscalationLevelRaised(BaseModel):
 
 
 class EscalationRaised(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     escalation_id: Annotated[str, Field(alias='escalationId')]
     trigger: Literal['blocked_task', 'stalled_task', 'sla_breach', 'repeated_rejections', 'agent_failure', 'conflict', 'approval_needed', 'cross_domain', 'policy_decision', 'manual']
     level: Literal[0, 1, 2, 3]
@@ -1435,9 +1089,6 @@ class EscalationRaised(BaseModel):
 
 
 class ExecuteWorkflowBody(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     workflow: Annotated[str, Field(max_length=200, min_length=1)]
     params: dict[str, Any]
     priority: Literal['P0', 'P1', 'P2']
@@ -1453,9 +1104,6 @@ FailTaskReply = TypeAliasType("FailTaskReply", TaskCommandReply)
 GetAgentReply = TypeAliasType("GetAgentReply", AgentDetailView)
 
 
-GetNotificationReply = TypeAliasType("GetNotificationReply", NotificationView)
-
-
 GetRunAuditReply = TypeAliasType("GetRunAuditReply", RunAuditView)
 
 
@@ -1463,9 +1111,6 @@ GetTaskReply = TypeAliasType("GetTaskReply", TaskView)
 
 
 class HandoffRejected(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     handoff_id: Annotated[str, Field(alias='handoffId')]
     task_id: Annotated[str, Field(alias='taskId')]
     run_id: Annotated[str | None, Field(alias='runId')]
@@ -1480,9 +1125,6 @@ class HandoffRejected(BaseModel):
 
 
 class HandoffVerdict(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     handoff_id: Annotated[str, Field(alias='handoffId')]
     status: Literal['accepted', 'rejected']
     failures: list[RuleFailure]
@@ -1494,9 +1136,6 @@ class HandoffVerdict(BaseModel):
 
 
 class HandoffView(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     handoff_id: Annotated[str, Field(alias='handoffId')]
     task_id: Annotated[str, Field(alias='taskId')]
     run_id: Annotated[str | None, Field(alias='runId')]
@@ -1512,9 +1151,6 @@ class HandoffView(BaseModel):
 
 
 class HealthCheckBreached(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     check: Literal['response_time', 'task_completion_rate', 'error_rate', 'queue_depth']
     subject: Annotated[str, Field(max_length=200, min_length=1)]
     value: float
@@ -1526,9 +1162,6 @@ class HealthCheckBreached(BaseModel):
 
 
 class HealthCheckRecovered(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     check: Literal['response_time', 'task_completion_rate', 'error_rate', 'queue_depth']
     subject: Annotated[str, Field(max_length=200, min_length=1)]
     value: float
@@ -1539,9 +1172,6 @@ class HealthCheckRecovered(BaseModel):
 
 
 class HealthCheckView(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     check: Literal['response_time', 'task_completion_rate', 'error_rate', 'queue_depth']
     subject: str
     status: Literal['breached', 'ok']
@@ -1553,45 +1183,23 @@ class HealthCheckView(BaseModel):
 
 
 class ListAgentsReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     agents: list[AgentDetailView]
 
 
 class ListHandoffsReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     handoffs: list[HandoffView]
 
 
 class ListHealthReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     checks: list[HealthCheckView]
 
 
-class ListNotificationsReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
-    notifications: list[NotificationView]
-
-
 class ListRunsPage(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     runs: list[RunSummary]
     next_cursor: Annotated[str | None, Field(alias='nextCursor')]
 
 
 class ListRunsPageQuery(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     workflow_id: Annotated[
         str | None, Field(alias='workflowId', max_length=200, min_length=1)
     ] = None
@@ -1601,30 +1209,18 @@ class ListRunsPageQuery(BaseModel):
 
 
 class ListRunsReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     runs: list[RunSummary]
 
 
 class ListTasksReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     tasks: list[TaskView]
 
 
 class ListWorkflowsReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     workflows: list[WorkflowSummary]
 
 
 class MetricFigure(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     value: float | None
     unit: Literal['ms', 'percent', 'count', 'tokens', 'usd']
     target: MetricTarget | None
@@ -1632,9 +1228,6 @@ class MetricFigure(BaseModel):
 
 
 class NotificationRequested(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     delivery_id: Annotated[str, Field(alias='deliveryId')]
     rule_id: Annotated[str, Field(alias='ruleId')]
     channel: str
@@ -1651,17 +1244,19 @@ class NotificationRequested(BaseModel):
     requested_at: Annotated[str, Field(alias='requestedAt')]
 
 
+class NotificationView(NotificationRequested):
+    status: Literal['pending', 'retrying', 'delivered', 'dead_lettered']
+    attempts: Annotated[int, Field(ge=0, le=9007199254740991)]
+    last_error: Annotated[str | None, Field(alias='lastError')]
+    updated_at: Annotated[str, Field(alias='updatedAt')]
+    delivered_at: Annotated[str | None, Field(alias='deliveredAt')]
+
+
 class OrchestratorAgentsReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     agents: list[OrchestratorAgentStatus]
 
 
 class OrchestratorTask(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     id: Annotated[str | None, Field(pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')] = (
         None
     )
@@ -1681,9 +1276,6 @@ class OrchestratorTask(BaseModel):
 
 
 class OrchestratorTaskBody(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     task: OrchestratorTask
     priority_override: Annotated[int | None, Field(ge=0, le=1000)] = None
 
@@ -1692,9 +1284,6 @@ PauseRunReply = TypeAliasType("PauseRunReply", ApproveStageReply)
 
 
 class PerformerMetricsView(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     key: str
     executions: Annotated[int, Field(ge=0, le=9007199254740991)]
     errors: Annotated[int, Field(ge=0, le=9007199254740991)]
@@ -1715,9 +1304,6 @@ RejectStageReply = TypeAliasType("RejectStageReply", ApproveStageReply)
 
 
 class ReplayRunReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     run_id: Annotated[str, Field(alias='runId')]
     workflow_id: Annotated[str, Field(alias='workflowId')]
     version: str
@@ -1743,19 +1329,16 @@ ReportUnblockedReply = TypeAliasType("ReportUnblockedReply", TaskCommandReply)
 ResumeRunReply = TypeAliasType("ResumeRunReply", ApproveStageReply)
 
 
+RetryNotificationReply = TypeAliasType("RetryNotificationReply", NotificationView)
+
+
 class StageDurationView(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     stage_id: Annotated[str, Field(alias='stageId')]
     runs: Annotated[int, Field(ge=0, le=9007199254740991)]
     duration: MetricFigure
 
 
 class TaskCreated(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     task_id: Annotated[str, Field(alias='taskId', max_length=200, min_length=1)]
     run_id: Annotated[RunId | None, Field(alias='runId')]
     stage_id: Annotated[StageId | None, Field(alias='stageId')]
@@ -1773,9 +1356,6 @@ ValidateHandoffReply = TypeAliasType("ValidateHandoffReply", HandoffVerdict)
 
 
 class ValidateWorkflowReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     ok: bool
     errors: list[WorkflowDiagnosticView]
     workflow_id: Annotated[str | None, Field(alias='workflowId')]
@@ -1784,9 +1364,6 @@ class ValidateWorkflowReply(BaseModel):
 
 
 class WorkflowMetricsView(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     workflow_id: Annotated[str, Field(alias='workflowId')]
     version: str
     runs: Annotated[int, Field(ge=0, le=9007199254740991)]
@@ -1803,9 +1380,6 @@ class WorkflowMetricsView(BaseModel):
 
 
 class WorkflowResultView(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     workflow_id: Annotated[str, Field(alias='workflowId')]
     run_id: Annotated[str, Field(alias='runId')]
     version: str
@@ -1823,27 +1397,24 @@ class WorkflowResultView(BaseModel):
     reruns: list[Rerun] | None = None
 
 
-class CompleteTaskReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
-    task_id: Annotated[str, Field(alias='taskId')]
-    status: str
-    lease_epoch: Annotated[int, Field(alias='leaseEpoch', ge=0, le=9007199254740991)]
-    revision: Annotated[int, Field(ge=0, le=9007199254740991)]
+class CompleteTaskReply(TaskCommandReply):
     handoff: HandoffVerdict | None = None
 
 
 GetHandoffReply = TypeAliasType("GetHandoffReply", HandoffView)
 
 
+GetNotificationReply = TypeAliasType("GetNotificationReply", NotificationView)
+
+
 GetRunReply = TypeAliasType("GetRunReply", WorkflowResultView)
 
 
+class ListNotificationsReply(BaseModel):
+    notifications: list[NotificationView]
+
+
 class RunMetricsView(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     run_id: Annotated[str, Field(alias='runId')]
     workflow_id: Annotated[str, Field(alias='workflowId')]
     version: str
@@ -1864,9 +1435,6 @@ class RunMetricsView(BaseModel):
 
 
 class GetMetricsReply(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     since: str | None
     workflows: list[WorkflowMetricsView]
     runs: list[RunMetricsView]

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime
+from pydantic import BaseModel as _BaseModel
+from pydantic import ConfigDict, Field
 from typing_extensions import TypeAliasType
+
+
+class BaseModel(_BaseModel):
+    model_config = ConfigDict(
+        populate_by_name=True,
+    )
 
 
 class AcceptTaskData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     task_id: Annotated[
         str, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
@@ -29,9 +36,6 @@ ActiveTask = TypeAliasType(
 
 
 class AgentHeartbeat(BaseModel):
-    model_config = ConfigDict(
-        populate_by_name=True,
-    )
     agent_id: Annotated[str, Field(alias='agentId', max_length=200, min_length=1)]
     active_tasks: Annotated[
         list[ActiveTask] | None, Field(alias='activeTasks', max_length=1000)
@@ -42,7 +46,6 @@ class AgentHeartbeat(BaseModel):
 class ApproveStageData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     run_id: Annotated[
         str, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
@@ -54,7 +57,6 @@ class ApproveStageData(BaseModel):
 class ArtifactInput(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     name: Annotated[str, Field(max_length=300, min_length=1)]
     content: Annotated[str, Field(max_length=1048580)]
@@ -67,7 +69,6 @@ class ArtifactInput(BaseModel):
 class CancelRunData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     run_id: Annotated[
         str, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
@@ -78,7 +79,6 @@ class CancelRunData(BaseModel):
 class CancelTaskData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     task_id: Annotated[
         str, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
@@ -89,7 +89,6 @@ class CancelTaskData(BaseModel):
 class ClaimTaskData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     agent_id: Annotated[
         str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
@@ -102,7 +101,6 @@ class ClaimTaskData(BaseModel):
 class CompleteTaskData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     task_id: Annotated[
         str, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
@@ -119,7 +117,6 @@ class CompleteTaskData(BaseModel):
 class Error(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     message: Annotated[str, Field(max_length=4000, min_length=1)]
     code: Annotated[str | None, Field(max_length=100, min_length=1)] = None
@@ -128,7 +125,6 @@ class Error(BaseModel):
 class FailTaskData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     task_id: Annotated[
         str, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
@@ -144,7 +140,6 @@ class FailTaskData(BaseModel):
 class GetAgentData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     agent_id: Annotated[
         str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
@@ -154,7 +149,6 @@ class GetAgentData(BaseModel):
 class GetArtifactData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     hash: Annotated[str, Field(pattern='^sha256:[0-9a-f]{64}$')]
 
@@ -162,7 +156,6 @@ class GetArtifactData(BaseModel):
 class GetEscalationData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     escalation_id: Annotated[
         str, Field(alias='escalationId', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$')
@@ -172,7 +165,6 @@ class GetEscalationData(BaseModel):
 class GetHandoffData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     handoff_id: Annotated[
         str, Field(alias='handoffId', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$')
@@ -182,7 +174,6 @@ class GetHandoffData(BaseModel):
 class GetMetricsData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     workflow_id: Annotated[
         str | None, Field(alias='workflowId', max_length=200, min_length=1)
@@ -197,7 +188,6 @@ class GetMetricsData(BaseModel):
 class GetNotificationData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     delivery_id: Annotated[
         str, Field(alias='deliveryId', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$')
@@ -207,7 +197,6 @@ class GetNotificationData(BaseModel):
 class GetRunAuditData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     run_id: Annotated[
         str, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
@@ -220,27 +209,19 @@ class GetRunAuditData(BaseModel):
 class GetRunData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     run_id: Annotated[
         str, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
     ]
 
 
-class GetRunMetricsData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-        populate_by_name=True,
-    )
-    run_id: Annotated[
-        str, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
+class GetRunMetricsData(GetRunData):
+    pass
 
 
 class GetTaskData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     task_id: Annotated[
         str, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
@@ -250,7 +231,6 @@ class GetTaskData(BaseModel):
 class GetWorkflowData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     workflow_id: Annotated[str, Field(alias='workflowId', max_length=200, min_length=1)]
     version: Annotated[str | None, Field(max_length=100, min_length=1)] = None
@@ -259,7 +239,6 @@ class GetWorkflowData(BaseModel):
 class ListAgentsData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     status: Literal['available', 'busy', 'error', 'offline'] | None = None
     role: Annotated[str | None, Field(max_length=100, min_length=1)] = None
@@ -269,7 +248,6 @@ class ListAgentsData(BaseModel):
 class ListConflictsData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     status: Literal['open', 'resolved'] | None = None
     run_id: Annotated[
@@ -287,7 +265,6 @@ class ListConflictsData(BaseModel):
 class ListEscalationsData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     status: Literal['open', 'resolved'] | None = None
     run_id: Annotated[
@@ -300,7 +277,6 @@ class ListEscalationsData(BaseModel):
 class ListEtasData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     run_id: Annotated[
         str | None, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
@@ -310,7 +286,6 @@ class ListEtasData(BaseModel):
 class ListHandoffsData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     run_id: Annotated[
         str | None, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
@@ -325,14 +300,12 @@ class ListHandoffsData(BaseModel):
 class ListHandoffSpecsData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
 
 
 class ListHealthData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     status: Literal['breached', 'ok'] | None = None
 
@@ -340,7 +313,6 @@ class ListHealthData(BaseModel):
 class ListNotificationsData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     status: Literal['pending', 'retrying', 'delivered', 'dead_lettered'] | None = None
     failed: bool | None = False
@@ -354,7 +326,6 @@ class ListNotificationsData(BaseModel):
 class ListRunsData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     workflow_id: Annotated[
         str | None, Field(alias='workflowId', max_length=200, min_length=1)
@@ -366,7 +337,6 @@ class ListRunsData(BaseModel):
 class ListTasksData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     status: Literal['queued', 'assigned', 'accepted', 'blocked', 'completed', 'failed', 'cancelled'] | None = (
         None
@@ -380,17 +350,13 @@ class ListTasksData(BaseModel):
     limit: Annotated[int | None, Field(ge=1, le=1000)] = 100
 
 
-class ListWorkflowsData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-        populate_by_name=True,
-    )
+class ListWorkflowsData(ListHandoffSpecsData):
+    pass
 
 
 class OpenInboxData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     agent_id: Annotated[str, Field(alias='agentId', pattern='^[A-Za-z0-9_-]{1,128}$')]
     ack_wait_ms: Annotated[int | None, Field(alias='ackWaitMs', ge=100, le=3600000)] = (
@@ -410,7 +376,6 @@ PutArtifactData = TypeAliasType("PutArtifactData", ArtifactInput)
 class Option(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     label: Annotated[str, Field(max_length=500, min_length=1)]
     tradeoff: Annotated[str | None, Field(max_length=2000)] = ''
@@ -419,7 +384,6 @@ class Option(BaseModel):
 class RaiseEscalationData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     escalation_id: Annotated[
         str | None,
@@ -466,7 +430,6 @@ class RaiseEscalationData(BaseModel):
 class ReassignTaskData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     task_id: Annotated[
         str, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
@@ -490,7 +453,6 @@ Peer = TypeAliasType(
 class RegisterAgentData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     agent_id: Annotated[
         str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
@@ -511,7 +473,6 @@ class RegisterAgentData(BaseModel):
 class RegisterWorkflowData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     yaml: Annotated[str, Field(max_length=524288, min_length=1)]
     file: Annotated[str | None, Field(max_length=500, min_length=1)] = None
@@ -520,27 +481,17 @@ class RegisterWorkflowData(BaseModel):
 RejectStageData = TypeAliasType("RejectStageData", ApproveStageData)
 
 
-class ReloadAgentsData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-        populate_by_name=True,
-    )
+class ReloadAgentsData(ListHandoffSpecsData):
+    pass
 
 
-class RemoveAgentData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-        populate_by_name=True,
-    )
-    agent_id: Annotated[
-        str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
+class RemoveAgentData(GetAgentData):
+    pass
 
 
 class ReplayRunData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     run_id: Annotated[
         str, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
@@ -552,7 +503,6 @@ class ReplayRunData(BaseModel):
 class ReportAgentStateData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     agent_id: Annotated[
         str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
@@ -567,7 +517,6 @@ class ReportAgentStateData(BaseModel):
 class ReportBlockedData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     task_id: Annotated[
         str, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
@@ -582,7 +531,6 @@ class ReportBlockedData(BaseModel):
 class ReportProgressData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     task_id: Annotated[
         str, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
@@ -604,7 +552,6 @@ ReportUnblockedData = TypeAliasType("ReportUnblockedData", AcceptTaskData)
 class RerunRunData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     run_id: Annotated[
         str, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
@@ -620,7 +567,6 @@ class RerunRunData(BaseModel):
 class ResolveConflictData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     conflict_id: Annotated[
         str, Field(alias='conflictId', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$')
@@ -636,7 +582,6 @@ class ResolveConflictData(BaseModel):
 class ResolveEscalationData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     escalation_id: Annotated[
         str, Field(alias='escalationId', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$')
@@ -655,7 +600,6 @@ ResumeRunData = TypeAliasType("ResumeRunData", CancelRunData)
 class RetryBackoff(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     kind: Literal['linear', 'exponential'] | None = 'exponential'
     base_ms: Annotated[int | None, Field(alias='baseMs', ge=0, le=86400000)] = 1000
@@ -665,7 +609,6 @@ class RetryBackoff(BaseModel):
 class RetryNotificationData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     delivery_id: Annotated[
         str, Field(alias='deliveryId', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$')
@@ -704,7 +647,6 @@ Criterion = TypeAliasType(
 class TaskChecks(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     mode: Literal['handoff', 'review'] | None = 'handoff'
     spec_ids: Annotated[list[SpecId] | None, Field(alias='specIds', max_length=20)] = []
@@ -723,7 +665,6 @@ class TaskChecks(BaseModel):
 class TaskRequirement(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     agent_id: Annotated[
         str | None, Field(alias='agentId', max_length=200, min_length=1)
@@ -746,7 +687,6 @@ Lead = TypeAliasType(
 class UpdateAgentData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     agent_id: Annotated[
         str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
@@ -776,7 +716,6 @@ Iteration = TypeAliasType("Iteration", Annotated[int, Field(ge=1, le=90071992547
 class ArtifactRef(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     name: Annotated[str, Field(max_length=300, min_length=1)]
     hash: Annotated[str, Field(pattern='^sha256:[0-9a-f]{64}$')]
@@ -785,7 +724,6 @@ class ArtifactRef(BaseModel):
 class ValidateHandoffData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     handoff_id: Annotated[
         str, Field(alias='handoffId', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$')
@@ -818,19 +756,13 @@ class ValidateHandoffData(BaseModel):
     outputs: dict[str, Any] | None = {}
 
 
-class ValidateWorkflowData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-        populate_by_name=True,
-    )
-    yaml: Annotated[str, Field(max_length=524288, min_length=1)]
-    file: Annotated[str | None, Field(max_length=500, min_length=1)] = None
+class ValidateWorkflowData(RegisterWorkflowData):
+    pass
 
 
 class StartRunData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     workflow_id: Annotated[str, Field(alias='workflowId', max_length=200, min_length=1)]
     version: Annotated[str | None, Field(max_length=100, min_length=1)] = None
@@ -847,7 +779,6 @@ class StartRunData(BaseModel):
 class SubmitTaskData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     task_id: Annotated[
         str | None, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
@@ -875,7 +806,6 @@ class SubmitTaskData(BaseModel):
 class SubmitWorkItemData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
-        populate_by_name=True,
     )
     item_id: Annotated[
         str, Field(alias='itemId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')

@@ -1,9 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { BatonAgent, CommandClient, type AgentActivity } from '@baton/agent-sdk';
+import { CommandClient, type AgentActivity, type BatonAgent } from '@baton/agent-sdk';
 import {
   AGENT_INBOX_STREAM,
   agentInboxConsumer,
@@ -18,9 +16,9 @@ import {
   type SubmitTaskData,
   type TaskView,
 } from '@baton/contracts';
-import { createTestDatabase, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
-import { startE2eNats, type E2eNats } from './support/private-nats';
-import { EventLog, startService, startSimAgents, type RunningProcess, type SimAgentsProcess } from './support/stack';
+import { uniqueId, waitFor } from '@baton/testing';
+import { E2eStack } from './support/e2e-stack';
+import { EventLog, startSimAgents } from './support/stack';
 
 // The agent protocol across real processes: the agent-registry and the scheduler as services
 // (one fresh database, separate schemas), agents through @baton/agent-sdk in this process and
@@ -31,53 +29,29 @@ const HEARTBEAT_WINDOW_MS = 2000;
 const REASSIGNMENT_LIMIT_MS = 10_000;
 
 describe('agent protocol across processes (e2e)', () => {
-  let db: TestDatabase;
-  let natsServer: E2eNats;
-  let natsUrl: string;
-  let nc: NatsConnection;
+  const stack = new E2eStack({ database: 'e2e_agent_protocol' });
   let client: CommandClient;
   let log: EventLog;
   let tmp: string;
-  const services: RunningProcess[] = [];
-  const sims: SimAgentsProcess[] = [];
-  const agents: BatonAgent[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase('e2e_agent_protocol');
-    natsServer = await startE2eNats();
-    natsUrl = natsServer.url;
-    nc = await connect({ servers: natsUrl, ...testNatsAuth() });
-    client = new CommandClient(nc, { retryForMs: 20_000 });
-    tmp = await mkdtemp(path.join(os.tmpdir(), 'baton-e2e-agents-'));
-    const common = { DATABASE_URL: db.url, NATS_URL: natsUrl };
-    services.push(await startService('agent-registry', { ...common, HEARTBEAT_WINDOW_MS: String(HEARTBEAT_WINDOW_MS) }));
-    services.push(
-      await startService('scheduler', {
-        ...common,
-        // Its own durable consumer of agent events, starting now: other runs' schedulers on this NATS do not share it.
-        SCHEDULER_CONSUMER_NAME: uniqueId('e2e-scheduler').replace(/[^A-Za-z0-9_-]/g, '_'),
-        SCHEDULER_AGENT_EVENTS_FROM: 'new',
-        SCHEDULER_DISPATCH_POLL_MS: '500',
-      }),
-    );
-    log = await EventLog.start(nc);
+    await stack.start();
+    client = new CommandClient(stack.nc, { retryForMs: 20_000 });
+    tmp = await stack.tempDir('baton-e2e-agents-');
+    await stack.service('agent-registry', { HEARTBEAT_WINDOW_MS: String(HEARTBEAT_WINDOW_MS) });
+    await stack.service('scheduler', {
+      // Its own durable consumer of agent events, starting now: other runs' schedulers on this NATS do not share it.
+      SCHEDULER_CONSUMER_NAME: uniqueId('e2e-scheduler').replace(/[^A-Za-z0-9_-]/g, '_'),
+      SCHEDULER_AGENT_EVENTS_FROM: 'new',
+      SCHEDULER_DISPATCH_POLL_MS: '500',
+    });
+    log = stack.track(await EventLog.start(stack.nc));
   });
 
-  afterAll(async () => {
-    await Promise.allSettled(agents.map((a) => a.stop({ timeoutMs: 5000 })));
-    await Promise.allSettled(sims.map((s) => s.stop()));
-    await log?.stop();
-    await Promise.allSettled(services.reverse().map((s) => s.stop()));
-    await nc?.close();
-    await natsServer?.stop();
-    await db?.drop();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
-  });
+  afterAll(() => stack.stop());
 
   async function sdkAgent(agentId: string, activities: AgentActivity[] = []): Promise<BatonAgent> {
-    const agent = await BatonAgent.connect({ agentId, servers: natsUrl, heartbeatIntervalMs: 300, inboxAckWaitMs: 2000, onActivity: (a) => activities.push(a) });
-    agents.push(agent);
-    return agent;
+    return stack.agent({ agentId, heartbeatIntervalMs: 300, inboxAckWaitMs: 2000, onActivity: (a) => activities.push(a) });
   }
 
   function submit(data: Partial<SubmitTaskData> & Pick<SubmitTaskData, 'action'>): Promise<{ taskId: string }> {
@@ -131,7 +105,7 @@ describe('agent protocol across processes (e2e)', () => {
     expect(registryView).toMatchObject({ agentId, role: 'product_manager', capabilities: ['write_prd'], performance: { tasksCompleted: 1, tasksFailed: 0 } });
 
     // The assignment was acknowledged once the completion was recorded: nothing waits in the inbox.
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(stack.nc);
     const inbox = await waitFor(
       async () => {
         const info = await jsm.consumers.info(AGENT_INBOX_STREAM, agentInboxConsumer(agentId));
@@ -161,8 +135,8 @@ describe('agent protocol across processes (e2e)', () => {
     await writeFile(agentsFile, `agents:\n  - { id: ${first}, role: worker, capabilities: [${capability}], max_concurrency: 1 }\n`);
     const simArgs = ['--agents', agentsFile, '--only', first, '--duration-ms', '60000', '--steps', '30', '--heartbeat-ms', '300', '--ack-wait-ms', '2000', '--seed', '1'];
 
-    const simA = await startSimAgents('sim-agents A', simArgs, natsUrl);
-    sims.push(simA);
+    const simA = await startSimAgents('sim-agents A', simArgs, stack.natsUrl);
+    stack.track(simA, { together: 'sims' });
     const { taskId } = await submit({ action: 'analyze', requirement: { capabilities: [capability] }, inputs: { outputs: ['report.md'] } });
     const stream = taskStreamId(taskId);
     const assignedA = await log.waitFor(stream, 'TaskAssigned', (d) => d['agentId'] === first);
@@ -197,8 +171,8 @@ describe('agent protocol across processes (e2e)', () => {
 
     // The first agent comes back: its unacknowledged assignment is delivered again, its report is
     // refused with STALE_LEASE, and it lets the task go quietly.
-    const simAgain = await startSimAgents('sim-agents A (restarted)', simArgs, natsUrl);
-    sims.push(simAgain);
+    const simAgain = await startSimAgents('sim-agents A (restarted)', simArgs, stack.natsUrl);
+    stack.track(simAgain, { together: 'sims' });
     const lost = await simAgain.waitForLine((l) => l.type === 'task.lost' && l.taskId === taskId, 'STALE_LEASE on the old assignment');
     expect(lost).toMatchObject({ agentId: first, leaseEpoch: epochA });
     expect(await client.query(GetTask, { taskId })).toMatchObject({ status: 'completed', agentId: second, outputs: done.outputs });
@@ -213,8 +187,8 @@ describe('agent protocol across processes (e2e)', () => {
     const frozen = uniqueId('e2e-sim-frozen');
     const agentsFile = path.join(tmp, `${frozen}.yaml`);
     await writeFile(agentsFile, `agents:\n  - { id: ${frozen}, role: worker, capabilities: [${capability}], max_concurrency: 1 }\n`);
-    const sim = await startSimAgents('sim-agents frozen', ['--agents', agentsFile, '--duration-ms', '20000', '--steps', '40', '--heartbeat-ms', '300', '--seed', '2'], natsUrl);
-    sims.push(sim);
+    const sim = await startSimAgents('sim-agents frozen', ['--agents', agentsFile, '--duration-ms', '20000', '--steps', '40', '--heartbeat-ms', '300', '--seed', '2'], stack.natsUrl);
+    stack.track(sim, { together: 'sims' });
 
     const { taskId } = await submit({ action: 'analyze', requirement: { capabilities: [capability] } });
     await sim.waitForLine((l) => l.type === 'task.progress' && l.taskId === taskId, 'progress of the task');
@@ -266,7 +240,7 @@ describe('agent protocol across processes (e2e)', () => {
     expect(rejected).toMatchObject({ code: 'ILLEGAL_TRANSITION' });
     expect(refusals).toEqual([expect.objectContaining({ name: 'BatonError', code: 'ILLEGAL_TRANSITION' })]);
     expect(await taskIn(taskId, 'cancelled')).toMatchObject({ outputs: null });
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(stack.nc);
     await waitFor(
       async () => {
         const info = await jsm.consumers.info(AGENT_INBOX_STREAM, agentInboxConsumer(agentId));
@@ -282,7 +256,7 @@ describe('agent protocol across processes (e2e)', () => {
     const agent = await sdkAgent(agentId, activities);
     await agent.register({ role: 'reviewer', capabilities: ['code_quality'], maxConcurrency: 2 });
 
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(stack.nc);
     await expect(jsm.consumers.info(AGENT_INBOX_STREAM, agentInboxConsumer(agentId))).rejects.toThrow();
 
     const { taskId } = await submit({ action: 'review', requirement: { agentId, capabilities: [] }, inputs: { outputs: ['approved'] } });

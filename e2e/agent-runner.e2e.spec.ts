@@ -1,14 +1,12 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { BatonAgent, CommandClient, errorCodeOf } from '@baton/agent-sdk';
+import { CommandClient, errorCodeOf } from '@baton/agent-sdk';
 import { CancelTask, GetArtifact, GetTask, PutArtifact, ReassignTask, SubmitTask, type TaskView } from '@baton/contracts';
-import { createTestDatabase, uniqueId, waitFor, type TestDatabase, testNatsAuth, testNatsAuthDir } from '@baton/testing';
-import { startE2eNats, type E2eNats } from './support/private-nats';
-import { compiledMain, repoRoot, runBaton, SimAgentsProcess, startService, type RunningProcess } from './support/stack';
+import { testNatsAuthDir, uniqueId, waitFor } from '@baton/testing';
+import { E2eStack } from './support/e2e-stack';
+import { compiledMain, repoRoot, runBaton, SimAgentsProcess } from './support/stack';
 
 // `baton agent run` as a person runs it: the compiled CLI as a process, a shell script standing
 // in for the coding agent, and the agent-registry, handoff-validator and scheduler as processes
@@ -40,43 +38,24 @@ function killZero(pgid: number): 'alive' | 'gone' {
 }
 
 describe('baton agent run: a command-line agent as a Baton agent (e2e)', () => {
-  let db: TestDatabase;
-  let nats: E2eNats;
-  let nc: NatsConnection;
+  const stack = new E2eStack({ database: 'e2e_agent_runner' });
   let client: CommandClient;
   let tmp: string;
-  const services: RunningProcess[] = [];
-  const runners: SimAgentsProcess[] = [];
-  const sdkAgents: BatonAgent[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase('e2e_agent_runner');
-    nats = await startE2eNats();
-    nc = await connect({ servers: nats.url, ...testNatsAuth() });
-    client = new CommandClient(nc, { retryForMs: 20_000 });
-    tmp = await mkdtemp(path.join(os.tmpdir(), 'baton-e2e-runner-'));
-    const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
-    services.push(await startService('agent-registry', { ...common, HEARTBEAT_WINDOW_MS: '10000' }));
-    services.push(await startService('handoff-validator', { ...common }));
-    services.push(
-      await startService('scheduler', {
-        ...common,
-        SCHEDULER_CONSUMER_NAME: uniqueId('e2e-runner').replace(/[^A-Za-z0-9_-]/g, '_'),
-        SCHEDULER_AGENT_EVENTS_FROM: 'new',
-        SCHEDULER_DISPATCH_POLL_MS: '300',
-      }),
-    );
+    await stack.start();
+    client = new CommandClient(stack.nc, { retryForMs: 20_000 });
+    tmp = await stack.tempDir('baton-e2e-runner-');
+    await stack.service('agent-registry', { HEARTBEAT_WINDOW_MS: '10000' });
+    await stack.service('handoff-validator');
+    await stack.service('scheduler', {
+      SCHEDULER_CONSUMER_NAME: uniqueId('e2e-runner').replace(/[^A-Za-z0-9_-]/g, '_'),
+      SCHEDULER_AGENT_EVENTS_FROM: 'new',
+      SCHEDULER_DISPATCH_POLL_MS: '300',
+    });
   });
 
-  afterAll(async () => {
-    await Promise.allSettled(runners.map((r) => r.stop(20_000)));
-    await Promise.allSettled(sdkAgents.map((a) => a.stop({ timeoutMs: 5000 })));
-    await Promise.allSettled([...services].reverse().map((s) => s.stop()));
-    await nc?.close();
-    await nats?.stop();
-    await db?.drop();
-    if (tmp) await rm(tmp, { recursive: true, force: true });
-  });
+  afterAll(() => stack.stop());
 
   /** Writes `script` and starts `baton agent run` with it as the agent's command; resolves once the agent waits for tasks. */
   async function startRunner(name: string, script: string, extra: readonly string[]): Promise<{ runner: SimAgentsProcess; agentId: string; capability: string; workdir: string }> {
@@ -90,11 +69,11 @@ describe('baton agent run: a command-line agent as a Baton agent (e2e)', () => {
     const credsEnv: Record<string, string> = {};
     if (authDir !== undefined) {
       const credsFile = path.join(tmp, `${agentId}.creds`);
-      const issued = await runBaton(['agents', 'credentials', agentId, '--out', credsFile], { BATON_NATS_AUTH_DIR: authDir, NATS_URL: nats.url });
+      const issued = await runBaton(['agents', 'credentials', agentId, '--out', credsFile], { BATON_NATS_AUTH_DIR: authDir, NATS_URL: stack.natsUrl });
       expect(issued).toMatchObject({ code: 0 });
       credsEnv['NATS_CREDS'] = credsFile;
     }
-    const args = ['--json', '--nats', nats.url, 'agent', 'run', '--id', agentId, '--capability', capability, '--workdir', workdir];
+    const args = ['--json', '--nats', stack.natsUrl, 'agent', 'run', '--id', agentId, '--capability', capability, '--workdir', workdir];
     const argv = [...args, '--progress-interval', '300', '--heartbeat-interval', '500', '--kill-grace', '1000', ...extra, '--', 'sh', scriptFile, '{task_md}', '{workdir}', '{task_id}'];
     compiledMain('tools/cli');
     const proc = spawn(process.execPath, [path.join(repoRoot, 'tools/cli/bin/baton.js'), ...argv], {
@@ -102,8 +81,7 @@ describe('baton agent run: a command-line agent as a Baton agent (e2e)', () => {
       env: { ...process.env, NODE_OPTIONS: '', ...credsEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const runner = new SimAgentsProcess(name, proc);
-    runners.push(runner);
+    const runner = stack.track(new SimAgentsProcess(name, proc), { stop: (r) => r.stop(20_000), together: 'runners' });
     await runner.waitForLine((l) => l.type === 'runner.ready', 'ready', 60_000);
     return { runner, agentId, capability, workdir };
   }
@@ -229,8 +207,7 @@ describe('baton agent run: a command-line agent as a Baton agent (e2e)', () => {
     const script = ['echo $$ > "$2/pgid-$3"', 'sleep 600 &', 'wait'].join('\n');
     const { runner, workdir, capability } = await startRunner('reassign', script, []);
     const otherId = uniqueId('other').replace(/[^A-Za-z0-9_-]/g, '_');
-    const other = await BatonAgent.connect({ agentId: otherId, servers: nats.url, heartbeatIntervalMs: 500 });
-    sdkAgents.push(other);
+    const other = await stack.agent({ agentId: otherId, heartbeatIntervalMs: 500 });
     await other.register({ role: 'coder', capabilities: [] });
     await other.start(() => ({ finishedBy: otherId }));
 

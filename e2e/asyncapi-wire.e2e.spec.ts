@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
-import { BatonAgent, CommandClient, TaskFailure, errorCodeOf } from '@baton/agent-sdk';
+import { CommandClient, TaskFailure, errorCodeOf } from '@baton/agent-sdk';
 import { CancelTask, ClaimTask, GetAgent, GetArtifact, GetTask, ListAgents, ListTasks, PutArtifact, SubmitTask, type TaskView } from '@baton/contracts';
-import { createTestDatabase, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
-import { startE2eNats, type E2eNats } from './support/private-nats';
-import { repoRoot, startService, type RunningProcess } from './support/stack';
+import { testNatsAuth, uniqueId, waitFor } from '@baton/testing';
+import { E2eStack } from './support/e2e-stack';
+import { repoRoot } from './support/stack';
 
 // The AsyncAPI document against the wire: the services and the TypeScript SDK do a stretch of
 // real work (register, heartbeat, tasks through the inbox, progress, blocked, a rejected handoff
@@ -81,53 +81,37 @@ interface Seen {
 }
 
 describe('the AsyncAPI document against the wire (e2e)', () => {
-  let db: TestDatabase;
-  let nats: E2eNats;
-  let nc: NatsConnection;
+  const stack = new E2eStack({ database: 'e2e_asyncapi_wire' });
   let tap: NatsConnection;
-  let tapSub: Subscription;
   let client: CommandClient;
   const seen: Seen[] = [];
-  const services: RunningProcess[] = [];
-  const agents: BatonAgent[] = [];
 
   beforeAll(async () => {
-    db = await createTestDatabase('e2e_asyncapi_wire');
-    nats = await startE2eNats();
-    tap = await connect({ servers: nats.url, ...testNatsAuth(), name: 'asyncapi-tap' });
-    tapSub = tap.subscribe('>', {
+    await stack.start();
+    tap = stack.track(await connect({ servers: stack.natsUrl, ...testNatsAuth(), name: 'asyncapi-tap' }), { stop: (t) => t.close() });
+    const tapSub = tap.subscribe('>', {
       callback: (err, m: Msg) => {
         if (err) return;
         seen.push({ subject: m.subject, reply: m.reply ?? '', headers: m.headers ? [...m.headers.keys()] : [], body: m.string() });
       },
     });
+    stack.track(tapSub, { stop: (sub) => sub.unsubscribe() });
     await tap.flush();
-    nc = await connect({ servers: nats.url, ...testNatsAuth() });
-    client = new CommandClient(nc, { retryForMs: 20_000 });
+    client = new CommandClient(stack.nc, { retryForMs: 20_000 });
     // Every event relayed (not only those some consumer reads): the tap must see every subject a deployment may use.
-    const common = { DATABASE_URL: db.url, NATS_URL: nats.url, BATON_RELAY_PUBLISH: 'all' };
-    services.push(await startService('agent-registry', { ...common, HEARTBEAT_WINDOW_MS: '10000' }));
-    services.push(await startService('handoff-validator', { ...common }));
-    services.push(await startService('escalation', { ...common }));
-    services.push(
-      await startService('scheduler', {
-        ...common,
-        SCHEDULER_CONSUMER_NAME: uniqueId('e2e-wire').replace(/[^A-Za-z0-9_-]/g, '_'),
-        SCHEDULER_AGENT_EVENTS_FROM: 'new',
-        SCHEDULER_DISPATCH_POLL_MS: '300',
-      }),
-    );
+    const relayAll = { BATON_RELAY_PUBLISH: 'all' };
+    await stack.service('agent-registry', { ...relayAll, HEARTBEAT_WINDOW_MS: '10000' });
+    await stack.service('handoff-validator', relayAll);
+    await stack.service('escalation', relayAll);
+    await stack.service('scheduler', {
+      ...relayAll,
+      SCHEDULER_CONSUMER_NAME: uniqueId('e2e-wire').replace(/[^A-Za-z0-9_-]/g, '_'),
+      SCHEDULER_AGENT_EVENTS_FROM: 'new',
+      SCHEDULER_DISPATCH_POLL_MS: '300',
+    });
   });
 
-  afterAll(async () => {
-    await Promise.allSettled(agents.map((a) => a.stop({ timeoutMs: 5000 })));
-    await Promise.allSettled([...services].reverse().map((s) => s.stop()));
-    tapSub?.unsubscribe();
-    await tap?.close();
-    await nc?.close();
-    await nats?.stop();
-    await db?.drop();
-  });
+  afterAll(() => stack.stop());
 
   const taskIn = (taskId: string, status: TaskView['status'] | readonly TaskView['status'][]): Promise<TaskView> =>
     waitFor(
@@ -141,8 +125,7 @@ describe('the AsyncAPI document against the wire (e2e)', () => {
   it('every subject used is a channel; bodies, headers and replies match the document', async () => {
     const agentId = uniqueId('wire').replace(/[^A-Za-z0-9_-]/g, '_');
     const capability = uniqueId('cap');
-    const agent = await BatonAgent.connect({ agentId, servers: nats.url, heartbeatIntervalMs: 300, inboxAckWaitMs: 3000 });
-    agents.push(agent);
+    const agent = await stack.agent({ agentId, heartbeatIntervalMs: 300, inboxAckWaitMs: 3000 });
     await agent.register({ role: 'coder', capabilities: [capability], maxConcurrency: 2 });
     await agent.register({ role: 'coder', capabilities: [capability], maxConcurrency: 2 }); // CONFLICT, then update-agent
     await agent.start(async (task, ctx) => {

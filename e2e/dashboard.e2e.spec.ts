@@ -1,16 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { GetEscalation, GetRun, GetTask, RaiseEscalation, RegisterWorkflow, ReplayRun } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, testNatsAuth, testServiceCredsFile, waitFor, type TestDatabase } from '@baton/testing';
+import { testServiceCredsFile, waitFor } from '@baton/testing';
 import { launchChromium, screenshot } from './support/dashboard-browser';
-import { startGatewayProcess, type GatewayProcess } from './support/gateway';
-import { startE2eNats, type E2eNats } from './support/private-nats';
-import { repoRoot, startService, startSimAgents, type RunningProcess, type SimAgentsProcess } from './support/stack';
+import { E2eStack } from './support/e2e-stack';
+import type { GatewayProcess } from './support/gateway';
+import { repoRoot, startSimAgents } from './support/stack';
 
 // The live dashboard in a real browser (Debian's Chromium driven by playwright-core) against the
 // running stack: two gateway replicas with the built-in issuer on one private NATS server, the
@@ -57,17 +55,11 @@ async function waitForStage(page: Page, stage: string, status: string, timeoutMs
 }
 
 describe('live dashboard in Chromium (e2e)', () => {
-  let db: TestDatabase;
-  let natsServer: E2eNats;
-  let nc: NatsConnection;
+  const stack = new E2eStack({ database: 'e2e_dashboard' });
   let client: BatonClient;
-  let dir: string;
-  let sim: SimAgentsProcess;
   let browser: Browser;
   let a: GatewayProcess;
   let b: GatewayProcess;
-  const services: RunningProcess[] = [];
-  const contexts: BrowserContext[] = [];
   let runId: string;
 
   /** A token of the local issuer, for the API calls the test makes as a person. */
@@ -78,28 +70,22 @@ describe('live dashboard in Chromium (e2e)', () => {
   }
 
   async function newContext(viewport = { width: 1280, height: 900 }): Promise<BrowserContext> {
-    const ctx = await browser.newContext({ viewport });
-    contexts.push(ctx);
-    return ctx;
+    return stack.track(await browser.newContext({ viewport }), { stop: (ctx) => ctx.close(), together: 'contexts' });
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase('e2e_dashboard');
-    natsServer = await startE2eNats();
-    nc = await connect({ servers: natsServer.url, ...testNatsAuth() });
-    client = new BatonClient(nc, { timeoutMs: 20_000 });
-    dir = await mkdtemp(path.join(os.tmpdir(), 'baton-dashboard-'));
-    const common = { DATABASE_URL: db.url, NATS_URL: natsServer.url };
+    await stack.start();
+    client = new BatonClient(stack.nc, { timeoutMs: 20_000 });
+    const dir = await stack.tempDir('baton-dashboard-');
     const handoffs = path.join(repoRoot, 'examples/handoffs');
-    services.push(await startService('agent-registry', { ...common, HEARTBEAT_WINDOW_MS: '15000' }));
-    services.push(await startService('handoff-validator', { ...common, HANDOFFS_DIR: handoffs }));
-    services.push(await startService('scheduler', { ...common, HANDOFFS_DIR: handoffs, SCHEDULER_DISPATCH_POLL_MS: '300', SCHEDULER_TIMER_POLL_MS: '200' }));
-    services.push(await startService('escalation', common));
-    services.push(await startService('metrics', { ...common, METRICS_PRICES: JSON.stringify({ '*': 3 }) }));
+    await stack.service('agent-registry', { HEARTBEAT_WINDOW_MS: '15000' });
+    await stack.service('handoff-validator', { HANDOFFS_DIR: handoffs });
+    await stack.service('scheduler', { HANDOFFS_DIR: handoffs, SCHEDULER_DISPATCH_POLL_MS: '300', SCHEDULER_TIMER_POLL_MS: '200' });
+    await stack.service('escalation');
+    await stack.service('metrics', { METRICS_PRICES: JSON.stringify({ '*': 3 }) });
     // Both replicas trust the same built-in issuer (replica A's URL, one key in one directory), as
     // replicas behind one address would.
     const gatewayEnv = {
-      NATS_URL: natsServer.url,
       BATON_DEV_ISSUER: 'true',
       BATON_DEV_ISSUER_DIR: path.join(dir, 'issuer'),
       BATON_DEV_PASSWORD: PASSWORD,
@@ -108,28 +94,18 @@ describe('live dashboard in Chromium (e2e)', () => {
       BATON_RATE_WRITE_PER_S: '50',
       ...(testServiceCredsFile('gateway') === undefined ? {} : { NATS_CREDS: testServiceCredsFile('gateway')! }),
     };
-    a = await startGatewayProcess(gatewayEnv);
-    b = await startGatewayProcess({ ...gatewayEnv, BATON_PUBLIC_URL: a.url });
+    a = await stack.gateway(gatewayEnv);
+    b = await stack.gateway({ ...gatewayEnv, BATON_PUBLIC_URL: a.url });
     // Outputs the handoff checks ask for, so the run goes through; each task takes a few seconds
     // and reports progress, so the browser sees stages change.
     const outputs = path.join(dir, 'outputs.yaml');
     await writeFile(outputs, 'execute_test_plan: { test_results.md: "# Test results\\n\\n89 passed.\\n", all_p0_tests_pass: true, coverage: 86 }\n');
-    sim = await startSimAgents('sim-agents', ['--agents', 'examples/agents.yaml', '--duration-ms', '1500-2500', '--steps', '3', '--outputs', outputs, '--seed', '11'], natsServer.url);
+    stack.track(await startSimAgents('sim-agents', ['--agents', 'examples/agents.yaml', '--duration-ms', '1500-2500', '--steps', '3', '--outputs', outputs, '--seed', '11'], stack.natsUrl));
     await client.command(RegisterWorkflow, { yaml: await readFile(path.join(repoRoot, 'examples/workflows/feature-development.yml'), 'utf8'), file: 'feature-development.yml' }, { commandId: randomUUID() });
-    browser = await launchChromium();
+    browser = stack.track(await launchChromium(), { stop: (br) => br.close() });
   }, 300_000);
 
-  afterAll(async () => {
-    await Promise.allSettled(contexts.map((c) => c.close()));
-    await browser?.close();
-    await sim?.stop();
-    await Promise.allSettled([a?.proc.stop(), b?.proc.stop()]);
-    await Promise.allSettled([...services].reverse().map((s) => s.stop()));
-    await nc?.close();
-    await natsServer?.stop();
-    await db?.drop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  }, 120_000);
+  afterAll(() => stack.stop(), 120_000);
 
   it('signs in, watches a Feature Development run advance live on both replicas, approves the production deploy from the inbox, sees the run finish and opens its audit timeline', async () => {
     // Tall enough that the whole workflow graph is on one screen (a screenshot of the screen is quick).

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { BatonAgent, handoff, type AgentTask, type HandoffResult, type TaskOutputs } from '@baton/agent-sdk';
+import { handoff, type AgentTask, type HandoffResult, type TaskOutputs } from '@baton/agent-sdk';
 import {
   GetRun,
   ListEscalations,
@@ -17,18 +16,16 @@ import {
 import { sampleArtifacts, sampleContext } from '@baton/handoff-rules';
 import { tamperAsTableOwner } from '@baton/event-store';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
+import { uniqueId, waitFor } from '@baton/testing';
 import { PRD_WITHOUT_STORIES, runFinished, standardFeatureWork } from './support/feature-team';
-import { startE2eNats, type E2eNats } from './support/private-nats';
-import { repoRoot, runBaton, startService, type CliResult, type RunningProcess } from './support/stack';
+import { E2eStack } from './support/e2e-stack';
+import { repoRoot, runBaton, type CliResult } from './support/stack';
 
 // The issue's acceptance run: seed 000's Feature Development, with every service as a process
 // (agent-registry, scheduler, handoff-validator, escalation) on a private NATS server and a fresh
 // database, a scripted team of SDK agents in this process, and people acting through the `baton`
 // CLI. The workflow is the seed's, plus a code review stage after the security review (the review
 // loop of seed 001: rejected → back to implementation, at most 3 times), because 000 has none.
-
-const HANDOFFS_DIR = path.join(repoRoot, 'examples/handoffs');
 
 /** The seed workflow with a 001-style code review inserted after security_review. */
 async function featureWorkflow(): Promise<string> {
@@ -108,17 +105,12 @@ function teamHandler(agentId: string, script: Script) {
 }
 
 describe('Feature Development with handoffs, reviews, approvals, escalation and audit (e2e)', () => {
-  let db: TestDatabase;
-  let natsServer: E2eNats;
-  let nc: NatsConnection;
+  const stack = new E2eStack({ database: 'e2e_feature_dev' });
   let client: BatonClient;
-  const services: RunningProcess[] = [];
-  const agents: BatonAgent[] = [];
   const script: Script = { prdFeedback: null, securityScans: 0, codeReviews: 0 };
   let runId: string;
-  let cliEnv: Record<string, string>;
 
-  const baton = (args: readonly string[], as = 'alice'): Promise<CliResult> => runBaton(['--nats', natsServer.url, ...args], { ...cliEnv, BATON_USER: as });
+  const baton = (args: readonly string[], as = 'alice'): Promise<CliResult> => runBaton(['--nats', stack.natsUrl, ...args], { ...stack.common, BATON_USER: as });
   const runEvents = async (): Promise<RecordedEvent[]> => {
     const r = await baton(['audit', runId, '--json']);
     if (r.code !== 0) throw new Error(`baton audit failed (${r.code}): ${r.stderr}`);
@@ -130,33 +122,17 @@ describe('Feature Development with handoffs, reviews, approvals, escalation and 
   };
 
   beforeAll(async () => {
-    db = await createTestDatabase('e2e_feature_dev');
-    natsServer = await startE2eNats();
-    nc = await connect({ servers: natsServer.url, ...testNatsAuth() });
-    client = new BatonClient(nc, { timeoutMs: 20_000 });
-    cliEnv = { DATABASE_URL: db.url, NATS_URL: natsServer.url };
-    const common = { DATABASE_URL: db.url, NATS_URL: natsServer.url };
-    services.push(await startService('agent-registry', { ...common, HEARTBEAT_WINDOW_MS: '10000' }));
-    services.push(await startService('handoff-validator', { ...common, HANDOFFS_DIR }));
-    services.push(await startService('escalation', { ...common }));
-    services.push(
-      await startService('scheduler', { ...common, HANDOFFS_DIR, SCHEDULER_DISPATCH_POLL_MS: '300', SCHEDULER_TIMER_POLL_MS: '200', SCHEDULER_CONSUMER_NAME: uniqueId('e2e-feat').replace(/[^A-Za-z0-9_-]/g, '_') }),
-    );
+    await stack.start();
+    client = new BatonClient(stack.nc, { timeoutMs: 20_000 });
+    await stack.workflowServices(uniqueId('e2e-feat'));
     for (const member of TEAM) {
-      const agent = await BatonAgent.connect({ agentId: member.agentId, servers: natsServer.url, heartbeatIntervalMs: 1000, inboxAckWaitMs: 5000 });
-      agents.push(agent);
+      const agent = await stack.agent({ agentId: member.agentId, heartbeatIntervalMs: 1000, inboxAckWaitMs: 5000 });
       await agent.register({ role: member.role, capabilities: [...(member.capabilities ?? [])], maxConcurrency: 4 });
       await agent.start(teamHandler(member.agentId, script), { concurrency: 4 });
     }
   });
 
-  afterAll(async () => {
-    await Promise.allSettled(agents.map((a) => a.stop({ timeoutMs: 5000 })));
-    await Promise.allSettled([...services].reverse().map((s) => s.stop()));
-    await nc?.close();
-    await natsServer?.stop();
-    await db?.drop();
-  });
+  afterAll(() => stack.stop());
 
   it('runs to success: a PRD reworked, a blocking security finding fixed, a code review escalated and granted, a deploy approved through the CLI', async () => {
     const reg = await client.command(RegisterWorkflow, { yaml: await featureWorkflow(), file: 'feature-development+code-review.yml' }, { commandId: randomUUID() });
@@ -314,7 +290,7 @@ describe('Feature Development with handoffs, reviews, approvals, escalation and 
     // The change a tamperer would make: the approver's name. Events are append-only, so
     // the tamperer first switches the protection off, as only the tables' owner can.
     const pg = await tamperAsTableOwner(
-      db.pool,
+      stack.db.pool,
       `UPDATE baton_es.events SET data = jsonb_set(data, '{by,id}', '"mallory"') WHERE stream_id = $1 AND revision = $2`,
       [victim.streamId, victim.revision],
     );

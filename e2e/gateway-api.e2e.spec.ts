@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { BatonAgent } from '@baton/agent-sdk';
 import {
   ACTOR_ASSERTION_HEADER,
   ApproveStage,
@@ -26,10 +25,10 @@ import {
   type RecordedEvent,
 } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, freePort, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
-import { startE2eNats, type E2eNats } from './support/private-nats';
-import { startGatewayProcess, type GatewayProcess as Gateway } from './support/gateway';
-import { repoRoot, type RunningProcess, startService } from './support/stack';
+import { freePort, waitFor } from '@baton/testing';
+import { E2eStack } from './support/e2e-stack';
+import type { GatewayProcess as Gateway } from './support/gateway';
+import { repoRoot } from './support/stack';
 
 // The gateway's REST API against the running stack: two gateway replicas (compiled, as `npm start`
 // runs them) on one private NATS server with the scheduler, agent-registry, handoff-validator and
@@ -170,14 +169,9 @@ function p99(samples: readonly number[]): number {
 }
 
 describe('gateway REST API (e2e)', () => {
-  let db: TestDatabase;
-  let natsServer: E2eNats;
-  let nc: NatsConnection;
+  const stack = new E2eStack({ database: 'e2e_gateway' });
   let client: BatonClient;
   let issuer: TestIssuer;
-  let keysDir: string;
-  const services: RunningProcess[] = [];
-  const agents: BatonAgent[] = [];
   let a: Gateway;
   let b: Gateway;
   const hit = new Set<string>();
@@ -220,10 +214,10 @@ describe('gateway REST API (e2e)', () => {
   };
   /** Events appended by commands the gateways sent (their command ids start with `http-`); agents and timers append others meanwhile. */
   const eventCount = async (): Promise<number> =>
-    Number((await db.pool.query<{ n: string }>("SELECT count(*)::text AS n FROM baton_es.events WHERE metadata->>'commandId' LIKE 'http-%'")).rows[0]!.n);
+    Number((await stack.db.pool.query<{ n: string }>("SELECT count(*)::text AS n FROM baton_es.events WHERE metadata->>'commandId' LIKE 'http-%'")).rows[0]!.n);
   /** The run's events as its audit reads them: straight from the event store. */
   const audit = async (runId: string): Promise<Pick<RecordedEvent, 'type' | 'data' | 'metadata'>[]> =>
-    (await db.pool.query<Pick<RecordedEvent, 'type' | 'data' | 'metadata'>>('SELECT type, data, metadata FROM baton_es.events WHERE stream_id = $1 ORDER BY revision', [`run-${runId}`])).rows;
+    (await stack.db.pool.query<Pick<RecordedEvent, 'type' | 'data' | 'metadata'>>('SELECT type, data, metadata FROM baton_es.events WHERE stream_id = $1 ORDER BY revision', [`run-${runId}`])).rows;
   /** A run of the approval workflow started by `as`, waiting for its deploy approval. */
   const startWaitingRun = async (as: string, gw: Gateway = a): Promise<string> => {
     const { runId } = ok(await call(gw, 'POST', '/api/runs', { as, body: { workflowId: 'WF-GW-APPROVE' } }));
@@ -236,12 +230,10 @@ describe('gateway REST API (e2e)', () => {
   };
 
   beforeAll(async () => {
-    db = await createTestDatabase('e2e_gateway');
-    natsServer = await startE2eNats();
-    nc = await connect({ servers: natsServer.url, ...testNatsAuth() });
-    client = new BatonClient(nc, { timeoutMs: 20_000 });
-    issuer = await TestIssuer.start();
-    keysDir = await mkdtemp(path.join(os.tmpdir(), 'baton-gw-keys-'));
+    await stack.start();
+    client = new BatonClient(stack.nc, { timeoutMs: 20_000 });
+    issuer = stack.track(await TestIssuer.start());
+    const keysDir = await stack.tempDir('baton-gw-keys-');
     const keysFile = path.join(keysDir, 'api-keys.json');
     await writeFile(
       keysFile,
@@ -252,12 +244,10 @@ describe('gateway REST API (e2e)', () => {
         ],
       }),
     );
-    const common = { DATABASE_URL: db.url, NATS_URL: natsServer.url };
-    services.push(await startService('agent-registry', { ...common, HEARTBEAT_WINDOW_MS: '10000' }));
-    services.push(await startService('handoff-validator', { ...common, HANDOFFS_DIR: path.join(repoRoot, 'examples/handoffs') }));
-    services.push(await startService('escalation', { ...common }));
+    await stack.service('agent-registry', { HEARTBEAT_WINDOW_MS: '10000' });
+    await stack.service('handoff-validator', { HANDOFFS_DIR: path.join(repoRoot, 'examples/handoffs') });
+    await stack.service('escalation');
     const gatewayEnv = {
-      NATS_URL: natsServer.url,
       BATON_ACTOR_KEY_DIR: path.join(keysDir, 'gateway'),
       BATON_OIDC_ISSUER: issuer.url,
       BATON_OIDC_AUDIENCE: AUDIENCE,
@@ -268,11 +258,9 @@ describe('gateway REST API (e2e)', () => {
       // A loaded machine may take more than the default 2 s to dispatch.
       BATON_ASSIGNMENT_WAIT_MS: '15000',
     };
-    [a, b] = [await startGatewayProcess(gatewayEnv), await startGatewayProcess(gatewayEnv)];
+    [a, b] = [await stack.gateway(gatewayEnv), await stack.gateway(gatewayEnv)];
     // The scheduler trusts a person only from the gateways' signed header (their public key, written on their first start).
-    services.push(
-      await startService('scheduler', { ...common, SCHEDULER_DISPATCH_POLL_MS: '200', SCHEDULER_TIMER_POLL_MS: '200', BATON_ACTOR_KEYS_FILE: path.join(keysDir, 'gateway', 'actor-keys.json') }),
-    );
+    await stack.service('scheduler', { SCHEDULER_DISPATCH_POLL_MS: '200', SCHEDULER_TIMER_POLL_MS: '200', BATON_ACTOR_KEYS_FILE: path.join(keysDir, 'gateway', 'actor-keys.json') });
     const people: Record<string, [string[], string[]]> = {
       vera: [['viewer'], []],
       otto: [['operator'], []],
@@ -288,8 +276,7 @@ describe('gateway REST API (e2e)', () => {
     for (const [sub, [roles, groups]] of Object.entries(people)) tokens[sub] = await issuer.token(sub, roles, groups);
     // Two agents that take tasks and hold them until the test ends (so tasks stay open for reassign).
     for (const agentId of ['agent8', 'agent9']) {
-      const agent = await BatonAgent.connect({ agentId, servers: natsServer.url, heartbeatIntervalMs: 1000, inboxAckWaitMs: 5000 });
-      agents.push(agent);
+      const agent = await stack.agent({ agentId, heartbeatIntervalMs: 1000, inboxAckWaitMs: 5000 });
       await agent.register({ role: 'backend_dev', capabilities: ['backend'], maxConcurrency: 10 });
       await agent.start(() => new Promise((resolve) => release.push(() => resolve({ done: true }))), { concurrency: 10 });
     }
@@ -299,14 +286,7 @@ describe('gateway REST API (e2e)', () => {
 
   afterAll(async () => {
     for (const r of release) r();
-    await Promise.allSettled(agents.map((x) => x.stop({ timeoutMs: 5000 })));
-    await Promise.allSettled([a?.proc.stop(), b?.proc.stop()]);
-    await Promise.allSettled([...services].reverse().map((s) => s.stop()));
-    await nc?.close();
-    await natsServer?.stop();
-    await issuer?.stop();
-    await db?.drop();
-    if (keysDir) await rm(keysDir, { recursive: true, force: true });
+    await stack.stop();
   });
 
   describe('authentication', () => {
@@ -446,12 +426,12 @@ describe('gateway REST API (e2e)', () => {
       await expect(client.command(StartRun, { workflowId: 'WF-GW-APPROVE', params: {}, priority: 'P1' }, { commandId: randomUUID(), actor: { kind: 'human', id: 'rita' } })).rejects.toMatchObject({ code: 'FORBIDDEN' });
       await expect(client.command(RerunRun, { runId, fromStage: 'deploy' }, { commandId: randomUUID(), actor: { kind: 'human', id: 'rita' } })).rejects.toMatchObject({ code: 'FORBIDDEN' });
       // A copy of what the gateway sends (a plain subscription sees requests too), replayed with another command id.
-      const spy = nc.subscribe(ApproveStage.subject, { max: 1 });
+      const spy = stack.nc.subscribe(ApproveStage.subject, { max: 1 });
       const seen = (async () => {
         for await (const m of spy) return m;
         throw new Error('no request seen');
       })();
-      await nc.flush();
+      await stack.nc.flush();
       problem(await call(a, 'POST', `/api/runs/${runId}/stages/deploy/reject`, { as: 'vera', body: { reason: 'x' } }), 403, 'FORBIDDEN');
       ok(await call(b, 'POST', `/api/runs/${runId}/stages/deploy/approve`, { as: 'ada', body: { reason: 'ok' } }));
       const copy = await seen;
@@ -600,11 +580,11 @@ describe('gateway REST API (e2e)', () => {
     it('forwards queries to the metrics service and the notifier, 503 SERVICE_UNAVAILABLE when nobody answers', async () => {
       problem(await call(a, 'GET', '/api/metrics/summary', { as: 'vera' }), 503, 'SERVICE_UNAVAILABLE');
       problem(await call(a, 'GET', '/api/notifications/channels', { as: 'vera' }), 503, 'SERVICE_UNAVAILABLE');
-      const sub = nc.subscribe('baton.qry.metrics.gateway-echo');
+      const sub = stack.nc.subscribe('baton.qry.metrics.gateway-echo');
       void (async () => {
         for await (const m of sub) m.respond(JSON.stringify({ ok: true, data: { got: (JSON.parse(m.string()) as { data: unknown }).data } }));
       })();
-      await nc.flush();
+      await stack.nc.flush();
       expect(ok(await call(b, 'GET', '/api/metrics/gateway-echo?window=24h&limit=5', { as: 'vera' }))).toEqual({ got: { window: '24h', limit: 5 } });
       sub.unsubscribe();
       problem(await call(a, 'GET', '/api/metrics/Bad.Name', { as: 'vera' }), 404, 'NOT_FOUND');

@@ -1,10 +1,8 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createTestDatabase, freePort, waitFor, type TestDatabase } from '@baton/testing';
-import { startE2eNats, type E2eNats } from './support/private-nats';
-import { startGatewayProcess } from './support/gateway';
-import { runBaton, startService, type CliResult, type RunningProcess } from './support/stack';
+import { freePort, waitFor } from '@baton/testing';
+import { E2eStack } from './support/e2e-stack';
+import { runBaton, type CliResult } from './support/stack';
 
 // `baton login` against the gateway's built-in issuer (as `npm start` runs it), then the CLI
 // over HTTP as the logged-in person: the same commands as over NATS, with identity from the token.
@@ -22,35 +20,25 @@ const WORKFLOW = `workflow:
 `;
 
 describe('the CLI through the gateway (e2e)', () => {
-  let db: TestDatabase;
-  let natsServer: E2eNats;
+  const stack = new E2eStack({ database: 'e2e_gateway_cli', connection: false });
   let dir: string;
   let gatewayUrl: string;
-  const procs: RunningProcess[] = [];
 
   /** `baton` as a person whose login is kept in their own credentials file; no --nats, no NATS_URL. */
   const as = (person: string, args: readonly string[], extra: Record<string, string> = {}): Promise<CliResult> =>
     runBaton(args, { BATON_CREDENTIALS_FILE: path.join(dir, `${person}.json`), NATS_URL: '', ...extra });
 
   beforeAll(async () => {
-    db = await createTestDatabase('e2e_gateway_cli');
-    natsServer = await startE2eNats();
-    dir = await mkdtemp(path.join(os.tmpdir(), 'baton-gw-cli-'));
-    const common = { DATABASE_URL: db.url, NATS_URL: natsServer.url };
-    procs.push(await startService('agent-registry', common));
-    const gateway = await startGatewayProcess({ NATS_URL: natsServer.url, BATON_DEV_ISSUER: 'true', BATON_DEV_ISSUER_DIR: path.join(dir, 'issuer'), BATON_ACTOR_KEY_DIR: path.join(dir, 'gateway') });
-    procs.push(gateway.proc);
+    await stack.start();
+    dir = await stack.tempDir('baton-gw-cli-');
+    await stack.service('agent-registry');
+    const gateway = await stack.gateway({ BATON_DEV_ISSUER: 'true', BATON_DEV_ISSUER_DIR: path.join(dir, 'issuer'), BATON_ACTOR_KEY_DIR: path.join(dir, 'gateway') });
     gatewayUrl = gateway.url;
-    procs.push(await startService('scheduler', { ...common, BATON_ACTOR_KEYS_FILE: path.join(dir, 'gateway', 'actor-keys.json') }));
+    await stack.service('scheduler', { BATON_ACTOR_KEYS_FILE: path.join(dir, 'gateway', 'actor-keys.json') });
     await writeFile(path.join(dir, 'wf.yml'), WORKFLOW);
   });
 
-  afterAll(async () => {
-    await Promise.allSettled([...procs].reverse().map((p) => p.stop()));
-    await natsServer?.stop();
-    await db?.drop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stack.stop());
 
   it('logs in with the local password, keeps the token private, and refuses a wrong password', async () => {
     const passwordFile = path.join(dir, 'issuer', 'dev-password');
@@ -94,7 +82,7 @@ describe('the CLI through the gateway (e2e)', () => {
     // --as names nobody over HTTP: the approver is who the token says.
     const approved = await as('approver', ['approve', runId, 'deploy', '--reason', 'plan reviewed', '--as', 'operator']);
     expect({ code: approved.code, stderr: approved.stderr }).toEqual({ code: 0, stderr: '' });
-    const events = (await db.pool.query<{ type: string; metadata: { actor?: unknown } }>("SELECT type, metadata FROM baton_es.events WHERE stream_id = $1 AND type IN ('RunStarted', 'StageApproved') ORDER BY revision", [`run-${runId}`])).rows;
+    const events = (await stack.db.pool.query<{ type: string; metadata: { actor?: unknown } }>("SELECT type, metadata FROM baton_es.events WHERE stream_id = $1 AND type IN ('RunStarted', 'StageApproved') ORDER BY revision", [`run-${runId}`])).rows;
     expect(events.map((e) => [e.type, e.metadata.actor])).toEqual([
       ['RunStarted', { kind: 'human', id: 'operator' }],
       ['StageApproved', { kind: 'human', id: 'approver' }],

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -8,10 +7,10 @@ import { CommandClient } from '@baton/agent-sdk';
 import { CancelTask, GetAgent, GetEscalation, GetRun, GetTask, ListConflicts, RegisterWorkflow, StartRun, SubmitTask, type SubmitTaskData, type TaskView } from '@baton/contracts';
 import { sampleArtifacts, sampleContext } from '@baton/handoff-rules';
 import { NatsAuthStore } from '@baton/nats-auth';
-import { createTestDatabase, testNatsAuth, testNatsAuthDir, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { testNatsAuthDir, uniqueId, waitFor } from '@baton/testing';
 import { bearerTokens, startMcpHttpServer, type McpHttpServer } from '@baton/mcp-server';
-import { startE2eNats, type E2eNats } from './support/private-nats';
-import { compiledMain, repoRoot, startService, type RunningProcess } from './support/stack';
+import { E2eStack } from './support/e2e-stack';
+import { compiledMain, repoRoot } from './support/stack';
 
 // The MCP server against the real stack: agent-registry, scheduler and handoff-validator as
 // compiled processes on one fresh database and a NATS server of this file, and an MCP Client of
@@ -43,33 +42,20 @@ function errorText(result: unknown): string {
 }
 
 describe('Baton MCP server (e2e: real NATS, Postgres and services; official MCP client)', () => {
-  let db: TestDatabase;
-  let nats: E2eNats;
-  let nc: NatsConnection;
+  const stack = new E2eStack({ database: 'mcp_server' });
   let baton: CommandClient;
-  const services: RunningProcess[] = [];
 
   beforeAll(async () => {
     compiledMain('tools/cli');
-    db = await createTestDatabase('mcp_server');
-    nats = await startE2eNats();
-    nc = await connect({ servers: nats.url, ...testNatsAuth() });
-    baton = new CommandClient(nc, { retryForMs: 20_000 });
-    const common = { DATABASE_URL: db.url, NATS_URL: nats.url };
-    services.push(await startService('agent-registry', { ...common, HEARTBEAT_WINDOW_MS: '5000' }));
-    services.push(await startService('handoff-validator', { ...common, HANDOFFS_DIR }));
-    services.push(await startService('escalation', common));
-    services.push(
-      await startService('scheduler', { ...common, HANDOFFS_DIR, SCHEDULER_DISPATCH_POLL_MS: '300', SCHEDULER_CONSUMER_NAME: uniqueId('mcp-sched').replace(/[^A-Za-z0-9_-]/g, '_'), SCHEDULER_AGENT_EVENTS_FROM: 'new' }),
-    );
+    await stack.start();
+    baton = new CommandClient(stack.nc, { retryForMs: 20_000 });
+    await stack.service('agent-registry', { HEARTBEAT_WINDOW_MS: '5000' });
+    await stack.service('handoff-validator', { HANDOFFS_DIR });
+    await stack.service('escalation');
+    await stack.service('scheduler', { HANDOFFS_DIR, SCHEDULER_DISPATCH_POLL_MS: '300', SCHEDULER_CONSUMER_NAME: uniqueId('mcp-sched').replace(/[^A-Za-z0-9_-]/g, '_'), SCHEDULER_AGENT_EVENTS_FROM: 'new' });
   });
 
-  afterAll(async () => {
-    await Promise.allSettled([...services].reverse().map((s) => s.stop()));
-    await nc?.close();
-    await nats?.stop();
-    await db?.drop();
-  });
+  afterAll(() => stack.stop());
 
   const submit = async (data: Partial<SubmitTaskData> & { action: string }): Promise<string> =>
     (await baton.command(SubmitTask, { requirement: { capabilities: [] }, priority: 'P1', inputs: {}, ...data } as SubmitTaskData, { commandId: uniqueId('submit') })).taskId;
@@ -87,7 +73,7 @@ describe('Baton MCP server (e2e: real NATS, Postgres and services; official MCP 
       command: process.execPath,
       args: [path.join(repoRoot, 'tools/cli/bin/baton.js'), 'mcp', '--agent', agentId, '--capability', capability, '--max-concurrency', '2', '--heartbeat-ms', '500'],
       // With NATS auth on, the agent's own credentials: the MCP lifecycle works within an agent's permissions (docs/security.md).
-      env: { PATH: process.env['PATH'] ?? '', NATS_URL: nats.url, NODE_OPTIONS: '', ...(await agentCreds(agentId)) },
+      env: { PATH: process.env['PATH'] ?? '', NATS_URL: stack.natsUrl, NODE_OPTIONS: '', ...(await agentCreds(agentId)) },
       cwd: repoRoot,
       stderr: 'pipe',
     });
@@ -191,7 +177,7 @@ describe('Baton MCP server (e2e: real NATS, Postgres and services; official MCP 
     beforeAll(async () => {
       http = await startMcpHttpServer({
         port: 0,
-        connection: nc,
+        connection: stack.nc,
         authenticate: bearerTokens({ [token]: agentId, [runnerToken]: runnerId }),
         profile: (id) => ({ role: 'developer', capabilities: id === agentId ? [capability] : [], maxConcurrency: 1 }),
         heartbeatIntervalMs: 500,

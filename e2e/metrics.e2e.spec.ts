@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { BatonAgent, handoff, type AgentTask, type HandoffResult, type TaskContext, type TaskOutputs } from '@baton/agent-sdk';
+import { handoff, type AgentTask, type HandoffResult, type TaskContext, type TaskOutputs } from '@baton/agent-sdk';
 import { ApproveStage, GetRun, RegisterWorkflow, ResumeRun, runStreamId, StartRun, type GetMetricsReply, type RecordedEvent } from '@baton/contracts';
 import { openEventStore } from '@baton/event-store';
 import { sampleArtifacts, sampleContext } from '@baton/handoff-rules';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
+import { uniqueId, waitFor } from '@baton/testing';
 import { PRD_WITHOUT_STORIES, runFinished, standardFeatureWork } from './support/feature-team';
-import { startE2eNats, type E2eNats } from './support/private-nats';
-import { repoRoot, runBaton, spawnService, type RunningProcess, type ServiceName } from './support/stack';
+import { E2eStack } from './support/e2e-stack';
+import { repoRoot, runBaton } from './support/stack';
 import { prometheusTargetsDir } from './support/prometheus';
 
 // The metrics service against a real Feature Development run (the seed workflow as written) by a
@@ -20,7 +19,6 @@ import { prometheusTargetsDir } from './support/prometheus';
 // (the infrastructure's, scraping the services this test names in a targets file) must answer
 // PromQL for the orchestrator metrics.
 
-const HANDOFFS_DIR = path.join(repoRoot, 'examples/handoffs');
 const PROMETHEUS_URL = process.env['TEST_PROMETHEUS_URL'] ?? 'http://127.0.0.1:9090';
 
 const TEAM: readonly { agentId: string; role: string; model: string; capabilities?: readonly string[] }[] = [
@@ -133,61 +131,35 @@ async function promQuery(query: string): Promise<{ metric: Record<string, string
 }
 
 describe('metrics of a Feature Development run, in baton metrics and in Prometheus (e2e)', () => {
-  let db: TestDatabase;
-  let natsServer: E2eNats;
-  let nc: NatsConnection;
+  const stack = new E2eStack({ database: 'e2e_metrics' });
   let client: BatonClient;
-  const services: { name: ServiceName; svc: RunningProcess; port: number }[] = [];
-  const agents: BatonAgent[] = [];
   let release = (): void => undefined;
   const state: TeamState = { securityScans: 0, release: new Promise<void>((r) => (release = r)) };
   const scrapeLabel = uniqueId('metrics-e2e');
-  let targetsFile = '';
   let runId: string;
 
-  const start = async (name: ServiceName, env: Record<string, string>): Promise<void> => {
-    const { svc, port } = await spawnService(name, { DATABASE_URL: db.url, NATS_URL: natsServer.url, ...env });
-    services.push({ name, svc, port });
-    await waitFor(
-      async () => {
-        svc.assertRunning();
-        return (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.status === 200;
-      },
-      { timeoutMs: 90_000, intervalMs: 100, what: `${name} /health/ready` },
-    );
-  };
-
   beforeAll(async () => {
-    db = await createTestDatabase('e2e_metrics');
-    natsServer = await startE2eNats();
-    nc = await connect({ servers: natsServer.url, ...testNatsAuth() });
-    client = new BatonClient(nc, { timeoutMs: 20_000 });
-    await start('agent-registry', { HEARTBEAT_WINDOW_MS: '10000' });
-    await start('handoff-validator', { HANDOFFS_DIR });
-    await start('escalation', {});
-    await start('scheduler', { HANDOFFS_DIR, SCHEDULER_DISPATCH_POLL_MS: '300', SCHEDULER_TIMER_POLL_MS: '200', SCHEDULER_CONSUMER_NAME: scrapeLabel.replace(/[^A-Za-z0-9_-]/g, '_') });
-    await start('metrics', { METRICS_PRICES: JSON.stringify({ 'claude-opus': 15, 'claude-sonnet': 3, '*': 1 }), METRICS_BUDGET_INTERVAL_MS: '200' });
+    await stack.start();
+    client = new BatonClient(stack.nc, { timeoutMs: 20_000 });
+    await stack.workflowServices(scrapeLabel);
+    await stack.service('metrics', { METRICS_PRICES: JSON.stringify({ 'claude-opus': 15, 'claude-sonnet': 3, '*': 1 }), METRICS_BUDGET_INTERVAL_MS: '200' });
     for (const member of TEAM) {
-      const agent = await BatonAgent.connect({ agentId: member.agentId, servers: natsServer.url, heartbeatIntervalMs: 1000, inboxAckWaitMs: 5000 });
-      agents.push(agent);
+      const agent = await stack.agent({ agentId: member.agentId, heartbeatIntervalMs: 1000, inboxAckWaitMs: 5000 });
       await agent.register({ role: member.role, capabilities: [...(member.capabilities ?? [])], maxConcurrency: 4, model: member.model });
       await agent.start(teamHandler(member.agentId, state), { concurrency: 4 });
     }
     // Prometheus (started by the infrastructure script) scrapes what the targets files name.
     const targetsDir = await prometheusTargetsDir(PROMETHEUS_URL);
-    targetsFile = path.join(targetsDir, `${scrapeLabel}.json`);
+    const targetsFile = path.join(targetsDir, `${scrapeLabel}.json`);
     await mkdir(targetsDir, { recursive: true });
-    await writeFile(targetsFile, JSON.stringify(services.map((s) => ({ targets: [`127.0.0.1:${s.port}`], labels: { service: s.name, e2e: scrapeLabel } }))));
+    stack.track(targetsFile, { stop: (f) => rm(f, { force: true }) });
+    await writeFile(targetsFile, JSON.stringify(stack.services.map((s) => ({ targets: [`127.0.0.1:${s.port}`], labels: { service: s.name, e2e: scrapeLabel } }))));
   });
 
   afterAll(async () => {
+    // The held task lets go before the agents stop.
     release();
-    if (targetsFile !== '') await rm(targetsFile, { force: true });
-    await Promise.allSettled(agents.map((a) => a.stop({ timeoutMs: 5000 })));
-    await Promise.allSettled([...services].reverse().map((s) => s.svc.stop()));
-    await nc?.close();
-    await natsServer?.stop();
-    await db?.drop();
+    await stack.stop();
   });
 
   it('runs Feature Development to success with one rejected handoff and one rework', async () => {
@@ -209,7 +181,7 @@ describe('metrics of a Feature Development run, in baton metrics and in Promethe
   });
 
   it('baton metrics --workflow WF-FEAT-001 --json gives cycle time, handoff quality and rework rate as computed by hand from the stored events', async () => {
-    const store = await openEventStore({ kind: 'postgres' }, { pool: db.pool });
+    const store = await openEventStore({ kind: 'postgres' }, { pool: stack.db.pool });
     const events: RecordedEvent[] = [];
     for (let page = await store.readAll({ filter: { categories: ['run', 'task'] }, maxCount: 1000 }); page.length > 0; page = await store.readAll({ filter: { categories: ['run', 'task'] }, maxCount: 1000, after: page.at(-1)!.position })) {
       events.push(...page);
@@ -220,7 +192,7 @@ describe('metrics of a Feature Development run, in baton metrics and in Promethe
 
     const reply = await waitFor(
       async () => {
-        const r = await runBaton(['--nats', natsServer.url, 'metrics', '--workflow', 'WF-FEAT-001', '--json'], { NATS_URL: natsServer.url });
+        const r = await runBaton(['--nats', stack.natsUrl, 'metrics', '--workflow', 'WF-FEAT-001', '--json'], { NATS_URL: stack.natsUrl });
         if (r.code !== 0) throw new Error(`baton metrics failed (${r.code}): ${r.stderr}`);
         const m = JSON.parse(r.stdout) as GetMetricsReply;
         return m.runs.find((x) => x.runId === runId && x.status === 'success' && x.endedAt !== null) ? m : undefined;
@@ -245,14 +217,14 @@ describe('metrics of a Feature Development run, in baton metrics and in Promethe
     expect(pm.firstTry).toBeLessThan(pm.handoffs);
     expect(reply.models.map((m) => m.key)).toEqual(expect.arrayContaining(['claude-opus', 'claude-sonnet', 'gpt-5']));
 
-    const table = await runBaton(['--nats', natsServer.url, 'metrics', '--workflow', 'WF-FEAT-001'], { NATS_URL: natsServer.url });
+    const table = await runBaton(['--nats', stack.natsUrl, 'metrics', '--workflow', 'WF-FEAT-001'], { NATS_URL: stack.natsUrl });
     expect(table.code).toBe(0);
     expect(table.stdout).toContain('WF-FEAT-001');
     expect(table.stdout).toContain('MCT-PM-001');
   });
 
   it('every service serves /metrics, and Prometheus answers PromQL for the orchestrator metrics after the run', async () => {
-    for (const s of services) {
+    for (const s of stack.services) {
       const text = await (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text();
       expect(text).toMatch(new RegExp(`^baton_service_info\\{service="${s.name}"`, 'm'));
       expect(text).toMatch(/^baton_process_resident_memory_bytes \d+/m);
@@ -300,7 +272,7 @@ describe('metrics of a Feature Development run, in baton metrics and in Promethe
     await waitFor(async () => ((await client.query(GetRun, { runId: budgetRun })).state === 'paused' ? true : undefined), { what: 'the run paused over its budget', timeoutMs: 60_000, intervalMs: 250 });
     release();
 
-    const audit = await runBaton(['--nats', natsServer.url, 'audit', budgetRun, '--json'], { DATABASE_URL: db.url, NATS_URL: natsServer.url });
+    const audit = await runBaton(['--nats', stack.natsUrl, 'audit', budgetRun, '--json'], stack.common);
     expect(audit.code).toBe(0);
     const events = JSON.parse(audit.stdout) as RecordedEvent[];
     const types = events.map((e) => e.type);

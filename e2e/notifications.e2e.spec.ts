@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ApproveStage, GetRun, ListNotifications, RegisterWorkflow, StartRun, SubmitWorkItem, type NotificationView, type WorkflowResultView } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, HttpStandIn, mailTo, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
+import { HttpStandIn, mailTo, waitFor } from '@baton/testing';
 import { Webhook } from 'standardwebhooks';
-import { startE2eNats, type E2eNats } from './support/private-nats';
-import { repoRoot, runBaton, startService, startSimAgents, type RunningProcess, type SimAgentsProcess } from './support/stack';
+import { E2eStack } from './support/e2e-stack';
+import { repoRoot, runBaton, startSimAgents, type RunningProcess, type ServiceName } from './support/stack';
 
 // The notifier in the whole stack: every service as a process on a private NATS server and a
 // fresh database, the simulated team (tools/sim-agents) doing the work, Mailpit as the SMTP
@@ -20,14 +18,9 @@ const OUTAGE_MS = Number(process.env['NOTIFY_OUTAGE_MS'] ?? 60_000);
 const SMTP_PORT = Number(process.env['TEST_SMTP_PORT'] ?? 1025);
 
 describe('notifier with the whole stack and the simulated team (e2e)', () => {
-  let db: TestDatabase;
-  let natsServer: E2eNats;
-  let nc: NatsConnection;
+  const stack = new E2eStack({ database: 'e2e_notifications' });
   let client: BatonClient;
-  let dir: string;
-  let sim: SimAgentsProcess;
   let notifier: RunningProcess;
-  const services: RunningProcess[] = [];
   const slack = new HttpStandIn();
   const hook = new HttpStandIn();
   const pd = new HttpStandIn();
@@ -37,9 +30,8 @@ describe('notifier with the whole stack and the simulated team (e2e)', () => {
   const slackToken = `T0/B0/slack-${randomUUID()}`;
   const webhookSecret = `whsec_${Buffer.from(randomUUID().replace(/-/g, '')).toString('base64')}`;
   const routingKey = `pd-${randomUUID().replace(/-/g, '')}`;
-  let cliEnv: Record<string, string>;
 
-  const baton = (args: readonly string[]) => runBaton(['--nats', natsServer.url, ...args], { ...cliEnv, BATON_USER: 'ops' });
+  const baton = (args: readonly string[]) => runBaton(['--nats', stack.natsUrl, ...args], { ...stack.common, BATON_USER: 'ops' });
   const notificationsOf = async (runId: string): Promise<NotificationView[]> => (await client.query(ListNotifications, { runId, failed: false, limit: 1000 })).notifications;
   const finished = (runId: string, timeoutMs = 180_000): Promise<WorkflowResultView> =>
     waitFor(
@@ -51,12 +43,11 @@ describe('notifier with the whole stack and the simulated team (e2e)', () => {
     );
 
   beforeAll(async () => {
-    db = await createTestDatabase('e2e_notifications');
-    natsServer = await startE2eNats();
-    nc = await connect({ servers: natsServer.url, ...testNatsAuth() });
-    client = new BatonClient(nc, { timeoutMs: 20_000 });
+    await stack.start();
+    client = new BatonClient(stack.nc, { timeoutMs: 20_000 });
+    for (const standIn of [slack, hook, pd]) stack.track(standIn, { stop: (h) => h.close(), together: 'stand-ins' });
     await Promise.all([slack.listen(), hook.listen(), pd.listen()]);
-    dir = await mkdtemp(path.join(os.tmpdir(), 'baton-notify-'));
+    const dir = await stack.tempDir('baton-notify-');
     const rules = path.join(dir, 'notifications.yaml');
     await writeFile(
       rules,
@@ -89,15 +80,12 @@ describe('notifier with the whole stack and the simulated team (e2e)', () => {
         'reproduce_and_classify: { severity_classification: P2, reproduction_steps.md: "# Steps\\n\\n1. open checkout\\n" }',
       ].join('\n'),
     );
-    const common = { DATABASE_URL: db.url, NATS_URL: natsServer.url };
-    cliEnv = common;
     const handoffs = path.join(repoRoot, 'examples/handoffs');
-    services.push(await startService('agent-registry', { ...common, HEARTBEAT_WINDOW_MS: '15000' }));
-    services.push(await startService('handoff-validator', { ...common, HANDOFFS_DIR: handoffs }));
-    services.push(await startService('scheduler', { ...common, HANDOFFS_DIR: handoffs, SCHEDULER_DISPATCH_POLL_MS: '300', SCHEDULER_TIMER_POLL_MS: '200' }));
+    await stack.service('agent-registry', { HEARTBEAT_WINDOW_MS: '15000' });
+    await stack.service('handoff-validator', { HANDOFFS_DIR: handoffs });
+    await stack.service('scheduler', { HANDOFFS_DIR: handoffs, SCHEDULER_DISPATCH_POLL_MS: '300', SCHEDULER_TIMER_POLL_MS: '200' });
     // stack.ts names the services other specs start; the notifier starts the same way (services/notifier/dist/main.js).
-    notifier = await startService('notifier' as Parameters<typeof startService>[0], {
-      ...common,
+    notifier = await stack.service('notifier' as ServiceName, {
       LOG_LEVEL: 'info',
       NOTIFIER_RULES_FILE: rules,
       NOTIFIER_POLL_MS: '200',
@@ -106,22 +94,13 @@ describe('notifier with the whole stack and the simulated team (e2e)', () => {
       BATON_WEBHOOK_SECRET: webhookSecret,
       PAGERDUTY_ROUTING_KEY: routingKey,
     });
-    services.push(notifier);
-    sim = await startSimAgents('sim-agents', ['--agents', 'examples/agents.yaml', '--duration-ms', '100-300', '--steps', '2', '--outputs', outputs, '--seed', '7'], natsServer.url);
+    stack.track(await startSimAgents('sim-agents', ['--agents', 'examples/agents.yaml', '--duration-ms', '100-300', '--steps', '2', '--outputs', outputs, '--seed', '7'], stack.natsUrl));
     for (const file of ['feature-development.yml', 'bug-fix.yml']) {
       await client.command(RegisterWorkflow, { yaml: await readFile(path.join(repoRoot, 'examples/workflows', file), 'utf8'), file }, { commandId: randomUUID() });
     }
   }, 240_000);
 
-  afterAll(async () => {
-    await sim?.stop();
-    await Promise.allSettled([...services].reverse().map((s) => s.stop()));
-    await nc?.close();
-    await natsServer?.stop();
-    await Promise.all([slack.close(), hook.close(), pd.close()]);
-    await db?.drop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stack.stop());
 
   it('Feature Development: the timeline reaches Slack and the signed webhook, the approval request and the stakeholders reach Mailpit', async () => {
     const { runId } = await client.command(StartRun, { workflowId: 'WF-FEAT-001', params: {}, priority: 'P1' }, { commandId: randomUUID(), actor: { kind: 'human', id: 'alice' } });
@@ -251,13 +230,13 @@ describe('notifier with the whole stack and the simulated team (e2e)', () => {
   it('no secret is in the events or in the notifier log', async () => {
     const secrets = [slackToken, webhookSecret, webhookSecret.slice('whsec_'.length), routingKey];
     for (const secret of secrets) {
-      const hit = await db.pool.query(`SELECT stream_id FROM baton_es.events WHERE data::text LIKE $1 OR metadata::text LIKE $1`, [`%${secret}%`]);
+      const hit = await stack.db.pool.query(`SELECT stream_id FROM baton_es.events WHERE data::text LIKE $1 OR metadata::text LIKE $1`, [`%${secret}%`]);
       expect(hit.rowCount).toBe(0);
     }
     const log = notifier.output.join('');
     expect(log).toContain('attempt');
     for (const secret of secrets) expect(log).not.toContain(secret);
-    const audit = await db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM baton_es.events WHERE category = 'notification' AND type = 'NotificationDelivered'`);
+    const audit = await stack.db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM baton_es.events WHERE category = 'notification' AND type = 'NotificationDelivered'`);
     expect(Number(audit.rows[0]!.n)).toBeGreaterThan(30);
   });
 });

@@ -1,10 +1,9 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { BatonAgent, CommandClient, type AgentActivity } from '@baton/agent-sdk';
+import { CommandClient, type AgentActivity, type BatonAgent } from '@baton/agent-sdk';
 import { SubmitTask, taskStreamId, type RecordedEvent } from '@baton/contracts';
 import { createPostgresEventStore, type PostgresEventStore } from '@baton/event-store';
-import { createTestDatabase, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
-import { startE2eNats, type E2eNats } from './support/private-nats';
-import { startService, type RunningProcess } from './support/stack';
+import { uniqueId, waitFor } from '@baton/testing';
+import { E2eStack } from './support/e2e-stack';
+import type { RunningProcess } from './support/stack';
 
 // The scheduler SIGKILLed in the middle of a batched drain and started again: every task is
 // completed exactly once. The agent-registry and the scheduler run as processes from the build,
@@ -45,45 +44,30 @@ function seconds(ms: number): string {
 }
 
 describe('scheduler killed mid-drain (e2e)', () => {
-  let db: TestDatabase;
-  let natsServer: E2eNats;
-  let nc: NatsConnection;
+  const stack = new E2eStack({ database: 'e2e_scheduler_crash', connection: { name: 'e2e-scheduler-crash' } });
   let store: PostgresEventStore;
-  let registry: RunningProcess;
   const schedulers: RunningProcess[] = [];
   const agents: BatonAgent[] = [];
   const consumerName = uniqueId('e2e-crash').replace(/[^A-Za-z0-9_-]/g, '_');
 
   const schedulerEnv = (): Record<string, string> => ({
-    DATABASE_URL: db.url,
-    NATS_URL: natsServer.url,
     // The same durable consumer names before and after the crash, as a restarted deployment has.
     SCHEDULER_CONSUMER_NAME: consumerName,
     SCHEDULER_AGENT_EVENTS_FROM: 'new',
   });
 
   beforeAll(async () => {
-    db = await createTestDatabase('e2e_scheduler_crash');
-    natsServer = await startE2eNats();
-    nc = await connect({ servers: natsServer.url, ...testNatsAuth(), name: 'e2e-scheduler-crash' });
-    registry = await startService('agent-registry', { DATABASE_URL: db.url, NATS_URL: natsServer.url });
-    schedulers.push(await startService('scheduler', schedulerEnv()));
-    store = await createPostgresEventStore({ connectionString: db.url, migrate: false, poolSize: 2 });
+    await stack.start();
+    await stack.service('agent-registry');
+    schedulers.push(await stack.service('scheduler', schedulerEnv()));
+    store = stack.track(await createPostgresEventStore({ connectionString: stack.db.url, migrate: false, poolSize: 2 }), { stop: (s) => s.close() });
   }, 240_000);
 
-  afterAll(async () => {
-    await Promise.allSettled(agents.map((a) => a.stop({ timeoutMs: 5000 })));
-    await Promise.allSettled(schedulers.map((s) => s.stop()));
-    await registry?.stop();
-    await store?.close();
-    await nc?.close();
-    await natsServer?.stop();
-    await db?.drop();
-  }, 120_000);
+  afterAll(() => stack.stop(), 120_000);
 
   /** Tasks completed in the read model (`scheduler.tasks`). */
   async function completedInReadModel(): Promise<number> {
-    const r = await db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM scheduler.tasks WHERE status = 'completed'`);
+    const r = await stack.db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM scheduler.tasks WHERE status = 'completed'`);
     return Number(r.rows[0]?.n ?? 0);
   }
 
@@ -106,9 +90,8 @@ describe('scheduler killed mid-drain (e2e)', () => {
     let running = 0;
     for (let i = 0; i < AGENTS; i++) {
       const agentId = uniqueId(`e2e-crash-agent-${i}`);
-      const agent = await BatonAgent.connect({
+      const agent = await stack.agent({
         agentId,
-        servers: natsServer.url,
         heartbeatIntervalMs: 1000,
         // Reports retry through the outage (same command id, so idempotent) rather than give the task up.
         commands: { retryForMs: FINISH_DEADLINE_MS, requestTimeoutMs: 10_000 },
@@ -135,7 +118,7 @@ describe('scheduler killed mid-drain (e2e)', () => {
 
     const taskIds = Array.from({ length: TASKS }, (_, i) => `${capability}-${String(i).padStart(4, '0')}`);
     // Submissions cut by the crash are retried with the same command id and task id (idempotent).
-    const submitter = new CommandClient(nc, { retryForMs: KILL_DEADLINE_MS, requestTimeoutMs: 10_000 });
+    const submitter = new CommandClient(stack.nc, { retryForMs: KILL_DEADLINE_MS, requestTimeoutMs: 10_000 });
     const startedAt = Date.now();
     let submitted = 0;
     const submitting = (async () => {
@@ -194,7 +177,7 @@ describe('scheduler killed mid-drain (e2e)', () => {
     // The crash cut work in hand, not an idle queue.
     expect(inFlightAtKill.length).toBeGreaterThan(0);
 
-    schedulers.push(await startService('scheduler', schedulerEnv()));
+    schedulers.push(await stack.service('scheduler', schedulerEnv()));
     const restartedAt = Date.now();
     log(`scheduler restarted and ready ${seconds(restartedAt - killedAt)} s after the kill`);
 
@@ -243,7 +226,7 @@ describe('scheduler killed mid-drain (e2e)', () => {
     }
 
     // The read model agrees with the store: every task completed, by the holder of the completing lease.
-    const rows = await db.pool.query<{ task_id: string; status: string; agent_id: string | null; lease_epoch: number }>(
+    const rows = await stack.db.pool.query<{ task_id: string; status: string; agent_id: string | null; lease_epoch: number }>(
       'SELECT task_id, status, agent_id, lease_epoch FROM scheduler.tasks',
     );
     expect(rows.rows).toHaveLength(TASKS);

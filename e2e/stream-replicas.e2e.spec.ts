@@ -4,40 +4,29 @@
 // variable; 3 reaches the server's stream-create request (which a single server refuses with its
 // own error); 1 creates R1 streams; and 3 on existing streams is written into their config
 // (a single server records it without placing replicas; a three-node cluster would place them).
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { DEAD_LETTER_STREAM, EVENTS_STREAM } from '@baton/contracts';
-import { createTestDatabase, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
-import { startE2eNats, type E2eNats } from './support/private-nats';
-import { spawnService, startService, type RunningProcess } from './support/stack';
+import { waitFor } from '@baton/testing';
+import { E2eStack } from './support/e2e-stack';
+import { spawnService } from './support/stack';
 
 describe('BATON_STREAM_REPLICAS reaches the JetStream streams (e2e, compiled agent-registry)', () => {
-  let db: TestDatabase;
-  let natsServer: E2eNats;
-  let nc: NatsConnection;
+  const stack = new E2eStack({
+    database: 'e2e_stream_replicas',
+    privateNatsOnly: 'this file needs a nats-server of its own (it creates and reconfigures BATON_EVENTS): install one with bash scripts/infra.sh up',
+  });
   let jsm: JetStreamManager;
-  const running: RunningProcess[] = [];
 
   beforeAll(async () => {
-    natsServer = await startE2eNats();
-    if (natsServer.kind !== 'private') {
-      throw new Error('this file needs a nats-server of its own (it creates and reconfigures BATON_EVENTS): install one with bash scripts/infra.sh up');
-    }
-    db = await createTestDatabase('e2e_stream_replicas');
-    nc = await connect({ servers: natsServer.url, ...testNatsAuth() });
-    jsm = await jetstreamManager(nc);
+    await stack.start();
+    jsm = await jetstreamManager(stack.nc);
   });
 
-  afterAll(async () => {
-    await Promise.allSettled(running.map((p) => p.stop()));
-    await nc?.close();
-    await natsServer?.stop();
-    await db?.drop();
-  });
+  afterAll(() => stack.stop());
 
   async function exitOutput(replicas: string): Promise<{ code: number | null; output: string }> {
-    const { svc } = await spawnService('agent-registry', { DATABASE_URL: db.url, NATS_URL: natsServer.url, BATON_STREAM_REPLICAS: replicas });
-    running.push(svc);
+    const { svc } = await spawnService('agent-registry', { ...stack.common, BATON_STREAM_REPLICAS: replicas });
+    stack.track(svc, { together: 'services' });
     await waitFor(() => !svc.running, { timeoutMs: 60_000, intervalMs: 100, what: `agent-registry with BATON_STREAM_REPLICAS=${replicas} to exit` });
     return { code: svc.proc.exitCode, output: svc.output.join('') };
   }
@@ -66,16 +55,14 @@ describe('BATON_STREAM_REPLICAS reaches the JetStream streams (e2e, compiled age
   });
 
   it('1 creates the event and dead-letter streams with one replica', async () => {
-    const svc = await startService('agent-registry', { DATABASE_URL: db.url, NATS_URL: natsServer.url, BATON_STREAM_REPLICAS: '1' });
-    running.push(svc);
+    const svc = await stack.service('agent-registry', { BATON_STREAM_REPLICAS: '1' });
     expect((await jsm.streams.info(EVENTS_STREAM)).config.num_replicas).toBe(1);
     expect((await jsm.streams.info(DEAD_LETTER_STREAM)).config.num_replicas).toBe(1);
     await svc.stop();
   });
 
   it('3 on existing streams is written into their config (what a cluster would then replicate)', async () => {
-    const svc = await startService('agent-registry', { DATABASE_URL: db.url, NATS_URL: natsServer.url, BATON_STREAM_REPLICAS: '3' });
-    running.push(svc);
+    const svc = await stack.service('agent-registry', { BATON_STREAM_REPLICAS: '3' });
     expect((await jsm.streams.info(EVENTS_STREAM)).config.num_replicas).toBe(3);
     expect((await jsm.streams.info(DEAD_LETTER_STREAM)).config.num_replicas).toBe(3);
     await svc.stop();

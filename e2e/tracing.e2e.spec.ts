@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { GetRun, type RecordedEvent } from '@baton/contracts';
 import { BatonClient } from '@baton/messaging';
-import { createTestDatabase, env, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
-import { startE2eNats, type E2eNats } from './support/private-nats';
-import { compiledMain, repoRoot, runBaton, SimAgentsProcess, startService, type RunningProcess } from './support/stack';
+import { env, uniqueId, waitFor } from '@baton/testing';
+import { E2eStack } from './support/e2e-stack';
+import { compiledMain, repoRoot, runBaton, SimAgentsProcess } from './support/stack';
 
 // One run, one trace: Feature Development with the simulated team, every process exporting its
 // spans to a real Jaeger over OTLP/HTTP. The run's trace id is the one stored with its
@@ -82,15 +81,11 @@ class TraceView {
 }
 
 describe('one run, one trace (e2e, Jaeger)', () => {
-  let db: TestDatabase;
-  let natsServer: E2eNats;
-  let nc: NatsConnection;
+  const stack = new E2eStack({ database: 'e2e_tracing' });
   let client: BatonClient;
-  const processes: RunningProcess[] = [];
-  let cliEnv: Record<string, string>;
 
   const baton = async (args: readonly string[], as = 'alice'): Promise<string> => {
-    const r = await runBaton(['--nats', natsServer.url, ...args], { ...cliEnv, BATON_USER: as });
+    const r = await runBaton(['--nats', stack.natsUrl, ...args], { ...stack.common, ...OTEL_ENV, BATON_USER: as });
     if (r.code !== 0) throw new Error(`baton ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
     return r.stdout;
   };
@@ -100,36 +95,20 @@ describe('one run, one trace (e2e, Jaeger)', () => {
     if (jaeger instanceof Error || !jaeger.ok) {
       throw new Error(`Jaeger's query API is not answering at ${JAEGER_URL} (TEST_JAEGER_URL); start it with: bash scripts/infra.sh up`);
     }
-    db = await createTestDatabase('e2e_tracing');
-    natsServer = await startE2eNats();
-    nc = await connect({ servers: natsServer.url, ...testNatsAuth() });
-    client = new BatonClient(nc, { timeoutMs: 20_000 });
-    const common = { DATABASE_URL: db.url, NATS_URL: natsServer.url, ...OTEL_ENV };
-    cliEnv = { DATABASE_URL: db.url, NATS_URL: natsServer.url, ...OTEL_ENV };
-    const handoffs = path.join(repoRoot, 'examples/handoffs');
-    processes.push(await startService('agent-registry', { ...common, HEARTBEAT_WINDOW_MS: '10000' }));
-    processes.push(await startService('handoff-validator', { ...common, HANDOFFS_DIR: handoffs }));
-    processes.push(await startService('escalation', common));
-    processes.push(
-      await startService('scheduler', { ...common, HANDOFFS_DIR: handoffs, SCHEDULER_DISPATCH_POLL_MS: '300', SCHEDULER_TIMER_POLL_MS: '200', SCHEDULER_CONSUMER_NAME: uniqueId('e2e-trace').replace(/[^A-Za-z0-9_-]/g, '_') }),
-    );
+    await stack.start();
+    client = new BatonClient(stack.nc, { timeoutMs: 20_000 });
+    await stack.workflowServices(uniqueId('e2e-trace'), OTEL_ENV);
     // The simulated team, as `npm start` runs it, with tracing on through the agent SDK.
     const proc = spawn(process.execPath, ['--enable-source-maps', compiledMain('tools/sim-agents'), '--json', '--agents', 'examples/agents.yaml', '--duration-ms', '50-150', '--steps', '1', '--heartbeat-ms', '1000'], {
       cwd: repoRoot,
-      env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'warn', NATS_URL: natsServer.url, ...OTEL_ENV },
+      env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'warn', NATS_URL: stack.natsUrl, ...OTEL_ENV },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const sim = new SimAgentsProcess('sim-agents', proc);
-    processes.push(sim);
+    const sim = stack.track(new SimAgentsProcess('sim-agents', proc));
     await sim.waitForLine((l) => l.type === 'sim.ready', 'ready', 60_000);
   });
 
-  afterAll(async () => {
-    await Promise.allSettled([...processes].reverse().map((p) => p.stop()));
-    await nc?.close();
-    await natsServer?.stop();
-    await db?.drop();
-  });
+  afterAll(() => stack.stop());
 
   it('Feature Development is one trace in Jaeger: CLI, scheduler, agents and handoff-validator, every span under its parent', async () => {
     await baton(['workflows', 'register', WORKFLOW]);

@@ -99,6 +99,11 @@ export async function spawnService(name: ServiceName, env: Record<string, string
 
 /** Starts a service (compiled `services/<name>/dist/main.js`) and waits for `/health/ready`. */
 export async function startService(name: ServiceName, env: Record<string, string>): Promise<RunningProcess> {
+  return (await startServiceWithPort(name, env)).svc;
+}
+
+/** {@link startService}, with the HTTP port the service listens on (health, metrics). */
+export async function startServiceWithPort(name: ServiceName, env: Record<string, string>): Promise<{ readonly svc: RunningProcess; readonly port: number }> {
   const { svc, port } = await spawnService(name, env);
   try {
     await waitFor(
@@ -113,7 +118,7 @@ export async function startService(name: ServiceName, env: Record<string, string
     await svc.kill();
     throw new Error(`${(err as Error).message}\n${svc.output.join('').slice(-4000)}`, { cause: err });
   }
-  return svc;
+  return { svc, port };
 }
 
 /** The result of one `baton` CLI invocation as a process. */

@@ -99,7 +99,9 @@ describe('the AsyncAPI document against the wire (e2e)', () => {
     await tap.flush();
     client = new CommandClient(stack.nc, { retryForMs: 20_000 });
     // Every event relayed (not only those some consumer reads): the tap must see every subject a deployment may use.
-    const relayAll = { BATON_RELAY_PUBLISH: 'all' };
+    // Tracing on (spans to the local Jaeger's OTLP port, or TEST_OTLP_URL), so the trace headers a traced deployment
+    // sends are on the wire too: the inbox's `traceparent` once went out undeclared, seen only with tracing on.
+    const relayAll = { BATON_RELAY_PUBLISH: 'all', OTEL_EXPORTER_OTLP_ENDPOINT: process.env['TEST_OTLP_URL'] ?? 'http://127.0.0.1:4318' };
     await stack.service('agent-registry', { ...relayAll, HEARTBEAT_WINDOW_MS: '10000' });
     await stack.service('handoff-validator', relayAll);
     await stack.service('escalation', relayAll);
@@ -200,6 +202,8 @@ describe('the AsyncAPI document against the wire (e2e)', () => {
       if (mismatch !== undefined) problems.push(`reply to ${channelId}: ${mismatch}`);
     }
     expect(problems).toEqual([]);
+    // The services traced: the inbox deliveries carried the task's trace, and were checked above.
+    expect(baton.some((s) => /^baton\.agent\.[^.]+\.inbox$/.test(s.subject) && s.headers.includes('traceparent'))).toBe(true);
 
     // The recording covered the kinds of subject the document describes.
     const kinds = new Set(baton.map((s) => s.subject.split('.').slice(0, 2).join('.')));

@@ -75,7 +75,11 @@ const HEADERS: Record<string, JsonObject> = {
   },
   InboxHeaders: {
     type: 'object',
-    properties: { 'Nats-Msg-Id': { type: 'string', description: 'The id of the `TaskAssigned` event this assignment comes from: an assignment is delivered once per event.' } },
+    properties: {
+      'Nats-Msg-Id': { type: 'string', description: 'The id of the `TaskAssigned` event this assignment comes from: an assignment is delivered once per event.' },
+      // With tracing on, the scheduler publishes an assignment in a span under the task's trace.
+      ...TRACE_HEADERS,
+    },
     required: ['Nats-Msg-Id'],
   },
   DeadLetterHeaders: {

@@ -17,6 +17,7 @@ export { commandContextOf, commandFingerprint, serviceContext, type CommandConte
 export {
   alongsideOf,
   COMMAND_MAX_ATTEMPTS,
+  COMMAND_RETRY_WINDOW_MS,
   CommandRunner,
   IdempotencyConflictError,
   type Alongside,

@@ -6,6 +6,7 @@ import { DuplicateEventIdError, EventStoreUnavailableError } from '../errors';
 import { chainEvents, type ChainLink } from '../hash-chain';
 import type { AppendResult } from '../port';
 import { appendStatements, type AppendStatements } from './append.sql';
+import { integerArrayLiteral, textArrayLiteral } from './array-literal';
 import { inTransaction } from './transaction';
 
 /** A stream's last revision (-1: no stream) and the hash of its last event. */
@@ -435,25 +436,25 @@ export class PgAppender {
       name: (whole ? this.names.together : this.names.many)[command]!,
       text: (whole ? this.sql.together : this.sql.many)[command]!,
       values: [
-        a.stream,
-        a.lastRev,
-        a.lastHash,
-        a.command,
-        a.result,
-        u.map(([s]) => s),
-        u.map(([, x]) => x.cur.revision),
-        u.map(([, x]) => x.cur.hash),
-        u.map(([, x]) => x.next.revision),
-        u.map(([, x]) => x.next.hash),
-        e.stream,
-        e.id,
-        e.rev,
-        e.type,
-        e.sv,
+        textArrayLiteral(a.stream),
+        integerArrayLiteral(a.lastRev),
+        textArrayLiteral(a.lastHash),
+        textArrayLiteral(a.command),
+        textArrayLiteral(a.result),
+        textArrayLiteral(u.map(([s]) => s)),
+        integerArrayLiteral(u.map(([, x]) => x.cur.revision)),
+        textArrayLiteral(u.map(([, x]) => x.cur.hash)),
+        integerArrayLiteral(u.map(([, x]) => x.next.revision)),
+        textArrayLiteral(u.map(([, x]) => x.next.hash)),
+        textArrayLiteral(e.stream),
+        textArrayLiteral(e.id),
+        integerArrayLiteral(e.rev),
+        textArrayLiteral(e.type),
+        integerArrayLiteral(e.sv),
         `[${e.data.join(',')}]`,
         `[${e.meta.join(',')}]`,
-        e.prev,
-        e.hash,
+        textArrayLiteral(e.prev),
+        textArrayLiteral(e.hash),
         notify,
       ],
     });

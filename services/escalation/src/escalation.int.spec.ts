@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { manualClock } from '@baton/aggregate';
 import {
   conflictStreamId,
@@ -147,6 +147,16 @@ describe('escalation service (real NATS + Postgres)', () => {
 
   describe('a blocked task climbs the ladder', () => {
     it('nothing at 29 min; L1 (peer) at 31 min; L2 (lead) at 2 h 1 min; L3 (human) at 4 h 1 min; unblocked → resolved and logged', async () => {
+      // A reader of the escalation events from before they happen, as the notifier is: the relay publishes what some consumer
+      // reads, and one that appears later gets only what was passed over in the last 10 s (a slow run took longer than that).
+      const jsm = await jetstreamManager(nc);
+      const reader = await jsm.consumers.add(EVENTS_STREAM, {
+        filter_subjects: ['baton.evt.escalation.>'],
+        deliver_policy: DeliverPolicy.StartTime,
+        opt_start_time: startedAt.toISOString(),
+        ack_policy: AckPolicy.None,
+        inactive_threshold: nanos(120_000),
+      });
       const agentId = uniqueId('MCT-PM');
       const peer = uniqueId('MCT-PM');
       const lead = uniqueId('MCT-CPO');
@@ -205,11 +215,7 @@ describe('escalation service (real NATS + Postgres)', () => {
       expect(resolved!.metadata).toMatchObject({ actor: { kind: 'service', id: 'escalation' }, commandId: `resolve:${id}` });
 
       // Relayed to JetStream (baton.evt.escalation.*).
-      const consumer = await jetstream(nc).consumers.get(EVENTS_STREAM, {
-        filter_subjects: ['baton.evt.escalation.>'],
-        deliver_policy: DeliverPolicy.StartTime,
-        opt_start_time: startedAt.toISOString(),
-      });
+      const consumer = await jetstream(nc).consumers.get(EVENTS_STREAM, reader.name);
       try {
         const subjects = new Set<string>();
         await waitFor(

@@ -41,14 +41,19 @@ export class WorkflowAgentCrew {
       this.agents.push(agent);
       const behaviour: AgentBehaviour = spec.behaviour ?? (() => ({ by: spec.agentId }));
       await agent.consumeInbox(async (a) => {
+        // Recorded before the ending goes out: a test that sees the run finished must find here the work that finished it
+        // (recorded after the reply, the last stage's entry could come after the test's look, on a slow machine it did).
+        const entry: HandledAssignment = { agentId: spec.agentId, assignment: a };
         try {
           await agent.accept(a);
           const out = await behaviour(a);
+          this.handled.push(entry);
           if ('fail' in out && typeof out['fail'] === 'string') await agent.fail(a, { message: out['fail'] }, false);
           else await agent.complete(a, out);
-          this.handled.push({ agentId: spec.agentId, assignment: a });
         } catch (err) {
-          // An assignment taken back meanwhile (or of a cancelled task) is simply dropped.
+          // An assignment taken back meanwhile (or of a cancelled task) is simply dropped, and not counted as handled.
+          const at = this.handled.indexOf(entry);
+          if (at >= 0) this.handled.splice(at, 1);
           const code = errorCodeOf(err);
           if (code !== 'STALE_LEASE' && code !== 'ILLEGAL_TRANSITION') throw err;
         }

@@ -5,7 +5,7 @@ import { noticeOf, type CommitNotice } from '../commit-notice';
 import { DuplicateEventIdError, EventStoreUnavailableError } from '../errors';
 import { chainEvents, type ChainLink } from '../hash-chain';
 import type { AppendResult } from '../port';
-import { appendStatements, type AppendStatements } from './append.sql';
+import { appendStatements, ONE_STREAM_MAX_EVENTS, type AppendStatements } from './append.sql';
 import { integerArrayLiteral, textArrayLiteral } from './array-literal';
 import { inTransaction } from './transaction';
 
@@ -100,7 +100,7 @@ export interface AppenderOptions {
  */
 export class PgAppender {
   private readonly sql: AppendStatements;
-  private readonly names: { readonly one: readonly (readonly string[])[]; readonly many: readonly string[]; readonly together: readonly string[]; readonly probe: string; readonly heads: string; readonly duplicateOf: string; readonly lock: string };
+  private readonly names: { readonly one: readonly (readonly (readonly string[])[])[]; readonly many: readonly string[]; readonly together: readonly string[]; readonly probe: string; readonly heads: string; readonly duplicateOf: string; readonly lock: string };
   private readonly heads: HeadCache;
   private readonly waiting: PendingAppend[] = [];
   /** Streams with a round trip out: their next append waits for its outcome. */
@@ -113,7 +113,8 @@ export class PgAppender {
     this.sql = appendStatements(options.schema);
     const name = (k: string) => `baton_es_${k}_v2_${options.schema}`;
     this.names = {
-      one: [0, 1].map((exists) => [0, 1].map((command) => name(`append_one_${exists}${command}`))),
+      // One event keeps its name of before (`append_one_<exists><command>`); two to four `append_one<k>_…`.
+      one: Array.from({ length: ONE_STREAM_MAX_EVENTS }, (_, i) => [0, 1].map((exists) => [0, 1].map((command) => name(`append_one${i === 0 ? '' : i + 1}_${exists}${command}`)))),
       many: [0, 1].map((command) => name(`append_many_${command}`)),
       together: [0, 1].map((command) => name(`append_together_${command}`)),
       probe: name('probe'),
@@ -376,28 +377,22 @@ export class PgAppender {
   private async write(db: Pool | PoolClient, group: readonly ChainedAppend[], notify: boolean, whole = false): Promise<Map<ChainedAppend, Written>> {
     const written = new Map<ChainedAppend, Written>();
     const only = group[0]!;
-    if (group.length === 1 && only.links.length === 1 && !whole) {
+    if (group.length === 1 && only.links.length <= ONE_STREAM_MAX_EVENTS && !whole) {
       const p = only.pending.append;
-      const e = p.events[0]!;
-      const link = only.links[0]!;
+      const k = only.links.length;
       const exists = only.head.revision >= 0 ? 1 : 0;
       const command = p.commandId === undefined ? 0 : 1;
+      const values: unknown[] = [p.streamId, only.head.revision, only.head.hash];
+      p.events.forEach((e, i) => {
+        const link = only.links[i]!;
+        values.push(e.eventId, e.type, e.schemaVersion, link.dataJson, link.metadataJson, link.hash);
+      });
+      if (command) values.push(p.commandId, commandResult(only));
+      values.push(notify);
       const { rows } = await db.query<{ tx_id: string; seq: string }>({
-        name: this.names.one[exists]![command]!,
-        text: this.sql.one[exists]![command]!,
-        values: [
-          p.streamId,
-          only.head.revision,
-          only.head.hash,
-          e.eventId,
-          e.type,
-          e.schemaVersion,
-          link.dataJson,
-          link.metadataJson,
-          link.hash,
-          ...(command ? [p.commandId, commandResult(only)] : []),
-          notify,
-        ],
+        name: this.names.one[k - 1]![exists]![command]!,
+        text: this.sql.one[k - 1]![exists]![command]!,
+        values,
       });
       if (rows[0]) written.set(only, { commit: Number(rows[0].tx_id), prepare: Number(rows[0].seq) });
       return written;

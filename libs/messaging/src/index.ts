@@ -14,7 +14,7 @@ export { BatonRpcExceptionFilter, rpcErrorReply, type RpcErrorScope } from './rp
 export { BatonRpcTransport, type BatonRpcTransportOptions } from './baton-rpc.transport';
 export { BatonClient, type BatonClientOptions, type CommandOptions, type QueryOptions, type RawRequestOptions } from './baton.client';
 export { ensureEventStreams, streamReplicasFromEnv, type EnsureEventStreamsOptions, type EventStreamsInfo } from './event-streams';
-export { publishTraced, type PublishTracedOptions } from './traced-publish';
+export { publishTraced, sendTraced, type PublishTracedOptions } from './traced-publish';
 export { PipelinedJetStreamPublisher, type JetStreamPublish, type JetStreamPublishOptions } from './jetstream-publisher';
 export { publishEvent, eventHeaders, subjectOfEvent, EventHeaders, type PublishEventOptions } from './event.publisher';
 export {

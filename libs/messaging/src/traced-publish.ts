@@ -38,6 +38,27 @@ export function publishTraced(js: JetStreamPublish, subject: string, body: strin
     if (options.trace?.traceparent) setStoredTraceHeaders((headers ??= natsHeaders()), options.trace);
     return js.publish(subject, body, { msgID: options.msgID, timeout: options.timeout, ...(headers ? { headers } : {}) });
   }
+  return sendTraced(subject, { ...options, bodySize: typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength }, (trace) => {
+    const headers = options.headers ?? natsHeaders();
+    if (trace) setStoredTraceHeaders(headers, trace);
+    return js.publish(subject, body, { msgID: options.msgID, timeout: options.timeout, headers });
+  });
+}
+
+/**
+ * Runs `send` in the PRODUCER span `send <subject or template>` that {@link publishTraced} makes,
+ * a child of the stored trace, handing it the trace the message should carry: the span's own
+ * context (or the stored one when tracing is off: no span work then). For a message that goes
+ * another way than a JetStream publish (an assignment as the reply of a waiting agent's request).
+ * `send` is called before this returns (as `inSpan` calls its function), so what it does at once
+ * is done when the call returns.
+ */
+export function sendTraced<T>(
+  subject: string,
+  options: Pick<PublishTracedOptions, 'msgID' | 'trace' | 'destinationTemplate' | 'attributes'> & { readonly bodySize?: number },
+  send: (trace: TraceHeaders | undefined) => Promise<T> | T,
+): Promise<T> {
+  if (!tracingEnabled()) return Promise.resolve(send(options.trace));
   const template = options.destinationTemplate;
   return inSpan(
     `send ${template ?? subject}`,
@@ -50,15 +71,10 @@ export function publishTraced(js: JetStreamPublish, subject: string, body: strin
         [MessagingAttributes.destinationName]: subject,
         ...(template ? { [MessagingAttributes.destinationTemplate]: template } : {}),
         [MessagingAttributes.messageId]: options.msgID,
-        [MessagingAttributes.bodySize]: typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength,
+        ...(options.bodySize === undefined ? {} : { [MessagingAttributes.bodySize]: options.bodySize }),
         ...options.attributes?.(),
       }),
     },
-    (span) => {
-      const headers = options.headers ?? natsHeaders();
-      const own = traceHeadersOf(span.spanContext()) ?? options.trace;
-      if (own) setStoredTraceHeaders(headers, own);
-      return js.publish(subject, body, { msgID: options.msgID, timeout: options.timeout, headers });
-    },
+    (span) => send(traceHeadersOf(span.spanContext()) ?? options.trace),
   );
 }

@@ -18,6 +18,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamMa
 import { Client, Pool } from 'pg';
 import { parseNotice } from '../libs/event-store/src/index';
 import { formatSummary, summarizeCpuProfile, type CpuProfile, type CpuProfileSummary } from './cpuprofile-summary';
+import { intFlag } from './flags';
 import { otherConnections, subjectClass, varz } from './nats-accounting';
 import type { MemorySnapshot } from './memory-probe';
 import type { PgCounterSnapshot } from './pg-query-counter';
@@ -283,28 +284,46 @@ export async function runBatonDispatch(opts: BatonDispatchOptions) {
       const reply = JSON.parse(dec.decode(m.data)) as { ok: boolean; error?: { code: string; message: string } };
       if (!reply.ok) throw new Error(`${name}: ${reply.error?.code}: ${reply.error?.message}`);
     };
+    // One assignment reaching the agent, by the inbox or as the reply of its waiting await-assignment (as libs/agent-sdk does).
+    const handleAssignment = (perf: number, a: { taskId: string; leaseEpoch: number; assignedAt: string }): void => {
+      if (received.has(a.taskId)) return;
+      const r: Received = { perf, wall: performance.timeOrigin + perf, assignedAt: a.assignedAt };
+      received.set(a.taskId, r);
+      waiters.get(a.taskId)?.(r);
+      const report = { taskId: a.taskId, agentId: latAgent, leaseEpoch: a.leaseEpoch };
+      lifecycles.set(
+        a.taskId,
+        // Accepting is optional: the completion records the acceptance (docs/messaging.md).
+        agentCommand('complete-task', { ...report, outputs: {} }).catch((err: unknown) => {
+          lifecycleErrors++;
+          firstLifecycleError ??= (err as Error).message;
+        }),
+      );
+    };
     const latMessages = await (await jetstream(anc).consumers.get(INBOX_STREAM, `agent-${latAgent}`)).consume({ max_messages: 1000 });
     void (async () => {
       for await (const m of latMessages) {
         const perf = performance.now();
-        const a = JSON.parse(dec.decode(m.data)) as { taskId: string; leaseEpoch: number; assignedAt: string };
-        const r: Received = { perf, wall: performance.timeOrigin + perf, assignedAt: a.assignedAt };
-        received.set(a.taskId, r);
-        waiters.get(a.taskId)?.(r);
+        handleAssignment(perf, JSON.parse(dec.decode(m.data)) as { taskId: string; leaseEpoch: number; assignedAt: string });
         m.ack();
-        const report = { taskId: a.taskId, agentId: latAgent, leaseEpoch: a.leaseEpoch };
-        lifecycles.set(
-          a.taskId,
-          // Accepting is optional: the completion records the acceptance (docs/messaging.md).
-          agentCommand('complete-task', { ...report, outputs: {} })
-            .catch((err: unknown) => {
-              lifecycleErrors++;
-              firstLifecycleError ??= (err as Error).message;
-            }),
-        );
       }
     })();
-
+    // The agent's long polls (as libs/agent-sdk keeps them): BENCH_AWAIT requests waiting at once, default 16; 0 leaves the inbox alone.
+    const awaitParallel = intFlag('BENCH_AWAIT', process.env.BENCH_AWAIT, 16, 0);
+    for (let k = 0; k < awaitParallel; k++) {
+      void (async () => {
+        while (!anc.isClosed()) {
+          try {
+            const m = await anc.request('baton.cmd.scheduler.await-assignment', enc.encode(JSON.stringify({ commandId: randomUUID(), data: { agentId: latAgent, waitMs: 20_000 } })), { timeout: 25_000 });
+            const perf = performance.now();
+            const reply = JSON.parse(dec.decode(m.data)) as { ok: boolean; data?: { assignment: { taskId: string; leaseEpoch: number; assignedAt: string } | null } };
+            if (reply.ok && reply.data?.assignment) handleAssignment(perf, reply.data.assignment);
+          } catch {
+            if (!anc.isClosed()) await sleep(100);
+          }
+        }
+      })();
+    }
     const submitBody = (taskId: string, cap: string) =>
       enc.encode(JSON.stringify({ commandId: randomUUID(), data: { taskId, action: 'bench', requirement: { capabilities: [cap] }, priority: 'P1', inputs: { n: 1 } } }));
     const submitted = new Map<string, number>();

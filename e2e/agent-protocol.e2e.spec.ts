@@ -104,7 +104,7 @@ describe('agent protocol across processes (e2e)', () => {
     );
     expect(registryView).toMatchObject({ agentId, role: 'product_manager', capabilities: ['write_prd'], performance: { tasksCompleted: 1, tasksFailed: 0 } });
 
-    // The assignment was acknowledged once the completion was recorded: nothing waits in the inbox.
+    // The assignment came as the reply of the agent's await-assignment or by the inbox (then acknowledged once the completion was recorded): nothing waits in the inbox.
     const jsm = await jetstreamManager(stack.nc);
     const inbox = await waitFor(
       async () => {
@@ -113,7 +113,7 @@ describe('agent protocol across processes (e2e)', () => {
       },
       { what: 'inbox consumer drained' },
     );
-    expect(inbox.delivered.stream_seq).toBeGreaterThan(0);
+    expect(inbox.num_redelivered).toBe(0);
 
     // Refusals come back as typed errors with the service's code.
     await expect(agent.command(CompleteTask, { taskId, agentId, leaseEpoch: done.leaseEpoch + 1, outputs: {} })).rejects.toMatchObject({
@@ -133,7 +133,8 @@ describe('agent protocol across processes (e2e)', () => {
     const second = uniqueId('e2e-sdk-b');
     const agentsFile = path.join(tmp, `${first}.yaml`);
     await writeFile(agentsFile, `agents:\n  - { id: ${first}, role: worker, capabilities: [${capability}], max_concurrency: 1 }\n`);
-    const simArgs = ['--agents', agentsFile, '--only', first, '--duration-ms', '60000', '--steps', '30', '--heartbeat-ms', '300', '--ack-wait-ms', '2000', '--seed', '1'];
+    // By the inbox alone, so the restarted agent gets its unacknowledged assignment again (one handed to a waiting agent whose task was reassigned meanwhile is not sent again).
+    const simArgs = ['--agents', agentsFile, '--only', first, '--duration-ms', '60000', '--steps', '30', '--heartbeat-ms', '300', '--ack-wait-ms', '2000', '--seed', '1', '--inbox-only'];
 
     const simA = await startSimAgents('sim-agents A', simArgs, stack.natsUrl);
     stack.track(simA, { together: 'sims' });

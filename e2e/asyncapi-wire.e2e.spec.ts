@@ -6,7 +6,7 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { CommandClient, TaskFailure, errorCodeOf } from '@baton/agent-sdk';
-import { CancelTask, ClaimTask, GetAgent, GetArtifact, GetTask, ListAgents, ListTasks, PutArtifact, SubmitTask, type TaskView } from '@baton/contracts';
+import { AwaitAssignment, CancelTask, ClaimTask, GetAgent, GetArtifact, GetTask, ListAgents, ListTasks, PutArtifact, SubmitTask, type TaskView } from '@baton/contracts';
 import { testNatsAuth, uniqueId, waitFor } from '@baton/testing';
 import { E2eStack } from './support/e2e-stack';
 import { repoRoot } from './support/stack';
@@ -127,9 +127,11 @@ describe('the AsyncAPI document against the wire (e2e)', () => {
   it('every subject used is a channel; bodies, headers and replies match the document', async () => {
     const agentId = uniqueId('wire').replace(/[^A-Za-z0-9_-]/g, '_');
     const capability = uniqueId('cap');
-    const agent = await stack.agent({ agentId, heartbeatIntervalMs: 300, inboxAckWaitMs: 3000 });
+    // Its tasks come by the inbox (what the document says of inbox messages is checked on them); await-assignment is sent once below.
+    const agent = await stack.agent({ agentId, heartbeatIntervalMs: 300, inboxAckWaitMs: 3000, awaitAssignments: false });
     await agent.register({ role: 'coder', capabilities: [capability], maxConcurrency: 2 });
     await agent.register({ role: 'coder', capabilities: [capability], maxConcurrency: 2 }); // CONFLICT, then update-agent
+    expect(await agent.command(AwaitAssignment, { agentId, waitMs: 0 })).toEqual({ assignment: null });
     await agent.start(async (task, ctx) => {
       if (task.action === 'fail') throw new TaskFailure('cannot do it', { code: 'UNSUPPORTED' });
       if (task.action === 'wait') {

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { context, SpanKind } from '@opentelemetry/api';
-import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { connect, credsAuthenticator, headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import {
   AGENT_INBOX_STREAM,
   AGENT_INBOX_SUBJECTS,
   AgentInboxAssignment,
   agentInboxConsumer,
+  AwaitAssignment,
   BatonError,
   CompleteTask,
   decodeJson,
@@ -31,7 +32,7 @@ import { ConcurrencyLimiter } from './concurrency';
 import { failureOf, TaskFailure } from './errors';
 import { artifactsOf, isHandoff, outputsOf, settlementOf, type HandoffResult, type TaskOutputs } from './outcome';
 import { inAgentSpan, messageContext, startAgentTracing, type AgentTracing } from './tracing';
-import { CommandClient, reportCommandId, sleep, type CommandClientOptions } from './wire';
+import { CommandClient, nextDelay, reportCommandId, sleep, type CommandClientOptions } from './wire';
 
 /** An agent's profile as the registry keeps it (`register-agent` data without the id). */
 export interface AgentProfile {
@@ -71,6 +72,18 @@ export interface BatonAgentOptions {
   readonly inboxAckWaitMs?: number;
   /** How long `start` keeps asking the scheduler to open the inbox (it creates the stream and the agent's consumer). Default 30000 ms. */
   readonly inboxStreamWaitMs?: number;
+  /**
+   * While a slot is free, also wait on the scheduler for the next assignment (`await-assignment`,
+   * a long poll): an assignment made while the request waits is its reply, one NATS message where
+   * the inbox takes four (publish, its acknowledgement, the delivery, the ack). The inbox stays
+   * the durable path (what arrives while no request waits, and what a waiting agent did not
+   * report on in time). Default true.
+   */
+  readonly awaitAssignments?: boolean;
+  /** How long one `await-assignment` may wait at the scheduler. Default 20000 ms. */
+  readonly awaitWaitMs?: number;
+  /** `await-assignment` requests waiting at once (while slots are free). Default the concurrency, at most 16. */
+  readonly awaitParallel?: number;
   /** Time-outs and retries of commands. */
   readonly commands?: CommandClientOptions;
   readonly logger?: AgentLogger;
@@ -119,8 +132,29 @@ export type TaskHandler = (task: AgentTask, ctx: TaskContext) => Promise<TaskOut
 /** Default rework rounds after handoff rejections before the SDK fails the task. */
 export const DEFAULT_MAX_REWORKS = 5;
 
+/**
+ * How an assignment arrived: a JetStream inbox message (acknowledged once its ending is
+ * recorded, or given back), or the reply of an `await-assignment`, which the scheduler counts as
+ * delivered once the task shows a later event (the agent's report), so there is nothing to ack.
+ */
+type Delivery = Pick<JsMsg, 'ackAck' | 'nak' | 'working' | 'headers' | 'subject'>;
+
+/** The delivery of an assignment that came as the reply of `await-assignment`, with the task's trace context. */
+function awaitedDelivery(agentId: string, trace: { traceparent?: string | undefined; tracestate?: string | undefined }): Delivery {
+  let headers: MsgHdrs | undefined;
+  if (trace.traceparent) {
+    headers = natsHeaders();
+    headers.set('traceparent', trace.traceparent);
+    if (trace.tracestate) headers.set('tracestate', trace.tracestate);
+  }
+  return { subject: Subjects.agentInbox(agentId), headers, ackAck: () => Promise.resolve(true), nak: () => undefined, working: () => undefined };
+}
+
+/** Assignments finished lately, remembered so a late second delivery of one (the inbox's copy) is dropped. */
+const RECENTLY_DONE = 1024;
+
 interface InFlight {
-  msg: JsMsg;
+  msg: Delivery;
   readonly task: AgentTask;
   readonly abort: AbortController;
   abortedBy?: 'lost' | 'stop';
@@ -148,6 +182,7 @@ export class BatonAgent {
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
   private limiter: ConcurrencyLimiter | undefined;
+  private readonly recentlyDone = new Set<string>();
   private running = false;
   private stopping = false;
   private readonly tracing: AgentTracing | undefined;
@@ -263,7 +298,6 @@ export class BatonAgent {
       throw err instanceof BatonError ? err : new BatonError('UNAVAILABLE', `agent ${this.agentId}: cannot consume its inbox: ${(err as Error).message}`, undefined, true, { cause: err });
     }
     const messages = this.messages;
-    const limiter = this.limiter;
     this.loop = (async () => {
       for await (const m of messages) {
         if (this.stopping) {
@@ -271,23 +305,75 @@ export class BatonAgent {
           continue;
         }
         const task = this.parseAssignment(m);
-        if (!task) continue;
-        const key = `${task.taskId}#${task.leaseEpoch}`;
-        const current = this.inFlight.get(key);
-        if (current) {
-          // Delivered again while still being worked (ack wait passed): keep the newest delivery to ack.
-          current.msg = m;
-          continue;
-        }
-        await limiter.acquire();
-        const entry: InFlight = { msg: m, task, abort: new AbortController() };
-        this.inFlight.set(key, entry);
-        void this.work(entry, onTask).finally(() => {
-          this.inFlight.delete(key);
-          limiter.release();
-        });
+        if (task) await this.take(task, m, onTask);
       }
     })().catch((err: unknown) => this.logger.error(`inbox loop ended: ${(err as Error).message}`));
+    if (this.options.awaitAssignments !== false) {
+      const parallel = Math.max(1, this.options.awaitParallel ?? Math.min(concurrency, 16));
+      for (let k = 0; k < parallel; k++) void this.awaitAssignments(onTask);
+    }
+  }
+
+  /** Starts the handling of an assignment, once a slot is free; a second delivery of one being worked (or just finished) is not worked again. */
+  private async take(task: AgentTask, delivery: Delivery, onTask: TaskHandler): Promise<void> {
+    const limiter = this.limiter!;
+    const key = `${task.taskId}#${task.leaseEpoch}`;
+    const current = this.inFlight.get(key);
+    if (current) {
+      // Delivered again while still being worked (ack wait passed, or the inbox's copy of an awaited one): keep the newest inbox delivery to ack.
+      if (delivery !== current.msg && 'seq' in delivery) current.msg = delivery;
+      return;
+    }
+    if (this.recentlyDone.has(key)) {
+      void delivery.ackAck().catch(() => undefined);
+      return;
+    }
+    await limiter.acquire();
+    const entry: InFlight = { msg: delivery, task, abort: new AbortController() };
+    this.inFlight.set(key, entry);
+    void this.work(entry, onTask).finally(() => {
+      this.inFlight.delete(key);
+      this.recentlyDone.add(key);
+      if (this.recentlyDone.size > RECENTLY_DONE) this.recentlyDone.delete(this.recentlyDone.values().next().value as string);
+      limiter.release();
+    });
+  }
+
+  /**
+   * One of the agent's waiting requests: while a slot is free an `await-assignment` waits on the
+   * scheduler, and an assignment in its reply is worked like one from the inbox. Failures back off (1 s doubling to 30 s);
+   * a scheduler that refuses the command (an older one) leaves the agent to its inbox.
+   */
+  private async awaitAssignments(onTask: TaskHandler): Promise<void> {
+    const limiter = this.limiter!;
+    const waitMs = this.options.awaitWaitMs ?? 20_000;
+    let delay = 0;
+    while (this.running && !this.stopping && !this.nc.isClosed()) {
+      await limiter.free();
+      if (this.stopping) return;
+      let reply: ReplyOf<typeof AwaitAssignment>;
+      try {
+        reply = await this.client.command(AwaitAssignment, { agentId: this.agentId, waitMs }, { retryForMs: 0, timeoutMs: waitMs + 5000 });
+        delay = 0;
+      } catch (err) {
+        if (this.stopping || this.nc.isClosed()) return;
+        const code = errorCodeOf(err);
+        if (code !== 'TIMEOUT' && code !== 'UNAVAILABLE' && code !== 'INTERNAL') {
+          this.logger.warn(`await-assignment refused (${code}: ${(err as Error).message}); assignments come by the inbox alone`);
+          return;
+        }
+        delay = nextDelay(delay, 1000, 30_000);
+        await sleep(delay);
+        continue;
+      }
+      if (reply.assignment === null) continue;
+      if (this.stopping) {
+        // Not worked here: the scheduler publishes it to the inbox when no report comes.
+        this.logger.info(`task ${reply.assignment.taskId} arrived while stopping; it will come again by the inbox`);
+        return;
+      }
+      await this.take(reply.assignment, awaitedDelivery(this.agentId, reply), onTask);
+    }
   }
 
   /**

@@ -9,6 +9,7 @@ export class ConcurrencyLimiter {
   private held = 0;
   private readonly waiting: (() => void)[] = [];
   private readonly idleWaiters: (() => void)[] = [];
+  private readonly freeWaiters: (() => void)[] = [];
 
   constructor(readonly limit: number) {
     if (!Number.isInteger(limit) || limit < 1) throw new BatonError('VALIDATION_FAILED', `concurrency limit must be a positive integer, got ${limit}`);
@@ -37,7 +38,13 @@ export class ConcurrencyLimiter {
       return;
     }
     this.held--;
+    for (const w of this.freeWaiters.splice(0)) w();
     if (this.held === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** Resolves when a slot is free (without taking it). */
+  free(): Promise<void> {
+    return this.held < this.limit ? Promise.resolve() : new Promise((resolve) => this.freeWaiters.push(resolve));
   }
 
   /** Resolves when no slot is held. */

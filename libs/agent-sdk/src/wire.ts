@@ -79,9 +79,9 @@ export class CommandClient {
   ) {}
 
   /** Sends a command and returns its reply data; throws a BatonError with the service's code. */
-  async command<D extends MessageDefinition>(def: D, data: DataOf<D>, opts: { commandId?: string; signal?: AbortSignal; retryForMs?: number } = {}): Promise<ReplyOf<D>> {
+  async command<D extends MessageDefinition>(def: D, data: DataOf<D>, opts: { commandId?: string; signal?: AbortSignal; retryForMs?: number; timeoutMs?: number } = {}): Promise<ReplyOf<D>> {
     const body = encodeCommand(def, data, opts.commandId ?? randomUUID());
-    return this.withRetry(def, body, opts.signal, opts.retryForMs);
+    return this.withRetry(def, body, opts.signal, opts.retryForMs, opts.timeoutMs);
   }
 
   /** Where a command goes: the agent-scoped subject when this client sends as an agent and the command is an agent command. */
@@ -94,18 +94,25 @@ export class CommandClient {
     return this.withRetry(def, encodeQuery(def, data), opts.signal);
   }
 
-  private withRetry<D extends MessageDefinition>(def: D, body: string, signal: AbortSignal | undefined, retryForMs?: number): Promise<ReplyOf<D>> {
+  private withRetry<D extends MessageDefinition>(def: D, body: string, signal: AbortSignal | undefined, retryForMs?: number, timeoutMs?: number): Promise<ReplyOf<D>> {
     const subject = def.kind === 'command' ? this.subjectOf(def) : def.subject;
     return inAgentSpan(
       `send ${def.subject}`,
       SpanKind.CLIENT,
       context.active(),
       () => ({ 'messaging.system': 'nats', 'messaging.operation.type': 'send', 'messaging.destination.name': subject, 'messaging.message.body.size': Buffer.byteLength(body) }),
-      () => this.requestWithRetry(def, subject, body, signal, retryForMs),
+      () => this.requestWithRetry(def, subject, body, signal, retryForMs, timeoutMs),
     );
   }
 
-  private async requestWithRetry<D extends MessageDefinition>(def: D, subject: string, body: string, signal: AbortSignal | undefined, retryForMs: number | undefined): Promise<ReplyOf<D>> {
+  private async requestWithRetry<D extends MessageDefinition>(
+    def: D,
+    subject: string,
+    body: string,
+    signal: AbortSignal | undefined,
+    retryForMs: number | undefined,
+    timeoutMs: number | undefined,
+  ): Promise<ReplyOf<D>> {
     const headers = traceHeaders();
     const minMs = this.options.retryMinMs ?? 100;
     const maxMs = this.options.retryMaxMs ?? 2000;
@@ -114,7 +121,7 @@ export class CommandClient {
     for (;;) {
       let error: BatonError;
       try {
-        const msg = await this.nc.request(subject, body, { timeout: this.options.requestTimeoutMs ?? 5000, ...(headers ? { headers } : {}) });
+        const msg = await this.nc.request(subject, body, { timeout: timeoutMs ?? this.options.requestTimeoutMs ?? 5000, ...(headers ? { headers } : {}) });
         return decodeReply(def, msg.data);
       } catch (err) {
         error = err instanceof BatonError ? err : transportError(subject, err);

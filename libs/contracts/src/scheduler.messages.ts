@@ -264,6 +264,35 @@ export const OpenInbox = defineCommand({
   reply: z.object({ stream: z.string(), consumer: z.string(), filterSubject: z.string() }),
 });
 
+/** The longest an `await-assignment` is held before it is answered with no assignment. */
+export const AWAIT_ASSIGNMENT_MAX_WAIT_MS = 60_000;
+
+/**
+ * An agent with a free slot waits on the scheduler for its next assignment (a long poll): the
+ * scheduler answers with the first assignment it makes for the agent while the request waits,
+ * as the request's reply and without JetStream's store and delivery (one message where the inbox
+ * takes four), or with `assignment: null` after `waitMs`. What arrives while no request waits
+ * goes to the inbox as before, and a delivered assignment whose task sees no later event within
+ * the scheduler's confirmation window (the agent died or never got the reply) is published to the
+ * inbox too: the inbox stays the durable path, this one the fast one. `traceparent`/`tracestate`:
+ * the task's trace, which the inbox message carries in its headers. See docs/messaging.md.
+ */
+export const AwaitAssignment = defineCommand({
+  service: 'scheduler',
+  name: 'await-assignment',
+  agent: 'agentId',
+  schema: z.strictObject({
+    agentId: Id,
+    /** How long the scheduler may hold the request. Default 20000 ms; 0 answers at once. */
+    waitMs: z.number().int().min(0).max(AWAIT_ASSIGNMENT_MAX_WAIT_MS).default(20_000),
+  }),
+  reply: z.object({
+    assignment: AgentInboxAssignment.nullable(),
+    traceparent: z.string().optional(),
+    tracestate: z.string().optional(),
+  }),
+});
+
 /** Durable consumer name of an agent's inbox (JetStream names allow no dots). */
 export function agentInboxConsumer(agentId: string): string {
   return `agent-${agentId.replace(/[^A-Za-z0-9_-]/g, '_')}`;

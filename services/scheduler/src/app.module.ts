@@ -5,7 +5,8 @@ import type { ConflictService } from './app/conflict.service';
 import type { RunService } from './app/run.service';
 import type { TaskService } from './app/task.service';
 import { CONFLICT_SERVICE, ConflictNatsController } from './adapters/conflict.nats-controller';
-import { AgentInboxNatsController, INBOX_JSM } from './adapters/agent-inbox.nats-controller';
+import { AgentInboxNatsController, ASSIGNMENT_WAITERS, INBOX_JSM } from './adapters/agent-inbox.nats-controller';
+import { AssignmentWaiters } from './adapters/assignment-waiters';
 import { SchedulerNatsController } from './adapters/scheduler.nats-controller';
 import { WorkflowNatsController } from './adapters/workflow.nats-controller';
 import { RUN_SERVICE, TASK_SERVICE } from './adapters/tokens';
@@ -21,8 +22,10 @@ export interface SchedulerModuleConfig {
   readonly runs?: RunService;
   /** Conflicts (resolve-conflict, list-conflicts); when given, the conflict NATS controller serves them. */
   readonly conflicts?: ConflictService;
-  /** JetStream manager for agents' inbox consumers (`open-inbox`); when given, that command is served. */
+  /** JetStream manager for agents' inbox consumers (`open-inbox`); when given, that command is served, and `await-assignment` with it. */
   readonly inboxes?: JetStreamManager;
+  /** Agents waiting for their next assignment (`await-assignment`); default a registry no publisher answers (every request ends with no assignment). */
+  readonly waiters?: AssignmentWaiters;
 }
 
 /** Root module of the scheduler: ops endpoints (/health/live, /health/ready, /metrics) and the task engine's NATS controller. */
@@ -44,7 +47,7 @@ export class AppModule {
         ...(config.tasks ? [{ provide: TASK_SERVICE, useValue: config.tasks }] : []),
         ...(config.runs ? [{ provide: RUN_SERVICE, useValue: config.runs }] : []),
         ...(config.conflicts ? [{ provide: CONFLICT_SERVICE, useValue: config.conflicts }] : []),
-        ...(config.inboxes ? [{ provide: INBOX_JSM, useValue: config.inboxes }] : []),
+        ...(config.inboxes ? [{ provide: INBOX_JSM, useValue: config.inboxes }, { provide: ASSIGNMENT_WAITERS, useValue: config.waiters ?? new AssignmentWaiters() }] : []),
       ],
     };
   }

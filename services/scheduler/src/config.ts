@@ -27,6 +27,12 @@ export interface SchedulerConfig extends ServiceEnv {
    * waits for these read models, the run manager's work on the hot path is done at commit, and
    * after a quiet spell an event is applied at once.
    */
+  /**
+   * An assignment handed to an agent waiting on `await-assignment` is published to its inbox too
+   * when its task shows no later event (the agent's first report) within this many ms.
+   * `SCHEDULER_DIRECT_CONFIRM_MS`, default 10000.
+   */
+  readonly directConfirmMs?: number;
   readonly readModelIntervalMs?: number;
   /** `SCHEDULER_CONSUMER_NAME` (default `scheduler`): prefix of its durable JetStream consumers. */
   readonly consumerName: string;
@@ -54,6 +60,9 @@ export const DEFAULT_LEASE_TTL_MS = 3000;
 
 /** See `SchedulerConfig.readModelIntervalMs`. */
 export const DEFAULT_READ_MODEL_INTERVAL_MS = 10;
+
+/** Default of `directConfirmMs`: the agent SDK's default inbox ack wait. */
+export const DEFAULT_DIRECT_CONFIRM_MS = 10_000;
 
 /**
  * Reads and checks the configuration with the telemetry env getters (blank means unset; a bad
@@ -89,5 +98,6 @@ export function readSchedulerConfig(source: EnvSource = process.env): SchedulerC
     ...(handoffsDir === undefined ? {} : { handoffsDir }),
     ...(actorKeysFile === undefined ? {} : { actorKeysFile }),
     maxRejections: envInt('SCHEDULER_MAX_REJECTIONS', 3, { ...opts, min: 1, max: 100 }),
+    directConfirmMs: envInt('SCHEDULER_DIRECT_CONFIRM_MS', DEFAULT_DIRECT_CONFIRM_MS, { ...opts, min: 100, max: 3_600_000 }),
   };
 }

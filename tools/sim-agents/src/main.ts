@@ -48,6 +48,7 @@ async function main(): Promise<void> {
       ...(options.natsCreds === undefined ? {} : { creds: 'dir' in options.natsCreds ? path.join(options.natsCreds.dir, `agent-${member.agentId}.creds`) : options.natsCreds.file }),
       heartbeatIntervalMs: options.heartbeatMs,
       inboxAckWaitMs: options.ackWaitMs,
+      awaitAssignments: !options.inboxOnly,
       onActivity: print,
     });
     agents.push(agent);

@@ -21,6 +21,8 @@ export interface SimOptions {
   readonly heartbeatMs: number;
   /** Ack wait of the inbox consumers (`--ack-wait-ms`, `SIM_ACK_WAIT_MS`). Default 10000. */
   readonly ackWaitMs: number;
+  /** Assignments by the JetStream inbox alone, no `await-assignment` (`--inbox-only`, `SIM_INBOX_ONLY=1`). Default false. */
+  readonly inboxOnly: boolean;
   /** One JSON object per line on stdout instead of lines for people (`--json`, `SIM_JSON=1`). */
   readonly json: boolean;
   /** `NATS_URL`. Default `nats://127.0.0.1:4222`. */
@@ -47,6 +49,8 @@ Registers a team of simulated agents with Baton and works the tasks assigned to 
   --steps <n>              progress reports per task (default 4)                SIM_STEPS
   --heartbeat-ms <n>       heartbeat period (default 5000)                      SIM_HEARTBEAT_MS
   --ack-wait-ms <n>        inbox ack wait (default 10000)                       SIM_ACK_WAIT_MS
+  --inbox-only             take assignments from the inbox alone (no waiting    SIM_INBOX_ONLY=1
+                           await-assignment requests)
   --json                   one JSON object per line on stdout                   SIM_JSON=1
   -h, --help               this text
 NATS_URL selects the server (default nats://127.0.0.1:4222); NATS_CREDS_DIR (agent-<id>.creds per
@@ -126,6 +130,7 @@ export function parseSimOptions(argv: readonly string[], env: Env, randomSeed: (
         steps: { type: 'string' },
         'heartbeat-ms': { type: 'string' },
         'ack-wait-ms': { type: 'string' },
+        'inbox-only': { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -144,6 +149,8 @@ export function parseSimOptions(argv: readonly string[], env: Env, randomSeed: (
   const seed = opt('seed', 'SIM_SEED');
   const jsonEnv = fromEnv(env, 'SIM_JSON');
   if (jsonEnv && !['0', '1', 'true', 'false'].includes(jsonEnv.value)) throw invalid('SIM_JSON', `expected 1 or 0, got "${jsonEnv.value}"`);
+  const inboxOnlyEnv = fromEnv(env, 'SIM_INBOX_ONLY');
+  if (inboxOnlyEnv && !['0', '1', 'true', 'false'].includes(inboxOnlyEnv.value)) throw invalid('SIM_INBOX_ONLY', `expected 1 or 0, got "${inboxOnlyEnv.value}"`);
 
   return {
     agentsFile: opt('agents', 'SIM_AGENTS_FILE')?.value ?? 'examples/agents.yaml',
@@ -155,6 +162,7 @@ export function parseSimOptions(argv: readonly string[], env: Env, randomSeed: (
     steps: integer(opt('steps', 'SIM_STEPS'), 4, 1, 100),
     heartbeatMs: integer(opt('heartbeat-ms', 'SIM_HEARTBEAT_MS'), 5000, 50, 3_600_000),
     ackWaitMs: integer(opt('ack-wait-ms', 'SIM_ACK_WAIT_MS'), 10_000, 1000, 3_600_000),
+    inboxOnly: values['inbox-only'] === true || inboxOnlyEnv?.value === '1' || inboxOnlyEnv?.value === 'true',
     json: values['json'] === true || jsonEnv?.value === '1' || jsonEnv?.value === 'true',
     natsUrl: fromEnv(env, 'NATS_URL')?.value ?? 'nats://127.0.0.1:4222',
     ...credsOf(env),

@@ -14,6 +14,7 @@ describe('parseSimOptions', () => {
       steps: 4,
       heartbeatMs: 5000,
       ackWaitMs: 10_000,
+      inboxOnly: false,
       json: false,
       natsUrl: 'nats://127.0.0.1:4222',
       help: false,
@@ -36,6 +37,7 @@ describe('parseSimOptions', () => {
       steps: 5,
       heartbeatMs: 500,
       ackWaitMs: 3000,
+      inboxOnly: false,
       json: true,
       natsUrl: 'nats://nats:4222',
     });

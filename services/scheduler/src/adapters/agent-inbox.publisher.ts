@@ -15,10 +15,12 @@ import {
   type RecordedEvent,
 } from '@baton/contracts';
 import type { EventStore, Subscription, SubscriptionFeed } from '@baton/event-store';
-import { publishTraced, streamReplicasFromEnv, type CheckpointStore, type JetStreamPublish, type MessagingLogger } from '@baton/messaging';
+import { publishTraced, sendTraced, streamReplicasFromEnv, type CheckpointStore, type JetStreamPublish, type MessagingLogger } from '@baton/messaging';
 import { BatonAttributes } from '@baton/telemetry';
 import { assignmentOf } from '../app/task.service';
 import { fold, toTaskEvent } from '../domain';
+import { DEFAULT_DIRECT_CONFIRM_MS } from '../config';
+import type { AssignmentWaiters } from './assignment-waiters';
 
 /**
  * Creates (or updates) the JetStream stream of agent inboxes, `BATON_AGENT_INBOX` on
@@ -63,6 +65,11 @@ export function inboxAssignmentOf(assigned: RecordedEvent, history: readonly Rec
     throw new BatonError('INTERNAL', `event ${assigned.eventId} is not a TaskAssigned of an existing task`);
   }
   return assignmentOf(state, state.taskId);
+}
+
+/** Whether the lease the TaskAssigned at `revision` gave has ended in `history` (see LEASE_ENDED). */
+function leaseEndedAfter(history: readonly RecordedEvent[], revision: number): boolean {
+  return history.some((e) => e.revision > revision && LEASE_ENDED.has(e.type));
 }
 
 /** Assignments whose TaskAssigned was not delivered yet, kept at most this many (oldest dropped). */
@@ -110,7 +117,16 @@ export interface AgentInboxPublisherOptions {
   readonly retryMaxMs?: number;
   /** Acknowledged progress is saved at most this often (and always on stop). Default 250 ms. */
   readonly checkpointIntervalMs?: number;
+  /**
+   * Agents waiting for their next assignment (`await-assignment`): an assignment is their reply
+   * when one waits, and is published to the inbox only if its task sees no later event within
+   * `directConfirmMs`.
+   */
+  readonly waiters?: AssignmentWaiters;
+  /** How long an assignment handed to a waiting agent may go without a later event of its task before it is published to the inbox too. Default 10000 ms. */
+  readonly directConfirmMs?: number;
 }
+
 
 const SUBJECT_TOKEN = /^[A-Za-z0-9_-]+$/;
 
@@ -130,8 +146,35 @@ interface Pending {
   result: Promise<void>;
 }
 
+/** How an assignment went out: as a waiting agent's reply, or to its JetStream inbox. */
+type Sent = 'direct' | 'inbox';
+
 /**
- * Delivers every committed `TaskAssigned` to `baton.agent.<agentId>.inbox` as a plain-JSON
+ * An assignment handed to a waiting agent whose lease has not ended yet: until it ends (the
+ * task completed, failed, released, cancelled or assigned again: what an inbox message's ack
+ * waits for) the saved checkpoint stays before it, so a restart publishes it to the inbox; after
+ * `directConfirmMs` it is published there now (then the inbox's ack and redelivery take over, so
+ * an agent that dies mid-task gets it again when it comes back, as with the inbox alone).
+ */
+interface Hold {
+  readonly event: RecordedEvent;
+  readonly assignment: AgentInboxAssignment;
+  readonly agentId: string;
+  /** The position of the event the feed brought before it: resuming from there brings it again. */
+  readonly before: Position | undefined;
+  readonly at: number;
+  publishing: boolean;
+}
+
+const DIRECT_SENT = Promise.resolve<Sent | false>('direct');
+
+/** Task events that end a lease: a held assignment is then delivered for good. */
+const LEASE_ENDED = new Set(['TaskCompleted', 'TaskFailed', 'TaskReleased', 'TaskCancelled', 'TaskAssigned']);
+
+/**
+ * Delivers every committed `TaskAssigned` to its agent: as the reply of the agent's waiting
+ * `await-assignment` when one waits ({@link AgentInboxPublisherOptions.waiters}), otherwise to
+ * `baton.agent.<agentId>.inbox` as a plain-JSON
  * {@link AgentInboxAssignment}, from the store and never as a dual write: like the event relay
  * it follows the store from its own checkpoint (TaskAssigned events only) and publishes with
  * `msgID = eventId`, in a PRODUCER span under the TaskAssigned's stored trace (the task's), whose
@@ -155,15 +198,21 @@ export class AgentInboxPublisher {
   private saving: Promise<void> | undefined;
   /** The save planned for the end of the current interval, if any. */
   private saveTimer: NodeJS.Timeout | undefined;
-  /** Publishes started by {@link publishNow}, by event id, until the feed delivers their event: true once acknowledged. */
-  private readonly eager = new Map<string, { readonly attempt: Promise<boolean>; readonly at: number }>();
+  /** Deliveries started by {@link publishNow}, by event id, until the feed delivers their event: how it went once done, false if it failed. */
+  private readonly eager = new Map<string, { readonly attempt: Promise<Sent | false>; readonly at: number; readonly direct?: AgentInboxAssignment }>();
+  /** Assignments handed to waiting agents, by task stream, oldest first (see {@link Hold}). */
+  private readonly holds = new Map<string, Hold>();
+  private holdTimer: NodeJS.Timeout | undefined;
+  /** Position of the last event the feed brought. */
+  private lastSeen: Position | undefined;
+  private direct = 0;
   /** Event ids the feed delivered lately: an assignment whose event the feed brought first is not published ahead again. */
   private readonly delivered = new Set<string>();
 
   constructor(private readonly o: AgentInboxPublisherOptions) {}
 
-  get stats(): { published: number; lastPosition: Position | undefined; running: boolean } {
-    return { published: this.published, lastPosition: this.lastPosition, running: this.subscription !== undefined };
+  get stats(): { published: number; direct: number; held: number; lastPosition: Position | undefined; running: boolean } {
+    return { published: this.published, direct: this.direct, held: this.holds.size, lastPosition: this.lastPosition, running: this.subscription !== undefined };
   }
 
   async start(): Promise<void> {
@@ -171,6 +220,7 @@ export class AgentInboxPublisher {
     this.stopping = false;
     this.lastPosition = await this.o.checkpoints.load(this.o.name);
     this.acked = this.lastPosition;
+    this.lastSeen = this.acked;
     this.subscribe();
   }
 
@@ -183,23 +233,30 @@ export class AgentInboxPublisher {
     this.pending.length = 0;
     clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
+    clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
     this.eager.clear();
     this.delivered.clear();
     await this.saving;
+    // The holds keep the saved checkpoint before them: the next holder publishes them to the inbox.
     if (this.unsaved() !== undefined) await (this.saving = this.saveAcked());
+    this.holds.clear();
   }
 
   private subscribe(): void {
     this.subscription = (this.o.feed ?? this.o.store).subscribe({
       // From what was acknowledged: a repeat of a publish still in flight is dropped by msgID.
       from: this.acked ?? 'start',
-      filter: { categories: ['task'], eventTypes: ['TaskAssigned'] },
+      // Every task event: a TaskAssigned is delivered, a later event of a held task confirms it.
+      filter: { categories: ['task'] },
       onEvent: (e) => this.deliver(e),
       onError: (err) => {
         if (this.stopping) return;
         this.o.logger.error(`inbox publisher subscription failed: ${(err as Error).message}; resubscribing`);
         const t = setTimeout(() => {
-          if (!this.stopping) this.subscribe();
+          if (this.stopping) return;
+          this.lastSeen = this.acked;
+          this.subscribe();
         }, this.o.retryMaxMs ?? 5000);
         t.unref();
       },
@@ -216,14 +273,18 @@ export class AgentInboxPublisher {
     const { eventId } = event;
     if (eventId === undefined || this.subscription === undefined || this.stopping || !SUBJECT_TOKEN.test(agentId)) return;
     if (this.delivered.has(eventId)) return;
+    if (this.offer(assignment, agentId, eventId, event.metadata)) {
+      this.eager.set(eventId, { attempt: DIRECT_SENT, direct: assignment, at: Date.now() });
+      return;
+    }
     // Under load the feed's pages publish many assignments in one socket write, which costs NATS
     // less than one write each: publishing ahead pays while few are on their way.
     if (this.eager.size >= EAGER_MAX_IN_FLIGHT) return;
     if (this.eager.size >= PREPARED_MAX) this.forgetStaleEager();
     if (this.eager.size >= PREPARED_MAX) return;
     const attempt = this.send(assignment, agentId, eventId, event.metadata).then(
-      () => true,
-      () => false,
+      (): Sent => 'inbox',
+      () => false as const,
     );
     this.eager.set(eventId, { attempt, at: Date.now() });
   }
@@ -239,6 +300,14 @@ export class AgentInboxPublisher {
 
   /** Starts the publish and returns at once unless the window is full (then waits for the oldest). */
   private async deliver(event: RecordedEvent): Promise<void> {
+    const before = this.lastSeen;
+    this.lastSeen = event.position;
+    // The lease of an assignment handed to a waiting agent ended: the agent worked it, or the task moved on.
+    if (LEASE_ENDED.has(event.type) && this.holds.delete(event.streamId)) this.checkpointAcked();
+    if (event.type !== 'TaskAssigned') {
+      this.passOver(event.position);
+      return;
+    }
     const entry: Pending = { position: event.position, done: false, result: Promise.resolve() };
     const eager = this.eager.get(event.eventId);
     this.eager.delete(event.eventId);
@@ -247,8 +316,13 @@ export class AgentInboxPublisher {
     if (eager) {
       const data = event.data as { taskId: string; leaseEpoch: number };
       this.o.prepared?.take(data.taskId, data.leaseEpoch);
+      if (eager.direct) {
+        this.hold(event, eager.direct, before);
+        this.passOver(event.position);
+        return;
+      }
     }
-    const publishing = eager ? eager.attempt.then((ok) => (ok ? undefined : this.publish(event))) : this.publish(event);
+    const publishing = eager ? eager.attempt.then((how) => (how === 'inbox' ? undefined : this.publish(event, before))) : this.publish(event, before);
     entry.result = publishing.then(() => {
       entry.done = true;
       this.checkpointAcked();
@@ -260,27 +334,107 @@ export class AgentInboxPublisher {
     if (this.pending.length >= PUBLISH_WINDOW && oldest) await oldest.result;
   }
 
-  private async publish(event: RecordedEvent): Promise<void> {
+  /** An event that needs no publish: the acknowledged prefix may move past it. */
+  private passOver(position: Position): void {
+    if (this.pending.length === 0) this.acked = position;
+    else this.pending.push({ position, done: true, result: Promise.resolve() });
+    this.checkpointAcked();
+  }
+
+  /**
+   * Delivers one TaskAssigned the feed brought: to the agent's waiting request if one waits (then
+   * held, see {@link Hold}), else to its inbox. An assignment whose lease has ended since (read
+   * after a restart: the task completed, or moved on) is not delivered again.
+   */
+  private async publish(event: RecordedEvent, before: Position | undefined): Promise<void> {
     const data = event.data as { taskId: string; agentId: string; leaseEpoch: number };
-    const prepared = this.o.prepared?.take(data.taskId, data.leaseEpoch);
+    let assignment = this.o.prepared?.take(data.taskId, data.leaseEpoch);
     if (!SUBJECT_TOKEN.test(data.agentId)) {
       // `baton.agent.<id>.inbox` needs the id to be one subject token; such an agent can still claim.
       this.o.logger.error(`agent id "${data.agentId}" cannot be a subject token; assignment ${event.eventId} is not delivered to an inbox`);
       return;
     }
-    const assignment = prepared ?? inboxAssignmentOf(event, await this.o.store.readStream(taskStreamId(data.taskId), { maxCount: event.revision + 1 }));
+    if (!assignment) {
+      const history = await this.o.store.readStream(taskStreamId(data.taskId));
+      if (leaseEndedAfter(history, event.revision)) return;
+      assignment = inboxAssignmentOf(event, history);
+    }
+    if (this.offer(assignment, data.agentId, event.eventId, event.metadata)) {
+      this.hold(event, assignment, before);
+      return;
+    }
+    await this.sendUntilAcked(assignment, data.agentId, event);
+  }
+
+  /** Publishes to the agent's inbox, retrying while NATS is unavailable, until acknowledged (or stopping). */
+  private async sendUntilAcked(assignment: AgentInboxAssignment, agentId: string, event: RecordedEvent): Promise<void> {
     let delay = this.o.retryMinMs ?? 100;
     for (;;) {
       if (this.stopping) throw new BatonError('UNAVAILABLE', 'inbox publisher is stopping', undefined, true);
       try {
-        await this.send(assignment, data.agentId, event.eventId, event.metadata);
+        await this.send(assignment, agentId, event.eventId, event.metadata);
         return;
       } catch (err) {
-        this.o.logger.warn(`publishing assignment ${event.eventId} to ${data.agentId} failed: ${(err as Error).message}; retrying in ${delay} ms`);
+        this.o.logger.warn(`publishing assignment ${event.eventId} to ${agentId} failed: ${(err as Error).message}; retrying in ${delay} ms`);
         await new Promise((r) => setTimeout(r, delay));
         delay = Math.min(delay * 2, this.o.retryMaxMs ?? 5000);
       }
     }
+  }
+
+  private hold(event: RecordedEvent, assignment: AgentInboxAssignment, before: Position | undefined): void {
+    const agentId = (event.data as { agentId: string }).agentId;
+    this.holds.delete(event.streamId);
+    this.holds.set(event.streamId, { event, assignment, agentId, before, at: Date.now(), publishing: false });
+    this.scheduleHoldCheck();
+  }
+
+  private scheduleHoldCheck(): void {
+    if (this.holdTimer !== undefined || this.stopping || this.holds.size === 0) return;
+    const confirmMs = this.o.directConfirmMs ?? DEFAULT_DIRECT_CONFIRM_MS;
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = undefined;
+      this.publishUnconfirmed(confirmMs);
+      this.scheduleHoldCheck();
+    }, Math.max(50, Math.floor(confirmMs / 4)));
+    this.holdTimer.unref();
+  }
+
+  /** Publishes to the inbox the held assignments older than `confirmMs` whose task still shows nothing after them. */
+  private publishUnconfirmed(confirmMs: number): void {
+    const due = Date.now() - confirmMs;
+    for (const [streamId, h] of this.holds) {
+      if (h.at > due) break;
+      if (h.publishing) continue;
+      h.publishing = true;
+      void (async () => {
+        const history = await this.o.store.readStream(streamId);
+        if (!leaseEndedAfter(history, h.event.revision)) {
+          this.o.logger.log(`assignment ${h.event.eventId} handed to waiting agent ${h.agentId} not ended in ${confirmMs} ms; publishing it to the inbox too`);
+          await this.sendUntilAcked(h.assignment, h.agentId, h.event);
+        }
+        if (this.holds.get(streamId) === h) this.holds.delete(streamId);
+        this.checkpointAcked();
+      })().catch((err: unknown) => {
+        h.publishing = false;
+        if (!this.stopping) this.o.logger.warn(`publishing held assignment ${h.event.eventId} failed: ${(err as Error).message}; trying again`);
+      });
+    }
+  }
+
+  /** Hands the assignment to a waiting request of its agent, if one waits, in the same PRODUCER span as an inbox publish (the agent's span is its child). */
+  private offer(assignment: AgentInboxAssignment, agentId: string, eventId: string, trace: EventMetadata): boolean {
+    const waiters = this.o.waiters;
+    if (!waiters?.has(agentId)) return false;
+    // sendTraced calls its function before it returns: the offer is made (or not) by the next line.
+    let offered = false;
+    void sendTraced(
+      Subjects.agentInbox(agentId),
+      { msgID: eventId, trace, destinationTemplate: AGENT_INBOX_SUBJECTS, attributes: () => ({ [BatonAttributes.taskId]: assignment.taskId, [BatonAttributes.agentId]: agentId }) },
+      (carried) => (offered = waiters.offer(agentId, assignment, carried)),
+    );
+    if (offered) this.direct++;
+    return offered;
   }
 
   /** One publish of an assignment to its agent's inbox, de-duplicated by the TaskAssigned's event id, under the task's stored trace. */
@@ -313,7 +467,13 @@ export class AgentInboxPublisher {
   }
 
   private unsaved(): Position | undefined {
-    const to = this.acked;
+    let to = this.acked;
+    // The oldest held assignment keeps the checkpoint before it.
+    const oldest = this.holds.values().next().value as Hold | undefined;
+    if (oldest !== undefined) {
+      if (oldest.before === undefined) return undefined;
+      if (to === undefined || comparePositions(oldest.before, to) < 0) to = oldest.before;
+    }
     return to !== undefined && (this.lastPosition === undefined || comparePositions(to, this.lastPosition) > 0) ? to : undefined;
   }
 

@@ -55,6 +55,8 @@ export interface SchedulerApp extends HostedService<SchedulerDatabase> {
   dispatcherCounts(): DispatcherCounts;
   /** Resolves once the dispatcher pass under way, if any, has ended (a pass lets go at its end of what the read model showed during it). */
   dispatcherPassEnded(): Promise<void>;
+  /** Requests of agents waiting for their next assignment (`await-assignment`) held now. */
+  assignmentWaiters(): number;
 }
 
 /**
@@ -128,7 +130,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
       });
       const readinessChecks = [natsReadiness(nats.nc), postgresReadiness(db), projectionReadiness('workflows', runs.projection), projectionReadiness('tasks', tasks.projection)];
       const { app, httpUrl } = await host.listen(
-        AppModule.forRoot({ version: options.version ?? '0.0.0', readinessChecks, tasks: taskService, runs: runs.service, conflicts: conflicts.service, inboxes: host.jsm }),
+        AppModule.forRoot({ version: options.version ?? '0.0.0', readinessChecks, tasks: taskService, runs: runs.service, conflicts: conflicts.service, inboxes: host.jsm, waiters: tasks.waiters }),
         { httpPort: options.httpPort, httpHost: options.httpHost },
       );
 
@@ -147,6 +149,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Sc
         dispatcherInFlight: () => tasks.inFlight(),
         dispatcherCounts: () => tasks.counts(),
         dispatcherPassEnded: () => tasks.passEnded(),
+        assignmentWaiters: () => tasks.waiters.waiting,
         close: () => host.close(),
       };
     },

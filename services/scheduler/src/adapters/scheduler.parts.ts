@@ -24,6 +24,7 @@ import { SCHEDULER_SCHEMA, type SchedulerDatabase } from '../read-model/schedule
 import { resetTasks, taskProjection, TASKS_PROJECTION } from '../read-model/task.projection';
 import { resetWorkflows, WORKFLOWS_PROJECTION, WORKFLOWS_PROJECTION_FILTER, workflowsProjection } from '../read-model/workflows.projection';
 import { AgentInboxPublisher, PreparedAssignments } from './agent-inbox.publisher';
+import { AssignmentWaiters } from './assignment-waiters';
 import { ConflictGuard } from './conflict.guard';
 import { Dispatcher, type DispatcherCounts } from './dispatcher';
 import { runTimerPass } from './run-timer-poller';
@@ -45,7 +46,7 @@ export const HOT_STREAMS = 25_000;
 /** What every part of the scheduler is built from. */
 export interface SchedulerParts {
   readonly host: ServiceHost<SchedulerDatabase>;
-  readonly config: Pick<SchedulerConfig, 'agingIntervalMs' | 'dispatchPollMs' | 'timerPollMs' | 'dispatchBatchSize' | 'handoffsDir' | 'maxRejections' | 'actorKeysFile' | 'readModelIntervalMs'>;
+  readonly config: Pick<SchedulerConfig, 'agingIntervalMs' | 'dispatchPollMs' | 'timerPollMs' | 'dispatchBatchSize' | 'handoffsDir' | 'maxRejections' | 'actorKeysFile' | 'readModelIntervalMs' | 'directConfirmMs'>;
   readonly clock: Clock;
   readonly ids: IdSource;
   readonly logger: MessagingLogger;
@@ -115,6 +116,8 @@ export interface TasksPart extends LeaderWork {
   counts(): DispatcherCounts;
   /** Resolves once the dispatcher pass under way, if any, has ended (see Dispatcher.passEnded). */
   passEnded(): Promise<void>;
+  /** Agents waiting for their next assignment (`await-assignment`); the inbox publisher answers them while this replica leads. */
+  readonly waiters: AssignmentWaiters;
 }
 
 /**
@@ -126,6 +129,7 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
   const { clock, ids, logger, isLeader } = p;
   // The dispatcher hands its assignments to the inbox publisher, which then re-reads no stream.
   const prepared = new PreparedAssignments();
+  const waiters = new AssignmentWaiters();
   let inbox: AgentInboxPublisher | undefined;
   const onAssigned = (a: AgentInboxAssignment, agentId: string, event: NewEvent | undefined): void => {
     prepared.add(a);
@@ -187,6 +191,7 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
     inFlight: () => dispatch?.inFlight ?? 0,
     counts: () => ({ passes: dispatch?.passes ?? 0, readModelWakes: dispatch?.readModelWakes ?? 0 }),
     passEnded: async () => dispatch?.passEnded(),
+    waiters,
     assign: {
       reserve: (task) => dispatch?.reserve(task) ?? null,
       settle: (taskId, result) => dispatch?.settle(taskId, result),
@@ -194,7 +199,12 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
     lead: async () => {
       relay = await startRelay(p, 'relay-scheduler', TASKS_AND_CONFLICTS_FILTER);
       prepared.clear();
-      inbox = new AgentInboxPublisher({ name: 'scheduler-agent-inbox', store, feed: p.feed, js: p.host.publisher, checkpoints: p.host.checkpoints, logger, prepared });
+      inbox = new AgentInboxPublisher({ name: 'scheduler-agent-inbox', store, feed: p.feed, js: p.host.publisher, checkpoints: p.host.checkpoints,
+        logger,
+        prepared,
+        waiters,
+        ...(p.config.directConfirmMs === undefined ? {} : { directConfirmMs: p.config.directConfirmMs }),
+      });
       await inbox.start();
       dispatch?.reset();
       dispatcher.start();
@@ -202,6 +212,8 @@ export async function startTasks(p: SchedulerParts, runner: TaskRunner, conflict
     },
     stepDown: async () => {
       await Promise.allSettled([dispatcher.stop(), timers.stop(), relay?.stop(), inbox?.stop()]);
+      // Asked again, the agents' requests may reach the new lease holder.
+      waiters.releaseAll();
       relay = undefined;
       inbox = undefined;
     },

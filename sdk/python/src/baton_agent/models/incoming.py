@@ -1036,6 +1036,12 @@ class ApproveStageReply(BaseModel):
     status: Literal['running', 'paused', 'success', 'failure', 'cancelled']
 
 
+class AwaitAssignmentReply(BaseModel):
+    assignment: AgentInboxAssignment | None
+    traceparent: str | None = None
+    tracestate: str | None = None
+
+
 class BudgetExceeded(BaseModel):
     run_id: Annotated[str, Field(alias='runId')]
     workflow_id: Annotated[str, Field(alias='workflowId')]

@@ -66,6 +66,16 @@ class ArtifactInput(BaseModel):
     ] = None
 
 
+class AwaitAssignmentData(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    agent_id: Annotated[
+        str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
+    ]
+    wait_ms: Annotated[int | None, Field(alias='waitMs', ge=0, le=60000)] = 20000
+
+
 class CancelRunData(BaseModel):
     model_config = ConfigDict(
         extra='forbid',

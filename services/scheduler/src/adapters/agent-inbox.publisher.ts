@@ -195,6 +195,8 @@ export class AgentInboxPublisher {
   /** End of the acknowledged prefix (saved or about to be). */
   private acked: Position | undefined;
   private readonly pending: Pending[] = [];
+  /** Entries of {@link pending} still publishing (the others are events passed over, kept for the order). */
+  private publishing = 0;
   private saving: Promise<void> | undefined;
   /** The save planned for the end of the current interval, if any. */
   private saveTimer: NodeJS.Timeout | undefined;
@@ -231,6 +233,7 @@ export class AgentInboxPublisher {
     await sub?.stop();
     await Promise.allSettled(this.pending.map((p) => p.result));
     this.pending.length = 0;
+    this.publishing = 0;
     clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
     clearTimeout(this.holdTimer);
@@ -323,15 +326,24 @@ export class AgentInboxPublisher {
       }
     }
     const publishing = eager ? eager.attempt.then((how) => (how === 'inbox' ? undefined : this.publish(event, before))) : this.publish(event, before);
-    entry.result = publishing.then(() => {
-      entry.done = true;
-      this.checkpointAcked();
-    });
+    this.publishing++;
+    entry.result = publishing.then(
+      () => {
+        this.publishing--;
+        entry.done = true;
+        this.checkpointAcked();
+      },
+      (err: unknown) => {
+        this.publishing--;
+        throw err;
+      },
+    );
     // Rejected only while stopping; stop() and the window wait observe it.
     entry.result.catch(() => undefined);
     this.pending.push(entry);
+    // The head of `pending` is always an entry still publishing (done ones are shifted off it).
     const oldest = this.pending[0];
-    if (this.pending.length >= PUBLISH_WINDOW && oldest) await oldest.result;
+    if (this.publishing >= PUBLISH_WINDOW && oldest) await oldest.result;
   }
 
   /** An event that needs no publish: the acknowledged prefix may move past it. */

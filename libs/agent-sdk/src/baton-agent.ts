@@ -76,8 +76,8 @@ export interface BatonAgentOptions {
    * While a slot is free, also wait on the scheduler for the next assignment (`await-assignment`,
    * a long poll): an assignment made while the request waits is its reply, one NATS message where
    * the inbox takes four (publish, its acknowledgement, the delivery, the ack). The inbox stays
-   * the durable path (what arrives while no request waits, and what a waiting agent did not
-   * report on in time). Default true.
+   * the durable path (what arrives while no request waits, and an assignment whose task has not
+   * ended within the scheduler's window). Default true.
    */
   readonly awaitAssignments?: boolean;
   /** How long one `await-assignment` may wait at the scheduler. Default 20000 ms. */
@@ -135,7 +135,8 @@ export const DEFAULT_MAX_REWORKS = 5;
 /**
  * How an assignment arrived: a JetStream inbox message (acknowledged once its ending is
  * recorded, or given back), or the reply of an `await-assignment`, which the scheduler counts as
- * delivered once the task shows a later event (the agent's report), so there is nothing to ack.
+ * delivered once the lease ends (the completion or failure recorded), so there is nothing to ack;
+ * one still running after the scheduler's window comes by the inbox too, and that copy is acked.
  */
 type Delivery = Pick<JsMsg, 'ackAck' | 'nak' | 'working' | 'headers' | 'subject'>;
 

@@ -272,9 +272,9 @@ export const AWAIT_ASSIGNMENT_MAX_WAIT_MS = 60_000;
  * scheduler answers with the first assignment it makes for the agent while the request waits,
  * as the request's reply and without JetStream's store and delivery (one message where the inbox
  * takes four), or with `assignment: null` after `waitMs`. What arrives while no request waits
- * goes to the inbox as before, and a delivered assignment whose task sees no later event within
- * the scheduler's confirmation window (the agent died or never got the reply) is published to the
- * inbox too: the inbox stays the durable path, this one the fast one. `traceparent`/`tracestate`:
+ * goes to the inbox as before, and a delivered assignment whose lease has not ended within the
+ * scheduler's confirmation window (a longer task, an agent that died, a reply lost) is published
+ * to the inbox too: the inbox stays the durable path, this one the fast one. `traceparent`/`tracestate`:
  * the task's trace, which the inbox message carries in its headers. See docs/messaging.md.
  */
 export const AwaitAssignment = defineCommand({

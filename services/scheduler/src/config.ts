@@ -29,7 +29,8 @@ export interface SchedulerConfig extends ServiceEnv {
    */
   /**
    * An assignment handed to an agent waiting on `await-assignment` is published to its inbox too
-   * when its task shows no later event (the agent's first report) within this many ms.
+   * when its lease has not ended (the task completed, failed, released, cancelled or assigned
+   * again) within this many ms.
    * `SCHEDULER_DIRECT_CONFIRM_MS`, default 10000.
    */
   readonly directConfirmMs?: number;

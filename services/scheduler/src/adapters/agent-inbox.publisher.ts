@@ -119,11 +119,11 @@ export interface AgentInboxPublisherOptions {
   readonly checkpointIntervalMs?: number;
   /**
    * Agents waiting for their next assignment (`await-assignment`): an assignment is their reply
-   * when one waits, and is published to the inbox only if its task sees no later event within
-   * `directConfirmMs`.
+   * when one waits, and is published to the inbox too only if its lease has not ended within
+   * `directConfirmMs` (see Hold).
    */
   readonly waiters?: AssignmentWaiters;
-  /** How long an assignment handed to a waiting agent may go without a later event of its task before it is published to the inbox too. Default 10000 ms. */
+  /** How long the lease of an assignment handed to a waiting agent may go on before the assignment is published to the inbox too. Default 10000 ms. */
   readonly directConfirmMs?: number;
 }
 
@@ -250,7 +250,7 @@ export class AgentInboxPublisher {
     this.subscription = (this.o.feed ?? this.o.store).subscribe({
       // From what was acknowledged: a repeat of a publish still in flight is dropped by msgID.
       from: this.acked ?? 'start',
-      // Every task event: a TaskAssigned is delivered, a later event of a held task confirms it.
+      // Every task event: a TaskAssigned is delivered, an event that ends a held assignment's lease lets it go.
       filter: { categories: ['task'] },
       onEvent: (e) => this.deliver(e),
       onError: (err) => {
@@ -412,7 +412,7 @@ export class AgentInboxPublisher {
     this.holdTimer.unref();
   }
 
-  /** Publishes to the inbox the held assignments older than `confirmMs` whose task still shows nothing after them. */
+  /** Publishes to the inbox the held assignments older than `confirmMs` whose lease has not ended. */
   private publishUnconfirmed(confirmMs: number): void {
     const due = Date.now() - confirmMs;
     for (const [streamId, h] of this.holds) {

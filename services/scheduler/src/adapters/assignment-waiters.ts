@@ -18,7 +18,9 @@ const NONE: AwaitedAssignment = { assignment: null };
  * Agents waiting on this scheduler for their next assignment (`await-assignment`, a long poll).
  * The inbox publisher {@link offer}s each assignment here before it publishes to the agent's
  * JetStream inbox: when the agent has a request waiting, the assignment is that request's reply.
- * Requests of one agent are answered first come, first served; each is answered with no
+ * Of one agent's requests the newest is answered first: an agent that restarted leaves requests
+ * whose replies nobody reads, and they are the older ones (a live agent asks again after each
+ * answer). Each is answered with no
  * assignment after its `waitMs`, and all of them at {@link releaseAll}. A scheduler that does not
  * lead keeps the requests it gets until their `waitMs` (it makes no assignments to offer), so an
  * agent asks again no sooner than that.
@@ -57,10 +59,10 @@ export class AssignmentWaiters {
     return this.#byAgent.has(agentId);
   }
 
-  /** Hands the assignment to the agent's oldest waiting request; false when none waits. */
+  /** Hands the assignment to the agent's newest waiting request; false when none waits. */
   offer(agentId: string, assignment: AgentInboxAssignment, trace?: Pick<EventMetadata, 'traceparent' | 'tracestate'>): boolean {
     const list = this.#byAgent.get(agentId);
-    const waiter = list?.shift();
+    const waiter = list?.pop();
     if (!waiter) return false;
     if (list!.length === 0) this.#byAgent.delete(agentId);
     clearTimeout(waiter.timer);

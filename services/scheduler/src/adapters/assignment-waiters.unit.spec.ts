@@ -11,10 +11,10 @@ describe('agents waiting for their next assignment', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  it('hands an assignment to the oldest waiting request of that agent, with the task trace', async () => {
+  it('hands an assignment to the newest waiting request of that agent (an older one may be left by a process that restarted), with the task trace', async () => {
     const w = new AssignmentWaiters();
-    const first = w.wait('a1', 20_000);
     const second = w.wait('a1', 20_000);
+    const first = w.wait('a1', 20_000);
     const other = w.wait('a2', 20_000);
     expect(w.waiting).toBe(3);
     expect(w.offer('a1', assignment('t1'), { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })).toBe(true);

@@ -98,6 +98,21 @@ describe('agents waiting for their next assignment (real NATS + Postgres)', () =
     expect(inbox[0]).toMatchObject({ taskId, leaseEpoch: 1 });
   });
 
+  it("after an agent process restarts, its assignment goes to the new process's request, not to the request the old one left", async () => {
+    const { agent: old, cap } = await agentWithInbox();
+    await online(old.agentId, scheduler!);
+    // The old process's request stays at the scheduler after its connection closes (its own retries end with the closed connection's error).
+    void awaitAssignment(old).catch(() => undefined);
+    await waitFor(() => scheduler!.assignmentWaiters() === 1, { what: "the old process's request waiting" });
+    await old.close();
+    const restarted = await RawNatsAgent.connect({ url: testNatsUrl(), agentId: old.agentId, role: 'backend', capabilities: [cap], retryForMs: 10_000 });
+    agents.push(restarted);
+    const waiting = awaitAssignment(restarted);
+    await waitFor(() => scheduler!.assignmentWaiters() === 2, { what: 'both requests waiting' });
+    const taskId = await submit(cap);
+    expect((await waiting).assignment).toMatchObject({ taskId, leaseEpoch: 1 });
+  });
+
   it('one handed out just before the scheduler stops reaches the inbox from the next scheduler', async () => {
     await scheduler!.close();
     // A window longer than the test: only the restart can deliver it to the inbox.

@@ -80,6 +80,35 @@ describe('agents waiting for their next assignment (real NATS + Postgres)', () =
     expect((await scheduler.store.readStream(taskStreamId(taskId))).map((e) => e.type)).toEqual(['TaskCreated', 'TaskAssigned', 'TaskAccepted', 'TaskCompleted']);
   });
 
+  it("an agent naming another agent is FORBIDDEN and waits for nothing: it cannot take the other's assignment", async () => {
+    const { agent: thief } = await agentWithInbox();
+    const { agent: owner, cap, inbox } = await agentWithInbox();
+    await online(owner.agentId, scheduler!);
+    await expect(thief.command('await-assignment', { agentId: owner.agentId, waitMs: 4000 })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      details: { reason: 'AGENT_MISMATCH', agentId: thief.agentId, named: owner.agentId },
+    });
+    expect(scheduler!.assignmentWaiters()).toBe(0);
+    // The owner's task goes to the owner's inbox, not to the thief.
+    const taskId = await submit(cap);
+    await waitFor(() => inbox.length === 1, { what: "the assignment in the owner's inbox", timeoutMs: 10_000 });
+    expect(inbox[0]).toMatchObject({ taskId });
+  });
+
+  it('refuses a bad request with VALIDATION_FAILED and holds nothing', async () => {
+    const { agent } = await agentWithInbox();
+    for (const data of [
+      { agentId: agent.agentId, waitMs: 60_001 },
+      { agentId: agent.agentId, waitMs: -1 },
+      { agentId: agent.agentId, waitMs: 1.5 },
+      { agentId: agent.agentId, waitMs: '100' },
+      { agentId: agent.agentId, waitMs: 100, extra: true },
+    ]) {
+      await expect(agent.command('await-assignment', data)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    }
+    expect(scheduler!.assignmentWaiters()).toBe(0);
+  });
+
   it('answers with no assignment after waitMs when nothing comes', async () => {
     const { agent } = await agentWithInbox();
     const t0 = Date.now();

@@ -30,8 +30,18 @@ function isEventSchemaMap(name: string, value: unknown): value is Record<string,
   return name.endsWith('EventSchemas') && typeof value === 'object' && value !== null && Object.values(value).every((s) => s instanceof z.ZodType);
 }
 
-/** Parts shared by several outgoing messages, each a class of its own instead of one copy per use. */
-const OUTGOING_PARTS = ['ArtifactInput', 'RetryBackoff', 'TaskChecks', 'TaskPriority', 'TaskRequirement'] as const;
+/** Parts shared by several outgoing messages, each a class of its own instead of one copy per use (by the name of the class). */
+const OUTGOING_PARTS: Readonly<Record<string, z.ZodType>> = {
+  AgentReport: contracts.AgentReportV1,
+  ArtifactInput: contracts.ArtifactInput,
+  RetryBackoff: contracts.RetryBackoff,
+  TaskChecks: contracts.TaskChecks,
+  TaskPriority: contracts.TaskPriority,
+  TaskRequirement: contracts.TaskRequirement,
+};
+
+/** The id formats, a type each in both documents instead of a pattern repeated at every id field. */
+const ID_FORMATS: Readonly<Record<string, z.ZodType>> = { NameId: contracts.NameId, RecordId: contracts.RecordId };
 
 /**
  * The named schemas of each role, by the name the Python class gets. Shared parts come first, so
@@ -41,10 +51,13 @@ const OUTGOING_PARTS = ['ArtifactInput', 'RetryBackoff', 'TaskChecks', 'TaskPrio
 function collect(): Record<Role, Map<string, z.ZodType>> {
   const out: Record<Role, Map<string, z.ZodType>> = { outgoing: new Map(), incoming: new Map() };
   const entries = Object.entries(contracts).sort(([a], [b]) => a.localeCompare(b));
-  for (const name of OUTGOING_PARTS) out.outgoing.set(name, contracts[name] as z.ZodType);
+  for (const [name, schema] of Object.entries(ID_FORMATS)) for (const role of Object.values(out)) role.set(name, schema);
+  for (const [name, schema] of Object.entries(OUTGOING_PARTS)) out.outgoing.set(name, schema);
   for (const [name, value] of entries) {
     // Exported objects, views and parts (not the versioned event data, named by event type below).
     if ((value instanceof z.ZodObject || value instanceof z.ZodEnum) && /^[A-Z]/.test(name) && !/V\d+$/.test(name) && !name.endsWith('Schema')) out.incoming.set(name, value);
+    // The enums keep their names in what a client sends too (those no message uses are dropped, see documentFor).
+    if (value instanceof z.ZodEnum && /^[A-Z]/.test(name)) out.outgoing.set(name, value);
   }
   for (const [name, value] of entries) {
     if (isDefinition(value)) {
@@ -72,6 +85,18 @@ function openObjects(node: unknown): void {
   Object.values(o).forEach(openObjects);
 }
 
+/** The definitions some `$ref` in `node` names. */
+function referencedIds(node: unknown, into = new Set<string>()): Set<string> {
+  if (Array.isArray(node)) node.forEach((n) => referencedIds(n, into));
+  else if (typeof node === 'object' && node !== null) {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === '$ref' && typeof value === 'string') into.add(value.replace('#/$defs/', ''));
+      else referencedIds(value, into);
+    }
+  }
+  return into;
+}
+
 function documentFor(role: Role, schemas: Map<string, z.ZodType>): Record<string, unknown> {
   const registry = z.registry<{ id: string }>();
   const idOf = new Map<z.ZodType, string>();
@@ -97,11 +122,17 @@ function documentFor(role: Role, schemas: Map<string, z.ZodType>): Record<string
     const { $schema: _schema, $id: _id, ...rest } = def as Record<string, unknown>;
     all[id] = rest;
   }
+  if (role === 'outgoing') {
+    const used = referencedIds(all);
+    for (const [id, def] of Object.entries(all)) if (Array.isArray((def as { enum?: unknown }).enum) && !used.has(id)) delete all[id];
+  }
   if (role === 'incoming') openObjects(all);
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $comment: 'Generated from libs/contracts by scripts/gen-json-schema.ts; do not edit.',
     title: role === 'outgoing' ? 'BatonOutgoing' : 'BatonIncoming',
+    // The shared parts, which messages extend (`.extend()`): the SDK's models of those messages subclass them.
+    ...(role === 'outgoing' ? { 'x-parts': Object.keys(OUTGOING_PARTS) } : {}),
     $defs: all,
   };
 }

@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import { messagesOf, type EventsOf } from './messages';
+import { NameId } from './shared-fields';
 
 const agentRegistryMessages = messagesOf('agent-registry');
 
-const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'use letters, digits, dot, dash or underscore (1-128 chars)');
 const Name = z.string().min(1).max(200);
 const Role = z.string().min(1).max(100);
 const Capabilities = z.array(z.string().min(1).max(100)).max(100);
 const Model = z.string().min(1).max(200);
 const MaxConcurrency = z.number().int().min(1).max(1000);
-const Peers = z.array(Id).max(100);
+const Peers = z.array(NameId).max(100);
 
 /** The profile fields `update-agent` may change and `AgentUpdated` reports; `null` clears name, model or lead. */
 const AgentChangeFields = {
@@ -19,19 +19,19 @@ const AgentChangeFields = {
   model: Model.nullable().optional(),
   maxConcurrency: MaxConcurrency.optional(),
   peers: Peers.optional(),
-  lead: Id.nullable().optional(),
+  lead: NameId.nullable().optional(),
 };
 
 /** Data of the `RegisterAgent` command, version 1. */
 export const RegisterAgentV1 = z.strictObject({
-  agentId: Id,
+  agentId: NameId,
   name: Name.optional(),
   role: Role,
   capabilities: Capabilities.default([]),
   model: Model.optional(),
   maxConcurrency: MaxConcurrency.default(1),
   peers: Peers.default([]),
-  lead: Id.optional(),
+  lead: NameId.optional(),
 });
 export type RegisterAgentData = z.infer<typeof RegisterAgentV1>;
 
@@ -64,13 +64,13 @@ export type AgentCommandReply = z.infer<typeof AgentCommandReply>;
  * Data of the `UpdateAgent` command, version 1: only the fields given change. `null` clears an
  * optional field (name, model, lead). Sending the current values appends nothing.
  */
-export const UpdateAgentV1 = z.strictObject({ agentId: Id, ...AgentChangeFields });
+export const UpdateAgentV1 = z.strictObject({ agentId: NameId, ...AgentChangeFields });
 export type UpdateAgentData = z.infer<typeof UpdateAgentV1>;
 
 export const UpdateAgent = agentRegistryMessages.agentCommand('update-agent', 'agentId', UpdateAgentV1, AgentCommandReply);
 
 /** Data of the `RemoveAgent` command, version 1. */
-export const RemoveAgentV1 = z.strictObject({ agentId: Id });
+export const RemoveAgentV1 = z.strictObject({ agentId: NameId });
 export type RemoveAgentData = z.infer<typeof RemoveAgentV1>;
 
 export const RemoveAgent = agentRegistryMessages.command('remove-agent', RemoveAgentV1, AgentCommandReply);
@@ -81,7 +81,7 @@ export const RemoveAgent = agentRegistryMessages.command('remove-agent', RemoveA
  * allows any state → IDLE.
  */
 export const ReportAgentStateV1 = z.strictObject({
-  agentId: Id,
+  agentId: NameId,
   state: AgentWorkState,
   taskId: z.string().min(1).max(200).optional(),
   reset: z.boolean().optional(),
@@ -143,7 +143,7 @@ export const AgentDetailView = AgentView.extend({
 });
 export type AgentDetailView = z.infer<typeof AgentDetailView>;
 
-export const GetAgent = agentRegistryMessages.query('get-agent', z.strictObject({ agentId: Id }), AgentDetailView);
+export const GetAgent = agentRegistryMessages.query('get-agent', z.strictObject({ agentId: NameId }), AgentDetailView);
 
 /** Filters of `list-agents`; all given filters must match. */
 export const ListAgentsV1 = z.strictObject({
@@ -165,19 +165,19 @@ export type AgentRegisteredData = z.infer<typeof AgentRegisteredV1>;
 
 /** `baton.evt.agent.updated`: the fields that changed, with their new values (`null` = cleared). */
 export const AgentUpdatedV1 = z.object({
-  agentId: Id,
+  agentId: NameId,
   changes: z.object(AgentChangeFields),
   updatedAt: z.string(),
 });
 export type AgentUpdatedData = z.infer<typeof AgentUpdatedV1>;
 
 /** `baton.evt.agent.removed`. */
-export const AgentRemovedV1 = z.object({ agentId: Id, removedAt: z.string() });
+export const AgentRemovedV1 = z.object({ agentId: NameId, removedAt: z.string() });
 export type AgentRemovedData = z.infer<typeof AgentRemovedV1>;
 
 /** `baton.evt.agent.state-changed`. */
 export const AgentStateChangedV1 = z.object({
-  agentId: Id,
+  agentId: NameId,
   from: AgentWorkState,
   to: AgentWorkState,
   taskId: z.string().min(1).max(200).optional(),
@@ -190,11 +190,11 @@ export type AgentStateChangedData = z.infer<typeof AgentStateChangedV1>;
  * the last sign of life (the registration time when the agent never sent a heartbeat).
  * The scheduler releases the agent's tasks to other capable agents when it sees this.
  */
-export const AgentWentOfflineV1 = z.object({ agentId: Id, lastHeartbeatAt: z.string(), at: z.string() });
+export const AgentWentOfflineV1 = z.object({ agentId: NameId, lastHeartbeatAt: z.string(), at: z.string() });
 export type AgentWentOfflineData = z.infer<typeof AgentWentOfflineV1>;
 
 /** `baton.evt.agent.came-online`: a heartbeat from an agent that was offline. */
-export const AgentCameOnlineV1 = z.object({ agentId: Id, at: z.string() });
+export const AgentCameOnlineV1 = z.object({ agentId: NameId, at: z.string() });
 export type AgentCameOnlineData = z.infer<typeof AgentCameOnlineV1>;
 
 /** Schemas (version 1) by event type, for consumers that validate what they receive. */

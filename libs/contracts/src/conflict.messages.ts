@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ActorSchema } from './envelope';
 import { messagesOf } from './messages';
+import { RecordId, ResolutionRecordFields, ResolutionRequestFields, listQuery } from './shared-fields';
 
 const schedulerMessages = messagesOf('scheduler');
 
@@ -23,8 +24,6 @@ const schedulerMessages = messagesOf('scheduler');
  * `work_item_id`). Events: `ConflictDetected`, `ConflictResolved` and (additive)
  * `ConflictNeedsDecision` (`baton.evt.conflict.{detected,resolved,needs-decision}`).
  */
-const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'use letters, digits, dot, colon, dash or underscore (1-200 chars)');
-
 export const ConflictKind = z.enum(['duplicate_task', 'dependency_clash', 'file_overlap', 'agent_idle_timeout']);
 export type ConflictKind = z.infer<typeof ConflictKind>;
 
@@ -33,7 +32,8 @@ export type ConflictResolutionKind = z.infer<typeof ConflictResolutionKind>;
 
 export const conflictStreamId = (conflictId: string): string => `conflict-${conflictId}`;
 
-export const ConflictDetectedV1 = z.object({
+/** What a conflict is, as its detection and its view open with. */
+const ConflictFields = {
   conflictId: z.string(),
   kind: ConflictKind,
   /** The tasks involved; the first is the one the conflict holds back. */
@@ -42,6 +42,10 @@ export const ConflictDetectedV1 = z.object({
   runId: z.string().nullable(),
   /** Human-readable: which files overlap, which dependency is open, … */
   description: z.string(),
+};
+
+export const ConflictDetectedV1 = z.object({
+  ...ConflictFields,
   details: z.record(z.string(), z.unknown()),
   /** What the scheduler did on its own (e.g. `queue` for a file overlap), or null when it needs a decision. */
   autoResolution: ConflictResolutionKind.nullable(),
@@ -52,10 +56,7 @@ export const ConflictResolvedV1 = z.object({
   conflictId: z.string(),
   kind: ConflictKind,
   resolution: ConflictResolutionKind,
-  by: ActorSchema,
-  reason: z.string(),
-  reassignTo: z.string().nullable(),
-  resolvedAt: z.string(),
+  ...ResolutionRecordFields,
 });
 
 /**
@@ -74,12 +75,7 @@ export const ConflictNeedsDecisionV1 = z.object({
 });
 
 export const ConflictView = z.object({
-  conflictId: z.string(),
-  kind: ConflictKind,
-  taskIds: z.array(z.string()),
-  agentId: z.string().nullable(),
-  runId: z.string().nullable(),
-  description: z.string(),
+  ...ConflictFields,
   status: z.enum(['open', 'resolved']),
   resolution: ConflictResolutionKind.nullable(),
   detectedAt: z.string(),
@@ -98,20 +94,18 @@ export const ConflictView = z.object({
 export type ConflictView = z.infer<typeof ConflictView>;
 
 export const ResolveConflictV1 = z.strictObject({
-  conflictId: Id,
+  conflictId: RecordId,
   resolution: ConflictResolutionKind,
-  reason: z.string().min(1).max(2000),
-  reassignTo: Id.optional(),
+  ...ResolutionRequestFields,
 });
 export const ResolveConflict = schedulerMessages.command('resolve-conflict', ResolveConflictV1, ConflictView);
 
-export const ListConflictsV1 = z.strictObject({
+export const ListConflictsV1 = listQuery({
   status: z.enum(['open', 'resolved']).optional(),
-  runId: Id.optional(),
+  runId: RecordId.optional(),
   /** Additive: only conflicts of this kind. */
   kind: ConflictKind.optional(),
   /** Additive: only conflicts involving this task. */
-  taskId: Id.optional(),
-  limit: z.number().int().min(1).max(1000).default(100),
+  taskId: RecordId.optional(),
 });
 export const ListConflicts = schedulerMessages.query('list-conflicts', ListConflictsV1, z.object({ conflicts: z.array(ConflictView) }));

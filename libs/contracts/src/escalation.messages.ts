@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ActorSchema } from './envelope';
 import { messagesOf, type EventsOf } from './messages';
+import { RecordId, ResolutionRecordFields, ResolutionRequestFields, listQuery } from './shared-fields';
 
 const escalationMessages = messagesOf('escalation');
 
@@ -18,8 +19,6 @@ const escalationMessages = messagesOf('escalation');
  * An escalation carries the fields of the escalation format of seed 001: issue, workflow stage,
  * options with trade-offs, recommendation, and what is blocked until it is resolved.
  */
-const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'use letters, digits, dot, colon, dash or underscore (1-200 chars)');
-
 export const EscalationLevel = z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]);
 export type EscalationLevel = z.infer<typeof EscalationLevel>;
 
@@ -53,11 +52,16 @@ export const EscalationStatus = z.enum(['open', 'resolved']);
 export const EscalationAssignee = z.object({ kind: z.enum(['agent', 'human']), id: z.string() });
 export type EscalationAssignee = z.infer<typeof EscalationAssignee>;
 
-export const EscalationView = z.object({
+/** Which escalation, why it was raised, and where it stands on the ladder: how its view and its raised event open. */
+const EscalationOpening = {
   escalationId: z.string(),
   trigger: EscalationTrigger,
   level: EscalationLevel,
   assignee: EscalationAssignee,
+};
+
+export const EscalationView = z.object({
+  ...EscalationOpening,
   status: EscalationStatus,
   /** The escalation format of seed 001. */
   issue: z.string(),
@@ -80,7 +84,7 @@ export type EscalationView = z.infer<typeof EscalationView>;
 
 /** Raises an escalation by hand (an agent stuck on a decision, a person). Idempotent by `escalationId`. */
 export const RaiseEscalationV1 = z.strictObject({
-  escalationId: Id.optional(),
+  escalationId: RecordId.optional(),
   trigger: EscalationTrigger.default('manual'),
   /** Start level; default from the trigger (approval_needed → 1, cross_domain → 2, policy_decision → 3, else 0). */
   level: EscalationLevel.optional(),
@@ -89,10 +93,10 @@ export const RaiseEscalationV1 = z.strictObject({
   options: z.array(EscalationOption).max(20).default([]),
   recommendation: z.string().max(2000).optional(),
   blocking: z.string().max(2000).default(''),
-  runId: Id.optional(),
+  runId: RecordId.optional(),
   stageId: z.string().max(200).optional(),
-  taskId: Id.optional(),
-  agentId: Id.optional(),
+  taskId: RecordId.optional(),
+  agentId: RecordId.optional(),
 });
 export const RaiseEscalation = escalationMessages.agentCommand('raise-escalation', 'agentId', RaiseEscalationV1, EscalationView);
 
@@ -104,20 +108,18 @@ export const RaiseEscalation = escalationMessages.agentCommand('raise-escalation
  * An escalation already resolved → ILLEGAL_TRANSITION.
  */
 export const ResolveEscalationV1 = z.strictObject({
-  escalationId: Id,
+  escalationId: RecordId,
   resolution: EscalationResolution,
-  reason: z.string().min(1).max(2000),
-  reassignTo: Id.optional(),
+  ...ResolutionRequestFields,
 });
 export const ResolveEscalation = escalationMessages.command('resolve-escalation', ResolveEscalationV1, EscalationView);
 
-export const GetEscalation = escalationMessages.query('get-escalation', z.strictObject({ escalationId: Id }), EscalationView);
+export const GetEscalation = escalationMessages.query('get-escalation', z.strictObject({ escalationId: RecordId }), EscalationView);
 
-export const ListEscalationsV1 = z.strictObject({
+export const ListEscalationsV1 = listQuery({
   status: EscalationStatus.optional(),
-  runId: Id.optional(),
+  runId: RecordId.optional(),
   level: EscalationLevel.optional(),
-  limit: z.number().int().min(1).max(1000).default(100),
 });
 export const ListEscalations = escalationMessages.query('list-escalations', ListEscalationsV1, z.object({ escalations: z.array(EscalationView) }));
 
@@ -150,10 +152,7 @@ export const EscalationLadder = z.object({
 export type EscalationLadder = z.infer<typeof EscalationLadder>;
 
 export const EscalationRaisedV1 = z.object({
-  escalationId: z.string(),
-  trigger: EscalationTrigger,
-  level: EscalationLevel,
-  assignee: EscalationAssignee,
+  ...EscalationOpening,
   issue: z.string(),
   workflowStage: z.string().nullable(),
   options: z.array(z.object({ label: z.string(), tradeoff: z.string() })),
@@ -194,10 +193,7 @@ export type EscalationLevelRaisedData = z.infer<typeof EscalationLevelRaisedV1>;
 export const EscalationResolvedV1 = z.object({
   escalationId: z.string(),
   resolution: EscalationResolution,
-  by: ActorSchema,
-  reason: z.string(),
-  reassignTo: z.string().nullable(),
-  resolvedAt: z.string(),
+  ...ResolutionRecordFields,
 });
 export type EscalationResolvedData = z.infer<typeof EscalationResolvedV1>;
 

@@ -13,6 +13,7 @@ import {
   GetRun,
   GetWorkflow,
   ListRuns,
+  ListRunsV1,
   ListWorkflows,
   PauseRun,
   RegisterWorkflow,
@@ -98,10 +99,7 @@ export const MeView = z.object({
 export type MeView = z.infer<typeof MeView>;
 
 /** `GET /api/runs`: `list-runs` plus a cursor for the next page (null on the last one). */
-export const ListRunsPageQuery = z.strictObject({
-  workflowId: z.string().min(1).max(200).optional(),
-  state: RunSummary.shape.state.optional(),
-  limit: z.number().int().min(1).max(1000).default(100),
+export const ListRunsPageQuery = ListRunsV1.extend({
   /** Opaque: the `nextCursor` of the previous page. */
   cursor: z.string().max(200).optional(),
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { messagesOf, type EventsOf } from './messages';
+import { NameId, RecordId, listQuery } from './shared-fields';
 
 const handoffValidatorMessages = messagesOf('handoff-validator');
 
@@ -14,9 +15,6 @@ const handoffValidatorMessages = messagesOf('handoff-validator');
  * The scheduler calls `validate-handoff` when an agent completes a task that has checks (see
  * `TaskChecks`); agents may also call it themselves to try a handoff before completing.
  */
-const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'use letters, digits, dot, colon, dash or underscore (1-200 chars)');
-const AgentId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'use letters, digits, dot, dash or underscore (1-128 chars)');
-
 /** Largest artifact accepted in one message, decoded (bytes). The validator may set a lower limit (ARTIFACT_MAX_BYTES). */
 export const MAX_ARTIFACT_BYTES = 768 * 1024;
 
@@ -59,7 +57,7 @@ export const TaskChecks = z.strictObject({
   /** Specs named by the stage (`handoff: HO-PM-ARCH`); when empty, specs are matched by from/to agent. */
   specIds: z.array(z.string().min(1).max(200)).max(20).default([]),
   /** Agents the work goes to next (for matching specs by `to`). */
-  toAgentIds: z.array(AgentId).max(50).default([]),
+  toAgentIds: z.array(NameId).max(50).default([]),
   /** The stage's declared outputs; a spec's artifact the stage does not declare is checked only if handed over. Null: all are required. */
   declaredOutputs: z.array(z.string().min(1).max(300)).max(100).nullable().default(null),
   qualityGate: z.array(z.string().min(1).max(500)).max(100).default([]),
@@ -104,12 +102,12 @@ export type HandoffVerdict = z.infer<typeof HandoffVerdict>;
  * (`status: 'rejected'` with every failing rule), not an error.
  */
 export const ValidateHandoffV1 = z.strictObject({
-  handoffId: Id,
-  taskId: AgentId,
-  runId: AgentId.nullable().default(null),
+  handoffId: RecordId,
+  taskId: NameId,
+  runId: NameId.nullable().default(null),
   stageId: z.string().min(1).max(200).nullable().default(null),
   iteration: z.number().int().min(1).nullable().default(null),
-  fromAgentId: AgentId,
+  fromAgentId: NameId,
   checks: TaskChecks.default({ mode: 'handoff', specIds: [], toAgentIds: [], declaredOutputs: null, qualityGate: [], criteria: [] }),
   artifacts: z.array(ArtifactInput).max(100).default([]),
   /** Artifacts stored earlier (`put-artifact`, or upstream stages) to include by hash. */
@@ -146,13 +144,12 @@ export const HandoffView = z.object({
 });
 export type HandoffView = z.infer<typeof HandoffView>;
 
-export const GetHandoff = handoffValidatorMessages.query('get-handoff', z.strictObject({ handoffId: Id }), HandoffView);
+export const GetHandoff = handoffValidatorMessages.query('get-handoff', z.strictObject({ handoffId: RecordId }), HandoffView);
 
-export const ListHandoffsV1 = z.strictObject({
-  runId: AgentId.optional(),
-  taskId: AgentId.optional(),
+export const ListHandoffsV1 = listQuery({
+  runId: NameId.optional(),
+  taskId: NameId.optional(),
   status: HandoffStatus.optional(),
-  limit: z.number().int().min(1).max(1000).default(100),
 });
 export const ListHandoffs = handoffValidatorMessages.query('list-handoffs', ListHandoffsV1, z.object({ handoffs: z.array(HandoffView) }));
 

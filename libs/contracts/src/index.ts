@@ -13,3 +13,4 @@ export * from './conflict.messages';
 export * from './gateway.api';
 export * from './metrics.messages';
 export * from './notifier.messages';
+export { NameId, RecordId } from './shared-fields';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { messagesOf, type EventsOf } from './messages';
+import { NameId } from './shared-fields';
 
 const metricsMessages = messagesOf('metrics');
 
@@ -21,8 +22,6 @@ const metricsMessages = messagesOf('metrics');
  *   at least one was × 100; **agent_idle_time** = time of the run in which no agent worked on it
  *   / the run's time × 100.
  */
-const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'use letters, digits, dot, dash or underscore (1-128 chars)');
-
 /** A target as the seeds write it: `< 14 days`, `> 90%`. */
 export const MetricTarget = z.object({ op: z.enum(['<', '<=', '>', '>=']), value: z.number() });
 export type MetricTarget = z.infer<typeof MetricTarget>;
@@ -121,7 +120,7 @@ export type PerformerMetricsView = z.infer<typeof PerformerMetricsView>;
 
 export const GetMetricsV1 = z.strictObject({
   workflowId: z.string().min(1).max(200).optional(),
-  agentId: Id.optional(),
+  agentId: NameId.optional(),
   /** Only runs started, and executions ended, in the last `rangeMs` (default: all time). */
   rangeMs: z.number().int().positive().max(366 * 86_400_000).optional(),
   /** Most runs listed (newest first). */
@@ -137,10 +136,10 @@ export const GetMetricsReply = z.object({
 export type GetMetricsReply = z.infer<typeof GetMetricsReply>;
 export const GetMetrics = metricsMessages.query('get-metrics', GetMetricsV1, GetMetricsReply);
 
-export const GetRunMetrics = metricsMessages.query('get-run-metrics', z.strictObject({ runId: Id }), RunMetricsView);
+export const GetRunMetrics = metricsMessages.query('get-run-metrics', z.strictObject({ runId: NameId }), RunMetricsView);
 
 /** ETAs of every running run (or of one). */
-export const ListEtas = metricsMessages.query('list-etas', z.strictObject({ runId: Id.optional() }), z.object({ etas: z.array(EtaView) }));
+export const ListEtas = metricsMessages.query('list-etas', z.strictObject({ runId: NameId.optional() }), z.object({ etas: z.array(EtaView) }));
 
 // ---------------------------------------------------------------------------------------------
 // Health checks (the agent health metrics of the orchestration system)

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ActorSchema } from './envelope';
 import { messagesOf, type EventsOf } from './messages';
+import { RecordId, listQuery } from './shared-fields';
 
 const notifierMessages = messagesOf('notifier');
 
@@ -14,8 +15,6 @@ const notifierMessages = messagesOf('notifier');
  * channel and the recipient. Receivers get it on every attempt (the webhook's `webhook-id`, the
  * PagerDuty `dedup_key`, the email's Message-ID) and can drop repeats.
  */
-const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'use letters, digits, dot, colon, dash or underscore (1-200 chars)');
-
 /** The kinds of channel the notifier can deliver over. */
 export const NotificationChannelKind = z.enum(['slack', 'webhook', 'email', 'pagerduty', 'console']);
 export type NotificationChannelKind = z.infer<typeof NotificationChannelKind>;
@@ -71,15 +70,14 @@ export const NotificationView = NotificationRequestedV1.extend({
 });
 export type NotificationView = z.infer<typeof NotificationView>;
 
-export const GetNotification = notifierMessages.query('get-notification', z.strictObject({ deliveryId: Id }), NotificationView);
+export const GetNotification = notifierMessages.query('get-notification', z.strictObject({ deliveryId: RecordId }), NotificationView);
 
-export const ListNotificationsV1 = z.strictObject({
+export const ListNotificationsV1 = listQuery({
   status: NotificationStatus.optional(),
   /** Only deliveries with a failed attempt that are not delivered (retrying or dead-lettered). */
   failed: z.boolean().default(false),
-  runId: Id.optional(),
+  runId: RecordId.optional(),
   channel: z.string().min(1).max(200).optional(),
-  limit: z.number().int().min(1).max(1000).default(100),
 });
 export const ListNotifications = notifierMessages.query('list-notifications', ListNotificationsV1, z.object({ notifications: z.array(NotificationView) }));
 
@@ -89,7 +87,7 @@ export const ListNotifications = notifierMessages.query('list-notifications', Li
  * recorded on the event.
  */
 export const RetryNotificationV1 = z.strictObject({
-  deliveryId: Id,
+  deliveryId: RecordId,
   reason: z.string().min(1).max(2000).optional(),
 });
 export const RetryNotification = notifierMessages.command('retry-notification', RetryNotificationV1, NotificationView);
@@ -102,18 +100,21 @@ export const notificationStreamId = (deliveryId: string): string => `notificatio
 // secret: channels are named, never their URLs, keys or passwords.
 // ---------------------------------------------------------------------------------------------
 
-
-export const NotificationDeliveredV1 = z.object({
+/** Which delivery, and which attempt at it (1 for the first): what an attempt's outcome opens with. */
+const DeliveryAttemptFields = {
   deliveryId: z.string(),
   attempt: z.number().int().positive(),
+};
+
+export const NotificationDeliveredV1 = z.object({
+  ...DeliveryAttemptFields,
   /** What the receiver answered (`HTTP 200`, the SMTP reply), without secrets. */
   response: z.string(),
   deliveredAt: z.string(),
 });
 
 export const NotificationDeliveryFailedV1 = z.object({
-  deliveryId: z.string(),
-  attempt: z.number().int().positive(),
+  ...DeliveryAttemptFields,
   error: z.string(),
   /** The receiver refused for good (a 4xx other than 408/429): no further attempt. */
   permanent: z.boolean(),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineCommand, defineQuery } from './messages';
 import { ArtifactInput, HandoffVerdict, RuleFailure } from './handoff.messages';
 import { AgentInboxAssignment, TaskCreatedV1, TaskFailedV1, TaskPriority, TaskRequirement } from './task.events';
+import { NameId, listQuery } from './shared-fields';
 
 /**
  * Commands and queries of the scheduler's task engine (`baton.cmd.scheduler.*`,
@@ -12,7 +13,6 @@ import { AgentInboxAssignment, TaskCreatedV1, TaskFailedV1, TaskPriority, TaskRe
  * the agent got with its assignment; a stale epoch, or an agent that does not hold the task,
  * gets STALE_LEASE and changes nothing.
  */
-const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'use letters, digits, dot, dash or underscore (1-128 chars)');
 const Epoch = z.number().int().positive();
 
 /** How a retryable failure waits before the next attempt: `base * n` (linear) or `base * 2^(n-1)` (exponential), capped. */
@@ -57,13 +57,13 @@ export const SubmitTaskV1 = z.strictObject({
    * same task; with other content it is a CONFLICT (and a `duplicate_task` conflict is recorded).
    * Generated from the command id when absent.
    */
-  taskId: Id.optional(),
+  taskId: NameId.optional(),
   action: z.string().min(1).max(200),
   requirement: TaskRequirement.default({ capabilities: [] }),
   priority: TaskPriority.default('P1'),
   inputs: z.record(z.string(), z.unknown()).default({}),
-  runId: Id.optional(),
-  stageId: Id.optional(),
+  runId: NameId.optional(),
+  stageId: NameId.optional(),
   maxAttempts: z.number().int().min(1).max(100).optional(),
   retry: RetryBackoff.optional(),
   timeoutMs: z.number().int().positive().max(7 * 86_400_000).optional(),
@@ -89,37 +89,32 @@ export const TaskCommandReply = z.object({
 });
 export type TaskCommandReply = z.infer<typeof TaskCommandReply>;
 
-const AgentReport = z.strictObject({ taskId: Id, agentId: Id, leaseEpoch: Epoch });
+/** Data of an agent's report on a task it holds (accept, unblocked; the other reports extend it): the task, the agent, and its lease epoch. */
+export const AgentReportV1 = z.strictObject({ taskId: NameId, agentId: NameId, leaseEpoch: Epoch });
 
-export const AcceptTask = defineCommand({ service: 'scheduler', name: 'accept-task', agent: 'agentId', schema: AgentReport, reply: TaskCommandReply });
+/** An agent's report on a task it holds: `agentId` names the agent, and the reply says where the task stands. */
+const agentReport = <S extends z.ZodType>(name: string, schema: S) => defineCommand({ service: 'scheduler', name, agent: 'agentId', schema, reply: TaskCommandReply });
 
-export const ReportProgress = defineCommand({
-  service: 'scheduler',
-  name: 'report-progress',
-  agent: 'agentId',
-  schema: AgentReport.extend({
+export const AcceptTask = agentReport('accept-task', AgentReportV1);
+
+export const ReportProgress = agentReport(
+  'report-progress',
+  AgentReportV1.extend({
     percent: z.number().min(0).max(100),
     message: z.string().max(2000).optional(),
     tokensUsed: z.number().int().nonnegative().optional(),
   }),
-  reply: TaskCommandReply,
-});
+);
 
-export const ReportBlocked = defineCommand({
-  service: 'scheduler',
-  name: 'report-blocked',
-  agent: 'agentId',
-  schema: AgentReport.extend({ reason: z.string().min(1).max(2000) }),
-  reply: TaskCommandReply,
-});
+export const ReportBlocked = agentReport('report-blocked', AgentReportV1.extend({ reason: z.string().min(1).max(2000) }));
 
-export const ReportUnblocked = defineCommand({ service: 'scheduler', name: 'report-unblocked', agent: 'agentId', schema: AgentReport, reply: TaskCommandReply });
+export const ReportUnblocked = agentReport('report-unblocked', AgentReportV1);
 
 export const CompleteTask = defineCommand({
   service: 'scheduler',
   name: 'complete-task',
   agent: 'agentId',
-  schema: AgentReport.extend({
+  schema: AgentReportV1.extend({
     outputs: z.record(z.string(), z.unknown()).default({}),
     /** The handoff: artifacts, stored content-addressed by the handoff-validator; the TaskCompleted event names them by hash. */
     artifacts: z.array(ArtifactInput).max(100).optional(),
@@ -149,22 +144,19 @@ export const TaskHandoffRejectedV1 = z.object({
   rejectedAt: z.string(),
 });
 
-export const FailTask = defineCommand({
-  service: 'scheduler',
-  name: 'fail-task',
-  agent: 'agentId',
-  schema: AgentReport.extend({
+export const FailTask = agentReport(
+  'fail-task',
+  AgentReportV1.extend({
     error: z.strictObject({ message: z.string().min(1).max(4000), code: z.string().min(1).max(100).optional() }),
     /** Whether another attempt may help. Default false. */
     retryable: z.boolean().default(false),
   }),
-  reply: TaskCommandReply,
-});
+);
 
 export const CancelTask = defineCommand({
   service: 'scheduler',
   name: 'cancel-task',
-  schema: z.strictObject({ taskId: Id, reason: z.string().min(1).max(2000).default('cancelled') }),
+  schema: z.strictObject({ taskId: NameId, reason: z.string().min(1).max(2000).default('cancelled') }),
   reply: TaskCommandReply,
 });
 
@@ -177,7 +169,7 @@ export const CancelTask = defineCommand({
 export const ReassignTask = defineCommand({
   service: 'scheduler',
   name: 'reassign-task',
-  schema: z.strictObject({ taskId: Id, toAgentId: Id, reason: z.string().min(1).max(2000) }),
+  schema: z.strictObject({ taskId: NameId, toAgentId: NameId, reason: z.string().min(1).max(2000) }),
   reply: TaskCommandReply,
 });
 
@@ -193,7 +185,7 @@ export const ClaimTask = defineCommand({
   service: 'scheduler',
   name: 'claim-task',
   agent: 'agentId',
-  schema: z.strictObject({ agentId: Id, taskId: Id.optional() }),
+  schema: z.strictObject({ agentId: NameId, taskId: NameId.optional() }),
   reply: ClaimTaskReply,
 });
 
@@ -226,16 +218,15 @@ export const TaskView = z.object({
 });
 export type TaskView = z.infer<typeof TaskView>;
 
-export const GetTask = defineQuery({ service: 'scheduler', name: 'get-task', schema: z.strictObject({ taskId: Id }), reply: TaskView });
+export const GetTask = defineQuery({ service: 'scheduler', name: 'get-task', schema: z.strictObject({ taskId: NameId }), reply: TaskView });
 
 export const ListTasks = defineQuery({
   service: 'scheduler',
   name: 'list-tasks',
-  schema: z.strictObject({
+  schema: listQuery({
     status: TaskStatus.optional(),
-    agentId: Id.optional(),
-    runId: Id.optional(),
-    limit: z.number().int().min(1).max(1000).default(100),
+    agentId: NameId.optional(),
+    runId: NameId.optional(),
   }),
   reply: z.object({ tasks: z.array(TaskView) }),
 });
@@ -282,7 +273,7 @@ export const AwaitAssignment = defineCommand({
   name: 'await-assignment',
   agent: 'agentId',
   schema: z.strictObject({
-    agentId: Id,
+    agentId: NameId,
     /** How long the scheduler may hold the request. Default 20000 ms; 0 answers at once. */
     waitMs: z.number().int().min(0).max(AWAIT_ASSIGNMENT_MAX_WAIT_MS).default(20_000),
   }),

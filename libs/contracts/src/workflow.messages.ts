@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { messagesOf } from './messages';
 import { ActorSchema } from './envelope';
 import { TaskPriority } from './task.events';
+import { NameId, listQuery } from './shared-fields';
 
 const schedulerMessages = messagesOf('scheduler');
 
@@ -15,7 +16,6 @@ const schedulerMessages = messagesOf('scheduler');
  * - `get-run` answers in the WorkflowResult shape of the orchestrator seed (003), plus a few
  *   additive fields (`state`, `version`, `steps[].attempts`, …).
  */
-const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'use letters, digits, dot, dash or underscore (1-128 chars)');
 const WorkflowId = z.string().min(1).max(200);
 const Version = z.string().min(1).max(100);
 
@@ -97,7 +97,7 @@ export const StartRunV1 = z.strictObject({
   version: Version.optional(),
   params: z.record(z.string(), z.unknown()).default({}),
   priority: TaskPriority.default('P1'),
-  runId: Id.optional(),
+  runId: NameId.optional(),
   correlationId: z.string().min(1).max(200).optional(),
 });
 export const StartRun = schedulerMessages.command('start-run', StartRunV1, z.object({ runId: z.string(), workflowId: z.string(), version: z.string() }));
@@ -109,11 +109,11 @@ export const StartRun = schedulerMessages.command('start-run', StartRunV1, z.obj
  */
 export const RerunRunV1 = z.strictObject({
   /** The run to rerun (any state: finished, failed, cancelled or still open). */
-  runId: Id,
+  runId: NameId,
   /** The stage the new run starts at. */
   fromStage: z.string().min(1).max(200),
   /** The new run's id; derived from the command id when absent. */
-  newRunId: Id.optional(),
+  newRunId: NameId.optional(),
   reason: z.string().min(1).max(2000).optional(),
 });
 export const RerunRunReply = z.object({
@@ -127,7 +127,7 @@ export const RerunRunReply = z.object({
 });
 export const RerunRun = schedulerMessages.command('rerun-run', RerunRunV1, RerunRunReply);
 
-const RunControl = z.strictObject({ runId: Id, reason: z.string().min(1).max(2000).optional() });
+const RunControl = z.strictObject({ runId: NameId, reason: z.string().min(1).max(2000).optional() });
 const RunControlReply = z.object({ runId: z.string(), status: RunState });
 
 /** Cancels a run and its open tasks. A finished run → ILLEGAL_TRANSITION. */
@@ -144,7 +144,7 @@ export const ResumeRun = schedulerMessages.command('resume-run', RunControl, Run
  * workflow takes the type. Idempotent by `itemId` (the run id is derived from it).
  */
 export const SubmitWorkItemV1 = z.strictObject({
-  itemId: Id,
+  itemId: NameId,
   type: z.string().min(1).max(100),
   title: z.string().max(500).optional(),
   priority: TaskPriority.optional(),
@@ -198,7 +198,7 @@ export const WorkflowResultView = z.object({
 });
 export type WorkflowResultView = z.infer<typeof WorkflowResultView>;
 
-export const GetRun = schedulerMessages.query('get-run', z.strictObject({ runId: Id }), WorkflowResultView);
+export const GetRun = schedulerMessages.query('get-run', z.strictObject({ runId: NameId }), WorkflowResultView);
 
 export const RunSummary = z.object({
   runId: z.string(),
@@ -211,10 +211,9 @@ export const RunSummary = z.object({
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
-export const ListRunsV1 = z.strictObject({
+export const ListRunsV1 = listQuery({
   workflowId: WorkflowId.optional(),
   state: RunState.optional(),
-  limit: z.number().int().min(1).max(1000).default(100),
 });
 export const ListRuns = schedulerMessages.query('list-runs', ListRunsV1, z.object({ runs: z.array(RunSummary) }));
 
@@ -233,19 +232,26 @@ export const WorkflowVersionRegisteredV1 = z.object({
   registeredAt: z.string(),
 });
 
-/**
- * A stage ran past its `sla` (relayed as `baton.evt.run.stage-sla-breached`). The run goes on;
- * escalation decides what to do about it.
- */
-export const StageSlaBreachedV1 = z.object({
+/** Which run of which workflow, which stage, and which time through it (loops): how a stage's events open. */
+const StageIterationFields = {
   runId: z.string(),
   workflowId: z.string(),
   stageId: z.string(),
   iteration: z.number().int().min(1),
+};
+
+/** The SLA (milliseconds), when the clock started and when it ran out. */
+const SlaBreachFields = {
   slaMs: z.number().int().positive(),
   startedAt: z.string(),
   breachedAt: z.string(),
-});
+};
+
+/**
+ * A stage ran past its `sla` (relayed as `baton.evt.run.stage-sla-breached`). The run goes on;
+ * escalation decides what to do about it.
+ */
+export const StageSlaBreachedV1 = z.object({ ...StageIterationFields, ...SlaBreachFields });
 
 /**
  * A run was still open when its workflow's run-level `sla` ran out (once per run); the
@@ -254,9 +260,7 @@ export const StageSlaBreachedV1 = z.object({
 export const RunSlaBreachedV1 = z.object({
   runId: z.string(),
   workflowId: z.string(),
-  slaMs: z.number().int().positive(),
-  startedAt: z.string(),
-  breachedAt: z.string(),
+  ...SlaBreachFields,
 });
 
 /** Event types of the `run-<runId>` stream. */
@@ -291,7 +295,7 @@ export type RunEventType = (typeof RunEventTypes)[number];
 // ---------------------------------------------------------------------------------------------
 
 const StageDecision = z.strictObject({
-  runId: Id,
+  runId: NameId,
   stageId: z.string().min(1).max(200),
   reason: z.string().min(1).max(4000),
 });
@@ -327,7 +331,7 @@ export const ReplayStageView = z.object({
  * position `commit/prepare`) or at stream revision `revision`; the latest state when neither.
  */
 export const ReplayRunV1 = z.strictObject({
-  runId: Id,
+  runId: NameId,
   at: z.string().regex(/^\d+\/\d+$/, 'expected a position "<commit>/<prepare>"').optional(),
   revision: z.number().int().nonnegative().optional(),
 });
@@ -371,7 +375,7 @@ export const RunAuditView = z.object({
 export const RUN_AUDIT_MAX_ENTRIES = 2000;
 
 export const GetRunAuditV1 = z.strictObject({
-  runId: Id,
+  runId: NameId,
   /** Most events read from the store after the run's first one (default 50,000). */
   maxScanned: z.number().int().min(1).max(500_000).optional(),
 });
@@ -410,10 +414,7 @@ export function auditDetails(data: unknown): string {
  * review that was escalated to a human).
  */
 export const StageApprovalRequestedV1 = z.object({
-  runId: z.string(),
-  workflowId: z.string(),
-  stageId: z.string(),
-  iteration: z.number().int().min(1),
+  ...StageIterationFields,
   kind: z.enum(['human', 'agent']),
   when: z.enum(['before', 'after']),
   approvers: z.array(z.string()),
@@ -423,21 +424,19 @@ export const StageApprovalRequestedV1 = z.object({
   requestedAt: z.string(),
 });
 
-export const StageApprovedV1 = z.object({
+/** Which stage (of which run, which time through it), who decided on it, and why. */
+const StageDecisionFields = {
   runId: z.string(),
   stageId: z.string(),
   iteration: z.number().int().min(1),
   by: ActorSchema,
   reason: z.string(),
-  approvedAt: z.string(),
-});
+};
+
+export const StageApprovedV1 = z.object({ ...StageDecisionFields, approvedAt: z.string() });
 
 export const StageRejectedV1 = z.object({
-  runId: z.string(),
-  stageId: z.string(),
-  iteration: z.number().int().min(1),
-  by: ActorSchema,
-  reason: z.string(),
+  ...StageDecisionFields,
   /** Findings the reviewer listed (free-form objects, e.g. {severity, title}). */
   findings: z.array(z.unknown()).default([]),
   /** Rejections of this stage in the run so far, this one included. */
@@ -462,10 +461,7 @@ export const StageReworkRequestedV1 = z.object({
  * approve-stage / reject-stage (directly, or through resolve-escalation).
  */
 export const StageEscalatedV1 = z.object({
-  runId: z.string(),
-  workflowId: z.string(),
-  stageId: z.string(),
-  iteration: z.number().int().min(1),
+  ...StageIterationFields,
   trigger: z.enum(['repeated_rejections', 'policy_decision']),
   rejections: z.number().int().nonnegative(),
   issue: z.string(),

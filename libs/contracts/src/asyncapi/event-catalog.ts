@@ -1,20 +1,5 @@
 import type { z } from 'zod';
 import * as contracts from '../index';
-import { ConflictDetectedV1, ConflictNeedsDecisionV1, ConflictResolvedV1 } from '../conflict.messages';
-import { TaskCreatedSchedulingV1, TaskFailedSchedulingV1, TaskHandoffRejectedV1 } from '../scheduler.messages';
-import { TaskEventSchemas } from '../task.events';
-import {
-  RunEventTypes,
-  RunSlaBreachedV1,
-  StageApprovalRequestedV1,
-  StageApprovedV1,
-  StageEscalatedV1,
-  StageRejectedV1,
-  StageReworkRequestedV1,
-  StageSlaBreachedV1,
-  WorkflowVersionRegisteredV1,
-  type RunEventType,
-} from '../workflow.messages';
 
 /** One event type as it goes out on `baton.evt.<category>.<event>`: its `data` schema, or null when the contracts give none yet. */
 export interface CatalogEvent {
@@ -28,14 +13,14 @@ export interface CatalogEvent {
  * aggregate with TypeScript types only (services/scheduler/src/domain/run/run.events.ts), so the
  * document can say no more than "an object" for them.
  */
-const RUN_EVENT_SCHEMAS: Partial<Record<RunEventType, z.ZodType>> = {
-  RunSlaBreached: RunSlaBreachedV1,
-  StageSlaBreached: StageSlaBreachedV1,
-  StageApprovalRequested: StageApprovalRequestedV1,
-  StageApproved: StageApprovedV1,
-  StageRejected: StageRejectedV1,
-  StageReworkRequested: StageReworkRequestedV1,
-  StageEscalated: StageEscalatedV1,
+const RUN_EVENT_SCHEMAS: Partial<Record<contracts.RunEventType, z.ZodType>> = {
+  RunSlaBreached: contracts.RunSlaBreachedV1,
+  StageSlaBreached: contracts.StageSlaBreachedV1,
+  StageApprovalRequested: contracts.StageApprovalRequestedV1,
+  StageApproved: contracts.StageApprovedV1,
+  StageRejected: contracts.StageRejectedV1,
+  StageReworkRequested: contracts.StageReworkRequestedV1,
+  StageEscalated: contracts.StageEscalatedV1,
 };
 
 /**
@@ -60,10 +45,10 @@ function declaredMaps(): Record<string, Readonly<Record<string, z.ZodType>>> {
 function eventsByCategory(): Readonly<Record<string, Readonly<Record<string, z.ZodType | null>>>> {
   return {
     ...declaredMaps(),
-    task: { ...TaskEventSchemas, TaskCreated: TaskCreatedSchedulingV1, TaskFailed: TaskFailedSchedulingV1, TaskHandoffRejected: TaskHandoffRejectedV1 },
-    conflict: { ConflictDetected: ConflictDetectedV1, ConflictResolved: ConflictResolvedV1, ConflictNeedsDecision: ConflictNeedsDecisionV1 },
-    workflow: { WorkflowVersionRegistered: WorkflowVersionRegisteredV1 },
-    run: Object.fromEntries(RunEventTypes.map((type) => [type, RUN_EVENT_SCHEMAS[type] ?? null])),
+    task: { ...contracts.TaskEventSchemas, TaskCreated: contracts.TaskCreatedSchedulingV1, TaskFailed: contracts.TaskFailedSchedulingV1, TaskHandoffRejected: contracts.TaskHandoffRejectedV1 },
+    conflict: { ConflictDetected: contracts.ConflictDetectedV1, ConflictResolved: contracts.ConflictResolvedV1, ConflictNeedsDecision: contracts.ConflictNeedsDecisionV1 },
+    workflow: { WorkflowVersionRegistered: contracts.WorkflowVersionRegisteredV1 },
+    run: Object.fromEntries(contracts.RunEventTypes.map((type) => [type, RUN_EVENT_SCHEMAS[type] ?? null])),
   };
 }
 

@@ -16,6 +16,79 @@ class BaseModel(_BaseModel):
     )
 
 
+AgentStatus = TypeAliasType("AgentStatus", Literal['available', 'busy', 'error', 'offline'])
+
+
+AgentWorkState = TypeAliasType("AgentWorkState", Literal['IDLE', 'ANALYZING', 'EXECUTING', 'BLOCKED', 'HANDOFF', 'ERROR'])
+
+
+BudgetPolicy = TypeAliasType("BudgetPolicy", Literal['escalate', 'pause'])
+
+
+ConflictKind = TypeAliasType("ConflictKind", Literal['duplicate_task', 'dependency_clash', 'file_overlap', 'agent_idle_timeout'])
+
+
+ConflictResolutionKind = TypeAliasType("ConflictResolutionKind", Literal['reassign', 'queue', 'escalate'])
+
+
+EscalationResolution = TypeAliasType("EscalationResolution", Literal['resolved', 'exception_granted', 'reassigned'])
+
+
+EscalationStatus = TypeAliasType("EscalationStatus", Literal['open', 'resolved'])
+
+
+EscalationTrigger = TypeAliasType("EscalationTrigger", Literal['blocked_task', 'stalled_task', 'sla_breach', 'repeated_rejections', 'agent_failure', 'conflict', 'approval_needed', 'cross_domain', 'policy_decision', 'manual'])
+
+
+GatewayRole = TypeAliasType("GatewayRole", Literal['viewer', 'operator', 'approver', 'admin'])
+
+
+HandoffStatus = TypeAliasType("HandoffStatus", Literal['accepted', 'rejected'])
+
+
+HealthAction = TypeAliasType("HealthAction", Literal['alert', 'investigate', 'scale_up'])
+
+
+HealthCheckName = TypeAliasType("HealthCheckName", Literal['response_time', 'task_completion_rate', 'error_rate', 'queue_depth'])
+
+
+NameId = TypeAliasType(
+    "NameId", Annotated[str, Field(pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')]
+)
+
+
+NotificationChannelKind = TypeAliasType("NotificationChannelKind", Literal['slack', 'webhook', 'email', 'pagerduty', 'console'])
+
+
+NotificationSeverity = TypeAliasType("NotificationSeverity", Literal['info', 'warning', 'critical'])
+
+
+NotificationStatus = TypeAliasType("NotificationStatus", Literal['pending', 'retrying', 'delivered', 'dead_lettered'])
+
+
+RateClass = TypeAliasType("RateClass", Literal['read', 'write'])
+
+
+RecordId = TypeAliasType(
+    "RecordId", Annotated[str, Field(pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$')]
+)
+
+
+RouteAccess = TypeAliasType("RouteAccess", Literal['read', 'operate', 'approve', 'admin'])
+
+
+RunState = TypeAliasType("RunState", Literal['running', 'paused', 'success', 'failure', 'cancelled'])
+
+
+StepStatus = TypeAliasType("StepStatus", Literal['success', 'failure', 'skipped', 'running', 'pending'])
+
+
+TaskPriority = TypeAliasType("TaskPriority", Literal['P0', 'P1', 'P2'])
+
+
+TaskStatus = TypeAliasType("TaskStatus", Literal['queued', 'assigned', 'accepted', 'blocked', 'completed', 'failed', 'cancelled'])
+
+
 class ActorAssertionClaims(BaseModel):
     sub: Annotated[str, Field(max_length=200, min_length=1)]
     act: Literal['human', 'service']
@@ -24,9 +97,7 @@ class ActorAssertionClaims(BaseModel):
 
 
 class AgentCameOnline(BaseModel):
-    agent_id: Annotated[
-        str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
+    agent_id: Annotated[NameId, Field(alias='agentId')]
     at: str
 
 
@@ -38,6 +109,18 @@ class AgentCommandReply(BaseModel):
 HeartbeatAgeMs = TypeAliasType(
     "HeartbeatAgeMs", Annotated[int, Field(ge=0, le=9007199254740991)]
 )
+
+
+class AgentHealthView(BaseModel):
+    agent_id: Annotated[str, Field(alias='agentId')]
+    status: AgentStatus
+    state: AgentWorkState
+    load: Annotated[int, Field(ge=0, le=9007199254740991)]
+    max_concurrency: Annotated[
+        int, Field(alias='maxConcurrency', ge=-9007199254740991, le=9007199254740991)
+    ]
+    last_heartbeat_at: Annotated[str | None, Field(alias='lastHeartbeatAt')]
+    heartbeat_age_ms: Annotated[HeartbeatAgeMs | None, Field(alias='heartbeatAgeMs')]
 
 
 ActiveTask = TypeAliasType(
@@ -53,10 +136,23 @@ class AgentHeartbeat(BaseModel):
     sent_at: Annotated[str | None, Field(alias='sentAt')] = None
 
 
-RunId = TypeAliasType("RunId", Annotated[str, Field(max_length=200, min_length=1)])
+RunId = TypeAliasType("RunId", ActiveTask)
 
 
-StageId = TypeAliasType("StageId", Annotated[str, Field(max_length=200, min_length=1)])
+StageId = TypeAliasType("StageId", ActiveTask)
+
+
+class AgentInboxAssignment(BaseModel):
+    kind: Literal['task.assigned']
+    task_id: Annotated[str, Field(alias='taskId', max_length=200, min_length=1)]
+    run_id: Annotated[RunId | None, Field(alias='runId')]
+    stage_id: Annotated[StageId | None, Field(alias='stageId')]
+    action: str
+    inputs: dict[str, Any]
+    priority: TaskPriority
+    lease_epoch: Annotated[int, Field(alias='leaseEpoch', gt=0, le=9007199254740991)]
+    attempt: Annotated[int, Field(ge=1, le=9007199254740991)]
+    assigned_at: Annotated[str, Field(alias='assignedAt')]
 
 
 MeanCompletionMs = TypeAliasType("MeanCompletionMs", Annotated[float, Field(ge=0.0)])
@@ -78,43 +174,37 @@ Capability = TypeAliasType(
 )
 
 
-Peer = TypeAliasType(
-    "Peer", Annotated[str, Field(pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')]
-)
-
-
 class AgentRegistered(BaseModel):
-    agent_id: Annotated[
-        str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
+    agent_id: Annotated[NameId, Field(alias='agentId')]
     name: Annotated[str | None, Field(max_length=200, min_length=1)] = None
     role: Annotated[str, Field(max_length=100, min_length=1)]
     capabilities: Annotated[list[Capability], Field(max_length=100)]
     model: Annotated[str | None, Field(max_length=200, min_length=1)] = None
     max_concurrency: Annotated[int, Field(alias='maxConcurrency', ge=1, le=1000)]
-    peers: Annotated[list[Peer], Field(max_length=100)]
-    lead: Annotated[str | None, Field(pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')] = (
-        None
-    )
+    peers: Annotated[list[NameId], Field(max_length=100)]
+    lead: NameId | None = None
     registered_at: Annotated[str, Field(alias='registeredAt')]
 
 
 class AgentRemoved(BaseModel):
-    agent_id: Annotated[
-        str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
+    agent_id: Annotated[NameId, Field(alias='agentId')]
     removed_at: Annotated[str, Field(alias='removedAt')]
 
 
-Name = TypeAliasType("Name", Annotated[str, Field(max_length=200, min_length=1)])
+class AgentStateChanged(BaseModel):
+    agent_id: Annotated[NameId, Field(alias='agentId')]
+    from_: Annotated[AgentWorkState, Field(alias='from')]
+    to: AgentWorkState
+    task_id: Annotated[
+        str | None, Field(alias='taskId', max_length=200, min_length=1)
+    ] = None
+    at: str
 
 
-Model = TypeAliasType("Model", Annotated[str, Field(max_length=200, min_length=1)])
+Name = TypeAliasType("Name", ActiveTask)
 
 
-Lead = TypeAliasType(
-    "Lead", Annotated[str, Field(pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')]
-)
+Model = TypeAliasType("Model", ActiveTask)
 
 
 class Changes(BaseModel):
@@ -125,14 +215,12 @@ class Changes(BaseModel):
     max_concurrency: Annotated[
         int | None, Field(alias='maxConcurrency', ge=1, le=1000)
     ] = None
-    peers: Annotated[list[Peer] | None, Field(max_length=100)] = None
-    lead: Lead | None = None
+    peers: Annotated[list[NameId] | None, Field(max_length=100)] = None
+    lead: NameId | None = None
 
 
 class AgentUpdated(BaseModel):
-    agent_id: Annotated[
-        str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
+    agent_id: Annotated[NameId, Field(alias='agentId')]
     changes: Changes
     updated_at: Annotated[str, Field(alias='updatedAt')]
 
@@ -148,17 +236,20 @@ class AgentView(BaseModel):
     ]
     peers: list[str]
     lead: str | None
-    status: Literal['available', 'busy', 'error', 'offline']
+    status: AgentStatus
     registered_at: Annotated[str, Field(alias='registeredAt')]
     revision: Annotated[int, Field(ge=-9007199254740991, le=9007199254740991)]
 
 
 class AgentWentOffline(BaseModel):
-    agent_id: Annotated[
-        str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
+    agent_id: Annotated[NameId, Field(alias='agentId')]
     last_heartbeat_at: Annotated[str, Field(alias='lastHeartbeatAt')]
     at: str
+
+
+class ApproveStageReply(BaseModel):
+    run_id: Annotated[str, Field(alias='runId')]
+    status: RunState
 
 
 class ArtifactInput(BaseModel):
@@ -177,6 +268,23 @@ class ArtifactRef(BaseModel):
     media_type: Annotated[str, Field(alias='mediaType')]
 
 
+class AwaitAssignmentReply(BaseModel):
+    assignment: AgentInboxAssignment | None
+    traceparent: str | None = None
+    tracestate: str | None = None
+
+
+class BudgetExceeded(BaseModel):
+    run_id: Annotated[str, Field(alias='runId')]
+    workflow_id: Annotated[str, Field(alias='workflowId')]
+    version: str
+    stage_id: Annotated[str | None, Field(alias='stageId')]
+    used: Annotated[int, Field(ge=0, le=9007199254740991)]
+    tokens: Annotated[int, Field(gt=0, le=9007199254740991)]
+    policy: BudgetPolicy
+    exceeded_at: Annotated[str, Field(alias='exceededAt')]
+
+
 class BudgetWarningReached(BaseModel):
     run_id: Annotated[str, Field(alias='runId')]
     workflow_id: Annotated[str, Field(alias='workflowId')]
@@ -184,8 +292,14 @@ class BudgetWarningReached(BaseModel):
     stage_id: Annotated[str | None, Field(alias='stageId')]
     used: Annotated[int, Field(ge=0, le=9007199254740991)]
     tokens: Annotated[int, Field(gt=0, le=9007199254740991)]
-    policy: Literal['escalate', 'pause']
+    policy: BudgetPolicy
     reached_at: Annotated[str, Field(alias='reachedAt')]
+
+
+CancelRunReply = TypeAliasType("CancelRunReply", ApproveStageReply)
+
+
+ClaimTaskReply = TypeAliasType("ClaimTaskReply", AgentInboxAssignment)
 
 
 class ResolvedBy(BaseModel):
@@ -195,17 +309,17 @@ class ResolvedBy(BaseModel):
 
 class ConflictView(BaseModel):
     conflict_id: Annotated[str, Field(alias='conflictId')]
-    kind: Literal['duplicate_task', 'dependency_clash', 'file_overlap', 'agent_idle_timeout']
+    kind: ConflictKind
     task_ids: Annotated[list[str], Field(alias='taskIds')]
     agent_id: Annotated[str | None, Field(alias='agentId')]
     run_id: Annotated[str | None, Field(alias='runId')]
     description: str
     status: Literal['open', 'resolved']
-    resolution: Literal['reassign', 'queue', 'escalate'] | None
+    resolution: ConflictResolutionKind | None
     detected_at: Annotated[str, Field(alias='detectedAt')]
     resolved_at: Annotated[str | None, Field(alias='resolvedAt')]
     auto_resolution: Annotated[
-        Literal['reassign', 'queue', 'escalate'] | None, Field(alias='autoResolution')
+        ConflictResolutionKind | None, Field(alias='autoResolution')
     ]
     needs_decision: Annotated[bool, Field(alias='needsDecision')]
     details: dict[str, Any]
@@ -237,6 +351,16 @@ class EscalationLadder(BaseModel):
     ]
 
 
+class EscalationLevelRaised(BaseModel):
+    escalation_id: Annotated[str, Field(alias='escalationId')]
+    trigger: EscalationTrigger
+    from_: Annotated[Literal[0, 1, 2, 3], Field(alias='from')]
+    to: Literal[0, 1, 2, 3]
+    assignee: EscalationAssignee
+    reason: str
+    raised_at: Annotated[str, Field(alias='raisedAt')]
+
+
 class EscalationOption(BaseModel):
     label: Annotated[str, Field(max_length=500, min_length=1)]
     tradeoff: Annotated[str, Field(max_length=2000)]
@@ -250,13 +374,35 @@ class Option(BaseModel):
 Iteration = TypeAliasType("Iteration", Annotated[int, Field(ge=1, le=9007199254740991)])
 
 
+class EscalationRaised(BaseModel):
+    escalation_id: Annotated[str, Field(alias='escalationId')]
+    trigger: EscalationTrigger
+    level: Literal[0, 1, 2, 3]
+    assignee: EscalationAssignee
+    issue: str
+    workflow_stage: Annotated[str | None, Field(alias='workflowStage')]
+    options: list[Option]
+    recommendation: str | None
+    blocking: str
+    run_id: Annotated[str | None, Field(alias='runId')]
+    stage_id: Annotated[str | None, Field(alias='stageId')]
+    iteration: Iteration | None
+    task_id: Annotated[str | None, Field(alias='taskId')]
+    agent_id: Annotated[str | None, Field(alias='agentId')]
+    conflict_id: Annotated[str | None, Field(alias='conflictId')]
+    decides_stage: Annotated[bool, Field(alias='decidesStage')]
+    since: str
+    ladder: EscalationLadder
+    raised_at: Annotated[str, Field(alias='raisedAt')]
+
+
 class By(ResolvedBy):
     pass
 
 
 class EscalationResolved(BaseModel):
     escalation_id: Annotated[str, Field(alias='escalationId')]
-    resolution: Literal['resolved', 'exception_granted', 'reassigned']
+    resolution: EscalationResolution
     by: By
     reason: str
     reassign_to: Annotated[str | None, Field(alias='reassignTo')]
@@ -265,10 +411,10 @@ class EscalationResolved(BaseModel):
 
 class EscalationView(BaseModel):
     escalation_id: Annotated[str, Field(alias='escalationId')]
-    trigger: Literal['blocked_task', 'stalled_task', 'sla_breach', 'repeated_rejections', 'agent_failure', 'conflict', 'approval_needed', 'cross_domain', 'policy_decision', 'manual']
+    trigger: EscalationTrigger
     level: Literal[0, 1, 2, 3]
     assignee: EscalationAssignee
-    status: Literal['open', 'resolved']
+    status: EscalationStatus
     issue: str
     workflow_stage: Annotated[str | None, Field(alias='workflowStage')]
     options: list[EscalationOption]
@@ -280,16 +426,16 @@ class EscalationView(BaseModel):
     agent_id: Annotated[str | None, Field(alias='agentId')]
     raised_at: Annotated[str, Field(alias='raisedAt')]
     updated_at: Annotated[str, Field(alias='updatedAt')]
-    resolution: Literal['resolved', 'exception_granted', 'reassigned'] | None
+    resolution: EscalationResolution | None
     resolved_by: Annotated[ResolvedBy | None, Field(alias='resolvedBy')]
     resolution_reason: Annotated[str | None, Field(alias='resolutionReason')]
     resolved_at: Annotated[str | None, Field(alias='resolvedAt')]
 
 
-P50Ms = TypeAliasType("P50Ms", Annotated[int, Field(ge=0, le=9007199254740991)])
+P50Ms = TypeAliasType("P50Ms", HeartbeatAgeMs)
 
 
-P95Ms = TypeAliasType("P95Ms", Annotated[int, Field(ge=0, le=9007199254740991)])
+P95Ms = TypeAliasType("P95Ms", HeartbeatAgeMs)
 
 
 class EtaView(BaseModel):
@@ -303,6 +449,16 @@ class EtaView(BaseModel):
     p95_ms: Annotated[P95Ms | None, Field(alias='p95Ms')]
     p50_at: Annotated[str | None, Field(alias='p50At')]
     p95_at: Annotated[str | None, Field(alias='p95At')]
+
+
+class ExecuteWorkflowBody(BaseModel):
+    workflow: Annotated[str, Field(max_length=200, min_length=1)]
+    params: dict[str, Any]
+    priority: TaskPriority
+    version: Annotated[str | None, Field(max_length=100, min_length=1)] = None
+    run_id: Annotated[
+        str | None, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
+    ] = None
 
 
 class ExecuteWorkflowReply(BaseModel):
@@ -354,9 +510,7 @@ AcknowledgmentMs = TypeAliasType(
 )
 
 
-FirstOutputMs = TypeAliasType(
-    "FirstOutputMs", Annotated[int, Field(gt=0, le=9007199254740991)]
-)
+FirstOutputMs = TypeAliasType("FirstOutputMs", AcknowledgmentMs)
 
 
 class HandoffSla(BaseModel):
@@ -416,6 +570,15 @@ class ListHandoffSpecsReply(BaseModel):
     specs: list[Spec]
 
 
+class ListRunsPageQuery(BaseModel):
+    workflow_id: Annotated[
+        str | None, Field(alias='workflowId', max_length=200, min_length=1)
+    ] = None
+    state: RunState | None = None
+    limit: Annotated[int, Field(ge=1, le=1000)]
+    cursor: Annotated[str | None, Field(max_length=200)] = None
+
+
 class MetricTarget(BaseModel):
     op: Literal['<', '<=', '>', '>=']
     value: float
@@ -425,7 +588,7 @@ class MeView(BaseModel):
     subject: str
     kind: Literal['human', 'service']
     name: str | None
-    roles: list[Literal['viewer', 'operator', 'approver', 'admin']]
+    roles: list[GatewayRole]
     groups: list[str]
 
 
@@ -482,7 +645,7 @@ class PerformanceMetrics(BaseModel):
 
 class OrchestratorAgentStatus(BaseModel):
     name: str
-    status: Literal['available', 'busy', 'error', 'offline']
+    status: AgentStatus
     current_tasks: list[str]
     capabilities: list[str]
     last_heartbeat: str
@@ -491,7 +654,7 @@ class OrchestratorAgentStatus(BaseModel):
 
 class OrchestratorResolveConflictBody(BaseModel):
     conflict_id: Annotated[str, Field(pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')]
-    resolution: Literal['reassign', 'queue', 'escalate']
+    resolution: ConflictResolutionKind
     reason: Annotated[str | None, Field(max_length=2000, min_length=1)] = None
     reassign_to: Annotated[
         str | None, Field(pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
@@ -505,13 +668,13 @@ class OrchestratorResolveConflictReply(BaseModel):
 AssignedAgent = TypeAliasType("AssignedAgent", Annotated[str, Field(max_length=128)])
 
 
-Dependency = TypeAliasType("Dependency", Annotated[str, Field(max_length=128)])
+Dependency = TypeAliasType("Dependency", AssignedAgent)
 
 
 AssignedAt = TypeAliasType("AssignedAt", Annotated[str, Field(max_length=64)])
 
 
-CompletedAt = TypeAliasType("CompletedAt", Annotated[str, Field(max_length=64)])
+CompletedAt = TypeAliasType("CompletedAt", AssignedAt)
 
 
 AcceptanceCriterion = TypeAliasType(
@@ -526,13 +689,40 @@ class Metadata(BaseModel):
     risk_level: Literal['critical', 'standard', 'experimental']
 
 
+class OrchestratorTask(BaseModel):
+    id: Annotated[str | None, Field(pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')] = (
+        None
+    )
+    type: TaskPriority
+    priority: Annotated[int | None, Field(ge=0, le=1000)] = None
+    status: Literal['pending', 'assigned', 'in_progress', 'completed', 'failed', 'blocked'] | None = (
+        None
+    )
+    assigned_agent: AssignedAgent | None = None
+    dependencies: Annotated[list[Dependency], Field(max_length=100)]
+    created_at: Annotated[str | None, Field(max_length=64)] = None
+    assigned_at: AssignedAt | None = None
+    completed_at: CompletedAt | None = None
+    metadata: Metadata
+    action: Annotated[str | None, Field(max_length=200, min_length=1)] = None
+    capabilities: Annotated[list[Capability] | None, Field(max_length=50)] = None
+
+
+class OrchestratorTaskBody(BaseModel):
+    task: OrchestratorTask
+    priority_override: Annotated[int | None, Field(ge=0, le=1000)] = None
+
+
 class OrchestratorTaskReply(BaseModel):
     assigned_agent: str | None
     estimated_completion: str
     task_id: str
 
 
-MeanLatencyMs = TypeAliasType("MeanLatencyMs", Annotated[float, Field(ge=0.0)])
+PauseRunReply = TypeAliasType("PauseRunReply", CancelRunReply)
+
+
+MeanLatencyMs = TypeAliasType("MeanLatencyMs", MeanCompletionMs)
 
 
 class ProblemDetails(BaseModel):
@@ -548,10 +738,7 @@ class ProblemDetails(BaseModel):
 PutArtifactReply = TypeAliasType("PutArtifactReply", ArtifactRef)
 
 
-RaiseEscalationReply = TypeAliasType("RaiseEscalationReply", EscalationView)
-
-
-RateClass = TypeAliasType("RateClass", Literal['read', 'write'])
+RaiseEscalationReply = TypeAliasType("RaiseEscalationReply", GetEscalationReply)
 
 
 class Position(BaseModel):
@@ -604,6 +791,9 @@ class RegisterWorkflowReply(BaseModel):
     created: bool
 
 
+RejectStageReply = TypeAliasType("RejectStageReply", CancelRunReply)
+
+
 class ReloadAgentsReply(BaseModel):
     file: str
     registered: list[str]
@@ -612,7 +802,7 @@ class ReloadAgentsReply(BaseModel):
     unchanged: list[str]
 
 
-RemoveAgentReply = TypeAliasType("RemoveAgentReply", AgentCommandReply)
+RemoveAgentReply = TypeAliasType("RemoveAgentReply", RegisterAgentReply)
 
 
 class Task(BaseModel):
@@ -633,7 +823,7 @@ class ReplayStageView(BaseModel):
     tasks: list[Task]
 
 
-ReportAgentStateReply = TypeAliasType("ReportAgentStateReply", AgentCommandReply)
+ReportAgentStateReply = TypeAliasType("ReportAgentStateReply", RegisterAgentReply)
 
 
 class RerunRunReply(BaseModel):
@@ -645,19 +835,19 @@ class RerunRunReply(BaseModel):
     reused_stages: Annotated[list[str], Field(alias='reusedStages')]
 
 
-ResolveConflictReply = TypeAliasType("ResolveConflictReply", ConflictView)
+ResolveConflictReply = TypeAliasType("ResolveConflictReply", GetConflictReply)
 
 
-ResolveEscalationReply = TypeAliasType("ResolveEscalationReply", EscalationView)
+ResolveEscalationReply = TypeAliasType("ResolveEscalationReply", GetEscalationReply)
+
+
+ResumeRunReply = TypeAliasType("ResumeRunReply", CancelRunReply)
 
 
 class RetryBackoff(BaseModel):
     kind: Literal['linear', 'exponential']
     base_ms: Annotated[int, Field(alias='baseMs', ge=0, le=86400000)]
     max_ms: Annotated[int, Field(alias='maxMs', ge=0, le=86400000)]
-
-
-RouteAccess = TypeAliasType("RouteAccess", Literal['read', 'operate', 'approve', 'admin'])
 
 
 class RuleFailure(BaseModel):
@@ -698,7 +888,7 @@ class RunSummary(BaseModel):
     run_id: Annotated[str, Field(alias='runId')]
     workflow_id: Annotated[str, Field(alias='workflowId')]
     version: str
-    state: Literal['running', 'paused', 'success', 'failure', 'cancelled']
+    state: RunState
     status: Literal['success', 'failure', 'running']
     start_time: Annotated[str, Field(alias='startTime')]
     end_time: Annotated[str | None, Field(alias='endTime')]
@@ -724,9 +914,7 @@ class TaskAccepted(BaseModel):
     accepted_at: Annotated[str, Field(alias='acceptedAt')]
 
 
-PreviousAgentId = TypeAliasType(
-    "PreviousAgentId", Annotated[str, Field(max_length=200, min_length=1)]
-)
+PreviousAgentId = TypeAliasType("PreviousAgentId", ActiveTask)
 
 
 class TaskAssigned(BaseModel):
@@ -753,12 +941,7 @@ class TaskCancelled(BaseModel):
     cancelled_at: Annotated[str, Field(alias='cancelledAt')]
 
 
-SpecId = TypeAliasType("SpecId", Annotated[str, Field(max_length=200, min_length=1)])
-
-
-ToAgentId = TypeAliasType(
-    "ToAgentId", Annotated[str, Field(pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')]
-)
+SpecId = TypeAliasType("SpecId", ActiveTask)
 
 
 DeclaredOutput = TypeAliasType(
@@ -776,15 +959,13 @@ QualityGateItem = TypeAliasType(
 )
 
 
-Criterion = TypeAliasType(
-    "Criterion", Annotated[str, Field(max_length=500, min_length=1)]
-)
+Criterion = TypeAliasType("Criterion", QualityGateItem)
 
 
 class TaskChecks(BaseModel):
     mode: Literal['handoff', 'review']
     spec_ids: Annotated[list[SpecId], Field(alias='specIds', max_length=20)]
-    to_agent_ids: Annotated[list[ToAgentId], Field(alias='toAgentIds', max_length=50)]
+    to_agent_ids: Annotated[list[NameId], Field(alias='toAgentIds', max_length=50)]
     declared_outputs: Annotated[DeclaredOutputs | None, Field(alias='declaredOutputs')]
     quality_gate: Annotated[
         list[QualityGateItem], Field(alias='qualityGate', max_length=100)
@@ -810,10 +991,10 @@ class TaskCompleted(BaseModel):
     duration_ms: Annotated[int, Field(alias='durationMs', ge=0, le=9007199254740991)]
 
 
-TimeoutMs = TypeAliasType("TimeoutMs", Annotated[int, Field(gt=0, le=9007199254740991)])
+TimeoutMs = TypeAliasType("TimeoutMs", AcknowledgmentMs)
 
 
-AgentId = TypeAliasType("AgentId", Annotated[str, Field(max_length=200, min_length=1)])
+AgentId = TypeAliasType("AgentId", ActiveTask)
 
 
 Code = TypeAliasType("Code", Annotated[str, Field(max_length=100)])
@@ -835,12 +1016,10 @@ class TaskFailed(BaseModel):
     failed_at: Annotated[str, Field(alias='failedAt')]
 
 
-Message = TypeAliasType("Message", Annotated[str, Field(max_length=2000)])
+Message = TypeAliasType("Message", AcceptanceCriterion)
 
 
-TokensUsed = TypeAliasType(
-    "TokensUsed", Annotated[int, Field(ge=0, le=9007199254740991)]
-)
+TokensUsed = TypeAliasType("TokensUsed", HeartbeatAgeMs)
 
 
 class TaskProgressReported(BaseModel):
@@ -877,9 +1056,7 @@ class TaskUnblocked(BaseModel):
     unblocked_at: Annotated[str, Field(alias='unblockedAt')]
 
 
-TokensUsed1 = TypeAliasType(
-    "TokensUsed1", Annotated[int, Field(ge=-9007199254740991, le=9007199254740991)]
-)
+TokensUsed1 = TypeAliasType("TokensUsed1", Iteration1)
 
 
 class Error1(BaseModel):
@@ -893,9 +1070,9 @@ class TaskView(BaseModel):
     stage_id: Annotated[str | None, Field(alias='stageId')]
     action: str
     requirement: TaskRequirement
-    priority: Literal['P0', 'P1', 'P2']
+    priority: TaskPriority
     inputs: dict[str, Any]
-    status: Literal['queued', 'assigned', 'accepted', 'blocked', 'completed', 'failed', 'cancelled']
+    status: TaskStatus
     agent_id: Annotated[str | None, Field(alias='agentId')]
     lease_epoch: Annotated[int, Field(alias='leaseEpoch', ge=0, le=9007199254740991)]
     attempt: Annotated[int, Field(ge=1, le=9007199254740991)]
@@ -912,10 +1089,10 @@ class TaskView(BaseModel):
     revision: Annotated[int, Field(ge=0, le=9007199254740991)]
 
 
-UpdateAgentReply = TypeAliasType("UpdateAgentReply", AgentCommandReply)
+UpdateAgentReply = TypeAliasType("UpdateAgentReply", RegisterAgentReply)
 
 
-CostUsd = TypeAliasType("CostUsd", Annotated[float, Field(ge=0.0)])
+CostUsd = TypeAliasType("CostUsd", MeanCompletionMs)
 
 
 class UsageView(BaseModel):
@@ -954,7 +1131,7 @@ class Rerun(RerunOf):
 class WorkflowStepView(BaseModel):
     step_id: Annotated[str, Field(alias='stepId')]
     agent: str
-    status: Literal['success', 'failure', 'skipped', 'running', 'pending']
+    status: StepStatus
     output: Any
     error: str | None = None
     runs: Annotated[int, Field(ge=0, le=9007199254740991)]
@@ -977,35 +1154,10 @@ AcceptTaskReply = TypeAliasType("AcceptTaskReply", TaskCommandReply)
 
 
 class AgentDetailView(AgentView):
-    state: Literal['IDLE', 'ANALYZING', 'EXECUTING', 'BLOCKED', 'HANDOFF', 'ERROR']
+    state: AgentWorkState
     load: Annotated[int, Field(ge=0, le=9007199254740991)]
     last_heartbeat_at: Annotated[str | None, Field(alias='lastHeartbeatAt')]
     performance: AgentPerformance
-
-
-class AgentHealthView(BaseModel):
-    agent_id: Annotated[str, Field(alias='agentId')]
-    status: Literal['available', 'busy', 'error', 'offline']
-    state: Literal['IDLE', 'ANALYZING', 'EXECUTING', 'BLOCKED', 'HANDOFF', 'ERROR']
-    load: Annotated[int, Field(ge=0, le=9007199254740991)]
-    max_concurrency: Annotated[
-        int, Field(alias='maxConcurrency', ge=-9007199254740991, le=9007199254740991)
-    ]
-    last_heartbeat_at: Annotated[str | None, Field(alias='lastHeartbeatAt')]
-    heartbeat_age_ms: Annotated[HeartbeatAgeMs | None, Field(alias='heartbeatAgeMs')]
-
-
-class AgentInboxAssignment(BaseModel):
-    kind: Literal['task.assigned']
-    task_id: Annotated[str, Field(alias='taskId', max_length=200, min_length=1)]
-    run_id: Annotated[RunId | None, Field(alias='runId')]
-    stage_id: Annotated[StageId | None, Field(alias='stageId')]
-    action: str
-    inputs: dict[str, Any]
-    priority: Literal['P0', 'P1', 'P2']
-    lease_epoch: Annotated[int, Field(alias='leaseEpoch', gt=0, le=9007199254740991)]
-    attempt: Annotated[int, Field(ge=1, le=9007199254740991)]
-    assigned_at: Annotated[str, Field(alias='assignedAt')]
 
 
 class AgentMetricsView(AgentPerformance):
@@ -1016,95 +1168,10 @@ class AgentMetricsView(AgentPerformance):
     ]
 
 
-class AgentStateChanged(BaseModel):
-    agent_id: Annotated[
-        str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
-    from_: Annotated[
-        Literal['IDLE', 'ANALYZING', 'EXECUTING', 'BLOCKED', 'HANDOFF', 'ERROR'],
-        Field(alias='from'),
-    ]
-    to: Literal['IDLE', 'ANALYZING', 'EXECUTING', 'BLOCKED', 'HANDOFF', 'ERROR']
-    task_id: Annotated[
-        str | None, Field(alias='taskId', max_length=200, min_length=1)
-    ] = None
-    at: str
+CancelTaskReply = TypeAliasType("CancelTaskReply", AcceptTaskReply)
 
 
-class ApproveStageReply(BaseModel):
-    run_id: Annotated[str, Field(alias='runId')]
-    status: Literal['running', 'paused', 'success', 'failure', 'cancelled']
-
-
-class AwaitAssignmentReply(BaseModel):
-    assignment: AgentInboxAssignment | None
-    traceparent: str | None = None
-    tracestate: str | None = None
-
-
-class BudgetExceeded(BaseModel):
-    run_id: Annotated[str, Field(alias='runId')]
-    workflow_id: Annotated[str, Field(alias='workflowId')]
-    version: str
-    stage_id: Annotated[str | None, Field(alias='stageId')]
-    used: Annotated[int, Field(ge=0, le=9007199254740991)]
-    tokens: Annotated[int, Field(gt=0, le=9007199254740991)]
-    policy: Literal['escalate', 'pause']
-    exceeded_at: Annotated[str, Field(alias='exceededAt')]
-
-
-CancelRunReply = TypeAliasType("CancelRunReply", ApproveStageReply)
-
-
-CancelTaskReply = TypeAliasType("CancelTaskReply", TaskCommandReply)
-
-
-ClaimTaskReply = TypeAliasType("ClaimTaskReply", AgentInboxAssignment)
-
-
-class EscalationLevelRaised(BaseModel):
-    escalation_id: Annotated[str, Field(alias='escalationId')]
-    trigger: Literal['blocked_task', 'stalled_task', 'sla_breach', 'repeated_rejections', 'agent_failure', 'conflict', 'approval_needed', 'cross_domain', 'policy_decision', 'manual']
-    from_: Annotated[Literal[0, 1, 2, 3], Field(alias='from')]
-    to: Literal[0, 1, 2, 3]
-    assignee: EscalationAssignee
-    reason: str
-    raised_at: Annotated[str, Field(alias='raisedAt')]
-
-
-class EscalationRaised(BaseModel):
-    escalation_id: Annotated[str, Field(alias='escalationId')]
-    trigger: Literal['blocked_task', 'stalled_task', 'sla_breach', 'repeated_rejections', 'agent_failure', 'conflict', 'approval_needed', 'cross_domain', 'policy_decision', 'manual']
-    level: Literal[0, 1, 2, 3]
-    assignee: EscalationAssignee
-    issue: str
-    workflow_stage: Annotated[str | None, Field(alias='workflowStage')]
-    options: list[Option]
-    recommendation: str | None
-    blocking: str
-    run_id: Annotated[str | None, Field(alias='runId')]
-    stage_id: Annotated[str | None, Field(alias='stageId')]
-    iteration: Iteration | None
-    task_id: Annotated[str | None, Field(alias='taskId')]
-    agent_id: Annotated[str | None, Field(alias='agentId')]
-    conflict_id: Annotated[str | None, Field(alias='conflictId')]
-    decides_stage: Annotated[bool, Field(alias='decidesStage')]
-    since: str
-    ladder: EscalationLadder
-    raised_at: Annotated[str, Field(alias='raisedAt')]
-
-
-class ExecuteWorkflowBody(BaseModel):
-    workflow: Annotated[str, Field(max_length=200, min_length=1)]
-    params: dict[str, Any]
-    priority: Literal['P0', 'P1', 'P2']
-    version: Annotated[str | None, Field(max_length=100, min_length=1)] = None
-    run_id: Annotated[
-        str | None, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ] = None
-
-
-FailTaskReply = TypeAliasType("FailTaskReply", TaskCommandReply)
+FailTaskReply = TypeAliasType("FailTaskReply", AcceptTaskReply)
 
 
 GetAgentReply = TypeAliasType("GetAgentReply", AgentDetailView)
@@ -1132,7 +1199,7 @@ class HandoffRejected(BaseModel):
 
 class HandoffVerdict(BaseModel):
     handoff_id: Annotated[str, Field(alias='handoffId')]
-    status: Literal['accepted', 'rejected']
+    status: HandoffStatus
     failures: list[RuleFailure]
     spec_ids: Annotated[list[str], Field(alias='specIds')]
     artifacts: list[ArtifactRef]
@@ -1148,7 +1215,7 @@ class HandoffView(BaseModel):
     stage_id: Annotated[str | None, Field(alias='stageId')]
     iteration: Iteration1 | None
     from_agent_id: Annotated[str, Field(alias='fromAgentId')]
-    status: Literal['accepted', 'rejected']
+    status: HandoffStatus
     spec_ids: Annotated[list[str], Field(alias='specIds')]
     artifacts: list[ArtifactRef]
     context: dict[str, Any]
@@ -1157,18 +1224,18 @@ class HandoffView(BaseModel):
 
 
 class HealthCheckBreached(BaseModel):
-    check: Literal['response_time', 'task_completion_rate', 'error_rate', 'queue_depth']
+    check: HealthCheckName
     subject: Annotated[str, Field(max_length=200, min_length=1)]
     value: float
     unit: Literal['ms', 'percent', 'count']
     threshold: MetricTarget
     window_ms: Annotated[int, Field(alias='windowMs', gt=0, le=9007199254740991)]
-    actions: list[Literal['alert', 'investigate', 'scale_up']]
+    actions: list[HealthAction]
     breached_at: Annotated[str, Field(alias='breachedAt')]
 
 
 class HealthCheckRecovered(BaseModel):
-    check: Literal['response_time', 'task_completion_rate', 'error_rate', 'queue_depth']
+    check: HealthCheckName
     subject: Annotated[str, Field(max_length=200, min_length=1)]
     value: float
     unit: Literal['ms', 'percent', 'count']
@@ -1178,13 +1245,13 @@ class HealthCheckRecovered(BaseModel):
 
 
 class HealthCheckView(BaseModel):
-    check: Literal['response_time', 'task_completion_rate', 'error_rate', 'queue_depth']
+    check: HealthCheckName
     subject: str
     status: Literal['breached', 'ok']
     value: float
     unit: Literal['ms', 'percent', 'count']
     threshold: MetricTarget
-    actions: list[Literal['alert', 'investigate', 'scale_up']]
+    actions: list[HealthAction]
     since: str
 
 
@@ -1203,15 +1270,6 @@ class ListHealthReply(BaseModel):
 class ListRunsPage(BaseModel):
     runs: list[RunSummary]
     next_cursor: Annotated[str | None, Field(alias='nextCursor')]
-
-
-class ListRunsPageQuery(BaseModel):
-    workflow_id: Annotated[
-        str | None, Field(alias='workflowId', max_length=200, min_length=1)
-    ] = None
-    state: Literal['running', 'paused', 'success', 'failure', 'cancelled'] | None = None
-    limit: Annotated[int, Field(ge=1, le=1000)]
-    cursor: Annotated[str | None, Field(max_length=200)] = None
 
 
 class ListRunsReply(BaseModel):
@@ -1237,21 +1295,18 @@ class NotificationRequested(BaseModel):
     delivery_id: Annotated[str, Field(alias='deliveryId')]
     rule_id: Annotated[str, Field(alias='ruleId')]
     channel: str
-    channel_kind: Annotated[
-        Literal['slack', 'webhook', 'email', 'pagerduty', 'console'],
-        Field(alias='channelKind'),
-    ]
+    channel_kind: Annotated[NotificationChannelKind, Field(alias='channelKind')]
     recipient: str
     title: str
     text: str
-    severity: Literal['info', 'warning', 'critical']
+    severity: NotificationSeverity
     source: NotificationSource
     max_attempts: Annotated[int, Field(alias='maxAttempts', gt=0, le=9007199254740991)]
     requested_at: Annotated[str, Field(alias='requestedAt')]
 
 
 class NotificationView(NotificationRequested):
-    status: Literal['pending', 'retrying', 'delivered', 'dead_lettered']
+    status: NotificationStatus
     attempts: Annotated[int, Field(ge=0, le=9007199254740991)]
     last_error: Annotated[str | None, Field(alias='lastError')]
     updated_at: Annotated[str, Field(alias='updatedAt')]
@@ -1260,33 +1315,6 @@ class NotificationView(NotificationRequested):
 
 class OrchestratorAgentsReply(BaseModel):
     agents: list[OrchestratorAgentStatus]
-
-
-class OrchestratorTask(BaseModel):
-    id: Annotated[str | None, Field(pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')] = (
-        None
-    )
-    type: Literal['P0', 'P1', 'P2']
-    priority: Annotated[int | None, Field(ge=0, le=1000)] = None
-    status: Literal['pending', 'assigned', 'in_progress', 'completed', 'failed', 'blocked'] | None = (
-        None
-    )
-    assigned_agent: AssignedAgent | None = None
-    dependencies: Annotated[list[Dependency], Field(max_length=100)]
-    created_at: Annotated[str | None, Field(max_length=64)] = None
-    assigned_at: AssignedAt | None = None
-    completed_at: CompletedAt | None = None
-    metadata: Metadata
-    action: Annotated[str | None, Field(max_length=200, min_length=1)] = None
-    capabilities: Annotated[list[Capability] | None, Field(max_length=50)] = None
-
-
-class OrchestratorTaskBody(BaseModel):
-    task: OrchestratorTask
-    priority_override: Annotated[int | None, Field(ge=0, le=1000)] = None
-
-
-PauseRunReply = TypeAliasType("PauseRunReply", ApproveStageReply)
 
 
 class PerformerMetricsView(BaseModel):
@@ -1303,10 +1331,7 @@ class PerformerMetricsView(BaseModel):
     mean_latency_ms: Annotated[MeanLatencyMs | None, Field(alias='meanLatencyMs')]
 
 
-ReassignTaskReply = TypeAliasType("ReassignTaskReply", TaskCommandReply)
-
-
-RejectStageReply = TypeAliasType("RejectStageReply", ApproveStageReply)
+ReassignTaskReply = TypeAliasType("ReassignTaskReply", AcceptTaskReply)
 
 
 class ReplayRunReply(BaseModel):
@@ -1323,16 +1348,13 @@ class ReplayRunReply(BaseModel):
     stages: list[ReplayStageView]
 
 
-ReportBlockedReply = TypeAliasType("ReportBlockedReply", TaskCommandReply)
+ReportBlockedReply = TypeAliasType("ReportBlockedReply", AcceptTaskReply)
 
 
-ReportProgressReply = TypeAliasType("ReportProgressReply", TaskCommandReply)
+ReportProgressReply = TypeAliasType("ReportProgressReply", AcceptTaskReply)
 
 
-ReportUnblockedReply = TypeAliasType("ReportUnblockedReply", TaskCommandReply)
-
-
-ResumeRunReply = TypeAliasType("ResumeRunReply", ApproveStageReply)
+ReportUnblockedReply = TypeAliasType("ReportUnblockedReply", AcceptTaskReply)
 
 
 RetryNotificationReply = TypeAliasType("RetryNotificationReply", NotificationView)
@@ -1350,7 +1372,7 @@ class TaskCreated(BaseModel):
     stage_id: Annotated[StageId | None, Field(alias='stageId')]
     action: Annotated[str, Field(max_length=200, min_length=1)]
     requirement: TaskRequirement
-    priority: Literal['P0', 'P1', 'P2']
+    priority: TaskPriority
     inputs: dict[str, Any]
     attempt: Annotated[int, Field(ge=1, le=9007199254740991)]
     sla_due_at: Annotated[str | None, Field(alias='slaDueAt')]
@@ -1390,14 +1412,14 @@ class WorkflowResultView(BaseModel):
     run_id: Annotated[str, Field(alias='runId')]
     version: str
     status: Literal['success', 'failure', 'running']
-    state: Literal['running', 'paused', 'success', 'failure', 'cancelled']
+    state: RunState
     start_time: Annotated[str, Field(alias='startTime')]
     end_time: Annotated[str | None, Field(alias='endTime')] = None
     duration: Annotated[int | None, Field(ge=0, le=9007199254740991)] = None
     steps: list[WorkflowStepView]
     metrics: Metrics
     params: dict[str, Any]
-    priority: Literal['P0', 'P1', 'P2']
+    priority: TaskPriority
     error: str | None = None
     rerun_of: Annotated[RerunOf | None, Field(alias='rerunOf')] = None
     reruns: list[Rerun] | None = None
@@ -1410,7 +1432,7 @@ class CompleteTaskReply(TaskCommandReply):
 GetHandoffReply = TypeAliasType("GetHandoffReply", HandoffView)
 
 
-GetNotificationReply = TypeAliasType("GetNotificationReply", NotificationView)
+GetNotificationReply = TypeAliasType("GetNotificationReply", RetryNotificationReply)
 
 
 GetRunReply = TypeAliasType("GetRunReply", WorkflowResultView)

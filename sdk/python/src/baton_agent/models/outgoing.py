@@ -17,17 +17,56 @@ class BaseModel(_BaseModel):
     )
 
 
-class AcceptTaskData(BaseModel):
+AgentStatus = TypeAliasType("AgentStatus", Literal['available', 'busy', 'error', 'offline'])
+
+
+AgentWorkState = TypeAliasType("AgentWorkState", Literal['IDLE', 'ANALYZING', 'EXECUTING', 'BLOCKED', 'HANDOFF', 'ERROR'])
+
+
+ConflictKind = TypeAliasType("ConflictKind", Literal['duplicate_task', 'dependency_clash', 'file_overlap', 'agent_idle_timeout'])
+
+
+ConflictResolutionKind = TypeAliasType("ConflictResolutionKind", Literal['reassign', 'queue', 'escalate'])
+
+
+EscalationResolution = TypeAliasType("EscalationResolution", Literal['resolved', 'exception_granted', 'reassigned'])
+
+
+EscalationStatus = TypeAliasType("EscalationStatus", Literal['open', 'resolved'])
+
+
+EscalationTrigger = TypeAliasType("EscalationTrigger", Literal['blocked_task', 'stalled_task', 'sla_breach', 'repeated_rejections', 'agent_failure', 'conflict', 'approval_needed', 'cross_domain', 'policy_decision', 'manual'])
+
+
+HandoffStatus = TypeAliasType("HandoffStatus", Literal['accepted', 'rejected'])
+
+
+NameId = TypeAliasType(
+    "NameId", Annotated[str, Field(pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')]
+)
+
+
+NotificationStatus = TypeAliasType("NotificationStatus", Literal['pending', 'retrying', 'delivered', 'dead_lettered'])
+
+
+RecordId = TypeAliasType(
+    "RecordId", Annotated[str, Field(pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$')]
+)
+
+
+RunState = TypeAliasType("RunState", Literal['running', 'paused', 'success', 'failure', 'cancelled'])
+
+
+TaskPriority = TypeAliasType("TaskPriority", Literal['P0', 'P1', 'P2'])
+
+
+TaskStatus = TypeAliasType("TaskStatus", Literal['queued', 'assigned', 'accepted', 'blocked', 'completed', 'failed', 'cancelled'])
+
+
+class StrictModel(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    task_id: Annotated[
-        str, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
-    agent_id: Annotated[
-        str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
-    lease_epoch: Annotated[int, Field(alias='leaseEpoch', gt=0, le=9007199254740991)]
 
 
 ActiveTask = TypeAliasType(
@@ -43,21 +82,19 @@ class AgentHeartbeat(BaseModel):
     sent_at: Annotated[str | None, Field(alias='sentAt')] = None
 
 
-class ApproveStageData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    run_id: Annotated[
-        str, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
+class AgentReport(StrictModel):
+    task_id: Annotated[NameId, Field(alias='taskId')]
+    agent_id: Annotated[NameId, Field(alias='agentId')]
+    lease_epoch: Annotated[int, Field(alias='leaseEpoch', gt=0, le=9007199254740991)]
+
+
+class ApproveStageData(StrictModel):
+    run_id: Annotated[NameId, Field(alias='runId')]
     stage_id: Annotated[str, Field(alias='stageId', max_length=200, min_length=1)]
     reason: Annotated[str, Field(max_length=4000, min_length=1)]
 
 
-class ArtifactInput(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
+class ArtifactInput(StrictModel):
     name: Annotated[str, Field(max_length=300, min_length=1)]
     content: Annotated[str, Field(max_length=1048580)]
     encoding: Literal['utf8', 'base64'] | None = 'utf8'
@@ -66,297 +103,155 @@ class ArtifactInput(BaseModel):
     ] = None
 
 
-class AwaitAssignmentData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    agent_id: Annotated[
-        str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
+class AwaitAssignmentData(StrictModel):
+    agent_id: Annotated[NameId, Field(alias='agentId')]
     wait_ms: Annotated[int | None, Field(alias='waitMs', ge=0, le=60000)] = 20000
 
 
-class CancelRunData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    run_id: Annotated[
-        str, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
+class CancelRunData(StrictModel):
+    run_id: Annotated[NameId, Field(alias='runId')]
     reason: Annotated[str | None, Field(max_length=2000, min_length=1)] = None
 
 
-class CancelTaskData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    task_id: Annotated[
-        str, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
+class CancelTaskData(StrictModel):
+    task_id: Annotated[NameId, Field(alias='taskId')]
     reason: Annotated[str | None, Field(max_length=2000, min_length=1)] = 'cancelled'
 
 
-class ClaimTaskData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    agent_id: Annotated[
-        str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
-    task_id: Annotated[
-        str | None, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ] = None
+class ClaimTaskData(StrictModel):
+    agent_id: Annotated[NameId, Field(alias='agentId')]
+    task_id: Annotated[NameId | None, Field(alias='taskId')] = None
 
 
-class CompleteTaskData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    task_id: Annotated[
-        str, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
-    agent_id: Annotated[
-        str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
-    lease_epoch: Annotated[int, Field(alias='leaseEpoch', gt=0, le=9007199254740991)]
+class CompleteTaskData(AgentReport):
     outputs: dict[str, Any] | None = {}
     artifacts: Annotated[list[ArtifactInput] | None, Field(max_length=100)] = None
     context: dict[str, Any] | None = None
 
 
-class Error(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
+class Error(StrictModel):
     message: Annotated[str, Field(max_length=4000, min_length=1)]
     code: Annotated[str | None, Field(max_length=100, min_length=1)] = None
 
 
-class FailTaskData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    task_id: Annotated[
-        str, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
-    agent_id: Annotated[
-        str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
-    lease_epoch: Annotated[int, Field(alias='leaseEpoch', gt=0, le=9007199254740991)]
+class FailTaskData(AgentReport):
     error: Error
     retryable: bool | None = False
 
 
-class GetAgentData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    agent_id: Annotated[
-        str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
+class GetAgentData(StrictModel):
+    agent_id: Annotated[NameId, Field(alias='agentId')]
 
 
-class GetArtifactData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
+class GetArtifactData(StrictModel):
     hash: Annotated[str, Field(pattern='^sha256:[0-9a-f]{64}$')]
 
 
-class GetEscalationData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    escalation_id: Annotated[
-        str, Field(alias='escalationId', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$')
-    ]
+class GetEscalationData(StrictModel):
+    escalation_id: Annotated[RecordId, Field(alias='escalationId')]
 
 
-class GetHandoffData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    handoff_id: Annotated[
-        str, Field(alias='handoffId', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$')
-    ]
+class GetHandoffData(StrictModel):
+    handoff_id: Annotated[RecordId, Field(alias='handoffId')]
 
 
-class GetMetricsData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
+class GetMetricsData(StrictModel):
     workflow_id: Annotated[
         str | None, Field(alias='workflowId', max_length=200, min_length=1)
     ] = None
-    agent_id: Annotated[
-        str | None, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ] = None
+    agent_id: Annotated[NameId | None, Field(alias='agentId')] = None
     range_ms: Annotated[int | None, Field(alias='rangeMs', gt=0, le=31622400000)] = None
     limit: Annotated[int | None, Field(ge=1, le=500)] = 50
 
 
-class GetNotificationData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    delivery_id: Annotated[
-        str, Field(alias='deliveryId', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$')
-    ]
+class GetNotificationData(StrictModel):
+    delivery_id: Annotated[RecordId, Field(alias='deliveryId')]
 
 
-class GetRunAuditData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    run_id: Annotated[
-        str, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
+class GetRunAuditData(StrictModel):
+    run_id: Annotated[NameId, Field(alias='runId')]
     max_scanned: Annotated[int | None, Field(alias='maxScanned', ge=1, le=500000)] = (
         None
     )
 
 
-class GetRunData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    run_id: Annotated[
-        str, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
+class GetRunData(StrictModel):
+    run_id: Annotated[NameId, Field(alias='runId')]
 
 
 class GetRunMetricsData(GetRunData):
     pass
 
 
-class GetTaskData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    task_id: Annotated[
-        str, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
+class GetTaskData(StrictModel):
+    task_id: Annotated[NameId, Field(alias='taskId')]
 
 
-class GetWorkflowData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
+class GetWorkflowData(StrictModel):
     workflow_id: Annotated[str, Field(alias='workflowId', max_length=200, min_length=1)]
     version: Annotated[str | None, Field(max_length=100, min_length=1)] = None
 
 
-class ListAgentsData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    status: Literal['available', 'busy', 'error', 'offline'] | None = None
+class ListAgentsData(StrictModel):
+    status: AgentStatus | None = None
     role: Annotated[str | None, Field(max_length=100, min_length=1)] = None
     capability: Annotated[str | None, Field(max_length=100, min_length=1)] = None
 
 
-class ListConflictsData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
+class ListConflictsData(StrictModel):
     status: Literal['open', 'resolved'] | None = None
-    run_id: Annotated[
-        str | None, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$')
-    ] = None
-    kind: Literal['duplicate_task', 'dependency_clash', 'file_overlap', 'agent_idle_timeout'] | None = (
-        None
-    )
-    task_id: Annotated[
-        str | None, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$')
-    ] = None
+    run_id: Annotated[RecordId | None, Field(alias='runId')] = None
+    kind: ConflictKind | None = None
+    task_id: Annotated[RecordId | None, Field(alias='taskId')] = None
     limit: Annotated[int | None, Field(ge=1, le=1000)] = 100
 
 
-class ListEscalationsData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    status: Literal['open', 'resolved'] | None = None
-    run_id: Annotated[
-        str | None, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$')
-    ] = None
+class ListEscalationsData(StrictModel):
+    status: EscalationStatus | None = None
+    run_id: Annotated[RecordId | None, Field(alias='runId')] = None
     level: Literal[0, 1, 2, 3] | None = None
     limit: Annotated[int | None, Field(ge=1, le=1000)] = 100
 
 
-class ListEtasData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    run_id: Annotated[
-        str | None, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ] = None
+class ListEtasData(StrictModel):
+    run_id: Annotated[NameId | None, Field(alias='runId')] = None
 
 
-class ListHandoffsData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    run_id: Annotated[
-        str | None, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ] = None
-    task_id: Annotated[
-        str | None, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ] = None
-    status: Literal['accepted', 'rejected'] | None = None
+class ListHandoffsData(StrictModel):
+    run_id: Annotated[NameId | None, Field(alias='runId')] = None
+    task_id: Annotated[NameId | None, Field(alias='taskId')] = None
+    status: HandoffStatus | None = None
     limit: Annotated[int | None, Field(ge=1, le=1000)] = 100
 
 
-class ListHandoffSpecsData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
+class ListHandoffSpecsData(StrictModel):
+    pass
 
 
-class ListHealthData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
+class ListHealthData(StrictModel):
     status: Literal['breached', 'ok'] | None = None
 
 
-class ListNotificationsData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    status: Literal['pending', 'retrying', 'delivered', 'dead_lettered'] | None = None
+class ListNotificationsData(StrictModel):
+    status: NotificationStatus | None = None
     failed: bool | None = False
-    run_id: Annotated[
-        str | None, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$')
-    ] = None
+    run_id: Annotated[RecordId | None, Field(alias='runId')] = None
     channel: Annotated[str | None, Field(max_length=200, min_length=1)] = None
     limit: Annotated[int | None, Field(ge=1, le=1000)] = 100
 
 
-class ListRunsData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
+class ListRunsData(StrictModel):
     workflow_id: Annotated[
         str | None, Field(alias='workflowId', max_length=200, min_length=1)
     ] = None
-    state: Literal['running', 'paused', 'success', 'failure', 'cancelled'] | None = None
+    state: RunState | None = None
     limit: Annotated[int | None, Field(ge=1, le=1000)] = 100
 
 
-class ListTasksData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    status: Literal['queued', 'assigned', 'accepted', 'blocked', 'completed', 'failed', 'cancelled'] | None = (
-        None
-    )
-    agent_id: Annotated[
-        str | None, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ] = None
-    run_id: Annotated[
-        str | None, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ] = None
+class ListTasksData(StrictModel):
+    status: TaskStatus | None = None
+    agent_id: Annotated[NameId | None, Field(alias='agentId')] = None
+    run_id: Annotated[NameId | None, Field(alias='runId')] = None
     limit: Annotated[int | None, Field(ge=1, le=1000)] = 100
 
 
@@ -364,10 +259,7 @@ class ListWorkflowsData(ListHandoffSpecsData):
     pass
 
 
-class OpenInboxData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
+class OpenInboxData(StrictModel):
     agent_id: Annotated[str, Field(alias='agentId', pattern='^[A-Za-z0-9_-]{1,128}$')]
     ack_wait_ms: Annotated[int | None, Field(alias='ackWaitMs', ge=100, le=3600000)] = (
         10000
@@ -383,37 +275,14 @@ PauseRunData = TypeAliasType("PauseRunData", CancelRunData)
 PutArtifactData = TypeAliasType("PutArtifactData", ArtifactInput)
 
 
-class Option(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
+class Option(StrictModel):
     label: Annotated[str, Field(max_length=500, min_length=1)]
     tradeoff: Annotated[str | None, Field(max_length=2000)] = ''
 
 
-class RaiseEscalationData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    escalation_id: Annotated[
-        str | None,
-        Field(alias='escalationId', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$'),
-    ] = None
-    trigger: (
-        Literal[
-            'blocked_task',
-            'stalled_task',
-            'sla_breach',
-            'repeated_rejections',
-            'agent_failure',
-            'conflict',
-            'approval_needed',
-            'cross_domain',
-            'policy_decision',
-            'manual',
-        ]
-        | None
-    ) = 'manual'
+class RaiseEscalationData(StrictModel):
+    escalation_id: Annotated[RecordId | None, Field(alias='escalationId')] = None
+    trigger: EscalationTrigger | None = 'manual'
     level: Literal[0, 1, 2, 3] | None = None
     issue: Annotated[str, Field(max_length=2000, min_length=1)]
     workflow_stage: Annotated[
@@ -424,29 +293,15 @@ class RaiseEscalationData(BaseModel):
     ] = []
     recommendation: Annotated[str | None, Field(max_length=2000)] = None
     blocking: Annotated[str | None, Field(max_length=2000)] = ''
-    run_id: Annotated[
-        str | None, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$')
-    ] = None
+    run_id: Annotated[RecordId | None, Field(alias='runId')] = None
     stage_id: Annotated[str | None, Field(alias='stageId', max_length=200)] = None
-    task_id: Annotated[
-        str | None, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$')
-    ] = None
-    agent_id: Annotated[
-        str | None,
-        Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$'),
-    ] = None
+    task_id: Annotated[RecordId | None, Field(alias='taskId')] = None
+    agent_id: Annotated[RecordId | None, Field(alias='agentId')] = None
 
 
-class ReassignTaskData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    task_id: Annotated[
-        str, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
-    to_agent_id: Annotated[
-        str, Field(alias='toAgentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
+class ReassignTaskData(StrictModel):
+    task_id: Annotated[NameId, Field(alias='taskId')]
+    to_agent_id: Annotated[NameId, Field(alias='toAgentId')]
     reason: Annotated[str, Field(max_length=2000, min_length=1)]
 
 
@@ -455,18 +310,8 @@ Capability = TypeAliasType(
 )
 
 
-Peer = TypeAliasType(
-    "Peer", Annotated[str, Field(pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')]
-)
-
-
-class RegisterAgentData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    agent_id: Annotated[
-        str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
+class RegisterAgentData(StrictModel):
+    agent_id: Annotated[NameId, Field(alias='agentId')]
     name: Annotated[str | None, Field(max_length=200, min_length=1)] = None
     role: Annotated[str, Field(max_length=100, min_length=1)]
     capabilities: Annotated[list[Capability] | None, Field(max_length=100)] = []
@@ -474,16 +319,11 @@ class RegisterAgentData(BaseModel):
     max_concurrency: Annotated[
         int | None, Field(alias='maxConcurrency', ge=1, le=1000)
     ] = 1
-    peers: Annotated[list[Peer] | None, Field(max_length=100)] = []
-    lead: Annotated[str | None, Field(pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')] = (
-        None
-    )
+    peers: Annotated[list[NameId] | None, Field(max_length=100)] = []
+    lead: NameId | None = None
 
 
-class RegisterWorkflowData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
+class RegisterWorkflowData(StrictModel):
     yaml: Annotated[str, Field(max_length=524288, min_length=1)]
     file: Annotated[str | None, Field(max_length=500, min_length=1)] = None
 
@@ -499,56 +339,26 @@ class RemoveAgentData(GetAgentData):
     pass
 
 
-class ReplayRunData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    run_id: Annotated[
-        str, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
+class ReplayRunData(StrictModel):
+    run_id: Annotated[NameId, Field(alias='runId')]
     at: Annotated[str | None, Field(pattern='^\\d+\\/\\d+$')] = None
     revision: Annotated[int | None, Field(ge=0, le=9007199254740991)] = None
 
 
-class ReportAgentStateData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    agent_id: Annotated[
-        str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
-    state: Literal['IDLE', 'ANALYZING', 'EXECUTING', 'BLOCKED', 'HANDOFF', 'ERROR']
+class ReportAgentStateData(StrictModel):
+    agent_id: Annotated[NameId, Field(alias='agentId')]
+    state: AgentWorkState
     task_id: Annotated[
         str | None, Field(alias='taskId', max_length=200, min_length=1)
     ] = None
     reset: bool | None = None
 
 
-class ReportBlockedData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    task_id: Annotated[
-        str, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
-    agent_id: Annotated[
-        str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
-    lease_epoch: Annotated[int, Field(alias='leaseEpoch', gt=0, le=9007199254740991)]
+class ReportBlockedData(AgentReport):
     reason: Annotated[str, Field(max_length=2000, min_length=1)]
 
 
-class ReportProgressData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    task_id: Annotated[
-        str, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
-    agent_id: Annotated[
-        str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
-    lease_epoch: Annotated[int, Field(alias='leaseEpoch', gt=0, le=9007199254740991)]
+class ReportProgressData(AgentReport):
     percent: Annotated[float, Field(ge=0.0, le=100.0)]
     message: Annotated[str | None, Field(max_length=2000)] = None
     tokens_used: Annotated[
@@ -556,82 +366,64 @@ class ReportProgressData(BaseModel):
     ] = None
 
 
-ReportUnblockedData = TypeAliasType("ReportUnblockedData", AcceptTaskData)
+ReportUnblockedData = TypeAliasType("ReportUnblockedData", AgentReport)
 
 
-class RerunRunData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    run_id: Annotated[
-        str, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
+class RerunRunData(StrictModel):
+    run_id: Annotated[NameId, Field(alias='runId')]
     from_stage: Annotated[str, Field(alias='fromStage', max_length=200, min_length=1)]
-    new_run_id: Annotated[
-        str | None,
-        Field(alias='newRunId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'),
-    ] = None
+    new_run_id: Annotated[NameId | None, Field(alias='newRunId')] = None
     reason: Annotated[str | None, Field(max_length=2000, min_length=1)] = None
 
 
-class ResolveConflictData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    conflict_id: Annotated[
-        str, Field(alias='conflictId', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$')
-    ]
-    resolution: Literal['reassign', 'queue', 'escalate']
+class ResolveConflictData(StrictModel):
+    conflict_id: Annotated[RecordId, Field(alias='conflictId')]
+    resolution: ConflictResolutionKind
     reason: Annotated[str, Field(max_length=2000, min_length=1)]
-    reassign_to: Annotated[
-        str | None,
-        Field(alias='reassignTo', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$'),
-    ] = None
+    reassign_to: Annotated[RecordId | None, Field(alias='reassignTo')] = None
 
 
-class ResolveEscalationData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    escalation_id: Annotated[
-        str, Field(alias='escalationId', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$')
-    ]
-    resolution: Literal['resolved', 'exception_granted', 'reassigned']
+class ResolveEscalationData(StrictModel):
+    escalation_id: Annotated[RecordId, Field(alias='escalationId')]
+    resolution: EscalationResolution
     reason: Annotated[str, Field(max_length=2000, min_length=1)]
-    reassign_to: Annotated[
-        str | None,
-        Field(alias='reassignTo', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$'),
-    ] = None
+    reassign_to: Annotated[RecordId | None, Field(alias='reassignTo')] = None
 
 
-ResumeRunData = TypeAliasType("ResumeRunData", CancelRunData)
+ResumeRunData = TypeAliasType("ResumeRunData", PauseRunData)
 
 
-class RetryBackoff(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
+class RetryBackoff(StrictModel):
     kind: Literal['linear', 'exponential'] | None = 'exponential'
     base_ms: Annotated[int | None, Field(alias='baseMs', ge=0, le=86400000)] = 1000
     max_ms: Annotated[int | None, Field(alias='maxMs', ge=0, le=86400000)] = 60000
 
 
-class RetryNotificationData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    delivery_id: Annotated[
-        str, Field(alias='deliveryId', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$')
-    ]
+class RetryNotificationData(StrictModel):
+    delivery_id: Annotated[RecordId, Field(alias='deliveryId')]
     reason: Annotated[str | None, Field(max_length=2000, min_length=1)] = None
 
 
-SpecId = TypeAliasType("SpecId", Annotated[str, Field(max_length=200, min_length=1)])
+class StartRunData(StrictModel):
+    workflow_id: Annotated[str, Field(alias='workflowId', max_length=200, min_length=1)]
+    version: Annotated[str | None, Field(max_length=100, min_length=1)] = None
+    params: dict[str, Any] | None = {}
+    priority: TaskPriority | None = 'P1'
+    run_id: Annotated[NameId | None, Field(alias='runId')] = None
+    correlation_id: Annotated[
+        str | None, Field(alias='correlationId', max_length=200, min_length=1)
+    ] = None
 
 
-ToAgentId = TypeAliasType(
-    "ToAgentId", Annotated[str, Field(pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')]
-)
+class SubmitWorkItemData(StrictModel):
+    item_id: Annotated[NameId, Field(alias='itemId')]
+    type: Annotated[str, Field(max_length=100, min_length=1)]
+    title: Annotated[str | None, Field(max_length=500)] = None
+    priority: TaskPriority | None = None
+    payload: dict[str, Any] | None = {}
+
+
+SpecId = TypeAliasType("SpecId", ActiveTask)
 
 
 DeclaredOutput = TypeAliasType(
@@ -649,19 +441,14 @@ QualityGateItem = TypeAliasType(
 )
 
 
-Criterion = TypeAliasType(
-    "Criterion", Annotated[str, Field(max_length=500, min_length=1)]
-)
+Criterion = TypeAliasType("Criterion", QualityGateItem)
 
 
-class TaskChecks(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
+class TaskChecks(StrictModel):
     mode: Literal['handoff', 'review'] | None = 'handoff'
     spec_ids: Annotated[list[SpecId] | None, Field(alias='specIds', max_length=20)] = []
     to_agent_ids: Annotated[
-        list[ToAgentId] | None, Field(alias='toAgentIds', max_length=50)
+        list[NameId] | None, Field(alias='toAgentIds', max_length=50)
     ] = []
     declared_outputs: Annotated[
         DeclaredOutputs | None, Field(alias='declaredOutputs')
@@ -672,10 +459,7 @@ class TaskChecks(BaseModel):
     criteria: Annotated[list[Criterion] | None, Field(max_length=100)] = []
 
 
-class TaskRequirement(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
+class TaskRequirement(StrictModel):
     agent_id: Annotated[
         str | None, Field(alias='agentId', max_length=200, min_length=1)
     ] = None
@@ -683,24 +467,14 @@ class TaskRequirement(BaseModel):
     capabilities: Annotated[list[Capability] | None, Field(max_length=50)] = []
 
 
-Name = TypeAliasType("Name", Annotated[str, Field(max_length=200, min_length=1)])
+Name = TypeAliasType("Name", ActiveTask)
 
 
-Model = TypeAliasType("Model", Annotated[str, Field(max_length=200, min_length=1)])
+Model = TypeAliasType("Model", ActiveTask)
 
 
-Lead = TypeAliasType(
-    "Lead", Annotated[str, Field(pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')]
-)
-
-
-class UpdateAgentData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    agent_id: Annotated[
-        str, Field(alias='agentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
+class UpdateAgentData(StrictModel):
+    agent_id: Annotated[NameId, Field(alias='agentId')]
     name: Name | None = None
     role: Annotated[str | None, Field(max_length=100, min_length=1)] = None
     capabilities: Annotated[list[Capability] | None, Field(max_length=100)] = None
@@ -708,45 +482,28 @@ class UpdateAgentData(BaseModel):
     max_concurrency: Annotated[
         int | None, Field(alias='maxConcurrency', ge=1, le=1000)
     ] = None
-    peers: Annotated[list[Peer] | None, Field(max_length=100)] = None
-    lead: Lead | None = None
+    peers: Annotated[list[NameId] | None, Field(max_length=100)] = None
+    lead: NameId | None = None
 
 
-RunId = TypeAliasType(
-    "RunId", Annotated[str, Field(pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')]
-)
-
-
-StageId = TypeAliasType("StageId", Annotated[str, Field(max_length=200, min_length=1)])
+StageId = TypeAliasType("StageId", ActiveTask)
 
 
 Iteration = TypeAliasType("Iteration", Annotated[int, Field(ge=1, le=9007199254740991)])
 
 
-class ArtifactRef(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
+class ArtifactRef(StrictModel):
     name: Annotated[str, Field(max_length=300, min_length=1)]
     hash: Annotated[str, Field(pattern='^sha256:[0-9a-f]{64}$')]
 
 
-class ValidateHandoffData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    handoff_id: Annotated[
-        str, Field(alias='handoffId', pattern='^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$')
-    ]
-    task_id: Annotated[
-        str, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
-    run_id: Annotated[RunId | None, Field(alias='runId')] = None
+class ValidateHandoffData(StrictModel):
+    handoff_id: Annotated[RecordId, Field(alias='handoffId')]
+    task_id: Annotated[NameId, Field(alias='taskId')]
+    run_id: Annotated[NameId | None, Field(alias='runId')] = None
     stage_id: Annotated[StageId | None, Field(alias='stageId')] = None
     iteration: Iteration | None = None
-    from_agent_id: Annotated[
-        str, Field(alias='fromAgentId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
+    from_agent_id: Annotated[NameId, Field(alias='fromAgentId')]
     checks: Annotated[TaskChecks | None, Field(validate_default=True)] = {
         'mode': 'handoff',
         'specIds': [],
@@ -770,57 +527,22 @@ class ValidateWorkflowData(RegisterWorkflowData):
     pass
 
 
-class StartRunData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    workflow_id: Annotated[str, Field(alias='workflowId', max_length=200, min_length=1)]
-    version: Annotated[str | None, Field(max_length=100, min_length=1)] = None
-    params: dict[str, Any] | None = {}
-    priority: Literal['P0', 'P1', 'P2'] | None = 'P1'
-    run_id: Annotated[
-        str | None, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ] = None
-    correlation_id: Annotated[
-        str | None, Field(alias='correlationId', max_length=200, min_length=1)
-    ] = None
+AcceptTaskData = TypeAliasType("AcceptTaskData", ReportUnblockedData)
 
 
-class SubmitTaskData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    task_id: Annotated[
-        str | None, Field(alias='taskId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ] = None
+class SubmitTaskData(StrictModel):
+    task_id: Annotated[NameId | None, Field(alias='taskId')] = None
     action: Annotated[str, Field(max_length=200, min_length=1)]
     requirement: Annotated[TaskRequirement | None, Field(validate_default=True)] = {
         'capabilities': []
     }
-    priority: Literal['P0', 'P1', 'P2'] | None = 'P1'
+    priority: TaskPriority | None = 'P1'
     inputs: dict[str, Any] | None = {}
-    run_id: Annotated[
-        str | None, Field(alias='runId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ] = None
-    stage_id: Annotated[
-        str | None, Field(alias='stageId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ] = None
+    run_id: Annotated[NameId | None, Field(alias='runId')] = None
+    stage_id: Annotated[NameId | None, Field(alias='stageId')] = None
     max_attempts: Annotated[int | None, Field(alias='maxAttempts', ge=1, le=100)] = None
     retry: RetryBackoff | None = None
     timeout_ms: Annotated[int | None, Field(alias='timeoutMs', gt=0, le=604800000)] = (
         None
     )
     sla_due_at: Annotated[AwareDatetime | None, Field(alias='slaDueAt')] = None
-
-
-class SubmitWorkItemData(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    item_id: Annotated[
-        str, Field(alias='itemId', pattern='^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-    ]
-    type: Annotated[str, Field(max_length=100, min_length=1)]
-    title: Annotated[str | None, Field(max_length=500)] = None
-    priority: Literal['P0', 'P1', 'P2'] | None = None
-    payload: dict[str, Any] | None = {}

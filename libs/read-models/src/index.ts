@@ -16,3 +16,4 @@ export {
 } from './projection-runner';
 export { isAfterCheckpoint, matchesFilter, ageMs, laterOf, occurredAtOf, positionFromColumns, unhandledProjectionEvent, type ProjectionFilter } from './projection-checkpoint';
 export { postgresReadiness, projectionReadiness } from './readiness';
+export { createTable, primaryKey, notNull, type ColumnType, type ColumnSpec, type ColumnSpecs, type ColumnOptions } from './table-builders';

@@ -1,3 +1,4 @@
+import { createTable, notNull, primaryKey } from '@baton/read-models';
 import { sql, type Kysely } from 'kysely';
 
 /**
@@ -18,14 +19,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await s.createIndex('agents_capabilities_idx').on('agents').using('gin').column('capabilities').execute();
 
-  await s
-    .createTable('heartbeat_timers')
-    .addColumn('agent_id', 'text', (c) => c.primaryKey())
-    .addColumn('registered', 'boolean', (c) => c.notNull())
-    .addColumn('last_heartbeat_at', 'timestamptz')
-    .addColumn('offline_due_at', 'timestamptz')
-    .addColumn('offline', 'boolean', (c) => c.notNull().defaultTo(false))
-    .execute();
+  await createTable(s, 'heartbeat_timers', {
+    agent_id: primaryKey('text'),
+    registered: notNull('boolean'),
+    last_heartbeat_at: 'timestamptz',
+    offline_due_at: 'timestamptz',
+    offline: notNull('boolean', { defaultTo: false }),
+  }).execute();
   await s
     .createIndex('heartbeat_timers_due_idx')
     .on('heartbeat_timers')
@@ -33,29 +33,26 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .where(sql.ref('offline_due_at'), 'is not', null)
     .execute();
 
-  await s
-    .createTable('agent_active_tasks')
-    .addColumn('task_id', 'text', (c) => c.primaryKey())
-    .addColumn('agent_id', 'text', (c) => c.notNull())
-    .addColumn('lease_epoch', 'integer', (c) => c.notNull())
-    .addColumn('assigned_at', 'timestamptz', (c) => c.notNull())
-    .execute();
+  await createTable(s, 'agent_active_tasks', {
+    task_id: primaryKey('text'),
+    agent_id: notNull('text'),
+    lease_epoch: notNull('integer'),
+    assigned_at: notNull('timestamptz'),
+  }).execute();
   await s.createIndex('agent_active_tasks_agent_idx').on('agent_active_tasks').column('agent_id').execute();
 
-  await s
-    .createTable('agent_task_stats')
-    .addColumn('agent_id', 'text', (c) => c.primaryKey())
-    .addColumn('tasks_completed', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('tasks_failed', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('total_completion_ms', 'bigint', (c) => c.notNull().defaultTo(0))
-    .addColumn('consecutive_failures', 'integer', (c) => c.notNull().defaultTo(0))
-    .execute();
+  await createTable(s, 'agent_task_stats', {
+    agent_id: primaryKey('text'),
+    tasks_completed: notNull('integer', { defaultTo: 0 }),
+    tasks_failed: notNull('integer', { defaultTo: 0 }),
+    total_completion_ms: notNull('bigint', { defaultTo: 0 }),
+    consecutive_failures: notNull('integer', { defaultTo: 0 }),
+  }).execute();
 
-  await s
-    .createTable('file_agents')
-    .addColumn('agent_id', 'text', (c) => c.primaryKey())
-    .addColumn('synced_at', 'timestamptz', (c) => c.notNull())
-    .execute();
+  await createTable(s, 'file_agents', {
+    agent_id: primaryKey('text'),
+    synced_at: notNull('timestamptz'),
+  }).execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

@@ -1,105 +1,101 @@
+import { createTable, notNull, primaryKey } from '@baton/read-models';
 import type { Kysely } from 'kysely';
 
 /** The workflow, task, agent and health read models, and the investigations the checker raised. */
 export async function up(db: Kysely<unknown>): Promise<void> {
   const s = db.schema.withSchema('baton_metrics');
-  await s
-    .createTable('runs')
-    .addColumn('run_id', 'text', (c) => c.primaryKey())
-    .addColumn('workflow_id', 'text', (c) => c.notNull())
-    .addColumn('version', 'text', (c) => c.notNull())
-    .addColumn('priority', 'text', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull())
-    .addColumn('started_at', 'timestamptz', (c) => c.notNull())
-    .addColumn('ended_at', 'timestamptz')
-    .addColumn('blockers', 'integer', (c) => c.notNull().defaultTo(0))
-    .execute();
+  await createTable(s, 'runs', {
+    run_id: primaryKey('text'),
+    workflow_id: notNull('text'),
+    version: notNull('text'),
+    priority: notNull('text'),
+    status: notNull('text'),
+    started_at: notNull('timestamptz'),
+    ended_at: 'timestamptz',
+    blockers: notNull('integer', { defaultTo: 0 }),
+  }).execute();
   await s.createIndex('runs_workflow_idx').on('runs').columns(['workflow_id', 'version', 'started_at']).execute();
 
-  await s
-    .createTable('stage_runs')
-    .addColumn('run_id', 'text', (c) => c.notNull())
-    .addColumn('stage_id', 'text', (c) => c.notNull())
-    .addColumn('iteration', 'integer', (c) => c.notNull())
-    .addColumn('started_at', 'timestamptz', (c) => c.notNull())
-    .addColumn('ended_at', 'timestamptz')
-    .addColumn('status', 'text', (c) => c.notNull())
-    .addColumn('sla_ms', 'double precision')
-    .addColumn('sent_back', 'boolean', (c) => c.notNull().defaultTo(false))
+  await createTable(s, 'stage_runs', {
+    run_id: notNull('text'),
+    stage_id: notNull('text'),
+    iteration: notNull('integer'),
+    started_at: notNull('timestamptz'),
+    ended_at: 'timestamptz',
+    status: notNull('text'),
+    sla_ms: 'double precision',
+    sent_back: notNull('boolean', { defaultTo: false }),
+  })
     .addPrimaryKeyConstraint('stage_runs_pk', ['run_id', 'stage_id', 'iteration'])
     .execute();
 
-  await s
-    .createTable('tasks')
-    .addColumn('task_id', 'text', (c) => c.primaryKey())
-    .addColumn('run_id', 'text')
-    .addColumn('stage_id', 'text')
-    .addColumn('iteration', 'integer')
-    .addColumn('priority', 'text', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull())
-    .addColumn('agent_id', 'text')
-    .addColumn('model', 'text')
-    .addColumn('created_at', 'timestamptz', (c) => c.notNull())
-    .addColumn('assigned_at', 'timestamptz')
-    .addColumn('accepted_at', 'timestamptz')
-    .addColumn('ended_at', 'timestamptz')
-    .addColumn('rejections', 'integer', (c) => c.notNull().defaultTo(0))
-    .execute();
+  await createTable(s, 'tasks', {
+    task_id: primaryKey('text'),
+    run_id: 'text',
+    stage_id: 'text',
+    iteration: 'integer',
+    priority: notNull('text'),
+    status: notNull('text'),
+    agent_id: 'text',
+    model: 'text',
+    created_at: notNull('timestamptz'),
+    assigned_at: 'timestamptz',
+    accepted_at: 'timestamptz',
+    ended_at: 'timestamptz',
+    rejections: notNull('integer', { defaultTo: 0 }),
+  }).execute();
   await s.createIndex('tasks_run_idx').on('tasks').columns(['run_id', 'stage_id', 'iteration']).execute();
   await s.createIndex('tasks_status_idx').on('tasks').columns(['status', 'priority']).execute();
 
-  await s
-    .createTable('executions')
-    .addColumn('event_id', 'text', (c) => c.primaryKey())
-    .addColumn('task_id', 'text', (c) => c.notNull())
-    .addColumn('run_id', 'text')
-    .addColumn('agent_id', 'text', (c) => c.notNull())
-    .addColumn('model', 'text')
-    .addColumn('outcome', 'text', (c) => c.notNull())
-    .addColumn('duration_ms', 'double precision')
-    .addColumn('ended_at', 'timestamptz', (c) => c.notNull())
-    .execute();
+  await createTable(s, 'executions', {
+    event_id: primaryKey('text'),
+    task_id: notNull('text'),
+    run_id: 'text',
+    agent_id: notNull('text'),
+    model: 'text',
+    outcome: notNull('text'),
+    duration_ms: 'double precision',
+    ended_at: notNull('timestamptz'),
+  }).execute();
   await s.createIndex('executions_ended_idx').on('executions').columns(['ended_at', 'agent_id']).execute();
 
-  await s
-    .createTable('token_reports')
-    .addColumn('task_id', 'text', (c) => c.notNull())
-    .addColumn('lease_epoch', 'integer', (c) => c.notNull())
-    .addColumn('run_id', 'text')
-    .addColumn('stage_id', 'text')
-    .addColumn('agent_id', 'text', (c) => c.notNull())
-    .addColumn('model', 'text')
-    .addColumn('tokens', 'double precision', (c) => c.notNull())
+  await createTable(s, 'token_reports', {
+    task_id: notNull('text'),
+    lease_epoch: notNull('integer'),
+    run_id: 'text',
+    stage_id: 'text',
+    agent_id: notNull('text'),
+    model: 'text',
+    tokens: notNull('double precision'),
+  })
     .addPrimaryKeyConstraint('token_reports_pk', ['task_id', 'lease_epoch'])
     .execute();
 
-  await s
-    .createTable('agents')
-    .addColumn('agent_id', 'text', (c) => c.primaryKey())
-    .addColumn('model', 'text')
-    .addColumn('max_concurrency', 'integer', (c) => c.notNull())
-    .execute();
+  await createTable(s, 'agents', {
+    agent_id: primaryKey('text'),
+    model: 'text',
+    max_concurrency: notNull('integer'),
+  }).execute();
 
-  await s
-    .createTable('health_checks')
-    .addColumn('check', 'text', (c) => c.notNull())
-    .addColumn('subject', 'text', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull())
-    .addColumn('value', 'double precision', (c) => c.notNull())
-    .addColumn('unit', 'text', (c) => c.notNull())
-    .addColumn('threshold', 'jsonb', (c) => c.notNull())
-    .addColumn('actions', 'jsonb', (c) => c.notNull())
-    .addColumn('since', 'timestamptz', (c) => c.notNull())
-    .addColumn('breach_event_id', 'text')
+  await createTable(s, 'health_checks', {
+    check: notNull('text'),
+    subject: notNull('text'),
+    status: notNull('text'),
+    value: notNull('double precision'),
+    unit: notNull('text'),
+    threshold: notNull('jsonb'),
+    actions: notNull('jsonb'),
+    since: notNull('timestamptz'),
+    breach_event_id: 'text',
+  })
     .addPrimaryKeyConstraint('health_checks_pk', ['check', 'subject'])
     .execute();
 
-  await s
-    .createTable('investigations')
-    .addColumn('breach_event_id', 'text', (c) => c.primaryKey())
-    .addColumn('escalation_id', 'text', (c) => c.notNull())
-    .addColumn('raised_at', 'timestamptz', (c) => c.notNull())
-    .execute();
+  await createTable(s, 'investigations', {
+    breach_event_id: primaryKey('text'),
+    escalation_id: notNull('text'),
+    raised_at: notNull('timestamptz'),
+  }).execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

@@ -1,36 +1,35 @@
+import { createTable, notNull, primaryKey } from '@baton/read-models';
 import type { Kysely } from 'kysely';
 
 /** Token budgets of workflow versions, the budget decisions of runs, and the policies carried out. */
 export async function up(db: Kysely<unknown>): Promise<void> {
   const s = db.schema.withSchema('baton_metrics');
-  await s
-    .createTable('budgets')
-    .addColumn('workflow_id', 'text', (c) => c.notNull())
-    .addColumn('version', 'text', (c) => c.notNull())
+  await createTable(s, 'budgets', {
+    workflow_id: notNull('text'),
+    version: notNull('text'),
     // '' for the run's budget, else the stage's id.
-    .addColumn('stage_id', 'text', (c) => c.notNull())
-    .addColumn('tokens', 'double precision', (c) => c.notNull())
-    .addColumn('on_exceed', 'text', (c) => c.notNull())
+    stage_id: notNull('text'),
+    tokens: notNull('double precision'),
+    on_exceed: notNull('text'),
+  })
     .addPrimaryKeyConstraint('budgets_pk', ['workflow_id', 'version', 'stage_id'])
     .execute();
-  await s
-    .createTable('budget_decisions')
-    .addColumn('event_id', 'text', (c) => c.primaryKey())
-    .addColumn('run_id', 'text', (c) => c.notNull())
-    .addColumn('stage_id', 'text')
-    .addColumn('kind', 'text', (c) => c.notNull())
-    .addColumn('used', 'double precision', (c) => c.notNull())
-    .addColumn('tokens', 'double precision', (c) => c.notNull())
-    .addColumn('policy', 'text', (c) => c.notNull())
-    .addColumn('at', 'timestamptz', (c) => c.notNull())
-    .execute();
-  await s
-    .createTable('budget_actions')
-    .addColumn('event_id', 'text', (c) => c.primaryKey())
-    .addColumn('action', 'text', (c) => c.notNull())
-    .addColumn('outcome', 'text', (c) => c.notNull())
-    .addColumn('done_at', 'timestamptz', (c) => c.notNull())
-    .execute();
+  await createTable(s, 'budget_decisions', {
+    event_id: primaryKey('text'),
+    run_id: notNull('text'),
+    stage_id: 'text',
+    kind: notNull('text'),
+    used: notNull('double precision'),
+    tokens: notNull('double precision'),
+    policy: notNull('text'),
+    at: notNull('timestamptz'),
+  }).execute();
+  await createTable(s, 'budget_actions', {
+    event_id: primaryKey('text'),
+    action: notNull('text'),
+    outcome: notNull('text'),
+    done_at: notNull('timestamptz'),
+  }).execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

@@ -1,57 +1,55 @@
+import { createTable, notNull, primaryKey } from '@baton/read-models';
 import { sql, type Kysely } from 'kysely';
 
 /** The deliveries read model, the dispatch queue, and the runs and workflow versions notices are read with. */
 export async function up(db: Kysely<unknown>): Promise<void> {
   const s = db.schema.withSchema('baton_notifier');
-  await s
-    .createTable('notifications')
-    .addColumn('delivery_id', 'text', (c) => c.primaryKey())
-    .addColumn('rule_id', 'text', (c) => c.notNull())
-    .addColumn('channel', 'text', (c) => c.notNull())
-    .addColumn('channel_kind', 'text', (c) => c.notNull())
-    .addColumn('recipient', 'text', (c) => c.notNull())
-    .addColumn('title', 'text', (c) => c.notNull())
-    .addColumn('text', 'text', (c) => c.notNull())
-    .addColumn('severity', 'text', (c) => c.notNull())
-    .addColumn('source', 'jsonb', (c) => c.notNull())
-    .addColumn('topic', 'text', (c) => c.notNull())
-    .addColumn('run_id', 'text')
-    .addColumn('status', 'text', (c) => c.notNull().check(sql`status IN ('pending', 'retrying', 'delivered', 'dead_lettered')`))
-    .addColumn('attempts', 'integer', (c) => c.notNull())
-    .addColumn('max_attempts', 'integer', (c) => c.notNull())
-    .addColumn('last_error', 'text')
-    .addColumn('requested_at', 'timestamptz', (c) => c.notNull())
-    .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
-    .addColumn('delivered_at', 'timestamptz')
-    .addColumn('revision', 'integer', (c) => c.notNull())
-    .execute();
+  await createTable(s, 'notifications', {
+    delivery_id: primaryKey('text'),
+    rule_id: notNull('text'),
+    channel: notNull('text'),
+    channel_kind: notNull('text'),
+    recipient: notNull('text'),
+    title: notNull('text'),
+    text: notNull('text'),
+    severity: notNull('text'),
+    source: notNull('jsonb'),
+    topic: notNull('text'),
+    run_id: 'text',
+    status: notNull('text', { check: sql`status IN ('pending', 'retrying', 'delivered', 'dead_lettered')` }),
+    attempts: notNull('integer'),
+    max_attempts: notNull('integer'),
+    last_error: 'text',
+    requested_at: notNull('timestamptz'),
+    updated_at: notNull('timestamptz'),
+    delivered_at: 'timestamptz',
+    revision: notNull('integer'),
+  }).execute();
   await s.createIndex('notifications_status_idx').on('notifications').columns(['status', 'requested_at']).execute();
   await s.createIndex('notifications_run_idx').on('notifications').column('run_id').where(sql.ref('run_id'), 'is not', null).execute();
 
-  await s
-    .createTable('queue')
-    .addColumn('delivery_id', 'text', (c) => c.primaryKey())
-    .addColumn('channel', 'text', (c) => c.notNull())
-    .addColumn('seq', 'bigserial', (c) => c.notNull())
-    .addColumn('claimed_by', 'text')
-    .addColumn('claimed_until', 'timestamptz')
-    .execute();
+  await createTable(s, 'queue', {
+    delivery_id: primaryKey('text'),
+    channel: notNull('text'),
+    seq: notNull('bigserial'),
+    claimed_by: 'text',
+    claimed_until: 'timestamptz',
+  }).execute();
   await s.createIndex('queue_channel_idx').on('queue').columns(['channel', 'seq']).execute();
 
-  await s
-    .createTable('runs')
-    .addColumn('run_id', 'text', (c) => c.primaryKey())
-    .addColumn('workflow_id', 'text', (c) => c.notNull())
-    .addColumn('version', 'text', (c) => c.notNull())
-    .addColumn('priority', 'text', (c) => c.notNull())
-    .execute();
+  await createTable(s, 'runs', {
+    run_id: primaryKey('text'),
+    workflow_id: notNull('text'),
+    version: notNull('text'),
+    priority: notNull('text'),
+  }).execute();
 
-  await s
-    .createTable('workflows')
-    .addColumn('workflow_id', 'text', (c) => c.notNull())
-    .addColumn('version', 'text', (c) => c.notNull())
-    .addColumn('name', 'text')
-    .addColumn('stage_actions', 'jsonb', (c) => c.notNull())
+  await createTable(s, 'workflows', {
+    workflow_id: notNull('text'),
+    version: notNull('text'),
+    name: 'text',
+    stage_actions: notNull('jsonb'),
+  })
     .addPrimaryKeyConstraint('workflows_pkey', ['workflow_id', 'version'])
     .execute();
 }

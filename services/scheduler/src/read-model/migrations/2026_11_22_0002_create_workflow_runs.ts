@@ -1,43 +1,42 @@
+import { createTable, notNull, primaryKey } from '@baton/read-models';
 import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   const s = db.schema.withSchema('scheduler');
-  await s
-    .createTable('workflow_definitions')
-    .addColumn('workflow_id', 'text', (c) => c.notNull())
-    .addColumn('version', 'text', (c) => c.notNull())
-    .addColumn('hash', 'text', (c) => c.notNull())
-    .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('description', 'text')
-    .addColumn('trigger_kind', 'text', (c) => c.notNull())
-    .addColumn('item_types', 'jsonb', (c) => c.notNull())
-    .addColumn('cron', 'text')
-    .addColumn('yaml', 'text', (c) => c.notNull())
-    .addColumn('registered_at', 'timestamptz', (c) => c.notNull())
+  await createTable(s, 'workflow_definitions', {
+    workflow_id: notNull('text'),
+    version: notNull('text'),
+    hash: notNull('text'),
+    name: notNull('text'),
+    description: 'text',
+    trigger_kind: notNull('text'),
+    item_types: notNull('jsonb'),
+    cron: 'text',
+    yaml: notNull('text'),
+    registered_at: notNull('timestamptz'),
+  })
     .addPrimaryKeyConstraint('workflow_definitions_pk', ['workflow_id', 'version'])
     .execute();
-  await s
-    .createTable('runs')
-    .addColumn('run_id', 'text', (c) => c.primaryKey())
-    .addColumn('workflow_id', 'text', (c) => c.notNull())
-    .addColumn('version', 'text', (c) => c.notNull())
-    .addColumn('state', 'text', (c) => c.notNull().check(sql`state IN ('running', 'paused', 'success', 'failure', 'cancelled')`))
-    .addColumn('started_at', 'timestamptz', (c) => c.notNull())
-    .addColumn('ended_at', 'timestamptz')
-    .addColumn('revision', 'integer', (c) => c.notNull())
-    .execute();
+  await createTable(s, 'runs', {
+    run_id: primaryKey('text'),
+    workflow_id: notNull('text'),
+    version: notNull('text'),
+    state: notNull('text', { check: sql`state IN ('running', 'paused', 'success', 'failure', 'cancelled')` }),
+    started_at: notNull('timestamptz'),
+    ended_at: 'timestamptz',
+    revision: notNull('integer'),
+  }).execute();
   await s.createIndex('runs_workflow_idx').on('runs').columns(['workflow_id', 'started_at']).execute();
-  await s
-    .createTable('run_timers')
-    .addColumn('timer_id', 'text', (c) => c.primaryKey())
-    .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind IN ('stage-sla', 'cron')`))
-    .addColumn('workflow_id', 'text', (c) => c.notNull())
-    .addColumn('run_id', 'text')
-    .addColumn('stage_id', 'text')
-    .addColumn('iteration', 'integer')
-    .addColumn('cron', 'text')
-    .addColumn('due_at', 'timestamptz', (c) => c.notNull())
-    .execute();
+  await createTable(s, 'run_timers', {
+    timer_id: primaryKey('text'),
+    kind: notNull('text', { check: sql`kind IN ('stage-sla', 'cron')` }),
+    workflow_id: notNull('text'),
+    run_id: 'text',
+    stage_id: 'text',
+    iteration: 'integer',
+    cron: 'text',
+    due_at: notNull('timestamptz'),
+  }).execute();
   await s.createIndex('run_timers_due_idx').on('run_timers').column('due_at').execute();
 }
 

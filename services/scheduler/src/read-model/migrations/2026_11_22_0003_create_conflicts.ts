@@ -1,3 +1,4 @@
+import { createTable, notNull, primaryKey } from '@baton/read-models';
 import { sql, type Kysely } from 'kysely';
 
 /**
@@ -7,39 +8,38 @@ import { sql, type Kysely } from 'kysely';
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   const s = db.schema.withSchema('scheduler');
-  await s
-    .createTable('conflicts')
-    .addColumn('conflict_id', 'text', (c) => c.primaryKey())
-    .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind IN ('duplicate_task', 'dependency_clash', 'file_overlap', 'agent_idle_timeout')`))
-    .addColumn('task_ids', sql`text[]`, (c) => c.notNull())
-    .addColumn('agent_id', 'text')
-    .addColumn('run_id', 'text')
-    .addColumn('description', 'text', (c) => c.notNull())
-    .addColumn('details', 'jsonb', (c) => c.notNull())
-    .addColumn('auto_resolution', 'text', (c) => c.check(sql`auto_resolution IN ('reassign', 'queue', 'escalate')`))
-    .addColumn('needs_decision', 'boolean', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull().check(sql`status IN ('open', 'resolved')`))
-    .addColumn('resolution', 'text', (c) => c.check(sql`resolution IN ('reassign', 'queue', 'escalate')`))
-    .addColumn('resolved_by', 'jsonb')
-    .addColumn('reason', 'text')
-    .addColumn('reassign_to', 'text')
-    .addColumn('detected_at', 'timestamptz', (c) => c.notNull())
-    .addColumn('resolved_at', 'timestamptz')
-    .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
-    .addColumn('revision', 'integer', (c) => c.notNull())
-    .execute();
+  await createTable(s, 'conflicts', {
+    conflict_id: primaryKey('text'),
+    kind: notNull('text', { check: sql`kind IN ('duplicate_task', 'dependency_clash', 'file_overlap', 'agent_idle_timeout')` }),
+    task_ids: notNull(sql`text[]`),
+    agent_id: 'text',
+    run_id: 'text',
+    description: notNull('text'),
+    details: notNull('jsonb'),
+    auto_resolution: { type: 'text', check: sql`auto_resolution IN ('reassign', 'queue', 'escalate')` },
+    needs_decision: notNull('boolean'),
+    status: notNull('text', { check: sql`status IN ('open', 'resolved')` }),
+    resolution: { type: 'text', check: sql`resolution IN ('reassign', 'queue', 'escalate')` },
+    resolved_by: 'jsonb',
+    reason: 'text',
+    reassign_to: 'text',
+    detected_at: notNull('timestamptz'),
+    resolved_at: 'timestamptz',
+    updated_at: notNull('timestamptz'),
+    revision: notNull('integer'),
+  }).execute();
   await s.createIndex('conflicts_status_idx').on('conflicts').columns(['status', 'detected_at']).execute();
   await s.createIndex('conflicts_run_idx').on('conflicts').column('run_id').execute();
   await sql`CREATE INDEX conflicts_tasks_idx ON scheduler.conflicts USING gin (task_ids)`.execute(db);
 
-  await s
-    .createTable('conflict_links')
-    .addColumn('conflict_id', 'text', (c) => c.notNull())
-    .addColumn('task_id', 'text', (c) => c.notNull())
-    .addColumn('role', 'text', (c) => c.notNull().check(sql`role IN ('held', 'dependency')`))
-    .addColumn('kind', 'text', (c) => c.notNull())
-    .addColumn('agent_id', 'text')
-    .addColumn('lease_epoch', 'integer', (c) => c.notNull())
+  await createTable(s, 'conflict_links', {
+    conflict_id: notNull('text'),
+    task_id: notNull('text'),
+    role: notNull('text', { check: sql`role IN ('held', 'dependency')` }),
+    kind: notNull('text'),
+    agent_id: 'text',
+    lease_epoch: notNull('integer'),
+  })
     .addPrimaryKeyConstraint('conflict_links_pk', ['conflict_id', 'task_id', 'role'])
     .execute();
   await s.createIndex('conflict_links_task_idx').on('conflict_links').columns(['task_id', 'role']).execute();

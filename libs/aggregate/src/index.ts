@@ -10,6 +10,8 @@
  * - {@link eventReader}: stored events read through the contract's schemas, with upcasters.
  * - {@link systemClock}, {@link randomIds}, {@link manualClock}: time and ids from outside.
  * - {@link deciderSpec}: given / when / then tests of a decider.
+ * - {@link decideByType}: a decide function from one handler per command type; {@link existingState}:
+ *   evolve's guard that an event follows the stream's first.
  */
 export { contractAggregate, foldWith, unhandled, type AggregateSpec, type CommandMetadata, type DomainEvent } from './aggregate';
 export { manualClock, randomIds, sequentialIds, systemClock, type Clock, type IdSource, type ManualClock } from './clock';
@@ -29,3 +31,4 @@ export {
 } from './command-runner';
 export { deciderSpec, type Decider, type DeciderGiven, type DeciderWhen } from './decider-spec';
 export { eventReader, UnknownEventError, type EventReader, type StoredEvent, type Upcasters } from './event-reader';
+export { decideByType, existingState, type CommandHandlers } from './decider-helpers';

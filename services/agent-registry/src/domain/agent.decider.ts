@@ -1,4 +1,4 @@
-import { unhandled } from '@baton/aggregate';
+import { decideByType, unhandled } from '@baton/aggregate';
 import { BatonError, type AgentUpdatedData } from '@baton/contracts';
 import type {
   AgentCommand,
@@ -116,24 +116,14 @@ function markOffline(command: MarkAgentOffline, state: AgentState): AgentEvent[]
  * or a domain error (CONFLICT, NOT_FOUND, VALIDATION_FAILED, ILLEGAL_TRANSITION). An empty
  * list means the command changes nothing (idempotent). Pure: time comes in on the command.
  */
-export function decide(command: AgentCommand, state: AgentState): AgentEvent[] {
-  switch (command.type) {
-    case 'RegisterAgent':
-      return register(command, state);
-    case 'UpdateAgent':
-      return update(command, state);
-    case 'RemoveAgent':
-      return remove(command, state);
-    case 'ReportAgentState':
-      return reportState(command, state);
-    case 'RecordHeartbeat':
-      return recordHeartbeat(command, state);
-    case 'MarkAgentOffline':
-      return markOffline(command, state);
-    default:
-      return unhandled('agent', 'command', command);
-  }
-}
+export const decide = decideByType<AgentCommand, AgentState, AgentEvent>('agent', {
+  RegisterAgent: register,
+  UpdateAgent: update,
+  RemoveAgent: remove,
+  ReportAgentState: reportState,
+  RecordHeartbeat: recordHeartbeat,
+  MarkAgentOffline: markOffline,
+});
 
 function applyChanges(agent: AgentRegisteredData, changes: AgentUpdatedData['changes']): AgentRegisteredData {
   const { name, model, lead, ...rest } = { ...agent };

@@ -1,4 +1,4 @@
-import { unhandled } from '@baton/aggregate';
+import { decideByType, unhandled } from '@baton/aggregate';
 import { BatonError, type EscalationView } from '@baton/contracts';
 import type { ClimbLevel, EscalationCommand, RaiseEscalation, ResolveEscalation } from './escalation.commands';
 import { EscalationAlreadyResolvedError, EscalationIdTakenError, EscalationNotFoundError, InvalidResolutionError } from './escalation.errors';
@@ -102,18 +102,11 @@ function resolve(command: ResolveEscalation, state: EscalationState): Escalation
  * or a domain error (NOT_FOUND, ILLEGAL_TRANSITION, CONFLICT, VALIDATION_FAILED). An empty
  * list means the command changes nothing. Pure: time comes in on the command.
  */
-export function decide(command: EscalationCommand, state: EscalationState): EscalationEvent[] {
-  switch (command.type) {
-    case 'RaiseEscalation':
-      return raise(command, state);
-    case 'ClimbLevel':
-      return climb(command, state);
-    case 'ResolveEscalation':
-      return resolve(command, state);
-    default:
-      return unhandled('escalation', 'command', command);
-  }
-}
+export const decide = decideByType<EscalationCommand, EscalationState, EscalationEvent>('escalation', {
+  RaiseEscalation: raise,
+  ClimbLevel: climb,
+  ResolveEscalation: resolve,
+});
 
 function whileRaised(state: EscalationState, eventType: string, f: (s: RaisedEscalation) => EscalationState): EscalationState {
   if (state.status === 'none') throw new BatonError('INTERNAL', `${eventType} on an escalation that was never raised`);

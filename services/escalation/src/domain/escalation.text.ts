@@ -169,14 +169,19 @@ function orNone(text: string): string {
 }
 
 /**
- * The tail of every draft about a task or a run stage (not a conflict, not a stage decision):
- * the run, stage, iteration, task and agent it is about.
+ * The tail of every draft about a task, a run stage or a run (not a conflict, not a stage
+ * decision): the run, stage, iteration, task and agent it is about.
  */
 function pointsAt(
   facts: { readonly runId: string | null; readonly stageId: string | null; readonly taskId: string | null; readonly agentId: string | null },
   iteration: number | null = null,
 ) {
   return { runId: facts.runId, stageId: facts.stageId, iteration, taskId: facts.taskId, agentId: facts.agentId, conflictId: null, decidesStage: false };
+}
+
+/** The tail of a draft that asks a person to decide a stage (approve it, or settle its escalation): the stage iteration. */
+function stageDecision(facts: { readonly runId: string; readonly stageId: string; readonly iteration: number }) {
+  return { runId: facts.runId, stageId: facts.stageId, iteration: facts.iteration, taskId: null, agentId: null, conflictId: null, decidesStage: true };
 }
 
 /** The tail of a draft about one task: what it blocks, then what it points at. */
@@ -193,6 +198,35 @@ function taskTail(facts: {
 /** Cancelling a blocked or stalled task: the run may go another way, the task's work is gone. */
 const CANCEL_TASK_LOSING_WORK: EscalationOption = { label: 'Cancel the task', tradeoff: 'Frees the run to go another way; the work done so far is lost.' };
 
+type StuckTaskFacts = Extract<EscalationFacts, { readonly kind: 'blocked_task' | 'stalled_task' }>;
+
+/** What a person may do about a task that does not move, blocked or stalled: wait, reassign it or cancel it. */
+const STUCK_TASK_CHOICES: Readonly<Record<StuckTaskFacts['kind'], { wait: EscalationOption; reassignTradeoff: string; recommendation: string }>> = {
+  blocked_task: {
+    wait: { label: 'Wait for the blocker to clear', tradeoff: 'No rework, but the task and everything after it stay blocked meanwhile.' },
+    reassignTradeoff: 'Fresh eyes on the blocker; costs a handover and the context the agent built up.',
+    recommendation: 'Help the agent clear the blocker first; reassign the task to a peer if it cannot be cleared soon.',
+  },
+  stalled_task: {
+    wait: { label: 'Check on the agent and let it finish', tradeoff: 'Keeps the work done so far; the task may stay stuck.' },
+    reassignTradeoff: 'Gets the task moving again; the new agent starts over.',
+    recommendation: 'Ask the agent for a status; reassign the task if it does not answer.',
+  },
+};
+
+/** The draft about a blocked or stalled task (the trigger is the kind of facts), offering its choices. */
+function stuckTaskDraft(facts: StuckTaskFacts, issue: string, assignee: EscalationAssignee | undefined): EscalationDraft {
+  const choices = STUCK_TASK_CHOICES[facts.kind];
+  return {
+    trigger: facts.kind,
+    issue,
+    workflowStage: stageLabel(facts.stageId),
+    options: [choices.wait, { label: reassignLabel(assignee), tradeoff: choices.reassignTradeoff }, CANCEL_TASK_LOSING_WORK],
+    recommendation: choices.recommendation,
+    ...taskTail(facts),
+  };
+}
+
 /**
  * Writes the escalation for an automatic trigger at `now`, for the assignee it goes to
  * (named in the reassign option). Pure.
@@ -206,33 +240,11 @@ export function draftEscalation(facts: EscalationFacts, at: { readonly since: Da
   const elapsed = formatDuration(at.now.getTime() - at.since.getTime());
   switch (facts.kind) {
     case 'blocked_task':
-      return {
-        trigger: 'blocked_task',
-        issue: `${taskLabel(facts.taskId, facts.action)} blocked for ${elapsed}: ${orNone(facts.reason)}`,
-        workflowStage: stageLabel(facts.stageId),
-        options: [
-          { label: 'Wait for the blocker to clear', tradeoff: 'No rework, but the task and everything after it stay blocked meanwhile.' },
-          { label: reassignLabel(at.assignee), tradeoff: 'Fresh eyes on the blocker; costs a handover and the context the agent built up.' },
-          CANCEL_TASK_LOSING_WORK,
-        ],
-        recommendation: 'Help the agent clear the blocker first; reassign the task to a peer if it cannot be cleared soon.',
-        ...taskTail(facts),
-      };
+      return stuckTaskDraft(facts, `${taskLabel(facts.taskId, facts.action)} blocked for ${elapsed}: ${orNone(facts.reason)}`, at.assignee);
     case 'stalled_task': {
       const who = facts.agentId ? `agent ${facts.agentId}` : 'no agent';
       const last = facts.lastPercent === null ? 'no progress reported yet' : `last at ${facts.lastPercent}%`;
-      return {
-        trigger: 'stalled_task',
-        issue: `${taskLabel(facts.taskId, facts.action)} has made no progress for ${elapsed} (${who}, ${last})`,
-        workflowStage: stageLabel(facts.stageId),
-        options: [
-          { label: 'Check on the agent and let it finish', tradeoff: 'Keeps the work done so far; the task may stay stuck.' },
-          { label: reassignLabel(at.assignee), tradeoff: 'Gets the task moving again; the new agent starts over.' },
-          CANCEL_TASK_LOSING_WORK,
-        ],
-        recommendation: 'Ask the agent for a status; reassign the task if it does not answer.',
-        ...taskTail(facts),
-      };
+      return stuckTaskDraft(facts, `${taskLabel(facts.taskId, facts.action)} has made no progress for ${elapsed} (${who}, ${last})`, at.assignee);
     }
     case 'agent_failure': {
       const task = taskLabel(facts.taskId, facts.action);
@@ -299,13 +311,7 @@ export function draftEscalation(facts: EscalationFacts, at: { readonly since: Da
         ],
         recommendation: 'Look at the run\'s open stages and what holds them; reassign stuck tasks.',
         blocking: `Run ${facts.runId} (${facts.workflowId})`,
-        runId: facts.runId,
-        stageId: null,
-        iteration: null,
-        taskId: null,
-        agentId: null,
-        conflictId: null,
-        decidesStage: false,
+        ...pointsAt({ runId: facts.runId, stageId: null, taskId: null, agentId: null }),
       };
     case 'handoff_sla': {
       const handoff = facts.specIds.length > 0 ? `Handoff ${facts.specIds.join(', ')}` : 'Handoff';
@@ -382,13 +388,7 @@ export function draftEscalation(facts: EscalationFacts, at: { readonly since: Da
         ],
         recommendation: 'Review the stage and approve or reject it.',
         blocking: `Stage ${facts.stageId} of run ${facts.runId} (${facts.workflowId})`,
-        runId: facts.runId,
-        stageId: facts.stageId,
-        iteration: facts.iteration,
-        taskId: null,
-        agentId: null,
-        conflictId: null,
-        decidesStage: true,
+        ...stageDecision(facts),
       };
     case 'stage_escalated':
       return {
@@ -398,13 +398,7 @@ export function draftEscalation(facts: EscalationFacts, at: { readonly since: Da
         options: facts.options.map((o) => ({ label: o.label, tradeoff: o.tradeoff })),
         recommendation: facts.recommendation,
         blocking: facts.blocking,
-        runId: facts.runId,
-        stageId: facts.stageId,
-        iteration: facts.iteration,
-        taskId: null,
-        agentId: null,
-        conflictId: null,
-        decidesStage: true,
+        ...stageDecision(facts),
       };
     default: {
       const unhandled: never = facts;

@@ -1,6 +1,6 @@
-import { unhandled } from '@baton/aggregate';
+import { decideByType, unhandled } from '@baton/aggregate';
 import { BatonError, type HandoffStatus, type HandoffVerdict, type HandoffView } from '@baton/contracts';
-import type { HandoffCommand, HandoffEvaluation, RecordHandoff } from './handoff.commands';
+import type { HandoffCommand, HandoffEvaluation, RecordHandoff, RepeatHandoff } from './handoff.commands';
 import type { HandoffEvent } from './handoff.events';
 import { HandoffNotFoundError } from './handoff.errors';
 import type { HandoffState } from './handoff.state';
@@ -46,6 +46,11 @@ function handoffKeyOf(s: { readonly handoffId: string; readonly taskId: string; 
   return { handoffId: s.handoffId, taskId: s.taskId, runId: s.runId, stageId: s.stageId };
 }
 
+function repeat(command: RepeatHandoff, state: HandoffState): HandoffEvent[] {
+  if (state.status === 'none') throw new HandoffNotFoundError(command.data.handoffId);
+  return [];
+}
+
 /**
  * The handoff aggregate's decisions. `RecordHandoff` on a new handoff gives `HandoffSubmitted`
  * followed by `HandoffAccepted` (no rule failed) or `HandoffRejected` (with every failure); on a
@@ -53,17 +58,10 @@ function handoffKeyOf(s: { readonly handoffId: string; readonly taskId: string; 
  * lost the race to record it). `RepeatHandoff` gives nothing on a recorded handoff and NOT_FOUND
  * on one never recorded. Pure: time comes in on the command.
  */
-export function decide(command: HandoffCommand, state: HandoffState): HandoffEvent[] {
-  switch (command.type) {
-    case 'RecordHandoff':
-      return record(command, state);
-    case 'RepeatHandoff':
-      if (state.status === 'none') throw new HandoffNotFoundError(command.data.handoffId);
-      return [];
-    default:
-      return unhandled('handoff', 'command', command);
-  }
-}
+export const decide = decideByType<HandoffCommand, HandoffState, HandoffEvent>('handoff', {
+  RecordHandoff: record,
+  RepeatHandoff: repeat,
+});
 
 /** The next state after one event. Pure. */
 export function evolve(state: HandoffState, event: HandoffEvent): HandoffState {

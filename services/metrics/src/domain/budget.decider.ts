@@ -1,4 +1,4 @@
-import { unhandled, type CommandMetadata } from '@baton/aggregate';
+import { decideByType, unhandled, type CommandMetadata } from '@baton/aggregate';
 import type { BudgetEvent, BudgetPolicy } from '@baton/contracts';
 
 /** Share of a budget at which a warning is recorded. */
@@ -33,21 +33,17 @@ const scopeOf = (stageId: string | null): string => stageId ?? '';
  * budget and run. Usage that jumps past both at once records both, warning first, so the audit
  * reads in order.
  */
-export function decide(command: BudgetCommand, state: BudgetState): BudgetEvent[] {
-  switch (command.type) {
-    case 'RecordBudgetUsage': {
-      const u = command.data;
-      const scope = scopeOf(u.stageId);
-      const base = { runId: u.runId, workflowId: u.workflowId, version: u.version, stageId: u.stageId, used: u.used, tokens: u.tokens, policy: u.policy };
-      const events: BudgetEvent[] = [];
-      if (u.used >= u.tokens * BUDGET_WARNING_SHARE && !state.warned.has(scope)) events.push({ type: 'BudgetWarningReached', data: { ...base, reachedAt: command.metadata.now } });
-      if (u.used >= u.tokens && !state.exceeded.has(scope)) events.push({ type: 'BudgetExceeded', data: { ...base, exceededAt: command.metadata.now } });
-      return events;
-    }
-    default:
-      return unhandled('budget', 'command', command.type as never);
-  }
-}
+export const decide = decideByType<BudgetCommand, BudgetState, BudgetEvent>('budget', {
+  RecordBudgetUsage: (command, state) => {
+    const u = command.data;
+    const scope = scopeOf(u.stageId);
+    const base = { runId: u.runId, workflowId: u.workflowId, version: u.version, stageId: u.stageId, used: u.used, tokens: u.tokens, policy: u.policy };
+    const events: BudgetEvent[] = [];
+    if (u.used >= u.tokens * BUDGET_WARNING_SHARE && !state.warned.has(scope)) events.push({ type: 'BudgetWarningReached', data: { ...base, reachedAt: command.metadata.now } });
+    if (u.used >= u.tokens && !state.exceeded.has(scope)) events.push({ type: 'BudgetExceeded', data: { ...base, exceededAt: command.metadata.now } });
+    return events;
+  },
+});
 
 export function evolve(state: BudgetState, event: BudgetEvent): BudgetState {
   switch (event.type) {

@@ -1,4 +1,4 @@
-import { unhandled, type CommandMetadata } from '@baton/aggregate';
+import { decideByType, unhandled, type CommandMetadata } from '@baton/aggregate';
 import type { HealthEvent } from '@baton/contracts';
 import type { HealthReading } from './health.rules';
 
@@ -17,18 +17,14 @@ export const initialHealthState: HealthState = { breached: false };
  * for; the recovery once, when a reading is back within it. Readings that change nothing append
  * nothing, so a check that stays in breach does not alert every minute.
  */
-export function decide(command: HealthCommand, state: HealthState): HealthEvent[] {
-  switch (command.type) {
-    case 'RecordHealthReading': {
-      const { healthy, actions, ...reading } = command.data;
-      if (!healthy && !state.breached) return [{ type: 'HealthCheckBreached', data: { ...reading, actions: [...actions], breachedAt: command.metadata.now } }];
-      if (healthy && state.breached) return [{ type: 'HealthCheckRecovered', data: { ...reading, recoveredAt: command.metadata.now } }];
-      return [];
-    }
-    default:
-      return unhandled('health', 'command', command.type as never);
-  }
-}
+export const decide = decideByType<HealthCommand, HealthState, HealthEvent>('health', {
+  RecordHealthReading: (command, state) => {
+    const { healthy, actions, ...reading } = command.data;
+    if (!healthy && !state.breached) return [{ type: 'HealthCheckBreached', data: { ...reading, actions: [...actions], breachedAt: command.metadata.now } }];
+    if (healthy && state.breached) return [{ type: 'HealthCheckRecovered', data: { ...reading, recoveredAt: command.metadata.now } }];
+    return [];
+  },
+});
 
 export function evolve(state: HealthState, event: HealthEvent): HealthState {
   switch (event.type) {

@@ -1,6 +1,6 @@
-import { unhandled } from '@baton/aggregate';
+import { decideByType, unhandled } from '@baton/aggregate';
 import type { NotificationView } from '@baton/contracts';
-import type { NotificationCommand, RecordDeliveryFailed, RequestNotification, RetryNotification } from './notification.commands';
+import type { NotificationCommand, RecordDelivered, RecordDeliveryFailed, RequestNotification, RetryNotification } from './notification.commands';
 import { NotificationAlreadyDeliveredError, NotificationIdTakenError, NotificationNotFoundError } from './notification.errors';
 import type { NotificationEvent } from './notification.events';
 import type { NotificationState, RequestedNotification } from './notification.state';
@@ -14,6 +14,12 @@ function request(command: RequestNotification, state: NotificationState): Notifi
     throw new NotificationIdTakenError(d.deliveryId);
   }
   return [{ type: 'NotificationRequested', data: { ...d, requestedAt: command.metadata.now } }];
+}
+
+function delivered(command: RecordDelivered, state: RequestedNotification): NotificationEvent[] {
+  if (state.status === 'delivered') return [];
+  const attempt = Math.max(command.data.attempt, state.attempts + 1);
+  return [{ type: 'NotificationDelivered', data: { deliveryId: command.data.deliveryId, attempt, response: command.data.response, deliveredAt: command.metadata.now } }];
 }
 
 function failed(command: RecordDeliveryFailed, state: RequestedNotification): NotificationEvent[] {
@@ -39,6 +45,13 @@ function retry(command: RetryNotification, state: RequestedNotification): Notifi
   ];
 }
 
+/** The commands about a requested delivery. */
+const decideRequested = decideByType<Exclude<NotificationCommand, RequestNotification>, RequestedNotification, NotificationEvent>('notification', {
+  RecordDelivered: delivered,
+  RecordDeliveryFailed: failed,
+  RetryNotification: retry,
+});
+
 /**
  * The delivery's rules: a request is recorded once; each failed attempt is recorded, and the
  * one that uses up the attempts (or that the receiver refused for good) dead-letters the
@@ -47,19 +60,7 @@ function retry(command: RetryNotification, state: RequestedNotification): Notifi
 export function decide(command: NotificationCommand, state: NotificationState): readonly NotificationEvent[] {
   if (command.type === 'RequestNotification') return request(command, state);
   if (state.status === 'none') throw new NotificationNotFoundError(command.data.deliveryId);
-  switch (command.type) {
-    case 'RecordDelivered': {
-      if (state.status === 'delivered') return [];
-      const attempt = Math.max(command.data.attempt, state.attempts + 1);
-      return [{ type: 'NotificationDelivered', data: { deliveryId: command.data.deliveryId, attempt, response: command.data.response, deliveredAt: command.metadata.now } }];
-    }
-    case 'RecordDeliveryFailed':
-      return failed(command, state);
-    case 'RetryNotification':
-      return retry(command, state);
-    default:
-      return unhandled('notification', 'command', command);
-  }
+  return decideRequested(command, state);
 }
 
 export function evolve(state: NotificationState, event: NotificationEvent): NotificationState {

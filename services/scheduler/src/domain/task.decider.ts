@@ -1,5 +1,5 @@
-import { foldWith, type AggregateSpec, unhandled } from '@baton/aggregate';
-import { BatonError, matchesRequirement, taskStreamId } from '@baton/contracts';
+import { decideByType, existingState, foldWith, type AggregateSpec, unhandled } from '@baton/aggregate';
+import { matchesRequirement, taskStreamId } from '@baton/contracts';
 import type {
   AcceptTask,
   AssignTask,
@@ -38,6 +38,18 @@ function holderOf(state: TaskState, report: { taskId: string; agentId: string; l
   if (task.agentId !== report.agentId || task.leaseEpoch !== report.leaseEpoch) {
     throw new TaskLeaseStaleError(task.taskId, report.agentId, report.leaseEpoch, task.agentId, task.leaseEpoch);
   }
+  return task;
+}
+
+/** A report of work needs the task held (assigned, accepted or blocked); otherwise ILLEGAL_TRANSITION names the command. */
+function mustBeHeld(task: Task, command: TaskCommand['type']): void {
+  if (!isHeld(task.status)) throw new TaskTransitionError(task.taskId, command, task.status);
+}
+
+/** The task a holder's report of work is about: the holder's (see holderOf), and held. */
+function heldBy(state: TaskState, command: ReportProgress | ReportBlocked | RejectHandoff | FailTask): Task {
+  const task = holderOf(state, command.data);
+  mustBeHeld(task, command.type);
   return task;
 }
 
@@ -117,8 +129,7 @@ function accept(command: AcceptTask, state: TaskState): TaskEvent[] {
 }
 
 function progress(command: ReportProgress, state: TaskState): TaskEvent[] {
-  const task = holderOf(state, command.data);
-  if (!isHeld(task.status)) throw new TaskTransitionError(task.taskId, 'ReportProgress', task.status);
+  const task = heldBy(state, command);
   const { taskId, agentId, leaseEpoch, percent, message, tokensUsed } = command.data;
   const now = command.metadata.now;
   return [
@@ -128,9 +139,8 @@ function progress(command: ReportProgress, state: TaskState): TaskEvent[] {
 }
 
 function blocked(command: ReportBlocked, state: TaskState): TaskEvent[] {
-  const task = holderOf(state, command.data);
+  const task = heldBy(state, command);
   if (task.status === 'blocked') return [];
-  if (!isHeld(task.status)) throw new TaskTransitionError(task.taskId, 'ReportBlocked', task.status);
   const { taskId, agentId, leaseEpoch, reason } = command.data;
   const now = command.metadata.now;
   return [...acceptedBy(task, command.data, now), { type: 'TaskBlocked', data: { taskId, agentId, leaseEpoch, reason, blockedAt: now } }];
@@ -153,7 +163,7 @@ function complete(command: CompleteTask, state: TaskState): TaskEvent[] {
   const task = holderOf(state, command.data);
   // Completing twice (a retried report, another command id): the first completion stands.
   if (task.status === 'completed') return [];
-  if (!isHeld(task.status)) throw new TaskTransitionError(task.taskId, 'CompleteTask', task.status);
+  mustBeHeld(task, command.type);
   const { taskId, agentId, leaseEpoch, outputs } = command.data;
   const now = command.metadata.now;
   const durationMs = Math.max(0, Date.parse(now) - Date.parse(task.assignedAt ?? now));
@@ -164,8 +174,7 @@ function complete(command: CompleteTask, state: TaskState): TaskEvent[] {
 }
 
 function rejectHandoff(command: RejectHandoff, state: TaskState): TaskEvent[] {
-  const task = holderOf(state, command.data);
-  if (!isHeld(task.status)) throw new TaskTransitionError(task.taskId, 'RejectHandoff', task.status);
+  const task = heldBy(state, command);
   const { taskId, agentId, leaseEpoch, handoffId, failures } = command.data;
   const now = command.metadata.now;
   return [
@@ -187,8 +196,7 @@ function failEvent(task: Task, agentId: string | null, error: { message: string;
 }
 
 function fail(command: FailTask, state: TaskState): TaskEvent[] {
-  const task = holderOf(state, command.data);
-  if (!isHeld(task.status)) throw new TaskTransitionError(task.taskId, 'FailTask', task.status);
+  const task = heldBy(state, command);
   return [failEvent(task, command.data.agentId, command.data.error, command.data.retryable, command.metadata.now)];
 }
 
@@ -220,88 +228,53 @@ function cancel(command: CancelTask, state: TaskState): TaskEvent[] {
  * domain error (NOT_FOUND, CONFLICT, STALE_LEASE, ILLEGAL_TRANSITION, FORBIDDEN). An empty
  * list means "already so" (idempotent). Pure: time comes in on the command.
  */
-export function decide(command: TaskCommand, state: TaskState): TaskEvent[] {
-  switch (command.type) {
-    case 'CreateTask':
-      return create(command, state);
-    case 'AssignTask':
-      return assign(command, state);
-    case 'ClaimTask':
-      return claim(command, state);
-    case 'AcceptTask':
-      return accept(command, state);
-    case 'ReportProgress':
-      return progress(command, state);
-    case 'ReportBlocked':
-      return blocked(command, state);
-    case 'ReportUnblocked':
-      return unblocked(command, state);
-    case 'CompleteTask':
-      return complete(command, state);
-    case 'FailTask':
-      return fail(command, state);
-    case 'ReleaseTask':
-      return release(command, state);
-    case 'CancelTask':
-      return cancel(command, state);
-    case 'RejectHandoff':
-      return rejectHandoff(command, state);
-    default:
-      return unhandled('task', 'command', command);
-  }
-}
-
-function requireTask(state: TaskState, type: string): Task {
-  if (!state.exists) throw new BatonError('INTERNAL', `${type} before TaskCreated`);
-  return state;
-}
+export const decide = decideByType<TaskCommand, TaskState, TaskEvent>('task', {
+  CreateTask: create,
+  AssignTask: assign,
+  ClaimTask: claim,
+  AcceptTask: accept,
+  ReportProgress: progress,
+  ReportBlocked: blocked,
+  ReportUnblocked: unblocked,
+  CompleteTask: complete,
+  FailTask: fail,
+  ReleaseTask: release,
+  CancelTask: cancel,
+  RejectHandoff: rejectHandoff,
+});
 
 /** The next state after one event. Pure. */
 export function evolve(state: TaskState, event: TaskEvent): TaskState {
+  if (event.type === 'TaskCreated') {
+    // What the task is asked to be, as created; it waits in the queue for its first lease.
+    return {
+      exists: true,
+      ...event.data,
+      status: 'queued',
+      leaseEpoch: 0,
+      agentId: null,
+      previousAgentId: null,
+      assignedAt: null,
+      notBefore: null,
+      requeued: false,
+      handoffRejections: 0,
+    };
+  }
+  const t = existingState(state, event.type, 'TaskCreated');
   switch (event.type) {
-    case 'TaskCreated': {
-      const d = event.data;
-      return {
-        exists: true,
-        taskId: d.taskId,
-        runId: d.runId,
-        stageId: d.stageId,
-        action: d.action,
-        requirement: d.requirement,
-        priority: d.priority,
-        inputs: d.inputs,
-        maxAttempts: d.maxAttempts,
-        retry: d.retry,
-        timeoutMs: d.timeoutMs,
-        slaDueAt: d.slaDueAt,
-        createdAt: d.createdAt,
-        status: 'queued',
-        attempt: d.attempt,
-        leaseEpoch: 0,
-        agentId: null,
-        previousAgentId: null,
-        assignedAt: null,
-        notBefore: null,
-        requeued: false,
-        handoffRejections: 0,
-      };
-    }
-    case 'TaskAssigned': {
-      const t = requireTask(state, event.type);
+    case 'TaskAssigned':
       return { ...t, status: 'assigned', agentId: event.data.agentId, leaseEpoch: event.data.leaseEpoch, assignedAt: event.data.assignedAt, notBefore: null };
-    }
     case 'TaskAccepted':
-      return { ...requireTask(state, event.type), status: 'accepted' };
+      return { ...t, status: 'accepted' };
     case 'TaskProgressReported':
-      return requireTask(state, event.type);
+      return t;
     case 'TaskBlocked':
-      return { ...requireTask(state, event.type), status: 'blocked' };
+      return { ...t, status: 'blocked' };
     case 'TaskUnblocked':
-      return { ...requireTask(state, event.type), status: 'accepted' };
+      return { ...t, status: 'accepted' };
     case 'TaskCompleted':
-      return { ...requireTask(state, event.type), status: 'completed' };
-    case 'TaskFailed': {
-      const t = requireTask(state, event.type);
+      return { ...t, status: 'completed' };
+    case 'TaskFailed':
       if (event.data.final) return { ...t, status: 'failed', agentId: event.data.agentId ?? t.agentId };
       return {
         ...t,
@@ -313,9 +286,7 @@ export function evolve(state: TaskState, event: TaskEvent): TaskState {
         notBefore: event.data.retryAt,
         requeued: false,
       };
-    }
-    case 'TaskReleased': {
-      const t = requireTask(state, event.type);
+    case 'TaskReleased':
       return {
         ...t,
         status: 'queued',
@@ -325,14 +296,11 @@ export function evolve(state: TaskState, event: TaskEvent): TaskState {
         notBefore: null,
         requeued: true,
       };
-    }
     case 'TaskCancelled':
-      return { ...requireTask(state, event.type), status: 'cancelled' };
-    case 'TaskHandoffRejected': {
-      const t = requireTask(state, event.type);
+      return { ...t, status: 'cancelled' };
+    case 'TaskHandoffRejected':
       // Streams written before a refused handoff recorded TaskAccepted first still read as accepted.
       return { ...t, status: t.status === 'assigned' ? 'accepted' : t.status, handoffRejections: event.data.rejections };
-    }
     default:
       return unhandled('task', 'event', event);
   }

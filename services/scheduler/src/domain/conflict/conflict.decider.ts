@@ -1,4 +1,4 @@
-import { foldWith, type AggregateSpec, unhandled } from '@baton/aggregate';
+import { decideByType, existingState, foldWith, type AggregateSpec, unhandled } from '@baton/aggregate';
 import { BatonError, conflictStreamId } from '@baton/contracts';
 import type { ConflictCommand, DetectConflict, MarkNeedsDecision, ResolveConflict } from './conflict.commands';
 import { ConflictAlreadyResolvedError, ConflictNotFoundError, InvalidResolutionError } from './conflict.errors';
@@ -64,55 +64,34 @@ function needsDecision(command: MarkNeedsDecision, state: ConflictState): Confli
  * target or a target without reassign (VALIDATION_FAILED); marking "needs decision" twice, or
  * after resolution, is a no-op. Pure: time comes in on the command.
  */
-export function decideConflict(command: ConflictCommand, state: ConflictState): ConflictEvent[] {
-  switch (command.type) {
-    case 'DetectConflict':
-      return detect(command, state);
-    case 'ResolveConflict':
-      return resolve(command, state);
-    case 'MarkNeedsDecision':
-      return needsDecision(command, state);
-    default:
-      return unhandled('conflict', 'command', command);
-  }
-}
-
-function requireConflict(state: ConflictState, type: string): Conflict {
-  if (!state.exists) throw new BatonError('INTERNAL', `${type} before ConflictDetected`);
-  return state;
-}
+export const decideConflict = decideByType<ConflictCommand, ConflictState, ConflictEvent>('conflict', {
+  DetectConflict: detect,
+  ResolveConflict: resolve,
+  MarkNeedsDecision: needsDecision,
+});
 
 /** The next state after one event. Pure. */
 export function evolveConflict(state: ConflictState, event: ConflictEvent): ConflictState {
   switch (event.type) {
-    case 'ConflictDetected': {
-      const d = event.data;
+    case 'ConflictDetected':
+      // The detected finding is the conflict; it starts open, and waits for a decision when nothing resolves it on its own.
       return {
         exists: true,
-        conflictId: d.conflictId,
-        kind: d.kind,
-        taskIds: d.taskIds,
-        agentId: d.agentId,
-        runId: d.runId,
-        description: d.description,
-        details: d.details,
-        autoResolution: d.autoResolution,
-        detectedAt: d.detectedAt,
+        ...event.data,
         status: 'open',
-        needsDecision: d.autoResolution === null,
+        needsDecision: event.data.autoResolution === null,
         resolution: null,
         resolvedBy: null,
         reason: null,
         reassignTo: null,
         resolvedAt: null,
       };
-    }
     case 'ConflictResolved': {
       const d = event.data;
-      return { ...requireConflict(state, event.type), status: 'resolved', needsDecision: false, resolution: d.resolution, resolvedBy: d.by, reason: d.reason, reassignTo: d.reassignTo, resolvedAt: d.resolvedAt };
+      return { ...existingState(state, event.type, 'ConflictDetected'), status: 'resolved', needsDecision: false, resolution: d.resolution, resolvedBy: d.by, reason: d.reason, reassignTo: d.reassignTo, resolvedAt: d.resolvedAt };
     }
     case 'ConflictNeedsDecision':
-      return { ...requireConflict(state, event.type), needsDecision: true };
+      return { ...existingState(state, event.type, 'ConflictDetected'), needsDecision: true };
     default:
       return unhandled('conflict', 'event', event);
   }

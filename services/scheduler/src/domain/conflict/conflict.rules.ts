@@ -173,6 +173,32 @@ function isEarlier(a: { createdAt: string; taskId: string }, b: { createdAt: str
   return ta !== tb ? ta < tb : a.taskId < b.taskId;
 }
 
+/** The conflict id of each kind of hold. */
+const HOLD_IDS = { dependency_clash: conflictIds.dependency, duplicate_task: conflictIds.workItem, file_overlap: conflictIds.files } as const;
+
+/**
+ * Candidate `c` held behind the tasks `behind`: the conflict's id names the task's waiting
+ * episode, the held task comes first among its tasks, and its details open with the episode's
+ * lease epoch. It names no agent and queues the task unless the hold says otherwise.
+ */
+function holdOf(
+  c: HoldCandidate,
+  kind: keyof typeof HOLD_IDS,
+  behind: readonly string[],
+  hold: Pick<ConflictFinding, 'description' | 'details'> & Partial<Pick<ConflictFinding, 'agentId' | 'autoResolution'>>,
+): ConflictFinding {
+  return {
+    conflictId: HOLD_IDS[kind](c.taskId, c.leaseEpoch),
+    kind,
+    taskIds: [c.taskId, ...behind],
+    agentId: hold.agentId ?? null,
+    runId: c.runId,
+    description: hold.description,
+    details: { leaseEpoch: c.leaseEpoch, ...hold.details },
+    autoResolution: hold.autoResolution === undefined ? 'queue' : hold.autoResolution,
+  };
+}
+
 function dependencyHold(c: HoldCandidate, ctx: HoldContext): ConflictFinding | null {
   const statuses = c.constraints.dependsOn.map((id) => ({ taskId: id, status: ctx.dependencies.get(id) ?? null }));
   const open = statuses.filter((s) => s.status !== 'completed');
@@ -183,21 +209,16 @@ function dependencyHold(c: HoldCandidate, ctx: HoldContext): ConflictFinding | n
     dead.length > 0
       ? `task ${c.taskId} depends on ${dead.map((d) => `${d.taskId} (${d.status})`).join(', ')}, which will not complete; it stays held until someone decides (waiting on ${list})`
       : `task ${c.taskId} is held until its dependencies complete: ${list}`;
-  return {
-    conflictId: conflictIds.dependency(c.taskId, c.leaseEpoch),
-    kind: 'dependency_clash',
-    taskIds: [c.taskId, ...open.map((s) => s.taskId)],
-    agentId: null,
-    runId: c.runId,
+  const waitingOn = open.map((s) => s.taskId);
+  return holdOf(c, 'dependency_clash', waitingOn, {
     description,
     details: {
-      leaseEpoch: c.leaseEpoch,
       dependsOn: [...c.constraints.dependsOn],
-      waitingOn: open.map((s) => s.taskId),
+      waitingOn,
       statuses: Object.fromEntries(statuses.map((s) => [s.taskId, s.status ?? 'unknown'])),
     },
     autoResolution: dead.length > 0 ? null : 'queue',
-  };
+  });
 }
 
 function workItemHold(c: HoldCandidate, ctx: HoldContext): ConflictFinding | null {
@@ -205,16 +226,10 @@ function workItemHold(c: HoldCandidate, ctx: HoldContext): ConflictFinding | nul
   if (wi === null) return null;
   const earlier = ctx.workItemTasks.filter((t) => t.workItemId === wi && t.taskId !== c.taskId && !isEnded(t.status) && isEarlier(t, c));
   if (earlier.length === 0) return null;
-  return {
-    conflictId: conflictIds.workItem(c.taskId, c.leaseEpoch),
-    kind: 'duplicate_task',
-    taskIds: [c.taskId, ...earlier.map((t) => t.taskId)],
-    agentId: null,
-    runId: c.runId,
+  return holdOf(c, 'duplicate_task', earlier.map((t) => t.taskId), {
     description: `work item ${wi} was submitted twice: task ${c.taskId} is held while ${earlier.map((t) => `${t.taskId} (${t.status})`).join(', ')} handles it`,
-    details: { leaseEpoch: c.leaseEpoch, workItemId: wi, earlier: earlier.map((t) => ({ taskId: t.taskId, status: t.status })) },
-    autoResolution: 'queue',
-  };
+    details: { workItemId: wi, earlier: earlier.map((t) => ({ taskId: t.taskId, status: t.status })) },
+  });
 }
 
 function filesHold(c: HoldCandidate, ctx: HoldContext): ConflictFinding | null {
@@ -229,16 +244,11 @@ function filesHold(c: HoldCandidate, ctx: HoldContext): ConflictFinding | null {
   const named = hits
     .map((h) => `${h.taskId}${h.agentId ? ` (held by ${h.agentId})` : ''}: ${h.files.map((f) => (f.mine === f.theirs ? f.mine : `${f.mine} ~ ${f.theirs}`)).join(', ')}`)
     .join('; ');
-  return {
-    conflictId: conflictIds.files(c.taskId, c.leaseEpoch),
-    kind: 'file_overlap',
-    taskIds: [c.taskId, ...hits.map((h) => h.taskId)],
+  return holdOf(c, 'file_overlap', hits.map((h) => h.taskId), {
     agentId: hits[0]?.agentId ?? null,
-    runId: c.runId,
     description: `task ${c.taskId} modifies files that in-flight tasks modify, so it is held until they end: ${named}`,
-    details: { leaseEpoch: c.leaseEpoch, files: [...c.constraints.files], overlaps: hits.map((h) => ({ taskId: h.taskId, agentId: h.agentId, files: h.files })) },
-    autoResolution: 'queue',
-  };
+    details: { files: [...c.constraints.files], overlaps: hits.map((h) => ({ taskId: h.taskId, agentId: h.agentId, files: h.files })) },
+  });
 }
 
 /**

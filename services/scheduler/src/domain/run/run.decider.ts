@@ -220,8 +220,14 @@ function agentLabel(agent: AgentRef | null): string {
   return agent.kind === 'id' || agent.kind === 'auto_select_by_component' || agent.kind === 'orchestrator' ? agent.value : `${agent.kind}:${agent.value}`;
 }
 
+/** The back-off of a task whose stage sets no retry policy, or that gets one attempt (where it is never used). */
+const DEFAULT_RETRY: RetryBackoff = { kind: 'exponential', baseMs: 1000, maxMs: 60_000 };
+
+/** Approval tasks and failure steps are tried once. */
+const SINGLE_ATTEMPT = { maxAttempts: 1, retry: DEFAULT_RETRY };
+
 function backoffOf(policy: RetryPolicy | null): { maxAttempts: number; retry: RetryBackoff } {
-  if (policy === null) return { maxAttempts: STAGE_TASK_MAX_ATTEMPTS_WITHOUT_RETRY, retry: { kind: 'exponential', baseMs: 1000, maxMs: 60_000 } };
+  if (policy === null) return { maxAttempts: STAGE_TASK_MAX_ATTEMPTS_WITHOUT_RETRY, retry: DEFAULT_RETRY };
   // The task engine knows linear and exponential; "fixed" is linear capped at its first delay.
   const kind = policy.backoff === 'exponential' ? 'exponential' : 'linear';
   const maxMs = policy.backoff === 'fixed' ? policy.initialDelayMs : policy.maxDelayMs;
@@ -327,13 +333,9 @@ class Plan {
         priority: this.state.priority,
         agent: agentLabel(t.agent),
         timeoutMs: branch?.timeoutMs ?? stage.timeoutMs,
-        maxAttempts: policy.maxAttempts,
-        retry: policy.retry,
+        ...policy,
         inputs: {
-          workflowId: this.ctx.def.id,
-          runId: this.runId,
-          stageId,
-          iteration,
+          ...this.placeOf(stageId, iteration),
           params: this.state.params,
           stageParams: branch?.params ?? stage.params,
           artifacts: branch?.inputs ?? stage.inputs,
@@ -355,6 +357,11 @@ class Plan {
     this.emit({ type: 'StageStarted', data: { runId: this.runId, stageId, iteration, tasks: specs, slaMs: stage.slaMs, slaDueAt, startedAt: this.now } });
     // A stage with no agent task (orchestrator actions, e.g. `notify_stakeholders`) is done by the control plane at once.
     if (specs.length === 0) this.completeStage(stageId);
+  }
+
+  /** Where a stage task works, the first of its inputs: the workflow, the run, the stage and its iteration. */
+  placeOf(stageId: string, iteration: number): { workflowId: string; runId: string; stageId: string; iteration: number } {
+    return { workflowId: this.ctx.def.id, runId: this.runId, stageId, iteration };
   }
 
   /** Agent ids of the stages that delivered work in this run so far (senders of the handoffs a new stage receives). */
@@ -442,13 +449,9 @@ class Plan {
       priority: this.state.priority,
       agent: ownRequirement === null ? `capability:${step}` : agentLabel(stage.agent),
       timeoutMs: stage.timeoutMs,
-      maxAttempts: policy.maxAttempts,
-      retry: policy.retry,
+      ...policy,
       inputs: {
-        workflowId: this.ctx.def.id,
-        runId: this.runId,
-        stageId,
-        iteration: record.iteration,
+        ...this.placeOf(stageId, record.iteration),
         cleanup: step,
         params: this.state.params,
         stageParams: stage.params,
@@ -524,13 +527,9 @@ class Plan {
         priority: this.state.priority,
         agent: approver,
         timeoutMs: null,
-        maxAttempts: 1,
-        retry: { kind: 'exponential', baseMs: 1000, maxMs: 60_000 },
+        ...SINGLE_ATTEMPT,
         inputs: {
-          workflowId: this.ctx.def.id,
-          runId: this.runId,
-          stageId,
-          iteration: record.iteration,
+          ...this.placeOf(stageId, record.iteration),
           approve: { stageId, action: stage.action, outputs },
           reply: 'complete with outputs {decision: "approved" | "rejected", reason, findings?}',
         },
@@ -650,8 +649,7 @@ class Plan {
         priority: this.state.priority,
         agent: agentLabel(step.agent),
         timeoutMs: null,
-        maxAttempts: 1,
-        retry: { kind: 'exponential', baseMs: 1000, maxMs: 60_000 },
+        ...SINGLE_ATTEMPT,
         inputs: { workflowId: this.ctx.def.id, runId: this.runId, stageId, reason, params: this.state.params, trigger: this.state.trigger },
       });
     });

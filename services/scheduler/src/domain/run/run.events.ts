@@ -4,11 +4,13 @@ import {
   RunEventTypes,
   type Actor,
   type RetryBackoff,
+  type RunSlaBreachedV1,
   type StageApprovalRequestedV1,
   type StageApprovedV1,
   type StageEscalatedV1,
   type StageRejectedV1,
   type StageReworkRequestedV1,
+  type StageSlaBreachedV1,
   type TaskChecks,
   type TaskPriority,
   type TaskRequirement,
@@ -191,18 +193,7 @@ export type RunEvent =
     >
   | E<'StageFailed', { readonly runId: string; readonly stageId: string; readonly iteration: number; readonly error: string; readonly next: NextPlan; readonly failedAt: string }>
   | E<'StageSkipped', { readonly runId: string; readonly stageId: string; readonly reason: string; readonly next: NextPlan; readonly skippedAt: string }>
-  | E<
-      'StageSlaBreached',
-      {
-        readonly runId: string;
-        readonly workflowId: string;
-        readonly stageId: string;
-        readonly iteration: number;
-        readonly slaMs: number;
-        readonly startedAt: string;
-        readonly breachedAt: string;
-      }
-    >
+  | E<'StageSlaBreached', z.infer<typeof StageSlaBreachedV1>>
   | E<
       'FailureStepsStarted',
       {
@@ -219,7 +210,7 @@ export type RunEvent =
   | E<'StageRejected', z.infer<typeof StageRejectedV1>>
   | E<'StageReworkRequested', z.infer<typeof StageReworkRequestedV1>>
   | E<'StageEscalated', z.infer<typeof StageEscalatedV1>>
-  | E<'RunSlaBreached', { readonly runId: string; readonly workflowId: string; readonly slaMs: number; readonly startedAt: string; readonly breachedAt: string }>
+  | E<'RunSlaBreached', z.infer<typeof RunSlaBreachedV1>>
   | E<'RunCompleted', { readonly runId: string; readonly completedAt: string }>
   | E<'RunFailed', { readonly runId: string; readonly stageId: string | null; readonly error: string; readonly openTaskIds: readonly string[]; readonly failedAt: string }>
   | E<'RunCancelled', { readonly runId: string; readonly reason: string; readonly openTaskIds: readonly string[]; readonly cancelledAt: string }>

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { eventReader, type AggregateSpec, type CommandMetadata } from '@baton/aggregate';
-import { BatonError, WorkflowVersionRegisteredV1, workflowStreamId } from '@baton/contracts';
+import { decideByType, eventReader, type AggregateSpec, type CommandMetadata } from '@baton/aggregate';
+import { WorkflowVersionRegisteredV1, workflowStreamId } from '@baton/contracts';
 import { WorkflowVersionConflictError } from '@baton/workflow-dsl';
 
 export type WorkflowVersionRegisteredData = z.infer<typeof WorkflowVersionRegisteredV1>;
@@ -39,23 +39,17 @@ export const toWorkflowEvent = eventReader<WorkflowEvent>('workflow', { Workflow
  * A version is registered once: the same content again decides nothing (idempotent by hash), the
  * same version with other content is a CONFLICT (bump the version to publish a change).
  */
-export function decideWorkflow(command: WorkflowCommand, state: WorkflowState): WorkflowEvent[] {
-  switch (command.type) {
-    case 'RegisterWorkflowVersion': {
-      const d = command.data;
-      const same = state.versions.find((v) => v.version === d.version);
-      if (same !== undefined) {
-        if (same.hash !== d.hash) throw new WorkflowVersionConflictError(d.workflowId, d.version, same.hash, d.hash);
-        return [];
-      }
-      return [{ type: 'WorkflowVersionRegistered', data: { workflowId: d.workflowId, version: d.version, hash: d.hash, yaml: d.yaml, registeredAt: command.metadata.now } }];
+export const decideWorkflow = decideByType<WorkflowCommand, WorkflowState, WorkflowEvent>('workflow', {
+  RegisterWorkflowVersion: (command, state) => {
+    const d = command.data;
+    const same = state.versions.find((v) => v.version === d.version);
+    if (same !== undefined) {
+      if (same.hash !== d.hash) throw new WorkflowVersionConflictError(d.workflowId, d.version, same.hash, d.hash);
+      return [];
     }
-    default: {
-      const unhandled: never = command.type;
-      throw new BatonError('INTERNAL', `unhandled workflow command ${String(unhandled)}`);
-    }
-  }
-}
+    return [{ type: 'WorkflowVersionRegistered', data: { workflowId: d.workflowId, version: d.version, hash: d.hash, yaml: d.yaml, registeredAt: command.metadata.now } }];
+  },
+});
 
 export function evolveWorkflow(state: WorkflowState, event: WorkflowEvent): WorkflowState {
   const d = event.data;

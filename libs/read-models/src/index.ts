@@ -17,3 +17,4 @@ export {
 export { isAfterCheckpoint, matchesFilter, ageMs, laterOf, occurredAtOf, positionFromColumns, unhandledProjectionEvent, type ProjectionFilter } from './projection-checkpoint';
 export { postgresReadiness, projectionReadiness } from './readiness';
 export { createTable, primaryKey, notNull, type ColumnType, type ColumnSpec, type ColumnSpecs, type ColumnOptions } from './table-builders';
+export { patchRow, upsertRow, type RowVersion, type VersionedTable } from './row-writes';

@@ -72,3 +72,4 @@ export {
   type InSpanOptions,
   type TraceHeaders,
 } from './tracing/spans';
+export { serviceRootModule, type ServiceModuleParts } from './ops-endpoints.module';

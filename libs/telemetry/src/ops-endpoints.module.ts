@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
 import { HealthModule } from './health/health.module';
 import type { ReadinessCheck } from './health/readiness';
 import type { Registry } from 'prom-client';
@@ -36,4 +36,34 @@ export class OpsEndpointsModule {
       ],
     };
   }
+}
+
+/** A service's own part of its root module: see {@link serviceRootModule}. */
+export interface ServiceModuleParts {
+  /** The service's controllers (NATS handlers, extra HTTP routes). */
+  readonly controllers?: readonly Type[];
+  /** What the controllers inject (the adapters the composition root built). */
+  readonly providers?: readonly Provider[];
+}
+
+/**
+ * The root module of a service: its controllers and the providers they inject, with the
+ * operational endpoints of {@link OpsEndpointsModule} imported. Call it from the root module's
+ * static `register`/`forRoot`.
+ *
+ * @example
+ * static register(deps: NotifierDeps): DynamicModule {
+ *   return serviceRootModule(NotifierModule, { service: 'notifier', version: deps.version, readinessChecks: deps.readinessChecks }, {
+ *     controllers: [NotifierNatsController],
+ *     providers: [{ provide: NOTIFICATION_SERVICE, useValue: deps.notifications }],
+ *   });
+ * }
+ */
+export function serviceRootModule(module: Type, ops: OpsEndpointsOptions, parts: ServiceModuleParts = {}): DynamicModule {
+  return {
+    module,
+    imports: [OpsEndpointsModule.forRoot(ops)],
+    controllers: [...(parts.controllers ?? [])],
+    providers: [...(parts.providers ?? [])],
+  };
 }

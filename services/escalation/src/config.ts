@@ -1,6 +1,7 @@
 import { BatonError, type EscalationLadder } from '@baton/contracts';
 import { readServiceEnv, type ServiceEnv } from '@baton/messaging';
 import { envInt, rawEnv, type EnvSource } from '@baton/telemetry';
+import { DEFAULT_POLL_MS } from './app/escalation.timers';
 import { DEFAULT_LADDER, withOverrides } from './domain';
 
 /** Everything the escalation service reads from its environment, read once at start-up. */
@@ -16,7 +17,6 @@ export interface EscalationConfig extends ServiceEnv {
 }
 
 export const DEFAULT_HTTP_PORT = 3104;
-export const DEFAULT_POLL_MS = 1000;
 
 /** Environment variable of each ladder threshold. */
 export const LADDER_VARIABLES: Readonly<Record<keyof EscalationLadder, string>> = {

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { OpsEndpointsModule, type ReadinessCheck } from '@baton/telemetry';
+import { serviceRootModule, type ReadinessCheck } from '@baton/telemetry';
 import type { ConflictService } from './app/conflict.service';
 import type { RunService } from './app/run.service';
 import type { TaskService } from './app/task.service';
@@ -32,11 +32,7 @@ export interface SchedulerModuleConfig {
 @Module({})
 export class AppModule {
   static forRoot(config: SchedulerModuleConfig): DynamicModule {
-    return {
-      module: AppModule,
-      imports: [
-        OpsEndpointsModule.forRoot({ service: 'scheduler', version: config.version, readinessChecks: config.readinessChecks }),
-      ],
+    return serviceRootModule(AppModule, { service: 'scheduler', version: config.version, readinessChecks: config.readinessChecks }, {
       controllers: [
         ...(config.tasks ? [SchedulerNatsController] : []),
         ...(config.runs ? [WorkflowNatsController] : []),
@@ -49,6 +45,6 @@ export class AppModule {
         ...(config.conflicts ? [{ provide: CONFLICT_SERVICE, useValue: config.conflicts }] : []),
         ...(config.inboxes ? [{ provide: INBOX_JSM, useValue: config.inboxes }, { provide: ASSIGNMENT_WAITERS, useValue: config.waiters ?? new AssignmentWaiters() }] : []),
       ],
-    };
+    });
   }
 }

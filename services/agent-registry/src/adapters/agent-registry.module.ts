@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { ReloadAgentsReply } from '@baton/contracts';
 import type { EventStore } from '@baton/event-store';
-import { HealthModule, MetricsModule, type ReadinessCheck } from '@baton/telemetry';
+import { serviceRootModule, type ReadinessCheck } from '@baton/telemetry';
 import type { Kysely } from 'kysely';
 import type { AgentCommands } from '../app/ports';
 import { AgentRegistryNatsController } from './agent-registry.nats-controller';
@@ -23,9 +23,7 @@ export interface AgentRegistryDeps {
 @Module({})
 export class AgentRegistryModule {
   static register(deps: AgentRegistryDeps): DynamicModule {
-    return {
-      module: AgentRegistryModule,
-      imports: [HealthModule.forRoot({ checks: deps.readinessChecks }), MetricsModule.forRoot({ service: 'agent-registry', version: packageJson.version })],
+    return serviceRootModule(AgentRegistryModule, { service: 'agent-registry', version: packageJson.version, readinessChecks: deps.readinessChecks }, {
       controllers: [AgentRegistryNatsController],
       providers: [
         { provide: EVENT_STORE, useValue: deps.store },
@@ -33,6 +31,6 @@ export class AgentRegistryModule {
         { provide: AGENT_COMMANDS, useValue: deps.commands },
         { provide: RELOAD_AGENTS, useValue: deps.reloadAgents },
       ],
-    };
+    });
   }
 }

@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '@baton/contracts';
-import { occurredAtOf, unhandledProjectionEvent } from '@baton/read-models';
+import { occurredAtOf, patchRow, unhandledProjectionEvent, upsertRow } from '@baton/read-models';
 import type { Transaction, Updateable } from 'kysely';
-import { deleteAgent, deleteAllAgents, patchAgent, upsertAgent } from './agent.queries';
+import { deleteAgent, deleteAllAgents } from './agent.queries';
 import type { AgentRegistryDatabase, AgentsTable } from './agents.table';
 import { armOnRegistration, disarmOnRemoval } from './heartbeat-timers.queries';
 import { readAgentEvent, type AgentUpdatedData } from '../domain';
@@ -33,11 +33,12 @@ function profilePatch(changes: AgentUpdatedData['changes']): Updateable<AgentsTa
 export function agentProjection(options: { readonly heartbeatWindowMs: number }) {
   return async function applyAgentEvent(trx: Transaction<AgentRegistryDatabase>, recorded: RecordedEvent): Promise<void> {
     const event = readAgentEvent(recorded);
-    const at = { revision: recorded.revision, occurredAt: occurredAtOf(recorded) };
+    const version = { revision: recorded.revision, at: occurredAtOf(recorded) };
+    const patchAgent = (agentId: string, patch: Updateable<AgentsTable>) => patchRow(trx, 'agent_registry.agents', 'agent_id', agentId, patch, version);
     switch (event.type) {
       case 'AgentRegistered': {
         const d = event.data;
-        await upsertAgent(trx, {
+        await upsertRow(trx, 'agent_registry.agents', 'agent_id', {
           agent_id: d.agentId,
           name: d.name ?? null,
           role: d.role,
@@ -50,27 +51,27 @@ export function agentProjection(options: { readonly heartbeatWindowMs: number })
           state_task_id: null,
           online: true,
           registered_at: new Date(d.registeredAt),
-          revision: at.revision,
-          updated_at: at.occurredAt,
+          revision: version.revision,
+          updated_at: version.at,
         });
         await armOnRegistration(trx, d.agentId, new Date(d.registeredAt), options.heartbeatWindowMs);
         return;
       }
       case 'AgentUpdated':
-        await patchAgent(trx, event.data.agentId, profilePatch(event.data.changes), at);
+        await patchAgent(event.data.agentId, profilePatch(event.data.changes));
         return;
       case 'AgentRemoved':
         await deleteAgent(trx, event.data.agentId);
         await disarmOnRemoval(trx, event.data.agentId);
         return;
       case 'AgentStateChanged':
-        await patchAgent(trx, event.data.agentId, { state: event.data.to, state_task_id: event.data.taskId ?? null }, at);
+        await patchAgent(event.data.agentId, { state: event.data.to, state_task_id: event.data.taskId ?? null });
         return;
       case 'AgentWentOffline':
-        await patchAgent(trx, event.data.agentId, { online: false }, at);
+        await patchAgent(event.data.agentId, { online: false });
         return;
       case 'AgentCameOnline':
-        await patchAgent(trx, event.data.agentId, { online: true }, at);
+        await patchAgent(event.data.agentId, { online: true });
         return;
       default:
         return unhandledProjectionEvent('agents', event);

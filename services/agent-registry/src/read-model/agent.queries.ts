@@ -1,33 +1,9 @@
 import type { AgentDetailView, AgentWorkState } from '@baton/contracts';
-import { sql, type Kysely, type Transaction, type Updateable } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { deriveStatus } from '../domain';
-import type { AgentRegistryDatabase, AgentRow, AgentsTable, NewAgentRow } from './agents.table';
+import type { AgentRegistryDatabase, AgentRow } from './agents.table';
 
 type Db = Kysely<AgentRegistryDatabase> | Transaction<AgentRegistryDatabase>;
-
-/** Inserts or replaces an agent's row. */
-export async function upsertAgent(db: Db, row: NewAgentRow): Promise<void> {
-  const { agent_id: _id, ...rest } = row;
-  await db
-    .insertInto('agent_registry.agents')
-    .values(row)
-    .onConflict((oc) => oc.column('agent_id').doUpdateSet(rest))
-    .execute();
-}
-
-/** Changes some columns of an agent's row, with the revision and time of the event that changed them. */
-export async function patchAgent(
-  db: Db,
-  agentId: string,
-  patch: Updateable<AgentsTable>,
-  event: { revision: number; occurredAt: Date },
-): Promise<void> {
-  await db
-    .updateTable('agent_registry.agents')
-    .set({ ...patch, revision: event.revision, updated_at: event.occurredAt })
-    .where('agent_id', '=', agentId)
-    .execute();
-}
 
 export async function deleteAgent(db: Db, agentId: string): Promise<void> {
   await db.deleteFrom('agent_registry.agents').where('agent_id', '=', agentId).execute();

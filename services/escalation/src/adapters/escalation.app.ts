@@ -7,7 +7,7 @@ import { EscalationTimers } from '../app/escalation.timers';
 import { applyInputEvent } from '../app/input-events.consumer';
 import { INPUT_SUBJECTS } from '../app/input-events';
 import type { AgentDirectory, EscalationCommands, StageDecisions, Transactor } from '../app/ports';
-import { DEFAULT_POLL_MS, type EscalationConfig } from '../config';
+import type { EscalationConfig } from '../config';
 import { DEFAULT_LADDER, escalationAggregate } from '../domain';
 import { applyEscalationEvent, ESCALATIONS_FILTER, ESCALATIONS_PROJECTION, resetEscalations } from '../read-model/escalation.projection';
 import { EscalationModule } from './escalation.module';
@@ -97,7 +97,7 @@ export async function startEscalation(options: StartEscalationOptions): Promise<
       applyOnce: (client, event) => applyInputEvent(client, event, { ladder, logger: log }),
     });
 
-    const timers = new EscalationTimers(transaction, commands, directory, clock, { pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_MS, logger: log });
+    const timers = new EscalationTimers(transaction, commands, directory, clock, { pollIntervalMs: options.pollIntervalMs, logger: log });
     timers.start();
     host.defer(() => timers.stop());
 

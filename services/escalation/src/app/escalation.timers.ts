@@ -17,8 +17,11 @@ import {
 import type { AgentDirectory, EscalationCommands, Transactor } from './ports';
 import { SERVICE_ACTOR, type ResolvePayload } from './watches';
 
+/** How often due timers are looked for when nothing else is said (`ESCALATION_POLL_MS` unset). */
+export const DEFAULT_POLL_MS = 1000;
+
 export interface EscalationTimersOptions {
-  /** How often due timers are looked for (`ESCALATION_POLL_MS`). Default 1000 ms. */
+  /** How often due timers are looked for (`ESCALATION_POLL_MS`). Default {@link DEFAULT_POLL_MS}. */
   readonly pollIntervalMs?: number;
   /** Timers fired per poll at most (the rest wait for the next poll). Default 1000. */
   readonly batchSize?: number;
@@ -57,7 +60,7 @@ export class EscalationTimers extends Poller {
     private readonly options: EscalationTimersOptions,
   ) {
     // The first poll runs at once: timers that fell due while the service was down fire first.
-    super({ name: 'escalation timer poll', intervalMs: options.pollIntervalMs ?? 1000, firstDelayMs: 0, logger: options.logger });
+    super({ name: 'escalation timer poll', intervalMs: options.pollIntervalMs ?? DEFAULT_POLL_MS, firstDelayMs: 0, logger: options.logger });
   }
 
   protected override run(): Promise<unknown> {

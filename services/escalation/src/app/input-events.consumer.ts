@@ -246,6 +246,11 @@ function stageRefs(runId: string, stageId: string, iteration: number) {
   return { ...NO_REFS, runId, stageId, iteration };
 }
 
+/** The stage (one iteration of it, in its run and workflow) a stage event's escalation is about. */
+function stageOf(d: { readonly runId: string; readonly workflowId: string; readonly stageId: string; readonly iteration: number }) {
+  return { runId: d.runId, workflowId: d.workflowId, stageId: d.stageId, iteration: d.iteration };
+}
+
 async function applyOtherEvent(q: Queryable, event: Exclude<InputEvent, { type: `Task${string}` }>, ctx: InputEventContext, recorded: RecordedEvent): Promise<void> {
   const at = new Date(recorded.metadata.occurredAt);
   switch (event.type) {
@@ -270,10 +275,7 @@ async function applyOtherEvent(q: Queryable, event: Exclude<InputEvent, { type: 
       const task = await currentTaskOfStage(q, d.runId, d.stageId);
       const facts: EscalationFacts = {
         kind: 'sla_breach',
-        runId: d.runId,
-        workflowId: d.workflowId,
-        stageId: d.stageId,
-        iteration: d.iteration,
+        ...stageOf(d),
         slaMs: d.slaMs,
         startedAt: d.startedAt,
         taskId: task?.task_id ?? null,
@@ -295,10 +297,7 @@ async function applyOtherEvent(q: Queryable, event: Exclude<InputEvent, { type: 
       const facts: EscalationFacts = {
         kind: 'stage_escalated',
         trigger: d.trigger,
-        runId: d.runId,
-        workflowId: d.workflowId,
-        stageId: d.stageId,
-        iteration: d.iteration,
+        ...stageOf(d),
         issue: d.issue,
         options: d.options,
         recommendation: d.recommendation,
@@ -314,7 +313,7 @@ async function applyOtherEvent(q: Queryable, event: Exclude<InputEvent, { type: 
       if (d.reason === 'review_escalated') return;
       const ladder = await ladderOfRun(q, d.runId, ctx.ladder);
       const since = new Date(d.requestedAt);
-      const facts: EscalationFacts = { kind: 'approval_needed', runId: d.runId, workflowId: d.workflowId, stageId: d.stageId, iteration: d.iteration, approvers: d.approvers };
+      const facts: EscalationFacts = { kind: 'approval_needed', ...stageOf(d), approvers: d.approvers };
       // Waiting for an approval is the workflow working; it escalates when the approval is still missing after the L1 threshold.
       await openWatch(q, raisePlan(approvalEscalationId(d.runId, d.stageId, d.iteration), facts, since, ladder), stageRefs(d.runId, d.stageId, d.iteration), new Date(since.getTime() + ladder.l1AfterMs), at);
       return;

@@ -1,8 +1,8 @@
 import type { RecordedEvent } from '@baton/contracts';
-import { occurredAtOf, unhandledProjectionEvent } from '@baton/read-models';
-import type { Transaction } from 'kysely';
-import { deleteAllEscalations, insertEscalation, patchEscalation } from './escalation.queries';
-import type { EscalationDatabase } from './escalation.tables';
+import { occurredAtOf, patchRow, unhandledProjectionEvent, upsertRow } from '@baton/read-models';
+import type { Transaction, Updateable } from 'kysely';
+import { deleteAllEscalations } from './escalation.queries';
+import type { EscalationDatabase, EscalationsTable } from './escalation.tables';
 import { queryableOf } from './sql';
 import { climbTimerId, deleteTimer, upsertTimer } from './watch.queries';
 import { nextClimbAt, readEscalationEvent, type EscalationRaisedData } from '../domain';
@@ -30,10 +30,12 @@ async function armClimb(trx: Transaction<EscalationDatabase>, raised: Pick<Escal
 export async function applyEscalationEvent(trx: Transaction<EscalationDatabase>, recorded: RecordedEvent): Promise<void> {
   const event = readEscalationEvent(recorded);
   const at = occurredAtOf(recorded);
+  const patchEscalation = (escalationId: string, patch: Updateable<EscalationsTable>) =>
+    patchRow(trx, 'baton_escalation.escalations', 'escalation_id', escalationId, patch, { revision: recorded.revision, at });
   switch (event.type) {
     case 'EscalationRaised': {
       const d = event.data;
-      await insertEscalation(trx, {
+      await upsertRow(trx, 'baton_escalation.escalations', 'escalation_id', {
         escalation_id: d.escalationId,
         trigger: d.trigger,
         level: d.level,
@@ -65,7 +67,7 @@ export async function applyEscalationEvent(trx: Transaction<EscalationDatabase>,
     }
     case 'EscalationLevelRaised': {
       const d = event.data;
-      const row = await patchEscalation(trx, d.escalationId, { level: d.to, assignee_kind: d.assignee.kind, assignee_id: d.assignee.id }, { revision: recorded.revision, at });
+      const row = await patchEscalation(d.escalationId, { level: d.to, assignee_kind: d.assignee.kind, assignee_id: d.assignee.id });
       if (row?.status === 'open') {
         await armClimb(trx, { escalationId: d.escalationId, trigger: d.trigger, since: row.since.toISOString(), ladder: row.ladder }, d.to);
       }
@@ -73,12 +75,7 @@ export async function applyEscalationEvent(trx: Transaction<EscalationDatabase>,
     }
     case 'EscalationResolved': {
       const d = event.data;
-      await patchEscalation(
-        trx,
-        d.escalationId,
-        { status: 'resolved', resolution: d.resolution, resolved_by: JSON.stringify(d.by), resolution_reason: d.reason, resolved_at: new Date(d.resolvedAt) },
-        { revision: recorded.revision, at },
-      );
+      await patchEscalation(d.escalationId, { status: 'resolved', resolution: d.resolution, resolved_by: JSON.stringify(d.by), resolution_reason: d.reason, resolved_at: new Date(d.resolvedAt) });
       await deleteTimer(queryableOf(trx), climbTimerId(d.escalationId));
       return;
     }

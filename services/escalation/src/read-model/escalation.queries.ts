@@ -1,32 +1,8 @@
 import type { EscalationLevel, EscalationTrigger, EscalationView } from '@baton/contracts';
-import { sql, type Kysely, type Transaction, type Updateable } from 'kysely';
-import type { EscalationDatabase, EscalationRow, EscalationsTable, NewEscalationRow } from './escalation.tables';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { EscalationDatabase, EscalationRow } from './escalation.tables';
 
 type Db = Kysely<EscalationDatabase> | Transaction<EscalationDatabase>;
-
-export async function insertEscalation(db: Db, row: NewEscalationRow): Promise<void> {
-  const { escalation_id: _id, ...rest } = row;
-  await db
-    .insertInto('baton_escalation.escalations')
-    .values(row)
-    .onConflict((oc) => oc.column('escalation_id').doUpdateSet(rest))
-    .execute();
-}
-
-/** Changes some columns, with the revision and time of the event; returns the row after (undefined when missing). */
-export async function patchEscalation(
-  db: Db,
-  escalationId: string,
-  patch: Updateable<EscalationsTable>,
-  event: { revision: number; at: Date },
-): Promise<EscalationRow | undefined> {
-  return db
-    .updateTable('baton_escalation.escalations')
-    .set({ ...patch, revision: event.revision, updated_at: event.at })
-    .where('escalation_id', '=', escalationId)
-    .returningAll()
-    .executeTakeFirst();
-}
 
 export async function deleteAllEscalations(db: Db): Promise<void> {
   await db.deleteFrom('baton_escalation.escalations').execute();

@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import { BudgetWatcher } from '../app/budget.watcher';
 import { HealthChecker } from '../app/health.checker';
 import { MetricsReport } from '../app/metrics.report';
+import type { CheckContext } from '../app/periodic-check';
 import type { BudgetCommands, Escalations, HealthCommands, RunControl } from '../app/ports';
 import { orchestratorRegistry } from '../app/prometheus.metrics';
 import type { MetricsConfig } from '../config';
@@ -62,22 +63,23 @@ export async function startMetrics(options: StartMetricsOptions): Promise<Metric
     const registry = orchestratorRegistry(db, prices);
     const commands: HealthCommands = new CommandRunner(store, healthAggregate, { clock, ids });
     const escalations = options.escalations ?? new NatsEscalations(nats.nc, options.escalationTimeoutMs ?? 5000);
-    const health = new HealthChecker(db, commands, escalations, clock, {
+    const checks: CheckContext = {
+      db,
+      escalations,
+      clock,
+      logger: serviceLogger('metrics', options.logger),
+      caughtUp: (until) => projection.waitUntilCaughtUp(until ? { until } : {}),
+    };
+    const health = new HealthChecker(checks, commands, {
       intervalMs: options.healthIntervalMs ?? 60_000,
       windowMs: options.healthWindowMs ?? 300_000,
       rules: options.healthRules ?? DEFAULT_HEALTH_RULES,
-      logger: serviceLogger('metrics', options.logger),
-      caughtUp: (until) => projection.waitUntilCaughtUp(until ? { until } : {}),
     });
     health.start();
     host.defer(() => health.stop());
     const budgetCommands: BudgetCommands = new CommandRunner(store, budgetAggregate, { clock, ids });
     const runs = options.runs ?? new NatsRunControl(nats.nc, options.escalationTimeoutMs ?? 5000);
-    const budgets = new BudgetWatcher(db, budgetCommands, escalations, runs, clock, {
-      intervalMs: options.budgetIntervalMs ?? 5000,
-      logger: serviceLogger('metrics', options.logger),
-      caughtUp: (until) => projection.waitUntilCaughtUp(until ? { until } : {}),
-    });
+    const budgets = new BudgetWatcher(checks, budgetCommands, runs, options.budgetIntervalMs ?? 5000);
     budgets.start();
     host.defer(() => budgets.stop());
 

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { HealthModule, MetricsModule as PrometheusModule, type ReadinessCheck } from '@baton/telemetry';
+import { serviceRootModule, type ReadinessCheck } from '@baton/telemetry';
 import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { MetricsReport } from '../app/metrics.report';
@@ -21,14 +21,13 @@ export interface MetricsDeps {
 @Module({})
 export class MetricsServiceModule {
   static register(deps: MetricsDeps): DynamicModule {
-    return {
-      module: MetricsServiceModule,
-      imports: [HealthModule.forRoot({ checks: deps.readinessChecks }), PrometheusModule.forRoot({ service: 'metrics', version: deps.version, registries: [deps.registry] })],
+    const ops = { service: 'metrics', version: deps.version, readinessChecks: deps.readinessChecks, registries: [deps.registry] };
+    return serviceRootModule(MetricsServiceModule, ops, {
       controllers: [MetricsNatsController],
       providers: [
         { provide: READ_DB, useValue: deps.db },
         { provide: METRICS_REPORT, useValue: deps.report },
       ],
-    };
+    });
   }
 }

@@ -1,18 +1,9 @@
-import { serviceContext, type Clock } from '@baton/aggregate';
+import { serviceContext } from '@baton/aggregate';
 import type { Position } from '@baton/contracts';
 import { laterOf } from '@baton/read-models';
-import { Poller, type MessagingLogger } from '@baton/messaging';
-import type { Kysely } from 'kysely';
 import { budgetsToRecord, pendingBudgetActions, recordBudgetAction } from '../read-model/budget.queries';
-import type { MetricsDatabase } from '../read-model/metrics.tables';
-import type { BudgetCommands, Escalations, RunControl } from './ports';
-
-export interface BudgetWatcherOptions {
-  readonly intervalMs: number;
-  readonly logger: MessagingLogger;
-  /** Resolves once the read model holds what was recorded up to `until`. */
-  readonly caughtUp: (until: Position | undefined) => Promise<void>;
-}
+import { PeriodicCheck, type CheckContext } from './periodic-check';
+import type { BudgetCommands, RunControl } from './ports';
 
 const tokensText = (n: number): string => n.toLocaleString('en-US');
 
@@ -23,27 +14,21 @@ const tokensText = (n: number): string => n.toLocaleString('en-US');
  * asks the scheduler to pause the run (its RunPaused event carries the reason). Ids derive from
  * the breach event, so a retry after a lost reply does nothing twice.
  */
-export class BudgetWatcher extends Poller {
+export class BudgetWatcher extends PeriodicCheck<void> {
   constructor(
-    private readonly db: Kysely<MetricsDatabase>,
+    context: CheckContext,
     private readonly commands: BudgetCommands,
-    private readonly escalations: Escalations,
     private readonly runs: RunControl,
-    private readonly clock: Clock,
-    private readonly options: BudgetWatcherOptions,
+    intervalMs: number,
   ) {
-    super({ name: 'budget check', intervalMs: options.intervalMs, logger: options.logger });
-  }
-
-  /** A round of the timer (or of a test's `tick()`). */
-  protected override run(): Promise<unknown> {
-    return this.checkNow();
+    super('budget check', intervalMs, context);
   }
 
   /** Records the marks reached, then carries out the pending policies. */
   async checkNow(): Promise<void> {
+    const { db, escalations, clock, logger, caughtUp } = this.context;
     let last: Position | undefined;
-    for (const usage of await budgetsToRecord(this.db)) {
+    for (const usage of await budgetsToRecord(db)) {
       const scope = usage.stageId ?? 'run';
       const r = await this.commands.execute(
         usage.runId,
@@ -52,16 +37,16 @@ export class BudgetWatcher extends Poller {
       );
       last = laterOf(last, r.position);
     }
-    await this.options.caughtUp(last);
-    for (const breach of await pendingBudgetActions(this.db)) {
+    await caughtUp(last);
+    for (const breach of await pendingBudgetActions(db)) {
       const what = breach.stage_id === null ? `run ${breach.run_id}` : `stage ${breach.stage_id} of run ${breach.run_id}`;
       const reason = `token budget exceeded: ${tokensText(breach.used)} of ${tokensText(breach.tokens)} tokens used by ${what}`;
       try {
         if (breach.policy === 'pause') {
           const paused = await this.runs.pause(breach.run_id, reason, `budget-pause:${breach.event_id}`);
-          await recordBudgetAction(this.db, breach.event_id, 'pause', paused ? 'paused' : 'run not running', this.clock.now());
+          await recordBudgetAction(db, breach.event_id, 'pause', paused ? 'paused' : 'run not running', clock.now());
         } else {
-          const { escalationId } = await this.escalations.raise(
+          const { escalationId } = await escalations.raise(
             {
               escalationId: `budget-${breach.event_id}`,
               trigger: 'policy_decision',
@@ -76,10 +61,10 @@ export class BudgetWatcher extends Poller {
             },
             `budget-escalate:${breach.event_id}`,
           );
-          await recordBudgetAction(this.db, breach.event_id, 'escalate', escalationId, this.clock.now());
+          await recordBudgetAction(db, breach.event_id, 'escalate', escalationId, clock.now());
         }
       } catch (err) {
-        this.options.logger.warn(`could not apply the ${breach.policy} policy of budget breach ${breach.event_id}: ${(err as Error).message}`);
+        logger.warn(`could not apply the ${breach.policy} policy of budget breach ${breach.event_id}: ${(err as Error).message}`);
       }
     }
   }

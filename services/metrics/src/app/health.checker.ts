@@ -1,12 +1,10 @@
-import { serviceContext, type Clock } from '@baton/aggregate';
+import { serviceContext } from '@baton/aggregate';
 import type { HealthCheckName, Position } from '@baton/contracts';
 import { laterOf } from '@baton/read-models';
-import { Poller, type MessagingLogger } from '@baton/messaging';
-import type { Kysely } from 'kysely';
 import { judge, type HealthReading, type HealthRule } from '../domain';
 import { healthObservations, recordInvestigation, uninvestigatedBreaches } from '../read-model/health.queries';
-import type { MetricsDatabase } from '../read-model/metrics.tables';
-import type { Escalations, HealthCommands } from './ports';
+import { PeriodicCheck, type CheckContext } from './periodic-check';
+import type { HealthCommands } from './ports';
 
 /** How the health checks run. */
 export interface HealthCheckerOptions {
@@ -15,9 +13,6 @@ export interface HealthCheckerOptions {
   /** How far back each check looks. */
   readonly windowMs: number;
   readonly rules: Readonly<Record<HealthCheckName, HealthRule>>;
-  readonly logger: MessagingLogger;
-  /** Resolves once the read model holds what was recorded up to `until` (the projection caught up). */
-  readonly caughtUp: (until: Position | undefined) => Promise<void>;
 }
 
 /**
@@ -27,26 +22,20 @@ export interface HealthCheckerOptions {
  * investigated and has none yet. The escalation's id is derived from the breach event, so a
  * retry after a lost reply raises nothing twice.
  */
-export class HealthChecker extends Poller {
+export class HealthChecker extends PeriodicCheck<HealthReading[]> {
   constructor(
-    private readonly db: Kysely<MetricsDatabase>,
+    context: CheckContext,
     private readonly commands: HealthCommands,
-    private readonly escalations: Escalations,
-    private readonly clock: Clock,
     private readonly options: HealthCheckerOptions,
   ) {
-    super({ name: 'health checks', intervalMs: options.intervalMs, logger: options.logger });
-  }
-
-  /** A round of the timer (or of a test's `tick()`). */
-  protected override run(): Promise<unknown> {
-    return this.checkNow();
+    super('health checks', options.intervalMs, context);
   }
 
   /** Measures, records and investigates once; returns the readings. */
   async checkNow(): Promise<HealthReading[]> {
-    const now = this.clock.now();
-    const readings = judge(await healthObservations(this.db, new Date(now.getTime() - this.options.windowMs)), this.options.rules, this.options.windowMs);
+    const { db, clock, caughtUp } = this.context;
+    const now = clock.now();
+    const readings = judge(await healthObservations(db, new Date(now.getTime() - this.options.windowMs)), this.options.rules, this.options.windowMs);
     let last: Position | undefined;
     for (const reading of readings) {
       const id = `${reading.check}.${reading.subject}`;
@@ -54,18 +43,19 @@ export class HealthChecker extends Poller {
       last = laterOf(last, r.position);
     }
     // The investigations are read from the read model: wait until it holds the breaches just recorded.
-    await this.options.caughtUp(last);
+    await caughtUp(last);
     await this.investigate();
     return readings;
   }
 
   /** Raises the escalation of each breach that asks for one; a failure is retried next round. */
   async investigate(): Promise<void> {
-    for (const breach of await uninvestigatedBreaches(this.db)) {
+    const { db, escalations, clock, logger } = this.context;
+    for (const breach of await uninvestigatedBreaches(db)) {
       const breachId = breach.breach_event_id!;
       const agent = breach.subject === 'system' ? {} : { agentId: breach.subject };
       try {
-        const { escalationId } = await this.escalations.raise(
+        const { escalationId } = await escalations.raise(
           {
             escalationId: `health-${breachId}`,
             trigger: breach.subject === 'system' ? 'manual' : 'agent_failure',
@@ -81,9 +71,9 @@ export class HealthChecker extends Poller {
           },
           `investigate:${breachId}`,
         );
-        await recordInvestigation(this.db, breachId, escalationId, this.clock.now());
+        await recordInvestigation(db, breachId, escalationId, clock.now());
       } catch (err) {
-        this.options.logger.warn(`could not raise the escalation of health breach ${breachId}: ${(err as Error).message}`);
+        logger.warn(`could not raise the escalation of health breach ${breachId}: ${(err as Error).message}`);
       }
     }
   }

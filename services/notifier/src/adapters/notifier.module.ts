@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { OpsEndpointsModule, registerScrapedMetric, type ReadinessCheck } from '@baton/telemetry';
+import { registerScrapedMetric, serviceRootModule, type ReadinessCheck } from '@baton/telemetry';
 import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
 import type { NotificationService } from '../app/notification.service';
@@ -36,11 +36,10 @@ function notifierRegistry(db: Kysely<NotifierDatabase>): Registry {
 @Module({})
 export class NotifierModule {
   static register(deps: NotifierDeps): DynamicModule {
-    return {
-      module: NotifierModule,
-      imports: [OpsEndpointsModule.forRoot({ service: 'notifier', version: deps.version, readinessChecks: deps.readinessChecks, registries: [notifierRegistry(deps.db)] })],
+    const ops = { service: 'notifier', version: deps.version, readinessChecks: deps.readinessChecks, registries: [notifierRegistry(deps.db)] };
+    return serviceRootModule(NotifierModule, ops, {
       controllers: [NotifierNatsController],
       providers: [{ provide: NOTIFICATION_SERVICE, useValue: deps.notifications }],
-    };
+    });
   }
 }

@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable } from 'kysely';
+import type { Generated, Selectable } from 'kysely';
 
 export const SCHEDULER_SCHEMA = 'scheduler';
 
@@ -109,11 +109,6 @@ export interface RunTimersTable {
 }
 
 export type TaskRow = Selectable<TasksTable>;
-export type WorkflowDefinitionRow = Selectable<WorkflowDefinitionsTable>;
-export type RunRow = Selectable<RunsTable>;
-export type RunTimerRow = Selectable<RunTimersTable>;
-export type NewTaskRow = Insertable<TasksTable>;
-export type AgentRow = Selectable<AgentsTable>;
 
 /** The scheduler's Kysely database type: every table it owns, schema-qualified. */
 export interface SchedulerDatabase {

@@ -6,3 +6,4 @@ export * from './nats-server';
 export * from './nats-auth';
 export * from './http-stand-in';
 export * from './json-lines-process';
+export * from './nest-http';

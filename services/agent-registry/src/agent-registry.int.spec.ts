@@ -6,6 +6,7 @@ import { createPostgresEventStore } from '@baton/event-store';
 import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, relayedEvent, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor, testNatsAuth } from '@baton/testing';
 import { newAgent } from './testing/new-agent';
+import { projectedAgent } from './testing/projected-agents';
 import { sql } from 'kysely';
 import { startAgentRegistry, type AgentRegistryApp } from './adapters/agent-registry.app';
 
@@ -54,9 +55,7 @@ describe('agent-registry (real NATS + Postgres, in-process Nest app)', () => {
     return relayedEvent(nc, { subject: Subjects.event('agent', 'registered'), since: startedAt, match, what: `${streamId} on JetStream` });
   }
 
-  async function projected(agentId: string) {
-    return waitFor(() => client.query(GetAgent, { agentId }), { what: `agent ${agentId} in the read model` });
-  }
+  const projected = (agentId: string) => projectedAgent(client, agentId);
 
   it('registers an agent, appends AgentRegistered, and serves it from the read model', async () => {
     const data = newAgent({ name: 'Backend Dev', model: 'claude', lead: 'MCT-ARCH-001', peers: ['MCT-FE-001'] });

@@ -10,7 +10,6 @@ import {
   EVENTS_STREAM,
   GetAgent,
   ListAgents,
-  RegisterAgent,
   ReloadAgents,
   RemoveAgent,
   ReportAgentState,
@@ -26,6 +25,7 @@ import {
 import { BatonClient } from '@baton/messaging';
 import { createTestDatabase, relayedEvent, serviceTestOptions, type TestDatabase, testNatsUrl, uniqueId, waitFor, testNatsAuth } from '@baton/testing';
 import { newAgent } from './testing/new-agent';
+import { projectedAgent, registerProjectedAgent } from './testing/projected-agents';
 import { sql } from 'kysely';
 import { startAgentRegistry, type AgentRegistryApp, type StartAgentRegistryOptions } from './adapters/agent-registry.app';
 import type { Clock } from '@baton/aggregate';
@@ -46,6 +46,13 @@ class TestClock implements Clock {
     this.frozenAt = undefined;
     this.offsetMs = target - Date.now();
   }
+}
+
+/** An agents.yaml listing `agents` in this order, one line a field (lists in flow style), as an operator writes it. */
+function agentsYaml(...agents: readonly ({ readonly id: string } & Readonly<Record<string, string | number | readonly string[]>>)[]): string {
+  const value = (v: string | number | readonly string[]) => (Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
+  const lines = agents.flatMap(({ id, ...fields }) => [`  - id: ${id}`, ...Object.entries(fields).map(([key, v]) => `    ${key}: ${value(v)}`)]);
+  return ['agents:', ...lines, ''].join('\n');
 }
 
 const WINDOW_MS = 1000;
@@ -75,40 +82,20 @@ describe('agent-registry lifecycle: agents.yaml, state machine, heartbeats, load
 
   const fileAgent = (n: number) => `file-${runTag}-${n}`;
   const secondFile = () =>
-    [
-      'agents:',
-      `  - id: ${fileAgent(1)}`,
-      '    name: Principal Software Engineer',
-      '    role: lead',
-      '    capabilities: [triage, coordination, review]',
-      '    max_concurrency: 3',
-      `    peers: [${fileAgent(3)}]`,
-      `  - id: ${fileAgent(3)}`,
-      '    role: qa',
-      '    capabilities: [e2e]',
-      '',
-    ].join('\n');
+    agentsYaml(
+      { id: fileAgent(1), name: 'Principal Software Engineer', role: 'lead', capabilities: ['triage', 'coordination', 'review'], max_concurrency: 3, peers: [fileAgent(3)] },
+      { id: fileAgent(3), role: 'qa', capabilities: ['e2e'] },
+    );
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'agent-registry-'));
     agentsFile = path.join(dir, 'agents.yaml');
     await writeFile(
       agentsFile,
-      [
-        'agents:',
-        `  - id: ${fileAgent(1)}`,
-        '    name: Principal Software Engineer',
-        '    role: lead',
-        '    capabilities: [triage, coordination]',
-        '    model: sonnet',
-        '    max_concurrency: 2',
-        `    peers: [${fileAgent(2)}]`,
-        `  - id: ${fileAgent(2)}`,
-        '    role: architect',
-        '    capabilities: [api-design]',
-        `    lead: ${fileAgent(1)}`,
-        '',
-      ].join('\n'),
+      agentsYaml(
+        { id: fileAgent(1), name: 'Principal Software Engineer', role: 'lead', capabilities: ['triage', 'coordination'], model: 'sonnet', max_concurrency: 2, peers: [fileAgent(2)] },
+        { id: fileAgent(2), role: 'architect', capabilities: ['api-design'], lead: fileAgent(1) },
+      ),
     );
     tdb = await createTestDatabase('agent_registry_life');
     registry = await startAgentRegistry(options());
@@ -127,22 +114,8 @@ describe('agent-registry lifecycle: agents.yaml, state machine, heartbeats, load
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  async function register(overrides: Partial<RegisterAgentData> = {}): Promise<RegisterAgentData> {
-    const data = newAgent(overrides);
-    await client.command(RegisterAgent, data, { commandId: randomUUID() });
-    await projected(data.agentId);
-    return data;
-  }
-
-  function projected(agentId: string, until: (a: AgentDetailView) => boolean = () => true, timeoutMs = 10_000): Promise<AgentDetailView> {
-    return waitFor(
-      async () => {
-        const a = await client.query(GetAgent, { agentId });
-        return until(a) ? a : undefined;
-      },
-      { what: `agent ${agentId} in the read model`, timeoutMs },
-    );
-  }
+  const register = (overrides: Partial<RegisterAgentData> = {}) => registerProjectedAgent(client, newAgent(overrides));
+  const projected = (agentId: string, until?: (a: AgentDetailView) => boolean, timeoutMs?: number) => projectedAgent(client, agentId, until, timeoutMs);
 
   async function eventTypes(agentId: string): Promise<string[]> {
     return (await registry.store.readStream(agentStreamId(agentId))).map((e) => e.type);
@@ -223,7 +196,7 @@ describe('agent-registry lifecycle: agents.yaml, state machine, heartbeats, load
     });
 
     it('an invalid file is refused with the line of each problem, and changes nothing', async () => {
-      await writeFile(agentsFile, ['agents:', `  - id: ${fileAgent(1)}`, '    role: lead', `  - id: ${fileAgent(4)}`, '    max_concurrency: 0', ''].join('\n'));
+      await writeFile(agentsFile, agentsYaml({ id: fileAgent(1), role: 'lead' }, { id: fileAgent(4), max_concurrency: 0 }));
       const reply = await client.requestRaw(ReloadAgents.subject, JSON.stringify({ commandId: randomUUID(), data: {} }));
       expect(reply).toMatchObject({
         ok: false,
@@ -269,7 +242,7 @@ describe('agent-registry lifecycle: agents.yaml, state machine, heartbeats, load
       const msg = await relayed(eventSubjectFor('agent', 'AgentRemoved'), agentStreamId(a.agentId));
       expect(msg.subject).toBe('baton.evt.agent.removed');
 
-      await client.command(RegisterAgent, { ...a, role: 'qa' }, { commandId: randomUUID() });
+      await registerProjectedAgent(client, { ...a, role: 'qa' });
       expect(await projected(a.agentId)).toMatchObject({ role: 'qa', revision: 2 });
     });
   });

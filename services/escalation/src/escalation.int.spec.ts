@@ -36,10 +36,9 @@ import {
   stageEscalationId,
   stalledEscalationId,
 } from './domain';
-import { HOUR, MIN, quickLadderWorkflow, serveRegistry, serveScheduler, stopEscalationTest, type RegistryAgent } from './testing/escalation-inputs';
+import { quickLadderWorkflow, serveRegistry, serveScheduler, stopEscalationTest, type RegistryAgent } from './testing/escalation-inputs';
+import { at, HOUR, MIN, T0 } from './testing/timeline';
 
-const T0 = new Date('2026-12-01T09:00:00.000Z');
-const at = (ms: number, from = T0) => new Date(from.getTime() + ms);
 const human: Actor = { kind: 'human', id: 'ceo@example.com' };
 /** RaiseEscalation data with the schema's defaults filled in (the client sends what it is given). */
 const raiseData = (d: Partial<DataOf<typeof RaiseEscalation>> & { issue: string }): DataOf<typeof RaiseEscalation> => ({ trigger: 'manual', options: [], blocking: '', ...d });
@@ -137,6 +136,14 @@ describe('escalation service (real NATS + Postgres)', () => {
 
   const eventsOf = async (escalationId: string) => app.store.readStream(escalationStreamId(escalationId));
   const typesOf = async (escalationId: string) => (await eventsOf(escalationId)).map((e) => e.type);
+
+  /** Fires what is due by `before`, when nothing is raised as `escalationId` yet, then by `after`; resolves with what was raised. */
+  async function raisedBetween(escalationId: string, before: Date, after: Date): Promise<EscalationView> {
+    await advanceTo(before);
+    expect(await typesOf(escalationId)).toEqual([]);
+    await advanceTo(after);
+    return projected(escalationId);
+  }
 
   async function storeEventCount(): Promise<number> {
     const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM baton_es.events`.execute(app.db);
@@ -268,10 +275,7 @@ describe('escalation service (real NATS + Postgres)', () => {
       const agentId = uniqueId('MCT-PM');
       const taskId = await heldTask(agentId, T0, runId, 'write');
       const id = await blockTask(taskId, agentId, 'stuck', T0);
-      await advanceTo(at(9 * MIN));
-      expect(await typesOf(id)).toEqual([]);
-      await advanceTo(at(11 * MIN));
-      expect(await projected(id)).toMatchObject({ level: 1 });
+      expect(await raisedBetween(id, at(9 * MIN), at(11 * MIN))).toMatchObject({ level: 1 });
       await advanceTo(at(21 * MIN));
       await projected(id, (v) => v.level === 2);
       const [raised] = await eventsOf(id);
@@ -293,10 +297,7 @@ describe('escalation service (real NATS + Postgres)', () => {
       await task(taskId, 'TaskProgressReported', { agentId, leaseEpoch: 1, percent: 40, message: null, tokensUsed: null, reportedAt: at(HOUR).toISOString() }, at(HOUR));
       const id = stalledEscalationId(taskId, 1);
       await waitFor(async () => (await armedDue(id))?.getTime() === at(3 * HOUR).getTime(), { what: 'the stall timer moved by the progress report' });
-      await advanceTo(at(2 * HOUR + 30 * MIN));
-      expect(await typesOf(id)).toEqual([]);
-      await advanceTo(at(3 * HOUR + MIN));
-      expect(await projected(id)).toMatchObject({
+      expect(await raisedBetween(id, at(2 * HOUR + 30 * MIN), at(3 * HOUR + MIN))).toMatchObject({
         trigger: 'stalled_task',
         level: 1,
         // No peer: L1 goes to the lead.
@@ -414,10 +415,7 @@ describe('escalation service (real NATS + Postgres)', () => {
       const conflictId = uniqueId('conflict');
       const detectedAt = at(10 * MIN);
       const id = await detectConflict(conflictId, { kind: 'duplicate_task', taskIds: ['t-a', 't-b'], description: 'work item W-1 submitted twice', autoResolution: null }, detectedAt);
-      await advanceTo(at(14 * MIN + 59_000));
-      expect(await typesOf(id)).toEqual([]);
-      await advanceTo(at(15 * MIN));
-      expect(await projected(id)).toMatchObject({
+      expect(await raisedBetween(id, at(14 * MIN + 59_000), at(15 * MIN))).toMatchObject({
         trigger: 'conflict',
         level: 3,
         assignee: { kind: 'human', id: 'human' },
@@ -438,10 +436,7 @@ describe('escalation service (real NATS + Postgres)', () => {
       expect(await typesOf(id)).toEqual([]);
       await publishRelayedEvent(nc, conflictStreamId(conflictId), 'ConflictNeedsDecision', { conflictId, kind: 'dependency_clash', taskIds: ['t-e', 't-f'], runId: null, reason: 't-f failed', at: at(HOUR).toISOString() }, at(HOUR));
       await waitFor(async () => (await armedDue(id)) !== null, { what: 'the conflict armed for a decision' });
-      await advanceTo(at(HOUR + 4 * MIN + 59_000));
-      expect(await typesOf(id)).toEqual([]);
-      await advanceTo(at(HOUR + 5 * MIN));
-      expect(await projected(id)).toMatchObject({ trigger: 'conflict', level: 3, assignee: { kind: 'human', id: 'human' } });
+      expect(await raisedBetween(id, at(HOUR + 4 * MIN + 59_000), at(HOUR + 5 * MIN))).toMatchObject({ trigger: 'conflict', level: 3, assignee: { kind: 'human', id: 'human' } });
     });
 
     it('a malformed input event is dead-lettered and does not hold up the next ones', async () => {
@@ -502,10 +497,7 @@ describe('escalation service (real NATS + Postgres)', () => {
       await watched(ack);
       await watched(output);
 
-      await advanceTo(at(29 * MIN));
-      expect(await typesOf(ack)).toEqual([]);
-      await advanceTo(at(31 * MIN));
-      const breach = await projected(ack);
+      const breach = await raisedBetween(ack, at(29 * MIN), at(31 * MIN));
       expect(breach).toMatchObject({
         trigger: 'sla_breach',
         level: 1,
@@ -535,10 +527,7 @@ describe('escalation service (real NATS + Postgres)', () => {
       // Acceptance is not output: that clock runs on.
       expect(await watchRow(output)).toEqual({ open: true });
 
-      await advanceTo(at(3 * HOUR + 59 * MIN));
-      expect(await typesOf(output)).toEqual([]);
-      await advanceTo(at(4 * HOUR + MIN));
-      expect(await projected(output)).toMatchObject({
+      expect(await raisedBetween(output, at(3 * HOUR + 59 * MIN), at(4 * HOUR + MIN))).toMatchObject({
         trigger: 'sla_breach',
         level: 1,
         assignee: { kind: 'agent', id: peer },
@@ -579,10 +568,7 @@ describe('escalation service (real NATS + Postgres)', () => {
       // No first-output clock in this SLA.
       expect(await watchRow(handoffOutputEscalationId(taskId))).toBeUndefined();
 
-      await advanceTo(at(29 * MIN));
-      expect(await typesOf(ack)).toEqual([]);
-      await advanceTo(at(31 * MIN));
-      expect(await projected(ack)).toMatchObject({
+      expect(await raisedBetween(ack, at(29 * MIN), at(31 * MIN))).toMatchObject({
         level: 1,
         agentId: second.agentId,
         assignee: { kind: 'agent', id: second.peer },
@@ -782,10 +768,7 @@ describe('escalation service (real NATS + Postgres)', () => {
       );
       const id = approvalEscalationId(runId, 'deploy', 1);
       await watched(id);
-      await advanceTo(at(29 * MIN));
-      expect(await typesOf(id)).toEqual([]);
-      await advanceTo(at(31 * MIN));
-      expect(await projected(id)).toMatchObject({ trigger: 'approval_needed', level: 1, issue: `Stage deploy of run ${runId} (WF-DEPLOY) has waited 31 min for approval by cto` });
+      expect(await raisedBetween(id, at(29 * MIN), at(31 * MIN))).toMatchObject({ trigger: 'approval_needed', level: 1, issue: `Stage deploy of run ${runId} (WF-DEPLOY) has waited 31 min for approval by cto` });
       await publishRelayedEvent(nc, runStreamId(runId), 'StageApproved', { runId, stageId: 'deploy', iteration: 1, by: human, reason: 'go', approvedAt: at(40 * MIN).toISOString() }, at(40 * MIN));
       await watched(id, false);
       await advanceTo(at(41 * MIN));

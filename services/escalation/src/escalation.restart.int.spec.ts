@@ -6,7 +6,8 @@ import { createTestDatabase, publishRelayedEvent, serviceTestOptions, type TestD
 import { sql } from 'kysely';
 import { startEscalation, type EscalationApp, type StartEscalationOptions } from './adapters/escalation.app';
 import { blockedEscalationId, handoffAckEscalationId } from './domain';
-import { HOUR, MIN, serveRegistry, stopEscalationTest, type RegistryAgent } from './testing/escalation-inputs';
+import { serveRegistry, stopEscalationTest, type RegistryAgent } from './testing/escalation-inputs';
+import { HOUR, MIN } from './testing/timeline';
 
 const T0 = new Date('2026-12-02T09:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);

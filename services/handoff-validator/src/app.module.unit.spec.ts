@@ -1,31 +1,18 @@
 // Boots the handoff-validator's root module (no NATS controller) with @nestjs/testing on an
 // ephemeral loopback port and checks its HTTP endpoints: health and the metrics with the handoff counters.
-import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import type { ReadinessCheck } from '@baton/telemetry';
+import { httpModuleBooter } from '@baton/testing';
 import { AppModule } from './app.module';
 import { HandoffMetrics } from './app/handoff.metrics';
 
-async function boot(readinessChecks: ReadinessCheck[], metrics: HandoffMetrics): Promise<{ app: INestApplication; base: string }> {
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot({ version: '9.9.9', readinessChecks, metrics })] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  await app.listen(0, '127.0.0.1');
-  const address = app.getHttpServer().address() as { port: number };
-  return { app, base: `http://127.0.0.1:${address.port}` };
-}
-
 describe('handoff-validator app module', () => {
-  let app: INestApplication | undefined;
-  afterEach(async () => {
-    await app?.close();
-    app = undefined;
-  });
+  const bootModule = httpModuleBooter();
+  const boot = (readinessChecks: ReadinessCheck[], metrics: HandoffMetrics) => bootModule(AppModule.forRoot({ version: '9.9.9', readinessChecks, metrics }));
 
   it('answers /health/live, and /health/ready with its checks', async () => {
-    const booted = await boot([{ name: 'nats', check: () => undefined }, { name: 'postgres', check: () => Promise.reject(new Error('down')) }], new HandoffMetrics());
-    app = booted.app;
-    expect((await fetch(`${booted.base}/health/live`)).status).toBe(200);
-    const ready = await fetch(`${booted.base}/health/ready`);
+    const { base } = await boot([{ name: 'nats', check: () => undefined }, { name: 'postgres', check: () => Promise.reject(new Error('down')) }], new HandoffMetrics());
+    expect((await fetch(`${base}/health/live`)).status).toBe(200);
+    const ready = await fetch(`${base}/health/ready`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({ status: 'unavailable', checks: { nats: 'up', postgres: 'down' }, failing: ['postgres'] });
   });
@@ -33,9 +20,8 @@ describe('handoff-validator app module', () => {
   it('serves the process metrics and the handoff counters at /metrics', async () => {
     const metrics = new HandoffMetrics();
     metrics.recordVerdict({ handoffId: 'ho-1', status: 'accepted', failures: [], specIds: ['HO-PM-ARCH'], artifacts: [], rulesChecked: 4 });
-    const booted = await boot([], metrics);
-    app = booted.app;
-    const res = await fetch(`${booted.base}/metrics`);
+    const { base } = await boot([], metrics);
+    const res = await fetch(`${base}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();

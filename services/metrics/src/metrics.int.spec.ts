@@ -65,6 +65,11 @@ describe('metrics service (int)', () => {
   const a = uniqueId('A');
   const b = uniqueId('B');
   const c = uniqueId('C');
+  /** Review `iteration` of run 1, started at `start`: c reviews from `from` to `to`. */
+  const review = async (iteration: number, start: number, from: number, to: number) => {
+    await stage(run1, 'review', iteration, [`${run1}-rev${iteration}`], start);
+    await (await work(run1, 'review', `${run1}-rev${iteration}`, c, from, to))();
+  };
 
   beforeAll(async () => {
     tdb = await createTestDatabase('metrics');
@@ -144,8 +149,7 @@ describe('metrics service (int)', () => {
     await fe();
     await be();
     await stageDone(run1, 'build', 1, 30);
-    await stage(run1, 'review', 1, [`${run1}-rev1`], 30);
-    await (await work(run1, 'review', `${run1}-rev1`, c, 31, 35))();
+    await review(1, 30, 31, 35);
     await run(run1, 'StageRejected', { stageId: 'review', iteration: 1, by: { kind: 'agent', id: c }, reason: 'no tests', findings: [], rejections: 1, rejectedAt: at(35) }, 35);
     await run(run1, 'StageReworkRequested', { stageId: 'review', iteration: 1, backTo: ['build'], feedback: { by: { kind: 'agent', id: c }, reason: 'no tests', findings: [] }, rejections: 1, requestedAt: at(35) }, 35);
     await stageDone(run1, 'review', 1, 35);
@@ -156,8 +160,7 @@ describe('metrics service (int)', () => {
     await fe2();
     await be2();
     await stageDone(run1, 'build', 2, 45);
-    await stage(run1, 'review', 2, [`${run1}-rev2`], 45);
-    await (await work(run1, 'review', `${run1}-rev2`, c, 46, 50))();
+    await review(2, 45, 46, 50);
     await stageDone(run1, 'review', 2, 50);
     await run(run1, 'RunCompleted', { completedAt: at(50) }, 50);
     await caughtUp();

@@ -77,6 +77,15 @@ describe('scheduler task engine (real NATS + Postgres, in-process)', () => {
 
   const eventTypes = async (taskId: string) => (await scheduler.store.readStream(taskStreamId(taskId))).map((e) => e.type);
 
+  /** A new agent with one slot and a capability only it has, and a task (plain, `data` added) once assigned to it. */
+  async function assignedTask(data: Partial<SubmitTaskData> = {}): Promise<{ cap: string; agentId: string; taskId: string }> {
+    const cap = uniqueId('cap');
+    const agentId = await registerAgent([cap], 1);
+    const { taskId } = await submit({ requirement: { capabilities: [cap] }, ...data });
+    await taskWhere(taskId, (t) => t.status === 'assigned' && t.agentId === agentId, `assigned to ${agentId}`);
+    return { cap, agentId, taskId };
+  }
+
   it('answers /health/live and /health/ready', async () => {
     expect((await fetch(`${scheduler.httpUrl}/health/live`)).status).toBe(200);
     await waitFor(async () => (await fetch(`${scheduler.httpUrl}/health/ready`)).status === 200, { what: 'ready' });
@@ -313,10 +322,7 @@ describe('scheduler task engine (real NATS + Postgres, in-process)', () => {
   });
 
   it('an agent that was offline when the task was assigned receives it when it connects', async () => {
-    const cap = uniqueId('cap');
-    const agentId = await registerAgent([cap], 1);
-    const { taskId } = await submit({ requirement: { capabilities: [cap] } });
-    await taskWhere(taskId, (t) => t.status === 'assigned' && t.agentId === agentId, 'assigned');
+    const { cap, agentId, taskId } = await assignedTask();
 
     const agent = await rawAgent(agentId, [cap]);
     const got = new Promise<AgentInboxAssignment>((resolve) => {
@@ -356,10 +362,7 @@ describe('scheduler task engine (real NATS + Postgres, in-process)', () => {
   });
 
   it('reassigns the task of an agent that went offline mid-task; the presumed-dead agent is refused with STALE_LEASE', async () => {
-    const cap = uniqueId('cap');
-    const first = await registerAgent([cap], 1);
-    const { taskId } = await submit({ requirement: { capabilities: [cap] } });
-    await taskWhere(taskId, (t) => t.status === 'assigned' && t.agentId === first, 'assigned to the first agent');
+    const { cap, agentId: first, taskId } = await assignedTask();
     const dead = await rawAgent(first, [cap]);
     await dead.accept({ taskId, leaseEpoch: 1 });
     await dead.progress({ taskId, leaseEpoch: 1 }, 30, 'started', 100);
@@ -391,10 +394,7 @@ describe('scheduler task engine (real NATS + Postgres, in-process)', () => {
   });
 
   it('retries a retryable failure after its back-off, then completes', async () => {
-    const cap = uniqueId('cap');
-    const agentId = await registerAgent([cap], 1);
-    const { taskId } = await submit({ requirement: { capabilities: [cap] }, maxAttempts: 3, retry: { kind: 'linear', baseMs: 400, maxMs: 400 } });
-    await taskWhere(taskId, (t) => t.status === 'assigned', 'assigned');
+    const { agentId, taskId } = await assignedTask({ maxAttempts: 3, retry: { kind: 'linear', baseMs: 400, maxMs: 400 } });
     await client.command(FailTask, { taskId, agentId, leaseEpoch: 1, error: { message: 'rate limited', code: 'E_RATE' }, retryable: true }, { commandId: randomUUID() });
 
     const retried = await taskWhere(taskId, (t) => t.status === 'assigned' && t.leaseEpoch === 2, 'assigned again');
@@ -411,10 +411,7 @@ describe('scheduler task engine (real NATS + Postgres, in-process)', () => {
   });
 
   it('releases a task whose attempt timed out (durable timer) and gives it out again', async () => {
-    const cap = uniqueId('cap');
-    const agentId = await registerAgent([cap], 1);
-    const { taskId } = await submit({ requirement: { capabilities: [cap] }, timeoutMs: 300, maxAttempts: 2 });
-    await taskWhere(taskId, (t) => t.status === 'assigned' && t.leaseEpoch === 1, 'assigned');
+    const { agentId, taskId } = await assignedTask({ timeoutMs: 300, maxAttempts: 2 });
     const again = await taskWhere(taskId, (t) => t.status === 'assigned' && t.leaseEpoch === 2, 'assigned again after the time-out');
     expect(again).toMatchObject({ agentId, attempt: 2 });
     const stream = await scheduler.store.readStream(taskStreamId(taskId));

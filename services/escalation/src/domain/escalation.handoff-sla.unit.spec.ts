@@ -1,5 +1,6 @@
 import { manualClock, type ManualClock } from '@baton/aggregate';
 import type { Actor, EscalationLevel, HandoffSla } from '@baton/contracts';
+import { at, HOUR, MIN, T0 as assignedAt } from '../testing/timeline';
 import {
   agentOfFacts,
   assigneeFor,
@@ -23,10 +24,6 @@ import {
   type RaisePlan,
 } from './index';
 
-const MIN = 60_000;
-const HOUR = 60 * MIN;
-const assignedAt = new Date('2026-12-01T09:00:00.000Z');
-const at = (ms: number) => new Date(assignedAt.getTime() + ms);
 const SLA: HandoffSla = { specIds: ['HO-PM-ARCH'], acknowledgmentMs: 30 * MIN, firstOutputMs: 4 * HOUR };
 const TASK: HandoffTask = { taskId: 't-1', action: 'design_architecture', agentId: 'MCT-ARCH-001', runId: 'r-1', stageId: 'architecture' };
 const contacts: Readonly<Record<string, AgentContacts>> = {

@@ -1,5 +1,6 @@
 import { manualClock, type ManualClock } from '@baton/aggregate';
 import type { Actor, EscalationLevel } from '@baton/contracts';
+import { at, HOUR, MIN, T0 as blockedAt } from '../testing/timeline';
 import {
   assigneeFor,
   blockedEscalationId,
@@ -18,10 +19,6 @@ import {
   type EscalationState,
 } from './index';
 
-const MIN = 60_000;
-const HOUR = 60 * MIN;
-const blockedAt = new Date('2026-12-01T09:00:00.000Z');
-const at = (ms: number) => new Date(blockedAt.getTime() + ms);
 const contacts: AgentContacts = { peers: ['MCT-PM-002'], lead: 'MCT-CPO-001' };
 const service: Actor = { kind: 'service', id: 'escalation' };
 

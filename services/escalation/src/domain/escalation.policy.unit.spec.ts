@@ -1,8 +1,7 @@
 import type { EscalationTrigger } from '@baton/contracts';
+import { HOUR, MIN } from '../testing/timeline';
 import { assigneeFor, DEFAULT_LADDER, FALLBACK_LEAD, HUMAN_ASSIGNEE, levelAt, nextClimbAt, raiseDueAt, startLevelOf, withOverrides } from './escalation.policy';
 
-const MIN = 60_000;
-const HOUR = 60 * MIN;
 const since = new Date('2026-12-01T00:00:00.000Z');
 const after = (ms: number) => new Date(since.getTime() + ms);
 

@@ -7,9 +7,6 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { EVENTS_STREAM } from '@baton/contracts';
 
-export const MIN = 60_000;
-export const HOUR = 60 * MIN;
-
 /** A workflow whose metadata sets a quick escalation ladder (10 min / 20 min / 40 min, stall 15 min). */
 export function quickLadderWorkflow(id: string): string {
   return [

@@ -46,6 +46,11 @@ const { given } = deciderSpec(taskAggregate);
 
 const report = (agentId: string, leaseEpoch: number) => ({ taskId: 'task-1', agentId, leaseEpoch });
 const profile = (agentId: string, capabilities = ['node']) => ({ agentId, role: 'backend', capabilities });
+/** a1 fails its lease-1 task for good (not retryable) at at(10): the command, and the TaskFailed that ends the task. */
+const finalFailure = (error: { message: string; code: string }): { command: TaskCommand; failed: TaskEvent } => ({
+  command: { type: 'FailTask', data: { ...report('a1', 1), error, retryable: false }, metadata: meta(at(10)) },
+  failed: { type: 'TaskFailed', data: { taskId: 'task-1', ...noRun, agentId: 'a1', leaseEpoch: 1, error, final: true, failedAt: at(10), retryAt: null, attempt: 1 } },
+});
 
 describe('task decider', () => {
   describe('CreateTask', () => {
@@ -173,14 +178,8 @@ describe('task decider', () => {
     });
 
     it('a final failure (not retryable) ends the task', () => {
-      given(held)
-        .when({ type: 'FailTask', data: { ...report('a1', 1), error: { message: 'boom', code: 'E1' }, retryable: false }, metadata: meta(at(10)) })
-        .then([
-          {
-            type: 'TaskFailed',
-            data: { taskId: 'task-1', ...noRun, agentId: 'a1', leaseEpoch: 1, error: { message: 'boom', code: 'E1' }, final: true, failedAt: at(10), retryAt: null, attempt: 1 },
-          },
-        ]);
+      const { command, failed } = finalFailure({ message: 'boom', code: 'E1' });
+      given(held).when(command).then([failed]);
     });
   });
 
@@ -237,14 +236,8 @@ describe('task decider', () => {
     });
 
     it('given an assigned task, when the holder fails it without accepting, then only TaskFailed (turning work down is not accepting it)', () => {
-      given(held)
-        .when({ type: 'FailTask', data: { ...report('a1', 1), error: { message: 'cannot', code: 'UNSUPPORTED' }, retryable: false }, metadata: meta(at(10)) })
-        .then([
-          {
-            type: 'TaskFailed',
-            data: { taskId: 'task-1', ...noRun, agentId: 'a1', leaseEpoch: 1, error: { message: 'cannot', code: 'UNSUPPORTED' }, final: true, failedAt: at(10), retryAt: null, attempt: 1 },
-          },
-        ]);
+      const { command, failed } = finalFailure({ message: 'cannot', code: 'UNSUPPORTED' });
+      given(held).when(command).then([failed]);
     });
 
     it('given a task another agent now holds, when the old holder completes without accepting, then STALE_LEASE and nothing is accepted', () => {

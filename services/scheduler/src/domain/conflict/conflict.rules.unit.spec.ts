@@ -1,4 +1,5 @@
 import type { TaskStatus } from '@baton/contracts';
+import type { ConflictFinding } from './conflict.commands';
 import {
   conflictIds,
   constraintIssues,
@@ -25,6 +26,12 @@ const candidate = (constraints: Partial<TaskConstraints>, over: Partial<HoldCand
   ...over,
 });
 const ctx = (over: Partial<HoldContext> = {}): HoldContext => ({ dependencies: new Map(), workItemTasks: [], inFlightFiles: [], ...over });
+/** The hold `conflictId` of the candidate (in run-1) that queues it, by no agent unless `agentId` says. */
+const queuedHold = (
+  conflictId: string,
+  kind: ConflictFinding['kind'],
+  hold: Pick<ConflictFinding, 'taskIds' | 'description' | 'details'> & { agentId?: string },
+): ConflictFinding => ({ conflictId, kind, agentId: null, runId: 'run-1', autoResolution: 'queue', ...hold });
 
 describe('conflict rules', () => {
   describe('readConstraints (stored tasks, lenient)', () => {
@@ -83,16 +90,13 @@ describe('conflict rules', () => {
         candidate({ dependsOn: ['task-a', 'task-c', 'task-d'] }, { leaseEpoch: 2 }),
         ctx({ dependencies: new Map<string, TaskStatus>([['task-a', 'assigned'], ['task-c', 'completed']]) }),
       );
-      expect(hold).toEqual({
-        conflictId: 'dep.task-b.2',
-        kind: 'dependency_clash',
-        taskIds: ['task-b', 'task-a', 'task-d'],
-        agentId: null,
-        runId: 'run-1',
-        description: 'task task-b is held until its dependencies complete: task-a (assigned), task-d (unknown task)',
-        details: { leaseEpoch: 2, dependsOn: ['task-a', 'task-c', 'task-d'], waitingOn: ['task-a', 'task-d'], statuses: { 'task-a': 'assigned', 'task-c': 'completed', 'task-d': 'unknown' } },
-        autoResolution: 'queue',
-      });
+      expect(hold).toEqual(
+        queuedHold('dep.task-b.2', 'dependency_clash', {
+          taskIds: ['task-b', 'task-a', 'task-d'],
+          description: 'task task-b is held until its dependencies complete: task-a (assigned), task-d (unknown task)',
+          details: { leaseEpoch: 2, dependsOn: ['task-a', 'task-c', 'task-d'], waitingOn: ['task-a', 'task-d'], statuses: { 'task-a': 'assigned', 'task-c': 'completed', 'task-d': 'unknown' } },
+        }),
+      );
     });
 
     it('needs a decision when a dependency failed or was cancelled', () => {
@@ -111,16 +115,13 @@ describe('conflict rules', () => {
           ],
         }),
       );
-      expect(hold).toEqual({
-        conflictId: 'wi.task-b.0',
-        kind: 'duplicate_task',
-        taskIds: ['task-b', 'task-a', 'task-0'],
-        agentId: null,
-        runId: 'run-1',
-        description: 'work item WI-1 was submitted twice: task task-b is held while task-a (assigned), task-0 (queued) handles it',
-        details: { leaseEpoch: 0, workItemId: 'WI-1', earlier: [{ taskId: 'task-a', status: 'assigned' }, { taskId: 'task-0', status: 'queued' }] },
-        autoResolution: 'queue',
-      });
+      expect(hold).toEqual(
+        queuedHold('wi.task-b.0', 'duplicate_task', {
+          taskIds: ['task-b', 'task-a', 'task-0'],
+          description: 'work item WI-1 was submitted twice: task task-b is held while task-a (assigned), task-0 (queued) handles it',
+          details: { leaseEpoch: 0, workItemId: 'WI-1', earlier: [{ taskId: 'task-a', status: 'assigned' }, { taskId: 'task-0', status: 'queued' }] },
+        }),
+      );
     });
 
     it('holds a task whose files overlap those of in-flight tasks, naming the files and the tasks', () => {
@@ -134,23 +135,21 @@ describe('conflict rules', () => {
           ],
         }),
       );
-      expect(hold).toEqual({
-        conflictId: 'files.task-b.0',
-        kind: 'file_overlap',
-        taskIds: ['task-b', 'task-a', 'task-c'],
-        agentId: 'agent-1',
-        runId: 'run-1',
-        description: 'task task-b modifies files that in-flight tasks modify, so it is held until they end: task-a (held by agent-1): src/api/** ~ src/api/users.ts; task-c: README.md',
-        details: {
-          leaseEpoch: 0,
-          files: ['src/api/**', 'README.md'],
-          overlaps: [
-            { taskId: 'task-a', agentId: 'agent-1', files: [{ mine: 'src/api/**', theirs: 'src/api/users.ts' }] },
-            { taskId: 'task-c', agentId: null, files: [{ mine: 'README.md', theirs: 'README.md' }] },
-          ],
-        },
-        autoResolution: 'queue',
-      });
+      expect(hold).toEqual(
+        queuedHold('files.task-b.0', 'file_overlap', {
+          taskIds: ['task-b', 'task-a', 'task-c'],
+          agentId: 'agent-1',
+          description: 'task task-b modifies files that in-flight tasks modify, so it is held until they end: task-a (held by agent-1): src/api/** ~ src/api/users.ts; task-c: README.md',
+          details: {
+            leaseEpoch: 0,
+            files: ['src/api/**', 'README.md'],
+            overlaps: [
+              { taskId: 'task-a', agentId: 'agent-1', files: [{ mine: 'src/api/**', theirs: 'src/api/users.ts' }] },
+              { taskId: 'task-c', agentId: null, files: [{ mine: 'README.md', theirs: 'README.md' }] },
+            ],
+          },
+        }),
+      );
     });
 
     it('reports every kind that holds the task', () => {

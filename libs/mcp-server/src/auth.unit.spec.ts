@@ -5,21 +5,21 @@ import { natsAuthFromEnv } from './nats-auth';
 const request = (authorization?: string): IncomingMessage => ({ headers: authorization === undefined ? {} : { authorization } }) as IncomingMessage;
 
 describe('bearer tokens', () => {
-  it('reads the token of an Authorization: Bearer header, and nothing else', () => {
-    expect(bearerTokenOf(request('Bearer abc.def'))).toBe('abc.def');
-    expect(bearerTokenOf(request('bearer  abc '))).toBe('abc');
-    expect(bearerTokenOf(request('Basic abc'))).toBeNull();
-    expect(bearerTokenOf(request('Bearer'))).toBeNull();
-    expect(bearerTokenOf(request())).toBeNull();
-  });
+  const authenticate = bearerTokens({ 'tok-a': 'agent-a', 'tok-b': 'agent-b' });
 
-  it('maps each known token to its agent; anything else is nobody', () => {
-    const authenticate = bearerTokens({ 'tok-a': 'agent-a', 'tok-b': 'agent-b' });
-    expect(authenticate(request('Bearer tok-a'))).toBe('agent-a');
-    expect(authenticate(request('Bearer tok-b'))).toBe('agent-b');
-    expect(authenticate(request('Bearer tok-c'))).toBeNull();
-    expect(authenticate(request('Bearer tok-a-longer'))).toBeNull();
-    expect(authenticate(request())).toBeNull();
+  // Authorization header, the bearer token read from it, and the agent that token maps to.
+  it.each<[string | undefined, string | null, string | null]>([
+    ['Bearer tok-a', 'tok-a', 'agent-a'],
+    ['bearer  tok-b ', 'tok-b', 'agent-b'],
+    ['Bearer abc.def', 'abc.def', null],
+    ['Bearer tok-c', 'tok-c', null],
+    ['Bearer tok-a-longer', 'tok-a-longer', null],
+    ['Basic tok-a', null, null],
+    ['Bearer', null, null],
+    [undefined, null, null],
+  ])('reads the bearer token of %p (%p), and maps only a known token to its agent (%p)', (header, token, agent) => {
+    expect(bearerTokenOf(request(header))).toBe(token);
+    expect(authenticate(request(header))).toBe(agent);
   });
 });
 

@@ -76,6 +76,16 @@ export function statusOption<T extends string>(things: string, statuses: readonl
   return new Option('--status <status>', `only ${things} with this status (${statuses.join(', ')})`).argParser(oneOf(statuses));
 }
 
+/** `--run <runId>` of a list command: only `things` of one run. */
+export function runOption(things: string) {
+  return new Option('--run <runId>', `only ${things} of this run`);
+}
+
+/** `--reassign-to <agentId>` of a resolve command that can hand the work to another agent (`help` says when). */
+export function reassignToOption(help: string) {
+  return new Option('--reassign-to <agentId>', help).argParser(parseName);
+}
+
 /** `--resolution <resolution>` of a resolve command: one of `resolutions`, required. */
 export function resolutionOption<T extends string>(resolutions: readonly T[]) {
   return new Option('--resolution <resolution>', resolutions.join(', ')).argParser(oneOf(resolutions)).makeOptionMandatory();

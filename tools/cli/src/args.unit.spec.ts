@@ -2,18 +2,13 @@ import { InvalidArgumentError } from '@commander-js/extra-typings';
 import { collectParam, looksLikeWorkflowFile, oneOf, parseKeyValue, parseParamValue, parsePositiveInt, parsePriority } from './args';
 
 describe('CLI argument parsing', () => {
-  it('reads --param values as JSON when they look like JSON, as text otherwise', () => {
-    expect(parseParamValue('3')).toBe(3);
-    expect(parseParamValue('-2.5')).toBe(-2.5);
-    expect(parseParamValue('true')).toBe(true);
-    expect(parseParamValue('null')).toBeNull();
-    expect(parseParamValue('[1,"a"]')).toEqual([1, 'a']);
-    expect(parseParamValue('{"a":{"b":1}}')).toEqual({ a: { b: 1 } });
-    expect(parseParamValue('"007"')).toBe('007');
-    expect(parseParamValue('prod')).toBe('prod');
-    expect(parseParamValue('007')).toBe('007');
-    expect(parseParamValue('{not json')).toBe('{not json');
-    expect(parseParamValue('')).toBe('');
+  it.each<[string, unknown]>([
+    // JSON
+    ['3', 3], ['-2.5', -2.5], ['true', true], ['null', null], ['[1,"a"]', [1, 'a']], ['{"a":{"b":1}}', { a: { b: 1 } }], ['"007"', '007'],
+    // text
+    ['prod', 'prod'], ['007', '007'], ['{not json', '{not json'], ['', ''],
+  ])('reads --param value %p as JSON when it looks like JSON, as text otherwise: %p', (text, value) => {
+    expect(parseParamValue(text)).toEqual(value);
   });
 
   it('splits key=value at the first "=" and collects repeated params, last one winning', () => {

@@ -1,8 +1,8 @@
 import { BatonError } from '@baton/contracts';
 import { runCli } from './cli';
 import { humanActor } from './commands/approvals';
-import { failingStderr, fakeClient, fakeDeps, refusing } from './testing/fake-client';
-import { conflictView, escalationView, replayView } from './testing/views';
+import { expectRefusal, expectUsageError, failingStderr, fakeClient, fakeDeps, humanCommandCall, refusing } from './testing/fake-client';
+import { conflictView, escalationView, human, replayView } from './testing/views';
 
 describe('baton replay', () => {
   it('asks the scheduler to replay up to a position, and prints the state then as a stage table', async () => {
@@ -38,9 +38,7 @@ describe('baton replay', () => {
   });
 
   it('prints NOT_FOUND from the scheduler with exit 1', async () => {
-    const deps = fakeDeps(fakeClient({ 'replay-run': refusing('NOT_FOUND', 'run nope was not found') }));
-    expect(await runCli(['replay', 'nope'], deps)).toBe(1);
-    expect(deps.io.err).toEqual(['baton: NOT_FOUND: run nope was not found']);
+    await expectRefusal(['replay', 'nope'], 'replay-run', 'NOT_FOUND', 'run nope was not found');
   });
 });
 
@@ -51,9 +49,7 @@ describe('baton approve / reject', () => {
     const client = fakeClient({ 'approve-stage': decided });
     const deps = fakeDeps(client, { env: { USER: 'root', BATON_USER: 'bob' } });
     expect(await runCli(['approve', 'run-1', 'review', '--reason', 'risk accepted by product', '--as', 'alice'], deps)).toBe(0);
-    expect(client.calls).toEqual([
-      { kind: 'command', name: 'approve-stage', data: { runId: 'run-1', stageId: 'review', reason: 'risk accepted by product' }, actor: { kind: 'human', id: 'alice' }, correlationId: 'run-1' },
-    ]);
+    expect(client.calls).toEqual([humanCommandCall('approve-stage', { runId: 'run-1', stageId: 'review', reason: 'risk accepted by product' }, 'alice', 'run-1')]);
     expect(deps.io.out).toEqual(['approved stage review of run run-1 (run is running)']);
   });
 
@@ -63,14 +59,10 @@ describe('baton approve / reject', () => {
     expect(await runCli(['reject', 'run-1', 'review', '--reason', 'no rollback plan'], fakeDeps(client, { env: { BATON_USER: ' ', USER: 'root' } }))).toBe(0);
     const last = fakeDeps(client, { env: {} });
     expect(await runCli(['reject', 'run-1', 'review', '--reason', 'no rollback plan'], last)).toBe(0);
-    expect(client.calls.map((c) => c.actor)).toEqual([
-      { kind: 'human', id: 'bob' },
-      { kind: 'human', id: 'root' },
-      { kind: 'human', id: 'human' },
-    ]);
+    expect(client.calls.map((c) => c.actor)).toEqual(['bob', 'root', 'human'].map(human));
     expect(client.calls[0]?.data).toEqual({ runId: 'run-1', stageId: 'review', reason: 'no rollback plan' });
     expect(last.io.out).toEqual(['rejected stage review of run run-1 (run is running)']);
-    expect(humanActor({ USER: 'u' }, undefined)).toEqual({ kind: 'human', id: 'u' });
+    expect(humanActor({ USER: 'u' }, undefined)).toEqual(human('u'));
   });
 
   it('prints the reply as JSON with --json', async () => {
@@ -79,19 +71,8 @@ describe('baton approve / reject', () => {
     expect(deps.io.out.map((l) => JSON.parse(l) as unknown)).toEqual([{ runId: 'run-1', status: 'success' }]);
   });
 
-  it('needs --reason (not blank) and both arguments; usage errors exit 1 without connecting', async () => {
-    const deps = fakeDeps(fakeClient({}));
-    expect(await failingStderr(['approve', 'run-1', 'review'], deps)).toContain("required option '--reason <text>' not specified");
-    expect(await failingStderr(['reject', 'run-1', 'review', '--reason', '   '], deps)).toContain('expected a non-empty reason');
-    expect(await failingStderr(['reject', 'run-1', '--reason', 'x'], deps)).toContain("missing required argument 'stageId'");
-    expect(await runCli(['approve', 'run-1', 'review', '--reason', 'x', '--as', ''], deps)).toBe(1);
-    expect(deps.connectedTo).toEqual([]);
-  });
-
   it('prints the scheduler’s refusal (FORBIDDEN, ILLEGAL_TRANSITION) with exit 1', async () => {
-    const deps = fakeDeps(fakeClient({ 'approve-stage': refusing('FORBIDDEN', 'human:alice started run run-1 and cannot approve it') }));
-    expect(await runCli(['approve', 'run-1', 'review', '--reason', 'ok', '--as', 'alice'], deps)).toBe(1);
-    expect(deps.io.err).toEqual(['baton: FORBIDDEN: human:alice started run run-1 and cannot approve it']);
+    await expectRefusal(['approve', 'run-1', 'review', '--reason', 'ok', '--as', 'alice'], 'approve-stage', 'FORBIDDEN', 'human:alice started run run-1 and cannot approve it');
   });
 });
 
@@ -147,7 +128,7 @@ describe('baton escalations', () => {
     const resolved = escalationView({
       status: 'resolved',
       resolution: 'exception_granted',
-      resolvedBy: { kind: 'human', id: 'alice' },
+      resolvedBy: human('alice'),
       resolutionReason: 'ship it; rollback follows in 1.1',
       resolvedAt: '2026-11-22T09:59:00.000Z',
       options: [],
@@ -168,43 +149,22 @@ describe('baton escalations', () => {
     const client = fakeClient({
       'resolve-escalation': (d) => {
         const data = d as { resolution: 'reassigned'; reason: string };
-        return escalationView({ status: 'resolved', resolution: data.resolution, resolvedBy: { kind: 'human', id: 'alice' }, resolutionReason: data.reason, resolvedAt: '2026-11-22T10:00:00.000Z' });
+        return escalationView({ status: 'resolved', resolution: data.resolution, resolvedBy: human('alice'), resolutionReason: data.reason, resolvedAt: '2026-11-22T10:00:00.000Z' });
       },
     });
     const deps = fakeDeps(client, { env: { BATON_USER: 'alice' } });
     expect(await runCli(['escalations', 'resolve', 'esc-1', '--resolution', 'reassigned', '--reason', 'BE-003 knows the API', '--reassign-to', 'MCT-BE-003'], deps)).toBe(0);
-    expect(client.calls).toEqual([
-      {
-        kind: 'command',
-        name: 'resolve-escalation',
-        data: { escalationId: 'esc-1', resolution: 'reassigned', reason: 'BE-003 knows the API', reassignTo: 'MCT-BE-003' },
-        actor: { kind: 'human', id: 'alice' },
-      },
-    ]);
+    expect(client.calls).toEqual([humanCommandCall('resolve-escalation', { escalationId: 'esc-1', resolution: 'reassigned', reason: 'BE-003 knows the API', reassignTo: 'MCT-BE-003' }, 'alice')]);
     expect(deps.io.out).toEqual(['escalation esc-1 (L3) is resolved: reassigned by human:alice']);
   });
 
-  it('needs --resolution (one of three) and --reason; --reassign-to only with reassigned', async () => {
-    const client = fakeClient({});
-    const deps = fakeDeps(client);
-    expect(await failingStderr(['escalations', 'resolve', 'esc-1', '--reason', 'x'], deps)).toContain("required option '--resolution <resolution>' not specified");
-    expect(await failingStderr(['escalations', 'resolve', 'esc-1', '--resolution', 'resolved'], deps)).toContain("required option '--reason <text>' not specified");
-    expect(await failingStderr(['escalations', 'resolve', 'esc-1', '--resolution', 'ignored', '--reason', 'x'], deps)).toContain('expected one of resolved, exception_granted, reassigned');
-    expect(deps.connectedTo).toEqual([]);
-    expect(await runCli(['escalations', 'resolve', 'esc-1', '--resolution', 'resolved', '--reason', 'x', '--reassign-to', 'MCT-BE-003'], deps)).toBe(1);
-    expect(deps.io.err.at(-1)).toBe('baton: --reassign-to goes with --resolution reassigned');
-    expect(client.calls).toEqual([]);
-  });
-
   it('prints ILLEGAL_TRANSITION for an escalation already resolved, exit 1', async () => {
-    const deps = fakeDeps(fakeClient({ 'resolve-escalation': refusing('ILLEGAL_TRANSITION', 'escalation esc-1 is already resolved') }));
-    expect(await runCli(['escalations', 'resolve', 'esc-1', '--resolution', 'resolved', '--reason', 'x'], deps)).toBe(1);
-    expect(deps.io.err).toEqual(['baton: ILLEGAL_TRANSITION: escalation esc-1 is already resolved']);
+    await expectRefusal(['escalations', 'resolve', 'esc-1', '--resolution', 'resolved', '--reason', 'x'], 'resolve-escalation', 'ILLEGAL_TRANSITION', 'escalation esc-1 is already resolved');
   });
 });
 
 describe('baton conflicts', () => {
-  const resolvedBy = (d: unknown, actor = { kind: 'human' as const, id: 'alice' }) => {
+  const resolvedBy = (d: unknown, actor = human('alice')) => {
     const data = d as { conflictId: string; resolution: 'reassign' | 'queue' | 'escalate'; reason: string; reassignTo?: string };
     return conflictView({
       conflictId: data.conflictId,
@@ -269,55 +229,26 @@ describe('baton conflicts', () => {
     const client = fakeClient({ 'resolve-conflict': (d) => resolvedBy(d) });
     const deps = fakeDeps(client, { env: { BATON_USER: 'bob', USER: 'root' } });
     expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'reassign', '--reassign-to', 'MCT-BE-002', '--reason', 'BE-002 has the context', '--as', 'alice'], deps)).toBe(0);
-    expect(client.calls).toEqual([
-      {
-        kind: 'command',
-        name: 'resolve-conflict',
-        data: { conflictId: 'dep.t-2.0', resolution: 'reassign', reason: 'BE-002 has the context', reassignTo: 'MCT-BE-002' },
-        actor: { kind: 'human', id: 'alice' },
-      },
-    ]);
+    expect(client.calls).toEqual([humanCommandCall('resolve-conflict', { conflictId: 'dep.t-2.0', resolution: 'reassign', reason: 'BE-002 has the context', reassignTo: 'MCT-BE-002' }, 'alice')]);
     expect(deps.io.out).toEqual(['conflict dep.t-2.0 (dependency_clash) resolved: reassign to MCT-BE-002 by human:alice']);
   });
 
   it('resolves with queue or escalate (no --reassign-to) as $BATON_USER, else $USER, else "human"; --json prints the reply', async () => {
-    const client = fakeClient({ 'resolve-conflict': (d) => resolvedBy(d, { kind: 'human', id: 'bob' }) });
+    const client = fakeClient({ 'resolve-conflict': (d) => resolvedBy(d, human('bob')) });
     const queued = fakeDeps(client, { env: { BATON_USER: 'bob', USER: 'root' } });
     expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'queue', '--reason', 'wait for t-1 to be retried'], queued)).toBe(0);
     expect(queued.io.out).toEqual(['conflict dep.t-2.0 (dependency_clash) resolved: queue by human:bob']);
     expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'escalate', '--reason', 'needs product'], fakeDeps(client, { env: { USER: 'root' } }))).toBe(0);
     const json = fakeDeps(client, { env: {} });
     expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'escalate', '--reason', 'needs product', '--json'], json)).toBe(0);
-    expect(client.calls.map((c) => c.actor)).toEqual([
-      { kind: 'human', id: 'bob' },
-      { kind: 'human', id: 'root' },
-      { kind: 'human', id: 'human' },
-    ]);
+    expect(client.calls.map((c) => c.actor)).toEqual(['bob', 'root', 'human'].map(human));
     expect(client.calls.map((c) => c.data)).toEqual([
       { conflictId: 'dep.t-2.0', resolution: 'queue', reason: 'wait for t-1 to be retried' },
       { conflictId: 'dep.t-2.0', resolution: 'escalate', reason: 'needs product' },
       { conflictId: 'dep.t-2.0', resolution: 'escalate', reason: 'needs product' },
     ]);
     expect(json.io.out).toHaveLength(1);
-    expect(JSON.parse(json.io.out[0]!)).toEqual(resolvedBy({ conflictId: 'dep.t-2.0', resolution: 'escalate', reason: 'needs product' }, { kind: 'human', id: 'bob' }));
-  });
-
-  it('needs --resolution (one of three) and --reason; --reassign-to is required with reassign and refused otherwise; usage errors exit 1 without connecting', async () => {
-    const client = fakeClient({});
-    const deps = fakeDeps(client);
-    expect(await failingStderr(['conflicts', 'resolve', 'dep.t-2.0', '--reason', 'x'], deps)).toContain("required option '--resolution <resolution>' not specified");
-    expect(await failingStderr(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'queue'], deps)).toContain("required option '--reason <text>' not specified");
-    expect(await failingStderr(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'queue', '--reason', '  '], deps)).toContain('expected a non-empty reason');
-    expect(await failingStderr(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'ignore', '--reason', 'x'], deps)).toContain('expected one of reassign, queue, escalate');
-    expect(await failingStderr(['conflicts', 'resolve', '--resolution', 'queue', '--reason', 'x'], deps)).toContain("missing required argument 'conflictId'");
-    expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'reassign', '--reason', 'x'], deps)).toBe(1);
-    expect(deps.io.err.at(-1)).toBe('baton: --resolution reassign needs --reassign-to <agentId>');
-    expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'queue', '--reason', 'x', '--reassign-to', 'MCT-BE-002'], deps)).toBe(1);
-    expect(deps.io.err.at(-1)).toBe('baton: --reassign-to goes with --resolution reassign');
-    expect(await runCli(['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'escalate', '--reason', 'x', '--reassign-to', 'MCT-BE-002'], deps)).toBe(1);
-    expect(deps.io.err.at(-1)).toBe('baton: --reassign-to goes with --resolution reassign');
-    expect(deps.connectedTo).toEqual([]);
-    expect(client.calls).toEqual([]);
+    expect(JSON.parse(json.io.out[0]!)).toEqual(resolvedBy({ conflictId: 'dep.t-2.0', resolution: 'escalate', reason: 'needs product' }, human('bob')));
   });
 
   it('prints the scheduler’s refusal (ILLEGAL_TRANSITION, NOT_FOUND) with exit 1, and exit 2 when no scheduler answers', async () => {
@@ -344,9 +275,7 @@ describe('baton tasks reassign', () => {
     const client = fakeClient({ 'reassign-task': reassigned });
     const deps = fakeDeps(client, { env: { BATON_USER: 'bob' } });
     expect(await runCli(['tasks', 'reassign', 't-1', '--to', 'MCT-BE-002', '--reason', 'BE-001 is overloaded', '--as', 'alice'], deps)).toBe(0);
-    expect(client.calls).toEqual([
-      { kind: 'command', name: 'reassign-task', data: { taskId: 't-1', toAgentId: 'MCT-BE-002', reason: 'BE-001 is overloaded' }, actor: { kind: 'human', id: 'alice' } },
-    ]);
+    expect(client.calls).toEqual([humanCommandCall('reassign-task', { taskId: 't-1', toAgentId: 'MCT-BE-002', reason: 'BE-001 is overloaded' }, 'alice')]);
     expect(deps.io.out).toEqual(['task t-1 reassigned to MCT-BE-002 (assigned, lease epoch 2)']);
   });
 
@@ -357,24 +286,8 @@ describe('baton tasks reassign', () => {
     expect(await runCli(args, fakeDeps(client, { env: { USER: 'root' } }))).toBe(0);
     const json = fakeDeps(client, { env: {} });
     expect(await runCli([...args, '--json'], json)).toBe(0);
-    expect(client.calls.map((c) => c.actor)).toEqual([
-      { kind: 'human', id: 'bob' },
-      { kind: 'human', id: 'root' },
-      { kind: 'human', id: 'human' },
-    ]);
+    expect(client.calls.map((c) => c.actor)).toEqual(['bob', 'root', 'human'].map(human));
     expect(json.io.out.map((l) => JSON.parse(l) as unknown)).toEqual([{ taskId: 't-1', status: 'assigned', leaseEpoch: 2, revision: 7 }]);
-  });
-
-  it('needs --to and --reason (not blank) and the task id; usage errors exit 1 without connecting', async () => {
-    const client = fakeClient({});
-    const deps = fakeDeps(client);
-    expect(await failingStderr(['tasks', 'reassign', 't-1', '--reason', 'x'], deps)).toContain("required option '--to <agentId>' not specified");
-    expect(await failingStderr(['tasks', 'reassign', 't-1', '--to', 'MCT-BE-002'], deps)).toContain("required option '--reason <text>' not specified");
-    expect(await failingStderr(['tasks', 'reassign', 't-1', '--to', 'MCT-BE-002', '--reason', ' '], deps)).toContain('expected a non-empty reason');
-    expect(await failingStderr(['tasks', 'reassign', 't-1', '--to', ' ', '--reason', 'x'], deps)).toContain('expected a name of 1 to 200 characters');
-    expect(await failingStderr(['tasks', 'reassign', '--to', 'MCT-BE-002', '--reason', 'x'], deps)).toContain("missing required argument 'taskId'");
-    expect(deps.connectedTo).toEqual([]);
-    expect(client.calls).toEqual([]);
   });
 
   it('prints the scheduler’s refusal (FORBIDDEN, ILLEGAL_TRANSITION) with exit 1', async () => {
@@ -390,5 +303,37 @@ describe('baton tasks reassign', () => {
     expect(await runCli(['tasks', 'reassign', 't-done', '--to', 'MCT-BE-002', '--reason', 'x'], deps)).toBe(1);
     expect(deps.io.err).toEqual(['baton: FORBIDDEN: agent MCT-BE-002 is offline', 'baton: ILLEGAL_TRANSITION: task t-done is completed; it cannot be reassigned']);
     expect(deps.io.out).toEqual([]);
+  });
+});
+
+describe('usage errors of the decision commands', () => {
+  it.each<[argv: readonly string[], error: string]>([
+    // approve / reject need --reason (not blank) and both arguments
+    [['approve', 'run-1', 'review'], "required option '--reason <text>' not specified"],
+    [['reject', 'run-1', 'review', '--reason', '   '], 'expected a non-empty reason'],
+    [['reject', 'run-1', '--reason', 'x'], "missing required argument 'stageId'"],
+    [['approve', 'run-1', 'review', '--reason', 'x', '--as', ''], 'expected a name of 1 to 200 characters'],
+    // escalations resolve needs --resolution (one of three) and --reason; --reassign-to only with reassigned
+    [['escalations', 'resolve', 'esc-1', '--reason', 'x'], "required option '--resolution <resolution>' not specified"],
+    [['escalations', 'resolve', 'esc-1', '--resolution', 'resolved'], "required option '--reason <text>' not specified"],
+    [['escalations', 'resolve', 'esc-1', '--resolution', 'ignored', '--reason', 'x'], 'expected one of resolved, exception_granted, reassigned'],
+    [['escalations', 'resolve', 'esc-1', '--resolution', 'resolved', '--reason', 'x', '--reassign-to', 'MCT-BE-003'], 'baton: --reassign-to goes with --resolution reassigned'],
+    // conflicts resolve needs --resolution (one of three) and --reason; --reassign-to is required with reassign and refused otherwise
+    [['conflicts', 'resolve', 'dep.t-2.0', '--reason', 'x'], "required option '--resolution <resolution>' not specified"],
+    [['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'queue'], "required option '--reason <text>' not specified"],
+    [['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'queue', '--reason', '  '], 'expected a non-empty reason'],
+    [['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'ignore', '--reason', 'x'], 'expected one of reassign, queue, escalate'],
+    [['conflicts', 'resolve', '--resolution', 'queue', '--reason', 'x'], "missing required argument 'conflictId'"],
+    [['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'reassign', '--reason', 'x'], 'baton: --resolution reassign needs --reassign-to <agentId>'],
+    [['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'queue', '--reason', 'x', '--reassign-to', 'MCT-BE-002'], 'baton: --reassign-to goes with --resolution reassign'],
+    [['conflicts', 'resolve', 'dep.t-2.0', '--resolution', 'escalate', '--reason', 'x', '--reassign-to', 'MCT-BE-002'], 'baton: --reassign-to goes with --resolution reassign'],
+    // tasks reassign needs --to and --reason (not blank) and the task id
+    [['tasks', 'reassign', 't-1', '--reason', 'x'], "required option '--to <agentId>' not specified"],
+    [['tasks', 'reassign', 't-1', '--to', 'MCT-BE-002'], "required option '--reason <text>' not specified"],
+    [['tasks', 'reassign', 't-1', '--to', 'MCT-BE-002', '--reason', ' '], 'expected a non-empty reason'],
+    [['tasks', 'reassign', 't-1', '--to', ' ', '--reason', 'x'], 'expected a name of 1 to 200 characters'],
+    [['tasks', 'reassign', '--to', 'MCT-BE-002', '--reason', 'x'], "missing required argument 'taskId'"],
+  ])('%j exits 1 with %p before connecting', async (argv, error) => {
+    await expectUsageError(argv, error);
   });
 });

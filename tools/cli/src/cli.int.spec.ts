@@ -20,7 +20,7 @@ import {
   type MessageDefinition,
   type WorkflowResultView,
 } from '@baton/contracts';
-import { conflictView, escalationView } from './testing/views';
+import { conflictView, escalationView, human } from './testing/views';
 
 // The real `baton` binary (node_modules/.bin/baton) as a child process, against a real NATS
 // server. "Nobody is listening" must be true whatever else runs on this machine, so the file
@@ -60,6 +60,11 @@ function baton(args: readonly string[], env: Record<string, string> = {}, timeou
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** The envelope of a command the CLI sent for `human:<by>`: a fresh UUID command id, schema version 1. */
+function humanEnvelope(by: string, data: Record<string, unknown>, correlation: { correlationId?: string } = {}): Record<string, unknown> {
+  return { commandId: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown, schemaVersion: 1, ...correlation, actor: human(by), data };
 }
 
 function natsServerBinary(): string | undefined {
@@ -363,20 +368,14 @@ describe('baton binary (int)', () => {
       expect(r.code).toBe(0);
       expect(r.stdout.trim()).toBe('approved stage review of run run-int-2 (run is running)');
       const [body] = received.get(ApproveStage.subject) ?? [];
-      expect(body).toEqual({
-        commandId: expect.stringMatching(/^[0-9a-f-]{36}$/),
-        schemaVersion: 1,
-        correlationId: 'run-int-2',
-        actor: { kind: 'human', id: 'alice' },
-        data: { runId: 'run-int-2', stageId: 'review', reason: 'risk accepted' },
-      });
+      expect(body).toEqual(humanEnvelope('alice', { runId: 'run-int-2', stageId: 'review', reason: 'risk accepted' }, { correlationId: 'run-int-2' }));
     });
 
     it('reject takes the actor from $BATON_USER, and prints an error reply as CODE: message with exit 1', async () => {
       const ok = await baton(['reject', 'run-int-2', 'review', '--reason', 'no rollback plan', '--nats', natsUrl], { BATON_USER: 'bob' });
       expect(ok.code).toBe(0);
       expect(ok.stdout.trim()).toBe('rejected stage review of run run-int-2 (run is running)');
-      expect(received.get(RejectStage.subject)?.[0]).toMatchObject({ actor: { kind: 'human', id: 'bob' }, data: { runId: 'run-int-2', stageId: 'review', reason: 'no rollback plan' } });
+      expect(received.get(RejectStage.subject)?.[0]).toMatchObject({ actor: human('bob'), data: { runId: 'run-int-2', stageId: 'review', reason: 'no rollback plan' } });
 
       const refused = await baton(['reject', 'run-int-2', 'done', '--reason', 'x', '--nats', natsUrl]);
       expect(refused.code).toBe(1);
@@ -408,13 +407,8 @@ describe('baton binary (int)', () => {
 
       const resolve = await baton(['--json', 'escalations', 'resolve', 'esc-int-1', '--resolution', 'exception_granted', '--reason', 'ship it', '--nats', natsUrl], { BATON_USER: '', USER: 'carol' });
       expect(resolve.code).toBe(0);
-      expect(received.get(ResolveEscalation.subject)?.[0]).toEqual({
-        commandId: expect.stringMatching(/^[0-9a-f-]{36}$/),
-        schemaVersion: 1,
-        actor: { kind: 'human', id: 'carol' },
-        data: { escalationId: 'esc-int-1', resolution: 'exception_granted', reason: 'ship it' },
-      });
-      expect(JSON.parse(resolve.stdout)).toMatchObject({ escalationId: 'esc-int-1', status: 'resolved', resolution: 'exception_granted', resolvedBy: { kind: 'human', id: 'carol' } });
+      expect(received.get(ResolveEscalation.subject)?.[0]).toEqual(humanEnvelope('carol', { escalationId: 'esc-int-1', resolution: 'exception_granted', reason: 'ship it' }));
+      expect(JSON.parse(resolve.stdout)).toMatchObject({ escalationId: 'esc-int-1', status: 'resolved', resolution: 'exception_granted', resolvedBy: human('carol') });
     });
 
     it('conflicts list sends the filters and prints the table, or the reply with --json', async () => {
@@ -436,17 +430,12 @@ describe('baton binary (int)', () => {
       expect(resolve.stderr).toBe('');
       expect(resolve.code).toBe(0);
       expect(resolve.stdout.trim()).toBe('conflict dep.t-int-2.0 (dependency_clash) resolved: reassign to MCT-BE-002 by human:alice');
-      expect(received.get(ResolveConflict.subject)?.[0]).toEqual({
-        commandId: expect.stringMatching(/^[0-9a-f-]{36}$/),
-        schemaVersion: 1,
-        actor: { kind: 'human', id: 'alice' },
-        data: { conflictId: 'dep.t-int-2.0', resolution: 'reassign', reason: 'BE-002 has the context', reassignTo: 'MCT-BE-002' },
-      });
+      expect(received.get(ResolveConflict.subject)?.[0]).toEqual(humanEnvelope('alice', { conflictId: 'dep.t-int-2.0', resolution: 'reassign', reason: 'BE-002 has the context', reassignTo: 'MCT-BE-002' }));
 
       const queue = await baton(['conflicts', 'resolve', 'dep.t-int-2.0', '--resolution', 'queue', '--reason', 'wait for the retry', '--nats', natsUrl], { BATON_USER: '', USER: 'carol' });
       expect(queue.code).toBe(0);
       expect(queue.stdout.trim()).toBe('conflict dep.t-int-2.0 (dependency_clash) resolved: queue by human:carol');
-      expect(received.get(ResolveConflict.subject)?.[1]).toMatchObject({ actor: { kind: 'human', id: 'carol' }, data: { conflictId: 'dep.t-int-2.0', resolution: 'queue', reason: 'wait for the retry' } });
+      expect(received.get(ResolveConflict.subject)?.[1]).toMatchObject({ actor: human('carol'), data: { conflictId: 'dep.t-int-2.0', resolution: 'queue', reason: 'wait for the retry' } });
       expect((received.get(ResolveConflict.subject)?.[1] as { data: object }).data).not.toHaveProperty('reassignTo');
     });
 
@@ -466,17 +455,12 @@ describe('baton binary (int)', () => {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout.trim()).toBe('task t-int-2 reassigned to MCT-BE-002 (assigned, lease epoch 2)');
-      expect(received.get(ReassignTask.subject)?.[0]).toEqual({
-        commandId: expect.stringMatching(/^[0-9a-f-]{36}$/),
-        schemaVersion: 1,
-        actor: { kind: 'human', id: 'dave' },
-        data: { taskId: 't-int-2', toAgentId: 'MCT-BE-002', reason: 'BE-001 is overloaded' },
-      });
+      expect(received.get(ReassignTask.subject)?.[0]).toEqual(humanEnvelope('dave', { taskId: 't-int-2', toAgentId: 'MCT-BE-002', reason: 'BE-001 is overloaded' }));
 
       const json = await baton(['--json', 'tasks', 'reassign', 't-int-2', '--to', 'MCT-BE-003', '--reason', 'x', '--as', 'erin', '--nats', natsUrl]);
       expect(json.code).toBe(0);
       expect(JSON.parse(json.stdout)).toEqual({ taskId: 't-int-2', status: 'assigned', leaseEpoch: 2, revision: 5 });
-      expect(received.get(ReassignTask.subject)?.[1]).toMatchObject({ actor: { kind: 'human', id: 'erin' } });
+      expect(received.get(ReassignTask.subject)?.[1]).toMatchObject({ actor: human('erin') });
 
       const refused = await baton(['tasks', 'reassign', 't-int-2', '--to', 'MCT-OFFLINE', '--reason', 'x', '--nats', natsUrl]);
       expect(refused.code).toBe(1);

@@ -1,7 +1,7 @@
 import { BatonError, UnavailableError } from '@baton/contracts';
 import { runCli } from './cli';
 import { NatsUnreachableError } from './rpc';
-import { failingStderr, fakeClient, fakeDeps, refusing } from './testing/fake-client';
+import { expectRefusal, failingStderr, fakeClient, fakeDeps, humanCommandCall } from './testing/fake-client';
 import { agentView, runView, stepView, taskView } from './testing/views';
 
 describe('baton command layer', () => {
@@ -56,7 +56,7 @@ describe('baton command layer', () => {
     const client = fakeClient({ 'start-run': () => ({ runId: 'run-7', workflowId: 'WF-FEAT-001', version: '1.0.0' }) });
     const deps = fakeDeps(client);
     expect(await runCli(['workflows', 'execute', 'WF-FEAT-001', '--param', 'env=prod', '-p', 'replicas=3', '--priority', 'p0'], deps)).toBe(0);
-    expect(client.calls).toEqual([{ kind: 'command', name: 'start-run', data: { workflowId: 'WF-FEAT-001', params: { env: 'prod', replicas: 3 }, priority: 'P0' }, actor: { kind: 'human', id: 'human' } }]);
+    expect(client.calls).toEqual([humanCommandCall('start-run', { workflowId: 'WF-FEAT-001', params: { env: 'prod', replicas: 3 }, priority: 'P0' }, 'human')]);
     expect(deps.io.out).toEqual(['Started run run-7 of WF-FEAT-001 v1.0.0. Follow it with: baton workflows status run-7']);
   });
 
@@ -163,12 +163,7 @@ describe('baton command layer', () => {
   });
 
   it('prints an error reply as CODE: message, exit 1', async () => {
-    const client = fakeClient({
-      'get-run': refusing('NOT_FOUND', 'run nope was not found'),
-    });
-    const deps = fakeDeps(client);
-    expect(await runCli(['workflows', 'status', 'nope'], deps)).toBe(1);
-    expect(deps.io.err).toEqual(['baton: NOT_FOUND: run nope was not found']);
+    await expectRefusal(['workflows', 'status', 'nope'], 'get-run', 'NOT_FOUND', 'run nope was not found');
   });
 
   it('rejects bad usage with exit 1 before connecting', async () => {

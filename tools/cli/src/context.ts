@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { DataOf, MessageDefinition, ReplyOf } from '@baton/contracts';
 import type { EventStore } from '@baton/event-store';
 import { EventStoreUnreachableError, openEventStoreFromEnv, type EventStoreOpener, type EventStoreSession } from './event-store';
 import { paintFor, type Paint } from './format';
@@ -134,6 +135,26 @@ export class CliContext {
   emit(data: unknown, human: () => string): void {
     if (this.json) this.deps.io.stdout(JSON.stringify(data, null, 2));
     else this.deps.io.stdout(human());
+  }
+
+  /**
+   * What a list command does: asks `def` and prints the `key` list of its reply, as
+   * `{ [key]: list }` with `--json`, else laid out by `format`.
+   */
+  async printList<D extends MessageDefinition, K extends keyof ReplyOf<D> & string>(
+    def: D,
+    data: DataOf<D>,
+    key: K,
+    format: (list: ReplyOf<D>[K], now: Date, paint: Paint) => string,
+  ): Promise<void> {
+    const list = (await (await this.client()).query(def, data))[key];
+    this.emit({ [key]: list }, () => format(list, this.now(), this.paint));
+  }
+
+  /** What a show command does: asks `def` and prints its reply (as it is with `--json`, else laid out by `format`). */
+  async printOne<D extends MessageDefinition>(def: D, data: DataOf<D>, format: (reply: ReplyOf<D>, now: Date, paint: Paint) => string): Promise<void> {
+    const reply = await (await this.client()).query(def, data);
+    this.emit(reply, () => format(reply, this.now(), this.paint));
   }
 
   /** A line for people only (progress, hints); nothing with `--json`. */

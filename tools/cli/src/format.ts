@@ -6,6 +6,7 @@ import type {
   ConflictView,
   DataOf,
   EscalationView,
+  NotificationView,
   ReplayRun,
   ReplyOf,
   RunSummary,
@@ -83,6 +84,11 @@ export function table(head: readonly string[], rows: readonly (readonly string[]
   return t.toString();
 }
 
+/** What a list command prints: a table with a row per item, or `empty` when there are none. */
+function listTable<T>(items: readonly T[], empty: string, head: readonly string[], paint: Paint, row: (item: T) => readonly string[]): string {
+  return items.length === 0 ? empty : table(head, items.map(row), paint);
+}
+
 /** Two-column key/value table. */
 export function detailTable(pairs: readonly (readonly [string, string])[], paint: Paint = plain): string {
   const t = new Table({ chars: COMPACT, style: { head: [], border: [] } });
@@ -128,29 +134,20 @@ function status(text: string, paint: Paint): string {
 
 /** `workflows list`. */
 export function formatWorkflows(workflows: readonly WorkflowSummary[], paint: Paint = plain): string {
-  if (workflows.length === 0) return 'No workflows registered. Register some with: baton workflows register examples/workflows';
-  return table(
-    ['ID', 'NAME', 'VERSION', 'VERSIONS', 'TRIGGER', 'REGISTERED'],
-    workflows.map((w) => [w.workflowId, w.name, w.version, String(w.versions.length), w.trigger, formatTime(w.registeredAt)]),
-    paint,
-  );
+  const empty = 'No workflows registered. Register some with: baton workflows register examples/workflows';
+  return listTable(workflows, empty, ['ID', 'NAME', 'VERSION', 'VERSIONS', 'TRIGGER', 'REGISTERED'], paint, (w) => [w.workflowId, w.name, w.version, String(w.versions.length), w.trigger, formatTime(w.registeredAt)]);
 }
 
 /** `runs list`. */
 export function formatRuns(runs: readonly RunSummary[], now: Date, paint: Paint = plain): string {
-  if (runs.length === 0) return 'No runs. Start one with: baton workflows execute <workflowId>';
-  return table(
-    ['RUN', 'WORKFLOW', 'VERSION', 'STATE', 'STARTED', 'DURATION'],
-    runs.map((r) => [
-      r.runId,
-      r.workflowId,
-      r.version,
-      status(r.state, paint),
-      formatTime(r.startTime),
-      formatDuration((r.endTime === null ? now.getTime() : Date.parse(r.endTime)) - Date.parse(r.startTime)) + (r.endTime === null ? ' (so far)' : ''),
-    ]),
-    paint,
-  );
+  return listTable(runs, 'No runs. Start one with: baton workflows execute <workflowId>', ['RUN', 'WORKFLOW', 'VERSION', 'STATE', 'STARTED', 'DURATION'], paint, (r) => [
+    r.runId,
+    r.workflowId,
+    r.version,
+    status(r.state, paint),
+    formatTime(r.startTime),
+    formatDuration((r.endTime === null ? now.getTime() : Date.parse(r.endTime)) - Date.parse(r.startTime)) + (r.endTime === null ? ' (so far)' : ''),
+  ]);
 }
 
 function outputSummary(output: unknown): string {
@@ -199,21 +196,16 @@ export function formatRunResult(run: WorkflowResultView, now: Date, paint: Paint
 
 /** `agents list`. */
 export function formatAgents(agents: readonly AgentDetailView[], now: Date, paint: Paint = plain): string {
-  if (agents.length === 0) return 'No agents match. Agents register themselves, or come from AGENTS_FILE (examples/agents.yaml).';
-  return table(
-    ['ID', 'NAME', 'ROLE', 'STATUS', 'STATE', 'LOAD', 'MODEL', 'HEARTBEAT'],
-    agents.map((a) => [
-      a.agentId,
-      a.name ?? '',
-      a.role,
-      status(a.status, paint),
-      status(a.state, paint),
-      `${a.load}/${a.maxConcurrency}`,
-      a.model ?? '',
-      formatAge(a.lastHeartbeatAt, now),
-    ]),
-    paint,
-  );
+  return listTable(agents, 'No agents match. Agents register themselves, or come from AGENTS_FILE (examples/agents.yaml).', ['ID', 'NAME', 'ROLE', 'STATUS', 'STATE', 'LOAD', 'MODEL', 'HEARTBEAT'], paint, (a) => [
+    a.agentId,
+    a.name ?? '',
+    a.role,
+    status(a.status, paint),
+    status(a.state, paint),
+    `${a.load}/${a.maxConcurrency}`,
+    a.model ?? '',
+    formatAge(a.lastHeartbeatAt, now),
+  ]);
 }
 
 function percent(rate: number): string {
@@ -223,22 +215,17 @@ function percent(rate: number): string {
 
 /** `agents health`: one row per agent with heartbeat age, load and performance. */
 export function formatAgentsHealth(agents: readonly AgentDetailView[], now: Date, paint: Paint = plain): string {
-  if (agents.length === 0) return 'No agents registered.';
-  return table(
-    ['ID', 'STATUS', 'STATE', 'HEARTBEAT', 'LOAD', 'DONE', 'FAILED', 'ERROR RATE', 'MEAN TIME'],
-    agents.map((a) => [
-      a.agentId,
-      status(a.status, paint),
-      status(a.state, paint),
-      formatAge(a.lastHeartbeatAt, now),
-      `${a.load}/${a.maxConcurrency}`,
-      String(a.performance.tasksCompleted),
-      String(a.performance.tasksFailed),
-      percent(a.performance.errorRate),
-      a.performance.meanCompletionMs === null ? '-' : formatDuration(a.performance.meanCompletionMs),
-    ]),
-    paint,
-  );
+  return listTable(agents, 'No agents registered.', ['ID', 'STATUS', 'STATE', 'HEARTBEAT', 'LOAD', 'DONE', 'FAILED', 'ERROR RATE', 'MEAN TIME'], paint, (a) => [
+    a.agentId,
+    status(a.status, paint),
+    status(a.state, paint),
+    formatAge(a.lastHeartbeatAt, now),
+    `${a.load}/${a.maxConcurrency}`,
+    String(a.performance.tasksCompleted),
+    String(a.performance.tasksFailed),
+    percent(a.performance.errorRate),
+    a.performance.meanCompletionMs === null ? '-' : formatDuration(a.performance.meanCompletionMs),
+  ]);
 }
 
 /** `agents health <agentId>`: everything about one agent. */
@@ -267,23 +254,18 @@ export function formatAgentHealth(a: AgentDetailView, now: Date, paint: Paint = 
 
 /** `tasks list`. */
 export function formatTasks(tasks: readonly TaskView[], now: Date, paint: Paint = plain): string {
-  if (tasks.length === 0) return 'No tasks match.';
-  return table(
-    ['TASK', 'RUN', 'STAGE', 'ACTION', 'PRIORITY', 'STATUS', 'AGENT', 'ATTEMPT', 'PROGRESS', 'UPDATED'],
-    tasks.map((t) => [
-      t.taskId,
-      t.runId ?? '',
-      t.stageId ?? '',
-      t.action,
-      t.priority,
-      status(t.status, paint),
-      t.agentId ?? '',
-      `${t.attempt}/${t.maxAttempts}`,
-      t.percent === null ? '' : `${Math.round(t.percent)}%`,
-      formatAge(t.updatedAt, now),
-    ]),
-    paint,
-  );
+  return listTable(tasks, 'No tasks match.', ['TASK', 'RUN', 'STAGE', 'ACTION', 'PRIORITY', 'STATUS', 'AGENT', 'ATTEMPT', 'PROGRESS', 'UPDATED'], paint, (t) => [
+    t.taskId,
+    t.runId ?? '',
+    t.stageId ?? '',
+    t.action,
+    t.priority,
+    status(t.status, paint),
+    t.agentId ?? '',
+    `${t.attempt}/${t.maxAttempts}`,
+    t.percent === null ? '' : `${Math.round(t.percent)}%`,
+    formatAge(t.updatedAt, now),
+  ]);
 }
 
 const STEP_MARK: Record<WorkflowStepView['status'], string> = { success: '✓', failure: '✗', skipped: '–', running: '▶', pending: '·' };
@@ -400,21 +382,16 @@ function escalationWhere(e: EscalationView): string {
 
 /** `escalations list`. */
 export function formatEscalations(list: readonly EscalationView[], now: Date, paint: Paint = plain): string {
-  if (list.length === 0) return 'No escalations match.';
-  return table(
-    ['ID', 'LEVEL', 'ASSIGNEE', 'TRIGGER', 'STATUS', 'RUN/STAGE/TASK', 'ISSUE', 'AGE'],
-    list.map((e) => [
-      e.escalationId,
-      paint(formatLevel(e.level), e.level === 3 ? 'bad' : e.level === 0 ? 'muted' : 'busy'),
-      formatActor(e.assignee),
-      e.trigger,
-      status(e.status, paint),
-      escalationWhere(e),
-      oneLine(e.issue, 60),
-      formatAge(e.raisedAt, now),
-    ]),
-    paint,
-  );
+  return listTable(list, 'No escalations match.', ['ID', 'LEVEL', 'ASSIGNEE', 'TRIGGER', 'STATUS', 'RUN/STAGE/TASK', 'ISSUE', 'AGE'], paint, (e) => [
+    e.escalationId,
+    paint(formatLevel(e.level), e.level === 3 ? 'bad' : e.level === 0 ? 'muted' : 'busy'),
+    formatActor(e.assignee),
+    e.trigger,
+    status(e.status, paint),
+    escalationWhere(e),
+    oneLine(e.issue, 60),
+    formatAge(e.raisedAt, now),
+  ]);
 }
 
 /**
@@ -481,19 +458,52 @@ function taskList(taskIds: readonly string[]): string {
 
 /** `conflicts list`. */
 export function formatConflicts(list: readonly ConflictView[], now: Date, paint: Paint = plain): string {
-  if (list.length === 0) return 'No conflicts match.';
-  return table(
-    ['ID', 'KIND', 'STATUS', 'RESOLUTION', 'TASKS', 'RUN', 'DETECTED', 'DESCRIPTION'],
-    list.map((c) => [
-      c.conflictId,
-      c.kind,
-      status(c.status, paint),
-      conflictHandling(c, paint),
-      taskList(c.taskIds),
-      c.runId ?? '',
-      formatAge(c.detectedAt, now),
-      oneLine(c.description, 60),
-    ]),
+  return listTable(list, 'No conflicts match.', ['ID', 'KIND', 'STATUS', 'RESOLUTION', 'TASKS', 'RUN', 'DETECTED', 'DESCRIPTION'], paint, (c) => [
+    c.conflictId,
+    c.kind,
+    status(c.status, paint),
+    conflictHandling(c, paint),
+    taskList(c.taskIds),
+    c.runId ?? '',
+    formatAge(c.detectedAt, now),
+    oneLine(c.description, 60),
+  ]);
+}
+
+/** `notifications list`: one line per delivery, newest first. */
+export function formatNotifications(list: readonly NotificationView[], now: Date, paint: Paint = plain): string {
+  return listTable(list, 'No notifications match.', ['ID', 'CHANNEL', 'TO', 'TOPIC', 'STATUS', 'TRIES', 'RUN', 'TITLE', 'ERROR', 'REQUESTED'], paint, (n) => [
+    n.deliveryId,
+    `${n.channel} (${n.channelKind})`,
+    oneLine(n.recipient, 32),
+    n.source.topic,
+    paint(n.status, n.status === 'dead_lettered' ? 'bad' : n.status === 'retrying' ? 'busy' : toneOf(n.status === 'delivered' ? 'success' : n.status)),
+    `${n.attempts}/${n.maxAttempts}`,
+    n.source.runId ?? '-',
+    oneLine(n.title, 48),
+    n.lastError === null || n.status === 'delivered' ? '' : oneLine(n.lastError, 40),
+    formatAge(n.requestedAt, now),
+  ]);
+}
+
+/** `notifications show`: who was told what, over which channel, and how it went. */
+export function formatNotification(n: NotificationView, paint: Paint = plain): string {
+  return detailTable(
+    [
+      ['Delivery', n.deliveryId],
+      ['Status', paint(n.status, n.status === 'dead_lettered' ? 'bad' : n.status === 'delivered' ? 'good' : 'busy')],
+      ['Channel', `${n.channel} (${n.channelKind})`],
+      ['To', n.recipient],
+      ['Title', n.title],
+      ['Text', n.text],
+      ['Severity', n.severity],
+      ['Rule', n.ruleId],
+      ['About', `${n.source.topic}: ${n.source.eventType} ${n.source.eventId} (${n.source.streamId})`],
+      ['Attempts', `${n.attempts} of ${n.maxAttempts}`],
+      ['Last error', n.lastError ?? '-'],
+      ['Requested', formatTime(n.requestedAt)],
+      ['Delivered', formatTime(n.deliveredAt)],
+    ],
     paint,
   );
 }

@@ -65,14 +65,8 @@ describe('colour', () => {
     expect(plain('ok', 'bad')).toBe('ok');
   });
 
-  it('gives each status word its tone', () => {
-    expect(toneOf('success')).toBe('good');
-    expect(toneOf('available')).toBe('good');
-    expect(toneOf('failure')).toBe('bad');
-    expect(toneOf('offline')).toBe('bad');
-    expect(toneOf('running')).toBe('busy');
-    expect(toneOf('EXECUTING')).toBe('busy');
-    expect(toneOf('skipped')).toBe('muted');
+  it.each(Object.entries({ success: 'good', available: 'good', failure: 'bad', offline: 'bad', running: 'busy', EXECUTING: 'busy', skipped: 'muted' }))('gives the status word %s the tone %s', (word, tone) => {
+    expect(toneOf(word)).toBe(tone);
   });
 
   it('puts no escape codes in plain tables', () => {

@@ -106,6 +106,21 @@ async function transition(
   return { task: { ...summarize(doc), status: to }, path: file };
 }
 
+/**
+ * A {@link transition} that says why in the task file: one entry (by, what, body; dated now) added
+ * to `section`. `append` is {@link appendNote} for an optional note, which adds nothing when blank.
+ */
+function transitionWithEntry(
+  ctx: HandoffContext,
+  stored: StoredTask,
+  to: TaskState,
+  section: BodySection,
+  entry: Omit<TaskFileEntry, 'at'>,
+  append: typeof appendEntry = appendEntry,
+): Promise<{ task: TaskSummary; path: string }> {
+  return transition(ctx, stored, to, (doc) => append(doc, section, { at: ctx.now(), ...entry }), entry.by);
+}
+
 /** Ids are TASK-001, TASK-002, …: one more than the highest TASK-n anywhere in the store. */
 async function nextId(store: TaskStore): Promise<number> {
   const { tasks, unreadable } = await store.list();
@@ -274,13 +289,7 @@ export async function requestReview(ctx: HandoffContext, id: string, options: { 
   const stored = await ctx.store.get(id);
   requireState(stored, ['in-progress'], 'send to review');
   const by = requireName(options.by ?? stored.task.agent, 'the agent');
-  return transition(
-    ctx,
-    stored,
-    'review',
-    (doc) => appendNote(doc, 'Implementation Notes', { at: ctx.now(), by, what: 'ready for review', body: options.notes }),
-    by,
-  );
+  return transitionWithEntry(ctx, stored, 'review', 'Implementation Notes', { by, what: 'ready for review', body: options.notes }, appendNote);
 }
 
 function feedbackStamp(at: Date): string {
@@ -316,7 +325,7 @@ export async function giveFeedback(ctx: HandoffContext, id: string, options: { f
   const what = `changes requested (round ${round})`;
   // Writing the file before the move: if the move then fails, a stray feedback file is the only trace.
   const feedbackFile = await writeFeedbackFile(ctx, stored.task, 'review', from, `## Review Feedback\n${message}`);
-  const result = await transition(ctx, stored, to, (doc) => appendEntry(doc, 'Review Feedback', { at: ctx.now(), by: from, what, body: `${message}\n\n(feedback file: ${feedbackFile})` }), from);
+  const result = await transitionWithEntry(ctx, stored, to, 'Review Feedback', { by: from, what, body: `${message}\n\n(feedback file: ${feedbackFile})` });
   return { ...result, feedbackFile };
 }
 
@@ -325,13 +334,7 @@ export async function completeTask(ctx: HandoffContext, id: string, options: { b
   const stored = await ctx.store.get(id);
   requireState(stored, ['review'], 'complete');
   const by = requireName(options.by ?? 'unassigned', 'the reviewer (--by)');
-  return transition(
-    ctx,
-    stored,
-    'done',
-    (doc) => appendNote(doc, 'Review Feedback', { at: ctx.now(), by, what: 'approved', body: options.notes }),
-    by,
-  );
+  return transitionWithEntry(ctx, stored, 'done', 'Review Feedback', { by, what: 'approved', body: options.notes }, appendNote);
 }
 
 /** `fail`: gives up on a task (`failed/`) with the reason in Error Context: the manual escalation path. */
@@ -340,7 +343,7 @@ export async function failTask(ctx: HandoffContext, id: string, options: { by?: 
   const stored = await ctx.store.get(id);
   requireState(stored, ['pending', 'ready', 'in-progress', 'review'], 'fail');
   const by = requireName(options.by ?? (stored.task.agent === 'unassigned' ? 'unassigned' : stored.task.agent), 'the agent');
-  return transition(ctx, stored, 'failed', (doc) => appendEntry(doc, 'Error Context', { at: ctx.now(), by, what: 'failed', body: reason }), by);
+  return transitionWithEntry(ctx, stored, 'failed', 'Error Context', { by, what: 'failed', body: reason });
 }
 
 /** `reopen`: a failed (or done) task goes back to `ready/`, everything it collected kept. */
@@ -349,7 +352,7 @@ export async function reopenTask(ctx: HandoffContext, id: string, options: { by?
   const stored = await ctx.store.get(id);
   requireState(stored, ['failed', 'done'], 'reopen');
   const by = requireName(options.by ?? 'unassigned', 'who reopens it (--by)');
-  return transition(ctx, stored, 'ready', (doc) => appendEntry(doc, 'Implementation Notes', { at: ctx.now(), by, what: `reopened from ${stored.state}`, body: reason }), by);
+  return transitionWithEntry(ctx, stored, 'ready', 'Implementation Notes', { by, what: `reopened from ${stored.state}`, body: reason });
 }
 
 /** What a failing test run leaves behind. */
@@ -373,20 +376,18 @@ export async function recordTestFailure(ctx: HandoffContext, id: string, failure
   const fence = '```';
   const body = [`## Failing tests`, tests, '', `## Command`, `${fence}sh\n${failure.command}\n${fence}`, `Exit code: ${failure.exitCode ?? 'killed by a signal'}`, '', '## Output (last lines)', `${fence}text\n${failure.output.replace(/```/g, "'''")}\n${fence}`].join('\n');
   const feedbackFile = await writeFeedbackFile(ctx, stored.task, 'test-failure', 'test-runner', body);
-  const entry = {
-    at: ctx.now(),
+  const result = await transitionWithEntry(ctx, stored, 'ready', 'Error Context', {
     by: 'test-runner',
     what: `tests failed (exit ${failure.exitCode ?? 'signal'})`,
     body: [`Command: \`${failure.command}\``, 'Failing tests:', tests, `Output: ${feedbackFile}`].join('\n'),
-  };
-  const result = await transition(ctx, stored, 'ready', (doc) => appendEntry(doc, 'Error Context', entry), 'test-runner');
+  });
   return { ...result, feedbackFile };
 }
 
 /** A passing test run: recorded in the notes, the task stays where it is. */
 export async function recordTestPass(ctx: HandoffContext, id: string, command: string): Promise<{ task: TaskSummary; path: string }> {
   const stored = await ctx.store.get(id);
-  return transition(ctx, stored, stored.state, (doc) => appendEntry(doc, 'Implementation Notes', { at: ctx.now(), by: 'test-runner', what: 'tests passed', body: `Command: \`${command}\`` }), 'test-runner');
+  return transitionWithEntry(ctx, stored, stored.state, 'Implementation Notes', { by: 'test-runner', what: 'tests passed', body: `Command: \`${command}\`` });
 }
 
 export type NextMode = 'implement' | 'prep' | 'review';
@@ -455,7 +456,7 @@ export async function addNote(
   const what = requireText(options.what, 'what the note is').replace(/\s+/g, ' ');
   const stored = await ctx.store.get(id);
   requireHolder(stored, by, 'add a note to');
-  return transition(ctx, stored, 'in-progress', (doc) => appendEntry(doc, options.section ?? 'Implementation Notes', { at: ctx.now(), by, what, body: options.text?.trim() }), by);
+  return transitionWithEntry(ctx, stored, 'in-progress', options.section ?? 'Implementation Notes', { by, what, body: options.text?.trim() });
 }
 
 /**

@@ -97,13 +97,13 @@ describe('git hooks', () => {
 });
 
 describe('what the hooks and the test wrapper read', () => {
-  it('matches Files Affected entries: exact paths, directories and globs', () => {
-    expect(matchesAffected('src/auth/login.ts', 'src/auth/login.ts')).toBe(true);
-    expect(matchesAffected('./src/auth', 'src/auth/login.ts')).toBe(true);
-    expect(matchesAffected('src/auth', 'src/authz/x.ts')).toBe(false);
-    expect(matchesAffected('src/**/*.spec.ts', 'src/a/b/c.spec.ts')).toBe(true);
-    expect(matchesAffected('src/*.ts', 'src/a/b.ts')).toBe(false);
-    expect(matchesAffected('docs/*.md', 'docs/a.md')).toBe(true);
+  it.each<[entry: string, file: string, matches: boolean]>([
+    // exact paths and directories
+    ['src/auth/login.ts', 'src/auth/login.ts', true], ['./src/auth', 'src/auth/login.ts', true], ['src/auth', 'src/authz/x.ts', false],
+    // globs
+    ['src/**/*.spec.ts', 'src/a/b/c.spec.ts', true], ['src/*.ts', 'src/a/b.ts', false], ['docs/*.md', 'docs/a.md', true],
+  ])('matches the Files Affected entry %s against %s: %p', (entry, file, matches) => {
+    expect(matchesAffected(entry, file)).toBe(matches);
   });
 
   it('finds failing tests in the output of common runners', () => {

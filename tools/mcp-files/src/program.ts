@@ -67,6 +67,44 @@ function formatStatus(report: StatusReport): string {
 }
 
 /**
+ * The commands that move one task on: what each does, who its `--by` names, the note (`--notes`)
+ * or required reason (`--reason`) that goes into the task file with the move, and what it says after.
+ */
+const MOVES = {
+  review: { help: 'hand an in-progress task to review (review/)', by: 'who hands it over (default: the task agent)', notes: 'what changed and what to look at', moved: 'is in review' },
+  complete: { help: 'accept a task in review (done/)', by: 'the reviewer', notes: 'a closing note (added to Review Feedback)', moved: 'is done' },
+  fail: { help: 'give up on a task (failed/) with the reason in Error Context, for a person to pick up', by: 'who gives up', reason: 'why', moved: 'failed' },
+  reopen: { help: 'put a failed or done task back in ready/', by: 'who reopens it', reason: 'why', moved: 'is ready again' },
+} as const;
+
+type Move = keyof typeof MOVES;
+
+/** The handoff behind each of {@link MOVES}; `text` is its note or reason. */
+const MOVE_HANDOFFS: Record<Move, (ctx: HandoffContext, id: string, by: string | undefined, text: string | undefined) => Promise<{ task: TaskSummary; path: string }>> = {
+  review: (ctx, id, by, notes) => requestReview(ctx, id, { by, notes }),
+  complete: (ctx, id, by, notes) => completeTask(ctx, id, { by, notes }),
+  fail: (ctx, id, by, reason) => failTask(ctx, id, { by, reason: reason ?? '' }),
+  reopen: (ctx, id, by, reason) => reopenTask(ctx, id, { by, reason: reason ?? '' }),
+};
+
+/** Adds the move command `name`: `<id>`, `--by`, its `--notes` or `--reason`; it prints where the task went. */
+function addMoveCommand(parent: Command, io: FileModeIo, name: Move): void {
+  const spec = MOVES[name];
+  const text = 'reason' in spec ? new Option('--reason <text>', spec.reason).makeOptionMandatory() : new Option('--notes <text>', spec.notes);
+  parent
+    .command(name)
+    .description(spec.help)
+    .argument('<id>', 'task id')
+    .option('--by <agent>', `${spec.by} (default: $BATON_AGENT)`)
+    .addOption(text)
+    .action(async (id, opts, command) => {
+      const value: unknown = command.getOptionValue(text.attributeName());
+      const r = await MOVE_HANDOFFS[name](await context(io), id, agentOf(io, opts.by), typeof value === 'string' ? value : undefined);
+      emit(io, { task: r.task, path: r.path }, () => `${id} ${spec.moved}: ${r.path}`);
+    });
+}
+
+/**
  * Adds the file-mode commands (init, create, prep, claim, review, feedback, complete, fail,
  * reopen, status, next, show, test, hooks, hook) to `parent`: the `baton-files` program, or
  * `baton files` in the Baton CLI.
@@ -128,16 +166,7 @@ export function addFileModeCommands(parent: Command, io: FileModeIo): void {
       emit(io, { task: r.task, path: r.path }, () => `${r.task.id} claimed by ${agent}: ${r.path}`);
     });
 
-  parent
-    .command('review')
-    .description('hand an in-progress task to review (review/)')
-    .argument('<id>', 'task id')
-    .option('--by <agent>', 'who hands it over (default: the task agent) (default: $BATON_AGENT)')
-    .option('--notes <text>', 'what changed and what to look at')
-    .action(async (id, opts) => {
-      const r = await requestReview(await context(io), id, { by: agentOf(io, opts.by), notes: opts.notes });
-      emit(io, { task: r.task, path: r.path }, () => `${id} is in review: ${r.path}`);
-    });
+  addMoveCommand(parent, io, 'review');
 
   parent
     .command('feedback')
@@ -152,38 +181,9 @@ export function addFileModeCommands(parent: Command, io: FileModeIo): void {
       emit(io, { task: r.task, path: r.path, feedbackFile: r.feedbackFile }, () => `${id} sent back to ${r.task.status}/ with feedback (${r.feedbackFile})`);
     });
 
-  parent
-    .command('complete')
-    .description('accept a task in review (done/)')
-    .argument('<id>', 'task id')
-    .option('--by <agent>', 'the reviewer (default: $BATON_AGENT)')
-    .option('--notes <text>', 'a closing note (added to Review Feedback)')
-    .action(async (id, opts) => {
-      const r = await completeTask(await context(io), id, { by: agentOf(io, opts.by), notes: opts.notes });
-      emit(io, { task: r.task, path: r.path }, () => `${id} is done: ${r.path}`);
-    });
-
-  parent
-    .command('fail')
-    .description('give up on a task (failed/) with the reason in Error Context, for a person to pick up')
-    .argument('<id>', 'task id')
-    .option('--by <agent>', 'who gives up (default: $BATON_AGENT)')
-    .requiredOption('--reason <text>', 'why')
-    .action(async (id, opts) => {
-      const r = await failTask(await context(io), id, { by: agentOf(io, opts.by), reason: opts.reason });
-      emit(io, { task: r.task, path: r.path }, () => `${id} failed: ${r.path}`);
-    });
-
-  parent
-    .command('reopen')
-    .description('put a failed or done task back in ready/')
-    .argument('<id>', 'task id')
-    .option('--by <agent>', 'who reopens it (default: $BATON_AGENT)')
-    .requiredOption('--reason <text>', 'why')
-    .action(async (id, opts) => {
-      const r = await reopenTask(await context(io), id, { by: agentOf(io, opts.by), reason: opts.reason });
-      emit(io, { task: r.task, path: r.path }, () => `${id} is ready again: ${r.path}`);
-    });
+  addMoveCommand(parent, io, 'complete');
+  addMoveCommand(parent, io, 'fail');
+  addMoveCommand(parent, io, 'reopen');
 
   parent
     .command('status')

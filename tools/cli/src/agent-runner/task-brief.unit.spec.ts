@@ -8,13 +8,12 @@ function task(inputs: Record<string, unknown>): AgentInboxAssignment {
 }
 
 describe('the task brief (task.md)', () => {
-  it('keeps artifact file names inside their directory', () => {
-    expect(artifactFileName('../../etc/passwd')).toBe('etc/passwd');
-    expect(artifactFileName('/abs/file.md')).toBe('abs/file.md');
-    expect(artifactFileName('linear_tickets[]')).toBe('linear_tickets__');
-    expect(artifactFileName('designs/')).toBe('designs');
-    expect(artifactFileName('..')).toBe('artifact');
-  });
+  it.each(Object.entries({ '../../etc/passwd': 'etc/passwd', '/abs/file.md': 'abs/file.md', 'linear_tickets[]': 'linear_tickets__', 'designs/': 'designs', '..': 'artifact' }))(
+    'keeps artifact file names inside their directory: %s is written as %s',
+    (name, file) => {
+      expect(artifactFileName(name)).toBe(file);
+    },
+  );
 
   it('has the goal, the inputs, the upstream files, the rework failures, the run feedback, the checks and the outputs to write', () => {
     const md = renderTaskMd(
@@ -42,20 +41,24 @@ describe('the task brief (task.md)', () => {
         resultFile: 'result.json',
       },
     );
-    expect(md).toContain('# Task t-1: implement_feature');
-    expect(md).toContain('Agent coder-1 · attempt 2 · priority P1 · run run-7, stage implementation');
-    expect(md).toContain('## Goal\n\nAdd search\n\nFull-text search over tickets.');
-    expect(md).toContain('"files": [\n    "src/search.ts"\n  ]');
+    for (const part of [
+      '# Task t-1: implement_feature',
+      'Agent coder-1 · attempt 2 · priority P1 · run run-7, stage implementation',
+      '## Goal\n\nAdd search\n\nFull-text search over tickets.',
+      '"files": [\n    "src/search.ts"\n  ]',
+      '- `upstream/design/api_spec.yaml`: api_spec.yaml from stage design',
+      'prd.md from stage prd',
+      'could not be fetched (NOT_FOUND)',
+      '- **HO-ARCH-DEV / pull_request**: no tests (rule: `tests: required`)\n  - missing: unit tests for search',
+      'The work came back from agent reviewer-1: the index is not used',
+      '- quality gate: coverage >= 80%',
+      '- handoff specs: HO-ARCH-DEV',
+      '- `result.md`\n- `src/search.ts`',
+      'write a JSON object to `result.json`: `{"outputs": {"coverage": 91}, "context": {"priority_level": "P1"}}`',
+    ]) {
+      expect(md).toContain(part);
+    }
     expect(md).not.toContain('"upstream"');
-    expect(md).toContain('- `upstream/design/api_spec.yaml`: api_spec.yaml from stage design');
-    expect(md).toContain('prd.md from stage prd');
-    expect(md).toContain('could not be fetched (NOT_FOUND)');
-    expect(md).toContain('- **HO-ARCH-DEV / pull_request**: no tests (rule: `tests: required`)\n  - missing: unit tests for search');
-    expect(md).toContain('The work came back from agent reviewer-1: the index is not used');
-    expect(md).toContain('- quality gate: coverage >= 80%');
-    expect(md).toContain('- handoff specs: HO-ARCH-DEV');
-    expect(md).toContain('- `result.md`\n- `src/search.ts`');
-    expect(md).toContain('write a JSON object to `result.json`: `{"outputs": {"coverage": 91}, "context": {"priority_level": "P1"}}`');
   });
 
   it('without a goal in the inputs, says what action to carry out; without outputs, that exit 0 is the handover', () => {

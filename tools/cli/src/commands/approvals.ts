@@ -1,5 +1,5 @@
 import { Option, type Command } from '@commander-js/extra-typings';
-import { ApproveStage, RejectStage, type Actor } from '@baton/contracts';
+import { ApproveStage, RejectStage, type Actor, type DataOf, type MessageDefinition, type ReplyOf } from '@baton/contracts';
 import { parseName, reasonOption } from '../args';
 import type { CliContext } from '../context';
 import { toneOf } from '../format';
@@ -18,6 +18,22 @@ export function asOption(): Option<'--as <name>', undefined, undefined, string> 
   return new Option('--as <name>', 'who decides (default: $BATON_USER, else $USER)').argParser(parseName);
 }
 
+/**
+ * Sends `def` recorded as a person's decision (the {@link humanActor} of `as`): its reply, and
+ * the actor it was recorded for.
+ */
+export async function commandAsHuman<D extends MessageDefinition>(
+  ctx: CliContext,
+  def: D,
+  data: DataOf<D>,
+  as: string | undefined,
+  options: { readonly correlationId?: string } = {},
+): Promise<{ reply: ReplyOf<D>; actor: Actor }> {
+  const actor = humanActor(ctx.deps.env, as);
+  const reply = await (await ctx.client()).command(def, data, { commandId: ctx.newId(), ...options, actor });
+  return { reply, actor };
+}
+
 const DECISIONS = {
   approve: { def: ApproveStage, verb: 'approved', help: 'approve a stage that waits for approval (approve-stage); you are recorded as the approver' },
   reject: { def: RejectStage, verb: 'rejected', help: 'reject a stage that waits for approval (reject-stage); the reason goes back to its agents as feedback' },
@@ -34,8 +50,7 @@ export function registerApprovalCommands(program: Command, ctx: CliContext): voi
       .addOption(reasonOption('why (kept in the run history)'))
       .addOption(asOption())
       .action(async (runId, stageId, opts) => {
-        const actor = humanActor(ctx.deps.env, opts.as);
-        const reply = await (await ctx.client()).command(def, { runId, stageId, reason: opts.reason }, { commandId: ctx.newId(), correlationId: runId, actor });
+        const { reply } = await commandAsHuman(ctx, def, { runId, stageId, reason: opts.reason }, opts.as, { correlationId: runId });
         ctx.emit(reply, () => `${verb} stage ${stageId} of run ${reply.runId} (run is ${ctx.paint(reply.status, toneOf(reply.status))})`);
       });
   }

@@ -105,12 +105,12 @@ export function registerMetricsCommand(program: Command, ctx: CliContext): void 
     .addOption(new Option('--range <duration>', 'only the last <duration> (1h, 30m, 7d)').argParser(parseRange))
     .addOption(new Option('--limit <n>', 'at most this many runs listed (1-500)').argParser((t) => Math.min(parsePositiveInt(t), 500)).default(50))
     .action(async (opts) => {
-      const reply = await (await ctx.client()).query(GetMetrics, {
+      const query = {
         limit: opts.limit,
         ...(opts.workflow === undefined ? {} : { workflowId: opts.workflow }),
         ...(opts.agent === undefined ? {} : { agentId: opts.agent }),
         ...(opts.range === undefined ? {} : { rangeMs: opts.range }),
-      });
-      ctx.emit(reply, () => formatMetrics(reply, ctx.paint));
+      };
+      await ctx.printOne(GetMetrics, query, (reply, _now, paint) => formatMetrics(reply, paint));
     });
 }

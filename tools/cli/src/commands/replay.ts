@@ -12,11 +12,6 @@ export function registerReplayCommand(program: Command, ctx: CliContext): void {
     .addOption(new Option('--at <position>', 'up to and including the event at this global position (commit/prepare, as baton audit prints it)').argParser(parsePositionArg).conflicts('revision'))
     .addOption(new Option('--revision <n>', 'up to and including this revision of the run stream (0 = its first event)').argParser(parseNonNegativeInt))
     .action(async (runId, opts) => {
-      const replay = await (await ctx.client()).query(ReplayRun, {
-        runId,
-        at: opts.at,
-        revision: opts.revision,
-      });
-      ctx.emit(replay, () => formatReplay(replay, ctx.paint));
+      await ctx.printOne(ReplayRun, { runId, at: opts.at, revision: opts.revision }, (replay, _now, paint) => formatReplay(replay, paint));
     });
 }

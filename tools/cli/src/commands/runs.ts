@@ -21,12 +21,7 @@ export function registerRunCommands(program: Command, ctx: CliContext): void {
     .addOption(new Option('--state <state>', `only runs in this state (${RunState.options.join(', ')})`).argParser(oneOf(RunState.options)))
     .addOption(new Option('--limit <n>', 'at most this many').argParser(parsePositiveInt).default(100))
     .action(async (opts) => {
-      const { runs: list } = await (await ctx.client()).query(ListRuns, {
-        limit: opts.limit,
-        workflowId: opts.workflow,
-        state: opts.state,
-      });
-      ctx.emit({ runs: list }, () => formatRuns(list, ctx.now(), ctx.paint));
+      await ctx.printList(ListRuns, { limit: opts.limit, workflowId: opts.workflow, state: opts.state }, 'runs', formatRuns);
     });
 
   for (const name of ['cancel', 'pause', 'resume'] as const) {

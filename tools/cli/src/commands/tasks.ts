@@ -1,28 +1,20 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { ListTasks, ReassignTask, TaskStatus } from '@baton/contracts';
-import { limitOption, parseName, reasonOption, statusOption } from '../args';
+import { limitOption, parseName, reasonOption, runOption } from '../args';
 import type { CliContext } from '../context';
 import { formatTasks, toneOf } from '../format';
-import { asOption, humanActor } from './approvals';
+import { asOption, commandAsHuman } from './approvals';
+import { listCommand } from './command-builders';
 
 export function registerTaskCommands(program: Command, ctx: CliContext): void {
   const tasks = program.command('tasks').description('tasks the scheduler queues and assigns');
 
-  tasks
-    .command('list')
-    .description('list tasks in queue order')
-    .addOption(statusOption('tasks', TaskStatus.options))
-    .option('--run <runId>', 'only tasks of this run')
+  listCommand(tasks, 'tasks', 'list tasks in queue order', TaskStatus.options)
+    .addOption(runOption('tasks'))
     .option('--agent <agentId>', 'only tasks of this agent')
     .addOption(limitOption())
     .action(async (opts) => {
-      const { tasks: list } = await (await ctx.client()).query(ListTasks, {
-        limit: opts.limit,
-        status: opts.status,
-        runId: opts.run,
-        agentId: opts.agent,
-      });
-      ctx.emit({ tasks: list }, () => formatTasks(list, ctx.now(), ctx.paint));
+      await ctx.printList(ListTasks, { limit: opts.limit, status: opts.status, runId: opts.run, agentId: opts.agent }, 'tasks', formatTasks);
     });
 
   tasks
@@ -33,8 +25,7 @@ export function registerTaskCommands(program: Command, ctx: CliContext): void {
     .addOption(reasonOption('why (kept in the task history)'))
     .addOption(asOption())
     .action(async (taskId, opts) => {
-      const actor = humanActor(ctx.deps.env, opts.as);
-      const reply = await (await ctx.client()).command(ReassignTask, { taskId, toAgentId: opts.to, reason: opts.reason }, { commandId: ctx.newId(), actor });
+      const { reply } = await commandAsHuman(ctx, ReassignTask, { taskId, toAgentId: opts.to, reason: opts.reason }, opts.as);
       ctx.emit(reply, () => `task ${reply.taskId} reassigned to ${opts.to} (${ctx.paint(reply.status, toneOf(reply.status))}, lease epoch ${reply.leaseEpoch})`);
     });
 }

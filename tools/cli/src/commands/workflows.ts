@@ -96,8 +96,7 @@ export function registerWorkflowCommands(program: Command, ctx: CliContext): voi
   wf.command('list')
     .description('list registered workflows (latest version of each)')
     .action(async () => {
-      const { workflows } = await (await ctx.client()).query(ListWorkflows, {});
-      ctx.emit({ workflows }, () => formatWorkflows(workflows, ctx.paint));
+      await ctx.printList(ListWorkflows, {}, 'workflows', (workflows, _now, paint) => formatWorkflows(workflows, paint));
     });
 
   wf.command('validate')
@@ -201,7 +200,6 @@ export function registerWorkflowCommands(program: Command, ctx: CliContext): voi
     .description('where a run stands: its steps and metrics (the WorkflowResult)')
     .argument('<runId>', 'run id')
     .action(async (runId) => {
-      const run = await (await ctx.client()).query(GetRun, { runId });
-      ctx.emit(run, () => formatRunResult(run, ctx.now(), ctx.paint));
+      await ctx.printOne(GetRun, { runId }, formatRunResult);
     });
 }

@@ -3,6 +3,7 @@ import type { CommandOptions } from '@baton/messaging';
 import { runCli } from '../cli';
 import type { CliDeps, CliIo } from '../context';
 import type { RpcClient } from '../rpc';
+import { human } from './views';
 
 /** A handler per message name (`list-agents`, `start-run`, …): returns the reply data or throws. */
 export type FakeHandlers = Readonly<Record<string, (data: unknown) => unknown>>;
@@ -15,6 +16,11 @@ export interface FakeCall {
   /** The command envelope's actor and correlation id, when the command set them. */
   readonly actor?: Actor;
   readonly correlationId?: string;
+}
+
+/** The call a command sent for a person makes: `name` with `data`, its actor `human:<by>`. */
+export function humanCommandCall(name: string, data: unknown, by: string, correlationId?: string): FakeCall {
+  return { kind: 'command', name, data, actor: human(by), ...(correlationId === undefined ? {} : { correlationId }) };
 }
 
 /** A fake handler that refuses every call the way a service does: a {@link BatonError} with `code`. */
@@ -81,6 +87,23 @@ export function fakeDeps(client: RpcClient, overrides: Partial<CliDeps> = {}): C
     connectedTo,
     ...overrides,
   } as CliDeps & { readonly io: CapturedIo; readonly connectedTo: string[] };
+}
+
+/**
+ * Runs a command line whose message the service behind `name` refuses with `code`: it must
+ * print the refusal as `baton: CODE: message` and exit 1.
+ */
+export async function expectRefusal(argv: readonly string[], name: string, code: ErrorCode, message: string): Promise<void> {
+  const deps = fakeDeps(fakeClient({ [name]: refusing(code, message) }));
+  expect(await runCli(argv, deps)).toBe(1);
+  expect(deps.io.err).toEqual([`baton: ${code}: ${message}`]);
+}
+
+/** A command line that is a usage error: exit 1 with `error` on stderr, before connecting (so nothing is sent). */
+export async function expectUsageError(argv: readonly string[], error: string): Promise<void> {
+  const deps = fakeDeps(fakeClient({}));
+  expect(await failingStderr(argv, deps)).toContain(error);
+  expect(deps.connectedTo).toEqual([]);
 }
 
 /**

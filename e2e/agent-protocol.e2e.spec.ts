@@ -39,12 +39,7 @@ describe('agent protocol across processes (e2e)', () => {
     client = new CommandClient(stack.nc, { retryForMs: 20_000 });
     tmp = await stack.tempDir('baton-e2e-agents-');
     await stack.service('agent-registry', { HEARTBEAT_WINDOW_MS: String(HEARTBEAT_WINDOW_MS) });
-    await stack.service('scheduler', {
-      // Its own durable consumer of agent events, starting now: other runs' schedulers on this NATS do not share it.
-      SCHEDULER_CONSUMER_NAME: uniqueId('e2e-scheduler').replace(/[^A-Za-z0-9_-]/g, '_'),
-      SCHEDULER_AGENT_EVENTS_FROM: 'new',
-      SCHEDULER_DISPATCH_POLL_MS: '500',
-    });
+    await stack.scheduler(uniqueId('e2e-scheduler'), { SCHEDULER_DISPATCH_POLL_MS: '500' });
     log = stack.track(await EventLog.start(stack.nc));
   });
 

@@ -48,11 +48,7 @@ describe('baton agent run: a command-line agent as a Baton agent (e2e)', () => {
     tmp = await stack.tempDir('baton-e2e-runner-');
     await stack.service('agent-registry', { HEARTBEAT_WINDOW_MS: '10000' });
     await stack.service('handoff-validator');
-    await stack.service('scheduler', {
-      SCHEDULER_CONSUMER_NAME: uniqueId('e2e-runner').replace(/[^A-Za-z0-9_-]/g, '_'),
-      SCHEDULER_AGENT_EVENTS_FROM: 'new',
-      SCHEDULER_DISPATCH_POLL_MS: '300',
-    });
+    await stack.scheduler(uniqueId('e2e-runner'), { SCHEDULER_DISPATCH_POLL_MS: '300' });
   });
 
   afterAll(() => stack.stop());

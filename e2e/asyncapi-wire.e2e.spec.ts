@@ -105,12 +105,7 @@ describe('the AsyncAPI document against the wire (e2e)', () => {
     await stack.service('agent-registry', { ...relayAll, HEARTBEAT_WINDOW_MS: '10000' });
     await stack.service('handoff-validator', relayAll);
     await stack.service('escalation', relayAll);
-    await stack.service('scheduler', {
-      ...relayAll,
-      SCHEDULER_CONSUMER_NAME: uniqueId('e2e-wire').replace(/[^A-Za-z0-9_-]/g, '_'),
-      SCHEDULER_AGENT_EVENTS_FROM: 'new',
-      SCHEDULER_DISPATCH_POLL_MS: '300',
-    });
+    await stack.scheduler(uniqueId('e2e-wire'), { ...relayAll, SCHEDULER_DISPATCH_POLL_MS: '300' });
   });
 
   afterAll(() => stack.stop());

@@ -17,7 +17,7 @@ import { sampleArtifacts, sampleContext } from '@baton/handoff-rules';
 import { tamperAsTableOwner } from '@baton/event-store';
 import { BatonClient } from '@baton/messaging';
 import { uniqueId, waitFor } from '@baton/testing';
-import { PRD_WITHOUT_STORIES, runFinished, standardFeatureWork } from './support/feature-team';
+import { FEATURE_TEAM, PRD_WITHOUT_STORIES, runFinished, standardFeatureWork, startTeam, type TeamMember } from './support/feature-team';
 import { E2eStack } from './support/e2e-stack';
 import { repoRoot, runBaton, type CliResult } from './support/stack';
 
@@ -46,23 +46,8 @@ async function featureWorkflow(): Promise<string> {
   return withReview;
 }
 
-const TEAM: readonly { agentId: string; role: string; capabilities?: readonly string[] }[] = [
-  { agentId: 'MCT-CPO-001', role: 'cpo' },
-  { agentId: 'MCT-PM-001', role: 'product_manager' },
-  { agentId: 'MCT-UXD-001', role: 'ux_designer' },
-  { agentId: 'MCT-PD-001', role: 'product_designer' },
-  { agentId: 'MCT-ARCH-001', role: 'architect' },
-  { agentId: 'MCT-BE-001', role: 'backend_dev' },
-  { agentId: 'MCT-FE-001', role: 'frontend_dev' },
-  { agentId: 'MCT-DBA-001', role: 'dba' },
-  { agentId: 'MCT-SEC-001', role: 'security_engineer' },
-  { agentId: 'MCT-QA-001', role: 'qa_engineer' },
-  { agentId: 'MCT-OPS-001', role: 'devops_engineer' },
-  { agentId: 'code-reviewer', role: 'quality_gate' },
-  // The `complete` stage is the control plane's own; its cleanup steps go to an agent with them as capabilities.
-  { agentId: 'MCT-HK-001', role: 'housekeeping', capabilities: ['archive_artifacts', 'close_tickets'] },
-];
-
+/** The seed's team, and the code reviewer the inserted review stage names. */
+const TEAM: readonly TeamMember[] = [...FEATURE_TEAM, { agentId: 'code-reviewer', role: 'quality_gate' }];
 
 /** What the scripted team saw and did, for the assertions. */
 interface Script {
@@ -125,11 +110,7 @@ describe('Feature Development with handoffs, reviews, approvals, escalation and 
     await stack.start();
     client = new BatonClient(stack.nc, { timeoutMs: 20_000 });
     await stack.workflowServices(uniqueId('e2e-feat'));
-    for (const member of TEAM) {
-      const agent = await stack.agent({ agentId: member.agentId, heartbeatIntervalMs: 1000, inboxAckWaitMs: 5000 });
-      await agent.register({ role: member.role, capabilities: [...(member.capabilities ?? [])], maxConcurrency: 4 });
-      await agent.start(teamHandler(member.agentId, script), { concurrency: 4 });
-    }
+    await startTeam(stack, TEAM, (agentId) => teamHandler(agentId, script));
   });
 
   afterAll(() => stack.stop());
@@ -211,31 +192,41 @@ describe('Feature Development with handoffs, reviews, approvals, escalation and 
       { what: 'the whole run in the audit', timeoutMs: 30_000, intervalMs: 500 },
     );
     const labels = events.map(label);
-    const at = (l: string, from = 0): number => {
-      const i = labels.indexOf(l, from);
-      if (i < 0) throw new Error(`${l} is not in the audit timeline after #${from}:\n${labels.join('\n')}`);
-      return i;
+    /** Finds each step of `story` in the timeline after the step before it (the first after `from`); returns where each is. */
+    const inOrder = (story: readonly string[], from = 0): Map<string, number> => {
+      const found = new Map<string, number>();
+      for (const l of story) {
+        const i = labels.indexOf(l, from);
+        if (i < 0) throw new Error(`${l} is not in the audit timeline after #${from}:\n${labels.join('\n')}`);
+        found.set(l, (from = i));
+      }
+      return found;
     };
     // Every step of the story, in order.
-    const prdRejected = at('HandoffRejected');
-    const prdAccepted = at('HandoffAccepted', prdRejected);
-    const reqApproved = at('StageApproved:requirements', prdAccepted);
-    const secRejected = at('StageRejected:security_review', reqApproved);
-    const secRework = at('StageReworkRequested:security_review', secRejected);
-    const crEscalated = at('StageEscalated:code_review', secRework);
-    const escRaised = at('EscalationRaised', crEscalated);
-    const crApproved = at('StageApproved:code_review', escRaised);
-    const escResolved = at('EscalationResolved', escRaised);
-    const deployHeld = at('StageApprovalRequested:production_deploy', crApproved);
-    const deployApproved = at('StageApproved:production_deploy', deployHeld);
-    const deployStarted = at('StageStarted:production_deploy', deployApproved);
-    // The run completes only after the `complete` stage's cleanup, done by the housekeeping agent.
-    const cleanup = at('StageCleanupStarted:complete', deployStarted);
-    const completed = at('StageCompleted:complete', cleanup);
-    at('RunCompleted', completed);
-    expect((events[cleanup]!.data as { tasks: { action: string }[] }).tasks.map((t) => t.action)).toEqual(['archive_artifacts', 'close_tickets']);
-    expect(events[completed]!.data).toMatchObject({ cleanupFailed: [] });
-    const cleanupTaskIds = new Set((events[cleanup]!.data as { tasks: { taskId: string }[] }).tasks.map((t) => t.taskId));
+    const story = inOrder([
+      'HandoffRejected',
+      'HandoffAccepted',
+      'StageApproved:requirements',
+      'StageRejected:security_review',
+      'StageReworkRequested:security_review',
+      'StageEscalated:code_review',
+      'EscalationRaised',
+      'StageApproved:code_review',
+      'StageApprovalRequested:production_deploy',
+      'StageApproved:production_deploy',
+      'StageStarted:production_deploy',
+      // The run completes only after the `complete` stage's cleanup, done by the housekeeping agent.
+      'StageCleanupStarted:complete',
+      'StageCompleted:complete',
+      'RunCompleted',
+    ]);
+    const step = (l: string): RecordedEvent => events[story.get(l)!]!;
+    const escRaised = story.get('EscalationRaised')!;
+    const escResolved = inOrder(['EscalationResolved'], escRaised).get('EscalationResolved')!;
+    const cleanup = step('StageCleanupStarted:complete').data as { tasks: { action: string; taskId: string }[] };
+    expect(cleanup.tasks.map((t) => t.action)).toEqual(['archive_artifacts', 'close_tickets']);
+    expect(step('StageCompleted:complete').data).toMatchObject({ cleanupFailed: [] });
+    const cleanupTaskIds = new Set(cleanup.tasks.map((t) => t.taskId));
     const cleanedBy = events.filter((e) => e.type === 'TaskCompleted' && cleanupTaskIds.has((e.data as { taskId: string }).taskId)).map((e) => (e.data as { agentId: string }).agentId);
     expect(cleanedBy).toEqual(['MCT-HK-001', 'MCT-HK-001']);
     expect(escResolved).toBeGreaterThan(escRaised);
@@ -246,9 +237,9 @@ describe('Feature Development with handoffs, reviews, approvals, escalation and 
       expect(a.commit < b.commit || (a.commit === b.commit && a.prepare < b.prepare)).toBe(true);
     }
     // Who decided and why is recorded.
-    expect(events[secRejected]!.data).toMatchObject({ by: { kind: 'agent', id: 'MCT-SEC-001' }, findings: expect.arrayContaining([expect.objectContaining({ rule: 'no_critical_vulnerabilities' })]) });
-    expect(events[crApproved]!.data).toMatchObject({ by: { kind: 'human', id: 'cto' }, reason: 'error handling lands in the follow-up ticket' });
-    expect(events[deployApproved]!.data).toMatchObject({ by: { kind: 'human', id: 'release-manager' }, reason: 'change window open' });
+    expect(step('StageRejected:security_review').data).toMatchObject({ by: { kind: 'agent', id: 'MCT-SEC-001' }, findings: expect.arrayContaining([expect.objectContaining({ rule: 'no_critical_vulnerabilities' })]) });
+    expect(step('StageApproved:code_review').data).toMatchObject({ by: { kind: 'human', id: 'cto' }, reason: 'error handling lands in the follow-up ticket' });
+    expect(step('StageApproved:production_deploy').data).toMatchObject({ by: { kind: 'human', id: 'release-manager' }, reason: 'change window open' });
     expect(events[escResolved]!.data).toMatchObject({ resolution: 'exception_granted' });
     expect(labels.filter((l) => l === 'StageCompleted:code_review')).toHaveLength(4);
 

@@ -27,7 +27,7 @@ import {
 import { BatonClient } from '@baton/messaging';
 import { freePort, waitFor } from '@baton/testing';
 import { E2eStack } from './support/e2e-stack';
-import type { GatewayProcess as Gateway } from './support/gateway';
+import { approvalWorkflow, type GatewayProcess as Gateway } from './support/gateway';
 import { repoRoot } from './support/stack';
 
 // The gateway's REST API against the running stack: two gateway replicas (compiled, as `npm start`
@@ -90,29 +90,8 @@ interface Reply {
   readonly body: unknown;
 }
 
-const APPROVAL_WORKFLOW = `workflow:
-  name: "Gateway approvals"
-  id: "WF-GW-APPROVE"
-  version: "1.0.0"
-  trigger: { type: manual, authorized: ["Human"] }
-  stages:
-    - stage: deploy
-      agent: deployer
-      action: deploy_production
-      requires_approval: ["Human"]
-`;
-
-const RESTRICTED_WORKFLOW = `workflow:
-  name: "Gateway release"
-  id: "WF-GW-RELEASE"
-  version: "1.0.0"
-  trigger: { type: manual, authorized: ["release-managers"] }
-  stages:
-    - stage: release
-      agent: deployer
-      action: release
-      requires_approval: ["release-managers"]
-`;
+const APPROVAL_WORKFLOW = approvalWorkflow({ name: 'Gateway approvals', id: 'WF-GW-APPROVE', stage: 'deploy', action: 'deploy_production', approvers: 'Human' });
+const RESTRICTED_WORKFLOW = approvalWorkflow({ name: 'Gateway release', id: 'WF-GW-RELEASE', stage: 'release', action: 'release', approvers: 'release-managers' });
 
 /**
  * A client that floods one URL with one API key: FLOOD_RATE requests a second over

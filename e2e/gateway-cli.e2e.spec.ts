@@ -2,22 +2,13 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { freePort, waitFor } from '@baton/testing';
 import { E2eStack } from './support/e2e-stack';
+import { approvalWorkflow } from './support/gateway';
 import { runBaton, type CliResult } from './support/stack';
 
 // `baton login` against the gateway's built-in issuer (as `npm start` runs it), then the CLI
 // over HTTP as the logged-in person: the same commands as over NATS, with identity from the token.
 
-const WORKFLOW = `workflow:
-  name: "CLI over the gateway"
-  id: "WF-GW-CLI"
-  version: "1.0.0"
-  trigger: { type: manual, authorized: ["Human"] }
-  stages:
-    - stage: deploy
-      agent: deployer
-      action: deploy_production
-      requires_approval: ["Human"]
-`;
+const WORKFLOW = approvalWorkflow({ name: 'CLI over the gateway', id: 'WF-GW-CLI', stage: 'deploy', action: 'deploy_production', approvers: 'Human' });
 
 describe('the CLI through the gateway (e2e)', () => {
   const stack = new E2eStack({ database: 'e2e_gateway_cli', connection: false });

@@ -52,7 +52,7 @@ describe('Baton MCP server (e2e: real NATS, Postgres and services; official MCP 
     await stack.service('agent-registry', { HEARTBEAT_WINDOW_MS: '5000' });
     await stack.service('handoff-validator', { HANDOFFS_DIR });
     await stack.service('escalation');
-    await stack.service('scheduler', { HANDOFFS_DIR, SCHEDULER_DISPATCH_POLL_MS: '300', SCHEDULER_CONSUMER_NAME: uniqueId('mcp-sched').replace(/[^A-Za-z0-9_-]/g, '_'), SCHEDULER_AGENT_EVENTS_FROM: 'new' });
+    await stack.scheduler(uniqueId('mcp-sched'), { HANDOFFS_DIR, SCHEDULER_DISPATCH_POLL_MS: '300' });
   });
 
   afterAll(() => stack.stop());

@@ -7,7 +7,7 @@ import { openEventStore } from '@baton/event-store';
 import { sampleArtifacts, sampleContext } from '@baton/handoff-rules';
 import { BatonClient } from '@baton/messaging';
 import { uniqueId, waitFor } from '@baton/testing';
-import { PRD_WITHOUT_STORIES, runFinished, standardFeatureWork } from './support/feature-team';
+import { FEATURE_TEAM, PRD_WITHOUT_STORIES, runFinished, standardFeatureWork, startTeam } from './support/feature-team';
 import { E2eStack } from './support/e2e-stack';
 import { repoRoot, runBaton } from './support/stack';
 import { prometheusTargetsDir } from './support/prometheus';
@@ -20,23 +20,6 @@ import { prometheusTargetsDir } from './support/prometheus';
 // PromQL for the orchestrator metrics.
 
 const PROMETHEUS_URL = process.env['TEST_PROMETHEUS_URL'] ?? 'http://127.0.0.1:9090';
-
-const TEAM: readonly { agentId: string; role: string; model: string; capabilities?: readonly string[] }[] = [
-  { agentId: 'MCT-CPO-001', role: 'cpo', model: 'claude-opus' },
-  { agentId: 'MCT-PM-001', role: 'product_manager', model: 'claude-sonnet' },
-  { agentId: 'MCT-UXD-001', role: 'ux_designer', model: 'claude-sonnet' },
-  { agentId: 'MCT-PD-001', role: 'product_designer', model: 'claude-sonnet' },
-  { agentId: 'MCT-ARCH-001', role: 'architect', model: 'claude-opus' },
-  { agentId: 'MCT-BE-001', role: 'backend_dev', model: 'gpt-5' },
-  { agentId: 'MCT-FE-001', role: 'frontend_dev', model: 'gpt-5' },
-  { agentId: 'MCT-DBA-001', role: 'dba', model: 'gpt-5' },
-  { agentId: 'MCT-SEC-001', role: 'security_engineer', model: 'claude-opus' },
-  { agentId: 'MCT-QA-001', role: 'qa_engineer', model: 'claude-sonnet' },
-  { agentId: 'MCT-OPS-001', role: 'devops_engineer', model: 'claude-sonnet' },
-  // The cleanup steps of the `complete` stage (the control plane's own) go to an agent with them as capabilities.
-  { agentId: 'MCT-HK-001', role: 'housekeeping', model: 'claude-haiku', capabilities: ['archive_artifacts', 'close_tickets'] },
-];
-
 
 /** What the scripted team shares with the test. */
 interface TeamState {
@@ -143,11 +126,7 @@ describe('metrics of a Feature Development run, in baton metrics and in Promethe
     client = new BatonClient(stack.nc, { timeoutMs: 20_000 });
     await stack.workflowServices(scrapeLabel);
     await stack.service('metrics', { METRICS_PRICES: JSON.stringify({ 'claude-opus': 15, 'claude-sonnet': 3, '*': 1 }), METRICS_BUDGET_INTERVAL_MS: '200' });
-    for (const member of TEAM) {
-      const agent = await stack.agent({ agentId: member.agentId, heartbeatIntervalMs: 1000, inboxAckWaitMs: 5000 });
-      await agent.register({ role: member.role, capabilities: [...(member.capabilities ?? [])], maxConcurrency: 4, model: member.model });
-      await agent.start(teamHandler(member.agentId, state), { concurrency: 4 });
-    }
+    await startTeam(stack, FEATURE_TEAM, (agentId) => teamHandler(agentId, state));
     // Prometheus (started by the infrastructure script) scrapes what the targets files name.
     const targetsDir = await prometheusTargetsDir(PROMETHEUS_URL);
     const targetsFile = path.join(targetsDir, `${scrapeLabel}.json`);
@@ -240,7 +219,7 @@ describe('metrics of a Feature Development run, in baton metrics and in Promethe
     const executions = await waitFor(
       async () => {
         const r = await promQuery(`sum by (agent) (orchestrator_agent_executions_total{e2e="${scrapeLabel}"})`);
-        return r.length >= TEAM.length - 1 ? r : undefined;
+        return r.length >= FEATURE_TEAM.length - 1 ? r : undefined;
       },
       { what: 'orchestrator_agent_executions_total in Prometheus', timeoutMs: 60_000, intervalMs: 1000 },
     );

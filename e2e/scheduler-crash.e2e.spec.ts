@@ -48,18 +48,13 @@ describe('scheduler killed mid-drain (e2e)', () => {
   let store: PostgresEventStore;
   const schedulers: RunningProcess[] = [];
   const agents: BatonAgent[] = [];
-  const consumerName = uniqueId('e2e-crash').replace(/[^A-Za-z0-9_-]/g, '_');
-
-  const schedulerEnv = (): Record<string, string> => ({
-    // The same durable consumer names before and after the crash, as a restarted deployment has.
-    SCHEDULER_CONSUMER_NAME: consumerName,
-    SCHEDULER_AGENT_EVENTS_FROM: 'new',
-  });
+  // The same durable consumer names before and after the crash, as a restarted deployment has.
+  const schedulerConsumer = uniqueId('e2e-crash');
 
   beforeAll(async () => {
     await stack.start();
     await stack.service('agent-registry');
-    schedulers.push(await stack.service('scheduler', schedulerEnv()));
+    schedulers.push(await stack.scheduler(schedulerConsumer));
     store = stack.track(await createPostgresEventStore({ connectionString: stack.db.url, migrate: false, poolSize: 2 }), { stop: (s) => s.close() });
   }, 240_000);
 
@@ -177,7 +172,7 @@ describe('scheduler killed mid-drain (e2e)', () => {
     // The crash cut work in hand, not an idle queue.
     expect(inFlightAtKill.length).toBeGreaterThan(0);
 
-    schedulers.push(await stack.service('scheduler', schedulerEnv()));
+    schedulers.push(await stack.scheduler(schedulerConsumer));
     const restartedAt = Date.now();
     log(`scheduler restarted and ready ${seconds(restartedAt - killedAt)} s after the kill`);
 

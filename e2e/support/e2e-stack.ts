@@ -39,6 +39,11 @@ export interface StackService {
   readonly port: number;
 }
 
+/** `name` with what a JetStream consumer name may not hold (dots, spaces…) replaced by `_`. */
+function consumerName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
 interface Tracked {
   readonly stop: () => unknown;
   readonly together: string | undefined;
@@ -131,6 +136,15 @@ export class E2eStack {
   }
 
   /**
+   * The scheduler with durable consumers of its own, named after `consumer`, that read agent
+   * events from now on: other runs' schedulers on the same NATS server share neither. The same
+   * `consumer` again (a restart) takes the same consumers up. `env` adds to and overrides that.
+   */
+  scheduler(consumer: string, env: Record<string, string> = {}): Promise<RunningProcess> {
+    return this.service('scheduler', { SCHEDULER_CONSUMER_NAME: consumerName(consumer), SCHEDULER_AGENT_EVENTS_FROM: 'new', ...env });
+  }
+
+  /**
    * The services a whole workflow run needs, started as the run specs start them, in this order:
    * agent-registry (10 s heartbeat window), handoff-validator (the example handoff specs),
    * escalation, and the scheduler (the same specs; dispatch polled every 300 ms, timers every
@@ -146,7 +160,7 @@ export class E2eStack {
       HANDOFFS_DIR,
       SCHEDULER_DISPATCH_POLL_MS: '300',
       SCHEDULER_TIMER_POLL_MS: '200',
-      SCHEDULER_CONSUMER_NAME: schedulerConsumer.replace(/[^A-Za-z0-9_-]/g, '_'),
+      SCHEDULER_CONSUMER_NAME: consumerName(schedulerConsumer),
     });
   }
 

@@ -1,8 +1,47 @@
-import { handoff, type HandoffResult, type TaskOutputs } from '@baton/agent-sdk';
+import { handoff, type HandoffResult, type TaskHandler, type TaskOutputs } from '@baton/agent-sdk';
 import { GetRun, type ReplyOf } from '@baton/contracts';
 import { sampleArtifacts, sampleContext, sampleOutputs } from '@baton/handoff-rules';
 import type { BatonClient } from '@baton/messaging';
 import { waitFor } from '@baton/testing';
+import type { E2eStack } from './e2e-stack';
+
+/** One agent of a scripted team. */
+export interface TeamMember {
+  readonly agentId: string;
+  readonly role: string;
+  /** The model it reports using (the metrics service counts tokens and cost by model). */
+  readonly model?: string;
+  readonly capabilities?: readonly string[];
+}
+
+/** The Feature Development seed's team (examples/agents.yaml), each agent with a model of its own. */
+export const FEATURE_TEAM: readonly TeamMember[] = [
+  { agentId: 'MCT-CPO-001', role: 'cpo', model: 'claude-opus' },
+  { agentId: 'MCT-PM-001', role: 'product_manager', model: 'claude-sonnet' },
+  { agentId: 'MCT-UXD-001', role: 'ux_designer', model: 'claude-sonnet' },
+  { agentId: 'MCT-PD-001', role: 'product_designer', model: 'claude-sonnet' },
+  { agentId: 'MCT-ARCH-001', role: 'architect', model: 'claude-opus' },
+  { agentId: 'MCT-BE-001', role: 'backend_dev', model: 'gpt-5' },
+  { agentId: 'MCT-FE-001', role: 'frontend_dev', model: 'gpt-5' },
+  { agentId: 'MCT-DBA-001', role: 'dba', model: 'gpt-5' },
+  { agentId: 'MCT-SEC-001', role: 'security_engineer', model: 'claude-opus' },
+  { agentId: 'MCT-QA-001', role: 'qa_engineer', model: 'claude-sonnet' },
+  { agentId: 'MCT-OPS-001', role: 'devops_engineer', model: 'claude-sonnet' },
+  // The cleanup steps of the `complete` stage (the control plane's own) go to an agent with them as capabilities.
+  { agentId: 'MCT-HK-001', role: 'housekeeping', model: 'claude-haiku', capabilities: ['archive_artifacts', 'close_tickets'] },
+];
+
+/**
+ * Starts `team` as SDK agents of the stack (1 s heartbeats): each registers with its role,
+ * capabilities and model, taking 4 tasks at once, and works with `handler(agentId)`.
+ */
+export async function startTeam(stack: E2eStack, team: readonly TeamMember[], handler: (agentId: string) => TaskHandler): Promise<void> {
+  for (const member of team) {
+    const agent = await stack.agent({ agentId: member.agentId, heartbeatIntervalMs: 1000, inboxAckWaitMs: 5000 });
+    await agent.register({ role: member.role, capabilities: [...(member.capabilities ?? [])], maxConcurrency: 4, ...(member.model !== undefined ? { model: member.model } : {}) });
+    await agent.start(handler(member.agentId), { concurrency: 4 });
+  }
+}
 
 /** A PRD without its user stories (everything else as in the good sample): the handoff the PRD rules refuse. */
 export const PRD_WITHOUT_STORIES = sampleArtifacts['prd.md'].replace(/## User Stories[\s\S]*?(?=## Out of Scope)/, '');

@@ -10,6 +10,24 @@ export interface GatewayProcess {
   readonly proc: RunningProcess;
 }
 
+/**
+ * A one-stage workflow for the gateway's tests: `approvers` may start it, and its stage (agent
+ * `deployer` doing `action`) waits for their approval.
+ */
+export function approvalWorkflow(w: { readonly name: string; readonly id: string; readonly stage: string; readonly action: string; readonly approvers: string }): string {
+  return `workflow:
+  name: "${w.name}"
+  id: "${w.id}"
+  version: "1.0.0"
+  trigger: { type: manual, authorized: ["${w.approvers}"] }
+  stages:
+    - stage: ${w.stage}
+      agent: deployer
+      action: ${w.action}
+      requires_approval: ["${w.approvers}"]
+`;
+}
+
 /** Starts a gateway on a free port with `env` (NATS_URL, the issuer, keys…) and waits for /healthz. */
 export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
   const port = await freePort();

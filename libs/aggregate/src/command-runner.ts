@@ -153,6 +153,15 @@ interface StreamEntry<S> {
   readonly trace?: TraceHeaders | undefined;
 }
 
+/** One {@link CommandRunner.execute} call, carried from the stream's queue to the append. */
+interface Execution<S, C, E, Env> {
+  readonly id: string;
+  readonly streamId: string;
+  readonly build: (metadata: CommandMetadata) => C;
+  readonly ctx: CommandContext;
+  readonly options: ExecuteOptions<S, E, Env>;
+}
+
 /** A decision on its way to the store: what remembering it once committed takes. */
 interface Appending<S, E> {
   readonly streamId: string;
@@ -257,9 +266,10 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
   execute(id: string, build: (metadata: CommandMetadata) => C, ctx: CommandContext, options: ExecuteOptions<S, E, Env> = {}): Promise<CommandResult<S, E>> {
     const streamId = this.aggregate.streamId(id);
     const previous = this.queues.get(streamId) ?? Promise.resolve();
+    const call: Execution<S, C, E, Env> = { id, streamId, build, ctx, options };
     const run = previous.then(
-      () => this.executeNow(id, streamId, build, ctx, options),
-      () => this.executeNow(id, streamId, build, ctx, options),
+      () => this.executeNow(call),
+      () => this.executeNow(call),
     );
     const tail = run.catch(() => undefined);
     this.queues.set(streamId, tail);
@@ -274,18 +284,13 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
     this.cache.clear();
   }
 
-  private async executeNow(
-    id: string,
-    streamId: string,
-    build: (metadata: CommandMetadata) => C,
-    ctx: CommandContext,
-    options: ExecuteOptions<S, E, Env>,
-  ): Promise<CommandResult<S, E>> {
+  private async executeNow(call: Execution<S, C, E, Env>): Promise<CommandResult<S, E>> {
+    const { streamId, build, ctx, options } = call;
     const cached = this.cached(streamId);
     const assumed = cached === undefined && options.assumeNew === true;
     const entry: StreamEntry<S> = cached ?? (assumed ? { state: this.aggregate.initialState, revision: -1, commands: new Map() } : await this.readWhole(streamId));
     const verified = cached === undefined && !assumed;
-    if (!tracingEnabled()) return this.decideAndAppend(id, streamId, build, ctx, options, entry, verified, ctx.trace ?? entry.trace);
+    if (!tracingEnabled()) return this.decideAndAppend(call, entry, verified, ctx.trace ?? entry.trace);
     return inSpan(
       this.aggregate.name,
       {
@@ -298,7 +303,7 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
           span.updateName(`${this.aggregate.name} ${String((command as { type?: unknown }).type)}`);
           return command;
         };
-        const r = await this.decideAndAppend(id, streamId, named, ctx, options, entry, verified, traceHeadersOf(span.spanContext()));
+        const r = await this.decideAndAppend({ ...call, build: named }, entry, verified, traceHeadersOf(span.spanContext()));
         span.setAttributes({ 'baton.events.appended': r.appended.length, 'baton.command.repeat': r.repeat, 'baton.stream.revision': r.revision });
         return r;
       },
@@ -306,16 +311,8 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
   }
 
   /** The kernel's loop: decide on `entry`, append at its revision, re-read and decide again after a lost race. */
-  private async decideAndAppend(
-    id: string,
-    streamId: string,
-    build: (metadata: CommandMetadata) => C,
-    ctx: CommandContext,
-    options: ExecuteOptions<S, E, Env>,
-    loaded: StreamEntry<S>,
-    loadedVerified: boolean,
-    stored: TraceHeaders | undefined,
-  ): Promise<CommandResult<S, E>> {
+  private async decideAndAppend(call: Execution<S, C, E, Env>, loaded: StreamEntry<S>, loadedVerified: boolean, stored: TraceHeaders | undefined): Promise<CommandResult<S, E>> {
+    const { id, streamId, build, ctx, options } = call;
     let entry = loaded;
     let verified = loadedVerified;
     let firstLostAt: number | undefined;

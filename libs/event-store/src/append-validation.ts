@@ -1,5 +1,5 @@
 import { ValidationError, type EventMetadata, type NewEvent } from '@baton/contracts';
-import type { AppendOptions, EventFilter, ExpectedRevision } from './port';
+import type { AppendOptions, EventFilter, ExpectedRevision, ReadStreamOptions } from './port';
 import { uuidV7 } from './uuid-v7';
 
 /** An event after port validation: id assigned and lower-cased, schema version defaulted. */
@@ -206,4 +206,25 @@ export function validateCount(value: unknown, field: string): number | undefined
     throw new ValidationError(`${field} must be a positive integer`, { field });
   }
   return value;
+}
+
+/** What a `readStream` reads: its direction, first revision and count, validated. */
+export interface StreamRead {
+  readonly backwards: boolean;
+  readonly from: number | 'start' | 'end';
+  readonly max: number | undefined;
+}
+
+/**
+ * Validates the arguments of `readStream` and settles its defaults (from the start forwards,
+ * from the end backwards); undefined when it reads nothing (forwards from the end, backwards
+ * from the start).
+ */
+export function validateStreamRead(streamId: string, options: ReadStreamOptions): StreamRead | undefined {
+  validateStreamId(streamId);
+  const max = validateCount(options.maxCount, 'maxCount');
+  const backwards = options.direction === 'backwards';
+  const from = options.fromRevision ?? (backwards ? 'end' : 'start');
+  if ((backwards && from === 'start') || (!backwards && from === 'end')) return undefined;
+  return { backwards, from, max };
 }

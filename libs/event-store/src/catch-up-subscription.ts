@@ -1,6 +1,7 @@
 import { comparePositions, type Position, type RecordedEvent } from '@baton/contracts';
 import { noticeConcerns, type CommitNotice } from './commit-notice';
-import type { EventFilter, SubscribeOptions, Subscription } from './port';
+import type { EventFilter, SubscribeOptions } from './port';
+import { SubscriptionLoop } from './subscription-loop';
 
 /**
  * Longest pause between re-reads while a notified commit is hidden behind an older open
@@ -44,16 +45,11 @@ export interface CatchUpSource {
  * History and live use the same read from the same checkpoint, so the switch-over can
  * neither skip nor repeat an event.
  */
-export class CatchUpSubscription implements Subscription {
-  private current: Position | undefined;
-  private live = false;
-  private stopped = false;
+export class CatchUpSubscription extends SubscriptionLoop {
   private dirty = false;
   /** A wake with no commit came since the last read began: read again, whatever the horizon says. */
   private blindWake = false;
   private maxNotified = 0;
-  private wakeUp: (() => void) | undefined;
-  private readonly done: Promise<void>;
   /** Horizon of the last short page: every commit below it had been read already. */
   private readHorizon = 0;
   private readonly onWake = (notice: CommitNotice): void => {
@@ -70,29 +66,16 @@ export class CatchUpSubscription implements Subscription {
     if (commit !== undefined && commit > this.maxNotified) this.maxNotified = commit;
     if (commit === undefined) this.blindWake = true;
     this.dirty = true;
-    this.wakeUp?.();
+    this.wake();
   };
 
   constructor(
     private readonly source: CatchUpSource,
-    private readonly options: SubscribeOptions,
+    options: SubscribeOptions,
     private readonly onStopped?: () => void,
   ) {
+    super(options);
     this.done = this.run();
-  }
-
-  get position(): Position | undefined {
-    return this.current;
-  }
-
-  get isLive(): boolean {
-    return this.live;
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wakeUp?.();
-    await this.done;
   }
 
   private async run(): Promise<void> {
@@ -119,10 +102,7 @@ export class CatchUpSubscription implements Subscription {
         }
         if (page.events.length >= batch) continue;
         if (page.horizon !== undefined) this.readHorizon = page.horizon;
-        if (!this.live) {
-          this.live = true;
-          options.onCaughtUp?.(this.current);
-        }
+        this.caughtUp();
         // A commit we were told about is not readable yet: an older transaction is still
         // open. Most such transactions write no events (a read model's, another service's):
         // read again at once with the exact horizon, which does not wait for those. If an
@@ -142,10 +122,7 @@ export class CatchUpSubscription implements Subscription {
         if (hidden) backoffMs = Math.min(backoffMs * 2, HIDDEN_RETRY_MAX_MS);
       }
     } catch (err) {
-      if (!this.stopped) {
-        this.stopped = true;
-        options.onError?.(err);
-      }
+      this.failed(err);
     } finally {
       source.unlisten(this.onWake);
       this.onStopped?.();
@@ -159,10 +136,7 @@ export class CatchUpSubscription implements Subscription {
         clearTimeout(timer);
         resolve();
       }
-      this.wakeUp = () => {
-        this.wakeUp = undefined;
-        done();
-      };
+      this.wakeUp = done;
     });
   }
 }

@@ -23,6 +23,11 @@ class MemorySource implements CatchUpSource {
   }
   private readonly wakes = new Set<(notice: CommitNotice) => void>();
 
+  /** `history`: events committed before anyone subscribes, the i-th at position i/i. */
+  constructor(history = 0) {
+    for (let i = 1; i <= history; i++) this.add(i, i);
+  }
+
   add(commit: number, prepare: number, type = 'T', notify = true, streamId = 's-1'): void {
     this.events.push({
       eventId: `${commit}/${prepare}`,
@@ -102,8 +107,7 @@ async function liveOverOne(src: MemorySource): Promise<{ sub: CatchUpSubscriptio
 
 describe('CatchUpSubscription', () => {
   it('delivers history in batches, then live, each event once and in order', async () => {
-    const src = new MemorySource();
-    for (let i = 1; i <= 7; i++) src.add(i, i);
+    const src = new MemorySource(7);
     const got: string[] = [];
     let caughtUp: Position | undefined;
     const sub = new CatchUpSubscription(src, { from: 'start', batchSize: 3, onEvent: (e) => void got.push(e.eventId), onCaughtUp: (p) => (caughtUp = p) });
@@ -201,9 +205,7 @@ describe('CatchUpSubscription', () => {
   });
 
   it("starts from a checkpoint or from 'end'", async () => {
-    const src = new MemorySource();
-    src.add(1, 1);
-    src.add(2, 2);
+    const src = new MemorySource(2);
     const fromCheckpoint: string[] = [];
     const fromEnd: string[] = [];
     const a = new CatchUpSubscription(src, { from: { commit: 1, prepare: 1 }, onEvent: (e) => void fromCheckpoint.push(e.eventId) });
@@ -280,9 +282,7 @@ describe('CatchUpSubscription', () => {
   });
 
   it('stops on a handler error and reports it', async () => {
-    const src = new MemorySource();
-    src.add(1, 1);
-    src.add(2, 2);
+    const src = new MemorySource(2);
     const errors: unknown[] = [];
     const sub = new CatchUpSubscription(src, {
       from: 'start',

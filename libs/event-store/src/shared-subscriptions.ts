@@ -2,6 +2,7 @@ import { categoryOf, comparePositions, type Position, type RecordedEvent } from 
 import { validateCount, validateFilter } from './append-validation';
 import { EventStoreUnavailableError } from './errors';
 import type { EventFilter, EventStore, SubscribeOptions, Subscription } from './port';
+import { SubscriptionLoop } from './subscription-loop';
 
 /** Where subscriptions come from: an event store, or a {@link SharedSubscriptions} feed over one. */
 export type SubscriptionFeed = Pick<EventStore, 'subscribe'>;
@@ -174,44 +175,26 @@ export class SharedSubscriptions implements SubscriptionFeed {
 }
 
 /** One subscription of a {@link SharedSubscriptions} feed. */
-class FeedConsumer implements Subscription {
+class FeedConsumer extends SubscriptionLoop {
   readonly filter: EventFilter | undefined;
-  private checkpoint: Position | undefined;
   /** Nothing at or before this is delivered (the `from` checkpoint). */
   private floor: Position | undefined;
-  private live = false;
-  private stopped = false;
   private queue: RecordedEvent[] = [];
   private overflowed = false;
   private failure: { error: unknown } | undefined;
-  private wakeUp: (() => void) | undefined;
-  private done: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly feed: SharedSubscriptions,
     private readonly store: EventStore,
-    private readonly options: SubscribeOptions,
+    options: SubscribeOptions,
   ) {
+    super(options);
     this.filter = options.filter;
     this.floor = options.from === 'start' || options.from === 'end' ? undefined : options.from;
   }
 
   begin(): void {
     this.done = this.run();
-  }
-
-  get position(): Position | undefined {
-    return this.checkpoint;
-  }
-
-  get isLive(): boolean {
-    return this.live;
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake();
-    await this.done;
   }
 
   /** A shared event (called synchronously by the shared subscription). */
@@ -234,12 +217,6 @@ class FeedConsumer implements Subscription {
     this.wake();
   }
 
-  private wake(): void {
-    const w = this.wakeUp;
-    this.wakeUp = undefined;
-    w?.();
-  }
-
   private async run(): Promise<void> {
     const batch = this.options.batchSize ?? 500;
     try {
@@ -247,9 +224,9 @@ class FeedConsumer implements Subscription {
       for (;;) {
         if (from !== 'end') {
           // On our own until near the end: a short page.
-          while (!this.stopped && (await this.readOwn(from, batch)) >= batch) from = this.checkpoint ?? from;
+          while (!this.stopped && (await this.readOwn(from, batch)) >= batch) from = this.current ?? from;
           if (this.stopped) return;
-          from = this.checkpoint ?? from;
+          from = this.current ?? from;
         }
         this.queue = [];
         this.overflowed = false;
@@ -264,28 +241,19 @@ class FeedConsumer implements Subscription {
           // (everything after the head), nothing is missing.
           if ((await this.readOwn(from, batch)) >= batch) {
             this.feed.leave(this);
-            from = this.checkpoint ?? from;
+            from = this.current ?? from;
             continue;
           }
         }
-        if (!this.live) {
-          this.live = true;
-          this.options.onCaughtUp?.(this.checkpoint);
-        }
+        this.caughtUp();
         await this.drain();
         if (this.stopped || this.failure) break;
         // Overflowed: catch up on our own again from our checkpoint.
-        from = this.checkpoint ?? (from === 'end' ? { commit: 0, prepare: 0 } : from);
+        from = this.current ?? (from === 'end' ? { commit: 0, prepare: 0 } : from);
       }
-      if (this.failure && !this.stopped) {
-        this.stopped = true;
-        this.options.onError?.(this.failure.error);
-      }
+      if (this.failure) this.failed(this.failure.error);
     } catch (err) {
-      if (!this.stopped) {
-        this.stopped = true;
-        this.options.onError?.(err);
-      }
+      this.failed(err);
     } finally {
       this.stopped = true;
       this.feed.removed(this);
@@ -309,15 +277,15 @@ class FeedConsumer implements Subscription {
    * returns a promise is waited for.
    */
   private deliver(event: RecordedEvent): Promise<void> | undefined {
-    const after = this.checkpoint ?? this.floor;
+    const after = this.current ?? this.floor;
     if (after !== undefined && comparePositions(event.position, after) <= 0) return undefined;
     const taking = this.options.onEvent(event);
     if (taking instanceof Promise) {
       return taking.then(() => {
-        this.checkpoint = event.position;
+        this.current = event.position;
       });
     }
-    this.checkpoint = event.position;
+    this.current = event.position;
     return undefined;
   }
 

@@ -136,21 +136,13 @@ paths:
           $ref: '#/components/responses/Unauthorized'
   /schedules/{scheduleId}:
     parameters:
-      - name: scheduleId
-        in: path
-        required: true
-        schema:
-          type: string
+      - $ref: '#/components/parameters/ScheduleId'
     get:
       summary: Get one export schedule
       operationId: getSchedule
       responses:
         '200':
-          description: The schedule
-          content:
-            application/json:
-              schema:
-                $ref: '#/components/schemas/Schedule'
+          $ref: '#/components/responses/Schedule'
         '404':
           $ref: '#/components/responses/NotFound'
     delete:
@@ -163,21 +155,13 @@ paths:
           $ref: '#/components/responses/NotFound'
   /schedules/{scheduleId}/pause:
     parameters:
-      - name: scheduleId
-        in: path
-        required: true
-        schema:
-          type: string
+      - $ref: '#/components/parameters/ScheduleId'
     post:
       summary: Pause an export schedule
       operationId: pauseSchedule
       responses:
         '200':
-          description: The paused schedule
-          content:
-            application/json:
-              schema:
-                $ref: '#/components/schemas/Schedule'
+          $ref: '#/components/responses/Schedule'
         '404':
           $ref: '#/components/responses/NotFound'
 components:
@@ -215,7 +199,20 @@ components:
           type: string
         message:
           type: string
+  parameters:
+    ScheduleId:
+      name: scheduleId
+      in: path
+      required: true
+      schema:
+        type: string
   responses:
+    Schedule:
+      description: The schedule
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/Schedule'
     BadRequest:
       description: The request is invalid
       content:

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { Position } from '@baton/contracts';
-import { sqlIdentifier } from './inbox.store';
+import { OwnTableStore, type OwnTableOptions } from './own-table.store';
 
 /** Where a relay (or any reader of the store) keeps the position it has finished. */
 export interface CheckpointStore {
@@ -10,10 +10,8 @@ export interface CheckpointStore {
   save(name: string, position: Position): Promise<void>;
 }
 
-export interface PostgresCheckpointStoreOptions {
-  /** Table name, optionally schema-qualified. Default `baton_relay_checkpoints`. */
-  readonly table?: string;
-}
+/** The table: default `baton_relay_checkpoints`. */
+export type PostgresCheckpointStoreOptions = OwnTableOptions;
 
 /**
  * {@link CheckpointStore} on Postgres: one row per name (`name`, `commit`, `prepare`,
@@ -24,25 +22,15 @@ export interface PostgresCheckpointStoreOptions {
  * const checkpoints = new PostgresCheckpointStore(pool);
  * await checkpoints.ensureSchema();
  */
-export class PostgresCheckpointStore implements CheckpointStore {
-  private readonly table: string;
-
-  constructor(
-    private readonly pool: Pool,
-    options: PostgresCheckpointStoreOptions = {},
-  ) {
-    this.table = sqlIdentifier(options.table ?? 'baton_relay_checkpoints');
-  }
-
-  /** Creates the table if it does not exist. */
-  async ensureSchema(): Promise<void> {
-    await this.pool.query(
-      `CREATE TABLE IF NOT EXISTS ${this.table} (
-         name text PRIMARY KEY,
-         commit bigint NOT NULL,
-         prepare bigint NOT NULL,
-         updated_at timestamptz NOT NULL DEFAULT now()
-       )`,
+export class PostgresCheckpointStore extends OwnTableStore implements CheckpointStore {
+  constructor(pool: Pool, options: PostgresCheckpointStoreOptions = {}) {
+    super(
+      pool,
+      options.table ?? 'baton_relay_checkpoints',
+      `name text PRIMARY KEY,
+       commit bigint NOT NULL,
+       prepare bigint NOT NULL,
+       updated_at timestamptz NOT NULL DEFAULT now()`,
     );
   }
 

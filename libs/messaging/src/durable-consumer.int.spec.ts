@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { trace, context } from '@opentelemetry/api';
 import { BatonError, DEAD_LETTER_STREAM, EVENTS_STREAM, deadLetterSubject, type RecordedEvent } from '@baton/contracts';
-import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
+import { createTestDatabase, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import {
   DeadLetterHeaders,
   EventHeaders,
@@ -15,7 +15,7 @@ import {
   type ConsumeDurableOptions,
   type DurableConsumer,
 } from './index';
-import { countMessages, makeRecordedEvent, readMessages } from './testing/jetstream-test.helpers';
+import { connectTestJetStream, countMessages, makeRecordedEvent, readMessages } from './testing/jetstream-test.helpers';
 
 const quietLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -36,10 +36,7 @@ describe('JetStream streams, publisher and durable consumers', () => {
   };
 
   beforeAll(async () => {
-    nc = await connect({ servers: testNatsUrl(), ...testNatsAuth(), name: 'consumer-test' });
-    js = jetstream(nc);
-    jsm = await jetstreamManager(nc);
-    await ensureEventStreams(jsm);
+    ({ nc, js, jsm } = await connectTestJetStream('consumer-test'));
     db = await createTestDatabase('messaging_inbox');
     inbox = new PostgresInboxStore(db.pool);
     await inbox.ensureSchema();

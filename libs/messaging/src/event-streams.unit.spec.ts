@@ -1,4 +1,5 @@
 import { BatonError } from '@baton/contracts';
+import { thrownBy } from '@baton/testing';
 import { streamReplicasFromEnv } from './event-streams';
 
 describe('streamReplicasFromEnv (BATON_STREAM_REPLICAS)', () => {
@@ -14,12 +15,7 @@ describe('streamReplicasFromEnv (BATON_STREAM_REPLICAS)', () => {
   });
 
   it.each(['0', '6', '-1', '2.5', 'three', '3x', '1e1'])('refuses %p with VALIDATION_FAILED naming the variable', (value) => {
-    let caught: unknown;
-    try {
-      streamReplicasFromEnv({ BATON_STREAM_REPLICAS: value });
-    } catch (err) {
-      caught = err;
-    }
+    const caught = thrownBy(() => streamReplicasFromEnv({ BATON_STREAM_REPLICAS: value }));
     expect(caught).toBeInstanceOf(BatonError);
     expect(caught).toMatchObject({ code: 'VALIDATION_FAILED', details: { variable: 'BATON_STREAM_REPLICAS' } });
     expect((caught as Error).message).toContain(`BATON_STREAM_REPLICAS: must be a whole number from 1 to 5`);

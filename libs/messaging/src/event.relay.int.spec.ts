@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { EVENTS_STREAM, comparePositions, type NewEvent, type Position, type RecordedEvent } from '@baton/contracts';
 import { createPostgresEventStore, type PostgresEventStore } from '@baton/event-store';
-import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase, testNatsAuth } from '@baton/testing';
-import { EventRelay, PostgresCheckpointStore, StreamInterest, ensureEventStreams, type RelayLag } from './index';
-import { countMessages, readMessages } from './testing/jetstream-test.helpers';
+import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
+import { EventRelay, PostgresCheckpointStore, StreamInterest, type RelayLag } from './index';
+import { connectTestJetStream, countMessages, readMessages } from './testing/jetstream-test.helpers';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 const RELAY_SCRIPT = path.join(__dirname, 'testing', 'relay.process.ts');
@@ -62,10 +62,7 @@ describe('EventRelay', () => {
     store = await createPostgresEventStore({ connectionString: db.url });
     checkpoints = new PostgresCheckpointStore(db.pool);
     await checkpoints.ensureSchema();
-    nc = await connect({ servers: testNatsUrl(), ...testNatsAuth(), name: 'relay-test' });
-    js = jetstream(nc);
-    jsm = await jetstreamManager(nc);
-    await ensureEventStreams(jsm);
+    ({ nc, js, jsm } = await connectTestJetStream('relay-test'));
   });
 
   afterAll(async () => {

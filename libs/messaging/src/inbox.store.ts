@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { OwnTableStore, type OwnTableOptions } from './own-table.store';
 
 /** Anything that runs SQL: a `Pool`, or the `PoolClient` of an open transaction. */
 export interface Queryable {
@@ -18,18 +19,8 @@ export interface InboxStore {
   markProcessed(consumer: string, eventId: string): Promise<void>;
 }
 
-export interface PostgresInboxStoreOptions {
-  /** Table name, optionally schema-qualified. Default `baton_consumer_inbox`. */
-  readonly table?: string;
-}
-
-const IDENT = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
-
-/** Validates a (schema-qualified) table name before it goes into SQL. */
-export function sqlIdentifier(name: string): string {
-  if (!IDENT.test(name)) throw new Error(`invalid table name "${name}": use lower-case letters, digits and underscores`);
-  return name;
-}
+/** The table: default `baton_consumer_inbox`. */
+export type PostgresInboxStoreOptions = OwnTableOptions;
 
 /**
  * {@link InboxStore} on Postgres: one row per (consumer, event id) in its own table.
@@ -40,25 +31,15 @@ export function sqlIdentifier(name: string): string {
  * // exactly-once effect: the effect and the inbox row commit together
  * await inbox.runOnce('notifier', event.eventId, (trx) => trx.query('INSERT INTO deliveries ...'));
  */
-export class PostgresInboxStore implements InboxStore {
-  private readonly table: string;
-
-  constructor(
-    private readonly pool: Pool,
-    options: PostgresInboxStoreOptions = {},
-  ) {
-    this.table = sqlIdentifier(options.table ?? 'baton_consumer_inbox');
-  }
-
-  /** Creates the table if it does not exist. */
-  async ensureSchema(): Promise<void> {
-    await this.pool.query(
-      `CREATE TABLE IF NOT EXISTS ${this.table} (
-         consumer text NOT NULL,
-         event_id text NOT NULL,
-         processed_at timestamptz NOT NULL DEFAULT now(),
-         PRIMARY KEY (consumer, event_id)
-       )`,
+export class PostgresInboxStore extends OwnTableStore implements InboxStore {
+  constructor(pool: Pool, options: PostgresInboxStoreOptions = {}) {
+    super(
+      pool,
+      options.table ?? 'baton_consumer_inbox',
+      `consumer text NOT NULL,
+       event_id text NOT NULL,
+       processed_at timestamptz NOT NULL DEFAULT now(),
+       PRIMARY KEY (consumer, event_id)`,
     );
   }
 

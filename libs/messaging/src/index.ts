@@ -26,7 +26,8 @@ export {
   type DurableConsumer,
   type DurableConsumerStats,
 } from './durable-consumer';
-export { PostgresInboxStore, sqlIdentifier, type InboxStore, type PostgresInboxStoreOptions, type Queryable } from './inbox.store';
+export { PostgresInboxStore, type InboxStore, type PostgresInboxStoreOptions, type Queryable } from './inbox.store';
+export { sqlIdentifier } from './own-table.store';
 export { PostgresCheckpointStore, type CheckpointStore, type PostgresCheckpointStoreOptions } from './checkpoint.store';
 export { EventRelay, type EventRelayOptions, type RelayLag } from './event.relay';
 export { StreamInterest, subjectMatches, relayPublishModeFromEnv, RELAY_PUBLISH_MODES, type EventInterest, type RelayPublishMode, type StreamInterestOptions } from './relay-interest';

@@ -1,13 +1,13 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { EVENTS_STREAM } from '@baton/contracts';
 import { contextOfTraceHeaders, inSpan } from '@baton/telemetry';
-import { testNatsUrl, uniqueId, waitFor, testNatsAuth } from '@baton/testing';
-import { BatonClient, consumeDurable, ensureEventStreams, publishEvent, type DurableConsumer } from './index';
-import { makeRecordedEvent } from './testing/jetstream-test.helpers';
+import { uniqueId, waitFor } from '@baton/testing';
+import { BatonClient, consumeDurable, publishEvent, type DurableConsumer } from './index';
+import { connectTestJetStream, makeRecordedEvent } from './testing/jetstream-test.helpers';
 
 // Spans of the messaging lib on a real NATS server, exported to memory: the relay's publish
 // (PRODUCER) under the trace stored with the event, the delivery (CONSUMER) under the publish,
@@ -31,10 +31,7 @@ describe('messaging spans', () => {
   beforeAll(async () => {
     context.setGlobalContextManager(manager.enable());
     trace.setGlobalTracerProvider(provider);
-    nc = await connect({ servers: testNatsUrl(), ...testNatsAuth(), name: 'messaging-tracing-test' });
-    js = jetstream(nc);
-    jsm = await jetstreamManager(nc);
-    await ensureEventStreams(jsm);
+    ({ nc, js, jsm } = await connectTestJetStream('messaging-tracing-test'));
   });
   afterAll(async () => {
     await nc.drain();

@@ -1,7 +1,8 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { testNatsAuth, testNatsUrl, uniqueId, waitFor } from '@baton/testing';
-import { StreamInterest, ensureEventStreams } from './index';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { AckPolicy, type JetStreamManager } from '@nats-io/jetstream';
+import { uniqueId, waitFor } from '@baton/testing';
+import { StreamInterest } from './index';
+import { connectTestJetStream } from './testing/jetstream-test.helpers';
 
 const quietLogger = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -12,9 +13,7 @@ describe('StreamInterest (real NATS)', () => {
   let jsm: JetStreamManager;
 
   beforeAll(async () => {
-    nc = await connect({ servers: testNatsUrl(), ...testNatsAuth(), name: 'relay-interest-test' });
-    jsm = await jetstreamManager(nc);
-    await ensureEventStreams(jsm);
+    ({ nc, jsm } = await connectTestJetStream('relay-interest-test'));
   });
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
-import { createTestDatabase, type TestDatabase } from '@baton/testing';
 import { sql, type Kysely } from 'kysely';
 import { inline } from './deferred-writes';
-import { createKysely, poolOf } from './kysely';
+import { poolOf } from './kysely';
+import { createTestKysely, type TestKysely } from './testing/test-kysely';
 
 interface Db {
   'dw.items': { id: string; n: number; big: string; tags: string[]; at: Date; local: Date; doc: unknown; flag: boolean | null; bytes: Buffer | null; amount: string };
@@ -11,19 +11,16 @@ interface Db {
 const TRICKY = `it's a \\ back\\slash, a "quote", a $1 and $10, tab\there, new\nline, ünïcödé ✓, '' and \\'`;
 
 describe('inline (Postgres)', () => {
-  let tdb: TestDatabase;
+  let t: TestKysely<Db>;
   let db: Kysely<Db>;
 
   beforeAll(async () => {
-    tdb = await createTestDatabase('read_models_deferred');
-    db = createKysely<Db>({ connectionString: tdb.url });
+    t = await createTestKysely<Db>('read_models_deferred');
+    db = t.db;
     await sql`CREATE SCHEMA dw`.execute(db);
     await sql`CREATE TABLE dw.items (id text PRIMARY KEY, n integer, big bigint, tags text[], at timestamptz, local timestamp, doc jsonb, flag boolean, bytes bytea, amount numeric)`.execute(db);
   });
-  afterAll(async () => {
-    await db.destroy();
-    await tdb.drop();
-  });
+  afterAll(() => t.close());
 
   it('a statement with its values written in stores exactly what the same statement with parameters stores', async () => {
     const row = (id: string) => ({

@@ -1,8 +1,9 @@
-import { createTestDatabase, type TestDatabase } from '@baton/testing';
+import type { TestDatabase } from '@baton/testing';
 import { sql, type Kysely } from 'kysely';
 import type { Migration } from 'kysely/migration';
 import { createKysely } from './kysely';
 import { migrateSchema } from './migrations';
+import { createTestKysely, type TestKysely } from './testing/test-kysely';
 
 const createThings: Migration = {
   async up(db) {
@@ -24,17 +25,15 @@ const broken: Migration = {
 };
 
 describe('migrateSchema', () => {
+  let t: TestKysely<unknown>;
   let tdb: TestDatabase;
   let db: Kysely<unknown>;
 
   beforeAll(async () => {
-    tdb = await createTestDatabase('read_models_migrate');
-    db = createKysely<unknown>({ connectionString: tdb.url });
+    t = await createTestKysely('read_models_migrate');
+    ({ tdb, db } = t);
   });
-  afterAll(async () => {
-    await db.destroy();
-    await tdb.drop();
-  });
+  afterAll(() => t.close());
 
   it('creates the schema, runs pending migrations in name order and reports them', async () => {
     const first = await migrateSchema(db, { schema: 'rm_test', migrations: { '0001_create_things': createThings } });

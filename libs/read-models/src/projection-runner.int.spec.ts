@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { comparePositions, type Position, type RecordedEvent } from '@baton/contracts';
 import { createPostgresEventStore, type PostgresEventStore } from '@baton/event-store';
-import { createTestDatabase, waitFor, type TestDatabase } from '@baton/testing';
+import { waitFor } from '@baton/testing';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { Client } from 'pg';
-import { createKysely } from './kysely';
 import { migrateSchema } from './migrations';
 import { ProjectionRunner } from './projection-runner';
+import { createTestKysely, type TestKysely } from './testing/test-kysely';
 
 interface Db {
   'rm_proj.item_counts': { stream_id: string; applied: number; last_seen: string };
@@ -15,15 +15,15 @@ interface Db {
 const NOW = new Date('2026-11-22T12:00:00.000Z');
 
 describe('ProjectionRunner (Postgres event store)', () => {
-  let tdb: TestDatabase;
+  let t: TestKysely<Db>;
   let db: Kysely<Db>;
   let store: PostgresEventStore;
   const runners: ProjectionRunner<Db>[] = [];
 
   beforeAll(async () => {
-    tdb = await createTestDatabase('read_models_projection');
-    db = createKysely<Db>({ connectionString: tdb.url });
-    store = await createPostgresEventStore({ connectionString: tdb.url, pollIntervalMs: 50 });
+    t = await createTestKysely<Db>('read_models_projection');
+    db = t.db;
+    store = await createPostgresEventStore({ connectionString: t.tdb.url, pollIntervalMs: 50 });
     await migrateSchema(db as Kysely<unknown>, {
       schema: 'rm_proj',
       migrations: {
@@ -40,8 +40,7 @@ describe('ProjectionRunner (Postgres event store)', () => {
   });
   afterAll(async () => {
     await store.close();
-    await db.destroy();
-    await tdb.drop();
+    await t.close();
   });
 
   // Counts every application, so a second application of one event shows up as applied > events.

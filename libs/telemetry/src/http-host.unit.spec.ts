@@ -1,3 +1,4 @@
+import { thrownBy } from '@baton/testing';
 import { EnvError } from './env';
 import { DEFAULT_HTTP_HOST, envHttpHost } from './http-service.bootstrap';
 
@@ -9,12 +10,7 @@ describe('HTTP_HOST', () => {
 
   it('refuses garbage with INVALID_ENV naming the variable', () => {
     for (const host of ['not a host', 'http://0.0.0.0', '0.0.0.0:3000', '-bad.example', 'a..b']) {
-      let err: unknown;
-      try {
-        envHttpHost({ HTTP_HOST: host });
-      } catch (e) {
-        err = e;
-      }
+      const err = thrownBy(() => envHttpHost({ HTTP_HOST: host }));
       expect(err).toBeInstanceOf(EnvError);
       expect(err).toMatchObject({ code: 'INVALID_ENV', variable: 'HTTP_HOST', reason: 'malformed' });
     }

@@ -7,6 +7,23 @@ export function uniqueId(prefix = 't'): string {
 }
 
 /**
+ * What `fn` throws, for assertions on the error itself (its class, code and details at once);
+ * undefined when it returns.
+ *
+ * @example
+ * const err = thrownBy(() => envHttpHost({ HTTP_HOST: 'a..b' }));
+ * expect(err).toBeInstanceOf(EnvError);
+ */
+export function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
+
+/**
  * Waits until `check` returns a truthy value (or stops throwing), polling; never a fixed sleep.
  * Throws with the last error or value when the deadline passes.
  */

@@ -188,26 +188,8 @@ function knownKeysAt(path: Path): readonly string[] {
     if (BRANCH_LISTS.has(parent)) return KNOWN_KEYS.branch;
     if (parent === 'on_failure') return KNOWN_KEYS.failureStep;
   }
-  switch (last) {
-    case 'trigger':
-      return KNOWN_KEYS.trigger;
-    case 'error_handling':
-      return KNOWN_KEYS.errorHandling;
-    case 'retry':
-      return KNOWN_KEYS.retry;
-    case 'loop':
-      return KNOWN_KEYS.loop;
-    case 'notify':
-      return KNOWN_KEYS.notify;
-    case 'agent':
-      return KNOWN_KEYS.agent;
-    case 'sync_point':
-      return KNOWN_KEYS.syncPoint;
-    case 'budget':
-      return KNOWN_KEYS.budget;
-    default:
-      return [];
-  }
+  const underField = KNOWN_KEYS.underField;
+  return typeof last === 'string' && Object.hasOwn(underField, last) ? underField[last]! : [];
 }
 
 function typeName(value: unknown): string {

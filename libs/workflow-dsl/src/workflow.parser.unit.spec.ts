@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { thrownBy } from '@baton/testing';
 import { formatDiagnostic, parseWorkflow, parseWorkflowOrThrow, WorkflowDefinitionError } from './index';
 
 const EXAMPLES = join(__dirname, '../../../examples/workflows');
@@ -284,12 +285,7 @@ describe('malformed definitions are rejected with file:line:col and a precise me
 
   it('30. parseWorkflowOrThrow raises VALIDATION_FAILED listing every error', () => {
     const text = feature(['    - stage: a', '      action: x', '      next: nowhere', '      sla: "soon"']);
-    let thrown: unknown;
-    try {
-      parseWorkflowOrThrow(text, { file: 'bad.yml' });
-    } catch (err) {
-      thrown = err;
-    }
+    const thrown = thrownBy(() => parseWorkflowOrThrow(text, { file: 'bad.yml' }));
     expect(thrown).toBeInstanceOf(WorkflowDefinitionError);
     const e = thrown as WorkflowDefinitionError;
     expect(e.code).toBe('VALIDATION_FAILED');

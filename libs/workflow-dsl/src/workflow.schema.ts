@@ -148,16 +148,19 @@ export const RawWorkflowFile = z.union([z.strictObject({ workflow: RawWorkflowBo
 export const KNOWN_KEYS = {
   root: ['workflow', ...Object.keys(RawWorkflowBody.shape)],
   body: Object.keys(RawWorkflowBody.shape),
-  trigger: Object.keys(RawTrigger.shape),
-  errorHandling: Object.keys(RawErrorHandling.shape),
-  retry: Object.keys(RawRetry.shape),
   branch: Object.keys(RawBranch.shape),
-  loop: Object.keys(RawLoop.shape),
   failureStep: ['agent', 'action', 'notify'],
-  notify: Object.keys(NotifyObject.shape),
-  agent: Object.keys(AgentObject.shape),
-  syncPoint: ['min'],
-  budget: Object.keys(RawBudget.shape),
+  /** The keys of the object under a field of that name, wherever the field stands (a stage's `retry:`, error_handling's…). */
+  underField: {
+    trigger: Object.keys(RawTrigger.shape),
+    error_handling: Object.keys(RawErrorHandling.shape),
+    retry: Object.keys(RawRetry.shape),
+    loop: Object.keys(RawLoop.shape),
+    notify: Object.keys(NotifyObject.shape),
+    agent: Object.keys(AgentObject.shape),
+    sync_point: ['min'],
+    budget: Object.keys(RawBudget.shape),
+  } as Readonly<Record<string, readonly string[]>>,
 } as const;
 
 /** Stage keys, listed here because the stage schema is lazy (it nests through `then`). */

@@ -23,7 +23,7 @@ import {
   type ReadPosition,
   type ResolvedEvent,
 } from '@kurrent/kurrentdb-client';
-import { actualRevisionText, expectedRevisionText, prepareAppend, satisfiesExpected, validateCount, validateFilter, validateStreamId, type PreparedEvent } from '../append-validation';
+import { actualRevisionText, expectedRevisionText, prepareAppend, satisfiesExpected, validateCount, validateFilter, validateStreamId, validateStreamRead, type PreparedEvent } from '../append-validation';
 import { appendInSpan } from '../append-span';
 import { EventIntegrityError, EventStoreUnavailableError } from '../errors';
 import { eventHash } from '../hash-chain';
@@ -209,11 +209,9 @@ export class KurrentEventStore implements EventStore {
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
-    validateStreamId(streamId);
-    const max = validateCount(options.maxCount, 'maxCount');
-    const backwards = options.direction === 'backwards';
-    const from = options.fromRevision ?? (backwards ? 'end' : 'start');
-    if ((backwards && from === 'start') || (!backwards && from === 'end')) return [];
+    const read = validateStreamRead(streamId, options);
+    if (read === undefined) return [];
+    const { backwards, from, max } = read;
     const out: RecordedEvent[] = [];
     for await (const e of this.iterateStream(streamId, {
       direction: backwards ? BACKWARDS : FORWARDS,

@@ -2,7 +2,7 @@ import { GENESIS_HASH, type EventMetadata, type NewEvent, type Position, type Re
 import { Kysely, PostgresDialect, sql, type RawBuilder, type Selectable } from 'kysely';
 import { Migrator, type Migration } from 'kysely/migration';
 import { Pool } from 'pg';
-import { prepareAppend, validateCount, validateFilter, validateStreamId } from '../append-validation';
+import { prepareAppend, validateCount, validateFilter, validateStreamId, validateStreamRead } from '../append-validation';
 import { appendInSpan } from '../append-span';
 import { CatchUpSubscription, type CatchUpPage, type CatchUpSource } from '../catch-up-subscription';
 import { EventStoreUnavailableError } from '../errors';
@@ -232,11 +232,9 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
-    validateStreamId(streamId);
-    const max = validateCount(options.maxCount, 'maxCount');
-    const backwards = options.direction === 'backwards';
-    const from = options.fromRevision ?? (backwards ? 'end' : 'start');
-    if ((backwards && from === 'start') || (!backwards && from === 'end')) return [];
+    const read = validateStreamRead(streamId, options);
+    if (read === undefined) return [];
+    const { backwards, from, max } = read;
     let q = this.db.withSchema(this.schema).selectFrom('events').selectAll().where('stream_id', '=', streamId);
     if (typeof from === 'number') q = q.where('revision', backwards ? '<=' : '>=', String(from));
     q = q.orderBy('revision', backwards ? 'desc' : 'asc');

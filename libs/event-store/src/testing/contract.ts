@@ -76,6 +76,20 @@ function collect(store: EventStore, options: Omit<SubscribeOptions, 'onEvent'>):
 }
 
 /**
+ * Runs `body` with what {@link collect} collects, then expects no error (nor event out of
+ * order) to have come; the subscription stops whatever happened.
+ */
+async function whileCollecting(store: EventStore, options: Omit<SubscribeOptions, 'onEvent'>, body: (c: ReturnType<typeof collect>) => Promise<void>): Promise<void> {
+  const c = collect(store, options);
+  try {
+    await body(c);
+    expect(c.errors).toEqual([]);
+  } finally {
+    await c.sub.stop();
+  }
+}
+
+/**
  * The `EventStore` contract, written once and run against every adapter.
  *
  * @example
@@ -239,8 +253,7 @@ export function runEventStoreContract(name: string, factory: () => Promise<Contr
         await store.append(`${cat}-a`, [ev('H1'), ev('H2')]);
         await store.append(`${cat}-b`, [ev('H3')]);
         let caughtUp: Position | undefined | null = null;
-        const c = collect(store, { from: 'start', filter: { categories: [cat] }, batchSize: 2, onCaughtUp: (p) => (caughtUp = p) });
-        try {
+        await whileCollecting(store, { from: 'start', filter: { categories: [cat] }, batchSize: 2, onCaughtUp: (p) => (caughtUp = p) }, async (c) => {
           await waitFor(() => c.sub.isLive && c.events.length === 3, { what: 'history' });
           expect(types(c.events)).toEqual(['H1', 'H2', 'H3']);
           expect(caughtUp).toEqual(c.events[2]!.position);
@@ -249,10 +262,7 @@ export function runEventStoreContract(name: string, factory: () => Promise<Contr
           await waitFor(() => c.events.length === 6, { what: 'live events' });
           expect(types(c.events)).toEqual(['H1', 'H2', 'H3', 'L1', 'L2', 'L3']);
           expect(c.sub.position).toEqual(c.events[5]!.position);
-          expect(c.errors).toEqual([]);
-        } finally {
-          await c.sub.stop();
-        }
+        });
       }, TIMEOUT_MS);
 
       it('resumes after a checkpoint, filtered by event type', async () => {
@@ -263,31 +273,23 @@ export function runEventStoreContract(name: string, factory: () => Promise<Contr
           return got.length === 4 ? got : undefined;
         });
         expect(all[3]!.position).toEqual(r.position);
-        const c = collect(store, { from: all[1]!.position, filter: { categories: [cat], eventTypes: ['A'] } });
-        try {
+        await whileCollecting(store, { from: all[1]!.position, filter: { categories: [cat], eventTypes: ['A'] } }, async (c) => {
           await waitFor(() => c.sub.isLive, { what: 'live' });
           await store.append(`${cat}-b`, [ev('B'), ev('A')]);
           await waitFor(() => c.events.length === 2, { what: 'two A events' });
           expect(c.events.map((e) => `${e.streamId}:${e.revision}`)).toEqual([`${cat}-a:2`, `${cat}-b:1`]);
-          expect(c.errors).toEqual([]);
-        } finally {
-          await c.sub.stop();
-        }
+        });
       }, TIMEOUT_MS);
 
       it("from 'end' delivers only events appended after it went live", async () => {
         const cat = category();
         await store.append(`${cat}-a`, [ev('Old')]);
-        const c = collect(store, { from: 'end', filter: { categories: [cat] } });
-        try {
+        await whileCollecting(store, { from: 'end', filter: { categories: [cat] } }, async (c) => {
           await waitFor(() => c.sub.isLive, { what: 'live' });
           await store.append(`${cat}-a`, [ev('New')]);
           await waitFor(() => c.events.length === 1, { what: 'new event' });
           expect(types(c.events)).toEqual(['New']);
-          expect(c.errors).toEqual([]);
-        } finally {
-          await c.sub.stop();
-        }
+        });
       }, TIMEOUT_MS);
 
       it('switches from history to live with no gap and no duplicate while writers append', async () => {
@@ -297,15 +299,11 @@ export function runEventStoreContract(name: string, factory: () => Promise<Contr
           for (let i = 0; i < total; i++) await store.append(`${cat}-${i % 3}`, [ev('N', { i })]);
         })();
         await waitFor(async () => (await store.readStream(`${cat}-0`, { maxCount: 10 })).length >= 10, { what: 'some history' });
-        const c = collect(store, { from: 'start', filter: { categories: [cat] }, batchSize: 7 });
-        try {
+        await whileCollecting(store, { from: 'start', filter: { categories: [cat] }, batchSize: 7 }, async (c) => {
           await writer;
           await waitFor(() => c.events.length >= total, { what: `${total} events`, timeoutMs: 30_000 });
           expect(c.events.map((e) => (e.data as { i: number }).i)).toEqual(Array.from({ length: total }, (_, i) => i));
-          expect(c.errors).toEqual([]);
-        } finally {
-          await c.sub.stop();
-        }
+        });
       }, TIMEOUT_MS);
 
       it('awaits the handler per event, stops on a handler failure, and stop() waits for the handler in flight', async () => {

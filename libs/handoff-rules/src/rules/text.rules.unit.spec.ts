@@ -1,36 +1,40 @@
 import { art, checkOne, gates, inputOf } from '../testing.helpers';
 import { findSecrets, maskSecret } from './secrets.rule';
 
+describe.each([
+  {
+    rule: 'no_tbd_markers',
+    // Lower-case words and words that merely contain the letters are not markers.
+    clean: '# PRD\n\nThe todo list feature ships in Q3. XXXL sizes are out of scope.\n',
+    text: '# PRD\n\nGoal: TBD\nOwner: ???\nSee [placeholder] and TODO(alice), FIXME, XXX.\n',
+    count: 'prd.md has 6 TBD markers',
+    missing: ['line 3: "TBD"', 'line 4: "???"', 'line 5: "[placeholder]"', 'line 5: "TODO"', 'line 5: "FIXME"', 'line 5: "XXX"'],
+  },
+  {
+    rule: 'no_ambiguous_terms',
+    clean: 'Exports CSV and JSON. Retries 3 times.\n',
+    text: 'Supports CSV, JSON, etc.\nAdmins and/or owners may export.\nRetry as needed, if possible.\nLimits TBC.\nOwner TBD.\n',
+    count: 'prd.md has 6 ambiguous terms',
+    missing: ['line 1: "etc."', 'line 2: "and/or"', 'line 3: "as needed"', 'line 3: "if possible"', 'line 4: "TBC"', 'line 5: "TBD"'],
+  },
+])('$rule', ({ rule, clean, text, count, missing }) => {
+  it('passes clean text', () => {
+    expect(checkOne(rule, 'prd.md', clean)).toEqual([]);
+  });
+
+  it('lists every finding with its line', () => {
+    const [f] = checkOne(rule, 'prd.md', text);
+    expect(f).toMatchObject({ rule, artifact: 'prd.md' });
+    expect(f?.message).toContain(count);
+    expect(f?.missing).toEqual(missing);
+  });
+});
+
 describe('no_tbd_markers', () => {
-  it('passes clean text, and ignores lower-case words and words that merely contain the letters', () => {
-    expect(checkOne('no_tbd_markers', 'prd.md', '# PRD\n\nThe todo list feature ships in Q3. XXXL sizes are out of scope.\n')).toEqual([]);
-  });
-
-  it('lists every marker with its line', () => {
-    const text = '# PRD\n\nGoal: TBD\nOwner: ???\nSee [placeholder] and TODO(alice), FIXME, XXX.\n';
-    const [f] = checkOne('no_tbd_markers', 'prd.md', text);
-    expect(f).toMatchObject({ rule: 'no_tbd_markers', artifact: 'prd.md' });
-    expect(f?.message).toContain('prd.md has 6 TBD markers');
-    expect(f?.missing).toEqual(['line 3: "TBD"', 'line 4: "???"', 'line 5: "[placeholder]"', 'line 5: "TODO"', 'line 5: "FIXME"', 'line 5: "XXX"']);
-  });
-
   it('as a gate, checks every text artifact and names the one at fault', () => {
     const failures = gates(['no_tbd_markers'], inputOf([art('a.md', 'fine'), art('b.md', 'TBD'), art('c.bin', ''), art('logo.png', '\u0000PNG')]));
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatchObject({ source: 'quality_gate', specId: null, artifact: 'b.md', missing: ['line 1: "TBD"'] });
-  });
-});
-
-describe('no_ambiguous_terms', () => {
-  it('passes precise text', () => {
-    expect(checkOne('no_ambiguous_terms', 'prd.md', 'Exports CSV and JSON. Retries 3 times.\n')).toEqual([]);
-  });
-
-  it('lists vague terms and TBD markers with their lines', () => {
-    const text = 'Supports CSV, JSON, etc.\nAdmins and/or owners may export.\nRetry as needed, if possible.\nLimits TBC.\nOwner TBD.\n';
-    const [f] = checkOne('no_ambiguous_terms', 'prd.md', text);
-    expect(f?.message).toContain('prd.md has 6 ambiguous terms');
-    expect(f?.missing).toEqual(['line 1: "etc."', 'line 2: "and/or"', 'line 3: "as needed"', 'line 3: "if possible"', 'line 4: "TBC"', 'line 5: "TBD"']);
   });
 });
 

@@ -1,6 +1,17 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { RecordedEvent } from '@baton/contracts';
+import { testNatsAuth, testNatsUrl } from '@baton/testing';
+import { ensureEventStreams } from '../event-streams';
+
+/** Test-only: a connection named `name` to the test NATS server, its JetStream client and manager, with the Baton event streams in place. */
+export async function connectTestJetStream(name: string): Promise<{ nc: NatsConnection; js: JetStreamClient; jsm: JetStreamManager }> {
+  const nc = await connect({ servers: testNatsUrl(), ...testNatsAuth(), name });
+  const jsm = await jetstreamManager(nc);
+  await ensureEventStreams(jsm);
+  return { nc, js: jetstream(nc), jsm };
+}
 
 /** Test-only: a well-formed recorded event of stream `<category>-<id>`. */
 export function makeRecordedEvent(streamId: string, revision: number, overrides: Partial<RecordedEvent> = {}): RecordedEvent {

@@ -13,6 +13,7 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Client, Pool } from 'pg';
 import type { NewEvent } from '@baton/contracts';
+import { dropDatabase } from '@baton/testing';
 import { createPostgresEventStore, type PostgresEventStore } from '../libs/event-store/src/index';
 
 const ADMIN_URL = process.env.DATABASE_URL?.trim() || 'postgres://baton:baton@127.0.0.1:5432/baton';
@@ -337,7 +338,7 @@ async function main(): Promise<void> {
   } finally {
     await subscriber?.close();
     await store?.close();
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await dropDatabase(admin, name);
     await admin.end();
     log(`database ${name} dropped`);
   }

@@ -11,6 +11,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client, Pool } from 'pg';
+import { dropDatabase } from '@baton/testing';
 import { createPostgresEventStore } from '../libs/event-store/src/index';
 const ADMIN_URL = process.env.DATABASE_URL!;
 const N = Number(process.argv[2] ?? 200);
@@ -45,6 +46,6 @@ async function main() {
   }
   for (const [k, v] of Object.entries(m) as [string, number[]][]) { v.sort((a, b) => a - b); console.log(k.padEnd(12), 'p50', v[v.length >> 1]!.toFixed(3), 'p90', v[Math.floor(v.length * 0.9)]!.toFixed(3)); }
   await store.close?.(); await raw.end(); await listener.end();
-  await admin.query(`DROP DATABASE "${name}" WITH (FORCE)`); await admin.end();
+  await dropDatabase(admin, name); await admin.end();
 }
 main().catch((e) => { console.error(e); process.exit(1); });

@@ -11,6 +11,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { transformSync } from '@swc/core';
 import { Pool } from 'pg';
+import { dropDatabase } from '@baton/testing';
 
 export const ROOT = resolve(__dirname, '..');
 export const ADMIN_URL = process.env.DATABASE_URL?.trim() || 'postgres://baton:baton@127.0.0.1:5432/baton';
@@ -306,7 +307,8 @@ export async function createBenchDatabase(name: string): Promise<BenchDatabase> 
     drop: async () => {
       const a = new Pool({ connectionString: ADMIN_URL, max: 1 });
       try {
-        await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+        // After a long drain an autovacuum worker may be in it, which FORCE may not end: dropDatabase waits for it.
+        await dropDatabase(a, name);
         started.databases.delete(db);
       } finally {
         await a.end();

@@ -84,8 +84,9 @@ export async function createTestDatabase(label = 't'): Promise<TestDatabase> {
  * insufficient_privilege: FORCE must be allowed to terminate every other session in the
  * database, and an autovacuum worker that happens to be in it (a test that wrote a lot) is no
  * session of ours. A plain DROP makes Postgres ask the worker to stop and waits for it.
+ * For any scratch database (tests, benches): `await dropDatabase(adminPool, name)`.
  */
-async function dropDatabase(admin: Pool, name: string): Promise<void> {
+export async function dropDatabase(admin: Pool, name: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await admin.query(attempt % 2 === 1 ? `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)` : `DROP DATABASE IF EXISTS "${name}"`);

@@ -161,6 +161,8 @@ interface InFlight {
   abortedBy?: 'lost' | 'stop';
   /** The refusal of a report (STALE_LEASE …) when one ended the handling. */
   reportError?: unknown;
+  /** The handling ended with an ack (done, failed, lost or dropped); one given back (nak) is worked again when it returns. */
+  acked?: boolean;
 }
 
 const KEEPALIVE_FRACTION = 3;
@@ -334,8 +336,10 @@ export class BatonAgent {
     this.inFlight.set(key, entry);
     void this.work(entry, onTask).finally(() => {
       this.inFlight.delete(key);
-      this.recentlyDone.add(key);
-      if (this.recentlyDone.size > RECENTLY_DONE) this.recentlyDone.delete(this.recentlyDone.values().next().value as string);
+      if (entry.acked === true) {
+        this.recentlyDone.add(key);
+        if (this.recentlyDone.size > RECENTLY_DONE) this.recentlyDone.delete(this.recentlyDone.values().next().value as string);
+      }
       limiter.release();
     });
   }
@@ -564,6 +568,7 @@ export class BatonAgent {
   }
 
   private ack(entry: InFlight): void {
+    entry.acked = true;
     entry.msg.ackAck().catch((err: unknown) => this.logger.warn(`ack of task ${entry.task.taskId} failed (${(err as Error).message}); it may be delivered again`));
   }
 

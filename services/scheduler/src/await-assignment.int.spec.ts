@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { BatonAgent, type AgentActivity } from '@baton/agent-sdk';
 import { SubmitTask, taskStreamId, type AgentInboxAssignment } from '@baton/contracts';
 import { createTestDatabase, testNatsUrl, uniqueId, waitFor, type TestDatabase } from '@baton/testing';
 import type { SchedulerApp } from './adapters/scheduler.app';
@@ -157,5 +158,47 @@ describe('agents waiting for their next assignment (real NATS + Postgres)', () =
     scheduler = await leadingScheduler(600_000);
     await waitFor(() => inbox.length === 1, { what: 'the assignment in the inbox after the restart', timeoutMs: 15_000 });
     expect(inbox[0]).toMatchObject({ taskId, leaseEpoch: 1 });
+  });
+
+  it('an SDK agent whose completion found no scheduler works the task again when it comes back, not taking it for one it finished', async () => {
+    await scheduler?.close();
+    scheduler = await leadingScheduler(600_000);
+    const cap = uniqueId('cap');
+    const agentId = uniqueId('sdk');
+    await test.registry.register(agentId, { role: 'backend', capabilities: [cap], maxConcurrency: 1 });
+    const activity: AgentActivity[] = [];
+    // Reports give up after 300 ms without a scheduler (the default keeps retrying for 30 s).
+    const sdk = await BatonAgent.connect({ agentId, servers: testNatsUrl(), tracing: false, commands: { retryForMs: 300 }, onActivity: (a) => activity.push(a) });
+    let started!: () => void;
+    const firstStarted = new Promise<void>((r) => (started = r));
+    let finish!: () => void;
+    const firstMayFinish = new Promise<void>((r) => (finish = r));
+    const calls: number[] = [];
+    try {
+      await sdk.start(async (task) => {
+        calls.push(task.leaseEpoch);
+        if (calls.length === 1) {
+          started();
+          await firstMayFinish;
+        }
+        return { ok: true };
+      });
+      await online(agentId, scheduler);
+      const taskId = await submit(cap);
+      await firstStarted;
+      // No scheduler when the handler returns: the completion is given back (task.deferred).
+      await scheduler.close();
+      finish();
+      await waitFor(() => activity.some((a) => a.type === 'task.deferred'), { what: 'the completion given back', timeoutMs: 10_000 });
+      // The next scheduler publishes the assignment to the inbox (its lease has not ended); the agent works it again.
+      scheduler = await leadingScheduler(600_000);
+      await waitFor(async () => ((await scheduler!.store.readStream(taskStreamId(taskId))).some((e) => e.type === 'TaskCompleted') ? true : undefined), {
+        what: 'the task completed after the restart',
+        timeoutMs: 20_000,
+      });
+      expect(calls).toEqual([1, 1]);
+    } finally {
+      await sdk.stop({ timeoutMs: 2000 });
+    }
   });
 });

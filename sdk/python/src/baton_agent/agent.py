@@ -1,6 +1,7 @@
-"""An agent on Baton: registers its profile, heartbeats, and works the tasks the scheduler pushes
-to its durable inbox, with at most ``max_concurrency`` at a time. The Python twin of
-``BatonAgent`` in libs/agent-sdk (same subjects, consumer, command ids and lease handling)."""
+"""An agent on Baton: registers its profile, heartbeats, and works the tasks the scheduler
+assigns it, with at most ``max_concurrency`` at a time: as the reply of an ``await-assignment``
+long poll while a slot is free, and from its durable inbox. The Python twin of ``BatonAgent`` in
+libs/agent-sdk (same subjects, consumer, command ids and lease handling)."""
 
 from __future__ import annotations
 
@@ -20,12 +21,13 @@ from nats.aio.msg import Msg
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from .concurrency import ConcurrencyLimiter, RecentlyDone
 from .errors import BatonError, TaskFailure, UnavailableError, ValidationError, error_code_of, failure_of
 from .models import messages as m
 from .models.incoming import AgentInboxAssignment, CompleteTaskReply, RuleFailure
 from .models.outgoing import AgentHeartbeat
 from .outcome import Handoff, artifacts_of, outputs_of, settlement_of
-from .wire import CommandClient, CommandOptions, decode_json, pull, report_command_id, unsubscribe_quietly
+from .wire import CommandClient, CommandOptions, decode_json, next_delay, pull, report_command_id, unsubscribe_quietly
 
 AgentTask = AgentInboxAssignment
 """The task as a handler gets it: the inbox assignment (action, inputs, lease epoch, attempt …)."""
@@ -43,6 +45,12 @@ DEFAULT_MAX_REWORKS = 5
 
 _AGENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _KEEPALIVE_FRACTION = 3
+_RECENTLY_DONE = 1024
+"""Assignments finished lately, remembered so a late second delivery of one (the inbox's copy) is only acknowledged."""
+_AWAIT_PARALLEL_MAX = 16
+_AWAIT_RETRY_MIN, _AWAIT_RETRY_MAX = 1.0, 30.0
+_AWAIT_REPLY_GRACE = 5.0
+"""How much longer than its ``waitMs`` the SDK waits for the reply of an ``await-assignment``."""
 
 
 def inbox_consumer_name(agent_id: str) -> str:
@@ -77,14 +85,25 @@ class Rework:
     failures: list[RuleFailure]
 
 
+def _assignment_key(task: AgentTask) -> str:
+    return f"{task.task_id}#{task.lease_epoch}"
+
+
 @dataclass
 class _InFlight:
-    msg: Msg
+    """One assignment in hand. ``msg`` is the inbox message to ack, nak or keep alive; ``None``
+    for an assignment that came as the reply of ``await-assignment``, which has nothing to
+    acknowledge (the scheduler counts it delivered once the lease ends) until the inbox's copy of
+    it arrives (the task outlived the scheduler's window): that copy becomes ``msg``."""
+
+    msg: Msg | None
     task: AgentTask
     cancelled: asyncio.Event = field(default_factory=asyncio.Event)
     aborted_by: str | None = None
     report_error: BaseException | None = None
     runner: asyncio.Task[None] | None = None
+    acked: bool = False
+    """The handling ended with an acknowledgement (completed, failed, lost or rejected), not given back."""
 
 
 class TaskContext:
@@ -182,7 +201,14 @@ class BatonAgent:
         commands: CommandOptions | None,
         logger: logging.Logger | None,
         on_activity: Callable[[Activity], None] | None,
+        await_assignments: bool = True,
+        await_wait: float = 20.0,
+        await_parallel: int | None = None,
     ) -> None:
+        if not 0 < await_wait <= 60:
+            raise ValidationError(f"await_wait must be more than 0 and at most 60 seconds, got {await_wait}")
+        if await_parallel is not None and await_parallel < 1:
+            raise ValidationError(f"await_parallel must be a positive integer, got {await_parallel}")
         self.nc = nc
         self._agent_id = agent_id
         self._owns_connection = owns_connection
@@ -190,6 +216,9 @@ class BatonAgent:
         self._inbox_ack_wait = inbox_ack_wait
         self._inbox_stream_wait = inbox_stream_wait
         self._max_reworks = max_reworks
+        self._await_assignments = await_assignments
+        self._await_wait_ms = max(1, round(await_wait * 1000))
+        self._await_parallel = await_parallel
         self._client = CommandClient(nc, commands, as_agent=agent_id)
         self.log = logger or logging.getLogger(f"baton_agent.{agent_id}")
         self._on_activity = on_activity
@@ -197,7 +226,9 @@ class BatonAgent:
         self._profile: AgentProfile | None = None
         self._heartbeat: asyncio.Task[None] | None = None
         self._loop: asyncio.Task[None] | None = None
-        self._slots: asyncio.Semaphore | None = None
+        self._waiters: list[asyncio.Task[None]] = []
+        self._slots: ConcurrencyLimiter | None = None
+        self._recently_done = RecentlyDone(_RECENTLY_DONE)
         self._sub: Any = None
         self._running = False
         self._stopping = False
@@ -222,6 +253,9 @@ class BatonAgent:
         commands: CommandOptions | None = None,
         logger: logging.Logger | None = None,
         on_activity: Callable[[Activity], None] | None = None,
+        await_assignments: bool = True,
+        await_wait: float = 20.0,
+        await_parallel: int | None = None,
         max_reconnect_attempts: int = -1,
         reconnect_time_wait: float = 2.0,
         connect_attempts: int = 3,
@@ -237,6 +271,13 @@ class BatonAgent:
         raised (wrong credentials or no server fail fast, as in the TypeScript SDK); once connected,
         the connection reconnects on its own (``max_reconnect_attempts=-1``: forever), and the
         inbox and heartbeats resume when it is back.
+
+        ``await_assignments`` (default True): while a slot is free, also wait on the scheduler for
+        the next assignment (``await-assignment``, a long poll of ``await_wait`` seconds, at most
+        60; ``await_parallel`` requests at once, default the concurrency, at most 16). An
+        assignment made while a request waits is its reply: one NATS message where the inbox takes
+        four. The inbox stays the durable path (what is assigned while no request waits, and an
+        assignment still running after the scheduler's window). False: the inbox alone.
         """
         if not _AGENT_ID.match(agent_id):
             raise ValidationError(f'agent id "{agent_id}" must be one NATS subject token: letters, digits, dash or underscore')
@@ -250,6 +291,9 @@ class BatonAgent:
             commands=commands,
             logger=logger,
             on_activity=on_activity,
+            await_assignments=await_assignments,
+            await_wait=await_wait,
+            await_parallel=await_parallel,
         )
         if connection is not None:
             return cls(connection, agent_id, **options)  # type: ignore[arg-type]
@@ -312,7 +356,7 @@ class BatonAgent:
     @property
     def active_tasks(self) -> list[str]:
         """Tasks being worked now (the ids sent in heartbeats)."""
-        return sorted({f.task.task_id for f in self._in_flight.values()})
+        return sorted({f.task.task_id for f in self._in_flight.values() if f.runner is not None})
 
     async def register(self, profile: AgentProfile) -> dict[str, Any]:
         """Registers the agent with the agent-registry, idempotently: a new agent is registered, an
@@ -348,10 +392,13 @@ class BatonAgent:
         return await self._client.query(definition, data)
 
     async def start(self, handler: TaskHandler, *, concurrency: int | None = None) -> None:
-        """Starts heartbeats and the inbox: every assignment (also those made while the agent was
-        away) is handed to ``handler``, then completed with what it returns or failed with what it
-        raises. The assignment is acknowledged only once that is recorded, so a crash delivers it
-        again. ``concurrency`` defaults to the registered ``max_concurrency`` (1 when not registered here)."""
+        """Starts heartbeats, the inbox and (unless ``await_assignments=False``) the
+        ``await-assignment`` requests: every assignment (also those made while the agent was away)
+        is handed to ``handler``, then completed with what it returns or failed with what it
+        raises. An inbox message is acknowledged only once that is recorded, so a crash delivers it
+        again; one received by reply reaches the inbox if its task has not ended within the
+        scheduler's window. ``concurrency`` defaults to the registered ``max_concurrency`` (1 when
+        not registered here)."""
         if self._running:
             raise BatonError("CONFLICT", f"agent {self.agent_id} is already started")
         if self.nc.is_closed:
@@ -359,7 +406,7 @@ class BatonAgent:
         limit = concurrency if concurrency is not None else (self._profile.max_concurrency if self._profile else 1)
         if limit < 1:
             raise ValidationError(f"concurrency must be a positive integer, got {limit}")
-        self._slots = asyncio.Semaphore(limit)
+        self._slots = ConcurrencyLimiter(limit)
         self._running = True
         self._stopping = False
         self._heartbeat = asyncio.create_task(self._heartbeats())
@@ -373,17 +420,27 @@ class BatonAgent:
                 raise
             raise UnavailableError(f"agent {self.agent_id}: cannot consume its inbox: {err}") from err
         self._loop = asyncio.create_task(self._inbox(handler))
+        if self._await_assignments:
+            parallel = self._await_parallel if self._await_parallel is not None else min(limit, _AWAIT_PARALLEL_MAX)
+            self._waiters = [asyncio.create_task(self._await_loop(handler)) for _ in range(parallel)]
 
     async def stop(self, timeout: float = 30.0) -> None:
         """Stops taking assignments and waits for the tasks in hand to finish (drain), up to
         ``timeout`` seconds; then cancels their handlers and leaves their assignments to be
-        delivered again. Stops heartbeats and closes the connection if the agent opened it."""
+        delivered again. Stops heartbeats and closes the connection if the agent opened it.
+
+        The waiting ``await-assignment`` requests are abandoned: an assignment whose reply comes
+        after this began is not worked here; the scheduler publishes it to the inbox once its
+        window (``SCHEDULER_DIRECT_CONFIRM_MS``, 10 s) passes without the lease ending, so the next
+        start of the agent (or another process of it) gets it there."""
         if self._stopping:
             return
         self._stopping = True
-        if self._loop is not None:
-            self._loop.cancel()
-            await asyncio.gather(self._loop, return_exceptions=True)
+        loops = [t for t in (self._loop, *self._waiters) if t is not None]
+        for t in loops:
+            t.cancel()
+        if loops:
+            await asyncio.gather(*loops, return_exceptions=True)
         runners = [f.runner for f in self._in_flight.values() if f.runner is not None]
         if runners:
             _, pending = await asyncio.wait(runners, timeout=timeout)
@@ -403,6 +460,7 @@ class BatonAgent:
         self._running = False
         self._sub = None
         self._loop = None
+        self._waiters = []
         self._heartbeat = None
         if self._owns_connection and not self.nc.is_closed:
             try:
@@ -439,36 +497,102 @@ class BatonAgent:
         assert self._slots is not None
         slots = self._slots
         while not self._stopping:
-            await slots.acquire()
-            try:
-                msgs = await pull(self.nc, self._sub, 1, 1.0, self.log, "inbox loop")
-            except asyncio.CancelledError:
-                slots.release()
-                raise
+            # Fetch only while a slot is free, but take the slot only with an assignment in hand:
+            # the await-assignment requests wait for the same free slots.
+            await slots.free()
+            msgs = await pull(self.nc, self._sub, 1, 1.0, self.log, "inbox loop")
+            if msgs is None:
+                return
             if not msgs:
-                slots.release()
-                if msgs is None:
-                    return
                 continue
-            self._take(msgs[0], handler, slots)
+            task = self._parse_assignment(msgs[0])
+            if task is not None:
+                await self._take(task, msgs[0], handler)
 
-    def _take(self, msg: Msg, handler: TaskHandler, slots: asyncio.Semaphore) -> None:
-        task = self._parse_assignment(msg)
-        if task is None:
-            slots.release()
-            return
-        key = f"{task.task_id}#{task.lease_epoch}"
+    async def _await_loop(self, handler: TaskHandler) -> None:
+        """One of the agent's waiting requests: while a slot is free an ``await-assignment`` waits
+        on the scheduler, and an assignment in its reply is worked like one from the inbox.
+        Failures back off (1 s doubling to 30 s); a scheduler that refuses the command (an older
+        one) leaves the agent to its inbox."""
+        assert self._slots is not None
+        slots = self._slots
+        delay = 0.0
+        data = {"agentId": self.agent_id, "waitMs": self._await_wait_ms}
+        timeout = self._await_wait_ms / 1000 + _AWAIT_REPLY_GRACE
+        while not self._stopping and not self.nc.is_closed:
+            await slots.free()
+            if self._stopping:
+                return
+            try:
+                reply = await self._client.command(m.AwaitAssignment, data, retry_for=0, timeout=timeout)
+                delay = 0.0
+            except BatonError as err:
+                if self._stopping or self.nc.is_closed:
+                    return
+                if err.code not in ("TIMEOUT", "UNAVAILABLE", "INTERNAL"):
+                    self.log.warning("await-assignment refused (%s: %s); assignments come by the inbox alone", err.code, err.message)
+                    return
+                delay = next_delay(delay, _AWAIT_RETRY_MIN, _AWAIT_RETRY_MAX)
+                self.log.debug("await-assignment failed (%s: %s); again in %.0f s", err.code, err.message, delay)
+                await asyncio.sleep(delay)
+                continue
+            if reply.assignment is None:
+                continue
+            if self._stopping:
+                # Not worked here: the scheduler publishes it to the inbox when no report comes.
+                self.log.info("task %s arrived while stopping; it will come again by the inbox", reply.assignment.task_id)
+                return
+            await self._take(reply.assignment, None, handler)
+
+    def _admit(self, task: AgentTask, msg: Msg | None) -> tuple[str, _InFlight | None]:
+        """Decides what to do with a delivery of ``task`` (``msg`` None: the reply of
+        ``await-assignment``): ``"new"`` (returned entry, now in hand, to be started once a slot
+        is free), ``"in-hand"`` (the same task and lease epoch is being worked: the newest inbox
+        message is kept to acknowledge at its end) or ``"done"`` (it was finished lately: the
+        caller only acknowledges the message)."""
+        key = _assignment_key(task)
         current = self._in_flight.get(key)
         if current is not None:
-            # Delivered again while still being worked (ack wait passed): keep the newest delivery to ack.
-            current.msg = msg
-            slots.release()
-            return
+            # Delivered again while still in hand (ack wait passed, or the inbox's copy of one received by reply).
+            if msg is not None:
+                current.msg = msg
+            return "in-hand", None
+        if key in self._recently_done:
+            return "done", None
         entry = _InFlight(msg=msg, task=task)
         self._in_flight[key] = entry
+        return "new", entry
+
+    async def _take(self, task: AgentTask, msg: Msg | None, handler: TaskHandler) -> None:
+        """Starts the handling of an assignment once a slot is free; a second delivery of one
+        being worked (or just finished) is not worked again."""
+        assert self._slots is not None
+        slots = self._slots
+        verdict, entry = self._admit(task, msg)
+        if verdict == "done" and msg is not None:
+            try:
+                await msg.ack()
+            except Exception as err:  # noqa: BLE001 - it comes back after the ack wait, and is acked then
+                self.log.debug("ack of the second delivery of task %s: %s", task.task_id, err)
+        if entry is None:
+            return
+        key = _assignment_key(task)
+        # Both paths may hold an assignment for the last free slot: keep the inbox message alive while waiting.
+        keepalive = asyncio.create_task(self._keepalive(entry))
+        try:
+            await slots.acquire()
+        except BaseException:
+            self._in_flight.pop(key, None)
+            if entry.msg is not None:
+                await self._nak(entry, None)
+            raise
+        finally:
+            keepalive.cancel()
 
         def done(_: asyncio.Task[None]) -> None:
             self._in_flight.pop(key, None)
+            if entry.acked:
+                self._recently_done.add(key)
             slots.release()
 
         entry.runner = asyncio.create_task(self._work(entry, handler))
@@ -511,6 +635,8 @@ class BatonAgent:
     async def _keepalive(self, entry: _InFlight) -> None:
         while True:
             await asyncio.sleep(max(0.1, self._inbox_ack_wait / _KEEPALIVE_FRACTION))
+            if entry.msg is None:
+                continue  # received by reply: nothing to keep alive (yet)
             try:
                 await entry.msg.in_progress()
             except Exception as err:  # noqa: BLE001 - the next one may get through
@@ -620,12 +746,21 @@ class BatonAgent:
             await self._nak(entry, None if self._stopping else 1.0)
 
     async def _ack(self, entry: _InFlight) -> None:
+        """Acknowledges the inbox message; for an assignment received by reply (no message yet)
+        there is nothing to send: the scheduler counts it delivered once its lease ends."""
+        entry.acked = True
+        if entry.msg is None:
+            return
         try:
             await entry.msg.ack_sync(timeout=5.0)
         except Exception as err:  # noqa: BLE001 - an unacknowledged assignment comes back; the reports are idempotent
             self.log.warning("ack of task %s failed (%s); it may be delivered again", entry.task.task_id, err)
 
     async def _nak(self, entry: _InFlight, delay: float | None) -> None:
+        """Gives the inbox message back; for an assignment received by reply there is none: the
+        scheduler publishes it to the inbox once its window passes with the lease not ended."""
+        if entry.msg is None:
+            return
         try:
             await entry.msg.nak(delay=delay)
         except Exception as err:  # noqa: BLE001

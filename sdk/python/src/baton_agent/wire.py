@@ -167,24 +167,31 @@ class CommandClient:
         return True
 
     async def command(
-        self, definition: MessageDefinition, data: BaseModel | dict[str, Any], command_id: str | None = None, *, retry_for: float | None = None
+        self,
+        definition: MessageDefinition,
+        data: BaseModel | dict[str, Any],
+        command_id: str | None = None,
+        *,
+        retry_for: float | None = None,
+        timeout: float | None = None,
     ) -> Any:
         """Sends a command and returns its reply data (a model); raises BatonError with the service's
-        code. ``retry_for`` overrides how long retryable failures are retried (seconds)."""
+        code. ``retry_for`` overrides how long retryable failures are retried, ``timeout`` the
+        per-request time-out (seconds; a long poll such as ``await-assignment`` waits longer)."""
         subject = definition.subject_for(self._as_agent)
-        return await self._with_retry(definition, subject, encode_command(definition, data, command_id or str(uuid.uuid4())), retry_for)
+        return await self._with_retry(definition, subject, encode_command(definition, data, command_id or str(uuid.uuid4())), retry_for, timeout)
 
     async def query(self, definition: MessageDefinition, data: BaseModel | dict[str, Any]) -> Any:
         """Sends a query and returns its reply data (a model)."""
         return await self._with_retry(definition, definition.subject, encode_query(definition, data), None)
 
-    async def _with_retry(self, definition: MessageDefinition, subject: str, body: bytes, retry_for: float | None) -> Any:
+    async def _with_retry(self, definition: MessageDefinition, subject: str, body: bytes, retry_for: float | None, timeout: float | None = None) -> Any:
         o = self._options
         deadline = time.monotonic() + (o.retry_for if retry_for is None else retry_for)
         delay = 0.0
         while True:
             try:
-                msg = await self._nc.request(subject, body, timeout=o.request_timeout)
+                msg = await self._nc.request(subject, body, timeout=o.request_timeout if timeout is None else timeout)
                 return decode_reply(definition, msg.data)
             except BatonError as err:
                 error = err

@@ -5,7 +5,7 @@
 //   node -r @swc-node/register sdk/python/tests/support/stack.ts
 //   node -r @swc-node/register sdk/python/tests/support/stack.ts --auth --agents a,b --readers r
 //
-// prints one JSON line `{"natsUrl", "databaseUrl"}` once every service is ready, and stops
+// prints one JSON line `{"natsUrl", "databaseUrl", "directConfirmMs"}` once every service is ready, and stops
 // everything when its stdin closes (the pytest session ended, or died) or on SIGTERM.
 // With --auth the server runs decentralized auth (@baton/nats-auth, docs/security.md): the
 // services connect with service credentials, and the line also names the `.creds` files issued
@@ -18,6 +18,9 @@ import { connect, credsAuthenticator } from '@nats-io/transport-node';
 import { NatsAuthStore } from '@baton/nats-auth';
 import { createTestDatabase, resolveInfra, startTestNatsServer } from '@baton/testing';
 import { repoRoot, startService, type RunningProcess, type ServiceName } from '../../../../e2e/support/stack';
+
+/** The scheduler's `SCHEDULER_DIRECT_CONFIRM_MS`: short, so a test sees an awaited assignment's inbox copy in seconds. */
+const DIRECT_CONFIRM_MS = 3000;
 
 interface Nats {
   readonly url: string;
@@ -78,7 +81,14 @@ async function main(): Promise<void> {
     services.push(await startService('agent-registry', { ...common, ...(await credsOf('agent-registry')), HEARTBEAT_WINDOW_MS: '10000' }));
     services.push(await startService('handoff-validator', { ...common, ...(await credsOf('handoff-validator')), HANDOFFS_DIR: handoffs }));
     services.push(
-      await startService('scheduler', { ...common, ...(await credsOf('scheduler')), HANDOFFS_DIR: handoffs, SCHEDULER_DISPATCH_POLL_MS: '300', SCHEDULER_TIMER_POLL_MS: '200' }),
+      await startService('scheduler', {
+        ...common,
+        ...(await credsOf('scheduler')),
+        HANDOFFS_DIR: handoffs,
+        SCHEDULER_DISPATCH_POLL_MS: '300',
+        SCHEDULER_TIMER_POLL_MS: '200',
+        SCHEDULER_DIRECT_CONFIRM_MS: String(DIRECT_CONFIRM_MS),
+      }),
     );
     if (auth) {
       for (const id of ids(values.agents)) issued.agents[id] = (await auth.store.issue('agent', id)).file;
@@ -89,7 +99,7 @@ async function main(): Promise<void> {
     await stop();
     process.exit(1);
   }
-  process.stdout.write(`${JSON.stringify({ natsUrl: nats.url, databaseUrl: db.url, ...(auth ? { admin: auth.admin, ...issued } : {}) })}\n`);
+  process.stdout.write(`${JSON.stringify({ natsUrl: nats.url, databaseUrl: db.url, directConfirmMs: DIRECT_CONFIRM_MS, ...(auth ? { admin: auth.admin, ...issued } : {}) })}\n`);
 }
 
 void main().catch((err: unknown) => {

@@ -71,6 +71,12 @@ describe('canonicalJson', () => {
     expect(canonicalJson([undefined, { z: [], y: {} }])).toBe('[null,{"y":{},"z":[]}]');
   });
 
+  it('renders keys right past the bound of its quoted-key map (keys from users\' data)', () => {
+    const many = Object.fromEntries(Array.from({ length: 6000 }, (_, i) => [`key "${i}"\\`, i]));
+    expect(canonicalJson(many)).toBe(reference(many));
+    expect(canonicalJson(many)).toBe(reference(many));
+  });
+
   it('is the same text whatever order the keys were built in', () => {
     const keys = Array.from({ length: 30 }, (_, i) => `k${(i * 7) % 30}`);
     const forward = Object.fromEntries(keys.map((k) => [k, k.length]));

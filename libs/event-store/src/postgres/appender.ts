@@ -7,6 +7,7 @@ import { chainEvents, type ChainLink } from '../hash-chain';
 import type { AppendResult } from '../port';
 import { appendStatements, ONE_STREAM_MAX_EVENTS, type AppendStatements } from './append.sql';
 import { integerArrayLiteral, textArrayLiteral } from './array-literal';
+import { HeldClients } from './held-clients';
 import { inTransaction } from './transaction';
 
 /** A stream's last revision (-1: no stream) and the hash of its last event. */
@@ -108,8 +109,11 @@ export class PgAppender {
   private inFlight = 0;
   /** A pump is scheduled for the end of this tick. */
   private pumpScheduled = false;
+  /** Connections the write statements go to, one per lane and one for appends together. */
+  private readonly writers: HeldClients;
 
   constructor(private readonly options: AppenderOptions) {
+    this.writers = new HeldClients(options.pool, options.appendsInFlight + 1);
     this.sql = appendStatements(options.schema);
     const name = (k: string) => `baton_es_${k}_v2_${options.schema}`;
     this.names = {
@@ -123,6 +127,11 @@ export class PgAppender {
       lock: name('lock'),
     };
     this.heads = new HeadCache(options.headCacheSize);
+  }
+
+  /** Gives the held connections back to the pool (the store is closing). */
+  close(): void {
+    this.writers.close();
   }
 
   append(append: PreparedAppend): Promise<AppendResult> {
@@ -279,7 +288,7 @@ export class PgAppender {
     let unavailable: unknown;
     let failed = false;
     try {
-      written = await this.write(this.options.pool, group, notifyInTx);
+      written = await this.writers.use((client) => this.write(client, group, notifyInTx));
     } catch (err) {
       const mapped = this.options.mapError(err);
       if (mapped instanceof EventStoreUnavailableError) unavailable = mapped;
@@ -354,7 +363,7 @@ export class PgAppender {
     try {
       let written: Map<ChainedAppend, Written>;
       try {
-        written = await this.write(this.options.pool, group, true, true);
+        written = await this.writers.use((client) => this.write(client, group, true, true));
       } catch {
         for (const s of streams) this.heads.delete(s);
         return undefined;

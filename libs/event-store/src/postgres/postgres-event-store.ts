@@ -49,6 +49,8 @@ export interface PostgresEventStoreOptions {
    * commit; measured with 8 concurrent writers, Postgres plus Node CPU per append is then
    * 0.8-1.05x that of a raw single-row commit, and two lanes cost 50-65% more CPU per
    * append for no more appends per second (libs/event-store/README.md has the figures).
+   * The write statements keep up to this many connections plus one checked out of the pool
+   * between statements (held-clients.ts).
    */
   readonly appendsInFlight?: number;
   /** Stream heads kept in memory for appends that chain in Node. Default 20,000. */
@@ -418,6 +420,7 @@ export class PostgresEventStore implements EventStore {
     this.closed = true;
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
     await Promise.all([this.listener.close(), this.notifier.close()]);
+    this.appender.close();
     if (this.ownsPool) await this.db.destroy();
   }
 }

@@ -358,6 +358,35 @@ describe('PostgresEventStore specifics', () => {
     });
   });
 
+  it('goes on appending after the server ends the connections its appends are held on, and gives them back on close', async () => {
+    const occurredAt = '2026-01-01T00:00:00Z';
+    const url = new URL(tdb.url);
+    url.searchParams.set('application_name', 'held-writers');
+    const held = await createPostgresEventStore({ connectionString: url.toString(), poolSize: 3 });
+    const backends = async () =>
+      (await tdb.pool.query<{ pid: number; state: string }>(`SELECT pid, state FROM pg_stat_activity WHERE application_name = 'held-writers'`)).rows;
+    try {
+      await held.append('held-1', [{ type: 'T', data: { n: 1 }, metadata: { occurredAt } }]);
+      await held.appendTogether([
+        { streamId: 'held-1', events: [{ type: 'T', data: { n: 2 }, metadata: { occurredAt } }] },
+        { streamId: 'held-2', events: [{ type: 'T', data: { n: 1 }, metadata: { occurredAt } }] },
+      ]);
+      const before = await backends();
+      expect(before.length).toBeGreaterThan(0);
+      // What a restart of Postgres or an administrator does to every connection, held ones included.
+      await tdb.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'held-writers'`);
+      await waitFor(async () => (await backends()).length === 0, { timeoutMs: 5_000, what: 'the terminated backends gone' });
+      await held.append('held-1', [{ type: 'T', data: { n: 3 }, metadata: { occurredAt } }]);
+      await held.append('held-3', [{ type: 'T', data: { n: 1 }, metadata: { occurredAt } }]);
+      expect((await held.readStream('held-1')).map((e) => (e.data as { n: number }).n)).toEqual([1, 2, 3]);
+      expect(await held.verifyStream('held-1')).toMatchObject({ ok: true });
+    } finally {
+      await held.close();
+    }
+    // Closed: nothing of it is left connected (a held connection kept would keep the pool from ending).
+    await waitFor(async () => (await backends()).length === 0, { timeoutMs: 5_000, what: 'no connection of the closed store left' });
+  });
+
   it('rejects an event id already used by another stream with a typed error', async () => {
     const id = crypto.randomUUID();
     await store.append('dup-a', [{ eventId: id, type: 'T', data: {}, metadata: { occurredAt: '2026-01-01T00:00:00Z' } }]);

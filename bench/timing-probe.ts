@@ -38,7 +38,11 @@ if (file) {
     };
   };
   const runner = load('./libs/aggregate/dist/command-runner.js').CommandRunner.prototype;
-  wrap(runner, 'executeNow', (self, a) => `exec ${String(a[1])} ${(self['cache'] as Map<string, unknown>).has(String(a[1])) ? 'hot' : 'cold'}`);
+  // executeNow(call): the call names its stream.
+  wrap(runner, 'executeNow', (self, a) => {
+    const stream = String((a[0] as { streamId?: string } | undefined)?.streamId);
+    return `exec ${stream} ${(self['cache'] as Map<string, unknown> | undefined)?.has(stream) ? 'hot' : 'cold'}`;
+  });
   wrap(runner, 'readWhole', (_self, a) => `  readWhole ${String(a[0])}`);
   wrap(load('./libs/event-store/dist/postgres/postgres-event-store.js').PostgresEventStore.prototype, 'append', (_self, a) => `  append ${String(a[0])} ${(a[1] as { type: string }[]).map((e) => e.type).join(',')}`);
   wrap(load('./services/scheduler/dist/adapters/dispatcher.js').Dispatcher.prototype, 'pass', () => 'dispatch pass');

@@ -37,6 +37,7 @@ function parseCli() {
       accounting: { type: 'string' },
       'active-runs': { type: 'string' },
       'workflow-runs': { type: 'string' },
+      'workflow-gap-ms': { type: 'string' },
       parts: { type: 'string' },
       peers: { type: 'string' },
       profile: { type: 'boolean' },
@@ -61,6 +62,7 @@ function parseCli() {
     accounting: intFlag('accounting', argv.accounting ?? process.env.BENCH_ACCOUNTING, quick ? 300 : 1000),
     activeRuns: intFlag('active-runs', argv['active-runs'] ?? process.env.BENCH_ACTIVE_RUNS, quick ? 1000 : 10_000),
     workflowRuns: intFlag('workflow-runs', argv['workflow-runs'] ?? process.env.BENCH_WORKFLOW_RUNS, quick ? 5 : 20),
+    workflowGapMs: intFlag('workflow-gap-ms', argv['workflow-gap-ms'] ?? process.env.BENCH_WORKFLOW_GAP_MS, 0, 0),
     profile: argv.profile === true || process.env.BENCH_PROFILE === '1',
     sharedNats: argv['shared-nats'] === true || process.env.BENCH_SHARED_NATS === '1',
     budgetMs,
@@ -120,6 +122,7 @@ async function main(): Promise<void> {
       runWorkflowOverhead({
         featureRuns: cfg.workflowRuns,
         sequentialRuns: cfg.workflowRuns,
+        gapMs: cfg.workflowGapMs,
         activeRuns: cfg.activeRuns,
         // A p99 of 200 probes is their second slowest; 500 (the full run's) makes it the fifth.
         probes: Math.min(cfg.idle, 500),

@@ -41,6 +41,12 @@ export interface WorkflowOptions {
   readonly share: number;
   /** Scheduler under `--cpu-prof`: the large active-runs probe window is summarized on stderr. */
   readonly profile?: boolean;
+  /**
+   * Pause before each run of the two series, in ms (default 0: each run starts as soon as the one
+   * before ended, and overlaps what that one's end still leaves to do: its projections, its
+   * relay). A diagnostic: the targets are read back to back.
+   */
+  readonly gapMs?: number;
 }
 
 const SEQ_AGENT = 'bench-seq';
@@ -226,7 +232,10 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
       const runs: RunTiming[] = [];
       const cost0 = { scheduler: cpuMsOf(schedulerPid), validator: cpuMsOf(validator.proc.pid), team: cpuMsOf(team.proc.pid), pg: await pgSnapshot(), validatorPg: await validatorPgSnapshot() };
       const fromUs = monoUs();
-      for (let i = 0; i < n && performance.now() < until; i++) runs.push(await runOnce(workflowId, Math.max(30_000, Math.min(until - performance.now(), left() - 20_000))));
+      for (let i = 0; i < n && performance.now() < until; i++) {
+        if ((opts.gapMs ?? 0) > 0) await sleep(opts.gapMs!);
+        runs.push(await runOnce(workflowId, Math.max(30_000, Math.min(until - performance.now(), left() - 20_000))));
+      }
       seriesWindows.set(what, { fromUs, toUs: monoUs() });
       const cost1 = { scheduler: cpuMsOf(schedulerPid), validator: cpuMsOf(validator.proc.pid), team: cpuMsOf(team.proc.pid), pg: await pgSnapshot(), validatorPg: await validatorPgSnapshot() };
       const perRunOf = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || runs.length === 0 ? undefined : round((b - a) / runs.length, 1));
@@ -390,6 +399,7 @@ export async function runWorkflowOverhead(opts: WorkflowOptions) {
       }
     }
     return {
+      gapMs: opts.gapMs ?? 0,
       featureDevelopment,
       threeSteps,
       humanApprovals: { given: approvalsGiven.length, errors: approvalErrors, commandRoundTrip: stats(approvalsGiven) },

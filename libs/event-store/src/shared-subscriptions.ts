@@ -72,6 +72,8 @@ export class SharedSubscriptions implements SubscriptionFeed {
   private sharedFilter: EventFilter | undefined;
   /** Position of the last event the shared subscription delivered (or where it started). */
   private head: Position | 'end' | undefined;
+  /** Settled once the shared subscription started last has fixed where it reads from (gone live), or ended. */
+  private sharedLive: { readonly settled: Promise<void>; readonly settle: () => void } | undefined;
   /** Serialises starts, restarts and stops of the shared subscription. */
   private switching: Promise<void> = Promise.resolve();
   private closed = false;
@@ -124,6 +126,20 @@ export class SharedSubscriptions implements SubscriptionFeed {
     return this.head;
   }
 
+  /**
+   * Resolves once the shared subscription (the current one, also after a restart) has fixed
+   * where it reads from. Started from 'end', it reads the store's end only when it begins: a
+   * consumer from 'end' that went live before that could miss what commits in between.
+   */
+  async started(): Promise<void> {
+    for (;;) {
+      const live = this.sharedLive;
+      if (live === undefined) return;
+      await live.settled;
+      if (this.sharedLive === live) return;
+    }
+  }
+
   leave(consumer: FeedConsumer): void {
     this.joined.delete(consumer);
   }
@@ -149,9 +165,13 @@ export class SharedSubscriptions implements SubscriptionFeed {
     // From 'end' there is no position to restart at before the first event: read unfiltered, so no consumer needs a restart.
     this.sharedFilter = from === 'end' ? undefined : unionOf([...this.consumers].map((c) => c.filter));
     this.head = from;
+    let settle!: () => void;
+    const live = { settled: new Promise<void>((resolve) => (settle = resolve)), settle: () => settle() };
+    this.sharedLive = live;
     const sub: Subscription = this.store.subscribe({
       from,
       ...(this.sharedFilter ? { filter: this.sharedFilter } : {}),
+      onCaughtUp: () => live.settle(),
       // Synchronous: the head and every joined queue move together, so a consumer joining
       // between two events sees exactly the events after the head it was given.
       onEvent: (event) => {
@@ -159,6 +179,7 @@ export class SharedSubscriptions implements SubscriptionFeed {
         for (const c of this.joined) c.offer(event);
       },
       onError: (err) => {
+        live.settle();
         if (this.shared !== sub) return;
         this.shared = undefined;
         for (const c of [...this.joined]) c.fail(err);
@@ -170,6 +191,7 @@ export class SharedSubscriptions implements SubscriptionFeed {
   private async stopShared(): Promise<void> {
     const sub = this.shared;
     this.shared = undefined;
+    this.sharedLive?.settle();
     await sub?.stop();
   }
 }
@@ -236,6 +258,10 @@ class FeedConsumer extends SubscriptionLoop {
           // Everything the shared subscription delivers from now on: if it started at 'end' for
           // us, that is the store's "from now on", else what it reads after its head.
           if (head !== undefined && head !== 'end') from = this.floor = head;
+          // Live only once the shared subscription has read where the store ends (an event offered meanwhile, or stop(), wakes this too).
+          await Promise.race([this.feed.started(), new Promise<void>((resolve) => (this.wakeUp = resolve))]);
+          this.wakeUp = undefined;
+          if (this.stopped) return;
         } else {
           // Everything up to the head was committed before this read starts: with the queue
           // (everything after the head), nothing is missing.

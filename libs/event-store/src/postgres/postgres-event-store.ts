@@ -50,7 +50,7 @@ export interface PostgresEventStoreOptions {
    * 0.8-1.05x that of a raw single-row commit, and two lanes cost 50-65% more CPU per
    * append for no more appends per second (libs/event-store/README.md has the figures).
    * The write statements keep up to this many connections plus one checked out of the pool
-   * between statements (held-clients.ts).
+   * between statements, each for as long as it is used at least once a second (held-clients.ts).
    */
   readonly appendsInFlight?: number;
   /** Stream heads kept in memory for appends that chain in Node. Default 20,000. */

@@ -1,7 +1,6 @@
 import { createTestDatabase, waitFor, type TestDatabase } from '@baton/testing';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import type { NewEvent, Position } from '@baton/contracts';
-import type { Pool } from 'pg';
 import { eventHash } from '../hash-chain';
 import { runEventStoreContract } from '../testing/contract';
 import { tamperAsTableOwner } from '../testing/tamper';
@@ -385,6 +384,16 @@ describe('PostgresEventStore specifics', () => {
     }
     // Closed: nothing of it is left connected (a held connection kept would keep the pool from ending).
     await waitFor(async () => (await backends()).length === 0, { timeoutMs: 5_000, what: 'no connection of the closed store left' });
+  });
+
+  it('holds no connection once quiet: a pool ended without the store closed still ends', async () => {
+    const pool = new Pool({ connectionString: tdb.url, max: 3 });
+    const quiet = await createPostgresEventStore({ pool });
+    await quiet.append('quiet-1', [{ type: 'T', data: {}, metadata: { occurredAt: '2026-01-01T00:00:00Z' } }]);
+    expect(pool.totalCount - pool.idleCount).toBeGreaterThan(0);
+    // A held connection goes back after a second unused, so pool.end() (which waits for every checked-out one) returns.
+    const ended = await Promise.race([pool.end().then(() => 'ended'), new Promise((r) => setTimeout(() => r('still waiting'), 4_000))]);
+    expect(ended).toBe('ended');
   });
 
   it('rejects an event id already used by another stream with a typed error', async () => {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -22,6 +23,21 @@ pytestmark = pytest.mark.integration
 
 def uid(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def held_until_released(progress: bool = False) -> tuple[asyncio.Event, list[str], Callable[[AgentInboxAssignment, TaskContext], Awaitable[dict[str, Any]]]]:
+    """A handler that records each task it starts (optionally reporting progress first) and returns only once the event is set."""
+    release = asyncio.Event()
+    runs: list[str] = []
+
+    async def handler(task: AgentInboxAssignment, ctx: TaskContext) -> dict[str, Any]:
+        runs.append(task.task_id)
+        if progress:
+            await ctx.progress(10, "started")
+        await release.wait()
+        return {"n": task.inputs["n"]}
+
+    return release, runs, handler
 
 
 async def inbox_of(nc: NatsClient, agent_id: str) -> Any:
@@ -90,15 +106,7 @@ async def test_without_waiting_the_agent_takes_its_assignments_from_the_inbox(st
 
 async def test_a_task_that_outlives_the_window_is_worked_once_and_its_inbox_copy_acked_after_it(stack: dict[str, Any], nc: NatsClient, client: CommandClient) -> None:
     agent_id = uid("py-await-long")
-    release = asyncio.Event()
-    runs: list[str] = []
-
-    async def handler(task: AgentInboxAssignment, ctx: TaskContext) -> dict[str, Any]:
-        runs.append(task.task_id)
-        await ctx.progress(10, "started")
-        await release.wait()
-        return {"n": task.inputs["n"]}
-
+    release, runs, handler = held_until_released(progress=True)
     agent = await started(stack, agent_id, handler)
     try:
         task_id = await submit(client, agent_id, 4)
@@ -128,14 +136,7 @@ async def test_a_task_that_outlives_the_window_is_worked_once_and_its_inbox_copy
 
 async def test_the_inbox_copy_of_a_running_awaited_task_is_kept_alive_and_acked_at_its_end(stack: dict[str, Any], nc: NatsClient, client: CommandClient) -> None:
     agent_id = uid("py-await-copy")
-    release = asyncio.Event()
-    runs: list[str] = []
-
-    async def handler(task: AgentInboxAssignment, ctx: TaskContext) -> dict[str, Any]:
-        runs.append(task.task_id)
-        await release.wait()
-        return {"n": task.inputs["n"]}
-
+    release, runs, handler = held_until_released()
     # Two slots: with one free, the inbox loop fetches the copy while the task is being worked.
     agent = await started(stack, agent_id, handler, concurrency=2, inbox_ack_wait=2.0)
     try:

@@ -100,7 +100,14 @@ describe('npm start -- --once (e2e)', () => {
       proc.stderr?.on('data', (d: Buffer) => output.push(d.toString()));
       const { code, output: text } = await runToExit(proc, output, RUN_DEADLINE_MS);
       const logs = async (name: string): Promise<string> => readFile(path.join(stateDir, 'logs', `${name}.log`), 'utf8').catch(() => '(no log)');
-      if (code !== 0) throw new Error(`run.sh exited ${code}\n${text}\n--- scheduler.log ---\n${await logs('scheduler')}\n--- sim-agents.log ---\n${(await logs('sim-agents')).slice(-4000)}`);
+      if (code !== 0) {
+        // Its last lines first (why it stopped: a service's exit with the tail of its log, or the
+        // run's end), then the logs: a CI report that keeps only the head of a long message keeps the reason.
+        const last = text.trimEnd().split('\n').slice(-40).join('\n');
+        throw new Error(
+          `run.sh exited ${code}; its last lines:\n${last}\n--- scheduler.log (end) ---\n${(await logs('scheduler')).slice(-4000)}\n--- sim-agents.log (end) ---\n${(await logs('sim-agents')).slice(-4000)}\n--- run.sh, all of it ---\n${text}`,
+        );
+      }
 
       expect(text).toContain('Baton is up.');
       expect(text).toMatch(/feature-development\.yml\s+│ WF-FEAT-001\s+│ 1\.0\.0\s+│ registered/);

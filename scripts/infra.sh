@@ -107,7 +107,14 @@ ensure_nats_binary() {
 
 nats_up() {
   command -v curl >/dev/null 2>&1 || apt_install curl
-  if nats_healthy; then log "NATS already answering on 127.0.0.1:${NATS_PORT} (reused)"; return 0; fi
+  if nats_healthy; then
+    # A server this state directory did not start (another checkout's, one of your own) has none
+    # of the credentials `infra.sh env` hands out: every service would stop at start-up on them.
+    if [ "$NATS_AUTH" = 1 ] && [ ! -f "$NATS_AUTH_DIR/creds/admin-operator.creds" ]; then
+      die "a NATS server already answers on 127.0.0.1:${NATS_PORT}, but no credentials for it are in $NATS_AUTH_DIR (it was started from another state directory, or without auth). Stop it, or give this stack a port of its own (BATON_NATS_PORT, BATON_NATS_MONITOR_PORT), or point BATON_STATE_DIR at the directory that started it; BATON_NATS_AUTH=0 uses a server without auth."
+    fi
+    log "NATS already answering on 127.0.0.1:${NATS_PORT} (reused)"; return 0
+  fi
   local bin conf
   bin="$(ensure_nats_binary)"
   mkdir -p "$NATS_DIR/jetstream"

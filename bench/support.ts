@@ -5,13 +5,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { transformSync } from '@swc/core';
 import { Pool } from 'pg';
-import { dropDatabase } from '@baton/testing';
+import { dropDatabase, freePort } from '@baton/testing';
 
 export const ROOT = resolve(__dirname, '..');
 export const ADMIN_URL = process.env.DATABASE_URL?.trim() || 'postgres://baton:baton@127.0.0.1:5432/baton';
@@ -72,17 +71,6 @@ export class Budget {
   deadline(share: number, minMs = 1000): number {
     return performance.now() + Math.max(minMs, share * this.leftMs());
   }
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
-  });
 }
 
 export function rssOf(pid: number | undefined): { rssMb: number; hwmMb: number } | undefined {

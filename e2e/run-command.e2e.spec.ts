@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseWorkflowOrThrow } from '@baton/workflow-dsl';
-import { createTestDatabase, freePort, type TestDatabase } from '@baton/testing';
+import { createTestDatabase, ephemeralPortLow, FREE_PORT_FLOOR, portFree, type TestDatabase } from '@baton/testing';
 
 // The run command as a user runs it: `bash scripts/run.sh --once` brings up every service,
 // registers the example workflows, starts the simulated team and runs Feature Development to
@@ -13,21 +12,23 @@ import { createTestDatabase, freePort, type TestDatabase } from '@baton/testing'
 
 const root = path.resolve(__dirname, '..');
 const SERVICE_PORTS = [3000, 3101, 3102, 3103, 3104, 3105, 3106];
+/** NATS and its monitor, moved by the same offset. */
+const NATS_PORTS = [3200, 3201] as const;
 const RUN_DEADLINE_MS = 300_000;
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
-
-/** An offset that moves every service's health port onto a free one. */
+/**
+ * An offset that moves every service's port and the NATS ports onto free ones, all below the
+ * range the OS picks outgoing connections' ports from: the services bind seconds after this
+ * check, and meanwhile every connection the machine opens (health probes, pools) takes a port
+ * from that range, which a listener there would then find in use.
+ */
 async function freePortOffset(): Promise<number> {
+  const ports = [...SERVICE_PORTS, ...NATS_PORTS];
+  const span = ephemeralPortLow() - 1 - Math.max(...ports) - FREE_PORT_FLOOR;
+  if (span <= 0) throw new Error(`no room for the services' ports below the ephemeral port range (from ${ephemeralPortLow()})`);
   for (let i = 0; i < 50; i++) {
-    const offset = 20_000 + Math.floor(Math.random() * 20_000);
-    const free = await Promise.all(SERVICE_PORTS.map((p) => portFree(p + offset)));
+    const offset = FREE_PORT_FLOOR + Math.floor(Math.random() * span);
+    const free = await Promise.all(ports.map((p) => portFree(p + offset)));
     if (free.every(Boolean)) return offset;
   }
   throw new Error('no free block of service ports found');
@@ -61,7 +62,8 @@ describe('npm start -- --once (e2e)', () => {
   beforeAll(async () => {
     db = await createTestDatabase('e2e_run_command');
     stateDir = await mkdtemp(path.join(os.tmpdir(), 'baton-run-'));
-    const [natsPort, monitorPort, offset] = [await freePort(), await freePort(), await freePortOffset()];
+    const offset = await freePortOffset();
+    const [natsPort, monitorPort] = NATS_PORTS.map((p) => p + offset);
     env = {
       ...process.env,
       // `node` must be the Node 24 running this test (scripts spawn `node`).

@@ -1,6 +1,7 @@
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { createTestDatabase, testNatsAuth, testNatsUrl, uniqueId, waitFor } from './index';
+import net from 'node:net';
+import { createTestDatabase, ephemeralPortLow, freePort, FREE_PORT_FLOOR, portFree, testNatsAuth, testNatsUrl, uniqueId, waitFor } from './index';
 
 describe('test harness', () => {
   it('gives each test file its own empty, real Postgres database', async () => {
@@ -37,6 +38,32 @@ describe('test harness', () => {
       sub.unsubscribe();
     } finally {
       await nc.close();
+    }
+  });
+
+  it('hands out ports below the range outgoing connections take theirs from, and tells a taken one', async () => {
+    const port = await freePort();
+    expect(port).toBeGreaterThanOrEqual(FREE_PORT_FLOOR);
+    expect(port).toBeLessThan(ephemeralPortLow());
+    expect(await portFree(port)).toBe(true);
+    const srv = net.createServer();
+    await new Promise<void>((resolve) => srv.listen(port, '127.0.0.1', resolve));
+    try {
+      expect(await portFree(port)).toBe(false);
+    } finally {
+      await new Promise((resolve) => srv.close(resolve));
+    }
+    // An outgoing connection holds its local port too: that is why the picks stay below the range.
+    const listener = net.createServer((socket) => socket.on('error', () => undefined)).listen(port, '127.0.0.1');
+    await new Promise((resolve) => listener.once('listening', resolve));
+    const conn = net.connect(port, '127.0.0.1');
+    try {
+      await new Promise<void>((resolve, reject) => conn.once('connect', resolve).once('error', reject));
+      expect(conn.localPort).toBeGreaterThanOrEqual(ephemeralPortLow());
+      expect(await portFree(conn.localPort!)).toBe(false);
+    } finally {
+      conn.destroy();
+      await new Promise((resolve) => listener.close(resolve));
     }
   });
 });

@@ -77,7 +77,7 @@ export function ephemeralPortLow(): number {
     try {
       low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
     } catch {
-      // Not Linux: the IANA range's start is below 32768 on some systems, but the fallback below covers a narrow gap.
+      // Not Linux: macOS and Windows start their ranges at 49152 (IANA), above this default.
     }
     ephemeralLow = low;
   }

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import { inline } from './deferred-writes';
+import { DeferredWriteSession, executeLiteralWrite, inline } from './deferred-writes';
+import { deleteWhereInSql, insertRowsSql, updateRowSql } from './literal-sql';
 import { poolOf } from './kysely';
 import { createTestKysely, type TestKysely } from './testing/test-kysely';
 
@@ -46,6 +47,60 @@ describe('inline (Postgres)', () => {
     expect(rows[1]!.j).toEqual(rows[0]!.j);
     expect(rows[0]!.j['tags']).toEqual(['a', 'b,c', 'd"e', TRICKY, '']);
     expect((rows[0]!.j['doc'] as { text: string }).text).toBe(TRICKY);
+  });
+
+  it('rows written by insertRowsSql, updateRowSql and deleteWhereInSql are what Kysely with parameters writes', async () => {
+    type Row = Db['dw.items'];
+    const columns = ['id', 'n', 'big', 'tags', 'at', 'local', 'doc', 'flag', 'bytes', 'amount'] as const;
+    const row = (id: string, n: number): Row => ({
+      id,
+      n,
+      big: '-9007199254740993',
+      tags: [TRICKY, 'x'],
+      at: new Date('2026-12-07T23:59:59.999Z'),
+      local: new Date('2026-10-25T01:30:00.000Z'),
+      doc: JSON.stringify({ text: TRICKY }),
+      flag: n % 2 === 0,
+      bytes: null,
+      amount: '0.5',
+    });
+    const upsert = insertRowsSql<Row>('dw.items', columns, { key: 'id', update: columns.filter((c) => c !== 'id') });
+    // Through Kysely with parameters: the reference rows.
+    for (const id of ['k1', 'k2']) await db.insertInto('dw.items').values(row(id, 1) as never).execute();
+    await db.updateTable('dw.items').set({ n: 2, flag: null, doc: JSON.stringify({ again: TRICKY }) } as never).where('id', '=', 'k1').execute();
+    // As literal text: inserted, then overwritten by the upsert, then patched, in a plain transaction.
+    await db.transaction().execute(async (trx) => {
+      await executeLiteralWrite(trx, upsert([row('l1', 0), row('l2', 0), row('gone', 0)]));
+      await executeLiteralWrite(trx, upsert([row('l1', 1), row('l2', 1)]));
+      await executeLiteralWrite(trx, updateRowSql('dw.items', { n: 2, flag: null, doc: JSON.stringify({ again: TRICKY }) }, 'id', 'l1'));
+      await executeLiteralWrite(trx, deleteWhereInSql('dw.items', 'id', ['gone', "no'such"]));
+    });
+    const { rows } = await sql<{ id: string; j: Record<string, unknown> }>`
+      SELECT id, to_jsonb(t) - 'id' AS j FROM dw.items t WHERE id IN ('k1', 'k2', 'l1', 'l2', 'gone') ORDER BY id`.execute(db);
+    expect(rows.map((r) => r.id)).toEqual(['k1', 'k2', 'l1', 'l2']);
+    expect(rows[2]!.j).toEqual(rows[0]!.j);
+    expect(rows[3]!.j).toEqual(rows[1]!.j);
+  });
+
+  it('in a deferred session a literal write is held until the next read or COMMIT, like a Kysely write', async () => {
+    const client = await poolOf(db)!.connect();
+    const session = new DeferredWriteSession<Db>();
+    try {
+      session.open(client, 'BEGIN');
+      // Held, not sent: a statement that would fail resolves here and fails with the COMMIT.
+      await executeLiteralWrite(session.db, 'INSERT INTO "dw"."no_such_table" ("id") VALUES (\'x\')');
+      await expect(session.commit()).rejects.toThrow(/no_such_table/);
+      await session.abandon();
+      session.open(client, 'BEGIN');
+      await executeLiteralWrite(session.db, insertRowsSql<{ id: string; n: number }>('dw.items', ['id', 'n'])([{ id: 'held', n: 5 }]));
+      // A read sends what is held before it, in the same text.
+      const seen = await session.db.selectFrom('dw.items').select('n').where('id', '=', 'held').execute();
+      expect(seen).toEqual([{ n: 5 }]);
+      await session.commit();
+    } finally {
+      client.release();
+    }
+    expect(await db.selectFrom('dw.items').select('n').where('id', '=', 'held').execute()).toEqual([{ n: 5 }]);
   });
 
   it('poolOf knows the pools of the Kyselys createKysely made, and no other', () => {

@@ -1,4 +1,5 @@
 import {
+  CompiledQuery,
   DeleteQueryNode,
   InsertQueryNode,
   Kysely,
@@ -7,7 +8,6 @@ import {
   PostgresIntrospector,
   PostgresQueryCompiler,
   UpdateQueryNode,
-  type CompiledQuery,
   type DatabaseConnection,
   type Driver,
   type QueryResult,
@@ -163,8 +163,24 @@ export class DeferredWriteSession<DB> {
   }
 }
 
+/** Statements run by {@link executeLiteralWrite}: plain writes whose text holds every value. */
+const LITERAL_WRITES = new WeakSet<CompiledQuery>();
+
+/**
+ * Runs `text`, an INSERT, UPDATE or DELETE without RETURNING whose values are all written in
+ * it as literals (see literal-sql.ts), on `db`. In a deferred session it is held like any plain
+ * write built with Kysely; elsewhere (a runner without `deferWrites`, a plain transaction) it
+ * goes as it is, with no parameters.
+ */
+export async function executeLiteralWrite(db: { executeQuery(query: CompiledQuery): Promise<unknown> }, text: string): Promise<void> {
+  const compiled = CompiledQuery.raw(text);
+  LITERAL_WRITES.add(compiled);
+  await db.executeQuery(compiled);
+}
+
 /** An INSERT, UPDATE, DELETE or MERGE without RETURNING: nothing comes back that the caller reads. */
 function isPlainWrite(compiled: CompiledQuery): boolean {
+  if (LITERAL_WRITES.has(compiled)) return true;
   const node = compiled.query;
   if (InsertQueryNode.is(node) || UpdateQueryNode.is(node) || DeleteQueryNode.is(node)) return node.returning === undefined;
   if (MergeQueryNode.is(node)) return node.returning === undefined;

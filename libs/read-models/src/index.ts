@@ -18,3 +18,5 @@ export { isAfterCheckpoint, matchesFilter, ageMs, laterOf, occurredAtOf, positio
 export { postgresReadiness, projectionReadiness } from './readiness';
 export { createTable, primaryKey, notNull, type ColumnType, type ColumnSpec, type ColumnSpecs, type ColumnOptions } from './table-builders';
 export { patchRow, upsertRow, type RowVersion, type VersionedTable } from './row-writes';
+export { executeLiteralWrite } from './deferred-writes';
+export { deleteWhereInSql, insertRowsSql, sqlTable, updateRowSql, type OnKeyTaken } from './literal-sql';

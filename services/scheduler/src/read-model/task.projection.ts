@@ -1,7 +1,7 @@
 import { BatonError, type RecordedEvent } from '@baton/contracts';
-import { occurredAtOf, unhandledProjectionEvent } from '@baton/read-models';
+import { deleteWhereInSql, executeLiteralWrite, insertRowsSql, occurredAtOf, unhandledProjectionEvent, updateRowSql } from '@baton/read-models';
 import type { Insertable, Selectable, Transaction } from 'kysely';
-import type { SchedulerDatabase, TasksTable, TimersTable } from './scheduler.tables';
+import type { AgentAssignmentsTable, SchedulerDatabase, TasksTable, TimersTable } from './scheduler.tables';
 import { queueKeyMs, toTaskEvent, type QueuePolicy, type TaskEvent } from '../domain';
 
 /** Name of the tasks projection (its checkpoint row in `scheduler.projection_checkpoints`). */
@@ -209,6 +209,13 @@ const TASK_COLUMNS = [
   'outputs', 'error', 'created_at', 'updated_at', 'revision',
 ] as const satisfies readonly Exclude<keyof TasksTable, 'task_id'>[];
 
+/** A page's rows of `scheduler.tasks`, each inserted or overwritten whole (JSON columns as their text). */
+const UPSERT_TASKS = insertRowsSql<TaskRow>('scheduler.tasks', ['task_id', ...TASK_COLUMNS], { key: 'task_id', update: TASK_COLUMNS });
+/** A page's new timers; one that exists already (the same timer id) is left as it is. */
+const INSERT_TIMERS = insertRowsSql<Insertable<TimersTable>>('scheduler.timers', ['timer_id', 'kind', 'task_id', 'lease_epoch', 'due_at'], { key: 'timer_id', nothing: true });
+/** Each agent's last assignment in a page. */
+const UPSERT_ASSIGNMENTS = insertRowsSql<AgentAssignmentsTable>('scheduler.agent_assignments', ['agent_id', 'last_assigned_at'], { key: 'agent_id', update: ['last_assigned_at'] });
+
 /**
  * Builds the function that applies one transaction's task events to `scheduler.tasks` and the
  * durable timers (called by the projection runner inside the transaction that moves its
@@ -249,33 +256,26 @@ export function taskProjection(
     }
     for (const e of events) applyToPage(page, e, policy);
 
+    // The writes are text with their values in it (see literal-sql in @baton/read-models): no query builder per page.
     if (page.touched.size > 0) {
       const rows = [...page.touched].map((id) => {
         const r = page.row(id);
         return { ...r, requirement: json(r.requirement), inputs: json(r.inputs), outputs: json(r.outputs), error: json(r.error) };
       });
-      await trx
-        .insertInto('scheduler.tasks')
-        .values(rows)
-        .onConflict((oc) => oc.column('task_id').doUpdateSet((eb) => Object.fromEntries(TASK_COLUMNS.map((c) => [c, eb.ref(`excluded.${c}`)]))))
-        .execute();
+      await executeLiteralWrite(trx, UPSERT_TASKS(rows));
     }
     for (const [taskId, patch] of page.patches) {
       const set: Record<string, unknown> = { ...patch };
       for (const c of ['requirement', 'inputs', 'outputs', 'error'] as const) if (c in set) set[c] = json(set[c]);
-      await trx.updateTable('scheduler.tasks').set(set).where('task_id', '=', taskId).execute();
+      await executeLiteralWrite(trx, updateRowSql('scheduler.tasks', set, 'task_id', taskId));
     }
-    if (page.cleared.size > 0) await trx.deleteFrom('scheduler.timers').where('task_id', 'in', [...page.cleared]).execute();
+    if (page.cleared.size > 0) await executeLiteralWrite(trx, deleteWhereInSql('scheduler.timers', 'task_id', [...page.cleared]));
     if (page.timers.size > 0) {
       onTimersWritten?.();
-      await trx.insertInto('scheduler.timers').values([...page.timers.values()]).onConflict((oc) => oc.column('timer_id').doNothing()).execute();
+      await executeLiteralWrite(trx, INSERT_TIMERS([...page.timers.values()]));
     }
     if (page.assignments.size > 0) {
-      await trx
-        .insertInto('scheduler.agent_assignments')
-        .values([...page.assignments].map(([agent_id, last_assigned_at]) => ({ agent_id, last_assigned_at })))
-        .onConflict((oc) => oc.column('agent_id').doUpdateSet((eb) => ({ last_assigned_at: eb.ref('excluded.last_assigned_at') })))
-        .execute();
+      await executeLiteralWrite(trx, UPSERT_ASSIGNMENTS([...page.assignments].map(([agent_id, last_assigned_at]) => ({ agent_id, last_assigned_at }))));
     }
   };
 }

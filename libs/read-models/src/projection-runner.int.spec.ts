@@ -277,6 +277,60 @@ describe('ProjectionRunner (Postgres event store)', () => {
     expect((await counts())[s]).toBe(30);
   });
 
+  it('applies a batch of inert events without a transaction; the stored checkpoint follows with the next one, or later on its own', async () => {
+    const name = 'item-counts-inert';
+    const stored = async () => {
+      const row = await sql<{ commit_position: string | null; events_applied: string }>`
+        SELECT commit_position, events_applied FROM rm_proj.projection_checkpoints WHERE name = ${name}`.execute(db);
+      return { commit: row.rows[0]?.commit_position === null || row.rows[0] === undefined ? null : Number(row.rows[0].commit_position), applied: Number(row.rows[0]?.events_applied ?? 0) };
+    };
+    const ignore = async (streamId: string, n: number): Promise<Position> =>
+      (await store.append(streamId, Array.from({ length: n }, (_, i) => ({ type: 'ItemIgnored', data: { i }, metadata: { occurredAt: NOW.toISOString() } })))).position;
+    const inert = (e: RecordedEvent) => e.type === 'ItemIgnored';
+    const seenByApply: string[] = [];
+    const apply = async (trx: Transaction<Db>, e: RecordedEvent) => {
+      seenByApply.push(e.type);
+      await applyCount(trx, e);
+    };
+    // No timer within the test: only a transaction moves the stored checkpoint.
+    const r = runner({ name, apply, inert, inertStoreMs: 600_000 });
+    await r.start();
+    await r.waitUntilCaughtUp();
+    // What earlier tests appended is history here: only what comes next is looked at.
+    seenByApply.length = 0;
+    const before = await stored();
+    const quiet = `item-${randomUUID()}`;
+    const skipped = await ignore(quiet, 3);
+    await r.waitUntilCaughtUp({ until: skipped });
+    expect(r.checkpoint).toEqual(skipped);
+    expect(await stored()).toEqual(before);
+    expect(seenByApply).toEqual([]);
+    expect((await counts())[quiet]).toBeUndefined();
+
+    // The next batch that writes carries the inert events' move: counted, and past them.
+    const touched = `item-${randomUUID()}`;
+    const written = await appendItems(touched, 1);
+    await r.waitUntilCaughtUp({ until: written });
+    expect(await stored()).toEqual({ commit: written.commit, applied: before.applied + 4 });
+    expect(seenByApply).toEqual(['ItemTouched']);
+
+    // Inert events not stored when the runner stops come again after a restart, and are stored by the timer.
+    const later = await ignore(quiet, 2);
+    await r.waitUntilCaughtUp({ until: later });
+    await r.stop();
+    expect(await stored()).toEqual({ commit: written.commit, applied: before.applied + 4 });
+    const again = runner({ name, apply, inert, inertStoreMs: 20 });
+    await again.start();
+    await again.waitUntilCaughtUp({ until: later });
+    const after = await waitFor(async () => {
+      const s = await stored();
+      return s.commit === later.commit ? s : undefined;
+    }, { what: 'the stored checkpoint to reach the inert events' });
+    expect(after.applied).toBe(before.applied + 6);
+    expect(seenByApply).toEqual(['ItemTouched']);
+    expect((await counts())[touched]).toBe(1);
+  });
+
   it('refuses to start without exactly one of apply and applyBatch', () => {
     expect(() => runner({ apply: undefined })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
     expect(() => runner({ applyBatch: async () => undefined })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));

@@ -57,6 +57,18 @@ export interface ProjectionRunnerOptions<DB> {
    */
   readonly minApplyIntervalMs?: number;
   /**
+   * Tells the events `apply` would do nothing for: no statement, no command, no effect outside
+   * (a process manager's events of tasks it does not track, a read model's events that change
+   * none of its rows). A batch of only these takes no transaction: the checkpoint moves in
+   * memory (`onApplied` is called as for a transaction), and the stored one follows with the
+   * next transaction, or `inertStoreMs` later when none comes. They are not applied again in
+   * this process; after a restart the ones not stored yet are, so they must be no-ops. May
+   * read the caller's memory, as long as `apply` would find the same in it.
+   */
+  readonly inert?: (event: RecordedEvent) => boolean;
+  /** With `inert`: how long the stored checkpoint may stay behind inert events with no transaction to carry it, in ms (default 1000). */
+  readonly inertStoreMs?: number;
+  /**
    * Called after each committed transaction with the events it covered, in order (including
    * any skipped as already applied). For wake-ups; must not throw (errors are ignored).
    */
@@ -144,6 +156,10 @@ export class ProjectionRunner<DB> {
   #flushScheduledFor: number | undefined;
   /** Generation whose batch (or subscription) failed: nothing more is applied until it resubscribes. */
   #broken: number | undefined;
+  /** Inert events (see `inert`) applied in memory past {@link #stored}: the last of them and how many. */
+  #inert: { readonly last: RecordedEvent; readonly count: number } | undefined;
+  /** The timer that stores {@link #inert} when no transaction carried it. */
+  #inertTimer: NodeJS.Timeout | undefined;
   /** With `deferWrites`: the pool and the session its transactions run in (one at a time, as batches are applied). */
   readonly #deferred: { readonly pool: Pool; readonly session: DeferredWriteSession<DB>; readonly checkpointFirst: boolean } | undefined;
 
@@ -201,6 +217,8 @@ export class ProjectionRunner<DB> {
     this.#generation++;
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
+    if (this.#inertTimer) clearTimeout(this.#inertTimer);
+    this.#inertTimer = undefined;
     const sub = this.#subscription;
     this.#subscription = undefined;
     this.#state = 'stopped';
@@ -228,6 +246,7 @@ export class ProjectionRunner<DB> {
     });
     this.#checkpoint = undefined;
     this.#stored = undefined;
+    this.#inert = undefined;
     await this.start();
   }
 
@@ -352,6 +371,8 @@ export class ProjectionRunner<DB> {
     if (expected !== this.#generation) return;
     this.#checkpoint = row?.checkpoint;
     this.#stored = row?.checkpoint;
+    // Inert events not stored yet come again from the subscription.
+    this.#inert = undefined;
     const generation = ++this.#generation;
     this.#live = false;
     this.#state = 'running';
@@ -479,8 +500,70 @@ export class ProjectionRunner<DB> {
    */
   async #applyInTransaction(generation: number, events: readonly RecordedEvent[]): Promise<void> {
     if (generation !== this.#generation || events.length === 0) return;
-    let applied = 0;
+    const inert = this.#o.inert;
+    if (inert !== undefined && events.every(inert)) {
+      this.#skipInert(generation, events);
+      return;
+    }
+    await this.#moveCheckpoint(generation, events);
+    const tail = events[events.length - 1]!.position;
+    if (this.#checkpoint === undefined || comparePositions(tail, this.#checkpoint) > 0) this.#checkpoint = tail;
+    this.#applied(events);
+  }
+
+  /** The checkpoint moved past `events` and they are applied: errors cleared, `onApplied` and the waiters told. */
+  #applied(events: readonly RecordedEvent[]): void {
+    this.#lastError = undefined;
+    try {
+      this.#o.onApplied?.(events);
+    } catch {
+      // wake-ups only
+    }
+    this.#notify();
+  }
+
+  /** A batch of inert events (see `inert`): the checkpoint moves in memory; the stored one follows later. */
+  #skipInert(generation: number, events: readonly RecordedEvent[]): void {
+    const from = this.#inert?.last.position ?? this.#stored;
+    const fresh = events.filter((e) => isAfterCheckpoint(from, e.position));
+    const last = fresh[fresh.length - 1];
+    if (last !== undefined) {
+      this.#inert = { last, count: (this.#inert?.count ?? 0) + fresh.length };
+      this.#storeInertLater(generation);
+    }
+    const tail = events[events.length - 1]!.position;
+    if (this.#checkpoint === undefined || comparePositions(tail, this.#checkpoint) > 0) this.#checkpoint = tail;
+    this.#applied(events);
+  }
+
+  /** Stores the inert events' checkpoint `inertStoreMs` from now, unless a transaction carries it first. */
+  #storeInertLater(generation: number): void {
+    if (this.#inertTimer !== undefined) return;
+    this.#inertTimer = setTimeout(() => {
+      this.#inertTimer = undefined;
+      if (generation !== this.#generation || this.#broken === generation || this.#inert === undefined) return;
+      // One transaction at a time: the drain under way may carry it; if not, this comes back.
+      if (this.#flushing) {
+        this.#storeInertLater(generation);
+        return;
+      }
+      this.#flushing = this.#moveCheckpoint(generation, [])
+        .catch((err: unknown) => this.#fail(generation, err))
+        .finally(() => {
+          this.#flushing = undefined;
+        });
+    }, this.#o.inertStoreMs ?? 1000);
+    this.#inertTimer.unref();
+  }
+
+  /**
+   * The transaction of {@link #applyInTransaction}: applies the events after the stored
+   * checkpoint and moves it past them, and past the inert events applied before them in memory
+   * (with no events, only those).
+   */
+  async #moveCheckpoint(generation: number, events: readonly RecordedEvent[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
+      if (generation !== this.#generation) return;
       const expected = this.#stored;
       const fresh: RecordedEvent[] = [];
       let checkpoint = expected;
@@ -489,8 +572,14 @@ export class ProjectionRunner<DB> {
         fresh.push(event);
         checkpoint = event.position;
       }
-      const last = fresh[fresh.length - 1];
-      if (!last) break;
+      // Inert events applied in memory after the stored checkpoint go with this move (they come before `fresh`).
+      const inert = this.#inert !== undefined && isAfterCheckpoint(expected, this.#inert.last.position) ? this.#inert : undefined;
+      const last = fresh[fresh.length - 1] ?? inert?.last;
+      if (!last) {
+        this.#inert = undefined;
+        break;
+      }
+      const count = fresh.length + (inert?.count ?? 0);
       const occurredAt = typeof last.metadata.occurredAt === 'string' && !Number.isNaN(Date.parse(last.metadata.occurredAt))
         ? last.metadata.occurredAt
         : null;
@@ -501,7 +590,7 @@ export class ProjectionRunner<DB> {
               UPDATE ${this.#table()}
                  SET commit_position = ${last.position.commit}, prepare_position = ${last.position.prepare},
                      last_event_id = ${last.eventId}, last_event_at = ${occurredAt},
-                     events_applied = events_applied + ${fresh.length}, updated_at = ${this.#now().toISOString()}
+                     events_applied = events_applied + ${count}, updated_at = ${this.#now().toISOString()}
                WHERE name = ${this.name}
                  AND commit_position IS NOT DISTINCT FROM ${expected?.commit ?? null}::bigint
                  AND prepare_position IS NOT DISTINCT FROM ${expected?.prepare ?? null}::bigint
@@ -528,7 +617,7 @@ export class ProjectionRunner<DB> {
           });
         }
         this.#stored = last.position;
-        applied = fresh.length;
+        if (this.#inert !== undefined && !isAfterCheckpoint(last.position, this.#inert.last.position)) this.#inert = undefined;
         break;
       } catch (err) {
         if (err !== CHECKPOINT_MOVED) throw err;
@@ -538,20 +627,10 @@ export class ProjectionRunner<DB> {
         if (attempt >= MOVED_RETRIES) throw new BatonError('CONFLICT', `projection ${this.name}: the stored checkpoint kept moving (${MOVED_RETRIES + 1} attempts)`);
       }
     }
-    const tail = events[events.length - 1]!.position;
-    if (applied > 0 || this.#checkpoint === undefined || comparePositions(tail, this.#checkpoint) > 0) {
-      this.#checkpoint = tail;
-    }
-    this.#lastError = undefined;
-    try {
-      this.#o.onApplied?.(events);
-    } catch {
-      // wake-ups only
-    }
-    this.#notify();
   }
 
   async #applyEvents(trx: Transaction<DB>, events: readonly RecordedEvent[]): Promise<void> {
+    if (events.length === 0) return;
     if (this.#o.applyBatch) await this.#o.applyBatch(trx, events);
     else for (const event of events) await this.#o.apply!(trx, event);
   }

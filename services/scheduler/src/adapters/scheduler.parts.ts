@@ -9,7 +9,7 @@ import { ProjectionRunner } from '@baton/read-models';
 import { conflictManager, CONFLICT_MANAGER_CATEGORIES, resetConflictLinks, type ConflictManager } from '../app/conflict.manager';
 import { ConflictService } from '../app/conflict.service';
 import { applicableSpecs, receivedHandoffSla } from '../app/handoff-specs';
-import { CreatedAtCommit, createTasksAlongside, createTasksOfCommitted, mayEndRunTask, mayStartTasks, recordTaskEndingAlongside, recordTaskEndingNow, RUN_MANAGER, RUN_MANAGER_FILTER, runManager } from '../app/run.manager';
+import { CreatedAtCommit, createTasksAlongside, createTasksOfCommitted, mayEndRunTask, mayStartTasks, recordTaskEndingAlongside, recordTaskEndingNow, RUN_MANAGER, RUN_MANAGER_FILTER, runManager, runManagerInert } from '../app/run.manager';
 import { RunService } from '../app/run.service';
 import { conflictRunner, runEnvironment, runRunner, workflowRunner, type ConflictRunner, type RunRules, type TaskRunner } from '../app/runners';
 import { TaskReassigner } from '../app/task-reassigner';
@@ -22,7 +22,7 @@ import { resetConflicts, TASKS_AND_CONFLICTS_FILTER, withConflictEvents } from '
 import { withConflictTables } from '../read-model/conflict.tables';
 import { SCHEDULER_SCHEMA, type SchedulerDatabase } from '../read-model/scheduler.tables';
 import { resetTasks, taskProjection, TASKS_PROJECTION } from '../read-model/task.projection';
-import { resetWorkflows, WORKFLOWS_PROJECTION, WORKFLOWS_PROJECTION_FILTER, workflowsProjection } from '../read-model/workflows.projection';
+import { resetWorkflows, WORKFLOWS_PROJECTION, WORKFLOWS_PROJECTION_FILTER, workflowsProjection, workflowsProjectionInert } from '../read-model/workflows.projection';
 import { AgentInboxPublisher, PreparedAssignments } from './agent-inbox.publisher';
 import { AssignmentWaiters } from './assignment-waiters';
 import { ConflictGuard } from './conflict.guard';
@@ -300,6 +300,8 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
     filter: WORKFLOWS_PROJECTION_FILTER,
     minApplyIntervalMs: p.config.readModelIntervalMs ?? DEFAULT_READ_MODEL_INTERVAL_MS,
     apply: workflowsProjection(() => clock.now()),
+    // Most of a run's events change no row here: a batch of only those takes no transaction.
+    inert: workflowsProjectionInert,
     deferWrites: true,
     reset: resetWorkflows,
     now: () => clock.now(),
@@ -325,6 +327,8 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
       await runApply(trx, event);
       await conflicts.manager.apply(trx, event);
     },
+    // A batch neither manager acts on (a plain task's lifecycle, a stage's bookkeeping) takes no transaction.
+    inert: (event) => runManagerInert(event) && conflicts.manager.inert(event),
     // Its commands act outside the transaction: the checkpoint is moved (and locked) before they run; its timer writes go with COMMIT.
     deferWrites: 'after-checkpoint',
     // A stage's tasks and a run's task results are recorded at commit (onCommitted); this pass

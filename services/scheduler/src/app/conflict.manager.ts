@@ -32,6 +32,12 @@ export interface ConflictManager {
   readonly apply: (trx: Transaction<SchedulerDatabase>, recorded: RecordedEvent) => Promise<void>;
   /** Forgets which tasks have links (call when the lease is acquired: another replica may have changed them). */
   invalidate(): void;
+  /**
+   * True when `apply` would do nothing for the event, told without a query: a task event of a
+   * type it ignores, a release not for an agent gone offline, or an assignment or end of a task
+   * its memory says has no links (loaded; `apply` then makes no query either).
+   */
+  inert(recorded: RecordedEvent): boolean;
 }
 
 export interface ConflictManagerDeps {
@@ -200,6 +206,13 @@ export function conflictManager(deps: ConflictManagerDeps): ConflictManager {
     apply,
     invalidate: () => {
       linked = null;
+    },
+    inert: (recorded) => {
+      if (!recorded.streamId.startsWith('task-')) return !recorded.streamId.startsWith(`${CONFLICT_CATEGORY}-`);
+      if (!TASK_EVENTS.has(recorded.type)) return true;
+      const data = recorded.data as { taskId?: unknown; reason?: unknown };
+      if (recorded.type === 'TaskReleased') return data.reason !== 'agent_offline';
+      return linked !== null && typeof data.taskId === 'string' && !linked.has(data.taskId);
     },
   };
 }

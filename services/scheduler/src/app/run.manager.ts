@@ -270,6 +270,26 @@ async function onRunEvent(trx: Trx, deps: ManagerDeps, event: RunEvent, recorded
   }
 }
 
+/** Run event types the manager does nothing for (see the cases of onRunEvent that only return). */
+const RUN_EVENTS_IGNORED: ReadonlySet<string> = new Set<RunEvent['type']>([
+  'StageTaskFinished', 'StageSlaBreached', 'RunSlaBreached', 'RunPaused', 'RunResumed', 'StageApproved', 'StageRejected', 'StageReworkRequested', 'StageEscalated', 'StageReused', 'RunRerunStarted',
+]);
+
+/**
+ * True when the run manager would do nothing for the event, told from the event alone: a run
+ * event it ignores (a run started without an SLA too), a task event that ends no run's task
+ * (its creation, assignment, progress; a retried failure; the end of a task with no run).
+ * The projection runner applies a batch of only these without a transaction (its `inert`).
+ */
+export function runManagerInert(recorded: RecordedEvent): boolean {
+  const data = recorded.data as { runId?: unknown; final?: unknown; slaDueAt?: unknown };
+  if (recorded.streamId.startsWith('run-')) return RUN_EVENTS_IGNORED.has(recorded.type) || (recorded.type === 'RunStarted' && (data.slaDueAt === undefined || data.slaDueAt === null));
+  if (!recorded.streamId.startsWith('task-')) return false;
+  if (!RUN_TASK_ENDINGS.has(recorded.type)) return true;
+  // An ending names its run (null: none); events written before it did are read for it.
+  return data.runId === null || (recorded.type === 'TaskFailed' && data.final === false);
+}
+
 /** Task event types that can end a run's task (a TaskFailed only when final: `taskResultOf` tells). */
 const RUN_TASK_ENDINGS: ReadonlySet<string> = new Set(['TaskCompleted', 'TaskFailed', 'TaskCancelled']);
 

@@ -263,6 +263,15 @@ export class CommandRunner<S, C, E extends DomainEvent, Env = void> {
     return this.cached(this.aggregate.streamId(id))?.state;
   }
 
+  /**
+   * True when the aggregate is kept in memory and `commandId` is among the commands it has
+   * taken: executing that command again would append nothing. False tells nothing (not kept,
+   * or kept behind the stream).
+   */
+  knows(id: string, commandId: string): boolean {
+    return this.cached(this.aggregate.streamId(id))?.commands.has(commandId) === true;
+  }
+
   execute(id: string, build: (metadata: CommandMetadata) => C, ctx: CommandContext, options: ExecuteOptions<S, E, Env> = {}): Promise<CommandResult<S, E>> {
     const streamId = this.aggregate.streamId(id);
     const previous = this.queues.get(streamId) ?? Promise.resolve();

@@ -311,15 +311,18 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
   // The timer loop is woken only when a pass wrote a run timer (a stage or run SLA), not for every stage.
   let runTimersWritten = false;
   const runApply = runManager({ runs: runner, tasks, assign, createdAtCommit, timerWritten: () => (runTimersWritten = true) });
+  const managerInert = runManagerInert({ runs: runner, createdAtCommit });
   const manager = new ProjectionRunner<SchedulerDatabase>({
     name: RUN_MANAGER,
     schema: SCHEDULER_SCHEMA,
     db,
     store,
     feed: p.feed,
-    onApplied: () => {
+    onApplied: (events) => {
       if (runTimersWritten) runTimers.wake();
       runTimersWritten = false;
+      // A stage start skipped as inert was not taken by the manager's pass: forget it now.
+      for (const e of events) createdAtCommit.take(e.eventId);
     },
     // Also the conflict manager's events (one subscription for both process managers).
     filter: { categories: [...new Set([...RUN_MANAGER_FILTER.categories, ...CONFLICT_MANAGER_CATEGORIES])] },
@@ -328,7 +331,7 @@ export async function startRuns(p: SchedulerParts, tasks: TaskRunner, definition
       await conflicts.manager.apply(trx, event);
     },
     // A batch neither manager acts on (a plain task's lifecycle, a stage's bookkeeping) takes no transaction.
-    inert: (event) => runManagerInert(event) && conflicts.manager.inert(event),
+    inert: (event) => managerInert(event) && conflicts.manager.inert(event),
     // Its commands act outside the transaction: the checkpoint is moved (and locked) before they run; its timer writes go with COMMIT.
     deferWrites: 'after-checkpoint',
     // A stage's tasks and a run's task results are recorded at commit (onCommitted); this pass

@@ -275,19 +275,56 @@ const RUN_EVENTS_IGNORED: ReadonlySet<string> = new Set<RunEvent['type']>([
   'StageTaskFinished', 'StageSlaBreached', 'RunSlaBreached', 'RunPaused', 'RunResumed', 'StageApproved', 'StageRejected', 'StageReworkRequested', 'StageEscalated', 'StageReused', 'RunRerunStarted',
 ]);
 
+/** What {@link runManagerInert} looks at besides the event: the runs kept in memory and the stages whose tasks were created at commit. */
+export interface RunManagerMemory {
+  readonly runs: Pick<RunRunner, 'knows' | 'kept'>;
+  readonly createdAtCommit?: Pick<CreatedAtCommit, 'has'>;
+}
+
 /**
- * True when the run manager would do nothing for the event, told from the event alone: a run
- * event it ignores (a run started without an SLA too), a task event that ends no run's task
- * (its creation, assignment, progress; a retried failure; the end of a task with no run).
- * The projection runner applies a batch of only these without a transaction (its `inert`).
+ * The events the run manager would do nothing for, told without a query: a run event it
+ * ignores (a run started without an SLA too); a task event that ends no run's task (its
+ * creation, assignment, progress; a retried failure; the end of a task with no run); and, from
+ * memory, the end of a run's task whose result the run has recorded already (alongside the
+ * ending), a stage start whose tasks were created at its commit and that sets no SLA timer, and
+ * the end of a stage without an SLA (no timer to delete). The projection runner applies a batch
+ * of only these without a transaction (its `inert`).
  */
-export function runManagerInert(recorded: RecordedEvent): boolean {
-  const data = recorded.data as { runId?: unknown; final?: unknown; slaDueAt?: unknown };
-  if (recorded.streamId.startsWith('run-')) return RUN_EVENTS_IGNORED.has(recorded.type) || (recorded.type === 'RunStarted' && (data.slaDueAt === undefined || data.slaDueAt === null));
-  if (!recorded.streamId.startsWith('task-')) return false;
-  if (!RUN_TASK_ENDINGS.has(recorded.type)) return true;
-  // An ending names its run (null: none); events written before it did are read for it.
-  return data.runId === null || (recorded.type === 'TaskFailed' && data.final === false);
+export function runManagerInert(memory: RunManagerMemory): (recorded: RecordedEvent) => boolean {
+  return (recorded) => {
+    const data = recorded.data as { runId?: unknown; taskId?: unknown; final?: unknown; slaDueAt?: unknown; stageId?: unknown; tasks?: unknown };
+    if (recorded.streamId.startsWith('run-')) {
+      if (RUN_EVENTS_IGNORED.has(recorded.type)) return true;
+      switch (recorded.type) {
+        case 'RunStarted':
+          return data.slaDueAt === undefined || data.slaDueAt === null;
+        case 'StageStarted':
+        case 'StageCleanupStarted':
+          // No timer to write (no SLA, or an orchestrator stage with no task yet), no task to create.
+          if (data.slaDueAt !== null && Array.isArray(data.tasks) && data.tasks.length > 0) return false;
+          return memory.createdAtCommit?.has(recorded.eventId) === true;
+        case 'FailureStepsStarted':
+        case 'StageApprovalRequested':
+          return memory.createdAtCommit?.has(recorded.eventId) === true;
+        case 'StageCompleted':
+        case 'StageFailed':
+        case 'StageSkipped': {
+          // A stage's SLA comes from its definition: a stage the kept run shows without one never had a timer.
+          if (typeof data.runId !== 'string' || typeof data.stageId !== 'string') return false;
+          const run = memory.runs.kept(data.runId);
+          const stage = run?.exists ? run.stages[data.stageId] : undefined;
+          return stage !== undefined && stage.slaMs === null;
+        }
+        default:
+          return false;
+      }
+    }
+    if (!recorded.streamId.startsWith('task-')) return false;
+    if (!RUN_TASK_ENDINGS.has(recorded.type)) return true;
+    // An ending names its run (null: none); events written before it did are read for it.
+    if (data.runId === null || (recorded.type === 'TaskFailed' && data.final === false)) return true;
+    return typeof data.runId === 'string' && typeof data.taskId === 'string' && memory.runs.knows(data.runId, recordResultCommandId(data.taskId));
+  };
 }
 
 /** Task event types that can end a run's task (a TaskFailed only when final: `taskResultOf` tells). */
@@ -346,8 +383,13 @@ function recordResultCommand(taskId: string, result: TaskResult): (metadata: Com
   return (metadata) => ({ type: 'RecordTaskResult', data: { taskId, ...result }, metadata });
 }
 
+/** The command id of a task's result on its run: one per task, so a replay records nothing new. */
+function recordResultCommandId(taskId: string): string {
+  return `task-result:${taskId}`;
+}
+
 function recordResultContext(taskId: string, cause: Cause): CommandContext {
-  return { commandId: `task-result:${taskId}`, causationId: cause.eventId, causes: [cause.metadata] };
+  return { commandId: recordResultCommandId(taskId), causationId: cause.eventId, causes: [cause.metadata] };
 }
 
 async function onTaskEvent(deps: ManagerDeps, recorded: RecordedEvent): Promise<void> {

@@ -127,7 +127,13 @@ nats_up() {
     echo "  store_dir: \"$NATS_DIR/jetstream\""
     [ -n "${BATON_NATS_SYNC:-}" ] && echo "  sync_interval: ${BATON_NATS_SYNC}"
     echo "}"
-    if [ "$NATS_AUTH" = 1 ]; then echo "include \"auth.conf\""; fi
+    if [ "$NATS_AUTH" = 1 ]; then
+      # A client has this long from connecting to sending its signed CONNECT (the server's
+      # default is 2 s). On a loaded 2-core machine a test process stalled past 2 s once and
+      # every test of two suites failed with "Authentication Timeout".
+      echo "authorization { timeout: ${BATON_NATS_AUTH_TIMEOUT_S:-10} }"
+      echo "include \"auth.conf\""
+    fi
   } >"$conf"
   if [ "$NATS_AUTH" = 1 ]; then
     # Operator, accounts, the resolver and the stack's credentials (services, CLI, test harness).

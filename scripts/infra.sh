@@ -16,7 +16,8 @@
 #   BATON_TOOLS_DIR (~/.cache/baton/bin), BATON_STATE_DIR (<repo>/.baton),
 #   BATON_NATS_SYNC (JetStream sync_interval; unset keeps the server default, `always`
 #   is the production setting), BATON_NATS_AUTH (1: NATS decentralized auth, the default; 0: off),
-#   BATON_NATS_AUTH_DIR (<state dir>/nats-auth: operator and account keys, issued credentials).
+#   BATON_NATS_AUTH_DIR (<state dir>/nats-auth: operator and account keys, issued credentials),
+#   BATON_NATS_AUTH_TIMEOUT_S (10: seconds a client has to send its signed CONNECT; NATS's default is 2).
 #
 # Observability and delivery servers the tests use (also started by `up`; BATON_INFRA_MINIMAL=1
 # starts only NATS and PostgreSQL):
@@ -119,6 +120,9 @@ nats_up() {
   bin="$(ensure_nats_binary)"
   mkdir -p "$NATS_DIR/jetstream"
   conf="$NATS_DIR/nats.conf"
+  local auth_timeout="${BATON_NATS_AUTH_TIMEOUT_S:-10}"
+  [[ "$auth_timeout" =~ ^[0-9]+(\.[0-9]+)?$ ]] && [ "$auth_timeout" != 0 ] \
+    || die "BATON_NATS_AUTH_TIMEOUT_S must be a positive number of seconds (got '${auth_timeout}'); unset it for 10"
   {
     echo "listen: 127.0.0.1:${NATS_PORT}"
     echo "http: 127.0.0.1:${NATS_MON_PORT}"
@@ -131,7 +135,7 @@ nats_up() {
       # A client has this long from connecting to sending its signed CONNECT (the server's
       # default is 2 s). On a loaded 2-core machine a test process stalled past 2 s once and
       # every test of two suites failed with "Authentication Timeout".
-      echo "authorization { timeout: ${BATON_NATS_AUTH_TIMEOUT_S:-10} }"
+      echo "authorization { timeout: ${auth_timeout} }"
       echo "include \"auth.conf\""
     fi
   } >"$conf"

@@ -1,5 +1,5 @@
 import { GENESIS_HASH, type EventMetadata, type NewEvent, type Position, type RecordedEvent } from '@baton/contracts';
-import { Kysely, PostgresDialect, sql, type RawBuilder, type Selectable } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Selectable } from 'kysely';
 import { Migrator, type Migration } from 'kysely/migration';
 import { Pool } from 'pg';
 import { prepareAppend, validateCount, validateFilter, validateStreamId, validateStreamRead } from '../append-validation';
@@ -64,7 +64,7 @@ const DEFAULT_APPENDS_IN_FLIGHT = 1;
 const DEFAULT_HEAD_CACHE_SIZE = 20_000;
 
 /** The feed's horizon: the oldest transaction open on the server (this statement's snapshot's xmin). */
-const XMIN_HORIZON = sql`SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon`;
+const XMIN_HORIZON = 'SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon';
 
 /**
  * The feed's exact horizon: the oldest transaction open on the server that may still write
@@ -81,7 +81,7 @@ const XMIN_HORIZON = sql`SELECT pg_snapshot_xmin(pg_current_snapshot())::text::b
  * ones are recent; a false match only holds more back). Conservative by construction: the
  * worst a mistake can do is wait, as the xmin horizon always does.
  */
-const EXACT_HORIZON = sql`
+const EXACT_HORIZON = `
   WITH snap AS MATERIALIZED (SELECT pg_current_snapshot() AS s),
   writers AS MATERIALIZED (
     SELECT t.transactionid::text::bigint AS xid32
@@ -137,6 +137,8 @@ export class PostgresEventStore implements EventStore {
   private readonly subscriptions = new Set<CatchUpSubscription>();
   private readonly appender: PgAppender;
   private readonly pollIntervalMs: number;
+  /** Statement texts of the reads, by shape (see {@link statementText}). */
+  private readonly texts = new Map<string, string>();
   private closed = false;
 
   constructor(options: PostgresEventStoreOptions) {
@@ -237,12 +239,14 @@ export class PostgresEventStore implements EventStore {
     const read = validateStreamRead(streamId, options);
     if (read === undefined) return [];
     const { backwards, from, max } = read;
-    let q = this.db.withSchema(this.schema).selectFrom('events').selectAll().where('stream_id', '=', streamId);
-    if (typeof from === 'number') q = q.where('revision', backwards ? '<=' : '>=', String(from));
-    q = q.orderBy('revision', backwards ? 'desc' : 'asc');
-    if (max !== undefined) q = q.limit(max);
+    const text = this.statementText(`stream:${backwards ? 'b' : 'f'}:${typeof from === 'number' ? 'r' : '-'}:${max === undefined ? '-' : 'l'}`, () =>
+      streamText(this.schema, backwards, typeof from === 'number', max !== undefined),
+    );
+    const values: unknown[] = [streamId];
+    if (typeof from === 'number') values.push(from);
+    if (max !== undefined) values.push(max);
     try {
-      const rows = (await q.execute()) as unknown as EventRow[];
+      const rows = (await this.pool.query<EventRow>(text, values)).rows;
       // A read that reaches the stream's end tells its head: the next append chains from it without asking.
       const head = backwards ? (from === 'end' ? rows[0] : undefined) : max === undefined ? rows[rows.length - 1] : undefined;
       if (head) this.appender.observeHead(streamId, { revision: Number(head.revision), hash: head.hash });
@@ -271,28 +275,29 @@ export class PostgresEventStore implements EventStore {
    * was notified of is still hidden behind an open transaction.
    */
   private async readPage(after: Position, limit: number, filter: EventFilter | undefined, exact = false): Promise<CatchUpPage> {
-    const conds: RawBuilder<unknown>[] = [];
-    if (filter?.categories) conds.push(sql`AND ev.category = ANY(${[...filter.categories]}::text[])`);
-    if (filter?.eventTypes) conds.push(sql`AND ev.type = ANY(${[...filter.eventTypes]}::text[])`);
-    const query = sql<EventRow & { horizon: string }>`
-      SELECT h.horizon, e.* FROM (${exact ? EXACT_HORIZON : XMIN_HORIZON}) h
-      LEFT JOIN LATERAL (
-        SELECT ev.tx_id, ev.seq, ev.event_id, ev.stream_id, ev.revision, ev.type, ev.schema_version,
-               ev.data, ev.metadata, ev.prev_hash, ev.hash
-          FROM ${sql.table(`${this.schema}.events`)} ev
-         WHERE (ev.tx_id, ev.seq) > (${after.commit}::bigint, ${after.prepare}::bigint)
-           AND ev.tx_id < h.horizon ${sql.join(conds, sql` `)}
-         ORDER BY ev.tx_id, ev.seq
-         LIMIT ${limit}
-      ) e ON true
-      ORDER BY e.tx_id, e.seq`;
+    const categories = filter?.categories !== undefined;
+    const types = filter?.eventTypes !== undefined;
+    const text = this.statementText(`page:${exact ? 'x' : '-'}:${categories ? 'c' : '-'}:${types ? 't' : '-'}`, () => pageText(this.schema, exact, categories, types));
+    const values: unknown[] = [after.commit, after.prepare, limit];
+    if (filter?.categories) values.push(filter.categories);
+    if (filter?.eventTypes) values.push(filter.eventTypes);
     try {
-      const { rows } = await query.execute(this.db);
+      const { rows } = await this.pool.query<EventRow & { horizon: string }>(text, values);
       const horizon = Number(rows[0]?.horizon ?? 0);
       return { events: rows.filter((r) => r.tx_id !== null).map(toRecorded), horizon };
     } catch (err) {
       throw this.mapError(err);
     }
+  }
+
+  /** A read's statement text, built once per shape (the feed and stream reads go to the pool as text and values, not through Kysely). */
+  private statementText(shape: string, build: () => string): string {
+    let text = this.texts.get(shape);
+    if (text === undefined) {
+      text = build();
+      this.texts.set(shape, text);
+    }
+    return text;
   }
 
   subscribe(options: SubscribeOptions): Subscription {
@@ -304,7 +309,7 @@ export class PostgresEventStore implements EventStore {
       endPosition: async () => {
         // Everything below the horizon has committed before now: that is history. Anything
         // at or above it commits from now on, so deliver it.
-        const { rows } = await sql<{ horizon: string }>`SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon`.execute(this.db);
+        const { rows } = await this.pool.query<{ horizon: string }>(XMIN_HORIZON);
         return { commit: Number(rows[0]!.horizon) - 1, prepare: Number.MAX_SAFE_INTEGER };
       },
       listen: (wake) => this.listener.add(wake),
@@ -423,6 +428,38 @@ export class PostgresEventStore implements EventStore {
     this.appender.close();
     if (this.ownsPool) await this.db.destroy();
   }
+}
+
+const EVENT_COLUMNS = 'ev.tx_id, ev.seq, ev.event_id, ev.stream_id, ev.revision, ev.type, ev.schema_version, ev.data, ev.metadata, ev.prev_hash, ev.hash';
+
+/**
+ * The feed's page: events after ($1 commit, $2 prepare) below the horizon, at most $3, then the
+ * categories ($4) and event types ($5, or $4 without categories) when filtered. One row with a
+ * null event when none is visible, so the horizon always comes back.
+ */
+function pageText(schema: string, exact: boolean, categories: boolean, types: boolean): string {
+  let conds = '';
+  if (categories) conds += ' AND ev.category = ANY($4::text[])';
+  if (types) conds += ` AND ev.type = ANY($${categories ? 5 : 4}::text[])`;
+  return `SELECT h.horizon, e.* FROM (${exact ? EXACT_HORIZON : XMIN_HORIZON}) h
+      LEFT JOIN LATERAL (
+        SELECT ${EVENT_COLUMNS}
+          FROM ${quoteIdent(schema)}.events ev
+         WHERE (ev.tx_id, ev.seq) > ($1::bigint, $2::bigint)
+           AND ev.tx_id < h.horizon${conds}
+         ORDER BY ev.tx_id, ev.seq
+         LIMIT $3::bigint
+      ) e ON true
+      ORDER BY e.tx_id, e.seq`;
+}
+
+/** One stream's events ($1), from revision $2 when given, at most $3 (or $2) when given, forwards or backwards. */
+function streamText(schema: string, backwards: boolean, from: boolean, max: boolean): string {
+  let text = `SELECT ${EVENT_COLUMNS} FROM ${quoteIdent(schema)}.events ev WHERE ev.stream_id = $1::text`;
+  if (from) text += ` AND ev.revision ${backwards ? '<=' : '>='} $2::bigint`;
+  text += ` ORDER BY ev.revision ${backwards ? 'DESC' : 'ASC'}`;
+  if (max) text += ` LIMIT $${from ? 3 : 2}::bigint`;
+  return text;
 }
 
 function toRecorded(r: EventRow): RecordedEvent {

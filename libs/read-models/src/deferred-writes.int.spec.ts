@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { DeferredWriteSession, executeLiteralWrite, inline } from './deferred-writes';
 import { deleteWhereInSql, insertRowsSql, updateRowSql } from './literal-sql';
-import { poolOf } from './kysely';
+import { poolOf, queryRows } from './kysely';
 import { createTestKysely, type TestKysely } from './testing/test-kysely';
 
 interface Db {
@@ -101,6 +101,29 @@ describe('inline (Postgres)', () => {
       client.release();
     }
     expect(await db.selectFrom('dw.items').select('n').where('id', '=', 'held').execute()).toEqual([{ n: 5 }]);
+  });
+
+  it('queryRows returns the rows Kysely returns, on the pool, in a transaction and in a deferred session after what it holds', async () => {
+    await db.insertInto('dw.items').values([{ id: 'q1', n: 1, tags: [TRICKY], at: new Date('2026-12-07T00:00:00.000Z') }, { id: 'q2', n: 2, tags: [] }] as never).execute();
+    const text = 'SELECT id, n, tags, at FROM dw.items WHERE id = ANY($1::text[]) ORDER BY id';
+    const built = await db.selectFrom('dw.items').select(['id', 'n', 'tags', 'at']).where('id', 'in', ['q1', 'q2']).orderBy('id').execute();
+    expect(built).toHaveLength(2);
+    expect(await queryRows(db, text, [['q1', 'q2']])).toEqual(built);
+    expect(await db.transaction().execute((trx) => queryRows(trx, text, [['q1', 'q2']]))).toEqual(built);
+    const client = await poolOf(db)!.connect();
+    const session = new DeferredWriteSession<Db>();
+    try {
+      session.open(client, 'BEGIN');
+      await executeLiteralWrite(session.db, updateRowSql('dw.items', { n: 20 }, 'id', 'q2'));
+      // The held write goes first, in the same text, with the read's values written in.
+      const read = await queryRows<{ id: string; n: number }>(session.db, text, [['q1', 'q2']]);
+      expect(read.map((r) => [r.id, r.n])).toEqual([['q1', 1], ['q2', 20]]);
+      expect(read[0]).toEqual(built[0]);
+      await session.commit();
+    } finally {
+      client.release();
+    }
+    expect(await queryRows(db, 'SELECT n FROM dw.items WHERE id = $1', ['q2'])).toEqual([{ n: 20 }]);
   });
 
   it('poolOf knows the pools of the Kyselys createKysely made, and no other', () => {

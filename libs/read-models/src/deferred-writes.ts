@@ -74,6 +74,18 @@ export class DeferredWriteSession<DB> {
         createQueryCompiler: () => new PostgresQueryCompiler(),
       },
     }) as unknown as Transaction<DB>;
+    SESSIONS.set(this.db, this as DeferredWriteSession<unknown>);
+  }
+
+  /** A read given as text and values (see `queryRows`), in this session's transaction, without going through Kysely's executor. */
+  async rows<R>(text: string, values: readonly unknown[]): Promise<R[]> {
+    return (await this.#execute<R>(CompiledQuery.raw(text, [...values]))).rows as R[];
+  }
+
+  /** Holds a plain write whose values are all literals (see {@link executeLiteralWrite}), without going through Kysely. */
+  hold(text: string): void {
+    this.#open();
+    this.#pending.push(text);
   }
 
   /** Starts a transaction on `client`: `first` (BEGIN and what must come first, all literals) goes with the first flush. */
@@ -163,6 +175,14 @@ export class DeferredWriteSession<DB> {
   }
 }
 
+/** Each session's `db`, so {@link executeLiteralWrite} can hold a write there without Kysely's executor. */
+const SESSIONS = new WeakMap<object, DeferredWriteSession<unknown>>();
+
+/** The deferred session whose `db` this is, if any. */
+export function sessionOf(db: object): DeferredWriteSession<unknown> | undefined {
+  return SESSIONS.get(db);
+}
+
 /** Statements run by {@link executeLiteralWrite}: plain writes whose text holds every value. */
 const LITERAL_WRITES = new WeakSet<CompiledQuery>();
 
@@ -173,6 +193,11 @@ const LITERAL_WRITES = new WeakSet<CompiledQuery>();
  * goes as it is, with no parameters.
  */
 export async function executeLiteralWrite(db: { executeQuery(query: CompiledQuery): Promise<unknown> }, text: string): Promise<void> {
+  const session = SESSIONS.get(db);
+  if (session !== undefined) {
+    session.hold(text);
+    return;
+  }
   const compiled = CompiledQuery.raw(text);
   LITERAL_WRITES.add(compiled);
   await db.executeQuery(compiled);

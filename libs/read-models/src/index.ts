@@ -1,4 +1,4 @@
-export { createKysely, type CreateKyselyOptions } from './kysely';
+export { createKysely, queryRows, type CreateKyselyOptions } from './kysely';
 export {
   migrateSchema,
   ensureSchema,

@@ -2,7 +2,8 @@ import { BatonError, comparePositions, type Position, type RecordedEvent } from 
 import type { EventStore, Subscription, SubscriptionFeed } from '@baton/event-store';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Pool } from 'pg';
-import { DeferredWriteSession, inline } from './deferred-writes';
+import { DeferredWriteSession, sqlLiteral } from './deferred-writes';
+import { sqlTable } from './literal-sql';
 import { poolOf } from './kysely';
 import { assertSchemaName, ensureSchema } from './migrations';
 import { ageMs, isAfterCheckpoint, laterOf, positionFromColumns, type ProjectionFilter } from './projection-checkpoint';
@@ -161,6 +162,8 @@ export class ProjectionRunner<DB> {
   /** The timer that stores {@link #inert} when no transaction carried it. */
   #inertTimer: NodeJS.Timeout | undefined;
   /** With `deferWrites`: the pool and the session its transactions run in (one at a time, as batches are applied). */
+  #checkpointTableText: string | undefined;
+  #nameLiteralText: string | undefined;
   readonly #deferred: { readonly pool: Pool; readonly session: DeferredWriteSession<DB>; readonly checkpointFirst: boolean } | undefined;
 
   constructor(options: ProjectionRunnerOptions<DB>) {
@@ -305,6 +308,15 @@ export class ProjectionRunner<DB> {
 
   #table() {
     return sql.id(this.schema, 'projection_checkpoints');
+  }
+
+  /** The checkpoint table and this runner's name as text, for the statement that moves the checkpoint (built per batch without Kysely). */
+  get #checkpointTable(): string {
+    return (this.#checkpointTableText ??= sqlTable(`${this.schema}.projection_checkpoints`));
+  }
+
+  get #nameLiteral(): string {
+    return (this.#nameLiteralText ??= sqlLiteral(this.name));
   }
 
   #notify(): void {
@@ -584,18 +596,18 @@ export class ProjectionRunner<DB> {
         ? last.metadata.occurredAt
         : null;
       // BEGIN and the checkpoint's move in one simple query of two statements (a simple query has
-      // no parameters, so the values are written in: `inline`). When another replica moved the
+      // no parameters, so the values are written in as literals: `sqlLiteral`). When another replica moved the
       // checkpoint, the division by zero fails the query and with it the transaction.
-      const begin = inline(sql`BEGIN; WITH moved AS (
-              UPDATE ${this.#table()}
-                 SET commit_position = ${last.position.commit}, prepare_position = ${last.position.prepare},
-                     last_event_id = ${last.eventId}, last_event_at = ${occurredAt},
-                     events_applied = events_applied + ${count}, updated_at = ${this.#now().toISOString()}
-               WHERE name = ${this.name}
-                 AND commit_position IS NOT DISTINCT FROM ${expected?.commit ?? null}::bigint
-                 AND prepare_position IS NOT DISTINCT FROM ${expected?.prepare ?? null}::bigint
+      const begin = `BEGIN; WITH moved AS (
+              UPDATE ${this.#checkpointTable}
+                 SET commit_position = ${sqlLiteral(last.position.commit)}, prepare_position = ${sqlLiteral(last.position.prepare)},
+                     last_event_id = ${sqlLiteral(last.eventId)}, last_event_at = ${sqlLiteral(occurredAt)},
+                     events_applied = events_applied + ${sqlLiteral(count)}, updated_at = ${sqlLiteral(this.#now().toISOString())}
+               WHERE name = ${this.#nameLiteral}
+                 AND commit_position IS NOT DISTINCT FROM ${sqlLiteral(expected?.commit ?? null)}::bigint
+                 AND prepare_position IS NOT DISTINCT FROM ${sqlLiteral(expected?.prepare ?? null)}::bigint
               RETURNING 1
-            ) SELECT 1 / count(*) FROM moved`.compile(this.#o.db));
+            ) SELECT 1 / count(*) FROM moved`;
       try {
         if (this.#deferred) await this.#applyDeferred(this.#deferred, begin, fresh);
         else {

@@ -2,11 +2,16 @@ import { serviceContext, type Clock } from '@baton/aggregate';
 import { errorCodeOf, shortDigest } from '@baton/contracts';
 import type { MessagingLogger } from '@baton/messaging';
 import { nextRunAfter, resolveParams } from '@baton/workflow-dsl';
-import type { Kysely } from 'kysely';
+import { queryRows } from '@baton/read-models';
+import type { Kysely, Selectable } from 'kysely';
 import type { RunRunner } from '../app/runners';
 import type { RunService } from '../app/run.service';
 import type { WorkflowDefinitions } from '../app/workflow-definitions';
-import type { SchedulerDatabase } from '../read-model/scheduler.tables';
+import type { RunTimersTable, SchedulerDatabase } from '../read-model/scheduler.tables';
+
+/** The pass's two reads, as text (once per pass, under the lease: see `queryRows`). */
+const DUE_RUN_TIMERS = 'SELECT * FROM scheduler.run_timers WHERE due_at <= $1 ORDER BY due_at, timer_id LIMIT 100';
+const NEXT_RUN_TIMER = 'SELECT due_at FROM scheduler.run_timers ORDER BY due_at LIMIT 1';
 
 export interface RunTimerPassOptions {
   readonly db: Kysely<SchedulerDatabase>;
@@ -36,7 +41,7 @@ export function cronRunId(workflowId: string, dueAt: Date): string {
 export async function runTimerPass(o: RunTimerPassOptions): Promise<number | void> {
   if (!o.isLeader()) return;
   const now = o.clock.now();
-  const due = await o.db.selectFrom('scheduler.run_timers').selectAll().where('due_at', '<=', now).orderBy('due_at').orderBy('timer_id').limit(100).execute();
+  const due = await queryRows<Selectable<RunTimersTable>>(o.db, DUE_RUN_TIMERS, [now]);
   for (const t of due) {
     if (!o.isLeader()) return;
     switch (t.kind) {
@@ -80,6 +85,6 @@ export async function runTimerPass(o: RunTimerPassOptions): Promise<number | voi
       }
     }
   }
-  const next = await o.db.selectFrom('scheduler.run_timers').select('due_at').orderBy('due_at').limit(1).executeTakeFirst();
+  const [next] = await queryRows<{ due_at: Date }>(o.db, NEXT_RUN_TIMER, []);
   return next === undefined ? undefined : Math.max(0, next.due_at.getTime() - o.clock.now().getTime());
 }

@@ -1,5 +1,5 @@
 import { BatonError, type RecordedEvent } from '@baton/contracts';
-import { deleteWhereInSql, executeLiteralWrite, insertRowsSql, occurredAtOf, unhandledProjectionEvent, updateRowSql } from '@baton/read-models';
+import { deleteWhereInSql, executeLiteralWrite, insertRowsSql, occurredAtOf, queryRows, unhandledProjectionEvent, updateRowSql } from '@baton/read-models';
 import type { Insertable, Selectable, Transaction } from 'kysely';
 import type { AgentAssignmentsTable, SchedulerDatabase, TasksTable, TimersTable } from './scheduler.tables';
 import { queueKeyMs, toTaskEvent, type QueuePolicy, type TaskEvent } from '../domain';
@@ -210,6 +210,9 @@ const TASK_COLUMNS = [
 ] as const satisfies readonly Exclude<keyof TasksTable, 'task_id'>[];
 
 /** A page's rows of `scheduler.tasks`, each inserted or overwritten whole (JSON columns as their text). */
+/** The rows a page reads before it writes ($1: their task ids), locked until its COMMIT. */
+const LOAD_TASKS = 'SELECT * FROM scheduler.tasks WHERE task_id = ANY($1::text[]) FOR UPDATE';
+
 const UPSERT_TASKS = insertRowsSql<TaskRow>('scheduler.tasks', ['task_id', ...TASK_COLUMNS], { key: 'task_id', update: TASK_COLUMNS });
 /** A page's new timers; one that exists already (the same timer id) is left as it is. */
 const INSERT_TIMERS = insertRowsSql<Insertable<TimersTable>>('scheduler.timers', ['timer_id', 'kind', 'task_id', 'lease_epoch', 'due_at'], { key: 'timer_id', nothing: true });
@@ -251,7 +254,7 @@ export function taskProjection(
     }
     const page = new TaskPage(patched);
     if (needed.size > 0) {
-      const loaded = await trx.selectFrom('scheduler.tasks').selectAll().where('task_id', 'in', [...needed]).forUpdate().execute();
+      const loaded = await queryRows<TaskRow>(trx, LOAD_TASKS, [[...needed]]);
       for (const r of loaded) page.rows.set(r.task_id, r);
     }
     for (const e of events) applyToPage(page, e, policy);

@@ -1,7 +1,11 @@
 import type { TaskView } from '@baton/contracts';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { queryRows } from '@baton/read-models';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AgentCandidate, QueueEntry } from '../domain';
-import type { SchedulerDatabase, TaskRow } from './scheduler.tables';
+import type { AgentsTable, SchedulerDatabase, TaskRow, TimersTable } from './scheduler.tables';
+
+type AgentRow = Selectable<AgentsTable>;
+type TimerRow = Selectable<TimersTable>;
 
 type Db = Kysely<SchedulerDatabase> | Transaction<SchedulerDatabase>;
 
@@ -113,27 +117,22 @@ export interface AgentSnapshot extends AgentCandidate {
 }
 
 /** The available agents (or the one named, whatever its state) with the tasks each holds. */
+const HELD_SQL = HELD.map((s) => `'${s}'`).join(', ');
+
+const AGENT_CANDIDATES = `SELECT a.agent_id, a.role, a.capabilities, a.max_concurrency, a.online, a.removed, aa.last_assigned_at,
+       (SELECT coalesce(array_agg(t.task_id), '{}') FROM scheduler.tasks t WHERE t.agent_id = a.agent_id AND t.status IN (${HELD_SQL})) AS held
+  FROM scheduler.agents a LEFT JOIN scheduler.agent_assignments aa ON aa.agent_id = a.agent_id`;
+const AVAILABLE_AGENTS = `${AGENT_CANDIDATES} WHERE a.online AND NOT a.removed`;
+const ONE_AGENT = `${AGENT_CANDIDATES} WHERE a.agent_id = $1`;
+
+type CandidateRow = Pick<AgentRow, 'agent_id' | 'role' | 'capabilities' | 'max_concurrency' | 'online' | 'removed'> & {
+  readonly last_assigned_at: Date | null;
+  readonly held: string[] | null;
+};
+
+/** The available agents (or the one named, whatever its state) with the tasks each holds. Read once per dispatcher pass: text, not the query builder (see `queryRows`). */
 export async function agentCandidates(db: Db, options: { agentId?: string } = {}): Promise<AgentSnapshot[]> {
-  let q = db
-    .selectFrom('scheduler.agents as a')
-    .leftJoin('scheduler.agent_assignments as aa', 'aa.agent_id', 'a.agent_id')
-    .select((eb) => [
-      'a.agent_id',
-      'a.role',
-      'a.capabilities',
-      'a.max_concurrency',
-      'a.online',
-      'a.removed',
-      'aa.last_assigned_at',
-      eb
-        .selectFrom('scheduler.tasks as t')
-        .select(sql<string[]>`coalesce(array_agg(t.task_id), '{}')`.as('held'))
-        .whereRef('t.agent_id', '=', 'a.agent_id')
-        .where('t.status', 'in', HELD)
-        .as('held'),
-    ]);
-  q = options.agentId === undefined ? q.where('a.online', '=', true).where('a.removed', '=', false) : q.where('a.agent_id', '=', options.agentId);
-  const rows = await q.execute();
+  const rows = options.agentId === undefined ? await queryRows<CandidateRow>(db, AVAILABLE_AGENTS, []) : await queryRows<CandidateRow>(db, ONE_AGENT, [options.agentId]);
   return rows.map((r) => {
     const held = r.held ?? [];
     return {
@@ -149,17 +148,14 @@ export async function agentCandidates(db: Db, options: { agentId?: string } = {}
   });
 }
 
+const HELD_BY_UNAVAILABLE = `SELECT t.task_id, t.agent_id, t.lease_epoch
+  FROM scheduler.tasks t JOIN scheduler.agents a ON a.agent_id = t.agent_id
+ WHERE t.status IN (${HELD_SQL}) AND (NOT a.online OR a.removed)
+ ORDER BY t.task_id LIMIT $1`;
+
 /** Tasks held by agents that are offline or removed: to be released back to the queue. */
 export async function tasksHeldByUnavailableAgents(db: Db, limit: number): Promise<{ taskId: string; agentId: string; leaseEpoch: number }[]> {
-  const rows = await db
-    .selectFrom('scheduler.tasks as t')
-    .innerJoin('scheduler.agents as a', 'a.agent_id', 't.agent_id')
-    .select(['t.task_id', 't.agent_id', 't.lease_epoch'])
-    .where('t.status', 'in', HELD)
-    .where((eb) => eb.or([eb('a.online', '=', false), eb('a.removed', '=', true)]))
-    .orderBy('t.task_id')
-    .limit(limit)
-    .execute();
+  const rows = await queryRows<Pick<TaskRow, 'task_id' | 'agent_id' | 'lease_epoch'>>(db, HELD_BY_UNAVAILABLE, [limit]);
   return rows.map((r) => ({ taskId: r.task_id, agentId: r.agent_id ?? '', leaseEpoch: r.lease_epoch }));
 }
 
@@ -171,14 +167,16 @@ export interface DueTimer {
   readonly dueAt: Date;
 }
 
+const DUE_TIMERS = 'SELECT timer_id, kind, task_id, lease_epoch, due_at FROM scheduler.timers WHERE due_at <= $1 ORDER BY due_at LIMIT $2';
+
 export async function dueTimers(db: Db, now: Date, limit: number): Promise<DueTimer[]> {
-  const rows = await db.selectFrom('scheduler.timers').selectAll().where('due_at', '<=', now).orderBy('due_at').limit(limit).execute();
+  const rows = await queryRows<Pick<TimerRow, 'timer_id' | 'kind' | 'task_id' | 'lease_epoch' | 'due_at'>>(db, DUE_TIMERS, [now, limit]);
   return rows.map((r) => ({ timerId: r.timer_id, kind: r.kind, taskId: r.task_id, leaseEpoch: r.lease_epoch, dueAt: r.due_at }));
 }
 
 export async function nextTimerDue(db: Db): Promise<Date | undefined> {
-  const row = await db.selectFrom('scheduler.timers').select((eb) => eb.fn.min('due_at').as('next')).executeTakeFirst();
-  return row?.next ? new Date(row.next as Date) : undefined;
+  const [row] = await queryRows<{ next: Date | null }>(db, 'SELECT min(due_at) AS next FROM scheduler.timers', []);
+  return row?.next ? new Date(row.next) : undefined;
 }
 
 export async function deleteTimer(db: Db, timerId: string): Promise<void> {

@@ -1,4 +1,5 @@
 import type { DataOf, HandoffStatus, HandoffView, ListHandoffs } from '@baton/contracts';
+import { executeLiteralWrite, insertRowsSql, updateRowSql } from '@baton/read-models';
 import type { Kysely, Transaction, Updateable } from 'kysely';
 import type { HandoffDatabase, HandoffRow, HandoffsTable, NewHandoffRow } from './handoffs.table';
 
@@ -25,19 +26,22 @@ const REPLACED: Record<Exclude<keyof HandoffsTable, 'handoff_id'>, true> = {
   revision: true,
 };
 
+const REPLACED_COLUMNS = Object.keys(REPLACED) as (keyof typeof REPLACED)[];
+
+/** The projection's upsert as text, built once (see literal-sql in @baton/read-models): each page only writes its values. */
+const UPSERT_HANDOFFS = insertRowsSql<NewHandoffRow>('baton_handoff.handoffs', ['handoff_id', ...REPLACED_COLUMNS], { key: 'handoff_id', update: REPLACED_COLUMNS });
+
 /** Inserts or replaces handoffs' rows, in one statement (at most one row per handoff id). */
 export async function upsertHandoffs(db: Db, rows: readonly NewHandoffRow[]): Promise<void> {
   if (rows.length === 0) return;
-  await db
-    .insertInto('baton_handoff.handoffs')
-    .values([...rows])
-    .onConflict((oc) => oc.column('handoff_id').doUpdateSet((eb) => Object.fromEntries((Object.keys(REPLACED) as (keyof typeof REPLACED)[]).map((c) => [c, eb.ref(`excluded.${c}`)]))))
-    .execute();
+  await executeLiteralWrite(db, UPSERT_HANDOFFS(rows));
 }
 
-/** Changes some columns of a handoff's row. */
+/** Changes some columns of a handoff's row (those `patch` sets; an undefined one is left as it is). */
 export async function patchHandoff(db: Db, handoffId: string, patch: Updateable<HandoffsTable>): Promise<void> {
-  await db.updateTable('baton_handoff.handoffs').set(patch).where('handoff_id', '=', handoffId).execute();
+  const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+  if (Object.keys(set).length === 0) return;
+  await executeLiteralWrite(db, updateRowSql('baton_handoff.handoffs', set, 'handoff_id', handoffId));
 }
 
 /** Empties the read model (projection reset before a rebuild); the artifact store is left alone. */

@@ -223,7 +223,12 @@ steps:
     expect(steps['backlog']?.status).toBe('pending');
     expect(steps['verification']?.status).toBe('success');
     // The runs list is the workflows read model: it shows the run once its projection applied the events.
-    await waitFor(async () => (await client.query(ListRuns, { workflowId: 'WF-BUG-001', limit: 10 })).runs.some((r) => r.runId === routed.runId), { what: `run ${routed.runId} in list-runs` });
+    const listed = await waitFor(
+      async () => (await client.query(ListRuns, { workflowId: 'WF-BUG-001', limit: 10 })).runs.find((r) => r.runId === routed.runId && r.state === 'success'),
+      { what: `run ${routed.runId} finished in list-runs` },
+    );
+    // The row's times are the run's own (its RunStarted and RunCompleted), as get-run folds them from the stream.
+    expect(listed).toEqual({ runId: routed.runId, workflowId: 'WF-BUG-001', version: expect.any(String), state: 'success', status: 'success', startTime: result.startTime, endTime: result.endTime });
   });
 
   it('skips on a false condition, waits for the parallel sync point and loops back within its bound', async () => {

@@ -1,7 +1,8 @@
 import { BatonError, WorkflowVersionRegisteredV1, type RecordedEvent } from '@baton/contracts';
 import { compareVersions, nextRunAfter, parseWorkflow } from '@baton/workflow-dsl';
+import { executeLiteralWrite, insertRowsSql, updateRowSql } from '@baton/read-models';
 import type { Transaction } from 'kysely';
-import type { SchedulerDatabase } from './scheduler.tables';
+import type { RunsTable, SchedulerDatabase } from './scheduler.tables';
 import { toRunEvent, type RunEvent } from '../domain';
 
 /** Name of the workflows projection (definitions, runs, cron timers). */
@@ -29,6 +30,9 @@ export function workflowsProjectionInert(recorded: RecordedEvent): boolean {
 
 /** Timer id of a workflow's cron trigger (one per workflow: its latest version's schedule). */
 export const cronTimerId = (workflowId: string): string => `cron:${workflowId}`;
+
+/** A run's row, written once per run as text (see literal-sql in @baton/read-models); a row there already is left as it is. */
+const INSERT_RUN = insertRowsSql<RunsTable>('scheduler.runs', ['run_id', 'workflow_id', 'version', 'state', 'started_at', 'ended_at', 'revision'], { key: 'run_id', nothing: true });
 
 /**
  * Applies `workflow-*` and `run-*` events to `scheduler.workflow_definitions` and
@@ -82,23 +86,24 @@ export function workflowsProjection(now: () => Date): (trx: Trx, recorded: Recor
     // Every other run event type is handled below (a new one fails to compile until it is here or in RUN_EVENTS_WITHOUT_ROW).
     const event = toRunEvent(recorded) as Exclude<RunEvent, { type: RunEventWithoutRow }>;
     const at = (iso: string) => new Date(iso);
-    const update = (runId: string, set: { state: 'running' | 'paused' | 'success' | 'failure' | 'cancelled'; ended_at?: Date }) =>
-      trx.updateTable('scheduler.runs').set({ ...set, revision: recorded.revision }).where('run_id', '=', runId).execute();
+    const update = (runId: string, set: { state: RunsTable['state']; ended_at?: Date }) =>
+      executeLiteralWrite(trx, updateRowSql('scheduler.runs', { ...set, revision: recorded.revision }, 'run_id', runId));
     switch (event.type) {
       case 'RunStarted':
-        await trx
-          .insertInto('scheduler.runs')
-          .values({
-            run_id: event.data.runId,
-            workflow_id: event.data.workflowId,
-            version: event.data.version,
-            state: 'running',
-            started_at: at(event.data.startedAt),
-            ended_at: null,
-            revision: recorded.revision,
-          })
-          .onConflict((oc) => oc.column('run_id').doNothing())
-          .execute();
+        await executeLiteralWrite(
+          trx,
+          INSERT_RUN([
+            {
+              run_id: event.data.runId,
+              workflow_id: event.data.workflowId,
+              version: event.data.version,
+              state: 'running',
+              started_at: at(event.data.startedAt),
+              ended_at: null,
+              revision: recorded.revision,
+            },
+          ]),
+        );
         return;
       case 'RunCompleted':
         await update(event.data.runId, { state: 'success', ended_at: at(event.data.completedAt) });

@@ -37,10 +37,10 @@ export function poolOf(db: object): Pool | undefined {
  * Runs `text` with `values` ($1, $2, ...) on `db` and returns its rows: in a projection's
  * deferred session when `db` is that session's (the writes it holds go first, in the same round
  * trip), on the pg pool under `db` when it was made by {@link createKysely}, else (a
- * transaction) through Kysely. For the hot
- * reads whose text never changes: built with the query builder, each call made and compiled a
- * tree of nodes and went through Kysely's executor, 13% of the scheduler's CPU in the drain of
- * `bench:dispatch` (`--profile`). Write the text once, next to the typed row it returns.
+ * transaction) through Kysely. For the hot reads whose text never changes: built with the query
+ * builder, each call made and compiled a tree of nodes and went through Kysely's executor, and
+ * Kysely's own code was 13% of the scheduler's CPU in a drain of `bench:dispatch` (`--profile`).
+ * Write the text once, next to the typed row it returns.
  *
  * @example
  * const DUE = 'SELECT timer_id, due_at FROM scheduler.timers WHERE due_at <= $1 ORDER BY due_at LIMIT $2';

@@ -161,9 +161,10 @@ export class ProjectionRunner<DB> {
   #inert: { readonly last: RecordedEvent; readonly count: number } | undefined;
   /** The timer that stores {@link #inert} when no transaction carried it. */
   #inertTimer: NodeJS.Timeout | undefined;
-  /** With `deferWrites`: the pool and the session its transactions run in (one at a time, as batches are applied). */
+  /** The checkpoint table and this runner's name, quoted once (see {@link #checkpointTable}). */
   #checkpointTableText: string | undefined;
   #nameLiteralText: string | undefined;
+  /** With `deferWrites`: the pool and the session its transactions run in (one at a time, as batches are applied). */
   readonly #deferred: { readonly pool: Pool; readonly session: DeferredWriteSession<DB>; readonly checkpointFirst: boolean } | undefined;
 
   constructor(options: ProjectionRunnerOptions<DB>) {

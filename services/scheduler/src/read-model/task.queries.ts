@@ -116,7 +116,7 @@ export interface AgentSnapshot extends AgentCandidate {
   readonly held: readonly string[];
 }
 
-/** The available agents (or the one named, whatever its state) with the tasks each holds. */
+/** The statuses in which an agent holds a task, as an SQL list. */
 const HELD_SQL = HELD.map((s) => `'${s}'`).join(', ');
 
 const AGENT_CANDIDATES = `SELECT a.agent_id, a.role, a.capabilities, a.max_concurrency, a.online, a.removed, aa.last_assigned_at,

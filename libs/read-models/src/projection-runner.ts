@@ -161,9 +161,9 @@ export class ProjectionRunner<DB> {
   #inert: { readonly last: RecordedEvent; readonly count: number } | undefined;
   /** The timer that stores {@link #inert} when no transaction carried it. */
   #inertTimer: NodeJS.Timeout | undefined;
-  /** The checkpoint table and this runner's name, quoted once (see {@link #checkpointTable}). */
-  #checkpointTableText: string | undefined;
-  #nameLiteralText: string | undefined;
+  /** The checkpoint table and this runner's name as SQL text, for the statement that moves the checkpoint (built per batch without Kysely). */
+  readonly #checkpointTable: string;
+  readonly #nameLiteral: string;
   /** With `deferWrites`: the pool and the session its transactions run in (one at a time, as batches are applied). */
   readonly #deferred: { readonly pool: Pool; readonly session: DeferredWriteSession<DB>; readonly checkpointFirst: boolean } | undefined;
 
@@ -176,6 +176,8 @@ export class ProjectionRunner<DB> {
     }
     this.name = options.name;
     this.schema = assertSchemaName(options.schema);
+    this.#checkpointTable = sqlTable(`${this.schema}.projection_checkpoints`);
+    this.#nameLiteral = sqlLiteral(this.name);
     this.#o = options;
     this.#now = options.now ?? (() => new Date());
     const pool = options.deferWrites ? poolOf(options.db) : undefined;
@@ -309,15 +311,6 @@ export class ProjectionRunner<DB> {
 
   #table() {
     return sql.id(this.schema, 'projection_checkpoints');
-  }
-
-  /** The checkpoint table and this runner's name as text, for the statement that moves the checkpoint (built per batch without Kysely). */
-  get #checkpointTable(): string {
-    return (this.#checkpointTableText ??= sqlTable(`${this.schema}.projection_checkpoints`));
-  }
-
-  get #nameLiteral(): string {
-    return (this.#nameLiteralText ??= sqlLiteral(this.name));
   }
 
   #notify(): void {

@@ -137,8 +137,9 @@ export class PostgresEventStore implements EventStore {
   private readonly subscriptions = new Set<CatchUpSubscription>();
   private readonly appender: PgAppender;
   private readonly pollIntervalMs: number;
-  /** Statement texts of the reads, by shape (see {@link statementText}). */
-  private readonly texts = new Map<string, string>();
+  /** Statement texts of the feed's pages and the stream reads, built once per shape (index: one bit per option). */
+  private readonly pageTexts: string[] = [];
+  private readonly streamTexts: string[] = [];
   private closed = false;
 
   constructor(options: PostgresEventStoreOptions) {
@@ -239,12 +240,13 @@ export class PostgresEventStore implements EventStore {
     const read = validateStreamRead(streamId, options);
     if (read === undefined) return [];
     const { backwards, from, max } = read;
-    const text = this.statementText(`stream:${backwards ? 'b' : 'f'}:${typeof from === 'number' ? 'r' : '-'}:${max === undefined ? '-' : 'l'}`, () =>
-      streamText(this.schema, backwards, typeof from === 'number', max !== undefined),
-    );
+    const ranged = typeof from === 'number';
+    const limited = max !== undefined;
+    const shape = (backwards ? 4 : 0) | (ranged ? 2 : 0) | (limited ? 1 : 0);
+    const text = (this.streamTexts[shape] ??= streamText(this.schema, backwards, ranged, limited));
     const values: unknown[] = [streamId];
-    if (typeof from === 'number') values.push(from);
-    if (max !== undefined) values.push(max);
+    if (ranged) values.push(from);
+    if (limited) values.push(max);
     try {
       const rows = (await this.pool.query<EventRow>(text, values)).rows;
       // A read that reaches the stream's end tells its head: the next append chains from it without asking.
@@ -277,7 +279,8 @@ export class PostgresEventStore implements EventStore {
   private async readPage(after: Position, limit: number, filter: EventFilter | undefined, exact = false): Promise<CatchUpPage> {
     const categories = filter?.categories !== undefined;
     const types = filter?.eventTypes !== undefined;
-    const text = this.statementText(`page:${exact ? 'x' : '-'}:${categories ? 'c' : '-'}:${types ? 't' : '-'}`, () => pageText(this.schema, exact, categories, types));
+    const shape = (exact ? 4 : 0) | (categories ? 2 : 0) | (types ? 1 : 0);
+    const text = (this.pageTexts[shape] ??= pageText(this.schema, exact, categories, types));
     const values: unknown[] = [after.commit, after.prepare, limit];
     if (filter?.categories) values.push(filter.categories);
     if (filter?.eventTypes) values.push(filter.eventTypes);
@@ -288,16 +291,6 @@ export class PostgresEventStore implements EventStore {
     } catch (err) {
       throw this.mapError(err);
     }
-  }
-
-  /** A read's statement text, built once per shape (the feed and stream reads go to the pool as text and values, not through Kysely). */
-  private statementText(shape: string, build: () => string): string {
-    let text = this.texts.get(shape);
-    if (text === undefined) {
-      text = build();
-      this.texts.set(shape, text);
-    }
-    return text;
   }
 
   subscribe(options: SubscribeOptions): Subscription {

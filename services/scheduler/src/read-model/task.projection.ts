@@ -209,10 +209,10 @@ const TASK_COLUMNS = [
   'outputs', 'error', 'created_at', 'updated_at', 'revision',
 ] as const satisfies readonly Exclude<keyof TasksTable, 'task_id'>[];
 
-/** A page's rows of `scheduler.tasks`, each inserted or overwritten whole (JSON columns as their text). */
 /** The rows a page reads before it writes ($1: their task ids), locked until its COMMIT. */
 const LOAD_TASKS = 'SELECT * FROM scheduler.tasks WHERE task_id = ANY($1::text[]) FOR UPDATE';
 
+/** A page's rows of `scheduler.tasks`, each inserted or overwritten whole (JSON columns as their text). */
 const UPSERT_TASKS = insertRowsSql<TaskRow>('scheduler.tasks', ['task_id', ...TASK_COLUMNS], { key: 'task_id', update: TASK_COLUMNS });
 /** A page's new timers; one that exists already (the same timer id) is left as it is. */
 const INSERT_TIMERS = insertRowsSql<Insertable<TimersTable>>('scheduler.timers', ['timer_id', 'kind', 'task_id', 'lease_epoch', 'due_at'], { key: 'timer_id', nothing: true });
